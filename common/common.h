@@ -1,0 +1,79 @@
+/*
+ * common.h - what every zkml-registry folder shares: errors, files, steps.
+ *
+ * Error convention (after libgit2): every fallible function returns an int,
+ * 0 on success and a negative ZKML_E* code on failure, and fills the caller's
+ * zkml_error with a message a user can act on ("network.r1cs: wrong magic",
+ * "data.csv line 7: 3 fields, expected 5"). Messages never contain secrets.
+ */
+#ifndef ZKML_COMMON_H
+#define ZKML_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+    ZKML_OK = 0,
+    ZKML_EINVAL = -1,       /* bad input from the user: a 4xx over HTTP */
+    ZKML_EIO = -2,          /* a file or system call failed */
+    ZKML_ENOMEM = -3,       /* an allocation failed */
+    ZKML_ENOTFOUND = -4,    /* no such task, version, artifact, file */
+    ZKML_EUNAVAILABLE = -5, /* this step or feature is not in this build */
+    ZKML_ERETRY = -6,       /* transient (RPC down, tx dropped): try again later */
+    ZKML_EINTERNAL = -7,    /* a bug or an unexpected state */
+    ZKML_EREJECTED = -8,    /* a well-formed proof or witness that does not check */
+};
+
+typedef struct zkml_error {
+    int code;
+    char message[512];
+} zkml_error;
+
+/* Sets err (if not NULL) and returns code, so callers can `return zkml_fail(...)`. */
+int zkml_fail(zkml_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Prefixes err->message with "<context>: " (e.g. the file name) and returns err->code. */
+int zkml_error_prefix(zkml_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* A short stable name for a code: "invalid_input", "not_found", ... */
+const char *zkml_error_code_name(int code);
+
+/* ---- files ---------------------------------------------------------------- */
+
+/* Reads a whole file (at most max_bytes; 0 = no limit). *data is NUL-terminated. */
+int zkml_read_file(const char *path, size_t max_bytes, uint8_t **data, size_t *len,
+                   zkml_error *err);
+/* Writes path.tmp.<pid>, fsyncs, renames: a crash never leaves half a file. */
+int zkml_write_file_atomic(const char *path, const void *data, size_t len, zkml_error *err);
+/* mkdir -p with mode 0755 (or 0700 when private is set). */
+int zkml_mkdir_p(const char *path, int private_dir, zkml_error *err);
+/* Joins dir and name into out (size outlen); fails instead of truncating. */
+int zkml_path_join(char *out, size_t outlen, const char *dir, const char *name, zkml_error *err);
+int zkml_file_exists(const char *path);
+
+/* ---- misc ----------------------------------------------------------------- */
+
+/* Milliseconds since the epoch, and a monotonic clock for durations. */
+int64_t zkml_now_ms(void);
+int64_t zkml_monotonic_ms(void);
+/* ZKML_THREADS if set and valid, else the number of online cores. */
+int zkml_default_threads(void);
+/* Overwrites memory that held a secret; the compiler may not elide it. */
+void zkml_wipe(void *p, size_t n);
+
+/* ---- pipeline steps --------------------------------------------------------
+ * Every engine step works on one artifact directory: it reads the files that
+ * earlier steps wrote there and writes its own, each atomically. The upload is
+ * stored there as model.onnx and (optionally) data.csv. DESIGN.md lists the
+ * files of each step. Steps are idempotent: running one again overwrites its
+ * outputs with equivalent ones.
+ */
+typedef struct zkml_step_opts {
+    int sample;          /* CSV data row to prove, 0-based (default 0) */
+    int threads;         /* threads a proof may use; 0 = zkml_default_threads() */
+    const char *target;  /* calibration target: "resources" (default) or "accuracy" */
+} zkml_step_opts;
+
+typedef int (*zkml_step_fn)(const char *dir, const zkml_step_opts *opts, zkml_error *err);
+
+#endif

@@ -1,0 +1,43 @@
+/* misc.c - clocks, thread count, wiping secrets. */
+#include "common/common.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int64_t zkml_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t zkml_monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int zkml_default_threads(void)
+{
+    const char *s = getenv("ZKML_THREADS");
+    if (s && *s) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (*end == 0 && v >= 1 && v <= 1024)
+            return (int)v;
+    }
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n >= 1 ? (int)n : 1;
+}
+
+void zkml_wipe(void *p, size_t n)
+{
+    if (!p)
+        return;
+    memset(p, 0, n);
+    /* The empty asm with a memory clobber keeps the memset from being elided. */
+    __asm__ __volatile__("" : : "r"(p) : "memory");
+}

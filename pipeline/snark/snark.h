@@ -1,0 +1,175 @@
+/*
+ * snark.h - the public face of pipeline/snark: BN254 arithmetic, R1CS, Groth16.
+ *
+ * Other folders include only this header. Inside snark/, each mathematical
+ * layer has its own file and internal header (field, tower, curve, pairing,
+ * msm, ntt, r1cs, groth16, json), each stating its contract.
+ *
+ * Representation: field elements are 4 x 64-bit little-endian limbs in
+ * Montgomery form (x * 2^256 mod m). Conversions to and from bytes and
+ * decimal strings use the normal (non-Montgomery) value. All functions allow
+ * their output to alias their inputs.
+ */
+#ifndef ZKML_SNARK_H
+#define ZKML_SNARK_H
+
+#include "common/common.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- fields: Fp (base field, modulus p) and Fr (scalar field, modulus r) ---- */
+
+typedef struct { uint64_t v[4]; } fp_t;
+typedef struct { uint64_t v[4]; } fr_t;
+
+void fr_zero(fr_t *r);
+void fr_one(fr_t *r);
+void fr_from_u64(fr_t *r, uint64_t a);
+void fr_from_i64(fr_t *r, int64_t a);          /* negatives become r - |a| */
+int  fr_is_zero(const fr_t *a);
+int  fr_eq(const fr_t *a, const fr_t *b);
+void fr_add(fr_t *r, const fr_t *a, const fr_t *b);
+void fr_sub(fr_t *r, const fr_t *a, const fr_t *b);
+void fr_neg(fr_t *r, const fr_t *a);
+void fr_mul(fr_t *r, const fr_t *a, const fr_t *b);
+void fr_sqr(fr_t *r, const fr_t *a);
+void fr_inv(fr_t *r, const fr_t *a);           /* inv(0) = 0 */
+void fr_pow_u64(fr_t *r, const fr_t *a, uint64_t e);
+/* Inverts n elements in place with one inversion (zeros stay zero). */
+int  fr_batch_inv(fr_t *a, size_t n);
+/* 32 bytes little-endian, normal form; from_bytes fails (returns -1) if >= r. */
+int  fr_from_bytes_le(fr_t *r, const uint8_t in[32]);
+void fr_to_bytes_le(uint8_t out[32], const fr_t *a);
+/* Decimal strings as snarkjs writes them; from_dec fails on junk or >= r. */
+int  fr_from_dec(fr_t *r, const char *s);
+void fr_to_dec(char out[80], const fr_t *a);
+/* If a, read as an integer in (-r/2, r/2], fits in int64, stores it and returns 0. */
+int  fr_to_i64(int64_t *out, const fr_t *a);
+
+void fp_zero(fp_t *r);
+void fp_one(fp_t *r);
+void fp_from_u64(fp_t *r, uint64_t a);
+int  fp_is_zero(const fp_t *a);
+int  fp_eq(const fp_t *a, const fp_t *b);
+void fp_add(fp_t *r, const fp_t *a, const fp_t *b);
+void fp_sub(fp_t *r, const fp_t *a, const fp_t *b);
+void fp_neg(fp_t *r, const fp_t *a);
+void fp_mul(fp_t *r, const fp_t *a, const fp_t *b);
+void fp_sqr(fp_t *r, const fp_t *a);
+void fp_inv(fp_t *r, const fp_t *a);
+int  fp_from_bytes_be(fp_t *r, const uint8_t in[32]);   /* EVM encoding; -1 if >= p */
+void fp_to_bytes_be(uint8_t out[32], const fp_t *a);
+int  fp_from_bytes_le(fp_t *r, const uint8_t in[32]);
+void fp_to_bytes_le(uint8_t out[32], const fp_t *a);
+int  fp_from_dec(fp_t *r, const char *s);
+void fp_to_dec(char out[80], const fp_t *a);
+
+/* ---- extension fields ---------------------------------------------------- */
+
+typedef struct { fp_t c0, c1; } fp2_t;         /* c0 + c1*u, u^2 = -1 */
+typedef struct { fp2_t c0, c1, c2; } fp6_t;    /* over v, v^3 = 9 + u */
+typedef struct { fp6_t c0, c1; } fp12_t;       /* over w, w^2 = v */
+
+/* ---- groups -------------------------------------------------------------- */
+
+typedef struct { fp_t x, y; int infinity; } g1_affine;
+typedef struct { fp_t x, y, z; } g1_jac;       /* z = 0 is infinity */
+typedef struct { fp2_t x, y; int infinity; } g2_affine;
+typedef struct { fp2_t x, y, z; } g2_jac;
+
+void g1_generator(g1_affine *r);
+void g2_generator(g2_affine *r);
+int  g1_is_on_curve(const g1_affine *p);       /* infinity counts as on the curve */
+int  g2_is_on_curve(const g2_affine *p);
+int  g2_is_in_subgroup(const g2_affine *p);    /* G1 has cofactor 1 */
+void g1_to_jac(g1_jac *r, const g1_affine *p);
+void g1_to_affine(g1_affine *r, const g1_jac *p);
+void g1_add(g1_jac *r, const g1_jac *a, const g1_jac *b);   /* all edge cases */
+void g1_add_affine(g1_jac *r, const g1_jac *a, const g1_affine *b);
+void g1_double(g1_jac *r, const g1_jac *a);
+void g1_neg(g1_jac *r, const g1_jac *a);
+void g1_mul(g1_jac *r, const g1_jac *a, const fr_t *k);
+/* Multiplies by a raw 256-bit big-endian scalar, not reduced (EVM ecMul). */
+void g1_mul_be(g1_jac *r, const g1_jac *a, const uint8_t k[32]);
+int  g1_eq(const g1_jac *a, const g1_jac *b);
+void g2_to_jac(g2_jac *r, const g2_affine *p);
+void g2_to_affine(g2_affine *r, const g2_jac *p);
+void g2_add(g2_jac *r, const g2_jac *a, const g2_jac *b);
+void g2_double(g2_jac *r, const g2_jac *a);
+void g2_neg(g2_jac *r, const g2_jac *a);
+void g2_mul(g2_jac *r, const g2_jac *a, const fr_t *k);
+int  g2_eq(const g2_jac *a, const g2_jac *b);
+
+/* EVM encodings (EIP-196/197): 64-byte G1, 128-byte G2 (x_im, x_re, y_im, y_re).
+ * Decoding checks field range, the curve and (G2) the subgroup: -1 if invalid. */
+int  g1_from_evm(g1_affine *r, const uint8_t in[64]);
+void g1_to_evm(uint8_t out[64], const g1_affine *p);
+int  g2_from_evm(g2_affine *r, const uint8_t in[128]);
+void g2_to_evm(uint8_t out[128], const g2_affine *p);
+
+/* ---- pairing --------------------------------------------------------------- */
+
+/* Optimal ate pairing, reduced. */
+void bn254_pairing(fp12_t *r, const g1_affine *p, const g2_affine *q);
+/* 1 if prod e(p[i], q[i]) == 1 (one shared final exponentiation), else 0. */
+int  bn254_pairing_check(const g1_affine *p, const g2_affine *q, size_t n);
+
+/* ---- EVM precompiles over raw bytes (for tests against anvil and geth vectors) */
+/* Each returns 0 and fills out, or -1 when the EVM call would fail. */
+int  evm_ecadd(uint8_t out[64], const uint8_t *in, size_t len);
+int  evm_ecmul(uint8_t out[64], const uint8_t *in, size_t len);
+int  evm_ecpairing(uint8_t out[32], const uint8_t *in, size_t len);
+
+/* ---- R1CS (iden3 .r1cs semantics: A*B - C = 0; wire 0 is the constant one) --- */
+
+typedef struct r1cs_term { uint32_t wire; fr_t coeff; } r1cs_term;
+typedef struct r1cs_lc { r1cs_term *terms; uint32_t n, cap; } r1cs_lc;
+typedef struct r1cs_constraint { r1cs_lc a, b, c; } r1cs_constraint;
+
+typedef struct r1cs {
+    uint32_t n_wires;        /* including wire 0 */
+    uint32_t n_pub_out, n_pub_in, n_prv_in;
+    r1cs_constraint *constraints;
+    uint32_t n_constraints, cap_constraints;
+} r1cs;
+
+void r1cs_init(r1cs *cs);
+void r1cs_free(r1cs *cs);
+/* Appends a constraint; takes ownership of the terms of a, b and c. The
+ * builder keeps terms sorted by wire and merges duplicates. */
+int  r1cs_add_constraint(r1cs *cs, r1cs_lc *a, r1cs_lc *b, r1cs_lc *c, zkml_error *err);
+int  r1cs_lc_add_term(r1cs_lc *lc, uint32_t wire, const fr_t *coeff, zkml_error *err);
+void r1cs_lc_free(r1cs_lc *lc);
+int  r1cs_write(const r1cs *cs, const char *path, zkml_error *err);
+int  r1cs_read(r1cs *cs, const char *path, zkml_error *err);
+/* 0 if the witness satisfies every constraint; otherwise ZKML_EREJECTED naming
+ * the first failing constraint. */
+int  r1cs_check_witness(const r1cs *cs, const fr_t *w, size_t n, zkml_error *err);
+
+/* .wtns files (version 2). *w is malloc'ed. */
+int  wtns_write(const fr_t *w, size_t n, const char *path, zkml_error *err);
+int  wtns_read(fr_t **w, size_t *n, const char *path, zkml_error *err);
+
+/* ---- Groth16 over files ----------------------------------------------------
+ * setup: toxic waste from getrandom, wiped after use. proving key: our own
+ * format (versioned header, checksum). JSON files are snarkjs's formats.
+ * verify returns 0 for a valid proof, ZKML_EREJECTED for an invalid one, and
+ * another negative code with a message for an error. */
+int groth16_setup_files(const char *r1cs_path, const char *pk_path,
+                        const char *vk_json_path, zkml_error *err);
+int groth16_prove_files(const char *pk_path, const char *wtns_path,
+                        const char *proof_json_path, const char *public_json_path,
+                        int threads, zkml_error *err);
+int groth16_verify_files(const char *vk_json_path, const char *public_json_path,
+                         const char *proof_json_path, zkml_error *err);
+
+/* Pipeline steps over an artifact directory (see common.h):
+ * setup:  network.r1cs -> proving.key, verification_key.json
+ * prove:  proving.key, witness.wtns -> proof.json, public.json
+ * verify: verification_key.json, public.json, proof.json -> verify.json */
+int snark_setup_step(const char *dir, const zkml_step_opts *opts, zkml_error *err);
+int snark_prove_step(const char *dir, const zkml_step_opts *opts, zkml_error *err);
+int snark_verify_step(const char *dir, const zkml_step_opts *opts, zkml_error *err);
+
+#endif
