@@ -1,0 +1,19 @@
+/*
+ * commands.h - one function per zkml-registry subcommand. Each takes the
+ * arguments after the command name (argv[0] is the command) and returns the
+ * process exit code: 0 success, 1 a negative answer (e.g. an invalid proof),
+ * 2 an error, whose message went to stderr.
+ */
+#ifndef ZKML_SERVER_COMMANDS_H
+#define ZKML_SERVER_COMMANDS_H
+
+int cmd_serve(int argc, char **argv);           /* serve.c       */
+int cmd_run(int argc, char **argv);             /* cmd_run.c     */
+int cmd_migrate(int argc, char **argv);         /* cmd_run.c     */
+int cmd_step(int argc, char **argv);            /* cmd_run.c: settings, calibrate, ... register */
+int cmd_groth16(int argc, char **argv);         /* cmd_groth16.c */
+int cmd_export_verifier(int argc, char **argv); /* cmd_evm.c     */
+int cmd_calldata(int argc, char **argv);        /* cmd_evm.c     */
+int cmd_chain(int argc, char **argv);           /* cmd_chain.c   */
+
+#endif

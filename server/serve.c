@@ -1,0 +1,10 @@
+/* serve.c - not yet landed: the commands say so instead of pretending. */
+#include "server/commands.h"
+#include <stdio.h>
+
+int cmd_serve(int argc, char **argv)
+{
+    (void)argc;
+    fprintf(stderr, "zkml-registry: command '%s' is not available in this build\n", argv[0]);
+    return 2;
+}
