@@ -1,0 +1,99 @@
+/* test_common.c - errors, atomic writes and path joins from common/. */
+#include "common/common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int failures;
+
+#define CHECK(cond)                                                        \
+    do {                                                                   \
+        if (!(cond)) {                                                     \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+            failures++;                                                    \
+        }                                                                  \
+    } while (0)
+
+static void test_errors(void)
+{
+    zkml_error err = {0};
+    CHECK(zkml_fail(&err, ZKML_EINVAL, "line %d: bad", 7) == ZKML_EINVAL);
+    CHECK(err.code == ZKML_EINVAL);
+    CHECK(strcmp(err.message, "line 7: bad") == 0);
+    CHECK(zkml_error_prefix(&err, "data.csv") == ZKML_EINVAL);
+    CHECK(strcmp(err.message, "data.csv: line 7: bad") == 0);
+    CHECK(strcmp(zkml_error_code_name(ZKML_ENOTFOUND), "not_found") == 0);
+
+    /* A prefix longer than the buffer truncates instead of overflowing. */
+    char longp[600];
+    memset(longp, 'x', sizeof longp - 1);
+    longp[sizeof longp - 1] = 0;
+    zkml_fail(&err, ZKML_EIO, "tail");
+    zkml_error_prefix(&err, "%s", longp);
+    CHECK(strlen(err.message) < sizeof err.message);
+    CHECK(zkml_fail(NULL, ZKML_EIO, "no error struct") == ZKML_EIO);
+}
+
+static void test_files(void)
+{
+    char dir[] = "/tmp/zkml-test-common-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char sub[256], path[256];
+    zkml_error err = {0};
+    snprintf(sub, sizeof sub, "%s/a/b/c", dir);
+    CHECK(zkml_mkdir_p(sub, 0, &err) == 0);
+    CHECK(zkml_path_join(path, sizeof path, sub, "f.json", &err) == 0);
+    CHECK(zkml_write_file_atomic(path, "{\"a\":1}", 7, &err) == 0);
+    uint8_t *data;
+    size_t len;
+    CHECK(zkml_read_file(path, 0, &data, &len, &err) == 0);
+    CHECK(len == 7 && memcmp(data, "{\"a\":1}", 7) == 0 && data[7] == 0);
+    free(data);
+    CHECK(zkml_read_file(path, 3, &data, &len, &err) == ZKML_EINVAL);
+    CHECK(strstr(err.message, "limit") != NULL);
+    char missing[300];
+    snprintf(missing, sizeof missing, "%s/missing", dir);
+    CHECK(zkml_read_file(missing, 0, &data, &len, &err) == ZKML_ENOTFOUND);
+    CHECK(zkml_file_exists(path) && !zkml_file_exists(missing) && !zkml_file_exists(sub));
+
+    char small[8];
+    CHECK(zkml_path_join(small, sizeof small, "abc", "defgh", &err) == ZKML_EINVAL);
+
+    unlink(path);
+    for (int i = 0; i < 3; i++) {
+        rmdir(sub);
+        *strrchr(sub, '/') = 0;
+    }
+    rmdir(dir);
+}
+
+static void test_misc(void)
+{
+    setenv("ZKML_THREADS", "3", 1);
+    CHECK(zkml_default_threads() == 3);
+    setenv("ZKML_THREADS", "zero", 1);
+    CHECK(zkml_default_threads() >= 1);
+    unsetenv("ZKML_THREADS");
+    uint8_t secret[16];
+    memset(secret, 0xAB, sizeof secret);
+    zkml_wipe(secret, sizeof secret);
+    for (size_t i = 0; i < sizeof secret; i++)
+        CHECK(secret[i] == 0);
+    CHECK(zkml_monotonic_ms() >= 0 && zkml_now_ms() > 1600000000000LL);
+}
+
+int main(void)
+{
+    test_errors();
+    test_files();
+    test_misc();
+    if (failures) {
+        fprintf(stderr, "%d checks failed\n", failures);
+        return 1;
+    }
+    printf("common: all checks passed\n");
+    return 0;
+}
