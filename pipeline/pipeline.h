@@ -1,10 +1,97 @@
 /*
  * pipeline.h - public face of pipeline/: the step table and the job runner
  * (fork, claim, heartbeat, resume).
+ *
+ * A job is one version of one task (see registry.h). A worker process claims
+ * the oldest queued job, then runs each step that is not yet done or skipped,
+ * in order, each in a forked child under a memory limit (RLIMIT_AS) and a time
+ * limit (the child is killed when it runs over). Every step's state, start and
+ * end times and message go to the store; the worker writes a heartbeat while a
+ * step runs. A worker that dies is replaced by the supervisor and its job is
+ * re-queued; the next claim resumes at its first unfinished step.
+ *
+ * Failure policy: a step that fails fails the job with the step's message. A
+ * step that fails with ZKML_ERETRY (RPC down, transaction dropped) re-queues
+ * the job with exponential backoff (retry_base_ms * 2^attempts, at most 10
+ * minutes) up to PIPELINE_MAX_ATTEMPTS times, then fails it.
  */
 #ifndef ZKML_PIPELINE_H
 #define ZKML_PIPELINE_H
 
 #include "common/common.h"
+#include "registry/registry.h"
+
+enum {
+    PIPELINE_STEP_SKIPPED = 1, /* a step's return value: recorded as skipped, err->message says why */
+    PIPELINE_MAX_ATTEMPTS = 5,
+};
+
+/* What a step knows about the job it runs for. */
+typedef struct pipeline_job_ctx {
+    const char *data_dir;     /* NULL when run outside the service (`zkml-registry run`) */
+    const char *task_id;      /* NULL outside the service */
+    int version;              /* 0 outside the service */
+    const char *dir;          /* the artifact directory */
+    zkml_step_opts opts;
+} pipeline_job_ctx;
+
+/* 0 done, PIPELINE_STEP_SKIPPED skipped, <0 a ZKML_E* failure with err set. */
+typedef int (*pipeline_step_fn)(const pipeline_job_ctx *job, zkml_error *err);
+
+typedef struct pipeline_step {
+    const char *name;
+    pipeline_step_fn run;
+} pipeline_step;
+
+typedef struct pipeline_step_table {
+    const pipeline_step *steps;
+    size_t count;
+} pipeline_step_table;
+
+/* The production table: settings, calibrate, compile, setup, prove, verify,
+ * export, version, register. */
+const pipeline_step_table *pipeline_default_steps(void);
+/* The step names of the default table, for store_upload.steps. */
+const char *const *pipeline_step_names(size_t *count);
+/* A step of the default table by name, or NULL. */
+const pipeline_step *pipeline_find_step(const char *name);
+
+/* The engine steps also exposed alone as commands (`zkml-registry witness`):
+ * the name of an engine function that runs on a directory, or NULL. */
+zkml_step_fn pipeline_engine_step(const char *name);
+
+typedef struct pipeline_config {
+    const char *data_dir;
+    int workers;              /* ZKML_WORKERS, default 1 */
+    int64_t memory_mb;        /* ZKML_JOB_MEMORY_MB; 0 = no limit */
+    int64_t timeout_s;        /* ZKML_JOB_TIMEOUT_S, per step; 0 = no limit */
+    int threads;              /* ZKML_THREADS for proofs; 0 = cores */
+    int64_t heartbeat_ms;     /* how often a running worker writes its heartbeat */
+    int64_t poll_ms;          /* how often an idle worker looks for a job */
+    int64_t retry_base_ms;    /* backoff for ZKML_ERETRY failures */
+    const pipeline_step_table *steps; /* NULL = pipeline_default_steps() */
+} pipeline_config;
+
+/* Fills cfg from the environment (ZKML_WORKERS, ZKML_JOB_MEMORY_MB,
+ * ZKML_JOB_TIMEOUT_S, ZKML_THREADS) with defaults sized to the machine
+ * (memory: 3/4 of RAM divided among the workers; timeout: 2 hours). */
+int pipeline_config_from_env(pipeline_config *cfg, const char *data_dir, zkml_error *err);
+
+/* Claims the oldest queued job and runs it to its end (done, failed, or
+ * re-queued after a retryable failure) in this process, each step in a forked
+ * child. Returns 1 if a job ran, 0 if none was queued, <0 if the store failed. */
+int pipeline_run_next_job(registry_store *s, const pipeline_config *cfg, zkml_error *err);
+
+/* The workers. pipeline_workers_start forks one supervisor process (call it
+ * before starting any thread, e.g. CivetWeb), which forks cfg->workers worker
+ * processes, each in its own process group, replaces any that dies after
+ * re-queuing its job, and on SIGTERM kills them and exits. A step child dies
+ * with its worker (PR_SET_PDEATHSIG). */
+typedef struct pipeline_workers pipeline_workers;
+int pipeline_workers_start(const pipeline_config *cfg, pipeline_workers **out, zkml_error *err);
+/* Non-blocking: fails with ZKML_EINTERNAL if the supervisor has exited. */
+int pipeline_workers_supervise(pipeline_workers *w, zkml_error *err);
+/* Stops the supervisor and its workers, waits for them, frees w. */
+void pipeline_workers_stop(pipeline_workers *w);
 
 #endif

@@ -10,8 +10,169 @@
 #include "common/common.h"
 
 /* ==== store: sqlite + migrations (store.c, migrate.c) ==================== */
+/*
+ * One sqlite database, <data dir>/registry.db, in WAL mode with a busy
+ * timeout, so the HTTP threads and the forked workers can share it. A
+ * registry_store is one connection: open one per process (never across a
+ * fork) and one per thread, or serialize a shared one yourself.
+ *
+ * Layout of the data dir:
+ *   registry.db               tasks, versions, jobs, steps, artifacts
+ *   uploads/                  staging area for uploads (same file system)
+ *   artifacts/<task>/v<N>/    one directory per version (DESIGN.md data flow)
+ *   versions.git              the libgit2 history (see below)
+ *
+ * States of a job and of a step: "queued", "running", "done", "failed"; a step
+ * may also be "skipped" (e.g. register with ZKML_CHAIN=none), with a message.
+ */
+
+typedef struct registry_store registry_store;
+
+enum {
+    STORE_TASK_ID_MAX = 64,  /* task ids match [A-Za-z0-9_-]{1,64} */
+    STORE_STATE_MAX = 16,    /* longest state name + NUL */
+    STORE_TARGET_MAX = 16,   /* "resources" | "accuracy" + NUL */
+};
+
+/* Opens (creating the dir and database if needed) and applies pending
+ * migrations. A database migrated by a newer binary is refused with
+ * ZKML_EINVAL and a message naming both schema versions. */
+int store_open(const char *data_dir, registry_store **out, zkml_error *err);
+void store_close(registry_store *s);
+
+/* Applies pending migrations explicitly (`zkml-registry migrate`); *applied
+ * (may be NULL) receives how many were applied now. */
+int store_migrate(const char *data_dir, int *applied, zkml_error *err);
+/* The highest migration this binary knows, and the one a database records. */
+int store_schema_version_known(void);
+int store_schema_version(registry_store *s, int *version, zkml_error *err);
+
+/* 1 if id matches [A-Za-z0-9_-]{1,64}, else 0. */
+int store_task_id_valid(const char *id);
+
+/* <data>/uploads (created): stage uploaded files here, so that
+ * store_create_version can rename them into the version dir. */
+int store_staging_dir(const char *data_dir, char *out, size_t outlen, zkml_error *err);
+/* <data>/artifacts/<task>/v<N>; fails with ZKML_EINVAL on a bad task id or N<1.
+ * Does not create the directory. */
+int store_version_dir(const char *data_dir, const char *task_id, int version, char *out,
+                      size_t outlen, zkml_error *err);
+
+/* An upload to turn into a version. */
+typedef struct store_upload {
+    const char *model_path;   /* staged ONNX file (in store_staging_dir) */
+    const char *data_path;    /* staged CSV file, or NULL */
+    int sample;               /* CSV row to prove, 0-based */
+    const char *target;       /* "resources" (NULL = default) or "accuracy" */
+    const char *const *steps; /* the pipeline's step names, in order: one row each */
+    size_t nsteps;            /* (pipeline_step_names() gives them) */
+} store_upload;
+
+typedef struct store_version_ref {
+    char task_id[STORE_TASK_ID_MAX + 1];
+    int version;
+    int64_t job_id;
+    char model_hash[65];      /* hex SHA-256 of the ONNX bytes */
+    int existed;              /* 1: this task already had a version with this hash */
+} store_version_ref;
+
+/* In one transaction: the task row if new, version N+1, its job (queued) and
+ * one queued step row per name; the staged files are renamed to
+ * <version dir>/model.onnx and data.csv. If the task already has a version
+ * with model_hash, nothing is created and out describes that version with
+ * out->existed = 1. On success the staged files are gone (moved or deleted);
+ * on failure they are left for the caller to delete. */
+int store_create_version(registry_store *s, const char *task_id, const char *model_hash_hex,
+                         const store_upload *u, store_version_ref *out, zkml_error *err);
+
+/* ---- jobs (used by the runner in pipeline/) ---- */
+
+typedef struct store_job {
+    int64_t id;
+    char task_id[STORE_TASK_ID_MAX + 1];
+    int version;
+    int sample;
+    char target[STORE_TARGET_MAX];
+    int attempts;             /* how many times a retryable failure re-queued it */
+} store_job;
+
+/* Claims the oldest queued job whose retry time has come, in one transaction:
+ * state running, worker_pid, heartbeat now. Returns 1 claimed, 0 none, <0 error. */
+int store_job_claim_next(registry_store *s, int worker_pid, store_job *job, zkml_error *err);
+int store_job_heartbeat(registry_store *s, int64_t job_id, zkml_error *err);
+/* Re-queues running jobs of a worker known to be dead (worker_pid > 0), or,
+ * with worker_pid 0, every running job whose heartbeat is older than stale_ms
+ * (a crashed service). Their running steps go back to queued. *requeued may be NULL. */
+int store_requeue_dead_jobs(registry_store *s, int worker_pid, int64_t stale_ms,
+                            int *requeued, zkml_error *err);
+/* A step's state into state[STORE_STATE_MAX]; ZKML_ENOTFOUND if it has no row. */
+int store_step_state(registry_store *s, int64_t job_id, const char *step,
+                     char state[STORE_STATE_MAX], zkml_error *err);
+/* Marks a step running (creating its row if missing), and finished with
+ * state done | failed | skipped | queued (a retryable failure), its message
+ * (may be NULL) and duration. */
+int store_step_begin(registry_store *s, int64_t job_id, const char *step, zkml_error *err);
+int store_step_finish(registry_store *s, int64_t job_id, const char *step, const char *state,
+                      const char *message, int64_t ms, zkml_error *err);
+/* Finishes a job: state done | failed, with a message. */
+int store_job_finish(registry_store *s, int64_t job_id, const char *state,
+                     const char *message, zkml_error *err);
+/* A retryable failure: back to queued, attempts + 1, not before now + delay_ms. */
+int store_job_retry_later(registry_store *s, int64_t job_id, int64_t delay_ms,
+                          const char *message, zkml_error *err);
+/* Records (or updates) the artifacts from the fixed list found in the job's
+ * version dir, with their sizes, attributing new ones to step. */
+int store_record_artifacts(registry_store *s, const char *data_dir, const store_job *job,
+                           const char *step, zkml_error *err);
+
+/* ---- JSON readers for the HTTP side: *json is malloc'ed, caller frees ----
+ * version 0 means the latest. ZKML_ENOTFOUND for an unknown task or version.
+ * Times are ISO-8601 UTC strings ("2024-05-01T12:00:00.123Z"), durations ms. */
+/* {"tasks":[{task_id, created_at, versions, latest_version, state}]} */
+int store_tasks_json(registry_store *s, char **json, zkml_error *err);
+/* {task_id, created_at, versions:[{version, model_hash, created_at, job_id, state}]} */
+int store_task_json(registry_store *s, const char *task_id, char **json, zkml_error *err);
+/* {task_id, version, job_id, model_hash, state, step, message, error, timestamp,
+ *  progress (0..1), attempts, steps:[{name, state, started_at, finished_at, ms, message}]} */
+int store_status_json(registry_store *s, const char *task_id, int version, char **json,
+                      zkml_error *err);
+/* {task_id, version, artifacts:[{name, size, content_type, step, updated_at}]} */
+int store_artifacts_json(registry_store *s, const char *task_id, int version, char **json,
+                         zkml_error *err);
+/* Resolves version 0 to the latest; ZKML_ENOTFOUND for an unknown task/version. */
+int store_resolve_version(registry_store *s, const char *task_id, int version, int *resolved,
+                          zkml_error *err);
+
+/* ---- the fixed artifact names: nothing from a request becomes a path
+ * unless store_artifact_lookup knows the name ---- */
+typedef struct store_artifact_kind {
+    const char *name;         /* file name in the version dir */
+    const char *content_type; /* for downloads */
+    const char *step;         /* the step that writes it ("upload" for inputs) */
+} store_artifact_kind;
+/* The entry for name (exact match), or NULL: then the name is not an artifact. */
+const store_artifact_kind *store_artifact_lookup(const char *name);
+/* The whole list, in data-flow order; *count receives its length. */
+const store_artifact_kind *store_artifact_list(size_t *count);
 
 /* ==== version history: libgit2 (history.c) =============================== */
+/*
+ * <data dir>/versions.git is a bare repository with one commit per version on
+ * refs/heads/main: tasks/<task_id>/manifest.json and the small public
+ * artifacts (settings.json, calibration.json, verification_key.json,
+ * Verifier.sol, proof.json, public.json, and chain.json once present), never
+ * the ONNX weights; tagged <task_id>/v<N> (annotated).
+ */
+
+/* Commits version N of task from its version dir (the "version" step).
+ * Idempotent: if the tag <task_id>/v<N> already exists, does nothing. */
+int history_commit_version(const char *data_dir, const char *task_id, int version,
+                           const char *version_dir, zkml_error *err);
+/* {task_id, versions:[{version, tag, commit, committed_at, model_hash, vk_hash}]},
+ * oldest first; an empty list when the history has none (or no repo yet). */
+int history_task_versions_json(const char *data_dir, const char *task_id, char **json,
+                               zkml_error *err);
+
 
 /* ==== chain: keccak, RLP, ABI, transactions, JSON-RPC (chain*.c) ========== */
 
