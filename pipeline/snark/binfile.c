@@ -1,0 +1,166 @@
+/*
+ * binfile.c - the iden3 binary container and the streaming atomic writer
+ * (contracts in binfile.h).
+ */
+#include "pipeline/snark/binfile.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+const uint8_t BN254_R_LE[32] = {
+    0x01, 0x00, 0x00, 0xf0, 0x93, 0xf5, 0xe1, 0x43, 0x91, 0x70, 0xb9, 0x79, 0x48, 0xe8, 0x33, 0x28,
+    0x5d, 0x58, 0x81, 0x81, 0xb6, 0x45, 0x50, 0xb8, 0x29, 0xa0, 0x31, 0xe1, 0x72, 0x4e, 0x64, 0x30,
+};
+
+int bcur_bytes(bcur *c, const uint8_t **p, size_t n)
+{
+    if (c->left < n)
+        return -1;
+    *p = c->p;
+    c->p += n;
+    c->left -= n;
+    return 0;
+}
+
+int bcur_u32(bcur *c, uint32_t *v)
+{
+    const uint8_t *p;
+    if (bcur_bytes(c, &p, 4))
+        return -1;
+    *v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    return 0;
+}
+
+int bcur_u64(bcur *c, uint64_t *v)
+{
+    uint32_t lo, hi;
+    if (bcur_u32(c, &lo) || bcur_u32(c, &hi))
+        return -1;
+    *v = (uint64_t)hi << 32 | lo;
+    return 0;
+}
+
+int binfile_open(binfile *bf, const uint8_t *data, size_t len, const char magic[4],
+                 const char *name, zkml_error *err)
+{
+    memset(bf, 0, sizeof *bf);
+    bf->name = name;
+    bf->data = data;
+    bf->len = len;
+    if (len < 12 || memcmp(data, magic, 4) != 0)
+        return zkml_fail(err, ZKML_EINVAL, "%s: not a .%.4s file (wrong magic or too short)",
+                         name, magic);
+    bcur c = { data + 4, len - 4 };
+    uint32_t n_sections;
+    bcur_u32(&c, &bf->version);
+    bcur_u32(&c, &n_sections);
+    if (n_sections > BINFILE_MAX_SECTIONS)
+        return zkml_fail(err, ZKML_EINVAL, "%s: %u sections, at most %d expected", name,
+                         n_sections, BINFILE_MAX_SECTIONS);
+    for (uint32_t i = 0; i < n_sections; i++) {
+        uint32_t type;
+        uint64_t size;
+        if (bcur_u32(&c, &type) || bcur_u64(&c, &size))
+            return zkml_fail(err, ZKML_EINVAL, "%s: truncated in the header of section %u",
+                             name, i + 1);
+        if (size > c.left)
+            return zkml_fail(err, ZKML_EINVAL,
+                             "%s: section %u (type %u) is %llu bytes but only %zu remain "
+                             "(truncated file)", name, i + 1, type, (unsigned long long)size,
+                             c.left);
+        bf->sections[i].type = type;
+        bf->sections[i].offset = (size_t)(c.p - data);
+        bf->sections[i].size = (size_t)size;
+        c.p += size;
+        c.left -= (size_t)size;
+    }
+    bf->n_sections = n_sections;
+    return 0;
+}
+
+int binfile_section(const binfile *bf, uint32_t type, int required, bcur *cur, int *found,
+                    zkml_error *err)
+{
+    int n = 0;
+    for (uint32_t i = 0; i < bf->n_sections; i++) {
+        if (bf->sections[i].type != type)
+            continue;
+        cur->p = bf->data + bf->sections[i].offset;
+        cur->left = bf->sections[i].size;
+        n++;
+    }
+    if (n > 1)
+        return zkml_fail(err, ZKML_EINVAL, "%s: section type %u appears %d times", bf->name,
+                         type, n);
+    if (found)
+        *found = n;
+    if (n == 0 && required)
+        return zkml_fail(err, ZKML_EINVAL, "%s: section type %u is missing", bf->name, type);
+    return 0;
+}
+
+int bw_open(bwriter *w, const char *path, zkml_error *err)
+{
+    memset(w, 0, sizeof *w);
+    w->path = path;
+    int n = snprintf(w->tmp, sizeof w->tmp, "%s.tmp.%ld", path, (long)getpid());
+    if (n < 0 || (size_t)n >= sizeof w->tmp)
+        return zkml_fail(err, ZKML_EINVAL, "path too long: %s", path);
+    w->f = fopen(w->tmp, "wb");
+    if (!w->f)
+        return zkml_fail(err, ZKML_EIO, "%s: %s", w->tmp, strerror(errno));
+    setvbuf(w->f, NULL, _IOFBF, 1 << 20);
+    return 0;
+}
+
+void bw_bytes(bwriter *w, const void *p, size_t n)
+{
+    if (!w->failed && n && fwrite(p, 1, n, w->f) != n)
+        w->failed = errno ? errno : EIO;
+}
+
+void bw_u32(bwriter *w, uint32_t v)
+{
+    uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
+    bw_bytes(w, b, 4);
+}
+
+void bw_u64(bwriter *w, uint64_t v)
+{
+    bw_u32(w, (uint32_t)v);
+    bw_u32(w, (uint32_t)(v >> 32));
+}
+
+void bw_header(bwriter *w, const char magic[4], uint32_t version, uint32_t n_sections)
+{
+    bw_bytes(w, magic, 4);
+    bw_u32(w, version);
+    bw_u32(w, n_sections);
+}
+
+int bw_commit(bwriter *w, zkml_error *err)
+{
+    if (!w->failed && fflush(w->f) != 0)
+        w->failed = errno ? errno : EIO;
+    if (!w->failed && fsync(fileno(w->f)) != 0)
+        w->failed = errno ? errno : EIO;
+    if (fclose(w->f) != 0 && !w->failed)
+        w->failed = errno ? errno : EIO;
+    w->f = NULL;
+    if (!w->failed && rename(w->tmp, w->path) != 0)
+        w->failed = errno ? errno : EIO;
+    if (w->failed) {
+        unlink(w->tmp);
+        return zkml_fail(err, ZKML_EIO, "writing %s: %s", w->path, strerror(w->failed));
+    }
+    return 0;
+}
+
+void bw_abort(bwriter *w)
+{
+    if (w->f)
+        fclose(w->f);
+    w->f = NULL;
+    unlink(w->tmp);
+}

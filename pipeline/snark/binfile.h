@@ -1,0 +1,65 @@
+/*
+ * binfile.h - internal: the iden3 binary container (.r1cs, .wtns) and a
+ * streaming atomic file writer.
+ *
+ * Reading: the whole file is in memory; binfile_open checks the magic and the
+ * section table (every section inside the file) and records where each
+ * section lies. A cursor reads little-endian integers and fails on truncation
+ * instead of reading past the end.
+ *
+ * Writing: bw_open writes to "<path>.tmp.<pid>"; bw_commit flushes, fsyncs and
+ * renames, so a crash never leaves half a file; bw_abort removes the temporary.
+ */
+#ifndef ZKML_SNARK_BINFILE_H
+#define ZKML_SNARK_BINFILE_H
+
+#include "pipeline/snark/snark.h"
+
+#include <stdio.h>
+
+#define BINFILE_MAX_SECTIONS 16
+
+typedef struct binfile {
+    const char *name;             /* for messages: the file path */
+    const uint8_t *data;
+    size_t len;
+    uint32_t version, n_sections;
+    struct { uint32_t type; size_t offset, size; } sections[BINFILE_MAX_SECTIONS];
+} binfile;
+
+typedef struct bcur {
+    const uint8_t *p;
+    size_t left;
+} bcur;
+
+/* The prime r (the BN254 scalar field) as 32 bytes little-endian. */
+extern const uint8_t BN254_R_LE[32];
+
+int binfile_open(binfile *bf, const uint8_t *data, size_t len, const char magic[4],
+                 const char *name, zkml_error *err);
+/* The one section of this type: ZKML_EINVAL if missing (when required) or repeated.
+ * *found is set to 0 when an optional section is missing. */
+int binfile_section(const binfile *bf, uint32_t type, int required, bcur *cur, int *found,
+                    zkml_error *err);
+
+int bcur_u32(bcur *c, uint32_t *v);
+int bcur_u64(bcur *c, uint64_t *v);
+int bcur_bytes(bcur *c, const uint8_t **p, size_t n);
+
+typedef struct bwriter {
+    FILE *f;
+    const char *path;
+    char tmp[4200];
+    int failed;
+} bwriter;
+
+int  bw_open(bwriter *w, const char *path, zkml_error *err);
+void bw_u32(bwriter *w, uint32_t v);
+void bw_u64(bwriter *w, uint64_t v);
+void bw_bytes(bwriter *w, const void *p, size_t n);
+/* Writes the container header: magic, version, section count. */
+void bw_header(bwriter *w, const char magic[4], uint32_t version, uint32_t n_sections);
+int  bw_commit(bwriter *w, zkml_error *err);
+void bw_abort(bwriter *w);
+
+#endif

@@ -1,0 +1,343 @@
+/*
+ * r1cs.c - the R1CS builder and the iden3 .r1cs reader and writer.
+ *
+ * A constraint is A*B - C = 0 over Fr, each side a linear combination of
+ * wires; wire 0 is the constant one, then outputs, public inputs, private
+ * inputs and internal wires (iden3 order). Coefficients are kept in Montgomery
+ * form in memory and written in normal form. The reader accepts any
+ * snarkjs/circom file (sections in any order, unknown sections ignored) and
+ * refuses what Groth16 cannot use (another prime, custom gates) or what is
+ * inconsistent (wires out of range, coefficients >= r, truncation).
+ */
+#include "pipeline/snark/binfile.h"
+#include "pipeline/snark/r1cs_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { R1CS_SEC_HEADER = 1, R1CS_SEC_CONSTRAINTS = 2, R1CS_SEC_LABELS = 3,
+       R1CS_SEC_GATES = 4, R1CS_SEC_GATE_USES = 5 };
+
+void r1cs_init(r1cs *cs)
+{
+    memset(cs, 0, sizeof *cs);
+    cs->n_wires = 1;
+}
+
+void r1cs_lc_free(r1cs_lc *lc)
+{
+    free(lc->terms);
+    memset(lc, 0, sizeof *lc);
+}
+
+void r1cs_free(r1cs *cs)
+{
+    for (uint32_t i = 0; i < cs->n_constraints; i++) {
+        r1cs_lc_free(&cs->constraints[i].a);
+        r1cs_lc_free(&cs->constraints[i].b);
+        r1cs_lc_free(&cs->constraints[i].c);
+    }
+    free(cs->constraints);
+    r1cs_init(cs);
+}
+
+static int lc_reserve(r1cs_lc *lc, uint32_t need, zkml_error *err)
+{
+    if (need <= lc->cap)
+        return 0;
+    uint32_t cap = lc->cap ? lc->cap : 4;
+    while (cap < need) {
+        if (cap > UINT32_MAX / 2)
+            return zkml_fail(err, ZKML_ENOMEM, "linear combination too long");
+        cap *= 2;
+    }
+    r1cs_term *t = realloc(lc->terms, (size_t)cap * sizeof *t);
+    if (!t)
+        return zkml_fail(err, ZKML_ENOMEM, "out of memory growing a linear combination");
+    lc->terms = t;
+    lc->cap = cap;
+    return 0;
+}
+
+/* Index of the first term whose wire is >= wire. */
+static uint32_t lc_lower_bound(const r1cs_lc *lc, uint32_t wire)
+{
+    uint32_t lo = 0, hi = lc->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (lc->terms[mid].wire < wire)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+int r1cs_lc_add_term(r1cs_lc *lc, uint32_t wire, const fr_t *coeff, zkml_error *err)
+{
+    uint32_t at = lc->n && lc->terms[lc->n - 1].wire < wire ? lc->n : lc_lower_bound(lc, wire);
+    if (at < lc->n && lc->terms[at].wire == wire) {
+        fr_add(&lc->terms[at].coeff, &lc->terms[at].coeff, coeff);
+        if (fr_is_zero(&lc->terms[at].coeff)) {
+            memmove(&lc->terms[at], &lc->terms[at + 1], (lc->n - at - 1) * sizeof *lc->terms);
+            lc->n--;
+        }
+        return 0;
+    }
+    if (fr_is_zero(coeff))
+        return 0;
+    if (lc_reserve(lc, lc->n + 1, err))
+        return err ? err->code : ZKML_ENOMEM;
+    memmove(&lc->terms[at + 1], &lc->terms[at], (lc->n - at) * sizeof *lc->terms);
+    lc->terms[at].wire = wire;
+    lc->terms[at].coeff = *coeff;
+    lc->n++;
+    return 0;
+}
+
+int r1cs_add_constraint(r1cs *cs, r1cs_lc *a, r1cs_lc *b, r1cs_lc *c, zkml_error *err)
+{
+    if (cs->n_constraints == cs->cap_constraints) {
+        uint32_t cap = cs->cap_constraints ? cs->cap_constraints * 2 : 64;
+        r1cs_constraint *nc = cap > cs->cap_constraints
+            ? realloc(cs->constraints, (size_t)cap * sizeof *nc) : NULL;
+        if (!nc) {
+            r1cs_lc_free(a);
+            r1cs_lc_free(b);
+            r1cs_lc_free(c);
+            return zkml_fail(err, ZKML_ENOMEM, "out of memory adding constraint %u",
+                             cs->n_constraints);
+        }
+        cs->constraints = nc;
+        cs->cap_constraints = cap;
+    }
+    r1cs_constraint *k = &cs->constraints[cs->n_constraints++];
+    k->a = *a;
+    k->b = *b;
+    k->c = *c;
+    memset(a, 0, sizeof *a);
+    memset(b, 0, sizeof *b);
+    memset(c, 0, sizeof *c);
+    return 0;
+}
+
+void r1cs_lc_eval(fr_t *out, const r1cs_lc *lc, const fr_t *w)
+{
+    fr_t acc, t;
+    fr_zero(&acc);
+    for (uint32_t i = 0; i < lc->n; i++) {
+        fr_mul(&t, &lc->terms[i].coeff, &w[lc->terms[i].wire]);
+        fr_add(&acc, &acc, &t);
+    }
+    *out = acc;
+}
+
+int r1cs_check_witness(const r1cs *cs, const fr_t *w, size_t n, zkml_error *err)
+{
+    fr_t one, a, b, c;
+    fr_one(&one);
+    if (n != cs->n_wires)
+        return zkml_fail(err, ZKML_EREJECTED, "witness has %zu values, the circuit has %u wires",
+                         n, cs->n_wires);
+    if (!fr_eq(&w[0], &one))
+        return zkml_fail(err, ZKML_EREJECTED, "witness value 0 (the constant one) is not 1");
+    for (uint32_t i = 0; i < cs->n_constraints; i++) {
+        const r1cs_constraint *k = &cs->constraints[i];
+        r1cs_lc_eval(&a, &k->a, w);
+        r1cs_lc_eval(&b, &k->b, w);
+        r1cs_lc_eval(&c, &k->c, w);
+        fr_mul(&a, &a, &b);
+        if (!fr_eq(&a, &c))
+            return zkml_fail(err, ZKML_EREJECTED,
+                             "witness does not satisfy constraint %u (0-based) of %u: A*B != C",
+                             i, cs->n_constraints);
+    }
+    return 0;
+}
+
+/* ---- writing ---------------------------------------------------------------- */
+
+static int check_wires(const r1cs *cs, const r1cs_lc *lc, uint32_t k, zkml_error *err)
+{
+    for (uint32_t i = 0; i < lc->n; i++)
+        if (lc->terms[i].wire >= cs->n_wires)
+            return zkml_fail(err, ZKML_EINVAL, "constraint %u uses wire %u but the circuit "
+                             "has %u wires", k, lc->terms[i].wire, cs->n_wires);
+    return 0;
+}
+
+static void write_lc(bwriter *w, const r1cs_lc *lc)
+{
+    uint8_t b[32];
+    bw_u32(w, lc->n);
+    for (uint32_t i = 0; i < lc->n; i++) {
+        bw_u32(w, lc->terms[i].wire);
+        fr_to_bytes_le(b, &lc->terms[i].coeff);
+        bw_bytes(w, b, 32);
+    }
+}
+
+int r1cs_write(const r1cs *cs, const char *path, zkml_error *err)
+{
+    uint64_t body = 0;
+    if (cs->n_wires < 1 + (uint64_t)cs->n_pub_out + cs->n_pub_in + cs->n_prv_in)
+        return zkml_fail(err, ZKML_EINVAL, "%s: %u wires cannot hold %u outputs, %u public and "
+                         "%u private inputs", path, cs->n_wires, cs->n_pub_out, cs->n_pub_in,
+                         cs->n_prv_in);
+    for (uint32_t k = 0; k < cs->n_constraints; k++) {
+        const r1cs_constraint *c = &cs->constraints[k];
+        if (check_wires(cs, &c->a, k, err) || check_wires(cs, &c->b, k, err) ||
+            check_wires(cs, &c->c, k, err))
+            return zkml_error_prefix(err, "%s", path);
+        body += 12 + 36 * ((uint64_t)c->a.n + c->b.n + c->c.n);
+    }
+    bwriter w;
+    if (bw_open(&w, path, err))
+        return err ? err->code : ZKML_EIO;
+    bw_header(&w, "r1cs", 1, 3);
+    bw_u32(&w, R1CS_SEC_HEADER);
+    bw_u64(&w, 64);
+    bw_u32(&w, 32);
+    bw_bytes(&w, BN254_R_LE, 32);
+    bw_u32(&w, cs->n_wires);
+    bw_u32(&w, cs->n_pub_out);
+    bw_u32(&w, cs->n_pub_in);
+    bw_u32(&w, cs->n_prv_in);
+    bw_u64(&w, cs->n_wires);             /* labels: one per wire */
+    bw_u32(&w, cs->n_constraints);
+    bw_u32(&w, R1CS_SEC_CONSTRAINTS);
+    bw_u64(&w, body);
+    for (uint32_t k = 0; k < cs->n_constraints; k++) {
+        write_lc(&w, &cs->constraints[k].a);
+        write_lc(&w, &cs->constraints[k].b);
+        write_lc(&w, &cs->constraints[k].c);
+    }
+    bw_u32(&w, R1CS_SEC_LABELS);
+    bw_u64(&w, 8 * (uint64_t)cs->n_wires);
+    for (uint32_t i = 0; i < cs->n_wires; i++)
+        bw_u64(&w, i);
+    return bw_commit(&w, err);
+}
+
+/* ---- reading ---------------------------------------------------------------- */
+
+static int read_lc(r1cs_lc *lc, bcur *c, const r1cs *cs, uint32_t k, char side,
+                   const char *name, zkml_error *err)
+{
+    uint32_t n;
+    if (bcur_u32(c, &n))
+        return zkml_fail(err, ZKML_EINVAL, "%s: constraint %u: truncated before %c", name, k,
+                         side);
+    if (n > c->left / 36)
+        return zkml_fail(err, ZKML_EINVAL, "%s: constraint %u: %c has %u terms, more than the "
+                         "section holds (truncated file)", name, k, side, n);
+    memset(lc, 0, sizeof *lc);
+    if (n == 0)
+        return 0;
+    lc->terms = malloc((size_t)n * sizeof *lc->terms);
+    if (!lc->terms)
+        return zkml_fail(err, ZKML_ENOMEM, "%s: out of memory at constraint %u", name, k);
+    lc->cap = n;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t wire;
+        const uint8_t *v;
+        bcur_u32(c, &wire);
+        bcur_bytes(c, &v, 32);
+        if (wire >= cs->n_wires)
+            return zkml_fail(err, ZKML_EINVAL, "%s: constraint %u: %c uses wire %u but there "
+                             "are %u wires", name, k, side, wire, cs->n_wires);
+        if (fr_from_bytes_le(&lc->terms[i].coeff, v))
+            return zkml_fail(err, ZKML_EINVAL, "%s: constraint %u: %c has a coefficient >= r",
+                             name, k, side);
+        lc->terms[i].wire = wire;
+        lc->n = i + 1;
+    }
+    return 0;
+}
+
+static int parse_header(r1cs *cs, const binfile *bf, uint32_t *n_constraints, zkml_error *err)
+{
+    bcur c;
+    uint32_t fs;
+    const uint8_t *prime;
+    uint64_t n_labels;
+    if (binfile_section(bf, R1CS_SEC_HEADER, 1, &c, NULL, err))
+        return err ? err->code : ZKML_EINVAL;
+    if (bcur_u32(&c, &fs) || fs != 32 || bcur_bytes(&c, &prime, 32))
+        return zkml_fail(err, ZKML_EINVAL, "%s: field size is not 32 bytes (not BN254)",
+                         bf->name);
+    if (memcmp(prime, BN254_R_LE, 32) != 0)
+        return zkml_fail(err, ZKML_EINVAL, "%s: the prime is not the BN254 (bn128) scalar "
+                         "field", bf->name);
+    if (bcur_u32(&c, &cs->n_wires) || bcur_u32(&c, &cs->n_pub_out) ||
+        bcur_u32(&c, &cs->n_pub_in) || bcur_u32(&c, &cs->n_prv_in) ||
+        bcur_u64(&c, &n_labels) || bcur_u32(&c, n_constraints))
+        return zkml_fail(err, ZKML_EINVAL, "%s: header section truncated", bf->name);
+    if (cs->n_wires < 1 + (uint64_t)cs->n_pub_out + cs->n_pub_in + cs->n_prv_in)
+        return zkml_fail(err, ZKML_EINVAL, "%s: %u wires cannot hold %u outputs, %u public and "
+                         "%u private inputs", bf->name, cs->n_wires, cs->n_pub_out,
+                         cs->n_pub_in, cs->n_prv_in);
+    return 0;
+}
+
+int r1cs_parse(r1cs *cs, const uint8_t *data, size_t len, const char *name, zkml_error *err)
+{
+    binfile bf;
+    bcur c;
+    int found;
+    uint32_t n_constraints;
+    r1cs_init(cs);
+    if (binfile_open(&bf, data, len, "r1cs", name, err))
+        return err ? err->code : ZKML_EINVAL;
+    if (bf.version != 1)
+        return zkml_fail(err, ZKML_EINVAL, "%s: .r1cs version %u, only 1 is supported", name,
+                         bf.version);
+    if (binfile_section(&bf, R1CS_SEC_GATES, 0, &c, &found, err))
+        return err ? err->code : ZKML_EINVAL;
+    if (found)
+        return zkml_fail(err, ZKML_EINVAL, "%s: uses custom gates (PLONK), which Groth16 "
+                         "cannot prove", name);
+    if (parse_header(cs, &bf, &n_constraints, err) ||
+        binfile_section(&bf, R1CS_SEC_CONSTRAINTS, 1, &c, NULL, err))
+        goto fail;
+    if (n_constraints > c.left / 12) {
+        zkml_fail(err, ZKML_EINVAL, "%s: %u constraints do not fit in the constraints section "
+                  "(truncated file)", name, n_constraints);
+        goto fail;
+    }
+    cs->constraints = calloc(n_constraints ? n_constraints : 1, sizeof *cs->constraints);
+    if (!cs->constraints) {
+        zkml_fail(err, ZKML_ENOMEM, "%s: out of memory for %u constraints", name, n_constraints);
+        goto fail;
+    }
+    cs->cap_constraints = n_constraints;
+    for (uint32_t k = 0; k < n_constraints; k++) {
+        r1cs_constraint *con = &cs->constraints[k];
+        cs->n_constraints = k + 1;
+        if (read_lc(&con->a, &c, cs, k, 'A', name, err) ||
+            read_lc(&con->b, &c, cs, k, 'B', name, err) ||
+            read_lc(&con->c, &c, cs, k, 'C', name, err))
+            goto fail;
+    }
+    if (c.left != 0) {
+        zkml_fail(err, ZKML_EINVAL, "%s: %zu stray bytes after the last constraint", name,
+                  c.left);
+        goto fail;
+    }
+    return 0;
+fail:
+    r1cs_free(cs);
+    return err ? err->code : ZKML_EINVAL;
+}
+
+int r1cs_read(r1cs *cs, const char *path, zkml_error *err)
+{
+    uint8_t *data;
+    size_t len;
+    r1cs_init(cs);
+    if (zkml_read_file(path, 0, &data, &len, err))
+        return err ? err->code : ZKML_EIO;
+    int rc = r1cs_parse(cs, data, len, path, err);
+    free(data);
+    return rc;
+}
