@@ -1,0 +1,33 @@
+/*
+ * ntt.h - internal: radix-2 number-theoretic transforms over Fr.
+ *
+ * The domain of size n = 2^k is the powers of w_n = w_28^(2^(28-k)) where
+ * w_28 = 5^((r-1)/2^28), the root snarkjs, libff, arkworks and gnark use.
+ * ntt_forward turns coefficients into the evaluations at w_n^i (natural
+ * order), ntt_inverse does the reverse. Both are multithreaded.
+ */
+#ifndef ZKML_SNARK_NTT_H
+#define ZKML_SNARK_NTT_H
+
+#include "pipeline/snark/snark.h"
+
+#define NTT_MAX_LOG 28
+
+typedef struct ntt_domain {
+    uint32_t log_n;
+    size_t n;
+    fr_t *roots;       /* w_n^j for j < n/2 */
+    fr_t *inv_roots;   /* w_n^-j for j < n/2 */
+    fr_t n_inv;
+} ntt_domain;
+
+/* The primitive 2^log_n-th root of unity (log_n <= 28). */
+void fr_root_of_unity(fr_t *w, uint32_t log_n);
+int  ntt_domain_init(ntt_domain *d, uint32_t log_n, zkml_error *err);
+void ntt_domain_free(ntt_domain *d);
+void ntt_forward(const ntt_domain *d, fr_t *a, int threads);
+void ntt_inverse(const ntt_domain *d, fr_t *a, int threads);
+/* a[j] *= g^j for j < n (moves evaluations to the coset g*domain). */
+void ntt_scale_powers(fr_t *a, size_t n, const fr_t *g, int threads);
+
+#endif

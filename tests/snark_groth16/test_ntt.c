@@ -1,0 +1,95 @@
+/*
+ * test_ntt.c - the NTT against the naive O(n^2) DFT on small sizes, against
+ * Horner evaluation at sampled points on a threaded size, inverse(forward)
+ * round trips, and the root of unity: w_28 = 5^((r-1)/2^28) of exact order 2^28.
+ */
+#include "pipeline/snark/ntt.h"
+#include "tests/snark_groth16/test_circuit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures;
+
+#define CHECK(cond, ...) do { if (!(cond)) { failures++; printf("FAIL %s:%d: ", __FILE__, \
+    __LINE__); printf(__VA_ARGS__); printf("\n"); } } while (0)
+
+static void horner(fr_t *out, const fr_t *coeffs, size_t n, const fr_t *x)
+{
+    fr_zero(out);
+    for (size_t i = n; i-- > 0;) {
+        fr_mul(out, out, x);
+        fr_add(out, out, &coeffs[i]);
+    }
+}
+
+static void test_root(void)
+{
+    /* t = (r - 1) / 2^28 from r's limbs; 5^t by square and multiply. */
+    static const uint64_t r[4] = { 0x43e1f593f0000001ULL, 0x2833e84879b97091ULL,
+                                   0xb85045b68181585dULL, 0x30644e72e131a029ULL };
+    uint64_t t[4];
+    for (int i = 0; i < 4; i++)
+        t[i] = (r[i] >> 28) | (i < 3 ? r[i + 1] << 36 : 0);
+    fr_t five, acc, w, one, minus_one;
+    fr_from_u64(&five, 5);
+    fr_one(&acc);
+    for (int bit = 255; bit >= 0; bit--) {
+        fr_sqr(&acc, &acc);
+        if (t[bit / 64] >> (bit % 64) & 1)
+            fr_mul(&acc, &acc, &five);
+    }
+    fr_root_of_unity(&w, 28);
+    CHECK(fr_eq(&w, &acc), "w_28 != 5^t");
+    fr_one(&one);
+    fr_neg(&minus_one, &one);
+    for (int i = 0; i < 27; i++)
+        fr_sqr(&w, &w);
+    CHECK(fr_eq(&w, &minus_one), "w_28^(2^27) != -1");
+    fr_sqr(&w, &w);
+    CHECK(fr_eq(&w, &one), "w_28^(2^28) != 1");
+}
+
+static void test_size(uint32_t log_n, int threads, int naive)
+{
+    ntt_domain d;
+    zkml_error err;
+    test_rng rng = { 0x1234 + log_n };
+    if (ntt_domain_init(&d, log_n, &err)) {
+        CHECK(0, "domain: %s", err.message);
+        return;
+    }
+    size_t n = d.n;
+    fr_t *coeffs = malloc(n * sizeof *coeffs), *a = malloc(n * sizeof *a);
+    for (size_t i = 0; i < n; i++)
+        test_rng_fr(&rng, &coeffs[i]);
+    memcpy(a, coeffs, n * sizeof *a);
+    ntt_forward(&d, a, threads);
+    fr_t w, x, expect;
+    fr_root_of_unity(&w, log_n);
+    size_t samples = naive ? n : 16;
+    for (size_t s = 0; s < samples; s++) {
+        size_t i = naive ? s : (size_t)(test_rng_u64(&rng) % n);
+        fr_pow_u64(&x, &w, i);
+        horner(&expect, coeffs, n, &x);
+        CHECK(fr_eq(&a[i], &expect), "2^%u: evaluation %zu differs from the DFT", log_n, i);
+    }
+    ntt_inverse(&d, a, threads);
+    CHECK(memcmp(a, coeffs, n * sizeof *a) == 0, "2^%u: inverse(forward(x)) != x", log_n);
+    free(coeffs);
+    free(a);
+    ntt_domain_free(&d);
+}
+
+int main(void)
+{
+    test_root();
+    for (uint32_t k = 0; k <= 7; k++)
+        test_size(k, 1, 1);
+    test_size(5, 2, 1);
+    test_size(13, 2, 0);
+    test_size(14, 3, 0);
+    printf("%s\n", failures ? "FAILED" : "ok");
+    return failures != 0;
+}
