@@ -1,6 +1,8 @@
 /*
- * evm.h - public face of pipeline/evm: the Solidity verifier export and
- * calldata encoding.
+ * evm.h - public face of pipeline/evm: the Solidity verifier export, calldata
+ * encoding, and the creation code of the contracts zkml-registry deploys
+ * (compiled from contracts/ at build time, so no Solidity compiler is needed
+ * at run time). Inputs are snarkjs's JSON files; see contracts/README.md.
  */
 #ifndef ZKML_EVM_H
 #define ZKML_EVM_H
@@ -26,5 +28,23 @@ int evm_verifier_creation_code(const char *vk_json_path, uint8_t **code, size_t 
  * malloc'ed, 32 * *n_words bytes. */
 int evm_proof_words(const char *proof_json_path, const char *public_json_path,
                     uint8_t **words, size_t *n_words, zkml_error *err);
+
+/* The same words as verifyProof's calldata in both textual forms: snarkjs's
+ * `zkey export soliditycalldata` text, and "0x" + selector + words. Each
+ * string is malloc'ed. n_public (may be NULL) receives the signal count. */
+int evm_calldata(const char *proof_json_path, const char *public_json_path,
+                 char **solidity, char **hex, size_t *n_public, zkml_error *err);
+
+/* Verifier.sol for a verification_key.json held in memory (origin names it in
+ * messages). *sol is malloc'ed; n_public (may be NULL) receives N. */
+int evm_verifier_source(const char *vk_json, size_t len, const char *origin, char **sol,
+                        size_t *n_public, zkml_error *err);
+/* Verifier.abi.json for a verifier with n_public signals. *abi_json is malloc'ed. */
+int evm_verifier_abi(size_t n_public, char **abi_json, zkml_error *err);
+/* ModelRegistry's ABI (compact JSON), embedded at build time. */
+const char *evm_registry_abi_json(void);
+
+/* Keccak-256 as Ethereum uses it (original Keccak padding). */
+void evm_keccak256(uint8_t out[32], const void *data, size_t len);
 
 #endif

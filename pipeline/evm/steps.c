@@ -1,33 +1,84 @@
-/* steps.c - the export pipeline step. */
+/*
+ * steps.c - the export pipeline step: verification_key.json, proof.json,
+ * public.json -> Verifier.sol, Verifier.abi.json, calldata.json.
+ */
 #include "pipeline/evm/evm.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { VK_MAX_BYTES = 64 << 20 };
+
+static int write_text(const char *dir, const char *name, const char *text, zkml_error *err)
+{
+    char path[4096];
+    int rc = zkml_path_join(path, sizeof path, dir, name, err);
+    if (!rc)
+        rc = zkml_write_file_atomic(path, text, strlen(text), err);
+    return rc;
+}
+
+static int export_verifier(const char *dir, size_t *n_public, zkml_error *err)
+{
+    char path[4096];
+    int rc = zkml_path_join(path, sizeof path, dir, "verification_key.json", err);
+    uint8_t *vk_json = NULL;
+    size_t len = 0;
+    if (!rc)
+        rc = zkml_read_file(path, VK_MAX_BYTES, &vk_json, &len, err);
+    char *sol = NULL, *abi = NULL;
+    if (!rc)
+        rc = evm_verifier_source((const char *)vk_json, len, path, &sol, n_public, err);
+    if (!rc)
+        rc = evm_verifier_abi(*n_public, &abi, err);
+    if (!rc)
+        rc = write_text(dir, "Verifier.sol", sol, err);
+    if (!rc)
+        rc = write_text(dir, "Verifier.abi.json", abi, err);
+    free(vk_json);
+    free(sol);
+    free(abi);
+    return rc;
+}
+
+static int export_calldata(const char *dir, size_t n_public, zkml_error *err)
+{
+    char proof_path[4096], public_path[4096];
+    int rc = zkml_path_join(proof_path, sizeof proof_path, dir, "proof.json", err);
+    if (!rc)
+        rc = zkml_path_join(public_path, sizeof public_path, dir, "public.json", err);
+    char *solidity = NULL, *hex = NULL;
+    size_t proof_signals = 0;
+    if (!rc)
+        rc = evm_calldata(proof_path, public_path, &solidity, &hex, &proof_signals, err);
+    if (rc)
+        return rc;
+    /* The verifier's ABI fixes the number of signals; a mismatch would only
+     * surface as a revert on-chain. */
+    if (proof_signals != n_public)
+        rc = zkml_fail(err, ZKML_EINVAL, "%s: %zu public signals, but the verification key has %zu",
+                       public_path, proof_signals, n_public);
+    cJSON *doc = rc ? NULL : cJSON_CreateObject();
+    char *text = NULL;
+    if (!rc && (!doc || !cJSON_AddStringToObject(doc, "solidity", solidity) ||
+                !cJSON_AddStringToObject(doc, "hex", hex) || !(text = cJSON_Print(doc))))
+        rc = zkml_fail(err, ZKML_ENOMEM, "out of memory writing calldata.json");
+    if (!rc)
+        rc = write_text(dir, "calldata.json", text, err);
+    cJSON_free(text);
+    cJSON_Delete(doc);
+    free(solidity);
+    free(hex);
+    return rc;
+}
 
 int evm_export_step(const char *dir, const zkml_step_opts *opts, zkml_error *err)
 {
-    (void)dir; (void)opts;
-    return zkml_fail(err, ZKML_EUNAVAILABLE, "step export is not available in this build");
-}
-
-int evm_registry_creation_code(uint8_t **code, size_t *len, zkml_error *err)
-{
-    *code = NULL;
-    *len = 0;
-    return zkml_fail(err, ZKML_EUNAVAILABLE, "the ModelRegistry bytecode is not available in this build");
-}
-
-int evm_verifier_creation_code(const char *vk_json_path, uint8_t **code, size_t *len,
-                               zkml_error *err)
-{
-    (void)vk_json_path;
-    *code = NULL;
-    *len = 0;
-    return zkml_fail(err, ZKML_EUNAVAILABLE, "verifier deployment is not available in this build");
-}
-
-int evm_proof_words(const char *proof_json_path, const char *public_json_path,
-                    uint8_t **words, size_t *n_words, zkml_error *err)
-{
-    (void)proof_json_path; (void)public_json_path;
-    *words = NULL;
-    *n_words = 0;
-    return zkml_fail(err, ZKML_EUNAVAILABLE, "proof encoding is not available in this build");
+    (void)opts;
+    size_t n_public = 0;
+    int rc = export_verifier(dir, &n_public, err);
+    if (!rc)
+        rc = export_calldata(dir, n_public, err);
+    return rc ? zkml_error_prefix(err, "export") : 0;
 }

@@ -1,0 +1,99 @@
+/*
+ * calldata.c - a proof as verifyProof arguments: raw words, snarkjs's
+ * soliditycalldata text, and the ABI-encoded call.
+ */
+#include "pipeline/evm/evm.h"
+#include "pipeline/evm/evm_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int evm_proof_words(const char *proof_json_path, const char *public_json_path,
+                    uint8_t **words, size_t *n_words, zkml_error *err)
+{
+    *words = NULL;
+    *n_words = 0;
+    evm_proof proof;
+    int rc = evm_proof_load(&proof, proof_json_path, public_json_path, err);
+    if (rc)
+        return rc;
+    size_t n = 8 + proof.n_public;
+    uint8_t *out = malloc(32 * n);
+    if (!out) {
+        evm_proof_free(&proof);
+        return zkml_fail(err, ZKML_ENOMEM, "out of memory encoding %s", proof_json_path);
+    }
+    memcpy(out, proof.abc, sizeof proof.abc);
+    memcpy(out + sizeof proof.abc, proof.pub, 32 * proof.n_public);
+    evm_proof_free(&proof);
+    *words = out;
+    *n_words = n;
+    return 0;
+}
+
+static void put_word(evm_buf *b, const char *before, const evm_word w)
+{
+    char hex[65];
+    evm_word_to_hex(hex, w);
+    evm_buf_printf(b, "%s\"0x%s\"", before, hex);
+}
+
+/* snarkjs's layout, separators included:
+ * ["a0", "a1"],[["b00", "b01"],["b10", "b11"]],["c0", "c1"],["p0","p1",...] */
+static void solidity_text(evm_buf *b, const evm_proof *p)
+{
+    put_word(b, "[", p->abc[0]);
+    put_word(b, ", ", p->abc[1]);
+    put_word(b, "],[[", p->abc[2]);
+    put_word(b, ", ", p->abc[3]);
+    put_word(b, "],[", p->abc[4]);
+    put_word(b, ", ", p->abc[5]);
+    put_word(b, "]],[", p->abc[6]);
+    put_word(b, ", ", p->abc[7]);
+    for (size_t i = 0; i < p->n_public; i++)
+        put_word(b, i == 0 ? "],[" : ",", p->pub[i]);
+    evm_buf_printf(b, "]");
+}
+
+static void call_hex(evm_buf *b, const evm_proof *p)
+{
+    uint8_t selector[4];
+    evm_verify_proof_selector(selector, p->n_public);
+    evm_buf_printf(b, "0x%02x%02x%02x%02x", selector[0], selector[1], selector[2], selector[3]);
+    char hex[65];
+    for (int i = 0; i < 8; i++) {
+        evm_word_to_hex(hex, p->abc[i]);
+        evm_buf_printf(b, "%s", hex);
+    }
+    for (size_t i = 0; i < p->n_public; i++) {
+        evm_word_to_hex(hex, p->pub[i]);
+        evm_buf_printf(b, "%s", hex);
+    }
+}
+
+int evm_calldata(const char *proof_json_path, const char *public_json_path,
+                 char **solidity, char **hex, size_t *n_public, zkml_error *err)
+{
+    *solidity = NULL;
+    *hex = NULL;
+    evm_proof proof;
+    int rc = evm_proof_load(&proof, proof_json_path, public_json_path, err);
+    if (rc)
+        return rc;
+    evm_buf b;
+    evm_buf_init(&b);
+    solidity_text(&b, &proof);
+    rc = evm_buf_finish(&b, solidity, err);
+    if (!rc) {
+        call_hex(&b, &proof);
+        rc = evm_buf_finish(&b, hex, err);
+    }
+    if (n_public)
+        *n_public = proof.n_public;
+    evm_proof_free(&proof);
+    if (rc) {
+        free(*solidity);
+        *solidity = NULL;
+    }
+    return rc;
+}

@@ -1,0 +1,108 @@
+/*
+ * words.c - 256-bit EVM words from snarkjs's decimal strings, hex output, the
+ * growable text buffer, and the verifyProof selector.
+ */
+#include "pipeline/evm/evm.h"
+#include "pipeline/evm/evm_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const evm_word evm_field_q = {
+    0x30, 0x64, 0x4e, 0x72, 0xe1, 0x31, 0xa0, 0x29, 0xb8, 0x50, 0x45, 0xb6, 0x81, 0x81, 0x58, 0x5d,
+    0x97, 0x81, 0x6a, 0x91, 0x68, 0x71, 0xca, 0x8d, 0x3c, 0x20, 0x8c, 0x16, 0xd8, 0x7c, 0xfd, 0x47,
+};
+const evm_word evm_field_r = {
+    0x30, 0x64, 0x4e, 0x72, 0xe1, 0x31, 0xa0, 0x29, 0xb8, 0x50, 0x45, 0xb6, 0x81, 0x81, 0x58, 0x5d,
+    0x28, 0x33, 0xe8, 0x48, 0x79, 0xb9, 0x70, 0x91, 0x43, 0xe1, 0xf5, 0x93, 0xf0, 0x00, 0x00, 0x01,
+};
+
+int evm_word_from_dec(evm_word out, const char *s, const evm_word bound)
+{
+    if (!s || !*s || strlen(s) > 78)
+        return -1;
+    memset(out, 0, 32);
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        unsigned carry = (unsigned)(*s - '0');
+        for (int i = 31; i >= 0; i--) {
+            unsigned v = out[i] * 10u + carry;
+            out[i] = (uint8_t)v;
+            carry = v >> 8;
+        }
+        if (carry)
+            return -1;   /* does not fit in 256 bits */
+    }
+    return memcmp(out, bound, 32) < 0 ? 0 : -1;
+}
+
+void evm_word_to_hex(char out[65], const evm_word w)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 0; i < 32; i++) {
+        out[2 * i] = digits[w[i] >> 4];
+        out[2 * i + 1] = digits[w[i] & 15];
+    }
+    out[64] = '\0';
+}
+
+void evm_buf_init(evm_buf *b)
+{
+    memset(b, 0, sizeof *b);
+}
+
+void evm_buf_printf(evm_buf *b, const char *fmt, ...)
+{
+    if (b->failed)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int need = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (need < 0) {
+        b->failed = 1;
+        return;
+    }
+    if (b->len + (size_t)need + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 1024;
+        while (cap < b->len + (size_t)need + 1)
+            cap *= 2;
+        char *grown = realloc(b->data, cap);
+        if (!grown) {
+            b->failed = 1;
+            return;
+        }
+        b->data = grown;
+        b->cap = cap;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)need;
+}
+
+int evm_buf_finish(evm_buf *b, char **out, zkml_error *err)
+{
+    *out = NULL;
+    if (b->failed || !b->data) {
+        free(b->data);
+        evm_buf_init(b);
+        return zkml_fail(err, ZKML_ENOMEM, "out of memory building text");
+    }
+    *out = b->data;
+    evm_buf_init(b);
+    return 0;
+}
+
+void evm_verify_proof_selector(uint8_t out[4], size_t n_public)
+{
+    char signature[96];
+    int len = snprintf(signature, sizeof signature,
+                       "verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[%zu])", n_public);
+    uint8_t hash[32];
+    evm_keccak256(hash, signature, (size_t)len);
+    memcpy(out, hash, 4);
+}
