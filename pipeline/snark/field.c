@@ -251,7 +251,7 @@ int fp_sqrt(fp_t *r, const fp_t *a)
     return 1;
 }
 
-static void limbs_from_be(uint64_t r[4], const uint8_t in[32])
+void limbs_from_be(uint64_t r[4], const uint8_t in[32])
 {
     for (int i = 0; i < 4; i++) {
         uint64_t w = 0;

@@ -147,6 +147,8 @@ static inline void mont_to_raw(uint64_t r[4], const uint64_t a[4], const mont_mo
 void mont_pow(uint64_t r[4], const uint64_t a[4], const uint64_t e[4], const mont_modulus *q);
 /* Decimal string to raw value; -1 on junk, empty, or a value >= m. */
 int mont_parse_dec(uint64_t r[4], const char *s, const mont_modulus *q);
+/* 32 big-endian bytes to a raw value (no range check). */
+void limbs_from_be(uint64_t r[4], const uint8_t in[32]);
 /* Raw value to decimal (out holds at least 80 bytes). */
 void limbs_to_dec(char out[80], const uint64_t a[4]);
 

@@ -71,6 +71,26 @@ typedef struct { fp_t c0, c1; } fp2_t;         /* c0 + c1*u, u^2 = -1 */
 typedef struct { fp2_t c0, c1, c2; } fp6_t;    /* over v, v^3 = 9 + u */
 typedef struct { fp6_t c0, c1; } fp12_t;       /* over w, w^2 = v */
 
+void fp2_zero(fp2_t *r);
+void fp2_one(fp2_t *r);
+int  fp2_is_zero(const fp2_t *a);
+int  fp2_eq(const fp2_t *a, const fp2_t *b);
+void fp2_add(fp2_t *r, const fp2_t *a, const fp2_t *b);
+void fp2_sub(fp2_t *r, const fp2_t *a, const fp2_t *b);
+void fp2_neg(fp2_t *r, const fp2_t *a);
+void fp2_mul(fp2_t *r, const fp2_t *a, const fp2_t *b);
+void fp2_sqr(fp2_t *r, const fp2_t *a);
+void fp2_inv(fp2_t *r, const fp2_t *a);        /* inv(0) = 0 */
+
+void fp12_one(fp12_t *r);
+int  fp12_is_one(const fp12_t *a);
+int  fp12_eq(const fp12_t *a, const fp12_t *b);
+void fp12_mul(fp12_t *r, const fp12_t *a, const fp12_t *b);
+void fp12_sqr(fp12_t *r, const fp12_t *a);
+void fp12_inv(fp12_t *r, const fp12_t *a);
+/* a^e for an exponent of n little-endian 64-bit limbs. */
+void fp12_pow(fp12_t *r, const fp12_t *a, const uint64_t *e, size_t n);
+
 /* ---- groups -------------------------------------------------------------- */
 
 typedef struct { fp_t x, y; int infinity; } g1_affine;
@@ -100,6 +120,10 @@ void g2_double(g2_jac *r, const g2_jac *a);
 void g2_neg(g2_jac *r, const g2_jac *a);
 void g2_mul(g2_jac *r, const g2_jac *a, const fr_t *k);
 int  g2_eq(const g2_jac *a, const g2_jac *b);
+void g2_add_affine(g2_jac *r, const g2_jac *a, const g2_affine *b);
+/* Converts n points with one shared inversion; -1 only if out of memory. */
+int  g1_batch_to_affine(g1_affine *out, const g1_jac *in, size_t n);
+int  g2_batch_to_affine(g2_affine *out, const g2_jac *in, size_t n);
 
 /* EVM encodings (EIP-196/197): 64-byte G1, 128-byte G2 (x_im, x_re, y_im, y_re).
  * Decoding checks field range, the curve and (G2) the subgroup: -1 if invalid. */
