@@ -1,11 +1,180 @@
 /*
  * quant.h - public face of pipeline/quant: CSV splits, settings, calibration,
  * and the fixed-point evaluator.
+ *
+ * Fixed point (DESIGN.md "Formats and names"): a real v at scale s is the
+ * integer round(v * 2^s) (half away from zero); in the field a negative q is
+ * r - |q|. Three scales: inputs (input_scale), constants (param_scale) and
+ * activations (activation_scale, also the scale of the outputs).
+ *
+ * The quantized model ("qmodel") is the ONNX graph lowered to five kinds of
+ * layer over integer tensors:
+ *   - affine:  out[j] = sum_i c_ij * in[i] + bias_j with integer constants.
+ *              Gemm, MatMul, Conv, Add, Sub, Mul/Div by a constant,
+ *              BatchNormalization, AveragePool and friends all become this.
+ *              The result is an "accumulator" at the sum of the scales.
+ *   - requant: accumulator at scale S -> activation at scale activation_scale
+ *              with k = S - activation_scale:
+ *                  y = floor((acc + 2^(k-1)) / 2^k)      (k > 0; y = acc if k = 0)
+ *              i.e. round half up, toward +infinity. y must lie in
+ *              [-2^(b-1), 2^(b-1)) for b = activation_bits, or evaluation
+ *              fails naming the node. Optionally fused with ReLU (max(y, 0)).
+ *   - relu, leaky relu, maxpool: exact on activations.
+ *   - pwl:     Sigmoid / Tanh as linear interpolation between 2^n+1 knots
+ *              (quant_pwl_table) over [-L, L), saturating outside.
+ * Flatten, Reshape, Cast, Identity, Dropout, Squeeze, Unsqueeze only rename
+ * tensors. A Softmax that is the last node is applied outside the circuit to
+ * the proven logits (it preserves the argmax); anywhere else it is refused.
+ * Every activation ("materialized") tensor is range checked to its bit width,
+ * so the circuit (pipeline/circuit) can bound every accumulator.
  */
 #ifndef ZKML_QUANT_H
 #define ZKML_QUANT_H
 
 #include "common/common.h"
+#include "pipeline/onnx/onnx.h"
+
+#include <stdint.h>
+
+/* ---- fixed-point arithmetic ----------------------------------------------- */
+
+/* round(v * 2^scale), half away from zero; fails (returns -1) if it does not
+ * fit in 62 bits or v is not finite. */
+int quant_quantize(double v, int scale, int64_t *out);
+double quant_dequantize(int64_t q, int scale);
+/* floor((acc + 2^(k-1)) / 2^k) for k > 0, acc for k = 0 (round half up). */
+int64_t quant_round_shift(int64_t acc, int k);
+
+/* Piecewise-linear activations. */
+typedef enum quant_pwl_fn { QUANT_PWL_SIGMOID, QUANT_PWL_TANH } quant_pwl_fn;
+#define QUANT_PWL_SEGMENTS_LOG2 5
+/* log2 of the half-range L: sigmoid on [-8, 8), tanh on [-4, 4). */
+int quant_pwl_range_log2(quant_pwl_fn fn);
+double quant_pwl_exact(quant_pwl_fn fn, double x);
+
+/* ---- settings --------------------------------------------------------------- */
+
+typedef struct quant_settings {
+    int input_scale;       /* exponent s: inputs are round(x * 2^s) */
+    int param_scale;       /* weights, biases (at the sum scale), constants */
+    int activation_scale;  /* every activation and the outputs */
+    int input_bits;        /* range of an input integer (see input_signed) */
+    int input_signed;      /* 1: [-2^(b-1), 2^(b-1)); 0: [0, 2^b) */
+    int activation_bits;   /* activations in [-2^(b-1), 2^(b-1)) */
+    int inputs_public;     /* 0: inputs private (default); outputs always public */
+} quant_settings;
+
+/* Limits checked by quant_settings_validate. */
+#define QUANT_MAX_SCALE 40
+#define QUANT_MAX_BITS 60
+
+void quant_settings_default(quant_settings *s);
+int quant_settings_validate(const quant_settings *s, zkml_error *err);
+/* Parses settings.json text (only the fields above are read; the per-node
+ * table and the estimate are informative). Messages name the field. */
+int quant_settings_parse(const char *json, size_t len, quant_settings *s, zkml_error *err);
+int quant_settings_read(const char *path, quant_settings *s, zkml_error *err);
+
+/* ---- the quantized model -------------------------------------------------- */
+
+typedef enum quant_tensor_kind { QUANT_ACTIVATION, QUANT_ACCUMULATOR } quant_tensor_kind;
+
+typedef struct quant_tensor {
+    quant_tensor_kind kind;
+    uint32_t size;
+    int scale;
+    /* Activation: its integers lie in [lo, hi] (checked when computed).
+     * Accumulator: |value| <= bound, the worst case over all activations in
+     * range (a double, so a bound beyond 2^63 is still visible). */
+    int64_t lo, hi;
+    double bound;
+    int bits;              /* activation: the range-check width */
+    int onnx_tensor;       /* the ONNX tensor it holds, -1 if internal */
+    uint32_t def_layer;    /* the layer that computes it (UINT32_MAX: the input) */
+} quant_tensor;
+
+typedef enum quant_layer_kind {
+    QUANT_LAYER_AFFINE,
+    QUANT_LAYER_REQUANT,
+    QUANT_LAYER_RELU,
+    QUANT_LAYER_LEAKY_RELU,
+    QUANT_LAYER_MAXPOOL,
+    QUANT_LAYER_PWL,
+} quant_layer_kind;
+
+typedef struct quant_layer {
+    quant_layer_kind kind;
+    int node;              /* the ONNX node that gave rise to it */
+    uint32_t in, out;      /* tensor ids (affine: in is the first source) */
+    /* affine: row j has terms row_start[j] .. row_start[j+1]-1 */
+    uint32_t *row_start;
+    uint32_t *term_src;    /* source tensor id of each term */
+    uint32_t *term_idx;    /* element index in that tensor */
+    int64_t *term_coeff;
+    int64_t *bias;
+    /* requant: shift (accumulator scale - activation scale), fused ReLU */
+    int shift;
+    int relu;
+    /* leaky relu: alpha at param_scale; out = requant(x * (x >= 0 ? 2^p : alpha)) */
+    int64_t alpha;
+    /* maxpool: window j covers in[win_idx[win_start[j] .. win_start[j+1]-1]] */
+    uint32_t *win_start, *win_idx;
+    /* pwl */
+    quant_pwl_fn fn;
+    int64_t *knots;        /* 2^QUANT_PWL_SEGMENTS_LOG2 + 1 knots at the out scale */
+    int pwl_shift;         /* e: width of a segment is 2^e integer steps */
+    int64_t pwl_half;      /* L as an integer at the input scale: 2^(m + s) */
+} quant_layer;
+
+typedef struct quant_model {
+    const onnx_model *graph;   /* borrowed */
+    quant_settings settings;
+    quant_tensor *tensors;
+    uint32_t n_tensors, cap_tensors;
+    quant_layer *layers;
+    uint32_t n_layers, cap_layers;
+    uint32_t input;            /* activation tensor of the graph input */
+    uint32_t output;           /* activation tensor of the proven output */
+    int softmax_outside;       /* the graph's last node is a Softmax applied after */
+    int output_onnx;           /* ONNX tensor of the graph output */
+} quant_model;
+
+/* Lowers a loaded graph under settings. Fails naming the node and op for an
+ * op or a form that is not supported, and for a worst-case accumulator that
+ * could wrap around the field (or overflow the 63-bit evaluator). */
+int quant_model_build(const onnx_model *graph, const quant_settings *s, quant_model *m,
+                      zkml_error *err);
+void quant_model_free(quant_model *m);
+/* Constraints the circuit compiler will emit (pipeline/circuit tests check
+ * that it matches exactly). */
+uint64_t quant_model_constraints(const quant_model *m);
+
+/* Public values are packed several to a field element: value i of a group
+ * occupies bits [b*i, b*(i+1)) as (q - lo), b = the tensor's bit width, at
+ * most QUANT_PACK_BITS bits per element (so a packed value is below r). */
+#define QUANT_PACK_BITS 252
+uint32_t quant_values_per_signal(int bits);
+uint32_t quant_packed_signals(uint32_t count, int bits);
+
+/* ---- the fixed-point evaluator ---------------------------------------------- */
+
+/* values[t] holds tensors[t].size integers for every tensor t. */
+typedef struct quant_values {
+    int64_t **values;
+    uint32_t n;
+} quant_values;
+
+/* Quantizes one float input vector (range-checked, messages name the feature). */
+int quant_input(const quant_model *m, const float *input, int64_t *q, zkml_error *err);
+/* Runs the model on quantized inputs; fails naming the node if an activation
+ * leaves its range. */
+int quant_eval(const quant_model *m, const int64_t *q_input, quant_values *v, zkml_error *err);
+void quant_values_free(quant_values *v);
+/* Dequantized outputs (softmax applied if softmax_outside); out has
+ * tensors[output].size entries. */
+void quant_output_floats(const quant_model *m, const quant_values *v, double *out);
+
+/* ---- steps ---------------------------------------------------------------- */
 
 /* settings:  model.onnx -> settings.json */
 int quant_settings_step(const char *dir, const zkml_step_opts *opts, zkml_error *err);

@@ -1,0 +1,199 @@
+/*
+ * model.c - the quantized model's storage: tensors, layers, affine rows,
+ * bounds, and the constraint estimate (which mirrors pipeline/circuit's
+ * gadgets one for one; a circuit test checks that they agree).
+ */
+#include "pipeline/quant/quant_model.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int qm_add_tensor(quant_model *m, quant_tensor_kind kind, uint32_t size, int scale,
+                  int onnx_tensor, uint32_t *id, zkml_error *err)
+{
+    if (m->n_tensors == m->cap_tensors) {
+        uint32_t cap = m->cap_tensors ? 2 * m->cap_tensors : 16;
+        quant_tensor *t = realloc(m->tensors, cap * sizeof *t);
+        if (!t)
+            return zkml_fail(err, ZKML_ENOMEM, "quantized model: out of memory");
+        m->tensors = t;
+        m->cap_tensors = cap;
+    }
+    quant_tensor *t = &m->tensors[m->n_tensors];
+    memset(t, 0, sizeof *t);
+    t->kind = kind;
+    t->size = size;
+    t->scale = scale;
+    t->onnx_tensor = onnx_tensor;
+    t->def_layer = UINT32_MAX;
+    *id = m->n_tensors++;
+    return 0;
+}
+
+int qm_add_layer(quant_model *m, quant_layer_kind kind, int node, uint32_t in, uint32_t out,
+                 uint32_t *id, zkml_error *err)
+{
+    if (m->n_layers == m->cap_layers) {
+        uint32_t cap = m->cap_layers ? 2 * m->cap_layers : 16;
+        quant_layer *l = realloc(m->layers, cap * sizeof *l);
+        if (!l)
+            return zkml_fail(err, ZKML_ENOMEM, "quantized model: out of memory");
+        m->layers = l;
+        m->cap_layers = cap;
+    }
+    quant_layer *l = &m->layers[m->n_layers];
+    memset(l, 0, sizeof *l);
+    l->kind = kind;
+    l->node = node;
+    l->in = in;
+    l->out = out;
+    m->tensors[out].def_layer = m->n_layers;
+    *id = m->n_layers++;
+    return 0;
+}
+
+void qm_set_activation_range(quant_tensor *t, int bits, int is_signed)
+{
+    t->bits = bits;
+    t->lo = is_signed ? -((int64_t)1 << (bits - 1)) : 0;
+    t->hi = is_signed ? ((int64_t)1 << (bits - 1)) - 1 : ((int64_t)1 << bits) - 1;
+}
+
+static double max_abs(const quant_tensor *t)
+{
+    double a = fabs((double)t->lo), b = fabs((double)t->hi);
+    return a > b ? a : b;
+}
+
+double qm_affine_bound(const quant_model *m, const quant_layer *l, uint32_t rows)
+{
+    double worst = 0;
+    for (uint32_t j = 0; j < rows; j++) {
+        double b = fabs((double)l->bias[j]);
+        for (uint32_t k = l->row_start[j]; k < l->row_start[j + 1]; k++)
+            b += fabs((double)l->term_coeff[k]) * max_abs(&m->tensors[l->term_src[k]]);
+        if (b > worst)
+            worst = b;
+    }
+    return worst;
+}
+
+static void layer_free(quant_layer *l)
+{
+    free(l->row_start);
+    free(l->term_src);
+    free(l->term_idx);
+    free(l->term_coeff);
+    free(l->bias);
+    free(l->win_start);
+    free(l->win_idx);
+    free(l->knots);
+}
+
+void quant_model_free(quant_model *m)
+{
+    if (!m)
+        return;
+    for (uint32_t i = 0; i < m->n_layers; i++)
+        layer_free(&m->layers[i]);
+    free(m->layers);
+    free(m->tensors);
+    memset(m, 0, sizeof *m);
+}
+
+/* Constraints of a sign bit of a value in [-2^K, 2^K): K+1 booleans and one
+ * equality (see pipeline/circuit/gadgets.c). */
+static uint64_t sign_bit_cost(int k)
+{
+    return (uint64_t)k + 2;
+}
+
+/* Bits needed for a signed difference of two values of a tensor's range. */
+int qm_diff_log2(const quant_tensor *t)
+{
+    int k = 0;
+    uint64_t span = (uint64_t)(t->hi - t->lo);
+    while (k < 63 && ((uint64_t)1 << k) <= span)
+        k++;
+    return k;
+}
+
+int qm_abs_log2(const quant_tensor *t)
+{
+    int k = 0;
+    uint64_t a = (uint64_t)(t->lo < 0 ? -t->lo : t->lo);
+    uint64_t b = (uint64_t)(t->hi < 0 ? -t->hi : t->hi);
+    uint64_t mx = a > b ? a : b;
+    while (k < 63 && ((uint64_t)1 << k) <= mx)
+        k++;
+    return k;
+}
+
+static uint64_t layer_cost(const quant_model *m, const quant_layer *l)
+{
+    const quant_tensor *in = &m->tensors[l->in], *out = &m->tensors[l->out];
+    uint64_t n = out->size;
+    switch (l->kind) {
+    case QUANT_LAYER_AFFINE:
+        return 0;
+    case QUANT_LAYER_REQUANT:
+        /* k+b booleans, the equality, then the ReLU product or the y wire */
+        return n * ((uint64_t)l->shift + (uint64_t)out->bits + 2);
+    case QUANT_LAYER_RELU:
+        return n * (sign_bit_cost(qm_abs_log2(in)) + 1);
+    case QUANT_LAYER_LEAKY_RELU:
+        /* sign, product, then a requant by param_scale */
+        return n * (sign_bit_cost(qm_abs_log2(in)) + 1 +
+                    (uint64_t)m->settings.param_scale + (uint64_t)out->bits + 2);
+    case QUANT_LAYER_MAXPOOL: {
+        uint64_t c = 0;
+        for (uint32_t j = 0; j < out->size; j++) {
+            uint32_t w = l->win_start[j + 1] - l->win_start[j];
+            if (w > 1)
+                c += (uint64_t)(w - 1) * (sign_bit_cost(qm_diff_log2(in)) + 1);
+        }
+        return c;
+    }
+    case QUANT_LAYER_PWL: {
+        int seg = QUANT_PWL_SEGMENTS_LOG2;
+        uint64_t c = 0;
+        if (l->pwl_half <= in->hi || -l->pwl_half > in->lo)
+            c += 2 * sign_bit_cost(qm_abs_log2(in) + 1) + 1;      /* clamp */
+        c += (uint64_t)(seg + l->pwl_shift) + 1;                  /* u's bits */
+        c += 2 * (((uint64_t)1 << (seg - 1)) - 1);                /* two mux trees */
+        c += l->pwl_shift > 0 ? 1 : 0;                            /* slope * offset */
+        c += (uint64_t)l->pwl_shift + (uint64_t)out->bits + 2;    /* requant */
+        return n * c;
+    }
+    }
+    return 0;
+}
+
+uint64_t quant_model_constraints(const quant_model *m)
+{
+    const quant_settings *s = &m->settings;
+    uint64_t c = 0;
+    const quant_tensor *in = &m->tensors[m->input];
+    const quant_tensor *out = &m->tensors[m->output];
+    /* each input: bits booleans and one equality */
+    c += (uint64_t)in->size * ((uint64_t)in->bits + 1);
+    for (uint32_t i = 0; i < m->n_layers; i++)
+        c += layer_cost(m, &m->layers[i]);
+    /* one equality per packed public signal */
+    c += quant_packed_signals(out->size, out->bits);
+    if (s->inputs_public)
+        c += quant_packed_signals(in->size, in->bits);
+    return c;
+}
+
+uint32_t quant_values_per_signal(int bits)
+{
+    return (uint32_t)(QUANT_PACK_BITS / bits);
+}
+
+uint32_t quant_packed_signals(uint32_t count, int bits)
+{
+    uint32_t per = quant_values_per_signal(bits);
+    return (count + per - 1) / per;
+}

@@ -1,0 +1,225 @@
+/*
+ * settings.c - settings.json: defaults, validation, parsing and writing.
+ *
+ * The file records every scale and bit width, so anyone can re-derive the
+ * integers the circuit proves. Only the "scales", "bits" and "visibility"
+ * objects are read back; "nodes" and "estimated_constraints" are derived
+ * from the model and rewritten each time.
+ */
+#include "pipeline/quant/quant_json.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void quant_settings_default(quant_settings *s)
+{
+    s->input_scale = 6;
+    s->param_scale = 8;
+    s->activation_scale = 8;
+    s->input_bits = 16;
+    s->input_signed = 1;
+    s->activation_bits = 24;
+    s->inputs_public = 0;
+}
+
+static int check_range(const char *field, int v, int lo, int hi, zkml_error *err)
+{
+    if (v < lo || v > hi)
+        return zkml_fail(err, ZKML_EINVAL, "settings: %s = %d is outside [%d, %d]", field, v,
+                         lo, hi);
+    return 0;
+}
+
+int quant_settings_validate(const quant_settings *s, zkml_error *err)
+{
+    int rc;
+    if ((rc = check_range("scales.input", s->input_scale, 0, QUANT_MAX_SCALE, err)) ||
+        (rc = check_range("scales.param", s->param_scale, 0, QUANT_MAX_SCALE, err)) ||
+        (rc = check_range("scales.activation", s->activation_scale, 0, QUANT_MAX_SCALE, err)) ||
+        (rc = check_range("bits.input", s->input_bits, 1, QUANT_MAX_BITS, err)) ||
+        (rc = check_range("bits.activation", s->activation_bits, 2, QUANT_MAX_BITS, err)))
+        return rc;
+    if (s->activation_bits < s->activation_scale + 2)
+        return zkml_fail(err, ZKML_EINVAL,
+                         "settings: bits.activation = %d cannot hold 1.0 at scale %d "
+                         "(needs at least %d)", s->activation_bits, s->activation_scale,
+                         s->activation_scale + 2);
+    return 0;
+}
+
+static int get_int(const cJSON *obj, const char *obj_name, const char *key, int *out,
+                   zkml_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!cJSON_IsNumber(v))
+        return zkml_fail(err, ZKML_EINVAL, "settings: %s.%s is missing or not a number",
+                         obj_name, key);
+    double d = v->valuedouble;
+    if (d != (double)(int)d || d < -1e6 || d > 1e6)
+        return zkml_fail(err, ZKML_EINVAL, "settings: %s.%s = %g is not a small integer",
+                         obj_name, key, d);
+    *out = (int)d;
+    return 0;
+}
+
+static int get_object(const cJSON *root, const char *key, const cJSON **out, zkml_error *err)
+{
+    *out = cJSON_GetObjectItemCaseSensitive(root, key);
+    if (!cJSON_IsObject(*out))
+        return zkml_fail(err, ZKML_EINVAL, "settings: \"%s\" is missing or not an object", key);
+    return 0;
+}
+
+static int get_string(const cJSON *obj, const char *obj_name, const char *key,
+                      const char **out, zkml_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!cJSON_IsString(v))
+        return zkml_fail(err, ZKML_EINVAL, "settings: %s.%s is missing or not a string",
+                         obj_name, key);
+    *out = v->valuestring;
+    return 0;
+}
+
+static int parse_root(const cJSON *root, quant_settings *s, zkml_error *err)
+{
+    const cJSON *scales, *bits, *vis;
+    const char *inputs, *outputs, *params;
+    int rc, output_scale = -1;
+    if (!cJSON_IsObject(root))
+        return zkml_fail(err, ZKML_EINVAL, "settings: not a JSON object");
+    if ((rc = get_object(root, "scales", &scales, err)) ||
+        (rc = get_object(root, "bits", &bits, err)) ||
+        (rc = get_object(root, "visibility", &vis, err)) ||
+        (rc = get_int(scales, "scales", "input", &s->input_scale, err)) ||
+        (rc = get_int(scales, "scales", "param", &s->param_scale, err)) ||
+        (rc = get_int(scales, "scales", "activation", &s->activation_scale, err)) ||
+        (rc = get_int(bits, "bits", "input", &s->input_bits, err)) ||
+        (rc = get_int(bits, "bits", "activation", &s->activation_bits, err)) ||
+        (rc = get_string(vis, "visibility", "inputs", &inputs, err)) ||
+        (rc = get_string(vis, "visibility", "outputs", &outputs, err)) ||
+        (rc = get_string(vis, "visibility", "params", &params, err)))
+        return rc;
+    const cJSON *sg = cJSON_GetObjectItemCaseSensitive(bits, "input_signed");
+    if (!cJSON_IsBool(sg))
+        return zkml_fail(err, ZKML_EINVAL, "settings: bits.input_signed is missing or not a boolean");
+    s->input_signed = cJSON_IsTrue(sg);
+    if (cJSON_GetObjectItemCaseSensitive(scales, "output") &&
+        (rc = get_int(scales, "scales", "output", &output_scale, err)))
+        return rc;
+    if (output_scale >= 0 && output_scale != s->activation_scale)
+        return zkml_fail(err, ZKML_EINVAL,
+                         "settings: scales.output = %d must equal scales.activation = %d",
+                         output_scale, s->activation_scale);
+    if (strcmp(inputs, "private") == 0)
+        s->inputs_public = 0;
+    else if (strcmp(inputs, "public") == 0)
+        s->inputs_public = 1;
+    else
+        return zkml_fail(err, ZKML_EINVAL,
+                         "settings: visibility.inputs = \"%s\", expected \"private\" or \"public\"",
+                         inputs);
+    if (strcmp(outputs, "public") != 0)
+        return zkml_fail(err, ZKML_EINVAL,
+                         "settings: visibility.outputs = \"%s\", only \"public\" is supported",
+                         outputs);
+    if (strcmp(params, "fixed") != 0)
+        return zkml_fail(err, ZKML_EINVAL,
+                         "settings: visibility.params = \"%s\", only \"fixed\" is supported",
+                         params);
+    return quant_settings_validate(s, err);
+}
+
+int quant_settings_parse(const char *json, size_t len, quant_settings *s, zkml_error *err)
+{
+    cJSON *root = cJSON_ParseWithLength(json, len);
+    if (!root)
+        return zkml_fail(err, ZKML_EINVAL, "settings: not valid JSON");
+    int rc = parse_root(root, s, err);
+    cJSON_Delete(root);
+    return rc;
+}
+
+int quant_settings_read(const char *path, quant_settings *s, zkml_error *err)
+{
+    uint8_t *data;
+    size_t len;
+    int rc = zkml_read_file(path, 1u << 24, &data, &len, err);
+    if (rc)
+        return rc;
+    rc = quant_settings_parse((const char *)data, len, s, err);
+    free(data);
+    if (rc)
+        zkml_error_prefix(err, "%s", path);
+    return rc;
+}
+
+static cJSON *node_table(const quant_model *m)
+{
+    cJSON *nodes = cJSON_CreateArray();
+    if (!nodes)
+        return NULL;
+    for (uint32_t t = 0; t < m->n_tensors; t++) {
+        const quant_tensor *qt = &m->tensors[t];
+        if (qt->kind != QUANT_ACTIVATION || qt->onnx_tensor < 0)
+            continue;
+        const onnx_tensor *ot = &m->graph->tensors[qt->onnx_tensor];
+        const char *op = ot->producer >= 0 ? m->graph->nodes[ot->producer].op_type : "Input";
+        const char *name = ot->producer >= 0 ? m->graph->nodes[ot->producer].name : ot->name;
+        cJSON *n = cJSON_CreateObject();
+        if (!n || !cJSON_AddItemToArray(nodes, n) || !cJSON_AddStringToObject(n, "node", name) ||
+            !cJSON_AddStringToObject(n, "op", op) ||
+            !cJSON_AddStringToObject(n, "tensor", ot->name) ||
+            !cJSON_AddNumberToObject(n, "scale", qt->scale) ||
+            !cJSON_AddNumberToObject(n, "bits", qt->bits)) {
+            cJSON_Delete(nodes);
+            return NULL;
+        }
+    }
+    return nodes;
+}
+
+cJSON *quant_settings_json(const quant_settings *s, const quant_model *m, int calibrated)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON *scales = cJSON_AddObjectToObject(root, "scales");
+    cJSON *bits = cJSON_AddObjectToObject(root, "bits");
+    cJSON *vis = cJSON_AddObjectToObject(root, "visibility");
+    cJSON *nodes = m ? node_table(m) : cJSON_CreateArray();
+    int ok = root && scales && bits && vis && nodes &&
+             cJSON_AddItemToObject(root, "nodes", nodes) &&
+             cJSON_AddNumberToObject(scales, "input", s->input_scale) &&
+             cJSON_AddNumberToObject(scales, "param", s->param_scale) &&
+             cJSON_AddNumberToObject(scales, "activation", s->activation_scale) &&
+             cJSON_AddNumberToObject(scales, "output", s->activation_scale) &&
+             cJSON_AddNumberToObject(bits, "input", s->input_bits) &&
+             cJSON_AddBoolToObject(bits, "input_signed", s->input_signed) &&
+             cJSON_AddNumberToObject(bits, "activation", s->activation_bits) &&
+             cJSON_AddStringToObject(vis, "inputs", s->inputs_public ? "public" : "private") &&
+             cJSON_AddStringToObject(vis, "outputs", "public") &&
+             cJSON_AddStringToObject(vis, "params", "fixed") &&
+             cJSON_AddStringToObject(root, "fixed_point",
+                                     "q = round(v * 2^scale), negatives as r - |q| in the field") &&
+             cJSON_AddStringToObject(root, "rounding",
+                                     "requant by k bits: floor((acc + 2^(k-1)) / 2^k), round half up") &&
+             cJSON_AddNumberToObject(root, "estimated_constraints",
+                                     m ? (double)quant_model_constraints(m) : 0) &&
+             cJSON_AddBoolToObject(root, "calibrated", calibrated);
+    if (!ok) {
+        if (!cJSON_GetObjectItemCaseSensitive(root, "nodes"))
+            cJSON_Delete(nodes);
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
+}
+
+int quant_json_write(const char *path, const cJSON *j, zkml_error *err)
+{
+    char *text = cJSON_Print(j);
+    if (!text)
+        return zkml_fail(err, ZKML_ENOMEM, "%s: out of memory printing JSON", path);
+    int rc = zkml_write_file_atomic(path, text, strlen(text), err);
+    free(text);
+    return rc;
+}
