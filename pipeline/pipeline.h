@@ -21,6 +21,8 @@
 #include "common/common.h"
 #include "registry/registry.h"
 
+struct chain_config; /* registry.h, chain section */
+
 enum {
     PIPELINE_STEP_SKIPPED = 1, /* a step's return value: recorded as skipped, err->message says why */
     PIPELINE_MAX_ATTEMPTS = 5,
@@ -33,6 +35,7 @@ typedef struct pipeline_job_ctx {
     int version;              /* 0 outside the service */
     const char *dir;          /* the artifact directory */
     zkml_step_opts opts;
+    const struct chain_config *chain; /* NULL: ZKML_CHAIN=none, register is skipped */
 } pipeline_job_ctx;
 
 /* 0 done, PIPELINE_STEP_SKIPPED skipped, <0 a ZKML_E* failure with err set. */
@@ -70,11 +73,16 @@ typedef struct pipeline_config {
     int64_t poll_ms;          /* how often an idle worker looks for a job */
     int64_t retry_base_ms;    /* backoff for ZKML_ERETRY failures */
     const pipeline_step_table *steps; /* NULL = pipeline_default_steps() */
+    const struct chain_config *chain; /* NULL: ZKML_CHAIN=none (see registry.h) */
 } pipeline_config;
 
 /* Fills cfg from the environment (ZKML_WORKERS, ZKML_JOB_MEMORY_MB,
  * ZKML_JOB_TIMEOUT_S, ZKML_THREADS) with defaults sized to the machine
- * (memory: 3/4 of RAM divided among the workers; timeout: 2 hours). */
+ * (memory: 3/4 of RAM divided among the workers; timeout: 2 hours per step).
+ * The memory limit is RLIMIT_AS set in the step's child to the address space
+ * it already has plus ZKML_JOB_MEMORY_MB, so that sanitizer builds, which
+ * reserve terabytes of shadow address space up front, still work. cfg->chain
+ * is left NULL: the caller sets it when a chain is configured. */
 int pipeline_config_from_env(pipeline_config *cfg, const char *data_dir, zkml_error *err);
 
 /* Claims the oldest queued job and runs it to its end (done, failed, or
