@@ -1,0 +1,241 @@
+/*
+ * chain_internal.h - the pieces of the EVM client inside registry/: a byte
+ * buffer, hex, keccak-256, RLP, the ABI subset the registry needs, EIP-1559
+ * transactions, JSON-RPC, and anvil process control. registry.h's "chain"
+ * section is the public face; tests and fuzz targets include this header to
+ * check each piece against published vectors and a real anvil.
+ */
+#ifndef ZKML_REGISTRY_CHAIN_INTERNAL_H
+#define ZKML_REGISTRY_CHAIN_INTERNAL_H
+
+#include "registry/registry.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct cJSON cJSON;
+
+/* ---- growable byte buffer (rlp.c) ----------------------------------------
+ * Appends never fail loudly: an allocation failure sets oom and later appends
+ * do nothing, so encoders check once at the end. */
+typedef struct chain_buf {
+    uint8_t *data;
+    size_t len, cap;
+    int oom;
+} chain_buf;
+
+void chain_buf_put(chain_buf *b, const void *data, size_t len);
+void chain_buf_put_byte(chain_buf *b, uint8_t byte);
+void chain_buf_free(chain_buf *b);
+
+/* ---- hex (abi.c) ---------------------------------------------------------- */
+
+/* "0x" + lowercase hex of len bytes into out (needs 2 * len + 3 bytes). */
+void chain_hex(const uint8_t *data, size_t len, char *out);
+/* Lowercase hex without the 0x prefix (needs 2 * len + 1 bytes). */
+void chain_hex_plain(const uint8_t *data, size_t len, char *out);
+/* Parses hex with an optional 0x into exactly len bytes; -1 on bad input. */
+int chain_unhex_exact(const char *hex, uint8_t *out, size_t len);
+/* Parses hex data of any even length; *out is malloc'ed (NULL when empty). */
+int chain_unhex_alloc(const char *hex, uint8_t **out, size_t *len);
+/* An Ethereum quantity ("0x1a") into a uint64; -1 if malformed or too big. */
+int chain_parse_quantity(const char *hex, uint64_t *value);
+/* A quantity of up to 256 bits into a 32-byte big-endian word. */
+int chain_parse_quantity256(const char *hex, uint8_t word[32]);
+/* Parses "0x" + 40 hex into 20 bytes; -1 if malformed. */
+int chain_parse_address(const char *text, uint8_t address[20]);
+
+/* ---- RLP (rlp.c) -------------------------------------------------------- */
+
+void rlp_put_bytes(chain_buf *b, const uint8_t *data, size_t len);
+/* An integer as RLP: big-endian without leading zeros (0 is the empty string). */
+void rlp_put_uint(chain_buf *b, uint64_t value);
+void rlp_put_word(chain_buf *b, const uint8_t word[32]);
+/* Appends the list header for payload_len bytes, then the payload. */
+void rlp_put_list(chain_buf *b, const uint8_t *payload, size_t payload_len);
+
+typedef struct rlp_item {
+    int is_list;
+    const uint8_t *payload;
+    size_t payload_len;
+    size_t total_len; /* header + payload */
+} rlp_item;
+
+/* Reads the item at the start of data (canonical encodings only); -1 if malformed. */
+int rlp_read(const uint8_t *data, size_t len, rlp_item *item);
+
+/* ---- ABI (abi.c) ---------------------------------------------------------
+ * Only what ModelRegistry needs: one-word static values, inline fixed arrays
+ * of words, strings, and dynamic arrays of words. */
+enum abi_kind {
+    ABI_WORD,        /* uint256, bytes32, address: data is 32 bytes */
+    ABI_FIXED_WORDS, /* uint256[2], uint256[2][2]: len bytes, a multiple of 32, inline */
+    ABI_STRING,      /* string or bytes: len bytes */
+    ABI_WORD_ARRAY,  /* uint256[]: len bytes, a multiple of 32 */
+};
+
+typedef struct abi_arg {
+    enum abi_kind kind;
+    const uint8_t *data;
+    size_t len;
+} abi_arg;
+
+/* The 4-byte selector of a signature such as "transfer(address,uint256)". */
+void abi_selector(const char *signature, uint8_t out[4]);
+/* Selector followed by the head/tail encoding of args. */
+int abi_encode_call(const char *signature, const abi_arg *args, size_t n, chain_buf *out,
+                    zkml_error *err);
+void abi_word_from_u64(uint64_t value, uint8_t word[32]);
+void abi_word_from_address(const uint8_t address[20], uint8_t word[32]);
+
+/* Bounds-checked readers of return data. Word i counts from byte base. */
+int abi_read_word(const uint8_t *data, size_t len, size_t base, size_t i, uint8_t word[32],
+                  zkml_error *err);
+int abi_read_u64(const uint8_t *data, size_t len, size_t base, size_t i, uint64_t *value,
+                 zkml_error *err);
+/* Word i holds an offset relative to base; *pos = base + offset, checked. */
+int abi_read_offset(const uint8_t *data, size_t len, size_t base, size_t i, size_t *pos,
+                    zkml_error *err);
+/* A string at pos (length word, then bytes); *text is malloc'ed and NUL-terminated. */
+int abi_read_string(const uint8_t *data, size_t len, size_t pos, char **text, size_t *text_len,
+                    zkml_error *err);
+
+/* ModelRegistry's Version struct, decoded from the tuple at pos. */
+typedef struct chain_version {
+    uint8_t model_hash[32];
+    uint8_t vk_hash[32];
+    uint8_t verifier[20];
+    char *uri; /* malloc'ed */
+    uint8_t registrant[20];
+    uint64_t timestamp;
+} chain_version;
+
+int abi_decode_version(const uint8_t *data, size_t len, size_t pos, chain_version *v,
+                       zkml_error *err);
+void chain_version_free(chain_version *v);
+/* A revert payload as text: Error(string)'s message, Panic(uint256)'s code, or the
+ * selector of a custom error. Writes into out (never fails). */
+void abi_describe_revert(const uint8_t *data, size_t len, char *out, size_t outlen);
+
+/* ---- keys and transactions (tx.c) ---------------------------------------- */
+
+typedef struct chain_key {
+    uint8_t secret[32];
+    uint8_t address[20];
+} chain_key;
+
+/* Loads a hex secret key (optional 0x, surrounding whitespace ok) from a file
+ * that only its owner may read. The key never appears in an error message. */
+int chain_key_load(const char *path, chain_key *key, zkml_error *err);
+int chain_key_from_hex(const char *hex, chain_key *key, zkml_error *err);
+void chain_key_wipe(chain_key *key);
+/* Address = last 20 bytes of keccak-256 of the 64-byte uncompressed public key. */
+void chain_address_from_pubkey64(const uint8_t pub[64], uint8_t address[20]);
+/* Recovers the signer of hash from (r, s, recid in 0..1); -1 if it does not recover. */
+int chain_recover_address(const uint8_t hash[32], const uint8_t r[32], const uint8_t s[32],
+                          int recid, uint8_t address[20]);
+/* Address of the contract created by sender's transaction with this nonce. */
+void chain_create_address(const uint8_t sender[20], uint64_t nonce, uint8_t address[20]);
+
+typedef struct chain_tx {
+    uint64_t chain_id, nonce, gas_limit;
+    uint8_t max_priority_fee[32], max_fee[32]; /* wei, big-endian words */
+    int has_to;                                /* 0: contract creation */
+    uint8_t to[20];
+    const uint8_t *data;
+    size_t data_len;
+} chain_tx;
+
+/* Signs tx as an EIP-1559 (type 0x02) transaction: *raw is the 0x02 || rlp(...)
+ * bytes for eth_sendRawTransaction, hash its keccak (the transaction hash). */
+int chain_tx_sign(const chain_tx *tx, const chain_key *key, chain_buf *raw, uint8_t hash[32],
+                  zkml_error *err);
+
+/* ---- JSON-RPC (rpc.c) ----------------------------------------------------- */
+
+typedef struct chain_rpc chain_rpc;
+
+int chain_rpc_open(const char *url, int timeout_ms, chain_rpc **rpc, zkml_error *err);
+void chain_rpc_close(chain_rpc *rpc);
+/* The URL with any path, query and credentials left out, for messages. */
+const char *chain_rpc_where(const chain_rpc *rpc);
+
+/* When a call fails with a JSON-RPC error (not a transport error), its code,
+ * message and revert data land here. */
+typedef struct chain_rpc_error {
+    int has_error;
+    long code;
+    char message[256];
+    uint8_t *data; /* malloc'ed revert bytes, or NULL */
+    size_t data_len;
+} chain_rpc_error;
+
+void chain_rpc_error_clear(chain_rpc_error *e);
+/* Calls method with params (a JSON array text). On success *result is the
+ * detached "result" value (free with cJSON_Delete). A transport failure is
+ * ZKML_ERETRY; a JSON-RPC error is ZKML_EREJECTED with rpc_err filled when given. */
+int chain_rpc_call(chain_rpc *rpc, const char *method, const char *params, cJSON **result,
+                   chain_rpc_error *rpc_err, zkml_error *err);
+/* Parses one JSON-RPC response body (used by chain_rpc_call; fuzzed). */
+int chain_rpc_parse_response(const char *body, size_t len, cJSON **result,
+                             chain_rpc_error *rpc_err, zkml_error *err);
+
+/* ---- the transaction client (chain.c) ------------------------------------- */
+
+typedef struct chain_client {
+    chain_rpc *rpc;
+    chain_key key;
+    int has_key;
+    uint64_t chain_id;
+    int nonce_known;
+    uint64_t next_nonce;
+    int receipt_timeout_ms;
+} chain_client;
+
+typedef struct chain_receipt {
+    int status; /* 1 success, 0 reverted */
+    uint64_t block, gas_used;
+    int has_contract;
+    uint8_t contract[20];
+} chain_receipt;
+
+/* Connects (and loads the key when need_key is set). */
+int chain_client_open(const chain_config *cfg, int need_key, chain_client *c, zkml_error *err);
+void chain_client_close(chain_client *c);
+/* eth_call to `to` with calldata; *out is malloc'ed return data. */
+int chain_eth_call(chain_client *c, const uint8_t to[20], const uint8_t *calldata, size_t len,
+                   uint8_t **out, size_t *out_len, zkml_error *err);
+/* Fills nonce, fees and gas, signs and sends. The hash is known before the
+ * send (on_signed, when given, runs first so callers can record it). Recovers
+ * from a nonce another sender took. A call that would revert fails here with
+ * ZKML_EREJECTED and the revert reason. */
+int chain_send(chain_client *c, int has_to, const uint8_t to[20], const uint8_t *data,
+               size_t len, int (*on_signed)(void *ctx, const uint8_t hash[32], uint64_t nonce,
+                                            zkml_error *err),
+               void *ctx, uint8_t hash[32], zkml_error *err);
+/* Waits for the receipt: 0 and *found = 1 when mined; *found = 0 when the node
+ * no longer knows the transaction (dropped); ZKML_ERETRY on timeout. */
+int chain_wait_receipt(chain_client *c, const uint8_t hash[32], chain_receipt *r, int *found,
+                       zkml_error *err);
+/* Whether an address holds code. */
+int chain_has_code(chain_client *c, const uint8_t address[20], int *has, zkml_error *err);
+
+/* ---- anvil processes (anvil.c) -------------------------------------------- */
+
+typedef struct chain_anvil_opts {
+    const char *state_path; /* --state file (loaded and dumped), or NULL */
+    const char *log_path;   /* anvil's stdout/stderr, or NULL for /dev/null */
+    int port;               /* 0: pick a free loopback port */
+    int no_mining;          /* start with automine off */
+} chain_anvil_opts;
+
+/* Starts anvil and waits until it answers eth_chainId. */
+int chain_anvil_spawn(const chain_anvil_opts *opts, chain_anvil *anvil, zkml_error *err);
+/* A free TCP port on 127.0.0.1, or -1. */
+int chain_free_port(void);
+
+/* anvil's first development account (its well-known, public test key). */
+#define CHAIN_ANVIL_DEV_KEY "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+
+#endif
