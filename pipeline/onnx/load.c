@@ -66,7 +66,8 @@ static int add_constant(builder *b, onnx_tensor *t)
     return id;
 }
 
-static int read_opset(const Onnxmin__ModelProto *mp, int64_t *opset, zkml_error *err)
+static int read_opset(const Onnxmin__ModelProto *mp, int64_t min_opset, int64_t *opset,
+                      zkml_error *err)
 {
     *opset = -1;
     for (size_t i = 0; i < mp->n_opset_import; i++) {
@@ -76,9 +77,9 @@ static int read_opset(const Onnxmin__ModelProto *mp, int64_t *opset, zkml_error 
     }
     if (*opset < 0)
         return zkml_fail(err, ZKML_EINVAL, "not an ONNX model: no opset for the default domain");
-    if (*opset < 7 || *opset > 21)
-        return zkml_fail(err, ZKML_EINVAL, "opset %lld is not supported (7 to 21 are)",
-                         (long long)*opset);
+    if (*opset < min_opset || *opset > 21)
+        return zkml_fail(err, ZKML_EINVAL, "opset %lld is not supported (%lld to 21 are)",
+                         (long long)*opset, (long long)min_opset);
     return 0;
 }
 
@@ -161,16 +162,21 @@ static int add_graph_inputs(builder *b, const Onnxmin__GraphProto *g,
         if (id < 0)
             return id;
         onnx_tensor *t = &m->tensors[id];
-        const onnx_tensor *bound = find_bound(bind, n_bind, name);
-        if (bound) {
-            if (copy_tensor_value(t, bound) != 0)
-                return zkml_fail(b->err, ZKML_ENOMEM, "out of memory");
-            continue;
-        }
         int rc = input_shape(g->input[i], t, b->err);
         if (rc != 0)
             return rc;
-        m->inputs[m->n_inputs++] = id;
+        const onnx_tensor *bound = find_bound(bind, n_bind, name);
+        if (!bound) {
+            m->inputs[m->n_inputs++] = id;
+            continue;
+        }
+        if (bound->size != t->size)
+            return zkml_fail(b->err, ZKML_EINVAL, "graph input '%s': bound value has %zu "
+                             "elements, the input %zu", name, bound->size, t->size);
+        onnx_dtype declared = t->dtype;
+        if (copy_tensor_value(t, bound) != 0)
+            return zkml_fail(b->err, ZKML_ENOMEM, "out of memory");
+        t->dtype = declared;
     }
     return 0;
 }
@@ -393,6 +399,10 @@ static int add_node(builder *b, const Onnxmin__NodeProto *np, int index)
     }
     if (n->n_outputs == 0 || n->outputs[0] < 0)
         return onnx_node_failf(b->err, m, n, "no output");
+    if (m->opset < 7 && (onnx_attr_int(n, "broadcast", 0) != 0 || op == ONNX_OP_PRELU ||
+                         onnx_attr_int(n, "spatial", 1) == 0))
+        return onnx_node_failf(b->err, m, n, "legacy (opset < 7) broadcasting or spatial "
+                               "semantics are not supported");
     int rc = onnx_infer_node(m, n, b->err);
     if (rc != 0)
         return rc;
@@ -456,14 +466,16 @@ static int add_graph_outputs(builder *b, const Onnxmin__GraphProto *g)
     return 0;
 }
 
-static int build_model(builder *b, const Onnxmin__ModelProto *mp, const onnx_tensor *const *bind,
-                       int n_bind)
+static int build_model(builder *b, const Onnxmin__ModelProto *mp, const onnx_load_options *o)
 {
+    const onnx_tensor *const *bind = o ? o->bind : NULL;
+    int n_bind = o ? o->n_bind : 0;
+    int64_t min_opset = o && o->min_opset > 0 ? o->min_opset : 7;
     onnx_model *m = b->m;
     const Onnxmin__GraphProto *g = mp->graph;
     if (!g)
         return zkml_fail(b->err, ZKML_EINVAL, "not an ONNX model: no graph");
-    int rc = read_opset(mp, &m->opset, b->err);
+    int rc = read_opset(mp, min_opset, &m->opset, b->err);
     if (rc != 0)
         return rc;
     m->ir_version = mp->ir_version;
@@ -488,8 +500,8 @@ static int build_model(builder *b, const Onnxmin__ModelProto *mp, const onnx_ten
     return add_graph_outputs(b, g);
 }
 
-int onnx_load_bytes_bound(const uint8_t *data, size_t len, const onnx_tensor *const *bind,
-                          int n_bind, onnx_model **out, zkml_error *err)
+int onnx_load_bytes_opts(const uint8_t *data, size_t len, const onnx_load_options *opts,
+                         onnx_model **out, zkml_error *err)
 {
     zkml_error local;
     if (!err)
@@ -500,7 +512,7 @@ int onnx_load_bytes_bound(const uint8_t *data, size_t len, const onnx_tensor *co
         return zkml_fail(err, ZKML_EINVAL, "not an ONNX model: the protobuf does not parse");
     builder b = {.err = err};
     b.m = calloc(1, sizeof(onnx_model));
-    int rc = b.m ? build_model(&b, mp, bind, n_bind) : zkml_fail(err, ZKML_ENOMEM, "out of memory");
+    int rc = b.m ? build_model(&b, mp, opts) : zkml_fail(err, ZKML_ENOMEM, "out of memory");
     onnxmin__model_proto__free_unpacked(mp, NULL);
     if (rc != 0) {
         onnx_free(b.m);
@@ -512,7 +524,7 @@ int onnx_load_bytes_bound(const uint8_t *data, size_t len, const onnx_tensor *co
 
 int onnx_load_bytes(const uint8_t *data, size_t len, onnx_model **out, zkml_error *err)
 {
-    return onnx_load_bytes_bound(data, len, NULL, 0, out, err);
+    return onnx_load_bytes_opts(data, len, NULL, out, err);
 }
 
 int onnx_load_file(const char *path, onnx_model **out, zkml_error *err)

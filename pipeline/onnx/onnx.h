@@ -174,11 +174,22 @@ int onnx_load_file(const char *path, onnx_model **out, zkml_error *err);
 int onnx_load_bytes(const uint8_t *data, size_t len, onnx_model **out, zkml_error *err);
 void onnx_free(onnx_model *model);
 
-/* Like onnx_load_bytes, but each graph input named in bind[i]->name is turned
- * into a constant with bind[i]'s value before shapes are inferred (the ONNX
- * node tests pass shapes and axes as graph inputs). */
-int onnx_load_bytes_bound(const uint8_t *data, size_t len, const onnx_tensor *const *bind,
-                          int n_bind, onnx_model **out, zkml_error *err);
+/* Loader options for tests that replay ONNX reference data. */
+typedef struct onnx_load_options {
+    /* Graph inputs named bind[i]->name become constants with bind[i]'s value
+     * before shapes are inferred (the ONNX node tests pass shapes, axes, pads
+     * and Clip bounds as graph inputs). The declared type must be supported. */
+    const onnx_tensor *const *bind;
+    int n_bind;
+    /* Lowest opset accepted; 0 means 7. Opsets below 7 are accepted only for
+     * replaying reference data: nodes using the legacy forms whose meaning
+     * changed at opset 7 (the `broadcast` attribute, PRelu, spatial=0
+     * BatchNormalization) are still refused. */
+    int64_t min_opset;
+} onnx_load_options;
+
+int onnx_load_bytes_opts(const uint8_t *data, size_t len, const onnx_load_options *opts,
+                         onnx_model **out, zkml_error *err);
 
 /* Reads a serialized TensorProto (the test_data_set_*.pb files): name, shape,
  * dtype and data (float, and int64 for integer types). */

@@ -164,11 +164,15 @@ static int run_set(const uint8_t *model_bytes, size_t model_len, const char *set
         snprintf(why, why_len, "test data: %s", err.message);
         goto done;
     }
-    /* Integer inputs carry shapes, axes and pads: we take those as constants. */
+    /* Integer inputs carry shapes, axes and pads, and scalars after the first
+     * input are Clip bounds and Pad values: the loader takes those as
+     * constants, so they are bound. */
     for (int k = 0; k < n_in; k++)
-        if (ins[k]->dtype != ONNX_DTYPE_FLOAT && ins[k]->dtype != ONNX_DTYPE_DOUBLE)
+        if ((ins[k]->dtype != ONNX_DTYPE_FLOAT && ins[k]->dtype != ONNX_DTYPE_DOUBLE) ||
+            (k > 0 && ins[k]->rank == 0))
             bind[n_bind++] = ins[k];
-    if (onnx_load_bytes_bound(model_bytes, model_len, bind, n_bind, &m, &err) != 0) {
+    onnx_load_options opts = {.bind = bind, .n_bind = n_bind, .min_opset = 1};
+    if (onnx_load_bytes_opts(model_bytes, model_len, &opts, &m, &err) != 0) {
         snprintf(why, why_len, "%s", err.message);
         goto done;
     }
