@@ -1,0 +1,92 @@
+/*
+ * bench_snark_math.c - times the BN254 arithmetic the prover and verifier
+ * rest on: fp_mul, fr_mul, G1 mixed addition, one pairing, and a pairing
+ * check of 4 pairs (the shape of a Groth16 verification). Prints one line
+ * per measurement; scripts may append the output to bench/RESULTS.md.
+ */
+#include "pipeline/snark/snark.h"
+
+#include <stdio.h>
+#include <time.h>
+
+static double now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+int main(void)
+{
+    enum { FIELD_OPS = 10000000, ADDS = 1000000, PAIRINGS = 50 };
+    fp_t a, b;
+    fp_from_u64(&a, 123456789);
+    fp_from_u64(&b, 987654321);
+    double t0 = now_ns();
+    for (int i = 0; i < FIELD_OPS; i++)
+        fp_mul(&a, &a, &b);          /* dependent chain: latency, not throughput */
+    double fp_ns = (now_ns() - t0) / FIELD_OPS;
+
+    fr_t x, y;
+    fr_from_u64(&x, 42);
+    fr_from_u64(&y, 4242);
+    t0 = now_ns();
+    for (int i = 0; i < FIELD_OPS; i++)
+        fr_mul(&x, &x, &y);
+    double fr_ns = (now_ns() - t0) / FIELD_OPS;
+
+    g1_affine g;
+    g1_jac acc;
+    g1_generator(&g);
+    g1_to_jac(&acc, &g);
+    g1_double(&acc, &acc);
+    t0 = now_ns();
+    for (int i = 0; i < ADDS; i++)
+        g1_add_affine(&acc, &acc, &g);
+    double madd_ns = (now_ns() - t0) / ADDS;
+    t0 = now_ns();
+    for (int i = 0; i < ADDS; i++)
+        g1_double(&acc, &acc);
+    double dbl_ns = (now_ns() - t0) / ADDS;
+
+    g2_affine q;
+    g2_generator(&q);
+    fp12_t e;
+    t0 = now_ns();
+    for (int i = 0; i < PAIRINGS; i++)
+        bn254_pairing(&e, &g, &q);
+    double pairing_us = (now_ns() - t0) / PAIRINGS / 1e3;
+
+    /* e(-2G, H) e(G, H) e(G, H) e(0, H) = 1. */
+    g1_affine ps[4];
+    g2_affine qs[4] = { q, q, q, q };
+    g1_jac j;
+    g1_to_jac(&j, &g);
+    g1_double(&j, &j);
+    g1_neg(&j, &j);
+    g1_to_affine(&ps[0], &j);
+    ps[1] = g;
+    ps[2] = g;
+    ps[3] = g;
+    ps[3].infinity = 1;
+    ps[3] = g;
+    g1_to_jac(&j, &g);
+    g1_neg(&j, &j);
+    g1_add_affine(&j, &j, &g);       /* infinity, to keep four real Miller loops: */
+    ps[3] = g;                       /* use e(-2G,H) e(G,H) e(G,H) e(-G,H) e(G,H)... */
+    g1_to_jac(&j, &g);
+    g1_neg(&j, &j);
+    g1_to_affine(&ps[3], &j);        /* -2 + 1 + 1 - 1 = -1: a false check */
+    int ok = 0;
+    t0 = now_ns();
+    for (int i = 0; i < PAIRINGS; i++)
+        ok += bn254_pairing_check(ps, qs, 4);
+    double check_ms = (now_ns() - t0) / PAIRINGS / 1e6;
+
+    printf("fp_mul %.1f ns/op (%s)\n", fp_ns, fp_is_zero(&a) ? "zero" : "ok");
+    printf("fr_mul %.1f ns/op (%s)\n", fr_ns, fr_is_zero(&x) ? "zero" : "ok");
+    printf("g1_add_affine %.1f ns/op, g1_double %.1f ns/op\n", madd_ns, dbl_ns);
+    printf("pairing %.1f us\n", pairing_us);
+    printf("pairing_check of 4 pairs %.2f ms (result %d)\n", check_ms, ok);
+    return 0;
+}

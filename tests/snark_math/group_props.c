@@ -1,0 +1,299 @@
+/*
+ * group_props.c - algebraic properties of G1, G2 and the pairing, which an
+ * error in any formula breaks: associativity, doubling = adding to itself,
+ * P + (-P) = infinity, r * P = infinity, scalar multiplication distributing
+ * over Fr addition, batch affine conversion, G2 subgroup refusal of a twist
+ * point outside the subgroup, bilinearity e(aP, bQ) = e(P, Q)^(ab),
+ * non-degeneracy, multi-pairing products (including more pairs than one
+ * Miller-loop pass), and the final exponentiation against plain
+ * exponentiation by (p^12 - 1) / r.
+ */
+#include "tests/snark_math/test_support.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int failures;
+
+#define CHECK(cond, ...)                                           \
+    do {                                                           \
+        if (!(cond)) {                                             \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);  \
+            fprintf(stderr, __VA_ARGS__);                          \
+            fprintf(stderr, "\n");                                 \
+            failures++;                                            \
+        }                                                          \
+    } while (0)
+
+/* (p^12 - 1) / r, little-endian limbs (from Python big integers). */
+static const uint64_t FINAL_EXPONENT[44] = {
+    0x86964b64ca86f120ULL, 0x40a4efb7e54523a4ULL, 0x837fa97896e84abbULL,
+    0x361102b6b9b2b918ULL, 0xc0de81def35692daULL, 0xbe04c7e8a6c3c760ULL,
+    0xd766f9c9d570bb7fULL, 0xc230974d83561841ULL, 0x5bba1668c3be69a3ULL,
+    0x7f3811c410526294ULL, 0x29baee7ddadda71cULL, 0xbf813b8d145da900ULL,
+    0x641bbadf423f9a2cULL, 0xa80bb4ea44eacc5eULL, 0xcd65664814fde37cULL,
+    0x4a0364b9580291d2ULL, 0xee93dfb10826f0ddULL, 0x6b42db8dc5514724ULL,
+    0xbb10cf430b0f3785ULL, 0x40494e406f804216ULL, 0x55cfe107acf3aafbULL,
+    0x2088ec80e0ebae87ULL, 0x846a3ed011a337a0ULL, 0x48a45a4a1e3a5195ULL,
+    0xe5664568dfc50e16ULL, 0xab6a41294c0cc4ebULL, 0x82d0d602d268c7daULL,
+    0x6668449aed3cc48aULL, 0x5062cd0fb2015dfcULL, 0x7f2940a8b1ddb3d1ULL,
+    0x77f5b63a2a226448ULL, 0xfef0781361e443aeULL, 0xf977870e88d5c6c8ULL,
+    0x790364a61f676baaULL, 0x5887e72eceaddea3ULL, 0x1377e563a09a1b70ULL,
+    0x0c54efee1bd8c3b2ULL, 0x3ec3d15ad524d8f7ULL, 0xdaf15466b2383a5dULL,
+    0xe1e30a73bb94fec0ULL, 0x6a1c71015f3f7be2ULL, 0x842d43bf6369b1ffULL,
+    0x20fddadf107d20bcULL, 0x0000002f4b6dc970ULL,
+};
+
+static void g1_random(g1_jac *r, fr_t *k)
+{
+    g1_affine g;
+    g1_jac gj;
+    random_fr(k);
+    g1_generator(&g);
+    g1_to_jac(&gj, &g);
+    g1_mul(r, &gj, k);
+}
+
+static void g2_random(g2_jac *r, fr_t *k)
+{
+    g2_affine g;
+    g2_jac gj;
+    random_fr(k);
+    g2_generator(&g);
+    g2_to_jac(&gj, &g);
+    g2_mul(r, &gj, k);
+}
+
+static void fr_raw(uint64_t out[4], const fr_t *a)
+{
+    uint8_t b[32];
+    fr_to_bytes_le(b, a);
+    for (int i = 0; i < 4; i++) {
+        out[i] = 0;
+        for (int j = 7; j >= 0; j--)
+            out[i] = (out[i] << 8) | b[8 * i + j];
+    }
+}
+
+static void test_g1(void)
+{
+    for (int round = 0; round < 20; round++) {
+        g1_jac p, q, s, t1, t2, inf = { 0 };
+        g1_affine pa, sa, aff[3];
+        fr_t a, b, c, sum;
+        g1_random(&p, &a);
+        g1_random(&q, &b);
+        g1_random(&s, &c);
+
+        g1_add(&t1, &p, &q);
+        g1_add(&t1, &t1, &s);
+        g1_add(&t2, &q, &s);
+        g1_add(&t2, &p, &t2);
+        CHECK(g1_eq(&t1, &t2), "G1 associativity");
+        g1_to_affine(&sa, &t1);
+        CHECK(g1_is_on_curve(&sa), "G1 sum on curve");
+
+        g1_double(&t1, &p);
+        g1_add(&t2, &p, &p);
+        CHECK(g1_eq(&t1, &t2), "G1 double == add to itself");
+        g1_to_affine(&pa, &p);
+        g1_add_affine(&t2, &p, &pa);
+        CHECK(g1_eq(&t1, &t2), "G1 mixed add of P to itself doubles");
+
+        g1_neg(&t1, &p);
+        g1_add(&t2, &p, &t1);
+        CHECK(fp_is_zero(&t2.z), "G1 P + (-P) = infinity");
+        g1_add_affine(&t2, &t1, &pa);
+        CHECK(fp_is_zero(&t2.z), "G1 mixed -P + P = infinity");
+        g1_add(&t2, &t2, &q);
+        CHECK(g1_eq(&t2, &q), "G1 infinity + Q = Q");
+        fp_zero(&inf.z);
+        g1_double(&t1, &inf);
+        CHECK(fp_is_zero(&t1.z), "G1 2 * infinity = infinity");
+        inf = t1;
+
+        /* (a + b) G = aG + bG; aG via the EVM big-endian scalar path agrees. */
+        fr_add(&sum, &a, &b);
+        g1_affine g;
+        g1_jac gj;
+        g1_generator(&g);
+        g1_to_jac(&gj, &g);
+        g1_mul(&t1, &gj, &sum);
+        g1_add(&t2, &p, &q);
+        CHECK(g1_eq(&t1, &t2), "G1 (a+b)G = aG + bG");
+        uint8_t le[32], be[32];
+        fr_to_bytes_le(le, &a);
+        for (int i = 0; i < 32; i++)
+            be[i] = le[31 - i];
+        g1_mul_be(&t1, &gj, be);
+        CHECK(g1_eq(&t1, &p), "G1 g1_mul_be agrees with g1_mul");
+
+        g1_jac batch[3] = { p, inf, s };
+        fp_zero(&batch[1].z);
+        CHECK(g1_batch_to_affine(aff, batch, 3) == 0, "G1 batch alloc");
+        g1_to_affine(&sa, &s);
+        CHECK(fp_eq(&aff[0].x, &pa.x) && fp_eq(&aff[0].y, &pa.y) && !aff[0].infinity,
+              "G1 batch affine [0]");
+        CHECK(aff[1].infinity, "G1 batch affine keeps infinity");
+        CHECK(fp_eq(&aff[2].x, &sa.x) && fp_eq(&aff[2].y, &sa.y), "G1 batch affine [2]");
+    }
+    /* r G = infinity, (r - 1) G = -G. */
+    static const uint8_t r_be[32] = {
+        0x30, 0x64, 0x4e, 0x72, 0xe1, 0x31, 0xa0, 0x29, 0xb8, 0x50, 0x45, 0xb6, 0x81, 0x81, 0x58, 0x5d,
+        0x28, 0x33, 0xe8, 0x48, 0x79, 0xb9, 0x70, 0x91, 0x43, 0xe1, 0xf5, 0x93, 0xf0, 0x00, 0x00, 0x01,
+    };
+    g1_affine g;
+    g1_jac gj, t, ng;
+    g1_generator(&g);
+    g1_to_jac(&gj, &g);
+    g1_mul_be(&t, &gj, r_be);
+    CHECK(fp_is_zero(&t.z), "G1 r * G = infinity");
+    uint8_t rm1[32];
+    memcpy(rm1, r_be, 32);
+    rm1[31] = 0;
+    g1_mul_be(&t, &gj, rm1);
+    g1_neg(&ng, &gj);
+    CHECK(g1_eq(&t, &ng), "G1 (r-1) G = -G");
+    fr_t zero;
+    fr_zero(&zero);
+    g1_mul(&t, &gj, &zero);
+    CHECK(fp_is_zero(&t.z), "G1 0 * G = infinity");
+}
+
+static void test_g2(void)
+{
+    for (int round = 0; round < 8; round++) {
+        g2_jac p, q, s, t1, t2;
+        g2_affine pa;
+        fr_t a, b, c, sum;
+        g2_random(&p, &a);
+        g2_random(&q, &b);
+        g2_random(&s, &c);
+        g2_add(&t1, &p, &q);
+        g2_add(&t1, &t1, &s);
+        g2_add(&t2, &q, &s);
+        g2_add(&t2, &p, &t2);
+        CHECK(g2_eq(&t1, &t2), "G2 associativity");
+        g2_double(&t1, &p);
+        g2_add(&t2, &p, &p);
+        CHECK(g2_eq(&t1, &t2), "G2 double == add to itself");
+        g2_to_affine(&pa, &p);
+        g2_add_affine(&t2, &p, &pa);
+        CHECK(g2_eq(&t1, &t2), "G2 mixed add of P to itself doubles");
+        CHECK(g2_is_on_curve(&pa) && g2_is_in_subgroup(&pa), "G2 multiple in subgroup");
+        g2_neg(&t1, &p);
+        g2_add(&t2, &p, &t1);
+        CHECK(fp2_is_zero(&t2.z), "G2 P + (-P) = infinity");
+        fr_add(&sum, &a, &b);
+        g2_affine g;
+        g2_jac gj;
+        g2_generator(&g);
+        g2_to_jac(&gj, &g);
+        g2_mul(&t1, &gj, &sum);
+        g2_add(&t2, &p, &q);
+        CHECK(g2_eq(&t1, &t2), "G2 (a+b)H = aH + bH");
+        uint8_t enc[128];
+        g2_affine back;
+        g2_to_evm(enc, &pa);
+        CHECK(g2_from_evm(&back, enc) == 0 && fp2_eq(&back.x, &pa.x) && fp2_eq(&back.y, &pa.y),
+              "G2 EVM encoding round trip");
+    }
+    g2_affine bad;
+    CHECK(twist_point_outside_subgroup(&bad) == 0, "found a twist point");
+    CHECK(g2_is_on_curve(&bad), "constructed twist point is on the twist");
+    CHECK(!g2_is_in_subgroup(&bad), "G2 point outside the subgroup is refused");
+    uint8_t enc[128];
+    g2_to_evm(enc, &bad);
+    CHECK(g2_from_evm(&bad, enc) != 0, "g2_from_evm refuses a non-subgroup point");
+}
+
+static void test_pairing(void)
+{
+    g1_affine g, ap, pts[20];
+    g2_affine h, bq, qs[20];
+    g1_jac gj, t;
+    g2_jac hj, u;
+    fp12_t e, eab, e_ab;
+    fr_t a, b, ab;
+    g1_generator(&g);
+    g2_generator(&h);
+    g1_to_jac(&gj, &g);
+    g2_to_jac(&hj, &h);
+    bn254_pairing(&e, &g, &h);
+    CHECK(!fp12_is_one(&e), "pairing non-degenerate");
+    uint64_t r_limbs[4] = { 0x43e1f593f0000001ULL, 0x2833e84879b97091ULL,
+                            0xb85045b68181585dULL, 0x30644e72e131a029ULL };
+    fp12_t er;
+    fp12_pow(&er, &e, r_limbs, 4);
+    CHECK(fp12_is_one(&er), "e(G, H)^r = 1");
+
+    for (int round = 0; round < 3; round++) {
+        random_fr(&a);
+        random_fr(&b);
+        g1_mul(&t, &gj, &a);
+        g1_to_affine(&ap, &t);
+        g2_mul(&u, &hj, &b);
+        g2_to_affine(&bq, &u);
+        bn254_pairing(&eab, &ap, &bq);
+        fr_mul(&ab, &a, &b);
+        uint64_t ab_raw[4];
+        fr_raw(ab_raw, &ab);
+        fp12_pow(&e_ab, &e, ab_raw, 4);
+        CHECK(fp12_eq(&eab, &e_ab), "bilinearity e(aG, bH) = e(G, H)^(ab)");
+
+        /* e(aG, bH) e(-abG, H) = 1, and not with ab + 1. */
+        g1_affine pp[2] = { ap, g };
+        g2_affine qq[2] = { bq, h };
+        g1_mul(&t, &gj, &ab);
+        g1_neg(&t, &t);
+        g1_to_affine(&pp[1], &t);
+        CHECK(bn254_pairing_check(pp, qq, 2) == 1, "true product of two pairings");
+        g1_add_affine(&t, &t, &g);
+        g1_to_affine(&pp[1], &t);
+        CHECK(bn254_pairing_check(pp, qq, 2) == 0, "false product of two pairings");
+    }
+    CHECK(bn254_pairing_check(NULL, NULL, 0) == 1, "empty product is 1");
+    g1_affine inf = { .infinity = 1 };
+    CHECK(bn254_pairing_check(&inf, &h, 1) == 1, "e(O, H) = 1");
+
+    /* 20 pairs (more than one Miller pass): sum of k_i = 0 with 19 random k_i. */
+    fr_t total;
+    fr_zero(&total);
+    for (int i = 0; i < 19; i++) {
+        fr_t k;
+        random_fr(&k);
+        fr_add(&total, &total, &k);
+        g1_mul(&t, &gj, &k);
+        g1_to_affine(&pts[i], &t);
+        qs[i] = h;
+    }
+    fr_neg(&total, &total);
+    g1_mul(&t, &gj, &total);
+    g1_to_affine(&pts[19], &t);
+    qs[19] = h;
+    CHECK(bn254_pairing_check(pts, qs, 20) == 1, "20-pair true product");
+    qs[7] = bq;
+    CHECK(bn254_pairing_check(pts, qs, 20) == 0, "20-pair false product");
+
+    /* The final exponentiation's addition chain against plain exponentiation. */
+    fp12_t f, fe1, fe2;
+    fp_t *c = (fp_t *)&f;
+    for (int i = 0; i < 12; i++)
+        random_fp(&c[i]);
+    bn254_final_exp(&fe1, &f);
+    fp12_pow(&fe2, &f, FINAL_EXPONENT, 44);
+    CHECK(fp12_eq(&fe1, &fe2), "final exponentiation = f^((p^12-1)/r)");
+}
+
+int main(void)
+{
+    test_g1();
+    test_g2();
+    test_pairing();
+    if (failures) {
+        fprintf(stderr, "%d checks failed\n", failures);
+        return 1;
+    }
+    printf("group and pairing properties: all checks passed\n");
+    return 0;
+}
