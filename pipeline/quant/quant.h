@@ -174,6 +174,36 @@ void quant_values_free(quant_values *v);
  * tensors[output].size entries. */
 void quant_output_floats(const quant_model *m, const quant_values *v, double *out);
 
+/* ---- CSV splits (csv.c) ------------------------------------------------------
+ * A header row, then one row per sample. Feature columns are numbers. The
+ * label is the column named "label" (any case), else the last column when
+ * one of its values is not a number; with every column numeric and none
+ * named label there is no label. String labels map to their index in the
+ * sorted (strcmp) unique labels, as zkMLTrack did; numeric labels must be
+ * non-negative integers. Blank lines are skipped; fields may be quoted.
+ * Errors name the file, the line and the column: empty file, no header
+ * (a header of numbers), ragged rows, non-numeric features, no data rows.
+ */
+#define CSV_MAX_FILE_BYTES (256u << 20)
+
+typedef struct csv_table {
+    size_t rows;
+    size_t features;
+    float *x;              /* rows * features, row-major */
+    char **feature_names;  /* features entries, then NULL */
+    int has_label;
+    char *label_name;      /* NULL without a label column */
+    int *labels;           /* rows entries (class index), NULL without a label */
+    int n_classes;         /* string labels: unique count; numeric: max + 1 */
+    char **class_names;    /* n_classes sorted names for string labels, else NULL */
+} csv_table;
+
+int csv_read_file(const char *path, csv_table **out, zkml_error *err);
+/* name is used in messages ("data.csv line 7: ..."). */
+int csv_read_bytes(const char *data, size_t len, const char *name, csv_table **out,
+                   zkml_error *err);
+void csv_free(csv_table *t);
+
 /* ---- steps ---------------------------------------------------------------- */
 
 /* settings:  model.onnx -> settings.json */
