@@ -1,0 +1,83 @@
+/*
+ * groth16.h - internal: Groth16 keys and proofs in memory, the proving-key
+ * file, and the snarkjs JSON files.
+ *
+ * The QAP follows snarkjs: domain size n = the smallest power of two above
+ * n_constraints + n_public, constraint k at w_n^k, one extra A row per public
+ * signal s (0..n_public) holding wire s, and H computed on the odd points of
+ * the 2n-domain, so H_i = [L^{2n}_{2i+1}(tau) / delta]_1.
+ */
+#ifndef ZKML_SNARK_GROTH16_H
+#define ZKML_SNARK_GROTH16_H
+
+#include "pipeline/snark/snark.h"
+
+typedef struct groth16_vk {
+    uint32_t n_public;
+    g1_affine alpha1;
+    g2_affine beta2, gamma2, delta2;
+    g1_affine *ic;                 /* n_public + 1 points */
+} groth16_vk;
+
+typedef struct groth16_proof {
+    g1_affine a, c;
+    g2_affine b;
+} groth16_proof;
+
+/* One constraint matrix in compressed rows: row k is terms start[k] .. start[k+1]. */
+typedef struct pk_matrix {
+    uint64_t *start;               /* n_constraints + 1 */
+    uint32_t *wire;
+    fr_t *coeff;
+} pk_matrix;
+
+typedef struct groth16_pk {
+    uint32_t n_vars, n_public, n_constraints, log_n;
+    pk_matrix m[3];                /* A, B, C */
+    g1_affine alpha1, beta1, delta1;
+    g2_affine beta2, delta2;
+    g1_affine *a_query, *b1_query; /* n_vars */
+    g2_affine *b2_query;           /* n_vars */
+    g1_affine *c_query;            /* n_vars - n_public - 1: wires n_public+1 .. */
+    g1_affine *h_query;            /* 2^log_n */
+} groth16_pk;
+
+/* The domain size for a circuit: log2 of the smallest power of two >= n_constraints
+ * + n_public + 1; fails beyond 2^27 (the 2n-domain must exist). */
+int groth16_domain_log(uint32_t n_constraints, uint32_t n_public, uint32_t *log_n,
+                       zkml_error *err);
+
+void groth16_pk_free(groth16_pk *pk);
+void groth16_vk_free(groth16_vk *vk);
+int  groth16_setup(const r1cs *cs, groth16_pk *pk, groth16_vk *vk, int threads,
+                   zkml_error *err);
+/* Proves; refuses a witness that does not satisfy the circuit, naming the
+ * first failing constraint. public_out gets w[1..n_public]. */
+int  groth16_prove(const groth16_pk *pk, const fr_t *w, size_t n, groth16_proof *proof,
+                   int threads, zkml_error *err);
+/* 0 if valid, ZKML_EREJECTED if not. */
+int  groth16_verify(const groth16_vk *vk, const fr_t *pub, size_t n_pub,
+                    const groth16_proof *proof, zkml_error *err);
+
+int  pk_write(const groth16_pk *pk, const char *path, zkml_error *err);
+int  pk_read(groth16_pk *pk, const char *path, zkml_error *err);
+
+/* snarkjs JSON: verification_key.json, proof.json, public.json. Readers check
+ * every number (< p or < r) and every point (on the curve, G2 in the subgroup). */
+int  vk_json_write(const groth16_vk *vk, const char *path, zkml_error *err);
+int  vk_json_read(groth16_vk *vk, const char *path, zkml_error *err);
+int  proof_json_write(const groth16_proof *proof, const char *path, zkml_error *err);
+int  proof_json_read(groth16_proof *proof, const char *path, zkml_error *err);
+int  public_json_write(const fr_t *pub, size_t n, const char *path, zkml_error *err);
+int  public_json_read(fr_t **pub, size_t *n, const char *path, zkml_error *err);
+/* The same readers over a NUL-terminated text (for fuzzing); name is for messages. */
+int  vk_json_parse(groth16_vk *vk, const char *text, const char *name, zkml_error *err);
+int  proof_json_parse(groth16_proof *proof, const char *text, const char *name,
+                      zkml_error *err);
+int  public_json_parse(fr_t **pub, size_t *n, const char *text, const char *name,
+                       zkml_error *err);
+
+/* Uniform nonzero Fr element from getrandom(2). */
+int  fr_random(fr_t *out, zkml_error *err);
+
+#endif

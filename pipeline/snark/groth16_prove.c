@@ -1,0 +1,218 @@
+/*
+ * groth16_prove.c - the Groth16 prover over our proving key.
+ *
+ * Steps: evaluate A, B, C of every constraint on the witness (refusing the
+ * witness at the first unsatisfied constraint), append the public input rows
+ * to A, move a, b, c to the odd points of the 2n-domain (iNTT, scale by
+ * w_2n^j, NTT), d = a*b - c there, then five MSMs:
+ *   A  = alpha + sum w_i A_i + r delta            (G1)
+ *   B  = beta + sum w_i B_i + s delta             (G2, and G1 for C)
+ *   C  = sum_{private} w_i C_i + sum d_j H_j + s A + r B1 - r s delta  (G1)
+ * r and s come from getrandom and are wiped after use.
+ */
+#include "pipeline/snark/groth16.h"
+#include "pipeline/snark/msm.h"
+#include "pipeline/snark/ntt.h"
+#include "pipeline/snark/parallel.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct eval_job {
+    const groth16_pk *pk;
+    const fr_t *w;
+    fr_t *abc[3];
+    uint32_t *first_bad;      /* per task: first failing row, or UINT32_MAX */
+} eval_job;
+
+static void eval_row(const pk_matrix *m, uint32_t k, const fr_t *w, fr_t *out)
+{
+    fr_t acc, t;
+    fr_zero(&acc);
+    for (uint64_t i = m->start[k]; i < m->start[k + 1]; i++) {
+        fr_mul(&t, &m->coeff[i], &w[m->wire[i]]);
+        fr_add(&acc, &acc, &t);
+    }
+    *out = acc;
+}
+
+static void eval_task(void *p, int task, int n_tasks)
+{
+    eval_job *job = p;
+    size_t lo, hi;
+    fr_t ab;
+    parallel_range(job->pk->n_constraints, task, n_tasks, &lo, &hi);
+    job->first_bad[task] = UINT32_MAX;
+    for (size_t k = lo; k < hi; k++) {
+        for (int m = 0; m < 3; m++)
+            eval_row(&job->pk->m[m], (uint32_t)k, job->w, &job->abc[m][k]);
+        fr_mul(&ab, &job->abc[0][k], &job->abc[1][k]);
+        if (job->first_bad[task] == UINT32_MAX && !fr_eq(&ab, &job->abc[2][k]))
+            job->first_bad[task] = (uint32_t)k;
+    }
+}
+
+typedef struct combine_job {
+    fr_t *a;
+    const fr_t *b, *c;
+    size_t n;
+} combine_job;
+
+static void combine_task(void *p, int task, int n_tasks)
+{
+    combine_job *job = p;
+    size_t lo, hi;
+    parallel_range(job->n, task, n_tasks, &lo, &hi);
+    for (size_t i = lo; i < hi; i++) {
+        fr_mul(&job->a[i], &job->a[i], &job->b[i]);
+        fr_sub(&job->a[i], &job->a[i], &job->c[i]);
+    }
+}
+
+/* Evaluates the rows, checks the witness, and computes d on the odd 2n points into abc[0]. */
+static int compute_h(const groth16_pk *pk, const fr_t *w, fr_t *abc[3], int threads,
+                     zkml_error *err)
+{
+    int t = parallel_threads(threads);
+    size_t n = (size_t)1 << pk->log_n;
+    uint32_t *bad = calloc((size_t)t, sizeof *bad);
+    if (!bad)
+        return zkml_fail(err, ZKML_ENOMEM, "prove: out of memory");
+    eval_job job = { pk, w, { abc[0], abc[1], abc[2] }, bad };
+    parallel_run(t, eval_task, &job);
+    uint32_t first = UINT32_MAX;
+    for (int i = 0; i < t; i++)
+        first = bad[i] < first ? bad[i] : first;
+    free(bad);
+    if (first != UINT32_MAX)
+        return zkml_fail(err, ZKML_EREJECTED, "the witness does not satisfy constraint %u "
+                         "(0-based) of %u: A*B != C", first, pk->n_constraints);
+    for (int m = 0; m < 3; m++)
+        memset(abc[m] + pk->n_constraints, 0, (n - pk->n_constraints) * sizeof(fr_t));
+    for (uint32_t s = 0; s <= pk->n_public; s++)
+        abc[0][pk->n_constraints + s] = w[s];
+    ntt_domain d;
+    fr_t shift;
+    if (ntt_domain_init(&d, pk->log_n, err))
+        return err->code;
+    fr_root_of_unity(&shift, pk->log_n + 1);
+    for (int m = 0; m < 3; m++) {
+        ntt_inverse(&d, abc[m], threads);
+        ntt_scale_powers(abc[m], n, &shift, threads);
+        ntt_forward(&d, abc[m], threads);
+    }
+    ntt_domain_free(&d);
+    combine_job cj = { abc[0], abc[1], abc[2], n };
+    parallel_run(n < 4096 ? 1 : t, combine_task, &cj);
+    return 0;
+}
+
+static void g1_affine_mul_add(g1_jac *acc, const g1_affine *p, const fr_t *k)
+{
+    g1_jac t;
+    g1_to_jac(&t, p);
+    g1_mul(&t, &t, k);
+    g1_add(acc, acc, &t);
+}
+
+static int prove_points(const groth16_pk *pk, const fr_t *w, const fr_t *d,
+                        groth16_proof *proof, int threads, zkml_error *err)
+{
+    fr_t r, s, rs;
+    g1_jac a, b1, c, t;
+    g2_jac b2, t2;
+    int rc = 0;
+    if (fr_random(&r, err) || fr_random(&s, err))
+        return err->code;
+    if (msm_g1(&a, pk->a_query, w, pk->n_vars, threads, err) ||
+        msm_g1(&b1, pk->b1_query, w, pk->n_vars, threads, err) ||
+        msm_g2(&b2, pk->b2_query, w, pk->n_vars, threads, err) ||
+        msm_g1(&c, pk->c_query, w + pk->n_public + 1, pk->n_vars - pk->n_public - 1, threads,
+               err) ||
+        msm_g1(&t, pk->h_query, d, (size_t)1 << pk->log_n, threads, err)) {
+        rc = err->code;
+        goto done;
+    }
+    g1_add(&c, &c, &t);
+    /* A = alpha + sum + r delta; B = beta + sum + s delta */
+    g1_to_jac(&t, &pk->alpha1);
+    g1_add(&a, &a, &t);
+    g1_affine_mul_add(&a, &pk->delta1, &r);
+    g1_to_jac(&t, &pk->beta1);
+    g1_add(&b1, &b1, &t);
+    g1_affine_mul_add(&b1, &pk->delta1, &s);
+    g2_to_jac(&t2, &pk->beta2);
+    g2_add(&b2, &b2, &t2);
+    g2_to_jac(&t2, &pk->delta2);
+    g2_mul(&t2, &t2, &s);
+    g2_add(&b2, &b2, &t2);
+    /* C += s A + r B1 - r s delta */
+    g1_mul(&t, &a, &s);
+    g1_add(&c, &c, &t);
+    g1_mul(&t, &b1, &r);
+    g1_add(&c, &c, &t);
+    fr_mul(&rs, &r, &s);
+    fr_neg(&rs, &rs);
+    g1_affine_mul_add(&c, &pk->delta1, &rs);
+    g1_to_affine(&proof->a, &a);
+    g2_to_affine(&proof->b, &b2);
+    g1_to_affine(&proof->c, &c);
+done:
+    zkml_wipe(&r, sizeof r);
+    zkml_wipe(&s, sizeof s);
+    zkml_wipe(&rs, sizeof rs);
+    return rc;
+}
+
+int groth16_prove(const groth16_pk *pk, const fr_t *w, size_t n, groth16_proof *proof,
+                  int threads, zkml_error *err)
+{
+    fr_t one;
+    fr_one(&one);
+    if (n != pk->n_vars)
+        return zkml_fail(err, ZKML_EINVAL, "the witness has %zu values but the circuit has %u "
+                         "wires", n, pk->n_vars);
+    if (!fr_eq(&w[0], &one))
+        return zkml_fail(err, ZKML_EREJECTED, "witness value 0 (the constant one) is not 1");
+    size_t dn = (size_t)1 << pk->log_n;
+    fr_t *abc[3] = { malloc(dn * sizeof(fr_t)), malloc(dn * sizeof(fr_t)),
+                     malloc(dn * sizeof(fr_t)) };
+    int rc;
+    if (!abc[0] || !abc[1] || !abc[2])
+        rc = zkml_fail(err, ZKML_ENOMEM, "prove: out of memory for a domain of %zu points", dn);
+    else
+        rc = compute_h(pk, w, abc, threads, err);
+    free(abc[1]);
+    free(abc[2]);
+    if (!rc)
+        rc = prove_points(pk, w, abc[0], proof, threads, err);
+    free(abc[0]);
+    return rc;
+}
+
+int groth16_prove_files(const char *pk_path, const char *wtns_path, const char *proof_json_path,
+                        const char *public_json_path, int threads, zkml_error *err)
+{
+    zkml_error local;
+    if (!err)
+        err = &local;
+    groth16_pk pk;
+    groth16_proof proof;
+    fr_t *w;
+    size_t n;
+    if (pk_read(&pk, pk_path, err))
+        return err->code;
+    int rc = wtns_read(&w, &n, wtns_path, err);
+    if (rc) {
+        groth16_pk_free(&pk);
+        return rc;
+    }
+    rc = groth16_prove(&pk, w, n, &proof, threads, err);
+    if (rc)
+        zkml_error_prefix(err, "%s", wtns_path);
+    else if (!(rc = proof_json_write(&proof, proof_json_path, err)))
+        rc = public_json_write(w + 1, pk.n_public, public_json_path, err);
+    free(w);
+    groth16_pk_free(&pk);
+    return rc;
+}

@@ -1,0 +1,437 @@
+/*
+ * groth16_setup.c - a single-party Groth16 setup from an R1CS.
+ *
+ * The toxic waste (tau, alpha, beta, gamma, delta) comes from getrandom(2),
+ * lives in one struct, and is wiped before returning, together with every
+ * array derived from it. Nothing secret is logged. The query points are
+ * fixed-base multiples of the generators, computed with a table of
+ * d * 2^(8w) * G for each byte position w (at most 32 mixed additions each).
+ */
+#include "pipeline/snark/groth16.h"
+#include "pipeline/snark/ntt.h"
+#include "pipeline/snark/parallel.h"
+#include "pipeline/snark/field.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+int fr_random(fr_t *out, zkml_error *err)
+{
+    uint8_t b[32];
+    do {
+        size_t got = 0;
+        while (got < sizeof b) {
+            ssize_t k = getrandom(b + got, sizeof b - got, 0);
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k < 0)
+                return zkml_fail(err, ZKML_EIO, "getrandom failed: %s", strerror(errno));
+            got += (size_t)k;
+        }
+        b[31] &= 0x3f;                 /* r < 2^254: rejection rate about 1/4 */
+    } while (fr_from_bytes_le(out, b) != 0 || fr_is_zero(out));
+    zkml_wipe(b, sizeof b);
+    return 0;
+}
+
+int groth16_domain_log(uint32_t n_constraints, uint32_t n_public, uint32_t *log_n,
+                       zkml_error *err)
+{
+    uint64_t need = (uint64_t)n_constraints + n_public + 1;
+    uint32_t k = 0;
+    while (((uint64_t)1 << k) < need)
+        k++;
+    if (k > NTT_MAX_LOG - 1)
+        return zkml_fail(err, ZKML_EINVAL, "%u constraints need a domain of 2^%u points; at "
+                         "most 2^%d are supported", n_constraints, k, NTT_MAX_LOG - 1);
+    *log_n = k;
+    return 0;
+}
+
+void groth16_pk_free(groth16_pk *pk)
+{
+    for (int i = 0; i < 3; i++) {
+        free(pk->m[i].start);
+        free(pk->m[i].wire);
+        free(pk->m[i].coeff);
+    }
+    free(pk->a_query);
+    free(pk->b1_query);
+    free(pk->b2_query);
+    free(pk->c_query);
+    free(pk->h_query);
+    memset(pk, 0, sizeof *pk);
+}
+
+void groth16_vk_free(groth16_vk *vk)
+{
+    free(vk->ic);
+    memset(vk, 0, sizeof *vk);
+}
+
+/* ---- fixed-base multiplication ---------------------------------------------- */
+
+#define FB_WINDOWS 32     /* 8-bit windows over a 256-bit scalar */
+
+typedef struct fb_job {
+    int g2;
+    const void *table;    /* FB_WINDOWS x 255 affine points */
+    const fr_t *scalars;  /* Montgomery form */
+    void *out;            /* affine points */
+    size_t n;
+    int failed;
+} fb_job;
+
+static void fb_task(void *p, int task, int n_tasks)
+{
+    fb_job *job = p;
+    size_t lo, hi;
+    parallel_range(job->n, task, n_tasks, &lo, &hi);
+    const size_t batch = 4096;
+    void *jac = malloc(batch * (job->g2 ? sizeof(g2_jac) : sizeof(g1_jac)));
+    if (!jac) {
+        __atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    for (size_t base = lo; base < hi; base += batch) {
+        size_t cnt = hi - base < batch ? hi - base : batch;
+        for (size_t i = 0; i < cnt; i++) {
+            uint64_t k[4];
+            mont_to_raw(k, job->scalars[base + i].v, &FR_MODULUS);
+            if (job->g2)
+                memset((g2_jac *)jac + i, 0, sizeof(g2_jac));
+            else
+                memset((g1_jac *)jac + i, 0, sizeof(g1_jac));
+            for (int w = 0; w < FB_WINDOWS; w++) {
+                unsigned d = (unsigned)(k[w / 8] >> (8 * (w % 8))) & 0xff;
+                if (!d)
+                    continue;
+                size_t at = (size_t)w * 255 + d - 1;
+                if (job->g2)
+                    g2_add_affine((g2_jac *)jac + i, (g2_jac *)jac + i,
+                                  (const g2_affine *)job->table + at);
+                else
+                    g1_add_affine((g1_jac *)jac + i, (g1_jac *)jac + i,
+                                  (const g1_affine *)job->table + at);
+            }
+            zkml_wipe(k, sizeof k);
+        }
+        int rc = job->g2 ? g2_batch_to_affine((g2_affine *)job->out + base, jac, cnt)
+                         : g1_batch_to_affine((g1_affine *)job->out + base, jac, cnt);
+        if (rc)
+            __atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
+    }
+    free(jac);
+}
+
+/* table[w][d-1] = d * 2^(8w) * generator. */
+static int fb_table(int g2, void **table)
+{
+    size_t count = (size_t)FB_WINDOWS * 255;
+    size_t jsz = g2 ? sizeof(g2_jac) : sizeof(g1_jac);
+    size_t asz = g2 ? sizeof(g2_affine) : sizeof(g1_affine);
+    uint8_t *jac = malloc(count * jsz);
+    *table = calloc(count, asz);
+    if (!jac || !*table) {
+        free(jac);
+        free(*table);
+        *table = NULL;
+        return -1;
+    }
+    g1_affine g1;
+    g2_affine g2a;
+    uint8_t base[sizeof(g2_jac)];
+    if (g2) {
+        g2_generator(&g2a);
+        g2_to_jac((g2_jac *)base, &g2a);
+    } else {
+        g1_generator(&g1);
+        g1_to_jac((g1_jac *)base, &g1);
+    }
+    for (int w = 0; w < FB_WINDOWS; w++) {
+        uint8_t *row = jac + (size_t)w * 255 * jsz;
+        memcpy(row, base, jsz);
+        for (int d = 1; d < 255; d++) {
+            if (g2)
+                g2_add((g2_jac *)(row + d * jsz), (g2_jac *)(row + (d - 1) * jsz),
+                       (g2_jac *)base);
+            else
+                g1_add((g1_jac *)(row + d * jsz), (g1_jac *)(row + (d - 1) * jsz),
+                       (g1_jac *)base);
+        }
+        if (g2)                       /* next base = 256 * base = 255*base + base */
+            g2_add((g2_jac *)base, (g2_jac *)(row + 254 * jsz), (g2_jac *)base);
+        else
+            g1_add((g1_jac *)base, (g1_jac *)(row + 254 * jsz), (g1_jac *)base);
+    }
+    int rc = g2 ? g2_batch_to_affine(*table, (g2_jac *)jac, count)
+                : g1_batch_to_affine(*table, (g1_jac *)jac, count);
+    free(jac);
+    return rc;
+}
+
+/* out[i] = scalars[i] * G (G1 or G2), affine; *out is malloc'ed. */
+static int fixed_base(int g2, const void *table, const fr_t *scalars, size_t n, void **out,
+                      int threads, zkml_error *err)
+{
+    *out = calloc(n ? n : 1, g2 ? sizeof(g2_affine) : sizeof(g1_affine));
+    if (!*out)
+        return zkml_fail(err, ZKML_ENOMEM, "setup: out of memory for %zu points", n);
+    fb_job job = { g2, table, scalars, *out, n, 0 };
+    parallel_run(n < 256 ? 1 : parallel_threads(threads), fb_task, &job);
+    if (job.failed)
+        return zkml_fail(err, ZKML_ENOMEM, "setup: out of memory computing %zu points", n);
+    return 0;
+}
+
+/* ---- the QAP at tau ----------------------------------------------------------- */
+
+typedef struct toxic {
+    fr_t tau, alpha, beta, gamma, delta;
+} toxic;
+
+/* lag[j] = L_j(tau) on the domain of 2^log_n points, times `scale`; when odd is set,
+ * the odd points w_2n^(2j+1) of the 2n-domain are used instead (H query). */
+static int lagrange_at(fr_t *lag, uint32_t log_n, int odd, const fr_t *tau, const fr_t *scale,
+                       zkml_error *err)
+{
+    size_t n = (size_t)1 << log_n, dn = odd ? 2 * n : n;
+    fr_t w, step, x, z, one, k;
+    fr_root_of_unity(&w, odd ? log_n + 1 : log_n);
+    fr_one(&one);
+    /* points x_j = w^j (even case) or w^(2j+1) (odd case) */
+    fr_sqr(&step, &w);
+    if (!odd)
+        step = w;
+    x = odd ? w : one;
+    for (size_t j = 0; j < n; j++) {
+        fr_sub(&lag[j], tau, &x);
+        fr_mul(&x, &x, &step);
+    }
+    if (fr_batch_inv(lag, n))
+        return zkml_fail(err, ZKML_ENOMEM, "setup: out of memory inverting %zu values", n);
+    /* L_k(tau) = (tau^dn - 1) / dn * x_k / (tau - x_k) */
+    fr_pow_u64(&z, tau, dn);
+    fr_sub(&z, &z, &one);
+    fr_from_u64(&k, dn);
+    fr_inv(&k, &k);
+    fr_mul(&z, &z, &k);
+    fr_mul(&z, &z, scale);
+    x = odd ? w : one;
+    for (size_t j = 0; j < n; j++) {
+        fr_mul(&lag[j], &lag[j], &x);
+        fr_mul(&lag[j], &lag[j], &z);
+        fr_mul(&x, &x, &step);
+    }
+    return 0;
+}
+
+/* Flattens the R1CS into the key's compressed rows. */
+static int copy_matrices(groth16_pk *pk, const r1cs *cs, zkml_error *err)
+{
+    for (int m = 0; m < 3; m++) {
+        uint64_t total = 0;
+        for (uint32_t k = 0; k < cs->n_constraints; k++) {
+            const r1cs_constraint *con = &cs->constraints[k];
+            total += m == 0 ? con->a.n : m == 1 ? con->b.n : con->c.n;
+        }
+        pk_matrix *pm = &pk->m[m];
+        pm->start = malloc(((size_t)cs->n_constraints + 1) * sizeof *pm->start);
+        pm->wire = malloc((total ? total : 1) * sizeof *pm->wire);
+        pm->coeff = malloc((total ? total : 1) * sizeof *pm->coeff);
+        if (!pm->start || !pm->wire || !pm->coeff)
+            return zkml_fail(err, ZKML_ENOMEM, "setup: out of memory for the matrices");
+        uint64_t at = 0;
+        for (uint32_t k = 0; k < cs->n_constraints; k++) {
+            const r1cs_constraint *con = &cs->constraints[k];
+            const r1cs_lc *lc = m == 0 ? &con->a : m == 1 ? &con->b : &con->c;
+            pm->start[k] = at;
+            for (uint32_t t = 0; t < lc->n; t++, at++) {
+                pm->wire[at] = lc->terms[t].wire;
+                pm->coeff[at] = lc->terms[t].coeff;
+            }
+        }
+        pm->start[cs->n_constraints] = at;
+    }
+    return 0;
+}
+
+/* u, v, w: A_i(tau), B_i(tau), C_i(tau) for every wire i. */
+static void evaluate_qap(const groth16_pk *pk, const fr_t *lag, fr_t *uvw[3])
+{
+    fr_t t;
+    for (int m = 0; m < 3; m++) {
+        memset(uvw[m], 0, (size_t)pk->n_vars * sizeof(fr_t));
+        const pk_matrix *pm = &pk->m[m];
+        for (uint32_t k = 0; k < pk->n_constraints; k++)
+            for (uint64_t i = pm->start[k]; i < pm->start[k + 1]; i++) {
+                fr_mul(&t, &pm->coeff[i], &lag[k]);
+                fr_add(&uvw[m][pm->wire[i]], &uvw[m][pm->wire[i]], &t);
+            }
+    }
+    for (uint32_t s = 0; s <= pk->n_public; s++)       /* the extra input rows of A */
+        fr_add(&uvw[0][s], &uvw[0][s], &lag[pk->n_constraints + s]);
+}
+
+typedef struct setup_state {
+    toxic tx;
+    fr_t *lag, *u, *v, *w, *k;   /* all secret-derived: wiped */
+    size_t n_lag, n_vars;
+    void *t1, *t2;               /* generator tables */
+} setup_state;
+
+static void setup_state_free(setup_state *st)
+{
+    zkml_wipe(&st->tx, sizeof st->tx);
+    fr_t *arrays[] = { st->lag, st->u, st->v, st->w, st->k };
+    size_t lens[] = { st->n_lag, st->n_vars, st->n_vars, st->n_vars, st->n_vars };
+    for (int i = 0; i < 5; i++) {
+        if (arrays[i])
+            zkml_wipe(arrays[i], lens[i] * sizeof(fr_t));
+        free(arrays[i]);
+    }
+    free(st->t1);
+    free(st->t2);
+}
+
+static void g1_mul_gen(g1_affine *out, const fr_t *k)
+{
+    g1_affine g;
+    g1_jac j;
+    g1_generator(&g);
+    g1_to_jac(&j, &g);
+    g1_mul(&j, &j, k);
+    g1_to_affine(out, &j);
+}
+
+static void g2_mul_gen(g2_affine *out, const fr_t *k)
+{
+    g2_affine g;
+    g2_jac j;
+    g2_generator(&g);
+    g2_to_jac(&j, &g);
+    g2_mul(&j, &j, k);
+    g2_to_affine(out, &j);
+}
+
+static int setup_queries(setup_state *st, const r1cs *cs, groth16_pk *pk, groth16_vk *vk,
+                         int threads, zkml_error *err)
+{
+    size_t n = (size_t)1 << pk->log_n;
+    fr_t one, t, gamma_inv, delta_inv;
+    fr_one(&one);
+    fr_inv(&gamma_inv, &st->tx.gamma);
+    fr_inv(&delta_inv, &st->tx.delta);
+    if (lagrange_at(st->lag, pk->log_n, 0, &st->tx.tau, &one, err))
+        return err->code;
+    evaluate_qap(pk, st->lag, (fr_t *[3]){ st->u, st->v, st->w });
+    if (fb_table(0, &st->t1) || fb_table(1, &st->t2))
+        return zkml_fail(err, ZKML_ENOMEM, "setup: out of memory for generator tables");
+    if (fixed_base(0, st->t1, st->u, pk->n_vars, (void **)&pk->a_query, threads, err) ||
+        fixed_base(0, st->t1, st->v, pk->n_vars, (void **)&pk->b1_query, threads, err) ||
+        fixed_base(1, st->t2, st->v, pk->n_vars, (void **)&pk->b2_query, threads, err))
+        return err->code;
+    /* k_i = beta*u_i + alpha*v_i + w_i, over gamma (public) or delta (private). */
+    for (uint32_t i = 0; i < pk->n_vars; i++) {
+        fr_mul(&st->k[i], &st->tx.beta, &st->u[i]);
+        fr_mul(&t, &st->tx.alpha, &st->v[i]);
+        fr_add(&st->k[i], &st->k[i], &t);
+        fr_add(&st->k[i], &st->k[i], &st->w[i]);
+        fr_mul(&st->k[i], &st->k[i], i <= pk->n_public ? &gamma_inv : &delta_inv);
+    }
+    if (fixed_base(0, st->t1, st->k, pk->n_public + 1, (void **)&vk->ic, threads, err) ||
+        fixed_base(0, st->t1, st->k + pk->n_public + 1, pk->n_vars - pk->n_public - 1,
+                   (void **)&pk->c_query, threads, err))
+        return err->code;
+    if (lagrange_at(st->lag, pk->log_n, 1, &st->tx.tau, &delta_inv, err) ||
+        fixed_base(0, st->t1, st->lag, n, (void **)&pk->h_query, threads, err))
+        return err->code;
+    (void)cs;
+    zkml_wipe(&gamma_inv, sizeof gamma_inv);
+    zkml_wipe(&delta_inv, sizeof delta_inv);
+    zkml_wipe(&t, sizeof t);
+    return 0;
+}
+
+int groth16_setup(const r1cs *cs, groth16_pk *pk, groth16_vk *vk, int threads,
+                  zkml_error *err)
+{
+    memset(pk, 0, sizeof *pk);
+    memset(vk, 0, sizeof *vk);
+    setup_state st;
+    memset(&st, 0, sizeof st);
+    pk->n_vars = cs->n_wires;
+    pk->n_public = cs->n_pub_out + cs->n_pub_in;
+    pk->n_constraints = cs->n_constraints;
+    if (pk->n_vars < pk->n_public + 1)
+        return zkml_fail(err, ZKML_EINVAL, "setup: the circuit has fewer wires than signals");
+    if (groth16_domain_log(cs->n_constraints, pk->n_public, &pk->log_n, err) ||
+        copy_matrices(pk, cs, err))
+        goto fail;
+    st.n_lag = (size_t)1 << pk->log_n;
+    st.n_vars = pk->n_vars;
+    st.lag = malloc(st.n_lag * sizeof(fr_t));
+    st.u = malloc(st.n_vars * sizeof(fr_t));
+    st.v = malloc(st.n_vars * sizeof(fr_t));
+    st.w = malloc(st.n_vars * sizeof(fr_t));
+    st.k = malloc(st.n_vars * sizeof(fr_t));
+    if (!st.lag || !st.u || !st.v || !st.w || !st.k) {
+        zkml_fail(err, ZKML_ENOMEM, "setup: out of memory for %u wires", pk->n_vars);
+        goto fail;
+    }
+    fr_t z, one;
+    fr_one(&one);
+    do {                         /* tau must not be a point of either domain */
+        if (fr_random(&st.tx.tau, err))
+            goto fail;
+        fr_pow_u64(&z, &st.tx.tau, 2 * st.n_lag);
+    } while (fr_eq(&z, &one));
+    if (fr_random(&st.tx.alpha, err) || fr_random(&st.tx.beta, err) ||
+        fr_random(&st.tx.gamma, err) || fr_random(&st.tx.delta, err))
+        goto fail;
+    zkml_wipe(&z, sizeof z);
+    vk->n_public = pk->n_public;
+    g1_mul_gen(&pk->alpha1, &st.tx.alpha);
+    g1_mul_gen(&pk->beta1, &st.tx.beta);
+    g1_mul_gen(&pk->delta1, &st.tx.delta);
+    g2_mul_gen(&pk->beta2, &st.tx.beta);
+    g2_mul_gen(&pk->delta2, &st.tx.delta);
+    g2_mul_gen(&vk->gamma2, &st.tx.gamma);
+    vk->alpha1 = pk->alpha1;
+    vk->beta2 = pk->beta2;
+    vk->delta2 = pk->delta2;
+    if (setup_queries(&st, cs, pk, vk, threads, err))
+        goto fail;
+    setup_state_free(&st);
+    return 0;
+fail:
+    setup_state_free(&st);
+    groth16_pk_free(pk);
+    groth16_vk_free(vk);
+    return err ? err->code : ZKML_EINTERNAL;
+}
+
+int groth16_setup_files(const char *r1cs_path, const char *pk_path, const char *vk_json_path,
+                        zkml_error *err)
+{
+    zkml_error local;
+    if (!err)
+        err = &local;
+    r1cs cs;
+    groth16_pk pk;
+    groth16_vk vk;
+    if (r1cs_read(&cs, r1cs_path, err))
+        return err->code;
+    int rc = groth16_setup(&cs, &pk, &vk, 0, err);
+    r1cs_free(&cs);
+    if (rc)
+        return zkml_error_prefix(err, "setup of %s", r1cs_path);
+    rc = pk_write(&pk, pk_path, err);
+    if (!rc)
+        rc = vk_json_write(&vk, vk_json_path, err);
+    groth16_pk_free(&pk);
+    groth16_vk_free(&vk);
+    return rc;
+}
