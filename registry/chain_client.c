@@ -387,9 +387,9 @@ int chain_wait_receipt(chain_client *c, const uint8_t hash[32], chain_receipt *r
             return 0;
         if (zkml_monotonic_ms() > deadline)
             return zkml_fail(err, ZKML_ERETRY,
-                             "transaction %s was not mined within %d s; it is still pending "
+                             "transaction %s was not mined within %.1f s; it is still pending "
                              "and the step can be retried",
-                             hex, c->receipt_timeout_ms / 1000);
+                             hex, c->receipt_timeout_ms / 1000.0);
         sleep_ms(pause);
         if (pause < 2000)
             pause *= 2;
