@@ -1,0 +1,133 @@
+/*
+ * steps.c - the production step table: the engine steps on the artifact
+ * directory, then the version history commit and the on-chain registration.
+ */
+#include "pipeline/circuit/circuit.h"
+#include "pipeline/evm/evm.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/quant/quant.h"
+#include "pipeline/snark/snark.h"
+
+#include <string.h>
+
+static int run_settings(const pipeline_job_ctx *job, zkml_error *err)
+{
+    return quant_settings_step(job->dir, &job->opts, err);
+}
+
+static int run_calibrate(const pipeline_job_ctx *job, zkml_error *err)
+{
+    return quant_calibrate_step(job->dir, &job->opts, err);
+}
+
+static int run_compile(const pipeline_job_ctx *job, zkml_error *err)
+{
+    return circuit_compile_step(job->dir, &job->opts, err);
+}
+
+static int run_setup(const pipeline_job_ctx *job, zkml_error *err)
+{
+    return snark_setup_step(job->dir, &job->opts, err);
+}
+
+/* prove = the witness for the chosen CSV row, then the Groth16 proof. */
+static int prove_with_witness(const char *dir, const zkml_step_opts *opts, zkml_error *err)
+{
+    int rc = circuit_witness_step(dir, opts, err);
+    return rc ? rc : snark_prove_step(dir, opts, err);
+}
+
+static int run_prove(const pipeline_job_ctx *job, zkml_error *err)
+{
+    return prove_with_witness(job->dir, &job->opts, err);
+}
+
+static int run_verify(const pipeline_job_ctx *job, zkml_error *err)
+{
+    return snark_verify_step(job->dir, &job->opts, err);
+}
+
+static int run_export(const pipeline_job_ctx *job, zkml_error *err)
+{
+    return evm_export_step(job->dir, &job->opts, err);
+}
+
+static int run_version(const pipeline_job_ctx *job, zkml_error *err)
+{
+    if (!job->data_dir || !job->task_id) {
+        zkml_fail(err, 0, "no data dir: versions are recorded only by the service");
+        return PIPELINE_STEP_SKIPPED;
+    }
+    return history_commit_version(job->data_dir, job->task_id, job->version, job->dir, err);
+}
+
+/* register: deploys the verifier and registers the version (registry.h);
+ * with no chain configured the step is recorded as skipped, not failed. */
+static int run_register(const pipeline_job_ctx *job, zkml_error *err)
+{
+    if (!job->chain || job->chain->mode == CHAIN_NONE) {
+        zkml_fail(err, 0, "ZKML_CHAIN=none: not registered on a chain");
+        return PIPELINE_STEP_SKIPPED;
+    }
+    if (!job->task_id) {
+        zkml_fail(err, 0, "no data dir: versions are registered only by the service");
+        return PIPELINE_STEP_SKIPPED;
+    }
+    return chain_register_step(job->chain, job->dir, job->task_id, job->version, err);
+}
+
+static const pipeline_step default_steps[] = {
+    {"settings", run_settings}, {"calibrate", run_calibrate}, {"compile", run_compile},
+    {"setup", run_setup},       {"prove", run_prove},         {"verify", run_verify},
+    {"export", run_export},     {"version", run_version},     {"register", run_register},
+};
+
+static const char *const default_step_names[] = {
+    "settings", "calibrate", "compile", "setup", "prove", "verify", "export", "version",
+    "register",
+};
+
+static const pipeline_step_table default_table = {
+    default_steps, sizeof default_steps / sizeof default_steps[0]};
+
+const pipeline_step_table *pipeline_default_steps(void)
+{
+    return &default_table;
+}
+
+const char *const *pipeline_step_names(size_t *count)
+{
+    _Static_assert(sizeof default_step_names / sizeof default_step_names[0] ==
+                       sizeof default_steps / sizeof default_steps[0],
+                   "one name per step");
+    *count = sizeof default_step_names / sizeof default_step_names[0];
+    return default_step_names;
+}
+
+const pipeline_step *pipeline_find_step(const char *name)
+{
+    for (size_t i = 0; name && i < default_table.count; i++)
+        if (!strcmp(default_steps[i].name, name))
+            return &default_steps[i];
+    return NULL;
+}
+
+/* The engine functions behind the one-step commands; prove includes the
+ * witness, as in the pipeline. */
+static const struct {
+    const char *name;
+    zkml_step_fn fn;
+} engine_steps[] = {
+    {"settings", quant_settings_step}, {"calibrate", quant_calibrate_step},
+    {"compile", circuit_compile_step}, {"witness", circuit_witness_step},
+    {"setup", snark_setup_step},       {"prove", prove_with_witness},
+    {"verify", snark_verify_step},     {"export", evm_export_step},
+};
+
+zkml_step_fn pipeline_engine_step(const char *name)
+{
+    for (size_t i = 0; name && i < sizeof engine_steps / sizeof engine_steps[0]; i++)
+        if (!strcmp(engine_steps[i].name, name))
+            return engine_steps[i].fn;
+    return NULL;
+}

@@ -1,0 +1,359 @@
+/*
+ * runner_test.c - the job runner with an injected step table whose steps
+ * write, sleep, allocate, skip or fail on purpose: outcomes recorded per step,
+ * a failing step fails the job with its message, ZKML_ERETRY re-queues with
+ * bounded attempts, the time and memory limits stop a step, and a worker
+ * killed with SIGKILL mid-job is replaced and its job resumes at the first
+ * unfinished step with exactly one version.
+ */
+#include "../store/test_util.h"
+#include "pipeline/pipeline.h"
+
+#include <cjson/cJSON.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+
+/* Appends one line to dir/<name>.runs: how many times a step really ran. */
+static int count_run(const pipeline_job_ctx *job, const char *name, zkml_error *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s.runs", job->dir, name);
+    FILE *f = fopen(path, "a");
+    if (!f)
+        return zkml_fail(err, ZKML_EIO, "%s: cannot append", path);
+    fputs("ran\n", f);
+    fclose(f);
+    return 0;
+}
+
+static int count_lines(const char *dir, const char *name)
+{
+    char path[4200], line[64];
+    snprintf(path, sizeof path, "%s/%s.runs", dir, name);
+    FILE *f = fopen(path, "r");
+    int n = 0;
+    while (f && fgets(line, sizeof line, f))
+        n++;
+    if (f)
+        fclose(f);
+    return n;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+static int step_write(const pipeline_job_ctx *job, zkml_error *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/settings.json", job->dir);
+    int rc = zkml_write_file_atomic(path, "{}", 2, err);
+    return rc ? rc : count_run(job, "write", err);
+}
+
+static int step_skip(const pipeline_job_ctx *job, zkml_error *err)
+{
+    (void)job;
+    zkml_fail(err, 0, "nothing to do here");
+    return PIPELINE_STEP_SKIPPED;
+}
+
+static int step_fail(const pipeline_job_ctx *job, zkml_error *err)
+{
+    count_run(job, "fail", err);
+    return zkml_fail(err, ZKML_EINVAL, "data.csv line 3: 2 fields, expected 5");
+}
+
+static int step_retry(const pipeline_job_ctx *job, zkml_error *err)
+{
+    count_run(job, "retry", err);
+    return zkml_fail(err, ZKML_ERETRY, "rpc http://127.0.0.1:1 is unreachable");
+}
+
+static int step_forever(const pipeline_job_ctx *job, zkml_error *err)
+{
+    for (int i = 0; i < 600; i++)
+        sleep_ms(1000);
+    return count_run(job, "forever", err); /* never reached under a 1 s limit */
+}
+
+/* Touches 1 GiB: must not fit under a 64 MB budget. */
+static int step_big(const pipeline_job_ctx *job, zkml_error *err)
+{
+    (void)job;
+    size_t n = (size_t)1 << 30;
+    char *p = malloc(n);
+    if (!p)
+        return zkml_fail(err, ZKML_ENOMEM, "out of memory allocating 1 GiB");
+    memset(p, 1, n);
+    free(p);
+    return 0;
+}
+
+/* Touches 16 MiB: fits under the same budget. */
+static int step_small(const pipeline_job_ctx *job, zkml_error *err)
+{
+    size_t n = (size_t)16 << 20;
+    char *p = malloc(n);
+    if (!p)
+        return zkml_fail(err, ZKML_ENOMEM, "out of memory allocating 16 MiB");
+    memset(p, 1, n);
+    free(p);
+    return count_run(job, "small", err);
+}
+
+static int step_slow(const pipeline_job_ctx *job, zkml_error *err)
+{
+    int rc = count_run(job, "slow", err);
+    sleep_ms(1500);
+    return rc;
+}
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static const char *names_of(const pipeline_step_table *t, size_t i)
+{
+    return t->steps[i].name;
+}
+
+/* One version of "task" with the table's step names; returns its job id. */
+static int64_t enqueue(const char *data, const pipeline_step_table *t, unsigned n)
+{
+    zkml_error err = {0};
+    registry_store *s;
+    const char *names[16];
+    for (size_t i = 0; i < t->count; i++)
+        names[i] = names_of(t, i);
+    char model[4200], h[65], staged[32];
+    snprintf(staged, sizeof staged, "m%u", n);
+    test_hash(h, n);
+    if (store_open(data, &s, &err) || test_stage(data, staged, "onnx", model, sizeof model))
+        return -1;
+    store_upload u = {model, NULL, 0, NULL, names, t->count};
+    store_version_ref ref;
+    int rc = store_create_version(s, "task", h, &u, &ref, &err);
+    store_close(s);
+    if (rc)
+        fprintf(stderr, "enqueue: %s\n", err.message);
+    return rc ? -1 : ref.job_id;
+}
+
+static pipeline_config config(const char *data, const pipeline_step_table *t)
+{
+    pipeline_config cfg = {0};
+    cfg.data_dir = data;
+    cfg.workers = 1;
+    cfg.timeout_s = 60;
+    cfg.heartbeat_ms = 100;
+    cfg.poll_ms = 50;
+    cfg.retry_base_ms = 1;
+    cfg.steps = t;
+    return cfg;
+}
+
+/* The status JSON of version 1 of "task". */
+static cJSON *status(const char *data, int version)
+{
+    zkml_error err = {0};
+    registry_store *s;
+    char *json = NULL;
+    if (store_open(data, &s, &err) == 0)
+        store_status_json(s, "task", version, &json, &err);
+    store_close(s);
+    cJSON *j = json ? cJSON_Parse(json) : NULL;
+    free(json);
+    return j;
+}
+
+static const char *str(const cJSON *o, const char *key)
+{
+    const char *v = cJSON_GetStringValue(cJSON_GetObjectItem(o, key));
+    return v ? v : "";
+}
+
+static const char *step_field(const cJSON *st, int i, const char *key)
+{
+    return str(cJSON_GetArrayItem(cJSON_GetObjectItem(st, "steps"), i), key);
+}
+
+static int run_once(const char *data, const pipeline_config *cfg)
+{
+    zkml_error err = {0};
+    registry_store *s;
+    if (store_open(data, &s, &err))
+        return -1;
+    int rc = pipeline_run_next_job(s, cfg, &err);
+    if (rc < 0)
+        fprintf(stderr, "run: %s\n", err.message);
+    store_close(s);
+    return rc;
+}
+
+static void version_dir(const char *data, char *dir, size_t len)
+{
+    zkml_error err;
+    store_version_dir(data, "task", 1, dir, len, &err);
+}
+
+/* ---- cases --------------------------------------------------------------- */
+
+static int test_outcomes(const char *data)
+{
+    static const pipeline_step steps[] = {{"write", step_write}, {"skip", step_skip},
+                                          {"fail", step_fail}, {"after", step_write}};
+    pipeline_step_table t = {steps, 4};
+    pipeline_config cfg = config(data, &t);
+    CHECK(enqueue(data, &t, 1) > 0);
+    CHECK(run_once(data, &cfg) == 1);
+    CHECK(run_once(data, &cfg) == 0); /* nothing left */
+    cJSON *st = status(data, 1);
+    CHECK(st);
+    CHECK(!strcmp(str(st, "state"), "failed"));
+    CHECK(!strcmp(str(st, "error"), "step fail: data.csv line 3: 2 fields, expected 5"));
+    CHECK(!strcmp(str(st, "step"), "fail"));
+    CHECK(!strcmp(step_field(st, 0, "state"), "done"));
+    CHECK(!strcmp(step_field(st, 1, "state"), "skipped"));
+    CHECK(!strcmp(step_field(st, 1, "message"), "nothing to do here"));
+    CHECK(!strcmp(step_field(st, 2, "state"), "failed"));
+    CHECK(!strcmp(step_field(st, 3, "state"), "queued"));
+    CHECK(cJSON_IsString(cJSON_GetObjectItem(cJSON_GetArrayItem(
+        cJSON_GetObjectItem(st, "steps"), 0), "finished_at")));
+    CHECK(cJSON_GetObjectItem(st, "progress")->valuedouble == 0.5);
+    cJSON_Delete(st);
+    /* the artifact written by the step is recorded */
+    CHECK(test_sql_int(data, "SELECT COUNT(*) FROM artifacts WHERE name = 'settings.json'"
+                             " AND step = 'write'") == 1);
+    return 0;
+}
+
+static int test_retry(const char *data)
+{
+    static const pipeline_step steps[] = {{"write", step_write}, {"retry", step_retry}};
+    pipeline_step_table t = {steps, 2};
+    pipeline_config cfg = config(data, &t);
+    CHECK(enqueue(data, &t, 1) > 0);
+    int ran = 0;
+    for (int i = 0; i < 100 && ran < PIPELINE_MAX_ATTEMPTS; i++) {
+        int rc = run_once(data, &cfg);
+        CHECK(rc >= 0);
+        ran += rc;
+        if (!rc)
+            sleep_ms(20); /* the backoff (retry_base_ms = 1) */
+    }
+    CHECK(ran == PIPELINE_MAX_ATTEMPTS);
+    char dir[4096];
+    version_dir(data, dir, sizeof dir);
+    CHECK(count_lines(dir, "write") == 1); /* done steps are not run again */
+    CHECK(count_lines(dir, "retry") == PIPELINE_MAX_ATTEMPTS);
+    cJSON *st = status(data, 1);
+    CHECK(st && !strcmp(str(st, "state"), "failed"));
+    CHECK(strstr(str(st, "error"), "unreachable") && strstr(str(st, "error"), "gave up"));
+    cJSON_Delete(st);
+    return 0;
+}
+
+static int test_timeout(const char *data)
+{
+    static const pipeline_step steps[] = {{"forever", step_forever}};
+    pipeline_step_table t = {steps, 1};
+    pipeline_config cfg = config(data, &t);
+    cfg.timeout_s = 1;
+    CHECK(enqueue(data, &t, 1) > 0);
+    CHECK(run_once(data, &cfg) == 1);
+    cJSON *st = status(data, 1);
+    CHECK(st && !strcmp(str(st, "state"), "failed"));
+    CHECK(strstr(str(st, "error"), "time limit of 1 s"));
+    cJSON_Delete(st);
+    return 0;
+}
+
+static int test_memory(const char *data)
+{
+    static const pipeline_step steps[] = {{"small", step_small}, {"big", step_big}};
+    pipeline_step_table t = {steps, 2};
+    pipeline_config cfg = config(data, &t);
+    cfg.memory_mb = 64;
+    CHECK(enqueue(data, &t, 1) > 0);
+    CHECK(run_once(data, &cfg) == 1);
+    cJSON *st = status(data, 1);
+    CHECK(st && !strcmp(str(st, "state"), "failed"));
+    CHECK(!strcmp(step_field(st, 0, "state"), "done"));
+    CHECK(!strcmp(step_field(st, 1, "state"), "failed"));
+    fprintf(stderr, "big step under 64 MB: %s\n", str(st, "error"));
+    cJSON_Delete(st);
+    /* the same table without a limit completes: the limit made the difference */
+    cfg.memory_mb = 0;
+    CHECK(test_sql_int(data, "UPDATE jobs SET state = 'queued'") == -1);
+    CHECK(run_once(data, &cfg) == 1);
+    st = status(data, 1);
+    CHECK(st && !strcmp(str(st, "state"), "done"));
+    cJSON_Delete(st);
+    return 0;
+}
+
+/* Waits until sql gives want; 0 on success. */
+static int wait_for(const char *data, const char *sql, long long want, int seconds)
+{
+    for (int i = 0; i < seconds * 20; i++) {
+        if (test_sql_int(data, sql) == want)
+            return 0;
+        sleep_ms(50);
+    }
+    fprintf(stderr, "timed out waiting for %s = %lld\n", sql, want);
+    return -1;
+}
+
+static int test_kill_worker(const char *data)
+{
+    static const pipeline_step steps[] = {
+        {"write", step_write}, {"slow", step_slow}, {"small", step_small}};
+    pipeline_step_table t = {steps, 3};
+    pipeline_config cfg = config(data, &t);
+    CHECK(enqueue(data, &t, 1) > 0);
+    pipeline_workers *w;
+    zkml_error err = {0};
+    CHECK_OK(pipeline_workers_start(&cfg, &w, &err), err);
+    int rc = wait_for(data, "SELECT state = 'running' FROM steps WHERE name = 'slow'", 1, 60);
+    long long victim = test_sql_int(data, "SELECT worker_pid FROM jobs");
+    if (!rc && victim > 0)
+        rc = kill((pid_t)victim, SIGKILL);
+    if (!rc)
+        rc = wait_for(data, "SELECT state = 'done' FROM jobs", 1, 60);
+    CHECK_OK(pipeline_workers_supervise(w, &err), err);
+    pipeline_workers_stop(w);
+    CHECK(rc == 0 && victim > 0);
+    char dir[4096];
+    version_dir(data, dir, sizeof dir);
+    CHECK(count_lines(dir, "write") == 1); /* resumed after the done step */
+    CHECK(count_lines(dir, "slow") == 2);  /* the interrupted step ran again */
+    CHECK(count_lines(dir, "small") == 1);
+    CHECK(test_sql_int(data, "SELECT COUNT(*) FROM versions") == 1);
+    CHECK(test_sql_int(data, "SELECT COUNT(*) FROM jobs") == 1);
+    CHECK(test_sql_int(data, "SELECT COUNT(*) FROM steps WHERE state = 'done'") == 3);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*fn)(const char *dir);
+    } cases[] = {
+        {"outcomes", test_outcomes}, {"retry", test_retry},         {"timeout", test_timeout},
+        {"memory", test_memory},     {"kill_worker", test_kill_worker},
+    };
+    for (size_t i = 0; argc == 2 && i < sizeof cases / sizeof cases[0]; i++)
+        if (!strcmp(argv[1], cases[i].name)) {
+            char dir[256];
+            test_tmpdir(dir, cases[i].name);
+            int rc = cases[i].fn(dir);
+            test_rm_rf(dir);
+            return rc;
+        }
+    fprintf(stderr, "usage: %s outcomes|retry|timeout|memory|kill_worker\n", argv[0]);
+    return 2;
+}

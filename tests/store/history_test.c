@@ -1,0 +1,148 @@
+/*
+ * history_test.c - the version history, read back with an independent
+ * reader: the git command line (/usr/bin/git) on the bare repository. Three
+ * versions give three commits and three tags; re-running a version changes
+ * nothing; manifest.json has the model hash that sha256sum computes; the ONNX
+ * weights never enter the history.
+ */
+#include "test_util.h"
+
+#include <cjson/cJSON.h>
+
+/* Runs a shell command and returns its trimmed stdout (malloc'ed), or NULL. */
+static char *run(const char *fmt, const char *a, const char *b)
+{
+    char cmd[9000];
+    snprintf(cmd, sizeof cmd, fmt, a, b);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return NULL;
+    size_t cap = 1 << 16, len = fread(NULL, 0, 0, p);
+    char *out = malloc(cap);
+    if (out)
+        len = fread(out, 1, cap - 1, p);
+    int status = pclose(p);
+    if (!out || status != 0) {
+        fprintf(stderr, "command failed (%d): %s\n", status, cmd);
+        free(out);
+        return NULL;
+    }
+    while (len && (out[len - 1] == '\n' || out[len - 1] == ' '))
+        len--;
+    out[len] = 0;
+    return out;
+}
+
+static int make_version(const char *data, int v, char *dir, size_t len)
+{
+    zkml_error err;
+    char path[8400], text[512];
+    if (store_version_dir(data, "iris", v, dir, len, &err) || zkml_mkdir_p(dir, 0, &err))
+        return -1;
+    const struct {
+        const char *name;
+        const char *fmt;
+    } files[] = {
+        {"model.onnx", "onnx weights of version %d"},
+        {"settings.json", "{\"input_scale\": %d, \"bits\": 16, \"layers\": [1, 2]}"},
+        {"calibration.json", "{\"max_abs_error\": 0.%d, \"rows\": 30}"},
+        {"verification_key.json", "{\"protocol\": \"groth16\", \"nPublic\": %d}"},
+        {"proof.json", "{\"pi_a\": [\"%d\", \"2\", \"1\"], \"protocol\": \"groth16\"}"},
+        {"public.json", "[\"%d\"]"},
+        {"Verifier.sol", "// verifier %d\ncontract Groth16Verifier {}\n"},
+        {"proving.key", "secret-ish and large %d"},
+    };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i].name);
+        snprintf(text, sizeof text, files[i].fmt, v);
+        if (test_write(path, text))
+            return -1;
+    }
+    return 0;
+}
+
+int main(void)
+{
+    char data[256], dir[4400];
+    zkml_error err = {0};
+    test_tmpdir(data, "history");
+    for (int v = 1; v <= 3; v++) {
+        CHECK(make_version(data, v, dir, sizeof dir) == 0);
+        CHECK_OK(history_commit_version(data, "iris", v, dir, &err), err);
+    }
+    /* idempotent: version 2 again changes nothing */
+    CHECK_OK(store_version_dir(data, "iris", 2, dir, sizeof dir, &err), err);
+    CHECK_OK(history_commit_version(data, "iris", 2, dir, &err), err);
+    /* another task in the same history */
+    char other[4000];
+    CHECK_OK(store_version_dir(data, "other", 1, other, sizeof other, &err), err);
+    CHECK(zkml_mkdir_p(other, 0, &err) == 0);
+    snprintf(dir, sizeof dir, "%s/model.onnx", other);
+    CHECK(test_write(dir, "other model") == 0);
+    CHECK_OK(history_commit_version(data, "other", 1, other, &err), err);
+
+    char git[512];
+    snprintf(git, sizeof git, "/usr/bin/git --git-dir=%s/versions.git", data);
+    char *out = run("%s rev-list --count main", git, "");
+    CHECK(out && !strcmp(out, "4"));
+    free(out);
+    out = run("%s tag -l 'iris/*'", git, "");
+    CHECK(out && !strcmp(out, "iris/v1\niris/v2\niris/v3"));
+    free(out);
+    out = run("%s cat-file -t iris/v3", git, "");
+    CHECK(out && !strcmp(out, "tag")); /* annotated */
+    free(out);
+    /* the tip keeps every task; no weights, no proving key */
+    out = run("%s ls-tree -r --name-only main", git, "");
+    CHECK(out && strstr(out, "tasks/iris/manifest.json") &&
+          strstr(out, "tasks/iris/Verifier.sol") && strstr(out, "tasks/other/manifest.json"));
+    CHECK(!strstr(out, "model.onnx") && !strstr(out, "proving.key"));
+    free(out);
+    /* a version's files as they were then */
+    out = run("%s show iris/v2:tasks/iris/public.json", git, "");
+    CHECK(out && !strcmp(out, "[\"2\"]"));
+    free(out);
+    out = run("%s show iris/v2:tasks/iris/manifest.json", git, "");
+    cJSON *m = out ? cJSON_Parse(out) : NULL;
+    free(out);
+    CHECK(m);
+    CHECK(cJSON_GetObjectItem(m, "version")->valueint == 2);
+    CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(m, "task_id")), "iris"));
+    CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "settings"), "input_scale")->valueint == 2);
+    CHECK(!cJSON_GetObjectItem(cJSON_GetObjectItem(m, "settings"), "layers"));
+    CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetArrayItem(
+                      cJSON_GetObjectItem(cJSON_GetObjectItem(m, "proof"), "pi_a"), 0)),
+                  "2"));
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(m, "verifier_address")));
+    CHECK_OK(store_version_dir(data, "iris", 2, dir, sizeof dir, &err), err);
+    char *sum = run("sha256sum %s/model.onnx | cut -c1-64", dir, "");
+    CHECK(sum && !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(m, "model_hash")), sum));
+    free(sum);
+    sum = run("sha256sum %s/verification_key.json | cut -c1-64", dir, "");
+    CHECK(sum && !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(m, "vk_hash")), sum));
+    free(sum);
+    cJSON_Delete(m);
+
+    /* the reader for GET /models/{task}/versions agrees with git */
+    char *json;
+    CHECK_OK(history_task_versions_json(data, "iris", &json, &err), err);
+    cJSON *list = cJSON_Parse(json);
+    free(json);
+    CHECK(list && cJSON_GetArraySize(cJSON_GetObjectItem(list, "versions")) == 3);
+    for (int v = 1; v <= 3; v++) {
+        cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItem(list, "versions"), v - 1);
+        char tag[32];
+        snprintf(tag, sizeof tag, "iris/v%d", v);
+        char *commit = run("%s rev-parse %s^{commit}", git, tag);
+        CHECK(commit && e && cJSON_GetObjectItem(e, "version")->valueint == v);
+        CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(e, "commit")), commit));
+        free(commit);
+    }
+    cJSON_Delete(list);
+    CHECK_OK(history_task_versions_json(data, "nobody", &json, &err), err);
+    CHECK(!strcmp(json, "{\"versions\":[],\"task_id\":\"nobody\"}"));
+    free(json);
+    CHECK(history_task_versions_json(data, "../x", &json, &err) == ZKML_EINVAL);
+    test_rm_rf(data);
+    return 0;
+}

@@ -1,0 +1,324 @@
+/*
+ * store_test.c - the sqlite store: migrations applied once and recorded, a
+ * newer database refused, versions created idempotently per model hash, 20
+ * concurrent creators in separate processes with none lost, job claims
+ * exclusive across processes, dead workers' jobs re-queued, and the JSON the
+ * HTTP side reads. Facts are checked with plain SQL on the database file and
+ * with cJSON, not only through the API under test.
+ */
+#include "test_util.h"
+
+#include <cjson/cJSON.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+static const char *const steps[] = {"settings", "calibrate", "prove"};
+
+static store_upload upload(const char *model, const char *data)
+{
+    store_upload u = {model, data, 0, NULL, steps, 3};
+    return u;
+}
+
+static int test_migrations(const char *dir)
+{
+    zkml_error err = {0};
+    registry_store *s;
+    CHECK_OK(store_open(dir, &s, &err), err);
+    int v;
+    CHECK_OK(store_schema_version(s, &v, &err), err);
+    CHECK(v == store_schema_version_known() && v >= 1);
+    store_close(s);
+    CHECK(test_sql_int(dir, "SELECT COUNT(*) FROM schema_migrations") == v);
+    CHECK(test_sql_int(dir, "SELECT COUNT(*) FROM sqlite_master WHERE name IN"
+                            " ('tasks','versions','jobs','steps','artifacts')") == 5);
+    /* applied once: opening again and `migrate` apply nothing */
+    int applied = -1;
+    CHECK_OK(store_migrate(dir, &applied, &err), err);
+    CHECK(applied == 0);
+    CHECK_OK(store_open(dir, &s, &err), err);
+    store_close(s);
+    CHECK(test_sql_int(dir, "SELECT COUNT(*) FROM schema_migrations") == v);
+    /* WAL mode is persistent in the file */
+    CHECK(test_sql_int(dir, "SELECT journal_mode = 'wal' FROM pragma_journal_mode") == 1);
+    /* a newer database is refused */
+    test_sql_int(dir, "INSERT INTO schema_migrations VALUES (9999, '9999_future.sql', 0)");
+    CHECK(store_open(dir, &s, &err) == ZKML_EINVAL);
+    CHECK(strstr(err.message, "9999") && strstr(err.message, "newer"));
+    CHECK(store_migrate(dir, &applied, &err) == ZKML_EINVAL);
+    return 0;
+}
+
+static int test_versions(const char *dir)
+{
+    zkml_error err = {0};
+    registry_store *s;
+    CHECK_OK(store_open(dir, &s, &err), err);
+    char model[4200], data[4200], h1[65], h2[65], path[4200];
+    test_hash(h1, 1);
+    test_hash(h2, 2);
+    CHECK(test_stage(dir, "a.onnx", "model-one", model, sizeof model) == 0);
+    CHECK(test_stage(dir, "a.csv", "x,label\n1,0\n", data, sizeof data) == 0);
+    store_upload u = upload(model, data);
+    store_version_ref ref;
+    CHECK_OK(store_create_version(s, "iris", h1, &u, &ref, &err), err);
+    CHECK(ref.version == 1 && !ref.existed && ref.job_id > 0);
+    CHECK(!zkml_file_exists(model) && !zkml_file_exists(data));
+    CHECK_OK(store_version_dir(dir, "iris", 1, path, sizeof path, &err), err);
+    strcat(path, "/model.onnx");
+    CHECK(zkml_file_exists(path));
+
+    /* the same bytes again: the existing version, the staged file removed */
+    CHECK(test_stage(dir, "b.onnx", "model-one", model, sizeof model) == 0);
+    u = upload(model, NULL);
+    CHECK_OK(store_create_version(s, "iris", h1, &u, &ref, &err), err);
+    CHECK(ref.version == 1 && ref.existed == 1 && !zkml_file_exists(model));
+    CHECK(test_stage(dir, "c.onnx", "model-two", model, sizeof model) == 0);
+    CHECK_OK(store_create_version(s, "iris", h2, &u, &ref, &err), err);
+    CHECK(ref.version == 2 && !ref.existed);
+    CHECK(test_sql_int(dir, "SELECT COUNT(*) FROM versions") == 2);
+    CHECK(test_sql_int(dir, "SELECT COUNT(*) FROM steps") == 6);
+
+    /* bad input */
+    CHECK(store_create_version(s, "../etc", h1, &u, &ref, &err) == ZKML_EINVAL);
+    CHECK(store_create_version(s, "iris", "abc", &u, &ref, &err) == ZKML_EINVAL);
+    CHECK(store_version_dir(dir, "a/b", 1, path, sizeof path, &err) == ZKML_EINVAL);
+    CHECK(store_version_dir(dir, "ok", 0, path, sizeof path, &err) == ZKML_EINVAL);
+    char long_id[80];
+    memset(long_id, 'a', 65);
+    long_id[65] = 0;
+    CHECK(!store_task_id_valid(long_id) && !store_task_id_valid("") &&
+          !store_task_id_valid("a.b"));
+    long_id[64] = 0;
+    CHECK(store_task_id_valid(long_id) && store_task_id_valid("A-z_09"));
+    CHECK(store_artifact_lookup("proof.json") && !store_artifact_lookup("../registry.db") &&
+          !store_artifact_lookup("PROOF.json") && !store_artifact_lookup(""));
+    CHECK(!strcmp(store_artifact_lookup("Verifier.sol")->content_type,
+                  "text/plain; charset=utf-8"));
+
+    /* JSON readers */
+    char *json;
+    CHECK_OK(store_status_json(s, "iris", 0, &json, &err), err);
+    cJSON *st = cJSON_Parse(json);
+    free(json);
+    CHECK(st);
+    CHECK(cJSON_GetObjectItem(st, "version")->valueint == 2);
+    CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(st, "state")), "queued"));
+    CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(st, "steps")) == 3);
+    CHECK(cJSON_GetObjectItem(st, "progress")->valuedouble == 0);
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(st, "error")));
+    CHECK(cJSON_IsString(cJSON_GetObjectItem(st, "timestamp")));
+    cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItem(st, "steps"), 0);
+    CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(first, "name")), "settings"));
+    cJSON_Delete(st);
+    CHECK(store_status_json(s, "iris", 3, &json, &err) == ZKML_ENOTFOUND);
+    CHECK(store_status_json(s, "nope", 0, &json, &err) == ZKML_ENOTFOUND);
+    CHECK_OK(store_task_json(s, "iris", &json, &err), err);
+    cJSON *t = cJSON_Parse(json);
+    free(json);
+    CHECK(t && cJSON_GetArraySize(cJSON_GetObjectItem(t, "versions")) == 2);
+    cJSON_Delete(t);
+    CHECK_OK(store_tasks_json(s, &json, &err), err);
+    t = cJSON_Parse(json);
+    free(json);
+    CHECK(t && cJSON_GetArraySize(cJSON_GetObjectItem(t, "tasks")) == 1);
+    cJSON_Delete(t);
+    CHECK_OK(store_artifacts_json(s, "iris", 1, &json, &err), err);
+    t = cJSON_Parse(json);
+    free(json);
+    CHECK(t && cJSON_GetArraySize(cJSON_GetObjectItem(t, "artifacts")) == 2);
+    cJSON_Delete(t);
+    store_close(s);
+    return 0;
+}
+
+/* A child process: opens its own store and creates one version. */
+static int create_one(const char *dir, unsigned n, unsigned hash)
+{
+    zkml_error err = {0};
+    registry_store *s;
+    char model[4200], name[64], h[65];
+    snprintf(name, sizeof name, "up-%u.onnx", n);
+    test_hash(h, hash);
+    if (store_open(dir, &s, &err) || test_stage(dir, name, "bytes", model, sizeof model)) {
+        fprintf(stderr, "creator %u: %s\n", n, err.message);
+        return 1;
+    }
+    store_upload u = upload(model, NULL);
+    store_version_ref ref;
+    int rc = store_create_version(s, "busy", h, &u, &ref, &err);
+    if (rc)
+        fprintf(stderr, "creator %u: %s\n", n, err.message);
+    store_close(s);
+    return rc ? 1 : 0;
+}
+
+/* 20 processes create versions at once: 16 distinct hashes, 4 of one shared hash. */
+static int test_concurrent(const char *dir)
+{
+    zkml_error err = {0};
+    CHECK_OK(store_migrate(dir, NULL, &err), err);
+    pid_t pids[20];
+    for (unsigned i = 0; i < 20; i++) {
+        pids[i] = fork();
+        CHECK(pids[i] >= 0);
+        if (pids[i] == 0)
+            _exit(create_one(dir, i, i < 16 ? 100 + i : 999));
+    }
+    int failed = 0;
+    for (int i = 0; i < 20; i++) {
+        int status;
+        waitpid(pids[i], &status, 0);
+        failed += !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+    }
+    CHECK(failed == 0);
+    CHECK(test_sql_int(dir, "SELECT COUNT(*) FROM versions WHERE task_id = 'busy'") == 17);
+    CHECK(test_sql_int(dir, "SELECT MAX(version) FROM versions") == 17);
+    CHECK(test_sql_int(dir, "SELECT COUNT(DISTINCT version) FROM versions") == 17);
+    CHECK(test_sql_int(dir, "SELECT COUNT(*) FROM jobs") == 17);
+    CHECK(test_sql_int(dir, "SELECT COUNT(*) FROM steps") == 17 * 3);
+    /* every version dir has its model */
+    for (int v = 1; v <= 17; v++) {
+        char path[4200];
+        CHECK_OK(store_version_dir(dir, "busy", v, path, sizeof path, &err), err);
+        strcat(path, "/model.onnx");
+        CHECK(zkml_file_exists(path));
+    }
+    return 0;
+}
+
+/* A child: claims until none is left, writing one line per claimed job id. */
+static int claim_all(const char *dir, int fd)
+{
+    zkml_error err = {0};
+    registry_store *s;
+    if (store_open(dir, &s, &err))
+        return 1;
+    store_job job;
+    int rc;
+    while ((rc = store_job_claim_next(s, (int)getpid(), &job, &err)) == 1) {
+        char line[32];
+        int n = snprintf(line, sizeof line, "%lld\n", (long long)job.id);
+        if (write(fd, line, (size_t)n) != n)
+            return 1;
+    }
+    store_close(s);
+    if (rc < 0)
+        fprintf(stderr, "claimer: %s\n", err.message);
+    return rc < 0;
+}
+
+static int test_claim(const char *dir)
+{
+    zkml_error err = {0};
+    registry_store *s;
+    CHECK_OK(store_open(dir, &s, &err), err);
+    enum { JOBS = 40, CLAIMERS = 4 };
+    for (unsigned i = 0; i < JOBS; i++) {
+        char model[4200], h[65], name[32];
+        snprintf(name, sizeof name, "m%u", i);
+        test_hash(h, i);
+        CHECK(test_stage(dir, name, "m", model, sizeof model) == 0);
+        store_upload u = upload(model, NULL);
+        store_version_ref ref;
+        CHECK_OK(store_create_version(s, i % 2 ? "odd" : "even", h, &u, &ref, &err), err);
+    }
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    pid_t pids[CLAIMERS];
+    for (int i = 0; i < CLAIMERS; i++) {
+        pids[i] = fork();
+        CHECK(pids[i] >= 0);
+        if (pids[i] == 0)
+            _exit(claim_all(dir, fds[1]));
+    }
+    close(fds[1]);
+    int seen[JOBS + 1] = {0}, total = 0;
+    FILE *f = fdopen(fds[0], "r");
+    long long id;
+    while (fscanf(f, "%lld", &id) == 1) {
+        CHECK(id >= 1 && id <= JOBS);
+        seen[id]++;
+        total++;
+    }
+    fclose(f);
+    for (int i = 0; i < CLAIMERS; i++) {
+        int status;
+        waitpid(pids[i], &status, 0);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    CHECK(total == JOBS);
+    for (int i = 1; i <= JOBS; i++)
+        CHECK(seen[i] == 1);
+    CHECK(test_sql_int(dir, "SELECT COUNT(*) FROM jobs WHERE state = 'running'") == JOBS);
+    store_close(s);
+    return 0;
+}
+
+static int test_requeue(const char *dir)
+{
+    zkml_error err = {0};
+    registry_store *s;
+    CHECK_OK(store_open(dir, &s, &err), err);
+    char model[4200], h[65];
+    test_hash(h, 7);
+    CHECK(test_stage(dir, "m", "m", model, sizeof model) == 0);
+    store_upload u = upload(model, NULL);
+    store_version_ref ref;
+    CHECK_OK(store_create_version(s, "t", h, &u, &ref, &err), err);
+    store_job job;
+    CHECK(store_job_claim_next(s, 4242, &job, &err) == 1);
+    CHECK(!strcmp(job.task_id, "t") && job.version == 1 && !strcmp(job.target, "resources"));
+    store_job none;
+    CHECK(store_job_claim_next(s, 4243, &none, &err) == 0); /* nothing else queued */
+    CHECK_OK(store_step_begin(s, job.id, "settings", &err), err);
+    CHECK_OK(store_step_finish(s, job.id, "settings", "done", NULL, 5, &err), err);
+    CHECK_OK(store_step_begin(s, job.id, "calibrate", &err), err);
+    /* another pid's death does not touch it; a fresh heartbeat is not stale */
+    int n;
+    CHECK_OK(store_requeue_dead_jobs(s, 4243, 0, &n, &err), err);
+    CHECK(n == 0);
+    CHECK_OK(store_requeue_dead_jobs(s, 0, 60000, &n, &err), err);
+    CHECK(n == 0);
+    CHECK_OK(store_requeue_dead_jobs(s, 4242, 0, &n, &err), err);
+    CHECK(n == 1);
+    char state[STORE_STATE_MAX];
+    CHECK_OK(store_step_state(s, job.id, "settings", state, &err), err);
+    CHECK(!strcmp(state, "done"));
+    CHECK_OK(store_step_state(s, job.id, "calibrate", state, &err), err);
+    CHECK(!strcmp(state, "queued"));
+    /* a stale heartbeat (a crashed service) is re-queued too */
+    CHECK(store_job_claim_next(s, 4244, &job, &err) == 1);
+    test_sql_int(dir, "UPDATE jobs SET heartbeat_at = heartbeat_at - 120000");
+    CHECK_OK(store_requeue_dead_jobs(s, 0, 60000, &n, &err), err);
+    CHECK(n == 1);
+    /* retry later: queued but not claimable before its time */
+    CHECK(store_job_claim_next(s, 4245, &job, &err) == 1);
+    CHECK_OK(store_job_retry_later(s, job.id, 3600 * 1000, "rpc down", &err), err);
+    CHECK(store_job_claim_next(s, 4245, &job, &err) == 0);
+    CHECK(test_sql_int(dir, "SELECT attempts FROM jobs") == 1);
+    store_close(s);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*fn)(const char *dir);
+    } cases[] = {
+        {"migrations", test_migrations}, {"versions", test_versions},
+        {"concurrent", test_concurrent}, {"claim", test_claim},
+        {"requeue", test_requeue},
+    };
+    for (size_t i = 0; argc == 2 && i < sizeof cases / sizeof cases[0]; i++)
+        if (!strcmp(argv[1], cases[i].name)) {
+            char dir[256];
+            test_tmpdir(dir, cases[i].name);
+            int rc = cases[i].fn(dir);
+            test_rm_rf(dir);
+            return rc;
+        }
+    fprintf(stderr, "usage: %s migrations|versions|concurrent|claim|requeue\n", argv[0]);
+    return 2;
+}
