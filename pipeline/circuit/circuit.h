@@ -1,11 +1,46 @@
 /*
  * circuit.h - public face of pipeline/circuit: compiling a quantized graph to
  * R1CS, the gadgets, and witness generation.
+ *
+ * Wire layout (iden3): 0 = one, then the packed public outputs, then the
+ * packed public inputs (when settings make inputs public), then the private
+ * inputs (the input integers, when inputs are private), then internal wires.
+ * Public values are packed QUANT_PACK_BITS bits to a field element: value i of
+ * a group sits at bits [b*i, b*(i+1)) as q - lo (see circuit.json "packing").
+ *
+ * Gadgets (gadgets.h): every input is range checked by bit decomposition;
+ * requant (rescale with round half up) decomposes acc + offsets into
+ * remainder and result bits at once; ReLU, Max/MaxPool and LeakyReLU use a
+ * sign bit from a decomposition; Sigmoid/Tanh are piecewise-linear tables
+ * (32 segments, two multiplexer trees). Weights are constants, so linear
+ * layers are free linear combinations.
  */
 #ifndef ZKML_CIRCUIT_H
 #define ZKML_CIRCUIT_H
 
 #include "common/common.h"
+#include "pipeline/quant/quant.h"
+#include "pipeline/snark/snark.h"
+
+#define CIRCUIT_MAX_OPS 40
+
+typedef struct circuit_op_count {
+    const char *op;            /* ONNX op type, "Input" or "PublicPacking" */
+    uint64_t constraints;
+} circuit_op_count;
+
+typedef struct circuit {
+    r1cs cs;
+    fr_t *witness;             /* cs.n_wires values, or NULL when built without */
+    uint32_t out_signals, in_signals;
+    circuit_op_count ops[CIRCUIT_MAX_OPS];
+    int n_ops;
+} circuit;
+
+/* Builds the R1CS of m; with values (from quant_eval) also the witness,
+ * whose tensor values are the evaluator's (checked gadget by gadget). */
+int circuit_build(const quant_model *m, const quant_values *values, circuit *c, zkml_error *err);
+void circuit_free(circuit *c);
 
 /* compile: model.onnx, settings.json -> network.r1cs, circuit.json */
 int circuit_compile_step(const char *dir, const zkml_step_opts *opts, zkml_error *err);

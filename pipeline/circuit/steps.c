@@ -1,14 +1,228 @@
-/* steps.c - the compile and witness pipeline steps. */
+/*
+ * steps.c - the compile and witness pipeline steps.
+ *
+ * compile: model.onnx + settings.json -> network.r1cs (iden3) + circuit.json.
+ * witness: one sample (data.csv row opts->sample; without data.csv an
+ * all-zeros input, said so in output.json) -> input.json, witness.wtns
+ * (checked against the constraints before it is written), output.json.
+ */
 #include "pipeline/circuit/circuit.h"
+
+#include <cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct loaded {
+    onnx_model *g;
+    quant_model m;
+} loaded;
+
+static int load(const char *dir, loaded *l, zkml_error *err)
+{
+    char path[4096];
+    quant_settings s;
+    memset(l, 0, sizeof *l);
+    int rc = zkml_path_join(path, sizeof path, dir, "settings.json", err);
+    if (rc || (rc = quant_settings_read(path, &s, err)))
+        return rc;
+    if ((rc = zkml_path_join(path, sizeof path, dir, "model.onnx", err)) ||
+        (rc = onnx_load_file(path, &l->g, err)))
+        return rc;
+    if ((rc = quant_model_build(l->g, &s, &l->m, err))) {
+        onnx_free(l->g);
+        l->g = NULL;
+    }
+    return rc;
+}
+
+static void unload(loaded *l)
+{
+    quant_model_free(&l->m);
+    onnx_free(l->g);
+}
+
+static int write_json(const char *dir, const char *name, cJSON *j, zkml_error *err)
+{
+    char path[4096];
+    char *text = j ? cJSON_Print(j) : NULL;
+    cJSON_Delete(j);
+    if (!text)
+        return zkml_fail(err, ZKML_ENOMEM, "%s: out of memory", name);
+    int rc = zkml_path_join(path, sizeof path, dir, name, err);
+    if (!rc)
+        rc = zkml_write_file_atomic(path, text, strlen(text), err);
+    free(text);
+    return rc;
+}
+
+static cJSON *packing_json(const quant_tensor *t, uint32_t signals, const char *visibility)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    cJSON_AddStringToObject(o, "visibility", visibility);
+    cJSON_AddNumberToObject(o, "count", t->size);
+    cJSON_AddNumberToObject(o, "scale", t->scale);
+    cJSON_AddNumberToObject(o, "bits", t->bits);
+    cJSON_AddNumberToObject(o, "offset", (double)-t->lo);
+    cJSON_AddNumberToObject(o, "values_per_signal", quant_values_per_signal(t->bits));
+    cJSON_AddNumberToObject(o, "signals", signals);
+    cJSON_AddStringToObject(o, "rule", "signal k = sum_i (q[k*per + i] + offset) * 2^(bits*i)");
+    return o;
+}
+
+static cJSON *circuit_json(const loaded *l, const circuit *c)
+{
+    const quant_model *m = &l->m;
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    cJSON_AddNumberToObject(o, "constraints", c->cs.n_constraints);
+    cJSON_AddNumberToObject(o, "wires", c->cs.n_wires);
+    cJSON_AddNumberToObject(o, "public_signals", c->cs.n_pub_out + c->cs.n_pub_in);
+    cJSON_AddNumberToObject(o, "public_outputs", c->cs.n_pub_out);
+    cJSON_AddNumberToObject(o, "public_inputs", c->cs.n_pub_in);
+    cJSON_AddNumberToObject(o, "private_inputs", c->cs.n_prv_in);
+    cJSON *ops = cJSON_AddObjectToObject(o, "constraints_per_op");
+    for (int i = 0; ops && i < c->n_ops; i++)
+        cJSON_AddNumberToObject(ops, c->ops[i].op, (double)c->ops[i].constraints);
+    cJSON *pk = cJSON_AddObjectToObject(o, "packing");
+    if (pk) {
+        cJSON_AddItemToObject(pk, "outputs", packing_json(&m->tensors[m->output], c->out_signals,
+                                                          "public"));
+        cJSON_AddItemToObject(pk, "inputs", packing_json(&m->tensors[m->input], c->in_signals,
+                                                         m->settings.inputs_public ? "public"
+                                                                                   : "private"));
+    }
+    cJSON_AddStringToObject(o, "signal_order", "iden3: outputs first, then public inputs");
+    cJSON_AddBoolToObject(o, "softmax_outside_circuit", m->softmax_outside);
+    return o;
+}
 
 int circuit_compile_step(const char *dir, const zkml_step_opts *opts, zkml_error *err)
 {
-    (void)dir; (void)opts;
-    return zkml_fail(err, ZKML_EUNAVAILABLE, "step compile is not available in this build");
+    (void)opts;
+    loaded l;
+    circuit c;
+    char path[4096];
+    int rc = load(dir, &l, err);
+    if (rc)
+        return rc;
+    if (!(rc = circuit_build(&l.m, NULL, &c, err))) {
+        if (!(rc = zkml_path_join(path, sizeof path, dir, "network.r1cs", err)) &&
+            !(rc = r1cs_write(&c.cs, path, err)))
+            rc = write_json(dir, "circuit.json", circuit_json(&l, &c), err);
+        circuit_free(&c);
+    }
+    unload(&l);
+    return rc;
+}
+
+static cJSON *input_json(const float *x, size_t n)
+{
+    cJSON *o = cJSON_CreateObject(), *outer = cJSON_AddArrayToObject(o, "input_data");
+    cJSON *row = cJSON_CreateArray();
+    if (!o || !outer || !row || !cJSON_AddItemToArray(outer, row)) {
+        cJSON_Delete(row);
+        cJSON_Delete(o);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddItemToArray(row, cJSON_CreateNumber(x[i]));
+    return o;
+}
+
+static cJSON *output_json(const loaded *l, const quant_values *v, const circuit *c,
+                          const quant_dataset *d, int sample)
+{
+    const quant_model *m = &l->m;
+    const quant_tensor *t = &m->tensors[m->output];
+    cJSON *o = cJSON_CreateObject();
+    cJSON *outs = cJSON_AddArrayToObject(o, "outputs");
+    cJSON *deq = cJSON_AddArrayToObject(o, "dequantized");
+    cJSON *pub = cJSON_AddArrayToObject(o, "public_signals");
+    double *f = malloc((t->size + 1) * sizeof *f);
+    if (!o || !outs || !deq || !pub || !f) {
+        free(f);
+        cJSON_Delete(o);
+        return NULL;
+    }
+    char dec[80];
+    quant_output_floats(m, v, f);
+    for (uint32_t i = 0; i < t->size; i++) {
+        fr_t e;
+        fr_from_i64(&e, v->values[m->output][i]);
+        fr_to_dec(dec, &e);
+        cJSON_AddItemToArray(outs, cJSON_CreateString(dec));
+        cJSON_AddItemToArray(deq, cJSON_CreateNumber(f[i]));
+    }
+    for (uint32_t i = 1; i <= c->cs.n_pub_out + c->cs.n_pub_in; i++) {
+        fr_to_dec(dec, &c->witness[i]);
+        cJSON_AddItemToArray(pub, cJSON_CreateString(dec));
+    }
+    int classify = t->size > 1 || d->labels || quant_predicted_class(m, f) != 0 ||
+                   (t->def_layer != UINT32_MAX && m->layers[t->def_layer].kind == QUANT_LAYER_PWL);
+    if (classify)
+        cJSON_AddNumberToObject(o, "predicted_class", quant_predicted_class(m, f));
+    else
+        cJSON_AddNullToObject(o, "predicted_class");
+    cJSON_AddNumberToObject(o, "scale", t->scale);
+    cJSON_AddNumberToObject(o, "sample", sample);
+    cJSON_AddStringToObject(o, "input_source", d->source);
+    if (m->softmax_outside)
+        cJSON_AddStringToObject(o, "note", "outputs are the proven logits; dequantized applies "
+                                           "the model's final Softmax to them");
+    free(f);
+    return o;
+}
+
+static int prove_sample(const char *dir, loaded *l, const quant_dataset *d, int sample,
+                        zkml_error *err)
+{
+    int64_t *q = malloc((d->features + 1) * sizeof *q);
+    quant_values v = {0};
+    circuit c = {0};
+    char path[4096];
+    const float *x = d->x + (size_t)sample * d->features;
+    if (!q)
+        return zkml_fail(err, ZKML_ENOMEM, "witness: out of memory");
+    int rc = quant_input(&l->m, x, q, err);
+    if (rc)
+        zkml_error_prefix(err, "sample %d", sample);
+    if (!rc)
+        rc = quant_eval(&l->m, q, &v, err);
+    if (!rc)
+        rc = circuit_build(&l->m, &v, &c, err);
+    if (!rc && (rc = r1cs_check_witness(&c.cs, c.witness, c.cs.n_wires, err)))
+        rc = zkml_fail(err, ZKML_EINTERNAL, "witness: internal error, %s", err->message);
+    if (!rc)
+        rc = write_json(dir, "input.json", input_json(x, d->features), err);
+    if (!rc && !(rc = zkml_path_join(path, sizeof path, dir, "witness.wtns", err)))
+        rc = wtns_write(c.witness, c.cs.n_wires, path, err);
+    if (!rc)
+        rc = write_json(dir, "output.json", output_json(l, &v, &c, d, sample), err);
+    circuit_free(&c);
+    quant_values_free(&v);
+    free(q);
+    return rc;
 }
 
 int circuit_witness_step(const char *dir, const zkml_step_opts *opts, zkml_error *err)
 {
-    (void)dir; (void)opts;
-    return zkml_fail(err, ZKML_EUNAVAILABLE, "step witness is not available in this build");
+    int sample = opts ? opts->sample : 0;
+    loaded l;
+    quant_dataset d;
+    int rc = load(dir, &l, err);
+    if (rc)
+        return rc;
+    if (!(rc = quant_dataset_load(dir, l.g, 0, &d, err))) {
+        if (sample < 0 || (size_t)sample >= d.rows)
+            rc = zkml_fail(err, ZKML_EINVAL, "witness: sample %d does not exist (%s has %zu rows)",
+                           sample, d.source, d.rows);
+        else
+            rc = prove_sample(dir, &l, &d, sample, err);
+        quant_dataset_free(&d);
+    }
+    unload(&l);
+    return rc;
 }

@@ -110,7 +110,7 @@ static uint64_t sign_bit_cost(int k)
 }
 
 /* Bits needed for a signed difference of two values of a tensor's range. */
-int qm_diff_log2(const quant_tensor *t)
+int quant_tensor_diff_log2(const quant_tensor *t)
 {
     int k = 0;
     uint64_t span = (uint64_t)(t->hi - t->lo);
@@ -119,7 +119,7 @@ int qm_diff_log2(const quant_tensor *t)
     return k;
 }
 
-int qm_abs_log2(const quant_tensor *t)
+int quant_tensor_abs_log2(const quant_tensor *t)
 {
     int k = 0;
     uint64_t a = (uint64_t)(t->lo < 0 ? -t->lo : t->lo);
@@ -128,6 +128,11 @@ int qm_abs_log2(const quant_tensor *t)
     while (k < 63 && ((uint64_t)1 << k) <= mx)
         k++;
     return k;
+}
+
+int quant_pwl_needs_clamp(const quant_layer *l, const quant_tensor *in)
+{
+    return l->pwl_half <= in->hi || -l->pwl_half > in->lo;
 }
 
 static uint64_t layer_cost(const quant_model *m, const quant_layer *l)
@@ -141,25 +146,25 @@ static uint64_t layer_cost(const quant_model *m, const quant_layer *l)
         /* k+b booleans, the equality, then the ReLU product or the y wire */
         return n * ((uint64_t)l->shift + (uint64_t)out->bits + 2);
     case QUANT_LAYER_RELU:
-        return n * (sign_bit_cost(qm_abs_log2(in)) + 1);
+        return n * (sign_bit_cost(quant_tensor_abs_log2(in)) + 1);
     case QUANT_LAYER_LEAKY_RELU:
         /* sign, product, then a requant by param_scale */
-        return n * (sign_bit_cost(qm_abs_log2(in)) + 1 +
+        return n * (sign_bit_cost(quant_tensor_abs_log2(in)) + 1 +
                     (uint64_t)m->settings.param_scale + (uint64_t)out->bits + 2);
     case QUANT_LAYER_MAXPOOL: {
         uint64_t c = 0;
         for (uint32_t j = 0; j < out->size; j++) {
             uint32_t w = l->win_start[j + 1] - l->win_start[j];
             if (w > 1)
-                c += (uint64_t)(w - 1) * (sign_bit_cost(qm_diff_log2(in)) + 1);
+                c += (uint64_t)(w - 1) * (sign_bit_cost(quant_tensor_diff_log2(in)) + 1);
         }
         return c;
     }
     case QUANT_LAYER_PWL: {
         int seg = QUANT_PWL_SEGMENTS_LOG2;
         uint64_t c = 0;
-        if (l->pwl_half <= in->hi || -l->pwl_half > in->lo)
-            c += 2 * sign_bit_cost(qm_abs_log2(in) + 1) + 1;      /* clamp */
+        if (quant_pwl_needs_clamp(l, in))
+            c += 2 * sign_bit_cost(quant_tensor_abs_log2(in) + 1) + 1;      /* clamp */
         c += (uint64_t)(seg + l->pwl_shift) + 1;                  /* u's bits */
         c += 2 * (((uint64_t)1 << (seg - 1)) - 1);                /* two mux trees */
         c += l->pwl_shift > 0 ? 1 : 0;                            /* slope * offset */

@@ -149,6 +149,13 @@ void quant_model_free(quant_model *m);
  * that it matches exactly). */
 uint64_t quant_model_constraints(const quant_model *m);
 
+/* Smallest K with |x| < 2^K, and with |x - y| < 2^K, for x, y in t's range
+ * (the widths of the sign decompositions of ReLU and Max). */
+int quant_tensor_abs_log2(const quant_tensor *t);
+int quant_tensor_diff_log2(const quant_tensor *t);
+/* Whether a pwl layer's input can leave [-pwl_half, pwl_half) (then it is clamped). */
+int quant_pwl_needs_clamp(const quant_layer *l, const quant_tensor *in);
+
 /* Public values are packed several to a field element: value i of a group
  * occupies bits [b*i, b*(i+1)) as (q - lo), b = the tensor's bit width, at
  * most QUANT_PACK_BITS bits per element (so a packed value is below r). */
@@ -203,6 +210,30 @@ int csv_read_file(const char *path, csv_table **out, zkml_error *err);
 int csv_read_bytes(const char *data, size_t len, const char *name, csv_table **out,
                    zkml_error *err);
 void csv_free(csv_table *t);
+
+/* ---- the samples of an artifact directory (dataset.c) -----------------------
+ * data.csv's rows when the directory has one (its width must match the
+ * model's input size), else a documented fallback: `fallback_rows` pseudo-
+ * random vectors uniform in [-1, 1] from a fixed seed (calibration), or one
+ * all-zeros vector when fallback_rows is 0 (witness). `source` says which. */
+typedef struct quant_dataset {
+    size_t rows, features;
+    const float *x;            /* rows * features */
+    const int *labels;         /* NULL without labels */
+    int n_classes;
+    const char *source;        /* "data.csv", or the fallback's description */
+    csv_table *csv;            /* owned */
+    float *generated;          /* owned */
+} quant_dataset;
+
+int quant_dataset_load(const char *dir, const onnx_model *g, size_t fallback_rows,
+                       quant_dataset *d, zkml_error *err);
+void quant_dataset_free(quant_dataset *d);
+/* Index of the largest value (the first of equals); -1 for n = 0. */
+int quant_argmax(const double *v, size_t n);
+/* The class a model's output vector predicts: the argmax of several outputs;
+ * for one output, 1 if it is >= 0.5 after a Sigmoid (>= 0 otherwise), else 0. */
+int quant_predicted_class(const quant_model *m, const double *out);
 
 /* ---- steps ---------------------------------------------------------------- */
 

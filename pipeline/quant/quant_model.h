@@ -15,8 +15,5 @@ int qm_add_layer(quant_model *m, quant_layer_kind kind, int node, uint32_t in, u
 void qm_set_activation_range(quant_tensor *t, int bits, int is_signed);
 /* Worst-case |row value| over the first rows rows of an affine layer. */
 double qm_affine_bound(const quant_model *m, const quant_layer *l, uint32_t rows);
-/* Smallest K with |x - y| < 2^K for x, y in the range / |x| < 2^K. */
-int qm_diff_log2(const quant_tensor *t);
-int qm_abs_log2(const quant_tensor *t);
 
 #endif

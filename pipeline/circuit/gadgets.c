@@ -1,0 +1,442 @@
+/*
+ * gadgets.c - the R1CS builder with witness values and the gadgets of
+ * gadgets.h. Constraint counts here must match quant_model_constraints()
+ * in pipeline/quant/model.c.
+ */
+#include "pipeline/circuit/gadgets.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int cb_init(cbuild *b, int with_witness, zkml_error *err)
+{
+    memset(b, 0, sizeof *b);
+    r1cs_init(&b->cs);
+    b->with_witness = with_witness;
+    b->err = err;
+    b->cs.n_wires = 0;
+    uint32_t one;
+    return cb_wire(b, 1, &one);
+}
+
+void cb_free(cbuild *b)
+{
+    r1cs_free(&b->cs);
+    free(b->w);
+    b->w = NULL;
+}
+
+int cb_wire_fr(cbuild *b, const fr_t *value, uint32_t *wire)
+{
+    if (b->cs.n_wires == b->cap_w) {
+        uint32_t cap = b->cap_w ? 2 * b->cap_w : 1024;
+        fr_t *w = realloc(b->w, (size_t)cap * sizeof *w);
+        if (!w)
+            return zkml_fail(b->err, ZKML_ENOMEM, "circuit: out of memory at wire %u",
+                             b->cs.n_wires);
+        b->w = w;
+        b->cap_w = cap;
+    }
+    b->w[b->cs.n_wires] = *value;
+    *wire = b->cs.n_wires++;
+    return 0;
+}
+
+int cb_wire(cbuild *b, int64_t value, uint32_t *wire)
+{
+    fr_t v;
+    fr_from_i64(&v, b->with_witness ? value : 0);
+    return cb_wire_fr(b, &v, wire);
+}
+
+int cb_enforce(cbuild *b, r1cs_lc *a, r1cs_lc *bb, r1cs_lc *c)
+{
+    return r1cs_add_constraint(&b->cs, a, bb, c, b->err);
+}
+
+int lc_add_fr(cbuild *b, r1cs_lc *lc, uint32_t wire, const fr_t *coeff)
+{
+    return r1cs_lc_add_term(lc, wire, coeff, b->err);
+}
+
+int lc_add(cbuild *b, r1cs_lc *lc, uint32_t wire, int64_t coeff)
+{
+    fr_t c;
+    if (coeff == 0)
+        return 0;
+    fr_from_i64(&c, coeff);
+    return r1cs_lc_add_term(lc, wire, &c, b->err);
+}
+
+int lc_copy(cbuild *b, r1cs_lc *dst, const r1cs_lc *src)
+{
+    for (uint32_t i = 0; i < src->n; i++) {
+        int rc = lc_add_fr(b, dst, src->terms[i].wire, &src->terms[i].coeff);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int lc_axpy(cbuild *b, r1cs_lc *dst, int64_t k, const r1cs_lc *src)
+{
+    fr_t kk, t;
+    fr_from_i64(&kk, k);
+    for (uint32_t i = 0; i < src->n; i++) {
+        fr_mul(&t, &kk, &src->terms[i].coeff);
+        int rc = lc_add_fr(b, dst, src->terms[i].wire, &t);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int lcv_wire(cbuild *b, lcv *x, uint32_t wire, int64_t value)
+{
+    memset(x, 0, sizeof *x);
+    x->v = value;
+    return lc_add(b, &x->lc, wire, 1);
+}
+
+void lcv_free(lcv *x)
+{
+    r1cs_lc_free(&x->lc);
+}
+
+/* One new wire w with the constraint "w is 0 or 1". */
+static int boolean_wire(cbuild *b, int bit, uint32_t *w)
+{
+    r1cs_lc A = {0}, B = {0}, C = {0};
+    int rc = cb_wire(b, bit, w);
+    if (!rc && !(rc = lc_add(b, &A, *w, 1)) && !(rc = lc_add(b, &B, *w, 1)))
+        rc = lc_add(b, &B, 0, -1);
+    if (rc) {
+        r1cs_lc_free(&A);
+        r1cs_lc_free(&B);
+        return rc;
+    }
+    return cb_enforce(b, &A, &B, &C);
+}
+
+int g_bits(cbuild *b, lcv *t, int n, uint32_t *bits)
+{
+    r1cs_lc one = {0}, sum = {0};
+    int rc = 0;
+    if (n < 1 || n > 62)
+        rc = zkml_fail(b->err, ZKML_EINTERNAL, "circuit: bit decomposition of %d bits", n);
+    else if (b->with_witness && (t->v < 0 || t->v >= ((int64_t)1 << n)))
+        rc = zkml_fail(b->err, ZKML_EINTERNAL,
+                       "circuit: value %lld does not fit the %d-bit range check (the "
+                       "fixed-point evaluator and the circuit disagree)", (long long)t->v, n);
+    for (int i = 0; !rc && i < n; i++) {
+        rc = boolean_wire(b, (int)(((uint64_t)t->v >> i) & 1), &bits[i]);
+        if (!rc)
+            rc = lc_add(b, &sum, bits[i], (int64_t)1 << i);
+    }
+    if (!rc)
+        rc = lc_add(b, &one, 0, 1);
+    if (rc) {
+        r1cs_lc_free(&one);
+        r1cs_lc_free(&sum);
+        lcv_free(t);
+        return rc;
+    }
+    return cb_enforce(b, &t->lc, &one, &sum);
+}
+
+int g_sign(cbuild *b, lcv *d, int k, uint32_t *s)
+{
+    uint32_t bits[64];
+    if (k < 0 || k > 61) {
+        lcv_free(d);
+        return zkml_fail(b->err, ZKML_EINTERNAL, "circuit: sign of a %d-bit value", k);
+    }
+    int rc = lc_add(b, &d->lc, 0, (int64_t)1 << k);
+    d->v += (int64_t)1 << k;
+    if (rc) {
+        lcv_free(d);
+        return rc;
+    }
+    rc = g_bits(b, d, k + 1, bits);
+    *s = bits[k];
+    return rc;
+}
+
+int g_requant(cbuild *b, lcv *acc, int k, int bits, int relu, uint32_t *out, int64_t *out_v)
+{
+    uint32_t bw[64];
+    int n = k + bits;
+    if (k < 0 || bits < 2 || n > 62) {
+        lcv_free(acc);
+        return zkml_fail(b->err, ZKML_EINTERNAL, "circuit: requant of %d + %d bits", k, bits);
+    }
+    int64_t offset = (k > 0 ? (int64_t)1 << (k - 1) : 0) + ((int64_t)1 << (n - 1));
+    int rc = lc_add(b, &acc->lc, 0, offset);
+    acc->v += offset;
+    int64_t t = acc->v;
+    if (rc) {
+        lcv_free(acc);
+        return rc;
+    }
+    if ((rc = g_bits(b, acc, n, bw)))
+        return rc;
+    int64_t y = (t >> k) - ((int64_t)1 << (bits - 1));  /* t >= 0 here with a witness */
+    r1cs_lc Y = {0}, A = {0}, C = {0};
+    for (int i = k; !rc && i < n; i++)
+        rc = lc_add(b, &Y, bw[i], (int64_t)1 << (i - k));
+    if (!rc)
+        rc = lc_add(b, &Y, 0, -((int64_t)1 << (bits - 1)));
+    if (!rc && relu) {
+        *out_v = y > 0 ? y : 0;
+        if (!(rc = cb_wire(b, *out_v, out)) && !(rc = lc_add(b, &A, bw[n - 1], 1)))
+            rc = lc_add(b, &C, *out, 1);
+        if (!rc)
+            return cb_enforce(b, &A, &Y, &C);
+    } else if (!rc) {
+        *out_v = y;
+        if (!(rc = cb_wire(b, y, out)) && !(rc = lc_add(b, &A, 0, 1)))
+            rc = lc_add(b, &C, *out, 1);
+        if (!rc)
+            return cb_enforce(b, &Y, &A, &C);
+    }
+    r1cs_lc_free(&Y);
+    r1cs_lc_free(&A);
+    r1cs_lc_free(&C);
+    return rc;
+}
+
+/* out = s * x as a new wire (s a bit, x a wire). */
+static int select_wire(cbuild *b, uint32_t s, int sv, uint32_t x, int64_t xv, uint32_t *out)
+{
+    r1cs_lc A = {0}, B = {0}, C = {0};
+    int rc = cb_wire(b, sv ? xv : 0, out);
+    if (!rc && !(rc = lc_add(b, &A, s, 1)) && !(rc = lc_add(b, &B, x, 1)))
+        rc = lc_add(b, &C, *out, 1);
+    if (rc) {
+        r1cs_lc_free(&A);
+        r1cs_lc_free(&B);
+        r1cs_lc_free(&C);
+        return rc;
+    }
+    return cb_enforce(b, &A, &B, &C);
+}
+
+int g_relu(cbuild *b, uint32_t x, int64_t xv, int k, uint32_t *z)
+{
+    lcv d;
+    uint32_t s;
+    int rc = lcv_wire(b, &d, x, xv);
+    if (rc || (rc = g_sign(b, &d, k, &s))) {
+        lcv_free(&d);
+        return rc;
+    }
+    return select_wire(b, s, xv >= 0, x, xv, z);
+}
+
+int g_max(cbuild *b, uint32_t x, int64_t xv, uint32_t y, int64_t yv, int k, uint32_t *m,
+          int64_t *mv)
+{
+    lcv d;
+    uint32_t s;
+    int rc = lcv_wire(b, &d, x, xv);
+    if (!rc)
+        rc = lc_add(b, &d.lc, y, -1);
+    d.v = xv - yv;
+    if (rc || (rc = g_sign(b, &d, k, &s))) {
+        lcv_free(&d);
+        return rc;
+    }
+    *mv = xv >= yv ? xv : yv;
+    r1cs_lc A = {0}, B = {0}, C = {0};
+    if (!(rc = cb_wire(b, *mv, m)) && !(rc = lc_add(b, &A, s, 1)) &&
+        !(rc = lc_add(b, &B, x, 1)) && !(rc = lc_add(b, &B, y, -1)) &&
+        !(rc = lc_add(b, &C, *m, 1)) && !(rc = lc_add(b, &C, y, -1)))
+        return cb_enforce(b, &A, &B, &C);
+    r1cs_lc_free(&A);
+    r1cs_lc_free(&B);
+    r1cs_lc_free(&C);
+    return rc;
+}
+
+int g_leaky_relu(cbuild *b, uint32_t x, int64_t xv, int k, int64_t alpha, int p, int bits,
+                 uint32_t *out)
+{
+    lcv d, acc = {0};
+    uint32_t s, prod;
+    int64_t ov;
+    int rc = lcv_wire(b, &d, x, xv);
+    if (rc || (rc = g_sign(b, &d, k, &s))) {
+        lcv_free(&d);
+        return rc;
+    }
+    if ((rc = select_wire(b, s, xv >= 0, x, xv, &prod)))
+        return rc;
+    /* alpha * x + (2^p - alpha) * (s * x) */
+    acc.v = xv >= 0 ? xv * ((int64_t)1 << p) : xv * alpha;
+    if ((rc = lc_add(b, &acc.lc, x, alpha)) ||
+        (rc = lc_add(b, &acc.lc, prod, ((int64_t)1 << p) - alpha))) {
+        lcv_free(&acc);
+        return rc;
+    }
+    return g_requant(b, &acc, p, bits, 0, out, &ov);
+}
+
+/* One level-0 leaf pair as a combination: leaf[2j] + bit * (leaf[2j+1] - leaf[2j]). */
+static int mux_leaf(cbuild *b, const int64_t *leaf, uint32_t j, uint32_t bit, int bv, lcv *out)
+{
+    memset(out, 0, sizeof *out);
+    out->v = leaf[2 * j + (uint32_t)bv];
+    int rc = lc_add(b, &out->lc, 0, leaf[2 * j]);
+    if (!rc)
+        rc = lc_add(b, &out->lc, bit, leaf[2 * j + 1] - leaf[2 * j]);
+    return rc;
+}
+
+/* m = v0 + bit * (v1 - v0) as a new wire; consumes v0 and v1 into *out. */
+static int mux_node(cbuild *b, lcv *v0, lcv *v1, uint32_t bit, int bv, lcv *out)
+{
+    r1cs_lc A = {0}, B = {0}, C = {0};
+    uint32_t m;
+    int64_t mv = bv ? v1->v : v0->v;
+    int rc = cb_wire(b, mv, &m);
+    if (!rc && !(rc = lc_add(b, &A, bit, 1)) && !(rc = lc_copy(b, &B, &v1->lc)) &&
+        !(rc = lc_axpy(b, &B, -1, &v0->lc)) && !(rc = lc_add(b, &C, m, 1)) &&
+        !(rc = lc_axpy(b, &C, -1, &v0->lc)))
+        rc = cb_enforce(b, &A, &B, &C);
+    else {
+        r1cs_lc_free(&A);
+        r1cs_lc_free(&B);
+        r1cs_lc_free(&C);
+    }
+    lcv_free(v0);
+    lcv_free(v1);
+    if (rc)
+        return rc;
+    return lcv_wire(b, out, m, mv);
+}
+
+/* Selects leaf[index] with index given by bits idx[0..seg-1]. */
+static int mux_tree(cbuild *b, const int64_t *leaf, int seg, const uint32_t *idx, int64_t iv,
+                    lcv *out)
+{
+    uint32_t n = (uint32_t)1 << (seg - 1);
+    lcv *level = calloc(n, sizeof *level);
+    if (!level)
+        return zkml_fail(b->err, ZKML_ENOMEM, "circuit: out of memory");
+    int rc = 0;
+    for (uint32_t j = 0; j < n && !rc; j++)
+        rc = mux_leaf(b, leaf, j, idx[0], (int)(iv & 1), &level[j]);
+    for (int l = 1; l < seg && !rc; l++) {
+        n /= 2;
+        for (uint32_t j = 0; j < n && !rc; j++) {
+            lcv m;
+            rc = mux_node(b, &level[2 * j], &level[2 * j + 1], idx[l], (int)((iv >> l) & 1), &m);
+            level[j] = m;
+        }
+    }
+    if (!rc) {
+        *out = level[0];
+        memset(&level[0], 0, sizeof level[0]);
+    }
+    for (uint32_t j = 0; j < ((uint32_t)1 << (seg - 1)); j++)
+        lcv_free(&level[j]);
+    free(level);
+    return rc;
+}
+
+/* c = clamp(x, -half, half - 1) as a combination (costs two signs and a product). */
+static int pwl_clamp(cbuild *b, uint32_t x, int64_t xv, const pwl_spec *p, lcv *c)
+{
+    lcv dh, dl;
+    uint32_t above, inside, t;
+    memset(c, 0, sizeof *c);
+    int rc = lcv_wire(b, &dh, x, xv);
+    if (!rc)
+        rc = lc_add(b, &dh.lc, 0, -p->half);
+    dh.v = xv - p->half;
+    if (rc || (rc = g_sign(b, &dh, p->k + 1, &above))) {
+        lcv_free(&dh);
+        return rc;
+    }
+    rc = lcv_wire(b, &dl, x, xv);
+    if (!rc)
+        rc = lc_add(b, &dl.lc, 0, p->half);
+    dl.v = xv + p->half;
+    if (rc || (rc = g_sign(b, &dl, p->k + 1, &inside))) {
+        lcv_free(&dl);
+        return rc;
+    }
+    int av = xv >= p->half, iv = xv >= -p->half;
+    r1cs_lc A = {0}, B = {0}, C = {0};
+    if ((rc = cb_wire(b, (iv - av) * xv, &t)) || (rc = lc_add(b, &A, inside, 1)) ||
+        (rc = lc_add(b, &A, above, -1)) || (rc = lc_add(b, &B, x, 1)) ||
+        (rc = lc_add(b, &C, t, 1))) {
+        r1cs_lc_free(&A);
+        r1cs_lc_free(&B);
+        r1cs_lc_free(&C);
+        return rc;
+    }
+    if ((rc = cb_enforce(b, &A, &B, &C)))
+        return rc;
+    memset(c, 0, sizeof *c);
+    c->v = (iv - av) * xv + (p->half - 1) * av - p->half + p->half * iv;
+    if ((rc = lc_add(b, &c->lc, t, 1)) || (rc = lc_add(b, &c->lc, above, p->half - 1)) ||
+        (rc = lc_add(b, &c->lc, 0, -p->half)) || (rc = lc_add(b, &c->lc, inside, p->half)))
+        lcv_free(c);
+    return rc;
+}
+
+int g_pwl(cbuild *b, uint32_t x, int64_t xv, const pwl_spec *p, uint32_t *out)
+{
+    uint32_t bits[64];
+    lcv u = {0}, f = {0}, ksel = {0}, dsel = {0}, acc = {0};
+    int n = p->seg + p->e, rc;
+    int64_t *slope = malloc(((size_t)1 << p->seg) * sizeof *slope);
+    if (!slope)
+        return zkml_fail(b->err, ZKML_ENOMEM, "circuit: out of memory");
+    for (size_t i = 0; i < ((size_t)1 << p->seg); i++)
+        slope[i] = p->knots[i + 1] - p->knots[i];
+    rc = p->clamp ? pwl_clamp(b, x, xv, p, &u) : lcv_wire(b, &u, x, xv);
+    if (!rc)
+        rc = lc_add(b, &u.lc, 0, p->half);
+    u.v += p->half;
+    int64_t uv = u.v;
+    if (rc)
+        lcv_free(&u);
+    else
+        rc = g_bits(b, &u, n, bits);   /* consumes u */
+    if (rc) {
+        free(slope);
+        return rc;
+    }
+    int64_t idx = uv >> p->e;
+    f.v = uv - (idx << p->e);
+    for (int i = 0; i < p->e && !rc; i++)
+        rc = lc_add(b, &f.lc, bits[i], (int64_t)1 << i);
+    if (!rc)
+        rc = mux_tree(b, p->knots, p->seg, bits + p->e, idx, &ksel);
+    if (!rc)
+        rc = mux_tree(b, slope, p->seg, bits + p->e, idx, &dsel);
+    free(slope);
+    acc.v = ksel.v * ((int64_t)1 << p->e) + dsel.v * f.v;
+    if (!rc)
+        rc = lc_axpy(b, &acc.lc, (int64_t)1 << p->e, &ksel.lc);
+    if (!rc && p->e > 0) {
+        uint32_t prod;
+        r1cs_lc C = {0};
+        if (!(rc = cb_wire(b, dsel.v * f.v, &prod)) && !(rc = lc_add(b, &C, prod, 1)) &&
+            !(rc = lc_add(b, &acc.lc, prod, 1)))
+            rc = cb_enforce(b, &dsel.lc, &f.lc, &C);
+        else
+            r1cs_lc_free(&C);
+    }
+    lcv_free(&ksel);
+    lcv_free(&dsel);
+    lcv_free(&f);
+    if (rc) {
+        lcv_free(&acc);
+        return rc;
+    }
+    int64_t ov;
+    return g_requant(b, &acc, p->e, p->bits, 0, out, &ov);
+}

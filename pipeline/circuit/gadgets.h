@@ -1,0 +1,86 @@
+/*
+ * gadgets.h - internal: the R1CS builder with witness values, and the
+ * gadgets the compiler assembles (range check, rescale, sign, ReLU, max,
+ * leaky ReLU, piecewise-linear tables).
+ *
+ * Every gadget takes its inputs as linear combinations with their integer
+ * values and returns new wires; with a witness (cb->with_witness) it also
+ * fills each new wire's value, and fails with ZKML_EINTERNAL if a value is
+ * outside the range the gadget proves (the evaluator and the circuit would
+ * then disagree). Without one, values are placeholders and only the
+ * constraints matter. Soundness rests on this: every value a gadget outputs
+ * is determined by its inputs through its constraints, and every bit
+ * decomposition spans fewer than 62 bits, so with inputs bounded far below
+ * r/2 no field wrap-around can hide a wrong value.
+ */
+#ifndef ZKML_CIRCUIT_GADGETS_H
+#define ZKML_CIRCUIT_GADGETS_H
+
+#include "pipeline/snark/snark.h"
+
+#include <stdint.h>
+
+typedef struct cbuild {
+    r1cs cs;
+    fr_t *w;               /* witness values of wires 0 .. cs.n_wires-1 */
+    uint32_t cap_w;
+    int with_witness;
+    zkml_error *err;
+} cbuild;
+
+/* A linear combination with its integer value. */
+typedef struct lcv {
+    r1cs_lc lc;
+    int64_t v;
+} lcv;
+
+int  cb_init(cbuild *b, int with_witness, zkml_error *err);
+void cb_free(cbuild *b);
+/* Allocates the next wire with an integer (or field) value. */
+int  cb_wire(cbuild *b, int64_t value, uint32_t *wire);
+int  cb_wire_fr(cbuild *b, const fr_t *value, uint32_t *wire);
+/* A*B = C; takes ownership of the three combinations (also on failure). */
+int  cb_enforce(cbuild *b, r1cs_lc *a, r1cs_lc *bb, r1cs_lc *c);
+
+/* lc += coeff * wire (wire 0 for a constant). */
+int  lc_add(cbuild *b, r1cs_lc *lc, uint32_t wire, int64_t coeff);
+int  lc_add_fr(cbuild *b, r1cs_lc *lc, uint32_t wire, const fr_t *coeff);
+int  lc_copy(cbuild *b, r1cs_lc *dst, const r1cs_lc *src);
+/* dst += k * src */
+int  lc_axpy(cbuild *b, r1cs_lc *dst, int64_t k, const r1cs_lc *src);
+/* A combination of one wire with its value. */
+int  lcv_wire(cbuild *b, lcv *x, uint32_t wire, int64_t value);
+void lcv_free(lcv *x);
+
+/* Range check: t in [0, 2^n), n <= 62. bits[] (n wires) receives the bits,
+ * least significant first. Costs n + 1 constraints. Consumes t. */
+int  g_bits(cbuild *b, lcv *t, int n, uint32_t *bits);
+/* s = (d >= 0) for d in [-2^k, 2^k), k <= 61. Costs k + 2. Consumes d. */
+int  g_sign(cbuild *b, lcv *d, int k, uint32_t *s);
+/* Rescale by k bits with round half up into a bits-wide signed value:
+ *   acc + 2^(k-1) + 2^(k+bits-1) = (y + 2^(bits-1)) * 2^k + rem,
+ *   0 <= rem < 2^k, 0 <= y + 2^(bits-1) < 2^bits   (one decomposition),
+ * then with relu z = top_bit * y, else y as a wire. Costs k + bits + 2.
+ * Consumes acc. */
+int  g_requant(cbuild *b, lcv *acc, int k, int bits, int relu, uint32_t *out, int64_t *out_v);
+/* z = max(x, 0) for |x| < 2^k. Costs k + 3. */
+int  g_relu(cbuild *b, uint32_t x, int64_t xv, int k, uint32_t *z);
+/* m = max(x, y) for |x - y| < 2^k. Costs k + 3. */
+int  g_max(cbuild *b, uint32_t x, int64_t xv, uint32_t y, int64_t yv, int k,
+           uint32_t *m, int64_t *mv);
+/* Leaky ReLU: requant(x * (x >= 0 ? 2^p : alpha), p). Costs k + 3 + p + bits + 2. */
+int  g_leaky_relu(cbuild *b, uint32_t x, int64_t xv, int k, int64_t alpha, int p, int bits,
+                  uint32_t *out);
+
+/* Piecewise-linear table (see quant.h): clamp to [-half, half), split
+ * u = c + half into a segment index (seg bits) and an offset (e bits), select
+ * the knot and slope with two multiplexer trees, interpolate, requant by e. */
+typedef struct pwl_spec {
+    int64_t half;
+    int seg, e, k, bits;   /* k: |x| < 2^k */
+    int clamp;             /* x may lie outside [-half, half) */
+    const int64_t *knots;  /* 2^seg + 1 */
+} pwl_spec;
+int  g_pwl(cbuild *b, uint32_t x, int64_t xv, const pwl_spec *p, uint32_t *out);
+
+#endif

@@ -1,0 +1,449 @@
+/*
+ * calibrate.c - the calibrate step: float model over every sample (ranges of
+ * every node), a search over scales under a target, the fixed-point
+ * evaluator on every sample for the chosen settings, calibration.json, and
+ * settings.json updated with the choice.
+ *
+ * Search: input, param and activation scales from small grids; for each,
+ * the input bit width is the smallest that holds every sample's inputs
+ * (unsigned when no input is negative), and the activation width holds the
+ * largest float activation of any node with one bit of headroom. A
+ * candidate is acceptable when every sample evaluates in range and the
+ * predicted class agrees with float on at least 99% of them. Target
+ * "resources" takes the acceptable candidate with the fewest constraints
+ * (trying them cheapest first); "accuracy" evaluates all and takes the one
+ * with the smallest max absolute error. With none acceptable, the one with
+ * the best agreement, then the smallest error.
+ */
+#include "pipeline/quant/quant_json.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const int INPUT_SCALES[] = {2, 4, 6, 8};
+static const int PARAM_SCALES[] = {4, 6, 8, 10};
+static const int ACTIVATION_SCALES[] = {4, 6, 8, 10};
+#define N_CANDIDATES 64
+#define FALLBACK_ROWS 32
+
+typedef struct float_run {
+    size_t rows, n_out;
+    double *out;                /* rows * n_out */
+    double *lo, *hi;            /* per ONNX tensor, over all rows */
+    double in_min, in_max, act_max;
+} float_run;
+
+typedef struct candidate {
+    quant_settings s;
+    int built, evaluated, acceptable;
+    uint64_t constraints;
+    char error[600];
+    size_t failed_rows;
+    double agreement, max_err, mean_err;
+    double acc_fixed;
+} candidate;
+
+static void float_run_free(float_run *f)
+{
+    free(f->out);
+    free(f->lo);
+    free(f->hi);
+}
+
+static int run_float(const onnx_model *g, const quant_dataset *d, float_run *f, zkml_error *err)
+{
+    memset(f, 0, sizeof *f);
+    int out_id = g->outputs[0];
+    f->rows = d->rows;
+    f->n_out = g->tensors[out_id].size;
+    f->out = calloc(d->rows * f->n_out + 1, sizeof *f->out);
+    f->lo = malloc((size_t)g->n_tensors * sizeof *f->lo);
+    f->hi = malloc((size_t)g->n_tensors * sizeof *f->hi);
+    if (!f->out || !f->lo || !f->hi) {
+        float_run_free(f);
+        return zkml_fail(err, ZKML_ENOMEM, "calibrate: out of memory");
+    }
+    for (int t = 0; t < g->n_tensors; t++) {
+        f->lo[t] = INFINITY;
+        f->hi[t] = -INFINITY;
+    }
+    f->in_min = INFINITY;
+    f->in_max = -INFINITY;
+    for (size_t r = 0; r < d->rows; r++) {
+        const float *x = d->x + r * d->features;
+        float **vals;
+        int rc = onnx_eval_all(g, &x, &vals, err);
+        if (rc) {
+            float_run_free(f);
+            return zkml_error_prefix(err, "float model on sample %zu", r);
+        }
+        for (int t = 0; t < g->n_tensors; t++) {
+            const onnx_tensor *ot = &g->tensors[t];
+            if (ot->data)
+                continue;
+            for (size_t i = 0; i < ot->size; i++) {
+                double v = vals[t][i];
+                if (v < f->lo[t])
+                    f->lo[t] = v;
+                if (v > f->hi[t])
+                    f->hi[t] = v;
+                if (ot->producer >= 0 && fabs(v) > f->act_max)
+                    f->act_max = fabs(v);
+            }
+        }
+        for (size_t i = 0; i < d->features; i++) {
+            if (x[i] < f->in_min)
+                f->in_min = x[i];
+            if (x[i] > f->in_max)
+                f->in_max = x[i];
+        }
+        for (size_t i = 0; i < f->n_out; i++)
+            f->out[r * f->n_out + i] = vals[out_id][i];
+        onnx_values_free(g, vals);
+    }
+    return 0;
+}
+
+static int bit_length(double x)
+{
+    return x < 1 ? 0 : (int)floor(log2(x)) + 1;
+}
+
+static void candidate_settings(const float_run *f, const quant_settings *base, int si, int sp,
+                               int sa, quant_settings *s)
+{
+    *s = *base;
+    s->input_scale = si;
+    s->param_scale = sp;
+    s->activation_scale = sa;
+    s->input_signed = f->in_min < 0;
+    double in_abs = fmax(fabs(f->in_min), fabs(f->in_max));
+    int in_bits = bit_length(ceil(ldexp(in_abs, si) + 0.5)) + (s->input_signed ? 1 : 0);
+    s->input_bits = in_bits < 1 ? 1 : in_bits;
+    int act_bits = 1 + bit_length(ceil(ldexp(f->act_max, sa) + 1)) + 1;
+    s->activation_bits = act_bits < sa + 2 ? sa + 2 : act_bits;
+}
+
+/* Runs the fixed-point model over every sample; fills the candidate's scores
+ * and, when per_out is given, the per-output errors (2 * n_out). */
+static int evaluate(const quant_model *m, const quant_dataset *d, const float_run *f,
+                    candidate *c, double *per_out, zkml_error *err)
+{
+    size_t n_out = f->n_out, agree = 0, right = 0, counted = 0;
+    double *out = malloc((n_out + 1) * sizeof *out);
+    int64_t *q = malloc((d->features + 1) * sizeof *q);
+    if (!out || !q) {
+        free(out);
+        free(q);
+        return zkml_fail(err, ZKML_ENOMEM, "calibrate: out of memory");
+    }
+    double sum_err = 0;
+    c->max_err = 0;
+    c->failed_rows = 0;
+    for (size_t r = 0; r < d->rows; r++) {
+        quant_values v = {0};
+        zkml_error row_err;
+        if (quant_input(m, d->x + r * d->features, q, &row_err) ||
+            quant_eval(m, q, &v, &row_err)) {
+            if (c->failed_rows++ == 0)
+                snprintf(c->error, sizeof c->error, "sample %zu: %s", r, row_err.message);
+            continue;
+        }
+        quant_output_floats(m, &v, out);
+        quant_values_free(&v);
+        const double *fo = f->out + r * n_out;
+        for (size_t i = 0; i < n_out; i++) {
+            double e = fabs(out[i] - fo[i]);
+            sum_err += e;
+            if (e > c->max_err)
+                c->max_err = e;
+            if (per_out) {
+                per_out[2 * i] = fmax(per_out[2 * i], e);
+                per_out[2 * i + 1] += e / (double)d->rows;
+            }
+        }
+        int pq = quant_predicted_class(m, out), pf = quant_predicted_class(m, fo);
+        agree += pq == pf;
+        if (d->labels) {
+            right += pq == d->labels[r];
+            counted++;
+        }
+    }
+    c->evaluated = 1;
+    c->agreement = d->rows ? (double)agree / (double)d->rows : 0;
+    c->mean_err = d->rows && n_out ? sum_err / (double)(d->rows * n_out) : 0;
+    c->acc_fixed = counted ? (double)right / (double)counted : -1;
+    c->acceptable = c->failed_rows == 0 && c->agreement >= 0.99;
+    free(out);
+    free(q);
+    return 0;
+}
+
+static int cmp_cost(const void *a, const void *b)
+{
+    const candidate *x = a, *y = b;
+    if (x->built != y->built)
+        return y->built - x->built;
+    return x->constraints < y->constraints ? -1 : x->constraints > y->constraints;
+}
+
+static int better(const candidate *a, const candidate *b)
+{
+    if (!b)
+        return 1;
+    if (a->acceptable != b->acceptable)
+        return a->acceptable;
+    if (a->agreement != b->agreement && !a->acceptable)
+        return a->agreement > b->agreement;
+    if (a->max_err != b->max_err)
+        return a->max_err < b->max_err;
+    return a->constraints < b->constraints;
+}
+
+static int search(const onnx_model *g, const quant_dataset *d, const float_run *f,
+                  const quant_settings *base, int accuracy, candidate *cands, int *n_cands,
+                  int *chosen, zkml_error *err)
+{
+    int n = 0;
+    for (size_t i = 0; i < 4; i++)
+        for (size_t j = 0; j < 4; j++)
+            for (size_t k = 0; k < 4; k++) {
+                candidate *c = &cands[n++];
+                memset(c, 0, sizeof *c);
+                candidate_settings(f, base, INPUT_SCALES[i], PARAM_SCALES[j],
+                                   ACTIVATION_SCALES[k], &c->s);
+                quant_model m;
+                zkml_error e;
+                if (quant_model_build(g, &c->s, &m, &e) == 0) {
+                    c->built = 1;
+                    c->constraints = quant_model_constraints(&m);
+                    quant_model_free(&m);
+                } else {
+                    snprintf(c->error, sizeof c->error, "%s", e.message);
+                }
+            }
+    *n_cands = n;
+    qsort(cands, (size_t)n, sizeof *cands, cmp_cost);
+    const candidate *best = NULL;
+    *chosen = -1;
+    for (int i = 0; i < n && cands[i].built; i++) {
+        quant_model m;
+        int rc = quant_model_build(g, &cands[i].s, &m, err);
+        if (!rc)
+            rc = evaluate(&m, d, f, &cands[i], NULL, err);
+        quant_model_free(&m);
+        if (rc)
+            return rc;
+        if (better(&cands[i], best)) {
+            best = &cands[i];
+            *chosen = i;
+        }
+        if (!accuracy && cands[i].acceptable)
+            break;
+    }
+    if (*chosen < 0)
+        return zkml_fail(err, ZKML_EINVAL, "calibrate: no candidate settings compile: %s",
+                         cands[0].error);
+    return 0;
+}
+
+static cJSON *candidate_json(const candidate *c)
+{
+    cJSON *j = cJSON_CreateObject();
+    if (!j)
+        return NULL;
+    cJSON_AddNumberToObject(j, "input_scale", c->s.input_scale);
+    cJSON_AddNumberToObject(j, "param_scale", c->s.param_scale);
+    cJSON_AddNumberToObject(j, "activation_scale", c->s.activation_scale);
+    cJSON_AddNumberToObject(j, "input_bits", c->s.input_bits);
+    cJSON_AddNumberToObject(j, "activation_bits", c->s.activation_bits);
+    if (c->built)
+        cJSON_AddNumberToObject(j, "constraints", (double)c->constraints);
+    else
+        cJSON_AddNullToObject(j, "constraints");
+    cJSON_AddBoolToObject(j, "evaluated", c->evaluated);
+    if (c->evaluated) {
+        cJSON_AddNumberToObject(j, "argmax_agreement", c->agreement);
+        cJSON_AddNumberToObject(j, "max_abs_error", c->max_err);
+        cJSON_AddNumberToObject(j, "failed_samples", (double)c->failed_rows);
+        cJSON_AddBoolToObject(j, "acceptable", c->acceptable);
+    }
+    if (c->error[0])
+        cJSON_AddStringToObject(j, "error", c->error);
+    return j;
+}
+
+/* Worst error of the tables against the exact function, sampled finely. */
+static double pwl_table_error(const quant_model *m, quant_pwl_fn fn, int *used)
+{
+    double worst = 0;
+    *used = 0;
+    for (uint32_t i = 0; i < m->n_layers; i++) {
+        const quant_layer *l = &m->layers[i];
+        if (l->kind != QUANT_LAYER_PWL || l->fn != fn)
+            continue;
+        *used = 1;
+        int s = m->tensors[l->in].scale;
+        for (int64_t x = -4 * l->pwl_half; x <= 4 * l->pwl_half; x += l->pwl_half / 256 + 1) {
+            int64_t c = x < -l->pwl_half ? -l->pwl_half : x > l->pwl_half - 1 ? l->pwl_half - 1 : x;
+            int64_t u = c + l->pwl_half, idx = u >> l->pwl_shift;
+            int64_t fr = u - (idx << l->pwl_shift);
+            int64_t acc = l->knots[idx] * ((int64_t)1 << l->pwl_shift) +
+                          (l->knots[idx + 1] - l->knots[idx]) * fr;
+            double got = quant_dequantize(quant_round_shift(acc, l->pwl_shift),
+                                          m->tensors[l->out].scale);
+            worst = fmax(worst, fabs(got - quant_pwl_exact(fn, quant_dequantize(x, s))));
+        }
+    }
+    return worst;
+}
+
+static cJSON *report(const onnx_model *g, const quant_model *m, const quant_dataset *d,
+                     const float_run *f, const candidate *cands, int n_cands, int chosen,
+                     const double *per_out, const char *target)
+{
+    cJSON *root = cJSON_CreateObject();
+    if (!root)
+        return NULL;
+    const candidate *c = &cands[chosen];
+    cJSON_AddStringToObject(root, "target", target);
+    cJSON *data = cJSON_AddObjectToObject(root, "data");
+    if (data) {
+        cJSON_AddStringToObject(data, "source", d->source);
+        cJSON_AddNumberToObject(data, "samples", (double)d->rows);
+        cJSON_AddBoolToObject(data, "labels", d->labels != NULL);
+    }
+    cJSON_AddItemToObject(root, "settings", quant_settings_json(&c->s, m, 1));
+    cJSON_AddNumberToObject(root, "constraints", (double)c->constraints);
+    cJSON_AddNumberToObject(root, "max_abs_error", c->max_err);
+    cJSON_AddNumberToObject(root, "mean_abs_error", c->mean_err);
+    cJSON_AddNumberToObject(root, "argmax_agreement", c->agreement);
+    cJSON_AddNumberToObject(root, "failed_samples", (double)c->failed_rows);
+    cJSON *po = cJSON_AddArrayToObject(root, "per_output");
+    for (size_t i = 0; po && i < f->n_out; i++) {
+        cJSON *o = cJSON_CreateObject();
+        if (o && cJSON_AddItemToArray(po, o)) {
+            cJSON_AddNumberToObject(o, "max_abs_error", per_out[2 * i]);
+            cJSON_AddNumberToObject(o, "mean_abs_error", per_out[2 * i + 1]);
+        }
+    }
+    cJSON *acc = cJSON_AddObjectToObject(root, "accuracy");
+    if (acc && d->labels) {
+        size_t right = 0;
+        for (size_t r = 0; r < d->rows; r++)
+            right += quant_predicted_class(m, f->out + r * f->n_out) == d->labels[r];
+        cJSON_AddNumberToObject(acc, "float", (double)right / (double)d->rows);
+        cJSON_AddNumberToObject(acc, "fixed_point", c->acc_fixed);
+    } else if (acc) {
+        cJSON_AddNullToObject(acc, "float");
+        cJSON_AddNullToObject(acc, "fixed_point");
+    }
+    cJSON *nl = cJSON_AddObjectToObject(root, "nonlinear");
+    if (nl) {
+        int used;
+        double e = pwl_table_error(m, QUANT_PWL_SIGMOID, &used);
+        if (used)
+            cJSON_AddNumberToObject(nl, "sigmoid_table_max_abs_error", e);
+        e = pwl_table_error(m, QUANT_PWL_TANH, &used);
+        if (used)
+            cJSON_AddNumberToObject(nl, "tanh_table_max_abs_error", e);
+        cJSON_AddStringToObject(nl, "method",
+                                "Sigmoid on [-8, 8) and Tanh on [-4, 4): linear interpolation "
+                                "between 33 knots, saturating outside; Softmax as the last node "
+                                "is applied outside the circuit to the proven logits");
+        cJSON_AddBoolToObject(nl, "softmax_outside_circuit", m->softmax_outside);
+    }
+    cJSON *ranges = cJSON_AddArrayToObject(root, "ranges");
+    for (int t = 0; ranges && t < g->n_tensors; t++) {
+        const onnx_tensor *ot = &g->tensors[t];
+        if (ot->data || !isfinite(f->lo[t]))
+            continue;
+        cJSON *o = cJSON_CreateObject();
+        if (o && cJSON_AddItemToArray(ranges, o)) {
+            cJSON_AddStringToObject(o, "tensor", ot->name);
+            cJSON_AddStringToObject(o, "op", ot->producer >= 0 ? g->nodes[ot->producer].op_type
+                                                               : "Input");
+            cJSON_AddNumberToObject(o, "min", f->lo[t]);
+            cJSON_AddNumberToObject(o, "max", f->hi[t]);
+        }
+    }
+    cJSON *cl = cJSON_AddArrayToObject(root, "candidates");
+    for (int i = 0; cl && i < n_cands; i++)
+        cJSON_AddItemToArray(cl, candidate_json(&cands[i]));
+    return root;
+}
+
+static int calibrate(const char *dir, const onnx_model *g, const char *target,
+                     const quant_settings *base, zkml_error *err)
+{
+    quant_dataset d;
+    float_run f;
+    candidate *cands = calloc(N_CANDIDATES, sizeof *cands);
+    if (!cands)
+        return zkml_fail(err, ZKML_ENOMEM, "calibrate: out of memory");
+    int rc = quant_dataset_load(dir, g, FALLBACK_ROWS, &d, err);
+    if (rc) {
+        free(cands);
+        return rc;
+    }
+    if ((rc = run_float(g, &d, &f, err))) {
+        quant_dataset_free(&d);
+        free(cands);
+        return rc;
+    }
+    int n = 0, chosen = -1;
+    quant_model m = {0};
+    double *per_out = calloc(2 * f.n_out + 1, sizeof *per_out);
+    cJSON *rep = NULL, *set = NULL;
+    char path[4096];
+    if (!per_out)
+        rc = zkml_fail(err, ZKML_ENOMEM, "calibrate: out of memory");
+    if (!rc)
+        rc = search(g, &d, &f, base, strcmp(target, "accuracy") == 0, cands, &n, &chosen, err);
+    if (!rc)
+        rc = quant_model_build(g, &cands[chosen].s, &m, err);
+    if (!rc)
+        rc = evaluate(&m, &d, &f, &cands[chosen], per_out, err);
+    if (!rc) {
+        rep = report(g, &m, &d, &f, cands, n, chosen, per_out, target);
+        set = quant_settings_json(&cands[chosen].s, &m, 1);
+        if (!rep || !set)
+            rc = zkml_fail(err, ZKML_ENOMEM, "calibrate: out of memory writing the report");
+    }
+    if (!rc && !(rc = zkml_path_join(path, sizeof path, dir, "calibration.json", err)))
+        rc = quant_json_write(path, rep, err);
+    if (!rc && !(rc = zkml_path_join(path, sizeof path, dir, "settings.json", err)))
+        rc = quant_json_write(path, set, err);
+    cJSON_Delete(rep);
+    cJSON_Delete(set);
+    quant_model_free(&m);
+    free(per_out);
+    float_run_free(&f);
+    quant_dataset_free(&d);
+    free(cands);
+    return rc;
+}
+
+int quant_calibrate_step(const char *dir, const zkml_step_opts *opts, zkml_error *err)
+{
+    const char *target = opts && opts->target ? opts->target : "resources";
+    if (strcmp(target, "resources") != 0 && strcmp(target, "accuracy") != 0)
+        return zkml_fail(err, ZKML_EINVAL,
+                         "calibrate: target \"%s\", expected \"resources\" or \"accuracy\"", target);
+    char path[4096];
+    onnx_model *g;
+    quant_settings base;
+    int rc = zkml_path_join(path, sizeof path, dir, "model.onnx", err);
+    if (rc || (rc = onnx_load_file(path, &g, err)))
+        return rc;
+    quant_settings_default(&base);
+    if (!(rc = zkml_path_join(path, sizeof path, dir, "settings.json", err)) &&
+        zkml_file_exists(path))
+        rc = quant_settings_read(path, &base, err);  /* keeps the visibility chosen there */
+    if (!rc)
+        rc = calibrate(dir, g, target, &base, err);
+    onnx_free(g);
+    return rc;
+}
