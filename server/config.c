@@ -1,0 +1,180 @@
+/*
+ * config.c - serve's configuration: ZKML_* environment variables, overridden
+ * by flags; DESIGN.md "Configuration" is the table this follows.
+ */
+#include "server/server.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int copy_value(char *out, size_t outlen, const char *value, const char *what,
+                      zkml_error *err)
+{
+    size_t n = strlen(value);
+    if (n >= outlen)
+        return zkml_fail(err, ZKML_EINVAL, "%s is too long (%zu bytes, at most %zu)", what, n,
+                         outlen - 1);
+    memcpy(out, value, n + 1);
+    return ZKML_OK;
+}
+
+static int parse_positive(const char *value, long max, const char *what, long *out,
+                          zkml_error *err)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(value, &end, 10);
+    if (errno || end == value || *end || v < 1 || v > max)
+        return zkml_fail(err, ZKML_EINVAL, "%s must be an integer from 1 to %ld (got '%s')",
+                         what, max, value);
+    *out = v;
+    return ZKML_OK;
+}
+
+/* The host part of "host:port", "[v6]:port" or a bare port, is loopback? */
+static int listen_is_loopback(const char *listen)
+{
+    if (!strncmp(listen, "127.", 4) || !strncmp(listen, "localhost:", 10) ||
+        !strncmp(listen, "[::1]:", 6))
+        return 1;
+    return 0; /* a bare port, 0.0.0.0, [::] or a routable address */
+}
+
+static int apply(server_config *cfg, const char *key, const char *value, zkml_error *err)
+{
+    long v;
+    if (!strcmp(key, "data-dir"))
+        return copy_value(cfg->data_dir, sizeof cfg->data_dir, value, "data dir", err);
+    if (!strcmp(key, "listen"))
+        return copy_value(cfg->listen, sizeof cfg->listen, value, "listen address", err);
+    if (!strcmp(key, "workers")) {
+        if (parse_positive(value, 64, "ZKML_WORKERS", &v, err))
+            return err->code;
+        cfg->workers = (int)v;
+        return ZKML_OK;
+    }
+    if (!strcmp(key, "max-upload-mb")) {
+        if (parse_positive(value, 1L << 20, "ZKML_MAX_UPLOAD_MB", &v, err))
+            return err->code;
+        cfg->max_upload = (uint64_t)v << 20;
+        return ZKML_OK;
+    }
+    if (!strcmp(key, "api-token"))
+        return copy_value(cfg->api_token, sizeof cfg->api_token, value, "ZKML_API_TOKEN", err);
+    if (!strcmp(key, "cors-origins"))
+        return copy_value(cfg->cors_origins, sizeof cfg->cors_origins, value,
+                          "ZKML_CORS_ORIGINS", err);
+    if (!strcmp(key, "chain")) {
+        if (strcmp(value, "none") && strcmp(value, "anvil") && strcmp(value, "rpc"))
+            return zkml_fail(err, ZKML_EINVAL,
+                             "ZKML_CHAIN must be none, anvil or rpc (got '%s')", value);
+        return copy_value(cfg->chain, sizeof cfg->chain, value, "ZKML_CHAIN", err);
+    }
+    return zkml_fail(err, ZKML_EINTERNAL, "unknown setting %s", key);
+}
+
+/* Environment variable and flag for each setting. */
+static const struct {
+    const char *env;
+    const char *flag;
+} settings[] = {
+    {"ZKML_DATA_DIR", "data-dir"},     {"ZKML_LISTEN", "listen"},
+    {"ZKML_WORKERS", "workers"},       {"ZKML_MAX_UPLOAD_MB", "max-upload-mb"},
+    {"ZKML_API_TOKEN", "api-token"},   {"ZKML_CORS_ORIGINS", "cors-origins"},
+    {"ZKML_CHAIN", "chain"},
+};
+
+void server_config_usage(FILE *f)
+{
+    fprintf(f,
+        "usage: zkml-registry serve [--listen ADDR] [--data-dir DIR] [--workers N]\n"
+        "                           [--max-upload-mb N] [--help]\n"
+        "\n"
+        "Serves the HTTP API and the upload page, and forks the pipeline workers.\n"
+        "Flags override the environment variables:\n"
+        "  --data-dir DIR       ZKML_DATA_DIR       database, artifacts, versions repo (./data)\n"
+        "  --listen ADDR        ZKML_LISTEN         HTTP address host:port (127.0.0.1:8080)\n"
+        "  --workers N          ZKML_WORKERS        forked pipeline workers (1)\n"
+        "  --max-upload-mb N    ZKML_MAX_UPLOAD_MB  upload limit in MiB (256)\n"
+        "                       ZKML_API_TOKEN      bearer token for POST; required when\n"
+        "                                           ADDR is not a loopback address\n"
+        "                       ZKML_CORS_ORIGINS   origins allowed to POST (comma-separated)\n"
+        "                       ZKML_CHAIN          none | anvil (started here) | rpc (none)\n"
+        "                       ZKML_RPC_URL, ZKML_PRIVATE_KEY_FILE, ZKML_REGISTRY_ADDRESS\n"
+        "                                           an external chain (ZKML_CHAIN=rpc)\n"
+        "                       ZKML_THREADS        threads a proof may use (all cores)\n"
+        "                       ZKML_JOB_MEMORY_MB, ZKML_JOB_TIMEOUT_S  limits for one job\n"
+        "\n"
+        "With ADDR port 0 the system picks a free port. On start the service prints\n"
+        "  zkml-registry: listening on http://HOST:PORT\n"
+        "SIGINT or SIGTERM stop it gracefully (workers and the local chain too).\n");
+}
+
+int server_config_load(int argc, char **argv, server_config *cfg, int *help, zkml_error *err)
+{
+    memset(cfg, 0, sizeof *cfg);
+    *help = 0;
+    strcpy(cfg->data_dir, "./data");
+    strcpy(cfg->listen, "127.0.0.1:8080");
+    strcpy(cfg->chain, "none");
+    cfg->workers = 1;
+    cfg->max_upload = (uint64_t)256 << 20;
+    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
+        const char *v = getenv(settings[i].env);
+        if (v && *v && apply(cfg, settings[i].flag, v, err))
+            return err->code;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            *help = 1;
+            return ZKML_OK;
+        }
+        const char *arg = argv[i];
+        if (strncmp(arg, "--", 2) != 0)
+            return zkml_fail(err, ZKML_EINVAL, "serve: unexpected argument '%s'", arg);
+        const char *key = arg + 2, *eq = strchr(key, '=');
+        char name[32];
+        size_t klen = eq ? (size_t)(eq - key) : strlen(key);
+        const char *value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+        if (klen >= sizeof name)
+            return zkml_fail(err, ZKML_EINVAL, "serve: unknown option '%s'", arg);
+        memcpy(name, key, klen);
+        name[klen] = '\0';
+        int known = strcmp(name, "data-dir") == 0 || strcmp(name, "listen") == 0 ||
+                    strcmp(name, "workers") == 0 || strcmp(name, "max-upload-mb") == 0;
+        if (!known)
+            return zkml_fail(err, ZKML_EINVAL, "serve: unknown option '%s' (see --help)", arg);
+        if (!value)
+            return zkml_fail(err, ZKML_EINVAL, "serve: option --%s needs a value", name);
+        if (apply(cfg, name, value, err))
+            return err->code;
+    }
+    if (cfg->listen[0] == '\0')
+        return zkml_fail(err, ZKML_EINVAL, "listen address is empty");
+    cfg->loopback = listen_is_loopback(cfg->listen);
+    if (!cfg->loopback && cfg->api_token[0] == '\0')
+        return zkml_fail(err, ZKML_EINVAL,
+                         "listening on %s (not a loopback address) needs ZKML_API_TOKEN, so "
+                         "that only its holders can upload",
+                         cfg->listen);
+    return ZKML_OK;
+}
+
+int server_config_origin_allowed(const server_config *cfg, const char *origin)
+{
+    size_t olen = strlen(origin);
+    const char *p = cfg->cors_origins;
+    while (*p) {
+        while (*p == ',' || *p == ' ')
+            p++;
+        const char *start = p;
+        while (*p && *p != ',' && *p != ' ')
+            p++;
+        size_t n = (size_t)(p - start);
+        if (n > 0 && n == olen && !memcmp(start, origin, n))
+            return 1;
+    }
+    return 0;
+}

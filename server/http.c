@@ -1,0 +1,146 @@
+/*
+ * http.c - response helpers shared by the handlers: JSON bodies and errors,
+ * the CORS headers, the per-thread store connection and query parsing.
+ *
+ * CORS: any origin may GET (a separate frontend polls the API), so GET and
+ * HEAD answers carry "Access-Control-Allow-Origin: *". A POST's answer names
+ * its origin only when routes.c allowed that origin.
+ */
+#include "server/server.h"
+
+#include <civetweb.h>
+#include <cjson/cJSON.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void http_add_cors_headers(const http_request *rq)
+{
+    if (!rq->origin)
+        return;
+    if (!strcmp(rq->method, "POST")) {
+        if (rq->post_origin_allowed) {
+            mg_response_header_add(rq->conn, "Access-Control-Allow-Origin", rq->origin, -1);
+            mg_response_header_add(rq->conn, "Vary", "Origin", -1);
+        }
+        return;
+    }
+    mg_response_header_add(rq->conn, "Access-Control-Allow-Origin", "*", -1);
+}
+
+int http_send(const http_request *rq, int status, const char *content_type, const void *body,
+              size_t len)
+{
+    char length[32];
+    snprintf(length, sizeof length, "%zu", len);
+    mg_response_header_start(rq->conn, status);
+    mg_response_header_add(rq->conn, "Content-Type", content_type, -1);
+    mg_response_header_add(rq->conn, "Content-Length", length, -1);
+    mg_response_header_add(rq->conn, "Cache-Control", "no-store", -1);
+    mg_response_header_add(rq->conn, "X-Content-Type-Options", "nosniff", -1);
+    if (rq->extra_header[0])
+        mg_response_header_add(rq->conn, rq->extra_header[0], rq->extra_header[1], -1);
+    http_add_cors_headers(rq);
+    mg_response_header_send(rq->conn);
+    if (!rq->head && len > 0)
+        mg_write(rq->conn, body, len);
+    return status;
+}
+
+int http_send_json(const http_request *rq, int status, const char *json)
+{
+    return http_send(rq, status, "application/json", json, strlen(json));
+}
+
+int http_send_error(const http_request *rq, int status, const char *code, const char *fmt, ...)
+{
+    char message[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    cJSON *o = cJSON_CreateObject();
+    char *json = NULL;
+    if (o && cJSON_AddStringToObject(o, "error", message) &&
+        cJSON_AddStringToObject(o, "code", code))
+        json = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!json)
+        return http_send_json(rq, 500, "{\"error\":\"out of memory\",\"code\":\"internal\"}");
+    http_send_json(rq, status, json);
+    cJSON_free(json);
+    return status;
+}
+
+int http_send_zkml_error(const http_request *rq, const zkml_error *err)
+{
+    int status;
+    switch (err->code) {
+    case ZKML_EINVAL: status = 400; break;
+    case ZKML_ENOTFOUND: status = 404; break;
+    case ZKML_EUNAVAILABLE: status = 501; break;
+    case ZKML_ERETRY: status = 503; break;
+    default: status = 500; break;
+    }
+    return http_send_error(rq, status, zkml_error_code_name(err->code), "%s", err->message);
+}
+
+int http_store(const http_request *rq, registry_store **out, zkml_error *err)
+{
+    if (!rq->thread)
+        return zkml_fail(err, ZKML_EINTERNAL, "request outside a server thread");
+    if (!rq->thread->store && store_open(rq->srv->cfg.data_dir, &rq->thread->store, err))
+        return err->code;
+    *out = rq->thread->store;
+    return ZKML_OK;
+}
+
+int http_query_version(const http_request *rq)
+{
+    char value[32];
+    if (!rq->query)
+        return 0;
+    int got = mg_get_var(rq->query, strlen(rq->query), "version", value, sizeof value);
+    if (got == -1)
+        return 0;
+    if (got < 0)
+        strcpy(value, "(too long)");
+    char *end;
+    long v = strtol(value, &end, 10);
+    if (got < 0 || end == value || *end || v < 1 || v > 1000000000) {
+        http_send_error(rq, 400, "invalid_input", "version must be a positive integer (got '%s')",
+                        value);
+        return -1;
+    }
+    return (int)v;
+}
+
+int http_wants_html(const http_request *rq)
+{
+    const char *accept = mg_get_header(rq->conn, "Accept");
+    return accept && strstr(accept, "text/html") && !strstr(accept, "application/json");
+}
+
+void http_html_escape(const char *s, char *out, size_t outlen)
+{
+    size_t n = 0;
+    for (; *s && n + 7 < outlen; s++) {
+        const char *rep = NULL;
+        switch (*s) {
+        case '&': rep = "&amp;"; break;
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '"': rep = "&quot;"; break;
+        case '\'': rep = "&#39;"; break;
+        }
+        if (rep) {
+            size_t r = strlen(rep);
+            memcpy(out + n, rep, r);
+            n += r;
+        } else {
+            out[n++] = *s;
+        }
+    }
+    out[n] = '\0';
+}

@@ -1,0 +1,113 @@
+/*
+ * server.h - internal interface between the files of server/: configuration,
+ * the shared (read-only) server context, per-thread state, response helpers
+ * and the route handlers. commands.h is the folder's public face.
+ */
+#ifndef ZKML_SERVER_SERVER_H
+#define ZKML_SERVER_SERVER_H
+
+#include "common/common.h"
+#include "registry/registry.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdarg.h>
+#include <stdint.h>
+
+struct mg_connection;
+
+/* ---- configuration (config.c) -------------------------------------------- */
+
+typedef struct server_config {
+    char data_dir[PATH_MAX];
+    char listen[256];        /* "host:port" as CivetWeb takes it */
+    int loopback;            /* 1 when listen binds only a loopback address */
+    int workers;             /* ZKML_WORKERS */
+    uint64_t max_upload;     /* bytes: ZKML_MAX_UPLOAD_MB * 2^20 */
+    char api_token[256];     /* "" = none */
+    char cors_origins[2048]; /* comma- or space-separated origins */
+    char chain[16];          /* none | anvil | rpc */
+} server_config;
+
+/* Reads ZKML_* variables, then flags (which win). *help is set on --help. */
+int server_config_load(int argc, char **argv, server_config *cfg, int *help, zkml_error *err);
+void server_config_usage(FILE *f);
+/* 1 if origin is listed in cfg->cors_origins (exact match). */
+int server_config_origin_allowed(const server_config *cfg, const char *origin);
+
+/* ---- shared context -------------------------------------------------------- */
+
+/* Everything the HTTP threads share; never written after the server starts. */
+typedef struct server_ctx {
+    server_config cfg;
+    char staging_dir[PATH_MAX];
+    chain_config chain; /* for GET .../versions/onchain */
+} server_ctx;
+
+/* A companion thread with a large stack that runs requests (big_stack.c). */
+typedef struct big_stack big_stack;
+int big_stack_start(big_stack **out, zkml_error *err);
+/* Runs fn(conn, cbdata) on the companion and returns its result. */
+int big_stack_run(big_stack *b, int (*fn)(struct mg_connection *, void *),
+                  struct mg_connection *conn, void *cbdata);
+void big_stack_stop(big_stack *b);
+
+/* One per CivetWeb request thread: its companion, and its own store
+ * connection, opened on first use (by the companion). */
+typedef struct server_thread {
+    big_stack *runner;
+    registry_store *store;
+} server_thread;
+
+/* ---- responses (http.c) ------------------------------------------------------ */
+
+/* The request as the handlers see it. */
+typedef struct http_request {
+    struct mg_connection *conn;
+    const server_ctx *srv;
+    server_thread *thread;
+    const char *method;
+    const char *query;       /* may be NULL */
+    const char *origin;      /* Origin header, or NULL */
+    int head;                /* HEAD: headers only */
+    int post_origin_allowed; /* a POST's origin is the page's own or listed */
+    const char *extra_header[2]; /* one more response header (name, value), e.g. Allow */
+} http_request;
+
+/* Sends body (len bytes) with status and content type, plus CORS headers. */
+int http_send(const http_request *rq, int status, const char *content_type, const void *body,
+              size_t len);
+int http_send_json(const http_request *rq, int status, const char *json);
+/* {"error": message, "code": code}. */
+int http_send_error(const http_request *rq, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Maps a zkml_error to its status (EINVAL 400, ENOTFOUND 404, ...). */
+int http_send_zkml_error(const http_request *rq, const zkml_error *err);
+/* Writes the CORS headers for this request (between header start and send). */
+void http_add_cors_headers(const http_request *rq);
+/* The request's store connection, opened on first use. */
+int http_store(const http_request *rq, registry_store **out, zkml_error *err);
+/* ?version=N: 0 when absent; -1 (after a 400 was sent) when malformed. */
+int http_query_version(const http_request *rq);
+/* 1 when the client prefers an HTML answer (a form post without JavaScript). */
+int http_wants_html(const http_request *rq);
+/* Escapes s for HTML text or attribute values into out (always terminated). */
+void http_html_escape(const char *s, char *out, size_t outlen);
+
+/* ---- handlers ------------------------------------------------------------------ */
+
+int route_request(struct mg_connection *conn, void *cbdata);      /* routes.c */
+int upload_handle(const http_request *rq);                        /* upload.c */
+int artifact_download(const http_request *rq, const char *task_id, const char *name); /* artifacts.c */
+/* Static web assets compiled into the binary (assets.c + generated web_assets.c). */
+typedef struct web_asset {
+    const char *path; /* "/index.html" */
+    const char *content_type;
+    const unsigned char *data;
+    size_t len;
+} web_asset;
+extern const web_asset web_assets[];
+extern const size_t web_assets_count;
+int asset_serve(const http_request *rq, const char *path);
+
+#endif

@@ -1,0 +1,385 @@
+/*
+ * server_api.c - the HTTP API of a real `zkml-registry serve` over libcurl:
+ * every refused input with its status and message, the routes, downloads
+ * with ETag/304, CORS, the HTML answer for forms, and an upload followed to
+ * the end of its job.
+ *
+ * usage: server_api ZKML_REGISTRY MODEL.onnx OTHER_MODEL.onnx [DATA.csv]
+ */
+#include "harness.h"
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+static test_server srv;
+static const char *model_path, *other_model_path, *csv_path;
+
+static void url(char *out, size_t outlen, const char *path)
+{
+    snprintf(out, outlen, "%s%s", srv.base, path);
+}
+
+/* status, and for JSON errors the code and a substring of the message. */
+static void expect_error(const http_response *r, long status, const char *code,
+                         const char *message_part, const char *what)
+{
+    char got_code[64] = "", message[1024] = "", type[128] = "";
+    CHECK(r->status == status, "%s: status %ld, expected %ld (%s)", what, r->status, status,
+          r->body);
+    json_field(r->body, "code", got_code, sizeof got_code);
+    json_field(r->body, "error", message, sizeof message);
+    http_header(r, "Content-Type", type, sizeof type);
+    CHECK(!strcmp(type, "application/json"), "%s: Content-Type %s", what, type);
+    if (code)
+        CHECK(!strcmp(got_code, code), "%s: code '%s', expected '%s'", what, got_code, code);
+    CHECK(strstr(message, message_part) != NULL, "%s: error '%s' lacks '%s'", what, message,
+          message_part);
+}
+
+static void get(const char *path, const char *const *headers, http_response *r)
+{
+    char u[1024];
+    url(u, sizeof u, path);
+    if (http_do("GET", u, headers, NULL, 0, r))
+        CHECK(0, "GET %s failed", path);
+}
+
+static void post_form(const form_field *f, size_t n, const char *const *headers, http_response *r)
+{
+    char u[256];
+    url(u, sizeof u, "/models");
+    if (http_post_form(u, f, n, headers, r))
+        CHECK(0, "POST /models failed");
+}
+
+static void test_routes(void)
+{
+    http_response r;
+    char v[256];
+    get("/healthz", NULL, &r);
+    CHECK(r.status == 200 && strstr(r.body, "\"ok\""), "healthz: %ld %s", r.status, r.body);
+    http_response_free(&r);
+
+    get("/", NULL, &r);
+    http_header(&r, "Content-Type", v, sizeof v);
+    CHECK(r.status == 200 && strstr(v, "text/html") && strstr(r.body, "<form"),
+          "GET /: %ld %s", r.status, v);
+    CHECK(strstr(r.body, "enctype=\"multipart/form-data\"") != NULL, "the form posts multipart");
+    http_response_free(&r);
+    get("/app.js", NULL, &r);
+    http_header(&r, "Content-Type", v, sizeof v);
+    CHECK(r.status == 200 && strstr(v, "javascript"), "app.js: %ld %s", r.status, v);
+    http_response_free(&r);
+
+    get("/no/such/route", NULL, &r);
+    expect_error(&r, 404, "not_found", "no route", "unknown route");
+    http_response_free(&r);
+    get("/models/iris/bogus", NULL, &r);
+    expect_error(&r, 404, "not_found", "no route", "unknown task sub-route");
+    http_response_free(&r);
+    get("/models/nobody", NULL, &r);
+    expect_error(&r, 404, "not_found", "", "unknown task");
+    http_response_free(&r);
+    get("/models/nobody/status", NULL, &r);
+    expect_error(&r, 404, "not_found", "", "status of an unknown task");
+    http_response_free(&r);
+
+    char u[256];
+    url(u, sizeof u, "/models");
+    http_do("DELETE", u, NULL, NULL, 0, &r);
+    expect_error(&r, 405, "method_not_allowed", "DELETE", "DELETE /models");
+    CHECK(http_header(&r, "Allow", v, sizeof v) == 0 && strstr(v, "POST"), "405 has Allow: %s",
+          v);
+    http_response_free(&r);
+    url(u, sizeof u, "/models/iris/status");
+    http_do("POST", u, NULL, "x", 1, &r);
+    expect_error(&r, 405, "method_not_allowed", "POST", "POST to a status route");
+    http_response_free(&r);
+
+    url(u, sizeof u, "/healthz");
+    http_do("HEAD", u, NULL, NULL, 0, &r);
+    CHECK(r.status == 200 && r.len == 0, "HEAD: %ld with %zu body bytes", r.status, r.len);
+    http_response_free(&r);
+}
+
+static void test_bad_uploads(void)
+{
+    http_response r;
+    form_field no_task[] = {{"model", NULL, model_path, "model.onnx"}};
+    post_form(no_task, 1, NULL, &r);
+    expect_error(&r, 400, "invalid_input", "task_id is required", "no task_id");
+    http_response_free(&r);
+
+    const char *bad_ids[] = {"../etc", "a/b", "with space", "é",
+        "x123456789x123456789x123456789x123456789x123456789x123456789x1234"};
+    for (size_t i = 0; i < sizeof bad_ids / sizeof bad_ids[0]; i++) {
+        form_field f[] = {{"task_id", bad_ids[i], NULL, NULL},
+                          {"model", NULL, model_path, "model.onnx"}};
+        post_form(f, 2, NULL, &r);
+        expect_error(&r, 400, "invalid_input", "task_id must match [A-Za-z0-9_-]{1,64}",
+                     bad_ids[i]);
+        http_response_free(&r);
+    }
+
+    form_field no_model[] = {{"task_id", "iris", NULL, NULL}};
+    post_form(no_model, 1, NULL, &r);
+    expect_error(&r, 400, "invalid_input", "model (ONNX) file is required", "no model");
+    http_response_free(&r);
+
+    /* Not ONNX: the parser's message, prefixed with the uploaded file's name. */
+    form_field not_onnx[] = {{"task_id", "iris", NULL, NULL},
+                             {"model", NULL, csv_path ? csv_path : model_path, "notes.txt"}};
+    if (csv_path) {
+        post_form(not_onnx, 2, NULL, &r);
+        expect_error(&r, 400, "invalid_input", "notes.txt: ", "CSV bytes as a model");
+        http_response_free(&r);
+    }
+
+    form_field bad_sample[] = {{"task_id", "iris", NULL, NULL},
+                               {"model", NULL, model_path, "model.onnx"},
+                               {"sample", "-3", NULL, NULL}};
+    post_form(bad_sample, 3, NULL, &r);
+    expect_error(&r, 400, "invalid_input", "sample must be", "negative sample");
+    http_response_free(&r);
+
+    /* Bodies that are not a well-formed multipart form. */
+    char u[256];
+    url(u, sizeof u, "/models");
+    const char *json_type[] = {"Content-Type: application/json", NULL};
+    http_do("POST", u, json_type, "{}", 2, &r);
+    expect_error(&r, 400, "invalid_input", "multipart/form-data", "JSON body");
+    http_response_free(&r);
+    const char *mp[] = {"Content-Type: multipart/form-data; boundary=XyZ", NULL};
+    const char truncated[] = "--XyZ\r\nContent-Disposition: form-data; name=\"task_id\"\r\n\r\n"
+                             "iris\r\n--XyZ\r\nContent-Disposition: form-data; name=\"model\"; "
+                             "filename=\"m.onnx\"\r\n\r\nabc";
+    http_do("POST", u, mp, truncated, sizeof truncated - 1, &r);
+    expect_error(&r, 400, "invalid_input", "closing boundary", "truncated body");
+    http_response_free(&r);
+    const char *no_boundary[] = {"Content-Type: multipart/form-data", NULL};
+    http_do("POST", u, no_boundary, "--x--", 5, &r);
+    expect_error(&r, 400, "invalid_input", "boundary", "no boundary");
+    http_response_free(&r);
+
+    /* Above ZKML_MAX_UPLOAD_MB (1 for this server). */
+    size_t big = (size_t)1 << 21;
+    char *body = malloc(big);
+    if (body) {
+        memset(body, 'a', big);
+        http_do("POST", u, mp, body, big, &r);
+        expect_error(&r, 413, "too_large", "ZKML_MAX_UPLOAD_MB", "2 MiB upload");
+        http_response_free(&r);
+        free(body);
+    }
+}
+
+/* The id, version and hash of an accepted upload. */
+static int upload(const char *task, const char *model, long want_status, int *version)
+{
+    http_response r;
+    form_field f[] = {{"task_id", task, NULL, NULL}, {"model", NULL, model, "model.onnx"},
+                      {"data", NULL, csv_path, "data.csv"}};
+    post_form(f, csv_path ? 3 : 2, NULL, &r);
+    char v[128] = "", existed[16] = "", status_url[256] = "", hash[80] = "";
+    CHECK(r.status == want_status, "upload %s: %ld (%s)", task, r.status, r.body);
+    json_field(r.body, "version", v, sizeof v);
+    json_field(r.body, "existed", existed, sizeof existed);
+    json_field(r.body, "status_url", status_url, sizeof status_url);
+    json_field(r.body, "model_hash", hash, sizeof hash);
+    *version = atoi(v);
+    CHECK(!strcmp(existed, want_status == 200 ? "true" : "false"), "existed: %s", existed);
+    CHECK(strlen(hash) == 64, "model_hash: %s", hash);
+    char want_url[256];
+    snprintf(want_url, sizeof want_url, "/models/%s/status?version=%d", task, *version);
+    CHECK(!strcmp(status_url, want_url), "status_url %s", status_url);
+    http_response_free(&r);
+    return *version;
+}
+
+static void test_upload_and_download(void)
+{
+    int v1, again, v2;
+    upload("iris", model_path, 202, &v1);
+    CHECK(v1 == 1, "first version is 1, got %d", v1);
+    upload("iris", model_path, 200, &again);
+    CHECK(again == v1, "same bytes give the same version: %d vs %d", again, v1);
+    upload("iris", other_model_path, 202, &v2);
+    CHECK(v2 == 2, "other bytes give version 2, got %d", v2);
+
+    http_response r;
+    CHECK(wait_for_job(&srv, "iris", 1, 100, &r) == 0, "job v1 ends: %s", r.body);
+    char state[32] = "", error[1024] = "";
+    json_field(r.body, "state", state, sizeof state);
+    json_field(r.body, "error", error, sizeof error);
+    /* Until every step is in the build, the job stops at the first missing one. */
+    CHECK(!strcmp(state, "done") ||
+              (!strcmp(state, "failed") && strstr(error, "is not available in this build")),
+          "job v1: state %s error %s", state, error);
+    cJSON *status = cJSON_Parse(r.body);
+    cJSON *steps = cJSON_GetObjectItem(status, "steps");
+    CHECK(cJSON_GetArraySize(steps) >= 9, "status lists every step: %s", r.body);
+    cJSON_Delete(status);
+    http_response_free(&r);
+
+    get("/models/iris/status?version=99", NULL, &r);
+    expect_error(&r, 404, "not_found", "", "unknown version");
+    http_response_free(&r);
+    get("/models/iris/status?version=abc", NULL, &r);
+    expect_error(&r, 400, "invalid_input", "version must be", "bad version");
+    http_response_free(&r);
+
+    get("/models", NULL, &r);
+    CHECK(r.status == 200 && strstr(r.body, "\"iris\""), "GET /models: %s", r.body);
+    http_response_free(&r);
+    get("/models/iris", NULL, &r);
+    CHECK(r.status == 200 && strstr(r.body, "\"versions\""), "GET /models/iris: %s", r.body);
+    http_response_free(&r);
+    get("/models/iris/versions", NULL, &r);
+    CHECK(r.status == 200 && strstr(r.body, "\"versions\""), "versions: %ld %s", r.status,
+          r.body);
+    http_response_free(&r);
+    get("/models/iris/versions/onchain", NULL, &r);
+    cJSON *onchain = cJSON_Parse(r.body);
+    CHECK(r.status != 500 && onchain != NULL, "onchain (chain none): %ld %s", r.status, r.body);
+    cJSON_Delete(onchain);
+    http_response_free(&r);
+
+    get("/models/iris/artifacts?version=1", NULL, &r);
+    CHECK(r.status == 200 && strstr(r.body, "model.onnx"), "artifact list: %s", r.body);
+    http_response_free(&r);
+
+    /* Download the model: same bytes, right headers, ETag and 304. */
+    get("/models/iris/artifacts/model.onnx?version=1", NULL, &r);
+    char type[128] = "", length[32] = "", etag[128] = "";
+    http_header(&r, "Content-Type", type, sizeof type);
+    http_header(&r, "Content-Length", length, sizeof length);
+    http_header(&r, "ETag", etag, sizeof etag);
+    FILE *f = fopen(model_path, "rb");
+    char *want = malloc(1 << 20);
+    size_t n = f && want ? fread(want, 1, 1 << 20, f) : 0;
+    if (f)
+        fclose(f);
+    CHECK(r.status == 200 && r.len == n && want && !memcmp(r.body, want, n),
+          "download: %ld, %zu bytes, expected %zu", r.status, r.len, n);
+    CHECK((size_t)atol(length) == n, "Content-Length %s", length);
+    CHECK(strstr(type, "octet-stream") || strstr(type, "onnx"), "Content-Type %s", type);
+    CHECK(etag[0] == '"', "ETag %s", etag);
+    free(want);
+    http_response_free(&r);
+    char inm[160];
+    snprintf(inm, sizeof inm, "If-None-Match: %s", etag);
+    const char *conditional[] = {inm, NULL};
+    get("/models/iris/artifacts/model.onnx?version=1", conditional, &r);
+    CHECK(r.status == 304 && r.len == 0, "If-None-Match: %ld", r.status);
+    http_response_free(&r);
+
+    /* Names outside the fixed list and traversal attempts never reach a file. */
+    get("/models/iris/artifacts/passwd", NULL, &r);
+    expect_error(&r, 404, "not_found", "artifact not found", "unlisted artifact");
+    http_response_free(&r);
+    get("/models/iris/artifacts/..%2F..%2Fregistry.db", NULL, &r);
+    CHECK(r.status == 404 || r.status == 400, "encoded traversal in name: %ld", r.status);
+    http_response_free(&r);
+    get("/models/..%2F..%2Fetc/status", NULL, &r);
+    CHECK(r.status == 400 || r.status == 404, "traversal in task id: %ld", r.status);
+    CHECK(strstr(r.body, "\"error\"") != NULL, "traversal answer is a JSON error: %s", r.body);
+    http_response_free(&r);
+    get("/models/iris/artifacts/registry.db", NULL, &r);
+    expect_error(&r, 404, "not_found", "artifact not found", "registry.db");
+    http_response_free(&r);
+}
+
+static void test_cors_and_html(void)
+{
+    http_response r;
+    char v[256] = "";
+    const char *evil[] = {"Origin: http://evil.example", NULL};
+    get("/models", evil, &r);
+    http_header(&r, "Access-Control-Allow-Origin", v, sizeof v);
+    CHECK(r.status == 200 && !strcmp(v, "*"), "GET from any origin: %ld '%s'", r.status, v);
+    http_response_free(&r);
+
+    form_field f[] = {{"task_id", "cors", NULL, NULL}, {"model", NULL, model_path, "m.onnx"}};
+    post_form(f, 2, evil, &r);
+    expect_error(&r, 403, "forbidden", "ZKML_CORS_ORIGINS", "POST from an unlisted origin");
+    http_response_free(&r);
+    const char *good[] = {"Origin: http://allowed.example", NULL};
+    post_form(f, 2, good, &r);
+    v[0] = '\0';
+    http_header(&r, "Access-Control-Allow-Origin", v, sizeof v);
+    CHECK(r.status == 202 && !strcmp(v, "http://allowed.example"), "POST from a listed origin: "
+          "%ld '%s'", r.status, v);
+    http_response_free(&r);
+
+    char u[256];
+    url(u, sizeof u, "/models");
+    const char *pre_bad[] = {"Origin: http://evil.example", "Access-Control-Request-Method: POST",
+                             NULL};
+    http_do("OPTIONS", u, pre_bad, NULL, 0, &r);
+    CHECK(r.status == 403, "preflight POST from an unlisted origin: %ld", r.status);
+    http_response_free(&r);
+    const char *pre_good[] = {"Origin: http://allowed.example",
+                              "Access-Control-Request-Method: POST",
+                              "Access-Control-Request-Headers: authorization", NULL};
+    http_do("OPTIONS", u, pre_good, NULL, 0, &r);
+    v[0] = '\0';
+    http_header(&r, "Access-Control-Allow-Headers", v, sizeof v);
+    CHECK(r.status == 204 && strstr(v, "Authorization"), "preflight POST: %ld '%s'", r.status, v);
+    http_response_free(&r);
+    const char *pre_get[] = {"Origin: http://evil.example", "Access-Control-Request-Method: GET",
+                             NULL};
+    http_do("OPTIONS", u, pre_get, NULL, 0, &r);
+    v[0] = '\0';
+    http_header(&r, "Access-Control-Allow-Origin", v, sizeof v);
+    CHECK(r.status == 204 && !strcmp(v, "*"), "preflight GET: %ld '%s'", r.status, v);
+    http_response_free(&r);
+
+    /* A form post without JavaScript gets HTML, errors included. */
+    const char *html[] = {"Accept: text/html,application/xhtml+xml", NULL};
+    form_field page[] = {{"task_id", "html", NULL, NULL}, {"model", NULL, model_path, "m.onnx"}};
+    post_form(page, 2, html, &r);
+    http_header(&r, "Content-Type", v, sizeof v);
+    CHECK(r.status == 202 && strstr(v, "text/html") && strstr(r.body, "/models/html/status"),
+          "HTML answer: %ld %s", r.status, v);
+    http_response_free(&r);
+    post_form(page, 1, html, &r);
+    http_header(&r, "Content-Type", v, sizeof v);
+    CHECK(r.status == 400 && strstr(v, "text/html") &&
+              strstr(r.body, "model (ONNX) file is required"),
+          "HTML error: %ld %s", r.status, r.body);
+    http_response_free(&r);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 4) {
+        fprintf(stderr, "usage: %s ZKML_REGISTRY MODEL.onnx OTHER.onnx [DATA.csv]\n", argv[0]);
+        return 2;
+    }
+    model_path = argv[2];
+    other_model_path = argv[3];
+    csv_path = argc > 4 ? argv[4] : NULL;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    char dir[PATH_MAX];
+    if (test_mkdtemp(dir, sizeof dir))
+        return 2;
+    const char *env[] = {"ZKML_MAX_UPLOAD_MB=1", "ZKML_CORS_ORIGINS=http://allowed.example",
+                         "ZKML_CHAIN=none", "ZKML_API_TOKEN=", NULL};
+    if (test_server_start(&srv, argv[1], dir, env, NULL)) {
+        fprintf(stderr, "server did not start\n");
+        test_rmdir(dir);
+        return 1;
+    }
+    test_routes();
+    test_bad_uploads();
+    test_upload_and_download();
+    test_cors_and_html();
+    CHECK(test_server_stop(&srv) == 0, "graceful stop exits 0");
+    test_rmdir(dir);
+    curl_global_cleanup();
+    printf("server_api: %d failure(s)\n", test_failures);
+    return test_failures ? 1 : 0;
+}
