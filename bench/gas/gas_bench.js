@@ -1,0 +1,121 @@
+// gas_bench.js - the on-chain cost of our verifiers (a benchmark, not a test).
+//
+// For each fixture (an artifact directory with verification_key.json,
+// proof.json and public.json; by default tests/evm/fixtures/*, made by
+// snarkjs), on a fresh anvil: the exported Verifier.sol (compiled by solcjs)
+// and the keyed verifier deployed without a compiler, each with its runtime
+// size, deployment gas and verifyProof gas (gasUsed of a transaction calling
+// it, 21,000 intrinsic and calldata included, the call checked to return true), then ModelRegistry.registerVersion's gas for a new task.
+// Prints a table and appends it to bench/RESULTS.md with the commit.
+//
+// Usage: node bench/gas/gas_bench.js BUILD_DIR [ARTIFACT_DIR ...]
+// Targets: every verifier under 24,576 bytes; verifyProof <= 230k + 7k per
+// public signal and <= 260k.
+'use strict';
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { execFileSync } = require('child_process');
+const { Chain, word, addressWord, stringTail, encodeArgs, tool, solc, ROOT } =
+  require(path.join(__dirname, '..', '..', 'tests', 'evm', 'chain.js'));
+
+const TRUE = '0x' + word(1);
+
+async function verifyGas(chain, from, to, data) {
+  const receipt = await chain.send(from, to, data);
+  const gas = BigInt(receipt.gasUsed);
+  // The transaction's answer is not in its receipt: ask eth_call with the same gas limit.
+  const answer = await chain.call(to, data, { from, gas: '0x1c9c380' });
+  if (answer.data !== TRUE) throw new Error(`verifyProof at ${to} did not return true`);
+  return gas;
+}
+
+async function runtimeSize(chain, address) {
+  return ((await chain.rpc('eth_getCode', [address, 'latest'])).length - 2) / 2;
+}
+
+async function benchFixture(chain, evmTool, registry, src, work, index) {
+  const name = path.basename(src);
+  const dir = path.join(work, name);
+  fs.mkdirSync(dir, { recursive: true });
+  for (const f of ['verification_key.json', 'proof.json', 'public.json'])
+    fs.copyFileSync(path.join(src, f), path.join(dir, f));
+  tool(evmTool, 'export', dir);
+  const calldata = JSON.parse(fs.readFileSync(path.join(dir, 'calldata.json')));
+  const n = JSON.parse(fs.readFileSync(path.join(dir, 'public.json'))).length;
+  const from = chain.accounts[0];
+  const rows = [];
+  const compiled = solc(path.join(dir, 'Verifier.sol'), path.join(dir, 'solc.json')).Groth16Verifier;
+  const keyedCode = '0x' + tool(evmTool, 'verifier-code', path.join(dir, 'verification_key.json'));
+  for (const [kind, code] of [['Verifier.sol', compiled.bytecode], ['keyed (no solc)', keyedCode]]) {
+    const d = await chain.deploy(from, code);
+    rows.push({ name, n, kind, address: d.address, size: await runtimeSize(chain, d.address),
+                deployGas: d.gasUsed, verifyGas: await verifyGas(chain, from, d.address, calldata.hex) });
+  }
+  // registerVersion with the keyed verifier, as the register step does, for a new
+  // task and a model hash not seen before (so every row pays the same storage).
+  const ws = calldata.hex.slice(10).match(/.{64}/g);
+  const sig = 'registerVersion(string,bytes32,bytes32,address,string,uint256[2],uint256[2][2],uint256[2],uint256[])';
+  const data = (await chain.selector(sig)) + encodeArgs([
+    { dynamic: stringTail('bench_' + name) }, { static: word(0x1000 + index) }, { static: word(0x5678) },
+    { static: addressWord(rows[1].address) }, { dynamic: stringTail('artifacts/bench_' + name + '/v1') },
+    { static: ws.slice(0, 8).join('') }, { dynamic: word(n) + ws.slice(8).join('') },
+  ]);
+  // a, b, c are consecutive static words, so one static entry of 8 words encodes all three.
+  const receipt = await chain.send(from, registry, data);
+  for (const r of rows) r.registerGas = BigInt(receipt.gasUsed);
+  return rows;
+}
+
+function table(rows, commit) {
+  const lines = [
+    `## gas (${commit}, ${new Date().toISOString().slice(0, 10)}, anvil ${execFileSync(path.join(ROOT, 'node_modules', '.bin', 'anvil'), ['--version'], { encoding: 'utf8' }).split('\n')[0].replace('anvil Version: ', '')}, solc 0.8.37 optimizer 200)`,
+    '',
+    'verifyProof gas = gasUsed of a transaction calling it (21,000 intrinsic and calldata included);',
+    'registerVersion = first version of a new task, verified by the keyed verifier. Target: size < 24,576 B,',
+    'verifyProof <= 230k + 7k x N, and <= 260k for every fixture model.',
+    '',
+    '| fixture | N | verifier | runtime bytes | deploy gas | verifyProof gas | <= 230k+7k N | <= 260k | registerVersion gas |',
+    '| --- | ---: | --- | ---: | ---: | ---: | --- | --- | ---: |',
+  ];
+  for (const r of rows) {
+    const perSignal = 230000 + 7000 * r.n;
+    const verdict = (ok) => (ok ? 'met' : 'MISSED');
+    lines.push(`| ${r.name} | ${r.n} | ${r.kind} | ${r.size}${r.size < 24576 ? '' : ' (OVER 24,576)'} | ` +
+               `${r.deployGas} | ${r.verifyGas} | ${verdict(Number(r.verifyGas) <= perSignal)} (${perSignal}) | ` +
+               `${verdict(Number(r.verifyGas) <= 260000)} | ${r.registerGas} |`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+async function main() {
+  const [buildDir, ...dirs] = process.argv.slice(2);
+  if (!buildDir) {
+    console.error('usage: node bench/gas/gas_bench.js BUILD_DIR [ARTIFACT_DIR ...]');
+    process.exit(2);
+  }
+  const evmTool = path.join(buildDir, 'tests', 'evm', 'evm_tool');
+  const fixtures = path.join(ROOT, 'tests', 'evm', 'fixtures');
+  const sources = dirs.length ? dirs : fs.readdirSync(fixtures).sort().map((d) => path.join(fixtures, d));
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gas_bench_'));
+  const chain = await Chain.start();
+  let rows = [];
+  try {
+    const registry = (await chain.deploy(chain.accounts[0], '0x' + tool(evmTool, 'registry-code'))).address;
+    console.log(`ModelRegistry runtime: ${await runtimeSize(chain, registry)} bytes`);
+    for (const [i, src] of sources.entries())
+      rows = rows.concat(await benchFixture(chain, evmTool, registry, src, work, i));
+  } finally {
+    chain.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+  const commit = execFileSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  const text = table(rows, commit);
+  process.stdout.write(text);
+  fs.appendFileSync(path.join(ROOT, 'bench', 'RESULTS.md'), '\n' + text);
+}
+
+main().catch((e) => {
+  console.error('gas_bench FAILED:', e.message);
+  process.exit(1);
+});
