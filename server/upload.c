@@ -17,6 +17,7 @@
 #include "server/server.h"
 #include "server/multipart.h"
 #include "pipeline/onnx/onnx.h"
+#include "pipeline/quant/quant.h"
 #include "pipeline/pipeline.h"
 
 #include <civetweb.h>
@@ -244,8 +245,31 @@ static int check_model(const upload *u, uint64_t max, zkml_error *err)
     return ZKML_OK;
 }
 
-/* sample: a row number; target: resources | accuracy. */
-static int check_options(const upload *u, int *sample, zkml_error *err)
+/* The CSV parses (header, numeric features, even rows, at least one row);
+ * *rows receives its row count. Messages name the upload and the line. */
+static int check_data(const upload *u, uint64_t max, size_t *rows, zkml_error *err)
+{
+    *rows = 0;
+    if (!u->data.seen)
+        return ZKML_OK;
+    const char *name = display_name(&u->data, "data.csv");
+    if (u->data.size == 0)
+        return zkml_fail(err, ZKML_EINVAL, "%s: the data CSV is empty", name);
+    uint8_t *bytes;
+    size_t len;
+    if (zkml_read_file(u->data.path, (size_t)max, &bytes, &len, err))
+        return err->code;
+    csv_table *t = NULL;
+    int rc = csv_read_bytes((const char *)bytes, len, name, &t, err);
+    free(bytes);
+    if (!rc)
+        *rows = t->rows;
+    csv_free(t);
+    return rc;
+}
+
+/* sample: a row of the CSV; target: resources | accuracy. */
+static int check_options(const upload *u, size_t rows, int *sample, zkml_error *err)
 {
     *sample = 0;
     if (u->sample.seen && u->sample.len > 0) {
@@ -255,13 +279,13 @@ static int check_options(const upload *u, int *sample, zkml_error *err)
             return zkml_fail(err, ZKML_EINVAL, "sample must be a row number >= 0 (got '%s')",
                              u->sample.value);
         *sample = (int)v;
+        if (u->data.seen && (size_t)v >= rows)
+            return zkml_fail(err, ZKML_EINVAL, "sample %ld is not a row of the data CSV "
+                             "(it has %zu rows, numbered from 0)", v, rows);
     }
     if (u->target.seen && u->target.len > 0 && strcmp(u->target.value, "resources") &&
         strcmp(u->target.value, "accuracy"))
         return zkml_fail(err, ZKML_EINVAL, "target must be resources or accuracy");
-    if (u->data.seen && u->data.size == 0)
-        return zkml_fail(err, ZKML_EINVAL, "%s: the data CSV is empty",
-                         display_name(&u->data, "data"));
     return ZKML_OK;
 }
 
@@ -280,8 +304,10 @@ static int create_version(const http_request *rq, upload *u, store_version_ref *
                           zkml_error *err)
 {
     int sample;
-    if (check_task_id(u, err) || check_model(u, rq->srv->cfg.max_upload, err) ||
-        check_options(u, &sample, err))
+    size_t rows;
+    uint64_t max = rq->srv->cfg.max_upload;
+    if (check_task_id(u, err) || check_model(u, max, err) || check_data(u, max, &rows, err) ||
+        check_options(u, rows, &sample, err))
         return err->code == ZKML_EINVAL ? 400 : 500;
     uint8_t digest[32];
     char hash[65];

@@ -138,6 +138,41 @@ static void test_bad_uploads(void)
         http_response_free(&r);
     }
 
+    /* Bad CSVs: the reader's message with the upload's name and the line. */
+    static const struct {
+        const char *text, *message;
+    } csvs[] = {
+        {"1,2,3,4,0\n5,6,7,8,1\n", "bad.csv line 1: no header row"},
+        {"a,b,c,d,label\n1,2,3,4,0\n1,2,3\n", "bad.csv line 3: 3 fields, expected 5"},
+        {"a,b,c,d,label\n1,2,3,4,0\n1,two,3,4,1\n", "bad.csv line 3, column 'b'"},
+        {"a,b,c,d,label\n", "bad.csv: no data rows"},
+    };
+    char csv_file[PATH_MAX + 16];
+    snprintf(csv_file, sizeof csv_file, "%s/bad.csv", srv.data_dir);
+    for (size_t i = 0; i < sizeof csvs / sizeof csvs[0]; i++) {
+        FILE *f = fopen(csv_file, "w");
+        if (!f)
+            break;
+        fputs(csvs[i].text, f);
+        fclose(f);
+        form_field fields[] = {{"task_id", "iris", NULL, NULL},
+                               {"model", NULL, model_path, "model.onnx"},
+                               {"data", NULL, csv_file, "bad.csv"}};
+        post_form(fields, 3, NULL, &r);
+        expect_error(&r, 400, "invalid_input", csvs[i].message, csvs[i].message);
+        http_response_free(&r);
+    }
+    remove(csv_file);
+    if (csv_path) {
+        form_field past_end[] = {{"task_id", "iris", NULL, NULL},
+                                 {"model", NULL, model_path, "model.onnx"},
+                                 {"data", NULL, csv_path, "iris.csv"},
+                                 {"sample", "100000", NULL, NULL}};
+        post_form(past_end, 4, NULL, &r);
+        expect_error(&r, 400, "invalid_input", "is not a row of the data CSV", "sample too big");
+        http_response_free(&r);
+    }
+
     form_field bad_sample[] = {{"task_id", "iris", NULL, NULL},
                                {"model", NULL, model_path, "model.onnx"},
                                {"sample", "-3", NULL, NULL}};
