@@ -40,8 +40,8 @@ const joinCall = (sel, ws) => sel + ws.map((w) => word(BigInt.asUintN(256, w))).
 function tamperings(n) {
   const out = [];
   for (let i = 0; i < 8 + n; i++) out.push([`word ${i} + 1`, (w) => { w[i] += 1n; }, true]);
-  out.push(['public signal + r', (w) => { w[8] += R; }, false]);
-  out.push(['A.y + q', (w) => { w[1] += Q; }, false]);
+  out.push(['public signal + r', (w) => { w[8] += R; }, true]);
+  out.push(['A.y + q', (w) => { w[1] += Q; }, true]);
   out.push(['-A', (w) => { w[1] = (Q - w[1]) % Q; }, true]);
   out.push(['B in c0,c1 order', (w) => { [w[2], w[3], w[4], w[5]] = [w[3], w[2], w[5], w[4]]; }, true]);
   out.push(['A and C swapped', (w) => { [w[0], w[1], w[6], w[7]] = [w[6], w[7], w[0], w[1]]; }, true]);
