@@ -32,38 +32,46 @@ static int grow(void **arr, int *cap, int need, size_t elem)
 typedef struct builder {
     onnx_model *m;
     int cap_tensors, cap_nodes;
+    onnx_names names;      /* tensor name -> id */
+    float **scratch;       /* per-tensor value slots for constant folding */
+    int cap_scratch;
     zkml_error *err;
 } builder;
 
-/* Adds a tensor named name (copied); returns its id or a negative error. */
-static int add_tensor(builder *b, const char *name)
+static int find(const builder *b, const char *name)
 {
-    if (name[0] && onnx_find_tensor(b->m, name) >= 0)
-        return zkml_fail(b->err, ZKML_EINVAL, "tensor '%s' is defined twice", name);
-    if (grow((void **)&b->m->tensors, &b->cap_tensors, b->m->n_tensors + 1,
-             sizeof(onnx_tensor)) != 0)
-        return zkml_fail(b->err, ZKML_ENOMEM, "out of memory");
-    onnx_tensor *t = &b->m->tensors[b->m->n_tensors];
-    memset(t, 0, sizeof(*t));
-    t->producer = -1;
-    t->name = strdup(name);
-    if (!t->name)
-        return zkml_fail(b->err, ZKML_ENOMEM, "out of memory");
-    return b->m->n_tensors++;
+    return onnx_names_get(&b->names, name);
 }
 
-/* Moves a decoded tensor into the model under its own name. */
+/* Moves t (its name included) into the model; returns its id or a negative
+ * error (t is cleared either way). */
 static int add_constant(builder *b, onnx_tensor *t)
 {
-    int id = add_tensor(b, t->name);
-    if (id < 0) {
+    int rc = 0;
+    if (t->name[0] && find(b, t->name) >= 0)
+        rc = zkml_fail(b->err, ZKML_EINVAL, "tensor '%s' is defined twice", t->name);
+    else if (grow((void **)&b->m->tensors, &b->cap_tensors, b->m->n_tensors + 1,
+                  sizeof(onnx_tensor)) != 0)
+        rc = zkml_fail(b->err, ZKML_ENOMEM, "out of memory");
+    if (rc != 0) {
         onnx_tensor_clear(t);
-        return id;
+        return rc;
     }
-    free(b->m->tensors[id].name);
+    int id = b->m->n_tensors++;
     b->m->tensors[id] = *t;
     memset(t, 0, sizeof(*t));
+    if (b->m->tensors[id].name[0] && onnx_names_put(&b->names, b->m->tensors[id].name, id) != 0)
+        return zkml_fail(b->err, ZKML_ENOMEM, "out of memory");
     return id;
+}
+
+/* Adds a value-less tensor named name (copied); returns its id or an error. */
+static int add_tensor(builder *b, const char *name)
+{
+    onnx_tensor t = {.producer = -1, .name = strdup(name)};
+    if (!t.name)
+        return zkml_fail(b->err, ZKML_ENOMEM, "out of memory");
+    return add_constant(b, &t);
 }
 
 static int read_opset(const Onnxmin__ModelProto *mp, int64_t min_opset, int64_t *opset,
@@ -156,7 +164,7 @@ static int add_graph_inputs(builder *b, const Onnxmin__GraphProto *g,
         return zkml_fail(b->err, ZKML_ENOMEM, "out of memory");
     for (size_t i = 0; i < g->n_input; i++) {
         const char *name = g->input[i]->name ? g->input[i]->name : "";
-        if (onnx_find_tensor(m, name) >= 0)
+        if (find(b, name) >= 0)
             continue; /* an initializer listed as an input (IR < 4): a constant */
         int id = add_tensor(b, name);
         if (id < 0)
@@ -274,14 +282,6 @@ static int constant_value(const Onnxmin__NodeProto *np, const char *node_name, i
     return 0;
 }
 
-static int node_inputs_ready(const onnx_model *m, const Onnxmin__NodeProto *np)
-{
-    for (size_t i = 0; i < np->n_input; i++)
-        if (np->input[i][0] && onnx_find_tensor(m, np->input[i]) < 0)
-            return 0;
-    return 1;
-}
-
 static void node_clear(onnx_node *n)
 {
     free(n->name);
@@ -302,9 +302,15 @@ static int fold_last_node(builder *b)
     for (int i = 0; i < n->n_inputs; i++)
         if (n->inputs[i] >= 0 && !m->tensors[n->inputs[i]].data)
             return 0;
-    float **values = calloc((size_t)m->n_tensors, sizeof(float *));
-    if (!values)
-        return zkml_fail(b->err, ZKML_ENOMEM, "out of memory");
+    if (b->cap_scratch < m->n_tensors) {
+        float **g = realloc(b->scratch, (size_t)b->cap_tensors * sizeof(float *));
+        if (!g)
+            return zkml_fail(b->err, ZKML_ENOMEM, "out of memory");
+        memset(g + b->cap_scratch, 0, (size_t)(b->cap_tensors - b->cap_scratch) * sizeof(float *));
+        b->scratch = g;
+        b->cap_scratch = b->cap_tensors;
+    }
+    float **values = b->scratch; /* all NULL between folds */
     int rc = 0;
     for (int i = 0; i < n->n_inputs && rc == 0; i++)
         if (n->inputs[i] >= 0)
@@ -329,7 +335,11 @@ static int fold_last_node(builder *b)
                 t->int_data[k] = (int64_t)t->data[k];
         }
     }
-    free(values);
+    for (int i = 0; i < n->n_inputs; i++)
+        if (n->inputs[i] >= 0)
+            values[n->inputs[i]] = NULL;
+    for (int o = 0; o < n->n_outputs; o++)
+        values[n->outputs[o]] = NULL;
     if (rc == 0) {
         node_clear(n);
         m->n_nodes--;
@@ -388,7 +398,7 @@ static int add_node(builder *b, const Onnxmin__NodeProto *np, int index)
             return zkml_fail(b->err, ZKML_ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < np->n_input; i++)
-        n->inputs[n->n_inputs++] = np->input[i][0] ? onnx_find_tensor(m, np->input[i]) : -1;
+        n->inputs[n->n_inputs++] = np->input[i][0] ? find(b, np->input[i]) : -1;
     for (size_t i = 0; i < np->n_output; i++) {
         int id = np->output[i][0] ? add_tensor(b, np->output[i]) : -1;
         if (np->output[i][0] && id < 0)
@@ -409,41 +419,76 @@ static int add_node(builder *b, const Onnxmin__NodeProto *np, int index)
     return fold_last_node(b);
 }
 
-static int add_nodes(builder *b, const Onnxmin__GraphProto *g)
+/* Orders the nodes so each comes after the producers of its inputs: an
+ * iterative depth-first search in file order (a sorted graph keeps its
+ * order), linear in nodes and edges. Fails on a cycle. */
+static int sort_nodes(builder *b, const Onnxmin__GraphProto *g, size_t *order)
 {
-    char *added = calloc(g->n_node ? g->n_node : 1, 1);
-    if (!added)
-        return zkml_fail(b->err, ZKML_ENOMEM, "out of memory");
-    size_t left = g->n_node;
-    int rc = 0;
-    while (left > 0 && rc == 0) {
-        size_t before = left;
-        for (size_t i = 0; i < g->n_node && rc == 0; i++) {
-            if (added[i] || !node_inputs_ready(b->m, g->node[i]))
+    size_t n = g->n_node, done = 0;
+    onnx_names producer = {0};
+    unsigned char *state = calloc(n ? n : 1, 1); /* 0 new, 1 open, 2 emitted */
+    size_t *stack = malloc((n ? n : 1) * sizeof(size_t));
+    size_t *next_in = calloc(n ? n : 1, sizeof(size_t));
+    int rc = state && stack && next_in ? 0 : zkml_fail(b->err, ZKML_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n && rc == 0; i++)
+        for (size_t k = 0; k < g->node[i]->n_output && rc == 0; k++)
+            if (g->node[i]->output[k][0] && onnx_names_get(&producer, g->node[i]->output[k]) < 0 &&
+                onnx_names_put(&producer, g->node[i]->output[k], (int)i) != 0)
+                rc = zkml_fail(b->err, ZKML_ENOMEM, "out of memory");
+    for (size_t root = 0; root < n && rc == 0; root++) {
+        if (state[root])
+            continue;
+        size_t depth = 0;
+        stack[depth++] = root;
+        state[root] = 1;
+        while (depth > 0 && rc == 0) {
+            size_t i = stack[depth - 1];
+            const Onnxmin__NodeProto *np = g->node[i];
+            if (next_in[i] == np->n_input) {
+                state[i] = 2;
+                order[done++] = i;
+                depth--;
                 continue;
-            rc = add_node(b, g->node[i], (int)i);
-            added[i] = 1;
-            left--;
-        }
-        if (rc == 0 && left == before) {
-            for (size_t i = 0; i < g->n_node; i++) {
-                if (added[i])
-                    continue;
-                const Onnxmin__NodeProto *np = g->node[i];
-                for (size_t k = 0; k < np->n_input; k++)
-                    if (np->input[k][0] && onnx_find_tensor(b->m, np->input[k]) < 0) {
-                        rc = zkml_fail(b->err, ZKML_EINVAL, "node '%s' (%s): input '%s' is "
-                                       "not produced by any node, initializer or input "
-                                       "(or the graph has a cycle)",
-                                       np->name ? np->name : "", np->op_type ? np->op_type : "",
-                                       np->input[k]);
-                        break;
-                    }
-                break;
+            }
+            const char *in = np->input[next_in[i]++];
+            int p = in[0] && find(b, in) < 0 ? onnx_names_get(&producer, in) : -1;
+            if (p < 0 || state[p] == 2)
+                continue;
+            if (state[p] == 1)
+                rc = zkml_fail(b->err, ZKML_EINVAL, "node '%s' (%s): the graph has a cycle "
+                               "through input '%s'", np->name ? np->name : "",
+                               np->op_type ? np->op_type : "", in);
+            else {
+                state[p] = 1;
+                stack[depth++] = (size_t)p;
             }
         }
     }
-    free(added);
+    onnx_names_free(&producer);
+    free(state);
+    free(stack);
+    free(next_in);
+    return rc;
+}
+
+static int add_nodes(builder *b, const Onnxmin__GraphProto *g)
+{
+    size_t *order = malloc((g->n_node ? g->n_node : 1) * sizeof(size_t));
+    if (!order)
+        return zkml_fail(b->err, ZKML_ENOMEM, "out of memory");
+    int rc = sort_nodes(b, g, order);
+    for (size_t k = 0; k < g->n_node && rc == 0; k++) {
+        const Onnxmin__NodeProto *np = g->node[order[k]];
+        for (size_t i = 0; i < np->n_input && rc == 0; i++)
+            if (np->input[i][0] && find(b, np->input[i]) < 0)
+                rc = zkml_fail(b->err, ZKML_EINVAL, "node '%s' (%s): input '%s' is not "
+                               "produced by any node, initializer or input",
+                               np->name ? np->name : "", np->op_type ? np->op_type : "",
+                               np->input[i]);
+        if (rc == 0)
+            rc = add_node(b, np, (int)order[k]);
+    }
+    free(order);
     return rc;
 }
 
@@ -457,7 +502,7 @@ static int add_graph_outputs(builder *b, const Onnxmin__GraphProto *g)
         return zkml_fail(b->err, ZKML_ENOMEM, "out of memory");
     for (size_t i = 0; i < g->n_output; i++) {
         const char *name = g->output[i]->name ? g->output[i]->name : "";
-        int id = onnx_find_tensor(m, name);
+        int id = find(b, name);
         if (id < 0)
             return zkml_fail(b->err, ZKML_EINVAL, "graph output '%s' is not computed by the "
                              "graph", name);
@@ -514,6 +559,8 @@ int onnx_load_bytes_opts(const uint8_t *data, size_t len, const onnx_load_option
     b.m = calloc(1, sizeof(onnx_model));
     int rc = b.m ? build_model(&b, mp, opts) : zkml_fail(err, ZKML_ENOMEM, "out of memory");
     onnxmin__model_proto__free_unpacked(mp, NULL);
+    onnx_names_free(&b.names);
+    free(b.scratch);
     if (rc != 0) {
         onnx_free(b.m);
         return rc;

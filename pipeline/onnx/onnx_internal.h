@@ -9,6 +9,16 @@
 #include "pipeline/onnx/onnx.h"
 #include "onnx_min.pb-c.h"
 
+/* String -> int index (names.c); keys are borrowed. */
+typedef struct onnx_names {
+    const char **keys;
+    int *values;
+    size_t cap, count;
+} onnx_names;
+int onnx_names_get(const onnx_names *ix, const char *key); /* -1 if absent */
+int onnx_names_put(onnx_names *ix, const char *key, int value); /* -1: out of memory */
+void onnx_names_free(onnx_names *ix);
+
 /* The op table: name and the opset range (since version) we implement. */
 int onnx_op_lookup(const char *op_type, onnx_op *op);
 
