@@ -174,12 +174,12 @@ void bn254_miller_loop(fp12_t *f, const g1_affine *p, const g2_affine *q, size_t
     }
 }
 
-/* a^u; a must be in the cyclotomic subgroup only for speed-ups, not here. */
+/* a^u for a in the cyclotomic subgroup. */
 static void exp_by_u(fp12_t *r, const fp12_t *a)
 {
     fp12_t acc = *a;
     for (int i = 61; i >= 0; i--) {     /* u has 63 bits; the top one is acc = a */
-        fp12_sqr(&acc, &acc);
+        fp12_cyclotomic_sqr(&acc, &acc);
         if ((BN_U >> i) & 1)
             fp12_mul(&acc, &acc, a);
     }
@@ -219,18 +219,18 @@ void bn254_final_exp(fp12_t *r, const fp12_t *f)
     fp12_mul(&y6, &y6, &fu3);
     fp12_conj(&y6, &y6);
 
-    fp12_sqr(&t0, &y6);
+    fp12_cyclotomic_sqr(&t0, &y6);
     fp12_mul(&t0, &t0, &y4);
     fp12_mul(&t0, &t0, &y5);
     fp12_mul(&t1, &y3, &y5);
     fp12_mul(&t1, &t1, &t0);
     fp12_mul(&t0, &t0, &y2);
-    fp12_sqr(&t1, &t1);
+    fp12_cyclotomic_sqr(&t1, &t1);
     fp12_mul(&t1, &t1, &t0);
-    fp12_sqr(&t1, &t1);
+    fp12_cyclotomic_sqr(&t1, &t1);
     fp12_mul(&t0, &t1, &y1);
     fp12_mul(&t1, &t1, &y0);
-    fp12_sqr(&t0, &t0);
+    fp12_cyclotomic_sqr(&t0, &t0);
     fp12_mul(r, &t0, &t1);
 }
 

@@ -366,6 +366,51 @@ void fp12_pow(fp12_t *r, const fp12_t *a, const uint64_t *e, size_t n)
     *r = acc;
 }
 
+/* (x + y s)^2 in Fp4 = Fp2[s]/(s^2 - xi), as (t0, t1). */
+static void fp4_sqr(fp2_t *t0, fp2_t *t1, const fp2_t *x, const fp2_t *y)
+{
+    fp2_t xy, s, u, xi_xy;
+    fp2_mul(&xy, x, y);
+    fp2_add(&s, x, y);
+    fp2_mul_by_xi(&u, y);
+    fp2_add(&u, &u, x);
+    fp2_mul(&s, &s, &u);
+    fp2_mul_by_xi(&xi_xy, &xy);
+    fp2_sub(&s, &s, &xy);
+    fp2_sub(t0, &s, &xi_xy);
+    fp2_dbl(t1, &xy);
+}
+
+/* r = 3 t - 2 z when minus is set, else 3 t + 2 z. */
+static void three_t_two_z(fp2_t *r, const fp2_t *t, const fp2_t *z, int minus)
+{
+    fp2_t t3, z2;
+    fp2_dbl(&t3, t);
+    fp2_add(&t3, &t3, t);
+    fp2_dbl(&z2, z);
+    if (minus)
+        fp2_sub(r, &t3, &z2);
+    else
+        fp2_add(r, &t3, &z2);
+}
+
+/* Granger-Scott: Fp12 seen as Fp4^3 over the pairs (w^0, w^3), (w^1, w^4),
+ * (w^2, w^5); valid only in the cyclotomic subgroup. */
+void fp12_cyclotomic_sqr(fp12_t *r, const fp12_t *a)
+{
+    fp2_t t0, t1, t2, t3, t4, t5, xi_t5;
+    fp4_sqr(&t0, &t1, &a->c0.c0, &a->c1.c1);
+    fp4_sqr(&t2, &t3, &a->c1.c0, &a->c0.c2);
+    fp4_sqr(&t4, &t5, &a->c0.c1, &a->c1.c2);
+    fp2_mul_by_xi(&xi_t5, &t5);
+    three_t_two_z(&r->c0.c0, &t0, &a->c0.c0, 1);
+    three_t_two_z(&r->c1.c1, &t1, &a->c1.c1, 0);
+    three_t_two_z(&r->c1.c0, &xi_t5, &a->c1.c0, 0);
+    three_t_two_z(&r->c0.c2, &t4, &a->c0.c2, 1);
+    three_t_two_z(&r->c0.c1, &t2, &a->c0.c1, 1);
+    three_t_two_z(&r->c1.c2, &t3, &a->c1.c2, 0);
+}
+
 /* Lines are l0 + l1 w + l3 w^3 = (l0, 0, 0) + (l1, l3, 0) w. */
 void fp12_mul_by_line(fp12_t *f, const fp2_t *l0, const fp2_t *l1, const fp2_t *l3)
 {

@@ -29,6 +29,9 @@ void fp12_zero(fp12_t *r);
 void fp12_conj(fp12_t *r, const fp12_t *a);          /* a^(p^6); the inverse in GΦ12 */
 /* f * (l0 + l1 w + l3 w^3): the shape of every Miller-loop line. */
 void fp12_mul_by_line(fp12_t *f, const fp2_t *l0, const fp2_t *l1, const fp2_t *l3);
+/* a^2 for a in the cyclotomic subgroup (after the easy part of the final
+ * exponentiation); cheaper than fp12_sqr, wrong elsewhere. */
+void fp12_cyclotomic_sqr(fp12_t *r, const fp12_t *a);
 /* a^(p^k) for k = 1, 2, 3. */
 void fp12_frobenius(fp12_t *r, const fp12_t *a, int k);
 
