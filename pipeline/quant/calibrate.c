@@ -8,8 +8,9 @@
  * the input bit width is the smallest that holds every sample's inputs
  * (unsigned when no input is negative), and the activation width holds the
  * largest float activation of any node with one bit of headroom. A
- * candidate is acceptable when every sample evaluates in range and the
- * predicted class agrees with float on at least 99% of them. Target
+ * candidate is acceptable when every sample evaluates in range, the
+ * predicted class agrees with float on at least 99% of them, and the max
+ * absolute output error is at most 2% of max(1, largest |float output|). Target
  * "resources" takes the acceptable candidate with the fewest constraints
  * (trying them cheapest first); "accuracy" evaluates all and takes the one
  * with the smallest max absolute error. With none acceptable, the one with
@@ -32,7 +33,7 @@ typedef struct float_run {
     size_t rows, n_out;
     double *out;                /* rows * n_out */
     double *lo, *hi;            /* per ONNX tensor, over all rows */
-    double in_min, in_max, act_max;
+    double in_min, in_max, act_max, out_max;
 } float_run;
 
 typedef struct candidate {
@@ -99,8 +100,10 @@ static int run_float(const onnx_model *g, const quant_dataset *d, float_run *f, 
             if (x[i] > f->in_max)
                 f->in_max = x[i];
         }
-        for (size_t i = 0; i < f->n_out; i++)
+        for (size_t i = 0; i < f->n_out; i++) {
             f->out[r * f->n_out + i] = vals[out_id][i];
+            f->out_max = fmax(f->out_max, fabs(vals[out_id][i]));
+        }
         onnx_values_free(g, vals);
     }
     return 0;
@@ -175,7 +178,8 @@ static int evaluate(const quant_model *m, const quant_dataset *d, const float_ru
     c->agreement = d->rows ? (double)agree / (double)d->rows : 0;
     c->mean_err = d->rows && n_out ? sum_err / (double)(d->rows * n_out) : 0;
     c->acc_fixed = counted ? (double)right / (double)counted : -1;
-    c->acceptable = c->failed_rows == 0 && c->agreement >= 0.99;
+    c->acceptable = c->failed_rows == 0 && c->agreement >= 0.99 &&
+                    c->max_err <= 0.02 * fmax(1.0, f->out_max);
     free(out);
     free(q);
     return 0;
@@ -318,6 +322,7 @@ static cJSON *report(const onnx_model *g, const quant_model *m, const quant_data
     cJSON_AddItemToObject(root, "settings", quant_settings_json(&c->s, m, 1));
     cJSON_AddNumberToObject(root, "constraints", (double)c->constraints);
     cJSON_AddNumberToObject(root, "max_abs_error", c->max_err);
+    cJSON_AddNumberToObject(root, "float_output_max_abs", f->out_max);
     cJSON_AddNumberToObject(root, "mean_abs_error", c->mean_err);
     cJSON_AddNumberToObject(root, "argmax_agreement", c->agreement);
     cJSON_AddNumberToObject(root, "failed_samples", (double)c->failed_rows);
