@@ -21,8 +21,6 @@
 #include "common/common.h"
 #include "registry/registry.h"
 
-struct chain_config; /* registry.h, chain section */
-
 enum {
     PIPELINE_STEP_SKIPPED = 1, /* a step's return value: recorded as skipped, err->message says why */
     PIPELINE_MAX_ATTEMPTS = 5,
@@ -35,7 +33,7 @@ typedef struct pipeline_job_ctx {
     int version;              /* 0 outside the service */
     const char *dir;          /* the artifact directory */
     zkml_step_opts opts;
-    const struct chain_config *chain; /* NULL: ZKML_CHAIN=none, register is skipped */
+    const chain_config *chain; /* NULL or mode CHAIN_NONE: register is skipped */
 } pipeline_job_ctx;
 
 /* 0 done, PIPELINE_STEP_SKIPPED skipped, <0 a ZKML_E* failure with err set. */
@@ -73,7 +71,7 @@ typedef struct pipeline_config {
     int64_t poll_ms;          /* how often an idle worker looks for a job */
     int64_t retry_base_ms;    /* backoff for ZKML_ERETRY failures */
     const pipeline_step_table *steps; /* NULL = pipeline_default_steps() */
-    const struct chain_config *chain; /* NULL: ZKML_CHAIN=none (see registry.h) */
+    chain_config chain;       /* the register step's chain; mode CHAIN_NONE skips it */
 } pipeline_config;
 
 /* Fills cfg from the environment (ZKML_WORKERS, ZKML_JOB_MEMORY_MB,
@@ -82,7 +80,7 @@ typedef struct pipeline_config {
  * The memory limit is RLIMIT_AS set in the step's child to the address space
  * it already has plus ZKML_JOB_MEMORY_MB, so that sanitizer builds, which
  * reserve terabytes of shadow address space up front, still work. cfg->chain
- * is left NULL: the caller sets it when a chain is configured. */
+ * comes from chain_config_from_env (ZKML_CHAIN, ZKML_RPC_URL, ...). */
 int pipeline_config_from_env(pipeline_config *cfg, const char *data_dir, zkml_error *err);
 
 /* Claims the oldest queued job and runs it to its end (done, failed, or

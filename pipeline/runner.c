@@ -75,7 +75,7 @@ int pipeline_config_from_env(pipeline_config *cfg, const char *data_dir, zkml_er
     cfg->heartbeat_ms = DEFAULT_HEARTBEAT_MS;
     cfg->poll_ms = DEFAULT_POLL_MS;
     cfg->retry_base_ms = DEFAULT_RETRY_BASE_MS;
-    return 0;
+    return chain_config_from_env(&cfg->chain, err);
 }
 
 static const pipeline_step_table *steps_of(const pipeline_config *cfg)
@@ -268,7 +268,7 @@ static int run_job(registry_store *s, const pipeline_config *cfg, const store_jo
     if (rc)
         return store_job_finish(s, job->id, "failed", err->message, err);
     pipeline_job_ctx ctx = {cfg->data_dir, job->task_id, job->version, dir,
-                            {job->sample, cfg->threads, job->target}, cfg->chain};
+                            {job->sample, cfg->threads, job->target}, &cfg->chain};
     const pipeline_step_table *table = steps_of(cfg);
     for (size_t i = 0; i < table->count; i++) {
         const pipeline_step *step = &table->steps[i];
