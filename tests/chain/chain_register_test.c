@@ -207,15 +207,23 @@ static void test_second_account(const chain_config *cfg, const char *fixture)
     CHECK(strstr(err.message, "readable by group or others") != NULL);
 }
 
-/* The node stops mining (a stuck transaction), then goes away, then comes back. */
+static void rpc_quiet(const char *url, const char *method, const char *params)
+{
+    cJSON_Delete(test_rpc(url, method, params));
+}
+
+/* The node stops mining: the verifier deployment is stuck, the step fails
+ * retryably. The node mines it and goes away: retryable again. The node comes
+ * back with the same state: the step finishes with the verifier it already
+ * paid for (two transactions in all, not three). */
 static void test_outage(chain_config *cfg, chain_anvil *anvil, const char *state,
                         const char *fixture)
 {
     zkml_error err;
     char dir[1024];
     make_version_dir(fixture, "outage", "model bytes E", dir, sizeof dir);
-    cJSON *r = test_rpc(cfg->rpc_url, "evm_setAutomine", "[false]");
-    cJSON_Delete(r);
+    uint64_t nonce0 = nonce_of(cfg->rpc_url, DEV_ADDRESS);
+    rpc_quiet(cfg->rpc_url, "evm_setAutomine", "[false]");
     chain_config impatient = *cfg;
     impatient.receipt_timeout_ms = 1500;
     int rc = chain_register_step(&impatient, dir, "iris", 4, &err);
@@ -223,8 +231,13 @@ static void test_outage(chain_config *cfg, chain_anvil *anvil, const char *state
     printf("stalled node: %s\n", err.message);
     cJSON *pending = read_json(dir, "chain.pending.json");
     CHECK(cJSON_IsString(cJSON_GetObjectItem(pending, "verifier_tx")));
+    const cJSON *predicted = cJSON_GetObjectItem(pending, "verifier_address");
+    char verifier[43] = "";
+    if (cJSON_IsString(predicted))
+        snprintf(verifier, sizeof verifier, "%s", predicted->valuestring);
     cJSON_Delete(pending);
 
+    rpc_quiet(cfg->rpc_url, "evm_mine", "[]");
     chain_anvil_stop(anvil);
     rc = chain_register_step(&impatient, dir, "iris", 4, &err);
     CHECK(rc == ZKML_ERETRY);
@@ -236,11 +249,44 @@ static void test_outage(chain_config *cfg, chain_anvil *anvil, const char *state
     CHECK_OK(chain_register_step(cfg, dir, "iris", 4, &err), &err);
     cJSON *chain = read_json(dir, "chain.json");
     CHECK(chain && cJSON_GetObjectItem(chain, "onchain_version")->valueint == 3);
+    CHECK(chain && !strcmp(cJSON_GetObjectItem(chain, "verifier_address")->valuestring, verifier));
     cJSON_Delete(chain);
+    CHECK(nonce_of(cfg->rpc_url, DEV_ADDRESS) == nonce0 + 2);
     char *json = NULL;
     CHECK_OK(chain_versions_onchain_json(cfg, "iris", &json, &err), &err);
     CHECK(json && strstr(json, "\"count\":3"));
     free(json);
+}
+
+/* A transaction the node forgets (dropped from its pool) is sent again. */
+static void test_dropped(const chain_config *cfg, const char *fixture)
+{
+    zkml_error err;
+    char dir[1024];
+    make_version_dir(fixture, "dropped", "model bytes G", dir, sizeof dir);
+    uint64_t nonce0 = nonce_of(cfg->rpc_url, DEV_ADDRESS);
+    rpc_quiet(cfg->rpc_url, "evm_setAutomine", "[false]");
+    chain_config impatient = *cfg;
+    impatient.receipt_timeout_ms = 1000;
+    CHECK(chain_register_step(&impatient, dir, "iris", 5, &err) == ZKML_ERETRY);
+    cJSON *pending = read_json(dir, "chain.pending.json");
+    const cJSON *tx = cJSON_GetObjectItem(pending, "verifier_tx");
+    CHECK(cJSON_IsString(tx));
+    if (cJSON_IsString(tx)) {
+        char params[96];
+        snprintf(params, sizeof params, "[\"%s\"]", tx->valuestring);
+        rpc_quiet(cfg->rpc_url, "anvil_dropTransaction", params);
+        cJSON *gone = test_rpc(cfg->rpc_url, "eth_getTransactionByHash", params);
+        CHECK(cJSON_IsNull(gone)); /* the node really forgot it */
+        cJSON_Delete(gone);
+    }
+    cJSON_Delete(pending);
+    rpc_quiet(cfg->rpc_url, "evm_setAutomine", "[true]");
+    CHECK_OK(chain_register_step(cfg, dir, "iris", 5, &err), &err);
+    cJSON *chain = read_json(dir, "chain.json");
+    CHECK(chain && cJSON_GetObjectItem(chain, "onchain_version")->valueint == 4);
+    cJSON_Delete(chain);
+    CHECK(nonce_of(cfg->rpc_url, DEV_ADDRESS) == nonce0 + 2);
 }
 
 int main(int argc, char **argv)
@@ -281,6 +327,7 @@ int main(int argc, char **argv)
         test_tampered_proof(&cfg, argv[1]);
         test_second_account(&cfg, argv[1]);
         test_outage(&cfg, &anvil, state, argv[1]);
+        test_dropped(&cfg, argv[1]);
     }
     chain_anvil_stop(&anvil);
     remove_temp_dir(tmpdir);
