@@ -97,11 +97,13 @@ static int parse_args(int argc, char **argv, const char *dir_flag, const char **
             a->data_dir = v;
         else if (!strcmp(f, "--target"))
             a->opts.target = v;
-        else if (!strcmp(f, "--sample") ? parse_int(f, v, &a->opts.sample) != 0
-                 : !strcmp(f, "--threads") ? parse_int(f, v, &a->opts.threads) != 0
-                                           : (fprintf(stderr, "zkml-registry %s: unknown option '%s'\n",
-                                                      argv[0], f), 1))
+        else if (!strcmp(f, "--sample") || !strcmp(f, "--threads")) {
+            if (parse_int(f, v, f[2] == 's' ? &a->opts.sample : &a->opts.threads))
+                return -1;
+        } else {
+            fprintf(stderr, "zkml-registry %s: unknown option '%s'\n", argv[0], f);
             return -1;
+        }
     }
     if (strcmp(a->opts.target, "resources") && strcmp(a->opts.target, "accuracy")) {
         fprintf(stderr, "zkml-registry %s: --target '%s': expected resources or accuracy\n",
