@@ -85,6 +85,10 @@ static int on_part_begin(void *ctx, const multipart_part *part, zkml_error *err)
     upload *u = ctx;
     u->field = NULL;
     u->file = NULL;
+    /* A browser sends an empty part with filename="" for a file input left
+     * empty (the optional CSV): that is no file. */
+    if (part->has_filename && part->filename[0] == '\0')
+        return ZKML_OK;
     if (!strcmp(part->name, "model") || !strcmp(part->name, "file")) {
         u->file = &u->model;
         return stage_open(u, &u->model, part, "model (ONNX) file", err);
