@@ -55,7 +55,7 @@ static int get_int(const cJSON *obj, const char *obj_name, const char *key, int 
         return zkml_fail(err, ZKML_EINVAL, "settings: %s.%s is missing or not a number",
                          obj_name, key);
     double d = v->valuedouble;
-    if (d != (double)(int)d || d < -1e6 || d > 1e6)
+    if (!(d >= -1e6 && d <= 1e6) || d != (double)(int)d)  /* range first: the cast needs it */
         return zkml_fail(err, ZKML_EINVAL, "settings: %s.%s = %g is not a small integer",
                          obj_name, key, d);
     *out = (int)d;

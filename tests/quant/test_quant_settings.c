@@ -1,0 +1,122 @@
+/*
+ * test_quant_settings.c - settings.json parsing refuses bad input naming the
+ * field; lowering refuses settings whose worst-case accumulator could
+ * overflow; the rounding rule and quantization match hand-computed values.
+ */
+#include "pipeline/quant/quant.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int failures;
+
+#define CHECK(cond, ...)                                                            \
+    do {                                                                            \
+        if (!(cond)) {                                                              \
+            failures++;                                                             \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                    \
+            fprintf(stderr, __VA_ARGS__);                                           \
+            fprintf(stderr, "\n");                                                  \
+        }                                                                           \
+    } while (0)
+
+#define GOOD "{\"scales\":{\"input\":4,\"param\":6,\"activation\":5,\"output\":5}," \
+             "\"bits\":{\"input\":8,\"input_signed\":false,\"activation\":14}," \
+             "\"visibility\":{\"inputs\":\"public\",\"outputs\":\"public\",\"params\":\"fixed\"}}"
+
+static void refused(const char *json, const char *needle)
+{
+    quant_settings s;
+    zkml_error err;
+    int rc = quant_settings_parse(json, strlen(json), &s, &err);
+    CHECK(rc == ZKML_EINVAL, "accepted: %s", json);
+    CHECK(rc == 0 || strstr(err.message, needle), "message '%s' lacks '%s'", err.message, needle);
+}
+
+static void test_parse(void)
+{
+    quant_settings s;
+    zkml_error err;
+    CHECK(quant_settings_parse(GOOD, strlen(GOOD), &s, &err) == 0, "good: %s", err.message);
+    CHECK(s.input_scale == 4 && s.param_scale == 6 && s.activation_scale == 5 &&
+          s.input_bits == 8 && !s.input_signed && s.activation_bits == 14 && s.inputs_public,
+          "fields");
+    refused("", "JSON");
+    refused("[]", "object");
+    refused("{\"scales\":{}}", "bits");
+    refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5},\"bits\":{\"input\":8,"
+            "\"input_signed\":false,\"activation\":14},\"visibility\":{\"inputs\":\"secret\","
+            "\"outputs\":\"public\",\"params\":\"fixed\"}}", "visibility.inputs");
+    refused("{\"scales\":{\"input\":4,\"param\":99,\"activation\":5},\"bits\":{\"input\":8,"
+            "\"input_signed\":false,\"activation\":14},\"visibility\":{\"inputs\":\"public\","
+            "\"outputs\":\"public\",\"params\":\"fixed\"}}", "scales.param");
+    refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5.5},\"bits\":{\"input\":8,"
+            "\"input_signed\":false,\"activation\":14},\"visibility\":{\"inputs\":\"public\","
+            "\"outputs\":\"public\",\"params\":\"fixed\"}}", "scales.activation");
+    refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":12},\"bits\":{\"input\":8,"
+            "\"input_signed\":false,\"activation\":10},\"visibility\":{\"inputs\":\"public\","
+            "\"outputs\":\"public\",\"params\":\"fixed\"}}", "bits.activation");
+    refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5,\"output\":7},\"bits\":"
+            "{\"input\":8,\"input_signed\":false,\"activation\":14},\"visibility\":{\"inputs\":"
+            "\"public\",\"outputs\":\"public\",\"params\":\"fixed\"}}", "scales.output");
+    refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5},\"bits\":{\"input\":8,"
+            "\"input_signed\":false,\"activation\":14},\"visibility\":{\"inputs\":\"public\","
+            "\"outputs\":\"private\",\"params\":\"fixed\"}}", "visibility.outputs");
+    refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5},\"bits\":{\"input\":8,"
+            "\"activation\":14},\"visibility\":{\"inputs\":\"public\","
+            "\"outputs\":\"public\",\"params\":\"fixed\"}}", "input_signed");
+}
+
+static void test_rounding(void)
+{
+    /* floor((acc + 2^(k-1)) / 2^k): half rounds up, toward +infinity */
+    CHECK(quant_round_shift(5, 1) == 3 && quant_round_shift(-5, 1) == -2, "half up");
+    CHECK(quant_round_shift(-6, 2) == -1 && quant_round_shift(-7, 2) == -2, "negatives");
+    CHECK(quant_round_shift(7, 0) == 7, "k = 0");
+    int64_t q;
+    CHECK(quant_quantize(-1.5, 1, &q) == 0 && q == -3, "quantize");
+    CHECK(quant_quantize(0.3, 4, &q) == 0 && q == 5, "quantize 0.3");
+    CHECK(quant_quantize(1e30, 4, &q) != 0, "huge value accepted");
+}
+
+static void test_overflow_refused(void)
+{
+    onnx_model *g;
+    zkml_error err;
+    quant_settings s;
+    quant_model m;
+    if (onnx_load_file(ZKML_FIXTURES "/mlp784.onnx", &g, &err) != 0) {
+        CHECK(0, "load: %s", err.message);
+        return;
+    }
+    quant_settings_default(&s);
+    s.input_scale = 30;
+    s.param_scale = 30;
+    s.activation_scale = 20;
+    s.input_bits = 40;
+    s.activation_bits = 40;
+    int rc = quant_model_build(g, &s, &m, &err);
+    CHECK(rc == ZKML_EINVAL, "a 2^100 accumulator was accepted");
+    CHECK(rc == 0 || strstr(err.message, "worst-case accumulator"), "message: %s", err.message);
+    if (rc == 0)
+        quant_model_free(&m);
+    /* sane settings build, and the estimate is positive */
+    quant_settings_default(&s);
+    rc = quant_model_build(g, &s, &m, &err);
+    CHECK(rc == 0, "default settings: %s", err.message);
+    if (rc == 0) {
+        CHECK(quant_model_constraints(&m) > 784, "estimate");
+        quant_model_free(&m);
+    }
+    onnx_free(g);
+}
+
+int main(void)
+{
+    test_parse();
+    test_rounding();
+    test_overflow_refused();
+    if (failures)
+        fprintf(stderr, "%d failure(s)\n", failures);
+    return failures ? 1 : 0;
+}
