@@ -146,6 +146,7 @@ int chain_anvil_spawn(const chain_anvil_opts *opts, chain_anvil *anvil, zkml_err
     argv[argc++] = "127.0.0.1";
     argv[argc++] = "--port";
     argv[argc++] = port_text;
+    argv[argc++] = "--quiet"; /* anvil logs every request otherwise: the log would grow forever */
     if (opts->state_path) {
         argv[argc++] = "--state";
         argv[argc++] = (char *)opts->state_path;
@@ -160,6 +161,7 @@ int chain_anvil_spawn(const chain_anvil_opts *opts, chain_anvil *anvil, zkml_err
     if (pid == 0)
         exec_anvil(bin, argv, opts->log_path, parent);
     anvil->pid = pid;
+    anvil->owner = parent;
     anvil->port = port;
     int rc = wait_ready(anvil, bin, err);
     if (rc)
@@ -169,7 +171,7 @@ int chain_anvil_spawn(const chain_anvil_opts *opts, chain_anvil *anvil, zkml_err
 
 void chain_anvil_stop(chain_anvil *anvil)
 {
-    if (!anvil || anvil->pid <= 0)
+    if (!anvil || anvil->pid <= 0 || anvil->owner != getpid())
         return;
     kill(anvil->pid, SIGTERM);
     int64_t deadline = zkml_monotonic_ms() + STOP_TIMEOUT_MS;

@@ -82,6 +82,22 @@ static int registry_address(const chain_config *cfg, uint8_t address[20], zkml_e
     return 0;
 }
 
+/* A wrong address (or a wrong chain) would otherwise read as empty answers. */
+static int check_registry_code(chain_client *c, const uint8_t reg[20], zkml_error *err)
+{
+    int has = 0;
+    int rc = chain_has_code(c, reg, &has, err);
+    if (rc == 0 && !has) {
+        char hex[43];
+        chain_hex(reg, 20, hex);
+        rc = zkml_fail(err, ZKML_EINVAL,
+                       "no contract at registry address %s on chain %llu: check "
+                       "ZKML_REGISTRY_ADDRESS and ZKML_RPC_URL",
+                       hex, (unsigned long long)c->chain_id);
+    }
+    return rc;
+}
+
 static int registry_call(chain_client *c, const uint8_t reg[20], const char *signature,
                          const abi_arg *args, size_t n, uint8_t **out, size_t *out_len,
                          zkml_error *err)
@@ -586,7 +602,9 @@ int chain_register_step(const chain_config *cfg, const char *dir, const char *ta
     if ((rc = load_pending(&run, registry_hex, err)) == 0 &&
         (rc = chain_client_open(cfg, 1, &run.client, err)) == 0) {
         uint64_t onchain_version = 0;
-        rc = find_registered(&run, &onchain_version, err);
+        rc = check_registry_code(&run.client, run.registry, err);
+        if (rc == 0)
+            rc = find_registered(&run, &onchain_version, err);
         if (rc == 0 && !onchain_version)
             rc = ensure_verifier(&run, err);
         if (rc == 0)
@@ -676,7 +694,9 @@ int chain_versions_onchain_json(const chain_config *cfg, const char *task_id, ch
     cJSON_AddStringToObject(o, "task_id", task_id);
     add_hex(o, "registry_address", reg, 20, 1);
     cJSON_AddNumberToObject(o, "chain_id", (double)c.chain_id);
-    rc = list_versions(&c, reg, task_id, o, err);
+    rc = check_registry_code(&c, reg, err);
+    if (rc == 0)
+        rc = list_versions(&c, reg, task_id, o, err);
     chain_client_close(&c);
     if (rc) {
         cJSON_Delete(o);

@@ -227,7 +227,6 @@ typedef struct chain_anvil_opts {
     const char *state_path; /* --state file (loaded and dumped), or NULL */
     const char *log_path;   /* anvil's stdout/stderr, or NULL for /dev/null */
     int port;               /* 0: pick a free loopback port */
-    int no_mining;          /* start with automine off */
 } chain_anvil_opts;
 
 /* Starts anvil and waits until it answers eth_chainId. */

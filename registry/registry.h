@@ -222,7 +222,8 @@ void registry_keccak256(const void *data, size_t len, uint8_t out[32]);
  * (SIGTERM, so anvil saves its state; SIGKILL after 10 s) and is safe to call
  * twice or on a zeroed struct. */
 typedef struct chain_anvil {
-    pid_t pid; /* 0 when not running */
+    pid_t pid;   /* 0 when not running */
+    pid_t owner; /* the process that started it: only it stops it (not forked workers) */
     int port;
 } chain_anvil;
 

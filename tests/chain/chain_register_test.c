@@ -321,6 +321,11 @@ int main(int argc, char **argv)
     snprintf(cfg.rpc_url, sizeof cfg.rpc_url, "http://127.0.0.1:%d", anvil.port);
     snprintf(cfg.key_file, sizeof cfg.key_file, "%s", key);
     CHECK(chain_register_step(&cfg, tmpdir, "iris", 1, &err) == ZKML_EINVAL); /* no registry yet */
+    /* An address without code (our own account) is named as the problem. */
+    snprintf(cfg.registry_address, sizeof cfg.registry_address, "%s", DEV_ADDRESS);
+    char *json = NULL;
+    CHECK(chain_versions_onchain_json(&cfg, "iris", &json, &err) == ZKML_EINVAL);
+    CHECK(strstr(err.message, "no contract at registry address") != NULL);
     CHECK_OK(chain_deploy_registry(&cfg, cfg.registry_address, &err), &err);
     if (cfg.registry_address[0]) {
         test_register_and_lookups(&cfg, argv[1]);
