@@ -1,0 +1,235 @@
+/*
+ * test_unit.c - MSM against the naive sum of g1_mul/g2_mul (zero, one and
+ * random scalars, points at infinity), the R1CS builder, malformed .r1cs,
+ * .wtns, proving keys and JSON (clear errors, no crash), and an in-process
+ * setup/prove/verify round trip with a refused witness.
+ */
+#include "pipeline/snark/groth16.h"
+#include "pipeline/snark/msm.h"
+#include "pipeline/snark/r1cs_internal.h"
+#include "tests/snark_groth16/test_circuit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures;
+
+#define CHECK(cond, ...) do { if (!(cond)) { failures++; printf("FAIL %s:%d: ", __FILE__, \
+    __LINE__); printf(__VA_ARGS__); printf("\n"); } } while (0)
+
+static void random_scalar(test_rng *g, fr_t *k, int kind)
+{
+    if (kind == 0)
+        fr_zero(k);
+    else if (kind == 1)
+        fr_one(k);
+    else if (kind == 2)
+        fr_from_u64(k, test_rng_u64(g) & 0xffff);
+    else
+        test_rng_fr(g, k);
+}
+
+static void test_msm(size_t n, int threads)
+{
+    test_rng g = { 77 + n };
+    g1_affine gen1, *p1 = calloc(n, sizeof *p1);
+    g2_affine gen2, *p2 = calloc(n, sizeof *p2);
+    fr_t *k = calloc(n, sizeof *k), s;
+    g1_jac acc1, t1, got1;
+    g2_jac acc2, t2, got2;
+    zkml_error err;
+    g1_generator(&gen1);
+    g2_generator(&gen2);
+    memset(&acc1, 0, sizeof acc1);
+    memset(&acc2, 0, sizeof acc2);
+    for (size_t i = 0; i < n; i++) {
+        test_rng_fr(&g, &s);
+        g1_to_jac(&t1, &gen1);
+        g1_mul(&t1, &t1, &s);
+        g1_to_affine(&p1[i], &t1);
+        g2_to_jac(&t2, &gen2);
+        g2_mul(&t2, &t2, &s);
+        g2_to_affine(&p2[i], &t2);
+        if (i % 11 == 5) {
+            p1[i].infinity = 1;
+            p2[i].infinity = 1;
+        }
+        random_scalar(&g, &k[i], (int)(test_rng_u64(&g) % 4));
+        if (!p1[i].infinity) {
+            g1_to_jac(&t1, &p1[i]);
+            g1_mul(&t1, &t1, &k[i]);
+            g1_add(&acc1, &acc1, &t1);
+            g2_to_jac(&t2, &p2[i]);
+            g2_mul(&t2, &t2, &k[i]);
+            g2_add(&acc2, &acc2, &t2);
+        }
+    }
+    CHECK(msm_g1(&got1, p1, k, n, threads, &err) == 0, "msm_g1: %s", err.message);
+    CHECK(g1_eq(&got1, &acc1), "G1 MSM of %zu points (%d threads) != naive sum", n, threads);
+    CHECK(msm_g2(&got2, p2, k, n, threads, &err) == 0, "msm_g2: %s", err.message);
+    CHECK(g2_eq(&got2, &acc2), "G2 MSM of %zu points (%d threads) != naive sum", n, threads);
+    free(p1); free(p2); free(k);
+}
+
+static void test_builder(void)
+{
+    r1cs_lc lc = {0};
+    fr_t c3, c5, neg3, sum;
+    fr_from_u64(&c3, 3);
+    fr_from_u64(&c5, 5);
+    fr_neg(&neg3, &c3);
+    r1cs_lc_add_term(&lc, 7, &c3, NULL);
+    r1cs_lc_add_term(&lc, 2, &c5, NULL);
+    r1cs_lc_add_term(&lc, 7, &c5, NULL);
+    r1cs_lc_add_term(&lc, 4, &c3, NULL);
+    r1cs_lc_add_term(&lc, 4, &neg3, NULL);       /* cancels: the term disappears */
+    fr_add(&sum, &c3, &c5);
+    CHECK(lc.n == 2 && lc.terms[0].wire == 2 && lc.terms[1].wire == 7 &&
+          fr_eq(&lc.terms[1].coeff, &sum), "builder does not sort, merge and drop zeros");
+    r1cs_lc_free(&lc);
+}
+
+static const char *write_tmp(const char *name, const void *data, size_t len)
+{
+    static char path[256];
+    snprintf(path, sizeof path, "snark_groth16_unit_%s", name);
+    FILE *f = fopen(path, "wb");
+    fwrite(data, 1, len, f);
+    fclose(f);
+    return path;
+}
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+    uint8_t *d;
+    zkml_error err;
+    if (zkml_read_file(path, 0, &d, len, &err))
+        return NULL;
+    return d;
+}
+
+/* Each damaged image must give a message containing `want`. */
+static void expect_r1cs_error(const uint8_t *d, size_t len, const char *want, const char *what)
+{
+    r1cs cs;
+    zkml_error err = {0};
+    int rc = r1cs_parse(&cs, d, len, "x.r1cs", &err);
+    CHECK(rc != 0 && strstr(err.message, want), "%s: rc %d, message '%s'", what, rc,
+          err.message);
+}
+
+static void test_malformed_files(const char *r1cs_path, const char *wtns_path)
+{
+    size_t len, wlen;
+    uint8_t *d = slurp(r1cs_path, &len), *w = slurp(wtns_path, &wlen);
+    for (size_t cut = 0; cut < len; cut += 1 + cut / 3)
+        expect_r1cs_error(d, cut, "x.r1cs", "truncated r1cs");
+    uint8_t *c = malloc(len);
+    memcpy(c, d, len);
+    c[0] = 'R';
+    expect_r1cs_error(c, len, "wrong magic", "bad magic");
+    memcpy(c, d, len);
+    c[28] ^= 1;                                   /* the prime, inside section 1 */
+    expect_r1cs_error(c, len, "prime", "wrong prime");
+    memcpy(c, d, len);
+    memset(c + 0x6c, 0xff, 32);                   /* first coefficient >= r */
+    expect_r1cs_error(c, len, "coefficient >= r", "coefficient out of range");
+    free(c);
+    fr_t *vals;
+    size_t n;
+    zkml_error err = {0};
+    c = malloc(wlen);
+    memcpy(c, w, wlen);
+    memset(c + wlen - 32, 0xff, 32);
+    CHECK(wtns_parse(&vals, &n, c, wlen, "x.wtns", &err) != 0 && strstr(err.message, ">= r"),
+          "wtns value >= r: '%s'", err.message);
+    CHECK(wtns_parse(&vals, &n, w, wlen - 1, "x.wtns", &err) != 0, "truncated wtns accepted");
+    CHECK(wtns_parse(&vals, &n, d, len, "x.wtns", &err) != 0 && strstr(err.message, "magic"),
+          "r1cs read as wtns: '%s'", err.message);
+    free(c); free(d); free(w);
+}
+
+static void test_json_errors(void)
+{
+    static const char *bad_proofs[] = {
+        "", "[]", "{\"pi_a\": [\"1\", \"2\", \"1\"]}",
+        /* (1, 3) is not on the curve */
+        "{\"pi_a\":[\"1\",\"3\",\"1\"],\"pi_b\":[[\"0\",\"0\"],[\"0\",\"0\"],[\"0\",\"0\"]],"
+        "\"pi_c\":[\"1\",\"2\",\"1\"]}",
+        /* x = p */
+        "{\"pi_a\":[\"21888242871839275222246405745257275088696311157297823662689037894645226208583\","
+        "\"2\",\"1\"],\"pi_b\":[[\"0\",\"0\"],[\"1\",\"0\"],[\"0\",\"0\"]],\"pi_c\":[\"1\",\"2\",\"1\"]}",
+        /* G2 point (1, 1) is off the twist */
+        "{\"pi_a\":[\"1\",\"2\",\"1\"],\"pi_b\":[[\"1\",\"0\"],[\"1\",\"0\"],[\"1\",\"0\"]],"
+        "\"pi_c\":[\"1\",\"2\",\"1\"]}",
+    };
+    groth16_proof p;
+    zkml_error err;
+    for (size_t i = 0; i < sizeof bad_proofs / sizeof *bad_proofs; i++)
+        CHECK(proof_json_parse(&p, bad_proofs[i], "proof.json", &err) != 0,
+              "bad proof %zu accepted", i);
+    fr_t *pub;
+    size_t n;
+    CHECK(public_json_parse(&pub, &n, "[\"21888242871839275222246405745257275088548364400416034343"
+          "698204186575808495617\"]", "public.json", &err) != 0 && strstr(err.message, "r"),
+          "public signal = r accepted");
+    CHECK(public_json_parse(&pub, &n, "[1]", "public.json", &err) != 0, "number accepted");
+}
+
+static void test_round_trip(void)
+{
+    r1cs cs;
+    fr_t *w;
+    zkml_error err = {0};
+    groth16_pk pk, pk2;
+    groth16_vk vk;
+    groth16_proof proof;
+    if (test_circuit_build(&cs, &w, 700, 2, 2, 9, &err)) {
+        CHECK(0, "%s", err.message);
+        return;
+    }
+    CHECK(r1cs_write(&cs, "snark_groth16_unit.r1cs", &err) == 0, "%s", err.message);
+    CHECK(wtns_write(w, cs.n_wires, "snark_groth16_unit.wtns", &err) == 0, "%s", err.message);
+    test_malformed_files("snark_groth16_unit.r1cs", "snark_groth16_unit.wtns");
+    CHECK(groth16_setup(&cs, &pk, &vk, 2, &err) == 0, "setup: %s", err.message);
+    CHECK(pk_write(&pk, "snark_groth16_unit.key", &err) == 0, "%s", err.message);
+    groth16_pk_free(&pk);
+    CHECK(pk_read(&pk2, "snark_groth16_unit.key", &err) == 0, "pk_read: %s", err.message);
+    CHECK(groth16_prove(&pk2, w, cs.n_wires, &proof, 2, &err) == 0, "prove: %s", err.message);
+    CHECK(groth16_verify(&vk, w + 1, 4, &proof, &err) == 0, "verify: %s", err.message);
+    fr_add(&w[3], &w[3], &w[0]);
+    CHECK(groth16_verify(&vk, w + 1, 4, &proof, &err) == ZKML_EREJECTED, "changed input passes");
+    CHECK(groth16_prove(&pk2, w, cs.n_wires, &proof, 1, &err) == ZKML_EREJECTED &&
+          strstr(err.message, "constraint 2 "), "bad witness: '%s'", err.message);
+    CHECK(r1cs_check_witness(&cs, w, cs.n_wires, &err) == ZKML_EREJECTED &&
+          strstr(err.message, "constraint 2 "), "check_witness: '%s'", err.message);
+    /* a corrupted or truncated proving key is refused */
+    size_t len;
+    uint8_t *d = slurp("snark_groth16_unit.key", &len);
+    d[len / 2] ^= 0x10;
+    CHECK(pk_read(&pk, write_tmp("bad.key", d, len), &err) != 0, "corrupt key accepted");
+    d[len / 2] ^= 0x10;
+    CHECK(pk_read(&pk, write_tmp("short.key", d, len - 8), &err) != 0, "short key accepted");
+    d[0] = 'X';
+    CHECK(pk_read(&pk, write_tmp("magic.key", d, len), &err) != 0 &&
+          strstr(err.message, "magic"), "bad magic key: '%s'", err.message);
+    free(d);
+    groth16_pk_free(&pk2);
+    groth16_vk_free(&vk);
+    r1cs_free(&cs);
+    free(w);
+}
+
+int main(void)
+{
+    test_builder();
+    test_msm(1, 1);
+    test_msm(40, 1);
+    test_msm(300, 2);
+    test_msm(2500, 3);
+    test_json_errors();
+    test_round_trip();
+    printf("%s\n", failures ? "FAILED" : "ok");
+    return failures != 0;
+}
