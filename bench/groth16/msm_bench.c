@@ -1,0 +1,34 @@
+/* msm_bench.c - times a G1 MSM of 2^k random points and scalars: msm_bench K [THREADS]. */
+#include "pipeline/snark/msm.h"
+#include "tests/snark_groth16/test_circuit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+int main(int argc, char **argv)
+{
+    size_t n = (size_t)1 << (argc > 1 ? atoi(argv[1]) : 16);
+    int threads = argc > 2 ? atoi(argv[2]) : 0;
+    g1_jac *jac = malloc(n * sizeof *jac), step, out;
+    g1_affine *pts = malloc(n * sizeof *pts), g;
+    fr_t *k = malloc(n * sizeof *k), s;
+    test_rng rng = { 42 };
+    zkml_error err;
+    if (!jac || !pts || !k)
+        return 2;
+    g1_generator(&g);
+    g1_to_jac(&step, &g);
+    test_rng_fr(&rng, &s);
+    g1_mul(&step, &step, &s);
+    g1_to_jac(&jac[0], &g);
+    for (size_t i = 1; i < n; i++)
+        g1_add(&jac[i], &jac[i - 1], &step);
+    g1_batch_to_affine(pts, jac, n);
+    for (size_t i = 0; i < n; i++)
+        test_rng_fr(&rng, &k[i]);
+    int64_t t0 = zkml_monotonic_ms();
+    if (msm_g1(&out, pts, k, n, threads, &err))
+        return 2;
+    printf("%lld\n", (long long)(zkml_monotonic_ms() - t0));
+    return 0;
+}

@@ -1,0 +1,57 @@
+#!/bin/sh
+# run.sh - Groth16 prover benchmark: ours vs snarkjs on the same circuits and witnesses.
+#   bench/groth16/run.sh [MAX_LOG [SNARKJS_MAX_LOG]]    (defaults 20 and 16)
+# Builds a Release tree in build-bench/, generates circuits of 2^12 .. 2^MAX_LOG
+# constraints (the test-circuit mix: ~70% bit decompositions, products, linear
+# combinations), proves each with ours and, up to 2^SNARKJS_MAX_LOG, with
+# `snarkjs groth16 prove` (its ptau prepared once and cached in build-bench/).
+# Prints constraints, times, ratio, our peak RSS, verify time and MSM times;
+# appends the table to bench/RESULTS.md with the commit hash. Not a test.
+set -eu
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+MAX=${1:-20} SJMAX=${2:-16}
+B=$ROOT/build-bench W=$ROOT/build-bench/groth16
+SJ=$ROOT/node_modules/.bin/snarkjs
+cmake -S "$ROOT" -B "$B" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$B" -j2 --target zkml-registry groth16_bench_gen groth16_bench_msm >/dev/null
+mkdir -p "$W" && cd "$W"
+Z=$B/server/zkml-registry
+ms() { echo $(( $(date +%s%N) / 1000000 )); }
+ptau_for() { # LOG: a prepared ptau of 2^LOG, cached
+    p=pot$1.ptau
+    if [ ! -f $p ]; then
+        $SJ powersoftau new bn128 $1 p0.ptau >/dev/null
+        $SJ powersoftau contribute p0.ptau p1.ptau --name=b -e=bench-entropy >/dev/null
+        $SJ powersoftau prepare phase2 p1.ptau $p >/dev/null
+        rm -f p0.ptau p1.ptau
+    fi
+    echo $p
+}
+OUT=results.txt
+printf "| constraints | ours prove ms | snarkjs prove ms | ratio | our peak RSS MB | verify ms |\n|---|---|---|---|---|---|\n" > $OUT
+k=12
+while [ $k -le "$MAX" ]; do
+    n=$((1 << k)); c=$((n - 8))      # the domain (constraints + public + 1) stays 2^k
+    $B/bench/groth16/groth16_bench_gen $c 1 2 $k c$k.r1cs c$k.wtns >/dev/null
+    [ -f c$k.key ] || $Z groth16 setup c$k.r1cs c$k.key c$k.vk.json
+    /usr/bin/time -f %M -o rss.txt $Z groth16 prove c$k.key c$k.wtns p.json pub.json
+    t0=$(ms); $Z groth16 prove c$k.key c$k.wtns p.json pub.json; ours=$(( $(ms) - t0 ))
+    rss=$(( $(cat rss.txt) / 1024 ))
+    t0=$(ms); $Z groth16 verify c$k.vk.json pub.json p.json >/dev/null; v=$(( $(ms) - t0 ))
+    sjt=- ratio=-
+    if [ $k -le "$SJMAX" ]; then
+        [ -f c$k.zkey ] || $SJ groth16 setup c$k.r1cs $(ptau_for $k) c$k.zkey >/dev/null
+        t0=$(ms); $SJ groth16 prove c$k.zkey c$k.wtns sp.json spub.json; sjt=$(( $(ms) - t0 ))
+        cmp -s pub.json spub.json || { echo "public signals differ at 2^$k"; exit 1; }
+        ratio=$(awk "BEGIN{printf \"%.1f\", $sjt/$ours}")
+    fi
+    echo "| $c | $ours | $sjt | $ratio | $rss | $v |" | tee -a $OUT
+    k=$((k + 2))
+done
+for m in 16 18 20; do
+    [ $m -le "$MAX" ] && echo "MSM G1 2^$m: $($B/bench/groth16/groth16_bench_msm $m) ms" | tee -a $OUT
+done
+{
+    echo; echo "## groth16 prove ($(git -C "$ROOT" rev-parse --short HEAD), $(nproc) cores, $(date -u +%F))"
+    echo "verify ms includes process start and JSON parsing"; echo; cat $OUT
+} >> "$ROOT/bench/RESULTS.md"
