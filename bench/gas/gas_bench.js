@@ -96,7 +96,8 @@ async function main() {
   }
   const evmTool = path.join(buildDir, 'tests', 'evm', 'evm_tool');
   const fixtures = path.join(ROOT, 'tests', 'evm', 'fixtures');
-  const sources = dirs.length ? dirs : fs.readdirSync(fixtures).sort().map((d) => path.join(fixtures, d));
+  const sources = dirs.length ? dirs : fs.readdirSync(fixtures).sort().map((d) => path.join(fixtures, d))
+    .filter((d) => fs.statSync(d).isDirectory());
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gas_bench_'));
   const chain = await Chain.start();
   let rows = [];
