@@ -579,6 +579,21 @@ static int register_hashes(register_run *run, zkml_error *err)
     return 0;
 }
 
+/* DESIGN.md: task ids match [A-Za-z0-9_-]{1,64}. */
+static int valid_task_id(const char *task_id)
+{
+    size_t n = strlen(task_id);
+    if (n == 0 || n > 64)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = task_id[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '_' || ch == '-'))
+            return 0;
+    }
+    return 1;
+}
+
 int chain_register_step(const chain_config *cfg, const char *dir, const char *task_id,
                         int version, zkml_error *err)
 {
@@ -586,6 +601,11 @@ int chain_register_step(const chain_config *cfg, const char *dir, const char *ta
         return zkml_fail(err, ZKML_EUNAVAILABLE,
                          "register: no chain configured (ZKML_CHAIN=none); set ZKML_CHAIN to "
                          "anvil or rpc");
+    if (!valid_task_id(task_id) || version < 1)
+        return zkml_fail(err, ZKML_EINVAL,
+                         "register: task id must match [A-Za-z0-9_-]{1,64} and the version be "
+                         "at least 1 (got \"%.80s\" v%d)",
+                         task_id, version);
     register_run run = {.dir = dir, .task_id = task_id, .version = version};
     char chain_json[4096];
     int rc;

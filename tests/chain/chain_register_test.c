@@ -102,8 +102,8 @@ static void test_register_and_lookups(const chain_config *cfg, const char *fixtu
     double register_gas = cJSON_GetObjectItem(gas, "register")->valuedouble;
     double verifier_gas = cJSON_GetObjectItem(gas, "verifier")->valuedouble;
     CHECK(register_gas > 200000 && verifier_gas > 100000);
-    printf("gas: verifier deployment %.0f, registerVersion %.0f (n2 fixture)\n", verifier_gas,
-           register_gas);
+    printf("gas: verifier deployment %.0f, registerVersion %.0f (%s)\n", verifier_gas,
+           register_gas, fixture);
     /* The verifier is really there. */
     chain_client c;
     CHECK_OK(chain_client_open(cfg, 0, &c, &err), &err);
@@ -321,6 +321,8 @@ int main(int argc, char **argv)
     snprintf(cfg.rpc_url, sizeof cfg.rpc_url, "http://127.0.0.1:%d", anvil.port);
     snprintf(cfg.key_file, sizeof cfg.key_file, "%s", key);
     CHECK(chain_register_step(&cfg, tmpdir, "iris", 1, &err) == ZKML_EINVAL); /* no registry yet */
+    CHECK(chain_register_step(&cfg, tmpdir, "../etc", 1, &err) == ZKML_EINVAL);
+    CHECK(chain_register_step(&cfg, tmpdir, "iris", 0, &err) == ZKML_EINVAL);
     /* An address without code (our own account) is named as the problem. */
     snprintf(cfg.registry_address, sizeof cfg.registry_address, "%s", DEV_ADDRESS);
     char *json = NULL;
