@@ -138,6 +138,7 @@ static int materialize(lowering *lw, int node, uint32_t t, int relu, uint32_t *o
 {
     quant_model *m = lw->m;
     const quant_settings *s = &m->settings;
+    *out = t;
     if (m->tensors[t].kind == QUANT_ACTIVATION) {
         *out = t;
         return 0;
@@ -172,6 +173,7 @@ static int materialize(lowering *lw, int node, uint32_t t, int relu, uint32_t *o
 /* The quant tensor holding ONNX tensor id, or an error if it is a constant. */
 static int value_of(const lowering *lw, int node, int id, uint32_t *out, zkml_error *err)
 {
+    *out = 0;
     if (id < 0 || lw->map[id] == 0)
         return refuse(lw, node, err, "an input that must be computed is a constant or missing");
     *out = lw->map[id] - 1;

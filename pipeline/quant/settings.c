@@ -73,6 +73,7 @@ static int get_object(const cJSON *root, const char *key, const cJSON **out, zkm
 static int get_string(const cJSON *obj, const char *obj_name, const char *key,
                       const char **out, zkml_error *err)
 {
+    *out = "";
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (!cJSON_IsString(v))
         return zkml_fail(err, ZKML_EINVAL, "settings: %s.%s is missing or not a string",
