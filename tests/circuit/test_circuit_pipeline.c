@@ -208,8 +208,45 @@ static void run_fixture(const fixture *f)
         fprintf(stderr, "could not remove %s\n", dir);
 }
 
+/* Without data.csv: calibration falls back to generated inputs, the witness
+ * proves an all-zeros input, and both say so. */
+static void run_without_data(void)
+{
+    char dir[] = "/tmp/zkml_circuit_XXXXXX", path[4096];
+    zkml_error err;
+    zkml_step_opts opts = {0, 1, "accuracy"};
+    if (!mkdtemp(dir))
+        return;
+    snprintf(path, sizeof path, "%s/model.onnx", dir);
+    CHECK(copy_file(ZKML_FIXTURES "/iris_mlp.onnx", path) == 0, "copy");
+    int rc = quant_settings_step(dir, &opts, &err);
+    if (!rc)
+        rc = quant_calibrate_step(dir, &opts, &err);
+    if (!rc)
+        rc = circuit_compile_step(dir, &opts, &err);
+    if (!rc)
+        rc = circuit_witness_step(dir, &opts, &err);
+    CHECK(rc == 0, "no data.csv: %s", err.message);
+    if (rc)
+        return;
+    cJSON *cal = read_json(dir, "calibration.json"), *out = read_json(dir, "output.json");
+    const cJSON *src = cJSON_GetObjectItem(cJSON_GetObjectItem(cal, "data"), "source");
+    CHECK(cJSON_IsString(src) && strstr(src->valuestring, "no data.csv"), "calibration source");
+    src = cJSON_GetObjectItem(out, "input_source");
+    CHECK(cJSON_IsString(src) && strstr(src->valuestring, "all-zeros"), "witness source");
+    CHECK(snarkjs_check(dir, "witness.wtns") == 0, "snarkjs on the zeros witness (%s)", dir);
+    opts.target = "speed";
+    CHECK(quant_calibrate_step(dir, &opts, &err) == ZKML_EINVAL, "unknown target accepted");
+    cJSON_Delete(cal);
+    cJSON_Delete(out);
+    snprintf(path, sizeof path, "rm -rf '%s'", dir);
+    if (failures == 0 && system(path) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+}
+
 int main(void)
 {
+    run_without_data();
     static const fixture fixtures[] = {
         {"iris_linear", "iris_linear.onnx", "iris_test.csv", 1.0},
         {"iris_mlp", "iris_mlp.onnx", "iris_test.csv", 1.0},
