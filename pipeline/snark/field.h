@@ -3,7 +3,8 @@
  *
  * Both BN254 moduli are 254-bit with a top limb below 2^63 - 1, so the
  * multiplication uses CIOS with the "no-carry" shortcut (no fifth limb),
- * and a + b never overflows 256 bits. Everything here is static inline and
+ * and a + b never overflows 256 bits. On x86-64 with BMI2/ADX the product
+ * runs in assembly (mont_adx.h), chosen at run time. Everything here is static inline and
  * takes the modulus as a pointer to a constant table, so each caller gets a
  * specialised copy with the constants folded in.
  */
@@ -11,6 +12,7 @@
 #define ZKML_SNARK_FIELD_H
 
 #include "pipeline/snark/snark.h"
+#include "pipeline/snark/mont_adx.h"
 
 typedef unsigned __int128 u128;
 
@@ -89,38 +91,49 @@ static inline void mont_neg(uint64_t r[4], const uint64_t a[4], const mont_modul
         r[i] = d[i] & (0 - nz);
 }
 
-/* r = a * b / R mod m (CIOS, no-carry variant). Inputs must be < m. */
-static inline void mont_mul(uint64_t r[4], const uint64_t a[4], const uint64_t b[4],
-                            const mont_modulus *q)
+/* One CIOS round, t = (t + a * bi + mm * m) / 2^64 with mm = t0 * neg_inv
+ * chosen so the division is exact. The product and the reduction run
+ * interleaved, word by word, and since m < 2^254 t stays below 2m without a
+ * fifth word (the "no-carry" CIOS). */
+static inline void mont_round(uint64_t t[4], const uint64_t a[4], uint64_t bi,
+                              const mont_modulus *q)
 {
-    uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0;
-    for (int i = 0; i < 4; i++) {
-        uint64_t bi = b[i];
-        u128 c = (u128)a[0] * bi + t0;
-        t0 = (uint64_t)c;
-        c = (u128)a[1] * bi + t1 + (uint64_t)(c >> 64);
-        t1 = (uint64_t)c;
-        c = (u128)a[2] * bi + t2 + (uint64_t)(c >> 64);
-        t2 = (uint64_t)c;
-        c = (u128)a[3] * bi + t3 + (uint64_t)(c >> 64);
-        t3 = (uint64_t)c;
-        uint64_t carry_a = (uint64_t)(c >> 64);
-
-        uint64_t mm = t0 * q->neg_inv;
-        u128 d = (u128)mm * q->m[0] + t0;
-        d = (u128)mm * q->m[1] + t1 + (uint64_t)(d >> 64);
-        t0 = (uint64_t)d;
-        d = (u128)mm * q->m[2] + t2 + (uint64_t)(d >> 64);
-        t1 = (uint64_t)d;
-        d = (u128)mm * q->m[3] + t3 + (uint64_t)(d >> 64);
-        t2 = (uint64_t)d;
-        t3 = (uint64_t)(d >> 64) + carry_a;
+    u128 prod = (u128)a[0] * bi + t[0];
+    uint64_t mm = (uint64_t)prod * q->neg_inv;
+    u128 red = (u128)mm * q->m[0] + (uint64_t)prod;
+    for (int j = 1; j < 4; j++) {
+        prod = (u128)a[j] * bi + t[j] + (uint64_t)(prod >> 64);
+        red = (u128)mm * q->m[j] + (uint64_t)prod + (uint64_t)(red >> 64);
+        t[j - 1] = (uint64_t)red;
     }
-    uint64_t t[4] = { t0, t1, t2, t3 }, s[4];
+    t[3] = (uint64_t)(red >> 64) + (uint64_t)(prod >> 64);
+}
+
+/* r = a * b / R mod m in portable C. Inputs must be < m. */
+static inline void mont_mul_portable(uint64_t r[4], const uint64_t a[4], const uint64_t b[4],
+                                     const mont_modulus *q)
+{
+    uint64_t t[4] = { 0, 0, 0, 0 }, s[4];
+    for (int i = 0; i < 4; i++)
+        mont_round(t, a, b[i], q);
     uint64_t borrow = limbs_sub(s, t, q->m);
     uint64_t keep_t = 0 - borrow;
     for (int i = 0; i < 4; i++)
         r[i] = (t[i] & keep_t) | (s[i] & ~keep_t);
+}
+
+/* r = a * b / R mod m. Inputs must be < m. Uses mont_mul_adx on CPUs with
+ * BMI2 and ADX (every x86-64 since 2015), the portable C elsewhere. */
+static inline void mont_mul(uint64_t r[4], const uint64_t a[4], const uint64_t b[4],
+                            const mont_modulus *q)
+{
+#if MONT_HAVE_ADX
+    if (mont_cpu_has_adx()) {
+        mont_mul_adx(r, a, b, q->m, q->neg_inv);
+        return;
+    }
+#endif
+    mont_mul_portable(r, a, b, q);
 }
 
 static inline int mont_is_zero(const uint64_t a[4])

@@ -66,6 +66,35 @@ static int check_constants(const char *name, const mont_modulus *q)
     return 0;
 }
 
+/* The two implementations of the Montgomery product called directly, so the
+ * portable C is checked even on CPUs where mont_mul picks the assembly:
+ * "mul-portable" lines never touch the assembly (the conversion to a normal
+ * value too is the portable product by 1), "mul-adx" lines appear only where
+ * the CPU and compiler have the ADX path. */
+static void dump_mul_paths(const char *field, const uint64_t a[4], const uint64_t b[4],
+                           const char *a_s, const char *b_s, const mont_modulus *q)
+{
+    static const uint64_t one[4] = { 1, 0, 0, 0 };
+    uint64_t prod[4], raw[4];
+    char r_s[80];
+    mont_mul_portable(prod, a, b, q);
+    mont_mul_portable(raw, prod, one, q);
+    limbs_to_dec(r_s, raw);
+    printf("%s mul-portable %s %s %s\n", field, a_s, b_s, r_s);
+    mont_mul_portable(prod, a, a, q);
+    mont_mul_portable(raw, prod, one, q);
+    limbs_to_dec(r_s, raw);
+    printf("%s sqr-portable %s %s\n", field, a_s, r_s);
+#if MONT_HAVE_ADX
+    if (mont_cpu_has_adx()) {
+        mont_mul_adx(prod, a, b, q->m, q->neg_inv);
+        mont_mul_adx(raw, prod, one, q->m, q->neg_inv);
+        limbs_to_dec(r_s, raw);
+        printf("%s mul-adx %s %s %s\n", field, a_s, b_s, r_s);
+    }
+#endif
+}
+
 static void dump_fr(int count)
 {
     char a_s[80], b_s[80], r_s[80];
@@ -84,6 +113,7 @@ static void dump_fr(int count)
         fr_sub(&r, &a, &b); fr_to_dec(r_s, &r); printf("fr sub %s %s %s\n", a_s, b_s, r_s);
         fr_mul(&r, &a, &b); fr_to_dec(r_s, &r); printf("fr mul %s %s %s\n", a_s, b_s, r_s);
         fr_sqr(&r, &a); fr_to_dec(r_s, &r); printf("fr sqr %s %s\n", a_s, r_s);
+        dump_mul_paths("fr", a.v, b.v, a_s, b_s, &FR_MODULUS);
         fr_neg(&r, &a); fr_to_dec(r_s, &r); printf("fr neg %s %s\n", a_s, r_s);
         fr_inv(&r, &a); fr_to_dec(r_s, &r); printf("fr inv %s %s\n", a_s, r_s);
         uint64_t e = rng_next() >> (i % 64);
@@ -141,6 +171,7 @@ static void dump_fp(int count)
         fp_sub(&r, &a, &b); fp_to_dec(r_s, &r); printf("fp sub %s %s %s\n", a_s, b_s, r_s);
         fp_mul(&r, &a, &b); fp_to_dec(r_s, &r); printf("fp mul %s %s %s\n", a_s, b_s, r_s);
         fp_sqr(&r, &a); fp_to_dec(r_s, &r); printf("fp sqr %s %s\n", a_s, r_s);
+        dump_mul_paths("fp", a.v, b.v, a_s, b_s, &FP_MODULUS);
         fp_neg(&r, &a); fp_to_dec(r_s, &r); printf("fp neg %s %s\n", a_s, r_s);
         fp_inv(&r, &a); fp_to_dec(r_s, &r); printf("fp inv %s %s\n", a_s, r_s);
         if (fp_sqrt(&r, &a)) {
