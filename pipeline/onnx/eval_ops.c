@@ -205,7 +205,8 @@ static void eval_softmax(const onnx_model *m, const onnx_node *n, float **v)
 static void eval_batchnorm(const onnx_model *m, const onnx_node *n, float **v)
 {
     const onnx_tensor *x = T(0);
-    size_t C = (size_t)x->shape[1], inner = x->size / ((size_t)x->shape[0] * C);
+    size_t C = (size_t)x->shape[1], outer = (size_t)x->shape[0] * C;
+    size_t inner = outer ? x->size / outer : 0;
     double eps = onnx_attr_float(n, "epsilon", 1e-5f);
     for (size_t i = 0; i < x->size; i++) {
         size_t c = (i / inner) % C;

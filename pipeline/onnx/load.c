@@ -57,6 +57,12 @@ static int add_constant(builder *b, onnx_tensor *t)
         onnx_tensor_clear(t);
         return rc;
     }
+    if (t->size > ONNX_MAX_VALUES - b->m->n_values) {
+        onnx_tensor_clear(t);
+        return zkml_fail(b->err, ZKML_EINVAL, "the model has more than %u values",
+                         ONNX_MAX_VALUES);
+    }
+    b->m->n_values += t->size;
     int id = b->m->n_tensors++;
     b->m->tensors[id] = *t;
     memset(t, 0, sizeof(*t));
@@ -173,6 +179,9 @@ static int add_graph_inputs(builder *b, const Onnxmin__GraphProto *g,
         int rc = input_shape(g->input[i], t, b->err);
         if (rc != 0)
             return rc;
+        if (t->size > ONNX_MAX_VALUES - m->n_values)
+            return zkml_fail(b->err, ZKML_EINVAL, "graph input '%s' is too large", name);
+        m->n_values += t->size;
         const onnx_tensor *bound = find_bound(bind, n_bind, name);
         if (!bound) {
             m->inputs[m->n_inputs++] = id;
@@ -332,7 +341,7 @@ static int fold_last_node(builder *b)
             if (!t->int_data)
                 rc = zkml_fail(b->err, ZKML_ENOMEM, "out of memory");
             for (size_t k = 0; rc == 0 && k < t->size; k++)
-                t->int_data[k] = (int64_t)t->data[k];
+                t->int_data[k] = onnx_float_to_i64(t->data[k]);
         }
     }
     for (int i = 0; i < n->n_inputs; i++)

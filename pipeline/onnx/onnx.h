@@ -31,6 +31,10 @@
 /* Upload limit for onnx_load_file (the server's body limit is larger than any
  * model we can prove). */
 #define ONNX_MAX_FILE_BYTES (256u << 20)
+/* Limits checked at load so a hostile file cannot make evaluation explode:
+ * elements over all tensors, and each kernel, stride, dilation and pad. */
+#define ONNX_MAX_VALUES (1u << 26)
+#define ONNX_MAX_WINDOW (1 << 16)
 
 /* TensorProto.DataType values (as in the ONNX spec). */
 typedef enum onnx_dtype {
@@ -137,6 +141,7 @@ typedef struct onnx_model {
     int *inputs;       /* non-initializer graph inputs */
     int n_outputs;
     int *outputs;
+    size_t n_values;   /* elements over all tensors (at most ONNX_MAX_VALUES) */
 } onnx_model;
 
 /*

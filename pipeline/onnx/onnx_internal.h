@@ -31,6 +31,18 @@ int onnx_dtype_supported(int64_t dtype);
 /* Product of dims, failing on overflow or on more than 2^31 elements. */
 int onnx_shape_size(const int64_t *shape, int rank, size_t *size);
 
+/* float -> int64 without undefined behaviour: truncates, saturates, NaN -> 0. */
+static inline int64_t onnx_float_to_i64(float v)
+{
+    if (!(v == v))
+        return 0;
+    if (v >= 9.2e18f)
+        return INT64_MAX;
+    if (v <= -9.2e18f)
+        return INT64_MIN;
+    return (int64_t)v;
+}
+
 /* Attribute editing on a node under construction. */
 int onnx_node_set_int(onnx_node *n, const char *name, int64_t v);
 int onnx_node_set_float(onnx_node *n, const char *name, float v);

@@ -35,8 +35,10 @@ static int set_output(onnx_model *m, onnx_node *n, int k, onnx_dtype dtype, int 
             FAIL("negative output dimension %lld", (long long)shape[i]);
         t->shape[i] = shape[i];
     }
-    if (onnx_shape_size(t->shape, rank, &t->size) != 0)
-        FAIL("output shape too large");
+    if (onnx_shape_size(t->shape, rank, &t->size) != 0 ||
+        t->size > ONNX_MAX_VALUES - m->n_values)
+        FAIL("output too large (the model may hold at most %u values)", ONNX_MAX_VALUES);
+    m->n_values += t->size;
     return 0;
 }
 
@@ -57,7 +59,7 @@ static int const_ints(const onnx_model *m, const onnx_node *n, int k, int64_t **
     if (!*vals)
         OOM();
     for (size_t i = 0; i < t->size; i++)
-        (*vals)[i] = t->int_data ? t->int_data[i] : (int64_t)t->data[i];
+        (*vals)[i] = t->int_data ? t->int_data[i] : onnx_float_to_i64(t->data[i]);
     *count = t->size;
     return 0;
 }
@@ -278,7 +280,9 @@ static int infer_window(onnx_model *m, onnx_node *n, zkml_error *err)
         pads[d] = ap ? ap[d] : 0;
         pads[sp + d] = ap ? ap[sp + d] : 0;
         if (kernel[d] < 1 || strides[d] < 1 || dil[d] < 1 || pads[d] < 0 || pads[sp + d] < 0 ||
-            (conv && kernel[d] != w->shape[2 + d]))
+            kernel[d] > ONNX_MAX_WINDOW || strides[d] > ONNX_MAX_WINDOW ||
+            dil[d] > ONNX_MAX_WINDOW || pads[d] > ONNX_MAX_WINDOW ||
+            pads[sp + d] > ONNX_MAX_WINDOW || (conv && kernel[d] != w->shape[2 + d]))
             FAIL("invalid kernel, stride, dilation or pad in spatial dim %d", d);
         if (window_dim(x->shape[2 + d], kernel[d], strides[d], dil[d], auto_pad, ceil_mode,
                        &pads[d], &pads[sp + d], &out[2 + d]) != 0 || out[2 + d] < 1)
@@ -384,8 +388,10 @@ static int infer_reshape(onnx_model *m, onnx_node *n, zkml_error *err)
         }
         if (rc == 0 && shape[i] == -1 && infer_at < 0)
             infer_at = (int)i;
-        else if (rc == 0 && shape[i] < 0)
+        else if (rc == 0 && (shape[i] < 0 || shape[i] > (int64_t)ONNX_MAX_VALUES))
             rc = onnx_node_failf(err, m, n, "invalid target dim %lld", (long long)shape[i]);
+        else if (rc == 0 && shape[i] && known > (int64_t)ONNX_MAX_VALUES / shape[i])
+            rc = onnx_node_failf(err, m, n, "target shape too large");
         else if (rc == 0)
             known *= shape[i];
     }
@@ -611,6 +617,10 @@ static int infer_pad(onnx_model *m, onnx_node *n, zkml_error *err)
         int64_t ax = (int64_t)i;
         if (axes && norm_axis(axes[i], x->rank, 0, &ax) != 0)
             rc = onnx_node_failf(err, m, n, "axis %lld out of range", (long long)axes[i]);
+        if (rc == 0 && (given[i] < -(int64_t)ONNX_MAX_VALUES || given[i] > ONNX_MAX_VALUES ||
+                        given[per + i] < -(int64_t)ONNX_MAX_VALUES ||
+                        given[per + i] > ONNX_MAX_VALUES))
+            rc = onnx_node_failf(err, m, n, "pad out of range");
         if (rc == 0) {
             pads[ax] = given[i];
             pads[x->rank + ax] = given[per + i];
