@@ -369,6 +369,38 @@ static void test_rpc_down(void)
     CHECK(chain_rpc_open("file:///etc/passwd", 2000, &rpc, &err) == ZKML_EINVAL);
 }
 
+/* JSON-RPC answers: a result, an error with revert data (flat or nested), garbage. */
+static void test_rpc_parse(void)
+{
+    zkml_error err;
+    cJSON *result;
+    chain_rpc_error e = {0};
+    const char *ok = "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x7a69\"}";
+    CHECK_OK(chain_rpc_parse_response(ok, strlen(ok), &result, &e, &err), &err);
+    CHECK(cJSON_IsString(result) && !strcmp(result->valuestring, "0x7a69"));
+    cJSON_Delete(result);
+    const char *null_result = "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":null}";
+    CHECK_OK(chain_rpc_parse_response(null_result, strlen(null_result), &result, &e, &err), &err);
+    CHECK(cJSON_IsNull(result));
+    cJSON_Delete(result);
+    const char *flat = "{\"id\":1,\"error\":{\"code\":3,\"message\":\"execution reverted\","
+                       "\"data\":\"0x4e487b710000000000000000000000000000000000000000000000000000000000000011\"}}";
+    CHECK(chain_rpc_parse_response(flat, strlen(flat), &result, &e, &err) == ZKML_EREJECTED);
+    CHECK(e.has_error && e.code == 3 && e.data_len == 36);
+    char reason[64];
+    abi_describe_revert(e.data, e.data_len, reason, sizeof reason);
+    CHECK(!strcmp(reason, "panic 0x11"));
+    chain_rpc_error_clear(&e);
+    const char *nested = "{\"id\":1,\"error\":{\"code\":-32000,\"message\":\"nonce too low\","
+                         "\"data\":{\"data\":\"0x1234\"}}}";
+    CHECK(chain_rpc_parse_response(nested, strlen(nested), &result, &e, &err) == ZKML_EREJECTED);
+    CHECK(e.code == -32000 && e.data_len == 2 && !strcmp(e.message, "nonce too low"));
+    chain_rpc_error_clear(&e);
+    CHECK(chain_rpc_parse_response("<html>", 6, &result, &e, &err) == ZKML_ERETRY);
+    CHECK(chain_rpc_parse_response("{}", 2, &result, &e, &err) == ZKML_ERETRY);
+    CHECK(chain_rpc_parse_response("[]", 2, &result, &e, &err) == ZKML_ERETRY);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -388,6 +420,7 @@ int main(int argc, char **argv)
     test_ecrecover(argv[1]);
     test_config();
     test_rpc_down();
+    test_rpc_parse();
     remove_temp_dir(tmpdir);
     if (test_failures) {
         fprintf(stderr, "%d check(s) failed\n", test_failures);
