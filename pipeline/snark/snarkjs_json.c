@@ -468,7 +468,7 @@ static int read_text(const char *path, char **text, zkml_error *err)
 
 int vk_json_read(groth16_vk *vk, const char *path, zkml_error *err)
 {
-    char *text;
+    char *text = NULL;
     memset(vk, 0, sizeof *vk);
     if (read_text(path, &text, err))
         return err ? err->code : ZKML_EIO;
@@ -479,7 +479,7 @@ int vk_json_read(groth16_vk *vk, const char *path, zkml_error *err)
 
 int proof_json_read(groth16_proof *proof, const char *path, zkml_error *err)
 {
-    char *text;
+    char *text = NULL;
     if (read_text(path, &text, err))
         return err ? err->code : ZKML_EIO;
     int rc = proof_json_parse(proof, text, path, err);
@@ -489,7 +489,7 @@ int proof_json_read(groth16_proof *proof, const char *path, zkml_error *err)
 
 int public_json_read(fr_t **pub, size_t *n, const char *path, zkml_error *err)
 {
-    char *text;
+    char *text = NULL;
     *pub = NULL;
     *n = 0;
     if (read_text(path, &text, err))
