@@ -61,34 +61,81 @@ static inline uint64_t limbs_add(uint64_t r[4], const uint64_t a[4], const uint6
     return carry;
 }
 
+/* One word of an addition or subtraction chain; carry and borrow are 0 or 1. */
+static inline uint64_t add_carry(uint64_t *r, uint64_t a, uint64_t b, uint64_t carry)
+{
+    u128 s = (u128)a + b + carry;
+    *r = (uint64_t)s;
+    return (uint64_t)(s >> 64);
+}
+
+static inline uint64_t sub_borrow(uint64_t *r, uint64_t a, uint64_t b, uint64_t borrow)
+{
+    u128 d = (u128)a - b - borrow;
+    *r = (uint64_t)d;
+    return (uint64_t)(d >> 64) & 1;
+}
+
+/* r = t mod m for t < 2m given as four words, without a branch. The words
+ * are separate variables rather than arrays on purpose: gcc turns a masked
+ * select over arrays into 128-bit loads of words just stored one by one,
+ * which stalls store forwarding and made an addition cost as much as a
+ * multiplication. */
+static inline void mont_reduce_once(uint64_t r[4], uint64_t t0, uint64_t t1, uint64_t t2,
+                                    uint64_t t3, const mont_modulus *q)
+{
+    uint64_t s0, s1, s2, s3, borrow;
+    borrow = sub_borrow(&s0, t0, q->m[0], 0);
+    borrow = sub_borrow(&s1, t1, q->m[1], borrow);
+    borrow = sub_borrow(&s2, t2, q->m[2], borrow);
+    borrow = sub_borrow(&s3, t3, q->m[3], borrow);
+    uint64_t keep_t = 0 - borrow;       /* all ones when t < m */
+    r[0] = (t0 & keep_t) | (s0 & ~keep_t);
+    r[1] = (t1 & keep_t) | (s1 & ~keep_t);
+    r[2] = (t2 & keep_t) | (s2 & ~keep_t);
+    r[3] = (t3 & keep_t) | (s3 & ~keep_t);
+}
+
 static inline void mont_add(uint64_t r[4], const uint64_t a[4], const uint64_t b[4],
                             const mont_modulus *q)
 {
-    uint64_t s[4], t[4];
-    limbs_add(s, a, b);                 /* < 2^255: no carry out */
-    uint64_t borrow = limbs_sub(t, s, q->m);
-    uint64_t keep_s = 0 - borrow;       /* all ones when s < m */
-    for (int i = 0; i < 4; i++)
-        r[i] = (s[i] & keep_s) | (t[i] & ~keep_s);
+    uint64_t s0, s1, s2, s3, carry;
+    carry = add_carry(&s0, a[0], b[0], 0);
+    carry = add_carry(&s1, a[1], b[1], carry);
+    carry = add_carry(&s2, a[2], b[2], carry);
+    add_carry(&s3, a[3], b[3], carry);  /* < 2^255: no carry out */
+    mont_reduce_once(r, s0, s1, s2, s3, q);
 }
 
+/* a - b, plus m when that borrows (the mask keeps it branch-free). */
 static inline void mont_sub(uint64_t r[4], const uint64_t a[4], const uint64_t b[4],
                             const mont_modulus *q)
 {
-    uint64_t d[4], mask[4];
-    uint64_t borrow = limbs_sub(d, a, b);
-    for (int i = 0; i < 4; i++)
-        mask[i] = q->m[i] & (0 - borrow);
-    limbs_add(r, d, mask);
+    uint64_t d0, d1, d2, d3, borrow, carry;
+    borrow = sub_borrow(&d0, a[0], b[0], 0);
+    borrow = sub_borrow(&d1, a[1], b[1], borrow);
+    borrow = sub_borrow(&d2, a[2], b[2], borrow);
+    borrow = sub_borrow(&d3, a[3], b[3], borrow);
+    uint64_t mask = 0 - borrow;
+    carry = add_carry(&r[0], d0, q->m[0] & mask, 0);
+    carry = add_carry(&r[1], d1, q->m[1] & mask, carry);
+    carry = add_carry(&r[2], d2, q->m[2] & mask, carry);
+    add_carry(&r[3], d3, q->m[3] & mask, carry);
 }
 
+/* m - a, or 0 for a = 0. */
 static inline void mont_neg(uint64_t r[4], const uint64_t a[4], const mont_modulus *q)
 {
-    uint64_t nz = (a[0] | a[1] | a[2] | a[3]) != 0;
-    uint64_t d[4];
-    limbs_sub(d, q->m, a);
-    for (int i = 0; i < 4; i++)
-        r[i] = d[i] & (0 - nz);
+    uint64_t mask = 0 - (uint64_t)((a[0] | a[1] | a[2] | a[3]) != 0);
+    uint64_t d0, d1, d2, d3, borrow;
+    borrow = sub_borrow(&d0, q->m[0], a[0], 0);
+    borrow = sub_borrow(&d1, q->m[1], a[1], borrow);
+    borrow = sub_borrow(&d2, q->m[2], a[2], borrow);
+    sub_borrow(&d3, q->m[3], a[3], borrow);
+    r[0] = d0 & mask;
+    r[1] = d1 & mask;
+    r[2] = d2 & mask;
+    r[3] = d3 & mask;
 }
 
 /* One CIOS round, t = (t + a * bi + mm * m) / 2^64 with mm = t0 * neg_inv
@@ -113,13 +160,10 @@ static inline void mont_round(uint64_t t[4], const uint64_t a[4], uint64_t bi,
 static inline void mont_mul_portable(uint64_t r[4], const uint64_t a[4], const uint64_t b[4],
                                      const mont_modulus *q)
 {
-    uint64_t t[4] = { 0, 0, 0, 0 }, s[4];
+    uint64_t t[4] = { 0, 0, 0, 0 };
     for (int i = 0; i < 4; i++)
         mont_round(t, a, b[i], q);
-    uint64_t borrow = limbs_sub(s, t, q->m);
-    uint64_t keep_t = 0 - borrow;
-    for (int i = 0; i < 4; i++)
-        r[i] = (t[i] & keep_t) | (s[i] & ~keep_t);
+    mont_reduce_once(r, t[0], t[1], t[2], t[3], q);
 }
 
 /* r = a * b / R mod m. Inputs must be < m. Uses mont_mul_adx on CPUs with
