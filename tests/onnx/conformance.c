@@ -151,7 +151,7 @@ enum { CASE_PASS, CASE_SKIP, CASE_FAIL };
 
 /* Runs one test_data_set directory; *why explains a skip or failure. */
 static int run_set(const uint8_t *model_bytes, size_t model_len, const char *set_dir,
-                   char *why, size_t why_len)
+                   int *ops_seen, char *why, size_t why_len)
 {
     onnx_tensor *ins[MAX_IO] = {0}, *outs[MAX_IO] = {0};
     const onnx_tensor *bind[MAX_IO];
@@ -216,6 +216,8 @@ static int run_set(const uint8_t *model_bytes, size_t model_len, const char *set
             }
         }
     }
+    for (int i = 0; result == CASE_PASS && i < m->n_nodes; i++)
+        ops_seen[m->nodes[i].op] = 1;
 done:
     onnx_values_free(m, values);
     onnx_free(m);
@@ -227,8 +229,10 @@ done:
 }
 
 /* Runs every data set of one case directory and tallies it under oc. */
-static void run_case(const char *case_dir, const char *case_name, op_cases *oc)
+static void run_case(const char *case_dir, const char *case_name, op_cases *oc,
+                     int *op_counts)
 {
+    int ops_seen[ONNX_OP_COUNT] = {0};
     char path[1100], why[600] = "";
     snprintf(path, sizeof(path), "%s/model.onnx", case_dir);
     uint8_t *bytes;
@@ -244,7 +248,7 @@ static void run_case(const char *case_dir, const char *case_name, op_cases *oc)
     for (int s = 0; s < n_sets; s++) {
         char set_dir[1200];
         snprintf(set_dir, sizeof(set_dir), "%s/%s", case_dir, sets[s]);
-        result = run_set(bytes, len, set_dir, why, sizeof(why));
+        result = run_set(bytes, len, set_dir, ops_seen, why, sizeof(why));
         if (result != CASE_PASS)
             break;
     }
@@ -254,6 +258,8 @@ static void run_case(const char *case_dir, const char *case_name, op_cases *oc)
     free(bytes);
     if (result == CASE_PASS) {
         oc->ran++;
+        for (int i = 0; op_counts && i < ONNX_OP_COUNT; i++)
+            op_counts[i] += ops_seen[i];
     } else if (result == CASE_SKIP) {
         oc->skipped++;
         printf("  skip %s: %s\n", case_name, why);
@@ -280,6 +286,7 @@ int main(int argc, char **argv)
         return 2;
     }
     char dir[1024];
+    int pytorch_ops[ONNX_OP_COUNT] = {0};
     snprintf(dir, sizeof(dir), "%s/node", argv[1]);
     int n_cases;
     char **cases = list_dir(dir, "test_", &n_cases);
@@ -293,7 +300,7 @@ int main(int argc, char **argv)
             continue;
         char case_dir[1400];
         snprintf(case_dir, sizeof(case_dir), "%s/%s", dir, cases[i]);
-        run_case(case_dir, cases[i], oc);
+        run_case(case_dir, cases[i], oc, NULL);
     }
     free_list(cases, n_cases);
     snprintf(dir, sizeof(dir), "%s/pytorch-converted", argv[1]);
@@ -301,7 +308,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < n_cases; i++) {
         char case_dir[1400];
         snprintf(case_dir, sizeof(case_dir), "%s/%s", dir, cases[i]);
-        run_case(case_dir, cases[i], &pytorch);
+        run_case(case_dir, cases[i], &pytorch, pytorch_ops);
     }
     free_list(cases, n_cases);
 
@@ -314,6 +321,11 @@ int main(int argc, char **argv)
         bad |= oc->failed > 0 || oc->ran == 0;
     }
     printf("%-20s %5d %7d %6d\n", pytorch.op, pytorch.ran, pytorch.skipped, pytorch.failed);
+    printf("pytorch-converted cases that passed, per op they contain:");
+    for (int i = 0; i < ONNX_OP_COUNT; i++)
+        if (pytorch_ops[i])
+            printf(" %s %d", onnx_op_name((onnx_op)i), pytorch_ops[i]);
+    printf("\n");
     bad |= pytorch.failed > 0;
     return bad ? 1 : 0;
 }
