@@ -18,16 +18,24 @@ enum {
     MAX_PUBLIC_SIGNALS = 1 << 20,
 };
 
-/* Which field a coordinate belongs to: q for points, r for public signals. */
-static int parse_dec(evm_word out, const cJSON *item, const evm_word bound, const char *origin,
-                     const char *field, zkml_error *err)
+/* A field element: a decimal string below q (a point coordinate) or r (a
+ * public signal). */
+typedef struct field_bound {
+    const uint8_t *order;
+    const char *name;
+} field_bound;
+
+static const field_bound base_field = {evm_field_q, "base field order q"};
+static const field_bound scalar_field = {evm_field_r, "scalar field order r"};
+
+static int parse_dec(evm_word out, const cJSON *item, const field_bound *field_of,
+                     const char *origin, const char *field, zkml_error *err)
 {
     if (!cJSON_IsString(item))
         return zkml_fail(err, ZKML_EINVAL, "%s: %s: expected a decimal string", origin, field);
-    if (evm_word_from_dec(out, item->valuestring, bound) != 0)
+    if (evm_word_from_dec(out, item->valuestring, field_of->order) != 0)
         return zkml_fail(err, ZKML_EINVAL, "%s: %s: \"%.80s\" is not a decimal number below the %s",
-                         origin, field, item->valuestring,
-                         bound == evm_field_q ? "base field order q" : "scalar field order r");
+                         origin, field, item->valuestring, field_of->name);
     return 0;
 }
 
@@ -70,7 +78,7 @@ static int parse_g1(evm_word out[2], const cJSON *item, const char *origin, cons
     char name[96];
     for (int i = 0; i < 2; i++) {
         snprintf(name, sizeof name, "%s[%d]", field, i);
-        int rc = parse_dec(out[i], cJSON_GetArrayItem(item, i), evm_field_q, origin, name, err);
+        int rc = parse_dec(out[i], cJSON_GetArrayItem(item, i), &base_field, origin, name, err);
         if (rc)
             return rc;
     }
@@ -105,7 +113,7 @@ static int parse_g2(evm_word out[4], const cJSON *item, const char *origin, cons
             return err->code;
         for (int c = 0; c < 2; c++) {
             snprintf(name, sizeof name, "%s[%d][%d]", field, coord, c);
-            int rc = parse_dec(out[2 * coord + (1 - c)], cJSON_GetArrayItem(pair, c), evm_field_q,
+            int rc = parse_dec(out[2 * coord + (1 - c)], cJSON_GetArrayItem(pair, c), &base_field,
                                origin, name, err);
             if (rc)
                 return rc;
@@ -259,7 +267,7 @@ static int parse_public_root(evm_proof *proof, const cJSON *root, const char *or
     int i = 0;
     for (const cJSON *item = root->child; item; item = item->next, i++) {
         snprintf(name, sizeof name, "[%d]", i);
-        int rc = parse_dec(proof->pub[i], item, evm_field_r, origin, name, err);
+        int rc = parse_dec(proof->pub[i], item, &scalar_field, origin, name, err);
         if (rc)
             return rc;
     }
