@@ -594,6 +594,22 @@ static int valid_task_id(const char *task_id)
     return 1;
 }
 
+/* Only the first registrant adds versions: refuse before paying for a verifier. */
+static int check_task_owner(register_run *run, zkml_error *err)
+{
+    uint8_t owner[20];
+    static const uint8_t nobody[20];
+    int rc = call_task_owner(&run->client, run->registry, run->task_id, owner, err);
+    if (rc || !memcmp(owner, nobody, 20) || !memcmp(owner, run->client.key.address, 20))
+        return rc;
+    char owner_hex[43], ours[43];
+    chain_hex(owner, 20, owner_hex);
+    chain_hex(run->client.key.address, 20, ours);
+    return zkml_fail(err, ZKML_EREJECTED,
+                     "NotTaskOwner: task %s belongs to %s, and the configured key is %s",
+                     run->task_id, owner_hex, ours);
+}
+
 int chain_register_step(const chain_config *cfg, const char *dir, const char *task_id,
                         int version, zkml_error *err)
 {
@@ -625,7 +641,7 @@ int chain_register_step(const chain_config *cfg, const char *dir, const char *ta
         rc = check_registry_code(&run.client, run.registry, err);
         if (rc == 0)
             rc = find_registered(&run, &onchain_version, err);
-        if (rc == 0 && !onchain_version)
+        if (rc == 0 && !onchain_version && (rc = check_task_owner(&run, err)) == 0)
             rc = ensure_verifier(&run, err);
         if (rc == 0)
             rc = ensure_registered(&run, &onchain_version, err);

@@ -193,10 +193,41 @@ static void test_second_account(const chain_config *cfg, const char *fixture)
                    key, sizeof key);
     chain_config other = *cfg;
     snprintf(other.key_file, sizeof other.key_file, "%s", key);
+    uint64_t nonce0 = nonce_of(cfg->rpc_url, "0x70997970c51812dc3a010c7d01b50e0d17dc79c8");
     int rc = chain_register_step(&other, dir, "iris", 3, &err);
     CHECK(rc == ZKML_EREJECTED);
     CHECK(strstr(err.message, "NotTaskOwner") != NULL);
     printf("second account: %s\n", err.message);
+    /* Refused before any transaction: no verifier was paid for. */
+    CHECK(nonce_of(cfg->rpc_url, "0x70997970c51812dc3a010c7d01b50e0d17dc79c8") == nonce0);
+    /* The contract itself refuses too: a registerVersion the second account
+     * signs directly reverts with NotTaskOwner at estimation, nothing sent. */
+    chain_client c;
+    CHECK_OK(chain_client_open(&other, 1, &c, &err), &err);
+    uint8_t registry[20], hash[32], word[32] = {0}, tx[32];
+    CHECK(chain_parse_address(cfg->registry_address, registry) == 0);
+    memset(hash, 0x11, sizeof hash);
+    abi_word_from_address(registry, word); /* any address with code */
+    uint8_t proof[8 * 32 + 32] = {0};
+    abi_arg args[9] = {
+        {ABI_STRING, (const uint8_t *)"iris", 4}, {ABI_WORD, hash, 32}, {ABI_WORD, hash, 32},
+        {ABI_WORD, word, 32}, {ABI_STRING, (const uint8_t *)"x", 1},
+        {ABI_FIXED_WORDS, proof, 64}, {ABI_FIXED_WORDS, proof + 64, 128},
+        {ABI_FIXED_WORDS, proof + 192, 64}, {ABI_WORD_ARRAY, proof + 256, 32},
+    };
+    chain_buf calldata = {0};
+    CHECK_OK(abi_encode_call("registerVersion(string,bytes32,bytes32,address,string,uint256[2],"
+                             "uint256[2][2],uint256[2],uint256[])",
+                             args, 9, &calldata, &err), &err);
+    if (c.rpc) {
+        CHECK(chain_send(&c, 1, registry, calldata.data, calldata.len, NULL, NULL, tx, &err) ==
+              ZKML_EREJECTED);
+        CHECK(strstr(err.message, "NotTaskOwner(\"iris\", 0x70997970c51812dc3a010c7d01b50e0d17dc79c8") != NULL);
+        printf("second account, contract: %s\n", err.message);
+        chain_client_close(&c);
+    }
+    chain_buf_free(&calldata);
+    CHECK(nonce_of(cfg->rpc_url, "0x70997970c51812dc3a010c7d01b50e0d17dc79c8") == nonce0);
     /* The same account registers its own task fine. */
     CHECK_OK(chain_register_step(&other, dir, "intruders-own", 1, &err), &err);
     /* A key file others can read is refused before anything is sent. */
