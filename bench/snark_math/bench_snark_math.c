@@ -1,6 +1,7 @@
 /*
  * bench_snark_math.c - times the BN254 arithmetic the prover and verifier
- * rest on: fp_mul, fr_mul, G1 mixed addition, one pairing, and a pairing
+ * rest on: fp_mul, fr_mul, G1 mixed addition and doubling, batch-affine G1
+ * addition, one pairing, and a pairing
  * check of 4 pairs (the shape of a Groth16 verification), in thread CPU time
  * so other load on the machine inflates the numbers less. Prints one line
  * per measurement; scripts may append the output to bench/RESULTS.md.
@@ -8,6 +9,7 @@
 #include "pipeline/snark/snark.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 static double now_ns(void)
@@ -50,6 +52,27 @@ int main(void)
         g1_double(&acc, &acc);
     double dbl_ns = (now_ns() - t0) / ADDS;
 
+    /* Batch-affine additions (the MSM's bucket step), 1024 independent sums a batch. */
+    enum { BATCH = 1024, BATCH_ROUNDS = 300 };
+    g1_affine *pa = malloc(BATCH * sizeof *pa), *pb = malloc(BATCH * sizeof *pb);
+    fp_t *scratch = malloc(BATCH * sizeof *scratch);
+    if (!pa || !pb || !scratch)
+        return 1;
+    g1_jac walk = acc;
+    for (int i = 0; i < BATCH; i++) {
+        g1_add_affine(&walk, &walk, &g);
+        g1_to_affine(&pa[i], &walk);
+        pb[i] = g;
+    }
+    t0 = now_ns();
+    for (int i = 0; i < BATCH_ROUNDS; i++)
+        g1_batch_add_affine(pa, pa, pb, BATCH, scratch);
+    double batch_ns = (now_ns() - t0) / ((double)BATCH * BATCH_ROUNDS);
+    int batch_ok = g1_is_on_curve(&pa[BATCH - 1]);
+    free(pa);
+    free(pb);
+    free(scratch);
+
     g2_affine q;
     g2_generator(&q);
     fp12_t e;
@@ -76,6 +99,8 @@ int main(void)
     printf("fp_mul %.1f ns/op (%s)\n", fp_ns, fp_is_zero(&a) ? "zero" : "ok");
     printf("fr_mul %.1f ns/op (%s)\n", fr_ns, fr_is_zero(&x) ? "zero" : "ok");
     printf("g1_add_affine %.1f ns/op, g1_double %.1f ns/op\n", madd_ns, dbl_ns);
+    printf("g1_batch_add_affine %.1f ns/sum (batches of %d, %s)\n", batch_ns, BATCH,
+           batch_ok ? "ok" : "off curve");
     printf("pairing %.1f us\n", pairing_us);
     printf("pairing_check of 4 pairs %.2f ms (%d of %d true)\n", check_ms, ok, PAIRINGS);
     return 0;

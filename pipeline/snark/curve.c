@@ -306,6 +306,70 @@ int g1_batch_to_affine(g1_affine *out, const g1_jac *in, size_t n)
     return 0;
 }
 
+/* How g1_batch_add_affine adds a + b: through the chord or tangent slope
+ * num / den, or directly (an input at infinity, or b = -a). */
+enum g1_sum_kind { G1_SUM_CHORD, G1_SUM_TANGENT, G1_SUM_DIRECT };
+
+static enum g1_sum_kind g1_sum_slope(fp_t *num, fp_t *den, const g1_affine *a,
+                                     const g1_affine *b)
+{
+    if (a->infinity || b->infinity)
+        return G1_SUM_DIRECT;
+    if (!fp_eq(&a->x, &b->x)) {
+        fp_sub(num, &b->y, &a->y);
+        fp_sub(den, &b->x, &a->x);
+        return G1_SUM_CHORD;
+    }
+    if (!fp_eq(&a->y, &b->y) || fp_is_zero(&a->y))
+        return G1_SUM_DIRECT;            /* b = -a: the sum is infinity */
+    fp_sqr(num, &a->x);                  /* 3 x^2 / 2 y */
+    fp_t x2 = *num;
+    fp_dbl(num, num);
+    fp_add(num, num, &x2);
+    fp_dbl(den, &a->y);
+    return G1_SUM_TANGENT;
+}
+
+void g1_batch_add_affine(g1_affine *r, const g1_affine *a, const g1_affine *b, size_t n,
+                         fp_t *scratch)
+{
+    fp_t acc, num, den;
+    fp_one(&acc);
+    for (size_t i = 0; i < n; i++) {
+        scratch[i] = acc;                /* product of the slopes' denominators before i */
+        if (g1_sum_slope(&num, &den, &a[i], &b[i]) != G1_SUM_DIRECT)
+            fp_mul(&acc, &acc, &den);
+    }
+    fp_inv(&acc, &acc);
+    for (size_t i = n; i-- > 0;) {
+        enum g1_sum_kind kind = g1_sum_slope(&num, &den, &a[i], &b[i]);
+        if (kind == G1_SUM_DIRECT) {
+            if (a[i].infinity)
+                r[i] = b[i];
+            else if (b[i].infinity)
+                r[i] = a[i];
+            else {
+                fp_zero(&r[i].x);
+                fp_zero(&r[i].y);
+                r[i].infinity = 1;
+            }
+            continue;
+        }
+        fp_t lambda, x3, t;
+        fp_mul(&lambda, &acc, &scratch[i]);   /* 1 / den */
+        fp_mul(&acc, &acc, &den);
+        fp_mul(&lambda, &lambda, &num);
+        fp_sqr(&x3, &lambda);                 /* x3 = lambda^2 - xa - xb */
+        fp_sub(&x3, &x3, &a[i].x);
+        fp_sub(&x3, &x3, &b[i].x);
+        fp_sub(&t, &a[i].x, &x3);             /* y3 = lambda (xa - x3) - ya */
+        fp_mul(&t, &t, &lambda);
+        fp_sub(&r[i].y, &t, &a[i].y);
+        r[i].x = x3;
+        r[i].infinity = 0;
+    }
+}
+
 /* ---- G2 ---------------------------------------------------------------------- */
 
 void g2_generator(g2_affine *r)

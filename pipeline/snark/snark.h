@@ -124,6 +124,14 @@ void g2_add_affine(g2_jac *r, const g2_jac *a, const g2_affine *b);
 /* Converts n points with one shared inversion; -1 only if out of memory. */
 int  g1_batch_to_affine(g1_affine *out, const g1_jac *in, size_t n);
 int  g2_batch_to_affine(g2_affine *out, const g2_jac *in, size_t n);
+/* r[i] = a[i] + b[i] for n independent pairs of affine points, sharing one
+ * field inversion: about 6 multiplications per sum against 11 for
+ * g1_add_affine, the core of a batch-affine MSM (batches of a few hundred or
+ * more amortise the inversion). Every case is handled: infinity on either
+ * side, a[i] == b[i] (doubling), a[i] == -b[i]. r[i] may alias a[i] or b[i].
+ * scratch is n field elements of the caller's, so the call never allocates. */
+void g1_batch_add_affine(g1_affine *r, const g1_affine *a, const g1_affine *b, size_t n,
+                         fp_t *scratch);
 
 /* EVM encodings (EIP-196/197): 64-byte G1, 128-byte G2 (x_im, x_re, y_im, y_re).
  * Decoding checks field range, the curve and (G2) the subgroup: -1 if invalid. */

@@ -2,7 +2,7 @@
  * group_props.c - algebraic properties of G1, G2 and the pairing, which an
  * error in any formula breaks: associativity, doubling = adding to itself,
  * P + (-P) = infinity, r * P = infinity, scalar multiplication distributing
- * over Fr addition, batch affine conversion, G2 subgroup refusal of a twist
+ * over Fr addition, batch affine conversion and addition, G2 subgroup refusal of a twist
  * point outside the subgroup, bilinearity e(aP, bQ) = e(P, Q)^(ab),
  * non-degeneracy, multi-pairing products (including more pairs than one
  * Miller-loop pass), and the final exponentiation against plain
@@ -160,6 +160,48 @@ static void test_g1(void)
     CHECK(fp_is_zero(&t.z), "G1 0 * G = infinity");
 }
 
+/* g1_batch_add_affine against g1_add_affine over a batch that mixes every
+ * case: random pairs, doubling, P + (-P), infinity on either and both sides;
+ * then again in place (r = a). */
+static void test_g1_batch_add(void)
+{
+    enum { N = 40 };
+    g1_affine a[N], b[N], r[N];
+    fp_t scratch[N];
+    for (int i = 0; i < N; i++) {
+        g1_jac p, q;
+        fr_t k;
+        g1_random(&p, &k);
+        g1_random(&q, &k);
+        g1_to_affine(&a[i], &p);
+        g1_to_affine(&b[i], &q);
+        switch (i % 8) {
+        case 1: b[i] = a[i]; break;                           /* doubling */
+        case 2: fp_neg(&b[i].y, &a[i].y); b[i].x = a[i].x; break;  /* P + (-P) */
+        case 3: a[i].infinity = 1; break;
+        case 4: b[i].infinity = 1; break;
+        case 5: a[i].infinity = 1; b[i].infinity = 1; break;
+        default: break;
+        }
+        if (a[i].infinity) { fp_zero(&a[i].x); fp_zero(&a[i].y); }
+        if (b[i].infinity) { fp_zero(&b[i].x); fp_zero(&b[i].y); }
+    }
+    g1_batch_add_affine(r, a, b, N, scratch);
+    for (int i = 0; i < N; i++) {
+        g1_jac want, got;
+        g1_to_jac(&want, &a[i]);
+        g1_add_affine(&want, &want, &b[i]);
+        g1_to_jac(&got, &r[i]);
+        CHECK(g1_eq(&got, &want), "G1 batch affine addition [%d] (case %d)", i, i % 8);
+        CHECK(g1_is_on_curve(&r[i]), "G1 batch affine sum [%d] on curve", i);
+    }
+    g1_batch_add_affine(a, a, b, N, scratch);
+    for (int i = 0; i < N; i++)
+        CHECK(a[i].infinity == r[i].infinity && fp_eq(&a[i].x, &r[i].x) &&
+              fp_eq(&a[i].y, &r[i].y), "G1 batch affine addition in place [%d]", i);
+    g1_batch_add_affine(r, a, b, 0, scratch);               /* empty batch: no-op */
+}
+
 static void test_g2(void)
 {
     for (int round = 0; round < 8; round++) {
@@ -288,6 +330,7 @@ static void test_pairing(void)
 int main(void)
 {
     test_g1();
+    test_g1_batch_add();
     test_g2();
     test_pairing();
     if (failures) {
