@@ -14,7 +14,8 @@
 const fs = require('fs');
 const path = require('path');
 const assert = require('assert/strict');
-const { Chain, word, addressWord, stringTail, encodeArgs, words, decodeString, tool, solc } =
+const { spawnSync } = require('child_process');
+const { Chain, word, addressWord, stringTail, encodeArgs, words, decodeString, tool, solc, ROOT } =
   require('./chain.js');
 
 const [toolPath, fixtures, work] = process.argv.slice(2);
@@ -69,6 +70,13 @@ async function testVerifiers(chain, name) {
   const calldata = JSON.parse(fs.readFileSync(path.join(dir, 'calldata.json')));
 
   const compiled = solc(path.join(dir, 'Verifier.sol'), path.join(dir, 'solc.json')).Groth16Verifier;
+  // The solcjs command line too, as a user would run it: it prints warnings on stderr.
+  const cli = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'solcjs'),
+                        ['--bin', '--optimize', '-o', path.join(dir, 'solcjs'), 'Verifier.sol'],
+                        { cwd: dir, encoding: 'utf8' });
+  check(cli.status === 0 && cli.stderr.trim() === '' &&
+        fs.existsSync(path.join(dir, 'solcjs', 'Verifier_sol_Groth16Verifier.bin')),
+        `${name}: solcjs Verifier.sol: status ${cli.status}, ${cli.stderr}`);
   assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'Verifier.abi.json'))), compiled.abi,
                    `${name}: Verifier.abi.json differs from solc's ABI`);
   const sig = `verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[${n}])`;
@@ -120,6 +128,28 @@ async function testVerifiers(chain, name) {
   console.log(`${name}: Verifier.sol and keyed verifier agree on ${tamperings(n).length + 5} calls; ` +
               `keyed verifier ${(keyedCode.length - 2) / 2} bytes`);
   return { n, keyed: keyed.address, sol: sol.address, words: ws };
+}
+
+// The deployer refuses a key of the wrong shape or with a word >= q.
+async function testDeployerChecks(chain) {
+  const code = tool(toolPath, 'verifier-code', path.join(fixtures, 'n1', 'verification_key.json'));
+  const keyWords = 18;
+  const head = code.slice(0, code.length - 64 * (keyWords + 2));
+  check(code.slice(head.length, head.length + 128) === word(32) + word(keyWords), 'creation code ends with abi.encode(key)');
+  const key = code.slice(head.length + 128).match(/.{64}/g);
+  const encode = (ws) => '0x' + head + word(32) + word(ws.length) + ws.join('');
+  const attempts = [
+    ['17 words', encode(key.slice(0, 17))],
+    ['odd length', encode([...key, word(1)])],
+    ['a word equal to q', encode([word(Q), ...key.slice(1)])],
+  ];
+  for (const [what, data] of attempts) {
+    let deployed = false;
+    try { await chain.deploy(chain.accounts[0], data); deployed = true; } catch (e) { /* refused */ }
+    check(!deployed, `deployer accepted a key with ${what}`);
+  }
+  const ok = await chain.deploy(chain.accounts[0], encode(key));
+  check(ok.address, 'the unmodified key deploys');
 }
 
 // ---- ModelRegistry -------------------------------------------------------------
@@ -268,6 +298,7 @@ async function main() {
     for (const name of fs.readdirSync(fixtures).sort()) {
       if (fs.statSync(path.join(fixtures, name)).isDirectory()) results[name] = await testVerifiers(chain, name);
     }
+    await testDeployerChecks(chain);
     await testRegistry(chain, results.n2, results.n4);
   } finally {
     chain.stop();
