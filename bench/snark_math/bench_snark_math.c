@@ -1,12 +1,12 @@
 /*
  * bench_snark_math.c - times the BN254 arithmetic the prover and verifier
  * rest on: fp_mul, fr_mul, G1 mixed addition and doubling, batch-affine G1
- * addition, one pairing, and a pairing
+ * addition, the G2 subgroup check, one pairing, and a pairing
  * check of 4 pairs (the shape of a Groth16 verification), in thread CPU time
  * so other load on the machine inflates the numbers less. Prints one line
  * per measurement; scripts may append the output to bench/RESULTS.md.
  */
-#include "pipeline/snark/snark.h"
+#include "pipeline/snark/curve.h"   /* snark.h, plus the r * Q subgroup check */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +75,17 @@ int main(void)
 
     g2_affine q;
     g2_generator(&q);
+    enum { SUBGROUP_CHECKS = 50 };
+    int in_subgroup = 0;
+    t0 = now_ns();
+    for (int i = 0; i < SUBGROUP_CHECKS; i++)
+        in_subgroup += g2_is_in_subgroup(&q);
+    double psi_check_us = (now_ns() - t0) / SUBGROUP_CHECKS / 1e3;
+    t0 = now_ns();
+    for (int i = 0; i < SUBGROUP_CHECKS; i++)
+        in_subgroup += g2_is_in_subgroup_by_order(&q);
+    double order_check_us = (now_ns() - t0) / SUBGROUP_CHECKS / 1e3;
+
     fp12_t e;
     t0 = now_ns();
     for (int i = 0; i < PAIRINGS; i++)
@@ -101,6 +112,8 @@ int main(void)
     printf("g1_add_affine %.1f ns/op, g1_double %.1f ns/op\n", madd_ns, dbl_ns);
     printf("g1_batch_add_affine %.1f ns/sum (batches of %d, %s)\n", batch_ns, BATCH,
            batch_ok ? "ok" : "off curve");
+    printf("g2_is_in_subgroup %.1f us (r * Q check %.1f us; %d of %d true)\n", psi_check_us,
+           order_check_us, in_subgroup, 2 * SUBGROUP_CHECKS);
     printf("pairing %.1f us\n", pairing_us);
     printf("pairing_check of 4 pairs %.2f ms (%d of %d true)\n", check_ms, ok, PAIRINGS);
     return 0;

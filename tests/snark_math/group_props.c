@@ -249,6 +249,43 @@ static void test_g2(void)
     CHECK(g2_from_evm(&bad, enc) != 0, "g2_from_evm refuses a non-subgroup point");
 }
 
+/* The psi-based subgroup check agrees with the definition (r * Q = infinity)
+ * on points inside the subgroup and on three kinds outside it: random twist
+ * points, such a point plus a subgroup point, and r times such a point
+ * (whose order divides the cofactor). */
+static void test_g2_subgroup_check(void)
+{
+    for (int round = 0; round < 12; round++) {
+        g2_jac good, t;
+        g2_affine in, out[3];
+        fr_t k;
+        g2_random(&good, &k);
+        g2_to_affine(&in, &good);
+        CHECK(g2_is_in_subgroup(&in) && g2_is_in_subgroup_by_order(&in),
+              "G2 subgroup checks accept a multiple of the generator (round %d)", round);
+        if (twist_point_outside_subgroup(&out[0]) != 0) {
+            CHECK(0, "found a twist point");
+            return;
+        }
+        g2_to_jac(&t, &out[0]);
+        g2_add(&t, &t, &good);
+        g2_to_affine(&out[1], &t);
+        g2_jac q0, rq;                      /* r Q = (r - 1) Q + Q */
+        fr_t minus_one;
+        fr_from_i64(&minus_one, -1);
+        g2_to_jac(&q0, &out[0]);
+        g2_mul(&rq, &q0, &minus_one);
+        g2_add(&rq, &rq, &q0);
+        g2_to_affine(&out[2], &rq);
+        for (int i = 0; i < 3; i++) {
+            CHECK(g2_is_on_curve(&out[i]) && !out[i].infinity, "outside point %d on the twist", i);
+            CHECK(!g2_is_in_subgroup_by_order(&out[i]), "r * Q refuses outside point %d", i);
+            CHECK(!g2_is_in_subgroup(&out[i]), "psi check refuses outside point %d (round %d)",
+                  i, round);
+        }
+    }
+}
+
 static void test_pairing(void)
 {
     g1_affine g, ap, pts[20];
@@ -332,6 +369,7 @@ int main(void)
     test_g1();
     test_g1_batch_add();
     test_g2();
+    test_g2_subgroup_check();
     test_pairing();
     if (failures) {
         fprintf(stderr, "%d checks failed\n", failures);
