@@ -418,7 +418,11 @@ static int add_node(builder *b, const Onnxmin__NodeProto *np, int index)
     }
     if (n->n_outputs == 0 || n->outputs[0] < 0)
         return onnx_node_failf(b->err, m, n, "no output");
-    if (m->opset < 7 && (onnx_attr_int(n, "broadcast", 0) != 0 || op == ONNX_OP_PRELU ||
+    /* Before opset 7, broadcast=1 aligned trailing dims as numpy does unless an
+     * `axis` attribute moved B elsewhere; PRelu broadcast by channel. */
+    int legacy_axis = onnx_attr_int(n, "broadcast", 0) != 0 && onnx_find_attr(n, "axis") &&
+                      op != ONNX_OP_GEMM;
+    if (m->opset < 7 && (legacy_axis || op == ONNX_OP_PRELU ||
                          onnx_attr_int(n, "spatial", 1) == 0))
         return onnx_node_failf(b->err, m, n, "legacy (opset < 7) broadcasting or spatial "
                                "semantics are not supported");

@@ -188,7 +188,7 @@ typedef struct onnx_load_options {
     int n_bind;
     /* Lowest opset accepted; 0 means 7. Opsets below 7 are accepted only for
      * replaying reference data: nodes using the legacy forms whose meaning
-     * changed at opset 7 (the `broadcast` attribute, PRelu, spatial=0
+     * differs from opset 7 (broadcast=1 with an `axis`, PRelu, spatial=0
      * BatchNormalization) are still refused. */
     int64_t min_opset;
 } onnx_load_options;

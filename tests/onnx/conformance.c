@@ -5,7 +5,7 @@
  *
  * Usage: onnx_conformance DATA_DIR   (DATA_DIR holds node/ and pytorch-converted/)
  * For every op we support, runs each data/node/test_<op>* case and every
- * data/pytorch-converted case, compares each output at 1e-4 (absolute, plus
+ * data/pytorch-converted and data/pytorch-operator case, compares each output at 1e-4 (absolute, plus
  * 1e-4 relative), prints how many cases ran and were skipped per op with the
  * reasons. A case the loader refuses (an op, type or attribute outside our
  * list) is skipped. Exit 1 if any case that ran mismatches, or an op in the
@@ -63,7 +63,12 @@ static op_cases table[] = {
 };
 #define N_OPS (sizeof(table) / sizeof(table[0]))
 
-static op_cases pytorch = {"pytorch-converted", {NULL}, 0, 0, 0};
+/* Whole-model suites, each case run in full. */
+static op_cases suites[] = {
+    {"pytorch-converted", {NULL}, 0, 0, 0},
+    {"pytorch-operator", {NULL}, 0, 0, 0},
+};
+#define N_SUITES (sizeof(suites) / sizeof(suites[0]))
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -286,7 +291,7 @@ int main(int argc, char **argv)
         return 2;
     }
     char dir[1024];
-    int pytorch_ops[ONNX_OP_COUNT] = {0};
+    int suite_ops[ONNX_OP_COUNT] = {0};
     snprintf(dir, sizeof(dir), "%s/node", argv[1]);
     int n_cases;
     char **cases = list_dir(dir, "test_", &n_cases);
@@ -303,14 +308,16 @@ int main(int argc, char **argv)
         run_case(case_dir, cases[i], oc, NULL);
     }
     free_list(cases, n_cases);
-    snprintf(dir, sizeof(dir), "%s/pytorch-converted", argv[1]);
-    cases = list_dir(dir, "test_", &n_cases);
-    for (int i = 0; i < n_cases; i++) {
-        char case_dir[1400];
-        snprintf(case_dir, sizeof(case_dir), "%s/%s", dir, cases[i]);
-        run_case(case_dir, cases[i], &pytorch, pytorch_ops);
+    for (size_t k = 0; k < N_SUITES; k++) {
+        snprintf(dir, sizeof(dir), "%s/%s", argv[1], suites[k].op);
+        cases = list_dir(dir, "test_", &n_cases);
+        for (int i = 0; i < n_cases; i++) {
+            char case_dir[1400];
+            snprintf(case_dir, sizeof(case_dir), "%s/%s", dir, cases[i]);
+            run_case(case_dir, cases[i], &suites[k], suite_ops);
+        }
+        free_list(cases, n_cases);
     }
-    free_list(cases, n_cases);
 
     int bad = 0;
     printf("\n%-20s %5s %7s %6s\n", "op", "ran", "skipped", "failed");
@@ -320,12 +327,15 @@ int main(int argc, char **argv)
                oc->ran == 0 ? "  <- no case ran" : "");
         bad |= oc->failed > 0 || oc->ran == 0;
     }
-    printf("%-20s %5d %7d %6d\n", pytorch.op, pytorch.ran, pytorch.skipped, pytorch.failed);
-    printf("pytorch-converted cases that passed, per op they contain:");
+    for (size_t k = 0; k < N_SUITES; k++) {
+        printf("%-20s %5d %7d %6d\n", suites[k].op, suites[k].ran, suites[k].skipped,
+               suites[k].failed);
+        bad |= suites[k].failed > 0;
+    }
+    printf("pytorch cases that passed, per op they contain:");
     for (int i = 0; i < ONNX_OP_COUNT; i++)
-        if (pytorch_ops[i])
-            printf(" %s %d", onnx_op_name((onnx_op)i), pytorch_ops[i]);
+        if (suite_ops[i])
+            printf(" %s %d", onnx_op_name((onnx_op)i), suite_ops[i]);
     printf("\n");
-    bad |= pytorch.failed > 0;
     return bad ? 1 : 0;
 }
