@@ -4,7 +4,11 @@
  * with ETag/304, CORS, the HTML answer for forms, and an upload followed to
  * the end of its job.
  *
- * usage: server_api ZKML_REGISTRY MODEL.onnx OTHER_MODEL.onnx [DATA.csv]
+ * With the iris fixture (DATA.csv and EXPECTED.csv given) the job must finish,
+ * and the proven prediction for row 0 must match numpy's float outputs
+ * (EXPECTED.csv, written by tests/fixtures/make_fixtures.py) within 0.1.
+ *
+ * usage: server_api ZKML_REGISTRY MODEL.onnx OTHER_MODEL.onnx [DATA.csv EXPECTED.csv]
  */
 #include "harness.h"
 
@@ -15,7 +19,7 @@
 #include <string.h>
 
 static test_server srv;
-static const char *model_path, *other_model_path, *csv_path;
+static const char *model_path, *other_model_path, *csv_path, *expected_path;
 
 static void url(char *out, size_t outlen, const char *path)
 {
@@ -234,6 +238,39 @@ static int upload(const char *task, const char *model, long want_status, int *ve
     return *version;
 }
 
+/* output.json of version 1 against numpy's outputs for row 0. */
+static void check_prediction(void)
+{
+    double want[16];
+    int n = 0;
+    FILE *f = fopen(expected_path, "r");
+    char line[1024];
+    if (f && fgets(line, sizeof line, f) && fgets(line, sizeof line, f))
+        for (char *p = strtok(line, ",\n"); p && n < 16; p = strtok(NULL, ",\n"))
+            want[n++] = atof(p);
+    if (f)
+        fclose(f);
+    int argmax = 0;
+    for (int i = 1; i < n; i++)
+        if (want[i] > want[argmax])
+            argmax = i;
+    http_response r;
+    get("/models/iris/artifacts/output.json?version=1", NULL, &r);
+    cJSON *out = cJSON_Parse(r.body);
+    cJSON *cls = cJSON_GetObjectItem(out, "predicted_class");
+    cJSON *deq = cJSON_GetObjectItem(out, "dequantized");
+    CHECK(n > 0 && cJSON_GetArraySize(deq) == n, "output.json has %d outputs: %s", n, r.body);
+    CHECK(cJSON_IsNumber(cls) && cls->valueint == argmax, "predicted class %d, numpy says %d",
+          cls ? cls->valueint : -1, argmax);
+    for (int i = 0; i < n && i < cJSON_GetArraySize(deq); i++) {
+        double got = cJSON_GetArrayItem(deq, i)->valuedouble;
+        CHECK(got > want[i] - 0.1 && got < want[i] + 0.1, "output %d: %f, numpy %f", i, got,
+              want[i]);
+    }
+    cJSON_Delete(out);
+    http_response_free(&r);
+}
+
 static void test_upload_and_download(void)
 {
     int v1, again, v2;
@@ -249,15 +286,22 @@ static void test_upload_and_download(void)
     char state[32] = "", error[1024] = "";
     json_field(r.body, "state", state, sizeof state);
     json_field(r.body, "error", error, sizeof error);
-    /* Until every step is in the build, the job stops at the first missing one. */
-    CHECK(!strcmp(state, "done") ||
-              (!strcmp(state, "failed") && strstr(error, "is not available in this build")),
-          "job v1: state %s error %s", state, error);
+    /* Until every step is in the build, the job stops at the first missing one;
+     * with the fixture every step is there. */
+    if (expected_path)
+        CHECK(!strcmp(state, "done"), "job v1: state %s error %s", state, error);
+    else
+        CHECK(!strcmp(state, "done") ||
+                  (!strcmp(state, "failed") && strstr(error, "is not available in this build")),
+              "job v1: state %s error %s", state, error);
     cJSON *status = cJSON_Parse(r.body);
     cJSON *steps = cJSON_GetObjectItem(status, "steps");
     CHECK(cJSON_GetArraySize(steps) >= 9, "status lists every step: %s", r.body);
     cJSON_Delete(status);
     http_response_free(&r);
+
+    if (expected_path)
+        check_prediction();
 
     get("/models/iris/status?version=99", NULL, &r);
     expect_error(&r, 404, "not_found", "", "unknown version");
@@ -391,12 +435,14 @@ static void test_cors_and_html(void)
 int main(int argc, char **argv)
 {
     if (argc < 4) {
-        fprintf(stderr, "usage: %s ZKML_REGISTRY MODEL.onnx OTHER.onnx [DATA.csv]\n", argv[0]);
+        fprintf(stderr, "usage: %s ZKML_REGISTRY MODEL.onnx OTHER.onnx [DATA.csv EXPECTED.csv]\n",
+                argv[0]);
         return 2;
     }
     model_path = argv[2];
     other_model_path = argv[3];
     csv_path = argc > 4 ? argv[4] : NULL;
+    expected_path = argc > 5 ? argv[5] : NULL;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     char dir[PATH_MAX];
     if (test_mkdtemp(dir, sizeof dir))
