@@ -6,8 +6,9 @@
  *   - tensors[]: every value of the graph (graph inputs, initializers, Constant
  *     outputs, node outputs), each with a concrete shape. A dynamic batch
  *     dimension (dim 0 given as a name or left unknown) is treated as 1.
- *   - nodes[]: in topological order. Constant nodes are folded away (their
- *     output is a constant tensor), so every node is a computation.
+ *   - nodes[]: in topological order. Constant nodes, and nodes whose inputs
+ *     are all constants (e.g. a Cast of an initializer), are computed at load
+ *     and disappear: their outputs are constant tensors (data != NULL).
  *   - inputs[] / outputs[]: graph inputs that are not initializers, and graph
  *     outputs, as tensor ids.
  *
@@ -173,8 +174,9 @@ typedef struct onnx_model {
  */
 
 /* Reads an ONNX model. Messages name the file (onnx_load_file), and for a
- * refused node its name, op and the opset ("node 'conv1' (Conv, opset 13):
- * auto_pad NOTSET with ..."). */
+ * refused node its name, op and the opset ("model.onnx: node 'erf1' (Erf,
+ * opset 13): operator is not supported"); bytes that are not ONNX give "not an
+ * ONNX model: ...". A node without a name is called "<op_type>#<index>". */
 int onnx_load_file(const char *path, onnx_model **out, zkml_error *err);
 int onnx_load_bytes(const uint8_t *data, size_t len, onnx_model **out, zkml_error *err);
 void onnx_free(onnx_model *model);
