@@ -1,7 +1,7 @@
 #!/bin/sh
 # run.sh - Groth16 prover benchmark: ours vs snarkjs on the same circuits and witnesses.
 #   bench/groth16/run.sh [MAX_LOG [SNARKJS_MAX_LOG]]    (defaults 20 and 16)
-# Builds a Release tree in build-bench/, generates circuits of 2^12 .. 2^MAX_LOG
+# Builds an optimised (-O2, no sanitizers) tree in build-bench/, generates circuits of 2^12 .. 2^MAX_LOG
 # constraints (the test-circuit mix: ~70% bit decompositions, products, linear
 # combinations), proves each with ours and, up to 2^SNARKJS_MAX_LOG, with
 # `snarkjs groth16 prove` (its ptau prepared once and cached in build-bench/).
@@ -12,7 +12,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 MAX=${1:-20} SJMAX=${2:-16}
 B=$ROOT/build-bench W=$ROOT/build-bench/groth16
 SJ=$ROOT/node_modules/.bin/snarkjs
-cmake -S "$ROOT" -B "$B" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S "$ROOT" -B "$B" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZKML_SANITIZE=OFF >/dev/null
 cmake --build "$B" -j2 --target zkml-registry groth16_bench_gen groth16_bench_msm >/dev/null
 mkdir -p "$W" && cd "$W"
 Z=$B/server/zkml-registry
