@@ -125,7 +125,7 @@ int chain_parse_address(const char *text, uint8_t address[20])
 void abi_selector(const char *signature, uint8_t out[4])
 {
     uint8_t hash[32];
-    registry_keccak256(signature, strlen(signature), hash);
+    evm_keccak256(hash, signature, strlen(signature));
     memcpy(out, hash, 4);
 }
 

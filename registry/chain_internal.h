@@ -8,6 +8,7 @@
 #ifndef ZKML_REGISTRY_CHAIN_INTERNAL_H
 #define ZKML_REGISTRY_CHAIN_INTERNAL_H
 
+#include "pipeline/evm/evm.h"
 #include "registry/registry.h"
 
 #include <stddef.h>

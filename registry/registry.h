@@ -204,8 +204,7 @@ const char *chain_mode_name(chain_mode mode);
 /* SHA-256 (sha256.c): the model hash is SHA-256 of the ONNX bytes. */
 void registry_sha256(const void *data, size_t len, uint8_t out[32]);
 int registry_sha256_file(const char *path, uint8_t out[32], zkml_error *err);
-/* Keccak-256 as Ethereum uses it (keccak.c). */
-void registry_keccak256(const void *data, size_t len, uint8_t out[32]);
+/* Keccak-256 is evm_keccak256 from pipeline/evm/evm.h (one implementation). */
 
 /* Embedded chain (anvil.c). The binary is $ZKML_ANVIL_BIN if set, else
  * node_modules/.bin/anvil found by walking up from the executable's folder

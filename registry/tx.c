@@ -37,7 +37,7 @@ static secp256k1_context *context_new(int for_signing)
 void chain_address_from_pubkey64(const uint8_t pub[64], uint8_t address[20])
 {
     uint8_t hash[32];
-    registry_keccak256(pub, 64, hash);
+    evm_keccak256(hash, pub, 64);
     memcpy(address, hash + 12, 20);
 }
 
@@ -152,7 +152,7 @@ void chain_create_address(const uint8_t sender[20], uint64_t nonce, uint8_t addr
     chain_buf list = {.data = encoded, .cap = sizeof encoded};
     rlp_put_list(&list, items.data, items.len);
     uint8_t hash[32];
-    registry_keccak256(list.data, list.len, hash);
+    evm_keccak256(hash, list.data, list.len);
     memcpy(address, hash + 12, 20);
 }
 
@@ -190,7 +190,7 @@ int chain_tx_sign(const chain_tx *tx, const chain_key *key, chain_buf *raw, uint
         goto done;
     }
     uint8_t signing_hash[32];
-    registry_keccak256(unsigned_tx.data, unsigned_tx.len, signing_hash);
+    evm_keccak256(signing_hash, unsigned_tx.data, unsigned_tx.len);
     ctx = context_new(1);
     if (!ctx) {
         rc = zkml_fail(err, ZKML_ENOMEM, "out of memory creating a secp256k1 context");
@@ -212,7 +212,7 @@ int chain_tx_sign(const chain_tx *tx, const chain_key *key, chain_buf *raw, uint
         rc = zkml_fail(err, ZKML_ENOMEM, "out of memory encoding a transaction");
         goto done;
     }
-    registry_keccak256(raw->data, raw->len, hash);
+    evm_keccak256(hash, raw->data, raw->len);
 done:
     if (ctx)
         secp256k1_context_destroy(ctx);

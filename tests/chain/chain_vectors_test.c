@@ -13,12 +13,12 @@
 static void test_keccak(void)
 {
     uint8_t h[32];
-    registry_keccak256("", 0, h);
+    evm_keccak256(h, "", 0);
     CHECK(hex_equals(h, 32, "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470"));
-    registry_keccak256("abc", 3, h);
+    evm_keccak256(h, "abc", 3);
     CHECK(hex_equals(h, 32, "4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45"));
     const char *fox = "The quick brown fox jumps over the lazy dog";
-    registry_keccak256(fox, strlen(fox), h);
+    evm_keccak256(h, fox, strlen(fox));
     CHECK(hex_equals(h, 32, "4d741b6f1eb29cb2a9b9911c82f56fa8d73b04959d3d9d222895df6c0b28aa15"));
     /* Function selectors published in the ERC-20 and Solidity ABI specs. */
     static const struct { const char *sig, *hex; } selectors[] = {
