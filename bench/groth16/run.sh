@@ -13,9 +13,9 @@ MAX=${1:-20} SJMAX=${2:-16}
 B=$ROOT/build-bench W=$ROOT/build-bench/groth16
 SJ=$ROOT/node_modules/.bin/snarkjs
 cmake -S "$ROOT" -B "$B" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZKML_SANITIZE=OFF >/dev/null
-cmake --build "$B" -j2 --target zkml-registry groth16_bench_gen groth16_bench_msm >/dev/null
+cmake --build "$B" -j2 --target groth16_bench_cli groth16_bench_gen groth16_bench_msm >/dev/null
 mkdir -p "$W" && cd "$W"
-Z=$B/server/zkml-registry
+Z="$B/bench/groth16/groth16_bench_cli"
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 ptau_for() { # LOG: a prepared ptau of 2^LOG, cached
     p=pot$1.ptau
@@ -33,11 +33,11 @@ k=12
 while [ $k -le "$MAX" ]; do
     n=$((1 << k)); c=$((n - 8))      # the domain (constraints + public + 1) stays 2^k
     $B/bench/groth16/groth16_bench_gen $c 1 2 $k c$k.r1cs c$k.wtns >/dev/null
-    [ -f c$k.key ] || $Z groth16 setup c$k.r1cs c$k.key c$k.vk.json
-    /usr/bin/time -f %M -o rss.txt $Z groth16 prove c$k.key c$k.wtns p.json pub.json
-    t0=$(ms); $Z groth16 prove c$k.key c$k.wtns p.json pub.json; ours=$(( $(ms) - t0 ))
+    [ -f c$k.key ] || $Z setup c$k.r1cs c$k.key c$k.vk.json
+    /usr/bin/time -f %M -o rss.txt $Z prove c$k.key c$k.wtns p.json pub.json
+    t0=$(ms); $Z prove c$k.key c$k.wtns p.json pub.json; ours=$(( $(ms) - t0 ))
     rss=$(( $(cat rss.txt) / 1024 ))
-    t0=$(ms); $Z groth16 verify c$k.vk.json pub.json p.json >/dev/null; v=$(( $(ms) - t0 ))
+    t0=$(ms); $Z verify c$k.vk.json pub.json p.json >/dev/null; v=$(( $(ms) - t0 ))
     sjt=- ratio=-
     if [ $k -le "$SJMAX" ]; then
         [ -f c$k.zkey ] || $SJ groth16 setup c$k.r1cs $(ptau_for $k) c$k.zkey >/dev/null
