@@ -11,9 +11,11 @@
  * Gadgets (gadgets.h): every input is range checked by bit decomposition;
  * requant (rescale with round half up) decomposes acc + offsets into
  * remainder and result bits at once; ReLU, Max/MaxPool and LeakyReLU use a
- * sign bit from a decomposition; Sigmoid/Tanh are piecewise-linear tables
- * (32 segments, two multiplexer trees). Weights are constants, so linear
- * layers are free linear combinations.
+ * sign bit from a decomposition; Clip uses a sign bit per bound and one
+ * product; Sigmoid/Tanh are piecewise-linear tables (32 segments, two
+ * multiplexer trees). Weights are constants, so linear layers (and
+ * BatchNormalization, pools and reductions) are free linear combinations;
+ * Transpose/Concat/Pad reuse wires (padding shares one wire fixed to 0).
  */
 #ifndef ZKML_CIRCUIT_H
 #define ZKML_CIRCUIT_H

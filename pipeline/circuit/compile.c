@@ -79,7 +79,8 @@ static int compile_layer(compiler *k, const quant_layer *l)
         return 0;
     if ((rc = alloc_wires(k, l->out)))
         return rc;
-    uint32_t *w = k->wires[l->out];
+    uint32_t *w = k->wires[l->out], zero_wire = 0;
+    int have_zero = 0;
     for (uint32_t j = 0; !rc && j < out->size; j++) {
         int64_t ov = 0;
         switch (l->kind) {
@@ -96,7 +97,22 @@ static int compile_layer(compiler *k, const quant_layer *l)
             break;
         case QUANT_LAYER_LEAKY_RELU:
             rc = g_leaky_relu(b, k->wires[l->in][j], value(k, l->in, j), quant_tensor_abs_log2(in),
-                              l->alpha, l->shift, out->bits, &w[j]);
+                              l->alphas[j], l->shift, out->bits, &w[j]);
+            break;
+        case QUANT_LAYER_CLIP: {
+            clip_spec cs = {l->has_lo, l->has_hi, quant_clip_lo_log2(l, in),
+                            quant_clip_hi_log2(l, in), l->clip_lo, l->clip_hi};
+            rc = g_clip(b, k->wires[l->in][j], value(k, l->in, j), &cs, &w[j]);
+            break;
+        }
+        case QUANT_LAYER_GATHER:
+            /* re-indexing costs nothing; all padding shares one zero wire */
+            if (l->term_src[j] != QUANT_GATHER_ZERO)
+                w[j] = k->wires[l->term_src[j]][l->term_idx[j]];
+            else if (!have_zero && !(rc = g_zero(b, &zero_wire)))
+                have_zero = 1;
+            if (!rc && l->term_src[j] == QUANT_GATHER_ZERO)
+                w[j] = zero_wire;
             break;
         case QUANT_LAYER_MAXPOOL: {
             uint32_t s = l->win_start[j], e = l->win_start[j + 1];

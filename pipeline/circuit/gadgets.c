@@ -281,6 +281,57 @@ int g_leaky_relu(cbuild *b, uint32_t x, int64_t xv, int k, int64_t alpha, int p,
     return g_requant(b, &acc, p, bits, 0, out, &ov);
 }
 
+int g_clip(cbuild *b, uint32_t x, int64_t xv, const clip_spec *c, uint32_t *out)
+{
+    uint32_t inside = 0, above = 0;
+    int iv = !c->has_lo || xv >= c->lo, av = c->has_hi && xv > c->hi;
+    int rc = 0;
+    lcv d;
+    if (c->has_lo) {
+        if (!(rc = lcv_wire(b, &d, x, xv - c->lo)))
+            rc = lc_add(b, &d.lc, 0, -c->lo);
+        if (rc || (rc = g_sign(b, &d, c->k_lo, &inside))) {
+            lcv_free(&d);
+            return rc;
+        }
+    }
+    if (c->has_hi) {
+        if (!(rc = lcv_wire(b, &d, x, xv - c->hi - 1)))
+            rc = lc_add(b, &d.lc, 0, -c->hi - 1);
+        if (rc || (rc = g_sign(b, &d, c->k_hi, &above))) {
+            lcv_free(&d);
+            return rc;
+        }
+    }
+    int64_t yv = av ? c->hi : iv ? xv : c->lo;
+    r1cs_lc A = {0}, B = {0}, C = {0};
+    /* A = inside - above, with inside = 1 and above = 0 for a bound that
+     * does not apply; C = y - hi * above - lo * (1 - inside). */
+    if (!(rc = cb_wire(b, yv, out)) && !(rc = lc_add(b, &B, x, 1)) &&
+        !(rc = lc_add(b, &C, *out, 1)) &&
+        !(rc = c->has_lo ? lc_add(b, &A, inside, 1) : lc_add(b, &A, 0, 1)) &&
+        !(rc = c->has_hi ? lc_add(b, &A, above, -1) : 0) &&
+        !(rc = c->has_hi ? lc_add(b, &C, above, -c->hi) : 0) &&
+        !(rc = c->has_lo ? lc_add(b, &C, 0, -c->lo) : 0) &&
+        !(rc = c->has_lo ? lc_add(b, &C, inside, c->lo) : 0))
+        return cb_enforce(b, &A, &B, &C);
+    r1cs_lc_free(&A);
+    r1cs_lc_free(&B);
+    r1cs_lc_free(&C);
+    return rc;
+}
+
+int g_zero(cbuild *b, uint32_t *w)
+{
+    r1cs_lc A = {0}, B = {0}, C = {0};
+    int rc = cb_wire(b, 0, w);
+    if (!rc && !(rc = lc_add(b, &A, *w, 1)) && !(rc = lc_add(b, &B, 0, 1)))
+        return cb_enforce(b, &A, &B, &C);
+    r1cs_lc_free(&A);
+    r1cs_lc_free(&B);
+    return rc;
+}
+
 /* One level-0 leaf pair as a combination: leaf[2j] + bit * (leaf[2j+1] - leaf[2j]). */
 static int mux_leaf(cbuild *b, const int64_t *leaf, uint32_t j, uint32_t bit, int bv, lcv *out)
 {

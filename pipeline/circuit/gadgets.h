@@ -72,6 +72,19 @@ int  g_max(cbuild *b, uint32_t x, int64_t xv, uint32_t y, int64_t yv, int k,
 int  g_leaky_relu(cbuild *b, uint32_t x, int64_t xv, int k, int64_t alpha, int p, int bits,
                   uint32_t *out);
 
+/* Clip: y = min(max(x, lo), hi) with lo <= hi. A bound applies when has_*
+ * is set; k_lo, k_hi are the sign widths of x - lo and x - hi - 1 (see
+ * quant_clip_lo_log2). inside = (x >= lo), above = (x > hi), then
+ *   (inside - above) * x = y - hi * above - lo * (1 - inside).
+ * Costs (k_lo + 2 if has_lo) + (k_hi + 2 if has_hi) + 1. */
+typedef struct clip_spec {
+    int has_lo, has_hi, k_lo, k_hi;
+    int64_t lo, hi;
+} clip_spec;
+int  g_clip(cbuild *b, uint32_t x, int64_t xv, const clip_spec *c, uint32_t *out);
+/* A wire constrained to 0 (padding of a gather). Costs 1. */
+int  g_zero(cbuild *b, uint32_t *w);
+
 /* Piecewise-linear table (see quant.h): clamp to [-half, half), split
  * u = c + half into a segment index (seg bits) and an offset (e bits), select
  * the knot and slope with two multiplexer trees, interpolate, requant by e. */

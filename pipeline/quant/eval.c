@@ -90,7 +90,7 @@ static int eval_layer(const quant_model *m, const quant_layer *l, int64_t *const
         return 0;
     case QUANT_LAYER_LEAKY_RELU:
         for (uint32_t j = 0; j < to->size; j++) {
-            int64_t acc = in[j] >= 0 ? in[j] * ((int64_t)1 << l->shift) : in[j] * l->alpha;
+            int64_t acc = in[j] >= 0 ? in[j] * ((int64_t)1 << l->shift) : in[j] * l->alphas[j];
             out[j] = quant_round_shift(acc, l->shift);
             if (!in_range(to, out[j]))
                 return layer_fail(m, l, err, "value needs more bits", (long long)out[j], j);
@@ -104,6 +104,20 @@ static int eval_layer(const quant_model *m, const quant_layer *l, int64_t *const
                     best = in[l->win_idx[k]];
             out[j] = best;
         }
+        return 0;
+    case QUANT_LAYER_CLIP:
+        for (uint32_t j = 0; j < to->size; j++) {
+            int64_t y = in[j];
+            if (l->has_lo && y < l->clip_lo)
+                y = l->clip_lo;
+            if (l->has_hi && y > l->clip_hi)
+                y = l->clip_hi;
+            out[j] = y;
+        }
+        return 0;
+    case QUANT_LAYER_GATHER:
+        for (uint32_t j = 0; j < to->size; j++)
+            out[j] = l->term_src[j] == QUANT_GATHER_ZERO ? 0 : vals[l->term_src[j]][l->term_idx[j]];
         return 0;
     case QUANT_LAYER_PWL:
         for (uint32_t j = 0; j < to->size; j++) {

@@ -5,7 +5,11 @@
  * a bias after a MatMul extends the MatMul's rows instead of costing
  * anything. An activation is "materialized" (requant to activation_scale,
  * range checked) only where an op needs it: before a weighted linear op, a
- * non-linearity, or at the output. Refusals name the node and op.
+ * non-linearity, or at the output. A BatchNormalization directly after a
+ * Conv or Gemm is folded into that node's float weights; Transpose, Concat
+ * and Pad of activations re-index wires (a gather layer); the pools and
+ * reductions are window sums (quant.h documents the divisor's rounding).
+ * Refusals name the node and op.
  */
 #include "pipeline/quant/quant_model.h"
 
@@ -17,7 +21,14 @@ typedef struct lowering {
     quant_model *m;
     const onnx_model *g;
     uint32_t *map;   /* ONNX tensor -> quant tensor + 1 (0: constant or not yet computed) */
+    int *bn_of;      /* per node: the BatchNormalization folded into it, or -1 */
 } lowering;
+
+/* y = a * x + b per channel of a BatchNormalization, in double. */
+typedef struct bn_fold {
+    const onnx_tensor *scale, *shift, *mean, *var;
+    double eps;
+} bn_fold;
 
 /* Affine rows under construction. */
 typedef struct rowset {
@@ -32,6 +43,50 @@ typedef struct rowset {
 static const onnx_node *node_at(const lowering *lw, int node)
 {
     return &lw->g->nodes[node];
+}
+
+static int is_const(const lowering *lw, int id);
+
+/* The parameters of BatchNormalization node bn_node; 0 if one is not a constant. */
+static int bn_fill(const lowering *lw, int bn_node, bn_fold *bn)
+{
+    const onnx_node *n = node_at(lw, bn_node);
+    if (n->n_inputs < 5)
+        return 0;
+    for (int i = 1; i < 5; i++)
+        if (!is_const(lw, n->inputs[i]))
+            return 0;
+    bn->scale = &lw->g->tensors[n->inputs[1]];
+    bn->shift = &lw->g->tensors[n->inputs[2]];
+    bn->mean = &lw->g->tensors[n->inputs[3]];
+    bn->var = &lw->g->tensors[n->inputs[4]];
+    bn->eps = onnx_attr_float(n, "epsilon", 1e-5f);
+    return 1;
+}
+
+/* The BatchNormalization folded into node, if any. */
+static int bn_for(const lowering *lw, int node, bn_fold *bn)
+{
+    return lw->bn_of[node] >= 0 && bn_fill(lw, lw->bn_of[node], bn);
+}
+
+static double bn_a(const bn_fold *bn, int64_t c)
+{
+    return (double)bn->scale->data[c] / sqrt((double)bn->var->data[c] + bn->eps);
+}
+
+static double bn_b(const bn_fold *bn, int64_t c)
+{
+    return (double)bn->shift->data[c] - (double)bn->mean->data[c] * bn_a(bn, c);
+}
+
+/* Maps node's output to quant tensor t, and the output of a
+ * BatchNormalization folded into node too. */
+static void map_output(lowering *lw, int node, uint32_t t)
+{
+    lw->map[node_at(lw, node)->outputs[0]] = t + 1;
+    if (lw->bn_of[node] >= 0)
+        lw->map[node_at(lw, lw->bn_of[node])->outputs[0]] = t + 1;
 }
 
 static int refuse(const lowering *lw, int node, zkml_error *err, const char *why)
@@ -353,10 +408,13 @@ static int lower_gemm(lowering *lw, int node, zkml_error *err)
     if ((rc = rs_init(&r, (uint32_t)(M * N), qa->scale + cs, err)))
         return rc;
     const onnx_tensor *tc = n->n_inputs > 2 && n->inputs[2] >= 0 ? &g->tensors[n->inputs[2]] : NULL;
+    bn_fold bn;
+    int folded = bn_for(lw, node, &bn);
     for (int64_t i = 0; i < M; i++) {
         for (int64_t j = 0; j < N; j++) {
+            double fa = folded ? bn_a(&bn, j) : 1, fb = folded ? bn_b(&bn, j) : 0;
             for (int64_t k = 0; k < K; k++) {
-                double w = alpha * tb->data[trans_b ? j * K + k : k * N + j];
+                double w = fa * alpha * tb->data[trans_b ? j * K + k : k * N + j];
                 uint32_t ai = (uint32_t)(trans_a ? k * M + i : i * K + k);
                 int64_t q;
                 if ((rc = quantize_const(lw, node, w, cs, &q, err)) ||
@@ -365,8 +423,9 @@ static int lower_gemm(lowering *lw, int node, zkml_error *err)
                     return rc;
                 }
             }
-            if (tc) {
-                double b = beta * tc->data[broadcast_index(out, tc, (uint32_t)(i * N + j))];
+            if (tc || folded) {
+                double b = tc ? beta * tc->data[broadcast_index(out, tc, (uint32_t)(i * N + j))] : 0;
+                b = fa * b + fb;
                 if ((rc = quantize_const(lw, node, b, r.scale, &r.bias[i * N + j], err))) {
                     rs_free(&r);
                     return rc;
@@ -378,7 +437,7 @@ static int lower_gemm(lowering *lw, int node, zkml_error *err)
     uint32_t t;
     if ((rc = emit_affine(lw, node, &r, n->outputs[0], &t, err)))
         return rc;
-    lw->map[n->outputs[0]] = t + 1;
+    map_output(lw, node, t);
     return 0;
 }
 
@@ -434,7 +493,7 @@ static int lower_matmul(lowering *lw, int node, zkml_error *err)
 
 /* Spatial geometry of Conv and the pools, 1-D treated as H = 1. */
 typedef struct geometry {
-    int64_t c, h, w, oc, oh, ow, kh, kw, sh, sw, dh, dw, ph, pw;
+    int64_t c, h, w, oc, oh, ow, kh, kw, sh, sw, dh, dw, ph, pw, ph_end, pw_end;
 } geometry;
 
 static int read_geometry(const lowering *lw, int node, geometry *gm, zkml_error *err)
@@ -464,6 +523,8 @@ static int read_geometry(const lowering *lw, int node, geometry *gm, zkml_error 
     gm->dw = di[sp - 1];
     gm->ph = sp == 2 ? pa[0] : 0;
     gm->pw = pa[sp - 1];
+    gm->ph_end = sp == 2 ? pa[2] : 0;
+    gm->pw_end = pa[2 * sp - 1];
     return 0;
 }
 
@@ -487,6 +548,8 @@ static int lower_conv(lowering *lw, int node, zkml_error *err)
         return refuse(lw, node, err, "channels are not divisible by group");
     const onnx_tensor *w = &g->tensors[n->inputs[1]];
     const onnx_tensor *b = n->n_inputs > 2 && n->inputs[2] >= 0 ? &g->tensors[n->inputs[2]] : NULL;
+    bn_fold bn;
+    int folded = bn_for(lw, node, &bn);
     int64_t cpg = gm.c / groups, opg = gm.oc / groups;
     const quant_tensor *qx = &lw->m->tensors[x];
     int cs = max_int(s->param_scale, s->activation_scale - qx->scale);
@@ -495,6 +558,7 @@ static int lower_conv(lowering *lw, int node, zkml_error *err)
         return rc;
     for (int64_t o = 0; o < gm.oc; o++) {
         int64_t grp = o / opg;
+        double fa = folded ? bn_a(&bn, o) : 1, fb = folded ? bn_b(&bn, o) : 0;
         for (int64_t oy = 0; oy < gm.oh; oy++) {
             for (int64_t ox = 0; ox < gm.ow; ox++) {
                 for (int64_t ci = 0; ci < cpg && !rc; ci++) {
@@ -505,7 +569,7 @@ static int lower_conv(lowering *lw, int node, zkml_error *err)
                             if (iy < 0 || iy >= gm.h || ix < 0 || ix >= gm.w)
                                 continue;  /* zero padding */
                             int64_t q;
-                            double c = w->data[((o * cpg + ci) * gm.kh + ky) * gm.kw + kx];
+                            double c = fa * w->data[((o * cpg + ci) * gm.kh + ky) * gm.kw + kx];
                             uint32_t xi = (uint32_t)(((grp * cpg + ci) * gm.h + iy) * gm.w + ix);
                             rc = quantize_const(lw, node, c, cs, &q, err);
                             if (!rc)
@@ -514,8 +578,9 @@ static int lower_conv(lowering *lw, int node, zkml_error *err)
                     }
                 }
                 uint32_t row = r.row;
-                if (!rc && b)
-                    rc = quantize_const(lw, node, b->data[o], r.scale, &r.bias[row], err);
+                if (!rc && (b || folded))
+                    rc = quantize_const(lw, node, fa * (b ? b->data[o] : 0) + fb, r.scale,
+                                        &r.bias[row], err);
                 if (rc) {
                     rs_free(&r);
                     return rc;
@@ -527,7 +592,7 @@ static int lower_conv(lowering *lw, int node, zkml_error *err)
     uint32_t t;
     if ((rc = emit_affine(lw, node, &r, n->outputs[0], &t, err)))
         return rc;
-    lw->map[n->outputs[0]] = t + 1;
+    map_output(lw, node, t);
     return 0;
 }
 
@@ -611,34 +676,6 @@ static int lower_relu(lowering *lw, int node, zkml_error *err)
     return 0;
 }
 
-static int lower_leaky_relu(lowering *lw, int node, zkml_error *err)
-{
-    const onnx_node *n = node_at(lw, node);
-    quant_model *m = lw->m;
-    const quant_settings *s = &m->settings;
-    uint32_t x0, x, t, lid;
-    int64_t alpha;
-    double a = onnx_attr_float(n, "alpha", 0.01f);
-    int rc;
-    if (a < 0 || a > 1)
-        return refuse(lw, node, err, "alpha outside [0, 1] is not supported");
-    if ((rc = quantize_const(lw, node, a, s->param_scale, &alpha, err)) ||
-        (rc = value_of(lw, node, n->inputs[0], &x0, err)) ||
-        (rc = materialize(lw, node, x0, 0, &x, err)))
-        return rc;
-    const quant_tensor src = m->tensors[x];
-    if (s->param_scale + src.bits > 61)
-        return refuse(lw, node, err, "param_scale + activation bits exceed 61");
-    if ((rc = qm_add_tensor(m, QUANT_ACTIVATION, src.size, src.scale, n->outputs[0], &t, err)) ||
-        (rc = qm_add_layer(m, QUANT_LAYER_LEAKY_RELU, node, x, t, &lid, err)))
-        return rc;
-    qm_set_activation_range(&m->tensors[t], src.bits, 1);
-    m->layers[lid].alpha = alpha;
-    m->layers[lid].shift = s->param_scale;
-    lw->map[n->outputs[0]] = t + 1;
-    return 0;
-}
-
 static int lower_pwl(lowering *lw, int node, quant_pwl_fn fn, zkml_error *err)
 {
     const onnx_node *n = node_at(lw, node);
@@ -700,6 +737,488 @@ static int lower_alias(lowering *lw, int node, zkml_error *err)
     return 0;
 }
 
+/* LeakyRelu (one alpha) and PRelu (a constant slope broadcast to x): one
+ * slope per element, each in [-1, 1] so |y| <= |x| up to one step. */
+static int lower_slopes(lowering *lw, int node, zkml_error *err)
+{
+    const onnx_node *n = node_at(lw, node);
+    quant_model *m = lw->m;
+    const quant_settings *s = &m->settings;
+    const onnx_tensor *slope = NULL, *out = &lw->g->tensors[n->outputs[0]];
+    uint32_t x0, x, t, lid;
+    int rc;
+    if (n->op == ONNX_OP_PRELU) {
+        if (n->n_inputs < 2 || !is_const(lw, n->inputs[1]))
+            return refuse(lw, node, err, "the slope must be a constant");
+        slope = &lw->g->tensors[n->inputs[1]];
+    }
+    double alpha = onnx_attr_float(n, "alpha", 0.01f);
+    if ((rc = value_of(lw, node, n->inputs[0], &x0, err)) ||
+        (rc = materialize(lw, node, x0, 0, &x, err)))
+        return rc;
+    const quant_tensor src = m->tensors[x];
+    if (s->param_scale + src.bits > 61)
+        return refuse(lw, node, err, "param_scale + activation bits exceed 61");
+    if (out->size != src.size)
+        return refuse(lw, node, err, "a slope that broadcasts the input is not supported");
+    int64_t *alphas = malloc(((size_t)src.size + 1) * sizeof *alphas);
+    if (!alphas)
+        return zkml_fail(err, ZKML_ENOMEM, "quantized model: out of memory");
+    for (uint32_t j = 0; !rc && j < src.size; j++) {
+        double a = slope ? slope->data[broadcast_index(out, slope, j)] : alpha;
+        if (!(a >= -1 && a <= 1))
+            rc = refuse(lw, node, err, "a slope outside [-1, 1] is not supported");
+        else
+            rc = quantize_const(lw, node, a, s->param_scale, &alphas[j], err);
+    }
+    if (rc ||
+        (rc = qm_add_tensor(m, QUANT_ACTIVATION, src.size, src.scale, n->outputs[0], &t, err)) ||
+        (rc = qm_add_layer(m, QUANT_LAYER_LEAKY_RELU, node, x, t, &lid, err))) {
+        free(alphas);
+        return rc;
+    }
+    qm_set_activation_range(&m->tensors[t], src.bits, 1);
+    m->layers[lid].alphas = alphas;
+    m->layers[lid].shift = s->param_scale;
+    lw->map[n->outputs[0]] = t + 1;
+    return 0;
+}
+
+static int64_t clamp_i64(int64_t v, int has_lo, int64_t lo, int has_hi, int64_t hi)
+{
+    if (has_lo && v < lo)
+        v = lo;
+    if (has_hi && v > hi)
+        v = hi;
+    return v;
+}
+
+/* Clip: bounds rounded to the input's scale; a bound outside the input's
+ * range is dropped (with both dropped the node only renames). */
+static int lower_clip(lowering *lw, int node, zkml_error *err)
+{
+    const onnx_node *n = node_at(lw, node);
+    quant_model *m = lw->m;
+    double lo = onnx_attr_float(n, "min", -INFINITY), hi = onnx_attr_float(n, "max", INFINITY);
+    uint32_t x0, x, t, lid;
+    int rc;
+    if (isnan(lo) || isnan(hi) || lo > hi)
+        return refuse(lw, node, err, "min must not exceed max");
+    if ((rc = value_of(lw, node, n->inputs[0], &x0, err)) ||
+        (rc = materialize(lw, node, x0, 0, &x, err)))
+        return rc;
+    const quant_tensor src = m->tensors[x];
+    double lq = ldexp(lo, src.scale), hq = ldexp(hi, src.scale);
+    if (lq >= 0x1p61 || hq <= -0x1p61)
+        return refuse(lw, node, err, "a bound is beyond the 61-bit fixed-point range");
+    int has_lo = lq > (double)src.lo, has_hi = hq < (double)src.hi;
+    if (!has_lo && !has_hi) {
+        lw->map[n->outputs[0]] = x + 1;
+        return 0;
+    }
+    int64_t ql = has_lo ? llround(lq) : 0, qh = has_hi ? llround(hq) : 0;
+    if ((rc = qm_add_tensor(m, QUANT_ACTIVATION, src.size, src.scale, n->outputs[0], &t, err)) ||
+        (rc = qm_add_layer(m, QUANT_LAYER_CLIP, node, x, t, &lid, err)))
+        return rc;
+    quant_tensor *to = &m->tensors[t];
+    to->bits = src.bits;
+    to->lo = clamp_i64(src.lo, has_lo, ql, has_hi, qh);
+    to->hi = clamp_i64(src.hi, has_lo, ql, has_hi, qh);
+    quant_layer *l = &m->layers[lid];
+    l->has_lo = has_lo;
+    l->has_hi = has_hi;
+    l->clip_lo = ql;
+    l->clip_hi = qh;
+    lw->map[n->outputs[0]] = t + 1;
+    return 0;
+}
+
+/* A BatchNormalization not folded into its producer: a per-channel affine
+ * layer y = a * x + b (channel = dimension 1), composed into x's rows when x
+ * is an accumulator. */
+static int lower_batchnorm(lowering *lw, int node, zkml_error *err)
+{
+    const onnx_node *n = node_at(lw, node);
+    const quant_settings *s = &lw->m->settings;
+    if (lw->map[n->outputs[0]])
+        return 0;   /* folded into its Conv or Gemm */
+    bn_fold bn;
+    if (!bn_fill(lw, node, &bn))
+        return refuse(lw, node, err, "scale, bias, mean and variance must be constants");
+    const onnx_tensor *xt = &lw->g->tensors[n->inputs[0]];
+    uint32_t x;
+    int rc = value_of(lw, node, n->inputs[0], &x, err);
+    if (rc)
+        return rc;
+    if (xt->rank < 2 || xt->shape[1] < 1)
+        return refuse(lw, node, err, "the input needs a channel dimension");
+    const quant_tensor *qx = &lw->m->tensors[x];
+    int up = max_int(0, s->activation_scale - (qx->scale + s->param_scale));
+    uint64_t inner = xt->size / (uint64_t)(xt->shape[0] * xt->shape[1]);
+    rowset r;
+    if ((rc = rs_init(&r, qx->size, qx->scale + s->param_scale + up, err)))
+        return rc;
+    for (uint32_t j = 0; j < qx->size && !rc; j++) {
+        int64_t c = (int64_t)((j / inner) % (uint64_t)xt->shape[1]), qa, qb;
+        if (!(rc = quantize_const(lw, node, bn_a(&bn, c), s->param_scale, &qa, err)) &&
+            !(rc = add_scaled_row(lw, node, &r, x, j, qa, up, &r.bias[j], err)) &&
+            !(rc = quantize_const(lw, node, bn_b(&bn, c), r.scale, &qb, err))) {
+            if (fabs((double)r.bias[j] + (double)qb) >= 0x1p61)
+                rc = refuse(lw, node, err, "a bias does not fit 61 bits");
+            else
+                r.bias[j] += qb;
+        }
+        rs_end_row(&r);
+    }
+    uint32_t t;
+    if (rc || (rc = emit_affine(lw, node, &r, n->outputs[0], &t, err))) {
+        rs_free(&r);
+        return rc;
+    }
+    lw->map[n->outputs[0]] = t + 1;
+    return 0;
+}
+
+static void unravel_index(uint64_t i, const onnx_tensor *t, int64_t *c)
+{
+    for (int d = t->rank - 1; d >= 0; d--) {
+        c[d] = (int64_t)(i % (uint64_t)t->shape[d]);
+        i /= (uint64_t)t->shape[d];
+    }
+}
+
+static uint32_t ravel_index(const int64_t *c, const onnx_tensor *t)
+{
+    uint64_t i = 0;
+    for (int d = 0; d < t->rank; d++)
+        i = i * (uint64_t)t->shape[d] + (uint64_t)c[d];
+    return (uint32_t)i;
+}
+
+/* Transpose, Concat, Pad: output element j is element idx[j] of ONNX tensor
+ * src[j] (-1: the pad value). Computed activations of one scale (and a zero
+ * pad) become a gather that reuses their wires; anything else (accumulators,
+ * constants, mixed scales) an affine layer copying rows at the largest scale. */
+static int lower_reindex(lowering *lw, int node, const int *src, const uint32_t *idx,
+                         double pad, zkml_error *err)
+{
+    const onnx_node *n = node_at(lw, node);
+    quant_model *m = lw->m;
+    const onnx_tensor *out = &lw->g->tensors[n->outputs[0]];
+    uint32_t size = (uint32_t)out->size, q, t, lid;
+    int gather = pad == 0, scale = -1, top = m->settings.activation_scale, computed = 0, rc;
+    for (int i = 0; i < n->n_inputs; i++) {
+        int id = n->inputs[i];
+        if (id < 0)
+            continue;
+        if (is_const(lw, id)) {
+            gather = 0;
+            continue;
+        }
+        if ((rc = value_of(lw, node, id, &q, err)))
+            return rc;
+        const quant_tensor *qt = &m->tensors[q];
+        gather &= qt->kind == QUANT_ACTIVATION && (scale < 0 || scale == qt->scale);
+        scale = qt->scale;
+        top = max_int(top, qt->scale);
+        computed = 1;
+    }
+    if (!computed)
+        return refuse(lw, node, err, "every input is a constant (not folded)");
+    if (gather) {
+        uint32_t *gs = malloc(((size_t)size + 1) * sizeof *gs);
+        uint32_t *gi = malloc(((size_t)size + 1) * sizeof *gi);
+        int64_t lo = INT64_MAX, hi = INT64_MIN;
+        int bits = 1;
+        if (!gs || !gi) {
+            free(gs);
+            free(gi);
+            return zkml_fail(err, ZKML_ENOMEM, "quantized model: out of memory");
+        }
+        for (uint32_t j = 0; j < size; j++) {
+            const quant_tensor *st = src[j] < 0 ? NULL : &m->tensors[lw->map[src[j]] - 1];
+            gs[j] = st ? lw->map[src[j]] - 1 : QUANT_GATHER_ZERO;
+            gi[j] = st ? idx[j] : 0;
+            lo = st ? (st->lo < lo ? st->lo : lo) : (lo < 0 ? lo : 0);
+            hi = st ? (st->hi > hi ? st->hi : hi) : (hi > 0 ? hi : 0);
+            bits = st && st->bits > bits ? st->bits : bits;
+        }
+        while (bits < 62 && (uint64_t)(hi - lo) >= ((uint64_t)1 << bits))
+            bits++;
+        if ((rc = qm_add_tensor(m, QUANT_ACTIVATION, size, scale, n->outputs[0], &t, err)) ||
+            (rc = qm_add_layer(m, QUANT_LAYER_GATHER, node, gs[0] == QUANT_GATHER_ZERO ? q : gs[0],
+                               t, &lid, err))) {
+            free(gs);
+            free(gi);
+            return rc;
+        }
+        m->tensors[t].bits = bits;
+        m->tensors[t].lo = lo;
+        m->tensors[t].hi = hi;
+        m->layers[lid].term_src = gs;
+        m->layers[lid].term_idx = gi;
+        lw->map[n->outputs[0]] = t + 1;
+        return 0;
+    }
+    rowset r;
+    if ((rc = rs_init(&r, size, top, err)))
+        return rc;
+    for (uint32_t j = 0; j < size && !rc; j++) {
+        if (src[j] < 0 || is_const(lw, src[j])) {
+            double v = src[j] < 0 ? pad : lw->g->tensors[src[j]].data[idx[j]];
+            rc = quantize_const(lw, node, v, top, &r.bias[j], err);
+        } else {
+            q = lw->map[src[j]] - 1;
+            rc = add_scaled_row(lw, node, &r, q, idx[j], 1, top - m->tensors[q].scale,
+                                &r.bias[j], err);
+        }
+        rs_end_row(&r);
+    }
+    if (rc || (rc = emit_affine(lw, node, &r, n->outputs[0], &t, err))) {
+        rs_free(&r);
+        return rc;
+    }
+    lw->map[n->outputs[0]] = t + 1;
+    return 0;
+}
+
+/* Transpose, Concat and Pad as index maps for lower_reindex. */
+static int lower_permute(lowering *lw, int node, zkml_error *err)
+{
+    const onnx_node *n = node_at(lw, node);
+    const onnx_model *g = lw->g;
+    const onnx_tensor *out = &g->tensors[n->outputs[0]], *x = &g->tensors[n->inputs[0]];
+    int *src = malloc((out->size + 1) * sizeof *src);
+    uint32_t *idx = malloc((out->size + 1) * sizeof *idx);
+    int64_t oc[ONNX_MAX_RANK], ic[ONNX_MAX_RANK];
+    double pad = 0;
+    int rc = 0;
+    if (!src || !idx) {
+        free(src);
+        free(idx);
+        return zkml_fail(err, ZKML_ENOMEM, "quantized model: out of memory");
+    }
+    if (n->op == ONNX_OP_TRANSPOSE) {
+        size_t np;
+        const int64_t *perm = onnx_attr_ints(n, "perm", &np);
+        if (!perm || np != (size_t)x->rank)
+            rc = refuse(lw, node, err, "perm does not match the input's rank");
+        for (size_t j = 0; !rc && j < out->size; j++) {
+            unravel_index(j, out, oc);
+            for (int d = 0; d < x->rank; d++)
+                ic[perm[d]] = oc[d];
+            src[j] = n->inputs[0];
+            idx[j] = ravel_index(ic, x);
+        }
+    } else if (n->op == ONNX_OP_CONCAT) {
+        int64_t axis = onnx_attr_int(n, "axis", 0);
+        size_t outer = 1, pos = 0;
+        for (int64_t d = 0; d < axis && d < out->rank; d++)
+            outer *= (size_t)out->shape[d];
+        for (size_t o = 0; o < outer; o++)
+            for (int k = 0; k < n->n_inputs; k++) {
+                size_t chunk = g->tensors[n->inputs[k]].size / outer;
+                for (size_t e = 0; e < chunk && pos < out->size; e++, pos++) {
+                    src[pos] = n->inputs[k];
+                    idx[pos] = (uint32_t)(o * chunk + e);
+                }
+            }
+        if (pos != out->size)
+            rc = refuse(lw, node, err, "input sizes do not add up to the output");
+    } else {
+        size_t np;
+        const int64_t *pads = onnx_attr_ints(n, "pads", &np);
+        const char *mode = onnx_attr_string(n, "mode", "constant");
+        pad = onnx_attr_float(n, "value", 0);
+        if (!pads || np != (size_t)(2 * x->rank))
+            rc = refuse(lw, node, err, "pads do not match the input's rank");
+        for (size_t j = 0; !rc && j < out->size; j++) {
+            unravel_index(j, out, oc);
+            src[j] = n->inputs[0];
+            for (int d = 0; d < x->rank; d++) {
+                int64_t c = oc[d] - pads[d], len = x->shape[d];
+                if (c < 0 || c >= len) {
+                    if (mode[0] == 'e')
+                        c = c < 0 ? 0 : len - 1;
+                    else if (mode[0] == 'r')
+                        c = c < 0 ? -c : 2 * (len - 1) - c;
+                    else
+                        src[j] = -1;
+                }
+                ic[d] = c;
+                if (src[j] >= 0 && (c < 0 || c >= len))
+                    rc = refuse(lw, node, err, "a reflected index leaves the input");
+            }
+            idx[j] = src[j] < 0 ? 0 : ravel_index(ic, x);
+        }
+    }
+    if (!rc)
+        rc = lower_reindex(lw, node, src, idx, pad, err);
+    free(src);
+    free(idx);
+    return rc;
+}
+
+/* Windows of x summed into affine rows: row j sums x[idx[start[j] ..
+ * start[j+1]-1]]; with count, row j is a mean of count[j] elements, the
+ * divisor folded into the coefficient (see quant.h for e and the rounding). */
+typedef struct windows {
+    uint32_t rows, *start, *idx, *count;
+} windows;
+
+static void windows_free(windows *w)
+{
+    free(w->start);
+    free(w->idx);
+    free(w->count);
+}
+
+static int windows_alloc(windows *w, uint32_t rows, size_t terms, zkml_error *err)
+{
+    w->rows = rows;
+    w->start = calloc((size_t)rows + 1, sizeof *w->start);
+    w->idx = malloc((terms + 1) * sizeof *w->idx);
+    w->count = calloc((size_t)rows + 1, sizeof *w->count);
+    if (!w->start || !w->idx || !w->count) {
+        windows_free(w);
+        return zkml_fail(err, ZKML_ENOMEM, "quantized model: out of memory");
+    }
+    return 0;
+}
+
+static int lower_window_sums(lowering *lw, int node, const windows *w, int mean, zkml_error *err)
+{
+    const onnx_node *n = node_at(lw, node);
+    const quant_settings *s = &lw->m->settings;
+    uint32_t x, t, nmax = 1;
+    int same = 1, lg = 0, e = 0;
+    int rc = value_of(lw, node, n->inputs[0], &x, err);
+    if (rc)
+        return rc;
+    for (uint32_t j = 0; j < w->rows; j++) {
+        if (w->count[j] == 0)
+            return refuse(lw, node, err, "a window lies entirely in the padding");
+        nmax = w->count[j] > nmax ? w->count[j] : nmax;
+        same &= w->count[j] == w->count[0];
+    }
+    while (((uint32_t)1 << lg) < nmax)
+        lg++;
+    if (mean)
+        e = same && ((uint32_t)1 << lg) == nmax ? lg : s->param_scale + lg;
+    const quant_tensor *qx = &lw->m->tensors[x];
+    int up = max_int(0, s->activation_scale - (qx->scale + e));
+    rowset r;
+    if ((rc = rs_init(&r, w->rows, qx->scale + e + up, err)))
+        return rc;
+    for (uint32_t j = 0; j < w->rows && !rc; j++) {
+        int64_t c = mean ? llround(ldexp(1.0, e) / (double)w->count[j]) : 1;
+        for (uint32_t k = w->start[j]; k < w->start[j + 1] && !rc; k++)
+            rc = add_scaled_row(lw, node, &r, x, w->idx[k], c, up, &r.bias[j], err);
+        rs_end_row(&r);
+    }
+    if (rc || (rc = emit_affine(lw, node, &r, n->outputs[0], &t, err))) {
+        rs_free(&r);
+        return rc;
+    }
+    lw->map[n->outputs[0]] = t + 1;
+    return 0;
+}
+
+/* AveragePool (count_include_pad as the float evaluator counts it). */
+static int average_pool_windows(lowering *lw, int node, windows *w, zkml_error *err)
+{
+    const onnx_node *n = node_at(lw, node);
+    geometry gm;
+    int rc = read_geometry(lw, node, &gm, err);
+    int include_pad = onnx_attr_int(n, "count_include_pad", 0) != 0;
+    if (rc || (rc = windows_alloc(w, (uint32_t)(gm.oc * gm.oh * gm.ow),
+                                  (size_t)(gm.oc * gm.oh * gm.ow * gm.kh * gm.kw), err)))
+        return rc;
+    uint32_t k = 0, j = 0;
+    for (int64_t c = 0; c < gm.oc; c++)
+        for (int64_t oy = 0; oy < gm.oh; oy++)
+            for (int64_t ox = 0; ox < gm.ow; ox++, j++) {
+                for (int64_t ky = 0; ky < gm.kh; ky++)
+                    for (int64_t kx = 0; kx < gm.kw; kx++) {
+                        int64_t iy = oy * gm.sh - gm.ph + ky * gm.dh;
+                        int64_t ix = ox * gm.sw - gm.pw + kx * gm.dw;
+                        int inside = iy >= 0 && iy < gm.h && ix >= 0 && ix < gm.w;
+                        int in_pad = iy >= -gm.ph && iy < gm.h + gm.ph_end && ix >= -gm.pw &&
+                                     ix < gm.w + gm.pw_end;
+                        if (include_pad ? in_pad : inside)
+                            w->count[j]++;
+                        if (inside)
+                            w->idx[k++] = (uint32_t)((c * gm.h + iy) * gm.w + ix);
+                    }
+                w->start[j + 1] = k;
+            }
+    return 0;
+}
+
+/* GlobalAveragePool, ReduceMean, ReduceSum: output element j gathers the
+ * input elements whose index, with the reduced dimensions set to 0, is j. */
+static int reduce_windows(lowering *lw, int node, windows *w, zkml_error *err)
+{
+    const onnx_node *n = node_at(lw, node);
+    const onnx_tensor *x = &lw->g->tensors[n->inputs[0]], *out = &lw->g->tensors[n->outputs[0]];
+    int reduced[ONNX_MAX_RANK] = {0};
+    if (n->op == ONNX_OP_GLOBAL_AVERAGE_POOL) {
+        for (int d = 2; d < x->rank; d++)
+            reduced[d] = 1;
+    } else {
+        size_t na;
+        const int64_t *axes = onnx_attr_ints(n, "axes", &na);
+        for (size_t i = 0; i < na; i++)
+            if (axes[i] >= 0 && axes[i] < x->rank)
+                reduced[axes[i]] = 1;
+    }
+    onnx_tensor kept = {.rank = x->rank};
+    for (int d = 0; d < x->rank; d++)
+        kept.shape[d] = reduced[d] ? 1 : x->shape[d];
+    int rc = windows_alloc(w, (uint32_t)out->size, x->size, err);
+    if (rc)
+        return rc;
+    uint32_t *pos = calloc(out->size + 1, sizeof *pos);
+    if (!pos) {
+        windows_free(w);
+        return zkml_fail(err, ZKML_ENOMEM, "quantized model: out of memory");
+    }
+    int64_t c[ONNX_MAX_RANK];
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < x->size; i++) {
+            unravel_index(i, x, c);
+            for (int d = 0; d < x->rank; d++)
+                c[d] = reduced[d] ? 0 : c[d];
+            uint32_t j = ravel_index(c, &kept);
+            if (pass == 0)
+                w->count[j]++;
+            else
+                w->idx[w->start[j] + pos[j]++] = (uint32_t)i;
+            if (pass == 0 && i + 1 == x->size)
+                for (uint32_t r = 0; r < w->rows; r++)
+                    w->start[r + 1] = w->start[r] + w->count[r];
+        }
+    free(pos);
+    return 0;
+}
+
+static int lower_pool_or_reduce(lowering *lw, int node, zkml_error *err)
+{
+    const onnx_node *n = node_at(lw, node);
+    const onnx_tensor *x = &lw->g->tensors[n->inputs[0]], *out = &lw->g->tensors[n->outputs[0]];
+    windows w;
+    int rc;
+    if (n->op != ONNX_OP_AVERAGE_POOL && out->size == x->size)
+        return lower_alias(lw, node, err);   /* nothing reduced */
+    rc = n->op == ONNX_OP_AVERAGE_POOL ? average_pool_windows(lw, node, &w, err)
+                                       : reduce_windows(lw, node, &w, err);
+    if (rc)
+        return rc;
+    rc = lower_window_sums(lw, node, &w, n->op != ONNX_OP_REDUCE_SUM, err);
+    windows_free(&w);
+    return rc;
+}
+
 static int is_graph_output(const onnx_model *g, int id)
 {
     for (int i = 0; i < g->n_outputs; i++)
@@ -728,7 +1247,21 @@ static int lower_node(lowering *lw, int node, zkml_error *err)
     case ONNX_OP_RELU:
         return lower_relu(lw, node, err);
     case ONNX_OP_LEAKY_RELU:
-        return lower_leaky_relu(lw, node, err);
+    case ONNX_OP_PRELU:
+        return lower_slopes(lw, node, err);
+    case ONNX_OP_CLIP:
+        return lower_clip(lw, node, err);
+    case ONNX_OP_BATCH_NORMALIZATION:
+        return lower_batchnorm(lw, node, err);
+    case ONNX_OP_TRANSPOSE:
+    case ONNX_OP_CONCAT:
+    case ONNX_OP_PAD:
+        return lower_permute(lw, node, err);
+    case ONNX_OP_AVERAGE_POOL:
+    case ONNX_OP_GLOBAL_AVERAGE_POOL:
+    case ONNX_OP_REDUCE_MEAN:
+    case ONNX_OP_REDUCE_SUM:
+        return lower_pool_or_reduce(lw, node, err);
     case ONNX_OP_SIGMOID:
         return lower_pwl(lw, node, QUANT_PWL_SIGMOID, err);
     case ONNX_OP_TANH:
@@ -775,6 +1308,40 @@ static int add_input(lowering *lw, zkml_error *err)
     return 0;
 }
 
+/* A BatchNormalization with constant parameters whose input is the output of
+ * a Conv or Gemm that nothing else uses folds into that node's weights. */
+static int find_bn_folds(lowering *lw, zkml_error *err)
+{
+    const onnx_model *g = lw->g;
+    int *uses = calloc((size_t)g->n_tensors + 1, sizeof *uses);
+    if (!uses)
+        return zkml_fail(err, ZKML_ENOMEM, "quantized model: out of memory");
+    for (int i = 0; i < g->n_nodes; i++) {
+        lw->bn_of[i] = -1;
+        for (int k = 0; k < g->nodes[i].n_inputs; k++)
+            if (g->nodes[i].inputs[k] >= 0)
+                uses[g->nodes[i].inputs[k]]++;
+    }
+    for (int i = 0; i < g->n_outputs; i++)
+        uses[g->outputs[i]]++;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const onnx_node *n = &g->nodes[i];
+        bn_fold bn;
+        if (n->op != ONNX_OP_BATCH_NORMALIZATION || !bn_fill(lw, i, &bn))
+            continue;
+        const onnx_tensor *x = &g->tensors[n->inputs[0]];
+        int p = x->producer;
+        if (p < 0 || uses[n->inputs[0]] != 1 || x->rank < 2 || bn.scale->size != (size_t)x->shape[1] ||
+            bn.shift->size != bn.scale->size || bn.mean->size != bn.scale->size ||
+            bn.var->size != bn.scale->size)
+            continue;
+        if (g->nodes[p].op == ONNX_OP_CONV || (g->nodes[p].op == ONNX_OP_GEMM && x->rank == 2))
+            lw->bn_of[p] = i;
+    }
+    free(uses);
+    return 0;
+}
+
 int quant_model_build(const onnx_model *graph, const quant_settings *s, quant_model *m,
                       zkml_error *err)
 {
@@ -784,10 +1351,16 @@ int quant_model_build(const onnx_model *graph, const quant_settings *s, quant_mo
         return rc;
     m->graph = graph;
     m->settings = *s;
-    lowering lw = {m, graph, calloc((size_t)graph->n_tensors + 1, sizeof(uint32_t))};
-    if (!lw.map)
+    lowering lw = {m, graph, calloc((size_t)graph->n_tensors + 1, sizeof(uint32_t)),
+                   calloc((size_t)graph->n_nodes + 1, sizeof(int))};
+    if (!lw.map || !lw.bn_of) {
+        free(lw.map);
+        free(lw.bn_of);
         return zkml_fail(err, ZKML_ENOMEM, "quantized model: out of memory");
-    rc = add_input(&lw, err);
+    }
+    rc = find_bn_folds(&lw, err);
+    if (!rc)
+        rc = add_input(&lw, err);
     for (int i = 0; !rc && i < graph->n_nodes; i++)
         rc = lower_node(&lw, i, err);
     if (!rc) {
@@ -803,6 +1376,7 @@ int quant_model_build(const onnx_model *graph, const quant_settings *s, quant_mo
             m->output = t;
     }
     free(lw.map);
+    free(lw.bn_of);
     if (rc)
         quant_model_free(m);
     return rc;

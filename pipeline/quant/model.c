@@ -89,6 +89,7 @@ static void layer_free(quant_layer *l)
     free(l->win_start);
     free(l->win_idx);
     free(l->knots);
+    free(l->alphas);
 }
 
 void quant_model_free(quant_model *m)
@@ -130,6 +131,32 @@ int quant_tensor_abs_log2(const quant_tensor *t)
     return k;
 }
 
+int quant_span_log2(int64_t a, int64_t b)
+{
+    int k = 0;
+    while (k < 62 && (a < -((int64_t)1 << k) || b >= ((int64_t)1 << k)))
+        k++;
+    return k;
+}
+
+int quant_clip_lo_log2(const quant_layer *l, const quant_tensor *in)
+{
+    return quant_span_log2(in->lo - l->clip_lo, in->hi - l->clip_lo);
+}
+
+int quant_clip_hi_log2(const quant_layer *l, const quant_tensor *in)
+{
+    return quant_span_log2(in->lo - l->clip_hi - 1, in->hi - l->clip_hi - 1);
+}
+
+int quant_gather_has_zero(const quant_layer *l, uint32_t size)
+{
+    for (uint32_t j = 0; j < size; j++)
+        if (l->term_src[j] == QUANT_GATHER_ZERO)
+            return 1;
+    return 0;
+}
+
 int quant_pwl_needs_clamp(const quant_layer *l, const quant_tensor *in)
 {
     return l->pwl_half <= in->hi || -l->pwl_half > in->lo;
@@ -160,6 +187,13 @@ static uint64_t layer_cost(const quant_model *m, const quant_layer *l)
         }
         return c;
     }
+    case QUANT_LAYER_CLIP:
+        /* a sign per bound that applies, then one product defines y */
+        return n * ((l->has_lo ? sign_bit_cost(quant_clip_lo_log2(l, in)) : 0) +
+                    (l->has_hi ? sign_bit_cost(quant_clip_hi_log2(l, in)) : 0) + 1);
+    case QUANT_LAYER_GATHER:
+        /* wires are reused; padding needs one wire constrained to zero */
+        return quant_gather_has_zero(l, out->size) ? 1 : 0;
     case QUANT_LAYER_PWL: {
         int seg = QUANT_PWL_SEGMENTS_LOG2;
         uint64_t c = 0;

@@ -19,11 +19,28 @@
  *              i.e. round half up, toward +infinity. y must lie in
  *              [-2^(b-1), 2^(b-1)) for b = activation_bits, or evaluation
  *              fails naming the node. Optionally fused with ReLU (max(y, 0)).
- *   - relu, leaky relu, maxpool: exact on activations.
+ *   - relu, leaky relu (and PRelu: one slope per element), maxpool: exact on
+ *              activations.
+ *   - clip:    min(max(x, lo), hi) with lo, hi round(min * 2^s), round(max * 2^s)
+ *              at the input's scale s (round half away from zero); a side the
+ *              input's range cannot reach is dropped.
  *   - pwl:     Sigmoid / Tanh as linear interpolation between 2^n+1 knots
  *              (quant_pwl_table) over [-L, L), saturating outside.
+ *   - gather:  out[j] = src_j[idx_j], or 0: Transpose, Concat, Pad of
+ *              activations of one scale, re-indexing wires at no cost.
  * Flatten, Reshape, Cast, Identity, Dropout, Squeeze, Unsqueeze only rename
- * tensors. A Softmax that is the last node is applied outside the circuit to
+ * tensors. Transpose, Concat and Pad (constant, reflect, edge) of anything
+ * else (accumulators, constants, mixed scales) are affine layers that copy
+ * rows. BatchNormalization right after a Conv or Gemm whose only consumer it
+ * is is folded into that layer's float weights before quantization (exact
+ * and free); elsewhere it is a per-channel affine layer. AveragePool,
+ * GlobalAveragePool, ReduceMean and ReduceSum are affine: a sum of the
+ * window with coefficient 1, and for a mean of n elements the coefficient
+ * c = round(2^e / n) at scale e, where e = log2(n) (c = 1, exact) when every
+ * window has the same power-of-two n, else e = param_scale + ceil(log2(n_max))
+ * (relative error of the divisor at most 2^-(param_scale+1)); the requant
+ * that consumes the sum does the rounding.
+ * A Softmax that is the last node is applied outside the circuit to
  * the proven logits (it preserves the argmax); anywhere else it is refused.
  * Every activation ("materialized") tensor is range checked to its bit width,
  * so the circuit (pipeline/circuit) can bound every accumulator.
@@ -100,7 +117,12 @@ typedef enum quant_layer_kind {
     QUANT_LAYER_LEAKY_RELU,
     QUANT_LAYER_MAXPOOL,
     QUANT_LAYER_PWL,
+    QUANT_LAYER_CLIP,
+    QUANT_LAYER_GATHER,
 } quant_layer_kind;
+
+/* Gather: term_src of an element that is the constant 0 (padding). */
+#define QUANT_GATHER_ZERO UINT32_MAX
 
 typedef struct quant_layer {
     quant_layer_kind kind;
@@ -115,8 +137,14 @@ typedef struct quant_layer {
     /* requant: shift (accumulator scale - activation scale), fused ReLU */
     int shift;
     int relu;
-    /* leaky relu: alpha at param_scale; out = requant(x * (x >= 0 ? 2^p : alpha)) */
-    int64_t alpha;
+    /* leaky relu / PRelu: alphas[j] at param_scale for element j;
+     * out = requant(x * (x >= 0 ? 2^p : alpha)) */
+    int64_t *alphas;
+    /* clip: the bounds that apply (has_lo / has_hi), at the input's scale */
+    int64_t clip_lo, clip_hi;
+    int has_lo, has_hi;
+    /* gather: element j is tensor term_src[j]'s element term_idx[j] (0 when
+     * term_src[j] is QUANT_GATHER_ZERO) */
     /* maxpool: window j covers in[win_idx[win_start[j] .. win_start[j+1]-1]] */
     uint32_t *win_start, *win_idx;
     /* pwl */
@@ -155,6 +183,13 @@ int quant_tensor_abs_log2(const quant_tensor *t);
 int quant_tensor_diff_log2(const quant_tensor *t);
 /* Whether a pwl layer's input can leave [-pwl_half, pwl_half) (then it is clamped). */
 int quant_pwl_needs_clamp(const quant_layer *l, const quant_tensor *in);
+/* Smallest K with -2^K <= a and b < 2^K (the width of a sign of d in [a, b]). */
+int quant_span_log2(int64_t a, int64_t b);
+/* Widths of a clip layer's two signs: x - lo and x - hi - 1 over x's range. */
+int quant_clip_lo_log2(const quant_layer *l, const quant_tensor *in);
+int quant_clip_hi_log2(const quant_layer *l, const quant_tensor *in);
+/* Whether a gather layer has padding (its circuit then has one zero wire). */
+int quant_gather_has_zero(const quant_layer *l, uint32_t size);
 
 /* Public values are packed several to a field element: value i of a group
  * occupies bits [b*i, b*(i+1)) as (q - lo), b = the tensor's bit width, at
