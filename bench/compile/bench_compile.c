@@ -51,6 +51,8 @@ int main(int argc, char **argv)
         {"mlp25_sigmoid", "mlp25_sigmoid.onnx", "mlp25_test.csv"},
         {"digits_cnn", "digits_cnn.onnx", "digits_test.csv"},
         {"mlp784", "mlp784.onnx", "mlp784_test.csv"},
+        {"ops_bn_cnn", "ops_bn_cnn.onnx", "ops_digits_test.csv"},
+        {"ops_misc", "ops_misc.onnx", "ops_digits_test.csv"},
     };
     char table[8192];
     size_t used = 0;

@@ -4,7 +4,8 @@
  * clamp-and-interpolate), the witness satisfies the constraints, and
  * changing any non-input wire by +1 or -1 makes some constraint fail
  * (r1cs_check_witness): nothing is under-constrained. The same mutation
- * check runs over a whole compiled fixture (iris_mlp).
+ * check runs over whole compiled fixtures (iris_mlp, and ops_tiny for the
+ * re-indexing, clip, PRelu, pooling and BatchNormalization layers).
  */
 #include "pipeline/circuit/circuit.h"
 #include "pipeline/circuit/gadgets.h"
@@ -147,6 +148,37 @@ static void test_pwl(int64_t x, int clamp)
     cb_free(&b);
 }
 
+/* Clip to [lo, hi] (either side optional) for x in [-600, 600]. */
+static void test_clip(int64_t x, int has_lo, int64_t lo, int has_hi, int64_t hi)
+{
+    clip_spec c = {has_lo, has_hi, quant_span_log2(-600 - lo, 600 - lo),
+                   quant_span_log2(-600 - hi - 1, 600 - hi - 1), lo, hi};
+    cbuild b;
+    zkml_error err;
+    uint32_t wx, out;
+    CHECK(cb_init(&b, 1, &err) == 0 && cb_wire(&b, x, &wx) == 0, "init");
+    CHECK(g_clip(&b, wx, x, &c, &out) == 0, "clip(%lld): %s", (long long)x, err.message);
+    int64_t want = has_lo && x < lo ? lo : has_hi && x > hi ? hi : x;
+    CHECK(wire_value(&b, out) == want, "clip(%lld) to [%lld, %lld] = %lld, want %lld",
+          (long long)x, (long long)lo, (long long)hi, (long long)wire_value(&b, out),
+          (long long)want);
+    uint32_t cost = (uint32_t)((has_lo ? c.k_lo + 2 : 0) + (has_hi ? c.k_hi + 2 : 0) + 1);
+    CHECK(b.cs.n_constraints == cost, "clip cost %u, want %u", b.cs.n_constraints, cost);
+    mutate_all("clip", &b.cs, b.w, 2);
+    cb_free(&b);
+}
+
+static void test_zero(void)
+{
+    cbuild b;
+    zkml_error err;
+    uint32_t z;
+    CHECK(cb_init(&b, 1, &err) == 0 && g_zero(&b, &z) == 0, "zero wire");
+    CHECK(wire_value(&b, z) == 0 && b.cs.n_constraints == 1, "zero wire value and cost");
+    mutate_all("zero", &b.cs, b.w, 1);
+    cb_free(&b);
+}
+
 static void test_bits_range(void)
 {
     cbuild b;
@@ -162,8 +194,10 @@ static void test_bits_range(void)
     cb_free(&b);
 }
 
-/* A whole compiled model: iris_mlp with default-ish settings on one input. */
-static void test_model_mutation(void)
+/* A whole compiled model with small settings on one input (inputs public).
+ * iris_mlp: Gemm, Relu; ops_tiny: Pad, PRelu, Clip, Transpose, Concat,
+ * GlobalAveragePool, ReduceSum, BatchNormalization. */
+static void test_model_mutation(const char *name, const float *x, int input_signed)
 {
     onnx_model *g;
     zkml_error err;
@@ -171,8 +205,10 @@ static void test_model_mutation(void)
     quant_model m;
     quant_values v;
     circuit c;
-    if (onnx_load_file(ZKML_FIXTURES "/iris_mlp.onnx", &g, &err) != 0) {
-        CHECK(0, "load iris_mlp: %s", err.message);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.onnx", ZKML_FIXTURES, name);
+    if (onnx_load_file(path, &g, &err) != 0) {
+        CHECK(0, "load %s: %s", name, err.message);
         return;
     }
     quant_settings_default(&s);
@@ -180,10 +216,10 @@ static void test_model_mutation(void)
     s.activation_scale = 4;
     s.param_scale = 6;
     s.input_bits = 8;
+    s.input_signed = input_signed;
     s.activation_bits = 12;
     s.inputs_public = 1;
-    const float x[4] = {5.1f, 3.5f, 1.4f, 0.2f};
-    int64_t q[4];
+    int64_t q[16];
     int rc = quant_model_build(g, &s, &m, &err);
     CHECK(rc == 0, "build: %s", err.message);
     if (!rc) {
@@ -194,7 +230,9 @@ static void test_model_mutation(void)
               (unsigned long long)quant_model_constraints(&m), c.cs.n_constraints);
         CHECK(c.cs.n_pub_out == 1 && c.cs.n_pub_in == 1, "packed public signals");
         /* the packed public input is an input too, but it is checked: mutate it as well */
-        mutate_all("iris_mlp", &c.cs, c.witness, 1);
+        mutate_all(name, &c.cs, c.witness, 1);
+        printf("%s: %u constraints, %u wires each changed by +1 and -1\n", name,
+               c.cs.n_constraints, c.cs.n_wires - 1);
         circuit_free(&c);
         quant_values_free(&v);
         quant_model_free(&m);
@@ -224,7 +262,19 @@ int main(void)
         test_pwl(x, 1);
     for (int64_t x = -16; x < 16; x += 5)
         test_pwl(x, 0);
-    test_model_mutation();
+    for (int64_t x = -40; x <= 40; x += 5) {
+        test_clip(x, 1, -7, 1, 20);
+        test_clip(x, 1, 3, 1, 3);
+        test_clip(x, 1, -12, 0, 0);
+        test_clip(x, 0, 0, 1, 9);
+    }
+    test_clip(-600, 1, 0, 1, 96);
+    test_clip(600, 1, 0, 1, 96);
+    test_zero();
+    const float iris[4] = {5.1f, 3.5f, 1.4f, 0.2f};
+    const float tiny[6] = {-1.0f, -0.25f, 0.5f, 1.5f, -0.75f, 0.0625f};
+    test_model_mutation("iris_mlp", iris, 0);
+    test_model_mutation("ops_tiny", tiny, 1);
     if (failures)
         fprintf(stderr, "%d failure(s)\n", failures);
     else

@@ -9,6 +9,9 @@
  *   - output.json's dequantized outputs are within the reported error of
  *     the float model's expected outputs (tests/fixtures/NAME_expected.csv);
  *   - several samples give witnesses that satisfy the constraints.
+ * The ops_* fixtures cover the ops beyond the issue's five models
+ * (BatchNormalization, AveragePool, Pad, PRelu, Clip, Transpose, Concat,
+ * GlobalAveragePool, ReduceMean, ReduceSum).
  */
 #include "pipeline/circuit/circuit.h"
 
@@ -160,6 +163,11 @@ static void run_fixture(const fixture *f)
            num(cir, "public_signals"), agreement, max_err,
            num(cJSON_GetObjectItem(cal, "accuracy"), "fixed_point"),
            num(cJSON_GetObjectItem(cal, "accuracy"), "float"));
+    const cJSON *per_op = cJSON_GetObjectItem(cir, "constraints_per_op");
+    printf("%-14s per op:", f->name);
+    for (const cJSON *o = per_op ? per_op->child : NULL; o; o = o->next)
+        printf(" %s %.0f", o->string, o->valuedouble);
+    printf("\n");
     CHECK(agreement >= f->min_agreement, "%s: agreement %g < %g", f->name, agreement,
           f->min_agreement);
     double bound = 0.02 * fmax(1.0, num(cal, "float_output_max_abs"));
@@ -253,6 +261,10 @@ int main(void)
         {"mlp25_sigmoid", "mlp25_sigmoid.onnx", "mlp25_test.csv", 0.99},
         {"digits_cnn", "digits_cnn.onnx", "digits_test.csv", 0.99},
         {"mlp784", "mlp784.onnx", "mlp784_test.csv", 0.99},
+        /* BatchNormalization (folded and not), AveragePool with padding */
+        {"ops_bn_cnn", "ops_bn_cnn.onnx", "ops_digits_test.csv", 0.99},
+        /* Pad, PRelu, Clip, Transpose, Concat, GlobalAveragePool, Reduce* */
+        {"ops_misc", "ops_misc.onnx", "ops_digits_test.csv", 0.99},
     };
     for (size_t i = 0; i < sizeof fixtures / sizeof fixtures[0]; i++)
         run_fixture(&fixtures[i]);
