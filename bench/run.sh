@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# bench/run.sh [BUILD_DIR] - every benchmark, each against its peer in the same
+# run, each appending its table with the commit to bench/RESULTS.md:
+#   snark_math  BN254 field, group and pairing operations
+#   compile     settings/calibrate/compile/witness per fixture vs the float evaluator
+#   groth16     our prover vs `snarkjs groth16 prove` (ZKML_BENCH_MAX_LOG, default 18;
+#               snarkjs up to ZKML_BENCH_SNARKJS_MAX_LOG, default 16)
+#   gas         verifier size and gas on anvil (Verifier.sol vs the keyed verifier)
+#   http        status-poll throughput with wrk while a job runs
+# `make bench` builds the Release tree first. Not a test: nothing is asserted.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+results=$PWD/bench/RESULTS.md
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+cmake --build "$build" -j "$(nproc)" --target bench_snark_math bench_compile evm_tool zkml-registry
+
+echo "== snark_math"
+{
+  printf '\n## snark_math (%s, %s)\n\n```\n' "$commit" "$(date -u +%F)"
+  "$build/bench/snark_math/bench_snark_math"
+  printf '```\n'
+} | tee -a "$results"
+
+echo "== compile"
+"$build/bench/compile/bench_compile" "$results"
+
+echo "== groth16"
+bash bench/groth16/run.sh "${ZKML_BENCH_MAX_LOG:-18}" "${ZKML_BENCH_SNARKJS_MAX_LOG:-16}"
+
+echo "== gas"
+node bench/gas/gas_bench.js "$build"
+
+echo "== http"
+bash bench/http.sh "$build"
