@@ -234,7 +234,7 @@ int abi_read_u64(const uint8_t *data, size_t len, size_t base, size_t i, uint64_
 int abi_read_offset(const uint8_t *data, size_t len, size_t base, size_t i, size_t *pos,
                     zkml_error *err)
 {
-    uint64_t offset;
+    uint64_t offset = 0;
     int rc = abi_read_u64(data, len, base, i, &offset, err);
     if (rc)
         return rc;

@@ -44,7 +44,7 @@ static int listen_is_loopback(const char *listen)
 
 static int apply(server_config *cfg, const char *key, const char *value, zkml_error *err)
 {
-    long v;
+    long v = 0;
     if (!strcmp(key, "data-dir"))
         return copy_value(cfg->data_dir, sizeof cfg->data_dir, value, "data dir", err);
     if (!strcmp(key, "listen"))

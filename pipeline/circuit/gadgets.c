@@ -347,7 +347,7 @@ static int mux_leaf(cbuild *b, const int64_t *leaf, uint32_t j, uint32_t bit, in
 static int mux_node(cbuild *b, lcv *v0, lcv *v1, uint32_t bit, int bv, lcv *out)
 {
     r1cs_lc A = {0}, B = {0}, C = {0};
-    uint32_t m;
+    uint32_t m = 0;
     int64_t mv = bv ? v1->v : v0->v;
     int rc = cb_wire(b, mv, &m);
     if (!rc && !(rc = lc_add(b, &A, bit, 1)) && !(rc = lc_copy(b, &B, &v1->lc)) &&

@@ -71,7 +71,7 @@ static int add_bits(builder *b, uint32_t nbits)
     r1cs_lc a = {0}, bb = {0}, c = {0}, sum = {0}, one = {0};
     uint64_t v = test_rng_u64(&b->rng) & ((1ULL << nbits) - 1);
     fr_t fv, fbit, pow2;
-    uint32_t vw, bw;
+    uint32_t vw = 0, bw = 0; /* set by new_wire; zero keeps gcc -O3 quiet */
     fr_from_u64(&fv, v);
     if (new_wire(b, &fv, &vw))
         return b->err->code;
@@ -98,7 +98,7 @@ fail:
 static int add_product(builder *b)
 {
     r1cs_lc a = {0}, bb = {0}, c = {0};
-    uint32_t x = pick_wire(b), y = pick_wire(b), z = pick_wire(b), t;
+    uint32_t x = pick_wire(b), y = pick_wire(b), z = pick_wire(b), t = 0;
     int64_t k1 = (int64_t)(test_rng_u64(&b->rng) % 2001) - 1000;
     fr_t fk, va, vt;
     fr_from_i64(&fk, k1);
