@@ -32,7 +32,10 @@ fi
 # Node tools pinned in package-lock.json: anvil, snarkjs, solc, playwright-core.
 if [ ! -x node_modules/.bin/snarkjs ] || [ ! -x node_modules/.bin/anvil ] || \
    [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "bootstrap: installing Node tools (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+  echo "bootstrap: installing Node tools (versions from package-lock.json)"
+  # Not `npm ci`: npm 11 refuses a lock file that records only this platform's
+  # build of anvil. `npm install --no-save` installs the locked versions and
+  # leaves package.json and package-lock.json untouched.
+  npm install --no-save --no-audit --no-fund --loglevel=error
 fi
 echo "bootstrap: ready"
