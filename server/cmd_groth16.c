@@ -3,6 +3,7 @@
  *   groth16 setup CIRCUIT.r1cs PROVING.key VERIFICATION_KEY.json
  *   groth16 prove PROVING.key WITNESS.wtns PROOF.json PUBLIC.json
  *   groth16 verify VERIFICATION_KEY.json PUBLIC.json PROOF.json
+ *   groth16 export-zkey PROVING.key VERIFICATION_KEY.json CIRCUIT.zkey
  * Exit codes: 0 success (a valid proof), 1 an invalid proof, 2 an error.
  */
 #include "server/commands.h"
@@ -15,11 +16,15 @@ static const char USAGE[] =
     "usage: zkml-registry groth16 setup CIRCUIT.r1cs PROVING.key VERIFICATION_KEY.json\n"
     "       zkml-registry groth16 prove PROVING.key WITNESS.wtns PROOF.json PUBLIC.json\n"
     "       zkml-registry groth16 verify VERIFICATION_KEY.json PUBLIC.json PROOF.json\n"
+    "       zkml-registry groth16 export-zkey PROVING.key VERIFICATION_KEY.json CIRCUIT.zkey\n"
     "\n"
     "Groth16 over BN254 with snarkjs-compatible files (.r1cs, .wtns, verification_key.json,\n"
     "proof.json, public.json). setup draws its toxic waste from getrandom and wipes it;\n"
     "prove uses ZKML_THREADS threads (default: all cores). verify exits 0 for a valid\n"
-    "proof, 1 for an invalid one, 2 on an error.\n";
+    "proof, 1 for an invalid one, 2 on an error.\n"
+    "export-zkey writes the keys of our setup (both from the same run) as a snarkjs\n"
+    "Groth16 .zkey, for `snarkjs groth16 prove` and `snarkjs zkey export verificationkey`;\n"
+    "its contribution section is empty (no ceremony), so `snarkjs zkey verify` does not apply.\n";
 
 static int wants_help(int argc, char **argv)
 {
@@ -50,6 +55,11 @@ int cmd_groth16(int argc, char **argv)
     }
     if (strcmp(sub, "prove") == 0 && argc == 6) {
         if (groth16_prove_files(argv[2], argv[3], argv[4], argv[5], 0, &err))
+            return fail(&err);
+        return 0;
+    }
+    if (strcmp(sub, "export-zkey") == 0 && argc == 5) {
+        if (groth16_export_zkey_files(argv[2], argv[3], argv[4], &err))
             return fail(&err);
         return 0;
     }

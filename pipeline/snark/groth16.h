@@ -61,6 +61,8 @@ int  groth16_verify(const groth16_vk *vk, const fr_t *pub, size_t n_pub,
 
 int  pk_write(const groth16_pk *pk, const char *path, zkml_error *err);
 int  pk_read(groth16_pk *pk, const char *path, zkml_error *err);
+/* Writes the keys as a snarkjs Groth16 .zkey (zkey.c); vk must come from the same setup. */
+int  zkey_write(const groth16_pk *pk, const groth16_vk *vk, const char *path, zkml_error *err);
 
 /* snarkjs JSON: verification_key.json, proof.json, public.json. Readers check
  * every number (< p or < r) and every point (on the curve, G2 in the subgroup). */

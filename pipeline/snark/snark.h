@@ -195,6 +195,9 @@ int groth16_prove_files(const char *pk_path, const char *wtns_path,
                         int threads, zkml_error *err);
 int groth16_verify_files(const char *vk_json_path, const char *public_json_path,
                          const char *proof_json_path, zkml_error *err);
+/* Our proving key and its verification_key.json as a snarkjs Groth16 .zkey. */
+int groth16_export_zkey_files(const char *pk_path, const char *vk_json_path,
+                              const char *zkey_path, zkml_error *err);
 
 /* Pipeline steps over an artifact directory (see common.h):
  * setup:  network.r1cs -> proving.key, verification_key.json

@@ -6,6 +6,9 @@
 # 3. snarkjs's own setup (its ptau, fixed entropy) and prove on our circuit: we accept
 #    its proof and reject tampered ones.
 # 4. Our JSON is laid out byte for byte as snarkjs writes it.
+# 5. Our keys exported as a .zkey: snarkjs proves with it (we and snarkjs accept the
+#    proof), `snarkjs zkey export verificationkey` gives our vk byte for byte, and a
+#    vk from another setup is refused.
 set -eu
 Z=$1 GEN=$2 SNARKJS=$3 W=$4
 PY=/usr/bin/python3
@@ -67,7 +70,19 @@ for spec in "300 2 3 1" "2000 1 0 2" "1200 0 5 3"; do
     [ $1 = 300 ] && check_proof $name.vk.json $name.public.json $name.proof.json ||
         check_proof $name.vk.json $name.public.json $name.proof.json quick
     echo "ok: our proof of $name ($2 outputs, $3 public inputs)"
+    "$Z" groth16 export-zkey $name.key $name.vk.json $name.zkey
+    sj zkey export verificationkey $name.zkey $name.zvk.json || fail "snarkjs reads no vk from $name.zkey"
+    cmp -s $name.zvk.json $name.vk.json || fail "the vk in $name.zkey differs from ours"
+    sj groth16 prove $name.zkey $name.wtns $name.zproof.json $name.zpublic.json ||
+        fail "snarkjs cannot prove with $name.zkey: $(cat sj.log)"
+    cmp -s $name.zpublic.json $name.public.json || fail "snarkjs's public.json from $name.zkey differs"
+    check_proof $name.vk.json $name.zpublic.json $name.zproof.json quick
+    echo "ok: snarkjs proves $name with our keys as a .zkey"
 done
+"$Z" groth16 setup c300.r1cs other.key other.vk.json
+if "$Z" groth16 export-zkey c300.key other.vk.json mixed.zkey 2>err.txt; then
+    fail "export-zkey accepts a vk from another setup"; fi
+grep -q "does not belong" err.txt || fail "the mismatch refusal says: $(cat err.txt)"
 
 # snarkjs's own ceremony and prover on our 300-constraint circuit.
 E=-e=zkml-registry-fixed-test-entropy
