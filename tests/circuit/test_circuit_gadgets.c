@@ -63,7 +63,7 @@ static void test_requant(int64_t x, int64_t y, int k, int bits, int relu)
 {
     cbuild b;
     zkml_error err;
-    uint32_t wx, wy, out;
+    uint32_t wx = 0, wy = 0, out;
     int64_t ov;
     lcv acc;
     CHECK(cb_init(&b, 1, &err) == 0 && cb_wire(&b, x, &wx) == 0 && cb_wire(&b, y, &wy) == 0,
@@ -91,7 +91,7 @@ static void test_relu(int64_t x, int k)
 {
     cbuild b;
     zkml_error err;
-    uint32_t wx, z;
+    uint32_t wx = 0, z;
     CHECK(cb_init(&b, 1, &err) == 0 && cb_wire(&b, x, &wx) == 0, "init");
     CHECK(g_relu(&b, wx, x, k, &z) == 0, "relu: %s", err.message);
     CHECK(wire_value(&b, z) == (x > 0 ? x : 0), "relu(%lld)", (long long)x);
@@ -103,7 +103,7 @@ static void test_max(int64_t x, int64_t y, int k)
 {
     cbuild b;
     zkml_error err;
-    uint32_t wx, wy, m;
+    uint32_t wx = 0, wy = 0, m;
     int64_t mv;
     CHECK(cb_init(&b, 1, &err) == 0 && cb_wire(&b, x, &wx) == 0 && cb_wire(&b, y, &wy) == 0,
           "init");
@@ -118,7 +118,7 @@ static void test_leaky(int64_t x, int64_t alpha, int p)
 {
     cbuild b;
     zkml_error err;
-    uint32_t wx, out;
+    uint32_t wx = 0, out;
     CHECK(cb_init(&b, 1, &err) == 0 && cb_wire(&b, x, &wx) == 0, "init");
     CHECK(g_leaky_relu(&b, wx, x, 12, alpha, p, 14, &out) == 0, "leaky: %s", err.message);
     int64_t acc = x >= 0 ? x * ((int64_t)1 << p) : x * alpha;
@@ -136,7 +136,7 @@ static void test_pwl(int64_t x, int clamp)
     pwl_spec p = {16, 3, 2, 7, 10, clamp, knots};
     cbuild b;
     zkml_error err;
-    uint32_t wx, out;
+    uint32_t wx = 0, out;
     CHECK(cb_init(&b, 1, &err) == 0 && cb_wire(&b, x, &wx) == 0, "init");
     CHECK(g_pwl(&b, wx, x, &p, &out) == 0, "pwl(%lld): %s", (long long)x, err.message);
     int64_t c = x < -16 ? -16 : x > 15 ? 15 : x, u = c + 16, idx = u / 4, f = u % 4;
@@ -155,7 +155,7 @@ static void test_clip(int64_t x, int has_lo, int64_t lo, int has_hi, int64_t hi)
                    quant_span_log2(-600 - hi - 1, 600 - hi - 1), lo, hi};
     cbuild b;
     zkml_error err;
-    uint32_t wx, out;
+    uint32_t wx = 0, out;
     CHECK(cb_init(&b, 1, &err) == 0 && cb_wire(&b, x, &wx) == 0, "init");
     CHECK(g_clip(&b, wx, x, &c, &out) == 0, "clip(%lld): %s", (long long)x, err.message);
     int64_t want = has_lo && x < lo ? lo : has_hi && x > hi ? hi : x;
@@ -172,7 +172,7 @@ static void test_zero(void)
 {
     cbuild b;
     zkml_error err;
-    uint32_t z;
+    uint32_t z = 0;
     CHECK(cb_init(&b, 1, &err) == 0 && g_zero(&b, &z) == 0, "zero wire");
     CHECK(wire_value(&b, z) == 0 && b.cs.n_constraints == 1, "zero wire value and cost");
     mutate_all("zero", &b.cs, b.w, 1);
@@ -183,7 +183,7 @@ static void test_bits_range(void)
 {
     cbuild b;
     zkml_error err;
-    uint32_t wx, bits[8];
+    uint32_t wx = 0, bits[8];
     lcv t;
     CHECK(cb_init(&b, 1, &err) == 0 && cb_wire(&b, 200, &wx) == 0, "init");
     lcv_wire(&b, &t, wx, 200);
