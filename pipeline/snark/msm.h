@@ -2,9 +2,10 @@
  * msm.h - internal: multi-scalar multiplication sum(k_i * P_i) in G1 and G2.
  *
  * Pippenger's bucket method with signed windows (2^(c-1) buckets per window,
- * c chosen from the number of points), multithreaded by splitting the points
- * between threads. Zero scalars and points at infinity are skipped and points
- * whose scalar is one are added directly: most witness wires are bits.
+ * c chosen from the number of points and threads), multithreaded by giving
+ * whole windows to threads; G1 buckets are affine, filled in batches that
+ * share one inversion. Zero scalars and points at infinity are skipped and
+ * points whose scalar is one are added directly: most witness wires are bits.
  * Scalars are Fr elements (Montgomery form, as everywhere).
  */
 #ifndef ZKML_SNARK_MSM_H

@@ -1,6 +1,9 @@
 /*
  * test_unit.c - MSM against the naive sum of g1_mul/g2_mul (zero, one and
- * random scalars, points at infinity), the R1CS builder, malformed .r1cs,
+ * random scalars, points at infinity), large MSMs over a small pool of points
+ * and scalars (repeated and opposite points, equal scalars: every bucket
+ * collision and doubling case) against sum_i (sum of its scalars) * pool_i,
+ * the R1CS builder, malformed .r1cs,
  * .wtns, proving keys and JSON (clear errors, no crash), and an in-process
  * setup/prove/verify round trip with a refused witness.
  */
@@ -70,6 +73,76 @@ static void test_msm(size_t n, int threads)
     CHECK(msm_g2(&got2, p2, k, n, threads, &err) == 0, "msm_g2: %s", err.message);
     CHECK(g2_eq(&got2, &acc2), "G2 MSM of %zu points (%d threads) != naive sum", n, threads);
     free(p1); free(p2); free(k);
+}
+
+/* n points drawn from a pool of `pool` random points, their negatives and
+ * infinity; scalars 0, 1, -1, small, random or one of three fixed values. */
+static void test_msm_pool(size_t n, int threads, size_t pool, int g2)
+{
+    test_rng g = { 1000 + n + pool };
+    size_t np = 2 * pool + 1;
+    g1_affine gen1, *pp1 = calloc(np, sizeof *pp1), *p1 = calloc(n, sizeof *p1);
+    g2_affine gen2, *pp2 = calloc(np, sizeof *pp2), *p2 = calloc(n, sizeof *p2);
+    fr_t *k = calloc(n, sizeof *k), *coef = calloc(np, sizeof *coef), fixed[3], s;
+    g1_jac t1, want1, got1;
+    g2_jac t2, want2, got2;
+    zkml_error err;
+    g1_generator(&gen1);
+    g2_generator(&gen2);
+    for (size_t i = 0; i < pool; i++) {
+        test_rng_fr(&g, &s);
+        g1_to_jac(&t1, &gen1);
+        g1_mul(&t1, &t1, &s);
+        g1_to_affine(&pp1[i], &t1);
+        g1_neg(&t1, &t1);
+        g1_to_affine(&pp1[pool + i], &t1);
+        g2_to_jac(&t2, &gen2);
+        g2_mul(&t2, &t2, &s);
+        g2_to_affine(&pp2[i], &t2);
+        g2_neg(&t2, &t2);
+        g2_to_affine(&pp2[pool + i], &t2);
+    }
+    pp1[2 * pool].infinity = pp2[2 * pool].infinity = 1;
+    for (int i = 0; i < 3; i++)
+        test_rng_fr(&g, &fixed[i]);
+    for (size_t j = 0; j < n; j++) {
+        size_t at = (size_t)(test_rng_u64(&g) % np);
+        int kind = (int)(test_rng_u64(&g) % 6);
+        p1[j] = pp1[at];
+        p2[j] = pp2[at];
+        if (kind < 4)
+            random_scalar(&g, &k[j], kind);
+        else if (kind == 4)
+            k[j] = fixed[test_rng_u64(&g) % 3];
+        else {
+            fr_one(&k[j]);
+            fr_neg(&k[j], &k[j]);
+        }
+        fr_add(&coef[at], &coef[at], &k[j]);
+    }
+    memset(&want1, 0, sizeof want1);
+    memset(&want2, 0, sizeof want2);
+    for (size_t i = 0; i < 2 * pool; i++) {
+        if (g2) {
+            g2_to_jac(&t2, &pp2[i]);
+            g2_mul(&t2, &t2, &coef[i]);
+            g2_add(&want2, &want2, &t2);
+        } else {
+            g1_to_jac(&t1, &pp1[i]);
+            g1_mul(&t1, &t1, &coef[i]);
+            g1_add(&want1, &want1, &t1);
+        }
+    }
+    if (g2) {
+        CHECK(msm_g2(&got2, p2, k, n, threads, &err) == 0, "msm_g2: %s", err.message);
+        CHECK(g2_eq(&got2, &want2), "G2 MSM of %zu points from a pool of %zu (%d threads) "
+              "!= the pooled sum", n, pool, threads);
+    } else {
+        CHECK(msm_g1(&got1, p1, k, n, threads, &err) == 0, "msm_g1: %s", err.message);
+        CHECK(g1_eq(&got1, &want1), "G1 MSM of %zu points from a pool of %zu (%d threads) "
+              "!= the pooled sum", n, pool, threads);
+    }
+    free(pp1); free(p1); free(pp2); free(p2); free(k); free(coef);
 }
 
 static void test_builder(void)
@@ -228,6 +301,10 @@ int main(void)
     test_msm(40, 1);
     test_msm(300, 2);
     test_msm(2500, 3);
+    test_msm_pool(30000, 1, 40, 0);
+    test_msm_pool(30000, 2, 1, 0);
+    test_msm_pool(20000, 3, 300, 0);
+    test_msm_pool(5000, 2, 3, 1);
     test_json_errors();
     test_round_trip();
     printf("%s\n", failures ? "FAILED" : "ok");
