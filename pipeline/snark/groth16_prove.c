@@ -4,7 +4,7 @@
  * Steps: evaluate A, B, C of every constraint on the witness (refusing the
  * witness at the first unsatisfied constraint), append the public input rows
  * to A, move a, b, c to the odd points of the 2n-domain (iNTT, scale by
- * w_2n^j, NTT), d = a*b - c there, then five MSMs:
+ * w_2n^j, NTT: ntt_to_coset), d = a*b - c there, then five MSMs:
  *   A  = alpha + sum w_i A_i + r delta            (G1)
  *   B  = beta + sum w_i B_i + s delta             (G2, and G1 for C)
  *   C  = sum_{private} w_i C_i + sum d_j H_j + s A + r B1 - r s delta  (G1)
@@ -92,15 +92,17 @@ static int compute_h(const groth16_pk *pk, const fr_t *w, fr_t *abc[3], int thre
     for (uint32_t s = 0; s <= pk->n_public; s++)
         abc[0][pk->n_constraints + s] = w[s];
     ntt_domain d;
-    fr_t shift;
+    fr_t shift, *factors;
     if (ntt_domain_init(&d, pk->log_n, err))
         return err->code;
     fr_root_of_unity(&shift, pk->log_n + 1);
-    for (int m = 0; m < 3; m++) {
-        ntt_inverse(&d, abc[m], threads);
-        ntt_scale_powers(abc[m], n, &shift, threads);
-        ntt_forward(&d, abc[m], threads);
+    if (ntt_coset_factors(&factors, &d, &shift, threads, err)) {
+        ntt_domain_free(&d);
+        return err->code;
     }
+    for (int m = 0; m < 3; m++)
+        ntt_to_coset(&d, abc[m], factors, threads);
+    free(factors);
     ntt_domain_free(&d);
     combine_job cj = { abc[0], abc[1], abc[2], n };
     parallel_run(n < 4096 ? 1 : t, combine_task, &cj);

@@ -1,10 +1,14 @@
 /*
- * ntt.c - iterative radix-2 (Cooley-Tukey, decimation in time) NTT.
+ * ntt.c - iterative radix-2 NTTs: decimation in time (Cooley-Tukey) from
+ * bit-reversed to natural order, decimation in frequency (Gentleman-Sande)
+ * from natural to bit-reversed order.
  *
- * After the bit-reversal permutation, the first stages work on blocks
- * smaller than n/T: each thread finishes all of them on its own contiguous
- * chunk (cache friendly). The last log2(T) stages split the butterflies of
- * each stage evenly between threads.
+ * Stages on blocks no longer than n/T run on each thread's own contiguous
+ * chunk, in cache-sized sub-blocks that go through all their stages while
+ * they are in cache; the log2(T) stages on longer blocks split their
+ * butterflies between threads. The coset transform chains DIF (inverse),
+ * a scaling by n^-1 g^j in bit-reversed order, and DIT (forward), so it
+ * needs no permutation at all.
  */
 #include "pipeline/snark/ntt.h"
 #include "pipeline/snark/parallel.h"
@@ -31,9 +35,9 @@ int ntt_domain_init(ntt_domain *d, uint32_t log_n, zkml_error *err)
                          log_n);
     d->log_n = log_n;
     d->n = (size_t)1 << log_n;
-    size_t half = d->n / 2 ? d->n / 2 : 1;
-    d->roots = malloc(half * sizeof *d->roots);
-    d->inv_roots = malloc(half * sizeof *d->inv_roots);
+    size_t n = d->n;
+    d->roots = malloc(n * sizeof *d->roots);
+    d->inv_roots = malloc(n * sizeof *d->inv_roots);
     if (!d->roots || !d->inv_roots) {
         ntt_domain_free(d);
         return zkml_fail(err, ZKML_ENOMEM, "out of memory for a domain of 2^%u points", log_n);
@@ -43,10 +47,20 @@ int ntt_domain_init(ntt_domain *d, uint32_t log_n, zkml_error *err)
     fr_inv(&winv, &w);
     fr_one(&d->roots[0]);
     fr_one(&d->inv_roots[0]);
-    for (size_t j = 1; j < half; j++) {
-        fr_mul(&d->roots[j], &d->roots[j - 1], &w);
-        fr_mul(&d->inv_roots[j], &d->inv_roots[j - 1], &winv);
+    size_t top = n / 2;                    /* the longest stage: w_n^j at top + j */
+    if (top) {
+        fr_one(&d->roots[top]);
+        fr_one(&d->inv_roots[top]);
     }
+    for (size_t j = 1; j < top; j++) {
+        fr_mul(&d->roots[top + j], &d->roots[top + j - 1], &w);
+        fr_mul(&d->inv_roots[top + j], &d->inv_roots[top + j - 1], &winv);
+    }
+    for (size_t h = top / 2; h >= 1; h /= 2)  /* w_2h^j = w_4h^(2j) */
+        for (size_t j = 0; j < h; j++) {
+            d->roots[h + j] = d->roots[2 * h + 2 * j];
+            d->inv_roots[h + j] = d->inv_roots[2 * h + 2 * j];
+        }
     fr_from_u64(&d->n_inv, d->n);
     fr_inv(&d->n_inv, &d->n_inv);
     return 0;
@@ -67,29 +81,140 @@ static size_t bit_reverse(size_t x, uint32_t bits)
     return r;
 }
 
+/* (x, y) -> (x + w y, x - w y). The calls into field.c measure faster here
+ * than field.h's inline arithmetic (gcc spills the inlined words). */
+static inline void butterfly_dit(fr_t *x, fr_t *y, const fr_t *w)
+{
+    fr_t t;
+    fr_mul(&t, y, w);
+    fr_sub(y, x, &t);
+    fr_add(x, x, &t);
+}
+
+/* (x, y) -> (x + y, (x - y) w) */
+static inline void butterfly_dif(fr_t *x, fr_t *y, const fr_t *w)
+{
+    fr_t t;
+    fr_sub(&t, x, y);
+    fr_add(x, x, y);
+    fr_mul(y, &t, w);
+}
+
+/* Butterflies of one stage with blocks of len on a[base, base + size):
+ * decimation in time (x + w y, x - w y) or in frequency (x + y, (x - y) w),
+ * w = w_len^j = roots[len/2 + j] for the j-th pair of a block. */
+static void stage(fr_t *a, size_t base, size_t size, size_t len, const fr_t *roots, int dif)
+{
+    size_t half = len / 2;
+    const fr_t *tw = roots + half;
+    for (size_t blk = base; blk < base + size; blk += len) {
+        fr_t *x = a + blk, *y = a + blk + half;
+        for (size_t j = 0; j < half; j++) {
+            if (dif)
+                butterfly_dif(&x[j], &y[j], &tw[j]);
+            else
+                butterfly_dit(&x[j], &y[j], &tw[j]);
+        }
+    }
+}
+
+/* Blocks of this many elements (128 KiB) stay in the L2 cache through all
+ * their stages. */
+#define NTT_CACHE_BLOCK ((size_t)1 << 12)
+
 typedef struct ntt_job {
     const ntt_domain *d;
     fr_t *a;
     const fr_t *roots;
-    size_t chunk;          /* phase 1: block size each task finishes alone */
-    size_t len;            /* phase 2: the stage's block length */
+    int dif;
+    size_t chunk;          /* stages with blocks up to this length: one task per chunk */
+    size_t len;            /* a stage with longer blocks: its butterflies split */
 } ntt_job;
 
-static void butterfly(fr_t *a, size_t i, size_t j, const fr_t *w)
+/* All stages with blocks up to job->chunk on the task's chunks, cache block by
+ * cache block: DIT goes from short blocks up, DIF from long blocks down. */
+static void local_stages_task(void *p, int task, int n_tasks)
 {
-    fr_t t;
-    fr_mul(&t, &a[j], w);
-    fr_sub(&a[j], &a[i], &t);
-    fr_add(&a[i], &a[i], &t);
+    ntt_job *job = p;
+    size_t n = job->d->n, chunk = job->chunk;
+    size_t cb = chunk < NTT_CACHE_BLOCK ? chunk : NTT_CACHE_BLOCK;
+    for (size_t base = (size_t)task * chunk; base < n; base += (size_t)n_tasks * chunk) {
+        if (job->dif)
+            for (size_t len = chunk; len > cb; len >>= 1)
+                stage(job->a, base, chunk, len, job->roots, 1);
+        for (size_t sub = base; sub < base + chunk; sub += cb) {
+            if (job->dif)
+                for (size_t len = cb; len >= 2; len >>= 1)
+                    stage(job->a, sub, cb, len, job->roots, 1);
+            else
+                for (size_t len = 2; len <= cb; len <<= 1)
+                    stage(job->a, sub, cb, len, job->roots, 0);
+        }
+        if (!job->dif)
+            for (size_t len = cb * 2; len <= chunk; len <<= 1)
+                stage(job->a, base, chunk, len, job->roots, 0);
+    }
 }
+
+/* One stage with blocks longer than a chunk: task i takes the i-th share of
+ * the pairs of every block. */
+static void shared_stage_task(void *p, int task, int n_tasks)
+{
+    ntt_job *job = p;
+    size_t n = job->d->n, half = job->len / 2;
+    const fr_t *tw = job->roots + half;
+    size_t lo, hi;
+    parallel_range(half, task, n_tasks, &lo, &hi);
+    for (size_t blk = 0; blk < n; blk += job->len) {
+        fr_t *x = job->a + blk, *y = job->a + blk + half;
+        for (size_t j = lo; j < hi; j++) {
+            if (job->dif)
+                butterfly_dif(&x[j], &y[j], &tw[j]);
+            else
+                butterfly_dit(&x[j], &y[j], &tw[j]);
+        }
+    }
+}
+
+/* The transform without any permutation: DIT takes bit-reversed input to
+ * natural output, DIF natural input to bit-reversed output. */
+static void ntt_run(const ntt_domain *d, fr_t *a, const fr_t *roots, int dif, int threads)
+{
+    size_t n = d->n;
+    if (n < 2)
+        return;
+    int t = parallel_threads(threads);
+    if (n < 4096)
+        t = 1;
+    size_t tpow = 1;                       /* largest power of two <= t */
+    while (tpow * 2 <= (size_t)t)
+        tpow *= 2;
+    ntt_job job = { d, a, roots, dif, n / tpow, 0 };
+    if (!dif)
+        parallel_run((int)tpow, local_stages_task, &job);
+    if (dif)
+        for (job.len = n; job.len > job.chunk; job.len >>= 1)
+            parallel_run(t, shared_stage_task, &job);
+    else
+        for (job.len = job.chunk * 2; job.len <= n; job.len <<= 1)
+            parallel_run(t, shared_stage_task, &job);
+    if (dif)
+        parallel_run((int)tpow, local_stages_task, &job);
+}
+
+typedef struct permute_job {
+    fr_t *a;
+    size_t n;
+    uint32_t log_n;
+} permute_job;
 
 static void permute_task(void *p, int task, int n_tasks)
 {
-    ntt_job *job = p;
+    permute_job *job = p;
     size_t lo, hi;
-    parallel_range(job->d->n, task, n_tasks, &lo, &hi);
+    parallel_range(job->n, task, n_tasks, &lo, &hi);
     for (size_t i = lo; i < hi; i++) {
-        size_t k = bit_reverse(i, job->d->log_n);
+        size_t k = bit_reverse(i, job->log_n);
         if (i < k) {
             fr_t t = job->a[i];
             job->a[i] = job->a[k];
@@ -98,54 +223,16 @@ static void permute_task(void *p, int task, int n_tasks)
     }
 }
 
-static void local_stages_task(void *p, int task, int n_tasks)
+static void bit_reverse_permute(const ntt_domain *d, fr_t *a, int threads)
 {
-    ntt_job *job = p;
-    size_t n = job->d->n;
-    for (size_t base = (size_t)task * job->chunk; base < n; base += (size_t)n_tasks * job->chunk)
-        for (size_t len = 2; len <= job->chunk; len <<= 1) {
-            size_t half = len / 2, step = n / len;
-            for (size_t blk = base; blk < base + job->chunk; blk += len)
-                for (size_t j = 0; j < half; j++)
-                    butterfly(job->a, blk + j, blk + j + half, &job->roots[j * step]);
-        }
-}
-
-static void shared_stage_task(void *p, int task, int n_tasks)
-{
-    ntt_job *job = p;
-    size_t n = job->d->n, half = job->len / 2, step = n / job->len;
-    size_t lo, hi;
-    parallel_range(n / 2, task, n_tasks, &lo, &hi);
-    for (size_t k = lo; k < hi; k++) {
-        size_t blk = (k / half) * job->len, j = k % half;
-        butterfly(job->a, blk + j, blk + j + half, &job->roots[j * step]);
-    }
-}
-
-static void ntt_run(const ntt_domain *d, fr_t *a, const fr_t *roots, int threads)
-{
-    size_t n = d->n;
-    if (n < 2)
-        return;
-    int t = parallel_threads(threads);
-    if (n < 4096)
-        t = 1;
-    while ((size_t)t > 1 && (n / (size_t)t) < 2)
-        t--;
-    size_t tpow = 1;                       /* largest power of two <= t */
-    while (tpow * 2 <= (size_t)t)
-        tpow *= 2;
-    ntt_job job = { d, a, roots, n / tpow, 0 };
-    parallel_run(t, permute_task, &job);
-    parallel_run((int)tpow, local_stages_task, &job);
-    for (job.len = job.chunk * 2; job.len <= n; job.len <<= 1)
-        parallel_run(t, shared_stage_task, &job);
+    permute_job job = { a, d->n, d->log_n };
+    parallel_run(d->n < 4096 ? 1 : parallel_threads(threads), permute_task, &job);
 }
 
 void ntt_forward(const ntt_domain *d, fr_t *a, int threads)
 {
-    ntt_run(d, a, d->roots, threads);
+    bit_reverse_permute(d, a, threads);
+    ntt_run(d, a, d->roots, 0, threads);
 }
 
 typedef struct scale_job {
@@ -153,6 +240,7 @@ typedef struct scale_job {
     size_t n;
     fr_t g;
     const fr_t *factor;   /* NULL: multiply by g^j; else by *factor */
+    const fr_t *table;    /* else: multiply a[j] by table[j] */
 } scale_job;
 
 static void scale_task(void *p, int task, int n_tasks)
@@ -160,6 +248,11 @@ static void scale_task(void *p, int task, int n_tasks)
     scale_job *job = p;
     size_t lo, hi;
     parallel_range(job->n, task, n_tasks, &lo, &hi);
+    if (job->table) {
+        for (size_t i = lo; i < hi; i++)
+            fr_mul(&job->a[i], &job->a[i], &job->table[i]);
+        return;
+    }
     if (job->factor) {
         for (size_t i = lo; i < hi; i++)
             fr_mul(&job->a[i], &job->a[i], job->factor);
@@ -173,15 +266,58 @@ static void scale_task(void *p, int task, int n_tasks)
     }
 }
 
+static void scale(const scale_job *job, int threads)
+{
+    parallel_run(job->n < 4096 ? 1 : parallel_threads(threads), scale_task, (void *)job);
+}
+
 void ntt_inverse(const ntt_domain *d, fr_t *a, int threads)
 {
-    ntt_run(d, a, d->inv_roots, threads);
-    scale_job job = { a, d->n, { {0} }, &d->n_inv };
-    parallel_run(d->n < 4096 ? 1 : parallel_threads(threads), scale_task, &job);
+    ntt_run(d, a, d->inv_roots, 1, threads);
+    bit_reverse_permute(d, a, threads);
+    scale(&(scale_job){ a, d->n, { {0} }, &d->n_inv, NULL }, threads);
 }
 
 void ntt_scale_powers(fr_t *a, size_t n, const fr_t *g, int threads)
 {
-    scale_job job = { a, n, *g, NULL };
-    parallel_run(n < 4096 ? 1 : parallel_threads(threads), scale_task, &job);
+    scale(&(scale_job){ a, n, *g, NULL, NULL }, threads);
+}
+
+typedef struct coset_job {
+    const ntt_domain *d;
+    fr_t g;
+    fr_t *out;
+} coset_job;
+
+static void coset_factors_task(void *p, int task, int n_tasks)
+{
+    coset_job *job = p;
+    size_t lo, hi;
+    fr_t gj;
+    parallel_range(job->d->n, task, n_tasks, &lo, &hi);
+    fr_pow_u64(&gj, &job->g, lo);
+    fr_mul(&gj, &gj, &job->d->n_inv);
+    for (size_t j = lo; j < hi; j++) {
+        job->out[bit_reverse(j, job->d->log_n)] = gj;
+        fr_mul(&gj, &gj, &job->g);
+    }
+}
+
+int ntt_coset_factors(fr_t **factors, const ntt_domain *d, const fr_t *g, int threads,
+                      zkml_error *err)
+{
+    *factors = malloc(d->n * sizeof **factors);
+    if (!*factors)
+        return zkml_fail(err, ZKML_ENOMEM, "out of memory for a coset of 2^%u points",
+                         d->log_n);
+    coset_job job = { d, *g, *factors };
+    parallel_run(d->n < 4096 ? 1 : parallel_threads(threads), coset_factors_task, &job);
+    return 0;
+}
+
+void ntt_to_coset(const ntt_domain *d, fr_t *a, const fr_t *factors, int threads)
+{
+    ntt_run(d, a, d->inv_roots, 1, threads);          /* n * coefficients, bit-reversed */
+    scale(&(scale_job){ a, d->n, { {0} }, NULL, factors }, threads);
+    ntt_run(d, a, d->roots, 0, threads);              /* evaluations on g * domain */
 }

@@ -1,7 +1,7 @@
 /*
  * test_ntt.c - the NTT against the naive O(n^2) DFT on small sizes, against
  * Horner evaluation at sampled points on a threaded size, inverse(forward)
- * round trips, and the root of unity: w_28 = 5^((r-1)/2^28) of exact order 2^28.
+ * round trips, the coset transform against Horner at g * w^i, and the root of unity: w_28 = 5^((r-1)/2^28) of exact order 2^28.
  */
 #include "pipeline/snark/ntt.h"
 #include "tests/snark_groth16/test_circuit.h"
@@ -82,6 +82,41 @@ static void test_size(uint32_t log_n, int threads, int naive)
     ntt_domain_free(&d);
 }
 
+/* ntt_to_coset: from evaluations on the domain to evaluations at g * w^i. */
+static void test_coset(uint32_t log_n, int threads)
+{
+    ntt_domain d;
+    zkml_error err;
+    test_rng rng = { 0x777 + log_n };
+    fr_t *factors = NULL, g, w, x, expect;
+    if (ntt_domain_init(&d, log_n, &err)) {
+        CHECK(0, "domain: %s", err.message);
+        return;
+    }
+    size_t n = d.n;
+    fr_t *coeffs = malloc(n * sizeof *coeffs), *a = malloc(n * sizeof *a);
+    for (size_t i = 0; i < n; i++)
+        test_rng_fr(&rng, &coeffs[i]);
+    memcpy(a, coeffs, n * sizeof *a);
+    ntt_forward(&d, a, threads);
+    fr_root_of_unity(&g, log_n + 1);
+    CHECK(ntt_coset_factors(&factors, &d, &g, threads, &err) == 0, "factors: %s", err.message);
+    ntt_to_coset(&d, a, factors, threads);
+    fr_root_of_unity(&w, log_n);
+    size_t samples = n <= 64 ? n : 24;
+    for (size_t s = 0; s < samples; s++) {
+        size_t i = n <= 64 ? s : (size_t)(test_rng_u64(&rng) % n);
+        fr_pow_u64(&x, &w, i);
+        fr_mul(&x, &x, &g);
+        horner(&expect, coeffs, n, &x);
+        CHECK(fr_eq(&a[i], &expect), "2^%u: coset evaluation %zu differs", log_n, i);
+    }
+    free(factors);
+    free(coeffs);
+    free(a);
+    ntt_domain_free(&d);
+}
+
 int main(void)
 {
     test_root();
@@ -90,6 +125,12 @@ int main(void)
     test_size(5, 2, 1);
     test_size(13, 2, 0);
     test_size(14, 3, 0);
+    test_size(15, 2, 0);
+    for (uint32_t k = 0; k <= 6; k++)
+        test_coset(k, 1);
+    test_coset(12, 2);
+    test_coset(15, 2);
+    test_coset(16, 3);
     printf("%s\n", failures ? "FAILED" : "ok");
     return failures != 0;
 }
