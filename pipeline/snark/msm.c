@@ -13,10 +13,10 @@
  *     bucket sums), sort the points of a window into buckets and fold the
  *     buckets into the window sum;
  *  4. the window sums are combined by doubling (Horner).
- * G1 buckets are affine and filled in batches sharing one inversion (about
- * 6 multiplications per addition against 11 for a mixed Jacobian one); G2
- * buckets are Jacobian. The group is reached through a small table of
- * operations elsewhere, so G1 and G2 share the phases.
+ * Buckets of wide windows are affine and filled in batches sharing one
+ * inversion (about 6 multiplications per addition against 11 for a mixed
+ * Jacobian one). The group is reached through a small table of operations,
+ * so G1 and G2 share all of this.
  */
 #include "pipeline/snark/msm.h"
 #include "pipeline/snark/field.h"
@@ -33,20 +33,25 @@
 #ifndef MSM_BATCH_MAX
 #define MSM_BATCH_MAX 1024
 #endif
-#define MSM_BATCH_MIN_C 9      /* narrower G1 windows have too few buckets to batch */
+#define MSM_BATCH_MIN_C 9      /* narrower windows have too few buckets to batch */
 
 typedef struct group_ops {
-    size_t aff_size, jac_size;
-    int batchable;                                         /* G1: affine buckets possible */
+    size_t aff_size, jac_size, batch_scratch_size;
     void (*jac_zero)(void *r);
     int  (*aff_is_inf)(const void *p);
+    void (*aff_set_inf)(void *p);
+    void (*aff_neg)(void *p);
     void (*add_aff)(void *r, const void *p, int negate);   /* r += (negate ? -p : p) */
     void (*add)(void *r, const void *b);                   /* r += b */
     void (*dbl)(void *r);
+    /* lhs[i] += rhs[i] for n affine pairs with one shared inversion */
+    void (*batch_add)(void *lhs, const void *rhs, size_t n, void *scratch);
 } group_ops;
 
 static void g1_zero_op(void *r) { memset(r, 0, sizeof(g1_jac)); }
 static int g1_inf_op(const void *p) { return ((const g1_affine *)p)->infinity; }
+static void g1_set_inf_op(void *p) { ((g1_affine *)p)->infinity = 1; }
+static void g1_neg_op(void *p) { fp_neg(&((g1_affine *)p)->y, &((g1_affine *)p)->y); }
 static void g1_add_aff_op(void *r, const void *p, int negate)
 {
     if (!negate) {
@@ -59,9 +64,15 @@ static void g1_add_aff_op(void *r, const void *p, int negate)
 }
 static void g1_add_op(void *r, const void *b) { g1_add(r, r, b); }
 static void g1_dbl_op(void *r) { g1_double(r, r); }
+static void g1_batch_add_op(void *lhs, const void *rhs, size_t n, void *scratch)
+{
+    g1_batch_add_affine(lhs, lhs, rhs, n, scratch);
+}
 
 static void g2_zero_op(void *r) { memset(r, 0, sizeof(g2_jac)); }
 static int g2_inf_op(const void *p) { return ((const g2_affine *)p)->infinity; }
+static void g2_set_inf_op(void *p) { ((g2_affine *)p)->infinity = 1; }
+static void g2_neg_op(void *p) { fp2_neg(&((g2_affine *)p)->y, &((g2_affine *)p)->y); }
 static void g2_add_aff_op(void *r, const void *p, int negate)
 {
     if (!negate) {
@@ -75,10 +86,70 @@ static void g2_add_aff_op(void *r, const void *p, int negate)
 static void g2_add_op(void *r, const void *b) { g2_add(r, r, b); }
 static void g2_dbl_op(void *r) { g2_double(r, r); }
 
-static const group_ops G1_OPS = { sizeof(g1_affine), sizeof(g1_jac), 1, g1_zero_op, g1_inf_op,
-                                  g1_add_aff_op, g1_add_op, g1_dbl_op };
-static const group_ops G2_OPS = { sizeof(g2_affine), sizeof(g2_jac), 0, g2_zero_op, g2_inf_op,
-                                  g2_add_aff_op, g2_add_op, g2_dbl_op };
+/* How a + b is formed in G2: through the chord or tangent slope num / den,
+ * or directly (an input at infinity, or b = -a). */
+enum g2_sum_kind { G2_SUM_CHORD, G2_SUM_TANGENT, G2_SUM_DIRECT };
+
+static enum g2_sum_kind g2_sum_slope(fp2_t *num, fp2_t *den, const g2_affine *a,
+                                     const g2_affine *b)
+{
+    if (a->infinity || b->infinity)
+        return G2_SUM_DIRECT;
+    if (!fp2_eq(&a->x, &b->x)) {
+        fp2_sub(num, &b->y, &a->y);
+        fp2_sub(den, &b->x, &a->x);
+        return G2_SUM_CHORD;
+    }
+    if (!fp2_eq(&a->y, &b->y) || fp2_is_zero(&a->y))
+        return G2_SUM_DIRECT;              /* b = -a: the sum is infinity */
+    fp2_t x2;
+    fp2_sqr(&x2, &a->x);                   /* 3 x^2 / 2 y */
+    fp2_add(num, &x2, &x2);
+    fp2_add(num, num, &x2);
+    fp2_add(den, &a->y, &a->y);
+    return G2_SUM_TANGENT;
+}
+
+/* g1_batch_add_affine's method in G2: a[i] += b[i] with one inversion. */
+static void g2_batch_add_op(void *lhs, const void *rhs, size_t n, void *scratch)
+{
+    g2_affine *a = lhs;
+    const g2_affine *b = rhs;
+    fp2_t *prefix = scratch, acc, num, den, lambda, x3, t;
+    fp2_one(&acc);
+    for (size_t i = 0; i < n; i++) {
+        prefix[i] = acc;                    /* the product of the denominators before i */
+        if (g2_sum_slope(&num, &den, &a[i], &b[i]) != G2_SUM_DIRECT)
+            fp2_mul(&acc, &acc, &den);
+    }
+    fp2_inv(&acc, &acc);
+    for (size_t i = n; i-- > 0;) {
+        if (g2_sum_slope(&num, &den, &a[i], &b[i]) == G2_SUM_DIRECT) {
+            if (a[i].infinity)
+                a[i] = b[i];
+            else if (!b[i].infinity)
+                a[i].infinity = 1;
+            continue;
+        }
+        fp2_mul(&lambda, &acc, &prefix[i]); /* 1 / den */
+        fp2_mul(&acc, &acc, &den);
+        fp2_mul(&lambda, &lambda, &num);
+        fp2_sqr(&x3, &lambda);              /* x3 = lambda^2 - xa - xb */
+        fp2_sub(&x3, &x3, &a[i].x);
+        fp2_sub(&x3, &x3, &b[i].x);
+        fp2_sub(&t, &a[i].x, &x3);          /* y3 = lambda (xa - x3) - ya */
+        fp2_mul(&t, &t, &lambda);
+        fp2_sub(&a[i].y, &t, &a[i].y);
+        a[i].x = x3;
+    }
+}
+
+static const group_ops G1_OPS = { sizeof(g1_affine), sizeof(g1_jac), sizeof(fp_t), g1_zero_op,
+                                  g1_inf_op, g1_set_inf_op, g1_neg_op, g1_add_aff_op,
+                                  g1_add_op, g1_dbl_op, g1_batch_add_op };
+static const group_ops G2_OPS = { sizeof(g2_affine), sizeof(g2_jac), sizeof(fp2_t),
+                                  g2_zero_op, g2_inf_op, g2_set_inf_op, g2_neg_op,
+                                  g2_add_aff_op, g2_add_op, g2_dbl_op, g2_batch_add_op };
 
 typedef struct msm_job {
     const group_ops *g;
@@ -203,35 +274,39 @@ static void digits_task(void *p, int task, int n_tasks)
     }
 }
 
-/* ---- phase 3, G2 and small windows: Jacobian buckets ----------------------------- */
+/* ---- phase 3: buckets ---------------------------------------------------------------
+ * Narrow windows use Jacobian buckets and mixed additions. Wider ones keep
+ * each bucket affine and add into it in batches sharing one inversion
+ * (group_ops.batch_add). A batch holds each bucket at most once: a point
+ * whose bucket is already pending is put off to a later batch, or, once that
+ * queue is full, added into the bucket's Jacobian twin, so no input (all
+ * scalars equal, say) can make batching degenerate. */
 
 /* Additions put off to a later batch because their bucket was pending. */
 typedef struct deferred {
     uint32_t *bucket;
-    const g1_affine **point;
+    const uint8_t **point;
     uint8_t *negate;
     size_t len;
 } deferred;
 
 typedef struct window_scratch {
-    uint8_t *buckets, *running;   /* Jacobian */
-    g1_affine *abucket;           /* G1: affine buckets */
-    const g1_affine **add_point;  /* G1 batch: the point added to each pending bucket */
-    uint32_t *target;             /* G1 batch: the pending buckets */
-    uint32_t *pending;            /* G1: per bucket, the batch it waits in */
-    uint8_t *negate;
-    fp_t *den;                    /* G1 batch: scratch of g1_batch_add_affine */
-    g1_affine *lhs, *rhs;         /* G1 batch: bucket values and points added */
+    const group_ops *g;
+    uint8_t *buckets, *running;   /* Jacobian: the buckets (or twins), two sums */
+    uint8_t *abucket;             /* affine buckets */
+    uint32_t *pending;            /* per bucket, the batch it waits in */
+    uint8_t *lhs, *rhs;           /* the batch: bucket values and the points added */
+    uint32_t *target;             /* the batch: bucket indices */
+    void *batch_scratch;          /* for batch_add */
     size_t len, cap;
     uint32_t batch_no;
-    deferred queue, retry;        /* G1: additions whose bucket was pending */
+    deferred queue, retry;
 } window_scratch;
 
 static void scratch_free(window_scratch *s)
 {
-    free(s->buckets); free(s->running); free(s->abucket); free(s->add_point);
-    free(s->target); free(s->pending); free(s->negate);
-    free(s->den); free(s->lhs); free(s->rhs);
+    free(s->buckets); free(s->running); free(s->abucket); free(s->pending);
+    free(s->lhs); free(s->rhs); free(s->target); free(s->batch_scratch);
     deferred *q[2] = { &s->queue, &s->retry };
     for (int i = 0; i < 2; i++) {
         free(q[i]->bucket); free(q[i]->point); free(q[i]->negate);
@@ -243,6 +318,7 @@ static void scratch_free(window_scratch *s)
 static int scratch_init(window_scratch *s, const group_ops *g, int batched, uint32_t half)
 {
     memset(s, 0, sizeof *s);
+    s->g = g;
     s->buckets = malloc((size_t)half * g->jac_size);
     s->running = malloc(2 * g->jac_size);
     if (!s->buckets || !s->running)
@@ -251,16 +327,13 @@ static int scratch_init(window_scratch *s, const group_ops *g, int batched, uint
         return 0;
     s->cap = half / MSM_BATCH_DIV < MSM_BATCH_MAX ? half / MSM_BATCH_DIV : MSM_BATCH_MAX;
     s->cap = s->cap ? s->cap : 1;
-    s->abucket = malloc((size_t)half * sizeof *s->abucket);
+    s->abucket = malloc((size_t)half * g->aff_size);
     s->pending = malloc((size_t)half * sizeof *s->pending);
-    s->add_point = malloc(s->cap * sizeof *s->add_point);
+    s->lhs = malloc(s->cap * g->aff_size);
+    s->rhs = malloc(s->cap * g->aff_size);
     s->target = malloc(s->cap * sizeof *s->target);
-    s->negate = malloc(s->cap);
-    s->den = malloc(s->cap * sizeof *s->den);
-    s->lhs = malloc(s->cap * sizeof *s->lhs);
-    s->rhs = malloc(s->cap * sizeof *s->rhs);
-    if (!s->abucket || !s->pending || !s->add_point || !s->target || !s->negate ||
-        !s->den || !s->lhs || !s->rhs)
+    s->batch_scratch = malloc(s->cap * g->batch_scratch_size);
+    if (!s->abucket || !s->pending || !s->lhs || !s->rhs || !s->target || !s->batch_scratch)
         return -1;
     deferred *q[2] = { &s->queue, &s->retry };
     for (int i = 0; i < 2; i++) {
@@ -274,39 +347,32 @@ static int scratch_init(window_scratch *s, const group_ops *g, int batched, uint
 }
 
 /* sum_b (b+1) * bucket[b] by running sums from the top bucket down, into out. */
-static void fold_buckets(const group_ops *g, int batched, window_scratch *s, uint32_t half,
-                         uint8_t *out)
+static void fold_buckets(window_scratch *s, int batched, uint32_t half, uint8_t *out)
 {
+    const group_ops *g = s->g;
     uint8_t *running = s->running, *window = s->running + g->jac_size;
     g->jac_zero(running);
     g->jac_zero(window);
     for (uint32_t b = half; b-- > 0;) {
-        if (batched && !s->abucket[b].infinity)
-            g1_add_affine((g1_jac *)running, (g1_jac *)running, &s->abucket[b]);
+        if (batched && !g->aff_is_inf(s->abucket + b * g->aff_size))
+            g->add_aff(running, s->abucket + b * g->aff_size, 0);
         g->add(running, s->buckets + b * g->jac_size);
         g->add(window, running);
     }
     memcpy(out, window, g->jac_size);
 }
 
-/* ---- phase 3, G1: affine buckets added in batches --------------------------------
- * A batch holds each bucket at most once (a point whose bucket is already
- * pending goes into that bucket's Jacobian twin instead, so no input, all
- * scalars equal say, can make batching degenerate). Buckets in a batch and
- * the points added are never at infinity. */
-
+/* Adds the batch: the pending buckets are gathered next to their points,
+ * added together, and written back. */
 static void batch_flush(window_scratch *s)
 {
-    g1_affine *lhs = s->lhs, *rhs = s->rhs;
-    for (size_t i = 0; i < s->len; i++) {
-        lhs[i] = s->abucket[s->target[i]];
-        rhs[i] = *s->add_point[i];
-        if (s->negate[i])
-            fp_neg(&rhs[i].y, &rhs[i].y);
-    }
-    g1_batch_add_affine(lhs, lhs, rhs, s->len, s->den);
+    const group_ops *g = s->g;
+    const size_t sz = g->aff_size;
     for (size_t i = 0; i < s->len; i++)
-        s->abucket[s->target[i]] = lhs[i];
+        memcpy(s->lhs + i * sz, s->abucket + s->target[i] * sz, sz);
+    g->batch_add(s->lhs, s->rhs, s->len, s->batch_scratch);
+    for (size_t i = 0; i < s->len; i++)
+        memcpy(s->abucket + s->target[i] * sz, s->lhs + i * sz, sz);
     s->len = 0;
     s->batch_no++;
 }
@@ -314,10 +380,11 @@ static void batch_flush(window_scratch *s)
 /* bucket b += (negate ? -p : p): into the batch, or put off to a later batch
  * when b is pending (while the queue has room and may_defer), else into b's
  * Jacobian twin. The caller flushes a full batch. */
-static void bucket_add(window_scratch *s, uint32_t b, const g1_affine *p, int negate,
+static void bucket_add(window_scratch *s, uint32_t b, const uint8_t *p, int negate,
                        int may_defer)
 {
-    g1_affine *bucket = &s->abucket[b];
+    const group_ops *g = s->g;
+    uint8_t *bucket = s->abucket + b * g->aff_size;
     if (s->pending[b] == s->batch_no) {
         deferred *q = &s->queue;
         if (may_defer && q->len < s->cap) {
@@ -325,18 +392,18 @@ static void bucket_add(window_scratch *s, uint32_t b, const g1_affine *p, int ne
             q->point[q->len] = p;
             q->negate[q->len++] = (uint8_t)negate;
         } else {
-            g1_add_aff_op(s->buckets + b * sizeof(g1_jac), p, negate);
+            g->add_aff(s->buckets + b * g->jac_size, p, negate);
         }
-    } else if (bucket->infinity) {
-        *bucket = *p;
-        if (negate)
-            fp_neg(&bucket->y, &bucket->y);
-    } else {
-        s->add_point[s->len] = p;
-        s->negate[s->len] = (uint8_t)negate;
-        s->target[s->len++] = b;
-        s->pending[b] = s->batch_no;
+        return;
     }
+    uint8_t *dst = g->aff_is_inf(bucket) ? bucket : s->rhs + s->len * g->aff_size;
+    memcpy(dst, p, g->aff_size);
+    if (negate)
+        g->aff_neg(dst);
+    if (dst == bucket)
+        return;
+    s->target[s->len++] = b;
+    s->pending[b] = s->batch_no;
 }
 
 /* Flushes the batch and retries the put-off additions, until the batch has
@@ -367,7 +434,7 @@ static void window_fill(const msm_job *job, window_scratch *s, uint32_t w)
         g->jac_zero(s->buckets + b * g->jac_size);
     if (job->batched) {
         for (uint32_t b = 0; b < half; b++) {
-            s->abucket[b].infinity = 1;
+            g->aff_set_inf(s->abucket + b * g->aff_size);
             s->pending[b] = UINT32_MAX;
         }
         s->batch_no = 0;
@@ -380,11 +447,12 @@ static void window_fill(const msm_job *job, window_scratch *s, uint32_t w)
             continue;
         const uint8_t *p = job->points + (size_t)job->idx[j] * g->aff_size;
         if (job->batched) {
-            bucket_add(s, d >> 1, (const g1_affine *)p, d & 1, 1);
+            bucket_add(s, d >> 1, p, d & 1, 1);
             if (s->len == s->cap)
                 batch_settle(s, 0);
-        } else
+        } else {
             g->add_aff(s->buckets + (size_t)(d >> 1) * g->jac_size, p, d & 1);
+        }
     }
     if (job->batched)
         batch_settle(s, 1);
@@ -408,7 +476,7 @@ static void windows_task(void *p, int task, int n_tasks)
         if (w >= job->nwin)
             break;
         window_fill(job, &s, w);
-        fold_buckets(g, job->batched, &s, half, job->window_sums + (size_t)w * g->jac_size);
+        fold_buckets(&s, job->batched, half, job->window_sums + (size_t)w * g->jac_size);
     }
     scratch_free(&s);
 }
@@ -441,9 +509,9 @@ static int msm_prepare(msm_job *job)
     uint32_t bits = classify(job);
     if (job->m == 0)
         return 0;
-    job->c = choose_window(job->m, bits, job->tasks, job->g->batchable ? 4.0 : 2.4);
-    job->batched = job->g->batchable && job->c >= MSM_BATCH_MIN_C;
-    if (job->g->batchable && !job->batched)
+    job->c = choose_window(job->m, bits, job->tasks, 4.0);
+    job->batched = job->c >= MSM_BATCH_MIN_C;
+    if (!job->batched)
         job->c = choose_window(job->m, bits, job->tasks, 2.4);
     job->nwin = (bits + 1 + job->c - 1) / job->c;
     job->digits = malloc((size_t)job->nwin * job->m * sizeof *job->digits);

@@ -305,6 +305,8 @@ int main(void)
     test_msm_pool(30000, 2, 1, 0);
     test_msm_pool(20000, 3, 300, 0);
     test_msm_pool(5000, 2, 3, 1);
+    test_msm_pool(12000, 1, 1, 1);
+    test_msm_pool(12000, 2, 50, 1);
     test_json_errors();
     test_round_trip();
     printf("%s\n", failures ? "FAILED" : "ok");
