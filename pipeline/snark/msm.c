@@ -27,12 +27,8 @@
 
 #define DIGIT_ZERO 0xffffu     /* a digit is (|d| - 1) << 1 | (d < 0), or this */
 #define MSM_MAX_C 16
-#ifndef MSM_BATCH_DIV
-#define MSM_BATCH_DIV 2
-#endif
-#ifndef MSM_BATCH_MAX
-#define MSM_BATCH_MAX 1024
-#endif
+#define MSM_BATCH_DIV 2        /* a batch holds at most half the buckets ... */
+#define MSM_BATCH_MAX 1024     /* ... and at most this many (measured best at 2^16) */
 #define MSM_BATCH_MIN_C 9      /* narrower windows have too few buckets to batch */
 
 typedef struct group_ops {
