@@ -22,17 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int failures;
-
-#define CHECK(cond, ...)                                                            \
-    do {                                                                            \
-        if (!(cond)) {                                                              \
-            failures++;                                                             \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                    \
-            fprintf(stderr, __VA_ARGS__);                                           \
-            fprintf(stderr, "\n");                                                  \
-        }                                                                           \
-    } while (0)
+#include "tests/check.h"
 
 static int copy_file(const char *from, const char *to)
 {

@@ -8,17 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int failures;
-
-#define CHECK(cond, ...)                                                            \
-    do {                                                                            \
-        if (!(cond)) {                                                              \
-            failures++;                                                             \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                    \
-            fprintf(stderr, __VA_ARGS__);                                           \
-            fprintf(stderr, "\n");                                                  \
-        }                                                                           \
-    } while (0)
+#include "tests/check.h"
 
 #define GOOD "{\"scales\":{\"input\":4,\"param\":6,\"activation\":5,\"output\":5}," \
              "\"bits\":{\"input\":8,\"input_signed\":false,\"activation\":14}," \
