@@ -7,6 +7,7 @@
  * fields.
  */
 #include "pipeline/snark/curve.h"
+#include "pipeline/snark/field.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -306,6 +307,19 @@ int g1_batch_to_affine(g1_affine *out, const g1_jac *in, size_t n)
     return 0;
 }
 
+/* The batch addition is the MSM's inner loop: its subtractions and
+ * comparisons run inline (field.h) instead of through calls. */
+static inline void fp_sub_inline(fp_t *r, const fp_t *a, const fp_t *b)
+{
+    mont_sub(r->v, a->v, b->v, &FP_MODULUS);
+}
+
+static inline int fp_eq_inline(const fp_t *a, const fp_t *b)
+{
+    return ((a->v[0] ^ b->v[0]) | (a->v[1] ^ b->v[1]) | (a->v[2] ^ b->v[2]) |
+            (a->v[3] ^ b->v[3])) == 0;
+}
+
 /* How g1_batch_add_affine adds a + b: through the chord or tangent slope
  * num / den, or directly (an input at infinity, or b = -a). */
 enum g1_sum_kind { G1_SUM_CHORD, G1_SUM_TANGENT, G1_SUM_DIRECT };
@@ -315,12 +329,12 @@ static enum g1_sum_kind g1_sum_slope(fp_t *num, fp_t *den, const g1_affine *a,
 {
     if (a->infinity || b->infinity)
         return G1_SUM_DIRECT;
-    if (!fp_eq(&a->x, &b->x)) {
-        fp_sub(num, &b->y, &a->y);
-        fp_sub(den, &b->x, &a->x);
+    if (!fp_eq_inline(&a->x, &b->x)) {
+        fp_sub_inline(num, &b->y, &a->y);
+        fp_sub_inline(den, &b->x, &a->x);
         return G1_SUM_CHORD;
     }
-    if (!fp_eq(&a->y, &b->y) || fp_is_zero(&a->y))
+    if (!fp_eq_inline(&a->y, &b->y) || fp_is_zero(&a->y))
         return G1_SUM_DIRECT;            /* b = -a: the sum is infinity */
     fp_sqr(num, &a->x);                  /* 3 x^2 / 2 y */
     fp_t x2 = *num;
@@ -360,11 +374,11 @@ void g1_batch_add_affine(g1_affine *r, const g1_affine *a, const g1_affine *b, s
         fp_mul(&acc, &acc, &den);
         fp_mul(&lambda, &lambda, &num);
         fp_sqr(&x3, &lambda);                 /* x3 = lambda^2 - xa - xb */
-        fp_sub(&x3, &x3, &a[i].x);
-        fp_sub(&x3, &x3, &b[i].x);
-        fp_sub(&t, &a[i].x, &x3);             /* y3 = lambda (xa - x3) - ya */
+        fp_sub_inline(&x3, &x3, &a[i].x);
+        fp_sub_inline(&x3, &x3, &b[i].x);
+        fp_sub_inline(&t, &a[i].x, &x3);      /* y3 = lambda (xa - x3) - ya */
         fp_mul(&t, &t, &lambda);
-        fp_sub(&r[i].y, &t, &a[i].y);
+        fp_sub_inline(&r[i].y, &t, &a[i].y);
         r[i].x = x3;
         r[i].infinity = 0;
     }
