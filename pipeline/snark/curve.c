@@ -26,6 +26,24 @@ const fp2_t G2_GEN_Y = {
 
 /* ---- G1 ---------------------------------------------------------------------- */
 
+/* G1 arithmetic is the MSM's inner loop: its additions, subtractions and
+ * comparisons run inline (field.h) instead of through calls. */
+static inline void fp_add_inline(fp_t *r, const fp_t *a, const fp_t *b)
+{
+    mont_add(r->v, a->v, b->v, &FP_MODULUS);
+}
+
+static inline void fp_sub_inline(fp_t *r, const fp_t *a, const fp_t *b)
+{
+    mont_sub(r->v, a->v, b->v, &FP_MODULUS);
+}
+
+static inline int fp_eq_inline(const fp_t *a, const fp_t *b)
+{
+    return ((a->v[0] ^ b->v[0]) | (a->v[1] ^ b->v[1]) | (a->v[2] ^ b->v[2]) |
+            (a->v[3] ^ b->v[3])) == 0;
+}
+
 void g1_generator(g1_affine *r)
 {
     fp_from_u64(&r->x, 1);
@@ -42,8 +60,8 @@ int g1_is_on_curve(const g1_affine *p)
     fp_sqr(&lhs, &p->y);
     fp_sqr(&rhs, &p->x);
     fp_mul(&rhs, &rhs, &p->x);
-    fp_add(&rhs, &rhs, &G1_B);
-    return fp_eq(&lhs, &rhs);
+    fp_add_inline(&rhs, &rhs, &G1_B);
+    return fp_eq_inline(&lhs, &rhs);
 }
 
 void g1_to_jac(g1_jac *r, const g1_affine *p)
@@ -94,24 +112,24 @@ void g1_double(g1_jac *r, const g1_jac *a)
     fp_sqr(&A, &a->x);
     fp_sqr(&B, &a->y);
     fp_sqr(&C, &B);
-    fp_add(&D, &a->x, &B);
+    fp_add_inline(&D, &a->x, &B);
     fp_sqr(&D, &D);
-    fp_sub(&D, &D, &A);
-    fp_sub(&D, &D, &C);
+    fp_sub_inline(&D, &D, &A);
+    fp_sub_inline(&D, &D, &C);
     fp_dbl(&D, &D);
     fp_dbl(&E, &A);
-    fp_add(&E, &E, &A);
+    fp_add_inline(&E, &E, &A);
     fp_sqr(&F, &E);
     fp_mul(&t, &a->y, &a->z);            /* Z3 before Y1 may be overwritten */
     fp_dbl(&r->z, &t);
     fp_dbl(&t, &D);
-    fp_sub(&r->x, &F, &t);
-    fp_sub(&t, &D, &r->x);
+    fp_sub_inline(&r->x, &F, &t);
+    fp_sub_inline(&t, &D, &r->x);
     fp_mul(&t, &E, &t);
     fp_dbl(&C, &C);
     fp_dbl(&C, &C);
     fp_dbl(&C, &C);
-    fp_sub(&r->y, &t, &C);
+    fp_sub_inline(&r->y, &t, &C);
 }
 
 /* add-2007-bl, with the cases the formula cannot take: either input at
@@ -135,8 +153,8 @@ void g1_add(g1_jac *r, const g1_jac *a, const g1_jac *b)
     fp_mul(&s1, &s1, &z2z2);
     fp_mul(&s2, &b->y, &a->z);
     fp_mul(&s2, &s2, &z1z1);
-    fp_sub(&h, &u2, &u1);
-    fp_sub(&rr, &s2, &s1);
+    fp_sub_inline(&h, &u2, &u1);
+    fp_sub_inline(&rr, &s2, &s1);
     if (fp_is_zero(&h)) {
         if (fp_is_zero(&rr))
             g1_double(r, a);
@@ -149,20 +167,20 @@ void g1_add(g1_jac *r, const g1_jac *a, const g1_jac *b)
     fp_mul(&j, &h, &i);
     fp_dbl(&rr, &rr);
     fp_mul(&v, &u1, &i);
-    fp_add(&t, &a->z, &b->z);            /* Z3 first: r may alias a or b */
+    fp_add_inline(&t, &a->z, &b->z);            /* Z3 first: r may alias a or b */
     fp_sqr(&t, &t);
-    fp_sub(&t, &t, &z1z1);
-    fp_sub(&t, &t, &z2z2);
+    fp_sub_inline(&t, &t, &z1z1);
+    fp_sub_inline(&t, &t, &z2z2);
     fp_mul(&r->z, &t, &h);
     fp_sqr(&r->x, &rr);
-    fp_sub(&r->x, &r->x, &j);
+    fp_sub_inline(&r->x, &r->x, &j);
     fp_dbl(&t, &v);
-    fp_sub(&r->x, &r->x, &t);
-    fp_sub(&t, &v, &r->x);
+    fp_sub_inline(&r->x, &r->x, &t);
+    fp_sub_inline(&t, &v, &r->x);
     fp_mul(&t, &rr, &t);
     fp_mul(&s1, &s1, &j);
     fp_dbl(&s1, &s1);
-    fp_sub(&r->y, &t, &s1);
+    fp_sub_inline(&r->y, &t, &s1);
 }
 
 /* madd-2007-bl: a Jacobian plus an affine point, 7M + 4S. */
@@ -181,8 +199,8 @@ void g1_add_affine(g1_jac *r, const g1_jac *a, const g1_affine *b)
     fp_mul(&u2, &b->x, &z1z1);
     fp_mul(&s2, &b->y, &a->z);
     fp_mul(&s2, &s2, &z1z1);
-    fp_sub(&h, &u2, &a->x);
-    fp_sub(&rr, &s2, &a->y);
+    fp_sub_inline(&h, &u2, &a->x);
+    fp_sub_inline(&rr, &s2, &a->y);
     if (fp_is_zero(&h)) {
         if (fp_is_zero(&rr))
             g1_double(r, a);
@@ -197,19 +215,19 @@ void g1_add_affine(g1_jac *r, const g1_jac *a, const g1_affine *b)
     fp_dbl(&rr, &rr);
     fp_mul(&v, &a->x, &i);
     y1 = a->y;
-    fp_add(&t, &a->z, &h);
+    fp_add_inline(&t, &a->z, &h);
     fp_sqr(&t, &t);
-    fp_sub(&t, &t, &z1z1);
-    fp_sub(&r->z, &t, &hh);
+    fp_sub_inline(&t, &t, &z1z1);
+    fp_sub_inline(&r->z, &t, &hh);
     fp_sqr(&r->x, &rr);
-    fp_sub(&r->x, &r->x, &j);
+    fp_sub_inline(&r->x, &r->x, &j);
     fp_dbl(&t, &v);
-    fp_sub(&r->x, &r->x, &t);
-    fp_sub(&t, &v, &r->x);
+    fp_sub_inline(&r->x, &r->x, &t);
+    fp_sub_inline(&t, &v, &r->x);
     fp_mul(&t, &rr, &t);
     fp_mul(&y1, &y1, &j);
     fp_dbl(&y1, &y1);
-    fp_sub(&r->y, &t, &y1);
+    fp_sub_inline(&r->y, &t, &y1);
 }
 
 void g1_neg(g1_jac *r, const g1_jac *a)
@@ -263,13 +281,13 @@ int g1_eq(const g1_jac *a, const g1_jac *b)
     fp_sqr(&z2z2, &b->z);
     fp_mul(&l, &a->x, &z2z2);
     fp_mul(&rr, &b->x, &z1z1);
-    if (!fp_eq(&l, &rr))
+    if (!fp_eq_inline(&l, &rr))
         return 0;
     fp_mul(&l, &a->y, &z2z2);
     fp_mul(&l, &l, &b->z);
     fp_mul(&rr, &b->y, &z1z1);
     fp_mul(&rr, &rr, &a->z);
-    return fp_eq(&l, &rr);
+    return fp_eq_inline(&l, &rr);
 }
 
 int g1_batch_to_affine(g1_affine *out, const g1_jac *in, size_t n)
@@ -307,19 +325,6 @@ int g1_batch_to_affine(g1_affine *out, const g1_jac *in, size_t n)
     return 0;
 }
 
-/* The batch addition is the MSM's inner loop: its subtractions and
- * comparisons run inline (field.h) instead of through calls. */
-static inline void fp_sub_inline(fp_t *r, const fp_t *a, const fp_t *b)
-{
-    mont_sub(r->v, a->v, b->v, &FP_MODULUS);
-}
-
-static inline int fp_eq_inline(const fp_t *a, const fp_t *b)
-{
-    return ((a->v[0] ^ b->v[0]) | (a->v[1] ^ b->v[1]) | (a->v[2] ^ b->v[2]) |
-            (a->v[3] ^ b->v[3])) == 0;
-}
-
 /* How g1_batch_add_affine adds a + b: through the chord or tangent slope
  * num / den, or directly (an input at infinity, or b = -a). */
 enum g1_sum_kind { G1_SUM_CHORD, G1_SUM_TANGENT, G1_SUM_DIRECT };
@@ -339,7 +344,7 @@ static enum g1_sum_kind g1_sum_slope(fp_t *num, fp_t *den, const g1_affine *a,
     fp_sqr(num, &a->x);                  /* 3 x^2 / 2 y */
     fp_t x2 = *num;
     fp_dbl(num, num);
-    fp_add(num, num, &x2);
+    fp_add_inline(num, num, &x2);
     fp_dbl(den, &a->y);
     return G1_SUM_TANGENT;
 }
