@@ -40,6 +40,10 @@ typedef struct groth16_pk {
     g2_affine *b2_query;           /* n_vars */
     g1_affine *c_query;            /* n_vars - n_public - 1: wires n_public+1 .. */
     g1_affine *h_query;            /* 2^log_n */
+    /* pk_read maps the key file (copy-on-write) and points the arrays above
+     * into it; NULL for a key built in memory, whose arrays are malloc'd. */
+    void *mapping;
+    size_t mapping_len;
 } groth16_pk;
 
 /* The domain size for a circuit: log2 of the smallest power of two >= n_constraints

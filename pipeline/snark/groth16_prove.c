@@ -15,8 +15,27 @@
 #include "pipeline/snark/ntt.h"
 #include "pipeline/snark/parallel.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+/* With ZKML_PROFILE set, each phase's wall time goes to stderr (for bench/). */
+static void phase_done(const char *name)
+{
+    static int enabled = -1;
+    static struct timespec last;
+    struct timespec now;
+    if (enabled < 0)
+        enabled = getenv("ZKML_PROFILE") != NULL;
+    if (!enabled)
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (name)
+        fprintf(stderr, "prove: %-10s %8.1f ms\n", name,
+                (double)(now.tv_sec - last.tv_sec) * 1e3 + (double)(now.tv_nsec - last.tv_nsec) / 1e6);
+    last = now;
+}
 
 typedef struct eval_job {
     const groth16_pk *pk;
@@ -79,7 +98,9 @@ static int compute_h(const groth16_pk *pk, const fr_t *w, fr_t *abc[3], int thre
     if (!bad)
         return zkml_fail(err, ZKML_ENOMEM, "prove: out of memory");
     eval_job job = { pk, w, { abc[0], abc[1], abc[2] }, bad };
+    phase_done(NULL);
     parallel_run(t, eval_task, &job);
+    phase_done("evaluate");
     uint32_t first = UINT32_MAX;
     for (int i = 0; i < t; i++)
         first = bad[i] < first ? bad[i] : first;
@@ -104,8 +125,10 @@ static int compute_h(const groth16_pk *pk, const fr_t *w, fr_t *abc[3], int thre
         ntt_to_coset(&d, abc[m], factors, threads);
     free(factors);
     ntt_domain_free(&d);
+    phase_done("ntt");
     combine_job cj = { abc[0], abc[1], abc[2], n };
     parallel_run(n < 4096 ? 1 : t, combine_task, &cj);
+    phase_done("combine");
     return 0;
 }
 
@@ -126,15 +149,17 @@ static int prove_points(const groth16_pk *pk, const fr_t *w, const fr_t *d,
     int rc = 0;
     if (fr_random(&r, err) || fr_random(&s, err))
         return err->code;
-    if (msm_g1(&a, pk->a_query, w, pk->n_vars, threads, err) ||
-        msm_g1(&b1, pk->b1_query, w, pk->n_vars, threads, err) ||
-        msm_g2(&b2, pk->b2_query, w, pk->n_vars, threads, err) ||
+    phase_done(NULL);
+    if (msm_g1(&a, pk->a_query, w, pk->n_vars, threads, err) || (phase_done("msm A"), 0) ||
+        msm_g1(&b1, pk->b1_query, w, pk->n_vars, threads, err) || (phase_done("msm B1"), 0) ||
+        msm_g2(&b2, pk->b2_query, w, pk->n_vars, threads, err) || (phase_done("msm B2"), 0) ||
         msm_g1(&c, pk->c_query, w + pk->n_public + 1, pk->n_vars - pk->n_public - 1, threads,
-               err) ||
+               err) || (phase_done("msm C"), 0) ||
         msm_g1(&t, pk->h_query, d, (size_t)1 << pk->log_n, threads, err)) {
         rc = err->code;
         goto done;
     }
+    phase_done("msm H");
     g1_add(&c, &c, &t);
     /* A = alpha + sum + r delta; B = beta + sum + s delta */
     g1_to_jac(&t, &pk->alpha1);
@@ -202,8 +227,10 @@ int groth16_prove_files(const char *pk_path, const char *wtns_path, const char *
     groth16_proof proof;
     fr_t *w;
     size_t n;
+    phase_done(NULL);
     if (pk_read(&pk, pk_path, err))
         return err->code;
+    phase_done("read key");
     int rc = wtns_read(&w, &n, wtns_path, err);
     if (rc) {
         groth16_pk_free(&pk);

@@ -50,21 +50,6 @@ int groth16_domain_log(uint32_t n_constraints, uint32_t n_public, uint32_t *log_
     return 0;
 }
 
-void groth16_pk_free(groth16_pk *pk)
-{
-    for (int i = 0; i < 3; i++) {
-        free(pk->m[i].start);
-        free(pk->m[i].wire);
-        free(pk->m[i].coeff);
-    }
-    free(pk->a_query);
-    free(pk->b1_query);
-    free(pk->b2_query);
-    free(pk->c_query);
-    free(pk->h_query);
-    memset(pk, 0, sizeof *pk);
-}
-
 void groth16_vk_free(groth16_vk *vk)
 {
     free(vk->ic);

@@ -284,9 +284,15 @@ static void test_round_trip(void)
     CHECK(pk_read(&pk, write_tmp("bad.key", d, len), &err) != 0, "corrupt key accepted");
     d[len / 2] ^= 0x10;
     CHECK(pk_read(&pk, write_tmp("short.key", d, len - 8), &err) != 0, "short key accepted");
+    CHECK(pk_read(&pk, write_tmp("empty.key", d, 0), &err) != 0 &&
+          strstr(err.message, "too short"), "empty key: '%s'", err.message);
     d[0] = 'X';
     CHECK(pk_read(&pk, write_tmp("magic.key", d, len), &err) != 0 &&
           strstr(err.message, "magic"), "bad magic key: '%s'", err.message);
+    /* the mapped key is copy-on-write: the prover may write to it, the file stays */
+    pk2.h_query[0].infinity = 1;
+    groth16_pk_free(&pk2);
+    CHECK(pk_read(&pk2, "snark_groth16_unit.key", &err) == 0, "re-read: %s", err.message);
     free(d);
     groth16_pk_free(&pk2);
     groth16_vk_free(&vk);
