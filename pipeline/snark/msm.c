@@ -487,18 +487,48 @@ static void windows_task(void *p, int task, int n_tasks)
     scratch_free(&s);
 }
 
-/* ---- the points with scalar one ------------------------------------------------ */
+/* ---- the points with scalar one ------------------------------------------------
+ * Most wires of our circuits are bits, so a witness MSM has many points whose
+ * scalar is one: they are summed as a tree of batched affine additions (about
+ * 6 multiplications each, against 11 for a mixed Jacobian addition), a chunk
+ * at a time so that the scratch stays small. */
+
+#define ONES_CHUNK 4096        /* points copied and summed at a time */
+#define ONES_TREE_MIN 16       /* below this many, a batch's inversion costs more than it saves */
 
 static void ones_task(void *p, int task, int n_tasks)
 {
     msm_job *job = p;
     const group_ops *g = job->g;
+    const size_t sz = g->aff_size;
     uint8_t *out = job->task_sums + (size_t)task * g->jac_size;
     size_t lo, hi;
     parallel_range(job->n_ones, task, n_tasks, &lo, &hi);
     g->jac_zero(out);
-    for (size_t i = lo; i < hi; i++)
-        g->add_aff(out, job->points + (size_t)job->ones[i] * g->aff_size, 0);
+    uint8_t *chunk = malloc(ONES_CHUNK * sz);
+    void *scratch = malloc(ONES_CHUNK / 2 * g->batch_scratch_size);
+    if (!chunk || !scratch) {
+        free(chunk);
+        free(scratch);
+        fail_task(job);
+        return;
+    }
+    for (size_t start = lo; start < hi; start += ONES_CHUNK) {
+        size_t k = hi - start < ONES_CHUNK ? hi - start : ONES_CHUNK;
+        for (size_t i = 0; i < k; i++)
+            point_copy(chunk + i * sz, job->points + (size_t)job->ones[start + i] * sz, sz);
+        while (k > ONES_TREE_MIN) {             /* chunk[i] += chunk[h + i], an odd one kept */
+            size_t h = k / 2;
+            g->batch_add(chunk, chunk + h * sz, h, scratch);
+            if (k & 1)
+                point_copy(chunk + h * sz, chunk + 2 * h * sz, sz);
+            k = h + (k & 1);
+        }
+        for (size_t i = 0; i < k; i++)
+            g->add_aff(out, chunk + i * sz, 0);
+    }
+    free(chunk);
+    free(scratch);
 }
 
 /* ---- driver ------------------------------------------------------------------------ */
