@@ -545,7 +545,7 @@ static int msm_prepare(msm_job *job)
     uint32_t bits = classify(job);
     if (job->m == 0)
         return 0;
-    job->c = choose_window(job->m, bits, job->tasks, 4.0);
+    job->c = choose_window(job->m, bits, job->tasks, 2.2);
     job->batched = job->c >= MSM_BATCH_MIN_C;
     if (!job->batched)
         job->c = choose_window(job->m, bits, job->tasks, 2.4);
