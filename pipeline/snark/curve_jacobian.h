@@ -1,0 +1,305 @@
+/*
+ * curve_jacobian.h - internal to curve.c: the group law of a short Weierstrass
+ * curve y^2 = x^3 + b (a = 0) in Jacobian coordinates, written once and
+ * included once per group, G1 over Fp and G2 over Fp2.
+ *
+ * The includer defines:
+ *   CJ(name)       the name of a group function (g1_##name, g2_##name)
+ *   CJ_AFFINE, CJ_JAC, CJ_F      the point and field element types
+ *   CJ_ADD, CJ_SUB, CJ_DBL, CJ_NEG, CJ_MUL, CJ_SQR, CJ_INV
+ *                  r = a op b (or op a) on field elements
+ *   CJ_ONE, CJ_ZERO, CJ_IS_ZERO, CJ_EQ           constants and tests
+ *   CJ_B           the curve's b
+ * and this file undefines them all at its end. Every addition handles what
+ * its formula cannot take: an input at infinity, equal inputs (doubling) and
+ * opposite inputs (infinity). Results may alias inputs.
+ */
+
+/* y^2 = x^3 + b */
+int CJ(is_on_curve)(const CJ_AFFINE *p)
+{
+    if (p->infinity)
+        return 1;
+    CJ_F lhs, rhs;
+    CJ_SQR(&lhs, &p->y);
+    CJ_SQR(&rhs, &p->x);
+    CJ_MUL(&rhs, &rhs, &p->x);
+    CJ_ADD(&rhs, &rhs, &CJ_B);
+    return CJ_EQ(&lhs, &rhs);
+}
+
+static void CJ(set_infinity)(CJ_JAC *r)
+{
+    CJ_ONE(&r->x);
+    CJ_ONE(&r->y);
+    CJ_ZERO(&r->z);
+}
+
+void CJ(to_jac)(CJ_JAC *r, const CJ_AFFINE *p)
+{
+    if (p->infinity) {
+        CJ(set_infinity)(r);
+        return;
+    }
+    r->x = p->x;
+    r->y = p->y;
+    CJ_ONE(&r->z);
+}
+
+static void CJ(affine_set_infinity)(CJ_AFFINE *r)
+{
+    CJ_ZERO(&r->x);
+    CJ_ZERO(&r->y);
+    r->infinity = 1;
+}
+
+void CJ(to_affine)(CJ_AFFINE *r, const CJ_JAC *p)
+{
+    if (CJ_IS_ZERO(&p->z)) {
+        CJ(affine_set_infinity)(r);
+        return;
+    }
+    CJ_F zinv, zinv2;
+    CJ_INV(&zinv, &p->z);
+    CJ_SQR(&zinv2, &zinv);
+    CJ_MUL(&r->x, &p->x, &zinv2);
+    CJ_MUL(&zinv2, &zinv2, &zinv);
+    CJ_MUL(&r->y, &p->y, &zinv2);
+    r->infinity = 0;
+}
+
+/* dbl-2009-l (a = 0): 2M + 5S. */
+void CJ(double)(CJ_JAC *r, const CJ_JAC *a)
+{
+    CJ_F A, B, C, D, E, F, t;
+    if (CJ_IS_ZERO(&a->z)) {
+        *r = *a;
+        return;
+    }
+    CJ_SQR(&A, &a->x);
+    CJ_SQR(&B, &a->y);
+    CJ_SQR(&C, &B);
+    CJ_ADD(&D, &a->x, &B);
+    CJ_SQR(&D, &D);
+    CJ_SUB(&D, &D, &A);
+    CJ_SUB(&D, &D, &C);
+    CJ_DBL(&D, &D);
+    CJ_DBL(&E, &A);
+    CJ_ADD(&E, &E, &A);
+    CJ_SQR(&F, &E);
+    CJ_MUL(&t, &a->y, &a->z);            /* Z3 before Y1 may be overwritten */
+    CJ_DBL(&r->z, &t);
+    CJ_DBL(&t, &D);
+    CJ_SUB(&r->x, &F, &t);
+    CJ_SUB(&t, &D, &r->x);
+    CJ_MUL(&t, &E, &t);
+    CJ_DBL(&C, &C);
+    CJ_DBL(&C, &C);
+    CJ_DBL(&C, &C);
+    CJ_SUB(&r->y, &t, &C);
+}
+
+/* The end of both additions: with h = U2 - U1 and rr = 2 (S2 - S1) (both for
+ * a general add, with Z1 = 1 folded in for the mixed one), v = U1 i and
+ * j = h i, X3 = rr^2 - j - 2 v and Y3 = rr (v - X3) - 2 S1 j. */
+static inline void CJ(add_finish)(CJ_JAC *r, const CJ_F *rr, const CJ_F *v, const CJ_F *j,
+                           const CJ_F *s1)
+{
+    CJ_F t, y;
+    CJ_MUL(&y, s1, j);                   /* before r->y, which s1 may alias, is written */
+    CJ_DBL(&y, &y);
+    CJ_SQR(&r->x, rr);
+    CJ_SUB(&r->x, &r->x, j);
+    CJ_DBL(&t, v);
+    CJ_SUB(&r->x, &r->x, &t);
+    CJ_SUB(&t, v, &r->x);
+    CJ_MUL(&t, rr, &t);
+    CJ_SUB(&r->y, &t, &y);
+}
+
+/* When the inputs share x (h = 0) the formulas fail: a + b is then 2a if the
+ * y agree too (rr = 0), else infinity. 1 if that was the case and r is set. */
+static inline int CJ(same_x)(CJ_JAC *r, const CJ_JAC *a, const CJ_F *h, const CJ_F *rr)
+{
+    if (!CJ_IS_ZERO(h))
+        return 0;
+    if (CJ_IS_ZERO(rr))
+        CJ(double)(r, a);
+    else
+        CJ(set_infinity)(r);
+    return 1;
+}
+
+/* add-2007-bl: 11M + 5S. */
+void CJ(add)(CJ_JAC *r, const CJ_JAC *a, const CJ_JAC *b)
+{
+    if (CJ_IS_ZERO(&a->z)) {
+        *r = *b;
+        return;
+    }
+    if (CJ_IS_ZERO(&b->z)) {
+        *r = *a;
+        return;
+    }
+    CJ_F z1z1, z2z2, u1, u2, s1, s2, h, i, j, rr, v, t;
+    CJ_SQR(&z1z1, &a->z);
+    CJ_SQR(&z2z2, &b->z);
+    CJ_MUL(&u1, &a->x, &z2z2);
+    CJ_MUL(&u2, &b->x, &z1z1);
+    CJ_MUL(&s1, &a->y, &b->z);
+    CJ_MUL(&s1, &s1, &z2z2);
+    CJ_MUL(&s2, &b->y, &a->z);
+    CJ_MUL(&s2, &s2, &z1z1);
+    CJ_SUB(&h, &u2, &u1);
+    CJ_SUB(&rr, &s2, &s1);
+    if (CJ(same_x)(r, a, &h, &rr))
+        return;
+    CJ_DBL(&i, &h);
+    CJ_SQR(&i, &i);
+    CJ_MUL(&j, &h, &i);
+    CJ_DBL(&rr, &rr);
+    CJ_MUL(&v, &u1, &i);
+    CJ_ADD(&t, &a->z, &b->z);            /* Z3 first: r may alias a or b */
+    CJ_SQR(&t, &t);
+    CJ_SUB(&t, &t, &z1z1);
+    CJ_SUB(&t, &t, &z2z2);
+    CJ_MUL(&r->z, &t, &h);
+    CJ(add_finish)(r, &rr, &v, &j, &s1);
+}
+
+/* madd-2007-bl: a Jacobian plus an affine point, 7M + 4S. */
+void CJ(add_affine)(CJ_JAC *r, const CJ_JAC *a, const CJ_AFFINE *b)
+{
+    if (b->infinity) {
+        *r = *a;
+        return;
+    }
+    if (CJ_IS_ZERO(&a->z)) {
+        CJ(to_jac)(r, b);
+        return;
+    }
+    CJ_F z1z1, u2, s2, h, hh, i, j, rr, v, t;
+    CJ_SQR(&z1z1, &a->z);
+    CJ_MUL(&u2, &b->x, &z1z1);
+    CJ_MUL(&s2, &b->y, &a->z);
+    CJ_MUL(&s2, &s2, &z1z1);
+    CJ_SUB(&h, &u2, &a->x);
+    CJ_SUB(&rr, &s2, &a->y);
+    if (CJ(same_x)(r, a, &h, &rr))
+        return;
+    CJ_SQR(&hh, &h);
+    CJ_DBL(&i, &hh);
+    CJ_DBL(&i, &i);
+    CJ_MUL(&j, &h, &i);
+    CJ_DBL(&rr, &rr);
+    CJ_MUL(&v, &a->x, &i);
+    CJ_ADD(&t, &a->z, &h);               /* r may alias a: only a->y is read after this */
+    CJ_SQR(&t, &t);
+    CJ_SUB(&t, &t, &z1z1);
+    CJ_SUB(&r->z, &t, &hh);
+    CJ(add_finish)(r, &rr, &v, &j, &a->y);
+}
+
+void CJ(neg)(CJ_JAC *r, const CJ_JAC *a)
+{
+    r->x = a->x;
+    CJ_NEG(&r->y, &a->y);
+    r->z = a->z;
+}
+
+/* k * a for a raw 256-bit k (little-endian limbs): fixed 4-bit windows. */
+static void CJ(mul_limbs)(CJ_JAC *r, const CJ_JAC *a, const uint64_t k[4])
+{
+    CJ_JAC table[16], acc;
+    CJ(set_infinity)(&table[0]);
+    table[1] = *a;
+    for (int i = 2; i < 16; i++)
+        CJ(add)(&table[i], &table[i - 1], a);
+    CJ(set_infinity)(&acc);
+    for (int w = 63; w >= 0; w--) {
+        for (int d = 0; d < 4; d++)
+            CJ(double)(&acc, &acc);
+        unsigned digit = (unsigned)(k[w / 16] >> (4 * (w % 16))) & 15;
+        if (digit)
+            CJ(add)(&acc, &acc, &table[digit]);
+    }
+    *r = acc;
+}
+
+void CJ(mul)(CJ_JAC *r, const CJ_JAC *a, const fr_t *k)
+{
+    uint64_t raw[4];
+    mont_to_raw(raw, k->v, &FR_MODULUS);
+    CJ(mul_limbs)(r, a, raw);
+}
+
+/* X1 Z2^2 = X2 Z1^2 and Y1 Z2^3 = Y2 Z1^3. */
+int CJ(eq)(const CJ_JAC *a, const CJ_JAC *b)
+{
+    int a_inf = CJ_IS_ZERO(&a->z), b_inf = CJ_IS_ZERO(&b->z);
+    if (a_inf || b_inf)
+        return a_inf && b_inf;
+    CJ_F z1z1, z2z2, l, rr;
+    CJ_SQR(&z1z1, &a->z);
+    CJ_SQR(&z2z2, &b->z);
+    CJ_MUL(&l, &a->x, &z2z2);
+    CJ_MUL(&rr, &b->x, &z1z1);
+    if (!CJ_EQ(&l, &rr))
+        return 0;
+    CJ_MUL(&l, &a->y, &z2z2);
+    CJ_MUL(&l, &l, &b->z);
+    CJ_MUL(&rr, &b->y, &z1z1);
+    CJ_MUL(&rr, &rr, &a->z);
+    return CJ_EQ(&l, &rr);
+}
+
+/* Montgomery's trick: one inversion for all the z. */
+int CJ(batch_to_affine)(CJ_AFFINE *out, const CJ_JAC *in, size_t n)
+{
+    CJ_F *prefix = malloc((n ? n : 1) * sizeof *prefix);
+    if (!prefix)
+        return -1;
+    CJ_F acc;
+    CJ_ONE(&acc);
+    for (size_t i = 0; i < n; i++) {
+        prefix[i] = acc;                 /* product of the nonzero z before i */
+        if (!CJ_IS_ZERO(&in[i].z))
+            CJ_MUL(&acc, &acc, &in[i].z);
+    }
+    CJ_INV(&acc, &acc);
+    for (size_t i = n; i-- > 0;) {
+        if (CJ_IS_ZERO(&in[i].z)) {
+            CJ(affine_set_infinity)(&out[i]);
+            continue;
+        }
+        CJ_F zinv, zinv2, x, y;
+        CJ_MUL(&zinv, &acc, &prefix[i]);
+        CJ_MUL(&acc, &acc, &in[i].z);
+        CJ_SQR(&zinv2, &zinv);
+        CJ_MUL(&x, &in[i].x, &zinv2);
+        CJ_MUL(&zinv2, &zinv2, &zinv);
+        CJ_MUL(&y, &in[i].y, &zinv2);
+        out[i].x = x;
+        out[i].y = y;
+        out[i].infinity = 0;
+    }
+    free(prefix);
+    return 0;
+}
+
+#undef CJ
+#undef CJ_AFFINE
+#undef CJ_JAC
+#undef CJ_F
+#undef CJ_ADD
+#undef CJ_SUB
+#undef CJ_DBL
+#undef CJ_NEG
+#undef CJ_MUL
+#undef CJ_SQR
+#undef CJ_INV
+#undef CJ_ONE
+#undef CJ_ZERO
+#undef CJ_IS_ZERO
+#undef CJ_EQ
+#undef CJ_B
