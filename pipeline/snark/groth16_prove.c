@@ -11,6 +11,7 @@
  * r and s come from getrandom and are wiped after use.
  */
 #include "pipeline/snark/groth16.h"
+#include "pipeline/snark/field.h"
 #include "pipeline/snark/msm.h"
 #include "pipeline/snark/ntt.h"
 #include "pipeline/snark/parallel.h"
@@ -44,12 +45,19 @@ typedef struct eval_job {
     uint32_t *first_bad;      /* per task: first failing row, or UINT32_MAX */
 } eval_job;
 
+/* Most coefficients of our circuits are 1 (bits, products): those terms skip
+ * the multiplication. */
 static void eval_row(const pk_matrix *m, uint32_t k, const fr_t *w, fr_t *out)
 {
     fr_t acc, t;
     fr_zero(&acc);
     for (uint64_t i = m->start[k]; i < m->start[k + 1]; i++) {
-        fr_mul(&t, &m->coeff[i], &w[m->wire[i]]);
+        const fr_t *c = &m->coeff[i];
+        if (memcmp(c->v, FR_MODULUS.r1, sizeof c->v) == 0) {
+            fr_add(&acc, &acc, &w[m->wire[i]]);
+            continue;
+        }
+        fr_mul(&t, c, &w[m->wire[i]]);
         fr_add(&acc, &acc, &t);
     }
     *out = acc;

@@ -107,6 +107,15 @@ static void stage(fr_t *a, size_t base, size_t size, size_t len, const fr_t *roo
 {
     size_t half = len / 2;
     const fr_t *tw = roots + half;
+    if (len == 2) {                        /* w = 1: both kinds are (x + y, x - y) */
+        for (size_t blk = base; blk < base + size; blk += 2) {
+            fr_t t;
+            fr_sub(&t, &a[blk], &a[blk + 1]);
+            fr_add(&a[blk], &a[blk], &a[blk + 1]);
+            a[blk + 1] = t;
+        }
+        return;
+    }
     for (size_t blk = base; blk < base + size; blk += len) {
         fr_t *x = a + blk, *y = a + blk + half;
         for (size_t j = 0; j < half; j++) {
