@@ -4,10 +4,11 @@
  * Steps: evaluate A, B, C of every constraint on the witness (refusing the
  * witness at the first unsatisfied constraint), append the public input rows
  * to A, move a, b, c to the odd points of the 2n-domain (iNTT, scale by
- * w_2n^j, NTT: ntt_to_coset), d = a*b - c there, then five MSMs:
+ * w_2n^j, NTT: ntt_to_coset), d = a*b - c there, then the MSMs:
  *   A  = alpha + sum w_i A_i + r delta            (G1)
  *   B  = beta + sum w_i B_i + s delta             (G2, and G1 for C)
- *   C  = sum_{private} w_i C_i + sum d_j H_j + s A + r B1 - r s delta  (G1)
+ *   C  = sum_{private} w_i C_i + sum d_j H_j + s A + r B1 - r s delta  (G1; the
+ *        two sums in one MSM)
  * r and s come from getrandom and are wiped after use.
  */
 #include "pipeline/snark/groth16.h"
@@ -148,7 +149,30 @@ static void g1_affine_mul_add(g1_jac *acc, const g1_affine *p, const fr_t *k)
     g1_add(acc, acc, &t);
 }
 
-static int prove_points(const groth16_pk *pk, const fr_t *w, const fr_t *d,
+/* C's two sums, sum_{private} w_i C_i + sum_j d_j H_j, as one MSM over
+ * c_query ++ h_query with the scalars cd = w_private ++ d: one bucket fold
+ * instead of two, and wider windows. The key file stores h_query right after
+ * c_query, so a mapped key needs no copy. */
+static int msm_c_and_h(g1_jac *out, const groth16_pk *pk, const fr_t *cd, int threads,
+                       zkml_error *err)
+{
+    size_t nc = pk->n_vars - pk->n_public - 1, nh = (size_t)1 << pk->log_n;
+    const g1_affine *points = pk->c_query;
+    g1_affine *joined = NULL;
+    if (pk->c_query + nc != pk->h_query) {
+        joined = malloc((nc + nh) * sizeof *joined);
+        if (!joined)
+            return zkml_fail(err, ZKML_ENOMEM, "prove: out of memory for %zu points", nc + nh);
+        memcpy(joined, pk->c_query, nc * sizeof *joined);
+        memcpy(joined + nc, pk->h_query, nh * sizeof *joined);
+        points = joined;
+    }
+    int rc = msm_g1(out, points, cd, nc + nh, threads, err);
+    free(joined);
+    return rc;
+}
+
+static int prove_points(const groth16_pk *pk, const fr_t *w, const fr_t *cd,
                         groth16_proof *proof, int threads, zkml_error *err)
 {
     fr_t r, s, rs;
@@ -161,14 +185,11 @@ static int prove_points(const groth16_pk *pk, const fr_t *w, const fr_t *d,
     if (msm_g1(&a, pk->a_query, w, pk->n_vars, threads, err) || (phase_done("msm A"), 0) ||
         msm_g1(&b1, pk->b1_query, w, pk->n_vars, threads, err) || (phase_done("msm B1"), 0) ||
         msm_g2(&b2, pk->b2_query, w, pk->n_vars, threads, err) || (phase_done("msm B2"), 0) ||
-        msm_g1(&c, pk->c_query, w + pk->n_public + 1, pk->n_vars - pk->n_public - 1, threads,
-               err) || (phase_done("msm C"), 0) ||
-        msm_g1(&t, pk->h_query, d, (size_t)1 << pk->log_n, threads, err)) {
+        msm_c_and_h(&c, pk, cd, threads, err)) {
         rc = err->code;
         goto done;
     }
-    phase_done("msm H");
-    g1_add(&c, &c, &t);
+    phase_done("msm C+H");
     /* A = alpha + sum + r delta; B = beta + sum + s delta */
     g1_to_jac(&t, &pk->alpha1);
     g1_add(&a, &a, &t);
@@ -209,9 +230,11 @@ int groth16_prove(const groth16_pk *pk, const fr_t *w, size_t n, groth16_proof *
                          "wires", n, pk->n_vars);
     if (!fr_eq(&w[0], &one))
         return zkml_fail(err, ZKML_EREJECTED, "witness value 0 (the constant one) is not 1");
-    size_t dn = (size_t)1 << pk->log_n;
-    fr_t *abc[3] = { malloc(dn * sizeof(fr_t)), malloc(dn * sizeof(fr_t)),
-                     malloc(dn * sizeof(fr_t)) };
+    /* cd holds the private witness and then d (computed into abc[0]): the
+     * scalars of msm_c_and_h, side by side. */
+    size_t dn = (size_t)1 << pk->log_n, nc = pk->n_vars - pk->n_public - 1;
+    fr_t *cd = malloc((nc + dn) * sizeof(fr_t));
+    fr_t *abc[3] = { cd ? cd + nc : NULL, malloc(dn * sizeof(fr_t)), malloc(dn * sizeof(fr_t)) };
     int rc;
     if (!abc[0] || !abc[1] || !abc[2])
         rc = zkml_fail(err, ZKML_ENOMEM, "prove: out of memory for a domain of %zu points", dn);
@@ -219,9 +242,11 @@ int groth16_prove(const groth16_pk *pk, const fr_t *w, size_t n, groth16_proof *
         rc = compute_h(pk, w, abc, threads, err);
     free(abc[1]);
     free(abc[2]);
-    if (!rc)
-        rc = prove_points(pk, w, abc[0], proof, threads, err);
-    free(abc[0]);
+    if (!rc) {
+        memcpy(cd, w + pk->n_public + 1, nc * sizeof(fr_t));
+        rc = prove_points(pk, w, cd, proof, threads, err);
+    }
+    free(cd);
     return rc;
 }
 

@@ -30,6 +30,7 @@
 #define MSM_BATCH_DIV 2        /* a batch holds at most half the buckets ... */
 #define MSM_BATCH_MAX 1024     /* ... and at most this many (measured best at 2^16) */
 #define MSM_BATCH_MIN_C 9      /* narrower windows have too few buckets to batch */
+#define NO_TWIN UINT32_MAX
 
 typedef struct group_ops {
     size_t aff_size, jac_size, batch_scratch_size;
@@ -288,9 +289,12 @@ typedef struct deferred {
 
 typedef struct window_scratch {
     const group_ops *g;
-    uint8_t *buckets, *running;   /* Jacobian: the buckets (or twins), two sums */
+    uint8_t *buckets, *running;   /* Jacobian: the buckets (or the twins), two sums */
     uint8_t *abucket;             /* affine buckets */
     uint32_t *pending;            /* per bucket, the batch it waits in */
+    uint32_t *twin_slot;          /* per bucket, its twin's slot in buckets, or NO_TWIN */
+    uint32_t *twin_bucket;        /* per slot in use, its bucket */
+    uint32_t n_twins;
     uint8_t *lhs, *rhs;           /* the batch: bucket values and the points added */
     uint32_t *target;             /* the batch: bucket indices */
     void *batch_scratch;          /* for batch_add */
@@ -302,6 +306,7 @@ typedef struct window_scratch {
 static void scratch_free(window_scratch *s)
 {
     free(s->buckets); free(s->running); free(s->abucket); free(s->pending);
+    free(s->twin_slot); free(s->twin_bucket);
     free(s->lhs); free(s->rhs); free(s->target); free(s->batch_scratch);
     deferred *q[2] = { &s->queue, &s->retry };
     for (int i = 0; i < 2; i++) {
@@ -325,6 +330,12 @@ static int scratch_init(window_scratch *s, const group_ops *g, int batched, uint
     s->cap = s->cap ? s->cap : 1;
     s->abucket = malloc((size_t)half * g->aff_size);
     s->pending = malloc((size_t)half * sizeof *s->pending);
+    s->twin_slot = malloc((size_t)half * sizeof *s->twin_slot);
+    s->twin_bucket = malloc((size_t)half * sizeof *s->twin_bucket);
+    if (!s->twin_slot || !s->twin_bucket)
+        return -1;
+    for (uint32_t b = 0; b < half; b++)
+        s->twin_slot[b] = NO_TWIN;
     s->lhs = malloc(s->cap * g->aff_size);
     s->rhs = malloc(s->cap * g->aff_size);
     s->target = malloc(s->cap * sizeof *s->target);
@@ -342,7 +353,9 @@ static int scratch_init(window_scratch *s, const group_ops *g, int batched, uint
     return 0;
 }
 
-/* sum_b (b+1) * bucket[b] by running sums from the top bucket down, into out. */
+/* sum_b (b+1) * bucket[b] by running sums from the top bucket down, into
+ * out; batched, a bucket is its affine value plus its twin if it has one, and
+ * the twins are released for the next window. */
 static void fold_buckets(window_scratch *s, int batched, uint32_t half, uint8_t *out)
 {
     const group_ops *g = s->g;
@@ -350,12 +363,33 @@ static void fold_buckets(window_scratch *s, int batched, uint32_t half, uint8_t 
     g->jac_zero(running);
     g->jac_zero(window);
     for (uint32_t b = half; b-- > 0;) {
-        if (batched && !g->aff_is_inf(s->abucket + b * g->aff_size))
-            g->add_aff(running, s->abucket + b * g->aff_size, 0);
-        g->add(running, s->buckets + b * g->jac_size);
+        if (!batched) {
+            g->add(running, s->buckets + b * g->jac_size);
+        } else {
+            if (!g->aff_is_inf(s->abucket + b * g->aff_size))
+                g->add_aff(running, s->abucket + b * g->aff_size, 0);
+            if (s->twin_slot[b] != NO_TWIN)
+                g->add(running, s->buckets + (size_t)s->twin_slot[b] * g->jac_size);
+        }
         g->add(window, running);
     }
     memcpy(out, window, g->jac_size);
+    for (uint32_t i = 0; batched && i < s->n_twins; i++)
+        s->twin_slot[s->twin_bucket[i]] = NO_TWIN;
+    s->n_twins = 0;
+}
+
+/* Bucket b's Jacobian twin, taken (at zero) on first use in a window: only
+ * the few buckets that need one touch that memory. */
+static uint8_t *twin_of(window_scratch *s, uint32_t b)
+{
+    const group_ops *g = s->g;
+    if (s->twin_slot[b] == NO_TWIN) {
+        s->twin_slot[b] = s->n_twins;
+        s->twin_bucket[s->n_twins++] = b;
+        g->jac_zero(s->buckets + (size_t)s->twin_slot[b] * g->jac_size);
+    }
+    return s->buckets + (size_t)s->twin_slot[b] * g->jac_size;
 }
 
 /* A point copy: the size of a G1 point is spelled out so that the copy is
@@ -398,7 +432,7 @@ static void bucket_add(window_scratch *s, uint32_t b, const uint8_t *p, int nega
             q->point[q->len] = p;
             q->negate[q->len++] = (uint8_t)negate;
         } else {
-            g->add_aff(s->buckets + b * g->jac_size, p, negate);
+            g->add_aff(twin_of(s, b), p, negate);
         }
         return;
     }
@@ -436,8 +470,9 @@ static void window_fill(const msm_job *job, window_scratch *s, uint32_t w)
     const group_ops *g = job->g;
     const uint32_t half = 1u << (job->c - 1);
     const uint16_t *digit = job->digits + (size_t)w * job->m;
-    for (uint32_t b = 0; b < half; b++)
-        g->jac_zero(s->buckets + b * g->jac_size);
+    if (!job->batched)
+        for (uint32_t b = 0; b < half; b++)
+            g->jac_zero(s->buckets + b * g->jac_size);
     if (job->batched) {
         for (uint32_t b = 0; b < half; b++) {
             g->aff_set_inf(s->abucket + b * g->aff_size);
