@@ -6,8 +6,8 @@
 # combinations), proves each with ours and, up to 2^SNARKJS_MAX_LOG, with
 # `snarkjs groth16 prove` on our keys exported as a .zkey (`export-zkey`: the same
 # key for both provers, and no powers-of-tau ceremony to prepare).
-# Each prover's time is its best of 3 runs up to 2^18 (1 run above; this shared
-# machine's neighbours add up to +-20% to single runs).
+# Each prover's time is its best of ZKML_BENCH_REPS (3) runs, ours and snarkjs's
+# taking turns: this shared machine's neighbours add up to +-30% to single runs.
 # Prints constraints, times, ratio, our peak RSS, verify time and MSM times;
 # appends the table to bench/RESULTS.md with the commit hash. Not a test.
 set -eu
@@ -20,14 +20,13 @@ cmake --build "$B" -j2 --target groth16_bench_cli groth16_bench_gen groth16_benc
 mkdir -p "$W" && cd "$W"
 Z="$B/bench/groth16/groth16_bench_cli"
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
-# best N CMD...: runs CMD N times, prints the fastest run's milliseconds
-best() {
-    n=$1; shift; b=
-    for _ in $(seq "$n"); do
-        t0=$(ms); "$@" >/dev/null; t=$(( $(ms) - t0 ))
-        [ -z "$b" ] || [ $t -lt $b ] && b=$t
-    done
-    echo $b
+REPS=${ZKML_BENCH_REPS:-3}
+# timed VAR CMD...: runs CMD once and keeps in VAR the smaller of VAR and its milliseconds
+timed() {
+    var=$1; shift
+    t0=$(ms); "$@" >/dev/null; t=$(( $(ms) - t0 ))
+    eval "old=\${$var:-}"
+    if [ -z "$old" ] || [ $t -lt $old ]; then eval "$var=$t"; fi
 }
 OUT=results.txt
 printf "| constraints | ours prove ms | snarkjs prove ms | ratio | our peak RSS MB | verify ms |\n|---|---|---|---|---|---|\n" > $OUT
@@ -38,20 +37,24 @@ while [ $k -le "$MAX" ]; do
     # the key is cached while the circuit is unchanged (setup at 2^20 takes a minute)
     cmp -s new.r1cs c$k.r1cs || { mv new.r1cs c$k.r1cs; rm -f c$k.key; }
     [ -f c$k.key ] || $Z setup c$k.r1cs c$k.key c$k.vk.json
-    reps=$([ $k -le 18 ] && echo 3 || echo 1)   # both provers: the best of reps runs
     /usr/bin/time -f %M -o rss.txt $Z prove c$k.key c$k.wtns p.json pub.json
-    ours=$(best $reps $Z prove c$k.key c$k.wtns p.json pub.json)
     rss=$(( $(cat rss.txt) / 1024 ))
     v=$($Z verify-time c$k.vk.json pub.json p.json)
-    sjt=- ratio=-
-    if [ $k -le "$SJMAX" ]; then
-        [ c$k.ours.zkey -nt c$k.key ] || $Z export-zkey c$k.key c$k.vk.json c$k.ours.zkey
-        sjt=$(best $reps $SJ groth16 prove c$k.ours.zkey c$k.wtns sp.json spub.json)
+    sj=0; [ $k -le "$SJMAX" ] && sj=1
+    [ $sj = 0 ] || [ c$k.ours.zkey -nt c$k.key ] || $Z export-zkey c$k.key c$k.vk.json c$k.ours.zkey
+    # the two provers take turns, so that a slow spell of the machine hits both
+    ours= sjt=
+    for _ in $(seq "$REPS"); do
+        timed ours $Z prove c$k.key c$k.wtns p.json pub.json
+        [ $sj = 0 ] || timed sjt $SJ groth16 prove c$k.ours.zkey c$k.wtns sp.json spub.json
+    done
+    ratio=-
+    if [ $sj = 1 ]; then
         cmp -s pub.json spub.json || { echo "public signals differ at 2^$k"; exit 1; }
         $Z verify c$k.vk.json spub.json sp.json >/dev/null || { echo "snarkjs's proof at 2^$k fails"; exit 1; }
         ratio=$(awk "BEGIN{printf \"%.1f\", $sjt/$ours}")
     fi
-    echo "| $c | $ours | $sjt | $ratio | $rss | $v |" | tee -a $OUT
+    echo "| $c | $ours | ${sjt:--} | $ratio | $rss | $v |" | tee -a $OUT
     k=$((k + 2))
 done
 for m in 16 18 20; do
@@ -59,6 +62,6 @@ for m in 16 18 20; do
 done
 {
     echo; echo "## groth16 prove ($(git -C "$ROOT" rev-parse --short HEAD), $(nproc) cores, $(date -u +%F))"
-    echo "prove ms: best of 3 runs up to 2^18, one run at 2^20 (both provers); verify ms: in-process,"
+    echo "prove ms: best of $REPS runs, the two provers taking turns; verify ms: in-process,"
     echo "mean of 20 (reading the three JSON files included)"; echo; cat $OUT
 } >> "$ROOT/bench/RESULTS.md"
