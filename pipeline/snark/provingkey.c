@@ -181,6 +181,8 @@ int pk_write(const groth16_pk *pk, const char *path, zkml_error *err)
 /* ---- reading ------------------------------------------------------------------
  * The file is mapped copy-on-write and the arrays point into the mapping:
  * no copy, no fresh pages to zero, and the prover may still write to them.
+ * pk_write replaces a key by renaming a new file over it, so a mapped key
+ * never changes (or shrinks, which would fault) under a running prover.
  * The body is 8-byte aligned (a 40-byte header, every chunk padded to 8) at a
  * page-aligned base, so every array is suitably aligned in place. */
 
