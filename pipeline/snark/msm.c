@@ -31,6 +31,8 @@
 #define MSM_BATCH_MAX 1024     /* ... and at most this many (measured best at 2^16) */
 #define MSM_BATCH_MIN_C 9      /* narrower windows have too few buckets to batch */
 #define NO_TWIN UINT32_MAX
+#define FOLD_BLOCKS 256        /* running sums advanced side by side in the batched fold */
+#define FOLD_BATCHED_MIN 1024  /* buckets; with fewer, the Jacobian fold costs less */
 
 typedef struct group_ops {
     size_t aff_size, jac_size, batch_scratch_size;
@@ -43,6 +45,7 @@ typedef struct group_ops {
     void (*dbl)(void *r);
     /* lhs[i] += rhs[i] for n affine pairs with one shared inversion */
     void (*batch_add)(void *lhs, const void *rhs, size_t n, void *scratch);
+    int  (*batch_to_affine)(void *out, const void *in, size_t n);   /* -1: out of memory */
 } group_ops;
 
 static void g1_zero_op(void *r) { memset(r, 0, sizeof(g1_jac)); }
@@ -65,6 +68,10 @@ static void g1_batch_add_op(void *lhs, const void *rhs, size_t n, void *scratch)
 {
     g1_batch_add_affine(lhs, lhs, rhs, n, scratch);
 }
+static int g1_to_affine_op(void *out, const void *in, size_t n)
+{
+    return g1_batch_to_affine(out, in, n);
+}
 
 static void g2_zero_op(void *r) { memset(r, 0, sizeof(g2_jac)); }
 static int g2_inf_op(const void *p) { return ((const g2_affine *)p)->infinity; }
@@ -82,6 +89,10 @@ static void g2_add_aff_op(void *r, const void *p, int negate)
 }
 static void g2_add_op(void *r, const void *b) { g2_add(r, r, b); }
 static void g2_dbl_op(void *r) { g2_double(r, r); }
+static int g2_to_affine_op(void *out, const void *in, size_t n)
+{
+    return g2_batch_to_affine(out, in, n);
+}
 
 /* How a + b is formed in G2: through the chord or tangent slope num / den,
  * or directly (an input at infinity, or b = -a). */
@@ -143,10 +154,11 @@ static void g2_batch_add_op(void *lhs, const void *rhs, size_t n, void *scratch)
 
 static const group_ops G1_OPS = { sizeof(g1_affine), sizeof(g1_jac), sizeof(fp_t), g1_zero_op,
                                   g1_inf_op, g1_set_inf_op, g1_neg_op, g1_add_aff_op,
-                                  g1_add_op, g1_dbl_op, g1_batch_add_op };
+                                  g1_add_op, g1_dbl_op, g1_batch_add_op, g1_to_affine_op };
 static const group_ops G2_OPS = { sizeof(g2_affine), sizeof(g2_jac), sizeof(fp2_t),
                                   g2_zero_op, g2_inf_op, g2_set_inf_op, g2_neg_op,
-                                  g2_add_aff_op, g2_add_op, g2_dbl_op, g2_batch_add_op };
+                                  g2_add_aff_op, g2_add_op, g2_dbl_op, g2_batch_add_op,
+                                  g2_to_affine_op };
 
 typedef struct msm_job {
     const group_ops *g;
@@ -295,6 +307,8 @@ typedef struct window_scratch {
     uint32_t *twin_slot;          /* per bucket, its twin's slot in buckets, or NO_TWIN */
     uint32_t *twin_bucket;        /* per slot in use, its bucket */
     uint32_t n_twins;
+    uint8_t *twin_aff;            /* the twins made affine, to merge them before the fold */
+    uint8_t *block_run, *block_sum;   /* the batched fold's FOLD_BLOCKS running sums */
     uint8_t *lhs, *rhs;           /* the batch: bucket values and the points added */
     uint32_t *target;             /* the batch: bucket indices */
     void *batch_scratch;          /* for batch_add */
@@ -307,6 +321,7 @@ static void scratch_free(window_scratch *s)
 {
     free(s->buckets); free(s->running); free(s->abucket); free(s->pending);
     free(s->twin_slot); free(s->twin_bucket);
+    free(s->twin_aff); free(s->block_run); free(s->block_sum);
     free(s->lhs); free(s->rhs); free(s->target); free(s->batch_scratch);
     deferred *q[2] = { &s->queue, &s->retry };
     for (int i = 0; i < 2; i++) {
@@ -334,6 +349,13 @@ static int scratch_init(window_scratch *s, const group_ops *g, int batched, uint
     s->twin_bucket = malloc((size_t)half * sizeof *s->twin_bucket);
     if (!s->twin_slot || !s->twin_bucket)
         return -1;
+    if (half >= FOLD_BATCHED_MIN) {
+        s->twin_aff = malloc((size_t)half * g->aff_size);
+        s->block_run = malloc(FOLD_BLOCKS * g->aff_size);
+        s->block_sum = malloc(FOLD_BLOCKS * g->aff_size);
+        if (!s->twin_aff || !s->block_run || !s->block_sum)
+            return -1;
+    }
     for (uint32_t b = 0; b < half; b++)
         s->twin_slot[b] = NO_TWIN;
     s->lhs = malloc(s->cap * g->aff_size);
@@ -353,10 +375,27 @@ static int scratch_init(window_scratch *s, const group_ops *g, int batched, uint
     return 0;
 }
 
+/* A point copy: the size of a G1 point is spelled out so that the copy is
+ * inlined instead of a library call (it runs three times per addition). */
+static inline void point_copy(void *dst, const void *src, size_t size)
+{
+    if (size == sizeof(g1_affine))
+        memcpy(dst, src, sizeof(g1_affine));
+    else
+        memcpy(dst, src, size);
+}
+
+static void twins_release(window_scratch *s)
+{
+    for (uint32_t i = 0; i < s->n_twins; i++)
+        s->twin_slot[s->twin_bucket[i]] = NO_TWIN;
+    s->n_twins = 0;
+}
+
 /* sum_b (b+1) * bucket[b] by running sums from the top bucket down, into
- * out; batched, a bucket is its affine value plus its twin if it has one, and
- * the twins are released for the next window. */
-static void fold_buckets(window_scratch *s, int batched, uint32_t half, uint8_t *out)
+ * out, in Jacobian coordinates; batched, a bucket is its affine value plus
+ * its twin if it has one. */
+static void fold_jacobian(window_scratch *s, int batched, uint32_t half, uint8_t *out)
 {
     const group_ops *g = s->g;
     uint8_t *running = s->running, *window = s->running + g->jac_size;
@@ -374,9 +413,80 @@ static void fold_buckets(window_scratch *s, int batched, uint32_t half, uint8_t 
         g->add(window, running);
     }
     memcpy(out, window, g->jac_size);
-    for (uint32_t i = 0; batched && i < s->n_twins; i++)
-        s->twin_slot[s->twin_bucket[i]] = NO_TWIN;
-    s->n_twins = 0;
+}
+
+/* Adds every twin into its affine bucket (the twins made affine together,
+ * then added in batches: their buckets are distinct). */
+static int twins_merge(window_scratch *s)
+{
+    const group_ops *g = s->g;
+    const size_t sz = g->aff_size;
+    if (g->batch_to_affine(s->twin_aff, s->buckets, s->n_twins))
+        return -1;
+    for (size_t start = 0; start < s->n_twins; start += s->cap) {
+        size_t len = s->n_twins - start < s->cap ? s->n_twins - start : s->cap;
+        for (size_t i = 0; i < len; i++) {
+            point_copy(s->lhs + i * sz, s->abucket + (size_t)s->twin_bucket[start + i] * sz, sz);
+            point_copy(s->rhs + i * sz, s->twin_aff + (start + i) * sz, sz);
+        }
+        g->batch_add(s->lhs, s->rhs, len, s->batch_scratch);
+        for (size_t i = 0; i < len; i++)
+            point_copy(s->abucket + (size_t)s->twin_bucket[start + i] * sz, s->lhs + i * sz, sz);
+    }
+    return 0;
+}
+
+/* The same sum with affine running sums added in batches. The buckets are
+ * cut into FOLD_BLOCKS blocks of L; block k keeps run_k (the sum of its
+ * buckets from the top down to the current one) and sum_k (the sum of those
+ * running sums), and every step advances all blocks in two batches, so
+ * sum_k = sum_j (j+1) bucket[kL + j] and run_k = sum_j bucket[kL + j]. Then
+ * the window is sum_k sum_k + L * sum_k k run_k, the last sum by Jacobian
+ * running sums over the blocks. About 2 x 6 multiplications per bucket
+ * against 11 + 16 for the Jacobian fold. */
+static int fold_batched(window_scratch *s, uint32_t half, uint8_t *out)
+{
+    const group_ops *g = s->g;
+    const size_t sz = g->aff_size;
+    const uint32_t blocks = FOLD_BLOCKS, len = half / FOLD_BLOCKS;
+    if (s->n_twins && twins_merge(s))
+        return -1;
+    for (uint32_t k = 0; k < blocks; k++) {
+        g->aff_set_inf(s->block_run + k * sz);
+        g->aff_set_inf(s->block_sum + k * sz);
+    }
+    for (uint32_t j = len; j-- > 0;) {
+        for (uint32_t k = 0; k < blocks; k++)
+            point_copy(s->rhs + k * sz, s->abucket + ((size_t)k * len + j) * sz, sz);
+        g->batch_add(s->block_run, s->rhs, blocks, s->batch_scratch);
+        g->batch_add(s->block_sum, s->block_run, blocks, s->batch_scratch);
+    }
+    uint8_t *running = s->running, *window = s->running + g->jac_size;
+    g->jac_zero(running);
+    g->jac_zero(window);
+    for (uint32_t k = blocks; k-- > 1;) {
+        g->add_aff(running, s->block_run + k * sz, 0);
+        g->add(window, running);
+    }
+    for (uint32_t m = len; m > 1; m >>= 1)
+        g->dbl(window);
+    for (uint32_t k = 0; k < blocks; k++)
+        g->add_aff(window, s->block_sum + k * sz, 0);
+    memcpy(out, window, g->jac_size);
+    return 0;
+}
+
+/* The window sum into out; the twins are released for the next window. */
+static int fold_buckets(window_scratch *s, int batched, uint32_t half, uint8_t *out)
+{
+    int rc = 0;
+    if (batched && half >= FOLD_BATCHED_MIN)
+        rc = fold_batched(s, half, out);
+    else
+        fold_jacobian(s, batched, half, out);
+    if (batched)
+        twins_release(s);
+    return rc;
 }
 
 /* Bucket b's Jacobian twin, taken (at zero) on first use in a window: only
@@ -392,15 +502,6 @@ static uint8_t *twin_of(window_scratch *s, uint32_t b)
     return s->buckets + (size_t)s->twin_slot[b] * g->jac_size;
 }
 
-/* A point copy: the size of a G1 point is spelled out so that the copy is
- * inlined instead of a library call (it runs three times per addition). */
-static inline void point_copy(void *dst, const void *src, size_t size)
-{
-    if (size == sizeof(g1_affine))
-        memcpy(dst, src, sizeof(g1_affine));
-    else
-        memcpy(dst, src, size);
-}
 
 /* Adds the batch: the pending buckets are gathered next to their points,
  * added together, and written back. */
@@ -517,7 +618,10 @@ static void windows_task(void *p, int task, int n_tasks)
         if (w >= job->nwin)
             break;
         window_fill(job, &s, w);
-        fold_buckets(&s, job->batched, half, job->window_sums + (size_t)w * g->jac_size);
+        if (fold_buckets(&s, job->batched, half, job->window_sums + (size_t)w * g->jac_size)) {
+            fail_task(job);
+            break;
+        }
     }
     scratch_free(&s);
 }

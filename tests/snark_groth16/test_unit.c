@@ -313,6 +313,7 @@ int main(void)
     test_msm_pool(5000, 2, 3, 1);
     test_msm_pool(12000, 1, 1, 1);
     test_msm_pool(12000, 2, 50, 1);
+    test_msm_pool(30000, 2, 40, 1);      /* G2 windows wide enough for the batched fold */
     test_json_errors();
     test_round_trip();
     printf("%s\n", failures ? "FAILED" : "ok");
