@@ -213,6 +213,7 @@ static int prove_points(const groth16_pk *pk, const fr_t *w, const fr_t *cd,
     g1_to_affine(&proof->a, &a);
     g2_to_affine(&proof->b, &b2);
     g1_to_affine(&proof->c, &c);
+    phase_done("finish");
 done:
     zkml_wipe(&r, sizeof r);
     zkml_wipe(&s, sizeof s);
@@ -265,6 +266,7 @@ int groth16_prove_files(const char *pk_path, const char *wtns_path, const char *
         return err->code;
     phase_done("read key");
     int rc = wtns_read(&w, &n, wtns_path, err);
+    phase_done("read wtns");
     if (rc) {
         groth16_pk_free(&pk);
         return rc;
@@ -276,5 +278,6 @@ int groth16_prove_files(const char *pk_path, const char *wtns_path, const char *
         rc = public_json_write(w + 1, pk.n_public, public_json_path, err);
     free(w);
     groth16_pk_free(&pk);
+    phase_done("write, free");
     return rc;
 }
