@@ -31,6 +31,7 @@
 #define MSM_BATCH_MAX 1024     /* ... and at most this many (measured best at 2^16) */
 #define MSM_BATCH_MIN_C 9      /* narrower windows have too few buckets to batch */
 #define NO_TWIN UINT32_MAX
+#define MSM_PREFETCH 16        /* the bucket of the point this far ahead is prefetched */
 #define FOLD_BLOCKS 256        /* running sums advanced side by side in the batched fold */
 #define FOLD_BATCHED_MIN 1024  /* buckets; with fewer, the Jacobian fold costs less */
 
@@ -585,6 +586,11 @@ static void window_fill(const msm_job *job, window_scratch *s, uint32_t w)
     }
     for (size_t j = 0; j < job->m; j++) {
         uint16_t d = digit[j];
+        if (job->batched && j + MSM_PREFETCH < job->m) {
+            uint16_t ahead = digit[j + MSM_PREFETCH];
+            if (ahead != DIGIT_ZERO)
+                __builtin_prefetch(s->abucket + (size_t)(ahead >> 1) * g->aff_size, 1);
+        }
         if (d == DIGIT_ZERO)
             continue;
         const uint8_t *p = job->points + (size_t)job->idx[j] * g->aff_size;
