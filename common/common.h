@@ -45,6 +45,8 @@ int zkml_read_file(const char *path, size_t max_bytes, uint8_t **data, size_t *l
                    zkml_error *err);
 /* Writes path.tmp.<pid>, fsyncs, renames: a crash never leaves half a file. */
 int zkml_write_file_atomic(const char *path, const void *data, size_t len, zkml_error *err);
+/* Copies the file from to to, atomically as zkml_write_file_atomic writes. */
+int zkml_copy_file(const char *from, const char *to, zkml_error *err);
 /* mkdir -p with mode 0755 (or 0700 when private is set). */
 int zkml_mkdir_p(const char *path, int private_dir, zkml_error *err);
 /* Joins dir and name into out (size outlen); fails instead of truncating. */

@@ -92,6 +92,18 @@ int zkml_write_file_atomic(const char *path, const void *data, size_t len, zkml_
     return 0;
 }
 
+int zkml_copy_file(const char *from, const char *to, zkml_error *err)
+{
+    uint8_t *data;
+    size_t len;
+    int rc = zkml_read_file(from, 0, &data, &len, err);
+    if (rc)
+        return rc;
+    rc = zkml_write_file_atomic(to, data, len, err);
+    free(data);
+    return rc;
+}
+
 int zkml_mkdir_p(const char *path, int private_dir, zkml_error *err)
 {
     char buf[4096];

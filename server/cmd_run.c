@@ -122,14 +122,7 @@ static int copy_input(const char *src, const char *dir, const char *name, zkml_e
         return rc;
     if (realpath(src, real_src) && realpath(dst, real_dst) && !strcmp(real_src, real_dst))
         return 0;
-    uint8_t *data;
-    size_t len;
-    rc = zkml_read_file(src, 0, &data, &len, err);
-    if (rc)
-        return rc;
-    rc = zkml_write_file_atomic(dst, data, len, err);
-    free(data);
-    return rc;
+    return zkml_copy_file(src, dst, err);
 }
 
 static int exit_code_for(int rc)

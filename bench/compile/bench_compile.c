@@ -14,18 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int copy_file(const char *from, const char *to)
-{
-    uint8_t *d;
-    size_t n;
-    zkml_error err;
-    if (zkml_read_file(from, 0, &d, &n, &err))
-        return -1;
-    int rc = zkml_write_file_atomic(to, d, n, &err);
-    free(d);
-    return rc;
-}
-
 /* The number after "key": in a JSON file (top level keys are unique enough here). */
 static double json_number(const char *dir, const char *file, const char *key)
 {
@@ -69,10 +57,13 @@ int main(int argc, char **argv)
             return 2;
         snprintf(src, sizeof src, "%s/%s", ZKML_FIXTURES, fx[i][1]);
         snprintf(path, sizeof path, "%s/model.onnx", dir);
-        copy_file(src, path);
-        snprintf(src, sizeof src, "%s/%s", ZKML_FIXTURES, fx[i][2]);
-        snprintf(path, sizeof path, "%s/data.csv", dir);
-        copy_file(src, path);
+        char csv_src[1100], csv_path[1100];
+        snprintf(csv_src, sizeof csv_src, "%s/%s", ZKML_FIXTURES, fx[i][2]);
+        snprintf(csv_path, sizeof csv_path, "%s/data.csv", dir);
+        if (zkml_copy_file(src, path, &err) || zkml_copy_file(csv_src, csv_path, &err)) {
+            fprintf(stderr, "%s: %s\n", fx[i][0], err.message);
+            return 2;
+        }
         int64_t t0 = zkml_monotonic_ms();
         if (quant_settings_step(dir, &opts, &err) || quant_calibrate_step(dir, &opts, &err)) {
             fprintf(stderr, "%s: %s\n", fx[i][0], err.message);

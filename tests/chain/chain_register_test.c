@@ -15,18 +15,6 @@
 
 static char tmpdir[256];
 
-static int copy_file(const char *from, const char *to)
-{
-    uint8_t *data;
-    size_t len;
-    zkml_error err;
-    if (zkml_read_file(from, 0, &data, &len, &err))
-        return -1;
-    int rc = zkml_write_file_atomic(to, data, len, &err);
-    free(data);
-    return rc;
-}
-
 /* An artifact folder: the fixture's key and proof, and model.onnx = model_text. */
 static void make_version_dir(const char *fixture, const char *name, const char *model_text,
                              char *dir, size_t dirlen)
@@ -39,7 +27,7 @@ static void make_version_dir(const char *fixture, const char *name, const char *
         char from[1024], to[1024];
         snprintf(from, sizeof from, "%s/%s", fixture, files[i]);
         snprintf(to, sizeof to, "%s/%s", dir, files[i]);
-        CHECK(copy_file(from, to) == 0);
+        CHECK_OK(zkml_copy_file(from, to, &err), &err);
     }
     char model[1024];
     snprintf(model, sizeof model, "%s/model.onnx", dir);

@@ -24,18 +24,6 @@
 
 #include "tests/check.h"
 
-static int copy_file(const char *from, const char *to)
-{
-    uint8_t *d;
-    size_t n;
-    zkml_error err;
-    if (zkml_read_file(from, 0, &d, &n, &err))
-        return -1;
-    int rc = zkml_write_file_atomic(to, d, n, &err);
-    free(d);
-    return rc;
-}
-
 static cJSON *read_json(const char *dir, const char *name)
 {
     char path[4096];
@@ -121,10 +109,10 @@ static void run_fixture(const fixture *f)
     }
     snprintf(src, sizeof src, "%s/%s", ZKML_FIXTURES, f->onnx);
     snprintf(path, sizeof path, "%s/model.onnx", dir);
-    CHECK(copy_file(src, path) == 0, "%s: copy model", f->name);
+    CHECK(zkml_copy_file(src, path, NULL) == 0, "%s: copy model", f->name);
     snprintf(src, sizeof src, "%s/%s", ZKML_FIXTURES, f->csv);
     snprintf(path, sizeof path, "%s/data.csv", dir);
-    CHECK(copy_file(src, path) == 0, "%s: copy csv", f->name);
+    CHECK(zkml_copy_file(src, path, NULL) == 0, "%s: copy csv", f->name);
     int rc = quant_settings_step(dir, &opts, &err);
     CHECK(rc == 0, "%s: settings: %s", f->name, err.message);
     if (!rc)
@@ -216,7 +204,7 @@ static void run_without_data(void)
     if (!mkdtemp(dir))
         return;
     snprintf(path, sizeof path, "%s/model.onnx", dir);
-    CHECK(copy_file(ZKML_FIXTURES "/iris_mlp.onnx", path) == 0, "copy");
+    CHECK(zkml_copy_file(ZKML_FIXTURES "/iris_mlp.onnx", path, NULL) == 0, "copy");
     int rc = quant_settings_step(dir, &opts, &err);
     if (!rc)
         rc = quant_calibrate_step(dir, &opts, &err);

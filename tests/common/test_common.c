@@ -58,6 +58,14 @@ static void test_files(void)
     snprintf(missing, sizeof missing, "%s/missing", dir);
     CHECK(zkml_read_file(missing, 0, &data, &len, &err) == ZKML_ENOTFOUND);
     CHECK(zkml_file_exists(path) && !zkml_file_exists(missing) && !zkml_file_exists(sub));
+    char copy[300];
+    snprintf(copy, sizeof copy, "%s/copy.json", sub);
+    CHECK(zkml_copy_file(path, copy, &err) == 0);
+    CHECK(zkml_read_file(copy, 0, &data, &len, &err) == 0);
+    CHECK(len == 7 && memcmp(data, "{\"a\":1}", 7) == 0);
+    free(data);
+    unlink(copy);
+    CHECK(zkml_copy_file(missing, copy, &err) == ZKML_ENOTFOUND && !zkml_file_exists(copy));
 
     char small[8];
     CHECK(zkml_path_join(small, sizeof small, "abc", "defgh", &err) == ZKML_EINVAL);
