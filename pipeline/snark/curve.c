@@ -67,6 +67,17 @@ void g1_generator(g1_affine *r)
 #define CJ_IS_ZERO fp_is_zero
 #define CJ_EQ fp_eq_inline
 #define CJ_B G1_B
+/* The products of the batch addition run inline, the CPU check made once per
+ * batch: this is the MSM's inner loop, and a call per product costs ~4%. */
+#if MONT_HAVE_ADX
+#define CJ_BATCH_MUL(r, a, b, fast)                                                 \
+    ((fast) ? mont_mul_adx((r)->v, (a)->v, (b)->v, FP_MODULUS.m, FP_MODULUS.neg_inv) \
+            : mont_mul_portable((r)->v, (a)->v, (b)->v, &FP_MODULUS))
+#define CJ_FAST_PRODUCTS() mont_cpu_has_adx()
+#else
+#define CJ_BATCH_MUL(r, a, b, fast) ((void)(fast), mont_mul_portable((r)->v, (a)->v, (b)->v, &FP_MODULUS))
+#define CJ_FAST_PRODUCTS() 0
+#endif
 #include "pipeline/snark/curve_jacobian.h"
 
 void g1_mul_be(g1_jac *r, const g1_jac *a, const uint8_t k[32])
@@ -74,93 +85,6 @@ void g1_mul_be(g1_jac *r, const g1_jac *a, const uint8_t k[32])
     uint64_t raw[4];
     limbs_from_be(raw, k);
     g1_mul_limbs(r, a, raw);
-}
-
-/* How g1_batch_add_affine adds a + b: through the chord or tangent slope
- * num / den, or directly (an input at infinity, or b = -a). */
-enum g1_sum_kind { G1_SUM_CHORD, G1_SUM_TANGENT, G1_SUM_DIRECT };
-
-static enum g1_sum_kind g1_sum_slope(fp_t *num, fp_t *den, const g1_affine *a,
-                                     const g1_affine *b)
-{
-    if (a->infinity || b->infinity)
-        return G1_SUM_DIRECT;
-    if (!fp_eq_inline(&a->x, &b->x)) {
-        fp_sub_inline(num, &b->y, &a->y);
-        fp_sub_inline(den, &b->x, &a->x);
-        return G1_SUM_CHORD;
-    }
-    if (!fp_eq_inline(&a->y, &b->y) || fp_is_zero(&a->y))
-        return G1_SUM_DIRECT;            /* b = -a: the sum is infinity */
-    fp_sqr(num, &a->x);                  /* 3 x^2 / 2 y */
-    fp_t x2 = *num;
-    fp_dbl(num, num);
-    fp_add_inline(num, num, &x2);
-    fp_dbl(den, &a->y);
-    return G1_SUM_TANGENT;
-}
-
-/* The products of the batch addition run inline, the CPU check made once per
- * batch: this is the MSM's inner loop, and a call per product costs ~4%. */
-#if MONT_HAVE_ADX
-#define BATCH_MUL(r, a, b, adx)                                                     \
-    ((adx) ? mont_mul_adx((r)->v, (a)->v, (b)->v, FP_MODULUS.m, FP_MODULUS.neg_inv)  \
-           : mont_mul_portable((r)->v, (a)->v, (b)->v, &FP_MODULUS))
-#else
-#define BATCH_MUL(r, a, b, adx) ((void)(adx), mont_mul_portable((r)->v, (a)->v, (b)->v, &FP_MODULUS))
-#endif
-
-static inline __attribute__((always_inline)) void
-g1_batch_add_with(g1_affine *r, const g1_affine *a, const g1_affine *b, size_t n, fp_t *scratch,
-                  const int adx)
-{
-    fp_t acc, num, den;
-    fp_one(&acc);
-    for (size_t i = 0; i < n; i++) {
-        scratch[i] = acc;                /* product of the slopes' denominators before i */
-        if (g1_sum_slope(&num, &den, &a[i], &b[i]) != G1_SUM_DIRECT)
-            BATCH_MUL(&acc, &acc, &den, adx);
-    }
-    fp_inv(&acc, &acc);
-    for (size_t i = n; i-- > 0;) {
-        enum g1_sum_kind kind = g1_sum_slope(&num, &den, &a[i], &b[i]);
-        if (kind == G1_SUM_DIRECT) {
-            if (a[i].infinity)
-                r[i] = b[i];
-            else if (b[i].infinity)
-                r[i] = a[i];
-            else {
-                fp_zero(&r[i].x);
-                fp_zero(&r[i].y);
-                r[i].infinity = 1;
-            }
-            continue;
-        }
-        fp_t lambda, x3, t;
-        BATCH_MUL(&lambda, &acc, &scratch[i], adx);   /* 1 / den */
-        BATCH_MUL(&acc, &acc, &den, adx);
-        BATCH_MUL(&lambda, &lambda, &num, adx);
-        BATCH_MUL(&x3, &lambda, &lambda, adx);        /* x3 = lambda^2 - xa - xb */
-        fp_sub_inline(&x3, &x3, &a[i].x);
-        fp_sub_inline(&x3, &x3, &b[i].x);
-        fp_sub_inline(&t, &a[i].x, &x3);              /* y3 = lambda (xa - x3) - ya */
-        BATCH_MUL(&t, &t, &lambda, adx);
-        fp_sub_inline(&r[i].y, &t, &a[i].y);
-        r[i].x = x3;
-        r[i].infinity = 0;
-    }
-}
-
-void g1_batch_add_affine(g1_affine *r, const g1_affine *a, const g1_affine *b, size_t n,
-                         fp_t *scratch)
-{
-#if MONT_HAVE_ADX
-    if (mont_cpu_has_adx()) {
-        g1_batch_add_with(r, a, b, n, scratch, 1);
-        return;
-    }
-#endif
-    g1_batch_add_with(r, a, b, n, scratch, 0);
 }
 
 /* ---- G2 ---------------------------------------------------------------------- */
@@ -188,6 +112,8 @@ void g2_generator(g2_affine *r)
 #define CJ_IS_ZERO fp2_is_zero
 #define CJ_EQ fp2_eq
 #define CJ_B TWIST_B            /* 3 / (9 + u) */
+#define CJ_BATCH_MUL(r, a, b, fast) ((void)(fast), fp2_mul(r, a, b))
+#define CJ_FAST_PRODUCTS() 0
 #include "pipeline/snark/curve_jacobian.h"
 
 /* Order-r check by definition: r * p is infinity. Twice the cost of

@@ -10,6 +10,9 @@
  *                  r = a op b (or op a) on field elements
  *   CJ_ONE, CJ_ZERO, CJ_IS_ZERO, CJ_EQ           constants and tests
  *   CJ_B           the curve's b
+ *   CJ_BATCH_MUL(r, a, b, fast)   the batch addition's product; fast is a
+ *                  constant the includer may use to pick an inline product
+ *   CJ_FAST_PRODUCTS()            whether this CPU takes the fast products
  * and this file undefines them all at its end. Every addition handles what
  * its formula cannot take: an input at infinity, equal inputs (doubling) and
  * opposite inputs (infinity). Results may alias inputs.
@@ -287,6 +290,80 @@ int CJ(batch_to_affine)(CJ_AFFINE *out, const CJ_JAC *in, size_t n)
     return 0;
 }
 
+/* How a + b is formed in the batch addition: through the chord or tangent
+ * slope num / den, or directly (an input at infinity, or b = -a). */
+#ifndef CJ_SUM_KINDS                     /* once for both groups */
+#define CJ_SUM_KINDS
+enum { CJ_SUM_CHORD, CJ_SUM_TANGENT, CJ_SUM_DIRECT };
+#endif
+
+static int CJ(sum_slope)(CJ_F *num, CJ_F *den, const CJ_AFFINE *a, const CJ_AFFINE *b)
+{
+    if (a->infinity || b->infinity)
+        return CJ_SUM_DIRECT;
+    if (!CJ_EQ(&a->x, &b->x)) {
+        CJ_SUB(num, &b->y, &a->y);
+        CJ_SUB(den, &b->x, &a->x);
+        return CJ_SUM_CHORD;
+    }
+    if (!CJ_EQ(&a->y, &b->y) || CJ_IS_ZERO(&a->y))
+        return CJ_SUM_DIRECT;            /* b = -a: the sum is infinity */
+    CJ_F x2;
+    CJ_SQR(&x2, &a->x);                  /* 3 x^2 / 2 y */
+    CJ_DBL(num, &x2);
+    CJ_ADD(num, num, &x2);
+    CJ_DBL(den, &a->y);
+    return CJ_SUM_TANGENT;
+}
+
+/* Montgomery's trick over the slopes' denominators: one inversion for the
+ * batch, then about 6 products per sum. */
+static inline __attribute__((always_inline)) void
+CJ(batch_add_with)(CJ_AFFINE *r, const CJ_AFFINE *a, const CJ_AFFINE *b, size_t n,
+                   CJ_F *scratch, const int fast)
+{
+    CJ_F acc, num, den;
+    CJ_ONE(&acc);
+    for (size_t i = 0; i < n; i++) {
+        scratch[i] = acc;                /* product of the denominators before i */
+        if (CJ(sum_slope)(&num, &den, &a[i], &b[i]) != CJ_SUM_DIRECT)
+            CJ_BATCH_MUL(&acc, &acc, &den, fast);
+    }
+    CJ_INV(&acc, &acc);
+    for (size_t i = n; i-- > 0;) {
+        if (CJ(sum_slope)(&num, &den, &a[i], &b[i]) == CJ_SUM_DIRECT) {
+            if (a[i].infinity)
+                r[i] = b[i];
+            else if (b[i].infinity)
+                r[i] = a[i];
+            else
+                CJ(affine_set_infinity)(&r[i]);
+            continue;
+        }
+        CJ_F lambda, x3, t;
+        CJ_BATCH_MUL(&lambda, &acc, &scratch[i], fast);   /* 1 / den */
+        CJ_BATCH_MUL(&acc, &acc, &den, fast);
+        CJ_BATCH_MUL(&lambda, &lambda, &num, fast);
+        CJ_BATCH_MUL(&x3, &lambda, &lambda, fast);        /* x3 = lambda^2 - xa - xb */
+        CJ_SUB(&x3, &x3, &a[i].x);
+        CJ_SUB(&x3, &x3, &b[i].x);
+        CJ_SUB(&t, &a[i].x, &x3);                         /* y3 = lambda (xa - x3) - ya */
+        CJ_BATCH_MUL(&t, &t, &lambda, fast);
+        CJ_SUB(&r[i].y, &t, &a[i].y);
+        r[i].x = x3;
+        r[i].infinity = 0;
+    }
+}
+
+void CJ(batch_add_affine)(CJ_AFFINE *r, const CJ_AFFINE *a, const CJ_AFFINE *b, size_t n,
+                          CJ_F *scratch)
+{
+    if (CJ_FAST_PRODUCTS())
+        CJ(batch_add_with)(r, a, b, n, scratch, 1);
+    else
+        CJ(batch_add_with)(r, a, b, n, scratch, 0);
+}
+
 #undef CJ
 #undef CJ_AFFINE
 #undef CJ_JAC
@@ -303,3 +380,5 @@ int CJ(batch_to_affine)(CJ_AFFINE *out, const CJ_JAC *in, size_t n)
 #undef CJ_IS_ZERO
 #undef CJ_EQ
 #undef CJ_B
+#undef CJ_BATCH_MUL
+#undef CJ_FAST_PRODUCTS

@@ -95,62 +95,9 @@ static int g2_to_affine_op(void *out, const void *in, size_t n)
     return g2_batch_to_affine(out, in, n);
 }
 
-/* How a + b is formed in G2: through the chord or tangent slope num / den,
- * or directly (an input at infinity, or b = -a). */
-enum g2_sum_kind { G2_SUM_CHORD, G2_SUM_TANGENT, G2_SUM_DIRECT };
-
-static enum g2_sum_kind g2_sum_slope(fp2_t *num, fp2_t *den, const g2_affine *a,
-                                     const g2_affine *b)
-{
-    if (a->infinity || b->infinity)
-        return G2_SUM_DIRECT;
-    if (!fp2_eq(&a->x, &b->x)) {
-        fp2_sub(num, &b->y, &a->y);
-        fp2_sub(den, &b->x, &a->x);
-        return G2_SUM_CHORD;
-    }
-    if (!fp2_eq(&a->y, &b->y) || fp2_is_zero(&a->y))
-        return G2_SUM_DIRECT;              /* b = -a: the sum is infinity */
-    fp2_t x2;
-    fp2_sqr(&x2, &a->x);                   /* 3 x^2 / 2 y */
-    fp2_add(num, &x2, &x2);
-    fp2_add(num, num, &x2);
-    fp2_add(den, &a->y, &a->y);
-    return G2_SUM_TANGENT;
-}
-
-/* g1_batch_add_affine's method in G2: a[i] += b[i] with one inversion. */
 static void g2_batch_add_op(void *lhs, const void *rhs, size_t n, void *scratch)
 {
-    g2_affine *a = lhs;
-    const g2_affine *b = rhs;
-    fp2_t *prefix = scratch, acc, num, den, lambda, x3, t;
-    fp2_one(&acc);
-    for (size_t i = 0; i < n; i++) {
-        prefix[i] = acc;                    /* the product of the denominators before i */
-        if (g2_sum_slope(&num, &den, &a[i], &b[i]) != G2_SUM_DIRECT)
-            fp2_mul(&acc, &acc, &den);
-    }
-    fp2_inv(&acc, &acc);
-    for (size_t i = n; i-- > 0;) {
-        if (g2_sum_slope(&num, &den, &a[i], &b[i]) == G2_SUM_DIRECT) {
-            if (a[i].infinity)
-                a[i] = b[i];
-            else if (!b[i].infinity)
-                a[i].infinity = 1;
-            continue;
-        }
-        fp2_mul(&lambda, &acc, &prefix[i]); /* 1 / den */
-        fp2_mul(&acc, &acc, &den);
-        fp2_mul(&lambda, &lambda, &num);
-        fp2_sqr(&x3, &lambda);              /* x3 = lambda^2 - xa - xb */
-        fp2_sub(&x3, &x3, &a[i].x);
-        fp2_sub(&x3, &x3, &b[i].x);
-        fp2_sub(&t, &a[i].x, &x3);          /* y3 = lambda (xa - x3) - ya */
-        fp2_mul(&t, &t, &lambda);
-        fp2_sub(&a[i].y, &t, &a[i].y);
-        a[i].x = x3;
-    }
+    g2_batch_add_affine(lhs, lhs, rhs, n, scratch);
 }
 
 static const group_ops G1_OPS = { sizeof(g1_affine), sizeof(g1_jac), sizeof(fp_t), g1_zero_op,

@@ -132,6 +132,9 @@ int  g2_batch_to_affine(g2_affine *out, const g2_jac *in, size_t n);
  * scratch is n field elements of the caller's, so the call never allocates. */
 void g1_batch_add_affine(g1_affine *r, const g1_affine *a, const g1_affine *b, size_t n,
                          fp_t *scratch);
+/* The same in G2; scratch is n elements of Fp2. */
+void g2_batch_add_affine(g2_affine *r, const g2_affine *a, const g2_affine *b, size_t n,
+                         fp2_t *scratch);
 
 /* EVM encodings (EIP-196/197): 64-byte G1, 128-byte G2 (x_im, x_re, y_im, y_re).
  * Decoding checks field range, the curve and (G2) the subgroup: -1 if invalid. */
