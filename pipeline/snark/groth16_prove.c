@@ -182,13 +182,17 @@ static int prove_points(const groth16_pk *pk, const fr_t *w, const fr_t *cd,
     if (fr_random(&r, err) || fr_random(&s, err))
         return err->code;
     phase_done(NULL);
-    if (msm_g1(&a, pk->a_query, w, pk->n_vars, threads, err) || (phase_done("msm A"), 0) ||
-        msm_g1(&b1, pk->b1_query, w, pk->n_vars, threads, err) || (phase_done("msm B1"), 0) ||
-        msm_g2(&b2, pk->b2_query, w, pk->n_vars, threads, err) || (phase_done("msm B2"), 0) ||
-        msm_c_and_h(&c, pk, cd, threads, err)) {
-        rc = err->code;
+    if ((rc = msm_g1(&a, pk->a_query, w, pk->n_vars, threads, err)))
         goto done;
-    }
+    phase_done("msm A");
+    if ((rc = msm_g1(&b1, pk->b1_query, w, pk->n_vars, threads, err)))
+        goto done;
+    phase_done("msm B1");
+    if ((rc = msm_g2(&b2, pk->b2_query, w, pk->n_vars, threads, err)))
+        goto done;
+    phase_done("msm B2");
+    if ((rc = msm_c_and_h(&c, pk, cd, threads, err)))
+        goto done;
     phase_done("msm C+H");
     /* A = alpha + sum + r delta; B = beta + sum + s delta */
     g1_to_jac(&t, &pk->alpha1);

@@ -519,10 +519,10 @@ static void window_fill(const msm_job *job, window_scratch *s, uint32_t w)
     const group_ops *g = job->g;
     const uint32_t half = 1u << (job->c - 1);
     const uint16_t *digit = job->digits + (size_t)w * job->m;
-    if (!job->batched)
+    if (!job->batched) {
         for (uint32_t b = 0; b < half; b++)
             g->jac_zero(s->buckets + b * g->jac_size);
-    if (job->batched) {
+    } else {
         for (uint32_t b = 0; b < half; b++) {
             g->aff_set_inf(s->abucket + b * g->aff_size);
             s->pending[b] = UINT32_MAX;
