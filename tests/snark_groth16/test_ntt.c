@@ -51,22 +51,34 @@ static void test_root(void)
     CHECK(fr_eq(&w, &one), "w_28^(2^28) != 1");
 }
 
+/* A random polynomial of 2^log_n coefficients and its evaluations on the
+ * domain (ntt_forward); 0 when the domain was refused. */
+static int random_evaluations(ntt_domain *d, uint32_t log_n, test_rng *rng, fr_t **coeffs,
+                              fr_t **evals, int threads)
+{
+    zkml_error err;
+    if (ntt_domain_init(d, log_n, &err)) {
+        CHECK(0, "domain: %s", err.message);
+        return 0;
+    }
+    size_t n = d->n;
+    *coeffs = malloc(n * sizeof **coeffs);
+    *evals = malloc(n * sizeof **evals);
+    for (size_t i = 0; i < n; i++)
+        test_rng_fr(rng, &(*coeffs)[i]);
+    memcpy(*evals, *coeffs, n * sizeof **evals);
+    ntt_forward(d, *evals, threads);
+    return 1;
+}
+
 static void test_size(uint32_t log_n, int threads, int naive)
 {
     ntt_domain d;
-    zkml_error err;
     test_rng rng = { 0x1234 + log_n };
-    if (ntt_domain_init(&d, log_n, &err)) {
-        CHECK(0, "domain: %s", err.message);
+    fr_t *coeffs, *a, w, x, expect;
+    if (!random_evaluations(&d, log_n, &rng, &coeffs, &a, threads))
         return;
-    }
     size_t n = d.n;
-    fr_t *coeffs = malloc(n * sizeof *coeffs), *a = malloc(n * sizeof *a);
-    for (size_t i = 0; i < n; i++)
-        test_rng_fr(&rng, &coeffs[i]);
-    memcpy(a, coeffs, n * sizeof *a);
-    ntt_forward(&d, a, threads);
-    fr_t w, x, expect;
     fr_root_of_unity(&w, log_n);
     size_t samples = naive ? n : 16;
     for (size_t s = 0; s < samples; s++) {
@@ -88,17 +100,10 @@ static void test_coset(uint32_t log_n, int threads)
     ntt_domain d;
     zkml_error err;
     test_rng rng = { 0x777 + log_n };
-    fr_t *factors = NULL, g, w, x, expect;
-    if (ntt_domain_init(&d, log_n, &err)) {
-        CHECK(0, "domain: %s", err.message);
+    fr_t *coeffs, *a, *factors = NULL, g, w, x, expect;
+    if (!random_evaluations(&d, log_n, &rng, &coeffs, &a, threads))
         return;
-    }
     size_t n = d.n;
-    fr_t *coeffs = malloc(n * sizeof *coeffs), *a = malloc(n * sizeof *a);
-    for (size_t i = 0; i < n; i++)
-        test_rng_fr(&rng, &coeffs[i]);
-    memcpy(a, coeffs, n * sizeof *a);
-    ntt_forward(&d, a, threads);
     fr_root_of_unity(&g, log_n + 1);
     CHECK(ntt_coset_factors(&factors, &d, &g, threads, &err) == 0, "factors: %s", err.message);
     ntt_to_coset(&d, a, factors, threads);
