@@ -53,6 +53,21 @@ int zkml_mkdir_p(const char *path, int private_dir, zkml_error *err);
 int zkml_path_join(char *out, size_t outlen, const char *dir, const char *name, zkml_error *err);
 int zkml_file_exists(const char *path);
 
+/* ---- hashing (sha256.c, OpenSSL's libcrypto) ------------------------------ */
+
+/* SHA-256 of len bytes: the model, circuit and vk hashes are SHA-256 of files. */
+void zkml_sha256(const void *data, size_t len, uint8_t out[32]);
+/* SHA-256 of a file's bytes, read in chunks (a model may be large). */
+int zkml_sha256_file(const char *path, uint8_t out[32], zkml_error *err);
+
+/* ---- names ---------------------------------------------------------------- */
+
+enum { ZKML_TASK_ID_MAX = 64 };
+/* A task id names folders, git tags and on-chain records, so it is checked
+ * before any other use: 0 if id matches [A-Za-z0-9_-]{1,64}, else ZKML_EINVAL
+ * with the one message every caller shows. */
+int zkml_task_id_check(const char *id, zkml_error *err);
+
 /* ---- misc ----------------------------------------------------------------- */
 
 /* Milliseconds since the epoch, and a monotonic clock for durations. */
@@ -66,7 +81,7 @@ void zkml_wipe(void *p, size_t n);
 /* ---- pipeline steps --------------------------------------------------------
  * Every engine step works on one artifact directory: it reads the files that
  * earlier steps wrote there and writes its own, each atomically. The upload is
- * stored there as model.onnx and (optionally) data.csv. DESIGN.md lists the
+ * stored there as model.onnx and (optionally) data.csv. docs/ARCHITECTURE.md lists the
  * files of each step. Steps are idempotent: running one again overwrites its
  * outputs with equivalent ones.
  */

@@ -1,4 +1,4 @@
-/* misc.c - clocks, thread count, wiping secrets. */
+/* misc.c - clocks, thread count, wiping secrets, task ids. */
 #include "common/common.h"
 
 #include <stdlib.h>
@@ -40,4 +40,18 @@ void zkml_wipe(void *p, size_t n)
     memset(p, 0, n);
     /* The empty asm with a memory clobber keeps the memset from being elided. */
     __asm__ __volatile__("" : : "r"(p) : "memory");
+}
+
+int zkml_task_id_check(const char *id, zkml_error *err)
+{
+    size_t n = 0;
+    for (; id && id[n] && n <= ZKML_TASK_ID_MAX; n++) {
+        char c = id[n];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-'))
+            break;
+    }
+    if (n >= 1 && n <= ZKML_TASK_ID_MAX && id[n] == 0)
+        return 0;
+    return zkml_fail(err, ZKML_EINVAL, "task_id must match [A-Za-z0-9_-]{1,64}");
 }

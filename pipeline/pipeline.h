@@ -19,6 +19,7 @@
 #define ZKML_PIPELINE_H
 
 #include "common/common.h"
+#include "registry/chain/chain.h"
 #include "registry/registry.h"
 
 enum {

@@ -63,8 +63,10 @@ static int open_repo(const char *data_dir, int create, git_repository **repo, zk
 
 static int tag_name(char *out, size_t len, const char *task_id, int version, zkml_error *err)
 {
-    if (!store_task_id_valid(task_id) || version < 1)
-        return zkml_fail(err, ZKML_EINVAL, "history: bad task id or version %d", version);
+    if (zkml_task_id_check(task_id, err))
+        return zkml_error_prefix(err, "history");
+    if (version < 1)
+        return zkml_fail(err, ZKML_EINVAL, "history: version %d is not a version number", version);
     snprintf(out, len, "%s/v%d", task_id, version);
     return 0;
 }
@@ -120,7 +122,7 @@ static int hash_hex(const char *dir, const char *name, char hex[65], zkml_error 
     if (!rc && !zkml_file_exists(path))
         return 0;
     if (!rc)
-        rc = registry_sha256_file(path, h, err);
+        rc = zkml_sha256_file(path, h, err);
     for (int i = 0; !rc && i < 32; i++)
         snprintf(hex + 2 * i, 3, "%02x", h[i]);
     return rc;
@@ -465,8 +467,8 @@ int history_task_versions_json(const char *data_dir, const char *task_id, char *
                                zkml_error *err)
 {
     *json = NULL;
-    if (!store_task_id_valid(task_id))
-        return zkml_fail(err, ZKML_EINVAL, "task_id: must match [A-Za-z0-9_-]{1,64}");
+    if (zkml_task_id_check(task_id, err))
+        return ZKML_EINVAL;
     if (git_libgit2_init() < 0)
         return git_fail(err, "initializing libgit2");
     git_repository *repo = NULL;

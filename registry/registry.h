@@ -1,8 +1,7 @@
 /*
- * registry.h - public face of registry/: the sqlite store and its migrations,
- * the libgit2 version history, and the EVM client (keccak, RLP, ABI, signed
- * transactions over JSON-RPC). The registry knows files and hashes, not how
- * they were made.
+ * registry.h - public face of registry/: the sqlite store with its migrations,
+ * and the libgit2 version history. The registry knows files and hashes, not
+ * how they were made. The EVM client is its own module, registry/chain/chain.h.
  */
 #ifndef ZKML_REGISTRY_H
 #define ZKML_REGISTRY_H
@@ -19,7 +18,7 @@
  * Layout of the data dir:
  *   registry.db               tasks, versions, jobs, steps, artifacts
  *   uploads/                  staging area for uploads (same file system)
- *   artifacts/<task>/v<N>/    one directory per version (DESIGN.md data flow)
+ *   artifacts/<task>/v<N>/    one directory per version (docs/ARCHITECTURE.md, data flow)
  *   versions.git              the libgit2 history (see below)
  *
  * States of a job and of a step: "queued", "running", "done", "failed"; a step
@@ -29,7 +28,7 @@
 typedef struct registry_store registry_store;
 
 enum {
-    STORE_TASK_ID_MAX = 64,  /* task ids match [A-Za-z0-9_-]{1,64} */
+    STORE_TASK_ID_MAX = ZKML_TASK_ID_MAX, /* zkml_task_id_check */
     STORE_STATE_MAX = 16,    /* longest state name + NUL */
     STORE_TARGET_MAX = 16,   /* "resources" | "accuracy" + NUL */
 };
@@ -46,9 +45,6 @@ int store_migrate(const char *data_dir, int *applied, zkml_error *err);
 /* The highest migration this binary knows, and the one a database records. */
 int store_schema_version_known(void);
 int store_schema_version(registry_store *s, int *version, zkml_error *err);
-
-/* 1 if id matches [A-Za-z0-9_-]{1,64}, else 0. */
-int store_task_id_valid(const char *id);
 
 /* <data>/uploads (created): stage uploaded files here, so that
  * store_create_version can rename them into the version dir. */
@@ -172,95 +168,5 @@ int history_commit_version(const char *data_dir, const char *task_id, int versio
  * oldest first; an empty list when the history has none (or no repo yet). */
 int history_task_versions_json(const char *data_dir, const char *task_id, char **json,
                                zkml_error *err);
-
-
-/* ==== chain: keccak, RLP, ABI, transactions, JSON-RPC (chain*.c) ========== */
-
-#include <sys/types.h>
-
-/*
- * Configuration (DESIGN.md "Configuration"): ZKML_CHAIN = none | anvil | rpc;
- * ZKML_RPC_URL, ZKML_PRIVATE_KEY_FILE (hex key, optional 0x, mode 0600 or
- * stricter: a file readable by group or others is refused), ZKML_REGISTRY_ADDRESS.
- * The key is read only while signing and wiped afterwards; it never appears in
- * a log, an error message or an artifact.
- */
-typedef enum chain_mode { CHAIN_NONE = 0, CHAIN_ANVIL, CHAIN_RPC } chain_mode;
-
-typedef struct chain_config {
-    chain_mode mode;
-    char rpc_url[512];
-    char key_file[1024];
-    char registry_address[43]; /* "0x" + 40 hex, or "" when not deployed yet */
-    int rpc_timeout_ms;        /* one HTTP request; 0 means 10 s */
-    int receipt_timeout_ms;    /* waiting for a transaction to be mined; 0 means 120 s */
-} chain_config;
-
-/* Fills cfg from the environment (unset ZKML_CHAIN means none); checks that
- * mode rpc has a URL and a key file, and that an address is well-formed. */
-int chain_config_from_env(chain_config *cfg, zkml_error *err);
-const char *chain_mode_name(chain_mode mode);
-
-/* SHA-256 (sha256.c): the model hash is SHA-256 of the ONNX bytes. */
-void registry_sha256(const void *data, size_t len, uint8_t out[32]);
-int registry_sha256_file(const char *path, uint8_t out[32], zkml_error *err);
-/* Keccak-256 is evm_keccak256 from pipeline/evm/evm.h (one implementation). */
-
-/* Embedded chain (anvil.c). The binary is $ZKML_ANVIL_BIN if set, else
- * node_modules/.bin/anvil found by walking up from the executable's folder
- * (the build tree sits inside the checkout), else `anvil` on PATH.
- *
- * chain_anvil_start(data_dir, anvil, cfg) starts anvil on a free 127.0.0.1
- * port with its state in <data_dir>/chain/anvil-state.json (loaded at start,
- * saved every few seconds and at stop, so registrations survive restarts),
- * writes anvil's public development key to <data_dir>/chain/dev.key (0600),
- * deploys ModelRegistry once (its address kept in <data_dir>/chain/registry.json
- * and reused while code is there), and fills cfg (mode anvil, rpc_url,
- * key_file, registry_address). Call it from the process that serves; anvil
- * gets SIGTERM if that thread's process dies. chain_anvil_stop stops it
- * (SIGTERM, so anvil saves its state; SIGKILL after 10 s) and is safe to call
- * twice or on a zeroed struct. */
-typedef struct chain_anvil {
-    pid_t pid;   /* 0 when not running */
-    pid_t owner; /* the process that started it: only it stops it (not forked workers) */
-    int port;
-} chain_anvil;
-
-int chain_anvil_start(const char *data_dir, chain_anvil *anvil, chain_config *cfg,
-                      zkml_error *err);
-void chain_anvil_stop(chain_anvil *anvil);
-
-/* Deploys ModelRegistry with cfg's key; writes "0x..." into address. */
-int chain_deploy_registry(const chain_config *cfg, char address[43], zkml_error *err);
-
-/* register step: in dir, reads model.onnx (its SHA-256 is the model hash),
- * verification_key.json (its SHA-256 is the vk hash), proof.json, public.json;
- * deploys the verifier (evm_verifier_creation_code), calls registerVersion with
- * uri "zkml-registry://<task_id>/v<version>", waits for both receipts and writes
- * chain.json atomically: {task_id, version, onchain_version, chain_id,
- * registry_address, verifier_address, model_hash, vk_hash, uri, registrant,
- * verifier_tx, register_tx, block, gas_used: {verifier, register}}.
- * Resumable and idempotent: progress (transaction hashes, the predicted verifier
- * address) goes to chain.pending.json before each send, so a retry neither
- * redeploys a verifier that landed nor registers twice (findByModelHash is
- * checked first); a chain.json already there is left as it is.
- * Errors: ZKML_ERETRY when the RPC is unreachable or a transaction is not mined
- * in time (run it again later); ZKML_EREJECTED when the registry reverts (a
- * proof that does not verify, a task owned by another account) with the
- * reason; ZKML_EUNAVAILABLE when cfg->mode is CHAIN_NONE. */
-int chain_register_step(const chain_config *cfg, const char *dir, const char *task_id,
-                        int version, zkml_error *err);
-
-/* GET /models/{task}/versions/onchain, from eth_call: {task_id, registry_address,
- * chain_id, owner, count, versions: [{version, model_hash, vk_hash, verifier,
- * uri, registrant, timestamp}]} (hashes as plain hex, addresses 0x-hex).
- * *json is malloc'ed. An unknown task gives count 0 and no versions. */
-int chain_versions_onchain_json(const chain_config *cfg, const char *task_id, char **json,
-                                zkml_error *err);
-/* {mode, rpc_url, chain_id, block, account, balance_wei, registry_address,
- * registry_has_code} for `zkml-registry chain status` (no key needed when none
- * is configured). */
-int chain_status_json(const chain_config *cfg, char **json, zkml_error *err);
-
 
 #endif

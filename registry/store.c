@@ -192,27 +192,6 @@ void store_close(registry_store *s)
 
 /* ---- names and paths ----------------------------------------------------- */
 
-int store_task_id_valid(const char *id)
-{
-    size_t n = 0;
-    for (; id && id[n]; n++) {
-        char c = id[n];
-        int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                 c == '_' || c == '-';
-        if (!ok || n >= STORE_TASK_ID_MAX)
-            return 0;
-    }
-    return n >= 1;
-}
-
-static int check_task_id(const char *id, zkml_error *err)
-{
-    if (store_task_id_valid(id))
-        return 0;
-    return zkml_fail(err, ZKML_EINVAL,
-                     "task_id: must match [A-Za-z0-9_-]{1,64}");
-}
-
 int store_staging_dir(const char *data_dir, char *out, size_t outlen, zkml_error *err)
 {
     int rc = zkml_path_join(out, outlen, data_dir, "uploads", err);
@@ -222,7 +201,7 @@ int store_staging_dir(const char *data_dir, char *out, size_t outlen, zkml_error
 int store_version_dir(const char *data_dir, const char *task_id, int version, char *out,
                       size_t outlen, zkml_error *err)
 {
-    int rc = check_task_id(task_id, err);
+    int rc = zkml_task_id_check(task_id, err);
     if (rc)
         return rc;
     if (version < 1)
@@ -282,7 +261,7 @@ static int hash_valid(const char *h)
 static int check_upload(const char *task_id, const char *hash, const store_upload *u,
                         zkml_error *err)
 {
-    int rc = check_task_id(task_id, err);
+    int rc = zkml_task_id_check(task_id, err);
     if (rc)
         return rc;
     if (!hash_valid(hash))

@@ -1,6 +1,6 @@
 /*
  * store_json.c - the store's JSON readers for the HTTP side (shapes in
- * registry.h and DESIGN.md). Each reads in one transaction, so a status
+ * registry.h and docs/ARCHITECTURE.md). Each reads in one transaction, so a status
  * never mixes two moments, and returns a malloc'ed string.
  */
 #include "registry/store_internal.h"
@@ -98,8 +98,8 @@ int store_resolve_version(registry_store *s, const char *task_id, int version, i
                           zkml_error *err)
 {
     *resolved = 0;
-    if (!store_task_id_valid(task_id))
-        return zkml_fail(err, ZKML_EINVAL, "task_id: must match [A-Za-z0-9_-]{1,64}");
+    if (zkml_task_id_check(task_id, err))
+        return ZKML_EINVAL;
     sqlite3_stmt *st;
     int rc = store_query(s, &st, err,
                          "SELECT MAX(version) FROM versions WHERE task_id = ?1"

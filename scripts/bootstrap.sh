@@ -9,7 +9,7 @@ DEBIAN_PACKAGES=(
   libcivetweb-dev libsqlite3-dev libgit2-dev libcjson-dev libcurl4-openssl-dev
   libsecp256k1-dev libprotobuf-c-dev protobuf-c-compiler
   sqlite3 curl ca-certificates
-  libonnx-testdata python3 python3-onnx python3-numpy python3-sklearn
+  libssl-dev libonnx-testdata python3 python3-onnx python3-numpy python3-sklearn
   chromium wrk
 )
 

@@ -5,7 +5,7 @@
  * stdout and nothing else, so scripts can capture it.
  */
 #include "server/commands.h"
-#include "registry/registry.h"
+#include "registry/chain/chain.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -47,7 +47,7 @@ static void usage_step(FILE *f, const char *name)
     fprintf(f,
             "usage: zkml-registry %s --dir DIR [--model MODEL.onnx] [--data CSV]\n"
             "                        [--sample N] [--target resources|accuracy] [--threads N]\n\n"
-            "Runs the %s step on the artifact directory DIR (DESIGN.md lists each step's\n"
+            "Runs the %s step on the artifact directory DIR (docs/ARCHITECTURE.md lists each step's\n"
             "files). --model and --data first copy those files into DIR.\n"
             "Exit codes: 0 success, 1 a negative answer (the proof did not verify), 2 an error.\n",
             name, name);

@@ -1,6 +1,6 @@
 /*
  * config.c - serve's configuration: ZKML_* environment variables, overridden
- * by flags; DESIGN.md "Configuration" is the table this follows.
+ * by flags; the README's serving table is the one this follows.
  */
 #include "server/server.h"
 

@@ -1,6 +1,6 @@
 /*
  * routes.c - the one CivetWeb handler: splits the path into segments, checks
- * method, token and CORS, and dispatches (DESIGN.md "HTTP API").
+ * method, token and CORS, and dispatches (README "HTTP API").
  *
  *   GET  /  /index.html  /app.js  /style.css     upload page (assets.c)
  *   GET  /healthz
@@ -280,9 +280,9 @@ int route_request(struct mg_connection *conn, void *cbdata)
     route r = n < 0 ? R_NONE : match_route(seg, n);
     if (r == R_NONE)
         return http_send_error(&rq, 404, "not_found", "no route for %s", path);
-    if (r >= R_TASK && !store_task_id_valid(seg[1]))
-        return http_send_error(&rq, 400, "invalid_input",
-                               "task_id must match [A-Za-z0-9_-]{1,64}");
+    zkml_error bad_id;
+    if (r >= R_TASK && zkml_task_id_check(seg[1], &bad_id))
+        return http_send_error(&rq, 400, "invalid_input", "%s", bad_id.message);
     if (!strcmp(rq.method, "OPTIONS"))
         return send_preflight(&rq);
     if (r == R_MODELS && !strcmp(rq.method, "POST")) {

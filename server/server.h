@@ -7,6 +7,7 @@
 #define ZKML_SERVER_SERVER_H
 
 #include "common/common.h"
+#include "registry/chain/chain.h"
 #include "registry/registry.h"
 
 #include <limits.h>

@@ -221,10 +221,9 @@ static int check_task_id(const upload *u, zkml_error *err)
 {
     if (!u->task_id.seen || u->task_id.len == 0)
         return zkml_fail(err, ZKML_EINVAL, "task_id is required");
-    if (u->task_id.overflow || strlen(u->task_id.value) != u->task_id.len ||
-        !store_task_id_valid(u->task_id.value))
+    if (u->task_id.overflow || strlen(u->task_id.value) != u->task_id.len)
         return zkml_fail(err, ZKML_EINVAL, "task_id must match [A-Za-z0-9_-]{1,64}");
-    return ZKML_OK;
+    return zkml_task_id_check(u->task_id.value, err);
 }
 
 static const char *display_name(const staged_file *sf, const char *fallback)
@@ -315,7 +314,7 @@ static int create_version(const http_request *rq, upload *u, store_version_ref *
         return err->code == ZKML_EINVAL ? 400 : 500;
     uint8_t digest[32];
     char hash[65];
-    if (registry_sha256_file(u->model.path, digest, err))
+    if (zkml_sha256_file(u->model.path, digest, err))
         return 500;
     hex_encode(digest, 32, hash);
     store_upload su = {

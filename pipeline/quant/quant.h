@@ -2,7 +2,7 @@
  * quant.h - public face of pipeline/quant: CSV splits, settings, calibration,
  * and the fixed-point evaluator.
  *
- * Fixed point (DESIGN.md "Formats and names"): a real v at scale s is the
+ * Fixed point: a real v at scale s is the
  * integer round(v * 2^s) (half away from zero); in the field a negative q is
  * r - |q|. Three scales: inputs (input_scale), constants (param_scale) and
  * activations (activation_scale, also the scale of the outputs).

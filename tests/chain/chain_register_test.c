@@ -71,7 +71,7 @@ static void test_register_and_lookups(const chain_config *cfg, const char *fixtu
     cJSON *chain = read_json(dir, "chain.json");
     CHECK(chain != NULL);
     uint8_t model_hash[32];
-    registry_sha256("model bytes A", 13, model_hash);
+    zkml_sha256("model bytes A", 13, model_hash);
     char model_hex[65];
     chain_hex_plain(model_hash, 32, model_hex);
     const cJSON *mh = cJSON_GetObjectItem(chain, "model_hash");

@@ -5,7 +5,7 @@
 #ifndef ZKML_TESTS_CHAIN_TEST_H
 #define ZKML_TESTS_CHAIN_TEST_H
 
-#include "registry/chain_internal.h"
+#include "registry/chain/chain_internal.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

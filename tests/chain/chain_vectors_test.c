@@ -43,12 +43,12 @@ static void test_keccak(void)
 static void test_sha256(const char *tmpdir)
 {
     uint8_t h[32];
-    registry_sha256("", 0, h);
+    zkml_sha256("", 0, h);
     CHECK(hex_equals(h, 32, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
-    registry_sha256("abc", 3, h);
+    zkml_sha256("abc", 3, h);
     CHECK(hex_equals(h, 32, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
     const char *two_blocks = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
-    registry_sha256(two_blocks, strlen(two_blocks), h);
+    zkml_sha256(two_blocks, strlen(two_blocks), h);
     CHECK(hex_equals(h, 32, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"));
     /* One million 'a' (FIPS 180-2 appendix B.3), through the file reader. */
     char path[512];
@@ -61,9 +61,9 @@ static void test_sha256(const char *tmpdir)
         fputc('a', f);
     fclose(f);
     zkml_error err;
-    CHECK_OK(registry_sha256_file(path, h, &err), &err);
+    CHECK_OK(zkml_sha256_file(path, h, &err), &err);
     CHECK(hex_equals(h, 32, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"));
-    CHECK(registry_sha256_file("/nonexistent/model.onnx", h, &err) == ZKML_ENOTFOUND);
+    CHECK(zkml_sha256_file("/nonexistent/model.onnx", h, &err) == ZKML_ENOTFOUND);
 }
 
 static int rlp_bytes_is(const char *text, const char *hex)

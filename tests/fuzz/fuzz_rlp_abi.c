@@ -4,7 +4,7 @@
  * revert payloads). The first input byte picks the decoder; none may crash,
  * leak or read out of bounds, and RLP items must stay inside their parent.
  */
-#include "registry/chain_internal.h"
+#include "registry/chain/chain_internal.h"
 
 #include <stdlib.h>
 

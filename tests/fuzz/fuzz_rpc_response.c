@@ -3,7 +3,7 @@
  * the other end of ZKML_RPC_URL) might send them: results, error objects with
  * revert data, garbage. Parsing must never crash or leak.
  */
-#include "registry/chain_internal.h"
+#include "registry/chain/chain_internal.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>

@@ -87,10 +87,12 @@ static int test_versions(const char *dir)
     char long_id[80];
     memset(long_id, 'a', 65);
     long_id[65] = 0;
-    CHECK(!store_task_id_valid(long_id) && !store_task_id_valid("") &&
-          !store_task_id_valid("a.b"));
+    CHECK(zkml_task_id_check(long_id, &err) == ZKML_EINVAL &&
+          !strcmp(err.message, "task_id must match [A-Za-z0-9_-]{1,64}"));
+    CHECK(zkml_task_id_check("", &err) && zkml_task_id_check("a.b", &err) &&
+          zkml_task_id_check(NULL, &err));
     long_id[64] = 0;
-    CHECK(store_task_id_valid(long_id) && store_task_id_valid("A-z_09"));
+    CHECK(!zkml_task_id_check(long_id, &err) && !zkml_task_id_check("A-z_09", &err));
     CHECK(store_artifact_lookup("proof.json") && !store_artifact_lookup("../registry.db") &&
           !store_artifact_lookup("PROOF.json") && !store_artifact_lookup(""));
     CHECK(!strcmp(store_artifact_lookup("Verifier.sol")->content_type,

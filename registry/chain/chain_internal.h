@@ -1,15 +1,15 @@
 /*
- * chain_internal.h - the pieces of the EVM client inside registry/: a byte
+ * chain_internal.h - the pieces of the EVM client inside registry/chain/: a byte
  * buffer, hex, keccak-256, RLP, the ABI subset the registry needs, EIP-1559
- * transactions, JSON-RPC, and anvil process control. registry.h's "chain"
- * section is the public face; tests and fuzz targets include this header to
+ * transactions, JSON-RPC, and anvil process control. chain.h is the public
+ * face; tests and fuzz targets include this header to
  * check each piece against published vectors and a real anvil.
  */
 #ifndef ZKML_REGISTRY_CHAIN_INTERNAL_H
 #define ZKML_REGISTRY_CHAIN_INTERNAL_H
 
 #include "pipeline/evm/evm.h"
-#include "registry/registry.h"
+#include "registry/chain/chain.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -6,7 +6,7 @@
  * that would revert is caught at estimation, with its reason, before anything
  * is signed.
  */
-#include "registry/chain_internal.h"
+#include "registry/chain/chain_internal.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

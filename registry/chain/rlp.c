@@ -3,7 +3,7 @@
  * into a growable byte buffer, and a strict reader that accepts only canonical
  * encodings (what our own transactions and tests need).
  */
-#include "registry/chain_internal.h"
+#include "registry/chain/chain_internal.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -5,7 +5,7 @@
  * (a revert, a bad nonce) is returned with its code, message and data. Messages
  * name the node by scheme, host and port only: URL paths often carry API keys.
  */
-#include "registry/chain_internal.h"
+#include "registry/chain/chain_internal.h"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>

@@ -6,7 +6,7 @@
  * transaction in chain.pending.json before sending it, so a retry after an
  * outage picks up where it stopped instead of paying twice.
  */
-#include "registry/chain_internal.h"
+#include "registry/chain/chain_internal.h"
 
 #include "pipeline/evm/evm.h"
 
@@ -572,26 +572,11 @@ static int register_hashes(register_run *run, zkml_error *err)
     char path[4096];
     int rc;
     if ((rc = zkml_path_join(path, sizeof path, run->dir, "model.onnx", err)) ||
-        (rc = registry_sha256_file(path, run->model_hash, err)) ||
+        (rc = zkml_sha256_file(path, run->model_hash, err)) ||
         (rc = zkml_path_join(path, sizeof path, run->dir, "verification_key.json", err)) ||
-        (rc = registry_sha256_file(path, run->vk_hash, err)))
+        (rc = zkml_sha256_file(path, run->vk_hash, err)))
         return rc;
     return 0;
-}
-
-/* DESIGN.md: task ids match [A-Za-z0-9_-]{1,64}. */
-static int valid_task_id(const char *task_id)
-{
-    size_t n = strlen(task_id);
-    if (n == 0 || n > 64)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char ch = task_id[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-              ch == '_' || ch == '-'))
-            return 0;
-    }
-    return 1;
 }
 
 /* Only the first registrant adds versions: refuse before paying for a verifier. */
@@ -617,11 +602,11 @@ int chain_register_step(const chain_config *cfg, const char *dir, const char *ta
         return zkml_fail(err, ZKML_EUNAVAILABLE,
                          "register: no chain configured (ZKML_CHAIN=none); set ZKML_CHAIN to "
                          "anvil or rpc");
-    if (!valid_task_id(task_id) || version < 1)
-        return zkml_fail(err, ZKML_EINVAL,
-                         "register: task id must match [A-Za-z0-9_-]{1,64} and the version be "
-                         "at least 1 (got \"%.80s\" v%d)",
-                         task_id, version);
+    if (zkml_task_id_check(task_id, err))
+        return zkml_error_prefix(err, "register");
+    if (version < 1)
+        return zkml_fail(err, ZKML_EINVAL, "register: version %d is not a version number",
+                         version);
     register_run run = {.dir = dir, .task_id = task_id, .version = version};
     char chain_json[4096];
     int rc;

@@ -4,7 +4,7 @@
  * answers, stop it with SIGTERM so it saves that state. chain_anvil_start also
  * provisions the well-known development key and deploys ModelRegistry once.
  */
-#include "registry/chain_internal.h"
+#include "registry/chain/chain_internal.h"
 
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>

@@ -6,7 +6,7 @@
  * hash is keccak(0x02 || rlp([chainId, nonce, maxPriorityFeePerGas,
  * maxFeePerGas, gasLimit, to, value, data, accessList])) as EIP-1559 defines.
  */
-#include "registry/chain_internal.h"
+#include "registry/chain/chain_internal.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -4,7 +4,7 @@
  * and bounds-checked decoding of return data, which comes from the network
  * and is never trusted.
  */
-#include "registry/chain_internal.h"
+#include "registry/chain/chain_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,0 +1,98 @@
+/*
+ * chain.h - public face of registry/chain/: the EVM client. It signs EIP-1559
+ * transactions with the service's key (libsecp256k1), talks JSON-RPC (libcurl),
+ * encodes the ABI subset the registry contract needs, runs the embedded anvil
+ * chain, deploys the ModelRegistry contract and registers versions on it.
+ * chain_internal.h holds the pieces (RLP, ABI, transactions, RPC) for tests.
+ */
+#ifndef ZKML_REGISTRY_CHAIN_H
+#define ZKML_REGISTRY_CHAIN_H
+
+#include "common/common.h"
+
+#include <sys/types.h>
+
+
+/*
+ * Configuration (README "The chain"): ZKML_CHAIN = none | anvil | rpc;
+ * ZKML_RPC_URL, ZKML_PRIVATE_KEY_FILE (hex key, optional 0x, mode 0600 or
+ * stricter: a file readable by group or others is refused), ZKML_REGISTRY_ADDRESS.
+ * The key is read only while signing and wiped afterwards; it never appears in
+ * a log, an error message or an artifact.
+ */
+typedef enum chain_mode { CHAIN_NONE = 0, CHAIN_ANVIL, CHAIN_RPC } chain_mode;
+
+typedef struct chain_config {
+    chain_mode mode;
+    char rpc_url[512];
+    char key_file[1024];
+    char registry_address[43]; /* "0x" + 40 hex, or "" when not deployed yet */
+    int rpc_timeout_ms;        /* one HTTP request; 0 means 10 s */
+    int receipt_timeout_ms;    /* waiting for a transaction to be mined; 0 means 120 s */
+} chain_config;
+
+/* Fills cfg from the environment (unset ZKML_CHAIN means none); checks that
+ * mode rpc has a URL and a key file, and that an address is well-formed. */
+int chain_config_from_env(chain_config *cfg, zkml_error *err);
+const char *chain_mode_name(chain_mode mode);
+
+/* The model and vk hashes are SHA-256 (common.h, zkml_sha256); keccak-256 is
+ * evm_keccak256 from pipeline/evm/evm.h (one implementation). */
+
+/* Embedded chain (anvil.c). The binary is $ZKML_ANVIL_BIN if set, else
+ * node_modules/.bin/anvil found by walking up from the executable's folder
+ * (the build tree sits inside the checkout), else `anvil` on PATH.
+ *
+ * chain_anvil_start(data_dir, anvil, cfg) starts anvil on a free 127.0.0.1
+ * port with its state in <data_dir>/chain/anvil-state.json (loaded at start,
+ * saved every few seconds and at stop, so registrations survive restarts),
+ * writes anvil's public development key to <data_dir>/chain/dev.key (0600),
+ * deploys ModelRegistry once (its address kept in <data_dir>/chain/registry.json
+ * and reused while code is there), and fills cfg (mode anvil, rpc_url,
+ * key_file, registry_address). Call it from the process that serves; anvil
+ * gets SIGTERM if that thread's process dies. chain_anvil_stop stops it
+ * (SIGTERM, so anvil saves its state; SIGKILL after 10 s) and is safe to call
+ * twice or on a zeroed struct. */
+typedef struct chain_anvil {
+    pid_t pid;   /* 0 when not running */
+    pid_t owner; /* the process that started it: only it stops it (not forked workers) */
+    int port;
+} chain_anvil;
+
+int chain_anvil_start(const char *data_dir, chain_anvil *anvil, chain_config *cfg,
+                      zkml_error *err);
+void chain_anvil_stop(chain_anvil *anvil);
+
+/* Deploys ModelRegistry with cfg's key; writes "0x..." into address. */
+int chain_deploy_registry(const chain_config *cfg, char address[43], zkml_error *err);
+
+/* register step: in dir, reads model.onnx (its SHA-256 is the model hash),
+ * verification_key.json (its SHA-256 is the vk hash), proof.json, public.json;
+ * deploys the verifier (evm_verifier_creation_code), calls registerVersion with
+ * uri "zkml-registry://<task_id>/v<version>", waits for both receipts and writes
+ * chain.json atomically: {task_id, version, onchain_version, chain_id,
+ * registry_address, verifier_address, model_hash, vk_hash, uri, registrant,
+ * verifier_tx, register_tx, block, gas_used: {verifier, register}}.
+ * Resumable and idempotent: progress (transaction hashes, the predicted verifier
+ * address) goes to chain.pending.json before each send, so a retry neither
+ * redeploys a verifier that landed nor registers twice (findByModelHash is
+ * checked first); a chain.json already there is left as it is.
+ * Errors: ZKML_ERETRY when the RPC is unreachable or a transaction is not mined
+ * in time (run it again later); ZKML_EREJECTED when the registry reverts (a
+ * proof that does not verify, a task owned by another account) with the
+ * reason; ZKML_EUNAVAILABLE when cfg->mode is CHAIN_NONE. */
+int chain_register_step(const chain_config *cfg, const char *dir, const char *task_id,
+                        int version, zkml_error *err);
+
+/* GET /models/{task}/versions/onchain, from eth_call: {task_id, registry_address,
+ * chain_id, owner, count, versions: [{version, model_hash, vk_hash, verifier,
+ * uri, registrant, timestamp}]} (hashes as plain hex, addresses 0x-hex).
+ * *json is malloc'ed. An unknown task gives count 0 and no versions. */
+int chain_versions_onchain_json(const chain_config *cfg, const char *task_id, char **json,
+                                zkml_error *err);
+/* {mode, rpc_url, chain_id, block, account, balance_wei, registry_address,
+ * registry_has_code} for `zkml-registry chain status` (no key needed when none
+ * is configured). */
+int chain_status_json(const chain_config *cfg, char **json, zkml_error *err);
+
+#endif
