@@ -160,12 +160,16 @@ static cJSON *output_json(const loaded *l, const quant_values *v, const circuit 
         fr_to_dec(dec, &c->witness[i]);
         cJSON_AddItemToArray(pub, cJSON_CreateString(dec));
     }
-    int classify = t->size > 1 || d->labels || quant_predicted_class(m, f) != 0 ||
-                   (t->def_layer != UINT32_MAX && m->layers[t->def_layer].kind == QUANT_LAYER_PWL);
+    /* A regression model (data.csv has a float target) predicts no class. */
+    int classify = !d->targets &&
+                   (t->size > 1 || d->labels || quant_predicted_class(m, f) != 0 ||
+                    (t->def_layer != UINT32_MAX && m->layers[t->def_layer].kind == QUANT_LAYER_PWL));
     if (classify)
         cJSON_AddNumberToObject(o, "predicted_class", quant_predicted_class(m, f));
     else
         cJSON_AddNullToObject(o, "predicted_class");
+    if (d->targets)
+        cJSON_AddNumberToObject(o, "target", d->targets[sample]);
     cJSON_AddNumberToObject(o, "scale", t->scale);
     cJSON_AddNumberToObject(o, "sample", sample);
     cJSON_AddStringToObject(o, "input_source", d->source);

@@ -9,12 +9,16 @@
  * (unsigned when no input is negative), and the activation width holds the
  * largest float activation of any node with one bit of headroom. A
  * candidate is acceptable when every sample evaluates in range, the
- * predicted class agrees with float on at least 99% of them, and the max
- * absolute output error is at most 2% of max(1, largest |float output|). Target
+ * predicted class agrees with float on at least 99% of them (not asked of
+ * a regression model: data.csv has a float target), and the max absolute
+ * output error is at most 2% of max(1, largest |float output|). Target
  * "resources" takes the acceptable candidate with the fewest constraints
  * (trying them cheapest first); "accuracy" evaluates all and takes the one
  * with the smallest max absolute error. With none acceptable, the one with
  * the best agreement, then the smallest error.
+ *
+ * The report measures both models against data.csv's label column: label
+ * accuracy for classes, or MSE, MAE and RMSE against a regression target.
  */
 #include "pipeline/quant/quant_json.h"
 
@@ -36,6 +40,12 @@ typedef struct float_run {
     double in_min, in_max, act_max, out_max;
 } float_run;
 
+/* Sums of the errors of predictions against regression targets. */
+typedef struct target_error {
+    double sq, abs;
+    size_t n;
+} target_error;
+
 typedef struct candidate {
     quant_settings s;
     int built, evaluated, acceptable;
@@ -44,7 +54,34 @@ typedef struct candidate {
     size_t failed_rows;
     double agreement, max_err, mean_err;
     double acc_fixed;
+    target_error fixed_err;    /* regression: fixed point against the targets */
 } candidate;
+
+static void target_error_add(target_error *e, double predicted, double target)
+{
+    double d = predicted - target;
+    e->sq += d * d;
+    e->abs += fabs(d);
+    e->n++;
+}
+
+/* {samples, mse, mae, rmse}; the means are null over no samples. */
+static cJSON *target_error_json(const target_error *e)
+{
+    cJSON *j = cJSON_CreateObject();
+    if (!j)
+        return NULL;
+    double n = e->n ? (double)e->n : 1, mse = e->sq / n;
+    const char *names[] = {"mse", "mae", "rmse"};
+    double values[] = {mse, e->abs / n, sqrt(mse)};
+    cJSON_AddNumberToObject(j, "samples", (double)e->n);
+    for (int i = 0; i < 3; i++)
+        if (e->n)
+            cJSON_AddNumberToObject(j, names[i], values[i]);
+        else
+            cJSON_AddNullToObject(j, names[i]);
+    return j;
+}
 
 static void float_run_free(float_run *f)
 {
@@ -145,6 +182,7 @@ static int evaluate(const quant_model *m, const quant_dataset *d, const float_ru
     double sum_err = 0;
     c->max_err = 0;
     c->failed_rows = 0;
+    memset(&c->fixed_err, 0, sizeof c->fixed_err);
     for (size_t r = 0; r < d->rows; r++) {
         quant_values v = {0};
         zkml_error row_err;
@@ -167,6 +205,10 @@ static int evaluate(const quant_model *m, const quant_dataset *d, const float_ru
                 per_out[2 * i + 1] += e / (double)d->rows;
             }
         }
+        if (d->targets) {
+            target_error_add(&c->fixed_err, out[0], d->targets[r]);
+            continue;
+        }
         int pq = quant_predicted_class(m, out), pf = quant_predicted_class(m, fo);
         agree += pq == pf;
         if (d->labels) {
@@ -178,7 +220,7 @@ static int evaluate(const quant_model *m, const quant_dataset *d, const float_ru
     c->agreement = d->rows ? (double)agree / (double)d->rows : 0;
     c->mean_err = d->rows && n_out ? sum_err / (double)(d->rows * n_out) : 0;
     c->acc_fixed = counted ? (double)right / (double)counted : -1;
-    c->acceptable = c->failed_rows == 0 && c->agreement >= 0.99 &&
+    c->acceptable = c->failed_rows == 0 && (d->targets || c->agreement >= 0.99) &&
                     c->max_err <= 0.02 * fmax(1.0, f->out_max);
     free(out);
     free(q);
@@ -253,7 +295,7 @@ static int search(const onnx_model *g, const quant_dataset *d, const float_run *
     return 0;
 }
 
-static cJSON *candidate_json(const candidate *c)
+static cJSON *candidate_json(const candidate *c, int regression)
 {
     cJSON *j = cJSON_CreateObject();
     if (!j)
@@ -269,7 +311,8 @@ static cJSON *candidate_json(const candidate *c)
         cJSON_AddNullToObject(j, "constraints");
     cJSON_AddBoolToObject(j, "evaluated", c->evaluated);
     if (c->evaluated) {
-        cJSON_AddNumberToObject(j, "argmax_agreement", c->agreement);
+        if (!regression)
+            cJSON_AddNumberToObject(j, "argmax_agreement", c->agreement);
         cJSON_AddNumberToObject(j, "max_abs_error", c->max_err);
         cJSON_AddNumberToObject(j, "failed_samples", (double)c->failed_rows);
         cJSON_AddBoolToObject(j, "acceptable", c->acceptable);
@@ -304,6 +347,43 @@ static double pwl_table_error(const quant_model *m, quant_pwl_fn fn, int *used)
     return worst;
 }
 
+/* What the report measures against the data's label column: the label
+ * accuracy of both models for classes, their MSE, MAE and RMSE against a
+ * regression target (the model has one output), or, without labels, only
+ * the agreement of their predicted classes. */
+static void task_json(cJSON *root, const quant_model *m, const quant_dataset *d,
+                      const float_run *f, const candidate *c)
+{
+    if (d->targets) {
+        target_error fe = {0};
+        for (size_t r = 0; r < d->rows; r++)
+            target_error_add(&fe, f->out[r], d->targets[r]);
+        cJSON_AddStringToObject(root, "task", "regression");
+        cJSON_AddStringToObject(root, "metric", "mse");
+        cJSON *reg = cJSON_AddObjectToObject(root, "regression");
+        if (reg) {
+            cJSON_AddStringToObject(reg, "target_column", d->target_name);
+            cJSON_AddItemToObject(reg, "float", target_error_json(&fe));
+            cJSON_AddItemToObject(reg, "fixed_point", target_error_json(&c->fixed_err));
+        }
+        return;
+    }
+    cJSON_AddStringToObject(root, "task", d->labels ? "classification" : "unlabelled");
+    cJSON_AddStringToObject(root, "metric", d->labels ? "accuracy" : "argmax_agreement");
+    cJSON_AddNumberToObject(root, "argmax_agreement", c->agreement);
+    cJSON *acc = cJSON_AddObjectToObject(root, "accuracy");
+    if (acc && d->labels) {
+        size_t right = 0;
+        for (size_t r = 0; r < d->rows; r++)
+            right += quant_predicted_class(m, f->out + r * f->n_out) == d->labels[r];
+        cJSON_AddNumberToObject(acc, "float", (double)right / (double)d->rows);
+        cJSON_AddNumberToObject(acc, "fixed_point", c->acc_fixed);
+    } else if (acc) {
+        cJSON_AddNullToObject(acc, "float");
+        cJSON_AddNullToObject(acc, "fixed_point");
+    }
+}
+
 static cJSON *report(const onnx_model *g, const quant_model *m, const quant_dataset *d,
                      const float_run *f, const candidate *cands, int n_cands, int chosen,
                      const double *per_out, const char *target)
@@ -324,7 +404,6 @@ static cJSON *report(const onnx_model *g, const quant_model *m, const quant_data
     cJSON_AddNumberToObject(root, "max_abs_error", c->max_err);
     cJSON_AddNumberToObject(root, "float_output_max_abs", f->out_max);
     cJSON_AddNumberToObject(root, "mean_abs_error", c->mean_err);
-    cJSON_AddNumberToObject(root, "argmax_agreement", c->agreement);
     cJSON_AddNumberToObject(root, "failed_samples", (double)c->failed_rows);
     cJSON *po = cJSON_AddArrayToObject(root, "per_output");
     for (size_t i = 0; po && i < f->n_out; i++) {
@@ -334,17 +413,7 @@ static cJSON *report(const onnx_model *g, const quant_model *m, const quant_data
             cJSON_AddNumberToObject(o, "mean_abs_error", per_out[2 * i + 1]);
         }
     }
-    cJSON *acc = cJSON_AddObjectToObject(root, "accuracy");
-    if (acc && d->labels) {
-        size_t right = 0;
-        for (size_t r = 0; r < d->rows; r++)
-            right += quant_predicted_class(m, f->out + r * f->n_out) == d->labels[r];
-        cJSON_AddNumberToObject(acc, "float", (double)right / (double)d->rows);
-        cJSON_AddNumberToObject(acc, "fixed_point", c->acc_fixed);
-    } else if (acc) {
-        cJSON_AddNullToObject(acc, "float");
-        cJSON_AddNullToObject(acc, "fixed_point");
-    }
+    task_json(root, m, d, f, c);
     cJSON *nl = cJSON_AddObjectToObject(root, "nonlinear");
     if (nl) {
         int used;
@@ -376,7 +445,7 @@ static cJSON *report(const onnx_model *g, const quant_model *m, const quant_data
     }
     cJSON *cl = cJSON_AddArrayToObject(root, "candidates");
     for (int i = 0; cl && i < n_cands; i++)
-        cJSON_AddItemToArray(cl, candidate_json(&cands[i]));
+        cJSON_AddItemToArray(cl, candidate_json(&cands[i], d->targets != NULL));
     return root;
 }
 

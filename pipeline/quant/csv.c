@@ -1,11 +1,13 @@
 /*
  * csv.c - reads a CSV validation split into a csv_table (see quant.h):
- * features as floats, an optional label column as class indices.
+ * features as floats, an optional label column as class indices or as a
+ * regression target.
  *
- * Two passes over the bytes: the first reads the header, counts the rows,
- * checks that every row has the header's width and decides whether the last
- * column is a string label; the second converts the values. Every error
- * names the file, the line and (for a value) the column.
+ * Two passes over the bytes: the first reads the header (finding a column
+ * named as a label), counts the rows, checks that every row has the
+ * header's width and classifies the label candidate's values (strings,
+ * class indices, other numbers); the second converts the values. Every
+ * error names the file, the line and (for a value) the column.
  */
 #include <ctype.h>
 #include <math.h>
@@ -17,6 +19,14 @@
 
 #define CSV_FIELD_MAX 1024
 #define CSV_MAX_COLUMNS 100000
+#define CSV_MAX_CLASS 1e6
+
+/* Header names (any case) that make a column the label wherever it stands.
+ * The first CLASS_ONLY_NAMES always hold classes; "target" and "y" may also
+ * hold a regression target, which a "label" column with a 2.5 in it must
+ * not silently become. */
+static const char *const LABEL_NAMES[] = {"label", "class", "target", "y"};
+#define CLASS_ONLY_NAMES 2
 
 typedef struct cursor {
     const char *p, *end;
@@ -99,7 +109,8 @@ static int at_record(cursor *c)
     }
 }
 
-static int parse_number(const char *s, float *v)
+/* A finite number that also fits a float (features are floats). */
+static int parse_number(const char *s, double *v)
 {
     if (!*s)
         return -1;
@@ -107,21 +118,53 @@ static int parse_number(const char *s, float *v)
     double d = strtod(s, &end);
     if (*end || !isfinite(d) || fabs(d) > 3.0e38)
         return -1;
-    *v = (float)d;
+    *v = d;
     return 0;
+}
+
+static int is_class_index(double v)
+{
+    return v >= 0 && v <= CSV_MAX_CLASS && v == floor(v);
 }
 
 typedef struct shape_scan {
     size_t cols, rows;
     size_t label_col;      /* cols when none */
-    int label_numeric;
+    int named;             /* the label column has one of LABEL_NAMES */
+    int may_regress;       /* ... one that allows a regression target */
+    int label_numeric;     /* every value of the label candidate is a number */
+    int label_fraction;    /* one of its values is a number but no class index */
+    int regression;        /* the label is a regression target */
 } shape_scan;
 
-static int read_header(cursor *c, csv_table *t, size_t *cols, zkml_error *err)
+/* The column that one of LABEL_NAMES names, wherever it stands; two such
+ * columns are ambiguous and refused, naming both. */
+static int find_named_label(const cursor *c, size_t line, const csv_table *t, shape_scan *s,
+                            zkml_error *err)
+{
+    s->label_col = s->cols;
+    for (size_t i = 0; i < s->cols; i++)
+        for (size_t k = 0; k < sizeof LABEL_NAMES / sizeof LABEL_NAMES[0]; k++) {
+            if (strcasecmp(t->feature_names[i], LABEL_NAMES[k]) != 0)
+                continue;
+            if (s->named)
+                return zkml_fail(err, ZKML_EINVAL, "%s line %zu: columns %zu '%.40s' and %zu "
+                                 "'%.40s' both name the label (label, class, target or y, any "
+                                 "case); rename one", c->name, line, s->label_col + 1,
+                                 t->feature_names[s->label_col], i + 1, t->feature_names[i]);
+            s->label_col = i;
+            s->named = 1;
+            s->may_regress = k >= CLASS_ONLY_NAMES;
+        }
+    return 0;
+}
+
+static int read_header(cursor *c, csv_table *t, shape_scan *s, zkml_error *err)
 {
     char buf[CSV_FIELD_MAX];
     int last = 0, numeric = 1;
     size_t cap = 0;
+    size_t *cols = &s->cols;
     *cols = 0;
     if (!at_record(c))
         return zkml_fail(err, ZKML_EINVAL, "%s: the file is empty", c->name);
@@ -132,7 +175,7 @@ static int read_header(cursor *c, csv_table *t, size_t *cols, zkml_error *err)
         if (!buf[0])
             return zkml_fail(err, ZKML_EINVAL, "%s line %zu: column %zu has no name", c->name,
                              line, *cols + 1);
-        float v;
+        double v;
         numeric &= parse_number(buf, &v) == 0;
         if (*cols == CSV_MAX_COLUMNS)
             return zkml_fail(err, ZKML_EINVAL, "%s line %zu: more than %d columns", c->name,
@@ -152,18 +195,15 @@ static int read_header(cursor *c, csv_table *t, size_t *cols, zkml_error *err)
     if (numeric)
         return zkml_fail(err, ZKML_EINVAL, "%s line %zu: no header row (every field is a "
                          "number)", c->name, line);
-    return 0;
+    return find_named_label(c, line, t, s, err);
 }
 
-/* Pass 1: row count, widths, and whether the label candidate is numeric. */
-static int scan_rows(cursor c, shape_scan *s, const csv_table *t, zkml_error *err)
+/* Pass 1: row count, widths, and what the label candidate holds: the named
+ * column, else the last. */
+static int scan_rows(cursor c, shape_scan *s, zkml_error *err)
 {
     char buf[CSV_FIELD_MAX];
-    s->label_col = s->cols;
-    for (size_t i = 0; i < s->cols; i++)
-        if (strcasecmp(t->feature_names[i], "label") == 0)
-            s->label_col = i;
-    size_t candidate = s->label_col < s->cols ? s->label_col : s->cols - 1;
+    size_t candidate = s->named ? s->label_col : s->cols - 1;
     s->label_numeric = 1;
     s->rows = 0;
     while (at_record(&c)) {
@@ -172,10 +212,13 @@ static int scan_rows(cursor c, shape_scan *s, const csv_table *t, zkml_error *er
         while (!last) {
             if (next_field(&c, buf, &last, err) != 0)
                 return err->code;
-            float v;
-            if (n == candidate && parse_number(buf, &v) != 0)
-                s->label_numeric = 0;
-            n++;
+            double v;
+            if (n++ != candidate)
+                continue;
+            /* A blank decides nothing: fill_rows refuses it in either role. */
+            int numeric = parse_number(buf, &v) == 0;
+            s->label_numeric &= numeric || !buf[0];
+            s->label_fraction |= numeric && !is_class_index(v);
         }
         if (n != s->cols)
             return zkml_fail(err, ZKML_EINVAL, "%s line %zu: %zu fields, expected %zu", c.name,
@@ -184,8 +227,12 @@ static int scan_rows(cursor c, shape_scan *s, const csv_table *t, zkml_error *er
     }
     if (s->rows == 0)
         return zkml_fail(err, ZKML_EINVAL, "%s: no data rows after the header", c.name);
-    if (s->label_col == s->cols && !s->label_numeric)
+    if (!s->named && !s->label_numeric)
         s->label_col = s->cols - 1;
+    /* A float makes a target column a regression target even beside a value
+     * that is no number (that one then fails with its line, rather than the
+     * floats silently becoming class names). */
+    s->regression = s->may_regress && s->label_fraction;
     return 0;
 }
 
@@ -220,42 +267,62 @@ static int map_string_labels(csv_table *t, char **row_labels, zkml_error *err)
     return rc;
 }
 
+/* Row r's label: a string kept for map_string_labels, a regression
+ * target, or a class index (a named class column holding another number
+ * fails here, at its line). */
+static int store_label(const cursor *c, size_t line, const shape_scan *s, csv_table *t,
+                       size_t r, const char *buf, char **row_labels, zkml_error *err)
+{
+    double v = -1;
+    int numeric = parse_number(buf, &v) == 0;
+    if (!buf[0])
+        return zkml_fail(err, ZKML_EINVAL, "%s line %zu, column '%s': the label is empty",
+                         c->name, line, t->label_name);
+    if (row_labels)
+        return (row_labels[r] = strdup(buf)) ? 0 : zkml_fail(err, ZKML_ENOMEM, "out of memory");
+    if (s->regression && !numeric)
+        return zkml_fail(err, ZKML_EINVAL, "%s line %zu, column '%s': '%.40s' is not a number "
+                         "(the column holds regression targets)", c->name, line,
+                         t->label_name, buf);
+    if (s->regression) {
+        t->targets[r] = v;
+        return 0;
+    }
+    if (!is_class_index(v))
+        return zkml_fail(err, ZKML_EINVAL, "%s line %zu, column '%s': label '%.40s' is not a "
+                         "class index (a non-negative integer); a float regression target "
+                         "goes in a column named target or y", c->name, line, t->label_name,
+                         buf);
+    t->labels[r] = (int)v;
+    if ((int)v + 1 > t->n_classes)
+        t->n_classes = (int)v + 1;
+    return 0;
+}
+
 /* Pass 2: converts every value. */
 static int fill_rows(cursor c, const shape_scan *s, csv_table *t, zkml_error *err)
 {
     char buf[CSV_FIELD_MAX];
     char **row_labels = NULL;
     int rc = 0;
-    if (t->has_label && !s->label_numeric && !(row_labels = calloc(t->rows, sizeof(char *))))
+    if (t->has_label && !s->label_numeric && !s->regression &&
+        !(row_labels = calloc(t->rows, sizeof(char *))))
         return zkml_fail(err, ZKML_ENOMEM, "out of memory");
     for (size_t r = 0; r < t->rows && rc == 0; r++) {
         at_record(&c);
         size_t line = c.line, f = 0;
         int last = 0;
         for (size_t col = 0; !last && rc == 0; col++) {
-            rc = next_field(&c, buf, &last, err);
-            float v = 0;
-            int numeric = rc == 0 && parse_number(buf, &v) == 0;
-            if (rc != 0) {
+            if ((rc = next_field(&c, buf, &last, err)) != 0)
                 break;
-            } else if (col != s->label_col) {
-                if (!numeric)
-                    rc = zkml_fail(err, ZKML_EINVAL, "%s line %zu, column '%s': '%.40s' is not "
-                                   "a number", c.name, line, t->feature_names[f], buf);
-                else
-                    t->x[r * t->features + f++] = v;
-            } else if (row_labels) {
-                if (!(row_labels[r] = strdup(buf)))
-                    rc = zkml_fail(err, ZKML_ENOMEM, "out of memory");
-            } else if (v < 0 || v > 1e6 || v != floorf(v)) {
-                rc = zkml_fail(err, ZKML_EINVAL, "%s line %zu, column '%s': label '%.40s' is "
-                               "not a class index (a non-negative integer)", c.name, line,
-                               t->label_name, buf);
-            } else {
-                t->labels[r] = (int)v;
-                if ((int)v + 1 > t->n_classes)
-                    t->n_classes = (int)v + 1;
-            }
+            double v;
+            if (col == s->label_col)
+                rc = store_label(&c, line, s, t, r, buf, row_labels, err);
+            else if (parse_number(buf, &v) != 0)
+                rc = zkml_fail(err, ZKML_EINVAL, "%s line %zu, column '%s': '%.40s' is not a "
+                               "number", c.name, line, t->feature_names[f], buf);
+            else
+                t->x[r * t->features + f++] = (float)v;
         }
     }
     if (rc == 0 && row_labels)
@@ -277,9 +344,9 @@ static void take_label_name(csv_table *t, size_t label_col, size_t cols)
 static int read_table(cursor *c, csv_table *t, zkml_error *err)
 {
     shape_scan s = {0};
-    int rc = read_header(c, t, &s.cols, err);
+    int rc = read_header(c, t, &s, err);
     if (rc == 0)
-        rc = scan_rows(*c, &s, t, err);
+        rc = scan_rows(*c, &s, err);
     if (rc != 0)
         return rc;
     t->rows = s.rows;
@@ -292,9 +359,11 @@ static int read_table(cursor *c, csv_table *t, zkml_error *err)
     if (t->rows > SIZE_MAX / sizeof(float) / t->features)
         return zkml_fail(err, ZKML_EINVAL, "%s: too many values", c->name);
     t->x = malloc(t->rows * t->features * sizeof(float));
-    if (t->has_label)
+    if (s.regression)
+        t->targets = malloc(t->rows * sizeof(double));
+    else if (t->has_label)
         t->labels = calloc(t->rows, sizeof(int));
-    if (!t->x || (t->has_label && !t->labels))
+    if (!t->x || (t->has_label && !t->labels && !t->targets))
         return zkml_fail(err, ZKML_ENOMEM, "out of memory");
     return fill_rows(*c, &s, t, err);
 }
@@ -347,5 +416,6 @@ void csv_free(csv_table *t)
     free(t->class_names);
     free(t->x);
     free(t->labels);
+    free(t->targets);
     free(t);
 }

@@ -1,6 +1,7 @@
 /*
  * dataset.c - the samples of an artifact directory: data.csv checked against
- * the model's input width, or a documented deterministic fallback.
+ * the model's input width (and, for a regression target, its single
+ * output), or a documented deterministic fallback.
  */
 #include "pipeline/quant/quant.h"
 
@@ -53,18 +54,26 @@ int quant_dataset_load(const char *dir, const onnx_model *g, size_t fallback_row
         return generate(d, features, fallback_rows, err);
     if ((rc = csv_read_file(path, &d->csv, err)))
         return rc;
-    if (d->csv->features != features) {
+    const onnx_tensor *out = &g->tensors[g->outputs[0]];
+    if (d->csv->features != features)
         rc = zkml_fail(err, ZKML_EINVAL,
                        "data.csv line 1: %zu feature columns, but the model input '%s' has %zu "
                        "values", d->csv->features, g->tensors[g->inputs[0]].name, features);
+    else if (d->csv->targets && out->size != 1)
+        rc = zkml_fail(err, ZKML_EINVAL, "data.csv line 1: column '%s' is a regression target "
+                       "(numbers that are not all class indices), but the model output '%s' "
+                       "has %zu values, not one", d->csv->label_name, out->name, out->size);
+    if (rc) {
         quant_dataset_free(d);
         return rc;
     }
     d->rows = d->csv->rows;
     d->features = features;
     d->x = d->csv->x;
-    d->labels = d->csv->has_label ? d->csv->labels : NULL;
+    d->labels = d->csv->labels;
     d->n_classes = d->csv->n_classes;
+    d->targets = d->csv->targets;
+    d->target_name = d->csv->targets ? d->csv->label_name : NULL;
     d->source = "data.csv";
     return 0;
 }

@@ -218,11 +218,16 @@ void quant_output_floats(const quant_model *m, const quant_values *v, double *ou
 
 /* ---- CSV splits (csv.c) ------------------------------------------------------
  * A header row, then one row per sample. Feature columns are numbers. The
- * label is the column named "label" (any case), else the last column when
- * one of its values is not a number; with every column numeric and none
- * named label there is no label. String labels map to their index in the
- * sorted (strcmp) unique labels, as zkMLTrack did; numeric labels must be
- * non-negative integers. Blank lines are skipped; fields may be quoted.
+ * label is the column named "label", "class", "target" or "y" (any case)
+ * wherever it stands (two such columns are an error naming both), else the
+ * last column when one of its values is not a number; with every column
+ * numeric and none so named there is no label. A label with a value that
+ * is not a number holds classes: string labels map to their index in the
+ * sorted (strcmp) unique labels, as zkMLTrack did. A numeric label holds
+ * class indices when every value is a non-negative integer; otherwise a
+ * "target" or "y" column is a regression target (floats, `targets`) and a
+ * "label" or "class" column is an error at the first value that is not a
+ * class index. Blank lines are skipped; fields may be quoted.
  * Errors name the file, the line and the column: empty file, no header
  * (a header of numbers), ragged rows, non-numeric features, no data rows.
  */
@@ -233,9 +238,10 @@ typedef struct csv_table {
     size_t features;
     float *x;              /* rows * features, row-major */
     char **feature_names;  /* features entries, then NULL */
-    int has_label;
+    int has_label;         /* a label column: classes (labels) or a target (targets) */
     char *label_name;      /* NULL without a label column */
-    int *labels;           /* rows entries (class index), NULL without a label */
+    int *labels;           /* rows entries (class index), NULL without class labels */
+    double *targets;       /* rows entries (regression target), NULL without */
     int n_classes;         /* string labels: unique count; numeric: max + 1 */
     char **class_names;    /* n_classes sorted names for string labels, else NULL */
 } csv_table;
@@ -254,8 +260,11 @@ void csv_free(csv_table *t);
 typedef struct quant_dataset {
     size_t rows, features;
     const float *x;            /* rows * features */
-    const int *labels;         /* NULL without labels */
+    const int *labels;         /* NULL without class labels */
     int n_classes;
+    const double *targets;     /* regression targets, NULL without (the model then has
+                                * exactly one output) */
+    const char *target_name;   /* the target's column, NULL without */
     const char *source;        /* "data.csv", or the fallback's description */
     csv_table *csv;            /* owned */
     float *generated;          /* owned */

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# run_fixture.sh BIN SNARKJS MODEL CSV
+# run_fixture.sh BIN SNARKJS MODEL CSV [CHECK ARGS...]
 # Runs `zkml-registry run` on one fixture, then lets snarkjs judge the result:
 # the witness satisfies the circuit, the proof verifies, and a proof for a
-# changed public signal or a changed proof point does not.
+# changed public signal or a changed proof point does not. CHECK, a python
+# script, then runs in the output directory with CSV and ARGS.
 set -euo pipefail
 bin=$1 snarkjs=$2 model=$3 csv=$4
+shift 4
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
@@ -45,4 +47,9 @@ set +e
 "$bin" groth16 verify verification_key.json public.json proof_bad.json; rc2=$?
 set -e
 [ $rc1 -eq 1 ] && [ $rc2 -eq 1 ] || { echo "FAIL: our verifier exit codes $rc1 $rc2, expected 1 1"; exit 1; }
+if [ $# -gt 0 ]; then
+  check=$1
+  shift
+  /usr/bin/python3 "$check" "$csv" "$@"
+fi
 echo "e2e $(basename "$model"): proof checked by snarkjs, tampering rejected by both verifiers"

@@ -1,7 +1,8 @@
 /*
  * fixtures_test.c - the float evaluator over every row of each fixture's CSV
  * split, against the outputs numpy computed in make_fixtures.py
- * (<model>_expected.csv), at 1e-4. Prints each fixture's accuracy.
+ * (<model>_expected.csv), at 1e-4. Prints each fixture's accuracy (MSE for
+ * the regression fixture, whose CSV has a float target column).
  * Usage: onnx_fixtures_test FIXTURES_DIR
  */
 #include <math.h>
@@ -17,6 +18,7 @@ static const char *const fixtures[][3] = {
     {"mlp25_sigmoid", "mlp25_test.csv", "mlp25_sigmoid_expected.csv"},
     {"digits_cnn", "digits_test.csv", "digits_cnn_expected.csv"},
     {"mlp784", "mlp784_test.csv", "mlp784_expected.csv"},
+    {"reg_sigmoid", "reg_test.csv", "reg_sigmoid_expected.csv"},
 };
 
 static int predicted(const float *out, size_t n)
@@ -39,6 +41,7 @@ static int check_fixture(const char *dir, const char *const f[3])
     zkml_error err = {0};
     float *out = NULL;
     int bad = 0, correct = 0;
+    double sq_err = 0;
     snprintf(path, sizeof(path), "%s/%s.onnx", dir, f[0]);
     if (onnx_load_file(path, &m, &err) != 0)
         goto fail;
@@ -70,10 +73,17 @@ static int check_fixture(const char *dir, const char *const f[3])
                 bad++;
             }
         }
-        correct += predicted(out, o->size) == data->labels[r];
+        if (data->targets)
+            sq_err += (out[0] - data->targets[r]) * (out[0] - data->targets[r]);
+        else
+            correct += predicted(out, o->size) == data->labels[r];
     }
-    printf("%-14s %zu rows: outputs match numpy; float accuracy %.4f\n", f[0], data->rows,
-           (double)correct / (double)data->rows);
+    if (data->targets)
+        printf("%-14s %zu rows: outputs match numpy; float MSE %.6f\n", f[0], data->rows,
+               sq_err / (double)data->rows);
+    else
+        printf("%-14s %zu rows: outputs match numpy; float accuracy %.4f\n", f[0], data->rows,
+               (double)correct / (double)data->rows);
     goto done;
 fail:
     fprintf(stderr, "%s: %s\n", f[0], err.message);
