@@ -150,6 +150,10 @@ static void test_bad_uploads(void)
         {"a,b,c,d,label\n1,2,3,4,0\n1,2,3\n", "bad.csv line 3: 3 fields, expected 5"},
         {"a,b,c,d,label\n1,2,3,4,0\n1,two,3,4,1\n", "bad.csv line 3, column 'b'"},
         {"a,b,c,d,label\n", "bad.csv: no data rows"},
+        {"Label,a,b,c,d,y\n0,1,2,3,4,1\n", "bad.csv line 1: columns 1 'Label' and 6 'y' both "
+                                          "name the label"},
+        {"a,b,CLASS,c,d\n1,2,0,3,4\n1,2,0.5,3,4\n", "bad.csv line 3, column 'CLASS': label "
+                                                     "'0.5' is not a class index"},
     };
     char csv_file[PATH_MAX + 16];
     snprintf(csv_file, sizeof csv_file, "%s/bad.csv", srv.data_dir);
