@@ -84,6 +84,11 @@ typedef struct pipeline_config {
  * comes from chain_config_from_env (ZKML_CHAIN, ZKML_RPC_URL, ...). */
 int pipeline_config_from_env(pipeline_config *cfg, const char *data_dir, zkml_error *err);
 
+/* The job memory limit on the calling process: RLIMIT_AS at the address space
+ * it has now plus memory_mb (0: no limit). For a child about to do a job's work
+ * (a step, or the upload checks of `zkml-registry check`). */
+int pipeline_limit_memory(int64_t memory_mb, zkml_error *err);
+
 /* Claims the oldest queued job and runs it to its end (done, failed, or
  * re-queued after a retryable failure) in this process, each step in a forked
  * child. Returns 1 if a job ran, 0 if none was queued, <0 if the store failed. */

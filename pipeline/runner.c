@@ -103,6 +103,17 @@ static uint64_t current_address_space(void)
     return pages * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
+int pipeline_limit_memory(int64_t memory_mb, zkml_error *err)
+{
+    if (memory_mb <= 0)
+        return ZKML_OK;
+    uint64_t limit = current_address_space() + (uint64_t)memory_mb * 1024 * 1024;
+    struct rlimit rl = {limit, limit};
+    if (setrlimit(RLIMIT_AS, &rl) != 0)
+        return zkml_fail(err, ZKML_EIO, "setrlimit(RLIMIT_AS): %s", strerror(errno));
+    return ZKML_OK;
+}
+
 static void write_all(int fd, const void *buf, size_t len)
 {
     const char *p = buf;
@@ -125,12 +136,7 @@ static void step_child(const pipeline_step *step, const pipeline_job_ctx *ctx,
     if (getppid() != parent)
         _exit(1);
     step_result r = {0};
-    if (cfg->memory_mb > 0) {
-        uint64_t limit = current_address_space() + (uint64_t)cfg->memory_mb * 1024 * 1024;
-        struct rlimit rl = {limit, limit};
-        if (setrlimit(RLIMIT_AS, &rl) != 0)
-            r.rc = zkml_fail(&r.err, ZKML_EIO, "setrlimit(RLIMIT_AS): %s", strerror(errno));
-    }
+    r.rc = pipeline_limit_memory(cfg->memory_mb, &r.err);
     if (!r.rc)
         r.rc = step->run(ctx, &r.err);
     write_all(fd, &r, sizeof r);

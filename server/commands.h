@@ -15,5 +15,6 @@ int cmd_groth16(int argc, char **argv);         /* cmd_groth16.c */
 int cmd_export_verifier(int argc, char **argv); /* cmd_evm.c     */
 int cmd_calldata(int argc, char **argv);        /* cmd_evm.c     */
 int cmd_chain(int argc, char **argv);           /* cmd_chain.c   */
+int cmd_check(int argc, char **argv);           /* cmd_check.c   */
 
 #endif

@@ -33,13 +33,50 @@ static int parse_positive(const char *value, long max, const char *what, long *o
     return ZKML_OK;
 }
 
-/* The host part of "host:port", "[v6]:port" or a bare port, is loopback? */
-static int listen_is_loopback(const char *listen)
+/* Splits the listen list ("a:P,b:Q", CivetWeb's syntax) into the host of
+ * each entry: "127.0.0.1", "[::1]", "localhost"; "" for a bare port, which
+ * binds every interface. */
+static int parse_listen(server_config *cfg, zkml_error *err)
 {
-    if (!strncmp(listen, "127.", 4) || !strncmp(listen, "localhost:", 10) ||
-        !strncmp(listen, "[::1]:", 6))
-        return 1;
-    return 0; /* a bare port, 0.0.0.0, [::] or a routable address */
+    cfg->n_listen = 0;
+    const char *p = cfg->listen;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        char entry[sizeof cfg->listen];
+        memcpy(entry, p, n);
+        entry[n] = '\0';
+        p += n + (p[n] == ',');
+        char *colon = strrchr(entry, ':');
+        if (n == 0 || cfg->n_listen == SERVER_LISTEN_MAX)
+            return zkml_fail(err, ZKML_EINVAL, "listen list '%s': %s", cfg->listen,
+                             n ? "too many addresses" : "an empty entry");
+        if (colon)
+            *colon = '\0';
+        else
+            entry[0] = '\0';
+        if (strlen(entry) >= sizeof cfg->listen_host[0])
+            return zkml_fail(err, ZKML_EINVAL, "listen address '%s' is too long", entry);
+        strcpy(cfg->listen_host[cfg->n_listen++], entry);
+    }
+    if (cfg->n_listen == 0)
+        return zkml_fail(err, ZKML_EINVAL, "listen address is empty");
+    return ZKML_OK;
+}
+
+/* A host name or literal that only this machine can reach. */
+static int host_is_loopback(const char *host)
+{
+    return !strncmp(host, "127.", 4) || !strcmp(host, "localhost") || !strcmp(host, "[::1]");
+}
+
+/* 1 when every entry of the listen list is loopback: a bare port, 0.0.0.0,
+ * [::] or a routable address anywhere in the list makes it public. */
+static int listen_is_loopback(const server_config *cfg)
+{
+    for (int i = 0; i < cfg->n_listen; i++)
+        if (!host_is_loopback(cfg->listen_host[i]))
+            return 0;
+    return 1;
 }
 
 static int apply(server_config *cfg, const char *key, const char *value, zkml_error *err)
@@ -95,11 +132,13 @@ void server_config_usage(FILE *f)
         "Serves the HTTP API and the upload page, and forks the pipeline workers.\n"
         "Flags override the environment variables:\n"
         "  --data-dir DIR       ZKML_DATA_DIR       database, artifacts, versions repo (./data)\n"
-        "  --listen ADDR        ZKML_LISTEN         HTTP address host:port (127.0.0.1:8080)\n"
+        "  --listen ADDR        ZKML_LISTEN         HTTP address host:port, or a comma-separated\n"
+        "                                           list of them (127.0.0.1:8080)\n"
         "  --workers N          ZKML_WORKERS        forked pipeline workers (1)\n"
         "  --max-upload-mb N    ZKML_MAX_UPLOAD_MB  upload limit in MiB (256)\n"
-        "                       ZKML_API_TOKEN      bearer token for POST; required when\n"
-        "                                           ADDR is not a loopback address\n"
+        "                       ZKML_API_TOKEN      bearer token for POST; required unless every\n"
+        "                                           address of ADDR is loopback (without it,\n"
+        "                                           only Host: localhost or ADDR's hosts)\n"
         "                       ZKML_CORS_ORIGINS   origins allowed to POST (comma-separated)\n"
         "                       ZKML_CHAIN          none | anvil (started here) | rpc (none)\n"
         "                       ZKML_RPC_URL, ZKML_PRIVATE_KEY_FILE, ZKML_REGISTRY_ADDRESS\n"
@@ -151,15 +190,35 @@ int server_config_load(int argc, char **argv, server_config *cfg, int *help, zkm
         if (apply(cfg, name, value, err))
             return err->code;
     }
-    if (cfg->listen[0] == '\0')
-        return zkml_fail(err, ZKML_EINVAL, "listen address is empty");
-    cfg->loopback = listen_is_loopback(cfg->listen);
+    if (parse_listen(cfg, err))
+        return err->code;
+    cfg->loopback = listen_is_loopback(cfg);
     if (!cfg->loopback && cfg->api_token[0] == '\0')
         return zkml_fail(err, ZKML_EINVAL,
-                         "listening on %s (not a loopback address) needs ZKML_API_TOKEN, so "
-                         "that only its holders can upload",
+                         "listening on %s (not only loopback addresses) needs ZKML_API_TOKEN, "
+                         "so that only its holders can upload",
                          cfg->listen);
     return ZKML_OK;
+}
+
+int server_config_host_allowed(const server_config *cfg, const char *host)
+{
+    /* No Host at all is no browser's request (HTTP/1.0 tools): not a rebinding. */
+    if (cfg->api_token[0] || !host)
+        return 1;
+    /* The name without port or path: "[::1]:8080" -> "[::1]", "localhost/x" -> "localhost". */
+    size_t n = host[0] == '[' ? strcspn(host, "]") + 1 : strcspn(host, ":/");
+    char name[sizeof cfg->listen_host[0]];
+    if (n >= sizeof name || (host[n] && host[n] != ':' && host[n] != '/'))
+        return 0;
+    memcpy(name, host, n);
+    name[n] = '\0';
+    if (!strcmp(name, "localhost") || !strcmp(name, "127.0.0.1") || !strcmp(name, "[::1]"))
+        return 1;
+    for (int i = 0; i < cfg->n_listen; i++)
+        if (!strcmp(name, cfg->listen_host[i]))
+            return 1;
+    return 0;
 }
 
 int server_config_origin_allowed(const server_config *cfg, const char *origin)

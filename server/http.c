@@ -11,9 +11,13 @@
 #include <civetweb.h>
 #include <cjson/cJSON.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 
 void http_add_cors_headers(const http_request *rq)
 {
@@ -144,4 +148,41 @@ void http_html_escape(const char *s, char *out, size_t outlen)
         }
     }
     out[n] = '\0';
+}
+
+/* The port of an IPv4 or IPv6 socket address, and its address as text. */
+static int sockaddr_port(const struct sockaddr_storage *a, char *text, size_t len)
+{
+    if (a->ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)a;
+        inet_ntop(AF_INET, &in->sin_addr, text, (socklen_t)len);
+        return ntohs(in->sin_port);
+    }
+    if (a->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)a;
+        inet_ntop(AF_INET6, &in6->sin6_addr, text, (socklen_t)len);
+        return ntohs(in6->sin6_port);
+    }
+    return -1;
+}
+
+int http_socket_fd(const http_request *rq)
+{
+    const struct mg_request_info *ri = mg_get_request_info(rq->conn);
+    struct rlimit nofile;
+    int max = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < 65536
+                  ? (int)nofile.rlim_cur : 65536;
+    for (int fd = 3; fd < max; fd++) {
+        struct sockaddr_storage peer, local;
+        socklen_t plen = sizeof peer, llen = sizeof local;
+        char peer_text[64], local_text[64];
+        if (getpeername(fd, (struct sockaddr *)&peer, &plen) != 0 ||
+            getsockname(fd, (struct sockaddr *)&local, &llen) != 0)
+            continue;
+        if (sockaddr_port(&peer, peer_text, sizeof peer_text) == ri->remote_port &&
+            sockaddr_port(&local, local_text, sizeof local_text) == ri->server_port &&
+            !strcmp(peer_text, ri->remote_addr))
+            return fd;
+    }
+    return -1;
 }

@@ -13,6 +13,7 @@ struct command {
 static const struct command commands[] = {
     {"serve", cmd_serve, "start the HTTP service and its workers"},
     {"run", cmd_run, "run the whole pipeline: run MODEL.onnx --data CSV --out DIR"},
+    {"check", cmd_check, "check an upload as POST /models does: check MODEL.onnx [--data CSV]"},
     {"migrate", cmd_migrate, "apply database migrations to the data dir"},
     {"settings", cmd_step, "step: model.onnx -> settings.json"},
     {"calibrate", cmd_step, "step: data.csv -> calibration.json"},

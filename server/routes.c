@@ -20,6 +20,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 enum { MAX_SEGMENTS = 6, PATH_BYTES = 1024 };
 
@@ -268,6 +269,15 @@ int route_request(struct mg_connection *conn, void *cbdata)
         .origin = mg_get_header(conn, "Origin"),
     };
     rq.head = !strcmp(rq.method, "HEAD");
+    /* An absolute-form target ("GET http://host/path") names the host itself. */
+    const char *host = mg_get_header(conn, "Host"), *target = ri->request_uri;
+    if (target && !strncasecmp(target, "http://", 7) &&
+        !server_config_host_allowed(&rq.srv->cfg, target + 7))
+        host = target + 7;
+    if (!server_config_host_allowed(&rq.srv->cfg, host))
+        return http_send_error(&rq, 403, "forbidden",
+                               "Host '%s' is not this server's address (without ZKML_API_TOKEN "
+                               "only localhost and the listen addresses are answered)", host);
     /* The decoded path before CivetWeb's "../" cleaning: what the client sent. */
     const char *raw = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
     char path[PATH_BYTES], buf[PATH_BYTES];

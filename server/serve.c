@@ -22,6 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#define SERVE_THREADS "64"
+#define SERVE_REQUEST_TIMEOUT_MS "10000"
 
 static void *thread_begin(const struct mg_context *ctx, int thread_type)
 {
@@ -86,12 +90,14 @@ static int start_chain(server_ctx *srv, chain_anvil *anvil, zkml_error *err)
     return ZKML_OK;
 }
 
-static int start_workers(const server_ctx *srv, pipeline_workers **workers, zkml_error *err)
+static int start_workers(server_ctx *srv, pipeline_workers **workers, zkml_error *err)
 {
     pipeline_config pcfg;
     if (pipeline_config_from_env(&pcfg, srv->cfg.data_dir, err))
         return err->code;
     pcfg.workers = srv->cfg.workers;
+    srv->job_memory_mb = pcfg.memory_mb;
+    srv->check_timeout_s = pcfg.timeout_s;
     return pipeline_workers_start(&pcfg, workers, err);
 }
 
@@ -104,8 +110,16 @@ static struct mg_context *start_http(server_ctx *srv, zkml_error *err)
     cb.log_message = log_message;
     const char *options[] = {
         "listening_ports", srv->cfg.listen,
-        "num_threads", "16",
-        "request_timeout_ms", "60000",
+        /* Capacity: a slow client holds a thread for one timeout at most, and
+         * there are enough threads that a few dozen of them leave room. */
+        "num_threads", SERVE_THREADS,
+        "connection_queue", "64",
+        /* The whole header must come within this; each body read waits at
+         * most this long (upload.c adds a minimum body rate). */
+        "request_timeout_ms", SERVE_REQUEST_TIMEOUT_MS,
+        /* Answer absolute-form requests ("GET http://host:port/path") that name
+         * this port, whatever the host: the Host rule is routes.c's. */
+        "enable_auth_domain_check", "no",
         "enable_keep_alive", "yes",
         "keep_alive_timeout_ms", "5000",
         /* Headers and body go out in separate writes: without this, Nagle's
@@ -131,19 +145,18 @@ static struct mg_context *start_http(server_ctx *srv, zkml_error *err)
     return ctx;
 }
 
+/* Prints every bound address: port 0 resolves to the port the system picked,
+ * and a listen list shows all of its entries, public ones included. */
 static void announce(struct mg_context *ctx, const server_ctx *srv)
 {
-    struct mg_server_port ports[4];
-    int n = mg_get_server_ports(ctx, 4, ports);
-    char host[256];
-    snprintf(host, sizeof host, "%s", srv->cfg.listen);
-    char *colon = strrchr(host, ':');
-    if (colon)
-        *colon = '\0';
-    if (!colon || host[0] == '\0')
-        snprintf(host, sizeof host, "0.0.0.0");
-    printf("zkml-registry: listening on http://%s:%d (data dir %s, %d worker%s, chain %s)\n",
-           host, n > 0 ? ports[0].port : 0, srv->cfg.data_dir, srv->cfg.workers,
+    struct mg_server_port ports[SERVER_LISTEN_MAX];
+    int n = mg_get_server_ports(ctx, SERVER_LISTEN_MAX, ports);
+    printf("zkml-registry: listening on");
+    for (int i = 0; i < n && i < srv->cfg.n_listen; i++) {
+        const char *host = srv->cfg.listen_host[i];
+        printf("%s http://%s:%d", i ? "," : "", host[0] ? host : "0.0.0.0", ports[i].port);
+    }
+    printf(" (data dir %s, %d worker%s, chain %s)\n", srv->cfg.data_dir, srv->cfg.workers,
            srv->cfg.workers == 1 ? "" : "s", srv->cfg.chain);
     fflush(stdout);
 }
@@ -167,6 +180,11 @@ static int wait_for_signal(const sigset_t *set, pipeline_workers *workers)
 static int prepare(server_ctx *srv, zkml_error *err)
 {
     registry_store *s;
+    ssize_t n = readlink("/proc/self/exe", srv->self_exe, sizeof srv->self_exe - 1);
+    if (n <= 0)
+        return zkml_fail(err, ZKML_EIO, "cannot find this binary (/proc/self/exe): %s",
+                         strerror(errno));
+    srv->self_exe[n] = '\0';
     if (store_open(srv->cfg.data_dir, &s, err))
         return err->code;
     store_close(s);

@@ -19,10 +19,14 @@ struct mg_connection;
 
 /* ---- configuration (config.c) -------------------------------------------- */
 
+enum { SERVER_LISTEN_MAX = 8 };
+
 typedef struct server_config {
     char data_dir[PATH_MAX];
-    char listen[256];        /* "host:port" as CivetWeb takes it */
-    int loopback;            /* 1 when listen binds only a loopback address */
+    char listen[256];        /* "host:port[,host:port...]" as CivetWeb takes it */
+    char listen_host[SERVER_LISTEN_MAX][64]; /* each entry's host ("" = every interface) */
+    int n_listen;
+    int loopback;            /* 1 when every entry binds a loopback address */
     int workers;             /* ZKML_WORKERS */
     uint64_t max_upload;     /* bytes: ZKML_MAX_UPLOAD_MB * 2^20 */
     char api_token[256];     /* "" = none */
@@ -33,6 +37,11 @@ typedef struct server_config {
 /* Reads ZKML_* variables, then flags (which win). *help is set on --help. */
 int server_config_load(int argc, char **argv, server_config *cfg, int *help, zkml_error *err);
 void server_config_usage(FILE *f);
+/* 1 if a request with this Host header (or an absolute-form request's
+ * "host[:port]/path") may be served. With a token, any; without one, only
+ * loopback names and the listen list's hosts, so that a DNS name rebound to
+ * 127.0.0.1 cannot reach a server that trusts its loopback clients. */
+int server_config_host_allowed(const server_config *cfg, const char *host);
 /* 1 if origin is listed in cfg->cors_origins (exact match). */
 int server_config_origin_allowed(const server_config *cfg, const char *origin);
 
@@ -43,6 +52,9 @@ typedef struct server_ctx {
     server_config cfg;
     char staging_dir[PATH_MAX];
     chain_config chain; /* for GET .../versions/onchain */
+    char self_exe[PATH_MAX];  /* this binary, run as `check` on each upload */
+    int64_t job_memory_mb;    /* the limits of that check: the job's */
+    int64_t check_timeout_s;
 } server_ctx;
 
 /* A companion thread with a large stack that runs requests (big_stack.c). */
@@ -90,6 +102,10 @@ void http_add_cors_headers(const http_request *rq);
 int http_store(const http_request *rq, registry_store **out, zkml_error *err);
 /* ?version=N: 0 when absent; -1 (after a 400 was sent) when malformed. */
 int http_query_version(const http_request *rq);
+/* The connection's socket, which CivetWeb does not expose: the descriptor
+ * whose peer and local addresses are the request's. Read it only to see how
+ * many bytes are waiting (FIONREAD); -1 if not found. */
+int http_socket_fd(const http_request *rq);
 /* 1 when the client prefers an HTML answer (a form post without JavaScript). */
 int http_wants_html(const http_request *rq);
 /* Escapes s for HTML text or attribute values into out (always terminated). */

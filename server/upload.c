@@ -16,8 +16,6 @@
  */
 #include "server/server.h"
 #include "server/multipart.h"
-#include "pipeline/onnx/onnx.h"
-#include "pipeline/quant/quant.h"
 #include "pipeline/pipeline.h"
 
 #include <civetweb.h>
@@ -25,12 +23,25 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-enum { SMALL_FIELD_MAX = 128, READ_CHUNK = 65536 };
+enum {
+    SMALL_FIELD_MAX = 128,
+    READ_CHUNK = 65536,
+    /* The slowest body accepted: at least BODY_MIN_BYTES in every window of
+     * BODY_WINDOW_MS, so that a trickling client holds a request thread for
+     * one window at most. */
+    BODY_WINDOW_MS = 10000,
+    BODY_MIN_BYTES = 16384,
+};
 
 typedef struct staged_file {
     FILE *f;
@@ -168,8 +179,72 @@ static void upload_cleanup(upload *u)
 
 /* ---- reading the body --------------------------------------------------------- */
 
+/* How much to ask mg_read for. mg_read returns only once it has all it was
+ * asked for (each byte may take up to request_timeout_ms), so a trickling
+ * client could hold it for hours: ask only for what the socket already has,
+ * or for one byte, so control comes back at least every request timeout. */
+static int next_read_size(int fd)
+{
+    int avail = 0;
+    if (fd < 0)
+        return READ_CHUNK;
+    if (ioctl(fd, FIONREAD, &avail) != 0 || avail < 1)
+        return 1;
+    return avail < READ_CHUNK ? avail : READ_CHUNK;
+}
+
+/* Body-rate windows: 0, or the 408 after a window that brought too little. */
+typedef struct body_rate {
+    int64_t window_start;
+    uint64_t window_bytes;
+} body_rate;
+
+static int body_rate_check(body_rate *r, size_t n, zkml_error *err)
+{
+    int64_t now = zkml_monotonic_ms();
+    r->window_bytes += n;
+    if (now - r->window_start < BODY_WINDOW_MS)
+        return 0;
+    if (r->window_bytes < BODY_MIN_BYTES) {
+        zkml_fail(err, ZKML_EINVAL, "the upload is too slow (%llu bytes in %lld ms; at least "
+                  "%d bytes per %d s are needed)", (unsigned long long)r->window_bytes,
+                  (long long)(now - r->window_start), BODY_MIN_BYTES, BODY_WINDOW_MS / 1000);
+        return 408;
+    }
+    r->window_start = now;
+    r->window_bytes = 0;
+    return 0;
+}
+
+/* Feeds the body to the parser chunk by chunk: 0, or a status with err set. */
+static int pump_body(const http_request *rq, multipart_parser *p, uint8_t *buf, zkml_error *err)
+{
+    uint64_t max = rq->srv->cfg.max_upload, total = 0;
+    int fd = http_socket_fd(rq);
+    body_rate rate = {zkml_monotonic_ms(), 0};
+    for (;;) {
+        int n = mg_read(rq->conn, buf, (size_t)next_read_size(fd));
+        if (n == 0)
+            return 0;
+        if (n < 0) {
+            zkml_fail(err, ZKML_EINVAL, "the upload was interrupted");
+            return 400;
+        }
+        if ((total += (uint64_t)n) > max) {
+            zkml_fail(err, ZKML_EINVAL, "upload is above the limit of %llu MiB "
+                      "(ZKML_MAX_UPLOAD_MB)", (unsigned long long)(max >> 20));
+            return 413;
+        }
+        if (multipart_feed(p, buf, (size_t)n, err))
+            return err->code == ZKML_EINVAL ? 400 : 500;
+        int slow = body_rate_check(&rate, (size_t)n, err);
+        if (slow)
+            return slow;
+    }
+}
+
 /* Streams the body through the parser. Returns 0, or the HTTP status of the
- * failure with err set (400 malformed, 413 too large, 500 disk). */
+ * failure with err set (400 malformed, 408 too slow, 413 too large, 500 disk). */
 static int read_body(const http_request *rq, upload *u, zkml_error *err)
 {
     const struct mg_request_info *ri = mg_get_request_info(rq->conn);
@@ -187,27 +262,11 @@ static int read_body(const http_request *rq, upload *u, zkml_error *err)
     if (multipart_new(boundary, &cb, u, &p, err))
         return 400;
     uint8_t *buf = malloc(READ_CHUNK);
-    int status = 0;
-    if (!buf) {
+    int status = 500;
+    if (buf)
+        status = pump_body(rq, p, buf, err);
+    else
         zkml_fail(err, ZKML_ENOMEM, "upload: out of memory");
-        status = 500;
-    }
-    uint64_t total = 0;
-    while (!status) {
-        int n = mg_read(rq->conn, buf, READ_CHUNK);
-        if (n == 0)
-            break;
-        if (n < 0) {
-            zkml_fail(err, ZKML_EINVAL, "the upload was interrupted");
-            status = 400;
-        } else if ((total += (uint64_t)n) > max) {
-            zkml_fail(err, ZKML_EINVAL, "upload is above the limit of %llu MiB "
-                      "(ZKML_MAX_UPLOAD_MB)", (unsigned long long)(max >> 20));
-            status = 413;
-        } else if (multipart_feed(p, buf, (size_t)n, err)) {
-            status = err->code == ZKML_EINVAL ? 400 : 500;
-        }
-    }
     if (!status && multipart_finish(p, err))
         status = 400;
     free(buf);
@@ -219,11 +278,13 @@ static int read_body(const http_request *rq, upload *u, zkml_error *err)
 
 static int check_task_id(const upload *u, zkml_error *err)
 {
-    if (!u->task_id.seen || u->task_id.len == 0)
+    const small_field *t = &u->task_id;
+    if (!t->seen || (t->len == 0 && !t->overflow))
         return zkml_fail(err, ZKML_EINVAL, "task_id is required");
-    if (u->task_id.overflow || strlen(u->task_id.value) != u->task_id.len)
-        return zkml_fail(err, ZKML_EINVAL, "task_id must match [A-Za-z0-9_-]{1,64}");
-    return zkml_task_id_check(u->task_id.value, err);
+    /* An overflowing field keeps only its first bytes and an embedded NUL would
+     * hide the rest: both fail the pattern, with its one message. */
+    int cut = t->overflow || strlen(t->value) != t->len;
+    return zkml_task_id_check(cut ? "" : t->value, err);
 }
 
 static const char *display_name(const staged_file *sf, const char *fallback)
@@ -231,50 +292,16 @@ static const char *display_name(const staged_file *sf, const char *fallback)
     return sf->filename[0] ? sf->filename : fallback;
 }
 
-static int check_model(const upload *u, uint64_t max, zkml_error *err)
-{
-    if (!u->model.seen || u->model.size == 0)
-        return zkml_fail(err, ZKML_EINVAL, "model (ONNX) file is required");
-    uint8_t *bytes;
-    size_t len;
-    if (zkml_read_file(u->model.path, (size_t)max, &bytes, &len, err))
-        return err->code;
-    onnx_model *m = NULL;
-    int rc = onnx_load_bytes(bytes, len, &m, err);
-    free(bytes);
-    onnx_free(m);
-    if (rc)
-        return zkml_error_prefix(err, "%s", display_name(&u->model, "model"));
-    return ZKML_OK;
-}
-
-/* The CSV parses (header, numeric features, even rows, at least one row);
- * *rows receives its row count. Messages name the upload and the line. */
-static int check_data(const upload *u, uint64_t max, size_t *rows, zkml_error *err)
-{
-    *rows = 0;
-    if (!u->data.seen)
-        return ZKML_OK;
-    const char *name = display_name(&u->data, "data.csv");
-    if (u->data.size == 0)
-        return zkml_fail(err, ZKML_EINVAL, "%s: the data CSV is empty", name);
-    uint8_t *bytes;
-    size_t len;
-    if (zkml_read_file(u->data.path, (size_t)max, &bytes, &len, err))
-        return err->code;
-    csv_table *t = NULL;
-    int rc = csv_read_bytes((const char *)bytes, len, name, &t, err);
-    free(bytes);
-    if (!rc)
-        *rows = t->rows;
-    csv_free(t);
-    return rc;
-}
-
-/* sample: a row of the CSV; target: resources | accuracy. */
-static int check_options(const upload *u, size_t rows, int *sample, zkml_error *err)
+/* sample: a row number; target: resources | accuracy. Whether the sample is a
+ * row of the CSV is the check child's question. */
+static int check_options(const upload *u, int *sample, zkml_error *err)
 {
     *sample = 0;
+    if (!u->model.seen || u->model.size == 0)
+        return zkml_fail(err, ZKML_EINVAL, "model (ONNX) file is required");
+    if (u->data.seen && u->data.size == 0)
+        return zkml_fail(err, ZKML_EINVAL, "%s: the data CSV is empty",
+                         display_name(&u->data, "data.csv"));
     if (u->sample.seen && u->sample.len > 0) {
         char *end;
         long v = strtol(u->sample.value, &end, 10);
@@ -282,14 +309,104 @@ static int check_options(const upload *u, size_t rows, int *sample, zkml_error *
             return zkml_fail(err, ZKML_EINVAL, "sample must be a row number >= 0 (got '%s')",
                              u->sample.value);
         *sample = (int)v;
-        if (u->data.seen && (size_t)v >= rows)
-            return zkml_fail(err, ZKML_EINVAL, "sample %ld is not a row of the data CSV "
-                             "(it has %zu rows, numbered from 0)", v, rows);
     }
     if (u->target.seen && u->target.len > 0 && strcmp(u->target.value, "resources") &&
         strcmp(u->target.value, "accuracy"))
         return zkml_fail(err, ZKML_EINVAL, "target must be resources or accuracy");
     return ZKML_OK;
+}
+
+/* The child's stderr (its message) until EOF or the deadline; 1 if it ran over. */
+static int read_child_message(int fd, int64_t deadline, char *msg, size_t cap)
+{
+    size_t got = 0;
+    for (;;) {
+        int64_t left = deadline - zkml_monotonic_ms();
+        struct pollfd p = {fd, POLLIN, 0};
+        if (left <= 0)
+            return 1;
+        int n = poll(&p, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+        if (n < 0 && errno != EINTR)
+            return 0;
+        if (n <= 0)
+            continue;
+        char buf[512];
+        ssize_t k = read(fd, buf, sizeof buf);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return 0;
+        size_t take = got + (size_t)k < cap - 1 ? (size_t)k : cap - 1 - got;
+        memcpy(msg + got, buf, take);
+        got += take;
+        msg[got] = '\0';
+    }
+}
+
+/* Runs `zkml-registry check` on the staged files: the model and the CSV are
+ * parsed in that child under the job memory limit, never in this process,
+ * so the server's memory does not grow with the upload's size. */
+static int check_in_child(const server_ctx *srv, const upload *u, int sample, zkml_error *err)
+{
+    char sample_s[24], memory_s[24], cpu_s[24];
+    snprintf(sample_s, sizeof sample_s, "%d", sample);
+    snprintf(memory_s, sizeof memory_s, "%lld", (long long)srv->job_memory_mb);
+    snprintf(cpu_s, sizeof cpu_s, "%lld", (long long)srv->check_timeout_s);
+    const char *argv[16] = {"zkml-registry", "check", u->model.path,
+                            "--name", display_name(&u->model, "model"), "--sample", sample_s,
+                            "--memory-mb", memory_s, "--cpu-s", cpu_s};
+    int n = 11;
+    if (u->data.seen) {
+        argv[n++] = "--data";
+        argv[n++] = u->data.path;
+        argv[n++] = "--data-name";
+        argv[n++] = display_name(&u->data, "data.csv");
+    }
+    argv[n] = NULL;
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return zkml_fail(err, ZKML_EIO, "checking the upload: pipe: %s", strerror(errno));
+    /* The server's threads block SIGINT/SIGTERM; the child must not. */
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], STDERR_FILENO);
+    pid_t pid;
+    int rc = posix_spawn(&pid, srv->self_exe, &fa, &attr, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    close(fds[1]);
+    if (rc != 0) {
+        close(fds[0]);
+        return zkml_fail(err, ZKML_EIO, "checking the upload: cannot run %s: %s", srv->self_exe,
+                         strerror(rc));
+    }
+    char msg[sizeof err->message] = "";
+    int late = read_child_message(fds[0], zkml_monotonic_ms() + srv->check_timeout_s * 1000,
+                                  msg, sizeof msg);
+    close(fds[0]);
+    if (late)
+        kill(pid, SIGKILL);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    msg[strcspn(msg, "\n")] = '\0';
+    if (late || (WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU))
+        return zkml_fail(err, ZKML_EINVAL, "checking the upload ran over its time limit of %lld s",
+                         (long long)srv->check_timeout_s);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return ZKML_OK;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 1)
+        return zkml_fail(err, ZKML_EINVAL, "%s", msg);
+    if (WIFSIGNALED(status) || WEXITSTATUS(status) == 3)
+        return zkml_fail(err, ZKML_EINVAL, "checking the upload needs more memory than the job "
+                         "limit (ZKML_JOB_MEMORY_MB)%s%s", msg[0] ? ": " : "", msg);
+    return zkml_fail(err, ZKML_EINTERNAL, "checking the upload: %s", msg);
 }
 
 static void hex_encode(const uint8_t *in, size_t n, char *out)
@@ -307,10 +424,8 @@ static int create_version(const http_request *rq, upload *u, store_version_ref *
                           zkml_error *err)
 {
     int sample;
-    size_t rows;
-    uint64_t max = rq->srv->cfg.max_upload;
-    if (check_task_id(u, err) || check_model(u, max, err) || check_data(u, max, &rows, err) ||
-        check_options(u, rows, &sample, err))
+    if (check_task_id(u, err) || check_options(u, &sample, err) ||
+        check_in_child(rq->srv, u, sample, err))
         return err->code == ZKML_EINVAL ? 400 : 500;
     uint8_t digest[32];
     char hash[65];
@@ -394,7 +509,9 @@ static int send_html_answer(const http_request *rq, const store_version_ref *ref
 
 static int send_failure(const http_request *rq, int status, const zkml_error *err)
 {
-    const char *code = status == 413 ? "too_large" : zkml_error_code_name(err->code);
+    const char *code = status == 413   ? "too_large"
+                       : status == 408 ? "too_slow"
+                                       : zkml_error_code_name(err->code);
     if (http_wants_html(rq)) {
         char escaped[2048], body[2200];
         http_html_escape(err->message, escaped, sizeof escaped);
