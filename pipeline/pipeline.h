@@ -4,8 +4,9 @@
  *
  * A job is one version of one task (see registry.h). A worker process claims
  * the oldest queued job, then runs each step that is not yet done or skipped,
- * in order, each in a forked child under a memory limit (RLIMIT_AS) and a time
- * limit (the child is killed when it runs over). Every step's state, start and
+ * in order, each in a forked child under a memory limit (RLIMIT_AS); the job
+ * has a time limit over all its steps (and each step may have its own): the
+ * child running when it expires is killed. Every step's state, start and
  * end times and message go to the store; the worker writes a heartbeat while a
  * step runs. A worker that dies is replaced by the supervisor and its job is
  * re-queued; the next claim resumes at its first unfinished step.
@@ -66,7 +67,8 @@ typedef struct pipeline_config {
     const char *data_dir;
     int workers;              /* ZKML_WORKERS, default 1 */
     int64_t memory_mb;        /* ZKML_JOB_MEMORY_MB; 0 = no limit */
-    int64_t timeout_s;        /* ZKML_JOB_TIMEOUT_S, per step; 0 = no limit */
+    int64_t timeout_s;        /* ZKML_JOB_TIMEOUT_S: one run of a job, all its steps; 0 = none */
+    int64_t step_timeout_s;   /* ZKML_STEP_TIMEOUT_S: each step; 0 = none (the default) */
     int threads;              /* ZKML_THREADS for proofs; 0 = cores */
     int64_t heartbeat_ms;     /* how often a running worker writes its heartbeat */
     int64_t poll_ms;          /* how often an idle worker looks for a job */
@@ -76,8 +78,9 @@ typedef struct pipeline_config {
 } pipeline_config;
 
 /* Fills cfg from the environment (ZKML_WORKERS, ZKML_JOB_MEMORY_MB,
- * ZKML_JOB_TIMEOUT_S, ZKML_THREADS) with defaults sized to the machine
- * (memory: 3/4 of RAM divided among the workers; timeout: 2 hours per step).
+ * ZKML_JOB_TIMEOUT_S, ZKML_STEP_TIMEOUT_S, ZKML_THREADS) with defaults sized to
+ * the machine (memory: 3/4 of RAM divided among the workers; time: 2 hours
+ * for one run of a job, no separate step limit).
  * The memory limit is RLIMIT_AS set in the step's child to the address space
  * it already has plus ZKML_JOB_MEMORY_MB, so that sanitizer builds, which
  * reserve terabytes of shadow address space up front, still work. cfg->chain

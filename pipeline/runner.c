@@ -1,8 +1,10 @@
 /*
  * runner.c - the job runner. A supervisor process forks the workers and
  * replaces any that dies; a worker claims the oldest queued job and runs its
- * unfinished steps, each in a forked child under a memory and a time limit,
- * recording every step in the store and writing a heartbeat while it waits.
+ * unfinished steps, each in a forked child under a memory limit, all within
+ * the job's time limit, recording every step in the store and writing a
+ * heartbeat while it waits. Every write names the worker's claim, so a worker
+ * whose job was re-queued meanwhile (a stale heartbeat) is refused and stops.
  * Because a job's progress lives in the store, a job whose worker died is
  * simply re-queued and resumes at its first unfinished step; versions are
  * created only by the upload, so no rerun can duplicate one.
@@ -54,12 +56,14 @@ int pipeline_config_from_env(pipeline_config *cfg, const char *data_dir, zkml_er
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->data_dir = data_dir;
-    int64_t workers, memory, timeout;
+    int64_t workers, memory, timeout, step_timeout;
     int rc = env_int64("ZKML_WORKERS", MAX_WORKERS, &workers, err);
     if (!rc)
         rc = env_int64("ZKML_JOB_MEMORY_MB", INT64_C(1) << 30, &memory, err);
     if (!rc)
         rc = env_int64("ZKML_JOB_TIMEOUT_S", INT64_C(1) << 30, &timeout, err);
+    if (!rc)
+        rc = env_int64("ZKML_STEP_TIMEOUT_S", INT64_C(1) << 30, &step_timeout, err);
     if (rc)
         return rc;
     cfg->workers = workers ? (int)workers : 1;
@@ -71,6 +75,7 @@ int pipeline_config_from_env(pipeline_config *cfg, const char *data_dir, zkml_er
     }
     cfg->memory_mb = memory;
     cfg->timeout_s = timeout ? timeout : DEFAULT_TIMEOUT_S;
+    cfg->step_timeout_s = step_timeout;
     cfg->threads = zkml_default_threads();
     cfg->heartbeat_ms = DEFAULT_HEARTBEAT_MS;
     cfg->poll_ms = DEFAULT_POLL_MS;
@@ -143,11 +148,38 @@ static void step_child(const pipeline_step *step, const pipeline_job_ctx *ctx,
     _exit(0);
 }
 
-/* Reads the child's result, writing heartbeats, killing it at the deadline. */
-static int wait_child(registry_store *s, const pipeline_config *cfg, int64_t job_id, pid_t pid,
-                      int fd, step_result *r, zkml_error *err)
+/* The earlier of two deadlines (0 = none). */
+static int64_t earlier(int64_t a, int64_t b)
 {
-    int64_t deadline = cfg->timeout_s > 0 ? zkml_monotonic_ms() + cfg->timeout_s * 1000 : 0;
+    return !a ? b : !b ? a : a < b ? a : b;
+}
+
+/* Writes a heartbeat. A transient failure (a busy database) is retried at
+ * the next beat; a refused claim (the job was re-queued and claimed again)
+ * stops the step, whose job is no longer this worker's. */
+static int heartbeat(registry_store *s, const store_job *job, pid_t pid, zkml_error *err)
+{
+    zkml_error hb = {0};
+    int rc = store_job_heartbeat(s, job, &hb);
+    if (rc == ZKML_EREJECTED) {
+        kill(pid, SIGKILL);
+        *err = hb;
+        return rc;
+    }
+    if (rc)
+        fprintf(stderr, "zkml-registry worker %d: heartbeat: %s (retrying)\n", (int)getpid(),
+                hb.message);
+    return 0;
+}
+
+/* Reads the child's result, writing heartbeats, killing it at the deadline:
+ * the job's (ZKML_JOB_TIMEOUT_S) or the step's own (ZKML_STEP_TIMEOUT_S). */
+static int wait_child(registry_store *s, const pipeline_config *cfg, const store_job *job,
+                      int64_t job_deadline, pid_t pid, int fd, step_result *r, zkml_error *err)
+{
+    int64_t step_deadline =
+        cfg->step_timeout_s > 0 ? zkml_monotonic_ms() + cfg->step_timeout_s * 1000 : 0;
+    int64_t deadline = earlier(job_deadline, step_deadline);
     size_t got = 0;
     int store_rc = 0, timed_out = 0;
     for (;;) {
@@ -175,18 +207,21 @@ static int wait_child(registry_store *s, const pipeline_config *cfg, int64_t job
             got += (size_t)k;
             continue;
         }
-        if (job_id && !store_rc)
-            store_rc = store_job_heartbeat(s, job_id, err);
+        if (n == 0 && !store_rc)
+            store_rc = heartbeat(s, job, pid, err);
     }
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     const char *memory_hint =
         cfg->memory_mb > 0 ? "; it may have exceeded ZKML_JOB_MEMORY_MB" : "";
-    if (timed_out)
-        r->rc = zkml_fail(&r->err, ZKML_EINVAL,
-                          "ran over its time limit of %lld s (ZKML_JOB_TIMEOUT_S) and was stopped",
-                          (long long)cfg->timeout_s);
+    if (timed_out && deadline == job_deadline)
+        r->rc = zkml_fail(&r->err, ZKML_EINVAL, "the job ran over its time limit of %lld s "
+                          "(ZKML_JOB_TIMEOUT_S) and was stopped", (long long)cfg->timeout_s);
+    else if (timed_out)
+        r->rc = zkml_fail(&r->err, ZKML_EINVAL, "ran over the step time limit of %lld s "
+                          "(ZKML_STEP_TIMEOUT_S) and was stopped",
+                          (long long)cfg->step_timeout_s);
     else if (got != sizeof *r && WIFSIGNALED(status))
         r->rc = zkml_fail(&r->err, ZKML_EINTERNAL, "killed by signal %d (%s)%s",
                           WTERMSIG(status), strsignal(WTERMSIG(status)), memory_hint);
@@ -198,10 +233,10 @@ static int wait_child(registry_store *s, const pipeline_config *cfg, int64_t job
 }
 
 /* Runs one step in a forked child. The return value is the store's (0 unless
- * writing the heartbeat failed); the step's own outcome goes to *r. */
-static int run_step_forked(registry_store *s, const pipeline_config *cfg, int64_t job_id,
-                           const pipeline_step *step, const pipeline_job_ctx *ctx,
-                           step_result *r, zkml_error *err)
+ * the job's claim was lost); the step's own outcome goes to *r. */
+static int run_step_forked(registry_store *s, const pipeline_config *cfg, const store_job *job,
+                           int64_t job_deadline, const pipeline_step *step,
+                           const pipeline_job_ctx *ctx, step_result *r, zkml_error *err)
 {
     memset(r, 0, sizeof *r);
     int fds[2];
@@ -223,7 +258,7 @@ static int run_step_forked(registry_store *s, const pipeline_config *cfg, int64_
         step_child(step, ctx, cfg, parent, fds[1]);
     }
     close(fds[1]);
-    int rc = wait_child(s, cfg, job_id, pid, fds[0], r, err);
+    int rc = wait_child(s, cfg, job, job_deadline, pid, fds[0], r, err);
     close(fds[0]);
     return rc;
 }
@@ -246,7 +281,7 @@ static int record_outcome(registry_store *s, const pipeline_config *cfg, const s
     char msg[700];
     *stop = 0;
     if (r->rc == 0 || r->rc == PIPELINE_STEP_SKIPPED) {
-        int rc = store_step_finish(s, job->id, step->name, r->rc ? "skipped" : "done",
+        int rc = store_step_finish(s, job, step->name, r->rc ? "skipped" : "done",
                                    r->rc ? r->err.message : NULL, ms, err);
         return rc ? rc : store_record_artifacts(s, cfg->data_dir, job, step->name, err);
     }
@@ -256,13 +291,13 @@ static int record_outcome(registry_store *s, const pipeline_config *cfg, const s
         snprintf(msg, sizeof msg, "step %s: %s (retrying in %lld s, attempt %d of %d)",
                  step->name, r->err.message, (long long)(delay / 1000), job->attempts + 2,
                  PIPELINE_MAX_ATTEMPTS);
-        int rc = store_step_finish(s, job->id, step->name, "queued", msg, ms, err);
-        return rc ? rc : store_job_retry_later(s, job->id, delay, msg, err);
+        int rc = store_step_finish(s, job, step->name, "queued", msg, ms, err);
+        return rc ? rc : store_job_retry_later(s, job, delay, msg, err);
     }
     snprintf(msg, sizeof msg, "step %s: %s%s", step->name, r->err.message,
              r->rc == ZKML_ERETRY ? " (gave up after the last retry)" : "");
-    int rc = store_step_finish(s, job->id, step->name, "failed", r->err.message, ms, err);
-    return rc ? rc : store_job_finish(s, job->id, "failed", msg, err);
+    int rc = store_step_finish(s, job, step->name, "failed", r->err.message, ms, err);
+    return rc ? rc : store_job_finish(s, job, "failed", msg, err);
 }
 
 /* Runs the job's unfinished steps in order. */
@@ -272,10 +307,11 @@ static int run_job(registry_store *s, const pipeline_config *cfg, const store_jo
     char dir[4096];
     int rc = store_version_dir(cfg->data_dir, job->task_id, job->version, dir, sizeof dir, err);
     if (rc)
-        return store_job_finish(s, job->id, "failed", err->message, err);
+        return store_job_finish(s, job, "failed", err->message, err);
     pipeline_job_ctx ctx = {cfg->data_dir, job->task_id, job->version, dir,
                             {job->sample, cfg->threads, job->target}, &cfg->chain};
     const pipeline_step_table *table = steps_of(cfg);
+    int64_t deadline = cfg->timeout_s > 0 ? zkml_monotonic_ms() + cfg->timeout_s * 1000 : 0;
     for (size_t i = 0; i < table->count; i++) {
         const pipeline_step *step = &table->steps[i];
         char state[STORE_STATE_MAX];
@@ -284,18 +320,18 @@ static int run_job(registry_store *s, const pipeline_config *cfg, const store_jo
             return rc;
         if (!rc && (!strcmp(state, "done") || !strcmp(state, "skipped")))
             continue;
-        if ((rc = store_step_begin(s, job->id, step->name, err)))
+        if ((rc = store_step_begin(s, job, step->name, err)))
             return rc;
         step_result r;
         int64_t t0 = zkml_monotonic_ms();
-        if ((rc = run_step_forked(s, cfg, job->id, step, &ctx, &r, err)))
+        if ((rc = run_step_forked(s, cfg, job, deadline, step, &ctx, &r, err)))
             return rc;
         int stop;
         rc = record_outcome(s, cfg, job, step, &r, zkml_monotonic_ms() - t0, &stop, err);
         if (rc || stop)
             return rc;
     }
-    return store_job_finish(s, job->id, "done", "done", err);
+    return store_job_finish(s, job, "done", "done", err);
 }
 
 int pipeline_run_next_job(registry_store *s, const pipeline_config *cfg, zkml_error *err)

@@ -4,7 +4,8 @@
  * on refs/heads/main that replaces tasks/<task_id>/ with manifest.json and
  * the version's small public artifacts, and an annotated tag <task_id>/v<N>.
  * Writers serialize on an flock (versions.git/zkml.lock), so two workers
- * never race on the branch; the tag makes a commit idempotent.
+ * never race on the branch, and a git lock file found under it is a killed
+ * writer's and is removed; the tag makes a commit idempotent.
  */
 #include "registry/registry.h"
 
@@ -339,6 +340,24 @@ static int lock_history(git_repository *repo, int *fd, zkml_error *err)
     return 0;
 }
 
+/* Under our lock no other writer exists, so a git lock file is what a killed
+ * writer left: libgit2 would refuse every later update of that ref. */
+static int remove_stale_locks(git_repository *repo, const char *tag, zkml_error *err)
+{
+    char names[3][STORE_TASK_ID_MAX + 48], path[4400];
+    snprintf(names[0], sizeof names[0], "%s.lock", branch_ref);
+    snprintf(names[1], sizeof names[1], "packed-refs.lock");
+    snprintf(names[2], sizeof names[2], "refs/tags/%s.lock", tag);
+    for (int i = 0; i < 3; i++) {
+        int rc = zkml_path_join(path, sizeof path, git_repository_path(repo), names[i], err);
+        if (rc)
+            return rc;
+        if (unlink(path) == 0)
+            fprintf(stderr, "zkml-registry: removed %s, left by a crashed writer\n", path);
+    }
+    return 0;
+}
+
 int history_commit_version(const char *data_dir, const char *task_id, int version,
                            const char *version_dir, zkml_error *err)
 {
@@ -354,6 +373,8 @@ int history_commit_version(const char *data_dir, const char *task_id, int versio
     rc = open_repo(data_dir, 1, &repo, err);
     if (!rc)
         rc = lock_history(repo, &lock, err);
+    if (!rc)
+        rc = remove_stale_locks(repo, tag, err);
     git_reference *existing = NULL;
     if (!rc && git_reference_lookup(&existing, repo, ref) != 0)
         rc = commit_and_tag(repo, task_id, version, tag, version_dir, err);

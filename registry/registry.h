@@ -49,6 +49,10 @@ int store_schema_version(registry_store *s, int *version, zkml_error *err);
 /* <data>/uploads (created): stage uploaded files here, so that
  * store_create_version can rename them into the version dir. */
 int store_staging_dir(const char *data_dir, char *out, size_t outlen, zkml_error *err);
+/* Deletes the staged uploads (uploads/upload-*) a killed server left behind;
+ * call at start, before any upload (one server per data dir). *removed
+ * receives how many. */
+int store_clean_staging(const char *data_dir, int *removed, zkml_error *err);
 /* <data>/artifacts/<task>/v<N>; fails with ZKML_EINVAL on a bad task id or N<1.
  * Does not create the directory. */
 int store_version_dir(const char *data_dir, const char *task_id, int version, char *out,
@@ -74,7 +78,8 @@ typedef struct store_version_ref {
 
 /* In one transaction: the task row if new, version N+1, its job (queued) and
  * one queued step row per name; the staged files are renamed to
- * <version dir>/model.onnx and data.csv. If the task already has a version
+ * <version dir>/model.onnx and data.csv (a version dir left by a crash before
+ * its commit is cleared first). If the task already has a version
  * with model_hash, nothing is created and out describes that version with
  * out->existed = 1. On success the staged files are gone (moved or deleted);
  * on failure they are left for the caller to delete. */
@@ -90,12 +95,18 @@ typedef struct store_job {
     int sample;
     char target[STORE_TARGET_MAX];
     int attempts;             /* how many times a retryable failure re-queued it */
+    int64_t claim;            /* this claim's generation: the job's writes name it */
 } store_job;
 
 /* Claims the oldest queued job whose retry time has come, in one transaction:
- * state running, worker_pid, heartbeat now. Returns 1 claimed, 0 none, <0 error. */
+ * state running, worker_pid, heartbeat now, and a new claim generation in
+ * job->claim. Returns 1 claimed, 0 none, <0 error. */
 int store_job_claim_next(registry_store *s, int worker_pid, store_job *job, zkml_error *err);
-int store_job_heartbeat(registry_store *s, int64_t job_id, zkml_error *err);
+/* The writes of a claimed job (heartbeat, steps, finish, retry, artifacts)
+ * are fenced: each fails with ZKML_EREJECTED, changing nothing, unless the
+ * job is still running under job->claim, so a worker whose job was re-queued
+ * (its heartbeat went stale) and claimed by another cannot write to it. */
+int store_job_heartbeat(registry_store *s, const store_job *job, zkml_error *err);
 /* Re-queues running jobs of a worker known to be dead (worker_pid > 0), or,
  * with worker_pid 0, every running job whose heartbeat is older than stale_ms
  * (a crashed service). Their running steps go back to queued. *requeued may be NULL. */
@@ -106,20 +117,24 @@ int store_step_state(registry_store *s, int64_t job_id, const char *step,
                      char state[STORE_STATE_MAX], zkml_error *err);
 /* Marks a step running (creating its row if missing), and finished with
  * state done | failed | skipped | queued (a retryable failure), its message
- * (may be NULL) and duration. */
-int store_step_begin(registry_store *s, int64_t job_id, const char *step, zkml_error *err);
-int store_step_finish(registry_store *s, int64_t job_id, const char *step, const char *state,
-                      const char *message, int64_t ms, zkml_error *err);
+ * (may be NULL) and duration. Messages are stored with the data dir's path
+ * removed (store_relative_message). */
+int store_step_begin(registry_store *s, const store_job *job, const char *step, zkml_error *err);
+int store_step_finish(registry_store *s, const store_job *job, const char *step,
+                      const char *state, const char *message, int64_t ms, zkml_error *err);
 /* Finishes a job: state done | failed, with a message. */
-int store_job_finish(registry_store *s, int64_t job_id, const char *state,
+int store_job_finish(registry_store *s, const store_job *job, const char *state,
                      const char *message, zkml_error *err);
 /* A retryable failure: back to queued, attempts + 1, not before now + delay_ms. */
-int store_job_retry_later(registry_store *s, int64_t job_id, int64_t delay_ms,
+int store_job_retry_later(registry_store *s, const store_job *job, int64_t delay_ms,
                           const char *message, zkml_error *err);
 /* Records (or updates) the artifacts from the fixed list found in the job's
  * version dir, with their sizes, attributing new ones to step. */
 int store_record_artifacts(registry_store *s, const char *data_dir, const store_job *job,
                            const char *step, zkml_error *err);
+/* message with every "<data dir>/" removed, malloc'ed; NULL when it names no
+ * path under the data dir (or on no memory): then use message itself. */
+char *store_relative_message(const registry_store *s, const char *message);
 
 /* ---- JSON readers for the HTTP side: *json is malloc'ed, caller frees ----
  * version 0 means the latest. ZKML_ENOTFOUND for an unknown task or version.

@@ -8,7 +8,9 @@
 #include "registry/store_internal.h"
 
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,6 +200,26 @@ int store_staging_dir(const char *data_dir, char *out, size_t outlen, zkml_error
     return rc ? rc : zkml_mkdir_p(out, 1, err);
 }
 
+int store_clean_staging(const char *data_dir, int *removed, zkml_error *err)
+{
+    char dir[4200], path[4600];
+    *removed = 0;
+    int rc = store_staging_dir(data_dir, dir, sizeof dir, err);
+    DIR *d = rc ? NULL : opendir(dir);
+    if (!rc && !d)
+        return zkml_fail(err, ZKML_EIO, "%s: %s", dir, strerror(errno));
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (strncmp(e->d_name, "upload-", 7) != 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (unlink(path) == 0)
+            (*removed)++;
+    }
+    if (d)
+        closedir(d);
+    return rc;
+}
+
 int store_version_dir(const char *data_dir, const char *task_id, int version, char *out,
                       size_t outlen, zkml_error *err)
 {
@@ -359,12 +381,25 @@ static int insert_rows(registry_store *s, const char *task_id, const char *hash,
     return rc;
 }
 
-/* Renames the staged files into the new version's dir; undoes on failure. */
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+/* Renames the staged files into the new version's dir; undoes on failure.
+ * The version number is new to the database, so a directory already there is
+ * what a crash between the rename and the commit left: cleared, so the new
+ * version adopts none of its files. */
 static int place_uploads(const char *data_dir, const store_upload *u, const char *task_id,
                          int version, char *model_to, char *data_to, size_t len, zkml_error *err)
 {
     char dir[4096];
     int rc = store_version_dir(data_dir, task_id, version, dir, sizeof dir, err);
+    struct stat st;
+    if (!rc && lstat(dir, &st) == 0 && nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+        rc = zkml_fail(err, ZKML_EIO, "%s: cannot clear a crashed upload's files: %s", dir,
+                       strerror(errno));
     if (!rc)
         rc = zkml_mkdir_p(dir, 0, err);
     if (!rc)
@@ -437,7 +472,8 @@ int store_job_claim_next(registry_store *s, int worker_pid, store_job *job, zkml
         return rc;
     sqlite3_stmt *st;
     rc = store_query(s, &st, err,
-                     "SELECT j.id, v.task_id, v.version, j.sample, j.target, j.attempts"
+                     "SELECT j.id, v.task_id, v.version, j.sample, j.target, j.attempts,"
+                     " j.claim + 1"
                      " FROM jobs j JOIN versions v ON v.id = j.version_id"
                      " WHERE j.state = 'queued' AND j.not_before <= ? ORDER BY j.id LIMIT 1",
                      "l", now);
@@ -453,6 +489,7 @@ int store_job_claim_next(registry_store *s, int worker_pid, store_job *job, zkml
         job->sample = sqlite3_column_int(st, 3);
         copy_text(job->target, sizeof job->target, sqlite3_column_text(st, 4));
         job->attempts = sqlite3_column_int(st, 5);
+        job->claim = sqlite3_column_int64(st, 6);
         claimed = 1;
     } else if (step != SQLITE_DONE) {
         rc = store_db_fail(s, err, "looking for a queued job");
@@ -461,8 +498,8 @@ int store_job_claim_next(registry_store *s, int worker_pid, store_job *job, zkml
     if (!rc && claimed)
         rc = store_exec(s, err, "UPDATE jobs SET state = 'running', worker_pid = ?,"
                                 " heartbeat_at = ?, updated_at = ?, message = 'running',"
-                                " error = NULL WHERE id = ?",
-                        "illl", worker_pid, now, now, job->id);
+                                " error = NULL, claim = ? WHERE id = ?",
+                        "illll", worker_pid, now, now, job->claim, job->id);
     if (!rc)
         rc = store_commit(s, err);
     if (rc) {
@@ -472,10 +509,43 @@ int store_job_claim_next(registry_store *s, int worker_pid, store_job *job, zkml
     return claimed;
 }
 
-int store_job_heartbeat(registry_store *s, int64_t job_id, zkml_error *err)
+/* BEGIN IMMEDIATE, then ZKML_EREJECTED unless the job is still running under
+ * this claim: a worker whose job was re-queued and claimed again by another
+ * must not write to it. */
+static int begin_claimed(registry_store *s, const store_job *job, zkml_error *err)
 {
-    return store_exec(s, err, "UPDATE jobs SET heartbeat_at = ? WHERE id = ?", "ll",
-                      zkml_now_ms(), job_id);
+    int64_t claim = -1;
+    int rc = store_begin(s, err);
+    if (!rc)
+        rc = query_int64(s, &claim, err, "SELECT claim FROM jobs WHERE id = ? AND"
+                                         " state = 'running'", "l", job->id);
+    if (rc == ZKML_ENOTFOUND || (!rc && claim != job->claim))
+        rc = zkml_fail(err, ZKML_EREJECTED, "job %lld: claim %lld is no longer the job's (it "
+                       "was re-queued and claimed again): this worker's write is refused",
+                       (long long)job->id, (long long)job->claim);
+    if (rc)
+        store_rollback(s);
+    return rc;
+}
+
+/* Commits the claimed transaction if rc is 0, else rolls it back. */
+static int end_claimed(registry_store *s, int rc, zkml_error *err)
+{
+    if (!rc)
+        rc = store_commit(s, err);
+    if (rc)
+        store_rollback(s);
+    return rc;
+}
+
+int store_job_heartbeat(registry_store *s, const store_job *job, zkml_error *err)
+{
+    int rc = begin_claimed(s, job, err);
+    if (rc)
+        return rc;
+    rc = store_exec(s, err, "UPDATE jobs SET heartbeat_at = ? WHERE id = ?", "ll",
+                    zkml_now_ms(), job->id);
+    return end_claimed(s, rc, err);
 }
 
 int store_requeue_dead_jobs(registry_store *s, int worker_pid, int64_t stale_ms,
@@ -533,12 +603,13 @@ int store_step_state(registry_store *s, int64_t job_id, const char *step,
     return rc;
 }
 
-int store_step_begin(registry_store *s, int64_t job_id, const char *step, zkml_error *err)
+int store_step_begin(registry_store *s, const store_job *job, const char *step, zkml_error *err)
 {
-    int64_t now = zkml_now_ms();
-    int rc = store_begin(s, err);
-    if (!rc)
-        rc = store_exec(s, err,
+    int64_t now = zkml_now_ms(), job_id = job->id;
+    int rc = begin_claimed(s, job, err);
+    if (rc)
+        return rc;
+    rc = store_exec(s, err,
                         "INSERT INTO steps (job_id, position, name, state, started_at)"
                         " VALUES (?1, (SELECT COALESCE(MAX(position) + 1, 0) FROM steps"
                         " WHERE job_id = ?1), ?2, 'running', ?3)"
@@ -549,11 +620,7 @@ int store_step_begin(registry_store *s, int64_t job_id, const char *step, zkml_e
         rc = store_exec(s, err, "UPDATE jobs SET message = 'running ' || ?, updated_at = ?,"
                                 " heartbeat_at = ? WHERE id = ?",
                         "tlll", step, now, now, job_id);
-    if (!rc)
-        rc = store_commit(s, err);
-    if (rc)
-        store_rollback(s);
-    return rc;
+    return end_claimed(s, rc, err);
 }
 
 static int state_valid(const char *state, int for_step)
@@ -565,41 +632,59 @@ static int state_valid(const char *state, int for_step)
     return 0;
 }
 
-int store_step_finish(registry_store *s, int64_t job_id, const char *step, const char *state,
-                      const char *message, int64_t ms, zkml_error *err)
+int store_step_finish(registry_store *s, const store_job *job, const char *step,
+                      const char *state, const char *message, int64_t ms, zkml_error *err)
 {
     if (!state_valid(state, 1))
         return zkml_fail(err, ZKML_EINTERNAL, "step %s: bad state '%s'", step,
                          state ? state : "(null)");
-    int64_t now = zkml_now_ms();
-    return store_exec(s, err,
-                      "UPDATE steps SET state = ?, message = ?, finished_at = ?, ms = ?"
-                      " WHERE job_id = ? AND name = ?",
-                      "ttlllt", state, message, now, ms, job_id, step);
+    char *rel = store_relative_message(s, message);
+    int rc = begin_claimed(s, job, err);
+    if (!rc)
+        rc = end_claimed(s, store_exec(s, err,
+                                       "UPDATE steps SET state = ?, message = ?, finished_at = ?,"
+                                       " ms = ? WHERE job_id = ? AND name = ?",
+                                       "ttlllt", state, rel ? rel : message, zkml_now_ms(), ms,
+                                       job->id, step), err);
+    free(rel);
+    return rc;
 }
 
-int store_job_finish(registry_store *s, int64_t job_id, const char *state, const char *message,
-                     zkml_error *err)
+int store_job_finish(registry_store *s, const store_job *job, const char *state,
+                     const char *message, zkml_error *err)
 {
     if (!state_valid(state, 0) || (strcmp(state, "done") && strcmp(state, "failed")))
         return zkml_fail(err, ZKML_EINTERNAL, "job %lld: bad final state '%s'",
-                         (long long)job_id, state ? state : "(null)");
+                         (long long)job->id, state ? state : "(null)");
     int failed = !strcmp(state, "failed");
-    return store_exec(s, err,
-                      "UPDATE jobs SET state = ?, message = ?, error = ?, worker_pid = NULL,"
-                      " updated_at = ? WHERE id = ?",
-                      "tttll", state, message, failed ? message : NULL, zkml_now_ms(), job_id);
+    char *rel = store_relative_message(s, message);
+    const char *m = rel ? rel : message;
+    int rc = begin_claimed(s, job, err);
+    if (!rc)
+        rc = end_claimed(s, store_exec(s, err,
+                                       "UPDATE jobs SET state = ?, message = ?, error = ?,"
+                                       " worker_pid = NULL, updated_at = ? WHERE id = ?",
+                                       "tttll", state, m, failed ? m : NULL, zkml_now_ms(),
+                                       job->id), err);
+    free(rel);
+    return rc;
 }
 
-int store_job_retry_later(registry_store *s, int64_t job_id, int64_t delay_ms,
+int store_job_retry_later(registry_store *s, const store_job *job, int64_t delay_ms,
                           const char *message, zkml_error *err)
 {
     int64_t now = zkml_now_ms();
-    return store_exec(s, err,
-                      "UPDATE jobs SET state = 'queued', attempts = attempts + 1,"
-                      " not_before = ?, message = ?, error = NULL, worker_pid = NULL,"
-                      " updated_at = ? WHERE id = ?",
-                      "ltll", now + delay_ms, message, now, job_id);
+    char *rel = store_relative_message(s, message);
+    int rc = begin_claimed(s, job, err);
+    if (!rc)
+        rc = end_claimed(s, store_exec(s, err,
+                                       "UPDATE jobs SET state = 'queued', attempts = attempts + 1,"
+                                       " not_before = ?, message = ?, error = NULL,"
+                                       " worker_pid = NULL, updated_at = ? WHERE id = ?",
+                                       "ltll", now + delay_ms, rel ? rel : message, now,
+                                       job->id), err);
+    free(rel);
+    return rc;
 }
 
 int store_record_artifacts(registry_store *s, const char *data_dir, const store_job *job,
@@ -613,6 +698,10 @@ int store_record_artifacts(registry_store *s, const char *data_dir, const store_
                          job->id);
     if (rc == ZKML_ENOTFOUND)
         return zkml_fail(err, rc, "job %lld not found", (long long)job->id);
+    if (!rc)
+        rc = begin_claimed(s, job, err);
+    if (rc)
+        return rc;
     size_t count;
     const store_artifact_kind *kinds = store_artifact_list(&count);
     for (size_t i = 0; !rc && i < count; i++) {
@@ -626,5 +715,29 @@ int store_record_artifacts(registry_store *s, const char *data_dir, const store_
                         " SET size = ?3, updated_at = ?5 WHERE size != ?3",
                         "ltltl", version_id, kinds[i].name, size, step, zkml_now_ms());
     }
-    return rc;
+    return end_claimed(s, rc, err);
+}
+
+/* The data dir is the server's business: status messages name files relative
+ * to it ("artifacts/t/v1/data.csv", not "/srv/zkml/artifacts/..."). */
+char *store_relative_message(const registry_store *s, const char *message)
+{
+    char prefix[sizeof s->data_dir + 1];
+    snprintf(prefix, sizeof prefix, "%s/", s->data_dir);
+    size_t plen = strlen(prefix);
+    if (!message || !strstr(message, prefix))
+        return NULL;
+    char *out = malloc(strlen(message) + 1);
+    if (!out)
+        return NULL;
+    char *o = out;
+    for (const char *p = message; *p;) {
+        if (!strncmp(p, prefix, plen)) {
+            p += plen;
+            continue;
+        }
+        *o++ = *p++;
+    }
+    *o = '\0';
+    return out;
 }

@@ -188,6 +188,12 @@ static int prepare(server_ctx *srv, zkml_error *err)
     if (store_open(srv->cfg.data_dir, &s, err))
         return err->code;
     store_close(s);
+    int removed;
+    if (store_clean_staging(srv->cfg.data_dir, &removed, err))
+        return err->code;
+    if (removed)
+        fprintf(stderr, "zkml-registry: removed %d staged upload%s left by a crash\n", removed,
+                removed == 1 ? "" : "s");
     return store_staging_dir(srv->cfg.data_dir, srv->staging_dir, sizeof srv->staging_dir, err);
 }
 

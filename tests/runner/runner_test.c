@@ -113,6 +113,24 @@ static int step_slow(const pipeline_job_ctx *job, zkml_error *err)
     return rc;
 }
 
+static int step_wait(const pipeline_job_ctx *job, zkml_error *err)
+{
+    int rc = count_run(job, "wait", err);
+    sleep_ms(3000);
+    return rc;
+}
+
+static int step_after(const pipeline_job_ctx *job, zkml_error *err)
+{
+    return count_run(job, "after", err);
+}
+
+/* Fails naming a file by its absolute path, as the engine's messages do. */
+static int step_bad_path(const pipeline_job_ctx *job, zkml_error *err)
+{
+    return zkml_fail(err, ZKML_EINVAL, "%s/data.csv line 2: 1 field, expected 5", job->dir);
+}
+
 /* ---- helpers ------------------------------------------------------------- */
 
 static const char *names_of(const pipeline_step_table *t, size_t i)
@@ -337,6 +355,101 @@ static int test_kill_worker(const char *data)
     return 0;
 }
 
+/* ZKML_JOB_TIMEOUT_S is one limit for all of a job's steps: three steps of
+ * 1.5 s each do not fit in 2 s, though each alone would. */
+static int test_job_timeout(const char *data)
+{
+    static const pipeline_step steps[] = {
+        {"slow1", step_slow}, {"slow2", step_slow}, {"slow3", step_slow}};
+    pipeline_step_table t = {steps, 3};
+    pipeline_config cfg = config(data, &t);
+    cfg.timeout_s = 2;
+    CHECK(enqueue(data, &t, 1) > 0);
+    CHECK(run_once(data, &cfg) == 1);
+    cJSON *st = status(data, 1);
+    CHECK(st && !strcmp(str(st, "state"), "failed"));
+    CHECK(strstr(str(st, "error"), "the job ran over its time limit of 2 s (ZKML_JOB_TIMEOUT_S)"));
+    CHECK(!strcmp(step_field(st, 0, "state"), "done"));
+    CHECK(!strcmp(step_field(st, 1, "state"), "failed"));
+    cJSON_Delete(st);
+    /* a step limit of its own (ZKML_STEP_TIMEOUT_S) is named as such */
+    static const pipeline_step forever[] = {{"forever", step_forever}};
+    pipeline_step_table t2 = {forever, 1};
+    cfg = config(data, &t2);
+    cfg.step_timeout_s = 1;
+    CHECK(enqueue(data, &t2, 2) > 0);
+    CHECK(run_once(data, &cfg) == 1);
+    st = status(data, 2);
+    CHECK(st && strstr(str(st, "error"), "step time limit of 1 s (ZKML_STEP_TIMEOUT_S)"));
+    cJSON_Delete(st);
+    return 0;
+}
+
+/* Runs one job in a child process: its exit status 0 ran one, 1 failed. */
+static pid_t run_in_child(const char *data, const pipeline_config *cfg)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(run_once(data, cfg) == 1 ? 0 : 1);
+    return pid;
+}
+
+/* Two workers on one job: A's job is re-queued as stale while its step runs
+ * (what the supervisor does when heartbeats stop) and B claims it. A's next
+ * heartbeat is refused, A stops its step and writes nothing; B runs the job. */
+static int test_two_workers(const char *data)
+{
+    static const pipeline_step steps[] = {{"wait", step_wait}, {"after", step_after}};
+    pipeline_step_table t = {steps, 2};
+    pipeline_config cfg = config(data, &t);
+    CHECK(enqueue(data, &t, 1) > 0);
+    pid_t a = run_in_child(data, &cfg);
+    CHECK(a > 0);
+    CHECK(wait_for(data, "SELECT state = 'running' FROM steps WHERE name = 'wait'", 1, 60) == 0);
+    zkml_error err = {0};
+    registry_store *s;
+    int n = 0;
+    CHECK_OK(store_open(data, &s, &err), err);
+    /* a negative staleness: every running job counts as stale now */
+    CHECK_OK(store_requeue_dead_jobs(s, 0, -60000, &n, &err), err);
+    store_close(s);
+    CHECK(n == 1);
+    pid_t b = run_in_child(data, &cfg);
+    int sa = 0, sb = 0;
+    waitpid(a, &sa, 0);
+    waitpid(b, &sb, 0);
+    CHECK(WIFEXITED(sa) && WEXITSTATUS(sa) == 1); /* A: its claim was refused */
+    CHECK(WIFEXITED(sb) && WEXITSTATUS(sb) == 0);
+    char dir[4096];
+    version_dir(data, dir, sizeof dir);
+    CHECK(count_lines(dir, "wait") == 2);  /* A's run was stopped, B's completed */
+    CHECK(count_lines(dir, "after") == 1); /* A never went on to the next step */
+    cJSON *st = status(data, 1);
+    CHECK(st && !strcmp(str(st, "state"), "done"));
+    cJSON_Delete(st);
+    CHECK(test_sql_int(data, "SELECT claim FROM jobs") == 2);
+    return 0;
+}
+
+/* Status messages name files relative to the data dir, never its absolute path. */
+static int test_relative_paths(const char *data)
+{
+    static const pipeline_step steps[] = {{"bad", step_bad_path}};
+    pipeline_step_table t = {steps, 1};
+    pipeline_config cfg = config(data, &t);
+    CHECK(enqueue(data, &t, 1) > 0);
+    CHECK(run_once(data, &cfg) == 1);
+    cJSON *st = status(data, 1);
+    CHECK(st);
+    CHECK(!strcmp(str(st, "error"),
+                  "step bad: artifacts/task/v1/data.csv line 2: 1 field, expected 5"));
+    CHECK(!strcmp(step_field(st, 0, "message"),
+                  "artifacts/task/v1/data.csv line 2: 1 field, expected 5"));
+    cJSON_Delete(st);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
@@ -345,6 +458,8 @@ int main(int argc, char **argv)
     } cases[] = {
         {"outcomes", test_outcomes}, {"retry", test_retry},         {"timeout", test_timeout},
         {"memory", test_memory},     {"kill_worker", test_kill_worker},
+        {"job_timeout", test_job_timeout}, {"two_workers", test_two_workers},
+        {"relative_paths", test_relative_paths},
     };
     for (size_t i = 0; argc == 2 && i < sizeof cases / sizeof cases[0]; i++)
         if (!strcmp(argv[1], cases[i].name)) {
@@ -354,6 +469,6 @@ int main(int argc, char **argv)
             test_rm_rf(dir);
             return rc;
         }
-    fprintf(stderr, "usage: %s outcomes|retry|timeout|memory|kill_worker\n", argv[0]);
+    fprintf(stderr, "usage: %s outcomes|retry|timeout|memory|kill_worker|job_timeout|two_workers|relative_paths\n", argv[0]);
     return 2;
 }

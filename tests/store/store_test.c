@@ -273,9 +273,9 @@ static int test_requeue(const char *dir)
     CHECK(!strcmp(job.task_id, "t") && job.version == 1 && !strcmp(job.target, "resources"));
     store_job none;
     CHECK(store_job_claim_next(s, 4243, &none, &err) == 0); /* nothing else queued */
-    CHECK_OK(store_step_begin(s, job.id, "settings", &err), err);
-    CHECK_OK(store_step_finish(s, job.id, "settings", "done", NULL, 5, &err), err);
-    CHECK_OK(store_step_begin(s, job.id, "calibrate", &err), err);
+    CHECK_OK(store_step_begin(s, &job, "settings", &err), err);
+    CHECK_OK(store_step_finish(s, &job, "settings", "done", NULL, 5, &err), err);
+    CHECK_OK(store_step_begin(s, &job, "calibrate", &err), err);
     /* another pid's death does not touch it; a fresh heartbeat is not stale */
     int n;
     CHECK_OK(store_requeue_dead_jobs(s, 4243, 0, &n, &err), err);
@@ -296,9 +296,107 @@ static int test_requeue(const char *dir)
     CHECK(n == 1);
     /* retry later: queued but not claimable before its time */
     CHECK(store_job_claim_next(s, 4245, &job, &err) == 1);
-    CHECK_OK(store_job_retry_later(s, job.id, 3600 * 1000, "rpc down", &err), err);
+    CHECK_OK(store_job_retry_later(s, &job, 3600 * 1000, "rpc down", &err), err);
     CHECK(store_job_claim_next(s, 4245, &job, &err) == 0);
     CHECK(test_sql_int(dir, "SELECT attempts FROM jobs") == 1);
+    store_close(s);
+    return 0;
+}
+
+/* Two workers: A's job is re-queued (its heartbeat went stale) and claimed
+ * by B. Every write of A's is refused and changes nothing; B's go through. */
+static int test_fence(const char *dir)
+{
+    zkml_error err = {0};
+    registry_store *s;
+    CHECK_OK(store_open(dir, &s, &err), err);
+    char model[4200], h[65];
+    test_hash(h, 9);
+    CHECK(test_stage(dir, "m", "m", model, sizeof model) == 0);
+    store_upload u = upload(model, NULL);
+    store_version_ref ref;
+    CHECK_OK(store_create_version(s, "t", h, &u, &ref, &err), err);
+    store_job a, b;
+    CHECK(store_job_claim_next(s, 5001, &a, &err) == 1);
+    CHECK_OK(store_step_begin(s, &a, "settings", &err), err);
+    test_sql_int(dir, "UPDATE jobs SET heartbeat_at = heartbeat_at - 120000");
+    int n;
+    CHECK_OK(store_requeue_dead_jobs(s, 0, 60000, &n, &err), err);
+    CHECK(n == 1);
+    CHECK(store_job_claim_next(s, 5002, &b, &err) == 1);
+    CHECK(b.id == a.id && b.claim == a.claim + 1);
+    CHECK(store_job_heartbeat(s, &a, &err) == ZKML_EREJECTED);
+    CHECK(strstr(err.message, "refused"));
+    CHECK(store_step_begin(s, &a, "calibrate", &err) == ZKML_EREJECTED);
+    CHECK(store_step_finish(s, &a, "settings", "done", NULL, 1, &err) == ZKML_EREJECTED);
+    CHECK(store_job_retry_later(s, &a, 1000, "later", &err) == ZKML_EREJECTED);
+    CHECK(store_record_artifacts(s, dir, &a, "settings", &err) == ZKML_EREJECTED);
+    CHECK(store_job_finish(s, &a, "done", "done", &err) == ZKML_EREJECTED);
+    CHECK(test_sql_int(dir, "SELECT state = 'running' AND worker_pid = 5002 FROM jobs") == 1);
+    CHECK(test_sql_int(dir, "SELECT COUNT(*) FROM steps WHERE state != 'queued'") == 0);
+    CHECK_OK(store_job_heartbeat(s, &b, &err), err);
+    CHECK_OK(store_step_begin(s, &b, "settings", &err), err);
+    CHECK_OK(store_step_finish(s, &b, "settings", "done", NULL, 1, &err), err);
+    CHECK_OK(store_job_finish(s, &b, "failed", "boom", &err), err);
+    /* a finished job refuses even its last claim */
+    CHECK(store_job_heartbeat(s, &b, &err) == ZKML_EREJECTED);
+    store_close(s);
+    return 0;
+}
+
+/* What a killed server leaves: staged uploads, and a version dir renamed into
+ * place whose commit never happened. Neither survives, and the next version
+ * with that number adopts none of the dead one's files. */
+static int test_residue(const char *dir)
+{
+    zkml_error err = {0};
+    registry_store *s;
+    CHECK_OK(store_open(dir, &s, &err), err);
+    char model[4200], path[4200], vdir[4096], h[65];
+    CHECK(test_stage(dir, "upload-AAAAAA", "partial", path, sizeof path) == 0);
+    CHECK(test_stage(dir, "upload-BBBBBB", "partial", path, sizeof path) == 0);
+    CHECK(test_stage(dir, "keep.txt", "not ours", path, sizeof path) == 0);
+    int removed;
+    CHECK_OK(store_clean_staging(dir, &removed, &err), err);
+    CHECK(removed == 2 && zkml_file_exists(path));
+    CHECK_OK(store_version_dir(dir, "t", 1, vdir, sizeof vdir, &err), err);
+    CHECK_OK(zkml_mkdir_p(vdir, 0, &err), err);
+    snprintf(path, sizeof path, "%s/data.csv", vdir);
+    CHECK(test_write(path, "x,label\n1,0\n") == 0);
+    test_hash(h, 11);
+    CHECK(test_stage(dir, "m", "m", model, sizeof model) == 0);
+    store_upload u = upload(model, NULL);
+    store_version_ref ref;
+    CHECK_OK(store_create_version(s, "t", h, &u, &ref, &err), err);
+    CHECK(ref.version == 1 && !zkml_file_exists(path));
+    snprintf(path, sizeof path, "%s/model.onnx", vdir);
+    CHECK(zkml_file_exists(path));
+    store_close(s);
+    return 0;
+}
+
+/* Status messages name files relative to the data dir. */
+static int test_relative(const char *dir)
+{
+    zkml_error err = {0};
+    registry_store *s;
+    CHECK_OK(store_open(dir, &s, &err), err);
+    char model[4200], h[65], msg[1024];
+    test_hash(h, 12);
+    CHECK(test_stage(dir, "m", "m", model, sizeof model) == 0);
+    store_upload u = upload(model, NULL);
+    store_version_ref ref;
+    CHECK_OK(store_create_version(s, "t", h, &u, &ref, &err), err);
+    store_job job;
+    CHECK(store_job_claim_next(s, 5003, &job, &err) == 1);
+    CHECK_OK(store_step_begin(s, &job, "settings", &err), err);
+    snprintf(msg, sizeof msg, "%s/artifacts/t/v1/model.onnx: bad (and %s/x)", dir, dir);
+    CHECK_OK(store_step_finish(s, &job, "settings", "failed", msg, 1, &err), err);
+    CHECK_OK(store_job_finish(s, &job, "failed", msg, &err), err);
+    CHECK(test_sql_int(dir, "SELECT COUNT(*) FROM steps WHERE message ="
+                            " 'artifacts/t/v1/model.onnx: bad (and x)'") == 1);
+    CHECK(test_sql_int(dir, "SELECT COUNT(*) FROM jobs WHERE message ="
+                            " 'artifacts/t/v1/model.onnx: bad (and x)' AND error = message") == 1);
     store_close(s);
     return 0;
 }
@@ -311,7 +409,8 @@ int main(int argc, char **argv)
     } cases[] = {
         {"migrations", test_migrations}, {"versions", test_versions},
         {"concurrent", test_concurrent}, {"claim", test_claim},
-        {"requeue", test_requeue},
+        {"requeue", test_requeue}, {"fence", test_fence},
+        {"residue", test_residue}, {"relative", test_relative},
     };
     for (size_t i = 0; argc == 2 && i < sizeof cases / sizeof cases[0]; i++)
         if (!strcmp(argv[1], cases[i].name)) {
@@ -321,6 +420,6 @@ int main(int argc, char **argv)
             test_rm_rf(dir);
             return rc;
         }
-    fprintf(stderr, "usage: %s migrations|versions|concurrent|claim|requeue\n", argv[0]);
+    fprintf(stderr, "usage: %s migrations|versions|concurrent|claim|requeue|fence|residue|relative\n", argv[0]);
     return 2;
 }
