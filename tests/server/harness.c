@@ -66,12 +66,18 @@ static pid_t spawn(const char *bin, const char *const *args, const char *const *
 int test_server_start(test_server *s, const char *bin, const char *data_dir,
                       const char *const *env, int *exit_status)
 {
+    return test_server_start_listen(s, bin, data_dir, "127.0.0.1:0", env, exit_status);
+}
+
+int test_server_start_listen(test_server *s, const char *bin, const char *data_dir,
+                             const char *listen, const char *const *env, int *exit_status)
+{
     memset(s, 0, sizeof *s);
     snprintf(s->data_dir, sizeof s->data_dir, "%s", data_dir);
     int fds[2];
     if (pipe(fds))
         return -1;
-    const char *args[] = {"--listen", "127.0.0.1:0", "--data-dir", data_dir, NULL};
+    const char *args[] = {"--listen", listen, "--data-dir", data_dir, NULL};
     s->pid = spawn(bin, args, env, fds[1], -1);
     close(fds[1]);
     if (s->pid < 0) {
@@ -88,6 +94,7 @@ int test_server_start(test_server *s, const char *bin, const char *data_dir,
         n++;
     }
     line[n] = '\0';
+    snprintf(s->line, sizeof s->line, "%s", line);
     close(fds[0]);
     const char *p = strstr(line, "listening on http://127.0.0.1:");
     if (!p) {

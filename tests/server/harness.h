@@ -28,6 +28,7 @@ typedef struct test_server {
     int port;
     char base[64];           /* "http://127.0.0.1:PORT" */
     char data_dir[PATH_MAX];
+    char line[512];          /* its "listening on ..." line */
 } test_server;
 
 /* Makes a fresh directory under $TMPDIR (or /tmp); removed by test_rmdir. */
@@ -40,6 +41,9 @@ void test_rmdir(const char *dir);
  * *exit_status when not NULL; its stderr goes to the test's). */
 int test_server_start(test_server *s, const char *bin, const char *data_dir,
                       const char *const *env, int *exit_status);
+/* The same with --listen LISTEN (its first entry must be 127.0.0.1). */
+int test_server_start_listen(test_server *s, const char *bin, const char *data_dir,
+                             const char *listen, const char *const *env, int *exit_status);
 /* SIGTERM, then SIGKILL after 20 s; returns the exit status (or -1). */
 int test_server_stop(test_server *s);
 /* Runs `bin serve ARGS...` expecting it to exit; returns its exit status and
