@@ -12,11 +12,11 @@
 #include <cjson/cJSON.h>
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 
 void http_add_cors_headers(const http_request *rq)
@@ -169,20 +169,22 @@ static int sockaddr_port(const struct sockaddr_storage *a, char *text, size_t le
 int http_socket_fd(const http_request *rq)
 {
     const struct mg_request_info *ri = mg_get_request_info(rq->conn);
-    struct rlimit nofile;
-    int max = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < 65536
-                  ? (int)nofile.rlim_cur : 65536;
-    for (int fd = 3; fd < max; fd++) {
+    DIR *d = opendir("/proc/self/fd"); /* only the open descriptors */
+    int found = -1;
+    for (struct dirent *e; d && found < 0 && (e = readdir(d));) {
+        int fd = atoi(e->d_name);
         struct sockaddr_storage peer, local;
         socklen_t plen = sizeof peer, llen = sizeof local;
         char peer_text[64], local_text[64];
-        if (getpeername(fd, (struct sockaddr *)&peer, &plen) != 0 ||
+        if (fd < 3 || getpeername(fd, (struct sockaddr *)&peer, &plen) != 0 ||
             getsockname(fd, (struct sockaddr *)&local, &llen) != 0)
             continue;
         if (sockaddr_port(&peer, peer_text, sizeof peer_text) == ri->remote_port &&
             sockaddr_port(&local, local_text, sizeof local_text) == ri->server_port &&
             !strcmp(peer_text, ri->remote_addr))
-            return fd;
+            found = fd;
     }
-    return -1;
+    if (d)
+        closedir(d);
+    return found;
 }

@@ -217,6 +217,19 @@ static void version_dir(const char *data, char *dir, size_t len)
     store_version_dir(data, "task", 1, dir, len, &err);
 }
 
+/* Enqueues version n of cfg's table, runs it once and returns its status if
+ * the job failed (the caller checks why), else NULL. */
+static cJSON *run_to_failure(const char *data, const pipeline_config *cfg, unsigned n)
+{
+    if (enqueue(data, cfg->steps, n) <= 0 || run_once(data, cfg) != 1)
+        return NULL;
+    cJSON *st = status(data, (int)n);
+    if (st && !strcmp(str(st, "state"), "failed"))
+        return st;
+    cJSON_Delete(st);
+    return NULL;
+}
+
 /* ---- cases --------------------------------------------------------------- */
 
 static int test_outcomes(const char *data)
@@ -279,13 +292,17 @@ static int test_timeout(const char *data)
     static const pipeline_step steps[] = {{"forever", step_forever}};
     pipeline_step_table t = {steps, 1};
     pipeline_config cfg = config(data, &t);
-    cfg.timeout_s = 1;
-    CHECK(enqueue(data, &t, 1) > 0);
-    CHECK(run_once(data, &cfg) == 1);
-    cJSON *st = status(data, 1);
-    CHECK(st && !strcmp(str(st, "state"), "failed"));
-    CHECK(strstr(str(st, "error"), "time limit of 1 s"));
-    cJSON_Delete(st);
+    /* the job's limit, then a step limit of its own (ZKML_STEP_TIMEOUT_S) */
+    static const char *const expect[] = {
+        "the job ran over its time limit of 1 s (ZKML_JOB_TIMEOUT_S)",
+        "ran over the step time limit of 1 s (ZKML_STEP_TIMEOUT_S)"};
+    for (unsigned v = 1; v <= 2; v++) {
+        cfg.timeout_s = v == 1 ? 1 : 60;
+        cfg.step_timeout_s = v == 1 ? 0 : 1;
+        cJSON *st = run_to_failure(data, &cfg, v);
+        CHECK(st && strstr(str(st, "error"), expect[v - 1]));
+        cJSON_Delete(st);
+    }
     return 0;
 }
 
@@ -295,11 +312,8 @@ static int test_memory(const char *data)
     pipeline_step_table t = {steps, 2};
     pipeline_config cfg = config(data, &t);
     cfg.memory_mb = 64;
-    CHECK(enqueue(data, &t, 1) > 0);
-    CHECK(run_once(data, &cfg) == 1);
-    cJSON *st = status(data, 1);
-    CHECK(st && !strcmp(str(st, "state"), "failed"));
-    CHECK(!strcmp(step_field(st, 0, "state"), "done"));
+    cJSON *st = run_to_failure(data, &cfg, 1);
+    CHECK(st && !strcmp(step_field(st, 0, "state"), "done"));
     CHECK(!strcmp(step_field(st, 1, "state"), "failed"));
     fprintf(stderr, "big step under 64 MB: %s\n", str(st, "error"));
     cJSON_Delete(st);
@@ -364,23 +378,11 @@ static int test_job_timeout(const char *data)
     pipeline_step_table t = {steps, 3};
     pipeline_config cfg = config(data, &t);
     cfg.timeout_s = 2;
-    CHECK(enqueue(data, &t, 1) > 0);
-    CHECK(run_once(data, &cfg) == 1);
-    cJSON *st = status(data, 1);
-    CHECK(st && !strcmp(str(st, "state"), "failed"));
-    CHECK(strstr(str(st, "error"), "the job ran over its time limit of 2 s (ZKML_JOB_TIMEOUT_S)"));
+    cJSON *st = run_to_failure(data, &cfg, 1);
+    CHECK(st && strstr(str(st, "error"),
+                       "the job ran over its time limit of 2 s (ZKML_JOB_TIMEOUT_S)"));
     CHECK(!strcmp(step_field(st, 0, "state"), "done"));
     CHECK(!strcmp(step_field(st, 1, "state"), "failed"));
-    cJSON_Delete(st);
-    /* a step limit of its own (ZKML_STEP_TIMEOUT_S) is named as such */
-    static const pipeline_step forever[] = {{"forever", step_forever}};
-    pipeline_step_table t2 = {forever, 1};
-    cfg = config(data, &t2);
-    cfg.step_timeout_s = 1;
-    CHECK(enqueue(data, &t2, 2) > 0);
-    CHECK(run_once(data, &cfg) == 1);
-    st = status(data, 2);
-    CHECK(st && strstr(str(st, "error"), "step time limit of 1 s (ZKML_STEP_TIMEOUT_S)"));
     cJSON_Delete(st);
     return 0;
 }

@@ -20,6 +20,20 @@ static store_upload upload(const char *model, const char *data)
     return u;
 }
 
+/* Opens the store and creates version 1 of task "t" from a staged model
+ * whose (fake) hash is made from n. */
+static int open_with_version(const char *dir, unsigned n, registry_store **s, zkml_error *err)
+{
+    char model[4200], h[65];
+    test_hash(h, n);
+    CHECK_OK(store_open(dir, s, err), *err);
+    CHECK(test_stage(dir, "m", "m", model, sizeof model) == 0);
+    store_upload u = upload(model, NULL);
+    store_version_ref ref;
+    CHECK_OK(store_create_version(*s, "t", h, &u, &ref, err), *err);
+    return 0;
+}
+
 static int test_migrations(const char *dir)
 {
     zkml_error err = {0};
@@ -261,13 +275,7 @@ static int test_requeue(const char *dir)
 {
     zkml_error err = {0};
     registry_store *s;
-    CHECK_OK(store_open(dir, &s, &err), err);
-    char model[4200], h[65];
-    test_hash(h, 7);
-    CHECK(test_stage(dir, "m", "m", model, sizeof model) == 0);
-    store_upload u = upload(model, NULL);
-    store_version_ref ref;
-    CHECK_OK(store_create_version(s, "t", h, &u, &ref, &err), err);
+    CHECK(open_with_version(dir, 7, &s, &err) == 0);
     store_job job;
     CHECK(store_job_claim_next(s, 4242, &job, &err) == 1);
     CHECK(!strcmp(job.task_id, "t") && job.version == 1 && !strcmp(job.target, "resources"));
@@ -309,13 +317,7 @@ static int test_fence(const char *dir)
 {
     zkml_error err = {0};
     registry_store *s;
-    CHECK_OK(store_open(dir, &s, &err), err);
-    char model[4200], h[65];
-    test_hash(h, 9);
-    CHECK(test_stage(dir, "m", "m", model, sizeof model) == 0);
-    store_upload u = upload(model, NULL);
-    store_version_ref ref;
-    CHECK_OK(store_create_version(s, "t", h, &u, &ref, &err), err);
+    CHECK(open_with_version(dir, 9, &s, &err) == 0);
     store_job a, b;
     CHECK(store_job_claim_next(s, 5001, &a, &err) == 1);
     CHECK_OK(store_step_begin(s, &a, "settings", &err), err);
@@ -380,13 +382,8 @@ static int test_relative(const char *dir)
 {
     zkml_error err = {0};
     registry_store *s;
-    CHECK_OK(store_open(dir, &s, &err), err);
-    char model[4200], h[65], msg[1024];
-    test_hash(h, 12);
-    CHECK(test_stage(dir, "m", "m", model, sizeof model) == 0);
-    store_upload u = upload(model, NULL);
-    store_version_ref ref;
-    CHECK_OK(store_create_version(s, "t", h, &u, &ref, &err), err);
+    char msg[1024];
+    CHECK(open_with_version(dir, 12, &s, &err) == 0);
     store_job job;
     CHECK(store_job_claim_next(s, 5003, &job, &err) == 1);
     CHECK_OK(store_step_begin(s, &job, "settings", &err), err);
