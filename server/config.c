@@ -4,6 +4,7 @@
  */
 #include "server/server.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,10 +64,14 @@ static int parse_listen(server_config *cfg, zkml_error *err)
     return ZKML_OK;
 }
 
-/* A host name or literal that only this machine can reach. */
+/* A host that only this machine can reach: an IPv4 literal in 127/8,
+ * [::1] or localhost (not a name that merely starts with "127."). */
 static int host_is_loopback(const char *host)
 {
-    return !strncmp(host, "127.", 4) || !strcmp(host, "localhost") || !strcmp(host, "[::1]");
+    struct in_addr a;
+    if (inet_pton(AF_INET, host, &a) == 1)
+        return (ntohl(a.s_addr) >> 24) == 127;
+    return !strcmp(host, "localhost") || !strcmp(host, "[::1]");
 }
 
 /* 1 when every entry of the listen list is loopback: a bare port, 0.0.0.0,
@@ -209,7 +214,9 @@ int server_config_host_allowed(const server_config *cfg, const char *host)
     if (cfg->api_token[0] || !host)
         return 1;
     /* The name without port or path: "[::1]:8080" -> "[::1]", "localhost/x" -> "localhost". */
-    size_t n = host[0] == '[' ? strcspn(host, "]") + 1 : strcspn(host, ":/");
+    size_t n = host[0] == '[' ? strcspn(host, "]") : strcspn(host, ":/");
+    if (host[0] == '[' && host[n++] != ']')
+        return 0; /* "[::1" without its bracket */
     char name[sizeof cfg->listen_host[0]];
     if (n >= sizeof name || (host[n] && host[n] != ':' && host[n] != '/'))
         return 0;

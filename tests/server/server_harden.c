@@ -88,6 +88,10 @@ static void test_listen_list(const char *dir)
     int rc = test_server_run_to_exit(bin, mixed, no_token, err, sizeof err);
     CHECK(rc == 2 && strstr(err, "ZKML_API_TOKEN"), "a public entry after a loopback one "
           "started without a token: exit %d, %s", rc, err);
+    const char *named[] = {"--listen", "127.attacker.example:0", "--data-dir", dir, NULL};
+    rc = test_server_run_to_exit(bin, named, no_token, err, sizeof err);
+    CHECK(rc == 2 && strstr(err, "ZKML_API_TOKEN"), "a name starting with 127. is no "
+          "loopback address: exit %d, %s", rc, err);
     test_server pub;
     const char *token[] = {"ZKML_API_TOKEN=s3cret", "ZKML_CHAIN=none", NULL};
     if (test_server_start_listen(&pub, bin, dir, "127.0.0.1:0,0.0.0.0:0", token, NULL) != 0) {
