@@ -68,6 +68,40 @@ enum { ZKML_TASK_ID_MAX = 64 };
  * with the one message every caller shows. */
 int zkml_task_id_check(const char *id, zkml_error *err);
 
+/* ---- artifacts (artifacts.c) ---------------------------------------------
+ * The files of one version directory, in the order the pipeline writes them.
+ * The one table gives each its file name, content type, the step that writes
+ * it ("upload" for the inputs) and its visibility: private files reveal the
+ * model or the private data and are served only with the API token (or, with
+ * no token configured, to loopback clients); the version history holds only
+ * public ones. README "Artifacts" documents the table. */
+typedef enum zkml_artifact_id {
+    ZKML_A_MODEL, ZKML_A_DATA, ZKML_A_SETTINGS, ZKML_A_CALIBRATION, ZKML_A_R1CS,
+    ZKML_A_CIRCUIT, ZKML_A_PROVING_KEY, ZKML_A_VK, ZKML_A_INPUT, ZKML_A_WITNESS,
+    ZKML_A_OUTPUT, ZKML_A_PROOF, ZKML_A_PUBLIC, ZKML_A_VERIFY, ZKML_A_VERIFIER_SOL,
+    ZKML_A_VERIFIER_ABI, ZKML_A_CALLDATA, ZKML_A_CHAIN, ZKML_A_COUNT
+} zkml_artifact_id;
+
+typedef enum zkml_visibility { ZKML_PUBLIC, ZKML_PRIVATE } zkml_visibility;
+
+typedef struct zkml_artifact {
+    const char *name;         /* file name in the version dir */
+    const char *content_type; /* for downloads */
+    const char *step;         /* the step that writes it */
+    zkml_visibility visibility;
+} zkml_artifact;
+
+/* The entry of id (NULL outside the table), and its file name. */
+const zkml_artifact *zkml_artifact_get(zkml_artifact_id id);
+const char *zkml_artifact_name(zkml_artifact_id id);
+/* The entry named name (exact match), or NULL: then name is not an artifact. */
+const zkml_artifact *zkml_artifact_find(const char *name);
+/* "public" or "private". */
+const char *zkml_visibility_name(zkml_visibility v);
+/* dir/<name of id>, as zkml_path_join. */
+int zkml_artifact_path(char *out, size_t outlen, const char *dir, zkml_artifact_id id,
+                       zkml_error *err);
+
 /* ---- misc ----------------------------------------------------------------- */
 
 /* Milliseconds since the epoch, and a monotonic clock for durations. */

@@ -44,7 +44,7 @@ static int run_prove(const pipeline_job_ctx *job, zkml_error *err)
 
 static int run_verify(const pipeline_job_ctx *job, zkml_error *err)
 {
-    return snark_verify_step(job->dir, &job->opts, err);
+    return circuit_verify_step(job->dir, &job->opts, err);
 }
 
 static int run_export(const pipeline_job_ctx *job, zkml_error *err)
@@ -121,7 +121,7 @@ static const struct {
     {"settings", quant_settings_step}, {"calibrate", quant_calibrate_step},
     {"compile", circuit_compile_step}, {"witness", circuit_witness_step},
     {"setup", snark_setup_step},       {"prove", prove_with_witness},
-    {"verify", snark_verify_step},     {"export", evm_export_step},
+    {"verify", circuit_verify_step},     {"export", evm_export_step},
 };
 
 zkml_step_fn pipeline_engine_step(const char *name)

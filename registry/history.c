@@ -20,12 +20,6 @@
 
 enum { MAX_ARTIFACT_BYTES = 16 * 1024 * 1024 };
 
-/* The public artifacts copied into the history, when the version has them. */
-static const char *const history_files[] = {
-    "settings.json", "calibration.json", "verification_key.json", "Verifier.sol",
-    "proof.json",    "public.json",      "chain.json",
-};
-
 static const char branch_ref[] = "refs/heads/main";
 
 static int git_fail(zkml_error *err, const char *what)
@@ -74,14 +68,14 @@ static int tag_name(char *out, size_t len, const char *task_id, int version, zkm
 
 /* ---- the manifest -------------------------------------------------------- */
 
-/* Reads dir/name as JSON; NULL when the file is absent. */
-static int read_json(const char *dir, const char *name, cJSON **out, zkml_error *err)
+/* Reads an artifact as JSON; NULL when the file is absent. */
+static int read_json(const char *dir, zkml_artifact_id id, cJSON **out, zkml_error *err)
 {
     char path[4200];
     uint8_t *data;
     size_t len;
     *out = NULL;
-    int rc = zkml_path_join(path, sizeof path, dir, name, err);
+    int rc = zkml_artifact_path(path, sizeof path, dir, id, err);
     if (!rc)
         rc = zkml_read_file(path, MAX_ARTIFACT_BYTES, &data, &len, err);
     if (rc == ZKML_ENOTFOUND)
@@ -114,12 +108,12 @@ static cJSON *scalar_summary(const cJSON *obj)
     return out;
 }
 
-static int hash_hex(const char *dir, const char *name, char hex[65], zkml_error *err)
+static int hash_hex(const char *dir, zkml_artifact_id id, char hex[65], zkml_error *err)
 {
     char path[4200];
     uint8_t h[32];
     hex[0] = 0;
-    int rc = zkml_path_join(path, sizeof path, dir, name, err);
+    int rc = zkml_artifact_path(path, sizeof path, dir, id, err);
     if (!rc && !zkml_file_exists(path))
         return 0;
     if (!rc)
@@ -148,21 +142,22 @@ static int build_manifest(const char *task_id, int version, const char *dir, cha
 {
     char model_hash[65], vk_hash[65];
     cJSON *settings = NULL, *calibration = NULL, *proof = NULL, *pub = NULL, *chain = NULL;
-    int rc = hash_hex(dir, "model.onnx", model_hash, err);
+    int rc = hash_hex(dir, ZKML_A_MODEL, model_hash, err);
     if (!rc && !model_hash[0])
-        rc = zkml_fail(err, ZKML_ENOTFOUND, "%s/model.onnx: missing", dir);
+        rc = zkml_fail(err, ZKML_ENOTFOUND, "%s/%s: missing", dir,
+                       zkml_artifact_name(ZKML_A_MODEL));
     if (!rc)
-        rc = hash_hex(dir, "verification_key.json", vk_hash, err);
+        rc = hash_hex(dir, ZKML_A_VK, vk_hash, err);
     if (!rc)
-        rc = read_json(dir, "settings.json", &settings, err);
+        rc = read_json(dir, ZKML_A_SETTINGS, &settings, err);
     if (!rc)
-        rc = read_json(dir, "calibration.json", &calibration, err);
+        rc = read_json(dir, ZKML_A_CALIBRATION, &calibration, err);
     if (!rc)
-        rc = read_json(dir, "proof.json", &proof, err);
+        rc = read_json(dir, ZKML_A_PROOF, &proof, err);
     if (!rc)
-        rc = read_json(dir, "public.json", &pub, err);
+        rc = read_json(dir, ZKML_A_PUBLIC, &pub, err);
     if (!rc)
-        rc = read_json(dir, "chain.json", &chain, err);
+        rc = read_json(dir, ZKML_A_CHAIN, &chain, err);
     cJSON *m = rc ? NULL : cJSON_CreateObject();
     int ok = m != NULL;
     if (m) {
@@ -211,11 +206,16 @@ static int build_task_tree(git_repository *repo, const char *dir, const char *ma
     if (git_treebuilder_new(&tb, repo, NULL) != 0)
         return git_fail(err, "creating a tree");
     int rc = insert_blob(repo, tb, "manifest.json", manifest, strlen(manifest), err);
-    for (size_t i = 0; !rc && i < sizeof history_files / sizeof history_files[0]; i++) {
+    /* Only public artifacts: a history is pushed and cloned, so it must hold
+     * neither the model nor the private data. */
+    for (int i = 0; !rc && i < ZKML_A_COUNT; i++) {
+        const zkml_artifact *a = zkml_artifact_get((zkml_artifact_id)i);
         char path[4200];
         uint8_t *data;
         size_t len;
-        rc = zkml_path_join(path, sizeof path, dir, history_files[i], err);
+        if (a->visibility != ZKML_PUBLIC)
+            continue;
+        rc = zkml_path_join(path, sizeof path, dir, a->name, err);
         if (!rc)
             rc = zkml_read_file(path, MAX_ARTIFACT_BYTES, &data, &len, err);
         if (rc == ZKML_ENOTFOUND) {
@@ -223,7 +223,7 @@ static int build_task_tree(git_repository *repo, const char *dir, const char *ma
             continue;
         }
         if (!rc) {
-            rc = insert_blob(repo, tb, history_files[i], data, len, err);
+            rc = insert_blob(repo, tb, a->name, data, len, err);
             free(data);
         }
     }

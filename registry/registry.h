@@ -147,32 +147,21 @@ int store_task_json(registry_store *s, const char *task_id, char **json, zkml_er
  *  progress (0..1), attempts, steps:[{name, state, started_at, finished_at, ms, message}]} */
 int store_status_json(registry_store *s, const char *task_id, int version, char **json,
                       zkml_error *err);
-/* {task_id, version, artifacts:[{name, size, content_type, step, updated_at}]} */
+/* {task_id, version, artifacts:[{name, size, content_type, step, visibility, updated_at}]}
+ * (the names, types and visibilities of common.h's artifact table) */
 int store_artifacts_json(registry_store *s, const char *task_id, int version, char **json,
                          zkml_error *err);
 /* Resolves version 0 to the latest; ZKML_ENOTFOUND for an unknown task/version. */
 int store_resolve_version(registry_store *s, const char *task_id, int version, int *resolved,
                           zkml_error *err);
 
-/* ---- the fixed artifact names: nothing from a request becomes a path
- * unless store_artifact_lookup knows the name ---- */
-typedef struct store_artifact_kind {
-    const char *name;         /* file name in the version dir */
-    const char *content_type; /* for downloads */
-    const char *step;         /* the step that writes it ("upload" for inputs) */
-} store_artifact_kind;
-/* The entry for name (exact match), or NULL: then the name is not an artifact. */
-const store_artifact_kind *store_artifact_lookup(const char *name);
-/* The whole list, in data-flow order; *count receives its length. */
-const store_artifact_kind *store_artifact_list(size_t *count);
-
 /* ==== version history: libgit2 (history.c) =============================== */
 /*
  * <data dir>/versions.git is a bare repository with one commit per version on
- * refs/heads/main: tasks/<task_id>/manifest.json and the small public
- * artifacts (settings.json, calibration.json, verification_key.json,
- * Verifier.sol, proof.json, public.json, and chain.json once present), never
- * the ONNX weights; tagged <task_id>/v<N> (annotated).
+ * refs/heads/main: tasks/<task_id>/manifest.json and the version's public
+ * artifacts (those of common.h's table marked ZKML_PUBLIC that are present),
+ * never a private one (the model, the data, the keys, the witness); tagged
+ * <task_id>/v<N> (annotated).
  */
 
 /* Commits version N of task from its version dir (the "version" step).

@@ -234,41 +234,6 @@ int store_version_dir(const char *data_dir, const char *task_id, int version, ch
     return 0;
 }
 
-static const store_artifact_kind artifact_kinds[] = {
-    {"model.onnx", "application/octet-stream", "upload"},
-    {"data.csv", "text/csv; charset=utf-8", "upload"},
-    {"settings.json", "application/json", "settings"},
-    {"calibration.json", "application/json", "calibrate"},
-    {"network.r1cs", "application/octet-stream", "compile"},
-    {"circuit.json", "application/json", "compile"},
-    {"proving.key", "application/octet-stream", "setup"},
-    {"verification_key.json", "application/json", "setup"},
-    {"input.json", "application/json", "prove"},
-    {"witness.wtns", "application/octet-stream", "prove"},
-    {"output.json", "application/json", "prove"},
-    {"proof.json", "application/json", "prove"},
-    {"public.json", "application/json", "prove"},
-    {"verify.json", "application/json", "verify"},
-    {"Verifier.sol", "text/plain; charset=utf-8", "export"},
-    {"Verifier.abi.json", "application/json", "export"},
-    {"calldata.json", "application/json", "export"},
-    {"chain.json", "application/json", "register"},
-};
-
-const store_artifact_kind *store_artifact_list(size_t *count)
-{
-    *count = sizeof artifact_kinds / sizeof artifact_kinds[0];
-    return artifact_kinds;
-}
-
-const store_artifact_kind *store_artifact_lookup(const char *name)
-{
-    for (size_t i = 0; name && i < sizeof artifact_kinds / sizeof artifact_kinds[0]; i++)
-        if (!strcmp(name, artifact_kinds[i].name))
-            return &artifact_kinds[i];
-    return NULL;
-}
-
 /* ---- creating versions --------------------------------------------------- */
 
 static int hash_valid(const char *h)
@@ -403,9 +368,9 @@ static int place_uploads(const char *data_dir, const store_upload *u, const char
     if (!rc)
         rc = zkml_mkdir_p(dir, 0, err);
     if (!rc)
-        rc = move_upload(u->model_path, dir, "model.onnx", model_to, len, err);
+        rc = move_upload(u->model_path, dir, zkml_artifact_name(ZKML_A_MODEL), model_to, len, err);
     if (!rc && u->data_path) {
-        rc = move_upload(u->data_path, dir, "data.csv", data_to, len, err);
+        rc = move_upload(u->data_path, dir, zkml_artifact_name(ZKML_A_DATA), data_to, len, err);
         if (rc)
             rename(model_to, u->model_path);
     }
@@ -702,10 +667,9 @@ int store_record_artifacts(registry_store *s, const char *data_dir, const store_
         rc = begin_claimed(s, job, err);
     if (rc)
         return rc;
-    size_t count;
-    const store_artifact_kind *kinds = store_artifact_list(&count);
-    for (size_t i = 0; !rc && i < count; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, kinds[i].name);
+    for (int i = 0; !rc && i < ZKML_A_COUNT; i++) {
+        const char *name = zkml_artifact_name((zkml_artifact_id)i);
+        snprintf(path, sizeof path, "%s/%s", dir, name);
         int64_t size = file_size(path);
         if (size < 0)
             continue;
@@ -713,7 +677,7 @@ int store_record_artifacts(registry_store *s, const char *data_dir, const store_
                         "INSERT INTO artifacts (version_id, name, size, step, updated_at)"
                         " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (version_id, name) DO UPDATE"
                         " SET size = ?3, updated_at = ?5 WHERE size != ?3",
-                        "ltltl", version_id, kinds[i].name, size, step, zkml_now_ms());
+                        "ltltl", version_id, name, size, step, zkml_now_ms());
     }
     return end_claimed(s, rc, err);
 }

@@ -307,8 +307,7 @@ int store_artifacts_json(registry_store *s, const char *task_id, int version, ch
     }
     while (!rc && st && (rc = next_row(s, st, err)) == 1) {
         rc = 0;
-        const store_artifact_kind *kind =
-            store_artifact_lookup((const char *)sqlite3_column_text(st, 0));
+        const zkml_artifact *kind = zkml_artifact_find((const char *)sqlite3_column_text(st, 0));
         cJSON *a = kind ? append_object(list, &ok) : NULL;
         if (!a)
             continue;
@@ -316,6 +315,8 @@ int store_artifacts_json(registry_store *s, const char *task_id, int version, ch
         add_number(a, "size", (double)sqlite3_column_int64(st, 1), &ok);
         add_text(a, "content_type", (const unsigned char *)kind->content_type, &ok);
         add_text(a, "step", sqlite3_column_text(st, 2), &ok);
+        add_text(a, "visibility", (const unsigned char *)zkml_visibility_name(kind->visibility),
+                 &ok);
         add_time(a, "updated_at", st, 3, &ok);
     }
     sqlite3_finalize(st);

@@ -1,12 +1,17 @@
 /*
  * artifacts.c - GET /models/{task}/artifacts/{name}: streams one file of a
  * version's directory. The name must be in the store's fixed artifact list,
- * so a request can name no other file. The ETag is the file's identity
+ * so a request can name no other file. A private artifact (the model, the
+ * data, the keys, the witness: common.h's table) needs the API token, or,
+ * when none is configured, a loopback client; it is sent without CORS
+ * headers, so no other site's page can read it through a visitor's browser.
+ * The ETag is the file's identity
  * (inode, size, modification time): artifacts are replaced by rename, never
  * rewritten in place, so a changed file always gets a new tag.
  */
 #include "server/server.h"
 
+#include <cJSON.h>
 #include <civetweb.h>
 
 #include <errno.h>
@@ -34,7 +39,7 @@ static int etag_matches(const char *header, const char *etag)
 }
 
 static int send_file(const http_request *rq, int fd, const struct stat *st,
-                     const store_artifact_kind *kind, const char *etag)
+                     const zkml_artifact *kind, const char *etag)
 {
     char length[32], disposition[300];
     snprintf(length, sizeof length, "%lld", (long long)st->st_size);
@@ -46,7 +51,8 @@ static int send_file(const http_request *rq, int fd, const struct stat *st,
     mg_response_header_add(rq->conn, "ETag", etag, -1);
     mg_response_header_add(rq->conn, "Cache-Control", "no-cache", -1);
     mg_response_header_add(rq->conn, "X-Content-Type-Options", "nosniff", -1);
-    http_add_cors_headers(rq);
+    if (kind->visibility == ZKML_PUBLIC)
+        http_add_cors_headers(rq);
     mg_response_header_send(rq->conn);
     /* CivetWeb threads have small stacks: the copy buffer lives on the heap. */
     enum { COPY_CHUNK = 65536 };
@@ -64,12 +70,37 @@ static int send_file(const http_request *rq, int fd, const struct stat *st,
     return 200;
 }
 
-int artifact_download(const http_request *rq, const char *task_id, const char *name)
+/* 0 when the request may read kind; otherwise the error is sent and its status returned. */
+static int check_access(http_request *rq, const zkml_artifact *kind)
 {
-    const store_artifact_kind *kind = store_artifact_lookup(name);
+    if (kind->visibility == ZKML_PUBLIC)
+        return 0;
+    const char *auth = mg_get_header(rq->conn, "Authorization");
+    switch (access_private_read(rq->srv->cfg.api_token, auth,
+                                mg_get_request_info(rq->conn)->remote_addr)) {
+    case ACCESS_ALLOWED: return 0;
+    case ACCESS_LOOPBACK_ONLY:
+        return http_send_error(rq, 403, "forbidden", "%s is private: with no ZKML_API_TOKEN "
+                               "configured it is served only to loopback clients", kind->name);
+    case ACCESS_BAD_TOKEN:
+    case ACCESS_NEED_TOKEN: break;
+    }
+    rq->extra_header[0] = "WWW-Authenticate";
+    rq->extra_header[1] = "Bearer";
+    return http_send_error(rq, 401, "unauthorized", "%s is private: it needs 'Authorization: "
+                           "Bearer <ZKML_API_TOKEN>'%s", kind->name,
+                           auth ? " (the token sent is not valid)" : "");
+}
+
+int artifact_download(http_request *rq, const char *task_id, const char *name)
+{
+    const zkml_artifact *kind = zkml_artifact_find(name);
     if (!kind)
         return http_send_error(rq, 404, "not_found", "artifact not found: %s is not an artifact",
                                name);
+    int denied = check_access(rq, kind);
+    if (denied)
+        return denied;
     int version = http_query_version(rq);
     if (version < 0)
         return 400;
@@ -96,7 +127,8 @@ int artifact_download(const http_request *rq, const char *task_id, const char *n
     if (etag_matches(mg_get_header(rq->conn, "If-None-Match"), etag)) {
         mg_response_header_start(rq->conn, 304);
         mg_response_header_add(rq->conn, "ETag", etag, -1);
-        http_add_cors_headers(rq);
+        if (kind->visibility == ZKML_PUBLIC)
+            http_add_cors_headers(rq);
         mg_response_header_send(rq->conn);
         status = 304;
     } else {
@@ -104,4 +136,39 @@ int artifact_download(const http_request *rq, const char *task_id, const char *n
     }
     close(fd);
     return status;
+}
+
+/* The status with "prediction": what verify decoded from the proof
+ * (verify.json, once the proof checked), or null before that. */
+int artifact_status_json(const http_request *rq, const char *task_id, int version, char **json,
+                         zkml_error *err)
+{
+    registry_store *s;
+    char dir[PATH_MAX], path[PATH_MAX];
+    uint8_t *data = NULL;
+    size_t len;
+    int rc = http_store(rq, &s, err) ? err->code : store_status_json(s, task_id, version, json, err);
+    if (rc)
+        return rc;
+    cJSON *status = cJSON_Parse(*json), *verify = NULL;
+    if (!store_resolve_version(s, task_id, version, &version, err) &&
+        !store_version_dir(rq->srv->cfg.data_dir, task_id, version, dir, sizeof dir, err) &&
+        !zkml_artifact_path(path, sizeof path, dir, ZKML_A_VERIFY, err) &&
+        !zkml_read_file(path, 1 << 20, &data, &len, err))
+        verify = cJSON_ParseWithLength((const char *)data, len);
+    free(data);
+    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(verify, "valid"))) {
+        cJSON_Delete(verify);
+        verify = cJSON_CreateNull();
+    }
+    char *text = status && cJSON_AddItemToObject(status, "prediction", verify)
+                     ? cJSON_PrintUnformatted(status) : NULL;
+    if (!status || !text)
+        cJSON_Delete(verify);
+    cJSON_Delete(status);
+    if (!text)
+        return zkml_fail(err, ZKML_ENOMEM, "status: out of memory");
+    free(*json);
+    *json = text;
+    return 0;
 }

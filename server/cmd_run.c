@@ -113,11 +113,11 @@ static int parse_args(int argc, char **argv, const char *dir_flag, const char **
     return 0;
 }
 
-/* Copies src to dir/name (atomically), unless they are the same file. */
-static int copy_input(const char *src, const char *dir, const char *name, zkml_error *err)
+/* Copies src to the artifact id in dir (atomically), unless they are the same file. */
+static int copy_input(const char *src, const char *dir, zkml_artifact_id id, zkml_error *err)
 {
     char dst[4200], real_src[PATH_MAX], real_dst[PATH_MAX];
-    int rc = zkml_path_join(dst, sizeof dst, dir, name, err);
+    int rc = zkml_artifact_path(dst, sizeof dst, dir, id, err);
     if (rc)
         return rc;
     if (realpath(src, real_src) && realpath(dst, real_dst) && !strcmp(real_src, real_dst))
@@ -135,9 +135,9 @@ static int prepare_dir(const run_args *a, zkml_error *err)
 {
     int rc = zkml_mkdir_p(a->dir, 0, err);
     if (!rc && a->model)
-        rc = copy_input(a->model, a->dir, "model.onnx", err);
+        rc = copy_input(a->model, a->dir, ZKML_A_MODEL, err);
     if (!rc && a->data)
-        rc = copy_input(a->data, a->dir, "data.csv", err);
+        rc = copy_input(a->data, a->dir, ZKML_A_DATA, err);
     return rc;
 }
 

@@ -82,16 +82,6 @@ static route match_route(char **seg, int n)
     return R_NONE;
 }
 
-/* Constant-time comparison, so the token cannot be guessed byte by byte. */
-static int token_equal(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    unsigned char diff = (unsigned char)(la != lb);
-    for (size_t i = 0; i < la; i++)
-        diff |= (unsigned char)(a[i] ^ b[i % (lb ? lb : 1)]);
-    return diff == 0 && lb > 0;
-}
-
 /* The page's own origin ("http://" + Host) may always POST. */
 static int same_origin(const http_request *rq)
 {
@@ -155,7 +145,7 @@ static int check_post(http_request *rq)
     if (!token[0])
         return 0;
     const char *auth = mg_get_header(rq->conn, "Authorization");
-    if (!auth || strncmp(auth, "Bearer ", 7) != 0 || !token_equal(auth + 7, token)) {
+    if (!access_bearer_ok(token, auth)) {
         rq->extra_header[0] = "WWW-Authenticate";
         rq->extra_header[1] = "Bearer";
         http_send_error(rq, 401, "unauthorized",
@@ -195,13 +185,6 @@ static int read_task(const http_request *rq, const char *task, int version, char
     registry_store *s;
     (void)version;
     return http_store(rq, &s, err) ? err->code : store_task_json(s, task, json, err);
-}
-
-static int read_status(const http_request *rq, const char *task, int version, char **json,
-                       zkml_error *err)
-{
-    registry_store *s;
-    return http_store(rq, &s, err) ? err->code : store_status_json(s, task, version, json, err);
 }
 
 static int read_artifacts(const http_request *rq, const char *task, int version, char **json,
@@ -247,7 +230,7 @@ static int dispatch_get(http_request *rq, route r, char **seg, const char *path)
     case R_HEALTHZ: return http_send_json(rq, 200, "{\"status\":\"ok\"}");
     case R_MODELS: return send_reader(rq, read_tasks, NULL, 0);
     case R_TASK: return send_reader(rq, read_task, task, 0);
-    case R_STATUS: return send_reader(rq, read_status, task, version);
+    case R_STATUS: return send_reader(rq, artifact_status_json, task, version);
     case R_ARTIFACTS: return send_reader(rq, read_artifacts, task, version);
     case R_ARTIFACT: return artifact_download(rq, task, seg[3]);
     case R_VERSIONS: return send_reader(rq, read_versions, task, 0);

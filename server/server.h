@@ -111,11 +111,32 @@ int http_wants_html(const http_request *rq);
 /* Escapes s for HTML text or attribute values into out (always terminated). */
 void http_html_escape(const char *s, char *out, size_t outlen);
 
+/* ---- access (access.c) -------------------------------------------------------- */
+
+/* 1 when authorization is "Bearer <token>" (compared in constant time). */
+int access_bearer_ok(const char *token, const char *authorization);
+/* 1 when peer (a numeric address as CivetWeb gives it) is a loopback one. */
+int access_peer_is_loopback(const char *peer);
+typedef enum access_decision {
+    ACCESS_ALLOWED,
+    ACCESS_NEED_TOKEN,    /* 401: a token is configured and none was sent */
+    ACCESS_BAD_TOKEN,     /* 401: the token sent is not the configured one */
+    ACCESS_LOOPBACK_ONLY, /* 403: no token configured and the peer is remote */
+} access_decision;
+/* May this request read a private artifact? With a token configured (token
+ * non-empty) it must be sent as a bearer token; with none, only loopback
+ * peers may read. */
+access_decision access_private_read(const char *token, const char *authorization,
+                                    const char *peer);
+
 /* ---- handlers ------------------------------------------------------------------ */
 
 int route_request(struct mg_connection *conn, void *cbdata);      /* routes.c */
 int upload_handle(const http_request *rq);                        /* upload.c */
-int artifact_download(const http_request *rq, const char *task_id, const char *name); /* artifacts.c */
+int artifact_download(http_request *rq, const char *task_id, const char *name); /* artifacts.c */
+/* store_status_json plus "prediction": verify.json once the proof checked, else null. */
+int artifact_status_json(const http_request *rq, const char *task_id, int version, char **json,
+                         zkml_error *err);
 /* Static web assets compiled into the binary (assets.c + generated web_assets.c). */
 typedef struct web_asset {
     const char *path; /* "/index.html" */

@@ -1,6 +1,7 @@
 // app.js - progressive enhancement of the upload form: posts it with fetch,
 // then polls GET /models/{task}/status and shows each step; when the job ends,
-// lists the artifacts and the prediction from output.json. Without JavaScript
+// lists the artifacts and the prediction that verify decoded from the proof
+// (the status's "prediction", i.e. verify.json). Without JavaScript
 // the form posts normally and the server answers with an HTML page.
 'use strict';
 
@@ -44,30 +45,27 @@ function renderSteps(status) {
     : `${status.state} (${pct}%)${status.step ? ' · ' + status.step : ''}`;
 }
 
-function describePrediction(out) {
-  if (!out) return 'no prediction (output.json was not produced)';
+// The prediction as verify decoded it from the proof's public signals.
+function describePrediction(proven) {
+  if (!proven) return 'no prediction: the proof has not been verified';
   const parts = [];
-  if (out.predicted_class !== undefined) parts.push(`predicted class ${out.predicted_class}`);
-  if (Array.isArray(out.dequantized))
-    parts.push(`outputs [${out.dequantized.map((v) => Number(v).toFixed(4)).join(', ')}]`);
-  return parts.join(' · ') || JSON.stringify(out);
+  if (proven.predicted_class != null) parts.push(`predicted class ${proven.predicted_class}`);
+  if (Array.isArray(proven.dequantized))
+    parts.push(`outputs [${proven.dequantized.map((v) => Number(v).toFixed(4)).join(', ')}]`);
+  return `${parts.join(' · ')} (decoded from the proof)`;
 }
 
-async function renderResult(task, version) {
+async function renderResult(task, version, status) {
   const base = `/models/${encodeURIComponent(task)}/artifacts`;
   const list = await getJSON(`${base}?version=${version}`);
-  const names = (list.artifacts || []).map((a) => a.name);
   $('artifacts').replaceChildren(...(list.artifacts || []).map((a) => {
     const li = el('li');
     const link = el('a', null, a.name);
     link.href = `${base}/${encodeURIComponent(a.name)}?version=${version}`;
-    li.append(link, el('span', 'hint', ` ${a.size} B`));
+    li.append(link, el('span', 'hint', ` ${a.size} B${a.visibility === 'private' ? ' · private' : ''}`));
     return li;
   }));
-  let out = null;
-  if (names.includes('output.json'))
-    out = await getJSON(`${base}/output.json?version=${version}`).catch(() => null);
-  $('prediction').textContent = describePrediction(out);
+  $('prediction').textContent = describePrediction(status.prediction);
   $('result').hidden = false;
 }
 
@@ -76,8 +74,8 @@ async function follow(task, version) {
   $('result').hidden = true;
   $('job-task').textContent = task;
   $('job-version').textContent = version;
+  let status;
   for (;;) {
-    let status;
     try {
       status = await getJSON(`/models/${encodeURIComponent(task)}/status${version ? '?version=' + version : ''}`);
     } catch (e) {
@@ -90,7 +88,7 @@ async function follow(task, version) {
     if (status.state === 'done' || status.state === 'failed') break;
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
-  await renderResult(task, version).catch((e) => showError(e.message));
+  await renderResult(task, version, status).catch((e) => showError(e.message));
 }
 
 async function submit(event) {

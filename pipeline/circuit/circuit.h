@@ -49,5 +49,11 @@ int circuit_compile_step(const char *dir, const zkml_step_opts *opts, zkml_error
 /* witness: model.onnx, settings.json, data.csv (row opts->sample)
  *          -> input.json, witness.wtns, output.json */
 int circuit_witness_step(const char *dir, const zkml_step_opts *opts, zkml_error *err);
+/* verify: verification_key.json, public.json, proof.json, circuit.json,
+ *         output.json -> verify.json {valid, ms, error?, outputs, values,
+ *         dequantized, predicted_class, scale}. ZKML_EREJECTED when the proof
+ *         does not verify or its outputs (public.json decoded with circuit.json
+ *         "packing.outputs") differ from output.json's, naming the first. */
+int circuit_verify_step(const char *dir, const zkml_step_opts *opts, zkml_error *err);
 
 #endif

@@ -22,10 +22,10 @@ static int load(const char *dir, loaded *l, zkml_error *err)
     char path[4096];
     quant_settings s;
     memset(l, 0, sizeof *l);
-    int rc = zkml_path_join(path, sizeof path, dir, "settings.json", err);
+    int rc = zkml_artifact_path(path, sizeof path, dir, ZKML_A_SETTINGS, err);
     if (rc || (rc = quant_settings_read(path, &s, err)))
         return rc;
-    if ((rc = zkml_path_join(path, sizeof path, dir, "model.onnx", err)) ||
+    if ((rc = zkml_artifact_path(path, sizeof path, dir, ZKML_A_MODEL, err)) ||
         (rc = onnx_load_file(path, &l->g, err)))
         return rc;
     if ((rc = quant_model_build(l->g, &s, &l->m, err))) {
@@ -41,14 +41,14 @@ static void unload(loaded *l)
     onnx_free(l->g);
 }
 
-static int write_json(const char *dir, const char *name, cJSON *j, zkml_error *err)
+static int write_json(const char *dir, zkml_artifact_id id, cJSON *j, zkml_error *err)
 {
     char path[4096];
     char *text = j ? cJSON_Print(j) : NULL;
     cJSON_Delete(j);
     if (!text)
-        return zkml_fail(err, ZKML_ENOMEM, "%s: out of memory", name);
-    int rc = zkml_path_join(path, sizeof path, dir, name, err);
+        return zkml_fail(err, ZKML_ENOMEM, "%s: out of memory", zkml_artifact_name(id));
+    int rc = zkml_artifact_path(path, sizeof path, dir, id, err);
     if (!rc)
         rc = zkml_write_file_atomic(path, text, strlen(text), err);
     free(text);
@@ -109,9 +109,9 @@ int circuit_compile_step(const char *dir, const zkml_step_opts *opts, zkml_error
     if (rc)
         return rc;
     if (!(rc = circuit_build(&l.m, NULL, &c, err))) {
-        if (!(rc = zkml_path_join(path, sizeof path, dir, "network.r1cs", err)) &&
+        if (!(rc = zkml_artifact_path(path, sizeof path, dir, ZKML_A_R1CS, err)) &&
             !(rc = r1cs_write(&c.cs, path, err)))
-            rc = write_json(dir, "circuit.json", circuit_json(&l, &c), err);
+            rc = write_json(dir, ZKML_A_CIRCUIT, circuit_json(&l, &c), err);
         circuit_free(&c);
     }
     unload(&l);
@@ -200,11 +200,11 @@ static int prove_sample(const char *dir, loaded *l, const quant_dataset *d, int 
     if (!rc && (rc = r1cs_check_witness(&c.cs, c.witness, c.cs.n_wires, err)))
         rc = zkml_fail(err, ZKML_EINTERNAL, "witness: internal error, %s", err->message);
     if (!rc)
-        rc = write_json(dir, "input.json", input_json(x, d->features), err);
-    if (!rc && !(rc = zkml_path_join(path, sizeof path, dir, "witness.wtns", err)))
+        rc = write_json(dir, ZKML_A_INPUT, input_json(x, d->features), err);
+    if (!rc && !(rc = zkml_artifact_path(path, sizeof path, dir, ZKML_A_WITNESS, err)))
         rc = wtns_write(c.witness, c.cs.n_wires, path, err);
     if (!rc)
-        rc = write_json(dir, "output.json", output_json(l, &v, &c, d, sample), err);
+        rc = write_json(dir, ZKML_A_OUTPUT, output_json(l, &v, &c, d, sample), err);
     circuit_free(&c);
     quant_values_free(&v);
     free(q);

@@ -10,10 +10,10 @@
 
 enum { VK_MAX_BYTES = 64 << 20 };
 
-static int write_text(const char *dir, const char *name, const char *text, zkml_error *err)
+static int write_text(const char *dir, zkml_artifact_id id, const char *text, zkml_error *err)
 {
     char path[4096];
-    int rc = zkml_path_join(path, sizeof path, dir, name, err);
+    int rc = zkml_artifact_path(path, sizeof path, dir, id, err);
     if (!rc)
         rc = zkml_write_file_atomic(path, text, strlen(text), err);
     return rc;
@@ -22,7 +22,7 @@ static int write_text(const char *dir, const char *name, const char *text, zkml_
 static int export_verifier(const char *dir, size_t *n_public, zkml_error *err)
 {
     char path[4096];
-    int rc = zkml_path_join(path, sizeof path, dir, "verification_key.json", err);
+    int rc = zkml_artifact_path(path, sizeof path, dir, ZKML_A_VK, err);
     uint8_t *vk_json = NULL;
     size_t len = 0;
     if (!rc)
@@ -33,9 +33,9 @@ static int export_verifier(const char *dir, size_t *n_public, zkml_error *err)
     if (!rc)
         rc = evm_verifier_abi(*n_public, &abi, err);
     if (!rc)
-        rc = write_text(dir, "Verifier.sol", sol, err);
+        rc = write_text(dir, ZKML_A_VERIFIER_SOL, sol, err);
     if (!rc)
-        rc = write_text(dir, "Verifier.abi.json", abi, err);
+        rc = write_text(dir, ZKML_A_VERIFIER_ABI, abi, err);
     free(vk_json);
     free(sol);
     free(abi);
@@ -45,9 +45,9 @@ static int export_verifier(const char *dir, size_t *n_public, zkml_error *err)
 static int export_calldata(const char *dir, size_t n_public, zkml_error *err)
 {
     char proof_path[4096], public_path[4096];
-    int rc = zkml_path_join(proof_path, sizeof proof_path, dir, "proof.json", err);
+    int rc = zkml_artifact_path(proof_path, sizeof proof_path, dir, ZKML_A_PROOF, err);
     if (!rc)
-        rc = zkml_path_join(public_path, sizeof public_path, dir, "public.json", err);
+        rc = zkml_artifact_path(public_path, sizeof public_path, dir, ZKML_A_PUBLIC, err);
     char *solidity = NULL, *hex = NULL;
     size_t proof_signals = 0;
     if (!rc)
@@ -65,7 +65,7 @@ static int export_calldata(const char *dir, size_t n_public, zkml_error *err)
                 !cJSON_AddStringToObject(doc, "hex", hex) || !(text = cJSON_Print(doc))))
         rc = zkml_fail(err, ZKML_ENOMEM, "out of memory writing calldata.json");
     if (!rc)
-        rc = write_text(dir, "calldata.json", text, err);
+        rc = write_text(dir, ZKML_A_CALLDATA, text, err);
     cJSON_free(text);
     cJSON_Delete(doc);
     free(solidity);

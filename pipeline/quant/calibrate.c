@@ -486,9 +486,9 @@ static int calibrate(const char *dir, const onnx_model *g, const char *target,
         if (!rep || !set)
             rc = zkml_fail(err, ZKML_ENOMEM, "calibrate: out of memory writing the report");
     }
-    if (!rc && !(rc = zkml_path_join(path, sizeof path, dir, "calibration.json", err)))
+    if (!rc && !(rc = zkml_artifact_path(path, sizeof path, dir, ZKML_A_CALIBRATION, err)))
         rc = quant_json_write(path, rep, err);
-    if (!rc && !(rc = zkml_path_join(path, sizeof path, dir, "settings.json", err)))
+    if (!rc && !(rc = zkml_artifact_path(path, sizeof path, dir, ZKML_A_SETTINGS, err)))
         rc = quant_json_write(path, set, err);
     cJSON_Delete(rep);
     cJSON_Delete(set);
@@ -509,11 +509,11 @@ int quant_calibrate_step(const char *dir, const zkml_step_opts *opts, zkml_error
     char path[4096];
     onnx_model *g;
     quant_settings base;
-    int rc = zkml_path_join(path, sizeof path, dir, "model.onnx", err);
+    int rc = zkml_artifact_path(path, sizeof path, dir, ZKML_A_MODEL, err);
     if (rc || (rc = onnx_load_file(path, &g, err)))
         return rc;
     quant_settings_default(&base);
-    if (!(rc = zkml_path_join(path, sizeof path, dir, "settings.json", err)) &&
+    if (!(rc = zkml_artifact_path(path, sizeof path, dir, ZKML_A_SETTINGS, err)) &&
         zkml_file_exists(path))
         rc = quant_settings_read(path, &base, err);  /* keeps the visibility chosen there */
     if (!rc)

@@ -47,7 +47,7 @@ int quant_dataset_load(const char *dir, const onnx_model *g, size_t fallback_row
         return zkml_fail(err, ZKML_EINVAL, "model has %d inputs; exactly one is supported",
                          g->n_inputs);
     size_t features = g->tensors[g->inputs[0]].size;
-    int rc = zkml_path_join(path, sizeof path, dir, "data.csv", err);
+    int rc = zkml_artifact_path(path, sizeof path, dir, ZKML_A_DATA, err);
     if (rc)
         return rc;
     if (!zkml_file_exists(path))
@@ -74,7 +74,7 @@ int quant_dataset_load(const char *dir, const onnx_model *g, size_t fallback_row
     d->n_classes = d->csv->n_classes;
     d->targets = d->csv->targets;
     d->target_name = d->csv->targets ? d->csv->label_name : NULL;
-    d->source = "data.csv";
+    d->source = zkml_artifact_name(ZKML_A_DATA);
     return 0;
 }
 

@@ -16,11 +16,11 @@ int quant_settings_step(const char *dir, const zkml_step_opts *opts, zkml_error 
     onnx_model *g;
     quant_settings s;
     quant_model m;
-    int rc = zkml_path_join(path, sizeof path, dir, "model.onnx", err);
+    int rc = zkml_artifact_path(path, sizeof path, dir, ZKML_A_MODEL, err);
     if (rc || (rc = onnx_load_file(path, &g, err)))
         return rc;
     quant_settings_default(&s);
-    if (!(rc = zkml_path_join(path, sizeof path, dir, "settings.json", err)) &&
+    if (!(rc = zkml_artifact_path(path, sizeof path, dir, ZKML_A_SETTINGS, err)) &&
         zkml_file_exists(path)) {
         quant_settings old;
         if (quant_settings_read(path, &old, NULL) == 0)

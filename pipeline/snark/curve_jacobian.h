@@ -234,6 +234,7 @@ void CJ(mul)(CJ_JAC *r, const CJ_JAC *a, const fr_t *k)
     uint64_t raw[4];
     mont_to_raw(raw, k->v, &FR_MODULUS);
     CJ(mul_limbs)(r, a, raw);
+    zkml_wipe(raw, sizeof raw); /* k may be a setup secret (alpha, beta, ...) */
 }
 
 /* X1 Z2^2 = X2 Z1^2 and Y1 Z2^3 = Y2 Z1^3. */

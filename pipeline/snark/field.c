@@ -41,6 +41,9 @@ void mont_pow(uint64_t r[4], const uint64_t a[4], const uint64_t e[4], const mon
             mont_mul(acc, acc, base, q);
     }
     memcpy(r, acc, sizeof acc);
+    /* a may be a secret (the setup's tau, inverses of tau - x). */
+    zkml_wipe(acc, sizeof acc);
+    zkml_wipe(base, sizeof base);
 }
 
 /* Fermat: a^(m-2), which maps 0 to 0. */
@@ -166,7 +169,11 @@ int fr_batch_inv(fr_t *a, size_t n)
         fr_mul(&inv_i, &acc, &prefix[i]);
         fr_mul(&acc, &acc, &a[i]);
         a[i] = inv_i;
+        zkml_wipe(&inv_i, sizeof inv_i);
     }
+    /* The setup inverts tau - x: the running products would give tau back. */
+    zkml_wipe(prefix, n * sizeof *prefix);
+    zkml_wipe(&acc, sizeof acc);
     free(prefix);
     return 0;
 }
@@ -175,7 +182,9 @@ int fr_from_bytes_le(fr_t *r, const uint8_t in[32])
 {
     uint64_t raw[4];
     limbs_from_le(raw, in);
-    return mont_from_raw(r->v, raw, &FR_MODULUS);
+    int rc = mont_from_raw(r->v, raw, &FR_MODULUS);
+    zkml_wipe(raw, sizeof raw); /* fr_random's draws pass through here */
+    return rc;
 }
 
 void fr_to_bytes_le(uint8_t out[32], const fr_t *a)

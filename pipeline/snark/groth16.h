@@ -75,7 +75,6 @@ int  vk_json_read(groth16_vk *vk, const char *path, zkml_error *err);
 int  proof_json_write(const groth16_proof *proof, const char *path, zkml_error *err);
 int  proof_json_read(groth16_proof *proof, const char *path, zkml_error *err);
 int  public_json_write(const fr_t *pub, size_t n, const char *path, zkml_error *err);
-int  public_json_read(fr_t **pub, size_t *n, const char *path, zkml_error *err);
 /* The same readers over a NUL-terminated text (for fuzzing); name is for messages. */
 int  vk_json_parse(groth16_vk *vk, const char *text, const char *name, zkml_error *err);
 int  proof_json_parse(groth16_proof *proof, const char *text, const char *name,

@@ -3,7 +3,10 @@
  *
  * The toxic waste (tau, alpha, beta, gamma, delta) comes from getrandom(2),
  * lives in one struct, and is wiped before returning, together with every
- * array derived from it. Nothing secret is logged. The query points are
+ * array and local derived from it (the field helpers wipe their own: batch
+ * inversion's running products, pow's accumulators, the scalar of a point
+ * multiplication). tests/snark_groth16/test_setup_wipe.c looks for leftovers
+ * in freed memory. Nothing secret is logged. The query points are
  * fixed-base multiples of the generators, computed with a table of
  * d * 2^(8w) * G for each byte position w (at most 32 mixed additions each).
  */
@@ -26,8 +29,10 @@ int fr_random(fr_t *out, zkml_error *err)
             ssize_t k = getrandom(b + got, sizeof b - got, 0);
             if (k < 0 && errno == EINTR)
                 continue;
-            if (k < 0)
+            if (k < 0) {
+                zkml_wipe(b, sizeof b);
                 return zkml_fail(err, ZKML_EIO, "getrandom failed: %s", strerror(errno));
+            }
             got += (size_t)k;
         }
         b[31] &= 0x3f;                 /* r < 2^254: rejection rate about 1/4 */
@@ -210,6 +215,7 @@ static int lagrange_at(fr_t *lag, uint32_t log_n, int odd, const fr_t *tau, cons
         fr_mul(&lag[j], &lag[j], &z);
         fr_mul(&x, &x, &step);
     }
+    zkml_wipe(&z, sizeof z);
     return 0;
 }
 
@@ -258,10 +264,12 @@ static void evaluate_qap(const groth16_pk *pk, const fr_t *lag, fr_t *uvw[3])
     }
     for (uint32_t s = 0; s <= pk->n_public; s++)       /* the extra input rows of A */
         fr_add(&uvw[0][s], &uvw[0][s], &lag[pk->n_constraints + s]);
+    zkml_wipe(&t, sizeof t);
 }
 
 typedef struct setup_state {
     toxic tx;
+    fr_t tau_2n;                 /* tau^(2n): secret too */
     fr_t *lag, *u, *v, *w, *k;   /* all secret-derived: wiped */
     size_t n_lag, n_vars;
     void *t1, *t2;               /* generator tables */
@@ -270,6 +278,7 @@ typedef struct setup_state {
 static void setup_state_free(setup_state *st)
 {
     zkml_wipe(&st->tx, sizeof st->tx);
+    zkml_wipe(&st->tau_2n, sizeof st->tau_2n);
     fr_t *arrays[] = { st->lag, st->u, st->v, st->w, st->k };
     size_t lens[] = { st->n_lag, st->n_vars, st->n_vars, st->n_vars, st->n_vars };
     for (int i = 0; i < 5; i++) {
@@ -301,23 +310,28 @@ static void g2_mul_gen(g2_affine *out, const fr_t *k)
     g2_to_affine(out, &j);
 }
 
-static int setup_queries(setup_state *st, const r1cs *cs, groth16_pk *pk, groth16_vk *vk,
-                         int threads, zkml_error *err)
+/* The query points; gamma_inv, delta_inv and t are secret-derived, so every
+ * return goes through the wipe at the end. */
+static int setup_queries(setup_state *st, groth16_pk *pk, groth16_vk *vk, int threads,
+                         zkml_error *err)
 {
     size_t n = (size_t)1 << pk->log_n;
     fr_t one, t, gamma_inv, delta_inv;
+    int rc = 0;
     fr_one(&one);
     fr_inv(&gamma_inv, &st->tx.gamma);
     fr_inv(&delta_inv, &st->tx.delta);
     if (lagrange_at(st->lag, pk->log_n, 0, &st->tx.tau, &one, err))
-        return err->code;
+        goto done;
     evaluate_qap(pk, st->lag, (fr_t *[3]){ st->u, st->v, st->w });
-    if (fb_table(0, &st->t1) || fb_table(1, &st->t2))
-        return zkml_fail(err, ZKML_ENOMEM, "setup: out of memory for generator tables");
+    if (fb_table(0, &st->t1) || fb_table(1, &st->t2)) {
+        zkml_fail(err, ZKML_ENOMEM, "setup: out of memory for generator tables");
+        goto done;
+    }
     if (fixed_base(0, st->t1, st->u, pk->n_vars, (void **)&pk->a_query, threads, err) ||
         fixed_base(0, st->t1, st->v, pk->n_vars, (void **)&pk->b1_query, threads, err) ||
         fixed_base(1, st->t2, st->v, pk->n_vars, (void **)&pk->b2_query, threads, err))
-        return err->code;
+        goto done;
     /* k_i = beta*u_i + alpha*v_i + w_i, over gamma (public) or delta (private). */
     for (uint32_t i = 0; i < pk->n_vars; i++) {
         fr_mul(&st->k[i], &st->tx.beta, &st->u[i]);
@@ -329,15 +343,16 @@ static int setup_queries(setup_state *st, const r1cs *cs, groth16_pk *pk, groth1
     if (fixed_base(0, st->t1, st->k, pk->n_public + 1, (void **)&vk->ic, threads, err) ||
         fixed_base(0, st->t1, st->k + pk->n_public + 1, pk->n_vars - pk->n_public - 1,
                    (void **)&pk->c_query, threads, err))
-        return err->code;
+        goto done;
     if (lagrange_at(st->lag, pk->log_n, 1, &st->tx.tau, &delta_inv, err) ||
         fixed_base(0, st->t1, st->lag, n, (void **)&pk->h_query, threads, err))
-        return err->code;
-    (void)cs;
+        goto done;
+    rc = 1;
+done:
     zkml_wipe(&gamma_inv, sizeof gamma_inv);
     zkml_wipe(&delta_inv, sizeof delta_inv);
     zkml_wipe(&t, sizeof t);
-    return 0;
+    return rc ? 0 : err->code;
 }
 
 int groth16_setup(const r1cs *cs, groth16_pk *pk, groth16_vk *vk, int threads,
@@ -366,17 +381,16 @@ int groth16_setup(const r1cs *cs, groth16_pk *pk, groth16_vk *vk, int threads,
         zkml_fail(err, ZKML_ENOMEM, "setup: out of memory for %u wires", pk->n_vars);
         goto fail;
     }
-    fr_t z, one;
+    fr_t one;
     fr_one(&one);
     do {                         /* tau must not be a point of either domain */
         if (fr_random(&st.tx.tau, err))
             goto fail;
-        fr_pow_u64(&z, &st.tx.tau, 2 * st.n_lag);
-    } while (fr_eq(&z, &one));
+        fr_pow_u64(&st.tau_2n, &st.tx.tau, 2 * st.n_lag);
+    } while (fr_eq(&st.tau_2n, &one));
     if (fr_random(&st.tx.alpha, err) || fr_random(&st.tx.beta, err) ||
         fr_random(&st.tx.gamma, err) || fr_random(&st.tx.delta, err))
         goto fail;
-    zkml_wipe(&z, sizeof z);
     vk->n_public = pk->n_public;
     g1_mul_gen(&pk->alpha1, &st.tx.alpha);
     g1_mul_gen(&pk->beta1, &st.tx.beta);
@@ -387,7 +401,7 @@ int groth16_setup(const r1cs *cs, groth16_pk *pk, groth16_vk *vk, int threads,
     vk->alpha1 = pk->alpha1;
     vk->beta2 = pk->beta2;
     vk->delta2 = pk->delta2;
-    if (setup_queries(&st, cs, pk, vk, threads, err))
+    if (setup_queries(&st, pk, vk, threads, err))
         goto fail;
     setup_state_free(&st);
     return 0;

@@ -198,6 +198,8 @@ int groth16_prove_files(const char *pk_path, const char *wtns_path,
                         int threads, zkml_error *err);
 int groth16_verify_files(const char *vk_json_path, const char *public_json_path,
                          const char *proof_json_path, zkml_error *err);
+/* public.json's signals (every one checked < r); *pub is malloc'ed. */
+int public_json_read(fr_t **pub, size_t *n, const char *path, zkml_error *err);
 /* Our proving key and its verification_key.json as a snarkjs Groth16 .zkey. */
 int groth16_export_zkey_files(const char *pk_path, const char *vk_json_path,
                               const char *zkey_path, zkml_error *err);
@@ -205,9 +207,8 @@ int groth16_export_zkey_files(const char *pk_path, const char *vk_json_path,
 /* Pipeline steps over an artifact directory (see common.h):
  * setup:  network.r1cs -> proving.key, verification_key.json
  * prove:  proving.key, witness.wtns -> proof.json, public.json
- * verify: verification_key.json, public.json, proof.json -> verify.json */
+ * (verify, which also checks the outputs, is pipeline/circuit's) */
 int snark_setup_step(const char *dir, const zkml_step_opts *opts, zkml_error *err);
 int snark_prove_step(const char *dir, const zkml_step_opts *opts, zkml_error *err);
-int snark_verify_step(const char *dir, const zkml_step_opts *opts, zkml_error *err);
 
 #endif

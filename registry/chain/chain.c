@@ -367,7 +367,7 @@ static int ensure_verifier(register_run *run, zkml_error *err)
     if (has)
         return 0;
     char vk_path[4096];
-    if ((rc = zkml_path_join(vk_path, sizeof vk_path, run->dir, "verification_key.json", err)))
+    if ((rc = zkml_artifact_path(vk_path, sizeof vk_path, run->dir, ZKML_A_VK, err)))
         return rc;
     uint8_t *code;
     size_t len;
@@ -392,8 +392,8 @@ static int register_calldata(register_run *run, chain_buf *calldata, zkml_error 
 {
     char proof_path[4096], public_path[4096];
     int rc;
-    if ((rc = zkml_path_join(proof_path, sizeof proof_path, run->dir, "proof.json", err)) ||
-        (rc = zkml_path_join(public_path, sizeof public_path, run->dir, "public.json", err)))
+    if ((rc = zkml_artifact_path(proof_path, sizeof proof_path, run->dir, ZKML_A_PROOF, err)) ||
+        (rc = zkml_artifact_path(public_path, sizeof public_path, run->dir, ZKML_A_PUBLIC, err)))
         return rc;
     uint8_t *words;
     size_t n_words;
@@ -558,7 +558,7 @@ static int write_chain_json(register_run *run, uint64_t onchain_version, zkml_er
     if (!text)
         return zkml_fail(err, ZKML_ENOMEM, "out of memory writing chain.json");
     char path[4096];
-    rc = zkml_path_join(path, sizeof path, run->dir, "chain.json", err);
+    rc = zkml_artifact_path(path, sizeof path, run->dir, ZKML_A_CHAIN, err);
     if (rc == 0)
         rc = zkml_write_file_atomic(path, text, strlen(text), err);
     free(text);
@@ -571,9 +571,9 @@ static int register_hashes(register_run *run, zkml_error *err)
 {
     char path[4096];
     int rc;
-    if ((rc = zkml_path_join(path, sizeof path, run->dir, "model.onnx", err)) ||
+    if ((rc = zkml_artifact_path(path, sizeof path, run->dir, ZKML_A_MODEL, err)) ||
         (rc = zkml_sha256_file(path, run->model_hash, err)) ||
-        (rc = zkml_path_join(path, sizeof path, run->dir, "verification_key.json", err)) ||
+        (rc = zkml_artifact_path(path, sizeof path, run->dir, ZKML_A_VK, err)) ||
         (rc = zkml_sha256_file(path, run->vk_hash, err)))
         return rc;
     return 0;
@@ -610,7 +610,7 @@ int chain_register_step(const chain_config *cfg, const char *dir, const char *ta
     register_run run = {.dir = dir, .task_id = task_id, .version = version};
     char chain_json[4096];
     int rc;
-    if ((rc = zkml_path_join(chain_json, sizeof chain_json, dir, "chain.json", err)) ||
+    if ((rc = zkml_artifact_path(chain_json, sizeof chain_json, dir, ZKML_A_CHAIN, err)) ||
         (rc = zkml_path_join(run.pending_path, sizeof run.pending_path, dir,
                              "chain.pending.json", err)))
         return rc;

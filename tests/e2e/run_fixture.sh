@@ -17,7 +17,45 @@ for f in settings.json calibration.json network.r1cs circuit.json input.json wit
          Verifier.sol Verifier.abi.json calldata.json; do
   [ -s "$f" ] || { echo "FAIL: $f missing or empty"; exit 1; }
 done
-grep -q '"valid": *true' verify.json || { echo "FAIL: verify.json does not say valid"; exit 1; }
+grep -q '"valid":[[:space:]]*true' verify.json || { echo "FAIL: verify.json does not say valid"; exit 1; }
+
+# The outputs come from the proof: public.json decoded here with circuit.json's
+# packing (independently of our decoder) equals verify.json's and output.json's.
+/usr/bin/python3 - <<'PY'
+import json
+p = json.load(open("circuit.json"))["packing"]["outputs"]
+pub = [int(x) for x in json.load(open("public.json"))]
+r = 21888242871839275222246405745257275088548364400416034343698204186575808495617
+mask = (1 << p["bits"]) - 1
+per = p["values_per_signal"]
+q = [((pub[i // per] >> (p["bits"] * (i % per))) & mask) - p["offset"] for i in range(p["count"])]
+want = [str(v % r) for v in q]
+got = json.load(open("verify.json"))["outputs"]
+shown = json.load(open("output.json"))["outputs"]
+assert got == want, ("verify.json outputs", got, want)
+assert shown == want, ("output.json outputs", shown, want)
+# Tamper: the outputs reversed (or, if that changes nothing, the first one changed).
+bad = json.load(open("output.json"))
+cut = bad["outputs"][::-1]
+first = next((i for i in range(len(cut)) if cut[i] != want[i]), None)
+if first is None:
+    cut[0] = str((int(cut[0]) + 1) % r)
+    first = 0
+bad["outputs"] = cut
+json.dump(bad, open("output_bad.json", "w"))
+open("first_bad", "w").write(str(first))
+PY
+mkdir tampered
+cp verification_key.json public.json proof.json circuit.json tampered/
+cp output_bad.json tampered/output.json
+set +e
+"$bin" verify --dir tampered 2>tampered.err; rc=$?
+set -e
+first=$(cat first_bad)
+[ $rc -eq 1 ] && grep -q "output.json: outputs\[$first\]" tampered.err ||
+  { cat tampered.err; echo "FAIL: verify of a tampered output.json: exit $rc, expected 1 naming outputs[$first]"; exit 1; }
+grep -q '"valid":[[:space:]]*false' tampered/verify.json ||
+  { echo "FAIL: tampered verify.json does not say invalid"; exit 1; }
 
 "$snarkjs" wtns check network.r1cs witness.wtns >wtns.log 2>&1 ||
   { cat wtns.log; echo "FAIL: snarkjs wtns check rejected our witness"; exit 1; }
@@ -52,4 +90,4 @@ if [ $# -gt 0 ]; then
   shift
   /usr/bin/python3 "$check" "$csv" "$@"
 fi
-echo "e2e $(basename "$model"): proof checked by snarkjs, tampering rejected by both verifiers"
+echo "e2e $(basename "$model"): proof checked by snarkjs, tampering rejected by both verifiers, outputs decoded from the proof"

@@ -2,7 +2,9 @@
  * server_limits.c - start-up rules, the bearer token, and load:
  *   - serve --help lists every setting; an unknown flag exits 2;
  *   - off loopback without ZKML_API_TOKEN the server refuses to start;
- *   - with a token, POST needs it (401 otherwise) and GET does not;
+ *   - with a token, POST needs it (401 otherwise) and GET does not; private
+ *     artifacts need it too (401 without or with a wrong one, 200 with it),
+ *     public ones do not, and a private one carries no CORS header;
  *   - 20 concurrent uploads to 20 tasks all land, and 6 concurrent uploads
  *     of the same bytes to one task make exactly one version.
  *
@@ -45,6 +47,73 @@ static void test_start_rules(void)
     test_rmdir(dir);
 }
 
+/* GET of one artifact of tok v1 with the given headers: its status. */
+static long get_artifact(const char *name, const char *const *headers, http_response *r)
+{
+    char u[256];
+    snprintf(u, sizeof u, "%s/models/tok/artifacts/%s?version=1", srv.base, name);
+    http_do("GET", u, headers, NULL, 0, r);
+    return r->status;
+}
+
+static void test_private_artifacts(void)
+{
+    http_response r;
+    CHECK(wait_for_job(&srv, "tok", 1, 240, &r) == 0 && strstr(r.body, "\"done\""),
+          "job tok v1: %s", r.body);
+    http_response_free(&r);
+    const char *right[] = {"Authorization: Bearer s3cret", NULL};
+    const char *wrong[] = {"Authorization: Bearer s3cre", NULL};
+    const char *from_site[] = {"Origin: http://evil.example", "Authorization: Bearer s3cret",
+                               NULL};
+    const char *private_names[] = {"model.onnx", "network.r1cs", "circuit.json", "proving.key",
+                                   "input.json", "witness.wtns", NULL};
+    for (int i = 0; private_names[i]; i++) {
+        const char *n = private_names[i];
+        CHECK(get_artifact(n, NULL, &r) == 401 && strstr(r.body, "private"),
+              "%s without the token: %ld %s", n, r.status, r.body);
+        http_response_free(&r);
+        CHECK(get_artifact(n, wrong, &r) == 401, "%s with a wrong token: %ld", n, r.status);
+        http_response_free(&r);
+        CHECK(get_artifact(n, right, &r) == 200 && r.len > 0, "%s with the token: %ld", n,
+              r.status);
+        http_response_free(&r);
+        char acao[64] = "";
+        get_artifact(n, from_site, &r);
+        CHECK(r.status == 200 &&
+                  http_header(&r, "Access-Control-Allow-Origin", acao, sizeof acao) != 0,
+              "%s to another site's page: %ld, Access-Control-Allow-Origin '%s'", n, r.status,
+              acao);
+        http_response_free(&r);
+    }
+    const char *public_names[] = {"settings.json", "calibration.json", "verification_key.json",
+                                  "proof.json", "public.json", "verify.json", "output.json",
+                                  "Verifier.sol", "calldata.json", NULL};
+    for (int i = 0; public_names[i]; i++) {
+        CHECK(get_artifact(public_names[i], NULL, &r) == 200 && r.len > 0,
+              "%s without the token: %ld %s", public_names[i], r.status, r.body);
+        http_response_free(&r);
+    }
+    /* The listing says which is which. */
+    char u[256];
+    snprintf(u, sizeof u, "%s/models/tok/artifacts?version=1", srv.base);
+    http_do("GET", u, NULL, NULL, 0, &r);
+    cJSON *root = cJSON_Parse(r.body), *list = cJSON_GetObjectItem(root, "artifacts");
+    int seen = 0;
+    for (cJSON *a = list ? list->child : NULL; a; a = a->next) {
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(a, "name"));
+        const char *vis = cJSON_GetStringValue(cJSON_GetObjectItem(a, "visibility"));
+        int priv = 0;
+        for (int i = 0; private_names[i]; i++)
+            priv |= name && !strcmp(name, private_names[i]);
+        CHECK(vis && !strcmp(vis, priv ? "private" : "public"), "%s listed as %s", name, vis);
+        seen++;
+    }
+    CHECK(seen >= 15, "%d artifacts listed: %s", seen, r.body);
+    cJSON_Delete(root);
+    http_response_free(&r);
+}
+
 static void test_token(void)
 {
     char u[256];
@@ -69,6 +138,7 @@ static void test_token(void)
     http_do("GET", u, NULL, NULL, 0, &r);
     CHECK(r.status == 200, "GET needs no token: %ld", r.status);
     http_response_free(&r);
+    test_private_artifacts();
 }
 
 typedef struct uploader {

@@ -107,9 +107,10 @@ static int test_versions(const char *dir)
           zkml_task_id_check(NULL, &err));
     long_id[64] = 0;
     CHECK(!zkml_task_id_check(long_id, &err) && !zkml_task_id_check("A-z_09", &err));
-    CHECK(store_artifact_lookup("proof.json") && !store_artifact_lookup("../registry.db") &&
-          !store_artifact_lookup("PROOF.json") && !store_artifact_lookup(""));
-    CHECK(!strcmp(store_artifact_lookup("Verifier.sol")->content_type,
+    CHECK(zkml_artifact_find("proof.json") && !zkml_artifact_find("../registry.db") &&
+          !zkml_artifact_find("PROOF.json") && !zkml_artifact_find("") &&
+          !zkml_artifact_find(NULL));
+    CHECK(!strcmp(zkml_artifact_find("Verifier.sol")->content_type,
                   "text/plain; charset=utf-8"));
 
     /* JSON readers */

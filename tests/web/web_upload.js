@@ -80,7 +80,11 @@ async function withJavaScript(base) {
   }
   const prediction = await page.textContent('#prediction');
   if (state.startsWith('done')) {
-    check(/predicted class \d+/.test(prediction), `prediction shown: ${prediction}`);
+    // The page shows what verify decoded from the proof (verify.json).
+    const proven = await (await page.request.get(
+      `${base}/models/iris-web/artifacts/verify.json`)).json();
+    check(proven.valid && prediction.includes(`predicted class ${proven.predicted_class}`) &&
+          prediction.includes('decoded from the proof'), `prediction shown: ${prediction}`);
   } else {
     // Until every step is in the build, the job stops at the first missing one.
     check(/step \w+ is not available in this build/.test(state), `failed state: ${state}`);
