@@ -301,7 +301,7 @@ static int check_options(const upload *u, int *sample, zkml_error *err)
         return zkml_fail(err, ZKML_EINVAL, "model (ONNX) file is required");
     if (u->data.seen && u->data.size == 0)
         return zkml_fail(err, ZKML_EINVAL, "%s: the data CSV is empty",
-                         display_name(&u->data, "data.csv"));
+                         display_name(&u->data, zkml_artifact_name(ZKML_A_DATA)));
     if (u->sample.seen && u->sample.len > 0) {
         char *end;
         long v = strtol(u->sample.value, &end, 10);
@@ -360,7 +360,7 @@ static int check_in_child(const server_ctx *srv, const upload *u, int sample, zk
         argv[n++] = "--data";
         argv[n++] = u->data.path;
         argv[n++] = "--data-name";
-        argv[n++] = display_name(&u->data, "data.csv");
+        argv[n++] = display_name(&u->data, zkml_artifact_name(ZKML_A_DATA));
     }
     argv[n] = NULL;
     int fds[2];

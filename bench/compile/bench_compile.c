@@ -15,14 +15,14 @@
 #include <string.h>
 
 /* The number after "key": in a JSON file (top level keys are unique enough here). */
-static double json_number(const char *dir, const char *file, const char *key)
+static double json_number(const char *dir, zkml_artifact_id file, const char *key)
 {
     char path[4096], pat[128];
     uint8_t *d;
     size_t n;
     zkml_error err;
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    if (zkml_read_file(path, 0, &d, &n, &err))
+    if (zkml_artifact_path(path, sizeof path, dir, file, &err) ||
+        zkml_read_file(path, 0, &d, &n, &err))
         return NAN;
     snprintf(pat, sizeof pat, "\"%s\":", key);
     const char *p = strstr((const char *)d, pat);
@@ -81,10 +81,10 @@ int main(int argc, char **argv)
             status = 1;
             continue;
         }
-        double cons = json_number(dir, "circuit.json", "constraints");
-        double pub = json_number(dir, "circuit.json", "public_signals");
-        double merr = json_number(dir, "calibration.json", "max_abs_error");
-        double agree = json_number(dir, "calibration.json", "argmax_agreement");
+        double cons = json_number(dir, ZKML_A_CIRCUIT, "constraints");
+        double pub = json_number(dir, ZKML_A_CIRCUIT, "public_signals");
+        double merr = json_number(dir, ZKML_A_CALIBRATION, "max_abs_error");
+        double agree = json_number(dir, ZKML_A_CALIBRATION, "argmax_agreement");
         printf("%-14s constraints %6.0f  public %2.0f  calibrate %5lld ms  compile %4lld ms  "
                "witness %4lld ms  max_abs_error %.4f  agreement %.4f\n", fx[i][0], cons, pub,
                (long long)(t1 - t0), (long long)(t2 - t1), (long long)(t3 - t2), merr, agree);

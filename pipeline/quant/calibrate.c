@@ -429,16 +429,17 @@ static cJSON *report(const onnx_model *g, const quant_model *m, const quant_data
                                 "is applied outside the circuit to the proven logits");
         cJSON_AddBoolToObject(nl, "softmax_outside_circuit", m->softmax_outside);
     }
+    /* calibration.json is public (common.h's table): it holds aggregates, never
+     * a sample, so the model input's range (the CSV's own extremes) is left out. */
     cJSON *ranges = cJSON_AddArrayToObject(root, "ranges");
     for (int t = 0; ranges && t < g->n_tensors; t++) {
         const onnx_tensor *ot = &g->tensors[t];
-        if (ot->data || !isfinite(f->lo[t]))
+        if (ot->data || ot->producer < 0 || !isfinite(f->lo[t]))
             continue;
         cJSON *o = cJSON_CreateObject();
         if (o && cJSON_AddItemToArray(ranges, o)) {
             cJSON_AddStringToObject(o, "tensor", ot->name);
-            cJSON_AddStringToObject(o, "op", ot->producer >= 0 ? g->nodes[ot->producer].op_type
-                                                               : "Input");
+            cJSON_AddStringToObject(o, "op", g->nodes[ot->producer].op_type);
             cJSON_AddNumberToObject(o, "min", f->lo[t]);
             cJSON_AddNumberToObject(o, "max", f->hi[t]);
         }

@@ -44,6 +44,9 @@ if first is None:
 bad["outputs"] = cut
 json.dump(bad, open("output_bad.json", "w"))
 open("first_bad", "w").write(str(first))
+# calibration.json is public: aggregates only, no sample of the CSV.
+cal = json.load(open("calibration.json"))
+assert all(r["op"] != "Input" for r in cal.get("ranges", [])), "input range in calibration.json"
 PY
 mkdir tampered
 cp verification_key.json public.json proof.json circuit.json tampered/

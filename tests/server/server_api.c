@@ -273,6 +273,22 @@ static void check_prediction(void)
     }
     cJSON_Delete(out);
     http_response_free(&r);
+    /* The status shows the prediction decoded from the proof: numpy's too. */
+    get("/models/iris/status?version=1", NULL, &r);
+    cJSON *st = cJSON_Parse(r.body);
+    cJSON *pred = cJSON_GetObjectItem(st, "prediction");
+    cls = cJSON_GetObjectItem(pred, "predicted_class");
+    deq = cJSON_GetObjectItem(pred, "dequantized");
+    CHECK(cJSON_IsTrue(cJSON_GetObjectItem(pred, "valid")) && cJSON_IsNumber(cls) &&
+              cls->valueint == argmax && cJSON_GetArraySize(deq) == n,
+          "status prediction (from the proof): %s, numpy class %d", r.body, argmax);
+    for (int i = 0; i < n && i < cJSON_GetArraySize(deq); i++) {
+        double got = cJSON_GetArrayItem(deq, i)->valuedouble;
+        CHECK(got > want[i] - 0.1 && got < want[i] + 0.1, "proven output %d: %f, numpy %f", i,
+              got, want[i]);
+    }
+    cJSON_Delete(st);
+    http_response_free(&r);
 }
 
 static void test_upload_and_download(void)
@@ -332,9 +348,12 @@ static void test_upload_and_download(void)
 
     get("/models/iris/artifacts?version=1", NULL, &r);
     CHECK(r.status == 200 && strstr(r.body, "model.onnx"), "artifact list: %s", r.body);
+    CHECK(strstr(r.body, "\"visibility\":\"private\"") && strstr(r.body, "\"visibility\":\"public\""),
+          "artifact list with visibilities: %s", r.body);
     http_response_free(&r);
 
-    /* Download the model: same bytes, right headers, ETag and 304. */
+    /* Download the model (private: this server has no token, so a loopback
+     * client may read it): same bytes, right headers, ETag and 304. */
     get("/models/iris/artifacts/model.onnx?version=1", NULL, &r);
     char type[128] = "", length[32] = "", etag[128] = "";
     http_header(&r, "Content-Type", type, sizeof type);

@@ -51,6 +51,13 @@ static int make_version(const char *data, int v, char *dir, size_t len)
         {"public.json", "[\"%d\"]"},
         {"Verifier.sol", "// verifier %d\ncontract Groth16Verifier {}\n"},
         {"proving.key", "secret-ish and large %d"},
+        {"data.csv", "a,b,label\n%d,2,0\n"},
+        {"network.r1cs", "r1cs with the weights %d"},
+        {"circuit.json", "{\"weights\": %d}"},
+        {"input.json", "{\"input_data\": [[%d]]}"},
+        {"witness.wtns", "wtns %d"},
+        {"output.json", "{\"outputs\": [\"%d\"]}"},
+        {"verify.json", "{\"valid\": true, \"ms\": %d}"},
     };
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, files[i].name);
@@ -97,6 +104,23 @@ int main(void)
     CHECK(out && strstr(out, "tasks/iris/manifest.json") &&
           strstr(out, "tasks/iris/Verifier.sol") && strstr(out, "tasks/other/manifest.json"));
     CHECK(!strstr(out, "model.onnx") && !strstr(out, "proving.key"));
+    free(out);
+    /* No commit of the whole history holds a private artifact (every file of
+     * the table but chain.json and the export's was written above); the
+     * public ones written are there. */
+    char v3[4400];
+    CHECK_OK(store_version_dir(data, "iris", 3, v3, sizeof v3, &err), err);
+    out = run("%s log --all --format= --name-only", git, "");
+    for (int i = 0; out && i < ZKML_A_COUNT; i++) {
+        const zkml_artifact *a = zkml_artifact_get((zkml_artifact_id)i);
+        char path[128], mine[4600];
+        snprintf(path, sizeof path, "tasks/iris/%s\n", a->name);
+        snprintf(mine, sizeof mine, "%s/%s", v3, a->name);
+        if (a->visibility == ZKML_PRIVATE)
+            CHECK(!strstr(out, path));
+        else if (zkml_file_exists(mine))
+            CHECK(strstr(out, path));
+    }
     free(out);
     /* a version's files as they were then */
     out = run("%s show iris/v2:tasks/iris/public.json", git, "");
