@@ -56,4 +56,22 @@ int circuit_witness_step(const char *dir, const zkml_step_opts *opts, zkml_error
  *         "packing.outputs") differ from output.json's, naming the first. */
 int circuit_verify_step(const char *dir, const zkml_step_opts *opts, zkml_error *err);
 
+/* The outputs a proof's public signals carry (verify.c; over text so they can
+ * be fuzzed). */
+typedef struct circuit_outputs {
+    uint32_t n;
+    int64_t *values;   /* the proven integers q (value = q / 2^scale) */
+    int scale;
+} circuit_outputs;
+/* circuit.json text's "packing.outputs" applied to the n_pub signals pub:
+ * value i is bits [bits*j, bits*(j+1)) of signal i / per (j = i % per), minus
+ * offset. ZKML_EINVAL for a bad packing, ZKML_EREJECTED for too few signals. */
+int circuit_outputs_decode(const char *circuit_json, size_t len, const fr_t *pub, size_t n_pub,
+                           circuit_outputs *out, zkml_error *err);
+/* 0 when output.json text's "outputs" are exactly o's values; else
+ * ZKML_EREJECTED naming the first that differs (ZKML_EINVAL for junk). */
+int circuit_outputs_match(const char *output_json, size_t len, const circuit_outputs *o,
+                          zkml_error *err);
+void circuit_outputs_free(circuit_outputs *o);
+
 #endif

@@ -23,25 +23,12 @@ typedef struct packing {
     int64_t offset;
 } packing;
 
-typedef struct decoded {
-    uint32_t n;
-    int64_t *values;   /* the proven integers q (value = q / 2^scale) */
-    int scale;
-} decoded;
-
-static int read_json(const char *dir, zkml_artifact_id id, cJSON **out, zkml_error *err)
+/* text (len bytes) as JSON; name is for the message. */
+static int parse_json(const char *text, size_t len, zkml_artifact_id name, cJSON **out,
+                      zkml_error *err)
 {
-    char path[PATH_MAX];
-    uint8_t *data = NULL;
-    size_t len;
-    int rc = zkml_artifact_path(path, sizeof path, dir, id, err);
-    if (!rc)
-        rc = zkml_read_file(path, JSON_MAX_BYTES, &data, &len, err);
-    if (rc)
-        return rc;
-    *out = cJSON_ParseWithLength((const char *)data, len);
-    free(data);
-    return *out ? 0 : zkml_fail(err, ZKML_EINVAL, "%s: not valid JSON", path);
+    *out = cJSON_ParseWithLength(text, len);
+    return *out ? 0 : zkml_fail(err, ZKML_EINVAL, "%s: not valid JSON", zkml_artifact_name(name));
 }
 
 /* A whole number in [lo, hi] from obj[key]. */
@@ -57,10 +44,10 @@ static int json_int(const cJSON *obj, const char *key, double lo, double hi, dou
     return 0;
 }
 
-static int read_packing(const char *dir, packing *p, zkml_error *err)
+static int parse_packing(const char *text, size_t len, packing *p, zkml_error *err)
 {
     cJSON *root;
-    int rc = read_json(dir, ZKML_A_CIRCUIT, &root, err);
+    int rc = parse_json(text, len, ZKML_A_CIRCUIT, &root, err);
     if (rc)
         return rc;
     const cJSON *o = cJSON_GetObjectItemCaseSensitive(
@@ -90,38 +77,41 @@ static int64_t unpack(const uint8_t le[32], int bits, uint32_t j, int64_t offset
     return (int64_t)raw - offset;
 }
 
-static int decode_outputs(const char *dir, decoded *d, zkml_error *err)
+int circuit_outputs_decode(const char *circuit_json, size_t len, const fr_t *pub, size_t n_pub,
+                           circuit_outputs *out, zkml_error *err)
 {
     packing p;
-    char path[PATH_MAX];
-    fr_t *pub = NULL;
-    size_t n_pub = 0;
-    int rc = read_packing(dir, &p, err);
-    if (!rc && !(rc = zkml_artifact_path(path, sizeof path, dir, ZKML_A_PUBLIC, err)))
-        rc = public_json_read(&pub, &n_pub, path, err);
+    memset(out, 0, sizeof *out);
+    int rc = parse_packing(circuit_json, len, &p, err);
     if (!rc && n_pub < p.signals)
         rc = zkml_fail(err, ZKML_EREJECTED, "%s: %zu signals, but circuit.json packs the %u "
-                       "outputs into %u", path, n_pub, p.count, p.signals);
-    if (!rc && !(d->values = malloc(p.count * sizeof *d->values)))
+                       "outputs into %u", zkml_artifact_name(ZKML_A_PUBLIC), n_pub, p.count,
+                       p.signals);
+    if (!rc && !(out->values = malloc(p.count * sizeof *out->values)))
         rc = zkml_fail(err, ZKML_ENOMEM, "verify: out of memory for %u outputs", p.count);
     for (uint32_t i = 0; !rc && i < p.count; i++) {
         uint8_t le[32];
         fr_to_bytes_le(le, &pub[i / p.per]);
-        d->values[i] = unpack(le, p.bits, i % p.per, p.offset);
+        out->values[i] = unpack(le, p.bits, i % p.per, p.offset);
     }
     if (!rc) {
-        d->n = p.count;
-        d->scale = p.scale;
+        out->n = p.count;
+        out->scale = p.scale;
     }
-    free(pub);
     return rc;
 }
 
-/* output.json "outputs" must be the proven values, one by one. */
-static int check_output_json(const char *dir, const decoded *d, zkml_error *err)
+void circuit_outputs_free(circuit_outputs *o)
+{
+    free(o->values);
+    memset(o, 0, sizeof *o);
+}
+
+int circuit_outputs_match(const char *output_json, size_t len, const circuit_outputs *d,
+                          zkml_error *err)
 {
     cJSON *root;
-    int rc = read_json(dir, ZKML_A_OUTPUT, &root, err);
+    int rc = parse_json(output_json, len, ZKML_A_OUTPUT, &root, err);
     if (rc)
         return rc;
     const char *name = zkml_artifact_name(ZKML_A_OUTPUT);
@@ -151,7 +141,7 @@ static int check_output_json(const char *dir, const decoded *d, zkml_error *err)
     return rc;
 }
 
-static cJSON *verify_json(int valid, int64_t ms, const decoded *d, const char *error)
+static cJSON *verify_json(int valid, int64_t ms, const circuit_outputs *d, const char *error)
 {
     cJSON *o = cJSON_CreateObject();
     if (!o)
@@ -200,10 +190,38 @@ static int write_verify_json(const char *dir, cJSON *doc, zkml_error *err)
     return rc;
 }
 
+/* An artifact's bytes (NUL-terminated). */
+static int read_artifact(const char *dir, zkml_artifact_id id, uint8_t **data, size_t *len,
+                         zkml_error *err)
+{
+    char path[PATH_MAX];
+    int rc = zkml_artifact_path(path, sizeof path, dir, id, err);
+    return rc ? rc : zkml_read_file(path, JSON_MAX_BYTES, data, len, err);
+}
+
+/* Decodes public.json with circuit.json's packing, then compares output.json. */
+static int check_outputs(const char *dir, const char *pub_path, circuit_outputs *o,
+                         zkml_error *err)
+{
+    uint8_t *text = NULL;
+    size_t len, n_pub = 0;
+    fr_t *pub = NULL;
+    int rc = public_json_read(&pub, &n_pub, pub_path, err);
+    if (!rc && !(rc = read_artifact(dir, ZKML_A_CIRCUIT, &text, &len, err)))
+        rc = circuit_outputs_decode((const char *)text, len, pub, n_pub, o, err);
+    free(text);
+    free(pub);
+    text = NULL;
+    if (!rc && !(rc = read_artifact(dir, ZKML_A_OUTPUT, &text, &len, err)))
+        rc = circuit_outputs_match((const char *)text, len, o, err);
+    free(text);
+    return rc;
+}
+
 int circuit_verify_step(const char *dir, const zkml_step_opts *opts, zkml_error *err)
 {
     char vk[PATH_MAX], pub[PATH_MAX], proof[PATH_MAX];
-    decoded d = {0};
+    circuit_outputs o = {0};
     (void)opts;
     int rc = zkml_artifact_path(vk, sizeof vk, dir, ZKML_A_VK, err);
     if (!rc && !(rc = zkml_artifact_path(pub, sizeof pub, dir, ZKML_A_PUBLIC, err)))
@@ -213,13 +231,12 @@ int circuit_verify_step(const char *dir, const zkml_step_opts *opts, zkml_error 
     int64_t t0 = zkml_monotonic_ms();
     rc = groth16_verify_files(vk, pub, proof, err);
     int64_t ms = zkml_monotonic_ms() - t0;
-    if (!rc && !(rc = decode_outputs(dir, &d, err)))
-        rc = check_output_json(dir, &d, err);
-    if (rc && rc != ZKML_EREJECTED) {
-        free(d.values);
-        return rc;
+    if (!rc)
+        rc = check_outputs(dir, pub, &o, err);
+    if (!rc || rc == ZKML_EREJECTED) {
+        int wrc = write_verify_json(dir, verify_json(!rc, ms, &o, rc ? err->message : NULL), err);
+        rc = wrc ? wrc : rc;
     }
-    int wrc = write_verify_json(dir, verify_json(!rc, ms, &d, rc ? err->message : NULL), err);
-    free(d.values);
-    return wrc ? wrc : rc;
+    circuit_outputs_free(&o);
+    return rc;
 }
