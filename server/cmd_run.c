@@ -32,7 +32,8 @@ static void usage_run(FILE *f)
             "Copies MODEL.onnx (and CSV) into DIR as model.onnx (data.csv) and runs every\n"
             "pipeline step there in order, printing each step's time. The version and\n"
             "register steps need the service's data dir and are skipped here.\n"
-            "Exit codes: 0 success, 1 the proof did not verify, 2 an error.\n");
+            "Exit codes: 0 success, 1 the proof did not verify or output.json differs from\n"
+            "the outputs it proves, 2 an error.\n");
 }
 
 static void usage_migrate(FILE *f)
@@ -49,7 +50,8 @@ static void usage_step(FILE *f, const char *name)
             "                        [--sample N] [--target resources|accuracy] [--threads N]\n\n"
             "Runs the %s step on the artifact directory DIR (docs/ARCHITECTURE.md lists each step's\n"
             "files). --model and --data first copy those files into DIR.\n"
-            "Exit codes: 0 success, 1 a negative answer (the proof did not verify), 2 an error.\n",
+            "Exit codes: 0 success, 1 a negative answer (the proof did not verify, or\n"
+            "output.json differs from the outputs it proves), 2 an error.\n",
             name, name);
 }
 
