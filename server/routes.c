@@ -10,6 +10,7 @@
  *   GET  /models/{task}/artifacts[/{name}][?version=N]  (artifacts.c)
  *   GET  /models/{task}/versions
  *   GET  /models/{task}/versions/onchain
+ *   GET  /models/by-hash/{sha256}/onchain        every registration of a model hash
  *
  * A task id is checked against [A-Za-z0-9_-]{1,64} before any other use, so
  * "..", "%2F" and friends never reach a path.
@@ -35,6 +36,7 @@ typedef enum route {
     R_ARTIFACT,
     R_VERSIONS,
     R_ONCHAIN,
+    R_BY_HASH,
 } route;
 
 /* Splits "/a/b/c" into segments (in place in buf); -1 when there are too many. */
@@ -79,6 +81,9 @@ static route match_route(char **seg, int n)
         return R_VERSIONS;
     if (n == 4 && !strcmp(seg[2], "versions") && !strcmp(seg[3], "onchain"))
         return R_ONCHAIN;
+    /* after the task routes, so a task named by-hash keeps them */
+    if (n == 4 && !strcmp(seg[1], "by-hash") && !strcmp(seg[3], "onchain"))
+        return R_BY_HASH;
     return R_NONE;
 }
 
@@ -216,6 +221,13 @@ static int read_onchain(const http_request *rq, const char *task, int version, c
     return chain_versions_onchain_json(&rq->srv->chain, task, json, err);
 }
 
+static int read_by_hash(const http_request *rq, const char *hash, int version, char **json,
+                        zkml_error *err)
+{
+    (void)version;
+    return chain_registrations_json(&rq->srv->chain, hash, json, err);
+}
+
 static int dispatch_get(http_request *rq, route r, char **seg, const char *path)
 {
     int version = 0;
@@ -235,6 +247,7 @@ static int dispatch_get(http_request *rq, route r, char **seg, const char *path)
     case R_ARTIFACT: return artifact_download(rq, task, seg[3]);
     case R_VERSIONS: return send_reader(rq, read_versions, task, 0);
     case R_ONCHAIN: return send_reader(rq, read_onchain, task, 0);
+    case R_BY_HASH: return send_reader(rq, read_by_hash, seg[2], 0);
     case R_NONE: break;
     }
     return http_send_error(rq, 404, "not_found", "no route for %s", path);

@@ -54,6 +54,16 @@ static int keyed_verifier_code(const evm_vkey *vk, uint8_t **code, size_t *len, 
     return 0;
 }
 
+int evm_verifier_key_words(const char *vk_json_path, uint8_t **words, size_t *n_words,
+                           zkml_error *err)
+{
+    evm_vkey vk;
+    int rc = evm_vkey_load(&vk, vk_json_path, err);
+    *words = rc ? NULL : (uint8_t *)vk.words; /* ownership passes to the caller */
+    *n_words = rc ? 0 : vk.n_words;
+    return rc;
+}
+
 int evm_verifier_creation_code(const char *vk_json_path, uint8_t **code, size_t *len,
                                zkml_error *err)
 {

@@ -23,6 +23,11 @@ int evm_registry_creation_code(uint8_t **code, size_t *len, zkml_error *err);
  * what Verifier.sol accepts; needs no Solidity compiler at run time. */
 int evm_verifier_creation_code(const char *vk_json_path, uint8_t **code, size_t *len,
                                zkml_error *err);
+/* The verification key as the words ModelRegistry.registerVersion takes
+ * (alpha, beta, gamma, delta, IC_0..IC_N; contracts/README.md): *words is
+ * malloc'ed, 32 * *n_words bytes. keccak-256 of them is the on-chain vkHash. */
+int evm_verifier_key_words(const char *vk_json_path, uint8_t **words, size_t *n_words,
+                           zkml_error *err);
 /* The proof as 32-byte big-endian words in verifyProof's argument order:
  * a (2), b (4, EIP-197 order), c (2), then the public signals. *words is
  * malloc'ed, 32 * *n_words bytes. */

@@ -283,30 +283,24 @@ static int abi_read_address(const uint8_t *data, size_t len, size_t base, size_t
     return 0;
 }
 
-/* Version {bytes32 modelHash; bytes32 vkHash; address verifier; string uri;
- *          address registrant; uint256 timestamp}: the string's offset is
- * relative to the start of the tuple. */
+/* Version {bytes32 modelHash, circuitHash, settingsHash, vkHash, signalsHash;
+ * address verifier; uint64 timestamp; address registrant}: all static, so the
+ * tuple is its eight words in place at pos. */
 int abi_decode_version(const uint8_t *data, size_t len, size_t pos, chain_version *v,
                        zkml_error *err)
 {
     memset(v, 0, sizeof *v);
-    size_t uri_pos;
     int rc;
     if ((rc = abi_read_word(data, len, pos, 0, v->model_hash, err)) ||
-        (rc = abi_read_word(data, len, pos, 1, v->vk_hash, err)) ||
-        (rc = abi_read_address(data, len, pos, 2, v->verifier, err)) ||
-        (rc = abi_read_offset(data, len, pos, 3, &uri_pos, err)) ||
-        (rc = abi_read_address(data, len, pos, 4, v->registrant, err)) ||
-        (rc = abi_read_u64(data, len, pos, 5, &v->timestamp, err)) ||
-        (rc = abi_read_string(data, len, uri_pos, &v->uri, NULL, err)))
+        (rc = abi_read_word(data, len, pos, 1, v->circuit_hash, err)) ||
+        (rc = abi_read_word(data, len, pos, 2, v->settings_hash, err)) ||
+        (rc = abi_read_word(data, len, pos, 3, v->vk_hash, err)) ||
+        (rc = abi_read_word(data, len, pos, 4, v->signals_hash, err)) ||
+        (rc = abi_read_address(data, len, pos, 5, v->verifier, err)) ||
+        (rc = abi_read_u64(data, len, pos, 6, &v->timestamp, err)) ||
+        (rc = abi_read_address(data, len, pos, 7, v->registrant, err)))
         return rc;
     return 0;
-}
-
-void chain_version_free(chain_version *v)
-{
-    free(v->uri);
-    v->uri = NULL;
 }
 
 /* Keeps printable ASCII of a revert message so it cannot break a log line. */
@@ -322,14 +316,17 @@ static void copy_printable(char *out, size_t outlen, const char *s)
 static const char *const known_errors[] = {
     "InvalidTaskId(string)",
     "ZeroModelHash()",
-    "VerifierHasNoCode(address)",
     "NoPublicSignals()",
+    "KeyLengthMismatch(uint256,uint256)",
     "NotTaskOwner(string,address,address)",
-    "ProofRejected(string,address)",
+    "ProofRejected(string,bytes32)",
     "UnknownTask(string)",
     "UnknownVersion(string,uint256)",
-    "UnknownModelHash(bytes32)",
+    "UnknownRegistration(bytes32,uint256)",
     "ZeroNewOwner()",
+    /* the verifier deployer's, passed on by registerVersion */
+    "MalformedVerificationKey(uint256)",
+    "KeyWordNotInField(uint256)",
 };
 
 /* Appends argument i of type `type` (string, address, bytes32, uint256) as text. */

@@ -211,8 +211,25 @@ static int write_dev_key(const char *path, zkml_error *err)
     return 0;
 }
 
-/* Reuses the registry recorded in registry.json while its code is on chain. */
-static int known_registry(const char *record, const chain_config *cfg, char address[43])
+/* keccak-256 of this build's ModelRegistry creation code, as hex: a registry
+ * deployed by a build with another contract is not reused (its ABI differs). */
+static int registry_code_id(char out[67], zkml_error *err)
+{
+    uint8_t *code, hash[32];
+    size_t len;
+    int rc = evm_registry_creation_code(&code, &len, err);
+    if (rc)
+        return rc;
+    evm_keccak256(hash, code, len);
+    free(code);
+    chain_hex(hash, 32, out);
+    return 0;
+}
+
+/* Reuses the registry recorded in registry.json while its code is on chain
+ * and was deployed from the same creation code. */
+static int known_registry(const char *record, const chain_config *cfg, const char *code_id,
+                          char address[43])
 {
     uint8_t *text;
     size_t len;
@@ -223,8 +240,10 @@ static int known_registry(const char *record, const chain_config *cfg, char addr
     cJSON *o = cJSON_ParseWithLength((const char *)text, len);
     free(text);
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "registry_address");
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "creation_code_keccak");
     uint8_t bytes[20];
-    if (cJSON_IsString(a) && chain_parse_address(a->valuestring, bytes) == 0) {
+    if (cJSON_IsString(a) && chain_parse_address(a->valuestring, bytes) == 0 &&
+        cJSON_IsString(id) && !strcmp(id->valuestring, code_id)) {
         chain_client c;
         int has = 0;
         if (chain_client_open(cfg, 0, &c, &ignored) == 0) {
@@ -243,16 +262,20 @@ static int ensure_registry(const char *chain_dir, chain_config *cfg, zkml_error 
     int rc = zkml_path_join(record, sizeof record, chain_dir, "registry.json", err);
     if (rc)
         return rc;
-    char address[43];
-    if (known_registry(record, cfg, address)) {
+    char address[43], code_id[67];
+    if ((rc = registry_code_id(code_id, err)))
+        return rc;
+    if (known_registry(record, cfg, code_id, address)) {
         memcpy(cfg->registry_address, address, sizeof address);
         return 0;
     }
     if ((rc = chain_deploy_registry(cfg, address, err)))
         return rc;
     memcpy(cfg->registry_address, address, sizeof address);
-    char text[96];
-    int n = snprintf(text, sizeof text, "{\"registry_address\": \"%s\"}\n", address);
+    char text[200];
+    int n = snprintf(text, sizeof text,
+                     "{\"registry_address\": \"%s\", \"creation_code_keccak\": \"%s\"}\n",
+                     address, code_id);
     return zkml_write_file_atomic(record, text, (size_t)n, err);
 }
 

@@ -1,10 +1,10 @@
 /*
  * chain.c - the registry on chain: configuration from the environment,
- * deploying ModelRegistry, the register step (deploy the version's verifier,
- * registerVersion with its proof) and the lookups behind
- * GET /models/{task}/versions/onchain. The register step records each
- * transaction in chain.pending.json before sending it, so a retry after an
- * outage picks up where it stopped instead of paying twice.
+ * deploying ModelRegistry, the register step (registerVersion with the key and
+ * the proof; the registry deploys the verifier) and the lookups behind
+ * GET /models/{task}/versions/onchain and /models/by-hash/{hash}/onchain. The
+ * register step records its transaction in chain.pending.json before sending
+ * it, so a retry after an outage picks up where it stopped instead of paying twice.
  */
 #include "registry/chain/chain_internal.h"
 
@@ -152,28 +152,26 @@ static int call_get_version(chain_client *c, const uint8_t reg[20], const char *
     abi_word_from_u64(version, number);
     abi_arg args[2] = {string_arg(task_id), {ABI_WORD, number, 32}};
     uint8_t *out;
-    size_t len, pos;
+    size_t len;
     int rc = registry_call(c, reg, "getVersion(string,uint256)", args, 2, &out, &len, err);
-    if (rc == 0 && (rc = abi_read_offset(out, len, 0, 0, &pos, err)) == 0)
-        rc = abi_decode_version(out, len, pos, v, err);
+    if (rc == 0)
+        rc = abi_decode_version(out, len, 0, v, err);
     free(out);
     return rc;
 }
 
-/* findByModelHash: *version = 0 when the hash is not registered (an empty
- * answer or a revert both mean that). *task is malloc'ed or NULL. */
-static int call_find_by_model_hash(chain_client *c, const uint8_t reg[20],
-                                   const uint8_t hash[32], char **task, uint64_t *version,
-                                   zkml_error *err)
+/* registrationAt(hash, index): the task (malloc'ed) and version of one
+ * registration of a model hash. */
+static int call_registration_at(chain_client *c, const uint8_t reg[20], const uint8_t hash[32],
+                                uint64_t index, char **task, uint64_t *version, zkml_error *err)
 {
     *task = NULL;
-    *version = 0;
-    abi_arg arg = {ABI_WORD, hash, 32};
+    uint8_t number[32];
+    abi_word_from_u64(index, number);
+    abi_arg args[2] = {{ABI_WORD, hash, 32}, {ABI_WORD, number, 32}};
     uint8_t *out;
     size_t len, pos;
-    int rc = registry_call(c, reg, "findByModelHash(bytes32)", &arg, 1, &out, &len, err);
-    if (rc == ZKML_EREJECTED)
-        return 0;
+    int rc = registry_call(c, reg, "registrationAt(bytes32,uint256)", args, 2, &out, &len, err);
     if (rc == 0 && (rc = abi_read_u64(out, len, 0, 1, version, err)) == 0 &&
         (rc = abi_read_offset(out, len, 0, 0, &pos, err)) == 0)
         rc = abi_read_string(out, len, pos, task, NULL, err);
@@ -236,10 +234,15 @@ typedef struct register_run {
     cJSON *pending;
     chain_client client;
     uint8_t registry[20];
-    uint8_t model_hash[32], vk_hash[32];
-    uint8_t verifier[20];
-    chain_receipt verifier_receipt, register_receipt;
-    int verifier_mined, register_mined;
+    /* SHA-256 of model.onnx, network.r1cs, settings.json, verification_key.json */
+    uint8_t model_hash[32], circuit_hash[32], settings_hash[32], vk_json_hash[32];
+    uint8_t *key;   /* the key words registerVersion takes */
+    size_t n_key;
+    uint8_t *proof; /* a, b, c and the public signals, as words */
+    size_t n_proof;
+    uint8_t vk_hash[32], signals_hash[32]; /* keccak-256, as the registry computes them */
+    chain_receipt receipt;
+    int mined;
 } register_run;
 
 static int save_pending(register_run *run, zkml_error *err)
@@ -250,12 +253,6 @@ static int save_pending(register_run *run, zkml_error *err)
     int rc = zkml_write_file_atomic(run->pending_path, text, strlen(text), err);
     free(text);
     return rc;
-}
-
-static void pending_set_string(cJSON *o, const char *name, const char *value)
-{
-    cJSON_DeleteItemFromObjectCaseSensitive(o, name);
-    cJSON_AddStringToObject(o, name, value);
 }
 
 static const char *pending_string(const cJSON *o, const char *name)
@@ -291,56 +288,37 @@ static int load_pending(register_run *run, const char *registry_hex, zkml_error 
     return 0;
 }
 
-/* Records a transaction before it is sent: "<prefix>_tx", "<prefix>_nonce", and
- * for a deployment the address the contract will have. */
-typedef struct record_ctx {
-    register_run *run;
-    const char *prefix;
-} record_ctx;
-
+/* Records the transaction ("register_tx", "register_nonce") before it is sent. */
 static int record_signed(void *ctx, const uint8_t hash[32], uint64_t nonce, zkml_error *err)
 {
-    record_ctx *r = ctx;
-    char name[64], hex[67];
+    register_run *run = ctx;
+    char hex[67];
     chain_hex(hash, 32, hex);
-    snprintf(name, sizeof name, "%s_tx", r->prefix);
-    pending_set_string(r->run->pending, name, hex);
-    snprintf(name, sizeof name, "%s_nonce", r->prefix);
-    cJSON_DeleteItemFromObjectCaseSensitive(r->run->pending, name);
-    cJSON_AddNumberToObject(r->run->pending, name, (double)nonce);
-    if (!strcmp(r->prefix, "verifier")) {
-        uint8_t predicted[20];
-        char address[43];
-        chain_create_address(r->run->client.key.address, nonce, predicted);
-        chain_hex(predicted, 20, address);
-        pending_set_string(r->run->pending, "verifier_address", address);
-    }
-    return save_pending(r->run, err);
+    cJSON_DeleteItemFromObjectCaseSensitive(run->pending, "register_tx");
+    cJSON_DeleteItemFromObjectCaseSensitive(run->pending, "register_nonce");
+    cJSON_AddStringToObject(run->pending, "register_tx", hex);
+    cJSON_AddNumberToObject(run->pending, "register_nonce", (double)nonce);
+    return save_pending(run, err);
 }
 
-/* Waits for a recorded transaction. *state: 1 mined, 0 dropped (send again). */
-static int resume_tx(register_run *run, const char *prefix, chain_receipt *receipt, int *state,
-                     zkml_error *err)
+/* Waits for the recorded transaction. *state: 1 mined, 0 none or dropped (send again). */
+static int resume_tx(register_run *run, int *state, zkml_error *err)
 {
-    char name[64];
-    snprintf(name, sizeof name, "%s_tx", prefix);
-    const char *hex = pending_string(run->pending, name);
+    const char *hex = pending_string(run->pending, "register_tx");
     uint8_t hash[32];
     *state = 0;
     if (!hex || chain_unhex_exact(hex, hash, 32))
         return 0;
-    return chain_wait_receipt(&run->client, hash, receipt, state, err);
+    return chain_wait_receipt(&run->client, hash, &run->receipt, state, err);
 }
 
-static int send_and_wait(register_run *run, const char *prefix, int has_to, const uint8_t *to,
-                         const uint8_t *data, size_t len, chain_receipt *receipt, zkml_error *err)
+static int send_and_wait(register_run *run, const uint8_t *data, size_t len, zkml_error *err)
 {
-    record_ctx ctx = {run, prefix};
     uint8_t hash[32];
     int found;
-    int rc = chain_send(&run->client, has_to, to, data, len, record_signed, &ctx, hash, err);
+    int rc = chain_send(&run->client, 1, run->registry, data, len, record_signed, run, hash, err);
     if (rc == 0)
-        rc = chain_wait_receipt(&run->client, hash, receipt, &found, err);
+        rc = chain_wait_receipt(&run->client, hash, &run->receipt, &found, err);
     if (rc == 0 && !found) {
         char hex[67];
         chain_hex(hash, 32, hex);
@@ -350,147 +328,84 @@ static int send_and_wait(register_run *run, const char *prefix, int has_to, cons
     return rc;
 }
 
-static int ensure_verifier(register_run *run, zkml_error *err)
-{
-    const char *known = pending_string(run->pending, "verifier_address");
-    int state, has = 0, rc;
-    if ((rc = resume_tx(run, "verifier", &run->verifier_receipt, &state, err)))
-        return rc;
-    if (state && !run->verifier_receipt.status)
-        return zkml_fail(err, ZKML_EREJECTED, "the verifier deployment %s reverted",
-                         pending_string(run->pending, "verifier_tx"));
-    run->verifier_mined = state;
-    /* A dropped or forgotten receipt does not matter if the code is there. */
-    if (known && chain_parse_address(known, run->verifier) == 0 &&
-        (rc = chain_has_code(&run->client, run->verifier, &has, err)))
-        return rc;
-    if (has)
-        return 0;
-    char vk_path[4096];
-    if ((rc = zkml_artifact_path(vk_path, sizeof vk_path, run->dir, ZKML_A_VK, err)))
-        return rc;
-    uint8_t *code;
-    size_t len;
-    if ((rc = evm_verifier_creation_code(vk_path, &code, &len, err)))
-        return rc;
-    rc = send_and_wait(run, "verifier", 0, NULL, code, len, &run->verifier_receipt, err);
-    free(code);
-    if (rc)
-        return zkml_error_prefix(err, "deploying the verifier");
-    if (!run->verifier_receipt.status || !run->verifier_receipt.has_contract)
-        return zkml_fail(err, ZKML_EREJECTED, "deploying the verifier: reverted in block %llu",
-                         (unsigned long long)run->verifier_receipt.block);
-    memcpy(run->verifier, run->verifier_receipt.contract, 20);
-    run->verifier_mined = 1;
-    char address[43];
-    chain_hex(run->verifier, 20, address);
-    pending_set_string(run->pending, "verifier_address", address);
-    return save_pending(run, err);
-}
-
 static int register_calldata(register_run *run, chain_buf *calldata, zkml_error *err)
 {
-    char proof_path[4096], public_path[4096];
-    int rc;
-    if ((rc = zkml_artifact_path(proof_path, sizeof proof_path, run->dir, ZKML_A_PROOF, err)) ||
-        (rc = zkml_artifact_path(public_path, sizeof public_path, run->dir, ZKML_A_PUBLIC, err)))
-        return rc;
-    uint8_t *words;
-    size_t n_words;
-    if ((rc = evm_proof_words(proof_path, public_path, &words, &n_words, err)))
-        return rc;
-    if (n_words < 8) {
-        free(words);
-        return zkml_fail(err, ZKML_EINVAL, "%s: %zu proof words, expected at least 8", proof_path,
-                         n_words);
-    }
-    char uri[160];
-    snprintf(uri, sizeof uri, "zkml-registry://%s/v%d", run->task_id, run->version);
-    uint8_t verifier_word[32];
-    abi_word_from_address(run->verifier, verifier_word);
     abi_arg args[9] = {
         string_arg(run->task_id),
         {ABI_WORD, run->model_hash, 32},
-        {ABI_WORD, run->vk_hash, 32},
-        {ABI_WORD, verifier_word, 32},
-        string_arg(uri),
-        {ABI_FIXED_WORDS, words, 64},
-        {ABI_FIXED_WORDS, words + 64, 128},
-        {ABI_FIXED_WORDS, words + 192, 64},
-        {ABI_WORD_ARRAY, words + 256, 32 * (n_words - 8)},
+        {ABI_WORD, run->circuit_hash, 32},
+        {ABI_WORD, run->settings_hash, 32},
+        {ABI_WORD_ARRAY, run->key, 32 * run->n_key},
+        {ABI_FIXED_WORDS, run->proof, 64},
+        {ABI_FIXED_WORDS, run->proof + 64, 128},
+        {ABI_FIXED_WORDS, run->proof + 192, 64},
+        {ABI_WORD_ARRAY, run->proof + 256, 32 * (run->n_proof - 8)},
     };
-    rc = abi_encode_call("registerVersion(string,bytes32,bytes32,address,string,uint256[2],"
-                         "uint256[2][2],uint256[2],uint256[])",
-                         args, 9, calldata, err);
-    free(words);
-    return rc;
+    return abi_encode_call("registerVersion(string,bytes32,bytes32,bytes32,uint256[],"
+                           "uint256[2],uint256[2][2],uint256[2],uint256[])",
+                           args, 9, calldata, err);
 }
 
-/* Whether this model is already registered for this task; *version its number.
- * findByModelHash answers the first registration of a hash, which may belong
- * to another task, so the task's latest few versions are checked as well. */
+/* Whether the task already holds this proof: a version with the same model,
+ * circuit and settings hashes, key and public signals; *version its number.
+ * Only the task's owner adds versions to it, so nobody else can make a run
+ * believe it is done. */
 static int find_registered(register_run *run, uint64_t *version, zkml_error *err)
 {
-    char *task;
-    int rc = call_find_by_model_hash(&run->client, run->registry, run->model_hash, &task, version,
-                                     err);
-    int mine = rc == 0 && task && !strcmp(task, run->task_id) && *version;
-    free(task);
-    if (rc || mine)
-        return rc;
-    *version = 0;
     uint64_t count;
-    if ((rc = call_task_u64(&run->client, run->registry, "versionCount(string)", run->task_id,
-                            &count, err)))
-        return rc;
-    for (uint64_t i = count; i >= 1 && i + 16 > count; i--) {
+    int rc = call_task_u64(&run->client, run->registry, "versionCount(string)", run->task_id,
+                           &count, err);
+    *version = 0;
+    for (uint64_t i = count; rc == 0 && i >= 1 && i + MAX_LISTED_VERSIONS > count; i--) {
         chain_version v;
         if ((rc = call_get_version(&run->client, run->registry, run->task_id, i, &v, err)))
-            return rc;
-        int same = !memcmp(v.model_hash, run->model_hash, 32);
-        chain_version_free(&v);
-        if (same) {
+            break;
+        if (!memcmp(v.model_hash, run->model_hash, 32) &&
+            !memcmp(v.circuit_hash, run->circuit_hash, 32) &&
+            !memcmp(v.settings_hash, run->settings_hash, 32) &&
+            !memcmp(v.vk_hash, run->vk_hash, 32) &&
+            !memcmp(v.signals_hash, run->signals_hash, 32)) {
             *version = i;
-            return 0;
+            break;
         }
     }
-    return 0;
+    return rc;
 }
 
 static int ensure_registered(register_run *run, uint64_t *onchain_version, zkml_error *err)
 {
     int state, rc;
-    if ((rc = resume_tx(run, "register", &run->register_receipt, &state, err)))
+    if ((rc = resume_tx(run, &state, err)))
         return rc;
-    if (state && !run->register_receipt.status) {
+    if (state && !run->receipt.status) {
         /* Forget the reverted attempt so a later retry sends a fresh one. */
         cJSON_DeleteItemFromObjectCaseSensitive(run->pending, "register_tx");
         save_pending(run, NULL);
         return zkml_fail(err, ZKML_EREJECTED, "registerVersion reverted in block %llu",
-                         (unsigned long long)run->register_receipt.block);
+                         (unsigned long long)run->receipt.block);
     }
     if ((rc = find_registered(run, onchain_version, err)))
         return rc;
-    run->register_mined = state && *onchain_version;
+    run->mined = state && *onchain_version;
     if (*onchain_version)
         return 0;
     chain_buf calldata = {0};
     rc = register_calldata(run, &calldata, err);
     if (rc == 0)
-        rc = send_and_wait(run, "register", 1, run->registry, calldata.data, calldata.len,
-                           &run->register_receipt, err);
+        rc = send_and_wait(run, calldata.data, calldata.len, err);
     chain_buf_free(&calldata);
     if (rc)
         return zkml_error_prefix(err, "registerVersion");
-    if (!run->register_receipt.status)
+    if (!run->receipt.status)
         return zkml_fail(err, ZKML_EREJECTED, "registerVersion reverted in block %llu",
-                         (unsigned long long)run->register_receipt.block);
-    run->register_mined = 1;
+                         (unsigned long long)run->receipt.block);
+    run->mined = 1;
     if ((rc = find_registered(run, onchain_version, err)))
         return rc;
     if (!*onchain_version)
         return zkml_fail(err, ZKML_EINTERNAL,
-                         "registerVersion succeeded but findByModelHash does not find the model");
+                         "registerVersion succeeded but task %s holds no such version",
+                         run->task_id);
     return 0;
 }
 
@@ -504,56 +419,72 @@ static void add_hex(cJSON *o, const char *name, const uint8_t *data, size_t len,
     cJSON_AddStringToObject(o, name, hex);
 }
 
+/* What a version records, as GET .../onchain and chain.json show it. */
+static void add_version_fields(cJSON *o, const chain_version *v)
+{
+    add_hex(o, "model_hash", v->model_hash, 32, 0);
+    add_hex(o, "circuit_hash", v->circuit_hash, 32, 0);
+    add_hex(o, "settings_hash", v->settings_hash, 32, 0);
+    add_hex(o, "vk_hash", v->vk_hash, 32, 0);
+    add_hex(o, "signals_hash", v->signals_hash, 32, 0);
+    add_hex(o, "verifier", v->verifier, 20, 1);
+    add_hex(o, "registrant", v->registrant, 20, 1);
+    cJSON_AddNumberToObject(o, "timestamp", (double)v->timestamp);
+}
+
+/* The public signals as public.json has them (decimal strings). */
+static cJSON *public_signals(register_run *run)
+{
+    char path[4096];
+    uint8_t *text;
+    size_t len;
+    zkml_error ignored;
+    if (zkml_path_join(path, sizeof path, run->dir, "public.json", &ignored) ||
+        zkml_read_file(path, 1 << 20, &text, &len, &ignored))
+        return NULL;
+    cJSON *signals = cJSON_ParseWithLength((const char *)text, len);
+    free(text);
+    return signals;
+}
+
+static cJSON *chain_record(register_run *run, uint64_t onchain_version, const chain_version *v)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    cJSON_AddStringToObject(o, "task_id", run->task_id);
+    cJSON_AddNumberToObject(o, "version", run->version);
+    cJSON_AddNumberToObject(o, "onchain_version", (double)onchain_version);
+    cJSON_AddNumberToObject(o, "chain_id", (double)run->client.chain_id);
+    add_hex(o, "registry_address", run->registry, 20, 1);
+    add_version_fields(o, v);
+    add_hex(o, "vk_json_sha256", run->vk_json_hash, 32, 0);
+    cJSON *signals = public_signals(run);
+    if (signals)
+        cJSON_AddItemToObject(o, "public_signals", signals);
+    const char *tx = pending_string(run->pending, "register_tx");
+    if (tx)
+        cJSON_AddStringToObject(o, "register_tx", tx);
+    else
+        cJSON_AddNullToObject(o, "register_tx");
+    if (run->mined) {
+        cJSON_AddNumberToObject(o, "block", (double)run->receipt.block);
+        cJSON_AddNumberToObject(o, "gas_used", (double)run->receipt.gas_used);
+    } else {
+        cJSON_AddNullToObject(o, "block");
+        cJSON_AddNullToObject(o, "gas_used");
+    }
+    return signals ? o : (cJSON_Delete(o), NULL);
+}
+
 static int write_chain_json(register_run *run, uint64_t onchain_version, zkml_error *err)
 {
     chain_version v;
     int rc = call_get_version(&run->client, run->registry, run->task_id, onchain_version, &v, err);
     if (rc)
         return rc;
-    cJSON *o = cJSON_CreateObject();
-    cJSON *gas = cJSON_CreateObject();
-    if (!o || !gas) {
-        cJSON_Delete(o);
-        cJSON_Delete(gas);
-        chain_version_free(&v);
-        return zkml_fail(err, ZKML_ENOMEM, "out of memory writing chain.json");
-    }
-    cJSON_AddStringToObject(o, "task_id", run->task_id);
-    cJSON_AddNumberToObject(o, "version", run->version);
-    cJSON_AddNumberToObject(o, "onchain_version", (double)onchain_version);
-    cJSON_AddNumberToObject(o, "chain_id", (double)run->client.chain_id);
-    add_hex(o, "registry_address", run->registry, 20, 1);
-    add_hex(o, "verifier_address", v.verifier, 20, 1);
-    add_hex(o, "model_hash", v.model_hash, 32, 0);
-    add_hex(o, "vk_hash", v.vk_hash, 32, 0);
-    cJSON_AddStringToObject(o, "uri", v.uri);
-    add_hex(o, "registrant", v.registrant, 20, 1);
-    cJSON_AddNumberToObject(o, "timestamp", (double)v.timestamp);
-    const char *vtx = pending_string(run->pending, "verifier_tx");
-    const char *rtx = pending_string(run->pending, "register_tx");
-    if (vtx)
-        cJSON_AddStringToObject(o, "verifier_tx", vtx);
-    else
-        cJSON_AddNullToObject(o, "verifier_tx");
-    if (rtx)
-        cJSON_AddStringToObject(o, "register_tx", rtx);
-    else
-        cJSON_AddNullToObject(o, "register_tx");
-    if (run->register_mined)
-        cJSON_AddNumberToObject(o, "block", (double)run->register_receipt.block);
-    else
-        cJSON_AddNullToObject(o, "block");
-    cJSON_AddItemToObject(o, "gas_used", gas);
-    if (run->verifier_mined)
-        cJSON_AddNumberToObject(gas, "verifier", (double)run->verifier_receipt.gas_used);
-    else
-        cJSON_AddNullToObject(gas, "verifier");
-    if (run->register_mined)
-        cJSON_AddNumberToObject(gas, "register", (double)run->register_receipt.gas_used);
-    else
-        cJSON_AddNullToObject(gas, "register");
-    chain_version_free(&v);
-    char *text = cJSON_Print(o);
+    cJSON *o = chain_record(run, onchain_version, &v);
+    char *text = o ? cJSON_Print(o) : NULL;
     cJSON_Delete(o);
     if (!text)
         return zkml_fail(err, ZKML_ENOMEM, "out of memory writing chain.json");
@@ -567,32 +498,50 @@ static int write_chain_json(register_run *run, uint64_t onchain_version, zkml_er
     return rc;
 }
 
-static int register_hashes(register_run *run, zkml_error *err)
+static int hash_file(register_run *run, const char *name, uint8_t hash[32], zkml_error *err)
 {
     char path[4096];
+    int rc = zkml_path_join(path, sizeof path, run->dir, name, err);
+    return rc ? rc : zkml_sha256_file(path, hash, err);
+}
+
+/* Everything the transaction carries, and the hashes the registry will compute. */
+static int register_inputs(register_run *run, zkml_error *err)
+{
+    char vk[4096], proof[4096], pub[4096];
     int rc;
-    if ((rc = zkml_artifact_path(path, sizeof path, run->dir, ZKML_A_MODEL, err)) ||
-        (rc = zkml_sha256_file(path, run->model_hash, err)) ||
-        (rc = zkml_artifact_path(path, sizeof path, run->dir, ZKML_A_VK, err)) ||
-        (rc = zkml_sha256_file(path, run->vk_hash, err)))
+    if ((rc = hash_file(run, "model.onnx", run->model_hash, err)) ||
+        (rc = hash_file(run, "network.r1cs", run->circuit_hash, err)) ||
+        (rc = hash_file(run, "settings.json", run->settings_hash, err)) ||
+        (rc = hash_file(run, "verification_key.json", run->vk_json_hash, err)) ||
+        (rc = zkml_path_join(vk, sizeof vk, run->dir, "verification_key.json", err)) ||
+        (rc = zkml_path_join(proof, sizeof proof, run->dir, "proof.json", err)) ||
+        (rc = zkml_path_join(pub, sizeof pub, run->dir, "public.json", err)) ||
+        (rc = evm_verifier_key_words(vk, &run->key, &run->n_key, err)) ||
+        (rc = evm_proof_words(proof, pub, &run->proof, &run->n_proof, err)))
         return rc;
+    if (run->n_proof < 9)
+        return zkml_fail(err, ZKML_EINVAL, "%s: no public signals", pub);
+    evm_keccak256(run->vk_hash, run->key, 32 * run->n_key);
+    evm_keccak256(run->signals_hash, run->proof + 256, 32 * (run->n_proof - 8));
     return 0;
 }
 
-/* Only the first registrant adds versions: refuse before paying for a verifier. */
-static int check_task_owner(register_run *run, zkml_error *err)
+static int register_on_chain(register_run *run, const chain_config *cfg, zkml_error *err)
 {
-    uint8_t owner[20];
-    static const uint8_t nobody[20];
-    int rc = call_task_owner(&run->client, run->registry, run->task_id, owner, err);
-    if (rc || !memcmp(owner, nobody, 20) || !memcmp(owner, run->client.key.address, 20))
+    char registry_hex[43];
+    chain_hex(run->registry, 20, registry_hex);
+    int rc = load_pending(run, registry_hex, err);
+    if (rc || (rc = chain_client_open(cfg, 1, &run->client, err)))
         return rc;
-    char owner_hex[43], ours[43];
-    chain_hex(owner, 20, owner_hex);
-    chain_hex(run->client.key.address, 20, ours);
-    return zkml_fail(err, ZKML_EREJECTED,
-                     "NotTaskOwner: task %s belongs to %s, and the configured key is %s",
-                     run->task_id, owner_hex, ours);
+    uint64_t onchain_version = 0;
+    rc = check_registry_code(&run->client, run->registry, err);
+    if (rc == 0)
+        rc = ensure_registered(run, &onchain_version, err);
+    if (rc == 0)
+        rc = write_chain_json(run, onchain_version, err);
+    chain_client_close(&run->client);
+    return rc;
 }
 
 int chain_register_step(const chain_config *cfg, const char *dir, const char *task_id,
@@ -616,24 +565,11 @@ int chain_register_step(const chain_config *cfg, const char *dir, const char *ta
         return rc;
     if (zkml_file_exists(chain_json))
         return 0; /* registered by an earlier run */
-    if ((rc = registry_address(cfg, run.registry, err)) || (rc = register_hashes(&run, err)))
-        return zkml_error_prefix(err, "register");
-    char registry_hex[43];
-    chain_hex(run.registry, 20, registry_hex);
-    if ((rc = load_pending(&run, registry_hex, err)) == 0 &&
-        (rc = chain_client_open(cfg, 1, &run.client, err)) == 0) {
-        uint64_t onchain_version = 0;
-        rc = check_registry_code(&run.client, run.registry, err);
-        if (rc == 0)
-            rc = find_registered(&run, &onchain_version, err);
-        if (rc == 0 && !onchain_version && (rc = check_task_owner(&run, err)) == 0)
-            rc = ensure_verifier(&run, err);
-        if (rc == 0)
-            rc = ensure_registered(&run, &onchain_version, err);
-        if (rc == 0)
-            rc = write_chain_json(&run, onchain_version, err);
-        chain_client_close(&run.client);
-    }
+    if ((rc = registry_address(cfg, run.registry, err)) == 0 &&
+        (rc = register_inputs(&run, err)) == 0)
+        rc = register_on_chain(&run, cfg, err);
+    free(run.key);
+    free(run.proof);
     cJSON_Delete(run.pending);
     if (rc)
         return zkml_error_prefix(err, "register %s v%d", task_id, version);
@@ -648,12 +584,7 @@ static cJSON *version_json(uint64_t number, const chain_version *v)
     if (!o)
         return NULL;
     cJSON_AddNumberToObject(o, "version", (double)number);
-    add_hex(o, "model_hash", v->model_hash, 32, 0);
-    add_hex(o, "vk_hash", v->vk_hash, 32, 0);
-    add_hex(o, "verifier", v->verifier, 20, 1);
-    cJSON_AddStringToObject(o, "uri", v->uri);
-    add_hex(o, "registrant", v->registrant, 20, 1);
-    cJSON_AddNumberToObject(o, "timestamp", (double)v->timestamp);
+    add_version_fields(o, v);
     return o;
 }
 
@@ -669,6 +600,7 @@ static int list_versions(chain_client *c, const uint8_t reg[20], const char *tas
     if (count > MAX_LISTED_VERSIONS)
         return zkml_fail(err, ZKML_EINVAL, "task %s has %llu versions on chain, more than %d",
                          task_id, (unsigned long long)count, MAX_LISTED_VERSIONS);
+    cJSON_AddStringToObject(out, "task_id", task_id);
     add_hex(out, "owner", owner, 20, 1);
     cJSON_AddNumberToObject(out, "count", (double)count);
     cJSON *list = cJSON_AddArrayToObject(out, "versions");
@@ -679,9 +611,65 @@ static int list_versions(chain_client *c, const uint8_t reg[20], const char *tas
         if ((rc = call_get_version(c, reg, task_id, i, &v, err)))
             return rc;
         cJSON *item = version_json(i, &v);
-        chain_version_free(&v);
         if (!item)
             return zkml_fail(err, ZKML_ENOMEM, "out of memory listing versions");
+        cJSON_AddItemToArray(list, item);
+    }
+    return 0;
+}
+
+/* One registration of a model hash: its task and version, and what the version records. */
+static cJSON *registration_json(chain_client *c, const uint8_t reg[20], const uint8_t hash[32],
+                                uint64_t index, zkml_error *err)
+{
+    char *task;
+    uint64_t number;
+    chain_version v;
+    if (call_registration_at(c, reg, hash, index, &task, &number, err) ||
+        call_get_version(c, reg, task, number, &v, err)) {
+        free(task);
+        return NULL;
+    }
+    cJSON *o = version_json(number, &v);
+    if (o && !cJSON_AddStringToObject(o, "task_id", task)) {
+        cJSON_Delete(o);
+        o = NULL;
+    }
+    free(task);
+    if (!o)
+        zkml_fail(err, ZKML_ENOMEM, "out of memory listing registrations");
+    return o;
+}
+
+static int list_registrations(chain_client *c, const uint8_t reg[20], const char *hash_hex,
+                              cJSON *out, zkml_error *err)
+{
+    uint8_t hash[32];
+    if (strlen(hash_hex) != 64 || chain_unhex_exact(hash_hex, hash, 32))
+        return zkml_fail(err, ZKML_EINVAL, "model hash '%.80s': expected 64 hex digits (SHA-256)",
+                         hash_hex);
+    abi_arg arg = {ABI_WORD, hash, 32};
+    uint8_t *answer;
+    size_t len;
+    uint64_t count;
+    int rc = registry_call(c, reg, "registrationCount(bytes32)", &arg, 1, &answer, &len, err);
+    if (rc == 0)
+        rc = abi_read_u64(answer, len, 0, 0, &count, err);
+    free(answer);
+    if (rc)
+        return rc;
+    if (count > MAX_LISTED_VERSIONS)
+        return zkml_fail(err, ZKML_EINVAL, "model hash %s has %llu registrations, more than %d",
+                         hash_hex, (unsigned long long)count, MAX_LISTED_VERSIONS);
+    add_hex(out, "model_hash", hash, 32, 0);
+    cJSON_AddNumberToObject(out, "count", (double)count);
+    cJSON *list = cJSON_AddArrayToObject(out, "registrations");
+    if (!list)
+        return zkml_fail(err, ZKML_ENOMEM, "out of memory listing registrations");
+    for (uint64_t i = 0; i < count; i++) {
+        cJSON *item = registration_json(c, reg, hash, i, err);
+        if (!item)
+            return err->code;
         cJSON_AddItemToArray(list, item);
     }
     return 0;
@@ -694,8 +682,12 @@ static int print_json(cJSON *o, char **json, zkml_error *err)
     return *json ? 0 : zkml_fail(err, ZKML_ENOMEM, "out of memory printing JSON");
 }
 
-int chain_versions_onchain_json(const chain_config *cfg, const char *task_id, char **json,
-                                zkml_error *err)
+typedef int (*onchain_lister)(chain_client *c, const uint8_t reg[20], const char *key,
+                              cJSON *out, zkml_error *err);
+
+/* {registry_address, chain_id} and what list adds for key, read with eth_call. */
+static int onchain_json(const chain_config *cfg, onchain_lister list, const char *key,
+                        char **json, zkml_error *err)
 {
     *json = NULL;
     uint8_t reg[20];
@@ -710,20 +702,31 @@ int chain_versions_onchain_json(const chain_config *cfg, const char *task_id, ch
     cJSON *o = cJSON_CreateObject();
     if (!o) {
         chain_client_close(&c);
-        return zkml_fail(err, ZKML_ENOMEM, "out of memory listing versions");
+        return zkml_fail(err, ZKML_ENOMEM, "out of memory reading the chain");
     }
-    cJSON_AddStringToObject(o, "task_id", task_id);
     add_hex(o, "registry_address", reg, 20, 1);
     cJSON_AddNumberToObject(o, "chain_id", (double)c.chain_id);
     rc = check_registry_code(&c, reg, err);
     if (rc == 0)
-        rc = list_versions(&c, reg, task_id, o, err);
+        rc = list(&c, reg, key, o, err);
     chain_client_close(&c);
     if (rc) {
         cJSON_Delete(o);
         return rc;
     }
     return print_json(o, json, err);
+}
+
+int chain_versions_onchain_json(const chain_config *cfg, const char *task_id, char **json,
+                                zkml_error *err)
+{
+    return onchain_json(cfg, list_versions, task_id, json, err);
+}
+
+int chain_registrations_json(const chain_config *cfg, const char *model_hash_hex, char **json,
+                             zkml_error *err)
+{
+    return onchain_json(cfg, list_registrations, model_hash_hex, json, err);
 }
 
 int chain_status_json(const chain_config *cfg, char **json, zkml_error *err)

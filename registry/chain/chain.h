@@ -36,8 +36,9 @@ typedef struct chain_config {
 int chain_config_from_env(chain_config *cfg, zkml_error *err);
 const char *chain_mode_name(chain_mode mode);
 
-/* The model and vk hashes are SHA-256 (common.h, zkml_sha256); keccak-256 is
- * evm_keccak256 from pipeline/evm/evm.h (one implementation). */
+/* The model, circuit and settings hashes are SHA-256 (common.h, zkml_sha256);
+ * the vk and signals hashes keccak-256 (evm_keccak256 from pipeline/evm/evm.h),
+ * as the registry computes them on chain. */
 
 /* Embedded chain (anvil.c). The binary is $ZKML_ANVIL_BIN if set, else
  * node_modules/.bin/anvil found by walking up from the executable's folder
@@ -66,17 +67,20 @@ void chain_anvil_stop(chain_anvil *anvil);
 /* Deploys ModelRegistry with cfg's key; writes "0x..." into address. */
 int chain_deploy_registry(const chain_config *cfg, char address[43], zkml_error *err);
 
-/* register step: in dir, reads model.onnx (its SHA-256 is the model hash),
- * verification_key.json (its SHA-256 is the vk hash), proof.json, public.json;
- * deploys the verifier (evm_verifier_creation_code), calls registerVersion with
- * uri "zkml-registry://<task_id>/v<version>", waits for both receipts and writes
- * chain.json atomically: {task_id, version, onchain_version, chain_id,
- * registry_address, verifier_address, model_hash, vk_hash, uri, registrant,
- * verifier_tx, register_tx, block, gas_used: {verifier, register}}.
- * Resumable and idempotent: progress (transaction hashes, the predicted verifier
- * address) goes to chain.pending.json before each send, so a retry neither
- * redeploys a verifier that landed nor registers twice (findByModelHash is
- * checked first); a chain.json already there is left as it is.
+/* register step: in dir, reads model.onnx, network.r1cs, settings.json (their
+ * SHA-256 are the model, circuit and settings hashes), verification_key.json
+ * (its key words go in the transaction), proof.json and public.json, and calls
+ * registerVersion: the registry deploys the verifier from the key itself,
+ * computes the vk hash (keccak-256 of the key words) and verifies the proof
+ * (contracts/README.md). Waits for the receipt and writes chain.json
+ * atomically: {task_id, version, onchain_version, chain_id, registry_address,
+ * model_hash, circuit_hash, settings_hash, vk_hash, signals_hash, verifier,
+ * registrant, timestamp (all as the chain records them), vk_json_sha256,
+ * public_signals, register_tx, block, gas_used}.
+ * Resumable and idempotent: the transaction hash goes to chain.pending.json
+ * before it is sent, and a version of the task with the same hashes, key and
+ * signals counts as done, so a retry never registers twice; a chain.json
+ * already there is left as it is.
  * Errors: ZKML_ERETRY when the RPC is unreachable or a transaction is not mined
  * in time (run it again later); ZKML_EREJECTED when the registry reverts (a
  * proof that does not verify, a task owned by another account) with the
@@ -85,11 +89,18 @@ int chain_register_step(const chain_config *cfg, const char *dir, const char *ta
                         int version, zkml_error *err);
 
 /* GET /models/{task}/versions/onchain, from eth_call: {task_id, registry_address,
- * chain_id, owner, count, versions: [{version, model_hash, vk_hash, verifier,
- * uri, registrant, timestamp}]} (hashes as plain hex, addresses 0x-hex).
- * *json is malloc'ed. An unknown task gives count 0 and no versions. */
+ * chain_id, owner, count, versions: [{version, model_hash, circuit_hash,
+ * settings_hash, vk_hash, signals_hash, verifier, registrant, timestamp}]}
+ * (hashes as plain hex, addresses 0x-hex). *json is malloc'ed. An unknown task
+ * gives count 0 and no versions. */
 int chain_versions_onchain_json(const chain_config *cfg, const char *task_id, char **json,
                                 zkml_error *err);
+/* GET /models/by-hash/{sha256}/onchain: every registration of a model hash, by
+ * any account, oldest first: {model_hash, registry_address, chain_id, count,
+ * registrations: [{task_id, version, and the fields of a version above}]}.
+ * ZKML_EINVAL unless model_hash_hex is 64 hex digits. */
+int chain_registrations_json(const chain_config *cfg, const char *model_hash_hex, char **json,
+                             zkml_error *err);
 /* {mode, rpc_url, chain_id, block, account, balance_wei, registry_address,
  * registry_has_code} for `zkml-registry chain status` (no key needed when none
  * is configured). */

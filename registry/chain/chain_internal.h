@@ -102,19 +102,18 @@ int abi_read_offset(const uint8_t *data, size_t len, size_t base, size_t i, size
 int abi_read_string(const uint8_t *data, size_t len, size_t pos, char **text, size_t *text_len,
                     zkml_error *err);
 
-/* ModelRegistry's Version struct, decoded from the tuple at pos. */
+/* ModelRegistry's Version struct, decoded from the eight words at pos. */
 typedef struct chain_version {
-    uint8_t model_hash[32];
-    uint8_t vk_hash[32];
+    uint8_t model_hash[32], circuit_hash[32], settings_hash[32];
+    uint8_t vk_hash[32];      /* keccak-256 of the key words, computed on chain */
+    uint8_t signals_hash[32]; /* keccak-256 of the public signals */
     uint8_t verifier[20];
-    char *uri; /* malloc'ed */
-    uint8_t registrant[20];
     uint64_t timestamp;
+    uint8_t registrant[20];
 } chain_version;
 
 int abi_decode_version(const uint8_t *data, size_t len, size_t pos, chain_version *v,
                        zkml_error *err);
-void chain_version_free(chain_version *v);
 /* A revert payload as text: Error(string)'s message, Panic(uint256)'s code, or the
  * selector of a custom error. Writes into out (never fails). */
 void abi_describe_revert(const uint8_t *data, size_t len, char *out, size_t outlen);

@@ -3,6 +3,7 @@
  * which are node scripts talking to anvil:
  *   evm_tool registry-code            ModelRegistry creation code, hex
  *   evm_tool verifier-code VK.json    keyed verifier creation code, hex
+ *   evm_tool key-words VK.json        registerVersion's key words, hex, one a line
  *   evm_tool words PROOF.json PUBLIC.json   verifyProof argument words, hex, one a line
  *   evm_tool export DIR               the export step on an artifact directory
  *   evm_tool keccak HEX               Keccak-256 of the bytes, hex
@@ -50,6 +51,10 @@ static int run(int argc, char **argv, zkml_error *err)
         rc = evm_verifier_creation_code(argv[2], &bytes, &n, err);
         if (!rc)
             print_hex(bytes, n, "\n");
+    } else if (argc == 3 && !strcmp(argv[1], "key-words")) {
+        rc = evm_verifier_key_words(argv[2], &bytes, &n, err);
+        for (size_t i = 0; !rc && i < n; i++)
+            print_hex(bytes + 32 * i, 32, "\n");
     } else if (argc == 4 && !strcmp(argv[1], "words")) {
         rc = evm_proof_words(argv[2], argv[3], &bytes, &n, err);
         for (size_t i = 0; !rc && i < n; i++)
@@ -65,7 +70,7 @@ static int run(int argc, char **argv, zkml_error *err)
         rc = 0;
     } else {
         return zkml_fail(err, ZKML_EINVAL, "usage: evm_tool registry-code | verifier-code VK.json | "
-                         "words PROOF.json PUBLIC.json | export DIR | keccak HEX");
+                         "key-words VK.json | words PROOF.json PUBLIC.json | export DIR | keccak HEX");
     }
     free(bytes);
     return rc;

@@ -1,6 +1,6 @@
 /*
  * fuzz_rlp_abi.c - the decoders of untrusted chain data: RLP items (walked
- * recursively), ABI return data (a Version tuple, findByModelHash's answer,
+ * recursively), ABI return data (a Version tuple, registrationAt's answer,
  * revert payloads). The first input byte picks the decoder; none may crash,
  * leak or read out of bounds, and RLP items must stay inside their parent.
  */
@@ -28,19 +28,12 @@ static void decode_abi(const uint8_t *data, size_t len)
 {
     zkml_error err;
     size_t pos;
-    chain_version v = {0};
-    /* getVersion's answer: an offset to the tuple. A failed decode leaves
-     * nothing to free but freeing is still safe. */
-    if (abi_read_offset(data, len, 0, 0, &pos, &err) == 0)
-        abi_decode_version(data, len, pos, &v, &err);
-    chain_version_free(&v);
-    /* latestVersion's answer: (uint256, Version). */
-    uint64_t number;
-    if (abi_read_u64(data, len, 0, 0, &number, &err) == 0 &&
-        abi_read_offset(data, len, 0, 1, &pos, &err) == 0)
-        abi_decode_version(data, len, pos, &v, &err);
-    chain_version_free(&v);
-    /* findByModelHash's answer: (string, uint256). */
+    chain_version v;
+    /* getVersion's answer: the static tuple in place; latestVersion's:
+     * (uint256, Version), the tuple after the number. */
+    abi_decode_version(data, len, 0, &v, &err);
+    abi_decode_version(data, len, 32, &v, &err);
+    /* registrationAt's answer: (string, uint256). */
     char *task = NULL;
     if (abi_read_offset(data, len, 0, 0, &pos, &err) == 0)
         abi_read_string(data, len, pos, &task, NULL, &err);
