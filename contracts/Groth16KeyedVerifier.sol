@@ -78,10 +78,12 @@ contract Groth16KeyedVerifier {
 contract Groth16KeyedVerifierDeployer {
     error MalformedVerificationKey(uint256 words);
     error KeyWordNotInField(uint256 index);
+    error DegenerateVerificationKey();
 
     constructor(uint256[] memory key) {
         uint256 len = key.length;
         if (len < 18 || len % 2 != 0) revert MalformedVerificationKey(len);
+        if (degenerate(key)) revert DegenerateVerificationKey();
         for (uint256 i = 0; i < len; i++) {
             if (key[i] >= 21888242871839275222246405745257275088696311157297823662689037894645226208583) {
                 revert KeyWordNotInField(i);
@@ -96,5 +98,21 @@ contract Groth16KeyedVerifierDeployer {
         assembly ("memory-safe") {
             return(add(code, 32), mload(code))
         }
+    }
+
+    /// Refuses keys no honest setup makes: alpha, beta, gamma or delta at
+    /// infinity (zero words), or gamma = delta. Some of them verify every input
+    /// without any secret, an always-true verifier: with gamma = delta (or both
+    /// at infinity), A = alpha, B = beta, C = -vk_x. A key whose maker knows
+    /// its setup secret can still be forged for; the registry records vkHash so
+    /// that readers judge the key (contracts/README.md, "Trust").
+    function degenerate(uint256[] memory key) private pure returns (bool) {
+        bool gammaIsDelta = true;
+        for (uint256 i = 0; i < 4; i++) {
+            gammaIsDelta = gammaIsDelta && key[6 + i] == key[10 + i];
+        }
+        return gammaIsDelta || (key[0] | key[1]) == 0 || (key[2] | key[3] | key[4] | key[5]) == 0
+            || (key[6] | key[7] | key[8] | key[9]) == 0
+            || (key[10] | key[11] | key[12] | key[13]) == 0;
     }
 }

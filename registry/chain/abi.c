@@ -327,6 +327,7 @@ static const char *const known_errors[] = {
     /* the verifier deployer's, passed on by registerVersion */
     "MalformedVerificationKey(uint256)",
     "KeyWordNotInField(uint256)",
+    "DegenerateVerificationKey()",
 };
 
 /* Appends argument i of type `type` (string, address, bytes32, uint256) as text. */

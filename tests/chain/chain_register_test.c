@@ -1,10 +1,13 @@
 /*
  * chain_register_test.c - the register step and the on-chain lookups against
  * a real anvil with ModelRegistry and a real Groth16 proof (a snarkjs fixture
- * of tests/evm): register, read back every lookup, run again without paying
- * twice, a tampered proof and a second account revert with their reasons, and
- * an RPC that stalls and then goes away mid-step fails retryably and finishes
- * once the node is back with the same state.
+ * of tests/evm): register, check every recorded field against the files
+ * (SHA-256 here, keccak-256 by anvil's web3_sha3), read back every lookup, run
+ * again without paying twice, a tampered proof and a second account's version
+ * of another's task revert with their reasons, the second account's own claim
+ * on the same model hash is listed beside the first, and an RPC that stalls
+ * and then goes away mid-step fails retryably and finishes once the node is
+ * back with the same state.
  * Usage: chain_register_test FIXTURE_DIR (verification_key.json, proof.json, public.json)
  */
 #include "chain_test.h"
@@ -15,7 +18,16 @@
 
 static char tmpdir[256];
 
-/* An artifact folder: the fixture's key and proof, and model.onnx = model_text. */
+static void write_text(const char *dir, const char *name, const char *text)
+{
+    char path[1100];
+    zkml_error err;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    CHECK_OK(zkml_write_file_atomic(path, text, strlen(text), &err), &err);
+}
+
+/* An artifact folder: the fixture's key and proof, model.onnx = model_text,
+ * and a network.r1cs and settings.json of their own (the step only hashes them). */
 static void make_version_dir(const char *fixture, const char *name, const char *model_text,
                              char *dir, size_t dirlen)
 {
@@ -29,9 +41,11 @@ static void make_version_dir(const char *fixture, const char *name, const char *
         snprintf(to, sizeof to, "%s/%s", dir, files[i]);
         CHECK_OK(zkml_copy_file(from, to, &err), &err);
     }
-    char model[1024];
-    snprintf(model, sizeof model, "%s/model.onnx", dir);
-    CHECK_OK(zkml_write_file_atomic(model, model_text, strlen(model_text), &err), &err);
+    write_text(dir, "model.onnx", model_text);
+    char r1cs[256];
+    snprintf(r1cs, sizeof r1cs, "r1cs of %s", model_text);
+    write_text(dir, "network.r1cs", r1cs);
+    write_text(dir, "settings.json", "{\"settings\": 1}\n");
 }
 
 static cJSON *read_json(const char *dir, const char *name)
@@ -62,6 +76,87 @@ static uint64_t nonce_of(const char *url, const char *address)
 
 static const char *DEV_ADDRESS = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266";
 
+static const char *json_string(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItem(o, name);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* Field `name` of o is the SHA-256 of dir/file, computed here. */
+static void check_sha256_field(const cJSON *o, const char *name, const char *dir, const char *file)
+{
+    char path[1100], hex[65];
+    uint8_t hash[32];
+    zkml_error err;
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    CHECK_OK(zkml_sha256_file(path, hash, &err), &err);
+    chain_hex_plain(hash, 32, hex);
+    if (strcmp(json_string(o, name), hex)) {
+        fprintf(stderr, "%s is %s, SHA-256 of %s is %s\n", name, json_string(o, name), file, hex);
+        CHECK(!"field matches the file's SHA-256");
+    }
+}
+
+/* Field `name` of o is keccak-256 of the words, as anvil computes it (web3_sha3). */
+static void check_keccak_field(const char *url, const cJSON *o, const char *name,
+                               const uint8_t *words, size_t n_words)
+{
+    size_t hex_len = 64 * n_words + 8;
+    char *params = malloc(hex_len + 8);
+    CHECK(params != NULL);
+    if (!params)
+        return;
+    memcpy(params, "[\"0x", 4);
+    chain_hex_plain(words, 32 * n_words, params + 4);
+    strcat(params, "\"]");
+    cJSON *hash = test_rpc(url, "web3_sha3", params);
+    free(params);
+    CHECK(cJSON_IsString(hash) && !strcmp(hash->valuestring + 2, json_string(o, name)));
+    cJSON_Delete(hash);
+}
+
+/* The honest flow: chain.json holds every field as the chain records it,
+ * each checked against the files it names. */
+static void check_chain_json(const chain_config *cfg, const char *dir, const cJSON *chain)
+{
+    check_sha256_field(chain, "model_hash", dir, "model.onnx");
+    check_sha256_field(chain, "circuit_hash", dir, "network.r1cs");
+    check_sha256_field(chain, "settings_hash", dir, "settings.json");
+    check_sha256_field(chain, "vk_json_sha256", dir, "verification_key.json");
+    char vk[1100], proof[1100], pub[1100];
+    snprintf(vk, sizeof vk, "%s/verification_key.json", dir);
+    snprintf(proof, sizeof proof, "%s/proof.json", dir);
+    snprintf(pub, sizeof pub, "%s/public.json", dir);
+    uint8_t *key = NULL, *words = NULL;
+    size_t n_key = 0, n_words = 0;
+    zkml_error err;
+    CHECK_OK(evm_verifier_key_words(vk, &key, &n_key, &err), &err);
+    CHECK_OK(evm_proof_words(proof, pub, &words, &n_words, &err), &err);
+    if (key && words && n_words > 8) {
+        check_keccak_field(cfg->rpc_url, chain, "vk_hash", key, n_key);
+        check_keccak_field(cfg->rpc_url, chain, "signals_hash", words + 256, n_words - 8);
+    }
+    free(key);
+    free(words);
+    cJSON *signals = read_json(dir, "public.json");
+    CHECK(cJSON_Compare(signals, cJSON_GetObjectItem(chain, "public_signals"), 1));
+    cJSON_Delete(signals);
+    CHECK(!strcasecmp(json_string(chain, "registry_address"), cfg->registry_address));
+    CHECK(!strcmp(json_string(chain, "registrant"), DEV_ADDRESS));
+    CHECK(cJSON_GetObjectItem(chain, "timestamp")->valuedouble > 1.6e9);
+    CHECK(cJSON_IsString(cJSON_GetObjectItem(chain, "register_tx")));
+    CHECK(cJSON_IsNumber(cJSON_GetObjectItem(chain, "block")));
+    /* The verifier the registry deployed is really there. */
+    chain_client c;
+    uint8_t verifier[20];
+    int has = 0;
+    CHECK_OK(chain_client_open(cfg, 0, &c, &err), &err);
+    CHECK(chain_parse_address(json_string(chain, "verifier"), verifier) == 0);
+    CHECK_OK(chain_has_code(&c, verifier, &has, &err), &err);
+    CHECK(has);
+    chain_client_close(&c);
+}
+
 static void test_register_and_lookups(const chain_config *cfg, const char *fixture)
 {
     zkml_error err;
@@ -70,38 +165,13 @@ static void test_register_and_lookups(const chain_config *cfg, const char *fixtu
     CHECK_OK(chain_register_step(cfg, dir, "iris", 1, &err), &err);
     cJSON *chain = read_json(dir, "chain.json");
     CHECK(chain != NULL);
-    uint8_t model_hash[32];
-    zkml_sha256("model bytes A", 13, model_hash);
-    char model_hex[65];
-    chain_hex_plain(model_hash, 32, model_hex);
-    const cJSON *mh = cJSON_GetObjectItem(chain, "model_hash");
-    CHECK(cJSON_IsString(mh) && !strcmp(mh->valuestring, model_hex));
     CHECK(cJSON_GetObjectItem(chain, "onchain_version")->valueint == 1);
-    CHECK(!strcmp(cJSON_GetObjectItem(chain, "registry_address")->valuestring,
-                  cfg->registry_address) ||
-          !strcasecmp(cJSON_GetObjectItem(chain, "registry_address")->valuestring,
-                      cfg->registry_address));
-    CHECK(!strcmp(cJSON_GetObjectItem(chain, "registrant")->valuestring, DEV_ADDRESS));
-    CHECK(!strcmp(cJSON_GetObjectItem(chain, "uri")->valuestring, "zkml-registry://iris/v1"));
-    CHECK(cJSON_IsString(cJSON_GetObjectItem(chain, "verifier_tx")));
-    CHECK(cJSON_IsString(cJSON_GetObjectItem(chain, "register_tx")));
-    CHECK(cJSON_IsNumber(cJSON_GetObjectItem(chain, "block")));
-    const cJSON *gas = cJSON_GetObjectItem(chain, "gas_used");
-    double register_gas = cJSON_GetObjectItem(gas, "register")->valuedouble;
-    double verifier_gas = cJSON_GetObjectItem(gas, "verifier")->valuedouble;
-    CHECK(register_gas > 200000 && verifier_gas > 100000);
-    printf("gas: verifier deployment %.0f, registerVersion %.0f (%s)\n", verifier_gas,
-           register_gas, fixture);
-    /* The verifier is really there. */
-    chain_client c;
-    CHECK_OK(chain_client_open(cfg, 0, &c, &err), &err);
-    uint8_t verifier[20];
-    int has = 0;
-    CHECK(chain_parse_address(cJSON_GetObjectItem(chain, "verifier_address")->valuestring,
-                              verifier) == 0);
-    CHECK_OK(chain_has_code(&c, verifier, &has, &err), &err);
-    CHECK(has);
-    chain_client_close(&c);
+    check_chain_json(cfg, dir, chain);
+    double gas = cJSON_GetObjectItem(chain, "gas_used")->valuedouble;
+    CHECK(gas > 200000);
+    printf("gas: registerVersion with the verifier's deployment %.0f (%s)\n", gas, fixture);
+    char model_hex[65];
+    snprintf(model_hex, sizeof model_hex, "%s", json_string(chain, "model_hash"));
     cJSON_Delete(chain);
     char pending[1100];
     snprintf(pending, sizeof pending, "%s/chain.pending.json", dir);
@@ -132,9 +202,15 @@ static void test_register_and_lookups(const chain_config *cfg, const char *fixtu
     const cJSON *first = cJSON_GetArrayItem(versions, 0);
     CHECK(!strcmp(cJSON_GetObjectItem(first, "model_hash")->valuestring, model_hex));
     CHECK(cJSON_GetObjectItem(first, "version")->valueint == 1);
-    CHECK(!strcmp(cJSON_GetObjectItem(cJSON_GetArrayItem(versions, 1), "uri")->valuestring,
-                  "zkml-registry://iris/v2"));
     CHECK(cJSON_GetObjectItem(first, "timestamp")->valuedouble > 1.6e9);
+    /* The listing shows what chain.json shows. */
+    cJSON *second = read_json(dir2, "chain.json");
+    static const char *const fields[] = {"model_hash", "circuit_hash", "settings_hash", "vk_hash",
+                                         "signals_hash", "verifier", "registrant", "timestamp"};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        CHECK(cJSON_Compare(cJSON_GetObjectItem(second, fields[i]),
+                            cJSON_GetObjectItem(cJSON_GetArrayItem(versions, 1), fields[i]), 1));
+    cJSON_Delete(second);
     cJSON_Delete(list);
     /* An unknown task: no owner, no versions. */
     CHECK_OK(chain_versions_onchain_json(cfg, "nobody", &json, &err), &err);
@@ -170,6 +246,38 @@ static void test_tampered_proof(const chain_config *cfg, const char *fixture)
     CHECK(!zkml_file_exists(path));
 }
 
+/* GET /models/by-hash/{hash}/onchain after a second account claimed the model
+ * of iris v1: both registrations, oldest first, each with its registrant. */
+static void check_registrations(const chain_config *cfg, const char *model_text)
+{
+    uint8_t hash[32];
+    char hex[65], *json = NULL;
+    zkml_error err;
+    zkml_sha256(model_text, strlen(model_text), hash);
+    chain_hex_plain(hash, 32, hex);
+    CHECK_OK(chain_registrations_json(cfg, hex, &json, &err), &err);
+    cJSON *o = json ? cJSON_Parse(json) : NULL;
+    free(json);
+    const cJSON *list = cJSON_GetObjectItem(o, "registrations");
+    CHECK(cJSON_GetObjectItem(o, "count")->valueint == 2 && cJSON_GetArraySize(list) == 2);
+    const cJSON *first = cJSON_GetArrayItem(list, 0), *second = cJSON_GetArrayItem(list, 1);
+    CHECK(!strcmp(json_string(first, "task_id"), "iris") &&
+          cJSON_GetObjectItem(first, "version")->valueint == 1 &&
+          !strcmp(json_string(first, "registrant"), DEV_ADDRESS));
+    CHECK(!strcmp(json_string(second, "task_id"), "intruders-own") &&
+          !strcmp(json_string(second, "registrant"), "0x70997970c51812dc3a010c7d01b50e0d17dc79c8"));
+    CHECK(!strcmp(json_string(first, "model_hash"), hex) &&
+          !strcmp(json_string(second, "model_hash"), hex));
+    cJSON_Delete(o);
+    /* Bad input is named; an unknown hash has no registrations. */
+    CHECK(chain_registrations_json(cfg, "12ab", &json, &err) == ZKML_EINVAL);
+    CHECK(strstr(err.message, "expected 64 hex digits") != NULL);
+    memset(hex, '0', 64);
+    CHECK_OK(chain_registrations_json(cfg, hex, &json, &err), &err);
+    CHECK(json && strstr(json, "\"count\":0"));
+    free(json);
+}
+
 /* Another account may not add versions to a task it does not own. */
 static void test_second_account(const chain_config *cfg, const char *fixture)
 {
@@ -186,38 +294,15 @@ static void test_second_account(const chain_config *cfg, const char *fixture)
     CHECK(rc == ZKML_EREJECTED);
     CHECK(strstr(err.message, "NotTaskOwner") != NULL);
     printf("second account: %s\n", err.message);
-    /* Refused before any transaction: no verifier was paid for. */
+    /* Refused at estimation (the contract's NotTaskOwner): nothing sent. */
+    CHECK(strstr(err.message, "NotTaskOwner(\"iris\", 0x70997970c51812dc3a010c7d01b50e0d17dc79c8") != NULL);
     CHECK(nonce_of(cfg->rpc_url, "0x70997970c51812dc3a010c7d01b50e0d17dc79c8") == nonce0);
-    /* The contract itself refuses too: a registerVersion the second account
-     * signs directly reverts with NotTaskOwner at estimation, nothing sent. */
-    chain_client c;
-    CHECK_OK(chain_client_open(&other, 1, &c, &err), &err);
-    uint8_t registry[20], hash[32], word[32] = {0}, tx[32];
-    CHECK(chain_parse_address(cfg->registry_address, registry) == 0);
-    memset(hash, 0x11, sizeof hash);
-    abi_word_from_address(registry, word); /* any address with code */
-    uint8_t proof[8 * 32 + 32] = {0};
-    abi_arg args[9] = {
-        {ABI_STRING, (const uint8_t *)"iris", 4}, {ABI_WORD, hash, 32}, {ABI_WORD, hash, 32},
-        {ABI_WORD, word, 32}, {ABI_STRING, (const uint8_t *)"x", 1},
-        {ABI_FIXED_WORDS, proof, 64}, {ABI_FIXED_WORDS, proof + 64, 128},
-        {ABI_FIXED_WORDS, proof + 192, 64}, {ABI_WORD_ARRAY, proof + 256, 32},
-    };
-    chain_buf calldata = {0};
-    CHECK_OK(abi_encode_call("registerVersion(string,bytes32,bytes32,address,string,uint256[2],"
-                             "uint256[2][2],uint256[2],uint256[])",
-                             args, 9, &calldata, &err), &err);
-    if (c.rpc) {
-        CHECK(chain_send(&c, 1, registry, calldata.data, calldata.len, NULL, NULL, tx, &err) ==
-              ZKML_EREJECTED);
-        CHECK(strstr(err.message, "NotTaskOwner(\"iris\", 0x70997970c51812dc3a010c7d01b50e0d17dc79c8") != NULL);
-        printf("second account, contract: %s\n", err.message);
-        chain_client_close(&c);
-    }
-    chain_buf_free(&calldata);
-    CHECK(nonce_of(cfg->rpc_url, "0x70997970c51812dc3a010c7d01b50e0d17dc79c8") == nonce0);
-    /* The same account registers its own task fine. */
-    CHECK_OK(chain_register_step(&other, dir, "intruders-own", 1, &err), &err);
+    /* The same account registers its own task fine, even claiming the model
+     * hash of iris v1: the claim is listed beside the first, not instead of it. */
+    char claim[1024];
+    make_version_dir(fixture, "claim", "model bytes A", claim, sizeof claim);
+    CHECK_OK(chain_register_step(&other, claim, "intruders-own", 1, &err), &err);
+    check_registrations(cfg, "model bytes A");
     /* A key file others can read is refused before anything is sent. */
     chmod(key, 0644);
     char dir2[1024];
@@ -231,10 +316,10 @@ static void rpc_quiet(const char *url, const char *method, const char *params)
     cJSON_Delete(test_rpc(url, method, params));
 }
 
-/* The node stops mining: the verifier deployment is stuck, the step fails
+/* The node stops mining: the registration is stuck, the step fails
  * retryably. The node mines it and goes away: retryable again. The node comes
- * back with the same state: the step finishes with the verifier it already
- * paid for (two transactions in all, not three). */
+ * back with the same state: the step finishes with the transaction it already
+ * paid for (one transaction in all, not two). */
 static void test_outage(chain_config *cfg, chain_anvil *anvil, const char *state,
                         const char *fixture)
 {
@@ -249,11 +334,9 @@ static void test_outage(chain_config *cfg, chain_anvil *anvil, const char *state
     CHECK(rc == ZKML_ERETRY);
     printf("stalled node: %s\n", err.message);
     cJSON *pending = read_json(dir, "chain.pending.json");
-    CHECK(cJSON_IsString(cJSON_GetObjectItem(pending, "verifier_tx")));
-    const cJSON *predicted = cJSON_GetObjectItem(pending, "verifier_address");
-    char verifier[43] = "";
-    if (cJSON_IsString(predicted))
-        snprintf(verifier, sizeof verifier, "%s", predicted->valuestring);
+    CHECK(cJSON_IsString(cJSON_GetObjectItem(pending, "register_tx")));
+    char tx[67] = "";
+    snprintf(tx, sizeof tx, "%s", json_string(pending, "register_tx"));
     cJSON_Delete(pending);
 
     rpc_quiet(cfg->rpc_url, "evm_mine", "[]");
@@ -268,9 +351,9 @@ static void test_outage(chain_config *cfg, chain_anvil *anvil, const char *state
     CHECK_OK(chain_register_step(cfg, dir, "iris", 4, &err), &err);
     cJSON *chain = read_json(dir, "chain.json");
     CHECK(chain && cJSON_GetObjectItem(chain, "onchain_version")->valueint == 3);
-    CHECK(chain && !strcmp(cJSON_GetObjectItem(chain, "verifier_address")->valuestring, verifier));
+    CHECK(chain && !strcmp(json_string(chain, "register_tx"), tx));
     cJSON_Delete(chain);
-    CHECK(nonce_of(cfg->rpc_url, DEV_ADDRESS) == nonce0 + 2);
+    CHECK(nonce_of(cfg->rpc_url, DEV_ADDRESS) == nonce0 + 1);
     char *json = NULL;
     CHECK_OK(chain_versions_onchain_json(cfg, "iris", &json, &err), &err);
     CHECK(json && strstr(json, "\"count\":3"));
@@ -289,7 +372,7 @@ static void test_dropped(const chain_config *cfg, const char *fixture)
     impatient.receipt_timeout_ms = 1000;
     CHECK(chain_register_step(&impatient, dir, "iris", 5, &err) == ZKML_ERETRY);
     cJSON *pending = read_json(dir, "chain.pending.json");
-    const cJSON *tx = cJSON_GetObjectItem(pending, "verifier_tx");
+    const cJSON *tx = cJSON_GetObjectItem(pending, "register_tx");
     CHECK(cJSON_IsString(tx));
     if (cJSON_IsString(tx)) {
         char params[96];
@@ -305,7 +388,7 @@ static void test_dropped(const chain_config *cfg, const char *fixture)
     cJSON *chain = read_json(dir, "chain.json");
     CHECK(chain && cJSON_GetObjectItem(chain, "onchain_version")->valueint == 4);
     cJSON_Delete(chain);
-    CHECK(nonce_of(cfg->rpc_url, DEV_ADDRESS) == nonce0 + 2);
+    CHECK(nonce_of(cfg->rpc_url, DEV_ADDRESS) == nonce0 + 1);
 }
 
 int main(int argc, char **argv)

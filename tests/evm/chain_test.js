@@ -87,7 +87,8 @@ async function testVerifiers(chain, name) {
 
   const from = chain.accounts[0];
   const sol = await chain.deploy(from, compiled.bytecode);
-  const keyed = await chain.deploy(from, '0x' + tool(toolPath, 'verifier-code', path.join(dir, 'verification_key.json')));
+  const creation = '0x' + tool(toolPath, 'verifier-code', path.join(dir, 'verification_key.json'));
+  const keyed = await chain.deploy(from, creation);
   const theirs = snarkjs && await chain.deploy(from, snarkjs.bytecode);
   const keyedCode = await chain.rpc('eth_getCode', [keyed.address, 'latest']);
   check((keyedCode.length - 2) / 2 < 24576, `${name}: keyed verifier size`);
@@ -127,7 +128,8 @@ async function testVerifiers(chain, name) {
   }
   console.log(`${name}: Verifier.sol and keyed verifier agree on ${tamperings(n).length + 5} calls; ` +
               `keyed verifier ${(keyedCode.length - 2) / 2} bytes`);
-  return { n, keyed: keyed.address, sol: sol.address, words: ws };
+  const key = tool(toolPath, 'key-words', path.join(dir, 'verification_key.json')).split('\n').map((h) => BigInt('0x' + h));
+  return { n, keyed: keyed.address, keyedCode, creation, key, words: ws };
 }
 
 // The deployer refuses a key of the wrong shape or with a word >= q.
@@ -142,6 +144,9 @@ async function testDeployerChecks(chain) {
     ['17 words', encode(key.slice(0, 17))],
     ['odd length', encode([...key, word(1)])],
     ['a word equal to q', encode([word(Q), ...key.slice(1)])],
+    ['every word zero', encode(key.map(() => word(0)))],
+    ['gamma = delta', encode([...key.slice(0, 10), ...key.slice(6, 10), ...key.slice(14)])],
+    ['alpha at infinity', encode([word(0), word(0), ...key.slice(2)])],
   ];
   for (const [what, data] of attempts) {
     let deployed = false;
@@ -154,17 +159,21 @@ async function testDeployerChecks(chain) {
 
 // ---- ModelRegistry -------------------------------------------------------------
 
-async function registerData(chain, r, task, modelHash, vkHash, verifier, uri, pubWords) {
-  const ws = r.words;
+const REGISTER = 'registerVersion(string,bytes32,bytes32,bytes32,uint256[],uint256[2],uint256[2][2],uint256[2],uint256[])';
+const VERSION_REGISTERED = 'VersionRegistered(string,uint256,bytes32,address,bytes32,bytes32,bytes32,address,uint256[])';
+
+// registerVersion's calldata for fixture r's proof; over overrides key, proof words or signals.
+async function registerData(chain, r, task, modelHash, circuitHash, settingsHash, over = {}) {
+  const ws = over.words || r.words;
+  const key = over.key || r.key;
+  const pub = over.pub || ws.slice(8);
   const staticWords = (arr) => ({ static: arr.map(word).join('') });
-  const pub = pubWords || ws.slice(8);
-  return (await chain.selector('registerVersion(string,bytes32,bytes32,address,string,uint256[2],uint256[2][2],uint256[2],uint256[])')) +
-    encodeArgs([
-      { dynamic: stringTail(task) }, { static: word(modelHash) }, { static: word(vkHash) },
-      { static: addressWord(verifier) }, { dynamic: stringTail(uri) },
-      staticWords(ws.slice(0, 2)), staticWords(ws.slice(2, 6)), staticWords(ws.slice(6, 8)),
-      { dynamic: word(pub.length) + pub.map(word).join('') },
-    ]);
+  return (await chain.selector(REGISTER)) + encodeArgs([
+    { dynamic: stringTail(task) }, { static: word(modelHash) }, { static: word(circuitHash) },
+    { static: word(settingsHash) }, { dynamic: word(key.length) + key.map(word).join('') },
+    staticWords(ws.slice(0, 2)), staticWords(ws.slice(2, 6)), staticWords(ws.slice(6, 8)),
+    { dynamic: word(pub.length) + pub.map(word).join('') },
+  ]);
 }
 
 async function expectRevert(chain, from, to, data, errorSig, what) {
@@ -180,68 +189,159 @@ async function callFn(chain, to, sig, args) {
   return chain.call(to, (await chain.selector(sig)) + encodeArgs(args));
 }
 
-// Decodes a Version tuple whose head starts at byte offset `at` of `hex`.
-function decodeVersion(hex, at) {
+// Decodes the 8-word Version tuple starting at word i of `hex`.
+function decodeVersion(hex, i = 0) {
   const w = words(hex);
-  const i = at / 32;
-  return { modelHash: w[i], vkHash: w[i + 1], verifier: w[i + 2], uri: decodeString(hex, at + Number(w[i + 3])),
-           registrant: w[i + 4], timestamp: w[i + 5] };
+  return { modelHash: w[i], circuitHash: w[i + 1], settingsHash: w[i + 2], vkHash: w[i + 3],
+           signalsHash: w[i + 4], verifier: w[i + 5], timestamp: w[i + 6], registrant: w[i + 7] };
+}
+const show = (v) => JSON.stringify(v, (k, x) => (typeof x === 'bigint' ? x.toString(16) : x));
+
+// What the registry must compute for fixture r, from anvil's own keccak.
+async function expected(chain, registry, r) {
+  const hex = (ws) => '0x' + ws.map(word).join('');
+  const initHash = await chain.keccak(r.creation);
+  const create2 = await chain.keccak('0xff' + registry.slice(2).toLowerCase() + word(0) + initHash.slice(2));
+  return { vkHash: BigInt(await chain.keccak(hex(r.key))), signalsHash: BigInt(await chain.keccak(hex(r.words.slice(8)))),
+           verifier: BigInt('0x' + create2.slice(26)) };
 }
 
-async function testRegistry(chain, n2, n4) {
-  const [owner, other] = chain.accounts;
-  const code = '0x' + tool(toolPath, 'registry-code');
-  const registry = (await chain.deploy(owner, code)).address;
-  const m1 = 0x1111n, m2 = 0x2222n, m3 = 0x3333n, vk1 = 0xaaaan;
-  const task = 'iris_v-1';
-  const str = (s) => ({ dynamic: stringTail(s) });
+async function versionOf(chain, registry, task, n) {
+  const r = await callFn(chain, registry, 'getVersion(string,uint256)', [{ dynamic: stringTail(task) }, { static: word(n) }]);
+  check(r.ok, `getVersion(${task}, ${n}): ${JSON.stringify(r)}`);
+  return decodeVersion(r.data);
+}
 
-  // A valid proof registers version 1 and makes the sender the owner.
-  const receipt = await chain.send(owner, registry, await registerData(chain, n2, task, m1, vk1, n2.keyed, 'ipfs://one'));
-  const topics = receipt.logs.map((l) => l.topics[0]);
-  check(topics[0] === await chain.keccak('0x' + Buffer.from('TaskCreated(string,address)').toString('hex')), 'TaskCreated event');
-  const reg = receipt.logs[1];
-  check(reg.topics[0] === await chain.keccak('0x' + Buffer.from('VersionRegistered(string,uint256,bytes32,address)').toString('hex')) &&
-        BigInt(reg.topics[1]) === 1n && BigInt(reg.topics[2]) === m1, 'VersionRegistered event');
+async function count(chain, registry, sig, arg) {
+  return words((await callFn(chain, registry, sig, [arg])).data)[0];
+}
+
+// The honest flow: every field recorded and emitted, each against its own oracle.
+async function testHonest(chain, registry, n2) {
+  const owner = chain.accounts[0];
+  const task = 'iris_v-1', m = 0x1111n, circuit = 0xc1n, settings = 0x5e1n;
+  const receipt = await chain.send(owner, registry, await registerData(chain, n2, task, m, circuit, settings));
+  const want = await expected(chain, registry, n2);
   const block = await chain.rpc('eth_getBlockByNumber', [receipt.blockNumber, false]);
+  const v = await versionOf(chain, registry, task, 1);
+  check(v.modelHash === m && v.circuitHash === circuit && v.settingsHash === settings &&
+        v.vkHash === want.vkHash && v.signalsHash === want.signalsHash && v.verifier === want.verifier &&
+        v.registrant === BigInt(owner) && v.timestamp === BigInt(block.timestamp),
+        `getVersion(1): ${show(v)}, expected ${show(want)}`);
+  // The verifier the registry deployed is the deployer's verifier for this key, byte for byte.
+  const code = await chain.rpc('eth_getCode', ['0x' + word(v.verifier).slice(24), 'latest']);
+  check(code === n2.keyedCode, 'the registry\'s verifier differs from the keyed verifier of the key');
+  const predicted = await callFn(chain, registry, 'verifierAddress(uint256[])',
+                                 [{ dynamic: word(n2.key.length) + n2.key.map(word).join('') }]);
+  check(words(predicted.data)[0] === want.verifier, 'verifierAddress(key)');
 
-  let r = await callFn(chain, registry, 'taskOwner(string)', [str(task)]);
-  check(words(r.data)[0] === BigInt(owner), 'taskOwner');
-  r = await callFn(chain, registry, 'versionCount(string)', [str(task)]);
-  check(words(r.data)[0] === 1n, 'versionCount 1');
-  r = await callFn(chain, registry, 'getVersion(string,uint256)', [str(task), { static: word(1) }]);
-  let v = decodeVersion(r.data, Number(words(r.data)[0]));
-  check(v.modelHash === m1 && v.vkHash === vk1 && v.verifier === BigInt(n2.keyed) && v.uri === 'ipfs://one' &&
-        v.registrant === BigInt(owner) && v.timestamp === BigInt(block.timestamp), `getVersion(1): ${JSON.stringify(v, (k, x) => typeof x === 'bigint' ? x.toString(16) : x)}`);
+  check(receipt.logs[0].topics[0] === await chain.keccak('0x' + Buffer.from('TaskCreated(string,address)').toString('hex')), 'TaskCreated event');
+  const ev = receipt.logs[1];
+  const d = words(ev.data);
+  const signals = d.slice(Number(d[5]) / 32 + 1, Number(d[5]) / 32 + 1 + Number(d[Number(d[5]) / 32]));
+  check(ev.topics[0] === await chain.keccak('0x' + Buffer.from(VERSION_REGISTERED).toString('hex')) &&
+        BigInt(ev.topics[1]) === 1n && BigInt(ev.topics[2]) === m && BigInt(ev.topics[3]) === BigInt(owner) &&
+        decodeString(ev.data, Number(d[0])) === task && d[1] === circuit && d[2] === settings &&
+        d[3] === want.vkHash && d[4] === want.verifier && signals.join() === n2.words.slice(8).join(),
+        `VersionRegistered event: ${show(d)}`);
+  console.log(`honest registration: every field recorded and emitted, ${receipt.gasUsed} gas`);
+  return task;
+}
 
-  // A second version, verified by the exported Verifier.sol of another circuit.
-  await chain.send(owner, registry, await registerData(chain, n4, task, m2, vk1, n4.sol, 'ipfs://two'));
-  r = await callFn(chain, registry, 'latestVersion(string)', [str(task)]);
-  check(words(r.data)[0] === 2n, 'latestVersion number');
-  v = decodeVersion(r.data, Number(words(r.data)[1]));
-  check(v.modelHash === m2 && v.uri === 'ipfs://two' && v.verifier === BigInt(n4.sol), 'latestVersion content');
-  r = await callFn(chain, registry, 'findByModelHash(bytes32)', [{ static: word(m2) }]);
-  check(decodeString(r.data, Number(words(r.data)[0])) === task && words(r.data)[1] === 2n, 'findByModelHash');
+// Always-true verifiers: the caller has no way to name one.
+async function testNoChosenVerifier(chain, registry, n2, task) {
+  const owner = chain.accounts[0];
+  const alwaysTrue = (await chain.deploy(owner, '0x69600160005260206000f3600052600a6016f3')).address;
+  const any = await chain.call(alwaysTrue, '0x12345678');
+  check(any.ok && any.data === TRUE, 'the always-true contract answers true');
+  // The old interface, which took a verifier address, is gone.
+  const oldSig = 'registerVersion(string,bytes32,bytes32,address,string,uint256[2],uint256[2][2],uint256[2],uint256[])';
+  const old = (await chain.selector(oldSig)) + encodeArgs([
+    { dynamic: stringTail(task) }, { static: word(0x99) }, { static: word(0x99) },
+    { static: addressWord(alwaysTrue) }, { dynamic: stringTail('x') },
+    { static: n2.words.slice(0, 8).map(word).join('') }, { dynamic: word(2) + n2.words.slice(8).map(word).join('') },
+  ]);
+  const gotOld = await chain.call(registry, old, { from: owner });
+  check(!gotOld.ok, `the old registerVersion with a verifier address: ${JSON.stringify(gotOld)}`);
+  // Its code as the key, or keys that make an always-true verifier, are refused.
+  const attempts = [
+    [{ key: [BigInt('0x600160005260206000f3')] }, 'KeyLengthMismatch(uint256,uint256)', 'the always-true code as the key'],
+    [{ key: n2.key.map(() => 0n), words: [0n, 0n, ...n2.words.slice(2, 6), 0n, 0n, ...n2.words.slice(8)] },
+     'DegenerateVerificationKey()', 'an all-zero key with A = C = 0'],
+    [{ key: [...n2.key.slice(0, 10), ...n2.key.slice(6, 10), ...n2.key.slice(14)] },
+     'DegenerateVerificationKey()', 'gamma = delta'],
+  ];
+  // Tampered key bytes: any word of IC changed gives another key, under which the proof fails.
+  for (const i of [0, 6, 14, 15, n2.key.length - 1]) {
+    const key = n2.key.slice();
+    key[i] = (key[i] + 1n) % Q;
+    attempts.push([{ key }, 'ProofRejected(string,bytes32)', `key word ${i} + 1`]);
+  }
+  for (const [over, error, what] of attempts) {
+    await expectRevert(chain, owner, registry, await registerData(chain, n2, task, 0x99n, 1n, 1n, over), error, what);
+  }
+  check(await count(chain, registry, 'versionCount(string)', { dynamic: stringTail(task) }) === 1n &&
+        await count(chain, registry, 'registrationCount(bytes32)', { static: word(0x99) }) === 0n,
+        'a refused registration left a trace');
+  console.log(`no chosen verifier: ${attempts.length + 1} attempts refused, nothing recorded`);
+}
 
-  // Refusals, each with its custom error.
-  const tampered = { ...n2, words: n2.words.slice() };
-  tampered.words[6] += 1n;
-  await expectRevert(chain, owner, registry, await registerData(chain, tampered, task, m3, vk1, n2.keyed, 'x'),
-                     'ProofRejected(string,address)', 'tampered proof');
-  await expectRevert(chain, owner, registry, await registerData(chain, n2, task, m3, vk1, n2.keyed, 'x', [...n2.words.slice(8), 5n]),
-                     'ProofRejected(string,address)', 'public signal count not the verifier\'s');
-  await expectRevert(chain, owner, registry, await registerData(chain, n2, task, m3, vk1, n4.keyed, 'x'),
-                     'ProofRejected(string,address)', 'another circuit\'s verifier');
-  await expectRevert(chain, other, registry, await registerData(chain, n2, task, m3, vk1, n2.keyed, 'x'),
-                     'NotTaskOwner(string,address,address)', 'second account');
-  await expectRevert(chain, owner, registry, await registerData(chain, n2, 'bad id!', m3, vk1, n2.keyed, 'x'),
-                     'InvalidTaskId(string)', 'bad task id');
-  await expectRevert(chain, owner, registry, await registerData(chain, n2, task, 0n, vk1, n2.keyed, 'x'),
-                     'ZeroModelHash()', 'zero model hash');
-  await expectRevert(chain, owner, registry, await registerData(chain, n2, task, m3, vk1, other, 'x'),
-                     'VerifierHasNoCode(address)', 'verifier without code');
-  await expectRevert(chain, owner, registry, await registerData(chain, n2, task, m3, vk1, n2.keyed, 'x', []),
-                     'NoPublicSignals()', 'no public signals');
+// A proof for another circuit fails under this key; with its own key it is
+// recorded under its own vk hash, listed beside the honest registration of
+// the model hash it claims, which it cannot hide or take over.
+async function testOtherCircuit(chain, registry, n1, iris) {
+  const [owner, attacker] = chain.accounts;
+  const mnist = 0x3333n, mnistCircuit = 0xcc01n, settings = 0x5e2n;
+  await chain.send(owner, registry, await registerData(chain, n1, 'mnist', mnist, mnistCircuit, settings));
+  const honest = await versionOf(chain, registry, 'mnist', 1);
+  // iris's proof with mnist's key (both 1 signal): rejected, so mnist's vk hash cannot be borrowed.
+  await expectRevert(chain, attacker, registry,
+                     await registerData(chain, iris, 'fake', mnist, mnistCircuit, settings, { key: n1.key }),
+                     'ProofRejected(string,bytes32)', 'iris\'s proof under mnist\'s key');
+  await expectRevert(chain, attacker, registry,
+                     await registerData(chain, n1, 'fake', mnist, mnistCircuit, settings, { key: iris.key }),
+                     'ProofRejected(string,bytes32)', 'mnist\'s proof under iris\'s key');
+  // iris's proof with its own key, claiming mnist's model and circuit: recorded as what it is.
+  await chain.send(attacker, registry, await registerData(chain, iris, 'fake', mnist, mnistCircuit, settings));
+  const fake = await versionOf(chain, registry, 'fake', 1);
+  const irisWant = await expected(chain, registry, iris);
+  check(fake.vkHash === irisWant.vkHash && fake.vkHash !== honest.vkHash && fake.registrant === BigInt(attacker) &&
+        fake.verifier === irisWant.verifier, `the claim is recorded under iris's key: ${show(fake)}`);
+  // The owner registers the same model again elsewhere: three registrations, oldest first, none hidden.
+  await chain.send(owner, registry, await registerData(chain, n1, 'mnist-2', mnist, mnistCircuit, settings));
+  check(await count(chain, registry, 'registrationCount(bytes32)', { static: word(mnist) }) === 3n, 'registrationCount 3');
+  const listed = [];
+  for (let i = 0; i < 3; i++) {
+    const r = await callFn(chain, registry, 'registrationAt(bytes32,uint256)', [{ static: word(mnist) }, { static: word(i) }]);
+    const t = decodeString(r.data, Number(words(r.data)[0]));
+    const v = await versionOf(chain, registry, t, words(r.data)[1]);
+    listed.push(`${t}/${words(r.data)[1]}/${v.registrant === BigInt(owner) ? 'owner' : 'attacker'}/${v.vkHash === honest.vkHash ? 'mnist-key' : 'other-key'}`);
+  }
+  check(listed.join(' ') === 'mnist/1/owner/mnist-key fake/1/attacker/other-key mnist-2/1/owner/mnist-key',
+        `registrations of the model hash: ${listed.join(' ')}`);
+  const past = await callFn(chain, registry, 'registrationAt(bytes32,uint256)', [{ static: word(mnist) }, { static: word(3) }]);
+  check(!past.ok && past.data.startsWith(await chain.selector('UnknownRegistration(bytes32,uint256)')), 'registrationAt past the end');
+  // The same key in another task reuses its verifier.
+  check((await versionOf(chain, registry, 'mnist-2', 1)).verifier === honest.verifier, 'one verifier per key');
+  console.log(`another circuit: refused under a foreign key; its own claim listed beside the honest one: ${listed.join(' ')}`);
+}
+
+async function testRefusals(chain, registry, n2, n4, task) {
+  const [owner, other] = chain.accounts;
+  const str = (s) => ({ dynamic: stringTail(s) });
+  const tampered = n2.words.slice();
+  tampered[6] += 1n;
+  const refusals = [
+    [owner, { words: tampered }, task, 5n, 'ProofRejected(string,bytes32)', 'tampered proof'],
+    [owner, { pub: [...n2.words.slice(8), 5n] }, task, 5n, 'KeyLengthMismatch(uint256,uint256)', 'one signal more than the key'],
+    [owner, { key: n4.key }, task, 5n, 'KeyLengthMismatch(uint256,uint256)', 'a key for 4 signals'],
+    [other, {}, task, 5n, 'NotTaskOwner(string,address,address)', 'second account'],
+    [owner, {}, 'bad id!', 5n, 'InvalidTaskId(string)', 'bad task id'],
+    [owner, {}, task, 0n, 'ZeroModelHash()', 'zero model hash'],
+    [owner, { pub: [] }, task, 5n, 'NoPublicSignals()', 'no public signals'],
+  ];
+  for (const [from, over, t, m, error, what] of refusals)
+    await expectRevert(chain, from, registry, await registerData(chain, n2, t, m, 1n, 1n, over), error, what);
 
   // Ownership: only the owner transfers; the new owner registers, the old cannot.
   const transfer = async (newOwner) => (await chain.selector('transferTaskOwnership(string,address)')) +
@@ -251,17 +351,12 @@ async function testRegistry(chain, n2, n4) {
   const t = await chain.send(owner, registry, await transfer(other));
   check(t.logs.length === 1 && BigInt(t.logs[0].topics[1]) === BigInt(owner) && BigInt(t.logs[0].topics[2]) === BigInt(other),
         'TaskOwnershipTransferred event');
-  r = await callFn(chain, registry, 'taskOwner(string)', [str(task)]);
-  check(words(r.data)[0] === BigInt(other), 'taskOwner after transfer');
-  await chain.send(other, registry, await registerData(chain, n2, task, m1, vk1, n2.keyed, 'ipfs://three'));
-  await expectRevert(chain, owner, registry, await registerData(chain, n2, task, m3, vk1, n2.keyed, 'x'),
+  check(words((await callFn(chain, registry, 'taskOwner(string)', [str(task)])).data)[0] === BigInt(other), 'taskOwner after transfer');
+  await chain.send(other, registry, await registerData(chain, n2, task, 0x7777n, 1n, 1n));
+  await expectRevert(chain, owner, registry, await registerData(chain, n2, task, 0x8888n, 1n, 1n),
                      'NotTaskOwner(string,address,address)', 'previous owner');
-  r = await callFn(chain, registry, 'getVersion(string,uint256)', [str(task), { static: word(3) }]);
-  v = decodeVersion(r.data, Number(words(r.data)[0]));
-  check(v.registrant === BigInt(other) && v.uri === 'ipfs://three', 'version 3 by the new owner');
-  // The same model hash again: findByModelHash keeps the first registration.
-  r = await callFn(chain, registry, 'findByModelHash(bytes32)', [{ static: word(m1) }]);
-  check(words(r.data)[1] === 1n, 'findByModelHash keeps the first registration');
+  const latest = await callFn(chain, registry, 'latestVersion(string)', [str(task)]);
+  check(words(latest.data)[0] === 2n && decodeVersion(latest.data, 1).registrant === BigInt(other), 'latestVersion: version 2 by the new owner');
 
   // Lookups of what does not exist.
   const unknown = async (sig, args, err, what) => {
@@ -269,14 +364,21 @@ async function testRegistry(chain, n2, n4) {
     check(!got.ok && got.data.startsWith(await chain.selector(err)), `${what}: ${JSON.stringify(got)}`);
   };
   await unknown('getVersion(string,uint256)', [str(task), { static: word(0) }], 'UnknownVersion(string,uint256)', 'version 0');
-  await unknown('getVersion(string,uint256)', [str(task), { static: word(4) }], 'UnknownVersion(string,uint256)', 'version 4');
+  await unknown('getVersion(string,uint256)', [str(task), { static: word(3) }], 'UnknownVersion(string,uint256)', 'version 3');
   await unknown('latestVersion(string)', [str('nope')], 'UnknownTask(string)', 'latest of unknown task');
-  await unknown('findByModelHash(bytes32)', [{ static: word(m3) }], 'UnknownModelHash(bytes32)', 'unknown model hash');
+  await unknown('registrationAt(bytes32,uint256)', [{ static: word(0x4444) }, { static: word(0) }], 'UnknownRegistration(bytes32,uint256)', 'unknown model hash');
   await unknown('transferTaskOwnership(string,address)', [str('nope'), { static: addressWord(other) }], 'UnknownTask(string)', 'transfer unknown task');
-  r = await callFn(chain, registry, 'versionCount(string)', [str('nope')]);
-  check(words(r.data)[0] === 0n, 'versionCount of unknown task');
-  r = await callFn(chain, registry, 'taskOwner(string)', [str('nope')]);
-  check(words(r.data)[0] === 0n, 'taskOwner of unknown task');
+  check(await count(chain, registry, 'versionCount(string)', str('nope')) === 0n, 'versionCount of unknown task');
+  check(await count(chain, registry, 'taskOwner(string)', str('nope')) === 0n, 'taskOwner of unknown task');
+  check(await count(chain, registry, 'registrationCount(bytes32)', { static: word(0x4444) }) === 0n, 'registrationCount of unknown hash');
+}
+
+async function testRegistry(chain, fx) {
+  const registry = (await chain.deploy(chain.accounts[0], '0x' + tool(toolPath, 'registry-code'))).address;
+  const task = await testHonest(chain, registry, fx.n2);
+  await testNoChosenVerifier(chain, registry, fx.n2, task);
+  await testOtherCircuit(chain, registry, fx.n1, fx.ours_iris_linear);
+  await testRefusals(chain, registry, fx.n2, fx.n4, task);
   console.log(`ModelRegistry at ${registry}: register, lookups, ownership and every revert behave`);
 }
 
@@ -299,7 +401,7 @@ async function main() {
       if (fs.statSync(path.join(fixtures, name)).isDirectory()) results[name] = await testVerifiers(chain, name);
     }
     await testDeployerChecks(chain);
-    await testRegistry(chain, results.n2, results.n4);
+    await testRegistry(chain, results);
   } finally {
     chain.stop();
   }
