@@ -61,15 +61,21 @@ $git --git-dir="$repo" ls-tree -r --name-only iris/v3 | grep -q 'model.onnx' && 
 
 curl -sf "$base/models/iris/versions" > "$work/history.json"
 curl -sf "$base/models/iris/versions/onchain" > "$work/onchain.json"
-/usr/bin/python3 - "$work/history.json" "$work/onchain.json" "$repo" <<'PY' || fail "history and chain differ"
-import json, subprocess, sys
+/usr/bin/python3 - "$work/history.json" "$work/onchain.json" "$repo" "$base" <<'PY' || fail "history and chain differ"
+import json, subprocess, sys, urllib.request
 hist = json.load(open(sys.argv[1]))["versions"]
 chain = json.load(open(sys.argv[2]))
 assert chain["count"] == 3 == len(hist), (chain["count"], len(hist))
 for h, c in zip(sorted(hist, key=lambda v: v["version"]), chain["versions"]):
     assert h["version"] == c["version"], (h, c)
     assert h["model_hash"] == c["model_hash"], (h, c)
-    assert h["vk_hash"] == c["vk_hash"], (h, c)
+    # The history's vk_hash is SHA-256 of verification_key.json; the chain's is
+    # keccak-256 of the key words. chain.json records both.
+    record = json.load(urllib.request.urlopen(
+        f"{sys.argv[4]}/models/iris/artifacts/chain.json?version={h['version']}"))
+    assert h["vk_hash"] == record["vk_json_sha256"], (h, record)
+    for field in ("model_hash", "circuit_hash", "settings_hash", "vk_hash", "signals_hash", "verifier"):
+        assert record[field] == c[field], (field, record, c)
     manifest = json.loads(subprocess.check_output(
         ["/usr/bin/git", "--git-dir", sys.argv[3], "show", f"iris/v{h['version']}:tasks/iris/manifest.json"]))
     assert manifest["model_hash"] == c["model_hash"], manifest
@@ -79,6 +85,12 @@ PY
 # The model hash on chain is SHA-256 of the uploaded bytes, computed here independently.
 want=$(sha256sum "$fixtures/iris_mlp.onnx" | cut -d' ' -f1)
 [ "$(json 'd["versions"][1]["model_hash"]' < "$work/onchain.json")" = "$want" ] || fail "model hash of v2"
+# Every registration of that hash over REST; a malformed hash is a 400.
+[ "$(curl -sf "$base/models/by-hash/$want/onchain" |
+     json '" ".join(r["task_id"] + "/" + str(r["version"]) for r in d["registrations"])')" = "iris/2" ] ||
+  fail "by-hash lookup of v2's model"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$base/models/by-hash/12ab/onchain")" = 400 ] ||
+  fail "a malformed model hash is not a 400"
 
 curl -sf "$base/models/iris/artifacts/proof.json?version=2" > "$work/proof_before.json"
 stop_server
