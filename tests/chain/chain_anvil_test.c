@@ -173,7 +173,8 @@ static void test_ecrecover_oracle(const chain_config *cfg, const char *vectors_p
     chain_client_close(&c);
 }
 
-/* chain_anvil_start: key file 0600, registry deployed once and kept across a restart. */
+/* chain_anvil_start: key file 0600, registry deployed once and kept across a
+ * restart, deployed again when registry.json names another build's contract. */
 static void test_embedded_chain(void)
 {
     zkml_error err;
@@ -207,6 +208,17 @@ static void test_embedded_chain(void)
     chain_config again = {0};
     CHECK_OK(chain_anvil_start(data_dir, &anvil, &again, &err), &err);
     CHECK(!strcmp(first, again.registry_address));
+    chain_anvil_stop(&anvil);
+
+    char record[600], text[200];
+    snprintf(record, sizeof record, "%s/chain/registry.json", data_dir);
+    int n = snprintf(text, sizeof text,
+                     "{\"registry_address\": \"%s\", \"creation_code_keccak\": \"0x%064d\"}\n",
+                     first, 0);
+    CHECK_OK(zkml_write_file_atomic(record, text, (size_t)n, &err), &err);
+    chain_config newer = {0};
+    CHECK_OK(chain_anvil_start(data_dir, &anvil, &newer, &err), &err);
+    CHECK(newer.registry_address[0] && strcmp(first, newer.registry_address) != 0);
     chain_anvil_stop(&anvil);
 }
 
