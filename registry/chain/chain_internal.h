@@ -135,8 +135,6 @@ void chain_address_from_pubkey64(const uint8_t pub[64], uint8_t address[20]);
 /* Recovers the signer of hash from (r, s, recid in 0..1); -1 if it does not recover. */
 int chain_recover_address(const uint8_t hash[32], const uint8_t r[32], const uint8_t s[32],
                           int recid, uint8_t address[20]);
-/* Address of the contract created by sender's transaction with this nonce. */
-void chain_create_address(const uint8_t sender[20], uint64_t nonce, uint8_t address[20]);
 
 typedef struct chain_tx {
     uint64_t chain_id, nonce, gas_limit;

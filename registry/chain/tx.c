@@ -140,22 +140,6 @@ int chain_recover_address(const uint8_t hash[32], const uint8_t r[32], const uin
     return rc;
 }
 
-void chain_create_address(const uint8_t sender[20], uint64_t nonce, uint8_t address[20])
-{
-    /* rlp([sender, nonce]) is at most 1 + 21 + 9 bytes, so these stack buffers
-     * never need to grow. */
-    uint8_t payload[40];
-    chain_buf items = {.data = payload, .cap = sizeof payload};
-    rlp_put_bytes(&items, sender, 20);
-    rlp_put_uint(&items, nonce);
-    uint8_t encoded[42];
-    chain_buf list = {.data = encoded, .cap = sizeof encoded};
-    rlp_put_list(&list, items.data, items.len);
-    uint8_t hash[32];
-    evm_keccak256(hash, list.data, list.len);
-    memcpy(address, hash + 12, 20);
-}
-
 /* The nine unsigned fields; the signed form appends yParity, r, s. */
 static void tx_put_fields(chain_buf *b, const chain_tx *tx)
 {
