@@ -219,6 +219,27 @@ int chain_wait_receipt(chain_client *c, const uint8_t hash[32], chain_receipt *r
 /* Whether an address holds code. */
 int chain_has_code(chain_client *c, const uint8_t address[20], int *has, zkml_error *err);
 
+/* ---- ModelRegistry calls and their JSON (chain.c), shared with register.c -- */
+
+/* Lookups list at most this many versions or registrations. */
+enum { CHAIN_MAX_LISTED_VERSIONS = 10000 };
+
+/* cfg's registry address as bytes; a message saying how to set it if unset. */
+int chain_registry_address(const chain_config *cfg, uint8_t address[20], zkml_error *err);
+/* Fails, naming the address and chain, unless reg holds code. */
+int chain_check_registry_code(chain_client *c, const uint8_t reg[20], zkml_error *err);
+/* A view of ModelRegistry taking a task id and answering one number
+ * (versionCount(string)). */
+int chain_call_task_u64(chain_client *c, const uint8_t reg[20], const char *signature,
+                        const char *task_id, uint64_t *value, zkml_error *err);
+/* getVersion(task_id, version). */
+int chain_call_get_version(chain_client *c, const uint8_t reg[20], const char *task_id,
+                           uint64_t version, chain_version *v, zkml_error *err);
+/* Adds name: hex of data (with 0x when prefixed) to o. */
+void chain_json_hex(cJSON *o, const char *name, const uint8_t *data, size_t len, int prefixed);
+/* Adds a version's eight fields, as the lookups and chain.json show them. */
+void chain_json_version(cJSON *o, const chain_version *v);
+
 /* ---- anvil processes (anvil.c) -------------------------------------------- */
 
 typedef struct chain_anvil_opts {
