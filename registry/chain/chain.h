@@ -74,8 +74,8 @@ int chain_deploy_registry(const chain_config *cfg, char address[43], zkml_error 
  * computes the vk hash (keccak-256 of the key words) and verifies the proof
  * (contracts/README.md). Waits for the receipt and writes chain.json
  * atomically: {task_id, version, onchain_version, chain_id, registry_address,
- * model_hash, circuit_hash, settings_hash, vk_hash, signals_hash, verifier,
- * registrant, timestamp (all as the chain records them), vk_json_sha256,
+ * model_hash, circuit_hash, settings_hash, vk_hash, signals_hash,
+ * verifier_address, registrant, timestamp (as the chain records them), vk_json_sha256,
  * public_signals, register_tx, block, gas_used}.
  * Resumable and idempotent: the transaction hash goes to chain.pending.json
  * before it is sent, and a version of the task with the same hashes, key and

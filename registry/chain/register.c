@@ -225,6 +225,9 @@ static cJSON *chain_record(register_run *run, uint64_t onchain_version, const ch
     cJSON_AddNumberToObject(o, "chain_id", (double)run->client.chain_id);
     chain_json_hex(o, "registry_address", run->registry, 20, 1);
     chain_json_version(o, v);
+    /* chain.json has always called it verifier_address (the history's manifest reads it) */
+    cJSON_AddItemToObject(o, "verifier_address",
+                          cJSON_DetachItemFromObjectCaseSensitive(o, "verifier"));
     chain_json_hex(o, "vk_json_sha256", run->vk_json_hash, 32, 0);
     cJSON *signals = public_signals(run);
     if (signals)
