@@ -206,7 +206,7 @@ static cJSON *public_signals(register_run *run)
     uint8_t *text;
     size_t len;
     zkml_error ignored;
-    if (zkml_path_join(path, sizeof path, run->dir, "public.json", &ignored) ||
+    if (zkml_artifact_path(path, sizeof path, run->dir, ZKML_A_PUBLIC, &ignored) ||
         zkml_read_file(path, 1 << 20, &text, &len, &ignored))
         return NULL;
     cJSON *signals = cJSON_ParseWithLength((const char *)text, len);
@@ -259,7 +259,7 @@ static int write_chain_json(register_run *run, uint64_t onchain_version, zkml_er
     if (!text)
         return zkml_fail(err, ZKML_ENOMEM, "out of memory writing chain.json");
     char path[4096];
-    rc = zkml_path_join(path, sizeof path, run->dir, "chain.json", err);
+    rc = zkml_artifact_path(path, sizeof path, run->dir, ZKML_A_CHAIN, err);
     if (rc == 0)
         rc = zkml_write_file_atomic(path, text, strlen(text), err);
     free(text);
@@ -268,10 +268,10 @@ static int write_chain_json(register_run *run, uint64_t onchain_version, zkml_er
     return rc;
 }
 
-static int hash_file(register_run *run, const char *name, uint8_t hash[32], zkml_error *err)
+static int hash_file(register_run *run, zkml_artifact_id id, uint8_t hash[32], zkml_error *err)
 {
     char path[4096];
-    int rc = zkml_path_join(path, sizeof path, run->dir, name, err);
+    int rc = zkml_artifact_path(path, sizeof path, run->dir, id, err);
     return rc ? rc : zkml_sha256_file(path, hash, err);
 }
 
@@ -280,13 +280,13 @@ static int register_inputs(register_run *run, zkml_error *err)
 {
     char vk[4096], proof[4096], pub[4096];
     int rc;
-    if ((rc = hash_file(run, "model.onnx", run->model_hash, err)) ||
-        (rc = hash_file(run, "network.r1cs", run->circuit_hash, err)) ||
-        (rc = hash_file(run, "settings.json", run->settings_hash, err)) ||
-        (rc = hash_file(run, "verification_key.json", run->vk_json_hash, err)) ||
-        (rc = zkml_path_join(vk, sizeof vk, run->dir, "verification_key.json", err)) ||
-        (rc = zkml_path_join(proof, sizeof proof, run->dir, "proof.json", err)) ||
-        (rc = zkml_path_join(pub, sizeof pub, run->dir, "public.json", err)) ||
+    if ((rc = hash_file(run, ZKML_A_MODEL, run->model_hash, err)) ||
+        (rc = hash_file(run, ZKML_A_R1CS, run->circuit_hash, err)) ||
+        (rc = hash_file(run, ZKML_A_SETTINGS, run->settings_hash, err)) ||
+        (rc = hash_file(run, ZKML_A_VK, run->vk_json_hash, err)) ||
+        (rc = zkml_artifact_path(vk, sizeof vk, run->dir, ZKML_A_VK, err)) ||
+        (rc = zkml_artifact_path(proof, sizeof proof, run->dir, ZKML_A_PROOF, err)) ||
+        (rc = zkml_artifact_path(pub, sizeof pub, run->dir, ZKML_A_PUBLIC, err)) ||
         (rc = evm_verifier_key_words(vk, &run->key, &run->n_key, err)) ||
         (rc = evm_proof_words(proof, pub, &run->proof, &run->n_proof, err)))
         return rc;
@@ -329,7 +329,7 @@ int chain_register_step(const chain_config *cfg, const char *dir, const char *ta
     register_run run = {.dir = dir, .task_id = task_id, .version = version};
     char chain_json[4096];
     int rc;
-    if ((rc = zkml_path_join(chain_json, sizeof chain_json, dir, "chain.json", err)) ||
+    if ((rc = zkml_artifact_path(chain_json, sizeof chain_json, dir, ZKML_A_CHAIN, err)) ||
         (rc = zkml_path_join(run.pending_path, sizeof run.pending_path, dir,
                              "chain.pending.json", err)))
         return rc;
