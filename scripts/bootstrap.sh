@@ -38,4 +38,11 @@ if [ ! -x node_modules/.bin/snarkjs ] || [ ! -x node_modules/.bin/anvil ] || \
   # leaves package.json and package-lock.json untouched.
   npm install --no-save --no-audit --no-fund --loglevel=error
 fi
+# The web app's own npm dependencies, pinned in web/package-lock.json and
+# installed inside web/ only (SvelteKit, Vite, Vitest, snarkjs, axe-core).
+if [ ! -x web/node_modules/.bin/vite ] || \
+   [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
+  echo "bootstrap: installing the web app's npm dependencies (versions from web/package-lock.json)"
+  (cd web && npm install --no-save --no-audit --no-fund --loglevel=error)
+fi
 echo "bootstrap: ready"

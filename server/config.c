@@ -246,3 +246,15 @@ int server_config_origin_allowed(const server_config *cfg, const char *origin)
     }
     return 0;
 }
+
+/* What the web app checks before sending (GET /config): nothing secret, so the
+ * token itself never appears, only whether one is needed. The targets are
+ * upload.c's accepted values of the "target" field. */
+void server_config_public_json(const server_config *cfg, char *json, size_t size)
+{
+    snprintf(json, size,
+             "{\"max_upload_bytes\":%llu,\"task_id_max\":%d,"
+             "\"targets\":[\"resources\",\"accuracy\"],\"token_required\":%s}",
+             (unsigned long long)cfg->max_upload, ZKML_TASK_ID_MAX,
+             cfg->api_token[0] ? "true" : "false");
+}

@@ -2,8 +2,8 @@
  * routes.c - the one CivetWeb handler: splits the path into segments, checks
  * method, token and CORS, and dispatches (README "HTTP API").
  *
- *   GET  /  /index.html  /app.js  /style.css     upload page (assets.c)
  *   GET  /healthz
+ *   GET  /config                                 the public limits (config.c)
  *   GET  /models                                 POST /models (upload.c)
  *   GET  /models/{task}
  *   GET  /models/{task}/status[?version=N]
@@ -11,6 +11,7 @@
  *   GET  /models/{task}/versions
  *   GET  /models/{task}/versions/onchain
  *   GET  /models/by-hash/{sha256}/onchain        every registration of a model hash
+ *   GET  any other path                          the web app (assets.c)
  *
  * A task id is checked against [A-Za-z0-9_-]{1,64} before any other use, so
  * "..", "%2F" and friends never reach a path.
@@ -29,6 +30,7 @@ typedef enum route {
     R_NONE,
     R_ASSET,
     R_HEALTHZ,
+    R_CONFIG,
     R_MODELS,
     R_TASK,
     R_STATUS,
@@ -65,8 +67,10 @@ static route match_route(char **seg, int n)
         return R_ASSET;
     if (n == 1 && !strcmp(seg[0], "healthz"))
         return R_HEALTHZ;
+    if (n == 1 && !strcmp(seg[0], "config"))
+        return R_CONFIG;
     if (strcmp(seg[0], "models") != 0)
-        return n == 1 ? R_ASSET : R_NONE;
+        return R_ASSET; /* the web app's files and page paths */
     if (n == 1)
         return R_MODELS;
     if (n == 2)
@@ -228,6 +232,13 @@ static int read_by_hash(const http_request *rq, const char *hash, int version, c
     return chain_registrations_json(&rq->srv->chain, hash, json, err);
 }
 
+static int send_config(const http_request *rq)
+{
+    char json[256];
+    server_config_public_json(&rq->srv->cfg, json, sizeof json);
+    return http_send_json(rq, 200, json);
+}
+
 static int dispatch_get(http_request *rq, route r, char **seg, const char *path)
 {
     int version = 0;
@@ -240,6 +251,7 @@ static int dispatch_get(http_request *rq, route r, char **seg, const char *path)
     switch (r) {
     case R_ASSET: return asset_serve(rq, path);
     case R_HEALTHZ: return http_send_json(rq, 200, "{\"status\":\"ok\"}");
+    case R_CONFIG: return send_config(rq);
     case R_MODELS: return send_reader(rq, read_tasks, NULL, 0);
     case R_TASK: return send_reader(rq, read_task, task, 0);
     case R_STATUS: return send_reader(rq, artifact_status_json, task, version);

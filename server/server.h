@@ -42,6 +42,8 @@ void server_config_usage(FILE *f);
  * loopback names and the listen list's hosts, so that a DNS name rebound to
  * 127.0.0.1 cannot reach a server that trusts its loopback clients. */
 int server_config_host_allowed(const server_config *cfg, const char *host);
+/* The limits a client may check before uploading, as GET /config's JSON. */
+void server_config_public_json(const server_config *cfg, char *json, size_t size);
 /* 1 if origin is listed in cfg->cors_origins (exact match). */
 int server_config_origin_allowed(const server_config *cfg, const char *origin);
 

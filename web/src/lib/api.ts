@@ -1,0 +1,200 @@
+// api.ts - the registry's REST API as the pages use it. Every error becomes an
+// ApiError carrying the server's own message ({"error": ..., "code": ...}),
+// so a page shows what the server said, not a generic failure.
+import type { Limits } from './format';
+
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string | null = null
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export interface Task {
+  task_id: string;
+  created_at: string | null;
+  versions: number;
+  latest_version: number;
+  state: string;
+  metric?: unknown;
+}
+export interface TaskVersion {
+  version: number;
+  model_hash: string;
+  created_at: string | null;
+  job_id: number;
+  state: string;
+  metric?: unknown;
+}
+export interface TaskDetail {
+  task_id: string;
+  created_at: string | null;
+  versions: TaskVersion[];
+  metric?: unknown;
+  leaderboard?: Record<string, unknown>[];
+}
+export interface HistoryVersion {
+  version: number;
+  tag: string;
+  commit: string;
+  committed_at: number;
+  model_hash: string | null;
+  vk_hash: string | null;
+}
+export interface OnchainVersion {
+  version: number;
+  model_hash: string;
+  vk_hash: string;
+  verifier: string;
+  uri: string;
+  registrant: string;
+  timestamp: number;
+}
+export interface Onchain {
+  task_id: string;
+  registry_address: string;
+  chain_id: number;
+  owner: string;
+  count: number;
+  versions: OnchainVersion[];
+}
+export interface Step {
+  name: string;
+  state: string;
+  started_at: string | null;
+  finished_at: string | null;
+  ms: number | null;
+  message: string | null;
+}
+export interface Status {
+  task_id: string;
+  version: number;
+  state: string;
+  step: string | null;
+  message: string | null;
+  error: string | null;
+  timestamp: string | null;
+  progress: number;
+  steps: Step[];
+}
+export interface Artifact {
+  name: string;
+  size: number;
+  content_type: string;
+  step: string;
+  updated_at: string | null;
+}
+export interface UploadAnswer {
+  task_id: string;
+  version: number;
+  job_id: number;
+  model_hash: string;
+  status_url: string;
+  existed: boolean;
+}
+
+type Fetch = typeof fetch;
+
+/** The API's origin: VITE_API_URL for `npm run dev`, else the page's own. */
+export const API_BASE: string = (import.meta.env?.VITE_API_URL ?? '').replace(/\/$/, '');
+
+/** Turns a failed answer's body into the server's message. */
+export function errorFrom(status: number, body: string, what: string): ApiError {
+  try {
+    const j = JSON.parse(body);
+    if (j && typeof j.error === 'string') return new ApiError(j.error, status, j.code ?? null);
+  } catch {
+    /* not JSON: fall through */
+  }
+  return new ApiError(`${what}: HTTP ${status}`, status);
+}
+
+const seg = encodeURIComponent;
+
+export class Api {
+  constructor(
+    readonly base: string = API_BASE,
+    private readonly fetcher: Fetch = (...a) => fetch(...a)
+  ) {}
+
+  url(path: string): string {
+    return this.base + path;
+  }
+
+  async json<T>(path: string): Promise<T> {
+    let r: Response;
+    try {
+      r = await this.fetcher(this.url(path), { headers: { Accept: 'application/json' } });
+    } catch (e) {
+      throw new ApiError(`${path}: ${(e as Error).message}`, 0);
+    }
+    const text = await r.text();
+    if (!r.ok) throw errorFrom(r.status, text, path);
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new ApiError(`${path}: the answer is not JSON`, r.status);
+    }
+  }
+
+  config(): Promise<Limits> {
+    return this.json('/config');
+  }
+  tasks(): Promise<{ tasks: Task[] }> {
+    return this.json('/models');
+  }
+  task(task: string): Promise<TaskDetail> {
+    return this.json(`/models/${seg(task)}`);
+  }
+  history(task: string): Promise<{ task_id: string; versions: HistoryVersion[] }> {
+    return this.json(`/models/${seg(task)}/versions`);
+  }
+  onchain(task: string): Promise<Onchain> {
+    return this.json(`/models/${seg(task)}/versions/onchain`);
+  }
+  status(task: string, version: number): Promise<Status> {
+    return this.json(`/models/${seg(task)}/status?version=${version}`);
+  }
+  artifacts(task: string, version: number): Promise<{ artifacts: Artifact[] }> {
+    return this.json(`/models/${seg(task)}/artifacts?version=${version}`);
+  }
+  artifactPath(task: string, version: number, name: string): string {
+    return `/models/${seg(task)}/artifacts/${seg(name)}?version=${version}`;
+  }
+  artifact<T>(task: string, version: number, name: string): Promise<T> {
+    return this.json(this.artifactPath(task, version, name));
+  }
+  /** Every on-chain registration of a model hash (64 hex digits). */
+  byHash(hash: string): Promise<Record<string, unknown>> {
+    return this.json(`/models/by-hash/${seg(hash)}/onchain`);
+  }
+
+  /** POST /models with XHR, whose upload events give progress (fetch has none). */
+  upload(form: FormData, token: string, onProgress: (sent: number, total: number) => void):
+    Promise<UploadAnswer> {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', this.url('/models'));
+      xhr.setRequestHeader('Accept', 'application/json');
+      if (token) xhr.setRequestHeader('Authorization', `Bearer ${token}`);
+      xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded, e.total);
+      xhr.onerror = () => reject(new ApiError('network', 0, 'network'));
+      xhr.onload = () => {
+        if (xhr.status >= 200 && xhr.status < 300) {
+          try {
+            resolve(JSON.parse(xhr.responseText));
+          } catch {
+            reject(new ApiError('/models: the answer is not JSON', xhr.status));
+          }
+        } else reject(errorFrom(xhr.status, xhr.responseText, '/models'));
+      };
+      xhr.send(form);
+    });
+  }
+}
+
+export const api = new Api();
