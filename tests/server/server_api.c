@@ -73,14 +73,39 @@ static void test_routes(void)
           "GET /: %ld %s", r.status, v);
     CHECK(strstr(r.body, "enctype=\"multipart/form-data\"") != NULL, "the form posts multipart");
     http_response_free(&r);
-    get("/app.js", NULL, &r);
+    /* The web app: a file index.html loads, and index.html for the app's page
+     * paths; a missing file of the app's own is a JSON 404, not HTML. */
+    get("/", NULL, &r);
+    const char *entry = strstr(r.body, "/_app/immutable/entry/start.");
+    char script[128] = "";
+    if (entry)
+        sscanf(entry, "%127[^\"]", script);
+    http_response_free(&r);
+    CHECK(script[0] != '\0', "index.html names the app's entry script");
+    get(script, NULL, &r);
     http_header(&r, "Content-Type", v, sizeof v);
-    CHECK(r.status == 200 && strstr(v, "javascript"), "app.js: %ld %s", r.status, v);
+    CHECK(r.status == 200 && strstr(v, "javascript"), "%s: %ld %s", script, r.status, v);
+    http_response_free(&r);
+    get("/tasks/iris", NULL, &r);
+    http_header(&r, "Content-Type", v, sizeof v);
+    CHECK(r.status == 200 && strstr(v, "text/html") && strstr(r.body, "/_app/immutable/entry/"),
+          "a page path gets the app: %ld %s", r.status, v);
+    http_response_free(&r);
+    get("/_app/immutable/chunks/missing.js", NULL, &r);
+    expect_error(&r, 404, "not_found", "no route", "missing app file");
+    http_response_free(&r);
+    get("/a/b/c/d/e/f/g", NULL, &r);
+    expect_error(&r, 404, "not_found", "no route", "path deeper than any route");
     http_response_free(&r);
 
-    get("/no/such/route", NULL, &r);
-    expect_error(&r, 404, "not_found", "no route", "unknown route");
+    /* The public limits, and never the token. */
+    get("/config", NULL, &r);
+    CHECK(r.status == 200 && strstr(r.body, "\"max_upload_bytes\":") &&
+              strstr(r.body, "\"task_id_max\":64") && strstr(r.body, "\"targets\":[") &&
+              strstr(r.body, "\"token_required\":"),
+          "GET /config: %ld %s", r.status, r.body);
     http_response_free(&r);
+
     get("/models/iris/bogus", NULL, &r);
     expect_error(&r, 404, "not_found", "no route", "unknown task sub-route");
     http_response_free(&r);

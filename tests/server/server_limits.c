@@ -138,6 +138,13 @@ static void test_token(void)
     http_do("GET", u, NULL, NULL, 0, &r);
     CHECK(r.status == 200, "GET needs no token: %ld", r.status);
     http_response_free(&r);
+    /* GET /config tells the web app a token is needed, and never what it is. */
+    snprintf(u, sizeof u, "%s/config", srv.base);
+    http_do("GET", u, NULL, NULL, 0, &r);
+    CHECK(r.status == 200 && strstr(r.body, "\"token_required\":true") &&
+              !strstr(r.body, "s3cret"),
+          "GET /config with a token: %ld %s", r.status, r.body);
+    http_response_free(&r);
     test_private_artifacts();
 }
 

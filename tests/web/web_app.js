@@ -1,0 +1,356 @@
+// web_app.js - the web app end to end in headless Chromium (playwright-core,
+// Debian's chromium) against a real `zkml-registry serve`:
+//   - the server's limits (GET /config) stop a too-large upload before it is sent;
+//   - a failing upload shows the server's own message (the same text a direct
+//     POST of those bytes gets);
+//   - an upload through the page: live progress (the pipeline's processes are
+//     stopped with SIGSTOP until the page shows the job queued, so the page is
+//     seen changing without any timing), done, the prediction decoded
+//     from the proof equal to the server's output.json, then Groth16
+//     verification in the browser (snarkjs) says valid, and invalid when the
+//     server hands out a tampered public signal;
+//   - the Tasks, Task and Lookup pages; the language switch persists;
+//   - axe-core finds no violation (every form control has an accessible name);
+//   - no console errors but the failed requests the test provokes;
+//   - without JavaScript the <noscript> form posts and the server answers in HTML.
+// Screenshots of every page go to OUT_DIR.
+//
+// usage: node web_app.js ZKML_REGISTRY MODEL.onnx DATA.csv WEB_NODE_MODULES OUT_DIR
+'use strict';
+
+const { spawn } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { chromium } = require(path.join(__dirname, '../../node_modules/playwright-core'));
+
+const [bin, modelPath, csvPath, webModules, outDir] = process.argv.slice(2);
+const axePath = path.join(webModules, 'axe-core/axe.min.js');
+const LIMIT_MB = 1; // the server's upload limit in this test
+let failures = 0;
+function check(cond, what) {
+  if (!cond) {
+    failures++;
+    console.error(`FAILED: ${what}`);
+  }
+  return cond;
+}
+
+function startServer(dataDir) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir,
+                              '--max-upload-mb', String(LIMIT_MB)], {
+      env: { ...process.env, ZKML_CHAIN: 'none', ZKML_API_TOKEN: '' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (m) resolve({ child, base: m[1] });
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+}
+
+// A fresh profile per context (launchPersistentContext owns --user-data-dir).
+const profiles = [];
+async function launch(options) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zkml-chromium-'));
+  profiles.push(dir);
+  return chromium.launchPersistentContext(dir, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    ...options,
+  });
+}
+
+// Console errors are failures, except "Failed to load resource" for a request
+// the test provokes on purpose (expected(url) says which).
+function watchConsole(page, expected) {
+  page.on('pageerror', (e) => check(false, `page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    const url = m.location().url || '';
+    if (/Failed to load resource/.test(m.text()) && expected(url)) return;
+    check(false, `console error: ${m.text()} (${url})`);
+  });
+}
+
+async function axe(page, what) {
+  await page.addScriptTag({ path: axePath });
+  const r = await page.evaluate(() =>
+    window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa'] } }));
+  for (const v of r.violations)
+    check(false, `axe on ${what}: ${v.id} (${v.help}) at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  // Named explicitly: every form control has an accessible name.
+  const unnamed = await page.evaluate(() => {
+    const { axe } = window;
+    axe.setup(document);
+    const names = [...document.querySelectorAll('input, select, textarea, button')]
+      .filter((e) => !axe.commons.text.accessibleTextVirtual(axe.utils.getNodeFromTree(e)).trim())
+      .map((e) => e.outerHTML);
+    axe.teardown();
+    return names;
+  });
+  check(unnamed.length === 0, `controls without an accessible name on ${what}: ${unnamed}`);
+}
+
+// The server's descendants (pipeline supervisor, workers), from /proc.
+function descendants(pid) {
+  const kids = new Map();
+  for (const d of fs.readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    let stat;
+    try {
+      stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (!kids.has(ppid)) kids.set(ppid, []);
+    kids.get(ppid).push(Number(d));
+  }
+  const out = [];
+  for (const todo = [pid]; todo.length;)
+    for (const c of kids.get(todo.pop()) || []) out.push(c), todo.push(c);
+  return out;
+}
+
+function signalPipeline(server, sig) {
+  const pids = descendants(server.child.pid);
+  check(pids.length > 0, 'the server has pipeline processes');
+  for (const p of pids) process.kill(p, sig);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(outDir, `${name}.png`), fullPage: true });
+}
+
+async function serverMessageFor(base, fields) {
+  const form = new FormData();
+  for (const [k, v] of Object.entries(fields)) form.append(k, ...(Array.isArray(v) ? v : [v]));
+  const r = await fetch(`${base}/models`, { method: 'POST', body: form, headers: { Accept: 'application/json' } });
+  return (await r.json()).error;
+}
+
+async function uploadPage(page, base, server) {
+  await page.goto(`${base}/upload`);
+  await page.waitForSelector('#limit');
+  await axe(page, 'upload');
+  let posts = 0;
+  page.on('request', (r) => { if (r.method() === 'POST' && r.url().endsWith('/models')) posts++; });
+
+  // Over the limit from GET /config: refused in the browser, nothing sent.
+  const big = path.join(os.tmpdir(), `zkml-big-${process.pid}.onnx`);
+  fs.writeFileSync(big, Buffer.alloc(LIMIT_MB * 1048576 + 1));
+  await page.fill('#task_id', 'too-big');
+  await page.setInputFiles('#model', big);
+  await page.click('#submit');
+  const tooBig = await page.textContent('#model-err');
+  check(/over the server's limit of 1 MiB/.test(tooBig), `limit message: ${tooBig}`);
+  fs.rmSync(big);
+
+  // A model the server refuses: the page shows the server's own message.
+  const junk = Buffer.from('this is not an ONNX protobuf');
+  const want = await serverMessageFor(base, { task_id: 'junk', model: [new Blob([junk]), 'junk.onnx'] });
+  await page.setInputFiles('#model', { name: 'junk.onnx', mimeType: 'application/octet-stream', buffer: junk });
+  await page.fill('#task_id', 'junk');
+  await page.click('#submit');
+  await page.waitForFunction(() => document.querySelector('#upload-error').textContent.trim() !== '');
+  const shown = await page.textContent('#upload-error');
+  check(want && shown.includes(want), `server message shown: "${shown}", server says "${want}"`);
+  check(posts === 1, `only the accepted draft was sent (${posts} POSTs)`);
+  await shot(page, 'upload-error');
+
+  // The real upload; the page moves on to the job.
+  await page.fill('#task_id', 'iris-web');
+  await page.setInputFiles('#model', modelPath);
+  await page.setInputFiles('#data', csvPath);
+  await page.fill('#sample', '0');
+  await shot(page, 'upload');
+  signalPipeline(server, 'SIGSTOP'); // the job stays queued until jobPage resumes it
+  await page.click('#submit');
+  await page.waitForURL(/\/jobs\/iris-web\/1$/);
+}
+
+async function jobPage(page, base, server) {
+  await page.waitForSelector('#job-state[data-state="queued"]');
+  await shot(page, 'job-queued');
+  // Every state the job's label shows from now on, recorded as the page changes it.
+  await page.evaluate(() => {
+    window.seenStates = [];
+    new MutationObserver(() => {
+      const s = document.querySelector('#job-state')?.dataset.state;
+      if (s && window.seenStates.at(-1) !== s) window.seenStates.push(s);
+    }).observe(document.body, { subtree: true, childList: true, attributes: true });
+  });
+  signalPipeline(server, 'SIGCONT');
+  await page.waitForSelector('#job-state[data-state="done"], #job-state[data-state="failed"]', { timeout: 300000 });
+  const seen = await page.evaluate(() => window.seenStates);
+  const state = await page.getAttribute('#job-state', 'data-state');
+  check(state === 'done', `job state: ${state} ${await page.textContent('main')}`);
+  check(seen.at(-1) === 'done', `live progress after queued: states seen ${seen}`);
+  const steps = await page.$$eval('#steps tbody tr', (rs) => rs.map((r) => [r.dataset.step, r.dataset.state]));
+  check(steps.length >= 9 && steps[0][0] === 'settings', `steps shown: ${steps}`);
+  check(await page.getAttribute('#job-progress', 'value') === '100', 'progress bar full');
+  await page.waitForSelector('#prediction p');
+  const prediction = await page.textContent('#prediction');
+  const out = await (await fetch(`${base}/models/iris-web/artifacts/output.json?version=1`)).json();
+  check(prediction.includes(`Predicted class: ${out.predicted_class}`),
+        `decoded prediction "${prediction}" vs output.json class ${out.predicted_class}`);
+  await axe(page, 'job');
+  await shot(page, 'job');
+  console.log(`job: states queued -> ${seen.join(' -> ')}; ${prediction.trim()}`);
+}
+
+async function verdict(page) {
+  await page.click('#verify');
+  await page.waitForSelector('#verdict[data-verdict="valid"], #verdict[data-verdict="invalid"], #verdict[data-verdict="error"]', { timeout: 120000 });
+  return [await page.getAttribute('#verdict', 'data-verdict'), await page.textContent('#verdict')];
+}
+
+async function proofPage(page, base) {
+  await page.click('#to-proof');
+  await page.waitForURL(/\/proofs\/iris-web\/1$/);
+  await page.waitForSelector('#artifacts li');
+  const names = await page.$$eval('#artifacts a', (as) => as.map((a) => a.textContent));
+  check(['proof.json', 'public.json', 'verification_key.json'].every((n) => names.includes(n)), `downloads: ${names}`);
+  const [ok, okText] = await verdict(page);
+  check(ok === 'valid', `honest proof: ${ok} ${okText}`);
+  await axe(page, 'proof');
+  await shot(page, 'proof-valid');
+
+  // A server that lies about one public signal: the browser must say invalid.
+  await page.route('**/artifacts/public.json*', async (route) => {
+    const signals = await (await route.fetch()).json();
+    signals[0] = (BigInt(signals[0]) + 1n).toString();
+    await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(signals) });
+  });
+  await page.reload();
+  await page.waitForSelector('#verify');
+  const [bad, badText] = await verdict(page);
+  check(bad === 'invalid' && /Invalid/.test(badText), `tampered public signal: ${bad} ${badText}`);
+  await shot(page, 'proof-tampered');
+  await page.unroute('**/artifacts/public.json*');
+}
+
+async function otherPages(page, base, modelHash) {
+  await page.goto(`${base}/`);
+  await page.waitForSelector('#tasks');
+  const row = await page.textContent('#tasks tbody');
+  check(/iris-web/.test(row) && /done/.test(row), `tasks table: ${row}`);
+  await axe(page, 'tasks');
+  await shot(page, 'tasks');
+
+  await page.click('text=iris-web');
+  await page.waitForURL(/\/tasks\/iris-web$/);
+  await page.waitForSelector('#timeline li');
+  const timeline = await page.textContent('#timeline');
+  check(/iris-web\/v1/.test(timeline) && timeline.includes(modelHash), `timeline: ${timeline}`);
+  await page.waitForSelector('#onchain, #onchain-unavailable');
+  check(/no chain configured/.test(await page.textContent('main')), 'on-chain section says why it is empty');
+  await axe(page, 'task');
+  await shot(page, 'task');
+
+  await page.goto(`${base}/lookup`);
+  await page.fill('#hash', 'not-a-hash');
+  await page.click('#lookup');
+  check(/64 hexadecimal digits/.test(await page.textContent('#hash-err')), 'bad hash refused');
+  await page.fill('#hash', modelHash);
+  await page.click('#lookup');
+  await page.waitForFunction(() => document.querySelector('#lookup-message').textContent.trim() !== '');
+  const msg = await page.textContent('#lookup-message');
+  console.log(`lookup: ${msg}`);
+  check(!/undefined|\[object/.test(msg), `lookup message: ${msg}`);
+  await axe(page, 'lookup');
+  await shot(page, 'lookup');
+}
+
+async function language(page, base) {
+  await page.goto(`${base}/upload`);
+  await page.selectOption('#lang', 'es');
+  check(/Tareas/.test(await page.textContent('nav')), 'Spanish navigation');
+  check(await page.getAttribute('html', 'lang') === 'es', 'html lang follows the switch');
+  await page.reload();
+  await page.waitForSelector('#limit');
+  check(/Subir un modelo/.test(await page.textContent('h1')), 'the choice persists across a reload');
+  await axe(page, 'upload (es)');
+  await shot(page, 'upload-es');
+  await page.selectOption('#lang', 'en');
+  check(/Upload a model/.test(await page.textContent('h1')), 'back to English');
+}
+
+async function withJavaScript(base, server) {
+  const context = await launch({});
+  const page = await context.newPage();
+  const expected = (url) => url.endsWith('/models') || /\/versions\/onchain$/.test(url) ||
+                            /\/models\/by-hash\//.test(url);
+  watchConsole(page, expected);
+  await uploadPage(page, base, server);
+  await jobPage(page, base, server);
+  await proofPage(page, base);
+  const task = await (await fetch(`${base}/models/iris-web`)).json();
+  await otherPages(page, base, task.versions[0].model_hash);
+  await language(page, base);
+  await context.close();
+
+  const dark = await launch({ colorScheme: 'dark' });
+  const p = await dark.newPage();
+  watchConsole(p, expected);
+  await p.goto(`${base}/jobs/iris-web/1`);
+  await p.waitForSelector('#prediction p');
+  const bg = await p.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  check(bg === 'rgb(13, 17, 23)', `dark scheme background: ${bg}`);
+  await axe(p, 'job (dark)');
+  await shot(p, 'job-dark');
+  await dark.close();
+}
+
+async function withoutJavaScript(base) {
+  const context = await launch({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto(base + '/');
+  await page.fill('#task_id', 'iris-nojs');
+  await page.setInputFiles('#model', modelPath);
+  await Promise.all([page.waitForNavigation(), page.click('#submit')]);
+  const text = await page.textContent('main');
+  check(/Upload accepted/.test(text) && /iris-nojs/.test(text), `HTML answer: ${text}`);
+  const status = await page.getAttribute('a[href^="/models/iris-nojs/status"]', 'href');
+  check(status === '/models/iris-nojs/status?version=1', `status link: ${status}`);
+  await shot(page, 'nojs-answer');
+  // A refused upload explains itself in HTML too.
+  await page.goto(base + '/');
+  await page.fill('#task_id', 'bad/id');
+  await page.setInputFiles('#model', modelPath);
+  await page.$eval('#task_id', (e) => e.removeAttribute('pattern'));
+  await Promise.all([page.waitForNavigation(), page.click('#submit')]);
+  check(/task_id must match/.test(await page.textContent('main')), 'HTML error page');
+  await context.close();
+}
+
+(async () => {
+  fs.mkdirSync(outDir, { recursive: true });
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zkml-web-'));
+  let server;
+  try {
+    server = await startServer(dataDir);
+    await withJavaScript(server.base, server);
+    await withoutJavaScript(server.base);
+  } catch (e) {
+    check(false, e.stack || String(e));
+  } finally {
+    if (server) {
+      signalPipeline(server, 'SIGCONT'); // never leave it stopped
+      server.child.removeAllListeners('exit');
+      const exited = new Promise((r) => server.child.on('exit', r));
+      server.child.kill('SIGTERM');
+      await exited;
+    }
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    for (const dir of profiles) fs.rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(`web_app: ${failures} failure(s); screenshots in ${outDir}`);
+  process.exit(failures ? 1 : 0);
+})();
