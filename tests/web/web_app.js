@@ -211,14 +211,18 @@ async function verdict(page) {
   return [await page.getAttribute('#verdict', 'data-verdict'), await page.textContent('#verdict')];
 }
 
-async function proofPage(page, base) {
+async function proofPage(page, base, scripts) {
   await page.click('#to-proof');
   await page.waitForURL(/\/proofs\/iris-web\/1$/);
   await page.waitForSelector('#artifacts li');
   const names = await page.$$eval('#artifacts a', (as) => as.map((a) => a.textContent));
   check(['proof.json', 'public.json', 'verification_key.json'].every((n) => names.includes(n)), `downloads: ${names}`);
+  const before = new Set(scripts);
   const [ok, okText] = await verdict(page);
   check(ok === 'valid', `honest proof: ${ok} ${okText}`);
+  // snarkjs is fetched by the click, not by any page before it.
+  const lazy = scripts.filter((u) => !before.has(u));
+  check(lazy.length === 1, `scripts loaded by the verify click: ${lazy}`);
   await axe(page, 'proof');
   await shot(page, 'proof-valid');
 
@@ -288,9 +292,11 @@ async function withJavaScript(base, server) {
   const expected = (url) => url.endsWith('/models') || /\/versions\/onchain$/.test(url) ||
                             /\/models\/by-hash\//.test(url);
   watchConsole(page, expected);
+  const scripts = [];
+  page.on('request', (r) => r.url().endsWith('.js') && scripts.push(r.url()));
   await uploadPage(page, base, server);
   await jobPage(page, base, server);
-  await proofPage(page, base);
+  await proofPage(page, base, scripts);
   const task = await (await fetch(`${base}/models/iris-web`)).json();
   await otherPages(page, base, task.versions[0].model_hash);
   await language(page, base);
