@@ -164,10 +164,18 @@ async function uploadPage(page, base, server) {
   check(posts === 1, `only the accepted draft was sent (${posts} POSTs)`);
   await shot(page, 'upload-error');
 
-  // The real upload; the page moves on to the job.
+  // The real upload, both files dropped on the drop zone; the page moves on to the job.
   await page.fill('#task_id', 'iris-web');
-  await page.setInputFiles('#model', modelPath);
-  await page.setInputFiles('#data', csvPath);
+  const files = [modelPath, csvPath].map((f) => [path.basename(f), fs.readFileSync(f).toString('base64')]);
+  const drop = await page.evaluateHandle((list) => {
+    const dt = new DataTransfer();
+    for (const [name, b64] of list)
+      dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], name));
+    return dt;
+  }, files);
+  await page.dispatchEvent('.drop', 'drop', { dataTransfer: drop });
+  const chosen = await page.$$eval('#model, #data', (es) => es.map((e) => e.files[0]?.name));
+  check(chosen.join() === files.map(([n]) => n).join(), `dropped files in their inputs: ${chosen}`);
   await page.fill('#sample', '0');
   await shot(page, 'upload');
   signalPipeline(server, 'SIGSTOP'); // the job stays queued until jobPage resumes it
@@ -274,6 +282,12 @@ async function otherPages(page, base, modelHash) {
 
 async function language(page, base) {
   await page.goto(`${base}/upload`);
+  await page.waitForSelector('#limit');
+  // Keyboard: the first Tab reaches the skip link, which moves focus to the content.
+  await page.keyboard.press('Tab');
+  check(await page.evaluate(() => document.activeElement.classList.contains('skip')), 'Tab reaches the skip link');
+  await page.keyboard.press('Enter');
+  check(await page.evaluate(() => document.activeElement.id) === 'content', 'the skip link focuses the content');
   await page.selectOption('#lang', 'es');
   check(/Tareas/.test(await page.textContent('nav')), 'Spanish navigation');
   check(await page.getAttribute('html', 'lang') === 'es', 'html lang follows the switch');
