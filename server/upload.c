@@ -497,7 +497,7 @@ static int send_html_answer(const http_request *rq, const store_version_ref *ref
     snprintf(body, sizeof body,
              "<p>%s <strong>%s</strong> version <strong>%d</strong> (job %lld).</p>"
              "<p class=\"hash\">model SHA-256 <code>%s</code></p><ul>"
-             "<li><a href=\"/?task_id=%s&amp;version=%d\">Follow its progress</a></li>"
+             "<li><a href=\"/jobs/%s/%d\">Follow its progress</a></li>"
              "<li><a href=\"/models/%s/status?version=%d\">Status (JSON)</a></li>"
              "<li><a href=\"/models/%s/artifacts?version=%d\">Artifacts (JSON)</a></li></ul>",
              ref->existed ? "These model bytes are already" : "Queued", t, ref->version,

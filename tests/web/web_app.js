@@ -266,6 +266,13 @@ async function otherPages(page, base, modelHash) {
   await axe(page, 'task');
   await shot(page, 'task');
 
+  // A job that does not exist: the server's message, and no more polling.
+  const missing = await (await fetch(`${base}/models/iris-web/status?version=99`)).json();
+  await page.goto(`${base}/jobs/iris-web/99`);
+  await page.waitForSelector('#poll-error');
+  const shown = await page.textContent('#poll-error');
+  check(missing.error && shown.includes(missing.error), `job error "${shown}", server says "${missing.error}"`);
+
   await page.goto(`${base}/lookup`);
   await page.fill('#hash', 'not-a-hash');
   await page.click('#lookup');
@@ -304,7 +311,7 @@ async function withJavaScript(base, server) {
   const context = await launch({});
   const page = await context.newPage();
   const expected = (url) => url.endsWith('/models') || /\/versions\/onchain$/.test(url) ||
-                            /\/models\/by-hash\//.test(url);
+                            /\/models\/by-hash\//.test(url) || /\/status\?version=99$/.test(url);
   watchConsole(page, expected);
   const scripts = [];
   page.on('request', (r) => r.url().endsWith('.js') && scripts.push(r.url()));
@@ -331,6 +338,10 @@ async function withJavaScript(base, server) {
 async function withoutJavaScript(base) {
   const context = await launch({ javaScriptEnabled: false });
   const page = await context.newPage();
+  watchConsole(page, (url) => url.endsWith('/models')); // the refused post below
+  const styles = [];
+  page.on('response', (r) => r.url().endsWith('/style.css') &&
+          styles.push(`${r.status()} ${r.headers()['content-type']}`));
   await page.goto(base + '/');
   await page.fill('#task_id', 'iris-nojs');
   await page.setInputFiles('#model', modelPath);
@@ -339,7 +350,11 @@ async function withoutJavaScript(base) {
   check(/Upload accepted/.test(text) && /iris-nojs/.test(text), `HTML answer: ${text}`);
   const status = await page.getAttribute('a[href^="/models/iris-nojs/status"]', 'href');
   check(status === '/models/iris-nojs/status?version=1', `status link: ${status}`);
+  const follow = await page.getAttribute('a:text("Follow its progress")', 'href');
+  check(follow === '/jobs/iris-nojs/1', `progress link to the app's job page: ${follow}`);
   await shot(page, 'nojs-answer');
+  check(styles.length === 2 && styles.every((x) => /^200 text\/css/.test(x)),
+        `the form and the answer load their stylesheet: ${styles}`);
   // A refused upload explains itself in HTML too.
   await page.goto(base + '/');
   await page.fill('#task_id', 'bad/id');
