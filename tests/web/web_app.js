@@ -40,7 +40,7 @@ function startServer(dataDir) {
   return new Promise((resolve, reject) => {
     const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir,
                               '--max-upload-mb', String(LIMIT_MB)], {
-      env: { ...process.env, ZKML_CHAIN: 'none', ZKML_API_TOKEN: '' },
+      env: { ...process.env, ZKML_CHAIN: 'anvil', ZKML_API_TOKEN: '' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -98,7 +98,8 @@ async function axe(page, what) {
   check(unnamed.length === 0, `controls without an accessible name on ${what}: ${unnamed}`);
 }
 
-// The server's descendants (pipeline supervisor, workers), from /proc.
+// The server's pipeline processes (supervisor, workers): its descendants in
+// /proc but the local chain (anvil), which the stopped pipeline does not use.
 function descendants(pid) {
   const kids = new Map();
   for (const d of fs.readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
@@ -115,7 +116,8 @@ function descendants(pid) {
   const out = [];
   for (const todo = [pid]; todo.length;)
     for (const c of kids.get(todo.pop()) || []) out.push(c), todo.push(c);
-  return out;
+  const comm = (p) => { try { return fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim(); } catch { return ''; } };
+  return out.filter((p) => comm(p) !== 'anvil');
 }
 
 function signalPipeline(server, sig) {
@@ -261,8 +263,13 @@ async function otherPages(page, base, modelHash) {
   await page.waitForSelector('#timeline li');
   const timeline = await page.textContent('#timeline');
   check(/iris-web\/v1/.test(timeline) && timeline.includes(modelHash), `timeline: ${timeline}`);
+  // The on-chain record as the chain gives it (GET .../versions/onchain reads anvil).
+  const chain = await (await fetch(`${base}/models/iris-web/versions/onchain`)).json();
   await page.waitForSelector('#onchain, #onchain-unavailable');
-  check(/no chain configured/.test(await page.textContent('main')), 'on-chain section says why it is empty');
+  const onchain = await page.textContent('main');
+  const v1 = chain.versions?.[0];
+  check(v1 && [chain.chain_id, chain.registry_address, v1.verifier, v1.registrant].every((x) => onchain.includes(String(x))),
+        `on-chain record shown (chain id, registry, verifier, registrant): ${JSON.stringify(chain)}`);
   await axe(page, 'task');
   await shot(page, 'task');
 
