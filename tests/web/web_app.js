@@ -1,5 +1,6 @@
 // web_app.js - the web app end to end in headless Chromium (playwright-core,
-// Debian's chromium) against a real `zkml-registry serve`:
+// Debian's chromium) against a real `zkml-registry serve` with its local chain
+// (ZKML_CHAIN=anvil):
 //   - the server's limits (GET /config) stop a too-large upload before it is sent;
 //   - a failing upload shows the server's own message (the same text a direct
 //     POST of those bytes gets);
@@ -9,7 +10,8 @@
 //     from the proof equal to the server's output.json, then Groth16
 //     verification in the browser (snarkjs) says valid, and invalid when the
 //     server hands out a tampered public signal;
-//   - the Tasks, Task and Lookup pages; the language switch persists;
+//   - the Tasks, Task (its on-chain record equal to GET .../versions/onchain)
+//     and Lookup pages; the language switch persists;
 //   - axe-core finds no violation (every form control has an accessible name);
 //   - no console errors but the failed requests the test provokes;
 //   - without JavaScript the <noscript> form posts and the server answers in HTML.
