@@ -207,13 +207,34 @@ async function jobPage(page, base, server) {
   const steps = await page.$$eval('#steps tbody tr', (rs) => rs.map((r) => [r.dataset.step, r.dataset.state]));
   check(steps.length >= 9 && steps[0][0] === 'settings', `steps shown: ${steps}`);
   check(await page.getAttribute('#job-progress', 'value') === '100', 'progress bar full');
-  await page.waitForSelector('#prediction p');
+  await page.waitForSelector('#prediction-check');
   const prediction = await page.textContent('#prediction');
-  const out = await (await fetch(`${base}/models/iris-web/artifacts/output.json?version=1`)).json();
-  check(prediction.includes(`Predicted class: ${out.predicted_class}`),
-        `decoded prediction "${prediction}" vs output.json class ${out.predicted_class}`);
+  // The browser's decoding of public.json agrees with the server's verify step
+  // (verify.json) and the evaluator (output.json).
+  const read = async (name) => (await fetch(`${base}/models/iris-web/artifacts/${name}?version=1`)).json();
+  const [out, proven] = [await read('output.json'), await read('verify.json')];
+  check(proven.valid && proven.predicted_class === out.predicted_class &&
+        prediction.includes(`Predicted class: ${out.predicted_class}`),
+        `decoded prediction "${prediction}" vs verify.json ${proven.predicted_class}, output.json ${out.predicted_class}`);
+  check(await page.getAttribute('#prediction-check', 'data-check') === 'job.checkedHere',
+        `decoded in the browser: ${prediction}`);
   await axe(page, 'job');
   await shot(page, 'job');
+
+  // A server whose status reports other outputs than its proof: the page says so.
+  await page.route('**/models/iris-web/status?version=1', async (route) => {
+    const status = await (await route.fetch()).json();
+    status.prediction.values[0] += 1;
+    await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(status) });
+  });
+  await page.reload();
+  await page.waitForSelector('#prediction-check');
+  check(await page.getAttribute('#prediction-check', 'data-check') === 'job.mismatch',
+        `a lying status is caught: ${await page.textContent('#prediction')}`);
+  await shot(page, 'job-mismatch');
+  await page.unroute('**/models/iris-web/status?version=1');
+  await page.reload();
+  await page.waitForSelector('#prediction-check');
   console.log(`job: states queued -> ${seen.join(' -> ')}; ${prediction.trim()}`);
 }
 
@@ -229,6 +250,8 @@ async function proofPage(page, base, scripts) {
   await page.waitForSelector('#artifacts li');
   const names = await page.$$eval('#artifacts a', (as) => as.map((a) => a.textContent));
   check(['proof.json', 'public.json', 'verification_key.json'].every((n) => names.includes(n)), `downloads: ${names}`);
+  const model = await page.textContent('#artifacts li:has(a:text-is("model.onnx"))');
+  check(/private/.test(model), `the model is marked private: ${model}`);
   const before = new Set(scripts);
   const [ok, okText] = await verdict(page);
   check(ok === 'valid', `honest proof: ${ok} ${okText}`);
@@ -288,20 +311,22 @@ async function otherPages(page, base, modelHash) {
   check(/64 hexadecimal digits/.test(await page.textContent('#hash-err')), 'bad hash refused');
   await page.fill('#hash', modelHash);
   await page.click('#lookup');
-  await page.waitForFunction(() => document.querySelector('#lookup-message').textContent.trim() !== '');
-  const msg = await page.textContent('#lookup-message');
-  console.log(`lookup: ${msg}`);
   // Until the server has the lookup route the page says so; once it has, the
-  // table lists iris-web v1 as the route does.
+  // table lists the registrations the route gives (iris-web v1).
   const direct = await fetch(`${base}/models/by-hash/${modelHash}/onchain`);
   if (direct.status === 404) {
+    await page.waitForFunction(() => document.querySelector('#lookup-message').textContent.trim() !== '');
+    const msg = await page.textContent('#lookup-message');
     check(/has no on-chain lookup by model hash/.test(msg), `lookup without the route: ${msg}`);
   } else {
-    const want = (await direct.json()).registrations || [];
+    const answer = await direct.json();
+    const want = answer.registrations || [];
     await page.waitForSelector('#registrations');
     const rows = await page.$$eval('#registrations tbody tr', (rs) => rs.map((r) => r.textContent));
-    check(want.length >= 1 && rows.length === want.length && rows[0].includes('iris-web'),
-          `lookup rows ${rows} vs ${JSON.stringify(want)}`);
+    check(want.length === 1 && rows.length === 1 && rows[0].includes('iris-web') &&
+          rows[0].includes(String(answer.chain_id)) && rows[0].includes(want[0].registrant),
+          `lookup rows ${rows} vs ${JSON.stringify(answer)}`);
+    console.log(`lookup: ${rows[0]}`);
   }
   await axe(page, 'lookup');
   await shot(page, 'lookup');

@@ -70,6 +70,13 @@ export interface Step {
   ms: number | null;
   message: string | null;
 }
+/** What the server's verify step decoded from the proof (verify.json). */
+export interface Proven {
+  valid: boolean;
+  values: number[];
+  dequantized: number[];
+  predicted_class: number | null;
+}
 export interface Status {
   task_id: string;
   version: number;
@@ -80,6 +87,8 @@ export interface Status {
   timestamp: string | null;
   progress: number;
   steps: Step[];
+  /** null until the proof has verified on the server. */
+  prediction?: Proven | null;
 }
 export interface Artifact {
   name: string;
@@ -87,6 +96,7 @@ export interface Artifact {
   content_type: string;
   step: string;
   updated_at: string | null;
+  visibility?: 'public' | 'private';
 }
 export interface UploadAnswer {
   task_id: string;
