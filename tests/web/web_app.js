@@ -311,23 +311,14 @@ async function otherPages(page, base, modelHash) {
   check(/64 hexadecimal digits/.test(await page.textContent('#hash-err')), 'bad hash refused');
   await page.fill('#hash', modelHash);
   await page.click('#lookup');
-  // Until the server has the lookup route the page says so; once it has, the
-  // table lists the registrations the route gives (iris-web v1).
-  const direct = await fetch(`${base}/models/by-hash/${modelHash}/onchain`);
-  if (direct.status === 404) {
-    await page.waitForFunction(() => document.querySelector('#lookup-message').textContent.trim() !== '');
-    const msg = await page.textContent('#lookup-message');
-    check(/has no on-chain lookup by model hash/.test(msg), `lookup without the route: ${msg}`);
-  } else {
-    const answer = await direct.json();
-    const want = answer.registrations || [];
-    await page.waitForSelector('#registrations');
-    const rows = await page.$$eval('#registrations tbody tr', (rs) => rs.map((r) => r.textContent));
-    check(want.length === 1 && rows.length === 1 && rows[0].includes('iris-web') &&
-          rows[0].includes(String(answer.chain_id)) && rows[0].includes(want[0].registrant),
-          `lookup rows ${rows} vs ${JSON.stringify(answer)}`);
-    console.log(`lookup: ${rows[0]}`);
-  }
+  // The table lists the registrations the route gives (iris-web v1).
+  const answer = await (await fetch(`${base}/models/by-hash/${modelHash}/onchain`)).json();
+  const want = answer.registrations || [];
+  await page.waitForSelector('#registrations');
+  const rows = await page.$$eval('#registrations tbody tr', (rs) => rs.map((r) => r.textContent));
+  check(want.length === 1 && rows.length === 1 && rows[0].includes('iris-web') &&
+        rows[0].includes(String(answer.chain_id)) && rows[0].includes(want[0].registrant),
+        `lookup rows ${rows} vs ${JSON.stringify(answer)}`);
   await axe(page, 'lookup');
   await shot(page, 'lookup');
 }
@@ -355,8 +346,7 @@ async function language(page, base) {
 async function withJavaScript(base, server) {
   const context = await launch({});
   const page = await context.newPage();
-  const expected = (url) => url.endsWith('/models') || /\/versions\/onchain$/.test(url) ||
-                            /\/models\/by-hash\//.test(url) || /\/status\?version=99$/.test(url);
+  const expected = (url) => url.endsWith('/models') || /\/status\?version=99$/.test(url);
   watchConsole(page, expected);
   const scripts = [];
   page.on('request', (r) => r.url().endsWith('.js') && scripts.push(r.url()));
