@@ -7,6 +7,7 @@
 #               snarkjs up to ZKML_BENCH_SNARKJS_MAX_LOG, default 16)
 #   gas         verifier size and gas on anvil (Verifier.sol vs the keyed verifier)
 #   http        status-poll throughput with wrk while a job runs
+#   evaluate    the accuracy proof over mlp784's 100 rows (time, memory, per row)
 # `make bench` builds the Release tree first. Not a test: nothing is asserted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,3 +35,6 @@ node bench/gas/gas_bench.js "$build"
 
 echo "== http"
 bash bench/http.sh "$build"
+
+echo "== evaluate"
+bash bench/evaluate.sh "$build"

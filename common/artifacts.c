@@ -13,7 +13,7 @@
 #define TEXT "text/plain; charset=utf-8"
 
 /* Private: the model and what reveals it (weights in the r1cs and circuit.json's
- * constants), the proving key, and the private data (CSV, input, witness). */
+ * constants), the proving keys, and the private data (CSV, input, witnesses). */
 static const zkml_artifact table[ZKML_A_COUNT] = {
     [ZKML_A_MODEL] = {"model.onnx", BINARY, "upload", ZKML_PRIVATE},
     [ZKML_A_DATA] = {"data.csv", "text/csv; charset=utf-8", "upload", ZKML_PRIVATE},
@@ -32,6 +32,14 @@ static const zkml_artifact table[ZKML_A_COUNT] = {
     [ZKML_A_VERIFIER_SOL] = {"Verifier.sol", TEXT, "export", ZKML_PUBLIC},
     [ZKML_A_VERIFIER_ABI] = {"Verifier.abi.json", JSON, "export", ZKML_PUBLIC},
     [ZKML_A_CALLDATA] = {"calldata.json", JSON, "export", ZKML_PUBLIC},
+    [ZKML_A_EVAL_R1CS] = {"evaluation.r1cs", BINARY, "evaluate", ZKML_PRIVATE},
+    [ZKML_A_EVAL_WITNESS] = {"evaluation.wtns", BINARY, "evaluate", ZKML_PRIVATE},
+    [ZKML_A_EVALUATION] = {"evaluation.json", JSON, "evaluate", ZKML_PUBLIC},
+    [ZKML_A_EVAL_KEY] = {"evaluation.key", BINARY, "evaluate", ZKML_PRIVATE},
+    [ZKML_A_EVAL_VK] = {"evaluation.vk.json", JSON, "evaluate", ZKML_PUBLIC},
+    [ZKML_A_EVAL_PROOF] = {"evaluation.proof.json", JSON, "evaluate", ZKML_PUBLIC},
+    [ZKML_A_EVAL_PUBLIC] = {"evaluation.public.json", JSON, "evaluate", ZKML_PUBLIC},
+    [ZKML_A_EVAL_VERIFIER_SOL] = {"EvaluationVerifier.sol", TEXT, "evaluate", ZKML_PUBLIC},
     [ZKML_A_CHAIN] = {"chain.json", JSON, "register", ZKML_PUBLIC},
 };
 

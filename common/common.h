@@ -79,7 +79,9 @@ typedef enum zkml_artifact_id {
     ZKML_A_MODEL, ZKML_A_DATA, ZKML_A_SETTINGS, ZKML_A_CALIBRATION, ZKML_A_R1CS,
     ZKML_A_CIRCUIT, ZKML_A_PROVING_KEY, ZKML_A_VK, ZKML_A_INPUT, ZKML_A_WITNESS,
     ZKML_A_OUTPUT, ZKML_A_PROOF, ZKML_A_PUBLIC, ZKML_A_VERIFY, ZKML_A_VERIFIER_SOL,
-    ZKML_A_VERIFIER_ABI, ZKML_A_CALLDATA, ZKML_A_CHAIN, ZKML_A_COUNT
+    ZKML_A_VERIFIER_ABI, ZKML_A_CALLDATA, ZKML_A_EVAL_R1CS, ZKML_A_EVAL_WITNESS,
+    ZKML_A_EVALUATION, ZKML_A_EVAL_KEY, ZKML_A_EVAL_VK, ZKML_A_EVAL_PROOF, ZKML_A_EVAL_PUBLIC,
+    ZKML_A_EVAL_VERIFIER_SOL, ZKML_A_CHAIN, ZKML_A_COUNT
 } zkml_artifact_id;
 
 typedef enum zkml_visibility { ZKML_PUBLIC, ZKML_PRIVATE } zkml_visibility;
@@ -123,6 +125,9 @@ typedef struct zkml_step_opts {
     int sample;          /* CSV data row to prove, 0-based (default 0) */
     int threads;         /* threads a proof may use; 0 = zkml_default_threads() */
     const char *target;  /* calibration target: "resources" (default) or "accuracy" */
+    /* settings: the visibility words to write (NULL keeps settings.json's, or
+     * the default: input hashed, output public, param fixed) */
+    const char *input_visibility, *output_visibility, *param_visibility;
 } zkml_step_opts;
 
 typedef int (*zkml_step_fn)(const char *dir, const zkml_step_opts *opts, zkml_error *err);

@@ -309,7 +309,8 @@ static int run_job(registry_store *s, const pipeline_config *cfg, const store_jo
     if (rc)
         return store_job_finish(s, job, "failed", err->message, err);
     pipeline_job_ctx ctx = {cfg->data_dir, job->task_id, job->version, dir,
-                            {job->sample, cfg->threads, job->target}, &cfg->chain};
+                            {.sample = job->sample, .threads = cfg->threads,
+                             .target = job->target}, &cfg->chain};
     const pipeline_step_table *table = steps_of(cfg);
     int64_t deadline = cfg->timeout_s > 0 ? zkml_monotonic_ms() + cfg->timeout_s * 1000 : 0;
     for (size_t i = 0; i < table->count; i++) {

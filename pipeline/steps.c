@@ -8,6 +8,7 @@
 #include "pipeline/quant/quant.h"
 #include "pipeline/snark/snark.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static int run_settings(const pipeline_job_ctx *job, zkml_error *err)
@@ -52,6 +53,55 @@ static int run_export(const pipeline_job_ctx *job, zkml_error *err)
     return evm_export_step(job->dir, &job->opts, err);
 }
 
+static int write_evaluation_verifier(const char *dir, zkml_error *err)
+{
+    char path[4096];
+    uint8_t *vk = NULL;
+    size_t len;
+    char *sol = NULL;
+    int rc = zkml_artifact_path(path, sizeof path, dir, ZKML_A_EVAL_VK, err);
+    if (!rc)
+        rc = zkml_read_file(path, 1u << 24, &vk, &len, err);
+    if (!rc)
+        rc = evm_verifier_source((const char *)vk, len, zkml_artifact_name(ZKML_A_EVAL_VK), &sol,
+                                 NULL, err);
+    if (!rc && !(rc = zkml_artifact_path(path, sizeof path, dir, ZKML_A_EVAL_VERIFIER_SOL, err)))
+        rc = zkml_write_file_atomic(path, sol, strlen(sol), err);
+    free(vk);
+    free(sol);
+    return rc;
+}
+
+/* evaluate: the evaluation circuit over data.csv's rows (circuit.h), then its
+ * own key, proof, verification and Solidity verifier:
+ *   evaluation.key, evaluation.vk.json, evaluation.proof.json,
+ *   evaluation.public.json, EvaluationVerifier.sol.
+ * PIPELINE_STEP_SKIPPED (with the reason) when there is nothing to evaluate. */
+static int evaluate_dir(const char *dir, const zkml_step_opts *opts, zkml_error *err)
+{
+    static const zkml_artifact_id ids[] = {ZKML_A_EVAL_R1CS, ZKML_A_EVAL_KEY, ZKML_A_EVAL_VK,
+                                           ZKML_A_EVAL_WITNESS, ZKML_A_EVAL_PROOF,
+                                           ZKML_A_EVAL_PUBLIC};
+    char p[6][4096];
+    int rc = circuit_eval_step(dir, opts, err);
+    if (rc)
+        return rc > 0 ? PIPELINE_STEP_SKIPPED : rc;
+    for (int i = 0; !rc && i < 6; i++)
+        rc = zkml_artifact_path(p[i], sizeof p[i], dir, ids[i], err);
+    if (!rc)
+        rc = groth16_setup_files(p[0], p[1], p[2], err);
+    if (!rc)
+        rc = groth16_prove_files(p[1], p[3], p[4], p[5], opts ? opts->threads : 0, err);
+    if (!rc)
+        rc = groth16_verify_files(p[2], p[5], p[4], err);
+    return rc ? rc : write_evaluation_verifier(dir, err);
+}
+
+static int run_evaluate(const pipeline_job_ctx *job, zkml_error *err)
+{
+    return evaluate_dir(job->dir, &job->opts, err);
+}
+
 static int run_version(const pipeline_job_ctx *job, zkml_error *err)
 {
     if (!job->data_dir || !job->task_id) {
@@ -79,12 +129,13 @@ static int run_register(const pipeline_job_ctx *job, zkml_error *err)
 static const pipeline_step default_steps[] = {
     {"settings", run_settings}, {"calibrate", run_calibrate}, {"compile", run_compile},
     {"setup", run_setup},       {"prove", run_prove},         {"verify", run_verify},
-    {"export", run_export},     {"version", run_version},     {"register", run_register},
+    {"export", run_export},     {"evaluate", run_evaluate},   {"version", run_version},
+    {"register", run_register},
 };
 
 static const char *const default_step_names[] = {
-    "settings", "calibrate", "compile", "setup", "prove", "verify", "export", "version",
-    "register",
+    "settings", "calibrate", "compile", "setup", "prove", "verify", "export", "evaluate",
+    "version", "register",
 };
 
 static const pipeline_step_table default_table = {
@@ -122,6 +173,7 @@ static const struct {
     {"compile", circuit_compile_step}, {"witness", circuit_witness_step},
     {"setup", snark_setup_step},       {"prove", prove_with_witness},
     {"verify", circuit_verify_step},     {"export", evm_export_step},
+    {"evaluate", evaluate_dir},
 };
 
 zkml_step_fn pipeline_engine_step(const char *name)

@@ -66,6 +66,7 @@ typedef struct store_upload {
     const char *target;       /* "resources" (NULL = default) or "accuracy" */
     const char *const *steps; /* the pipeline's step names, in order: one row each */
     size_t nsteps;            /* (pipeline_step_names() gives them) */
+    const char *settings_path; /* staged settings.json (the visibility chosen), or NULL */
 } store_upload;
 
 typedef struct store_version_ref {
@@ -78,8 +79,8 @@ typedef struct store_version_ref {
 
 /* In one transaction: the task row if new, version N+1, its job (queued) and
  * one queued step row per name; the staged files are renamed to
- * <version dir>/model.onnx and data.csv (a version dir left by a crash before
- * its commit is cleared first). If the task already has a version
+ * <version dir>/model.onnx, data.csv and settings.json (a version dir left by
+ * a crash before its commit is cleared first). If the task already has a version
  * with model_hash, nothing is created and out describes that version with
  * out->existed = 1. On success the staged files are gone (moved or deleted);
  * on failure they are left for the caller to delete. */

@@ -352,14 +352,36 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
     return remove(path);
 }
 
+/* The staged files with their artifacts (model first: it is always there). */
+enum { N_STAGED = 3 };
+static void staged_files(const store_upload *u, const char *from[N_STAGED])
+{
+    from[0] = u->model_path;
+    from[1] = u->data_path;
+    from[2] = u->settings_path;
+}
+static const zkml_artifact_id STAGED_IDS[N_STAGED] = {ZKML_A_MODEL, ZKML_A_DATA, ZKML_A_SETTINGS};
+
+/* Moves the files placed so far back to the staging area. */
+static void unplace_uploads(const store_upload *u, char to[N_STAGED][4200])
+{
+    const char *from[N_STAGED];
+    staged_files(u, from);
+    for (int i = 0; i < N_STAGED; i++)
+        if (from[i] && to[i][0])
+            rename(to[i], from[i]);
+}
+
 /* Renames the staged files into the new version's dir; undoes on failure.
  * The version number is new to the database, so a directory already there is
  * what a crash between the rename and the commit left: cleared, so the new
  * version adopts none of its files. */
 static int place_uploads(const char *data_dir, const store_upload *u, const char *task_id,
-                         int version, char *model_to, char *data_to, size_t len, zkml_error *err)
+                         int version, char to[N_STAGED][4200], zkml_error *err)
 {
     char dir[4096];
+    const char *from[N_STAGED];
+    staged_files(u, from);
     int rc = store_version_dir(data_dir, task_id, version, dir, sizeof dir, err);
     struct stat st;
     if (!rc && lstat(dir, &st) == 0 && nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
@@ -367,13 +389,12 @@ static int place_uploads(const char *data_dir, const store_upload *u, const char
                        strerror(errno));
     if (!rc)
         rc = zkml_mkdir_p(dir, 0, err);
-    if (!rc)
-        rc = move_upload(u->model_path, dir, zkml_artifact_name(ZKML_A_MODEL), model_to, len, err);
-    if (!rc && u->data_path) {
-        rc = move_upload(u->data_path, dir, zkml_artifact_name(ZKML_A_DATA), data_to, len, err);
-        if (rc)
-            rename(model_to, u->model_path);
-    }
+    for (int i = 0; !rc && i < N_STAGED; i++)
+        if (from[i] && (rc = move_upload(from[i], dir, zkml_artifact_name(STAGED_IDS[i]), to[i],
+                                         4200, err))) {
+            to[i][0] = '\0';
+            unplace_uploads(u, to);
+        }
     return rc;
 }
 
@@ -394,19 +415,20 @@ int store_create_version(registry_store *s, const char *task_id, const char *mod
     if ((rc = store_begin(s, err)))
         return rc;
     rc = find_existing(s, task_id, model_hash_hex, out, err);
+    const char *from[N_STAGED];
+    staged_files(u, from);
     if (rc == 1) {
         store_rollback(s);
-        unlink(u->model_path);
-        if (u->data_path)
-            unlink(u->data_path);
+        for (int i = 0; i < N_STAGED; i++)
+            if (from[i])
+                unlink(from[i]);
         return 0;
     }
     if (!rc)
         rc = insert_rows(s, task_id, model_hash_hex, u, model_size, data_size, out, err);
-    char model_to[4200] = "", data_to[4200] = "";
+    char to[N_STAGED][4200] = {"", "", ""};
     if (!rc)
-        rc = place_uploads(s->data_dir, u, task_id, out->version, model_to, data_to,
-                           sizeof model_to, err);
+        rc = place_uploads(s->data_dir, u, task_id, out->version, to, err);
     if (rc) {
         store_rollback(s);
         return rc;
@@ -414,9 +436,7 @@ int store_create_version(registry_store *s, const char *task_id, const char *mod
     rc = store_commit(s, err);
     if (rc) {
         store_rollback(s);
-        rename(model_to, u->model_path);
-        if (u->data_path)
-            rename(data_to, u->data_path);
+        unplace_uploads(u, to);
     }
     return rc;
 }

@@ -6,6 +6,7 @@
  * history and the chain belong to a data dir (use `serve` for those).
  */
 #include "pipeline/pipeline.h"
+#include "pipeline/quant/quant.h"
 #include "server/commands.h"
 
 #include <errno.h>
@@ -24,14 +25,23 @@ typedef struct run_args {
     zkml_step_opts opts;
 } run_args;
 
+/* The settings step writes them into settings.json; docs/COMMITMENTS.md
+ * defines the commitments. */
+#define VISIBILITY_HELP                                                                       \
+    "Visibility (the settings step; default: keep settings.json's, else hashed, public,\n"   \
+    "fixed): --input-visibility public|hashed|private, --output-visibility public|hashed,\n" \
+    "--param-visibility fixed.\n"
+
 static void usage_run(FILE *f)
 {
     fprintf(f,
             "usage: zkml-registry run MODEL.onnx [--data CSV] [--sample N]\n"
-            "                         [--target resources|accuracy] [--threads N] --out DIR\n\n"
+            "                         [--target resources|accuracy] [--threads N]\n"
+            "                         [VISIBILITY FLAGS] --out DIR\n\n"
             "Copies MODEL.onnx (and CSV) into DIR as model.onnx (data.csv) and runs every\n"
             "pipeline step there in order, printing each step's time. The version and\n"
             "register steps need the service's data dir and are skipped here.\n"
+            VISIBILITY_HELP
             "Exit codes: 0 success, 1 the proof did not verify or output.json differs from\n"
             "the outputs it proves, 2 an error.\n");
 }
@@ -47,9 +57,11 @@ static void usage_step(FILE *f, const char *name)
 {
     fprintf(f,
             "usage: zkml-registry %s --dir DIR [--model MODEL.onnx] [--data CSV]\n"
-            "                        [--sample N] [--target resources|accuracy] [--threads N]\n\n"
+            "                        [--sample N] [--target resources|accuracy] [--threads N]\n"
+            "                        [VISIBILITY FLAGS]\n\n"
             "Runs the %s step on the artifact directory DIR (docs/ARCHITECTURE.md lists each step's\n"
             "files). --model and --data first copy those files into DIR.\n"
+            VISIBILITY_HELP
             "Exit codes: 0 success, 1 a negative answer (the proof did not verify, or\n"
             "output.json differs from the outputs it proves), 2 an error.\n",
             name, name);
@@ -65,6 +77,23 @@ static int parse_int(const char *flag, const char *v, int *out)
         return -1;
     }
     *out = (int)n;
+    return 0;
+}
+
+/* The visibility flags' words, checked before any step runs. */
+static int check_visibility(const char *cmd, const zkml_step_opts *o)
+{
+    static const char *const fields[] = {"input_visibility", "output_visibility",
+                                         "param_visibility"};
+    const char *words[] = {o->input_visibility, o->output_visibility, o->param_visibility};
+    for (int i = 0; i < 3; i++) {
+        quant_visibility v;
+        zkml_error err;
+        if (words[i] && quant_visibility_parse(fields[i], words[i], &v, &err)) {
+            fprintf(stderr, "zkml-registry %s: %s\n", cmd, err.message);
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -99,6 +128,12 @@ static int parse_args(int argc, char **argv, const char *dir_flag, const char **
             a->data_dir = v;
         else if (!strcmp(f, "--target"))
             a->opts.target = v;
+        else if (!strcmp(f, "--input-visibility"))
+            a->opts.input_visibility = v;
+        else if (!strcmp(f, "--output-visibility"))
+            a->opts.output_visibility = v;
+        else if (!strcmp(f, "--param-visibility"))
+            a->opts.param_visibility = v;
         else if (!strcmp(f, "--sample") || !strcmp(f, "--threads")) {
             if (parse_int(f, v, f[2] == 's' ? &a->opts.sample : &a->opts.threads))
                 return -1;
@@ -112,7 +147,7 @@ static int parse_args(int argc, char **argv, const char *dir_flag, const char **
                 argv[0], a->opts.target);
         return -1;
     }
-    return 0;
+    return check_visibility(argv[0], &a->opts);
 }
 
 /* Copies src to the artifact id in dir (atomically), unless they are the same file. */
@@ -222,6 +257,10 @@ int cmd_step(int argc, char **argv)
     int rc = prepare_dir(&a, &err);
     if (!rc)
         rc = fn(a.dir, &a.opts, &err);
+    if (rc > 0) {
+        printf("%s: skipped: %s\n", argv[0], err.message);
+        return 0;
+    }
     if (rc) {
         fprintf(stderr, "zkml-registry %s: %s\n", argv[0], err.message);
         return exit_code_for(rc);

@@ -23,6 +23,7 @@ static const struct command commands[] = {
     {"prove", cmd_step, "step: -> witness, proof.json, public.json"},
     {"verify", cmd_step, "step: -> verify.json"},
     {"export", cmd_step, "step: -> Verifier.sol, Verifier.abi.json, calldata.json"},
+    {"evaluate", cmd_step, "step: accuracy over data.csv -> evaluation.*, EvaluationVerifier.sol"},
     {"groth16", cmd_groth16, "groth16 setup | prove | verify, on snarkjs-compatible files"},
     {"export-verifier", cmd_export_verifier, "write Verifier.sol for a verification_key.json"},
     {"calldata", cmd_calldata, "encode proof.json + public.json as verifier calldata"},

@@ -4,8 +4,10 @@
  * job (store_create_version renames the files into the version dir).
  *
  * Fields: task_id, model (or file: the ONNX bytes), optional data (CSV),
- * sample (CSV row to prove, 0-based), target (resources | accuracy). Other
- * fields are read and ignored. Checks come in zkMLTrack's order: task_id,
+ * sample (CSV row to prove, 0-based), target (resources | accuracy),
+ * input_visibility, output_visibility, param_visibility (EZKL's words; given
+ * ones are staged as the version's first settings.json). Other fields are
+ * read and ignored. Checks come in zkMLTrack's order: task_id,
  * then the model, then the model's and the CSV's contents.
  *
  * Answers: 202 {task_id, version, job_id, model_hash, status_url, existed:false}
@@ -17,6 +19,7 @@
 #include "server/server.h"
 #include "server/multipart.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/quant/quant.h"
 
 #include <civetweb.h>
 #include <cjson/cJSON.h>
@@ -43,6 +46,9 @@ enum {
     BODY_MIN_BYTES = 16384,
 };
 
+static const char *const VISIBILITY_FIELDS[3] = {"input_visibility", "output_visibility",
+                                                 "param_visibility"};
+
 typedef struct staged_file {
     FILE *f;
     char path[PATH_MAX]; /* "" when none was created, or after it moved */
@@ -60,6 +66,8 @@ typedef struct small_field {
 typedef struct upload {
     const char *staging_dir;
     small_field task_id, sample, target;
+    small_field visibility[3];   /* input, output, param (VISIBILITY_FIELDS) */
+    char settings_path[PATH_MAX]; /* the staged settings.json, "" when none */
     staged_file model, data;
     /* The part being read: one of the above, or neither (an ignored field). */
     small_field *field;
@@ -68,6 +76,21 @@ typedef struct upload {
 
 /* ---- multipart callbacks --------------------------------------------------- */
 
+/* A new file named after pattern (ending XXXXXX) in the staging dir: its fd. */
+static int staging_file(const upload *u, const char *pattern, char path[PATH_MAX], int *fd,
+                        zkml_error *err)
+{
+    if (zkml_path_join(path, PATH_MAX, u->staging_dir, pattern, err))
+        return err->code;
+    *fd = mkostemp(path, O_CLOEXEC);
+    if (*fd < 0) {
+        path[0] = '\0';
+        return zkml_fail(err, ZKML_EIO, "cannot create a staging file in %s: %s",
+                         u->staging_dir, strerror(errno));
+    }
+    return ZKML_OK;
+}
+
 static int stage_open(upload *u, staged_file *sf, const multipart_part *part,
                       const char *what, zkml_error *err)
 {
@@ -75,14 +98,9 @@ static int stage_open(upload *u, staged_file *sf, const multipart_part *part,
         return zkml_fail(err, ZKML_EINVAL, "%s is given twice", what);
     sf->seen = 1;
     snprintf(sf->filename, sizeof sf->filename, "%s", part->filename);
-    if (zkml_path_join(sf->path, sizeof sf->path, u->staging_dir, "upload-XXXXXX", err))
+    int fd;
+    if (staging_file(u, "upload-XXXXXX", sf->path, &fd, err))
         return err->code;
-    int fd = mkostemp(sf->path, O_CLOEXEC);
-    if (fd < 0) {
-        sf->path[0] = '\0';
-        return zkml_fail(err, ZKML_EIO, "cannot create a staging file in %s: %s",
-                         u->staging_dir, strerror(errno));
-    }
     sf->f = fdopen(fd, "wb");
     if (!sf->f) {
         close(fd);
@@ -114,6 +132,9 @@ static int on_part_begin(void *ctx, const multipart_part *part, zkml_error *err)
         u->field = &u->sample;
     else if (!strcmp(part->name, "target"))
         u->field = &u->target;
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(part->name, VISIBILITY_FIELDS[i]))
+            u->field = &u->visibility[i];
     if (u->field) {
         if (u->field->seen)
             return zkml_fail(err, ZKML_EINVAL, "field %s is given twice", part->name);
@@ -175,6 +196,9 @@ static void upload_cleanup(upload *u)
             unlink(files[i]->path);
         files[i]->path[0] = '\0';
     }
+    if (u->settings_path[0])
+        unlink(u->settings_path);
+    u->settings_path[0] = '\0';
 }
 
 /* ---- reading the body --------------------------------------------------------- */
@@ -409,6 +433,33 @@ static int check_in_child(const server_ctx *srv, const upload *u, int sample, zk
     return zkml_fail(err, ZKML_EINTERNAL, "checking the upload: %s", msg);
 }
 
+/* The visibility fields given, as a settings.json (defaults for the rest)
+ * in the staging area; none given: no file, and the defaults apply. */
+static int stage_settings(upload *u, zkml_error *err)
+{
+    quant_settings s;
+    quant_settings_default(&s);
+    quant_visibility *dst[3] = {&s.input_visibility, &s.output_visibility, &s.param_visibility};
+    int any = 0;
+    for (int i = 0; i < 3; i++) {
+        const small_field *f = &u->visibility[i];
+        if (!f->seen || f->len == 0)
+            continue;
+        any = 1;
+        if (f->overflow)
+            return zkml_fail(err, ZKML_EINVAL, "%s is too long", VISIBILITY_FIELDS[i]);
+        if (quant_visibility_parse(VISIBILITY_FIELDS[i], f->value, dst[i], err))
+            return err->code;
+    }
+    if (!any)
+        return ZKML_OK;
+    int fd;
+    if (staging_file(u, "upload-settings-XXXXXX", u->settings_path, &fd, err))
+        return err->code;
+    close(fd);
+    return quant_settings_write(u->settings_path, &s, err);
+}
+
 static void hex_encode(const uint8_t *in, size_t n, char *out)
 {
     static const char digits[] = "0123456789abcdef";
@@ -425,7 +476,7 @@ static int create_version(const http_request *rq, upload *u, store_version_ref *
 {
     int sample;
     if (check_task_id(u, err) || check_options(u, &sample, err) ||
-        check_in_child(rq->srv, u, sample, err))
+        check_in_child(rq->srv, u, sample, err) || stage_settings(u, err))
         return err->code == ZKML_EINVAL ? 400 : 500;
     uint8_t digest[32];
     char hash[65];
@@ -435,6 +486,7 @@ static int create_version(const http_request *rq, upload *u, store_version_ref *
     store_upload su = {
         .model_path = u->model.path,
         .data_path = u->data.seen ? u->data.path : NULL,
+        .settings_path = u->settings_path[0] ? u->settings_path : NULL,
         .sample = sample,
         .target = u->target.len ? u->target.value : NULL,
     };
@@ -443,7 +495,7 @@ static int create_version(const http_request *rq, upload *u, store_version_ref *
     if (http_store(rq, &s, err) || store_create_version(s, u->task_id.value, hash, &su, ref, err))
         return err->code == ZKML_EINVAL ? 400 : 500;
     /* The store moved or deleted the staged files: forget their names. */
-    u->model.path[0] = u->data.path[0] = '\0';
+    u->model.path[0] = u->data.path[0] = u->settings_path[0] = '\0';
     return 0;
 }
 

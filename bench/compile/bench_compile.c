@@ -52,7 +52,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof fx / sizeof fx[0]; i++) {
         char dir[] = "/tmp/zkml_bench_compile_XXXXXX", path[4096], src[4096];
         zkml_error err;
-        zkml_step_opts opts = {0, 1, "resources"};
+        zkml_step_opts opts = {.sample = 0, .threads = 1, .target = "resources"};
         if (!mkdtemp(dir))
             return 2;
         snprintf(src, sizeof src, "%s/%s", ZKML_FIXTURES, fx[i][1]);

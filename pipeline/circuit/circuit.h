@@ -2,11 +2,14 @@
  * circuit.h - public face of pipeline/circuit: compiling a quantized graph to
  * R1CS, the gadgets, and witness generation.
  *
- * Wire layout (iden3): 0 = one, then the packed public outputs, then the
- * packed public inputs (when settings make inputs public), then the private
- * inputs (the input integers, when inputs are private), then internal wires.
- * Public values are packed QUANT_PACK_BITS bits to a field element: value i of
- * a group sits at bits [b*i, b*(i+1)) as q - lo (see circuit.json "packing").
+ * Wire layout (iden3): 0 = one, then the public outputs, then the public
+ * inputs, then the private inputs (the input integers, unless inputs are
+ * public), then internal wires. By the settings' visibility, the outputs and
+ * the inputs are each shown as packed values (public), as one Poseidon
+ * commitment of those packed values (hashed), or not at all (private inputs).
+ * Values are packed QUANT_PACK_BITS bits to a field element: value i of a
+ * group sits at bits [b*i, b*(i+1)) as q - lo (see circuit.json "packing";
+ * docs/COMMITMENTS.md defines the commitment).
  *
  * Gadgets (gadgets.h): every input is range checked by bit decomposition;
  * requant (rescale with round half up) decomposes acc + offsets into
@@ -27,7 +30,7 @@
 #define CIRCUIT_MAX_OPS 40
 
 typedef struct circuit_op_count {
-    const char *op;            /* ONNX op type, "Input" or "PublicPacking" */
+    const char *op;            /* ONNX op type, "Input", "PublicPacking" or "PoseidonCommitment" */
     uint64_t constraints;
 } circuit_op_count;
 
@@ -43,6 +46,14 @@ typedef struct circuit {
  * whose tensor values are the evaluator's (checked gadget by gadget). */
 int circuit_build(const quant_model *m, const quant_values *values, circuit *c, zkml_error *err);
 void circuit_free(circuit *c);
+
+/* The evaluation circuit over n >= 1 rows (eval_circuit.c): rows[r] holds
+ * row r's evaluator values, labels[r] its label; predicted[r] receives the
+ * class the circuit computes. Public signals: the dataset commitment
+ * (docs/COMMITMENTS.md), n, and how many rows' predicted class is their
+ * label. Needs a model with one output per class. */
+int circuit_build_eval(const quant_model *m, const quant_values *rows, const int *labels,
+                       size_t n, circuit *c, int64_t *predicted, zkml_error *err);
 
 /* compile: model.onnx, settings.json -> network.r1cs, circuit.json */
 int circuit_compile_step(const char *dir, const zkml_step_opts *opts, zkml_error *err);
@@ -73,5 +84,12 @@ int circuit_outputs_decode(const char *circuit_json, size_t len, const fr_t *pub
 int circuit_outputs_match(const char *output_json, size_t len, const circuit_outputs *o,
                           zkml_error *err);
 void circuit_outputs_free(circuit_outputs *o);
+
+/* evaluate: model.onnx, settings.json, data.csv (its first ZKML_EVAL_ROWS
+ * rows, default 256) -> evaluation.r1cs, evaluation.wtns, evaluation.json.
+ * Returns 1 with the reason in err when there is nothing to evaluate (no
+ * data.csv, no label column, a single-output model). */
+#define CIRCUIT_EVAL_ROWS_DEFAULT 256
+int circuit_eval_step(const char *dir, const zkml_step_opts *opts, zkml_error *err);
 
 #endif

@@ -2,29 +2,21 @@
  * compile.c - quantized model -> R1CS (and, given evaluator values, the
  * witness). Walks the layers in order, keeps one wire per activation
  * element, turns affine rows into linear combinations at the requant that
- * consumes them, and packs the public values at the end into the wires
- * reserved for them at the start (iden3 order: outputs, then public inputs).
+ * consumes them, and at the end shows the outputs and inputs on the wires
+ * reserved for them at the start (iden3 order: outputs, then public inputs):
+ * packed values, or one Poseidon commitment of them (docs/COMMITMENTS.md).
  */
-#include "pipeline/circuit/circuit.h"
-#include "pipeline/circuit/gadgets.h"
+#include "pipeline/circuit/compile_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct compiler {
-    const quant_model *m;
-    const quant_values *v;
-    cbuild b;
-    uint32_t **wires;          /* per activation tensor */
-    circuit *c;
-} compiler;
 
 static int64_t value(const compiler *k, uint32_t t, uint32_t j)
 {
     return k->v ? k->v->values[t][j] : 0;
 }
 
-static void count_op(circuit *c, const char *op, uint64_t n)
+void compile_count_op(circuit *c, const char *op, uint64_t n)
 {
     for (int i = 0; i < c->n_ops; i++)
         if (strcmp(c->ops[i].op, op) == 0) {
@@ -39,6 +31,7 @@ static void count_op(circuit *c, const char *op, uint64_t n)
 
 static int alloc_wires(compiler *k, uint32_t t)
 {
+    free(k->wires[t]);         /* the previous sample's */
     k->wires[t] = malloc((k->m->tensors[t].size ? k->m->tensors[t].size : 1) * sizeof(uint32_t));
     if (!k->wires[t])
         return zkml_fail(k->b.err, ZKML_ENOMEM, "circuit: out of memory");
@@ -144,52 +137,104 @@ static int compile_layer(compiler *k, const quant_layer *l)
     return rc;
 }
 
-/* Wire i of a group of n values of tensor t (range [lo, lo + 2^bits)). */
-static int pack(compiler *k, uint32_t t, uint32_t first_signal, uint32_t n_signals)
+/* Packed value s of tensor t (range [lo, lo + 2^bits)) as a combination of
+ * its wires: sum_i (q[s*per + i] - lo) * 2^(bits*i), with its value. */
+static int packed_lc(compiler *k, uint32_t t, uint32_t s, lcf *out)
 {
     const quant_tensor *qt = &k->m->tensors[t];
     uint32_t per = quant_values_per_signal(qt->bits);
-    fr_t step;
+    fr_t step, coeff, term, off, offsum;
     fr_from_u64(&step, (uint64_t)1 << qt->bits);
-    for (uint32_t s = 0; s < n_signals; s++) {
-        r1cs_lc A = {0}, B = {0}, C = {0};
-        fr_t coeff, packed, term, off, offsum;
-        fr_one(&coeff);
-        fr_zero(&packed);
-        fr_zero(&offsum);
-        int rc = 0;
-        for (uint32_t i = s * per; !rc && i < qt->size && i < (s + 1) * per; i++) {
-            rc = lc_add_fr(&k->b, &A, k->wires[t][i], &coeff);
-            fr_from_i64(&off, value(k, t, i) - qt->lo);
-            fr_mul(&term, &off, &coeff);
-            fr_add(&packed, &packed, &term);
-            fr_add(&offsum, &offsum, &coeff);
-            fr_mul(&coeff, &coeff, &step);
-        }
-        /* - lo * sum(2^(b*i)) */
-        fr_from_i64(&off, -qt->lo);
-        fr_mul(&offsum, &offsum, &off);
-        if (!rc)
-            rc = lc_add_fr(&k->b, &A, 0, &offsum);
-        if (!rc)
-            rc = lc_add(&k->b, &B, 0, 1);
-        if (!rc)
-            rc = lc_add(&k->b, &C, first_signal + s, 1);
-        if (rc) {
-            r1cs_lc_free(&A);
-            r1cs_lc_free(&B);
-            r1cs_lc_free(&C);
-            return rc;
-        }
-        if (k->b.with_witness)
-            k->b.w[first_signal + s] = packed;
-        if ((rc = cb_enforce(&k->b, &A, &B, &C)))
-            return rc;
+    fr_one(&coeff);
+    fr_zero(&offsum);
+    memset(out, 0, sizeof *out);
+    int rc = 0;
+    for (uint32_t i = s * per; !rc && i < qt->size && i < (s + 1) * per; i++) {
+        rc = lc_add_fr(&k->b, &out->lc, k->wires[t][i], &coeff);
+        fr_from_i64(&off, value(k, t, i) - qt->lo);
+        fr_mul(&term, &off, &coeff);
+        fr_add(&out->v, &out->v, &term);
+        fr_add(&offsum, &offsum, &coeff);
+        fr_mul(&coeff, &coeff, &step);
     }
-    return 0;
+    /* - lo * sum(2^(b*i)) */
+    fr_from_i64(&off, -qt->lo);
+    fr_mul(&offsum, &offsum, &off);
+    if (!rc)
+        rc = lc_add_fr(&k->b, &out->lc, 0, &offsum);
+    if (rc)
+        lcf_free(out);
+    return rc;
 }
 
-static int reserve(compiler *k, uint32_t n)
+int compile_bind_public(compiler *k, lcf *x, uint32_t signal)
+{
+    r1cs_lc B = {0}, C = {0};
+    int rc = lc_add(&k->b, &B, 0, 1);
+    if (!rc)
+        rc = lc_add(&k->b, &C, signal, 1);
+    if (rc) {
+        lcf_free(x);
+        r1cs_lc_free(&B);
+        r1cs_lc_free(&C);
+        return rc;
+    }
+    if (k->b.with_witness)
+        k->b.w[signal] = x->v;
+    return cb_enforce(&k->b, &x->lc, &B, &C);
+}
+
+int compile_packed(compiler *k, uint32_t t, uint32_t n, lcf *p)
+{
+    int rc = 0;
+    for (uint32_t s = 0; !rc && s < n; s++)
+        rc = packed_lc(k, t, s, &p[s]);
+    return rc;
+}
+
+/* The Poseidon commitment of tensor t's n packed values (docs/COMMITMENTS.md). */
+static int commit(compiler *k, uint32_t t, uint32_t n, lcf *h)
+{
+    lcf *p = calloc(n ? n : 1, sizeof *p);
+    if (!p)
+        return zkml_fail(k->b.err, ZKML_ENOMEM, "circuit: out of memory");
+    int rc = compile_packed(k, t, n, p);
+    if (!rc)
+        rc = g_poseidon_commit(&k->b, p, n, h);
+    for (uint32_t s = 0; s < n; s++)
+        lcf_free(&p[s]);
+    free(p);
+    return rc;
+}
+
+/* Shows tensor t as visibility v on the public wires from first_signal. */
+static int show(compiler *k, uint32_t t, quant_visibility v, uint32_t first_signal)
+{
+    const quant_tensor *qt = &k->m->tensors[t];
+    uint32_t n = quant_packed_signals(qt->size, qt->bits);
+    uint32_t before = k->b.cs.n_constraints;
+    lcf x;
+    int rc = 0;
+    if (v == QUANT_VIS_PRIVATE)
+        return 0;
+    if (v == QUANT_VIS_HASHED && !(rc = commit(k, t, n, &x)))
+        rc = compile_bind_public(k, &x, first_signal);
+    for (uint32_t s = 0; v == QUANT_VIS_PUBLIC && !rc && s < n; s++)
+        if (!(rc = packed_lc(k, t, s, &x)))
+            rc = compile_bind_public(k, &x, first_signal + s);
+    compile_count_op(k->c, v == QUANT_VIS_HASHED ? "PoseidonCommitment" : "PublicPacking",
+             k->b.cs.n_constraints - before);
+    return rc;
+}
+
+/* Public signals tensor t takes with visibility v. */
+static uint32_t signals_of(const quant_tensor *t, quant_visibility v)
+{
+    return v == QUANT_VIS_PUBLIC ? quant_packed_signals(t->size, t->bits)
+                                 : v == QUANT_VIS_HASHED ? 1 : 0;
+}
+
+int compiler_reserve(compiler *k, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++) {
         uint32_t w;
@@ -219,62 +264,86 @@ static int compile_inputs(compiler *k)
     return rc;
 }
 
-static int compile_all(compiler *k)
+int compile_sample(compiler *k, const quant_values *v)
 {
     const quant_model *m = k->m;
-    circuit *c = k->c;
-    const quant_tensor *in = &m->tensors[m->input], *out = &m->tensors[m->output];
-    c->out_signals = quant_packed_signals(out->size, out->bits);
-    c->in_signals = m->settings.inputs_public ? quant_packed_signals(in->size, in->bits) : 0;
-    int rc = reserve(k, c->out_signals + c->in_signals);
+    k->v = v;
     uint32_t before = k->b.cs.n_constraints;
-    if (!rc)
-        rc = compile_inputs(k);
-    count_op(c, "Input", k->b.cs.n_constraints - before);
+    int rc = compile_inputs(k);
+    compile_count_op(k->c, "Input", k->b.cs.n_constraints - before);
     for (uint32_t i = 0; !rc && i < m->n_layers; i++) {
         before = k->b.cs.n_constraints;
         rc = compile_layer(k, &m->layers[i]);
-        count_op(c, m->graph->nodes[m->layers[i].node].op_type, k->b.cs.n_constraints - before);
+        compile_count_op(k->c, m->graph->nodes[m->layers[i].node].op_type,
+                         k->b.cs.n_constraints - before);
     }
-    before = k->b.cs.n_constraints;
+    return rc;
+}
+
+static int compile_all(compiler *k, const quant_values *v)
+{
+    const quant_model *m = k->m;
+    const quant_settings *st = &m->settings;
+    circuit *c = k->c;
+    const quant_tensor *in = &m->tensors[m->input], *out = &m->tensors[m->output];
+    c->out_signals = signals_of(out, st->output_visibility);
+    c->in_signals = signals_of(in, st->input_visibility);
+    int rc = compiler_reserve(k, c->out_signals + c->in_signals);
     if (!rc)
-        rc = pack(k, m->output, 1, c->out_signals);
-    if (!rc && c->in_signals)
-        rc = pack(k, m->input, 1 + c->out_signals, c->in_signals);
-    count_op(c, "PublicPacking", k->b.cs.n_constraints - before);
+        rc = compile_sample(k, v);
+    if (!rc)
+        rc = show(k, m->output, st->output_visibility, 1);
+    if (!rc)
+        rc = show(k, m->input, st->input_visibility, 1 + c->out_signals);
     k->b.cs.n_pub_out = c->out_signals;
     k->b.cs.n_pub_in = c->in_signals;
-    k->b.cs.n_prv_in = m->settings.inputs_public ? 0 : in->size;
+    k->b.cs.n_prv_in = st->input_visibility == QUANT_VIS_PUBLIC ? 0 : in->size;
     return rc;
+}
+
+int compiler_init(compiler *k, const quant_model *m, circuit *c, int with_witness,
+                  zkml_error *err)
+{
+    memset(c, 0, sizeof *c);
+    memset(k, 0, sizeof *k);
+    k->m = m;
+    k->c = c;
+    k->wires = calloc(m->n_tensors, sizeof(uint32_t *));
+    if (!k->wires)
+        return zkml_fail(err, ZKML_ENOMEM, "circuit: out of memory");
+    int rc = cb_init(&k->b, with_witness, err);
+    if (rc) {
+        free(k->wires);
+        k->wires = NULL;
+    }
+    return rc;
+}
+
+int compiler_finish(compiler *k, int rc)
+{
+    for (uint32_t t = 0; t < k->m->n_tensors; t++)
+        free(k->wires[t]);
+    free(k->wires);
+    k->wires = NULL;
+    if (rc) {
+        cb_free(&k->b);
+        return rc;
+    }
+    k->c->cs = k->b.cs;
+    if (k->b.with_witness)
+        k->c->witness = k->b.w;
+    else
+        free(k->b.w);
+    return 0;
 }
 
 int circuit_build(const quant_model *m, const quant_values *values, circuit *c, zkml_error *err)
 {
-    memset(c, 0, sizeof *c);
     compiler k;
-    memset(&k, 0, sizeof k);
-    k.m = m;
-    k.v = values;
-    k.c = c;
-    k.wires = calloc(m->n_tensors, sizeof(uint32_t *));
-    if (!k.wires)
-        return zkml_fail(err, ZKML_ENOMEM, "circuit: out of memory");
-    int rc = cb_init(&k.b, values != NULL, err);
-    if (!rc)
-        rc = compile_all(&k);
-    for (uint32_t t = 0; t < m->n_tensors; t++)
-        free(k.wires[t]);
-    free(k.wires);
-    if (rc) {
-        cb_free(&k.b);
+    int rc = compiler_init(&k, m, c, values != NULL, err);
+    if (rc)
         return rc;
-    }
-    c->cs = k.b.cs;
-    if (values)
-        c->witness = k.b.w;
-    else
-        free(k.b.w);
-    return 0;
+    return compiler_finish(&k, compile_all(&k, values));
 }
 
 void circuit_free(circuit *c)

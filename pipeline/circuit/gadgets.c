@@ -491,3 +491,16 @@ int g_pwl(cbuild *b, uint32_t x, int64_t xv, const pwl_spec *p, uint32_t *out)
     int64_t ov;
     return g_requant(b, &acc, p->e, p->bits, 0, out, &ov);
 }
+
+int g_mul(cbuild *b, const r1cs_lc *a, const r1cs_lc *bb, const fr_t *v, uint32_t *w)
+{
+    r1cs_lc A = {0}, B = {0}, C = {0};
+    int rc = cb_wire_fr(b, v, w);
+    if (!rc && !(rc = lc_copy(b, &A, a)) && !(rc = lc_copy(b, &B, bb)) &&
+        !(rc = lc_add(b, &C, *w, 1)))
+        return cb_enforce(b, &A, &B, &C);
+    r1cs_lc_free(&A);
+    r1cs_lc_free(&B);
+    r1cs_lc_free(&C);
+    return rc;
+}

@@ -1,7 +1,7 @@
 /*
  * gadgets.h - internal: the R1CS builder with witness values, and the
  * gadgets the compiler assembles (range check, rescale, sign, ReLU, max,
- * leaky ReLU, piecewise-linear tables).
+ * leaky ReLU, piecewise-linear tables, Poseidon).
  *
  * Every gadget takes its inputs as linear combinations with their integer
  * values and returns new wires; with a witness (cb->with_witness) it also
@@ -95,5 +95,33 @@ typedef struct pwl_spec {
     const int64_t *knots;  /* 2^seg + 1 */
 } pwl_spec;
 int  g_pwl(cbuild *b, uint32_t x, int64_t xv, const pwl_spec *p, uint32_t *out);
+
+/* A linear combination with its field value (Poseidon works over all of Fr). */
+typedef struct lcf {
+    r1cs_lc lc;
+    fr_t v;
+} lcf;
+void lcf_free(lcf *x);
+
+/* A new wire w of value v (= a * b, the caller's) with the constraint
+ * a * b = w. Costs 1. Copies a and b. */
+int  g_mul(cbuild *b, const r1cs_lc *a, const r1cs_lc *bb, const fr_t *v, uint32_t *w);
+
+/* circomlib's Poseidon (snark.h): the state [init, in[0], .., in[n-1]]
+ * (t = n + 1, n in 1..16) permuted; out is element 0 as a combination of
+ * new wires (no wire of its own). Round constants and the MDS matrix are
+ * free linear algebra; each S-box y = x^5 is three products
+ *   x * x = x2,  x2 * x2 = x4,  x4 * x = y
+ * so every new wire is fixed by its inputs (sound without range checks:
+ * the hash is an Fr function, nothing is assumed bounded). An S-box whose
+ * input is a constant (element 0 in round 0 when init is one) is computed,
+ * not constrained. Costs poseidon_constraints(t, init constant): 3 per
+ * S-box, 8t + R_P(t) S-boxes, 3 fewer with a constant init; for t = 2..17
+ * (tests/poseidon prints them): 216 243 264 300 324 357 384 405 420 462
+ * 468 507 546 540 576 612. Copies its inputs. */
+int  g_poseidon(cbuild *b, const lcf *in, int n, const lcf *init, lcf *out);
+/* poseidon_commit (snark.h) over n combinations: the chain starts from the
+ * constant n, so it costs poseidon_commit_constraints(n). */
+int  g_poseidon_commit(cbuild *b, const lcf *in, size_t n, lcf *out);
 
 #endif

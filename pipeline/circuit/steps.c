@@ -6,18 +6,13 @@
  * all-zeros input, said so in output.json) -> input.json, witness.wtns
  * (checked against the constraints before it is written), output.json.
  */
-#include "pipeline/circuit/circuit.h"
+#include "pipeline/circuit/steps_internal.h"
 
-#include <cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct loaded {
-    onnx_model *g;
-    quant_model m;
-} loaded;
-
-static int load(const char *dir, loaded *l, zkml_error *err)
+int circuit_load(const char *dir, circuit_loaded *l, zkml_error *err)
 {
     char path[4096];
     quant_settings s;
@@ -35,13 +30,13 @@ static int load(const char *dir, loaded *l, zkml_error *err)
     return rc;
 }
 
-static void unload(loaded *l)
+void circuit_unload(circuit_loaded *l)
 {
     quant_model_free(&l->m);
     onnx_free(l->g);
 }
 
-static int write_json(const char *dir, zkml_artifact_id id, cJSON *j, zkml_error *err)
+int circuit_write_json(const char *dir, zkml_artifact_id id, cJSON *j, zkml_error *err)
 {
     char path[4096];
     char *text = j ? cJSON_Print(j) : NULL;
@@ -55,7 +50,9 @@ static int write_json(const char *dir, zkml_artifact_id id, cJSON *j, zkml_error
     return rc;
 }
 
-static cJSON *packing_json(const quant_tensor *t, uint32_t signals, const char *visibility)
+/* "signals" counts the packed elements; "public_signals" how many the proof
+ * shows (as many when public, one commitment when hashed, none when private). */
+static cJSON *packing_json(const quant_tensor *t, uint32_t shown, const char *visibility)
 {
     cJSON *o = cJSON_CreateObject();
     if (!o)
@@ -66,12 +63,32 @@ static cJSON *packing_json(const quant_tensor *t, uint32_t signals, const char *
     cJSON_AddNumberToObject(o, "bits", t->bits);
     cJSON_AddNumberToObject(o, "offset", (double)-t->lo);
     cJSON_AddNumberToObject(o, "values_per_signal", quant_values_per_signal(t->bits));
-    cJSON_AddNumberToObject(o, "signals", signals);
-    cJSON_AddStringToObject(o, "rule", "signal k = sum_i (q[k*per + i] + offset) * 2^(bits*i)");
+    cJSON_AddNumberToObject(o, "signals", quant_packed_signals(t->size, t->bits));
+    cJSON_AddNumberToObject(o, "public_signals", shown);
+    cJSON_AddStringToObject(o, "rule", "packed k = sum_i (q[k*per + i] + offset) * 2^(bits*i)");
+    if (!strcmp(visibility, "hashed"))
+        cJSON_AddStringToObject(o, "commitment", "poseidon_commit(packed values), "
+                                                 "docs/COMMITMENTS.md");
     return o;
 }
 
-static cJSON *circuit_json(const loaded *l, const circuit *c)
+/* Adds the names of the public signals tensor t takes as visibility v. */
+static void signal_names(cJSON *names, const char *what, const quant_tensor *t,
+                         quant_visibility v)
+{
+    char name[64];
+    uint32_t n = v == QUANT_VIS_PUBLIC ? quant_packed_signals(t->size, t->bits) : 0;
+    if (v == QUANT_VIS_HASHED) {
+        snprintf(name, sizeof name, "%s_commitment", what);
+        cJSON_AddItemToArray(names, cJSON_CreateString(name));
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        snprintf(name, sizeof name, "%s_packed_%u", what, k);
+        cJSON_AddItemToArray(names, cJSON_CreateString(name));
+    }
+}
+
+static cJSON *circuit_json(const circuit_loaded *l, const circuit *c)
 {
     const quant_model *m = &l->m;
     cJSON *o = cJSON_CreateObject();
@@ -86,13 +103,18 @@ static cJSON *circuit_json(const loaded *l, const circuit *c)
     cJSON *ops = cJSON_AddObjectToObject(o, "constraints_per_op");
     for (int i = 0; ops && i < c->n_ops; i++)
         cJSON_AddNumberToObject(ops, c->ops[i].op, (double)c->ops[i].constraints);
+    const quant_settings *st = &m->settings;
     cJSON *pk = cJSON_AddObjectToObject(o, "packing");
     if (pk) {
         cJSON_AddItemToObject(pk, "outputs", packing_json(&m->tensors[m->output], c->out_signals,
-                                                          "public"));
+                              quant_visibility_name(st->output_visibility)));
         cJSON_AddItemToObject(pk, "inputs", packing_json(&m->tensors[m->input], c->in_signals,
-                                                         m->settings.inputs_public ? "public"
-                                                                                   : "private"));
+                              quant_visibility_name(st->input_visibility)));
+    }
+    cJSON *names = cJSON_AddArrayToObject(o, "public_signal_names");
+    if (names) {
+        signal_names(names, "output", &m->tensors[m->output], st->output_visibility);
+        signal_names(names, "input", &m->tensors[m->input], st->input_visibility);
     }
     cJSON_AddStringToObject(o, "signal_order", "iden3: outputs first, then public inputs");
     cJSON_AddBoolToObject(o, "softmax_outside_circuit", m->softmax_outside);
@@ -102,19 +124,19 @@ static cJSON *circuit_json(const loaded *l, const circuit *c)
 int circuit_compile_step(const char *dir, const zkml_step_opts *opts, zkml_error *err)
 {
     (void)opts;
-    loaded l;
+    circuit_loaded l;
     circuit c;
     char path[4096];
-    int rc = load(dir, &l, err);
+    int rc = circuit_load(dir, &l, err);
     if (rc)
         return rc;
     if (!(rc = circuit_build(&l.m, NULL, &c, err))) {
         if (!(rc = zkml_artifact_path(path, sizeof path, dir, ZKML_A_R1CS, err)) &&
             !(rc = r1cs_write(&c.cs, path, err)))
-            rc = write_json(dir, ZKML_A_CIRCUIT, circuit_json(&l, &c), err);
+            rc = circuit_write_json(dir, ZKML_A_CIRCUIT, circuit_json(&l, &c), err);
         circuit_free(&c);
     }
-    unload(&l);
+    circuit_unload(&l);
     return rc;
 }
 
@@ -132,7 +154,7 @@ static cJSON *input_json(const float *x, size_t n)
     return o;
 }
 
-static cJSON *output_json(const loaded *l, const quant_values *v, const circuit *c,
+static cJSON *output_json(const circuit_loaded *l, const quant_values *v, const circuit *c,
                           const quant_dataset *d, int sample)
 {
     const quant_model *m = &l->m;
@@ -176,11 +198,15 @@ static cJSON *output_json(const loaded *l, const quant_values *v, const circuit 
     if (m->softmax_outside)
         cJSON_AddStringToObject(o, "note", "outputs are the proven logits; dequantized applies "
                                            "the model's final Softmax to them");
+    if (m->settings.output_visibility == QUANT_VIS_HASHED)
+        cJSON_AddStringToObject(o, "output_visibility", "hashed: the proof shows only the "
+                                "outputs' commitment, which these values open "
+                                "(docs/COMMITMENTS.md)");
     free(f);
     return o;
 }
 
-static int prove_sample(const char *dir, loaded *l, const quant_dataset *d, int sample,
+static int prove_sample(const char *dir, circuit_loaded *l, const quant_dataset *d, int sample,
                         zkml_error *err)
 {
     int64_t *q = malloc((d->features + 1) * sizeof *q);
@@ -200,11 +226,11 @@ static int prove_sample(const char *dir, loaded *l, const quant_dataset *d, int 
     if (!rc && (rc = r1cs_check_witness(&c.cs, c.witness, c.cs.n_wires, err)))
         rc = zkml_fail(err, ZKML_EINTERNAL, "witness: internal error, %s", err->message);
     if (!rc)
-        rc = write_json(dir, ZKML_A_INPUT, input_json(x, d->features), err);
+        rc = circuit_write_json(dir, ZKML_A_INPUT, input_json(x, d->features), err);
     if (!rc && !(rc = zkml_artifact_path(path, sizeof path, dir, ZKML_A_WITNESS, err)))
         rc = wtns_write(c.witness, c.cs.n_wires, path, err);
     if (!rc)
-        rc = write_json(dir, ZKML_A_OUTPUT, output_json(l, &v, &c, d, sample), err);
+        rc = circuit_write_json(dir, ZKML_A_OUTPUT, output_json(l, &v, &c, d, sample), err);
     circuit_free(&c);
     quant_values_free(&v);
     free(q);
@@ -214,9 +240,9 @@ static int prove_sample(const char *dir, loaded *l, const quant_dataset *d, int 
 int circuit_witness_step(const char *dir, const zkml_step_opts *opts, zkml_error *err)
 {
     int sample = opts ? opts->sample : 0;
-    loaded l;
+    circuit_loaded l;
     quant_dataset d;
-    int rc = load(dir, &l, err);
+    int rc = circuit_load(dir, &l, err);
     if (rc)
         return rc;
     if (!(rc = quant_dataset_load(dir, l.g, 0, &d, err))) {
@@ -227,6 +253,6 @@ int circuit_witness_step(const char *dir, const zkml_step_opts *opts, zkml_error
             rc = prove_sample(dir, &l, &d, sample, err);
         quant_dataset_free(&d);
     }
-    unload(&l);
+    circuit_unload(&l);
     return rc;
 }

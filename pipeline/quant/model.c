@@ -4,6 +4,7 @@
  * gadgets one for one; a circuit test checks that they agree).
  */
 #include "pipeline/quant/quant_model.h"
+#include "pipeline/snark/snark.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -219,11 +220,19 @@ uint64_t quant_model_constraints(const quant_model *m)
     c += (uint64_t)in->size * ((uint64_t)in->bits + 1);
     for (uint32_t i = 0; i < m->n_layers; i++)
         c += layer_cost(m, &m->layers[i]);
-    /* one equality per packed public signal */
-    c += quant_packed_signals(out->size, out->bits);
-    if (s->inputs_public)
-        c += quant_packed_signals(in->size, in->bits);
+    c += quant_visibility_constraints(s->output_visibility, out);
+    c += quant_visibility_constraints(s->input_visibility, in);
     return c;
+}
+
+uint64_t quant_visibility_constraints(quant_visibility v, const quant_tensor *t)
+{
+    uint32_t packed = quant_packed_signals(t->size, t->bits);
+    if (v == QUANT_VIS_PUBLIC)      /* one equality per packed public signal */
+        return packed;
+    if (v == QUANT_VIS_HASHED)      /* the chain over the packed values, one equality */
+        return poseidon_commit_constraints(packed) + 1;
+    return 0;
 }
 
 uint32_t quant_values_per_signal(int bits)

@@ -71,6 +71,18 @@ double quant_pwl_exact(quant_pwl_fn fn, double x);
 
 /* ---- settings --------------------------------------------------------------- */
 
+/* What the proof reveals of the inputs, the outputs and the weights
+ * (docs/COMMITMENTS.md defines each commitment): public values are public
+ * signals, packed; hashed ones are private wires whose Poseidon commitment is
+ * one public signal; private ones are not shown at all; fixed weights are
+ * constants of the circuit. */
+typedef enum quant_visibility {
+    QUANT_VIS_PRIVATE,
+    QUANT_VIS_PUBLIC,
+    QUANT_VIS_HASHED,
+    QUANT_VIS_FIXED,
+} quant_visibility;
+
 typedef struct quant_settings {
     int input_scale;       /* exponent s: inputs are round(x * 2^s) */
     int param_scale;       /* weights, biases (at the sum scale), constants */
@@ -78,8 +90,17 @@ typedef struct quant_settings {
     int input_bits;        /* range of an input integer (see input_signed) */
     int input_signed;      /* 1: [-2^(b-1), 2^(b-1)); 0: [0, 2^b) */
     int activation_bits;   /* activations in [-2^(b-1), 2^(b-1)) */
-    int inputs_public;     /* 0: inputs private (default); outputs always public */
+    quant_visibility input_visibility;   /* public | hashed (default) | private */
+    quant_visibility output_visibility;  /* public (default) | hashed */
+    quant_visibility param_visibility;   /* fixed (the only one so far) */
 } quant_settings;
+
+/* The words of settings.json, the upload form and the CLI (EZKL's). */
+const char *quant_visibility_name(quant_visibility v);
+/* Parses the word for field ("input_visibility", "output_visibility" or
+ * "param_visibility"); the message names the field and the words it takes. */
+int quant_visibility_parse(const char *field, const char *word, quant_visibility *out,
+                           zkml_error *err);
 
 /* Limits checked by quant_settings_validate. */
 #define QUANT_MAX_SCALE 40
@@ -91,6 +112,9 @@ int quant_settings_validate(const quant_settings *s, zkml_error *err);
  * table and the estimate are informative). Messages name the field. */
 int quant_settings_parse(const char *json, size_t len, quant_settings *s, zkml_error *err);
 int quant_settings_read(const char *path, quant_settings *s, zkml_error *err);
+/* Writes s as settings.json without a model (no per-node table): what the
+ * upload stages so that the settings step starts from its visibility. */
+int quant_settings_write(const char *path, const quant_settings *s, zkml_error *err);
 
 /* ---- the quantized model -------------------------------------------------- */
 
@@ -197,6 +221,10 @@ int quant_gather_has_zero(const quant_layer *l, uint32_t size);
 #define QUANT_PACK_BITS 252
 uint32_t quant_values_per_signal(int bits);
 uint32_t quant_packed_signals(uint32_t count, int bits);
+/* Constraints that show tensor t with visibility v: one equality per packed
+ * public signal, or the Poseidon commitment of its packed values
+ * (docs/COMMITMENTS.md) and one equality, or none when private. */
+uint64_t quant_visibility_constraints(quant_visibility v, const quant_tensor *t);
 
 /* ---- the fixed-point evaluator ---------------------------------------------- */
 

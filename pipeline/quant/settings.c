@@ -2,9 +2,10 @@
  * settings.c - settings.json: defaults, validation, parsing and writing.
  *
  * The file records every scale and bit width, so anyone can re-derive the
- * integers the circuit proves. Only the "scales", "bits" and "visibility"
- * objects are read back; "nodes" and "estimated_constraints" are derived
- * from the model and rewritten each time.
+ * integers the circuit proves. Only the "scales" and "bits" objects and the
+ * three visibility words are read back; "nodes", "packing" (how inputs and
+ * outputs are packed into field elements) and "estimated_constraints" are
+ * derived from the model and rewritten each time.
  */
 #include "pipeline/quant/quant_json.h"
 
@@ -19,7 +20,44 @@ void quant_settings_default(quant_settings *s)
     s->input_bits = 16;
     s->input_signed = 1;
     s->activation_bits = 24;
-    s->inputs_public = 0;
+    s->input_visibility = QUANT_VIS_HASHED;
+    s->output_visibility = QUANT_VIS_PUBLIC;
+    s->param_visibility = QUANT_VIS_FIXED;
+}
+
+static const char *const VIS_NAMES[] = {"private", "public", "hashed", "fixed"};
+
+const char *quant_visibility_name(quant_visibility v)
+{
+    return (unsigned)v < sizeof VIS_NAMES / sizeof *VIS_NAMES ? VIS_NAMES[v] : "?";
+}
+
+/* The words each field takes, as a mask of (1 << quant_visibility). */
+static unsigned allowed_words(const char *field, const char **list)
+{
+    if (!strcmp(field, "input_visibility")) {
+        *list = "public, hashed or private";
+        return 1u << QUANT_VIS_PUBLIC | 1u << QUANT_VIS_HASHED | 1u << QUANT_VIS_PRIVATE;
+    }
+    if (!strcmp(field, "output_visibility")) {
+        *list = "public or hashed";
+        return 1u << QUANT_VIS_PUBLIC | 1u << QUANT_VIS_HASHED;
+    }
+    *list = "fixed (hashed parameters are not implemented yet)";
+    return 1u << QUANT_VIS_FIXED;
+}
+
+int quant_visibility_parse(const char *field, const char *word, quant_visibility *out,
+                           zkml_error *err)
+{
+    const char *list;
+    unsigned ok = allowed_words(field, &list);
+    for (unsigned v = 0; v < sizeof VIS_NAMES / sizeof *VIS_NAMES; v++)
+        if ((ok >> v & 1) && !strcmp(word, VIS_NAMES[v])) {
+            *out = (quant_visibility)v;
+            return 0;
+        }
+    return zkml_fail(err, ZKML_EINVAL, "%s = \"%s\": expected %s", field, word, list);
 }
 
 static int check_range(const char *field, int v, int lo, int hi, zkml_error *err)
@@ -70,36 +108,34 @@ static int get_object(const cJSON *root, const char *key, const cJSON **out, zkm
     return 0;
 }
 
-static int get_string(const cJSON *obj, const char *obj_name, const char *key,
-                      const char **out, zkml_error *err)
+static int get_visibility(const cJSON *root, const char *key, quant_visibility *out,
+                          zkml_error *err)
 {
-    *out = "";
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
     if (!cJSON_IsString(v))
-        return zkml_fail(err, ZKML_EINVAL, "settings: %s.%s is missing or not a string",
-                         obj_name, key);
-    *out = v->valuestring;
-    return 0;
+        return zkml_fail(err, ZKML_EINVAL, "settings: %s is missing or not a string", key);
+    int rc = quant_visibility_parse(key, v->valuestring, out, err);
+    if (rc)
+        zkml_error_prefix(err, "settings");
+    return rc;
 }
 
 static int parse_root(const cJSON *root, quant_settings *s, zkml_error *err)
 {
-    const cJSON *scales, *bits, *vis;
-    const char *inputs, *outputs, *params;
+    const cJSON *scales, *bits;
     int rc, output_scale = -1;
     if (!cJSON_IsObject(root))
         return zkml_fail(err, ZKML_EINVAL, "settings: not a JSON object");
     if ((rc = get_object(root, "scales", &scales, err)) ||
         (rc = get_object(root, "bits", &bits, err)) ||
-        (rc = get_object(root, "visibility", &vis, err)) ||
         (rc = get_int(scales, "scales", "input", &s->input_scale, err)) ||
         (rc = get_int(scales, "scales", "param", &s->param_scale, err)) ||
         (rc = get_int(scales, "scales", "activation", &s->activation_scale, err)) ||
         (rc = get_int(bits, "bits", "input", &s->input_bits, err)) ||
         (rc = get_int(bits, "bits", "activation", &s->activation_bits, err)) ||
-        (rc = get_string(vis, "visibility", "inputs", &inputs, err)) ||
-        (rc = get_string(vis, "visibility", "outputs", &outputs, err)) ||
-        (rc = get_string(vis, "visibility", "params", &params, err)))
+        (rc = get_visibility(root, "input_visibility", &s->input_visibility, err)) ||
+        (rc = get_visibility(root, "output_visibility", &s->output_visibility, err)) ||
+        (rc = get_visibility(root, "param_visibility", &s->param_visibility, err)))
         return rc;
     const cJSON *sg = cJSON_GetObjectItemCaseSensitive(bits, "input_signed");
     if (!cJSON_IsBool(sg))
@@ -112,22 +148,6 @@ static int parse_root(const cJSON *root, quant_settings *s, zkml_error *err)
         return zkml_fail(err, ZKML_EINVAL,
                          "settings: scales.output = %d must equal scales.activation = %d",
                          output_scale, s->activation_scale);
-    if (strcmp(inputs, "private") == 0)
-        s->inputs_public = 0;
-    else if (strcmp(inputs, "public") == 0)
-        s->inputs_public = 1;
-    else
-        return zkml_fail(err, ZKML_EINVAL,
-                         "settings: visibility.inputs = \"%s\", expected \"private\" or \"public\"",
-                         inputs);
-    if (strcmp(outputs, "public") != 0)
-        return zkml_fail(err, ZKML_EINVAL,
-                         "settings: visibility.outputs = \"%s\", only \"public\" is supported",
-                         outputs);
-    if (strcmp(params, "fixed") != 0)
-        return zkml_fail(err, ZKML_EINVAL,
-                         "settings: visibility.params = \"%s\", only \"fixed\" is supported",
-                         params);
     return quant_settings_validate(s, err);
 }
 
@@ -180,14 +200,46 @@ static cJSON *node_table(const quant_model *m)
     return nodes;
 }
 
+/* How tensor t is packed (docs/COMMITMENTS.md), so that anyone can recompute
+ * the packed public values and the commitments from this file alone. */
+static cJSON *packing(const quant_tensor *t)
+{
+    cJSON *o = cJSON_CreateObject();
+    uint32_t per = quant_values_per_signal(t->bits);
+    if (o && (!cJSON_AddNumberToObject(o, "count", t->size) ||
+              !cJSON_AddNumberToObject(o, "bits", t->bits) ||
+              !cJSON_AddNumberToObject(o, "offset", -(double)t->lo) ||
+              !cJSON_AddNumberToObject(o, "values_per_element", per) ||
+              !cJSON_AddNumberToObject(o, "elements", quant_packed_signals(t->size, t->bits)))) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+static int add_packing(cJSON *root, const quant_model *m)
+{
+    cJSON *p = cJSON_AddObjectToObject(root, "packing"), *in, *out;
+    if (!p)
+        return 0;
+    if (!(in = packing(&m->tensors[m->input])) || !cJSON_AddItemToObject(p, "input", in)) {
+        cJSON_Delete(in);
+        return 0;
+    }
+    if (!(out = packing(&m->tensors[m->output])) || !cJSON_AddItemToObject(p, "output", out)) {
+        cJSON_Delete(out);
+        return 0;
+    }
+    return 1;
+}
+
 cJSON *quant_settings_json(const quant_settings *s, const quant_model *m, int calibrated)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON *scales = cJSON_AddObjectToObject(root, "scales");
     cJSON *bits = cJSON_AddObjectToObject(root, "bits");
-    cJSON *vis = cJSON_AddObjectToObject(root, "visibility");
     cJSON *nodes = m ? node_table(m) : cJSON_CreateArray();
-    int ok = root && scales && bits && vis && nodes &&
+    int ok = root && scales && bits && nodes &&
              cJSON_AddItemToObject(root, "nodes", nodes) &&
              cJSON_AddNumberToObject(scales, "input", s->input_scale) &&
              cJSON_AddNumberToObject(scales, "param", s->param_scale) &&
@@ -196,16 +248,19 @@ cJSON *quant_settings_json(const quant_settings *s, const quant_model *m, int ca
              cJSON_AddNumberToObject(bits, "input", s->input_bits) &&
              cJSON_AddBoolToObject(bits, "input_signed", s->input_signed) &&
              cJSON_AddNumberToObject(bits, "activation", s->activation_bits) &&
-             cJSON_AddStringToObject(vis, "inputs", s->inputs_public ? "public" : "private") &&
-             cJSON_AddStringToObject(vis, "outputs", "public") &&
-             cJSON_AddStringToObject(vis, "params", "fixed") &&
+             cJSON_AddStringToObject(root, "input_visibility",
+                                     quant_visibility_name(s->input_visibility)) &&
+             cJSON_AddStringToObject(root, "output_visibility",
+                                     quant_visibility_name(s->output_visibility)) &&
+             cJSON_AddStringToObject(root, "param_visibility",
+                                     quant_visibility_name(s->param_visibility)) &&
              cJSON_AddStringToObject(root, "fixed_point",
                                      "q = round(v * 2^scale), negatives as r - |q| in the field") &&
              cJSON_AddStringToObject(root, "rounding",
                                      "requant by k bits: floor((acc + 2^(k-1)) / 2^k), round half up") &&
              cJSON_AddNumberToObject(root, "estimated_constraints",
                                      m ? (double)quant_model_constraints(m) : 0) &&
-             cJSON_AddBoolToObject(root, "calibrated", calibrated);
+             cJSON_AddBoolToObject(root, "calibrated", calibrated) && (!m || add_packing(root, m));
     if (!ok) {
         if (!cJSON_GetObjectItemCaseSensitive(root, "nodes"))
             cJSON_Delete(nodes);
@@ -213,6 +268,15 @@ cJSON *quant_settings_json(const quant_settings *s, const quant_model *m, int ca
         return NULL;
     }
     return root;
+}
+
+int quant_settings_write(const char *path, const quant_settings *s, zkml_error *err)
+{
+    cJSON *j = quant_settings_json(s, NULL, 0);
+    int rc = j ? quant_json_write(path, j, err)
+               : zkml_fail(err, ZKML_ENOMEM, "settings: out of memory");
+    cJSON_Delete(j);
+    return rc;
 }
 
 int quant_json_write(const char *path, const cJSON *j, zkml_error *err)

@@ -156,6 +156,41 @@ int  evm_ecadd(uint8_t out[64], const uint8_t *in, size_t len);
 int  evm_ecmul(uint8_t out[64], const uint8_t *in, size_t len);
 int  evm_ecpairing(uint8_t out[32], const uint8_t *in, size_t len);
 
+/* ---- Poseidon (poseidon.c) ------------------------------------------------
+ * circomlib's Poseidon over Fr: S-box x^5, 8 full rounds and
+ * poseidon_partial_rounds(t) partial rounds for a state of t = 2..17
+ * elements. The round constants and the MDS matrix are generated here the
+ * way circomlib's were (the Poseidon paper's Grain LFSR, reference script
+ * generate_parameters_grain.sage), once per width, on first use. */
+
+#define POSEIDON_MIN_T 2
+#define POSEIDON_MAX_T 17
+#define POSEIDON_FULL_ROUNDS 8
+#define POSEIDON_MAX_ROUNDS (POSEIDON_FULL_ROUNDS + 70)
+
+typedef struct poseidon_params {
+    int t, rounds_p;
+    fr_t c[POSEIDON_MAX_ROUNDS * POSEIDON_MAX_T];  /* round r adds c[r*t + i] to element i */
+    fr_t m[POSEIDON_MAX_T][POSEIDON_MAX_T];        /* new[i] = sum_j m[i][j] * old[j] */
+} poseidon_params;
+
+int poseidon_partial_rounds(int t);           /* 0 outside 2..17 */
+/* The parameters of width t, or NULL outside 2..17 (or out of memory). */
+const poseidon_params *poseidon_params_get(int t);
+/* circomlibjs's poseidon(in, init): the state [init, in[0], .., in[n-1]]
+ * (t = n + 1) permuted, its element 0. n in 1..16, else ZKML_EINVAL. */
+int  poseidon_hash(fr_t *out, const fr_t *in, size_t n, const fr_t *init, zkml_error *err);
+/* The commitment of docs/COMMITMENTS.md: h = n, then h = poseidon(chunk, h)
+ * for each chunk of POSEIDON_CHUNK elements in order (the last may be
+ * shorter); n = 0 gives 0. */
+#define POSEIDON_CHUNK 16
+int  poseidon_commit(fr_t *out, const fr_t *in, size_t n, zkml_error *err);
+/* R1CS constraints of one permutation of width t whose inputs are all
+ * unknown (3 per S-box), less 3 when element 0 starts as a constant; and of
+ * poseidon_commit over n elements as pipeline/circuit builds it. */
+uint64_t poseidon_constraints(int t, int init_constant);
+uint64_t poseidon_commit_constraints(size_t n);
+
 /* ---- R1CS (iden3 .r1cs semantics: A*B - C = 0; wire 0 is the constant one) --- */
 
 typedef struct r1cs_term { uint32_t wire; fr_t coeff; } r1cs_term;

@@ -5,7 +5,8 @@
  * changing any non-input wire by +1 or -1 makes some constraint fail
  * (r1cs_check_witness): nothing is under-constrained. The same mutation
  * check runs over whole compiled fixtures (iris_mlp, and ops_tiny for the
- * re-indexing, clip, PRelu, pooling and BatchNormalization layers).
+ * re-indexing, clip, PRelu, pooling and BatchNormalization layers), with
+ * hashed inputs and outputs, and over a two-row evaluation circuit.
  */
 #include "pipeline/circuit/circuit.h"
 #include "pipeline/circuit/gadgets.h"
@@ -184,10 +185,57 @@ static void test_bits_range(void)
     cb_free(&b);
 }
 
-/* A whole compiled model with small settings on one input (inputs public).
+/* Small scales and widths, so that the mutation checks stay quick. */
+static void small_settings(quant_settings *s, int input_signed)
+{
+    quant_settings_default(s);
+    s->input_scale = 4;
+    s->activation_scale = 4;
+    s->param_scale = 6;
+    s->input_bits = 8;
+    s->input_signed = input_signed;
+    s->activation_bits = 12;
+}
+
+/* poseidon_commit over tensor t's values packed as docs/COMMITMENTS.md says,
+ * computed here from the evaluator's integers. */
+static void expected_commitment(const quant_model *m, const quant_values *v, uint32_t t,
+                                fr_t *h)
+{
+    const quant_tensor *qt = &m->tensors[t];
+    uint32_t per = QUANT_PACK_BITS / qt->bits, n = (qt->size + per - 1) / per;
+    fr_t packed[64], d, pow;
+    zkml_error err;
+    for (uint32_t k = 0; k < n && k < 64; k++) {
+        fr_zero(&packed[k]);
+        fr_one(&pow);
+        for (uint32_t i = k * per; i < qt->size && i < (k + 1) * per; i++) {
+            fr_from_i64(&d, v->values[t][i] - qt->lo);
+            fr_mul(&d, &d, &pow);
+            fr_add(&packed[k], &packed[k], &d);
+            fr_from_u64(&d, (uint64_t)1 << qt->bits);
+            fr_mul(&pow, &pow, &d);
+        }
+    }
+    CHECK(n <= 64 && poseidon_commit(h, packed, n, &err) == 0, "commit");
+}
+
+/* Hashed outputs and inputs: signal 1 is the outputs' commitment, 2 the inputs'. */
+static void check_commitments(const quant_model *m, const quant_values *v, const fr_t *w)
+{
+    fr_t h;
+    expected_commitment(m, v, m->output, &h);
+    CHECK(fr_eq(&h, &w[1]), "output commitment differs");
+    expected_commitment(m, v, m->input, &h);
+    CHECK(fr_eq(&h, &w[2]), "input commitment differs");
+}
+
+/* A whole compiled model with small settings on one input, inputs and
+ * outputs shown as vis (public: packed; hashed: one Poseidon commitment).
  * iris_mlp: Gemm, Relu; ops_tiny: Pad, PRelu, Clip, Transpose, Concat,
  * GlobalAveragePool, ReduceSum, BatchNormalization. */
-static void test_model_mutation(const char *name, const float *x, int input_signed)
+static void test_model_mutation(const char *name, const float *x, int input_signed,
+                                quant_visibility vis)
 {
     onnx_model *g;
     zkml_error err;
@@ -201,14 +249,8 @@ static void test_model_mutation(const char *name, const float *x, int input_sign
         CHECK(0, "load %s: %s", name, err.message);
         return;
     }
-    quant_settings_default(&s);
-    s.input_scale = 4;
-    s.activation_scale = 4;
-    s.param_scale = 6;
-    s.input_bits = 8;
-    s.input_signed = input_signed;
-    s.activation_bits = 12;
-    s.inputs_public = 1;
+    small_settings(&s, input_signed);
+    s.input_visibility = s.output_visibility = vis;
     int64_t q[16];
     int rc = quant_model_build(g, &s, &m, &err);
     CHECK(rc == 0, "build: %s", err.message);
@@ -219,12 +261,62 @@ static void test_model_mutation(const char *name, const float *x, int input_sign
         CHECK(c.cs.n_constraints == quant_model_constraints(&m), "estimate %llu vs %u",
               (unsigned long long)quant_model_constraints(&m), c.cs.n_constraints);
         CHECK(c.cs.n_pub_out == 1 && c.cs.n_pub_in == 1, "packed public signals");
-        /* the packed public input is an input too, but it is checked: mutate it as well */
+        if (vis == QUANT_VIS_HASHED)
+            check_commitments(&m, &v, c.witness);
+        /* the public input is an input too, but it is checked: mutate it as well */
         mutate_all(name, &c.cs, c.witness, 1);
-        printf("%s: %u constraints, %u wires each changed by +1 and -1\n", name,
-               c.cs.n_constraints, c.cs.n_wires - 1);
+        printf("%s (%s): %u constraints, %u wires each changed by +1 and -1\n", name,
+               quant_visibility_name(vis), c.cs.n_constraints, c.cs.n_wires - 1);
         circuit_free(&c);
         quant_values_free(&v);
+        quant_model_free(&m);
+    }
+    onnx_free(g);
+}
+
+/* The evaluation circuit on two iris rows, one labelled right and one
+ * wrong: the count, and every wire changed breaks a constraint (the argmax,
+ * the label comparison and the commitment leave nothing free). */
+static void test_eval_mutation(void)
+{
+    onnx_model *g;
+    zkml_error err;
+    quant_settings s;
+    quant_model m;
+    if (onnx_load_file(ZKML_FIXTURES "/iris_mlp.onnx", &g, &err) != 0) {
+        CHECK(0, "load: %s", err.message);
+        return;
+    }
+    small_settings(&s, 0);
+    const float x[2][4] = {{5.1f, 3.5f, 1.4f, 0.2f}, {6.7f, 3.0f, 5.2f, 2.3f}};
+    quant_values v[2] = {{0}};
+    int64_t q[4], predicted[2] = {-1, -1};
+    int labels[2];
+    circuit c;
+    if (quant_model_build(g, &s, &m, &err) == 0) {
+        for (int r = 0; r < 2; r++)
+            CHECK(quant_input(&m, x[r], q, &err) == 0 && quant_eval(&m, q, &v[r], &err) == 0,
+                  "eval: %s", err.message);
+        double f[8];
+        quant_output_floats(&m, &v[0], f);
+        labels[0] = quant_predicted_class(&m, f);
+        quant_output_floats(&m, &v[1], f);
+        labels[1] = (quant_predicted_class(&m, f) + 1) % 3;
+        int rc = circuit_build_eval(&m, v, labels, 2, &c, predicted, &err);
+        CHECK(rc == 0, "evaluation circuit: %s", err.message);
+        if (rc == 0) {
+            int64_t count = -1, rows = -1;
+            CHECK(fr_to_i64(&rows, &c.witness[2]) == 0 && rows == 2, "rows signal");
+            CHECK(fr_to_i64(&count, &c.witness[3]) == 0 && count == 1, "correct count %lld",
+                  (long long)count);
+            CHECK(predicted[0] == labels[0] && predicted[1] != labels[1], "predicted classes");
+            mutate_all("evaluation", &c.cs, c.witness, 1);
+            printf("evaluation of 2 rows: %u constraints, %u wires each changed by +1 and -1\n",
+                   c.cs.n_constraints, c.cs.n_wires - 1);
+            circuit_free(&c);
+        }
+        for (int r = 0; r < 2; r++)
+            quant_values_free(&v[r]);
         quant_model_free(&m);
     }
     onnx_free(g);
@@ -263,8 +355,10 @@ int main(void)
     test_zero();
     const float iris[4] = {5.1f, 3.5f, 1.4f, 0.2f};
     const float tiny[6] = {-1.0f, -0.25f, 0.5f, 1.5f, -0.75f, 0.0625f};
-    test_model_mutation("iris_mlp", iris, 0);
-    test_model_mutation("ops_tiny", tiny, 1);
+    test_model_mutation("iris_mlp", iris, 0, QUANT_VIS_PUBLIC);
+    test_model_mutation("ops_tiny", tiny, 1, QUANT_VIS_PUBLIC);
+    test_model_mutation("iris_mlp", iris, 0, QUANT_VIS_HASHED);
+    test_eval_mutation();
     if (failures)
         fprintf(stderr, "%d failure(s)\n", failures);
     else

@@ -102,7 +102,7 @@ static void run_fixture(const fixture *f)
 {
     char dir[] = "/tmp/zkml_circuit_XXXXXX", path[4096], src[4096];
     zkml_error err;
-    zkml_step_opts opts = {0, 1, "resources"};
+    zkml_step_opts opts = {.sample = 0, .threads = 1, .target = "resources"};
     if (!mkdtemp(dir)) {
         CHECK(0, "mkdtemp");
         return;
@@ -200,7 +200,7 @@ static void run_without_data(void)
 {
     char dir[] = "/tmp/zkml_circuit_XXXXXX", path[4096];
     zkml_error err;
-    zkml_step_opts opts = {0, 1, "accuracy"};
+    zkml_step_opts opts = {.sample = 0, .threads = 1, .target = "accuracy"};
     if (!mkdtemp(dir))
         return;
     snprintf(path, sizeof path, "%s/model.onnx", dir);

@@ -65,6 +65,12 @@ grep -q '"valid":[[:space:]]*false' tampered/verify.json ||
 "$snarkjs" groth16 verify verification_key.json public.json proof.json >verify.log 2>&1 ||
   { cat verify.log; echo "FAIL: snarkjs rejected our proof"; exit 1; }
 
+# The evaluation proof, where the fixture has labels and one output per class.
+if [ -s evaluation.vk.json ]; then
+  "$snarkjs" groth16 verify evaluation.vk.json evaluation.public.json evaluation.proof.json \
+    >eval.log 2>&1 || { cat eval.log; echo "FAIL: snarkjs rejected the evaluation proof"; exit 1; }
+fi
+
 # Tampering: the first public signal plus one, and pi_a replaced by pi_c.
 /usr/bin/python3 - <<'PY'
 import json

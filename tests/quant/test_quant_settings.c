@@ -10,9 +10,11 @@
 
 #include "tests/check.h"
 
-#define GOOD "{\"scales\":{\"input\":4,\"param\":6,\"activation\":5,\"output\":5}," \
-             "\"bits\":{\"input\":8,\"input_signed\":false,\"activation\":14}," \
-             "\"visibility\":{\"inputs\":\"public\",\"outputs\":\"public\",\"params\":\"fixed\"}}"
+#define VIS(i, o, p) "\"input_visibility\":\"" i "\",\"output_visibility\":\"" o \
+                       "\",\"param_visibility\":\"" p "\""
+#define BITS "\"bits\":{\"input\":8,\"input_signed\":false,\"activation\":14},"
+#define GOOD "{\"scales\":{\"input\":4,\"param\":6,\"activation\":5,\"output\":5}," BITS \
+             VIS("public", "public", "fixed") "}"
 
 static void refused(const char *json, const char *needle)
 {
@@ -23,38 +25,63 @@ static void refused(const char *json, const char *needle)
     CHECK(rc == 0 || strstr(err.message, needle), "message '%s' lacks '%s'", err.message, needle);
 }
 
+static void test_visibility(void)
+{
+    static const char *const good[][3] = {{"hashed", "hashed", "fixed"},
+                                          {"private", "public", "fixed"}};
+    static const quant_visibility want[][2] = {{QUANT_VIS_HASHED, QUANT_VIS_HASHED},
+                                               {QUANT_VIS_PRIVATE, QUANT_VIS_PUBLIC}};
+    char json[512];
+    quant_settings s;
+    zkml_error err;
+    for (int i = 0; i < 2; i++) {
+        snprintf(json, sizeof json, "{\"scales\":{\"input\":4,\"param\":6,\"activation\":5},"
+                 BITS "\"input_visibility\":\"%s\",\"output_visibility\":\"%s\","
+                 "\"param_visibility\":\"%s\"}", good[i][0], good[i][1], good[i][2]);
+        CHECK(quant_settings_parse(json, strlen(json), &s, &err) == 0, "%s: %s", json,
+              err.message);
+        CHECK(s.input_visibility == want[i][0] && s.output_visibility == want[i][1] &&
+              s.param_visibility == QUANT_VIS_FIXED, "visibility of %s", json);
+    }
+    quant_settings_default(&s);
+    CHECK(s.input_visibility == QUANT_VIS_HASHED && s.output_visibility == QUANT_VIS_PUBLIC &&
+          s.param_visibility == QUANT_VIS_FIXED, "defaults: hashed, public, fixed");
+    CHECK(quant_visibility_parse("output_visibility", "private", &s.output_visibility, &err) ==
+          ZKML_EINVAL && strstr(err.message, "public or hashed"), "private outputs accepted");
+}
+
 static void test_parse(void)
 {
     quant_settings s;
     zkml_error err;
     CHECK(quant_settings_parse(GOOD, strlen(GOOD), &s, &err) == 0, "good: %s", err.message);
     CHECK(s.input_scale == 4 && s.param_scale == 6 && s.activation_scale == 5 &&
-          s.input_bits == 8 && !s.input_signed && s.activation_bits == 14 && s.inputs_public,
+          s.input_bits == 8 && !s.input_signed && s.activation_bits == 14 &&
+          s.input_visibility == QUANT_VIS_PUBLIC,
           "fields");
     refused("", "JSON");
     refused("[]", "object");
     refused("{\"scales\":{}}", "bits");
-    refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5},\"bits\":{\"input\":8,"
-            "\"input_signed\":false,\"activation\":14},\"visibility\":{\"inputs\":\"secret\","
-            "\"outputs\":\"public\",\"params\":\"fixed\"}}", "visibility.inputs");
-    refused("{\"scales\":{\"input\":4,\"param\":99,\"activation\":5},\"bits\":{\"input\":8,"
-            "\"input_signed\":false,\"activation\":14},\"visibility\":{\"inputs\":\"public\","
-            "\"outputs\":\"public\",\"params\":\"fixed\"}}", "scales.param");
-    refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5.5},\"bits\":{\"input\":8,"
-            "\"input_signed\":false,\"activation\":14},\"visibility\":{\"inputs\":\"public\","
-            "\"outputs\":\"public\",\"params\":\"fixed\"}}", "scales.activation");
+    refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5}," BITS
+            VIS("secret", "public", "fixed") "}", "input_visibility");
+    refused("{\"scales\":{\"input\":4,\"param\":99,\"activation\":5}," BITS
+            VIS("public", "public", "fixed") "}", "scales.param");
+    refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5.5}," BITS
+            VIS("public", "public", "fixed") "}", "scales.activation");
     refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":12},\"bits\":{\"input\":8,"
-            "\"input_signed\":false,\"activation\":10},\"visibility\":{\"inputs\":\"public\","
-            "\"outputs\":\"public\",\"params\":\"fixed\"}}", "bits.activation");
-    refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5,\"output\":7},\"bits\":"
-            "{\"input\":8,\"input_signed\":false,\"activation\":14},\"visibility\":{\"inputs\":"
-            "\"public\",\"outputs\":\"public\",\"params\":\"fixed\"}}", "scales.output");
+            "\"input_signed\":false,\"activation\":10}," VIS("public", "public", "fixed") "}",
+            "bits.activation");
+    refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5,\"output\":7}," BITS
+            VIS("public", "public", "fixed") "}", "scales.output");
+    refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5}," BITS
+            VIS("public", "private", "fixed") "}", "output_visibility");
+    refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5}," BITS
+            VIS("public", "public", "hashed") "}", "param_visibility");
+    refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5}," BITS
+            "\"input_visibility\":\"public\",\"output_visibility\":\"public\"}",
+            "param_visibility is missing");
     refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5},\"bits\":{\"input\":8,"
-            "\"input_signed\":false,\"activation\":14},\"visibility\":{\"inputs\":\"public\","
-            "\"outputs\":\"private\",\"params\":\"fixed\"}}", "visibility.outputs");
-    refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5},\"bits\":{\"input\":8,"
-            "\"activation\":14},\"visibility\":{\"inputs\":\"public\","
-            "\"outputs\":\"public\",\"params\":\"fixed\"}}", "input_signed");
+            "\"activation\":14}," VIS("public", "public", "fixed") "}", "input_signed");
 }
 
 static void test_rounding(void)
@@ -104,6 +131,7 @@ static void test_overflow_refused(void)
 int main(void)
 {
     test_parse();
+    test_visibility();
     test_rounding();
     test_overflow_refused();
     if (failures)

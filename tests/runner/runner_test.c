@@ -151,7 +151,7 @@ static int64_t enqueue(const char *data, const pipeline_step_table *t, unsigned 
     test_hash(h, n);
     if (store_open(data, &s, &err) || test_stage(data, staged, "onnx", model, sizeof model))
         return -1;
-    store_upload u = {model, NULL, 0, NULL, names, t->count};
+    store_upload u = {.model_path = model, .steps = names, .nsteps = t->count};
     store_version_ref ref;
     int rc = store_create_version(s, "task", h, &u, &ref, &err);
     store_close(s);

@@ -419,6 +419,49 @@ static void test_upload_and_download(void)
     http_response_free(&r);
 }
 
+/* The visibility fields: refused words name the field; chosen ones reach
+ * settings.json and the proof's public signals (docs/COMMITMENTS.md). */
+static void test_visibility(void)
+{
+    http_response r;
+    form_field bad[] = {{"task_id", "vis", NULL, NULL},
+                        {"model", NULL, model_path, "model.onnx"},
+                        {"input_visibility", "secret", NULL, NULL}};
+    post_form(bad, 3, NULL, &r);
+    expect_error(&r, 400, "invalid_input", "input_visibility = \"secret\"", "input word");
+    http_response_free(&r);
+    bad[2].name = "param_visibility";
+    bad[2].value = "hashed";
+    post_form(bad, 3, NULL, &r);
+    expect_error(&r, 400, "invalid_input", "not implemented", "hashed parameters");
+    http_response_free(&r);
+    if (!expected_path)
+        return;
+    form_field good[] = {{"task_id", "vis", NULL, NULL},
+                         {"model", NULL, model_path, "model.onnx"},
+                         {"data", NULL, csv_path, "data.csv"},
+                         {"input_visibility", "public", NULL, NULL},
+                         {"output_visibility", "hashed", NULL, NULL}};
+    post_form(good, 5, NULL, &r);
+    CHECK(r.status == 202, "upload with visibility: %ld %s", r.status, r.body);
+    http_response_free(&r);
+    CHECK(wait_for_job(&srv, "vis", 1, 100, &r) == 0 && strstr(r.body, "\"done\""),
+          "job with visibility: %s", r.body);
+    http_response_free(&r);
+    get("/models/vis/artifacts/settings.json?version=1", NULL, &r);
+    cJSON *set = cJSON_Parse(r.body);
+    CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(set, "input_visibility")), "public") &&
+              !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(set, "output_visibility")),
+                      "hashed"),
+          "settings.json: %s", r.body);
+    cJSON_Delete(set);
+    http_response_free(&r);
+    get("/models/vis/artifacts/verify.json?version=1", NULL, &r);
+    CHECK(strstr(r.body, "\"output_commitment\"") && strstr(r.body, "\"input_packed_0\""),
+          "verify.json names the signals: %s", r.body);
+    http_response_free(&r);
+}
+
 static void test_cors_and_html(void)
 {
     http_response r;
@@ -505,6 +548,7 @@ int main(int argc, char **argv)
     test_routes();
     test_bad_uploads();
     test_upload_and_download();
+    test_visibility();
     test_cors_and_html();
     CHECK(test_server_stop(&srv) == 0, "graceful stop exits 0");
     test_rmdir(dir);

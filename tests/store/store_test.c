@@ -16,7 +16,7 @@ static const char *const steps[] = {"settings", "calibrate", "prove"};
 
 static store_upload upload(const char *model, const char *data)
 {
-    store_upload u = {model, data, 0, NULL, steps, 3};
+    store_upload u = {.model_path = model, .data_path = data, .steps = steps, .nsteps = 3};
     return u;
 }
 

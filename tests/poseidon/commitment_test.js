@@ -1,0 +1,191 @@
+// commitment_test.js BIN SNARKJS FIXTURES - the public signals of real proofs
+// recomputed from the public artifacts exactly as docs/COMMITMENTS.md says,
+// with circomlibjs's Poseidon: for each visibility choice, `zkml-registry run`
+// proves a row, and every public signal must equal the value recomputed from
+// input.json, output.json and settings.json; verify.json must name them;
+// snarkjs must accept the proof and refuse it with the commitment changed;
+// with hashed outputs, verify must refuse an output.json that does not open it.
+// The evaluation proof of each run likewise: dataset commitment from
+// data.csv and settings.json, row count, correct count; a changed count refused.
+// The CLI must refuse visibility words it does not support.
+'use strict';
+const { spawnSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { buildPoseidon } = require(path.join(__dirname, '../../node_modules/circomlibjs'));
+
+const [bin, snarkjs, fixtures] = process.argv.slice(2);
+const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+let failures = 0;
+const fail = msg => { console.error('FAIL: ' + msg); failures++; };
+
+function pack(q, p) {
+  const e = [];
+  for (let k = 0; k < p.elements; k++) {
+    let v = 0n;
+    for (let i = Math.min(p.count, (k + 1) * p.values_per_element) - 1;
+         i >= k * p.values_per_element; i--)
+      v = (v << BigInt(p.bits)) + BigInt(q[i]) + BigInt(p.offset);
+    e.push(v);
+  }
+  return e;
+}
+
+function commitment(poseidon, e) {
+  let h = BigInt(e.length);
+  for (let k = 0; k < e.length; k += 16)
+    h = poseidon.F.toObject(poseidon(e.slice(k, k + 16), h));
+  return h;
+}
+
+// The signals and names a tensor shows with visibility vis.
+function shown(poseidon, what, q, p, vis) {
+  if (vis === 'private') return [];
+  const e = pack(q, p);
+  if (vis === 'hashed') return [[`${what}_commitment`, commitment(poseidon, e)]];
+  return e.map((v, k) => [`${what}_packed_${k}`, v]);
+}
+
+const read = (dir, f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
+const round = x => Math.sign(x) * Math.round(Math.abs(x));
+
+// data.csv as docs/COMMITMENTS.md reads it: features as float32, labels as
+// class indices (the column named label, class, target or y, else a
+// non-numeric last column).
+function readCsv(file) {
+  const lines = fs.readFileSync(file, 'utf8').split('\n').filter(l => l.trim() !== '');
+  const header = lines[0].split(',').map(h => h.trim());
+  const rows = lines.slice(1).map(l => l.split(',').map(v => v.trim()));
+  let col = header.findIndex(h => ['label', 'class', 'target', 'y'].includes(h.toLowerCase()));
+  if (col < 0 && rows.some(r => Number.isNaN(Number(r[r.length - 1])))) col = header.length - 1;
+  const names = [...new Set(rows.map(r => r[col]))].sort();
+  const numeric = rows.every(r => !Number.isNaN(Number(r[col])));
+  return rows.map(r => ({
+    x: r.filter((_, i) => i !== col).map(v => Math.fround(Number(v))),
+    label: numeric ? Number(r[col]) : names.indexOf(r[col]),
+  }));
+}
+
+// The evaluation proof: its public signals recomputed from data.csv and
+// settings.json, snarkjs's verdict, and a changed count refused.
+function checkEvaluation(poseidon, dir, settings, label) {
+  const ev = read(dir, 'evaluation.json'), pub = read(dir, 'evaluation.public.json');
+  const rows = readCsv(path.join(dir, 'data.csv')).slice(0, ev.rows);
+  const elems = [];
+  for (const r of rows) {
+    elems.push(...pack(r.x.map(x => round(x * 2 ** settings.scales.input)), settings.packing.input));
+    elems.push(BigInt(r.label));
+  }
+  const want = [commitment(poseidon, elems), BigInt(rows.length), BigInt(ev.correct)];
+  want.forEach((v, i) => {
+    if (BigInt(pub[i]) !== v) fail(`${label}: evaluation signal ${i} ${pub[i]}, recomputed ${v}`);
+  });
+  if (ev.dataset_commitment !== pub[0]) fail(`${label}: evaluation.json's commitment differs`);
+  const args = f => ['groth16', 'verify', path.join(dir, 'evaluation.vk.json'), path.join(dir, f),
+                     path.join(dir, 'evaluation.proof.json')];
+  if (run(snarkjs, args('evaluation.public.json')).status !== 0)
+    fail(`${label}: snarkjs rejected the evaluation proof`);
+  const bad = pub.slice();
+  bad[2] = (BigInt(bad[2]) + 1n).toString();
+  fs.writeFileSync(path.join(dir, 'evaluation_bad.json'), JSON.stringify(bad));
+  if (run(snarkjs, args('evaluation_bad.json')).status === 0)
+    fail(`${label}: snarkjs accepted a changed correct count`);
+  console.log(`${label}: evaluation of ${ev.rows} rows (${ev.correct} correct, float model ` +
+              `${ev.float_correct}) recomputed and verified; ${ev.constraints_per_row.toFixed(0)} ` +
+              'constraints per row');
+}
+const run = (cmd, args) => spawnSync(cmd, args, { encoding: 'utf8' });
+
+// Hashed outputs: verify opens their commitment with output.json, so an
+// output.json that says otherwise fails verification (exit 1).
+function tamperedOutputs(dir, label) {
+  const file = path.join(dir, 'output.json'), saved = fs.readFileSync(file, 'utf8');
+  const output = JSON.parse(saved);
+  output.outputs[0] = (BigInt(output.outputs[0]) + 1n).toString();
+  fs.writeFileSync(file, JSON.stringify(output));
+  const r = run(bin, ['verify', '--dir', dir]);
+  if (r.status !== 1 || !r.stderr.includes('commitment'))
+    fail(`${label}: a changed output.json verified: exit ${r.status}, ${r.stderr}`);
+  fs.writeFileSync(file, saved);
+  if (run(bin, ['verify', '--dir', dir]).status !== 0) fail(`${label}: restored output.json fails`);
+}
+
+function check(poseidon, work, model, csv, inVis, outVis, evalRows) {
+  const dir = path.join(work, `${model}_${inVis}_${outVis}`);
+  const r = spawnSync(bin, ['run', path.join(fixtures, model + '.onnx'), '--data',
+                            path.join(fixtures, csv + '.csv'), '--sample', '2', '--out', dir,
+                            '--input-visibility', inVis, '--output-visibility', outVis],
+                      { encoding: 'utf8', env: { ...process.env, ZKML_EVAL_ROWS: evalRows } });
+  const label = `${model} input ${inVis} output ${outVis}`;
+  if (r.status !== 0) return fail(`${label}: run exited ${r.status}: ${r.stderr}`);
+  const settings = read(dir, 'settings.json'), input = read(dir, 'input.json');
+  const output = read(dir, 'output.json'), pub = read(dir, 'public.json');
+  const verify = read(dir, 'verify.json');
+  if (settings.input_visibility !== inVis || settings.output_visibility !== outVis ||
+      settings.param_visibility !== 'fixed')
+    fail(`${label}: settings.json says ${settings.input_visibility} ${settings.output_visibility}`);
+  const qi = input.input_data[0].map(x => round(x * 2 ** settings.scales.input));
+  const qo = output.outputs.map(s => (BigInt(s) > R / 2n ? BigInt(s) - R : BigInt(s)));
+  const want = [...shown(poseidon, 'output', qo, settings.packing.output, outVis),
+                ...shown(poseidon, 'input', qi, settings.packing.input, inVis)];
+  if (pub.length !== want.length)
+    return fail(`${label}: ${pub.length} public signals, expected ${want.length}`);
+  want.forEach(([name, v], i) => {
+    if (BigInt(pub[i]) !== v) fail(`${label}: signal ${i} (${name}) ${pub[i]}, recomputed ${v}`);
+    const named = (verify.public_signals || [])[i];
+    if (!named || named.name !== name || named.value !== pub[i])
+      fail(`${label}: verify.json names signal ${i} ${JSON.stringify(named)}, expected ${name}`);
+  });
+  const ok = run(snarkjs, ['groth16', 'verify', path.join(dir, 'verification_key.json'),
+                           path.join(dir, 'public.json'), path.join(dir, 'proof.json')]);
+  if (ok.status !== 0) fail(`${label}: snarkjs rejected the proof: ${ok.stdout}`);
+  const at = want.findIndex(([name]) => name.endsWith('_commitment'));
+  if (at >= 0) {
+    const bad = pub.slice();
+    bad[at] = ((BigInt(bad[at]) + 1n) % R).toString();
+    fs.writeFileSync(path.join(dir, 'public_bad.json'), JSON.stringify(bad));
+    const no = run(snarkjs, ['groth16', 'verify', path.join(dir, 'verification_key.json'),
+                             path.join(dir, 'public_bad.json'), path.join(dir, 'proof.json')]);
+    if (no.status === 0) fail(`${label}: snarkjs accepted a changed ${want[at][0]}`);
+  }
+  if (outVis === 'hashed') tamperedOutputs(dir, label);
+  console.log(`${label}: ${want.length} public signal(s) recomputed with circomlibjs, ` +
+              `snarkjs verified; ${read(dir, 'circuit.json').constraints} constraints`);
+  checkEvaluation(poseidon, dir, settings, label);
+}
+
+// No label column: the inference proof is made, the evaluation skipped saying why.
+function skippedWithoutLabels(work) {
+  const dir = path.join(work, 'nolabel'), csv = path.join(work, 'nolabel.csv');
+  fs.writeFileSync(csv, 'a,b,c,d\n5.1,3.5,1.4,0.2\n6.7,3.0,5.2,2.3\n');
+  const r = run(bin, ['run', path.join(fixtures, 'iris_mlp.onnx'), '--data', csv, '--out', dir]);
+  if (r.status !== 0 || !/evaluate .*skipped: data.csv has no label column/.test(r.stdout) ||
+      fs.existsSync(path.join(dir, 'evaluation.json')) || !fs.existsSync(path.join(dir, 'proof.json')))
+    fail(`no labels: exit ${r.status}, ${r.stdout} ${r.stderr}`);
+}
+
+function refused(work, flag, word, needle) {
+  const r = run(bin, ['settings', '--dir', work, flag, word]);
+  if (r.status !== 2 || !r.stderr.includes(needle))
+    fail(`${flag} ${word}: exit ${r.status}, stderr ${r.stderr}`);
+}
+
+(async () => {
+  const poseidon = await buildPoseidon();
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'zkml_commit_'));
+  try {
+    check(poseidon, work, 'iris_mlp', 'iris_test', 'hashed', 'public', '256');
+    check(poseidon, work, 'iris_mlp', 'iris_test', 'public', 'hashed', '5');
+    check(poseidon, work, 'iris_mlp', 'iris_test', 'private', 'hashed', '5');
+    check(poseidon, work, 'mlp784', 'mlp784_test', 'hashed', 'hashed', '3');
+    skippedWithoutLabels(work);
+    refused(work, '--param-visibility', 'hashed', 'param_visibility');
+    refused(work, '--input-visibility', 'secret', 'public, hashed or private');
+    refused(work, '--output-visibility', 'private', 'public or hashed');
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+  console.log(failures ? `${failures} failure(s)` : 'all commitments recomputed');
+  process.exit(failures ? 1 : 0);
+})();
