@@ -16,9 +16,6 @@ typedef uint8_t evm_word[32];   /* one big-endian 256-bit EVM word */
 extern const evm_word evm_field_q;
 extern const evm_word evm_field_r;
 
-/* Parses a decimal string (digits only, as snarkjs writes field elements) into
- * a word; -1 on anything else or a value >= bound. */
-int evm_word_from_dec(evm_word out, const char *s, const evm_word bound);
 /* Writes the word as 64 lowercase hex digits and a NUL. */
 void evm_word_to_hex(char out[65], const evm_word w);
 
@@ -46,14 +43,15 @@ typedef struct evm_vkey {
     evm_word *words;
 } evm_vkey;
 
-/* Parses verification_key.json text; origin names it in messages. */
+/* Reads verification_key.json (text in memory or a file) with pipeline/snark's
+ * checked reader; origin names it in messages. */
 int evm_vkey_parse(evm_vkey *vk, const char *text, size_t len, const char *origin,
                    zkml_error *err);
 int evm_vkey_load(evm_vkey *vk, const char *path, zkml_error *err);
 void evm_vkey_free(evm_vkey *vk);
 
-/* The proof words a(2) b(4, EIP-197) c(2) and the public signals, each
- * checked to be below q (proof) or r (signals). */
+/* The proof words a(2) b(4, EIP-197) c(2) and the public signals (at least
+ * one), read by pipeline/snark's checked readers. */
 typedef struct evm_proof {
     evm_word abc[8];
     size_t n_public;

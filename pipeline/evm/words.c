@@ -1,5 +1,5 @@
 /*
- * words.c - 256-bit EVM words from snarkjs's decimal strings, hex output, the
+ * words.c - 256-bit EVM words: BN254's field orders, hex output, the
  * growable text buffer, and the verifyProof selector.
  */
 #include "pipeline/evm/evm.h"
@@ -18,26 +18,6 @@ const evm_word evm_field_r = {
     0x30, 0x64, 0x4e, 0x72, 0xe1, 0x31, 0xa0, 0x29, 0xb8, 0x50, 0x45, 0xb6, 0x81, 0x81, 0x58, 0x5d,
     0x28, 0x33, 0xe8, 0x48, 0x79, 0xb9, 0x70, 0x91, 0x43, 0xe1, 0xf5, 0x93, 0xf0, 0x00, 0x00, 0x01,
 };
-
-int evm_word_from_dec(evm_word out, const char *s, const evm_word bound)
-{
-    if (!s || !*s || strlen(s) > 78)
-        return -1;
-    memset(out, 0, 32);
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9')
-            return -1;
-        unsigned carry = (unsigned)(*s - '0');
-        for (int i = 31; i >= 0; i--) {
-            unsigned v = out[i] * 10u + carry;
-            out[i] = (uint8_t)v;
-            carry = v >> 8;
-        }
-        if (carry)
-            return -1;   /* does not fit in 256 bits */
-    }
-    return memcmp(out, bound, 32) < 0 ? 0 : -1;
-}
 
 void evm_word_to_hex(char out[65], const evm_word w)
 {

@@ -1,6 +1,6 @@
 /*
  * groth16.h - internal: Groth16 keys and proofs in memory, the proving-key
- * file, and the snarkjs JSON files.
+ * file, and the snarkjs JSON writers.
  *
  * The QAP follows snarkjs: domain size n = the smallest power of two above
  * n_constraints + n_public, constraint k at w_n^k, one extra A row per public
@@ -11,18 +11,6 @@
 #define ZKML_SNARK_GROTH16_H
 
 #include "pipeline/snark/snark.h"
-
-typedef struct groth16_vk {
-    uint32_t n_public;
-    g1_affine alpha1;
-    g2_affine beta2, gamma2, delta2;
-    g1_affine *ic;                 /* n_public + 1 points */
-} groth16_vk;
-
-typedef struct groth16_proof {
-    g1_affine a, c;
-    g2_affine b;
-} groth16_proof;
 
 /* One constraint matrix in compressed rows: row k is terms start[k] .. start[k+1]. */
 typedef struct pk_matrix {
@@ -52,7 +40,6 @@ int groth16_domain_log(uint32_t n_constraints, uint32_t n_public, uint32_t *log_
                        zkml_error *err);
 
 void groth16_pk_free(groth16_pk *pk);
-void groth16_vk_free(groth16_vk *vk);
 int  groth16_setup(const r1cs *cs, groth16_pk *pk, groth16_vk *vk, int threads,
                    zkml_error *err);
 /* Proves; refuses a witness that does not satisfy the circuit, naming the
@@ -68,19 +55,10 @@ int  pk_read(groth16_pk *pk, const char *path, zkml_error *err);
 /* Writes the keys as a snarkjs Groth16 .zkey (zkey.c); vk must come from the same setup. */
 int  zkey_write(const groth16_pk *pk, const groth16_vk *vk, const char *path, zkml_error *err);
 
-/* snarkjs JSON: verification_key.json, proof.json, public.json. Readers check
- * every number (< p or < r) and every point (on the curve, G2 in the subgroup). */
+/* snarkjs JSON writers (the readers are public, in snark.h). */
 int  vk_json_write(const groth16_vk *vk, const char *path, zkml_error *err);
-int  vk_json_read(groth16_vk *vk, const char *path, zkml_error *err);
 int  proof_json_write(const groth16_proof *proof, const char *path, zkml_error *err);
-int  proof_json_read(groth16_proof *proof, const char *path, zkml_error *err);
 int  public_json_write(const fr_t *pub, size_t n, const char *path, zkml_error *err);
-/* The same readers over a NUL-terminated text (for fuzzing); name is for messages. */
-int  vk_json_parse(groth16_vk *vk, const char *text, const char *name, zkml_error *err);
-int  proof_json_parse(groth16_proof *proof, const char *text, const char *name,
-                      zkml_error *err);
-int  public_json_parse(fr_t **pub, size_t *n, const char *text, const char *name,
-                       zkml_error *err);
 
 /* Uniform nonzero Fr element from getrandom(2). */
 int  fr_random(fr_t *out, zkml_error *err);

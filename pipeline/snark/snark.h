@@ -233,11 +233,40 @@ int groth16_prove_files(const char *pk_path, const char *wtns_path,
                         int threads, zkml_error *err);
 int groth16_verify_files(const char *vk_json_path, const char *public_json_path,
                          const char *proof_json_path, zkml_error *err);
-/* public.json's signals (every one checked < r); *pub is malloc'ed. */
-int public_json_read(fr_t **pub, size_t *n, const char *path, zkml_error *err);
 /* Our proving key and its verification_key.json as a snarkjs Groth16 .zkey. */
 int groth16_export_zkey_files(const char *pk_path, const char *vk_json_path,
                               const char *zkey_path, zkml_error *err);
+
+/* ---- snarkjs JSON: verification_key.json, proof.json, public.json ----------
+ * The one reader of these files (pipeline/evm uses it too). It checks every
+ * number (< p for coordinates, < r for signals), every point (on the curve; G2
+ * also in the order-r subgroup) and the shapes; messages name the file and the
+ * field ("proof.json: pi_b[1][0]: ..."). Points at infinity have infinity set
+ * and zero coordinates. */
+typedef struct groth16_vk {
+    uint32_t n_public;
+    g1_affine alpha1;
+    g2_affine beta2, gamma2, delta2;
+    g1_affine *ic;                 /* n_public + 1 points */
+} groth16_vk;
+
+typedef struct groth16_proof {
+    g1_affine a, c;
+    g2_affine b;
+} groth16_proof;
+
+void groth16_vk_free(groth16_vk *vk);
+int  vk_json_read(groth16_vk *vk, const char *path, zkml_error *err);
+int  proof_json_read(groth16_proof *proof, const char *path, zkml_error *err);
+/* *pub is malloc'ed (n may be 0). */
+int  public_json_read(fr_t **pub, size_t *n, const char *path, zkml_error *err);
+/* The same readers over len bytes of text held in memory; name is for messages. */
+int  vk_json_parse(groth16_vk *vk, const char *text, size_t len, const char *name,
+                   zkml_error *err);
+int  proof_json_parse(groth16_proof *proof, const char *text, size_t len, const char *name,
+                      zkml_error *err);
+int  public_json_parse(fr_t **pub, size_t *n, const char *text, size_t len, const char *name,
+                       zkml_error *err);
 
 /* Pipeline steps over an artifact directory (see common.h):
  * setup:  network.r1cs -> proving.key, verification_key.json

@@ -251,44 +251,52 @@ static int bad(zkml_error *err, const char *name, const char *field, const char 
     return zkml_fail(err, ZKML_EINVAL, "%s: %s: %s", name, field, msg);
 }
 
-static int read_fp(fp_t *out, const cJSON *j, const char *name, const char *field,
-                   zkml_error *err)
-{
-    if (!cJSON_IsString(j))
-        return bad(err, name, field, "expected a decimal string");
-    if (fp_from_dec(out, j->valuestring))
-        return bad(err, name, field, "'%.80s' is not a number below the field modulus p",
-                   j->valuestring);
-    return 0;
-}
-
 static int array_of(const cJSON *j, int n)
 {
     return cJSON_IsArray(j) && cJSON_GetArraySize(j) == n;
 }
 
-static int read_fp2(fp2_t *out, const cJSON *j, const char *name, const char *field,
-                    zkml_error *err)
+/* Element i of the array j, a decimal below p; messages name it field[i]. */
+static int read_fp_at(fp_t *out, const cJSON *j, int i, const char *name, const char *field,
+                      zkml_error *err)
 {
-    if (!array_of(j, 2))
-        return bad(err, name, field, "expected [c0, c1]");
-    if (read_fp(&out->c0, cJSON_GetArrayItem(j, 0), name, field, err) ||
-        read_fp(&out->c1, cJSON_GetArrayItem(j, 1), name, field, err))
-        return err ? err->code : ZKML_EINVAL;
+    char sub[96];
+    snprintf(sub, sizeof sub, "%s[%d]", field, i);
+    const cJSON *item = cJSON_GetArrayItem(j, i);
+    if (!cJSON_IsString(item))
+        return bad(err, name, sub, "expected a decimal string");
+    if (fp_from_dec(out, item->valuestring))
+        return bad(err, name, sub, "'%.80s' is not a number below the field modulus p",
+                   item->valuestring);
     return 0;
+}
+
+/* Element i of the array j, an Fp2 element [c0, c1]. */
+static int read_fp2_at(fp2_t *out, const cJSON *j, int i, const char *name, const char *field,
+                       zkml_error *err)
+{
+    char sub[96];
+    snprintf(sub, sizeof sub, "%s[%d]", field, i);
+    const cJSON *item = cJSON_GetArrayItem(j, i);
+    if (!array_of(item, 2))
+        return bad(err, name, sub, "expected [c0, c1]");
+    int rc = read_fp_at(&out->c0, item, 0, name, sub, err);
+    return rc ? rc : read_fp_at(&out->c1, item, 1, name, sub, err);
 }
 
 static int read_g1(g1_affine *p, const cJSON *j, const char *name, const char *field,
                    zkml_error *err)
 {
-    fp_t z;
+    fp_t z, one;
     if (!array_of(j, 3))
         return bad(err, name, field, "expected a G1 point [x, y, z]");
-    if (read_fp(&p->x, cJSON_GetArrayItem(j, 0), name, field, err) ||
-        read_fp(&p->y, cJSON_GetArrayItem(j, 1), name, field, err) ||
-        read_fp(&z, cJSON_GetArrayItem(j, 2), name, field, err))
-        return err ? err->code : ZKML_EINVAL;
-    fp_t one;
+    int rc = read_fp_at(&p->x, j, 0, name, field, err);
+    if (!rc)
+        rc = read_fp_at(&p->y, j, 1, name, field, err);
+    if (!rc)
+        rc = read_fp_at(&z, j, 2, name, field, err);
+    if (rc)
+        return rc;
     fp_one(&one);
     p->infinity = fp_is_zero(&z);
     if (!p->infinity && !fp_eq(&z, &one))
@@ -308,10 +316,13 @@ static int read_g2(g2_affine *p, const cJSON *j, const char *name, const char *f
     fp2_t z, one;
     if (!array_of(j, 3))
         return bad(err, name, field, "expected a G2 point [[x0, x1], [y0, y1], [z0, z1]]");
-    if (read_fp2(&p->x, cJSON_GetArrayItem(j, 0), name, field, err) ||
-        read_fp2(&p->y, cJSON_GetArrayItem(j, 1), name, field, err) ||
-        read_fp2(&z, cJSON_GetArrayItem(j, 2), name, field, err))
-        return err ? err->code : ZKML_EINVAL;
+    int rc = read_fp2_at(&p->x, j, 0, name, field, err);
+    if (!rc)
+        rc = read_fp2_at(&p->y, j, 1, name, field, err);
+    if (!rc)
+        rc = read_fp2_at(&z, j, 2, name, field, err);
+    if (rc)
+        return rc;
     fp2_one(&one);
     p->infinity = fp2_is_zero(&z);
     if (!p->infinity && !fp2_eq(&z, &one))
@@ -327,9 +338,9 @@ static int read_g2(g2_affine *p, const cJSON *j, const char *name, const char *f
     return 0;
 }
 
-static cJSON *parse_object(const char *text, const char *name, zkml_error *err)
+static cJSON *parse_object(const char *text, size_t len, const char *name, zkml_error *err)
 {
-    cJSON *root = cJSON_Parse(text);
+    cJSON *root = cJSON_ParseWithLength(text, len);
     if (!root) {
         zkml_fail(err, ZKML_EINVAL, "%s: not valid JSON", name);
         return NULL;
@@ -346,89 +357,85 @@ static int check_tag(const cJSON *root, const char *key, const char *want, const
     return 0;
 }
 
-int vk_json_parse(groth16_vk *vk, const char *text, const char *name, zkml_error *err)
+/* The fields of a parsed verification key object; vk->ic is the caller's to free. */
+static int read_vk_fields(groth16_vk *vk, const cJSON *root, const char *name, zkml_error *err)
 {
-    memset(vk, 0, sizeof *vk);
-    cJSON *root = parse_object(text, name, err);
-    if (!root)
-        return ZKML_EINVAL;
-    int rc = ZKML_EINVAL;
     const cJSON *ic = cJSON_GetObjectItemCaseSensitive(root, "IC");
     const cJSON *np = cJSON_GetObjectItemCaseSensitive(root, "nPublic");
-    if (!cJSON_IsObject(root)) {
-        rc = zkml_fail(err, ZKML_EINVAL, "%s: expected a JSON object", name);
-        goto done;
-    }
-    if (check_tag(root, "protocol", "groth16", name, err) ||
-        check_tag(root, "curve", "bn128", name, err))
-        goto done;
-    if (!cJSON_IsArray(ic) || cJSON_GetArraySize(ic) < 1 || cJSON_GetArraySize(ic) > (1 << 20)) {
-        rc = bad(err, name, "IC", "expected an array of G1 points");
-        goto done;
-    }
+    if (!cJSON_IsObject(root))
+        return zkml_fail(err, ZKML_EINVAL, "%s: expected a JSON object", name);
+    int rc = check_tag(root, "protocol", "groth16", name, err);
+    if (!rc)
+        rc = check_tag(root, "curve", "bn128", name, err);
+    if (rc)
+        return rc;
+    if (!cJSON_IsArray(ic) || cJSON_GetArraySize(ic) < 1 || cJSON_GetArraySize(ic) > (1 << 20))
+        return bad(err, name, "IC", "expected an array of 1 to 2^20 G1 points");
     vk->n_public = (uint32_t)cJSON_GetArraySize(ic) - 1;
-    if (np && !(cJSON_IsNumber(np) && np->valuedouble == (double)vk->n_public)) {
-        rc = bad(err, name, "nPublic", "does not match the %u points of IC minus one",
-                 vk->n_public + 1);
-        goto done;
-    }
+    if (np && !(cJSON_IsNumber(np) && np->valuedouble == (double)vk->n_public))
+        return bad(err, name, "nPublic", "does not match the %u points of IC minus one",
+                   vk->n_public + 1);
     vk->ic = calloc(vk->n_public + 1, sizeof *vk->ic);
-    if (!vk->ic) {
-        rc = zkml_fail(err, ZKML_ENOMEM, "%s: out of memory", name);
-        goto done;
-    }
-    if (read_g1(&vk->alpha1, cJSON_GetObjectItemCaseSensitive(root, "vk_alpha_1"), name,
-                "vk_alpha_1", err) ||
-        read_g2(&vk->beta2, cJSON_GetObjectItemCaseSensitive(root, "vk_beta_2"), name,
-                "vk_beta_2", err) ||
-        read_g2(&vk->gamma2, cJSON_GetObjectItemCaseSensitive(root, "vk_gamma_2"), name,
-                "vk_gamma_2", err) ||
-        read_g2(&vk->delta2, cJSON_GetObjectItemCaseSensitive(root, "vk_delta_2"), name,
-                "vk_delta_2", err))
-        goto done;
-    for (uint32_t i = 0; i <= vk->n_public; i++) {
+    if (!vk->ic)
+        return zkml_fail(err, ZKML_ENOMEM, "%s: out of memory", name);
+    static const char *const g2_names[3] = {"vk_beta_2", "vk_gamma_2", "vk_delta_2"};
+    g2_affine *g2[3] = {&vk->beta2, &vk->gamma2, &vk->delta2};
+    rc = read_g1(&vk->alpha1, cJSON_GetObjectItemCaseSensitive(root, "vk_alpha_1"), name,
+                 "vk_alpha_1", err);
+    for (int i = 0; i < 3 && !rc; i++)
+        rc = read_g2(g2[i], cJSON_GetObjectItemCaseSensitive(root, g2_names[i]), name,
+                     g2_names[i], err);
+    for (uint32_t i = 0; i <= vk->n_public && !rc; i++) {
         char field[32];
         snprintf(field, sizeof field, "IC[%u]", i);
-        if (read_g1(&vk->ic[i], cJSON_GetArrayItem(ic, (int)i), name, field, err))
-            goto done;
+        rc = read_g1(&vk->ic[i], cJSON_GetArrayItem(ic, (int)i), name, field, err);
     }
-    rc = 0;
-done:
+    return rc;
+}
+
+int vk_json_parse(groth16_vk *vk, const char *text, size_t len, const char *name,
+                  zkml_error *err)
+{
+    memset(vk, 0, sizeof *vk);
+    cJSON *root = parse_object(text, len, name, err);
+    if (!root)
+        return ZKML_EINVAL;
+    int rc = read_vk_fields(vk, root, name, err);
     cJSON_Delete(root);
     if (rc)
         groth16_vk_free(vk);
     return rc;
 }
 
-int proof_json_parse(groth16_proof *proof, const char *text, const char *name,
+int proof_json_parse(groth16_proof *proof, const char *text, size_t len, const char *name,
                      zkml_error *err)
 {
     memset(proof, 0, sizeof *proof);
-    cJSON *root = parse_object(text, name, err);
+    cJSON *root = parse_object(text, len, name, err);
     if (!root)
         return ZKML_EINVAL;
-    int rc = ZKML_EINVAL;
-    if (!cJSON_IsObject(root))
-        rc = zkml_fail(err, ZKML_EINVAL, "%s: expected a JSON object", name);
-    else if (!check_tag(root, "protocol", "groth16", name, err) &&
-             !check_tag(root, "curve", "bn128", name, err) &&
-             !read_g1(&proof->a, cJSON_GetObjectItemCaseSensitive(root, "pi_a"), name, "pi_a",
-                      err) &&
-             !read_g2(&proof->b, cJSON_GetObjectItemCaseSensitive(root, "pi_b"), name, "pi_b",
-                      err) &&
-             !read_g1(&proof->c, cJSON_GetObjectItemCaseSensitive(root, "pi_c"), name, "pi_c",
-                      err))
-        rc = 0;
+    int rc = cJSON_IsObject(root) ? 0 : zkml_fail(err, ZKML_EINVAL, "%s: expected a JSON object",
+                                                  name);
+    if (!rc)
+        rc = check_tag(root, "protocol", "groth16", name, err);
+    if (!rc)
+        rc = check_tag(root, "curve", "bn128", name, err);
+    if (!rc)
+        rc = read_g1(&proof->a, cJSON_GetObjectItemCaseSensitive(root, "pi_a"), name, "pi_a", err);
+    if (!rc)
+        rc = read_g2(&proof->b, cJSON_GetObjectItemCaseSensitive(root, "pi_b"), name, "pi_b", err);
+    if (!rc)
+        rc = read_g1(&proof->c, cJSON_GetObjectItemCaseSensitive(root, "pi_c"), name, "pi_c", err);
     cJSON_Delete(root);
     return rc;
 }
 
-int public_json_parse(fr_t **pub, size_t *n, const char *text, const char *name,
+int public_json_parse(fr_t **pub, size_t *n, const char *text, size_t len, const char *name,
                       zkml_error *err)
 {
     *pub = NULL;
     *n = 0;
-    cJSON *root = parse_object(text, name, err);
+    cJSON *root = parse_object(text, len, name, err);
     if (!root)
         return ZKML_EINVAL;
     int rc = 0;
@@ -438,12 +445,11 @@ int public_json_parse(fr_t **pub, size_t *n, const char *text, const char *name,
         rc = zkml_fail(err, ZKML_EINVAL, "%s: expected an array of decimal strings", name);
     else if (!out)
         rc = zkml_fail(err, ZKML_ENOMEM, "%s: out of memory", name);
-    for (int i = 0; !rc && i < count; i++) {
-        const cJSON *j = cJSON_GetArrayItem(root, i);
+    int i = 0;
+    for (const cJSON *j = rc ? NULL : root->child; j && !rc; j = j->next, i++)
         if (!cJSON_IsString(j) || fr_from_dec(&out[i], j->valuestring))
-            rc = zkml_fail(err, ZKML_EINVAL, "%s: signal %d is not a decimal number below the "
+            rc = zkml_fail(err, ZKML_EINVAL, "%s: [%d]: not a decimal number below the "
                            "scalar field modulus r", name, i);
-    }
     cJSON_Delete(root);
     if (rc) {
         free(out);
@@ -456,45 +462,42 @@ int public_json_parse(fr_t **pub, size_t *n, const char *text, const char *name,
 
 /* ---- files ------------------------------------------------------------------- */
 
-static int read_text(const char *path, char **text, zkml_error *err)
-{
-    uint8_t *data;
-    size_t len;
-    if (zkml_read_file(path, JSON_MAX_BYTES, &data, &len, err))
-        return err ? err->code : ZKML_EIO;
-    *text = (char *)data;
-    return 0;
-}
-
 int vk_json_read(groth16_vk *vk, const char *path, zkml_error *err)
 {
-    char *text = NULL;
+    uint8_t *text;
+    size_t len;
     memset(vk, 0, sizeof *vk);
-    if (read_text(path, &text, err))
-        return err ? err->code : ZKML_EIO;
-    int rc = vk_json_parse(vk, text, path, err);
+    int rc = zkml_read_file(path, JSON_MAX_BYTES, &text, &len, err);
+    if (rc)
+        return rc;
+    rc = vk_json_parse(vk, (const char *)text, len, path, err);
     free(text);
     return rc;
 }
 
 int proof_json_read(groth16_proof *proof, const char *path, zkml_error *err)
 {
-    char *text = NULL;
-    if (read_text(path, &text, err))
-        return err ? err->code : ZKML_EIO;
-    int rc = proof_json_parse(proof, text, path, err);
+    uint8_t *text;
+    size_t len;
+    memset(proof, 0, sizeof *proof);
+    int rc = zkml_read_file(path, JSON_MAX_BYTES, &text, &len, err);
+    if (rc)
+        return rc;
+    rc = proof_json_parse(proof, (const char *)text, len, path, err);
     free(text);
     return rc;
 }
 
 int public_json_read(fr_t **pub, size_t *n, const char *path, zkml_error *err)
 {
-    char *text = NULL;
+    uint8_t *text;
+    size_t len;
     *pub = NULL;
     *n = 0;
-    if (read_text(path, &text, err))
-        return err ? err->code : ZKML_EIO;
-    int rc = public_json_parse(pub, n, text, path, err);
+    int rc = zkml_read_file(path, JSON_MAX_BYTES, &text, &len, err);
+    if (rc)
+        return rc;
+    rc = public_json_parse(pub, n, (const char *)text, len, path, err);
     free(text);
     return rc;
 }

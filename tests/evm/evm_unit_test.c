@@ -148,6 +148,8 @@ static void test_bad_vkeys(const char *fixtures)
         {"vk_beta_2", "[[\"1\",\"2\"],[\"3\",\"4\"]]", "vk_beta_2"},
         {"vk_gamma_2", "[[\"1\",\"2\"],[\"3\",\"x\"],[\"1\",\"0\"]]", "vk_gamma_2[1][1]"},
         {"vk_delta_2", "[[\"1\",\"2\"],[\"3\",\"4\"],[\"1\",\"1\"]]", "vk_delta_2"},
+        {"vk_alpha_1", "[\"1\",\"3\",\"1\"]", "vk_alpha_1: the point is not on the BN254 curve"},
+        {"vk_beta_2", "[[\"1\",\"2\"],[\"3\",\"4\"],[\"1\",\"0\"]]", "vk_beta_2: the point is not on"},
     };
     for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
         cJSON *root = cJSON_Parse(text);

@@ -240,14 +240,16 @@ static void test_json_errors(void)
     groth16_proof p;
     zkml_error err;
     for (size_t i = 0; i < sizeof bad_proofs / sizeof *bad_proofs; i++)
-        CHECK(proof_json_parse(&p, bad_proofs[i], "proof.json", &err) != 0,
+        CHECK(proof_json_parse(&p, bad_proofs[i], strlen(bad_proofs[i]), "proof.json", &err) != 0,
               "bad proof %zu accepted", i);
     fr_t *pub;
     size_t n;
-    CHECK(public_json_parse(&pub, &n, "[\"21888242871839275222246405745257275088548364400416034343"
-          "698204186575808495617\"]", "public.json", &err) != 0 && strstr(err.message, "r"),
+    static const char big[] = "[\"21888242871839275222246405745257275088548364400416034343"
+                              "698204186575808495617\"]";
+    CHECK(public_json_parse(&pub, &n, big, strlen(big), "public.json", &err) != 0 &&
+          strstr(err.message, "r"),
           "public signal = r accepted");
-    CHECK(public_json_parse(&pub, &n, "[1]", "public.json", &err) != 0, "number accepted");
+    CHECK(public_json_parse(&pub, &n, "[1]", 3, "public.json", &err) != 0, "number accepted");
 }
 
 static void test_round_trip(void)
