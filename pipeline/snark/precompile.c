@@ -17,7 +17,7 @@ static void padded_input(uint8_t *buf, size_t n, const uint8_t *in, size_t len)
         memcpy(buf, in, len < n ? len : n);
 }
 
-int evm_ecadd(uint8_t out[64], const uint8_t *in, size_t len)
+int bn254_ecadd(uint8_t out[64], const uint8_t *in, size_t len)
 {
     uint8_t buf[128];
     g1_affine a, b, sum;
@@ -32,7 +32,7 @@ int evm_ecadd(uint8_t out[64], const uint8_t *in, size_t len)
     return 0;
 }
 
-int evm_ecmul(uint8_t out[64], const uint8_t *in, size_t len)
+int bn254_ecmul(uint8_t out[64], const uint8_t *in, size_t len)
 {
     uint8_t buf[96];
     g1_affine a, prod;
@@ -49,7 +49,7 @@ int evm_ecmul(uint8_t out[64], const uint8_t *in, size_t len)
 
 /* Decodes and multiplies in passes of a few pairs, so any number of pairs
  * runs in constant memory with one final exponentiation. */
-int evm_ecpairing(uint8_t out[32], const uint8_t *in, size_t len)
+int bn254_ecpairing(uint8_t out[32], const uint8_t *in, size_t len)
 {
     enum { PAIR_BYTES = 192, PASS = 8 };
     if (len % PAIR_BYTES != 0)

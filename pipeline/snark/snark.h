@@ -150,11 +150,11 @@ void bn254_pairing(fp12_t *r, const g1_affine *p, const g2_affine *q);
 /* 1 if prod e(p[i], q[i]) == 1 (one shared final exponentiation), else 0. */
 int  bn254_pairing_check(const g1_affine *p, const g2_affine *q, size_t n);
 
-/* ---- EVM precompiles over raw bytes (for tests against anvil and geth vectors) */
+/* ---- the EVM precompiles 0x06-0x08 over raw bytes (tests against anvil, geth vectors) */
 /* Each returns 0 and fills out, or -1 when the EVM call would fail. */
-int  evm_ecadd(uint8_t out[64], const uint8_t *in, size_t len);
-int  evm_ecmul(uint8_t out[64], const uint8_t *in, size_t len);
-int  evm_ecpairing(uint8_t out[32], const uint8_t *in, size_t len);
+int  bn254_ecadd(uint8_t out[64], const uint8_t *in, size_t len);
+int  bn254_ecmul(uint8_t out[64], const uint8_t *in, size_t len);
+int  bn254_ecpairing(uint8_t out[32], const uint8_t *in, size_t len);
 
 /* ---- Poseidon (poseidon.c) ------------------------------------------------
  * circomlib's Poseidon over Fr: S-box x^5, 8 full rounds and

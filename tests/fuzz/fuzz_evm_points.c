@@ -21,17 +21,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     g2_affine q;
     switch (sel % 5) {
     case 0:
-        if (evm_ecadd(out, in, len) == 0 && g1_from_evm(&p, out) != 0)
+        if (bn254_ecadd(out, in, len) == 0 && g1_from_evm(&p, out) != 0)
             abort();
         break;
     case 1:
-        if (evm_ecmul(out, in, len) == 0 && g1_from_evm(&p, out) != 0)
+        if (bn254_ecmul(out, in, len) == 0 && g1_from_evm(&p, out) != 0)
             abort();
         break;
     case 2:
         if (len > 192 * 4)       /* keep each run fast */
             len = 192 * 4;
-        if (evm_ecpairing(out, in, len) == 0 && (out[31] > 1 || out[0] != 0))
+        if (bn254_ecpairing(out, in, len) == 0 && (out[31] > 1 || out[0] != 0))
             abort();
         break;
     case 3:

@@ -1,5 +1,5 @@
 /*
- * anvil_diff.c - differential test of evm_ecadd/evm_ecmul/evm_ecpairing
+ * anvil_diff.c - differential test of bn254_ecadd/bn254_ecmul/bn254_ecpairing
  * against a real EVM: starts anvil on a free loopback port, sends the same
  * inputs to precompiles 0x06/0x07/0x08 with eth_call (JSON-RPC batches over
  * libcurl), and compares byte for byte. Inputs: random points and scalars,
@@ -283,7 +283,7 @@ static void add_cases(call_case *cases, size_t *n, size_t count)
             c->what = "invalid point";
         }
         c->out_len = 64;
-        c->ours_ok = evm_ecadd(c->ours, c->input, c->len) == 0;
+        c->ours_ok = bn254_ecadd(c->ours, c->input, c->len) == 0;
     }
 }
 
@@ -313,7 +313,7 @@ static void mul_cases(call_case *cases, size_t *n, size_t count)
         if (kind == 6) { memset(c->input + 64, 0, 24); c->what = "small scalar"; }
         if (kind >= 8) { spoil_g1(c->input, (int)(i / 10) % 3); c->what = "invalid point"; }
         c->out_len = 64;
-        c->ours_ok = evm_ecmul(c->ours, c->input, c->len) == 0;
+        c->ours_ok = bn254_ecmul(c->ours, c->input, c->len) == 0;
     }
 }
 
@@ -381,7 +381,7 @@ static void pairing_cases(call_case *cases, size_t *n, size_t count)
             c->what = "G2 infinity";
         }
         c->out_len = 32;
-        c->ours_ok = evm_ecpairing(c->ours, c->input, c->len) == 0;
+        c->ours_ok = bn254_ecpairing(c->ours, c->input, c->len) == 0;
     }
 }
 

@@ -1,7 +1,7 @@
 /*
  * evm_vectors.c - runs go-ethereum's published precompile vectors
  * (bn256Add.json, bn256ScalarMul.json, bn256Pairing.json) through
- * evm_ecadd/evm_ecmul/evm_ecpairing and compares the output byte for byte.
+ * bn254_ecadd/bn254_ecmul/bn254_ecpairing and compares the output byte for byte.
  * Usage: snark_math_evm_vectors <testvectors dir>
  */
 #include "pipeline/snark/snark.h"
@@ -12,10 +12,6 @@
 #include <string.h>
 
 typedef int (*precompile_fn)(uint8_t *out, const uint8_t *in, size_t len);
-
-static int pairing_fn(uint8_t *out, const uint8_t *in, size_t len) { return evm_ecpairing(out, in, len); }
-static int add_fn(uint8_t *out, const uint8_t *in, size_t len) { return evm_ecadd(out, in, len); }
-static int mul_fn(uint8_t *out, const uint8_t *in, size_t len) { return evm_ecmul(out, in, len); }
 
 static int hex_decode(uint8_t *out, size_t cap, size_t *len, const char *hex)
 {
@@ -103,8 +99,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s TESTVECTORS_DIR\n", argv[0]);
         return 2;
     }
-    int a = run_file(argv[1], "bn256Add.json", add_fn, 64);
-    int m = run_file(argv[1], "bn256ScalarMul.json", mul_fn, 64);
-    int p = run_file(argv[1], "bn256Pairing.json", pairing_fn, 32);
+    int a = run_file(argv[1], "bn256Add.json", bn254_ecadd, 64);
+    int m = run_file(argv[1], "bn256ScalarMul.json", bn254_ecmul, 64);
+    int p = run_file(argv[1], "bn256Pairing.json", bn254_ecpairing, 32);
     return (a == 0 && m == 0 && p == 0) ? 0 : 1;
 }
