@@ -53,6 +53,34 @@ int zkml_mkdir_p(const char *path, int private_dir, zkml_error *err);
 int zkml_path_join(char *out, size_t outlen, const char *dir, const char *name, zkml_error *err);
 int zkml_file_exists(const char *path);
 
+/* ---- growable memory (buf.c) ---------------------------------------------- */
+
+/* A growable byte buffer: text or binary, NUL-terminated after len once
+ * anything is written. Zero-initialise it ({0}). A failed growth (no memory,
+ * or a size that would overflow) sets oom and makes later writes no-ops, so
+ * an encoder checks oom (or zkml_buf_detach's result) once at the end. A
+ * buffer may start on caller memory ({.data = stack, .cap = sizeof stack})
+ * only if it is sure never to outgrow it. */
+typedef struct zkml_buf {
+    uint8_t *data;
+    size_t len, cap;
+    int oom;
+} zkml_buf;
+
+void zkml_buf_put(zkml_buf *b, const void *data, size_t n);
+void zkml_buf_put_byte(zkml_buf *b, uint8_t byte);
+void zkml_buf_puts(zkml_buf *b, const char *s);
+void zkml_buf_printf(zkml_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Hands the text to *out (malloc'ed, never NULL on success; the caller frees
+ * it) and empties b; after an oom, frees b and fails with ZKML_ENOMEM. */
+int zkml_buf_detach(zkml_buf *b, char **out, zkml_error *err);
+void zkml_buf_free(zkml_buf *b);
+
+/* Makes the array *p (of *cap elements of elem bytes) hold at least need
+ * elements, doubling its capacity (at least 4): 0, or ZKML_ENOMEM when the
+ * allocation fails or need * elem overflows, with *p and *cap unchanged. */
+int zkml_array_grow(void **p, size_t *cap, size_t need, size_t elem);
+
 /* ---- hashing (sha256.c, OpenSSL's libcrypto) ------------------------------ */
 
 /* SHA-256 of len bytes: the model, circuit and vk hashes are SHA-256 of files. */

@@ -28,15 +28,12 @@ void cb_free(cbuild *b)
 
 int cb_wire_fr(cbuild *b, const fr_t *value, uint32_t *wire)
 {
-    if (b->cs.n_wires == b->cap_w) {
-        uint32_t cap = b->cap_w ? 2 * b->cap_w : 1024;
-        fr_t *w = realloc(b->w, (size_t)cap * sizeof *w);
-        if (!w)
-            return zkml_fail(b->err, ZKML_ENOMEM, "circuit: out of memory at wire %u",
-                             b->cs.n_wires);
-        b->w = w;
-        b->cap_w = cap;
-    }
+    if (b->cs.n_wires == UINT32_MAX)
+        return zkml_fail(b->err, ZKML_EINVAL, "circuit: more than %u wires", UINT32_MAX - 1);
+    if (b->cs.n_wires == b->cap_w &&
+        zkml_array_grow((void **)&b->w, &b->cap_w, (size_t)b->cs.n_wires + 1, sizeof *b->w))
+        return zkml_fail(b->err, ZKML_ENOMEM, "circuit: out of memory at wire %u",
+                         b->cs.n_wires);
     b->w[b->cs.n_wires] = *value;
     *wire = b->cs.n_wires++;
     return 0;

@@ -23,7 +23,7 @@
 typedef struct cbuild {
     r1cs cs;
     fr_t *w;               /* witness values of wires 0 .. cs.n_wires-1 */
-    uint32_t cap_w;
+    size_t cap_w;
     int with_witness;
     zkml_error *err;
 } cbuild;

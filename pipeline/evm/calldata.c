@@ -31,16 +31,16 @@ int evm_proof_words(const char *proof_json_path, const char *public_json_path,
     return 0;
 }
 
-static void put_word(evm_buf *b, const char *before, const evm_word w)
+static void put_word(zkml_buf *b, const char *before, const evm_word w)
 {
     char hex[65];
     evm_word_to_hex(hex, w);
-    evm_buf_printf(b, "%s\"0x%s\"", before, hex);
+    zkml_buf_printf(b, "%s\"0x%s\"", before, hex);
 }
 
 /* snarkjs's layout, separators included:
  * ["a0", "a1"],[["b00", "b01"],["b10", "b11"]],["c0", "c1"],["p0","p1",...] */
-static void solidity_text(evm_buf *b, const evm_proof *p)
+static void solidity_text(zkml_buf *b, const evm_proof *p)
 {
     put_word(b, "[", p->abc[0]);
     put_word(b, ", ", p->abc[1]);
@@ -52,22 +52,22 @@ static void solidity_text(evm_buf *b, const evm_proof *p)
     put_word(b, ", ", p->abc[7]);
     for (size_t i = 0; i < p->n_public; i++)
         put_word(b, i == 0 ? "],[" : ",", p->pub[i]);
-    evm_buf_printf(b, "]");
+    zkml_buf_puts(b, "]");
 }
 
-static void call_hex(evm_buf *b, const evm_proof *p)
+static void call_hex(zkml_buf *b, const evm_proof *p)
 {
     uint8_t selector[4];
     evm_verify_proof_selector(selector, p->n_public);
-    evm_buf_printf(b, "0x%02x%02x%02x%02x", selector[0], selector[1], selector[2], selector[3]);
+    zkml_buf_printf(b, "0x%02x%02x%02x%02x", selector[0], selector[1], selector[2], selector[3]);
     char hex[65];
     for (int i = 0; i < 8; i++) {
         evm_word_to_hex(hex, p->abc[i]);
-        evm_buf_printf(b, "%s", hex);
+        zkml_buf_puts(b, hex);
     }
     for (size_t i = 0; i < p->n_public; i++) {
         evm_word_to_hex(hex, p->pub[i]);
-        evm_buf_printf(b, "%s", hex);
+        zkml_buf_puts(b, hex);
     }
 }
 
@@ -80,13 +80,12 @@ int evm_calldata(const char *proof_json_path, const char *public_json_path,
     int rc = evm_proof_load(&proof, proof_json_path, public_json_path, err);
     if (rc)
         return rc;
-    evm_buf b;
-    evm_buf_init(&b);
+    zkml_buf b = {0};
     solidity_text(&b, &proof);
-    rc = evm_buf_finish(&b, solidity, err);
+    rc = zkml_buf_detach(&b, solidity, err);
     if (!rc) {
         call_hex(&b, &proof);
-        rc = evm_buf_finish(&b, hex, err);
+        rc = zkml_buf_detach(&b, hex, err);
     }
     if (n_public)
         *n_public = proof.n_public;

@@ -1,6 +1,6 @@
 /*
- * evm_internal.h - what the files of pipeline/evm share: 32-byte words, a
- * growable text buffer, and the verification key and proof as EVM words.
+ * evm_internal.h - what the files of pipeline/evm share: 32-byte words and
+ * the verification key and proof as EVM words.
  */
 #ifndef ZKML_EVM_INTERNAL_H
 #define ZKML_EVM_INTERNAL_H
@@ -18,19 +18,6 @@ extern const evm_word evm_field_r;
 
 /* Writes the word as 64 lowercase hex digits and a NUL. */
 void evm_word_to_hex(char out[65], const evm_word w);
-
-/* A text buffer that grows as it is appended to; on allocation failure it
- * remembers the failure and evm_buf_finish reports it. */
-typedef struct evm_buf {
-    char *data;
-    size_t len, cap;
-    int failed;
-} evm_buf;
-
-void evm_buf_init(evm_buf *b);
-void evm_buf_printf(evm_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Hands the text to *out (the caller frees it), or fails with ZKML_ENOMEM. */
-int evm_buf_finish(evm_buf *b, char **out, zkml_error *err);
 
 /* A Groth16 verification key as EVM words, in the order the keyed verifier's
  * deployer takes them: alpha (2), beta (4), gamma (4), delta (4), then

@@ -1,11 +1,10 @@
 /*
- * words.c - 256-bit EVM words: BN254's field orders, hex output, the
- * growable text buffer, and the verifyProof selector.
+ * words.c - 256-bit EVM words: BN254's field orders, hex output and the
+ * verifyProof selector.
  */
 #include "pipeline/evm/evm.h"
 #include "pipeline/evm/evm_internal.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,54 +26,6 @@ void evm_word_to_hex(char out[65], const evm_word w)
         out[2 * i + 1] = digits[w[i] & 15];
     }
     out[64] = '\0';
-}
-
-void evm_buf_init(evm_buf *b)
-{
-    memset(b, 0, sizeof *b);
-}
-
-void evm_buf_printf(evm_buf *b, const char *fmt, ...)
-{
-    if (b->failed)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int need = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (need < 0) {
-        b->failed = 1;
-        return;
-    }
-    if (b->len + (size_t)need + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (cap < b->len + (size_t)need + 1)
-            cap *= 2;
-        char *grown = realloc(b->data, cap);
-        if (!grown) {
-            b->failed = 1;
-            return;
-        }
-        b->data = grown;
-        b->cap = cap;
-    }
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)need;
-}
-
-int evm_buf_finish(evm_buf *b, char **out, zkml_error *err)
-{
-    *out = NULL;
-    if (b->failed || !b->data) {
-        free(b->data);
-        evm_buf_init(b);
-        return zkml_fail(err, ZKML_ENOMEM, "out of memory building text");
-    }
-    *out = b->data;
-    evm_buf_init(b);
-    return 0;
 }
 
 void evm_verify_proof_selector(uint8_t out[4], size_t n_public)

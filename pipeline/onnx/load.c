@@ -14,27 +14,12 @@
 
 #include "onnx_internal.h"
 
-static int grow(void **arr, int *cap, int need, size_t elem)
-{
-    if (need <= *cap)
-        return 0;
-    int ncap = *cap ? *cap * 2 : 16;
-    while (ncap < need)
-        ncap *= 2;
-    void *p = realloc(*arr, (size_t)ncap * elem);
-    if (!p)
-        return -1;
-    *arr = p;
-    *cap = ncap;
-    return 0;
-}
-
 typedef struct builder {
     onnx_model *m;
-    int cap_tensors, cap_nodes;
+    size_t cap_tensors, cap_nodes;
     onnx_names names;      /* tensor name -> id */
     float **scratch;       /* per-tensor value slots for constant folding */
-    int cap_scratch;
+    size_t cap_scratch;
     zkml_error *err;
 } builder;
 
@@ -50,8 +35,8 @@ static int add_constant(builder *b, onnx_tensor *t)
     int rc = 0;
     if (t->name[0] && find(b, t->name) >= 0)
         rc = zkml_fail(b->err, ZKML_EINVAL, "tensor '%s' is defined twice", t->name);
-    else if (grow((void **)&b->m->tensors, &b->cap_tensors, b->m->n_tensors + 1,
-                  sizeof(onnx_tensor)) != 0)
+    else if (zkml_array_grow((void **)&b->m->tensors, &b->cap_tensors,
+                             (size_t)b->m->n_tensors + 1, sizeof(onnx_tensor)) != 0)
         rc = zkml_fail(b->err, ZKML_ENOMEM, "out of memory");
     if (rc != 0) {
         onnx_tensor_clear(t);
@@ -311,13 +296,12 @@ static int fold_last_node(builder *b)
     for (int i = 0; i < n->n_inputs; i++)
         if (n->inputs[i] >= 0 && !m->tensors[n->inputs[i]].data)
             return 0;
-    if (b->cap_scratch < m->n_tensors) {
-        float **g = realloc(b->scratch, (size_t)b->cap_tensors * sizeof(float *));
-        if (!g)
+    size_t old_cap = b->cap_scratch;
+    if (old_cap < (size_t)m->n_tensors) {
+        if (zkml_array_grow((void **)&b->scratch, &b->cap_scratch, (size_t)m->n_tensors,
+                            sizeof(float *)) != 0)
             return zkml_fail(b->err, ZKML_ENOMEM, "out of memory");
-        memset(g + b->cap_scratch, 0, (size_t)(b->cap_tensors - b->cap_scratch) * sizeof(float *));
-        b->scratch = g;
-        b->cap_scratch = b->cap_tensors;
+        memset(b->scratch + old_cap, 0, (b->cap_scratch - old_cap) * sizeof(float *));
     }
     float **values = b->scratch; /* all NULL between folds */
     int rc = 0;
@@ -383,7 +367,8 @@ static int add_node(builder *b, const Onnxmin__NodeProto *np, int index)
     if (onnx_op_lookup(op_type, &op) != 0)
         return zkml_fail(b->err, ZKML_EINVAL, "node '%s' (%s, opset %lld): operator is not "
                          "supported", name, op_type, (long long)m->opset);
-    if (grow((void **)&m->nodes, &b->cap_nodes, m->n_nodes + 1, sizeof(onnx_node)) != 0)
+    if (zkml_array_grow((void **)&m->nodes, &b->cap_nodes, (size_t)m->n_nodes + 1,
+                        sizeof(onnx_node)) != 0)
         return zkml_fail(b->err, ZKML_ENOMEM, "out of memory");
     onnx_node *n = &m->nodes[m->n_nodes++];
     memset(n, 0, sizeof(*n));

@@ -163,7 +163,7 @@ static int read_header(cursor *c, csv_table *t, shape_scan *s, zkml_error *err)
 {
     char buf[CSV_FIELD_MAX];
     int last = 0, numeric = 1;
-    size_t cap = 0;
+    size_t cap = 0;            /* slots in t->feature_names, its NULL included */
     size_t *cols = &s->cols;
     *cols = 0;
     if (!at_record(c))
@@ -180,13 +180,8 @@ static int read_header(cursor *c, csv_table *t, shape_scan *s, zkml_error *err)
         if (*cols == CSV_MAX_COLUMNS)
             return zkml_fail(err, ZKML_EINVAL, "%s line %zu: more than %d columns", c->name,
                              line, CSV_MAX_COLUMNS);
-        if (*cols == cap) {
-            cap = cap ? cap * 2 : 16;
-            char **g = realloc(t->feature_names, (cap + 1) * sizeof(char *));
-            if (!g)
-                return zkml_fail(err, ZKML_ENOMEM, "out of memory");
-            t->feature_names = g;
-        }
+        if (zkml_array_grow((void **)&t->feature_names, &cap, *cols + 2, sizeof(char *)))
+            return zkml_fail(err, ZKML_ENOMEM, "out of memory");
         t->feature_names[*cols + 1] = NULL; /* kept NULL-terminated for csv_free */
         if (!(t->feature_names[*cols] = strdup(buf)))
             return zkml_fail(err, ZKML_ENOMEM, "out of memory");

@@ -123,20 +123,16 @@ static int rs_term(rowset *r, uint32_t src, uint32_t idx, int64_t coeff, zkml_er
 {
     if (coeff == 0)
         return 0;
+    if (r->n_terms == UINT32_MAX)   /* row starts are 32-bit */
+        return zkml_fail(err, ZKML_EINVAL, "quantized model: more than %u terms", UINT32_MAX - 1);
     if (r->n_terms == r->cap) {
-        size_t cap = r->cap ? 2 * r->cap : 64;
-        uint32_t *s = realloc(r->src, cap * sizeof *s);
-        if (s)
-            r->src = s;
-        uint32_t *i = realloc(r->idx, cap * sizeof *i);
-        if (i)
-            r->idx = i;
-        int64_t *c = realloc(r->coeff, cap * sizeof *c);
-        if (c)
-            r->coeff = c;
-        if (!s || !i || !c)
+        /* The three arrays share one capacity: each grows from the same cap to the same need. */
+        size_t cap_src = r->cap, cap_idx = r->cap, cap_coeff = r->cap;
+        if (zkml_array_grow((void **)&r->src, &cap_src, r->n_terms + 1, sizeof *r->src) ||
+            zkml_array_grow((void **)&r->idx, &cap_idx, r->n_terms + 1, sizeof *r->idx) ||
+            zkml_array_grow((void **)&r->coeff, &cap_coeff, r->n_terms + 1, sizeof *r->coeff))
             return zkml_fail(err, ZKML_ENOMEM, "quantized model: out of memory");
-        r->cap = cap;
+        r->cap = cap_src;
     }
     r->src[r->n_terms] = src;
     r->idx[r->n_terms] = idx;

@@ -13,14 +13,9 @@
 int qm_add_tensor(quant_model *m, quant_tensor_kind kind, uint32_t size, int scale,
                   int onnx_tensor, uint32_t *id, zkml_error *err)
 {
-    if (m->n_tensors == m->cap_tensors) {
-        uint32_t cap = m->cap_tensors ? 2 * m->cap_tensors : 16;
-        quant_tensor *t = realloc(m->tensors, cap * sizeof *t);
-        if (!t)
-            return zkml_fail(err, ZKML_ENOMEM, "quantized model: out of memory");
-        m->tensors = t;
-        m->cap_tensors = cap;
-    }
+    if (zkml_array_grow((void **)&m->tensors, &m->cap_tensors, (size_t)m->n_tensors + 1,
+                        sizeof *m->tensors))
+        return zkml_fail(err, ZKML_ENOMEM, "quantized model: out of memory");
     quant_tensor *t = &m->tensors[m->n_tensors];
     memset(t, 0, sizeof *t);
     t->kind = kind;
@@ -35,14 +30,9 @@ int qm_add_tensor(quant_model *m, quant_tensor_kind kind, uint32_t size, int sca
 int qm_add_layer(quant_model *m, quant_layer_kind kind, int node, uint32_t in, uint32_t out,
                  uint32_t *id, zkml_error *err)
 {
-    if (m->n_layers == m->cap_layers) {
-        uint32_t cap = m->cap_layers ? 2 * m->cap_layers : 16;
-        quant_layer *l = realloc(m->layers, cap * sizeof *l);
-        if (!l)
-            return zkml_fail(err, ZKML_ENOMEM, "quantized model: out of memory");
-        m->layers = l;
-        m->cap_layers = cap;
-    }
+    if (zkml_array_grow((void **)&m->layers, &m->cap_layers, (size_t)m->n_layers + 1,
+                        sizeof *m->layers))
+        return zkml_fail(err, ZKML_ENOMEM, "quantized model: out of memory");
     quant_layer *l = &m->layers[m->n_layers];
     memset(l, 0, sizeof *l);
     l->kind = kind;

@@ -182,9 +182,11 @@ typedef struct quant_model {
     const onnx_model *graph;   /* borrowed */
     quant_settings settings;
     quant_tensor *tensors;
-    uint32_t n_tensors, cap_tensors;
+    uint32_t n_tensors;
+    size_t cap_tensors;
     quant_layer *layers;
-    uint32_t n_layers, cap_layers;
+    uint32_t n_layers;
+    size_t cap_layers;
     uint32_t input;            /* activation tensor of the graph input */
     uint32_t output;           /* activation tensor of the proven output */
     int softmax_outside;       /* the graph's last node is a Softmax applied after */

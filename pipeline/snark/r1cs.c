@@ -45,17 +45,13 @@ static int lc_reserve(r1cs_lc *lc, uint32_t need, zkml_error *err)
 {
     if (need <= lc->cap)
         return 0;
-    uint32_t cap = lc->cap ? lc->cap : 4;
-    while (cap < need) {
-        if (cap > UINT32_MAX / 2)
-            return zkml_fail(err, ZKML_ENOMEM, "linear combination too long");
-        cap *= 2;
-    }
-    r1cs_term *t = realloc(lc->terms, (size_t)cap * sizeof *t);
-    if (!t)
+    /* cap < need <= 2^31, so the grown capacity (at most 2 * need) fits in 32 bits. */
+    if (need > UINT32_MAX / 2)
+        return zkml_fail(err, ZKML_ENOMEM, "linear combination too long");
+    size_t cap = lc->cap;
+    if (zkml_array_grow((void **)&lc->terms, &cap, need, sizeof *lc->terms))
         return zkml_fail(err, ZKML_ENOMEM, "out of memory growing a linear combination");
-    lc->terms = t;
-    lc->cap = cap;
+    lc->cap = (uint32_t)cap;
     return 0;
 }
 
@@ -98,18 +94,18 @@ int r1cs_lc_add_term(r1cs_lc *lc, uint32_t wire, const fr_t *coeff, zkml_error *
 int r1cs_add_constraint(r1cs *cs, r1cs_lc *a, r1cs_lc *b, r1cs_lc *c, zkml_error *err)
 {
     if (cs->n_constraints == cs->cap_constraints) {
-        uint32_t cap = cs->cap_constraints ? cs->cap_constraints * 2 : 64;
-        r1cs_constraint *nc = cap > cs->cap_constraints
-            ? realloc(cs->constraints, (size_t)cap * sizeof *nc) : NULL;
-        if (!nc) {
+        /* The count is 32-bit: stop below 2^31 so the doubled capacity still fits. */
+        size_t cap = cs->cap_constraints;
+        if (cs->n_constraints >= UINT32_MAX / 2 ||
+            zkml_array_grow((void **)&cs->constraints, &cap, (size_t)cs->n_constraints + 1,
+                            sizeof *cs->constraints)) {
             r1cs_lc_free(a);
             r1cs_lc_free(b);
             r1cs_lc_free(c);
             return zkml_fail(err, ZKML_ENOMEM, "out of memory adding constraint %u",
                              cs->n_constraints);
         }
-        cs->constraints = nc;
-        cs->cap_constraints = cap;
+        cs->cap_constraints = (uint32_t)cap;
     }
     r1cs_constraint *k = &cs->constraints[cs->n_constraints++];
     k->a = *a;

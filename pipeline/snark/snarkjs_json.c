@@ -23,33 +23,11 @@
 /* ---- writer ------------------------------------------------------------------ */
 
 typedef struct jw {
-    char *buf;
-    size_t len, cap;
-    int depth, first[8], after_key, failed;
+    zkml_buf out;
+    int depth, first[8], after_key;
 } jw;
 
-static void jw_raw(jw *w, const char *s, size_t n)
-{
-    if (w->failed)
-        return;
-    if (w->len + n + 1 > w->cap) {
-        size_t cap = w->cap ? w->cap * 2 : 4096;
-        while (cap < w->len + n + 1)
-            cap *= 2;
-        char *nb = realloc(w->buf, cap);
-        if (!nb) {
-            w->failed = 1;
-            return;
-        }
-        w->buf = nb;
-        w->cap = cap;
-    }
-    memcpy(w->buf + w->len, s, n);
-    w->len += n;
-    w->buf[w->len] = 0;
-}
-
-static void jw_str(jw *w, const char *s) { jw_raw(w, s, strlen(s)); }
+static void jw_str(jw *w, const char *s) { zkml_buf_puts(&w->out, s); }
 
 /* Separator and indentation before a value or key inside a container. */
 static void jw_prefix(jw *w)
@@ -149,9 +127,9 @@ static void jw_g2(jw *w, const g2_affine *p)
 
 static int jw_commit(jw *w, const char *path, zkml_error *err)
 {
-    int rc = w->failed ? zkml_fail(err, ZKML_ENOMEM, "%s: out of memory", path)
-                       : zkml_write_file_atomic(path, w->buf, w->len, err);
-    free(w->buf);
+    int rc = w->out.oom ? zkml_fail(err, ZKML_ENOMEM, "%s: out of memory", path)
+                        : zkml_write_file_atomic(path, w->out.data, w->out.len, err);
+    zkml_buf_free(&w->out);
     return rc;
 }
 

@@ -147,16 +147,16 @@ static size_t abi_head_size(const abi_arg *a)
     return a->kind == ABI_FIXED_WORDS ? a->len : 32;
 }
 
-static void abi_put_tail(chain_buf *out, const abi_arg *a)
+static void abi_put_tail(zkml_buf *out, const abi_arg *a)
 {
     uint8_t word[32];
     size_t count = a->kind == ABI_STRING ? a->len : a->len / 32;
     abi_word_from_u64(count, word);
-    chain_buf_put(out, word, 32);
-    chain_buf_put(out, a->data, a->len);
+    zkml_buf_put(out, word, 32);
+    zkml_buf_put(out, a->data, a->len);
     static const uint8_t zeros[32];
     if (a->len % 32)
-        chain_buf_put(out, zeros, 32 - a->len % 32);
+        zkml_buf_put(out, zeros, 32 - a->len % 32);
 }
 
 static size_t abi_tail_size(const abi_arg *a)
@@ -164,7 +164,7 @@ static size_t abi_tail_size(const abi_arg *a)
     return 32 + (a->len + 31) / 32 * 32;
 }
 
-int abi_encode_call(const char *signature, const abi_arg *args, size_t n, chain_buf *out,
+int abi_encode_call(const char *signature, const abi_arg *args, size_t n, zkml_buf *out,
                     zkml_error *err)
 {
     size_t head = 0;
@@ -178,16 +178,16 @@ int abi_encode_call(const char *signature, const abi_arg *args, size_t n, chain_
     }
     uint8_t selector[4];
     abi_selector(signature, selector);
-    chain_buf_put(out, selector, 4);
+    zkml_buf_put(out, selector, 4);
     size_t tail_offset = head;
     uint8_t word[32];
     for (size_t i = 0; i < n; i++) {
         const abi_arg *a = &args[i];
         if (a->kind == ABI_WORD || a->kind == ABI_FIXED_WORDS) {
-            chain_buf_put(out, a->data, a->len);
+            zkml_buf_put(out, a->data, a->len);
         } else {
             abi_word_from_u64(tail_offset, word);
-            chain_buf_put(out, word, 32);
+            zkml_buf_put(out, word, 32);
             tail_offset += abi_tail_size(a);
         }
     }

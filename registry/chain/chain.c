@@ -97,11 +97,11 @@ static int registry_call(chain_client *c, const uint8_t reg[20], const char *sig
                          const abi_arg *args, size_t n, uint8_t **out, size_t *out_len,
                          zkml_error *err)
 {
-    chain_buf calldata = {0};
+    zkml_buf calldata = {0};
     int rc = abi_encode_call(signature, args, n, &calldata, err);
     if (rc == 0)
         rc = chain_eth_call(c, reg, calldata.data, calldata.len, out, out_len, err);
-    chain_buf_free(&calldata);
+    zkml_buf_free(&calldata);
     if (rc)
         return zkml_error_prefix(err, "ModelRegistry.%s", signature);
     return 0;

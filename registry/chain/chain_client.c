@@ -270,7 +270,7 @@ static int is_nonce_error(const chain_rpc_error *e)
                             strstr(e->message, "already imported"));
 }
 
-static int send_raw(chain_client *c, const chain_buf *raw, chain_rpc_error *e, zkml_error *err)
+static int send_raw(chain_client *c, const zkml_buf *raw, chain_rpc_error *e, zkml_error *err)
 {
     size_t cap = 2 * raw->len + 16;
     char *params = malloc(cap);
@@ -305,14 +305,14 @@ int chain_send(chain_client *c, int has_to, const uint8_t to[20], const uint8_t 
         if (!c->nonce_known && (rc = fetch_nonce(c, err)) != 0)
             break;
         tx.nonce = c->next_nonce;
-        chain_buf raw = {0};
+        zkml_buf raw = {0};
         rc = chain_tx_sign(&tx, &c->key, &raw, hash, err);
         if (rc == 0 && on_signed)
             rc = on_signed(ctx, hash, tx.nonce, err);
         chain_rpc_error e = {0};
         if (rc == 0)
             rc = send_raw(c, &raw, &e, err);
-        chain_buf_free(&raw);
+        zkml_buf_free(&raw);
         int retry_nonce = rc == ZKML_EREJECTED && is_nonce_error(&e);
         int known = rc == ZKML_EREJECTED && e.has_error && strstr(e.message, "already known");
         chain_rpc_error_clear(&e);

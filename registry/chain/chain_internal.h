@@ -1,6 +1,6 @@
 /*
- * chain_internal.h - the pieces of the EVM client inside registry/chain/: a byte
- * buffer, hex, keccak-256, RLP, the ABI subset the registry needs, EIP-1559
+ * chain_internal.h - the pieces of the EVM client inside registry/chain/ (bytes
+ * are built in common's zkml_buf): hex, keccak-256, RLP, the ABI subset the registry needs, EIP-1559
  * transactions, JSON-RPC, and anvil process control. chain.h is the public
  * face; tests and fuzz targets include this header to
  * check each piece against published vectors and a real anvil.
@@ -16,19 +16,6 @@
 #include <sys/types.h>
 
 typedef struct cJSON cJSON;
-
-/* ---- growable byte buffer (rlp.c) ----------------------------------------
- * Appends never fail loudly: an allocation failure sets oom and later appends
- * do nothing, so encoders check once at the end. */
-typedef struct chain_buf {
-    uint8_t *data;
-    size_t len, cap;
-    int oom;
-} chain_buf;
-
-void chain_buf_put(chain_buf *b, const void *data, size_t len);
-void chain_buf_put_byte(chain_buf *b, uint8_t byte);
-void chain_buf_free(chain_buf *b);
 
 /* ---- hex (abi.c) ---------------------------------------------------------- */
 
@@ -49,12 +36,12 @@ int chain_parse_address(const char *text, uint8_t address[20]);
 
 /* ---- RLP (rlp.c) -------------------------------------------------------- */
 
-void rlp_put_bytes(chain_buf *b, const uint8_t *data, size_t len);
+void rlp_put_bytes(zkml_buf *b, const uint8_t *data, size_t len);
 /* An integer as RLP: big-endian without leading zeros (0 is the empty string). */
-void rlp_put_uint(chain_buf *b, uint64_t value);
-void rlp_put_word(chain_buf *b, const uint8_t word[32]);
+void rlp_put_uint(zkml_buf *b, uint64_t value);
+void rlp_put_word(zkml_buf *b, const uint8_t word[32]);
 /* Appends the list header for payload_len bytes, then the payload. */
-void rlp_put_list(chain_buf *b, const uint8_t *payload, size_t payload_len);
+void rlp_put_list(zkml_buf *b, const uint8_t *payload, size_t payload_len);
 
 typedef struct rlp_item {
     int is_list;
@@ -85,7 +72,7 @@ typedef struct abi_arg {
 /* The 4-byte selector of a signature such as "transfer(address,uint256)". */
 void abi_selector(const char *signature, uint8_t out[4]);
 /* Selector followed by the head/tail encoding of args. */
-int abi_encode_call(const char *signature, const abi_arg *args, size_t n, chain_buf *out,
+int abi_encode_call(const char *signature, const abi_arg *args, size_t n, zkml_buf *out,
                     zkml_error *err);
 void abi_word_from_u64(uint64_t value, uint8_t word[32]);
 void abi_word_from_address(const uint8_t address[20], uint8_t word[32]);
@@ -147,7 +134,7 @@ typedef struct chain_tx {
 
 /* Signs tx as an EIP-1559 (type 0x02) transaction: *raw is the 0x02 || rlp(...)
  * bytes for eth_sendRawTransaction, hash its keccak (the transaction hash). */
-int chain_tx_sign(const chain_tx *tx, const chain_key *key, chain_buf *raw, uint8_t hash[32],
+int chain_tx_sign(const chain_tx *tx, const chain_key *key, zkml_buf *raw, uint8_t hash[32],
                   zkml_error *err);
 
 /* ---- JSON-RPC (rpc.c) ----------------------------------------------------- */

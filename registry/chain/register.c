@@ -118,7 +118,7 @@ static int send_and_wait(register_run *run, const uint8_t *data, size_t len, zkm
     return rc;
 }
 
-static int register_calldata(register_run *run, chain_buf *calldata, zkml_error *err)
+static int register_calldata(register_run *run, zkml_buf *calldata, zkml_error *err)
 {
     abi_arg args[9] = {
         {ABI_STRING, (const uint8_t *)run->task_id, strlen(run->task_id)},
@@ -179,11 +179,11 @@ static int ensure_registered(register_run *run, uint64_t *onchain_version, zkml_
     run->mined = state && *onchain_version;
     if (*onchain_version)
         return 0;
-    chain_buf calldata = {0};
+    zkml_buf calldata = {0};
     rc = register_calldata(run, &calldata, err);
     if (rc == 0)
         rc = send_and_wait(run, calldata.data, calldata.len, err);
-    chain_buf_free(&calldata);
+    zkml_buf_free(&calldata);
     if (rc)
         return zkml_error_prefix(err, "registerVersion");
     if (!run->receipt.status)

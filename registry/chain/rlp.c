@@ -1,6 +1,6 @@
 /*
  * rlp.c - Recursive Length Prefix encoding (Ethereum yellow paper, appendix B)
- * into a growable byte buffer, and a strict reader that accepts only canonical
+ * into a growable byte buffer (zkml_buf), and a strict reader that accepts only canonical
  * encodings (what our own transactions and tests need).
  */
 #include "registry/chain/chain_internal.h"
@@ -8,50 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-void chain_buf_put(chain_buf *b, const void *data, size_t len)
-{
-    if (b->oom || len == 0)
-        return;
-    if (b->len + len < b->len) {
-        b->oom = 1;
-        return;
-    }
-    if (b->len + len > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + len && cap <= SIZE_MAX / 2)
-            cap *= 2;
-        if (cap < b->len + len) {
-            b->oom = 1;
-            return;
-        }
-        uint8_t *grown = realloc(b->data, cap);
-        if (!grown) {
-            b->oom = 1;
-            return;
-        }
-        b->data = grown;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, data, len);
-    b->len += len;
-}
-
-void chain_buf_put_byte(chain_buf *b, uint8_t byte)
-{
-    chain_buf_put(b, &byte, 1);
-}
-
-void chain_buf_free(chain_buf *b)
-{
-    free(b->data);
-    memset(b, 0, sizeof *b);
-}
-
 /* A header: short form for payloads under 56 bytes, else the length's own length. */
-static void rlp_put_header(chain_buf *b, uint8_t short_base, size_t payload_len)
+static void rlp_put_header(zkml_buf *b, uint8_t short_base, size_t payload_len)
 {
     if (payload_len < 56) {
-        chain_buf_put_byte(b, (uint8_t)(short_base + payload_len));
+        zkml_buf_put_byte(b, (uint8_t)(short_base + payload_len));
         return;
     }
     uint8_t be[sizeof(size_t)];
@@ -60,21 +21,21 @@ static void rlp_put_header(chain_buf *b, uint8_t short_base, size_t payload_len)
         n++;
     for (int i = 0; i < n; i++)
         be[i] = (uint8_t)(payload_len >> (8 * (n - 1 - i)));
-    chain_buf_put_byte(b, (uint8_t)(short_base + 55 + n));
-    chain_buf_put(b, be, (size_t)n);
+    zkml_buf_put_byte(b, (uint8_t)(short_base + 55 + n));
+    zkml_buf_put(b, be, (size_t)n);
 }
 
-void rlp_put_bytes(chain_buf *b, const uint8_t *data, size_t len)
+void rlp_put_bytes(zkml_buf *b, const uint8_t *data, size_t len)
 {
     if (len == 1 && data[0] < 0x80) {
-        chain_buf_put_byte(b, data[0]);
+        zkml_buf_put_byte(b, data[0]);
         return;
     }
     rlp_put_header(b, 0x80, len);
-    chain_buf_put(b, data, len);
+    zkml_buf_put(b, data, len);
 }
 
-void rlp_put_uint(chain_buf *b, uint64_t value)
+void rlp_put_uint(zkml_buf *b, uint64_t value)
 {
     uint8_t be[8];
     int n = 0;
@@ -85,7 +46,7 @@ void rlp_put_uint(chain_buf *b, uint64_t value)
     rlp_put_bytes(b, be, (size_t)n);
 }
 
-void rlp_put_word(chain_buf *b, const uint8_t word[32])
+void rlp_put_word(zkml_buf *b, const uint8_t word[32])
 {
     size_t skip = 0;
     while (skip < 32 && word[skip] == 0)
@@ -93,10 +54,10 @@ void rlp_put_word(chain_buf *b, const uint8_t word[32])
     rlp_put_bytes(b, word + skip, 32 - skip);
 }
 
-void rlp_put_list(chain_buf *b, const uint8_t *payload, size_t payload_len)
+void rlp_put_list(zkml_buf *b, const uint8_t *payload, size_t payload_len)
 {
     rlp_put_header(b, 0xc0, payload_len);
-    chain_buf_put(b, payload, payload_len);
+    zkml_buf_put(b, payload, payload_len);
 }
 
 /* Reads a long-form length of n bytes; rejects leading zeros and short values. */

@@ -81,11 +81,11 @@ void chain_rpc_error_clear(chain_rpc_error *e)
 
 static size_t collect_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-    chain_buf *body = userdata;
+    zkml_buf *body = userdata;
     size_t n = size * nmemb;
     if (body->len + n > RPC_MAX_RESPONSE)
         return 0; /* makes curl fail with CURLE_WRITE_ERROR */
-    chain_buf_put(body, ptr, n);
+    zkml_buf_put(body, ptr, n);
     return body->oom ? 0 : n;
 }
 
@@ -139,7 +139,7 @@ int chain_rpc_parse_response(const char *body, size_t len, cJSON **result,
     return rc;
 }
 
-static int rpc_post(chain_rpc *rpc, const char *request, chain_buf *body, zkml_error *err)
+static int rpc_post(chain_rpc *rpc, const char *request, zkml_buf *body, zkml_error *err)
 {
     CURL *c = rpc->curl;
     curl_easy_reset(c);
@@ -183,12 +183,12 @@ int chain_rpc_call(chain_rpc *rpc, const char *method, const char *params, cJSON
         return zkml_fail(err, ZKML_ENOMEM, "out of memory building an RPC request");
     snprintf(request, request_len, "{\"jsonrpc\":\"2.0\",\"id\":%lu,\"method\":\"%s\",\"params\":%s}",
              rpc->next_id++, method, params);
-    chain_buf body = {0};
+    zkml_buf body = {0};
     int rc = rpc_post(rpc, request, &body, err);
     free(request);
     if (rc == 0)
         rc = chain_rpc_parse_response((const char *)body.data, body.len, result, rpc_err, err);
-    chain_buf_free(&body);
+    zkml_buf_free(&body);
     if (rc)
         return zkml_error_prefix(err, "%s", method);
     return 0;

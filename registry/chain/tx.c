@@ -141,7 +141,7 @@ int chain_recover_address(const uint8_t hash[32], const uint8_t r[32], const uin
 }
 
 /* The nine unsigned fields; the signed form appends yParity, r, s. */
-static void tx_put_fields(chain_buf *b, const chain_tx *tx)
+static void tx_put_fields(zkml_buf *b, const chain_tx *tx)
 {
     static const uint8_t zero_value[32];
     rlp_put_uint(b, tx->chain_id);
@@ -155,17 +155,17 @@ static void tx_put_fields(chain_buf *b, const chain_tx *tx)
     rlp_put_list(b, NULL, 0); /* empty access list */
 }
 
-static int tx_envelope(chain_buf *out, const chain_buf *fields)
+static int tx_envelope(zkml_buf *out, const zkml_buf *fields)
 {
-    chain_buf_put_byte(out, 0x02);
+    zkml_buf_put_byte(out, 0x02);
     rlp_put_list(out, fields->data, fields->len);
     return out->oom ? -1 : 0;
 }
 
-int chain_tx_sign(const chain_tx *tx, const chain_key *key, chain_buf *raw, uint8_t hash[32],
+int chain_tx_sign(const chain_tx *tx, const chain_key *key, zkml_buf *raw, uint8_t hash[32],
                   zkml_error *err)
 {
-    chain_buf fields = {0}, unsigned_tx = {0};
+    zkml_buf fields = {0}, unsigned_tx = {0};
     secp256k1_context *ctx = NULL;
     int rc = 0;
     tx_put_fields(&fields, tx);
@@ -200,7 +200,7 @@ int chain_tx_sign(const chain_tx *tx, const chain_key *key, chain_buf *raw, uint
 done:
     if (ctx)
         secp256k1_context_destroy(ctx);
-    chain_buf_free(&fields);
-    chain_buf_free(&unsigned_tx);
+    zkml_buf_free(&fields);
+    zkml_buf_free(&unsigned_tx);
     return rc;
 }

@@ -68,19 +68,19 @@ static void test_sha256(const char *tmpdir)
 
 static int rlp_bytes_is(const char *text, const char *hex)
 {
-    chain_buf b = {0};
+    zkml_buf b = {0};
     rlp_put_bytes(&b, (const uint8_t *)text, strlen(text));
     int ok = !b.oom && hex_equals(b.data, b.len, hex);
-    chain_buf_free(&b);
+    zkml_buf_free(&b);
     return ok;
 }
 
 static int rlp_uint_is(uint64_t v, const char *hex)
 {
-    chain_buf b = {0};
+    zkml_buf b = {0};
     rlp_put_uint(&b, v);
     int ok = !b.oom && hex_equals(b.data, b.len, hex);
-    chain_buf_free(&b);
+    zkml_buf_free(&b);
     return ok;
 }
 
@@ -93,12 +93,12 @@ static void test_rlp(void)
     CHECK(rlp_uint_is(15, "0f"));
     CHECK(rlp_uint_is(1024, "820400"));
     const char *lorem = "Lorem ipsum dolor sit amet, consectetur adipisicing elit";
-    chain_buf b = {0};
+    zkml_buf b = {0};
     rlp_put_bytes(&b, (const uint8_t *)lorem, strlen(lorem));
     CHECK(b.len == 58 && b.data[0] == 0xb8 && b.data[1] == 0x38 && !memcmp(b.data + 2, lorem, 56));
-    chain_buf_free(&b);
+    zkml_buf_free(&b);
 
-    chain_buf items = {0}, list = {0};
+    zkml_buf items = {0}, list = {0};
     rlp_put_bytes(&items, (const uint8_t *)"cat", 3);
     rlp_put_bytes(&items, (const uint8_t *)"dog", 3);
     rlp_put_list(&list, items.data, items.len);
@@ -109,24 +109,24 @@ static void test_rlp(void)
     rlp_item first;
     CHECK(rlp_read(item.payload, item.payload_len, &first) == 0 && !first.is_list &&
           first.payload_len == 3 && !memcmp(first.payload, "cat", 3));
-    chain_buf_free(&items);
-    chain_buf_free(&list);
+    zkml_buf_free(&items);
+    zkml_buf_free(&list);
 
     /* [ [], [[]], [ [], [[]] ] ] -> c7 c0 c1c0 c3c0c1c0 */
-    chain_buf empty = {0}, one = {0}, inner = {0}, three = {0}, all = {0}, out = {0};
+    zkml_buf empty = {0}, one = {0}, inner = {0}, three = {0}, all = {0}, out = {0};
     rlp_put_list(&empty, NULL, 0);
     rlp_put_list(&one, empty.data, empty.len);
-    chain_buf_put(&inner, empty.data, empty.len);
-    chain_buf_put(&inner, one.data, one.len);
+    zkml_buf_put(&inner, empty.data, empty.len);
+    zkml_buf_put(&inner, one.data, one.len);
     rlp_put_list(&three, inner.data, inner.len);
-    chain_buf_put(&all, empty.data, empty.len);
-    chain_buf_put(&all, one.data, one.len);
-    chain_buf_put(&all, three.data, three.len);
+    zkml_buf_put(&all, empty.data, empty.len);
+    zkml_buf_put(&all, one.data, one.len);
+    zkml_buf_put(&all, three.data, three.len);
     rlp_put_list(&out, all.data, all.len);
     CHECK(hex_equals(out.data, out.len, "c7c0c1c0c3c0c1c0"));
-    chain_buf *bufs[] = {&empty, &one, &inner, &three, &all, &out};
+    zkml_buf *bufs[] = {&empty, &one, &inner, &three, &all, &out};
     for (size_t i = 0; i < 6; i++)
-        chain_buf_free(bufs[i]);
+        zkml_buf_free(bufs[i]);
 
     /* Non-canonical and truncated encodings are refused. */
     static const uint8_t single_as_string[] = {0x81, 0x05};
@@ -150,7 +150,7 @@ static void test_abi(void)
         abi_word_from_u64((uint64_t)i + 1, numbers + 32 * i);
     abi_arg args[3] = {{ABI_STRING, (const uint8_t *)"dave", 4}, {ABI_WORD, one, 32},
                        {ABI_WORD_ARRAY, numbers, 96}};
-    chain_buf b = {0};
+    zkml_buf b = {0};
     CHECK_OK(abi_encode_call("sam(bytes,bool,uint256[])", args, 3, &b, &err), &err);
     CHECK(hex_equals(b.data, b.len,
                      "a5643bf2"
@@ -163,7 +163,7 @@ static void test_abi(void)
                      "0000000000000000000000000000000000000000000000000000000000000001"
                      "0000000000000000000000000000000000000000000000000000000000000002"
                      "0000000000000000000000000000000000000000000000000000000000000003"));
-    chain_buf_free(&b);
+    zkml_buf_free(&b);
     /* bar(["abc", "def"]): a fixed array sits inline in the head. */
     uint8_t pair[64] = {0};
     memcpy(pair, "abc", 3);
@@ -174,7 +174,7 @@ static void test_abi(void)
                      "fce353f6"
                      "6162630000000000000000000000000000000000000000000000000000000000"
                      "6465660000000000000000000000000000000000000000000000000000000000"));
-    chain_buf_free(&b);
+    zkml_buf_free(&b);
 
     /* Decoding sam's arguments back, and refusing data that points outside. */
     uint8_t data[9 * 32];

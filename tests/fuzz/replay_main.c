@@ -1,5 +1,7 @@
 /* replay_main.c - runs a fuzz target over every file of a corpus directory
  * (outside libFuzzer builds), so the corpus is a regression test. */
+#include "common/common.h"
+
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,34 +12,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int replay_file(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "replay: cannot open %s\n", path);
+    uint8_t *data;
+    size_t len;
+    zkml_error err;
+    if (zkml_read_file(path, 0, &data, &len, &err)) {
+        fprintf(stderr, "replay: %s\n", err.message);
         return -1;
     }
-    size_t cap = 1 << 16, len = 0;
-    uint8_t *buf = malloc(cap);
-    size_t n;
-    while (buf && (n = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += n;
-        if (len == cap) {
-            uint8_t *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (!buf) {
-        fprintf(stderr, "replay: out of memory reading %s\n", path);
-        return -1;
-    }
-    LLVMFuzzerTestOneInput(buf, len);
-    free(buf);
+    LLVMFuzzerTestOneInput(data, len);
+    free(data);
     return 0;
 }
 

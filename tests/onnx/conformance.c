@@ -80,7 +80,8 @@ static char **list_dir(const char *dir, const char *prefix, int *count)
 {
     DIR *d = opendir(dir);
     char **names = NULL;
-    int n = 0, cap = 0;
+    int n = 0;
+    size_t cap = 0;
     *count = 0;
     if (!d)
         return NULL;
@@ -88,13 +89,8 @@ static char **list_dir(const char *dir, const char *prefix, int *count)
     while ((e = readdir(d))) {
         if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
             continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            char **g = realloc(names, (size_t)cap * sizeof(char *));
-            if (!g)
-                break;
-            names = g;
-        }
+        if (zkml_array_grow((void **)&names, &cap, (size_t)n + 1, sizeof(char *)))
+            break;
         names[n] = strdup(e->d_name);
         if (names[n])
             n++;

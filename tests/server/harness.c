@@ -1,6 +1,8 @@
 /* harness.c - server processes, libcurl requests and JSON fields for the server_ tests. */
 #include "harness.h"
 
+#include "common/common.h"
+
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
@@ -165,16 +167,9 @@ void http_response_free(http_response *r)
 
 static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 {
-    http_response *r = ctx;
-    size_t len = size * n;
-    char *b = realloc(r->body, r->len + len + 1);
-    if (!b)
-        return 0;
-    memcpy(b + r->len, data, len);
-    r->body = b;
-    r->len += len;
-    r->body[r->len] = '\0';
-    return len;
+    zkml_buf *body = ctx;
+    zkml_buf_put(body, data, size * n);
+    return body->oom ? 0 : size * n;
 }
 
 static size_t on_header(char *data, size_t size, size_t n, void *ctx)
@@ -213,14 +208,14 @@ int http_header(const http_response *r, const char *name, char *out, size_t outl
 static int perform(CURL *c, const char *url, const char *const *headers, http_response *r)
 {
     memset(r, 0, sizeof *r);
-    r->body = calloc(1, 1);
+    zkml_buf body = {0};
     struct curl_slist *list = NULL;
     for (const char *const *h = headers; h && *h; h++)
         list = curl_slist_append(list, *h);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
@@ -228,6 +223,10 @@ static int perform(CURL *c, const char *url, const char *const *headers, http_re
     CURLcode rc = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
     curl_slist_free_all(list);
+    r->len = body.len;
+    zkml_error err;
+    if (zkml_buf_detach(&body, &r->body, &err))
+        return -1;
     if (rc != CURLE_OK)
         fprintf(stderr, "curl %s: %s (status %ld)\n", url, curl_easy_strerror(rc), r->status);
     return rc == CURLE_OK || r->status > 0 ? 0 : -1;

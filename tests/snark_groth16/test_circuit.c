@@ -30,21 +30,15 @@ void test_rng_fr(test_rng *g, fr_t *out)
 typedef struct builder {
     r1cs *cs;
     fr_t *w;
-    uint32_t cap;
+    size_t cap;
     test_rng rng;
     zkml_error *err;
 } builder;
 
 static int new_wire(builder *b, const fr_t *value, uint32_t *wire)
 {
-    if (b->cs->n_wires == b->cap) {
-        uint32_t cap = b->cap * 2;
-        fr_t *nw = realloc(b->w, (size_t)cap * sizeof *nw);
-        if (!nw)
-            return zkml_fail(b->err, ZKML_ENOMEM, "test circuit: out of memory");
-        b->w = nw;
-        b->cap = cap;
-    }
+    if (zkml_array_grow((void **)&b->w, &b->cap, (size_t)b->cs->n_wires + 1, sizeof *b->w))
+        return zkml_fail(b->err, ZKML_ENOMEM, "test circuit: out of memory");
     *wire = b->cs->n_wires++;
     b->w[*wire] = *value;
     return 0;
@@ -145,13 +139,12 @@ fail:
 int test_circuit_build(r1cs *cs, fr_t **w, uint32_t n_constraints, uint32_t n_pub_out,
                        uint32_t n_pub_in, uint64_t seed, zkml_error *err)
 {
-    builder b = { cs, NULL, 1024, { seed * 0x9E3779B97F4A7C15ULL + 1 }, err };
+    builder b = { cs, NULL, 0, { seed * 0x9E3779B97F4A7C15ULL + 1 }, err };
     const uint32_t n_prv_in = 4;
     r1cs_init(cs);
     if (n_constraints < n_pub_out + n_pub_in + 1)
         return zkml_fail(err, ZKML_EINVAL, "test circuit: too few constraints");
-    b.w = malloc(b.cap * sizeof *b.w);
-    if (!b.w)
+    if (zkml_array_grow((void **)&b.w, &b.cap, 1024, sizeof *b.w))
         return zkml_fail(err, ZKML_ENOMEM, "test circuit: out of memory");
     fr_one(&b.w[0]);
     cs->n_pub_out = n_pub_out;

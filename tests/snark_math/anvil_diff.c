@@ -42,11 +42,6 @@ typedef struct rpc {
     char url[64];
 } rpc;
 
-typedef struct buffer {
-    char *data;
-    size_t len;
-} buffer;
-
 /* ---- anvil process ----------------------------------------------------- */
 
 static int free_port(void)
@@ -101,20 +96,14 @@ static void stop_anvil(pid_t pid)
 
 static size_t collect(char *p, size_t size, size_t n, void *user)
 {
-    buffer *b = user;
-    char *grown = realloc(b->data, b->len + size * n + 1);
-    if (!grown)
-        return 0;
-    b->data = grown;
-    memcpy(b->data + b->len, p, size * n);
-    b->len += size * n;
-    b->data[b->len] = '\0';
-    return size * n;
+    zkml_buf *b = user;
+    zkml_buf_put(b, p, size * n);
+    return b->oom ? 0 : size * n;
 }
 
 static cJSON *rpc_post(rpc *r, const char *body)
 {
-    buffer b = { NULL, 0 };
+    zkml_buf b = {0};
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
     curl_easy_setopt(r->curl, CURLOPT_URL, r->url);
     curl_easy_setopt(r->curl, CURLOPT_HTTPHEADER, h);
@@ -124,8 +113,8 @@ static cJSON *rpc_post(rpc *r, const char *body)
     curl_easy_setopt(r->curl, CURLOPT_TIMEOUT, 60L);
     CURLcode rc = curl_easy_perform(r->curl);
     curl_slist_free_all(h);
-    cJSON *json = rc == CURLE_OK && b.data ? cJSON_Parse(b.data) : NULL;
-    free(b.data);
+    cJSON *json = rc == CURLE_OK && b.data ? cJSON_Parse((const char *)b.data) : NULL;
+    zkml_buf_free(&b);
     return json;
 }
 
