@@ -375,12 +375,60 @@ static int lower_elementwise(lowering *lw, int node, zkml_error *err)
     return 0;
 }
 
+/* ---- constant weights times one computed tensor (Gemm, MatMul, Conv) ---- */
+
+/* The rows of such a layer under construction: weights are quantized at scale
+ * cs, chosen so that weight times x reaches at least the activation scale. */
+typedef struct weighted {
+    rowset r;
+    uint32_t x;
+    int cs;
+} weighted;
+
+static int wt_init(const lowering *lw, weighted *wt, uint32_t x, uint32_t n_rows,
+                   zkml_error *err)
+{
+    const quant_settings *s = &lw->m->settings;
+    int x_scale = lw->m->tensors[x].scale;
+    wt->x = x;
+    wt->cs = max_int(s->param_scale, s->activation_scale - x_scale);
+    return rs_init(&wt->r, n_rows, x_scale + wt->cs, err);
+}
+
+/* Adds weight c times element xi of x to the current row. */
+static int wt_term(const lowering *lw, int node, weighted *wt, double c, uint32_t xi,
+                   zkml_error *err)
+{
+    int64_t q;
+    int rc = quantize_const(lw, node, c, wt->cs, &q, err);
+    return rc ? rc : rs_term(&wt->r, wt->x, xi, q, err);
+}
+
+/* Ends the current row, adding bias b when has_bias. */
+static int wt_end_row(const lowering *lw, int node, weighted *wt, int has_bias, double b,
+                      zkml_error *err)
+{
+    int rc = has_bias ? quantize_const(lw, node, b, wt->r.scale, &wt->r.bias[wt->r.row], err) : 0;
+    if (!rc)
+        rs_end_row(&wt->r);
+    return rc;
+}
+
+/* The finished rows become node's affine layer (emit_affine frees them on failure). */
+static int wt_emit(lowering *lw, int node, weighted *wt, zkml_error *err)
+{
+    uint32_t t;
+    int rc = emit_affine(lw, node, &wt->r, node_at(lw, node)->outputs[0], &t, err);
+    if (!rc)
+        map_output(lw, node, t);
+    return rc;
+}
+
 /* Gemm with a computed A and constant B (and C). */
 static int lower_gemm(lowering *lw, int node, zkml_error *err)
 {
     const onnx_node *n = node_at(lw, node);
     const onnx_model *g = lw->g;
-    const quant_settings *s = &lw->m->settings;
     if (is_const(lw, n->inputs[0]) || !is_const(lw, n->inputs[1]))
         return refuse(lw, node, err, "only a computed A times a constant B is supported");
     if (n->n_inputs > 2 && n->inputs[2] >= 0 && !is_const(lw, n->inputs[2]))
@@ -398,10 +446,8 @@ static int lower_gemm(lowering *lw, int node, zkml_error *err)
         return refuse(lw, node, err, "Gemm needs 2-D A, B and Y");
     int64_t M = trans_a ? ta->shape[1] : ta->shape[0], K = trans_a ? ta->shape[0] : ta->shape[1];
     int64_t N = trans_b ? tb->shape[0] : tb->shape[1];
-    const quant_tensor *qa = &lw->m->tensors[a];
-    int cs = max_int(s->param_scale, s->activation_scale - qa->scale);
-    rowset r;
-    if ((rc = rs_init(&r, (uint32_t)(M * N), qa->scale + cs, err)))
+    weighted wt;
+    if ((rc = wt_init(lw, &wt, a, (uint32_t)(M * N), err)))
         return rc;
     const onnx_tensor *tc = n->n_inputs > 2 && n->inputs[2] >= 0 ? &g->tensors[n->inputs[2]] : NULL;
     bn_fold bn;
@@ -409,32 +455,20 @@ static int lower_gemm(lowering *lw, int node, zkml_error *err)
     for (int64_t i = 0; i < M; i++) {
         for (int64_t j = 0; j < N; j++) {
             double fa = folded ? bn_a(&bn, j) : 1, fb = folded ? bn_b(&bn, j) : 0;
-            for (int64_t k = 0; k < K; k++) {
-                double w = fa * alpha * tb->data[trans_b ? j * K + k : k * N + j];
-                uint32_t ai = (uint32_t)(trans_a ? k * M + i : i * K + k);
-                int64_t q;
-                if ((rc = quantize_const(lw, node, w, cs, &q, err)) ||
-                    (rc = rs_term(&r, a, ai, q, err))) {
-                    rs_free(&r);
-                    return rc;
-                }
-            }
-            if (tc || folded) {
-                double b = tc ? beta * tc->data[broadcast_index(out, tc, (uint32_t)(i * N + j))] : 0;
-                b = fa * b + fb;
-                if ((rc = quantize_const(lw, node, b, r.scale, &r.bias[i * N + j], err))) {
-                    rs_free(&r);
-                    return rc;
-                }
-            }
-            rs_end_row(&r);
+            for (int64_t k = 0; k < K; k++)
+                if ((rc = wt_term(lw, node, &wt,
+                                  fa * alpha * tb->data[trans_b ? j * K + k : k * N + j],
+                                  (uint32_t)(trans_a ? k * M + i : i * K + k), err)))
+                    goto fail;
+            double c = tc ? beta * tc->data[broadcast_index(out, tc, (uint32_t)(i * N + j))] : 0;
+            if ((rc = wt_end_row(lw, node, &wt, tc || folded, fa * c + fb, err)))
+                goto fail;
         }
     }
-    uint32_t t;
-    if ((rc = emit_affine(lw, node, &r, n->outputs[0], &t, err)))
-        return rc;
-    map_output(lw, node, t);
-    return 0;
+    return wt_emit(lw, node, &wt, err);
+fail:
+    rs_free(&wt.r);
+    return rc;
 }
 
 /* MatMul: computed [.., K] x constant [K, N], or constant [M, K] x computed [K, N]. */
@@ -442,7 +476,6 @@ static int lower_matmul(lowering *lw, int node, zkml_error *err)
 {
     const onnx_node *n = node_at(lw, node);
     const onnx_model *g = lw->g;
-    const quant_settings *s = &lw->m->settings;
     int ca = is_const(lw, n->inputs[0]), cb = is_const(lw, n->inputs[1]);
     if (ca == cb)
         return refuse(lw, node, err, "exactly one input must be a constant");
@@ -456,35 +489,25 @@ static int lower_matmul(lowering *lw, int node, zkml_error *err)
     if ((rc = value_of(lw, node, n->inputs[ca ? 1 : 0], &x0, err)) ||
         (rc = materialize(lw, node, x0, 0, &x, err)))
         return rc;
-    const quant_tensor *qx = &lw->m->tensors[x];
-    int cs = max_int(s->param_scale, s->activation_scale - qx->scale);
-    rowset r;
-    if ((rc = rs_init(&r, (uint32_t)out->size, qx->scale + cs, err)))
+    weighted wt;
+    if ((rc = wt_init(lw, &wt, x, (uint32_t)out->size, err)))
         return rc;
     int64_t K = w->shape[ca ? 1 : 0], N = ca ? tb->shape[1] : w->shape[1];
     int64_t M = (int64_t)out->size / N;
     for (int64_t i = 0; i < M; i++) {
         for (int64_t j = 0; j < N; j++) {
-            for (int64_t k = 0; k < K && !rc; k++) {
-                int64_t q;
-                double c = ca ? w->data[i * K + k] : w->data[k * N + j];
-                uint32_t xi = (uint32_t)(ca ? k * N + j : i * K + k);
-                rc = quantize_const(lw, node, c, cs, &q, err);
-                if (!rc)
-                    rc = rs_term(&r, x, xi, q, err);
-            }
-            if (rc) {
-                rs_free(&r);
-                return rc;
-            }
-            rs_end_row(&r);
+            for (int64_t k = 0; k < K; k++)
+                if ((rc = wt_term(lw, node, &wt, ca ? w->data[i * K + k] : w->data[k * N + j],
+                                  (uint32_t)(ca ? k * N + j : i * K + k), err)))
+                    goto fail;
+            if ((rc = wt_end_row(lw, node, &wt, 0, 0, err)))
+                goto fail;
         }
     }
-    uint32_t t;
-    if ((rc = emit_affine(lw, node, &r, n->outputs[0], &t, err)))
-        return rc;
-    lw->map[n->outputs[0]] = t + 1;
-    return 0;
+    return wt_emit(lw, node, &wt, err);
+fail:
+    rs_free(&wt.r);
+    return rc;
 }
 
 /* Spatial geometry of Conv and the pools, 1-D treated as H = 1. */
@@ -528,7 +551,6 @@ static int lower_conv(lowering *lw, int node, zkml_error *err)
 {
     const onnx_node *n = node_at(lw, node);
     const onnx_model *g = lw->g;
-    const quant_settings *s = &lw->m->settings;
     if (!is_const(lw, n->inputs[1]) ||
         (n->n_inputs > 2 && n->inputs[2] >= 0 && !is_const(lw, n->inputs[2])))
         return refuse(lw, node, err, "weights and bias must be constants");
@@ -547,49 +569,38 @@ static int lower_conv(lowering *lw, int node, zkml_error *err)
     bn_fold bn;
     int folded = bn_for(lw, node, &bn);
     int64_t cpg = gm.c / groups, opg = gm.oc / groups;
-    const quant_tensor *qx = &lw->m->tensors[x];
-    int cs = max_int(s->param_scale, s->activation_scale - qx->scale);
-    rowset r;
-    if ((rc = rs_init(&r, (uint32_t)(gm.oc * gm.oh * gm.ow), qx->scale + cs, err)))
+    weighted wt;
+    if ((rc = wt_init(lw, &wt, x, (uint32_t)(gm.oc * gm.oh * gm.ow), err)))
         return rc;
     for (int64_t o = 0; o < gm.oc; o++) {
         int64_t grp = o / opg;
         double fa = folded ? bn_a(&bn, o) : 1, fb = folded ? bn_b(&bn, o) : 0;
         for (int64_t oy = 0; oy < gm.oh; oy++) {
             for (int64_t ox = 0; ox < gm.ow; ox++) {
-                for (int64_t ci = 0; ci < cpg && !rc; ci++) {
-                    for (int64_t ky = 0; ky < gm.kh && !rc; ky++) {
+                for (int64_t ci = 0; ci < cpg; ci++) {
+                    for (int64_t ky = 0; ky < gm.kh; ky++) {
                         int64_t iy = oy * gm.sh - gm.ph + ky * gm.dh;
-                        for (int64_t kx = 0; kx < gm.kw && !rc; kx++) {
+                        for (int64_t kx = 0; kx < gm.kw; kx++) {
                             int64_t ix = ox * gm.sw - gm.pw + kx * gm.dw;
                             if (iy < 0 || iy >= gm.h || ix < 0 || ix >= gm.w)
                                 continue;  /* zero padding */
-                            int64_t q;
                             double c = fa * w->data[((o * cpg + ci) * gm.kh + ky) * gm.kw + kx];
                             uint32_t xi = (uint32_t)(((grp * cpg + ci) * gm.h + iy) * gm.w + ix);
-                            rc = quantize_const(lw, node, c, cs, &q, err);
-                            if (!rc)
-                                rc = rs_term(&r, x, xi, q, err);
+                            if ((rc = wt_term(lw, node, &wt, c, xi, err)))
+                                goto fail;
                         }
                     }
                 }
-                uint32_t row = r.row;
-                if (!rc && (b || folded))
-                    rc = quantize_const(lw, node, fa * (b ? b->data[o] : 0) + fb, r.scale,
-                                        &r.bias[row], err);
-                if (rc) {
-                    rs_free(&r);
-                    return rc;
-                }
-                rs_end_row(&r);
+                if ((rc = wt_end_row(lw, node, &wt, b || folded, fa * (b ? b->data[o] : 0) + fb,
+                                     err)))
+                    goto fail;
             }
         }
     }
-    uint32_t t;
-    if ((rc = emit_affine(lw, node, &r, n->outputs[0], &t, err)))
-        return rc;
-    map_output(lw, node, t);
-    return 0;
+    return wt_emit(lw, node, &wt, err);
+fail:
+    rs_free(&wt.r);
+    return rc;
 }
 
 static int lower_maxpool(lowering *lw, int node, zkml_error *err)
