@@ -43,7 +43,10 @@ typedef int (*pipeline_step_fn)(const pipeline_job_ctx *job, zkml_error *err);
 
 typedef struct pipeline_step {
     const char *name;
-    pipeline_step_fn run;
+    pipeline_step_fn run;    /* in a job; NULL for a step that is only a command */
+    zkml_step_fn engine;     /* alone on a directory (`zkml-registry NAME --dir DIR`);
+                              * NULL for a step that needs the service */
+    const char *summary;     /* what it reads and writes, for --help */
 } pipeline_step;
 
 typedef struct pipeline_step_table {
@@ -51,17 +54,17 @@ typedef struct pipeline_step_table {
     size_t count;
 } pipeline_step_table;
 
-/* The production table: settings, calibrate, compile, setup, prove, verify,
- * export, version, register. */
+/* The production table, the one list of step names (steps.c): settings,
+ * calibrate, compile, witness (a command only: a job's prove computes it),
+ * setup, prove, verify, export, version, register. A runner skips steps
+ * without run. */
 const pipeline_step_table *pipeline_default_steps(void);
-/* The step names of the default table, for store_upload.steps. */
-const char *const *pipeline_step_names(size_t *count);
+/* The names of the steps a job runs (those with run), in order, for
+ * store_upload.steps: fills at most max of names and returns the count. */
+enum { PIPELINE_MAX_STEPS = 16 };
+size_t pipeline_step_names(const char **names, size_t max);
 /* A step of the default table by name, or NULL. */
 const pipeline_step *pipeline_find_step(const char *name);
-
-/* The engine steps also exposed alone as commands (`zkml-registry witness`):
- * the name of an engine function that runs on a directory, or NULL. */
-zkml_step_fn pipeline_engine_step(const char *name);
 
 typedef struct pipeline_config {
     const char *data_dir;

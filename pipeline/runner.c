@@ -315,6 +315,8 @@ static int run_job(registry_store *s, const pipeline_config *cfg, const store_jo
     int64_t deadline = cfg->timeout_s > 0 ? zkml_monotonic_ms() + cfg->timeout_s * 1000 : 0;
     for (size_t i = 0; i < table->count; i++) {
         const pipeline_step *step = &table->steps[i];
+        if (!step->run)
+            continue;   /* a command only, not part of a job */
         char state[STORE_STATE_MAX];
         rc = store_step_state(s, job->id, step->name, state, err);
         if (rc && rc != ZKML_ENOTFOUND)

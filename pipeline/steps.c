@@ -126,16 +126,23 @@ static int run_register(const pipeline_job_ctx *job, zkml_error *err)
     return chain_register_step(job->chain, job->dir, job->task_id, job->version, err);
 }
 
+/* The one list of step names: the job's steps in order, the files each
+ * writes (for --help), and the engine function each runs alone on a
+ * directory. witness is a command only (a job's prove computes it); version
+ * and register need the service, so they have no engine function. */
 static const pipeline_step default_steps[] = {
-    {"settings", run_settings}, {"calibrate", run_calibrate}, {"compile", run_compile},
-    {"setup", run_setup},       {"prove", run_prove},         {"verify", run_verify},
-    {"export", run_export},     {"evaluate", run_evaluate},   {"version", run_version},
-    {"register", run_register},
-};
-
-static const char *const default_step_names[] = {
-    "settings", "calibrate", "compile", "setup", "prove", "verify", "export", "evaluate",
-    "version", "register",
+    {"settings", run_settings, quant_settings_step, "model.onnx -> settings.json"},
+    {"calibrate", run_calibrate, quant_calibrate_step, "data.csv -> calibration.json"},
+    {"compile", run_compile, circuit_compile_step, "-> network.r1cs, circuit.json"},
+    {"witness", NULL, circuit_witness_step, "one CSV row -> input.json, witness.wtns, output.json"},
+    {"setup", run_setup, snark_setup_step, "-> proving.key, verification_key.json"},
+    {"prove", run_prove, prove_with_witness, "-> witness, proof.json, public.json"},
+    {"verify", run_verify, circuit_verify_step, "-> verify.json"},
+    {"export", run_export, evm_export_step, "-> Verifier.sol, Verifier.abi.json, calldata.json"},
+    {"evaluate", run_evaluate, evaluate_dir,
+     "accuracy over data.csv -> evaluation.*, EvaluationVerifier.sol"},
+    {"version", run_version, NULL, "-> a commit in the versions repository"},
+    {"register", run_register, NULL, "-> the verifier and the version on the chain"},
 };
 
 static const pipeline_step_table default_table = {
@@ -146,13 +153,13 @@ const pipeline_step_table *pipeline_default_steps(void)
     return &default_table;
 }
 
-const char *const *pipeline_step_names(size_t *count)
+size_t pipeline_step_names(const char **names, size_t max)
 {
-    _Static_assert(sizeof default_step_names / sizeof default_step_names[0] ==
-                       sizeof default_steps / sizeof default_steps[0],
-                   "one name per step");
-    *count = sizeof default_step_names / sizeof default_step_names[0];
-    return default_step_names;
+    size_t n = 0;
+    for (size_t i = 0; i < default_table.count; i++)
+        if (default_steps[i].run && n < max)
+            names[n++] = default_steps[i].name;
+    return n;
 }
 
 const pipeline_step *pipeline_find_step(const char *name)
@@ -160,26 +167,5 @@ const pipeline_step *pipeline_find_step(const char *name)
     for (size_t i = 0; name && i < default_table.count; i++)
         if (!strcmp(default_steps[i].name, name))
             return &default_steps[i];
-    return NULL;
-}
-
-/* The engine functions behind the one-step commands; prove includes the
- * witness, as in the pipeline. */
-static const struct {
-    const char *name;
-    zkml_step_fn fn;
-} engine_steps[] = {
-    {"settings", quant_settings_step}, {"calibrate", quant_calibrate_step},
-    {"compile", circuit_compile_step}, {"witness", circuit_witness_step},
-    {"setup", snark_setup_step},       {"prove", prove_with_witness},
-    {"verify", circuit_verify_step},     {"export", evm_export_step},
-    {"evaluate", evaluate_dir},
-};
-
-zkml_step_fn pipeline_engine_step(const char *name)
-{
-    for (size_t i = 0; name && i < sizeof engine_steps / sizeof engine_steps[0]; i++)
-        if (!strcmp(engine_steps[i].name, name))
-            return engine_steps[i].fn;
     return NULL;
 }

@@ -200,6 +200,8 @@ int cmd_run(int argc, char **argv)
     pipeline_job_ctx ctx = {NULL, NULL, 0, a.dir, a.opts, NULL};
     int64_t total = zkml_monotonic_ms();
     for (size_t i = 0; i < t->count; i++) {
+        if (!t->steps[i].run)
+            continue;   /* a command only, not part of a job */
         int64_t t0 = zkml_monotonic_ms();
         int rc = t->steps[i].run(&ctx, &err);
         double ms = (double)(zkml_monotonic_ms() - t0);
@@ -242,9 +244,9 @@ int cmd_step(int argc, char **argv)
     int p = parse_args(argc, argv, "--dir", NULL, &a);
     if (p)
         return p > 0 ? (usage_step(stdout, argv[0]), 0) : (usage_step(stderr, argv[0]), 2);
-    zkml_step_fn fn = pipeline_engine_step(argv[0]);
-    if (!fn) {
-        fprintf(stderr, "zkml-registry: '%s' is not a pipeline step\n", argv[0]);
+    const pipeline_step *step = pipeline_find_step(argv[0]);
+    if (!step || !step->engine) {
+        fprintf(stderr, "zkml-registry: '%s' is not a step that runs alone\n", argv[0]);
         return 2;
     }
     if (!a.dir) {
@@ -256,7 +258,7 @@ int cmd_step(int argc, char **argv)
     int64_t t0 = zkml_monotonic_ms();
     int rc = prepare_dir(&a, &err);
     if (!rc)
-        rc = fn(a.dir, &a.opts, &err);
+        rc = step->engine(a.dir, &a.opts, &err);
     if (rc > 0) {
         printf("%s: skipped: %s\n", argv[0], err.message);
         return 0;

@@ -10,7 +10,7 @@
 int cmd_serve(int argc, char **argv);           /* serve.c       */
 int cmd_run(int argc, char **argv);             /* cmd_run.c     */
 int cmd_migrate(int argc, char **argv);         /* cmd_run.c     */
-int cmd_step(int argc, char **argv);            /* cmd_run.c: settings, calibrate, ... register */
+int cmd_step(int argc, char **argv);            /* cmd_run.c: a step of pipeline_default_steps() */
 int cmd_groth16(int argc, char **argv);         /* cmd_groth16.c */
 int cmd_export_verifier(int argc, char **argv); /* cmd_evm.c     */
 int cmd_calldata(int argc, char **argv);        /* cmd_evm.c     */

@@ -1,4 +1,6 @@
-/* main.c - the zkml-registry command line: dispatch to serve, run, migrate and the steps. */
+/* main.c - the zkml-registry command line: dispatch to serve, run, migrate and
+ * the steps (pipeline/steps.c's table names them). */
+#include "pipeline/pipeline.h"
 #include "server/commands.h"
 
 #include <stdio.h>
@@ -15,15 +17,6 @@ static const struct command commands[] = {
     {"run", cmd_run, "run the whole pipeline: run MODEL.onnx --data CSV --out DIR"},
     {"check", cmd_check, "check an upload as POST /models does: check MODEL.onnx [--data CSV]"},
     {"migrate", cmd_migrate, "apply database migrations to the data dir"},
-    {"settings", cmd_step, "step: model.onnx -> settings.json"},
-    {"calibrate", cmd_step, "step: data.csv -> calibration.json"},
-    {"compile", cmd_step, "step: -> network.r1cs, circuit.json"},
-    {"witness", cmd_step, "step: one CSV row -> input.json, witness.wtns, output.json"},
-    {"setup", cmd_step, "step: -> proving.key, verification_key.json"},
-    {"prove", cmd_step, "step: -> witness, proof.json, public.json"},
-    {"verify", cmd_step, "step: -> verify.json"},
-    {"export", cmd_step, "step: -> Verifier.sol, Verifier.abi.json, calldata.json"},
-    {"evaluate", cmd_step, "step: accuracy over data.csv -> evaluation.*, EvaluationVerifier.sol"},
     {"groth16", cmd_groth16, "groth16 setup | prove | verify, on snarkjs-compatible files"},
     {"export-verifier", cmd_export_verifier, "write Verifier.sol for a verification_key.json"},
     {"calldata", cmd_calldata, "encode proof.json + public.json as verifier calldata"},
@@ -35,6 +28,10 @@ static void usage(FILE *f)
     fprintf(f, "usage: zkml-registry <command> [options]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-16s %s\n", commands[i].name, commands[i].summary);
+    const pipeline_step_table *t = pipeline_default_steps();
+    for (size_t i = 0; i < t->count; i++)
+        if (t->steps[i].engine)
+            fprintf(f, "  %-16s step: %s\n", t->steps[i].name, t->steps[i].summary);
     fprintf(f, "\nRun 'zkml-registry <command> --help' for a command's options.\n"
                "Exit codes: 0 success, 1 a negative answer (an invalid proof), 2 an error.\n");
 }
@@ -52,6 +49,9 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].fn(argc - 1, argv + 1);
+    const pipeline_step *step = pipeline_find_step(argv[1]);
+    if (step && step->engine)
+        return cmd_step(argc - 1, argv + 1);
     fprintf(stderr, "zkml-registry: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

@@ -490,7 +490,9 @@ static int create_version(const http_request *rq, upload *u, store_version_ref *
         .sample = sample,
         .target = u->target.len ? u->target.value : NULL,
     };
-    su.steps = pipeline_step_names(&su.nsteps);
+    const char *steps[PIPELINE_MAX_STEPS];
+    su.nsteps = pipeline_step_names(steps, PIPELINE_MAX_STEPS);
+    su.steps = steps;
     registry_store *s;
     if (http_store(rq, &s, err) || store_create_version(s, u->task_id.value, hash, &su, ref, err))
         return err->code == ZKML_EINVAL ? 400 : 500;

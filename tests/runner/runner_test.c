@@ -234,8 +234,9 @@ static cJSON *run_to_failure(const char *data, const pipeline_config *cfg, unsig
 
 static int test_outcomes(const char *data)
 {
-    static const pipeline_step steps[] = {{"write", step_write}, {"skip", step_skip},
-                                          {"fail", step_fail}, {"after", step_write}};
+    static const pipeline_step steps[] = {
+        {.name = "write", .run = step_write}, {.name = "skip", .run = step_skip},
+        {.name = "fail", .run = step_fail}, {.name = "after", .run = step_write}};
     pipeline_step_table t = {steps, 4};
     pipeline_config cfg = config(data, &t);
     CHECK(enqueue(data, &t, 1) > 0);
@@ -263,7 +264,8 @@ static int test_outcomes(const char *data)
 
 static int test_retry(const char *data)
 {
-    static const pipeline_step steps[] = {{"write", step_write}, {"retry", step_retry}};
+    static const pipeline_step steps[] = {{.name = "write", .run = step_write},
+                                          {.name = "retry", .run = step_retry}};
     pipeline_step_table t = {steps, 2};
     pipeline_config cfg = config(data, &t);
     CHECK(enqueue(data, &t, 1) > 0);
@@ -289,7 +291,7 @@ static int test_retry(const char *data)
 
 static int test_timeout(const char *data)
 {
-    static const pipeline_step steps[] = {{"forever", step_forever}};
+    static const pipeline_step steps[] = {{.name = "forever", .run = step_forever}};
     pipeline_step_table t = {steps, 1};
     pipeline_config cfg = config(data, &t);
     /* the job's limit, then a step limit of its own (ZKML_STEP_TIMEOUT_S) */
@@ -308,7 +310,8 @@ static int test_timeout(const char *data)
 
 static int test_memory(const char *data)
 {
-    static const pipeline_step steps[] = {{"small", step_small}, {"big", step_big}};
+    static const pipeline_step steps[] = {{.name = "small", .run = step_small},
+                                          {.name = "big", .run = step_big}};
     pipeline_step_table t = {steps, 2};
     pipeline_config cfg = config(data, &t);
     cfg.memory_mb = 64;
@@ -342,7 +345,8 @@ static int wait_for(const char *data, const char *sql, long long want, int secon
 static int test_kill_worker(const char *data)
 {
     static const pipeline_step steps[] = {
-        {"write", step_write}, {"slow", step_slow}, {"small", step_small}};
+        {.name = "write", .run = step_write}, {.name = "slow", .run = step_slow},
+        {.name = "small", .run = step_small}};
     pipeline_step_table t = {steps, 3};
     pipeline_config cfg = config(data, &t);
     CHECK(enqueue(data, &t, 1) > 0);
