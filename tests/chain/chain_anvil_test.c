@@ -121,7 +121,7 @@ static void test_keccak_oracle(const char *url)
         evm_keccak256(ours, data, len);
         if (!cJSON_IsString(result) || !hex_equals(ours, 32, result->valuestring)) {
             fprintf(stderr, "keccak of %zu bytes differs from web3_sha3\n", len);
-            test_failures++;
+            failures++;
         }
         cJSON_Delete(result);
     }
@@ -224,10 +224,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s ecRecover.json\n", argv[0]);
         return 2;
     }
-    if (make_temp_dir(tmpdir, sizeof tmpdir)) {
-        perror("mkdtemp");
-        return 2;
-    }
+    test_tmpdir(tmpdir, sizeof tmpdir, "chain");
     char key1[512], key2[512];
     write_key_file(tmpdir, "dev.key", "0x" CHAIN_ANVIL_DEV_KEY "\n", 0600, key1, sizeof key1);
     write_key_file(tmpdir, "second.key",
@@ -239,7 +236,7 @@ int main(int argc, char **argv)
     int rc = chain_anvil_spawn(&opts, &anvil, &err);
     if (rc) {
         fprintf(stderr, "starting anvil: %s\n", err.message);
-        remove_temp_dir(tmpdir);
+        test_rm_rf(tmpdir);
         return 1;
     }
     chain_config cfg, cfg2;
@@ -250,11 +247,6 @@ int main(int argc, char **argv)
     test_ecrecover_oracle(&cfg, argv[1]);
     chain_anvil_stop(&anvil);
     test_embedded_chain();
-    remove_temp_dir(tmpdir);
-    if (test_failures) {
-        fprintf(stderr, "%d check(s) failed\n", test_failures);
-        return 1;
-    }
-    printf("chain anvil: all checks passed\n");
-    return 0;
+    test_rm_rf(tmpdir);
+    return check_exit("chain anvil");
 }

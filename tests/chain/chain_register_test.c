@@ -407,10 +407,7 @@ int main(int argc, char **argv)
         return 77;
     }
     free(code);
-    if (make_temp_dir(tmpdir, sizeof tmpdir)) {
-        perror("mkdtemp");
-        return 2;
-    }
+    test_tmpdir(tmpdir, sizeof tmpdir, "chain");
     char key[512], state[512];
     write_key_file(tmpdir, "dev.key", CHAIN_ANVIL_DEV_KEY "\n", 0600, key, sizeof key);
     snprintf(state, sizeof state, "%s/anvil-state.json", tmpdir);
@@ -418,7 +415,7 @@ int main(int argc, char **argv)
     chain_anvil_opts opts = {.state_path = state};
     if (chain_anvil_spawn(&opts, &anvil, &err)) {
         fprintf(stderr, "starting anvil: %s\n", err.message);
-        remove_temp_dir(tmpdir);
+        test_rm_rf(tmpdir);
         return 1;
     }
     chain_config cfg = {.mode = CHAIN_RPC, .receipt_timeout_ms = 20000};
@@ -441,11 +438,6 @@ int main(int argc, char **argv)
         test_dropped(&cfg, argv[1]);
     }
     chain_anvil_stop(&anvil);
-    remove_temp_dir(tmpdir);
-    if (test_failures) {
-        fprintf(stderr, "%d check(s) failed\n", test_failures);
-        return 1;
-    }
-    printf("chain register: all checks passed\n");
-    return 0;
+    test_rm_rf(tmpdir);
+    return check_exit("chain register");
 }

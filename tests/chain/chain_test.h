@@ -1,11 +1,13 @@
 /*
- * chain_test.h - what the chain tests share: CHECK macros that report the
- * line and keep going, and a throwaway anvil in a temporary folder.
+ * chain_test.h - what the chain tests share besides tests/check.h and
+ * tests/test_util.h: hex comparison, key files and raw RPC calls.
  */
 #ifndef ZKML_TESTS_CHAIN_TEST_H
 #define ZKML_TESTS_CHAIN_TEST_H
 
 #include "registry/chain/chain_internal.h"
+#include "tests/check.h"
+#include "tests/test_util.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -13,26 +15,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-
-static int test_failures;
-
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-            test_failures++;                                                     \
-        }                                                                        \
-    } while (0)
-
-#define CHECK_OK(expr, err)                                                      \
-    do {                                                                         \
-        int check_rc_ = (expr);                                                  \
-        if (check_rc_ != 0) {                                                    \
-            fprintf(stderr, "%s:%d: %s failed (%d): %s\n", __FILE__, __LINE__, #expr, \
-                    check_rc_, (err)->message);                                  \
-            test_failures++;                                                     \
-        }                                                                        \
-    } while (0)
 
 static inline int hex_equals(const uint8_t *data, size_t len, const char *hex)
 {
@@ -56,23 +38,6 @@ static inline int write_key_file(const char *dir, const char *name, const char *
     fputs(text, f);
     fclose(f);
     return chmod(out, (mode_t)mode);
-}
-
-/* A fresh temporary folder (mkdtemp) in out. */
-static inline int make_temp_dir(char *out, size_t outlen)
-{
-    const char *base = getenv("TMPDIR");
-    snprintf(out, outlen, "%s/zkml-chain-XXXXXX", base && *base ? base : "/tmp");
-    return mkdtemp(out) ? 0 : -1;
-}
-
-/* Removes a temporary folder and what is in it (one level of files). */
-static inline void remove_temp_dir(const char *dir)
-{
-    char command[4200];
-    snprintf(command, sizeof command, "rm -rf '%s'", dir);
-    if (system(command) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
 }
 
 /* A raw JSON-RPC call for checks; returns the result or NULL. */

@@ -35,7 +35,7 @@ static void test_keccak(void)
         abi_selector(selectors[i].sig, sel);
         if (!hex_equals(sel, 4, selectors[i].hex)) {
             fprintf(stderr, "selector of %s\n", selectors[i].sig);
-            test_failures++;
+            failures++;
         }
     }
 }
@@ -309,7 +309,7 @@ static void test_ecrecover(const char *vectors_path)
         }
         if (strcmp(got, expected)) {
             fprintf(stderr, "ecrecover %s: got '%s', expected '%s'\n", name, got, expected);
-            test_failures++;
+            failures++;
         }
         checked++;
     }
@@ -400,10 +400,7 @@ int main(int argc, char **argv)
         return 2;
     }
     char tmpdir[256];
-    if (make_temp_dir(tmpdir, sizeof tmpdir)) {
-        perror("mkdtemp");
-        return 2;
-    }
+    test_tmpdir(tmpdir, sizeof tmpdir, "chain");
     test_keccak();
     test_sha256(tmpdir);
     test_rlp();
@@ -413,11 +410,6 @@ int main(int argc, char **argv)
     test_config();
     test_rpc_down();
     test_rpc_parse();
-    remove_temp_dir(tmpdir);
-    if (test_failures) {
-        fprintf(stderr, "%d check(s) failed\n", test_failures);
-        return 1;
-    }
-    printf("chain vectors: all checks passed\n");
-    return 0;
+    test_rm_rf(tmpdir);
+    return check_exit("chain vectors");
 }

@@ -11,16 +11,9 @@
 
 #include "pipeline/onnx/onnx.h"
 
-static int failures;
-static const char *fixtures;
+#include "tests/check.h"
 
-#define CHECK(cond)                                                            \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                        \
-        }                                                                      \
-    } while (0)
+static const char *fixtures;
 
 static onnx_model *load(const char *rel, zkml_error *err)
 {

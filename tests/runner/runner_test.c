@@ -239,25 +239,25 @@ static int test_outcomes(const char *data)
         {.name = "fail", .run = step_fail}, {.name = "after", .run = step_write}};
     pipeline_step_table t = {steps, 4};
     pipeline_config cfg = config(data, &t);
-    CHECK(enqueue(data, &t, 1) > 0);
-    CHECK(run_once(data, &cfg) == 1);
-    CHECK(run_once(data, &cfg) == 0); /* nothing left */
+    REQUIRE(enqueue(data, &t, 1) > 0);
+    REQUIRE(run_once(data, &cfg) == 1);
+    REQUIRE(run_once(data, &cfg) == 0); /* nothing left */
     cJSON *st = status(data, 1);
-    CHECK(st);
-    CHECK(!strcmp(str(st, "state"), "failed"));
-    CHECK(!strcmp(str(st, "error"), "step fail: data.csv line 3: 2 fields, expected 5"));
-    CHECK(!strcmp(str(st, "step"), "fail"));
-    CHECK(!strcmp(step_field(st, 0, "state"), "done"));
-    CHECK(!strcmp(step_field(st, 1, "state"), "skipped"));
-    CHECK(!strcmp(step_field(st, 1, "message"), "nothing to do here"));
-    CHECK(!strcmp(step_field(st, 2, "state"), "failed"));
-    CHECK(!strcmp(step_field(st, 3, "state"), "queued"));
-    CHECK(cJSON_IsString(cJSON_GetObjectItem(cJSON_GetArrayItem(
+    REQUIRE(st);
+    REQUIRE(!strcmp(str(st, "state"), "failed"));
+    REQUIRE(!strcmp(str(st, "error"), "step fail: data.csv line 3: 2 fields, expected 5"));
+    REQUIRE(!strcmp(str(st, "step"), "fail"));
+    REQUIRE(!strcmp(step_field(st, 0, "state"), "done"));
+    REQUIRE(!strcmp(step_field(st, 1, "state"), "skipped"));
+    REQUIRE(!strcmp(step_field(st, 1, "message"), "nothing to do here"));
+    REQUIRE(!strcmp(step_field(st, 2, "state"), "failed"));
+    REQUIRE(!strcmp(step_field(st, 3, "state"), "queued"));
+    REQUIRE(cJSON_IsString(cJSON_GetObjectItem(cJSON_GetArrayItem(
         cJSON_GetObjectItem(st, "steps"), 0), "finished_at")));
-    CHECK(cJSON_GetObjectItem(st, "progress")->valuedouble == 0.5);
+    REQUIRE(cJSON_GetObjectItem(st, "progress")->valuedouble == 0.5);
     cJSON_Delete(st);
     /* the artifact written by the step is recorded */
-    CHECK(test_sql_int(data, "SELECT COUNT(*) FROM artifacts WHERE name = 'settings.json'"
+    REQUIRE(test_sql_int(data, "SELECT COUNT(*) FROM artifacts WHERE name = 'settings.json'"
                              " AND step = 'write'") == 1);
     return 0;
 }
@@ -268,23 +268,23 @@ static int test_retry(const char *data)
                                           {.name = "retry", .run = step_retry}};
     pipeline_step_table t = {steps, 2};
     pipeline_config cfg = config(data, &t);
-    CHECK(enqueue(data, &t, 1) > 0);
+    REQUIRE(enqueue(data, &t, 1) > 0);
     int ran = 0;
     for (int i = 0; i < 100 && ran < PIPELINE_MAX_ATTEMPTS; i++) {
         int rc = run_once(data, &cfg);
-        CHECK(rc >= 0);
+        REQUIRE(rc >= 0);
         ran += rc;
         if (!rc)
             sleep_ms(20); /* the backoff (retry_base_ms = 1) */
     }
-    CHECK(ran == PIPELINE_MAX_ATTEMPTS);
+    REQUIRE(ran == PIPELINE_MAX_ATTEMPTS);
     char dir[4096];
     version_dir(data, dir, sizeof dir);
-    CHECK(count_lines(dir, "write") == 1); /* done steps are not run again */
-    CHECK(count_lines(dir, "retry") == PIPELINE_MAX_ATTEMPTS);
+    REQUIRE(count_lines(dir, "write") == 1); /* done steps are not run again */
+    REQUIRE(count_lines(dir, "retry") == PIPELINE_MAX_ATTEMPTS);
     cJSON *st = status(data, 1);
-    CHECK(st && !strcmp(str(st, "state"), "failed"));
-    CHECK(strstr(str(st, "error"), "unreachable") && strstr(str(st, "error"), "gave up"));
+    REQUIRE(st && !strcmp(str(st, "state"), "failed"));
+    REQUIRE(strstr(str(st, "error"), "unreachable") && strstr(str(st, "error"), "gave up"));
     cJSON_Delete(st);
     return 0;
 }
@@ -302,7 +302,7 @@ static int test_timeout(const char *data)
         cfg.timeout_s = v == 1 ? 1 : 60;
         cfg.step_timeout_s = v == 1 ? 0 : 1;
         cJSON *st = run_to_failure(data, &cfg, v);
-        CHECK(st && strstr(str(st, "error"), expect[v - 1]));
+        REQUIRE(st && strstr(str(st, "error"), expect[v - 1]));
         cJSON_Delete(st);
     }
     return 0;
@@ -316,16 +316,16 @@ static int test_memory(const char *data)
     pipeline_config cfg = config(data, &t);
     cfg.memory_mb = 64;
     cJSON *st = run_to_failure(data, &cfg, 1);
-    CHECK(st && !strcmp(step_field(st, 0, "state"), "done"));
-    CHECK(!strcmp(step_field(st, 1, "state"), "failed"));
+    REQUIRE(st && !strcmp(step_field(st, 0, "state"), "done"));
+    REQUIRE(!strcmp(step_field(st, 1, "state"), "failed"));
     fprintf(stderr, "big step under 64 MB: %s\n", str(st, "error"));
     cJSON_Delete(st);
     /* the same table without a limit completes: the limit made the difference */
     cfg.memory_mb = 0;
-    CHECK(test_sql_int(data, "UPDATE jobs SET state = 'queued'") == -1);
-    CHECK(run_once(data, &cfg) == 1);
+    REQUIRE(test_sql_int(data, "UPDATE jobs SET state = 'queued'") == -1);
+    REQUIRE(run_once(data, &cfg) == 1);
     st = status(data, 1);
-    CHECK(st && !strcmp(str(st, "state"), "done"));
+    REQUIRE(st && !strcmp(str(st, "state"), "done"));
     cJSON_Delete(st);
     return 0;
 }
@@ -349,27 +349,27 @@ static int test_kill_worker(const char *data)
         {.name = "small", .run = step_small}};
     pipeline_step_table t = {steps, 3};
     pipeline_config cfg = config(data, &t);
-    CHECK(enqueue(data, &t, 1) > 0);
+    REQUIRE(enqueue(data, &t, 1) > 0);
     pipeline_workers *w;
     zkml_error err = {0};
-    CHECK_OK(pipeline_workers_start(&cfg, &w, &err), err);
+    REQUIRE_OK(pipeline_workers_start(&cfg, &w, &err), &err);
     int rc = wait_for(data, "SELECT state = 'running' FROM steps WHERE name = 'slow'", 1, 60);
     long long victim = test_sql_int(data, "SELECT worker_pid FROM jobs");
     if (!rc && victim > 0)
         rc = kill((pid_t)victim, SIGKILL);
     if (!rc)
         rc = wait_for(data, "SELECT state = 'done' FROM jobs", 1, 60);
-    CHECK_OK(pipeline_workers_supervise(w, &err), err);
+    REQUIRE_OK(pipeline_workers_supervise(w, &err), &err);
     pipeline_workers_stop(w);
-    CHECK(rc == 0 && victim > 0);
+    REQUIRE(rc == 0 && victim > 0);
     char dir[4096];
     version_dir(data, dir, sizeof dir);
-    CHECK(count_lines(dir, "write") == 1); /* resumed after the done step */
-    CHECK(count_lines(dir, "slow") == 2);  /* the interrupted step ran again */
-    CHECK(count_lines(dir, "small") == 1);
-    CHECK(test_sql_int(data, "SELECT COUNT(*) FROM versions") == 1);
-    CHECK(test_sql_int(data, "SELECT COUNT(*) FROM jobs") == 1);
-    CHECK(test_sql_int(data, "SELECT COUNT(*) FROM steps WHERE state = 'done'") == 3);
+    REQUIRE(count_lines(dir, "write") == 1); /* resumed after the done step */
+    REQUIRE(count_lines(dir, "slow") == 2);  /* the interrupted step ran again */
+    REQUIRE(count_lines(dir, "small") == 1);
+    REQUIRE(test_sql_int(data, "SELECT COUNT(*) FROM versions") == 1);
+    REQUIRE(test_sql_int(data, "SELECT COUNT(*) FROM jobs") == 1);
+    REQUIRE(test_sql_int(data, "SELECT COUNT(*) FROM steps WHERE state = 'done'") == 3);
     return 0;
 }
 
@@ -383,10 +383,10 @@ static int test_job_timeout(const char *data)
     pipeline_config cfg = config(data, &t);
     cfg.timeout_s = 2;
     cJSON *st = run_to_failure(data, &cfg, 1);
-    CHECK(st && strstr(str(st, "error"),
+    REQUIRE(st && strstr(str(st, "error"),
                        "the job ran over its time limit of 2 s (ZKML_JOB_TIMEOUT_S)"));
-    CHECK(!strcmp(step_field(st, 0, "state"), "done"));
-    CHECK(!strcmp(step_field(st, 1, "state"), "failed"));
+    REQUIRE(!strcmp(step_field(st, 0, "state"), "done"));
+    REQUIRE(!strcmp(step_field(st, 1, "state"), "failed"));
     cJSON_Delete(st);
     return 0;
 }
@@ -409,32 +409,32 @@ static int test_two_workers(const char *data)
     static const pipeline_step steps[] = {{"wait", step_wait}, {"after", step_after}};
     pipeline_step_table t = {steps, 2};
     pipeline_config cfg = config(data, &t);
-    CHECK(enqueue(data, &t, 1) > 0);
+    REQUIRE(enqueue(data, &t, 1) > 0);
     pid_t a = run_in_child(data, &cfg);
-    CHECK(a > 0);
-    CHECK(wait_for(data, "SELECT state = 'running' FROM steps WHERE name = 'wait'", 1, 60) == 0);
+    REQUIRE(a > 0);
+    REQUIRE(wait_for(data, "SELECT state = 'running' FROM steps WHERE name = 'wait'", 1, 60) == 0);
     zkml_error err = {0};
     registry_store *s;
     int n = 0;
-    CHECK_OK(store_open(data, &s, &err), err);
+    REQUIRE_OK(store_open(data, &s, &err), &err);
     /* a negative staleness: every running job counts as stale now */
-    CHECK_OK(store_requeue_dead_jobs(s, 0, -60000, &n, &err), err);
+    REQUIRE_OK(store_requeue_dead_jobs(s, 0, -60000, &n, &err), &err);
     store_close(s);
-    CHECK(n == 1);
+    REQUIRE(n == 1);
     pid_t b = run_in_child(data, &cfg);
     int sa = 0, sb = 0;
     waitpid(a, &sa, 0);
     waitpid(b, &sb, 0);
-    CHECK(WIFEXITED(sa) && WEXITSTATUS(sa) == 1); /* A: its claim was refused */
-    CHECK(WIFEXITED(sb) && WEXITSTATUS(sb) == 0);
+    REQUIRE(WIFEXITED(sa) && WEXITSTATUS(sa) == 1); /* A: its claim was refused */
+    REQUIRE(WIFEXITED(sb) && WEXITSTATUS(sb) == 0);
     char dir[4096];
     version_dir(data, dir, sizeof dir);
-    CHECK(count_lines(dir, "wait") == 2);  /* A's run was stopped, B's completed */
-    CHECK(count_lines(dir, "after") == 1); /* A never went on to the next step */
+    REQUIRE(count_lines(dir, "wait") == 2);  /* A's run was stopped, B's completed */
+    REQUIRE(count_lines(dir, "after") == 1); /* A never went on to the next step */
     cJSON *st = status(data, 1);
-    CHECK(st && !strcmp(str(st, "state"), "done"));
+    REQUIRE(st && !strcmp(str(st, "state"), "done"));
     cJSON_Delete(st);
-    CHECK(test_sql_int(data, "SELECT claim FROM jobs") == 2);
+    REQUIRE(test_sql_int(data, "SELECT claim FROM jobs") == 2);
     return 0;
 }
 
@@ -444,13 +444,13 @@ static int test_relative_paths(const char *data)
     static const pipeline_step steps[] = {{"bad", step_bad_path}};
     pipeline_step_table t = {steps, 1};
     pipeline_config cfg = config(data, &t);
-    CHECK(enqueue(data, &t, 1) > 0);
-    CHECK(run_once(data, &cfg) == 1);
+    REQUIRE(enqueue(data, &t, 1) > 0);
+    REQUIRE(run_once(data, &cfg) == 1);
     cJSON *st = status(data, 1);
-    CHECK(st);
-    CHECK(!strcmp(str(st, "error"),
+    REQUIRE(st);
+    REQUIRE(!strcmp(str(st, "error"),
                   "step bad: artifacts/task/v1/data.csv line 2: 1 field, expected 5"));
-    CHECK(!strcmp(step_field(st, 0, "message"),
+    REQUIRE(!strcmp(step_field(st, 0, "message"),
                   "artifacts/task/v1/data.csv line 2: 1 field, expected 5"));
     cJSON_Delete(st);
     return 0;
@@ -458,23 +458,11 @@ static int test_relative_paths(const char *data)
 
 int main(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        int (*fn)(const char *dir);
-    } cases[] = {
+    static const test_case cases[] = {
         {"outcomes", test_outcomes}, {"retry", test_retry},         {"timeout", test_timeout},
         {"memory", test_memory},     {"kill_worker", test_kill_worker},
         {"job_timeout", test_job_timeout}, {"two_workers", test_two_workers},
         {"relative_paths", test_relative_paths},
     };
-    for (size_t i = 0; argc == 2 && i < sizeof cases / sizeof cases[0]; i++)
-        if (!strcmp(argv[1], cases[i].name)) {
-            char dir[256];
-            test_tmpdir(dir, cases[i].name);
-            int rc = cases[i].fn(dir);
-            test_rm_rf(dir);
-            return rc;
-        }
-    fprintf(stderr, "usage: %s outcomes|retry|timeout|memory|kill_worker|job_timeout|two_workers|relative_paths\n", argv[0]);
-    return 2;
+    return test_run_case(argc, argv, cases, sizeof cases / sizeof cases[0]);
 }

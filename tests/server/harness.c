@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,26 +15,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-int test_failures;
-
-int test_mkdtemp(char *out, size_t outlen)
-{
-    const char *tmp = getenv("TMPDIR");
-    snprintf(out, outlen, "%s/zkml-server-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    return mkdtemp(out) ? 0 : -1;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-void test_rmdir(const char *dir)
-{
-    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static void sleep_ms(int ms)
 {

@@ -1,7 +1,7 @@
 /*
  * harness.h - what the server_ tests share: starting the real zkml-registry
  * binary on a free loopback port with a temporary data dir, speaking HTTP
- * through libcurl, and checks that count failures instead of aborting.
+ * through libcurl (checks and temporary folders: tests/check.h, tests/test_util.h).
  */
 #ifndef ZKML_TESTS_SERVER_HARNESS_H
 #define ZKML_TESTS_SERVER_HARNESS_H
@@ -11,17 +11,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-extern int test_failures;
-
-#define CHECK(cond, ...)                                                        \
-    do {                                                                        \
-        if (!(cond)) {                                                          \
-            fprintf(stderr, "%s:%d: FAILED %s: ", __FILE__, __LINE__, #cond);   \
-            fprintf(stderr, __VA_ARGS__);                                       \
-            fprintf(stderr, "\n");                                              \
-            test_failures++;                                                    \
-        }                                                                       \
-    } while (0)
+#include "tests/check.h"
+#include "tests/test_util.h"
 
 typedef struct test_server {
     pid_t pid;
@@ -30,10 +21,6 @@ typedef struct test_server {
     char data_dir[PATH_MAX];
     char line[512];          /* its "listening on ..." line */
 } test_server;
-
-/* Makes a fresh directory under $TMPDIR (or /tmp); removed by test_rmdir. */
-int test_mkdtemp(char *out, size_t outlen);
-void test_rmdir(const char *dir);
 
 /* Starts `bin serve --listen 127.0.0.1:0 --data-dir DIR` with env (NAME=VALUE
  * strings, NULL-terminated, may be NULL) added, and reads the port from its

@@ -536,13 +536,12 @@ int main(int argc, char **argv)
     expected_path = argc > 5 ? argv[5] : NULL;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     char dir[PATH_MAX];
-    if (test_mkdtemp(dir, sizeof dir))
-        return 2;
+    test_tmpdir(dir, sizeof dir, "server");
     const char *env[] = {"ZKML_MAX_UPLOAD_MB=1", "ZKML_CORS_ORIGINS=http://allowed.example",
                          "ZKML_CHAIN=none", "ZKML_API_TOKEN=", NULL};
     if (test_server_start(&srv, argv[1], dir, env, NULL)) {
         fprintf(stderr, "server did not start\n");
-        test_rmdir(dir);
+        test_rm_rf(dir);
         return 1;
     }
     test_routes();
@@ -551,8 +550,7 @@ int main(int argc, char **argv)
     test_visibility();
     test_cors_and_html();
     CHECK(test_server_stop(&srv) == 0, "graceful stop exits 0");
-    test_rmdir(dir);
+    test_rm_rf(dir);
     curl_global_cleanup();
-    printf("server_api: %d failure(s)\n", test_failures);
-    return test_failures ? 1 : 0;
+    return check_exit("server_api");
 }

@@ -389,14 +389,13 @@ int main(int argc, char **argv)
     model_path = argv[3];
     curl_global_init(CURL_GLOBAL_DEFAULT);
     char dir[PATH_MAX];
-    if (test_mkdtemp(dir, sizeof dir))
-        return 2;
+    test_tmpdir(dir, sizeof dir, "server");
     int rc = !strcmp(argv[1], "rules")    ? case_rules(dir)
              : !strcmp(argv[1], "slow")   ? case_slow(dir)
              : !strcmp(argv[1], "memory") ? case_memory(dir)
                                           : 2;
-    test_rmdir(dir);
+    test_rm_rf(dir);
     curl_global_cleanup();
-    printf("server_harden %s: %d failure(s)\n", argv[1], test_failures);
-    return rc ? rc : test_failures ? 1 : 0;
+    int checks = check_exit("server_harden");
+    return rc ? rc : checks;
 }

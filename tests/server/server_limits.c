@@ -33,8 +33,7 @@ static void test_start_rules(void)
     CHECK(rc == 2 && strstr(err, "--bogus"), "unknown flag: %d %s", rc, err);
 
     char dir[PATH_MAX];
-    if (test_mkdtemp(dir, sizeof dir))
-        return;
+    test_tmpdir(dir, sizeof dir, "server");
     const char *open_addr[] = {"--listen", "0.0.0.0:0", "--data-dir", dir, NULL};
     const char *no_token[] = {"ZKML_API_TOKEN=", NULL};
     rc = test_server_run_to_exit(bin, open_addr, no_token, err, sizeof err);
@@ -44,7 +43,7 @@ static void test_start_rules(void)
     const char *loop[] = {"--listen", "127.0.0.1:0", "--data-dir", dir, NULL};
     rc = test_server_run_to_exit(bin, loop, bad_limit, err, sizeof err);
     CHECK(rc == 2 && strstr(err, "ZKML_MAX_UPLOAD_MB"), "bad ZKML_MAX_UPLOAD_MB: %d %s", rc, err);
-    test_rmdir(dir);
+    test_rm_rf(dir);
 }
 
 /* GET of one artifact of tok v1 with the given headers: its status. */
@@ -225,8 +224,7 @@ int main(int argc, char **argv)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     test_start_rules();
     char dir[PATH_MAX];
-    if (test_mkdtemp(dir, sizeof dir))
-        return 2;
+    test_tmpdir(dir, sizeof dir, "server");
     const char *env[] = {"ZKML_API_TOKEN=s3cret", "ZKML_CHAIN=none", NULL};
     if (test_server_start(&srv, bin, dir, env, NULL) == 0) {
         test_token();
@@ -235,8 +233,7 @@ int main(int argc, char **argv)
     } else {
         CHECK(0, "server did not start");
     }
-    test_rmdir(dir);
+    test_rm_rf(dir);
     curl_global_cleanup();
-    printf("server_limits: %d failure(s)\n", test_failures);
-    return test_failures ? 1 : 0;
+    return check_exit("server_limits");
 }

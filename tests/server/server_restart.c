@@ -55,8 +55,7 @@ int main(int argc, char **argv)
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     char dir[PATH_MAX];
-    if (test_mkdtemp(dir, sizeof dir))
-        return 2;
+    test_tmpdir(dir, sizeof dir, "server");
     const char *env[] = {"ZKML_CHAIN=none", "ZKML_API_TOKEN=", NULL};
     test_server s;
     snapshot before = {0}, after = {0};
@@ -96,8 +95,7 @@ int main(int argc, char **argv)
     }
     free(before.model);
     free(after.model);
-    test_rmdir(dir);
+    test_rm_rf(dir);
     curl_global_cleanup();
-    printf("server_restart: %d failure(s)\n", test_failures);
-    return test_failures ? 1 : 0;
+    return check_exit("server_restart");
 }

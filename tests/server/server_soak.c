@@ -262,8 +262,7 @@ int main(int argc, char **argv)
     printf("seed %u: kills after %d, %d, %d, %d, %d finished uploads\n", seed, points[0],
            points[1], points[2], points[3], points[4]);
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (test_mkdtemp(data_dir, sizeof data_dir))
-        return 2;
+    test_tmpdir(data_dir, sizeof data_dir, "server");
     const char *env[] = {"ZKML_CHAIN=none", "ZKML_WORKERS=2", NULL};
     if (test_server_start(&srv, bin, data_dir, env, NULL) != 0) {
         fprintf(stderr, "server did not start\n");
@@ -284,8 +283,7 @@ int main(int argc, char **argv)
     check_database();
     check_files();
     check_history();
-    test_rmdir(data_dir);
+    test_rm_rf(data_dir);
     curl_global_cleanup();
-    printf("server_soak: %d failure(s)\n", test_failures);
-    return test_failures ? 1 : 0;
+    return check_exit("server_soak");
 }

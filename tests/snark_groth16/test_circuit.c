@@ -7,14 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-uint64_t test_rng_u64(test_rng *g)
-{
-    g->s ^= g->s >> 12;
-    g->s ^= g->s << 25;
-    g->s ^= g->s >> 27;
-    return g->s * 0x2545F4914F6CDD1DULL;
-}
-
 void test_rng_fr(test_rng *g, fr_t *out)
 {
     uint8_t b[32];

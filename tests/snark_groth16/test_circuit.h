@@ -11,10 +11,9 @@
 #define ZKML_TEST_CIRCUIT_H
 
 #include "pipeline/snark/snark.h"
+#include "tests/test_util.h"
 
-typedef struct test_rng { uint64_t s; } test_rng;
-
-uint64_t test_rng_u64(test_rng *g);
+/* A uniform Fr element from the shared test RNG. */
 void test_rng_fr(test_rng *g, fr_t *out);
 
 /* Builds a circuit of exactly n_constraints constraints (n_constraints must be

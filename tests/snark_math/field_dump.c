@@ -6,27 +6,20 @@
  * the Montgomery constants for self-consistency and exits 1 if they are off.
  */
 #include "pipeline/snark/field.h"
+#include "tests/test_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t rng_next(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
+static test_rng rng = {0x9e3779b97f4a7c15ULL};
 
 /* A uniform-ish raw value below m (rejection on 254 bits). */
 static void random_below(uint64_t r[4], const mont_modulus *q)
 {
     do {
         for (int i = 0; i < 4; i++)
-            r[i] = rng_next();
+            r[i] = test_rng_u64(&rng);
         r[3] &= (1ULL << 62) - 1;
     } while (limbs_geq(r, q->m));
 }
@@ -116,7 +109,7 @@ static void dump_fr(int count)
         dump_mul_paths("fr", a.v, b.v, a_s, b_s, &FR_MODULUS);
         fr_neg(&r, &a); fr_to_dec(r_s, &r); printf("fr neg %s %s\n", a_s, r_s);
         fr_inv(&r, &a); fr_to_dec(r_s, &r); printf("fr inv %s %s\n", a_s, r_s);
-        uint64_t e = rng_next() >> (i % 64);
+        uint64_t e = test_rng_u64(&rng) >> (i % 64);
         fr_pow_u64(&r, &a, e); fr_to_dec(r_s, &r);
         printf("fr pow %s %llu %s\n", a_s, (unsigned long long)e, r_s);
         int64_t v;
@@ -124,7 +117,7 @@ static void dump_fr(int count)
             printf("fr toi64 %s %lld\n", a_s, (long long)v);
         else
             printf("fr toi64 %s none\n", a_s);
-        int64_t s = (int64_t)rng_next() >> (i % 63);
+        int64_t s = (int64_t)test_rng_u64(&rng) >> (i % 63);
         if (i == 0) s = INT64_MIN;
         if (i == 1) s = INT64_MAX;
         fr_from_i64(&r, s); fr_to_dec(r_s, &r); printf("fr fromi64 %lld %s\n", (long long)s, r_s);

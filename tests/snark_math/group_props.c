@@ -13,17 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int failures;
-
-#define CHECK(cond, ...)                                           \
-    do {                                                           \
-        if (!(cond)) {                                             \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);  \
-            fprintf(stderr, __VA_ARGS__);                          \
-            fprintf(stderr, "\n");                                 \
-            failures++;                                            \
-        }                                                          \
-    } while (0)
+#include "tests/check.h"
 
 /* (p^12 - 1) / r, little-endian limbs (from Python big integers). */
 static const uint64_t FINAL_EXPONENT[44] = {

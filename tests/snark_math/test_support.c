@@ -3,15 +3,13 @@
  * snark_math tests, and a twist point outside the G2 subgroup.
  */
 #include "tests/snark_math/test_support.h"
+#include "tests/test_util.h"
 
-static uint64_t rng = 0x243f6a8885a308d3ULL;   /* test-only, single-threaded */
+static test_rng rng = {0x243f6a8885a308d3ULL};   /* test-only, single-threaded */
 
 uint64_t rng_next(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return test_rng_u64(&rng);
 }
 
 void random_fr(fr_t *r)

@@ -4,6 +4,7 @@
 
 #include "pipeline/snark/pairing.h"
 
+/* The next value of one seeded tests/test_util.h generator. */
 uint64_t rng_next(void);
 void random_fr(fr_t *r);
 void random_fp(fp_t *r);

@@ -72,44 +72,44 @@ int main(void)
 {
     char data[256], dir[4400];
     zkml_error err = {0};
-    test_tmpdir(data, "history");
+    test_tmpdir(data, sizeof data, "history");
     for (int v = 1; v <= 3; v++) {
-        CHECK(make_version(data, v, dir, sizeof dir) == 0);
-        CHECK_OK(history_commit_version(data, "iris", v, dir, &err), err);
+        REQUIRE(make_version(data, v, dir, sizeof dir) == 0);
+        REQUIRE_OK(history_commit_version(data, "iris", v, dir, &err), &err);
     }
     /* idempotent: version 2 again changes nothing */
-    CHECK_OK(store_version_dir(data, "iris", 2, dir, sizeof dir, &err), err);
-    CHECK_OK(history_commit_version(data, "iris", 2, dir, &err), err);
+    REQUIRE_OK(store_version_dir(data, "iris", 2, dir, sizeof dir, &err), &err);
+    REQUIRE_OK(history_commit_version(data, "iris", 2, dir, &err), &err);
     /* another task in the same history */
     char other[4000];
-    CHECK_OK(store_version_dir(data, "other", 1, other, sizeof other, &err), err);
-    CHECK(zkml_mkdir_p(other, 0, &err) == 0);
+    REQUIRE_OK(store_version_dir(data, "other", 1, other, sizeof other, &err), &err);
+    REQUIRE(zkml_mkdir_p(other, 0, &err) == 0);
     snprintf(dir, sizeof dir, "%s/model.onnx", other);
-    CHECK(test_write(dir, "other model") == 0);
-    CHECK_OK(history_commit_version(data, "other", 1, other, &err), err);
+    REQUIRE(test_write(dir, "other model") == 0);
+    REQUIRE_OK(history_commit_version(data, "other", 1, other, &err), &err);
 
     char git[512];
     snprintf(git, sizeof git, "/usr/bin/git --git-dir=%s/versions.git", data);
     char *out = run("%s rev-list --count main", git, "");
-    CHECK(out && !strcmp(out, "4"));
+    REQUIRE(out && !strcmp(out, "4"));
     free(out);
     out = run("%s tag -l 'iris/*'", git, "");
-    CHECK(out && !strcmp(out, "iris/v1\niris/v2\niris/v3"));
+    REQUIRE(out && !strcmp(out, "iris/v1\niris/v2\niris/v3"));
     free(out);
     out = run("%s cat-file -t iris/v3", git, "");
-    CHECK(out && !strcmp(out, "tag")); /* annotated */
+    REQUIRE(out && !strcmp(out, "tag")); /* annotated */
     free(out);
     /* the tip keeps every task; no weights, no proving key */
     out = run("%s ls-tree -r --name-only main", git, "");
-    CHECK(out && strstr(out, "tasks/iris/manifest.json") &&
+    REQUIRE(out && strstr(out, "tasks/iris/manifest.json") &&
           strstr(out, "tasks/iris/Verifier.sol") && strstr(out, "tasks/other/manifest.json"));
-    CHECK(!strstr(out, "model.onnx") && !strstr(out, "proving.key"));
+    REQUIRE(!strstr(out, "model.onnx") && !strstr(out, "proving.key"));
     free(out);
     /* No commit of the whole history holds a private artifact (every file of
      * the table but chain.json and the export's was written above); the
      * public ones written are there. */
     char v3[4400];
-    CHECK_OK(store_version_dir(data, "iris", 3, v3, sizeof v3, &err), err);
+    REQUIRE_OK(store_version_dir(data, "iris", 3, v3, sizeof v3, &err), &err);
     out = run("%s log --all --format= --name-only", git, "");
     for (int i = 0; out && i < ZKML_A_COUNT; i++) {
         const zkml_artifact *a = zkml_artifact_get((zkml_artifact_id)i);
@@ -117,71 +117,71 @@ int main(void)
         snprintf(path, sizeof path, "tasks/iris/%s\n", a->name);
         snprintf(mine, sizeof mine, "%s/%s", v3, a->name);
         if (a->visibility == ZKML_PRIVATE)
-            CHECK(!strstr(out, path));
+            REQUIRE(!strstr(out, path));
         else if (zkml_file_exists(mine))
-            CHECK(strstr(out, path));
+            REQUIRE(strstr(out, path));
     }
     free(out);
     /* a version's files as they were then */
     out = run("%s show iris/v2:tasks/iris/public.json", git, "");
-    CHECK(out && !strcmp(out, "[\"2\"]"));
+    REQUIRE(out && !strcmp(out, "[\"2\"]"));
     free(out);
     out = run("%s show iris/v2:tasks/iris/manifest.json", git, "");
     cJSON *m = out ? cJSON_Parse(out) : NULL;
     free(out);
-    CHECK(m);
-    CHECK(cJSON_GetObjectItem(m, "version")->valueint == 2);
-    CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(m, "task_id")), "iris"));
-    CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "settings"), "input_scale")->valueint == 2);
-    CHECK(!cJSON_GetObjectItem(cJSON_GetObjectItem(m, "settings"), "layers"));
-    CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetArrayItem(
+    REQUIRE(m);
+    REQUIRE(cJSON_GetObjectItem(m, "version")->valueint == 2);
+    REQUIRE(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(m, "task_id")), "iris"));
+    REQUIRE(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "settings"), "input_scale")->valueint == 2);
+    REQUIRE(!cJSON_GetObjectItem(cJSON_GetObjectItem(m, "settings"), "layers"));
+    REQUIRE(!strcmp(cJSON_GetStringValue(cJSON_GetArrayItem(
                       cJSON_GetObjectItem(cJSON_GetObjectItem(m, "proof"), "pi_a"), 0)),
                   "2"));
-    CHECK(cJSON_IsNull(cJSON_GetObjectItem(m, "verifier_address")));
-    CHECK_OK(store_version_dir(data, "iris", 2, dir, sizeof dir, &err), err);
+    REQUIRE(cJSON_IsNull(cJSON_GetObjectItem(m, "verifier_address")));
+    REQUIRE_OK(store_version_dir(data, "iris", 2, dir, sizeof dir, &err), &err);
     char *sum = run("sha256sum %s/model.onnx | cut -c1-64", dir, "");
-    CHECK(sum && !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(m, "model_hash")), sum));
+    REQUIRE(sum && !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(m, "model_hash")), sum));
     free(sum);
     sum = run("sha256sum %s/verification_key.json | cut -c1-64", dir, "");
-    CHECK(sum && !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(m, "vk_hash")), sum));
+    REQUIRE(sum && !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(m, "vk_hash")), sum));
     free(sum);
     cJSON_Delete(m);
 
     /* the reader for GET /models/{task}/versions agrees with git */
     char *json;
-    CHECK_OK(history_task_versions_json(data, "iris", &json, &err), err);
+    REQUIRE_OK(history_task_versions_json(data, "iris", &json, &err), &err);
     cJSON *list = cJSON_Parse(json);
     free(json);
-    CHECK(list && cJSON_GetArraySize(cJSON_GetObjectItem(list, "versions")) == 3);
+    REQUIRE(list && cJSON_GetArraySize(cJSON_GetObjectItem(list, "versions")) == 3);
     for (int v = 1; v <= 3; v++) {
         cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItem(list, "versions"), v - 1);
         char tag[32];
         snprintf(tag, sizeof tag, "iris/v%d", v);
         char *commit = run("%s rev-parse %s^{commit}", git, tag);
-        CHECK(commit && e && cJSON_GetObjectItem(e, "version")->valueint == v);
-        CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(e, "commit")), commit));
+        REQUIRE(commit && e && cJSON_GetObjectItem(e, "version")->valueint == v);
+        REQUIRE(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(e, "commit")), commit));
         free(commit);
     }
     cJSON_Delete(list);
-    CHECK_OK(history_task_versions_json(data, "nobody", &json, &err), err);
-    CHECK(!strcmp(json, "{\"versions\":[],\"task_id\":\"nobody\"}"));
+    REQUIRE_OK(history_task_versions_json(data, "nobody", &json, &err), &err);
+    REQUIRE(!strcmp(json, "{\"versions\":[],\"task_id\":\"nobody\"}"));
     free(json);
-    CHECK(history_task_versions_json(data, "../x", &json, &err) == ZKML_EINVAL);
+    REQUIRE(history_task_versions_json(data, "../x", &json, &err) == ZKML_EINVAL);
 
     /* a writer killed mid-commit leaves git's lock files: the next commit
      * (under our own lock) removes them instead of failing for ever */
     char lock[600];
     snprintf(lock, sizeof lock, "%s/versions.git/refs/heads/main.lock", data);
-    CHECK(test_write(lock, "") == 0);
+    REQUIRE(test_write(lock, "") == 0);
     snprintf(lock, sizeof lock, "%s/versions.git/refs/tags/iris/v4.lock", data);
-    CHECK(test_write(lock, "") == 0);
-    CHECK(make_version(data, 4, dir, sizeof dir) == 0);
-    CHECK_OK(history_commit_version(data, "iris", 4, dir, &err), err);
+    REQUIRE(test_write(lock, "") == 0);
+    REQUIRE(make_version(data, 4, dir, sizeof dir) == 0);
+    REQUIRE_OK(history_commit_version(data, "iris", 4, dir, &err), &err);
     out = run("%s rev-list --count main", git, "");
-    CHECK(out && !strcmp(out, "5"));
+    REQUIRE(out && !strcmp(out, "5"));
     free(out);
     out = run("%s fsck --strict 2>&1 && echo clean", git, "");
-    CHECK(out && strstr(out, "clean"));
+    REQUIRE(out && strstr(out, "clean"));
     free(out);
     test_rm_rf(data);
     return 0;

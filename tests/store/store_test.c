@@ -26,11 +26,11 @@ static int open_with_version(const char *dir, unsigned n, registry_store **s, zk
 {
     char model[4200], h[65];
     test_hash(h, n);
-    CHECK_OK(store_open(dir, s, err), *err);
-    CHECK(test_stage(dir, "m", "m", model, sizeof model) == 0);
+    REQUIRE_OK(store_open(dir, s, err), err);
+    REQUIRE(test_stage(dir, "m", "m", model, sizeof model) == 0);
     store_upload u = upload(model, NULL);
     store_version_ref ref;
-    CHECK_OK(store_create_version(*s, "t", h, &u, &ref, err), *err);
+    REQUIRE_OK(store_create_version(*s, "t", h, &u, &ref, err), err);
     return 0;
 }
 
@@ -38,28 +38,28 @@ static int test_migrations(const char *dir)
 {
     zkml_error err = {0};
     registry_store *s;
-    CHECK_OK(store_open(dir, &s, &err), err);
+    REQUIRE_OK(store_open(dir, &s, &err), &err);
     int v;
-    CHECK_OK(store_schema_version(s, &v, &err), err);
-    CHECK(v == store_schema_version_known() && v >= 1);
+    REQUIRE_OK(store_schema_version(s, &v, &err), &err);
+    REQUIRE(v == store_schema_version_known() && v >= 1);
     store_close(s);
-    CHECK(test_sql_int(dir, "SELECT COUNT(*) FROM schema_migrations") == v);
-    CHECK(test_sql_int(dir, "SELECT COUNT(*) FROM sqlite_master WHERE name IN"
+    REQUIRE(test_sql_int(dir, "SELECT COUNT(*) FROM schema_migrations") == v);
+    REQUIRE(test_sql_int(dir, "SELECT COUNT(*) FROM sqlite_master WHERE name IN"
                             " ('tasks','versions','jobs','steps','artifacts')") == 5);
     /* applied once: opening again and `migrate` apply nothing */
     int applied = -1;
-    CHECK_OK(store_migrate(dir, &applied, &err), err);
-    CHECK(applied == 0);
-    CHECK_OK(store_open(dir, &s, &err), err);
+    REQUIRE_OK(store_migrate(dir, &applied, &err), &err);
+    REQUIRE(applied == 0);
+    REQUIRE_OK(store_open(dir, &s, &err), &err);
     store_close(s);
-    CHECK(test_sql_int(dir, "SELECT COUNT(*) FROM schema_migrations") == v);
+    REQUIRE(test_sql_int(dir, "SELECT COUNT(*) FROM schema_migrations") == v);
     /* WAL mode is persistent in the file */
-    CHECK(test_sql_int(dir, "SELECT journal_mode = 'wal' FROM pragma_journal_mode") == 1);
+    REQUIRE(test_sql_int(dir, "SELECT journal_mode = 'wal' FROM pragma_journal_mode") == 1);
     /* a newer database is refused */
     test_sql_int(dir, "INSERT INTO schema_migrations VALUES (9999, '9999_future.sql', 0)");
-    CHECK(store_open(dir, &s, &err) == ZKML_EINVAL);
-    CHECK(strstr(err.message, "9999") && strstr(err.message, "newer"));
-    CHECK(store_migrate(dir, &applied, &err) == ZKML_EINVAL);
+    REQUIRE(store_open(dir, &s, &err) == ZKML_EINVAL);
+    REQUIRE(strstr(err.message, "9999") && strstr(err.message, "newer"));
+    REQUIRE(store_migrate(dir, &applied, &err) == ZKML_EINVAL);
     return 0;
 }
 
@@ -67,83 +67,83 @@ static int test_versions(const char *dir)
 {
     zkml_error err = {0};
     registry_store *s;
-    CHECK_OK(store_open(dir, &s, &err), err);
+    REQUIRE_OK(store_open(dir, &s, &err), &err);
     char model[4200], data[4200], h1[65], h2[65], path[4200];
     test_hash(h1, 1);
     test_hash(h2, 2);
-    CHECK(test_stage(dir, "a.onnx", "model-one", model, sizeof model) == 0);
-    CHECK(test_stage(dir, "a.csv", "x,label\n1,0\n", data, sizeof data) == 0);
+    REQUIRE(test_stage(dir, "a.onnx", "model-one", model, sizeof model) == 0);
+    REQUIRE(test_stage(dir, "a.csv", "x,label\n1,0\n", data, sizeof data) == 0);
     store_upload u = upload(model, data);
     store_version_ref ref;
-    CHECK_OK(store_create_version(s, "iris", h1, &u, &ref, &err), err);
-    CHECK(ref.version == 1 && !ref.existed && ref.job_id > 0);
-    CHECK(!zkml_file_exists(model) && !zkml_file_exists(data));
-    CHECK_OK(store_version_dir(dir, "iris", 1, path, sizeof path, &err), err);
+    REQUIRE_OK(store_create_version(s, "iris", h1, &u, &ref, &err), &err);
+    REQUIRE(ref.version == 1 && !ref.existed && ref.job_id > 0);
+    REQUIRE(!zkml_file_exists(model) && !zkml_file_exists(data));
+    REQUIRE_OK(store_version_dir(dir, "iris", 1, path, sizeof path, &err), &err);
     strcat(path, "/model.onnx");
-    CHECK(zkml_file_exists(path));
+    REQUIRE(zkml_file_exists(path));
 
     /* the same bytes again: the existing version, the staged file removed */
-    CHECK(test_stage(dir, "b.onnx", "model-one", model, sizeof model) == 0);
+    REQUIRE(test_stage(dir, "b.onnx", "model-one", model, sizeof model) == 0);
     u = upload(model, NULL);
-    CHECK_OK(store_create_version(s, "iris", h1, &u, &ref, &err), err);
-    CHECK(ref.version == 1 && ref.existed == 1 && !zkml_file_exists(model));
-    CHECK(test_stage(dir, "c.onnx", "model-two", model, sizeof model) == 0);
-    CHECK_OK(store_create_version(s, "iris", h2, &u, &ref, &err), err);
-    CHECK(ref.version == 2 && !ref.existed);
-    CHECK(test_sql_int(dir, "SELECT COUNT(*) FROM versions") == 2);
-    CHECK(test_sql_int(dir, "SELECT COUNT(*) FROM steps") == 6);
+    REQUIRE_OK(store_create_version(s, "iris", h1, &u, &ref, &err), &err);
+    REQUIRE(ref.version == 1 && ref.existed == 1 && !zkml_file_exists(model));
+    REQUIRE(test_stage(dir, "c.onnx", "model-two", model, sizeof model) == 0);
+    REQUIRE_OK(store_create_version(s, "iris", h2, &u, &ref, &err), &err);
+    REQUIRE(ref.version == 2 && !ref.existed);
+    REQUIRE(test_sql_int(dir, "SELECT COUNT(*) FROM versions") == 2);
+    REQUIRE(test_sql_int(dir, "SELECT COUNT(*) FROM steps") == 6);
 
     /* bad input */
-    CHECK(store_create_version(s, "../etc", h1, &u, &ref, &err) == ZKML_EINVAL);
-    CHECK(store_create_version(s, "iris", "abc", &u, &ref, &err) == ZKML_EINVAL);
-    CHECK(store_version_dir(dir, "a/b", 1, path, sizeof path, &err) == ZKML_EINVAL);
-    CHECK(store_version_dir(dir, "ok", 0, path, sizeof path, &err) == ZKML_EINVAL);
+    REQUIRE(store_create_version(s, "../etc", h1, &u, &ref, &err) == ZKML_EINVAL);
+    REQUIRE(store_create_version(s, "iris", "abc", &u, &ref, &err) == ZKML_EINVAL);
+    REQUIRE(store_version_dir(dir, "a/b", 1, path, sizeof path, &err) == ZKML_EINVAL);
+    REQUIRE(store_version_dir(dir, "ok", 0, path, sizeof path, &err) == ZKML_EINVAL);
     char long_id[80];
     memset(long_id, 'a', 65);
     long_id[65] = 0;
-    CHECK(zkml_task_id_check(long_id, &err) == ZKML_EINVAL &&
+    REQUIRE(zkml_task_id_check(long_id, &err) == ZKML_EINVAL &&
           !strcmp(err.message, "task_id must match [A-Za-z0-9_-]{1,64}"));
-    CHECK(zkml_task_id_check("", &err) && zkml_task_id_check("a.b", &err) &&
+    REQUIRE(zkml_task_id_check("", &err) && zkml_task_id_check("a.b", &err) &&
           zkml_task_id_check(NULL, &err));
     long_id[64] = 0;
-    CHECK(!zkml_task_id_check(long_id, &err) && !zkml_task_id_check("A-z_09", &err));
-    CHECK(zkml_artifact_find("proof.json") && !zkml_artifact_find("../registry.db") &&
+    REQUIRE(!zkml_task_id_check(long_id, &err) && !zkml_task_id_check("A-z_09", &err));
+    REQUIRE(zkml_artifact_find("proof.json") && !zkml_artifact_find("../registry.db") &&
           !zkml_artifact_find("PROOF.json") && !zkml_artifact_find("") &&
           !zkml_artifact_find(NULL));
-    CHECK(!strcmp(zkml_artifact_find("Verifier.sol")->content_type,
+    REQUIRE(!strcmp(zkml_artifact_find("Verifier.sol")->content_type,
                   "text/plain; charset=utf-8"));
 
     /* JSON readers */
     char *json;
-    CHECK_OK(store_status_json(s, "iris", 0, &json, &err), err);
+    REQUIRE_OK(store_status_json(s, "iris", 0, &json, &err), &err);
     cJSON *st = cJSON_Parse(json);
     free(json);
-    CHECK(st);
-    CHECK(cJSON_GetObjectItem(st, "version")->valueint == 2);
-    CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(st, "state")), "queued"));
-    CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(st, "steps")) == 3);
-    CHECK(cJSON_GetObjectItem(st, "progress")->valuedouble == 0);
-    CHECK(cJSON_IsNull(cJSON_GetObjectItem(st, "error")));
-    CHECK(cJSON_IsString(cJSON_GetObjectItem(st, "timestamp")));
+    REQUIRE(st);
+    REQUIRE(cJSON_GetObjectItem(st, "version")->valueint == 2);
+    REQUIRE(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(st, "state")), "queued"));
+    REQUIRE(cJSON_GetArraySize(cJSON_GetObjectItem(st, "steps")) == 3);
+    REQUIRE(cJSON_GetObjectItem(st, "progress")->valuedouble == 0);
+    REQUIRE(cJSON_IsNull(cJSON_GetObjectItem(st, "error")));
+    REQUIRE(cJSON_IsString(cJSON_GetObjectItem(st, "timestamp")));
     cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItem(st, "steps"), 0);
-    CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(first, "name")), "settings"));
+    REQUIRE(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(first, "name")), "settings"));
     cJSON_Delete(st);
-    CHECK(store_status_json(s, "iris", 3, &json, &err) == ZKML_ENOTFOUND);
-    CHECK(store_status_json(s, "nope", 0, &json, &err) == ZKML_ENOTFOUND);
-    CHECK_OK(store_task_json(s, "iris", &json, &err), err);
+    REQUIRE(store_status_json(s, "iris", 3, &json, &err) == ZKML_ENOTFOUND);
+    REQUIRE(store_status_json(s, "nope", 0, &json, &err) == ZKML_ENOTFOUND);
+    REQUIRE_OK(store_task_json(s, "iris", &json, &err), &err);
     cJSON *t = cJSON_Parse(json);
     free(json);
-    CHECK(t && cJSON_GetArraySize(cJSON_GetObjectItem(t, "versions")) == 2);
+    REQUIRE(t && cJSON_GetArraySize(cJSON_GetObjectItem(t, "versions")) == 2);
     cJSON_Delete(t);
-    CHECK_OK(store_tasks_json(s, &json, &err), err);
+    REQUIRE_OK(store_tasks_json(s, &json, &err), &err);
     t = cJSON_Parse(json);
     free(json);
-    CHECK(t && cJSON_GetArraySize(cJSON_GetObjectItem(t, "tasks")) == 1);
+    REQUIRE(t && cJSON_GetArraySize(cJSON_GetObjectItem(t, "tasks")) == 1);
     cJSON_Delete(t);
-    CHECK_OK(store_artifacts_json(s, "iris", 1, &json, &err), err);
+    REQUIRE_OK(store_artifacts_json(s, "iris", 1, &json, &err), &err);
     t = cJSON_Parse(json);
     free(json);
-    CHECK(t && cJSON_GetArraySize(cJSON_GetObjectItem(t, "artifacts")) == 2);
+    REQUIRE(t && cJSON_GetArraySize(cJSON_GetObjectItem(t, "artifacts")) == 2);
     cJSON_Delete(t);
     store_close(s);
     return 0;
@@ -174,11 +174,11 @@ static int create_one(const char *dir, unsigned n, unsigned hash)
 static int test_concurrent(const char *dir)
 {
     zkml_error err = {0};
-    CHECK_OK(store_migrate(dir, NULL, &err), err);
+    REQUIRE_OK(store_migrate(dir, NULL, &err), &err);
     pid_t pids[20];
     for (unsigned i = 0; i < 20; i++) {
         pids[i] = fork();
-        CHECK(pids[i] >= 0);
+        REQUIRE(pids[i] >= 0);
         if (pids[i] == 0)
             _exit(create_one(dir, i, i < 16 ? 100 + i : 999));
     }
@@ -188,18 +188,18 @@ static int test_concurrent(const char *dir)
         waitpid(pids[i], &status, 0);
         failed += !WIFEXITED(status) || WEXITSTATUS(status) != 0;
     }
-    CHECK(failed == 0);
-    CHECK(test_sql_int(dir, "SELECT COUNT(*) FROM versions WHERE task_id = 'busy'") == 17);
-    CHECK(test_sql_int(dir, "SELECT MAX(version) FROM versions") == 17);
-    CHECK(test_sql_int(dir, "SELECT COUNT(DISTINCT version) FROM versions") == 17);
-    CHECK(test_sql_int(dir, "SELECT COUNT(*) FROM jobs") == 17);
-    CHECK(test_sql_int(dir, "SELECT COUNT(*) FROM steps") == 17 * 3);
+    REQUIRE(failed == 0);
+    REQUIRE(test_sql_int(dir, "SELECT COUNT(*) FROM versions WHERE task_id = 'busy'") == 17);
+    REQUIRE(test_sql_int(dir, "SELECT MAX(version) FROM versions") == 17);
+    REQUIRE(test_sql_int(dir, "SELECT COUNT(DISTINCT version) FROM versions") == 17);
+    REQUIRE(test_sql_int(dir, "SELECT COUNT(*) FROM jobs") == 17);
+    REQUIRE(test_sql_int(dir, "SELECT COUNT(*) FROM steps") == 17 * 3);
     /* every version dir has its model */
     for (int v = 1; v <= 17; v++) {
         char path[4200];
-        CHECK_OK(store_version_dir(dir, "busy", v, path, sizeof path, &err), err);
+        REQUIRE_OK(store_version_dir(dir, "busy", v, path, sizeof path, &err), &err);
         strcat(path, "/model.onnx");
-        CHECK(zkml_file_exists(path));
+        REQUIRE(zkml_file_exists(path));
     }
     return 0;
 }
@@ -229,23 +229,23 @@ static int test_claim(const char *dir)
 {
     zkml_error err = {0};
     registry_store *s;
-    CHECK_OK(store_open(dir, &s, &err), err);
+    REQUIRE_OK(store_open(dir, &s, &err), &err);
     enum { JOBS = 40, CLAIMERS = 4 };
     for (unsigned i = 0; i < JOBS; i++) {
         char model[4200], h[65], name[32];
         snprintf(name, sizeof name, "m%u", i);
         test_hash(h, i);
-        CHECK(test_stage(dir, name, "m", model, sizeof model) == 0);
+        REQUIRE(test_stage(dir, name, "m", model, sizeof model) == 0);
         store_upload u = upload(model, NULL);
         store_version_ref ref;
-        CHECK_OK(store_create_version(s, i % 2 ? "odd" : "even", h, &u, &ref, &err), err);
+        REQUIRE_OK(store_create_version(s, i % 2 ? "odd" : "even", h, &u, &ref, &err), &err);
     }
     int fds[2];
-    CHECK(pipe(fds) == 0);
+    REQUIRE(pipe(fds) == 0);
     pid_t pids[CLAIMERS];
     for (int i = 0; i < CLAIMERS; i++) {
         pids[i] = fork();
-        CHECK(pids[i] >= 0);
+        REQUIRE(pids[i] >= 0);
         if (pids[i] == 0)
             _exit(claim_all(dir, fds[1]));
     }
@@ -254,7 +254,7 @@ static int test_claim(const char *dir)
     FILE *f = fdopen(fds[0], "r");
     long long id;
     while (fscanf(f, "%lld", &id) == 1) {
-        CHECK(id >= 1 && id <= JOBS);
+        REQUIRE(id >= 1 && id <= JOBS);
         seen[id]++;
         total++;
     }
@@ -262,12 +262,12 @@ static int test_claim(const char *dir)
     for (int i = 0; i < CLAIMERS; i++) {
         int status;
         waitpid(pids[i], &status, 0);
-        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        REQUIRE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     }
-    CHECK(total == JOBS);
+    REQUIRE(total == JOBS);
     for (int i = 1; i <= JOBS; i++)
-        CHECK(seen[i] == 1);
-    CHECK(test_sql_int(dir, "SELECT COUNT(*) FROM jobs WHERE state = 'running'") == JOBS);
+        REQUIRE(seen[i] == 1);
+    REQUIRE(test_sql_int(dir, "SELECT COUNT(*) FROM jobs WHERE state = 'running'") == JOBS);
     store_close(s);
     return 0;
 }
@@ -276,38 +276,38 @@ static int test_requeue(const char *dir)
 {
     zkml_error err = {0};
     registry_store *s;
-    CHECK(open_with_version(dir, 7, &s, &err) == 0);
+    REQUIRE(open_with_version(dir, 7, &s, &err) == 0);
     store_job job;
-    CHECK(store_job_claim_next(s, 4242, &job, &err) == 1);
-    CHECK(!strcmp(job.task_id, "t") && job.version == 1 && !strcmp(job.target, "resources"));
+    REQUIRE(store_job_claim_next(s, 4242, &job, &err) == 1);
+    REQUIRE(!strcmp(job.task_id, "t") && job.version == 1 && !strcmp(job.target, "resources"));
     store_job none;
-    CHECK(store_job_claim_next(s, 4243, &none, &err) == 0); /* nothing else queued */
-    CHECK_OK(store_step_begin(s, &job, "settings", &err), err);
-    CHECK_OK(store_step_finish(s, &job, "settings", "done", NULL, 5, &err), err);
-    CHECK_OK(store_step_begin(s, &job, "calibrate", &err), err);
+    REQUIRE(store_job_claim_next(s, 4243, &none, &err) == 0); /* nothing else queued */
+    REQUIRE_OK(store_step_begin(s, &job, "settings", &err), &err);
+    REQUIRE_OK(store_step_finish(s, &job, "settings", "done", NULL, 5, &err), &err);
+    REQUIRE_OK(store_step_begin(s, &job, "calibrate", &err), &err);
     /* another pid's death does not touch it; a fresh heartbeat is not stale */
     int n;
-    CHECK_OK(store_requeue_dead_jobs(s, 4243, 0, &n, &err), err);
-    CHECK(n == 0);
-    CHECK_OK(store_requeue_dead_jobs(s, 0, 60000, &n, &err), err);
-    CHECK(n == 0);
-    CHECK_OK(store_requeue_dead_jobs(s, 4242, 0, &n, &err), err);
-    CHECK(n == 1);
+    REQUIRE_OK(store_requeue_dead_jobs(s, 4243, 0, &n, &err), &err);
+    REQUIRE(n == 0);
+    REQUIRE_OK(store_requeue_dead_jobs(s, 0, 60000, &n, &err), &err);
+    REQUIRE(n == 0);
+    REQUIRE_OK(store_requeue_dead_jobs(s, 4242, 0, &n, &err), &err);
+    REQUIRE(n == 1);
     char state[STORE_STATE_MAX];
-    CHECK_OK(store_step_state(s, job.id, "settings", state, &err), err);
-    CHECK(!strcmp(state, "done"));
-    CHECK_OK(store_step_state(s, job.id, "calibrate", state, &err), err);
-    CHECK(!strcmp(state, "queued"));
+    REQUIRE_OK(store_step_state(s, job.id, "settings", state, &err), &err);
+    REQUIRE(!strcmp(state, "done"));
+    REQUIRE_OK(store_step_state(s, job.id, "calibrate", state, &err), &err);
+    REQUIRE(!strcmp(state, "queued"));
     /* a stale heartbeat (a crashed service) is re-queued too */
-    CHECK(store_job_claim_next(s, 4244, &job, &err) == 1);
+    REQUIRE(store_job_claim_next(s, 4244, &job, &err) == 1);
     test_sql_int(dir, "UPDATE jobs SET heartbeat_at = heartbeat_at - 120000");
-    CHECK_OK(store_requeue_dead_jobs(s, 0, 60000, &n, &err), err);
-    CHECK(n == 1);
+    REQUIRE_OK(store_requeue_dead_jobs(s, 0, 60000, &n, &err), &err);
+    REQUIRE(n == 1);
     /* retry later: queued but not claimable before its time */
-    CHECK(store_job_claim_next(s, 4245, &job, &err) == 1);
-    CHECK_OK(store_job_retry_later(s, &job, 3600 * 1000, "rpc down", &err), err);
-    CHECK(store_job_claim_next(s, 4245, &job, &err) == 0);
-    CHECK(test_sql_int(dir, "SELECT attempts FROM jobs") == 1);
+    REQUIRE(store_job_claim_next(s, 4245, &job, &err) == 1);
+    REQUIRE_OK(store_job_retry_later(s, &job, 3600 * 1000, "rpc down", &err), &err);
+    REQUIRE(store_job_claim_next(s, 4245, &job, &err) == 0);
+    REQUIRE(test_sql_int(dir, "SELECT attempts FROM jobs") == 1);
     store_close(s);
     return 0;
 }
@@ -318,31 +318,31 @@ static int test_fence(const char *dir)
 {
     zkml_error err = {0};
     registry_store *s;
-    CHECK(open_with_version(dir, 9, &s, &err) == 0);
+    REQUIRE(open_with_version(dir, 9, &s, &err) == 0);
     store_job a, b;
-    CHECK(store_job_claim_next(s, 5001, &a, &err) == 1);
-    CHECK_OK(store_step_begin(s, &a, "settings", &err), err);
+    REQUIRE(store_job_claim_next(s, 5001, &a, &err) == 1);
+    REQUIRE_OK(store_step_begin(s, &a, "settings", &err), &err);
     test_sql_int(dir, "UPDATE jobs SET heartbeat_at = heartbeat_at - 120000");
     int n;
-    CHECK_OK(store_requeue_dead_jobs(s, 0, 60000, &n, &err), err);
-    CHECK(n == 1);
-    CHECK(store_job_claim_next(s, 5002, &b, &err) == 1);
-    CHECK(b.id == a.id && b.claim == a.claim + 1);
-    CHECK(store_job_heartbeat(s, &a, &err) == ZKML_EREJECTED);
-    CHECK(strstr(err.message, "refused"));
-    CHECK(store_step_begin(s, &a, "calibrate", &err) == ZKML_EREJECTED);
-    CHECK(store_step_finish(s, &a, "settings", "done", NULL, 1, &err) == ZKML_EREJECTED);
-    CHECK(store_job_retry_later(s, &a, 1000, "later", &err) == ZKML_EREJECTED);
-    CHECK(store_record_artifacts(s, dir, &a, "settings", &err) == ZKML_EREJECTED);
-    CHECK(store_job_finish(s, &a, "done", "done", &err) == ZKML_EREJECTED);
-    CHECK(test_sql_int(dir, "SELECT state = 'running' AND worker_pid = 5002 FROM jobs") == 1);
-    CHECK(test_sql_int(dir, "SELECT COUNT(*) FROM steps WHERE state != 'queued'") == 0);
-    CHECK_OK(store_job_heartbeat(s, &b, &err), err);
-    CHECK_OK(store_step_begin(s, &b, "settings", &err), err);
-    CHECK_OK(store_step_finish(s, &b, "settings", "done", NULL, 1, &err), err);
-    CHECK_OK(store_job_finish(s, &b, "failed", "boom", &err), err);
+    REQUIRE_OK(store_requeue_dead_jobs(s, 0, 60000, &n, &err), &err);
+    REQUIRE(n == 1);
+    REQUIRE(store_job_claim_next(s, 5002, &b, &err) == 1);
+    REQUIRE(b.id == a.id && b.claim == a.claim + 1);
+    REQUIRE(store_job_heartbeat(s, &a, &err) == ZKML_EREJECTED);
+    REQUIRE(strstr(err.message, "refused"));
+    REQUIRE(store_step_begin(s, &a, "calibrate", &err) == ZKML_EREJECTED);
+    REQUIRE(store_step_finish(s, &a, "settings", "done", NULL, 1, &err) == ZKML_EREJECTED);
+    REQUIRE(store_job_retry_later(s, &a, 1000, "later", &err) == ZKML_EREJECTED);
+    REQUIRE(store_record_artifacts(s, dir, &a, "settings", &err) == ZKML_EREJECTED);
+    REQUIRE(store_job_finish(s, &a, "done", "done", &err) == ZKML_EREJECTED);
+    REQUIRE(test_sql_int(dir, "SELECT state = 'running' AND worker_pid = 5002 FROM jobs") == 1);
+    REQUIRE(test_sql_int(dir, "SELECT COUNT(*) FROM steps WHERE state != 'queued'") == 0);
+    REQUIRE_OK(store_job_heartbeat(s, &b, &err), &err);
+    REQUIRE_OK(store_step_begin(s, &b, "settings", &err), &err);
+    REQUIRE_OK(store_step_finish(s, &b, "settings", "done", NULL, 1, &err), &err);
+    REQUIRE_OK(store_job_finish(s, &b, "failed", "boom", &err), &err);
     /* a finished job refuses even its last claim */
-    CHECK(store_job_heartbeat(s, &b, &err) == ZKML_EREJECTED);
+    REQUIRE(store_job_heartbeat(s, &b, &err) == ZKML_EREJECTED);
     store_close(s);
     return 0;
 }
@@ -354,26 +354,26 @@ static int test_residue(const char *dir)
 {
     zkml_error err = {0};
     registry_store *s;
-    CHECK_OK(store_open(dir, &s, &err), err);
+    REQUIRE_OK(store_open(dir, &s, &err), &err);
     char model[4200], path[4200], vdir[4096], h[65];
-    CHECK(test_stage(dir, "upload-AAAAAA", "partial", path, sizeof path) == 0);
-    CHECK(test_stage(dir, "upload-BBBBBB", "partial", path, sizeof path) == 0);
-    CHECK(test_stage(dir, "keep.txt", "not ours", path, sizeof path) == 0);
+    REQUIRE(test_stage(dir, "upload-AAAAAA", "partial", path, sizeof path) == 0);
+    REQUIRE(test_stage(dir, "upload-BBBBBB", "partial", path, sizeof path) == 0);
+    REQUIRE(test_stage(dir, "keep.txt", "not ours", path, sizeof path) == 0);
     int removed;
-    CHECK_OK(store_clean_staging(dir, &removed, &err), err);
-    CHECK(removed == 2 && zkml_file_exists(path));
-    CHECK_OK(store_version_dir(dir, "t", 1, vdir, sizeof vdir, &err), err);
-    CHECK_OK(zkml_mkdir_p(vdir, 0, &err), err);
+    REQUIRE_OK(store_clean_staging(dir, &removed, &err), &err);
+    REQUIRE(removed == 2 && zkml_file_exists(path));
+    REQUIRE_OK(store_version_dir(dir, "t", 1, vdir, sizeof vdir, &err), &err);
+    REQUIRE_OK(zkml_mkdir_p(vdir, 0, &err), &err);
     snprintf(path, sizeof path, "%s/data.csv", vdir);
-    CHECK(test_write(path, "x,label\n1,0\n") == 0);
+    REQUIRE(test_write(path, "x,label\n1,0\n") == 0);
     test_hash(h, 11);
-    CHECK(test_stage(dir, "m", "m", model, sizeof model) == 0);
+    REQUIRE(test_stage(dir, "m", "m", model, sizeof model) == 0);
     store_upload u = upload(model, NULL);
     store_version_ref ref;
-    CHECK_OK(store_create_version(s, "t", h, &u, &ref, &err), err);
-    CHECK(ref.version == 1 && !zkml_file_exists(path));
+    REQUIRE_OK(store_create_version(s, "t", h, &u, &ref, &err), &err);
+    REQUIRE(ref.version == 1 && !zkml_file_exists(path));
     snprintf(path, sizeof path, "%s/model.onnx", vdir);
-    CHECK(zkml_file_exists(path));
+    REQUIRE(zkml_file_exists(path));
     store_close(s);
     return 0;
 }
@@ -384,16 +384,16 @@ static int test_relative(const char *dir)
     zkml_error err = {0};
     registry_store *s;
     char msg[1024];
-    CHECK(open_with_version(dir, 12, &s, &err) == 0);
+    REQUIRE(open_with_version(dir, 12, &s, &err) == 0);
     store_job job;
-    CHECK(store_job_claim_next(s, 5003, &job, &err) == 1);
-    CHECK_OK(store_step_begin(s, &job, "settings", &err), err);
+    REQUIRE(store_job_claim_next(s, 5003, &job, &err) == 1);
+    REQUIRE_OK(store_step_begin(s, &job, "settings", &err), &err);
     snprintf(msg, sizeof msg, "%s/artifacts/t/v1/model.onnx: bad (and %s/x)", dir, dir);
-    CHECK_OK(store_step_finish(s, &job, "settings", "failed", msg, 1, &err), err);
-    CHECK_OK(store_job_finish(s, &job, "failed", msg, &err), err);
-    CHECK(test_sql_int(dir, "SELECT COUNT(*) FROM steps WHERE message ="
+    REQUIRE_OK(store_step_finish(s, &job, "settings", "failed", msg, 1, &err), &err);
+    REQUIRE_OK(store_job_finish(s, &job, "failed", msg, &err), &err);
+    REQUIRE(test_sql_int(dir, "SELECT COUNT(*) FROM steps WHERE message ="
                             " 'artifacts/t/v1/model.onnx: bad (and x)'") == 1);
-    CHECK(test_sql_int(dir, "SELECT COUNT(*) FROM jobs WHERE message ="
+    REQUIRE(test_sql_int(dir, "SELECT COUNT(*) FROM jobs WHERE message ="
                             " 'artifacts/t/v1/model.onnx: bad (and x)' AND error = message") == 1);
     store_close(s);
     return 0;
@@ -401,23 +401,11 @@ static int test_relative(const char *dir)
 
 int main(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        int (*fn)(const char *dir);
-    } cases[] = {
+    static const test_case cases[] = {
         {"migrations", test_migrations}, {"versions", test_versions},
         {"concurrent", test_concurrent}, {"claim", test_claim},
         {"requeue", test_requeue}, {"fence", test_fence},
         {"residue", test_residue}, {"relative", test_relative},
     };
-    for (size_t i = 0; argc == 2 && i < sizeof cases / sizeof cases[0]; i++)
-        if (!strcmp(argv[1], cases[i].name)) {
-            char dir[256];
-            test_tmpdir(dir, cases[i].name);
-            int rc = cases[i].fn(dir);
-            test_rm_rf(dir);
-            return rc;
-        }
-    fprintf(stderr, "usage: %s migrations|versions|concurrent|claim|requeue|fence|residue|relative\n", argv[0]);
-    return 2;
+    return test_run_case(argc, argv, cases, sizeof cases / sizeof cases[0]);
 }

@@ -1,60 +1,20 @@
 /*
- * test_util.h - the small helpers the store and runner tests share: checks
- * that report file and line, temporary data dirs, staged files, and a
+ * test_util.h - the small helpers the store and runner tests share besides
+ * tests/check.h and tests/test_util.h: staged files, fake hashes, and a
  * direct sqlite reader for facts the API does not expose.
  */
 #ifndef ZKML_TEST_STORE_UTIL_H
 #define ZKML_TEST_STORE_UTIL_H
 
 #include "registry/registry.h"
+#include "tests/check.h"
+#include "tests/test_util.h"
 
-#include <ftw.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            return 1;                                                                \
-        }                                                                            \
-    } while (0)
-
-#define CHECK_OK(expr, err)                                                            \
-    do {                                                                               \
-        int check_rc_ = (expr);                                                        \
-        if (check_rc_ < 0) {                                                           \
-            fprintf(stderr, "%s:%d: %s failed (%d): %s\n", __FILE__, __LINE__, #expr, \
-                    check_rc_, (err).message);                                         \
-            return 1;                                                                  \
-        }                                                                              \
-    } while (0)
-
-static inline int test_rm_entry(const char *path, const struct stat *st, int flag,
-                                struct FTW *ftw)
-{
-    (void)st; (void)flag; (void)ftw;
-    return remove(path);
-}
-
-/* A fresh directory under $TMPDIR (or /tmp); removed by test_rm_rf. */
-static inline void test_tmpdir(char out[256], const char *tag)
-{
-    const char *base = getenv("TMPDIR");
-    snprintf(out, 256, "%s/zkml-%s-XXXXXX", base && *base ? base : "/tmp", tag);
-    if (!mkdtemp(out)) {
-        perror("mkdtemp");
-        exit(2);
-    }
-}
-
-static inline void test_rm_rf(const char *dir)
-{
-    nftw(dir, test_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static inline int test_write(const char *path, const char *text)
 {
