@@ -132,6 +132,23 @@ const char *zkml_visibility_name(zkml_visibility v);
 int zkml_artifact_path(char *out, size_t outlen, const char *dir, zkml_artifact_id id,
                        zkml_error *err);
 
+/* ---- invariants ----------------------------------------------------------
+ * ZKML_VERIFY(cond) states something the code relies on and never checks at
+ * run time otherwise (libsecp256k1's VERIFY_CHECK habit): a field element
+ * below its modulus, a nonzero batch denominator, a constraint that holds for
+ * the witness just computed. In the sanitizer and fuzz builds (CMake defines
+ * ZKML_VERIFY_CHECKS there) a false one aborts naming file and line; in
+ * Release it compiles to nothing and cond is not evaluated, so cond may be
+ * costly but must have no side effects. */
+#ifdef ZKML_VERIFY_CHECKS
+void zkml_verify_failed(const char *file, int line, const char *cond)
+    __attribute__((noreturn));
+#define ZKML_VERIFY(cond) \
+    ((cond) ? (void)0 : zkml_verify_failed(__FILE__, __LINE__, #cond))
+#else
+#define ZKML_VERIFY(cond) ((void)sizeof(cond))
+#endif
+
 /* ---- misc ----------------------------------------------------------------- */
 
 /* Milliseconds since the epoch, and a monotonic clock for durations. */

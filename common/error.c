@@ -1,8 +1,9 @@
-/* error.c - filling zkml_error values. */
+/* error.c - filling zkml_error values, and the ZKML_VERIFY failure. */
 #include "common/common.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int zkml_fail(zkml_error *err, int code, const char *fmt, ...)
@@ -56,3 +57,11 @@ const char *zkml_error_code_name(int code)
     default: return "internal";
     }
 }
+
+#ifdef ZKML_VERIFY_CHECKS
+void zkml_verify_failed(const char *file, int line, const char *cond)
+{
+    fprintf(stderr, "%s:%d: invariant violated: %s\n", file, line, cond);
+    abort();
+}
+#endif

@@ -46,8 +46,34 @@ int cb_wire(cbuild *b, int64_t value, uint32_t *wire)
     return cb_wire_fr(b, &v, wire);
 }
 
+/* The value of lc at the witness (for ZKML_VERIFY). */
+static inline void lc_value(const cbuild *b, const r1cs_lc *lc, fr_t *out)
+{
+    fr_zero(out);
+    for (uint32_t i = 0; i < lc->n; i++) {
+        fr_t t;
+        fr_mul(&t, &lc->terms[i].coeff, &b->w[lc->terms[i].wire]);
+        fr_add(out, out, &t);
+    }
+}
+
+/* A * B = C at the witness built so far (for ZKML_VERIFY). */
+static inline int holds_at_witness(const cbuild *b, const r1cs_lc *a, const r1cs_lc *bb,
+                                   const r1cs_lc *c)
+{
+    fr_t va, vb, vc;
+    lc_value(b, a, &va);
+    lc_value(b, bb, &vb);
+    lc_value(b, c, &vc);
+    fr_mul(&va, &va, &vb);
+    return fr_eq(&va, &vc);
+}
+
 int cb_enforce(cbuild *b, r1cs_lc *a, r1cs_lc *bb, r1cs_lc *c)
 {
+    /* Every gadget computes its wires' values before it constrains them, so a
+     * constraint that fails here is a gadget bug, not bad input. */
+    ZKML_VERIFY(!b->with_witness || holds_at_witness(b, a, bb, c));
     return r1cs_add_constraint(&b->cs, a, bb, c, b->err);
 }
 

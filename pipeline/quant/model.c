@@ -11,7 +11,7 @@
 #include <string.h>
 
 int qm_add_tensor(quant_model *m, quant_tensor_kind kind, uint32_t size, int scale,
-                  int onnx_tensor, uint32_t *id, zkml_error *err)
+                  int onnx_id, uint32_t *id, zkml_error *err)
 {
     if (zkml_array_grow((void **)&m->tensors, &m->cap_tensors, (size_t)m->n_tensors + 1,
                         sizeof *m->tensors))
@@ -21,7 +21,7 @@ int qm_add_tensor(quant_model *m, quant_tensor_kind kind, uint32_t size, int sca
     t->kind = kind;
     t->size = size;
     t->scale = scale;
-    t->onnx_tensor = onnx_tensor;
+    t->onnx_tensor = onnx_id;
     t->def_layer = UINT32_MAX;
     *id = m->n_tensors++;
     return 0;

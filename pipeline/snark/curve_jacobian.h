@@ -257,6 +257,14 @@ int CJ(eq)(const CJ_JAC *a, const CJ_JAC *b)
     return CJ_EQ(&l, &rr);
 }
 
+/* For ZKML_VERIFY: Montgomery's trick ends with its running product back at one. */
+static inline int CJ(is_one)(const CJ_F *a)
+{
+    CJ_F one;
+    CJ_ONE(&one);
+    return CJ_EQ(a, &one);
+}
+
 /* Montgomery's trick: one inversion for all the z. */
 int CJ(batch_to_affine)(CJ_AFFINE *out, const CJ_JAC *in, size_t n)
 {
@@ -270,6 +278,7 @@ int CJ(batch_to_affine)(CJ_AFFINE *out, const CJ_JAC *in, size_t n)
         if (!CJ_IS_ZERO(&in[i].z))
             CJ_MUL(&acc, &acc, &in[i].z);
     }
+    ZKML_VERIFY(!CJ_IS_ZERO(&acc));      /* a product of nonzero z */
     CJ_INV(&acc, &acc);
     for (size_t i = n; i-- > 0;) {
         if (CJ_IS_ZERO(&in[i].z)) {
@@ -287,6 +296,7 @@ int CJ(batch_to_affine)(CJ_AFFINE *out, const CJ_JAC *in, size_t n)
         out[i].y = y;
         out[i].infinity = 0;
     }
+    ZKML_VERIFY(CJ(is_one)(&acc));
     free(prefix);
     return 0;
 }
@@ -330,6 +340,8 @@ CJ(batch_add_with)(CJ_AFFINE *r, const CJ_AFFINE *a, const CJ_AFFINE *b, size_t 
         if (CJ(sum_slope)(&num, &den, &a[i], &b[i]) != CJ_SUM_DIRECT)
             CJ_BATCH_MUL(&acc, &acc, &den, fast);
     }
+    /* A chord's den is xb - xa with xa != xb, a tangent's 2y with y != 0. */
+    ZKML_VERIFY(!CJ_IS_ZERO(&acc));
     CJ_INV(&acc, &acc);
     for (size_t i = n; i-- > 0;) {
         if (CJ(sum_slope)(&num, &den, &a[i], &b[i]) == CJ_SUM_DIRECT) {
@@ -354,6 +366,7 @@ CJ(batch_add_with)(CJ_AFFINE *r, const CJ_AFFINE *a, const CJ_AFFINE *b, size_t 
         r[i].x = x3;
         r[i].infinity = 0;
     }
+    ZKML_VERIFY(CJ(is_one)(&acc));
 }
 
 void CJ(batch_add_affine)(CJ_AFFINE *r, const CJ_AFFINE *a, const CJ_AFFINE *b, size_t n,

@@ -122,6 +122,7 @@ static inline void mont_reduce_once(uint64_t r[4], uint64_t t0, uint64_t t1, uin
 static inline void mont_add(uint64_t r[4], const uint64_t a[4], const uint64_t b[4],
                             const mont_modulus *q)
 {
+    ZKML_VERIFY(!limbs_geq(a, q->m) && !limbs_geq(b, q->m));   /* so a + b < 2m < 2^255 */
     uint64_t s0, s1, s2, s3, carry;
     carry = add_carry(&s0, a[0], b[0], 0);
     carry = add_carry(&s1, a[1], b[1], carry);
@@ -134,6 +135,7 @@ static inline void mont_add(uint64_t r[4], const uint64_t a[4], const uint64_t b
 static inline void mont_sub(uint64_t r[4], const uint64_t a[4], const uint64_t b[4],
                             const mont_modulus *q)
 {
+    ZKML_VERIFY(!limbs_geq(a, q->m) && !limbs_geq(b, q->m));   /* one correction suffices */
     uint64_t d0, d1, d2, d3, borrow, carry;
     borrow = sub_borrow(&d0, a[0], b[0], 0);
     borrow = sub_borrow(&d1, a[1], b[1], borrow);
@@ -149,6 +151,7 @@ static inline void mont_sub(uint64_t r[4], const uint64_t a[4], const uint64_t b
 /* m - a, or 0 for a = 0. */
 static inline void mont_neg(uint64_t r[4], const uint64_t a[4], const mont_modulus *q)
 {
+    ZKML_VERIFY(!limbs_geq(a, q->m));
     uint64_t mask = 0 - (uint64_t)((a[0] | a[1] | a[2] | a[3]) != 0);
     uint64_t d0, d1, d2, d3, borrow;
     borrow = sub_borrow(&d0, q->m[0], a[0], 0);
@@ -194,6 +197,8 @@ static inline void mont_mul_portable(uint64_t r[4], const uint64_t a[4], const u
 static inline void mont_mul(uint64_t r[4], const uint64_t a[4], const uint64_t b[4],
                             const mont_modulus *q)
 {
+    /* The no-carry CIOS keeps t < 2m only for reduced inputs. */
+    ZKML_VERIFY(!limbs_geq(a, q->m) && !limbs_geq(b, q->m));
 #if MONT_HAVE_ADX
     if (mont_cpu_has_adx()) {
         mont_mul_adx(r, a, b, q->m, q->neg_inv);

@@ -238,7 +238,7 @@ static int array_of(const cJSON *j, int n)
 static int read_fp_at(fp_t *out, const cJSON *j, int i, const char *name, const char *field,
                       zkml_error *err)
 {
-    char sub[96];
+    char sub[112];   /* room for read_fp2_at's field[i] and another [i] */
     snprintf(sub, sizeof sub, "%s[%d]", field, i);
     const cJSON *item = cJSON_GetArrayItem(j, i);
     if (!cJSON_IsString(item))

@@ -4,18 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-static int failures;
-
-#define CHECK(cond)                                                        \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                    \
-        }                                                                  \
-    } while (0)
+#include "tests/check.h"
 
 static void test_errors(void)
 {
@@ -93,15 +87,32 @@ static void test_misc(void)
     CHECK(zkml_monotonic_ms() >= 0 && zkml_now_ms() > 1600000000000LL);
 }
 
+/* In this (sanitizer) build a false ZKML_VERIFY aborts; Release compiles it out. */
+static void test_verify(void)
+{
+#ifdef ZKML_VERIFY_CHECKS
+    ZKML_VERIFY(1 + 1 == 2);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (!freopen("/dev/null", "w", stderr))
+            _exit(3);
+        ZKML_VERIFY(1 + 1 == 3);
+        _exit(0);
+    }
+    int status = 0;
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) &&
+          WTERMSIG(status) == SIGABRT, "a false ZKML_VERIFY did not abort (status %d)", status);
+#else
+    printf("common: ZKML_VERIFY is compiled out in this build; not checked\n");
+#endif
+}
+
 int main(void)
 {
     test_errors();
     test_files();
     test_misc();
-    if (failures) {
-        fprintf(stderr, "%d checks failed\n", failures);
-        return 1;
-    }
-    printf("common: all checks passed\n");
-    return 0;
+    test_verify();
+    return check_exit("common");
 }
