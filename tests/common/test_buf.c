@@ -84,10 +84,5 @@ int main(void)
     test_buf_text();
     test_buf_overflow();
     test_array_grow();
-    if (failures) {
-        fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    printf("test_buf: all checks passed\n");
-    return 0;
+    return check_exit("test_buf");
 }

@@ -378,7 +378,8 @@ static int test_kill_worker(const char *data)
 static int test_job_timeout(const char *data)
 {
     static const pipeline_step steps[] = {
-        {"slow1", step_slow}, {"slow2", step_slow}, {"slow3", step_slow}};
+        {.name = "slow1", .run = step_slow}, {.name = "slow2", .run = step_slow},
+        {.name = "slow3", .run = step_slow}};
     pipeline_step_table t = {steps, 3};
     pipeline_config cfg = config(data, &t);
     cfg.timeout_s = 2;
@@ -406,7 +407,8 @@ static pid_t run_in_child(const char *data, const pipeline_config *cfg)
  * heartbeat is refused, A stops its step and writes nothing; B runs the job. */
 static int test_two_workers(const char *data)
 {
-    static const pipeline_step steps[] = {{"wait", step_wait}, {"after", step_after}};
+    static const pipeline_step steps[] = {{.name = "wait", .run = step_wait},
+                                          {.name = "after", .run = step_after}};
     pipeline_step_table t = {steps, 2};
     pipeline_config cfg = config(data, &t);
     REQUIRE(enqueue(data, &t, 1) > 0);
@@ -441,7 +443,7 @@ static int test_two_workers(const char *data)
 /* Status messages name files relative to the data dir, never its absolute path. */
 static int test_relative_paths(const char *data)
 {
-    static const pipeline_step steps[] = {{"bad", step_bad_path}};
+    static const pipeline_step steps[] = {{.name = "bad", .run = step_bad_path}};
     pipeline_step_table t = {steps, 1};
     pipeline_config cfg = config(data, &t);
     REQUIRE(enqueue(data, &t, 1) > 0);
