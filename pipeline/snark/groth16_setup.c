@@ -117,12 +117,18 @@ static void fb_task(void *p, int task, int n_tasks)
 }
 
 /* table[w][d-1] = d * 2^(8w) * generator. */
+/* Element i of an array of size-byte elements (G1 or G2 points, chosen at run time). */
+static void *element(void *array, size_t i, size_t size)
+{
+    return (char *)array + i * size;
+}
+
 static int fb_table(int g2, void **table)
 {
     size_t count = (size_t)FB_WINDOWS * 255;
     size_t jsz = g2 ? sizeof(g2_jac) : sizeof(g1_jac);
     size_t asz = g2 ? sizeof(g2_affine) : sizeof(g1_affine);
-    uint8_t *jac = malloc(count * jsz);
+    void *jac = malloc(count * jsz);
     *table = calloc(count, asz);
     if (!jac || !*table) {
         free(jac);
@@ -132,32 +138,29 @@ static int fb_table(int g2, void **table)
     }
     g1_affine g1;
     g2_affine g2a;
-    uint8_t base[sizeof(g2_jac)];
+    union { g1_jac g1; g2_jac g2; } base;   /* aligned for either group */
     if (g2) {
         g2_generator(&g2a);
-        g2_to_jac((g2_jac *)base, &g2a);
+        g2_to_jac(&base.g2, &g2a);
     } else {
         g1_generator(&g1);
-        g1_to_jac((g1_jac *)base, &g1);
+        g1_to_jac(&base.g1, &g1);
     }
     for (int w = 0; w < FB_WINDOWS; w++) {
-        uint8_t *row = jac + (size_t)w * 255 * jsz;
-        memcpy(row, base, jsz);
-        for (int d = 1; d < 255; d++) {
+        void *row = element(jac, (size_t)w * 255, jsz);
+        memcpy(row, &base, jsz);
+        for (size_t d = 1; d < 255; d++) {
             if (g2)
-                g2_add((g2_jac *)(row + d * jsz), (g2_jac *)(row + (d - 1) * jsz),
-                       (g2_jac *)base);
+                g2_add(element(row, d, jsz), element(row, d - 1, jsz), &base.g2);
             else
-                g1_add((g1_jac *)(row + d * jsz), (g1_jac *)(row + (d - 1) * jsz),
-                       (g1_jac *)base);
+                g1_add(element(row, d, jsz), element(row, d - 1, jsz), &base.g1);
         }
         if (g2)                       /* next base = 256 * base = 255*base + base */
-            g2_add((g2_jac *)base, (g2_jac *)(row + 254 * jsz), (g2_jac *)base);
+            g2_add(&base.g2, element(row, 254, jsz), &base.g2);
         else
-            g1_add((g1_jac *)base, (g1_jac *)(row + 254 * jsz), (g1_jac *)base);
+            g1_add(&base.g1, element(row, 254, jsz), &base.g1);
     }
-    int rc = g2 ? g2_batch_to_affine(*table, (g2_jac *)jac, count)
-                : g1_batch_to_affine(*table, (g1_jac *)jac, count);
+    int rc = g2 ? g2_batch_to_affine(*table, jac, count) : g1_batch_to_affine(*table, jac, count);
     free(jac);
     return rc;
 }
