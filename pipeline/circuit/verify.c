@@ -56,7 +56,7 @@ static int parse_packing(const char *text, size_t len, packing *p, zkml_error *e
         return rc;
     const cJSON *o = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(root, "packing"), "outputs");
-    double count, per, signals, bits, scale, offset;
+    double count = 0, per = 1, signals = 0, bits = 0, scale = 0, offset = 0; /* for -O2 */
     if (!(rc = json_int(o, "count", 1, UINT32_MAX, &count, err)) &&
         !(rc = json_int(o, "bits", 1, 62, &bits, err)) &&
         !(rc = json_int(o, "values_per_signal", 1, QUANT_PACK_BITS / bits, &per, err)) &&

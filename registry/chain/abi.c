@@ -338,7 +338,7 @@ static int describe_argument(const uint8_t *args, size_t len, size_t i, const ch
     if (abi_read_word(args, len, 0, i, word, NULL))
         return -1;
     if (type_len == 6 && !memcmp(type, "string", 6)) {
-        size_t pos;
+        size_t pos = 0;   /* set by abi_read_offset; -O2 cannot see it */
         char *text;
         if (abi_read_offset(args, len, 0, i, &pos, NULL) ||
             abi_read_string(args, len, pos, &text, NULL, NULL))
