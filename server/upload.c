@@ -98,7 +98,7 @@ static int stage_open(upload *u, staged_file *sf, const multipart_part *part,
         return zkml_fail(err, ZKML_EINVAL, "%s is given twice", what);
     sf->seen = 1;
     snprintf(sf->filename, sizeof sf->filename, "%s", part->filename);
-    int fd;
+    int fd = -1;   /* set by staging_file; -O2 cannot see it */
     if (staging_file(u, "upload-XXXXXX", sf->path, &fd, err))
         return err->code;
     sf->f = fdopen(fd, "wb");
@@ -453,7 +453,7 @@ static int stage_settings(upload *u, zkml_error *err)
     }
     if (!any)
         return ZKML_OK;
-    int fd;
+    int fd = -1;
     if (staging_file(u, "upload-settings-XXXXXX", u->settings_path, &fd, err))
         return err->code;
     close(fd);
