@@ -88,6 +88,15 @@ void zkml_sha256(const void *data, size_t len, uint8_t out[32]);
 /* SHA-256 of a file's bytes, read in chunks (a model may be large). */
 int zkml_sha256_file(const char *path, uint8_t out[32], zkml_error *err);
 
+/* ---- IPFS content ids (cid.c) ---------------------------------------------- */
+
+enum { ZKML_CID_MAX = 48 }; /* a CIDv0 is 46 base58 characters ("Qm...") and a NUL */
+/* The CIDv0 of a file's bytes exactly as `ipfs add` makes it by default
+ * (UnixFS File nodes in dag-pb, 256 KiB chunks, balanced layout of at most
+ * 174 links a node, leaves not raw), read in chunks: e.g. "hello world\n"
+ * gives QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o. */
+int zkml_cid_file(const char *path, char out[ZKML_CID_MAX], zkml_error *err);
+
 /* ---- names ---------------------------------------------------------------- */
 
 enum { ZKML_TASK_ID_MAX = 64 };

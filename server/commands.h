@@ -16,5 +16,6 @@ int cmd_export_verifier(int argc, char **argv); /* cmd_evm.c     */
 int cmd_calldata(int argc, char **argv);        /* cmd_evm.c     */
 int cmd_chain(int argc, char **argv);           /* cmd_chain.c   */
 int cmd_check(int argc, char **argv);           /* cmd_check.c   */
+int cmd_cid(int argc, char **argv);             /* cmd_cid.c     */
 
 #endif
