@@ -131,6 +131,14 @@ static void put(cJSON *obj, const char *key, cJSON *value, int *ok)
     }
 }
 
+/* The IPFS CIDv0 of dir's model (the manifest names the model by it too). */
+static int model_cid_of(const char *dir, char cid[ZKML_CID_MAX], zkml_error *err)
+{
+    char path[4200];
+    int rc = zkml_artifact_path(path, sizeof path, dir, ZKML_A_MODEL, err);
+    return rc ? rc : zkml_cid_file(path, cid, err);
+}
+
 static cJSON *string_or_null(const char *s)
 {
     return s && s[0] ? cJSON_CreateString(s) : cJSON_CreateNull();
@@ -140,12 +148,14 @@ static cJSON *string_or_null(const char *s)
 static int build_manifest(const char *task_id, int version, const char *dir, char **text,
                           zkml_error *err)
 {
-    char model_hash[65], vk_hash[65];
+    char model_hash[65], vk_hash[65], model_cid[ZKML_CID_MAX], uri[ZKML_CID_MAX + 8];
     cJSON *settings = NULL, *calibration = NULL, *proof = NULL, *pub = NULL, *chain = NULL;
     int rc = hash_hex(dir, ZKML_A_MODEL, model_hash, err);
     if (!rc && !model_hash[0])
         rc = zkml_fail(err, ZKML_ENOTFOUND, "%s/%s: missing", dir,
                        zkml_artifact_name(ZKML_A_MODEL));
+    if (!rc)
+        rc = model_cid_of(dir, model_cid, err);
     if (!rc)
         rc = hash_hex(dir, ZKML_A_VK, vk_hash, err);
     if (!rc)
@@ -165,6 +175,9 @@ static int build_manifest(const char *task_id, int version, const char *dir, cha
         put(m, "task_id", cJSON_CreateString(task_id), &ok);
         put(m, "version", cJSON_CreateNumber(version), &ok);
         put(m, "model_hash", string_or_null(model_hash), &ok);
+        put(m, "model_cid", cJSON_CreateString(model_cid), &ok);
+        snprintf(uri, sizeof uri, "ipfs://%s", model_cid);
+        put(m, "uri", cJSON_CreateString(uri), &ok);
         put(m, "vk_hash", string_or_null(vk_hash), &ok);
         put(m, "settings", scalar_summary(settings), &ok);
         put(m, "calibration", scalar_summary(calibration), &ok);
@@ -434,6 +447,8 @@ static int describe_version(git_repository *repo, const char *task_id, const cha
         put(v, "committed_at", cJSON_CreateNumber((double)git_commit_time(commit)), &ok);
         put(v, "model_hash", string_or_null(cJSON_GetStringValue(
                                  cJSON_GetObjectItemCaseSensitive(manifest, "model_hash"))), &ok);
+        put(v, "model_cid", string_or_null(cJSON_GetStringValue(
+                                cJSON_GetObjectItemCaseSensitive(manifest, "model_cid"))), &ok);
         put(v, "vk_hash", string_or_null(cJSON_GetStringValue(
                               cJSON_GetObjectItemCaseSensitive(manifest, "vk_hash"))), &ok);
     }

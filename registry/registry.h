@@ -74,6 +74,7 @@ typedef struct store_version_ref {
     int version;
     int64_t job_id;
     char model_hash[65];      /* hex SHA-256 of the ONNX bytes */
+    char model_cid[ZKML_CID_MAX]; /* its IPFS CIDv0, as `ipfs add` computes it */
     int existed;              /* 1: this task already had a version with this hash */
 } store_version_ref;
 
@@ -82,7 +83,8 @@ typedef struct store_version_ref {
  * <version dir>/model.onnx, data.csv and settings.json (a version dir left by
  * a crash before its commit is cleared first). If the task already has a version
  * with model_hash, nothing is created and out describes that version with
- * out->existed = 1. On success the staged files are gone (moved or deleted);
+ * out->existed = 1. Either way out->model_cid is the model's IPFS CIDv0
+ * (computed here, from the staged file, and stored with a new version). On success the staged files are gone (moved or deleted);
  * on failure they are left for the caller to delete. */
 int store_create_version(registry_store *s, const char *task_id, const char *model_hash_hex,
                          const store_upload *u, store_version_ref *out, zkml_error *err);

@@ -321,9 +321,10 @@ static int insert_rows(registry_store *s, const char *task_id, const char *hash,
                          "SELECT COALESCE(MAX(version), 0) + 1 FROM versions WHERE task_id = ?",
                          "t", task_id);
     if (!rc)
-        rc = store_exec(s, err, "INSERT INTO versions (task_id, version, model_hash, has_data,"
-                                " created_at) VALUES (?, ?, ?, ?, ?)",
-                        "tltil", task_id, next, hash, u->data_path != NULL, now);
+        rc = store_exec(s, err, "INSERT INTO versions (task_id, version, model_hash, model_cid,"
+                                " has_data, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                        "tlttil", task_id, next, hash, out->model_cid, u->data_path != NULL,
+                        now);
     version_id = sqlite3_last_insert_rowid(s->db);
     if (!rc)
         rc = store_exec(s, err, "INSERT INTO jobs (version_id, sample, target, message,"
@@ -412,7 +413,8 @@ int store_create_version(registry_store *s, const char *task_id, const char *mod
     if (model_size < 0 || data_size < 0)
         return zkml_fail(err, ZKML_EIO, "%s: staged upload is missing",
                          model_size < 0 ? u->model_path : u->data_path);
-    if ((rc = store_begin(s, err)))
+    /* Outside the transaction: a large model takes a while to hash. */
+    if ((rc = zkml_cid_file(u->model_path, out->model_cid, err)) || (rc = store_begin(s, err)))
         return rc;
     rc = find_existing(s, task_id, model_hash_hex, out, err);
     const char *from[N_STAGED];

@@ -176,7 +176,8 @@ int store_task_json(registry_store *s, const char *task_id, char **json, zkml_er
     cJSON *versions = root && !rc ? add_array(root, "versions", &ok) : NULL;
     if (!rc && root)
         rc = store_query(s, &st, err,
-                         "SELECT v.version, v.model_hash, v.created_at, j.id, j.state"
+                         "SELECT v.version, v.model_hash, v.created_at, j.id, j.state,"
+                         " v.model_cid"
                          " FROM versions v JOIN jobs j ON j.version_id = v.id"
                          " WHERE v.task_id = ? ORDER BY v.version",
                          "t", task_id);
@@ -187,6 +188,7 @@ int store_task_json(registry_store *s, const char *task_id, char **json, zkml_er
             break;
         add_number(v, "version", sqlite3_column_int(st, 0), &ok);
         add_text(v, "model_hash", sqlite3_column_text(st, 1), &ok);
+        add_text(v, "model_cid", sqlite3_column_text(st, 5), &ok);
         add_time(v, "created_at", st, 2, &ok);
         add_number(v, "job_id", (double)sqlite3_column_int64(st, 3), &ok);
         add_text(v, "state", sqlite3_column_text(st, 4), &ok);
@@ -255,7 +257,8 @@ int store_status_json(registry_store *s, const char *task_id, int version, char 
     if (!rc)
         rc = store_query(s, &st, err,
                          "SELECT j.id, v.model_hash, j.state, j.message, j.error, j.updated_at,"
-                         " j.attempts FROM versions v JOIN jobs j ON j.version_id = v.id"
+                         " j.attempts, v.model_cid"
+                         " FROM versions v JOIN jobs j ON j.version_id = v.id"
                          " WHERE v.task_id = ? AND v.version = ?",
                          "ti", task_id, resolved);
     if (!rc && (rc = next_row(s, st, err)) == 0)
@@ -272,6 +275,7 @@ int store_status_json(registry_store *s, const char *task_id, int version, char 
         add_number(root, "version", resolved, &ok);
         add_number(root, "job_id", (double)job_id, &ok);
         add_text(root, "model_hash", sqlite3_column_text(st, 1), &ok);
+        add_text(root, "model_cid", sqlite3_column_text(st, 7), &ok);
         add_text(root, "state", (const unsigned char *)state, &ok);
         add_text(root, "message", sqlite3_column_text(st, 3), &ok);
         add_text(root, "error", sqlite3_column_text(st, 4), &ok);

@@ -10,7 +10,8 @@
  * read and ignored. Checks come in zkMLTrack's order: task_id,
  * then the model, then the model's and the CSV's contents.
  *
- * Answers: 202 {task_id, version, job_id, model_hash, status_url, existed:false}
+ * Answers: 202 {task_id, version, job_id, model_hash, model_cid, status_url,
+ * existed:false} (model_cid: the model's IPFS CIDv0, common/cid.c)
  * for a new version; 200 with the same fields and existed:true when the task
  * already has a version with these model bytes (nothing new is queued).
  * A client that asks for text/html (the upload form without JavaScript) gets
@@ -514,6 +515,7 @@ static int send_json_answer(const http_request *rq, const store_version_ref *ref
         cJSON_AddNumberToObject(o, "version", ref->version) &&
         cJSON_AddNumberToObject(o, "job_id", (double)ref->job_id) &&
         cJSON_AddStringToObject(o, "model_hash", ref->model_hash) &&
+        cJSON_AddStringToObject(o, "model_cid", ref->model_cid) &&
         cJSON_AddStringToObject(o, "status_url", status_url) &&
         cJSON_AddBoolToObject(o, "existed", ref->existed))
         json = cJSON_PrintUnformatted(o);
@@ -550,13 +552,14 @@ static int send_html_answer(const http_request *rq, const store_version_ref *ref
     const char *t = ref->task_id; /* a valid task id needs no escaping */
     snprintf(body, sizeof body,
              "<p>%s <strong>%s</strong> version <strong>%d</strong> (job %lld).</p>"
-             "<p class=\"hash\">model SHA-256 <code>%s</code></p><ul>"
+             "<p class=\"hash\">model SHA-256 <code>%s</code></p>"
+             "<p class=\"hash\">model IPFS CID <code>%s</code></p><ul>"
              "<li><a href=\"/jobs/%s/%d\">Follow its progress</a></li>"
              "<li><a href=\"/models/%s/status?version=%d\">Status (JSON)</a></li>"
              "<li><a href=\"/models/%s/artifacts?version=%d\">Artifacts (JSON)</a></li></ul>",
              ref->existed ? "These model bytes are already" : "Queued", t, ref->version,
-             (long long)ref->job_id, ref->model_hash, t, ref->version, t, ref->version, t,
-             ref->version);
+             (long long)ref->job_id, ref->model_hash, ref->model_cid, t, ref->version, t,
+             ref->version, t, ref->version);
     return send_html_page(rq, ref->existed ? 200 : 202,
                           ref->existed ? "Model already registered" : "Upload accepted", body);
 }

@@ -26,6 +26,7 @@ typedef struct register_run {
     uint8_t registry[20];
     /* SHA-256 of model.onnx, network.r1cs, settings.json, verification_key.json */
     uint8_t model_hash[32], circuit_hash[32], settings_hash[32], vk_json_hash[32];
+    char model_cid[ZKML_CID_MAX]; /* the model's IPFS CIDv0 (chain.json's uri) */
     uint8_t *key;   /* the key words registerVersion takes */
     size_t n_key;
     uint8_t *proof; /* a, b, c and the public signals, as words */
@@ -229,6 +230,13 @@ static cJSON *chain_record(register_run *run, uint64_t onchain_version, const ch
     cJSON_AddItemToObject(o, "verifier_address",
                           cJSON_DetachItemFromObjectCaseSensitive(o, "verifier"));
     chain_json_hex(o, "vk_json_sha256", run->vk_json_hash, 32, 0);
+    /* The registry contract has no uri field: the model's IPFS address is
+     * recorded here (and in the history's manifest) only, next to the
+     * model_hash the chain holds. */
+    char uri[ZKML_CID_MAX + 8];
+    snprintf(uri, sizeof uri, "ipfs://%s", run->model_cid);
+    cJSON_AddStringToObject(o, "model_cid", run->model_cid);
+    cJSON_AddStringToObject(o, "uri", uri);
     cJSON *signals = public_signals(run);
     if (signals)
         cJSON_AddItemToObject(o, "public_signals", signals);
@@ -278,9 +286,11 @@ static int hash_file(register_run *run, zkml_artifact_id id, uint8_t hash[32], z
 /* Everything the transaction carries, and the hashes the registry will compute. */
 static int register_inputs(register_run *run, zkml_error *err)
 {
-    char vk[4096], proof[4096], pub[4096];
+    char model[4096], vk[4096], proof[4096], pub[4096];
     int rc;
     if ((rc = hash_file(run, ZKML_A_MODEL, run->model_hash, err)) ||
+        (rc = zkml_artifact_path(model, sizeof model, run->dir, ZKML_A_MODEL, err)) ||
+        (rc = zkml_cid_file(model, run->model_cid, err)) ||
         (rc = hash_file(run, ZKML_A_R1CS, run->circuit_hash, err)) ||
         (rc = hash_file(run, ZKML_A_SETTINGS, run->settings_hash, err)) ||
         (rc = hash_file(run, ZKML_A_VK, run->vk_json_hash, err)) ||

@@ -123,13 +123,21 @@ static void check_chain_json(const chain_config *cfg, const char *dir, const cJS
     check_sha256_field(chain, "circuit_hash", dir, "network.r1cs");
     check_sha256_field(chain, "settings_hash", dir, "settings.json");
     check_sha256_field(chain, "vk_json_sha256", dir, "verification_key.json");
+    /* the model's IPFS address, recorded off-chain (the registry has no uri) */
+    char model[1100], cid[ZKML_CID_MAX], uri[ZKML_CID_MAX + 8];
+    zkml_error err = {0};
+    snprintf(model, sizeof model, "%s/model.onnx", dir);
+    CHECK_OK(zkml_cid_file(model, cid, &err), &err);
+    snprintf(uri, sizeof uri, "ipfs://%s", cid);
+    CHECK(!strcmp(json_string(chain, "model_cid"), cid));
+    CHECK(!strcmp(json_string(chain, "uri"), uri), "uri %s, want %s", json_string(chain, "uri"),
+          uri);
     char vk[1100], proof[1100], pub[1100];
     snprintf(vk, sizeof vk, "%s/verification_key.json", dir);
     snprintf(proof, sizeof proof, "%s/proof.json", dir);
     snprintf(pub, sizeof pub, "%s/public.json", dir);
     uint8_t *key = NULL, *words = NULL;
     size_t n_key = 0, n_words = 0;
-    zkml_error err;
     CHECK_OK(evm_verifier_key_words(vk, &key, &n_key, &err), &err);
     CHECK_OK(evm_proof_words(proof, pub, &words, &n_words, &err), &err);
     if (key && words && n_words > 8) {

@@ -11,6 +11,7 @@
  * usage: server_api ZKML_REGISTRY MODEL.onnx OTHER_MODEL.onnx [DATA.csv EXPECTED.csv]
  */
 #include "harness.h"
+#include "common/common.h"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -244,6 +245,15 @@ static void test_bad_uploads(void)
     }
 }
 
+/* The IPFS CIDv0 of a file, as common/cid.c computes it (tests/common's
+ * cid_oracle.mjs checks that against ipfs-unixfs-importer). */
+static const char *cid_of(const char *path, char cid[ZKML_CID_MAX])
+{
+    zkml_error err = {0};
+    CHECK(zkml_cid_file(path, cid, &err) == 0, "cid of %s: %s", path, err.message);
+    return cid;
+}
+
 /* The id, version and hash of an accepted upload. */
 static int upload(const char *task, const char *model, long want_status, int *version)
 {
@@ -251,13 +261,16 @@ static int upload(const char *task, const char *model, long want_status, int *ve
     form_field f[] = {{"task_id", task, NULL, NULL}, {"model", NULL, model, "model.onnx"},
                       {"data", NULL, csv_path, "data.csv"}};
     post_form(f, csv_path ? 3 : 2, NULL, &r);
-    char v[128] = "", existed[16] = "", status_url[256] = "", hash[80] = "";
+    char v[128] = "", existed[16] = "", status_url[256] = "", hash[80] = "", cid[80] = "";
+    char want_cid[ZKML_CID_MAX];
     CHECK(r.status == want_status, "upload %s: %ld (%s)", task, r.status, r.body);
     json_field(r.body, "version", v, sizeof v);
     json_field(r.body, "existed", existed, sizeof existed);
     json_field(r.body, "status_url", status_url, sizeof status_url);
     json_field(r.body, "model_hash", hash, sizeof hash);
+    json_field(r.body, "model_cid", cid, sizeof cid);
     *version = atoi(v);
+    CHECK(!strcmp(cid, cid_of(model, want_cid)), "model_cid: %s, want %s", cid, want_cid);
     CHECK(!strcmp(existed, want_status == 200 ? "true" : "false"), "existed: %s", existed);
     CHECK(strlen(hash) == 64, "model_hash: %s", hash);
     char want_url[256];
@@ -342,6 +355,10 @@ static void test_upload_and_download(void)
     cJSON *status = cJSON_Parse(r.body);
     cJSON *steps = cJSON_GetObjectItem(status, "steps");
     CHECK(cJSON_GetArraySize(steps) >= 9, "status lists every step: %s", r.body);
+    char cid[ZKML_CID_MAX];
+    const char *status_cid = cJSON_GetStringValue(cJSON_GetObjectItem(status, "model_cid"));
+    CHECK(status_cid && !strcmp(status_cid, cid_of(model_path, cid)),
+          "status model_cid: %s, want %s", r.body, cid);
     cJSON_Delete(status);
     http_response_free(&r);
 
@@ -360,6 +377,15 @@ static void test_upload_and_download(void)
     http_response_free(&r);
     get("/models/iris", NULL, &r);
     CHECK(r.status == 200 && strstr(r.body, "\"versions\""), "GET /models/iris: %s", r.body);
+    cJSON *task = cJSON_Parse(r.body);
+    const char *models[] = {model_path, other_model_path};
+    for (int i = 0; i < 2; i++) {
+        cJSON *ver = cJSON_GetArrayItem(cJSON_GetObjectItem(task, "versions"), i);
+        const char *got = cJSON_GetStringValue(cJSON_GetObjectItem(ver, "model_cid"));
+        CHECK(got && !strcmp(got, cid_of(models[i], cid)), "version %d model_cid: %s, want %s",
+              i + 1, got ? got : "(none)", cid);
+    }
+    cJSON_Delete(task);
     http_response_free(&r);
     get("/models/iris/versions", NULL, &r);
     CHECK(r.status == 200 && strstr(r.body, "\"versions\""), "versions: %ld %s", r.status,

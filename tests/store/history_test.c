@@ -145,6 +145,14 @@ int main(void)
     sum = run("sha256sum %s/verification_key.json | cut -c1-64", dir, "");
     REQUIRE(sum && !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(m, "vk_hash")), sum));
     free(sum);
+    /* the model's IPFS CIDv0 (common/cid.c, checked against ipfs-unixfs-importer
+     * by common_cid_*), and its ipfs:// uri */
+    char model[4420], cid[ZKML_CID_MAX], uri[ZKML_CID_MAX + 8];
+    snprintf(model, sizeof model, "%s/model.onnx", dir);
+    REQUIRE_OK(zkml_cid_file(model, cid, &err), &err);
+    snprintf(uri, sizeof uri, "ipfs://%s", cid);
+    REQUIRE(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(m, "model_cid")), cid));
+    REQUIRE(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(m, "uri")), uri));
     cJSON_Delete(m);
 
     /* the reader for GET /models/{task}/versions agrees with git */
@@ -161,6 +169,10 @@ int main(void)
         REQUIRE(commit && e && cJSON_GetObjectItem(e, "version")->valueint == v);
         REQUIRE(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(e, "commit")), commit));
         free(commit);
+        REQUIRE_OK(store_version_dir(data, "iris", v, dir, sizeof dir, &err), &err);
+        snprintf(model, sizeof model, "%s/model.onnx", dir);
+        REQUIRE_OK(zkml_cid_file(model, cid, &err), &err);
+        REQUIRE(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(e, "model_cid")), cid));
     }
     cJSON_Delete(list);
     REQUIRE_OK(history_task_versions_json(data, "nobody", &json, &err), &err);
