@@ -1,6 +1,8 @@
 /*
  * cmd_check.c - `zkml-registry check`: the content checks of an upload (the
- * ONNX model parses, the CSV parses, the sample is one of its rows), alone.
+ * ONNX model parses, the CSV parses, its class labels are the model's, the
+ * sample is one of its rows, rmse_threshold comes with a regression target),
+ * alone.
  *
  * POST /models runs this command as a child process on the staged files, so
  * that parsing a large model or CSV happens under the job memory limit and
@@ -22,6 +24,7 @@
 typedef struct check_args {
     const char *model, *data;
     const char *model_name, *data_name; /* the names messages use */
+    const char *rmse_threshold;         /* NULL when not given */
     long sample;
     long memory_mb, cpu_s; /* 0 = no limit */
 } check_args;
@@ -31,11 +34,14 @@ static void usage_check(FILE *f)
     fprintf(f,
             "usage: zkml-registry check MODEL.onnx [--data CSV] [--sample N]\n"
             "                           [--name NAME] [--data-name NAME]\n"
+            "                           [--rmse-threshold X]\n"
             "                           [--memory-mb N] [--cpu-s N]\n\n"
             "Checks an upload as POST /models does: the model parses, the CSV parses\n"
-            "(header, numeric features, at least one row) and the sample is one of its\n"
-            "rows (row 0 only without a CSV). --name and --data-name are the file names\n"
-            "the messages use; --memory-mb and --cpu-s limit this process.\n"
+            "(header, numeric features, at least one row), every class label is one of\n"
+            "the model's classes (its output count; one output: 2), the sample is one of\n"
+            "its rows (row 0 only without a CSV), and --rmse-threshold (a positive\n"
+            "number) comes with a regression target. --name and --data-name are the\n"
+            "file names the messages use; --memory-mb and --cpu-s limit this process.\n"
             "Exit codes: 0 valid, 1 invalid (the reason on stderr), 2 an error,\n"
             "3 out of memory (over --memory-mb).\n");
 }
@@ -77,6 +83,8 @@ static int parse_check_args(int argc, char **argv, check_args *a)
             a->model_name = v;
         else if (!strcmp(f, "--data-name"))
             a->data_name = v;
+        else if (!strcmp(f, "--rmse-threshold"))
+            a->rmse_threshold = v;
         else if (!strcmp(f, "--sample"))
             rc = parse_long(f, v, &a->sample);
         else if (!strcmp(f, "--memory-mb"))
@@ -97,7 +105,9 @@ static int parse_check_args(int argc, char **argv, check_args *a)
     return 0;
 }
 
-static int check_model(const check_args *a, zkml_error *err)
+/* The model parses; *classes is its class count (the main output's size,
+ * 2 for one output: quant_predicted_class reads it as a binary classifier). */
+static int check_model(const check_args *a, uint32_t *classes, zkml_error *err)
 {
     uint8_t *bytes;
     size_t len;
@@ -111,18 +121,60 @@ static int check_model(const check_args *a, zkml_error *err)
     onnx_model *m = NULL;
     int rc = onnx_load_bytes(bytes, len, &m, err);
     free(bytes);
+    if (!rc) {
+        uint32_t outputs = m->tensors[m->outputs[0]].size;
+        *classes = outputs < 2 ? 2 : outputs;
+    }
     onnx_free(m);
     return rc ? zkml_error_prefix(err, "%s", name) : ZKML_OK;
 }
 
-/* The CSV parses and the sample is one of its rows. */
-static int check_data(const check_args *a, zkml_error *err)
+/* The first row whose class is not one of the model's, named by its line. */
+static int check_labels(const csv_table *t, const char *name, uint32_t classes,
+                        zkml_error *err)
+{
+    for (size_t r = 0; t->labels && r < t->rows; r++) {
+        if ((uint32_t)t->labels[r] < classes)
+            continue;
+        if (t->class_names)
+            return zkml_fail(err, ZKML_EINVAL, "%s line %zu, column '%s': label '%.40s' is "
+                             "class %d of the CSV's %d (sorted names), but the model has %u "
+                             "classes (outputs)", name, t->lines[r], t->label_name,
+                             t->class_names[t->labels[r]], t->labels[r], t->n_classes, classes);
+        return zkml_fail(err, ZKML_EINVAL, "%s line %zu, column '%s': label %d is not one of "
+                         "the model's %u classes (0..%u, one per output)", name, t->lines[r],
+                         t->label_name, t->labels[r], classes, classes - 1);
+    }
+    return ZKML_OK;
+}
+
+/* rmse_threshold bounds a regression's error: only with a regression target. */
+static int check_rmse_threshold(const check_args *a, const csv_table *t, zkml_error *err)
+{
+    double v;
+    if (!a->rmse_threshold)
+        return ZKML_OK;
+    if (quant_rmse_threshold_parse(a->rmse_threshold, &v, err))
+        return err->code;
+    if (!t)
+        return zkml_fail(err, ZKML_EINVAL, "rmse_threshold needs a data CSV with a regression "
+                         "target (a float column named target or y)");
+    if (!t->targets)
+        return zkml_fail(err, ZKML_EINVAL, "rmse_threshold is for a regression target, but "
+                         "this is a classification task (%s)", t->label_name
+                         ? "the label column holds classes" : "the data CSV has no label column");
+    return ZKML_OK;
+}
+
+/* The CSV parses, its labels are the model's classes and the sample is one
+ * of its rows. */
+static int check_data(const check_args *a, uint32_t classes, zkml_error *err)
 {
     if (!a->data) {
         if (a->sample > 0)
             return zkml_fail(err, ZKML_EINVAL, "sample %ld needs a data CSV (without one the "
                              "only input is the all-zeros row 0)", a->sample);
-        return ZKML_OK;
+        return check_rmse_threshold(a, NULL, err);
     }
     const char *name = a->data_name ? a->data_name : a->data;
     uint8_t *bytes;
@@ -133,9 +185,13 @@ static int check_data(const check_args *a, zkml_error *err)
     int rc = len ? csv_read_bytes((const char *)bytes, len, name, &t, err)
                  : zkml_fail(err, ZKML_EINVAL, "%s: the data CSV is empty", name);
     free(bytes);
+    if (!rc)
+        rc = check_labels(t, name, classes, err);
     if (!rc && (size_t)a->sample >= t->rows)
         rc = zkml_fail(err, ZKML_EINVAL, "sample %ld is not a row of the data CSV (it has %zu "
                        "rows, numbered from 0)", a->sample, t->rows);
+    if (!rc)
+        rc = check_rmse_threshold(a, t, err);
     csv_free(t);
     return rc;
 }
@@ -153,10 +209,11 @@ int cmd_check(int argc, char **argv)
     struct rlimit cpu = {(rlim_t)a.cpu_s, (rlim_t)a.cpu_s};
     if (!rc && a.cpu_s > 0 && setrlimit(RLIMIT_CPU, &cpu) != 0)
         rc = zkml_fail(&err, ZKML_EIO, "setrlimit(RLIMIT_CPU): %s", strerror(errno));
+    uint32_t classes = 0;
     if (!rc)
-        rc = check_model(&a, &err);
+        rc = check_model(&a, &classes, &err);
     if (!rc)
-        rc = check_data(&a, &err);
+        rc = check_data(&a, classes, &err);
     if (rc)
         fprintf(stderr, "%s\n", err.message);
     return rc == 0 ? 0 : rc == ZKML_EINVAL ? 1 : rc == ZKML_ENOMEM ? 3 : 2;

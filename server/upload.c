@@ -5,8 +5,9 @@
  *
  * Fields: task_id, model (or file: the ONNX bytes), optional data (CSV),
  * sample (CSV row to prove, 0-based), target (resources | accuracy),
- * input_visibility, output_visibility, param_visibility (EZKL's words; given
- * ones are staged as the version's first settings.json). Other fields are
+ * input_visibility, output_visibility, param_visibility (EZKL's words) and
+ * rmse_threshold (a regression target's bound on RMSE); given ones are staged
+ * as the version's first settings.json. Other fields are
  * read and ignored. Checks come in zkMLTrack's order: task_id,
  * then the model, then the model's and the CSV's contents.
  *
@@ -66,7 +67,7 @@ typedef struct small_field {
 
 typedef struct upload {
     const char *staging_dir;
-    small_field task_id, sample, target;
+    small_field task_id, sample, target, rmse_threshold;
     small_field visibility[3];   /* input, output, param (VISIBILITY_FIELDS) */
     char settings_path[PATH_MAX]; /* the staged settings.json, "" when none */
     staged_file model, data;
@@ -133,6 +134,8 @@ static int on_part_begin(void *ctx, const multipart_part *part, zkml_error *err)
         u->field = &u->sample;
     else if (!strcmp(part->name, "target"))
         u->field = &u->target;
+    else if (!strcmp(part->name, "rmse_threshold"))
+        u->field = &u->rmse_threshold;
     for (int i = 0; i < 3; i++)
         if (!strcmp(part->name, VISIBILITY_FIELDS[i]))
             u->field = &u->visibility[i];
@@ -338,6 +341,9 @@ static int check_options(const upload *u, int *sample, zkml_error *err)
     if (u->target.seen && u->target.len > 0 && strcmp(u->target.value, "resources") &&
         strcmp(u->target.value, "accuracy"))
         return zkml_fail(err, ZKML_EINVAL, "target must be resources or accuracy");
+    if (u->rmse_threshold.overflow || strlen(u->rmse_threshold.value) != u->rmse_threshold.len)
+        return zkml_fail(err, ZKML_EINVAL, "rmse_threshold: expected a positive finite number "
+                         "(the field is too long or holds a NUL byte)");
     return ZKML_OK;
 }
 
@@ -377,7 +383,7 @@ static int check_in_child(const server_ctx *srv, const upload *u, int sample, zk
     snprintf(sample_s, sizeof sample_s, "%d", sample);
     snprintf(memory_s, sizeof memory_s, "%lld", (long long)srv->job_memory_mb);
     snprintf(cpu_s, sizeof cpu_s, "%lld", (long long)srv->check_timeout_s);
-    const char *argv[16] = {"zkml-registry", "check", u->model.path,
+    const char *argv[18] = {"zkml-registry", "check", u->model.path,
                             "--name", display_name(&u->model, "model"), "--sample", sample_s,
                             "--memory-mb", memory_s, "--cpu-s", cpu_s};
     int n = 11;
@@ -386,6 +392,10 @@ static int check_in_child(const server_ctx *srv, const upload *u, int sample, zk
         argv[n++] = u->data.path;
         argv[n++] = "--data-name";
         argv[n++] = display_name(&u->data, zkml_artifact_name(ZKML_A_DATA));
+    }
+    if (u->rmse_threshold.len) {
+        argv[n++] = "--rmse-threshold";
+        argv[n++] = u->rmse_threshold.value;
     }
     argv[n] = NULL;
     int fds[2];
@@ -434,8 +444,9 @@ static int check_in_child(const server_ctx *srv, const upload *u, int sample, zk
     return zkml_fail(err, ZKML_EINTERNAL, "checking the upload: %s", msg);
 }
 
-/* The visibility fields given, as a settings.json (defaults for the rest)
- * in the staging area; none given: no file, and the defaults apply. */
+/* The visibility fields and rmse_threshold given, as a settings.json
+ * (defaults for the rest) in the staging area; none given: no file, and the
+ * defaults apply. */
 static int stage_settings(upload *u, zkml_error *err)
 {
     quant_settings s;
@@ -450,6 +461,11 @@ static int stage_settings(upload *u, zkml_error *err)
         if (f->overflow)
             return zkml_fail(err, ZKML_EINVAL, "%s is too long", VISIBILITY_FIELDS[i]);
         if (quant_visibility_parse(VISIBILITY_FIELDS[i], f->value, dst[i], err))
+            return err->code;
+    }
+    if (u->rmse_threshold.len) {
+        any = 1;
+        if (quant_rmse_threshold_parse(u->rmse_threshold.value, &s.rmse_threshold, err))
             return err->code;
     }
     if (!any)

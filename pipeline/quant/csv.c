@@ -307,6 +307,7 @@ static int fill_rows(cursor c, const shape_scan *s, csv_table *t, zkml_error *er
         at_record(&c);
         size_t line = c.line, f = 0;
         int last = 0;
+        t->lines[r] = line;
         for (size_t col = 0; !last && rc == 0; col++) {
             if ((rc = next_field(&c, buf, &last, err)) != 0)
                 break;
@@ -354,11 +355,12 @@ static int read_table(cursor *c, csv_table *t, zkml_error *err)
     if (t->rows > SIZE_MAX / sizeof(float) / t->features)
         return zkml_fail(err, ZKML_EINVAL, "%s: too many values", c->name);
     t->x = malloc(t->rows * t->features * sizeof(float));
+    t->lines = malloc(t->rows * sizeof(size_t));
     if (s.regression)
         t->targets = malloc(t->rows * sizeof(double));
     else if (t->has_label)
         t->labels = calloc(t->rows, sizeof(int));
-    if (!t->x || (t->has_label && !t->labels && !t->targets))
+    if (!t->x || !t->lines || (t->has_label && !t->labels && !t->targets))
         return zkml_fail(err, ZKML_ENOMEM, "out of memory");
     return fill_rows(*c, &s, t, err);
 }
@@ -412,5 +414,6 @@ void csv_free(csv_table *t)
     free(t->x);
     free(t->labels);
     free(t->targets);
+    free(t->lines);
     free(t);
 }

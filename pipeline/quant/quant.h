@@ -93,6 +93,7 @@ typedef struct quant_settings {
     quant_visibility input_visibility;   /* public | hashed (default) | private */
     quant_visibility output_visibility;  /* public (default) | hashed */
     quant_visibility param_visibility;   /* fixed (the only one so far) */
+    double rmse_threshold;  /* the upload's bound on a regression's RMSE; 0: none */
 } quant_settings;
 
 /* The words of settings.json, the upload form and the CLI (EZKL's). */
@@ -101,6 +102,10 @@ const char *quant_visibility_name(quant_visibility v);
  * "param_visibility"); the message names the field and the words it takes. */
 int quant_visibility_parse(const char *field, const char *word, quant_visibility *out,
                            zkml_error *err);
+
+/* rmse_threshold's text (the upload's field, the check command's flag): a
+ * positive finite number; the message names the field. */
+int quant_rmse_threshold_parse(const char *text, double *out, zkml_error *err);
 
 /* Limits checked by quant_settings_validate. */
 #define QUANT_MAX_SCALE 40
@@ -274,6 +279,7 @@ typedef struct csv_table {
     double *targets;       /* rows entries (regression target), NULL without */
     int n_classes;         /* string labels: unique count; numeric: max + 1 */
     char **class_names;    /* n_classes sorted names for string labels, else NULL */
+    size_t *lines;         /* rows entries: each row's line in the file (messages) */
 } csv_table;
 
 int csv_read_file(const char *path, csv_table **out, zkml_error *err);

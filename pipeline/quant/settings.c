@@ -2,13 +2,15 @@
  * settings.c - settings.json: defaults, validation, parsing and writing.
  *
  * The file records every scale and bit width, so anyone can re-derive the
- * integers the circuit proves. Only the "scales" and "bits" objects and the
- * three visibility words are read back; "nodes", "packing" (how inputs and
+ * integers the circuit proves. Only the "scales" and "bits" objects, the
+ * three visibility words and the optional rmse_threshold are read back; "nodes", "packing" (how inputs and
  * outputs are packed into field elements) and "estimated_constraints" are
  * derived from the model and rewritten each time.
  */
 #include "pipeline/quant/quant_json.h"
 
+#include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +25,38 @@ void quant_settings_default(quant_settings *s)
     s->input_visibility = QUANT_VIS_HASHED;
     s->output_visibility = QUANT_VIS_PUBLIC;
     s->param_visibility = QUANT_VIS_FIXED;
+    s->rmse_threshold = 0;
+}
+
+static int rmse_threshold_ok(double v)
+{
+    return v > 0 && isfinite(v);
+}
+
+int quant_rmse_threshold_parse(const char *text, double *out, zkml_error *err)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno || end == text || *end || !rmse_threshold_ok(v))
+        return zkml_fail(err, ZKML_EINVAL, "rmse_threshold = \"%.40s\": expected a positive "
+                         "finite number", text);
+    *out = v;
+    return 0;
+}
+
+/* Optional: absent is 0 (no threshold). */
+static int get_rmse_threshold(const cJSON *root, double *out, zkml_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "rmse_threshold");
+    *out = 0;
+    if (!v)
+        return 0;
+    if (!cJSON_IsNumber(v) || !rmse_threshold_ok(v->valuedouble))
+        return zkml_fail(err, ZKML_EINVAL, "settings: rmse_threshold is not a positive "
+                         "finite number");
+    *out = v->valuedouble;
+    return 0;
 }
 
 static const char *const VIS_NAMES[] = {"private", "public", "hashed", "fixed"};
@@ -135,7 +169,8 @@ static int parse_root(const cJSON *root, quant_settings *s, zkml_error *err)
         (rc = get_int(bits, "bits", "activation", &s->activation_bits, err)) ||
         (rc = get_visibility(root, "input_visibility", &s->input_visibility, err)) ||
         (rc = get_visibility(root, "output_visibility", &s->output_visibility, err)) ||
-        (rc = get_visibility(root, "param_visibility", &s->param_visibility, err)))
+        (rc = get_visibility(root, "param_visibility", &s->param_visibility, err)) ||
+        (rc = get_rmse_threshold(root, &s->rmse_threshold, err)))
         return rc;
     const cJSON *sg = cJSON_GetObjectItemCaseSensitive(bits, "input_signed");
     if (!cJSON_IsBool(sg))
@@ -260,7 +295,9 @@ cJSON *quant_settings_json(const quant_settings *s, const quant_model *m, int ca
                                      "requant by k bits: floor((acc + 2^(k-1)) / 2^k), round half up") &&
              cJSON_AddNumberToObject(root, "estimated_constraints",
                                      m ? (double)quant_model_constraints(m) : 0) &&
-             cJSON_AddBoolToObject(root, "calibrated", calibrated) && (!m || add_packing(root, m));
+             cJSON_AddBoolToObject(root, "calibrated", calibrated) && (!m || add_packing(root, m)) &&
+             (s->rmse_threshold <= 0 ||
+              cJSON_AddNumberToObject(root, "rmse_threshold", s->rmse_threshold));
     if (!ok) {
         if (!cJSON_GetObjectItemCaseSensitive(root, "nodes"))
             cJSON_Delete(nodes);

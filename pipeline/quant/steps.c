@@ -3,7 +3,8 @@
  *
  * settings writes default scales and bit widths for the model (validated by
  * lowering it, so an unsupported op fails here, naming the node), keeping the
- * visibility of an existing settings.json unless opts choose another.
+ * visibility of an existing settings.json unless opts choose another, and
+ * its rmse_threshold (the upload's).
  */
 #include "pipeline/quant/quant_json.h"
 
@@ -41,6 +42,7 @@ int quant_settings_step(const char *dir, const zkml_step_opts *opts, zkml_error 
             s.input_visibility = old.input_visibility;
             s.output_visibility = old.output_visibility;
             s.param_visibility = old.param_visibility;
+            s.rmse_threshold = old.rmse_threshold;
         }
     }
     if (!rc)

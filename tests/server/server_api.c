@@ -135,6 +135,53 @@ static void test_routes(void)
     http_response_free(&r);
 }
 
+/* rmse_threshold: a positive number, for a regression target only; the
+ * accepted one reaches the version's settings.json. */
+static void test_rmse_threshold(const char *csv_file)
+{
+    http_response r;
+    FILE *f = fopen(csv_file, "w");
+    if (!f)
+        return;
+    fputs("a,b,c,d,target\n1,2,3,4,0.25\n1,2,3,4,1.5\n", f);
+    fclose(f);
+    form_field fields[] = {{"task_id", "rmse", NULL, NULL},
+                           {"model", NULL, model_path, "model.onnx"},
+                           {"data", NULL, csv_path ? csv_path : csv_file, "bad.csv"},
+                           {"rmse_threshold", "0.5", NULL, NULL}};
+    if (csv_path) { /* iris: class labels */
+        post_form(fields, 4, NULL, &r);
+        expect_error(&r, 400, "invalid_input", "rmse_threshold is for a regression target, but "
+                     "this is a classification task", "rmse_threshold on classes");
+        http_response_free(&r);
+    }
+    post_form(fields, 2, NULL, &r);
+    CHECK(r.status == 202, "no threshold given: %ld %s", r.status, r.body); /* control */
+    http_response_free(&r);
+    fields[2].file = csv_file;
+    const char *bad[] = {"-1", "0", "nan", "inf", "1e999", "0.5x", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        fields[3].value = bad[i];
+        post_form(fields, 4, NULL, &r);
+        if (bad[i][0])
+            expect_error(&r, 400, "invalid_input", "rmse_threshold = \"", bad[i]);
+        else /* an empty field is no threshold, as for the other fields */
+            CHECK(r.status == 200, "empty rmse_threshold: %ld %s", r.status, r.body);
+        http_response_free(&r);
+    }
+    fields[0].value = "rmse2";
+    fields[3].value = "0.125";
+    post_form(fields, 4, NULL, &r);
+    CHECK(r.status == 202, "rmse_threshold with a target: %ld %s", r.status, r.body);
+    http_response_free(&r);
+    get("/models/rmse2/artifacts/settings.json?version=1", NULL, &r);
+    cJSON *set = cJSON_Parse(r.body);
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(set, "rmse_threshold")) == 0.125,
+          "settings.json keeps rmse_threshold: %s", r.body);
+    cJSON_Delete(set);
+    http_response_free(&r);
+}
+
 static void test_bad_uploads(void)
 {
     http_response r;
@@ -180,6 +227,11 @@ static void test_bad_uploads(void)
                                           "name the label"},
         {"a,b,CLASS,c,d\n1,2,0,3,4\n1,2,0.5,3,4\n", "bad.csv line 3, column 'CLASS': label "
                                                      "'0.5' is not a class index"},
+        /* The model has 3 outputs: classes 0..2 (a blank line still counts). */
+        {"a,b,c,d,label\n1,2,3,4,2\n\n1,2,3,4,3\n", "bad.csv line 4, column 'label': label 3 "
+                                                     "is not one of the model's 3 classes"},
+        {"a,b,c,d,kind\n1,2,3,4,ant\n1,2,3,4,bee\n1,2,3,4,cat\n1,2,3,4,dog\n",
+         "bad.csv line 5, column 'kind': label 'dog' is class 3 of the CSV's 4"},
     };
     char csv_file[PATH_MAX + 16];
     snprintf(csv_file, sizeof csv_file, "%s/bad.csv", srv.data_dir);
@@ -196,6 +248,7 @@ static void test_bad_uploads(void)
         expect_error(&r, 400, "invalid_input", csvs[i].message, csvs[i].message);
         http_response_free(&r);
     }
+    test_rmse_threshold(csv_file);
     remove(csv_file);
     if (csv_path) {
         form_field past_end[] = {{"task_id", "iris", NULL, NULL},
