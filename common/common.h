@@ -182,6 +182,9 @@ typedef struct zkml_step_opts {
     /* settings: the visibility words to write (NULL keeps settings.json's, or
      * the default: input hashed, output public, param fixed) */
     const char *input_visibility, *output_visibility, *param_visibility;
+    /* settings: rmse_threshold to write (a regression's bound; NULL keeps
+     * settings.json's) */
+    const char *rmse_threshold;
 } zkml_step_opts;
 
 typedef int (*zkml_step_fn)(const char *dir, const zkml_step_opts *opts, zkml_error *err);

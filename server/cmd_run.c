@@ -30,7 +30,8 @@ typedef struct run_args {
 #define VISIBILITY_HELP                                                                       \
     "Visibility (the settings step; default: keep settings.json's, else hashed, public,\n"   \
     "fixed): --input-visibility public|hashed|private, --output-visibility public|hashed,\n" \
-    "--param-visibility fixed.\n"
+    "--param-visibility fixed. --rmse-threshold X (a regression target's bound on RMSE,\n" \
+    "proven by the evaluate step).\n"
 
 static void usage_run(FILE *f)
 {
@@ -86,13 +87,18 @@ static int check_visibility(const char *cmd, const zkml_step_opts *o)
     static const char *const fields[] = {"input_visibility", "output_visibility",
                                          "param_visibility"};
     const char *words[] = {o->input_visibility, o->output_visibility, o->param_visibility};
+    zkml_error err;
     for (int i = 0; i < 3; i++) {
         quant_visibility v;
-        zkml_error err;
         if (words[i] && quant_visibility_parse(fields[i], words[i], &v, &err)) {
             fprintf(stderr, "zkml-registry %s: %s\n", cmd, err.message);
             return -1;
         }
+    }
+    double thr;
+    if (o->rmse_threshold && quant_rmse_threshold_parse(o->rmse_threshold, &thr, &err)) {
+        fprintf(stderr, "zkml-registry %s: %s\n", cmd, err.message);
+        return -1;
     }
     return 0;
 }
@@ -134,6 +140,8 @@ static int parse_args(int argc, char **argv, const char *dir_flag, const char **
             a->opts.output_visibility = v;
         else if (!strcmp(f, "--param-visibility"))
             a->opts.param_visibility = v;
+        else if (!strcmp(f, "--rmse-threshold"))
+            a->opts.rmse_threshold = v;
         else if (!strcmp(f, "--sample") || !strcmp(f, "--threads")) {
             if (parse_int(f, v, f[2] == 's' ? &a->opts.sample : &a->opts.threads))
                 return -1;

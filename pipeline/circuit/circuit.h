@@ -47,13 +47,24 @@ typedef struct circuit {
 int circuit_build(const quant_model *m, const quant_values *values, circuit *c, zkml_error *err);
 void circuit_free(circuit *c);
 
-/* The evaluation circuit over n >= 1 rows (eval_circuit.c): rows[r] holds
- * row r's evaluator values, labels[r] its label; predicted[r] receives the
- * class the circuit computes. Public signals: the dataset commitment
- * (docs/COMMITMENTS.md), n, and how many rows' predicted class is their
- * label. Needs a model with one output per class. */
-int circuit_build_eval(const quant_model *m, const quant_values *rows, const int *labels,
-                       size_t n, circuit *c, int64_t *predicted, zkml_error *err);
+/* What the evaluation circuit proves over its rows (eval_circuit.c). */
+typedef struct circuit_eval_spec {
+    const quant_values *rows;  /* n >= 1 rows' evaluator values */
+    const int64_t *labels;     /* each row's class index, or (regression) its target at the
+                                * output's scale, within the output's signed bit width */
+    size_t n;
+    int regression;            /* 0: classification (one output per class); 1: one output */
+    int64_t threshold;         /* regression: rmse_threshold at the output's scale (0: none) */
+} circuit_eval_spec;
+/* predicted[r] receives row r's class (classification) or output integer
+ * (regression) as the circuit computes it. Public signals: the dataset
+ * commitment (docs/COMMITMENTS.md), n, then how many rows' class is their
+ * label, or the sum of squared errors, the threshold and whether
+ * SSE <= n * threshold^2. */
+int circuit_build_eval(const quant_model *m, const circuit_eval_spec *s, circuit *c,
+                       int64_t *predicted, zkml_error *err);
+/* The width of the regression's comparison (over 61 the circuit refuses). */
+int circuit_eval_compare_bits(const quant_model *m, size_t n, int64_t threshold);
 
 /* compile: model.onnx, settings.json -> network.r1cs, circuit.json */
 int circuit_compile_step(const char *dir, const zkml_step_opts *opts, zkml_error *err);

@@ -1,17 +1,24 @@
 /*
  * eval_circuit.c - the evaluation circuit: the model once per validation
- * row, each row's predicted class (argmax, the first of equals, as
- * quant_argmax) compared with its label, and three public signals:
- *   1: the dataset commitment (docs/COMMITMENTS.md): poseidon_commit over,
- *      row by row, the row's packed quantized features then its label;
+ * row and its public signals (docs/COMMITMENTS.md defines them):
+ *   1: the dataset commitment: poseidon_commit over, row by row, the row's
+ *      packed quantized features then its label;
  *   2: the row count (a constant of the circuit, shown so a verifier sees it);
- *   3: how many rows' predicted class equals their label.
- * Per row it costs the inference circuit (without its public packing), a
- * running argmax of (diff width + 2) + 2 constraints per class after the
- * first, and 3 for the label comparison; then the commitment chain.
+ * classification: 3, how many rows' predicted class (argmax, the first of
+ * equals, as quant_argmax) equals their label;
+ * regression: 3, the sum of squared errors of the output against the target
+ * (both at the output's scale); 4, the threshold (rmse_threshold at that
+ * scale, a constant of the circuit); 5, whether SSE <= rows * threshold^2,
+ * that is RMSE <= the threshold.
+ * Per row it costs the inference circuit (without its public packing), then
+ * classification: a running argmax of (diff width + 2) + 2 constraints per
+ * class after the first, and 3 for the label comparison; regression: the
+ * target's range check (bits + 1) and the square (1). Then the commitment
+ * chain, and for regression one sign (comparison width + 2).
  */
 #include "pipeline/circuit/compile_internal.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,14 +108,58 @@ static int equals(compiler *k, lcv *idx, uint32_t label, int64_t label_v, uint32
     return rc;
 }
 
-/* One row: the model, its packed inputs and label into elems, its correct bit. */
-static int eval_row(compiler *k, const quant_values *v, int label, lcf *elems, uint32_t n_packed,
-                    lcf *count, int64_t *predicted)
+/* The row's correct bit (its argmax equals the label). */
+static int correct_bit(compiler *k, uint32_t label_w, int64_t label, uint32_t *w, int64_t *v,
+                       int64_t *predicted)
+{
+    lcv idx;
+    int rc = argmax(k, k->m->output, &idx);
+    if (rc)
+        return rc;
+    *predicted = idx.v;
+    *v = idx.v == label;
+    rc = equals(k, &idx, label_w, label, w);
+    lcv_free(&idx);
+    return rc;
+}
+
+/* The row's squared error (o - t)^2, o the single output, t the target wire:
+ * t is range-checked to the output's signed width b, so |o - t| <= 2^b and
+ * the sum over the rows stays far below r (and below the comparison's
+ * width, circuit_eval_compare_bits). Costs b + 2. */
+static int squared_error(compiler *k, uint32_t t_w, int64_t t, uint32_t *w, int64_t *v,
+                         int64_t *predicted)
+{
+    cbuild *b = &k->b;
+    uint32_t out = k->m->output, bits_w[QUANT_MAX_BITS];
+    int bits = k->m->tensors[out].bits;
+    int64_t half = (int64_t)1 << (bits - 1), o = k->v->values[out][0];
+    lcv tr = {.v = t + half};
+    r1cs_lc e = {0};
+    int rc = lc_add(b, &tr.lc, t_w, 1);
+    if (!rc)
+        rc = lc_add(b, &tr.lc, 0, half);
+    rc = rc ? (lcv_free(&tr), rc) : g_bits(b, &tr, bits, bits_w);
+    if (!rc && !(rc = lc_add(b, &e, k->wires[out][0], 1)) && !(rc = lc_add(b, &e, t_w, -1))) {
+        fr_t sq;
+        *predicted = o;
+        *v = (o - t) * (o - t);
+        fr_from_i64(&sq, *v);
+        rc = g_mul(b, &e, &e, &sq, w);
+    }
+    r1cs_lc_free(&e);
+    return rc;
+}
+
+/* One row: the model, its packed inputs and label into elems, its term of
+ * the metric (the correct bit or the squared error) into metric. */
+static int eval_row(compiler *k, const circuit_eval_spec *s, size_t r, lcf *elems,
+                    uint32_t n_packed, lcf *metric, int64_t *metric_v, int64_t *predicted)
 {
     const quant_model *m = k->m;
-    uint32_t label_w, correct;
-    lcv idx;
-    int rc = compile_sample(k, v);
+    int64_t label = s->labels[r], v = 0;
+    uint32_t label_w, w = 0;
+    int rc = compile_sample(k, &s->rows[r]);
     if (!rc)
         rc = compile_packed(k, m->input, n_packed, elems);
     if (!rc && !(rc = cb_wire(&k->b, label, &label_w))) {
@@ -116,29 +167,85 @@ static int eval_row(compiler *k, const quant_values *v, int label, lcf *elems, u
         rc = lc_add(&k->b, &elems[n_packed].lc, label_w, 1);
     }
     uint32_t before = k->b.cs.n_constraints;
-    if (!rc && !(rc = argmax(k, m->output, &idx))) {
-        *predicted = idx.v;
-        rc = equals(k, &idx, label_w, label, &correct);
-        if (!rc) {
-            fr_t one;
-            fr_from_u64(&one, idx.v == label);
-            fr_add(&count->v, &count->v, &one);
-            rc = lc_add(&k->b, &count->lc, correct, 1);
-        }
-        lcv_free(&idx);
+    if (!rc)
+        rc = s->regression ? squared_error(k, label_w, label, &w, &v, predicted)
+                           : correct_bit(k, label_w, label, &w, &v, predicted);
+    if (!rc) {
+        fr_t f;
+        fr_from_i64(&f, v);
+        fr_add(&metric->v, &metric->v, &f);
+        *metric_v += v;
+        rc = lc_add(&k->b, &metric->lc, w, 1);
     }
-    compile_count_op(k->c, "ArgmaxEqualsLabel", k->b.cs.n_constraints - before);
+    compile_count_op(k->c, s->regression ? "SquaredError" : "ArgmaxEqualsLabel",
+                     k->b.cs.n_constraints - before);
     return rc;
 }
 
-int circuit_build_eval(const quant_model *m, const quant_values *rows, const int *labels,
-                       size_t n, circuit *c, int64_t *predicted, zkml_error *err)
+int circuit_eval_compare_bits(const quant_model *m, size_t n, int64_t threshold)
+{
+    /* |SSE| <= n * 2^(2b), and the threshold's side is n * threshold^2. */
+    double sse_max = (double)n * ldexp(1, 2 * m->tensors[m->output].bits);
+    double thr = (double)n * (double)threshold * (double)threshold;
+    double need = sse_max > thr ? sse_max : thr;
+    int k = 1;
+    while (k <= 62 && ldexp(1, k) <= need)
+        k++;
+    return k;
+}
+
+/* Public signal `signal` = the constant v. */
+static int bind_constant(compiler *k, int64_t v, uint32_t signal)
+{
+    lcf c = {0};
+    fr_from_i64(&c.v, v);
+    int rc = lc_add_fr(&k->b, &c.lc, 0, &c.v);
+    return rc ? (lcf_free(&c), rc) : compile_bind_public(k, &c, signal);
+}
+
+/* Signals 3..5 of a regression: SSE, the threshold and the bit
+ * SSE <= n * threshold^2 (the sign of their difference). */
+static int bind_regression(compiler *k, const circuit_eval_spec *s, lcf *sse, int64_t sse_v)
+{
+    int bits = circuit_eval_compare_bits(k->m, s->n, s->threshold);
+    int64_t bound = (int64_t)s->n * s->threshold * s->threshold;
+    lcv d = {.v = bound - sse_v};
+    uint32_t ok;
+    if (bits > 61) {
+        lcf_free(sse);
+        return zkml_fail(k->b.err, ZKML_EINVAL, "evaluation: comparing the sum of squared "
+                         "errors with rows * threshold^2 needs %d bits (at most 61): lower "
+                         "rmse_threshold, ZKML_EVAL_ROWS or bits.activation", bits);
+    }
+    int rc = lc_axpy(&k->b, &d.lc, -1, &sse->lc);
+    if (!rc)
+        rc = lc_add(&k->b, &d.lc, 0, bound);
+    rc = rc ? (lcv_free(&d), rc) : g_sign(&k->b, &d, bits, &ok);
+    if (!rc)
+        rc = compile_bind_public(k, sse, 3);
+    else
+        lcf_free(sse);
+    if (!rc)
+        rc = bind_constant(k, s->threshold, 4);
+    lcf okf = {0};
+    fr_from_i64(&okf.v, sse_v <= bound);
+    if (!rc && !(rc = lc_add(&k->b, &okf.lc, ok, 1)))
+        return compile_bind_public(k, &okf, 5);
+    lcf_free(&okf);
+    return rc;
+}
+
+int circuit_build_eval(const quant_model *m, const circuit_eval_spec *s, circuit *c,
+                       int64_t *predicted, zkml_error *err)
 {
     const quant_tensor *in = &m->tensors[m->input];
     uint32_t packed = quant_packed_signals(in->size, in->bits), per_row = packed + 1;
-    if (n == 0 || m->tensors[m->output].size < 2)
-        return zkml_fail(err, ZKML_EINVAL, "evaluation: needs rows and one output per class");
-    lcf *elems = calloc(n * per_row, sizeof *elems), count = {0}, n_lc = {0}, h = {0};
+    uint32_t n_pub = s->regression ? 5 : 3, outs = m->tensors[m->output].size;
+    if (s->n == 0 || (s->regression ? outs != 1 : outs < 2))
+        return zkml_fail(err, ZKML_EINVAL, "evaluation: needs rows and one output per class "
+                         "(classification) or one output (regression)");
+    lcf *elems = calloc(s->n * per_row, sizeof *elems), metric = {0}, h = {0};
+    int64_t metric_v = 0;
     compiler k;
     if (!elems)
         return zkml_fail(err, ZKML_ENOMEM, "evaluation: out of memory");
@@ -147,24 +254,25 @@ int circuit_build_eval(const quant_model *m, const quant_values *rows, const int
         free(elems);
         return rc;
     }
-    rc = compiler_reserve(&k, 3);
-    for (size_t r = 0; !rc && r < n; r++)
-        rc = eval_row(&k, &rows[r], labels[r], &elems[r * per_row], packed, &count, &predicted[r]);
+    rc = compiler_reserve(&k, n_pub);
+    for (size_t r = 0; !rc && r < s->n; r++)
+        rc = eval_row(&k, s, r, &elems[r * per_row], packed, &metric, &metric_v, &predicted[r]);
     uint32_t before = k.b.cs.n_constraints;
-    if (!rc && !(rc = g_poseidon_commit(&k.b, elems, n * per_row, &h)))
+    if (!rc && !(rc = g_poseidon_commit(&k.b, elems, s->n * per_row, &h)))
         rc = compile_bind_public(&k, &h, 1);
     compile_count_op(c, "DatasetCommitment", k.b.cs.n_constraints - before);
-    fr_from_u64(&n_lc.v, n);
-    if (!rc && !(rc = lc_add_fr(&k.b, &n_lc.lc, 0, &n_lc.v)))
-        rc = compile_bind_public(&k, &n_lc, 2);
     if (!rc)
-        rc = compile_bind_public(&k, &count, 3);
-    for (size_t i = 0; i < n * per_row; i++)
+        rc = bind_constant(&k, (int64_t)s->n, 2);
+    if (rc)
+        lcf_free(&metric);
+    else if (s->regression)
+        rc = bind_regression(&k, s, &metric, metric_v);
+    else
+        rc = compile_bind_public(&k, &metric, 3);
+    for (size_t i = 0; i < s->n * per_row; i++)
         lcf_free(&elems[i]);
     free(elems);
-    lcf_free(&count);
-    lcf_free(&n_lc);
-    k.b.cs.n_pub_out = 3;
-    c->out_signals = 3;
+    k.b.cs.n_pub_out = n_pub;
+    c->out_signals = n_pub;
     return compiler_finish(&k, rc);
 }

@@ -3,21 +3,28 @@
  * (ZKML_EVAL_ROWS, default 256) through the fixed-point evaluator and the
  * evaluation circuit (eval_circuit.c); writes evaluation.r1cs,
  * evaluation.wtns (checked against the constraints) and evaluation.json with
- * the proven count beside the float model's. The count the circuit computes
- * must equal the fixed-point evaluator's predicted classes row for row.
+ * the proven metric beside the float model's: the correct count of a
+ * classification, or a regression's sum of squared errors and whether its
+ * RMSE is within settings.json's rmse_threshold. What the circuit computes
+ * must equal the fixed-point evaluator's results row for row.
  */
 #include "pipeline/circuit/steps_internal.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct eval_run {
     size_t n;
+    int regression;
     quant_values *vals;
-    int *labels;
+    int64_t *labels;        /* class index, or the target at the output's scale */
     int64_t *predicted;
     size_t correct, float_correct;
+    int64_t sse;            /* the fixed-point evaluator's, at the output's scale squared */
+    int64_t threshold;      /* rmse_threshold at the output's scale, 0 without */
+    double float_sq;        /* the float model's squared errors against the target */
 } eval_run;
 
 static size_t rows_limit(void)
@@ -28,14 +35,13 @@ static size_t rows_limit(void)
     return e && *e && !*end && v > 0 ? (size_t)v : CIRCUIT_EVAL_ROWS_DEFAULT;
 }
 
-/* 1 with the reason when the rows cannot be evaluated as a classification. */
+/* 1 with the reason when the rows cannot be evaluated. */
 static int skip_reason(const circuit_loaded *l, const quant_dataset *d, zkml_error *err)
 {
     if (strcmp(d->source, zkml_artifact_name(ZKML_A_DATA)) != 0)
         return zkml_fail(err, 0, "no data.csv to evaluate on"), 1;
     if (d->targets)
-        return zkml_fail(err, 0, "data.csv has a regression target: the evaluation proves "
-                         "classification accuracy only (RMSE is not implemented yet)"), 1;
+        return 0; /* quant_dataset_load checked the single output */
     if (!d->labels)
         return zkml_fail(err, 0, "data.csv has no label column"), 1;
     if (l->m.tensors[l->m.output].size < 2)
@@ -43,11 +49,41 @@ static int skip_reason(const circuit_loaded *l, const quant_dataset *d, zkml_err
     return 0;
 }
 
-/* The fixed-point values of each row, and the float model's correct count. */
+/* Row r's label as the circuit takes it: a class of the model, or the
+ * target at the output's scale within the output's signed width. */
+static int row_label(const quant_model *m, const quant_dataset *d, size_t r, int64_t *label,
+                     zkml_error *err)
+{
+    const quant_tensor *o = &m->tensors[m->output];
+    if (!d->targets) {
+        *label = d->labels[r];
+        if (d->labels[r] < 0 || (uint32_t)d->labels[r] >= o->size)
+            return zkml_fail(err, ZKML_EINVAL, "data.csv row %zu: label %d is not one of the "
+                             "model's %u classes", r, d->labels[r], o->size);
+        return 0;
+    }
+    int64_t half = (int64_t)1 << (o->bits - 1);
+    if (quant_quantize(d->targets[r], o->scale, label) || *label < -half || *label >= half)
+        return zkml_fail(err, ZKML_EINVAL, "data.csv row %zu: target %g is outside the output's "
+                         "fixed-point range (%d bits at scale %d)", r, d->targets[r], o->bits,
+                         o->scale);
+    return 0;
+}
+
+/* The float model's term of row r: its correct bit or its squared error. */
+static void float_term(const quant_dataset *d, size_t r, const double *fd, size_t n_out,
+                       eval_run *e)
+{
+    if (d->targets)
+        e->float_sq += (fd[0] - d->targets[r]) * (fd[0] - d->targets[r]);
+    else
+        e->float_correct += quant_argmax(fd, n_out) == d->labels[r];
+}
+
+/* The fixed-point values of each row, and the float model's metric. */
 static int run_rows(const circuit_loaded *l, const quant_dataset *d, eval_run *e, zkml_error *err)
 {
     const quant_model *m = &l->m;
-    uint32_t classes = m->tensors[m->output].size;
     int out = l->g->outputs[0];
     size_t n_out = l->g->tensors[out].size;
     int64_t *q = malloc((d->features + 1) * sizeof *q);
@@ -56,10 +92,7 @@ static int run_rows(const circuit_loaded *l, const quant_dataset *d, eval_run *e
     int rc = q && fd ? 0 : zkml_fail(err, ZKML_ENOMEM, "evaluation: out of memory");
     for (size_t r = 0; !rc && r < e->n; r++) {
         const float *x = d->x + r * d->features;
-        e->labels[r] = d->labels[r];
-        if (d->labels[r] < 0 || (uint32_t)d->labels[r] >= classes)
-            rc = zkml_fail(err, ZKML_EINVAL, "data.csv row %zu: label %d is not one of the "
-                           "model's %u classes", r, d->labels[r], classes);
+        rc = row_label(m, d, r, &e->labels[r], err);
         if (!rc && (rc = quant_input(m, x, q, err)))
             zkml_error_prefix(err, "data.csv row %zu", r);
         if (!rc)
@@ -67,13 +100,27 @@ static int run_rows(const circuit_loaded *l, const quant_dataset *d, eval_run *e
         if (!rc && !(rc = onnx_eval_all(l->g, &x, &fv, err))) {
             for (size_t i = 0; i < n_out; i++)
                 fd[i] = fv[out][i];
-            e->float_correct += quant_argmax(fd, n_out) == d->labels[r];
+            float_term(d, r, fd, n_out, e);
             onnx_values_free(l->g, fv);
         }
     }
     free(q);
     free(fd);
     return rc;
+}
+
+/* The circuit's outputs must be the fixed-point evaluator's; its SSE. */
+static int sum_squares(const quant_model *m, eval_run *e, zkml_error *err)
+{
+    for (size_t r = 0; r < e->n; r++) {
+        int64_t o = e->vals[r].values[m->output][0];
+        if (o != e->predicted[r])
+            return zkml_fail(err, ZKML_EINTERNAL, "evaluation: row %zu: the circuit's output "
+                             "is %lld, the fixed-point evaluator's %lld", r,
+                             (long long)e->predicted[r], (long long)o);
+        e->sse += (o - e->labels[r]) * (o - e->labels[r]);
+    }
+    return 0;
 }
 
 /* The circuit's classes must be the fixed-point evaluator's. */
@@ -95,8 +142,41 @@ static int count_correct(const quant_model *m, eval_run *e, zkml_error *err)
     return rc;
 }
 
-static cJSON *evaluation_json(const eval_run *e, const circuit *c, const quant_dataset *d)
+static void accuracy_json(cJSON *o, const eval_run *e)
 {
+    cJSON_AddStringToObject(o, "metric", "accuracy");
+    cJSON_AddNumberToObject(o, "correct", (double)e->correct);
+    cJSON_AddNumberToObject(o, "value", (double)e->correct / (double)e->n);
+    cJSON_AddNumberToObject(o, "float_correct", (double)e->float_correct);
+    cJSON_AddNumberToObject(o, "float_accuracy", (double)e->float_correct / (double)e->n);
+}
+
+/* RMSE: the proven SSE at scale 2s, its RMSE in real units beside the float
+ * model's, and the threshold as given and as proven. */
+static void rmse_json(cJSON *o, const eval_run *e, const quant_model *m)
+{
+    int s = m->tensors[m->output].scale;
+    double n = (double)e->n, rmse = sqrt((double)e->sse / n) / ldexp(1, s);
+    cJSON_AddStringToObject(o, "metric", "rmse");
+    cJSON_AddNumberToObject(o, "sse", (double)e->sse);
+    cJSON_AddNumberToObject(o, "scale", s);
+    cJSON_AddNumberToObject(o, "value", rmse);
+    cJSON_AddNumberToObject(o, "float_rmse", sqrt(e->float_sq / n));
+    if (m->settings.rmse_threshold > 0)
+        cJSON_AddNumberToObject(o, "rmse_threshold", m->settings.rmse_threshold);
+    else
+        cJSON_AddNullToObject(o, "rmse_threshold");
+    cJSON_AddNumberToObject(o, "threshold", (double)e->threshold);
+    cJSON_AddBoolToObject(o, "within_threshold", e->sse <= (int64_t)e->n * e->threshold *
+                                                      e->threshold);
+}
+
+static cJSON *evaluation_json(const eval_run *e, const circuit *c, const quant_dataset *d,
+                              const quant_model *m)
+{
+    static const char *const cls[] = {"dataset_commitment", "rows", "correct"};
+    static const char *const reg[] = {"dataset_commitment", "rows", "sse", "threshold",
+                                      "within_threshold"};
     char dec[80], rows[160];
     cJSON *o = cJSON_CreateObject();
     if (!o)
@@ -106,20 +186,31 @@ static cJSON *evaluation_json(const eval_run *e, const circuit *c, const quant_d
              e->n - 1, d->rows, CIRCUIT_EVAL_ROWS_DEFAULT);
     cJSON_AddNumberToObject(o, "rows", (double)e->n);
     cJSON_AddStringToObject(o, "rows_used", rows);
-    cJSON_AddStringToObject(o, "metric", "accuracy");
-    cJSON_AddNumberToObject(o, "correct", (double)e->correct);
-    cJSON_AddNumberToObject(o, "value", (double)e->correct / (double)e->n);
-    cJSON_AddNumberToObject(o, "float_correct", (double)e->float_correct);
-    cJSON_AddNumberToObject(o, "float_accuracy", (double)e->float_correct / (double)e->n);
+    if (e->regression)
+        rmse_json(o, e, m);
+    else
+        accuracy_json(o, e);
     cJSON_AddStringToObject(o, "dataset_commitment", dec);
     cJSON_AddNumberToObject(o, "constraints", c->cs.n_constraints);
     cJSON_AddNumberToObject(o, "constraints_per_row", (double)c->cs.n_constraints / (double)e->n);
     cJSON *names = cJSON_AddArrayToObject(o, "public_signals");
-    cJSON_AddItemToArray(names, cJSON_CreateString("dataset_commitment"));
-    cJSON_AddItemToArray(names, cJSON_CreateString("rows"));
-    cJSON_AddItemToArray(names, cJSON_CreateString("correct"));
+    for (int i = 0; i < (e->regression ? 5 : 3); i++)
+        cJSON_AddItemToArray(names, cJSON_CreateString(e->regression ? reg[i] : cls[i]));
     cJSON_AddStringToObject(o, "definition", "docs/COMMITMENTS.md");
     return o;
+}
+
+/* settings.json's rmse_threshold at the output's scale (0 without one). */
+static int threshold_fixed(const quant_model *m, int64_t *out, zkml_error *err)
+{
+    *out = 0;
+    if (m->settings.rmse_threshold <= 0)
+        return 0;
+    if (quant_quantize(m->settings.rmse_threshold, m->tensors[m->output].scale, out))
+        return zkml_fail(err, ZKML_EINVAL, "evaluation: rmse_threshold %g does not fit the "
+                         "output's fixed point (scale %d)", m->settings.rmse_threshold,
+                         m->tensors[m->output].scale);
+    return 0;
 }
 
 static int prove_rows(const char *dir, const circuit_loaded *l, const quant_dataset *d,
@@ -127,21 +218,22 @@ static int prove_rows(const char *dir, const circuit_loaded *l, const quant_data
 {
     char path[4096];
     circuit c;
+    circuit_eval_spec spec = {e->vals, e->labels, e->n, e->regression, e->threshold};
     int rc = run_rows(l, d, e, err);
     if (!rc)
-        rc = circuit_build_eval(&l->m, e->vals, e->labels, e->n, &c, e->predicted, err);
+        rc = circuit_build_eval(&l->m, &spec, &c, e->predicted, err);
     if (rc)
         return rc;
     if ((rc = r1cs_check_witness(&c.cs, c.witness, c.cs.n_wires, err)))
         rc = zkml_fail(err, ZKML_EINTERNAL, "evaluation: internal error, %s", err->message);
     if (!rc)
-        rc = count_correct(&l->m, e, err);
+        rc = e->regression ? sum_squares(&l->m, e, err) : count_correct(&l->m, e, err);
     if (!rc && !(rc = zkml_artifact_path(path, sizeof path, dir, ZKML_A_EVAL_R1CS, err)))
         rc = r1cs_write(&c.cs, path, err);
     if (!rc && !(rc = zkml_artifact_path(path, sizeof path, dir, ZKML_A_EVAL_WITNESS, err)))
         rc = wtns_write(c.witness, c.cs.n_wires, path, err);
     if (!rc)
-        rc = circuit_write_json(dir, ZKML_A_EVALUATION, evaluation_json(e, &c, d), err);
+        rc = circuit_write_json(dir, ZKML_A_EVALUATION, evaluation_json(e, &c, d, &l->m), err);
     circuit_free(&c);
     return rc;
 }
@@ -158,12 +250,15 @@ int circuit_eval_step(const char *dir, const zkml_step_opts *opts, zkml_error *e
     if (!(rc = quant_dataset_load(dir, l.g, 0, &d, err))) {
         if (!(rc = skip_reason(&l, &d, err))) {
             e.n = d.rows < rows_limit() ? d.rows : rows_limit();
+            e.regression = d.targets != NULL;
+            rc = threshold_fixed(&l.m, &e.threshold, err);
             e.vals = calloc(e.n, sizeof *e.vals);
             e.labels = calloc(e.n, sizeof *e.labels);
             e.predicted = calloc(e.n, sizeof *e.predicted);
-            rc = e.vals && e.labels && e.predicted
-                     ? prove_rows(dir, &l, &d, &e, err)
-                     : zkml_fail(err, ZKML_ENOMEM, "evaluation: out of memory");
+            if (!rc)
+                rc = e.vals && e.labels && e.predicted
+                         ? prove_rows(dir, &l, &d, &e, err)
+                         : zkml_fail(err, ZKML_ENOMEM, "evaluation: out of memory");
             for (size_t r = 0; e.vals && r < e.n; r++)
                 quant_values_free(&e.vals[r]);
             free(e.vals);

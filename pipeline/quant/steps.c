@@ -22,6 +22,8 @@ static int choose_visibility(const zkml_step_opts *o, quant_settings *s, zkml_er
     if (!rc && o && o->param_visibility)
         rc = quant_visibility_parse("param_visibility", o->param_visibility,
                                     &s->param_visibility, err);
+    if (!rc && o && o->rmse_threshold)
+        rc = quant_rmse_threshold_parse(o->rmse_threshold, &s->rmse_threshold, err);
     return rc;
 }
 

@@ -290,8 +290,7 @@ static void test_eval_mutation(void)
     small_settings(&s, 0);
     const float x[2][4] = {{5.1f, 3.5f, 1.4f, 0.2f}, {6.7f, 3.0f, 5.2f, 2.3f}};
     quant_values v[2] = {{0}};
-    int64_t q[4], predicted[2] = {-1, -1};
-    int labels[2];
+    int64_t q[4], predicted[2] = {-1, -1}, labels[2];
     circuit c;
     if (quant_model_build(g, &s, &m, &err) == 0) {
         for (int r = 0; r < 2; r++)
@@ -302,7 +301,8 @@ static void test_eval_mutation(void)
         labels[0] = quant_predicted_class(&m, f);
         quant_output_floats(&m, &v[1], f);
         labels[1] = (quant_predicted_class(&m, f) + 1) % 3;
-        int rc = circuit_build_eval(&m, v, labels, 2, &c, predicted, &err);
+        circuit_eval_spec spec = {v, labels, 2, 0, 0};
+        int rc = circuit_build_eval(&m, &spec, &c, predicted, &err);
         CHECK(rc == 0, "evaluation circuit: %s", err.message);
         if (rc == 0) {
             int64_t count = -1, rows = -1;
@@ -319,6 +319,72 @@ static void test_eval_mutation(void)
             quant_values_free(&v[r]);
         quant_model_free(&m);
     }
+    onnx_free(g);
+}
+
+/* A regression's sum of squared errors over two rows of reg_sigmoid with
+ * thresholds on either side of its RMSE: SSE as computed here, the boolean
+ * right both ways, and no wire free (the boolean flipped alone, or any other
+ * wire moved, breaks a constraint), so the boolean cannot lie. */
+static void test_eval_regression(void)
+{
+    onnx_model *g;
+    zkml_error err;
+    quant_settings s;
+    quant_model m;
+    if (onnx_load_file(ZKML_FIXTURES "/reg_sigmoid.onnx", &g, &err) != 0) {
+        CHECK(0, "load: %s", err.message);
+        return;
+    }
+    small_settings(&s, 1);
+    const float x[2][4] = {{0.5f, -0.25f, 0.75f, 0.1f}, {-0.6f, 0.3f, -0.2f, 0.9f}};
+    quant_values v[2] = {{0}};
+    int64_t q[4], predicted[2], targets[2] = {3, 14}, sse = 0;
+    if (quant_model_build(g, &s, &m, &err) != 0) {
+        CHECK(0, "build: %s", err.message);
+        onnx_free(g);
+        return;
+    }
+    for (int r = 0; r < 2; r++) {
+        CHECK_OK(quant_input(&m, x[r], q, &err), &err);
+        CHECK_OK(quant_eval(&m, q, &v[r], &err), &err);
+        int64_t o = v[r].values[m.output][0];
+        sse += (o - targets[r]) * (o - targets[r]);
+    }
+    /* Threshold t is met when 2 * t^2 >= SSE: the smallest such t and one less. */
+    int64_t t = 0;
+    while (2 * t * t < sse)
+        t++;
+    CHECK(sse > 0 && t > 0, "the targets miss the outputs (SSE %lld)", (long long)sse);
+    for (int met = 1; met >= 0; met--) {
+        circuit c;
+        circuit_eval_spec spec = {v, targets, 2, 1, met ? t : t - 1};
+        int rc = circuit_build_eval(&m, &spec, &c, predicted, &err);
+        CHECK(rc == 0, "regression circuit: %s", err.message);
+        if (rc)
+            continue;
+        int64_t got[5] = {0};
+        for (int i = 2; i <= 5; i++)
+            CHECK(fr_to_i64(&got[i - 1], &c.witness[i]) == 0, "signal %d", i);
+        CHECK(got[1] == 2 && got[2] == sse && got[3] == spec.threshold && got[4] == met,
+              "signals rows %lld sse %lld (want %lld) threshold %lld within %lld (want %d)",
+              (long long)got[1], (long long)got[2], (long long)sse, (long long)got[3],
+              (long long)got[4], met);
+        fr_t saved = c.witness[5], one;
+        fr_one(&one);
+        fr_sub(&c.witness[5], &one, &saved);   /* the boolean flipped */
+        CHECK(r1cs_check_witness(&c.cs, c.witness, c.cs.n_wires, &err) != 0,
+              "the within-threshold bit flipped to %d still satisfies the circuit", !met);
+        c.witness[5] = saved;
+        mutate_all("regression", &c.cs, c.witness, 1);
+        printf("regression of 2 rows, SSE %lld, threshold %lld: within %d, %u constraints, "
+               "%u wires each changed\n", (long long)sse, (long long)spec.threshold, met,
+               c.cs.n_constraints, c.cs.n_wires - 1);
+        circuit_free(&c);
+    }
+    for (int r = 0; r < 2; r++)
+        quant_values_free(&v[r]);
+    quant_model_free(&m);
     onnx_free(g);
 }
 
@@ -359,6 +425,7 @@ int main(void)
     test_model_mutation("ops_tiny", tiny, 1, QUANT_VIS_PUBLIC);
     test_model_mutation("iris_mlp", iris, 0, QUANT_VIS_HASHED);
     test_eval_mutation();
+    test_eval_regression();
     if (failures)
         fprintf(stderr, "%d failure(s)\n", failures);
     else

@@ -7,6 +7,9 @@
 // with hashed outputs, verify must refuse an output.json that does not open it.
 // The evaluation proof of each run likewise: dataset commitment from
 // data.csv and settings.json, row count, correct count; a changed count refused.
+// A regression (reg_sigmoid) likewise: the threshold recomputed from
+// settings.json, the boolean from the proven SSE, a flipped boolean refused
+// by snarkjs both as a public signal and inside the witness (wtns check).
 // The CLI must refuse visibility words it does not support.
 'use strict';
 const { spawnSync } = require('child_process');
@@ -69,15 +72,30 @@ function readCsv(file) {
 
 // The evaluation proof: its public signals recomputed from data.csv and
 // settings.json, snarkjs's verdict, and a changed count refused.
+// A row's label element: its class index, or its target at the output's
+// scale (a negative one as r - |t|).
+const labelElement = (label, settings, ev) =>
+  ev.metric === 'rmse' ? (BigInt(round(label * 2 ** settings.scales.output)) + R) % R
+                       : BigInt(label);
+
+// Signals 3..: the correct count, or SSE, the threshold and the boolean.
+function metricSignals(ev, settings) {
+  if (ev.metric !== 'rmse') return [BigInt(ev.correct)];
+  const t = settings.rmse_threshold ? BigInt(round(settings.rmse_threshold * 2 ** settings.scales.output)) : 0n;
+  const sse = BigInt(ev.sse);
+  return [sse, t, sse <= BigInt(ev.rows) * t * t ? 1n : 0n];
+}
+
 function checkEvaluation(poseidon, dir, settings, label) {
   const ev = read(dir, 'evaluation.json'), pub = read(dir, 'evaluation.public.json');
   const rows = readCsv(path.join(dir, 'data.csv')).slice(0, ev.rows);
   const elems = [];
   for (const r of rows) {
     elems.push(...pack(r.x.map(x => round(x * 2 ** settings.scales.input)), settings.packing.input));
-    elems.push(BigInt(r.label));
+    elems.push(labelElement(r.label, settings, ev));
   }
-  const want = [commitment(poseidon, elems), BigInt(rows.length), BigInt(ev.correct)];
+  const want = [commitment(poseidon, elems), BigInt(rows.length), ...metricSignals(ev, settings)];
+  if (pub.length !== want.length) fail(`${label}: ${pub.length} evaluation signals, expected ${want.length}`);
   want.forEach((v, i) => {
     if (BigInt(pub[i]) !== v) fail(`${label}: evaluation signal ${i} ${pub[i]}, recomputed ${v}`);
   });
@@ -86,14 +104,53 @@ function checkEvaluation(poseidon, dir, settings, label) {
                      path.join(dir, 'evaluation.proof.json')];
   if (run(snarkjs, args('evaluation.public.json')).status !== 0)
     fail(`${label}: snarkjs rejected the evaluation proof`);
-  const bad = pub.slice();
-  bad[2] = (BigInt(bad[2]) + 1n).toString();
+  const at = pub.length - 1, bad = pub.slice();   // the count, or the boolean
+  bad[at] = ev.metric === 'rmse' ? String(1n - BigInt(bad[at])) : (BigInt(bad[at]) + 1n).toString();
   fs.writeFileSync(path.join(dir, 'evaluation_bad.json'), JSON.stringify(bad));
   if (run(snarkjs, args('evaluation_bad.json')).status === 0)
-    fail(`${label}: snarkjs accepted a changed correct count`);
-  console.log(`${label}: evaluation of ${ev.rows} rows (${ev.correct} correct, float model ` +
-              `${ev.float_correct}) recomputed and verified; ${ev.constraints_per_row.toFixed(0)} ` +
-              'constraints per row');
+    fail(`${label}: snarkjs accepted a changed signal ${at} (${ev.public_signals[at]})`);
+  const figures = ev.metric === 'rmse'
+    ? `RMSE ${ev.value.toFixed(4)}, float model ${ev.float_rmse.toFixed(4)}, threshold ` +
+      `${ev.rmse_threshold}: within ${ev.within_threshold}`
+    : `${ev.correct} correct, float model ${ev.float_correct}`;
+  console.log(`${label}: evaluation of ${ev.rows} rows (${figures}) recomputed and verified; ` +
+              `${ev.constraints_per_row.toFixed(0)} constraints per row`);
+}
+
+// The boolean flipped inside evaluation.wtns (wire 5, iden3's wtns layout:
+// section 2 holds 32-byte little-endian values) fails snarkjs's wtns check.
+function flippedBooleanWitness(dir, label) {
+  const wtns = fs.readFileSync(path.join(dir, 'evaluation.wtns'));
+  let off = 12;                         // magic, version, section count
+  while (wtns.readUInt32LE(off) !== 2) off += 12 + Number(wtns.readBigUInt64LE(off + 4));
+  const at = off + 12 + 5 * 32;
+  wtns[at] ^= 1;                        // 0 <-> 1 (both below 2^8)
+  const bad = path.join(dir, 'evaluation_bad.wtns');
+  fs.writeFileSync(bad, wtns);
+  const args = f => ['wtns', 'check', path.join(dir, 'evaluation.r1cs'), f];
+  if (run(snarkjs, args(path.join(dir, 'evaluation.wtns'))).status !== 0)
+    fail(`${label}: snarkjs wtns check refused the evaluation witness`);
+  if (run(snarkjs, args(bad)).status === 0)
+    fail(`${label}: snarkjs wtns check accepted the within-threshold bit flipped`);
+}
+
+// reg_sigmoid over reg_test.csv (its float target in the middle) with a
+// threshold above and one below its RMSE.
+function checkRegression(poseidon, work, threshold, want) {
+  const dir = path.join(work, `reg_${threshold}`), label = `reg_sigmoid threshold ${threshold}`;
+  const r = spawnSync(bin, ['run', path.join(fixtures, 'reg_sigmoid.onnx'), '--data',
+                            path.join(fixtures, 'reg_test.csv'), '--out', dir,
+                            '--rmse-threshold', String(threshold)],
+                      { encoding: 'utf8', env: { ...process.env, ZKML_EVAL_ROWS: '20' } });
+  if (r.status !== 0) return fail(`${label}: run exited ${r.status}: ${r.stderr}`);
+  const settings = read(dir, 'settings.json'), ev = read(dir, 'evaluation.json');
+  if (settings.rmse_threshold !== threshold || ev.metric !== 'rmse' || ev.within_threshold !== want)
+    fail(`${label}: settings ${settings.rmse_threshold}, evaluation ${JSON.stringify(ev)}`);
+  const rmse = Math.sqrt(ev.sse / ev.rows) / 2 ** settings.scales.output;
+  if (Math.abs(rmse - ev.value) > 1e-12 || Math.abs(ev.value - ev.float_rmse) > 0.02)
+    fail(`${label}: RMSE ${ev.value} (from SSE ${rmse}) against the float model's ${ev.float_rmse}`);
+  checkEvaluation(poseidon, dir, settings, label);
+  flippedBooleanWitness(dir, label);
 }
 const run = (cmd, args) => spawnSync(cmd, args, { encoding: 'utf8' });
 
@@ -179,6 +236,8 @@ function refused(work, flag, word, needle) {
     check(poseidon, work, 'iris_mlp', 'iris_test', 'public', 'hashed', '5');
     check(poseidon, work, 'iris_mlp', 'iris_test', 'private', 'hashed', '5');
     check(poseidon, work, 'mlp784', 'mlp784_test', 'hashed', 'hashed', '3');
+    checkRegression(poseidon, work, 0.5, true);
+    checkRegression(poseidon, work, 0.001, false);
     skippedWithoutLabels(work);
     refused(work, '--param-visibility', 'hashed', 'param_visibility');
     refused(work, '--input-visibility', 'secret', 'public, hashed or private');
