@@ -10,6 +10,7 @@
  *   GET  /models/{task}/artifacts[/{name}][?version=N]  (artifacts.c)
  *   GET  /models/{task}/versions
  *   GET  /models/{task}/versions/onchain
+ *   GET  /models/{task}/leaderboard              versions ranked by proven metric
  *   GET  /models/by-hash/{sha256}/onchain        every registration of a model hash
  *   GET  any other path                          the web app (assets.c)
  *
@@ -39,6 +40,7 @@ typedef enum route {
     R_VERSIONS,
     R_ONCHAIN,
     R_BY_HASH,
+    R_LEADERBOARD,
 } route;
 
 /* Splits "/a/b/c" into segments (in place in buf); -1 when there are too many. */
@@ -83,6 +85,8 @@ static route match_route(char **seg, int n)
         return R_ARTIFACT;
     if (n == 3 && !strcmp(seg[2], "versions"))
         return R_VERSIONS;
+    if (n == 3 && !strcmp(seg[2], "leaderboard"))
+        return R_LEADERBOARD;
     if (n == 4 && !strcmp(seg[2], "versions") && !strcmp(seg[3], "onchain"))
         return R_ONCHAIN;
     /* after the task routes, so a task named by-hash keeps them */
@@ -260,6 +264,7 @@ static int dispatch_get(http_request *rq, route r, char **seg, const char *path)
     case R_VERSIONS: return send_reader(rq, read_versions, task, 0);
     case R_ONCHAIN: return send_reader(rq, read_onchain, task, 0);
     case R_BY_HASH: return send_reader(rq, read_by_hash, seg[2], 0);
+    case R_LEADERBOARD: return send_reader(rq, leaderboard_json, task, 0);
     case R_NONE: break;
     }
     return http_send_error(rq, 404, "not_found", "no route for %s", path);

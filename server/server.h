@@ -136,6 +136,11 @@ access_decision access_private_read(const char *token, const char *authorization
 int route_request(struct mg_connection *conn, void *cbdata);      /* routes.c */
 int upload_handle(const http_request *rq);                        /* upload.c */
 int artifact_download(http_request *rq, const char *task_id, const char *name); /* artifacts.c */
+/* GET /models/{task}/leaderboard (leaderboard.c): {task_id, groups: [{dataset_commitment,
+ * metric, rows, order, versions: [{rank, version, model_hash, value, ...}]}],
+ * unranked: [{version, reason}]}; version is unused (send_reader's shape). */
+int leaderboard_json(const http_request *rq, const char *task, int version, char **json,
+                     zkml_error *err);
 /* store_status_json plus "prediction": verify.json once the proof checked, else null. */
 int artifact_status_json(const http_request *rq, const char *task_id, int version, char **json,
                          zkml_error *err);

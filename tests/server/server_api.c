@@ -15,9 +15,10 @@
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
-
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static test_server srv;
 static const char *model_path, *other_model_path, *csv_path, *expected_path;
@@ -541,6 +542,129 @@ static void test_visibility(void)
     http_response_free(&r);
 }
 
+/* A version's artifact (as served) parsed, or NULL. */
+static cJSON *artifact_json(const char *task, int version, const char *name)
+{
+    char path[256];
+    http_response r;
+    snprintf(path, sizeof path, "/models/%s/artifacts/%s?version=%d", task, name, version);
+    get(path, NULL, &r);
+    cJSON *j = r.status == 200 ? cJSON_Parse(r.body) : NULL;
+    http_response_free(&r);
+    return j;
+}
+
+/* GET /models/board/leaderboard parsed; its group count and unranked count. */
+static cJSON *leaderboard(int *groups, int *unranked)
+{
+    http_response r;
+    get("/models/board/leaderboard", NULL, &r);
+    CHECK(r.status == 200, "leaderboard: %ld %s", r.status, r.body);
+    cJSON *j = cJSON_Parse(r.body);
+    http_response_free(&r);
+    *groups = cJSON_GetArraySize(cJSON_GetObjectItem(j, "groups"));
+    *unranked = cJSON_GetArraySize(cJSON_GetObjectItem(j, "unranked"));
+    return j;
+}
+
+/* Replaces a key of a version's evaluation JSON file in the data dir. */
+static void tamper(int version, const char *file, const char *key, double value)
+{
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/artifacts/board/v%d/%s", srv.data_dir, version, file);
+    FILE *f = fopen(path, "r+");
+    char text[65536];
+    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    text[n] = '\0';
+    cJSON *j = cJSON_Parse(text);
+    cJSON *item = cJSON_GetObjectItem(j, key);
+    if (cJSON_IsArray(item)) /* a proof point: its first coordinate moved */
+        cJSON_ReplaceItemInArray(item, 0, cJSON_CreateString("1"));
+    else
+        cJSON_ReplaceItemInObject(j, key, cJSON_CreateNumber(value));
+    char *out = cJSON_PrintUnformatted(j);
+    CHECK(f && out, "tamper %s", path);
+    if (f && out) {
+        rewind(f);
+        CHECK(ftruncate(fileno(f), 0) == 0 && fputs(out, f) >= 0, "rewrite %s", path);
+    }
+    if (f)
+        fclose(f);
+    free(out);
+    cJSON_Delete(j);
+}
+
+/* Two iris models on the same rows: ranked by proven accuracy in one group
+ * whose commitment is the proofs'; an evaluation.json raised after the fact,
+ * or a proof changed, takes its version off the board, saying why. */
+static void test_leaderboard(void)
+{
+    char mlp[PATH_MAX];
+    snprintf(mlp, sizeof mlp, "%s", model_path);
+    char *slash = strrchr(mlp, '/');
+    snprintf(slash ? slash + 1 : mlp, sizeof mlp - (size_t)(slash ? slash + 1 - mlp : 0),
+             "iris_mlp.onnx");
+    const char *models[2] = {model_path, mlp};
+    http_response r;
+    for (int i = 0; i < 2; i++) {
+        form_field f[] = {{"task_id", "board", NULL, NULL}, {"model", NULL, models[i], "m.onnx"},
+                          {"data", NULL, csv_path, "data.csv"}};
+        post_form(f, 3, NULL, &r);
+        CHECK(r.status == 202, "board upload %d: %ld %s", i, r.status, r.body);
+        http_response_free(&r);
+        CHECK(wait_for_job(&srv, "board", i + 1, 200, &r) == 0 && strstr(r.body, "\"done\""),
+              "board job %d: %s", i + 1, r.body);
+        http_response_free(&r);
+    }
+    int groups, unranked;
+    cJSON *board = leaderboard(&groups, &unranked);
+    cJSON *g = cJSON_GetArrayItem(cJSON_GetObjectItem(board, "groups"), 0);
+    cJSON *list = cJSON_GetObjectItem(g, "versions");
+    CHECK(groups == 1 && unranked == 0 && cJSON_GetArraySize(list) == 2,
+          "one group of two versions: %d groups, %d unranked", groups, unranked);
+    double prev = 2;
+    int last = 0;
+    for (int i = 0; i < cJSON_GetArraySize(list); i++) {
+        cJSON *row = cJSON_GetArrayItem(list, i);
+        int v = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(row, "version"));
+        double value = cJSON_GetNumberValue(cJSON_GetObjectItem(row, "value"));
+        cJSON *ev = artifact_json("board", v, "evaluation.json");
+        cJSON *pub = artifact_json("board", v, "evaluation.public.json");
+        CHECK(value == cJSON_GetNumberValue(cJSON_GetObjectItem(ev, "value")) &&
+                  (value < prev || (value == prev && v > last)) &&
+                  cJSON_GetNumberValue(cJSON_GetObjectItem(row, "rank")) == i + 1,
+              "row %d: version %d value %g after %g", i, v, value, prev);
+        CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(g, "dataset_commitment")),
+                      cJSON_GetStringValue(cJSON_GetArrayItem(pub, 0))),
+              "the group's commitment is version %d's proven one", v);
+        prev = value;
+        last = v;
+        cJSON_Delete(ev);
+        cJSON_Delete(pub);
+    }
+    cJSON_Delete(board);
+    /* The last claims more right rows than it proved (and than there are). */
+    tamper(last, "evaluation.json", "correct", 9);
+    tamper(last, "evaluation.json", "value", 1.125);
+    board = leaderboard(&groups, &unranked);
+    char *text = cJSON_PrintUnformatted(board);
+    CHECK(groups == 1 && unranked == 1 && text &&
+              strstr(text, "evaluation.json differs from the proof's public signals"),
+          "a raised evaluation.json is unranked: %s", text ? text : "");
+    free(text);
+    cJSON_Delete(board);
+    tamper(3 - last, "evaluation.proof.json", "pi_a", 0);
+    board = leaderboard(&groups, &unranked);
+    text = cJSON_PrintUnformatted(board);
+    CHECK(groups == 0 && unranked == 2 && text && strstr(text, "does not verify"),
+          "a changed proof is unranked: %s", text ? text : "");
+    free(text);
+    cJSON_Delete(board);
+    get("/models/nosuchtask/leaderboard", NULL, &r);
+    CHECK(r.status == 404, "unknown task: %ld", r.status);
+    http_response_free(&r);
+}
+
 static void test_cors_and_html(void)
 {
     http_response r;
@@ -627,6 +751,8 @@ int main(int argc, char **argv)
     test_bad_uploads();
     test_upload_and_download();
     test_visibility();
+    if (expected_path)
+        test_leaderboard();
     test_cors_and_html();
     CHECK(test_server_stop(&srv) == 0, "graceful stop exits 0");
     test_rm_rf(dir);
