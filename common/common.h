@@ -163,6 +163,11 @@ void zkml_verify_failed(const char *file, int line, const char *cond)
 /* Milliseconds since the epoch, and a monotonic clock for durations. */
 int64_t zkml_now_ms(void);
 int64_t zkml_monotonic_ms(void);
+/* The address space this process has now, in bytes (0 if unknown). */
+uint64_t zkml_address_space(void);
+/* What RLIMIT_AS (the job memory limit: pipeline_limit_memory) leaves above
+ * the address space in use, in bytes; UINT64_MAX without a limit. */
+uint64_t zkml_memory_left(void);
 /* ZKML_THREADS if set and valid, else the number of online cores. */
 int zkml_default_threads(void);
 /* Overwrites memory that held a secret; the compiler may not elide it. */

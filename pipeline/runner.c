@@ -95,24 +95,11 @@ typedef struct step_result {
     zkml_error err;
 } step_result;
 
-/* The address space this process has now, in bytes (0 if unknown). */
-static uint64_t current_address_space(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long long pages = 0;
-    if (f) {
-        if (fscanf(f, "%llu", &pages) != 1)
-            pages = 0;
-        fclose(f);
-    }
-    return pages * (uint64_t)sysconf(_SC_PAGESIZE);
-}
-
 int pipeline_limit_memory(int64_t memory_mb, zkml_error *err)
 {
     if (memory_mb <= 0)
         return ZKML_OK;
-    uint64_t limit = current_address_space() + (uint64_t)memory_mb * 1024 * 1024;
+    uint64_t limit = zkml_address_space() + (uint64_t)memory_mb * 1024 * 1024;
     struct rlimit rl = {limit, limit};
     if (setrlimit(RLIMIT_AS, &rl) != 0)
         return zkml_fail(err, ZKML_EIO, "setrlimit(RLIMIT_AS): %s", strerror(errno));

@@ -213,6 +213,52 @@ static int threshold_fixed(const quant_model *m, int64_t *out, zkml_error *err)
     return 0;
 }
 
+/* The address space the evaluate step takes per constraint of its circuit,
+ * at its peak (building it, the key from setup, the prover's key and NTTs).
+ * Measured as the growth of VmPeak of `zkml-registry evaluate` (Release, 2
+ * threads) between two row counts over the growth in constraints: 1109 bytes
+ * for iris_mlp (5 -> 45 rows), 1715 for mlp784 (10 -> 60 rows); rounded up.
+ * Used to say how many rows fit under the job memory limit. */
+#define EVAL_BYTES_PER_CONSTRAINT 2048.0
+
+/* Fails, naming the row count that would fit, when n rows' circuit would
+ * not fit in what the job memory limit leaves. A row's size: one row's
+ * circuit (built here) less its commitment chain, plus its elements' share
+ * of a long chain (a 16-input permutation per 16 elements). */
+static int check_memory(const circuit_loaded *l, const eval_run *e, zkml_error *err)
+{
+    uint64_t left = zkml_memory_left();
+    if (left == UINT64_MAX)
+        return 0;
+    circuit one;
+    int64_t predicted;
+    circuit_eval_spec spec = {e->vals, e->labels, 1, e->regression, e->threshold};
+    int rc = circuit_build_eval(&l->m, &spec, &one, &predicted, err);
+    if (rc)
+        return rc;
+    const quant_tensor *in = &l->m.tensors[l->m.input];
+    size_t elems = quant_packed_signals(in->size, in->bits) + 1;
+    double row = (double)one.cs.n_constraints - (double)poseidon_commit_constraints(elems) +
+                 (double)elems * (double)poseidon_constraints(17, 0) / 16.0;
+    double per_row = row * EVAL_BYTES_PER_CONSTRAINT;
+    circuit_free(&one);
+    double fit = floor((double)left / per_row);
+    if ((double)e->n <= fit)
+        return 0;
+    if (fit < 1)
+        return zkml_fail(err, ZKML_EINVAL, "evaluation: one row needs about %.1f MiB (%u "
+                         "constraints), more than the %.1f MiB the job memory limit "
+                         "(ZKML_JOB_MEMORY_MB) leaves: no row fits", per_row / 1048576.0,
+                         (unsigned)(per_row / EVAL_BYTES_PER_CONSTRAINT),
+                         (double)left / 1048576.0);
+    return zkml_fail(err, ZKML_EINVAL, "evaluation: %zu rows need about %.0f MiB (%.0f "
+                     "constraints per row, about %.0f bytes each), more than the %.0f MiB the "
+                     "job memory limit (ZKML_JOB_MEMORY_MB) leaves: %.0f rows would fit (set "
+                     "ZKML_EVAL_ROWS=%.0f)", e->n, (double)e->n * per_row / 1048576.0,
+                     per_row / EVAL_BYTES_PER_CONSTRAINT, EVAL_BYTES_PER_CONSTRAINT,
+                     (double)left / 1048576.0, fit, fit);
+}
+
 static int prove_rows(const char *dir, const circuit_loaded *l, const quant_dataset *d,
                       eval_run *e, zkml_error *err)
 {
@@ -220,6 +266,8 @@ static int prove_rows(const char *dir, const circuit_loaded *l, const quant_data
     circuit c;
     circuit_eval_spec spec = {e->vals, e->labels, e->n, e->regression, e->threshold};
     int rc = run_rows(l, d, e, err);
+    if (!rc)
+        rc = check_memory(l, e, err);
     if (!rc)
         rc = circuit_build_eval(&l->m, &spec, &c, e->predicted, err);
     if (rc)
