@@ -28,20 +28,6 @@ static int parse_message(const char *m, double *rows, double *per_row, double *f
            sscanf(f, "leaves: %lf rows would fit", fit) == 1;
 }
 
-static cJSON *read_json(const char *dir, const char *name)
-{
-    char path[4200];
-    uint8_t *data;
-    size_t len;
-    zkml_error err;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    if (zkml_read_file(path, 1 << 20, &data, &len, &err))
-        return NULL;
-    cJSON *j = cJSON_ParseWithLength((const char *)data, len);
-    free(data);
-    return j;
-}
-
 int main(void)
 {
     char dir[4096], path[4200];
@@ -74,7 +60,12 @@ int main(void)
     /* Unlimited: the 45 rows' circuit is 45 of the estimated rows. */
     rc = circuit_eval_step(dir, &opts, &err);
     CHECK(rc == 0, "unlimited: %s", err.message);
-    cJSON *ev = read_json(dir, "evaluation.json");
+    uint8_t *text = NULL;
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/evaluation.json", dir);
+    CHECK_OK(zkml_read_file(path, 1 << 20, &text, &len, &err), &err);
+    cJSON *ev = text ? cJSON_ParseWithLength((const char *)text, len) : NULL;
+    free(text);
     double real = cJSON_GetNumberValue(cJSON_GetObjectItem(ev, "constraints_per_row"));
     CHECK(real > 0.9 * per_row && real <= per_row * 1.01,
           "real %g constraints per row, estimated %g", real, per_row);

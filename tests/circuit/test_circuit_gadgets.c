@@ -274,6 +274,26 @@ static void test_model_mutation(const char *name, const float *x, int input_sign
     onnx_free(g);
 }
 
+/* A fixture lowered under small_settings; 0, or -1 (reported). */
+static int load_small(const char *file, int input_signed, onnx_model **g, quant_model *m)
+{
+    zkml_error err;
+    quant_settings s;
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", ZKML_FIXTURES, file);
+    if (onnx_load_file(path, g, &err) != 0) {
+        CHECK(0, "load %s: %s", file, err.message);
+        return -1;
+    }
+    small_settings(&s, input_signed);
+    if (quant_model_build(*g, &s, m, &err) != 0) {
+        CHECK(0, "build %s: %s", file, err.message);
+        onnx_free(*g);
+        return -1;
+    }
+    return 0;
+}
+
 /* The evaluation circuit on two iris rows, one labelled right and one
  * wrong: the count, and every wire changed breaks a constraint (the argmax,
  * the label comparison and the commitment leave nothing free). */
@@ -281,18 +301,12 @@ static void test_eval_mutation(void)
 {
     onnx_model *g;
     zkml_error err;
-    quant_settings s;
     quant_model m;
-    if (onnx_load_file(ZKML_FIXTURES "/iris_mlp.onnx", &g, &err) != 0) {
-        CHECK(0, "load: %s", err.message);
-        return;
-    }
-    small_settings(&s, 0);
     const float x[2][4] = {{5.1f, 3.5f, 1.4f, 0.2f}, {6.7f, 3.0f, 5.2f, 2.3f}};
     quant_values v[2] = {{0}};
     int64_t q[4], predicted[2] = {-1, -1}, labels[2];
     circuit c;
-    if (quant_model_build(g, &s, &m, &err) == 0) {
+    if (load_small("iris_mlp.onnx", 0, &g, &m) == 0) {
         for (int r = 0; r < 2; r++)
             CHECK(quant_input(&m, x[r], q, &err) == 0 && quant_eval(&m, q, &v[r], &err) == 0,
                   "eval: %s", err.message);
@@ -318,8 +332,8 @@ static void test_eval_mutation(void)
         for (int r = 0; r < 2; r++)
             quant_values_free(&v[r]);
         quant_model_free(&m);
+        onnx_free(g);
     }
-    onnx_free(g);
 }
 
 /* A regression's sum of squared errors over two rows of reg_sigmoid with
@@ -330,21 +344,12 @@ static void test_eval_regression(void)
 {
     onnx_model *g;
     zkml_error err;
-    quant_settings s;
     quant_model m;
-    if (onnx_load_file(ZKML_FIXTURES "/reg_sigmoid.onnx", &g, &err) != 0) {
-        CHECK(0, "load: %s", err.message);
-        return;
-    }
-    small_settings(&s, 1);
     const float x[2][4] = {{0.5f, -0.25f, 0.75f, 0.1f}, {-0.6f, 0.3f, -0.2f, 0.9f}};
     quant_values v[2] = {{0}};
     int64_t q[4], predicted[2], targets[2] = {3, 14}, sse = 0;
-    if (quant_model_build(g, &s, &m, &err) != 0) {
-        CHECK(0, "build: %s", err.message);
-        onnx_free(g);
+    if (load_small("reg_sigmoid.onnx", 1, &g, &m) != 0)
         return;
-    }
     for (int r = 0; r < 2; r++) {
         CHECK_OK(quant_input(&m, x[r], q, &err), &err);
         CHECK_OK(quant_eval(&m, q, &v[r], &err), &err);

@@ -6,7 +6,9 @@
 #include "pipeline/quant/quant.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tests/check.h"
 
@@ -48,6 +50,44 @@ static void test_visibility(void)
           s.param_visibility == QUANT_VIS_FIXED, "defaults: hashed, public, fixed");
     CHECK(quant_visibility_parse("output_visibility", "private", &s.output_visibility, &err) ==
           ZKML_EINVAL && strstr(err.message, "public or hashed"), "private outputs accepted");
+}
+
+/* rmse_threshold: optional, a positive finite number, kept by a write and
+ * read back; the text parser (upload field, flag) refuses junk naming it. */
+static void test_rmse_threshold(void)
+{
+    quant_settings s;
+    zkml_error err;
+    const char *with = "{\"scales\":{\"input\":4,\"param\":6,\"activation\":5}," BITS
+                       VIS("public", "public", "fixed") ",\"rmse_threshold\":0.25}";
+    CHECK(quant_settings_parse(with, strlen(with), &s, &err) == 0 && s.rmse_threshold == 0.25,
+          "rmse_threshold read: %s", err.message);
+    CHECK(quant_settings_parse(GOOD, strlen(GOOD), &s, &err) == 0 && s.rmse_threshold == 0,
+          "absent rmse_threshold is 0");
+    refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5}," BITS
+            VIS("public", "public", "fixed") ",\"rmse_threshold\":-1}", "rmse_threshold");
+    refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5}," BITS
+            VIS("public", "public", "fixed") ",\"rmse_threshold\":\"0.5\"}", "rmse_threshold");
+    const char *bad[] = {"0", "-0.5", "nan", "inf", "1e400", "0.5 ", "x", ""};
+    double v = 7;
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        CHECK(quant_rmse_threshold_parse(bad[i], &v, &err) == ZKML_EINVAL &&
+                  strstr(err.message, "rmse_threshold"), "'%s' accepted", bad[i]);
+    }
+    CHECK(v == 7 && quant_rmse_threshold_parse("1e-3", &v, &err) == 0 && v == 1e-3,
+          "1e-3: %g", v);
+    quant_settings w;
+    quant_settings_default(&w);
+    w.rmse_threshold = 0.125;
+    char path[] = "/tmp/zkml_settings_XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0 && quant_settings_write(path, &w, &err) == 0 &&
+              quant_settings_read(path, &s, &err) == 0 && s.rmse_threshold == 0.125,
+          "written and read back: %s", err.message);
+    if (fd >= 0) {
+        close(fd);
+        unlink(path);
+    }
 }
 
 static void test_parse(void)
@@ -132,6 +172,7 @@ int main(void)
 {
     test_parse();
     test_visibility();
+    test_rmse_threshold();
     test_rounding();
     test_overflow_refused();
     if (failures)
