@@ -23,6 +23,7 @@
 typedef struct entry {
     int version;
     char model_hash[65];
+    char model_cid[64];  /* IPFS CIDv0, "" when the task answer has none */
     char commitment[80];
     cJSON *eval;     /* evaluation.json, owned */
     double value;    /* accuracy or RMSE */
@@ -123,6 +124,8 @@ static cJSON *ranked_row(entry *e, int rank)
     cJSON_AddNumberToObject(row, "rank", rank);
     cJSON_AddNumberToObject(row, "version", e->version);
     cJSON_AddStringToObject(row, "model_hash", e->model_hash);
+    if (e->model_cid[0])
+        cJSON_AddStringToObject(row, "model_cid", e->model_cid);
     for (size_t i = 0; i < sizeof keep / sizeof *keep; i++) {
         cJSON *f = cJSON_GetObjectItemCaseSensitive(e->eval, keep[i]);
         if (f)
@@ -166,8 +169,10 @@ static int collect(const http_request *rq, const char *task, const cJSON *versio
         zkml_error why = {0};
         memset(x, 0, sizeof *x);
         x->version = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(v, "version"));
+        const char *cid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "model_cid"));
         snprintf(x->model_hash, sizeof x->model_hash, "%s", cJSON_GetStringValue(
                      cJSON_GetObjectItemCaseSensitive(v, "model_hash")));
+        snprintf(x->model_cid, sizeof x->model_cid, "%s", cid ? cid : "");
         if (store_version_dir(rq->srv->cfg.data_dir, task, x->version, dir, sizeof dir, err))
             return err->code;
         if (!load_entry(dir, x, &why)) {

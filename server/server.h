@@ -137,7 +137,7 @@ int route_request(struct mg_connection *conn, void *cbdata);      /* routes.c */
 int upload_handle(const http_request *rq);                        /* upload.c */
 int artifact_download(http_request *rq, const char *task_id, const char *name); /* artifacts.c */
 /* GET /models/{task}/leaderboard (leaderboard.c): {task_id, groups: [{dataset_commitment,
- * metric, rows, order, versions: [{rank, version, model_hash, value, ...}]}],
+ * metric, rows, order, versions: [{rank, version, model_hash, model_cid, value, ...}]}],
  * unranked: [{version, reason}]}; version is unused (send_reader's shape). */
 int leaderboard_json(const http_request *rq, const char *task, int version, char **json,
                      zkml_error *err);

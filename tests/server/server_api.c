@@ -634,6 +634,9 @@ static void test_leaderboard(void)
                   (value < prev || (value == prev && v > last)) &&
                   cJSON_GetNumberValue(cJSON_GetObjectItem(row, "rank")) == i + 1,
               "row %d: version %d value %g after %g", i, v, value, prev);
+        CHECK(cJSON_GetStringValue(cJSON_GetObjectItem(row, "model_cid")) &&
+                  !strncmp(cJSON_GetStringValue(cJSON_GetObjectItem(row, "model_cid")), "Qm", 2),
+              "row %d names the model's CID", i);
         CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(g, "dataset_commitment")),
                       cJSON_GetStringValue(cJSON_GetArrayItem(pub, 0))),
               "the group's commitment is version %d's proven one", v);
