@@ -211,12 +211,6 @@ static int bind_regression(compiler *k, const circuit_eval_spec *s, lcf *sse, in
     int64_t bound = (int64_t)s->n * s->threshold * s->threshold;
     lcv d = {.v = bound - sse_v};
     uint32_t ok;
-    if (bits > 61) {
-        lcf_free(sse);
-        return zkml_fail(k->b.err, ZKML_EINVAL, "evaluation: comparing the sum of squared "
-                         "errors with rows * threshold^2 needs %d bits (at most 61): lower "
-                         "rmse_threshold, ZKML_EVAL_ROWS or bits.activation", bits);
-    }
     int rc = lc_axpy(&k->b, &d.lc, -1, &sse->lc);
     if (!rc)
         rc = lc_add(&k->b, &d.lc, 0, bound);
@@ -244,6 +238,12 @@ int circuit_build_eval(const quant_model *m, const circuit_eval_spec *s, circuit
     if (s->n == 0 || (s->regression ? outs != 1 : outs < 2))
         return zkml_fail(err, ZKML_EINVAL, "evaluation: needs rows and one output per class "
                          "(classification) or one output (regression)");
+    /* Checked first: it also keeps every square and the sum within int64. */
+    int bits = s->regression ? circuit_eval_compare_bits(m, s->n, s->threshold) : 0;
+    if (bits > 61)
+        return zkml_fail(err, ZKML_EINVAL, "evaluation: comparing the sum of squared errors "
+                         "with rows * threshold^2 needs %d bits (at most 61): lower "
+                         "rmse_threshold, ZKML_EVAL_ROWS or bits.activation", bits);
     lcf *elems = calloc(s->n * per_row, sizeof *elems), metric = {0}, h = {0};
     int64_t metric_v = 0;
     compiler k;

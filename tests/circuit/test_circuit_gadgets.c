@@ -387,6 +387,12 @@ static void test_eval_regression(void)
                c.cs.n_constraints, c.cs.n_wires - 1);
         circuit_free(&c);
     }
+    /* A threshold whose square leaves the 61-bit comparison is refused. */
+    circuit c;
+    circuit_eval_spec huge = {v, targets, 2, 1, INT64_C(1) << 31};
+    CHECK(circuit_build_eval(&m, &huge, &c, predicted, &err) == ZKML_EINVAL &&
+              strstr(err.message, "bits (at most 61)"),
+          "huge threshold: %s", err.message);
     for (int r = 0; r < 2; r++)
         quant_values_free(&v[r]);
     quant_model_free(&m);
