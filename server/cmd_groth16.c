@@ -1,6 +1,7 @@
 /*
  * cmd_groth16.c - `zkml-registry groth16 setup|prove|verify`, mirroring snarkjs:
  *   groth16 setup CIRCUIT.r1cs PROVING.key VERIFICATION_KEY.json
+ *   groth16 setup CIRCUIT.r1cs --ptau FILE.ptau OUT.zkey
  *   groth16 prove PROVING.key WITNESS.wtns PROOF.json PUBLIC.json
  *   groth16 verify VERIFICATION_KEY.json PUBLIC.json PROOF.json
  *   groth16 export-zkey PROVING.key VERIFICATION_KEY.json CIRCUIT.zkey
@@ -14,12 +15,15 @@
 
 static const char USAGE[] =
     "usage: zkml-registry groth16 setup CIRCUIT.r1cs PROVING.key VERIFICATION_KEY.json\n"
+    "       zkml-registry groth16 setup CIRCUIT.r1cs --ptau FILE.ptau OUT.zkey\n"
     "       zkml-registry groth16 prove PROVING.key WITNESS.wtns PROOF.json PUBLIC.json\n"
     "       zkml-registry groth16 verify VERIFICATION_KEY.json PUBLIC.json PROOF.json\n"
     "       zkml-registry groth16 export-zkey PROVING.key VERIFICATION_KEY.json CIRCUIT.zkey\n"
     "\n"
     "Groth16 over BN254 with snarkjs-compatible files (.r1cs, .wtns, verification_key.json,\n"
     "proof.json, public.json). setup draws its toxic waste from getrandom and wipes it;\n"
+    "with --ptau it writes instead the initial phase-2 key from a prepared Powers of Tau\n"
+    "file, identical to `snarkjs groth16 setup` (continue with `zkml-registry zkey`);\n"
     "prove uses ZKML_THREADS threads (default: all cores). verify exits 0 for a valid\n"
     "proof, 1 for an invalid one, 2 on an error.\n"
     "export-zkey writes the keys of our setup (both from the same run) as a snarkjs\n"
@@ -46,6 +50,11 @@ int cmd_groth16(int argc, char **argv)
     const char *sub = argc > 1 ? argv[1] : "";
     if (wants_help(argc, argv)) {
         fputs(USAGE, stdout);
+        return 0;
+    }
+    if (strcmp(sub, "setup") == 0 && argc == 6 && strcmp(argv[3], "--ptau") == 0) {
+        if (groth16_setup_ptau_files(argv[2], argv[4], argv[5], &err))
+            return fail(&err);
         return 0;
     }
     if (strcmp(sub, "setup") == 0 && argc == 5) {

@@ -34,6 +34,8 @@ typedef struct bcur {
 
 /* The prime r (the BN254 scalar field) as 32 bytes little-endian. */
 extern const uint8_t BN254_R_LE[32];
+/* The prime p (the BN254 base field), likewise. */
+extern const uint8_t BN254_P_LE[32];
 
 int binfile_open(binfile *bf, const uint8_t *data, size_t len, const char magic[4],
                  const char *name, zkml_error *err);

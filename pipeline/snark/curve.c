@@ -215,3 +215,12 @@ void g2_to_evm(uint8_t out[128], const g2_affine *p)
     fp_to_bytes_be(out + 64, &p->y.c1);
     fp_to_bytes_be(out + 96, &p->y.c0);
 }
+
+/* h2 * p for G2's cofactor h2 (larger than r, so not an Fr scalar): maps a
+ * point of the twist into G2, as snarkjs's G2.fromRng does. */
+void g2_clear_cofactor(g2_jac *r, const g2_jac *a)
+{
+    static const uint64_t h2[4] = { 0x345f2299c0f9fa8dULL, 0x06ceecda572a2489ULL,
+                                    0xb85045b68181585eULL, 0x30644e72e131a029ULL };
+    g2_mul_limbs(r, a, h2);
+}

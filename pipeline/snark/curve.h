@@ -15,5 +15,7 @@ extern const fp2_t G2_GEN_X, G2_GEN_Y;  /* the standard G2 generator (EIP-197) *
 /* The subgroup check by its definition, r * p = infinity: the reference the
  * tests hold the faster g2_is_in_subgroup to. */
 int g2_is_in_subgroup_by_order(const g2_affine *p);
+/* Multiplies by G2's cofactor (a point of the twist to one of G2). */
+void g2_clear_cofactor(g2_jac *r, const g2_jac *a);
 
 #endif

@@ -52,8 +52,6 @@ int  groth16_verify(const groth16_vk *vk, const fr_t *pub, size_t n_pub,
 
 int  pk_write(const groth16_pk *pk, const char *path, zkml_error *err);
 int  pk_read(groth16_pk *pk, const char *path, zkml_error *err);
-/* Writes the keys as a snarkjs Groth16 .zkey (zkey.c); vk must come from the same setup. */
-int  zkey_write(const groth16_pk *pk, const groth16_vk *vk, const char *path, zkml_error *err);
 
 /* snarkjs JSON writers (the readers are public, in snark.h). */
 int  vk_json_write(const groth16_vk *vk, const char *path, zkml_error *err);
@@ -62,5 +60,7 @@ int  public_json_write(const fr_t *pub, size_t n, const char *path, zkml_error *
 
 /* Uniform nonzero Fr element from getrandom(2). */
 int  fr_random(fr_t *out, zkml_error *err);
+/* Flattens the R1CS into the key's compressed rows (pk->n_constraints set). */
+int  groth16_copy_matrices(groth16_pk *pk, const r1cs *cs, zkml_error *err);
 
 #endif

@@ -222,8 +222,7 @@ static int lagrange_at(fr_t *lag, uint32_t log_n, int odd, const fr_t *tau, cons
     return 0;
 }
 
-/* Flattens the R1CS into the key's compressed rows. */
-static int copy_matrices(groth16_pk *pk, const r1cs *cs, zkml_error *err)
+int groth16_copy_matrices(groth16_pk *pk, const r1cs *cs, zkml_error *err)
 {
     for (int m = 0; m < 3; m++) {
         uint64_t total = 0;
@@ -371,7 +370,7 @@ int groth16_setup(const r1cs *cs, groth16_pk *pk, groth16_vk *vk, int threads,
     if (pk->n_vars < pk->n_public + 1)
         return zkml_fail(err, ZKML_EINVAL, "setup: the circuit has fewer wires than signals");
     if (groth16_domain_log(cs->n_constraints, pk->n_public, &pk->log_n, err) ||
-        copy_matrices(pk, cs, err))
+        groth16_copy_matrices(pk, cs, err))
         goto fail;
     st.n_lag = (size_t)1 << pk->log_n;
     st.n_vars = pk->n_vars;

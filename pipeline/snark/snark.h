@@ -268,6 +268,28 @@ int  proof_json_parse(groth16_proof *proof, const char *text, size_t len, const 
 int  public_json_parse(fr_t **pub, size_t *n, const char *text, size_t len, const char *name,
                        zkml_error *err);
 
+/* ---- phase 2 of a Groth16 ceremony, in snarkjs's .ptau/.zkey formats ------
+ * setup_ptau: the initial .zkey of a circuit from a prepared Powers of Tau
+ * file, identical to `snarkjs groth16 setup`. contribute: one contribution
+ * (secret from getrandom, wiped); hash_out (may be NULL) gets its hash.
+ * beacon: a contribution whose secret comes from a public value (hex, 1..255
+ * bytes) hashed 2^iterations_exp times (10..63) with SHA-256. verify: 0 if
+ * the key is the circuit's initial key from that ptau followed by a valid
+ * chain of contributions, ZKML_EREJECTED naming the failed check otherwise.
+ * export_pk: our proving key (the prover's format) and the verification
+ * key of a .zkey whose circuit is r1cs_path. */
+int groth16_setup_ptau_files(const char *r1cs_path, const char *ptau_path,
+                             const char *zkey_path, zkml_error *err);
+int zkey_contribute_files(const char *in_path, const char *out_path, const char *name,
+                          uint8_t hash_out[64], zkml_error *err);
+int zkey_beacon_files(const char *in_path, const char *out_path, const char *beacon_hex,
+                      int iterations_exp, const char *name, zkml_error *err);
+int zkey_verify_files(const char *r1cs_path, const char *ptau_path, const char *zkey_path,
+                      zkml_error *err);
+int zkey_export_vk_files(const char *zkey_path, const char *vk_json_path, zkml_error *err);
+int zkey_export_pk_files(const char *r1cs_path, const char *zkey_path, const char *pk_path,
+                         const char *vk_json_path, zkml_error *err);
+
 /* Pipeline steps over an artifact directory (see common.h):
  * setup:  network.r1cs -> proving.key, verification_key.json
  * prove:  proving.key, witness.wtns -> proof.json, public.json

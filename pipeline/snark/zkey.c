@@ -1,64 +1,38 @@
 /*
- * zkey.c - writes our proving and verification keys as a snarkjs Groth16
- * .zkey, so that `snarkjs groth16 prove` and `snarkjs zkey export
- * verificationkey` run on keys from our setup (an interop oracle, and the
- * way the benchmark compares provers without a powers-of-tau ceremony).
+ * zkey.c - writes Groth16 keys as a snarkjs .zkey: the keys of our own setup
+ * (export-zkey, no ceremony) and the phase-2 keys built from a ptau (the
+ * initial key of `groth16 setup --ptau`, byte for byte what snarkjs writes).
  *
  * Layout (iden3 container "zkey", version 1, sections 1..10, see the interop
  * notes, section 1): protocol 1; the header (q, r, nVars, nPublic,
  * domainSize, alpha1, beta1, beta2, gamma2, delta1, delta2); IC; the A and B
  * coefficients as c * R^2 mod r plus one A row per public signal; the A, B1,
- * B2, C and H query points. Points are affine with each coordinate in
- * Montgomery form (x * R mod q), 32 bytes little-endian, which is exactly
- * our in-memory limbs; infinity is all zeros. Our H query already holds
+ * B2, C and H query points (LEM, lem.h). Our H query already holds
  * L^{2n}_{2i+1}(tau)/delta, the odd-coset points snarkjs's prover expects.
- * Section 10 records zero contributions with an all-zero circuit hash: the
- * key did not come from a snarkjs ceremony, so `snarkjs zkey verify` (which
- * replays the ceremony against a ptau) cannot apply to it anyway.
+ * Sections and coefficients come in snarkjs's order so that the initial key
+ * is identical to snarkjs's. Section 10 is the ceremony (zkey.h); keys of our
+ * own setup record an all-zero circuit hash and no contributions, since they
+ * come from no ceremony that `snarkjs zkey verify` could replay.
  */
-#include "pipeline/snark/binfile.h"
 #include "pipeline/snark/field.h"
-#include "pipeline/snark/groth16.h"
+#include "pipeline/snark/lem.h"
+#include "pipeline/snark/zkey.h"
 
 #include <string.h>
 
-#define G1_BYTES 64
-#define G2_BYTES 128
 #define COEF_BYTES 44
 
 static void put_g1(bwriter *w, const g1_affine *p)
 {
-    static const uint8_t zeros[G1_BYTES];
-    if (p->infinity) {
-        bw_bytes(w, zeros, sizeof zeros);
-        return;
-    }
-    uint8_t b[G1_BYTES];
-    for (int i = 0; i < 4; i++) {
-        for (int k = 0; k < 8; k++) {
-            b[8 * i + k] = (uint8_t)(p->x.v[i] >> (8 * k));
-            b[32 + 8 * i + k] = (uint8_t)(p->y.v[i] >> (8 * k));
-        }
-    }
+    uint8_t b[LEM_G1];
+    lem_put_g1(b, p);
     bw_bytes(w, b, sizeof b);
-}
-
-static void put_fp_mont(uint8_t out[32], const fp_t *a)
-{
-    for (int i = 0; i < 4; i++)
-        for (int k = 0; k < 8; k++)
-            out[8 * i + k] = (uint8_t)(a->v[i] >> (8 * k));
 }
 
 static void put_g2(bwriter *w, const g2_affine *p)
 {
-    uint8_t b[G2_BYTES] = {0};
-    if (!p->infinity) {
-        put_fp_mont(b, &p->x.c0);
-        put_fp_mont(b + 32, &p->x.c1);
-        put_fp_mont(b + 64, &p->y.c0);
-        put_fp_mont(b + 96, &p->y.c1);
-    }
+    uint8_t b[LEM_G2];
+    lem_put_g2(b, p);
     bw_bytes(w, b, sizeof b);
 }
 
@@ -91,18 +65,20 @@ static void put_coef(bwriter *w, uint32_t matrix, uint32_t row, uint32_t signal,
     put_limbs(w, v.v);
 }
 
+/* In snarkjs's order: per constraint its A terms then its B terms, then the
+ * extra A row of each public signal. */
 static void write_coefficients(bwriter *w, const groth16_pk *pk)
 {
     uint64_t n_coefs = pk->m[0].start[pk->n_constraints] + pk->m[1].start[pk->n_constraints] +
                        pk->n_public + 1;
     section(w, 4, 4 + n_coefs * COEF_BYTES);
     bw_u32(w, (uint32_t)n_coefs);
-    for (uint32_t m = 0; m < 2; m++) {
-        const pk_matrix *pm = &pk->m[m];
-        for (uint32_t k = 0; k < pk->n_constraints; k++)
+    for (uint32_t k = 0; k < pk->n_constraints; k++)
+        for (uint32_t m = 0; m < 2; m++) {
+            const pk_matrix *pm = &pk->m[m];
             for (uint64_t i = pm->start[k]; i < pm->start[k + 1]; i++)
                 put_coef(w, m, k, pm->wire[i], &pm->coeff[i]);
-    }
+        }
     fr_t one;
     fr_one(&one);
     for (uint32_t s = 0; s <= pk->n_public; s++)
@@ -111,7 +87,7 @@ static void write_coefficients(bwriter *w, const groth16_pk *pk)
 
 static void write_g1_section(bwriter *w, uint32_t type, const g1_affine *p, size_t n)
 {
-    section(w, type, (uint64_t)n * G1_BYTES);
+    section(w, type, (uint64_t)n * LEM_G1);
     for (size_t i = 0; i < n; i++)
         put_g1(w, &p[i]);
 }
@@ -136,10 +112,31 @@ static int check_pair(const groth16_pk *pk, const groth16_vk *vk, zkml_error *er
     return 0;
 }
 
-int zkey_write(const groth16_pk *pk, const groth16_vk *vk, const char *path, zkml_error *err)
+static void write_header(bwriter *w, const groth16_pk *pk, const groth16_vk *vk)
+{
+    section(w, 1, 4);
+    bw_u32(w, 1);                                     /* groth16 */
+    section(w, 2, 4 + 32 + 4 + 32 + 12 + 3 * LEM_G1 + 3 * LEM_G2);
+    bw_u32(w, 32);
+    put_limbs(w, FP_MODULUS.m);
+    bw_u32(w, 32);
+    put_limbs(w, FR_MODULUS.m);
+    bw_u32(w, pk->n_vars);
+    bw_u32(w, pk->n_public);
+    bw_u32(w, (uint32_t)1 << pk->log_n);
+    put_g1(w, &pk->alpha1);
+    put_g1(w, &pk->beta1);
+    put_g2(w, &pk->beta2);
+    put_g2(w, &vk->gamma2);
+    put_g1(w, &pk->delta1);
+    put_g2(w, &pk->delta2);
+}
+
+int zkey_write(const groth16_pk *pk, const groth16_vk *vk, const zkey_mpc *mpc,
+               const char *path, zkml_error *err)
 {
     bwriter w;
-    static const uint8_t cs_hash[64];
+    static const zkey_mpc none;
     if (check_pair(pk, vk, err))
         return err->code;
     if (pk->n_constraints + (uint64_t)pk->n_public + 1 > UINT32_MAX ||
@@ -150,34 +147,17 @@ int zkey_write(const groth16_pk *pk, const groth16_vk *vk, const char *path, zkm
         return err->code;
     size_t n = (size_t)1 << pk->log_n, n_priv = pk->n_vars - pk->n_public - 1;
     bw_header(&w, "zkey", 1, 10);
-    section(&w, 1, 4);
-    bw_u32(&w, 1);                                    /* groth16 */
-    section(&w, 2, 4 + 32 + 4 + 32 + 12 + 3 * G1_BYTES + 3 * G2_BYTES);
-    bw_u32(&w, 32);
-    put_limbs(&w, FP_MODULUS.m);
-    bw_u32(&w, 32);
-    put_limbs(&w, FR_MODULUS.m);
-    bw_u32(&w, pk->n_vars);
-    bw_u32(&w, pk->n_public);
-    bw_u32(&w, (uint32_t)n);
-    put_g1(&w, &pk->alpha1);
-    put_g1(&w, &pk->beta1);
-    put_g2(&w, &pk->beta2);
-    put_g2(&w, &vk->gamma2);
-    put_g1(&w, &pk->delta1);
-    put_g2(&w, &pk->delta2);
-    write_g1_section(&w, 3, vk->ic, pk->n_public + 1);
+    write_header(&w, pk, vk);
     write_coefficients(&w, pk);
+    write_g1_section(&w, 3, vk->ic, pk->n_public + 1);
+    write_g1_section(&w, 9, pk->h_query, n);
+    write_g1_section(&w, 8, pk->c_query, n_priv);
     write_g1_section(&w, 5, pk->a_query, pk->n_vars);
     write_g1_section(&w, 6, pk->b1_query, pk->n_vars);
-    section(&w, 7, (uint64_t)pk->n_vars * G2_BYTES);
+    section(&w, 7, (uint64_t)pk->n_vars * LEM_G2);
     for (size_t i = 0; i < pk->n_vars; i++)
         put_g2(&w, &pk->b2_query[i]);
-    write_g1_section(&w, 8, pk->c_query, n_priv);
-    write_g1_section(&w, 9, pk->h_query, n);
-    section(&w, 10, sizeof cs_hash + 4);
-    bw_bytes(&w, cs_hash, sizeof cs_hash);
-    bw_u32(&w, 0);                                    /* no contributions */
+    zkey_mpc_write(&w, mpc ? mpc : &none);
     return bw_commit(&w, err);
 }
 
@@ -193,7 +173,7 @@ int groth16_export_zkey_files(const char *pk_path, const char *vk_json_path,
         return err->code;
     int rc = vk_json_read(&vk, vk_json_path, err);
     if (!rc) {
-        rc = zkey_write(&pk, &vk, zkey_path, err);
+        rc = zkey_write(&pk, &vk, NULL, zkey_path, err);
         groth16_vk_free(&vk);
     }
     groth16_pk_free(&pk);

@@ -1,0 +1,112 @@
+/*
+ * zkey.h - internal: snarkjs Groth16 .zkey files and their phase-2 ceremony.
+ *
+ * Container "zkey" version 1, sections 1..10 (interop notes, section 1).
+ * Section 10 holds the ceremony: the circuit hash (blake2b-512 over the
+ * initial key, as snarkjs's zkey_new computes it) and the contributions.
+ * A contribution multiplies delta by a secret d and sections 8 (C) and 9
+ * (H) by 1/d, and records its public key: g1_s, g1_sx = d*g1_s, g2_spx =
+ * d*g2_sp where g2_sp is derived from the transcript (blake2b of the
+ * circuit hash, the earlier contributions and g1_s, g1_sx), so anyone can
+ * check e(g1_s, g2_spx) = e(g1_sx, g2_sp) and delta_before -> delta_after.
+ * A beacon contribution draws d from a public value iterated through
+ * SHA-256, so that its d is reproducible.
+ * Everything here follows snarkjs byte for byte (zkey_new, zkey_utils,
+ * zkey_contribute, zkey_beacon, keypair, misc; ffjavascript's ChaCha and
+ * fromRng), because snarkjs must accept our files and we theirs.
+ */
+#ifndef ZKML_SNARK_ZKEY_H
+#define ZKML_SNARK_ZKEY_H
+
+#include "pipeline/snark/binfile.h"
+#include "pipeline/snark/groth16.h"
+#include "pipeline/snark/ptau.h"
+
+/* ---- blake2b-512 (OpenSSL), the hash of every snarkjs transcript ---------- */
+
+typedef struct b2 { void *ctx; } b2;
+
+int  b2_init(b2 *h, zkml_error *err);
+int  b2_copy(b2 *dst, const b2 *src, zkml_error *err);
+void b2_update(b2 *h, const void *p, size_t n);
+void b2_u32be(b2 *h, uint32_t v);
+void b2_g1(b2 *h, const g1_affine *p);          /* the uncompressed encoding */
+void b2_g2(b2 *h, const g2_affine *p);
+void b2_final(b2 *h, uint8_t out[64]);          /* and frees */
+void b2_free(b2 *h);
+
+/* ---- section 10 --------------------------------------------------------- */
+
+#define ZKEY_NAME_MAX 64
+
+typedef struct zkey_contribution {
+    g1_affine delta_after, g1_s, g1_sx;
+    g2_affine g2_spx;
+    uint8_t transcript[64];
+    uint32_t type;                  /* 0 a contribution, 1 a beacon */
+    char name[ZKEY_NAME_MAX * 4 + 1];   /* snarkjs keeps 64 UTF-16 units */
+    uint8_t iterations_exp;         /* beacon only */
+    uint8_t beacon_len, beacon[255];
+} zkey_contribution;
+
+typedef struct zkey_mpc {
+    uint8_t cs_hash[64];
+    uint32_t n;
+    zkey_contribution *c;
+} zkey_mpc;
+
+int  zkey_mpc_parse(zkey_mpc *mpc, const uint8_t *p, size_t len, const char *name,
+                    zkml_error *err);
+void zkey_mpc_write(bwriter *w, const zkey_mpc *mpc);
+/* Appends a copy of c; ZKML_ENOMEM if it cannot grow. */
+int  zkey_mpc_push(zkey_mpc *mpc, const zkey_contribution *c, zkml_error *err);
+void zkey_mpc_free(zkey_mpc *mpc);
+/* The hash snarkjs prints for a contribution: blake2b of its public key. */
+int  zkey_contribution_hash(const zkey_contribution *c, uint8_t out[64], zkml_error *err);
+/* The transcript hasher: the circuit hash and contributions 0..upto-1. */
+int  zkey_mpc_hasher(const zkey_mpc *mpc, uint32_t upto, b2 *h, zkml_error *err);
+
+/* ---- ffjavascript's ChaCha20 generator and the points drawn from it ------ */
+
+typedef struct chacha {
+    uint32_t state[16], out[16];
+    int idx;
+} chacha;
+
+/* The seed is 32 bytes read as eight big-endian words. */
+void chacha_init(chacha *c, const uint8_t seed[32]);
+void chacha_fr(chacha *c, fr_t *out);
+void chacha_g1(chacha *c, g1_affine *out);
+/* g2_sp of a contribution: the first 32 bytes of its transcript seed the draw. */
+void zkey_hash_to_g2(const uint8_t transcript[64], g2_affine *out);
+
+/* ---- a .zkey in memory ----------------------------------------------------- */
+
+typedef struct zkey_file {
+    binfile bf;
+    void *map;
+    size_t map_len;
+    uint32_t n_vars, n_public, log_n;
+    g1_affine alpha1, beta1, delta1;
+    g2_affine beta2, gamma2, delta2;
+    bcur sec[11];                   /* sections 1..10 by type */
+    zkey_mpc mpc;
+} zkey_file;
+
+/* Maps and checks a Groth16 .zkey: protocol, curve, section sizes, header points. */
+int  zkey_open(zkey_file *zk, const char *path, zkml_error *err);
+void zkey_close(zkey_file *zk);
+/* The verification key (reads and checks the IC points). */
+int  zkey_vk(const zkey_file *zk, groth16_vk *vk, zkml_error *err);
+
+/* Writes the keys as a .zkey in snarkjs's section order (1, 2, 4, 3, 9, 8, 5,
+ * 6, 7, 10); mpc NULL writes an all-zero circuit hash and no contributions. */
+int  zkey_write(const groth16_pk *pk, const groth16_vk *vk, const zkey_mpc *mpc,
+                const char *path, zkml_error *err);
+
+/* The initial phase-2 key of a circuit from a prepared ptau, as snarkjs's
+ * `groth16 setup` computes it (delta = 1), and its circuit hash. */
+int  zkey_init_from_ptau(const r1cs *cs, const ptau *pt, groth16_pk *pk, groth16_vk *vk,
+                         uint8_t cs_hash[64], int threads, zkml_error *err);
+
+#endif

@@ -1,0 +1,335 @@
+/*
+ * zkey_init.c - the initial phase-2 key of a circuit from a prepared Powers
+ * of Tau file: what `snarkjs groth16 setup` (zkey_new.js) computes, so the
+ * .zkey we write from it is identical to snarkjs's (contracts in zkey.h).
+ *
+ * With L_k the Lagrange basis of the circuit's domain (n points, taken from
+ * the ptau's sections 12..15 at offset n - 1), each wire s gets
+ *   A_s  = sum over its A terms c*[L_k(tau)]_1 (plus its extra input row),
+ *   B1_s = sum over its B terms c*[L_k(tau)]_1, B2_s likewise in G2,
+ *   K_s  = sum c*[beta L_k]_1 (A terms) + c*[alpha L_k]_1 (B) + c*[L_k]_1 (C),
+ * where K_s is IC_s for public wires and C_s for the others (gamma = delta = 1
+ * before any contribution). H_i is the odd point 2i+1 of the 2n-domain's
+ * basis. The circuit hash is blake2b-512 over the header points and every
+ * section, H being hashed as [tau^(n+i) - tau^i]_1 (i < n-1) as snarkjs does.
+ * Wires are independent: threads take ranges of wires, each reading the
+ * ptau points its terms name (most terms have coefficient 1 or -1: a plain
+ * addition).
+ */
+#include "pipeline/snark/parallel.h"
+#include "pipeline/snark/zkey.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { T_A, T_B, T_C };
+
+/* The circuit's terms grouped by wire (a transposed copy of the rows). */
+typedef struct by_wire {
+    uint64_t *start;          /* n_vars + 1 */
+    uint32_t *row;
+    uint8_t *kind;
+    const fr_t **coeff;
+} by_wire;
+
+typedef struct init_job {
+    const ptau *pt;
+    const groth16_pk *pk;
+    by_wire bw;
+    fr_t one;
+    g1_jac *a, *b1, *k;
+    g2_jac *b2;
+    int *failed;              /* per task */
+    zkml_error *errs;         /* per task */
+} init_job;
+
+static void by_wire_free(by_wire *bw)
+{
+    free(bw->start);
+    free(bw->row);
+    free(bw->kind);
+    free(bw->coeff);
+}
+
+static void place(by_wire *bw, uint64_t *fill, uint32_t wire, uint32_t row, uint8_t kind,
+                  const fr_t *c)
+{
+    uint64_t at = fill[wire]++;
+    bw->row[at] = row;
+    bw->kind[at] = kind;
+    bw->coeff[at] = c;
+}
+
+/* Counting sort of every term (and the extra input rows) by wire. */
+static int transpose(by_wire *bw, const groth16_pk *pk, const fr_t *one, zkml_error *err)
+{
+    uint64_t total = pk->n_public + 1;
+    for (int m = 0; m < 3; m++)
+        total += pk->m[m].start[pk->n_constraints];
+    bw->start = calloc((size_t)pk->n_vars + 1, sizeof *bw->start);
+    uint64_t *fill = calloc((size_t)pk->n_vars + 1, sizeof *fill);
+    bw->row = malloc(total * sizeof *bw->row);
+    bw->kind = malloc(total);
+    bw->coeff = malloc(total * sizeof *bw->coeff);
+    if (!bw->start || !fill || !bw->row || !bw->kind || !bw->coeff) {
+        free(fill);
+        return zkml_fail(err, ZKML_ENOMEM, "setup: out of memory for %llu terms",
+                         (unsigned long long)total);
+    }
+    for (int m = 0; m < 3; m++)
+        for (uint64_t i = 0; i < pk->m[m].start[pk->n_constraints]; i++)
+            bw->start[pk->m[m].wire[i] + 1]++;
+    for (uint32_t s = 0; s <= pk->n_public; s++)
+        bw->start[s + 1]++;
+    for (uint32_t s = 0; s < pk->n_vars; s++)
+        bw->start[s + 1] += bw->start[s];
+    memcpy(fill, bw->start, (size_t)pk->n_vars * sizeof *fill);
+    for (uint32_t k = 0; k < pk->n_constraints; k++)
+        for (int m = 0; m < 3; m++)
+            for (uint64_t i = pk->m[m].start[k]; i < pk->m[m].start[k + 1]; i++)
+                place(bw, fill, pk->m[m].wire[i], k, (uint8_t)m, &pk->m[m].coeff[i]);
+    for (uint32_t s = 0; s <= pk->n_public; s++)
+        place(bw, fill, s, pk->n_constraints + s, T_A, one);
+    free(fill);
+    return 0;
+}
+
+/* acc += c * p, with c = +-1 as a plain addition. */
+static void g1_acc(g1_jac *acc, const g1_affine *p, const fr_t *c, const fr_t *one)
+{
+    g1_jac t;
+    fr_t neg;
+    fr_neg(&neg, c);
+    g1_to_jac(&t, p);
+    if (fr_eq(&neg, one))
+        g1_neg(&t, &t);
+    else if (!fr_eq(c, one))
+        g1_mul(&t, &t, c);
+    g1_add(acc, acc, &t);
+}
+
+static void g2_acc(g2_jac *acc, const g2_affine *p, const fr_t *c, const fr_t *one)
+{
+    g2_jac t;
+    fr_t neg;
+    fr_neg(&neg, c);
+    g2_to_jac(&t, p);
+    if (fr_eq(&neg, one))
+        g2_neg(&t, &t);
+    else if (!fr_eq(c, one))
+        g2_mul(&t, &t, c);
+    g2_add(acc, acc, &t);
+}
+
+/* The points of one term into the wire's sums. */
+static int add_term(init_job *j, uint32_t s, uint64_t t, zkml_error *err)
+{
+    size_t at = ((size_t)1 << j->pk->log_n) - 1 + j->bw.row[t];
+    const fr_t *c = j->bw.coeff[t];
+    g1_affine p;
+    g2_affine q;
+    switch (j->bw.kind[t]) {
+    case T_A:
+        if (ptau_g1(j->pt, PTAU_TAU_G1, 1, at, &p, err))
+            return err->code;
+        g1_acc(&j->a[s], &p, c, &j->one);
+        if (ptau_g1(j->pt, PTAU_BETA_G1, 1, at, &p, err))
+            return err->code;
+        g1_acc(&j->k[s], &p, c, &j->one);
+        return 0;
+    case T_B:
+        if (ptau_g1(j->pt, PTAU_TAU_G1, 1, at, &p, err) ||
+            ptau_g2(j->pt, 1, at, &q, err))
+            return err->code;
+        g1_acc(&j->b1[s], &p, c, &j->one);
+        g2_acc(&j->b2[s], &q, c, &j->one);
+        if (ptau_g1(j->pt, PTAU_ALPHA_G1, 1, at, &p, err))
+            return err->code;
+        g1_acc(&j->k[s], &p, c, &j->one);
+        return 0;
+    default:
+        if (ptau_g1(j->pt, PTAU_TAU_G1, 1, at, &p, err))
+            return err->code;
+        g1_acc(&j->k[s], &p, c, &j->one);
+        return 0;
+    }
+}
+
+static void init_task(void *ctx, int task, int n_tasks)
+{
+    init_job *j = ctx;
+    size_t lo, hi;
+    parallel_range(j->pk->n_vars, task, n_tasks, &lo, &hi);
+    for (size_t s = lo; s < hi && !j->failed[task]; s++) {
+        memset(&j->a[s], 0, sizeof j->a[s]);
+        memset(&j->b1[s], 0, sizeof j->b1[s]);
+        memset(&j->b2[s], 0, sizeof j->b2[s]);
+        memset(&j->k[s], 0, sizeof j->k[s]);
+        for (uint64_t t = j->bw.start[s]; t < j->bw.start[s + 1]; t++)
+            if (add_term(j, (uint32_t)s, t, &j->errs[task])) {
+                j->failed[task] = 1;
+                break;
+            }
+    }
+}
+
+/* Runs the per-wire sums and converts them into the key's affine points. */
+static int wire_points(init_job *j, groth16_pk *pk, groth16_vk *vk, int threads,
+                       zkml_error *err)
+{
+    int t = parallel_threads(threads);
+    size_t nv = pk->n_vars, n_pub = (size_t)pk->n_public + 1;
+    j->failed = calloc((size_t)t, sizeof *j->failed);
+    j->errs = calloc((size_t)t, sizeof *j->errs);
+    j->a = malloc(nv * sizeof *j->a);
+    j->b1 = malloc(nv * sizeof *j->b1);
+    j->k = malloc(nv * sizeof *j->k);
+    j->b2 = malloc(nv * sizeof *j->b2);
+    pk->a_query = malloc(nv * sizeof *pk->a_query);
+    pk->b1_query = malloc(nv * sizeof *pk->b1_query);
+    pk->b2_query = malloc(nv * sizeof *pk->b2_query);
+    vk->ic = malloc(nv * sizeof *vk->ic);   /* IC then C: split below */
+    pk->c_query = malloc((nv - n_pub ? nv - n_pub : 1) * sizeof *pk->c_query);
+    int rc = 0;
+    if (!j->failed || !j->errs || !j->a || !j->b1 || !j->k || !j->b2 || !pk->a_query ||
+        !pk->b1_query || !pk->b2_query || !vk->ic || !pk->c_query)
+        rc = zkml_fail(err, ZKML_ENOMEM, "setup: out of memory for %zu wires", nv);
+    if (!rc)
+        parallel_run(t, init_task, j);
+    for (int i = 0; !rc && i < t; i++)
+        if (j->failed[i]) {
+            *err = j->errs[i];
+            rc = err->code;
+        }
+    if (!rc && (g1_batch_to_affine(pk->a_query, j->a, nv) ||
+                g1_batch_to_affine(pk->b1_query, j->b1, nv) ||
+                g2_batch_to_affine(pk->b2_query, j->b2, nv) ||
+                g1_batch_to_affine(vk->ic, j->k, nv)))
+        rc = zkml_fail(err, ZKML_ENOMEM, "setup: out of memory converting points");
+    if (!rc)
+        memcpy(pk->c_query, vk->ic + n_pub, (nv - n_pub) * sizeof *pk->c_query);
+    free(j->failed);
+    free(j->errs);
+    free(j->a);
+    free(j->b1);
+    free(j->k);
+    free(j->b2);
+    return rc;
+}
+
+static int h_points(const ptau *pt, groth16_pk *pk, zkml_error *err)
+{
+    size_t n = (size_t)1 << pk->log_n;
+    pk->h_query = malloc(n * sizeof *pk->h_query);
+    if (!pk->h_query)
+        return zkml_fail(err, ZKML_ENOMEM, "setup: out of memory for %zu H points", n);
+    for (size_t i = 0; i < n; i++)
+        if (ptau_g1(pt, PTAU_TAU_G1, 1, 2 * n - 1 + 2 * i + 1, &pk->h_query[i], err))
+            return err->code;
+    return 0;
+}
+
+static void hash_g1s(b2 *h, const g1_affine *p, size_t n)
+{
+    b2_u32be(h, (uint32_t)n);
+    for (size_t i = 0; i < n; i++)
+        b2_g1(h, &p[i]);
+}
+
+/* H as snarkjs hashes it: [tau^(n+i)]_1 - [tau^i]_1 for i < n - 1. */
+static int hash_h(b2 *h, const ptau *pt, size_t n, zkml_error *err)
+{
+    g1_affine hi, lo;
+    g1_jac d, l;
+    b2_u32be(h, (uint32_t)(n - 1));
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (ptau_g1(pt, PTAU_TAU_G1, 0, n + i, &hi, err) ||
+            ptau_g1(pt, PTAU_TAU_G1, 0, i, &lo, err))
+            return err->code;
+        g1_to_jac(&d, &hi);
+        g1_to_jac(&l, &lo);
+        g1_neg(&l, &l);
+        g1_add(&d, &d, &l);
+        g1_to_affine(&hi, &d);
+        b2_g1(h, &hi);
+    }
+    return 0;
+}
+
+static int circuit_hash(const ptau *pt, const groth16_pk *pk, const groth16_vk *vk,
+                        uint8_t out[64], zkml_error *err)
+{
+    b2 h;
+    size_t n_pub = (size_t)pk->n_public + 1, nv = pk->n_vars;
+    if (b2_init(&h, err))
+        return err->code;
+    b2_g1(&h, &pk->alpha1);
+    b2_g1(&h, &pk->beta1);
+    b2_g2(&h, &pk->beta2);
+    b2_g2(&h, &vk->gamma2);
+    b2_g1(&h, &pk->delta1);
+    b2_g2(&h, &pk->delta2);
+    hash_g1s(&h, vk->ic, n_pub);
+    if (hash_h(&h, pt, (size_t)1 << pk->log_n, err)) {
+        b2_free(&h);
+        return err->code;
+    }
+    hash_g1s(&h, pk->c_query, nv - n_pub);
+    hash_g1s(&h, pk->a_query, nv);
+    hash_g1s(&h, pk->b1_query, nv);
+    b2_u32be(&h, (uint32_t)nv);
+    for (size_t i = 0; i < nv; i++)
+        b2_g2(&h, &pk->b2_query[i]);
+    b2_final(&h, out);
+    return 0;
+}
+
+static int header(const r1cs *cs, const ptau *pt, groth16_pk *pk, groth16_vk *vk,
+                  zkml_error *err)
+{
+    pk->n_vars = cs->n_wires;
+    pk->n_public = cs->n_pub_out + cs->n_pub_in;
+    pk->n_constraints = cs->n_constraints;
+    if (pk->n_vars < pk->n_public + 1)
+        return zkml_fail(err, ZKML_EINVAL, "setup: the circuit has fewer wires than signals");
+    if (groth16_domain_log(cs->n_constraints, pk->n_public, &pk->log_n, err) ||
+        ptau_check_domain(pt, pk->log_n, err) ||
+        ptau_g1(pt, PTAU_ALPHA_G1, 0, 0, &pk->alpha1, err) ||
+        ptau_g1(pt, PTAU_BETA_G1, 0, 0, &pk->beta1, err) || ptau_beta_g2(pt, &pk->beta2, err))
+        return err->code;
+    g1_generator(&pk->delta1);
+    g2_generator(&pk->delta2);
+    vk->n_public = pk->n_public;
+    vk->alpha1 = pk->alpha1;
+    vk->beta2 = pk->beta2;
+    vk->delta2 = pk->delta2;
+    g2_generator(&vk->gamma2);
+    return groth16_copy_matrices(pk, cs, err);
+}
+
+int zkey_init_from_ptau(const r1cs *cs, const ptau *pt, groth16_pk *pk, groth16_vk *vk,
+                        uint8_t cs_hash[64], int threads, zkml_error *err)
+{
+    memset(pk, 0, sizeof *pk);
+    memset(vk, 0, sizeof *vk);
+    init_job job;
+    memset(&job, 0, sizeof job);
+    job.pt = pt;
+    job.pk = pk;
+    fr_one(&job.one);
+    int rc = header(cs, pt, pk, vk, err);
+    if (!rc)
+        rc = transpose(&job.bw, pk, &job.one, err);
+    if (!rc)
+        rc = wire_points(&job, pk, vk, threads, err);
+    by_wire_free(&job.bw);
+    if (!rc)
+        rc = h_points(pt, pk, err);
+    if (!rc)
+        rc = circuit_hash(pt, pk, vk, cs_hash, err);
+    if (rc) {
+        groth16_pk_free(pk);
+        groth16_vk_free(vk);
+    }
+    return rc;
+}
