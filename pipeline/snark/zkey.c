@@ -20,8 +20,6 @@
 
 #include <string.h>
 
-#define COEF_BYTES 44
-
 static void put_g1(bwriter *w, const g1_affine *p)
 {
     uint8_t b[LEM_G1];
@@ -51,38 +49,63 @@ static void section(bwriter *w, uint32_t type, uint64_t size)
     bw_u64(w, size);
 }
 
-/* One coefficient record; coeff is Montgomery (c*R), the file wants c*R^2 mod r,
- * which is the Montgomery product of c*R and R^2. */
-static void put_coef(bwriter *w, uint32_t matrix, uint32_t row, uint32_t signal,
-                     const fr_t *coeff)
+void zkey_coef_bytes(uint8_t out[ZKEY_COEF_BYTES], uint32_t matrix, uint32_t row,
+                     uint32_t signal, const fr_t *coeff)
 {
     fr_t r2, v;
+    uint32_t head[3] = { matrix, row, signal };
     memcpy(r2.v, FR_MODULUS.r2, sizeof r2.v);
-    fr_mul(&v, coeff, &r2);
-    bw_u32(w, matrix);
-    bw_u32(w, row);
-    bw_u32(w, signal);
-    put_limbs(w, v.v);
+    fr_mul(&v, coeff, &r2);          /* c*R (Montgomery) times R^2: c*R^2 mod r */
+    for (int i = 0; i < 3; i++)
+        for (int k = 0; k < 4; k++)
+            out[4 * i + k] = (uint8_t)(head[i] >> (8 * k));
+    for (int i = 0; i < 4; i++)
+        for (int k = 0; k < 8; k++)
+            out[12 + 8 * i + k] = (uint8_t)(v.v[i] >> (8 * k));
 }
 
-/* In snarkjs's order: per constraint its A terms then its B terms, then the
- * extra A row of each public signal. */
-static void write_coefficients(bwriter *w, const groth16_pk *pk)
+uint64_t zkey_coef_count(const groth16_pk *pk)
 {
-    uint64_t n_coefs = pk->m[0].start[pk->n_constraints] + pk->m[1].start[pk->n_constraints] +
-                       pk->n_public + 1;
-    section(w, 4, 4 + n_coefs * COEF_BYTES);
-    bw_u32(w, (uint32_t)n_coefs);
+    return pk->m[0].start[pk->n_constraints] + pk->m[1].start[pk->n_constraints] +
+           pk->n_public + 1;
+}
+
+int zkey_for_each_coef(const groth16_pk *pk, zkey_coef_fn fn, void *ctx)
+{
+    uint8_t rec[ZKEY_COEF_BYTES];
+    fr_t one;
+    fr_one(&one);
+    uint64_t i = 0;
     for (uint32_t k = 0; k < pk->n_constraints; k++)
         for (uint32_t m = 0; m < 2; m++) {
             const pk_matrix *pm = &pk->m[m];
-            for (uint64_t i = pm->start[k]; i < pm->start[k + 1]; i++)
-                put_coef(w, m, k, pm->wire[i], &pm->coeff[i]);
+            for (uint64_t t = pm->start[k]; t < pm->start[k + 1]; t++) {
+                zkey_coef_bytes(rec, m, k, pm->wire[t], &pm->coeff[t]);
+                if (fn(ctx, i++, rec))
+                    return -1;
+            }
         }
-    fr_t one;
-    fr_one(&one);
-    for (uint32_t s = 0; s <= pk->n_public; s++)
-        put_coef(w, 0, pk->n_constraints + s, s, &one);
+    for (uint32_t s = 0; s <= pk->n_public; s++) {
+        zkey_coef_bytes(rec, 0, pk->n_constraints + s, s, &one);
+        if (fn(ctx, i++, rec))
+            return -1;
+    }
+    return 0;
+}
+
+static int write_coef(void *ctx, uint64_t i, const uint8_t rec[ZKEY_COEF_BYTES])
+{
+    (void)i;
+    bw_bytes(ctx, rec, ZKEY_COEF_BYTES);
+    return 0;
+}
+
+static void write_coefficients(bwriter *w, const groth16_pk *pk)
+{
+    uint64_t n_coefs = zkey_coef_count(pk);
+    section(w, 4, 4 + n_coefs * ZKEY_COEF_BYTES);
+    bw_u32(w, (uint32_t)n_coefs);
+    zkey_for_each_coef(pk, write_coef, w);
 }
 
 static void write_g1_section(bwriter *w, uint32_t type, const g1_affine *p, size_t n)
@@ -140,8 +163,7 @@ int zkey_write(const groth16_pk *pk, const groth16_vk *vk, const zkey_mpc *mpc,
     if (check_pair(pk, vk, err))
         return err->code;
     if (pk->n_constraints + (uint64_t)pk->n_public + 1 > UINT32_MAX ||
-        pk->m[0].start[pk->n_constraints] + pk->m[1].start[pk->n_constraints] +
-        pk->n_public + 1 > UINT32_MAX)
+        zkey_coef_count(pk) > UINT32_MAX)
         return zkml_fail(err, ZKML_EINVAL, "the key is too large for the .zkey format");
     if (bw_open(&w, path, err))
         return err->code;

@@ -104,6 +104,17 @@ int  zkey_vk(const zkey_file *zk, groth16_vk *vk, zkml_error *err);
 int  zkey_write(const groth16_pk *pk, const groth16_vk *vk, const zkey_mpc *mpc,
                 const char *path, zkml_error *err);
 
+/* Section 4's records, in snarkjs's order: per constraint its A terms then its
+ * B terms, then the extra A row of each public signal; each is u32 matrix,
+ * u32 row, u32 signal and the coefficient as c*R^2 mod r. for_each hands them
+ * to fn in order and stops (returning -1) when fn returns nonzero. */
+#define ZKEY_COEF_BYTES 44
+typedef int (*zkey_coef_fn)(void *ctx, uint64_t i, const uint8_t rec[ZKEY_COEF_BYTES]);
+void     zkey_coef_bytes(uint8_t out[ZKEY_COEF_BYTES], uint32_t matrix, uint32_t row,
+                         uint32_t signal, const fr_t *coeff);
+uint64_t zkey_coef_count(const groth16_pk *pk);
+int      zkey_for_each_coef(const groth16_pk *pk, zkey_coef_fn fn, void *ctx);
+
 /* The initial phase-2 key of a circuit from a prepared ptau, as snarkjs's
  * `groth16 setup` computes it (delta = 1), and its circuit hash. */
 int  zkey_init_from_ptau(const r1cs *cs, const ptau *pt, groth16_pk *pk, groth16_vk *vk,

@@ -17,8 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define COEF_BYTES 44
-
 static int header_points(zkey_file *zk, bcur *c, zkml_error *err)
 {
     const uint8_t *b;
@@ -82,7 +80,7 @@ static int check_sizes(zkey_file *zk, zkml_error *err)
     }
     bcur c = zk->sec[4];
     uint32_t n_coefs;
-    if (bcur_u32(&c, &n_coefs) || c.left != (uint64_t)n_coefs * COEF_BYTES)
+    if (bcur_u32(&c, &n_coefs) || c.left != (uint64_t)n_coefs * ZKEY_COEF_BYTES)
         return zkml_fail(err, ZKML_EINVAL, "%s: section 4 does not hold the %u coefficients "
                          "it announces", zk->bf.name, n_coefs);
     return 0;

@@ -48,3 +48,91 @@ int zkey_export_vk_files(const char *zkey_path, const char *vk_json_path, zkml_e
     }
     return rc;
 }
+
+/* Section 4 must be the circuit's coefficients, record for record. */
+static int same_coef(void *ctx, uint64_t i, const uint8_t rec[ZKEY_COEF_BYTES])
+{
+    const uint8_t *sec = ctx;
+    return memcmp(sec + 4 + i * ZKEY_COEF_BYTES, rec, ZKEY_COEF_BYTES) != 0;
+}
+
+static int check_circuit(const zkey_file *zk, const groth16_pk *pk, zkml_error *err)
+{
+    if (zk->n_vars != pk->n_vars || zk->n_public != pk->n_public || zk->log_n != pk->log_n ||
+        zk->sec[4].left != 4 + zkey_coef_count(pk) * ZKEY_COEF_BYTES ||
+        zkey_for_each_coef(pk, same_coef, (void *)zk->sec[4].p))
+        return zkml_fail(err, ZKML_EINVAL, "%s: the key is not for this circuit (its counts "
+                         "or its coefficients, section 4, differ)", zk->bf.name);
+    return 0;
+}
+
+static int read_points(const zkey_file *zk, uint32_t s, size_t size, void **out,
+                       zkml_error *err)
+{
+    size_t n = zk->sec[s].left / size;
+    uint8_t *p = malloc(n ? n * (size == LEM_G1 ? sizeof(g1_affine) : sizeof(g2_affine)) : 1);
+    *out = p;
+    if (!p)
+        return zkml_fail(err, ZKML_ENOMEM, "out of memory for section %u", s);
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *b = zk->sec[s].p + i * size;
+        int bad = size == LEM_G1 ? lem_get_g1((g1_affine *)p + i, b)
+                                 : lem_get_g2((g2_affine *)p + i, b);
+        if (bad)
+            return zkml_fail(err, ZKML_EINVAL, "%s: point %zu of section %u (byte offset %zu) "
+                             "is not on the curve", zk->bf.name, i, s,
+                             (size_t)(b - zk->bf.data));
+    }
+    return 0;
+}
+
+static int pk_from_zkey(const r1cs *cs, const zkey_file *zk, groth16_pk *pk, zkml_error *err)
+{
+    memset(pk, 0, sizeof *pk);
+    pk->n_vars = cs->n_wires;
+    pk->n_public = cs->n_pub_out + cs->n_pub_in;
+    pk->n_constraints = cs->n_constraints;
+    pk->alpha1 = zk->alpha1;
+    pk->beta1 = zk->beta1;
+    pk->delta1 = zk->delta1;
+    pk->beta2 = zk->beta2;
+    pk->delta2 = zk->delta2;
+    if (pk->n_vars < pk->n_public + 1)
+        return zkml_fail(err, ZKML_EINVAL, "the circuit has fewer wires than signals");
+    if (groth16_domain_log(cs->n_constraints, pk->n_public, &pk->log_n, err) ||
+        groth16_copy_matrices(pk, cs, err) || check_circuit(zk, pk, err) ||
+        read_points(zk, 5, LEM_G1, (void **)&pk->a_query, err) ||
+        read_points(zk, 6, LEM_G1, (void **)&pk->b1_query, err) ||
+        read_points(zk, 7, LEM_G2, (void **)&pk->b2_query, err) ||
+        read_points(zk, 8, LEM_G1, (void **)&pk->c_query, err) ||
+        read_points(zk, 9, LEM_G1, (void **)&pk->h_query, err))
+        return err->code;
+    return 0;
+}
+
+int zkey_export_pk_files(const char *r1cs_path, const char *zkey_path, const char *pk_path,
+                         const char *vk_json_path, zkml_error *err)
+{
+    r1cs cs;
+    zkey_file zk;
+    groth16_pk pk;
+    groth16_vk vk;
+    if (r1cs_read(&cs, r1cs_path, err))
+        return err->code;
+    int rc = zkey_open(&zk, zkey_path, err);
+    if (!rc) {
+        rc = pk_from_zkey(&cs, &zk, &pk, err);
+        if (!rc)
+            rc = zkey_vk(&zk, &vk, err);
+        if (!rc) {
+            rc = pk_write(&pk, pk_path, err);
+            if (!rc)
+                rc = vk_json_write(&vk, vk_json_path, err);
+            groth16_vk_free(&vk);
+        }
+        groth16_pk_free(&pk);
+        zkey_close(&zk);
+    }
+    r1cs_free(&cs);
+    return rc;
+}

@@ -1,0 +1,241 @@
+/*
+ * zkey_contribute.c - one phase-2 contribution to a .zkey, random or from a
+ * beacon (contracts in snark.h and zkey.h), as snarkjs's zkey_contribute and
+ * zkey_beacon do it: delta times d, sections 8 (C) and 9 (H) times 1/d,
+ * every other section copied, and the contribution's public key appended to
+ * section 10. The secret d and 1/d are wiped before returning.
+ */
+#include "pipeline/snark/lem.h"
+#include "pipeline/snark/parallel.h"
+#include "pipeline/snark/zkey.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK 65536
+#define HEADER_PREFIX (4 + 32 + 4 + 32 + 12 + 2 * LEM_G1 + 2 * LEM_G2)  /* up to delta1 */
+
+static void copy_section(bwriter *w, const zkey_file *zk, uint32_t s)
+{
+    bw_u32(w, s);
+    bw_u64(w, zk->sec[s].left);
+    bw_bytes(w, zk->sec[s].p, zk->sec[s].left);
+}
+
+typedef struct scale_job {
+    const uint8_t *in;
+    g1_jac *out;
+    size_t n;
+    const fr_t *k;
+    int bad;
+} scale_job;
+
+static void scale_task(void *ctx, int task, int n_tasks)
+{
+    scale_job *j = ctx;
+    size_t lo, hi;
+    g1_affine p;
+    parallel_range(j->n, task, n_tasks, &lo, &hi);
+    for (size_t i = lo; i < hi; i++) {
+        if (lem_get_g1(&p, j->in + i * LEM_G1)) {
+            j->bad = 1;
+            return;
+        }
+        g1_to_jac(&j->out[i], &p);
+        g1_mul(&j->out[i], &j->out[i], j->k);
+    }
+}
+
+/* Section s with every point multiplied by k, CHUNK points at a time. */
+static int scale_section(bwriter *w, const zkey_file *zk, uint32_t s, const fr_t *k,
+                         zkml_error *err)
+{
+    size_t n = zk->sec[s].left / LEM_G1;
+    g1_jac *jac = malloc(CHUNK * sizeof *jac);
+    g1_affine *aff = malloc(CHUNK * sizeof *aff);
+    int rc = !jac || !aff ? zkml_fail(err, ZKML_ENOMEM, "contribute: out of memory") : 0;
+    bw_u32(w, s);
+    bw_u64(w, zk->sec[s].left);
+    for (size_t at = 0; !rc && at < n; at += CHUNK) {
+        scale_job j = { zk->sec[s].p + at * LEM_G1, jac, n - at < CHUNK ? n - at : CHUNK, k, 0 };
+        parallel_run(parallel_threads(0), scale_task, &j);
+        if (j.bad)
+            rc = zkml_fail(err, ZKML_EINVAL, "%s: a point of section %u is not on the curve",
+                           zk->bf.name, s);
+        else if (g1_batch_to_affine(aff, jac, j.n))
+            rc = zkml_fail(err, ZKML_ENOMEM, "contribute: out of memory");
+        for (size_t i = 0; !rc && i < j.n; i++) {
+            uint8_t b[LEM_G1];
+            lem_put_g1(b, &aff[i]);
+            bw_bytes(w, b, sizeof b);
+        }
+    }
+    free(jac);
+    free(aff);
+    return rc;
+}
+
+static int write_contributed(const zkey_file *zk, const char *out, const zkey_mpc *mpc,
+                             const g1_affine *delta1, const g2_affine *delta2,
+                             const fr_t *inv, zkml_error *err)
+{
+    bwriter w;
+    uint8_t b[LEM_G2];
+    if (bw_open(&w, out, err))
+        return err->code;
+    bw_header(&w, "zkey", 1, 10);
+    copy_section(&w, zk, 1);
+    bw_u32(&w, 2);
+    bw_u64(&w, zk->sec[2].left);
+    bw_bytes(&w, zk->sec[2].p, HEADER_PREFIX);
+    lem_put_g1(b, delta1);
+    bw_bytes(&w, b, LEM_G1);
+    lem_put_g2(b, delta2);
+    bw_bytes(&w, b, LEM_G2);
+    for (uint32_t s = 3; s <= 7; s++)
+        copy_section(&w, zk, s);
+    if (scale_section(&w, zk, 8, inv, err) || scale_section(&w, zk, 9, inv, err)) {
+        bw_abort(&w);
+        return err->code;
+    }
+    zkey_mpc_write(&w, mpc);
+    return bw_commit(&w, err);
+}
+
+/* Applies secret d with public point g1_s; c carries type, name and beacon. */
+static int contribute(zkey_file *zk, const char *out, const fr_t *d, const g1_affine *g1_s,
+                      zkey_contribution *c, zkml_error *err)
+{
+    b2 h;
+    g1_jac j1;
+    g2_jac j2;
+    g2_affine g2_sp;
+    fr_t inv;
+    if (zkey_mpc_hasher(&zk->mpc, zk->mpc.n, &h, err))
+        return err->code;
+    c->g1_s = *g1_s;
+    g1_to_jac(&j1, g1_s);
+    g1_mul(&j1, &j1, d);
+    g1_to_affine(&c->g1_sx, &j1);
+    b2_g1(&h, &c->g1_s);
+    b2_g1(&h, &c->g1_sx);
+    b2_final(&h, c->transcript);
+    zkey_hash_to_g2(c->transcript, &g2_sp);
+    g2_to_jac(&j2, &g2_sp);
+    g2_mul(&j2, &j2, d);
+    g2_to_affine(&c->g2_spx, &j2);
+    g1_to_jac(&j1, &zk->delta1);
+    g1_mul(&j1, &j1, d);
+    g1_to_affine(&c->delta_after, &j1);
+    g2_to_jac(&j2, &zk->delta2);
+    g2_mul(&j2, &j2, d);
+    g2_affine delta2;
+    g2_to_affine(&delta2, &j2);
+    fr_inv(&inv, d);
+    int rc = zkey_mpc_push(&zk->mpc, c, err);
+    if (!rc)
+        rc = write_contributed(zk, out, &zk->mpc, &c->delta_after, &delta2, &inv, err);
+    zkml_wipe(&inv, sizeof inv);
+    return rc;
+}
+
+/* The name as snarkjs stores it: at most 64 characters (here: bytes, cut at a
+ * UTF-8 boundary). */
+static void set_name(zkey_contribution *c, const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n > ZKEY_NAME_MAX) {
+        n = ZKEY_NAME_MAX;
+        while (n > 0 && ((unsigned char)name[n] & 0xC0) == 0x80)
+            n--;
+    }
+    memcpy(c->name, name ? name : "", n);
+    c->name[n] = 0;
+}
+
+int zkey_contribute_files(const char *in_path, const char *out_path, const char *name,
+                          uint8_t hash_out[64], zkml_error *err)
+{
+    zkey_file zk;
+    zkey_contribution c;
+    fr_t d, s;
+    g1_affine g1_s;
+    g1_jac j;
+    memset(&c, 0, sizeof c);
+    set_name(&c, name);
+    if (zkey_open(&zk, in_path, err))
+        return err->code;
+    int rc = fr_random(&d, err);
+    if (!rc)
+        rc = fr_random(&s, err);
+    if (!rc) {
+        g1_generator(&g1_s);
+        g1_to_jac(&j, &g1_s);
+        g1_mul(&j, &j, &s);
+        g1_to_affine(&g1_s, &j);
+        rc = contribute(&zk, out_path, &d, &g1_s, &c, err);
+    }
+    zkml_wipe(&d, sizeof d);
+    zkml_wipe(&s, sizeof s);
+    zkey_close(&zk);
+    if (!rc && hash_out)
+        rc = zkey_contribution_hash(&c, hash_out, err);
+    return rc;
+}
+
+static int parse_hex(const char *hex, uint8_t *out, uint8_t *len, zkml_error *err)
+{
+    size_t n = strlen(hex);
+    if (n == 0 || n % 2 || n / 2 > 255)
+        return zkml_fail(err, ZKML_EINVAL, "the beacon must be 1 to 255 bytes of hexadecimal "
+                         "(an even number of digits), got %zu digits", n);
+    for (size_t i = 0; i < n; i++) {
+        char ch = hex[i];
+        int v = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+              : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+        if (v < 0)
+            return zkml_fail(err, ZKML_EINVAL, "the beacon has a non-hexadecimal character "
+                             "at position %zu", i + 1);
+        out[i / 2] = (uint8_t)(i % 2 ? out[i / 2] | v : v << 4);
+    }
+    *len = (uint8_t)(n / 2);
+    return 0;
+}
+
+/* The beacon's generator: SHA-256 iterated 2^exp times over the beacon. */
+static void beacon_rng(chacha *rng, const uint8_t *beacon, size_t len, int exp)
+{
+    uint8_t h[32];
+    uint64_t rounds = (uint64_t)1 << exp;
+    zkml_sha256(beacon, len, h);
+    for (uint64_t i = 1; i < rounds; i++)
+        zkml_sha256(h, 32, h);
+    chacha_init(rng, h);
+}
+
+int zkey_beacon_files(const char *in_path, const char *out_path, const char *beacon_hex,
+                      int iterations_exp, const char *name, zkml_error *err)
+{
+    zkey_file zk;
+    zkey_contribution c;
+    chacha rng;
+    fr_t d;
+    g1_affine g1_s;
+    memset(&c, 0, sizeof c);
+    set_name(&c, name);
+    c.type = 1;
+    if (parse_hex(beacon_hex, c.beacon, &c.beacon_len, err))
+        return err->code;
+    if (iterations_exp < 10 || iterations_exp > 63)
+        return zkml_fail(err, ZKML_EINVAL, "the beacon's iteration exponent must be 10..63 "
+                         "(snarkjs's range), got %d", iterations_exp);
+    c.iterations_exp = (uint8_t)iterations_exp;
+    if (zkey_open(&zk, in_path, err))
+        return err->code;
+    beacon_rng(&rng, c.beacon, c.beacon_len, iterations_exp);
+    chacha_fr(&rng, &d);
+    chacha_g1(&rng, &g1_s);
+    int rc = contribute(&zk, out_path, &d, &g1_s, &c, err);
+    zkey_close(&zk);
+    return rc;
+}
