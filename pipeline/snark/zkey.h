@@ -93,7 +93,10 @@ typedef struct zkey_file {
     zkey_mpc mpc;
 } zkey_file;
 
-/* Maps and checks a Groth16 .zkey: protocol, curve, section sizes, header points. */
+/* Checks a Groth16 .zkey: protocol, curve, section sizes, header points, the
+ * ceremony; parse reads from memory (the fuzz target), open maps a file. */
+int  zkey_parse(zkey_file *zk, const uint8_t *data, size_t len, const char *name,
+                zkml_error *err);
 int  zkey_open(zkey_file *zk, const char *path, zkml_error *err);
 void zkey_close(zkey_file *zk);
 /* The verification key (reads and checks the IC points). */

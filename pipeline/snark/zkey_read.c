@@ -86,6 +86,19 @@ static int check_sizes(zkey_file *zk, zkml_error *err)
     return 0;
 }
 
+int zkey_parse(zkey_file *zk, const uint8_t *data, size_t len, const char *name,
+               zkml_error *err)
+{
+    memset(zk, 0, sizeof *zk);
+    if (binfile_open(&zk->bf, data, len, "zkey", name, err) || parse_header(zk, err) ||
+        check_sizes(zk, err) ||
+        zkey_mpc_parse(&zk->mpc, zk->sec[10].p, zk->sec[10].left, name, err)) {
+        zkey_mpc_free(&zk->mpc);
+        return err->code;
+    }
+    return 0;
+}
+
 int zkey_open(zkey_file *zk, const char *path, zkml_error *err)
 {
     memset(zk, 0, sizeof *zk);
@@ -97,19 +110,16 @@ int zkey_open(zkey_file *zk, const char *path, zkml_error *err)
         close(fd);
         return zkml_fail(err, ZKML_EINVAL, "%s: not a .zkey file (empty or unreadable)", path);
     }
-    zk->map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
-    if (zk->map == MAP_FAILED) {
-        zk->map = NULL;
+    if (map == MAP_FAILED)
         return zkml_fail(err, ZKML_EIO, "%s: mmap: %s", path, strerror(errno));
-    }
-    zk->map_len = (size_t)st.st_size;
-    if (binfile_open(&zk->bf, zk->map, zk->map_len, "zkey", path, err) ||
-        parse_header(zk, err) || check_sizes(zk, err) ||
-        zkey_mpc_parse(&zk->mpc, zk->sec[10].p, zk->sec[10].left, path, err)) {
-        zkey_close(zk);
+    if (zkey_parse(zk, map, (size_t)st.st_size, path, err)) {
+        munmap(map, (size_t)st.st_size);
         return err->code;
     }
+    zk->map = map;
+    zk->map_len = (size_t)st.st_size;
     return 0;
 }
 

@@ -1,0 +1,142 @@
+#!/bin/sh
+# ceremony.sh - Powers of Tau import and phase-2 contributions against snarkjs.
+#   ceremony.sh ZKML_REGISTRY GEN SNARKJS WORKDIR
+# 1. Phase 1 made by snarkjs here (new, contribute, prepare phase2 at power 8).
+#    Our reader refuses: a file too small (naming the power needed), one not
+#    prepared for phase 2, a truncated one, another curve, a corrupt point.
+# 2. `groth16 setup --ptau` writes the same bytes as `snarkjs groth16 setup`.
+# 3. Contributions both ways: snarkjs verifies ours, we verify snarkjs's; our
+#    beacon is byte-identical to snarkjs's; both accept the final key.
+# 4. Both reject a changed delta (G1 or G2), swapped points in C and in H, a
+#    broken transcript hash chain and a key for another circuit.
+# 5. Our export-vk equals snarkjs's; our prover proves from the contributed
+#    key (export-pk) and snarkjs verifies that proof; snarkjs's proof from the
+#    same key passes our verify.
+set -eu
+Z=$1 GEN=$2 SNARKJS=$3 W=$4
+PY=/usr/bin/python3
+rm -rf "$W" && mkdir -p "$W" && cd "$W"
+fail() { echo "FAIL: $*"; exit 1; }
+sj() { "$SNARKJS" "$@" >sj.log 2>&1; }
+# expects_error MESSAGE_PART COMMAND...: exit 2 with the message on stderr
+expects_error() {
+    part=$1; shift
+    set +e; "$@" >out.log 2>err.log; rc=$?; set -e
+    [ $rc -eq 2 ] || fail "exit $rc (not 2) for: $* ($(cat err.log))"
+    grep -q "$part" err.log || fail "no '$part' in the error of $*: $(cat err.log)"
+}
+
+# zkey_tamper.py IN OUT KIND: one targeted change in a .zkey (sections parsed
+# from the iden3 container; the header layout is in pipeline/snark/zkey.h).
+cat > zkey_tamper.py <<'PYEOF'
+import struct, sys
+src, dst, kind = sys.argv[1:4]
+b = bytearray(open(src, "rb").read())
+pos, sec = 12, {}
+for _ in range(struct.unpack_from("<I", b, 8)[0]):
+    t, n = struct.unpack_from("<IQ", b, pos)
+    sec[t] = (pos + 12, n)
+    pos += 12 + n
+h = sec[2][0] + 4 + 32 + 4 + 32 + 12          # alpha1 beta1 beta2 gamma2 delta1 delta2
+alpha1, beta2, gamma2, delta1, delta2 = h, h + 128, h + 256, h + 384, h + 448
+def swap(s, size, i, j):
+    o = sec[s][0]
+    a, c = b[o + i * size:o + (i + 1) * size], b[o + j * size:o + (j + 1) * size]
+    b[o + i * size:o + (i + 1) * size], b[o + j * size:o + (j + 1) * size] = c, a
+if kind == "delta1": b[delta1:delta1 + 64] = b[alpha1:alpha1 + 64]
+elif kind == "delta2": b[delta2:delta2 + 128] = b[gamma2:gamma2 + 128]
+elif kind == "swap_c": swap(8, 64, 0, 1)
+elif kind == "swap_h": swap(9, 64, 0, 1)
+elif kind == "chain":                           # transcript of contribution 1
+    t = sec[10][0] + 64 + 4 + 3 * 64 + 128
+    b[t] ^= 1
+else: sys.exit("unknown tampering " + kind)
+open(dst, "wb").write(b)
+PYEOF
+# ptau_tamper.py IN OUT KIND: the same for a .ptau.
+cat > ptau_tamper.py <<'PYEOF'
+import struct, sys
+src, dst, kind = sys.argv[1:4]
+b = bytearray(open(src, "rb").read())
+pos, sec = 12, {}
+for _ in range(struct.unpack_from("<I", b, 8)[0]):
+    t, n = struct.unpack_from("<IQ", b, pos)
+    sec[t] = (pos + 12, n)
+    pos += 12 + n
+if kind == "curve": b[sec[1][0] + 4] ^= 0x10       # a byte of q
+elif kind == "point": b[sec[12][0] + 64 * 260 + 7] ^= 0x01   # L_5 of the 2^8 domain
+else: sys.exit("unknown tampering " + kind)
+open(dst, "wb").write(b)
+PYEOF
+
+# ---- 1. phase 1 from snarkjs, and what our reader refuses --------------------
+sj powersoftau new bn128 8 pot0.ptau || fail "snarkjs powersoftau new"
+sj powersoftau contribute pot0.ptau pot1.ptau --name=first -e="ceremony test entropy" ||
+    fail "snarkjs powersoftau contribute"
+sj powersoftau prepare phase2 pot1.ptau pot.ptau || fail "snarkjs prepare phase2"
+"$GEN" 200 1 2 1 c.r1cs c.wtns >/dev/null          # 200 constraints: a 2^8 domain
+"$GEN" 300 1 0 1 big.r1cs big.wtns >/dev/null       # 300: needs 2^9
+"$GEN" 150 1 2 1 other.r1cs other.wtns >/dev/null
+
+expects_error "power 9 or more" "$Z" groth16 setup big.r1cs --ptau pot.ptau big.zkey
+expects_error "not prepared for phase 2" "$Z" groth16 setup c.r1cs --ptau pot1.ptau x.zkey
+head -c 100000 pot.ptau > trunc.ptau
+expects_error "truncated" "$Z" groth16 setup c.r1cs --ptau trunc.ptau x.zkey
+$PY ptau_tamper.py pot.ptau curve.ptau curve
+expects_error "another curve" "$Z" groth16 setup c.r1cs --ptau curve.ptau x.zkey
+$PY ptau_tamper.py pot.ptau point.ptau point
+expects_error "section 12" "$Z" groth16 setup c.r1cs --ptau point.ptau x.zkey
+[ ! -e x.zkey ] || fail "a refused setup left an output file"
+
+# ---- 2. the initial key, byte for byte -----------------------------------------
+sj groth16 setup c.r1cs pot.ptau sj0.zkey || fail "snarkjs groth16 setup"
+"$Z" groth16 setup c.r1cs --ptau pot.ptau z0.zkey
+cmp sj0.zkey z0.zkey || fail "our initial zkey differs from snarkjs's"
+"$Z" groth16 setup other.r1cs --ptau pot.ptau other0.zkey
+sj groth16 setup other.r1cs pot.ptau sjother0.zkey
+cmp sjother0.zkey other0.zkey || fail "our initial zkey of other.r1cs differs from snarkjs's"
+
+# ---- 3. contributions both ways ------------------------------------------------
+"$Z" zkey verify c.r1cs pot.ptau z0.zkey >/dev/null || fail "we reject the initial key"
+"$Z" zkey contribute z0.zkey z1.zkey --name "zkml first" >contrib.log
+grep -q "contribution hash" contrib.log || fail "contribute prints no hash"
+sj zkey verify c.r1cs pot.ptau z1.zkey || fail "snarkjs rejects our contribution: $(cat sj.log)"
+grep -q "zkml first" sj.log || fail "snarkjs does not show our contribution's name"
+sj zkey contribute z1.zkey z2.zkey --name="snarkjs second" -e="more entropy" ||
+    fail "snarkjs zkey contribute"
+"$Z" zkey verify c.r1cs pot.ptau z2.zkey >/dev/null || fail "we reject snarkjs's contribution"
+"$Z" zkey contribute z2.zkey z3.zkey >/dev/null
+B=0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20
+"$Z" zkey beacon z3.zkey zf.zkey $B 10 --name "final beacon"
+sj zkey beacon z3.zkey sjf.zkey $B 10 -n="final beacon" || fail "snarkjs zkey beacon"
+cmp zf.zkey sjf.zkey || fail "our beacon differs from snarkjs's"
+sj zkey verify c.r1cs pot.ptau zf.zkey || fail "snarkjs rejects the final key"
+"$Z" zkey verify c.r1cs pot.ptau zf.zkey >/dev/null || fail "we reject the final key"
+expects_error "10..63" "$Z" zkey beacon z3.zkey x.zkey $B 9
+expects_error "hexadecimal" "$Z" zkey beacon z3.zkey x.zkey 0g 10
+
+# ---- 4. tampered keys: both reject ---------------------------------------------
+for k in delta1 delta2 swap_c swap_h chain; do
+    $PY zkey_tamper.py zf.zkey bad.zkey $k
+    if sj zkey verify c.r1cs pot.ptau bad.zkey; then fail "snarkjs accepts tampering $k"; fi
+    set +e; "$Z" zkey verify c.r1cs pot.ptau bad.zkey >out.log 2>&1; rc=$?; set -e
+    [ $rc -eq 1 ] || fail "our verify gives exit $rc (not 1) for tampering $k: $(cat out.log)"
+    echo "tampering $k: $(cat out.log)"
+done
+grep -q "broken hash chain" out.log || fail "the chain tampering is not named"
+set +e; "$Z" zkey verify other.r1cs pot.ptau zf.zkey >out.log 2>&1; rc=$?; set -e
+[ $rc -eq 1 ] || fail "our verify gives exit $rc for a key of another circuit"
+if sj zkey verify other.r1cs pot.ptau zf.zkey; then fail "snarkjs accepts another circuit"; fi
+
+# ---- 5. keys and proofs from the contributed key -------------------------------
+"$Z" zkey export-vk zf.zkey vk.json
+sj zkey export verificationkey zf.zkey sjvk.json || fail "snarkjs export verificationkey"
+cmp vk.json sjvk.json || fail "our export-vk differs from snarkjs's"
+"$Z" zkey export-pk c.r1cs zf.zkey proving.key vk2.json
+cmp vk.json vk2.json || fail "export-pk wrote another verification key"
+"$Z" groth16 prove proving.key c.wtns proof.json public.json
+sj groth16 verify vk.json public.json proof.json || fail "snarkjs rejects our proof from the ceremony key"
+sj groth16 prove zf.zkey c.wtns sjproof.json sjpublic.json || fail "snarkjs groth16 prove"
+"$Z" groth16 verify vk.json sjpublic.json sjproof.json >/dev/null || fail "we reject snarkjs's proof"
+expects_error "not for this circuit" "$Z" zkey export-pk other.r1cs zf.zkey x.key x.json
+echo "ceremony: all checks passed"
