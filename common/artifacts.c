@@ -13,7 +13,9 @@
 #define TEXT "text/plain; charset=utf-8"
 
 /* Private: the model and what reveals it (weights in the r1cs and circuit.json's
- * constants), the proving keys, and the private data (CSV, input, witnesses). */
+ * constants, and in the ceremony's circuit.zkey), the proving keys, and the
+ * private data (CSV, input, witnesses). ceremony.json, the setup's transcript,
+ * is public: anyone may check the contributions it lists. */
 static const zkml_artifact table[ZKML_A_COUNT] = {
     [ZKML_A_MODEL] = {"model.onnx", BINARY, "upload", ZKML_PRIVATE},
     [ZKML_A_DATA] = {"data.csv", "text/csv; charset=utf-8", "upload", ZKML_PRIVATE},
@@ -21,6 +23,8 @@ static const zkml_artifact table[ZKML_A_COUNT] = {
     [ZKML_A_CALIBRATION] = {"calibration.json", JSON, "calibrate", ZKML_PUBLIC},
     [ZKML_A_R1CS] = {"network.r1cs", BINARY, "compile", ZKML_PRIVATE},
     [ZKML_A_CIRCUIT] = {"circuit.json", JSON, "compile", ZKML_PRIVATE},
+    [ZKML_A_ZKEY] = {"circuit.zkey", BINARY, "setup", ZKML_PRIVATE},
+    [ZKML_A_CEREMONY] = {"ceremony.json", JSON, "setup", ZKML_PUBLIC},
     [ZKML_A_PROVING_KEY] = {"proving.key", BINARY, "setup", ZKML_PRIVATE},
     [ZKML_A_VK] = {"verification_key.json", JSON, "setup", ZKML_PUBLIC},
     [ZKML_A_INPUT] = {"input.json", JSON, "prove", ZKML_PRIVATE},

@@ -28,7 +28,9 @@ static int run_compile(const pipeline_job_ctx *job, zkml_error *err)
 
 static int run_setup(const pipeline_job_ctx *job, zkml_error *err)
 {
-    return snark_setup_step(job->dir, &job->opts, err);
+    if (!job->data_dir)
+        return snark_setup_step(job->dir, &job->opts, err);
+    return snark_ceremony_setup(job->dir, job->data_dir, &job->opts, err);
 }
 
 /* prove = the witness for the chosen CSV row, then the Groth16 proof. */

@@ -149,6 +149,8 @@ void server_config_usage(FILE *f)
         "                       ZKML_RPC_URL, ZKML_PRIVATE_KEY_FILE, ZKML_REGISTRY_ADDRESS\n"
         "                                           an external chain (ZKML_CHAIN=rpc)\n"
         "                       ZKML_THREADS        threads a proof may use (all cores)\n"
+        "                       ZKML_PTAU           the Powers of Tau file of the setup (none:\n"
+        "                                           a local phase 1, for testing only)\n"
         "                       ZKML_JOB_MEMORY_MB  memory of each step (and upload check)\n"
         "                       ZKML_JOB_TIMEOUT_S  time of one run of a job (7200)\n"
         "                       ZKML_STEP_TIMEOUT_S time of each step (none)\n"

@@ -116,14 +116,13 @@ static void fb_task(void *p, int task, int n_tasks)
     free(jac);
 }
 
-/* table[w][d-1] = d * 2^(8w) * generator. */
 /* Element i of an array of size-byte elements (G1 or G2 points, chosen at run time). */
 static void *element(void *array, size_t i, size_t size)
 {
     return (char *)array + i * size;
 }
 
-static int fb_table(int g2, void **table)
+int groth16_fb_table(int g2, void **table)
 {
     size_t count = (size_t)FB_WINDOWS * 255;
     size_t jsz = g2 ? sizeof(g2_jac) : sizeof(g1_jac);
@@ -165,9 +164,8 @@ static int fb_table(int g2, void **table)
     return rc;
 }
 
-/* out[i] = scalars[i] * G (G1 or G2), affine; *out is malloc'ed. */
-static int fixed_base(int g2, const void *table, const fr_t *scalars, size_t n, void **out,
-                      int threads, zkml_error *err)
+int groth16_fixed_base(int g2, const void *table, const fr_t *scalars, size_t n, void **out,
+                       int threads, zkml_error *err)
 {
     *out = calloc(n ? n : 1, g2 ? sizeof(g2_affine) : sizeof(g1_affine));
     if (!*out)
@@ -185,10 +183,8 @@ typedef struct toxic {
     fr_t tau, alpha, beta, gamma, delta;
 } toxic;
 
-/* lag[j] = L_j(tau) on the domain of 2^log_n points, times `scale`; when odd is set,
- * the odd points w_2n^(2j+1) of the 2n-domain are used instead (H query). */
-static int lagrange_at(fr_t *lag, uint32_t log_n, int odd, const fr_t *tau, const fr_t *scale,
-                       zkml_error *err)
+int groth16_lagrange_at(fr_t *lag, uint32_t log_n, int odd, const fr_t *tau, const fr_t *scale,
+                        zkml_error *err)
 {
     size_t n = (size_t)1 << log_n, dn = odd ? 2 * n : n;
     fr_t w, step, x, z, one, k;
@@ -323,16 +319,16 @@ static int setup_queries(setup_state *st, groth16_pk *pk, groth16_vk *vk, int th
     fr_one(&one);
     fr_inv(&gamma_inv, &st->tx.gamma);
     fr_inv(&delta_inv, &st->tx.delta);
-    if (lagrange_at(st->lag, pk->log_n, 0, &st->tx.tau, &one, err))
+    if (groth16_lagrange_at(st->lag, pk->log_n, 0, &st->tx.tau, &one, err))
         goto done;
     evaluate_qap(pk, st->lag, (fr_t *[3]){ st->u, st->v, st->w });
-    if (fb_table(0, &st->t1) || fb_table(1, &st->t2)) {
+    if (groth16_fb_table(0, &st->t1) || groth16_fb_table(1, &st->t2)) {
         zkml_fail(err, ZKML_ENOMEM, "setup: out of memory for generator tables");
         goto done;
     }
-    if (fixed_base(0, st->t1, st->u, pk->n_vars, (void **)&pk->a_query, threads, err) ||
-        fixed_base(0, st->t1, st->v, pk->n_vars, (void **)&pk->b1_query, threads, err) ||
-        fixed_base(1, st->t2, st->v, pk->n_vars, (void **)&pk->b2_query, threads, err))
+    if (groth16_fixed_base(0, st->t1, st->u, pk->n_vars, (void **)&pk->a_query, threads, err) ||
+        groth16_fixed_base(0, st->t1, st->v, pk->n_vars, (void **)&pk->b1_query, threads, err) ||
+        groth16_fixed_base(1, st->t2, st->v, pk->n_vars, (void **)&pk->b2_query, threads, err))
         goto done;
     /* k_i = beta*u_i + alpha*v_i + w_i, over gamma (public) or delta (private). */
     for (uint32_t i = 0; i < pk->n_vars; i++) {
@@ -342,12 +338,12 @@ static int setup_queries(setup_state *st, groth16_pk *pk, groth16_vk *vk, int th
         fr_add(&st->k[i], &st->k[i], &st->w[i]);
         fr_mul(&st->k[i], &st->k[i], i <= pk->n_public ? &gamma_inv : &delta_inv);
     }
-    if (fixed_base(0, st->t1, st->k, pk->n_public + 1, (void **)&vk->ic, threads, err) ||
-        fixed_base(0, st->t1, st->k + pk->n_public + 1, pk->n_vars - pk->n_public - 1,
+    if (groth16_fixed_base(0, st->t1, st->k, pk->n_public + 1, (void **)&vk->ic, threads, err) ||
+        groth16_fixed_base(0, st->t1, st->k + pk->n_public + 1, pk->n_vars - pk->n_public - 1,
                    (void **)&pk->c_query, threads, err))
         goto done;
-    if (lagrange_at(st->lag, pk->log_n, 1, &st->tx.tau, &delta_inv, err) ||
-        fixed_base(0, st->t1, st->lag, n, (void **)&pk->h_query, threads, err))
+    if (groth16_lagrange_at(st->lag, pk->log_n, 1, &st->tx.tau, &delta_inv, err) ||
+        groth16_fixed_base(0, st->t1, st->lag, n, (void **)&pk->h_query, threads, err))
         goto done;
     rc = 1;
 done:

@@ -20,6 +20,7 @@
 #define ZKML_SNARK_PTAU_H
 
 #include "pipeline/snark/binfile.h"
+#include "pipeline/snark/groth16.h"
 
 #define PTAU_MAX_POWER 28   /* the 2-adicity of r: no larger domain exists */
 
@@ -49,5 +50,8 @@ int  ptau_g1(const ptau *pt, int base, int lagrange, size_t i, g1_affine *out,
              zkml_error *err);
 int  ptau_g2(const ptau *pt, int lagrange, size_t i, g2_affine *out, zkml_error *err);
 int  ptau_beta_g2(const ptau *pt, g2_affine *out, zkml_error *err);
+/* Makes a prepared ptau of this power here (ptau_local.c): tau, alpha and
+ * beta from getrandom, wiped; for testing only (its maker knew tau). */
+int  ptau_make_local(const char *path, uint32_t power, int threads, zkml_error *err);
 
 #endif

@@ -291,9 +291,17 @@ int zkey_export_pk_files(const char *r1cs_path, const char *zkey_path, const cha
                          const char *vk_json_path, zkml_error *err);
 
 /* Pipeline steps over an artifact directory (see common.h):
- * setup:  network.r1cs -> proving.key, verification_key.json
+ * setup:  network.r1cs -> circuit.zkey (phase 2 on the ptau ZKML_PTAU names, or
+ *         on a local phase 1 made once per power and cached as
+ *         DATA_DIR/ptau/local_powerNN.ptau, for testing only; one contribution
+ *         of the service), ceremony.json (the transcript), proving.key and
+ *         verification_key.json from circuit.zkey. With a local phase 1 the step
+ *         succeeds with a message saying so (err->message, code 0).
+ *         snark_setup_step uses $ZKML_DATA_DIR or ./data as DATA_DIR.
  * prove:  proving.key, witness.wtns -> proof.json, public.json
  * (verify, which also checks the outputs, is pipeline/circuit's) */
+int snark_ceremony_setup(const char *dir, const char *data_dir, const zkml_step_opts *opts,
+                         zkml_error *err);
 int snark_setup_step(const char *dir, const zkml_step_opts *opts, zkml_error *err);
 int snark_prove_step(const char *dir, const zkml_step_opts *opts, zkml_error *err);
 

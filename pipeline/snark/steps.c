@@ -1,24 +1,23 @@
 /*
  * steps.c - the setup and prove pipeline steps over an artifact directory
- * (files named in snark.h); each output is written atomically.
+ * (files named in snark.h); each output is written atomically. setup is the
+ * ceremony of ceremony.c.
  */
 #include "pipeline/snark/snark.h"
 
 #include <limits.h>
+#include <stdlib.h>
 
 static int join(char out[PATH_MAX], const char *dir, zkml_artifact_id id, zkml_error *err)
 {
     return zkml_artifact_path(out, PATH_MAX, dir, id, err);
 }
 
+/* Outside the service the phase-1 cache is the default data dir's. */
 int snark_setup_step(const char *dir, const zkml_step_opts *opts, zkml_error *err)
 {
-    char r1cs_path[PATH_MAX], pk[PATH_MAX], vk[PATH_MAX];
-    (void)opts;
-    if (join(r1cs_path, dir, ZKML_A_R1CS, err) || join(pk, dir, ZKML_A_PROVING_KEY, err) ||
-        join(vk, dir, ZKML_A_VK, err))
-        return err->code;
-    return groth16_setup_files(r1cs_path, pk, vk, err);
+    const char *data_dir = getenv("ZKML_DATA_DIR");
+    return snark_ceremony_setup(dir, data_dir && *data_dir ? data_dir : "./data", opts, err);
 }
 
 int snark_prove_step(const char *dir, const zkml_step_opts *opts, zkml_error *err)

@@ -13,8 +13,8 @@
  * basis. The circuit hash is blake2b-512 over the header points and every
  * section, H being hashed as [tau^(n+i) - tau^i]_1 (i < n-1) as snarkjs does.
  * Wires are independent: threads take ranges of wires, each reading the
- * ptau points its terms name (most terms have coefficient 1 or -1: a plain
- * addition).
+ * ptau points its terms name (most coefficients are small integers: a
+ * short double-and-add).
  */
 #include "pipeline/snark/parallel.h"
 #include "pipeline/snark/zkey.h"
@@ -94,31 +94,48 @@ static int transpose(by_wire *bw, const groth16_pk *pk, const fr_t *one, zkml_er
     return 0;
 }
 
-/* acc += c * p, with c = +-1 as a plain addition. */
-static void g1_acc(g1_jac *acc, const g1_affine *p, const fr_t *c, const fr_t *one)
+/* |c| when c, read as an integer in (-r/2, r/2], is below 2^62 (weights, powers of
+ * two and bits mostly are): a double-and-add over its few bits replaces a full
+ * 256-bit multiplication. Returns 0 for the others. */
+static uint64_t small_magnitude(const fr_t *c, int *negative)
 {
-    g1_jac t;
-    fr_t neg;
-    fr_neg(&neg, c);
-    g1_to_jac(&t, p);
-    if (fr_eq(&neg, one))
-        g1_neg(&t, &t);
-    else if (!fr_eq(c, one))
-        g1_mul(&t, &t, c);
-    g1_add(acc, acc, &t);
+    int64_t v;
+    if (fr_to_i64(&v, c) || v == INT64_MIN)
+        return 0;
+    *negative = v < 0;
+    uint64_t m = (uint64_t)(v < 0 ? -v : v);
+    return m >> 62 ? 0 : m;
 }
 
-static void g2_acc(g2_jac *acc, const g2_affine *p, const fr_t *c, const fr_t *one)
+#define ACC_BODY(JAC, TO_JAC, DBL, ADD, NEG, MUL)                           \
+    JAC t, sum;                                                             \
+    int negative = 0;                                                       \
+    uint64_t m = small_magnitude(c, &negative);                             \
+    TO_JAC(&t, p);                                                          \
+    if (!m) {                                                               \
+        MUL(&t, &t, c);                                                     \
+        ADD(acc, acc, &t);                                                  \
+        return;                                                             \
+    }                                                                       \
+    memset(&sum, 0, sizeof sum);                                            \
+    for (int bit = 63 - __builtin_clzll(m); bit >= 0; bit--) {              \
+        DBL(&sum, &sum);                                                    \
+        if (m >> bit & 1)                                                   \
+            ADD(&sum, &sum, &t);                                            \
+    }                                                                       \
+    if (negative)                                                           \
+        NEG(&sum, &sum);                                                    \
+    ADD(acc, acc, &sum)
+
+/* acc += c * p. */
+static void g1_acc(g1_jac *acc, const g1_affine *p, const fr_t *c)
 {
-    g2_jac t;
-    fr_t neg;
-    fr_neg(&neg, c);
-    g2_to_jac(&t, p);
-    if (fr_eq(&neg, one))
-        g2_neg(&t, &t);
-    else if (!fr_eq(c, one))
-        g2_mul(&t, &t, c);
-    g2_add(acc, acc, &t);
+    ACC_BODY(g1_jac, g1_to_jac, g1_double, g1_add, g1_neg, g1_mul);
+}
+
+static void g2_acc(g2_jac *acc, const g2_affine *p, const fr_t *c)
+{
+    ACC_BODY(g2_jac, g2_to_jac, g2_double, g2_add, g2_neg, g2_mul);
 }
 
 /* The points of one term into the wire's sums. */
@@ -132,25 +149,25 @@ static int add_term(init_job *j, uint32_t s, uint64_t t, zkml_error *err)
     case T_A:
         if (ptau_g1(j->pt, PTAU_TAU_G1, 1, at, &p, err))
             return err->code;
-        g1_acc(&j->a[s], &p, c, &j->one);
+        g1_acc(&j->a[s], &p, c);
         if (ptau_g1(j->pt, PTAU_BETA_G1, 1, at, &p, err))
             return err->code;
-        g1_acc(&j->k[s], &p, c, &j->one);
+        g1_acc(&j->k[s], &p, c);
         return 0;
     case T_B:
         if (ptau_g1(j->pt, PTAU_TAU_G1, 1, at, &p, err) ||
             ptau_g2(j->pt, 1, at, &q, err))
             return err->code;
-        g1_acc(&j->b1[s], &p, c, &j->one);
-        g2_acc(&j->b2[s], &q, c, &j->one);
+        g1_acc(&j->b1[s], &p, c);
+        g2_acc(&j->b2[s], &q, c);
         if (ptau_g1(j->pt, PTAU_ALPHA_G1, 1, at, &p, err))
             return err->code;
-        g1_acc(&j->k[s], &p, c, &j->one);
+        g1_acc(&j->k[s], &p, c);
         return 0;
     default:
         if (ptau_g1(j->pt, PTAU_TAU_G1, 1, at, &p, err))
             return err->code;
-        g1_acc(&j->k[s], &p, c, &j->one);
+        g1_acc(&j->k[s], &p, c);
         return 0;
     }
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run_fixture.sh BIN SNARKJS MODEL CSV [CHECK ARGS...]
 # Runs `zkml-registry run` on one fixture, then lets snarkjs judge the result:
-# the witness satisfies the circuit, the proof verifies, and a proof for a
+# the witness satisfies the circuit, the setup's ceremony key verifies against
+# its phase 1, the proof verifies, and a proof for a
 # changed public signal or a changed proof point does not. CHECK, a python
 # script, then runs in the output directory with CSV and ARGS.
 set -euo pipefail
@@ -10,11 +11,12 @@ shift 4
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-"$bin" run "$model" --data "$csv" --sample 1 --out "$out/a"
+data_dir=${ZKML_DATA_DIR:-$PWD/data}   # where the setup caches its local phase 1
+"$bin" run "$model" --data "$csv" --sample 1 --out "$out/a" | tee "$out/run.log"
 cd "$out/a"
 for f in settings.json calibration.json network.r1cs circuit.json input.json witness.wtns \
-         output.json proving.key verification_key.json proof.json public.json verify.json \
-         Verifier.sol Verifier.abi.json calldata.json; do
+         output.json circuit.zkey ceremony.json proving.key verification_key.json proof.json \
+         public.json verify.json Verifier.sol Verifier.abi.json calldata.json; do
   [ -s "$f" ] || { echo "FAIL: $f missing or empty"; exit 1; }
 done
 grep -q '"valid":[[:space:]]*true' verify.json || { echo "FAIL: verify.json does not say valid"; exit 1; }
@@ -59,6 +61,27 @@ first=$(cat first_bad)
   { cat tampered.err; echo "FAIL: verify of a tampered output.json: exit $rc, expected 1 naming outputs[$first]"; exit 1; }
 grep -q '"valid":[[:space:]]*false' tampered/verify.json ||
   { echo "FAIL: tampered verify.json does not say invalid"; exit 1; }
+
+# The setup's ceremony: without ZKML_PTAU phase 1 is local, and says so; the key
+# verifies against that ptau (ours always, snarkjs's on the small circuits).
+if [ -z "${ZKML_PTAU:-}" ]; then
+  grep -q "setup .*done: phase 1 made locally" "$out/run.log" ||
+    { echo "FAIL: the setup does not say that phase 1 is local"; exit 1; }
+  ptau=$data_dir/ptau/$(/usr/bin/python3 -c '
+import json; c = json.load(open("ceremony.json")); p = c["phase1"]
+assert p["source"] == "local" and p["testing_only"] is True, p
+assert [x["name"] for x in c["contributions"]] == ["zkml-registry service"], c
+print(p["file"])')
+else
+  ptau=$ZKML_PTAU
+fi
+"$bin" zkey verify network.r1cs "$ptau" circuit.zkey ||
+  { echo "FAIL: our zkey verify rejects the setup's key"; exit 1; }
+if [ "$(/usr/bin/python3 -c 'import json; print(json.load(open("circuit.json"))["constraints"] < 4096)')" = True ]; then
+  "$snarkjs" zkey verify network.r1cs "$ptau" circuit.zkey >zkey.log 2>&1 ||
+    { cat zkey.log; echo "FAIL: snarkjs rejects the setup's key"; exit 1; }
+fi
+grep -q '"valid": *true' verify.json || { echo "FAIL: verify.json does not say valid"; exit 1; }
 
 "$snarkjs" wtns check network.r1cs witness.wtns >wtns.log 2>&1 ||
   { cat wtns.log; echo "FAIL: snarkjs wtns check rejected our witness"; exit 1; }

@@ -1,0 +1,200 @@
+/*
+ * ceremony.c - the pipeline's setup: phase 2 of a Groth16 ceremony on top
+ * of a Powers of Tau file, and its transcript (contract in snark.h).
+ *
+ * Phase 1 is the file ZKML_PTAU names (a public ceremony's, e.g. Hermez's
+ * powersOfTau28_hez_final_NN.ptau) or, without one, a phase 1 made here once
+ * per power and cached as DATA_DIR/ptau/local_powerNN.ptau: that one is for
+ * testing only (its maker could forge proofs), which ceremony.json and the
+ * step's message say. Phase 2 starts from the circuit's initial key and
+ * gets one contribution of the service; the key (circuit.zkey) is turned
+ * into our proving key and verification key for the prover. ceremony.json
+ * records the ptau (file name, power, blake2b-512 of the file, its own
+ * contribution count), the circuit hash and every contribution (name, hash,
+ * beacon) so that anyone can rerun `snarkjs zkey verify` against them.
+ */
+#include "pipeline/snark/zkey.h"
+
+#include <cjson/cJSON.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SERVICE_NAME "zkml-registry service"
+
+typedef struct phase1 {
+    char path[PATH_MAX];
+    int local;
+    uint32_t power, contributions;
+    uint8_t hash[64];
+} phase1;
+
+static void hex(char *out, const uint8_t *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+/* ZKML_PTAU, or the cached local phase 1 of this power (made if missing). */
+static int choose_phase1(phase1 *p1, const char *data_dir, uint32_t log_n, int threads,
+                         zkml_error *err)
+{
+    const char *env = getenv("ZKML_PTAU");
+    char dir[PATH_MAX], name[32];
+    memset(p1, 0, sizeof *p1);
+    if (env && *env) {
+        if (strlen(env) >= sizeof p1->path)
+            return zkml_fail(err, ZKML_EINVAL, "ZKML_PTAU is too long");
+        strcpy(p1->path, env);
+        return 0;
+    }
+    p1->local = 1;
+    snprintf(name, sizeof name, "local_power%02u.ptau", log_n);
+    if (zkml_path_join(dir, sizeof dir, data_dir, "ptau", err) ||
+        zkml_mkdir_p(dir, 1, err) || zkml_path_join(p1->path, sizeof p1->path, dir, name, err))
+        return err->code;
+    if (zkml_file_exists(p1->path))
+        return 0;
+    return ptau_make_local(p1->path, log_n < 1 ? 1 : log_n, threads, err);
+}
+
+static int describe_phase1(phase1 *p1, zkml_error *err)
+{
+    ptau pt;
+    b2 h;
+    if (ptau_open(&pt, p1->path, err))
+        return err->code;
+    p1->power = pt.power;
+    p1->contributions = pt.n_contributions;
+    int rc = b2_init(&h, err);
+    if (!rc) {
+        b2_update(&h, pt.bf.data, pt.bf.len);
+        b2_final(&h, p1->hash);
+    }
+    ptau_close(&pt);
+    return rc;
+}
+
+static cJSON *phase1_json(const phase1 *p1)
+{
+    char h[129];
+    const char *base = strrchr(p1->path, '/');
+    hex(h, p1->hash, 64);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "source", p1->local ? "local" : "ZKML_PTAU");
+    cJSON_AddStringToObject(o, "file", base ? base + 1 : p1->path);
+    cJSON_AddNumberToObject(o, "power", p1->power);
+    cJSON_AddStringToObject(o, "blake2b", h);
+    cJSON_AddNumberToObject(o, "contributions", p1->contributions);
+    cJSON_AddBoolToObject(o, "testing_only", p1->local);
+    if (p1->local)
+        cJSON_AddStringToObject(o, "note", "phase 1 was made locally by this service, which "
+                                "could therefore forge proofs: for testing only. Set ZKML_PTAU "
+                                "to a public ceremony's file (README: Trusted setup).");
+    return o;
+}
+
+static cJSON *contribution_json(const zkey_contribution *c, uint32_t i, zkml_error *err)
+{
+    uint8_t hash[64];
+    char h[129], b[511];
+    if (zkey_contribution_hash(c, hash, err))
+        return NULL;
+    hex(h, hash, 64);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "index", i + 1);
+    cJSON_AddStringToObject(o, "name", c->name);
+    cJSON_AddStringToObject(o, "type", c->type == 1 ? "beacon" : "contribution");
+    cJSON_AddStringToObject(o, "hash", h);
+    if (c->type == 1) {
+        hex(b, c->beacon, c->beacon_len);
+        cJSON_AddStringToObject(o, "beacon", b);
+        cJSON_AddNumberToObject(o, "iterations_exp", c->iterations_exp);
+    }
+    return o;
+}
+
+static int ceremony_json_write(const char *zkey_path, const phase1 *p1, const char *out,
+                               zkml_error *err)
+{
+    zkey_file zk;
+    char h[129];
+    if (zkey_open(&zk, zkey_path, err))
+        return err->code;
+    cJSON *doc = cJSON_CreateObject(), *list = cJSON_CreateArray(), *beacon = NULL;
+    hex(h, zk.mpc.cs_hash, 64);
+    cJSON_AddStringToObject(doc, "protocol", "groth16");
+    cJSON_AddStringToObject(doc, "curve", "bn128");
+    cJSON_AddItemToObject(doc, "phase1", phase1_json(p1));
+    cJSON_AddStringToObject(doc, "circuit_hash", h);
+    int rc = 0;
+    for (uint32_t i = 0; !rc && i < zk.mpc.n; i++) {
+        cJSON *c = contribution_json(&zk.mpc.c[i], i, err);
+        rc = c ? 0 : err->code;
+        if (c && zk.mpc.c[i].type == 1)
+            beacon = cJSON_Duplicate(c, 1);
+        cJSON_AddItemToArray(list, c);
+    }
+    cJSON_AddItemToObject(doc, "contributions", list);
+    cJSON_AddItemToObject(doc, "beacon", beacon ? beacon : cJSON_CreateNull());
+    char *text = rc ? NULL : cJSON_Print(doc);
+    if (!rc && !text)
+        rc = zkml_fail(err, ZKML_ENOMEM, "out of memory writing %s", out);
+    if (!rc)
+        rc = zkml_write_file_atomic(out, text, strlen(text), err);
+    free(text);
+    cJSON_Delete(doc);
+    zkey_close(&zk);
+    return rc;
+}
+
+static int circuit_domain(const char *r1cs_path, uint32_t *log_n, zkml_error *err)
+{
+    r1cs cs;
+    if (r1cs_read(&cs, r1cs_path, err))
+        return err->code;
+    int rc = groth16_domain_log(cs.n_constraints, cs.n_pub_out + cs.n_pub_in, log_n, err);
+    r1cs_free(&cs);
+    return rc;
+}
+
+/* The initial key, the service's contribution, our key files, the transcript. */
+static int phase2(const char *dir, const phase1 *p1, const char *r1cs_path, zkml_error *err)
+{
+    char init[PATH_MAX], zkey[PATH_MAX], pk[PATH_MAX], vk[PATH_MAX], cer[PATH_MAX];
+    if (zkml_path_join(init, sizeof init, dir, "circuit_0000.zkey", err) ||
+        zkml_artifact_path(zkey, sizeof zkey, dir, ZKML_A_ZKEY, err) ||
+        zkml_artifact_path(pk, sizeof pk, dir, ZKML_A_PROVING_KEY, err) ||
+        zkml_artifact_path(vk, sizeof vk, dir, ZKML_A_VK, err) ||
+        zkml_artifact_path(cer, sizeof cer, dir, ZKML_A_CEREMONY, err))
+        return err->code;
+    int rc = groth16_setup_ptau_files(r1cs_path, p1->path, init, err);
+    if (!rc)
+        rc = zkey_contribute_files(init, zkey, SERVICE_NAME, NULL, err);
+    unlink(init);
+    if (!rc)
+        rc = zkey_export_pk_files(r1cs_path, zkey, pk, vk, err);
+    if (!rc)
+        rc = ceremony_json_write(zkey, p1, cer, err);
+    return rc;
+}
+
+int snark_ceremony_setup(const char *dir, const char *data_dir, const zkml_step_opts *opts,
+                         zkml_error *err)
+{
+    char r1cs_path[PATH_MAX];
+    uint32_t log_n;
+    phase1 p1;
+    if (zkml_artifact_path(r1cs_path, sizeof r1cs_path, dir, ZKML_A_R1CS, err) ||
+        circuit_domain(r1cs_path, &log_n, err) ||
+        choose_phase1(&p1, data_dir, log_n, opts ? opts->threads : 0, err) ||
+        describe_phase1(&p1, err) || phase2(dir, &p1, r1cs_path, err))
+        return err->code;
+    if (p1.local)
+        zkml_fail(err, 0, "phase 1 made locally (power %u, %s): for testing only, its maker "
+                  "could forge proofs; set ZKML_PTAU to a public ceremony's .ptau", p1.power,
+                  p1.path);
+    return 0;
+}
