@@ -13,6 +13,7 @@ int cmd_migrate(int argc, char **argv);         /* cmd_run.c     */
 int cmd_step(int argc, char **argv);            /* cmd_run.c: a step of pipeline_default_steps() */
 int cmd_groth16(int argc, char **argv);         /* cmd_groth16.c */
 int cmd_zkey(int argc, char **argv);            /* cmd_zkey.c    */
+int cmd_ptau(int argc, char **argv);            /* cmd_ptau.c    */
 int cmd_export_verifier(int argc, char **argv); /* cmd_evm.c     */
 int cmd_calldata(int argc, char **argv);        /* cmd_evm.c     */
 int cmd_chain(int argc, char **argv);           /* cmd_chain.c   */

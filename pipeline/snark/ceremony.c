@@ -27,8 +27,7 @@
 typedef struct phase1 {
     char path[PATH_MAX];
     int local;
-    uint32_t power, contributions;
-    uint8_t hash[64];
+    snark_ptau_info info;
 } phase1;
 
 static void hex(char *out, const uint8_t *b, size_t n)
@@ -60,34 +59,41 @@ static int choose_phase1(phase1 *p1, const char *data_dir, uint32_t log_n, int t
     return ptau_make_local(p1->path, log_n < 1 ? 1 : log_n, threads, err);
 }
 
-static int describe_phase1(phase1 *p1, zkml_error *err)
+int snark_ptau_describe(const char *path, snark_ptau_info *info, zkml_error *err)
 {
     ptau pt;
     b2 h;
-    if (ptau_open(&pt, p1->path, err))
+    uint8_t hash[64];
+    memset(info, 0, sizeof *info);
+    if (ptau_open(&pt, path, err))
         return err->code;
-    p1->power = pt.power;
-    p1->contributions = pt.n_contributions;
+    info->power = pt.power;
+    info->contributions = pt.n_contributions;
+    info->prepared = pt.prepared;
     int rc = b2_init(&h, err);
     if (!rc) {
         b2_update(&h, pt.bf.data, pt.bf.len);
-        b2_final(&h, p1->hash);
+        b2_final(&h, hash);
+        hex(info->blake2b, hash, 64);
     }
     ptau_close(&pt);
     return rc;
 }
 
+int snark_ptau_new_local(const char *path, uint32_t power, zkml_error *err)
+{
+    return ptau_make_local(path, power, 0, err);
+}
+
 static cJSON *phase1_json(const phase1 *p1)
 {
-    char h[129];
     const char *base = strrchr(p1->path, '/');
-    hex(h, p1->hash, 64);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "source", p1->local ? "local" : "ZKML_PTAU");
     cJSON_AddStringToObject(o, "file", base ? base + 1 : p1->path);
-    cJSON_AddNumberToObject(o, "power", p1->power);
-    cJSON_AddStringToObject(o, "blake2b", h);
-    cJSON_AddNumberToObject(o, "contributions", p1->contributions);
+    cJSON_AddNumberToObject(o, "power", p1->info.power);
+    cJSON_AddStringToObject(o, "blake2b", p1->info.blake2b);
+    cJSON_AddNumberToObject(o, "contributions", p1->info.contributions);
     cJSON_AddBoolToObject(o, "testing_only", p1->local);
     if (p1->local)
         cJSON_AddStringToObject(o, "note", "phase 1 was made locally by this service, which "
@@ -190,11 +196,11 @@ int snark_ceremony_setup(const char *dir, const char *data_dir, const zkml_step_
     if (zkml_artifact_path(r1cs_path, sizeof r1cs_path, dir, ZKML_A_R1CS, err) ||
         circuit_domain(r1cs_path, &log_n, err) ||
         choose_phase1(&p1, data_dir, log_n, opts ? opts->threads : 0, err) ||
-        describe_phase1(&p1, err) || phase2(dir, &p1, r1cs_path, err))
+        snark_ptau_describe(p1.path, &p1.info, err) || phase2(dir, &p1, r1cs_path, err))
         return err->code;
     if (p1.local)
         zkml_fail(err, 0, "phase 1 made locally (power %u, %s): for testing only, its maker "
-                  "could forge proofs; set ZKML_PTAU to a public ceremony's .ptau", p1.power,
+                  "could forge proofs; set ZKML_PTAU to a public ceremony's .ptau", p1.info.power,
                   p1.path);
     return 0;
 }

@@ -287,6 +287,15 @@ int zkey_beacon_files(const char *in_path, const char *out_path, const char *bea
 int zkey_verify_files(const char *r1cs_path, const char *ptau_path, const char *zkey_path,
                       zkml_error *err);
 int zkey_export_vk_files(const char *zkey_path, const char *vk_json_path, zkml_error *err);
+/* A .ptau file checked and described (ceremony.c); blake2b is hex. new_local
+ * makes a prepared phase 1 of 2^power points here, for testing only. */
+typedef struct snark_ptau_info {
+    uint32_t power, contributions;
+    int prepared;
+    char blake2b[129];
+} snark_ptau_info;
+int snark_ptau_describe(const char *path, snark_ptau_info *info, zkml_error *err);
+int snark_ptau_new_local(const char *path, uint32_t power, zkml_error *err);
 int zkey_export_pk_files(const char *r1cs_path, const char *zkey_path, const char *pk_path,
                          const char *vk_json_path, zkml_error *err);
 

@@ -4,7 +4,9 @@
 # 1. Phase 1 made by snarkjs here (new, contribute, prepare phase2 at power 8).
 #    Our reader refuses: a file too small (naming the power needed), one not
 #    prepared for phase 2, a truncated one, another curve, a corrupt point.
-# 2. `groth16 setup --ptau` writes the same bytes as `snarkjs groth16 setup`.
+#    `ptau info` reports power, contributions, preparation and b2sum's hash.
+# 2. `groth16 setup --ptau` writes the same bytes as `snarkjs groth16 setup`,
+#    on snarkjs's ptau and on one made by `ptau new-local`.
 # 3. Contributions both ways: snarkjs verifies ours, we verify snarkjs's; our
 #    beacon is byte-identical to snarkjs's; both accept the final key.
 # 4. Both reject a changed delta (G1 or G2), swapped points in C and in H, a
@@ -87,11 +89,24 @@ expects_error "another curve" "$Z" groth16 setup c.r1cs --ptau curve.ptau x.zkey
 $PY ptau_tamper.py pot.ptau point.ptau point
 expects_error "section 12" "$Z" groth16 setup c.r1cs --ptau point.ptau x.zkey
 [ ! -e x.zkey ] || fail "a refused setup left an output file"
+"$Z" ptau info pot.ptau > info.log
+grep -q "^power 8 " info.log && grep -q "^contributions 1$" info.log &&
+    grep -q "prepared for phase 2: yes" info.log || fail "ptau info: $(cat info.log)"
+"$Z" ptau info pot1.ptau | grep -q "prepared for phase 2: no" || fail "ptau info on pot1"
+# blake2b of the whole file, as b2sum computes it
+[ "$(b2sum pot.ptau | cut -d' ' -f1)" = "$(sed -n 's/^blake2b //p' info.log)" ] ||
+    fail "ptau info's blake2b differs from b2sum's"
 
 # ---- 2. the initial key, byte for byte -----------------------------------------
 sj groth16 setup c.r1cs pot.ptau sj0.zkey || fail "snarkjs groth16 setup"
 "$Z" groth16 setup c.r1cs --ptau pot.ptau z0.zkey
 cmp sj0.zkey z0.zkey || fail "our initial zkey differs from snarkjs's"
+# a local phase 1 (testing only) is a ptau snarkjs reads: the same initial key
+"$Z" ptau new-local 8 local.ptau
+"$Z" ptau info local.ptau | grep -q "^contributions 0$" || fail "ptau info on local.ptau"
+sj groth16 setup c.r1cs local.ptau sjlocal.zkey || fail "snarkjs setup on our local ptau"
+"$Z" groth16 setup c.r1cs --ptau local.ptau local.zkey
+cmp sjlocal.zkey local.zkey || fail "the initial keys on our local ptau differ"
 "$Z" groth16 setup other.r1cs --ptau pot.ptau other0.zkey
 sj groth16 setup other.r1cs pot.ptau sjother0.zkey
 cmp sjother0.zkey other0.zkey || fail "our initial zkey of other.r1cs differs from snarkjs's"
