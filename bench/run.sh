@@ -5,6 +5,8 @@
 #   compile     settings/calibrate/compile/witness per fixture vs the float evaluator
 #   groth16     our prover vs `snarkjs groth16 prove` (ZKML_BENCH_MAX_LOG, default 18;
 #               snarkjs up to ZKML_BENCH_SNARKJS_MAX_LOG, default 16)
+#   ceremony    phase-2 setup and contribution from a ptau vs snarkjs (ZKML_BENCH_CEREMONY_MAX_LOG,
+#               default 16)
 #   gas         verifier size and gas on anvil (Verifier.sol vs the keyed verifier)
 #   http        status-poll throughput with wrk while a job runs
 #   evaluate    the accuracy proof over mlp784's 100 rows (time, memory, per row)
@@ -29,6 +31,9 @@ echo "== compile"
 
 echo "== groth16"
 bash bench/groth16/run.sh "${ZKML_BENCH_MAX_LOG:-18}" "${ZKML_BENCH_SNARKJS_MAX_LOG:-16}"
+
+echo "== ceremony"
+bash bench/ceremony/run.sh "${ZKML_BENCH_CEREMONY_MAX_LOG:-16}" "${ZKML_BENCH_CEREMONY_MAX_LOG:-16}"
 
 echo "== gas"
 node bench/gas/gas_bench.js "$build"

@@ -5,7 +5,10 @@
 #include "pipeline/snark/binfile.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 const uint8_t BN254_R_LE[32] = {
@@ -103,6 +106,35 @@ int binfile_section(const binfile *bf, uint32_t type, int required, bcur *cur, i
     if (n == 0 && required)
         return zkml_fail(err, ZKML_EINVAL, "%s: section type %u is missing", bf->name, type);
     return 0;
+}
+
+int binfile_map(const char *path, const char magic[4], void **map, size_t *len,
+                zkml_error *err)
+{
+    *map = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return zkml_fail(err, ZKML_EIO, "%s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_size < 12) {
+        close(fd);
+        return zkml_fail(err, ZKML_EINVAL, "%s: not a .%.4s file (empty or unreadable)", path,
+                         magic);
+    }
+    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED)
+        return zkml_fail(err, ZKML_EIO, "%s: mmap: %s", path, strerror(errno));
+    *map = m;
+    *len = (size_t)st.st_size;
+    return 0;
+}
+
+void binfile_unmap(void *map, size_t len)
+{
+    if (map)
+        munmap(map, len);
 }
 
 int bw_open(bwriter *w, const char *path, zkml_error *err)

@@ -44,6 +44,11 @@ int binfile_open(binfile *bf, const uint8_t *data, size_t len, const char magic[
 int binfile_section(const binfile *bf, uint32_t type, int required, bcur *cur, int *found,
                     zkml_error *err);
 
+/* Maps a whole file read-only (large .ptau and .zkey files are not copied). */
+int  binfile_map(const char *path, const char magic[4], void **map, size_t *len,
+                 zkml_error *err);
+void binfile_unmap(void *map, size_t len);
+
 int bcur_u32(bcur *c, uint32_t *v);
 int bcur_u64(bcur *c, uint64_t *v);
 int bcur_bytes(bcur *c, const uint8_t **p, size_t n);

@@ -69,7 +69,9 @@ int  groth16_fixed_base(int g2, const void *table, const fr_t *scalars, size_t n
                         int threads, zkml_error *err);
 int  groth16_lagrange_at(fr_t *lag, uint32_t log_n, int odd, const fr_t *tau,
                          const fr_t *scale, zkml_error *err);
-/* Flattens the R1CS into the key's compressed rows (pk->n_constraints set). */
+/* Flattens the R1CS into the key's compressed rows (pk->n_constraints set);
+ * pk_shape first sets the counts and the domain from the circuit. */
 int  groth16_copy_matrices(groth16_pk *pk, const r1cs *cs, zkml_error *err);
+int  groth16_pk_shape(groth16_pk *pk, const r1cs *cs, zkml_error *err);
 
 #endif

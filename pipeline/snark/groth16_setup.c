@@ -218,6 +218,18 @@ int groth16_lagrange_at(fr_t *lag, uint32_t log_n, int odd, const fr_t *tau, con
     return 0;
 }
 
+int groth16_pk_shape(groth16_pk *pk, const r1cs *cs, zkml_error *err)
+{
+    pk->n_vars = cs->n_wires;
+    pk->n_public = cs->n_pub_out + cs->n_pub_in;
+    pk->n_constraints = cs->n_constraints;
+    if (pk->n_vars < pk->n_public + 1)
+        return zkml_fail(err, ZKML_EINVAL, "setup: the circuit has fewer wires than signals");
+    if (groth16_domain_log(cs->n_constraints, pk->n_public, &pk->log_n, err))
+        return err->code;
+    return groth16_copy_matrices(pk, cs, err);
+}
+
 int groth16_copy_matrices(groth16_pk *pk, const r1cs *cs, zkml_error *err)
 {
     for (int m = 0; m < 3; m++) {
@@ -360,13 +372,7 @@ int groth16_setup(const r1cs *cs, groth16_pk *pk, groth16_vk *vk, int threads,
     memset(vk, 0, sizeof *vk);
     setup_state st;
     memset(&st, 0, sizeof st);
-    pk->n_vars = cs->n_wires;
-    pk->n_public = cs->n_pub_out + cs->n_pub_in;
-    pk->n_constraints = cs->n_constraints;
-    if (pk->n_vars < pk->n_public + 1)
-        return zkml_fail(err, ZKML_EINVAL, "setup: the circuit has fewer wires than signals");
-    if (groth16_domain_log(cs->n_constraints, pk->n_public, &pk->log_n, err) ||
-        groth16_copy_matrices(pk, cs, err))
+    if (groth16_pk_shape(pk, cs, err))
         goto fail;
     st.n_lag = (size_t)1 << pk->log_n;
     st.n_vars = pk->n_vars;

@@ -4,12 +4,7 @@
 #include "pipeline/snark/ptau.h"
 #include "pipeline/snark/lem.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 static int parse_header(ptau *pt, zkml_error *err)
 {
@@ -104,32 +99,23 @@ int ptau_parse(ptau *pt, const uint8_t *data, size_t len, const char *name, zkml
 
 int ptau_open(ptau *pt, const char *path, zkml_error *err)
 {
+    void *map;
+    size_t len;
     memset(pt, 0, sizeof *pt);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return zkml_fail(err, ZKML_EIO, "%s: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0 || st.st_size < 12) {
-        close(fd);
-        return zkml_fail(err, ZKML_EINVAL, "%s: not a .ptau file (empty or unreadable)", path);
-    }
-    void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED)
-        return zkml_fail(err, ZKML_EIO, "%s: mmap: %s", path, strerror(errno));
-    if (ptau_parse(pt, map, (size_t)st.st_size, path, err)) {
-        munmap(map, (size_t)st.st_size);
+    if (binfile_map(path, "ptau", &map, &len, err))
+        return err->code;
+    if (ptau_parse(pt, map, len, path, err)) {
+        binfile_unmap(map, len);
         return err->code;
     }
     pt->map = map;
-    pt->map_len = (size_t)st.st_size;
+    pt->map_len = len;
     return 0;
 }
 
 void ptau_close(ptau *pt)
 {
-    if (pt->map)
-        munmap(pt->map, pt->map_len);
+    binfile_unmap(pt->map, pt->map_len);
     memset(pt, 0, sizeof *pt);
 }
 

@@ -304,13 +304,7 @@ static int circuit_hash(const ptau *pt, const groth16_pk *pk, const groth16_vk *
 static int header(const r1cs *cs, const ptau *pt, groth16_pk *pk, groth16_vk *vk,
                   zkml_error *err)
 {
-    pk->n_vars = cs->n_wires;
-    pk->n_public = cs->n_pub_out + cs->n_pub_in;
-    pk->n_constraints = cs->n_constraints;
-    if (pk->n_vars < pk->n_public + 1)
-        return zkml_fail(err, ZKML_EINVAL, "setup: the circuit has fewer wires than signals");
-    if (groth16_domain_log(cs->n_constraints, pk->n_public, &pk->log_n, err) ||
-        ptau_check_domain(pt, pk->log_n, err) ||
+    if (groth16_pk_shape(pk, cs, err) || ptau_check_domain(pt, pk->log_n, err) ||
         ptau_g1(pt, PTAU_ALPHA_G1, 0, 0, &pk->alpha1, err) ||
         ptau_g1(pt, PTAU_BETA_G1, 0, 0, &pk->beta1, err) || ptau_beta_g2(pt, &pk->beta2, err))
         return err->code;
@@ -321,7 +315,7 @@ static int header(const r1cs *cs, const ptau *pt, groth16_pk *pk, groth16_vk *vk
     vk->beta2 = pk->beta2;
     vk->delta2 = pk->delta2;
     g2_generator(&vk->gamma2);
-    return groth16_copy_matrices(pk, cs, err);
+    return 0;
 }
 
 int zkey_init_from_ptau(const r1cs *cs, const ptau *pt, groth16_pk *pk, groth16_vk *vk,

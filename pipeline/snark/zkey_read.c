@@ -9,13 +9,8 @@
 #include "pipeline/snark/lem.h"
 #include "pipeline/snark/zkey.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 static int header_points(zkey_file *zk, bcur *c, zkml_error *err)
 {
@@ -101,33 +96,24 @@ int zkey_parse(zkey_file *zk, const uint8_t *data, size_t len, const char *name,
 
 int zkey_open(zkey_file *zk, const char *path, zkml_error *err)
 {
+    void *map;
+    size_t len;
     memset(zk, 0, sizeof *zk);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return zkml_fail(err, ZKML_EIO, "%s: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0 || st.st_size < 12) {
-        close(fd);
-        return zkml_fail(err, ZKML_EINVAL, "%s: not a .zkey file (empty or unreadable)", path);
-    }
-    void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED)
-        return zkml_fail(err, ZKML_EIO, "%s: mmap: %s", path, strerror(errno));
-    if (zkey_parse(zk, map, (size_t)st.st_size, path, err)) {
-        munmap(map, (size_t)st.st_size);
+    if (binfile_map(path, "zkey", &map, &len, err))
+        return err->code;
+    if (zkey_parse(zk, map, len, path, err)) {
+        binfile_unmap(map, len);
         return err->code;
     }
     zk->map = map;
-    zk->map_len = (size_t)st.st_size;
+    zk->map_len = len;
     return 0;
 }
 
 void zkey_close(zkey_file *zk)
 {
     zkey_mpc_free(&zk->mpc);
-    if (zk->map)
-        munmap(zk->map, zk->map_len);
+    binfile_unmap(zk->map, zk->map_len);
     memset(zk, 0, sizeof *zk);
 }
 

@@ -89,18 +89,12 @@ static int read_points(const zkey_file *zk, uint32_t s, size_t size, void **out,
 static int pk_from_zkey(const r1cs *cs, const zkey_file *zk, groth16_pk *pk, zkml_error *err)
 {
     memset(pk, 0, sizeof *pk);
-    pk->n_vars = cs->n_wires;
-    pk->n_public = cs->n_pub_out + cs->n_pub_in;
-    pk->n_constraints = cs->n_constraints;
     pk->alpha1 = zk->alpha1;
     pk->beta1 = zk->beta1;
     pk->delta1 = zk->delta1;
     pk->beta2 = zk->beta2;
     pk->delta2 = zk->delta2;
-    if (pk->n_vars < pk->n_public + 1)
-        return zkml_fail(err, ZKML_EINVAL, "the circuit has fewer wires than signals");
-    if (groth16_domain_log(cs->n_constraints, pk->n_public, &pk->log_n, err) ||
-        groth16_copy_matrices(pk, cs, err) || check_circuit(zk, pk, err) ||
+    if (groth16_pk_shape(pk, cs, err) || check_circuit(zk, pk, err) ||
         read_points(zk, 5, LEM_G1, (void **)&pk->a_query, err) ||
         read_points(zk, 6, LEM_G1, (void **)&pk->b1_query, err) ||
         read_points(zk, 7, LEM_G2, (void **)&pk->b2_query, err) ||
