@@ -158,9 +158,11 @@ int zkey_mpc_parse(zkey_mpc *mpc, const uint8_t *p, size_t len, const char *name
                              "malformed (a point off its curve, or bad parameters)",
                              name, mpc->n + 1);
         }
-    if (c.left)
+    if (c.left) {
+        zkey_mpc_free(mpc);
         return zkml_fail(err, ZKML_EINVAL, "%s: %zu stray bytes after the contributions",
                          name, c.left);
+    }
     return 0;
 }
 
