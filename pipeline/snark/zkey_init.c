@@ -253,24 +253,29 @@ static void hash_g1s(b2 *h, const g1_affine *p, size_t n)
         b2_g1(h, &p[i]);
 }
 
-/* H as snarkjs hashes it: [tau^(n+i)]_1 - [tau^i]_1 for i < n - 1. */
+/* H as snarkjs hashes it: [tau^(n+i)]_1 - [tau^i]_1 for i < n - 1 (one shared
+ * inversion for the affine forms). */
 static int hash_h(b2 *h, const ptau *pt, size_t n, zkml_error *err)
 {
-    g1_affine hi, lo;
-    g1_jac d, l;
-    b2_u32be(h, (uint32_t)(n - 1));
-    for (size_t i = 0; i + 1 < n; i++) {
-        if (ptau_g1(pt, PTAU_TAU_G1, 0, n + i, &hi, err) ||
-            ptau_g1(pt, PTAU_TAU_G1, 0, i, &lo, err))
-            return err->code;
-        g1_to_jac(&d, &hi);
+    g1_affine hi, lo, *aff = malloc(n * sizeof *aff);
+    g1_jac l, *d = malloc(n * sizeof *d);
+    int rc = !aff || !d ? zkml_fail(err, ZKML_ENOMEM, "setup: out of memory hashing H") : 0;
+    for (size_t i = 0; !rc && i + 1 < n; i++) {
+        rc = ptau_g1(pt, PTAU_TAU_G1, 0, n + i, &hi, err) ||
+             ptau_g1(pt, PTAU_TAU_G1, 0, i, &lo, err) ? err->code : 0;
+        g1_to_jac(&d[i], &hi);
         g1_to_jac(&l, &lo);
         g1_neg(&l, &l);
-        g1_add(&d, &d, &l);
-        g1_to_affine(&hi, &d);
-        b2_g1(h, &hi);
+        g1_add(&d[i], &d[i], &l);
     }
-    return 0;
+    if (!rc && g1_batch_to_affine(aff, d, n - 1))
+        rc = zkml_fail(err, ZKML_ENOMEM, "setup: out of memory hashing H");
+    b2_u32be(h, (uint32_t)(n - 1));
+    for (size_t i = 0; !rc && i + 1 < n; i++)
+        b2_g1(h, &aff[i]);
+    free(aff);
+    free(d);
+    return rc;
 }
 
 static int circuit_hash(const ptau *pt, const groth16_pk *pk, const groth16_vk *vk,
