@@ -2,8 +2,8 @@
 # run_fixture.sh BIN SNARKJS MODEL CSV [CHECK ARGS...]
 # Runs `zkml-registry run` on one fixture, then lets snarkjs judge the result:
 # the witness satisfies the circuit, the setup's ceremony key verifies against
-# its phase 1, the proof verifies, and a proof for a
-# changed public signal or a changed proof point does not. CHECK, a python
+# its phase 1, the proof verifies, and a proof for a changed public signal or a
+# changed proof point does not. CHECK, a python
 # script, then runs in the output directory with CSV and ARGS.
 set -euo pipefail
 bin=$1 snarkjs=$2 model=$3 csv=$4
@@ -81,7 +81,6 @@ if [ "$(/usr/bin/python3 -c 'import json; print(json.load(open("circuit.json"))[
   "$snarkjs" zkey verify network.r1cs "$ptau" circuit.zkey >zkey.log 2>&1 ||
     { cat zkey.log; echo "FAIL: snarkjs rejects the setup's key"; exit 1; }
 fi
-grep -q '"valid": *true' verify.json || { echo "FAIL: verify.json does not say valid"; exit 1; }
 
 "$snarkjs" wtns check network.r1cs witness.wtns >wtns.log 2>&1 ||
   { cat wtns.log; echo "FAIL: snarkjs wtns check rejected our witness"; exit 1; }

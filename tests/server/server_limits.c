@@ -65,8 +65,8 @@ static void test_private_artifacts(void)
     const char *wrong[] = {"Authorization: Bearer s3cre", NULL};
     const char *from_site[] = {"Origin: http://evil.example", "Authorization: Bearer s3cret",
                                NULL};
-    const char *private_names[] = {"model.onnx", "network.r1cs", "circuit.json", "proving.key",
-                                   "input.json", "witness.wtns", NULL};
+    const char *private_names[] = {"model.onnx", "network.r1cs", "circuit.json", "circuit.zkey",
+                                   "proving.key", "input.json", "witness.wtns", NULL};
     for (int i = 0; private_names[i]; i++) {
         const char *n = private_names[i];
         CHECK(get_artifact(n, NULL, &r) == 401 && strstr(r.body, "private"),
@@ -87,7 +87,7 @@ static void test_private_artifacts(void)
     }
     const char *public_names[] = {"settings.json", "calibration.json", "verification_key.json",
                                   "proof.json", "public.json", "verify.json", "output.json",
-                                  "Verifier.sol", "calldata.json", NULL};
+                                  "Verifier.sol", "calldata.json", "ceremony.json", NULL};
     for (int i = 0; public_names[i]; i++) {
         CHECK(get_artifact(public_names[i], NULL, &r) == 200 && r.len > 0,
               "%s without the token: %ld %s", public_names[i], r.status, r.body);
