@@ -99,6 +99,9 @@ int  zkey_parse(zkey_file *zk, const uint8_t *data, size_t len, const char *name
                 zkml_error *err);
 int  zkey_open(zkey_file *zk, const char *path, zkml_error *err);
 void zkey_close(zkey_file *zk);
+/* The points of section s (G1, or G2 when g2 is set), malloc'ed into *out and
+ * checked (range, curve), failing with the point's byte offset. */
+int  zkey_points(const zkey_file *zk, uint32_t s, int g2, void **out, zkml_error *err);
 /* The verification key (reads and checks the IC points). */
 int  zkey_vk(const zkey_file *zk, groth16_vk *vk, zkml_error *err);
 

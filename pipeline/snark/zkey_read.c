@@ -117,14 +117,20 @@ void zkey_close(zkey_file *zk)
     memset(zk, 0, sizeof *zk);
 }
 
-/* n G1 points of a section into out; fails naming the point. */
-static int read_g1s(const zkey_file *zk, uint32_t s, g1_affine *out, size_t n, zkml_error *err)
+int zkey_points(const zkey_file *zk, uint32_t s, int g2, void **out, zkml_error *err)
 {
-    for (size_t i = 0; i < n; i++)
-        if (lem_get_g1(&out[i], zk->sec[s].p + i * LEM_G1))
-            return zkml_fail(err, ZKML_EINVAL, "%s: point %zu of section %u (byte offset "
-                             "%zu) is not on the curve", zk->bf.name, i, s,
-                             (size_t)(zk->sec[s].p - zk->bf.data) + i * LEM_G1);
+    size_t size = g2 ? LEM_G2 : LEM_G1, n = zk->sec[s].left / size;
+    uint8_t *p = malloc(n ? n * (g2 ? sizeof(g2_affine) : sizeof(g1_affine)) : 1);
+    *out = p;
+    if (!p)
+        return zkml_fail(err, ZKML_ENOMEM, "out of memory for section %u", s);
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *b = zk->sec[s].p + i * size;
+        if (g2 ? lem_get_g2((g2_affine *)p + i, b) : lem_get_g1((g1_affine *)p + i, b))
+            return zkml_fail(err, ZKML_EINVAL, "%s: point %zu of section %u (byte offset %zu) "
+                             "is not on the curve", zk->bf.name, i, s,
+                             (size_t)(b - zk->bf.data));
+    }
     return 0;
 }
 
@@ -136,10 +142,7 @@ int zkey_vk(const zkey_file *zk, groth16_vk *vk, zkml_error *err)
     vk->beta2 = zk->beta2;
     vk->gamma2 = zk->gamma2;
     vk->delta2 = zk->delta2;
-    vk->ic = malloc(((size_t)zk->n_public + 1) * sizeof *vk->ic);
-    if (!vk->ic)
-        return zkml_fail(err, ZKML_ENOMEM, "out of memory for %u IC points", zk->n_public + 1);
-    if (read_g1s(zk, 3, vk->ic, (size_t)zk->n_public + 1, err)) {
+    if (zkey_points(zk, 3, 0, (void **)&vk->ic, err)) {
         groth16_vk_free(vk);
         return err->code;
     }

@@ -66,26 +66,6 @@ static int check_circuit(const zkey_file *zk, const groth16_pk *pk, zkml_error *
     return 0;
 }
 
-static int read_points(const zkey_file *zk, uint32_t s, size_t size, void **out,
-                       zkml_error *err)
-{
-    size_t n = zk->sec[s].left / size;
-    uint8_t *p = malloc(n ? n * (size == LEM_G1 ? sizeof(g1_affine) : sizeof(g2_affine)) : 1);
-    *out = p;
-    if (!p)
-        return zkml_fail(err, ZKML_ENOMEM, "out of memory for section %u", s);
-    for (size_t i = 0; i < n; i++) {
-        const uint8_t *b = zk->sec[s].p + i * size;
-        int bad = size == LEM_G1 ? lem_get_g1((g1_affine *)p + i, b)
-                                 : lem_get_g2((g2_affine *)p + i, b);
-        if (bad)
-            return zkml_fail(err, ZKML_EINVAL, "%s: point %zu of section %u (byte offset %zu) "
-                             "is not on the curve", zk->bf.name, i, s,
-                             (size_t)(b - zk->bf.data));
-    }
-    return 0;
-}
-
 static int pk_from_zkey(const r1cs *cs, const zkey_file *zk, groth16_pk *pk, zkml_error *err)
 {
     memset(pk, 0, sizeof *pk);
@@ -95,11 +75,11 @@ static int pk_from_zkey(const r1cs *cs, const zkey_file *zk, groth16_pk *pk, zkm
     pk->beta2 = zk->beta2;
     pk->delta2 = zk->delta2;
     if (groth16_pk_shape(pk, cs, err) || check_circuit(zk, pk, err) ||
-        read_points(zk, 5, LEM_G1, (void **)&pk->a_query, err) ||
-        read_points(zk, 6, LEM_G1, (void **)&pk->b1_query, err) ||
-        read_points(zk, 7, LEM_G2, (void **)&pk->b2_query, err) ||
-        read_points(zk, 8, LEM_G1, (void **)&pk->c_query, err) ||
-        read_points(zk, 9, LEM_G1, (void **)&pk->h_query, err))
+        zkey_points(zk, 5, 0, (void **)&pk->a_query, err) ||
+        zkey_points(zk, 6, 0, (void **)&pk->b1_query, err) ||
+        zkey_points(zk, 7, 1, (void **)&pk->b2_query, err) ||
+        zkey_points(zk, 8, 0, (void **)&pk->c_query, err) ||
+        zkey_points(zk, 9, 0, (void **)&pk->h_query, err))
         return err->code;
     return 0;
 }

@@ -145,17 +145,16 @@ static int combine(const zkey_file *zk, uint32_t s, const fr_t *r, g1_affine *ou
                    zkml_error *err)
 {
     size_t n = zk->sec[s].left / LEM_G1;
-    g1_affine *p = malloc((n ? n : 1) * sizeof *p);
-    if (!p)
-        return zkml_fail(err, ZKML_ENOMEM, "verify: out of memory for %zu points", n);
-    for (size_t i = 0; i < n; i++)
-        if (lem_get_g1(&p[i], zk->sec[s].p + i * LEM_G1)) {
-            free(p);
-            return zkml_fail(err, ZKML_EREJECTED, "a point of section %u is not on the "
-                             "curve", s);
-        }
+    g1_affine *p;
+    int rc = zkey_points(zk, s, 0, (void **)&p, err);
+    if (rc) {                      /* a point off the curve: the key fails the check */
+        free(p);
+        if (rc == ZKML_EINVAL)
+            err->code = rc = ZKML_EREJECTED;
+        return rc;
+    }
     g1_jac acc;
-    int rc = msm_g1(&acc, p, r, n, 0, err);
+    rc = msm_g1(&acc, p, r, n, 0, err);
     free(p);
     if (!rc)
         g1_to_affine(out, &acc);
