@@ -120,13 +120,21 @@ static void write_all(int fd, const void *buf, size_t len)
     }
 }
 
+/* Asks for sig when the parent dies. A parent that died between the fork and
+ * this call sends nothing, so the child checks it is still the parent's: an
+ * orphan worker would otherwise run jobs for ever beside the next service. */
+static void die_with_parent(int sig, pid_t parent)
+{
+    prctl(PR_SET_PDEATHSIG, sig);
+    if (getppid() != parent)
+        _exit(1);
+}
+
 /* In the child: limits, the step, its result down the pipe, _exit. */
 static void step_child(const pipeline_step *step, const pipeline_job_ctx *ctx,
                        const pipeline_config *cfg, pid_t parent, int fd)
 {
-    prctl(PR_SET_PDEATHSIG, SIGKILL); /* dies with its worker */
-    if (getppid() != parent)
-        _exit(1);
+    die_with_parent(SIGKILL, parent); /* dies with its worker */
     step_result r = {0};
     r.rc = pipeline_limit_memory(cfg->memory_mb, &r.err);
     if (!r.rc)
@@ -344,13 +352,13 @@ struct pipeline_workers {
 };
 
 /* A worker: claims and runs jobs until killed. Never returns. */
-static void worker_main(const pipeline_config *cfg)
+static void worker_main(const pipeline_config *cfg, pid_t supervisor)
 {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     setpgid(0, 0); /* so the supervisor can kill it together with its step child */
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    die_with_parent(SIGKILL, supervisor);
     zkml_error err = {0};
     registry_store *s;
     if (store_open(cfg->data_dir, &s, &err)) {
@@ -375,9 +383,10 @@ static void worker_main(const pipeline_config *cfg)
 static pid_t fork_worker(const pipeline_config *cfg)
 {
     fflush(NULL);
+    pid_t supervisor = getpid();
     pid_t pid = fork();
     if (pid == 0)
-        worker_main(cfg);
+        worker_main(cfg, supervisor);
     if (pid > 0)
         setpgid(pid, pid); /* also here, so a kill right after fork reaches the group */
     return pid;
@@ -405,9 +414,9 @@ static void reap_workers(registry_store *s, pid_t *pids, int n)
 
 /* The supervisor. Signals are blocked and taken with sigtimedwait, so no
  * handler and no global flag are needed. Never returns. */
-static void supervisor_main(const pipeline_config *cfg)
+static void supervisor_main(const pipeline_config *cfg, pid_t service)
 {
-    prctl(PR_SET_PDEATHSIG, SIGTERM); /* the service died: stop the workers */
+    die_with_parent(SIGTERM, service); /* the service died: stop the workers */
     zkml_error err = {0};
     registry_store *s;
     if (store_open(cfg->data_dir, &s, &err)) {
@@ -465,9 +474,10 @@ int pipeline_workers_start(const pipeline_config *cfg, pipeline_workers **out, z
     sigaddset(&block, SIGCHLD);
     sigprocmask(SIG_BLOCK, &block, &old); /* before fork: no signal is lost */
     fflush(NULL);
+    pid_t service = getpid();
     pid_t pid = fork();
     if (pid == 0)
-        supervisor_main(cfg);
+        supervisor_main(cfg, service);
     sigprocmask(SIG_SETMASK, &old, NULL);
     if (pid < 0) {
         free(w);

@@ -5,7 +5,8 @@
  * accepted (202, or 200 when a killed attempt had already committed it).
  * Afterwards: PRAGMA integrity_check is ok, git fsck of the history is clean,
  * every upload has exactly one version (with its job and its directory), no
- * version directory lacks its row, and no staged upload is left.
+ * version directory lacks its row, no staged upload is left, and no process
+ * of a killed service (supervisor, worker, step child) outlives it.
  *
  * Bounded: each upload has at most MAX_TRIES attempts, and the whole run
  * stops at DEADLINE_S. usage: server_soak ZKML_REGISTRY MODEL.onnx [SEED]
@@ -148,6 +149,35 @@ static void *killer(void *arg)
     return NULL;
 }
 
+/* Processes still serving data_dir (forks of `serve --data-dir DIR` keep its
+ * command line) after the last stop: each is an orphan of a killed service.
+ * They are killed here so that they cannot hold the test's output open. */
+static void check_no_survivors(void)
+{
+    int survivors = 0;
+    DIR *d = opendir("/proc");
+    for (struct dirent *e; d && (e = readdir(d));) {
+        pid_t p = (pid_t)atoi(e->d_name);
+        char path[64], cmd[4096];
+        snprintf(path, sizeof path, "/proc/%d/cmdline", (int)p);
+        FILE *f = p > 0 ? fopen(path, "r") : NULL;
+        if (!f)
+            continue;
+        size_t n = fread(cmd, 1, sizeof cmd - 1, f);
+        fclose(f);
+        for (size_t i = 0; i < n; i++)
+            cmd[i] = cmd[i] ? cmd[i] : ' ';
+        cmd[n] = '\0';
+        if (strstr(cmd, data_dir) && strstr(cmd, " serve ")) {
+            survivors++;
+            kill(p, SIGKILL);
+        }
+    }
+    if (d)
+        closedir(d);
+    CHECK(survivors == 0, "%d processes of killed services still ran", survivors);
+}
+
 static long long sql_int(sqlite3 *db, const char *sql)
 {
     sqlite3_stmt *st;
@@ -280,6 +310,8 @@ int main(int argc, char **argv)
            (long)(time(NULL) - started));
     CHECK(accepted == UPLOADS, "%d of %d uploads accepted", accepted, UPLOADS);
     CHECK(test_server_stop(&srv) == 0, "graceful stop exits 0");
+    sleep_ms(500); /* a supervisor told by PR_SET_PDEATHSIG stops its workers */
+    check_no_survivors();
     check_database();
     check_files();
     check_history();
