@@ -96,12 +96,54 @@ void g2_generator(g2_affine *r)
     r->infinity = 0;
 }
 
+/* The setup's B2 query is a G2 batch addition per window of each scalar: its
+ * Fp2 sums and products run inline, as G1's do (about a third faster). */
+static inline void fp2_add_inline(fp2_t *r, const fp2_t *a, const fp2_t *b)
+{
+    fp_add_inline(&r->c0, &a->c0, &b->c0);
+    fp_add_inline(&r->c1, &a->c1, &b->c1);
+}
+
+static inline void fp2_sub_inline(fp2_t *r, const fp2_t *a, const fp2_t *b)
+{
+    fp_sub_inline(&r->c0, &a->c0, &b->c0);
+    fp_sub_inline(&r->c1, &a->c1, &b->c1);
+}
+
+static inline __attribute__((always_inline)) void
+fp_mul_with(fp_t *r, const fp_t *a, const fp_t *b, const int fast)
+{
+#if MONT_HAVE_ADX
+    if (fast) {
+        mont_mul_adx(r->v, a->v, b->v, FP_MODULUS.m, FP_MODULUS.neg_inv);
+        return;
+    }
+#endif
+    (void)fast;
+    mont_mul_portable(r->v, a->v, b->v, &FP_MODULUS);
+}
+
+/* fp2_mul's Karatsuba product with inline parts; r may alias a or b. */
+static inline __attribute__((always_inline)) void
+fp2_mul_with(fp2_t *r, const fp2_t *a, const fp2_t *b, const int fast)
+{
+    fp_t t0, t1, sa, sb;
+    fp_mul_with(&t0, &a->c0, &b->c0, fast);
+    fp_mul_with(&t1, &a->c1, &b->c1, fast);
+    fp_add_inline(&sa, &a->c0, &a->c1);
+    fp_add_inline(&sb, &b->c0, &b->c1);
+    fp_mul_with(&r->c1, &sa, &sb, fast);
+    fp_sub_inline(&r->c1, &r->c1, &t0);
+    fp_sub_inline(&r->c1, &r->c1, &t1);
+    fp_sub_inline(&r->c0, &t0, &t1);
+}
+
 #define CJ(name) g2_##name
 #define CJ_AFFINE g2_affine
 #define CJ_JAC g2_jac
 #define CJ_F fp2_t
-#define CJ_ADD fp2_add
-#define CJ_SUB fp2_sub
+#define CJ_ADD fp2_add_inline
+#define CJ_SUB fp2_sub_inline
 #define CJ_DBL fp2_dbl
 #define CJ_NEG fp2_neg
 #define CJ_MUL fp2_mul
@@ -112,8 +154,12 @@ void g2_generator(g2_affine *r)
 #define CJ_IS_ZERO fp2_is_zero
 #define CJ_EQ fp2_eq
 #define CJ_B TWIST_B            /* 3 / (9 + u) */
-#define CJ_BATCH_MUL(r, a, b, fast) ((void)(fast), fp2_mul(r, a, b))
+#define CJ_BATCH_MUL(r, a, b, fast) fp2_mul_with(r, a, b, fast)
+#if MONT_HAVE_ADX
+#define CJ_FAST_PRODUCTS() mont_cpu_has_adx()
+#else
 #define CJ_FAST_PRODUCTS() 0
+#endif
 #include "pipeline/snark/curve_jacobian.h"
 
 /* Order-r check by definition: r * p is infinity. Twice the cost of

@@ -60,13 +60,9 @@ int  public_json_write(const fr_t *pub, size_t n, const char *path, zkml_error *
 
 /* Uniform nonzero Fr element from getrandom(2). */
 int  fr_random(fr_t *out, zkml_error *err);
-/* Fixed-base multiplication (groth16_setup.c): table[w][d-1] = d * 2^(8w) * G
- * for the G1 (g2 = 0) or G2 generator; out[i] = scalars[i] * G, affine, *out
- * malloc'ed. lagrange_at: lag[j] = L_j(tau) * scale on the domain of 2^log_n
- * points, or with odd set on the odd points w_2n^(2j+1) of the 2n-domain. */
-int  groth16_fb_table(int g2, void **table);
-int  groth16_fixed_base(int g2, const void *table, const fr_t *scalars, size_t n, void **out,
-                        int threads, zkml_error *err);
+/* lag[j] = L_j(tau) * scale on the domain of 2^log_n points, or with odd set
+ * on the odd points w_2n^(2j+1) of the 2n-domain (fixed-base multiplication
+ * of the results: fixed_base.h). */
 int  groth16_lagrange_at(fr_t *lag, uint32_t log_n, int odd, const fr_t *tau,
                          const fr_t *scale, zkml_error *err);
 /* Flattens the R1CS into the key's compressed rows (pk->n_constraints set);

@@ -7,10 +7,11 @@
  * inversion's running products, pow's accumulators, the scalar of a point
  * multiplication). tests/snark_groth16/test_setup_wipe.c looks for leftovers
  * in freed memory. Nothing secret is logged. The query points are
- * fixed-base multiples of the generators, computed with a table of
- * d * 2^(8w) * G for each byte position w (at most 32 mixed additions each).
+ * fixed-base multiples of the generators (fixed_base.h), whose working
+ * buffers are wiped there.
  */
 #include "pipeline/snark/groth16.h"
+#include "pipeline/snark/fixed_base.h"
 #include "pipeline/snark/ntt.h"
 #include "pipeline/snark/parallel.h"
 #include "pipeline/snark/field.h"
@@ -59,122 +60,6 @@ void groth16_vk_free(groth16_vk *vk)
 {
     free(vk->ic);
     memset(vk, 0, sizeof *vk);
-}
-
-/* ---- fixed-base multiplication ---------------------------------------------- */
-
-#define FB_WINDOWS 32     /* 8-bit windows over a 256-bit scalar */
-
-typedef struct fb_job {
-    int g2;
-    const void *table;    /* FB_WINDOWS x 255 affine points */
-    const fr_t *scalars;  /* Montgomery form */
-    void *out;            /* affine points */
-    size_t n;
-    int failed;
-} fb_job;
-
-static void fb_task(void *p, int task, int n_tasks)
-{
-    fb_job *job = p;
-    size_t lo, hi;
-    parallel_range(job->n, task, n_tasks, &lo, &hi);
-    const size_t batch = 4096;
-    void *jac = malloc(batch * (job->g2 ? sizeof(g2_jac) : sizeof(g1_jac)));
-    if (!jac) {
-        __atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
-        return;
-    }
-    for (size_t base = lo; base < hi; base += batch) {
-        size_t cnt = hi - base < batch ? hi - base : batch;
-        for (size_t i = 0; i < cnt; i++) {
-            uint64_t k[4];
-            mont_to_raw(k, job->scalars[base + i].v, &FR_MODULUS);
-            if (job->g2)
-                memset((g2_jac *)jac + i, 0, sizeof(g2_jac));
-            else
-                memset((g1_jac *)jac + i, 0, sizeof(g1_jac));
-            for (int w = 0; w < FB_WINDOWS; w++) {
-                unsigned d = (unsigned)(k[w / 8] >> (8 * (w % 8))) & 0xff;
-                if (!d)
-                    continue;
-                size_t at = (size_t)w * 255 + d - 1;
-                if (job->g2)
-                    g2_add_affine((g2_jac *)jac + i, (g2_jac *)jac + i,
-                                  (const g2_affine *)job->table + at);
-                else
-                    g1_add_affine((g1_jac *)jac + i, (g1_jac *)jac + i,
-                                  (const g1_affine *)job->table + at);
-            }
-            zkml_wipe(k, sizeof k);
-        }
-        int rc = job->g2 ? g2_batch_to_affine((g2_affine *)job->out + base, jac, cnt)
-                         : g1_batch_to_affine((g1_affine *)job->out + base, jac, cnt);
-        if (rc)
-            __atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
-    }
-    free(jac);
-}
-
-/* Element i of an array of size-byte elements (G1 or G2 points, chosen at run time). */
-static void *element(void *array, size_t i, size_t size)
-{
-    return (char *)array + i * size;
-}
-
-int groth16_fb_table(int g2, void **table)
-{
-    size_t count = (size_t)FB_WINDOWS * 255;
-    size_t jsz = g2 ? sizeof(g2_jac) : sizeof(g1_jac);
-    size_t asz = g2 ? sizeof(g2_affine) : sizeof(g1_affine);
-    void *jac = malloc(count * jsz);
-    *table = calloc(count, asz);
-    if (!jac || !*table) {
-        free(jac);
-        free(*table);
-        *table = NULL;
-        return -1;
-    }
-    g1_affine g1;
-    g2_affine g2a;
-    union { g1_jac g1; g2_jac g2; } base;   /* aligned for either group */
-    if (g2) {
-        g2_generator(&g2a);
-        g2_to_jac(&base.g2, &g2a);
-    } else {
-        g1_generator(&g1);
-        g1_to_jac(&base.g1, &g1);
-    }
-    for (int w = 0; w < FB_WINDOWS; w++) {
-        void *row = element(jac, (size_t)w * 255, jsz);
-        memcpy(row, &base, jsz);
-        for (size_t d = 1; d < 255; d++) {
-            if (g2)
-                g2_add(element(row, d, jsz), element(row, d - 1, jsz), &base.g2);
-            else
-                g1_add(element(row, d, jsz), element(row, d - 1, jsz), &base.g1);
-        }
-        if (g2)                       /* next base = 256 * base = 255*base + base */
-            g2_add(&base.g2, element(row, 254, jsz), &base.g2);
-        else
-            g1_add(&base.g1, element(row, 254, jsz), &base.g1);
-    }
-    int rc = g2 ? g2_batch_to_affine(*table, jac, count) : g1_batch_to_affine(*table, jac, count);
-    free(jac);
-    return rc;
-}
-
-int groth16_fixed_base(int g2, const void *table, const fr_t *scalars, size_t n, void **out,
-                       int threads, zkml_error *err)
-{
-    *out = calloc(n ? n : 1, g2 ? sizeof(g2_affine) : sizeof(g1_affine));
-    if (!*out)
-        return zkml_fail(err, ZKML_ENOMEM, "setup: out of memory for %zu points", n);
-    fb_job job = { g2, table, scalars, *out, n, 0 };
-    parallel_run(n < 256 ? 1 : parallel_threads(threads), fb_task, &job);
-    if (job.failed)
-        return zkml_fail(err, ZKML_ENOMEM, "setup: out of memory computing %zu points", n);
-    return 0;
 }
 
 /* ---- the QAP at tau ----------------------------------------------------------- */
@@ -282,7 +167,7 @@ typedef struct setup_state {
     fr_t tau_2n;                 /* tau^(2n): secret too */
     fr_t *lag, *u, *v, *w, *k;   /* all secret-derived: wiped */
     size_t n_lag, n_vars;
-    void *t1, *t2;               /* generator tables */
+    fixed_base *t1, *t2;         /* generator tables */
 } setup_state;
 
 static void setup_state_free(setup_state *st)
@@ -296,8 +181,8 @@ static void setup_state_free(setup_state *st)
             zkml_wipe(arrays[i], lens[i] * sizeof(fr_t));
         free(arrays[i]);
     }
-    free(st->t1);
-    free(st->t2);
+    fixed_base_free(st->t1);
+    fixed_base_free(st->t2);
 }
 
 static void g1_mul_gen(g1_affine *out, const fr_t *k)
@@ -334,13 +219,13 @@ static int setup_queries(setup_state *st, groth16_pk *pk, groth16_vk *vk, int th
     if (groth16_lagrange_at(st->lag, pk->log_n, 0, &st->tx.tau, &one, err))
         goto done;
     evaluate_qap(pk, st->lag, (fr_t *[3]){ st->u, st->v, st->w });
-    if (groth16_fb_table(0, &st->t1) || groth16_fb_table(1, &st->t2)) {
-        zkml_fail(err, ZKML_ENOMEM, "setup: out of memory for generator tables");
+    /* G1 serves the A, B1 and C queries, the IC points and the H query */
+    if (fixed_base_new(&st->t1, 0, 3 * (size_t)pk->n_vars + n, threads, err) ||
+        fixed_base_new(&st->t2, 1, pk->n_vars, threads, err))
         goto done;
-    }
-    if (groth16_fixed_base(0, st->t1, st->u, pk->n_vars, (void **)&pk->a_query, threads, err) ||
-        groth16_fixed_base(0, st->t1, st->v, pk->n_vars, (void **)&pk->b1_query, threads, err) ||
-        groth16_fixed_base(1, st->t2, st->v, pk->n_vars, (void **)&pk->b2_query, threads, err))
+    if (fixed_base_mul_alloc(st->t1, st->u, pk->n_vars, (void **)&pk->a_query, threads, err) ||
+        fixed_base_mul_alloc(st->t1, st->v, pk->n_vars, (void **)&pk->b1_query, threads, err) ||
+        fixed_base_mul_alloc(st->t2, st->v, pk->n_vars, (void **)&pk->b2_query, threads, err))
         goto done;
     /* k_i = beta*u_i + alpha*v_i + w_i, over gamma (public) or delta (private). */
     for (uint32_t i = 0; i < pk->n_vars; i++) {
@@ -350,12 +235,12 @@ static int setup_queries(setup_state *st, groth16_pk *pk, groth16_vk *vk, int th
         fr_add(&st->k[i], &st->k[i], &st->w[i]);
         fr_mul(&st->k[i], &st->k[i], i <= pk->n_public ? &gamma_inv : &delta_inv);
     }
-    if (groth16_fixed_base(0, st->t1, st->k, pk->n_public + 1, (void **)&vk->ic, threads, err) ||
-        groth16_fixed_base(0, st->t1, st->k + pk->n_public + 1, pk->n_vars - pk->n_public - 1,
-                   (void **)&pk->c_query, threads, err))
+    if (fixed_base_mul_alloc(st->t1, st->k, pk->n_public + 1, (void **)&vk->ic, threads, err) ||
+        fixed_base_mul_alloc(st->t1, st->k + pk->n_public + 1, pk->n_vars - pk->n_public - 1,
+                         (void **)&pk->c_query, threads, err))
         goto done;
     if (groth16_lagrange_at(st->lag, pk->log_n, 1, &st->tx.tau, &delta_inv, err) ||
-        groth16_fixed_base(0, st->t1, st->lag, n, (void **)&pk->h_query, threads, err))
+        fixed_base_mul_alloc(st->t1, st->lag, n, (void **)&pk->h_query, threads, err))
         goto done;
     rc = 1;
 done:

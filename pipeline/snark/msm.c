@@ -19,13 +19,13 @@
  * so G1 and G2 share all of this.
  */
 #include "pipeline/snark/msm.h"
+#include "pipeline/snark/group_ops.h"
 #include "pipeline/snark/field.h"
 #include "pipeline/snark/parallel.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define DIGIT_ZERO 0xffffu     /* a digit is (|d| - 1) << 1 | (d < 0), or this */
 #define MSM_MAX_C 16
 #define MSM_BATCH_DIV 2        /* a batch holds at most half the buckets ... */
 #define MSM_BATCH_MAX 1024     /* ... and at most this many (measured best at 2^16) */
@@ -34,79 +34,6 @@
 #define MSM_PREFETCH 16        /* the bucket of the point this far ahead is prefetched */
 #define FOLD_BLOCKS 256        /* running sums advanced side by side in the batched fold */
 #define FOLD_BATCHED_MIN 1024  /* buckets; with fewer, the Jacobian fold costs less */
-
-typedef struct group_ops {
-    size_t aff_size, jac_size, batch_scratch_size;
-    void (*jac_zero)(void *r);
-    int  (*aff_is_inf)(const void *p);
-    void (*aff_set_inf)(void *p);
-    void (*aff_neg)(void *p);
-    void (*add_aff)(void *r, const void *p, int negate);   /* r += (negate ? -p : p) */
-    void (*add)(void *r, const void *b);                   /* r += b */
-    void (*dbl)(void *r);
-    /* lhs[i] += rhs[i] for n affine pairs with one shared inversion */
-    void (*batch_add)(void *lhs, const void *rhs, size_t n, void *scratch);
-    int  (*batch_to_affine)(void *out, const void *in, size_t n);   /* -1: out of memory */
-} group_ops;
-
-static void g1_zero_op(void *r) { memset(r, 0, sizeof(g1_jac)); }
-static int g1_inf_op(const void *p) { return ((const g1_affine *)p)->infinity; }
-static void g1_set_inf_op(void *p) { ((g1_affine *)p)->infinity = 1; }
-static void g1_neg_op(void *p) { fp_neg(&((g1_affine *)p)->y, &((g1_affine *)p)->y); }
-static void g1_add_aff_op(void *r, const void *p, int negate)
-{
-    if (!negate) {
-        g1_add_affine(r, r, p);
-        return;
-    }
-    g1_affine q = *(const g1_affine *)p;
-    fp_neg(&q.y, &q.y);
-    g1_add_affine(r, r, &q);
-}
-static void g1_add_op(void *r, const void *b) { g1_add(r, r, b); }
-static void g1_dbl_op(void *r) { g1_double(r, r); }
-static void g1_batch_add_op(void *lhs, const void *rhs, size_t n, void *scratch)
-{
-    g1_batch_add_affine(lhs, lhs, rhs, n, scratch);
-}
-static int g1_to_affine_op(void *out, const void *in, size_t n)
-{
-    return g1_batch_to_affine(out, in, n);
-}
-
-static void g2_zero_op(void *r) { memset(r, 0, sizeof(g2_jac)); }
-static int g2_inf_op(const void *p) { return ((const g2_affine *)p)->infinity; }
-static void g2_set_inf_op(void *p) { ((g2_affine *)p)->infinity = 1; }
-static void g2_neg_op(void *p) { fp2_neg(&((g2_affine *)p)->y, &((g2_affine *)p)->y); }
-static void g2_add_aff_op(void *r, const void *p, int negate)
-{
-    if (!negate) {
-        g2_add_affine(r, r, p);
-        return;
-    }
-    g2_affine q = *(const g2_affine *)p;
-    fp2_neg(&q.y, &q.y);
-    g2_add_affine(r, r, &q);
-}
-static void g2_add_op(void *r, const void *b) { g2_add(r, r, b); }
-static void g2_dbl_op(void *r) { g2_double(r, r); }
-static int g2_to_affine_op(void *out, const void *in, size_t n)
-{
-    return g2_batch_to_affine(out, in, n);
-}
-
-static void g2_batch_add_op(void *lhs, const void *rhs, size_t n, void *scratch)
-{
-    g2_batch_add_affine(lhs, lhs, rhs, n, scratch);
-}
-
-static const group_ops G1_OPS = { sizeof(g1_affine), sizeof(g1_jac), sizeof(fp_t), g1_zero_op,
-                                  g1_inf_op, g1_set_inf_op, g1_neg_op, g1_add_aff_op,
-                                  g1_add_op, g1_dbl_op, g1_batch_add_op, g1_to_affine_op };
-static const group_ops G2_OPS = { sizeof(g2_affine), sizeof(g2_jac), sizeof(fp2_t),
-                                  g2_zero_op, g2_inf_op, g2_set_inf_op, g2_neg_op,
-                                  g2_add_aff_op, g2_add_op, g2_dbl_op, g2_batch_add_op,
-                                  g2_to_affine_op };
 
 typedef struct msm_job {
     const group_ops *g;
@@ -136,18 +63,6 @@ static void job_free(msm_job *job)
 static void fail_task(msm_job *job)
 {
     __atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
-}
-
-/* c bits of the normal-form scalar s starting at bit off (bits past 255 are 0). */
-static uint32_t scalar_bits(const uint64_t s[4], uint32_t off, uint32_t c)
-{
-    uint32_t limb = off / 64, shift = off % 64;
-    if (limb >= 4)
-        return 0;
-    uint64_t v = s[limb] >> shift;
-    if (shift + c > 64 && limb + 1 < 4)
-        v |= s[limb + 1] << (64 - shift);
-    return (uint32_t)(v & ((1ULL << c) - 1));
 }
 
 static uint32_t bit_length(const uint64_t s[4])
@@ -214,21 +129,10 @@ static uint32_t classify(msm_job *job)
 static void digits_task(void *p, int task, int n_tasks)
 {
     msm_job *job = p;
-    const uint32_t c = job->c, half = 1u << (c - 1);
     size_t lo, hi;
     parallel_range(job->m, task, n_tasks, &lo, &hi);
-    for (size_t j = lo; j < hi; j++) {
-        uint32_t carry = 0;
-        for (uint32_t w = 0; w < job->nwin; w++) {
-            int32_t d = (int32_t)(scalar_bits(job->raw[j], w * c, c) + carry);
-            carry = d > (int32_t)half;
-            if (carry)
-                d -= (int32_t)(1u << c);
-            uint32_t magnitude = (uint32_t)(d > 0 ? d : -d);
-            job->digits[(size_t)w * job->m + j] =
-                (uint16_t)(d == 0 ? DIGIT_ZERO : (magnitude - 1) << 1 | (uint32_t)(d < 0));
-        }
-    }
+    for (size_t j = lo; j < hi; j++)
+        signed_digits(job->digits + j, job->m, job->raw[j], job->c, job->nwin);
 }
 
 /* ---- phase 3: buckets ---------------------------------------------------------------

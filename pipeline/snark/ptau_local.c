@@ -6,6 +6,7 @@
  * The file is a prepared phase-2 .ptau in snarkjs's layout (ptau.h), with
  * an empty contribution list, so snarkjs reads it too.
  */
+#include "pipeline/snark/fixed_base.h"
 #include "pipeline/snark/lem.h"
 #include "pipeline/snark/ptau.h"
 
@@ -17,7 +18,7 @@ typedef struct local_state {
     fr_t tau, alpha, beta;       /* the toxic waste: wiped */
     fr_t *s;                     /* scalars derived from it: wiped */
     size_t n_s;
-    void *t1, *t2;               /* generator tables */
+    fixed_base *t1, *t2;         /* generator tables */
 } local_state;
 
 /* Writes the points s[i]*G of n scalars (G1 or G2). */
@@ -25,7 +26,7 @@ static int put_points(bwriter *w, local_state *st, int g2, size_t n, int threads
                       zkml_error *err)
 {
     void *pts;
-    if (groth16_fixed_base(g2, g2 ? st->t2 : st->t1, st->s, n, &pts, threads, err))
+    if (fixed_base_mul_alloc(g2 ? st->t2 : st->t1, st->s, n, &pts, threads, err))
         return err->code;
     uint8_t b[LEM_G2];
     for (size_t i = 0; i < n; i++) {
@@ -142,9 +143,14 @@ int ptau_make_local(const char *path, uint32_t power, int threads, zkml_error *e
                          PTAU_MAX_POWER - 1);
     st.n_s = ((size_t)4 << power);
     st.s = malloc(st.n_s * sizeof *st.s);
+    /* G1 serves tau^i (2n - 1), alpha tau^i, beta tau^i and three Lagrange
+     * sections (n each); G2 tau^i and one Lagrange section. */
+    size_t n = (size_t)1 << power;
     int rc = 0;
-    if (!st.s || groth16_fb_table(0, &st.t1) || groth16_fb_table(1, &st.t2))
+    if (!st.s)
         rc = zkml_fail(err, ZKML_ENOMEM, "out of memory for a ptau of power %u", power);
+    if (!rc && !(rc = fixed_base_new(&st.t1, 0, 6 * n, threads, err)))
+        rc = fixed_base_new(&st.t2, 1, 2 * n, threads, err);
     if (!rc)
         rc = draw(&st, power, err);
     if (!rc && !(rc = bw_open(&w, path, err))) {
@@ -158,7 +164,7 @@ int ptau_make_local(const char *path, uint32_t power, int threads, zkml_error *e
         zkml_wipe(st.s, st.n_s * sizeof *st.s);
     zkml_wipe(&st, offsetof(local_state, s));
     free(st.s);
-    free(st.t1);
-    free(st.t2);
+    fixed_base_free(st.t1);
+    fixed_base_free(st.t2);
     return rc;
 }

@@ -3,10 +3,14 @@
  * random scalars, points at infinity), large MSMs over a small pool of points
  * and scalars (repeated and opposite points, equal scalars: every bucket
  * collision and doubling case) against sum_i (sum of its scalars) * pool_i,
+ * fixed-base multiples of the generators against g1_mul/g2_mul (narrow and
+ * 16-bit windows, scalars whose digits carry, zero, one and -1),
  * the R1CS builder, malformed .r1cs,
  * .wtns, proving keys and JSON (clear errors, no crash), and an in-process
  * setup/prove/verify round trip with a refused witness.
  */
+#include "pipeline/snark/field.h"
+#include "pipeline/snark/fixed_base.h"
 #include "pipeline/snark/groth16.h"
 #include "pipeline/snark/msm.h"
 #include "pipeline/snark/r1cs_internal.h"
@@ -140,6 +144,62 @@ static void test_msm_pool(size_t n, int threads, size_t pool, int g2)
               "!= the pooled sum", n, pool, threads);
     }
     free(pp1); free(p1); free(pp2); free(p2); free(k); free(coef);
+}
+
+/* Scalars that stress the signed digits: 0, 1, -1, powers of two at and
+ * around window edges, runs of 0x8000 (digit 2^15 exactly) and of 0xffff
+ * (a carry through every window), then random ones. */
+static void fixed_base_scalar(test_rng *g, size_t i, fr_t *k)
+{
+    uint64_t raw[4] = { 0, 0, 0, 0 };
+    switch (i % 8) {
+    case 0: fr_from_u64(k, i / 8); return;                       /* 0, 1, 2, ... */
+    case 1: fr_one(k); fr_neg(k, k); return;                     /* -1 */
+    case 2: raw[(i / 8) % 4] = 1ULL << (i % 61); break;
+    case 3: raw[0] = raw[1] = raw[2] = 0x8000800080008000ULL; raw[3] = 0x0000800080008000ULL; break;
+    case 4: raw[0] = raw[1] = raw[2] = ~0ULL; raw[3] = 0x0fffffffffffffffULL; break;
+    default: test_rng_fr(g, k); return;
+    }
+    CHECK(mont_from_raw(k->v, raw, &FR_MODULUS) == 0, "scalar %zu below r", i);
+}
+
+/* fixed_base_mul against g1_mul/g2_mul; n_mults picks the table's window. */
+static void test_fixed_base(size_t n, size_t n_mults, int threads, int g2)
+{
+    test_rng g = { 500 + n };
+    fr_t *k = calloc(n, sizeof *k);
+    void *out = calloc(n, g2 ? sizeof(g2_affine) : sizeof(g1_affine));
+    fixed_base *fb;
+    zkml_error err;
+    for (size_t i = 0; i < n; i++)
+        fixed_base_scalar(&g, i, &k[i]);
+    CHECK(fixed_base_new(&fb, g2, n_mults, threads, &err) == 0, "table: %s", err.message);
+    CHECK(fixed_base_mul(fb, k, n, out, threads, &err) == 0, "fixed base: %s", err.message);
+    for (size_t i = 0; i < n; i++) {
+        int same;
+        if (g2) {
+            g2_affine gen, *got = (g2_affine *)out + i;
+            g2_jac want, have;
+            g2_generator(&gen);
+            g2_to_jac(&want, &gen);
+            g2_mul(&want, &want, &k[i]);
+            g2_to_jac(&have, got);
+            same = g2_eq(&have, &want) && (got->infinity || g2_is_on_curve(got));
+        } else {
+            g1_affine gen, *got = (g1_affine *)out + i;
+            g1_jac want, have;
+            g1_generator(&gen);
+            g1_to_jac(&want, &gen);
+            g1_mul(&want, &want, &k[i]);
+            g1_to_jac(&have, got);
+            same = g1_eq(&have, &want) && (got->infinity || g1_is_on_curve(got));
+        }
+        CHECK(same, "G%d fixed base point %zu of %zu (table for %zu, %d threads) != k * G",
+              g2 + 1, i, n, n_mults, threads);
+    }
+    fixed_base_free(fb);
+    free(k);
+    free(out);
 }
 
 static void test_builder(void)
@@ -313,6 +373,10 @@ int main(void)
     test_msm_pool(12000, 1, 1, 1);
     test_msm_pool(12000, 2, 50, 1);
     test_msm_pool(30000, 2, 40, 1);      /* G2 windows wide enough for the batched fold */
+    test_fixed_base(3000, 3000, 2, 0);
+    test_fixed_base(2100, (size_t)1 << 22, 1, 0);  /* 16-bit windows, two batches */
+    test_fixed_base(300, 300, 2, 1);
+    test_fixed_base(40, (size_t)1 << 20, 2, 1);
     test_json_errors();
     test_round_trip();
     printf("%s\n", failures ? "FAILED" : "ok");
