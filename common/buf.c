@@ -109,7 +109,7 @@ int zkml_buf_detach(zkml_buf *b, char **out, zkml_error *err)
         zkml_buf_free(b);
         return zkml_fail(err, ZKML_ENOMEM, "out of memory building text");
     }
-    b->data[b->len] = 0;   /* an empty buffer has had no NUL written yet */
+    b->data[b->len] = 0; /* an empty buffer has had no NUL written yet */
     *out = (char *)b->data;
     memset(b, 0, sizeof *b);
     return 0;

@@ -30,11 +30,11 @@
 #include <unistd.h>
 
 enum {
-    CHUNK = 262144,   /* the default fixed-size chunker */
-    FANOUT = 174,     /* links per node in the balanced layout */
-    LEVELS = 12,      /* 174^11 chunks: far beyond any file */
-    LEAF_HEAD = 16,   /* room before a chunk for its node's header */
-    LEAF_TAIL = 16,   /* room after it for the filesize field */
+    CHUNK = 262144, /* the default fixed-size chunker */
+    FANOUT = 174,   /* links per node in the balanced layout */
+    LEVELS = 12,    /* 174^11 chunks: far beyond any file */
+    LEAF_HEAD = 16, /* room before a chunk for its node's header */
+    LEAF_TAIL = 16, /* room after it for the filesize field */
     /* one link: tag, length, Hash (2 + 34), Name (2), Tsize (1 + 10) */
     LINK_MAX = 2 + 2 + 34 + 2 + 11,
     /* a parent: its links, then Data: tag, length, Type, filesize, blocksizes */
@@ -51,8 +51,8 @@ typedef struct cid_link {
 /* The pending links of every level of the tree being built. */
 typedef struct cid_tree {
     cid_link link[LEVELS][FANOUT];
-    size_t pending[LEVELS];  /* links waiting for their parent at each level */
-    uint64_t total[LEVELS];  /* links ever added at each level */
+    size_t pending[LEVELS]; /* links waiting for their parent at each level */
+    uint64_t total[LEVELS]; /* links ever added at each level */
     /* a parent's block and its UnixFS Data, here rather than on the stack of
      * a server thread; a parent is hashed before its own parent is built */
     uint8_t block[PARENT_MAX], data[4 + 11 + FANOUT * 11];
@@ -158,8 +158,7 @@ static int tree_leaf(cid_tree *t, uint8_t *buf, size_t n, zkml_error *err)
 
 static void base58_multihash(const uint8_t digest[32], char out[ZKML_CID_MAX])
 {
-    static const char alphabet[] =
-        "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+    static const char alphabet[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
     uint8_t mh[34] = {0x12, 0x20}, b58[64] = {0};
     memcpy(mh + 2, digest, 32);
     size_t len = 0; /* base-58 digits so far, least significant first */

@@ -33,8 +33,7 @@ typedef struct zkml_error {
 int zkml_fail(zkml_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Prefixes err->message with "<context>: " (e.g. the file name) and returns err->code. */
-int zkml_error_prefix(zkml_error *err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+int zkml_error_prefix(zkml_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A short stable name for a code: "invalid_input", "not_found", ... */
 const char *zkml_error_code_name(int code);
 
@@ -113,13 +112,35 @@ int zkml_task_id_check(const char *id, zkml_error *err);
  * no token configured, to loopback clients); the version history holds only
  * public ones. README "Artifacts" documents the table. */
 typedef enum zkml_artifact_id {
-    ZKML_A_MODEL, ZKML_A_DATA, ZKML_A_SETTINGS, ZKML_A_CALIBRATION, ZKML_A_R1CS,
-    ZKML_A_CIRCUIT, ZKML_A_ZKEY, ZKML_A_CEREMONY, ZKML_A_PROVING_KEY, ZKML_A_VK,
-    ZKML_A_INPUT, ZKML_A_WITNESS,
-    ZKML_A_OUTPUT, ZKML_A_PROOF, ZKML_A_PUBLIC, ZKML_A_VERIFY, ZKML_A_VERIFIER_SOL,
-    ZKML_A_VERIFIER_ABI, ZKML_A_CALLDATA, ZKML_A_EVAL_R1CS, ZKML_A_EVAL_WITNESS,
-    ZKML_A_EVALUATION, ZKML_A_EVAL_KEY, ZKML_A_EVAL_VK, ZKML_A_EVAL_PROOF, ZKML_A_EVAL_PUBLIC,
-    ZKML_A_EVAL_VERIFIER_SOL, ZKML_A_CHAIN, ZKML_A_COUNT
+    ZKML_A_MODEL,
+    ZKML_A_DATA,
+    ZKML_A_SETTINGS,
+    ZKML_A_CALIBRATION,
+    ZKML_A_R1CS,
+    ZKML_A_CIRCUIT,
+    ZKML_A_ZKEY,
+    ZKML_A_CEREMONY,
+    ZKML_A_PROVING_KEY,
+    ZKML_A_VK,
+    ZKML_A_INPUT,
+    ZKML_A_WITNESS,
+    ZKML_A_OUTPUT,
+    ZKML_A_PROOF,
+    ZKML_A_PUBLIC,
+    ZKML_A_VERIFY,
+    ZKML_A_VERIFIER_SOL,
+    ZKML_A_VERIFIER_ABI,
+    ZKML_A_CALLDATA,
+    ZKML_A_EVAL_R1CS,
+    ZKML_A_EVAL_WITNESS,
+    ZKML_A_EVALUATION,
+    ZKML_A_EVAL_KEY,
+    ZKML_A_EVAL_VK,
+    ZKML_A_EVAL_PROOF,
+    ZKML_A_EVAL_PUBLIC,
+    ZKML_A_EVAL_VERIFIER_SOL,
+    ZKML_A_CHAIN,
+    ZKML_A_COUNT
 } zkml_artifact_id;
 
 typedef enum zkml_visibility { ZKML_PUBLIC, ZKML_PRIVATE } zkml_visibility;
@@ -151,10 +172,8 @@ int zkml_artifact_path(char *out, size_t outlen, const char *dir, zkml_artifact_
  * Release it compiles to nothing and cond is not evaluated, so cond may be
  * costly but must have no side effects. */
 #ifdef ZKML_VERIFY_CHECKS
-void zkml_verify_failed(const char *file, int line, const char *cond)
-    __attribute__((noreturn));
-#define ZKML_VERIFY(cond) \
-    ((cond) ? (void)0 : zkml_verify_failed(__FILE__, __LINE__, #cond))
+void zkml_verify_failed(const char *file, int line, const char *cond) __attribute__((noreturn));
+#define ZKML_VERIFY(cond) ((cond) ? (void)0 : zkml_verify_failed(__FILE__, __LINE__, #cond))
 #else
 #define ZKML_VERIFY(cond) ((void)sizeof(cond))
 #endif
@@ -182,9 +201,9 @@ void zkml_wipe(void *p, size_t n);
  * outputs with equivalent ones.
  */
 typedef struct zkml_step_opts {
-    int sample;          /* CSV data row to prove, 0-based (default 0) */
-    int threads;         /* threads a proof may use; 0 = zkml_default_threads() */
-    const char *target;  /* calibration target: "resources" (default) or "accuracy" */
+    int sample;         /* CSV data row to prove, 0-based (default 0) */
+    int threads;        /* threads a proof may use; 0 = zkml_default_threads() */
+    const char *target; /* calibration target: "resources" (default) or "accuracy" */
     /* settings: the visibility words to write (NULL keeps settings.json's, or
      * the default: input hashed, output public, param fixed) */
     const char *input_visibility, *output_visibility, *param_visibility;

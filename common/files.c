@@ -9,15 +9,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int zkml_read_file(const char *path, size_t max_bytes, uint8_t **data, size_t *len,
-                   zkml_error *err)
+int zkml_read_file(const char *path, size_t max_bytes, uint8_t **data, size_t *len, zkml_error *err)
 {
     *data = NULL;
     *len = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return zkml_fail(err, errno == ENOENT ? ZKML_ENOTFOUND : ZKML_EIO,
-                         "%s: %s", path, strerror(errno));
+        return zkml_fail(err, errno == ENOENT ? ZKML_ENOTFOUND : ZKML_EIO, "%s: %s", path,
+                         strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
@@ -26,8 +25,8 @@ int zkml_read_file(const char *path, size_t max_bytes, uint8_t **data, size_t *l
     size_t size = (size_t)st.st_size;
     if (max_bytes && size > max_bytes) {
         close(fd);
-        return zkml_fail(err, ZKML_EINVAL, "%s: %zu bytes, more than the limit of %zu",
-                         path, size, max_bytes);
+        return zkml_fail(err, ZKML_EINVAL, "%s: %zu bytes, more than the limit of %zu", path, size,
+                         max_bytes);
     }
     uint8_t *buf = malloc(size + 1);
     if (!buf) {

@@ -24,16 +24,17 @@
 #include "registry/registry.h"
 
 enum {
-    PIPELINE_STEP_SKIPPED = 1, /* a step's return value: recorded as skipped, err->message says why */
+    PIPELINE_STEP_SKIPPED =
+        1, /* a step's return value: recorded as skipped, err->message says why */
     PIPELINE_MAX_ATTEMPTS = 5,
 };
 
 /* What a step knows about the job it runs for. */
 typedef struct pipeline_job_ctx {
-    const char *data_dir;     /* NULL when run outside the service (`zkml-registry run`) */
-    const char *task_id;      /* NULL outside the service */
-    int version;              /* 0 outside the service */
-    const char *dir;          /* the artifact directory */
+    const char *data_dir; /* NULL when run outside the service (`zkml-registry run`) */
+    const char *task_id;  /* NULL outside the service */
+    int version;          /* 0 outside the service */
+    const char *dir;      /* the artifact directory */
     zkml_step_opts opts;
     const chain_config *chain; /* NULL or mode CHAIN_NONE: register is skipped */
 } pipeline_job_ctx;
@@ -43,10 +44,10 @@ typedef int (*pipeline_step_fn)(const pipeline_job_ctx *job, zkml_error *err);
 
 typedef struct pipeline_step {
     const char *name;
-    pipeline_step_fn run;    /* in a job; NULL for a step that is only a command */
-    zkml_step_fn engine;     /* alone on a directory (`zkml-registry NAME --dir DIR`);
+    pipeline_step_fn run; /* in a job; NULL for a step that is only a command */
+    zkml_step_fn engine;  /* alone on a directory (`zkml-registry NAME --dir DIR`);
                               * NULL for a step that needs the service */
-    const char *summary;     /* what it reads and writes, for --help */
+    const char *summary;  /* what it reads and writes, for --help */
 } pipeline_step;
 
 typedef struct pipeline_step_table {
@@ -68,16 +69,16 @@ const pipeline_step *pipeline_find_step(const char *name);
 
 typedef struct pipeline_config {
     const char *data_dir;
-    int workers;              /* ZKML_WORKERS, default 1 */
-    int64_t memory_mb;        /* ZKML_JOB_MEMORY_MB; 0 = no limit */
-    int64_t timeout_s;        /* ZKML_JOB_TIMEOUT_S: one run of a job, all its steps; 0 = none */
-    int64_t step_timeout_s;   /* ZKML_STEP_TIMEOUT_S: each step; 0 = none (the default) */
-    int threads;              /* ZKML_THREADS for proofs; 0 = cores */
-    int64_t heartbeat_ms;     /* how often a running worker writes its heartbeat */
-    int64_t poll_ms;          /* how often an idle worker looks for a job */
-    int64_t retry_base_ms;    /* backoff for ZKML_ERETRY failures */
+    int workers;            /* ZKML_WORKERS, default 1 */
+    int64_t memory_mb;      /* ZKML_JOB_MEMORY_MB; 0 = no limit */
+    int64_t timeout_s;      /* ZKML_JOB_TIMEOUT_S: one run of a job, all its steps; 0 = none */
+    int64_t step_timeout_s; /* ZKML_STEP_TIMEOUT_S: each step; 0 = none (the default) */
+    int threads;            /* ZKML_THREADS for proofs; 0 = cores */
+    int64_t heartbeat_ms;   /* how often a running worker writes its heartbeat */
+    int64_t poll_ms;        /* how often an idle worker looks for a job */
+    int64_t retry_base_ms;  /* backoff for ZKML_ERETRY failures */
     const pipeline_step_table *steps; /* NULL = pipeline_default_steps() */
-    chain_config chain;       /* the register step's chain; mode CHAIN_NONE skips it */
+    chain_config chain;               /* the register step's chain; mode CHAIN_NONE skips it */
 } pipeline_config;
 
 /* Fills cfg from the environment (ZKML_WORKERS, ZKML_JOB_MEMORY_MB,

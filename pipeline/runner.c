@@ -46,8 +46,8 @@ static int env_int64(const char *name, int64_t max, int64_t *out, zkml_error *er
     errno = 0;
     long long n = strtoll(v, &end, 10);
     if (errno || *end || n < 1 || n > max)
-        return zkml_fail(err, ZKML_EINVAL, "%s='%s': expected a whole number from 1 to %lld",
-                         name, v, (long long)max);
+        return zkml_fail(err, ZKML_EINVAL, "%s='%s': expected a whole number from 1 to %lld", name,
+                         v, (long long)max);
     *out = n;
     return 0;
 }
@@ -69,9 +69,8 @@ int pipeline_config_from_env(pipeline_config *cfg, const char *data_dir, zkml_er
     cfg->workers = workers ? (int)workers : 1;
     if (!memory) {
         long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-        memory = pages > 0 && page > 0
-                     ? (int64_t)pages / 1024 * page / 1024 * 3 / 4 / cfg->workers
-                     : 0;
+        memory =
+            pages > 0 && page > 0 ? (int64_t)pages / 1024 * page / 1024 * 3 / 4 / cfg->workers : 0;
     }
     cfg->memory_mb = memory;
     cfg->timeout_s = timeout ? timeout : DEFAULT_TIMEOUT_S;
@@ -208,18 +207,20 @@ static int wait_child(registry_store *s, const pipeline_config *cfg, const store
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
-    const char *memory_hint =
-        cfg->memory_mb > 0 ? "; it may have exceeded ZKML_JOB_MEMORY_MB" : "";
+    const char *memory_hint = cfg->memory_mb > 0 ? "; it may have exceeded ZKML_JOB_MEMORY_MB" : "";
     if (timed_out && deadline == job_deadline)
-        r->rc = zkml_fail(&r->err, ZKML_EINVAL, "the job ran over its time limit of %lld s "
-                          "(ZKML_JOB_TIMEOUT_S) and was stopped", (long long)cfg->timeout_s);
+        r->rc = zkml_fail(&r->err, ZKML_EINVAL,
+                          "the job ran over its time limit of %lld s "
+                          "(ZKML_JOB_TIMEOUT_S) and was stopped",
+                          (long long)cfg->timeout_s);
     else if (timed_out)
-        r->rc = zkml_fail(&r->err, ZKML_EINVAL, "ran over the step time limit of %lld s "
+        r->rc = zkml_fail(&r->err, ZKML_EINVAL,
+                          "ran over the step time limit of %lld s "
                           "(ZKML_STEP_TIMEOUT_S) and was stopped",
                           (long long)cfg->step_timeout_s);
     else if (got != sizeof *r && WIFSIGNALED(status))
-        r->rc = zkml_fail(&r->err, ZKML_EINTERNAL, "killed by signal %d (%s)%s",
-                          WTERMSIG(status), strsignal(WTERMSIG(status)), memory_hint);
+        r->rc = zkml_fail(&r->err, ZKML_EINTERNAL, "killed by signal %d (%s)%s", WTERMSIG(status),
+                          strsignal(WTERMSIG(status)), memory_hint);
     else if (got != sizeof *r)
         r->rc = zkml_fail(&r->err, ZKML_EINTERNAL, "exited (status %d) without a result%s",
                           WIFEXITED(status) ? WEXITSTATUS(status) : -1, memory_hint);
@@ -242,8 +243,7 @@ static int run_step_forked(registry_store *s, const pipeline_config *cfg, const 
     fflush(NULL);
     pid_t parent = getpid(), pid = fork();
     if (pid < 0) {
-        r->rc = zkml_fail(&r->err, ZKML_ERETRY, "step %s: fork: %s", step->name,
-                          strerror(errno));
+        r->rc = zkml_fail(&r->err, ZKML_ERETRY, "step %s: fork: %s", step->name, strerror(errno));
         close(fds[0]);
         close(fds[1]);
         return 0;
@@ -270,23 +270,22 @@ static int64_t retry_delay_ms(const pipeline_config *cfg, int attempts)
 
 /* Records a step's outcome. Returns 1 if the job should stop here. */
 static int record_outcome(registry_store *s, const pipeline_config *cfg, const store_job *job,
-                          const pipeline_step *step, const step_result *r, int64_t ms,
-                          int *stop, zkml_error *err)
+                          const pipeline_step *step, const step_result *r, int64_t ms, int *stop,
+                          zkml_error *err)
 {
     char msg[700];
     *stop = 0;
     if (r->rc == 0 || r->rc == PIPELINE_STEP_SKIPPED) {
         /* a done step may leave a note (setup: a phase 1 for testing only) */
         int rc = store_step_finish(s, job, step->name, r->rc ? "skipped" : "done",
-                                   r->rc || r->err.message[0] ? r->err.message : NULL, ms,
-                                   err);
+                                   r->rc || r->err.message[0] ? r->err.message : NULL, ms, err);
         return rc ? rc : store_record_artifacts(s, cfg->data_dir, job, step->name, err);
     }
     *stop = 1;
     if (r->rc == ZKML_ERETRY && job->attempts + 1 < PIPELINE_MAX_ATTEMPTS) {
         int64_t delay = retry_delay_ms(cfg, job->attempts);
-        snprintf(msg, sizeof msg, "step %s: %s (retrying in %lld s, attempt %d of %d)",
-                 step->name, r->err.message, (long long)(delay / 1000), job->attempts + 2,
+        snprintf(msg, sizeof msg, "step %s: %s (retrying in %lld s, attempt %d of %d)", step->name,
+                 r->err.message, (long long)(delay / 1000), job->attempts + 2,
                  PIPELINE_MAX_ATTEMPTS);
         int rc = store_step_finish(s, job, step->name, "queued", msg, ms, err);
         return rc ? rc : store_job_retry_later(s, job, delay, msg, err);
@@ -305,15 +304,18 @@ static int run_job(registry_store *s, const pipeline_config *cfg, const store_jo
     int rc = store_version_dir(cfg->data_dir, job->task_id, job->version, dir, sizeof dir, err);
     if (rc)
         return store_job_finish(s, job, "failed", err->message, err);
-    pipeline_job_ctx ctx = {cfg->data_dir, job->task_id, job->version, dir,
-                            {.sample = job->sample, .threads = cfg->threads,
-                             .target = job->target}, &cfg->chain};
+    pipeline_job_ctx ctx = {cfg->data_dir,
+                            job->task_id,
+                            job->version,
+                            dir,
+                            {.sample = job->sample, .threads = cfg->threads, .target = job->target},
+                            &cfg->chain};
     const pipeline_step_table *table = steps_of(cfg);
     int64_t deadline = cfg->timeout_s > 0 ? zkml_monotonic_ms() + cfg->timeout_s * 1000 : 0;
     for (size_t i = 0; i < table->count; i++) {
         const pipeline_step *step = &table->steps[i];
         if (!step->run)
-            continue;   /* a command only, not part of a job */
+            continue; /* a command only, not part of a job */
         char state[STORE_STATE_MAX];
         rc = store_step_state(s, job->id, step->name, state, err);
         if (rc && rc != ZKML_ENOTFOUND)

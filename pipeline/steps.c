@@ -81,9 +81,9 @@ static int write_evaluation_verifier(const char *dir, zkml_error *err)
  * PIPELINE_STEP_SKIPPED (with the reason) when there is nothing to evaluate. */
 static int evaluate_dir(const char *dir, const zkml_step_opts *opts, zkml_error *err)
 {
-    static const zkml_artifact_id ids[] = {ZKML_A_EVAL_R1CS, ZKML_A_EVAL_KEY, ZKML_A_EVAL_VK,
-                                           ZKML_A_EVAL_WITNESS, ZKML_A_EVAL_PROOF,
-                                           ZKML_A_EVAL_PUBLIC};
+    static const zkml_artifact_id ids[] = {ZKML_A_EVAL_R1CS,  ZKML_A_EVAL_KEY,
+                                           ZKML_A_EVAL_VK,    ZKML_A_EVAL_WITNESS,
+                                           ZKML_A_EVAL_PROOF, ZKML_A_EVAL_PUBLIC};
     char p[6][4096];
     int rc = circuit_eval_step(dir, opts, err);
     if (rc)
@@ -148,8 +148,8 @@ static const pipeline_step default_steps[] = {
     {"register", run_register, NULL, "-> the verifier and the version on the chain"},
 };
 
-static const pipeline_step_table default_table = {
-    default_steps, sizeof default_steps / sizeof default_steps[0]};
+static const pipeline_step_table default_table = {default_steps,
+                                                  sizeof default_steps / sizeof default_steps[0]};
 
 const pipeline_step_table *pipeline_default_steps(void)
 {

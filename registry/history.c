@@ -152,8 +152,8 @@ static int build_manifest(const char *task_id, int version, const char *dir, cha
     cJSON *settings = NULL, *calibration = NULL, *proof = NULL, *pub = NULL, *chain = NULL;
     int rc = hash_hex(dir, ZKML_A_MODEL, model_hash, err);
     if (!rc && !model_hash[0])
-        rc = zkml_fail(err, ZKML_ENOTFOUND, "%s/%s: missing", dir,
-                       zkml_artifact_name(ZKML_A_MODEL));
+        rc =
+            zkml_fail(err, ZKML_ENOTFOUND, "%s/%s: missing", dir, zkml_artifact_name(ZKML_A_MODEL));
     if (!rc)
         rc = model_cid_of(dir, model_cid, err);
     if (!rc)
@@ -295,16 +295,15 @@ static int branch_tip(git_repository *repo, git_commit **tip, zkml_error *err)
     return 0;
 }
 
-static int commit_and_tag(git_repository *repo, const char *task_id, int version,
-                          const char *tag, const char *dir, zkml_error *err)
+static int commit_and_tag(git_repository *repo, const char *task_id, int version, const char *tag,
+                          const char *dir, zkml_error *err)
 {
     char *manifest = NULL, message[256];
     git_commit *tip = NULL, *made = NULL;
     git_signature *sig = NULL;
     git_tree *tree = NULL;
     git_oid task_tree, root_tree, commit_oid, tag_oid;
-    snprintf(message, sizeof message, "%s\n\nmodel version %d of task %s\n", tag, version,
-             task_id);
+    snprintf(message, sizeof message, "%s\n\nmodel version %d of task %s\n", tag, version, task_id);
     int rc = build_manifest(task_id, version, dir, &manifest, err);
     if (!rc)
         rc = branch_tip(repo, &tip, err);
@@ -415,8 +414,8 @@ static int tag_version(const char *tag, const char *task_id)
 }
 
 /* One entry of the versions list, from the tagged commit's manifest. */
-static int describe_version(git_repository *repo, const char *task_id, const char *tag,
-                            int version, cJSON *list, zkml_error *err)
+static int describe_version(git_repository *repo, const char *task_id, const char *tag, int version,
+                            cJSON *list, zkml_error *err)
 {
     char ref[STORE_TASK_ID_MAX + 32], path[STORE_TASK_ID_MAX + 32], hex[GIT_OID_HEXSZ + 1];
     git_object *obj = NULL;
@@ -445,12 +444,18 @@ static int describe_version(git_repository *repo, const char *task_id, const cha
         put(v, "tag", cJSON_CreateString(tag), &ok);
         put(v, "commit", cJSON_CreateString(hex), &ok);
         put(v, "committed_at", cJSON_CreateNumber((double)git_commit_time(commit)), &ok);
-        put(v, "model_hash", string_or_null(cJSON_GetStringValue(
-                                 cJSON_GetObjectItemCaseSensitive(manifest, "model_hash"))), &ok);
-        put(v, "model_cid", string_or_null(cJSON_GetStringValue(
-                                cJSON_GetObjectItemCaseSensitive(manifest, "model_cid"))), &ok);
-        put(v, "vk_hash", string_or_null(cJSON_GetStringValue(
-                              cJSON_GetObjectItemCaseSensitive(manifest, "vk_hash"))), &ok);
+        put(v, "model_hash",
+            string_or_null(
+                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(manifest, "model_hash"))),
+            &ok);
+        put(v, "model_cid",
+            string_or_null(
+                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(manifest, "model_cid"))),
+            &ok);
+        put(v, "vk_hash",
+            string_or_null(
+                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(manifest, "vk_hash"))),
+            &ok);
     }
     if (!ok)
         rc = zkml_fail(err, ZKML_ENOMEM, "history: out of memory");

@@ -17,17 +17,14 @@ static const char schema_table_sql[] =
 
 int store_schema_version_known(void)
 {
-    return registry_migration_count
-               ? registry_migrations[registry_migration_count - 1].number
-               : 0;
+    return registry_migration_count ? registry_migrations[registry_migration_count - 1].number : 0;
 }
 
 int store_schema_version(registry_store *s, int *version, zkml_error *err)
 {
     *version = 0;
     sqlite3_stmt *st;
-    int rc = store_query(s, &st, err, "SELECT COALESCE(MAX(number), 0) FROM schema_migrations",
-                         "");
+    int rc = store_query(s, &st, err, "SELECT COALESCE(MAX(number), 0) FROM schema_migrations", "");
     if (rc)
         return rc;
     if (sqlite3_step(st) != SQLITE_ROW) {
@@ -53,8 +50,7 @@ static int refuse_newer_schema(registry_store *s, int recorded, zkml_error *err)
 }
 
 /* Applies one migration unless another process has done it meanwhile. */
-static int apply_one(registry_store *s, const registry_migration *m, int *applied,
-                     zkml_error *err)
+static int apply_one(registry_store *s, const registry_migration *m, int *applied, zkml_error *err)
 {
     int rc = store_begin(s, err);
     if (rc)
@@ -75,8 +71,9 @@ static int apply_one(registry_store *s, const registry_migration *m, int *applie
         store_rollback(s);
         return err ? err->code : ZKML_EINTERNAL;
     }
-    rc = store_exec(s, err, "INSERT INTO schema_migrations (number, name, applied_at) "
-                            "VALUES (?, ?, ?)",
+    rc = store_exec(s, err,
+                    "INSERT INTO schema_migrations (number, name, applied_at) "
+                    "VALUES (?, ?, ?)",
                     "itl", m->number, m->name, zkml_now_ms());
     if (!rc)
         rc = store_commit(s, err);

@@ -29,8 +29,8 @@ typedef struct registry_store registry_store;
 
 enum {
     STORE_TASK_ID_MAX = ZKML_TASK_ID_MAX, /* zkml_task_id_check */
-    STORE_STATE_MAX = 16,    /* longest state name + NUL */
-    STORE_TARGET_MAX = 16,   /* "resources" | "accuracy" + NUL */
+    STORE_STATE_MAX = 16,                 /* longest state name + NUL */
+    STORE_TARGET_MAX = 16,                /* "resources" | "accuracy" + NUL */
 };
 
 /* Opens (creating the dir and database if needed) and applies pending
@@ -60,12 +60,12 @@ int store_version_dir(const char *data_dir, const char *task_id, int version, ch
 
 /* An upload to turn into a version. */
 typedef struct store_upload {
-    const char *model_path;   /* staged ONNX file (in store_staging_dir) */
-    const char *data_path;    /* staged CSV file, or NULL */
-    int sample;               /* CSV row to prove, 0-based */
-    const char *target;       /* "resources" (NULL = default) or "accuracy" */
-    const char *const *steps; /* the pipeline's step names, in order: one row each */
-    size_t nsteps;            /* (pipeline_step_names() gives them) */
+    const char *model_path;    /* staged ONNX file (in store_staging_dir) */
+    const char *data_path;     /* staged CSV file, or NULL */
+    int sample;                /* CSV row to prove, 0-based */
+    const char *target;        /* "resources" (NULL = default) or "accuracy" */
+    const char *const *steps;  /* the pipeline's step names, in order: one row each */
+    size_t nsteps;             /* (pipeline_step_names() gives them) */
     const char *settings_path; /* staged settings.json (the visibility chosen), or NULL */
 } store_upload;
 
@@ -73,9 +73,9 @@ typedef struct store_version_ref {
     char task_id[STORE_TASK_ID_MAX + 1];
     int version;
     int64_t job_id;
-    char model_hash[65];      /* hex SHA-256 of the ONNX bytes */
+    char model_hash[65];          /* hex SHA-256 of the ONNX bytes */
     char model_cid[ZKML_CID_MAX]; /* its IPFS CIDv0, as `ipfs add` computes it */
-    int existed;              /* 1: this task already had a version with this hash */
+    int existed;                  /* 1: this task already had a version with this hash */
 } store_version_ref;
 
 /* In one transaction: the task row if new, version N+1, its job (queued) and
@@ -97,8 +97,8 @@ typedef struct store_job {
     int version;
     int sample;
     char target[STORE_TARGET_MAX];
-    int attempts;             /* how many times a retryable failure re-queued it */
-    int64_t claim;            /* this claim's generation: the job's writes name it */
+    int attempts;  /* how many times a retryable failure re-queued it */
+    int64_t claim; /* this claim's generation: the job's writes name it */
 } store_job;
 
 /* Claims the oldest queued job whose retry time has come, in one transaction:
@@ -113,8 +113,8 @@ int store_job_heartbeat(registry_store *s, const store_job *job, zkml_error *err
 /* Re-queues running jobs of a worker known to be dead (worker_pid > 0), or,
  * with worker_pid 0, every running job whose heartbeat is older than stale_ms
  * (a crashed service). Their running steps go back to queued. *requeued may be NULL. */
-int store_requeue_dead_jobs(registry_store *s, int worker_pid, int64_t stale_ms,
-                            int *requeued, zkml_error *err);
+int store_requeue_dead_jobs(registry_store *s, int worker_pid, int64_t stale_ms, int *requeued,
+                            zkml_error *err);
 /* A step's state into state[STORE_STATE_MAX]; ZKML_ENOTFOUND if it has no row. */
 int store_step_state(registry_store *s, int64_t job_id, const char *step,
                      char state[STORE_STATE_MAX], zkml_error *err);
@@ -123,8 +123,8 @@ int store_step_state(registry_store *s, int64_t job_id, const char *step,
  * (may be NULL) and duration. Messages are stored with the data dir's path
  * removed (store_relative_message). */
 int store_step_begin(registry_store *s, const store_job *job, const char *step, zkml_error *err);
-int store_step_finish(registry_store *s, const store_job *job, const char *step,
-                      const char *state, const char *message, int64_t ms, zkml_error *err);
+int store_step_finish(registry_store *s, const store_job *job, const char *step, const char *state,
+                      const char *message, int64_t ms, zkml_error *err);
 /* Finishes a job: state done | failed, with a message. */
 int store_job_finish(registry_store *s, const store_job *job, const char *state,
                      const char *message, zkml_error *err);

@@ -27,9 +27,9 @@ int store_db_fail(registry_store *s, zkml_error *err, const char *what)
 {
     int code = sqlite3_errcode(s->db);
     int zcode = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? ZKML_ERETRY
-                : (code == SQLITE_NOMEM)                      ? ZKML_ENOMEM
-                : (code == SQLITE_CONSTRAINT)                 ? ZKML_EINTERNAL
-                                                              : ZKML_EIO;
+                : (code == SQLITE_NOMEM)                       ? ZKML_ENOMEM
+                : (code == SQLITE_CONSTRAINT)                  ? ZKML_EINTERNAL
+                                                               : ZKML_EIO;
     return zkml_fail(err, zcode, "%s/registry.db: %s: %s", s->data_dir, what,
                      sqlite3_errmsg(s->db));
 }
@@ -42,8 +42,9 @@ static int bind_all(registry_store *s, sqlite3_stmt *st, zkml_error *err, const 
         switch (types[i]) {
         case 'i': rc = sqlite3_bind_int(st, i + 1, va_arg(ap, int)); break;
         case 'l': rc = sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t)); break;
-        case 't': rc = sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1,
-                                         SQLITE_TRANSIENT); break;
+        case 't':
+            rc = sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
+            break;
         default: return zkml_fail(err, ZKML_EINTERNAL, "store: bad bind type '%c'", types[i]);
         }
         if (rc != SQLITE_OK)
@@ -258,8 +259,7 @@ static int check_upload(const char *task_id, const char *hash, const store_uploa
     if (u->sample < 0)
         return zkml_fail(err, ZKML_EINVAL, "sample: %d is negative", u->sample);
     if (u->target && strcmp(u->target, "resources") && strcmp(u->target, "accuracy"))
-        return zkml_fail(err, ZKML_EINVAL, "target: '%s' is not resources or accuracy",
-                         u->target);
+        return zkml_fail(err, ZKML_EINVAL, "target: '%s' is not resources or accuracy", u->target);
     for (size_t i = 0; i < u->nsteps; i++)
         if (!u->steps[i] || !u->steps[i][0])
             return zkml_fail(err, ZKML_EINVAL, "steps[%zu]: empty step name", i);
@@ -321,27 +321,30 @@ static int insert_rows(registry_store *s, const char *task_id, const char *hash,
                          "SELECT COALESCE(MAX(version), 0) + 1 FROM versions WHERE task_id = ?",
                          "t", task_id);
     if (!rc)
-        rc = store_exec(s, err, "INSERT INTO versions (task_id, version, model_hash, model_cid,"
-                                " has_data, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                        "tlttil", task_id, next, hash, out->model_cid, u->data_path != NULL,
-                        now);
+        rc = store_exec(s, err,
+                        "INSERT INTO versions (task_id, version, model_hash, model_cid,"
+                        " has_data, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                        "tlttil", task_id, next, hash, out->model_cid, u->data_path != NULL, now);
     version_id = sqlite3_last_insert_rowid(s->db);
     if (!rc)
-        rc = store_exec(s, err, "INSERT INTO jobs (version_id, sample, target, message,"
-                                " created_at, updated_at) VALUES (?, ?, ?, 'queued', ?, ?)",
-                        "litll", version_id, u->sample, u->target ? u->target : "resources",
-                        now, now);
+        rc = store_exec(s, err,
+                        "INSERT INTO jobs (version_id, sample, target, message,"
+                        " created_at, updated_at) VALUES (?, ?, ?, 'queued', ?, ?)",
+                        "litll", version_id, u->sample, u->target ? u->target : "resources", now,
+                        now);
     out->job_id = sqlite3_last_insert_rowid(s->db);
     for (size_t i = 0; !rc && i < u->nsteps; i++)
         rc = store_exec(s, err, "INSERT INTO steps (job_id, position, name) VALUES (?, ?, ?)",
                         "lit", out->job_id, (int)i, u->steps[i]);
     if (!rc)
-        rc = store_exec(s, err, "INSERT INTO artifacts (version_id, name, size, step, updated_at)"
-                                " VALUES (?, 'model.onnx', ?, 'upload', ?)",
+        rc = store_exec(s, err,
+                        "INSERT INTO artifacts (version_id, name, size, step, updated_at)"
+                        " VALUES (?, 'model.onnx', ?, 'upload', ?)",
                         "lll", version_id, model_size, now);
     if (!rc && u->data_path)
-        rc = store_exec(s, err, "INSERT INTO artifacts (version_id, name, size, step, updated_at)"
-                                " VALUES (?, 'data.csv', ?, 'upload', ?)",
+        rc = store_exec(s, err,
+                        "INSERT INTO artifacts (version_id, name, size, step, updated_at)"
+                        " VALUES (?, 'data.csv', ?, 'upload', ?)",
                         "lll", version_id, data_size, now);
     out->version = (int)next;
     return rc;
@@ -391,8 +394,8 @@ static int place_uploads(const char *data_dir, const store_upload *u, const char
     if (!rc)
         rc = zkml_mkdir_p(dir, 0, err);
     for (int i = 0; !rc && i < N_STAGED; i++)
-        if (from[i] && (rc = move_upload(from[i], dir, zkml_artifact_name(STAGED_IDS[i]), to[i],
-                                         4200, err))) {
+        if (from[i] &&
+            (rc = move_upload(from[i], dir, zkml_artifact_name(STAGED_IDS[i]), to[i], 4200, err))) {
             to[i][0] = '\0';
             unplace_uploads(u, to);
         }
@@ -483,9 +486,10 @@ int store_job_claim_next(registry_store *s, int worker_pid, store_job *job, zkml
     }
     sqlite3_finalize(st);
     if (!rc && claimed)
-        rc = store_exec(s, err, "UPDATE jobs SET state = 'running', worker_pid = ?,"
-                                " heartbeat_at = ?, updated_at = ?, message = 'running',"
-                                " error = NULL, claim = ? WHERE id = ?",
+        rc = store_exec(s, err,
+                        "UPDATE jobs SET state = 'running', worker_pid = ?,"
+                        " heartbeat_at = ?, updated_at = ?, message = 'running',"
+                        " error = NULL, claim = ? WHERE id = ?",
                         "illll", worker_pid, now, now, job->claim, job->id);
     if (!rc)
         rc = store_commit(s, err);
@@ -504,10 +508,13 @@ static int begin_claimed(registry_store *s, const store_job *job, zkml_error *er
     int64_t claim = -1;
     int rc = store_begin(s, err);
     if (!rc)
-        rc = query_int64(s, &claim, err, "SELECT claim FROM jobs WHERE id = ? AND"
-                                         " state = 'running'", "l", job->id);
+        rc = query_int64(s, &claim, err,
+                         "SELECT claim FROM jobs WHERE id = ? AND"
+                         " state = 'running'",
+                         "l", job->id);
     if (rc == ZKML_ENOTFOUND || (!rc && claim != job->claim))
-        rc = zkml_fail(err, ZKML_EREJECTED, "job %lld: claim %lld is no longer the job's (it "
+        rc = zkml_fail(err, ZKML_EREJECTED,
+                       "job %lld: claim %lld is no longer the job's (it "
                        "was re-queued and claimed again): this worker's write is refused",
                        (long long)job->id, (long long)job->claim);
     if (rc)
@@ -530,13 +537,13 @@ int store_job_heartbeat(registry_store *s, const store_job *job, zkml_error *err
     int rc = begin_claimed(s, job, err);
     if (rc)
         return rc;
-    rc = store_exec(s, err, "UPDATE jobs SET heartbeat_at = ? WHERE id = ?", "ll",
-                    zkml_now_ms(), job->id);
+    rc = store_exec(s, err, "UPDATE jobs SET heartbeat_at = ? WHERE id = ?", "ll", zkml_now_ms(),
+                    job->id);
     return end_claimed(s, rc, err);
 }
 
-int store_requeue_dead_jobs(registry_store *s, int worker_pid, int64_t stale_ms,
-                            int *requeued, zkml_error *err)
+int store_requeue_dead_jobs(registry_store *s, int worker_pid, int64_t stale_ms, int *requeued,
+                            zkml_error *err)
 {
     if (requeued)
         *requeued = 0;
@@ -551,11 +558,13 @@ int store_requeue_dead_jobs(registry_store *s, int worker_pid, int64_t stale_ms,
     snprintf(sql, sizeof sql,
              "UPDATE steps SET state = 'queued', started_at = NULL,"
              " message = 'interrupted: its worker died' WHERE state = 'running' AND"
-             " job_id IN (SELECT id FROM jobs WHERE %s)", dead);
+             " job_id IN (SELECT id FROM jobs WHERE %s)",
+             dead);
     rc = store_exec(s, err, sql, "il", worker_pid, cutoff);
     snprintf(sql, sizeof sql,
              "UPDATE jobs SET state = 'queued', worker_pid = NULL, updated_at = ?3,"
-             " message = 're-queued: its worker died' WHERE %s", dead);
+             " message = 're-queued: its worker died' WHERE %s",
+             dead);
     if (!rc)
         rc = store_exec(s, err, sql, "ill", worker_pid, cutoff, zkml_now_ms());
     int changed = sqlite3_changes(s->db);
@@ -575,8 +584,8 @@ int store_step_state(registry_store *s, int64_t job_id, const char *step,
 {
     state[0] = 0;
     sqlite3_stmt *st;
-    int rc = store_query(s, &st, err, "SELECT state FROM steps WHERE job_id = ? AND name = ?",
-                         "lt", job_id, step);
+    int rc = store_query(s, &st, err, "SELECT state FROM steps WHERE job_id = ? AND name = ?", "lt",
+                         job_id, step);
     if (rc)
         return rc;
     int r = sqlite3_step(st);
@@ -597,15 +606,16 @@ int store_step_begin(registry_store *s, const store_job *job, const char *step, 
     if (rc)
         return rc;
     rc = store_exec(s, err,
-                        "INSERT INTO steps (job_id, position, name, state, started_at)"
-                        " VALUES (?1, (SELECT COALESCE(MAX(position) + 1, 0) FROM steps"
-                        " WHERE job_id = ?1), ?2, 'running', ?3)"
-                        " ON CONFLICT (job_id, name) DO UPDATE SET state = 'running',"
-                        " started_at = ?3, finished_at = NULL, ms = NULL, message = NULL",
-                        "ltl", job_id, step, now);
+                    "INSERT INTO steps (job_id, position, name, state, started_at)"
+                    " VALUES (?1, (SELECT COALESCE(MAX(position) + 1, 0) FROM steps"
+                    " WHERE job_id = ?1), ?2, 'running', ?3)"
+                    " ON CONFLICT (job_id, name) DO UPDATE SET state = 'running',"
+                    " started_at = ?3, finished_at = NULL, ms = NULL, message = NULL",
+                    "ltl", job_id, step, now);
     if (!rc)
-        rc = store_exec(s, err, "UPDATE jobs SET message = 'running ' || ?, updated_at = ?,"
-                                " heartbeat_at = ? WHERE id = ?",
+        rc = store_exec(s, err,
+                        "UPDATE jobs SET message = 'running ' || ?, updated_at = ?,"
+                        " heartbeat_at = ? WHERE id = ?",
                         "tlll", step, now, now, job_id);
     return end_claimed(s, rc, err);
 }
@@ -619,8 +629,8 @@ static int state_valid(const char *state, int for_step)
     return 0;
 }
 
-int store_step_finish(registry_store *s, const store_job *job, const char *step,
-                      const char *state, const char *message, int64_t ms, zkml_error *err)
+int store_step_finish(registry_store *s, const store_job *job, const char *step, const char *state,
+                      const char *message, int64_t ms, zkml_error *err)
 {
     if (!state_valid(state, 1))
         return zkml_fail(err, ZKML_EINTERNAL, "step %s: bad state '%s'", step,
@@ -628,11 +638,13 @@ int store_step_finish(registry_store *s, const store_job *job, const char *step,
     char *rel = store_relative_message(s, message);
     int rc = begin_claimed(s, job, err);
     if (!rc)
-        rc = end_claimed(s, store_exec(s, err,
-                                       "UPDATE steps SET state = ?, message = ?, finished_at = ?,"
-                                       " ms = ? WHERE job_id = ? AND name = ?",
-                                       "ttlllt", state, rel ? rel : message, zkml_now_ms(), ms,
-                                       job->id, step), err);
+        rc = end_claimed(s,
+                         store_exec(s, err,
+                                    "UPDATE steps SET state = ?, message = ?, finished_at = ?,"
+                                    " ms = ? WHERE job_id = ? AND name = ?",
+                                    "ttlllt", state, rel ? rel : message, zkml_now_ms(), ms,
+                                    job->id, step),
+                         err);
     free(rel);
     return rc;
 }
@@ -641,18 +653,19 @@ int store_job_finish(registry_store *s, const store_job *job, const char *state,
                      const char *message, zkml_error *err)
 {
     if (!state_valid(state, 0) || (strcmp(state, "done") && strcmp(state, "failed")))
-        return zkml_fail(err, ZKML_EINTERNAL, "job %lld: bad final state '%s'",
-                         (long long)job->id, state ? state : "(null)");
+        return zkml_fail(err, ZKML_EINTERNAL, "job %lld: bad final state '%s'", (long long)job->id,
+                         state ? state : "(null)");
     int failed = !strcmp(state, "failed");
     char *rel = store_relative_message(s, message);
     const char *m = rel ? rel : message;
     int rc = begin_claimed(s, job, err);
     if (!rc)
-        rc = end_claimed(s, store_exec(s, err,
-                                       "UPDATE jobs SET state = ?, message = ?, error = ?,"
-                                       " worker_pid = NULL, updated_at = ? WHERE id = ?",
-                                       "tttll", state, m, failed ? m : NULL, zkml_now_ms(),
-                                       job->id), err);
+        rc = end_claimed(s,
+                         store_exec(s, err,
+                                    "UPDATE jobs SET state = ?, message = ?, error = ?,"
+                                    " worker_pid = NULL, updated_at = ? WHERE id = ?",
+                                    "tttll", state, m, failed ? m : NULL, zkml_now_ms(), job->id),
+                         err);
     free(rel);
     return rc;
 }
@@ -664,12 +677,13 @@ int store_job_retry_later(registry_store *s, const store_job *job, int64_t delay
     char *rel = store_relative_message(s, message);
     int rc = begin_claimed(s, job, err);
     if (!rc)
-        rc = end_claimed(s, store_exec(s, err,
-                                       "UPDATE jobs SET state = 'queued', attempts = attempts + 1,"
-                                       " not_before = ?, message = ?, error = NULL,"
-                                       " worker_pid = NULL, updated_at = ? WHERE id = ?",
-                                       "ltll", now + delay_ms, rel ? rel : message, now,
-                                       job->id), err);
+        rc = end_claimed(s,
+                         store_exec(s, err,
+                                    "UPDATE jobs SET state = 'queued', attempts = attempts + 1,"
+                                    " not_before = ?, message = ?, error = NULL,"
+                                    " worker_pid = NULL, updated_at = ? WHERE id = ?",
+                                    "ltll", now + delay_ms, rel ? rel : message, now, job->id),
+                         err);
     free(rel);
     return rc;
 }

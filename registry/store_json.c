@@ -112,8 +112,7 @@ int store_resolve_version(registry_store *s, const char *task_id, int version, i
         *resolved = sqlite3_column_int(st, 0);
         rc = 0;
     } else if (rc >= 0) {
-        rc = version ? zkml_fail(err, ZKML_ENOTFOUND, "task %s has no version %d", task_id,
-                                 version)
+        rc = version ? zkml_fail(err, ZKML_ENOTFOUND, "task %s has no version %d", task_id, version)
                      : zkml_fail(err, ZKML_ENOTFOUND, "no task %s", task_id);
     }
     sqlite3_finalize(st);
@@ -198,8 +197,8 @@ int store_task_json(registry_store *s, const char *task_id, char **json, zkml_er
 }
 
 /* The steps array of a status, and the summary fields derived from it. */
-static int add_steps(registry_store *s, cJSON *root, int64_t job_id, const char *job_state,
-                     int *ok, zkml_error *err)
+static int add_steps(registry_store *s, cJSON *root, int64_t job_id, const char *job_state, int *ok,
+                     zkml_error *err)
 {
     sqlite3_stmt *st;
     int rc = store_query(s, &st, err,

@@ -37,8 +37,7 @@ int access_peer_is_loopback(const char *peer)
     return !memcmp(a, v6_loopback, 16) || (!memcmp(a, v4_mapped, 12) && a[12] == 127);
 }
 
-access_decision access_private_read(const char *token, const char *authorization,
-                                    const char *peer)
+access_decision access_private_read(const char *token, const char *authorization, const char *peer)
 {
     if (token && token[0]) {
         if (access_bearer_ok(token, authorization))

@@ -80,16 +80,19 @@ static int check_access(http_request *rq, const zkml_artifact *kind)
                                 mg_get_request_info(rq->conn)->remote_addr)) {
     case ACCESS_ALLOWED: return 0;
     case ACCESS_LOOPBACK_ONLY:
-        return http_send_error(rq, 403, "forbidden", "%s is private: with no ZKML_API_TOKEN "
-                               "configured it is served only to loopback clients", kind->name);
+        return http_send_error(rq, 403, "forbidden",
+                               "%s is private: with no ZKML_API_TOKEN "
+                               "configured it is served only to loopback clients",
+                               kind->name);
     case ACCESS_BAD_TOKEN:
     case ACCESS_NEED_TOKEN: break;
     }
     rq->extra_header[0] = "WWW-Authenticate";
     rq->extra_header[1] = "Bearer";
-    return http_send_error(rq, 401, "unauthorized", "%s is private: it needs 'Authorization: "
-                           "Bearer <ZKML_API_TOKEN>'%s", kind->name,
-                           auth ? " (the token sent is not valid)" : "");
+    return http_send_error(rq, 401, "unauthorized",
+                           "%s is private: it needs 'Authorization: "
+                           "Bearer <ZKML_API_TOKEN>'%s",
+                           kind->name, auth ? " (the token sent is not valid)" : "");
 }
 
 int artifact_download(http_request *rq, const char *task_id, const char *name)
@@ -147,7 +150,8 @@ int artifact_status_json(const http_request *rq, const char *task_id, int versio
     char dir[PATH_MAX], path[PATH_MAX];
     uint8_t *data = NULL;
     size_t len;
-    int rc = http_store(rq, &s, err) ? err->code : store_status_json(s, task_id, version, json, err);
+    int rc =
+        http_store(rq, &s, err) ? err->code : store_status_json(s, task_id, version, json, err);
     if (rc)
         return rc;
     cJSON *status = cJSON_Parse(*json), *verify = NULL;
@@ -162,7 +166,8 @@ int artifact_status_json(const http_request *rq, const char *task_id, int versio
         verify = cJSON_CreateNull();
     }
     char *text = status && cJSON_AddItemToObject(status, "prediction", verify)
-                     ? cJSON_PrintUnformatted(status) : NULL;
+                     ? cJSON_PrintUnformatted(status)
+                     : NULL;
     if (!status || !text)
         cJSON_Delete(verify);
     cJSON_Delete(status);

@@ -14,19 +14,19 @@
 static void chain_usage(FILE *f)
 {
     fprintf(f,
-        "usage: zkml-registry chain deploy-registry [options]\n"
-        "       zkml-registry chain status [options]\n"
-        "       zkml-registry chain versions TASK_ID [options]\n"
-        "\n"
-        "  deploy-registry  deploy ModelRegistry with the configured key; prints its address\n"
-        "                   (then set ZKML_REGISTRY_ADDRESS to it)\n"
-        "  status           chain id, block, account, balance, whether the registry has code\n"
-        "  versions         the task's versions as the registry records them (eth_call)\n"
-        "\n"
-        "options (each overrides its environment variable):\n"
-        "  --rpc-url URL        ZKML_RPC_URL: the node's JSON-RPC endpoint (http or https)\n"
-        "  --key-file PATH      ZKML_PRIVATE_KEY_FILE: hex private key, mode 0600\n"
-        "  --registry ADDRESS   ZKML_REGISTRY_ADDRESS: the ModelRegistry contract\n");
+            "usage: zkml-registry chain deploy-registry [options]\n"
+            "       zkml-registry chain status [options]\n"
+            "       zkml-registry chain versions TASK_ID [options]\n"
+            "\n"
+            "  deploy-registry  deploy ModelRegistry with the configured key; prints its address\n"
+            "                   (then set ZKML_REGISTRY_ADDRESS to it)\n"
+            "  status           chain id, block, account, balance, whether the registry has code\n"
+            "  versions         the task's versions as the registry records them (eth_call)\n"
+            "\n"
+            "options (each overrides its environment variable):\n"
+            "  --rpc-url URL        ZKML_RPC_URL: the node's JSON-RPC endpoint (http or https)\n"
+            "  --key-file PATH      ZKML_PRIVATE_KEY_FILE: hex private key, mode 0600\n"
+            "  --registry ADDRESS   ZKML_REGISTRY_ADDRESS: the ModelRegistry contract\n");
 }
 
 static int fail(const zkml_error *err)
@@ -35,12 +35,10 @@ static int fail(const zkml_error *err)
     return 2;
 }
 
-static int set_field(char *field, size_t size, const char *value, const char *flag,
-                     zkml_error *err)
+static int set_field(char *field, size_t size, const char *value, const char *flag, zkml_error *err)
 {
     if (strlen(value) >= size)
-        return zkml_fail(err, ZKML_EINVAL, "%s: value longer than %zu characters", flag,
-                         size - 1);
+        return zkml_fail(err, ZKML_EINVAL, "%s: value longer than %zu characters", flag, size - 1);
     memcpy(field, value, strlen(value) + 1);
     return 0;
 }

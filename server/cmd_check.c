@@ -31,19 +31,18 @@ typedef struct check_args {
 
 static void usage_check(FILE *f)
 {
-    fprintf(f,
-            "usage: zkml-registry check MODEL.onnx [--data CSV] [--sample N]\n"
-            "                           [--name NAME] [--data-name NAME]\n"
-            "                           [--rmse-threshold X]\n"
-            "                           [--memory-mb N] [--cpu-s N]\n\n"
-            "Checks an upload as POST /models does: the model parses, the CSV parses\n"
-            "(header, numeric features, at least one row), every class label is one of\n"
-            "the model's classes (its output count; one output: 2), the sample is one of\n"
-            "its rows (row 0 only without a CSV), and --rmse-threshold (a positive\n"
-            "number) comes with a regression target. --name and --data-name are the\n"
-            "file names the messages use; --memory-mb and --cpu-s limit this process.\n"
-            "Exit codes: 0 valid, 1 invalid (the reason on stderr), 2 an error,\n"
-            "3 out of memory (over --memory-mb).\n");
+    fprintf(f, "usage: zkml-registry check MODEL.onnx [--data CSV] [--sample N]\n"
+               "                           [--name NAME] [--data-name NAME]\n"
+               "                           [--rmse-threshold X]\n"
+               "                           [--memory-mb N] [--cpu-s N]\n\n"
+               "Checks an upload as POST /models does: the model parses, the CSV parses\n"
+               "(header, numeric features, at least one row), every class label is one of\n"
+               "the model's classes (its output count; one output: 2), the sample is one of\n"
+               "its rows (row 0 only without a CSV), and --rmse-threshold (a positive\n"
+               "number) comes with a regression target. --name and --data-name are the\n"
+               "file names the messages use; --memory-mb and --cpu-s limit this process.\n"
+               "Exit codes: 0 valid, 1 invalid (the reason on stderr), 2 an error,\n"
+               "3 out of memory (over --memory-mb).\n");
 }
 
 static int parse_long(const char *flag, const char *v, long *out)
@@ -130,20 +129,22 @@ static int check_model(const check_args *a, uint32_t *classes, zkml_error *err)
 }
 
 /* The first row whose class is not one of the model's, named by its line. */
-static int check_labels(const csv_table *t, const char *name, uint32_t classes,
-                        zkml_error *err)
+static int check_labels(const csv_table *t, const char *name, uint32_t classes, zkml_error *err)
 {
     for (size_t r = 0; t->labels && r < t->rows; r++) {
         if ((uint32_t)t->labels[r] < classes)
             continue;
         if (t->class_names)
-            return zkml_fail(err, ZKML_EINVAL, "%s line %zu, column '%s': label '%.40s' is "
+            return zkml_fail(err, ZKML_EINVAL,
+                             "%s line %zu, column '%s': label '%.40s' is "
                              "class %d of the CSV's %d (sorted names), but the model has %u "
-                             "classes (outputs)", name, t->lines[r], t->label_name,
-                             t->class_names[t->labels[r]], t->labels[r], t->n_classes, classes);
-        return zkml_fail(err, ZKML_EINVAL, "%s line %zu, column '%s': label %d is not one of "
-                         "the model's %u classes (0..%u, one per output)", name, t->lines[r],
-                         t->label_name, t->labels[r], classes, classes - 1);
+                             "classes (outputs)",
+                             name, t->lines[r], t->label_name, t->class_names[t->labels[r]],
+                             t->labels[r], t->n_classes, classes);
+        return zkml_fail(err, ZKML_EINVAL,
+                         "%s line %zu, column '%s': label %d is not one of "
+                         "the model's %u classes (0..%u, one per output)",
+                         name, t->lines[r], t->label_name, t->labels[r], classes, classes - 1);
     }
     return ZKML_OK;
 }
@@ -157,12 +158,15 @@ static int check_rmse_threshold(const check_args *a, const csv_table *t, zkml_er
     if (quant_rmse_threshold_parse(a->rmse_threshold, &v, err))
         return err->code;
     if (!t)
-        return zkml_fail(err, ZKML_EINVAL, "rmse_threshold needs a data CSV with a regression "
+        return zkml_fail(err, ZKML_EINVAL,
+                         "rmse_threshold needs a data CSV with a regression "
                          "target (a float column named target or y)");
     if (!t->targets)
-        return zkml_fail(err, ZKML_EINVAL, "rmse_threshold is for a regression target, but "
-                         "this is a classification task (%s)", t->label_name
-                         ? "the label column holds classes" : "the data CSV has no label column");
+        return zkml_fail(err, ZKML_EINVAL,
+                         "rmse_threshold is for a regression target, but "
+                         "this is a classification task (%s)",
+                         t->label_name ? "the label column holds classes"
+                                       : "the data CSV has no label column");
     return ZKML_OK;
 }
 
@@ -172,8 +176,10 @@ static int check_data(const check_args *a, uint32_t classes, zkml_error *err)
 {
     if (!a->data) {
         if (a->sample > 0)
-            return zkml_fail(err, ZKML_EINVAL, "sample %ld needs a data CSV (without one the "
-                             "only input is the all-zeros row 0)", a->sample);
+            return zkml_fail(err, ZKML_EINVAL,
+                             "sample %ld needs a data CSV (without one the "
+                             "only input is the all-zeros row 0)",
+                             a->sample);
         return check_rmse_threshold(a, NULL, err);
     }
     const char *name = a->data_name ? a->data_name : a->data;
@@ -188,8 +194,10 @@ static int check_data(const check_args *a, uint32_t classes, zkml_error *err)
     if (!rc)
         rc = check_labels(t, name, classes, err);
     if (!rc && (size_t)a->sample >= t->rows)
-        rc = zkml_fail(err, ZKML_EINVAL, "sample %ld is not a row of the data CSV (it has %zu "
-                       "rows, numbered from 0)", a->sample, t->rows);
+        rc = zkml_fail(err, ZKML_EINVAL,
+                       "sample %ld is not a row of the data CSV (it has %zu "
+                       "rows, numbered from 0)",
+                       a->sample, t->rows);
     if (!rc)
         rc = check_rmse_threshold(a, t, err);
     csv_free(t);

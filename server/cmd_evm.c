@@ -24,7 +24,8 @@ static int fail(const zkml_error *err)
 
 static void export_usage(FILE *f)
 {
-    fprintf(f,
+    fprintf(
+        f,
         "usage: zkml-registry export-verifier VERIFICATION_KEY.json [Verifier.sol] [--abi FILE]\n"
         "\n"
         "Writes a Solidity Groth16 verifier for a snarkjs verification_key.json (BN254):\n"
@@ -81,11 +82,11 @@ int cmd_export_verifier(int argc, char **argv)
 static void calldata_usage(FILE *f)
 {
     fprintf(f,
-        "usage: zkml-registry calldata PROOF.json PUBLIC.json [--hex]\n"
-        "\n"
-        "Prints the proof as verifyProof arguments, in the form of snarkjs's\n"
-        "`zkey export soliditycalldata`: [a],[[b]],[c],[public signals], b in EIP-197 order.\n"
-        "  --hex   print instead the ABI-encoded call: 0x, the selector, the words\n");
+            "usage: zkml-registry calldata PROOF.json PUBLIC.json [--hex]\n"
+            "\n"
+            "Prints the proof as verifyProof arguments, in the form of snarkjs's\n"
+            "`zkey export soliditycalldata`: [a],[[b]],[c],[public signals], b in EIP-197 order.\n"
+            "  --hex   print instead the ABI-encoded call: 0x, the selector, the words\n");
 }
 
 int cmd_calldata(int argc, char **argv)

@@ -41,8 +41,9 @@ int cmd_ptau(int argc, char **argv)
         if (snark_ptau_describe(argv[2], &info, &err))
             return fail(&err);
         printf("power %u (circuits up to 2^%u constraints with their public signals)\n"
-               "contributions %u\nprepared for phase 2: %s\nblake2b %s\n", info.power,
-               info.power, info.contributions, info.prepared ? "yes" : "no", info.blake2b);
+               "contributions %u\nprepared for phase 2: %s\nblake2b %s\n",
+               info.power, info.power, info.contributions, info.prepared ? "yes" : "no",
+               info.blake2b);
         return 0;
     }
     if (strcmp(sub, "new-local") == 0 && argc == 4) {

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 typedef struct run_args {
-    const char *model;    /* run: positional; steps: --model */
+    const char *model; /* run: positional; steps: --model */
     const char *data;
     const char *dir;      /* --out for run, --dir for the steps */
     const char *data_dir; /* migrate */
@@ -27,24 +27,22 @@ typedef struct run_args {
 
 /* The settings step writes them into settings.json; docs/COMMITMENTS.md
  * defines the commitments. */
-#define VISIBILITY_HELP                                                                       \
+#define VISIBILITY_HELP                                                                      \
     "Visibility (the settings step; default: keep settings.json's, else hashed, public,\n"   \
     "fixed): --input-visibility public|hashed|private, --output-visibility public|hashed,\n" \
-    "--param-visibility fixed. --rmse-threshold X (a regression target's bound on RMSE,\n" \
+    "--param-visibility fixed. --rmse-threshold X (a regression target's bound on RMSE,\n"   \
     "proven by the evaluate step).\n"
 
 static void usage_run(FILE *f)
 {
-    fprintf(f,
-            "usage: zkml-registry run MODEL.onnx [--data CSV] [--sample N]\n"
-            "                         [--target resources|accuracy] [--threads N]\n"
-            "                         [VISIBILITY FLAGS] --out DIR\n\n"
-            "Copies MODEL.onnx (and CSV) into DIR as model.onnx (data.csv) and runs every\n"
-            "pipeline step there in order, printing each step's time. The version and\n"
-            "register steps need the service's data dir and are skipped here.\n"
-            VISIBILITY_HELP
-            "Exit codes: 0 success, 1 the proof did not verify or output.json differs from\n"
-            "the outputs it proves, 2 an error.\n");
+    fprintf(f, "usage: zkml-registry run MODEL.onnx [--data CSV] [--sample N]\n"
+               "                         [--target resources|accuracy] [--threads N]\n"
+               "                         [VISIBILITY FLAGS] --out DIR\n\n"
+               "Copies MODEL.onnx (and CSV) into DIR as model.onnx (data.csv) and runs every\n"
+               "pipeline step there in order, printing each step's time. The version and\n"
+               "register steps need the service's data dir and are skipped here.\n" VISIBILITY_HELP
+               "Exit codes: 0 success, 1 the proof did not verify or output.json differs from\n"
+               "the outputs it proves, 2 an error.\n");
 }
 
 static void usage_migrate(FILE *f)
@@ -56,16 +54,16 @@ static void usage_migrate(FILE *f)
 
 static void usage_step(FILE *f, const char *name)
 {
-    fprintf(f,
-            "usage: zkml-registry %s --dir DIR [--model MODEL.onnx] [--data CSV]\n"
-            "                        [--sample N] [--target resources|accuracy] [--threads N]\n"
-            "                        [VISIBILITY FLAGS]\n\n"
-            "Runs the %s step on the artifact directory DIR (docs/ARCHITECTURE.md lists each step's\n"
-            "files). --model and --data first copy those files into DIR.\n"
-            VISIBILITY_HELP
-            "Exit codes: 0 success, 1 a negative answer (the proof did not verify, or\n"
-            "output.json differs from the outputs it proves), 2 an error.\n",
-            name, name);
+    fprintf(
+        f,
+        "usage: zkml-registry %s --dir DIR [--model MODEL.onnx] [--data CSV]\n"
+        "                        [--sample N] [--target resources|accuracy] [--threads N]\n"
+        "                        [VISIBILITY FLAGS]\n\n"
+        "Runs the %s step on the artifact directory DIR (docs/ARCHITECTURE.md lists each step's\n"
+        "files). --model and --data first copy those files into DIR.\n" VISIBILITY_HELP
+        "Exit codes: 0 success, 1 a negative answer (the proof did not verify, or\n"
+        "output.json differs from the outputs it proves), 2 an error.\n",
+        name, name);
 }
 
 static int parse_int(const char *flag, const char *v, int *out)
@@ -195,7 +193,8 @@ int cmd_run(int argc, char **argv)
         return p > 0 ? (usage_run(stdout), 0) : (usage_run(stderr), 2);
     a.model = model;
     if (!a.model || !a.dir) {
-        fprintf(stderr, "zkml-registry run: %s is required\n", a.model ? "--out DIR" : "MODEL.onnx");
+        fprintf(stderr, "zkml-registry run: %s is required\n",
+                a.model ? "--out DIR" : "MODEL.onnx");
         usage_run(stderr);
         return 2;
     }
@@ -209,7 +208,7 @@ int cmd_run(int argc, char **argv)
     int64_t total = zkml_monotonic_ms();
     for (size_t i = 0; i < t->count; i++) {
         if (!t->steps[i].run)
-            continue;   /* a command only, not part of a job */
+            continue; /* a command only, not part of a job */
         int64_t t0 = zkml_monotonic_ms();
         err.message[0] = 0;
         int rc = t->steps[i].run(&ctx, &err);
@@ -277,7 +276,7 @@ int cmd_step(int argc, char **argv)
         fprintf(stderr, "zkml-registry %s: %s\n", argv[0], err.message);
         return exit_code_for(rc);
     }
-    printf("%s: done in %lld ms (%s)%s%s\n", argv[0], (long long)(zkml_monotonic_ms() - t0),
-           a.dir, err.message[0] ? "; " : "", err.message);
+    printf("%s: done in %lld ms (%s)%s%s\n", argv[0], (long long)(zkml_monotonic_ms() - t0), a.dir,
+           err.message[0] ? "; " : "", err.message);
     return 0;
 }

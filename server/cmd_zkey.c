@@ -95,8 +95,7 @@ int cmd_zkey(int argc, char **argv)
                     argv[5]);
             return 2;
         }
-        if (zkey_beacon_files(argv[2], argv[3], argv[4], (int)(exp > 64 ? 64 : exp), name,
-                              &err))
+        if (zkey_beacon_files(argv[2], argv[3], argv[4], (int)(exp > 64 ? 64 : exp), name, &err))
             return fail(&err);
         return 0;
     }

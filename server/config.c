@@ -21,15 +21,14 @@ static int copy_value(char *out, size_t outlen, const char *value, const char *w
     return ZKML_OK;
 }
 
-static int parse_positive(const char *value, long max, const char *what, long *out,
-                          zkml_error *err)
+static int parse_positive(const char *value, long max, const char *what, long *out, zkml_error *err)
 {
     char *end;
     errno = 0;
     long v = strtol(value, &end, 10);
     if (errno || end == value || *end || v < 1 || v > max)
-        return zkml_fail(err, ZKML_EINVAL, "%s must be an integer from 1 to %ld (got '%s')",
-                         what, max, value);
+        return zkml_fail(err, ZKML_EINVAL, "%s must be an integer from 1 to %ld (got '%s')", what,
+                         max, value);
     *out = v;
     return ZKML_OK;
 }
@@ -106,12 +105,12 @@ static int apply(server_config *cfg, const char *key, const char *value, zkml_er
     if (!strcmp(key, "api-token"))
         return copy_value(cfg->api_token, sizeof cfg->api_token, value, "ZKML_API_TOKEN", err);
     if (!strcmp(key, "cors-origins"))
-        return copy_value(cfg->cors_origins, sizeof cfg->cors_origins, value,
-                          "ZKML_CORS_ORIGINS", err);
+        return copy_value(cfg->cors_origins, sizeof cfg->cors_origins, value, "ZKML_CORS_ORIGINS",
+                          err);
     if (!strcmp(key, "chain")) {
         if (strcmp(value, "none") && strcmp(value, "anvil") && strcmp(value, "rpc"))
-            return zkml_fail(err, ZKML_EINVAL,
-                             "ZKML_CHAIN must be none, anvil or rpc (got '%s')", value);
+            return zkml_fail(err, ZKML_EINVAL, "ZKML_CHAIN must be none, anvil or rpc (got '%s')",
+                             value);
         return copy_value(cfg->chain, sizeof cfg->chain, value, "ZKML_CHAIN", err);
     }
     return zkml_fail(err, ZKML_EINTERNAL, "unknown setting %s", key);
@@ -122,15 +121,16 @@ static const struct {
     const char *env;
     const char *flag;
 } settings[] = {
-    {"ZKML_DATA_DIR", "data-dir"},     {"ZKML_LISTEN", "listen"},
-    {"ZKML_WORKERS", "workers"},       {"ZKML_MAX_UPLOAD_MB", "max-upload-mb"},
-    {"ZKML_API_TOKEN", "api-token"},   {"ZKML_CORS_ORIGINS", "cors-origins"},
+    {"ZKML_DATA_DIR", "data-dir"},   {"ZKML_LISTEN", "listen"},
+    {"ZKML_WORKERS", "workers"},     {"ZKML_MAX_UPLOAD_MB", "max-upload-mb"},
+    {"ZKML_API_TOKEN", "api-token"}, {"ZKML_CORS_ORIGINS", "cors-origins"},
     {"ZKML_CHAIN", "chain"},
 };
 
 void server_config_usage(FILE *f)
 {
-    fprintf(f,
+    fprintf(
+        f,
         "usage: zkml-registry serve [--listen ADDR] [--data-dir DIR] [--workers N]\n"
         "                           [--max-upload-mb N] [--help]\n"
         "\n"

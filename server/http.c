@@ -84,8 +84,8 @@ int http_send_zkml_error(const http_request *rq, const zkml_error *err)
     case ZKML_EINVAL: status = 400; break;
     case ZKML_ENOTFOUND: status = 404; break;
     case ZKML_EUNAVAILABLE: status = 501; break;
-    case ZKML_ERETRY: status = 503; break;     /* e.g. the chain's RPC is down */
-    case ZKML_EREJECTED: status = 502; break;  /* e.g. the chain refused a call */
+    case ZKML_ERETRY: status = 503; break;    /* e.g. the chain's RPC is down */
+    case ZKML_EREJECTED: status = 502; break; /* e.g. the chain refused a call */
     default: status = 500; break;
     }
     return http_send_error(rq, status, zkml_error_code_name(err->code), "%s", err->message);

@@ -23,11 +23,11 @@
 typedef struct entry {
     int version;
     char model_hash[65];
-    char model_cid[64];  /* IPFS CIDv0, "" when the task answer has none */
+    char model_cid[64]; /* IPFS CIDv0, "" when the task answer has none */
     char commitment[80];
-    cJSON *eval;     /* evaluation.json, owned */
-    double value;    /* accuracy or RMSE */
-    int lower_wins;  /* 1 for RMSE */
+    cJSON *eval;    /* evaluation.json, owned */
+    double value;   /* accuracy or RMSE */
+    int lower_wins; /* 1 for RMSE */
 } entry;
 
 static cJSON *read_json(const char *dir, zkml_artifact_id id, zkml_error *err)
@@ -63,22 +63,23 @@ static int signal_is(const cJSON *pub, int i, const cJSON *eval, const char *fie
 /* evaluation.json says what the verified public signals say. */
 static int figures_match(const cJSON *eval, const cJSON *pub, int rmse, zkml_error *err)
 {
-    const char *c = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(eval,
-                                                                          "dataset_commitment"));
+    const char *c =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(eval, "dataset_commitment"));
     const char *p0 = cJSON_GetStringValue(cJSON_GetArrayItem(pub, 0));
     int ok = c && p0 && !strcmp(c, p0) && signal_is(pub, 1, eval, "rows") &&
              cJSON_GetArraySize(pub) == (rmse ? 5 : 3) &&
              (rmse ? signal_is(pub, 2, eval, "sse") && signal_is(pub, 4, eval, "within_threshold")
                    : signal_is(pub, 2, eval, "correct"));
-    return ok ? 0 : zkml_fail(err, ZKML_EREJECTED, "evaluation.json differs from the proof's "
-                              "public signals");
+    return ok ? 0
+              : zkml_fail(err, ZKML_EREJECTED,
+                          "evaluation.json differs from the proof's "
+                          "public signals");
 }
 
 /* Loads and checks one version's evaluation; err says why it is unranked. */
 static int load_entry(const char *dir, entry *e, zkml_error *err)
 {
-    static const zkml_artifact_id files[] = {ZKML_A_EVAL_VK, ZKML_A_EVAL_PUBLIC,
-                                             ZKML_A_EVAL_PROOF};
+    static const zkml_artifact_id files[] = {ZKML_A_EVAL_VK, ZKML_A_EVAL_PUBLIC, ZKML_A_EVAL_PROOF};
     char p[3][PATH_MAX];
     if (!(e->eval = read_json(dir, ZKML_A_EVALUATION, err)))
         return err->code;
@@ -96,8 +97,9 @@ static int load_entry(const char *dir, entry *e, zkml_error *err)
         rc = zkml_fail(err, ZKML_EINVAL, "evaluation.json has no value");
     if (!rc) {
         e->value = value->valuedouble;
-        snprintf(e->commitment, sizeof e->commitment, "%s", cJSON_GetStringValue(
-                     cJSON_GetObjectItemCaseSensitive(e->eval, "dataset_commitment")));
+        snprintf(
+            e->commitment, sizeof e->commitment, "%s",
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e->eval, "dataset_commitment")));
     }
     cJSON_Delete(pub);
     return rc;
@@ -117,9 +119,9 @@ static int by_commitment_then_rank(const void *pa, const void *pb)
 /* One ranked row: the version, its model and its evaluation's figures. */
 static cJSON *ranked_row(entry *e, int rank)
 {
-    static const char *const keep[] = {"metric", "value", "rows", "correct", "float_accuracy",
-                                       "sse", "float_rmse", "rmse_threshold",
-                                       "within_threshold"};
+    static const char *const keep[] = {"metric",     "value",          "rows",
+                                       "correct",    "float_accuracy", "sse",
+                                       "float_rmse", "rmse_threshold", "within_threshold"};
     cJSON *row = cJSON_CreateObject();
     cJSON_AddNumberToObject(row, "rank", rank);
     cJSON_AddNumberToObject(row, "version", e->version);
@@ -143,12 +145,12 @@ static void add_groups(cJSON *groups, entry *e, size_t n)
         if (i == 0 || strcmp(e[i].commitment, e[i - 1].commitment)) {
             cJSON *g = cJSON_CreateObject();
             cJSON_AddStringToObject(g, "dataset_commitment", e[i].commitment);
-            cJSON_AddItemToObject(g, "metric", cJSON_Duplicate(
-                cJSON_GetObjectItemCaseSensitive(e[i].eval, "metric"), 1));
-            cJSON_AddItemToObject(g, "rows", cJSON_Duplicate(
-                cJSON_GetObjectItemCaseSensitive(e[i].eval, "rows"), 1));
-            cJSON_AddStringToObject(g, "order", e[i].lower_wins ? "lowest first"
-                                                                : "highest first");
+            cJSON_AddItemToObject(
+                g, "metric",
+                cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(e[i].eval, "metric"), 1));
+            cJSON_AddItemToObject(
+                g, "rows", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(e[i].eval, "rows"), 1));
+            cJSON_AddStringToObject(g, "order", e[i].lower_wins ? "lowest first" : "highest first");
             list = cJSON_AddArrayToObject(g, "versions");
             cJSON_AddItemToArray(groups, g);
             rank = 0;
@@ -163,15 +165,16 @@ static int collect(const http_request *rq, const char *task, const cJSON *versio
 {
     const cJSON *v;
     *n = 0;
-    cJSON_ArrayForEach(v, versions) {
+    cJSON_ArrayForEach(v, versions)
+    {
         entry *x = &e[*n];
         char dir[PATH_MAX];
         zkml_error why = {0};
         memset(x, 0, sizeof *x);
         x->version = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(v, "version"));
         const char *cid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "model_cid"));
-        snprintf(x->model_hash, sizeof x->model_hash, "%s", cJSON_GetStringValue(
-                     cJSON_GetObjectItemCaseSensitive(v, "model_hash")));
+        snprintf(x->model_hash, sizeof x->model_hash, "%s",
+                 cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "model_hash")));
         snprintf(x->model_cid, sizeof x->model_cid, "%s", cid ? cid : "");
         if (store_version_dir(rq->srv->cfg.data_dir, task, x->version, dir, sizeof dir, err))
             return err->code;

@@ -14,13 +14,13 @@
 #include <strings.h>
 
 enum state {
-    ST_PREAMBLE,     /* before the first delimiter: bytes are dropped */
-    ST_AFTER_DELIM,  /* after a delimiter: "--", or padding and CRLF */
-    ST_AFTER_DASH,   /* saw one '-' after a delimiter */
-    ST_AFTER_CR,     /* saw CR after a delimiter */
-    ST_HEADERS,      /* collecting one part's header block */
-    ST_BODY,         /* a part's bytes */
-    ST_DONE,         /* after the closing delimiter: the epilogue is dropped */
+    ST_PREAMBLE,    /* before the first delimiter: bytes are dropped */
+    ST_AFTER_DELIM, /* after a delimiter: "--", or padding and CRLF */
+    ST_AFTER_DASH,  /* saw one '-' after a delimiter */
+    ST_AFTER_CR,    /* saw CR after a delimiter */
+    ST_HEADERS,     /* collecting one part's header block */
+    ST_BODY,        /* a part's bytes */
+    ST_DONE,        /* after the closing delimiter: the epilogue is dropped */
 };
 
 struct multipart_parser {
@@ -38,7 +38,10 @@ struct multipart_parser {
 
 /* ---- header values ------------------------------------------------------- */
 
-static int is_space(char c) { return c == ' ' || c == '\t'; }
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t';
+}
 
 /* Finds parameter key in a header value "type; a=b; c=\"d e\"" and copies its
  * (unquoted) value into out. Returns 1 found, 0 absent, <0 too long or malformed. */
@@ -105,8 +108,7 @@ int multipart_boundary(const char *content_type, char out[MULTIPART_BOUNDARY_MAX
     if (!content_type || strncasecmp(content_type, type, sizeof type - 1) != 0 ||
         (content_type[sizeof type - 1] && content_type[sizeof type - 1] != ';' &&
          !is_space(content_type[sizeof type - 1])))
-        return zkml_fail(err, ZKML_EINVAL,
-                         "the request body must be multipart/form-data (got %s)",
+        return zkml_fail(err, ZKML_EINVAL, "the request body must be multipart/form-data (got %s)",
                          content_type ? content_type : "no Content-Type");
     int r = header_param(content_type, "boundary", out, MULTIPART_BOUNDARY_MAX + 1);
     if (r <= 0 || out[0] == '\0')
@@ -152,7 +154,10 @@ int multipart_new(const char *boundary, const multipart_callbacks *cb, void *ctx
     return ZKML_OK;
 }
 
-void multipart_free(multipart_parser *p) { free(p); }
+void multipart_free(multipart_parser *p)
+{
+    free(p);
+}
 
 /* Hands bytes of the current part on; the preamble's bytes are dropped. */
 static int emit(multipart_parser *p, const uint8_t *data, size_t len, zkml_error *err)
@@ -215,8 +220,8 @@ static int parse_headers(multipart_parser *p, zkml_error *err)
 static int header_byte(multipart_parser *p, uint8_t c, zkml_error *err)
 {
     if (p->headers_len >= MULTIPART_HEADERS_MAX)
-        return zkml_fail(err, ZKML_EINVAL, "multipart part %d: headers exceed %d bytes",
-                         p->parts, MULTIPART_HEADERS_MAX);
+        return zkml_fail(err, ZKML_EINVAL, "multipart part %d: headers exceed %d bytes", p->parts,
+                         MULTIPART_HEADERS_MAX);
     p->headers[p->headers_len++] = (char)c;
     size_t n = p->headers_len;
     int blank_first = n == 2 && !memcmp(p->headers, "\r\n", 2);
@@ -324,8 +329,7 @@ int multipart_feed(multipart_parser *p, const uint8_t *data, size_t len, zkml_er
             if (header_byte(p, data[i++], err))
                 return err ? err->code : ZKML_EINVAL;
             break;
-        case ST_DONE:
-            return ZKML_OK;
+        case ST_DONE: return ZKML_OK;
         }
     }
     return ZKML_OK;

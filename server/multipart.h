@@ -17,9 +17,9 @@
 #include <stdint.h>
 
 enum {
-    MULTIPART_BOUNDARY_MAX = 70,   /* RFC 2046 */
-    MULTIPART_NAME_MAX = 255,      /* a field name or a filename */
-    MULTIPART_HEADERS_MAX = 8192,  /* bytes of headers in one part */
+    MULTIPART_BOUNDARY_MAX = 70,  /* RFC 2046 */
+    MULTIPART_NAME_MAX = 255,     /* a field name or a filename */
+    MULTIPART_HEADERS_MAX = 8192, /* bytes of headers in one part */
     MULTIPART_PARTS_MAX = 32,
 };
 

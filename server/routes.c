@@ -124,12 +124,11 @@ static int send_preflight(http_request *rq)
         return http_send_error(rq, 403, "forbidden",
                                "origin %s may not POST (see ZKML_CORS_ORIGINS)", rq->origin);
     mg_response_header_start(rq->conn, 204);
-    mg_response_header_add(rq->conn, "Access-Control-Allow-Origin", is_post ? rq->origin : "*",
-                           -1);
+    mg_response_header_add(rq->conn, "Access-Control-Allow-Origin", is_post ? rq->origin : "*", -1);
     mg_response_header_add(rq->conn, "Access-Control-Allow-Methods",
                            is_post ? "GET, HEAD, POST" : "GET, HEAD", -1);
-    mg_response_header_add(rq->conn, "Access-Control-Allow-Headers",
-                           "Authorization, Content-Type", -1);
+    mg_response_header_add(rq->conn, "Access-Control-Allow-Headers", "Authorization, Content-Type",
+                           -1);
     mg_response_header_add(rq->conn, "Access-Control-Max-Age", "600", -1);
     mg_response_header_add(rq->conn, "Vary", "Origin", -1);
     mg_response_header_add(rq->conn, "Content-Length", "0", -1);
@@ -162,8 +161,9 @@ static int check_post(http_request *rq)
         rq->extra_header[0] = "WWW-Authenticate";
         rq->extra_header[1] = "Bearer";
         http_send_error(rq, 401, "unauthorized",
-                        auth ? "the bearer token is not valid"
-                             : "this server needs 'Authorization: Bearer <ZKML_API_TOKEN>' to POST");
+                        auth
+                            ? "the bearer token is not valid"
+                            : "this server needs 'Authorization: Bearer <ZKML_API_TOKEN>' to POST");
         return -1;
     }
     return 0;
@@ -204,8 +204,7 @@ static int read_artifacts(const http_request *rq, const char *task, int version,
                           zkml_error *err)
 {
     registry_store *s;
-    return http_store(rq, &s, err) ? err->code
-                                   : store_artifacts_json(s, task, version, json, err);
+    return http_store(rq, &s, err) ? err->code : store_artifacts_json(s, task, version, json, err);
 }
 
 static int read_versions(const http_request *rq, const char *task, int version, char **json,
@@ -290,7 +289,8 @@ int route_request(struct mg_connection *conn, void *cbdata)
     if (!server_config_host_allowed(&rq.srv->cfg, host))
         return http_send_error(&rq, 403, "forbidden",
                                "Host '%s' is not this server's address (without ZKML_API_TOKEN "
-                               "only localhost and the listen addresses are answered)", host);
+                               "only localhost and the listen addresses are answered)",
+                               host);
     /* The decoded path before CivetWeb's "../" cleaning: what the client sent. */
     const char *raw = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
     char path[PATH_BYTES], buf[PATH_BYTES];

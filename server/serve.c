@@ -109,26 +109,37 @@ static struct mg_context *start_http(server_ctx *srv, zkml_error *err)
     cb.exit_thread = thread_end;
     cb.log_message = log_message;
     const char *options[] = {
-        "listening_ports", srv->cfg.listen,
+        "listening_ports",
+        srv->cfg.listen,
         /* Capacity: a slow client holds a thread for one timeout at most, and
          * there are enough threads that a few dozen of them leave room. */
-        "num_threads", SERVE_THREADS,
-        "connection_queue", "64",
+        "num_threads",
+        SERVE_THREADS,
+        "connection_queue",
+        "64",
         /* The whole header must come within this; each body read waits at
          * most this long (upload.c adds a minimum body rate). */
-        "request_timeout_ms", SERVE_REQUEST_TIMEOUT_MS,
+        "request_timeout_ms",
+        SERVE_REQUEST_TIMEOUT_MS,
         /* Answer absolute-form requests ("GET http://host:port/path") that name
          * this port, whatever the host: the Host rule is routes.c's. */
-        "enable_auth_domain_check", "no",
-        "enable_keep_alive", "yes",
-        "keep_alive_timeout_ms", "5000",
+        "enable_auth_domain_check",
+        "no",
+        "enable_keep_alive",
+        "yes",
+        "keep_alive_timeout_ms",
+        "5000",
         /* Headers and body go out in separate writes: without this, Nagle's
          * algorithm and the client's delayed ACK add 40 ms to every answer. */
-        "tcp_nodelay", "1",
+        "tcp_nodelay",
+        "1",
         /* CORS is decided per route in routes.c, not by CivetWeb. */
-        "access_control_allow_origin", "",
-        "access_control_allow_methods", "",
-        "access_control_allow_headers", "",
+        "access_control_allow_origin",
+        "",
+        "access_control_allow_methods",
+        "",
+        "access_control_allow_headers",
+        "",
         NULL,
     };
     struct mg_init_data init = {&cb, srv, options};

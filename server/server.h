@@ -23,7 +23,7 @@ enum { SERVER_LISTEN_MAX = 8 };
 
 typedef struct server_config {
     char data_dir[PATH_MAX];
-    char listen[256];        /* "host:port[,host:port...]" as CivetWeb takes it */
+    char listen[256];                        /* "host:port[,host:port...]" as CivetWeb takes it */
     char listen_host[SERVER_LISTEN_MAX][64]; /* each entry's host ("" = every interface) */
     int n_listen;
     int loopback;            /* 1 when every entry binds a loopback address */
@@ -53,9 +53,9 @@ int server_config_origin_allowed(const server_config *cfg, const char *origin);
 typedef struct server_ctx {
     server_config cfg;
     char staging_dir[PATH_MAX];
-    chain_config chain; /* for GET .../versions/onchain */
-    char self_exe[PATH_MAX];  /* this binary, run as `check` on each upload */
-    int64_t job_memory_mb;    /* the limits of that check: the job's */
+    chain_config chain;      /* for GET .../versions/onchain */
+    char self_exe[PATH_MAX]; /* this binary, run as `check` on each upload */
+    int64_t job_memory_mb;   /* the limits of that check: the job's */
     int64_t check_timeout_s;
 } server_ctx;
 
@@ -82,10 +82,10 @@ typedef struct http_request {
     const server_ctx *srv;
     server_thread *thread;
     const char *method;
-    const char *query;       /* may be NULL */
-    const char *origin;      /* Origin header, or NULL */
-    int head;                /* HEAD: headers only */
-    int post_origin_allowed; /* a POST's origin is the page's own or listed */
+    const char *query;           /* may be NULL */
+    const char *origin;          /* Origin header, or NULL */
+    int head;                    /* HEAD: headers only */
+    int post_origin_allowed;     /* a POST's origin is the page's own or listed */
     const char *extra_header[2]; /* one more response header (name, value), e.g. Allow */
 } http_request;
 
@@ -128,13 +128,12 @@ typedef enum access_decision {
 /* May this request read a private artifact? With a token configured (token
  * non-empty) it must be sent as a bearer token; with none, only loopback
  * peers may read. */
-access_decision access_private_read(const char *token, const char *authorization,
-                                    const char *peer);
+access_decision access_private_read(const char *token, const char *authorization, const char *peer);
 
 /* ---- handlers ------------------------------------------------------------------ */
 
-int route_request(struct mg_connection *conn, void *cbdata);      /* routes.c */
-int upload_handle(const http_request *rq);                        /* upload.c */
+int route_request(struct mg_connection *conn, void *cbdata);                    /* routes.c */
+int upload_handle(const http_request *rq);                                      /* upload.c */
 int artifact_download(http_request *rq, const char *task_id, const char *name); /* artifacts.c */
 /* GET /models/{task}/leaderboard (leaderboard.c): {task_id, groups: [{dataset_commitment,
  * metric, rows, order, versions: [{rank, version, model_hash, model_cid, value, ...}]}],

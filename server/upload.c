@@ -68,7 +68,7 @@ typedef struct small_field {
 typedef struct upload {
     const char *staging_dir;
     small_field task_id, sample, target, rmse_threshold;
-    small_field visibility[3];   /* input, output, param (VISIBILITY_FIELDS) */
+    small_field visibility[3];    /* input, output, param (VISIBILITY_FIELDS) */
     char settings_path[PATH_MAX]; /* the staged settings.json, "" when none */
     staged_file model, data;
     /* The part being read: one of the above, or neither (an ignored field). */
@@ -87,20 +87,20 @@ static int staging_file(const upload *u, const char *pattern, char path[PATH_MAX
     *fd = mkostemp(path, O_CLOEXEC);
     if (*fd < 0) {
         path[0] = '\0';
-        return zkml_fail(err, ZKML_EIO, "cannot create a staging file in %s: %s",
-                         u->staging_dir, strerror(errno));
+        return zkml_fail(err, ZKML_EIO, "cannot create a staging file in %s: %s", u->staging_dir,
+                         strerror(errno));
     }
     return ZKML_OK;
 }
 
-static int stage_open(upload *u, staged_file *sf, const multipart_part *part,
-                      const char *what, zkml_error *err)
+static int stage_open(upload *u, staged_file *sf, const multipart_part *part, const char *what,
+                      zkml_error *err)
 {
     if (sf->seen)
         return zkml_fail(err, ZKML_EINVAL, "%s is given twice", what);
     sf->seen = 1;
     snprintf(sf->filename, sizeof sf->filename, "%s", part->filename);
-    int fd = -1;   /* set by staging_file; -O2 cannot see it */
+    int fd = -1; /* set by staging_file; -O2 cannot see it */
     if (staging_file(u, "upload-XXXXXX", sf->path, &fd, err))
         return err->code;
     sf->f = fdopen(fd, "wb");
@@ -234,9 +234,11 @@ static int body_rate_check(body_rate *r, size_t n, zkml_error *err)
     if (now - r->window_start < BODY_WINDOW_MS)
         return 0;
     if (r->window_bytes < BODY_MIN_BYTES) {
-        zkml_fail(err, ZKML_EINVAL, "the upload is too slow (%llu bytes in %lld ms; at least "
-                  "%d bytes per %d s are needed)", (unsigned long long)r->window_bytes,
-                  (long long)(now - r->window_start), BODY_MIN_BYTES, BODY_WINDOW_MS / 1000);
+        zkml_fail(err, ZKML_EINVAL,
+                  "the upload is too slow (%llu bytes in %lld ms; at least "
+                  "%d bytes per %d s are needed)",
+                  (unsigned long long)r->window_bytes, (long long)(now - r->window_start),
+                  BODY_MIN_BYTES, BODY_WINDOW_MS / 1000);
         return 408;
     }
     r->window_start = now;
@@ -259,8 +261,10 @@ static int pump_body(const http_request *rq, multipart_parser *p, uint8_t *buf, 
             return 400;
         }
         if ((total += (uint64_t)n) > max) {
-            zkml_fail(err, ZKML_EINVAL, "upload is above the limit of %llu MiB "
-                      "(ZKML_MAX_UPLOAD_MB)", (unsigned long long)(max >> 20));
+            zkml_fail(err, ZKML_EINVAL,
+                      "upload is above the limit of %llu MiB "
+                      "(ZKML_MAX_UPLOAD_MB)",
+                      (unsigned long long)(max >> 20));
             return 413;
         }
         if (multipart_feed(p, buf, (size_t)n, err))
@@ -278,8 +282,10 @@ static int read_body(const http_request *rq, upload *u, zkml_error *err)
     const struct mg_request_info *ri = mg_get_request_info(rq->conn);
     uint64_t max = rq->srv->cfg.max_upload;
     if (ri->content_length > 0 && (uint64_t)ri->content_length > max) {
-        zkml_fail(err, ZKML_EINVAL, "upload of %lld bytes is above the limit of %llu MiB "
-                  "(ZKML_MAX_UPLOAD_MB)", ri->content_length, (unsigned long long)(max >> 20));
+        zkml_fail(err, ZKML_EINVAL,
+                  "upload of %lld bytes is above the limit of %llu MiB "
+                  "(ZKML_MAX_UPLOAD_MB)",
+                  ri->content_length, (unsigned long long)(max >> 20));
         return 413;
     }
     char boundary[MULTIPART_BOUNDARY_MAX + 1];
@@ -342,7 +348,8 @@ static int check_options(const upload *u, int *sample, zkml_error *err)
         strcmp(u->target.value, "accuracy"))
         return zkml_fail(err, ZKML_EINVAL, "target must be resources or accuracy");
     if (u->rmse_threshold.overflow || strlen(u->rmse_threshold.value) != u->rmse_threshold.len)
-        return zkml_fail(err, ZKML_EINVAL, "rmse_threshold: expected a positive finite number "
+        return zkml_fail(err, ZKML_EINVAL,
+                         "rmse_threshold: expected a positive finite number "
                          "(the field is too long or holds a NUL byte)");
     return ZKML_OK;
 }
@@ -383,9 +390,17 @@ static int check_in_child(const server_ctx *srv, const upload *u, int sample, zk
     snprintf(sample_s, sizeof sample_s, "%d", sample);
     snprintf(memory_s, sizeof memory_s, "%lld", (long long)srv->job_memory_mb);
     snprintf(cpu_s, sizeof cpu_s, "%lld", (long long)srv->check_timeout_s);
-    const char *argv[18] = {"zkml-registry", "check", u->model.path,
-                            "--name", display_name(&u->model, "model"), "--sample", sample_s,
-                            "--memory-mb", memory_s, "--cpu-s", cpu_s};
+    const char *argv[18] = {"zkml-registry",
+                            "check",
+                            u->model.path,
+                            "--name",
+                            display_name(&u->model, "model"),
+                            "--sample",
+                            sample_s,
+                            "--memory-mb",
+                            memory_s,
+                            "--cpu-s",
+                            cpu_s};
     int n = 11;
     if (u->data.seen) {
         argv[n++] = "--data";
@@ -422,8 +437,8 @@ static int check_in_child(const server_ctx *srv, const upload *u, int sample, zk
                          strerror(rc));
     }
     char msg[sizeof err->message] = "";
-    int late = read_child_message(fds[0], zkml_monotonic_ms() + srv->check_timeout_s * 1000,
-                                  msg, sizeof msg);
+    int late = read_child_message(fds[0], zkml_monotonic_ms() + srv->check_timeout_s * 1000, msg,
+                                  sizeof msg);
     close(fds[0]);
     if (late)
         kill(pid, SIGKILL);
@@ -439,8 +454,10 @@ static int check_in_child(const server_ctx *srv, const upload *u, int sample, zk
     if (WIFEXITED(status) && WEXITSTATUS(status) == 1)
         return zkml_fail(err, ZKML_EINVAL, "%s", msg);
     if (WIFSIGNALED(status) || WEXITSTATUS(status) == 3)
-        return zkml_fail(err, ZKML_EINVAL, "checking the upload needs more memory than the job "
-                         "limit (ZKML_JOB_MEMORY_MB)%s%s", msg[0] ? ": " : "", msg);
+        return zkml_fail(err, ZKML_EINVAL,
+                         "checking the upload needs more memory than the job "
+                         "limit (ZKML_JOB_MEMORY_MB)%s%s",
+                         msg[0] ? ": " : "", msg);
     return zkml_fail(err, ZKML_EINTERNAL, "checking the upload: %s", msg);
 }
 
@@ -554,7 +571,8 @@ static int send_html_page(const http_request *rq, int status, const char *title,
     char *page = malloc(cap);
     if (!page)
         return http_send_error(rq, 500, "internal", "out of memory");
-    int n = snprintf(page, cap, "%s%s</title></head><body><main><h1>%s</h1>%s"
+    int n = snprintf(page, cap,
+                     "%s%s</title></head><body><main><h1>%s</h1>%s"
                      "<p><a href=\"/\">Upload another model</a></p></main></body></html>",
                      head, title, title, body_html);
     http_send(rq, status, "text/html; charset=utf-8", page, (size_t)n);

@@ -13,12 +13,11 @@
 
 static int failures __attribute__((unused));
 
-static inline void check_failed(const char *file, int line, const char *cond, const char *fmt,
-                                ...) __attribute__((format(printf, 4, 5)));
+static inline void check_failed(const char *file, int line, const char *cond, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* fmt starts with a space (see CHECK), so a check without a message prints none. */
-static inline void check_failed(const char *file, int line, const char *cond, const char *fmt,
-                                ...)
+static inline void check_failed(const char *file, int line, const char *cond, const char *fmt, ...)
 {
     failures++;
     fprintf(stderr, "FAIL %s:%d: %s;", file, line, cond);
@@ -30,18 +29,18 @@ static inline void check_failed(const char *file, int line, const char *cond, co
 }
 
 /* The message is optional: " " __VA_ARGS__ pastes a leading space onto it. */
-#define CHECK(cond, ...)                                                           \
-    do {                                                                           \
-        if (!(cond))                                                               \
-            check_failed(__FILE__, __LINE__, #cond, " " __VA_ARGS__);              \
+#define CHECK(cond, ...)                                              \
+    do {                                                              \
+        if (!(cond))                                                  \
+            check_failed(__FILE__, __LINE__, #cond, " " __VA_ARGS__); \
     } while (0)
 
-#define REQUIRE(cond, ...)                                                         \
-    do {                                                                           \
-        if (!(cond)) {                                                             \
-            check_failed(__FILE__, __LINE__, #cond, " " __VA_ARGS__);              \
-            return 1;                                                              \
-        }                                                                          \
+#define REQUIRE(cond, ...)                                            \
+    do {                                                              \
+        if (!(cond)) {                                                \
+            check_failed(__FILE__, __LINE__, #cond, " " __VA_ARGS__); \
+            return 1;                                                 \
+        }                                                             \
     } while (0)
 
 /* expr is a zkml call that must not fail (< 0); err is its zkml_error *. */

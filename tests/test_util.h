@@ -24,8 +24,7 @@ static inline void test_tmpdir(char *out, size_t outlen, const char *tag)
     }
 }
 
-static inline int test_rm_entry(const char *path, const struct stat *st, int flag,
-                                struct FTW *ftw)
+static inline int test_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st, (void)flag, (void)ftw;
     return remove(path);
@@ -38,7 +37,9 @@ static inline void test_rm_rf(const char *dir)
 }
 
 /* xorshift64*: reproducible inputs from a nonzero seed. */
-typedef struct test_rng { uint64_t s; } test_rng;
+typedef struct test_rng {
+    uint64_t s;
+} test_rng;
 
 static inline uint64_t test_rng_u64(test_rng *g)
 {

@@ -44,10 +44,11 @@ int main(int argc, char **argv)
     };
     char table[8192];
     size_t used = 0;
-    used += (size_t)snprintf(table + used, sizeof table - used,
-                             "| fixture | constraints | public signals | compile ms | witness ms | "
-                             "max abs error | argmax agreement |\n| --- | ---: | ---: | ---: | ---: "
-                             "| ---: | ---: |\n");
+    used +=
+        (size_t)snprintf(table + used, sizeof table - used,
+                         "| fixture | constraints | public signals | compile ms | witness ms | "
+                         "max abs error | argmax agreement |\n| --- | ---: | ---: | ---: | ---: "
+                         "| ---: | ---: |\n");
     int status = 0;
     for (size_t i = 0; i < sizeof fx / sizeof fx[0]; i++) {
         char dir[] = "/tmp/zkml_bench_compile_XXXXXX", path[4096], src[4096];
@@ -86,12 +87,12 @@ int main(int argc, char **argv)
         double merr = json_number(dir, ZKML_A_CALIBRATION, "max_abs_error");
         double agree = json_number(dir, ZKML_A_CALIBRATION, "argmax_agreement");
         printf("%-14s constraints %6.0f  public %2.0f  calibrate %5lld ms  compile %4lld ms  "
-               "witness %4lld ms  max_abs_error %.4f  agreement %.4f\n", fx[i][0], cons, pub,
-               (long long)(t1 - t0), (long long)(t2 - t1), (long long)(t3 - t2), merr, agree);
-        used += (size_t)snprintf(table + used, sizeof table - used,
-                                 "| %s | %.0f | %.0f | %lld | %lld | %.4f | %.4f |\n", fx[i][0],
-                                 cons, pub, (long long)(t2 - t1), (long long)(t3 - t2), merr,
-                                 agree);
+               "witness %4lld ms  max_abs_error %.4f  agreement %.4f\n",
+               fx[i][0], cons, pub, (long long)(t1 - t0), (long long)(t2 - t1),
+               (long long)(t3 - t2), merr, agree);
+        used += (size_t)snprintf(
+            table + used, sizeof table - used, "| %s | %.0f | %.0f | %lld | %lld | %.4f | %.4f |\n",
+            fx[i][0], cons, pub, (long long)(t2 - t1), (long long)(t3 - t2), merr, agree);
         snprintf(path, sizeof path, "rm -rf '%s'", dir);
         if (system(path) != 0)
             fprintf(stderr, "could not remove %s\n", dir);
@@ -107,11 +108,13 @@ int main(int argc, char **argv)
         FILE *f = fopen(argv[1], "a");
         if (!f)
             return 2;
-        fprintf(f, "\n## compile (%s): settings, calibrate (target resources), compile, witness\n\n"
-                   "bench/compile/bench_compile; error and agreement are over each fixture's whole "
-                   "CSV split against the float model; times are wall clock on the shared 2-core "
-                   "machine. Targets: mlp784 < 10,000 constraints with >= 99%% agreement, iris "
-                   "100%%, compile < 2 s.\n\n%s", commit, table);
+        fprintf(f,
+                "\n## compile (%s): settings, calibrate (target resources), compile, witness\n\n"
+                "bench/compile/bench_compile; error and agreement are over each fixture's whole "
+                "CSV split against the float model; times are wall clock on the shared 2-core "
+                "machine. Targets: mlp784 < 10,000 constraints with >= 99%% agreement, iris "
+                "100%%, compile < 2 s.\n\n%s",
+                commit, table);
         fclose(f);
     }
     return status;

@@ -28,7 +28,8 @@ int main(int argc, char **argv)
     else if (argc == 5 && strcmp(argv[1], "verify") == 0)
         rc = groth16_verify_files(argv[2], argv[3], argv[4], &err);
     else
-        snprintf(err.message, sizeof err.message, "usage: setup|prove|verify|verify-time|export-zkey FILES...");
+        snprintf(err.message, sizeof err.message,
+                 "usage: setup|prove|verify|verify-time|export-zkey FILES...");
     if (rc)
         fprintf(stderr, "%s\n", err.message);
     return rc == 0 ? 0 : rc == ZKML_EREJECTED ? 1 : 2;

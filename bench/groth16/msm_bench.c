@@ -14,7 +14,7 @@ int main(int argc, char **argv)
     g1_jac *jac = malloc(n * sizeof *jac), step, out;
     g1_affine *pts = malloc(n * sizeof *pts), g;
     fr_t *k = malloc(n * sizeof *k), s;
-    test_rng rng = { 42 };
+    test_rng rng = {42};
     zkml_error err;
     if (!jac || !pts || !k)
         return 2;
@@ -31,7 +31,7 @@ int main(int argc, char **argv)
         test_rng_fr(&rng, &k[i]);
         fr_to_bytes_le(le, &k[i]);
         for (int b = bits; b < 256; b++)
-            le[b / 8] &= (uint8_t)~(1u << (b % 8));
+            le[b / 8] &= (uint8_t) ~(1u << (b % 8));
         if (fr_from_bytes_le(&k[i], le))
             return 2;
     }

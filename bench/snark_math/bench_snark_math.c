@@ -6,7 +6,7 @@
  * so other load on the machine inflates the numbers less. Prints one line
  * per measurement; scripts may append the output to bench/RESULTS.md.
  */
-#include "pipeline/snark/curve.h"   /* snark.h, plus the r * Q subgroup check */
+#include "pipeline/snark/curve.h" /* snark.h, plus the r * Q subgroup check */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +15,7 @@
 static double now_ns(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);   /* CPU time: the machine is shared */
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts); /* CPU time: the machine is shared */
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
@@ -27,7 +27,7 @@ int main(void)
     fp_from_u64(&b, 987654321);
     double t0 = now_ns();
     for (int i = 0; i < FIELD_OPS; i++)
-        fp_mul(&a, &a, &b);          /* dependent chain: latency, not throughput */
+        fp_mul(&a, &a, &b); /* dependent chain: latency, not throughput */
     double fp_ns = (now_ns() - t0) / FIELD_OPS;
 
     fr_t x, y;
@@ -93,8 +93,8 @@ int main(void)
     double pairing_us = (now_ns() - t0) / PAIRINGS / 1e3;
 
     /* e(-3G, H) e(G, H) e(G, H) e(G, H) = 1: four real Miller loops, a true check. */
-    g1_affine ps[4] = { g, g, g, g };
-    g2_affine qs[4] = { q, q, q, q };
+    g1_affine ps[4] = {g, g, g, g};
+    g2_affine qs[4] = {q, q, q, q};
     g1_jac j;
     g1_to_jac(&j, &g);
     g1_double(&j, &j);

@@ -30,13 +30,13 @@
 #define CIRCUIT_MAX_OPS 40
 
 typedef struct circuit_op_count {
-    const char *op;            /* ONNX op type, "Input", "PublicPacking" or "PoseidonCommitment" */
+    const char *op; /* ONNX op type, "Input", "PublicPacking" or "PoseidonCommitment" */
     uint64_t constraints;
 } circuit_op_count;
 
 typedef struct circuit {
     r1cs cs;
-    fr_t *witness;             /* cs.n_wires values, or NULL when built without */
+    fr_t *witness; /* cs.n_wires values, or NULL when built without */
     uint32_t out_signals, in_signals;
     circuit_op_count ops[CIRCUIT_MAX_OPS];
     int n_ops;
@@ -49,12 +49,12 @@ void circuit_free(circuit *c);
 
 /* What the evaluation circuit proves over its rows (eval_circuit.c). */
 typedef struct circuit_eval_spec {
-    const quant_values *rows;  /* n >= 1 rows' evaluator values */
-    const int64_t *labels;     /* each row's class index, or (regression) its target at the
+    const quant_values *rows; /* n >= 1 rows' evaluator values */
+    const int64_t *labels;    /* each row's class index, or (regression) its target at the
                                 * output's scale, within the output's signed bit width */
     size_t n;
-    int regression;            /* 0: classification (one output per class); 1: one output */
-    int64_t threshold;         /* regression: rmse_threshold at the output's scale (0: none) */
+    int regression;    /* 0: classification (one output per class); 1: one output */
+    int64_t threshold; /* regression: rmse_threshold at the output's scale (0: none) */
 } circuit_eval_spec;
 /* predicted[r] receives row r's class (classification) or output integer
  * (regression) as the circuit computes it. Public signals: the dataset
@@ -82,7 +82,7 @@ int circuit_verify_step(const char *dir, const zkml_step_opts *opts, zkml_error 
  * be fuzzed). */
 typedef struct circuit_outputs {
     uint32_t n;
-    int64_t *values;   /* the proven integers q (value = q / 2^scale) */
+    int64_t *values; /* the proven integers q (value = q / 2^scale) */
     int scale;
 } circuit_outputs;
 /* circuit.json text's "packing.outputs" applied to the n_pub signals pub:

@@ -31,7 +31,7 @@ void compile_count_op(circuit *c, const char *op, uint64_t n)
 
 static int alloc_wires(compiler *k, uint32_t t)
 {
-    free(k->wires[t]);         /* the previous sample's */
+    free(k->wires[t]); /* the previous sample's */
     k->wires[t] = malloc((k->m->tensors[t].size ? k->m->tensors[t].size : 1) * sizeof(uint32_t));
     if (!k->wires[t])
         return zkml_fail(k->b.err, ZKML_ENOMEM, "circuit: out of memory");
@@ -46,8 +46,8 @@ static int agree(compiler *k, const quant_layer *l, uint32_t j, int64_t got)
     const onnx_node *n = &k->m->graph->nodes[l->node];
     return zkml_fail(k->b.err, ZKML_EINTERNAL,
                      "node '%s' (%s): circuit value %lld differs from the fixed-point "
-                     "evaluator's %lld at element %u", n->name, n->op_type, (long long)got,
-                     (long long)k->v->values[l->out][j], j);
+                     "evaluator's %lld at element %u",
+                     n->name, n->op_type, (long long)got, (long long)k->v->values[l->out][j], j);
 }
 
 static int affine_lc(compiler *k, const quant_layer *aff, uint32_t j, lcv *acc)
@@ -86,15 +86,17 @@ static int compile_layer(compiler *k, const quant_layer *l)
             break;
         }
         case QUANT_LAYER_RELU:
-            rc = g_relu(b, k->wires[l->in][j], value(k, l->in, j), quant_tensor_abs_log2(in), &w[j]);
+            rc =
+                g_relu(b, k->wires[l->in][j], value(k, l->in, j), quant_tensor_abs_log2(in), &w[j]);
             break;
         case QUANT_LAYER_LEAKY_RELU:
             rc = g_leaky_relu(b, k->wires[l->in][j], value(k, l->in, j), quant_tensor_abs_log2(in),
                               l->alphas[j], l->shift, out->bits, &w[j]);
             break;
         case QUANT_LAYER_CLIP: {
-            clip_spec cs = {l->has_lo, l->has_hi, quant_clip_lo_log2(l, in),
-                            quant_clip_hi_log2(l, in), l->clip_lo, l->clip_hi};
+            clip_spec cs = {
+                l->has_lo,  l->has_hi, quant_clip_lo_log2(l, in), quant_clip_hi_log2(l, in),
+                l->clip_lo, l->clip_hi};
             rc = g_clip(b, k->wires[l->in][j], value(k, l->in, j), &cs, &w[j]);
             break;
         }
@@ -117,9 +119,9 @@ static int compile_layer(compiler *k, const quant_layer *l)
             break;
         }
         case QUANT_LAYER_PWL: {
-            pwl_spec p = {l->pwl_half, QUANT_PWL_SEGMENTS_LOG2, l->pwl_shift,
-                          quant_tensor_abs_log2(in), out->bits, quant_pwl_needs_clamp(l, in),
-                          l->knots};
+            pwl_spec p = {
+                l->pwl_half, QUANT_PWL_SEGMENTS_LOG2,      l->pwl_shift, quant_tensor_abs_log2(in),
+                out->bits,   quant_pwl_needs_clamp(l, in), l->knots};
             rc = g_pwl(b, k->wires[l->in][j], value(k, l->in, j), &p, &w[j]);
             break;
         }
@@ -223,15 +225,16 @@ static int show(compiler *k, uint32_t t, quant_visibility v, uint32_t first_sign
         if (!(rc = packed_lc(k, t, s, &x)))
             rc = compile_bind_public(k, &x, first_signal + s);
     compile_count_op(k->c, v == QUANT_VIS_HASHED ? "PoseidonCommitment" : "PublicPacking",
-             k->b.cs.n_constraints - before);
+                     k->b.cs.n_constraints - before);
     return rc;
 }
 
 /* Public signals tensor t takes with visibility v. */
 static uint32_t signals_of(const quant_tensor *t, quant_visibility v)
 {
-    return v == QUANT_VIS_PUBLIC ? quant_packed_signals(t->size, t->bits)
-                                 : v == QUANT_VIS_HASHED ? 1 : 0;
+    return v == QUANT_VIS_PUBLIC   ? quant_packed_signals(t->size, t->bits)
+           : v == QUANT_VIS_HASHED ? 1
+                                   : 0;
 }
 
 int compiler_reserve(compiler *k, uint32_t n)
@@ -301,8 +304,7 @@ static int compile_all(compiler *k, const quant_values *v)
     return rc;
 }
 
-int compiler_init(compiler *k, const quant_model *m, circuit *c, int with_witness,
-                  zkml_error *err)
+int compiler_init(compiler *k, const quant_model *m, circuit *c, int with_witness, zkml_error *err)
 {
     memset(c, 0, sizeof *c);
     memset(k, 0, sizeof *k);

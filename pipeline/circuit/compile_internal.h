@@ -11,26 +11,25 @@
 
 typedef struct compiler {
     const quant_model *m;
-    const quant_values *v;     /* the sample's evaluator values, NULL without a witness */
+    const quant_values *v; /* the sample's evaluator values, NULL without a witness */
     cbuild b;
-    uint32_t **wires;          /* per activation tensor */
+    uint32_t **wires; /* per activation tensor */
     circuit *c;
 } compiler;
 
 /* Sets up k for m; c receives the result at compiler_finish. */
-int  compiler_init(compiler *k, const quant_model *m, circuit *c, int with_witness,
-                   zkml_error *err);
+int compiler_init(compiler *k, const quant_model *m, circuit *c, int with_witness, zkml_error *err);
 /* Frees the wires, and on success moves the builder's R1CS and witness into
  * k->c (else frees them). Returns rc. */
-int  compiler_finish(compiler *k, int rc);
+int compiler_finish(compiler *k, int rc);
 /* n wires for public signals, in order. */
-int  compiler_reserve(compiler *k, uint32_t n);
+int compiler_reserve(compiler *k, uint32_t n);
 /* One sample with values v: the range-checked input wires, then every layer. */
-int  compile_sample(compiler *k, const quant_values *v);
+int compile_sample(compiler *k, const quant_values *v);
 /* Tensor t's n packed values (docs/COMMITMENTS.md) as combinations, in p. */
-int  compile_packed(compiler *k, uint32_t t, uint32_t n, lcf *p);
+int compile_packed(compiler *k, uint32_t t, uint32_t n, lcf *p);
 /* x * 1 = the public wire `signal` (its witness value is x's). Consumes x. */
-int  compile_bind_public(compiler *k, lcf *x, uint32_t signal);
+int compile_bind_public(compiler *k, lcf *x, uint32_t signal);
 void compile_count_op(circuit *c, const char *op, uint64_t n);
 
 #endif

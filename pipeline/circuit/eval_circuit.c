@@ -236,14 +236,17 @@ int circuit_build_eval(const quant_model *m, const circuit_eval_spec *s, circuit
     uint32_t packed = quant_packed_signals(in->size, in->bits), per_row = packed + 1;
     uint32_t n_pub = s->regression ? 5 : 3, outs = m->tensors[m->output].size;
     if (s->n == 0 || (s->regression ? outs != 1 : outs < 2))
-        return zkml_fail(err, ZKML_EINVAL, "evaluation: needs rows and one output per class "
+        return zkml_fail(err, ZKML_EINVAL,
+                         "evaluation: needs rows and one output per class "
                          "(classification) or one output (regression)");
     /* Checked first: it also keeps every square and the sum within int64. */
     int bits = s->regression ? circuit_eval_compare_bits(m, s->n, s->threshold) : 0;
     if (bits > 61)
-        return zkml_fail(err, ZKML_EINVAL, "evaluation: comparing the sum of squared errors "
+        return zkml_fail(err, ZKML_EINVAL,
+                         "evaluation: comparing the sum of squared errors "
                          "with rows * threshold^2 needs %d bits (at most 61): lower "
-                         "rmse_threshold, ZKML_EVAL_ROWS or bits.activation", bits);
+                         "rmse_threshold, ZKML_EVAL_ROWS or bits.activation",
+                         bits);
     lcf *elems = calloc(s->n * per_row, sizeof *elems), metric = {0}, h = {0};
     int64_t metric_v = 0;
     compiler k;

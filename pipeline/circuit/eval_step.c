@@ -19,12 +19,12 @@ typedef struct eval_run {
     size_t n;
     int regression;
     quant_values *vals;
-    int64_t *labels;        /* class index, or the target at the output's scale */
+    int64_t *labels; /* class index, or the target at the output's scale */
     int64_t *predicted;
     size_t correct, float_correct;
-    int64_t sse;            /* the fixed-point evaluator's, at the output's scale squared */
-    int64_t threshold;      /* rmse_threshold at the output's scale, 0 without */
-    double float_sq;        /* the float model's squared errors against the target */
+    int64_t sse;       /* the fixed-point evaluator's, at the output's scale squared */
+    int64_t threshold; /* rmse_threshold at the output's scale, 0 without */
+    double float_sq;   /* the float model's squared errors against the target */
 } eval_run;
 
 static size_t rows_limit(void)
@@ -58,15 +58,18 @@ static int row_label(const quant_model *m, const quant_dataset *d, size_t r, int
     if (!d->targets) {
         *label = d->labels[r];
         if (d->labels[r] < 0 || (uint32_t)d->labels[r] >= o->size)
-            return zkml_fail(err, ZKML_EINVAL, "data.csv row %zu: label %d is not one of the "
-                             "model's %u classes", r, d->labels[r], o->size);
+            return zkml_fail(err, ZKML_EINVAL,
+                             "data.csv row %zu: label %d is not one of the "
+                             "model's %u classes",
+                             r, d->labels[r], o->size);
         return 0;
     }
     int64_t half = (int64_t)1 << (o->bits - 1);
     if (quant_quantize(d->targets[r], o->scale, label) || *label < -half || *label >= half)
-        return zkml_fail(err, ZKML_EINVAL, "data.csv row %zu: target %g is outside the output's "
-                         "fixed-point range (%d bits at scale %d)", r, d->targets[r], o->bits,
-                         o->scale);
+        return zkml_fail(err, ZKML_EINVAL,
+                         "data.csv row %zu: target %g is outside the output's "
+                         "fixed-point range (%d bits at scale %d)",
+                         r, d->targets[r], o->bits, o->scale);
     return 0;
 }
 
@@ -115,9 +118,10 @@ static int sum_squares(const quant_model *m, eval_run *e, zkml_error *err)
     for (size_t r = 0; r < e->n; r++) {
         int64_t o = e->vals[r].values[m->output][0];
         if (o != e->predicted[r])
-            return zkml_fail(err, ZKML_EINTERNAL, "evaluation: row %zu: the circuit's output "
-                             "is %lld, the fixed-point evaluator's %lld", r,
-                             (long long)e->predicted[r], (long long)o);
+            return zkml_fail(err, ZKML_EINTERNAL,
+                             "evaluation: row %zu: the circuit's output "
+                             "is %lld, the fixed-point evaluator's %lld",
+                             r, (long long)e->predicted[r], (long long)o);
         e->sse += (o - e->labels[r]) * (o - e->labels[r]);
     }
     return 0;
@@ -134,8 +138,10 @@ static int count_correct(const quant_model *m, eval_run *e, zkml_error *err)
         quant_output_floats(m, &e->vals[r], f);
         int want = quant_predicted_class(m, f);
         if (want != e->predicted[r])
-            rc = zkml_fail(err, ZKML_EINTERNAL, "evaluation: row %zu: the circuit predicts %lld, "
-                           "the fixed-point evaluator %d", r, (long long)e->predicted[r], want);
+            rc = zkml_fail(err, ZKML_EINTERNAL,
+                           "evaluation: row %zu: the circuit predicts %lld, "
+                           "the fixed-point evaluator %d",
+                           r, (long long)e->predicted[r], want);
         e->correct += want == e->labels[r];
     }
     free(f);
@@ -167,8 +173,8 @@ static void rmse_json(cJSON *o, const eval_run *e, const quant_model *m)
     else
         cJSON_AddNullToObject(o, "rmse_threshold");
     cJSON_AddNumberToObject(o, "threshold", (double)e->threshold);
-    cJSON_AddBoolToObject(o, "within_threshold", e->sse <= (int64_t)e->n * e->threshold *
-                                                      e->threshold);
+    cJSON_AddBoolToObject(o, "within_threshold",
+                          e->sse <= (int64_t)e->n * e->threshold * e->threshold);
 }
 
 static cJSON *evaluation_json(const eval_run *e, const circuit *c, const quant_dataset *d,
@@ -207,9 +213,10 @@ static int threshold_fixed(const quant_model *m, int64_t *out, zkml_error *err)
     if (m->settings.rmse_threshold <= 0)
         return 0;
     if (quant_quantize(m->settings.rmse_threshold, m->tensors[m->output].scale, out))
-        return zkml_fail(err, ZKML_EINVAL, "evaluation: rmse_threshold %g does not fit the "
-                         "output's fixed point (scale %d)", m->settings.rmse_threshold,
-                         m->tensors[m->output].scale);
+        return zkml_fail(err, ZKML_EINVAL,
+                         "evaluation: rmse_threshold %g does not fit the "
+                         "output's fixed point (scale %d)",
+                         m->settings.rmse_threshold, m->tensors[m->output].scale);
     return 0;
 }
 
@@ -246,21 +253,23 @@ static int check_memory(const circuit_loaded *l, const eval_run *e, zkml_error *
     if ((double)e->n <= fit)
         return 0;
     if (fit < 1)
-        return zkml_fail(err, ZKML_EINVAL, "evaluation: one row needs about %.1f MiB (%u "
+        return zkml_fail(err, ZKML_EINVAL,
+                         "evaluation: one row needs about %.1f MiB (%u "
                          "constraints), more than the %.1f MiB the job memory limit "
-                         "(ZKML_JOB_MEMORY_MB) leaves: no row fits", per_row / 1048576.0,
-                         (unsigned)(per_row / EVAL_BYTES_PER_CONSTRAINT),
+                         "(ZKML_JOB_MEMORY_MB) leaves: no row fits",
+                         per_row / 1048576.0, (unsigned)(per_row / EVAL_BYTES_PER_CONSTRAINT),
                          (double)left / 1048576.0);
-    return zkml_fail(err, ZKML_EINVAL, "evaluation: %zu rows need about %.0f MiB (%.0f "
+    return zkml_fail(err, ZKML_EINVAL,
+                     "evaluation: %zu rows need about %.0f MiB (%.0f "
                      "constraints per row, about %.0f bytes each), more than the %.0f MiB the "
                      "job memory limit (ZKML_JOB_MEMORY_MB) leaves: %.0f rows would fit (set "
-                     "ZKML_EVAL_ROWS=%.0f)", e->n, (double)e->n * per_row / 1048576.0,
-                     per_row / EVAL_BYTES_PER_CONSTRAINT, EVAL_BYTES_PER_CONSTRAINT,
-                     (double)left / 1048576.0, fit, fit);
+                     "ZKML_EVAL_ROWS=%.0f)",
+                     e->n, (double)e->n * per_row / 1048576.0, per_row / EVAL_BYTES_PER_CONSTRAINT,
+                     EVAL_BYTES_PER_CONSTRAINT, (double)left / 1048576.0, fit, fit);
 }
 
-static int prove_rows(const char *dir, const circuit_loaded *l, const quant_dataset *d,
-                      eval_run *e, zkml_error *err)
+static int prove_rows(const char *dir, const circuit_loaded *l, const quant_dataset *d, eval_run *e,
+                      zkml_error *err)
 {
     char path[4096];
     circuit c;

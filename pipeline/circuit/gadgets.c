@@ -32,8 +32,7 @@ int cb_wire_fr(cbuild *b, const fr_t *value, uint32_t *wire)
         return zkml_fail(b->err, ZKML_EINVAL, "circuit: more than %u wires", UINT32_MAX - 1);
     if (b->cs.n_wires == b->cap_w &&
         zkml_array_grow((void **)&b->w, &b->cap_w, (size_t)b->cs.n_wires + 1, sizeof *b->w))
-        return zkml_fail(b->err, ZKML_ENOMEM, "circuit: out of memory at wire %u",
-                         b->cs.n_wires);
+        return zkml_fail(b->err, ZKML_ENOMEM, "circuit: out of memory at wire %u", b->cs.n_wires);
     b->w[b->cs.n_wires] = *value;
     *wire = b->cs.n_wires++;
     return 0;
@@ -150,7 +149,8 @@ int g_bits(cbuild *b, lcv *t, int n, uint32_t *bits)
     else if (b->with_witness && (t->v < 0 || t->v >= ((int64_t)1 << n)))
         rc = zkml_fail(b->err, ZKML_EINTERNAL,
                        "circuit: value %lld does not fit the %d-bit range check (the "
-                       "fixed-point evaluator and the circuit disagree)", (long long)t->v, n);
+                       "fixed-point evaluator and the circuit disagree)",
+                       (long long)t->v, n);
     for (int i = 0; !rc && i < n; i++) {
         rc = boolean_wire(b, (int)(((uint64_t)t->v >> i) & 1), &bits[i]);
         if (!rc)
@@ -203,7 +203,7 @@ int g_requant(cbuild *b, lcv *acc, int k, int bits, int relu, uint32_t *out, int
     }
     if ((rc = g_bits(b, acc, n, bw)))
         return rc;
-    int64_t y = (t >> k) - ((int64_t)1 << (bits - 1));  /* t >= 0 here with a witness */
+    int64_t y = (t >> k) - ((int64_t)1 << (bits - 1)); /* t >= 0 here with a witness */
     r1cs_lc Y = {0}, A = {0}, C = {0};
     for (int i = k; !rc && i < n; i++)
         rc = lc_add(b, &Y, bw[i], (int64_t)1 << (i - k));
@@ -271,9 +271,9 @@ int g_max(cbuild *b, uint32_t x, int64_t xv, uint32_t y, int64_t yv, int k, uint
     }
     *mv = xv >= yv ? xv : yv;
     r1cs_lc A = {0}, B = {0}, C = {0};
-    if (!(rc = cb_wire(b, *mv, m)) && !(rc = lc_add(b, &A, s, 1)) &&
-        !(rc = lc_add(b, &B, x, 1)) && !(rc = lc_add(b, &B, y, -1)) &&
-        !(rc = lc_add(b, &C, *m, 1)) && !(rc = lc_add(b, &C, y, -1)))
+    if (!(rc = cb_wire(b, *mv, m)) && !(rc = lc_add(b, &A, s, 1)) && !(rc = lc_add(b, &B, x, 1)) &&
+        !(rc = lc_add(b, &B, y, -1)) && !(rc = lc_add(b, &C, *m, 1)) &&
+        !(rc = lc_add(b, &C, y, -1)))
         return cb_enforce(b, &A, &B, &C);
     r1cs_lc_free(&A);
     r1cs_lc_free(&B);
@@ -478,7 +478,7 @@ int g_pwl(cbuild *b, uint32_t x, int64_t xv, const pwl_spec *p, uint32_t *out)
     if (rc)
         lcv_free(&u);
     else
-        rc = g_bits(b, &u, n, bits);   /* consumes u */
+        rc = g_bits(b, &u, n, bits); /* consumes u */
     if (rc) {
         free(slope);
         return rc;

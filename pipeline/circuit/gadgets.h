@@ -22,7 +22,7 @@
 
 typedef struct cbuild {
     r1cs cs;
-    fr_t *w;               /* witness values of wires 0 .. cs.n_wires-1 */
+    fr_t *w; /* witness values of wires 0 .. cs.n_wires-1 */
     size_t cap_w;
     int with_witness;
     zkml_error *err;
@@ -34,43 +34,43 @@ typedef struct lcv {
     int64_t v;
 } lcv;
 
-int  cb_init(cbuild *b, int with_witness, zkml_error *err);
+int cb_init(cbuild *b, int with_witness, zkml_error *err);
 void cb_free(cbuild *b);
 /* Allocates the next wire with an integer (or field) value. */
-int  cb_wire(cbuild *b, int64_t value, uint32_t *wire);
-int  cb_wire_fr(cbuild *b, const fr_t *value, uint32_t *wire);
+int cb_wire(cbuild *b, int64_t value, uint32_t *wire);
+int cb_wire_fr(cbuild *b, const fr_t *value, uint32_t *wire);
 /* A*B = C; takes ownership of the three combinations (also on failure). */
-int  cb_enforce(cbuild *b, r1cs_lc *a, r1cs_lc *bb, r1cs_lc *c);
+int cb_enforce(cbuild *b, r1cs_lc *a, r1cs_lc *bb, r1cs_lc *c);
 
 /* lc += coeff * wire (wire 0 for a constant). */
-int  lc_add(cbuild *b, r1cs_lc *lc, uint32_t wire, int64_t coeff);
-int  lc_add_fr(cbuild *b, r1cs_lc *lc, uint32_t wire, const fr_t *coeff);
-int  lc_copy(cbuild *b, r1cs_lc *dst, const r1cs_lc *src);
+int lc_add(cbuild *b, r1cs_lc *lc, uint32_t wire, int64_t coeff);
+int lc_add_fr(cbuild *b, r1cs_lc *lc, uint32_t wire, const fr_t *coeff);
+int lc_copy(cbuild *b, r1cs_lc *dst, const r1cs_lc *src);
 /* dst += k * src */
-int  lc_axpy(cbuild *b, r1cs_lc *dst, int64_t k, const r1cs_lc *src);
+int lc_axpy(cbuild *b, r1cs_lc *dst, int64_t k, const r1cs_lc *src);
 /* A combination of one wire with its value. */
-int  lcv_wire(cbuild *b, lcv *x, uint32_t wire, int64_t value);
+int lcv_wire(cbuild *b, lcv *x, uint32_t wire, int64_t value);
 void lcv_free(lcv *x);
 
 /* Range check: t in [0, 2^n), n <= 62. bits[] (n wires) receives the bits,
  * least significant first. Costs n + 1 constraints. Consumes t. */
-int  g_bits(cbuild *b, lcv *t, int n, uint32_t *bits);
+int g_bits(cbuild *b, lcv *t, int n, uint32_t *bits);
 /* s = (d >= 0) for d in [-2^k, 2^k), k <= 61. Costs k + 2. Consumes d. */
-int  g_sign(cbuild *b, lcv *d, int k, uint32_t *s);
+int g_sign(cbuild *b, lcv *d, int k, uint32_t *s);
 /* Rescale by k bits with round half up into a bits-wide signed value:
  *   acc + 2^(k-1) + 2^(k+bits-1) = (y + 2^(bits-1)) * 2^k + rem,
  *   0 <= rem < 2^k, 0 <= y + 2^(bits-1) < 2^bits   (one decomposition),
  * then with relu z = top_bit * y, else y as a wire. Costs k + bits + 2.
  * Consumes acc. */
-int  g_requant(cbuild *b, lcv *acc, int k, int bits, int relu, uint32_t *out, int64_t *out_v);
+int g_requant(cbuild *b, lcv *acc, int k, int bits, int relu, uint32_t *out, int64_t *out_v);
 /* z = max(x, 0) for |x| < 2^k. Costs k + 3. */
-int  g_relu(cbuild *b, uint32_t x, int64_t xv, int k, uint32_t *z);
+int g_relu(cbuild *b, uint32_t x, int64_t xv, int k, uint32_t *z);
 /* m = max(x, y) for |x - y| < 2^k. Costs k + 3. */
-int  g_max(cbuild *b, uint32_t x, int64_t xv, uint32_t y, int64_t yv, int k,
-           uint32_t *m, int64_t *mv);
+int g_max(cbuild *b, uint32_t x, int64_t xv, uint32_t y, int64_t yv, int k, uint32_t *m,
+          int64_t *mv);
 /* Leaky ReLU: requant(x * (x >= 0 ? 2^p : alpha), p). Costs k + 3 + p + bits + 2. */
-int  g_leaky_relu(cbuild *b, uint32_t x, int64_t xv, int k, int64_t alpha, int p, int bits,
-                  uint32_t *out);
+int g_leaky_relu(cbuild *b, uint32_t x, int64_t xv, int k, int64_t alpha, int p, int bits,
+                 uint32_t *out);
 
 /* Clip: y = min(max(x, lo), hi) with lo <= hi. A bound applies when has_*
  * is set; k_lo, k_hi are the sign widths of x - lo and x - hi - 1 (see
@@ -81,20 +81,20 @@ typedef struct clip_spec {
     int has_lo, has_hi, k_lo, k_hi;
     int64_t lo, hi;
 } clip_spec;
-int  g_clip(cbuild *b, uint32_t x, int64_t xv, const clip_spec *c, uint32_t *out);
+int g_clip(cbuild *b, uint32_t x, int64_t xv, const clip_spec *c, uint32_t *out);
 /* A wire constrained to 0 (padding of a gather). Costs 1. */
-int  g_zero(cbuild *b, uint32_t *w);
+int g_zero(cbuild *b, uint32_t *w);
 
 /* Piecewise-linear table (see quant.h): clamp to [-half, half), split
  * u = c + half into a segment index (seg bits) and an offset (e bits), select
  * the knot and slope with two multiplexer trees, interpolate, requant by e. */
 typedef struct pwl_spec {
     int64_t half;
-    int seg, e, k, bits;   /* k: |x| < 2^k */
-    int clamp;             /* x may lie outside [-half, half) */
-    const int64_t *knots;  /* 2^seg + 1 */
+    int seg, e, k, bits;  /* k: |x| < 2^k */
+    int clamp;            /* x may lie outside [-half, half) */
+    const int64_t *knots; /* 2^seg + 1 */
 } pwl_spec;
-int  g_pwl(cbuild *b, uint32_t x, int64_t xv, const pwl_spec *p, uint32_t *out);
+int g_pwl(cbuild *b, uint32_t x, int64_t xv, const pwl_spec *p, uint32_t *out);
 
 /* A linear combination with its field value (Poseidon works over all of Fr). */
 typedef struct lcf {
@@ -105,7 +105,7 @@ void lcf_free(lcf *x);
 
 /* A new wire w of value v (= a * b, the caller's) with the constraint
  * a * b = w. Costs 1. Copies a and b. */
-int  g_mul(cbuild *b, const r1cs_lc *a, const r1cs_lc *bb, const fr_t *v, uint32_t *w);
+int g_mul(cbuild *b, const r1cs_lc *a, const r1cs_lc *bb, const fr_t *v, uint32_t *w);
 
 /* circomlib's Poseidon (snark.h): the state [init, in[0], .., in[n-1]]
  * (t = n + 1, n in 1..16) permuted; out is element 0 as a combination of
@@ -119,9 +119,9 @@ int  g_mul(cbuild *b, const r1cs_lc *a, const r1cs_lc *bb, const fr_t *v, uint32
  * S-box, 8t + R_P(t) S-boxes, 3 fewer with a constant init; for t = 2..17
  * (tests/poseidon prints them): 216 243 264 300 324 357 384 405 420 462
  * 468 507 546 540 576 612. Copies its inputs. */
-int  g_poseidon(cbuild *b, const lcf *in, int n, const lcf *init, lcf *out);
+int g_poseidon(cbuild *b, const lcf *in, int n, const lcf *init, lcf *out);
 /* poseidon_commit (snark.h) over n combinations: the chain starts from the
  * constant n, so it costs poseidon_commit_constraints(n). */
-int  g_poseidon_commit(cbuild *b, const lcf *in, size_t n, lcf *out);
+int g_poseidon_commit(cbuild *b, const lcf *in, size_t n, lcf *out);
 
 #endif

@@ -67,14 +67,14 @@ static cJSON *packing_json(const quant_tensor *t, uint32_t shown, const char *vi
     cJSON_AddNumberToObject(o, "public_signals", shown);
     cJSON_AddStringToObject(o, "rule", "packed k = sum_i (q[k*per + i] + offset) * 2^(bits*i)");
     if (!strcmp(visibility, "hashed"))
-        cJSON_AddStringToObject(o, "commitment", "poseidon_commit(packed values), "
-                                                 "docs/COMMITMENTS.md");
+        cJSON_AddStringToObject(o, "commitment",
+                                "poseidon_commit(packed values), "
+                                "docs/COMMITMENTS.md");
     return o;
 }
 
 /* Adds the names of the public signals tensor t takes as visibility v. */
-static void signal_names(cJSON *names, const char *what, const quant_tensor *t,
-                         quant_visibility v)
+static void signal_names(cJSON *names, const char *what, const quant_tensor *t, quant_visibility v)
 {
     char name[64];
     uint32_t n = v == QUANT_VIS_PUBLIC ? quant_packed_signals(t->size, t->bits) : 0;
@@ -106,10 +106,12 @@ static cJSON *circuit_json(const circuit_loaded *l, const circuit *c)
     const quant_settings *st = &m->settings;
     cJSON *pk = cJSON_AddObjectToObject(o, "packing");
     if (pk) {
-        cJSON_AddItemToObject(pk, "outputs", packing_json(&m->tensors[m->output], c->out_signals,
-                              quant_visibility_name(st->output_visibility)));
-        cJSON_AddItemToObject(pk, "inputs", packing_json(&m->tensors[m->input], c->in_signals,
-                              quant_visibility_name(st->input_visibility)));
+        cJSON_AddItemToObject(pk, "outputs",
+                              packing_json(&m->tensors[m->output], c->out_signals,
+                                           quant_visibility_name(st->output_visibility)));
+        cJSON_AddItemToObject(pk, "inputs",
+                              packing_json(&m->tensors[m->input], c->in_signals,
+                                           quant_visibility_name(st->input_visibility)));
     }
     cJSON *names = cJSON_AddArrayToObject(o, "public_signal_names");
     if (names) {
@@ -183,9 +185,10 @@ static cJSON *output_json(const circuit_loaded *l, const quant_values *v, const 
         cJSON_AddItemToArray(pub, cJSON_CreateString(dec));
     }
     /* A regression model (data.csv has a float target) predicts no class. */
-    int classify = !d->targets &&
-                   (t->size > 1 || d->labels || quant_predicted_class(m, f) != 0 ||
-                    (t->def_layer != UINT32_MAX && m->layers[t->def_layer].kind == QUANT_LAYER_PWL));
+    int classify =
+        !d->targets &&
+        (t->size > 1 || d->labels || quant_predicted_class(m, f) != 0 ||
+         (t->def_layer != UINT32_MAX && m->layers[t->def_layer].kind == QUANT_LAYER_PWL));
     if (classify)
         cJSON_AddNumberToObject(o, "predicted_class", quant_predicted_class(m, f));
     else
@@ -196,10 +199,12 @@ static cJSON *output_json(const circuit_loaded *l, const quant_values *v, const 
     cJSON_AddNumberToObject(o, "sample", sample);
     cJSON_AddStringToObject(o, "input_source", d->source);
     if (m->softmax_outside)
-        cJSON_AddStringToObject(o, "note", "outputs are the proven logits; dequantized applies "
-                                           "the model's final Softmax to them");
+        cJSON_AddStringToObject(o, "note",
+                                "outputs are the proven logits; dequantized applies "
+                                "the model's final Softmax to them");
     if (m->settings.output_visibility == QUANT_VIS_HASHED)
-        cJSON_AddStringToObject(o, "output_visibility", "hashed: the proof shows only the "
+        cJSON_AddStringToObject(o, "output_visibility",
+                                "hashed: the proof shows only the "
                                 "outputs' commitment, which these values open "
                                 "(docs/COMMITMENTS.md)");
     free(f);

@@ -15,9 +15,9 @@ typedef struct circuit_loaded {
 } circuit_loaded;
 
 /* model.onnx lowered under settings.json. */
-int  circuit_load(const char *dir, circuit_loaded *l, zkml_error *err);
+int circuit_load(const char *dir, circuit_loaded *l, zkml_error *err);
 void circuit_unload(circuit_loaded *l);
 /* Prints j to the artifact id in dir atomically; takes j (NULL: out of memory). */
-int  circuit_write_json(const char *dir, zkml_artifact_id id, cJSON *j, zkml_error *err);
+int circuit_write_json(const char *dir, zkml_artifact_id id, cJSON *j, zkml_error *err);
 
 #endif

@@ -24,7 +24,7 @@ typedef struct packing {
     uint32_t count, per, signals;
     int bits, scale;
     int64_t offset;
-    int hashed;        /* output_visibility hashed: signal 0 is their commitment */
+    int hashed; /* output_visibility hashed: signal 0 is their commitment */
 } packing;
 
 /* text (len bytes) as JSON; name is for the message. */
@@ -40,10 +40,12 @@ static int json_int(const cJSON *obj, const char *key, double lo, double hi, dou
                     zkml_error *err)
 {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (!cJSON_IsNumber(it) || it->valuedouble != floor(it->valuedouble) ||
-        it->valuedouble < lo || it->valuedouble > hi)
-        return zkml_fail(err, ZKML_EINVAL, "%s: packing.outputs.%s: expected a whole number in "
-                         "[%.0f, %.0f]", zkml_artifact_name(ZKML_A_CIRCUIT), key, lo, hi);
+    if (!cJSON_IsNumber(it) || it->valuedouble != floor(it->valuedouble) || it->valuedouble < lo ||
+        it->valuedouble > hi)
+        return zkml_fail(err, ZKML_EINVAL,
+                         "%s: packing.outputs.%s: expected a whole number in "
+                         "[%.0f, %.0f]",
+                         zkml_artifact_name(ZKML_A_CIRCUIT), key, lo, hi);
     *out = it->valuedouble;
     return 0;
 }
@@ -99,8 +101,10 @@ static int claimed_outputs(const char *output_json, size_t len, uint32_t count, 
     for (uint32_t i = 0; !rc && i < count; i++, it = it->next) {
         fr_t f;
         if (!cJSON_IsString(it) || fr_from_dec(&f, it->valuestring) || fr_to_i64(&q[i], &f))
-            rc = zkml_fail(err, ZKML_EINVAL, "%s: outputs[%u]: expected a decimal field element "
-                           "holding a 63-bit integer", name, i);
+            rc = zkml_fail(err, ZKML_EINVAL,
+                           "%s: outputs[%u]: expected a decimal field element "
+                           "holding a 63-bit integer",
+                           name, i);
     }
     cJSON_Delete(root);
     return rc;
@@ -108,9 +112,8 @@ static int claimed_outputs(const char *output_json, size_t len, uint32_t count, 
 
 /* Hashed outputs: output.json's values, packed and committed as
  * docs/COMMITMENTS.md says, must give the proof's signal 0. */
-static int open_commitment(const packing *p, const fr_t *pub, size_t n_pub,
-                           const char *output_json, size_t len, circuit_outputs *out,
-                           zkml_error *err)
+static int open_commitment(const packing *p, const fr_t *pub, size_t n_pub, const char *output_json,
+                           size_t len, circuit_outputs *out, zkml_error *err)
 {
     fr_t *e = calloc(p->signals, sizeof *e), shift, d, pow, h;
     out->values = malloc(p->count * sizeof *out->values);
@@ -127,9 +130,10 @@ static int open_commitment(const packing *p, const fr_t *pub, size_t n_pub,
         for (uint32_t i = k * p->per; !rc && i < p->count && i < (k + 1) * p->per; i++) {
             int64_t v = out->values[i] + p->offset;
             if (v < 0 || v >= (int64_t)1 << p->bits)
-                rc = zkml_fail(err, ZKML_EREJECTED, "%s: outputs[%u] = %lld is outside the range "
-                               "the circuit proves", zkml_artifact_name(ZKML_A_OUTPUT), i,
-                               (long long)out->values[i]);
+                rc = zkml_fail(err, ZKML_EREJECTED,
+                               "%s: outputs[%u] = %lld is outside the range "
+                               "the circuit proves",
+                               zkml_artifact_name(ZKML_A_OUTPUT), i, (long long)out->values[i]);
             fr_from_i64(&d, v);
             fr_mul(&d, &d, &pow);
             fr_add(&e[k], &e[k], &d);
@@ -142,8 +146,10 @@ static int open_commitment(const packing *p, const fr_t *pub, size_t n_pub,
         char mine[80], proven[80];
         fr_to_dec(mine, &h);
         fr_to_dec(proven, &pub[0]);
-        rc = zkml_fail(err, ZKML_EREJECTED, "%s: its outputs' commitment is %s, but the proof's "
-                       "is %s", zkml_artifact_name(ZKML_A_OUTPUT), mine, proven);
+        rc = zkml_fail(err, ZKML_EREJECTED,
+                       "%s: its outputs' commitment is %s, but the proof's "
+                       "is %s",
+                       zkml_artifact_name(ZKML_A_OUTPUT), mine, proven);
     }
     free(e);
     if (!rc) {
@@ -160,12 +166,15 @@ int circuit_outputs_decode(const char *circuit_json, size_t len, const fr_t *pub
     memset(out, 0, sizeof *out);
     int rc = parse_packing(circuit_json, len, &p, err);
     if (!rc && p.hashed)
-        rc = zkml_fail(err, ZKML_EINVAL, "%s: the outputs are hashed: their values are opened "
-                       "from output.json, not decoded", zkml_artifact_name(ZKML_A_CIRCUIT));
+        rc = zkml_fail(err, ZKML_EINVAL,
+                       "%s: the outputs are hashed: their values are opened "
+                       "from output.json, not decoded",
+                       zkml_artifact_name(ZKML_A_CIRCUIT));
     if (!rc && n_pub < p.signals)
-        rc = zkml_fail(err, ZKML_EREJECTED, "%s: %zu signals, but circuit.json packs the %u "
-                       "outputs into %u", zkml_artifact_name(ZKML_A_PUBLIC), n_pub, p.count,
-                       p.signals);
+        rc = zkml_fail(err, ZKML_EREJECTED,
+                       "%s: %zu signals, but circuit.json packs the %u "
+                       "outputs into %u",
+                       zkml_artifact_name(ZKML_A_PUBLIC), n_pub, p.count, p.signals);
     if (!rc && !(out->values = malloc(p.count * sizeof *out->values)))
         rc = zkml_fail(err, ZKML_ENOMEM, "verify: out of memory for %u outputs", p.count);
     for (uint32_t i = 0; !rc && i < p.count; i++) {
@@ -197,8 +206,7 @@ int circuit_outputs_match(const char *output_json, size_t len, const circuit_out
     const cJSON *outs = cJSON_GetObjectItemCaseSensitive(root, "outputs");
     uint32_t n = cJSON_IsArray(outs) ? (uint32_t)cJSON_GetArraySize(outs) : 0;
     if (n != d->n)
-        rc = zkml_fail(err, ZKML_EREJECTED, "%s: %u outputs, but the proof has %u", name, n,
-                       d->n);
+        rc = zkml_fail(err, ZKML_EREJECTED, "%s: %u outputs, but the proof has %u", name, n, d->n);
     const cJSON *it = outs ? outs->child : NULL;
     for (uint32_t i = 0; !rc && i < n; i++, it = it->next) {
         fr_t claimed, proven;
@@ -208,13 +216,15 @@ int circuit_outputs_match(const char *output_json, size_t len, const circuit_out
             rc = zkml_fail(err, ZKML_EINVAL, "%s: outputs[%u]: expected a decimal field element",
                            name, i);
         else if (!fr_eq(&claimed, &proven) && !fr_to_i64(&shown, &claimed))
-            rc = zkml_fail(err, ZKML_EREJECTED, "%s: outputs[%u] is %lld, but the proof's "
-                           "public signals decode to %lld", name, i, (long long)shown,
-                           (long long)d->values[i]);
+            rc = zkml_fail(err, ZKML_EREJECTED,
+                           "%s: outputs[%u] is %lld, but the proof's "
+                           "public signals decode to %lld",
+                           name, i, (long long)shown, (long long)d->values[i]);
         else if (!fr_eq(&claimed, &proven))
-            rc = zkml_fail(err, ZKML_EREJECTED, "%s: outputs[%u] is %s, but the proof's "
-                           "public signals decode to %lld", name, i, it->valuestring,
-                           (long long)d->values[i]);
+            rc = zkml_fail(err, ZKML_EREJECTED,
+                           "%s: outputs[%u] is %s, but the proof's "
+                           "public signals decode to %lld",
+                           name, i, it->valuestring, (long long)d->values[i]);
     }
     cJSON_Delete(root);
     return rc;
@@ -280,8 +290,7 @@ static int read_artifact(const char *dir, zkml_artifact_id id, uint8_t **data, s
 
 /* Decodes public.json with circuit.json's packing, then compares output.json;
  * for hashed outputs, opens their commitment with output.json's values. */
-static int check_outputs(const char *dir, const char *pub_path, circuit_outputs *o,
-                         zkml_error *err)
+static int check_outputs(const char *dir, const char *pub_path, circuit_outputs *o, zkml_error *err)
 {
     uint8_t *text = NULL, *outs = NULL;
     size_t len, outs_len, n_pub = 0;
@@ -346,7 +355,8 @@ int circuit_verify_step(const char *dir, const zkml_step_opts *opts, zkml_error 
     if (!rc)
         rc = check_outputs(dir, pub, &o, err);
     if (!rc || rc == ZKML_EREJECTED) {
-        cJSON *doc = verify_json(!rc, ms, &o, rc ? err->message : NULL), *named = named_signals(dir);
+        cJSON *doc = verify_json(!rc, ms, &o, rc ? err->message : NULL),
+              *named = named_signals(dir);
         if (!doc || !named || !cJSON_AddItemToObject(doc, "public_signals", named))
             cJSON_Delete(named);
         int wrc = write_verify_json(dir, doc, err);

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int evm_proof_words(const char *proof_json_path, const char *public_json_path,
-                    uint8_t **words, size_t *n_words, zkml_error *err)
+int evm_proof_words(const char *proof_json_path, const char *public_json_path, uint8_t **words,
+                    size_t *n_words, zkml_error *err)
 {
     *words = NULL;
     *n_words = 0;
@@ -71,8 +71,8 @@ static void call_hex(zkml_buf *b, const evm_proof *p)
     }
 }
 
-int evm_calldata(const char *proof_json_path, const char *public_json_path,
-                 char **solidity, char **hex, size_t *n_public, zkml_error *err)
+int evm_calldata(const char *proof_json_path, const char *public_json_path, char **solidity,
+                 char **hex, size_t *n_public, zkml_error *err)
 {
     *solidity = NULL;
     *hex = NULL;

@@ -31,14 +31,14 @@ int evm_verifier_key_words(const char *vk_json_path, uint8_t **words, size_t *n_
 /* The proof as 32-byte big-endian words in verifyProof's argument order:
  * a (2), b (4, EIP-197 order), c (2), then the public signals. *words is
  * malloc'ed, 32 * *n_words bytes. */
-int evm_proof_words(const char *proof_json_path, const char *public_json_path,
-                    uint8_t **words, size_t *n_words, zkml_error *err);
+int evm_proof_words(const char *proof_json_path, const char *public_json_path, uint8_t **words,
+                    size_t *n_words, zkml_error *err);
 
 /* The same words as verifyProof's calldata in both textual forms: snarkjs's
  * `zkey export soliditycalldata` text, and "0x" + selector + words. Each
  * string is malloc'ed. n_public (may be NULL) receives the signal count. */
-int evm_calldata(const char *proof_json_path, const char *public_json_path,
-                 char **solidity, char **hex, size_t *n_public, zkml_error *err);
+int evm_calldata(const char *proof_json_path, const char *public_json_path, char **solidity,
+                 char **hex, size_t *n_public, zkml_error *err);
 
 /* Verifier.sol for a verification_key.json held in memory (origin names it in
  * messages). *sol is malloc'ed; n_public (may be NULL) receives N. */

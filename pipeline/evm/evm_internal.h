@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef uint8_t evm_word[32];   /* one big-endian 256-bit EVM word */
+typedef uint8_t evm_word[32]; /* one big-endian 256-bit EVM word */
 
 /* BN254's base field order q (coordinates) and scalar field order r (signals). */
 extern const evm_word evm_field_q;
@@ -26,14 +26,13 @@ void evm_word_to_hex(char out[65], const evm_word w);
 enum { EVM_VK_FIXED_WORDS = 14 };
 typedef struct evm_vkey {
     size_t n_public;
-    size_t n_words;          /* 14 + 2 * (n_public + 1) */
+    size_t n_words; /* 14 + 2 * (n_public + 1) */
     evm_word *words;
 } evm_vkey;
 
 /* Reads verification_key.json (text in memory or a file) with pipeline/snark's
  * checked reader; origin names it in messages. */
-int evm_vkey_parse(evm_vkey *vk, const char *text, size_t len, const char *origin,
-                   zkml_error *err);
+int evm_vkey_parse(evm_vkey *vk, const char *text, size_t len, const char *origin, zkml_error *err);
 int evm_vkey_load(evm_vkey *vk, const char *path, zkml_error *err);
 void evm_vkey_free(evm_vkey *vk);
 

@@ -24,8 +24,10 @@ static void fr_to_word(evm_word out, const fr_t *a)
 static int vkey_words(evm_vkey *out, const groth16_vk *vk, const char *origin, zkml_error *err)
 {
     if (vk->n_public < 1)
-        return zkml_fail(err, ZKML_EINVAL, "%s: IC: expected at least 2 points "
-                         "(a verifier needs at least one public signal)", origin);
+        return zkml_fail(err, ZKML_EINVAL,
+                         "%s: IC: expected at least 2 points "
+                         "(a verifier needs at least one public signal)",
+                         origin);
     out->n_public = vk->n_public;
     out->n_words = EVM_VK_FIXED_WORDS + 2 * (out->n_public + 1);
     out->words = calloc(out->n_words, sizeof(evm_word));
@@ -42,8 +44,7 @@ static int vkey_words(evm_vkey *out, const groth16_vk *vk, const char *origin, z
     return 0;
 }
 
-int evm_vkey_parse(evm_vkey *vk, const char *text, size_t len, const char *origin,
-                   zkml_error *err)
+int evm_vkey_parse(evm_vkey *vk, const char *text, size_t len, const char *origin, zkml_error *err)
 {
     memset(vk, 0, sizeof *vk);
     groth16_vk key;
@@ -86,8 +87,8 @@ int evm_proof_load(evm_proof *proof, const char *proof_path, const char *public_
     if (!rc && n == 0)
         rc = zkml_fail(err, ZKML_EINVAL, "%s: expected at least one public signal", public_path);
     if (!rc && !(proof->pub = calloc(n, sizeof(evm_word))))
-        rc = zkml_fail(err, ZKML_ENOMEM, "%s: out of memory for %zu public signals", public_path,
-                       n);
+        rc =
+            zkml_fail(err, ZKML_ENOMEM, "%s: out of memory for %zu public signals", public_path, n);
     if (!rc) {
         uint8_t *abc = (uint8_t *)proof->abc;
         g1_to_evm(abc, &p.a);

@@ -10,17 +10,36 @@
 #include "onnx_internal.h"
 
 static const char *const op_names[ONNX_OP_COUNT] = {
-    [ONNX_OP_GEMM] = "Gemm", [ONNX_OP_MATMUL] = "MatMul", [ONNX_OP_ADD] = "Add",
-    [ONNX_OP_SUB] = "Sub", [ONNX_OP_MUL] = "Mul", [ONNX_OP_DIV] = "Div",
-    [ONNX_OP_RELU] = "Relu", [ONNX_OP_LEAKY_RELU] = "LeakyRelu", [ONNX_OP_PRELU] = "PRelu",
-    [ONNX_OP_SIGMOID] = "Sigmoid", [ONNX_OP_TANH] = "Tanh", [ONNX_OP_SOFTMAX] = "Softmax",
-    [ONNX_OP_CLIP] = "Clip", [ONNX_OP_CONV] = "Conv", [ONNX_OP_MAX_POOL] = "MaxPool",
-    [ONNX_OP_AVERAGE_POOL] = "AveragePool", [ONNX_OP_GLOBAL_AVERAGE_POOL] = "GlobalAveragePool",
-    [ONNX_OP_BATCH_NORMALIZATION] = "BatchNormalization", [ONNX_OP_FLATTEN] = "Flatten",
-    [ONNX_OP_RESHAPE] = "Reshape", [ONNX_OP_TRANSPOSE] = "Transpose", [ONNX_OP_CONCAT] = "Concat",
-    [ONNX_OP_SQUEEZE] = "Squeeze", [ONNX_OP_UNSQUEEZE] = "Unsqueeze",
-    [ONNX_OP_IDENTITY] = "Identity", [ONNX_OP_CAST] = "Cast", [ONNX_OP_DROPOUT] = "Dropout",
-    [ONNX_OP_REDUCE_MEAN] = "ReduceMean", [ONNX_OP_REDUCE_SUM] = "ReduceSum", [ONNX_OP_PAD] = "Pad",
+    [ONNX_OP_GEMM] = "Gemm",
+    [ONNX_OP_MATMUL] = "MatMul",
+    [ONNX_OP_ADD] = "Add",
+    [ONNX_OP_SUB] = "Sub",
+    [ONNX_OP_MUL] = "Mul",
+    [ONNX_OP_DIV] = "Div",
+    [ONNX_OP_RELU] = "Relu",
+    [ONNX_OP_LEAKY_RELU] = "LeakyRelu",
+    [ONNX_OP_PRELU] = "PRelu",
+    [ONNX_OP_SIGMOID] = "Sigmoid",
+    [ONNX_OP_TANH] = "Tanh",
+    [ONNX_OP_SOFTMAX] = "Softmax",
+    [ONNX_OP_CLIP] = "Clip",
+    [ONNX_OP_CONV] = "Conv",
+    [ONNX_OP_MAX_POOL] = "MaxPool",
+    [ONNX_OP_AVERAGE_POOL] = "AveragePool",
+    [ONNX_OP_GLOBAL_AVERAGE_POOL] = "GlobalAveragePool",
+    [ONNX_OP_BATCH_NORMALIZATION] = "BatchNormalization",
+    [ONNX_OP_FLATTEN] = "Flatten",
+    [ONNX_OP_RESHAPE] = "Reshape",
+    [ONNX_OP_TRANSPOSE] = "Transpose",
+    [ONNX_OP_CONCAT] = "Concat",
+    [ONNX_OP_SQUEEZE] = "Squeeze",
+    [ONNX_OP_UNSQUEEZE] = "Unsqueeze",
+    [ONNX_OP_IDENTITY] = "Identity",
+    [ONNX_OP_CAST] = "Cast",
+    [ONNX_OP_DROPOUT] = "Dropout",
+    [ONNX_OP_REDUCE_MEAN] = "ReduceMean",
+    [ONNX_OP_REDUCE_SUM] = "ReduceSum",
+    [ONNX_OP_PAD] = "Pad",
 };
 
 const char *onnx_op_name(onnx_op op)
@@ -39,8 +58,7 @@ int onnx_op_lookup(const char *op_type, onnx_op *op)
     return -1;
 }
 
-int onnx_node_failf(zkml_error *err, const onnx_model *m, const onnx_node *n, const char *fmt,
-                    ...)
+int onnx_node_failf(zkml_error *err, const onnx_model *m, const onnx_node *n, const char *fmt, ...)
 {
     char msg[400];
     va_list ap;

@@ -34,8 +34,8 @@ int onnx_eval_all(const onnx_model *m, const float *const *inputs, float ***out,
         return zkml_fail(err, ZKML_ENOMEM, "out of memory");
     int rc = 0;
     for (int i = 0; i < m->n_tensors && rc == 0; i++) {
-        if (m->tensors[i].data && !(values[i] = copy_floats(m->tensors[i].data,
-                                                             m->tensors[i].size)))
+        if (m->tensors[i].data &&
+            !(values[i] = copy_floats(m->tensors[i].data, m->tensors[i].size)))
             rc = zkml_fail(err, ZKML_ENOMEM, "out of memory");
     }
     for (int k = 0; k < m->n_inputs && rc == 0; k++) {
@@ -50,7 +50,7 @@ int onnx_eval_all(const onnx_model *m, const float *const *inputs, float ***out,
         for (int o = 0; o < n->n_outputs && rc == 0; o++) {
             int id = n->outputs[o];
             if (id >= 0 && !(values[id] = calloc(m->tensors[id].size ? m->tensors[id].size : 1,
-                                                  sizeof(float))))
+                                                 sizeof(float))))
                 rc = zkml_fail(err, ZKML_ENOMEM, "out of memory");
         }
         if (rc == 0)

@@ -330,14 +330,21 @@ static void eval_pad(const onnx_model *m, const onnx_node *n, float **v)
 int onnx_eval_node(const onnx_model *m, const onnx_node *n, float **v, zkml_error *err)
 {
     switch (n->op) {
-    case ONNX_OP_ADD: case ONNX_OP_SUB: case ONNX_OP_MUL: case ONNX_OP_DIV: case ONNX_OP_PRELU:
-        eval_binary(m, n, v);
-        return 0;
-    case ONNX_OP_RELU: case ONNX_OP_LEAKY_RELU: case ONNX_OP_SIGMOID: case ONNX_OP_TANH:
-    case ONNX_OP_CLIP: case ONNX_OP_IDENTITY: case ONNX_OP_FLATTEN: case ONNX_OP_RESHAPE:
-    case ONNX_OP_SQUEEZE: case ONNX_OP_UNSQUEEZE:
-        eval_unary(m, n, v);
-        return 0;
+    case ONNX_OP_ADD:
+    case ONNX_OP_SUB:
+    case ONNX_OP_MUL:
+    case ONNX_OP_DIV:
+    case ONNX_OP_PRELU: eval_binary(m, n, v); return 0;
+    case ONNX_OP_RELU:
+    case ONNX_OP_LEAKY_RELU:
+    case ONNX_OP_SIGMOID:
+    case ONNX_OP_TANH:
+    case ONNX_OP_CLIP:
+    case ONNX_OP_IDENTITY:
+    case ONNX_OP_FLATTEN:
+    case ONNX_OP_RESHAPE:
+    case ONNX_OP_SQUEEZE:
+    case ONNX_OP_UNSQUEEZE: eval_unary(m, n, v); return 0;
     case ONNX_OP_DROPOUT:
         eval_unary(m, n, v);
         if (n->n_outputs > 1 && n->outputs[1] >= 0)
@@ -352,10 +359,12 @@ int onnx_eval_node(const onnx_model *m, const onnx_node *n, float **v, zkml_erro
     case ONNX_OP_GLOBAL_AVERAGE_POOL: eval_global_pool(m, n, v); return 0;
     case ONNX_OP_TRANSPOSE: eval_transpose(m, n, v); return 0;
     case ONNX_OP_CONCAT: eval_concat(m, n, v); return 0;
-    case ONNX_OP_REDUCE_MEAN: case ONNX_OP_REDUCE_SUM: return eval_reduce(m, n, v, err);
+    case ONNX_OP_REDUCE_MEAN:
+    case ONNX_OP_REDUCE_SUM: return eval_reduce(m, n, v, err);
     case ONNX_OP_PAD: eval_pad(m, n, v); return 0;
     case ONNX_OP_CONV: return onnx_eval_conv(m, n, v, err);
-    case ONNX_OP_MAX_POOL: case ONNX_OP_AVERAGE_POOL: return onnx_eval_pool(m, n, v, err);
+    case ONNX_OP_MAX_POOL:
+    case ONNX_OP_AVERAGE_POOL: return onnx_eval_pool(m, n, v, err);
     default: return onnx_node_failf(err, m, n, "no evaluator for this operator");
     }
 }

@@ -67,10 +67,11 @@ int onnx_eval_conv(const onnx_model *m, const onnx_node *n, float **v, zkml_erro
                                 int64_t iw = (int64_t)ow * g.sw - g.pw + j * g.dw;
                                 if (iw < 0 || iw >= (int64_t)g.W)
                                     continue;
-                                float xv = x[((bn * g.C + c0 + c) * g.H + (size_t)ih) * g.W +
-                                             (size_t)iw];
-                                float wv = w[((oc * cg + c) * (size_t)g.kh + (size_t)i) *
-                                                 (size_t)g.kw + (size_t)j];
+                                float xv =
+                                    x[((bn * g.C + c0 + c) * g.H + (size_t)ih) * g.W + (size_t)iw];
+                                float wv =
+                                    w[((oc * cg + c) * (size_t)g.kh + (size_t)i) * (size_t)g.kw +
+                                      (size_t)j];
                                 acc += (double)xv * wv;
                             }
                         }
@@ -99,10 +100,8 @@ int onnx_eval_pool(const onnx_model *m, const onnx_node *n, float **v, zkml_erro
                     int h_in_pad = ih >= -g.ph && ih < (int64_t)g.H + g.ph_end;
                     for (int64_t j = 0; j < g.kw; j++) {
                         int64_t iw = (int64_t)ow * g.sw - g.pw + j * g.dw;
-                        int inside = ih >= 0 && ih < (int64_t)g.H && iw >= 0 &&
-                                     iw < (int64_t)g.W;
-                        if (include_pad && h_in_pad && iw >= -g.pw &&
-                            iw < (int64_t)g.W + g.pw_end)
+                        int inside = ih >= 0 && ih < (int64_t)g.H && iw >= 0 && iw < (int64_t)g.W;
+                        if (include_pad && h_in_pad && iw >= -g.pw && iw < (int64_t)g.W + g.pw_end)
                             count++;
                         if (!inside)
                             continue;

@@ -17,8 +17,8 @@
 typedef struct builder {
     onnx_model *m;
     size_t cap_tensors, cap_nodes;
-    onnx_names names;      /* tensor name -> id */
-    float **scratch;       /* per-tensor value slots for constant folding */
+    onnx_names names; /* tensor name -> id */
+    float **scratch;  /* per-tensor value slots for constant folding */
     size_t cap_scratch;
     zkml_error *err;
 } builder;
@@ -35,8 +35,8 @@ static int add_constant(builder *b, onnx_tensor *t)
     int rc = 0;
     if (t->name[0] && find(b, t->name) >= 0)
         rc = zkml_fail(b->err, ZKML_EINVAL, "tensor '%s' is defined twice", t->name);
-    else if (zkml_array_grow((void **)&b->m->tensors, &b->cap_tensors,
-                             (size_t)b->m->n_tensors + 1, sizeof(onnx_tensor)) != 0)
+    else if (zkml_array_grow((void **)&b->m->tensors, &b->cap_tensors, (size_t)b->m->n_tensors + 1,
+                             sizeof(onnx_tensor)) != 0)
         rc = zkml_fail(b->err, ZKML_ENOMEM, "out of memory");
     if (rc != 0) {
         onnx_tensor_clear(t);
@@ -44,8 +44,7 @@ static int add_constant(builder *b, onnx_tensor *t)
     }
     if (t->size > ONNX_MAX_VALUES - b->m->n_values) {
         onnx_tensor_clear(t);
-        return zkml_fail(b->err, ZKML_EINVAL, "the model has more than %u values",
-                         ONNX_MAX_VALUES);
+        return zkml_fail(b->err, ZKML_EINVAL, "the model has more than %u values", ONNX_MAX_VALUES);
     }
     b->m->n_values += t->size;
     int id = b->m->n_tensors++;
@@ -82,8 +81,7 @@ static int read_opset(const Onnxmin__ModelProto *mp, int64_t min_opset, int64_t 
     return 0;
 }
 
-static const onnx_tensor *find_bound(const onnx_tensor *const *bind, int n_bind,
-                                     const char *name)
+static const onnx_tensor *find_bound(const onnx_tensor *const *bind, int n_bind, const char *name)
 {
     for (int i = 0; i < n_bind; i++)
         if (bind[i] && bind[i]->name && strcmp(bind[i]->name, name) == 0)
@@ -138,7 +136,8 @@ static int input_shape(const Onnxmin__ValueInfoProto *vi, onnx_tensor *t, zkml_e
         } else {
             return zkml_fail(err, ZKML_EINVAL,
                              "graph input '%s': dimension %d is dynamic; only the batch "
-                             "dimension (0) may be", t->name, i);
+                             "dimension (0) may be",
+                             t->name, i);
         }
     }
     if (onnx_shape_size(t->shape, t->rank, &t->size) != 0)
@@ -173,8 +172,10 @@ static int add_graph_inputs(builder *b, const Onnxmin__GraphProto *g,
             continue;
         }
         if (bound->size != t->size)
-            return zkml_fail(b->err, ZKML_EINVAL, "graph input '%s': bound value has %zu "
-                             "elements, the input %zu", name, bound->size, t->size);
+            return zkml_fail(b->err, ZKML_EINVAL,
+                             "graph input '%s': bound value has %zu "
+                             "elements, the input %zu",
+                             name, bound->size, t->size);
         onnx_dtype declared = t->dtype;
         if (copy_tensor_value(t, bound) != 0)
             return zkml_fail(b->err, ZKML_ENOMEM, "out of memory");
@@ -216,8 +217,7 @@ static int copy_attr(const Onnxmin__AttributeProto *ap, onnx_attr *a)
         if (a->n)
             memcpy(a->ints, ap->ints, a->n * sizeof(int64_t));
         return 0;
-    default:
-        return -2;
+    default: return -2;
     }
 }
 
@@ -227,8 +227,10 @@ static int constant_value(const Onnxmin__NodeProto *np, const char *node_name, i
 {
     memset(t, 0, sizeof(*t));
     if (np->n_attribute != 1)
-        return zkml_fail(err, ZKML_EINVAL, "node '%s' (Constant, opset %lld): expected one "
-                         "value attribute", node_name, (long long)opset);
+        return zkml_fail(err, ZKML_EINVAL,
+                         "node '%s' (Constant, opset %lld): expected one "
+                         "value attribute",
+                         node_name, (long long)opset);
     const Onnxmin__AttributeProto *a = np->attribute[0];
     const char *an = a->name ? a->name : "";
     int64_t one = 1;
@@ -267,8 +269,10 @@ static int constant_value(const Onnxmin__NodeProto *np, const char *node_name, i
             t->data[i] = (float)t->int_data[i];
         }
     } else {
-        return zkml_fail(err, ZKML_EINVAL, "node '%s' (Constant, opset %lld): attribute '%s' "
-                         "is not supported", node_name, (long long)opset, an);
+        return zkml_fail(err, ZKML_EINVAL,
+                         "node '%s' (Constant, opset %lld): attribute '%s' "
+                         "is not supported",
+                         node_name, (long long)opset, an);
     }
     free(t->name);
     t->name = NULL;
@@ -348,8 +352,10 @@ static int add_node(builder *b, const Onnxmin__NodeProto *np, int index)
     snprintf(fallback_name, sizeof(fallback_name), "%.60s#%d", op_type, index);
     const char *name = np->name && np->name[0] ? np->name : fallback_name;
     if (np->domain && np->domain[0] && strcmp(np->domain, "ai.onnx") != 0)
-        return zkml_fail(b->err, ZKML_EINVAL, "node '%s' (%s, opset %lld): domain '%s' is not "
-                         "supported", name, op_type, (long long)m->opset, np->domain);
+        return zkml_fail(b->err, ZKML_EINVAL,
+                         "node '%s' (%s, opset %lld): domain '%s' is not "
+                         "supported",
+                         name, op_type, (long long)m->opset, np->domain);
     if (strcmp(op_type, "Constant") == 0) {
         onnx_tensor t;
         int rc = constant_value(np, name, m->opset, &t, b->err);
@@ -365,8 +371,10 @@ static int add_node(builder *b, const Onnxmin__NodeProto *np, int index)
     }
     onnx_op op;
     if (onnx_op_lookup(op_type, &op) != 0)
-        return zkml_fail(b->err, ZKML_EINVAL, "node '%s' (%s, opset %lld): operator is not "
-                         "supported", name, op_type, (long long)m->opset);
+        return zkml_fail(b->err, ZKML_EINVAL,
+                         "node '%s' (%s, opset %lld): operator is not "
+                         "supported",
+                         name, op_type, (long long)m->opset);
     if (zkml_array_grow((void **)&m->nodes, &b->cap_nodes, (size_t)m->n_nodes + 1,
                         sizeof(onnx_node)) != 0)
         return zkml_fail(b->err, ZKML_ENOMEM, "out of memory");
@@ -384,8 +392,10 @@ static int add_node(builder *b, const Onnxmin__NodeProto *np, int index)
         int rc = copy_attr(np->attribute[i], &n->attrs[n->n_attrs]);
         if (rc == -2 || np->attribute[i]->ref_attr_name) {
             onnx_attr_clear(&n->attrs[n->n_attrs]);
-            return onnx_node_failf(b->err, m, n, "attribute '%s' has a type that is not "
-                                   "supported", np->attribute[i]->name);
+            return onnx_node_failf(b->err, m, n,
+                                   "attribute '%s' has a type that is not "
+                                   "supported",
+                                   np->attribute[i]->name);
         }
         n->n_attrs++;
         if (rc != 0)
@@ -405,11 +415,11 @@ static int add_node(builder *b, const Onnxmin__NodeProto *np, int index)
         return onnx_node_failf(b->err, m, n, "no output");
     /* Before opset 7, broadcast=1 aligned trailing dims as numpy does unless an
      * `axis` attribute moved B elsewhere; PRelu broadcast by channel. */
-    int legacy_axis = onnx_attr_int(n, "broadcast", 0) != 0 && onnx_find_attr(n, "axis") &&
-                      op != ONNX_OP_GEMM;
-    if (m->opset < 7 && (legacy_axis || op == ONNX_OP_PRELU ||
-                         onnx_attr_int(n, "spatial", 1) == 0))
-        return onnx_node_failf(b->err, m, n, "legacy (opset < 7) broadcasting or spatial "
+    int legacy_axis =
+        onnx_attr_int(n, "broadcast", 0) != 0 && onnx_find_attr(n, "axis") && op != ONNX_OP_GEMM;
+    if (m->opset < 7 && (legacy_axis || op == ONNX_OP_PRELU || onnx_attr_int(n, "spatial", 1) == 0))
+        return onnx_node_failf(b->err, m, n,
+                               "legacy (opset < 7) broadcasting or spatial "
                                "semantics are not supported");
     int rc = onnx_infer_node(m, n, b->err);
     if (rc != 0)
@@ -453,9 +463,10 @@ static int sort_nodes(builder *b, const Onnxmin__GraphProto *g, size_t *order)
             if (p < 0 || state[p] == 2)
                 continue;
             if (state[p] == 1)
-                rc = zkml_fail(b->err, ZKML_EINVAL, "node '%s' (%s): the graph has a cycle "
-                               "through input '%s'", np->name ? np->name : "",
-                               np->op_type ? np->op_type : "", in);
+                rc = zkml_fail(b->err, ZKML_EINVAL,
+                               "node '%s' (%s): the graph has a cycle "
+                               "through input '%s'",
+                               np->name ? np->name : "", np->op_type ? np->op_type : "", in);
             else {
                 state[p] = 1;
                 stack[depth++] = (size_t)p;
@@ -479,7 +490,8 @@ static int add_nodes(builder *b, const Onnxmin__GraphProto *g)
         const Onnxmin__NodeProto *np = g->node[order[k]];
         for (size_t i = 0; i < np->n_input && rc == 0; i++)
             if (np->input[i][0] && find(b, np->input[i]) < 0)
-                rc = zkml_fail(b->err, ZKML_EINVAL, "node '%s' (%s): input '%s' is not "
+                rc = zkml_fail(b->err, ZKML_EINVAL,
+                               "node '%s' (%s): input '%s' is not "
                                "produced by any node, initializer or input",
                                np->name ? np->name : "", np->op_type ? np->op_type : "",
                                np->input[i]);
@@ -502,8 +514,10 @@ static int add_graph_outputs(builder *b, const Onnxmin__GraphProto *g)
         const char *name = g->output[i]->name ? g->output[i]->name : "";
         int id = find(b, name);
         if (id < 0)
-            return zkml_fail(b->err, ZKML_EINVAL, "graph output '%s' is not computed by the "
-                             "graph", name);
+            return zkml_fail(b->err, ZKML_EINVAL,
+                             "graph output '%s' is not computed by the "
+                             "graph",
+                             name);
         m->outputs[m->n_outputs++] = id;
     }
     return 0;
@@ -523,7 +537,8 @@ static int build_model(builder *b, const Onnxmin__ModelProto *mp, const onnx_loa
         return rc;
     m->ir_version = mp->ir_version;
     if (mp->n_training_info > 0)
-        return zkml_fail(b->err, ZKML_EINVAL, "training graphs are not supported (export the "
+        return zkml_fail(b->err, ZKML_EINVAL,
+                         "training graphs are not supported (export the "
                          "model for inference)");
     if (g->n_sparse_initializer > 0)
         return zkml_fail(b->err, ZKML_EINVAL, "sparse initializers are not supported");

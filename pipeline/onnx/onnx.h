@@ -97,11 +97,11 @@ typedef enum onnx_attr_type {
 typedef struct onnx_attr {
     char *name;
     onnx_attr_type type;
-    int64_t i;      /* ONNX_ATTR_INT */
-    float f;        /* ONNX_ATTR_FLOAT */
-    char *s;        /* ONNX_ATTR_STRING, NUL-terminated */
-    int64_t *ints;  /* ONNX_ATTR_INTS, n values */
-    float *floats;  /* ONNX_ATTR_FLOATS, n values */
+    int64_t i;     /* ONNX_ATTR_INT */
+    float f;       /* ONNX_ATTR_FLOAT */
+    char *s;       /* ONNX_ATTR_STRING, NUL-terminated */
+    int64_t *ints; /* ONNX_ATTR_INTS, n values */
+    float *floats; /* ONNX_ATTR_FLOATS, n values */
     size_t n;
 } onnx_attr;
 
@@ -110,39 +110,39 @@ typedef struct onnx_tensor {
     onnx_dtype dtype;
     int rank;
     int64_t shape[ONNX_MAX_RANK];
-    size_t size;       /* number of elements (1 for a scalar) */
+    size_t size; /* number of elements (1 for a scalar) */
     /* Constant value (initializer or Constant node), converted to float;
      * NULL for a graph input or a node output. */
     float *data;
     /* The same constant as int64 when dtype is an integer or bool type. */
     int64_t *int_data;
-    int producer;      /* index of the node that computes it, -1 if none */
+    int producer; /* index of the node that computes it, -1 if none */
 } onnx_tensor;
 
 typedef struct onnx_node {
     onnx_op op;
-    char *name;        /* the node's name, or "<op_type>#<index>" if unnamed */
+    char *name;          /* the node's name, or "<op_type>#<index>" if unnamed */
     const char *op_type; /* "Gemm", "Conv", ... (static string) */
     int n_inputs;
-    int *inputs;       /* tensor ids; -1 for an omitted optional input */
+    int *inputs; /* tensor ids; -1 for an omitted optional input */
     int n_outputs;
-    int *outputs;      /* tensor ids; outputs[0] is the main result */
+    int *outputs; /* tensor ids; outputs[0] is the main result */
     int n_attrs;
     onnx_attr *attrs;
 } onnx_node;
 
 typedef struct onnx_model {
-    int64_t opset;     /* default-domain opset, 7..21 */
+    int64_t opset; /* default-domain opset, 7..21 */
     int64_t ir_version;
     int n_tensors;
     onnx_tensor *tensors;
     int n_nodes;
-    onnx_node *nodes;  /* topological order */
+    onnx_node *nodes; /* topological order */
     int n_inputs;
-    int *inputs;       /* non-initializer graph inputs */
+    int *inputs; /* non-initializer graph inputs */
     int n_outputs;
     int *outputs;
-    size_t n_values;   /* elements over all tensors (at most ONNX_MAX_VALUES) */
+    size_t n_values; /* elements over all tensors (at most ONNX_MAX_VALUES) */
 } onnx_model;
 
 /*
@@ -227,7 +227,6 @@ void onnx_values_free(const onnx_model *model, float **values);
 
 /* The usual case: one input; outputs[k] (caller-allocated, tensors[
  * model->outputs[k]].size floats each) receives graph output k. */
-int onnx_eval(const onnx_model *model, const float *input, float *const *outputs,
-              zkml_error *err);
+int onnx_eval(const onnx_model *model, const float *input, float *const *outputs, zkml_error *err);
 
 #endif

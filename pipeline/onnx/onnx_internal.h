@@ -15,7 +15,7 @@ typedef struct onnx_names {
     int *values;
     size_t cap, count;
 } onnx_names;
-int onnx_names_get(const onnx_names *ix, const char *key); /* -1 if absent */
+int onnx_names_get(const onnx_names *ix, const char *key);      /* -1 if absent */
 int onnx_names_put(onnx_names *ix, const char *key, int value); /* -1: out of memory */
 void onnx_names_free(onnx_names *ix);
 
@@ -58,7 +58,7 @@ int onnx_infer_node(onnx_model *m, onnx_node *n, zkml_error *err);
 int onnx_eval_node(const onnx_model *m, const onnx_node *n, float **values, zkml_error *err);
 
 /* Fails with ZKML_EINVAL and "node 'name' (Op, opset N): <message>". */
-int onnx_node_failf(zkml_error *err, const onnx_model *m, const onnx_node *n, const char *fmt,
-                    ...) __attribute__((format(printf, 4, 5)));
+int onnx_node_failf(zkml_error *err, const onnx_model *m, const onnx_node *n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -35,8 +35,7 @@ static int set_output(onnx_model *m, onnx_node *n, int k, onnx_dtype dtype, int 
             FAIL("negative output dimension %lld", (long long)shape[i]);
         t->shape[i] = shape[i];
     }
-    if (onnx_shape_size(t->shape, rank, &t->size) != 0 ||
-        t->size > ONNX_MAX_VALUES - m->n_values)
+    if (onnx_shape_size(t->shape, rank, &t->size) != 0 || t->size > ONNX_MAX_VALUES - m->n_values)
         FAIL("output too large (the model may hold at most %u values)", ONNX_MAX_VALUES);
     m->n_values += t->size;
     return 0;
@@ -49,8 +48,8 @@ static int same_as_input(onnx_model *m, onnx_node *n, zkml_error *err)
 }
 
 /* Reads constant integer input k (every element) into a fresh array. */
-static int const_ints(const onnx_model *m, const onnx_node *n, int k, int64_t **vals,
-                      size_t *count, zkml_error *err)
+static int const_ints(const onnx_model *m, const onnx_node *n, int k, int64_t **vals, size_t *count,
+                      zkml_error *err)
 {
     const onnx_tensor *t = input(m, n, k);
     if (!t || !t->data)
@@ -195,8 +194,8 @@ static int infer_softmax(onnx_model *m, onnx_node *n, zkml_error *err)
 }
 
 /* Scalar constant input k, or fallback when omitted. */
-static int const_scalar(const onnx_model *m, const onnx_node *n, int k, float fallback,
-                        float *v, zkml_error *err)
+static int const_scalar(const onnx_model *m, const onnx_node *n, int k, float fallback, float *v,
+                        zkml_error *err)
 {
     const onnx_tensor *t = input(m, n, k);
     *v = fallback;
@@ -285,7 +284,8 @@ static int infer_window(onnx_model *m, onnx_node *n, zkml_error *err)
             pads[sp + d] > ONNX_MAX_WINDOW || (conv && kernel[d] != w->shape[2 + d]))
             FAIL("invalid kernel, stride, dilation or pad in spatial dim %d", d);
         if (window_dim(x->shape[2 + d], kernel[d], strides[d], dil[d], auto_pad, ceil_mode,
-                       &pads[d], &pads[sp + d], &out[2 + d]) != 0 || out[2 + d] < 1)
+                       &pads[d], &pads[sp + d], &out[2 + d]) != 0 ||
+            out[2 + d] < 1)
             FAIL("window does not fit spatial dim %d (auto_pad %s)", d, auto_pad);
     }
     if (conv) {
@@ -457,8 +457,8 @@ static int infer_concat(onnx_model *m, onnx_node *n, zkml_error *err)
 
 /* The axes of Squeeze/Unsqueeze/Reduce*: from input 1 since since_opset,
  * else from the attribute. *present tells whether any were given. */
-static int read_axes(onnx_model *m, onnx_node *n, int64_t since_opset, int64_t **axes,
-                     size_t *k, int *present, zkml_error *err)
+static int read_axes(onnx_model *m, onnx_node *n, int64_t since_opset, int64_t **axes, size_t *k,
+                     int *present, zkml_error *err)
 {
     *axes = NULL;
     *k = 0;
@@ -499,8 +499,8 @@ static int infer_squeeze(onnx_model *m, onnx_node *n, zkml_error *err)
     for (size_t i = 0, j = 0; rc == 0 && i < (size_t)x->rank; i++) {
         if (j < k && axes[j] == (int64_t)i) {
             if (x->shape[i] != 1)
-                rc = onnx_node_failf(err, m, n, "dim %zu is %lld, not 1", i,
-                                     (long long)x->shape[i]);
+                rc =
+                    onnx_node_failf(err, m, n, "dim %zu is %lld, not 1", i, (long long)x->shape[i]);
             j++;
         } else {
             out[rank++] = x->shape[i];
@@ -569,8 +569,8 @@ static int infer_reduce(onnx_model *m, onnx_node *n, zkml_error *err)
         else if (keepdims)
             out[rank++] = 1;
     }
-    if (rc == 0 && (onnx_node_set_ints(n, "axes", axes, k) ||
-                    onnx_node_set_int(n, "keepdims", keepdims)))
+    if (rc == 0 &&
+        (onnx_node_set_ints(n, "axes", axes, k) || onnx_node_set_int(n, "keepdims", keepdims)))
         rc = zkml_fail(err, ZKML_ENOMEM, "out of memory");
     free(axes);
     n->n_inputs = 1;
@@ -617,9 +617,9 @@ static int infer_pad(onnx_model *m, onnx_node *n, zkml_error *err)
         int64_t ax = (int64_t)i;
         if (axes && norm_axis(axes[i], x->rank, 0, &ax) != 0)
             rc = onnx_node_failf(err, m, n, "axis %lld out of range", (long long)axes[i]);
-        if (rc == 0 && (given[i] < -(int64_t)ONNX_MAX_VALUES || given[i] > ONNX_MAX_VALUES ||
-                        given[per + i] < -(int64_t)ONNX_MAX_VALUES ||
-                        given[per + i] > ONNX_MAX_VALUES))
+        if (rc == 0 &&
+            (given[i] < -(int64_t)ONNX_MAX_VALUES || given[i] > ONNX_MAX_VALUES ||
+             given[per + i] < -(int64_t)ONNX_MAX_VALUES || given[per + i] > ONNX_MAX_VALUES))
             rc = onnx_node_failf(err, m, n, "pad out of range");
         if (rc == 0) {
             pads[ax] = given[i];
@@ -628,17 +628,18 @@ static int infer_pad(onnx_model *m, onnx_node *n, zkml_error *err)
     }
     for (int i = 0; rc == 0 && i < x->rank; i++) {
         out[i] = x->shape[i] + pads[i] + pads[x->rank + i];
-        if (out[i] < 0 || (strcmp(mode, "constant") && (pads[i] < 0 || pads[x->rank + i] < 0 ||
-                           (x->shape[i] == 0 && out[i] > 0) ||
-                           (!strcmp(mode, "reflect") &&
-                            (pads[i] >= x->shape[i] || pads[x->rank + i] >= x->shape[i])))))
+        if (out[i] < 0 ||
+            (strcmp(mode, "constant") &&
+             (pads[i] < 0 || pads[x->rank + i] < 0 || (x->shape[i] == 0 && out[i] > 0) ||
+              (!strcmp(mode, "reflect") &&
+               (pads[i] >= x->shape[i] || pads[x->rank + i] >= x->shape[i])))))
             rc = onnx_node_failf(err, m, n, "pads do not fit dim %d in mode %s", i, mode);
     }
     free(given);
     free(axes);
-    if (rc == 0 && (onnx_node_set_ints(n, "pads", pads, 2 * (size_t)x->rank) ||
-                    onnx_node_set_float(n, "value", value) ||
-                    onnx_node_set_string(n, "mode", mode)))
+    if (rc == 0 &&
+        (onnx_node_set_ints(n, "pads", pads, 2 * (size_t)x->rank) ||
+         onnx_node_set_float(n, "value", value) || onnx_node_set_string(n, "mode", mode)))
         rc = zkml_fail(err, ZKML_ENOMEM, "out of memory");
     n->n_inputs = 1;
     return rc ? rc : set_output(m, n, 0, x->dtype, x->rank, out, err);
@@ -662,20 +663,24 @@ int onnx_infer_node(onnx_model *m, onnx_node *n, zkml_error *err)
     switch (n->op) {
     case ONNX_OP_GEMM: return infer_gemm(m, n, err);
     case ONNX_OP_MATMUL: return infer_matmul(m, n, err);
-    case ONNX_OP_ADD: case ONNX_OP_SUB: case ONNX_OP_MUL: case ONNX_OP_DIV:
-        return infer_binary(m, n, err);
+    case ONNX_OP_ADD:
+    case ONNX_OP_SUB:
+    case ONNX_OP_MUL:
+    case ONNX_OP_DIV: return infer_binary(m, n, err);
     case ONNX_OP_LEAKY_RELU:
         if (onnx_node_set_float(n, "alpha", onnx_attr_float(n, "alpha", 0.01f)))
             OOM();
         return same_as_input(m, n, err);
-    case ONNX_OP_RELU: case ONNX_OP_SIGMOID: case ONNX_OP_TANH: case ONNX_OP_IDENTITY:
-        n->n_inputs = 1;
-        return same_as_input(m, n, err);
+    case ONNX_OP_RELU:
+    case ONNX_OP_SIGMOID:
+    case ONNX_OP_TANH:
+    case ONNX_OP_IDENTITY: n->n_inputs = 1; return same_as_input(m, n, err);
     case ONNX_OP_PRELU: return infer_prelu(m, n, err);
     case ONNX_OP_SOFTMAX: return infer_softmax(m, n, err);
     case ONNX_OP_CLIP: return infer_clip(m, n, err);
-    case ONNX_OP_CONV: case ONNX_OP_MAX_POOL: case ONNX_OP_AVERAGE_POOL:
-        return infer_window(m, n, err);
+    case ONNX_OP_CONV:
+    case ONNX_OP_MAX_POOL:
+    case ONNX_OP_AVERAGE_POOL: return infer_window(m, n, err);
     case ONNX_OP_GLOBAL_AVERAGE_POOL: return infer_global_pool(m, n, err);
     case ONNX_OP_BATCH_NORMALIZATION: return infer_batchnorm(m, n, err);
     case ONNX_OP_FLATTEN: return infer_flatten(m, n, err);
@@ -686,7 +691,8 @@ int onnx_infer_node(onnx_model *m, onnx_node *n, zkml_error *err)
     case ONNX_OP_UNSQUEEZE: return infer_unsqueeze(m, n, err);
     case ONNX_OP_CAST: return infer_cast(m, n, err);
     case ONNX_OP_DROPOUT: return infer_dropout(m, n, err);
-    case ONNX_OP_REDUCE_MEAN: case ONNX_OP_REDUCE_SUM: return infer_reduce(m, n, err);
+    case ONNX_OP_REDUCE_MEAN:
+    case ONNX_OP_REDUCE_SUM: return infer_reduce(m, n, err);
     case ONNX_OP_PAD: return infer_pad(m, n, err);
     default: FAIL("operator is not supported");
     }

@@ -13,13 +13,18 @@
 int onnx_dtype_supported(int64_t dtype)
 {
     switch (dtype) {
-    case ONNX_DTYPE_FLOAT: case ONNX_DTYPE_UINT8: case ONNX_DTYPE_INT8:
-    case ONNX_DTYPE_UINT16: case ONNX_DTYPE_INT16: case ONNX_DTYPE_INT32:
-    case ONNX_DTYPE_INT64: case ONNX_DTYPE_BOOL: case ONNX_DTYPE_DOUBLE:
-    case ONNX_DTYPE_UINT32: case ONNX_DTYPE_UINT64:
-        return 1;
-    default:
-        return 0;
+    case ONNX_DTYPE_FLOAT:
+    case ONNX_DTYPE_UINT8:
+    case ONNX_DTYPE_INT8:
+    case ONNX_DTYPE_UINT16:
+    case ONNX_DTYPE_INT16:
+    case ONNX_DTYPE_INT32:
+    case ONNX_DTYPE_INT64:
+    case ONNX_DTYPE_BOOL:
+    case ONNX_DTYPE_DOUBLE:
+    case ONNX_DTYPE_UINT32:
+    case ONNX_DTYPE_UINT64: return 1;
+    default: return 0;
     }
 }
 
@@ -31,9 +36,14 @@ static int dtype_is_integer(int dtype)
 static size_t dtype_bytes(int dtype)
 {
     switch (dtype) {
-    case ONNX_DTYPE_UINT8: case ONNX_DTYPE_INT8: case ONNX_DTYPE_BOOL: return 1;
-    case ONNX_DTYPE_UINT16: case ONNX_DTYPE_INT16: return 2;
-    case ONNX_DTYPE_FLOAT: case ONNX_DTYPE_INT32: case ONNX_DTYPE_UINT32: return 4;
+    case ONNX_DTYPE_UINT8:
+    case ONNX_DTYPE_INT8:
+    case ONNX_DTYPE_BOOL: return 1;
+    case ONNX_DTYPE_UINT16:
+    case ONNX_DTYPE_INT16: return 2;
+    case ONNX_DTYPE_FLOAT:
+    case ONNX_DTYPE_INT32:
+    case ONNX_DTYPE_UINT32: return 4;
     default: return 8;
     }
 }
@@ -68,9 +78,21 @@ static void raw_element(const uint8_t *p, int dtype, double *d, int64_t *v)
     for (size_t k = 0; k < w; k++)
         u |= (uint64_t)p[k] << (8 * k);
     switch (dtype) {
-    case ONNX_DTYPE_FLOAT: { uint32_t b = (uint32_t)u; float f; memcpy(&f, &b, 4);
-        *d = f; *v = 0; return; }
-    case ONNX_DTYPE_DOUBLE: { double f; memcpy(&f, &u, 8); *d = f; *v = 0; return; }
+    case ONNX_DTYPE_FLOAT: {
+        uint32_t b = (uint32_t)u;
+        float f;
+        memcpy(&f, &b, 4);
+        *d = f;
+        *v = 0;
+        return;
+    }
+    case ONNX_DTYPE_DOUBLE: {
+        double f;
+        memcpy(&f, &u, 8);
+        *d = f;
+        *v = 0;
+        return;
+    }
     case ONNX_DTYPE_INT8: *v = (int8_t)(uint8_t)u; break;
     case ONNX_DTYPE_INT16: *v = (int16_t)(uint16_t)u; break;
     case ONNX_DTYPE_INT32: *v = (int32_t)(uint32_t)u; break;
@@ -88,20 +110,21 @@ static size_t typed_count(const Onnxmin__TensorProto *p, int dtype)
     case ONNX_DTYPE_FLOAT: return p->n_float_data;
     case ONNX_DTYPE_DOUBLE: return p->n_double_data;
     case ONNX_DTYPE_INT64: return p->n_int64_data;
-    case ONNX_DTYPE_UINT32: case ONNX_DTYPE_UINT64: return p->n_uint64_data;
+    case ONNX_DTYPE_UINT32:
+    case ONNX_DTYPE_UINT64: return p->n_uint64_data;
     default: return p->n_int32_data;
     }
 }
 
-static void typed_element(const Onnxmin__TensorProto *p, int dtype, size_t i, double *d,
-                          int64_t *v)
+static void typed_element(const Onnxmin__TensorProto *p, int dtype, size_t i, double *d, int64_t *v)
 {
     *v = 0;
     switch (dtype) {
     case ONNX_DTYPE_FLOAT: *d = p->float_data[i]; return;
     case ONNX_DTYPE_DOUBLE: *d = p->double_data[i]; return;
     case ONNX_DTYPE_INT64: *v = p->int64_data[i]; break;
-    case ONNX_DTYPE_UINT32: case ONNX_DTYPE_UINT64: *v = (int64_t)p->uint64_data[i]; break;
+    case ONNX_DTYPE_UINT32:
+    case ONNX_DTYPE_UINT64: *v = (int64_t)p->uint64_data[i]; break;
     default: *v = p->int32_data[i]; break;
     }
     *d = (double)*v;
@@ -114,14 +137,16 @@ int onnx_tensor_from_proto(const Onnxmin__TensorProto *p, onnx_tensor *t, const 
     t->producer = -1;
     const char *name = p->name ? p->name : "";
     if (p->has_data_location && p->data_location == 1)
-        return zkml_fail(err, ZKML_EINVAL, "%s '%s' uses external data, which is not supported "
-                         "(save the model with all tensors inside the file)", what, name);
+        return zkml_fail(err, ZKML_EINVAL,
+                         "%s '%s' uses external data, which is not supported "
+                         "(save the model with all tensors inside the file)",
+                         what, name);
     if (!p->has_data_type || !onnx_dtype_supported(p->data_type))
-        return zkml_fail(err, ZKML_EINVAL, "%s '%s': element type %d is not supported", what,
-                         name, p->has_data_type ? (int)p->data_type : 0);
+        return zkml_fail(err, ZKML_EINVAL, "%s '%s': element type %d is not supported", what, name,
+                         p->has_data_type ? (int)p->data_type : 0);
     if (p->n_dims > ONNX_MAX_RANK)
-        return zkml_fail(err, ZKML_EINVAL, "%s '%s': rank %zu is above %d", what, name,
-                         p->n_dims, ONNX_MAX_RANK);
+        return zkml_fail(err, ZKML_EINVAL, "%s '%s': rank %zu is above %d", what, name, p->n_dims,
+                         ONNX_MAX_RANK);
     t->dtype = (onnx_dtype)p->data_type;
     t->rank = (int)p->n_dims;
     for (int i = 0; i < t->rank; i++)
@@ -131,8 +156,8 @@ int onnx_tensor_from_proto(const Onnxmin__TensorProto *p, onnx_tensor *t, const 
     int raw = p->has_raw_data;
     size_t have = raw ? p->raw_data.len / dtype_bytes(t->dtype) : typed_count(p, t->dtype);
     if ((raw && p->raw_data.len != t->size * dtype_bytes(t->dtype)) || (!raw && have != t->size))
-        return zkml_fail(err, ZKML_EINVAL, "%s '%s': %zu values for a shape of %zu elements",
-                         what, name, have, t->size);
+        return zkml_fail(err, ZKML_EINVAL, "%s '%s': %zu values for a shape of %zu elements", what,
+                         name, have, t->size);
     t->name = strdup(name);
     t->data = malloc((t->size ? t->size : 1) * sizeof(float));
     if (dtype_is_integer(t->dtype))

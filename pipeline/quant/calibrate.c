@@ -35,8 +35,8 @@ static const int ACTIVATION_SCALES[] = {4, 6, 8, 10};
 
 typedef struct float_run {
     size_t rows, n_out;
-    double *out;                /* rows * n_out */
-    double *lo, *hi;            /* per ONNX tensor, over all rows */
+    double *out;     /* rows * n_out */
+    double *lo, *hi; /* per ONNX tensor, over all rows */
     double in_min, in_max, act_max, out_max;
 } float_run;
 
@@ -54,7 +54,7 @@ typedef struct candidate {
     size_t failed_rows;
     double agreement, max_err, mean_err;
     double acc_fixed;
-    target_error fixed_err;    /* regression: fixed point against the targets */
+    target_error fixed_err; /* regression: fixed point against the targets */
 } candidate;
 
 static void target_error_add(target_error *e, double predicted, double target)
@@ -168,8 +168,8 @@ static void candidate_settings(const float_run *f, const quant_settings *base, i
 
 /* Runs the fixed-point model over every sample; fills the candidate's scores
  * and, when per_out is given, the per-output errors (2 * n_out). */
-static int evaluate(const quant_model *m, const quant_dataset *d, const float_run *f,
-                    candidate *c, double *per_out, zkml_error *err)
+static int evaluate(const quant_model *m, const quant_dataset *d, const float_run *f, candidate *c,
+                    double *per_out, zkml_error *err)
 {
     size_t n_out = f->n_out, agree = 0, right = 0, counted = 0;
     double *out = malloc((n_out + 1) * sizeof *out);
@@ -186,8 +186,7 @@ static int evaluate(const quant_model *m, const quant_dataset *d, const float_ru
     for (size_t r = 0; r < d->rows; r++) {
         quant_values v = {0};
         zkml_error row_err;
-        if (quant_input(m, d->x + r * d->features, q, &row_err) ||
-            quant_eval(m, q, &v, &row_err)) {
+        if (quant_input(m, d->x + r * d->features, q, &row_err) || quant_eval(m, q, &v, &row_err)) {
             if (c->failed_rows++ == 0)
                 snprintf(c->error, sizeof c->error, "sample %zu: %s", r, row_err.message);
             continue;
@@ -258,8 +257,8 @@ static int search(const onnx_model *g, const quant_dataset *d, const float_run *
             for (size_t k = 0; k < 4; k++) {
                 candidate *c = &cands[n++];
                 memset(c, 0, sizeof *c);
-                candidate_settings(f, base, INPUT_SCALES[i], PARAM_SCALES[j],
-                                   ACTIVATION_SCALES[k], &c->s);
+                candidate_settings(f, base, INPUT_SCALES[i], PARAM_SCALES[j], ACTIVATION_SCALES[k],
+                                   &c->s);
                 quant_model m;
                 zkml_error e;
                 if (quant_model_build(g, &c->s, &m, &e) == 0) {
@@ -339,8 +338,8 @@ static double pwl_table_error(const quant_model *m, quant_pwl_fn fn, int *used)
             int64_t fr = u - (idx << l->pwl_shift);
             int64_t acc = l->knots[idx] * ((int64_t)1 << l->pwl_shift) +
                           (l->knots[idx + 1] - l->knots[idx]) * fr;
-            double got = quant_dequantize(quant_round_shift(acc, l->pwl_shift),
-                                          m->tensors[l->out].scale);
+            double got =
+                quant_dequantize(quant_round_shift(acc, l->pwl_shift), m->tensors[l->out].scale);
             worst = fmax(worst, fabs(got - quant_pwl_exact(fn, quant_dequantize(x, s))));
         }
     }
@@ -351,8 +350,8 @@ static double pwl_table_error(const quant_model *m, quant_pwl_fn fn, int *used)
  * accuracy of both models for classes, their MSE, MAE and RMSE against a
  * regression target (the model has one output), or, without labels, only
  * the agreement of their predicted classes. */
-static void task_json(cJSON *root, const quant_model *m, const quant_dataset *d,
-                      const float_run *f, const candidate *c)
+static void task_json(cJSON *root, const quant_model *m, const quant_dataset *d, const float_run *f,
+                      const candidate *c)
 {
     if (d->targets) {
         target_error fe = {0};
@@ -506,7 +505,8 @@ int quant_calibrate_step(const char *dir, const zkml_step_opts *opts, zkml_error
     const char *target = opts && opts->target ? opts->target : "resources";
     if (strcmp(target, "resources") != 0 && strcmp(target, "accuracy") != 0)
         return zkml_fail(err, ZKML_EINVAL,
-                         "calibrate: target \"%s\", expected \"resources\" or \"accuracy\"", target);
+                         "calibrate: target \"%s\", expected \"resources\" or \"accuracy\"",
+                         target);
     char path[4096];
     onnx_model *g;
     quant_settings base;
@@ -516,7 +516,7 @@ int quant_calibrate_step(const char *dir, const zkml_step_opts *opts, zkml_error
     quant_settings_default(&base);
     if (!(rc = zkml_artifact_path(path, sizeof path, dir, ZKML_A_SETTINGS, err)) &&
         zkml_file_exists(path))
-        rc = quant_settings_read(path, &base, err);  /* keeps the visibility chosen there */
+        rc = quant_settings_read(path, &base, err); /* keeps the visibility chosen there */
     if (!rc)
         rc = calibrate(dir, g, target, &base, err);
     onnx_free(g);

@@ -30,7 +30,7 @@ static const char *const LABEL_NAMES[] = {"label", "class", "target", "y"};
 
 typedef struct cursor {
     const char *p, *end;
-    size_t line;           /* line of the next character */
+    size_t line; /* line of the next character */
     const char *name;
 } cursor;
 
@@ -67,15 +67,15 @@ static int next_field(cursor *c, char *buf, int *last, zkml_error *err)
     while (c->p < c->end && *c->p != ',' && *c->p != '\n') {
         char ch = *c->p++;
         if (quoted && ch != ' ' && ch != '\t' && ch != '\r')
-            return zkml_fail(err, ZKML_EINVAL, "%s line %zu: text after a closing quote",
-                             c->name, c->line);
+            return zkml_fail(err, ZKML_EINVAL, "%s line %zu: text after a closing quote", c->name,
+                             c->line);
         if (quoted)
             continue;
         if (ch == '\0')
             return zkml_fail(err, ZKML_EINVAL, "%s line %zu: NUL byte", c->name, c->line);
         if (n + 1 >= CSV_FIELD_MAX)
-            return zkml_fail(err, ZKML_EINVAL, "%s line %zu: field longer than %d bytes",
-                             c->name, c->line, CSV_FIELD_MAX - 1);
+            return zkml_fail(err, ZKML_EINVAL, "%s line %zu: field longer than %d bytes", c->name,
+                             c->line, CSV_FIELD_MAX - 1);
         buf[n++] = ch;
     }
     if (!quoted)
@@ -129,12 +129,12 @@ static int is_class_index(double v)
 
 typedef struct shape_scan {
     size_t cols, rows;
-    size_t label_col;      /* cols when none */
-    int named;             /* the label column has one of LABEL_NAMES */
-    int may_regress;       /* ... one that allows a regression target */
-    int label_numeric;     /* every value of the label candidate is a number */
-    int label_fraction;    /* one of its values is a number but no class index */
-    int regression;        /* the label is a regression target */
+    size_t label_col;   /* cols when none */
+    int named;          /* the label column has one of LABEL_NAMES */
+    int may_regress;    /* ... one that allows a regression target */
+    int label_numeric;  /* every value of the label candidate is a number */
+    int label_fraction; /* one of its values is a number but no class index */
+    int regression;     /* the label is a regression target */
 } shape_scan;
 
 /* The column that one of LABEL_NAMES names, wherever it stands; two such
@@ -148,10 +148,12 @@ static int find_named_label(const cursor *c, size_t line, const csv_table *t, sh
             if (strcasecmp(t->feature_names[i], LABEL_NAMES[k]) != 0)
                 continue;
             if (s->named)
-                return zkml_fail(err, ZKML_EINVAL, "%s line %zu: columns %zu '%.40s' and %zu "
+                return zkml_fail(err, ZKML_EINVAL,
+                                 "%s line %zu: columns %zu '%.40s' and %zu "
                                  "'%.40s' both name the label (label, class, target or y, any "
-                                 "case); rename one", c->name, line, s->label_col + 1,
-                                 t->feature_names[s->label_col], i + 1, t->feature_names[i]);
+                                 "case); rename one",
+                                 c->name, line, s->label_col + 1, t->feature_names[s->label_col],
+                                 i + 1, t->feature_names[i]);
             s->label_col = i;
             s->named = 1;
             s->may_regress = k >= CLASS_ONLY_NAMES;
@@ -163,7 +165,7 @@ static int read_header(cursor *c, csv_table *t, shape_scan *s, zkml_error *err)
 {
     char buf[CSV_FIELD_MAX];
     int last = 0, numeric = 1;
-    size_t cap = 0;            /* slots in t->feature_names, its NULL included */
+    size_t cap = 0; /* slots in t->feature_names, its NULL included */
     size_t *cols = &s->cols;
     *cols = 0;
     if (!at_record(c))
@@ -173,13 +175,13 @@ static int read_header(cursor *c, csv_table *t, shape_scan *s, zkml_error *err)
         if (next_field(c, buf, &last, err) != 0)
             return err->code;
         if (!buf[0])
-            return zkml_fail(err, ZKML_EINVAL, "%s line %zu: column %zu has no name", c->name,
-                             line, *cols + 1);
+            return zkml_fail(err, ZKML_EINVAL, "%s line %zu: column %zu has no name", c->name, line,
+                             *cols + 1);
         double v;
         numeric &= parse_number(buf, &v) == 0;
         if (*cols == CSV_MAX_COLUMNS)
-            return zkml_fail(err, ZKML_EINVAL, "%s line %zu: more than %d columns", c->name,
-                             line, CSV_MAX_COLUMNS);
+            return zkml_fail(err, ZKML_EINVAL, "%s line %zu: more than %d columns", c->name, line,
+                             CSV_MAX_COLUMNS);
         if (zkml_array_grow((void **)&t->feature_names, &cap, *cols + 2, sizeof(char *)))
             return zkml_fail(err, ZKML_ENOMEM, "out of memory");
         t->feature_names[*cols + 1] = NULL; /* kept NULL-terminated for csv_free */
@@ -188,8 +190,10 @@ static int read_header(cursor *c, csv_table *t, shape_scan *s, zkml_error *err)
         (*cols)++;
     }
     if (numeric)
-        return zkml_fail(err, ZKML_EINVAL, "%s line %zu: no header row (every field is a "
-                         "number)", c->name, line);
+        return zkml_fail(err, ZKML_EINVAL,
+                         "%s line %zu: no header row (every field is a "
+                         "number)",
+                         c->name, line);
     return find_named_label(c, line, t, s, err);
 }
 
@@ -265,29 +269,31 @@ static int map_string_labels(csv_table *t, char **row_labels, zkml_error *err)
 /* Row r's label: a string kept for map_string_labels, a regression
  * target, or a class index (a named class column holding another number
  * fails here, at its line). */
-static int store_label(const cursor *c, size_t line, const shape_scan *s, csv_table *t,
-                       size_t r, const char *buf, char **row_labels, zkml_error *err)
+static int store_label(const cursor *c, size_t line, const shape_scan *s, csv_table *t, size_t r,
+                       const char *buf, char **row_labels, zkml_error *err)
 {
     double v = -1;
     int numeric = parse_number(buf, &v) == 0;
     if (!buf[0])
-        return zkml_fail(err, ZKML_EINVAL, "%s line %zu, column '%s': the label is empty",
-                         c->name, line, t->label_name);
+        return zkml_fail(err, ZKML_EINVAL, "%s line %zu, column '%s': the label is empty", c->name,
+                         line, t->label_name);
     if (row_labels)
         return (row_labels[r] = strdup(buf)) ? 0 : zkml_fail(err, ZKML_ENOMEM, "out of memory");
     if (s->regression && !numeric)
-        return zkml_fail(err, ZKML_EINVAL, "%s line %zu, column '%s': '%.40s' is not a number "
-                         "(the column holds regression targets)", c->name, line,
-                         t->label_name, buf);
+        return zkml_fail(err, ZKML_EINVAL,
+                         "%s line %zu, column '%s': '%.40s' is not a number "
+                         "(the column holds regression targets)",
+                         c->name, line, t->label_name, buf);
     if (s->regression) {
         t->targets[r] = v;
         return 0;
     }
     if (!is_class_index(v))
-        return zkml_fail(err, ZKML_EINVAL, "%s line %zu, column '%s': label '%.40s' is not a "
+        return zkml_fail(err, ZKML_EINVAL,
+                         "%s line %zu, column '%s': label '%.40s' is not a "
                          "class index (a non-negative integer); a float regression target "
-                         "goes in a column named target or y", c->name, line, t->label_name,
-                         buf);
+                         "goes in a column named target or y",
+                         c->name, line, t->label_name, buf);
     t->labels[r] = (int)v;
     if ((int)v + 1 > t->n_classes)
         t->n_classes = (int)v + 1;
@@ -315,8 +321,10 @@ static int fill_rows(cursor c, const shape_scan *s, csv_table *t, zkml_error *er
             if (col == s->label_col)
                 rc = store_label(&c, line, s, t, r, buf, row_labels, err);
             else if (parse_number(buf, &v) != 0)
-                rc = zkml_fail(err, ZKML_EINVAL, "%s line %zu, column '%s': '%.40s' is not a "
-                               "number", c.name, line, t->feature_names[f], buf);
+                rc = zkml_fail(err, ZKML_EINVAL,
+                               "%s line %zu, column '%s': '%.40s' is not a "
+                               "number",
+                               c.name, line, t->feature_names[f], buf);
             else
                 t->x[r * t->features + f++] = (float)v;
         }
@@ -365,8 +373,7 @@ static int read_table(cursor *c, csv_table *t, zkml_error *err)
     return fill_rows(*c, &s, t, err);
 }
 
-int csv_read_bytes(const char *data, size_t len, const char *name, csv_table **out,
-                   zkml_error *err)
+int csv_read_bytes(const char *data, size_t len, const char *name, csv_table **out, zkml_error *err)
 {
     zkml_error local;
     if (!err)

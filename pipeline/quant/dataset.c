@@ -24,7 +24,7 @@ static int generate(quant_dataset *d, size_t features, size_t rows, zkml_error *
     d->generated = calloc(n * features, sizeof(float));
     if (!d->generated)
         return zkml_fail(err, ZKML_ENOMEM, "out of memory generating %zu samples", n);
-    uint64_t state = 0x9E3779B97F4A7C15ull;   /* fixed seed: reproducible */
+    uint64_t state = 0x9E3779B97F4A7C15ull; /* fixed seed: reproducible */
     for (size_t i = 0; rows && i < n * features; i++) {
         state = state * 6364136223846793005ull + 1442695040888963407ull;
         d->generated[i] = (float)((double)(state >> 11) / 9007199254740992.0 * 2.0 - 1.0);
@@ -38,8 +38,8 @@ static int generate(quant_dataset *d, size_t features, size_t rows, zkml_error *
     return 0;
 }
 
-int quant_dataset_load(const char *dir, const onnx_model *g, size_t fallback_rows,
-                       quant_dataset *d, zkml_error *err)
+int quant_dataset_load(const char *dir, const onnx_model *g, size_t fallback_rows, quant_dataset *d,
+                       zkml_error *err)
 {
     char path[4096];
     memset(d, 0, sizeof *d);
@@ -58,11 +58,14 @@ int quant_dataset_load(const char *dir, const onnx_model *g, size_t fallback_row
     if (d->csv->features != features)
         rc = zkml_fail(err, ZKML_EINVAL,
                        "data.csv line 1: %zu feature columns, but the model input '%s' has %zu "
-                       "values", d->csv->features, g->tensors[g->inputs[0]].name, features);
+                       "values",
+                       d->csv->features, g->tensors[g->inputs[0]].name, features);
     else if (d->csv->targets && out->size != 1)
-        rc = zkml_fail(err, ZKML_EINVAL, "data.csv line 1: column '%s' is a regression target "
+        rc = zkml_fail(err, ZKML_EINVAL,
+                       "data.csv line 1: column '%s' is a regression target "
                        "(numbers that are not all class indices), but the model output '%s' "
-                       "has %zu values, not one", d->csv->label_name, out->name, out->size);
+                       "has %zu values, not one",
+                       d->csv->label_name, out->name, out->size);
     if (rc) {
         quant_dataset_free(d);
         return rc;

@@ -11,14 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int layer_fail(const quant_model *m, const quant_layer *l, zkml_error *err,
-                      const char *what, long long v, uint32_t j)
+static int layer_fail(const quant_model *m, const quant_layer *l, zkml_error *err, const char *what,
+                      long long v, uint32_t j)
 {
     const onnx_node *n = &m->graph->nodes[l->node];
     return zkml_fail(err, ZKML_EINVAL,
                      "node '%s' (%s): %s (value %lld at element %u; activation_bits = %d); "
-                     "recalibrate with wider settings", n->name, n->op_type, what, v, j,
-                     m->settings.activation_bits);
+                     "recalibrate with wider settings",
+                     n->name, n->op_type, what, v, j, m->settings.activation_bits);
 }
 
 int quant_input(const quant_model *m, const float *input, int64_t *q, zkml_error *err)
@@ -28,9 +28,9 @@ int quant_input(const quant_model *m, const float *input, int64_t *q, zkml_error
         if (quant_quantize(input[i], t->scale, &q[i]) != 0 || q[i] < t->lo || q[i] > t->hi)
             return zkml_fail(err, ZKML_EINVAL,
                              "input feature %u = %g is outside the input range [%g, %g] "
-                             "(scale %d, %d bits); recalibrate", i, (double)input[i],
-                             quant_dequantize(t->lo, t->scale), quant_dequantize(t->hi, t->scale),
-                             t->scale, t->bits);
+                             "(scale %d, %d bits); recalibrate",
+                             i, (double)input[i], quant_dequantize(t->lo, t->scale),
+                             quant_dequantize(t->hi, t->scale), t->scale, t->bits);
     }
     return 0;
 }
@@ -60,10 +60,10 @@ static int64_t pwl_value(const quant_layer *l, int64_t x)
     int64_t half = l->pwl_half;
     int64_t c = x < -half ? -half : x > half - 1 ? half - 1 : x;
     int64_t u = c + half;
-    int64_t idx = u >> l->pwl_shift;          /* u >= 0: the shift is a floor */
+    int64_t idx = u >> l->pwl_shift; /* u >= 0: the shift is a floor */
     int64_t f = u - (idx << l->pwl_shift);
-    int64_t acc = l->knots[idx] * ((int64_t)1 << l->pwl_shift) +
-                  (l->knots[idx + 1] - l->knots[idx]) * f;
+    int64_t acc =
+        l->knots[idx] * ((int64_t)1 << l->pwl_shift) + (l->knots[idx + 1] - l->knots[idx]) * f;
     return quant_round_shift(acc, l->pwl_shift);
 }
 
@@ -74,8 +74,7 @@ static int eval_layer(const quant_model *m, const quant_layer *l, int64_t *const
     const int64_t *in = vals[l->in];
     int64_t *out = vals[l->out];
     switch (l->kind) {
-    case QUANT_LAYER_AFFINE:
-        return eval_affine(m, l, vals, out, err);
+    case QUANT_LAYER_AFFINE: return eval_affine(m, l, vals, out, err);
     case QUANT_LAYER_REQUANT:
         for (uint32_t j = 0; j < to->size; j++) {
             int64_t y = quant_round_shift(in[j], l->shift);

@@ -20,8 +20,8 @@
 typedef struct lowering {
     quant_model *m;
     const onnx_model *g;
-    uint32_t *map;   /* ONNX tensor -> quant tensor + 1 (0: constant or not yet computed) */
-    int *bn_of;      /* per node: the BatchNormalization folded into it, or -1 */
+    uint32_t *map; /* ONNX tensor -> quant tensor + 1 (0: constant or not yet computed) */
+    int *bn_of;    /* per node: the BatchNormalization folded into it, or -1 */
 } lowering;
 
 /* y = a * x + b per channel of a BatchNormalization, in double. */
@@ -123,7 +123,7 @@ static int rs_term(rowset *r, uint32_t src, uint32_t idx, int64_t coeff, zkml_er
 {
     if (coeff == 0)
         return 0;
-    if (r->n_terms == UINT32_MAX)   /* row starts are 32-bit */
+    if (r->n_terms == UINT32_MAX) /* row starts are 32-bit */
         return zkml_fail(err, ZKML_EINVAL, "quantized model: more than %u terms", UINT32_MAX - 1);
     if (r->n_terms == r->cap) {
         /* The three arrays share one capacity: each grows from the same cap to the same need. */
@@ -154,8 +154,8 @@ static int emit_affine(lowering *lw, int node, rowset *r, int onnx_out, uint32_t
     quant_model *m = lw->m;
     uint32_t t, lid;
     int rc = qm_add_tensor(m, QUANT_ACCUMULATOR, r->n_rows, r->scale, onnx_out, &t, err);
-    if (rc || (rc = qm_add_layer(m, QUANT_LAYER_AFFINE, node, r->n_terms ? r->src[0] : 0, t,
-                                 &lid, err))) {
+    if (rc || (rc = qm_add_layer(m, QUANT_LAYER_AFFINE, node, r->n_terms ? r->src[0] : 0, t, &lid,
+                                 err))) {
         rs_free(r);
         return rc;
     }
@@ -177,15 +177,14 @@ static int quantize_const(const lowering *lw, int node, double v, int scale, int
     if (quant_quantize(v, scale, q) != 0) {
         const onnx_node *n = node_at(lw, node);
         return zkml_fail(err, ZKML_EINVAL,
-                         "node '%s' (%s): constant %g does not fit 62 bits at scale %d",
-                         n->name, n->op_type, v, scale);
+                         "node '%s' (%s): constant %g does not fit 62 bits at scale %d", n->name,
+                         n->op_type, v, scale);
     }
     return 0;
 }
 
 /* Accumulator -> activation (requant); activations pass through. */
-static int materialize(lowering *lw, int node, uint32_t t, int relu, uint32_t *out,
-                       zkml_error *err)
+static int materialize(lowering *lw, int node, uint32_t t, int relu, uint32_t *out, zkml_error *err)
 {
     quant_model *m = lw->m;
     const quant_settings *s = &m->settings;
@@ -208,8 +207,8 @@ static int materialize(lowering *lw, int node, uint32_t t, int relu, uint32_t *o
                          "exceeds the 61-bit fixed-point evaluator; lower the scales or bit widths",
                          n->name, n->op_type, log2(acc->bound + 1), shift + s->activation_bits);
     uint32_t a, lid;
-    int rc = qm_add_tensor(m, QUANT_ACTIVATION, acc->size, s->activation_scale,
-                           acc->onnx_tensor, &a, err);
+    int rc = qm_add_tensor(m, QUANT_ACTIVATION, acc->size, s->activation_scale, acc->onnx_tensor,
+                           &a, err);
     if (rc || (rc = qm_add_layer(m, QUANT_LAYER_REQUANT, node, t, a, &lid, err)))
         return rc;
     qm_set_activation_range(&m->tensors[a], s->activation_bits, 1);
@@ -302,7 +301,8 @@ static int lower_elementwise(lowering *lw, int node, zkml_error *err)
         if (ca == cb)
             return refuse(lw, node, err, "multiplying two computed tensors is not supported");
         if (n->op == ONNX_OP_DIV && ca)
-            return refuse(lw, node, err, "dividing a constant by a computed tensor is not supported");
+            return refuse(lw, node, err,
+                          "dividing a constant by a computed tensor is not supported");
         int xv = ca ? ib : ia, kc = ca ? ia : ib;
         uint32_t x;
         if ((rc = value_of(lw, node, xv, &x, err)))
@@ -323,8 +323,8 @@ static int lower_elementwise(lowering *lw, int node, zkml_error *err)
             }
             int64_t q;
             if ((rc = quantize_const(lw, node, c, s->param_scale, &q, err)) ||
-                (rc = add_scaled_row(lw, node, &r, x, broadcast_index(out, &g->tensors[xv], j),
-                                     q, up, &r.bias[j], err))) {
+                (rc = add_scaled_row(lw, node, &r, x, broadcast_index(out, &g->tensors[xv], j), q,
+                                     up, &r.bias[j], err))) {
                 rs_free(&r);
                 return rc;
             }
@@ -357,8 +357,8 @@ static int lower_elementwise(lowering *lw, int node, zkml_error *err)
                     if (!rc)
                         r.bias[j] += q;
                 } else {
-                    rc = add_scaled_row(lw, node, &r, x, oi, sg,
-                                        scale - lw->m->tensors[x].scale, &r.bias[j], err);
+                    rc = add_scaled_row(lw, node, &r, x, oi, sg, scale - lw->m->tensors[x].scale,
+                                        &r.bias[j], err);
                 }
                 if (rc) {
                     rs_free(&r);
@@ -385,8 +385,7 @@ typedef struct weighted {
     int cs;
 } weighted;
 
-static int wt_init(const lowering *lw, weighted *wt, uint32_t x, uint32_t n_rows,
-                   zkml_error *err)
+static int wt_init(const lowering *lw, weighted *wt, uint32_t x, uint32_t n_rows, zkml_error *err)
 {
     const quant_settings *s = &lw->m->settings;
     int x_scale = lw->m->tensors[x].scale;
@@ -525,8 +524,8 @@ static int read_geometry(const lowering *lw, int node, geometry *gm, zkml_error 
     const int64_t *di = onnx_attr_ints(n, "dilations", &nd);
     const int64_t *pa = onnx_attr_ints(n, "pads", &np);
     int sp = x->rank - 2;
-    if ((sp != 1 && sp != 2) || x->shape[0] != 1 || y->rank != x->rank || !k ||
-        nk != (size_t)sp || ns != (size_t)sp || nd != (size_t)sp || np != (size_t)(2 * sp))
+    if ((sp != 1 && sp != 2) || x->shape[0] != 1 || y->rank != x->rank || !k || nk != (size_t)sp ||
+        ns != (size_t)sp || nd != (size_t)sp || np != (size_t)(2 * sp))
         return refuse(lw, node, err, "only 1-D or 2-D windows on a batch of 1 are supported");
     gm->c = x->shape[1];
     gm->oc = y->shape[1];
@@ -583,7 +582,7 @@ static int lower_conv(lowering *lw, int node, zkml_error *err)
                         for (int64_t kx = 0; kx < gm.kw; kx++) {
                             int64_t ix = ox * gm.sw - gm.pw + kx * gm.dw;
                             if (iy < 0 || iy >= gm.h || ix < 0 || ix >= gm.w)
-                                continue;  /* zero padding */
+                                continue; /* zero padding */
                             double c = fa * w->data[((o * cpg + ci) * gm.kh + ky) * gm.kw + kx];
                             uint32_t xi = (uint32_t)(((grp * cpg + ci) * gm.h + iy) * gm.w + ix);
                             if ((rc = wt_term(lw, node, &wt, c, xi, err)))
@@ -671,7 +670,8 @@ static int lower_relu(lowering *lw, int node, zkml_error *err)
             return rc;
     } else {
         const quant_tensor src = m->tensors[x0];
-        if ((rc = qm_add_tensor(m, QUANT_ACTIVATION, src.size, src.scale, n->outputs[0], &t, err)) ||
+        if ((rc =
+                 qm_add_tensor(m, QUANT_ACTIVATION, src.size, src.scale, n->outputs[0], &t, err)) ||
             (rc = qm_add_layer(m, QUANT_LAYER_RELU, node, x0, t, &lid, err)))
             return rc;
         m->tensors[t].bits = src.bits;
@@ -706,8 +706,8 @@ static int lower_pwl(lowering *lw, int node, quant_pwl_fn fn, zkml_error *err)
     double half = ldexp(1.0, range);
     for (size_t i = 0; i < nk; i++) {
         double xi = -half + 2.0 * half * (double)i / (double)(nk - 1);
-        if ((rc = quantize_const(lw, node, quant_pwl_exact(fn, xi), s->activation_scale,
-                                 &knots[i], err))) {
+        if ((rc = quantize_const(lw, node, quant_pwl_exact(fn, xi), s->activation_scale, &knots[i],
+                                 err))) {
             free(knots);
             return rc;
         }
@@ -848,7 +848,7 @@ static int lower_batchnorm(lowering *lw, int node, zkml_error *err)
     const onnx_node *n = node_at(lw, node);
     const quant_settings *s = &lw->m->settings;
     if (lw->map[n->outputs[0]])
-        return 0;   /* folded into its Conv or Gemm */
+        return 0; /* folded into its Conv or Gemm */
     bn_fold bn;
     if (!bn_fill(lw, node, &bn))
         return refuse(lw, node, err, "scale, bias, mean and variance must be constants");
@@ -906,8 +906,8 @@ static uint32_t ravel_index(const int64_t *c, const onnx_tensor *t)
  * src[j] (-1: the pad value). Computed activations of one scale (and a zero
  * pad) become a gather that reuses their wires; anything else (accumulators,
  * constants, mixed scales) an affine layer copying rows at the largest scale. */
-static int lower_reindex(lowering *lw, int node, const int *src, const uint32_t *idx,
-                         double pad, zkml_error *err)
+static int lower_reindex(lowering *lw, int node, const int *src, const uint32_t *idx, double pad,
+                         zkml_error *err)
 {
     const onnx_node *n = node_at(lw, node);
     quant_model *m = lw->m;
@@ -976,8 +976,8 @@ static int lower_reindex(lowering *lw, int node, const int *src, const uint32_t 
             rc = quantize_const(lw, node, v, top, &r.bias[j], err);
         } else {
             q = lw->map[src[j]] - 1;
-            rc = add_scaled_row(lw, node, &r, q, idx[j], 1, top - m->tensors[q].scale,
-                                &r.bias[j], err);
+            rc = add_scaled_row(lw, node, &r, q, idx[j], 1, top - m->tensors[q].scale, &r.bias[j],
+                                err);
         }
         rs_end_row(&r);
     }
@@ -1216,7 +1216,7 @@ static int lower_pool_or_reduce(lowering *lw, int node, zkml_error *err)
     windows w;
     int rc;
     if (n->op != ONNX_OP_AVERAGE_POOL && out->size == x->size)
-        return lower_alias(lw, node, err);   /* nothing reduced */
+        return lower_alias(lw, node, err); /* nothing reduced */
     rc = n->op == ONNX_OP_AVERAGE_POOL ? average_pool_windows(lw, node, &w, err)
                                        : reduce_windows(lw, node, &w, err);
     if (rc)
@@ -1238,57 +1238,43 @@ static int lower_node(lowering *lw, int node, zkml_error *err)
 {
     const onnx_node *n = node_at(lw, node);
     switch (n->op) {
-    case ONNX_OP_GEMM:
-        return lower_gemm(lw, node, err);
-    case ONNX_OP_MATMUL:
-        return lower_matmul(lw, node, err);
+    case ONNX_OP_GEMM: return lower_gemm(lw, node, err);
+    case ONNX_OP_MATMUL: return lower_matmul(lw, node, err);
     case ONNX_OP_ADD:
     case ONNX_OP_SUB:
     case ONNX_OP_MUL:
-    case ONNX_OP_DIV:
-        return lower_elementwise(lw, node, err);
-    case ONNX_OP_CONV:
-        return lower_conv(lw, node, err);
-    case ONNX_OP_MAX_POOL:
-        return lower_maxpool(lw, node, err);
-    case ONNX_OP_RELU:
-        return lower_relu(lw, node, err);
+    case ONNX_OP_DIV: return lower_elementwise(lw, node, err);
+    case ONNX_OP_CONV: return lower_conv(lw, node, err);
+    case ONNX_OP_MAX_POOL: return lower_maxpool(lw, node, err);
+    case ONNX_OP_RELU: return lower_relu(lw, node, err);
     case ONNX_OP_LEAKY_RELU:
-    case ONNX_OP_PRELU:
-        return lower_slopes(lw, node, err);
-    case ONNX_OP_CLIP:
-        return lower_clip(lw, node, err);
-    case ONNX_OP_BATCH_NORMALIZATION:
-        return lower_batchnorm(lw, node, err);
+    case ONNX_OP_PRELU: return lower_slopes(lw, node, err);
+    case ONNX_OP_CLIP: return lower_clip(lw, node, err);
+    case ONNX_OP_BATCH_NORMALIZATION: return lower_batchnorm(lw, node, err);
     case ONNX_OP_TRANSPOSE:
     case ONNX_OP_CONCAT:
-    case ONNX_OP_PAD:
-        return lower_permute(lw, node, err);
+    case ONNX_OP_PAD: return lower_permute(lw, node, err);
     case ONNX_OP_AVERAGE_POOL:
     case ONNX_OP_GLOBAL_AVERAGE_POOL:
     case ONNX_OP_REDUCE_MEAN:
-    case ONNX_OP_REDUCE_SUM:
-        return lower_pool_or_reduce(lw, node, err);
-    case ONNX_OP_SIGMOID:
-        return lower_pwl(lw, node, QUANT_PWL_SIGMOID, err);
-    case ONNX_OP_TANH:
-        return lower_pwl(lw, node, QUANT_PWL_TANH, err);
+    case ONNX_OP_REDUCE_SUM: return lower_pool_or_reduce(lw, node, err);
+    case ONNX_OP_SIGMOID: return lower_pwl(lw, node, QUANT_PWL_SIGMOID, err);
+    case ONNX_OP_TANH: return lower_pwl(lw, node, QUANT_PWL_TANH, err);
     case ONNX_OP_CAST:
     case ONNX_OP_IDENTITY:
     case ONNX_OP_DROPOUT:
     case ONNX_OP_FLATTEN:
     case ONNX_OP_RESHAPE:
     case ONNX_OP_SQUEEZE:
-    case ONNX_OP_UNSQUEEZE:
-        return lower_alias(lw, node, err);
+    case ONNX_OP_UNSQUEEZE: return lower_alias(lw, node, err);
     case ONNX_OP_SOFTMAX:
         if (!is_graph_output(lw->g, n->outputs[0]))
-            return refuse(lw, node, err, "Softmax is supported only as the last node (applied "
-                                         "outside the circuit to the proven logits)");
+            return refuse(lw, node, err,
+                          "Softmax is supported only as the last node (applied "
+                          "outside the circuit to the proven logits)");
         lw->m->softmax_outside = 1;
         return lower_alias(lw, node, err);
-    default:
-        return refuse(lw, node, err, "not supported by the fixed-point compiler");
+    default: return refuse(lw, node, err, "not supported by the fixed-point compiler");
     }
 }
 
@@ -1338,9 +1324,9 @@ static int find_bn_folds(lowering *lw, zkml_error *err)
             continue;
         const onnx_tensor *x = &g->tensors[n->inputs[0]];
         int p = x->producer;
-        if (p < 0 || uses[n->inputs[0]] != 1 || x->rank < 2 || bn.scale->size != (size_t)x->shape[1] ||
-            bn.shift->size != bn.scale->size || bn.mean->size != bn.scale->size ||
-            bn.var->size != bn.scale->size)
+        if (p < 0 || uses[n->inputs[0]] != 1 || x->rank < 2 ||
+            bn.scale->size != (size_t)x->shape[1] || bn.shift->size != bn.scale->size ||
+            bn.mean->size != bn.scale->size || bn.var->size != bn.scale->size)
             continue;
         if (g->nodes[p].op == ONNX_OP_CONV || (g->nodes[p].op == ONNX_OP_GEMM && x->rank == 2))
             lw->bn_of[p] = i;

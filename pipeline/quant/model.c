@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int qm_add_tensor(quant_model *m, quant_tensor_kind kind, uint32_t size, int scale,
-                  int onnx_id, uint32_t *id, zkml_error *err)
+int qm_add_tensor(quant_model *m, quant_tensor_kind kind, uint32_t size, int scale, int onnx_id,
+                  uint32_t *id, zkml_error *err)
 {
     if (zkml_array_grow((void **)&m->tensors, &m->cap_tensors, (size_t)m->n_tensors + 1,
                         sizeof *m->tensors))
@@ -158,13 +158,11 @@ static uint64_t layer_cost(const quant_model *m, const quant_layer *l)
     const quant_tensor *in = &m->tensors[l->in], *out = &m->tensors[l->out];
     uint64_t n = out->size;
     switch (l->kind) {
-    case QUANT_LAYER_AFFINE:
-        return 0;
+    case QUANT_LAYER_AFFINE: return 0;
     case QUANT_LAYER_REQUANT:
         /* k+b booleans, the equality, then the ReLU product or the y wire */
         return n * ((uint64_t)l->shift + (uint64_t)out->bits + 2);
-    case QUANT_LAYER_RELU:
-        return n * (sign_bit_cost(quant_tensor_abs_log2(in)) + 1);
+    case QUANT_LAYER_RELU: return n * (sign_bit_cost(quant_tensor_abs_log2(in)) + 1);
     case QUANT_LAYER_LEAKY_RELU:
         /* sign, product, then a requant by param_scale */
         return n * (sign_bit_cost(quant_tensor_abs_log2(in)) + 1 +
@@ -189,11 +187,11 @@ static uint64_t layer_cost(const quant_model *m, const quant_layer *l)
         int seg = QUANT_PWL_SEGMENTS_LOG2;
         uint64_t c = 0;
         if (quant_pwl_needs_clamp(l, in))
-            c += 2 * sign_bit_cost(quant_tensor_abs_log2(in) + 1) + 1;      /* clamp */
-        c += (uint64_t)(seg + l->pwl_shift) + 1;                  /* u's bits */
-        c += 2 * (((uint64_t)1 << (seg - 1)) - 1);                /* two mux trees */
-        c += l->pwl_shift > 0 ? 1 : 0;                            /* slope * offset */
-        c += (uint64_t)l->pwl_shift + (uint64_t)out->bits + 2;    /* requant */
+            c += 2 * sign_bit_cost(quant_tensor_abs_log2(in) + 1) + 1; /* clamp */
+        c += (uint64_t)(seg + l->pwl_shift) + 1;                       /* u's bits */
+        c += 2 * (((uint64_t)1 << (seg - 1)) - 1);                     /* two mux trees */
+        c += l->pwl_shift > 0 ? 1 : 0;                                 /* slope * offset */
+        c += (uint64_t)l->pwl_shift + (uint64_t)out->bits + 2;         /* requant */
         return n * c;
     }
     }
@@ -218,9 +216,9 @@ uint64_t quant_model_constraints(const quant_model *m)
 uint64_t quant_visibility_constraints(quant_visibility v, const quant_tensor *t)
 {
     uint32_t packed = quant_packed_signals(t->size, t->bits);
-    if (v == QUANT_VIS_PUBLIC)      /* one equality per packed public signal */
+    if (v == QUANT_VIS_PUBLIC) /* one equality per packed public signal */
         return packed;
-    if (v == QUANT_VIS_HASHED)      /* the chain over the packed values, one equality */
+    if (v == QUANT_VIS_HASHED) /* the chain over the packed values, one equality */
         return poseidon_commit_constraints(packed) + 1;
     return 0;
 }

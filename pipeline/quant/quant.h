@@ -84,16 +84,16 @@ typedef enum quant_visibility {
 } quant_visibility;
 
 typedef struct quant_settings {
-    int input_scale;       /* exponent s: inputs are round(x * 2^s) */
-    int param_scale;       /* weights, biases (at the sum scale), constants */
-    int activation_scale;  /* every activation and the outputs */
-    int input_bits;        /* range of an input integer (see input_signed) */
-    int input_signed;      /* 1: [-2^(b-1), 2^(b-1)); 0: [0, 2^b) */
-    int activation_bits;   /* activations in [-2^(b-1), 2^(b-1)) */
-    quant_visibility input_visibility;   /* public | hashed (default) | private */
-    quant_visibility output_visibility;  /* public (default) | hashed */
-    quant_visibility param_visibility;   /* fixed (the only one so far) */
-    double rmse_threshold;  /* the upload's bound on a regression's RMSE; 0: none */
+    int input_scale;                    /* exponent s: inputs are round(x * 2^s) */
+    int param_scale;                    /* weights, biases (at the sum scale), constants */
+    int activation_scale;               /* every activation and the outputs */
+    int input_bits;                     /* range of an input integer (see input_signed) */
+    int input_signed;                   /* 1: [-2^(b-1), 2^(b-1)); 0: [0, 2^b) */
+    int activation_bits;                /* activations in [-2^(b-1), 2^(b-1)) */
+    quant_visibility input_visibility;  /* public | hashed (default) | private */
+    quant_visibility output_visibility; /* public (default) | hashed */
+    quant_visibility param_visibility;  /* fixed (the only one so far) */
+    double rmse_threshold;              /* the upload's bound on a regression's RMSE; 0: none */
 } quant_settings;
 
 /* The words of settings.json, the upload form and the CLI (EZKL's). */
@@ -134,9 +134,9 @@ typedef struct quant_tensor {
      * range (a double, so a bound beyond 2^63 is still visible). */
     int64_t lo, hi;
     double bound;
-    int bits;              /* activation: the range-check width */
-    int onnx_tensor;       /* the ONNX tensor it holds, -1 if internal */
-    uint32_t def_layer;    /* the layer that computes it (UINT32_MAX: the input) */
+    int bits;           /* activation: the range-check width */
+    int onnx_tensor;    /* the ONNX tensor it holds, -1 if internal */
+    uint32_t def_layer; /* the layer that computes it (UINT32_MAX: the input) */
 } quant_tensor;
 
 typedef enum quant_layer_kind {
@@ -155,12 +155,12 @@ typedef enum quant_layer_kind {
 
 typedef struct quant_layer {
     quant_layer_kind kind;
-    int node;              /* the ONNX node that gave rise to it */
-    uint32_t in, out;      /* tensor ids (affine: in is the first source) */
+    int node;         /* the ONNX node that gave rise to it */
+    uint32_t in, out; /* tensor ids (affine: in is the first source) */
     /* affine: row j has terms row_start[j] .. row_start[j+1]-1 */
     uint32_t *row_start;
-    uint32_t *term_src;    /* source tensor id of each term */
-    uint32_t *term_idx;    /* element index in that tensor */
+    uint32_t *term_src; /* source tensor id of each term */
+    uint32_t *term_idx; /* element index in that tensor */
     int64_t *term_coeff;
     int64_t *bias;
     /* requant: shift (accumulator scale - activation scale), fused ReLU */
@@ -178,13 +178,13 @@ typedef struct quant_layer {
     uint32_t *win_start, *win_idx;
     /* pwl */
     quant_pwl_fn fn;
-    int64_t *knots;        /* 2^QUANT_PWL_SEGMENTS_LOG2 + 1 knots at the out scale */
-    int pwl_shift;         /* e: width of a segment is 2^e integer steps */
-    int64_t pwl_half;      /* L as an integer at the input scale: 2^(m + s) */
+    int64_t *knots;   /* 2^QUANT_PWL_SEGMENTS_LOG2 + 1 knots at the out scale */
+    int pwl_shift;    /* e: width of a segment is 2^e integer steps */
+    int64_t pwl_half; /* L as an integer at the input scale: 2^(m + s) */
 } quant_layer;
 
 typedef struct quant_model {
-    const onnx_model *graph;   /* borrowed */
+    const onnx_model *graph; /* borrowed */
     quant_settings settings;
     quant_tensor *tensors;
     uint32_t n_tensors;
@@ -192,10 +192,10 @@ typedef struct quant_model {
     quant_layer *layers;
     uint32_t n_layers;
     size_t cap_layers;
-    uint32_t input;            /* activation tensor of the graph input */
-    uint32_t output;           /* activation tensor of the proven output */
-    int softmax_outside;       /* the graph's last node is a Softmax applied after */
-    int output_onnx;           /* ONNX tensor of the graph output */
+    uint32_t input;      /* activation tensor of the graph input */
+    uint32_t output;     /* activation tensor of the proven output */
+    int softmax_outside; /* the graph's last node is a Softmax applied after */
+    int output_onnx;     /* ONNX tensor of the graph output */
 } quant_model;
 
 /* Lowers a loaded graph under settings. Fails naming the node and op for an
@@ -271,15 +271,15 @@ void quant_output_floats(const quant_model *m, const quant_values *v, double *ou
 typedef struct csv_table {
     size_t rows;
     size_t features;
-    float *x;              /* rows * features, row-major */
-    char **feature_names;  /* features entries, then NULL */
-    int has_label;         /* a label column: classes (labels) or a target (targets) */
-    char *label_name;      /* NULL without a label column */
-    int *labels;           /* rows entries (class index), NULL without class labels */
-    double *targets;       /* rows entries (regression target), NULL without */
-    int n_classes;         /* string labels: unique count; numeric: max + 1 */
-    char **class_names;    /* n_classes sorted names for string labels, else NULL */
-    size_t *lines;         /* rows entries: each row's line in the file (messages) */
+    float *x;             /* rows * features, row-major */
+    char **feature_names; /* features entries, then NULL */
+    int has_label;        /* a label column: classes (labels) or a target (targets) */
+    char *label_name;     /* NULL without a label column */
+    int *labels;          /* rows entries (class index), NULL without class labels */
+    double *targets;      /* rows entries (regression target), NULL without */
+    int n_classes;        /* string labels: unique count; numeric: max + 1 */
+    char **class_names;   /* n_classes sorted names for string labels, else NULL */
+    size_t *lines;        /* rows entries: each row's line in the file (messages) */
 } csv_table;
 
 int csv_read_file(const char *path, csv_table **out, zkml_error *err);
@@ -295,19 +295,19 @@ void csv_free(csv_table *t);
  * all-zeros vector when fallback_rows is 0 (witness). `source` says which. */
 typedef struct quant_dataset {
     size_t rows, features;
-    const float *x;            /* rows * features */
-    const int *labels;         /* NULL without class labels */
+    const float *x;    /* rows * features */
+    const int *labels; /* NULL without class labels */
     int n_classes;
-    const double *targets;     /* regression targets, NULL without (the model then has
+    const double *targets;   /* regression targets, NULL without (the model then has
                                 * exactly one output) */
-    const char *target_name;   /* the target's column, NULL without */
-    const char *source;        /* "data.csv", or the fallback's description */
-    csv_table *csv;            /* owned */
-    float *generated;          /* owned */
+    const char *target_name; /* the target's column, NULL without */
+    const char *source;      /* "data.csv", or the fallback's description */
+    csv_table *csv;          /* owned */
+    float *generated;        /* owned */
 } quant_dataset;
 
-int quant_dataset_load(const char *dir, const onnx_model *g, size_t fallback_rows,
-                       quant_dataset *d, zkml_error *err);
+int quant_dataset_load(const char *dir, const onnx_model *g, size_t fallback_rows, quant_dataset *d,
+                       zkml_error *err);
 void quant_dataset_free(quant_dataset *d);
 /* Index of the largest value (the first of equals); -1 for n = 0. */
 int quant_argmax(const double *v, size_t n);

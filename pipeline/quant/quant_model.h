@@ -7,8 +7,8 @@
 
 #include "pipeline/quant/quant.h"
 
-int qm_add_tensor(quant_model *m, quant_tensor_kind kind, uint32_t size, int scale,
-                  int onnx_id, uint32_t *id, zkml_error *err);
+int qm_add_tensor(quant_model *m, quant_tensor_kind kind, uint32_t size, int scale, int onnx_id,
+                  uint32_t *id, zkml_error *err);
 /* The pointer m->layers may move: take &m->layers[id] after this call. */
 int qm_add_layer(quant_model *m, quant_layer_kind kind, int node, uint32_t in, uint32_t out,
                  uint32_t *id, zkml_error *err);

@@ -39,8 +39,10 @@ int quant_rmse_threshold_parse(const char *text, double *out, zkml_error *err)
     errno = 0;
     double v = strtod(text, &end);
     if (errno || end == text || *end || !rmse_threshold_ok(v))
-        return zkml_fail(err, ZKML_EINVAL, "rmse_threshold = \"%.40s\": expected a positive "
-                         "finite number", text);
+        return zkml_fail(err, ZKML_EINVAL,
+                         "rmse_threshold = \"%.40s\": expected a positive "
+                         "finite number",
+                         text);
     *out = v;
     return 0;
 }
@@ -53,7 +55,8 @@ static int get_rmse_threshold(const cJSON *root, double *out, zkml_error *err)
     if (!v)
         return 0;
     if (!cJSON_IsNumber(v) || !rmse_threshold_ok(v->valuedouble))
-        return zkml_fail(err, ZKML_EINVAL, "settings: rmse_threshold is not a positive "
+        return zkml_fail(err, ZKML_EINVAL,
+                         "settings: rmse_threshold is not a positive "
                          "finite number");
     *out = v->valuedouble;
     return 0;
@@ -97,8 +100,8 @@ int quant_visibility_parse(const char *field, const char *word, quant_visibility
 static int check_range(const char *field, int v, int lo, int hi, zkml_error *err)
 {
     if (v < lo || v > hi)
-        return zkml_fail(err, ZKML_EINVAL, "settings: %s = %d is outside [%d, %d]", field, v,
-                         lo, hi);
+        return zkml_fail(err, ZKML_EINVAL, "settings: %s = %d is outside [%d, %d]", field, v, lo,
+                         hi);
     return 0;
 }
 
@@ -114,8 +117,8 @@ int quant_settings_validate(const quant_settings *s, zkml_error *err)
     if (s->activation_bits < s->activation_scale + 2)
         return zkml_fail(err, ZKML_EINVAL,
                          "settings: bits.activation = %d cannot hold 1.0 at scale %d "
-                         "(needs at least %d)", s->activation_bits, s->activation_scale,
-                         s->activation_scale + 2);
+                         "(needs at least %d)",
+                         s->activation_bits, s->activation_scale, s->activation_scale + 2);
     return 0;
 }
 
@@ -124,12 +127,12 @@ static int get_int(const cJSON *obj, const char *obj_name, const char *key, int 
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (!cJSON_IsNumber(v))
-        return zkml_fail(err, ZKML_EINVAL, "settings: %s.%s is missing or not a number",
-                         obj_name, key);
+        return zkml_fail(err, ZKML_EINVAL, "settings: %s.%s is missing or not a number", obj_name,
+                         key);
     double d = v->valuedouble;
-    if (!(d >= -1e6 && d <= 1e6) || d != (double)(int)d)  /* range first: the cast needs it */
-        return zkml_fail(err, ZKML_EINVAL, "settings: %s.%s = %g is not a small integer",
-                         obj_name, key, d);
+    if (!(d >= -1e6 && d <= 1e6) || d != (double)(int)d) /* range first: the cast needs it */
+        return zkml_fail(err, ZKML_EINVAL, "settings: %s.%s = %g is not a small integer", obj_name,
+                         key, d);
     *out = (int)d;
     return 0;
 }
@@ -174,7 +177,8 @@ static int parse_root(const cJSON *root, quant_settings *s, zkml_error *err)
         return rc;
     const cJSON *sg = cJSON_GetObjectItemCaseSensitive(bits, "input_signed");
     if (!cJSON_IsBool(sg))
-        return zkml_fail(err, ZKML_EINVAL, "settings: bits.input_signed is missing or not a boolean");
+        return zkml_fail(err, ZKML_EINVAL,
+                         "settings: bits.input_signed is missing or not a boolean");
     s->input_signed = cJSON_IsTrue(sg);
     if (cJSON_GetObjectItemCaseSensitive(scales, "output") &&
         (rc = get_int(scales, "scales", "output", &output_scale, err)))
@@ -274,30 +278,30 @@ cJSON *quant_settings_json(const quant_settings *s, const quant_model *m, int ca
     cJSON *scales = cJSON_AddObjectToObject(root, "scales");
     cJSON *bits = cJSON_AddObjectToObject(root, "bits");
     cJSON *nodes = m ? node_table(m) : cJSON_CreateArray();
-    int ok = root && scales && bits && nodes &&
-             cJSON_AddItemToObject(root, "nodes", nodes) &&
-             cJSON_AddNumberToObject(scales, "input", s->input_scale) &&
-             cJSON_AddNumberToObject(scales, "param", s->param_scale) &&
-             cJSON_AddNumberToObject(scales, "activation", s->activation_scale) &&
-             cJSON_AddNumberToObject(scales, "output", s->activation_scale) &&
-             cJSON_AddNumberToObject(bits, "input", s->input_bits) &&
-             cJSON_AddBoolToObject(bits, "input_signed", s->input_signed) &&
-             cJSON_AddNumberToObject(bits, "activation", s->activation_bits) &&
-             cJSON_AddStringToObject(root, "input_visibility",
-                                     quant_visibility_name(s->input_visibility)) &&
-             cJSON_AddStringToObject(root, "output_visibility",
-                                     quant_visibility_name(s->output_visibility)) &&
-             cJSON_AddStringToObject(root, "param_visibility",
-                                     quant_visibility_name(s->param_visibility)) &&
-             cJSON_AddStringToObject(root, "fixed_point",
-                                     "q = round(v * 2^scale), negatives as r - |q| in the field") &&
-             cJSON_AddStringToObject(root, "rounding",
-                                     "requant by k bits: floor((acc + 2^(k-1)) / 2^k), round half up") &&
-             cJSON_AddNumberToObject(root, "estimated_constraints",
-                                     m ? (double)quant_model_constraints(m) : 0) &&
-             cJSON_AddBoolToObject(root, "calibrated", calibrated) && (!m || add_packing(root, m)) &&
-             (s->rmse_threshold <= 0 ||
-              cJSON_AddNumberToObject(root, "rmse_threshold", s->rmse_threshold));
+    int ok =
+        root && scales && bits && nodes && cJSON_AddItemToObject(root, "nodes", nodes) &&
+        cJSON_AddNumberToObject(scales, "input", s->input_scale) &&
+        cJSON_AddNumberToObject(scales, "param", s->param_scale) &&
+        cJSON_AddNumberToObject(scales, "activation", s->activation_scale) &&
+        cJSON_AddNumberToObject(scales, "output", s->activation_scale) &&
+        cJSON_AddNumberToObject(bits, "input", s->input_bits) &&
+        cJSON_AddBoolToObject(bits, "input_signed", s->input_signed) &&
+        cJSON_AddNumberToObject(bits, "activation", s->activation_bits) &&
+        cJSON_AddStringToObject(root, "input_visibility",
+                                quant_visibility_name(s->input_visibility)) &&
+        cJSON_AddStringToObject(root, "output_visibility",
+                                quant_visibility_name(s->output_visibility)) &&
+        cJSON_AddStringToObject(root, "param_visibility",
+                                quant_visibility_name(s->param_visibility)) &&
+        cJSON_AddStringToObject(root, "fixed_point",
+                                "q = round(v * 2^scale), negatives as r - |q| in the field") &&
+        cJSON_AddStringToObject(root, "rounding",
+                                "requant by k bits: floor((acc + 2^(k-1)) / 2^k), round half up") &&
+        cJSON_AddNumberToObject(root, "estimated_constraints",
+                                m ? (double)quant_model_constraints(m) : 0) &&
+        cJSON_AddBoolToObject(root, "calibrated", calibrated) && (!m || add_packing(root, m)) &&
+        (s->rmse_threshold <= 0 ||
+         cJSON_AddNumberToObject(root, "rmse_threshold", s->rmse_threshold));
     if (!ok) {
         if (!cJSON_GetObjectItemCaseSensitive(root, "nodes"))
             cJSON_Delete(nodes);
@@ -310,8 +314,8 @@ cJSON *quant_settings_json(const quant_settings *s, const quant_model *m, int ca
 int quant_settings_write(const char *path, const quant_settings *s, zkml_error *err)
 {
     cJSON *j = quant_settings_json(s, NULL, 0);
-    int rc = j ? quant_json_write(path, j, err)
-               : zkml_fail(err, ZKML_ENOMEM, "settings: out of memory");
+    int rc =
+        j ? quant_json_write(path, j, err) : zkml_fail(err, ZKML_ENOMEM, "settings: out of memory");
     cJSON_Delete(j);
     return rc;
 }

@@ -14,14 +14,14 @@ static int choose_visibility(const zkml_step_opts *o, quant_settings *s, zkml_er
 {
     int rc = 0;
     if (o && o->input_visibility)
-        rc = quant_visibility_parse("input_visibility", o->input_visibility,
-                                    &s->input_visibility, err);
+        rc = quant_visibility_parse("input_visibility", o->input_visibility, &s->input_visibility,
+                                    err);
     if (!rc && o && o->output_visibility)
         rc = quant_visibility_parse("output_visibility", o->output_visibility,
                                     &s->output_visibility, err);
     if (!rc && o && o->param_visibility)
-        rc = quant_visibility_parse("param_visibility", o->param_visibility,
-                                    &s->param_visibility, err);
+        rc = quant_visibility_parse("param_visibility", o->param_visibility, &s->param_visibility,
+                                    err);
     if (!rc && o && o->rmse_threshold)
         rc = quant_rmse_threshold_parse(o->rmse_threshold, &s->rmse_threshold, err);
     return rc;

@@ -57,26 +57,26 @@ int binfile_open(binfile *bf, const uint8_t *data, size_t len, const char magic[
     bf->data = data;
     bf->len = len;
     if (len < 12 || memcmp(data, magic, 4) != 0)
-        return zkml_fail(err, ZKML_EINVAL, "%s: not a .%.4s file (wrong magic or too short)",
-                         name, magic);
-    bcur c = { data + 4, len - 4 };
+        return zkml_fail(err, ZKML_EINVAL, "%s: not a .%.4s file (wrong magic or too short)", name,
+                         magic);
+    bcur c = {data + 4, len - 4};
     uint32_t n_sections;
     bcur_u32(&c, &bf->version);
     bcur_u32(&c, &n_sections);
     if (n_sections > BINFILE_MAX_SECTIONS)
-        return zkml_fail(err, ZKML_EINVAL, "%s: %u sections, at most %d expected", name,
-                         n_sections, BINFILE_MAX_SECTIONS);
+        return zkml_fail(err, ZKML_EINVAL, "%s: %u sections, at most %d expected", name, n_sections,
+                         BINFILE_MAX_SECTIONS);
     for (uint32_t i = 0; i < n_sections; i++) {
         uint32_t type;
         uint64_t size;
         if (bcur_u32(&c, &type) || bcur_u64(&c, &size))
-            return zkml_fail(err, ZKML_EINVAL, "%s: truncated in the header of section %u",
-                             name, i + 1);
+            return zkml_fail(err, ZKML_EINVAL, "%s: truncated in the header of section %u", name,
+                             i + 1);
         if (size > c.left)
             return zkml_fail(err, ZKML_EINVAL,
                              "%s: section %u (type %u) is %llu bytes but only %zu remain "
-                             "(truncated file)", name, i + 1, type, (unsigned long long)size,
-                             c.left);
+                             "(truncated file)",
+                             name, i + 1, type, (unsigned long long)size, c.left);
         bf->sections[i].type = type;
         bf->sections[i].offset = (size_t)(c.p - data);
         bf->sections[i].size = (size_t)size;
@@ -99,8 +99,8 @@ int binfile_section(const binfile *bf, uint32_t type, int required, bcur *cur, i
         n++;
     }
     if (n > 1)
-        return zkml_fail(err, ZKML_EINVAL, "%s: section type %u appears %d times", bf->name,
-                         type, n);
+        return zkml_fail(err, ZKML_EINVAL, "%s: section type %u appears %d times", bf->name, type,
+                         n);
     if (found)
         *found = n;
     if (n == 0 && required)
@@ -108,8 +108,7 @@ int binfile_section(const binfile *bf, uint32_t type, int required, bcur *cur, i
     return 0;
 }
 
-int binfile_map(const char *path, const char magic[4], void **map, size_t *len,
-                zkml_error *err)
+int binfile_map(const char *path, const char magic[4], void **map, size_t *len, zkml_error *err)
 {
     *map = NULL;
     *len = 0;
@@ -159,7 +158,7 @@ void bw_bytes(bwriter *w, const void *p, size_t n)
 
 void bw_u32(bwriter *w, uint32_t v)
 {
-    uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
+    uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
     bw_bytes(w, b, 4);
 }
 

@@ -20,11 +20,14 @@
 #define BINFILE_MAX_SECTIONS 16
 
 typedef struct binfile {
-    const char *name;             /* for messages: the file path */
+    const char *name; /* for messages: the file path */
     const uint8_t *data;
     size_t len;
     uint32_t version, n_sections;
-    struct { uint32_t type; size_t offset, size; } sections[BINFILE_MAX_SECTIONS];
+    struct {
+        uint32_t type;
+        size_t offset, size;
+    } sections[BINFILE_MAX_SECTIONS];
 } binfile;
 
 typedef struct bcur {
@@ -45,8 +48,7 @@ int binfile_section(const binfile *bf, uint32_t type, int required, bcur *cur, i
                     zkml_error *err);
 
 /* Maps a whole file read-only (large .ptau and .zkey files are not copied). */
-int  binfile_map(const char *path, const char magic[4], void **map, size_t *len,
-                 zkml_error *err);
+int binfile_map(const char *path, const char magic[4], void **map, size_t *len, zkml_error *err);
 void binfile_unmap(void *map, size_t len);
 
 int bcur_u32(bcur *c, uint32_t *v);
@@ -60,13 +62,13 @@ typedef struct bwriter {
     int failed;
 } bwriter;
 
-int  bw_open(bwriter *w, const char *path, zkml_error *err);
+int bw_open(bwriter *w, const char *path, zkml_error *err);
 void bw_u32(bwriter *w, uint32_t v);
 void bw_u64(bwriter *w, uint64_t v);
 void bw_bytes(bwriter *w, const void *p, size_t n);
 /* Writes the container header: magic, version, section count. */
 void bw_header(bwriter *w, const char magic[4], uint32_t version, uint32_t n_sections);
-int  bw_commit(bwriter *w, zkml_error *err);
+int bw_commit(bwriter *w, zkml_error *err);
 void bw_abort(bwriter *w);
 
 #endif

@@ -51,8 +51,8 @@ static int choose_phase1(phase1 *p1, const char *data_dir, uint32_t log_n, int t
     }
     p1->local = 1;
     snprintf(name, sizeof name, "local_power%02u.ptau", log_n);
-    if (zkml_path_join(dir, sizeof dir, data_dir, "ptau", err) ||
-        zkml_mkdir_p(dir, 1, err) || zkml_path_join(p1->path, sizeof p1->path, dir, name, err))
+    if (zkml_path_join(dir, sizeof dir, data_dir, "ptau", err) || zkml_mkdir_p(dir, 1, err) ||
+        zkml_path_join(p1->path, sizeof p1->path, dir, name, err))
         return err->code;
     if (zkml_file_exists(p1->path))
         return 0;
@@ -96,7 +96,8 @@ static cJSON *phase1_json(const phase1 *p1)
     cJSON_AddNumberToObject(o, "contributions", p1->info.contributions);
     cJSON_AddBoolToObject(o, "testing_only", p1->local);
     if (p1->local)
-        cJSON_AddStringToObject(o, "note", "phase 1 was made locally by this service, which "
+        cJSON_AddStringToObject(o, "note",
+                                "phase 1 was made locally by this service, which "
                                 "could therefore forge proofs: for testing only. Set ZKML_PTAU "
                                 "to a public ceremony's file (README: Trusted setup).");
     return o;
@@ -199,8 +200,9 @@ int snark_ceremony_setup(const char *dir, const char *data_dir, const zkml_step_
         snark_ptau_describe(p1.path, &p1.info, err) || phase2(dir, &p1, r1cs_path, err))
         return err->code;
     if (p1.local)
-        zkml_fail(err, 0, "phase 1 made locally (power %u, %s): for testing only, its maker "
-                  "could forge proofs; set ZKML_PTAU to a public ceremony's .ptau", p1.info.power,
-                  p1.path);
+        zkml_fail(err, 0,
+                  "phase 1 made locally (power %u, %s): for testing only, its maker "
+                  "could forge proofs; set ZKML_PTAU to a public ceremony's .ptau",
+                  p1.info.power, p1.path);
     return 0;
 }

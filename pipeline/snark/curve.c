@@ -12,9 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FP(a0, a1, a2, a3) { { a0##ULL, a1##ULL, a2##ULL, a3##ULL } }
+#define FP(a0, a1, a2, a3)                     \
+    {                                          \
+        {                                      \
+            a0##ULL, a1##ULL, a2##ULL, a3##ULL \
+        }                                      \
+    }
 
-const fp_t G1_B = FP(0x7a17caa950ad28d7, 0x1f6ac17ae15521b9, 0x334bea4e696bd284, 0x2a1f6744ce179d8e);
+const fp_t G1_B =
+    FP(0x7a17caa950ad28d7, 0x1f6ac17ae15521b9, 0x334bea4e696bd284, 0x2a1f6744ce179d8e);
 const fp2_t G2_GEN_X = {
     FP(0x8e83b5d102bc2026, 0xdceb1935497b0172, 0xfbb8264797811adf, 0x19573841af96503b),
     FP(0xafb4737da84c6140, 0x6043dd5a5802d8c4, 0x09e950fc52a02f86, 0x14fef0833aea7b6b),
@@ -70,12 +76,13 @@ void g1_generator(g1_affine *r)
 /* The products of the batch addition run inline, the CPU check made once per
  * batch: this is the MSM's inner loop, and a call per product costs ~4%. */
 #if MONT_HAVE_ADX
-#define CJ_BATCH_MUL(r, a, b, fast)                                                 \
+#define CJ_BATCH_MUL(r, a, b, fast)                                                  \
     ((fast) ? mont_mul_adx((r)->v, (a)->v, (b)->v, FP_MODULUS.m, FP_MODULUS.neg_inv) \
             : mont_mul_portable((r)->v, (a)->v, (b)->v, &FP_MODULUS))
 #define CJ_FAST_PRODUCTS() mont_cpu_has_adx()
 #else
-#define CJ_BATCH_MUL(r, a, b, fast) ((void)(fast), mont_mul_portable((r)->v, (a)->v, (b)->v, &FP_MODULUS))
+#define CJ_BATCH_MUL(r, a, b, fast) \
+    ((void)(fast), mont_mul_portable((r)->v, (a)->v, (b)->v, &FP_MODULUS))
 #define CJ_FAST_PRODUCTS() 0
 #endif
 #include "pipeline/snark/curve_jacobian.h"
@@ -110,8 +117,8 @@ static inline void fp2_sub_inline(fp2_t *r, const fp2_t *a, const fp2_t *b)
     fp_sub_inline(&r->c1, &a->c1, &b->c1);
 }
 
-static inline __attribute__((always_inline)) void
-fp_mul_with(fp_t *r, const fp_t *a, const fp_t *b, const int fast)
+static inline __attribute__((always_inline)) void fp_mul_with(fp_t *r, const fp_t *a, const fp_t *b,
+                                                              const int fast)
 {
 #if MONT_HAVE_ADX
     if (fast) {
@@ -124,8 +131,8 @@ fp_mul_with(fp_t *r, const fp_t *a, const fp_t *b, const int fast)
 }
 
 /* fp2_mul's Karatsuba product with inline parts; r may alias a or b. */
-static inline __attribute__((always_inline)) void
-fp2_mul_with(fp2_t *r, const fp2_t *a, const fp2_t *b, const int fast)
+static inline __attribute__((always_inline)) void fp2_mul_with(fp2_t *r, const fp2_t *a,
+                                                               const fp2_t *b, const int fast)
 {
     fp_t t0, t1, sa, sb;
     fp_mul_with(&t0, &a->c0, &b->c0, fast);
@@ -153,7 +160,7 @@ fp2_mul_with(fp2_t *r, const fp2_t *a, const fp2_t *b, const int fast)
 #define CJ_ZERO fp2_zero
 #define CJ_IS_ZERO fp2_is_zero
 #define CJ_EQ fp2_eq
-#define CJ_B TWIST_B            /* 3 / (9 + u) */
+#define CJ_B TWIST_B /* 3 / (9 + u) */
 #define CJ_BATCH_MUL(r, a, b, fast) fp2_mul_with(r, a, b, fast)
 #if MONT_HAVE_ADX
 #define CJ_FAST_PRODUCTS() mont_cpu_has_adx()
@@ -194,12 +201,12 @@ static void g2_psi(g2_jac *r, const g2_affine *p)
  * 254-bit one. */
 int g2_is_in_subgroup(const g2_affine *p)
 {
-    static const uint64_t six_u_squared[4] = { 0xf83e9682e87cfd46ULL, 0x6f4d8248eeb859fbULL, 0, 0 };
+    static const uint64_t six_u_squared[4] = {0xf83e9682e87cfd46ULL, 0x6f4d8248eeb859fbULL, 0, 0};
     if (p->infinity)
         return 1;
     g2_jac j, lhs, rhs;
     g2_to_jac(&j, p);
-    g2_mul_limbs(&rhs, &j, six_u_squared);   /* doublings of infinity cost nothing */
+    g2_mul_limbs(&rhs, &j, six_u_squared); /* doublings of infinity cost nothing */
     g2_psi(&lhs, p);
     return g2_eq(&lhs, &rhs);
 }
@@ -266,7 +273,7 @@ void g2_to_evm(uint8_t out[128], const g2_affine *p)
  * point of the twist into G2, as snarkjs's G2.fromRng does. */
 void g2_clear_cofactor(g2_jac *r, const g2_jac *a)
 {
-    static const uint64_t h2[4] = { 0x345f2299c0f9fa8dULL, 0x06ceecda572a2489ULL,
-                                    0xb85045b68181585eULL, 0x30644e72e131a029ULL };
+    static const uint64_t h2[4] = {0x345f2299c0f9fa8dULL, 0x06ceecda572a2489ULL,
+                                   0xb85045b68181585eULL, 0x30644e72e131a029ULL};
     g2_mul_limbs(r, a, h2);
 }

@@ -9,8 +9,8 @@
 
 #include "pipeline/snark/tower.h"
 
-extern const fp_t G1_B;                 /* 3, Montgomery form */
-extern const fp2_t G2_GEN_X, G2_GEN_Y;  /* the standard G2 generator (EIP-197) */
+extern const fp_t G1_B;                /* 3, Montgomery form */
+extern const fp2_t G2_GEN_X, G2_GEN_Y; /* the standard G2 generator (EIP-197) */
 
 /* The subgroup check by its definition, r * p = infinity: the reference the
  * tests hold the faster g2_is_in_subgroup to. */

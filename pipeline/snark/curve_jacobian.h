@@ -90,7 +90,7 @@ void CJ(double)(CJ_JAC *r, const CJ_JAC *a)
     CJ_DBL(&E, &A);
     CJ_ADD(&E, &E, &A);
     CJ_SQR(&F, &E);
-    CJ_MUL(&t, &a->y, &a->z);            /* Z3 before Y1 may be overwritten */
+    CJ_MUL(&t, &a->y, &a->z); /* Z3 before Y1 may be overwritten */
     CJ_DBL(&r->z, &t);
     CJ_DBL(&t, &D);
     CJ_SUB(&r->x, &F, &t);
@@ -106,10 +106,10 @@ void CJ(double)(CJ_JAC *r, const CJ_JAC *a)
  * a general add, with Z1 = 1 folded in for the mixed one), v = U1 i and
  * j = h i, X3 = rr^2 - j - 2 v and Y3 = rr (v - X3) - 2 S1 j. */
 static inline void CJ(add_finish)(CJ_JAC *r, const CJ_F *rr, const CJ_F *v, const CJ_F *j,
-                           const CJ_F *s1)
+                                  const CJ_F *s1)
 {
     CJ_F t, y;
-    CJ_MUL(&y, s1, j);                   /* before r->y, which s1 may alias, is written */
+    CJ_MUL(&y, s1, j); /* before r->y, which s1 may alias, is written */
     CJ_DBL(&y, &y);
     CJ_SQR(&r->x, rr);
     CJ_SUB(&r->x, &r->x, j);
@@ -162,7 +162,7 @@ void CJ(add)(CJ_JAC *r, const CJ_JAC *a, const CJ_JAC *b)
     CJ_MUL(&j, &h, &i);
     CJ_DBL(&rr, &rr);
     CJ_MUL(&v, &u1, &i);
-    CJ_ADD(&t, &a->z, &b->z);            /* Z3 first: r may alias a or b */
+    CJ_ADD(&t, &a->z, &b->z); /* Z3 first: r may alias a or b */
     CJ_SQR(&t, &t);
     CJ_SUB(&t, &t, &z1z1);
     CJ_SUB(&t, &t, &z2z2);
@@ -196,7 +196,7 @@ void CJ(add_affine)(CJ_JAC *r, const CJ_JAC *a, const CJ_AFFINE *b)
     CJ_MUL(&j, &h, &i);
     CJ_DBL(&rr, &rr);
     CJ_MUL(&v, &a->x, &i);
-    CJ_ADD(&t, &a->z, &h);               /* r may alias a: only a->y is read after this */
+    CJ_ADD(&t, &a->z, &h); /* r may alias a: only a->y is read after this */
     CJ_SQR(&t, &t);
     CJ_SUB(&t, &t, &z1z1);
     CJ_SUB(&r->z, &t, &hh);
@@ -274,11 +274,11 @@ int CJ(batch_to_affine)(CJ_AFFINE *out, const CJ_JAC *in, size_t n)
     CJ_F acc;
     CJ_ONE(&acc);
     for (size_t i = 0; i < n; i++) {
-        prefix[i] = acc;                 /* product of the nonzero z before i */
+        prefix[i] = acc; /* product of the nonzero z before i */
         if (!CJ_IS_ZERO(&in[i].z))
             CJ_MUL(&acc, &acc, &in[i].z);
     }
-    ZKML_VERIFY(!CJ_IS_ZERO(&acc));      /* a product of nonzero z */
+    ZKML_VERIFY(!CJ_IS_ZERO(&acc)); /* a product of nonzero z */
     CJ_INV(&acc, &acc);
     for (size_t i = n; i-- > 0;) {
         if (CJ_IS_ZERO(&in[i].z)) {
@@ -303,7 +303,7 @@ int CJ(batch_to_affine)(CJ_AFFINE *out, const CJ_JAC *in, size_t n)
 
 /* How a + b is formed in the batch addition: through the chord or tangent
  * slope num / den, or directly (an input at infinity, or b = -a). */
-#ifndef CJ_SUM_KINDS                     /* once for both groups */
+#ifndef CJ_SUM_KINDS /* once for both groups */
 #define CJ_SUM_KINDS
 enum { CJ_SUM_CHORD, CJ_SUM_TANGENT, CJ_SUM_DIRECT };
 #endif
@@ -318,9 +318,9 @@ static int CJ(sum_slope)(CJ_F *num, CJ_F *den, const CJ_AFFINE *a, const CJ_AFFI
         return CJ_SUM_CHORD;
     }
     if (!CJ_EQ(&a->y, &b->y) || CJ_IS_ZERO(&a->y))
-        return CJ_SUM_DIRECT;            /* b = -a: the sum is infinity */
+        return CJ_SUM_DIRECT; /* b = -a: the sum is infinity */
     CJ_F x2;
-    CJ_SQR(&x2, &a->x);                  /* 3 x^2 / 2 y */
+    CJ_SQR(&x2, &a->x); /* 3 x^2 / 2 y */
     CJ_DBL(num, &x2);
     CJ_ADD(num, num, &x2);
     CJ_DBL(den, &a->y);
@@ -329,14 +329,15 @@ static int CJ(sum_slope)(CJ_F *num, CJ_F *den, const CJ_AFFINE *a, const CJ_AFFI
 
 /* Montgomery's trick over the slopes' denominators: one inversion for the
  * batch, then about 6 products per sum. */
-static inline __attribute__((always_inline)) void
-CJ(batch_add_with)(CJ_AFFINE *r, const CJ_AFFINE *a, const CJ_AFFINE *b, size_t n,
-                   CJ_F *scratch, const int fast)
+static inline __attribute__((always_inline)) void CJ(batch_add_with)(CJ_AFFINE *r,
+                                                                     const CJ_AFFINE *a,
+                                                                     const CJ_AFFINE *b, size_t n,
+                                                                     CJ_F *scratch, const int fast)
 {
     CJ_F acc, num, den;
     CJ_ONE(&acc);
     for (size_t i = 0; i < n; i++) {
-        scratch[i] = acc;                /* product of the denominators before i */
+        scratch[i] = acc; /* product of the denominators before i */
         if (CJ(sum_slope)(&num, &den, &a[i], &b[i]) != CJ_SUM_DIRECT)
             CJ_BATCH_MUL(&acc, &acc, &den, fast);
     }
@@ -354,13 +355,13 @@ CJ(batch_add_with)(CJ_AFFINE *r, const CJ_AFFINE *a, const CJ_AFFINE *b, size_t 
             continue;
         }
         CJ_F lambda, x3, t;
-        CJ_BATCH_MUL(&lambda, &acc, &scratch[i], fast);   /* 1 / den */
+        CJ_BATCH_MUL(&lambda, &acc, &scratch[i], fast); /* 1 / den */
         CJ_BATCH_MUL(&acc, &acc, &den, fast);
         CJ_BATCH_MUL(&lambda, &lambda, &num, fast);
-        CJ_BATCH_MUL(&x3, &lambda, &lambda, fast);        /* x3 = lambda^2 - xa - xb */
+        CJ_BATCH_MUL(&x3, &lambda, &lambda, fast); /* x3 = lambda^2 - xa - xb */
         CJ_SUB(&x3, &x3, &a[i].x);
         CJ_SUB(&x3, &x3, &b[i].x);
-        CJ_SUB(&t, &a[i].x, &x3);                         /* y3 = lambda (xa - x3) - ya */
+        CJ_SUB(&t, &a[i].x, &x3); /* y3 = lambda (xa - x3) - ya */
         CJ_BATCH_MUL(&t, &t, &lambda, fast);
         CJ_SUB(&r[i].y, &t, &a[i].y);
         r[i].x = x3;

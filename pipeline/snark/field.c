@@ -9,23 +9,23 @@
 #include <string.h>
 
 const mont_modulus FP_MODULUS = {
-    .m = { 0x3c208c16d87cfd47ULL, 0x97816a916871ca8dULL,
-           0xb85045b68181585dULL, 0x30644e72e131a029ULL },
+    .m = {0x3c208c16d87cfd47ULL, 0x97816a916871ca8dULL, 0xb85045b68181585dULL,
+          0x30644e72e131a029ULL},
     .neg_inv = 0x87d20782e4866389ULL,
-    .r1 = { 0xd35d438dc58f0d9dULL, 0x0a78eb28f5c70b3dULL,
-            0x666ea36f7879462cULL, 0x0e0a77c19a07df2fULL },
-    .r2 = { 0xf32cfc5b538afa89ULL, 0xb5e71911d44501fbULL,
-            0x47ab1eff0a417ff6ULL, 0x06d89f71cab8351fULL },
+    .r1 = {0xd35d438dc58f0d9dULL, 0x0a78eb28f5c70b3dULL, 0x666ea36f7879462cULL,
+           0x0e0a77c19a07df2fULL},
+    .r2 = {0xf32cfc5b538afa89ULL, 0xb5e71911d44501fbULL, 0x47ab1eff0a417ff6ULL,
+           0x06d89f71cab8351fULL},
 };
 
 const mont_modulus FR_MODULUS = {
-    .m = { 0x43e1f593f0000001ULL, 0x2833e84879b97091ULL,
-           0xb85045b68181585dULL, 0x30644e72e131a029ULL },
+    .m = {0x43e1f593f0000001ULL, 0x2833e84879b97091ULL, 0xb85045b68181585dULL,
+          0x30644e72e131a029ULL},
     .neg_inv = 0xc2e1f593efffffffULL,
-    .r1 = { 0xac96341c4ffffffbULL, 0x36fc76959f60cd29ULL,
-            0x666ea36f7879462eULL, 0x0e0a77c19a07df2fULL },
-    .r2 = { 0x1bb8e645ae216da7ULL, 0x53fe3ab1e35c59e3ULL,
-            0x8c49833d53bb8085ULL, 0x0216d0b17f4e44a5ULL },
+    .r1 = {0xac96341c4ffffffbULL, 0x36fc76959f60cd29ULL, 0x666ea36f7879462eULL,
+           0x0e0a77c19a07df2fULL},
+    .r2 = {0x1bb8e645ae216da7ULL, 0x53fe3ab1e35c59e3ULL, 0x8c49833d53bb8085ULL,
+           0x0216d0b17f4e44a5ULL},
 };
 
 /* ---- shared helpers -------------------------------------------------------- */
@@ -49,7 +49,7 @@ void mont_pow(uint64_t r[4], const uint64_t a[4], const uint64_t e[4], const mon
 /* Fermat: a^(m-2), which maps 0 to 0. */
 static void mont_inv(uint64_t r[4], const uint64_t a[4], const mont_modulus *q)
 {
-    static const uint64_t two[4] = { 2, 0, 0, 0 };
+    static const uint64_t two[4] = {2, 0, 0, 0};
     uint64_t e[4];
     limbs_sub(e, q->m, two);
     mont_pow(r, a, e, q);
@@ -57,7 +57,7 @@ static void mont_inv(uint64_t r[4], const uint64_t a[4], const mont_modulus *q)
 
 int mont_parse_dec(uint64_t r[4], const char *s, const mont_modulus *q)
 {
-    uint64_t acc[4] = { 0, 0, 0, 0 };
+    uint64_t acc[4] = {0, 0, 0, 0};
     if (!s || !*s)
         return -1;
     for (; *s; s++) {
@@ -69,7 +69,7 @@ int mont_parse_dec(uint64_t r[4], const char *s, const mont_modulus *q)
             acc[i] = (uint64_t)t;
             carry = (uint64_t)(t >> 64);
         }
-        if (carry || limbs_geq(acc, q->m))   /* stop before the value can overflow */
+        if (carry || limbs_geq(acc, q->m)) /* stop before the value can overflow */
             return -1;
     }
     memcpy(r, acc, sizeof acc);
@@ -115,12 +115,18 @@ static void limbs_to_le(uint8_t out[32], const uint64_t a[4])
 
 /* ---- Fr --------------------------------------------------------------------- */
 
-void fr_zero(fr_t *r) { memset(r, 0, sizeof *r); }
-void fr_one(fr_t *r) { memcpy(r->v, FR_MODULUS.r1, sizeof r->v); }
+void fr_zero(fr_t *r)
+{
+    memset(r, 0, sizeof *r);
+}
+void fr_one(fr_t *r)
+{
+    memcpy(r->v, FR_MODULUS.r1, sizeof r->v);
+}
 
 void fr_from_u64(fr_t *r, uint64_t a)
 {
-    uint64_t raw[4] = { a, 0, 0, 0 };
+    uint64_t raw[4] = {a, 0, 0, 0};
     mont_mul(r->v, raw, FR_MODULUS.r2, &FR_MODULUS);
 }
 
@@ -132,18 +138,42 @@ void fr_from_i64(fr_t *r, int64_t a)
         fr_neg(r, r);
 }
 
-int fr_is_zero(const fr_t *a) { return mont_is_zero(a->v); }
-int fr_eq(const fr_t *a, const fr_t *b) { return memcmp(a->v, b->v, sizeof a->v) == 0; }
-void fr_add(fr_t *r, const fr_t *a, const fr_t *b) { mont_add(r->v, a->v, b->v, &FR_MODULUS); }
-void fr_sub(fr_t *r, const fr_t *a, const fr_t *b) { mont_sub(r->v, a->v, b->v, &FR_MODULUS); }
-void fr_neg(fr_t *r, const fr_t *a) { mont_neg(r->v, a->v, &FR_MODULUS); }
-void fr_mul(fr_t *r, const fr_t *a, const fr_t *b) { mont_mul(r->v, a->v, b->v, &FR_MODULUS); }
-void fr_sqr(fr_t *r, const fr_t *a) { mont_mul(r->v, a->v, a->v, &FR_MODULUS); }
-void fr_inv(fr_t *r, const fr_t *a) { mont_inv(r->v, a->v, &FR_MODULUS); }
+int fr_is_zero(const fr_t *a)
+{
+    return mont_is_zero(a->v);
+}
+int fr_eq(const fr_t *a, const fr_t *b)
+{
+    return memcmp(a->v, b->v, sizeof a->v) == 0;
+}
+void fr_add(fr_t *r, const fr_t *a, const fr_t *b)
+{
+    mont_add(r->v, a->v, b->v, &FR_MODULUS);
+}
+void fr_sub(fr_t *r, const fr_t *a, const fr_t *b)
+{
+    mont_sub(r->v, a->v, b->v, &FR_MODULUS);
+}
+void fr_neg(fr_t *r, const fr_t *a)
+{
+    mont_neg(r->v, a->v, &FR_MODULUS);
+}
+void fr_mul(fr_t *r, const fr_t *a, const fr_t *b)
+{
+    mont_mul(r->v, a->v, b->v, &FR_MODULUS);
+}
+void fr_sqr(fr_t *r, const fr_t *a)
+{
+    mont_mul(r->v, a->v, a->v, &FR_MODULUS);
+}
+void fr_inv(fr_t *r, const fr_t *a)
+{
+    mont_inv(r->v, a->v, &FR_MODULUS);
+}
 
 void fr_pow_u64(fr_t *r, const fr_t *a, uint64_t e)
 {
-    uint64_t exp[4] = { e, 0, 0, 0 };
+    uint64_t exp[4] = {e, 0, 0, 0};
     mont_pow(r->v, a->v, exp, &FR_MODULUS);
 }
 
@@ -157,7 +187,7 @@ int fr_batch_inv(fr_t *a, size_t n)
     fr_t acc;
     fr_one(&acc);
     for (size_t i = 0; i < n; i++) {
-        prefix[i] = acc;                 /* product of the nonzero a[0..i) */
+        prefix[i] = acc; /* product of the nonzero a[0..i) */
         if (!fr_is_zero(&a[i]))
             fr_mul(&acc, &acc, &a[i]);
     }
@@ -217,7 +247,7 @@ int fr_to_i64(int64_t *out, const fr_t *a)
         *out = (int64_t)raw[0];
         return 0;
     }
-    limbs_sub(mag, FR_MODULUS.m, raw);   /* the value is -(r - a) */
+    limbs_sub(mag, FR_MODULUS.m, raw); /* the value is -(r - a) */
     if (mag[1] == 0 && mag[2] == 0 && mag[3] == 0 && mag[0] <= (uint64_t)1 << 63) {
         *out = mag[0] == (uint64_t)1 << 63 ? INT64_MIN : -(int64_t)mag[0];
         return 0;
@@ -227,30 +257,63 @@ int fr_to_i64(int64_t *out, const fr_t *a)
 
 /* ---- Fp --------------------------------------------------------------------- */
 
-void fp_zero(fp_t *r) { memset(r, 0, sizeof *r); }
-void fp_one(fp_t *r) { memcpy(r->v, FP_MODULUS.r1, sizeof r->v); }
+void fp_zero(fp_t *r)
+{
+    memset(r, 0, sizeof *r);
+}
+void fp_one(fp_t *r)
+{
+    memcpy(r->v, FP_MODULUS.r1, sizeof r->v);
+}
 
 void fp_from_u64(fp_t *r, uint64_t a)
 {
-    uint64_t raw[4] = { a, 0, 0, 0 };
+    uint64_t raw[4] = {a, 0, 0, 0};
     mont_mul(r->v, raw, FP_MODULUS.r2, &FP_MODULUS);
 }
 
-int fp_is_zero(const fp_t *a) { return mont_is_zero(a->v); }
-int fp_eq(const fp_t *a, const fp_t *b) { return memcmp(a->v, b->v, sizeof a->v) == 0; }
-void fp_add(fp_t *r, const fp_t *a, const fp_t *b) { mont_add(r->v, a->v, b->v, &FP_MODULUS); }
-void fp_sub(fp_t *r, const fp_t *a, const fp_t *b) { mont_sub(r->v, a->v, b->v, &FP_MODULUS); }
-void fp_neg(fp_t *r, const fp_t *a) { mont_neg(r->v, a->v, &FP_MODULUS); }
-void fp_mul(fp_t *r, const fp_t *a, const fp_t *b) { mont_mul(r->v, a->v, b->v, &FP_MODULUS); }
-void fp_sqr(fp_t *r, const fp_t *a) { mont_mul(r->v, a->v, a->v, &FP_MODULUS); }
-void fp_inv(fp_t *r, const fp_t *a) { mont_inv(r->v, a->v, &FP_MODULUS); }
-void fp_pow(fp_t *r, const fp_t *a, const uint64_t e[4]) { mont_pow(r->v, a->v, e, &FP_MODULUS); }
+int fp_is_zero(const fp_t *a)
+{
+    return mont_is_zero(a->v);
+}
+int fp_eq(const fp_t *a, const fp_t *b)
+{
+    return memcmp(a->v, b->v, sizeof a->v) == 0;
+}
+void fp_add(fp_t *r, const fp_t *a, const fp_t *b)
+{
+    mont_add(r->v, a->v, b->v, &FP_MODULUS);
+}
+void fp_sub(fp_t *r, const fp_t *a, const fp_t *b)
+{
+    mont_sub(r->v, a->v, b->v, &FP_MODULUS);
+}
+void fp_neg(fp_t *r, const fp_t *a)
+{
+    mont_neg(r->v, a->v, &FP_MODULUS);
+}
+void fp_mul(fp_t *r, const fp_t *a, const fp_t *b)
+{
+    mont_mul(r->v, a->v, b->v, &FP_MODULUS);
+}
+void fp_sqr(fp_t *r, const fp_t *a)
+{
+    mont_mul(r->v, a->v, a->v, &FP_MODULUS);
+}
+void fp_inv(fp_t *r, const fp_t *a)
+{
+    mont_inv(r->v, a->v, &FP_MODULUS);
+}
+void fp_pow(fp_t *r, const fp_t *a, const uint64_t e[4])
+{
+    mont_pow(r->v, a->v, e, &FP_MODULUS);
+}
 
 /* p = 3 mod 4, so a square root is a^((p+1)/4). */
 int fp_sqrt(fp_t *r, const fp_t *a)
 {
-    static const uint64_t exp[4] = { 0x4f082305b61f3f52ULL, 0x65e05aa45a1c72a3ULL,
-                                     0x6e14116da0605617ULL, 0x0c19139cb84c680aULL };
+    static const uint64_t exp[4] = {0x4f082305b61f3f52ULL, 0x65e05aa45a1c72a3ULL,
+                                    0x6e14116da0605617ULL, 0x0c19139cb84c680aULL};
     fp_t root, check;
     fp_pow(&root, a, exp);
     fp_sqr(&check, &root);

@@ -19,9 +19,9 @@ typedef unsigned __int128 u128;
 /* A modulus with its Montgomery constants (R = 2^256). */
 typedef struct mont_modulus {
     uint64_t m[4];
-    uint64_t neg_inv;   /* -m^-1 mod 2^64 */
-    uint64_t r1[4];     /* R mod m: the Montgomery form of 1 */
-    uint64_t r2[4];     /* R^2 mod m: converts into Montgomery form */
+    uint64_t neg_inv; /* -m^-1 mod 2^64 */
+    uint64_t r1[4];   /* R mod m: the Montgomery form of 1 */
+    uint64_t r2[4];   /* R^2 mod m: converts into Montgomery form */
 } mont_modulus;
 
 extern const mont_modulus FP_MODULUS;
@@ -112,7 +112,7 @@ static inline void mont_reduce_once(uint64_t r[4], uint64_t t0, uint64_t t1, uin
     borrow = sub_borrow(&s1, t1, q->m[1], borrow);
     borrow = sub_borrow(&s2, t2, q->m[2], borrow);
     borrow = sub_borrow(&s3, t3, q->m[3], borrow);
-    uint64_t keep_t = 0 - borrow;       /* all ones when t < m */
+    uint64_t keep_t = 0 - borrow; /* all ones when t < m */
     r[0] = (t0 & keep_t) | (s0 & ~keep_t);
     r[1] = (t1 & keep_t) | (s1 & ~keep_t);
     r[2] = (t2 & keep_t) | (s2 & ~keep_t);
@@ -122,12 +122,12 @@ static inline void mont_reduce_once(uint64_t r[4], uint64_t t0, uint64_t t1, uin
 static inline void mont_add(uint64_t r[4], const uint64_t a[4], const uint64_t b[4],
                             const mont_modulus *q)
 {
-    ZKML_VERIFY(!limbs_geq(a, q->m) && !limbs_geq(b, q->m));   /* so a + b < 2m < 2^255 */
+    ZKML_VERIFY(!limbs_geq(a, q->m) && !limbs_geq(b, q->m)); /* so a + b < 2m < 2^255 */
     uint64_t s0, s1, s2, s3, carry;
     carry = add_carry(&s0, a[0], b[0], 0);
     carry = add_carry(&s1, a[1], b[1], carry);
     carry = add_carry(&s2, a[2], b[2], carry);
-    add_carry(&s3, a[3], b[3], carry);  /* < 2^255: no carry out */
+    add_carry(&s3, a[3], b[3], carry); /* < 2^255: no carry out */
     mont_reduce_once(r, s0, s1, s2, s3, q);
 }
 
@@ -135,7 +135,7 @@ static inline void mont_add(uint64_t r[4], const uint64_t a[4], const uint64_t b
 static inline void mont_sub(uint64_t r[4], const uint64_t a[4], const uint64_t b[4],
                             const mont_modulus *q)
 {
-    ZKML_VERIFY(!limbs_geq(a, q->m) && !limbs_geq(b, q->m));   /* one correction suffices */
+    ZKML_VERIFY(!limbs_geq(a, q->m) && !limbs_geq(b, q->m)); /* one correction suffices */
     uint64_t d0, d1, d2, d3, borrow, carry;
     borrow = sub_borrow(&d0, a[0], b[0], 0);
     borrow = sub_borrow(&d1, a[1], b[1], borrow);
@@ -186,7 +186,7 @@ static inline void mont_round(uint64_t t[4], const uint64_t a[4], uint64_t bi,
 static inline void mont_mul_portable(uint64_t r[4], const uint64_t a[4], const uint64_t b[4],
                                      const mont_modulus *q)
 {
-    uint64_t t[4] = { 0, 0, 0, 0 };
+    uint64_t t[4] = {0, 0, 0, 0};
     for (int i = 0; i < 4; i++)
         mont_round(t, a, b[i], q);
     mont_reduce_once(r, t[0], t[1], t[2], t[3], q);
@@ -224,7 +224,7 @@ static inline int mont_from_raw(uint64_t r[4], const uint64_t a[4], const mont_m
 
 static inline void mont_to_raw(uint64_t r[4], const uint64_t a[4], const mont_modulus *q)
 {
-    static const uint64_t one[4] = { 1, 0, 0, 0 };
+    static const uint64_t one[4] = {1, 0, 0, 0};
     mont_mul(r, a, one, q);
 }
 
@@ -238,7 +238,10 @@ void limbs_from_be(uint64_t r[4], const uint8_t in[32]);
 void limbs_to_dec(char out[80], const uint64_t a[4]);
 
 /* Fp helpers used by the tower and curve code. */
-static inline void fp_dbl(fp_t *r, const fp_t *a) { mont_add(r->v, a->v, a->v, &FP_MODULUS); }
+static inline void fp_dbl(fp_t *r, const fp_t *a)
+{
+    mont_add(r->v, a->v, a->v, &FP_MODULUS);
+}
 /* a^e for a 256-bit exponent given as little-endian limbs. */
 void fp_pow(fp_t *r, const fp_t *a, const uint64_t e[4]);
 /* 1 and stores a square root if a is a square, else 0. */

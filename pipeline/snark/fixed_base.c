@@ -19,16 +19,16 @@
 #include <string.h>
 
 #define FB_MAX_C 16
-#define FB_BATCH 2048          /* accumulators sharing one inversion */
-#define FB_PREFETCH 24         /* the table point this far ahead is prefetched */
+#define FB_BATCH 2048  /* accumulators sharing one inversion */
+#define FB_PREFETCH 24 /* the table point this far ahead is prefetched */
 
 struct fixed_base {
     const group_ops *g;
     uint32_t c, nwin;
-    size_t half;               /* 2^(c-1) points per row */
-    uint8_t *bases;            /* nwin affine points 2^(c w) G */
-    uint8_t *table;            /* row w: d * 2^(c w) G for d = 1 .. half */
-    int failed;                /* set by a task that ran out of memory */
+    size_t half;    /* 2^(c-1) points per row */
+    uint8_t *bases; /* nwin affine points 2^(c w) G */
+    uint8_t *table; /* row w: d * 2^(c w) G for d = 1 .. half */
+    int failed;     /* set by a task that ran out of memory */
 };
 
 /* The c minimising the additions: one per table entry, and one per window
@@ -54,7 +54,10 @@ static int fb_bases(fixed_base *fb, int g2)
     uint8_t *jac = malloc(fb->nwin * g->jac_size);
     if (!jac)
         return -1;
-    union { g1_affine g1; g2_affine g2; } gen;
+    union {
+        g1_affine g1;
+        g2_affine g2;
+    } gen;
     if (g2)
         g2_generator(&gen.g2);
     else
@@ -140,16 +143,16 @@ typedef struct mul_job {
     const fr_t *scalars;
     uint8_t *out;
     size_t n;
-    size_t next;               /* the first scalar of the next batch, taken atomically */
+    size_t next; /* the first scalar of the next batch, taken atomically */
     int failed;
 } mul_job;
 
 /* Secret-derived working memory of one task: digits, chosen table points and
  * the batch addition's running products. */
 typedef struct mul_scratch {
-    uint16_t *digits;          /* nwin rows of FB_BATCH */
-    uint8_t *points;           /* FB_BATCH affine points */
-    void *products;            /* FB_BATCH field elements */
+    uint16_t *digits; /* nwin rows of FB_BATCH */
+    uint8_t *points;  /* FB_BATCH affine points */
+    void *products;   /* FB_BATCH field elements */
 } mul_scratch;
 
 static void scratch_wipe_free(mul_scratch *s, const fixed_base *fb)
@@ -167,25 +170,23 @@ static void scratch_wipe_free(mul_scratch *s, const fixed_base *fb)
 }
 
 /* dst[i] = the table point of window w for digit row[i] (negated, or infinity). */
-static void gather(const fixed_base *fb, uint32_t w, const uint16_t *row, size_t cnt,
-                   uint8_t *dst)
+static void gather(const fixed_base *fb, uint32_t w, const uint16_t *row, size_t cnt, uint8_t *dst)
 {
     const group_ops *g = fb->g;
     const uint8_t *t = fb->table + w * fb->half * g->aff_size;
     for (size_t i = 0; i < cnt; i++, dst += g->aff_size) {
-        if (i + FB_PREFETCH < cnt && row[i + FB_PREFETCH] != DIGIT_ZERO)
-        {
+        if (i + FB_PREFETCH < cnt && row[i + FB_PREFETCH] != DIGIT_ZERO) {
             const uint8_t *ahead = t + (size_t)(row[i + FB_PREFETCH] >> 1) * g->aff_size;
-            __builtin_prefetch(ahead);                 /* a point spans two lines or more */
+            __builtin_prefetch(ahead); /* a point spans two lines or more */
             __builtin_prefetch(ahead + g->aff_size - 1);
         }
         if (row[i] == DIGIT_ZERO) {
-            memset(dst, 0, g->aff_size);  /* as the group code writes infinity */
+            memset(dst, 0, g->aff_size); /* as the group code writes infinity */
             g->aff_set_inf(dst);
             continue;
         }
         const uint8_t *src = t + (size_t)(row[i] >> 1) * g->aff_size;
-        if (g->aff_size == sizeof(g1_affine))  /* constant sizes: copied inline */
+        if (g->aff_size == sizeof(g1_affine)) /* constant sizes: copied inline */
             memcpy(dst, src, sizeof(g1_affine));
         else
             memcpy(dst, src, sizeof(g2_affine));
@@ -219,12 +220,12 @@ static void mul_task(void *p, int task, int n_tasks)
     const group_ops *g = fb->g;
     (void)task;
     (void)n_tasks;
-    mul_scratch s = { malloc(fb->nwin * FB_BATCH * sizeof *s.digits),
-                      malloc(FB_BATCH * g->aff_size), malloc(FB_BATCH * g->batch_scratch_size) };
+    mul_scratch s = {malloc(fb->nwin * FB_BATCH * sizeof *s.digits), malloc(FB_BATCH * g->aff_size),
+                     malloc(FB_BATCH * g->batch_scratch_size)};
     if (!s.digits || !s.points || !s.products)
         __atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
     else
-        for (;;) {             /* batches taken in turn: a descheduled thread holds up none */
+        for (;;) { /* batches taken in turn: a descheduled thread holds up none */
             size_t at = __atomic_fetch_add(&job->next, FB_BATCH, __ATOMIC_RELAXED);
             if (at >= job->n)
                 break;
@@ -234,10 +235,10 @@ static void mul_task(void *p, int task, int n_tasks)
     scratch_wipe_free(&s, fb);
 }
 
-int fixed_base_mul(const fixed_base *fb, const fr_t *scalars, size_t n, void *out,
-                   int threads, zkml_error *err)
+int fixed_base_mul(const fixed_base *fb, const fr_t *scalars, size_t n, void *out, int threads,
+                   zkml_error *err)
 {
-    mul_job job = { fb, scalars, out, n, 0, 0 };
+    mul_job job = {fb, scalars, out, n, 0, 0};
     parallel_run(n < 256 ? 1 : parallel_threads(threads), mul_task, &job);
     if (job.failed)
         return zkml_fail(err, ZKML_ENOMEM, "setup: out of memory computing %zu points", n);

@@ -14,14 +14,14 @@
 
 /* One constraint matrix in compressed rows: row k is terms start[k] .. start[k+1]. */
 typedef struct pk_matrix {
-    uint64_t *start;               /* n_constraints + 1 */
+    uint64_t *start; /* n_constraints + 1 */
     uint32_t *wire;
     fr_t *coeff;
 } pk_matrix;
 
 typedef struct groth16_pk {
     uint32_t n_vars, n_public, n_constraints, log_n;
-    pk_matrix m[3];                /* A, B, C */
+    pk_matrix m[3]; /* A, B, C */
     g1_affine alpha1, beta1, delta1;
     g2_affine beta2, delta2;
     g1_affine *a_query, *b1_query; /* n_vars */
@@ -36,38 +36,36 @@ typedef struct groth16_pk {
 
 /* The domain size for a circuit: log2 of the smallest power of two >= n_constraints
  * + n_public + 1; fails beyond 2^27 (the 2n-domain must exist). */
-int groth16_domain_log(uint32_t n_constraints, uint32_t n_public, uint32_t *log_n,
-                       zkml_error *err);
+int groth16_domain_log(uint32_t n_constraints, uint32_t n_public, uint32_t *log_n, zkml_error *err);
 
 void groth16_pk_free(groth16_pk *pk);
-int  groth16_setup(const r1cs *cs, groth16_pk *pk, groth16_vk *vk, int threads,
-                   zkml_error *err);
+int groth16_setup(const r1cs *cs, groth16_pk *pk, groth16_vk *vk, int threads, zkml_error *err);
 /* Proves; refuses a witness that does not satisfy the circuit, naming the
  * first failing constraint. public_out gets w[1..n_public]. */
-int  groth16_prove(const groth16_pk *pk, const fr_t *w, size_t n, groth16_proof *proof,
-                   int threads, zkml_error *err);
+int groth16_prove(const groth16_pk *pk, const fr_t *w, size_t n, groth16_proof *proof, int threads,
+                  zkml_error *err);
 /* 0 if valid, ZKML_EREJECTED if not. */
-int  groth16_verify(const groth16_vk *vk, const fr_t *pub, size_t n_pub,
-                    const groth16_proof *proof, zkml_error *err);
+int groth16_verify(const groth16_vk *vk, const fr_t *pub, size_t n_pub, const groth16_proof *proof,
+                   zkml_error *err);
 
-int  pk_write(const groth16_pk *pk, const char *path, zkml_error *err);
-int  pk_read(groth16_pk *pk, const char *path, zkml_error *err);
+int pk_write(const groth16_pk *pk, const char *path, zkml_error *err);
+int pk_read(groth16_pk *pk, const char *path, zkml_error *err);
 
 /* snarkjs JSON writers (the readers are public, in snark.h). */
-int  vk_json_write(const groth16_vk *vk, const char *path, zkml_error *err);
-int  proof_json_write(const groth16_proof *proof, const char *path, zkml_error *err);
-int  public_json_write(const fr_t *pub, size_t n, const char *path, zkml_error *err);
+int vk_json_write(const groth16_vk *vk, const char *path, zkml_error *err);
+int proof_json_write(const groth16_proof *proof, const char *path, zkml_error *err);
+int public_json_write(const fr_t *pub, size_t n, const char *path, zkml_error *err);
 
 /* Uniform nonzero Fr element from getrandom(2). */
-int  fr_random(fr_t *out, zkml_error *err);
+int fr_random(fr_t *out, zkml_error *err);
 /* lag[j] = L_j(tau) * scale on the domain of 2^log_n points, or with odd set
  * on the odd points w_2n^(2j+1) of the 2n-domain (fixed-base multiplication
  * of the results: fixed_base.h). */
-int  groth16_lagrange_at(fr_t *lag, uint32_t log_n, int odd, const fr_t *tau,
-                         const fr_t *scale, zkml_error *err);
+int groth16_lagrange_at(fr_t *lag, uint32_t log_n, int odd, const fr_t *tau, const fr_t *scale,
+                        zkml_error *err);
 /* Flattens the R1CS into the key's compressed rows (pk->n_constraints set);
  * pk_shape first sets the counts and the domain from the circuit. */
-int  groth16_copy_matrices(groth16_pk *pk, const r1cs *cs, zkml_error *err);
-int  groth16_pk_shape(groth16_pk *pk, const r1cs *cs, zkml_error *err);
+int groth16_copy_matrices(groth16_pk *pk, const r1cs *cs, zkml_error *err);
+int groth16_pk_shape(groth16_pk *pk, const r1cs *cs, zkml_error *err);
 
 #endif

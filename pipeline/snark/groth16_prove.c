@@ -35,7 +35,8 @@ static void phase_done(const char *name)
     clock_gettime(CLOCK_MONOTONIC, &now);
     if (name)
         fprintf(stderr, "prove: %-10s %8.1f ms\n", name,
-                (double)(now.tv_sec - last.tv_sec) * 1e3 + (double)(now.tv_nsec - last.tv_nsec) / 1e6);
+                (double)(now.tv_sec - last.tv_sec) * 1e3 +
+                    (double)(now.tv_nsec - last.tv_nsec) / 1e6);
     last = now;
 }
 
@@ -43,7 +44,7 @@ typedef struct eval_job {
     const groth16_pk *pk;
     const fr_t *w;
     fr_t *abc[3];
-    uint32_t *first_bad;      /* per task: first failing row, or UINT32_MAX */
+    uint32_t *first_bad; /* per task: first failing row, or UINT32_MAX */
 } eval_job;
 
 /* Most coefficients of our circuits are 1 (bits, products): those terms skip
@@ -106,7 +107,7 @@ static int compute_h(const groth16_pk *pk, const fr_t *w, fr_t *abc[3], int thre
     uint32_t *bad = calloc((size_t)t, sizeof *bad);
     if (!bad)
         return zkml_fail(err, ZKML_ENOMEM, "prove: out of memory");
-    eval_job job = { pk, w, { abc[0], abc[1], abc[2] }, bad };
+    eval_job job = {pk, w, {abc[0], abc[1], abc[2]}, bad};
     phase_done(NULL);
     parallel_run(t, eval_task, &job);
     phase_done("evaluate");
@@ -115,8 +116,10 @@ static int compute_h(const groth16_pk *pk, const fr_t *w, fr_t *abc[3], int thre
         first = bad[i] < first ? bad[i] : first;
     free(bad);
     if (first != UINT32_MAX)
-        return zkml_fail(err, ZKML_EREJECTED, "the witness does not satisfy constraint %u "
-                         "(0-based) of %u: A*B != C", first, pk->n_constraints);
+        return zkml_fail(err, ZKML_EREJECTED,
+                         "the witness does not satisfy constraint %u "
+                         "(0-based) of %u: A*B != C",
+                         first, pk->n_constraints);
     for (int m = 0; m < 3; m++)
         memset(abc[m] + pk->n_constraints, 0, (n - pk->n_constraints) * sizeof(fr_t));
     for (uint32_t s = 0; s <= pk->n_public; s++)
@@ -135,7 +138,7 @@ static int compute_h(const groth16_pk *pk, const fr_t *w, fr_t *abc[3], int thre
     free(factors);
     ntt_domain_free(&d);
     phase_done("ntt");
-    combine_job cj = { abc[0], abc[1], abc[2], n };
+    combine_job cj = {abc[0], abc[1], abc[2], n};
     parallel_run(n < 4096 ? 1 : t, combine_task, &cj);
     phase_done("combine");
     return 0;
@@ -172,8 +175,8 @@ static int msm_c_and_h(g1_jac *out, const groth16_pk *pk, const fr_t *cd, int th
     return rc;
 }
 
-static int prove_points(const groth16_pk *pk, const fr_t *w, const fr_t *cd,
-                        groth16_proof *proof, int threads, zkml_error *err)
+static int prove_points(const groth16_pk *pk, const fr_t *w, const fr_t *cd, groth16_proof *proof,
+                        int threads, zkml_error *err)
 {
     fr_t r, s, rs;
     g1_jac a, b1, c, t;
@@ -225,21 +228,23 @@ done:
     return rc;
 }
 
-int groth16_prove(const groth16_pk *pk, const fr_t *w, size_t n, groth16_proof *proof,
-                  int threads, zkml_error *err)
+int groth16_prove(const groth16_pk *pk, const fr_t *w, size_t n, groth16_proof *proof, int threads,
+                  zkml_error *err)
 {
     fr_t one;
     fr_one(&one);
     if (n != pk->n_vars)
-        return zkml_fail(err, ZKML_EINVAL, "the witness has %zu values but the circuit has %u "
-                         "wires", n, pk->n_vars);
+        return zkml_fail(err, ZKML_EINVAL,
+                         "the witness has %zu values but the circuit has %u "
+                         "wires",
+                         n, pk->n_vars);
     if (!fr_eq(&w[0], &one))
         return zkml_fail(err, ZKML_EREJECTED, "witness value 0 (the constant one) is not 1");
     /* cd holds the private witness and then d (computed into abc[0]): the
      * scalars of msm_c_and_h, side by side. */
     size_t dn = (size_t)1 << pk->log_n, nc = pk->n_vars - pk->n_public - 1;
     fr_t *cd = malloc((nc + dn) * sizeof(fr_t));
-    fr_t *abc[3] = { cd ? cd + nc : NULL, malloc(dn * sizeof(fr_t)), malloc(dn * sizeof(fr_t)) };
+    fr_t *abc[3] = {cd ? cd + nc : NULL, malloc(dn * sizeof(fr_t)), malloc(dn * sizeof(fr_t))};
     int rc;
     if (!abc[0] || !abc[1] || !abc[2])
         rc = zkml_fail(err, ZKML_ENOMEM, "prove: out of memory for a domain of %zu points", dn);

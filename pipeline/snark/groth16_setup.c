@@ -36,22 +36,23 @@ int fr_random(fr_t *out, zkml_error *err)
             }
             got += (size_t)k;
         }
-        b[31] &= 0x3f;                 /* r < 2^254: rejection rate about 1/4 */
+        b[31] &= 0x3f; /* r < 2^254: rejection rate about 1/4 */
     } while (fr_from_bytes_le(out, b) != 0 || fr_is_zero(out));
     zkml_wipe(b, sizeof b);
     return 0;
 }
 
-int groth16_domain_log(uint32_t n_constraints, uint32_t n_public, uint32_t *log_n,
-                       zkml_error *err)
+int groth16_domain_log(uint32_t n_constraints, uint32_t n_public, uint32_t *log_n, zkml_error *err)
 {
     uint64_t need = (uint64_t)n_constraints + n_public + 1;
     uint32_t k = 0;
     while (((uint64_t)1 << k) < need)
         k++;
     if (k > NTT_MAX_LOG - 1)
-        return zkml_fail(err, ZKML_EINVAL, "%u constraints need a domain of 2^%u points; at "
-                         "most 2^%d are supported", n_constraints, k, NTT_MAX_LOG - 1);
+        return zkml_fail(err, ZKML_EINVAL,
+                         "%u constraints need a domain of 2^%u points; at "
+                         "most 2^%d are supported",
+                         n_constraints, k, NTT_MAX_LOG - 1);
     *log_n = k;
     return 0;
 }
@@ -157,25 +158,25 @@ static void evaluate_qap(const groth16_pk *pk, const fr_t *lag, fr_t *uvw[3])
                 fr_add(&uvw[m][pm->wire[i]], &uvw[m][pm->wire[i]], &t);
             }
     }
-    for (uint32_t s = 0; s <= pk->n_public; s++)       /* the extra input rows of A */
+    for (uint32_t s = 0; s <= pk->n_public; s++) /* the extra input rows of A */
         fr_add(&uvw[0][s], &uvw[0][s], &lag[pk->n_constraints + s]);
     zkml_wipe(&t, sizeof t);
 }
 
 typedef struct setup_state {
     toxic tx;
-    fr_t tau_2n;                 /* tau^(2n): secret too */
-    fr_t *lag, *u, *v, *w, *k;   /* all secret-derived: wiped */
+    fr_t tau_2n;               /* tau^(2n): secret too */
+    fr_t *lag, *u, *v, *w, *k; /* all secret-derived: wiped */
     size_t n_lag, n_vars;
-    fixed_base *t1, *t2;         /* generator tables */
+    fixed_base *t1, *t2; /* generator tables */
 } setup_state;
 
 static void setup_state_free(setup_state *st)
 {
     zkml_wipe(&st->tx, sizeof st->tx);
     zkml_wipe(&st->tau_2n, sizeof st->tau_2n);
-    fr_t *arrays[] = { st->lag, st->u, st->v, st->w, st->k };
-    size_t lens[] = { st->n_lag, st->n_vars, st->n_vars, st->n_vars, st->n_vars };
+    fr_t *arrays[] = {st->lag, st->u, st->v, st->w, st->k};
+    size_t lens[] = {st->n_lag, st->n_vars, st->n_vars, st->n_vars, st->n_vars};
     for (int i = 0; i < 5; i++) {
         if (arrays[i])
             zkml_wipe(arrays[i], lens[i] * sizeof(fr_t));
@@ -218,7 +219,7 @@ static int setup_queries(setup_state *st, groth16_pk *pk, groth16_vk *vk, int th
     fr_inv(&delta_inv, &st->tx.delta);
     if (groth16_lagrange_at(st->lag, pk->log_n, 0, &st->tx.tau, &one, err))
         goto done;
-    evaluate_qap(pk, st->lag, (fr_t *[3]){ st->u, st->v, st->w });
+    evaluate_qap(pk, st->lag, (fr_t *[3]){st->u, st->v, st->w});
     /* G1 serves the A, B1 and C queries, the IC points and the H query */
     if (fixed_base_new(&st->t1, 0, 3 * (size_t)pk->n_vars + n, threads, err) ||
         fixed_base_new(&st->t2, 1, pk->n_vars, threads, err))
@@ -237,7 +238,7 @@ static int setup_queries(setup_state *st, groth16_pk *pk, groth16_vk *vk, int th
     }
     if (fixed_base_mul_alloc(st->t1, st->k, pk->n_public + 1, (void **)&vk->ic, threads, err) ||
         fixed_base_mul_alloc(st->t1, st->k + pk->n_public + 1, pk->n_vars - pk->n_public - 1,
-                         (void **)&pk->c_query, threads, err))
+                             (void **)&pk->c_query, threads, err))
         goto done;
     if (groth16_lagrange_at(st->lag, pk->log_n, 1, &st->tx.tau, &delta_inv, err) ||
         fixed_base_mul_alloc(st->t1, st->lag, n, (void **)&pk->h_query, threads, err))
@@ -250,8 +251,7 @@ done:
     return rc ? 0 : err->code;
 }
 
-int groth16_setup(const r1cs *cs, groth16_pk *pk, groth16_vk *vk, int threads,
-                  zkml_error *err)
+int groth16_setup(const r1cs *cs, groth16_pk *pk, groth16_vk *vk, int threads, zkml_error *err)
 {
     memset(pk, 0, sizeof *pk);
     memset(vk, 0, sizeof *vk);
@@ -272,7 +272,7 @@ int groth16_setup(const r1cs *cs, groth16_pk *pk, groth16_vk *vk, int threads,
     }
     fr_t one;
     fr_one(&one);
-    do {                         /* tau must not be a point of either domain */
+    do { /* tau must not be a point of either domain */
         if (fr_random(&st.tx.tau, err))
             goto fail;
         fr_pow_u64(&st.tau_2n, &st.tx.tau, 2 * st.n_lag);

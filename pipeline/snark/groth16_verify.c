@@ -8,12 +8,14 @@
 
 #include <stdlib.h>
 
-int groth16_verify(const groth16_vk *vk, const fr_t *pub, size_t n_pub,
-                   const groth16_proof *proof, zkml_error *err)
+int groth16_verify(const groth16_vk *vk, const fr_t *pub, size_t n_pub, const groth16_proof *proof,
+                   zkml_error *err)
 {
     if (n_pub != vk->n_public)
-        return zkml_fail(err, ZKML_EINVAL, "%zu public signals, the verification key expects "
-                         "%u", n_pub, vk->n_public);
+        return zkml_fail(err, ZKML_EINVAL,
+                         "%zu public signals, the verification key expects "
+                         "%u",
+                         n_pub, vk->n_public);
     g1_jac x, t;
     g1_to_jac(&x, &vk->ic[0]);
     for (size_t i = 0; i < n_pub; i++) {

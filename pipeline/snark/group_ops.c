@@ -3,10 +3,22 @@
 
 #include <string.h>
 
-static void g1_zero_op(void *r) { memset(r, 0, sizeof(g1_jac)); }
-static int g1_inf_op(const void *p) { return ((const g1_affine *)p)->infinity; }
-static void g1_set_inf_op(void *p) { ((g1_affine *)p)->infinity = 1; }
-static void g1_neg_op(void *p) { fp_neg(&((g1_affine *)p)->y, &((g1_affine *)p)->y); }
+static void g1_zero_op(void *r)
+{
+    memset(r, 0, sizeof(g1_jac));
+}
+static int g1_inf_op(const void *p)
+{
+    return ((const g1_affine *)p)->infinity;
+}
+static void g1_set_inf_op(void *p)
+{
+    ((g1_affine *)p)->infinity = 1;
+}
+static void g1_neg_op(void *p)
+{
+    fp_neg(&((g1_affine *)p)->y, &((g1_affine *)p)->y);
+}
 static void g1_add_aff_op(void *r, const void *p, int negate)
 {
     if (!negate) {
@@ -17,8 +29,14 @@ static void g1_add_aff_op(void *r, const void *p, int negate)
     fp_neg(&q.y, &q.y);
     g1_add_affine(r, r, &q);
 }
-static void g1_add_op(void *r, const void *b) { g1_add(r, r, b); }
-static void g1_dbl_op(void *r) { g1_double(r, r); }
+static void g1_add_op(void *r, const void *b)
+{
+    g1_add(r, r, b);
+}
+static void g1_dbl_op(void *r)
+{
+    g1_double(r, r);
+}
 static void g1_batch_add_op(void *lhs, const void *rhs, size_t n, void *scratch)
 {
     g1_batch_add_affine(lhs, lhs, rhs, n, scratch);
@@ -28,10 +46,22 @@ static int g1_to_affine_op(void *out, const void *in, size_t n)
     return g1_batch_to_affine(out, in, n);
 }
 
-static void g2_zero_op(void *r) { memset(r, 0, sizeof(g2_jac)); }
-static int g2_inf_op(const void *p) { return ((const g2_affine *)p)->infinity; }
-static void g2_set_inf_op(void *p) { ((g2_affine *)p)->infinity = 1; }
-static void g2_neg_op(void *p) { fp2_neg(&((g2_affine *)p)->y, &((g2_affine *)p)->y); }
+static void g2_zero_op(void *r)
+{
+    memset(r, 0, sizeof(g2_jac));
+}
+static int g2_inf_op(const void *p)
+{
+    return ((const g2_affine *)p)->infinity;
+}
+static void g2_set_inf_op(void *p)
+{
+    ((g2_affine *)p)->infinity = 1;
+}
+static void g2_neg_op(void *p)
+{
+    fp2_neg(&((g2_affine *)p)->y, &((g2_affine *)p)->y);
+}
 static void g2_add_aff_op(void *r, const void *p, int negate)
 {
     if (!negate) {
@@ -42,8 +72,14 @@ static void g2_add_aff_op(void *r, const void *p, int negate)
     fp2_neg(&q.y, &q.y);
     g2_add_affine(r, r, &q);
 }
-static void g2_add_op(void *r, const void *b) { g2_add(r, r, b); }
-static void g2_dbl_op(void *r) { g2_double(r, r); }
+static void g2_add_op(void *r, const void *b)
+{
+    g2_add(r, r, b);
+}
+static void g2_dbl_op(void *r)
+{
+    g2_double(r, r);
+}
 static int g2_to_affine_op(void *out, const void *in, size_t n)
 {
     return g2_batch_to_affine(out, in, n);
@@ -54,13 +90,12 @@ static void g2_batch_add_op(void *lhs, const void *rhs, size_t n, void *scratch)
     g2_batch_add_affine(lhs, lhs, rhs, n, scratch);
 }
 
-const group_ops G1_OPS = { sizeof(g1_affine), sizeof(g1_jac), sizeof(fp_t), g1_zero_op,
-                                  g1_inf_op, g1_set_inf_op, g1_neg_op, g1_add_aff_op,
-                                  g1_add_op, g1_dbl_op, g1_batch_add_op, g1_to_affine_op };
-const group_ops G2_OPS = { sizeof(g2_affine), sizeof(g2_jac), sizeof(fp2_t),
-                                  g2_zero_op, g2_inf_op, g2_set_inf_op, g2_neg_op,
-                                  g2_add_aff_op, g2_add_op, g2_dbl_op, g2_batch_add_op,
-                                  g2_to_affine_op };
+const group_ops G1_OPS = {sizeof(g1_affine), sizeof(g1_jac), sizeof(fp_t),    g1_zero_op,
+                          g1_inf_op,         g1_set_inf_op,  g1_neg_op,       g1_add_aff_op,
+                          g1_add_op,         g1_dbl_op,      g1_batch_add_op, g1_to_affine_op};
+const group_ops G2_OPS = {sizeof(g2_affine), sizeof(g2_jac), sizeof(fp2_t),   g2_zero_op,
+                          g2_inf_op,         g2_set_inf_op,  g2_neg_op,       g2_add_aff_op,
+                          g2_add_op,         g2_dbl_op,      g2_batch_add_op, g2_to_affine_op};
 
 /* c bits of the normal-form scalar s starting at bit off (bits past 255 are 0). */
 static uint32_t scalar_bits(const uint64_t s[4], uint32_t off, uint32_t c)
@@ -74,8 +109,7 @@ static uint32_t scalar_bits(const uint64_t s[4], uint32_t off, uint32_t c)
     return (uint32_t)(v & ((1ULL << c) - 1));
 }
 
-void signed_digits(uint16_t *out, size_t stride, const uint64_t s[4], uint32_t c,
-                   uint32_t nwin)
+void signed_digits(uint16_t *out, size_t stride, const uint64_t s[4], uint32_t c, uint32_t nwin)
 {
     const uint32_t half = 1u << (c - 1);
     uint32_t carry = 0;

@@ -15,27 +15,26 @@
 typedef struct group_ops {
     size_t aff_size, jac_size, batch_scratch_size;
     void (*jac_zero)(void *r);
-    int  (*aff_is_inf)(const void *p);
+    int (*aff_is_inf)(const void *p);
     void (*aff_set_inf)(void *p);
     void (*aff_neg)(void *p);
-    void (*add_aff)(void *r, const void *p, int negate);   /* r += (negate ? -p : p) */
-    void (*add)(void *r, const void *b);                   /* r += b */
+    void (*add_aff)(void *r, const void *p, int negate); /* r += (negate ? -p : p) */
+    void (*add)(void *r, const void *b);                 /* r += b */
     void (*dbl)(void *r);
     /* lhs[i] += rhs[i] for n affine pairs with one shared inversion */
     void (*batch_add)(void *lhs, const void *rhs, size_t n, void *scratch);
-    int  (*batch_to_affine)(void *out, const void *in, size_t n);   /* -1: out of memory */
+    int (*batch_to_affine)(void *out, const void *in, size_t n); /* -1: out of memory */
 } group_ops;
 
 extern const group_ops G1_OPS, G2_OPS;
 
-#define DIGIT_ZERO 0xffffu     /* a digit is (|d| - 1) << 1 | (d < 0), or this */
+#define DIGIT_ZERO 0xffffu /* a digit is (|d| - 1) << 1 | (d < 0), or this */
 
 /* Cuts the normal-form scalar s into nwin signed c-bit digits (c <= 16),
  * digit w stored at out[w * stride]: a window value v (plus the carry from the
  * window below) above 2^(c-1) becomes v - 2^c with a carry into the next
  * window, so |d| <= 2^(c-1); with nwin * c >= bits + 1 the top window never
  * carries out. */
-void signed_digits(uint16_t *out, size_t stride, const uint64_t s[4], uint32_t c,
-                   uint32_t nwin);
+void signed_digits(uint16_t *out, size_t stride, const uint64_t s[4], uint32_t c, uint32_t nwin);
 
 #endif

@@ -20,8 +20,8 @@ void lem_put_g1(uint8_t out[LEM_G1], const g1_affine *p);
 void lem_put_g2(uint8_t out[LEM_G2], const g2_affine *p);
 /* -1 if a coordinate is >= p or the point is not on its curve (no subgroup
  * check: G1 has cofactor 1; callers check G2 where it matters). */
-int  lem_get_g1(g1_affine *p, const uint8_t in[LEM_G1]);
-int  lem_get_g2(g2_affine *p, const uint8_t in[LEM_G2]);
+int lem_get_g1(g1_affine *p, const uint8_t in[LEM_G1]);
+int lem_get_g2(g2_affine *p, const uint8_t in[LEM_G2]);
 void unc_put_g1(uint8_t out[LEM_G1], const g1_affine *p);
 void unc_put_g2(uint8_t out[LEM_G2], const g2_affine *p);
 

@@ -29,37 +29,37 @@ static inline int mont_cpu_has_adx(void)
  * top word): t += a * b[i], then t = (t + mm * m) / 2^64 with
  * mm = t0 * neg_inv mod 2^64, which zeroes T0 so the next round renames the
  * registers instead of moving words. */
-#define MONT_ADX_ROUND(B_OFFSET, T0, T1, T2, T3, T4)                        \
-    "movq " B_OFFSET "(%[b]), %%rdx\n\t"                                 \
-    "xorl %%eax, %%eax\n\t"               /* rax = 0, CF = OF = 0 */     \
-    "mulxq 0(%[a]), %[lo], %[hi]\n\t"                                    \
-    "adoxq %[lo], %[" T0 "]\n\t"                                         \
-    "adcxq %[hi], %[" T1 "]\n\t"                                         \
-    "mulxq 8(%[a]), %[lo], %[hi]\n\t"                                    \
-    "adoxq %[lo], %[" T1 "]\n\t"                                         \
-    "adcxq %[hi], %[" T2 "]\n\t"                                         \
-    "mulxq 16(%[a]), %[lo], %[hi]\n\t"                                   \
-    "adoxq %[lo], %[" T2 "]\n\t"                                         \
-    "adcxq %[hi], %[" T3 "]\n\t"                                         \
-    "mulxq 24(%[a]), %[lo], %[" T4 "]\n\t"                               \
-    "adoxq %[lo], %[" T3 "]\n\t"                                         \
-    "adcxq %%rax, %[" T4 "]\n\t"                                         \
-    "adoxq %%rax, %[" T4 "]\n\t"                                         \
-    "movq %[" T0 "], %%rdx\n\t"                                          \
-    "imulq %[neg_inv], %%rdx\n\t"         /* mm */                       \
-    "xorl %%eax, %%eax\n\t"                                              \
-    "mulxq 0(%[m]), %[lo], %[hi]\n\t"                                    \
-    "adcxq %[lo], %[" T0 "]\n\t"          /* T0 becomes 0 */             \
-    "adoxq %[hi], %[" T1 "]\n\t"                                         \
-    "mulxq 8(%[m]), %[lo], %[hi]\n\t"                                    \
-    "adcxq %[lo], %[" T1 "]\n\t"                                         \
-    "adoxq %[hi], %[" T2 "]\n\t"                                         \
-    "mulxq 16(%[m]), %[lo], %[hi]\n\t"                                   \
-    "adcxq %[lo], %[" T2 "]\n\t"                                         \
-    "adoxq %[hi], %[" T3 "]\n\t"                                         \
-    "mulxq 24(%[m]), %[lo], %[hi]\n\t"                                   \
-    "adcxq %[lo], %[" T3 "]\n\t"                                         \
-    "adoxq %[hi], %[" T4 "]\n\t"                                         \
+#define MONT_ADX_ROUND(B_OFFSET, T0, T1, T2, T3, T4)   \
+    "movq " B_OFFSET "(%[b]), %%rdx\n\t"               \
+    "xorl %%eax, %%eax\n\t" /* rax = 0, CF = OF = 0 */ \
+    "mulxq 0(%[a]), %[lo], %[hi]\n\t"                  \
+    "adoxq %[lo], %[" T0 "]\n\t"                       \
+    "adcxq %[hi], %[" T1 "]\n\t"                       \
+    "mulxq 8(%[a]), %[lo], %[hi]\n\t"                  \
+    "adoxq %[lo], %[" T1 "]\n\t"                       \
+    "adcxq %[hi], %[" T2 "]\n\t"                       \
+    "mulxq 16(%[a]), %[lo], %[hi]\n\t"                 \
+    "adoxq %[lo], %[" T2 "]\n\t"                       \
+    "adcxq %[hi], %[" T3 "]\n\t"                       \
+    "mulxq 24(%[a]), %[lo], %[" T4 "]\n\t"             \
+    "adoxq %[lo], %[" T3 "]\n\t"                       \
+    "adcxq %%rax, %[" T4 "]\n\t"                       \
+    "adoxq %%rax, %[" T4 "]\n\t"                       \
+    "movq %[" T0 "], %%rdx\n\t"                        \
+    "imulq %[neg_inv], %%rdx\n\t" /* mm */             \
+    "xorl %%eax, %%eax\n\t"                            \
+    "mulxq 0(%[m]), %[lo], %[hi]\n\t"                  \
+    "adcxq %[lo], %[" T0 "]\n\t" /* T0 becomes 0 */    \
+    "adoxq %[hi], %[" T1 "]\n\t"                       \
+    "mulxq 8(%[m]), %[lo], %[hi]\n\t"                  \
+    "adcxq %[lo], %[" T1 "]\n\t"                       \
+    "adoxq %[hi], %[" T2 "]\n\t"                       \
+    "mulxq 16(%[m]), %[lo], %[hi]\n\t"                 \
+    "adcxq %[lo], %[" T2 "]\n\t"                       \
+    "adoxq %[hi], %[" T3 "]\n\t"                       \
+    "mulxq 24(%[m]), %[lo], %[hi]\n\t"                 \
+    "adcxq %[lo], %[" T3 "]\n\t"                       \
+    "adoxq %[hi], %[" T4 "]\n\t"                       \
     "adcxq %%rax, %[" T4 "]\n\t"
 
 /* r = a * b / 2^256 mod m for a, b < m and m < 2^254; r may alias a or b. */
@@ -68,9 +68,9 @@ static inline void mont_mul_adx(uint64_t r[4], const uint64_t a[4], const uint64
 {
     uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4, lo, hi;
     __asm__(MONT_ADX_ROUND("0", "t0", "t1", "t2", "t3", "t4")
-            MONT_ADX_ROUND("8", "t1", "t2", "t3", "t4", "t0")
-            MONT_ADX_ROUND("16", "t2", "t3", "t4", "t0", "t1")
-            MONT_ADX_ROUND("24", "t3", "t4", "t0", "t1", "t2")
+                MONT_ADX_ROUND("8", "t1", "t2", "t3", "t4", "t0")
+                    MONT_ADX_ROUND("16", "t2", "t3", "t4", "t0", "t1")
+                        MONT_ADX_ROUND("24", "t3", "t4", "t0", "t1", "t2")
             /* t = t2:t1:t0:t4 < 2m: subtract m unless that borrows. */
             "movq %[t4], %[lo]\n\t"
             "subq 0(%[m]), %[lo]\n\t"
@@ -84,8 +84,8 @@ static inline void mont_mul_adx(uint64_t r[4], const uint64_t a[4], const uint64
             "cmovncq %[hi], %[t0]\n\t"
             "cmovncq %%rax, %[t1]\n\t"
             "cmovncq %%rdx, %[t2]\n\t"
-            : [t0] "+&r"(t0), [t1] "+&r"(t1), [t2] "+&r"(t2), [t3] "+&r"(t3),
-              [t4] "=&r"(t4), [lo] "=&r"(lo), [hi] "=&r"(hi)
+            : [t0] "+&r"(t0), [t1] "+&r"(t1), [t2] "+&r"(t2), [t3] "+&r"(t3), [t4] "=&r"(t4),
+              [lo] "=&r"(lo), [hi] "=&r"(hi)
             : [a] "r"(a), [b] "r"(b), [m] "r"(m), [neg_inv] "rm"(neg_inv),
               "m"(*(const uint64_t(*)[4])a), "m"(*(const uint64_t(*)[4])b),
               "m"(*(const uint64_t(*)[4])m)

@@ -20,17 +20,25 @@
 #include <string.h>
 
 #define ROTL(v, n) ((uint32_t)((v) << (n)) | ((v) >> (32 - (n))))
-#define QR(s, a, b, c, d)                                       \
-    do {                                                        \
-        s[a] += s[b]; s[d] ^= s[a]; s[d] = ROTL(s[d], 16);      \
-        s[c] += s[d]; s[b] ^= s[c]; s[b] = ROTL(s[b], 12);      \
-        s[a] += s[b]; s[d] ^= s[a]; s[d] = ROTL(s[d], 8);       \
-        s[c] += s[d]; s[b] ^= s[c]; s[b] = ROTL(s[b], 7);       \
+#define QR(s, a, b, c, d)      \
+    do {                       \
+        s[a] += s[b];          \
+        s[d] ^= s[a];          \
+        s[d] = ROTL(s[d], 16); \
+        s[c] += s[d];          \
+        s[b] ^= s[c];          \
+        s[b] = ROTL(s[b], 12); \
+        s[a] += s[b];          \
+        s[d] ^= s[a];          \
+        s[d] = ROTL(s[d], 8);  \
+        s[c] += s[d];          \
+        s[b] ^= s[c];          \
+        s[b] = ROTL(s[b], 7);  \
     } while (0)
 
 void chacha_init(chacha *c, const uint8_t seed[32])
 {
-    static const uint32_t sigma[4] = { 0x61707865, 0x3320646E, 0x79622D32, 0x6B206574 };
+    static const uint32_t sigma[4] = {0x61707865, 0x3320646E, 0x79622D32, 0x6B206574};
     memset(c, 0, sizeof *c);
     memcpy(c->state, sigma, sizeof sigma);
     for (int i = 0; i < 8; i++)
@@ -44,14 +52,20 @@ static void chacha_block(chacha *c)
     uint32_t *s = c->out;
     memcpy(s, c->state, sizeof c->out);
     for (int i = 0; i < 10; i++) {
-        QR(s, 0, 4, 8, 12); QR(s, 1, 5, 9, 13); QR(s, 2, 6, 10, 14); QR(s, 3, 7, 11, 15);
-        QR(s, 0, 5, 10, 15); QR(s, 1, 6, 11, 12); QR(s, 2, 7, 8, 13); QR(s, 3, 4, 9, 14);
+        QR(s, 0, 4, 8, 12);
+        QR(s, 1, 5, 9, 13);
+        QR(s, 2, 6, 10, 14);
+        QR(s, 3, 7, 11, 15);
+        QR(s, 0, 5, 10, 15);
+        QR(s, 1, 6, 11, 12);
+        QR(s, 2, 7, 8, 13);
+        QR(s, 3, 4, 9, 14);
     }
     for (int i = 0; i < 16; i++)
         s[i] += c->state[i];
     c->idx = 0;
     for (int i = 12; i < 16 && ++c->state[i] == 0; i++)
-        ;                               /* the 128-bit counter carries */
+        ; /* the 128-bit counter carries */
 }
 
 static uint32_t next_u32(chacha *c)
@@ -72,7 +86,7 @@ static void draw_limbs(chacha *c, uint64_t v[4], const mont_modulus *q)
     do {
         for (int i = 0; i < 4; i++)
             v[i] = next_u64(c);
-        v[3] &= (1ULL << 62) - 1;        /* both moduli have 254 bits */
+        v[3] &= (1ULL << 62) - 1; /* both moduli have 254 bits */
     } while (limbs_geq(v, q->m));
 }
 
@@ -83,11 +97,11 @@ void chacha_fr(chacha *c, fr_t *out)
 
 static int fp_negative(const fp_t *a)
 {
-    static const uint64_t half[4] = { 0x9e10460b6c3e7ea3ULL, 0xcbc0b548b438e546ULL,
-                                      0xdc2822db40c0ac2eULL, 0x183227397098d014ULL };
+    static const uint64_t half[4] = {0x9e10460b6c3e7ea3ULL, 0xcbc0b548b438e546ULL,
+                                     0xdc2822db40c0ac2eULL, 0x183227397098d014ULL};
     uint64_t raw[4];
     mont_to_raw(raw, a->v, &FP_MODULUS);
-    return !limbs_geq(half, raw);        /* raw > (p-1)/2 */
+    return !limbs_geq(half, raw); /* raw > (p-1)/2 */
 }
 
 void chacha_g1(chacha *c, g1_affine *out)

@@ -27,13 +27,13 @@
 #include <string.h>
 
 #define MSM_MAX_C 16
-#define MSM_BATCH_DIV 2        /* a batch holds at most half the buckets ... */
-#define MSM_BATCH_MAX 1024     /* ... and at most this many (measured best at 2^16) */
-#define MSM_BATCH_MIN_C 9      /* narrower windows have too few buckets to batch */
+#define MSM_BATCH_DIV 2    /* a batch holds at most half the buckets ... */
+#define MSM_BATCH_MAX 1024 /* ... and at most this many (measured best at 2^16) */
+#define MSM_BATCH_MIN_C 9  /* narrower windows have too few buckets to batch */
 #define NO_TWIN UINT32_MAX
-#define MSM_PREFETCH 16        /* the bucket of the point this far ahead is prefetched */
-#define FOLD_BLOCKS 256        /* running sums advanced side by side in the batched fold */
-#define FOLD_BATCHED_MIN 1024  /* buckets; with fewer, the Jacobian fold costs less */
+#define MSM_PREFETCH 16       /* the bucket of the point this far ahead is prefetched */
+#define FOLD_BLOCKS 256       /* running sums advanced side by side in the batched fold */
+#define FOLD_BATCHED_MIN 1024 /* buckets; with fewer, the Jacobian fold costs less */
 
 typedef struct msm_job {
     const group_ops *g;
@@ -41,23 +41,27 @@ typedef struct msm_job {
     const fr_t *scalars;
     size_t n;
     int tasks;
-    uint64_t (*raw)[4];      /* n normal-form scalars, then the m kept ones packed */
-    uint32_t *idx;           /* m point indices with a scalar other than 0 and 1 */
-    uint32_t *ones;          /* n_ones point indices with scalar 1 */
+    uint64_t (*raw)[4]; /* n normal-form scalars, then the m kept ones packed */
+    uint32_t *idx;      /* m point indices with a scalar other than 0 and 1 */
+    uint32_t *ones;     /* n_ones point indices with scalar 1 */
     size_t m, n_ones;
     uint32_t c, nwin;
-    int batched;             /* affine buckets added in batches */
-    uint16_t *digits;        /* nwin rows of m digits */
-    uint8_t *window_sums;    /* nwin Jacobian points */
-    uint8_t *task_sums;      /* per task: the sum of its share of the ones */
-    uint32_t next_window;    /* taken atomically by the window tasks */
-    int failed;              /* set by a task that ran out of memory */
+    int batched;          /* affine buckets added in batches */
+    uint16_t *digits;     /* nwin rows of m digits */
+    uint8_t *window_sums; /* nwin Jacobian points */
+    uint8_t *task_sums;   /* per task: the sum of its share of the ones */
+    uint32_t next_window; /* taken atomically by the window tasks */
+    int failed;           /* set by a task that ran out of memory */
 } msm_job;
 
 static void job_free(msm_job *job)
 {
-    free(job->raw); free(job->idx); free(job->ones); free(job->digits);
-    free(job->window_sums); free(job->task_sums);
+    free(job->raw);
+    free(job->idx);
+    free(job->ones);
+    free(job->digits);
+    free(job->window_sums);
+    free(job->task_sums);
 }
 
 static void fail_task(msm_job *job)
@@ -153,17 +157,17 @@ typedef struct deferred {
 
 typedef struct window_scratch {
     const group_ops *g;
-    uint8_t *buckets, *running;   /* Jacobian: the buckets (or the twins), two sums */
-    uint8_t *abucket;             /* affine buckets */
-    uint32_t *pending;            /* per bucket, the batch it waits in */
-    uint32_t *twin_slot;          /* per bucket, its twin's slot in buckets, or NO_TWIN */
-    uint32_t *twin_bucket;        /* per slot in use, its bucket */
+    uint8_t *buckets, *running; /* Jacobian: the buckets (or the twins), two sums */
+    uint8_t *abucket;           /* affine buckets */
+    uint32_t *pending;          /* per bucket, the batch it waits in */
+    uint32_t *twin_slot;        /* per bucket, its twin's slot in buckets, or NO_TWIN */
+    uint32_t *twin_bucket;      /* per slot in use, its bucket */
     uint32_t n_twins;
-    uint8_t *twin_aff;            /* the twins made affine, to merge them before the fold */
-    uint8_t *block_run, *block_sum;   /* the batched fold's FOLD_BLOCKS running sums */
-    uint8_t *lhs, *rhs;           /* the batch: bucket values and the points added */
-    uint32_t *target;             /* the batch: bucket indices */
-    void *batch_scratch;          /* for batch_add */
+    uint8_t *twin_aff;              /* the twins made affine, to merge them before the fold */
+    uint8_t *block_run, *block_sum; /* the batched fold's FOLD_BLOCKS running sums */
+    uint8_t *lhs, *rhs;             /* the batch: bucket values and the points added */
+    uint32_t *target;               /* the batch: bucket indices */
+    void *batch_scratch;            /* for batch_add */
     size_t len, cap;
     uint32_t batch_no;
     deferred queue, retry;
@@ -171,13 +175,24 @@ typedef struct window_scratch {
 
 static void scratch_free(window_scratch *s)
 {
-    free(s->buckets); free(s->running); free(s->abucket); free(s->pending);
-    free(s->twin_slot); free(s->twin_bucket);
-    free(s->twin_aff); free(s->block_run); free(s->block_sum);
-    free(s->lhs); free(s->rhs); free(s->target); free(s->batch_scratch);
-    deferred *q[2] = { &s->queue, &s->retry };
+    free(s->buckets);
+    free(s->running);
+    free(s->abucket);
+    free(s->pending);
+    free(s->twin_slot);
+    free(s->twin_bucket);
+    free(s->twin_aff);
+    free(s->block_run);
+    free(s->block_sum);
+    free(s->lhs);
+    free(s->rhs);
+    free(s->target);
+    free(s->batch_scratch);
+    deferred *q[2] = {&s->queue, &s->retry};
     for (int i = 0; i < 2; i++) {
-        free(q[i]->bucket); free(q[i]->point); free(q[i]->negate);
+        free(q[i]->bucket);
+        free(q[i]->point);
+        free(q[i]->negate);
     }
 }
 
@@ -216,7 +231,7 @@ static int scratch_init(window_scratch *s, const group_ops *g, int batched, uint
     s->batch_scratch = malloc(s->cap * g->batch_scratch_size);
     if (!s->abucket || !s->pending || !s->lhs || !s->rhs || !s->target || !s->batch_scratch)
         return -1;
-    deferred *q[2] = { &s->queue, &s->retry };
+    deferred *q[2] = {&s->queue, &s->retry};
     for (int i = 0; i < 2; i++) {
         q[i]->bucket = malloc(s->cap * sizeof *q[i]->bucket);
         q[i]->point = malloc(s->cap * sizeof *q[i]->point);
@@ -354,7 +369,6 @@ static uint8_t *twin_of(window_scratch *s, uint32_t b)
     return s->buckets + (size_t)s->twin_slot[b] * g->jac_size;
 }
 
-
 /* Adds the batch: the pending buckets are gathered next to their points,
  * added together, and written back. */
 static void batch_flush(window_scratch *s)
@@ -373,8 +387,7 @@ static void batch_flush(window_scratch *s)
 /* bucket b += (negate ? -p : p): into the batch, or put off to a later batch
  * when b is pending (while the queue has room and may_defer), else into b's
  * Jacobian twin. The caller flushes a full batch. */
-static void bucket_add(window_scratch *s, uint32_t b, const uint8_t *p, int negate,
-                       int may_defer)
+static void bucket_add(window_scratch *s, uint32_t b, const uint8_t *p, int negate, int may_defer)
 {
     const group_ops *g = s->g;
     uint8_t *bucket = s->abucket + b * g->aff_size;
@@ -489,8 +502,8 @@ static void windows_task(void *p, int task, int n_tasks)
  * 6 multiplications each, against 11 for a mixed Jacobian addition), a chunk
  * at a time so that the scratch stays small. */
 
-#define ONES_CHUNK 4096        /* points copied and summed at a time */
-#define ONES_TREE_MIN 16       /* below this many, a batch's inversion costs more than it saves */
+#define ONES_CHUNK 4096  /* points copied and summed at a time */
+#define ONES_TREE_MIN 16 /* below this many, a batch's inversion costs more than it saves */
 
 static void ones_task(void *p, int task, int n_tasks)
 {
@@ -513,7 +526,7 @@ static void ones_task(void *p, int task, int n_tasks)
         size_t k = hi - start < ONES_CHUNK ? hi - start : ONES_CHUNK;
         for (size_t i = 0; i < k; i++)
             point_copy(chunk + i * sz, job->points + (size_t)job->ones[start + i] * sz, sz);
-        while (k > ONES_TREE_MIN) {             /* chunk[i] += chunk[h + i], an odd one kept */
+        while (k > ONES_TREE_MIN) { /* chunk[i] += chunk[h + i], an odd one kept */
             size_t h = k / 2;
             g->batch_add(chunk, chunk + h * sz, h, scratch);
             if (k & 1)
@@ -554,8 +567,8 @@ static int msm_prepare(msm_job *job)
     return 0;
 }
 
-static int msm_run(const group_ops *g, void *out, const void *points, const fr_t *scalars,
-                   size_t n, int threads, zkml_error *err)
+static int msm_run(const group_ops *g, void *out, const void *points, const fr_t *scalars, size_t n,
+                   int threads, zkml_error *err)
 {
     if (n > UINT32_MAX)
         return zkml_fail(err, ZKML_EINVAL, "MSM of %zu points is too large", n);
@@ -574,7 +587,7 @@ static int msm_run(const group_ops *g, void *out, const void *points, const fr_t
     if (job.m) {
         int t = (int)job.nwin < job.tasks ? (int)job.nwin : job.tasks;
         parallel_run(job.m < 1024 ? 1 : t, windows_task, &job);
-        for (uint32_t w = job.nwin; w-- > 0;) {      /* Horner: sum_w 2^(w c) window_w */
+        for (uint32_t w = job.nwin; w-- > 0;) { /* Horner: sum_w 2^(w c) window_w */
             for (uint32_t k = 0; k < job.c && w + 1 < job.nwin; k++)
                 g->dbl(out);
             g->add(out, job.window_sums + (size_t)w * g->jac_size);

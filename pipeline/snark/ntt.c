@@ -47,7 +47,7 @@ int ntt_domain_init(ntt_domain *d, uint32_t log_n, zkml_error *err)
     fr_inv(&winv, &w);
     fr_one(&d->roots[0]);
     fr_one(&d->inv_roots[0]);
-    size_t top = n / 2;                    /* the longest stage: w_n^j at top + j */
+    size_t top = n / 2; /* the longest stage: w_n^j at top + j */
     if (top) {
         fr_one(&d->roots[top]);
         fr_one(&d->inv_roots[top]);
@@ -56,7 +56,7 @@ int ntt_domain_init(ntt_domain *d, uint32_t log_n, zkml_error *err)
         fr_mul(&d->roots[top + j], &d->roots[top + j - 1], &w);
         fr_mul(&d->inv_roots[top + j], &d->inv_roots[top + j - 1], &winv);
     }
-    for (size_t h = top / 2; h >= 1; h /= 2)  /* w_2h^j = w_4h^(2j) */
+    for (size_t h = top / 2; h >= 1; h /= 2) /* w_2h^j = w_4h^(2j) */
         for (size_t j = 0; j < h; j++) {
             d->roots[h + j] = d->roots[2 * h + 2 * j];
             d->inv_roots[h + j] = d->inv_roots[2 * h + 2 * j];
@@ -107,7 +107,7 @@ static void stage(fr_t *a, size_t base, size_t size, size_t len, const fr_t *roo
 {
     size_t half = len / 2;
     const fr_t *tw = roots + half;
-    if (len == 2) {                        /* w = 1: both kinds are (x + y, x - y) */
+    if (len == 2) { /* w = 1: both kinds are (x + y, x - y) */
         for (size_t blk = base; blk < base + size; blk += 2) {
             fr_t t;
             fr_sub(&t, &a[blk], &a[blk + 1]);
@@ -136,8 +136,8 @@ typedef struct ntt_job {
     fr_t *a;
     const fr_t *roots;
     int dif;
-    size_t chunk;          /* stages with blocks up to this length: one task per chunk */
-    size_t len;            /* a stage with longer blocks: its butterflies split */
+    size_t chunk; /* stages with blocks up to this length: one task per chunk */
+    size_t len;   /* a stage with longer blocks: its butterflies split */
 } ntt_job;
 
 /* All stages with blocks up to job->chunk on the task's chunks, cache block by
@@ -195,10 +195,10 @@ static void ntt_run(const ntt_domain *d, fr_t *a, const fr_t *roots, int dif, in
     int t = parallel_threads(threads);
     if (n < 4096)
         t = 1;
-    size_t tpow = 1;                       /* largest power of two <= t */
+    size_t tpow = 1; /* largest power of two <= t */
     while (tpow * 2 <= (size_t)t)
         tpow *= 2;
-    ntt_job job = { d, a, roots, dif, n / tpow, 0 };
+    ntt_job job = {d, a, roots, dif, n / tpow, 0};
     if (!dif)
         parallel_run((int)tpow, local_stages_task, &job);
     if (dif)
@@ -234,7 +234,7 @@ static void permute_task(void *p, int task, int n_tasks)
 
 static void bit_reverse_permute(const ntt_domain *d, fr_t *a, int threads)
 {
-    permute_job job = { a, d->n, d->log_n };
+    permute_job job = {a, d->n, d->log_n};
     parallel_run(d->n < 4096 ? 1 : parallel_threads(threads), permute_task, &job);
 }
 
@@ -248,8 +248,8 @@ typedef struct scale_job {
     fr_t *a;
     size_t n;
     fr_t g;
-    const fr_t *factor;   /* NULL: multiply by g^j; else by *factor */
-    const fr_t *table;    /* else: multiply a[j] by table[j] */
+    const fr_t *factor; /* NULL: multiply by g^j; else by *factor */
+    const fr_t *table;  /* else: multiply a[j] by table[j] */
 } scale_job;
 
 static void scale_task(void *p, int task, int n_tasks)
@@ -284,12 +284,12 @@ void ntt_inverse(const ntt_domain *d, fr_t *a, int threads)
 {
     ntt_run(d, a, d->inv_roots, 1, threads);
     bit_reverse_permute(d, a, threads);
-    scale(&(scale_job){ a, d->n, { {0} }, &d->n_inv, NULL }, threads);
+    scale(&(scale_job){a, d->n, {{0}}, &d->n_inv, NULL}, threads);
 }
 
 void ntt_scale_powers(fr_t *a, size_t n, const fr_t *g, int threads)
 {
-    scale(&(scale_job){ a, n, *g, NULL, NULL }, threads);
+    scale(&(scale_job){a, n, *g, NULL, NULL}, threads);
 }
 
 typedef struct coset_job {
@@ -317,16 +317,15 @@ int ntt_coset_factors(fr_t **factors, const ntt_domain *d, const fr_t *g, int th
 {
     *factors = malloc(d->n * sizeof **factors);
     if (!*factors)
-        return zkml_fail(err, ZKML_ENOMEM, "out of memory for a coset of 2^%u points",
-                         d->log_n);
-    coset_job job = { d, *g, *factors };
+        return zkml_fail(err, ZKML_ENOMEM, "out of memory for a coset of 2^%u points", d->log_n);
+    coset_job job = {d, *g, *factors};
     parallel_run(d->n < 4096 ? 1 : parallel_threads(threads), coset_factors_task, &job);
     return 0;
 }
 
 void ntt_to_coset(const ntt_domain *d, fr_t *a, const fr_t *factors, int threads)
 {
-    ntt_run(d, a, d->inv_roots, 1, threads);          /* n * coefficients, bit-reversed */
-    scale(&(scale_job){ a, d->n, { {0} }, NULL, factors }, threads);
-    ntt_run(d, a, d->roots, 0, threads);              /* evaluations on g * domain */
+    ntt_run(d, a, d->inv_roots, 1, threads); /* n * coefficients, bit-reversed */
+    scale(&(scale_job){a, d->n, {{0}}, NULL, factors}, threads);
+    ntt_run(d, a, d->roots, 0, threads); /* evaluations on g * domain */
 }

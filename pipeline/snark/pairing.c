@@ -13,27 +13,29 @@
 
 #include <string.h>
 
-#define BN_U 0x44e992b44a6909f1ULL     /* u = 4965661367192848881 */
+#define BN_U 0x44e992b44a6909f1ULL /* u = 4965661367192848881 */
 
 /* 6u + 2 in non-adjacent form, most significant digit first. */
 static const int8_t ATE_LOOP_NAF[66] = {
-    1, 0, -1, 0, 1, 0, 0, 0, -1, 0, -1, 0, 0, 0, -1, 0, 1, 0, -1, 0, 0, -1, 0, 0,
-    0, 0, 0, 1, 0, 0, -1, 0, 1, 0, 0, -1, 0, 0, 0, 0, -1, 0, 1, 0, 0, 0, -1, 0,
-    -1, 0, 0, 1, 0, 0, 0, -1, 0, 0, -1, 0, 1, 0, 1, 0, 0, 0,
+    1, 0, -1, 0, 1,  0, 0, 0, -1, 0, -1, 0,  0, 0,  -1, 0, 1, 0, -1, 0, 0, -1,
+    0, 0, 0,  0, 0,  1, 0, 0, -1, 0, 1,  0,  0, -1, 0,  0, 0, 0, -1, 0, 1, 0,
+    0, 0, -1, 0, -1, 0, 0, 1, 0,  0, 0,  -1, 0, 0,  -1, 0, 1, 0, 1,  0, 0, 0,
 };
 
-static const fp_t FP_HALF = { { 0x87bee7d24f060572ULL, 0xd0fd2add2f1c6ae5ULL,
-                                0x8f5f7492fcfd4f44ULL, 0x1f37631a3d9cbfacULL } };
+static const fp_t FP_HALF = {
+    {0x87bee7d24f060572ULL, 0xd0fd2add2f1c6ae5ULL, 0x8f5f7492fcfd4f44ULL, 0x1f37631a3d9cbfacULL}};
 
 /* Pairs per Miller loop pass: bounds the stack; longer products chain passes. */
 #define PAIRS_PER_PASS 16
 
-typedef struct { fp2_t x, y, z; } twist_proj;
+typedef struct {
+    fp2_t x, y, z;
+} twist_proj;
 
 typedef struct pairing_state {
-    fp_t px, py;          /* P */
-    g2_affine q, neg_q;   /* Q and -Q on the twist */
-    twist_proj t;         /* the running multiple of Q */
+    fp_t px, py;        /* P */
+    g2_affine q, neg_q; /* Q and -Q on the twist */
+    twist_proj t;       /* the running multiple of Q */
 } pairing_state;
 
 /* T = 2T; f *= tangent at T, evaluated at P. */
@@ -47,7 +49,7 @@ static void double_step(fp12_t *f, pairing_state *s)
     fp2_sqr(&c, &t->z);
     fp2_dbl(&e, &c);
     fp2_add(&e, &e, &c);
-    fp2_mul(&e, &e, &TWIST_B);          /* 3 b' Z^2 */
+    fp2_mul(&e, &e, &TWIST_B); /* 3 b' Z^2 */
     fp2_dbl(&ff, &e);
     fp2_add(&ff, &ff, &e);
     fp2_add(&g, &b, &ff);
@@ -55,7 +57,7 @@ static void double_step(fp12_t *f, pairing_state *s)
     fp2_add(&h, &t->y, &t->z);
     fp2_sqr(&h, &h);
     fp2_add(&tmp, &b, &c);
-    fp2_sub(&h, &h, &tmp);              /* 2 Y Z */
+    fp2_sub(&h, &h, &tmp); /* 2 Y Z */
     fp2_sub(&i, &e, &b);
     fp2_sqr(&j, &t->x);
 
@@ -65,7 +67,7 @@ static void double_step(fp12_t *f, pairing_state *s)
     fp2_sqr(&t->y, &g);
     fp2_sub(&t->y, &t->y, &tmp);
     fp2_dbl(&tmp, &tmp);
-    fp2_sub(&t->y, &t->y, &tmp);        /* g^2 - 3 e^2 */
+    fp2_sub(&t->y, &t->y, &tmp); /* g^2 - 3 e^2 */
     fp2_mul(&t->z, &b, &h);
 
     fp2_neg(&l0, &h);
@@ -178,7 +180,7 @@ void bn254_miller_loop(fp12_t *f, const g1_affine *p, const g2_affine *q, size_t
 static void exp_by_u(fp12_t *r, const fp12_t *a)
 {
     fp12_t acc = *a;
-    for (int i = 61; i >= 0; i--) {     /* u has 63 bits; the top one is acc = a */
+    for (int i = 61; i >= 0; i--) { /* u has 63 bits; the top one is acc = a */
         fp12_cyclotomic_sqr(&acc, &acc);
         if ((BN_U >> i) & 1)
             fp12_mul(&acc, &acc, a);

@@ -28,13 +28,15 @@ void parallel_run(int n_tasks, parallel_fn fn, void *ctx)
     task_arg *args = calloc((size_t)n_tasks, sizeof *args);
     char *started = calloc((size_t)n_tasks, 1);
     if (!tid || !args || !started) {
-        free(tid); free(args); free(started);
+        free(tid);
+        free(args);
+        free(started);
         for (int i = 0; i < n_tasks; i++)
             fn(ctx, i, n_tasks);
         return;
     }
     for (int i = 1; i < n_tasks; i++) {
-        args[i] = (task_arg){ fn, ctx, i, n_tasks };
+        args[i] = (task_arg){fn, ctx, i, n_tasks};
         started[i] = pthread_create(&tid[i], NULL, task_main, &args[i]) == 0;
     }
     fn(ctx, 0, n_tasks);
@@ -44,7 +46,9 @@ void parallel_run(int n_tasks, parallel_fn fn, void *ctx)
         else
             fn(ctx, i, n_tasks);
     }
-    free(tid); free(args); free(started);
+    free(tid);
+    free(args);
+    free(started);
 }
 
 void parallel_range(size_t n, int task, int n_tasks, size_t *lo, size_t *hi)

@@ -31,7 +31,7 @@ int poseidon_partial_rounds(int t)
 
 typedef struct grain {
     uint8_t bit[80];
-    int pos;           /* bit[pos] is the oldest */
+    int pos; /* bit[pos] is the oldest */
 } grain;
 
 static int grain_step(grain *g)
@@ -54,9 +54,9 @@ static void grain_put(grain *g, int *at, uint64_t v, int width)
 static void grain_init(grain *g, int t, int rounds_p)
 {
     int at = 0;
-    grain_put(g, &at, 1, 2);           /* prime field */
-    grain_put(g, &at, 0, 4);           /* S-box x^alpha */
-    grain_put(g, &at, 254, 12);        /* bits of r */
+    grain_put(g, &at, 1, 2);    /* prime field */
+    grain_put(g, &at, 0, 4);    /* S-box x^alpha */
+    grain_put(g, &at, 254, 12); /* bits of r */
     grain_put(g, &at, (uint64_t)t, 12);
     grain_put(g, &at, POSEIDON_FULL_ROUNDS, 10);
     grain_put(g, &at, (uint64_t)rounds_p, 10);
@@ -101,7 +101,7 @@ static int cauchy_points(grain *g, int t, fr_t *xy)
     uint64_t raw[4];
     for (int i = 0; i < 2 * t; i++) {
         grain_254(g, raw);
-        if (limbs_geq(raw, FR_MODULUS.m))     /* below 2^254 < 2r: one subtraction */
+        if (limbs_geq(raw, FR_MODULUS.m)) /* below 2^254 < 2r: one subtraction */
             limbs_sub(raw, raw, FR_MODULUS.m);
         mont_from_raw(xy[i].v, raw, &FR_MODULUS);
     }
@@ -211,8 +211,8 @@ int poseidon_commit(fr_t *out, const fr_t *in, size_t n, zkml_error *err)
 
 uint64_t poseidon_constraints(int t, int init_constant)
 {
-    uint64_t sboxes = (uint64_t)POSEIDON_FULL_ROUNDS * (uint64_t)t +
-                      (uint64_t)poseidon_partial_rounds(t);
+    uint64_t sboxes =
+        (uint64_t)POSEIDON_FULL_ROUNDS * (uint64_t)t + (uint64_t)poseidon_partial_rounds(t);
     return 3 * sboxes - (init_constant ? 3 : 0);
 }
 

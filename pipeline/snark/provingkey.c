@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #define PK_MAGIC "ZKMLGPK"
-#define PK_VERSION 2u     /* 2: the four-lane checksum */
+#define PK_VERSION 2u /* 2: the four-lane checksum */
 #define PK_HEADER_BYTES 40
 #define PK_HASH_SEED 0x5A4B4D4C474B3031ULL
 
@@ -80,7 +80,7 @@ static void hash_words(pk_hash *hs, const void *p, size_t n)
 static uint64_t hash_final(const pk_hash *hs)
 {
     uint8_t words[40];
-    pk_hash fold = { { PK_HASH_SEED, 0, 0, 0 }, 0 };
+    pk_hash fold = {{PK_HASH_SEED, 0, 0, 0}, 0};
     memcpy(words, hs->lane, 32);
     memcpy(words + 32, &hs->words, 8);
     for (int k = 0; k < 5; k++)
@@ -118,14 +118,14 @@ static void put(pk_io *io, const void *p, size_t n)
 
 static void put_u32s(pk_io *io, uint32_t a, uint32_t b, uint32_t c, uint32_t d)
 {
-    uint32_t v[4] = { a, b, c, d };
+    uint32_t v[4] = {a, b, c, d};
     put(io, v, sizeof v);
 }
 
 static void put_header(FILE *f, uint64_t body, uint64_t checksum)
 {
     uint8_t h[PK_HEADER_BYTES] = PK_MAGIC;
-    uint32_t v[4] = { PK_VERSION, (uint32_t)sizeof(g1_affine), (uint32_t)sizeof(g2_affine), 0 };
+    uint32_t v[4] = {PK_VERSION, (uint32_t)sizeof(g1_affine), (uint32_t)sizeof(g2_affine), 0};
     memcpy(h + 8, v, 16);
     memcpy(h + 24, &body, 8);
     memcpy(h + 32, &checksum, 8);
@@ -139,7 +139,7 @@ int pk_write(const groth16_pk *pk, const char *path, zkml_error *err)
     int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     if (n < 0 || (size_t)n >= sizeof tmp)
         return zkml_fail(err, ZKML_EINVAL, "path too long: %s", path);
-    pk_io io = { fopen(tmp, "wb"), { { 0 }, 0 }, 0, path, 0 };
+    pk_io io = {fopen(tmp, "wb"), {{0}, 0}, 0, path, 0};
     if (!io.f)
         return zkml_fail(err, ZKML_EIO, "%s: %s", tmp, strerror(errno));
     setvbuf(io.f, NULL, _IOFBF, 1 << 20);
@@ -203,7 +203,10 @@ static void *take(pk_reader *rd, size_t n)
     return p;
 }
 
-static int fp_ok(const fp_t *a) { return !limbs_geq(a->v, FP_MODULUS.m); }
+static int fp_ok(const fp_t *a)
+{
+    return !limbs_geq(a->v, FP_MODULUS.m);
+}
 
 static int g1_points_ok(const g1_affine *p, size_t n)
 {
@@ -228,8 +231,8 @@ static int read_matrix(pk_reader *rd, groth16_pk *pk, int m, zkml_error *err)
     const uint64_t *nt_p = take(rd, 8);
     size_t rows = (size_t)pk->n_constraints + 1;
     if (!nt_p || *nt_p > (rd->len - rd->pos) / 36)
-        return zkml_fail(err, ZKML_EINVAL, "%s: matrix %d: bad term count (corrupt file)",
-                         rd->path, m);
+        return zkml_fail(err, ZKML_EINVAL, "%s: matrix %d: bad term count (corrupt file)", rd->path,
+                         m);
     uint64_t nt = *nt_p;
     pm->start = take(rd, rows * 8);
     pm->wire = take(rd, nt * 4);
@@ -243,8 +246,8 @@ static int read_matrix(pk_reader *rd, groth16_pk *pk, int m, zkml_error *err)
             return zkml_fail(err, ZKML_EINVAL, "%s: matrix %d: bad row offsets", rd->path, m);
     for (uint64_t i = 0; i < nt; i++)
         if (pm->wire[i] >= pk->n_vars || limbs_geq(pm->coeff[i].v, FR_MODULUS.m))
-            return zkml_fail(err, ZKML_EINVAL, "%s: matrix %d: term %llu out of range",
-                             rd->path, m, (unsigned long long)i);
+            return zkml_fail(err, ZKML_EINVAL, "%s: matrix %d: term %llu out of range", rd->path, m,
+                             (unsigned long long)i);
     return 0;
 }
 
@@ -294,10 +297,11 @@ static int read_body(pk_reader *rd, groth16_pk *pk, zkml_error *err)
         want_log != pk->log_n)
         return zkml_fail(err, ZKML_EINVAL, "%s: inconsistent sizes in the header", rd->path);
     /* The sizes must add up to the body length before anything is indexed. */
-    uint64_t nv = pk->n_vars, need = 16 + 3 * (8 + 8 * ((uint64_t)pk->n_constraints + 1)) +
-        (3 * sizeof(g1_affine) + 2 * sizeof(g2_affine)) +
-        nv * (2 * sizeof(g1_affine) + sizeof(g2_affine)) +
-        (nv - pk->n_public - 1 + ((uint64_t)1 << pk->log_n)) * sizeof(g1_affine);
+    uint64_t nv = pk->n_vars,
+             need = 16 + 3 * (8 + 8 * ((uint64_t)pk->n_constraints + 1)) +
+                    (3 * sizeof(g1_affine) + 2 * sizeof(g2_affine)) +
+                    nv * (2 * sizeof(g1_affine) + sizeof(g2_affine)) +
+                    (nv - pk->n_public - 1 + ((uint64_t)1 << pk->log_n)) * sizeof(g1_affine);
     if (need > rd->len)
         return zkml_fail(err, ZKML_EINVAL, "%s: the body is %llu bytes, its sizes need %llu",
                          rd->path, (unsigned long long)rd->len, (unsigned long long)need);
@@ -320,8 +324,7 @@ static int map_key(groth16_pk *pk, const char *path, uint64_t *body, uint64_t *c
     if (fstat(fd, &st) != 0)
         rc = zkml_fail(err, ZKML_EIO, "%s: %s", path, strerror(errno));
     else if (st.st_size < PK_HEADER_BYTES)
-        rc = zkml_fail(err, ZKML_EINVAL, "%s: not a zkml-registry proving key (too short)",
-                       path);
+        rc = zkml_fail(err, ZKML_EINVAL, "%s: not a zkml-registry proving key (too short)", path);
     if (rc) {
         close(fd);
         return rc;
@@ -338,8 +341,8 @@ static int map_key(groth16_pk *pk, const char *path, uint64_t *body, uint64_t *c
         map = MAP_FAILED;
     }
     if (map == MAP_FAILED)
-        return zkml_fail(err, e == ENOMEM ? ZKML_ENOMEM : ZKML_EIO, "%s: cannot map: %s",
-                         path, strerror(e));
+        return zkml_fail(err, e == ENOMEM ? ZKML_ENOMEM : ZKML_EIO, "%s: cannot map: %s", path,
+                         strerror(e));
     pk->mapping = map;
     pk->mapping_len = (size_t)st.st_size;
     const uint8_t *h = map;
@@ -351,8 +354,10 @@ static int map_key(groth16_pk *pk, const char *path, uint64_t *body, uint64_t *c
         return zkml_fail(err, ZKML_EINVAL, "%s: not a zkml-registry proving key (wrong magic)",
                          path);
     if (v[0] != PK_VERSION || v[1] != sizeof(g1_affine) || v[2] != sizeof(g2_affine))
-        return zkml_fail(err, ZKML_EINVAL, "%s: proving key version %u is not supported by this "
-                         "build (expected %u); run setup again", path, v[0], PK_VERSION);
+        return zkml_fail(err, ZKML_EINVAL,
+                         "%s: proving key version %u is not supported by this "
+                         "build (expected %u); run setup again",
+                         path, v[0], PK_VERSION);
     if (*body != (uint64_t)st.st_size - PK_HEADER_BYTES)
         return zkml_fail(err, ZKML_EINVAL, "%s: length does not match its header (corrupt file)",
                          path);
@@ -372,11 +377,13 @@ int pk_read(groth16_pk *pk, const char *path, zkml_error *err)
             rc = zkml_fail(err, ZKML_EINVAL, "%s: checksum mismatch (corrupt file)", path);
     }
     if (!rc) {
-        pk_reader rd = { (const uint8_t *)pk->mapping + PK_HEADER_BYTES, body, 0, path };
+        pk_reader rd = {(const uint8_t *)pk->mapping + PK_HEADER_BYTES, body, 0, path};
         rc = read_body(&rd, pk, err);
         if (!rc && rd.pos != body)
-            rc = zkml_fail(err, ZKML_EINVAL, "%s: length does not match its header (corrupt "
-                           "file)", path);
+            rc = zkml_fail(err, ZKML_EINVAL,
+                           "%s: length does not match its header (corrupt "
+                           "file)",
+                           path);
     }
     if (rc)
         groth16_pk_free(pk);

@@ -17,15 +17,16 @@ static int parse_header(ptau *pt, zkml_error *err)
     if (bcur_u32(&c, &n8))
         return zkml_fail(err, ZKML_EINVAL, "%s: the header (section 1) is truncated", name);
     if (n8 != 32 || bcur_bytes(&c, &q, 32) || memcmp(q, BN254_P_LE, 32) != 0)
-        return zkml_fail(err, ZKML_EINVAL, "%s: the header names another curve (field of %u "
+        return zkml_fail(err, ZKML_EINVAL,
+                         "%s: the header names another curve (field of %u "
                          "bytes, not BN254's p); only bn128/BN254 files are supported",
                          name, n8);
     if (bcur_u32(&c, &pt->power) || bcur_u32(&c, &pt->ceremony_power) || c.left != 0)
         return zkml_fail(err, ZKML_EINVAL, "%s: the header (section 1) is %s", name,
                          c.left ? "longer than 44 bytes" : "truncated");
     if (pt->power < 1 || pt->power > PTAU_MAX_POWER)
-        return zkml_fail(err, ZKML_EINVAL, "%s: power %u in the header; BN254 allows 1..%d",
-                         name, pt->power, PTAU_MAX_POWER);
+        return zkml_fail(err, ZKML_EINVAL, "%s: power %u in the header; BN254 allows 1..%d", name,
+                         pt->power, PTAU_MAX_POWER);
     return 0;
 }
 
@@ -37,9 +38,10 @@ static int sized_section(ptau *pt, uint32_t type, uint64_t size, const uint8_t *
     if (binfile_section(&pt->bf, type, 1, &c, NULL, err))
         return err->code;
     if (c.left != size)
-        return zkml_fail(err, ZKML_EINVAL, "%s: section %u is %zu bytes; power %u needs %llu "
-                         "(truncated or corrupt file)", pt->bf.name, type, c.left, pt->power,
-                         (unsigned long long)size);
+        return zkml_fail(err, ZKML_EINVAL,
+                         "%s: section %u is %zu bytes; power %u needs %llu "
+                         "(truncated or corrupt file)",
+                         pt->bf.name, type, c.left, pt->power, (unsigned long long)size);
     *out = c.p;
     return 0;
 }
@@ -58,14 +60,17 @@ static int parse_lagrange(ptau *pt, zkml_error *err)
     if (found == 0)
         return 0;
     if (found != 4)
-        return zkml_fail(err, ZKML_EINVAL, "%s: only %d of the 4 Lagrange sections (12..15) "
-                         "are present", pt->bf.name, found);
+        return zkml_fail(err, ZKML_EINVAL,
+                         "%s: only %d of the 4 Lagrange sections (12..15) "
+                         "are present",
+                         pt->bf.name, found);
     pt->prepared = 1;
     return sized_section(pt, 12, (4 * n - 1) * LEM_G1, &pt->lagrange[PTAU_TAU_G1], err) ||
-           sized_section(pt, 13, (2 * n - 1) * LEM_G2, &pt->lagrange[PTAU_TAU_G2], err) ||
-           sized_section(pt, 14, (2 * n - 1) * LEM_G1, &pt->lagrange[PTAU_ALPHA_G1], err) ||
-           sized_section(pt, 15, (2 * n - 1) * LEM_G1, &pt->lagrange[PTAU_BETA_G1], err)
-           ? err->code : 0;
+                   sized_section(pt, 13, (2 * n - 1) * LEM_G2, &pt->lagrange[PTAU_TAU_G2], err) ||
+                   sized_section(pt, 14, (2 * n - 1) * LEM_G1, &pt->lagrange[PTAU_ALPHA_G1], err) ||
+                   sized_section(pt, 15, (2 * n - 1) * LEM_G1, &pt->lagrange[PTAU_BETA_G1], err)
+               ? err->code
+               : 0;
 }
 
 int ptau_parse(ptau *pt, const uint8_t *data, size_t len, const char *name, zkml_error *err)
@@ -90,8 +95,7 @@ int ptau_parse(ptau *pt, const uint8_t *data, size_t len, const char *name, zkml
         return err->code;
     contrib = c.p;
     if (c.left < 4)
-        return zkml_fail(err, ZKML_EINVAL, "%s: the contributions (section 7) are truncated",
-                         name);
+        return zkml_fail(err, ZKML_EINVAL, "%s: the contributions (section 7) are truncated", name);
     pt->n_contributions = (uint32_t)contrib[0] | (uint32_t)contrib[1] << 8 |
                           (uint32_t)contrib[2] << 16 | (uint32_t)contrib[3] << 24;
     return parse_lagrange(pt, err);
@@ -122,13 +126,16 @@ void ptau_close(ptau *pt)
 int ptau_check_domain(const ptau *pt, uint32_t log_n, zkml_error *err)
 {
     if (log_n > pt->power)
-        return zkml_fail(err, ZKML_EINVAL, "%s: the circuit needs a powers-of-tau file of "
+        return zkml_fail(err, ZKML_EINVAL,
+                         "%s: the circuit needs a powers-of-tau file of "
                          "power %u or more (a domain of 2^%u points); this one has power %u",
                          pt->bf.name, log_n, log_n, pt->power);
     if (!pt->prepared)
-        return zkml_fail(err, ZKML_EINVAL, "%s: not prepared for phase 2 (no Lagrange "
+        return zkml_fail(err, ZKML_EINVAL,
+                         "%s: not prepared for phase 2 (no Lagrange "
                          "sections 12..15); run `snarkjs powersoftau prepare phase2` or use "
-                         "a *_final_*.ptau file", pt->bf.name);
+                         "a *_final_*.ptau file",
+                         pt->bf.name);
     return 0;
 }
 
@@ -152,8 +159,7 @@ static int bad_point(const ptau *pt, int base, int lagrange, size_t i, size_t si
                      sec ? "not a valid curve point" : "missing (index out of range)");
 }
 
-int ptau_g1(const ptau *pt, int base, int lagrange, size_t i, g1_affine *out,
-            zkml_error *err)
+int ptau_g1(const ptau *pt, int base, int lagrange, size_t i, g1_affine *out, zkml_error *err)
 {
     size_t limit;
     const uint8_t *sec = base_ptr(pt, base, lagrange, i, &limit);
@@ -174,7 +180,9 @@ int ptau_g2(const ptau *pt, int lagrange, size_t i, g2_affine *out, zkml_error *
 int ptau_beta_g2(const ptau *pt, g2_affine *out, zkml_error *err)
 {
     if (lem_get_g2(out, pt->beta_g2) || !g2_is_in_subgroup(out))
-        return zkml_fail(err, ZKML_EINVAL, "%s: betaG2 (section 6, byte offset %zu) is not a "
-                         "point of G2", pt->bf.name, (size_t)(pt->beta_g2 - pt->bf.data));
+        return zkml_fail(err, ZKML_EINVAL,
+                         "%s: betaG2 (section 6, byte offset %zu) is not a "
+                         "point of G2",
+                         pt->bf.name, (size_t)(pt->beta_g2 - pt->bf.data));
     return 0;
 }

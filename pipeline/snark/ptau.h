@@ -22,36 +22,34 @@
 #include "pipeline/snark/binfile.h"
 #include "pipeline/snark/groth16.h"
 
-#define PTAU_MAX_POWER 28   /* the 2-adicity of r: no larger domain exists */
+#define PTAU_MAX_POWER 28 /* the 2-adicity of r: no larger domain exists */
 
 enum { PTAU_TAU_G1, PTAU_TAU_G2, PTAU_ALPHA_G1, PTAU_BETA_G1, PTAU_N_BASES };
 
 typedef struct ptau {
     binfile bf;
-    void *map;                  /* ptau_open's mapping, NULL after ptau_parse */
+    void *map; /* ptau_open's mapping, NULL after ptau_parse */
     size_t map_len;
     uint32_t power, ceremony_power, n_contributions;
-    int prepared;               /* has the Lagrange sections 12..15 */
+    int prepared;                          /* has the Lagrange sections 12..15 */
     const uint8_t *powers[PTAU_N_BASES];   /* sections 2..5 */
     const uint8_t *lagrange[PTAU_N_BASES]; /* sections 12..15, NULL unless prepared */
     const uint8_t *beta_g2;                /* section 6 */
 } ptau;
 
-int  ptau_parse(ptau *pt, const uint8_t *data, size_t len, const char *name,
-                zkml_error *err);
-int  ptau_open(ptau *pt, const char *path, zkml_error *err);
+int ptau_parse(ptau *pt, const uint8_t *data, size_t len, const char *name, zkml_error *err);
+int ptau_open(ptau *pt, const char *path, zkml_error *err);
 void ptau_close(ptau *pt);
 /* Refuses a file too small for a domain of 2^log_n points (naming the power
  * needed) or not prepared for phase 2. */
-int  ptau_check_domain(const ptau *pt, uint32_t log_n, zkml_error *err);
+int ptau_check_domain(const ptau *pt, uint32_t log_n, zkml_error *err);
 /* Point i of a basis: base is PTAU_*; lagrange selects sections 12..15.
  * Fails naming the section, the index and the byte offset. */
-int  ptau_g1(const ptau *pt, int base, int lagrange, size_t i, g1_affine *out,
-             zkml_error *err);
-int  ptau_g2(const ptau *pt, int lagrange, size_t i, g2_affine *out, zkml_error *err);
-int  ptau_beta_g2(const ptau *pt, g2_affine *out, zkml_error *err);
+int ptau_g1(const ptau *pt, int base, int lagrange, size_t i, g1_affine *out, zkml_error *err);
+int ptau_g2(const ptau *pt, int lagrange, size_t i, g2_affine *out, zkml_error *err);
+int ptau_beta_g2(const ptau *pt, g2_affine *out, zkml_error *err);
 /* Makes a prepared ptau of this power here (ptau_local.c): tau, alpha and
  * beta from getrandom, wiped; for testing only (its maker knew tau). */
-int  ptau_make_local(const char *path, uint32_t power, int threads, zkml_error *err);
+int ptau_make_local(const char *path, uint32_t power, int threads, zkml_error *err);
 
 #endif

@@ -15,15 +15,14 @@
 #include <string.h>
 
 typedef struct local_state {
-    fr_t tau, alpha, beta;       /* the toxic waste: wiped */
-    fr_t *s;                     /* scalars derived from it: wiped */
+    fr_t tau, alpha, beta; /* the toxic waste: wiped */
+    fr_t *s;               /* scalars derived from it: wiped */
     size_t n_s;
-    fixed_base *t1, *t2;         /* generator tables */
+    fixed_base *t1, *t2; /* generator tables */
 } local_state;
 
 /* Writes the points s[i]*G of n scalars (G1 or G2). */
-static int put_points(bwriter *w, local_state *st, int g2, size_t n, int threads,
-                      zkml_error *err)
+static int put_points(bwriter *w, local_state *st, int g2, size_t n, int threads, zkml_error *err)
 {
     void *pts;
     if (fixed_base_mul_alloc(g2 ? st->t2 : st->t1, st->s, n, &pts, threads, err))
@@ -51,8 +50,7 @@ static void powers(local_state *st, const fr_t *scale, size_t n)
     zkml_wipe(&x, sizeof x);
 }
 
-static int power_sections(bwriter *w, local_state *st, uint32_t power, int threads,
-                          zkml_error *err)
+static int power_sections(bwriter *w, local_state *st, uint32_t power, int threads, zkml_error *err)
 {
     size_t n = (size_t)1 << power;
     fr_t one;
@@ -66,7 +64,7 @@ static int power_sections(bwriter *w, local_state *st, uint32_t power, int threa
     bw_u64(w, n * LEM_G2);
     if (put_points(w, st, 1, n, threads, err))
         return err->code;
-    const fr_t *scales[2] = { &st->alpha, &st->beta };
+    const fr_t *scales[2] = {&st->alpha, &st->beta};
     for (int k = 0; k < 2; k++) {
         bw_u32(w, 4 + (uint32_t)k);
         bw_u64(w, n * LEM_G1);
@@ -81,13 +79,13 @@ static int power_sections(bwriter *w, local_state *st, uint32_t power, int threa
         return err->code;
     bw_u32(w, 7);
     bw_u64(w, 4);
-    bw_u32(w, 0);                                 /* no recorded contributions */
+    bw_u32(w, 0); /* no recorded contributions */
     return 0;
 }
 
 /* Section `type`: the Lagrange bases of the domains 2^0 .. 2^top, times scale. */
-static int lagrange_section(bwriter *w, local_state *st, uint32_t type, uint32_t top,
-                            int g2, const fr_t *scale, int threads, zkml_error *err)
+static int lagrange_section(bwriter *w, local_state *st, uint32_t type, uint32_t top, int g2,
+                            const fr_t *scale, int threads, zkml_error *err)
 {
     size_t total = ((size_t)2 << top) - 1;
     bw_u32(w, type);
@@ -103,7 +101,7 @@ static int draw(local_state *st, uint32_t power, zkml_error *err)
 {
     fr_t z, one;
     fr_one(&one);
-    do {                     /* tau must not be a point of any domain used */
+    do { /* tau must not be a point of any domain used */
         if (fr_random(&st->tau, err))
             return err->code;
         fr_pow_u64(&z, &st->tau, (uint64_t)2 << power);
@@ -112,8 +110,7 @@ static int draw(local_state *st, uint32_t power, zkml_error *err)
     return fr_random(&st->alpha, err) || fr_random(&st->beta, err) ? err->code : 0;
 }
 
-static int write_file(bwriter *w, local_state *st, uint32_t power, int threads,
-                      zkml_error *err)
+static int write_file(bwriter *w, local_state *st, uint32_t power, int threads, zkml_error *err)
 {
     fr_t one;
     fr_one(&one);

@@ -15,8 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { R1CS_SEC_HEADER = 1, R1CS_SEC_CONSTRAINTS = 2, R1CS_SEC_LABELS = 3,
-       R1CS_SEC_GATES = 4, R1CS_SEC_GATE_USES = 5 };
+enum {
+    R1CS_SEC_HEADER = 1,
+    R1CS_SEC_CONSTRAINTS = 2,
+    R1CS_SEC_LABELS = 3,
+    R1CS_SEC_GATES = 4,
+    R1CS_SEC_GATE_USES = 5
+};
 
 void r1cs_init(r1cs *cs)
 {
@@ -133,8 +138,8 @@ int r1cs_check_witness(const r1cs *cs, const fr_t *w, size_t n, zkml_error *err)
     fr_t one, a, b, c;
     fr_one(&one);
     if (n != cs->n_wires)
-        return zkml_fail(err, ZKML_EREJECTED, "witness has %zu values, the circuit has %u wires",
-                         n, cs->n_wires);
+        return zkml_fail(err, ZKML_EREJECTED, "witness has %zu values, the circuit has %u wires", n,
+                         cs->n_wires);
     if (!fr_eq(&w[0], &one))
         return zkml_fail(err, ZKML_EREJECTED, "witness value 0 (the constant one) is not 1");
     for (uint32_t i = 0; i < cs->n_constraints; i++) {
@@ -145,8 +150,8 @@ int r1cs_check_witness(const r1cs *cs, const fr_t *w, size_t n, zkml_error *err)
         fr_mul(&a, &a, &b);
         if (!fr_eq(&a, &c))
             return zkml_fail(err, ZKML_EREJECTED,
-                             "witness does not satisfy constraint %u (0-based) of %u: A*B != C",
-                             i, cs->n_constraints);
+                             "witness does not satisfy constraint %u (0-based) of %u: A*B != C", i,
+                             cs->n_constraints);
     }
     return 0;
 }
@@ -157,8 +162,10 @@ static int check_wires(const r1cs *cs, const r1cs_lc *lc, uint32_t k, zkml_error
 {
     for (uint32_t i = 0; i < lc->n; i++)
         if (lc->terms[i].wire >= cs->n_wires)
-            return zkml_fail(err, ZKML_EINVAL, "constraint %u uses wire %u but the circuit "
-                             "has %u wires", k, lc->terms[i].wire, cs->n_wires);
+            return zkml_fail(err, ZKML_EINVAL,
+                             "constraint %u uses wire %u but the circuit "
+                             "has %u wires",
+                             k, lc->terms[i].wire, cs->n_wires);
     return 0;
 }
 
@@ -177,9 +184,10 @@ int r1cs_write(const r1cs *cs, const char *path, zkml_error *err)
 {
     uint64_t body = 0;
     if (cs->n_wires < 1 + (uint64_t)cs->n_pub_out + cs->n_pub_in + cs->n_prv_in)
-        return zkml_fail(err, ZKML_EINVAL, "%s: %u wires cannot hold %u outputs, %u public and "
-                         "%u private inputs", path, cs->n_wires, cs->n_pub_out, cs->n_pub_in,
-                         cs->n_prv_in);
+        return zkml_fail(err, ZKML_EINVAL,
+                         "%s: %u wires cannot hold %u outputs, %u public and "
+                         "%u private inputs",
+                         path, cs->n_wires, cs->n_pub_out, cs->n_pub_in, cs->n_prv_in);
     for (uint32_t k = 0; k < cs->n_constraints; k++) {
         const r1cs_constraint *c = &cs->constraints[k];
         if (check_wires(cs, &c->a, k, err) || check_wires(cs, &c->b, k, err) ||
@@ -199,7 +207,7 @@ int r1cs_write(const r1cs *cs, const char *path, zkml_error *err)
     bw_u32(&w, cs->n_pub_out);
     bw_u32(&w, cs->n_pub_in);
     bw_u32(&w, cs->n_prv_in);
-    bw_u64(&w, cs->n_wires);             /* labels: one per wire */
+    bw_u64(&w, cs->n_wires); /* labels: one per wire */
     bw_u32(&w, cs->n_constraints);
     bw_u32(&w, R1CS_SEC_CONSTRAINTS);
     bw_u64(&w, body);
@@ -217,16 +225,17 @@ int r1cs_write(const r1cs *cs, const char *path, zkml_error *err)
 
 /* ---- reading ---------------------------------------------------------------- */
 
-static int read_lc(r1cs_lc *lc, bcur *c, const r1cs *cs, uint32_t k, char side,
-                   const char *name, zkml_error *err)
+static int read_lc(r1cs_lc *lc, bcur *c, const r1cs *cs, uint32_t k, char side, const char *name,
+                   zkml_error *err)
 {
     uint32_t n;
     if (bcur_u32(c, &n))
-        return zkml_fail(err, ZKML_EINVAL, "%s: constraint %u: truncated before %c", name, k,
-                         side);
+        return zkml_fail(err, ZKML_EINVAL, "%s: constraint %u: truncated before %c", name, k, side);
     if (n > c->left / 36)
-        return zkml_fail(err, ZKML_EINVAL, "%s: constraint %u: %c has %u terms, more than the "
-                         "section holds (truncated file)", name, k, side, n);
+        return zkml_fail(err, ZKML_EINVAL,
+                         "%s: constraint %u: %c has %u terms, more than the "
+                         "section holds (truncated file)",
+                         name, k, side, n);
     memset(lc, 0, sizeof *lc);
     if (n == 0)
         return 0;
@@ -240,11 +249,13 @@ static int read_lc(r1cs_lc *lc, bcur *c, const r1cs *cs, uint32_t k, char side,
         bcur_u32(c, &wire);
         bcur_bytes(c, &v, 32);
         if (wire >= cs->n_wires)
-            return zkml_fail(err, ZKML_EINVAL, "%s: constraint %u: %c uses wire %u but there "
-                             "are %u wires", name, k, side, wire, cs->n_wires);
+            return zkml_fail(err, ZKML_EINVAL,
+                             "%s: constraint %u: %c uses wire %u but there "
+                             "are %u wires",
+                             name, k, side, wire, cs->n_wires);
         if (fr_from_bytes_le(&lc->terms[i].coeff, v))
-            return zkml_fail(err, ZKML_EINVAL, "%s: constraint %u: %c has a coefficient >= r",
-                             name, k, side);
+            return zkml_fail(err, ZKML_EINVAL, "%s: constraint %u: %c has a coefficient >= r", name,
+                             k, side);
         lc->terms[i].wire = wire;
         lc->n = i + 1;
     }
@@ -260,19 +271,20 @@ static int parse_header(r1cs *cs, const binfile *bf, uint32_t *n_constraints, zk
     if (binfile_section(bf, R1CS_SEC_HEADER, 1, &c, NULL, err))
         return err ? err->code : ZKML_EINVAL;
     if (bcur_u32(&c, &fs) || fs != 32 || bcur_bytes(&c, &prime, 32))
-        return zkml_fail(err, ZKML_EINVAL, "%s: field size is not 32 bytes (not BN254)",
-                         bf->name);
+        return zkml_fail(err, ZKML_EINVAL, "%s: field size is not 32 bytes (not BN254)", bf->name);
     if (memcmp(prime, BN254_R_LE, 32) != 0)
-        return zkml_fail(err, ZKML_EINVAL, "%s: the prime is not the BN254 (bn128) scalar "
-                         "field", bf->name);
-    if (bcur_u32(&c, &cs->n_wires) || bcur_u32(&c, &cs->n_pub_out) ||
-        bcur_u32(&c, &cs->n_pub_in) || bcur_u32(&c, &cs->n_prv_in) ||
-        bcur_u64(&c, &n_labels) || bcur_u32(&c, n_constraints))
+        return zkml_fail(err, ZKML_EINVAL,
+                         "%s: the prime is not the BN254 (bn128) scalar "
+                         "field",
+                         bf->name);
+    if (bcur_u32(&c, &cs->n_wires) || bcur_u32(&c, &cs->n_pub_out) || bcur_u32(&c, &cs->n_pub_in) ||
+        bcur_u32(&c, &cs->n_prv_in) || bcur_u64(&c, &n_labels) || bcur_u32(&c, n_constraints))
         return zkml_fail(err, ZKML_EINVAL, "%s: header section truncated", bf->name);
     if (cs->n_wires < 1 + (uint64_t)cs->n_pub_out + cs->n_pub_in + cs->n_prv_in)
-        return zkml_fail(err, ZKML_EINVAL, "%s: %u wires cannot hold %u outputs, %u public and "
-                         "%u private inputs", bf->name, cs->n_wires, cs->n_pub_out,
-                         cs->n_pub_in, cs->n_prv_in);
+        return zkml_fail(err, ZKML_EINVAL,
+                         "%s: %u wires cannot hold %u outputs, %u public and "
+                         "%u private inputs",
+                         bf->name, cs->n_wires, cs->n_pub_out, cs->n_pub_in, cs->n_prv_in);
     return 0;
 }
 
@@ -291,14 +303,18 @@ int r1cs_parse(r1cs *cs, const uint8_t *data, size_t len, const char *name, zkml
     if (binfile_section(&bf, R1CS_SEC_GATES, 0, &c, &found, err))
         return err ? err->code : ZKML_EINVAL;
     if (found)
-        return zkml_fail(err, ZKML_EINVAL, "%s: uses custom gates (PLONK), which Groth16 "
-                         "cannot prove", name);
+        return zkml_fail(err, ZKML_EINVAL,
+                         "%s: uses custom gates (PLONK), which Groth16 "
+                         "cannot prove",
+                         name);
     if (parse_header(cs, &bf, &n_constraints, err) ||
         binfile_section(&bf, R1CS_SEC_CONSTRAINTS, 1, &c, NULL, err))
         goto fail;
     if (n_constraints > c.left / 12) {
-        zkml_fail(err, ZKML_EINVAL, "%s: %u constraints do not fit in the constraints section "
-                  "(truncated file)", name, n_constraints);
+        zkml_fail(err, ZKML_EINVAL,
+                  "%s: %u constraints do not fit in the constraints section "
+                  "(truncated file)",
+                  name, n_constraints);
         goto fail;
     }
     cs->constraints = calloc(n_constraints ? n_constraints : 1, sizeof *cs->constraints);
@@ -316,8 +332,7 @@ int r1cs_parse(r1cs *cs, const uint8_t *data, size_t len, const char *name, zkml
             goto fail;
     }
     if (c.left != 0) {
-        zkml_fail(err, ZKML_EINVAL, "%s: %zu stray bytes after the last constraint", name,
-                  c.left);
+        zkml_fail(err, ZKML_EINVAL, "%s: %zu stray bytes after the last constraint", name, c.left);
         goto fail;
     }
     return 0;

@@ -20,71 +20,81 @@
 
 /* ---- fields: Fp (base field, modulus p) and Fr (scalar field, modulus r) ---- */
 
-typedef struct { uint64_t v[4]; } fp_t;
-typedef struct { uint64_t v[4]; } fr_t;
+typedef struct {
+    uint64_t v[4];
+} fp_t;
+typedef struct {
+    uint64_t v[4];
+} fr_t;
 
 void fr_zero(fr_t *r);
 void fr_one(fr_t *r);
 void fr_from_u64(fr_t *r, uint64_t a);
-void fr_from_i64(fr_t *r, int64_t a);          /* negatives become r - |a| */
-int  fr_is_zero(const fr_t *a);
-int  fr_eq(const fr_t *a, const fr_t *b);
+void fr_from_i64(fr_t *r, int64_t a); /* negatives become r - |a| */
+int fr_is_zero(const fr_t *a);
+int fr_eq(const fr_t *a, const fr_t *b);
 void fr_add(fr_t *r, const fr_t *a, const fr_t *b);
 void fr_sub(fr_t *r, const fr_t *a, const fr_t *b);
 void fr_neg(fr_t *r, const fr_t *a);
 void fr_mul(fr_t *r, const fr_t *a, const fr_t *b);
 void fr_sqr(fr_t *r, const fr_t *a);
-void fr_inv(fr_t *r, const fr_t *a);           /* inv(0) = 0 */
+void fr_inv(fr_t *r, const fr_t *a); /* inv(0) = 0 */
 void fr_pow_u64(fr_t *r, const fr_t *a, uint64_t e);
 /* Inverts n elements in place with one inversion (zeros stay zero). */
-int  fr_batch_inv(fr_t *a, size_t n);
+int fr_batch_inv(fr_t *a, size_t n);
 /* 32 bytes little-endian, normal form; from_bytes fails (returns -1) if >= r. */
-int  fr_from_bytes_le(fr_t *r, const uint8_t in[32]);
+int fr_from_bytes_le(fr_t *r, const uint8_t in[32]);
 void fr_to_bytes_le(uint8_t out[32], const fr_t *a);
 /* Decimal strings as snarkjs writes them; from_dec fails on junk or >= r. */
-int  fr_from_dec(fr_t *r, const char *s);
+int fr_from_dec(fr_t *r, const char *s);
 void fr_to_dec(char out[80], const fr_t *a);
 /* If a, read as an integer in (-r/2, r/2], fits in int64, stores it and returns 0. */
-int  fr_to_i64(int64_t *out, const fr_t *a);
+int fr_to_i64(int64_t *out, const fr_t *a);
 
 void fp_zero(fp_t *r);
 void fp_one(fp_t *r);
 void fp_from_u64(fp_t *r, uint64_t a);
-int  fp_is_zero(const fp_t *a);
-int  fp_eq(const fp_t *a, const fp_t *b);
+int fp_is_zero(const fp_t *a);
+int fp_eq(const fp_t *a, const fp_t *b);
 void fp_add(fp_t *r, const fp_t *a, const fp_t *b);
 void fp_sub(fp_t *r, const fp_t *a, const fp_t *b);
 void fp_neg(fp_t *r, const fp_t *a);
 void fp_mul(fp_t *r, const fp_t *a, const fp_t *b);
 void fp_sqr(fp_t *r, const fp_t *a);
 void fp_inv(fp_t *r, const fp_t *a);
-int  fp_from_bytes_be(fp_t *r, const uint8_t in[32]);   /* EVM encoding; -1 if >= p */
+int fp_from_bytes_be(fp_t *r, const uint8_t in[32]); /* EVM encoding; -1 if >= p */
 void fp_to_bytes_be(uint8_t out[32], const fp_t *a);
-int  fp_from_bytes_le(fp_t *r, const uint8_t in[32]);
+int fp_from_bytes_le(fp_t *r, const uint8_t in[32]);
 void fp_to_bytes_le(uint8_t out[32], const fp_t *a);
-int  fp_from_dec(fp_t *r, const char *s);
+int fp_from_dec(fp_t *r, const char *s);
 void fp_to_dec(char out[80], const fp_t *a);
 
 /* ---- extension fields ---------------------------------------------------- */
 
-typedef struct { fp_t c0, c1; } fp2_t;         /* c0 + c1*u, u^2 = -1 */
-typedef struct { fp2_t c0, c1, c2; } fp6_t;    /* over v, v^3 = 9 + u */
-typedef struct { fp6_t c0, c1; } fp12_t;       /* over w, w^2 = v */
+typedef struct {
+    fp_t c0, c1;
+} fp2_t; /* c0 + c1*u, u^2 = -1 */
+typedef struct {
+    fp2_t c0, c1, c2;
+} fp6_t; /* over v, v^3 = 9 + u */
+typedef struct {
+    fp6_t c0, c1;
+} fp12_t; /* over w, w^2 = v */
 
 void fp2_zero(fp2_t *r);
 void fp2_one(fp2_t *r);
-int  fp2_is_zero(const fp2_t *a);
-int  fp2_eq(const fp2_t *a, const fp2_t *b);
+int fp2_is_zero(const fp2_t *a);
+int fp2_eq(const fp2_t *a, const fp2_t *b);
 void fp2_add(fp2_t *r, const fp2_t *a, const fp2_t *b);
 void fp2_sub(fp2_t *r, const fp2_t *a, const fp2_t *b);
 void fp2_neg(fp2_t *r, const fp2_t *a);
 void fp2_mul(fp2_t *r, const fp2_t *a, const fp2_t *b);
 void fp2_sqr(fp2_t *r, const fp2_t *a);
-void fp2_inv(fp2_t *r, const fp2_t *a);        /* inv(0) = 0 */
+void fp2_inv(fp2_t *r, const fp2_t *a); /* inv(0) = 0 */
 
 void fp12_one(fp12_t *r);
-int  fp12_is_one(const fp12_t *a);
-int  fp12_eq(const fp12_t *a, const fp12_t *b);
+int fp12_is_one(const fp12_t *a);
+int fp12_eq(const fp12_t *a, const fp12_t *b);
 void fp12_mul(fp12_t *r, const fp12_t *a, const fp12_t *b);
 void fp12_sqr(fp12_t *r, const fp12_t *a);
 void fp12_inv(fp12_t *r, const fp12_t *a);
@@ -93,37 +103,47 @@ void fp12_pow(fp12_t *r, const fp12_t *a, const uint64_t *e, size_t n);
 
 /* ---- groups -------------------------------------------------------------- */
 
-typedef struct { fp_t x, y; int infinity; } g1_affine;
-typedef struct { fp_t x, y, z; } g1_jac;       /* z = 0 is infinity */
-typedef struct { fp2_t x, y; int infinity; } g2_affine;
-typedef struct { fp2_t x, y, z; } g2_jac;
+typedef struct {
+    fp_t x, y;
+    int infinity;
+} g1_affine;
+typedef struct {
+    fp_t x, y, z;
+} g1_jac; /* z = 0 is infinity */
+typedef struct {
+    fp2_t x, y;
+    int infinity;
+} g2_affine;
+typedef struct {
+    fp2_t x, y, z;
+} g2_jac;
 
 void g1_generator(g1_affine *r);
 void g2_generator(g2_affine *r);
-int  g1_is_on_curve(const g1_affine *p);       /* infinity counts as on the curve */
-int  g2_is_on_curve(const g2_affine *p);
-int  g2_is_in_subgroup(const g2_affine *p);    /* G1 has cofactor 1 */
+int g1_is_on_curve(const g1_affine *p); /* infinity counts as on the curve */
+int g2_is_on_curve(const g2_affine *p);
+int g2_is_in_subgroup(const g2_affine *p); /* G1 has cofactor 1 */
 void g1_to_jac(g1_jac *r, const g1_affine *p);
 void g1_to_affine(g1_affine *r, const g1_jac *p);
-void g1_add(g1_jac *r, const g1_jac *a, const g1_jac *b);   /* all edge cases */
+void g1_add(g1_jac *r, const g1_jac *a, const g1_jac *b); /* all edge cases */
 void g1_add_affine(g1_jac *r, const g1_jac *a, const g1_affine *b);
 void g1_double(g1_jac *r, const g1_jac *a);
 void g1_neg(g1_jac *r, const g1_jac *a);
 void g1_mul(g1_jac *r, const g1_jac *a, const fr_t *k);
 /* Multiplies by a raw 256-bit big-endian scalar, not reduced (EVM ecMul). */
 void g1_mul_be(g1_jac *r, const g1_jac *a, const uint8_t k[32]);
-int  g1_eq(const g1_jac *a, const g1_jac *b);
+int g1_eq(const g1_jac *a, const g1_jac *b);
 void g2_to_jac(g2_jac *r, const g2_affine *p);
 void g2_to_affine(g2_affine *r, const g2_jac *p);
 void g2_add(g2_jac *r, const g2_jac *a, const g2_jac *b);
 void g2_double(g2_jac *r, const g2_jac *a);
 void g2_neg(g2_jac *r, const g2_jac *a);
 void g2_mul(g2_jac *r, const g2_jac *a, const fr_t *k);
-int  g2_eq(const g2_jac *a, const g2_jac *b);
+int g2_eq(const g2_jac *a, const g2_jac *b);
 void g2_add_affine(g2_jac *r, const g2_jac *a, const g2_affine *b);
 /* Converts n points with one shared inversion; -1 only if out of memory. */
-int  g1_batch_to_affine(g1_affine *out, const g1_jac *in, size_t n);
-int  g2_batch_to_affine(g2_affine *out, const g2_jac *in, size_t n);
+int g1_batch_to_affine(g1_affine *out, const g1_jac *in, size_t n);
+int g2_batch_to_affine(g2_affine *out, const g2_jac *in, size_t n);
 /* r[i] = a[i] + b[i] for n independent pairs of affine points, sharing one
  * field inversion: about 6 multiplications per sum against 11 for
  * g1_add_affine, the core of a batch-affine MSM (batches of a few hundred or
@@ -138,9 +158,9 @@ void g2_batch_add_affine(g2_affine *r, const g2_affine *a, const g2_affine *b, s
 
 /* EVM encodings (EIP-196/197): 64-byte G1, 128-byte G2 (x_im, x_re, y_im, y_re).
  * Decoding checks field range, the curve and (G2) the subgroup: -1 if invalid. */
-int  g1_from_evm(g1_affine *r, const uint8_t in[64]);
+int g1_from_evm(g1_affine *r, const uint8_t in[64]);
 void g1_to_evm(uint8_t out[64], const g1_affine *p);
-int  g2_from_evm(g2_affine *r, const uint8_t in[128]);
+int g2_from_evm(g2_affine *r, const uint8_t in[128]);
 void g2_to_evm(uint8_t out[128], const g2_affine *p);
 
 /* ---- pairing --------------------------------------------------------------- */
@@ -148,13 +168,13 @@ void g2_to_evm(uint8_t out[128], const g2_affine *p);
 /* Optimal ate pairing, reduced. */
 void bn254_pairing(fp12_t *r, const g1_affine *p, const g2_affine *q);
 /* 1 if prod e(p[i], q[i]) == 1 (one shared final exponentiation), else 0. */
-int  bn254_pairing_check(const g1_affine *p, const g2_affine *q, size_t n);
+int bn254_pairing_check(const g1_affine *p, const g2_affine *q, size_t n);
 
 /* ---- the EVM precompiles 0x06-0x08 over raw bytes (tests against anvil, geth vectors) */
 /* Each returns 0 and fills out, or -1 when the EVM call would fail. */
-int  bn254_ecadd(uint8_t out[64], const uint8_t *in, size_t len);
-int  bn254_ecmul(uint8_t out[64], const uint8_t *in, size_t len);
-int  bn254_ecpairing(uint8_t out[32], const uint8_t *in, size_t len);
+int bn254_ecadd(uint8_t out[64], const uint8_t *in, size_t len);
+int bn254_ecmul(uint8_t out[64], const uint8_t *in, size_t len);
+int bn254_ecpairing(uint8_t out[32], const uint8_t *in, size_t len);
 
 /* ---- Poseidon (poseidon.c) ------------------------------------------------
  * circomlib's Poseidon over Fr: S-box x^5, 8 full rounds and
@@ -170,21 +190,21 @@ int  bn254_ecpairing(uint8_t out[32], const uint8_t *in, size_t len);
 
 typedef struct poseidon_params {
     int t, rounds_p;
-    fr_t c[POSEIDON_MAX_ROUNDS * POSEIDON_MAX_T];  /* round r adds c[r*t + i] to element i */
-    fr_t m[POSEIDON_MAX_T][POSEIDON_MAX_T];        /* new[i] = sum_j m[i][j] * old[j] */
+    fr_t c[POSEIDON_MAX_ROUNDS * POSEIDON_MAX_T]; /* round r adds c[r*t + i] to element i */
+    fr_t m[POSEIDON_MAX_T][POSEIDON_MAX_T];       /* new[i] = sum_j m[i][j] * old[j] */
 } poseidon_params;
 
-int poseidon_partial_rounds(int t);           /* 0 outside 2..17 */
+int poseidon_partial_rounds(int t); /* 0 outside 2..17 */
 /* The parameters of width t, or NULL outside 2..17 (or out of memory). */
 const poseidon_params *poseidon_params_get(int t);
 /* circomlibjs's poseidon(in, init): the state [init, in[0], .., in[n-1]]
  * (t = n + 1) permuted, its element 0. n in 1..16, else ZKML_EINVAL. */
-int  poseidon_hash(fr_t *out, const fr_t *in, size_t n, const fr_t *init, zkml_error *err);
+int poseidon_hash(fr_t *out, const fr_t *in, size_t n, const fr_t *init, zkml_error *err);
 /* The commitment of docs/COMMITMENTS.md: h = n, then h = poseidon(chunk, h)
  * for each chunk of POSEIDON_CHUNK elements in order (the last may be
  * shorter); n = 0 gives 0. */
 #define POSEIDON_CHUNK 16
-int  poseidon_commit(fr_t *out, const fr_t *in, size_t n, zkml_error *err);
+int poseidon_commit(fr_t *out, const fr_t *in, size_t n, zkml_error *err);
 /* R1CS constraints of one permutation of width t whose inputs are all
  * unknown (3 per S-box), less 3 when element 0 starts as a constant; and of
  * poseidon_commit over n elements as pipeline/circuit builds it. */
@@ -193,12 +213,20 @@ uint64_t poseidon_commit_constraints(size_t n);
 
 /* ---- R1CS (iden3 .r1cs semantics: A*B - C = 0; wire 0 is the constant one) --- */
 
-typedef struct r1cs_term { uint32_t wire; fr_t coeff; } r1cs_term;
-typedef struct r1cs_lc { r1cs_term *terms; uint32_t n, cap; } r1cs_lc;
-typedef struct r1cs_constraint { r1cs_lc a, b, c; } r1cs_constraint;
+typedef struct r1cs_term {
+    uint32_t wire;
+    fr_t coeff;
+} r1cs_term;
+typedef struct r1cs_lc {
+    r1cs_term *terms;
+    uint32_t n, cap;
+} r1cs_lc;
+typedef struct r1cs_constraint {
+    r1cs_lc a, b, c;
+} r1cs_constraint;
 
 typedef struct r1cs {
-    uint32_t n_wires;        /* including wire 0 */
+    uint32_t n_wires; /* including wire 0 */
     uint32_t n_pub_out, n_pub_in, n_prv_in;
     r1cs_constraint *constraints;
     uint32_t n_constraints, cap_constraints;
@@ -208,34 +236,33 @@ void r1cs_init(r1cs *cs);
 void r1cs_free(r1cs *cs);
 /* Appends a constraint; takes ownership of the terms of a, b and c. The
  * builder keeps terms sorted by wire and merges duplicates. */
-int  r1cs_add_constraint(r1cs *cs, r1cs_lc *a, r1cs_lc *b, r1cs_lc *c, zkml_error *err);
-int  r1cs_lc_add_term(r1cs_lc *lc, uint32_t wire, const fr_t *coeff, zkml_error *err);
+int r1cs_add_constraint(r1cs *cs, r1cs_lc *a, r1cs_lc *b, r1cs_lc *c, zkml_error *err);
+int r1cs_lc_add_term(r1cs_lc *lc, uint32_t wire, const fr_t *coeff, zkml_error *err);
 void r1cs_lc_free(r1cs_lc *lc);
-int  r1cs_write(const r1cs *cs, const char *path, zkml_error *err);
-int  r1cs_read(r1cs *cs, const char *path, zkml_error *err);
+int r1cs_write(const r1cs *cs, const char *path, zkml_error *err);
+int r1cs_read(r1cs *cs, const char *path, zkml_error *err);
 /* 0 if the witness satisfies every constraint; otherwise ZKML_EREJECTED naming
  * the first failing constraint. */
-int  r1cs_check_witness(const r1cs *cs, const fr_t *w, size_t n, zkml_error *err);
+int r1cs_check_witness(const r1cs *cs, const fr_t *w, size_t n, zkml_error *err);
 
 /* .wtns files (version 2). *w is malloc'ed. */
-int  wtns_write(const fr_t *w, size_t n, const char *path, zkml_error *err);
-int  wtns_read(fr_t **w, size_t *n, const char *path, zkml_error *err);
+int wtns_write(const fr_t *w, size_t n, const char *path, zkml_error *err);
+int wtns_read(fr_t **w, size_t *n, const char *path, zkml_error *err);
 
 /* ---- Groth16 over files ----------------------------------------------------
  * setup: toxic waste from getrandom, wiped after use. proving key: our own
  * format (versioned header, checksum). JSON files are snarkjs's formats.
  * verify returns 0 for a valid proof, ZKML_EREJECTED for an invalid one, and
  * another negative code with a message for an error. */
-int groth16_setup_files(const char *r1cs_path, const char *pk_path,
-                        const char *vk_json_path, zkml_error *err);
-int groth16_prove_files(const char *pk_path, const char *wtns_path,
-                        const char *proof_json_path, const char *public_json_path,
-                        int threads, zkml_error *err);
+int groth16_setup_files(const char *r1cs_path, const char *pk_path, const char *vk_json_path,
+                        zkml_error *err);
+int groth16_prove_files(const char *pk_path, const char *wtns_path, const char *proof_json_path,
+                        const char *public_json_path, int threads, zkml_error *err);
 int groth16_verify_files(const char *vk_json_path, const char *public_json_path,
                          const char *proof_json_path, zkml_error *err);
 /* Our proving key and its verification_key.json as a snarkjs Groth16 .zkey. */
-int groth16_export_zkey_files(const char *pk_path, const char *vk_json_path,
-                              const char *zkey_path, zkml_error *err);
+int groth16_export_zkey_files(const char *pk_path, const char *vk_json_path, const char *zkey_path,
+                              zkml_error *err);
 
 /* ---- snarkjs JSON: verification_key.json, proof.json, public.json ----------
  * The one reader of these files (pipeline/evm uses it too). It checks every
@@ -247,7 +274,7 @@ typedef struct groth16_vk {
     uint32_t n_public;
     g1_affine alpha1;
     g2_affine beta2, gamma2, delta2;
-    g1_affine *ic;                 /* n_public + 1 points */
+    g1_affine *ic; /* n_public + 1 points */
 } groth16_vk;
 
 typedef struct groth16_proof {
@@ -256,17 +283,16 @@ typedef struct groth16_proof {
 } groth16_proof;
 
 void groth16_vk_free(groth16_vk *vk);
-int  vk_json_read(groth16_vk *vk, const char *path, zkml_error *err);
-int  proof_json_read(groth16_proof *proof, const char *path, zkml_error *err);
+int vk_json_read(groth16_vk *vk, const char *path, zkml_error *err);
+int proof_json_read(groth16_proof *proof, const char *path, zkml_error *err);
 /* *pub is malloc'ed (n may be 0). */
-int  public_json_read(fr_t **pub, size_t *n, const char *path, zkml_error *err);
+int public_json_read(fr_t **pub, size_t *n, const char *path, zkml_error *err);
 /* The same readers over len bytes of text held in memory; name is for messages. */
-int  vk_json_parse(groth16_vk *vk, const char *text, size_t len, const char *name,
-                   zkml_error *err);
-int  proof_json_parse(groth16_proof *proof, const char *text, size_t len, const char *name,
+int vk_json_parse(groth16_vk *vk, const char *text, size_t len, const char *name, zkml_error *err);
+int proof_json_parse(groth16_proof *proof, const char *text, size_t len, const char *name,
+                     zkml_error *err);
+int public_json_parse(fr_t **pub, size_t *n, const char *text, size_t len, const char *name,
                       zkml_error *err);
-int  public_json_parse(fr_t **pub, size_t *n, const char *text, size_t len, const char *name,
-                       zkml_error *err);
 
 /* ---- phase 2 of a Groth16 ceremony, in snarkjs's .ptau/.zkey formats ------
  * setup_ptau: the initial .zkey of a circuit from a prepared Powers of Tau
@@ -278,8 +304,8 @@ int  public_json_parse(fr_t **pub, size_t *n, const char *text, size_t len, cons
  * chain of contributions, ZKML_EREJECTED naming the failed check otherwise.
  * export_pk: our proving key (the prover's format) and the verification
  * key of a .zkey whose circuit is r1cs_path. */
-int groth16_setup_ptau_files(const char *r1cs_path, const char *ptau_path,
-                             const char *zkey_path, zkml_error *err);
+int groth16_setup_ptau_files(const char *r1cs_path, const char *ptau_path, const char *zkey_path,
+                             zkml_error *err);
 int zkey_contribute_files(const char *in_path, const char *out_path, const char *name,
                           uint8_t hash_out[64], zkml_error *err);
 int zkey_beacon_files(const char *in_path, const char *out_path, const char *beacon_hex,

@@ -27,7 +27,10 @@ typedef struct jw {
     int depth, first[8], after_key;
 } jw;
 
-static void jw_str(jw *w, const char *s) { zkml_buf_puts(&w->out, s); }
+static void jw_str(jw *w, const char *s)
+{
+    zkml_buf_puts(&w->out, s);
+}
 
 /* Separator and indentation before a value or key inside a container. */
 static void jw_prefix(jw *w)
@@ -145,8 +148,8 @@ static void jw_fp6(jw *w, const fp6_t *a)
 int vk_json_write(const groth16_vk *vk, const char *path, zkml_error *err)
 {
     /* m = 2u(6u^2+3u+1), the exponent snarkjs's pairing carries. */
-    static const uint64_t m[3] = { 0x2e5d4e223ddedaf4ULL, 0x1ea96b02d9d9e38dULL,
-                                   0x3bec47df15e307c8ULL };
+    static const uint64_t m[3] = {0x2e5d4e223ddedaf4ULL, 0x1ea96b02d9d9e38dULL,
+                                  0x3bec47df15e307c8ULL};
     fp12_t ab;
     char num[16];
     bn254_pairing(&ab, &vk->alpha1, &vk->beta2);
@@ -238,7 +241,7 @@ static int array_of(const cJSON *j, int n)
 static int read_fp_at(fp_t *out, const cJSON *j, int i, const char *name, const char *field,
                       zkml_error *err)
 {
-    char sub[112];   /* room for read_fp2_at's field[i] and another [i] */
+    char sub[112]; /* room for read_fp2_at's field[i] and another [i] */
     snprintf(sub, sizeof sub, "%s[%d]", field, i);
     const cJSON *item = cJSON_GetArrayItem(j, i);
     if (!cJSON_IsString(item))
@@ -361,8 +364,8 @@ static int read_vk_fields(groth16_vk *vk, const cJSON *root, const char *name, z
     rc = read_g1(&vk->alpha1, cJSON_GetObjectItemCaseSensitive(root, "vk_alpha_1"), name,
                  "vk_alpha_1", err);
     for (int i = 0; i < 3 && !rc; i++)
-        rc = read_g2(g2[i], cJSON_GetObjectItemCaseSensitive(root, g2_names[i]), name,
-                     g2_names[i], err);
+        rc = read_g2(g2[i], cJSON_GetObjectItemCaseSensitive(root, g2_names[i]), name, g2_names[i],
+                     err);
     for (uint32_t i = 0; i <= vk->n_public && !rc; i++) {
         char field[32];
         snprintf(field, sizeof field, "IC[%u]", i);
@@ -371,8 +374,7 @@ static int read_vk_fields(groth16_vk *vk, const cJSON *root, const char *name, z
     return rc;
 }
 
-int vk_json_parse(groth16_vk *vk, const char *text, size_t len, const char *name,
-                  zkml_error *err)
+int vk_json_parse(groth16_vk *vk, const char *text, size_t len, const char *name, zkml_error *err)
 {
     memset(vk, 0, sizeof *vk);
     cJSON *root = parse_object(text, len, name, err);
@@ -392,8 +394,8 @@ int proof_json_parse(groth16_proof *proof, const char *text, size_t len, const c
     cJSON *root = parse_object(text, len, name, err);
     if (!root)
         return ZKML_EINVAL;
-    int rc = cJSON_IsObject(root) ? 0 : zkml_fail(err, ZKML_EINVAL, "%s: expected a JSON object",
-                                                  name);
+    int rc =
+        cJSON_IsObject(root) ? 0 : zkml_fail(err, ZKML_EINVAL, "%s: expected a JSON object", name);
     if (!rc)
         rc = check_tag(root, "protocol", "groth16", name, err);
     if (!rc)
@@ -426,8 +428,10 @@ int public_json_parse(fr_t **pub, size_t *n, const char *text, size_t len, const
     int i = 0;
     for (const cJSON *j = rc ? NULL : root->child; j && !rc; j = j->next, i++)
         if (!cJSON_IsString(j) || fr_from_dec(&out[i], j->valuestring))
-            rc = zkml_fail(err, ZKML_EINVAL, "%s: [%d]: not a decimal number below the "
-                           "scalar field modulus r", name, i);
+            rc = zkml_fail(err, ZKML_EINVAL,
+                           "%s: [%d]: not a decimal number below the "
+                           "scalar field modulus r",
+                           name, i);
     cJSON_Delete(root);
     if (rc) {
         free(out);

@@ -12,55 +12,135 @@
 
 #include <string.h>
 
-#define FP2(a0, a1, a2, a3, b0, b1, b2, b3) \
-    { { { a0##ULL, a1##ULL, a2##ULL, a3##ULL } }, { { b0##ULL, b1##ULL, b2##ULL, b3##ULL } } }
+#define FP2(a0, a1, a2, a3, b0, b1, b2, b3)        \
+    {                                              \
+        {{a0##ULL, a1##ULL, a2##ULL, a3##ULL}},    \
+        {                                          \
+            {                                      \
+                b0##ULL, b1##ULL, b2##ULL, b3##ULL \
+            }                                      \
+        }                                          \
+    }
 
-const fp2_t TWIST_B = FP2(0x3bf938e377b802a8, 0x020b1b273633535d, 0x26b7edf049755260, 0x2514c6324384a86d,
-                          0x38e7ecccd1dcff67, 0x65f0b37d93ce0d3e, 0xd749d0dd22ac00aa, 0x0141b9ce4a688d4d);
-const fp2_t TWIST_FROB_X1 = FP2(0xb5773b104563ab30, 0x347f91c8a9aa6454, 0x7a007127242e0991, 0x1956bcd8118214ec,
-                                0x6e849f1ea0aa4757, 0xaa1c7b6d89f89141, 0xb6e713cdfae0ca3a, 0x26694fbb4e82ebc3);
-const fp2_t TWIST_FROB_Y1 = FP2(0xe4bbdd0c2936b629, 0xbb30f162e133bacb, 0x31a9d1b6f9645366, 0x253570bea500f8dd,
-                                0xa1d77ce45ffe77c7, 0x07affd117826d1db, 0x6d16bd27bb7edc6b, 0x2c87200285defecc);
-const fp2_t TWIST_FROB_X2 = FP2(0x3350c88e13e80b9c, 0x7dce557cdb5e56b9, 0x6001b4b8b615564a, 0x2682e617020217e0,
-                                0, 0, 0, 0);
-const fp2_t TWIST_FROB_Y2 = FP2(0x68c3488912edefaa, 0x8d087f6872aabf4f, 0x51e1a24709081231, 0x2259d6b14729c0fa,
-                                0, 0, 0, 0);
+const fp2_t TWIST_B =
+    FP2(0x3bf938e377b802a8, 0x020b1b273633535d, 0x26b7edf049755260, 0x2514c6324384a86d,
+        0x38e7ecccd1dcff67, 0x65f0b37d93ce0d3e, 0xd749d0dd22ac00aa, 0x0141b9ce4a688d4d);
+const fp2_t TWIST_FROB_X1 =
+    FP2(0xb5773b104563ab30, 0x347f91c8a9aa6454, 0x7a007127242e0991, 0x1956bcd8118214ec,
+        0x6e849f1ea0aa4757, 0xaa1c7b6d89f89141, 0xb6e713cdfae0ca3a, 0x26694fbb4e82ebc3);
+const fp2_t TWIST_FROB_Y1 =
+    FP2(0xe4bbdd0c2936b629, 0xbb30f162e133bacb, 0x31a9d1b6f9645366, 0x253570bea500f8dd,
+        0xa1d77ce45ffe77c7, 0x07affd117826d1db, 0x6d16bd27bb7edc6b, 0x2c87200285defecc);
+const fp2_t TWIST_FROB_X2 =
+    FP2(0x3350c88e13e80b9c, 0x7dce557cdb5e56b9, 0x6001b4b8b615564a, 0x2682e617020217e0, 0, 0, 0, 0);
+const fp2_t TWIST_FROB_Y2 =
+    FP2(0x68c3488912edefaa, 0x8d087f6872aabf4f, 0x51e1a24709081231, 0x2259d6b14729c0fa, 0, 0, 0, 0);
 
 /* FROBENIUS[k-1][j] = xi^(j (p^k - 1) / 6): the factor picked up by the
  * coefficient of w^j under the p^k-power map. */
 static const fp2_t FROBENIUS[3][6] = {
-    { /* p^1 */
-        { { { 0xd35d438dc58f0d9dULL, 0x0a78eb28f5c70b3dULL, 0x666ea36f7879462cULL, 0x0e0a77c19a07df2fULL } }, { { 0x0000000000000000ULL, 0x0000000000000000ULL, 0x0000000000000000ULL, 0x0000000000000000ULL } } },
-        { { { 0xaf9ba69633144907ULL, 0xca6b1d7387afb78aULL, 0x11bded5ef08a2087ULL, 0x02f34d751a1f3a7cULL } }, { { 0xa222ae234c492d72ULL, 0xd00f02a4565de15bULL, 0xdc2ff3a253dfc926ULL, 0x10a75716b3899551ULL } } },
-        { { { 0xb5773b104563ab30ULL, 0x347f91c8a9aa6454ULL, 0x7a007127242e0991ULL, 0x1956bcd8118214ecULL } }, { { 0x6e849f1ea0aa4757ULL, 0xaa1c7b6d89f89141ULL, 0xb6e713cdfae0ca3aULL, 0x26694fbb4e82ebc3ULL } } },
-        { { { 0xe4bbdd0c2936b629ULL, 0xbb30f162e133bacbULL, 0x31a9d1b6f9645366ULL, 0x253570bea500f8ddULL } }, { { 0xa1d77ce45ffe77c7ULL, 0x07affd117826d1dbULL, 0x6d16bd27bb7edc6bULL, 0x2c87200285defeccULL } } },
-        { { { 0x7361d77f843abe92ULL, 0xa5bb2bd3273411fbULL, 0x9c941f314b3e2399ULL, 0x15df9cddbb9fd3ecULL } }, { { 0x5dddfd154bd8c949ULL, 0x62cb29a5a4445b60ULL, 0x37bc870a0c7dd2b9ULL, 0x24830a9d3171f0fdULL } } },
-        { { { 0xc970692f41690fe7ULL, 0xe240342127694b0bULL, 0x32bee66b83c459e8ULL, 0x12aabced0ab08841ULL } }, { { 0x0d485d2340aebfa9ULL, 0x05193418ab2fcc57ULL, 0xd3b0a40b8a4910f5ULL, 0x2f21ebb535d2925aULL } } },
+    {
+        /* p^1 */
+        {{{0xd35d438dc58f0d9dULL, 0x0a78eb28f5c70b3dULL, 0x666ea36f7879462cULL,
+           0x0e0a77c19a07df2fULL}},
+         {{0x0000000000000000ULL, 0x0000000000000000ULL, 0x0000000000000000ULL,
+           0x0000000000000000ULL}}},
+        {{{0xaf9ba69633144907ULL, 0xca6b1d7387afb78aULL, 0x11bded5ef08a2087ULL,
+           0x02f34d751a1f3a7cULL}},
+         {{0xa222ae234c492d72ULL, 0xd00f02a4565de15bULL, 0xdc2ff3a253dfc926ULL,
+           0x10a75716b3899551ULL}}},
+        {{{0xb5773b104563ab30ULL, 0x347f91c8a9aa6454ULL, 0x7a007127242e0991ULL,
+           0x1956bcd8118214ecULL}},
+         {{0x6e849f1ea0aa4757ULL, 0xaa1c7b6d89f89141ULL, 0xb6e713cdfae0ca3aULL,
+           0x26694fbb4e82ebc3ULL}}},
+        {{{0xe4bbdd0c2936b629ULL, 0xbb30f162e133bacbULL, 0x31a9d1b6f9645366ULL,
+           0x253570bea500f8ddULL}},
+         {{0xa1d77ce45ffe77c7ULL, 0x07affd117826d1dbULL, 0x6d16bd27bb7edc6bULL,
+           0x2c87200285defeccULL}}},
+        {{{0x7361d77f843abe92ULL, 0xa5bb2bd3273411fbULL, 0x9c941f314b3e2399ULL,
+           0x15df9cddbb9fd3ecULL}},
+         {{0x5dddfd154bd8c949ULL, 0x62cb29a5a4445b60ULL, 0x37bc870a0c7dd2b9ULL,
+           0x24830a9d3171f0fdULL}}},
+        {{{0xc970692f41690fe7ULL, 0xe240342127694b0bULL, 0x32bee66b83c459e8ULL,
+           0x12aabced0ab08841ULL}},
+         {{0x0d485d2340aebfa9ULL, 0x05193418ab2fcc57ULL, 0xd3b0a40b8a4910f5ULL,
+           0x2f21ebb535d2925aULL}}},
     },
-    { /* p^2 */
-        { { { 0xd35d438dc58f0d9dULL, 0x0a78eb28f5c70b3dULL, 0x666ea36f7879462cULL, 0x0e0a77c19a07df2fULL } }, { { 0x0000000000000000ULL, 0x0000000000000000ULL, 0x0000000000000000ULL, 0x0000000000000000ULL } } },
-        { { { 0xca8d800500fa1bf2ULL, 0xf0c5d61468b39769ULL, 0x0e201271ad0d4418ULL, 0x04290f65bad856e6ULL } }, { { 0x0000000000000000ULL, 0x0000000000000000ULL, 0x0000000000000000ULL, 0x0000000000000000ULL } } },
-        { { { 0x3350c88e13e80b9cULL, 0x7dce557cdb5e56b9ULL, 0x6001b4b8b615564aULL, 0x2682e617020217e0ULL } }, { { 0x0000000000000000ULL, 0x0000000000000000ULL, 0x0000000000000000ULL, 0x0000000000000000ULL } } },
-        { { { 0x68c3488912edefaaULL, 0x8d087f6872aabf4fULL, 0x51e1a24709081231ULL, 0x2259d6b14729c0faULL } }, { { 0x0000000000000000ULL, 0x0000000000000000ULL, 0x0000000000000000ULL, 0x0000000000000000ULL } } },
-        { { { 0x71930c11d782e155ULL, 0xa6bb947cffbe3323ULL, 0xaa303344d4741444ULL, 0x2c3b3f0d26594943ULL } }, { { 0x0000000000000000ULL, 0x0000000000000000ULL, 0x0000000000000000ULL, 0x0000000000000000ULL } } },
-        { { { 0x08cfc388c494f1abULL, 0x19b315148d1373d4ULL, 0x584e90fdcb6c0213ULL, 0x09e1685bdf2f8849ULL } }, { { 0x0000000000000000ULL, 0x0000000000000000ULL, 0x0000000000000000ULL, 0x0000000000000000ULL } } },
+    {
+        /* p^2 */
+        {{{0xd35d438dc58f0d9dULL, 0x0a78eb28f5c70b3dULL, 0x666ea36f7879462cULL,
+           0x0e0a77c19a07df2fULL}},
+         {{0x0000000000000000ULL, 0x0000000000000000ULL, 0x0000000000000000ULL,
+           0x0000000000000000ULL}}},
+        {{{0xca8d800500fa1bf2ULL, 0xf0c5d61468b39769ULL, 0x0e201271ad0d4418ULL,
+           0x04290f65bad856e6ULL}},
+         {{0x0000000000000000ULL, 0x0000000000000000ULL, 0x0000000000000000ULL,
+           0x0000000000000000ULL}}},
+        {{{0x3350c88e13e80b9cULL, 0x7dce557cdb5e56b9ULL, 0x6001b4b8b615564aULL,
+           0x2682e617020217e0ULL}},
+         {{0x0000000000000000ULL, 0x0000000000000000ULL, 0x0000000000000000ULL,
+           0x0000000000000000ULL}}},
+        {{{0x68c3488912edefaaULL, 0x8d087f6872aabf4fULL, 0x51e1a24709081231ULL,
+           0x2259d6b14729c0faULL}},
+         {{0x0000000000000000ULL, 0x0000000000000000ULL, 0x0000000000000000ULL,
+           0x0000000000000000ULL}}},
+        {{{0x71930c11d782e155ULL, 0xa6bb947cffbe3323ULL, 0xaa303344d4741444ULL,
+           0x2c3b3f0d26594943ULL}},
+         {{0x0000000000000000ULL, 0x0000000000000000ULL, 0x0000000000000000ULL,
+           0x0000000000000000ULL}}},
+        {{{0x08cfc388c494f1abULL, 0x19b315148d1373d4ULL, 0x584e90fdcb6c0213ULL,
+           0x09e1685bdf2f8849ULL}},
+         {{0x0000000000000000ULL, 0x0000000000000000ULL, 0x0000000000000000ULL,
+           0x0000000000000000ULL}}},
     },
-    { /* p^3 */
-        { { { 0xd35d438dc58f0d9dULL, 0x0a78eb28f5c70b3dULL, 0x666ea36f7879462cULL, 0x0e0a77c19a07df2fULL } }, { { 0x0000000000000000ULL, 0x0000000000000000ULL, 0x0000000000000000ULL, 0x0000000000000000ULL } } },
-        { { { 0x365316184e46d97dULL, 0x0af7129ed4c96d9fULL, 0x659da72fca1009b5ULL, 0x08116d8983a20d23ULL } }, { { 0xb1df4af7c39c1939ULL, 0x3d9f02878a73bf7fULL, 0x9b2220928caf0ae0ULL, 0x26684515eff054a6ULL } } },
-        { { { 0xc9af22f716ad6badULL, 0xb311782a4aa662b2ULL, 0x19eeaf64e248c7f4ULL, 0x20273e77e3439f82ULL } }, { { 0xacc02860f7ce93acULL, 0x3933d5817ba76b4cULL, 0x69e6188b446c8467ULL, 0x0a46036d4417cc55ULL } } },
-        { { { 0x5764af0aaf46471eULL, 0xdc50792e873e0fc1ULL, 0x86a673ff881d04f6ULL, 0x0b2eddb43c30a74cULL } }, { { 0x9a490f32787e8580ULL, 0x8fd16d7ff04af8b1ULL, 0x4b39888ec6027bf2ULL, 0x03dd2e705b52a15dULL } } },
-        { { { 0x448a93a57b6762dfULL, 0xbfd62df528fdeadfULL, 0xd858f5d00e9bd47aULL, 0x06b03d4d3476ec58ULL } }, { { 0x2b19daf4bcc936d1ULL, 0xa1a54e7a56f4299fULL, 0xb533eee05adeaef1ULL, 0x170c812b84dda0b2ULL } } },
-        { { { 0xe0bc4b2275cf559fULL, 0xc238b945c154e60fULL, 0x803982a5929a7d5eULL, 0x15ce052df7e4a37eULL } }, { { 0x2d28efbdbf3799a7ULL, 0x9b097e3c1ad60773ULL, 0x982d4113af4a535bULL, 0x24e18991e3056063ULL } } },
+    {
+        /* p^3 */
+        {{{0xd35d438dc58f0d9dULL, 0x0a78eb28f5c70b3dULL, 0x666ea36f7879462cULL,
+           0x0e0a77c19a07df2fULL}},
+         {{0x0000000000000000ULL, 0x0000000000000000ULL, 0x0000000000000000ULL,
+           0x0000000000000000ULL}}},
+        {{{0x365316184e46d97dULL, 0x0af7129ed4c96d9fULL, 0x659da72fca1009b5ULL,
+           0x08116d8983a20d23ULL}},
+         {{0xb1df4af7c39c1939ULL, 0x3d9f02878a73bf7fULL, 0x9b2220928caf0ae0ULL,
+           0x26684515eff054a6ULL}}},
+        {{{0xc9af22f716ad6badULL, 0xb311782a4aa662b2ULL, 0x19eeaf64e248c7f4ULL,
+           0x20273e77e3439f82ULL}},
+         {{0xacc02860f7ce93acULL, 0x3933d5817ba76b4cULL, 0x69e6188b446c8467ULL,
+           0x0a46036d4417cc55ULL}}},
+        {{{0x5764af0aaf46471eULL, 0xdc50792e873e0fc1ULL, 0x86a673ff881d04f6ULL,
+           0x0b2eddb43c30a74cULL}},
+         {{0x9a490f32787e8580ULL, 0x8fd16d7ff04af8b1ULL, 0x4b39888ec6027bf2ULL,
+           0x03dd2e705b52a15dULL}}},
+        {{{0x448a93a57b6762dfULL, 0xbfd62df528fdeadfULL, 0xd858f5d00e9bd47aULL,
+           0x06b03d4d3476ec58ULL}},
+         {{0x2b19daf4bcc936d1ULL, 0xa1a54e7a56f4299fULL, 0xb533eee05adeaef1ULL,
+           0x170c812b84dda0b2ULL}}},
+        {{{0xe0bc4b2275cf559fULL, 0xc238b945c154e60fULL, 0x803982a5929a7d5eULL,
+           0x15ce052df7e4a37eULL}},
+         {{0x2d28efbdbf3799a7ULL, 0x9b097e3c1ad60773ULL, 0x982d4113af4a535bULL,
+           0x24e18991e3056063ULL}}},
     },
 };
 
 /* ---- Fp2 ------------------------------------------------------------------ */
 
-void fp2_zero(fp2_t *r) { memset(r, 0, sizeof *r); }
-void fp2_one(fp2_t *r) { fp_one(&r->c0); fp_zero(&r->c1); }
-int fp2_is_zero(const fp2_t *a) { return fp_is_zero(&a->c0) && fp_is_zero(&a->c1); }
-int fp2_eq(const fp2_t *a, const fp2_t *b) { return fp_eq(&a->c0, &b->c0) && fp_eq(&a->c1, &b->c1); }
+void fp2_zero(fp2_t *r)
+{
+    memset(r, 0, sizeof *r);
+}
+void fp2_one(fp2_t *r)
+{
+    fp_one(&r->c0);
+    fp_zero(&r->c1);
+}
+int fp2_is_zero(const fp2_t *a)
+{
+    return fp_is_zero(&a->c0) && fp_is_zero(&a->c1);
+}
+int fp2_eq(const fp2_t *a, const fp2_t *b)
+{
+    return fp_eq(&a->c0, &b->c0) && fp_eq(&a->c1, &b->c1);
+}
 
 void fp2_add(fp2_t *r, const fp2_t *a, const fp2_t *b)
 {
@@ -135,7 +215,7 @@ void fp2_mul_by_xi(fp2_t *r, const fp2_t *a)
     fp_dbl(&t, &t);
     fp_dbl(&t, &t);
     fp_add(&a1_9, &t, &a->c1);
-    fp_sub(&a0_9, &a0_9, &a->c1);       /* r may alias a: read a before writing */
+    fp_sub(&a0_9, &a0_9, &a->c1); /* r may alias a: read a before writing */
     fp_add(&r->c1, &a->c0, &a1_9);
     r->c0 = a0_9;
 }
@@ -155,8 +235,15 @@ void fp2_inv(fp2_t *r, const fp2_t *a)
 
 /* ---- Fp6 ------------------------------------------------------------------ */
 
-void fp6_zero(fp6_t *r) { memset(r, 0, sizeof *r); }
-void fp6_one(fp6_t *r) { fp6_zero(r); fp2_one(&r->c0); }
+void fp6_zero(fp6_t *r)
+{
+    memset(r, 0, sizeof *r);
+}
+void fp6_one(fp6_t *r)
+{
+    fp6_zero(r);
+    fp2_one(&r->c0);
+}
 
 void fp6_add(fp6_t *r, const fp6_t *a, const fp6_t *b)
 {
@@ -289,12 +376,19 @@ void fp6_inv(fp6_t *r, const fp6_t *a)
 
 /* ---- Fp12 ----------------------------------------------------------------- */
 
-void fp12_zero(fp12_t *r) { memset(r, 0, sizeof *r); }
-void fp12_one(fp12_t *r) { fp12_zero(r); fp2_one(&r->c0.c0); }
+void fp12_zero(fp12_t *r)
+{
+    memset(r, 0, sizeof *r);
+}
+void fp12_one(fp12_t *r)
+{
+    fp12_zero(r);
+    fp2_one(&r->c0.c0);
+}
 
 int fp12_eq(const fp12_t *a, const fp12_t *b)
 {
-    return memcmp(a, b, sizeof *a) == 0;   /* limbs are canonical (< p) */
+    return memcmp(a, b, sizeof *a) == 0; /* limbs are canonical (< p) */
 }
 
 int fp12_is_one(const fp12_t *a)
@@ -433,8 +527,8 @@ void fp12_mul_by_line(fp12_t *f, const fp2_t *l0, const fp2_t *l1, const fp2_t *
  * is the conjugate for odd k. Slot order: c0 = (w^0, w^2, w^4), c1 = (w^1, w^3, w^5). */
 void fp12_frobenius(fp12_t *r, const fp12_t *a, int k)
 {
-    const fp2_t *in[6] = { &a->c0.c0, &a->c1.c0, &a->c0.c1, &a->c1.c1, &a->c0.c2, &a->c1.c2 };
-    fp2_t *out[6] = { &r->c0.c0, &r->c1.c0, &r->c0.c1, &r->c1.c1, &r->c0.c2, &r->c1.c2 };
+    const fp2_t *in[6] = {&a->c0.c0, &a->c1.c0, &a->c0.c1, &a->c1.c1, &a->c0.c2, &a->c1.c2};
+    fp2_t *out[6] = {&r->c0.c0, &r->c1.c0, &r->c0.c1, &r->c1.c1, &r->c0.c2, &r->c1.c2};
     fp2_t tmp[6];
     for (int j = 0; j < 6; j++) {
         if (k & 1)

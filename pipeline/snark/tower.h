@@ -9,9 +9,9 @@
 #include "pipeline/snark/field.h"
 
 void fp2_dbl(fp2_t *r, const fp2_t *a);
-void fp2_conj(fp2_t *r, const fp2_t *a);             /* the p-power Frobenius */
+void fp2_conj(fp2_t *r, const fp2_t *a); /* the p-power Frobenius */
 void fp2_mul_fp(fp2_t *r, const fp2_t *a, const fp_t *b);
-void fp2_mul_by_xi(fp2_t *r, const fp2_t *a);        /* times 9 + u */
+void fp2_mul_by_xi(fp2_t *r, const fp2_t *a); /* times 9 + u */
 
 void fp6_zero(fp6_t *r);
 void fp6_one(fp6_t *r);
@@ -26,7 +26,7 @@ void fp6_mul_by_v(fp6_t *r, const fp6_t *a);
 void fp6_mul_by_01(fp6_t *r, const fp6_t *a, const fp2_t *b0, const fp2_t *b1);
 
 void fp12_zero(fp12_t *r);
-void fp12_conj(fp12_t *r, const fp12_t *a);          /* a^(p^6); the inverse in GΦ12 */
+void fp12_conj(fp12_t *r, const fp12_t *a); /* a^(p^6); the inverse in GΦ12 */
 /* f * (l0 + l1 w + l3 w^3): the shape of every Miller-loop line. */
 void fp12_mul_by_line(fp12_t *f, const fp2_t *l0, const fp2_t *l1, const fp2_t *l3);
 /* a^2 for a in the cyclotomic subgroup (after the easy part of the final

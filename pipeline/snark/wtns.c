@@ -12,8 +12,8 @@
 int wtns_write(const fr_t *w, size_t n, const char *path, zkml_error *err)
 {
     if (n > UINT32_MAX)
-        return zkml_fail(err, ZKML_EINVAL, "%s: %zu witness values do not fit a .wtns file",
-                         path, n);
+        return zkml_fail(err, ZKML_EINVAL, "%s: %zu witness values do not fit a .wtns file", path,
+                         n);
     bwriter bw;
     uint8_t b[32];
     if (bw_open(&bw, path, err))
@@ -59,8 +59,10 @@ int wtns_parse(fr_t **w, size_t *n, const uint8_t *data, size_t len, const char 
     if (binfile_section(&bf, 2, 1, &c, NULL, err))
         return err ? err->code : ZKML_EINVAL;
     if (c.left != 32 * (uint64_t)count)
-        return zkml_fail(err, ZKML_EINVAL, "%s: the values section has %zu bytes, %u values "
-                         "need %llu", name, c.left, count, 32ULL * count);
+        return zkml_fail(err, ZKML_EINVAL,
+                         "%s: the values section has %zu bytes, %u values "
+                         "need %llu",
+                         name, c.left, count, 32ULL * count);
     fr_t *out = malloc((count ? count : 1) * sizeof *out);
     if (!out)
         return zkml_fail(err, ZKML_ENOMEM, "%s: out of memory for %u values", name, count);

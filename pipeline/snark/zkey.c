@@ -49,13 +49,13 @@ static void section(bwriter *w, uint32_t type, uint64_t size)
     bw_u64(w, size);
 }
 
-void zkey_coef_bytes(uint8_t out[ZKEY_COEF_BYTES], uint32_t matrix, uint32_t row,
-                     uint32_t signal, const fr_t *coeff)
+void zkey_coef_bytes(uint8_t out[ZKEY_COEF_BYTES], uint32_t matrix, uint32_t row, uint32_t signal,
+                     const fr_t *coeff)
 {
     fr_t r2, v;
-    uint32_t head[3] = { matrix, row, signal };
+    uint32_t head[3] = {matrix, row, signal};
     memcpy(r2.v, FR_MODULUS.r2, sizeof r2.v);
-    fr_mul(&v, coeff, &r2);          /* c*R (Montgomery) times R^2: c*R^2 mod r */
+    fr_mul(&v, coeff, &r2); /* c*R (Montgomery) times R^2: c*R^2 mod r */
     for (int i = 0; i < 3; i++)
         for (int k = 0; k < 4; k++)
             out[4 * i + k] = (uint8_t)(head[i] >> (8 * k));
@@ -66,8 +66,7 @@ void zkey_coef_bytes(uint8_t out[ZKEY_COEF_BYTES], uint32_t matrix, uint32_t row
 
 uint64_t zkey_coef_count(const groth16_pk *pk)
 {
-    return pk->m[0].start[pk->n_constraints] + pk->m[1].start[pk->n_constraints] +
-           pk->n_public + 1;
+    return pk->m[0].start[pk->n_constraints] + pk->m[1].start[pk->n_constraints] + pk->n_public + 1;
 }
 
 int zkey_for_each_coef(const groth16_pk *pk, zkey_coef_fn fn, void *ctx)
@@ -130,7 +129,8 @@ static int check_pair(const groth16_pk *pk, const groth16_vk *vk, zkml_error *er
     g2_to_jac(&d, &vk->delta2);
     same = same && g2_eq(&c, &d);
     if (!same)
-        return zkml_fail(err, ZKML_EINVAL, "the verification key does not belong to the "
+        return zkml_fail(err, ZKML_EINVAL,
+                         "the verification key does not belong to the "
                          "proving key (alpha, beta, delta or the public count differ)");
     return 0;
 }
@@ -138,7 +138,7 @@ static int check_pair(const groth16_pk *pk, const groth16_vk *vk, zkml_error *er
 static void write_header(bwriter *w, const groth16_pk *pk, const groth16_vk *vk)
 {
     section(w, 1, 4);
-    bw_u32(w, 1);                                     /* groth16 */
+    bw_u32(w, 1); /* groth16 */
     section(w, 2, 4 + 32 + 4 + 32 + 12 + 3 * LEM_G1 + 3 * LEM_G2);
     bw_u32(w, 32);
     put_limbs(w, FP_MODULUS.m);
@@ -155,8 +155,8 @@ static void write_header(bwriter *w, const groth16_pk *pk, const groth16_vk *vk)
     put_g2(w, &pk->delta2);
 }
 
-int zkey_write(const groth16_pk *pk, const groth16_vk *vk, const zkey_mpc *mpc,
-               const char *path, zkml_error *err)
+int zkey_write(const groth16_pk *pk, const groth16_vk *vk, const zkey_mpc *mpc, const char *path,
+               zkml_error *err)
 {
     bwriter w;
     static const zkey_mpc none;
@@ -183,8 +183,8 @@ int zkey_write(const groth16_pk *pk, const groth16_vk *vk, const zkey_mpc *mpc,
     return bw_commit(&w, err);
 }
 
-int groth16_export_zkey_files(const char *pk_path, const char *vk_json_path,
-                              const char *zkey_path, zkml_error *err)
+int groth16_export_zkey_files(const char *pk_path, const char *vk_json_path, const char *zkey_path,
+                              zkml_error *err)
 {
     zkml_error local;
     if (!err)

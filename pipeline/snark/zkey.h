@@ -24,15 +24,17 @@
 
 /* ---- blake2b-512 (OpenSSL), the hash of every snarkjs transcript ---------- */
 
-typedef struct b2 { void *ctx; } b2;
+typedef struct b2 {
+    void *ctx;
+} b2;
 
-int  b2_init(b2 *h, zkml_error *err);
-int  b2_copy(b2 *dst, const b2 *src, zkml_error *err);
+int b2_init(b2 *h, zkml_error *err);
+int b2_copy(b2 *dst, const b2 *src, zkml_error *err);
 void b2_update(b2 *h, const void *p, size_t n);
 void b2_u32be(b2 *h, uint32_t v);
-void b2_g1(b2 *h, const g1_affine *p);          /* the uncompressed encoding */
+void b2_g1(b2 *h, const g1_affine *p); /* the uncompressed encoding */
 void b2_g2(b2 *h, const g2_affine *p);
-void b2_final(b2 *h, uint8_t out[64]);          /* and frees */
+void b2_final(b2 *h, uint8_t out[64]); /* and frees */
 void b2_free(b2 *h);
 
 /* ---- section 10 --------------------------------------------------------- */
@@ -43,9 +45,9 @@ typedef struct zkey_contribution {
     g1_affine delta_after, g1_s, g1_sx;
     g2_affine g2_spx;
     uint8_t transcript[64];
-    uint32_t type;                  /* 0 a contribution, 1 a beacon */
-    char name[ZKEY_NAME_MAX * 4 + 1];   /* snarkjs keeps 64 UTF-16 units */
-    uint8_t iterations_exp;         /* beacon only */
+    uint32_t type;                    /* 0 a contribution, 1 a beacon */
+    char name[ZKEY_NAME_MAX * 4 + 1]; /* snarkjs keeps 64 UTF-16 units */
+    uint8_t iterations_exp;           /* beacon only */
     uint8_t beacon_len, beacon[255];
 } zkey_contribution;
 
@@ -55,16 +57,15 @@ typedef struct zkey_mpc {
     zkey_contribution *c;
 } zkey_mpc;
 
-int  zkey_mpc_parse(zkey_mpc *mpc, const uint8_t *p, size_t len, const char *name,
-                    zkml_error *err);
+int zkey_mpc_parse(zkey_mpc *mpc, const uint8_t *p, size_t len, const char *name, zkml_error *err);
 void zkey_mpc_write(bwriter *w, const zkey_mpc *mpc);
 /* Appends a copy of c; ZKML_ENOMEM if it cannot grow. */
-int  zkey_mpc_push(zkey_mpc *mpc, const zkey_contribution *c, zkml_error *err);
+int zkey_mpc_push(zkey_mpc *mpc, const zkey_contribution *c, zkml_error *err);
 void zkey_mpc_free(zkey_mpc *mpc);
 /* The hash snarkjs prints for a contribution: blake2b of its public key. */
-int  zkey_contribution_hash(const zkey_contribution *c, uint8_t out[64], zkml_error *err);
+int zkey_contribution_hash(const zkey_contribution *c, uint8_t out[64], zkml_error *err);
 /* The transcript hasher: the circuit hash and contributions 0..upto-1. */
-int  zkey_mpc_hasher(const zkey_mpc *mpc, uint32_t upto, b2 *h, zkml_error *err);
+int zkey_mpc_hasher(const zkey_mpc *mpc, uint32_t upto, b2 *h, zkml_error *err);
 
 /* ---- ffjavascript's ChaCha20 generator and the points drawn from it ------ */
 
@@ -89,26 +90,25 @@ typedef struct zkey_file {
     uint32_t n_vars, n_public, log_n;
     g1_affine alpha1, beta1, delta1;
     g2_affine beta2, gamma2, delta2;
-    bcur sec[11];                   /* sections 1..10 by type */
+    bcur sec[11]; /* sections 1..10 by type */
     zkey_mpc mpc;
 } zkey_file;
 
 /* Checks a Groth16 .zkey: protocol, curve, section sizes, header points, the
  * ceremony; parse reads from memory (the fuzz target), open maps a file. */
-int  zkey_parse(zkey_file *zk, const uint8_t *data, size_t len, const char *name,
-                zkml_error *err);
-int  zkey_open(zkey_file *zk, const char *path, zkml_error *err);
+int zkey_parse(zkey_file *zk, const uint8_t *data, size_t len, const char *name, zkml_error *err);
+int zkey_open(zkey_file *zk, const char *path, zkml_error *err);
 void zkey_close(zkey_file *zk);
 /* The points of section s (G1, or G2 when g2 is set), malloc'ed into *out and
  * checked (range, curve), failing with the point's byte offset. */
-int  zkey_points(const zkey_file *zk, uint32_t s, int g2, void **out, zkml_error *err);
+int zkey_points(const zkey_file *zk, uint32_t s, int g2, void **out, zkml_error *err);
 /* The verification key (reads and checks the IC points). */
-int  zkey_vk(const zkey_file *zk, groth16_vk *vk, zkml_error *err);
+int zkey_vk(const zkey_file *zk, groth16_vk *vk, zkml_error *err);
 
 /* Writes the keys as a .zkey in snarkjs's section order (1, 2, 4, 3, 9, 8, 5,
  * 6, 7, 10); mpc NULL writes an all-zero circuit hash and no contributions. */
-int  zkey_write(const groth16_pk *pk, const groth16_vk *vk, const zkey_mpc *mpc,
-                const char *path, zkml_error *err);
+int zkey_write(const groth16_pk *pk, const groth16_vk *vk, const zkey_mpc *mpc, const char *path,
+               zkml_error *err);
 
 /* Section 4's records, in snarkjs's order: per constraint its A terms then its
  * B terms, then the extra A row of each public signal; each is u32 matrix,
@@ -116,14 +116,14 @@ int  zkey_write(const groth16_pk *pk, const groth16_vk *vk, const zkey_mpc *mpc,
  * to fn in order and stops (returning -1) when fn returns nonzero. */
 #define ZKEY_COEF_BYTES 44
 typedef int (*zkey_coef_fn)(void *ctx, uint64_t i, const uint8_t rec[ZKEY_COEF_BYTES]);
-void     zkey_coef_bytes(uint8_t out[ZKEY_COEF_BYTES], uint32_t matrix, uint32_t row,
-                         uint32_t signal, const fr_t *coeff);
+void zkey_coef_bytes(uint8_t out[ZKEY_COEF_BYTES], uint32_t matrix, uint32_t row, uint32_t signal,
+                     const fr_t *coeff);
 uint64_t zkey_coef_count(const groth16_pk *pk);
-int      zkey_for_each_coef(const groth16_pk *pk, zkey_coef_fn fn, void *ctx);
+int zkey_for_each_coef(const groth16_pk *pk, zkey_coef_fn fn, void *ctx);
 
 /* The initial phase-2 key of a circuit from a prepared ptau, as snarkjs's
  * `groth16 setup` computes it (delta = 1), and its circuit hash. */
-int  zkey_init_from_ptau(const r1cs *cs, const ptau *pt, groth16_pk *pk, groth16_vk *vk,
-                         uint8_t cs_hash[64], int threads, zkml_error *err);
+int zkey_init_from_ptau(const r1cs *cs, const ptau *pt, groth16_pk *pk, groth16_vk *vk,
+                        uint8_t cs_hash[64], int threads, zkml_error *err);
 
 #endif

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #define CHUNK 65536
-#define HEADER_PREFIX (4 + 32 + 4 + 32 + 12 + 2 * LEM_G1 + 2 * LEM_G2)  /* up to delta1 */
+#define HEADER_PREFIX (4 + 32 + 4 + 32 + 12 + 2 * LEM_G1 + 2 * LEM_G2) /* up to delta1 */
 
 static void copy_section(bwriter *w, const zkey_file *zk, uint32_t s)
 {
@@ -57,7 +57,7 @@ static int scale_section(bwriter *w, const zkey_file *zk, uint32_t s, const fr_t
     bw_u32(w, s);
     bw_u64(w, zk->sec[s].left);
     for (size_t at = 0; !rc && at < n; at += CHUNK) {
-        scale_job j = { zk->sec[s].p + at * LEM_G1, jac, n - at < CHUNK ? n - at : CHUNK, k, 0 };
+        scale_job j = {zk->sec[s].p + at * LEM_G1, jac, n - at < CHUNK ? n - at : CHUNK, k, 0};
         parallel_run(parallel_threads(0), scale_task, &j);
         if (j.bad)
             rc = zkml_fail(err, ZKML_EINVAL, "%s: a point of section %u is not on the curve",
@@ -76,8 +76,8 @@ static int scale_section(bwriter *w, const zkey_file *zk, uint32_t s, const fr_t
 }
 
 static int write_contributed(const zkey_file *zk, const char *out, const zkey_mpc *mpc,
-                             const g1_affine *delta1, const g2_affine *delta2,
-                             const fr_t *inv, zkml_error *err)
+                             const g1_affine *delta1, const g2_affine *delta2, const fr_t *inv,
+                             zkml_error *err)
 {
     bwriter w;
     uint8_t b[LEM_G2];
@@ -187,15 +187,21 @@ static int parse_hex(const char *hex, uint8_t *out, uint8_t *len, zkml_error *er
 {
     size_t n = strlen(hex);
     if (n == 0 || n % 2 || n / 2 > 255)
-        return zkml_fail(err, ZKML_EINVAL, "the beacon must be 1 to 255 bytes of hexadecimal "
-                         "(an even number of digits), got %zu digits", n);
+        return zkml_fail(err, ZKML_EINVAL,
+                         "the beacon must be 1 to 255 bytes of hexadecimal "
+                         "(an even number of digits), got %zu digits",
+                         n);
     for (size_t i = 0; i < n; i++) {
         char ch = hex[i];
-        int v = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
-              : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+        int v = ch >= '0' && ch <= '9'   ? ch - '0'
+                : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+                : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
+                                         : -1;
         if (v < 0)
-            return zkml_fail(err, ZKML_EINVAL, "the beacon has a non-hexadecimal character "
-                             "at position %zu", i + 1);
+            return zkml_fail(err, ZKML_EINVAL,
+                             "the beacon has a non-hexadecimal character "
+                             "at position %zu",
+                             i + 1);
         out[i / 2] = (uint8_t)(i % 2 ? out[i / 2] | v : v << 4);
     }
     *len = (uint8_t)(n / 2);
@@ -227,8 +233,10 @@ int zkey_beacon_files(const char *in_path, const char *out_path, const char *bea
     if (parse_hex(beacon_hex, c.beacon, &c.beacon_len, err))
         return err->code;
     if (iterations_exp < 10 || iterations_exp > 63)
-        return zkml_fail(err, ZKML_EINVAL, "the beacon's iteration exponent must be 10..63 "
-                         "(snarkjs's range), got %d", iterations_exp);
+        return zkml_fail(err, ZKML_EINVAL,
+                         "the beacon's iteration exponent must be 10..63 "
+                         "(snarkjs's range), got %d",
+                         iterations_exp);
     c.iterations_exp = (uint8_t)iterations_exp;
     if (zkey_open(&zk, in_path, err))
         return err->code;

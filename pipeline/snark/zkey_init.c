@@ -26,7 +26,7 @@ enum { T_A, T_B, T_C };
 
 /* The circuit's terms grouped by wire (a transposed copy of the rows). */
 typedef struct by_wire {
-    uint64_t *start;          /* n_vars + 1 */
+    uint64_t *start; /* n_vars + 1 */
     uint32_t *row;
     uint8_t *kind;
     const fr_t **coeff;
@@ -39,8 +39,8 @@ typedef struct init_job {
     fr_t one;
     g1_jac *a, *b1, *k;
     g2_jac *b2;
-    int *failed;              /* per task */
-    zkml_error *errs;         /* per task */
+    int *failed;      /* per task */
+    zkml_error *errs; /* per task */
 } init_job;
 
 static void by_wire_free(by_wire *bw)
@@ -107,24 +107,24 @@ static uint64_t small_magnitude(const fr_t *c, int *negative)
     return m >> 62 ? 0 : m;
 }
 
-#define ACC_BODY(JAC, TO_JAC, DBL, ADD, NEG, MUL)                           \
-    JAC t, sum;                                                             \
-    int negative = 0;                                                       \
-    uint64_t m = small_magnitude(c, &negative);                             \
-    TO_JAC(&t, p);                                                          \
-    if (!m) {                                                               \
-        MUL(&t, &t, c);                                                     \
-        ADD(acc, acc, &t);                                                  \
-        return;                                                             \
-    }                                                                       \
-    memset(&sum, 0, sizeof sum);                                            \
-    for (int bit = 63 - __builtin_clzll(m); bit >= 0; bit--) {              \
-        DBL(&sum, &sum);                                                    \
-        if (m >> bit & 1)                                                   \
-            ADD(&sum, &sum, &t);                                            \
-    }                                                                       \
-    if (negative)                                                           \
-        NEG(&sum, &sum);                                                    \
+#define ACC_BODY(JAC, TO_JAC, DBL, ADD, NEG, MUL)              \
+    JAC t, sum;                                                \
+    int negative = 0;                                          \
+    uint64_t m = small_magnitude(c, &negative);                \
+    TO_JAC(&t, p);                                             \
+    if (!m) {                                                  \
+        MUL(&t, &t, c);                                        \
+        ADD(acc, acc, &t);                                     \
+        return;                                                \
+    }                                                          \
+    memset(&sum, 0, sizeof sum);                               \
+    for (int bit = 63 - __builtin_clzll(m); bit >= 0; bit--) { \
+        DBL(&sum, &sum);                                       \
+        if (m >> bit & 1)                                      \
+            ADD(&sum, &sum, &t);                               \
+    }                                                          \
+    if (negative)                                              \
+        NEG(&sum, &sum);                                       \
     ADD(acc, acc, &sum)
 
 /* acc += c * p. */
@@ -155,8 +155,7 @@ static int add_term(init_job *j, uint32_t s, uint64_t t, zkml_error *err)
         g1_acc(&j->k[s], &p, c);
         return 0;
     case T_B:
-        if (ptau_g1(j->pt, PTAU_TAU_G1, 1, at, &p, err) ||
-            ptau_g2(j->pt, 1, at, &q, err))
+        if (ptau_g1(j->pt, PTAU_TAU_G1, 1, at, &p, err) || ptau_g2(j->pt, 1, at, &q, err))
             return err->code;
         g1_acc(&j->b1[s], &p, c);
         g2_acc(&j->b2[s], &q, c);
@@ -191,8 +190,7 @@ static void init_task(void *ctx, int task, int n_tasks)
 }
 
 /* Runs the per-wire sums and converts them into the key's affine points. */
-static int wire_points(init_job *j, groth16_pk *pk, groth16_vk *vk, int threads,
-                       zkml_error *err)
+static int wire_points(init_job *j, groth16_pk *pk, groth16_vk *vk, int threads, zkml_error *err)
 {
     int t = parallel_threads(threads);
     size_t nv = pk->n_vars, n_pub = (size_t)pk->n_public + 1;
@@ -205,7 +203,7 @@ static int wire_points(init_job *j, groth16_pk *pk, groth16_vk *vk, int threads,
     pk->a_query = malloc(nv * sizeof *pk->a_query);
     pk->b1_query = malloc(nv * sizeof *pk->b1_query);
     pk->b2_query = malloc(nv * sizeof *pk->b2_query);
-    vk->ic = malloc(nv * sizeof *vk->ic);   /* IC then C: split below */
+    vk->ic = malloc(nv * sizeof *vk->ic); /* IC then C: split below */
     pk->c_query = malloc((nv - n_pub ? nv - n_pub : 1) * sizeof *pk->c_query);
     int rc = 0;
     if (!j->failed || !j->errs || !j->a || !j->b1 || !j->k || !j->b2 || !pk->a_query ||
@@ -218,10 +216,9 @@ static int wire_points(init_job *j, groth16_pk *pk, groth16_vk *vk, int threads,
             *err = j->errs[i];
             rc = err->code;
         }
-    if (!rc && (g1_batch_to_affine(pk->a_query, j->a, nv) ||
-                g1_batch_to_affine(pk->b1_query, j->b1, nv) ||
-                g2_batch_to_affine(pk->b2_query, j->b2, nv) ||
-                g1_batch_to_affine(vk->ic, j->k, nv)))
+    if (!rc &&
+        (g1_batch_to_affine(pk->a_query, j->a, nv) || g1_batch_to_affine(pk->b1_query, j->b1, nv) ||
+         g2_batch_to_affine(pk->b2_query, j->b2, nv) || g1_batch_to_affine(vk->ic, j->k, nv)))
         rc = zkml_fail(err, ZKML_ENOMEM, "setup: out of memory converting points");
     if (!rc)
         memcpy(pk->c_query, vk->ic + n_pub, (nv - n_pub) * sizeof *pk->c_query);
@@ -261,8 +258,10 @@ static int hash_h(b2 *h, const ptau *pt, size_t n, zkml_error *err)
     g1_jac l, *d = malloc(n * sizeof *d);
     int rc = !aff || !d ? zkml_fail(err, ZKML_ENOMEM, "setup: out of memory hashing H") : 0;
     for (size_t i = 0; !rc && i + 1 < n; i++) {
-        rc = ptau_g1(pt, PTAU_TAU_G1, 0, n + i, &hi, err) ||
-             ptau_g1(pt, PTAU_TAU_G1, 0, i, &lo, err) ? err->code : 0;
+        rc =
+            ptau_g1(pt, PTAU_TAU_G1, 0, n + i, &hi, err) || ptau_g1(pt, PTAU_TAU_G1, 0, i, &lo, err)
+                ? err->code
+                : 0;
         g1_to_jac(&d[i], &hi);
         g1_to_jac(&l, &lo);
         g1_neg(&l, &l);
@@ -278,8 +277,8 @@ static int hash_h(b2 *h, const ptau *pt, size_t n, zkml_error *err)
     return rc;
 }
 
-static int circuit_hash(const ptau *pt, const groth16_pk *pk, const groth16_vk *vk,
-                        uint8_t out[64], zkml_error *err)
+static int circuit_hash(const ptau *pt, const groth16_pk *pk, const groth16_vk *vk, uint8_t out[64],
+                        zkml_error *err)
 {
     b2 h;
     size_t n_pub = (size_t)pk->n_public + 1, nv = pk->n_vars;
@@ -306,8 +305,7 @@ static int circuit_hash(const ptau *pt, const groth16_pk *pk, const groth16_vk *
     return 0;
 }
 
-static int header(const r1cs *cs, const ptau *pt, groth16_pk *pk, groth16_vk *vk,
-                  zkml_error *err)
+static int header(const r1cs *cs, const ptau *pt, groth16_pk *pk, groth16_vk *vk, zkml_error *err)
 {
     if (groth16_pk_shape(pk, cs, err) || ptau_check_domain(pt, pk->log_n, err) ||
         ptau_g1(pt, PTAU_ALPHA_G1, 0, 0, &pk->alpha1, err) ||

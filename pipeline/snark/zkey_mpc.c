@@ -41,7 +41,7 @@ void b2_update(b2 *h, const void *p, size_t n)
 
 void b2_u32be(b2 *h, uint32_t v)
 {
-    uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+    uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
     b2_update(h, b, 4);
 }
 
@@ -124,21 +124,20 @@ static int parse_one(zkey_contribution *z, bcur *c)
     uint32_t plen;
     memset(z, 0, sizeof *z);
     if (get_g1(c, &z->delta_after) || get_g1(c, &z->g1_s) || get_g1(c, &z->g1_sx) ||
-        get_g2(c, &z->g2_spx) || bcur_bytes(c, &t, 64) || bcur_u32(c, &z->type) ||
-        z->type > 1 || bcur_u32(c, &plen) || plen > c->left)
+        get_g2(c, &z->g2_spx) || bcur_bytes(c, &t, 64) || bcur_u32(c, &z->type) || z->type > 1 ||
+        bcur_u32(c, &plen) || plen > c->left)
         return -1;
     memcpy(z->transcript, t, 64);
-    bcur params = { c->p, plen };
+    bcur params = {c->p, plen};
     c->p += plen;
     c->left -= plen;
     return parse_params(z, &params);
 }
 
-int zkey_mpc_parse(zkey_mpc *mpc, const uint8_t *p, size_t len, const char *name,
-                   zkml_error *err)
+int zkey_mpc_parse(zkey_mpc *mpc, const uint8_t *p, size_t len, const char *name, zkml_error *err)
 {
     memset(mpc, 0, sizeof *mpc);
-    bcur c = { p, len };
+    bcur c = {p, len};
     const uint8_t *h;
     uint32_t n;
     if (bcur_bytes(&c, &h, 64) || bcur_u32(&c, &n))
@@ -146,22 +145,25 @@ int zkey_mpc_parse(zkey_mpc *mpc, const uint8_t *p, size_t len, const char *name
                          name);
     memcpy(mpc->cs_hash, h, 64);
     if (n > c.left / (3 * LEM_G1 + LEM_G2 + 72))
-        return zkml_fail(err, ZKML_EINVAL, "%s: section 10 claims %u contributions, more "
-                         "than it can hold", name, n);
+        return zkml_fail(err, ZKML_EINVAL,
+                         "%s: section 10 claims %u contributions, more "
+                         "than it can hold",
+                         name, n);
     mpc->c = calloc(n ? n : 1, sizeof *mpc->c);
     if (!mpc->c)
         return zkml_fail(err, ZKML_ENOMEM, "%s: out of memory for %u contributions", name, n);
     for (mpc->n = 0; mpc->n < n; mpc->n++)
         if (parse_one(&mpc->c[mpc->n], &c)) {
             zkey_mpc_free(mpc);
-            return zkml_fail(err, ZKML_EINVAL, "%s: contribution %u in section 10 is "
+            return zkml_fail(err, ZKML_EINVAL,
+                             "%s: contribution %u in section 10 is "
                              "malformed (a point off its curve, or bad parameters)",
                              name, mpc->n + 1);
         }
     if (c.left) {
         zkey_mpc_free(mpc);
-        return zkml_fail(err, ZKML_EINVAL, "%s: %zu stray bytes after the contributions",
-                         name, c.left);
+        return zkml_fail(err, ZKML_EINVAL, "%s: %zu stray bytes after the contributions", name,
+                         c.left);
     }
     return 0;
 }

@@ -16,15 +16,17 @@ static int header_points(zkey_file *zk, bcur *c, zkml_error *err)
 {
     const uint8_t *b;
     int bad = bcur_bytes(c, &b, LEM_G1) || lem_get_g1(&zk->alpha1, b) ||
-              bcur_bytes(c, &b, LEM_G1) || lem_get_g1(&zk->beta1, b) ||
-              bcur_bytes(c, &b, LEM_G2) || lem_get_g2(&zk->beta2, b) ||
-              bcur_bytes(c, &b, LEM_G2) || lem_get_g2(&zk->gamma2, b) ||
-              bcur_bytes(c, &b, LEM_G1) || lem_get_g1(&zk->delta1, b) ||
-              bcur_bytes(c, &b, LEM_G2) || lem_get_g2(&zk->delta2, b) || c->left != 0;
+              bcur_bytes(c, &b, LEM_G1) || lem_get_g1(&zk->beta1, b) || bcur_bytes(c, &b, LEM_G2) ||
+              lem_get_g2(&zk->beta2, b) || bcur_bytes(c, &b, LEM_G2) ||
+              lem_get_g2(&zk->gamma2, b) || bcur_bytes(c, &b, LEM_G1) ||
+              lem_get_g1(&zk->delta1, b) || bcur_bytes(c, &b, LEM_G2) ||
+              lem_get_g2(&zk->delta2, b) || c->left != 0;
     if (bad || !g2_is_in_subgroup(&zk->beta2) || !g2_is_in_subgroup(&zk->gamma2) ||
         !g2_is_in_subgroup(&zk->delta2) || zk->delta1.infinity || zk->delta2.infinity)
-        return zkml_fail(err, ZKML_EINVAL, "%s: the header (section 2) holds a point that is "
-                         "not on its curve, or has the wrong size", zk->bf.name);
+        return zkml_fail(err, ZKML_EINVAL,
+                         "%s: the header (section 2) holds a point that is "
+                         "not on its curve, or has the wrong size",
+                         zk->bf.name);
     return 0;
 }
 
@@ -36,30 +38,34 @@ static int parse_header(zkey_file *zk, zkml_error *err)
     if (binfile_section(&zk->bf, 1, 1, &c, NULL, err))
         return err->code;
     if (bcur_u32(&c, &protocol) || protocol != 1)
-        return zkml_fail(err, ZKML_EINVAL, "%s: not a Groth16 key (protocol field in section "
-                         "1)", zk->bf.name);
+        return zkml_fail(err, ZKML_EINVAL,
+                         "%s: not a Groth16 key (protocol field in section "
+                         "1)",
+                         zk->bf.name);
     if (binfile_section(&zk->bf, 2, 1, &c, NULL, err))
         return err->code;
     if (bcur_u32(&c, &n8q) || n8q != 32 || bcur_bytes(&c, &q, 32) || memcmp(q, BN254_P_LE, 32) ||
-        bcur_u32(&c, &n8r) || n8r != 32 || bcur_bytes(&c, &r, 32) ||
-        memcmp(r, BN254_R_LE, 32))
-        return zkml_fail(err, ZKML_EINVAL, "%s: the key is for another curve (section 2); "
-                         "only BN254 is supported", zk->bf.name);
+        bcur_u32(&c, &n8r) || n8r != 32 || bcur_bytes(&c, &r, 32) || memcmp(r, BN254_R_LE, 32))
+        return zkml_fail(err, ZKML_EINVAL,
+                         "%s: the key is for another curve (section 2); "
+                         "only BN254 is supported",
+                         zk->bf.name);
     if (bcur_u32(&c, &zk->n_vars) || bcur_u32(&c, &zk->n_public) || bcur_u32(&c, &domain))
         return zkml_fail(err, ZKML_EINVAL, "%s: section 2 is truncated", zk->bf.name);
     for (zk->log_n = 0; zk->log_n < 28 && (1u << zk->log_n) < domain; zk->log_n++)
         ;
     if (domain != (1u << zk->log_n) || zk->log_n > 27 || zk->n_vars < zk->n_public + 1 ||
         zk->n_public == UINT32_MAX)
-        return zkml_fail(err, ZKML_EINVAL, "%s: inconsistent counts in section 2 (nVars %u, "
-                         "nPublic %u, domain size %u)", zk->bf.name, zk->n_vars,
-                         zk->n_public, domain);
+        return zkml_fail(err, ZKML_EINVAL,
+                         "%s: inconsistent counts in section 2 (nVars %u, "
+                         "nPublic %u, domain size %u)",
+                         zk->bf.name, zk->n_vars, zk->n_public, domain);
     return header_points(zk, &c, err);
 }
 
 static int check_sizes(zkey_file *zk, zkml_error *err)
 {
-    uint64_t n_priv = zk->n_vars - zk->n_public - 1, want[11] = { 0 };
+    uint64_t n_priv = zk->n_vars - zk->n_public - 1, want[11] = {0};
     want[3] = ((uint64_t)zk->n_public + 1) * LEM_G1;
     want[5] = want[6] = (uint64_t)zk->n_vars * LEM_G1;
     want[7] = (uint64_t)zk->n_vars * LEM_G2;
@@ -69,20 +75,22 @@ static int check_sizes(zkey_file *zk, zkml_error *err)
         if (binfile_section(&zk->bf, s, 1, &zk->sec[s], NULL, err))
             return err->code;
         if (want[s] && zk->sec[s].left != want[s])
-            return zkml_fail(err, ZKML_EINVAL, "%s: section %u is %zu bytes, the header "
-                             "implies %llu (truncated or corrupt)", zk->bf.name, s,
-                             zk->sec[s].left, (unsigned long long)want[s]);
+            return zkml_fail(err, ZKML_EINVAL,
+                             "%s: section %u is %zu bytes, the header "
+                             "implies %llu (truncated or corrupt)",
+                             zk->bf.name, s, zk->sec[s].left, (unsigned long long)want[s]);
     }
     bcur c = zk->sec[4];
     uint32_t n_coefs;
     if (bcur_u32(&c, &n_coefs) || c.left != (uint64_t)n_coefs * ZKEY_COEF_BYTES)
-        return zkml_fail(err, ZKML_EINVAL, "%s: section 4 does not hold the %u coefficients "
-                         "it announces", zk->bf.name, n_coefs);
+        return zkml_fail(err, ZKML_EINVAL,
+                         "%s: section 4 does not hold the %u coefficients "
+                         "it announces",
+                         zk->bf.name, n_coefs);
     return 0;
 }
 
-int zkey_parse(zkey_file *zk, const uint8_t *data, size_t len, const char *name,
-               zkml_error *err)
+int zkey_parse(zkey_file *zk, const uint8_t *data, size_t len, const char *name, zkml_error *err)
 {
     memset(zk, 0, sizeof *zk);
     if (binfile_open(&zk->bf, data, len, "zkey", name, err) || parse_header(zk, err) ||
@@ -127,9 +135,10 @@ int zkey_points(const zkey_file *zk, uint32_t s, int g2, void **out, zkml_error 
     for (size_t i = 0; i < n; i++) {
         const uint8_t *b = zk->sec[s].p + i * size;
         if (g2 ? lem_get_g2((g2_affine *)p + i, b) : lem_get_g1((g1_affine *)p + i, b))
-            return zkml_fail(err, ZKML_EINVAL, "%s: point %zu of section %u (byte offset %zu) "
-                             "is not on the curve", zk->bf.name, i, s,
-                             (size_t)(b - zk->bf.data));
+            return zkml_fail(err, ZKML_EINVAL,
+                             "%s: point %zu of section %u (byte offset %zu) "
+                             "is not on the curve",
+                             zk->bf.name, i, s, (size_t)(b - zk->bf.data));
     }
     return 0;
 }

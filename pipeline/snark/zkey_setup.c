@@ -9,8 +9,8 @@
 
 #include <string.h>
 
-int groth16_setup_ptau_files(const char *r1cs_path, const char *ptau_path,
-                             const char *zkey_path, zkml_error *err)
+int groth16_setup_ptau_files(const char *r1cs_path, const char *ptau_path, const char *zkey_path,
+                             zkml_error *err)
 {
     r1cs cs;
     ptau pt;
@@ -61,8 +61,10 @@ static int check_circuit(const zkey_file *zk, const groth16_pk *pk, zkml_error *
     if (zk->n_vars != pk->n_vars || zk->n_public != pk->n_public || zk->log_n != pk->log_n ||
         zk->sec[4].left != 4 + zkey_coef_count(pk) * ZKEY_COEF_BYTES ||
         zkey_for_each_coef(pk, same_coef, (void *)zk->sec[4].p))
-        return zkml_fail(err, ZKML_EINVAL, "%s: the key is not for this circuit (its counts "
-                         "or its coefficients, section 4, differ)", zk->bf.name);
+        return zkml_fail(err, ZKML_EINVAL,
+                         "%s: the key is not for this circuit (its counts "
+                         "or its coefficients, section 4, differ)",
+                         zk->bf.name);
     return 0;
 }
 

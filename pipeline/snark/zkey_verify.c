@@ -27,8 +27,8 @@ static int same_ratio(const g1_affine *a, const g1_affine *b, const g2_affine *c
 {
     if (a->infinity || b->infinity || c->infinity || d->infinity)
         return 0;
-    g1_affine p[2] = { *a, *b };
-    g2_affine q[2] = { *d, *c };
+    g1_affine p[2] = {*a, *b};
+    g2_affine q[2] = {*d, *c};
     g1_jac j;
     g1_to_jac(&j, &p[1]);
     g1_neg(&j, &j);
@@ -88,19 +88,26 @@ static int check_chain(const zkey_mpc *mpc, g1_affine *delta, zkml_error *err)
         b2_g1(&h, &c->g1_sx);
         b2_final(&h, t);
         if (memcmp(t, c->transcript, 64) != 0)
-            return zkml_fail(err, ZKML_EREJECTED, "contribution #%u: its transcript hash "
+            return zkml_fail(err, ZKML_EREJECTED,
+                             "contribution #%u: its transcript hash "
                              "does not follow from the earlier ones (broken hash chain)",
                              i + 1);
         zkey_hash_to_g2(c->transcript, &sp);
         if (!same_ratio(&c->g1_s, &c->g1_sx, &sp, &c->g2_spx))
-            return zkml_fail(err, ZKML_EREJECTED, "contribution #%u: its public key has "
-                             "different ratios in G1 and G2", i + 1);
+            return zkml_fail(err, ZKML_EREJECTED,
+                             "contribution #%u: its public key has "
+                             "different ratios in G1 and G2",
+                             i + 1);
         if (!same_ratio(delta, &c->delta_after, &sp, &c->g2_spx))
-            return zkml_fail(err, ZKML_EREJECTED, "contribution #%u: delta after it does "
-                             "not follow from delta before and its public key", i + 1);
+            return zkml_fail(err, ZKML_EREJECTED,
+                             "contribution #%u: delta after it does "
+                             "not follow from delta before and its public key",
+                             i + 1);
         if (c->type == 1 && !check_beacon(c))
-            return zkml_fail(err, ZKML_EREJECTED, "contribution #%u: its key is not the one "
-                             "its beacon gives", i + 1);
+            return zkml_fail(err, ZKML_EREJECTED,
+                             "contribution #%u: its key is not the one "
+                             "its beacon gives",
+                             i + 1);
         *delta = c->delta_after;
     }
     return 0;
@@ -113,41 +120,52 @@ static int check_header(const zkey_file *zk, const zkey_file *init, const g1_aff
     g2_affine g2;
     g1_generator(&g1);
     g2_generator(&g2);
-    if (zk->n_vars != init->n_vars || zk->n_public != init->n_public ||
-        zk->log_n != init->log_n)
-        return zkml_fail(err, ZKML_EREJECTED, "the key is for another circuit (nVars, "
+    if (zk->n_vars != init->n_vars || zk->n_public != init->n_public || zk->log_n != init->log_n)
+        return zkml_fail(err, ZKML_EREJECTED,
+                         "the key is for another circuit (nVars, "
                          "nPublic or the domain size differ)");
     if (!g1_same(&zk->alpha1, &init->alpha1) || !g1_same(&zk->beta1, &init->beta1) ||
         !g2_same(&zk->beta2, &init->beta2) || !g2_same(&zk->gamma2, &init->gamma2))
-        return zkml_fail(err, ZKML_EREJECTED, "alpha, beta or gamma of the key differ "
+        return zkml_fail(err, ZKML_EREJECTED,
+                         "alpha, beta or gamma of the key differ "
                          "from the ptau's");
     if (!g1_same(&zk->delta1, delta))
-        return zkml_fail(err, ZKML_EREJECTED, "delta (G1) is not the last "
+        return zkml_fail(err, ZKML_EREJECTED,
+                         "delta (G1) is not the last "
                          "contribution's delta");
     if (!same_ratio(&g1, delta, &g2, &zk->delta2))
-        return zkml_fail(err, ZKML_EREJECTED, "delta (G2) does not match delta in "
+        return zkml_fail(err, ZKML_EREJECTED,
+                         "delta (G2) does not match delta in "
                          "G1");
     if (memcmp(zk->mpc.cs_hash, init->mpc.cs_hash, 64) != 0)
-        return zkml_fail(err, ZKML_EREJECTED, "the circuit hash differs: the key is "
+        return zkml_fail(err, ZKML_EREJECTED,
+                         "the circuit hash differs: the key is "
                          "not for this circuit and ptau");
-    static const char *names[8] = { 0, 0, 0, "IC (section 3)", "the coefficients (section 4)",
-                                     "A (section 5)", "B1 (section 6)", "B2 (section 7)" };
+    static const char *names[8] = {0,
+                                   0,
+                                   0,
+                                   "IC (section 3)",
+                                   "the coefficients (section 4)",
+                                   "A (section 5)",
+                                   "B1 (section 6)",
+                                   "B2 (section 7)"};
     for (uint32_t s = 3; s <= 7; s++)
         if (zk->sec[s].left != init->sec[s].left ||
             memcmp(zk->sec[s].p, init->sec[s].p, zk->sec[s].left) != 0)
-            return zkml_fail(err, ZKML_EREJECTED, "%s differs from the initial "
-                             "key's", names[s]);
+            return zkml_fail(err, ZKML_EREJECTED,
+                             "%s differs from the initial "
+                             "key's",
+                             names[s]);
     return 0;
 }
 
 /* sum r_i P_i over a section, with the same random r for both keys. */
-static int combine(const zkey_file *zk, uint32_t s, const fr_t *r, g1_affine *out,
-                   zkml_error *err)
+static int combine(const zkey_file *zk, uint32_t s, const fr_t *r, g1_affine *out, zkml_error *err)
 {
     size_t n = zk->sec[s].left / LEM_G1;
     g1_affine *p;
     int rc = zkey_points(zk, s, 0, (void **)&p, err);
-    if (rc) {                      /* a point off the curve: the key fails the check */
+    if (rc) { /* a point off the curve: the key fails the check */
         free(p);
         if (rc == ZKML_EINVAL)
             err->code = rc = ZKML_EREJECTED;
@@ -163,7 +181,7 @@ static int combine(const zkey_file *zk, uint32_t s, const fr_t *r, g1_affine *ou
 
 static int check_scaled(const zkey_file *zk, const zkey_file *init, zkml_error *err)
 {
-    static const char *names[2] = { "C (section 8)", "H (section 9)" };
+    static const char *names[2] = {"C (section 8)", "H (section 9)"};
     size_t n = init->sec[9].left / LEM_G1;
     if (init->sec[8].left / LEM_G1 > n)
         n = init->sec[8].left / LEM_G1;
@@ -181,8 +199,10 @@ static int check_scaled(const zkey_file *zk, const zkey_file *init, zkml_error *
         if (!rc)
             rc = combine(zk, s, r, &b, err);
         if (!rc && !same_ratio(&a, &b, &zk->delta2, &init->delta2))
-            rc = zkml_fail(err, ZKML_EREJECTED, "%s is not the initial key's "
-                           "divided by delta", names[s - 8]);
+            rc = zkml_fail(err, ZKML_EREJECTED,
+                           "%s is not the initial key's "
+                           "divided by delta",
+                           names[s - 8]);
     }
     free(r);
     return rc;

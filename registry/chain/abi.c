@@ -222,8 +222,7 @@ int abi_read_u64(const uint8_t *data, size_t len, size_t base, size_t i, uint64_
     for (int k = 0; k < 24; k++)
         if (word[k])
             return zkml_fail(err, ZKML_EINVAL,
-                             "ABI return data: word %zu at byte %zu does not fit 64 bits", i,
-                             base);
+                             "ABI return data: word %zu at byte %zu does not fit 64 bits", i, base);
     uint64_t v = 0;
     for (int k = 24; k < 32; k++)
         v = (v << 8) | word[k];
@@ -277,8 +276,7 @@ static int abi_read_address(const uint8_t *data, size_t len, size_t base, size_t
         return rc;
     for (int k = 0; k < 12; k++)
         if (word[k])
-            return zkml_fail(err, ZKML_EINVAL, "ABI return data: word %zu is not an address",
-                             i);
+            return zkml_fail(err, ZKML_EINVAL, "ABI return data: word %zu is not an address", i);
     memcpy(address, word + 12, 20);
     return 0;
 }
@@ -338,7 +336,7 @@ static int describe_argument(const uint8_t *args, size_t len, size_t i, const ch
     if (abi_read_word(args, len, 0, i, word, NULL))
         return -1;
     if (type_len == 6 && !memcmp(type, "string", 6)) {
-        size_t pos = 0;   /* set by abi_read_offset; -O2 cannot see it */
+        size_t pos = 0; /* set by abi_read_offset; -O2 cannot see it */
         char *text;
         if (abi_read_offset(args, len, 0, i, &pos, NULL) ||
             abi_read_string(args, len, pos, &text, NULL, NULL))

@@ -201,8 +201,8 @@ static int write_dev_key(const char *path, zkml_error *err)
     if (fd < 0)
         return zkml_fail(err, ZKML_EIO, "%s: %s", tmp, strerror(errno));
     static const char text[] = "0x" CHAIN_ANVIL_DEV_KEY "\n";
-    int ok = write(fd, text, sizeof text - 1) == (ssize_t)(sizeof text - 1) && fchmod(fd, 0600) == 0 &&
-             fsync(fd) == 0;
+    int ok = write(fd, text, sizeof text - 1) == (ssize_t)(sizeof text - 1) &&
+             fchmod(fd, 0600) == 0 && fsync(fd) == 0;
     ok = close(fd) == 0 && ok;
     if (!ok || rename(tmp, path) != 0) {
         unlink(tmp);
@@ -274,13 +274,12 @@ static int ensure_registry(const char *chain_dir, chain_config *cfg, zkml_error 
     memcpy(cfg->registry_address, address, sizeof address);
     char text[200];
     int n = snprintf(text, sizeof text,
-                     "{\"registry_address\": \"%s\", \"creation_code_keccak\": \"%s\"}\n",
-                     address, code_id);
+                     "{\"registry_address\": \"%s\", \"creation_code_keccak\": \"%s\"}\n", address,
+                     code_id);
     return zkml_write_file_atomic(record, text, (size_t)n, err);
 }
 
-int chain_anvil_start(const char *data_dir, chain_anvil *anvil, chain_config *cfg,
-                      zkml_error *err)
+int chain_anvil_start(const char *data_dir, chain_anvil *anvil, chain_config *cfg, zkml_error *err)
 {
     memset(anvil, 0, sizeof *anvil);
     char chain_dir[PATH_MAX], state[PATH_MAX], log[PATH_MAX], key[PATH_MAX];

@@ -51,8 +51,8 @@ int chain_config_from_env(chain_config *cfg, zkml_error *err)
     int rc;
     if ((rc = copy_env("ZKML_RPC_URL", cfg->rpc_url, sizeof cfg->rpc_url, err)) ||
         (rc = copy_env("ZKML_PRIVATE_KEY_FILE", cfg->key_file, sizeof cfg->key_file, err)) ||
-        (rc = copy_env("ZKML_REGISTRY_ADDRESS", cfg->registry_address,
-                       sizeof cfg->registry_address, err)))
+        (rc = copy_env("ZKML_REGISTRY_ADDRESS", cfg->registry_address, sizeof cfg->registry_address,
+                       err)))
         return rc;
     uint8_t address[20];
     if (cfg->registry_address[0] && chain_parse_address(cfg->registry_address, address))
@@ -113,7 +113,7 @@ static abi_arg string_arg(const char *s)
 }
 
 int chain_call_task_u64(chain_client *c, const uint8_t reg[20], const char *signature,
-                         const char *task_id, uint64_t *value, zkml_error *err)
+                        const char *task_id, uint64_t *value, zkml_error *err)
 {
     abi_arg arg = string_arg(task_id);
     uint8_t *out;
@@ -141,7 +141,7 @@ static int call_task_owner(chain_client *c, const uint8_t reg[20], const char *t
 }
 
 int chain_call_get_version(chain_client *c, const uint8_t reg[20], const char *task_id,
-                            uint64_t version, chain_version *v, zkml_error *err)
+                           uint64_t version, chain_version *v, zkml_error *err)
 {
     uint8_t number[32];
     abi_word_from_u64(version, number);
@@ -253,8 +253,8 @@ static cJSON *version_json(uint64_t number, const chain_version *v)
     return o;
 }
 
-static int list_versions(chain_client *c, const uint8_t reg[20], const char *task_id,
-                         cJSON *out, zkml_error *err)
+static int list_versions(chain_client *c, const uint8_t reg[20], const char *task_id, cJSON *out,
+                         zkml_error *err)
 {
     uint8_t owner[20];
     uint64_t count;
@@ -347,12 +347,12 @@ static int print_json(cJSON *o, char **json, zkml_error *err)
     return *json ? 0 : zkml_fail(err, ZKML_ENOMEM, "out of memory printing JSON");
 }
 
-typedef int (*onchain_lister)(chain_client *c, const uint8_t reg[20], const char *key,
-                              cJSON *out, zkml_error *err);
+typedef int (*onchain_lister)(chain_client *c, const uint8_t reg[20], const char *key, cJSON *out,
+                              zkml_error *err);
 
 /* {registry_address, chain_id} and what list adds for key, read with eth_call. */
-static int onchain_json(const chain_config *cfg, onchain_lister list, const char *key,
-                        char **json, zkml_error *err)
+static int onchain_json(const chain_config *cfg, onchain_lister list, const char *key, char **json,
+                        zkml_error *err)
 {
     *json = NULL;
     uint8_t reg[20];

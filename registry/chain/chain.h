@@ -12,7 +12,6 @@
 
 #include <sys/types.h>
 
-
 /*
  * Configuration (README "The chain"): ZKML_CHAIN = none | anvil | rpc;
  * ZKML_RPC_URL, ZKML_PRIVATE_KEY_FILE (hex key, optional 0x, mode 0600 or
@@ -60,8 +59,7 @@ typedef struct chain_anvil {
     int port;
 } chain_anvil;
 
-int chain_anvil_start(const char *data_dir, chain_anvil *anvil, chain_config *cfg,
-                      zkml_error *err);
+int chain_anvil_start(const char *data_dir, chain_anvil *anvil, chain_config *cfg, zkml_error *err);
 void chain_anvil_stop(chain_anvil *anvil);
 
 /* Deploys ModelRegistry with cfg's key; writes "0x..." into address. */
@@ -85,8 +83,8 @@ int chain_deploy_registry(const chain_config *cfg, char address[43], zkml_error 
  * in time (run it again later); ZKML_EREJECTED when the registry reverts (a
  * proof that does not verify, a task owned by another account) with the
  * reason; ZKML_EUNAVAILABLE when cfg->mode is CHAIN_NONE. */
-int chain_register_step(const chain_config *cfg, const char *dir, const char *task_id,
-                        int version, zkml_error *err);
+int chain_register_step(const chain_config *cfg, const char *dir, const char *task_id, int version,
+                        zkml_error *err);
 
 /* GET /models/{task}/versions/onchain, from eth_call: {task_id, registry_address,
  * chain_id, owner, count, versions: [{version, model_hash, circuit_hash,

@@ -65,8 +65,8 @@ static int call_quantity256(chain_client *c, const char *method, const char *par
     return rc;
 }
 
-static int call_quantity(chain_client *c, const char *method, const char *params,
-                         uint64_t *value, zkml_error *err)
+static int call_quantity(chain_client *c, const char *method, const char *params, uint64_t *value,
+                         zkml_error *err)
 {
     uint8_t word[32];
     int rc = call_quantity256(c, method, params, word, err);
@@ -83,8 +83,7 @@ static int call_quantity(chain_client *c, const char *method, const char *params
 }
 
 /* {"from":..,"to":..,"data":..} for eth_call and eth_estimateGas; malloc'ed. */
-static char *call_object(const uint8_t *from, const uint8_t *to, const uint8_t *data,
-                         size_t len)
+static char *call_object(const uint8_t *from, const uint8_t *to, const uint8_t *data, size_t len)
 {
     size_t cap = 2 * len + 128;
     char *s = malloc(cap);
@@ -188,8 +187,8 @@ static int word_add(const uint8_t a[32], const uint8_t b[32], uint8_t sum[32])
 static int fetch_fees(chain_client *c, uint8_t tip[32], uint8_t max_fee[32], zkml_error *err)
 {
     cJSON *block;
-    int rc = chain_rpc_call(c->rpc, "eth_getBlockByNumber", "[\"latest\",false]", &block, NULL,
-                            err);
+    int rc =
+        chain_rpc_call(c->rpc, "eth_getBlockByNumber", "[\"latest\",false]", &block, NULL, err);
     if (rc)
         return rc;
     const cJSON *base = cJSON_GetObjectItemCaseSensitive(block, "baseFeePerGas");
@@ -264,10 +263,10 @@ static int fetch_nonce(chain_client *c, zkml_error *err)
  * key) used it, so fetching it again and re-signing fixes it. */
 static int is_nonce_error(const chain_rpc_error *e)
 {
-    return e->has_error && (strstr(e->message, "nonce too low") ||
-                            strstr(e->message, "NonceTooLow") ||
-                            strstr(e->message, "replacement transaction underpriced") ||
-                            strstr(e->message, "already imported"));
+    return e->has_error &&
+           (strstr(e->message, "nonce too low") || strstr(e->message, "NonceTooLow") ||
+            strstr(e->message, "replacement transaction underpriced") ||
+            strstr(e->message, "already imported"));
 }
 
 static int send_raw(chain_client *c, const zkml_buf *raw, chain_rpc_error *e, zkml_error *err)
@@ -287,10 +286,8 @@ static int send_raw(chain_client *c, const zkml_buf *raw, chain_rpc_error *e, zk
     return rc;
 }
 
-int chain_send(chain_client *c, int has_to, const uint8_t to[20], const uint8_t *data,
-               size_t len,
-               int (*on_signed)(void *ctx, const uint8_t hash[32], uint64_t nonce,
-                                zkml_error *err),
+int chain_send(chain_client *c, int has_to, const uint8_t to[20], const uint8_t *data, size_t len,
+               int (*on_signed)(void *ctx, const uint8_t hash[32], uint64_t nonce, zkml_error *err),
                void *ctx, uint8_t hash[32], zkml_error *err)
 {
     if (!c->has_key)

@@ -163,8 +163,8 @@ void chain_rpc_error_clear(chain_rpc_error *e);
 int chain_rpc_call(chain_rpc *rpc, const char *method, const char *params, cJSON **result,
                    chain_rpc_error *rpc_err, zkml_error *err);
 /* Parses one JSON-RPC response body (used by chain_rpc_call; fuzzed). */
-int chain_rpc_parse_response(const char *body, size_t len, cJSON **result,
-                             chain_rpc_error *rpc_err, zkml_error *err);
+int chain_rpc_parse_response(const char *body, size_t len, cJSON **result, chain_rpc_error *rpc_err,
+                             zkml_error *err);
 
 /* ---- the transaction client (chain.c) ------------------------------------- */
 
@@ -195,9 +195,8 @@ int chain_eth_call(chain_client *c, const uint8_t to[20], const uint8_t *calldat
  * send (on_signed, when given, runs first so callers can record it). Recovers
  * from a nonce another sender took. A call that would revert fails here with
  * ZKML_EREJECTED and the revert reason. */
-int chain_send(chain_client *c, int has_to, const uint8_t to[20], const uint8_t *data,
-               size_t len, int (*on_signed)(void *ctx, const uint8_t hash[32], uint64_t nonce,
-                                            zkml_error *err),
+int chain_send(chain_client *c, int has_to, const uint8_t to[20], const uint8_t *data, size_t len,
+               int (*on_signed)(void *ctx, const uint8_t hash[32], uint64_t nonce, zkml_error *err),
                void *ctx, uint8_t hash[32], zkml_error *err);
 /* Waits for the receipt: 0 and *found = 1 when mined; *found = 0 when the node
  * no longer knows the transaction (dropped); ZKML_ERETRY on timeout. */

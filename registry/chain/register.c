@@ -27,7 +27,7 @@ typedef struct register_run {
     /* SHA-256 of model.onnx, network.r1cs, settings.json, verification_key.json */
     uint8_t model_hash[32], circuit_hash[32], settings_hash[32], vk_json_hash[32];
     char model_cid[ZKML_CID_MAX]; /* the model's IPFS CIDv0 (chain.json's uri) */
-    uint8_t *key;   /* the key words registerVersion takes */
+    uint8_t *key;                 /* the key words registerVersion takes */
     size_t n_key;
     uint8_t *proof; /* a, b, c and the public signals, as words */
     size_t n_proof;
@@ -73,7 +73,8 @@ static int load_pending(register_run *run, const char *registry_hex, zkml_error 
     }
     if (!run->pending) {
         run->pending = cJSON_CreateObject();
-        if (!run->pending || !cJSON_AddStringToObject(run->pending, "registry_address", registry_hex))
+        if (!run->pending ||
+            !cJSON_AddStringToObject(run->pending, "registry_address", registry_hex))
             return zkml_fail(err, ZKML_ENOMEM, "out of memory for chain.pending.json");
     }
     return 0;
@@ -145,7 +146,7 @@ static int find_registered(register_run *run, uint64_t *version, zkml_error *err
 {
     uint64_t count;
     int rc = chain_call_task_u64(&run->client, run->registry, "versionCount(string)", run->task_id,
-                           &count, err);
+                                 &count, err);
     *version = 0;
     for (uint64_t i = count; rc == 0 && i >= 1 && i + CHAIN_MAX_LISTED_VERSIONS > count; i--) {
         chain_version v;
@@ -258,7 +259,8 @@ static cJSON *chain_record(register_run *run, uint64_t onchain_version, const ch
 static int write_chain_json(register_run *run, uint64_t onchain_version, zkml_error *err)
 {
     chain_version v;
-    int rc = chain_call_get_version(&run->client, run->registry, run->task_id, onchain_version, &v, err);
+    int rc =
+        chain_call_get_version(&run->client, run->registry, run->task_id, onchain_version, &v, err);
     if (rc)
         return rc;
     cJSON *o = chain_record(run, onchain_version, &v);
@@ -324,8 +326,8 @@ static int register_on_chain(register_run *run, const chain_config *cfg, zkml_er
     return rc;
 }
 
-int chain_register_step(const chain_config *cfg, const char *dir, const char *task_id,
-                        int version, zkml_error *err)
+int chain_register_step(const chain_config *cfg, const char *dir, const char *task_id, int version,
+                        zkml_error *err)
 {
     if (cfg->mode == CHAIN_NONE)
         return zkml_fail(err, ZKML_EUNAVAILABLE,
@@ -334,14 +336,13 @@ int chain_register_step(const chain_config *cfg, const char *dir, const char *ta
     if (zkml_task_id_check(task_id, err))
         return zkml_error_prefix(err, "register");
     if (version < 1)
-        return zkml_fail(err, ZKML_EINVAL, "register: version %d is not a version number",
-                         version);
+        return zkml_fail(err, ZKML_EINVAL, "register: version %d is not a version number", version);
     register_run run = {.dir = dir, .task_id = task_id, .version = version};
     char chain_json[4096];
     int rc;
     if ((rc = zkml_artifact_path(chain_json, sizeof chain_json, dir, ZKML_A_CHAIN, err)) ||
-        (rc = zkml_path_join(run.pending_path, sizeof run.pending_path, dir,
-                             "chain.pending.json", err)))
+        (rc = zkml_path_join(run.pending_path, sizeof run.pending_path, dir, "chain.pending.json",
+                             err)))
         return rc;
     if (zkml_file_exists(chain_json))
         return 0; /* registered by an earlier run */

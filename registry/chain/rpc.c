@@ -108,8 +108,8 @@ static void fill_rpc_error(const cJSON *error, chain_rpc_error *rpc_err)
     }
 }
 
-int chain_rpc_parse_response(const char *body, size_t len, cJSON **result,
-                             chain_rpc_error *rpc_err, zkml_error *err)
+int chain_rpc_parse_response(const char *body, size_t len, cJSON **result, chain_rpc_error *rpc_err,
+                             zkml_error *err)
 {
     *result = NULL;
     cJSON *root = cJSON_ParseWithLength(body, len);
@@ -153,7 +153,8 @@ static int rpc_post(chain_rpc *rpc, const char *request, zkml_buf *body, zkml_er
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, request);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, rpc->timeout_ms);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, rpc->timeout_ms < 5000 ? rpc->timeout_ms : 5000L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                     rpc->timeout_ms < 5000 ? rpc->timeout_ms : 5000L);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curl_message);
@@ -181,8 +182,9 @@ int chain_rpc_call(chain_rpc *rpc, const char *method, const char *params, cJSON
     char *request = malloc(request_len);
     if (!request)
         return zkml_fail(err, ZKML_ENOMEM, "out of memory building an RPC request");
-    snprintf(request, request_len, "{\"jsonrpc\":\"2.0\",\"id\":%lu,\"method\":\"%s\",\"params\":%s}",
-             rpc->next_id++, method, params);
+    snprintf(request, request_len,
+             "{\"jsonrpc\":\"2.0\",\"id\":%lu,\"method\":\"%s\",\"params\":%s}", rpc->next_id++,
+             method, params);
     zkml_buf body = {0};
     int rc = rpc_post(rpc, request, &body, err);
     free(request);

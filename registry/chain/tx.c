@@ -134,7 +134,8 @@ int chain_recover_address(const uint8_t hash[32], const uint8_t r[32], const uin
     int rc = -1;
     if (recid >= 0 && recid <= 1 &&
         secp256k1_ecdsa_recoverable_signature_parse_compact(ctx, &sig, compact, recid) &&
-        secp256k1_ecdsa_recover(ctx, &pub, &sig, hash) && address_of_pubkey(ctx, &pub, address) == 0)
+        secp256k1_ecdsa_recover(ctx, &pub, &sig, hash) &&
+        address_of_pubkey(ctx, &pub, address) == 0)
         rc = 0;
     secp256k1_context_destroy(ctx);
     return rc;

@@ -15,8 +15,8 @@ static char tmpdir[256];
 /* A contract whose code returns the word 42: creation code copies the 10-byte
  * runtime (PUSH1 2a PUSH1 0 MSTORE PUSH1 20 PUSH1 0 RETURN) and returns it. */
 static const uint8_t answer_contract[] = {
-    0x60, 0x0a, 0x60, 0x0c, 0x60, 0x00, 0x39, 0x60, 0x0a, 0x60, 0x00, 0xf3,
-    0x60, 0x2a, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3,
+    0x60, 0x0a, 0x60, 0x0c, 0x60, 0x00, 0x39, 0x60, 0x0a, 0x60, 0x00,
+    0xf3, 0x60, 0x2a, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3,
 };
 
 static void config_for(chain_config *cfg, const chain_anvil *anvil, const char *key_path)
@@ -57,8 +57,9 @@ static void test_transactions(const chain_config *cfg, const chain_config *cfg2)
     uint8_t hash[32];
     chain_receipt receipt;
     int found = 0;
-    CHECK_OK(chain_send(&c, 1, other.key.address, (const uint8_t *)"hello", 5, NULL, NULL, hash,
-                        &err), &err);
+    CHECK_OK(
+        chain_send(&c, 1, other.key.address, (const uint8_t *)"hello", 5, NULL, NULL, hash, &err),
+        &err);
     CHECK_OK(chain_wait_receipt(&c, hash, &receipt, &found, &err), &err);
     CHECK(found && receipt.status == 1 && receipt.gas_used >= 21000);
     CHECK(sender_is(cfg->rpc_url, hash, c.key.address));
@@ -68,8 +69,9 @@ static void test_transactions(const chain_config *cfg, const chain_config *cfg2)
     CHECK(sender_is(cfg->rpc_url, hash, other.key.address));
 
     /* A contract creation: the receipt names the new contract. */
-    CHECK_OK(chain_send(&c, 0, NULL, answer_contract, sizeof answer_contract, NULL, NULL, hash,
-                        &err), &err);
+    CHECK_OK(
+        chain_send(&c, 0, NULL, answer_contract, sizeof answer_contract, NULL, NULL, hash, &err),
+        &err);
     CHECK_OK(chain_wait_receipt(&c, hash, &receipt, &found, &err), &err);
     CHECK(found && receipt.status && receipt.has_contract);
     int has = 0;
@@ -90,8 +92,9 @@ static void test_transactions(const chain_config *cfg, const chain_config *cfg2)
     CHECK_OK(chain_send(&same_key, 1, other.key.address, NULL, 0, NULL, NULL, hash, &err), &err);
     CHECK_OK(chain_wait_receipt(&same_key, hash, &receipt, &found, &err), &err);
     CHECK(c.nonce_known && c.next_nonce == stale);
-    CHECK_OK(chain_send(&c, 1, other.key.address, (const uint8_t *)"again", 5, NULL, NULL, hash,
-                        &err), &err);
+    CHECK_OK(
+        chain_send(&c, 1, other.key.address, (const uint8_t *)"again", 5, NULL, NULL, hash, &err),
+        &err);
     CHECK_OK(chain_wait_receipt(&c, hash, &receipt, &found, &err), &err);
     CHECK(found && receipt.status == 1);
     CHECK(c.next_nonce == stale + 2);
@@ -142,7 +145,8 @@ static void test_ecrecover_oracle(const chain_config *cfg, const char *vectors_p
     precompile[19] = 1;
     const cJSON *vector;
     int compared = 0;
-    cJSON_ArrayForEach(vector, all) {
+    cJSON_ArrayForEach(vector, all)
+    {
         uint8_t *raw, input[128] = {0};
         size_t raw_len;
         if (chain_unhex_alloc(cJSON_GetObjectItem(vector, "Input")->valuestring, &raw, &raw_len))

@@ -213,8 +213,8 @@ static void test_register_and_lookups(const chain_config *cfg, const char *fixtu
     CHECK(cJSON_GetObjectItem(first, "timestamp")->valuedouble > 1.6e9);
     /* The listing shows what chain.json shows. */
     cJSON *second = read_json(dir2, "chain.json");
-    static const char *const fields[] = {"model_hash", "circuit_hash", "settings_hash", "vk_hash",
-                                         "signals_hash", "registrant", "timestamp"};
+    static const char *const fields[] = {"model_hash",   "circuit_hash", "settings_hash", "vk_hash",
+                                         "signals_hash", "registrant",   "timestamp"};
     const cJSON *listed = cJSON_GetArrayItem(versions, 1);
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         CHECK(cJSON_Compare(cJSON_GetObjectItem(second, fields[i]),
@@ -295,8 +295,8 @@ static void test_second_account(const chain_config *cfg, const char *fixture)
     char dir[1024], key[1024];
     make_version_dir(fixture, "intruder", "model bytes D", dir, sizeof dir);
     write_key_file(tmpdir, "second.key",
-                   "59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d\n", 0600,
-                   key, sizeof key);
+                   "59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d\n", 0600, key,
+                   sizeof key);
     chain_config other = *cfg;
     snprintf(other.key_file, sizeof other.key_file, "%s", key);
     uint64_t nonce0 = nonce_of(cfg->rpc_url, "0x70997970c51812dc3a010c7d01b50e0d17dc79c8");
@@ -305,7 +305,8 @@ static void test_second_account(const chain_config *cfg, const char *fixture)
     CHECK(strstr(err.message, "NotTaskOwner") != NULL);
     printf("second account: %s\n", err.message);
     /* Refused at estimation (the contract's NotTaskOwner): nothing sent. */
-    CHECK(strstr(err.message, "NotTaskOwner(\"iris\", 0x70997970c51812dc3a010c7d01b50e0d17dc79c8") != NULL);
+    CHECK(strstr(err.message,
+                 "NotTaskOwner(\"iris\", 0x70997970c51812dc3a010c7d01b50e0d17dc79c8") != NULL);
     CHECK(nonce_of(cfg->rpc_url, "0x70997970c51812dc3a010c7d01b50e0d17dc79c8") == nonce0);
     /* The same account registers its own task fine, even claiming the model
      * hash of iris v1: the claim is listed beside the first, not instead of it. */

@@ -21,7 +21,9 @@ static void test_keccak(void)
     evm_keccak256(h, fox, strlen(fox));
     CHECK(hex_equals(h, 32, "4d741b6f1eb29cb2a9b9911c82f56fa8d73b04959d3d9d222895df6c0b28aa15"));
     /* Function selectors published in the ERC-20 and Solidity ABI specs. */
-    static const struct { const char *sig, *hex; } selectors[] = {
+    static const struct {
+        const char *sig, *hex;
+    } selectors[] = {
         {"transfer(address,uint256)", "a9059cbb"},
         {"balanceOf(address)", "70a08231"},
         {"approve(address,uint256)", "095ea7b3"},
@@ -148,7 +150,8 @@ static void test_abi(void)
     abi_word_from_u64(1, one);
     for (int i = 0; i < 3; i++)
         abi_word_from_u64((uint64_t)i + 1, numbers + 32 * i);
-    abi_arg args[3] = {{ABI_STRING, (const uint8_t *)"dave", 4}, {ABI_WORD, one, 32},
+    abi_arg args[3] = {{ABI_STRING, (const uint8_t *)"dave", 4},
+                       {ABI_WORD, one, 32},
                        {ABI_WORD_ARRAY, numbers, 96}};
     zkml_buf b = {0};
     CHECK_OK(abi_encode_call("sam(bytes,bool,uint256[])", args, 3, &b, &err), &err);
@@ -206,12 +209,11 @@ static void test_abi(void)
     /* A revert reason: Error(string) with "Not enough Ether provided." (Solidity docs). */
     uint8_t *revert;
     size_t revert_len;
-    CHECK(chain_unhex_alloc(
-              "0x08c379a0"
-              "0000000000000000000000000000000000000000000000000000000000000020"
-              "000000000000000000000000000000000000000000000000000000000000001a"
-              "4e6f7420656e6f7567682045746865722070726f76696465642e000000000000",
-              &revert, &revert_len) == 0);
+    CHECK(chain_unhex_alloc("0x08c379a0"
+                            "0000000000000000000000000000000000000000000000000000000000000020"
+                            "000000000000000000000000000000000000000000000000000000000000001a"
+                            "4e6f7420656e6f7567682045746865722070726f76696465642e000000000000",
+                            &revert, &revert_len) == 0);
     char reason[128];
     abi_describe_revert(revert, revert_len, reason, sizeof reason);
     CHECK(!strcmp(reason, "Not enough Ether provided."));
@@ -238,8 +240,9 @@ static void test_keys(const char *tmpdir)
     /* anvil's first two development accounts (public, documented by Foundry). */
     CHECK_OK(chain_key_from_hex(CHAIN_ANVIL_DEV_KEY, &key, &err), &err);
     CHECK(hex_equals(key.address, 20, "f39fd6e51aad88f6f4ce6ab8827279cfffb92266"));
-    CHECK_OK(chain_key_from_hex("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
-                                &key, &err), &err);
+    CHECK_OK(chain_key_from_hex(
+                 "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d", &key, &err),
+             &err);
     CHECK(hex_equals(key.address, 20, "70997970c51812dc3a010c7d01b50e0d17dc79c8"));
     chain_key_wipe(&key);
     static const uint8_t zero[sizeof key] = {0};
@@ -285,7 +288,8 @@ static void test_ecrecover(const char *vectors_path)
     CHECK(cJSON_IsArray(all) && cJSON_GetArraySize(all) == 5);
     int checked = 0;
     const cJSON *vector;
-    cJSON_ArrayForEach(vector, all) {
+    cJSON_ArrayForEach(vector, all)
+    {
         const char *name = cJSON_GetObjectItem(vector, "Name")->valuestring;
         const char *input_hex = cJSON_GetObjectItem(vector, "Input")->valuestring;
         const char *expected = cJSON_GetObjectItem(vector, "Expected")->valuestring;
@@ -299,8 +303,8 @@ static void test_ecrecover(const char *vectors_path)
         for (int i = 32; i < 63; i++)
             v_ok = v_ok && input[i] == 0;
         uint8_t address[20];
-        int recovered = v_ok && chain_recover_address(input, input + 64, input + 96,
-                                                      input[63] - 27, address) == 0;
+        int recovered = v_ok && chain_recover_address(input, input + 64, input + 96, input[63] - 27,
+                                                      address) == 0;
         char got[65] = "";
         if (recovered) {
             uint8_t padded[32] = {0};
@@ -375,8 +379,9 @@ static void test_rpc_parse(void)
     CHECK_OK(chain_rpc_parse_response(null_result, strlen(null_result), &result, &e, &err), &err);
     CHECK(cJSON_IsNull(result));
     cJSON_Delete(result);
-    const char *flat = "{\"id\":1,\"error\":{\"code\":3,\"message\":\"execution reverted\","
-                       "\"data\":\"0x4e487b710000000000000000000000000000000000000000000000000000000000000011\"}}";
+    const char *flat =
+        "{\"id\":1,\"error\":{\"code\":3,\"message\":\"execution reverted\","
+        "\"data\":\"0x4e487b710000000000000000000000000000000000000000000000000000000000000011\"}}";
     CHECK(chain_rpc_parse_response(flat, strlen(flat), &result, &e, &err) == ZKML_EREJECTED);
     CHECK(e.has_error && e.code == 3 && e.data_len == 36);
     char reason[64];

@@ -21,8 +21,8 @@
 static void mutate_all(const char *what, const r1cs *cs, fr_t *w, uint32_t first)
 {
     zkml_error err;
-    CHECK(r1cs_check_witness(cs, w, cs->n_wires, &err) == 0, "%s: valid witness rejected: %s",
-          what, err.message);
+    CHECK(r1cs_check_witness(cs, w, cs->n_wires, &err) == 0, "%s: valid witness rejected: %s", what,
+          err.message);
     fr_t one, saved;
     fr_one(&one);
     for (uint32_t i = first; i < cs->n_wires; i++) {
@@ -72,7 +72,8 @@ static void test_requant(int64_t x, int64_t y, int k, int bits, int relu)
     if (rc == 0) {
         CHECK(ov == want && wire_value(&b, out) == want, "requant: got %lld want %lld",
               (long long)ov, (long long)want);
-        CHECK(b.cs.n_constraints == (uint32_t)(k + bits + 2), "requant cost %u", b.cs.n_constraints);
+        CHECK(b.cs.n_constraints == (uint32_t)(k + bits + 2), "requant cost %u",
+              b.cs.n_constraints);
         mutate_all("requant", &b.cs, b.w, 3);
     }
     cb_free(&b);
@@ -142,17 +143,20 @@ static void test_pwl(int64_t x, int clamp)
 /* Clip to [lo, hi] (either side optional) for x in [-600, 600]. */
 static void test_clip(int64_t x, int has_lo, int64_t lo, int has_hi, int64_t hi)
 {
-    clip_spec c = {has_lo, has_hi, quant_span_log2(-600 - lo, 600 - lo),
-                   quant_span_log2(-600 - hi - 1, 600 - hi - 1), lo, hi};
+    clip_spec c = {has_lo,
+                   has_hi,
+                   quant_span_log2(-600 - lo, 600 - lo),
+                   quant_span_log2(-600 - hi - 1, 600 - hi - 1),
+                   lo,
+                   hi};
     cbuild b;
     zkml_error err;
     uint32_t wx = 0, out;
     CHECK(cb_init(&b, 1, &err) == 0 && cb_wire(&b, x, &wx) == 0, "init");
     CHECK(g_clip(&b, wx, x, &c, &out) == 0, "clip(%lld): %s", (long long)x, err.message);
     int64_t want = has_lo && x < lo ? lo : has_hi && x > hi ? hi : x;
-    CHECK(wire_value(&b, out) == want, "clip(%lld) to [%lld, %lld] = %lld, want %lld",
-          (long long)x, (long long)lo, (long long)hi, (long long)wire_value(&b, out),
-          (long long)want);
+    CHECK(wire_value(&b, out) == want, "clip(%lld) to [%lld, %lld] = %lld, want %lld", (long long)x,
+          (long long)lo, (long long)hi, (long long)wire_value(&b, out), (long long)want);
     uint32_t cost = (uint32_t)((has_lo ? c.k_lo + 2 : 0) + (has_hi ? c.k_hi + 2 : 0) + 1);
     CHECK(b.cs.n_constraints == cost, "clip cost %u, want %u", b.cs.n_constraints, cost);
     mutate_all("clip", &b.cs, b.w, 2);
@@ -199,8 +203,7 @@ static void small_settings(quant_settings *s, int input_signed)
 
 /* poseidon_commit over tensor t's values packed as docs/COMMITMENTS.md says,
  * computed here from the evaluator's integers. */
-static void expected_commitment(const quant_model *m, const quant_values *v, uint32_t t,
-                                fr_t *h)
+static void expected_commitment(const quant_model *m, const quant_values *v, uint32_t t, fr_t *h)
 {
     const quant_tensor *qt = &m->tensors[t];
     uint32_t per = QUANT_PACK_BITS / qt->bits, n = (qt->size + per - 1) / per;
@@ -377,14 +380,15 @@ static void test_eval_regression(void)
               (long long)got[4], met);
         fr_t saved = c.witness[5], one;
         fr_one(&one);
-        fr_sub(&c.witness[5], &one, &saved);   /* the boolean flipped */
+        fr_sub(&c.witness[5], &one, &saved); /* the boolean flipped */
         CHECK(r1cs_check_witness(&c.cs, c.witness, c.cs.n_wires, &err) != 0,
               "the within-threshold bit flipped to %d still satisfies the circuit", !met);
         c.witness[5] = saved;
         mutate_all("regression", &c.cs, c.witness, 1);
         printf("regression of 2 rows, SSE %lld, threshold %lld: within %d, %u constraints, "
-               "%u wires each changed\n", (long long)sse, (long long)spec.threshold, met,
-               c.cs.n_constraints, c.cs.n_wires - 1);
+               "%u wires each changed\n",
+               (long long)sse, (long long)spec.threshold, met, c.cs.n_constraints,
+               c.cs.n_wires - 1);
         circuit_free(&c);
     }
     /* A threshold whose square leaves the 61-bit comparison is refused. */
@@ -408,7 +412,7 @@ int main(void)
             test_requant(xs[i], xs[j], 4, 12, 0);
             test_requant(xs[i], xs[j], 4, 12, 1);
         }
-    test_requant(-3, 2, 0, 14, 0);   /* k = 0: a plain range check */
+    test_requant(-3, 2, 0, 14, 0); /* k = 0: a plain range check */
     test_requant(2, 3, 1, 6, 1);
     for (size_t i = 0; i < 6; i++) {
         test_relu(xs[i], 10);

@@ -47,8 +47,8 @@ static double num(const cJSON *o, const char *key)
 static int snarkjs_check(const char *dir, const char *wtns)
 {
     char cmd[8192];
-    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' wtns check network.r1cs %s > snarkjs.log 2>&1",
-             dir, ZKML_SNARKJS, wtns);
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' wtns check network.r1cs %s > snarkjs.log 2>&1", dir,
+             ZKML_SNARKJS, wtns);
     return system(cmd);
 }
 
@@ -76,19 +76,18 @@ static int expected_row(const char *name, int row, double *out, int cap)
 }
 
 /* output.json's dequantized values against numpy's, within the calibrated error. */
-static void check_output(const char *dir, const char *name,
-                         int sample, double bound)
+static void check_output(const char *dir, const char *name, int sample, double bound)
 {
     double exp[16];
     cJSON *out = read_json(dir, "output.json");
     const cJSON *deq = cJSON_GetObjectItemCaseSensitive(out, "dequantized");
     int n = expected_row(name, sample, exp, 16);
-    CHECK(n > 0 && cJSON_GetArraySize(deq) == n, "%s: sample %d: %d expected outputs", name,
-          sample, n);
+    CHECK(n > 0 && cJSON_GetArraySize(deq) == n, "%s: sample %d: %d expected outputs", name, sample,
+          n);
     for (int i = 0; i < n && i < cJSON_GetArraySize(deq); i++) {
         double got = cJSON_GetArrayItem(deq, i)->valuedouble;
-        CHECK(fabs(got - exp[i]) <= bound + 1e-6, "%s: sample %d output %d: %g vs numpy %g",
-              name, sample, i, got, exp[i]);
+        CHECK(fabs(got - exp[i]) <= bound + 1e-6, "%s: sample %d output %d: %g vs numpy %g", name,
+              sample, i, got, exp[i]);
     }
     cJSON_Delete(out);
 }
@@ -137,8 +136,8 @@ static void run_fixture(const fixture *f)
     printf("%-14s scales in/param/act %g/%g/%g bits in/act %g/%g\n", f->name, num(sc, "input"),
            num(sc, "param"), num(sc, "activation"), num(bt, "input"), num(bt, "activation"));
     printf("%-14s constraints %6.0f  public %2.0f  agreement %.4f  max_abs_error %.5f  "
-           "fixed acc %.4f float acc %.4f\n", f->name, num(cir, "constraints"),
-           num(cir, "public_signals"), agreement, max_err,
+           "fixed acc %.4f float acc %.4f\n",
+           f->name, num(cir, "constraints"), num(cir, "public_signals"), agreement, max_err,
            num(cJSON_GetObjectItem(cal, "accuracy"), "fixed_point"),
            num(cJSON_GetObjectItem(cal, "accuracy"), "float"));
     const cJSON *per_op = cJSON_GetObjectItem(cir, "constraints_per_op");
@@ -152,8 +151,8 @@ static void run_fixture(const fixture *f)
     CHECK(max_err <= bound, "%s: max abs error %g > %g", f->name, max_err, bound);
     check_output(dir, f->name, 0, max_err);
     CHECK(num(cir, "constraints") == num(cal, "constraints"),
-          "%s: compiled %g constraints, calibration estimated %g", f->name,
-          num(cir, "constraints"), num(cal, "constraints"));
+          "%s: compiled %g constraints, calibration estimated %g", f->name, num(cir, "constraints"),
+          num(cal, "constraints"));
 
     /* snarkjs accepts the witness */
     CHECK(snarkjs_check(dir, "witness.wtns") == 0, "%s: snarkjs wtns check failed (see %s)",

@@ -20,7 +20,8 @@ static void test_buf_text(void)
     for (int i = 0; i < 10000; i++)
         zkml_buf_put_byte(&b, (uint8_t)('a' + i % 26));
     CHECK(!b.oom && b.len == 10008 && b.data[b.len] == 0 && b.data[8] == 'a' &&
-          b.data[10007] == (uint8_t)('a' + 9999 % 26), "long buffer: len %zu", b.len);
+              b.data[10007] == (uint8_t)('a' + 9999 % 26),
+          "long buffer: len %zu", b.len);
     char *out = NULL;
     zkml_error err;
     CHECK(zkml_buf_detach(&b, &out, &err) == 0 && out && strlen(out) == 10008, "detach");
@@ -73,7 +74,8 @@ static void test_array_grow(void)
     /* need * elem overflows size_t: refused, array untouched. */
     uint64_t *keep = a;
     CHECK(zkml_array_grow((void **)&a, &cap, SIZE_MAX / sizeof *a + 1, sizeof *a) == ZKML_ENOMEM &&
-          a == keep && cap == before, "overflowing need accepted: cap %zu", cap);
+              a == keep && cap == before,
+          "overflowing need accepted: cap %zu", cap);
     CHECK(zkml_array_grow((void **)&a, &cap, SIZE_MAX, 2) == ZKML_ENOMEM && a == keep,
           "SIZE_MAX elements of 2 bytes accepted");
     free(a);

@@ -102,7 +102,8 @@ static void test_verify(void)
     }
     int status = 0;
     CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) &&
-          WTERMSIG(status) == SIGABRT, "a false ZKML_VERIFY did not abort (status %d)", status);
+              WTERMSIG(status) == SIGABRT,
+          "a false ZKML_VERIFY did not abort (status %d)", status);
 #else
     printf("common: ZKML_VERIFY is compiled out in this build; not checked\n");
 #endif

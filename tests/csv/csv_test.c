@@ -52,7 +52,8 @@ static void test_string_label_last(void)
           "species: feature names");
     CHECK(t->feature_names[2] == NULL, "feature names not NULL-terminated");
     CHECK(t->n_classes == 3 && strcmp(t->class_names[0], "setosa") == 0 &&
-          strcmp(t->class_names[2], "virginica") == 0, "species: class names");
+              strcmp(t->class_names[2], "virginica") == 0,
+          "species: class names");
     CHECK(t->labels[0] == 2 && t->labels[1] == 0 && t->labels[2] == 1 && t->labels[3] == 0,
           "species: class indices");
     CHECK(t->x[3] == 4.5f && t->x[5] == -0.6f, "species: features");
@@ -74,7 +75,8 @@ static void test_named_label(void)
 
 static void test_no_label(void)
 {
-    csv_table *t = read_ok("\xEF\xBB\xBF" "f1,f2,f3\n1,2,3\n4,5,6");
+    csv_table *t = read_ok("\xEF\xBB\xBF"
+                           "f1,f2,f3\n1,2,3\n4,5,6");
     if (!t)
         return;
     CHECK(t->rows == 2 && t->features == 3 && !t->has_label && !t->labels && !t->label_name,
@@ -128,8 +130,8 @@ static void test_fixture(const char *dir)
     for (size_t r = 0; r < t->rows; r++)
         if (t->labels[r] >= 0 && t->labels[r] < 3)
             count[t->labels[r]]++;
-    CHECK(count[0] == 15 && count[1] == 15 && count[2] == 15, "iris: %d/%d/%d per class",
-          count[0], count[1], count[2]);
+    CHECK(count[0] == 15 && count[1] == 15 && count[2] == 15, "iris: %d/%d/%d per class", count[0],
+          count[1], count[2]);
     CHECK(strcmp(t->class_names[0], "setosa") == 0, "iris: class 0 '%s'", t->class_names[0]);
     csv_free(t);
     zkml_error e2 = {0};
@@ -167,8 +169,8 @@ static void test_named_at(const char *name, int pos)
           t->label_name);
     CHECK(strcmp(t->feature_names[0], "a") == 0 && strcmp(t->feature_names[1], "b") == 0,
           "%s at %d: features '%s', '%s'", name, pos, t->feature_names[0], t->feature_names[1]);
-    CHECK(t->labels[0] == 2 && t->labels[1] == 0 && t->labels[2] == 1 &&
-          t->n_classes == 3, "%s at %d: wrong classes", name, pos);
+    CHECK(t->labels[0] == 2 && t->labels[1] == 0 && t->labels[2] == 1 && t->n_classes == 3,
+          "%s at %d: wrong classes", name, pos);
     CHECK(t->x[0] == 0.5f && t->x[1] == 1.5f && t->x[2] == -1.0f && t->x[5] == 0.5f,
           "%s at %d: wrong features", name, pos);
     csv_free(t);
@@ -193,8 +195,8 @@ static void test_regression_target(void)
         csv_free(t);
         return;
     }
-    CHECK(t->targets[0] == 0.71539 && t->targets[1] == -15 &&
-          t->targets[2] == 1e-3, "targets differ from strtod's doubles");
+    CHECK(t->targets[0] == 0.71539 && t->targets[1] == -15 && t->targets[2] == 1e-3,
+          "targets differ from strtod's doubles");
     CHECK(strcmp(t->feature_names[2], "x2") == 0 && t->x[2] == 3.0f && t->x[5] == 4.0f,
           "features around the target misread");
     csv_free(t);
@@ -223,16 +225,16 @@ static void test_not_label_names(void)
 static void test_label_errors(void)
 {
     read_fails("label,a,Target\n1,2,3\n", "t.csv line 1: columns 1 'label' and 3 'Target' "
-               "both name the label");
+                                          "both name the label");
     read_fails("a,Y,b,CLASS\n1,2,3,4\n", "line 1: columns 2 'Y' and 4 'CLASS'");
     read_fails("a,Class,b\n1,2,3\n4,1.5,6\n", "t.csv line 3, column 'Class': label '1.5' is "
-               "not a class index");
+                                              "not a class index");
     read_fails("Label,a\n0,1\n\n-2,1\n", "line 4, column 'Label': label '-2'");
     /* A float target with a blank or a word in it: an error at that line, not
      * class names. */
     read_fails("x,target,z\n1,0.5,2\n1,,2\n", "line 3, column 'target': the label is empty");
     read_fails("x,y\n1,0.5\n2,1\n3,n/a\n", "line 4, column 'y': 'n/a' is not a number "
-               "(the column holds regression targets)");
+                                           "(the column holds regression targets)");
     read_fails("a,species\n1,setosa\n2,\"\"\n", "line 3, column 'species': the label is empty");
     /* A blank in an unnamed numeric last column is a missing feature. */
     read_fails("a,b\n1,2\n3,\n", "line 3, column 'b': '' is not a number");
@@ -259,7 +261,8 @@ static void test_dataset_width(const char *fixtures)
     quant_dataset d;
     int rc = quant_dataset_load(dir, g, 0, &d, &err);
     CHECK(rc == ZKML_EINVAL && strstr(err.message, "column 'target' is a regression target") &&
-          strstr(err.message, "has 3 values"), "rc %d, message '%s'", rc, err.message);
+              strstr(err.message, "has 3 values"),
+          "rc %d, message '%s'", rc, err.message);
     if (rc == 0)
         quant_dataset_free(&d);
     onnx_free(g);

@@ -69,8 +69,10 @@ static int run(int argc, char **argv, zkml_error *err)
         print_hex(hash, 32, "\n");
         rc = 0;
     } else {
-        return zkml_fail(err, ZKML_EINVAL, "usage: evm_tool registry-code | verifier-code VK.json | "
-                         "key-words VK.json | words PROOF.json PUBLIC.json | export DIR | keccak HEX");
+        return zkml_fail(
+            err, ZKML_EINVAL,
+            "usage: evm_tool registry-code | verifier-code VK.json | "
+            "key-words VK.json | words PROOF.json PUBLIC.json | export DIR | keccak HEX");
     }
     free(bytes);
     return rc;

@@ -22,7 +22,9 @@ static void hex_of(char *out, const uint8_t *p, size_t n)
 
 static void test_keccak(void)
 {
-    static const struct { const char *in, *want; } vectors[] = {
+    static const struct {
+        const char *in, *want;
+    } vectors[] = {
         {"", "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470"},
         {"abc", "4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45"},
         {"The quick brown fox jumps over the lazy dog",
@@ -64,8 +66,9 @@ static void test_fixture_calldata(const char *fixtures, int n)
     zkml_error err = {0};
     int rc = evm_calldata(proof, pub, &solidity, &hex, &n_public, &err);
     CHECK(rc == 0, "calldata n%d: %s", n, err.message);
-    CHECK(want && solidity && !strcmp(solidity, want), "n%d: soliditycalldata differs from snarkjs:\n%s\n%s",
-          n, solidity ? solidity : "(null)", want ? want : "(no fixture)");
+    CHECK(want && solidity && !strcmp(solidity, want),
+          "n%d: soliditycalldata differs from snarkjs:\n%s\n%s", n, solidity ? solidity : "(null)",
+          want ? want : "(no fixture)");
     CHECK(n_public == (size_t)n, "n%d: %zu public signals", n, n_public);
 
     uint8_t *words = NULL;
@@ -98,7 +101,10 @@ static int write_file(const char *path, const char *text)
 /* public.json values at and around the field order r. */
 static void test_public_signal_range(const char *fixtures, const char *tmp)
 {
-    static const struct { const char *json; int ok; } cases[] = {
+    static const struct {
+        const char *json;
+        int ok;
+    } cases[] = {
         {"[\"21888242871839275222246405745257275088548364400416034343698204186575808495616\"]", 1},
         {"[\"21888242871839275222246405745257275088548364400416034343698204186575808495617\"]", 0},
         {"[\"115792089237316195423570985008687907853269984665640564039457584007913129639936\"]", 0},
@@ -119,7 +125,8 @@ static void test_public_signal_range(const char *fixtures, const char *tmp)
         char *solidity = NULL, *hex = NULL;
         zkml_error err = {0};
         int rc = evm_calldata(proof, pub, &solidity, &hex, NULL, &err);
-        CHECK((rc == 0) == cases[i].ok, "public.json %s: rc %d (%s)", cases[i].json, rc, err.message);
+        CHECK((rc == 0) == cases[i].ok, "public.json %s: rc %d (%s)", cases[i].json, rc,
+              err.message);
         CHECK(rc == 0 || (strstr(err.message, "public.json") && rc == ZKML_EINVAL),
               "error should name public.json: %s", err.message);
         free(solidity);
@@ -136,20 +143,25 @@ static void test_bad_vkeys(const char *fixtures)
     CHECK(text != NULL, "cannot read %s", path);
     if (!text)
         return;
-    static const struct { const char *field, *value, *expect; } edits[] = {
+    static const struct {
+        const char *field, *value, *expect;
+    } edits[] = {
         {"protocol", "\"plonk\"", "protocol"},
         {"curve", "\"bls12381\"", "curve"},
         {"nPublic", "3", "nPublic"},
         {"IC", "[[\"1\",\"2\",\"1\"]]", "IC"},
         {"IC", "7", "IC"},
         {"vk_alpha_1", "[\"1\",\"2\",\"5\"]", "vk_alpha_1"},
-        {"vk_alpha_1", "[\"1\",\"21888242871839275222246405745257275088696311157297823662689037894645226208583\",\"1\"]",
+        {"vk_alpha_1",
+         "[\"1\",\"21888242871839275222246405745257275088696311157297823662689037894645226208583\","
+         "\"1\"]",
          "vk_alpha_1[1]"},
         {"vk_beta_2", "[[\"1\",\"2\"],[\"3\",\"4\"]]", "vk_beta_2"},
         {"vk_gamma_2", "[[\"1\",\"2\"],[\"3\",\"x\"],[\"1\",\"0\"]]", "vk_gamma_2[1][1]"},
         {"vk_delta_2", "[[\"1\",\"2\"],[\"3\",\"4\"],[\"1\",\"1\"]]", "vk_delta_2"},
         {"vk_alpha_1", "[\"1\",\"3\",\"1\"]", "vk_alpha_1: the point is not on the BN254 curve"},
-        {"vk_beta_2", "[[\"1\",\"2\"],[\"3\",\"4\"],[\"1\",\"0\"]]", "vk_beta_2: the point is not on"},
+        {"vk_beta_2", "[[\"1\",\"2\"],[\"3\",\"4\"],[\"1\",\"0\"]]",
+         "vk_beta_2: the point is not on"},
     };
     for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
         cJSON *root = cJSON_Parse(text);
@@ -161,8 +173,10 @@ static void test_bad_vkeys(const char *fixtures)
         char *edited = cJSON_PrintUnformatted(root);
         char *sol = NULL;
         zkml_error err = {0};
-        int rc = edited ? evm_verifier_source(edited, strlen(edited), "vk.json", &sol, NULL, &err) : -1;
-        CHECK(rc == ZKML_EINVAL && strstr(err.message, edits[i].expect) && strstr(err.message, "vk.json"),
+        int rc =
+            edited ? evm_verifier_source(edited, strlen(edited), "vk.json", &sol, NULL, &err) : -1;
+        CHECK(rc == ZKML_EINVAL && strstr(err.message, edits[i].expect) &&
+                  strstr(err.message, "vk.json"),
               "edit %s=%s: rc %d, message \"%s\"", edits[i].field, edits[i].value, rc, err.message);
         free(sol);
         cJSON_free(edited);
@@ -173,7 +187,8 @@ static void test_bad_vkeys(const char *fixtures)
     CHECK(evm_verifier_source("{", 1, "vk.json", &sol, NULL, &err) == ZKML_EINVAL, "bad JSON");
     size_t n_public = 0;
     CHECK(evm_verifier_source(text, strlen(text), "vk.json", &sol, &n_public, &err) == 0 &&
-          n_public == 2 && strstr(sol, "uint256[2] calldata pubSignals"), "n2 source: %s", err.message);
+              n_public == 2 && strstr(sol, "uint256[2] calldata pubSignals"),
+          "n2 source: %s", err.message);
     free(sol);
     free(text);
 }
@@ -206,7 +221,8 @@ static void test_export_step(const char *fixtures, const char *tmp)
     char *want = read_text(path);
     CHECK(cJSON_IsString(sol) && want && !strcmp(sol->valuestring, want), "calldata.json solidity");
     CHECK(cJSON_IsString(hex) && strlen(hex->valuestring) == 10 + 64 * 12 &&
-          !strncmp(hex->valuestring, "0x", 2), "calldata.json hex");
+              !strncmp(hex->valuestring, "0x", 2),
+          "calldata.json hex");
     cJSON_Delete(doc);
     free(text);
     free(want);
@@ -218,7 +234,8 @@ static void test_export_step(const char *fixtures, const char *tmp)
     /* A public.json that does not match the key is refused. */
     snprintf(path, sizeof path, "%s/public.json", tmp);
     write_file(path, "[\"1\",\"2\"]");
-    CHECK(evm_export_step(tmp, NULL, &err) == ZKML_EINVAL && strstr(err.message, "2 public signals"),
+    CHECK(evm_export_step(tmp, NULL, &err) == ZKML_EINVAL &&
+              strstr(err.message, "2 public signals"),
           "mismatched public.json: %s", err.message);
     /* A missing key names the file. */
     snprintf(path, sizeof path, "%s/verification_key.json", tmp);

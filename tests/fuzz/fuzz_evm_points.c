@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         break;
     case 2:
-        if (len > 192 * 4)       /* keep each run fast */
+        if (len > 192 * 4) /* keep each run fast */
             len = 192 * 4;
         if (bn254_ecpairing(out, in, len) == 0 && (out[31] > 1 || out[0] != 0))
             abort();

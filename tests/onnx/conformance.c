@@ -151,8 +151,8 @@ static int close_enough(float got, float want)
 enum { CASE_PASS, CASE_SKIP, CASE_FAIL };
 
 /* Runs one test_data_set directory; *why explains a skip or failure. */
-static int run_set(const uint8_t *model_bytes, size_t model_len, const char *set_dir,
-                   int *ops_seen, char *why, size_t why_len)
+static int run_set(const uint8_t *model_bytes, size_t model_len, const char *set_dir, int *ops_seen,
+                   char *why, size_t why_len)
 {
     onnx_tensor *ins[MAX_IO] = {0}, *outs[MAX_IO] = {0};
     const onnx_tensor *bind[MAX_IO];
@@ -160,8 +160,8 @@ static int run_set(const uint8_t *model_bytes, size_t model_len, const char *set
     onnx_model *m = NULL;
     float **values = NULL;
     zkml_error err = {0};
-    if (read_set(set_dir, "input", ins, &n_in, &err) || read_set(set_dir, "output", outs, &n_out,
-                                                                 &err)) {
+    if (read_set(set_dir, "input", ins, &n_in, &err) ||
+        read_set(set_dir, "output", outs, &n_out, &err)) {
         snprintf(why, why_len, "test data: %s", err.message);
         goto done;
     }
@@ -230,8 +230,7 @@ done:
 }
 
 /* Runs every data set of one case directory and tallies it under oc. */
-static void run_case(const char *case_dir, const char *case_name, op_cases *oc,
-                     int *op_counts)
+static void run_case(const char *case_dir, const char *case_name, op_cases *oc, int *op_counts)
 {
     int ops_seen[ONNX_OP_COUNT] = {0};
     char path[1100], why[600] = "";

@@ -68,8 +68,7 @@ static int check_fixture(const char *dir, const char *const f[3])
         for (size_t k = 0; k < o->size; k++) {
             double w = want->x[r * o->size + k];
             if (fabs(out[k] - w) > 1e-4 + 1e-4 * fabs(w)) {
-                fprintf(stderr, "%s row %zu output %zu: %.7g, numpy %.7g\n", f[0], r, k,
-                        out[k], w);
+                fprintf(stderr, "%s row %zu output %zu: %.7g, numpy %.7g\n", f[0], r, k, out[k], w);
                 bad++;
             }
         }

@@ -55,8 +55,7 @@ static void gadget(int commit, const fr_t *init, const fr_t *x, size_t n, fr_t *
     int rc = commit ? g_poseidon_commit(&b, in, n, &h) : g_poseidon(&b, in, (int)n, &li, &h);
     CHECK(rc == 0, "gadget: %s", err.message);
     if (rc == 0) {
-        CHECK(r1cs_check_witness(&b.cs, b.w, b.cs.n_wires, &err) == 0, "witness: %s",
-              err.message);
+        CHECK(r1cs_check_witness(&b.cs, b.w, b.cs.n_wires, &err) == 0, "witness: %s", err.message);
         *out = h.v;
         *constraints = b.cs.n_constraints;
         if (n <= 2)
@@ -75,8 +74,8 @@ static void answer(int commit, const fr_t *init, const fr_t *x, size_t n)
     zkml_error err;
     fr_t native, got;
     uint32_t constraints = 0;
-    int rc = commit ? poseidon_commit(&native, x, n, &err)
-                    : poseidon_hash(&native, x, n, init, &err);
+    int rc =
+        commit ? poseidon_commit(&native, x, n, &err) : poseidon_hash(&native, x, n, init, &err);
     CHECK(rc == 0, "native: %s", err.message);
     gadget(commit, init, x, n, &got, &constraints);
     CHECK(fr_eq(&native, &got), "gadget and native differ (n = %zu)", n);
@@ -87,7 +86,8 @@ static void answer(int commit, const fr_t *init, const fr_t *x, size_t n)
     fr_to_dec(a, &native);
     fr_to_dec(c, &got);
     printf("{\"native\": \"%s\", \"gadget\": \"%s\", \"constraints\": %u, "
-           "\"expected_constraints\": %llu}\n", a, c, constraints, (unsigned long long)want);
+           "\"expected_constraints\": %llu}\n",
+           a, c, constraints, (unsigned long long)want);
     fflush(stdout);
 }
 

@@ -85,7 +85,8 @@ static void compare(const char *name, double tol)
         quant_values_free(&v);
     }
     printf("%-10s max |fixed - float| %.5f over %zu rows, argmax agreement %zu/%zu, "
-           "%llu constraints\n", name, worst, csv->rows, agree, csv->rows,
+           "%llu constraints\n",
+           name, worst, csv->rows, agree, csv->rows,
            (unsigned long long)quant_model_constraints(&m));
     CHECK(worst <= tol, "%s: error %g above %g", name, worst, tol);
     CHECK(agree == csv->rows, "%s: argmax disagrees on %zu rows", name, csv->rows - agree);
@@ -118,7 +119,8 @@ static void check_structure(void)
             onnx_op op = m.graph->nodes[m.layers[i].node].op;
             if (op == ONNX_OP_TRANSPOSE || op == ONNX_OP_PAD || op == ONNX_OP_CONCAT)
                 CHECK(m.layers[i].kind == QUANT_LAYER_GATHER ||
-                      m.layers[i].kind == QUANT_LAYER_AFFINE, "re-indexing layer %u", i);
+                          m.layers[i].kind == QUANT_LAYER_AFFINE,
+                      "re-indexing layer %u", i);
             if (op == ONNX_OP_TRANSPOSE || op == ONNX_OP_PAD)
                 CHECK(m.layers[i].kind == QUANT_LAYER_GATHER, "layer %u is not a gather", i);
         }

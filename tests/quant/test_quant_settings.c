@@ -12,11 +12,12 @@
 
 #include "tests/check.h"
 
-#define VIS(i, o, p) "\"input_visibility\":\"" i "\",\"output_visibility\":\"" o \
-                       "\",\"param_visibility\":\"" p "\""
+#define VIS(i, o, p) \
+    "\"input_visibility\":\"" i "\",\"output_visibility\":\"" o "\",\"param_visibility\":\"" p "\""
 #define BITS "\"bits\":{\"input\":8,\"input_signed\":false,\"activation\":14},"
-#define GOOD "{\"scales\":{\"input\":4,\"param\":6,\"activation\":5,\"output\":5}," BITS \
-             VIS("public", "public", "fixed") "}"
+#define GOOD                                                                         \
+    "{\"scales\":{\"input\":4,\"param\":6,\"activation\":5,\"output\":5}," BITS VIS( \
+        "public", "public", "fixed") "}"
 
 static void refused(const char *json, const char *needle)
 {
@@ -37,19 +38,24 @@ static void test_visibility(void)
     quant_settings s;
     zkml_error err;
     for (int i = 0; i < 2; i++) {
-        snprintf(json, sizeof json, "{\"scales\":{\"input\":4,\"param\":6,\"activation\":5},"
-                 BITS "\"input_visibility\":\"%s\",\"output_visibility\":\"%s\","
-                 "\"param_visibility\":\"%s\"}", good[i][0], good[i][1], good[i][2]);
-        CHECK(quant_settings_parse(json, strlen(json), &s, &err) == 0, "%s: %s", json,
-              err.message);
+        snprintf(json, sizeof json,
+                 "{\"scales\":{\"input\":4,\"param\":6,\"activation\":5}," BITS
+                 "\"input_visibility\":\"%s\",\"output_visibility\":\"%s\","
+                 "\"param_visibility\":\"%s\"}",
+                 good[i][0], good[i][1], good[i][2]);
+        CHECK(quant_settings_parse(json, strlen(json), &s, &err) == 0, "%s: %s", json, err.message);
         CHECK(s.input_visibility == want[i][0] && s.output_visibility == want[i][1] &&
-              s.param_visibility == QUANT_VIS_FIXED, "visibility of %s", json);
+                  s.param_visibility == QUANT_VIS_FIXED,
+              "visibility of %s", json);
     }
     quant_settings_default(&s);
     CHECK(s.input_visibility == QUANT_VIS_HASHED && s.output_visibility == QUANT_VIS_PUBLIC &&
-          s.param_visibility == QUANT_VIS_FIXED, "defaults: hashed, public, fixed");
+              s.param_visibility == QUANT_VIS_FIXED,
+          "defaults: hashed, public, fixed");
     CHECK(quant_visibility_parse("output_visibility", "private", &s.output_visibility, &err) ==
-          ZKML_EINVAL && strstr(err.message, "public or hashed"), "private outputs accepted");
+                  ZKML_EINVAL &&
+              strstr(err.message, "public or hashed"),
+          "private outputs accepted");
 }
 
 /* rmse_threshold: optional, a positive finite number, kept by a write and
@@ -58,24 +64,26 @@ static void test_rmse_threshold(void)
 {
     quant_settings s;
     zkml_error err;
-    const char *with = "{\"scales\":{\"input\":4,\"param\":6,\"activation\":5}," BITS
-                       VIS("public", "public", "fixed") ",\"rmse_threshold\":0.25}";
+    const char *with = "{\"scales\":{\"input\":4,\"param\":6,\"activation\":5}," BITS VIS(
+        "public", "public", "fixed") ",\"rmse_threshold\":0.25}";
     CHECK(quant_settings_parse(with, strlen(with), &s, &err) == 0 && s.rmse_threshold == 0.25,
           "rmse_threshold read: %s", err.message);
     CHECK(quant_settings_parse(GOOD, strlen(GOOD), &s, &err) == 0 && s.rmse_threshold == 0,
           "absent rmse_threshold is 0");
-    refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5}," BITS
-            VIS("public", "public", "fixed") ",\"rmse_threshold\":-1}", "rmse_threshold");
-    refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5}," BITS
-            VIS("public", "public", "fixed") ",\"rmse_threshold\":\"0.5\"}", "rmse_threshold");
+    refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5}," BITS VIS(
+                "public", "public", "fixed") ",\"rmse_threshold\":-1}",
+            "rmse_threshold");
+    refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5}," BITS VIS(
+                "public", "public", "fixed") ",\"rmse_threshold\":\"0.5\"}",
+            "rmse_threshold");
     const char *bad[] = {"0", "-0.5", "nan", "inf", "1e400", "0.5 ", "x", ""};
     double v = 7;
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         CHECK(quant_rmse_threshold_parse(bad[i], &v, &err) == ZKML_EINVAL &&
-                  strstr(err.message, "rmse_threshold"), "'%s' accepted", bad[i]);
+                  strstr(err.message, "rmse_threshold"),
+              "'%s' accepted", bad[i]);
     }
-    CHECK(v == 7 && quant_rmse_threshold_parse("1e-3", &v, &err) == 0 && v == 1e-3,
-          "1e-3: %g", v);
+    CHECK(v == 7 && quant_rmse_threshold_parse("1e-3", &v, &err) == 0 && v == 1e-3, "1e-3: %g", v);
     quant_settings w;
     quant_settings_default(&w);
     w.rmse_threshold = 0.125;
@@ -96,32 +104,39 @@ static void test_parse(void)
     zkml_error err;
     CHECK(quant_settings_parse(GOOD, strlen(GOOD), &s, &err) == 0, "good: %s", err.message);
     CHECK(s.input_scale == 4 && s.param_scale == 6 && s.activation_scale == 5 &&
-          s.input_bits == 8 && !s.input_signed && s.activation_bits == 14 &&
-          s.input_visibility == QUANT_VIS_PUBLIC,
+              s.input_bits == 8 && !s.input_signed && s.activation_bits == 14 &&
+              s.input_visibility == QUANT_VIS_PUBLIC,
           "fields");
     refused("", "JSON");
     refused("[]", "object");
     refused("{\"scales\":{}}", "bits");
-    refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5}," BITS
-            VIS("secret", "public", "fixed") "}", "input_visibility");
-    refused("{\"scales\":{\"input\":4,\"param\":99,\"activation\":5}," BITS
-            VIS("public", "public", "fixed") "}", "scales.param");
-    refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5.5}," BITS
-            VIS("public", "public", "fixed") "}", "scales.activation");
+    refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5}," BITS VIS("secret", "public",
+                                                                               "fixed") "}",
+            "input_visibility");
+    refused("{\"scales\":{\"input\":4,\"param\":99,\"activation\":5}," BITS VIS("public", "public",
+                                                                                "fixed") "}",
+            "scales.param");
+    refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5.5}," BITS VIS("public", "public",
+                                                                                 "fixed") "}",
+            "scales.activation");
     refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":12},\"bits\":{\"input\":8,"
             "\"input_signed\":false,\"activation\":10}," VIS("public", "public", "fixed") "}",
             "bits.activation");
-    refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5,\"output\":7}," BITS
-            VIS("public", "public", "fixed") "}", "scales.output");
-    refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5}," BITS
-            VIS("public", "private", "fixed") "}", "output_visibility");
-    refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5}," BITS
-            VIS("public", "public", "hashed") "}", "param_visibility");
+    refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5,\"output\":7}," BITS VIS(
+                "public", "public", "fixed") "}",
+            "scales.output");
+    refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5}," BITS VIS("public", "private",
+                                                                               "fixed") "}",
+            "output_visibility");
+    refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5}," BITS VIS("public", "public",
+                                                                               "hashed") "}",
+            "param_visibility");
     refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5}," BITS
             "\"input_visibility\":\"public\",\"output_visibility\":\"public\"}",
             "param_visibility is missing");
     refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5},\"bits\":{\"input\":8,"
-            "\"activation\":14}," VIS("public", "public", "fixed") "}", "input_signed");
+            "\"activation\":14}," VIS("public", "public", "fixed") "}",
+            "input_signed");
 }
 
 static void test_rounding(void)

@@ -234,9 +234,10 @@ static cJSON *run_to_failure(const char *data, const pipeline_config *cfg, unsig
 
 static int test_outcomes(const char *data)
 {
-    static const pipeline_step steps[] = {
-        {.name = "write", .run = step_write}, {.name = "skip", .run = step_skip},
-        {.name = "fail", .run = step_fail}, {.name = "after", .run = step_write}};
+    static const pipeline_step steps[] = {{.name = "write", .run = step_write},
+                                          {.name = "skip", .run = step_skip},
+                                          {.name = "fail", .run = step_fail},
+                                          {.name = "after", .run = step_write}};
     pipeline_step_table t = {steps, 4};
     pipeline_config cfg = config(data, &t);
     REQUIRE(enqueue(data, &t, 1) > 0);
@@ -252,13 +253,13 @@ static int test_outcomes(const char *data)
     REQUIRE(!strcmp(step_field(st, 1, "message"), "nothing to do here"));
     REQUIRE(!strcmp(step_field(st, 2, "state"), "failed"));
     REQUIRE(!strcmp(step_field(st, 3, "state"), "queued"));
-    REQUIRE(cJSON_IsString(cJSON_GetObjectItem(cJSON_GetArrayItem(
-        cJSON_GetObjectItem(st, "steps"), 0), "finished_at")));
+    REQUIRE(cJSON_IsString(cJSON_GetObjectItem(
+        cJSON_GetArrayItem(cJSON_GetObjectItem(st, "steps"), 0), "finished_at")));
     REQUIRE(cJSON_GetObjectItem(st, "progress")->valuedouble == 0.5);
     cJSON_Delete(st);
     /* the artifact written by the step is recorded */
     REQUIRE(test_sql_int(data, "SELECT COUNT(*) FROM artifacts WHERE name = 'settings.json'"
-                             " AND step = 'write'") == 1);
+                               " AND step = 'write'") == 1);
     return 0;
 }
 
@@ -344,9 +345,9 @@ static int wait_for(const char *data, const char *sql, long long want, int secon
 
 static int test_kill_worker(const char *data)
 {
-    static const pipeline_step steps[] = {
-        {.name = "write", .run = step_write}, {.name = "slow", .run = step_slow},
-        {.name = "small", .run = step_small}};
+    static const pipeline_step steps[] = {{.name = "write", .run = step_write},
+                                          {.name = "slow", .run = step_slow},
+                                          {.name = "small", .run = step_small}};
     pipeline_step_table t = {steps, 3};
     pipeline_config cfg = config(data, &t);
     REQUIRE(enqueue(data, &t, 1) > 0);
@@ -377,15 +378,15 @@ static int test_kill_worker(const char *data)
  * 1.5 s each do not fit in 2 s, though each alone would. */
 static int test_job_timeout(const char *data)
 {
-    static const pipeline_step steps[] = {
-        {.name = "slow1", .run = step_slow}, {.name = "slow2", .run = step_slow},
-        {.name = "slow3", .run = step_slow}};
+    static const pipeline_step steps[] = {{.name = "slow1", .run = step_slow},
+                                          {.name = "slow2", .run = step_slow},
+                                          {.name = "slow3", .run = step_slow}};
     pipeline_step_table t = {steps, 3};
     pipeline_config cfg = config(data, &t);
     cfg.timeout_s = 2;
     cJSON *st = run_to_failure(data, &cfg, 1);
     REQUIRE(st && strstr(str(st, "error"),
-                       "the job ran over its time limit of 2 s (ZKML_JOB_TIMEOUT_S)"));
+                         "the job ran over its time limit of 2 s (ZKML_JOB_TIMEOUT_S)"));
     REQUIRE(!strcmp(step_field(st, 0, "state"), "done"));
     REQUIRE(!strcmp(step_field(st, 1, "state"), "failed"));
     cJSON_Delete(st);
@@ -451,9 +452,9 @@ static int test_relative_paths(const char *data)
     cJSON *st = status(data, 1);
     REQUIRE(st);
     REQUIRE(!strcmp(str(st, "error"),
-                  "step bad: artifacts/task/v1/data.csv line 2: 1 field, expected 5"));
+                    "step bad: artifacts/task/v1/data.csv line 2: 1 field, expected 5"));
     REQUIRE(!strcmp(step_field(st, 0, "message"),
-                  "artifacts/task/v1/data.csv line 2: 1 field, expected 5"));
+                    "artifacts/task/v1/data.csv line 2: 1 field, expected 5"));
     cJSON_Delete(st);
     return 0;
 }
@@ -461,10 +462,10 @@ static int test_relative_paths(const char *data)
 int main(int argc, char **argv)
 {
     static const test_case cases[] = {
-        {"outcomes", test_outcomes}, {"retry", test_retry},         {"timeout", test_timeout},
-        {"memory", test_memory},     {"kill_worker", test_kill_worker},
-        {"job_timeout", test_job_timeout}, {"two_workers", test_two_workers},
-        {"relative_paths", test_relative_paths},
+        {"outcomes", test_outcomes},       {"retry", test_retry},
+        {"timeout", test_timeout},         {"memory", test_memory},
+        {"kill_worker", test_kill_worker}, {"job_timeout", test_job_timeout},
+        {"two_workers", test_two_workers}, {"relative_paths", test_relative_paths},
     };
     return test_run_case(argc, argv, cases, sizeof cases / sizeof cases[0]);
 }

@@ -16,11 +16,12 @@ int main(void)
     CHECK(access_private_read("", NULL, "127.8.9.10") == ACCESS_ALLOWED, "127/8");
     CHECK(access_private_read("", NULL, "::1") == ACCESS_ALLOWED, "v6 loopback");
     CHECK(access_private_read("", NULL, "::ffff:127.0.0.1") == ACCESS_ALLOWED, "v4-mapped");
-    const char *remote[] = {"10.0.0.7", "192.168.1.2", "128.0.0.1", "::2", "::ffff:10.0.0.1",
-                            "fe80::1", "0.0.0.0", "", "localhost", "127.0.0.1x", NULL};
+    const char *remote[] = {"10.0.0.7",        "192.168.1.2", "128.0.0.1", "::2",
+                            "::ffff:10.0.0.1", "fe80::1",     "0.0.0.0",   "",
+                            "localhost",       "127.0.0.1x",  NULL};
     for (int i = 0; remote[i]; i++)
-        CHECK(access_private_read("", NULL, remote[i]) == ACCESS_LOOPBACK_ONLY,
-              "remote peer %s", remote[i]);
+        CHECK(access_private_read("", NULL, remote[i]) == ACCESS_LOOPBACK_ONLY, "remote peer %s",
+              remote[i]);
     CHECK(access_private_read("", NULL, NULL) == ACCESS_LOOPBACK_ONLY, "unknown peer");
     /* A bearer header does not stand in for loopback when no token is configured. */
     CHECK(access_private_read("", "Bearer ", "10.0.0.7") == ACCESS_LOOPBACK_ONLY,

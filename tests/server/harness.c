@@ -44,8 +44,8 @@ static pid_t spawn(const char *bin, const char *const *args, const char *const *
     _exit(127);
 }
 
-int test_server_start(test_server *s, const char *bin, const char *data_dir,
-                      const char *const *env, int *exit_status)
+int test_server_start(test_server *s, const char *bin, const char *data_dir, const char *const *env,
+                      int *exit_status)
 {
     return test_server_start_listen(s, bin, data_dir, "127.0.0.1:0", env, exit_status);
 }
@@ -230,8 +230,8 @@ int http_do(const char *method, const char *url, const char *const *headers, con
     return rc;
 }
 
-int http_post_form(const char *url, const form_field *fields, size_t n,
-                   const char *const *headers, http_response *r)
+int http_post_form(const char *url, const form_field *fields, size_t n, const char *const *headers,
+                   http_response *r)
 {
     CURL *c = curl_easy_init();
     if (!c)

@@ -17,17 +17,17 @@
 typedef struct test_server {
     pid_t pid;
     int port;
-    char base[64];           /* "http://127.0.0.1:PORT" */
+    char base[64]; /* "http://127.0.0.1:PORT" */
     char data_dir[PATH_MAX];
-    char line[512];          /* its "listening on ..." line */
+    char line[512]; /* its "listening on ..." line */
 } test_server;
 
 /* Starts `bin serve --listen 127.0.0.1:0 --data-dir DIR` with env (NAME=VALUE
  * strings, NULL-terminated, may be NULL) added, and reads the port from its
  * "listening on" line. Returns 0, or -1 if it did not start (exit status in
  * *exit_status when not NULL; its stderr goes to the test's). */
-int test_server_start(test_server *s, const char *bin, const char *data_dir,
-                      const char *const *env, int *exit_status);
+int test_server_start(test_server *s, const char *bin, const char *data_dir, const char *const *env,
+                      int *exit_status);
 /* The same with --listen LISTEN (its first entry must be 127.0.0.1). */
 int test_server_start_listen(test_server *s, const char *bin, const char *data_dir,
                              const char *listen, const char *const *env, int *exit_status);
@@ -40,7 +40,7 @@ int test_server_run_to_exit(const char *bin, const char *const *args, const char
 
 typedef struct http_response {
     long status;
-    char *body;        /* NUL-terminated, malloc'ed */
+    char *body; /* NUL-terminated, malloc'ed */
     size_t len;
     char headers[8192];
 } http_response;
@@ -60,8 +60,8 @@ typedef struct form_field {
 int http_do(const char *method, const char *url, const char *const *headers, const void *body,
             size_t len, http_response *r);
 /* POST a multipart form of n fields. */
-int http_post_form(const char *url, const form_field *fields, size_t n,
-                   const char *const *headers, http_response *r);
+int http_post_form(const char *url, const form_field *fields, size_t n, const char *const *headers,
+                   http_response *r);
 
 /* A JSON string field of a flat or nested JSON body ("state", "steps[0].name" not
  * supported: top-level only) into out; 0 found. Numbers are returned as text. */

@@ -71,8 +71,8 @@ static void test_routes(void)
 
     get("/", NULL, &r);
     http_header(&r, "Content-Type", v, sizeof v);
-    CHECK(r.status == 200 && strstr(v, "text/html") && strstr(r.body, "<form"),
-          "GET /: %ld %s", r.status, v);
+    CHECK(r.status == 200 && strstr(v, "text/html") && strstr(r.body, "<form"), "GET /: %ld %s",
+          r.status, v);
     CHECK(strstr(r.body, "enctype=\"multipart/form-data\"") != NULL, "the form posts multipart");
     http_response_free(&r);
     /* The web app: a file index.html loads, and index.html for the app's page
@@ -122,8 +122,7 @@ static void test_routes(void)
     url(u, sizeof u, "/models");
     http_do("DELETE", u, NULL, NULL, 0, &r);
     expect_error(&r, 405, "method_not_allowed", "DELETE", "DELETE /models");
-    CHECK(http_header(&r, "Allow", v, sizeof v) == 0 && strstr(v, "POST"), "405 has Allow: %s",
-          v);
+    CHECK(http_header(&r, "Allow", v, sizeof v) == 0 && strstr(v, "POST"), "405 has Allow: %s", v);
     http_response_free(&r);
     url(u, sizeof u, "/models/iris/status");
     http_do("POST", u, NULL, "x", 1, &r);
@@ -152,8 +151,10 @@ static void test_rmse_threshold(const char *csv_file)
                            {"rmse_threshold", "0.5", NULL, NULL}};
     if (csv_path) { /* iris: class labels */
         post_form(fields, 4, NULL, &r);
-        expect_error(&r, 400, "invalid_input", "rmse_threshold is for a regression target, but "
-                     "this is a classification task", "rmse_threshold on classes");
+        expect_error(&r, 400, "invalid_input",
+                     "rmse_threshold is for a regression target, but "
+                     "this is a classification task",
+                     "rmse_threshold on classes");
         http_response_free(&r);
     }
     post_form(fields, 2, NULL, &r);
@@ -192,7 +193,7 @@ static void test_bad_uploads(void)
     http_response_free(&r);
 
     const char *bad_ids[] = {"../etc", "a/b", "with space", "é",
-        "x123456789x123456789x123456789x123456789x123456789x123456789x1234"};
+                             "x123456789x123456789x123456789x123456789x123456789x123456789x1234"};
     for (size_t i = 0; i < sizeof bad_ids / sizeof bad_ids[0]; i++) {
         form_field f[] = {{"task_id", bad_ids[i], NULL, NULL},
                           {"model", NULL, model_path, "model.onnx"}};
@@ -225,12 +226,12 @@ static void test_bad_uploads(void)
         {"a,b,c,d,label\n1,2,3,4,0\n1,two,3,4,1\n", "bad.csv line 3, column 'b'"},
         {"a,b,c,d,label\n", "bad.csv: no data rows"},
         {"Label,a,b,c,d,y\n0,1,2,3,4,1\n", "bad.csv line 1: columns 1 'Label' and 6 'y' both "
-                                          "name the label"},
+                                           "name the label"},
         {"a,b,CLASS,c,d\n1,2,0,3,4\n1,2,0.5,3,4\n", "bad.csv line 3, column 'CLASS': label "
-                                                     "'0.5' is not a class index"},
+                                                    "'0.5' is not a class index"},
         /* The model has 3 outputs: classes 0..2 (a blank line still counts). */
         {"a,b,c,d,label\n1,2,3,4,2\n\n1,2,3,4,3\n", "bad.csv line 4, column 'label': label 3 "
-                                                     "is not one of the model's 3 classes"},
+                                                    "is not one of the model's 3 classes"},
         {"a,b,c,d,kind\n1,2,3,4,ant\n1,2,3,4,bee\n1,2,3,4,cat\n1,2,3,4,dog\n",
          "bad.csv line 5, column 'kind': label 'dog' is class 3 of the CSV's 4"},
     };
@@ -312,7 +313,8 @@ static const char *cid_of(const char *path, char cid[ZKML_CID_MAX])
 static int upload(const char *task, const char *model, long want_status, int *version)
 {
     http_response r;
-    form_field f[] = {{"task_id", task, NULL, NULL}, {"model", NULL, model, "model.onnx"},
+    form_field f[] = {{"task_id", task, NULL, NULL},
+                      {"model", NULL, model, "model.onnx"},
                       {"data", NULL, csv_path, "data.csv"}};
     post_form(f, csv_path ? 3 : 2, NULL, &r);
     char v[128] = "", existed[16] = "", status_url[256] = "", hash[80] = "", cid[80] = "";
@@ -376,8 +378,8 @@ static void check_prediction(void)
           "status prediction (from the proof): %s, numpy class %d", r.body, argmax);
     for (int i = 0; i < n && i < cJSON_GetArraySize(deq); i++) {
         double got = cJSON_GetArrayItem(deq, i)->valuedouble;
-        CHECK(got > want[i] - 0.1 && got < want[i] + 0.1, "proven output %d: %f, numpy %f", i,
-              got, want[i]);
+        CHECK(got > want[i] - 0.1 && got < want[i] + 0.1, "proven output %d: %f, numpy %f", i, got,
+              want[i]);
     }
     cJSON_Delete(st);
     http_response_free(&r);
@@ -442,8 +444,7 @@ static void test_upload_and_download(void)
     cJSON_Delete(task);
     http_response_free(&r);
     get("/models/iris/versions", NULL, &r);
-    CHECK(r.status == 200 && strstr(r.body, "\"versions\""), "versions: %ld %s", r.status,
-          r.body);
+    CHECK(r.status == 200 && strstr(r.body, "\"versions\""), "versions: %ld %s", r.status, r.body);
     http_response_free(&r);
     get("/models/iris/versions/onchain", NULL, &r);
     cJSON *onchain = cJSON_Parse(r.body);
@@ -453,7 +454,8 @@ static void test_upload_and_download(void)
 
     get("/models/iris/artifacts?version=1", NULL, &r);
     CHECK(r.status == 200 && strstr(r.body, "model.onnx"), "artifact list: %s", r.body);
-    CHECK(strstr(r.body, "\"visibility\":\"private\"") && strstr(r.body, "\"visibility\":\"public\""),
+    CHECK(strstr(r.body, "\"visibility\":\"private\"") &&
+              strstr(r.body, "\"visibility\":\"public\""),
           "artifact list with visibilities: %s", r.body);
     http_response_free(&r);
 
@@ -530,10 +532,10 @@ static void test_visibility(void)
     http_response_free(&r);
     get("/models/vis/artifacts/settings.json?version=1", NULL, &r);
     cJSON *set = cJSON_Parse(r.body);
-    CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(set, "input_visibility")), "public") &&
-              !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(set, "output_visibility")),
-                      "hashed"),
-          "settings.json: %s", r.body);
+    CHECK(
+        !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(set, "input_visibility")), "public") &&
+            !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(set, "output_visibility")), "hashed"),
+        "settings.json: %s", r.body);
     cJSON_Delete(set);
     http_response_free(&r);
     get("/models/vis/artifacts/verify.json?version=1", NULL, &r);
@@ -607,7 +609,8 @@ static void test_leaderboard(void)
     const char *models[2] = {model_path, mlp};
     http_response r;
     for (int i = 0; i < 2; i++) {
-        form_field f[] = {{"task_id", "board", NULL, NULL}, {"model", NULL, models[i], "m.onnx"},
+        form_field f[] = {{"task_id", "board", NULL, NULL},
+                          {"model", NULL, models[i], "m.onnx"},
                           {"data", NULL, csv_path, "data.csv"}};
         post_form(f, 3, NULL, &r);
         CHECK(r.status == 202, "board upload %d: %ld %s", i, r.status, r.body);
@@ -686,8 +689,10 @@ static void test_cors_and_html(void)
     post_form(f, 2, good, &r);
     v[0] = '\0';
     http_header(&r, "Access-Control-Allow-Origin", v, sizeof v);
-    CHECK(r.status == 202 && !strcmp(v, "http://allowed.example"), "POST from a listed origin: "
-          "%ld '%s'", r.status, v);
+    CHECK(r.status == 202 && !strcmp(v, "http://allowed.example"),
+          "POST from a listed origin: "
+          "%ld '%s'",
+          r.status, v);
     http_response_free(&r);
 
     char u[256];

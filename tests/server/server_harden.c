@@ -86,12 +86,16 @@ static void test_listen_list(const char *dir)
     const char *mixed[] = {"--listen", "127.0.0.1:0,0.0.0.0:0", "--data-dir", dir, NULL};
     const char *no_token[] = {"ZKML_API_TOKEN=", "ZKML_CHAIN=none", NULL};
     int rc = test_server_run_to_exit(bin, mixed, no_token, err, sizeof err);
-    CHECK(rc == 2 && strstr(err, "ZKML_API_TOKEN"), "a public entry after a loopback one "
-          "started without a token: exit %d, %s", rc, err);
+    CHECK(rc == 2 && strstr(err, "ZKML_API_TOKEN"),
+          "a public entry after a loopback one "
+          "started without a token: exit %d, %s",
+          rc, err);
     const char *named[] = {"--listen", "127.attacker.example:0", "--data-dir", dir, NULL};
     rc = test_server_run_to_exit(bin, named, no_token, err, sizeof err);
-    CHECK(rc == 2 && strstr(err, "ZKML_API_TOKEN"), "a name starting with 127. is no "
-          "loopback address: exit %d, %s", rc, err);
+    CHECK(rc == 2 && strstr(err, "ZKML_API_TOKEN"),
+          "a name starting with 127. is no "
+          "loopback address: exit %d, %s",
+          rc, err);
     test_server pub;
     const char *token[] = {"ZKML_API_TOKEN=s3cret", "ZKML_CHAIN=none", NULL};
     if (test_server_start_listen(&pub, bin, dir, "127.0.0.1:0,0.0.0.0:0", token, NULL) != 0) {
@@ -119,8 +123,8 @@ static void test_host_rule(void)
     const char *rebinding[] = {"Host: attacker.example", "Origin: http://attacker.example", NULL};
     http_response r;
     http_post_form(url, f, 2, rebinding, &r);
-    CHECK(r.status == 403 && strstr(r.body, "attacker.example"), "rebound POST: %ld %s",
-          r.status, r.body);
+    CHECK(r.status == 403 && strstr(r.body, "attacker.example"), "rebound POST: %ld %s", r.status,
+          r.body);
     http_response_free(&r);
     snprintf(url, sizeof url, "%s/models/rebound", srv.base);
     http_do("GET", url, NULL, NULL, 0, &r);
@@ -138,14 +142,18 @@ static void test_host_rule(void)
 static void test_absolute_form(void)
 {
     char req[512], reply[4096];
-    snprintf(req, sizeof req, "GET http://127.0.0.1:%d/healthz HTTP/1.1\r\nHost: 127.0.0.1:%d"
-             "\r\nConnection: close\r\n\r\n", srv.port, srv.port);
+    snprintf(req, sizeof req,
+             "GET http://127.0.0.1:%d/healthz HTTP/1.1\r\nHost: 127.0.0.1:%d"
+             "\r\nConnection: close\r\n\r\n",
+             srv.port, srv.port);
     raw_request(req, reply, sizeof reply, 20);
     CHECK(!strncmp(reply, "HTTP/1.1 200", 12) && strstr(reply, "\"ok\""),
           "absolute-form GET: '%.200s'", reply);
     /* its host is checked like a Host header */
-    snprintf(req, sizeof req, "GET http://attacker.example:%d/healthz HTTP/1.1\r\n"
-             "Host: 127.0.0.1\r\nConnection: close\r\n\r\n", srv.port);
+    snprintf(req, sizeof req,
+             "GET http://attacker.example:%d/healthz HTTP/1.1\r\n"
+             "Host: 127.0.0.1\r\nConnection: close\r\n\r\n",
+             srv.port);
     raw_request(req, reply, sizeof reply, 20);
     CHECK(!strncmp(reply, "HTTP/1.1 403", 12), "absolute form, other host: '%.200s'", reply);
 }
@@ -215,7 +223,8 @@ static void *trickle(void *arg)
         return NULL;
     char head[512];
     if (t->body)
-        snprintf(head, sizeof head, "POST /models HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        snprintf(head, sizeof head,
+                 "POST /models HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                  "Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: 100000"
                  "\r\n\r\n--XyZ\r\nContent-Disposition: form-data; name=\"task_id\"\r\n\r\n");
     else
@@ -260,8 +269,7 @@ static int case_slow(const char *dir)
     }
     sleep_ms(2000); /* every trickler is connected and holding its request */
     int answered = healthz_answers(8);
-    CHECK(answered, "/healthz did not answer within 8 s while %d clients trickle",
-          2 * TRICKLERS);
+    CHECK(answered, "/healthz did not answer within 8 s while %d clients trickle", 2 * TRICKLERS);
     double worst[2] = {0, 0};
     for (int i = 0; i < 2 * TRICKLERS; i++) {
         pthread_join(th[i], NULL);
@@ -271,7 +279,8 @@ static int case_slow(const char *dir)
             worst[t[i].body] = t[i].cut_at_s;
     }
     printf("slow clients: /healthz %s; header tricklers cut within %.1f s, body tricklers "
-           "within %.1f s\n", answered ? "answered" : "did NOT answer", worst[0], worst[1]);
+           "within %.1f s\n",
+           answered ? "answered" : "did NOT answer", worst[0], worst[1]);
     CHECK(healthz_answers(8), "/healthz after the tricklers");
     CHECK(test_server_stop(&srv) == 0, "graceful stop exits 0");
     return 0;
@@ -372,8 +381,8 @@ static int case_memory(const char *dir)
     }
     long hwm = proc_kb(srv.pid, "VmHWM"), limit = (64 + UPLOADS) * 1024;
     printf("server memory: VmHWM %ld kB idle, %ld kB after %d concurrent %d-row CSV uploads "
-           "(VmRSS sampled up to %ld kB); limit %ld kB\n", idle, hwm, UPLOADS, CSV_ROWS,
-           peak_rss, limit);
+           "(VmRSS sampled up to %ld kB); limit %ld kB\n",
+           idle, hwm, UPLOADS, CSV_ROWS, peak_rss, limit);
     CHECK(hwm > 0 && hwm <= limit, "server peak RSS %ld kB is above %ld kB", hwm, limit);
     CHECK(test_server_stop(&srv) == 0, "graceful stop exits 0");
     return 0;

@@ -37,8 +37,7 @@ static void test_start_rules(void)
     const char *open_addr[] = {"--listen", "0.0.0.0:0", "--data-dir", dir, NULL};
     const char *no_token[] = {"ZKML_API_TOKEN=", NULL};
     rc = test_server_run_to_exit(bin, open_addr, no_token, err, sizeof err);
-    CHECK(rc == 2 && strstr(err, "ZKML_API_TOKEN"), "non-loopback without a token: %d %s", rc,
-          err);
+    CHECK(rc == 2 && strstr(err, "ZKML_API_TOKEN"), "non-loopback without a token: %d %s", rc, err);
     const char *bad_limit[] = {"ZKML_MAX_UPLOAD_MB=lots", NULL};
     const char *loop[] = {"--listen", "127.0.0.1:0", "--data-dir", dir, NULL};
     rc = test_server_run_to_exit(bin, loop, bad_limit, err, sizeof err);
@@ -63,10 +62,9 @@ static void test_private_artifacts(void)
     http_response_free(&r);
     const char *right[] = {"Authorization: Bearer s3cret", NULL};
     const char *wrong[] = {"Authorization: Bearer s3cre", NULL};
-    const char *from_site[] = {"Origin: http://evil.example", "Authorization: Bearer s3cret",
-                               NULL};
-    const char *private_names[] = {"model.onnx", "network.r1cs", "circuit.json", "circuit.zkey",
-                                   "proving.key", "input.json", "witness.wtns", NULL};
+    const char *from_site[] = {"Origin: http://evil.example", "Authorization: Bearer s3cret", NULL};
+    const char *private_names[] = {"model.onnx",  "network.r1cs", "circuit.json", "circuit.zkey",
+                                   "proving.key", "input.json",   "witness.wtns", NULL};
     for (int i = 0; private_names[i]; i++) {
         const char *n = private_names[i];
         CHECK(get_artifact(n, NULL, &r) == 401 && strstr(r.body, "private"),
@@ -85,9 +83,17 @@ static void test_private_artifacts(void)
               acao);
         http_response_free(&r);
     }
-    const char *public_names[] = {"settings.json", "calibration.json", "verification_key.json",
-                                  "proof.json", "public.json", "verify.json", "output.json",
-                                  "Verifier.sol", "calldata.json", "ceremony.json", NULL};
+    const char *public_names[] = {"settings.json",
+                                  "calibration.json",
+                                  "verification_key.json",
+                                  "proof.json",
+                                  "public.json",
+                                  "verify.json",
+                                  "output.json",
+                                  "Verifier.sol",
+                                  "calldata.json",
+                                  "ceremony.json",
+                                  NULL};
     for (int i = 0; public_names[i]; i++) {
         CHECK(get_artifact(public_names[i], NULL, &r) == 200 && r.len > 0,
               "%s without the token: %ld %s", public_names[i], r.status, r.body);
@@ -140,8 +146,7 @@ static void test_token(void)
     /* GET /config tells the web app a token is needed, and never what it is. */
     snprintf(u, sizeof u, "%s/config", srv.base);
     http_do("GET", u, NULL, NULL, 0, &r);
-    CHECK(r.status == 200 && strstr(r.body, "\"token_required\":true") &&
-              !strstr(r.body, "s3cret"),
+    CHECK(r.status == 200 && strstr(r.body, "\"token_required\":true") && !strstr(r.body, "s3cret"),
           "GET /config with a token: %ld %s", r.status, r.body);
     http_response_free(&r);
     test_private_artifacts();

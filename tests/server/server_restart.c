@@ -19,8 +19,8 @@ typedef struct snapshot {
     size_t model_len;
 } snapshot;
 
-static void get_body(const test_server *s, const char *path, char *out, size_t outlen,
-                     char **raw, size_t *raw_len)
+static void get_body(const test_server *s, const char *path, char *out, size_t outlen, char **raw,
+                     size_t *raw_len)
 {
     char u[512];
     snprintf(u, sizeof u, "%s%s", s->base, path);
@@ -41,8 +41,8 @@ static void take(const test_server *s, snapshot *snap)
 {
     get_body(s, "/models", snap->models, sizeof snap->models, NULL, NULL);
     get_body(s, "/models/kept/status?version=2", snap->status, sizeof snap->status, NULL, NULL);
-    get_body(s, "/models/kept/artifacts?version=2", snap->artifacts, sizeof snap->artifacts,
-             NULL, NULL);
+    get_body(s, "/models/kept/artifacts?version=2", snap->artifacts, sizeof snap->artifacts, NULL,
+             NULL);
     get_body(s, "/models/kept/artifacts/model.onnx?version=1", NULL, 0, &snap->model,
              &snap->model_len);
 }

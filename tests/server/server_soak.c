@@ -212,7 +212,8 @@ static void check_database(void)
     long long jobs = sql_int(db, "SELECT COUNT(*) FROM jobs");
     CHECK(versions == UPLOADS && tasks == UPLOADS && max_version == 1 && jobs == UPLOADS,
           "%lld versions of %lld tasks (max version %lld), %lld jobs: expected one each for "
-          "%d uploads", versions, tasks, max_version, jobs, UPLOADS);
+          "%d uploads",
+          versions, tasks, max_version, jobs, UPLOADS);
     printf("database: %lld versions, %lld jobs (%lld done, %lld running or queued)\n", versions,
            jobs, sql_int(db, "SELECT COUNT(*) FROM jobs WHERE state = 'done'"),
            sql_int(db, "SELECT COUNT(*) FROM jobs WHERE state IN ('running', 'queued')"));
@@ -289,8 +290,8 @@ int main(int argc, char **argv)
     for (int k = 0; k < KILLS; k++)
         points[k] = 10 + rand() % (UPLOADS - 20);
     qsort(points, KILLS, sizeof points[0], cmp_int);
-    printf("seed %u: kills after %d, %d, %d, %d, %d finished uploads\n", seed, points[0],
-           points[1], points[2], points[3], points[4]);
+    printf("seed %u: kills after %d, %d, %d, %d, %d finished uploads\n", seed, points[0], points[1],
+           points[2], points[3], points[4]);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     test_tmpdir(data_dir, sizeof data_dir, "server");
     const char *env[] = {"ZKML_CHAIN=none", "ZKML_WORKERS=2", NULL};

@@ -17,10 +17,9 @@ int main(int argc, char **argv)
     zkml_error err = {0};
     r1cs cs;
     fr_t *w;
-    if (test_circuit_build(&cs, &w, (uint32_t)strtoul(argv[1], NULL, 10),
-                           (uint32_t)strtoul(argv[2], NULL, 10),
-                           (uint32_t)strtoul(argv[3], NULL, 10),
-                           strtoull(argv[4], NULL, 10), &err) ||
+    if (test_circuit_build(
+            &cs, &w, (uint32_t)strtoul(argv[1], NULL, 10), (uint32_t)strtoul(argv[2], NULL, 10),
+            (uint32_t)strtoul(argv[3], NULL, 10), strtoull(argv[4], NULL, 10), &err) ||
         r1cs_write(&cs, argv[5], &err) || wtns_write(w, cs.n_wires, argv[6], &err)) {
         fprintf(stderr, "%s: %s\n", argv[0], err.message);
         return 2;

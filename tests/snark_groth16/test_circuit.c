@@ -75,7 +75,10 @@ static int add_bits(builder *b, uint32_t nbits)
         goto fail;
     return 0;
 fail:
-    r1cs_lc_free(&a); r1cs_lc_free(&bb); r1cs_lc_free(&c); r1cs_lc_free(&sum);
+    r1cs_lc_free(&a);
+    r1cs_lc_free(&bb);
+    r1cs_lc_free(&c);
+    r1cs_lc_free(&sum);
     r1cs_lc_free(&one);
     return b->err->code;
 }
@@ -94,7 +97,9 @@ static int add_product(builder *b)
     if (new_wire(b, &vt, &t) || term(&a, x, k1, b->err) || term(&a, y, 1, b->err) ||
         term(&bb, z, 1, b->err) || term(&c, t, 1, b->err) ||
         r1cs_add_constraint(b->cs, &a, &bb, &c, b->err)) {
-        r1cs_lc_free(&a); r1cs_lc_free(&bb); r1cs_lc_free(&c);
+        r1cs_lc_free(&a);
+        r1cs_lc_free(&bb);
+        r1cs_lc_free(&c);
         return b->err->code;
     }
     return 0;
@@ -124,14 +129,16 @@ static int add_linear(builder *b, int have_out, uint32_t out)
         goto fail;
     return 0;
 fail:
-    r1cs_lc_free(&a); r1cs_lc_free(&one); r1cs_lc_free(&c);
+    r1cs_lc_free(&a);
+    r1cs_lc_free(&one);
+    r1cs_lc_free(&c);
     return b->err->code;
 }
 
 int test_circuit_build(r1cs *cs, fr_t **w, uint32_t n_constraints, uint32_t n_pub_out,
                        uint32_t n_pub_in, uint64_t seed, zkml_error *err)
 {
-    builder b = { cs, NULL, 0, { seed * 0x9E3779B97F4A7C15ULL + 1 }, err };
+    builder b = {cs, NULL, 0, {seed * 0x9E3779B97F4A7C15ULL + 1}, err};
     const uint32_t n_prv_in = 4;
     r1cs_init(cs);
     if (n_constraints < n_pub_out + n_pub_in + 1)
@@ -145,7 +152,7 @@ int test_circuit_build(r1cs *cs, fr_t **w, uint32_t n_constraints, uint32_t n_pu
     uint32_t wire;
     fr_t v;
     fr_zero(&v);
-    for (uint32_t i = 0; i < n_pub_out; i++)          /* filled in at the end */
+    for (uint32_t i = 0; i < n_pub_out; i++) /* filled in at the end */
         new_wire(&b, &v, &wire);
     for (uint32_t i = 0; i < n_pub_in + n_prv_in; i++) {
         test_rng_fr(&b.rng, &v);

@@ -24,8 +24,8 @@ static void horner(fr_t *out, const fr_t *coeffs, size_t n, const fr_t *x)
 static void test_root(void)
 {
     /* t = (r - 1) / 2^28 from r's limbs; 5^t by square and multiply. */
-    static const uint64_t r[4] = { 0x43e1f593f0000001ULL, 0x2833e84879b97091ULL,
-                                   0xb85045b68181585dULL, 0x30644e72e131a029ULL };
+    static const uint64_t r[4] = {0x43e1f593f0000001ULL, 0x2833e84879b97091ULL,
+                                  0xb85045b68181585dULL, 0x30644e72e131a029ULL};
     uint64_t t[4];
     for (int i = 0; i < 4; i++)
         t[i] = (r[i] >> 28) | (i < 3 ? r[i + 1] << 36 : 0);
@@ -71,7 +71,7 @@ static int random_evaluations(ntt_domain *d, uint32_t log_n, test_rng *rng, fr_t
 static void test_size(uint32_t log_n, int threads, int naive)
 {
     ntt_domain d;
-    test_rng rng = { 0x1234 + log_n };
+    test_rng rng = {0x1234 + log_n};
     fr_t *coeffs, *a, w, x, expect;
     if (!random_evaluations(&d, log_n, &rng, &coeffs, &a, threads))
         return;
@@ -96,7 +96,7 @@ static void test_coset(uint32_t log_n, int threads)
 {
     ntt_domain d;
     zkml_error err;
-    test_rng rng = { 0x777 + log_n };
+    test_rng rng = {0x777 + log_n};
     fr_t *coeffs, *a, *factors = NULL, g, w, x, expect;
     if (!random_evaluations(&d, log_n, &rng, &coeffs, &a, threads))
         return;

@@ -68,7 +68,7 @@ static void add_value(const fr_t *v)
     memcpy(patterns[n_patterns++], v->v, 32); /* Montgomery limbs */
     uint64_t raw[4];
     mont_to_raw(raw, v->v, &FR_MODULUS);
-    memcpy(patterns[n_patterns++], raw, 32);  /* canonical limbs */
+    memcpy(patterns[n_patterns++], raw, 32); /* canonical limbs */
 }
 
 static int cmp32(const void *a, const void *b)
@@ -115,9 +115,9 @@ static void build_patterns(const fr_t *tau, uint32_t log_n)
     fr_pow_u64(&p, tau, 2 * n);
     add_value(&p);
     fr_root_of_unity(&w, log_n);
-    add_domain(tau, &one, &w, n);                 /* x_j = w_n^j */
+    add_domain(tau, &one, &w, n); /* x_j = w_n^j */
     fr_root_of_unity(&w2, log_n + 1);
-    add_domain(tau, &w2, &w, n);                  /* x_j = w_2n^(2j+1) */
+    add_domain(tau, &w2, &w, n); /* x_j = w_2n^(2j+1) */
     qsort(patterns, n_patterns, 32, cmp32);
 }
 
@@ -244,8 +244,8 @@ int main(void)
     CHECK(hits_heap == 0, "%zu secret values in freed heap blocks", hits_heap);
     CHECK(stack_hits == 0, "%zu secret values in the dead stack", stack_hits);
     printf("setup over 2^%u points: %zu values watched, %zu freed blocks scanned, "
-           "heap hits %zu, stack hits %zu\n", log_n, n_patterns, blocks_scanned, hits_heap,
-           stack_hits);
+           "heap hits %zu, stack hits %zu\n",
+           log_n, n_patterns, blocks_scanned, hits_heap, stack_hits);
     groth16_pk_free(&pk);
     groth16_vk_free(&vk);
     r1cs_free(&cs);

@@ -36,7 +36,7 @@ static void random_scalar(test_rng *g, fr_t *k, int kind)
 
 static void test_msm(size_t n, int threads)
 {
-    test_rng g = { 77 + n };
+    test_rng g = {77 + n};
     g1_affine gen1, *p1 = calloc(n, sizeof *p1);
     g2_affine gen2, *p2 = calloc(n, sizeof *p2);
     fr_t *k = calloc(n, sizeof *k), s;
@@ -73,14 +73,16 @@ static void test_msm(size_t n, int threads)
     CHECK(g1_eq(&got1, &acc1), "G1 MSM of %zu points (%d threads) != naive sum", n, threads);
     CHECK(msm_g2(&got2, p2, k, n, threads, &err) == 0, "msm_g2: %s", err.message);
     CHECK(g2_eq(&got2, &acc2), "G2 MSM of %zu points (%d threads) != naive sum", n, threads);
-    free(p1); free(p2); free(k);
+    free(p1);
+    free(p2);
+    free(k);
 }
 
 /* n points drawn from a pool of `pool` random points, their negatives and
  * infinity; scalars 0, 1, -1, small, random or one of three fixed values. */
 static void test_msm_pool(size_t n, int threads, size_t pool, int g2)
 {
-    test_rng g = { 1000 + n + pool };
+    test_rng g = {1000 + n + pool};
     size_t np = 2 * pool + 1;
     g1_affine gen1, *pp1 = calloc(np, sizeof *pp1), *p1 = calloc(n, sizeof *p1);
     g2_affine gen2, *pp2 = calloc(np, sizeof *pp2), *p2 = calloc(n, sizeof *p2);
@@ -136,14 +138,23 @@ static void test_msm_pool(size_t n, int threads, size_t pool, int g2)
     }
     if (g2) {
         CHECK(msm_g2(&got2, p2, k, n, threads, &err) == 0, "msm_g2: %s", err.message);
-        CHECK(g2_eq(&got2, &want2), "G2 MSM of %zu points from a pool of %zu (%d threads) "
-              "!= the pooled sum", n, pool, threads);
+        CHECK(g2_eq(&got2, &want2),
+              "G2 MSM of %zu points from a pool of %zu (%d threads) "
+              "!= the pooled sum",
+              n, pool, threads);
     } else {
         CHECK(msm_g1(&got1, p1, k, n, threads, &err) == 0, "msm_g1: %s", err.message);
-        CHECK(g1_eq(&got1, &want1), "G1 MSM of %zu points from a pool of %zu (%d threads) "
-              "!= the pooled sum", n, pool, threads);
+        CHECK(g1_eq(&got1, &want1),
+              "G1 MSM of %zu points from a pool of %zu (%d threads) "
+              "!= the pooled sum",
+              n, pool, threads);
     }
-    free(pp1); free(p1); free(pp2); free(p2); free(k); free(coef);
+    free(pp1);
+    free(p1);
+    free(pp2);
+    free(p2);
+    free(k);
+    free(coef);
 }
 
 /* Scalars that stress the signed digits: 0, 1, -1, powers of two at and
@@ -151,13 +162,22 @@ static void test_msm_pool(size_t n, int threads, size_t pool, int g2)
  * (a carry through every window), then random ones. */
 static void fixed_base_scalar(test_rng *g, size_t i, fr_t *k)
 {
-    uint64_t raw[4] = { 0, 0, 0, 0 };
+    uint64_t raw[4] = {0, 0, 0, 0};
     switch (i % 8) {
-    case 0: fr_from_u64(k, i / 8); return;                       /* 0, 1, 2, ... */
-    case 1: fr_one(k); fr_neg(k, k); return;                     /* -1 */
+    case 0: fr_from_u64(k, i / 8); return; /* 0, 1, 2, ... */
+    case 1:
+        fr_one(k);
+        fr_neg(k, k);
+        return; /* -1 */
     case 2: raw[(i / 8) % 4] = 1ULL << (i % 61); break;
-    case 3: raw[0] = raw[1] = raw[2] = 0x8000800080008000ULL; raw[3] = 0x0000800080008000ULL; break;
-    case 4: raw[0] = raw[1] = raw[2] = ~0ULL; raw[3] = 0x0fffffffffffffffULL; break;
+    case 3:
+        raw[0] = raw[1] = raw[2] = 0x8000800080008000ULL;
+        raw[3] = 0x0000800080008000ULL;
+        break;
+    case 4:
+        raw[0] = raw[1] = raw[2] = ~0ULL;
+        raw[3] = 0x0fffffffffffffffULL;
+        break;
     default: test_rng_fr(g, k); return;
     }
     CHECK(mont_from_raw(k->v, raw, &FR_MODULUS) == 0, "scalar %zu below r", i);
@@ -166,7 +186,7 @@ static void fixed_base_scalar(test_rng *g, size_t i, fr_t *k)
 /* fixed_base_mul against g1_mul/g2_mul; n_mults picks the table's window. */
 static void test_fixed_base(size_t n, size_t n_mults, int threads, int g2)
 {
-    test_rng g = { 500 + n };
+    test_rng g = {500 + n};
     fr_t *k = calloc(n, sizeof *k);
     void *out = calloc(n, g2 ? sizeof(g2_affine) : sizeof(g1_affine));
     fixed_base *fb;
@@ -194,8 +214,8 @@ static void test_fixed_base(size_t n, size_t n_mults, int threads, int g2)
             g1_to_jac(&have, got);
             same = g1_eq(&have, &want) && (got->infinity || g1_is_on_curve(got));
         }
-        CHECK(same, "G%d fixed base point %zu of %zu (table for %zu, %d threads) != k * G",
-              g2 + 1, i, n, n_mults, threads);
+        CHECK(same, "G%d fixed base point %zu of %zu (table for %zu, %d threads) != k * G", g2 + 1,
+              i, n, n_mults, threads);
     }
     fixed_base_free(fb);
     free(k);
@@ -213,10 +233,11 @@ static void test_builder(void)
     r1cs_lc_add_term(&lc, 2, &c5, NULL);
     r1cs_lc_add_term(&lc, 7, &c5, NULL);
     r1cs_lc_add_term(&lc, 4, &c3, NULL);
-    r1cs_lc_add_term(&lc, 4, &neg3, NULL);       /* cancels: the term disappears */
+    r1cs_lc_add_term(&lc, 4, &neg3, NULL); /* cancels: the term disappears */
     fr_add(&sum, &c3, &c5);
     CHECK(lc.n == 2 && lc.terms[0].wire == 2 && lc.terms[1].wire == 7 &&
-          fr_eq(&lc.terms[1].coeff, &sum), "builder does not sort, merge and drop zeros");
+              fr_eq(&lc.terms[1].coeff, &sum),
+          "builder does not sort, merge and drop zeros");
     r1cs_lc_free(&lc);
 }
 
@@ -245,8 +266,7 @@ static void expect_r1cs_error(const uint8_t *d, size_t len, const char *want, co
     r1cs cs;
     zkml_error err = {0};
     int rc = r1cs_parse(&cs, d, len, "x.r1cs", &err);
-    CHECK(rc != 0 && strstr(err.message, want), "%s: rc %d, message '%s'", what, rc,
-          err.message);
+    CHECK(rc != 0 && strstr(err.message, want), "%s: rc %d, message '%s'", what, rc, err.message);
 }
 
 static void test_malformed_files(const char *r1cs_path, const char *wtns_path)
@@ -260,10 +280,10 @@ static void test_malformed_files(const char *r1cs_path, const char *wtns_path)
     c[0] = 'R';
     expect_r1cs_error(c, len, "wrong magic", "bad magic");
     memcpy(c, d, len);
-    c[28] ^= 1;                                   /* the prime, inside section 1 */
+    c[28] ^= 1; /* the prime, inside section 1 */
     expect_r1cs_error(c, len, "prime", "wrong prime");
     memcpy(c, d, len);
-    memset(c + 0x6c, 0xff, 32);                   /* first coefficient >= r */
+    memset(c + 0x6c, 0xff, 32); /* first coefficient >= r */
     expect_r1cs_error(c, len, "coefficient >= r", "coefficient out of range");
     free(c);
     fr_t *vals;
@@ -277,19 +297,25 @@ static void test_malformed_files(const char *r1cs_path, const char *wtns_path)
     CHECK(wtns_parse(&vals, &n, w, wlen - 1, "x.wtns", &err) != 0, "truncated wtns accepted");
     CHECK(wtns_parse(&vals, &n, d, len, "x.wtns", &err) != 0 && strstr(err.message, "magic"),
           "r1cs read as wtns: '%s'", err.message);
-    free(c); free(d); free(w);
+    free(c);
+    free(d);
+    free(w);
 }
 
 static void test_json_errors(void)
 {
     static const char *bad_proofs[] = {
-        "", "[]", "{\"pi_a\": [\"1\", \"2\", \"1\"]}",
+        "",
+        "[]",
+        "{\"pi_a\": [\"1\", \"2\", \"1\"]}",
         /* (1, 3) is not on the curve */
         "{\"pi_a\":[\"1\",\"3\",\"1\"],\"pi_b\":[[\"0\",\"0\"],[\"0\",\"0\"],[\"0\",\"0\"]],"
         "\"pi_c\":[\"1\",\"2\",\"1\"]}",
         /* x = p */
-        "{\"pi_a\":[\"21888242871839275222246405745257275088696311157297823662689037894645226208583\","
-        "\"2\",\"1\"],\"pi_b\":[[\"0\",\"0\"],[\"1\",\"0\"],[\"0\",\"0\"]],\"pi_c\":[\"1\",\"2\",\"1\"]}",
+        "{\"pi_a\":["
+        "\"21888242871839275222246405745257275088696311157297823662689037894645226208583\","
+        "\"2\",\"1\"],\"pi_b\":[[\"0\",\"0\"],[\"1\",\"0\"],[\"0\",\"0\"]],\"pi_c\":[\"1\",\"2\","
+        "\"1\"]}",
         /* G2 point (1, 1) is off the twist */
         "{\"pi_a\":[\"1\",\"2\",\"1\"],\"pi_b\":[[\"1\",\"0\"],[\"1\",\"0\"],[\"1\",\"0\"]],"
         "\"pi_c\":[\"1\",\"2\",\"1\"]}",
@@ -304,7 +330,7 @@ static void test_json_errors(void)
     static const char big[] = "[\"21888242871839275222246405745257275088548364400416034343"
                               "698204186575808495617\"]";
     CHECK(public_json_parse(&pub, &n, big, strlen(big), "public.json", &err) != 0 &&
-          strstr(err.message, "r"),
+              strstr(err.message, "r"),
           "public signal = r accepted");
     CHECK(public_json_parse(&pub, &n, "[1]", 3, "public.json", &err) != 0, "number accepted");
 }
@@ -333,9 +359,11 @@ static void test_round_trip(void)
     fr_add(&w[3], &w[3], &w[0]);
     CHECK(groth16_verify(&vk, w + 1, 4, &proof, &err) == ZKML_EREJECTED, "changed input passes");
     CHECK(groth16_prove(&pk2, w, cs.n_wires, &proof, 1, &err) == ZKML_EREJECTED &&
-          strstr(err.message, "constraint 2 "), "bad witness: '%s'", err.message);
+              strstr(err.message, "constraint 2 "),
+          "bad witness: '%s'", err.message);
     CHECK(r1cs_check_witness(&cs, w, cs.n_wires, &err) == ZKML_EREJECTED &&
-          strstr(err.message, "constraint 2 "), "check_witness: '%s'", err.message);
+              strstr(err.message, "constraint 2 "),
+          "check_witness: '%s'", err.message);
     /* a corrupted or truncated proving key is refused */
     size_t len;
     uint8_t *d = slurp("snark_groth16_unit.key", &len);
@@ -343,11 +371,11 @@ static void test_round_trip(void)
     CHECK(pk_read(&pk, write_tmp("bad.key", d, len), &err) != 0, "corrupt key accepted");
     d[len / 2] ^= 0x10;
     CHECK(pk_read(&pk, write_tmp("short.key", d, len - 8), &err) != 0, "short key accepted");
-    CHECK(pk_read(&pk, write_tmp("empty.key", d, 0), &err) != 0 &&
-          strstr(err.message, "too short"), "empty key: '%s'", err.message);
+    CHECK(pk_read(&pk, write_tmp("empty.key", d, 0), &err) != 0 && strstr(err.message, "too short"),
+          "empty key: '%s'", err.message);
     d[0] = 'X';
-    CHECK(pk_read(&pk, write_tmp("magic.key", d, len), &err) != 0 &&
-          strstr(err.message, "magic"), "bad magic key: '%s'", err.message);
+    CHECK(pk_read(&pk, write_tmp("magic.key", d, len), &err) != 0 && strstr(err.message, "magic"),
+          "bad magic key: '%s'", err.message);
     /* the mapped key is copy-on-write: the prover may write to it, the file stays */
     pk2.h_query[0].infinity = 1;
     groth16_pk_free(&pk2);
@@ -372,9 +400,9 @@ int main(void)
     test_msm_pool(5000, 2, 3, 1);
     test_msm_pool(12000, 1, 1, 1);
     test_msm_pool(12000, 2, 50, 1);
-    test_msm_pool(30000, 2, 40, 1);      /* G2 windows wide enough for the batched fold */
+    test_msm_pool(30000, 2, 40, 1); /* G2 windows wide enough for the batched fold */
     test_fixed_base(3000, 3000, 2, 0);
-    test_fixed_base(2100, (size_t)1 << 22, 1, 0);  /* 16-bit windows, two batches */
+    test_fixed_base(2100, (size_t)1 << 22, 1, 0); /* 16-bit windows, two batches */
     test_fixed_base(300, 300, 2, 1);
     test_fixed_base(40, (size_t)1 << 20, 2, 1);
     test_json_errors();

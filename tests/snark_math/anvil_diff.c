@@ -28,10 +28,10 @@
 enum { MAX_CALL_INPUT = 6 * 192 + 32, RPC_BATCH = 64 };
 
 typedef struct call_case {
-    int precompile;              /* 6, 7 or 8 */
+    int precompile; /* 6, 7 or 8 */
     uint8_t input[MAX_CALL_INPUT];
     size_t len;
-    int ours_ok;                 /* 0 = our call failed */
+    int ours_ok; /* 0 = our call failed */
     uint8_t ours[64];
     size_t out_len;
     const char *what;
@@ -47,7 +47,7 @@ typedef struct rpc {
 static int free_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t n = sizeof a;
     if (fd < 0)
         return -1;
@@ -67,7 +67,7 @@ static pid_t start_anvil(const char *anvil, int port)
     pid_t pid = fork();
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
-        setpgid(0, 0);           /* anvil's launcher may spawn a child: kill the group */
+        setpgid(0, 0); /* anvil's launcher may spawn a child: kill the group */
         execl(anvil, anvil, "--port", port_s, "--host", "127.0.0.1", "--silent", (char *)NULL);
         _exit(127);
     }
@@ -121,7 +121,8 @@ static cJSON *rpc_post(rpc *r, const char *body)
 static int wait_ready(rpc *r)
 {
     for (int i = 0; i < 300; i++) {
-        cJSON *j = rpc_post(r, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_chainId\",\"params\":[]}");
+        cJSON *j =
+            rpc_post(r, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_chainId\",\"params\":[]}");
         int ok = j && cJSON_GetObjectItem(j, "result");
         cJSON_Delete(j);
         if (ok)
@@ -155,7 +156,8 @@ static int run_batch(rpc *r, call_case *cases, size_t n)
     off += (size_t)snprintf(body + off, cap - off, "[");
     for (size_t i = 0; i < n; i++) {
         hex_append(hex, cases[i].input, cases[i].len);
-        off += (size_t)snprintf(body + off, cap - off,
+        off += (size_t)snprintf(
+            body + off, cap - off,
             "%s{\"jsonrpc\":\"2.0\",\"id\":%zu,\"method\":\"eth_call\",\"params\":[{\"to\":"
             "\"0x%040d\",\"data\":\"0x%s\",\"gas\":\"0x1000000\"},\"latest\"]}",
             i ? "," : "", i, cases[i].precompile, hex);
@@ -170,7 +172,8 @@ static int run_batch(rpc *r, call_case *cases, size_t n)
     }
     int mismatches = 0;
     cJSON *item;
-    cJSON_ArrayForEach(item, resp) {
+    cJSON_ArrayForEach(item, resp)
+    {
         cJSON *id = cJSON_GetObjectItem(item, "id");
         if (!cJSON_IsNumber(id) || id->valuedouble < 0 || (size_t)id->valuedouble >= n)
             continue;
@@ -184,10 +187,11 @@ static int run_batch(rpc *r, call_case *cases, size_t n)
                     evm_ok ? "succeeded" : "failed", c->ours_ok ? "succeeded" : "failed");
             mismatches++;
         } else if (evm_ok && strcmp(res, ours_hex) != 0) {
-            fprintf(stderr, "0x%02d %s: anvil %s, ours %s\n", c->precompile, c->what, res, ours_hex);
+            fprintf(stderr, "0x%02d %s: anvil %s, ours %s\n", c->precompile, c->what, res,
+                    ours_hex);
             mismatches++;
         }
-        c->precompile = 0;       /* answered */
+        c->precompile = 0; /* answered */
     }
     cJSON_Delete(resp);
     for (size_t i = 0; i < n; i++) {
@@ -224,13 +228,14 @@ static void g1_mul_affine(g1_affine *r, const g1_affine *p, const fr_t *k)
 static void spoil_g1(uint8_t enc[64], int how)
 {
     static const uint8_t p_be[32] = {
-        0x30, 0x64, 0x4e, 0x72, 0xe1, 0x31, 0xa0, 0x29, 0xb8, 0x50, 0x45, 0xb6, 0x81, 0x81, 0x58, 0x5d,
-        0x97, 0x81, 0x6a, 0x91, 0x68, 0x71, 0xca, 0x8d, 0x3c, 0x20, 0x8c, 0x16, 0xd8, 0x7c, 0xfd, 0x47,
+        0x30, 0x64, 0x4e, 0x72, 0xe1, 0x31, 0xa0, 0x29, 0xb8, 0x50, 0x45,
+        0xb6, 0x81, 0x81, 0x58, 0x5d, 0x97, 0x81, 0x6a, 0x91, 0x68, 0x71,
+        0xca, 0x8d, 0x3c, 0x20, 0x8c, 0x16, 0xd8, 0x7c, 0xfd, 0x47,
     };
     if (how == 0) {
-        enc[63] ^= 1;                         /* off the curve */
+        enc[63] ^= 1; /* off the curve */
     } else if (how == 1) {
-        memcpy(enc, p_be, 32);                /* x = p (x = 0 mod p would be on no point) */
+        memcpy(enc, p_be, 32); /* x = p (x = 0 mod p would be on no point) */
     } else {
         /* y + p: same point mod p, but the coordinate is >= p */
         fp_t y;
@@ -243,7 +248,7 @@ static void spoil_g1(uint8_t enc[64], int how)
             enc[32 + i] = (uint8_t)s;
             carry = s >> 8;
         }
-        if (carry)                            /* y + p overflowed 256 bits: use off-curve */
+        if (carry) /* y + p overflowed 256 bits: use off-curve */
             enc[63] ^= 1;
     }
 }
@@ -258,15 +263,34 @@ static void add_cases(call_case *cases, size_t *n, size_t count)
         random_g1(&b, &kb);
         int kind = (int)(i % 10);
         c->what = "random sum";
-        if (kind == 1) { b = a; c->what = "P + P"; }
-        if (kind == 2) { b = a; fp_neg(&b.y, &b.y); c->what = "P + (-P)"; }
-        if (kind == 3) { a.infinity = 1; fp_zero(&a.x); fp_zero(&a.y); c->what = "O + Q"; }
+        if (kind == 1) {
+            b = a;
+            c->what = "P + P";
+        }
+        if (kind == 2) {
+            b = a;
+            fp_neg(&b.y, &b.y);
+            c->what = "P + (-P)";
+        }
+        if (kind == 3) {
+            a.infinity = 1;
+            fp_zero(&a.x);
+            fp_zero(&a.y);
+            c->what = "O + Q";
+        }
         c->precompile = 6;
         c->len = 128;
         g1_to_evm(c->input, &a);
         g1_to_evm(c->input + 64, &b);
-        if (kind == 4) { c->len = (size_t)(rng_next() % 128); c->what = "short input"; }
-        if (kind == 5) { c->len = 128 + 32; c->input[150] = 0xab; c->what = "extra input"; }
+        if (kind == 4) {
+            c->len = (size_t)(rng_next() % 128);
+            c->what = "short input";
+        }
+        if (kind == 5) {
+            c->len = 128 + 32;
+            c->input[150] = 0xab;
+            c->what = "extra input";
+        }
         if (kind >= 7) {
             spoil_g1(c->input + (kind == 8 ? 64 : 0), (int)(i / 10) % 3);
             c->what = "invalid point";
@@ -279,8 +303,9 @@ static void add_cases(call_case *cases, size_t *n, size_t count)
 static void mul_cases(call_case *cases, size_t *n, size_t count)
 {
     static const uint8_t r_be[32] = {
-        0x30, 0x64, 0x4e, 0x72, 0xe1, 0x31, 0xa0, 0x29, 0xb8, 0x50, 0x45, 0xb6, 0x81, 0x81, 0x58, 0x5d,
-        0x28, 0x33, 0xe8, 0x48, 0x79, 0xb9, 0x70, 0x91, 0x43, 0xe1, 0xf5, 0x93, 0xf0, 0x00, 0x00, 0x01,
+        0x30, 0x64, 0x4e, 0x72, 0xe1, 0x31, 0xa0, 0x29, 0xb8, 0x50, 0x45,
+        0xb6, 0x81, 0x81, 0x58, 0x5d, 0x28, 0x33, 0xe8, 0x48, 0x79, 0xb9,
+        0x70, 0x91, 0x43, 0xe1, 0xf5, 0x93, 0xf0, 0x00, 0x00, 0x01,
     };
     for (size_t i = 0; i < count; i++) {
         call_case *c = &cases[(*n)++];
@@ -294,13 +319,34 @@ static void mul_cases(call_case *cases, size_t *n, size_t count)
             c->input[64 + j] = (uint8_t)rng_next();
         int kind = (int)(i % 10);
         c->what = "random scalar";
-        if (kind == 1) { memset(c->input + 64, 0, 32); c->what = "scalar 0"; }
-        if (kind == 2) { memcpy(c->input + 64, r_be, 32); c->what = "scalar r"; }
-        if (kind == 3) { memset(c->input + 64, 0xff, 32); c->what = "scalar 2^256-1"; }
-        if (kind == 4) { memset(c->input, 0, 64); c->what = "infinity times k"; }
-        if (kind == 5) { c->len = 64 + (size_t)(rng_next() % 32); c->what = "short scalar"; }
-        if (kind == 6) { memset(c->input + 64, 0, 24); c->what = "small scalar"; }
-        if (kind >= 8) { spoil_g1(c->input, (int)(i / 10) % 3); c->what = "invalid point"; }
+        if (kind == 1) {
+            memset(c->input + 64, 0, 32);
+            c->what = "scalar 0";
+        }
+        if (kind == 2) {
+            memcpy(c->input + 64, r_be, 32);
+            c->what = "scalar r";
+        }
+        if (kind == 3) {
+            memset(c->input + 64, 0xff, 32);
+            c->what = "scalar 2^256-1";
+        }
+        if (kind == 4) {
+            memset(c->input, 0, 64);
+            c->what = "infinity times k";
+        }
+        if (kind == 5) {
+            c->len = 64 + (size_t)(rng_next() % 32);
+            c->what = "short scalar";
+        }
+        if (kind == 6) {
+            memset(c->input + 64, 0, 24);
+            c->what = "small scalar";
+        }
+        if (kind >= 8) {
+            spoil_g1(c->input, (int)(i / 10) % 3);
+            c->what = "invalid point";
+        }
         c->out_len = 64;
         c->ours_ok = bn254_ecmul(c->ours, c->input, c->len) == 0;
     }
@@ -329,7 +375,7 @@ static void pairing_cases(call_case *cases, size_t *n, size_t count)
             g2_jac hj;
             random_fr(&a);
             random_fr(&b);
-            if (j == k - 1) {            /* last pair closes the sum */
+            if (j == k - 1) { /* last pair closes the sum */
                 fr_one(&b);
                 fr_neg(&a, &acc);
                 if (!truth) {
@@ -396,7 +442,7 @@ int main(int argc, char **argv)
         return 2;
     }
     pid_t anvil = start_anvil(argv[1], port);
-    rpc r = { .curl = curl_easy_init() };
+    rpc r = {.curl = curl_easy_init()};
     snprintf(r.url, sizeof r.url, "http://127.0.0.1:%d", port);
     int status = 0;
     if (anvil < 0 || !r.curl || wait_ready(&r) != 0) {
@@ -422,7 +468,7 @@ int main(int argc, char **argv)
     free(cases);
     if (status)
         return status;
-    printf("%zu precompile calls (%d refused by both sides): %d mismatches with anvil\n",
-           n, refused, mismatches);
+    printf("%zu precompile calls (%d refused by both sides): %d mismatches with anvil\n", n,
+           refused, mismatches);
     return mismatches ? 1 : 0;
 }

@@ -67,7 +67,8 @@ static int run_file(const char *dir, const char *name, precompile_fn fn, size_t 
     int failures = 0, count = 0;
     static uint8_t input[1 << 16];
     cJSON *v;
-    cJSON_ArrayForEach(v, root) {
+    cJSON_ArrayForEach(v, root)
+    {
         const char *in_hex = cJSON_GetStringValue(cJSON_GetObjectItem(v, "Input"));
         const char *want_hex = cJSON_GetStringValue(cJSON_GetObjectItem(v, "Expected"));
         const char *label = cJSON_GetStringValue(cJSON_GetObjectItem(v, "Name"));

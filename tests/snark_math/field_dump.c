@@ -27,12 +27,12 @@ static void random_below(uint64_t r[4], const mont_modulus *q)
 /* Edge operands: 0, 1, 2, m-1, m-2, then random. */
 static void operand(uint64_t raw[4], int i, const mont_modulus *q)
 {
-    static const uint64_t small[3] = { 0, 1, 2 };
+    static const uint64_t small[3] = {0, 1, 2};
     memset(raw, 0, 32);
     if (i < 3) {
         raw[0] = small[i];
     } else if (i < 5) {
-        uint64_t d[4] = { (uint64_t)(i - 2), 0, 0, 0 };
+        uint64_t d[4] = {(uint64_t)(i - 2), 0, 0, 0};
         limbs_sub(raw, q->m, d);
     } else {
         random_below(raw, q);
@@ -46,12 +46,12 @@ static int check_constants(const char *name, const mont_modulus *q)
         fprintf(stderr, "%s: -m^-1 mod 2^64 is wrong\n", name);
         return -1;
     }
-    mont_mul(t, q->r1, q->r1, q);          /* R*R/R = R iff r1 = R mod m */
+    mont_mul(t, q->r1, q->r1, q); /* R*R/R = R iff r1 = R mod m */
     if (memcmp(t, q->r1, 32) != 0 || mont_is_zero(q->r1)) {
         fprintf(stderr, "%s: R mod m is wrong\n", name);
         return -1;
     }
-    mont_to_raw(one_raw, q->r2, q);        /* R^2/R = R */
+    mont_to_raw(one_raw, q->r2, q); /* R^2/R = R */
     if (memcmp(one_raw, q->r1, 32) != 0) {
         fprintf(stderr, "%s: R^2 mod m is wrong\n", name);
         return -1;
@@ -67,7 +67,7 @@ static int check_constants(const char *name, const mont_modulus *q)
 static void dump_mul_paths(const char *field, const uint64_t a[4], const uint64_t b[4],
                            const char *a_s, const char *b_s, const mont_modulus *q)
 {
-    static const uint64_t one[4] = { 1, 0, 0, 0 };
+    static const uint64_t one[4] = {1, 0, 0, 0};
     uint64_t prod[4], raw[4];
     char r_s[80];
     mont_mul_portable(prod, a, b, q);
@@ -102,15 +102,28 @@ static void dump_fr(int count)
             printf("fr parse-failed %s %s\n", a_s, b_s);
             continue;
         }
-        fr_add(&r, &a, &b); fr_to_dec(r_s, &r); printf("fr add %s %s %s\n", a_s, b_s, r_s);
-        fr_sub(&r, &a, &b); fr_to_dec(r_s, &r); printf("fr sub %s %s %s\n", a_s, b_s, r_s);
-        fr_mul(&r, &a, &b); fr_to_dec(r_s, &r); printf("fr mul %s %s %s\n", a_s, b_s, r_s);
-        fr_sqr(&r, &a); fr_to_dec(r_s, &r); printf("fr sqr %s %s\n", a_s, r_s);
+        fr_add(&r, &a, &b);
+        fr_to_dec(r_s, &r);
+        printf("fr add %s %s %s\n", a_s, b_s, r_s);
+        fr_sub(&r, &a, &b);
+        fr_to_dec(r_s, &r);
+        printf("fr sub %s %s %s\n", a_s, b_s, r_s);
+        fr_mul(&r, &a, &b);
+        fr_to_dec(r_s, &r);
+        printf("fr mul %s %s %s\n", a_s, b_s, r_s);
+        fr_sqr(&r, &a);
+        fr_to_dec(r_s, &r);
+        printf("fr sqr %s %s\n", a_s, r_s);
         dump_mul_paths("fr", a.v, b.v, a_s, b_s, &FR_MODULUS);
-        fr_neg(&r, &a); fr_to_dec(r_s, &r); printf("fr neg %s %s\n", a_s, r_s);
-        fr_inv(&r, &a); fr_to_dec(r_s, &r); printf("fr inv %s %s\n", a_s, r_s);
+        fr_neg(&r, &a);
+        fr_to_dec(r_s, &r);
+        printf("fr neg %s %s\n", a_s, r_s);
+        fr_inv(&r, &a);
+        fr_to_dec(r_s, &r);
+        printf("fr inv %s %s\n", a_s, r_s);
         uint64_t e = test_rng_u64(&rng) >> (i % 64);
-        fr_pow_u64(&r, &a, e); fr_to_dec(r_s, &r);
+        fr_pow_u64(&r, &a, e);
+        fr_to_dec(r_s, &r);
         printf("fr pow %s %llu %s\n", a_s, (unsigned long long)e, r_s);
         int64_t v;
         if (fr_to_i64(&v, &a) == 0)
@@ -118,13 +131,18 @@ static void dump_fr(int count)
         else
             printf("fr toi64 %s none\n", a_s);
         int64_t s = (int64_t)test_rng_u64(&rng) >> (i % 63);
-        if (i == 0) s = INT64_MIN;
-        if (i == 1) s = INT64_MAX;
-        fr_from_i64(&r, s); fr_to_dec(r_s, &r); printf("fr fromi64 %lld %s\n", (long long)s, r_s);
+        if (i == 0)
+            s = INT64_MIN;
+        if (i == 1)
+            s = INT64_MAX;
+        fr_from_i64(&r, s);
+        fr_to_dec(r_s, &r);
+        printf("fr fromi64 %lld %s\n", (long long)s, r_s);
         uint8_t bytes[32];
         fr_to_bytes_le(bytes, &a);
         printf("fr bytesle %s ", a_s);
-        for (int k = 0; k < 32; k++) printf("%02x", bytes[k]);
+        for (int k = 0; k < 32; k++)
+            printf("%02x", bytes[k]);
         printf("\n");
     }
     /* Batch inversion with zeros in it. */
@@ -160,13 +178,25 @@ static void dump_fp(int count)
             printf("fp parse-failed %s %s\n", a_s, b_s);
             continue;
         }
-        fp_add(&r, &a, &b); fp_to_dec(r_s, &r); printf("fp add %s %s %s\n", a_s, b_s, r_s);
-        fp_sub(&r, &a, &b); fp_to_dec(r_s, &r); printf("fp sub %s %s %s\n", a_s, b_s, r_s);
-        fp_mul(&r, &a, &b); fp_to_dec(r_s, &r); printf("fp mul %s %s %s\n", a_s, b_s, r_s);
-        fp_sqr(&r, &a); fp_to_dec(r_s, &r); printf("fp sqr %s %s\n", a_s, r_s);
+        fp_add(&r, &a, &b);
+        fp_to_dec(r_s, &r);
+        printf("fp add %s %s %s\n", a_s, b_s, r_s);
+        fp_sub(&r, &a, &b);
+        fp_to_dec(r_s, &r);
+        printf("fp sub %s %s %s\n", a_s, b_s, r_s);
+        fp_mul(&r, &a, &b);
+        fp_to_dec(r_s, &r);
+        printf("fp mul %s %s %s\n", a_s, b_s, r_s);
+        fp_sqr(&r, &a);
+        fp_to_dec(r_s, &r);
+        printf("fp sqr %s %s\n", a_s, r_s);
         dump_mul_paths("fp", a.v, b.v, a_s, b_s, &FP_MODULUS);
-        fp_neg(&r, &a); fp_to_dec(r_s, &r); printf("fp neg %s %s\n", a_s, r_s);
-        fp_inv(&r, &a); fp_to_dec(r_s, &r); printf("fp inv %s %s\n", a_s, r_s);
+        fp_neg(&r, &a);
+        fp_to_dec(r_s, &r);
+        printf("fp neg %s %s\n", a_s, r_s);
+        fp_inv(&r, &a);
+        fp_to_dec(r_s, &r);
+        printf("fp inv %s %s\n", a_s, r_s);
         if (fp_sqrt(&r, &a)) {
             fp_to_dec(r_s, &r);
             printf("fp sqrt %s %s\n", a_s, r_s);
@@ -177,11 +207,12 @@ static void dump_fp(int count)
         fp_to_bytes_be(be, &a);
         fp_to_bytes_le(le, &a);
         fp_t back;
-        if (fp_from_bytes_be(&back, be) || !fp_eq(&back, &a) ||
-            fp_from_bytes_le(&back, le) || !fp_eq(&back, &a))
+        if (fp_from_bytes_be(&back, be) || !fp_eq(&back, &a) || fp_from_bytes_le(&back, le) ||
+            !fp_eq(&back, &a))
             printf("fp bytes-roundtrip-failed %s\n", a_s);
         printf("fp bytesbe %s ", a_s);
-        for (int k = 0; k < 32; k++) printf("%02x", be[k]);
+        for (int k = 0; k < 32; k++)
+            printf("%02x", be[k]);
         printf("\n");
     }
 }
@@ -192,7 +223,10 @@ static void dump_rejects(void)
     const char *bad[] = {
         "21888242871839275222246405745257275088548364400416034343698204186575808495617",
         "21888242871839275222246405745257275088548364400416034343698204186575808495618",
-        "12a", "", "-1", " 1",
+        "12a",
+        "",
+        "-1",
+        " 1",
         "115792089237316195423570985008687907853269984665640564039457584007913129639936",
         "1157920892373161954235709850086879078532699846656405640394575840079131296399360",
     };
@@ -201,9 +235,12 @@ static void dump_rejects(void)
         printf("fr parse \"%s\" %s\n", bad[i], fr_from_dec(&r, bad[i]) == 0 ? "ok" : "rejected");
     }
     fp_t f;
-    printf("fp parse p %s\n", fp_from_dec(&f,
-        "21888242871839275222246405745257275088696311157297823662689037894645226208583") == 0
-        ? "ok" : "rejected");
+    printf("fp parse p %s\n",
+           fp_from_dec(
+               &f,
+               "21888242871839275222246405745257275088696311157297823662689037894645226208583") == 0
+               ? "ok"
+               : "rejected");
     uint8_t ff[32];
     memset(ff, 0xff, 32);
     fr_t r;

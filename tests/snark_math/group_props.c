@@ -17,21 +17,17 @@
 
 /* (p^12 - 1) / r, little-endian limbs (from Python big integers). */
 static const uint64_t FINAL_EXPONENT[44] = {
-    0x86964b64ca86f120ULL, 0x40a4efb7e54523a4ULL, 0x837fa97896e84abbULL,
-    0x361102b6b9b2b918ULL, 0xc0de81def35692daULL, 0xbe04c7e8a6c3c760ULL,
-    0xd766f9c9d570bb7fULL, 0xc230974d83561841ULL, 0x5bba1668c3be69a3ULL,
-    0x7f3811c410526294ULL, 0x29baee7ddadda71cULL, 0xbf813b8d145da900ULL,
-    0x641bbadf423f9a2cULL, 0xa80bb4ea44eacc5eULL, 0xcd65664814fde37cULL,
-    0x4a0364b9580291d2ULL, 0xee93dfb10826f0ddULL, 0x6b42db8dc5514724ULL,
-    0xbb10cf430b0f3785ULL, 0x40494e406f804216ULL, 0x55cfe107acf3aafbULL,
-    0x2088ec80e0ebae87ULL, 0x846a3ed011a337a0ULL, 0x48a45a4a1e3a5195ULL,
-    0xe5664568dfc50e16ULL, 0xab6a41294c0cc4ebULL, 0x82d0d602d268c7daULL,
-    0x6668449aed3cc48aULL, 0x5062cd0fb2015dfcULL, 0x7f2940a8b1ddb3d1ULL,
-    0x77f5b63a2a226448ULL, 0xfef0781361e443aeULL, 0xf977870e88d5c6c8ULL,
-    0x790364a61f676baaULL, 0x5887e72eceaddea3ULL, 0x1377e563a09a1b70ULL,
-    0x0c54efee1bd8c3b2ULL, 0x3ec3d15ad524d8f7ULL, 0xdaf15466b2383a5dULL,
-    0xe1e30a73bb94fec0ULL, 0x6a1c71015f3f7be2ULL, 0x842d43bf6369b1ffULL,
-    0x20fddadf107d20bcULL, 0x0000002f4b6dc970ULL,
+    0x86964b64ca86f120ULL, 0x40a4efb7e54523a4ULL, 0x837fa97896e84abbULL, 0x361102b6b9b2b918ULL,
+    0xc0de81def35692daULL, 0xbe04c7e8a6c3c760ULL, 0xd766f9c9d570bb7fULL, 0xc230974d83561841ULL,
+    0x5bba1668c3be69a3ULL, 0x7f3811c410526294ULL, 0x29baee7ddadda71cULL, 0xbf813b8d145da900ULL,
+    0x641bbadf423f9a2cULL, 0xa80bb4ea44eacc5eULL, 0xcd65664814fde37cULL, 0x4a0364b9580291d2ULL,
+    0xee93dfb10826f0ddULL, 0x6b42db8dc5514724ULL, 0xbb10cf430b0f3785ULL, 0x40494e406f804216ULL,
+    0x55cfe107acf3aafbULL, 0x2088ec80e0ebae87ULL, 0x846a3ed011a337a0ULL, 0x48a45a4a1e3a5195ULL,
+    0xe5664568dfc50e16ULL, 0xab6a41294c0cc4ebULL, 0x82d0d602d268c7daULL, 0x6668449aed3cc48aULL,
+    0x5062cd0fb2015dfcULL, 0x7f2940a8b1ddb3d1ULL, 0x77f5b63a2a226448ULL, 0xfef0781361e443aeULL,
+    0xf977870e88d5c6c8ULL, 0x790364a61f676baaULL, 0x5887e72eceaddea3ULL, 0x1377e563a09a1b70ULL,
+    0x0c54efee1bd8c3b2ULL, 0x3ec3d15ad524d8f7ULL, 0xdaf15466b2383a5dULL, 0xe1e30a73bb94fec0ULL,
+    0x6a1c71015f3f7be2ULL, 0x842d43bf6369b1ffULL, 0x20fddadf107d20bcULL, 0x0000002f4b6dc970ULL,
 };
 
 static void g1_random(g1_jac *r, fr_t *k)
@@ -68,7 +64,7 @@ static void fr_raw(uint64_t out[4], const fr_t *a)
 static void test_g1(void)
 {
     for (int round = 0; round < 20; round++) {
-        g1_jac p, q, s, t1, t2, inf = { 0 };
+        g1_jac p, q, s, t1, t2, inf = {0};
         g1_affine pa, sa, aff[3];
         fr_t a, b, c, sum;
         g1_random(&p, &a);
@@ -118,7 +114,7 @@ static void test_g1(void)
         g1_mul_be(&t1, &gj, be);
         CHECK(g1_eq(&t1, &p), "G1 g1_mul_be agrees with g1_mul");
 
-        g1_jac batch[3] = { p, inf, s };
+        g1_jac batch[3] = {p, inf, s};
         fp_zero(&batch[1].z);
         CHECK(g1_batch_to_affine(aff, batch, 3) == 0, "G1 batch alloc");
         g1_to_affine(&sa, &s);
@@ -129,8 +125,9 @@ static void test_g1(void)
     }
     /* r G = infinity, (r - 1) G = -G. */
     static const uint8_t r_be[32] = {
-        0x30, 0x64, 0x4e, 0x72, 0xe1, 0x31, 0xa0, 0x29, 0xb8, 0x50, 0x45, 0xb6, 0x81, 0x81, 0x58, 0x5d,
-        0x28, 0x33, 0xe8, 0x48, 0x79, 0xb9, 0x70, 0x91, 0x43, 0xe1, 0xf5, 0x93, 0xf0, 0x00, 0x00, 0x01,
+        0x30, 0x64, 0x4e, 0x72, 0xe1, 0x31, 0xa0, 0x29, 0xb8, 0x50, 0x45,
+        0xb6, 0x81, 0x81, 0x58, 0x5d, 0x28, 0x33, 0xe8, 0x48, 0x79, 0xb9,
+        0x70, 0x91, 0x43, 0xe1, 0xf5, 0x93, 0xf0, 0x00, 0x00, 0x01,
     };
     g1_affine g;
     g1_jac gj, t, ng;
@@ -166,15 +163,27 @@ static void test_g1_batch_add(void)
         g1_to_affine(&a[i], &p);
         g1_to_affine(&b[i], &q);
         switch (i % 8) {
-        case 1: b[i] = a[i]; break;                           /* doubling */
-        case 2: fp_neg(&b[i].y, &a[i].y); b[i].x = a[i].x; break;  /* P + (-P) */
+        case 1: b[i] = a[i]; break; /* doubling */
+        case 2:
+            fp_neg(&b[i].y, &a[i].y);
+            b[i].x = a[i].x;
+            break; /* P + (-P) */
         case 3: a[i].infinity = 1; break;
         case 4: b[i].infinity = 1; break;
-        case 5: a[i].infinity = 1; b[i].infinity = 1; break;
+        case 5:
+            a[i].infinity = 1;
+            b[i].infinity = 1;
+            break;
         default: break;
         }
-        if (a[i].infinity) { fp_zero(&a[i].x); fp_zero(&a[i].y); }
-        if (b[i].infinity) { fp_zero(&b[i].x); fp_zero(&b[i].y); }
+        if (a[i].infinity) {
+            fp_zero(&a[i].x);
+            fp_zero(&a[i].y);
+        }
+        if (b[i].infinity) {
+            fp_zero(&b[i].x);
+            fp_zero(&b[i].y);
+        }
     }
     g1_batch_add_affine(r, a, b, N, scratch);
     for (int i = 0; i < N; i++) {
@@ -187,9 +196,9 @@ static void test_g1_batch_add(void)
     }
     g1_batch_add_affine(a, a, b, N, scratch);
     for (int i = 0; i < N; i++)
-        CHECK(a[i].infinity == r[i].infinity && fp_eq(&a[i].x, &r[i].x) &&
-              fp_eq(&a[i].y, &r[i].y), "G1 batch affine addition in place [%d]", i);
-    g1_batch_add_affine(r, a, b, 0, scratch);               /* empty batch: no-op */
+        CHECK(a[i].infinity == r[i].infinity && fp_eq(&a[i].x, &r[i].x) && fp_eq(&a[i].y, &r[i].y),
+              "G1 batch affine addition in place [%d]", i);
+    g1_batch_add_affine(r, a, b, 0, scratch); /* empty batch: no-op */
 }
 
 static void test_g2(void)
@@ -260,7 +269,7 @@ static void test_g2_subgroup_check(void)
         g2_to_jac(&t, &out[0]);
         g2_add(&t, &t, &good);
         g2_to_affine(&out[1], &t);
-        g2_jac q0, rq;                      /* r Q = (r - 1) Q + Q */
+        g2_jac q0, rq; /* r Q = (r - 1) Q + Q */
         fr_t minus_one;
         fr_from_i64(&minus_one, -1);
         g2_to_jac(&q0, &out[0]);
@@ -270,8 +279,8 @@ static void test_g2_subgroup_check(void)
         for (int i = 0; i < 3; i++) {
             CHECK(g2_is_on_curve(&out[i]) && !out[i].infinity, "outside point %d on the twist", i);
             CHECK(!g2_is_in_subgroup_by_order(&out[i]), "r * Q refuses outside point %d", i);
-            CHECK(!g2_is_in_subgroup(&out[i]), "psi check refuses outside point %d (round %d)",
-                  i, round);
+            CHECK(!g2_is_in_subgroup(&out[i]), "psi check refuses outside point %d (round %d)", i,
+                  round);
         }
     }
 }
@@ -290,8 +299,8 @@ static void test_pairing(void)
     g2_to_jac(&hj, &h);
     bn254_pairing(&e, &g, &h);
     CHECK(!fp12_is_one(&e), "pairing non-degenerate");
-    uint64_t r_limbs[4] = { 0x43e1f593f0000001ULL, 0x2833e84879b97091ULL,
-                            0xb85045b68181585dULL, 0x30644e72e131a029ULL };
+    uint64_t r_limbs[4] = {0x43e1f593f0000001ULL, 0x2833e84879b97091ULL, 0xb85045b68181585dULL,
+                           0x30644e72e131a029ULL};
     fp12_t er;
     fp12_pow(&er, &e, r_limbs, 4);
     CHECK(fp12_is_one(&er), "e(G, H)^r = 1");
@@ -311,8 +320,8 @@ static void test_pairing(void)
         CHECK(fp12_eq(&eab, &e_ab), "bilinearity e(aG, bH) = e(G, H)^(ab)");
 
         /* e(aG, bH) e(-abG, H) = 1, and not with ab + 1. */
-        g1_affine pp[2] = { ap, g };
-        g2_affine qq[2] = { bq, h };
+        g1_affine pp[2] = {ap, g};
+        g2_affine qq[2] = {bq, h};
         g1_mul(&t, &gj, &ab);
         g1_neg(&t, &t);
         g1_to_affine(&pp[1], &t);
@@ -322,7 +331,7 @@ static void test_pairing(void)
         CHECK(bn254_pairing_check(pp, qq, 2) == 0, "false product of two pairings");
     }
     CHECK(bn254_pairing_check(NULL, NULL, 0) == 1, "empty product is 1");
-    g1_affine inf = { .infinity = 1 };
+    g1_affine inf = {.infinity = 1};
     CHECK(bn254_pairing_check(&inf, &h, 1) == 1, "e(O, H) = 1");
 
     /* 20 pairs (more than one Miller pass): sum of k_i = 0 with 19 random k_i. */

@@ -5,7 +5,7 @@
 #include "tests/snark_math/test_support.h"
 #include "tests/test_util.h"
 
-static test_rng rng = {0x243f6a8885a308d3ULL};   /* test-only, single-threaded */
+static test_rng rng = {0x243f6a8885a308d3ULL}; /* test-only, single-threaded */
 
 uint64_t rng_next(void)
 {
@@ -70,4 +70,3 @@ int twist_point_outside_subgroup(g2_affine *out)
     }
     return -1;
 }
-

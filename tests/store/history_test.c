@@ -102,7 +102,7 @@ int main(void)
     /* the tip keeps every task; no weights, no proving key */
     out = run("%s ls-tree -r --name-only main", git, "");
     REQUIRE(out && strstr(out, "tasks/iris/manifest.json") &&
-          strstr(out, "tasks/iris/Verifier.sol") && strstr(out, "tasks/other/manifest.json"));
+            strstr(out, "tasks/iris/Verifier.sol") && strstr(out, "tasks/other/manifest.json"));
     REQUIRE(!strstr(out, "model.onnx") && !strstr(out, "proving.key"));
     free(out);
     /* No commit of the whole history holds a private artifact (every file of
@@ -135,8 +135,8 @@ int main(void)
     REQUIRE(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "settings"), "input_scale")->valueint == 2);
     REQUIRE(!cJSON_GetObjectItem(cJSON_GetObjectItem(m, "settings"), "layers"));
     REQUIRE(!strcmp(cJSON_GetStringValue(cJSON_GetArrayItem(
-                      cJSON_GetObjectItem(cJSON_GetObjectItem(m, "proof"), "pi_a"), 0)),
-                  "2"));
+                        cJSON_GetObjectItem(cJSON_GetObjectItem(m, "proof"), "pi_a"), 0)),
+                    "2"));
     REQUIRE(cJSON_IsNull(cJSON_GetObjectItem(m, "verifier_address")));
     REQUIRE_OK(store_version_dir(data, "iris", 2, dir, sizeof dir, &err), &err);
     char *sum = run("sha256sum %s/model.onnx | cut -c1-64", dir, "");

@@ -45,7 +45,7 @@ static int test_migrations(const char *dir)
     store_close(s);
     REQUIRE(test_sql_int(dir, "SELECT COUNT(*) FROM schema_migrations") == v);
     REQUIRE(test_sql_int(dir, "SELECT COUNT(*) FROM sqlite_master WHERE name IN"
-                            " ('tasks','versions','jobs','steps','artifacts')") == 5);
+                              " ('tasks','versions','jobs','steps','artifacts')") == 5);
     /* applied once: opening again and `migrate` apply nothing */
     int applied = -1;
     REQUIRE_OK(store_migrate(dir, &applied, &err), &err);
@@ -102,16 +102,15 @@ static int test_versions(const char *dir)
     memset(long_id, 'a', 65);
     long_id[65] = 0;
     REQUIRE(zkml_task_id_check(long_id, &err) == ZKML_EINVAL &&
-          !strcmp(err.message, "task_id must match [A-Za-z0-9_-]{1,64}"));
+            !strcmp(err.message, "task_id must match [A-Za-z0-9_-]{1,64}"));
     REQUIRE(zkml_task_id_check("", &err) && zkml_task_id_check("a.b", &err) &&
-          zkml_task_id_check(NULL, &err));
+            zkml_task_id_check(NULL, &err));
     long_id[64] = 0;
     REQUIRE(!zkml_task_id_check(long_id, &err) && !zkml_task_id_check("A-z_09", &err));
     REQUIRE(zkml_artifact_find("proof.json") && !zkml_artifact_find("../registry.db") &&
-          !zkml_artifact_find("PROOF.json") && !zkml_artifact_find("") &&
-          !zkml_artifact_find(NULL));
-    REQUIRE(!strcmp(zkml_artifact_find("Verifier.sol")->content_type,
-                  "text/plain; charset=utf-8"));
+            !zkml_artifact_find("PROOF.json") && !zkml_artifact_find("") &&
+            !zkml_artifact_find(NULL));
+    REQUIRE(!strcmp(zkml_artifact_find("Verifier.sol")->content_type, "text/plain; charset=utf-8"));
 
     /* JSON readers */
     char *json;
@@ -392,9 +391,10 @@ static int test_relative(const char *dir)
     REQUIRE_OK(store_step_finish(s, &job, "settings", "failed", msg, 1, &err), &err);
     REQUIRE_OK(store_job_finish(s, &job, "failed", msg, &err), &err);
     REQUIRE(test_sql_int(dir, "SELECT COUNT(*) FROM steps WHERE message ="
-                            " 'artifacts/t/v1/model.onnx: bad (and x)'") == 1);
-    REQUIRE(test_sql_int(dir, "SELECT COUNT(*) FROM jobs WHERE message ="
-                            " 'artifacts/t/v1/model.onnx: bad (and x)' AND error = message") == 1);
+                              " 'artifacts/t/v1/model.onnx: bad (and x)'") == 1);
+    REQUIRE(test_sql_int(dir,
+                         "SELECT COUNT(*) FROM jobs WHERE message ="
+                         " 'artifacts/t/v1/model.onnx: bad (and x)' AND error = message") == 1);
     store_close(s);
     return 0;
 }
@@ -404,8 +404,8 @@ int main(int argc, char **argv)
     static const test_case cases[] = {
         {"migrations", test_migrations}, {"versions", test_versions},
         {"concurrent", test_concurrent}, {"claim", test_claim},
-        {"requeue", test_requeue}, {"fence", test_fence},
-        {"residue", test_residue}, {"relative", test_relative},
+        {"requeue", test_requeue},       {"fence", test_fence},
+        {"residue", test_residue},       {"relative", test_relative},
     };
     return test_run_case(argc, argv, cases, sizeof cases / sizeof cases[0]);
 }
