@@ -66,6 +66,11 @@ enum { PIPELINE_MAX_STEPS = 16 };
 size_t pipeline_step_names(const char **names, size_t max);
 /* A step of the default table by name, or NULL. */
 const pipeline_step *pipeline_find_step(const char *name);
+/* The note a step that succeeded or was skipped left for the user (err's
+ * message when its code is ZKML_OK: why it was skipped, or a warning such as a
+ * phase 1 for testing only), or NULL: a message with another code is what a
+ * probe the step tolerated left behind, not something to show. */
+const char *pipeline_step_note(const zkml_error *err);
 
 typedef struct pipeline_config {
     const char *data_dir;

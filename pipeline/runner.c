@@ -268,6 +268,11 @@ static int64_t retry_delay_ms(const pipeline_config *cfg, int attempts)
     return d < MAX_RETRY_DELAY_MS ? d : MAX_RETRY_DELAY_MS;
 }
 
+const char *pipeline_step_note(const zkml_error *err)
+{
+    return err->code == ZKML_OK && err->message[0] ? err->message : NULL;
+}
+
 /* Records a step's outcome. Returns 1 if the job should stop here. */
 static int record_outcome(registry_store *s, const pipeline_config *cfg, const store_job *job,
                           const pipeline_step *step, const step_result *r, int64_t ms, int *stop,
@@ -276,9 +281,8 @@ static int record_outcome(registry_store *s, const pipeline_config *cfg, const s
     char msg[700];
     *stop = 0;
     if (r->rc == 0 || r->rc == PIPELINE_STEP_SKIPPED) {
-        /* a done step may leave a note (setup: a phase 1 for testing only) */
         int rc = store_step_finish(s, job, step->name, r->rc ? "skipped" : "done",
-                                   r->rc || r->err.message[0] ? r->err.message : NULL, ms, err);
+                                   pipeline_step_note(&r->err), ms, err);
         return rc ? rc : store_record_artifacts(s, cfg->data_dir, job, step->name, err);
     }
     *stop = 1;

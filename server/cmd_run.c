@@ -210,16 +210,16 @@ int cmd_run(int argc, char **argv)
         if (!t->steps[i].run)
             continue; /* a command only, not part of a job */
         int64_t t0 = zkml_monotonic_ms();
-        err.message[0] = 0;
+        err = (zkml_error){0};
         int rc = t->steps[i].run(&ctx, &err);
         double ms = (double)(zkml_monotonic_ms() - t0);
         if (rc < 0) {
             fprintf(stderr, "zkml-registry run: step %s: %s\n", t->steps[i].name, err.message);
             return exit_code_for(rc);
         }
-        /* a done step may leave a note (setup: a phase 1 for testing only) */
-        printf("%-10s %10.0f ms  %s%s%s\n", t->steps[i].name, ms, rc ? "skipped: " : "done",
-               !rc && err.message[0] ? ": " : "", err.message);
+        const char *note = pipeline_step_note(&err);
+        printf("%-10s %10.0f ms  %s%s%s\n", t->steps[i].name, ms, rc ? "skipped" : "done",
+               note ? ": " : "", note ? note : "");
         fflush(stdout);
     }
     printf("%-10s %10.0f ms  artifacts in %s\n", "total", (double)(zkml_monotonic_ms() - total),
