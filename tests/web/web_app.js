@@ -12,6 +12,9 @@
 //     server hands out a tampered public signal;
 //   - the Tasks, Task (its on-chain record equal to GET .../versions/onchain)
 //     and Lookup pages; the language switch persists;
+//   - the proven metric: the Task page's leaderboard ranks v1 with the value
+//     GET .../leaderboard gives, the Tasks page shows that value as the task's
+//     proven metric, and an unranked version is listed with the server's reason;
 //   - axe-core finds no violation (every form control has an accessible name);
 //   - no console errors but the failed requests the test provokes;
 //   - without JavaScript the <noscript> form posts and the server answers in HTML.
@@ -275,11 +278,25 @@ async function proofPage(page, base, scripts) {
   await page.unroute('**/artifacts/public.json*');
 }
 
+// Accuracy as the pages show it: a percentage, then correct/rows.
+const percent = (v) => new Intl.NumberFormat('en', { style: 'percent', maximumFractionDigits: 2 }).format(v);
+
 async function otherPages(page, base, modelHash) {
+  // The leaderboard as the API gives it: the done job's verified evaluation ranks v1.
+  const board = await (await fetch(`${base}/models/iris-web/leaderboard`)).json();
+  const best = board.groups?.[0]?.versions?.[0];
+  check(best && best.version === 1 && best.metric === 'accuracy' && board.unranked.length === 0,
+        `GET .../leaderboard ranks v1: ${JSON.stringify(board)}`);
   await page.goto(`${base}/`);
   await page.waitForSelector('#tasks');
   const row = await page.textContent('#tasks tbody');
   check(/iris-web/.test(row) && /done/.test(row), `tasks table: ${row}`);
+  await page.waitForSelector('#tasks td.metric span');
+  const proven = await page.$eval('#tasks td.metric span', (s) => [s.dataset.value, s.dataset.version, s.textContent]);
+  check(best && proven[0] === String(best.value) && proven[1] === '1' &&
+        proven[2].includes(`${percent(best.value)} (${best.correct}/${best.rows})`),
+        `Tasks page proven metric ${proven} vs leaderboard ${JSON.stringify(best)}`);
+  check(/Proven metric/.test(await page.textContent('#tasks thead')), 'the metric column says proven');
   await axe(page, 'tasks');
   await shot(page, 'tasks');
 
@@ -295,8 +312,32 @@ async function otherPages(page, base, modelHash) {
   const v1 = chain.versions?.[0];
   check(v1 && [chain.chain_id, chain.registry_address, v1.verifier, v1.registrant].every((x) => onchain.includes(String(x))),
         `on-chain record shown (chain id, registry, verifier, registrant): ${JSON.stringify(chain)}`);
+  await page.waitForSelector('table.leaderboard tbody tr, #board-none');
+  const ranked = await page.$$eval('table.leaderboard', (ts) => ts.map((t) => [t.dataset.commitment,
+    [...t.querySelectorAll('tbody tr')].map((r) => [r.dataset.version, r.dataset.value, r.textContent])]));
+  const shownRow = ranked[0]?.[1]?.[0];
+  check(best && ranked.length === board.groups.length && ranked[0][0] === board.groups[0].dataset_commitment &&
+        shownRow[0] === '1' && shownRow[1] === String(best.value) &&
+        shownRow[2].includes(`${percent(best.value)} (${best.correct}/${best.rows})`),
+        `Task page leaderboard ${JSON.stringify(ranked)} vs ${JSON.stringify(board)}`);
   await axe(page, 'task');
   await shot(page, 'task');
+
+  // A version the server leaves unranked: the page shows it with the server's reason,
+  // and the Tasks page says "none" for a task with no ranked version.
+  const reason = 'the evaluation proof does not verify: test';
+  await page.route('**/models/iris-web/leaderboard', (route) => route.fulfill({
+    status: 200, contentType: 'application/json',
+    body: JSON.stringify({ task_id: 'iris-web', groups: [], unranked: [{ version: 1, reason }] }) }));
+  await page.reload();
+  await page.waitForSelector('#unranked li');
+  const unranked = await page.textContent('#unranked li');
+  check(unranked.includes(`v1: ${reason}`) && await page.$('#board-none') !== null, `unranked shown: ${unranked}`);
+  await page.goto(`${base}/`);
+  await page.waitForSelector('#tasks td.metric span');
+  const none = await page.textContent('#tasks td.metric');
+  check(none.trim() === 'none', `Tasks page without a ranked version: ${none}`);
+  await page.unroute('**/models/iris-web/leaderboard');
 
   // A job that does not exist: the server's message, and no more polling.
   const missing = await (await fetch(`${base}/models/iris-web/status?version=99`)).json();

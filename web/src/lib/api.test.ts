@@ -49,7 +49,9 @@ describe('Api', () => {
     await api.artifacts('a b', 3).catch(() => {});
     await api.byHash('ab'.repeat(32)).catch(() => {});
     await api.onchain('t').catch(() => {});
-    expect(seen).toEqual(['/models/a%20b/artifacts?version=3', `/models/by-hash/${'ab'.repeat(32)}/onchain`, '/models/t/versions/onchain']);
+    await api.leaderboard('t/x').catch(() => {});
+    expect(seen).toEqual(['/models/a%20b/artifacts?version=3', `/models/by-hash/${'ab'.repeat(32)}/onchain`, '/models/t/versions/onchain',
+      '/models/t%2Fx/leaderboard']);
     expect(api.artifactPath('t', 1, 'proof.json')).toBe('/models/t/artifacts/proof.json?version=1');
   });
   it('reports an unreachable server as status 0', async () => {

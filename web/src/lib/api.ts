@@ -20,7 +20,6 @@ export interface Task {
   versions: number;
   latest_version: number;
   state: string;
-  metric?: unknown;
 }
 export interface TaskVersion {
   version: number;
@@ -28,14 +27,43 @@ export interface TaskVersion {
   created_at: string | null;
   job_id: number;
   state: string;
-  metric?: unknown;
 }
 export interface TaskDetail {
   task_id: string;
   created_at: string | null;
   versions: TaskVersion[];
-  metric?: unknown;
-  leaderboard?: Record<string, unknown>[];
+}
+/** One ranked version: its figures as its verified evaluation proof states them. */
+export interface RankedVersion {
+  rank: number;
+  version: number;
+  model_hash: string;
+  model_cid?: string;
+  metric: 'accuracy' | 'rmse';
+  value: number;
+  rows: number;
+  /** accuracy only */
+  correct?: number;
+  float_accuracy?: number;
+  /** rmse only */
+  sse?: number;
+  float_rmse?: number;
+  rmse_threshold?: number | null;
+  within_threshold?: boolean;
+}
+/** The versions evaluated on the same rows (one dataset commitment), best first. */
+export interface LeaderboardGroup {
+  dataset_commitment: string;
+  metric: 'accuracy' | 'rmse';
+  rows: number;
+  order: string;
+  versions: RankedVersion[];
+}
+export interface Leaderboard {
+  task_id: string;
+  groups: LeaderboardGroup[];
+  /** Versions without a verified evaluation, and why. */
+  unranked: { version: number; reason: string }[];
 }
 export interface HistoryVersion {
   version: number;
@@ -165,6 +193,9 @@ export class Api {
   }
   onchain(task: string): Promise<Onchain> {
     return this.json(`/models/${seg(task)}/versions/onchain`);
+  }
+  leaderboard(task: string): Promise<Leaderboard> {
+    return this.json(`/models/${seg(task)}/leaderboard`);
   }
   status(task: string, version: number): Promise<Status> {
     return this.json(`/models/${seg(task)}/status?version=${version}`);
