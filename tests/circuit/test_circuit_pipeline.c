@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "tests/check.h"
+#include "tests/test_util.h"
 
 static cJSON *read_json(const char *dir, const char *name)
 {
@@ -99,13 +100,10 @@ typedef struct fixture {
 
 static void run_fixture(const fixture *f)
 {
-    char dir[] = "/tmp/zkml_circuit_XXXXXX", path[4096], src[4096];
+    char dir[256], path[4096], src[4096];
     zkml_error err;
     zkml_step_opts opts = {.sample = 0, .threads = 1, .target = "resources"};
-    if (!mkdtemp(dir)) {
-        CHECK(0, "mkdtemp");
-        return;
-    }
+    test_tmpdir(dir, sizeof dir, "circuit");
     snprintf(src, sizeof src, "%s/%s", ZKML_FIXTURES, f->onnx);
     snprintf(path, sizeof path, "%s/model.onnx", dir);
     CHECK(zkml_copy_file(src, path, NULL) == 0, "%s: copy model", f->name);
@@ -187,21 +185,18 @@ static void run_fixture(const fixture *f)
     cJSON_Delete(cal);
     cJSON_Delete(cir);
     cJSON_Delete(out);
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (failures == 0 && system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    if (failures == 0)
+        test_rm_rf(dir);
 }
 
 /* Without data.csv: calibration falls back to generated inputs, the witness
  * proves an all-zeros input, and both say so. */
 static void run_without_data(void)
 {
-    char dir[] = "/tmp/zkml_circuit_XXXXXX", path[4096];
+    char dir[256], path[4096];
     zkml_error err;
     zkml_step_opts opts = {.sample = 0, .threads = 1, .target = "accuracy"};
-    if (!mkdtemp(dir))
-        return;
+    test_tmpdir(dir, sizeof dir, "circuit-nodata");
     snprintf(path, sizeof path, "%s/model.onnx", dir);
     CHECK(zkml_copy_file(ZKML_FIXTURES "/iris_mlp.onnx", path, NULL) == 0, "copy");
     int rc = quant_settings_step(dir, &opts, &err);
@@ -224,9 +219,8 @@ static void run_without_data(void)
     CHECK(quant_calibrate_step(dir, &opts, &err) == ZKML_EINVAL, "unknown target accepted");
     cJSON_Delete(cal);
     cJSON_Delete(out);
-    snprintf(path, sizeof path, "rm -rf '%s'", dir);
-    if (failures == 0 && system(path) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    if (failures == 0)
+        test_rm_rf(dir);
 }
 
 int main(void)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "tests/check.h"
+#include "tests/test_util.h"
 
 static void test_errors(void)
 {
@@ -33,8 +34,8 @@ static void test_errors(void)
 
 static void test_files(void)
 {
-    char dir[] = "/tmp/zkml-test-common-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL);
+    char dir[128]; /* short: the paths below are built in fixed buffers */
+    test_tmpdir(dir, sizeof dir, "test-common");
     char sub[256], path[256];
     zkml_error err = {0};
     snprintf(sub, sizeof sub, "%s/a/b/c", dir);

@@ -14,6 +14,7 @@
 
 #include "pipeline/quant/quant.h"
 #include "tests/check.h"
+#include "tests/test_util.h"
 
 static csv_table *read_ok(const char *text)
 {
@@ -243,11 +244,12 @@ static void test_label_errors(void)
 /* A regression target needs a model with one output: iris_linear has three. */
 static void test_dataset_width(const char *fixtures)
 {
-    char dir[] = "/tmp/zkml_label_XXXXXX", path[4096];
+    char dir[256], path[4096];
     onnx_model *g = NULL;
     zkml_error err = {0};
     snprintf(path, sizeof path, "%s/iris_linear.onnx", fixtures);
-    if (!mkdtemp(dir) || onnx_load_file(path, &g, &err) != 0) {
+    test_tmpdir(dir, sizeof dir, "label");
+    if (onnx_load_file(path, &g, &err) != 0) {
         CHECK(0, "setup: %s", err.message);
         return;
     }
@@ -266,8 +268,7 @@ static void test_dataset_width(const char *fixtures)
     if (rc == 0)
         quant_dataset_free(&d);
     onnx_free(g);
-    unlink(path);
-    rmdir(dir);
+    test_rm_rf(dir);
 }
 
 int main(int argc, char **argv)

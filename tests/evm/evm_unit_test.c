@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "tests/check.h"
+#include "tests/test_util.h"
 
 static void hex_of(char *out, const uint8_t *p, size_t n)
 {
@@ -250,11 +251,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: evm_unit_test FIXTURES_DIR\n");
         return 2;
     }
-    char tmp[] = "/tmp/evm_unit_XXXXXX";
-    if (!mkdtemp(tmp)) {
-        perror("mkdtemp");
-        return 2;
-    }
+    char tmp[256];
+    test_tmpdir(tmp, sizeof tmp, "evm-unit");
     test_keccak();
     static const int sizes[] = {1, 2, 4, 8};
     for (int i = 0; i < 4; i++)
