@@ -13,6 +13,10 @@ import {VerifyProofSelector} from "./VerifyProofSelector.sol";
 /// the recorded vkHash is computed here from the key that accepted the proof.
 /// Every registration of a model hash, by anyone, is listed by
 /// registrationCount/registrationAt: nobody claims a model hash first.
+/// A version may then record one evaluation (recordEvaluation): a proven
+/// metric on a committed dataset, checked by a second verifier deployed the
+/// same way from the evaluation key, and bound to the version by its circuit
+/// hash; bestVersion ranks a task's versions per dataset.
 contract ModelRegistry {
     /// What a version records. vkHash, verifier and signalsHash are computed
     /// here; modelHash, circuitHash and settingsHash are the registrant's
@@ -57,9 +61,34 @@ contract ModelRegistry {
         uint64 count;
     }
 
+    /// A version's evaluation (contracts/README.md, "Evaluations"); kind 0:
+    /// none. vkHash and verifier are the evaluation key's, computed here; the
+    /// other fields are the evaluation proof's public signals. Four slots.
+    struct Evaluation {
+        bytes32 datasetCommitment;
+        bytes32 vkHash;
+        address verifier;
+        uint64 timestamp;
+        uint64 rows;
+        uint64 value;     // classification: the correct count; regression: SSE
+        uint64 threshold; // regression: rmse_threshold at the output's scale; else 0
+        uint8 kind;       // KIND_CLASSIFICATION or KIND_REGRESSION
+        bool withinThreshold; // regression: SSE <= rows * threshold^2
+    }
+
+    uint8 public constant KIND_CLASSIFICATION = 1;
+    uint8 public constant KIND_REGRESSION = 2;
+    /// BN254's scalar field: public signals are below it.
+    uint256 private constant R =
+        21888242871839275222246405745257275088548364400416034343698204186575808495617;
+
     mapping(bytes32 => Task) private tasks;
     string[] private taskIds;
     mapping(bytes32 => ModelHead) private byModelHash;
+    /// keccak256(taskId) => version => its evaluation
+    mapping(bytes32 => mapping(uint256 => Evaluation)) private evaluations;
+    /// keccak256(taskId) => dataset commitment => the best version (0: none)
+    mapping(bytes32 => mapping(bytes32 => uint256)) private best;
 
     event TaskCreated(string taskId, address owner);
     event VersionRegistered(string taskId, uint256 indexed version, bytes32 indexed modelHash,
@@ -67,6 +96,12 @@ contract ModelRegistry {
                             bytes32 vkHash, address verifier, uint256[] publicSignals);
     event TaskOwnershipTransferred(string taskId, address indexed previousOwner,
                                    address indexed newOwner);
+    event EvaluationRecorded(string taskId, uint256 indexed version,
+                             bytes32 indexed datasetCommitment, uint8 kind, uint256 rows,
+                             uint256 value, uint256 threshold, bool withinThreshold,
+                             bytes32 vkHash, address verifier);
+    event BestVersionChanged(string taskId, bytes32 indexed datasetCommitment,
+                             uint256 indexed version);
 
     error InvalidTaskId(string taskId);
     error ZeroModelHash();
@@ -78,6 +113,10 @@ contract ModelRegistry {
     error UnknownVersion(string taskId, uint256 version);
     error UnknownRegistration(bytes32 modelHash, uint256 index);
     error ZeroNewOwner();
+    error EvaluationExists(string taskId, uint256 version);
+    error EvaluationLayout(uint256 publicSignals);
+    error EvaluationOfAnotherCircuit(string taskId, uint256 version, uint256 circuitSignal);
+    error EvaluationOutOfRange(uint256 signal);
 
     /// Deploys (or reuses) the verifier for `key`, checks the proof with it and
     /// records the version. key = alpha(2) beta(4) gamma(4) delta(4)
@@ -96,12 +135,7 @@ contract ModelRegistry {
         Task storage task = claimTask(taskId);
         if (modelHash == bytes32(0)) revert ZeroModelHash();
         if (pubSignals.length == 0) revert NoPublicSignals();
-        if (key.length != 16 + 2 * pubSignals.length) {
-            revert KeyLengthMismatch(key.length, pubSignals.length);
-        }
-        bytes32 vkHash = keccak256(abi.encodePacked(key));
-        address verifier = deployVerifier(key);
-        if (!proofVerifies(verifier, a, b, c, pubSignals)) revert ProofRejected(taskId, vkHash);
+        (bytes32 vkHash, address verifier) = checkProof(taskId, key, a, b, c, pubSignals);
 
         ModelHead storage head = byModelHash[modelHash];
         task.versions.push(Stored(modelHash, circuitHash, settingsHash, vkHash,
@@ -112,6 +146,106 @@ contract ModelRegistry {
         head.count += 1;
         emit VersionRegistered(taskId, version, modelHash, msg.sender, circuitHash, settingsHash,
                                vkHash, verifier, pubSignals);
+    }
+
+    /// Records version `version`'s evaluation, its proof checked by the
+    /// verifier this contract deploys from `key` (as registerVersion does).
+    /// Task owner only, once per version. pubSignals (docs/COMMITMENTS.md):
+    /// dataset commitment, circuit hash, rows, then the correct count
+    /// (classification, 4 signals) or SSE, threshold and within-threshold
+    /// (regression, 6). The circuit hash must be the version's circuitHash
+    /// mod r: an evaluation proof names the inference circuit it ran on each
+    /// row, so another version's evaluation is refused.
+    function recordEvaluation(
+        string calldata taskId,
+        uint256 version,
+        uint256[] calldata key,
+        uint256[2] calldata a,
+        uint256[2][2] calldata b,
+        uint256[2] calldata c,
+        uint256[] calldata pubSignals
+    ) external {
+        bytes32 id = keccak256(bytes(taskId));
+        Task storage task = tasks[id];
+        if (version == 0 || version > task.versions.length) revert UnknownVersion(taskId, version);
+        if (task.owner != msg.sender) revert NotTaskOwner(taskId, msg.sender, task.owner);
+        Evaluation storage e = evaluations[id][version];
+        if (e.kind != 0) revert EvaluationExists(taskId, version);
+        storeSignals(e, pubSignals);
+        if (pubSignals[1] != uint256(task.versions[version - 1].circuitHash) % R) {
+            revert EvaluationOfAnotherCircuit(taskId, version, pubSignals[1]);
+        }
+        (e.vkHash, e.verifier) = checkProof(taskId, key, a, b, c, pubSignals);
+        e.timestamp = uint64(block.timestamp);
+        emit EvaluationRecorded(taskId, version, e.datasetCommitment, e.kind, e.rows, e.value,
+                                e.threshold, e.withinThreshold, e.vkHash, e.verifier);
+        rank(id, taskId, version, e);
+    }
+
+    /// The evaluation's figures from its public signals; the layout gives the
+    /// kind. Each must fit its field, so nothing stored is truncated.
+    function storeSignals(Evaluation storage e, uint256[] calldata pub) private {
+        uint256 n = pub.length;
+        if (n != 4 && n != 6) revert EvaluationLayout(n);
+        for (uint256 i = 2; i < n; i++) {
+            if (pub[i] > type(uint64).max) revert EvaluationOutOfRange(i);
+        }
+        if (pub[2] == 0) revert EvaluationOutOfRange(2);
+        if (n == 4 && pub[3] > pub[2]) revert EvaluationOutOfRange(3);
+        if (n == 6 && pub[5] > 1) revert EvaluationOutOfRange(5);
+        e.datasetCommitment = bytes32(pub[0]);
+        e.rows = uint64(pub[2]);
+        e.value = uint64(pub[3]);
+        e.kind = n == 4 ? KIND_CLASSIFICATION : KIND_REGRESSION;
+        if (n == 6) {
+            e.threshold = uint64(pub[4]);
+            e.withinThreshold = pub[5] == 1;
+        }
+    }
+
+    /// Makes `version` the dataset's best if it beats the current one.
+    function rank(bytes32 id, string calldata taskId, uint256 version, Evaluation storage e)
+        private
+    {
+        uint256 current = best[id][e.datasetCommitment];
+        if (current != 0 && !beats(e, version, evaluations[id][current], current)) return;
+        best[id][e.datasetCommitment] = version;
+        emit BestVersionChanged(taskId, e.datasetCommitment, version);
+    }
+
+    /// Higher accuracy (correct / rows) wins a classification, lower SSE per
+    /// row a regression (the threshold flag is not ranked: each upload sets its
+    /// own); equal metrics go to the lower version number; another kind never
+    /// displaces the holder (one dataset commitment fixes what its labels are).
+    function beats(Evaluation storage x, uint256 xVersion, Evaluation storage y, uint256 yVersion)
+        private view returns (bool)
+    {
+        if (x.kind != y.kind) return false;
+        uint256 xs = uint256(x.value) * y.rows;
+        uint256 ys = uint256(y.value) * x.rows;
+        if (xs == ys) return xVersion < yVersion;
+        return x.kind == KIND_CLASSIFICATION ? xs > ys : xs < ys;
+    }
+
+    /// @return the version's evaluation; kind 0 when it has none.
+    function getEvaluation(string calldata taskId, uint256 version)
+        external view returns (Evaluation memory)
+    {
+        bytes32 id = keccak256(bytes(taskId));
+        if (version == 0 || version > tasks[id].versions.length) {
+            revert UnknownVersion(taskId, version);
+        }
+        return evaluations[id][version];
+    }
+
+    /// @return version the task's best version on the dataset (0 when none
+    /// is evaluated on it) and its evaluation.
+    function bestVersion(string calldata taskId, bytes32 datasetCommitment)
+        external view returns (uint256 version, Evaluation memory e)
+    {
+        bytes32 id = keccak256(bytes(taskId));
+        version = best[id][datasetCommitment];
+        e = evaluations[id][version];
     }
 
     function transferTaskOwnership(string calldata taskId, address newOwner) external {
@@ -237,6 +371,25 @@ contract ModelRegistry {
             if (!ok) return false;
         }
         return true;
+    }
+
+    /// The one path from a key to an accepted proof, for versions and
+    /// evaluations: the key's length must match the signals, the verifier is
+    /// deployed (or reused) from the key, and the proof must verify under it.
+    function checkProof(
+        string calldata taskId,
+        uint256[] calldata key,
+        uint256[2] calldata a,
+        uint256[2][2] calldata b,
+        uint256[2] calldata c,
+        uint256[] calldata pubSignals
+    ) private returns (bytes32 vkHash, address verifier) {
+        if (key.length != 16 + 2 * pubSignals.length) {
+            revert KeyLengthMismatch(key.length, pubSignals.length);
+        }
+        vkHash = keccak256(abi.encodePacked(key));
+        verifier = deployVerifier(key);
+        if (!proofVerifies(verifier, a, b, c, pubSignals)) revert ProofRejected(taskId, vkHash);
     }
 
     /// Calls verifier.verifyProof(a, b, c, pub) with pub as a fixed-size array

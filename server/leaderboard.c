@@ -10,6 +10,9 @@
  * the SSE and the within-threshold bit. Every other version is listed under
  * "unranked" with the reason, so a missing entry is never silent.
  * Accuracy ranks high first, RMSE low first; ties by version, oldest first.
+ * Each ranked row carries "onchain": what the register step's chain.json says
+ * of the evaluation on the chain (recorded, skipped with the reason, or the
+ * version not registered), as of the registration.
  */
 #include "server/server.h"
 #include "pipeline/snark/snark.h"
@@ -22,6 +25,7 @@
 
 typedef struct entry {
     int version;
+    char dir[PATH_MAX];
     char model_hash[65];
     char model_cid[64]; /* IPFS CIDv0, "" when the task answer has none */
     char commitment[80];
@@ -66,10 +70,10 @@ static int figures_match(const cJSON *eval, const cJSON *pub, int rmse, zkml_err
     const char *c =
         cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(eval, "dataset_commitment"));
     const char *p0 = cJSON_GetStringValue(cJSON_GetArrayItem(pub, 0));
-    int ok = c && p0 && !strcmp(c, p0) && signal_is(pub, 1, eval, "rows") &&
-             cJSON_GetArraySize(pub) == (rmse ? 5 : 3) &&
-             (rmse ? signal_is(pub, 2, eval, "sse") && signal_is(pub, 4, eval, "within_threshold")
-                   : signal_is(pub, 2, eval, "correct"));
+    int ok = c && p0 && !strcmp(c, p0) && signal_is(pub, 2, eval, "rows") &&
+             cJSON_GetArraySize(pub) == (rmse ? 6 : 4) &&
+             (rmse ? signal_is(pub, 3, eval, "sse") && signal_is(pub, 5, eval, "within_threshold")
+                   : signal_is(pub, 3, eval, "correct"));
     return ok ? 0
               : zkml_fail(err, ZKML_EREJECTED,
                           "evaluation.json differs from the proof's "
@@ -116,6 +120,30 @@ static int by_commitment_then_rank(const void *pa, const void *pb)
     return a->version - b->version;
 }
 
+/* The on-chain status from chain.json: its "evaluation" record with where it
+ * lives, or {"status": "not registered"} without chain.json. */
+static cJSON *onchain_status(const entry *e)
+{
+    static const char *const keep[] = {"chain_id", "registry_address", "onchain_version"};
+    zkml_error ignored;
+    cJSON *chain = read_json(e->dir, ZKML_A_CHAIN, &ignored), *out;
+    cJSON *ev = cJSON_DetachItemFromObjectCaseSensitive(chain, "evaluation");
+    if (ev) {
+        out = ev;
+    } else {
+        out = cJSON_CreateObject();
+        cJSON_AddStringToObject(out, "status", chain ? "registered without its evaluation"
+                                                     : "not registered");
+    }
+    for (size_t i = 0; chain && i < sizeof keep / sizeof *keep; i++) {
+        cJSON *f = cJSON_GetObjectItemCaseSensitive(chain, keep[i]);
+        if (f)
+            cJSON_AddItemToObject(out, keep[i], cJSON_Duplicate(f, 1));
+    }
+    cJSON_Delete(chain);
+    return out;
+}
+
 /* One ranked row: the version, its model and its evaluation's figures. */
 static cJSON *ranked_row(entry *e, int rank)
 {
@@ -133,6 +161,7 @@ static cJSON *ranked_row(entry *e, int rank)
         if (f)
             cJSON_AddItemToObject(row, keep[i], cJSON_Duplicate(f, 1));
     }
+    cJSON_AddItemToObject(row, "onchain", onchain_status(e));
     return row;
 }
 
@@ -168,7 +197,6 @@ static int collect(const http_request *rq, const char *task, const cJSON *versio
     cJSON_ArrayForEach(v, versions)
     {
         entry *x = &e[*n];
-        char dir[PATH_MAX];
         zkml_error why = {0};
         memset(x, 0, sizeof *x);
         x->version = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(v, "version"));
@@ -176,9 +204,9 @@ static int collect(const http_request *rq, const char *task, const cJSON *versio
         snprintf(x->model_hash, sizeof x->model_hash, "%s",
                  cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "model_hash")));
         snprintf(x->model_cid, sizeof x->model_cid, "%s", cid ? cid : "");
-        if (store_version_dir(rq->srv->cfg.data_dir, task, x->version, dir, sizeof dir, err))
+        if (store_version_dir(rq->srv->cfg.data_dir, task, x->version, x->dir, sizeof x->dir, err))
             return err->code;
-        if (!load_entry(dir, x, &why)) {
+        if (!load_entry(x->dir, x, &why)) {
             (*n)++;
             continue;
         }

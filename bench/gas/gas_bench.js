@@ -9,7 +9,12 @@
 // ModelRegistry.registerVersion's gas for a new task (the registry deploying the
 // verifier from the key), the same key again, and verifyProof on the verifier the
 // registry deployed.
-// Prints a table and appends it to bench/RESULTS.md with the commit.
+// Then, for each evaluation fixture (tests/evm/eval_fixtures/*), a version
+// registered with its circuit hash and its evaluation recorded: the
+// recordEvaluation gas with the evaluation verifier deployed from its key,
+// the same key again, and registration + evaluation together for the one
+// fixture that carries its own inference proof (iris_linear_d1).
+// Prints the tables and appends them to bench/RESULTS.md with the commit.
 //
 // Usage: node bench/gas/gas_bench.js BUILD_DIR [ARTIFACT_DIR ...]
 // Targets (issue 10): registering a 1-signal version, verifier deployment
@@ -38,13 +43,13 @@ async function runtimeSize(chain, address) {
 }
 
 // registerVersion's calldata: the key and proof of an artifact directory.
-async function registerData(chain, evmTool, dir, task, modelHash) {
+async function registerData(chain, evmTool, dir, task, modelHash, circuitHash = 0xc1) {
   const key = tool(evmTool, 'key-words', path.join(dir, 'verification_key.json')).split('\n');
   const ws = tool(evmTool, 'words', path.join(dir, 'proof.json'), path.join(dir, 'public.json')).split('\n');
   const sig = 'registerVersion(string,bytes32,bytes32,bytes32,uint256[],uint256[2],uint256[2][2],uint256[2],uint256[])';
   // a, b, c are consecutive static words, so one static entry of 8 words encodes all three.
   return (await chain.selector(sig)) + encodeArgs([
-    { dynamic: stringTail(task) }, { static: word(modelHash) }, { static: word(0xc1) }, { static: word(0x5e) },
+    { dynamic: stringTail(task) }, { static: word(modelHash) }, { static: word(circuitHash) }, { static: word(0x5e) },
     { dynamic: word(key.length) + key.join('') },
     { static: ws.slice(0, 8).join('') }, { dynamic: word(ws.length - 8) + ws.slice(8).join('') },
   ]);
@@ -79,6 +84,55 @@ async function benchFixture(chain, evmTool, registry, src, work, index) {
               deployGas: null, verifyGas: await verifyGas(chain, from, verifier, calldata.hex),
               registerGas: BigInt(first.gasUsed), reuseGas: BigInt(again.gasUsed) });
   return rows;
+}
+
+// recordEvaluation's calldata for an evaluation fixture.
+async function recordData(chain, evmTool, dir, task, version) {
+  const key = tool(evmTool, 'key-words', path.join(dir, 'evaluation.vk.json')).split('\n');
+  const ws = tool(evmTool, 'words', path.join(dir, 'evaluation.proof.json'), path.join(dir, 'evaluation.public.json')).split('\n');
+  const sig = 'recordEvaluation(string,uint256,uint256[],uint256[2],uint256[2][2],uint256[2],uint256[])';
+  return (await chain.selector(sig)) + encodeArgs([
+    { dynamic: stringTail(task) }, { static: word(version) }, { dynamic: word(key.length) + key.join('') },
+    { static: ws.slice(0, 8).join('') }, { dynamic: word(ws.length - 8) + ws.slice(8).join('') },
+  ]);
+}
+
+// A version per evaluation fixture (the inference proof of fixtures/n1 unless
+// the fixture has its own), its evaluation recorded; then a second version of
+// the same circuit whose evaluation reuses the verifier.
+async function benchEvaluation(chain, evmTool, registry, dir, index) {
+  const from = chain.accounts[0];
+  const name = path.basename(dir);
+  const own = fs.existsSync(path.join(dir, 'proof.json'));
+  const proofDir = own ? dir : path.join(ROOT, 'tests', 'evm', 'fixtures', 'n1');
+  const circuit = BigInt('0x' + fs.readFileSync(path.join(dir, 'circuit_sha256'), 'utf8').trim());
+  const task = 'bench_eval_' + name;
+  const reg = await chain.send(from, registry, await registerData(chain, evmTool, proofDir, task, 0x3000 + index, circuit));
+  const rec = await chain.send(from, registry, await recordData(chain, evmTool, dir, task, 1));
+  await chain.send(from, registry, await registerData(chain, evmTool, proofDir, task, 0x4000 + index, circuit));
+  const again = await chain.send(from, registry, await recordData(chain, evmTool, dir, task, 2));
+  const n = JSON.parse(fs.readFileSync(path.join(dir, 'evaluation.public.json'))).length;
+  const nInference = JSON.parse(fs.readFileSync(path.join(proofDir, 'public.json'))).length;
+  return { name, n, nInference, own, registerGas: BigInt(reg.gasUsed), recordGas: BigInt(rec.gasUsed),
+           reuseGas: BigInt(again.gasUsed) };
+}
+
+function evaluationTable(rows) {
+  const lines = [
+    '',
+    'recordEvaluation: a version\'s evaluation proof (N public signals) checked by a verifier the registry',
+    'deploys from the evaluation key (CREATE2, as registerVersion does), its figures stored and bestVersion',
+    'updated; "same key": another version of the same circuit, the evaluation verifier reused. The',
+    'registration is a separate transaction (registerVersion above, with the inference proof of',
+    'fixtures/n1 or, for iris_linear_d1, its own); "both" is the two together.',
+    '',
+    '| evaluation fixture | N | registerVersion gas (inference N) | recordEvaluation gas | same key | both |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of rows)
+    lines.push(`| ${r.name} | ${r.n} | ${r.registerGas} (${r.nInference}${r.own ? ', its own proof' : ', n1'}) | ` +
+               `${r.recordGas} | ${r.reuseGas} | ${r.registerGas + r.recordGas} |`);
+  return lines.join('\n') + '\n';
 }
 
 function table(rows, commit) {
@@ -118,17 +172,21 @@ async function main() {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gas_bench_'));
   const chain = await Chain.start();
   let rows = [];
+  const evalRows = [];
+  const evalFixtures = path.join(ROOT, 'tests', 'evm', 'eval_fixtures');
   try {
     const registry = (await chain.deploy(chain.accounts[0], '0x' + tool(evmTool, 'registry-code'))).address;
     console.log(`ModelRegistry runtime: ${await runtimeSize(chain, registry)} bytes`);
     for (const [i, src] of sources.entries())
       rows = rows.concat(await benchFixture(chain, evmTool, registry, src, work, i));
+    for (const [i, d] of fs.readdirSync(evalFixtures).sort().entries())
+      evalRows.push(await benchEvaluation(chain, evmTool, registry, path.join(evalFixtures, d), i));
   } finally {
     chain.stop();
     fs.rmSync(work, { recursive: true, force: true });
   }
   const commit = execFileSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-  const text = table(rows, commit);
+  const text = table(rows, commit) + evaluationTable(evalRows);
   process.stdout.write(text);
   fs.appendFileSync(path.join(ROOT, 'bench', 'RESULTS.md'), '\n' + text);
 }

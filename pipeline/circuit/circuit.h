@@ -55,10 +55,11 @@ typedef struct circuit_eval_spec {
     size_t n;
     int regression;    /* 0: classification (one output per class); 1: one output */
     int64_t threshold; /* regression: rmse_threshold at the output's scale (0: none) */
+    fr_t circuit_hash; /* SHA-256 of network.r1cs mod r: which model this evaluates */
 } circuit_eval_spec;
 /* predicted[r] receives row r's class (classification) or output integer
  * (regression) as the circuit computes it. Public signals: the dataset
- * commitment (docs/COMMITMENTS.md), n, then how many rows' class is their
+ * commitment (docs/COMMITMENTS.md), the circuit hash, n, then how many rows' class is their
  * label, or the sum of squared errors, the threshold and whether
  * SSE <= n * threshold^2. */
 int circuit_build_eval(const quant_model *m, const circuit_eval_spec *s, circuit *c,

@@ -3,12 +3,15 @@
  * row and its public signals (docs/COMMITMENTS.md defines them):
  *   1: the dataset commitment: poseidon_commit over, row by row, the row's
  *      packed quantized features then its label;
- *   2: the row count (a constant of the circuit, shown so a verifier sees it);
- * classification: 3, how many rows' predicted class (argmax, the first of
+ *   2: the model: SHA-256 of network.r1cs (the inference circuit run on each
+ *      row) mod r, a constant of the circuit, so that the registry can tell
+ *      which registered version the evaluation belongs to;
+ *   3: the row count (a constant of the circuit, shown so a verifier sees it);
+ * classification: 4, how many rows' predicted class (argmax, the first of
  * equals, as quant_argmax) equals their label;
- * regression: 3, the sum of squared errors of the output against the target
- * (both at the output's scale); 4, the threshold (rmse_threshold at that
- * scale, a constant of the circuit); 5, whether SSE <= rows * threshold^2,
+ * regression: 4, the sum of squared errors of the output against the target
+ * (both at the output's scale); 5, the threshold (rmse_threshold at that
+ * scale, a constant of the circuit); 6, whether SSE <= rows * threshold^2,
  * that is RMSE <= the threshold.
  * Per row it costs the inference circuit (without its public packing), then
  * classification: a running argmax of (diff width + 2) + 2 constraints per
@@ -195,15 +198,21 @@ int circuit_eval_compare_bits(const quant_model *m, size_t n, int64_t threshold)
 }
 
 /* Public signal `signal` = the constant v. */
-static int bind_constant(compiler *k, int64_t v, uint32_t signal)
+static int bind_constant(compiler *k, const fr_t *v, uint32_t signal)
 {
-    lcf c = {0};
-    fr_from_i64(&c.v, v);
+    lcf c = {.v = *v};
     int rc = lc_add_fr(&k->b, &c.lc, 0, &c.v);
     return rc ? (lcf_free(&c), rc) : compile_bind_public(k, &c, signal);
 }
 
-/* Signals 3..5 of a regression: SSE, the threshold and the bit
+static int bind_integer(compiler *k, int64_t v, uint32_t signal)
+{
+    fr_t f;
+    fr_from_i64(&f, v);
+    return bind_constant(k, &f, signal);
+}
+
+/* Signals 4..6 of a regression: SSE, the threshold and the bit
  * SSE <= n * threshold^2 (the sign of their difference). */
 static int bind_regression(compiler *k, const circuit_eval_spec *s, lcf *sse, int64_t sse_v)
 {
@@ -216,15 +225,15 @@ static int bind_regression(compiler *k, const circuit_eval_spec *s, lcf *sse, in
         rc = lc_add(&k->b, &d.lc, 0, bound);
     rc = rc ? (lcv_free(&d), rc) : g_sign(&k->b, &d, bits, &ok);
     if (!rc)
-        rc = compile_bind_public(k, sse, 3);
+        rc = compile_bind_public(k, sse, 4);
     else
         lcf_free(sse);
     if (!rc)
-        rc = bind_constant(k, s->threshold, 4);
+        rc = bind_integer(k, s->threshold, 5);
     lcf okf = {0};
     fr_from_i64(&okf.v, sse_v <= bound);
     if (!rc && !(rc = lc_add(&k->b, &okf.lc, ok, 1)))
-        return compile_bind_public(k, &okf, 5);
+        return compile_bind_public(k, &okf, 6);
     lcf_free(&okf);
     return rc;
 }
@@ -234,7 +243,7 @@ int circuit_build_eval(const quant_model *m, const circuit_eval_spec *s, circuit
 {
     const quant_tensor *in = &m->tensors[m->input];
     uint32_t packed = quant_packed_signals(in->size, in->bits), per_row = packed + 1;
-    uint32_t n_pub = s->regression ? 5 : 3, outs = m->tensors[m->output].size;
+    uint32_t n_pub = s->regression ? 6 : 4, outs = m->tensors[m->output].size;
     if (s->n == 0 || (s->regression ? outs != 1 : outs < 2))
         return zkml_fail(err, ZKML_EINVAL,
                          "evaluation: needs rows and one output per class "
@@ -265,13 +274,15 @@ int circuit_build_eval(const quant_model *m, const circuit_eval_spec *s, circuit
         rc = compile_bind_public(&k, &h, 1);
     compile_count_op(c, "DatasetCommitment", k.b.cs.n_constraints - before);
     if (!rc)
-        rc = bind_constant(&k, (int64_t)s->n, 2);
+        rc = bind_constant(&k, &s->circuit_hash, 2);
+    if (!rc)
+        rc = bind_integer(&k, (int64_t)s->n, 3);
     if (rc)
         lcf_free(&metric);
     else if (s->regression)
         rc = bind_regression(&k, s, &metric, metric_v);
     else
-        rc = compile_bind_public(&k, &metric, 3);
+        rc = compile_bind_public(&k, &metric, 4);
     for (size_t i = 0; i < s->n * per_row; i++)
         lcf_free(&elems[i]);
     free(elems);

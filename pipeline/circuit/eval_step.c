@@ -25,6 +25,8 @@ typedef struct eval_run {
     int64_t sse;       /* the fixed-point evaluator's, at the output's scale squared */
     int64_t threshold; /* rmse_threshold at the output's scale, 0 without */
     double float_sq;   /* the float model's squared errors against the target */
+    uint8_t circuit_sha256[32]; /* of network.r1cs */
+    fr_t circuit_hash;          /* the same as an integer (big-endian) mod r */
 } eval_run;
 
 static size_t rows_limit(void)
@@ -33,6 +35,26 @@ static size_t rows_limit(void)
     char *end;
     long v = e && *e ? strtol(e, &end, 10) : 0;
     return e && *e && !*end && v > 0 ? (size_t)v : CIRCUIT_EVAL_ROWS_DEFAULT;
+}
+
+/* The model the evaluation is bound to: network.r1cs's SHA-256, read as a
+ * big-endian integer (as Solidity's uint256(bytes32)) reduced mod r. The
+ * registry compares it with the version's circuit hash (contracts/README.md). */
+static int circuit_binding(const char *dir, eval_run *e, zkml_error *err)
+{
+    char path[4096];
+    fr_t byte, base;
+    int rc = zkml_artifact_path(path, sizeof path, dir, ZKML_A_R1CS, err);
+    if (!rc)
+        rc = zkml_sha256_file(path, e->circuit_sha256, err);
+    fr_zero(&e->circuit_hash);
+    fr_from_u64(&base, 256);
+    for (int i = 0; !rc && i < 32; i++) {
+        fr_mul(&e->circuit_hash, &e->circuit_hash, &base);
+        fr_from_u64(&byte, e->circuit_sha256[i]);
+        fr_add(&e->circuit_hash, &e->circuit_hash, &byte);
+    }
+    return rc;
 }
 
 /* 1 with the reason when the rows cannot be evaluated. */
@@ -180,10 +202,10 @@ static void rmse_json(cJSON *o, const eval_run *e, const quant_model *m)
 static cJSON *evaluation_json(const eval_run *e, const circuit *c, const quant_dataset *d,
                               const quant_model *m)
 {
-    static const char *const cls[] = {"dataset_commitment", "rows", "correct"};
-    static const char *const reg[] = {"dataset_commitment", "rows", "sse", "threshold",
-                                      "within_threshold"};
-    char dec[80], rows[160];
+    static const char *const cls[] = {"dataset_commitment", "circuit_hash", "rows", "correct"};
+    static const char *const reg[] = {"dataset_commitment", "circuit_hash", "rows", "sse",
+                                      "threshold", "within_threshold"};
+    char dec[80], rows[160], hex[65];
     cJSON *o = cJSON_CreateObject();
     if (!o)
         return NULL;
@@ -197,10 +219,15 @@ static cJSON *evaluation_json(const eval_run *e, const circuit *c, const quant_d
     else
         accuracy_json(o, e);
     cJSON_AddStringToObject(o, "dataset_commitment", dec);
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", e->circuit_sha256[i]);
+    cJSON_AddStringToObject(o, "circuit_sha256", hex);
+    fr_to_dec(dec, &e->circuit_hash);
+    cJSON_AddStringToObject(o, "circuit_hash", dec);
     cJSON_AddNumberToObject(o, "constraints", c->cs.n_constraints);
     cJSON_AddNumberToObject(o, "constraints_per_row", (double)c->cs.n_constraints / (double)e->n);
     cJSON *names = cJSON_AddArrayToObject(o, "public_signals");
-    for (int i = 0; i < (e->regression ? 5 : 3); i++)
+    for (int i = 0; i < (e->regression ? 6 : 4); i++)
         cJSON_AddItemToArray(names, cJSON_CreateString(e->regression ? reg[i] : cls[i]));
     cJSON_AddStringToObject(o, "definition", "docs/COMMITMENTS.md");
     return o;
@@ -239,7 +266,8 @@ static int check_memory(const circuit_loaded *l, const eval_run *e, zkml_error *
         return 0;
     circuit one;
     int64_t predicted;
-    circuit_eval_spec spec = {e->vals, e->labels, 1, e->regression, e->threshold};
+    circuit_eval_spec spec = {e->vals, e->labels, 1, e->regression, e->threshold,
+                              e->circuit_hash};
     int rc = circuit_build_eval(&l->m, &spec, &one, &predicted, err);
     if (rc)
         return rc;
@@ -273,7 +301,8 @@ static int prove_rows(const char *dir, const circuit_loaded *l, const quant_data
 {
     char path[4096];
     circuit c;
-    circuit_eval_spec spec = {e->vals, e->labels, e->n, e->regression, e->threshold};
+    circuit_eval_spec spec = {e->vals, e->labels, e->n, e->regression, e->threshold,
+                              e->circuit_hash};
     int rc = run_rows(l, d, e, err);
     if (!rc)
         rc = check_memory(l, e, err);
@@ -309,6 +338,8 @@ int circuit_eval_step(const char *dir, const zkml_step_opts *opts, zkml_error *e
             e.n = d.rows < rows_limit() ? d.rows : rows_limit();
             e.regression = d.targets != NULL;
             rc = threshold_fixed(&l.m, &e.threshold, err);
+            if (!rc)
+                rc = circuit_binding(dir, &e, err);
             e.vals = calloc(e.n, sizeof *e.vals);
             e.labels = calloc(e.n, sizeof *e.labels);
             e.predicted = calloc(e.n, sizeof *e.predicted);

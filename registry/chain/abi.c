@@ -301,6 +301,24 @@ int abi_decode_version(const uint8_t *data, size_t len, size_t pos, chain_versio
     return 0;
 }
 
+int abi_decode_evaluation(const uint8_t *data, size_t len, size_t pos, chain_evaluation *e,
+                          zkml_error *err)
+{
+    memset(e, 0, sizeof *e);
+    int rc;
+    if ((rc = abi_read_word(data, len, pos, 0, e->dataset_commitment, err)) ||
+        (rc = abi_read_word(data, len, pos, 1, e->vk_hash, err)) ||
+        (rc = abi_read_address(data, len, pos, 2, e->verifier, err)) ||
+        (rc = abi_read_u64(data, len, pos, 3, &e->timestamp, err)) ||
+        (rc = abi_read_u64(data, len, pos, 4, &e->rows, err)) ||
+        (rc = abi_read_u64(data, len, pos, 5, &e->value, err)) ||
+        (rc = abi_read_u64(data, len, pos, 6, &e->threshold, err)) ||
+        (rc = abi_read_u64(data, len, pos, 7, &e->kind, err)) ||
+        (rc = abi_read_u64(data, len, pos, 8, &e->within_threshold, err)))
+        return rc;
+    return 0;
+}
+
 /* Keeps printable ASCII of a revert message so it cannot break a log line. */
 static void copy_printable(char *out, size_t outlen, const char *s)
 {
@@ -322,6 +340,10 @@ static const char *const known_errors[] = {
     "UnknownVersion(string,uint256)",
     "UnknownRegistration(bytes32,uint256)",
     "ZeroNewOwner()",
+    "EvaluationExists(string,uint256)",
+    "EvaluationLayout(uint256)",
+    "EvaluationOfAnotherCircuit(string,uint256,uint256)",
+    "EvaluationOutOfRange(uint256)",
     /* the verifier deployer's, passed on by registerVersion */
     "MalformedVerificationKey(uint256)",
     "KeyWordNotInField(uint256)",

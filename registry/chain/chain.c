@@ -93,9 +93,9 @@ int chain_check_registry_code(chain_client *c, const uint8_t reg[20], zkml_error
     return rc;
 }
 
-static int registry_call(chain_client *c, const uint8_t reg[20], const char *signature,
-                         const abi_arg *args, size_t n, uint8_t **out, size_t *out_len,
-                         zkml_error *err)
+int chain_registry_call(chain_client *c, const uint8_t reg[20], const char *signature,
+                        const abi_arg *args, size_t n, uint8_t **out, size_t *out_len,
+                        zkml_error *err)
 {
     zkml_buf calldata = {0};
     int rc = abi_encode_call(signature, args, n, &calldata, err);
@@ -118,7 +118,7 @@ int chain_call_task_u64(chain_client *c, const uint8_t reg[20], const char *sign
     abi_arg arg = string_arg(task_id);
     uint8_t *out;
     size_t len;
-    int rc = registry_call(c, reg, signature, &arg, 1, &out, &len, err);
+    int rc = chain_registry_call(c, reg, signature, &arg, 1, &out, &len, err);
     if (rc == 0)
         rc = abi_read_u64(out, len, 0, 0, value, err);
     free(out);
@@ -131,7 +131,7 @@ static int call_task_owner(chain_client *c, const uint8_t reg[20], const char *t
     abi_arg arg = string_arg(task_id);
     uint8_t *out, word[32];
     size_t len;
-    int rc = registry_call(c, reg, "taskOwner(string)", &arg, 1, &out, &len, err);
+    int rc = chain_registry_call(c, reg, "taskOwner(string)", &arg, 1, &out, &len, err);
     if (rc == 0)
         rc = abi_read_word(out, len, 0, 0, word, err);
     free(out);
@@ -148,7 +148,7 @@ int chain_call_get_version(chain_client *c, const uint8_t reg[20], const char *t
     abi_arg args[2] = {string_arg(task_id), {ABI_WORD, number, 32}};
     uint8_t *out;
     size_t len;
-    int rc = registry_call(c, reg, "getVersion(string,uint256)", args, 2, &out, &len, err);
+    int rc = chain_registry_call(c, reg, "getVersion(string,uint256)", args, 2, &out, &len, err);
     if (rc == 0)
         rc = abi_decode_version(out, len, 0, v, err);
     free(out);
@@ -166,7 +166,7 @@ static int call_registration_at(chain_client *c, const uint8_t reg[20], const ui
     abi_arg args[2] = {{ABI_WORD, hash, 32}, {ABI_WORD, number, 32}};
     uint8_t *out;
     size_t len, pos;
-    int rc = registry_call(c, reg, "registrationAt(bytes32,uint256)", args, 2, &out, &len, err);
+    int rc = chain_registry_call(c, reg, "registrationAt(bytes32,uint256)", args, 2, &out, &len, err);
     if (rc == 0 && (rc = abi_read_u64(out, len, 0, 1, version, err)) == 0 &&
         (rc = abi_read_offset(out, len, 0, 0, &pos, err)) == 0)
         rc = abi_read_string(out, len, pos, task, NULL, err);
@@ -317,7 +317,7 @@ static int list_registrations(chain_client *c, const uint8_t reg[20], const char
     uint8_t *answer;
     size_t len;
     uint64_t count;
-    int rc = registry_call(c, reg, "registrationCount(bytes32)", &arg, 1, &answer, &len, err);
+    int rc = chain_registry_call(c, reg, "registrationCount(bytes32)", &arg, 1, &answer, &len, err);
     if (rc == 0)
         rc = abi_read_u64(answer, len, 0, 0, &count, err);
     free(answer);

@@ -101,6 +101,20 @@ typedef struct chain_version {
 
 int abi_decode_version(const uint8_t *data, size_t len, size_t pos, chain_version *v,
                        zkml_error *err);
+
+/* ModelRegistry's Evaluation struct (kind 0: none), decoded from the nine
+ * words at pos. */
+typedef struct chain_evaluation {
+    uint8_t dataset_commitment[32];
+    uint8_t vk_hash[32]; /* keccak-256 of the evaluation key's words */
+    uint8_t verifier[20];
+    uint64_t timestamp, rows, value, threshold;
+    uint64_t kind; /* 1 classification (value: correct count), 2 regression (value: SSE) */
+    uint64_t within_threshold;
+} chain_evaluation;
+
+int abi_decode_evaluation(const uint8_t *data, size_t len, size_t pos, chain_evaluation *e,
+                          zkml_error *err);
 /* A revert payload as text: Error(string)'s message, Panic(uint256)'s code, or the
  * selector of a custom error. Writes into out (never fails). */
 void abi_describe_revert(const uint8_t *data, size_t len, char *out, size_t outlen);
@@ -218,6 +232,10 @@ int chain_check_registry_code(chain_client *c, const uint8_t reg[20], zkml_error
  * (versionCount(string)). */
 int chain_call_task_u64(chain_client *c, const uint8_t reg[20], const char *signature,
                         const char *task_id, uint64_t *value, zkml_error *err);
+/* Calls signature with args on the registry (eth_call); *out is malloc'ed. */
+int chain_registry_call(chain_client *c, const uint8_t reg[20], const char *signature,
+                        const abi_arg *args, size_t n, uint8_t **out, size_t *out_len,
+                        zkml_error *err);
 /* getVersion(task_id, version). */
 int chain_call_get_version(chain_client *c, const uint8_t reg[20], const char *task_id,
                            uint64_t version, chain_version *v, zkml_error *err);
@@ -225,6 +243,37 @@ int chain_call_get_version(chain_client *c, const uint8_t reg[20], const char *t
 void chain_json_hex(cJSON *o, const char *name, const uint8_t *data, size_t len, int prefixed);
 /* Adds a version's eight fields, as the lookups and chain.json show them. */
 void chain_json_version(cJSON *o, const chain_version *v);
+
+/* ---- a version's evaluation (evaluation.c), for register.c ----------------- */
+
+/* What recordEvaluation carries, from the evaluate step's files. */
+typedef struct chain_eval_inputs {
+    int present;      /* 0: no evaluation proof; skipped says why */
+    char skipped[160];
+    uint8_t *key;     /* evaluation.vk.json as key words */
+    size_t n_key;
+    uint8_t *proof;   /* a, b, c and the public signals, as words */
+    size_t n_proof;
+    uint8_t vk_hash[32]; /* keccak-256 of the key words, as the registry computes it */
+} chain_eval_inputs;
+
+/* Loads dir's evaluation.vk.json, evaluation.proof.json and
+ * evaluation.public.json; with no evaluation.proof.json, present = 0. */
+int chain_eval_load(const char *dir, chain_eval_inputs *in, zkml_error *err);
+void chain_eval_free(chain_eval_inputs *in);
+/* recordEvaluation(task_id, version, key, a, b, c, signals) as calldata. */
+int chain_eval_calldata(const chain_eval_inputs *in, const char *task_id, uint64_t version,
+                        zkml_buf *calldata, zkml_error *err);
+/* Whether e is the evaluation in holds (same key and public signals). */
+int chain_eval_matches(const chain_eval_inputs *in, const chain_evaluation *e);
+/* getEvaluation(task_id, version). */
+int chain_call_get_evaluation(chain_client *c, const uint8_t reg[20], const char *task_id,
+                              uint64_t version, chain_evaluation *e, zkml_error *err);
+/* bestVersion(task_id, commitment): the version (0: none). */
+int chain_call_best_version(chain_client *c, const uint8_t reg[20], const char *task_id,
+                            const uint8_t commitment[32], uint64_t *version, zkml_error *err);
+/* Adds an evaluation's fields (the commitment in decimal, as evaluation.json). */
+void chain_json_evaluation(cJSON *o, const chain_evaluation *e);
 
 /* ---- anvil processes (anvil.c) -------------------------------------------- */
 

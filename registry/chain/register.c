@@ -1,9 +1,11 @@
 /*
  * register.c - the register step: one registerVersion transaction carrying the
  * hashes of the version's files, its verification key and its proof (the
- * registry deploys the verifier from the key). The transaction's hash goes to
- * chain.pending.json before it is sent, so a retry after an outage waits for
- * it instead of paying twice; chain.json records what the chain holds.
+ * registry deploys the verifier from the key), then, when the evaluate step
+ * made an evaluation proof, one recordEvaluation transaction with its key and
+ * proof (evaluation.c). Each transaction's hash goes to chain.pending.json
+ * before it is sent, so a retry after an outage waits for it instead of paying
+ * twice; chain.json records what the chain holds.
  */
 #include "registry/chain/chain_internal.h"
 
@@ -14,6 +16,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* One of the step's transactions: where chain.pending.json records it, and
+ * its receipt once mined in this run. */
+typedef struct tx_slot {
+    const char *what;     /* the function, for messages */
+    const char *tx_field; /* chain.pending.json's field for its hash */
+    const char *nonce_field;
+    chain_receipt receipt;
+    int mined;
+} tx_slot;
 
 /* What one run of the step works with; pending mirrors chain.pending.json. */
 typedef struct register_run {
@@ -32,8 +44,10 @@ typedef struct register_run {
     uint8_t *proof; /* a, b, c and the public signals, as words */
     size_t n_proof;
     uint8_t vk_hash[32], signals_hash[32]; /* keccak-256, as the registry computes them */
-    chain_receipt receipt;
-    int mined;
+    chain_eval_inputs eval;
+    uint64_t onchain_version;
+    tx_slot reg, evaluate;
+    tx_slot *slot; /* the transaction being sent */
 } register_run;
 
 static int save_pending(register_run *run, zkml_error *err)
@@ -80,28 +94,28 @@ static int load_pending(register_run *run, const char *registry_hex, zkml_error 
     return 0;
 }
 
-/* Records the transaction ("register_tx", "register_nonce") before it is sent. */
+/* Records the slot's transaction (e.g. "register_tx", "register_nonce") before it is sent. */
 static int record_signed(void *ctx, const uint8_t hash[32], uint64_t nonce, zkml_error *err)
 {
     register_run *run = ctx;
     char hex[67];
     chain_hex(hash, 32, hex);
-    cJSON_DeleteItemFromObjectCaseSensitive(run->pending, "register_tx");
-    cJSON_DeleteItemFromObjectCaseSensitive(run->pending, "register_nonce");
-    cJSON_AddStringToObject(run->pending, "register_tx", hex);
-    cJSON_AddNumberToObject(run->pending, "register_nonce", (double)nonce);
+    cJSON_DeleteItemFromObjectCaseSensitive(run->pending, run->slot->tx_field);
+    cJSON_DeleteItemFromObjectCaseSensitive(run->pending, run->slot->nonce_field);
+    cJSON_AddStringToObject(run->pending, run->slot->tx_field, hex);
+    cJSON_AddNumberToObject(run->pending, run->slot->nonce_field, (double)nonce);
     return save_pending(run, err);
 }
 
 /* Waits for the recorded transaction. *state: 1 mined, 0 none or dropped (send again). */
 static int resume_tx(register_run *run, int *state, zkml_error *err)
 {
-    const char *hex = pending_string(run->pending, "register_tx");
+    const char *hex = pending_string(run->pending, run->slot->tx_field);
     uint8_t hash[32];
     *state = 0;
     if (!hex || chain_unhex_exact(hex, hash, 32))
         return 0;
-    return chain_wait_receipt(&run->client, hash, &run->receipt, state, err);
+    return chain_wait_receipt(&run->client, hash, &run->slot->receipt, state, err);
 }
 
 static int send_and_wait(register_run *run, const uint8_t *data, size_t len, zkml_error *err)
@@ -110,7 +124,7 @@ static int send_and_wait(register_run *run, const uint8_t *data, size_t len, zkm
     int found;
     int rc = chain_send(&run->client, 1, run->registry, data, len, record_signed, run, hash, err);
     if (rc == 0)
-        rc = chain_wait_receipt(&run->client, hash, &run->receipt, &found, err);
+        rc = chain_wait_receipt(&run->client, hash, &run->slot->receipt, &found, err);
     if (rc == 0 && !found) {
         char hex[67];
         chain_hex(hash, 32, hex);
@@ -120,7 +134,7 @@ static int send_and_wait(register_run *run, const uint8_t *data, size_t len, zkm
     return rc;
 }
 
-static int register_calldata(register_run *run, zkml_buf *calldata, zkml_error *err)
+static int register_calldata(const register_run *run, zkml_buf *calldata, zkml_error *err)
 {
     abi_arg args[9] = {
         {ABI_STRING, (const uint8_t *)run->task_id, strlen(run->task_id)},
@@ -136,6 +150,11 @@ static int register_calldata(register_run *run, zkml_buf *calldata, zkml_error *
     return abi_encode_call("registerVersion(string,bytes32,bytes32,bytes32,uint256[],"
                            "uint256[2],uint256[2][2],uint256[2],uint256[])",
                            args, 9, calldata, err);
+}
+
+static int evaluation_calldata(const register_run *run, zkml_buf *calldata, zkml_error *err)
+{
+    return chain_eval_calldata(&run->eval, run->task_id, run->onchain_version, calldata, err);
 }
 
 /* Whether the task already holds this proof: a version with the same model,
@@ -164,41 +183,79 @@ static int find_registered(register_run *run, uint64_t *version, zkml_error *err
     return rc;
 }
 
-static int ensure_registered(register_run *run, uint64_t *onchain_version, zkml_error *err)
+/* Whether the version already holds this evaluation (*found 1). Another
+ * evaluation there fails: a version records one, and only the task's owner
+ * records it. */
+static int find_evaluated(register_run *run, uint64_t *found, zkml_error *err)
 {
+    chain_evaluation e;
+    int rc = chain_call_get_evaluation(&run->client, run->registry, run->task_id,
+                                       run->onchain_version, &e, err);
+    *found = 0;
+    if (rc || !e.kind)
+        return rc;
+    if (!chain_eval_matches(&run->eval, &e))
+        return zkml_fail(err, ZKML_EREJECTED,
+                         "task %s version %llu already records another evaluation", run->task_id,
+                         (unsigned long long)run->onchain_version);
+    *found = 1;
+    return 0;
+}
+
+typedef int (*find_fn)(register_run *run, uint64_t *found, zkml_error *err);
+typedef int (*calldata_fn)(const register_run *run, zkml_buf *calldata, zkml_error *err);
+
+/* Makes the chain hold what find looks for, sending calldata's transaction
+ * in run->slot unless an earlier run's (recorded in chain.pending.json) or
+ * the chain already holds it. *found: find's answer (nonzero). */
+static int ensure_tx(register_run *run, find_fn find, calldata_fn make, uint64_t *found,
+                     zkml_error *err)
+{
+    tx_slot *t = run->slot;
     int state, rc;
     if ((rc = resume_tx(run, &state, err)))
         return rc;
-    if (state && !run->receipt.status) {
+    if (state && !t->receipt.status) {
         /* Forget the reverted attempt so a later retry sends a fresh one. */
-        cJSON_DeleteItemFromObjectCaseSensitive(run->pending, "register_tx");
+        cJSON_DeleteItemFromObjectCaseSensitive(run->pending, t->tx_field);
         save_pending(run, NULL);
-        return zkml_fail(err, ZKML_EREJECTED, "registerVersion reverted in block %llu",
-                         (unsigned long long)run->receipt.block);
+        return zkml_fail(err, ZKML_EREJECTED, "%s reverted in block %llu", t->what,
+                         (unsigned long long)t->receipt.block);
     }
-    if ((rc = find_registered(run, onchain_version, err)))
+    if ((rc = find(run, found, err)))
         return rc;
-    run->mined = state && *onchain_version;
-    if (*onchain_version)
+    t->mined = state && *found;
+    if (*found)
         return 0;
     zkml_buf calldata = {0};
-    rc = register_calldata(run, &calldata, err);
+    rc = make(run, &calldata, err);
     if (rc == 0)
         rc = send_and_wait(run, calldata.data, calldata.len, err);
     zkml_buf_free(&calldata);
     if (rc)
-        return zkml_error_prefix(err, "registerVersion");
-    if (!run->receipt.status)
-        return zkml_fail(err, ZKML_EREJECTED, "registerVersion reverted in block %llu",
-                         (unsigned long long)run->receipt.block);
-    run->mined = 1;
-    if ((rc = find_registered(run, onchain_version, err)))
+        return zkml_error_prefix(err, "%s", t->what);
+    if (!t->receipt.status)
+        return zkml_fail(err, ZKML_EREJECTED, "%s reverted in block %llu", t->what,
+                         (unsigned long long)t->receipt.block);
+    t->mined = 1;
+    if ((rc = find(run, found, err)))
         return rc;
-    if (!*onchain_version)
-        return zkml_fail(err, ZKML_EINTERNAL,
-                         "registerVersion succeeded but task %s holds no such version",
-                         run->task_id);
+    if (!*found)
+        return zkml_fail(err, ZKML_EINTERNAL, "%s succeeded but task %s does not hold it",
+                         t->what, run->task_id);
     return 0;
+}
+
+/* The version, then its evaluation when there is one. */
+static int ensure_recorded(register_run *run, zkml_error *err)
+{
+    uint64_t found;
+    run->slot = &run->reg;
+    int rc = ensure_tx(run, find_registered, register_calldata, &run->onchain_version, err);
+    if (rc || !run->eval.present)
+        return rc;
+    run->slot = &run->evaluate;
+    return ensure_tx(run, find_evaluated, evaluation_calldata, &found, err);
 }
 
 /* The public signals as public.json has them (decimal strings). */
@@ -214,6 +271,51 @@ static cJSON *public_signals(register_run *run)
     cJSON *signals = cJSON_ParseWithLength((const char *)text, len);
     free(text);
     return signals;
+}
+
+static void add_receipt(cJSON *o, const register_run *run, const tx_slot *t, const char *block,
+                        const char *gas)
+{
+    const char *tx = pending_string(run->pending, t->tx_field);
+    if (tx)
+        cJSON_AddStringToObject(o, t->tx_field, tx);
+    else
+        cJSON_AddNullToObject(o, t->tx_field);
+    if (t->mined) {
+        cJSON_AddNumberToObject(o, block, (double)t->receipt.block);
+        cJSON_AddNumberToObject(o, gas, (double)t->receipt.gas_used);
+    } else {
+        cJSON_AddNullToObject(o, block);
+        cJSON_AddNullToObject(o, gas);
+    }
+}
+
+/* chain.json's "evaluation": what the chain records and the dataset's best
+ * version there, or why nothing was submitted. */
+static int evaluation_record(register_run *run, cJSON *o, zkml_error *err)
+{
+    cJSON *ev = cJSON_AddObjectToObject(o, "evaluation");
+    if (!ev)
+        return zkml_fail(err, ZKML_ENOMEM, "out of memory writing chain.json");
+    if (!run->eval.present) {
+        cJSON_AddStringToObject(ev, "status", "skipped");
+        cJSON_AddStringToObject(ev, "reason", run->eval.skipped);
+        return 0;
+    }
+    chain_evaluation e;
+    uint64_t best;
+    int rc = chain_call_get_evaluation(&run->client, run->registry, run->task_id,
+                                       run->onchain_version, &e, err);
+    if (!rc)
+        rc = chain_call_best_version(&run->client, run->registry, run->task_id,
+                                     e.dataset_commitment, &best, err);
+    if (rc)
+        return rc;
+    cJSON_AddStringToObject(ev, "status", "recorded");
+    chain_json_evaluation(ev, &e);
+    cJSON_AddNumberToObject(ev, "best_version", (double)best);
+    add_receipt(ev, run, &run->evaluate, "block", "gas_used");
+    return 0;
 }
 
 static cJSON *chain_record(register_run *run, uint64_t onchain_version, const chain_version *v)
@@ -241,29 +343,22 @@ static cJSON *chain_record(register_run *run, uint64_t onchain_version, const ch
     cJSON *signals = public_signals(run);
     if (signals)
         cJSON_AddItemToObject(o, "public_signals", signals);
-    const char *tx = pending_string(run->pending, "register_tx");
-    if (tx)
-        cJSON_AddStringToObject(o, "register_tx", tx);
-    else
-        cJSON_AddNullToObject(o, "register_tx");
-    if (run->mined) {
-        cJSON_AddNumberToObject(o, "block", (double)run->receipt.block);
-        cJSON_AddNumberToObject(o, "gas_used", (double)run->receipt.gas_used);
-    } else {
-        cJSON_AddNullToObject(o, "block");
-        cJSON_AddNullToObject(o, "gas_used");
-    }
+    add_receipt(o, run, &run->reg, "block", "gas_used");
     return signals ? o : (cJSON_Delete(o), NULL);
 }
 
-static int write_chain_json(register_run *run, uint64_t onchain_version, zkml_error *err)
+static int write_chain_json(register_run *run, zkml_error *err)
 {
     chain_version v;
-    int rc =
-        chain_call_get_version(&run->client, run->registry, run->task_id, onchain_version, &v, err);
+    int rc = chain_call_get_version(&run->client, run->registry, run->task_id,
+                                    run->onchain_version, &v, err);
     if (rc)
         return rc;
-    cJSON *o = chain_record(run, onchain_version, &v);
+    cJSON *o = chain_record(run, run->onchain_version, &v);
+    if (o && (rc = evaluation_record(run, o, err))) {
+        cJSON_Delete(o);
+        return rc;
+    }
     char *text = o ? cJSON_Print(o) : NULL;
     cJSON_Delete(o);
     if (!text)
@@ -316,12 +411,11 @@ static int register_on_chain(register_run *run, const chain_config *cfg, zkml_er
     int rc = load_pending(run, registry_hex, err);
     if (rc || (rc = chain_client_open(cfg, 1, &run->client, err)))
         return rc;
-    uint64_t onchain_version = 0;
     rc = chain_check_registry_code(&run->client, run->registry, err);
     if (rc == 0)
-        rc = ensure_registered(run, &onchain_version, err);
+        rc = ensure_recorded(run, err);
     if (rc == 0)
-        rc = write_chain_json(run, onchain_version, err);
+        rc = write_chain_json(run, err);
     chain_client_close(&run->client);
     return rc;
 }
@@ -337,7 +431,15 @@ int chain_register_step(const chain_config *cfg, const char *dir, const char *ta
         return zkml_error_prefix(err, "register");
     if (version < 1)
         return zkml_fail(err, ZKML_EINVAL, "register: version %d is not a version number", version);
-    register_run run = {.dir = dir, .task_id = task_id, .version = version};
+    register_run run = {
+        .dir = dir,
+        .task_id = task_id,
+        .version = version,
+        .reg = {.what = "registerVersion", .tx_field = "register_tx",
+                .nonce_field = "register_nonce"},
+        .evaluate = {.what = "recordEvaluation", .tx_field = "evaluate_tx",
+                     .nonce_field = "evaluate_nonce"},
+    };
     char chain_json[4096];
     int rc;
     if ((rc = zkml_artifact_path(chain_json, sizeof chain_json, dir, ZKML_A_CHAIN, err)) ||
@@ -347,10 +449,11 @@ int chain_register_step(const chain_config *cfg, const char *dir, const char *ta
     if (zkml_file_exists(chain_json))
         return 0; /* registered by an earlier run */
     if ((rc = chain_registry_address(cfg, run.registry, err)) == 0 &&
-        (rc = register_inputs(&run, err)) == 0)
+        (rc = register_inputs(&run, err)) == 0 && (rc = chain_eval_load(dir, &run.eval, err)) == 0)
         rc = register_on_chain(&run, cfg, err);
     free(run.key);
     free(run.proof);
+    chain_eval_free(&run.eval);
     cJSON_Delete(run.pending);
     if (rc)
         return zkml_error_prefix(err, "register %s v%d", task_id, version);

@@ -318,13 +318,15 @@ static void test_eval_mutation(void)
         labels[0] = quant_predicted_class(&m, f);
         quant_output_floats(&m, &v[1], f);
         labels[1] = (quant_predicted_class(&m, f) + 1) % 3;
-        circuit_eval_spec spec = {v, labels, 2, 0, 0};
+        circuit_eval_spec spec = {v, labels, 2, 0, 0, {{0}}};
+        fr_from_u64(&spec.circuit_hash, 0xc1c1);
         int rc = circuit_build_eval(&m, &spec, &c, predicted, &err);
         CHECK(rc == 0, "evaluation circuit: %s", err.message);
         if (rc == 0) {
-            int64_t count = -1, rows = -1;
-            CHECK(fr_to_i64(&rows, &c.witness[2]) == 0 && rows == 2, "rows signal");
-            CHECK(fr_to_i64(&count, &c.witness[3]) == 0 && count == 1, "correct count %lld",
+            int64_t count = -1, rows = -1, hash = -1;
+            CHECK(fr_to_i64(&hash, &c.witness[2]) == 0 && hash == 0xc1c1, "circuit hash signal");
+            CHECK(fr_to_i64(&rows, &c.witness[3]) == 0 && rows == 2, "rows signal");
+            CHECK(fr_to_i64(&count, &c.witness[4]) == 0 && count == 1, "correct count %lld",
                   (long long)count);
             CHECK(predicted[0] == labels[0] && predicted[1] != labels[1], "predicted classes");
             mutate_all("evaluation", &c.cs, c.witness, 1);
@@ -366,24 +368,24 @@ static void test_eval_regression(void)
     CHECK(sse > 0 && t > 0, "the targets miss the outputs (SSE %lld)", (long long)sse);
     for (int met = 1; met >= 0; met--) {
         circuit c;
-        circuit_eval_spec spec = {v, targets, 2, 1, met ? t : t - 1};
+        circuit_eval_spec spec = {v, targets, 2, 1, met ? t : t - 1, {{0}}};
         int rc = circuit_build_eval(&m, &spec, &c, predicted, &err);
         CHECK(rc == 0, "regression circuit: %s", err.message);
         if (rc)
             continue;
         int64_t got[5] = {0};
-        for (int i = 2; i <= 5; i++)
-            CHECK(fr_to_i64(&got[i - 1], &c.witness[i]) == 0, "signal %d", i);
+        for (int i = 3; i <= 6; i++)
+            CHECK(fr_to_i64(&got[i - 2], &c.witness[i]) == 0, "signal %d", i);
         CHECK(got[1] == 2 && got[2] == sse && got[3] == spec.threshold && got[4] == met,
               "signals rows %lld sse %lld (want %lld) threshold %lld within %lld (want %d)",
               (long long)got[1], (long long)got[2], (long long)sse, (long long)got[3],
               (long long)got[4], met);
-        fr_t saved = c.witness[5], one;
+        fr_t saved = c.witness[6], one;
         fr_one(&one);
-        fr_sub(&c.witness[5], &one, &saved); /* the boolean flipped */
+        fr_sub(&c.witness[6], &one, &saved); /* the boolean flipped */
         CHECK(r1cs_check_witness(&c.cs, c.witness, c.cs.n_wires, &err) != 0,
               "the within-threshold bit flipped to %d still satisfies the circuit", !met);
-        c.witness[5] = saved;
+        c.witness[6] = saved;
         mutate_all("regression", &c.cs, c.witness, 1);
         printf("regression of 2 rows, SSE %lld, threshold %lld: within %d, %u constraints, "
                "%u wires each changed\n",
@@ -393,7 +395,7 @@ static void test_eval_regression(void)
     }
     /* A threshold whose square leaves the 61-bit comparison is refused. */
     circuit c;
-    circuit_eval_spec huge = {v, targets, 2, 1, INT64_C(1) << 31};
+    circuit_eval_spec huge = {v, targets, 2, 1, INT64_C(1) << 31, {{0}}};
     CHECK(circuit_build_eval(&m, &huge, &c, predicted, &err) == ZKML_EINVAL &&
               strstr(err.message, "bits (at most 61)"),
           "huge threshold: %s", err.message);

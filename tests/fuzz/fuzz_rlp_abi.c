@@ -1,6 +1,6 @@
 /*
  * fuzz_rlp_abi.c - the decoders of untrusted chain data: RLP items (walked
- * recursively), ABI return data (a Version tuple, registrationAt's answer,
+ * recursively), ABI return data (a Version or Evaluation tuple, registrationAt's answer,
  * revert payloads). The first input byte picks the decoder; none may crash,
  * leak or read out of bounds, and RLP items must stay inside their parent.
  */
@@ -33,6 +33,10 @@ static void decode_abi(const uint8_t *data, size_t len)
      * (uint256, Version), the tuple after the number. */
     abi_decode_version(data, len, 0, &v, &err);
     abi_decode_version(data, len, 32, &v, &err);
+    /* getEvaluation's answer, and bestVersion's (uint256, Evaluation). */
+    chain_evaluation e;
+    abi_decode_evaluation(data, len, 0, &e, &err);
+    abi_decode_evaluation(data, len, 32, &e, &err);
     /* registrationAt's answer: (string, uint256). */
     char *task = NULL;
     if (abi_read_offset(data, len, 0, 0, &pos, &err) == 0)

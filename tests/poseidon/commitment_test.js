@@ -6,13 +6,15 @@
 // snarkjs must accept the proof and refuse it with the commitment changed;
 // with hashed outputs, verify must refuse an output.json that does not open it.
 // The evaluation proof of each run likewise: dataset commitment from
-// data.csv and settings.json, row count, correct count; a changed count refused.
+// data.csv and settings.json, the circuit hash from network.r1cs (node's
+// SHA-256), row count, correct count; a changed count refused.
 // A regression (reg_sigmoid) likewise: the threshold recomputed from
 // settings.json, the boolean from the proven SSE, a flipped boolean refused
 // by snarkjs both as a public signal and inside the witness (wtns check).
 // The CLI must refuse visibility words it does not support.
 'use strict';
 const { spawnSync } = require('child_process');
+const crypto = require('crypto');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -78,7 +80,11 @@ const labelElement = (label, settings, ev) =>
   ev.metric === 'rmse' ? (BigInt(round(label * 2 ** settings.scales.output)) + R) % R
                        : BigInt(label);
 
-// Signals 3..: the correct count, or SSE, the threshold and the boolean.
+// Signal 2: SHA-256 of network.r1cs as a big-endian integer mod r.
+const circuitHash = dir =>
+  BigInt('0x' + crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, 'network.r1cs'))).digest('hex')) % R;
+
+// Signals 4..: the correct count, or SSE, the threshold and the boolean.
 function metricSignals(ev, settings) {
   if (ev.metric !== 'rmse') return [BigInt(ev.correct)];
   const t = settings.rmse_threshold ? BigInt(round(settings.rmse_threshold * 2 ** settings.scales.output)) : 0n;
@@ -94,12 +100,14 @@ function checkEvaluation(poseidon, dir, settings, label) {
     elems.push(...pack(r.x.map(x => round(x * 2 ** settings.scales.input)), settings.packing.input));
     elems.push(labelElement(r.label, settings, ev));
   }
-  const want = [commitment(poseidon, elems), BigInt(rows.length), ...metricSignals(ev, settings)];
+  const want = [commitment(poseidon, elems), circuitHash(dir), BigInt(rows.length),
+                ...metricSignals(ev, settings)];
   if (pub.length !== want.length) fail(`${label}: ${pub.length} evaluation signals, expected ${want.length}`);
   want.forEach((v, i) => {
     if (BigInt(pub[i]) !== v) fail(`${label}: evaluation signal ${i} ${pub[i]}, recomputed ${v}`);
   });
-  if (ev.dataset_commitment !== pub[0]) fail(`${label}: evaluation.json's commitment differs`);
+  if (ev.dataset_commitment !== pub[0] || ev.circuit_hash !== pub[1])
+    fail(`${label}: evaluation.json's commitment or circuit hash differs`);
   const args = f => ['groth16', 'verify', path.join(dir, 'evaluation.vk.json'), path.join(dir, f),
                      path.join(dir, 'evaluation.proof.json')];
   if (run(snarkjs, args('evaluation.public.json')).status !== 0)
@@ -117,13 +125,13 @@ function checkEvaluation(poseidon, dir, settings, label) {
               `${ev.constraints_per_row.toFixed(0)} constraints per row`);
 }
 
-// The boolean flipped inside evaluation.wtns (wire 5, iden3's wtns layout:
+// The boolean flipped inside evaluation.wtns (wire 6, iden3's wtns layout:
 // section 2 holds 32-byte little-endian values) fails snarkjs's wtns check.
 function flippedBooleanWitness(dir, label) {
   const wtns = fs.readFileSync(path.join(dir, 'evaluation.wtns'));
   let off = 12;                         // magic, version, section count
   while (wtns.readUInt32LE(off) !== 2) off += 12 + Number(wtns.readBigUInt64LE(off + 4));
-  const at = off + 12 + 5 * 32;
+  const at = off + 12 + 6 * 32;
   wtns[at] ^= 1;                        // 0 <-> 1 (both below 2^8)
   const bad = path.join(dir, 'evaluation_bad.wtns');
   fs.writeFileSync(bad, wtns);

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# make_eval_fixtures.sh BIN - regenerates tests/evm/eval_fixtures/ with our pipeline.
+#
+# Evaluation proofs for the registry's tests (evaluation_test.js and
+# tests/chain/chain_register_test.c): iris_linear and iris_mlp, each run on
+# two datasets of seven iris_test.csv rows chosen so that the models rank
+# differently (d1: rows 0 1 15 16 21 30 31, where the linear model misses
+# row 21 and the MLP none; d2: rows 2 3 17 18 38 32 33, where only the MLP
+# misses row 38), and reg_sigmoid on reg_test.csv (a regression, 20 rows).
+# Each fixture keeps evaluation.{json,vk.json,proof.json,public.json} and
+# circuit_sha256 (SHA-256 of its network.r1cs, the circuit hash a version
+# registers); iris_linear_d1 also keeps the inference proof and the files
+# the register step hashes (model.onnx, network.r1cs, settings.json), so a
+# whole version can be registered with its evaluation.
+# Usage: tests/evm/make_eval_fixtures.sh build/zkml-registry
+set -euo pipefail
+bin=$(realpath "$1")
+here=$(cd "$(dirname "$0")" && pwd)
+fixtures=$here/../fixtures
+out=$here/eval_fixtures
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+pick() { # pick NAME ROW... : iris_test.csv's header and the given data rows
+  local name=$1
+  shift
+  { head -1 "$fixtures/iris_test.csv"
+    for r in "$@"; do sed -n "$((r + 2))p" "$fixtures/iris_test.csv"; done; } >"$work/$name.csv"
+}
+pick d1 0 1 15 16 21 30 31
+pick d2 2 3 17 18 38 32 33
+
+run() { # run NAME MODEL CSV [ARGS...]
+  local name=$1 model=$2 csv=$3
+  shift 3
+  ZKML_DATA_DIR=$work/data "$bin" run "$fixtures/$model.onnx" --data "$csv" --out "$work/$name" "$@" >/dev/null
+  mkdir -p "$out/$name"
+  for f in evaluation.json evaluation.vk.json evaluation.proof.json evaluation.public.json; do
+    cp "$work/$name/$f" "$out/$name/"
+  done
+  sha256sum "$work/$name/network.r1cs" | cut -d' ' -f1 >"$out/$name/circuit_sha256"
+}
+run iris_linear_d1 iris_linear "$work/d1.csv"
+run iris_mlp_d1 iris_mlp "$work/d1.csv"
+run iris_linear_d2 iris_linear "$work/d2.csv"
+run iris_mlp_d2 iris_mlp "$work/d2.csv"
+ZKML_EVAL_ROWS=20 run reg_sigmoid reg_sigmoid "$fixtures/reg_test.csv" --rmse-threshold 0.1
+for f in verification_key.json proof.json public.json model.onnx network.r1cs settings.json; do
+  cp "$work/iris_linear_d1/$f" "$out/iris_linear_d1/"
+done
+for d in "$out"/*/; do
+  echo "$(basename "$d"): $(tr -d '\n ' <"$d/evaluation.public.json")"
+done
