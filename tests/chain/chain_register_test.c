@@ -7,8 +7,13 @@
  * of another's task revert with their reasons, the second account's own claim
  * on the same model hash is listed beside the first, and an RPC that stalls
  * and then goes away mid-step fails retryably and finishes once the node is
- * back with the same state.
+ * back with the same state. With an evaluation (EVAL_FIXTURE, a whole version
+ * made by our pipeline with its evaluate step's files): the evaluation is
+ * recorded and chain.json says so field by field; a tampered evaluation proof
+ * fails the step after the registration, and the next run records the
+ * evaluation without registering again. Without one, chain.json says why.
  * Usage: chain_register_test FIXTURE_DIR (verification_key.json, proof.json, public.json)
+ *                            EVAL_FIXTURE (model.onnx, network.r1cs, ..., evaluation.*)
  */
 #include "chain_test.h"
 
@@ -154,6 +159,13 @@ static void check_chain_json(const chain_config *cfg, const char *dir, const cJS
     CHECK(cJSON_GetObjectItem(chain, "timestamp")->valuedouble > 1.6e9);
     CHECK(cJSON_IsString(cJSON_GetObjectItem(chain, "register_tx")));
     CHECK(cJSON_IsNumber(cJSON_GetObjectItem(chain, "block")));
+    /* Without the evaluate step's files, chain.json says why nothing was recorded. */
+    snprintf(proof, sizeof proof, "%s/evaluation.proof.json", dir);
+    const cJSON *ev = cJSON_GetObjectItem(chain, "evaluation");
+    if (!zkml_file_exists(proof))
+        CHECK(!strcmp(json_string(ev, "status"), "skipped") &&
+                  strstr(json_string(ev, "reason"), "no evaluation.proof.json"),
+              "evaluation: %s", json_string(ev, "reason"));
     /* The verifier the registry deployed is really there. */
     chain_client c;
     uint8_t verifier[20];
@@ -254,6 +266,119 @@ static void test_tampered_proof(const chain_config *cfg, const char *fixture)
     printf("tampered proof: %s\n", err.message);
     snprintf(path, sizeof path, "%s/chain.json", dir);
     CHECK(!zkml_file_exists(path));
+}
+
+/* A copy of the whole version in eval_fixture (our pipeline's files). */
+static void copy_fixture(const char *eval_fixture, const char *name, char *dir, size_t dirlen)
+{
+    static const char *files[] = {"verification_key.json", "proof.json",         "public.json",
+                                  "model.onnx",            "network.r1cs",       "settings.json",
+                                  "evaluation.json",       "evaluation.vk.json", "evaluation.proof.json",
+                                  "evaluation.public.json"};
+    zkml_error err;
+    snprintf(dir, dirlen, "%s/%s", tmpdir, name);
+    CHECK_OK(zkml_mkdir_p(dir, 0, &err), &err);
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        char from[1024], to[1100];
+        snprintf(from, sizeof from, "%s/%s", eval_fixture, files[i]);
+        snprintf(to, sizeof to, "%s/%s", dir, files[i]);
+        CHECK_OK(zkml_copy_file(from, to, &err), &err);
+    }
+}
+
+/* chain.json's evaluation against the files: each figure is the proof's
+ * signal, the key's hash is anvil's keccak of its words, the verifier exists. */
+static void check_evaluation_json(const chain_config *cfg, const char *dir, const cJSON *chain)
+{
+    const cJSON *ev = cJSON_GetObjectItem(chain, "evaluation");
+    cJSON *pub = read_json(dir, "evaluation.public.json");
+    const char *sig[4];
+    for (int i = 0; i < 4; i++)
+        sig[i] = cJSON_GetStringValue(cJSON_GetArrayItem(pub, i));
+    CHECK(cJSON_GetArraySize(pub) == 4 && sig[3]);
+    if (cJSON_GetArraySize(pub) != 4 || !sig[3]) {
+        cJSON_Delete(pub);
+        return;
+    }
+    CHECK(!strcmp(json_string(ev, "status"), "recorded"), "status %s", json_string(ev, "status"));
+    CHECK(!strcmp(json_string(ev, "dataset_commitment"), sig[0]));
+    CHECK(!strcmp(json_string(ev, "metric"), "accuracy"));
+    CHECK(cJSON_GetObjectItem(ev, "rows")->valuedouble == atof(sig[2]));
+    CHECK(cJSON_GetObjectItem(ev, "correct")->valuedouble == atof(sig[3]));
+    CHECK(cJSON_GetObjectItem(ev, "best_version")->valueint ==
+          cJSON_GetObjectItem(chain, "onchain_version")->valueint);
+    CHECK(cJSON_GetObjectItem(ev, "timestamp")->valuedouble > 1.6e9);
+    CHECK(cJSON_IsString(cJSON_GetObjectItem(ev, "evaluate_tx")));
+    cJSON_Delete(pub);
+    char vk[1100];
+    snprintf(vk, sizeof vk, "%s/evaluation.vk.json", dir);
+    uint8_t *key = NULL;
+    size_t n_key = 0;
+    zkml_error err;
+    CHECK_OK(evm_verifier_key_words(vk, &key, &n_key, &err), &err);
+    if (key)
+        check_keccak_field(cfg->rpc_url, ev, "vk_hash", key, n_key);
+    free(key);
+    chain_client c;
+    uint8_t verifier[20];
+    int has = 0;
+    CHECK_OK(chain_client_open(cfg, 0, &c, &err), &err);
+    CHECK(chain_parse_address(json_string(ev, "verifier"), verifier) == 0);
+    CHECK_OK(chain_has_code(&c, verifier, &has, &err), &err);
+    CHECK(has);
+    chain_client_close(&c);
+}
+
+/* A whole version with its evaluation: first with a changed correct count
+ * (the registry refuses the evaluation after registering the version), then
+ * the real one, recorded without a second registration. */
+static void test_evaluation(const chain_config *cfg, const char *eval_fixture)
+{
+    zkml_error err;
+    char dir[1024], path[1100];
+    copy_fixture(eval_fixture, "evaluated", dir, sizeof dir);
+    cJSON *pub = read_json(dir, "evaluation.public.json");
+    char *honest = cJSON_Print(pub);
+    cJSON_ReplaceItemInArray(pub, 3, cJSON_CreateString("0"));
+    char *raised = cJSON_Print(pub);
+    cJSON_Delete(pub);
+    snprintf(path, sizeof path, "%s/evaluation.public.json", dir);
+    CHECK_OK(zkml_write_file_atomic(path, raised, strlen(raised), &err), &err);
+    int rc = chain_register_step(cfg, dir, "evaluated", 1, &err);
+    CHECK(rc == ZKML_EREJECTED && strstr(err.message, "recordEvaluation") &&
+              strstr(err.message, "ProofRejected"),
+          "a changed correct count: %d %s", rc, err.message);
+    printf("changed evaluation: %s\n", err.message);
+    CHECK_OK(zkml_write_file_atomic(path, honest, strlen(honest), &err), &err);
+    free(raised);
+    free(honest);
+    uint64_t before = nonce_of(cfg->rpc_url, DEV_ADDRESS);
+    CHECK_OK(chain_register_step(cfg, dir, "evaluated", 1, &err), &err);
+    CHECK(nonce_of(cfg->rpc_url, DEV_ADDRESS) == before + 1); /* recordEvaluation only */
+    cJSON *chain = read_json(dir, "chain.json");
+    CHECK(chain && cJSON_GetObjectItem(chain, "onchain_version")->valueint == 1);
+    check_chain_json(cfg, dir, chain);
+    check_evaluation_json(cfg, dir, chain);
+    const cJSON *ev = cJSON_GetObjectItem(chain, "evaluation");
+    double gas = cJSON_GetNumberValue(cJSON_GetObjectItem(ev, "gas_used"));
+    CHECK(gas > 200000, "recordEvaluation gas %g", gas);
+    printf("gas: recordEvaluation with the evaluation verifier's deployment %.0f\n", gas);
+    /* Without chain.json: both found on chain, nothing sent, the same record. */
+    snprintf(path, sizeof path, "%s/chain.json", dir);
+    unlink(path);
+    CHECK_OK(chain_register_step(cfg, dir, "evaluated", 1, &err), &err);
+    CHECK(nonce_of(cfg->rpc_url, DEV_ADDRESS) == before + 1);
+    cJSON *again = read_json(dir, "chain.json");
+    static const char *const same[] = {"dataset_commitment", "rows",      "correct",
+                                       "vk_hash",            "verifier",  "timestamp",
+                                       "best_version",       "status"};
+    for (size_t i = 0; i < sizeof same / sizeof *same; i++)
+        CHECK(cJSON_Compare(cJSON_GetObjectItem(ev, same[i]),
+                            cJSON_GetObjectItem(cJSON_GetObjectItem(again, "evaluation"), same[i]),
+                            1),
+              "evaluation.%s differs after a rerun", same[i]);
+    cJSON_Delete(again);
+    cJSON_Delete(chain);
 }
 
 /* GET /models/by-hash/{hash}/onchain after a second account claimed the model
@@ -404,8 +529,8 @@ static void test_dropped(const chain_config *cfg, const char *fixture)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s FIXTURE_DIR\n", argv[0]);
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s FIXTURE_DIR EVAL_FIXTURE\n", argv[0]);
         return 2;
     }
     zkml_error err;
@@ -442,6 +567,7 @@ int main(int argc, char **argv)
     if (cfg.registry_address[0]) {
         test_register_and_lookups(&cfg, argv[1]);
         test_tampered_proof(&cfg, argv[1]);
+        test_evaluation(&cfg, argv[2]);
         test_second_account(&cfg, argv[1]);
         test_outage(&cfg, &anvil, state, argv[1]);
         test_dropped(&cfg, argv[1]);
