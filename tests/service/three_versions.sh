@@ -4,7 +4,8 @@
 # models for one task, waits for every job, then checks with independent
 # readers: /usr/bin/git sees three commits and three tags in versions.git,
 # the on-chain list (answered by eth_call) matches the git history version by
-# version, and after a restart every task, version and artifact is still there.
+# version, every version's evaluation is recorded on chain as the leaderboard
+# shows, and after a restart every task, version and artifact is still there.
 set -euo pipefail
 bin=$1 fixtures=$2
 work=$(mktemp -d)
@@ -81,6 +82,30 @@ for h, c in zip(sorted(hist, key=lambda v: v["version"]), chain["versions"]):
         ["/usr/bin/git", "--git-dir", sys.argv[3], "show", f"iris/v{h['version']}:tasks/iris/manifest.json"]))
     assert manifest["model_hash"] == c["model_hash"], manifest
 print("history and chain agree on", len(hist), "versions")
+PY
+
+# The evaluations are on chain too: each ranked version of the leaderboard
+# shows its recorded evaluation, whose figures are its proof's signals, and
+# the last one recorded saw the leaderboard's leader as bestVersion.
+curl -sf "$base/models/iris/leaderboard" > "$work/board.json"
+/usr/bin/python3 - "$work/board.json" "$base" <<'PY' || fail "leaderboard and chain differ"
+import json, sys, urllib.request
+board = json.load(open(sys.argv[1]))
+assert len(board["groups"]) == 1 and not board["unranked"], board
+group = board["groups"][0]
+rows = group["versions"]
+assert len(rows) == 3, rows
+for r in rows:
+    o = r["onchain"]
+    pub = json.load(urllib.request.urlopen(
+        f"{sys.argv[2]}/models/iris/artifacts/evaluation.public.json?version={r['version']}"))
+    assert o["status"] == "recorded", o
+    assert o["dataset_commitment"] == pub[0] == group["dataset_commitment"], (o, pub)
+    assert (o["rows"], o["correct"]) == (int(pub[2]), int(pub[3])), (o, pub)
+    assert o["onchain_version"] == r["version"] and o["vk_hash"] and o["verifier"].startswith("0x"), o
+last = max(rows, key=lambda r: r["onchain"]["block"])
+assert last["onchain"]["best_version"] == rows[0]["version"], (last, rows[0])
+print("leaderboard: 3 evaluations recorded on chain, leader", rows[0]["version"])
 PY
 
 # The model hash on chain is SHA-256 of the uploaded bytes, computed here independently.
