@@ -120,6 +120,20 @@ static void check_keccak_field(const char *url, const cJSON *o, const char *name
     cJSON_Delete(hash);
 }
 
+/* A contract's code is at the address (0x + 40 hex). */
+static void check_has_code(const chain_config *cfg, const char *address)
+{
+    chain_client c;
+    uint8_t bytes[20];
+    int has = 0;
+    zkml_error err;
+    CHECK_OK(chain_client_open(cfg, 0, &c, &err), &err);
+    CHECK(chain_parse_address(address, bytes) == 0, "address %s", address);
+    CHECK_OK(chain_has_code(&c, bytes, &has, &err), &err);
+    CHECK(has, "no code at %s", address);
+    chain_client_close(&c);
+}
+
 /* The honest flow: chain.json holds every field as the chain records it,
  * each checked against the files it names. */
 static void check_chain_json(const chain_config *cfg, const char *dir, const cJSON *chain)
@@ -167,14 +181,7 @@ static void check_chain_json(const chain_config *cfg, const char *dir, const cJS
                   strstr(json_string(ev, "reason"), "no evaluation.proof.json"),
               "evaluation: %s", json_string(ev, "reason"));
     /* The verifier the registry deployed is really there. */
-    chain_client c;
-    uint8_t verifier[20];
-    int has = 0;
-    CHECK_OK(chain_client_open(cfg, 0, &c, &err), &err);
-    CHECK(chain_parse_address(json_string(chain, "verifier_address"), verifier) == 0);
-    CHECK_OK(chain_has_code(&c, verifier, &has, &err), &err);
-    CHECK(has);
-    chain_client_close(&c);
+    check_has_code(cfg, json_string(chain, "verifier_address"));
 }
 
 static void test_register_and_lookups(const chain_config *cfg, const char *fixture)
@@ -319,14 +326,7 @@ static void check_evaluation_json(const chain_config *cfg, const char *dir, cons
     if (key)
         check_keccak_field(cfg->rpc_url, ev, "vk_hash", key, n_key);
     free(key);
-    chain_client c;
-    uint8_t verifier[20];
-    int has = 0;
-    CHECK_OK(chain_client_open(cfg, 0, &c, &err), &err);
-    CHECK(chain_parse_address(json_string(ev, "verifier"), verifier) == 0);
-    CHECK_OK(chain_has_code(&c, verifier, &has, &err), &err);
-    CHECK(has);
-    chain_client_close(&c);
+    check_has_code(cfg, json_string(ev, "verifier"));
 }
 
 /* A whole version with its evaluation: first with a changed correct count

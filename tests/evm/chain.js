@@ -141,4 +141,22 @@ function solc(file, outJson) {
   return JSON.parse(fs.readFileSync(outJson, 'utf8'));
 }
 
-module.exports = { Chain, word, addressWord, stringTail, encodeArgs, words, decodeString, tool, solc, ROOT };
+// A test's main: body(chain) on a fresh anvil, stopped afterwards; prints
+// "NAME: N checks passed" (N from checks()) or fails the process with the reason.
+function runOnChain(name, body, checks) {
+  (async () => {
+    const chain = await Chain.start();
+    try {
+      await body(chain);
+    } finally {
+      chain.stop();
+    }
+    console.log(`${name}: ${checks()} checks passed`);
+  })().catch((e) => {
+    console.error(`${name} FAILED:`, e.message);
+    process.exit(1);
+  });
+}
+
+module.exports = { Chain, word, addressWord, stringTail, encodeArgs, words, decodeString, tool, solc, ROOT,
+                   runOnChain };

@@ -15,7 +15,7 @@ const fs = require('fs');
 const path = require('path');
 const assert = require('assert/strict');
 const { spawnSync } = require('child_process');
-const { Chain, word, addressWord, stringTail, encodeArgs, words, decodeString, tool, solc, ROOT } =
+const { word, addressWord, stringTail, encodeArgs, words, decodeString, tool, solc, ROOT, runOnChain } =
   require('./chain.js');
 
 const [toolPath, fixtures, work] = process.argv.slice(2);
@@ -390,25 +390,14 @@ async function testKeccak(chain) {
   }
 }
 
-async function main() {
-  fs.rmSync(work, { recursive: true, force: true });
-  fs.mkdirSync(work, { recursive: true });
-  const chain = await Chain.start();
-  try {
-    await testKeccak(chain);
-    const results = {};
-    for (const name of fs.readdirSync(fixtures).sort()) {
-      if (fs.statSync(path.join(fixtures, name)).isDirectory()) results[name] = await testVerifiers(chain, name);
-    }
-    await testDeployerChecks(chain);
-    await testRegistry(chain, results);
-  } finally {
-    chain.stop();
+fs.rmSync(work, { recursive: true, force: true });
+fs.mkdirSync(work, { recursive: true });
+runOnChain('evm_chain', async (chain) => {
+  await testKeccak(chain);
+  const results = {};
+  for (const name of fs.readdirSync(fixtures).sort()) {
+    if (fs.statSync(path.join(fixtures, name)).isDirectory()) results[name] = await testVerifiers(chain, name);
   }
-  console.log(`evm_chain: ${checks} checks passed`);
-}
-
-main().catch((e) => {
-  console.error('evm_chain FAILED:', e.message);
-  process.exit(1);
-});
+  await testDeployerChecks(chain);
+  await testRegistry(chain, results);
+}, () => checks);

@@ -15,7 +15,7 @@
 const fs = require('fs');
 const path = require('path');
 const assert = require('assert/strict');
-const { Chain, word, stringTail, encodeArgs, words, decodeString, tool } = require('./chain.js');
+const { word, stringTail, encodeArgs, words, decodeString, tool, runOnChain } = require('./chain.js');
 
 const [toolPath, fixtures, inference] = process.argv.slice(2);
 const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
@@ -250,21 +250,10 @@ async function testBestVersion(chain, registry) {
   console.log(`bestVersion over 6 versions on 2 datasets, recorded as ${wants.join(' ')} (version -> best)`);
 }
 
-async function main() {
-  const chain = await Chain.start();
-  try {
-    const registry = (await chain.deploy(chain.accounts[0], '0x' + tool(toolPath, 'registry-code'))).address;
-    const honest = await testHonest(chain, registry, 'iris', fx.iris_linear_d1);
-    await testHonest(chain, registry, 'reg', fx.reg_sigmoid);
-    await testAttacks(chain, registry, 'iris', honest);
-    await testBestVersion(chain, registry);
-  } finally {
-    chain.stop();
-  }
-  console.log(`evm_evaluation: ${checks} checks passed`);
-}
-
-main().catch((e) => {
-  console.error('evm_evaluation FAILED:', e.message);
-  process.exit(1);
-});
+runOnChain('evm_evaluation', async (chain) => {
+  const registry = (await chain.deploy(chain.accounts[0], '0x' + tool(toolPath, 'registry-code'))).address;
+  const honest = await testHonest(chain, registry, 'iris', fx.iris_linear_d1);
+  await testHonest(chain, registry, 'reg', fx.reg_sigmoid);
+  await testAttacks(chain, registry, 'iris', honest);
+  await testBestVersion(chain, registry);
+}, () => checks);
