@@ -54,7 +54,7 @@ function load(dir) {
 }
 
 const fx = {};
-for (const name of ['iris_linear_d1', 'iris_mlp_d1', 'iris_linear_d2', 'iris_mlp_d2', 'reg_sigmoid'])
+for (const name of ['iris_linear_d1', 'iris_mlp_d1', 'iris_linear_d2', 'iris_mlp_d2', 'reg_sigmoid', 'reg_weaker'])
   fx[name] = load(path.join(fixtures, name));
 const proofOf = load(inference); // any inference proof: the registry relates it to nothing but its key
 
@@ -215,18 +215,12 @@ function leader(recorded) {
   return top.version;
 }
 
-async function testBestVersion(chain, registry) {
+// Registers versions (fixtures, numbered from 1) in a new task and records
+// their evaluations in `order`, checking bestVersion and its event after each
+// against leader(). Returns what it saw, as "version->best".
+async function recordInOrder(chain, registry, task, versions, order) {
   const owner = chain.accounts[0];
-  const task = 'board';
-  const L1 = fx.iris_linear_d1, M1 = fx.iris_mlp_d1, L2 = fx.iris_linear_d2, M2 = fx.iris_mlp_d2;
-  const d1 = L1.pub[0], d2 = L2.pub[0];
-  check(d1 === M1.pub[0] && d2 === M2.pub[0] && d1 !== d2, 'two datasets, each evaluated by both models');
-  // The fixtures' rows rank the models differently (make_eval_fixtures.sh).
-  check(M1.pub[3] > L1.pub[3] && L2.pub[3] > M2.pub[3],
-        `fixtures: d1 linear ${L1.pub[3]} mlp ${M1.pub[3]}, d2 linear ${L2.pub[3]} mlp ${M2.pub[3]}`);
-  const versions = [L1, M1, L2, M2, L1, L2]; // versions 1..6
   for (const f of versions) await register(chain, owner, registry, task, f);
-  const order = [2, 1, 4, 6, 3, 5]; // first, worse, first, better, tie to a lower version, worse
   const recorded = [];
   const wants = [];
   for (const v of order) {
@@ -243,11 +237,32 @@ async function testBestVersion(chain, registry) {
           `after version ${v}: bestVersion ${got.version}, expected ${want}; BestVersionChanged ${changedTo}`);
     wants.push(`${v}->${want}`);
   }
+  return wants.join(' ');
+}
+
+async function testBestVersion(chain, registry) {
+  const task = 'board';
+  const L1 = fx.iris_linear_d1, M1 = fx.iris_mlp_d1, L2 = fx.iris_linear_d2, M2 = fx.iris_mlp_d2;
+  const d1 = L1.pub[0], d2 = L2.pub[0];
+  check(d1 === M1.pub[0] && d2 === M2.pub[0] && d1 !== d2, 'two datasets, each evaluated by both models');
+  // The fixtures' rows rank the models differently (make_eval_fixtures.sh).
+  check(M1.pub[3] > L1.pub[3] && L2.pub[3] > M2.pub[3],
+        `fixtures: d1 linear ${L1.pub[3]} mlp ${M1.pub[3]}, d2 linear ${L2.pub[3]} mlp ${M2.pub[3]}`);
+  // versions 1..6; recorded first, worse, first, better, tie to a lower version, worse
+  const seen = await recordInOrder(chain, registry, task, [L1, M1, L2, M2, L1, L2], [2, 1, 4, 6, 3, 5]);
   check((await best(chain, registry, task, d1)).version === 2n && (await best(chain, registry, task, d2)).version === 3n,
         'the MLP leads d1, the first linear version d2');
   const none = await best(chain, registry, task, d1 + 1n);
   check(none.version === 0n && none.e.kind === 0n, 'bestVersion of a dataset nobody evaluated is 0');
-  console.log(`bestVersion over 6 versions on 2 datasets, recorded as ${wants.join(' ')} (version -> best)`);
+  console.log(`bestVersion over 6 versions on 2 datasets, recorded as ${seen} (version -> best)`);
+  // A regression: lower SSE per row leads. reg_weaker is worse on the same rows.
+  const S = fx.reg_sigmoid, W = fx.reg_weaker;
+  check(S.pub[0] === W.pub[0] && W.pub[3] > S.pub[3] && S.pub[2] === W.pub[2],
+        `fixtures: SSE ${S.pub[3]} and ${W.pub[3]} on one dataset`);
+  // versions 1..3; recorded first, better (lower SSE), tie to a lower version
+  const reg = await recordInOrder(chain, registry, 'regboard', [W, S, S], [1, 3, 2]);
+  check((await best(chain, registry, 'regboard', S.pub[0])).version === 2n, 'the lower SSE leads');
+  console.log(`bestVersion of a regression (SSE ${S.pub[3]} vs ${W.pub[3]}), recorded as ${reg}`);
 }
 
 runOnChain('evm_evaluation', async (chain) => {

@@ -6,7 +6,9 @@
 # two datasets of seven iris_test.csv rows chosen so that the models rank
 # differently (d1: rows 0 1 15 16 21 30 31, where the linear model misses
 # row 21 and the MLP none; d2: rows 2 3 17 18 38 32 33, where only the MLP
-# misses row 38), and reg_sigmoid on reg_test.csv (a regression, 20 rows).
+# misses row 38), and reg_sigmoid on reg_test.csv (a regression, 20 rows)
+# beside reg_weaker, the same model with one weight of its last layer scaled
+# by 0.6: the same dataset commitment, a larger sum of squared errors.
 # Each fixture keeps evaluation.{json,vk.json,proof.json,public.json} and
 # circuit_sha256 (SHA-256 of its network.r1cs, the circuit hash a version
 # registers); iris_linear_d1 also keeps the inference proof and the files
@@ -30,21 +32,32 @@ pick() { # pick NAME ROW... : iris_test.csv's header and the given data rows
 pick d1 0 1 15 16 21 30 31
 pick d2 2 3 17 18 38 32 33
 
-run() { # run NAME MODEL CSV [ARGS...]
+run() { # run NAME MODEL.onnx CSV [ARGS...]
   local name=$1 model=$2 csv=$3
   shift 3
-  ZKML_DATA_DIR=$work/data "$bin" run "$fixtures/$model.onnx" --data "$csv" --out "$work/$name" "$@" >/dev/null
+  ZKML_DATA_DIR=$work/data "$bin" run "$model" --data "$csv" --out "$work/$name" "$@" >/dev/null
   mkdir -p "$out/$name"
   for f in evaluation.json evaluation.vk.json evaluation.proof.json evaluation.public.json; do
     cp "$work/$name/$f" "$out/$name/"
   done
   sha256sum "$work/$name/network.r1cs" | cut -d' ' -f1 >"$out/$name/circuit_sha256"
 }
-run iris_linear_d1 iris_linear "$work/d1.csv"
-run iris_mlp_d1 iris_mlp "$work/d1.csv"
-run iris_linear_d2 iris_linear "$work/d2.csv"
-run iris_mlp_d2 iris_mlp "$work/d2.csv"
-ZKML_EVAL_ROWS=20 run reg_sigmoid reg_sigmoid "$fixtures/reg_test.csv" --rmse-threshold 0.1
+run iris_linear_d1 "$fixtures/iris_linear.onnx" "$work/d1.csv"
+run iris_mlp_d1 "$fixtures/iris_mlp.onnx" "$work/d1.csv"
+run iris_linear_d2 "$fixtures/iris_linear.onnx" "$work/d2.csv"
+run iris_mlp_d2 "$fixtures/iris_mlp.onnx" "$work/d2.csv"
+ZKML_EVAL_ROWS=20 run reg_sigmoid "$fixtures/reg_sigmoid.onnx" "$fixtures/reg_test.csv" --rmse-threshold 0.1
+# The 8 -> 1 layer's weights are the 32-byte raw_data at byte 388 (tag and
+# length first); its third weight times 0.6.
+/usr/bin/python3 - "$fixtures/reg_sigmoid.onnx" "$work/reg_weaker.onnx" <<'PY'
+import struct, sys
+data = bytearray(open(sys.argv[1], "rb").read())
+assert data[388:390] == b"\x4a\x20", "reg_sigmoid.onnx: the last layer's weights moved"
+at = 390 + 2 * 4
+data[at:at + 4] = struct.pack("<f", struct.unpack("<f", data[at:at + 4])[0] * 0.6)
+open(sys.argv[2], "wb").write(data)
+PY
+ZKML_EVAL_ROWS=20 run reg_weaker "$work/reg_weaker.onnx" "$fixtures/reg_test.csv" --rmse-threshold 0.1
 for f in verification_key.json proof.json public.json model.onnx network.r1cs settings.json; do
   cp "$work/iris_linear_d1/$f" "$out/iris_linear_d1/"
 done
