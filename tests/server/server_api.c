@@ -645,6 +645,10 @@ static void test_leaderboard(void)
                   (value < prev || (value == prev && v > last)) &&
                   cJSON_GetNumberValue(cJSON_GetObjectItem(row, "rank")) == i + 1,
               "row %d: version %d value %g after %g", i, v, value, prev);
+        /* ZKML_CHAIN=none: no chain.json, and the row says so. */
+        const char *onchain =
+            cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(row, "onchain"), "status"));
+        CHECK(onchain && !strcmp(onchain, "not registered"), "row %d's on-chain status", i);
         CHECK(cJSON_GetStringValue(cJSON_GetObjectItem(row, "model_cid")) &&
                   !strncmp(cJSON_GetStringValue(cJSON_GetObjectItem(row, "model_cid")), "Qm", 2),
               "row %d names the model's CID", i);
