@@ -45,8 +45,8 @@ static int circuit_binding(const char *dir, eval_run *e, zkml_error *err)
     char path[4096];
     fr_t byte, base;
     int rc = zkml_artifact_path(path, sizeof path, dir, ZKML_A_R1CS, err);
-    if (!rc)
-        rc = zkml_sha256_file(path, e->circuit_sha256, err);
+    if (!rc && (rc = zkml_sha256_file(path, e->circuit_sha256, err)))
+        zkml_error_prefix(err, "evaluation: the inference circuit it names (run compile first)");
     fr_zero(&e->circuit_hash);
     fr_from_u64(&base, 256);
     for (int i = 0; !rc && i < 32; i++) {

@@ -40,6 +40,7 @@ int main(void)
     REQUIRE_OK(zkml_copy_file(ZKML_FIXTURES "/iris_test.csv", path, &err), &err);
     REQUIRE_OK(quant_settings_step(dir, &opts, &err), &err);
     REQUIRE_OK(quant_calibrate_step(dir, &opts, &err), &err);
+    REQUIRE_OK(circuit_compile_step(dir, &opts, &err), &err); /* the circuit hash's network.r1cs */
     setenv("ZKML_EVAL_ROWS", "45", 1);
 
     /* Room for a few rows' circuits at the step's bytes per constraint. */
