@@ -141,6 +141,17 @@ function solc(file, outJson) {
   return JSON.parse(fs.readFileSync(outJson, 'utf8'));
 }
 
+// Checks (with the test's check) that data reverts with errorSig, both as a
+// call and as a transaction.
+async function revertsWith(check, chain, from, to, data, errorSig, what) {
+  const got = await chain.call(to, data, { from });
+  const sel = await chain.selector(errorSig);
+  check(!got.ok && got.data.startsWith(sel), `${what}: expected ${errorSig}, got ${JSON.stringify(got)}`);
+  let sent = false;
+  try { await chain.send(from, to, data); sent = true; } catch (e) { /* reverted, as expected */ }
+  check(!sent, `${what}: the transaction went through`);
+}
+
 // A test's main: body(chain) on a fresh anvil, stopped afterwards; prints
 // "NAME: N checks passed" (N from checks()) or fails the process with the reason.
 function runOnChain(name, body, checks) {
@@ -159,4 +170,4 @@ function runOnChain(name, body, checks) {
 }
 
 module.exports = { Chain, word, addressWord, stringTail, encodeArgs, words, decodeString, tool, solc, ROOT,
-                   runOnChain };
+                   runOnChain, revertsWith };

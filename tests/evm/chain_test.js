@@ -15,8 +15,8 @@ const fs = require('fs');
 const path = require('path');
 const assert = require('assert/strict');
 const { spawnSync } = require('child_process');
-const { word, addressWord, stringTail, encodeArgs, words, decodeString, tool, solc, ROOT, runOnChain } =
-  require('./chain.js');
+const { word, addressWord, stringTail, encodeArgs, words, decodeString, tool, solc, ROOT, runOnChain,
+        revertsWith } = require('./chain.js');
 
 const [toolPath, fixtures, work] = process.argv.slice(2);
 const Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
@@ -176,14 +176,7 @@ async function registerData(chain, r, task, modelHash, circuitHash, settingsHash
   ]);
 }
 
-async function expectRevert(chain, from, to, data, errorSig, what) {
-  const got = await chain.call(to, data, { from });
-  const sel = await chain.selector(errorSig);
-  check(!got.ok && got.data.startsWith(sel), `${what}: expected ${errorSig}, got ${JSON.stringify(got)}`);
-  let sent = false;
-  try { await chain.send(from, to, data); sent = true; } catch (e) { /* reverted, as expected */ }
-  check(!sent, `${what}: the transaction went through`);
-}
+const expectRevert = (...args) => revertsWith(check, ...args);
 
 async function callFn(chain, to, sig, args) {
   return chain.call(to, (await chain.selector(sig)) + encodeArgs(args));

@@ -15,7 +15,7 @@
 const fs = require('fs');
 const path = require('path');
 const assert = require('assert/strict');
-const { word, stringTail, encodeArgs, words, decodeString, tool, runOnChain } = require('./chain.js');
+const { word, stringTail, encodeArgs, words, decodeString, tool, runOnChain, revertsWith } = require('./chain.js');
 
 const [toolPath, fixtures, inference] = process.argv.slice(2);
 const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
@@ -105,14 +105,7 @@ async function best(chain, registry, task, commitment) {
   return { version: words(r.data)[0], e: decodeEvaluation(r.data, 1) };
 }
 
-async function expectRevert(chain, from, to, data, errorSig, what) {
-  const got = await chain.call(to, data, { from });
-  const sel = await chain.selector(errorSig);
-  check(!got.ok && got.data.startsWith(sel), `${what}: expected ${errorSig}, got ${JSON.stringify(got)}`);
-  let sent = false;
-  try { await chain.send(from, to, data); sent = true; } catch (e) { /* reverted, as expected */ }
-  check(!sent, `${what}: the transaction went through`);
-}
+const expectRevert = (...args) => revertsWith(check, ...args);
 
 // What the registry must record for fixture f: computed here from the
 // signals, evaluation.json and anvil (keccak, CREATE2).
