@@ -12,8 +12,9 @@ input [batch,3,32,32]; Conv 5x5 3->12, Relu, MaxPool 2; Conv 5x5 12->33,
 Relu, MaxPool 2; Flatten (825); Gemm 825->247, Relu; Gemm 247->173, Relu;
 Gemm 173->10. No CIFAR download is possible here, so the weights are He-normal
 from a fixed seed and the images are smooth random pictures in [0, 1]
-(a few random plane waves per channel plus noise, 3 decimals), and the last
-bias centres the logits over 64 other pictures; the `label`
+(a few random plane waves per channel plus noise, 3 decimals); the last
+layer centres the logits over 64 other pictures and scales them to a trained
+classifier's spread (standard deviation 4; random weights give ~0.2); the `label`
 column is the float model's own argmax, so float accuracy is 1 by
 construction and the label accuracy of the quantized model is its argmax
 agreement with float. Deterministic: same files for the same arguments.
@@ -27,6 +28,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 OPSET = 13
 SEED = 15
+LOGIT_STD = 4.0
 
 
 def f32(a):
@@ -130,7 +132,12 @@ def main():
     p = params(rng)
     # Centre the logits on 64 other pictures, so that the classes are mixed
     # (random weights otherwise favour one class for every input).
-    p["d3_b"] = f32(p["d3_b"] - forward(p, images(rng, 64)).mean(axis=0))
+    # Then scale them to a trained classifier's spread (a standard deviation
+    # of LOGIT_STD over those pictures; random weights give about 0.2).
+    logits = forward(p, images(rng, 64))
+    p["d3_b"] = f32(p["d3_b"] - logits.mean(axis=0))
+    k = LOGIT_STD / (logits - logits.mean(axis=0)).std()
+    p["d3_w"], p["d3_b"] = f32(p["d3_w"] * k), f32(p["d3_b"] * k)
     x = images(rng, a.rows)
     labels = forward(p, x).argmax(axis=1)
     os.makedirs(a.out_dir, exist_ok=True)
