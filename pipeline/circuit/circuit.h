@@ -14,7 +14,10 @@
  * Gadgets (gadgets.h): every input is range checked by bit decomposition;
  * requant (rescale with round half up) decomposes acc + offsets into
  * remainder and result bits at once; ReLU, Max/MaxPool and LeakyReLU use a
- * sign bit from a decomposition; Clip uses a sign bit per bound and one
+ * sign bit from a decomposition; a requant whose only reader is a MaxPool
+ * is fused with it: each window element costs only its remainder bits, the
+ * maxes compare the unranged quotients, and one range check (or the ReLU's
+ * sign) per window bounds them all; Clip uses a sign bit per bound and one
  * product; Sigmoid/Tanh are piecewise-linear tables (32 segments, two
  * multiplexer trees). Weights are constants, so linear layers (and
  * BatchNormalization, pools and reductions) are free linear combinations;

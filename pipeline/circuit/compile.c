@@ -50,6 +50,15 @@ static int agree(compiler *k, const quant_layer *l, uint32_t j, int64_t got)
                      n->name, n->op_type, (long long)got, (long long)k->v->values[l->out][j], j);
 }
 
+/* agree() for the wire of element j of l's output. */
+static int agree_wire(compiler *k, const quant_layer *l, uint32_t j)
+{
+    int64_t got;
+    if (fr_to_i64(&got, &k->b.w[k->wires[l->out][j]]) != 0)
+        return zkml_fail(k->b.err, ZKML_EINTERNAL, "circuit: a value left 63 bits");
+    return agree(k, l, j, got);
+}
+
 static int affine_lc(compiler *k, const quant_layer *aff, uint32_t j, lcv *acc)
 {
     memset(acc, 0, sizeof *acc);
@@ -62,6 +71,64 @@ static int affine_lc(compiler *k, const quant_layer *aff, uint32_t j, lcv *acc)
     return rc;
 }
 
+/* The quotient wire of accumulator element i (made once, as windows may
+ * overlap; q[i] = 0 until then: wire 0 is the constant one). */
+static int pool_quotient(compiler *k, const quant_layer *l, uint32_t i, uint32_t *q, int64_t *qv)
+{
+    lcv acc;
+    if (q[i])
+        return 0;
+    int rc = affine_lc(k, &k->m->layers[k->m->tensors[l->in].def_layer], i, &acc);
+    if (!rc) {
+        acc.v = value(k, l->in, i);
+        rc = g_quotient(&k->b, &acc, l->shift, &q[i], &qv[i]);
+    }
+    return rc;
+}
+
+/* Window j of a requant-maxpool: the max of its quotients over b-bit signed
+ * values, then the ReLU, or the range check that bounds them all (gadgets.h). */
+static int pool_window(compiler *k, const quant_layer *l, uint32_t j, uint32_t *q, int64_t *qv,
+                       uint32_t *w)
+{
+    int bits = k->m->tensors[l->out].bits, rc = 0;
+    uint32_t s = l->win_start[j], m;
+    int64_t mv;
+    uint32_t bw[64];
+    for (uint32_t t = s; !rc && t < l->win_start[j + 1]; t++)
+        rc = pool_quotient(k, l, l->win_idx[t], q, qv);
+    m = q[l->win_idx[s]];
+    mv = qv[l->win_idx[s]];
+    for (uint32_t t = s + 1; !rc && t < l->win_start[j + 1]; t++)
+        rc = g_max(&k->b, m, mv, q[l->win_idx[t]], qv[l->win_idx[t]], bits, &m, &mv);
+    if (rc)
+        return rc;
+    if (l->relu)
+        return g_relu(&k->b, m, mv, bits - 1, w);
+    lcv t;
+    *w = m;
+    if ((rc = lcv_wire(&k->b, &t, m, mv + ((int64_t)1 << (bits - 1)))) ||
+        (rc = lc_add(&k->b, &t.lc, 0, (int64_t)1 << (bits - 1)))) {
+        lcv_free(&t);
+        return rc;
+    }
+    return g_bits(&k->b, &t, bits, bw);
+}
+
+static int compile_requant_maxpool(compiler *k, const quant_layer *l)
+{
+    uint32_t n = k->m->tensors[l->in].size, *q = calloc(n + 1, sizeof *q);
+    int64_t *qv = calloc(n + 1, sizeof *qv);
+    int rc = q && qv ? alloc_wires(k, l->out)
+                     : zkml_fail(k->b.err, ZKML_ENOMEM, "circuit: out of memory");
+    for (uint32_t j = 0; !rc && j < k->m->tensors[l->out].size; j++)
+        if (!(rc = pool_window(k, l, j, q, qv, &k->wires[l->out][j])) && k->b.with_witness)
+            rc = agree_wire(k, l, j);
+    free(q);
+    free(qv);
+    return rc;
+}
+
 static int compile_layer(compiler *k, const quant_layer *l)
 {
     const quant_model *m = k->m;
@@ -70,6 +137,8 @@ static int compile_layer(compiler *k, const quant_layer *l)
     int rc = 0;
     if (l->kind == QUANT_LAYER_AFFINE)
         return 0;
+    if (l->kind == QUANT_LAYER_REQUANT_MAXPOOL)
+        return compile_requant_maxpool(k, l);
     if ((rc = alloc_wires(k, l->out)))
         return rc;
     uint32_t *w = k->wires[l->out], zero_wire = 0;
@@ -128,13 +197,8 @@ static int compile_layer(compiler *k, const quant_layer *l)
         default:
             rc = zkml_fail(b->err, ZKML_EINTERNAL, "circuit: unknown layer kind %d", (int)l->kind);
         }
-        if (!rc && k->b.with_witness) {
-            int64_t got;
-            if (fr_to_i64(&got, &b->w[w[j]]) != 0)
-                rc = zkml_fail(b->err, ZKML_EINTERNAL, "circuit: a value left 63 bits");
-            else
-                rc = agree(k, l, j, got);
-        }
+        if (!rc && k->b.with_witness)
+            rc = agree_wire(k, l, j);
     }
     return rc;
 }

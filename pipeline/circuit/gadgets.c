@@ -228,6 +228,32 @@ int g_requant(cbuild *b, lcv *acc, int k, int bits, int relu, uint32_t *out, int
     return rc;
 }
 
+int g_quotient(cbuild *b, lcv *acc, int k, uint32_t *y, int64_t *yv)
+{
+    uint32_t bit = 0;
+    r1cs_lc one = {0}, zero = {0};
+    if (k < 0 || k > 61) {
+        lcv_free(acc);
+        return zkml_fail(b->err, ZKML_EINTERNAL, "circuit: quotient by 2^%d", k);
+    }
+    int64_t t = acc->v + (k > 0 ? (int64_t)1 << (k - 1) : 0);
+    int64_t rem = t & (((int64_t)1 << k) - 1); /* two's complement: t mod 2^k, also for t < 0 */
+    *yv = (t - rem) / ((int64_t)1 << k);
+    /* acc + 2^(k-1) - sum 2^i rem_i - 2^k y = 0 */
+    int rc = k > 0 ? lc_add(b, &acc->lc, 0, (int64_t)1 << (k - 1)) : 0;
+    for (int i = 0; !rc && i < k; i++)
+        if (!(rc = boolean_wire(b, (int)((rem >> i) & 1), &bit)))
+            rc = lc_add(b, &acc->lc, bit, -((int64_t)1 << i));
+    if (!rc && !(rc = cb_wire(b, *yv, y)) && !(rc = lc_add(b, &acc->lc, *y, -((int64_t)1 << k))))
+        rc = lc_add(b, &one, 0, 1);
+    if (rc) {
+        lcv_free(acc);
+        r1cs_lc_free(&one);
+        return rc;
+    }
+    return cb_enforce(b, &acc->lc, &one, &zero);
+}
+
 /* out = s * x as a new wire (s a bit, x a wire). */
 static int select_wire(cbuild *b, uint32_t s, int sv, uint32_t x, int64_t xv, uint32_t *out)
 {

@@ -63,6 +63,19 @@ int g_sign(cbuild *b, lcv *d, int k, uint32_t *s);
  * then with relu z = top_bit * y, else y as a wire. Costs k + bits + 2.
  * Consumes acc. */
 int g_requant(cbuild *b, lcv *acc, int k, int bits, int relu, uint32_t *out, int64_t *out_v);
+/* Rescale without a range: t = acc + 2^(k-1) (acc itself for k = 0) split as
+ *   t = 2^k * y + rem,  0 <= rem < 2^k   (k booleans, one equality)
+ * into a new wire y = floor(t / 2^k), the round half up of acc / 2^k.
+ * Costs k + 1. Consumes acc. y is NOT range checked here: the caller must
+ * bound it, directly or through range-checked differences that lead to a
+ * range-checked value, as a MaxPool window does: each g_max proves x - y
+ * small and returns one of x, y (y + s * (x - y), s a bit), so once the
+ * window's final max is range checked, induction down the chain makes every
+ * compared quotient a small integer. Then t = 2^k y + rem holds over the
+ * integers (both sides far below r/2) and y is the floor. Without the bound,
+ * a wrong rem only makes y = (t - rem) / 2^k a field element far from every
+ * small integer, which the range check downstream rejects. */
+int g_quotient(cbuild *b, lcv *acc, int k, uint32_t *y, int64_t *yv);
 /* z = max(x, 0) for |x| < 2^k. Costs k + 3. */
 int g_relu(cbuild *b, uint32_t x, int64_t xv, int k, uint32_t *z);
 /* m = max(x, y) for |x - y| < 2^k. Costs k + 3. */

@@ -67,6 +67,28 @@ static int64_t pwl_value(const quant_layer *l, int64_t x)
     return quant_round_shift(acc, l->pwl_shift);
 }
 
+/* The requant of each window element, its range checked, the max, then the
+ * ReLU if fused. */
+static int eval_requant_maxpool(const quant_model *m, const quant_layer *l, const int64_t *in,
+                                int64_t *out, zkml_error *err)
+{
+    const quant_tensor *to = &m->tensors[l->out];
+    int64_t half = (int64_t)1 << (to->bits - 1);
+    for (uint32_t j = 0; j < to->size; j++) {
+        int64_t best = 0;
+        for (uint32_t k = l->win_start[j]; k < l->win_start[j + 1]; k++) {
+            int64_t y = quant_round_shift(in[l->win_idx[k]], l->shift);
+            if (y < -half || y >= half)
+                return layer_fail(m, l, err, "rescaled value needs more bits", (long long)y,
+                                  l->win_idx[k]);
+            if (k == l->win_start[j] || y > best)
+                best = y;
+        }
+        out[j] = l->relu && best < 0 ? 0 : best;
+    }
+    return 0;
+}
+
 static int eval_layer(const quant_model *m, const quant_layer *l, int64_t *const *vals,
                       zkml_error *err)
 {
@@ -104,6 +126,7 @@ static int eval_layer(const quant_model *m, const quant_layer *l, int64_t *const
             out[j] = best;
         }
         return 0;
+    case QUANT_LAYER_REQUANT_MAXPOOL: return eval_requant_maxpool(m, l, in, out, err);
     case QUANT_LAYER_CLIP:
         for (uint32_t j = 0; j < to->size; j++) {
             int64_t y = in[j];

@@ -22,6 +22,7 @@ typedef struct lowering {
     const onnx_model *g;
     uint32_t *map; /* ONNX tensor -> quant tensor + 1 (0: constant or not yet computed) */
     int *bn_of;    /* per node: the BatchNormalization folded into it, or -1 */
+    int *uses;     /* per ONNX tensor: the nodes that read it, plus 1 for a graph output */
 } lowering;
 
 /* y = a * x + b per channel of a BatchNormalization, in double. */
@@ -602,6 +603,45 @@ fail:
     return rc;
 }
 
+/* Whether the MaxPool node's input x is the output of the last layer, a
+ * requant, computed for that very ONNX tensor (not reached through an alias,
+ * which others may read), and nothing but this node reads it. */
+static int fusable(const lowering *lw, int node, uint32_t x)
+{
+    const quant_model *m = lw->m;
+    int in = node_at(lw, node)->inputs[0];
+    uint32_t d = m->tensors[x].def_layer;
+    return d != UINT32_MAX && d + 1 == m->n_layers && m->layers[d].kind == QUANT_LAYER_REQUANT &&
+           m->tensors[x].onnx_tensor == in && lw->uses[in] == 1;
+}
+
+/* Turns the requant that computes x into a requant-maxpool over windows
+ * (start, idx) of its accumulator (quant.h); takes start and idx. */
+static int fuse_requant(lowering *lw, int node, uint32_t x, uint32_t size, uint32_t *start,
+                        uint32_t *idx, zkml_error *err)
+{
+    quant_model *m = lw->m;
+    quant_layer *l = &m->layers[m->tensors[x].def_layer];
+    uint8_t *seen = calloc(m->tensors[l->in].size + 1, 1);
+    if (!seen) {
+        free(start);
+        free(idx);
+        return zkml_fail(err, ZKML_ENOMEM, "quantized model: out of memory");
+    }
+    l->kind = QUANT_LAYER_REQUANT_MAXPOOL;
+    l->node = node;
+    l->win_start = start;
+    l->win_idx = idx;
+    for (uint32_t k = 0; k < start[size]; k++)
+        if (!seen[idx[k]]++)
+            l->n_covered++;
+    free(seen);
+    m->tensors[x].size = size;
+    m->tensors[x].onnx_tensor = node_at(lw, node)->outputs[0];
+    lw->map[node_at(lw, node)->outputs[0]] = x + 1;
+    return 0;
+}
+
 static int lower_maxpool(lowering *lw, int node, zkml_error *err)
 {
     const onnx_node *n = node_at(lw, node);
@@ -641,6 +681,8 @@ static int lower_maxpool(lowering *lw, int node, zkml_error *err)
                     return refuse(lw, node, err, "a window lies entirely in the padding");
                 }
             }
+    if (fusable(lw, node, x))
+        return fuse_requant(lw, node, x, size, start, idx, err);
     const quant_tensor src = m->tensors[x];
     if ((rc = qm_add_tensor(m, QUANT_ACTIVATION, size, src.scale, n->outputs[0], &t, err)) ||
         (rc = qm_add_layer(m, QUANT_LAYER_MAXPOOL, node, x, t, &lid, err))) {
@@ -1301,14 +1343,13 @@ static int add_input(lowering *lw, zkml_error *err)
     return 0;
 }
 
-/* A BatchNormalization with constant parameters whose input is the output of
- * a Conv or Gemm that nothing else uses folds into that node's weights. */
-static int find_bn_folds(lowering *lw, zkml_error *err)
+/* Counts each tensor's readers (lw->uses). A BatchNormalization with
+ * constant parameters whose input is the output of a Conv or Gemm that
+ * nothing else uses folds into that node's weights. */
+static void find_bn_folds(lowering *lw)
 {
     const onnx_model *g = lw->g;
-    int *uses = calloc((size_t)g->n_tensors + 1, sizeof *uses);
-    if (!uses)
-        return zkml_fail(err, ZKML_ENOMEM, "quantized model: out of memory");
+    int *uses = lw->uses;
     for (int i = 0; i < g->n_nodes; i++) {
         lw->bn_of[i] = -1;
         for (int k = 0; k < g->nodes[i].n_inputs; k++)
@@ -1331,8 +1372,6 @@ static int find_bn_folds(lowering *lw, zkml_error *err)
         if (g->nodes[p].op == ONNX_OP_CONV || (g->nodes[p].op == ONNX_OP_GEMM && x->rank == 2))
             lw->bn_of[p] = i;
     }
-    free(uses);
-    return 0;
 }
 
 int quant_model_build(const onnx_model *graph, const quant_settings *s, quant_model *m,
@@ -1345,13 +1384,12 @@ int quant_model_build(const onnx_model *graph, const quant_settings *s, quant_mo
     m->graph = graph;
     m->settings = *s;
     lowering lw = {m, graph, calloc((size_t)graph->n_tensors + 1, sizeof(uint32_t)),
-                   calloc((size_t)graph->n_nodes + 1, sizeof(int))};
-    if (!lw.map || !lw.bn_of) {
-        free(lw.map);
-        free(lw.bn_of);
-        return zkml_fail(err, ZKML_ENOMEM, "quantized model: out of memory");
-    }
-    rc = find_bn_folds(&lw, err);
+                   calloc((size_t)graph->n_nodes + 1, sizeof(int)),
+                   calloc((size_t)graph->n_tensors + 1, sizeof(int))};
+    if (!lw.map || !lw.bn_of || !lw.uses)
+        rc = zkml_fail(err, ZKML_ENOMEM, "quantized model: out of memory");
+    else
+        find_bn_folds(&lw);
     if (!rc)
         rc = add_input(&lw, err);
     for (int i = 0; !rc && i < graph->n_nodes; i++)
@@ -1370,6 +1408,7 @@ int quant_model_build(const onnx_model *graph, const quant_settings *s, quant_mo
     }
     free(lw.map);
     free(lw.bn_of);
+    free(lw.uses);
     if (rc)
         quant_model_free(m);
     return rc;

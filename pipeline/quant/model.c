@@ -176,6 +176,15 @@ static uint64_t layer_cost(const quant_model *m, const quant_layer *l)
         }
         return c;
     }
+    case QUANT_LAYER_REQUANT_MAXPOOL: {
+        /* a quotient per covered element, a max per further element of a
+         * window over b-bit signed values, then the ReLU's sign and product
+         * or the range check of each window's max */
+        uint64_t b = (uint64_t)out->bits, c = l->n_covered * ((uint64_t)l->shift + 1);
+        for (uint32_t j = 0; j < out->size; j++)
+            c += (uint64_t)(l->win_start[j + 1] - l->win_start[j] - 1) * (b + 3);
+        return c + n * (l->relu ? b + 2 : b + 1);
+    }
     case QUANT_LAYER_CLIP:
         /* a sign per bound that applies, then one product defines y */
         return n * ((l->has_lo ? sign_bit_cost(quant_clip_lo_log2(l, in)) : 0) +

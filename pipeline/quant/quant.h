@@ -21,6 +21,13 @@
  *              fails naming the node. Optionally fused with ReLU (max(y, 0)).
  *   - relu, leaky relu (and PRelu: one slope per element), maxpool: exact on
  *              activations.
+ *   - requant-maxpool: a requant (with or without ReLU) whose only consumer
+ *              is a MaxPool, fused: out[j] = max over window j of the
+ *              requant's values (ReLU after the max: both are monotone, so
+ *              the values are those of the two layers). Every y in a window
+ *              must lie in [-2^(b-1), 2^(b-1)); elements no window covers
+ *              are not computed. The circuit compares the rescaled values
+ *              without range checking each one (pipeline/circuit/gadgets.h).
  *   - clip:    min(max(x, lo), hi) with lo, hi round(min * 2^s), round(max * 2^s)
  *              at the input's scale s (round half away from zero); a side the
  *              input's range cannot reach is dropped.
@@ -145,6 +152,7 @@ typedef enum quant_layer_kind {
     QUANT_LAYER_RELU,
     QUANT_LAYER_LEAKY_RELU,
     QUANT_LAYER_MAXPOOL,
+    QUANT_LAYER_REQUANT_MAXPOOL,
     QUANT_LAYER_PWL,
     QUANT_LAYER_CLIP,
     QUANT_LAYER_GATHER,
@@ -174,8 +182,11 @@ typedef struct quant_layer {
     int has_lo, has_hi;
     /* gather: element j is tensor term_src[j]'s element term_idx[j] (0 when
      * term_src[j] is QUANT_GATHER_ZERO) */
-    /* maxpool: window j covers in[win_idx[win_start[j] .. win_start[j+1]-1]] */
+    /* maxpool: window j covers in[win_idx[win_start[j] .. win_start[j+1]-1]]
+     * (requant-maxpool: elements of the accumulator; n_covered of them are
+     * in some window) */
     uint32_t *win_start, *win_idx;
+    uint32_t n_covered;
     /* pwl */
     quant_pwl_fn fn;
     int64_t *knots;   /* 2^QUANT_PWL_SEGMENTS_LOG2 + 1 knots at the out scale */

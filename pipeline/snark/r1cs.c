@@ -169,14 +169,24 @@ static int check_wires(const r1cs *cs, const r1cs_lc *lc, uint32_t k, zkml_error
     return 0;
 }
 
+/* Terms go out 64 at a time: one fwrite per term and field cost more than
+ * building the whole system (a CNN's file is tens of MB). */
 static void write_lc(bwriter *w, const r1cs_lc *lc)
 {
-    uint8_t b[32];
+    uint8_t b[64 * 36];
     bw_u32(w, lc->n);
-    for (uint32_t i = 0; i < lc->n; i++) {
-        bw_u32(w, lc->terms[i].wire);
-        fr_to_bytes_le(b, &lc->terms[i].coeff);
-        bw_bytes(w, b, 32);
+    for (uint32_t i = 0; i < lc->n;) {
+        size_t used = 0;
+        for (; i < lc->n && used < sizeof b; i++, used += 36) {
+            uint32_t v = lc->terms[i].wire;
+            uint8_t *p = b + used;
+            p[0] = (uint8_t)v;
+            p[1] = (uint8_t)(v >> 8);
+            p[2] = (uint8_t)(v >> 16);
+            p[3] = (uint8_t)(v >> 24);
+            fr_to_bytes_le(p + 4, &lc->terms[i].coeff);
+        }
+        bw_bytes(w, b, used);
     }
 }
 

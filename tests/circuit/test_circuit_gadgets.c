@@ -106,6 +106,102 @@ static void test_max(int64_t x, int64_t y, int k)
     cb_free(&b);
 }
 
+/* A MaxPool window as compile.c builds it over a fused requant: the quotient
+ * of each acc = 3x + 1 (not range checked), a chain of maxes over bits-wide
+ * signed values, then the ReLU or the range check of the max. */
+static void test_pool_window(const int64_t *x, uint32_t n, int k, int bits, int relu)
+{
+    cbuild b;
+    zkml_error err;
+    uint32_t in[8], q[8], m, out, bw[64];
+    int64_t qv[8], mv = 0, want = 0;
+    CHECK(cb_init(&b, 1, &err) == 0, "init");
+    for (uint32_t i = 0; i < n; i++)
+        CHECK(cb_wire(&b, x[i], &in[i]) == 0, "input wire");
+    for (uint32_t i = 0; i < n; i++) {
+        lcv acc;
+        lcv_wire(&b, &acc, in[i], 3 * x[i] + 1);
+        lc_add(&b, &acc.lc, in[i], 2);
+        lc_add(&b, &acc.lc, 0, 1);
+        int64_t f = floor_div(3 * x[i] + 1 + (k ? (int64_t)1 << (k - 1) : 0), (int64_t)1 << k);
+        CHECK(g_quotient(&b, &acc, k, &q[i], &qv[i]) == 0 && qv[i] == f &&
+                  wire_value(&b, q[i]) == f,
+              "quotient of %lld by 2^%d: %lld, want %lld", (long long)(3 * x[i] + 1), k,
+              (long long)qv[i], (long long)f);
+        want = i == 0 || f > want ? f : want;
+    }
+    m = q[0];
+    mv = qv[0];
+    for (uint32_t i = 1; i < n; i++)
+        CHECK(g_max(&b, m, mv, q[i], qv[i], bits, &m, &mv) == 0, "max: %s", err.message);
+    lcv t;
+    lcv_wire(&b, &t, m, mv + ((int64_t)1 << (bits - 1)));
+    lc_add(&b, &t.lc, 0, (int64_t)1 << (bits - 1));
+    if (relu) {
+        lcv_free(&t);
+        CHECK(g_relu(&b, m, mv, bits - 1, &out) == 0, "relu: %s", err.message);
+        want = want < 0 ? 0 : want;
+    } else {
+        CHECK(g_bits(&b, &t, bits, bw) == 0, "range: %s", err.message);
+        out = m;
+    }
+    CHECK(wire_value(&b, out) == want, "window max %lld, want %lld", (long long)wire_value(&b, out),
+          (long long)want);
+    /* what pipeline/quant/model.c charges a requant-maxpool window */
+    uint32_t cost = n * (uint32_t)(k + 1) + (n - 1) * (uint32_t)(bits + 3) +
+                    (uint32_t)(relu ? bits + 2 : bits + 1);
+    CHECK(b.cs.n_constraints == cost, "window cost %u, want %u", b.cs.n_constraints, cost);
+    mutate_all("pool window", &b.cs, b.w, n + 1);
+    cb_free(&b);
+}
+
+/* Attacks on an unranged quotient followed by the range check of its value
+ * (a one-element window): wire 1 is x, 2 .. k+1 the remainder bits, k+2 the
+ * quotient y, then the bits of y + 2^(bits-1). Each forged witness keeps the
+ * quotient's equality and must still be rejected: by a remainder bit's
+ * booleanity, and by the downstream range check when y is not an integer. */
+static void test_quotient_attacks(void)
+{
+    const int k = 4, bits = 8;
+    const int64_t x = 37; /* acc = 37 + 8 = 45 = 2 * 16 + 13 */
+    cbuild b;
+    zkml_error err;
+    uint32_t wx, y, bw[8];
+    int64_t yv;
+    lcv acc, t;
+    CHECK(cb_init(&b, 1, &err) == 0 && cb_wire(&b, x, &wx) == 0, "init");
+    lcv_wire(&b, &acc, wx, x);
+    CHECK(g_quotient(&b, &acc, k, &y, &yv) == 0 && y == (uint32_t)k + 2 && yv == 2, "quotient");
+    lcv_wire(&b, &t, y, yv + (1 << (bits - 1)));
+    lc_add(&b, &t.lc, 0, 1 << (bits - 1));
+    CHECK(g_bits(&b, &t, bits, bw) == 0, "range");
+    CHECK(r1cs_check_witness(&b.cs, b.w, b.cs.n_wires, &err) == 0, "honest witness: %s",
+          err.message);
+    fr_t *w = malloc(b.cs.n_wires * sizeof *w), c;
+    /* y - 1 with remainder bit 0 raised by 2^k (13 + 16 = 29), the range bits
+     * recomputed for y - 1: only bit 0's booleanity stands in the way */
+    memcpy(w, b.w, b.cs.n_wires * sizeof *w);
+    fr_from_i64(&w[y], yv - 1);
+    fr_from_i64(&w[2], 1 + (1 << k));
+    for (int i = 0; i < bits; i++)
+        fr_from_i64(&w[bw[i]], ((yv - 1 + (1 << (bits - 1))) >> i) & 1);
+    CHECK(r1cs_check_witness(&b.cs, w, b.cs.n_wires, &err) != 0,
+          "a remainder of 2^k + 1 passed the quotient");
+    /* remainder 0 and y = 45 / 16 in the field: the quotient's equality
+     * holds, only the range check of y rejects it */
+    memcpy(w, b.w, b.cs.n_wires * sizeof *w);
+    for (int i = 0; i < k; i++)
+        fr_from_i64(&w[2 + i], 0);
+    fr_from_u64(&c, 1u << k);
+    fr_inv(&c, &c);
+    fr_from_i64(&w[y], x + (1 << (k - 1)));
+    fr_mul(&w[y], &w[y], &c);
+    CHECK(r1cs_check_witness(&b.cs, w, b.cs.n_wires, &err) != 0,
+          "a quotient that is not an integer passed the range check");
+    free(w);
+    cb_free(&b);
+}
+
 static void test_leaky(int64_t x, int64_t alpha, int p)
 {
     cbuild b;
@@ -436,6 +532,13 @@ int main(void)
     test_clip(-600, 1, 0, 1, 96);
     test_clip(600, 1, 0, 1, 96);
     test_zero();
+    for (size_t i = 0; i + 4 <= 6; i++) {
+        test_pool_window(xs + i, 4, 4, 12, 1);
+        test_pool_window(xs + i, 3, 3, 12, 0);
+    }
+    test_pool_window(xs, 1, 0, 12, 0);
+    test_pool_window(xs + 4, 2, 2, 11, 1);
+    test_quotient_attacks();
     const float iris[4] = {5.1f, 3.5f, 1.4f, 0.2f};
     const float tiny[6] = {-1.0f, -0.25f, 0.5f, 1.5f, -0.75f, 0.0625f};
     test_model_mutation("iris_mlp", iris, 0, QUANT_VIS_PUBLIC);
