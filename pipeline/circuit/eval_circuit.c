@@ -254,7 +254,7 @@ int circuit_build_eval(const quant_model *m, const circuit_eval_spec *s, circuit
         return zkml_fail(err, ZKML_EINVAL,
                          "evaluation: comparing the sum of squared errors "
                          "with rows * threshold^2 needs %d bits (at most 61): lower "
-                         "rmse_threshold, ZKML_EVAL_ROWS or bits.activation",
+                         "rmse_threshold, ZKML_EVAL_ROWS or the output's bit width",
                          bits);
     lcf *elems = calloc(s->n * per_row, sizeof *elems), metric = {0}, h = {0};
     int64_t metric_v = 0;

@@ -6,8 +6,9 @@
  *
  * Search: input, param and activation scales from small grids; for each,
  * the input bit width is the smallest that holds every sample's inputs
- * (unsigned when no input is negative), and the activation width holds the
- * largest float activation of any node with one bit of headroom. A
+ * (unsigned when no input is negative), and each computed tensor's width
+ * (bits.tensors) holds its own largest float value with one bit of
+ * headroom (activation_bits, for anything else, the largest of any). A
  * candidate is acceptable when every sample evaluates in range, the
  * predicted class agrees with float on at least 99% of them (not asked of
  * a regression model: data.csv has a float target), and the max absolute
@@ -151,8 +152,32 @@ static int bit_length(double x)
     return x < 1 ? 0 : (int)floor(log2(x)) + 1;
 }
 
-static void candidate_settings(const float_run *f, const quant_settings *base, int si, int sp,
-                               int sa, quant_settings *s)
+/* The width that holds |v| <= a at scale sa with one bit of headroom. */
+static int activation_width(double a, int sa)
+{
+    return 1 + bit_length(ceil(ldexp(a, sa) + 1)) + 1;
+}
+
+/* bits.tensors: each computed tensor's own width (the first
+ * QUANT_MAX_TENSOR_BITS whose names fit; the rest take activation_bits). */
+static void tensor_widths(const onnx_model *g, const float_run *f, quant_settings *s)
+{
+    s->n_tensor_bits = 0;
+    for (int t = 0; t < g->n_tensors && s->n_tensor_bits < QUANT_MAX_TENSOR_BITS; t++) {
+        quant_tensor_bits *tb = &s->tensor_bits[s->n_tensor_bits];
+        const onnx_tensor *ot = &g->tensors[t];
+        if (ot->data || ot->producer < 0 || !(f->lo[t] <= f->hi[t]) ||
+            strlen(ot->name) >= sizeof tb->tensor)
+            continue;
+        int w = activation_width(fmax(fabs(f->lo[t]), fabs(f->hi[t])), s->activation_scale);
+        snprintf(tb->tensor, sizeof tb->tensor, "%s", ot->name);
+        tb->bits = w < 2 ? 2 : w;
+        s->n_tensor_bits++;
+    }
+}
+
+static void candidate_settings(const onnx_model *g, const float_run *f, const quant_settings *base,
+                               int si, int sp, int sa, quant_settings *s)
 {
     *s = *base;
     s->input_scale = si;
@@ -162,8 +187,9 @@ static void candidate_settings(const float_run *f, const quant_settings *base, i
     double in_abs = fmax(fabs(f->in_min), fabs(f->in_max));
     int in_bits = bit_length(ceil(ldexp(in_abs, si) + 0.5)) + (s->input_signed ? 1 : 0);
     s->input_bits = in_bits < 1 ? 1 : in_bits;
-    int act_bits = 1 + bit_length(ceil(ldexp(f->act_max, sa) + 1)) + 1;
+    int act_bits = activation_width(f->act_max, sa);
     s->activation_bits = act_bits < sa + 2 ? sa + 2 : act_bits;
+    tensor_widths(g, f, s);
 }
 
 /* Runs the fixed-point model over every sample; fills the candidate's scores
@@ -257,7 +283,7 @@ static int search(const onnx_model *g, const quant_dataset *d, const float_run *
             for (size_t k = 0; k < 4; k++) {
                 candidate *c = &cands[n++];
                 memset(c, 0, sizeof *c);
-                candidate_settings(f, base, INPUT_SCALES[i], PARAM_SCALES[j], ACTIVATION_SCALES[k],
+                candidate_settings(g, f, base, INPUT_SCALES[i], PARAM_SCALES[j], ACTIVATION_SCALES[k],
                                    &c->s);
                 quant_model m;
                 zkml_error e;

@@ -16,9 +16,9 @@ static int layer_fail(const quant_model *m, const quant_layer *l, zkml_error *er
 {
     const onnx_node *n = &m->graph->nodes[l->node];
     return zkml_fail(err, ZKML_EINVAL,
-                     "node '%s' (%s): %s (value %lld at element %u; activation_bits = %d); "
+                     "node '%s' (%s): %s (value %lld at element %u; %d bits); "
                      "recalibrate with wider settings",
-                     n->name, n->op_type, what, v, j, m->settings.activation_bits);
+                     n->name, n->op_type, what, v, j, m->tensors[l->out].bits);
 }
 
 int quant_input(const quant_model *m, const float *input, int64_t *q, zkml_error *err)

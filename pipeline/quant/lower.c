@@ -196,23 +196,25 @@ static int materialize(lowering *lw, int node, uint32_t t, int relu, uint32_t *o
     }
     const quant_tensor *acc = &m->tensors[t];
     int shift = acc->scale - s->activation_scale;
+    int bits = quant_settings_bits_for(
+        s, acc->onnx_tensor >= 0 ? lw->g->tensors[acc->onnx_tensor].name : NULL);
     const onnx_node *n = node_at(lw, node);
     if (acc->bound >= 0x1p252)
         return zkml_fail(err, ZKML_EINVAL,
                          "node '%s' (%s): worst-case accumulator 2^%.1f could wrap around the "
                          "field (limit 2^252); lower the scales or bit widths",
                          n->name, n->op_type, log2(acc->bound));
-    if (acc->bound >= 0x1p61 || shift + s->activation_bits > 61)
+    if (acc->bound >= 0x1p61 || shift + bits > 61)
         return zkml_fail(err, ZKML_EINVAL,
                          "node '%s' (%s): worst-case accumulator 2^%.1f with a %d-bit rescale "
                          "exceeds the 61-bit fixed-point evaluator; lower the scales or bit widths",
-                         n->name, n->op_type, log2(acc->bound + 1), shift + s->activation_bits);
+                         n->name, n->op_type, log2(acc->bound + 1), shift + bits);
     uint32_t a, lid;
     int rc = qm_add_tensor(m, QUANT_ACTIVATION, acc->size, s->activation_scale, acc->onnx_tensor,
                            &a, err);
     if (rc || (rc = qm_add_layer(m, QUANT_LAYER_REQUANT, node, t, a, &lid, err)))
         return rc;
-    qm_set_activation_range(&m->tensors[a], s->activation_bits, 1);
+    qm_set_activation_range(&m->tensors[a], bits, 1);
     if (relu)
         m->tensors[a].lo = 0;
     m->layers[lid].shift = shift;

@@ -17,7 +17,8 @@
  *              with k = S - activation_scale:
  *                  y = floor((acc + 2^(k-1)) / 2^k)      (k > 0; y = acc if k = 0)
  *              i.e. round half up, toward +infinity. y must lie in
- *              [-2^(b-1), 2^(b-1)) for b = activation_bits, or evaluation
+ *              [-2^(b-1), 2^(b-1)) for b = the accumulator's ONNX tensor's
+ *              width in bits.tensors, else activation_bits, or evaluation
  *              fails naming the node. Optionally fused with ReLU (max(y, 0)).
  *   - relu, leaky relu (and PRelu: one slope per element), maxpool: exact on
  *              activations.
@@ -90,6 +91,13 @@ typedef enum quant_visibility {
     QUANT_VIS_FIXED,
 } quant_visibility;
 
+/* The width of the activations materialized from one ONNX tensor. */
+#define QUANT_MAX_TENSOR_BITS 64
+typedef struct quant_tensor_bits {
+    char tensor[64]; /* the ONNX tensor's name */
+    int bits;
+} quant_tensor_bits;
+
 typedef struct quant_settings {
     int input_scale;                    /* exponent s: inputs are round(x * 2^s) */
     int param_scale;                    /* weights, biases (at the sum scale), constants */
@@ -97,6 +105,11 @@ typedef struct quant_settings {
     int input_bits;                     /* range of an input integer (see input_signed) */
     int input_signed;                   /* 1: [-2^(b-1), 2^(b-1)); 0: [0, 2^b) */
     int activation_bits;                /* activations in [-2^(b-1), 2^(b-1)) */
+    /* Per ONNX tensor (settings.json "bits.tensors", set by calibration from
+     * each tensor's float range): the width b of the activation a requant
+     * makes from it; a tensor not listed takes activation_bits. */
+    int n_tensor_bits;
+    quant_tensor_bits tensor_bits[QUANT_MAX_TENSOR_BITS];
     quant_visibility input_visibility;  /* public | hashed (default) | private */
     quant_visibility output_visibility; /* public (default) | hashed */
     quant_visibility param_visibility;  /* fixed (the only one so far) */
@@ -119,6 +132,9 @@ int quant_rmse_threshold_parse(const char *text, double *out, zkml_error *err);
 #define QUANT_MAX_BITS 60
 
 void quant_settings_default(quant_settings *s);
+/* The width for activations materialized from ONNX tensor `name` (NULL:
+ * none): its entry in tensor_bits, else activation_bits. */
+int quant_settings_bits_for(const quant_settings *s, const char *name);
 int quant_settings_validate(const quant_settings *s, zkml_error *err);
 /* Parses settings.json text (only the fields above are read; the per-node
  * table and the estimate are informative). Messages name the field. */

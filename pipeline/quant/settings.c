@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,10 +23,19 @@ void quant_settings_default(quant_settings *s)
     s->input_bits = 16;
     s->input_signed = 1;
     s->activation_bits = 24;
+    s->n_tensor_bits = 0;
     s->input_visibility = QUANT_VIS_HASHED;
     s->output_visibility = QUANT_VIS_PUBLIC;
     s->param_visibility = QUANT_VIS_FIXED;
     s->rmse_threshold = 0;
+}
+
+int quant_settings_bits_for(const quant_settings *s, const char *name)
+{
+    for (int i = 0; name && i < s->n_tensor_bits; i++)
+        if (!strcmp(s->tensor_bits[i].tensor, name))
+            return s->tensor_bits[i].bits;
+    return s->activation_bits;
 }
 
 static int rmse_threshold_ok(double v)
@@ -114,6 +124,13 @@ int quant_settings_validate(const quant_settings *s, zkml_error *err)
         (rc = check_range("bits.input", s->input_bits, 1, QUANT_MAX_BITS, err)) ||
         (rc = check_range("bits.activation", s->activation_bits, 2, QUANT_MAX_BITS, err)))
         return rc;
+    if (s->n_tensor_bits < 0 || s->n_tensor_bits > QUANT_MAX_TENSOR_BITS)
+        return zkml_fail(err, ZKML_EINVAL, "settings: bits.tensors has %d entries (at most %d)",
+                         s->n_tensor_bits, QUANT_MAX_TENSOR_BITS);
+    for (int i = 0; i < s->n_tensor_bits; i++)
+        if (s->tensor_bits[i].bits < 2 || s->tensor_bits[i].bits > QUANT_MAX_BITS)
+            return zkml_fail(err, ZKML_EINVAL, "settings: bits.tensors.%s = %d is outside [2, %d]",
+                             s->tensor_bits[i].tensor, s->tensor_bits[i].bits, QUANT_MAX_BITS);
     if (s->activation_bits < s->activation_scale + 2)
         return zkml_fail(err, ZKML_EINVAL,
                          "settings: bits.activation = %d cannot hold 1.0 at scale %d "
@@ -157,6 +174,33 @@ static int get_visibility(const cJSON *root, const char *key, quant_visibility *
     return rc;
 }
 
+/* Optional "bits.tensors": {"<ONNX tensor>": width, ...}. */
+static int get_tensor_bits(const cJSON *bits, quant_settings *s, zkml_error *err)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(bits, "tensors"), *e;
+    s->n_tensor_bits = 0;
+    if (!t)
+        return 0;
+    if (!cJSON_IsObject(t))
+        return zkml_fail(err, ZKML_EINVAL, "settings: bits.tensors is not an object");
+    cJSON_ArrayForEach(e, t)
+    {
+        quant_tensor_bits *tb = &s->tensor_bits[s->n_tensor_bits];
+        if (s->n_tensor_bits == QUANT_MAX_TENSOR_BITS)
+            return zkml_fail(err, ZKML_EINVAL, "settings: bits.tensors has more than %d entries",
+                             QUANT_MAX_TENSOR_BITS);
+        if (strlen(e->string) >= sizeof tb->tensor)
+            return zkml_fail(err, ZKML_EINVAL, "settings: bits.tensors: a name of %zu bytes "
+                             "(at most %zu)", strlen(e->string), sizeof tb->tensor - 1);
+        int rc = get_int(t, "bits.tensors", e->string, &tb->bits, err);
+        if (rc)
+            return rc;
+        snprintf(tb->tensor, sizeof tb->tensor, "%s", e->string);
+        s->n_tensor_bits++;
+    }
+    return 0;
+}
+
 static int parse_root(const cJSON *root, quant_settings *s, zkml_error *err)
 {
     const cJSON *scales, *bits;
@@ -170,6 +214,7 @@ static int parse_root(const cJSON *root, quant_settings *s, zkml_error *err)
         (rc = get_int(scales, "scales", "activation", &s->activation_scale, err)) ||
         (rc = get_int(bits, "bits", "input", &s->input_bits, err)) ||
         (rc = get_int(bits, "bits", "activation", &s->activation_bits, err)) ||
+        (rc = get_tensor_bits(bits, s, err)) ||
         (rc = get_visibility(root, "input_visibility", &s->input_visibility, err)) ||
         (rc = get_visibility(root, "output_visibility", &s->output_visibility, err)) ||
         (rc = get_visibility(root, "param_visibility", &s->param_visibility, err)) ||
@@ -272,6 +317,16 @@ static int add_packing(cJSON *root, const quant_model *m)
     return 1;
 }
 
+/* bits.tensors, when there are any. */
+static int add_tensor_bits(cJSON *bits, const quant_settings *s)
+{
+    cJSON *t = s->n_tensor_bits ? cJSON_AddObjectToObject(bits, "tensors") : NULL;
+    for (int i = 0; i < s->n_tensor_bits; i++)
+        if (!t || !cJSON_AddNumberToObject(t, s->tensor_bits[i].tensor, s->tensor_bits[i].bits))
+            return 0;
+    return 1;
+}
+
 cJSON *quant_settings_json(const quant_settings *s, const quant_model *m, int calibrated)
 {
     cJSON *root = cJSON_CreateObject();
@@ -287,6 +342,7 @@ cJSON *quant_settings_json(const quant_settings *s, const quant_model *m, int ca
         cJSON_AddNumberToObject(bits, "input", s->input_bits) &&
         cJSON_AddBoolToObject(bits, "input_signed", s->input_signed) &&
         cJSON_AddNumberToObject(bits, "activation", s->activation_bits) &&
+        add_tensor_bits(bits, s) &&
         cJSON_AddStringToObject(root, "input_visibility",
                                 quant_visibility_name(s->input_visibility)) &&
         cJSON_AddStringToObject(root, "output_visibility",

@@ -1,6 +1,7 @@
 /*
  * test_quant_settings.c - settings.json parsing refuses bad input naming the
- * field; lowering refuses settings whose worst-case accumulator could
+ * field; per-tensor widths (bits.tensors) reach the requants of their
+ * tensors; lowering refuses settings whose worst-case accumulator could
  * overflow; the rounding rule and quantization match hand-computed values.
  */
 #include "pipeline/quant/quant.h"
@@ -183,9 +184,56 @@ static void test_overflow_refused(void)
     onnx_free(g);
 }
 
+/* bits.tensors: parsed, refused naming the entry, and used by the lowering
+ * for the requant of that tensor only. */
+static void test_tensor_bits(void)
+{
+    static const char *const json =
+        "{\"scales\":{\"input\":4,\"param\":6,\"activation\":5},\"bits\":{\"input\":8,"
+        "\"input_signed\":false,\"activation\":14,\"tensors\":{\"gemm0\":9,\"other\":3}},"
+        VIS("public", "public", "fixed") "}";
+    quant_settings s;
+    zkml_error err;
+    CHECK(quant_settings_parse(json, strlen(json), &s, &err) == 0, "tensors: %s", err.message);
+    CHECK(s.n_tensor_bits == 2 && quant_settings_bits_for(&s, "gemm0") == 9 &&
+              quant_settings_bits_for(&s, "other") == 3 &&
+              quant_settings_bits_for(&s, "output") == 14 && quant_settings_bits_for(&s, NULL) == 14,
+          "tensor widths");
+    refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5},\"bits\":{\"input\":8,"
+            "\"input_signed\":false,\"activation\":14,\"tensors\":{\"gemm0\":1}}," VIS(
+                "public", "public", "fixed") "}",
+            "bits.tensors.gemm0 = 1");
+    refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5},\"bits\":{\"input\":8,"
+            "\"input_signed\":false,\"activation\":14,\"tensors\":[9]}," VIS("public", "public",
+                                                                                 "fixed") "}",
+            "bits.tensors is not an object");
+    refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5},\"bits\":{\"input\":8,"
+            "\"input_signed\":false,\"activation\":14,\"tensors\":{\"gemm0\":\"9\"}}," VIS(
+                "public", "public", "fixed") "}",
+            "bits.tensors.gemm0");
+    onnx_model *g;
+    quant_model m;
+    if (onnx_load_file(ZKML_FIXTURES "/mlp784.onnx", &g, &err) != 0) {
+        CHECK(0, "load: %s", err.message);
+        return;
+    }
+    /* mlp784: gemm0 -> relu0 (a requant with ReLU) -> output (a requant) */
+    CHECK(quant_model_build(g, &s, &m, &err) == 0, "build: %s", err.message);
+    for (uint32_t i = 0; i < m.n_layers; i++)
+        if (m.layers[i].kind == QUANT_LAYER_REQUANT) {
+            const quant_tensor *t = &m.tensors[m.layers[i].out];
+            int want = m.layers[i].out == m.output ? 14 : 9;
+            CHECK(t->bits == want && t->hi == ((int64_t)1 << (want - 1)) - 1,
+                  "requant %u: %d bits, want %d", i, t->bits, want);
+        }
+    quant_model_free(&m);
+    onnx_free(g);
+}
+
 int main(void)
 {
     test_parse();
+    test_tensor_bits();
     test_visibility();
     test_rmse_threshold();
     test_rounding();
