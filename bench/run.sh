@@ -2,7 +2,8 @@
 # bench/run.sh [BUILD_DIR] - every benchmark, each against its peer in the same
 # run, each appending its table with the commit to bench/RESULTS.md:
 #   snark_math  BN254 field, group and pairing operations
-#   compile     settings/calibrate/compile/witness per fixture vs the float evaluator
+#   compile     settings/calibrate/compile/witness per fixture and issue 15's CNN
+#               (bench/models/cifar_cnn.py) vs the float evaluator
 #   groth16     our prover vs `snarkjs groth16 prove` (ZKML_BENCH_MAX_LOG, default 18;
 #               snarkjs up to ZKML_BENCH_SNARKJS_MAX_LOG, default 16)
 #   ceremony    phase-2 setup and contribution from a ptau vs snarkjs (ZKML_BENCH_CEREMONY_MAX_LOG,
@@ -27,7 +28,10 @@ echo "== snark_math"
 } | tee -a "$results"
 
 echo "== compile"
-"$build/bench/compile/bench_compile" "$results"
+cnn=$(mktemp -d)
+/usr/bin/python3 bench/models/cifar_cnn.py "$cnn"
+"$build/bench/compile/bench_compile" "$results" "$cnn"
+rm -rf "$cnn"
 
 echo "== groth16"
 bash bench/groth16/run.sh "${ZKML_BENCH_MAX_LOG:-18}" "${ZKML_BENCH_SNARKJS_MAX_LOG:-16}"

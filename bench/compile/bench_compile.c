@@ -4,6 +4,8 @@
  * signals, compile and witness time, max abs error against float and argmax
  * agreement (from calibration.json, over the whole CSV split), and appends
  * a table to bench/RESULTS.md (argument 1, if given) with the commit.
+ * Argument 2, if given, is a folder holding bench/models/cifar_cnn.py's
+ * cifar_cnn.onnx and cifar_cnn.csv: issue 15's CNN, benchmarked last.
  * Targets (issue 4): mlp784 < 10,000 constraints with >= 99% agreement,
  * iris 100% agreement, every fixture compiled in under 2 s.
  */
@@ -33,14 +35,15 @@ static double json_number(const char *dir, zkml_artifact_id file, const char *ke
 
 int main(int argc, char **argv)
 {
-    static const char *const fx[][3] = {
-        {"iris_linear", "iris_linear.onnx", "iris_test.csv"},
-        {"iris_mlp", "iris_mlp.onnx", "iris_test.csv"},
-        {"mlp25_sigmoid", "mlp25_sigmoid.onnx", "mlp25_test.csv"},
-        {"digits_cnn", "digits_cnn.onnx", "digits_test.csv"},
-        {"mlp784", "mlp784.onnx", "mlp784_test.csv"},
-        {"ops_bn_cnn", "ops_bn_cnn.onnx", "ops_digits_test.csv"},
-        {"ops_misc", "ops_misc.onnx", "ops_digits_test.csv"},
+    const char *fx[][4] = {
+        {"iris_linear", "iris_linear.onnx", "iris_test.csv", ZKML_FIXTURES},
+        {"iris_mlp", "iris_mlp.onnx", "iris_test.csv", ZKML_FIXTURES},
+        {"mlp25_sigmoid", "mlp25_sigmoid.onnx", "mlp25_test.csv", ZKML_FIXTURES},
+        {"digits_cnn", "digits_cnn.onnx", "digits_test.csv", ZKML_FIXTURES},
+        {"mlp784", "mlp784.onnx", "mlp784_test.csv", ZKML_FIXTURES},
+        {"ops_bn_cnn", "ops_bn_cnn.onnx", "ops_digits_test.csv", ZKML_FIXTURES},
+        {"ops_misc", "ops_misc.onnx", "ops_digits_test.csv", ZKML_FIXTURES},
+        {"cifar_cnn", "cifar_cnn.onnx", "cifar_cnn.csv", argc > 2 ? argv[2] : NULL},
     };
     char table[8192];
     size_t used = 0;
@@ -50,16 +53,16 @@ int main(int argc, char **argv)
                          "max abs error | argmax agreement |\n| --- | ---: | ---: | ---: | ---: "
                          "| ---: | ---: |\n");
     int status = 0;
-    for (size_t i = 0; i < sizeof fx / sizeof fx[0]; i++) {
+    for (size_t i = 0; i < sizeof fx / sizeof fx[0] && fx[i][3]; i++) {
         char dir[] = "/tmp/zkml_bench_compile_XXXXXX", path[4096], src[4096];
         zkml_error err;
         zkml_step_opts opts = {.sample = 0, .threads = 1, .target = "resources"};
         if (!mkdtemp(dir))
             return 2;
-        snprintf(src, sizeof src, "%s/%s", ZKML_FIXTURES, fx[i][1]);
+        snprintf(src, sizeof src, "%s/%s", fx[i][3], fx[i][1]);
         snprintf(path, sizeof path, "%s/model.onnx", dir);
         char csv_src[1100], csv_path[1100];
-        snprintf(csv_src, sizeof csv_src, "%s/%s", ZKML_FIXTURES, fx[i][2]);
+        snprintf(csv_src, sizeof csv_src, "%s/%s", fx[i][3], fx[i][2]);
         snprintf(csv_path, sizeof csv_path, "%s/data.csv", dir);
         if (zkml_copy_file(src, path, &err) || zkml_copy_file(csv_src, csv_path, &err)) {
             fprintf(stderr, "%s: %s\n", fx[i][0], err.message);

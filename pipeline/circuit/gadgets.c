@@ -15,6 +15,9 @@ int cb_init(cbuild *b, int with_witness, zkml_error *err)
     b->with_witness = with_witness;
     b->err = err;
     b->cs.n_wires = 0;
+    fr_one(&b->pow2[0]);
+    for (int i = 1; i < 63; i++)
+        fr_add(&b->pow2[i], &b->pow2[i - 1], &b->pow2[i - 1]);
     uint32_t one;
     return cb_wire(b, 1, &one);
 }
@@ -38,10 +41,26 @@ int cb_wire_fr(cbuild *b, const fr_t *value, uint32_t *wire)
     return 0;
 }
 
+/* coeff as a field element, from the table when it is +-2^i. */
+static void fr_of(const cbuild *b, fr_t *r, int64_t coeff)
+{
+    uint64_t mag = coeff < 0 ? (uint64_t)0 - (uint64_t)coeff : (uint64_t)coeff;
+    if (mag == 0 || (mag & (mag - 1)) || mag >> 62) {
+        fr_from_i64(r, coeff);
+        return;
+    }
+    *r = b->pow2[__builtin_ctzll(mag)];
+    if (coeff < 0)
+        fr_neg(r, r);
+}
+
 int cb_wire(cbuild *b, int64_t value, uint32_t *wire)
 {
     fr_t v;
-    fr_from_i64(&v, b->with_witness ? value : 0);
+    if (b->with_witness)
+        fr_of(b, &v, value);
+    else
+        fr_zero(&v);
     return cb_wire_fr(b, &v, wire);
 }
 
@@ -86,7 +105,7 @@ int lc_add(cbuild *b, r1cs_lc *lc, uint32_t wire, int64_t coeff)
     fr_t c;
     if (coeff == 0)
         return 0;
-    fr_from_i64(&c, coeff);
+    fr_of(b, &c, coeff);
     return r1cs_lc_add_term(lc, wire, &c, b->err);
 }
 
