@@ -4,8 +4,9 @@
  * clamp-and-interpolate), the witness satisfies the constraints, and
  * changing any non-input wire by +1 or -1 makes some constraint fail
  * (r1cs_check_witness): nothing is under-constrained. The same mutation
- * check runs over whole compiled fixtures (iris_mlp, and ops_tiny for the
- * re-indexing, clip, PRelu, pooling and BatchNormalization layers), with
+ * check runs over whole compiled fixtures (iris_mlp, ops_tiny for the
+ * re-indexing, clip, PRelu, pooling and BatchNormalization layers, and
+ * pool_tiny for requants fused with overlapping MaxPool windows), with
  * hashed inputs and outputs, and over a two-row evaluation circuit.
  */
 #include "pipeline/circuit/circuit.h"
@@ -393,6 +394,25 @@ static int load_small(const char *file, int input_signed, onnx_model **g, quant_
     return 0;
 }
 
+/* pool_tiny lowers both of its Conv -> (Relu ->) MaxPool chains to
+ * requant-maxpool layers (so its mutation test covers the fused gadget). */
+static void test_pool_fused(void)
+{
+    onnx_model *g;
+    quant_model m;
+    if (load_small("pool_tiny.onnx", 1, &g, &m))
+        return;
+    int fused = 0, relu = 0;
+    for (uint32_t i = 0; i < m.n_layers; i++)
+        if (m.layers[i].kind == QUANT_LAYER_REQUANT_MAXPOOL) {
+            fused++;
+            relu += m.layers[i].relu;
+        }
+    CHECK(fused == 2 && relu == 1, "pool_tiny: %d fused layers, %d with ReLU", fused, relu);
+    quant_model_free(&m);
+    onnx_free(g);
+}
+
 /* The evaluation circuit on two iris rows, one labelled right and one
  * wrong: the count, and every wire changed breaks a constraint (the argmax,
  * the label comparison and the commitment leave nothing free). */
@@ -544,6 +564,9 @@ int main(void)
     test_model_mutation("iris_mlp", iris, 0, QUANT_VIS_PUBLIC);
     test_model_mutation("ops_tiny", tiny, 1, QUANT_VIS_PUBLIC);
     test_model_mutation("iris_mlp", iris, 0, QUANT_VIS_HASHED);
+    const float pool[9] = {-1.0f, 0.5f, 0.25f, 0.75f, -0.5f, 1.0f, 0.125f, -0.25f, 0.0f};
+    test_pool_fused();
+    test_model_mutation("pool_tiny", pool, 1, QUANT_VIS_PUBLIC);
     test_eval_mutation();
     test_eval_regression();
     if (failures)
