@@ -202,7 +202,7 @@ void zkml_wipe(void *p, size_t n);
  */
 typedef struct zkml_step_opts {
     int sample;         /* CSV data row to prove, 0-based (default 0) */
-    int threads;        /* threads a proof may use; 0 = zkml_default_threads() */
+    int threads;        /* threads a proof or the calibration search may use; 0 = cores */
     const char *target; /* calibration target: "resources" (default) or "accuracy" */
     /* settings: the visibility words to write (NULL keeps settings.json's, or
      * the default: input hashed, output public, param fixed) */

@@ -13,10 +13,22 @@
  * predicted class agrees with float on at least 99% of them (not asked of
  * a regression model: data.csv has a float target), and the max absolute
  * output error is at most 2% of max(1, largest |float output|). Target
- * "resources" takes the acceptable candidate with the fewest constraints
- * (trying them cheapest first); "accuracy" evaluates all and takes the one
- * with the smallest max absolute error. With none acceptable, the one with
- * the best agreement, then the smallest error.
+ * "resources" takes the acceptable candidate with the fewest constraints;
+ * "accuracy" evaluates all and takes the one with the smallest max absolute
+ * error. With none acceptable, the one with the best agreement, then the
+ * smallest error.
+ *
+ * Speed (issue 15: a 260k-parameter CNN had 64 candidates built twice): the
+ * float model runs once and every candidate is compared with its outputs;
+ * candidates are built, counted and evaluated once each, on worker threads
+ * (two models in memory per thread). For "resources", a candidate dearer than
+ * an acceptable one already found is counted but not evaluated, and an
+ * evaluation stops at the first sample that makes the candidate unacceptable
+ * (its report then covers the samples it evaluated); candidates dearer than
+ * the chosen one are reported unevaluated whichever thread got to them, so
+ * the report does not depend on timing. The choice is the one the sequential
+ * cheapest-first search makes. Only when no candidate is acceptable are all
+ * evaluated again on every sample, for the fallback's comparison.
  *
  * The report measures both models against data.csv's label column: label
  * accuracy for classes, or MSE, MAE and RMSE against a regression target.
@@ -24,6 +36,8 @@
 #include "pipeline/quant/quant_json.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +47,8 @@ static const int PARAM_SCALES[] = {4, 6, 8, 10};
 static const int ACTIVATION_SCALES[] = {4, 6, 8, 10};
 #define N_CANDIDATES 64
 #define FALLBACK_ROWS 32
+/* Each search thread holds two built models (~30 MB each for issue 15's CNN). */
+#define MAX_SEARCH_THREADS 8
 
 typedef struct float_run {
     size_t rows, n_out;
@@ -52,7 +68,7 @@ typedef struct candidate {
     int built, evaluated, acceptable;
     uint64_t constraints;
     char error[600];
-    size_t failed_rows;
+    size_t failed_rows, rows_done; /* rows_done < rows: stopped early, unacceptable */
     double agreement, max_err, mean_err;
     double acc_fixed;
     target_error fixed_err; /* regression: fixed point against the targets */
@@ -192,10 +208,21 @@ static void candidate_settings(const onnx_model *g, const float_run *f, const qu
     tensor_widths(g, f, s);
 }
 
-/* Runs the fixed-point model over every sample; fills the candidate's scores
- * and, when per_out is given, the per-output errors (2 * n_out). */
+/* Whether c, after rows_done samples with agree agreements, can no longer be
+ * acceptable (the conditions of the acceptable test in evaluate). */
+static int hopeless(const candidate *c, const quant_dataset *d, const float_run *f, size_t agree)
+{
+    size_t misses = c->rows_done - agree;
+    return c->failed_rows > 0 || c->max_err > 0.02 * fmax(1.0, f->out_max) ||
+           (!d->targets && (double)(d->rows - misses) / (double)d->rows < 0.99);
+}
+
+/* Runs the fixed-point model over the samples; fills the candidate's scores
+ * (over the samples run) and, when per_out is given, the per-output errors
+ * (2 * n_out). With stop_early, stops at the first sample after which the
+ * candidate cannot be acceptable. */
 static int evaluate(const quant_model *m, const quant_dataset *d, const float_run *f, candidate *c,
-                    double *per_out, zkml_error *err)
+                    double *per_out, int stop_early, zkml_error *err)
 {
     size_t n_out = f->n_out, agree = 0, right = 0, counted = 0;
     double *out = malloc((n_out + 1) * sizeof *out);
@@ -208,10 +235,12 @@ static int evaluate(const quant_model *m, const quant_dataset *d, const float_ru
     double sum_err = 0;
     c->max_err = 0;
     c->failed_rows = 0;
+    c->rows_done = 0;
     memset(&c->fixed_err, 0, sizeof c->fixed_err);
-    for (size_t r = 0; r < d->rows; r++) {
+    for (size_t r = 0; r < d->rows && !(stop_early && r && hopeless(c, d, f, agree)); r++) {
         quant_values v = {0};
         zkml_error row_err;
+        c->rows_done++;
         if (quant_input(m, d->x + r * d->features, q, &row_err) || quant_eval(m, q, &v, &row_err)) {
             if (c->failed_rows++ == 0)
                 snprintf(c->error, sizeof c->error, "sample %zu: %s", r, row_err.message);
@@ -241,11 +270,13 @@ static int evaluate(const quant_model *m, const quant_dataset *d, const float_ru
             counted++;
         }
     }
+    size_t rows = c->rows_done;
     c->evaluated = 1;
-    c->agreement = d->rows ? (double)agree / (double)d->rows : 0;
-    c->mean_err = d->rows && n_out ? sum_err / (double)(d->rows * n_out) : 0;
+    c->agreement = rows ? (double)agree / (double)rows : 0;
+    c->mean_err = rows && n_out ? sum_err / (double)(rows * n_out) : 0;
     c->acc_fixed = counted ? (double)right / (double)counted : -1;
-    c->acceptable = c->failed_rows == 0 && (d->targets || c->agreement >= 0.99) &&
+    c->acceptable = rows == d->rows && c->failed_rows == 0 &&
+                    (d->targets || c->agreement >= 0.99) &&
                     c->max_err <= 0.02 * fmax(1.0, f->out_max);
     free(out);
     free(q);
@@ -273,9 +304,110 @@ static int better(const candidate *a, const candidate *b)
     return a->constraints < b->constraints;
 }
 
+/* What the search threads share. Candidates are claimed in grid order. */
+typedef struct search_ctx {
+    const onnx_model *g;
+    const quant_dataset *d;
+    const float_run *f;
+    candidate *cands;
+    int n;
+    int full; /* evaluate every built candidate on every sample */
+    atomic_int next;
+    atomic_uint_fast64_t best_cost; /* constraints of the cheapest acceptable so far */
+} search_ctx;
+
+typedef struct search_worker {
+    search_ctx *s;
+    int rc;
+    zkml_error err;
+    /* The last model built, freed only after the next one is: its freed
+     * memory then lies below the new model's in the heap and is reused by the
+     * one after, where freeing first gave it back to the system and every
+     * build faulted its ~30 MB in afresh (a third of the CNN's calibrate
+     * time, against twice the memory per thread). */
+    quant_model prev;
+} search_worker;
+
+/* Builds, counts and (unless dearer than an acceptable one) evaluates one candidate. */
+static int search_one(search_ctx *s, candidate *c, quant_model *prev, zkml_error *err)
+{
+    quant_model m;
+    zkml_error e;
+    int built = quant_model_build(s->g, &c->s, &m, &e) == 0;
+    quant_model_free(prev);
+    if (!built) {
+        snprintf(c->error, sizeof c->error, "%s", e.message);
+        return 0;
+    }
+    c->built = 1;
+    c->constraints = quant_model_constraints(&m);
+    int rc = 0;
+    if (s->full || c->constraints <= atomic_load(&s->best_cost)) {
+        rc = evaluate(&m, s->d, s->f, c, NULL, !s->full, err);
+        uint_fast64_t best = atomic_load(&s->best_cost);
+        while (!rc && c->acceptable && c->constraints < best &&
+               !atomic_compare_exchange_weak(&s->best_cost, &best, c->constraints))
+            ;
+    }
+    *prev = m;
+    return rc;
+}
+
+static void *search_thread(void *arg)
+{
+    search_worker *w = arg;
+    int i;
+    while (!w->rc && (i = atomic_fetch_add(&w->s->next, 1)) < w->s->n)
+        w->rc = search_one(w->s, &w->s->cands[i], &w->prev, &w->err);
+    quant_model_free(&w->prev);
+    return NULL;
+}
+
+/* One pass over every candidate on n_threads threads (the caller's among them). */
+static int search_pass(search_ctx *s, int n_threads, zkml_error *err)
+{
+    search_worker w[MAX_SEARCH_THREADS];
+    pthread_t tid[MAX_SEARCH_THREADS];
+    int started[MAX_SEARCH_THREADS] = {0};
+    atomic_init(&s->next, 0);
+    atomic_init(&s->best_cost, UINT64_MAX);
+    for (int t = 0; t < n_threads; t++) {
+        w[t] = (search_worker){s, 0, {0}, {0}};
+        if (t > 0)
+            started[t] = pthread_create(&tid[t], NULL, search_thread, &w[t]) == 0;
+    }
+    search_thread(&w[0]); /* a thread that could not start leaves its share to this one */
+    int rc = 0;
+    for (int t = 0; t < n_threads; t++) {
+        if (started[t])
+            pthread_join(tid[t], NULL);
+        if (w[t].rc && !rc) {
+            rc = w[t].rc;
+            *err = w[t].err;
+        }
+    }
+    return rc;
+}
+
+/* The sequential search's choice over the candidates sorted by cost: the first
+ * acceptable for "resources", else the best by better(). */
+static int choose(const candidate *cands, int n, int accuracy)
+{
+    int chosen = -1;
+    for (int i = 0; i < n && cands[i].built; i++) {
+        if (!cands[i].evaluated)
+            continue;
+        if (better(&cands[i], chosen < 0 ? NULL : &cands[chosen]))
+            chosen = i;
+        if (!accuracy && cands[i].acceptable)
+            break;
+    }
+    return chosen;
+}
+
 static int search(const onnx_model *g, const quant_dataset *d, const float_run *f,
-                  const quant_settings *base, int accuracy, candidate *cands, int *n_cands,
-                  int *chosen, zkml_error *err)
+                  const quant_settings *base, int accuracy, int threads, candidate *cands,
+                  int *n_cands, int *chosen, zkml_error *err)
 {
     int n = 0;
     for (size_t i = 0; i < 4; i++)
@@ -285,38 +417,27 @@ static int search(const onnx_model *g, const quant_dataset *d, const float_run *
                 memset(c, 0, sizeof *c);
                 candidate_settings(g, f, base, INPUT_SCALES[i], PARAM_SCALES[j], ACTIVATION_SCALES[k],
                                    &c->s);
-                quant_model m;
-                zkml_error e;
-                if (quant_model_build(g, &c->s, &m, &e) == 0) {
-                    c->built = 1;
-                    c->constraints = quant_model_constraints(&m);
-                    quant_model_free(&m);
-                } else {
-                    snprintf(c->error, sizeof c->error, "%s", e.message);
-                }
             }
     *n_cands = n;
+    search_ctx s = {.g = g, .d = d, .f = f, .cands = cands, .n = n, .full = accuracy};
+    int n_threads = threads > 0 ? threads : zkml_default_threads();
+    n_threads = n_threads < 1 ? 1 : n_threads > MAX_SEARCH_THREADS ? MAX_SEARCH_THREADS : n_threads;
+    int rc = search_pass(&s, n_threads, err);
+    if (rc)
+        return rc;
     qsort(cands, (size_t)n, sizeof *cands, cmp_cost);
-    const candidate *best = NULL;
-    *chosen = -1;
-    for (int i = 0; i < n && cands[i].built; i++) {
-        quant_model m;
-        int rc = quant_model_build(g, &cands[i].s, &m, err);
-        if (!rc)
-            rc = evaluate(&m, d, f, &cands[i], NULL, err);
-        quant_model_free(&m);
-        if (rc)
+    *chosen = choose(cands, n, accuracy);
+    if (*chosen >= 0 && !accuracy && !cands[*chosen].acceptable) {
+        s.full = 1; /* the fallback compares every candidate over every sample */
+        if ((rc = search_pass(&s, n_threads, err)))
             return rc;
-        if (better(&cands[i], best)) {
-            best = &cands[i];
-            *chosen = i;
-        }
-        if (!accuracy && cands[i].acceptable)
-            break;
+        *chosen = choose(cands, n, accuracy);
     }
     if (*chosen < 0)
         return zkml_fail(err, ZKML_EINVAL, "calibrate: no candidate settings compile: %s",
                          cands[0].error);
+    for (int i = *chosen + 1; !accuracy && i < n; i++)
+        cands[i].evaluated = 0; /* as the cheapest-first search leaves them */
     return 0;
 }
 
@@ -340,6 +461,7 @@ static cJSON *candidate_json(const candidate *c, int regression)
             cJSON_AddNumberToObject(j, "argmax_agreement", c->agreement);
         cJSON_AddNumberToObject(j, "max_abs_error", c->max_err);
         cJSON_AddNumberToObject(j, "failed_samples", (double)c->failed_rows);
+        cJSON_AddNumberToObject(j, "samples_evaluated", (double)c->rows_done);
         cJSON_AddBoolToObject(j, "acceptable", c->acceptable);
     }
     if (c->error[0])
@@ -475,7 +597,7 @@ static cJSON *report(const onnx_model *g, const quant_model *m, const quant_data
     return root;
 }
 
-static int calibrate(const char *dir, const onnx_model *g, const char *target,
+static int calibrate(const char *dir, const onnx_model *g, const char *target, int threads,
                      const quant_settings *base, zkml_error *err)
 {
     quant_dataset d;
@@ -501,11 +623,12 @@ static int calibrate(const char *dir, const onnx_model *g, const char *target,
     if (!per_out)
         rc = zkml_fail(err, ZKML_ENOMEM, "calibrate: out of memory");
     if (!rc)
-        rc = search(g, &d, &f, base, strcmp(target, "accuracy") == 0, cands, &n, &chosen, err);
+        rc = search(g, &d, &f, base, strcmp(target, "accuracy") == 0, threads, cands, &n, &chosen,
+                    err);
     if (!rc)
         rc = quant_model_build(g, &cands[chosen].s, &m, err);
     if (!rc)
-        rc = evaluate(&m, &d, &f, &cands[chosen], per_out, err);
+        rc = evaluate(&m, &d, &f, &cands[chosen], per_out, 0, err);
     if (!rc) {
         rep = report(g, &m, &d, &f, cands, n, chosen, per_out, target);
         set = quant_settings_json(&cands[chosen].s, &m, 1);
@@ -544,7 +667,7 @@ int quant_calibrate_step(const char *dir, const zkml_step_opts *opts, zkml_error
         zkml_file_exists(path))
         rc = quant_settings_read(path, &base, err); /* keeps the visibility chosen there */
     if (!rc)
-        rc = calibrate(dir, g, target, &base, err);
+        rc = calibrate(dir, g, target, opts ? opts->threads : 0, &base, err);
     onnx_free(g);
     return rc;
 }

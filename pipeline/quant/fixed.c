@@ -8,12 +8,18 @@
 
 #include <math.h>
 
+/* round(v * 2^scale), half away from zero (llround's rule). Calibration
+ * quantizes millions of weights per candidate, so this avoids the libm calls:
+ * a product with an exact power of two rounds as ldexp does, and x - trunc(x)
+ * is exact, so the half test is too. */
 int quant_quantize(double v, int scale, int64_t *out)
 {
-    double x = ldexp(v, scale);
+    double x = scale >= 0 && scale < 63 ? v * (double)((uint64_t)1 << scale) : ldexp(v, scale);
     if (!isfinite(x) || fabs(x) >= 0x1p62)
         return -1;
-    *out = (int64_t)llround(x);
+    int64_t i = (int64_t)x; /* toward zero */
+    double frac = x - (double)i;
+    *out = i + (frac >= 0.5) - (frac <= -0.5);
     return 0;
 }
 

@@ -120,21 +120,28 @@ static int rs_init(rowset *r, uint32_t n_rows, int scale, zkml_error *err)
     return 0;
 }
 
+/* Room for need terms; the three arrays share one capacity, each growing from
+ * the same cap to the same need. */
+static int rs_reserve(rowset *r, size_t need, zkml_error *err)
+{
+    size_t cap_src = r->cap, cap_idx = r->cap, cap_coeff = r->cap;
+    if (zkml_array_grow((void **)&r->src, &cap_src, need, sizeof *r->src) ||
+        zkml_array_grow((void **)&r->idx, &cap_idx, need, sizeof *r->idx) ||
+        zkml_array_grow((void **)&r->coeff, &cap_coeff, need, sizeof *r->coeff))
+        return zkml_fail(err, ZKML_ENOMEM, "quantized model: out of memory");
+    r->cap = cap_src;
+    return 0;
+}
+
 static int rs_term(rowset *r, uint32_t src, uint32_t idx, int64_t coeff, zkml_error *err)
 {
     if (coeff == 0)
         return 0;
     if (r->n_terms == UINT32_MAX) /* row starts are 32-bit */
         return zkml_fail(err, ZKML_EINVAL, "quantized model: more than %u terms", UINT32_MAX - 1);
-    if (r->n_terms == r->cap) {
-        /* The three arrays share one capacity: each grows from the same cap to the same need. */
-        size_t cap_src = r->cap, cap_idx = r->cap, cap_coeff = r->cap;
-        if (zkml_array_grow((void **)&r->src, &cap_src, r->n_terms + 1, sizeof *r->src) ||
-            zkml_array_grow((void **)&r->idx, &cap_idx, r->n_terms + 1, sizeof *r->idx) ||
-            zkml_array_grow((void **)&r->coeff, &cap_coeff, r->n_terms + 1, sizeof *r->coeff))
-            return zkml_fail(err, ZKML_ENOMEM, "quantized model: out of memory");
-        r->cap = cap_src;
-    }
+    int rc = r->n_terms == r->cap ? rs_reserve(r, r->n_terms + 1, err) : 0;
+    if (rc)
+        return rc;
     r->src[r->n_terms] = src;
     r->idx[r->n_terms] = idx;
     r->coeff[r->n_terms] = coeff;
@@ -388,13 +395,21 @@ typedef struct weighted {
     int cs;
 } weighted;
 
-static int wt_init(const lowering *lw, weighted *wt, uint32_t x, uint32_t n_rows, zkml_error *err)
+/* row_terms: the most terms a row can have, reserved up front (calibration
+ * builds a model per candidate: growing a convolution's millions of terms by
+ * doubling cost more than filling them). */
+static int wt_init(const lowering *lw, weighted *wt, uint32_t x, uint32_t n_rows, size_t row_terms,
+                   zkml_error *err)
 {
     const quant_settings *s = &lw->m->settings;
     int x_scale = lw->m->tensors[x].scale;
     wt->x = x;
     wt->cs = max_int(s->param_scale, s->activation_scale - x_scale);
-    return rs_init(&wt->r, n_rows, x_scale + wt->cs, err);
+    int rc = rs_init(&wt->r, n_rows, x_scale + wt->cs, err);
+    size_t terms = (size_t)n_rows * row_terms; /* beyond 32 bits, rs_term names the limit */
+    if (!rc && terms < UINT32_MAX && (rc = rs_reserve(&wt->r, terms, err)))
+        rs_free(&wt->r);
+    return rc;
 }
 
 /* Adds weight c times element xi of x to the current row. */
@@ -449,7 +464,7 @@ static int lower_gemm(lowering *lw, int node, zkml_error *err)
     int64_t M = trans_a ? ta->shape[1] : ta->shape[0], K = trans_a ? ta->shape[0] : ta->shape[1];
     int64_t N = trans_b ? tb->shape[0] : tb->shape[1];
     weighted wt;
-    if ((rc = wt_init(lw, &wt, a, (uint32_t)(M * N), err)))
+    if ((rc = wt_init(lw, &wt, a, (uint32_t)(M * N), (size_t)K, err)))
         return rc;
     const onnx_tensor *tc = n->n_inputs > 2 && n->inputs[2] >= 0 ? &g->tensors[n->inputs[2]] : NULL;
     bn_fold bn;
@@ -492,9 +507,9 @@ static int lower_matmul(lowering *lw, int node, zkml_error *err)
         (rc = materialize(lw, node, x0, 0, &x, err)))
         return rc;
     weighted wt;
-    if ((rc = wt_init(lw, &wt, x, (uint32_t)out->size, err)))
-        return rc;
     int64_t K = w->shape[ca ? 1 : 0], N = ca ? tb->shape[1] : w->shape[1];
+    if ((rc = wt_init(lw, &wt, x, (uint32_t)out->size, (size_t)K, err)))
+        return rc;
     int64_t M = (int64_t)out->size / N;
     for (int64_t i = 0; i < M; i++) {
         for (int64_t j = 0; j < N; j++) {
@@ -572,7 +587,8 @@ static int lower_conv(lowering *lw, int node, zkml_error *err)
     int folded = bn_for(lw, node, &bn);
     int64_t cpg = gm.c / groups, opg = gm.oc / groups;
     weighted wt;
-    if ((rc = wt_init(lw, &wt, x, (uint32_t)(gm.oc * gm.oh * gm.ow), err)))
+    if ((rc = wt_init(lw, &wt, x, (uint32_t)(gm.oc * gm.oh * gm.ow), (size_t)(cpg * gm.kh * gm.kw),
+                       err)))
         return rc;
     for (int64_t o = 0; o < gm.oc; o++) {
         int64_t grp = o / opg;

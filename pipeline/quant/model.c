@@ -59,11 +59,17 @@ static double max_abs(const quant_tensor *t)
 
 double qm_affine_bound(const quant_model *m, const quant_layer *l, uint32_t rows)
 {
-    double worst = 0;
+    double worst = 0, src_abs = 0;
+    uint32_t src = UINT32_MAX; /* runs of terms share a source: look it up once a run */
     for (uint32_t j = 0; j < rows; j++) {
         double b = fabs((double)l->bias[j]);
-        for (uint32_t k = l->row_start[j]; k < l->row_start[j + 1]; k++)
-            b += fabs((double)l->term_coeff[k]) * max_abs(&m->tensors[l->term_src[k]]);
+        for (uint32_t k = l->row_start[j]; k < l->row_start[j + 1]; k++) {
+            if (l->term_src[k] != src) {
+                src = l->term_src[k];
+                src_abs = max_abs(&m->tensors[src]);
+            }
+            b += fabs((double)l->term_coeff[k]) * src_abs;
+        }
         if (b > worst)
             worst = b;
     }

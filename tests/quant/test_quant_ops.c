@@ -5,7 +5,9 @@
  * from the scales (2^-activation_scale per rounding, a few roundings deep),
  * and the predicted class agrees. Also checks that lowering folds the
  * BatchNormalization after a Conv into it (no layer of its own) and that
- * Transpose/Concat/Pad of activations cost no constraints.
+ * Transpose/Concat/Pad of activations cost no constraints. And that
+ * quant_quantize (inline arithmetic, for calibration's speed) rounds exactly
+ * as llround(ldexp(v, scale)) does, halves and huge values included.
  */
 #include "pipeline/quant/quant.h"
 
@@ -129,8 +131,35 @@ static void check_structure(void)
     }
 }
 
+/* quant_quantize against libm's llround(ldexp()): the definition it replaced. */
+static void check_quantize(void)
+{
+    static const double halves[] = {0.5,  1.5, 2.5, -0.5, -1.5, -2.5, 0.49999999999999994,
+                                    -0.49999999999999994, 4503599627370495.5, 0x1p61, -0x1p61};
+    uint64_t x = 0x9E3779B97F4A7C15ULL;
+    for (int i = 0; i < 200000; i++) {
+        double v;
+        int scale = i % 50 - 5;
+        if (i < 11 * 50)
+            v = ldexp(halves[i / 50], -scale); /* the half lands on the quantization grid */
+        else {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            v = ((double)(int64_t)x / 0x1p63) * ldexp(1.0, (int)(x >> 58) - 20);
+        }
+        double want_x = ldexp(v, scale);
+        int want_fail = !isfinite(want_x) || fabs(want_x) >= 0x1p62;
+        int64_t got = 0;
+        int fail = quant_quantize(v, scale, &got) != 0;
+        CHECK(fail == want_fail, "quantize(%a, %d): fails %d, libm %d", v, scale, fail, want_fail);
+        if (!fail && !want_fail)
+            CHECK(got == (int64_t)llround(want_x), "quantize(%a, %d) = %lld, llround %lld", v,
+                  scale, (long long)got, (long long)llround(want_x));
+    }
+}
+
 int main(void)
 {
+    check_quantize();
     /* act scale 8: each rounding is <= 2^-9; the Gemm sums ~64 features of
      * weights up to a few units, so a few hundredths is the expected scale. */
     compare("ops_bn_cnn", 0.1);
