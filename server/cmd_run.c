@@ -39,7 +39,8 @@ static void usage_run(FILE *f)
                "                         [--target resources|accuracy] [--threads N]\n"
                "                         [VISIBILITY FLAGS] --out DIR\n\n"
                "Copies MODEL.onnx (and CSV) into DIR as model.onnx (data.csv) and runs every\n"
-               "pipeline step there in order, printing each step's time. The version and\n"
+               "pipeline step there in order, printing each step's time and peak resident\n"
+               "memory (MiB; '-' where the system cannot tell). The version and\n"
                "register steps need the service's data dir and are skipped here.\n" VISIBILITY_HELP
                "Exit codes: 0 success, 1 the proof did not verify or output.json differs from\n"
                "the outputs it proves, 2 an error.\n");
@@ -184,6 +185,32 @@ static int prepare_dir(const run_args *a, zkml_error *err)
     return rc;
 }
 
+/* Linux keeps a process's peak resident memory (VmHWM) and resets it when 5 is
+ * written to /proc/self/clear_refs: so each step's own peak is measurable in
+ * this one process. Returns 0 when the reset took. */
+static int peak_rss_reset(void)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (!f)
+        return -1;
+    int ok = fputs("5", f) >= 0;
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+/* VmHWM in MiB, or -1 when unreadable. */
+static double peak_rss_mib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f && kb < 0 && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmHWM: %ld kB", &kb) != 1)
+            kb = -1;
+    if (f)
+        fclose(f);
+    return kb < 0 ? -1 : (double)kb / 1024.0;
+}
+
 int cmd_run(int argc, char **argv)
 {
     run_args a;
@@ -209,17 +236,21 @@ int cmd_run(int argc, char **argv)
     for (size_t i = 0; i < t->count; i++) {
         if (!t->steps[i].run)
             continue; /* a command only, not part of a job */
+        int measured = peak_rss_reset() == 0;
         int64_t t0 = zkml_monotonic_ms();
         err = (zkml_error){0};
         int rc = t->steps[i].run(&ctx, &err);
-        double ms = (double)(zkml_monotonic_ms() - t0);
+        double ms = (double)(zkml_monotonic_ms() - t0), mib = measured ? peak_rss_mib() : -1;
         if (rc < 0) {
             fprintf(stderr, "zkml-registry run: step %s: %s\n", t->steps[i].name, err.message);
             return exit_code_for(rc);
         }
         const char *note = pipeline_step_note(&err);
-        printf("%-10s %10.0f ms  %s%s%s\n", t->steps[i].name, ms, rc ? "skipped" : "done",
-               note ? ": " : "", note ? note : "");
+        char peak[32] = "-";
+        if (mib >= 0)
+            snprintf(peak, sizeof peak, "%.0f", mib);
+        printf("%-10s %10.0f ms %7s MiB  %s%s%s\n", t->steps[i].name, ms, peak,
+               rc ? "skipped" : "done", note ? ": " : "", note ? note : "");
         fflush(stdout);
     }
     printf("%-10s %10.0f ms  artifacts in %s\n", "total", (double)(zkml_monotonic_ms() - total),
