@@ -38,6 +38,7 @@ model_files() {
     mlp25_sigmoid) ONNX=$F/$1.onnx CSV=$F/mlp25_test.csv ;;
     digits_cnn) ONNX=$F/$1.onnx CSV=$F/digits_test.csv ;;
     mlp784) ONNX=$F/$1.onnx CSV=$F/mlp784_test.csv ;;
+    mlp64) ONNX=$F/$1.onnx CSV=$F/mlp64_test.csv ;;
     ops_bn_cnn | ops_misc) ONNX=$F/$1.onnx CSV=$F/ops_digits_test.csv ;;
     reg_sigmoid) ONNX=$F/$1.onnx CSV=$F/reg_test.csv ;;
     ops_tiny) ONNX=$F/$1.onnx CSV= ;;
@@ -64,7 +65,7 @@ OUT=$W/results.txt
     for s in $STEPS; do printf -- "---:|"; done
     printf -- "---:|---:|\n"
 } > "$OUT"
-for m in ${*:-iris_linear iris_mlp mlp25_sigmoid digits_cnn mlp784 ops_bn_cnn ops_misc reg_sigmoid ops_tiny cnn}; do
+for m in ${*:-iris_linear iris_mlp mlp25_sigmoid digits_cnn mlp784 mlp64 ops_bn_cnn ops_misc reg_sigmoid ops_tiny cnn}; do
     model_files "$m" || continue
     run_model "$m" || continue
     cons=$(grep -o '"constraints": *[0-9]*' "$W/$m/circuit.json" | head -n 1 | grep -o '[0-9]*$')

@@ -18,6 +18,7 @@ static const char *const fixtures[][3] = {
     {"mlp25_sigmoid", "mlp25_test.csv", "mlp25_sigmoid_expected.csv"},
     {"digits_cnn", "digits_test.csv", "digits_cnn_expected.csv"},
     {"mlp784", "mlp784_test.csv", "mlp784_expected.csv"},
+    {"mlp64", "mlp64_test.csv", "mlp64_expected.csv"},
     {"reg_sigmoid", "reg_test.csv", "reg_sigmoid_expected.csv"},
 };
 
