@@ -68,7 +68,7 @@ OUT=$W/results.txt
 for m in ${*:-iris_linear iris_mlp mlp25_sigmoid digits_cnn mlp784 mlp64 ops_bn_cnn ops_misc reg_sigmoid ops_tiny cnn}; do
     model_files "$m" || continue
     run_model "$m" || continue
-    cons=$(grep -o '"constraints": *[0-9]*' "$W/$m/circuit.json" | head -n 1 | grep -o '[0-9]*$')
+    cons=$(grep -o '"constraints":[[:space:]]*[0-9]*' "$W/$m/circuit.json" | head -n 1 | grep -o '[0-9]*$')
     # each step's line: NAME MS ms MIB MiB done|skipped[: note]
     awk -v m="$m" -v c="$cons" -v steps="$STEPS" '
         { ms[$1] = $2; mib[$1] = $4; st[$1] = $6 }

@@ -10,7 +10,11 @@
 #               default 16)
 #   gas         verifier size and gas on anvil (Verifier.sol vs the keyed verifier)
 #   http        status-poll throughput with wrk while a job runs
-#   evaluate    the accuracy proof over mlp784's 100 rows (time, memory, per row)
+#   evaluate    the accuracy proof over mlp64's 300 rows and mlp784's 100 (time, CPU,
+#               memory, constraints per row, Poseidon per permutation)
+#   pipeline    every fixture and issue 15's CNN through `zkml-registry run` (each
+#               step's time and peak memory)
+#   rapidsnark  our prover vs iden3's rapidsnark, when RAPIDSNARK names its built prover
 # `make bench` builds the Release tree first. Not a test: nothing is asserted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +22,7 @@ build=${1:-build}
 results=$PWD/bench/RESULTS.md
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
-cmake --build "$build" -j "$(nproc)" --target bench_snark_math bench_compile evm_tool zkml-registry
+cmake --build "$build" -j "$(nproc)" --target bench_snark_math bench_compile evm_tool zkml-registry poseidon_cost
 
 echo "== snark_math"
 {
@@ -47,3 +51,13 @@ bash bench/http.sh "$build"
 
 echo "== evaluate"
 bash bench/evaluate.sh "$build"
+
+echo "== pipeline"
+sh bench/pipeline.sh
+
+if [ -n "${RAPIDSNARK:-}" ]; then
+  echo "== rapidsnark"
+  sh bench/groth16/rapidsnark.sh
+else
+  echo "== rapidsnark: skipped (set RAPIDSNARK to rapidsnark's built prover)"
+fi
