@@ -335,6 +335,11 @@ static int search_one(search_ctx *s, candidate *c, quant_model *prev, zkml_error
     zkml_error e;
     int built = quant_model_build(s->g, &c->s, &m, &e) == 0;
     quant_model_free(prev);
+    if (!built && e.code == ZKML_ENOMEM) { /* the memory limit, not the settings */
+        *err = e;
+        return zkml_error_prefix(err, "calibrate: building candidate %d-%d-%d", c->s.input_scale,
+                                 c->s.param_scale, c->s.activation_scale);
+    }
     if (!built) {
         snprintf(c->error, sizeof c->error, "%s", e.message);
         return 0;
