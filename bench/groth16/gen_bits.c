@@ -18,12 +18,15 @@
 
 #define ROUND_CONSTRAINTS 361
 
+/* rc is sticky: after the first error every helper does nothing, and main
+ * reports the error once at the end. */
 typedef struct gen {
     r1cs *cs;
     fr_t *w;
     size_t cap;
     test_rng rng;
     zkml_error *err;
+    int rc;
 } gen;
 
 typedef struct word {
@@ -33,10 +36,11 @@ typedef struct word {
 
 static uint32_t wire(gen *g, uint64_t v)
 {
-    if (zkml_array_grow((void **)&g->w, &g->cap, (size_t)g->cs->n_wires + 1, sizeof *g->w)) {
-        fprintf(stderr, "gen_bits: out of memory\n");
-        exit(2);
-    }
+    if (!g->rc &&
+        zkml_array_grow((void **)&g->w, &g->cap, (size_t)g->cs->n_wires + 1, sizeof *g->w))
+        g->rc = zkml_fail(g->err, ZKML_ENOMEM, "gen_bits: out of memory");
+    if (g->rc)
+        return 0;
     fr_from_u64(&g->w[g->cs->n_wires], v);
     return g->cs->n_wires++;
 }
@@ -45,18 +49,19 @@ static void term(gen *g, r1cs_lc *lc, uint32_t w, int64_t k)
 {
     fr_t c;
     fr_from_i64(&c, k);
-    if (r1cs_lc_add_term(lc, w, &c, g->err)) {
-        fprintf(stderr, "gen_bits: %s\n", g->err->message);
-        exit(2);
-    }
+    if (!g->rc)
+        g->rc = r1cs_lc_add_term(lc, w, &c, g->err);
 }
 
 static void constrain(gen *g, r1cs_lc *a, r1cs_lc *b, r1cs_lc *c)
 {
-    if (r1cs_add_constraint(g->cs, a, b, c, g->err)) {
-        fprintf(stderr, "gen_bits: %s\n", g->err->message);
-        exit(2);
+    if (!g->rc) {
+        g->rc = r1cs_add_constraint(g->cs, a, b, c, g->err);
+        return;
     }
+    r1cs_lc_free(a);
+    r1cs_lc_free(b);
+    r1cs_lc_free(c);
 }
 
 /* A fresh bit wire with b * (b - 1) = 0. */
@@ -195,7 +200,7 @@ int main(int argc, char **argv)
     }
     zkml_error err = {0};
     r1cs cs;
-    gen g = {&cs, NULL, 0, {strtoull(argv[2], NULL, 10) * 0x9E3779B97F4A7C15ULL + 1}, &err};
+    gen g = {&cs, NULL, 0, {strtoull(argv[2], NULL, 10) * 0x9E3779B97F4A7C15ULL + 1}, &err, 0};
     uint32_t n = (uint32_t)strtoul(argv[1], NULL, 10);
     r1cs_init(&cs);
     cs.n_pub_out = 1;
@@ -206,20 +211,21 @@ int main(int argc, char **argv)
     for (int i = 0; i < 8; i++)
         st[i] = fresh_word(&g);
     int rounds = 0;
-    while (cs.n_constraints + ROUND_CONSTRAINTS + 1 <= n) {
+    while (!g.rc && cs.n_constraints + ROUND_CONSTRAINTS + 1 <= n) {
         round_(&g, st);
         rounds++;
     }
-    while (cs.n_constraints + 1 < n)
+    while (!g.rc && cs.n_constraints + 1 < n)
         bit(&g, test_rng_u64(&g.rng) & 1);
     r1cs_lc x = {0}, one = {0}, z = {0};
     for (int i = 0; i < 32; i++)
         term(&g, &x, st[0].bit[i], (int64_t)1 << i);
     term(&g, &one, 0, 1);
     term(&g, &z, out, 1);
-    fr_from_u64(&g.w[out], st[0].v);
     constrain(&g, &x, &one, &z);
-    if (r1cs_check_witness(&cs, g.w, cs.n_wires, &err) || r1cs_write(&cs, argv[3], &err) ||
+    if (!g.rc)
+        fr_from_u64(&g.w[out], st[0].v);
+    if (g.rc || r1cs_check_witness(&cs, g.w, cs.n_wires, &err) || r1cs_write(&cs, argv[3], &err) ||
         wtns_write(g.w, cs.n_wires, argv[4], &err)) {
         fprintf(stderr, "%s: %s\n", argv[0], err.message);
         return 2;
