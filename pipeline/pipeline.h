@@ -48,6 +48,8 @@ typedef struct pipeline_step {
     zkml_step_fn engine;  /* alone on a directory (`zkml-registry NAME --dir DIR`);
                               * NULL for a step that needs the service */
     const char *summary;  /* what it reads and writes, for --help */
+    int ends_setup;       /* a job whose ceremony is open stops after this step, in
+                           * awaiting_contributions (registry.h), until finalized */
 } pipeline_step;
 
 typedef struct pipeline_step_table {

@@ -300,6 +300,22 @@ static int record_outcome(registry_store *s, const pipeline_config *cfg, const s
     return rc ? rc : store_job_finish(s, job, "failed", msg, err);
 }
 
+/* After a step that ends the setup, a job whose ceremony is open waits for
+ * contributions (also when it was re-queued after that step was done). */
+static int awaits_contributions(const store_job *job, const pipeline_step *step)
+{
+    return job->ceremony_open && step->ends_setup;
+}
+
+static int await_contributions(registry_store *s, const store_job *job, zkml_error *err)
+{
+    return store_job_await_contributions(
+        s, job,
+        "awaiting contributions: the phase-2 ceremony is open (POST .../ceremony/contributions,"
+        " then .../ceremony/finalize)",
+        err);
+}
+
 /* Runs the job's unfinished steps in order. */
 static int run_job(registry_store *s, const pipeline_config *cfg, const store_job *job,
                    zkml_error *err)
@@ -324,8 +340,11 @@ static int run_job(registry_store *s, const pipeline_config *cfg, const store_jo
         rc = store_step_state(s, job->id, step->name, state, err);
         if (rc && rc != ZKML_ENOTFOUND)
             return rc;
-        if (!rc && (!strcmp(state, "done") || !strcmp(state, "skipped")))
+        if (!rc && (!strcmp(state, "done") || !strcmp(state, "skipped"))) {
+            if (awaits_contributions(job, step))
+                return await_contributions(s, job, err);
             continue;
+        }
         if ((rc = store_step_begin(s, job, step->name, err)))
             return rc;
         step_result r;
@@ -336,6 +355,8 @@ static int run_job(registry_store *s, const pipeline_config *cfg, const store_jo
         rc = record_outcome(s, cfg, job, step, &r, zkml_monotonic_ms() - t0, &stop, err);
         if (rc || stop)
             return rc;
+        if (awaits_contributions(job, step))
+            return await_contributions(s, job, err);
     }
     return store_job_finish(s, job, "done", "done", err);
 }

@@ -133,19 +133,19 @@ static int run_register(const pipeline_job_ctx *job, zkml_error *err)
  * directory. witness is a command only (a job's prove computes it); version
  * and register need the service, so they have no engine function. */
 static const pipeline_step default_steps[] = {
-    {"settings", run_settings, quant_settings_step, "model.onnx -> settings.json"},
-    {"calibrate", run_calibrate, quant_calibrate_step, "data.csv -> calibration.json"},
-    {"compile", run_compile, circuit_compile_step, "-> network.r1cs, circuit.json"},
-    {"witness", NULL, circuit_witness_step, "one CSV row -> input.json, witness.wtns, output.json"},
+    {"settings", run_settings, quant_settings_step, "model.onnx -> settings.json", 0},
+    {"calibrate", run_calibrate, quant_calibrate_step, "data.csv -> calibration.json", 0},
+    {"compile", run_compile, circuit_compile_step, "-> network.r1cs, circuit.json", 0},
+    {"witness", NULL, circuit_witness_step, "one CSV row -> input.json, witness.wtns, output.json", 0},
     {"setup", run_setup, snark_setup_step,
-     "-> circuit.zkey, ceremony.json, proving.key, verification_key.json"},
-    {"prove", run_prove, prove_with_witness, "-> witness, proof.json, public.json"},
-    {"verify", run_verify, circuit_verify_step, "-> verify.json"},
-    {"export", run_export, evm_export_step, "-> Verifier.sol, Verifier.abi.json, calldata.json"},
+     "-> circuit.zkey, ceremony.json, proving.key, verification_key.json", 1},
+    {"prove", run_prove, prove_with_witness, "-> witness, proof.json, public.json", 0},
+    {"verify", run_verify, circuit_verify_step, "-> verify.json", 0},
+    {"export", run_export, evm_export_step, "-> Verifier.sol, Verifier.abi.json, calldata.json", 0},
     {"evaluate", run_evaluate, evaluate_dir,
-     "accuracy over data.csv -> evaluation.*, EvaluationVerifier.sol"},
-    {"version", run_version, NULL, "-> a commit in the versions repository"},
-    {"register", run_register, NULL, "-> the verifier and the version on the chain"},
+     "accuracy over data.csv -> evaluation.*, EvaluationVerifier.sol", 0},
+    {"version", run_version, NULL, "-> a commit in the versions repository", 0},
+    {"register", run_register, NULL, "-> the verifier and the version on the chain", 0},
 };
 
 static const pipeline_step_table default_table = {default_steps,

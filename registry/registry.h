@@ -23,13 +23,17 @@
  *
  * States of a job and of a step: "queued", "running", "done", "failed"; a step
  * may also be "skipped" (e.g. register with ZKML_CHAIN=none), with a message.
+ * A job whose phase-2 ceremony is open (an upload with ceremony=open) stops
+ * after its setup in "awaiting_contributions" until the operator finalizes
+ * the ceremony; then it is queued again and resumes at its first unfinished
+ * step (prove). A job's ceremony is "none", "open" or "finalized".
  */
 
 typedef struct registry_store registry_store;
 
 enum {
     STORE_TASK_ID_MAX = ZKML_TASK_ID_MAX, /* zkml_task_id_check */
-    STORE_STATE_MAX = 16,                 /* longest state name + NUL */
+    STORE_STATE_MAX = 32,                 /* longest state name + NUL */
     STORE_TARGET_MAX = 16,                /* "resources" | "accuracy" + NUL */
 };
 
@@ -67,6 +71,7 @@ typedef struct store_upload {
     const char *const *steps;  /* the pipeline's step names, in order: one row each */
     size_t nsteps;             /* (pipeline_step_names() gives them) */
     const char *settings_path; /* staged settings.json (the visibility chosen), or NULL */
+    int ceremony_open;         /* 1: the job waits for contributions after its setup */
 } store_upload;
 
 typedef struct store_version_ref {
@@ -98,7 +103,8 @@ typedef struct store_job {
     int sample;
     char target[STORE_TARGET_MAX];
     int attempts;  /* how many times a retryable failure re-queued it */
-    int64_t claim; /* this claim's generation: the job's writes name it */
+    int64_t claim;     /* this claim's generation: the job's writes name it */
+    int ceremony_open; /* its ceremony is open: it stops after the setup */
 } store_job;
 
 /* Claims the oldest queued job whose retry time has come, in one transaction:
@@ -128,6 +134,10 @@ int store_step_finish(registry_store *s, const store_job *job, const char *step,
 /* Finishes a job: state done | failed, with a message. */
 int store_job_finish(registry_store *s, const store_job *job, const char *state,
                      const char *message, zkml_error *err);
+/* The job of an open ceremony after its setup: state awaiting_contributions,
+ * no worker, with a message; it runs again only after store_ceremony_finalize. */
+int store_job_await_contributions(registry_store *s, const store_job *job, const char *message,
+                                  zkml_error *err);
 /* A retryable failure: back to queued, attempts + 1, not before now + delay_ms. */
 int store_job_retry_later(registry_store *s, const store_job *job, int64_t delay_ms,
                           const char *message, zkml_error *err);
@@ -135,6 +145,21 @@ int store_job_retry_later(registry_store *s, const store_job *job, int64_t delay
  * version dir, with their sizes, attributing new ones to step. */
 int store_record_artifacts(registry_store *s, const char *data_dir, const store_job *job,
                            const char *step, zkml_error *err);
+/* Records the artifacts of a version's dir as store_record_artifacts does, for
+ * a version that no worker holds (the ceremony routes change its keys). */
+int store_version_record_artifacts(registry_store *s, const char *data_dir, const char *task_id,
+                                   int version, const char *step, zkml_error *err);
+
+/* ---- the phase-2 ceremony of a version (the HTTP ceremony routes) ---- */
+/* The job's state and its ceremony ("none" | "open" | "finalized");
+ * ZKML_ENOTFOUND for an unknown task or version. */
+int store_ceremony_state(registry_store *s, const char *task_id, int version,
+                         char state[STORE_STATE_MAX], char ceremony[STORE_STATE_MAX],
+                         zkml_error *err);
+/* Ends an open ceremony: ceremony finalized, the job queued again (it resumes
+ * at its first unfinished step). ZKML_EREJECTED, changing nothing, unless the
+ * job is awaiting contributions with its ceremony open. */
+int store_ceremony_finalize(registry_store *s, const char *task_id, int version, zkml_error *err);
 /* message with every "<data dir>/" removed, malloc'ed; NULL when it names no
  * path under the data dir (or on no memory): then use message itself. */
 char *store_relative_message(const registry_store *s, const char *message);

@@ -329,9 +329,9 @@ static int insert_rows(registry_store *s, const char *task_id, const char *hash,
     if (!rc)
         rc = store_exec(s, err,
                         "INSERT INTO jobs (version_id, sample, target, message,"
-                        " created_at, updated_at) VALUES (?, ?, ?, 'queued', ?, ?)",
-                        "litll", version_id, u->sample, u->target ? u->target : "resources", now,
-                        now);
+                        " created_at, updated_at, ceremony) VALUES (?, ?, ?, 'queued', ?, ?, ?)",
+                        "litllt", version_id, u->sample, u->target ? u->target : "resources", now,
+                        now, u->ceremony_open ? "open" : "none");
     out->job_id = sqlite3_last_insert_rowid(s->db);
     for (size_t i = 0; !rc && i < u->nsteps; i++)
         rc = store_exec(s, err, "INSERT INTO steps (job_id, position, name) VALUES (?, ?, ?)",
@@ -463,7 +463,7 @@ int store_job_claim_next(registry_store *s, int worker_pid, store_job *job, zkml
     sqlite3_stmt *st;
     rc = store_query(s, &st, err,
                      "SELECT j.id, v.task_id, v.version, j.sample, j.target, j.attempts,"
-                     " j.claim + 1"
+                     " j.claim + 1, j.ceremony = 'open'"
                      " FROM jobs j JOIN versions v ON v.id = j.version_id"
                      " WHERE j.state = 'queued' AND j.not_before <= ? ORDER BY j.id LIMIT 1",
                      "l", now);
@@ -480,6 +480,7 @@ int store_job_claim_next(registry_store *s, int worker_pid, store_job *job, zkml
         copy_text(job->target, sizeof job->target, sqlite3_column_text(st, 4));
         job->attempts = sqlite3_column_int(st, 5);
         job->claim = sqlite3_column_int64(st, 6);
+        job->ceremony_open = sqlite3_column_int(st, 7);
         claimed = 1;
     } else if (step != SQLITE_DONE) {
         rc = store_db_fail(s, err, "looking for a queued job");
@@ -670,6 +671,21 @@ int store_job_finish(registry_store *s, const store_job *job, const char *state,
     return rc;
 }
 
+int store_job_await_contributions(registry_store *s, const store_job *job, const char *message,
+                                  zkml_error *err)
+{
+    int rc = begin_claimed(s, job, err);
+    if (!rc)
+        rc = end_claimed(s,
+                         store_exec(s, err,
+                                    "UPDATE jobs SET state = 'awaiting_contributions',"
+                                    " message = ?, error = NULL, worker_pid = NULL,"
+                                    " updated_at = ? WHERE id = ?",
+                                    "tll", message, zkml_now_ms(), job->id),
+                         err);
+    return rc;
+}
+
 int store_job_retry_later(registry_store *s, const store_job *job, int64_t delay_ms,
                           const char *message, zkml_error *err)
 {
@@ -688,21 +704,12 @@ int store_job_retry_later(registry_store *s, const store_job *job, int64_t delay
     return rc;
 }
 
-int store_record_artifacts(registry_store *s, const char *data_dir, const store_job *job,
-                           const char *step, zkml_error *err)
+/* Inside a transaction: the artifacts from the fixed list found in dir. */
+static int record_dir_artifacts(registry_store *s, int64_t version_id, const char *dir,
+                                const char *step, zkml_error *err)
 {
-    char dir[4096], path[4200];
-    int64_t version_id;
-    int rc = store_version_dir(data_dir, job->task_id, job->version, dir, sizeof dir, err);
-    if (!rc)
-        rc = query_int64(s, &version_id, err, "SELECT version_id FROM jobs WHERE id = ?", "l",
-                         job->id);
-    if (rc == ZKML_ENOTFOUND)
-        return zkml_fail(err, rc, "job %lld not found", (long long)job->id);
-    if (!rc)
-        rc = begin_claimed(s, job, err);
-    if (rc)
-        return rc;
+    char path[4200];
+    int rc = 0;
     for (int i = 0; !rc && i < ZKML_A_COUNT; i++) {
         const char *name = zkml_artifact_name((zkml_artifact_id)i);
         snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -715,7 +722,49 @@ int store_record_artifacts(registry_store *s, const char *data_dir, const store_
                         " SET size = ?3, updated_at = ?5 WHERE size != ?3",
                         "ltltl", version_id, name, size, step, zkml_now_ms());
     }
-    return end_claimed(s, rc, err);
+    return rc;
+}
+
+int store_record_artifacts(registry_store *s, const char *data_dir, const store_job *job,
+                           const char *step, zkml_error *err)
+{
+    char dir[4096];
+    int64_t version_id;
+    int rc = store_version_dir(data_dir, job->task_id, job->version, dir, sizeof dir, err);
+    if (!rc)
+        rc = query_int64(s, &version_id, err, "SELECT version_id FROM jobs WHERE id = ?", "l",
+                         job->id);
+    if (rc == ZKML_ENOTFOUND)
+        return zkml_fail(err, rc, "job %lld not found", (long long)job->id);
+    if (!rc)
+        rc = begin_claimed(s, job, err);
+    if (rc)
+        return rc;
+    return end_claimed(s, record_dir_artifacts(s, version_id, dir, step, err), err);
+}
+
+int store_version_record_artifacts(registry_store *s, const char *data_dir, const char *task_id,
+                                   int version, const char *step, zkml_error *err)
+{
+    char dir[4096];
+    int64_t version_id;
+    int rc = store_version_dir(data_dir, task_id, version, dir, sizeof dir, err);
+    if (!rc)
+        rc = query_int64(s, &version_id, err,
+                         "SELECT id FROM versions WHERE task_id = ? AND version = ?", "ti",
+                         task_id, version);
+    if (rc == ZKML_ENOTFOUND)
+        return zkml_fail(err, rc, "task %s has no version %d", task_id, version);
+    if (!rc)
+        rc = store_begin(s, err);
+    if (rc)
+        return rc;
+    rc = record_dir_artifacts(s, version_id, dir, step, err);
+    if (!rc)
+        rc = store_commit(s, err);
+    if (rc)
+        store_rollback(s);
+    return rc;
 }
 
 /* The data dir is the server's business: status messages name files relative

@@ -5,6 +5,8 @@
  */
 #include "server/server.h"
 
+#include <civetweb.h>
+
 #include <arpa/inet.h>
 #include <string.h>
 
@@ -45,4 +47,25 @@ access_decision access_private_read(const char *token, const char *authorization
         return authorization ? ACCESS_BAD_TOKEN : ACCESS_NEED_TOKEN;
     }
     return access_peer_is_loopback(peer) ? ACCESS_ALLOWED : ACCESS_LOOPBACK_ONLY;
+}
+
+int access_check_private(http_request *rq, const char *what)
+{
+    const char *auth = mg_get_header(rq->conn, "Authorization");
+    switch (access_private_read(rq->srv->cfg.api_token, auth,
+                                mg_get_request_info(rq->conn)->remote_addr)) {
+    case ACCESS_ALLOWED: return 0;
+    case ACCESS_LOOPBACK_ONLY:
+        return http_send_error(rq, 403, "forbidden",
+                               "%s: with no ZKML_API_TOKEN configured only loopback clients "
+                               "may",
+                               what);
+    case ACCESS_BAD_TOKEN:
+    case ACCESS_NEED_TOKEN: break;
+    }
+    rq->extra_header[0] = "WWW-Authenticate";
+    rq->extra_header[1] = "Bearer";
+    return http_send_error(rq, 401, "unauthorized",
+                           "%s: it needs 'Authorization: Bearer <ZKML_API_TOKEN>'%s", what,
+                           auth ? " (the token sent is not valid)" : "");
 }

@@ -70,43 +70,25 @@ static int send_file(const http_request *rq, int fd, const struct stat *st,
     return 200;
 }
 
-/* 0 when the request may read kind; otherwise the error is sent and its status returned. */
-static int check_access(http_request *rq, const zkml_artifact *kind)
-{
-    if (kind->visibility == ZKML_PUBLIC)
-        return 0;
-    const char *auth = mg_get_header(rq->conn, "Authorization");
-    switch (access_private_read(rq->srv->cfg.api_token, auth,
-                                mg_get_request_info(rq->conn)->remote_addr)) {
-    case ACCESS_ALLOWED: return 0;
-    case ACCESS_LOOPBACK_ONLY:
-        return http_send_error(rq, 403, "forbidden",
-                               "%s is private: with no ZKML_API_TOKEN "
-                               "configured it is served only to loopback clients",
-                               kind->name);
-    case ACCESS_BAD_TOKEN:
-    case ACCESS_NEED_TOKEN: break;
-    }
-    rq->extra_header[0] = "WWW-Authenticate";
-    rq->extra_header[1] = "Bearer";
-    return http_send_error(rq, 401, "unauthorized",
-                           "%s is private: it needs 'Authorization: "
-                           "Bearer <ZKML_API_TOKEN>'%s",
-                           kind->name, auth ? " (the token sent is not valid)" : "");
-}
-
 int artifact_download(http_request *rq, const char *task_id, const char *name)
 {
     const zkml_artifact *kind = zkml_artifact_find(name);
     if (!kind)
         return http_send_error(rq, 404, "not_found", "artifact not found: %s is not an artifact",
                                name);
-    int denied = check_access(rq, kind);
+    char what[96];
+    snprintf(what, sizeof what, "%s is private", kind->name);
+    int denied = kind->visibility == ZKML_PUBLIC ? 0 : access_check_private(rq, what);
     if (denied)
         return denied;
     int version = http_query_version(rq);
     if (version < 0)
         return 400;
+    return artifact_send(rq, task_id, version, kind);
+}
+
+int artifact_send(http_request *rq, const char *task_id, int version, const zkml_artifact *kind)
+{
     zkml_error err = {0};
     registry_store *s;
     char dir[PATH_MAX], path[PATH_MAX];
@@ -119,8 +101,8 @@ int artifact_download(http_request *rq, const char *task_id, const char *name)
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         if (fd >= 0)
             close(fd);
-        return http_send_error(rq, 404, "not_found", "artifact not found: %s of %s v%d", name,
-                               task_id, version);
+        return http_send_error(rq, 404, "not_found", "artifact not found: %s of %s v%d",
+                               kind->name, task_id, version);
     }
     char etag[96];
     snprintf(etag, sizeof etag, "\"%llx-%llx-%llx.%lx\"", (unsigned long long)st.st_ino,

@@ -12,6 +12,10 @@
  *   GET  /models/{task}/versions/onchain
  *   GET  /models/{task}/leaderboard              versions ranked by proven metric
  *   GET  /models/by-hash/{sha256}/onchain        every registration of a model hash
+ *   GET  /models/{task}/versions/{n}/ceremony    the phase-2 transcript (ceremony.c)
+ *   GET  .../ceremony/zkey                       the latest key (private)
+ *   POST .../ceremony/contributions              a contribution to it (anyone)
+ *   POST .../ceremony/finalize                   the beacon; the job goes on (operator)
  *   GET  any other path                          the web app (assets.c)
  *
  * A task id is checked against [A-Za-z0-9_-]{1,64} before any other use, so
@@ -41,7 +45,24 @@ typedef enum route {
     R_ONCHAIN,
     R_BY_HASH,
     R_LEADERBOARD,
+    R_CEREMONY,
+    R_CEREMONY_ZKEY,
+    R_CONTRIBUTIONS, /* POST only */
+    R_FINALIZE,      /* POST only */
 } route;
+
+/* /models/{task}/versions/{n}/ceremony[/{sub}] */
+static route match_ceremony(char **seg, int n)
+{
+    if (n < 5 || strcmp(seg[2], "versions") || strcmp(seg[4], "ceremony"))
+        return R_NONE;
+    if (n == 5)
+        return R_CEREMONY;
+    return !strcmp(seg[5], "zkey")            ? R_CEREMONY_ZKEY
+           : !strcmp(seg[5], "contributions") ? R_CONTRIBUTIONS
+           : !strcmp(seg[5], "finalize")      ? R_FINALIZE
+                                              : R_NONE;
+}
 
 /* Splits "/a/b/c" into segments (in place in buf); -1 when there are too many. */
 static int split_path(char *buf, char **seg)
@@ -92,7 +113,7 @@ static route match_route(char **seg, int n)
     /* after the task routes, so a task named by-hash keeps them */
     if (n == 4 && !strcmp(seg[1], "by-hash") && !strcmp(seg[3], "onchain"))
         return R_BY_HASH;
-    return R_NONE;
+    return match_ceremony(seg, n);
 }
 
 /* The page's own origin ("http://" + Host) may always POST. */
@@ -144,8 +165,8 @@ static int send_method_not_allowed(http_request *rq, const char *allow)
                            rq->method, allow);
 }
 
-/* POST needs an allowed origin and, when a token is configured, the token. */
-static int check_post(http_request *rq)
+/* Every POST needs an allowed origin. */
+static int check_post_origin(http_request *rq)
 {
     if (!origin_may_post(rq)) {
         http_send_error(rq, 403, "forbidden", "origin %s may not POST (see ZKML_CORS_ORIGINS)",
@@ -153,6 +174,14 @@ static int check_post(http_request *rq)
         return -1;
     }
     rq->post_origin_allowed = 1;
+    return 0;
+}
+
+/* An upload needs an allowed origin and, when a token is configured, the token. */
+static int check_post(http_request *rq)
+{
+    if (check_post_origin(rq))
+        return -1;
     const char *token = rq->srv->cfg.api_token;
     if (!token[0])
         return 0;
@@ -264,6 +293,10 @@ static int dispatch_get(http_request *rq, route r, char **seg, const char *path)
     case R_ONCHAIN: return send_reader(rq, read_onchain, task, 0);
     case R_BY_HASH: return send_reader(rq, read_by_hash, seg[2], 0);
     case R_LEADERBOARD: return send_reader(rq, leaderboard_json, task, 0);
+    case R_CEREMONY: return ceremony_transcript(rq, task, seg[3]);
+    case R_CEREMONY_ZKEY: return ceremony_zkey(rq, task, seg[3]);
+    case R_CONTRIBUTIONS:
+    case R_FINALIZE:
     case R_NONE: break;
     }
     return http_send_error(rq, 404, "not_found", "no route for %s", path);
@@ -312,6 +345,14 @@ int route_request(struct mg_connection *conn, void *cbdata)
         if (check_post(&rq))
             return 401;
         return upload_handle(&rq);
+    }
+    if (r == R_CONTRIBUTIONS || r == R_FINALIZE) {
+        if (strcmp(rq.method, "POST"))
+            return send_method_not_allowed(&rq, "POST");
+        if (check_post_origin(&rq))
+            return 403;
+        return r == R_CONTRIBUTIONS ? ceremony_contribute(&rq, seg[1], seg[3])
+                                    : ceremony_finalize(&rq, seg[1], seg[3]);
     }
     if (strcmp(rq.method, "GET") && !rq.head)
         return send_method_not_allowed(&rq, r == R_MODELS ? "GET, HEAD, POST" : "GET, HEAD");

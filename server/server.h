@@ -113,6 +113,21 @@ int http_wants_html(const http_request *rq);
 /* Escapes s for HTML text or attribute values into out (always terminated). */
 void http_html_escape(const char *s, char *out, size_t outlen);
 
+/* ---- request bodies (body.c) ------------------------------------------------- */
+
+/* Receives each chunk of a body; a failure with ZKML_EINVAL is a 400, others 500. */
+typedef int (*body_sink)(void *ctx, const uint8_t *data, size_t len, zkml_error *err);
+typedef struct body_limit {
+    uint64_t max;         /* bytes */
+    const char *what;     /* "the upload": for messages */
+    char limit_text[128]; /* the limit in words, with its setting: "64 MiB (ZKML_MAX_UPLOAD_MB)" */
+} body_limit;
+/* Streams the request body to sink. Returns 0, or the HTTP status of the
+ * failure with err set (400 malformed or interrupted, 408 too slow, 413 too
+ * large, 500 sink or memory). */
+int body_stream(const http_request *rq, const body_limit *limit, body_sink sink, void *ctx,
+                zkml_error *err);
+
 /* ---- access (access.c) -------------------------------------------------------- */
 
 /* 1 when authorization is "Bearer <token>" (compared in constant time). */
@@ -129,12 +144,26 @@ typedef enum access_decision {
  * non-empty) it must be sent as a bearer token; with none, only loopback
  * peers may read. */
 access_decision access_private_read(const char *token, const char *authorization, const char *peer);
+/* The same rule applied to a request (reading a private artifact, or acting
+ * as the operator): 0 when allowed, else the 401 or 403 is sent, its message
+ * starting with what ("circuit.zkey is private"), and its status returned. */
+int access_check_private(http_request *rq, const char *what);
 
 /* ---- handlers ------------------------------------------------------------------ */
 
 int route_request(struct mg_connection *conn, void *cbdata);                    /* routes.c */
 int upload_handle(const http_request *rq);                                      /* upload.c */
 int artifact_download(http_request *rq, const char *task_id, const char *name); /* artifacts.c */
+/* Sends one artifact of a version (0: the latest); the caller has checked access. */
+int artifact_send(http_request *rq, const char *task_id, int version, const zkml_artifact *kind);
+/* The ceremony routes (ceremony.c) under /models/{task}/versions/{n}/ceremony,
+ * n as the path gives it; routes.c has checked the method and a POST's origin.
+ * GET: the transcript; GET zkey: the latest key (private); POST contributions
+ * (anyone); POST finalize (the operator: access_check_private's rule). */
+int ceremony_transcript(http_request *rq, const char *task_id, const char *version);
+int ceremony_zkey(http_request *rq, const char *task_id, const char *version);
+int ceremony_contribute(http_request *rq, const char *task_id, const char *version);
+int ceremony_finalize(http_request *rq, const char *task_id, const char *version);
 /* GET /models/{task}/leaderboard (leaderboard.c): {task_id, groups: [{dataset_commitment,
  * metric, rows, order, versions: [{rank, version, model_hash, model_cid, value, ...}]}],
  * unranked: [{version, reason}]}; version is unused (send_reader's shape). */

@@ -7,7 +7,8 @@
  * sample (CSV row to prove, 0-based), target (resources | accuracy),
  * input_visibility, output_visibility, param_visibility (EZKL's words) and
  * rmse_threshold (a regression target's bound on RMSE); given ones are staged
- * as the version's first settings.json. Other fields are
+ * as the version's first settings.json. ceremony=open: the job stops after its
+ * setup until the phase-2 ceremony is finalized (ceremony.c). Other fields are
  * read and ignored. Checks come in zkMLTrack's order: task_id,
  * then the model, then the model's and the CSV's contents.
  *
@@ -34,19 +35,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum {
-    SMALL_FIELD_MAX = 128,
-    READ_CHUNK = 65536,
-    /* The slowest body accepted: at least BODY_MIN_BYTES in every window of
-     * BODY_WINDOW_MS, so that a trickling client holds a request thread for
-     * one window at most. */
-    BODY_WINDOW_MS = 10000,
-    BODY_MIN_BYTES = 16384,
-};
+enum { SMALL_FIELD_MAX = 128 };
 
 static const char *const VISIBILITY_FIELDS[3] = {"input_visibility", "output_visibility",
                                                  "param_visibility"};
@@ -67,7 +59,7 @@ typedef struct small_field {
 
 typedef struct upload {
     const char *staging_dir;
-    small_field task_id, sample, target, rmse_threshold;
+    small_field task_id, sample, target, rmse_threshold, ceremony;
     small_field visibility[3];    /* input, output, param (VISIBILITY_FIELDS) */
     char settings_path[PATH_MAX]; /* the staged settings.json, "" when none */
     staged_file model, data;
@@ -136,6 +128,8 @@ static int on_part_begin(void *ctx, const multipart_part *part, zkml_error *err)
         u->field = &u->target;
     else if (!strcmp(part->name, "rmse_threshold"))
         u->field = &u->rmse_threshold;
+    else if (!strcmp(part->name, "ceremony"))
+        u->field = &u->ceremony;
     for (int i = 0; i < 3; i++)
         if (!strcmp(part->name, VISIBILITY_FIELDS[i]))
             u->field = &u->visibility[i];
@@ -207,87 +201,15 @@ static void upload_cleanup(upload *u)
 
 /* ---- reading the body --------------------------------------------------------- */
 
-/* How much to ask mg_read for. mg_read returns only once it has all it was
- * asked for (each byte may take up to request_timeout_ms), so a trickling
- * client could hold it for hours: ask only for what the socket already has,
- * or for one byte, so control comes back at least every request timeout. */
-static int next_read_size(int fd)
+static int feed_parser(void *ctx, const uint8_t *data, size_t len, zkml_error *err)
 {
-    int avail = 0;
-    if (fd < 0)
-        return READ_CHUNK;
-    if (ioctl(fd, FIONREAD, &avail) != 0 || avail < 1)
-        return 1;
-    return avail < READ_CHUNK ? avail : READ_CHUNK;
-}
-
-/* Body-rate windows: 0, or the 408 after a window that brought too little. */
-typedef struct body_rate {
-    int64_t window_start;
-    uint64_t window_bytes;
-} body_rate;
-
-static int body_rate_check(body_rate *r, size_t n, zkml_error *err)
-{
-    int64_t now = zkml_monotonic_ms();
-    r->window_bytes += n;
-    if (now - r->window_start < BODY_WINDOW_MS)
-        return 0;
-    if (r->window_bytes < BODY_MIN_BYTES) {
-        zkml_fail(err, ZKML_EINVAL,
-                  "the upload is too slow (%llu bytes in %lld ms; at least "
-                  "%d bytes per %d s are needed)",
-                  (unsigned long long)r->window_bytes, (long long)(now - r->window_start),
-                  BODY_MIN_BYTES, BODY_WINDOW_MS / 1000);
-        return 408;
-    }
-    r->window_start = now;
-    r->window_bytes = 0;
-    return 0;
-}
-
-/* Feeds the body to the parser chunk by chunk: 0, or a status with err set. */
-static int pump_body(const http_request *rq, multipart_parser *p, uint8_t *buf, zkml_error *err)
-{
-    uint64_t max = rq->srv->cfg.max_upload, total = 0;
-    int fd = http_socket_fd(rq);
-    body_rate rate = {zkml_monotonic_ms(), 0};
-    for (;;) {
-        int n = mg_read(rq->conn, buf, (size_t)next_read_size(fd));
-        if (n == 0)
-            return 0;
-        if (n < 0) {
-            zkml_fail(err, ZKML_EINVAL, "the upload was interrupted");
-            return 400;
-        }
-        if ((total += (uint64_t)n) > max) {
-            zkml_fail(err, ZKML_EINVAL,
-                      "upload is above the limit of %llu MiB "
-                      "(ZKML_MAX_UPLOAD_MB)",
-                      (unsigned long long)(max >> 20));
-            return 413;
-        }
-        if (multipart_feed(p, buf, (size_t)n, err))
-            return err->code == ZKML_EINVAL ? 400 : 500;
-        int slow = body_rate_check(&rate, (size_t)n, err);
-        if (slow)
-            return slow;
-    }
+    return multipart_feed(ctx, data, len, err);
 }
 
 /* Streams the body through the parser. Returns 0, or the HTTP status of the
  * failure with err set (400 malformed, 408 too slow, 413 too large, 500 disk). */
 static int read_body(const http_request *rq, upload *u, zkml_error *err)
 {
-    const struct mg_request_info *ri = mg_get_request_info(rq->conn);
-    uint64_t max = rq->srv->cfg.max_upload;
-    if (ri->content_length > 0 && (uint64_t)ri->content_length > max) {
-        zkml_fail(err, ZKML_EINVAL,
-                  "upload of %lld bytes is above the limit of %llu MiB "
-                  "(ZKML_MAX_UPLOAD_MB)",
-                  ri->content_length, (unsigned long long)(max >> 20));
-        return 413;
-    }
     char boundary[MULTIPART_BOUNDARY_MAX + 1];
     if (multipart_boundary(mg_get_header(rq->conn, "Content-Type"), boundary, err))
         return 400;
@@ -295,15 +217,12 @@ static int read_body(const http_request *rq, upload *u, zkml_error *err)
     multipart_parser *p;
     if (multipart_new(boundary, &cb, u, &p, err))
         return 400;
-    uint8_t *buf = malloc(READ_CHUNK);
-    int status = 500;
-    if (buf)
-        status = pump_body(rq, p, buf, err);
-    else
-        zkml_fail(err, ZKML_ENOMEM, "upload: out of memory");
+    body_limit limit = {rq->srv->cfg.max_upload, "the upload", ""};
+    snprintf(limit.limit_text, sizeof limit.limit_text, "%llu MiB (ZKML_MAX_UPLOAD_MB)",
+             (unsigned long long)(rq->srv->cfg.max_upload >> 20));
+    int status = body_stream(rq, &limit, feed_parser, p, err);
     if (!status && multipart_finish(p, err))
         status = 400;
-    free(buf);
     multipart_free(p);
     return status;
 }
@@ -347,6 +266,12 @@ static int check_options(const upload *u, int *sample, zkml_error *err)
     if (u->target.seen && u->target.len > 0 && strcmp(u->target.value, "resources") &&
         strcmp(u->target.value, "accuracy"))
         return zkml_fail(err, ZKML_EINVAL, "target must be resources or accuracy");
+    const small_field *c = &u->ceremony;
+    if (c->overflow || strlen(c->value) != c->len ||
+        (c->len > 0 && strcmp(c->value, "open") && strcmp(c->value, "none")))
+        return zkml_fail(err, ZKML_EINVAL,
+                         "ceremony must be open (contributions over HTTP before the proof) or "
+                         "none (the default)");
     if (u->rmse_threshold.overflow || strlen(u->rmse_threshold.value) != u->rmse_threshold.len)
         return zkml_fail(err, ZKML_EINVAL,
                          "rmse_threshold: expected a positive finite number "
@@ -523,6 +448,7 @@ static int create_version(const http_request *rq, upload *u, store_version_ref *
         .settings_path = u->settings_path[0] ? u->settings_path : NULL,
         .sample = sample,
         .target = u->target.len ? u->target.value : NULL,
+        .ceremony_open = !strcmp(u->ceremony.value, "open"),
     };
     const char *steps[PIPELINE_MAX_STEPS];
     su.nsteps = pipeline_step_names(steps, PIPELINE_MAX_STEPS);

@@ -30,10 +30,39 @@ typedef struct phase1 {
     snark_ptau_info info;
 } phase1;
 
-static void hex(char *out, const uint8_t *b, size_t n)
+void ceremony_hex(char *out, const uint8_t *b, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+int ceremony_local_ptau_path(const char *data_dir, uint32_t power, char out[PATH_MAX],
+                             zkml_error *err)
+{
+    char name[40];
+    snprintf(name, sizeof name, "ptau/local_power%02u.ptau", power);
+    return zkml_path_join(out, PATH_MAX, data_dir, name, err);
+}
+
+int ceremony_phase1_path(const char *data_dir, const cJSON *p1_json, char out[PATH_MAX],
+                         zkml_error *err)
+{
+    const cJSON *source = cJSON_GetObjectItemCaseSensitive(p1_json, "source");
+    const cJSON *file = cJSON_GetObjectItemCaseSensitive(p1_json, "file");
+    const cJSON *power = cJSON_GetObjectItemCaseSensitive(p1_json, "power");
+    if (!cJSON_IsString(source) || !cJSON_IsString(file) || !cJSON_IsNumber(power))
+        return zkml_fail(err, ZKML_EINTERNAL, "ceremony.json: phase1 lacks source, file or power");
+    if (!strcmp(source->valuestring, "local"))
+        return ceremony_local_ptau_path(data_dir, (uint32_t)power->valuedouble, out, err);
+    const char *env = getenv("ZKML_PTAU"), *base = env ? strrchr(env, '/') : NULL;
+    base = base ? base + 1 : env;
+    if (!env || strcmp(base, file->valuestring) || strlen(env) >= PATH_MAX)
+        return zkml_fail(err, ZKML_EINTERNAL,
+                         "the ceremony's phase 1 is %s (from ZKML_PTAU), but ZKML_PTAU now "
+                         "names %s: set it back to check contributions",
+                         file->valuestring, env ? env : "nothing");
+    strcpy(out, env);
+    return 0;
 }
 
 /* ZKML_PTAU, or the cached local phase 1 of this power (made if missing). */
@@ -41,7 +70,7 @@ static int choose_phase1(phase1 *p1, const char *data_dir, uint32_t log_n, int t
                          zkml_error *err)
 {
     const char *env = getenv("ZKML_PTAU");
-    char dir[PATH_MAX], name[32];
+    char dir[PATH_MAX];
     memset(p1, 0, sizeof *p1);
     if (env && *env) {
         if (strlen(env) >= sizeof p1->path)
@@ -50,9 +79,8 @@ static int choose_phase1(phase1 *p1, const char *data_dir, uint32_t log_n, int t
         return 0;
     }
     p1->local = 1;
-    snprintf(name, sizeof name, "local_power%02u.ptau", log_n);
     if (zkml_path_join(dir, sizeof dir, data_dir, "ptau", err) || zkml_mkdir_p(dir, 1, err) ||
-        zkml_path_join(p1->path, sizeof p1->path, dir, name, err))
+        ceremony_local_ptau_path(data_dir, log_n, p1->path, err))
         return err->code;
     if (zkml_file_exists(p1->path))
         return 0;
@@ -74,7 +102,7 @@ int snark_ptau_describe(const char *path, snark_ptau_info *info, zkml_error *err
     if (!rc) {
         b2_update(&h, pt.bf.data, pt.bf.len);
         b2_final(&h, hash);
-        hex(info->blake2b, hash, 64);
+        ceremony_hex(info->blake2b, hash, 64);
     }
     ptau_close(&pt);
     return rc;
@@ -109,32 +137,33 @@ static cJSON *contribution_json(const zkey_contribution *c, uint32_t i, zkml_err
     char h[129], b[511];
     if (zkey_contribution_hash(c, hash, err))
         return NULL;
-    hex(h, hash, 64);
+    ceremony_hex(h, hash, 64);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "index", i + 1);
     cJSON_AddStringToObject(o, "name", c->name);
     cJSON_AddStringToObject(o, "type", c->type == 1 ? "beacon" : "contribution");
     cJSON_AddStringToObject(o, "hash", h);
     if (c->type == 1) {
-        hex(b, c->beacon, c->beacon_len);
+        ceremony_hex(b, c->beacon, c->beacon_len);
         cJSON_AddStringToObject(o, "beacon", b);
         cJSON_AddNumberToObject(o, "iterations_exp", c->iterations_exp);
     }
     return o;
 }
 
-static int ceremony_json_write(const char *zkey_path, const phase1 *p1, const char *out,
-                               zkml_error *err)
+int ceremony_json_write(const char *zkey_path, cJSON *p1_json, const char *out, zkml_error *err)
 {
     zkey_file zk;
     char h[129];
-    if (zkey_open(&zk, zkey_path, err))
+    if (zkey_open(&zk, zkey_path, err)) {
+        cJSON_Delete(p1_json);
         return err->code;
+    }
     cJSON *doc = cJSON_CreateObject(), *list = cJSON_CreateArray(), *beacon = NULL;
-    hex(h, zk.mpc.cs_hash, 64);
+    ceremony_hex(h, zk.mpc.cs_hash, 64);
     cJSON_AddStringToObject(doc, "protocol", "groth16");
     cJSON_AddStringToObject(doc, "curve", "bn128");
-    cJSON_AddItemToObject(doc, "phase1", phase1_json(p1));
+    cJSON_AddItemToObject(doc, "phase1", p1_json);
     cJSON_AddStringToObject(doc, "circuit_hash", h);
     int rc = 0;
     for (uint32_t i = 0; !rc && i < zk.mpc.n; i++) {
@@ -184,7 +213,7 @@ static int phase2(const char *dir, const phase1 *p1, const char *r1cs_path, zkml
     if (!rc)
         rc = zkey_export_pk_files(r1cs_path, zkey, pk, vk, err);
     if (!rc)
-        rc = ceremony_json_write(zkey, p1, cer, err);
+        rc = ceremony_json_write(zkey, phase1_json(p1), cer, err);
     return rc;
 }
 

@@ -325,6 +325,30 @@ int snark_ptau_new_local(const char *path, uint32_t power, zkml_error *err);
 int zkey_export_pk_files(const char *r1cs_path, const char *zkey_path, const char *pk_path,
                          const char *vk_json_path, zkml_error *err);
 
+/* An open ceremony over HTTP (ceremony_open.c), on a version dir after its
+ * setup (network.r1cs, circuit.zkey: the latest key, ceremony.json); data_dir
+ * resolves a local phase 1 as the setup did.
+ * latest_hash: the hex hash of circuit.zkey's last contribution.
+ * check_next: 0 if next_zkey (e.g. from `snarkjs zkey contribute` on the
+ *   latest key) is for the ceremony's circuit, keeps the latest key's
+ *   contributions and adds exactly one ordinary one (no beacon), and passes
+ *   zkey_verify_files against network.r1cs and the ceremony's ptau;
+ *   parent_hash gets the hash of the latest contribution it extends. A failed
+ *   check is ZKML_EREJECTED naming it; a file that is no .zkey, ZKML_EINVAL.
+ * adopt: next_zkey (renamed, so on the same file system) becomes circuit.zkey
+ *   and ceremony.json lists its contributions.
+ * finalize: a beacon (hex, iterations_exp as zkey_beacon_files) applied to
+ *   circuit.zkey, proving.key and verification_key.json exported from the
+ *   result as the setup does, ceremony.json rewritten with the beacon.
+ * The caller serializes adopt and finalize with the check of which key is
+ * the latest (the server holds a lock). */
+int snark_ceremony_latest_hash(const char *dir, char hash[129], zkml_error *err);
+int snark_ceremony_check_next(const char *dir, const char *data_dir, const char *next_zkey,
+                              char parent_hash[129], zkml_error *err);
+int snark_ceremony_adopt(const char *dir, const char *next_zkey, zkml_error *err);
+int snark_ceremony_finalize(const char *dir, const char *beacon_hex, int iterations_exp,
+                            zkml_error *err);
+
 /* Pipeline steps over an artifact directory (see common.h):
  * setup:  network.r1cs -> circuit.zkey (phase 2 on the ptau ZKML_PTAU names, or
  *         on a local phase 1 made once per power and cached as

@@ -22,6 +22,8 @@
 #include "pipeline/snark/groth16.h"
 #include "pipeline/snark/ptau.h"
 
+#include <limits.h>
+
 /* ---- blake2b-512 (OpenSSL), the hash of every snarkjs transcript ---------- */
 
 typedef struct b2 {
@@ -125,5 +127,22 @@ int zkey_for_each_coef(const groth16_pk *pk, zkey_coef_fn fn, void *ctx);
  * `groth16 setup` computes it (delta = 1), and its circuit hash. */
 int zkey_init_from_ptau(const r1cs *cs, const ptau *pt, groth16_pk *pk, groth16_vk *vk,
                         uint8_t cs_hash[64], int threads, zkml_error *err);
+
+/* ---- the ceremony's transcript (ceremony.c) --------------------------------- */
+
+struct cJSON;
+/* Lowercase hex of n bytes into out (2n + 1 chars). */
+void ceremony_hex(char *out, const uint8_t *b, size_t n);
+/* DATA_DIR/ptau/local_powerNN.ptau: the cached local phase 1 of a power. */
+int ceremony_local_ptau_path(const char *data_dir, uint32_t power, char out[PATH_MAX],
+                             zkml_error *err);
+/* The ptau a transcript's phase1 object names: the local one, or ZKML_PTAU if
+ * it still names the same file. */
+int ceremony_phase1_path(const char *data_dir, const struct cJSON *p1_json, char out[PATH_MAX],
+                         zkml_error *err);
+/* ceremony.json for the key at zkey_path: p1_json, its phase1 object (taken over, freed on
+ * failure), the circuit hash and every contribution with its hash. */
+int ceremony_json_write(const char *zkey_path, struct cJSON *p1_json, const char *out,
+                        zkml_error *err);
 
 #endif

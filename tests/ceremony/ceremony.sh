@@ -16,6 +16,7 @@
 #    same key passes our verify.
 set -eu
 Z=$1 GEN=$2 SNARKJS=$3 W=$4
+TAMPER=$(cd "$(dirname "$0")" && pwd)/tamper.py
 PY=/usr/bin/python3
 rm -rf "$W" && mkdir -p "$W" && cd "$W"
 fail() { echo "FAIL: $*"; exit 1; }
@@ -28,33 +29,6 @@ expects_error() {
     grep -q "$part" err.log || fail "no '$part' in the error of $*: $(cat err.log)"
 }
 
-# tamper.py IN OUT KIND: one targeted change in a .zkey or .ptau (sections parsed
-# from the iden3 container; the layouts are in pipeline/snark/zkey.h and ptau.h).
-cat > tamper.py <<'PYEOF'
-import struct, sys
-src, dst, kind = sys.argv[1:4]
-b = bytearray(open(src, "rb").read())
-pos, sec = 12, {}
-for _ in range(struct.unpack_from("<I", b, 8)[0]):
-    t, n = struct.unpack_from("<IQ", b, pos)
-    sec[t] = (pos + 12, n)
-    pos += 12 + n
-h = sec[2][0] + 4 + 32 + 4 + 32 + 12          # zkey: alpha1 beta1 beta2 gamma2 delta1 delta2
-alpha1, gamma2, delta1, delta2 = h, h + 256, h + 384, h + 448
-def swap(s, size, i, j):
-    o = sec[s][0]
-    a, c = b[o + i * size:o + (i + 1) * size], b[o + j * size:o + (j + 1) * size]
-    b[o + i * size:o + (i + 1) * size], b[o + j * size:o + (j + 1) * size] = c, a
-if kind == "delta1": b[delta1:delta1 + 64] = b[alpha1:alpha1 + 64]
-elif kind == "delta2": b[delta2:delta2 + 128] = b[gamma2:gamma2 + 128]
-elif kind == "swap_c": swap(8, 64, 0, 1)
-elif kind == "swap_h": swap(9, 64, 0, 1)
-elif kind == "chain": b[sec[10][0] + 64 + 4 + 3 * 64 + 128] ^= 1   # transcript of contribution 1
-elif kind == "curve": b[sec[1][0] + 4] ^= 0x10                     # ptau: a byte of q
-elif kind == "point": b[sec[12][0] + 64 * 260 + 7] ^= 0x01         # ptau: L_5 of the 2^8 domain
-else: sys.exit("unknown tampering " + kind)
-open(dst, "wb").write(b)
-PYEOF
 
 # ---- 1. phase 1 from snarkjs, and what our reader refuses --------------------
 sj powersoftau new bn128 8 pot0.ptau || fail "snarkjs powersoftau new"
@@ -69,9 +43,9 @@ expects_error "power 9 or more" "$Z" groth16 setup big.r1cs --ptau pot.ptau big.
 expects_error "not prepared for phase 2" "$Z" groth16 setup c.r1cs --ptau pot1.ptau x.zkey
 head -c 100000 pot.ptau > trunc.ptau
 expects_error "truncated" "$Z" groth16 setup c.r1cs --ptau trunc.ptau x.zkey
-$PY tamper.py pot.ptau curve.ptau curve
+$PY "$TAMPER" pot.ptau curve.ptau curve
 expects_error "another curve" "$Z" groth16 setup c.r1cs --ptau curve.ptau x.zkey
-$PY tamper.py pot.ptau point.ptau point
+$PY "$TAMPER" pot.ptau point.ptau point
 expects_error "section 12" "$Z" groth16 setup c.r1cs --ptau point.ptau x.zkey
 [ ! -e x.zkey ] || fail "a refused setup left an output file"
 "$Z" ptau info pot.ptau > info.log
@@ -117,7 +91,7 @@ expects_error "hexadecimal" "$Z" zkey beacon z3.zkey x.zkey 0g 10
 
 # ---- 4. tampered keys: both reject ---------------------------------------------
 for k in delta1 delta2 swap_c swap_h chain; do
-    $PY tamper.py zf.zkey bad.zkey $k
+    $PY "$TAMPER" zf.zkey bad.zkey $k
     if sj zkey verify c.r1cs pot.ptau bad.zkey; then fail "snarkjs accepts tampering $k"; fi
     set +e; "$Z" zkey verify c.r1cs pot.ptau bad.zkey >out.log 2>&1; rc=$?; set -e
     [ $rc -eq 1 ] || fail "our verify gives exit $rc (not 1) for tampering $k: $(cat out.log)"

@@ -7,6 +7,7 @@
  * with cJSON, not only through the API under test.
  */
 #include "test_util.h"
+#include "registry/migrations.h"
 
 #include <cjson/cJSON.h>
 #include <sys/stat.h>
@@ -399,6 +400,99 @@ static int test_relative(const char *dir)
     return 0;
 }
 
+/* Migration 0004 rebuilds jobs (and steps) for the new job state: a database
+ * made by migrations 1..3, with a job and its steps, keeps every row, its
+ * foreign keys hold, and the CHECK now takes awaiting_contributions only. */
+static int test_migration_0004(const char *dir)
+{
+    char path[4200];
+    sqlite3 *db;
+    snprintf(path, sizeof path, "%s/registry.db", dir);
+    REQUIRE(sqlite3_open(path, &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, "CREATE TABLE schema_migrations (number INTEGER PRIMARY KEY,"
+                             " name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+                         NULL, NULL, NULL) == SQLITE_OK);
+    for (size_t i = 0; i < registry_migration_count && registry_migrations[i].number <= 3; i++) {
+        char sql[200];
+        REQUIRE(sqlite3_exec(db, registry_migrations[i].sql, NULL, NULL, NULL) == SQLITE_OK);
+        snprintf(sql, sizeof sql, "INSERT INTO schema_migrations VALUES (%d, '%s', 0)",
+                 registry_migrations[i].number, registry_migrations[i].name);
+        REQUIRE(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
+    }
+    REQUIRE(sqlite3_exec(db,
+                         "INSERT INTO tasks VALUES ('t', 1);"
+                         "INSERT INTO versions (task_id, version, model_hash, created_at)"
+                         " VALUES ('t', 1, printf('%064d', 7), 1);"
+                         "INSERT INTO jobs (version_id, state, message, created_at, updated_at,"
+                         " claim) VALUES (1, 'done', 'kept', 1, 2, 9);"
+                         "INSERT INTO steps (job_id, position, name, state, ms)"
+                         " VALUES (1, 0, 'setup', 'done', 42), (1, 1, 'prove', 'done', 7);",
+                         NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    zkml_error err = {0};
+    int applied = 0;
+    REQUIRE_OK(store_migrate(dir, &applied, &err), &err);
+    REQUIRE(applied >= 1);
+    REQUIRE(test_sql_int(dir, "SELECT COUNT(*) FROM jobs WHERE id = 1 AND state = 'done' AND"
+                              " message = 'kept' AND claim = 9 AND ceremony = 'none'") == 1);
+    REQUIRE(test_sql_int(dir, "SELECT SUM(ms) FROM steps WHERE job_id = 1") == 49);
+    REQUIRE(test_sql_int(dir, "SELECT COUNT(*) FROM pragma_foreign_key_check") == 0);
+    REQUIRE(test_sql_int(dir, "SELECT COUNT(*) FROM sqlite_master WHERE name IN"
+                              " ('jobs_new', 'steps_saved')") == 0);
+    REQUIRE(test_sql_int(dir, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'jobs_by_state'") ==
+            1);
+    /* the CHECKs: the new state is taken, a made-up one still refused */
+    test_sql_int(dir, "UPDATE jobs SET state = 'awaiting_contributions'");
+    REQUIRE(test_sql_int(dir, "SELECT COUNT(*) FROM jobs WHERE state = 'awaiting_contributions'") ==
+            1);
+    test_sql_int(dir, "UPDATE jobs SET state = 'paused'");
+    test_sql_int(dir, "UPDATE jobs SET ceremony = 'half'");
+    REQUIRE(test_sql_int(dir, "SELECT COUNT(*) FROM jobs WHERE state = 'awaiting_contributions'"
+                              " AND ceremony = 'none'") == 1);
+    return 0;
+}
+
+/* An open ceremony's job: claimed with ceremony_open, parked in
+ * awaiting_contributions where no worker claims it, finalized once (a second
+ * finalize, or one of a job without an open ceremony, is refused), then
+ * claimable again without ceremony_open. */
+static int test_ceremony(const char *dir)
+{
+    zkml_error err = {0};
+    registry_store *s;
+    char model[4200], h[65], state[STORE_STATE_MAX], ceremony[STORE_STATE_MAX];
+    REQUIRE_OK(store_open(dir, &s, &err), &err);
+    store_upload u = upload(model, NULL);
+    store_version_ref ref;
+    for (unsigned i = 1; i <= 2; i++) {
+        test_hash(h, 40 + i);
+        REQUIRE(test_stage(dir, "m", "m", model, sizeof model) == 0);
+        u.ceremony_open = i == 1;
+        REQUIRE_OK(store_create_version(s, "t", h, &u, &ref, &err), &err);
+    }
+    store_job job;
+    REQUIRE(store_job_claim_next(s, 5004, &job, &err) == 1);
+    REQUIRE(job.version == 1 && job.ceremony_open == 1);
+    REQUIRE_OK(store_job_await_contributions(s, &job, "awaiting", &err), &err);
+    REQUIRE_OK(store_ceremony_state(s, "t", 1, state, ceremony, &err), &err);
+    REQUIRE(!strcmp(state, "awaiting_contributions") && !strcmp(ceremony, "open"));
+    store_job other;
+    REQUIRE(store_job_claim_next(s, 5004, &other, &err) == 1);
+    REQUIRE(other.version == 2 && other.ceremony_open == 0);
+    REQUIRE(store_job_claim_next(s, 5004, &other, &err) == 0); /* v1 waits */
+    REQUIRE(store_ceremony_finalize(s, "t", 2, &err) == ZKML_EREJECTED);
+    REQUIRE_OK(store_ceremony_finalize(s, "t", 1, &err), &err);
+    REQUIRE(store_ceremony_finalize(s, "t", 1, &err) == ZKML_EREJECTED);
+    REQUIRE(strstr(err.message, "not open"));
+    REQUIRE_OK(store_ceremony_state(s, "t", 1, state, ceremony, &err), &err);
+    REQUIRE(!strcmp(state, "queued") && !strcmp(ceremony, "finalized"));
+    REQUIRE(store_job_claim_next(s, 5004, &job, &err) == 1);
+    REQUIRE(job.version == 1 && job.ceremony_open == 0);
+    REQUIRE(store_ceremony_state(s, "t", 9, state, ceremony, &err) == ZKML_ENOTFOUND);
+    store_close(s);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const test_case cases[] = {
@@ -406,6 +500,7 @@ int main(int argc, char **argv)
         {"concurrent", test_concurrent}, {"claim", test_claim},
         {"requeue", test_requeue},       {"fence", test_fence},
         {"residue", test_residue},       {"relative", test_relative},
+        {"migration_0004", test_migration_0004}, {"ceremony", test_ceremony},
     };
     return test_run_case(argc, argv, cases, sizeof cases / sizeof cases[0]);
 }
