@@ -7,6 +7,7 @@
 
 #include <civetweb.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 
@@ -58,9 +59,14 @@ static int body_rate_check(body_rate *r, size_t n, const char *what, zkml_error 
     return 0;
 }
 
-static int too_large(const body_limit *limit, zkml_error *err)
+/* The 413; declared: the Content-Length, or -1 when the body ran over. */
+static int too_large(const body_limit *limit, long long declared, zkml_error *err)
 {
-    zkml_fail(err, ZKML_EINVAL, "%s is above the limit of %s", limit->what, limit->limit_text);
+    char size[48] = "";
+    if (declared >= 0)
+        snprintf(size, sizeof size, " of %lld bytes", declared);
+    zkml_fail(err, ZKML_EINVAL, "%s%s is above the limit of %s", limit->what, size,
+              limit->limit_text);
     return 413;
 }
 
@@ -80,7 +86,7 @@ static int pump_body(const http_request *rq, const body_limit *limit, body_sink 
             return 400;
         }
         if ((total += (uint64_t)n) > limit->max)
-            return too_large(limit, err);
+            return too_large(limit, -1, err);
         if (sink(ctx, buf, (size_t)n, err))
             return err->code == ZKML_EINVAL ? 400 : 500;
         int slow = body_rate_check(&rate, (size_t)n, limit->what, err);
@@ -94,7 +100,7 @@ int body_stream(const http_request *rq, const body_limit *limit, body_sink sink,
 {
     const struct mg_request_info *ri = mg_get_request_info(rq->conn);
     if (ri->content_length > 0 && (uint64_t)ri->content_length > limit->max)
-        return too_large(limit, err);
+        return too_large(limit, ri->content_length, err);
     uint8_t *buf = malloc(READ_CHUNK);
     if (!buf) {
         zkml_fail(err, ZKML_ENOMEM, "%s: out of memory", limit->what);

@@ -187,7 +187,7 @@ static int lock_version(const ceremony_ref *ref, int *fd, zkml_error *err)
     return 0;
 }
 
-/* Under the lock: re-reads the ceremony's state (finalize may have won). */
+/* Re-reads the ceremony's state (under the lock: finalize may have won). */
 static int reread_state(http_request *rq, ceremony_ref *ref, zkml_error *err)
 {
     registry_store *s;
@@ -195,6 +195,25 @@ static int reread_state(http_request *rq, ceremony_ref *ref, zkml_error *err)
                ? err->code
                : store_ceremony_state(s, ref->task_id, ref->version, ref->job_state,
                                       ref->ceremony, err);
+}
+
+/* Under the lock: 0 if the ceremony is still open, else the status sent. */
+static int check_still_open(http_request *rq, ceremony_ref *ref)
+{
+    zkml_error err = {0};
+    if (reread_state(rq, ref, &err))
+        return http_send_zkml_error(rq, &err);
+    return is_open(ref) ? 0 : send_not_open(rq, ref);
+}
+
+/* The artifact rows of the keys and transcript just replaced. */
+static int record_keys(http_request *rq, const ceremony_ref *ref, zkml_error *err)
+{
+    registry_store *s;
+    return http_store(rq, &s, err) ? err->code
+                                   : store_version_record_artifacts(s, rq->srv->cfg.data_dir,
+                                                                    ref->task_id, ref->version,
+                                                                    "setup", err);
 }
 
 /* ---- POST .../contributions ------------------------------------------------ */
@@ -250,12 +269,10 @@ static int adopt_locked(http_request *rq, ceremony_ref *ref, const char *staged,
 {
     zkml_error err = {0};
     char latest[129];
-    registry_store *s;
     cJSON *doc;
-    if (reread_state(rq, ref, &err))
-        return http_send_zkml_error(rq, &err);
-    if (!is_open(ref))
-        return send_not_open(rq, ref);
+    int status = check_still_open(rq, ref);
+    if (status)
+        return status;
     if (snark_ceremony_latest_hash(ref->dir, latest, &err))
         return http_send_zkml_error(rq, &err);
     if (strcmp(latest, parent_hash))
@@ -263,15 +280,32 @@ static int adopt_locked(http_request *rq, ceremony_ref *ref, const char *staged,
                                "another contribution was accepted first: the latest contribution "
                                "is now %s; GET .../ceremony/zkey and contribute to that key",
                                latest);
-    if (snark_ceremony_adopt(ref->dir, staged, &err) || http_store(rq, &s, &err) ||
-        store_version_record_artifacts(s, rq->srv->cfg.data_dir, ref->task_id, ref->version,
-                                       "setup", &err) ||
+    if (snark_ceremony_adopt(ref->dir, staged, &err) || record_keys(rq, ref, &err) ||
         transcript_json(ref, &doc, &err))
         return http_send_zkml_error(rq, &err);
     cJSON *list = cJSON_GetObjectItemCaseSensitive(doc, "contributions");
     cJSON *mine = cJSON_GetArrayItem(list, cJSON_GetArraySize(list) - 1);
     cJSON_AddItemToObject(doc, "accepted", cJSON_Duplicate(mine, 1));
     return send_doc(rq, 200, doc);
+}
+
+/* Messages about the staged file name it as the client knows it, not by the
+ * server's path: every occurrence of path in msg becomes name. */
+static void rename_in_message(char *msg, size_t cap, const char *path, const char *name)
+{
+    char out[sizeof((zkml_error *)0)->message];
+    size_t n = 0, plen = strlen(path), nlen = strlen(name);
+    for (const char *p = msg; *p && n + nlen < sizeof out;) {
+        if (!strncmp(p, path, plen)) {
+            memcpy(out + n, name, nlen);
+            n += nlen;
+            p += plen;
+        } else {
+            out[n++] = *p++;
+        }
+    }
+    out[n] = '\0';
+    snprintf(msg, cap, "%s", out);
 }
 
 int ceremony_contribute(http_request *rq, const char *task_id, const char *version)
@@ -293,6 +327,7 @@ int ceremony_contribute(http_request *rq, const char *task_id, const char *versi
         return http_send_error(rq, status, status == 500 ? "internal" : code, "%s", err.message);
     }
     int rc = snark_ceremony_check_next(ref.dir, rq->srv->cfg.data_dir, staged, parent, &err);
+    rename_in_message(err.message, sizeof err.message, staged, "the contribution");
     int fd = -1;
     if (rc == ZKML_EREJECTED || rc == ZKML_EINVAL)
         status = http_send_error(rq, 400, "invalid_contribution", "%s", err.message);
@@ -323,15 +358,17 @@ static int keep_body(void *ctx, const uint8_t *data, size_t len, zkml_error *err
     return 0;
 }
 
-/* The optional {"beacon": hex, "iterations_exp": N}; beacon "" = the default. */
-static int parse_finalize(const small_body *b, char beacon[512], int *iterations_exp,
-                          zkml_error *err)
+int ceremony_parse_finalize(const char *text, size_t len, char beacon[512], int *iterations_exp,
+                            zkml_error *err)
 {
     beacon[0] = '\0';
     *iterations_exp = BEACON_ITERATIONS_DEFAULT;
-    if (strspn(b->text, " \t\r\n") == b->len)
+    size_t blank = 0;
+    while (blank < len && strchr(" \t\r\n", text[blank]) && text[blank])
+        blank++;
+    if (blank == len)
         return 0;
-    cJSON *doc = cJSON_ParseWithLength(b->text, b->len);
+    cJSON *doc = cJSON_ParseWithLength(text, len);
     const cJSON *hex = cJSON_GetObjectItemCaseSensitive(doc, "beacon");
     const cJSON *iter = cJSON_GetObjectItemCaseSensitive(doc, "iterations_exp");
     int rc = 0;
@@ -357,10 +394,9 @@ static int finalize_locked(http_request *rq, ceremony_ref *ref, char beacon[512]
     zkml_error err = {0};
     registry_store *s;
     cJSON *doc;
-    if (reread_state(rq, ref, &err))
-        return http_send_zkml_error(rq, &err);
-    if (!is_open(ref))
-        return send_not_open(rq, ref);
+    int status = check_still_open(rq, ref);
+    if (status)
+        return status;
     /* The default beacon: the latest contribution's hash, which the
      * transcript shows as latest_hash. */
     if (!beacon[0] && snark_ceremony_latest_hash(ref->dir, beacon, &err))
@@ -368,9 +404,7 @@ static int finalize_locked(http_request *rq, ceremony_ref *ref, char beacon[512]
     int rc = snark_ceremony_finalize(ref->dir, beacon, iterations, &err);
     if (rc == ZKML_EINVAL)
         return http_send_error(rq, 400, "invalid_input", "%s", err.message);
-    if (rc || http_store(rq, &s, &err) ||
-        store_version_record_artifacts(s, rq->srv->cfg.data_dir, ref->task_id, ref->version,
-                                       "setup", &err) ||
+    if (rc || record_keys(rq, ref, &err) || http_store(rq, &s, &err) ||
         store_ceremony_finalize(s, ref->task_id, ref->version, &err) ||
         reread_state(rq, ref, &err) || transcript_json(ref, &doc, &err))
         return http_send_zkml_error(rq, &err);
@@ -399,7 +433,7 @@ int ceremony_finalize(http_request *rq, const char *task_id, const char *version
     if (!(body = calloc(1, sizeof *body)))
         return http_send_error(rq, 500, "internal", "out of memory");
     status = body_stream(rq, &limit, keep_body, body, &err);
-    if (!status && parse_finalize(body, beacon, &iterations, &err))
+    if (!status && ceremony_parse_finalize(body->text, body->len, beacon, &iterations, &err))
         status = 400;
     free(body);
     if (status) {

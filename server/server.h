@@ -164,6 +164,11 @@ int ceremony_transcript(http_request *rq, const char *task_id, const char *versi
 int ceremony_zkey(http_request *rq, const char *task_id, const char *version);
 int ceremony_contribute(http_request *rq, const char *task_id, const char *version);
 int ceremony_finalize(http_request *rq, const char *task_id, const char *version);
+/* finalize's optional body {"beacon": HEX, "iterations_exp": N} (len bytes;
+ * empty or blank: the defaults, beacon "" and 10); ZKML_EINVAL naming the
+ * field. The hex itself is checked when the beacon is applied. */
+int ceremony_parse_finalize(const char *text, size_t len, char beacon[512], int *iterations_exp,
+                            zkml_error *err);
 /* GET /models/{task}/leaderboard (leaderboard.c): {task_id, groups: [{dataset_commitment,
  * metric, rows, order, versions: [{rank, version, model_hash, model_cid, value, ...}]}],
  * unranked: [{version, reason}]}; version is unused (send_reader's shape). */

@@ -263,6 +263,47 @@ static int test_outcomes(const char *data)
     return 0;
 }
 
+/* A job whose ceremony is open stops after the step that ends the setup, in
+ * awaiting_contributions, where no worker takes it; re-queued with that step
+ * done (its worker died before parking it) it stops there again; once
+ * finalized it resumes at the next step, running no finished one again. */
+static int test_ceremony(const char *data)
+{
+    static const pipeline_step steps[] = {{.name = "write", .run = step_write},
+                                          {.name = "setup", .run = step_after, .ends_setup = 1},
+                                          {.name = "prove", .run = step_small}};
+    pipeline_step_table t = {steps, 3};
+    pipeline_config cfg = config(data, &t);
+    REQUIRE(enqueue(data, &t, 1) > 0);
+    test_sql_int(data, "UPDATE jobs SET ceremony = 'open'");
+    REQUIRE(run_once(data, &cfg) == 1);
+    cJSON *st = status(data, 1);
+    REQUIRE(st && !strcmp(str(st, "state"), "awaiting_contributions"));
+    REQUIRE(!strcmp(step_field(st, 1, "state"), "done"));
+    REQUIRE(!strcmp(step_field(st, 2, "state"), "queued"));
+    cJSON_Delete(st);
+    REQUIRE(run_once(data, &cfg) == 0);
+    test_sql_int(data, "UPDATE jobs SET state = 'queued'");
+    REQUIRE(run_once(data, &cfg) == 1);
+    REQUIRE(test_sql_int(data, "SELECT COUNT(*) FROM jobs WHERE state = 'awaiting_contributions'") ==
+            1);
+    zkml_error err = {0};
+    registry_store *s;
+    REQUIRE_OK(store_open(data, &s, &err), &err);
+    int rc = store_ceremony_finalize(s, "task", 1, &err);
+    store_close(s);
+    REQUIRE_OK(rc, &err);
+    REQUIRE(run_once(data, &cfg) == 1);
+    st = status(data, 1);
+    REQUIRE(st && !strcmp(str(st, "state"), "done"));
+    cJSON_Delete(st);
+    char dir[4096];
+    version_dir(data, dir, sizeof dir);
+    REQUIRE(count_lines(dir, "write") == 1 && count_lines(dir, "after") == 1);
+    REQUIRE(count_lines(dir, "small") == 1);
+    return 0;
+}
+
 static int test_retry(const char *data)
 {
     static const pipeline_step steps[] = {{.name = "write", .run = step_write},
@@ -462,7 +503,7 @@ static int test_relative_paths(const char *data)
 int main(int argc, char **argv)
 {
     static const test_case cases[] = {
-        {"outcomes", test_outcomes},       {"retry", test_retry},
+        {"outcomes", test_outcomes}, {"ceremony", test_ceremony},       {"retry", test_retry},
         {"timeout", test_timeout},         {"memory", test_memory},
         {"kill_worker", test_kill_worker}, {"job_timeout", test_job_timeout},
         {"two_workers", test_two_workers}, {"relative_paths", test_relative_paths},

@@ -17,30 +17,11 @@
 #    verify` accepts the version's proof with snarkjs's own export of the vk.
 set -euo pipefail
 bin=$1 fixtures=$2 snarkjs=$3 gen=$4 tamper=$5
-work=$(mktemp -d)
 token=ceremony-test-token
-pid=
-stop_server() {
-  [ -n "$pid" ] || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  pid=
-}
-trap 'stop_server; rm -rf "$work"' EXIT
-fail() { echo "FAIL: $*"; [ -f "$work/serve.err" ] && tail -20 "$work/serve.err"; exit 1; }
-json() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+. "$(dirname "$0")/lib.sh"
 sj() { "$snarkjs" "$@" > "$work/sj.log" 2>&1 || fail "snarkjs $*: $(tail -5 "$work/sj.log")"; }
 
-ZKML_CHAIN=anvil ZKML_API_TOKEN=$token "$bin" serve --listen 127.0.0.1:0 --data-dir "$work/data" \
-  > "$work/serve.out" 2> "$work/serve.err" &
-pid=$!
-for _ in $(seq 300); do
-  base=$(grep -o 'http://[0-9.]*:[0-9]*' "$work/serve.out" || true)
-  [ -n "$base" ] && break
-  kill -0 "$pid" 2>/dev/null || fail "server exited at start"
-  sleep 0.2
-done
-[ -n "$base" ] || fail "server did not start"
+start_server ZKML_API_TOKEN=$token
 auth="Authorization: Bearer $token"
 c=$base/models/iris/versions/1/ceremony
 
@@ -130,7 +111,8 @@ contribute "$work/o0.zkey" "$work/o1.zkey" mallory > /dev/null
 call 400 "another circuit" --data-binary "@$work/o1.zkey" "$c/contributions"
 call 400 "contribution count" --data-binary "@$work/k2.zkey" "$c/contributions"
 head -c 5000 /dev/urandom > "$work/junk"
-call 400 "not a Groth16 .zkey" --data-binary "@$work/junk" "$c/contributions"
+call 400 "not a Groth16 .zkey: the contribution" --data-binary "@$work/junk" "$c/contributions"
+grep -q "$work" "$work/body" && fail "a message names the server's paths: $(cat "$work/body")"
 head -c $(( $(stat -c %s "$work/k3.zkey") + 8192 )) /dev/zero > "$work/big"
 call 413 "above the limit" --data-binary "@$work/big" "$c/contributions"
 [ "$(post_key "$work/kd.zkey" "$work/body")" = 200 ] || fail "dave's contribution: $(cat "$work/body")"

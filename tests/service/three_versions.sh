@@ -8,32 +8,7 @@
 # shows, and after a restart every task, version and artifact is still there.
 set -euo pipefail
 bin=$1 fixtures=$2
-work=$(mktemp -d)
-pid=
-stop_server() {
-  [ -n "$pid" ] || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  pid=
-}
-trap 'stop_server; rm -rf "$work"' EXIT
-fail() { echo "FAIL: $*"; [ -f "$work/serve.err" ] && tail -20 "$work/serve.err"; exit 1; }
-
-start_server() {
-  : > "$work/serve.out"
-  ZKML_CHAIN=anvil ZKML_API_TOKEN= "$bin" serve --listen 127.0.0.1:0 --data-dir "$work/data" \
-    >> "$work/serve.out" 2>> "$work/serve.err" &
-  pid=$!
-  for _ in $(seq 300); do
-    base=$(grep -o 'http://[0-9.]*:[0-9]*' "$work/serve.out" || true)
-    [ -n "$base" ] && return 0
-    kill -0 "$pid" 2>/dev/null || fail "server exited at start"
-    sleep 0.2
-  done
-  fail "server did not start"
-}
-
-json() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+. "$(dirname "$0")/lib.sh"
 
 start_server
 cp "$fixtures/iris_linear.onnx" "$work/v3.onnx"
