@@ -30,7 +30,7 @@ typedef struct run_args {
 #define VISIBILITY_HELP                                                                      \
     "Visibility (the settings step; default: keep settings.json's, else hashed, public,\n"   \
     "fixed): --input-visibility public|hashed|private, --output-visibility public|hashed,\n" \
-    "--param-visibility fixed. --rmse-threshold X (a regression target's bound on RMSE,\n"   \
+    "--param-visibility fixed|hashed. --rmse-threshold X (a regression target's bound on RMSE,\n" \
     "proven by the evaluate step).\n"
 
 static void usage_run(FILE *f)

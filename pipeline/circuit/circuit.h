@@ -3,7 +3,8 @@
  * R1CS, the gadgets, and witness generation.
  *
  * Wire layout (iden3): 0 = one, then the public outputs, then the public
- * inputs, then the private inputs (the input integers, unless inputs are
+ * inputs (and, with param_visibility hashed, the parameters' commitment),
+ * then the private inputs (the input integers, unless inputs are
  * public), then internal wires. By the settings' visibility, the outputs and
  * the inputs are each shown as packed values (public), as one Poseidon
  * commitment of those packed values (hashed), or not at all (private inputs).
@@ -19,8 +20,10 @@
  * maxes compare the unranged quotients, and one range check (or the ReLU's
  * sign) per window bounds them all; Clip uses a sign bit per bound and one
  * product; Sigmoid/Tanh are piecewise-linear tables (32 segments, two
- * multiplexer trees). Weights are constants, so linear layers (and
+ * multiplexer trees). Fixed weights are constants, so linear layers (and
  * BatchNormalization, pools and reductions) are free linear combinations;
+ * hashed weights are range-checked wires under one Poseidon commitment, and
+ * each weight term costs one product;
  * Transpose/Concat/Pad reuse wires (padding shares one wire fixed to 0).
  */
 #ifndef ZKML_CIRCUIT_H
@@ -41,6 +44,7 @@ typedef struct circuit {
     r1cs cs;
     fr_t *witness; /* cs.n_wires values, or NULL when built without */
     uint32_t out_signals, in_signals;
+    uint32_t param_signals; /* 1 with hashed parameters (their commitment, last), else 0 */
     circuit_op_count ops[CIRCUIT_MAX_OPS];
     int n_ops;
 } circuit;
@@ -64,7 +68,8 @@ typedef struct circuit_eval_spec {
  * (regression) as the circuit computes it. Public signals: the dataset
  * commitment (docs/COMMITMENTS.md), the circuit hash, n, then how many rows' class is their
  * label, or the sum of squared errors, the threshold and whether
- * SSE <= n * threshold^2. */
+ * SSE <= n * threshold^2; last, with hashed parameters, their commitment
+ * (the same value as the inference proof's). */
 int circuit_build_eval(const quant_model *m, const circuit_eval_spec *s, circuit *c,
                        int64_t *predicted, zkml_error *err);
 /* The width of the regression's comparison (over 61 the circuit refuses). */

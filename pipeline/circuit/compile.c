@@ -4,7 +4,8 @@
  * element, turns affine rows into linear combinations at the requant that
  * consumes them, and at the end shows the outputs and inputs on the wires
  * reserved for them at the start (iden3 order: outputs, then public inputs):
- * packed values, or one Poseidon commitment of them (docs/COMMITMENTS.md).
+ * packed values, or one Poseidon commitment of them (docs/COMMITMENTS.md);
+ * with hashed parameters their commitment follows (compile_params.c).
  */
 #include "pipeline/circuit/compile_internal.h"
 
@@ -59,13 +60,40 @@ static int agree_wire(compiler *k, const quant_layer *l, uint32_t j)
     return agree(k, l, j, got);
 }
 
+/* acc += (parameter p) * (activation wire x of value xv; c is p's value):
+ * one product. */
+static int param_term(compiler *k, uint32_t p, uint32_t x, int64_t c, int64_t xv, lcv *acc)
+{
+    r1cs_lc A = {0}, B = {0};
+    fr_t v, f;
+    uint32_t w;
+    fr_from_i64(&v, k->b.with_witness ? c : 0);
+    fr_from_i64(&f, xv);
+    fr_mul(&v, &v, &f);
+    int rc = compile_param_lc(k, p, &A);
+    if (!rc && !(rc = lc_add(&k->b, &B, x, 1)) && !(rc = g_mul(&k->b, &A, &B, &v, &w)))
+        rc = lc_add(&k->b, &acc->lc, w, 1);
+    r1cs_lc_free(&A);
+    r1cs_lc_free(&B);
+    return rc;
+}
+
+/* Row j of affine layer aff: constant coefficients are free, hashed
+ * parameters (term_param, bias_param) are combinations of their bits. */
 static int affine_lc(compiler *k, const quant_layer *aff, uint32_t j, lcv *acc)
 {
     memset(acc, 0, sizeof *acc);
-    int rc = lc_add(&k->b, &acc->lc, 0, aff->bias[j]);
-    for (uint32_t t = aff->row_start[j]; !rc && t < aff->row_start[j + 1]; t++)
-        rc = lc_add(&k->b, &acc->lc, k->wires[aff->term_src[t]][aff->term_idx[t]],
-                    aff->term_coeff[t]);
+    uint32_t bp = aff->bias_param ? aff->bias_param[j] : QUANT_NO_PARAM;
+    int rc = bp == QUANT_NO_PARAM ? lc_add(&k->b, &acc->lc, 0, aff->bias[j])
+                                  : compile_param_lc(k, bp, &acc->lc);
+    for (uint32_t t = aff->row_start[j]; !rc && t < aff->row_start[j + 1]; t++) {
+        uint32_t x = k->wires[aff->term_src[t]][aff->term_idx[t]];
+        if (aff->term_param && aff->term_param[t] != QUANT_NO_PARAM)
+            rc = param_term(k, aff->term_param[t], x, aff->term_coeff[t],
+                            value(k, aff->term_src[t], aff->term_idx[t]), acc);
+        else
+            rc = lc_add(&k->b, &acc->lc, x, aff->term_coeff[t]);
+    }
     if (rc)
         lcv_free(acc);
     return rc;
@@ -355,16 +383,24 @@ static int compile_all(compiler *k, const quant_values *v)
     const quant_tensor *in = &m->tensors[m->input], *out = &m->tensors[m->output];
     c->out_signals = signals_of(out, st->output_visibility);
     c->in_signals = signals_of(in, st->input_visibility);
-    int rc = compiler_reserve(k, c->out_signals + c->in_signals);
+    c->param_signals = quant_params_hashed(m) ? 1 : 0;
+    int rc = compiler_reserve(k, c->out_signals + c->in_signals + c->param_signals);
+    uint32_t first_bit = k->b.cs.n_wires;
+    if (!rc)
+        rc = compile_params(k);
+    uint32_t param_bits = k->b.cs.n_wires - first_bit;
     if (!rc)
         rc = compile_sample(k, v);
     if (!rc)
         rc = show(k, m->output, st->output_visibility, 1);
     if (!rc)
         rc = show(k, m->input, st->input_visibility, 1 + c->out_signals);
+    if (!rc && c->param_signals)
+        rc = compile_param_commitment(k, 1 + c->out_signals + c->in_signals);
     k->b.cs.n_pub_out = c->out_signals;
-    k->b.cs.n_pub_in = c->in_signals;
-    k->b.cs.n_prv_in = st->input_visibility == QUANT_VIS_PUBLIC ? 0 : in->size;
+    k->b.cs.n_pub_in = c->in_signals + c->param_signals;
+    /* the parameters' bits come first, then the input integers */
+    k->b.cs.n_prv_in = param_bits + (st->input_visibility == QUANT_VIS_PUBLIC ? 0 : in->size);
     return rc;
 }
 
@@ -391,6 +427,8 @@ int compiler_finish(compiler *k, int rc)
         free(k->wires[t]);
     free(k->wires);
     k->wires = NULL;
+    free(k->param_wires);
+    k->param_wires = NULL;
     if (rc) {
         cb_free(&k->b);
         return rc;

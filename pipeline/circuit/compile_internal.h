@@ -14,6 +14,7 @@ typedef struct compiler {
     const quant_values *v; /* the sample's evaluator values, NULL without a witness */
     cbuild b;
     uint32_t **wires; /* per activation tensor */
+    uint32_t *param_wires; /* param_visibility hashed: each parameter's first bit wire */
     circuit *c;
 } compiler;
 
@@ -31,5 +32,13 @@ int compile_packed(compiler *k, uint32_t t, uint32_t n, lcf *p);
 /* x * 1 = the public wire `signal` (its witness value is x's). Consumes x. */
 int compile_bind_public(compiler *k, lcf *x, uint32_t signal);
 void compile_count_op(circuit *c, const char *op, uint64_t n);
+/* param_visibility hashed (compile_params.c): each parameter as its
+ * tensor's width of boolean wires, before any sample uses them. No-op for
+ * fixed parameters. */
+int compile_params(compiler *k);
+/* lc += parameter p (the combination of its bits). */
+int compile_param_lc(compiler *k, uint32_t p, r1cs_lc *lc);
+/* Their commitment (docs/COMMITMENTS.md) on public wire `signal`. */
+int compile_param_commitment(compiler *k, uint32_t signal);
 
 #endif

@@ -12,7 +12,10 @@
  * regression: 4, the sum of squared errors of the output against the target
  * (both at the output's scale); 5, the threshold (rmse_threshold at that
  * scale, a constant of the circuit); 6, whether SSE <= rows * threshold^2,
- * that is RMSE <= the threshold.
+ * that is RMSE <= the threshold. Last (5 of a classification, 7 of a
+ * regression), with param_visibility hashed: the parameters' commitment, the
+ * inference proof's value, so that both proofs are about one model (the
+ * parameters are wires shared by every row).
  * Per row it costs the inference circuit (without its public packing), then
  * classification: a running argmax of (diff width + 2) + 2 constraints per
  * class after the first, and 3 for the label comparison; regression: the
@@ -243,7 +246,8 @@ int circuit_build_eval(const quant_model *m, const circuit_eval_spec *s, circuit
 {
     const quant_tensor *in = &m->tensors[m->input];
     uint32_t packed = quant_packed_signals(in->size, in->bits), per_row = packed + 1;
-    uint32_t n_pub = s->regression ? 6 : 4, outs = m->tensors[m->output].size;
+    uint32_t n_pub = (s->regression ? 6 : 4) + (quant_params_hashed(m) ? 1 : 0);
+    uint32_t outs = m->tensors[m->output].size;
     if (s->n == 0 || (s->regression ? outs != 1 : outs < 2))
         return zkml_fail(err, ZKML_EINVAL,
                          "evaluation: needs rows and one output per class "
@@ -267,6 +271,8 @@ int circuit_build_eval(const quant_model *m, const circuit_eval_spec *s, circuit
         return rc;
     }
     rc = compiler_reserve(&k, n_pub);
+    if (!rc)
+        rc = compile_params(&k); /* shared by every row */
     for (size_t r = 0; !rc && r < s->n; r++)
         rc = eval_row(&k, s, r, &elems[r * per_row], packed, &metric, &metric_v, &predicted[r]);
     uint32_t before = k.b.cs.n_constraints;
@@ -283,6 +289,8 @@ int circuit_build_eval(const quant_model *m, const circuit_eval_spec *s, circuit
         rc = bind_regression(&k, s, &metric, metric_v);
     else
         rc = compile_bind_public(&k, &metric, 4);
+    if (!rc && quant_params_hashed(m))
+        rc = compile_param_commitment(&k, n_pub);
     for (size_t i = 0; i < s->n * per_row; i++)
         lcf_free(&elems[i]);
     free(elems);

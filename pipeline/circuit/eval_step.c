@@ -229,6 +229,11 @@ static cJSON *evaluation_json(const eval_run *e, const circuit *c, const quant_d
     cJSON *names = cJSON_AddArrayToObject(o, "public_signals");
     for (int i = 0; i < (e->regression ? 6 : 4); i++)
         cJSON_AddItemToArray(names, cJSON_CreateString(e->regression ? reg[i] : cls[i]));
+    if (quant_params_hashed(m)) { /* hashed parameters: their commitment, last */
+        fr_to_dec(dec, &c->witness[c->cs.n_pub_out]);
+        cJSON_AddItemToArray(names, cJSON_CreateString("param_commitment"));
+        cJSON_AddStringToObject(o, "param_commitment", dec);
+    }
     cJSON_AddStringToObject(o, "definition", "docs/COMMITMENTS.md");
     return o;
 }
@@ -273,11 +278,14 @@ static int check_memory(const circuit_loaded *l, const eval_run *e, zkml_error *
         return rc;
     const quant_tensor *in = &l->m.tensors[l->m.input];
     size_t elems = quant_packed_signals(in->size, in->bits) + 1;
+    /* hashed parameters: their range checks and commitment once for all rows */
+    double once = (double)quant_param_constraints(&l->m) * EVAL_BYTES_PER_CONSTRAINT;
     double row = (double)one.cs.n_constraints - (double)poseidon_commit_constraints(elems) +
-                 (double)elems * (double)poseidon_constraints(17, 0) / 16.0;
+                 (double)elems * (double)poseidon_constraints(17, 0) / 16.0 -
+                 (double)quant_param_constraints(&l->m);
     double per_row = row * EVAL_BYTES_PER_CONSTRAINT;
     circuit_free(&one);
-    double fit = floor((double)left / per_row);
+    double fit = floor(((double)left - once) / per_row);
     if ((double)e->n <= fit)
         return 0;
     if (fit < 1)

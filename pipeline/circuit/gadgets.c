@@ -159,6 +159,11 @@ static int boolean_wire(cbuild *b, int bit, uint32_t *w)
     return cb_enforce(b, &A, &B, &C);
 }
 
+int g_boolean(cbuild *b, int bit, uint32_t *w)
+{
+    return boolean_wire(b, bit, w);
+}
+
 int g_bits(cbuild *b, lcv *t, int n, uint32_t *bits)
 {
     r1cs_lc one = {0}, sum = {0};

@@ -54,6 +54,8 @@ int lc_axpy(cbuild *b, r1cs_lc *dst, int64_t k, const r1cs_lc *src);
 int lcv_wire(cbuild *b, lcv *x, uint32_t wire, int64_t value);
 void lcv_free(lcv *x);
 
+/* A new wire w of value bit with the constraint w * (w - 1) = 0. Costs 1. */
+int g_boolean(cbuild *b, int bit, uint32_t *w);
 /* Range check: t in [0, 2^n), n <= 62. bits[] (n wires) receives the bits,
  * least significant first. Costs n + 1 constraints. Consumes t. */
 int g_bits(cbuild *b, lcv *t, int n, uint32_t *bits);

@@ -88,6 +88,56 @@ static void signal_names(cJSON *names, const char *what, const quant_tensor *t, 
     }
 }
 
+/* Node's parameters and what they cost (param_visibility hashed). */
+static cJSON *param_layer_json(const quant_model *m, int node)
+{
+    cJSON *o = cJSON_CreateObject();
+    uint64_t range, prod;
+    if (!o)
+        return NULL;
+    quant_param_node_cost(m, node, &range, &prod);
+    cJSON_AddStringToObject(o, "node", m->graph->nodes[node].name);
+    cJSON_AddStringToObject(o, "op", m->graph->nodes[node].op_type);
+    for (uint32_t t = 0; t < m->n_ptensors; t++)
+        if (m->ptensors[t].node == node) {
+            const quant_param_tensor *p = &m->ptensors[t];
+            cJSON_AddNumberToObject(o, p->is_bias ? "biases" : "weights", p->count);
+            cJSON_AddNumberToObject(o, p->is_bias ? "bias_bits" : "weight_bits", p->bits);
+        }
+    cJSON_AddNumberToObject(o, "range_check_constraints", (double)range);
+    cJSON_AddNumberToObject(o, "product_constraints", (double)prod);
+    cJSON_AddNumberToObject(o, "constraints", (double)(range + prod));
+    return o;
+}
+
+/* What the parameters are and, when hashed, what each linear layer costs. */
+static cJSON *params_json(const quant_model *m)
+{
+    cJSON *o = cJSON_CreateObject(), *layers;
+    if (!o)
+        return NULL;
+    cJSON_AddStringToObject(o, "visibility", quant_visibility_name(m->settings.param_visibility));
+    if (!quant_params_hashed(m)) {
+        cJSON_AddStringToObject(o, "note",
+                                "the weights are constants of the circuit: linear layers cost "
+                                "no constraint, and the circuit (its hash, its verifying key) "
+                                "identifies the model");
+        return o;
+    }
+    uint32_t elems = quant_param_total_elements(m);
+    cJSON_AddNumberToObject(o, "count", m->n_params);
+    cJSON_AddNumberToObject(o, "elements", elems);
+    cJSON_AddNumberToObject(o, "commitment_constraints",
+                            (double)poseidon_commit_constraints(elems) + 1);
+    cJSON_AddStringToObject(o, "commitment",
+                            "poseidon_commit(packed parameters), docs/COMMITMENTS.md");
+    if ((layers = cJSON_AddArrayToObject(o, "layers")))
+        for (uint32_t t = 0; t < m->n_ptensors; t++)
+            if (t == 0 || m->ptensors[t].node != m->ptensors[t - 1].node)
+                cJSON_AddItemToArray(layers, param_layer_json(m, m->ptensors[t].node));
+    return o;
+}
+
 static cJSON *circuit_json(const circuit_loaded *l, const circuit *c)
 {
     const quant_model *m = &l->m;
@@ -117,8 +167,13 @@ static cJSON *circuit_json(const circuit_loaded *l, const circuit *c)
     if (names) {
         signal_names(names, "output", &m->tensors[m->output], st->output_visibility);
         signal_names(names, "input", &m->tensors[m->input], st->input_visibility);
+        if (c->param_signals)
+            cJSON_AddItemToArray(names, cJSON_CreateString("param_commitment"));
     }
-    cJSON_AddStringToObject(o, "signal_order", "iden3: outputs first, then public inputs");
+    cJSON_AddItemToObject(o, "params", params_json(m));
+    cJSON_AddStringToObject(o, "signal_order",
+                            "iden3: outputs first, then public inputs, then the parameters' "
+                            "commitment when hashed");
     cJSON_AddBoolToObject(o, "softmax_outside_circuit", m->softmax_outside);
     return o;
 }

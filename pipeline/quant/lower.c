@@ -37,6 +37,7 @@ typedef struct rowset {
     uint32_t *start;
     uint32_t *src, *idx;
     int64_t *coeff, *bias;
+    uint32_t *param, *bias_param; /* hashed parameters (rs_with_params), else NULL */
     size_t n_terms, cap;
     int scale;
 } rowset;
@@ -103,6 +104,8 @@ static void rs_free(rowset *r)
     free(r->idx);
     free(r->coeff);
     free(r->bias);
+    free(r->param);
+    free(r->bias_param);
     memset(r, 0, sizeof *r);
 }
 
@@ -120,23 +123,36 @@ static int rs_init(rowset *r, uint32_t n_rows, int scale, zkml_error *err)
     return 0;
 }
 
-/* Room for need terms; the three arrays share one capacity, each growing from
- * the same cap to the same need. */
+/* Room for need terms; the arrays share one capacity, each growing from the
+ * same cap to the same need (param only for rows with hashed parameters). */
 static int rs_reserve(rowset *r, size_t need, zkml_error *err)
 {
-    size_t cap_src = r->cap, cap_idx = r->cap, cap_coeff = r->cap;
+    size_t cap_src = r->cap, cap_idx = r->cap, cap_coeff = r->cap, cap_param = r->cap;
     if (zkml_array_grow((void **)&r->src, &cap_src, need, sizeof *r->src) ||
         zkml_array_grow((void **)&r->idx, &cap_idx, need, sizeof *r->idx) ||
-        zkml_array_grow((void **)&r->coeff, &cap_coeff, need, sizeof *r->coeff))
+        zkml_array_grow((void **)&r->coeff, &cap_coeff, need, sizeof *r->coeff) ||
+        (r->bias_param && zkml_array_grow((void **)&r->param, &cap_param, need, sizeof *r->param)))
         return zkml_fail(err, ZKML_ENOMEM, "quantized model: out of memory");
     r->cap = cap_src;
     return 0;
 }
 
-static int rs_term(rowset *r, uint32_t src, uint32_t idx, int64_t coeff, zkml_error *err)
+/* Rows whose coefficients and biases are hashed parameters: every bias
+ * starts as a constant (QUANT_NO_PARAM) until wt_end_row sets it. */
+static int rs_with_params(rowset *r, zkml_error *err)
 {
-    if (coeff == 0)
-        return 0;
+    r->bias_param = malloc((r->n_rows ? r->n_rows : 1) * sizeof *r->bias_param);
+    if (!r->bias_param)
+        return zkml_fail(err, ZKML_ENOMEM, "quantized model: out of memory");
+    for (uint32_t j = 0; j < r->n_rows; j++)
+        r->bias_param[j] = QUANT_NO_PARAM;
+    return 0;
+}
+
+/* Appends a term; param is its parameter (rows with params), else QUANT_NO_PARAM. */
+static int rs_push(rowset *r, uint32_t src, uint32_t idx, int64_t coeff, uint32_t param,
+                   zkml_error *err)
+{
     if (r->n_terms == UINT32_MAX) /* row starts are 32-bit */
         return zkml_fail(err, ZKML_EINVAL, "quantized model: more than %u terms", UINT32_MAX - 1);
     int rc = r->n_terms == r->cap ? rs_reserve(r, r->n_terms + 1, err) : 0;
@@ -145,8 +161,15 @@ static int rs_term(rowset *r, uint32_t src, uint32_t idx, int64_t coeff, zkml_er
     r->src[r->n_terms] = src;
     r->idx[r->n_terms] = idx;
     r->coeff[r->n_terms] = coeff;
+    if (r->bias_param)
+        r->param[r->n_terms] = param;
     r->n_terms++;
     return 0;
+}
+
+static int rs_term(rowset *r, uint32_t src, uint32_t idx, int64_t coeff, zkml_error *err)
+{
+    return coeff == 0 ? 0 : rs_push(r, src, idx, coeff, QUANT_NO_PARAM, err);
 }
 
 static void rs_end_row(rowset *r)
@@ -173,6 +196,8 @@ static int emit_affine(lowering *lw, int node, rowset *r, int onnx_out, uint32_t
     l->term_idx = r->idx;
     l->term_coeff = r->coeff;
     l->bias = r->bias;
+    l->term_param = r->param;
+    l->bias_param = r->bias_param;
     memset(r, 0, sizeof *r);
     m->tensors[t].bound = qm_affine_bound(m, l, m->tensors[t].size);
     *out = t;
@@ -257,6 +282,11 @@ static int add_scaled_row(lowering *lw, int node, rowset *r, uint32_t t, uint32_
     if (m->tensors[t].kind == QUANT_ACTIVATION)
         return rs_term(r, t, i, cf, err);
     const quant_layer *l = &m->layers[m->tensors[t].def_layer];
+    if (l->bias_param) /* the circuit multiplies a parameter by an activation, once */
+        return refuse(lw, node, err,
+                      "param_visibility hashed: this node would combine the output of a node "
+                      "with hashed parameters (Gemm, MatMul, Conv) with constants; only an "
+                      "activation may follow such a node");
     for (uint32_t k = l->row_start[i]; k < l->row_start[i + 1]; k++) {
         double p = (double)l->term_coeff[k] * (double)cf;
         if (fabs(p) >= 0x1p61)
@@ -393,39 +423,72 @@ typedef struct weighted {
     rowset r;
     uint32_t x;
     int cs;
+    /* param_visibility hashed: the first parameter of the weights and of
+     * the bias (QUANT_NO_PARAM when the node has none) */
+    uint32_t first_w, first_b;
 } weighted;
 
-/* row_terms: the most terms a row can have, reserved up front (calibration
- * builds a model per candidate: growing a convolution's millions of terms by
- * doubling cost more than filling them). */
-static int wt_init(const lowering *lw, weighted *wt, uint32_t x, uint32_t n_rows, size_t row_terms,
+/* Rows of node, n_rows of them, over x; row_terms: the most terms a row can
+ * have, reserved up front (calibration builds a model per candidate: growing a
+ * convolution's millions of terms by doubling cost more than filling them).
+ * With hashed parameters the weights (the ONNX tensor w_tensor, n_weights
+ * values) and the bias (b_tensor, -1 when only a folded BatchNormalization
+ * gives one; n_bias values, 0 for none) become parameter tensors. */
+typedef struct wt_shape {
+    uint32_t n_rows, n_weights, n_bias;
+    int w_tensor, b_tensor;
+    size_t row_terms;
+} wt_shape;
+
+static int wt_init(lowering *lw, int node, weighted *wt, uint32_t x, const wt_shape *sh,
                    zkml_error *err)
 {
-    const quant_settings *s = &lw->m->settings;
-    int x_scale = lw->m->tensors[x].scale;
+    quant_model *m = lw->m;
+    const quant_settings *s = &m->settings;
+    int x_scale = m->tensors[x].scale;
     wt->x = x;
     wt->cs = max_int(s->param_scale, s->activation_scale - x_scale);
-    int rc = rs_init(&wt->r, n_rows, x_scale + wt->cs, err);
-    size_t terms = (size_t)n_rows * row_terms; /* beyond 32 bits, rs_term names the limit */
-    if (!rc && terms < UINT32_MAX && (rc = rs_reserve(&wt->r, terms, err)))
+    wt->first_w = wt->first_b = QUANT_NO_PARAM;
+    size_t terms = (size_t)sh->n_rows * sh->row_terms; /* beyond 32 bits, rs_push names the limit */
+    int hashed = s->param_visibility == QUANT_VIS_HASHED;
+    int rc = rs_init(&wt->r, sh->n_rows, x_scale + wt->cs, err);
+    if (rc)
+        return rc;
+    if ((hashed && (rc = rs_with_params(&wt->r, err))) ||
+        (terms < UINT32_MAX && (rc = rs_reserve(&wt->r, terms, err))) ||
+        (hashed && (rc = qm_param_tensor_add(m, node, sh->w_tensor, 0, sh->n_weights, wt->cs,
+                                             &wt->first_w, err))) ||
+        (hashed && sh->n_bias &&
+         (rc = qm_param_tensor_add(m, node, sh->b_tensor, 1, sh->n_bias, wt->r.scale,
+                                   &wt->first_b, err))))
         rs_free(&wt->r);
     return rc;
 }
 
-/* Adds weight c times element xi of x to the current row. */
-static int wt_term(const lowering *lw, int node, weighted *wt, double c, uint32_t xi,
+/* Adds weight c (element w of the weights) times element xi of x to the current row. */
+static int wt_term(lowering *lw, int node, weighted *wt, double c, uint32_t w, uint32_t xi,
                    zkml_error *err)
 {
     int64_t q;
     int rc = quantize_const(lw, node, c, wt->cs, &q, err);
-    return rc ? rc : rs_term(&wt->r, wt->x, xi, q, err);
+    if (rc || wt->first_w == QUANT_NO_PARAM)
+        return rc ? rc : rs_term(&wt->r, wt->x, xi, q, err);
+    /* a zero weight is a term too: the circuit does not depend on the weights */
+    return (rc = qm_param_set(lw->m, wt->first_w + w, q, err))
+               ? rc
+               : rs_push(&wt->r, wt->x, xi, q, wt->first_w + w, err);
 }
 
-/* Ends the current row, adding bias b when has_bias. */
-static int wt_end_row(const lowering *lw, int node, weighted *wt, int has_bias, double b,
+/* Ends the current row, adding bias b (element bi of the bias) when has_bias. */
+static int wt_end_row(lowering *lw, int node, weighted *wt, int has_bias, double b, uint32_t bi,
                       zkml_error *err)
 {
-    int rc = has_bias ? quantize_const(lw, node, b, wt->r.scale, &wt->r.bias[wt->r.row], err) : 0;
+    int64_t *q = &wt->r.bias[wt->r.row];
+    int rc = has_bias ? quantize_const(lw, node, b, wt->r.scale, q, err) : 0;
+    if (!rc && has_bias && wt->first_b != QUANT_NO_PARAM) {
+        wt->r.bias_param[wt->r.row] = wt->first_b + bi;
+        rc = qm_param_set(lw->m, wt->first_b + bi, *q, err);
+    }
     if (!rc)
         rs_end_row(&wt->r);
     return rc;
@@ -463,22 +526,28 @@ static int lower_gemm(lowering *lw, int node, zkml_error *err)
         return refuse(lw, node, err, "Gemm needs 2-D A, B and Y");
     int64_t M = trans_a ? ta->shape[1] : ta->shape[0], K = trans_a ? ta->shape[0] : ta->shape[1];
     int64_t N = trans_b ? tb->shape[0] : tb->shape[1];
-    weighted wt;
-    if ((rc = wt_init(lw, &wt, a, (uint32_t)(M * N), (size_t)K, err)))
-        return rc;
     const onnx_tensor *tc = n->n_inputs > 2 && n->inputs[2] >= 0 ? &g->tensors[n->inputs[2]] : NULL;
     bn_fold bn;
     int folded = bn_for(lw, node, &bn);
+    /* hashed parameters: one bias per column j, so one row of A */
+    if (M != 1 && lw->m->settings.param_visibility == QUANT_VIS_HASHED)
+        return refuse(lw, node, err, "param_visibility hashed needs one row of A");
+    weighted wt;
+    wt_shape sh = {(uint32_t)(M * N), (uint32_t)tb->size, tc || folded ? (uint32_t)N : 0,
+                   n->inputs[1], tc ? n->inputs[2] : -1, (size_t)K};
+    if ((rc = wt_init(lw, node, &wt, a, &sh, err)))
+        return rc;
     for (int64_t i = 0; i < M; i++) {
         for (int64_t j = 0; j < N; j++) {
             double fa = folded ? bn_a(&bn, j) : 1, fb = folded ? bn_b(&bn, j) : 0;
-            for (int64_t k = 0; k < K; k++)
-                if ((rc = wt_term(lw, node, &wt,
-                                  fa * alpha * tb->data[trans_b ? j * K + k : k * N + j],
+            for (int64_t k = 0; k < K; k++) {
+                uint32_t wi = (uint32_t)(trans_b ? j * K + k : k * N + j);
+                if ((rc = wt_term(lw, node, &wt, fa * alpha * tb->data[wi], wi,
                                   (uint32_t)(trans_a ? k * M + i : i * K + k), err)))
                     goto fail;
+            }
             double c = tc ? beta * tc->data[broadcast_index(out, tc, (uint32_t)(i * N + j))] : 0;
-            if ((rc = wt_end_row(lw, node, &wt, tc || folded, fa * c + fb, err)))
+            if ((rc = wt_end_row(lw, node, &wt, tc || folded, fa * c + fb, (uint32_t)j, err)))
                 goto fail;
         }
     }
@@ -508,16 +577,19 @@ static int lower_matmul(lowering *lw, int node, zkml_error *err)
         return rc;
     weighted wt;
     int64_t K = w->shape[ca ? 1 : 0], N = ca ? tb->shape[1] : w->shape[1];
-    if ((rc = wt_init(lw, &wt, x, (uint32_t)out->size, (size_t)K, err)))
+    wt_shape sh = {(uint32_t)out->size, (uint32_t)w->size, 0, n->inputs[ca ? 0 : 1], -1, (size_t)K};
+    if ((rc = wt_init(lw, node, &wt, x, &sh, err)))
         return rc;
     int64_t M = (int64_t)out->size / N;
     for (int64_t i = 0; i < M; i++) {
         for (int64_t j = 0; j < N; j++) {
-            for (int64_t k = 0; k < K; k++)
-                if ((rc = wt_term(lw, node, &wt, ca ? w->data[i * K + k] : w->data[k * N + j],
+            for (int64_t k = 0; k < K; k++) {
+                uint32_t wi = (uint32_t)(ca ? i * K + k : k * N + j);
+                if ((rc = wt_term(lw, node, &wt, w->data[wi], wi,
                                   (uint32_t)(ca ? k * N + j : i * K + k), err)))
                     goto fail;
-            if ((rc = wt_end_row(lw, node, &wt, 0, 0, err)))
+            }
+            if ((rc = wt_end_row(lw, node, &wt, 0, 0, 0, err)))
                 goto fail;
         }
     }
@@ -587,8 +659,10 @@ static int lower_conv(lowering *lw, int node, zkml_error *err)
     int folded = bn_for(lw, node, &bn);
     int64_t cpg = gm.c / groups, opg = gm.oc / groups;
     weighted wt;
-    if ((rc = wt_init(lw, &wt, x, (uint32_t)(gm.oc * gm.oh * gm.ow), (size_t)(cpg * gm.kh * gm.kw),
-                       err)))
+    wt_shape sh = {(uint32_t)(gm.oc * gm.oh * gm.ow), (uint32_t)w->size,
+                   b || folded ? (uint32_t)gm.oc : 0, n->inputs[1], b ? n->inputs[2] : -1,
+                   (size_t)(cpg * gm.kh * gm.kw)};
+    if ((rc = wt_init(lw, node, &wt, x, &sh, err)))
         return rc;
     for (int64_t o = 0; o < gm.oc; o++) {
         int64_t grp = o / opg;
@@ -602,15 +676,15 @@ static int lower_conv(lowering *lw, int node, zkml_error *err)
                             int64_t ix = ox * gm.sw - gm.pw + kx * gm.dw;
                             if (iy < 0 || iy >= gm.h || ix < 0 || ix >= gm.w)
                                 continue; /* zero padding */
-                            double c = fa * w->data[((o * cpg + ci) * gm.kh + ky) * gm.kw + kx];
+                            uint32_t wi = (uint32_t)(((o * cpg + ci) * gm.kh + ky) * gm.kw + kx);
                             uint32_t xi = (uint32_t)(((grp * cpg + ci) * gm.h + iy) * gm.w + ix);
-                            if ((rc = wt_term(lw, node, &wt, c, xi, err)))
+                            if ((rc = wt_term(lw, node, &wt, fa * w->data[wi], wi, xi, err)))
                                 goto fail;
                         }
                     }
                 }
                 if ((rc = wt_end_row(lw, node, &wt, b || folded, fa * (b ? b->data[o] : 0) + fb,
-                                     err)))
+                                     (uint32_t)o, err)))
                     goto fail;
             }
         }
@@ -1412,6 +1486,8 @@ int quant_model_build(const onnx_model *graph, const quant_settings *s, quant_mo
         rc = add_input(&lw, err);
     for (int i = 0; !rc && i < graph->n_nodes; i++)
         rc = lower_node(&lw, i, err);
+    if (!rc)
+        rc = qm_params_finish(m, err);
     if (!rc) {
         int out = graph->outputs[0];
         const onnx_node *last = graph->n_nodes ? &graph->nodes[graph->n_nodes - 1] : NULL;

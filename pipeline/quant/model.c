@@ -87,6 +87,8 @@ static void layer_free(quant_layer *l)
     free(l->win_idx);
     free(l->knots);
     free(l->alphas);
+    free(l->term_param);
+    free(l->bias_param);
 }
 
 void quant_model_free(quant_model *m)
@@ -97,6 +99,8 @@ void quant_model_free(quant_model *m)
         layer_free(&m->layers[i]);
     free(m->layers);
     free(m->tensors);
+    free(m->params);
+    free(m->ptensors);
     memset(m, 0, sizeof *m);
 }
 
@@ -166,8 +170,9 @@ static uint64_t layer_cost(const quant_model *m, const quant_layer *l)
     switch (l->kind) {
     case QUANT_LAYER_AFFINE: return 0;
     case QUANT_LAYER_REQUANT:
-        /* k+b booleans, the equality, then the ReLU product or the y wire */
-        return n * ((uint64_t)l->shift + (uint64_t)out->bits + 2);
+        /* k+b booleans, the equality, then the ReLU product or the y wire;
+         * with hashed parameters one product per weight term */
+        return n * ((uint64_t)l->shift + (uint64_t)out->bits + 2) + qm_requant_products(m, l);
     case QUANT_LAYER_RELU: return n * (sign_bit_cost(quant_tensor_abs_log2(in)) + 1);
     case QUANT_LAYER_LEAKY_RELU:
         /* sign, product, then a requant by param_scale */
@@ -189,7 +194,7 @@ static uint64_t layer_cost(const quant_model *m, const quant_layer *l)
         uint64_t b = (uint64_t)out->bits, c = l->n_covered * ((uint64_t)l->shift + 1);
         for (uint32_t j = 0; j < out->size; j++)
             c += (uint64_t)(l->win_start[j + 1] - l->win_start[j] - 1) * (b + 3);
-        return c + n * (l->relu ? b + 2 : b + 1);
+        return c + n * (l->relu ? b + 2 : b + 1) + qm_requant_products(m, l);
     }
     case QUANT_LAYER_CLIP:
         /* a sign per bound that applies, then one product defines y */
@@ -225,7 +230,7 @@ uint64_t quant_model_constraints(const quant_model *m)
         c += layer_cost(m, &m->layers[i]);
     c += quant_visibility_constraints(s->output_visibility, out);
     c += quant_visibility_constraints(s->input_visibility, in);
-    return c;
+    return c + quant_param_constraints(m);
 }
 
 uint64_t quant_visibility_constraints(quant_visibility v, const quant_tensor *t)

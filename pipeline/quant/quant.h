@@ -112,7 +112,7 @@ typedef struct quant_settings {
     quant_tensor_bits tensor_bits[QUANT_MAX_TENSOR_BITS];
     quant_visibility input_visibility;  /* public | hashed (default) | private */
     quant_visibility output_visibility; /* public (default) | hashed */
-    quant_visibility param_visibility;  /* fixed (the only one so far) */
+    quant_visibility param_visibility;  /* fixed (default) | hashed */
     double rmse_threshold;              /* the upload's bound on a regression's RMSE; 0: none */
 } quant_settings;
 
@@ -203,12 +203,32 @@ typedef struct quant_layer {
      * in some window) */
     uint32_t *win_start, *win_idx;
     uint32_t n_covered;
+    /* affine, param_visibility hashed: the index in quant_model.params of
+     * term k's coefficient and of row j's bias (QUANT_NO_PARAM: a constant);
+     * NULL when the layer has no parameters. term_coeff and bias still hold
+     * the values, so the evaluator is the same for both visibilities. */
+    uint32_t *term_param, *bias_param;
     /* pwl */
     quant_pwl_fn fn;
     int64_t *knots;   /* 2^QUANT_PWL_SEGMENTS_LOG2 + 1 knots at the out scale */
     int pwl_shift;    /* e: width of a segment is 2^e integer steps */
     int64_t pwl_half; /* L as an integer at the input scale: 2^(m + s) */
 } quant_layer;
+
+#define QUANT_NO_PARAM UINT32_MAX
+
+/* param_visibility hashed: one parameter tensor, the weights or the bias of
+ * a Gemm, MatMul or Conv node, as the circuit uses them (docs/COMMITMENTS.md
+ * says which values, in which order). */
+typedef struct quant_param_tensor {
+    int node;              /* the Gemm, MatMul or Conv node */
+    int onnx_tensor;       /* its initializer; -1 for a bias that only a folded
+                            * BatchNormalization gives */
+    int is_bias;           /* 0: the weights (B of Gemm/MatMul, W of Conv) */
+    uint32_t first, count; /* quant_model.params[first .. first + count - 1] */
+    int scale;             /* the values are round(v * 2^scale) */
+    int bits;              /* every value lies in [-2^(bits-1), 2^(bits-1)) */
+} quant_param_tensor;
 
 typedef struct quant_model {
     const onnx_model *graph; /* borrowed */
@@ -223,6 +243,13 @@ typedef struct quant_model {
     uint32_t output;     /* activation tensor of the proven output */
     int softmax_outside; /* the graph's last node is a Softmax applied after */
     int output_onnx;     /* ONNX tensor of the graph output */
+    /* param_visibility hashed: every parameter, tensor after tensor */
+    int64_t *params;
+    uint32_t n_params;
+    size_t cap_params;
+    quant_param_tensor *ptensors;
+    uint32_t n_ptensors;
+    size_t cap_ptensors;
 } quant_model;
 
 /* Lowers a loaded graph under settings. Fails naming the node and op for an
@@ -248,6 +275,20 @@ int quant_clip_lo_log2(const quant_layer *l, const quant_tensor *in);
 int quant_clip_hi_log2(const quant_layer *l, const quant_tensor *in);
 /* Whether a gather layer has padding (its circuit then has one zero wire). */
 int quant_gather_has_zero(const quant_layer *l, uint32_t size);
+
+/* param_visibility hashed: the constraints of the parameters' range checks
+ * (one boolean per bit) and of their commitment (the chain over every tensor's
+ * packed values, and one equality); the products of the linear layers are
+ * counted with the layers (quant_model_constraints). */
+uint64_t quant_param_constraints(const quant_model *m);
+/* Whether m's proofs show a parameter commitment (param_visibility hashed;
+ * the commitment of no parameters, 0, for a model without linear layers). */
+int quant_params_hashed(const quant_model *m);
+/* The cost of node's parameters: range checks and products (one per term). */
+void quant_param_node_cost(const quant_model *m, int node, uint64_t *range, uint64_t *products);
+/* Packed elements of parameter tensor p, and of all of them. */
+uint32_t quant_param_elements(const quant_param_tensor *p);
+uint32_t quant_param_total_elements(const quant_model *m);
 
 /* Public values are packed several to a field element: value i of a group
  * occupies bits [b*i, b*(i+1)) as (q - lo), b = the tensor's bit width, at

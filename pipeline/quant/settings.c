@@ -90,8 +90,8 @@ static unsigned allowed_words(const char *field, const char **list)
         *list = "public or hashed";
         return 1u << QUANT_VIS_PUBLIC | 1u << QUANT_VIS_HASHED;
     }
-    *list = "fixed (hashed parameters are not implemented yet)";
-    return 1u << QUANT_VIS_FIXED;
+    *list = "fixed or hashed";
+    return 1u << QUANT_VIS_FIXED | 1u << QUANT_VIS_HASHED;
 }
 
 int quant_visibility_parse(const char *field, const char *word, quant_visibility *out,
@@ -301,10 +301,51 @@ static cJSON *packing(const quant_tensor *t)
     return o;
 }
 
+/* One parameter tensor: which node and initializer, its scale and packing. */
+static cJSON *param_packing(const quant_model *m, const quant_param_tensor *p)
+{
+    const onnx_node *n = &m->graph->nodes[p->node];
+    cJSON *o = cJSON_CreateObject();
+    if (o && (!cJSON_AddStringToObject(o, "node", n->name) ||
+              !cJSON_AddStringToObject(o, "op", n->op_type) ||
+              !cJSON_AddStringToObject(o, "kind", p->is_bias ? "bias" : "weights") ||
+              !(p->onnx_tensor >= 0
+                    ? cJSON_AddStringToObject(o, "tensor", m->graph->tensors[p->onnx_tensor].name)
+                    : cJSON_AddNullToObject(o, "tensor")) ||
+              !cJSON_AddNumberToObject(o, "count", p->count) ||
+              !cJSON_AddNumberToObject(o, "scale", p->scale) ||
+              !cJSON_AddNumberToObject(o, "bits", p->bits) ||
+              !cJSON_AddNumberToObject(o, "offset", ldexp(1, p->bits - 1)) ||
+              !cJSON_AddNumberToObject(o, "values_per_element", quant_values_per_signal(p->bits)) ||
+              !cJSON_AddNumberToObject(o, "elements", quant_param_elements(p)))) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* param_visibility hashed: every parameter tensor, in commitment order. */
+static int add_param_packing(cJSON *packing, const quant_model *m)
+{
+    if (!quant_params_hashed(m))
+        return 1;
+    cJSON *a = cJSON_AddArrayToObject(packing, "params");
+    if (!a)
+        return 0;
+    for (uint32_t t = 0; t < m->n_ptensors; t++) {
+        cJSON *o = param_packing(m, &m->ptensors[t]);
+        if (!o || !cJSON_AddItemToArray(a, o)) {
+            cJSON_Delete(o);
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static int add_packing(cJSON *root, const quant_model *m)
 {
     cJSON *p = cJSON_AddObjectToObject(root, "packing"), *in, *out;
-    if (!p)
+    if (!p || !add_param_packing(p, m))
         return 0;
     if (!(in = packing(&m->tensors[m->input])) || !cJSON_AddItemToObject(p, "input", in)) {
         cJSON_Delete(in);

@@ -374,8 +374,9 @@ static void test_model_mutation(const char *name, const float *x, int input_sign
     onnx_free(g);
 }
 
-/* A fixture lowered under small_settings; 0, or -1 (reported). */
-static int load_small(const char *file, int input_signed, onnx_model **g, quant_model *m)
+/* A fixture lowered under small_settings with parameters params; 0, or -1 (reported). */
+static int load_small(const char *file, int input_signed, quant_visibility params, onnx_model **g,
+                      quant_model *m)
 {
     zkml_error err;
     quant_settings s;
@@ -386,6 +387,7 @@ static int load_small(const char *file, int input_signed, onnx_model **g, quant_
         return -1;
     }
     small_settings(&s, input_signed);
+    s.param_visibility = params;
     if (quant_model_build(*g, &s, m, &err) != 0) {
         CHECK(0, "build %s: %s", file, err.message);
         onnx_free(*g);
@@ -400,7 +402,7 @@ static void test_pool_fused(void)
 {
     onnx_model *g;
     quant_model m;
-    if (load_small("pool_tiny.onnx", 1, &g, &m))
+    if (load_small("pool_tiny.onnx", 1, QUANT_VIS_FIXED, &g, &m))
         return;
     int fused = 0, relu = 0;
     for (uint32_t i = 0; i < m.n_layers; i++)
@@ -425,7 +427,7 @@ static void test_eval_mutation(void)
     quant_values v[2] = {{0}};
     int64_t q[4], predicted[2] = {-1, -1}, labels[2];
     circuit c;
-    if (load_small("iris_mlp.onnx", 0, &g, &m) == 0) {
+    if (load_small("iris_mlp.onnx", 0, QUANT_VIS_FIXED, &g, &m) == 0) {
         for (int r = 0; r < 2; r++)
             CHECK(quant_input(&m, x[r], q, &err) == 0 && quant_eval(&m, q, &v[r], &err) == 0,
                   "eval: %s", err.message);
@@ -469,7 +471,7 @@ static void test_eval_regression(void)
     const float x[2][4] = {{0.5f, -0.25f, 0.75f, 0.1f}, {-0.6f, 0.3f, -0.2f, 0.9f}};
     quant_values v[2] = {{0}};
     int64_t q[4], predicted[2], targets[2] = {3, 14}, sse = 0;
-    if (load_small("reg_sigmoid.onnx", 1, &g, &m) != 0)
+    if (load_small("reg_sigmoid.onnx", 1, QUANT_VIS_FIXED, &g, &m) != 0)
         return;
     for (int r = 0; r < 2; r++) {
         CHECK_OK(quant_input(&m, x[r], q, &err), &err);
@@ -521,6 +523,127 @@ static void test_eval_regression(void)
     onnx_free(g);
 }
 
+/* The parameter commitment computed here, natively: each tensor's values
+ * packed with offset 2^(bits-1), all elements chained (docs/COMMITMENTS.md). */
+static void param_commitment(const quant_model *m, fr_t *h)
+{
+    fr_t *e = calloc(quant_param_total_elements(m) + 1, sizeof *e), d, pow, step;
+    uint32_t at = 0;
+    zkml_error err;
+    for (uint32_t t = 0; e && t < m->n_ptensors; t++) {
+        const quant_param_tensor *p = &m->ptensors[t];
+        uint32_t per = QUANT_PACK_BITS / p->bits;
+        fr_from_u64(&step, (uint64_t)1 << p->bits);
+        for (uint32_t i = 0; i < p->count; i++) {
+            if (i % per == 0) {
+                fr_zero(&e[at + i / per]);
+                fr_one(&pow);
+            }
+            fr_from_i64(&d, m->params[p->first + i] + ((int64_t)1 << (p->bits - 1)));
+            fr_mul(&d, &d, &pow);
+            fr_add(&e[at + i / per], &e[at + i / per], &d);
+            fr_mul(&pow, &pow, &step);
+        }
+        at += quant_param_elements(p);
+    }
+    CHECK(e && poseidon_commit(h, e, at, &err) == 0, "parameter commitment");
+    free(e);
+}
+
+/* param_visibility hashed on iris_mlp: the estimate is the circuit, the last
+ * public signal is the parameter commitment computed natively, every wire
+ * moved (a weight's too) breaks a constraint, the evaluation circuit shows
+ * the same commitment last, and a weight changed in the graph gives another
+ * commitment, which the rebuilt circuit shows. */
+static void test_hashed_params(void)
+{
+    onnx_model *g;
+    quant_model m;
+    quant_values v;
+    circuit c;
+    zkml_error err;
+    fr_t h, h2;
+    const float x[4] = {5.1f, 3.5f, 1.4f, 0.2f};
+    int64_t q[4], label = 0, predicted = -1;
+    if (load_small("iris_mlp.onnx", 0, QUANT_VIS_HASHED, &g, &m) != 0)
+        return;
+    CHECK_OK(quant_input(&m, x, q, &err), &err);
+    CHECK_OK(quant_eval(&m, q, &v, &err), &err);
+    CHECK_OK(circuit_build(&m, &v, &c, &err), &err);
+    CHECK(c.cs.n_constraints == quant_model_constraints(&m), "hashed estimate %llu vs %u",
+          (unsigned long long)quant_model_constraints(&m), c.cs.n_constraints);
+    param_commitment(&m, &h);
+    uint32_t last = c.cs.n_pub_out + c.cs.n_pub_in;
+    CHECK(c.param_signals == 1 && fr_eq(&h, &c.witness[last]), "the last signal is not the "
+                                                                "parameter commitment");
+    mutate_all("hashed parameters", &c.cs, c.witness, 1);
+    printf("iris_mlp with hashed parameters: %u constraints (%u parameters), every wire moved "
+           "breaks one\n",
+           c.cs.n_constraints, m.n_params);
+    circuit_free(&c);
+    circuit_eval_spec spec = {&v, &label, 1, 0, 0};
+    CHECK_OK(circuit_build_eval(&m, &spec, &c, &predicted, &err), &err);
+    CHECK(fr_eq(&h, &c.witness[c.cs.n_pub_out]), "the evaluation shows another commitment");
+    circuit_free(&c);
+    quant_values_free(&v);
+    g->tensors[m.ptensors[0].onnx_tensor].data[0] += 0.5f;
+    quant_model_free(&m);
+    quant_settings s;
+    small_settings(&s, 0);
+    s.param_visibility = QUANT_VIS_HASHED;
+    CHECK_OK(quant_model_build(g, &s, &m, &err), &err);
+    param_commitment(&m, &h2);
+    CHECK(!fr_eq(&h, &h2), "a changed weight kept the commitment");
+    CHECK_OK(circuit_build(&m, NULL, &c, &err), &err);
+    circuit_free(&c);
+    quant_model_free(&m);
+    onnx_free(g);
+}
+
+/* Hashed parameters of a Conv (a kernel shared by every position) and of a
+ * Conv with a folded BatchNormalization: the estimate is the circuit. */
+static void test_hashed_estimate(const char *file)
+{
+    onnx_model *g;
+    quant_model m;
+    circuit c;
+    zkml_error err;
+    if (load_small(file, 0, QUANT_VIS_HASHED, &g, &m) != 0)
+        return;
+    CHECK_OK(circuit_build(&m, NULL, &c, &err), &err);
+    CHECK(c.cs.n_constraints == quant_model_constraints(&m), "%s hashed: estimate %llu vs %u",
+          file, (unsigned long long)quant_model_constraints(&m), c.cs.n_constraints);
+    printf("%s with hashed parameters: %u constraints\n", file, c.cs.n_constraints);
+    circuit_free(&c);
+    quant_model_free(&m);
+    onnx_free(g);
+}
+
+/* A MatMul followed by an Add of a bias lowers with fixed parameters; with
+ * hashed ones the Add is refused, naming it and saying why. */
+static void test_hashed_refusal(void)
+{
+    onnx_model *g;
+    quant_model m;
+    quant_settings s;
+    zkml_error err;
+    char path[512];
+    snprintf(path, sizeof path, "%s/matmul_add.onnx", ZKML_FIXTURES);
+    if (onnx_load_file(path, &g, &err) != 0) {
+        CHECK(0, "load matmul_add.onnx: %s", err.message);
+        return;
+    }
+    small_settings(&s, 1);
+    CHECK_OK(quant_model_build(g, &s, &m, &err), &err);
+    quant_model_free(&m);
+    s.param_visibility = QUANT_VIS_HASHED;
+    CHECK(quant_model_build(g, &s, &m, &err) == ZKML_EINVAL &&
+              strstr(err.message, "'add_bias' (Add)") &&
+              strstr(err.message, "param_visibility hashed"),
+          "MatMul + Add with hashed parameters: %s", err.message);
+    onnx_free(g);
+}
+
 int main(void)
 {
     test_bits_range();
@@ -569,6 +692,10 @@ int main(void)
     test_model_mutation("pool_tiny", pool, 1, QUANT_VIS_PUBLIC);
     test_eval_mutation();
     test_eval_regression();
+    test_hashed_params();
+    test_hashed_estimate("digits_cnn.onnx");
+    test_hashed_estimate("ops_bn_cnn.onnx");
+    test_hashed_refusal();
     if (failures)
         fprintf(stderr, "%d failure(s)\n", failures);
     else

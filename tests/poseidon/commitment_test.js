@@ -1,4 +1,4 @@
-// commitment_test.js BIN SNARKJS FIXTURES - the public signals of real proofs
+// commitment_test.js BIN SNARKJS FIXTURES [params] - the public signals of real proofs
 // recomputed from the public artifacts exactly as docs/COMMITMENTS.md says,
 // with circomlibjs's Poseidon: for each visibility choice, `zkml-registry run`
 // proves a row, and every public signal must equal the value recomputed from
@@ -11,6 +11,12 @@
 // A regression (reg_sigmoid) likewise: the threshold recomputed from
 // settings.json, the boolean from the proven SSE, a flipped boolean refused
 // by snarkjs both as a public signal and inside the witness (wtns check).
+// With `params` (its own ctest, for the time mlp784's 2^19 circuit takes):
+// hashed parameters (iris_mlp, mlp784): the parameter commitment recomputed
+// from the ONNX file and settings.json (onnx_params.js), the last public
+// signal of the inference proof and (iris_mlp) of the evaluation proof; a
+// weight changed in the witness fails snarkjs's wtns check, and a weight
+// changed in the ONNX file changes the commitment.
 // The CLI must refuse visibility words it does not support.
 'use strict';
 const { spawnSync } = require('child_process');
@@ -19,8 +25,9 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { buildPoseidon } = require(path.join(__dirname, '../../node_modules/circomlibjs'));
+const { parameters, readOnnx } = require('./onnx_params');
 
-const [bin, snarkjs, fixtures] = process.argv.slice(2);
+const [bin, snarkjs, fixtures, suite] = process.argv.slice(2);
 const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 let failures = 0;
 const fail = msg => { console.error('FAIL: ' + msg); failures++; };
@@ -92,7 +99,7 @@ function metricSignals(ev, settings) {
   return [sse, t, sse <= BigInt(ev.rows) * t * t ? 1n : 0n];
 }
 
-function checkEvaluation(poseidon, dir, settings, label) {
+function checkEvaluation(poseidon, dir, settings, label, paramCommitment) {
   const ev = read(dir, 'evaluation.json'), pub = read(dir, 'evaluation.public.json');
   const rows = readCsv(path.join(dir, 'data.csv')).slice(0, ev.rows);
   const elems = [];
@@ -102,6 +109,7 @@ function checkEvaluation(poseidon, dir, settings, label) {
   }
   const want = [commitment(poseidon, elems), circuitHash(dir), BigInt(rows.length),
                 ...metricSignals(ev, settings)];
+  if (paramCommitment !== undefined) want.push(paramCommitment);
   if (pub.length !== want.length) fail(`${label}: ${pub.length} evaluation signals, expected ${want.length}`);
   want.forEach((v, i) => {
     if (BigInt(pub[i]) !== v) fail(`${label}: evaluation signal ${i} ${pub[i]}, recomputed ${v}`);
@@ -112,7 +120,7 @@ function checkEvaluation(poseidon, dir, settings, label) {
                      path.join(dir, 'evaluation.proof.json')];
   if (run(snarkjs, args('evaluation.public.json')).status !== 0)
     fail(`${label}: snarkjs rejected the evaluation proof`);
-  const at = pub.length - 1, bad = pub.slice();   // the count, or the boolean
+  const at = want.length - 1 - (paramCommitment !== undefined), bad = pub.slice(); // the count, or the boolean
   bad[at] = ev.metric === 'rmse' ? String(1n - BigInt(bad[at])) : (BigInt(bad[at]) + 1n).toString();
   fs.writeFileSync(path.join(dir, 'evaluation_bad.json'), JSON.stringify(bad));
   if (run(snarkjs, args('evaluation_bad.json')).status === 0)
@@ -220,6 +228,110 @@ function check(poseidon, work, model, csv, inVis, outVis, evalRows) {
   checkEvaluation(poseidon, dir, settings, label);
 }
 
+// The parameter commitment of model.onnx under settings.json, as
+// docs/COMMITMENTS.md defines it; checks settings.json's list of tensors
+// and their minimal widths on the way.
+function paramCommitment(poseidon, onnxFile, settings, label) {
+  const params = parameters(fs.readFileSync(onnxFile), settings), listed = settings.packing.params;
+  if (params.length !== listed.length) fail(`${label}: ${listed.length} parameter tensors listed, ${params.length} in the ONNX file`);
+  const elems = [];
+  params.forEach((p, t) => {
+    const l = listed[t] || {};
+    let bits = 1;
+    while (p.values.some(q => q < -(1n << BigInt(bits - 1)) || q >= 1n << BigInt(bits - 1))) bits++;
+    if (l.node !== p.node || l.kind !== p.kind || l.tensor !== p.tensor || l.count !== p.values.length ||
+        l.bits !== bits || l.offset !== 2 ** (bits - 1))
+      fail(`${label}: parameter tensor ${t} listed as ${JSON.stringify(l)}, recomputed ${p.node} ` +
+           `${p.kind} ${p.tensor} ${p.values.length} values of ${bits} bits`);
+    elems.push(...pack(p.values, l));
+  });
+  return commitment(poseidon, elems);
+}
+
+// A weight wire (the first parameter, right after the public signals) changed
+// in witness.wtns: snarkjs's wtns check must fail (its range check and its
+// products no longer hold).
+function changedWeightWitness(dir, nPub, label) {
+  const wtns = fs.readFileSync(path.join(dir, 'witness.wtns'));
+  let off = 12;
+  while (wtns.readUInt32LE(off) !== 2) off += 12 + Number(wtns.readBigUInt64LE(off + 4));
+  wtns[off + 12 + (1 + nPub) * 32] ^= 2;
+  const bad = path.join(dir, 'witness_bad.wtns');
+  fs.writeFileSync(bad, wtns);
+  const args = f => ['wtns', 'check', path.join(dir, 'network.r1cs'), f];
+  if (run(snarkjs, args(path.join(dir, 'witness.wtns'))).status !== 0)
+    fail(`${label}: snarkjs wtns check refused the witness`);
+  if (run(snarkjs, args(bad)).status === 0)
+    fail(`${label}: snarkjs wtns check accepted a changed weight`);
+}
+
+// param_visibility hashed: every public signal recomputed (the parameter
+// commitment last, from the ONNX file), snarkjs's verdicts, the evaluation
+// proof's commitment the same (csv: a fixture's name, or a path to a CSV
+// without labels, which skips the evaluation). Returns the commitment.
+function checkHashedParams(poseidon, work, onnxFile, csv, evalRows, label) {
+  const dir = path.join(work, label.replace(/\W+/g, '_'));
+  const csvFile = path.isAbsolute(csv) ? csv : path.join(fixtures, csv + '.csv');
+  const r = spawnSync(bin, ['run', onnxFile, '--data', csvFile,
+                            '--sample', '1', '--out', dir, '--param-visibility', 'hashed'],
+                      { encoding: 'utf8', env: { ...process.env, ZKML_EVAL_ROWS: evalRows } });
+  if (r.status !== 0) return fail(`${label}: run exited ${r.status}: ${r.stderr}`);
+  const settings = read(dir, 'settings.json'), input = read(dir, 'input.json');
+  const output = read(dir, 'output.json'), pub = read(dir, 'public.json');
+  const verify = read(dir, 'verify.json'), circuit = read(dir, 'circuit.json');
+  if (settings.param_visibility !== 'hashed') fail(`${label}: settings.json says ${settings.param_visibility}`);
+  const pc = paramCommitment(poseidon, onnxFile, settings, label);
+  const qi = input.input_data[0].map(x => round(x * 2 ** settings.scales.input));
+  const qo = output.outputs.map(s => (BigInt(s) > R / 2n ? BigInt(s) - R : BigInt(s)));
+  const want = [...shown(poseidon, 'output', qo, settings.packing.output, 'public'),
+                ...shown(poseidon, 'input', qi, settings.packing.input, 'hashed'),
+                ['param_commitment', pc]];
+  if (pub.length !== want.length) return fail(`${label}: ${pub.length} public signals, expected ${want.length}`);
+  want.forEach(([name, v], i) => {
+    const named = (verify.public_signals || [])[i];
+    if (BigInt(pub[i]) !== v) fail(`${label}: signal ${i} (${name}) ${pub[i]}, recomputed ${v}`);
+    if (!named || named.name !== name || named.value !== pub[i])
+      fail(`${label}: verify.json names signal ${i} ${JSON.stringify(named)}, expected ${name}`);
+  });
+  const vk = path.join(dir, 'verification_key.json'), proof = path.join(dir, 'proof.json');
+  if (run(snarkjs, ['groth16', 'verify', vk, path.join(dir, 'public.json'), proof]).status !== 0)
+    fail(`${label}: snarkjs rejected the proof`);
+  const bad = pub.slice();
+  bad[bad.length - 1] = ((BigInt(bad[bad.length - 1]) + 1n) % R).toString();
+  fs.writeFileSync(path.join(dir, 'public_bad.json'), JSON.stringify(bad));
+  if (run(snarkjs, ['groth16', 'verify', vk, path.join(dir, 'public_bad.json'), proof]).status === 0)
+    fail(`${label}: snarkjs accepted a changed parameter commitment`);
+  changedWeightWitness(dir, pub.length, label);
+  if (!path.isAbsolute(csv)) {
+    const ev = read(dir, 'evaluation.json');
+    if (ev.param_commitment !== pub[pub.length - 1])
+      fail(`${label}: evaluation.json's param_commitment ${ev.param_commitment}, the proof's ${pub[pub.length - 1]}`);
+    checkEvaluation(poseidon, dir, settings, label, pc);
+  }
+  const cost = circuit.params.layers.map(l => `${l.node} ${l.constraints}`).join(', ');
+  console.log(`${label}: parameter commitment recomputed from the ONNX file (${circuit.params.count} ` +
+              `parameters, ${circuit.params.elements} elements), snarkjs verified; ` +
+              `${circuit.constraints} constraints (per layer: ${cost}; commitment ` +
+              `${circuit.params.commitment_constraints})`);
+  return pc;
+}
+
+// The first weight of iris_mlp's first Gemm changed in the ONNX file: another
+// commitment (recomputed from the changed file by checkHashedParams).
+function changedWeightModel(poseidon, work, before) {
+  const file = path.join(fixtures, 'iris_mlp.onnx'), bytes = fs.readFileSync(file);
+  const w = readOnnx(bytes).inits.W0, was = Buffer.alloc(4), now = Buffer.alloc(4);
+  was.writeFloatLE(w.data[0]);
+  now.writeFloatLE(w.data[0] + 0.5);
+  const pos = bytes.indexOf(was);
+  if (pos < 0 || bytes.indexOf(was, pos + 1) >= 0) return fail('changed weight: W0[0] is not unique in the file');
+  now.copy(bytes, pos);
+  const changed = path.join(work, 'iris_mlp_changed.onnx');
+  fs.writeFileSync(changed, bytes);
+  const after = checkHashedParams(poseidon, work, changed, 'iris_test', '5', 'iris_mlp W0[0] + 0.5');
+  if (after === undefined || after === before) fail(`changed weight: the commitment stayed ${before}`);
+}
+
 // No label column: the inference proof is made, the evaluation skipped saying why.
 function skippedWithoutLabels(work) {
   const dir = path.join(work, 'nolabel'), csv = path.join(work, 'nolabel.csv');
@@ -236,20 +348,39 @@ function refused(work, flag, word, needle) {
     fail(`${flag} ${word}: exit ${r.status}, stderr ${r.stderr}`);
 }
 
+function defaultSuite(poseidon, work) {
+  check(poseidon, work, 'iris_mlp', 'iris_test', 'hashed', 'public', '256');
+  check(poseidon, work, 'iris_mlp', 'iris_test', 'public', 'hashed', '5');
+  check(poseidon, work, 'iris_mlp', 'iris_test', 'private', 'hashed', '5');
+  check(poseidon, work, 'mlp784', 'mlp784_test', 'hashed', 'hashed', '3');
+  checkRegression(poseidon, work, 0.5, true);
+  checkRegression(poseidon, work, 0.001, false);
+  skippedWithoutLabels(work);
+  refused(work, '--param-visibility', 'secret', 'fixed or hashed');
+  refused(work, '--input-visibility', 'secret', 'public, hashed or private');
+  refused(work, '--output-visibility', 'private', 'public or hashed');
+}
+
+// mlp784's first rows without their label column: its evaluation circuit
+// would hold the 2^19 range checks once more, so only iris_mlp ties the two
+// proofs here (tests/circuit checks the same on its circuits).
+function hashedParamsSuite(poseidon, work) {
+  const iris = checkHashedParams(poseidon, work, path.join(fixtures, 'iris_mlp.onnx'), 'iris_test',
+                                 '45', 'iris_mlp params hashed');
+  changedWeightModel(poseidon, work, iris);
+  const lines = fs.readFileSync(path.join(fixtures, 'mlp784_test.csv'), 'utf8').split('\n').slice(0, 4);
+  const unlabelled = path.join(work, 'mlp784_unlabelled.csv');
+  fs.writeFileSync(unlabelled, lines.map(l => l.split(',').slice(0, 784).join(',')).join('\n') + '\n');
+  checkHashedParams(poseidon, work, path.join(fixtures, 'mlp784.onnx'), unlabelled, '2',
+                    'mlp784 params hashed');
+}
+
 (async () => {
   const poseidon = await buildPoseidon();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'zkml_commit_'));
   try {
-    check(poseidon, work, 'iris_mlp', 'iris_test', 'hashed', 'public', '256');
-    check(poseidon, work, 'iris_mlp', 'iris_test', 'public', 'hashed', '5');
-    check(poseidon, work, 'iris_mlp', 'iris_test', 'private', 'hashed', '5');
-    check(poseidon, work, 'mlp784', 'mlp784_test', 'hashed', 'hashed', '3');
-    checkRegression(poseidon, work, 0.5, true);
-    checkRegression(poseidon, work, 0.001, false);
-    skippedWithoutLabels(work);
-    refused(work, '--param-visibility', 'hashed', 'param_visibility');
-    refused(work, '--input-visibility', 'secret', 'public, hashed or private');
-    refused(work, '--output-visibility', 'private', 'public or hashed');
+    if (suite === 'params') hashedParamsSuite(poseidon, work);
+    else defaultSuite(poseidon, work);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

@@ -32,9 +32,10 @@ static void refused(const char *json, const char *needle)
 static void test_visibility(void)
 {
     static const char *const good[][3] = {{"hashed", "hashed", "fixed"},
-                                          {"private", "public", "fixed"}};
-    static const quant_visibility want[][2] = {{QUANT_VIS_HASHED, QUANT_VIS_HASHED},
-                                               {QUANT_VIS_PRIVATE, QUANT_VIS_PUBLIC}};
+                                          {"private", "public", "hashed"}};
+    static const quant_visibility want[][3] = {
+        {QUANT_VIS_HASHED, QUANT_VIS_HASHED, QUANT_VIS_FIXED},
+        {QUANT_VIS_PRIVATE, QUANT_VIS_PUBLIC, QUANT_VIS_HASHED}};
     char json[512];
     quant_settings s;
     zkml_error err;
@@ -46,7 +47,7 @@ static void test_visibility(void)
                  good[i][0], good[i][1], good[i][2]);
         CHECK(quant_settings_parse(json, strlen(json), &s, &err) == 0, "%s: %s", json, err.message);
         CHECK(s.input_visibility == want[i][0] && s.output_visibility == want[i][1] &&
-                  s.param_visibility == QUANT_VIS_FIXED,
+                  s.param_visibility == want[i][2],
               "visibility of %s", json);
     }
     quant_settings_default(&s);
@@ -130,8 +131,8 @@ static void test_parse(void)
                                                                                "fixed") "}",
             "output_visibility");
     refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5}," BITS VIS("public", "public",
-                                                                               "hashed") "}",
-            "param_visibility");
+                                                                               "public") "}",
+            "param_visibility = \"public\": expected fixed or hashed");
     refused("{\"scales\":{\"input\":4,\"param\":6,\"activation\":5}," BITS
             "\"input_visibility\":\"public\",\"output_visibility\":\"public\"}",
             "param_visibility is missing");

@@ -521,9 +521,9 @@ static void test_visibility(void)
     expect_error(&r, 400, "invalid_input", "input_visibility = \"secret\"", "input word");
     http_response_free(&r);
     bad[2].name = "param_visibility";
-    bad[2].value = "hashed";
+    bad[2].value = "private";
     post_form(bad, 3, NULL, &r);
-    expect_error(&r, 400, "invalid_input", "not implemented", "hashed parameters");
+    expect_error(&r, 400, "invalid_input", "expected fixed or hashed", "parameter word");
     http_response_free(&r);
     if (!expected_path)
         return;
@@ -531,8 +531,9 @@ static void test_visibility(void)
                          {"model", NULL, model_path, "model.onnx"},
                          {"data", NULL, csv_path, "data.csv"},
                          {"input_visibility", "public", NULL, NULL},
-                         {"output_visibility", "hashed", NULL, NULL}};
-    post_form(good, 5, NULL, &r);
+                         {"output_visibility", "hashed", NULL, NULL},
+                         {"param_visibility", "hashed", NULL, NULL}};
+    post_form(good, 6, NULL, &r);
     CHECK(r.status == 202, "upload with visibility: %ld %s", r.status, r.body);
     http_response_free(&r);
     CHECK(wait_for_job(&srv, "vis", 1, 100, &r) == 0 && strstr(r.body, "\"done\""),
@@ -542,12 +543,14 @@ static void test_visibility(void)
     cJSON *set = cJSON_Parse(r.body);
     CHECK(
         !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(set, "input_visibility")), "public") &&
-            !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(set, "output_visibility")), "hashed"),
+            !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(set, "output_visibility")), "hashed") &&
+            !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(set, "param_visibility")), "hashed"),
         "settings.json: %s", r.body);
     cJSON_Delete(set);
     http_response_free(&r);
     get("/models/vis/artifacts/verify.json?version=1", NULL, &r);
-    CHECK(strstr(r.body, "\"output_commitment\"") && strstr(r.body, "\"input_packed_0\""),
+    CHECK(strstr(r.body, "\"output_commitment\"") && strstr(r.body, "\"input_packed_0\"") &&
+              strstr(r.body, "\"param_commitment\""),
           "verify.json names the signals: %s", r.body);
     http_response_free(&r);
 }
