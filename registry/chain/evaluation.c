@@ -41,6 +41,15 @@ int chain_eval_load(const char *dir, chain_eval_inputs *in, zkml_error *err)
         return rc;
     }
     size_t n = in->n_proof - 8;
+    if (n == EVAL_SIGNALS_CLASSIFICATION + 1 || n == EVAL_SIGNALS_REGRESSION + 1) {
+        /* param_visibility hashed: the parameter commitment follows the layout */
+        chain_eval_free(in);
+        snprintf(in->skipped, sizeof in->skipped,
+                 "%s ends with a parameter commitment (param_visibility hashed), which "
+                 "ModelRegistry.recordEvaluation does not take yet",
+                 zkml_artifact_name(ZKML_A_EVAL_PUBLIC));
+        return 0;
+    }
     if (n != EVAL_SIGNALS_CLASSIFICATION && n != EVAL_SIGNALS_REGRESSION) {
         chain_eval_free(in);
         return zkml_fail(err, ZKML_EINVAL,

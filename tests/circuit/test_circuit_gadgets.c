@@ -581,7 +581,7 @@ static void test_hashed_params(void)
            "breaks one\n",
            c.cs.n_constraints, m.n_params);
     circuit_free(&c);
-    circuit_eval_spec spec = {&v, &label, 1, 0, 0};
+    circuit_eval_spec spec = {&v, &label, 1, 0, 0, {{0}}};
     CHECK_OK(circuit_build_eval(&m, &spec, &c, &predicted, &err), &err);
     CHECK(fr_eq(&h, &c.witness[c.cs.n_pub_out]), "the evaluation shows another commitment");
     circuit_free(&c);
