@@ -1,7 +1,8 @@
 /*
  * curve.c - the BN254 groups G1 (over Fp) and G2 (over Fp2, on the twist) in
  * Jacobian coordinates: every addition formula handles infinity, doubling and
- * P + (-P); scalar multiplication with 4-bit windows; on-curve and G2
+ * P + (-P); scalar multiplication with 4-bit windows (G1's by a reduced
+ * scalar uses the endomorphism instead, glv.c); on-curve and G2
  * subgroup checks; the EIP-196/197 byte encodings, which validate whatever
  * comes from outside. The group law is written once, in curve_jacobian.h,
  * and instantiated here over Fp (G1) and Fp2 (G2).
@@ -73,6 +74,7 @@ void g1_generator(g1_affine *r)
 #define CJ_IS_ZERO fp_is_zero
 #define CJ_EQ fp_eq_inline
 #define CJ_B G1_B
+#define CJ_MUL_ELSEWHERE
 /* The products of the batch addition run inline, the CPU check made once per
  * batch: this is the MSM's inner loop, and a call per product costs ~4%. */
 #if MONT_HAVE_ADX

@@ -13,6 +13,8 @@
  *   CJ_BATCH_MUL(r, a, b, fast)   the batch addition's product; fast is a
  *                  constant the includer may use to pick an inline product
  *   CJ_FAST_PRODUCTS()            whether this CPU takes the fast products
+ * and may define CJ_MUL_ELSEWHERE when a faster CJ(mul) is written apart
+ * (G1's, glv.c),
  * and this file undefines them all at its end. Every addition handles what
  * its formula cannot take: an input at infinity, equal inputs (doubling) and
  * opposite inputs (infinity). Results may alias inputs.
@@ -229,6 +231,7 @@ static void CJ(mul_limbs)(CJ_JAC *r, const CJ_JAC *a, const uint64_t k[4])
     *r = acc;
 }
 
+#ifndef CJ_MUL_ELSEWHERE
 void CJ(mul)(CJ_JAC *r, const CJ_JAC *a, const fr_t *k)
 {
     uint64_t raw[4];
@@ -236,6 +239,7 @@ void CJ(mul)(CJ_JAC *r, const CJ_JAC *a, const fr_t *k)
     CJ(mul_limbs)(r, a, raw);
     zkml_wipe(raw, sizeof raw); /* k may be a setup secret (alpha, beta, ...) */
 }
+#endif
 
 /* X1 Z2^2 = X2 Z1^2 and Y1 Z2^3 = Y2 Z1^3. */
 int CJ(eq)(const CJ_JAC *a, const CJ_JAC *b)
@@ -397,3 +401,4 @@ void CJ(batch_add_affine)(CJ_AFFINE *r, const CJ_AFFINE *a, const CJ_AFFINE *b, 
 #undef CJ_B
 #undef CJ_BATCH_MUL
 #undef CJ_FAST_PRODUCTS
+#undef CJ_MUL_ELSEWHERE

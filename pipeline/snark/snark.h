@@ -129,6 +129,7 @@ void g1_add(g1_jac *r, const g1_jac *a, const g1_jac *b); /* all edge cases */
 void g1_add_affine(g1_jac *r, const g1_jac *a, const g1_affine *b);
 void g1_double(g1_jac *r, const g1_jac *a);
 void g1_neg(g1_jac *r, const g1_jac *a);
+/* k * a by the GLV endomorphism (glv.c): about half the doublings of g1_mul_be. */
 void g1_mul(g1_jac *r, const g1_jac *a, const fr_t *k);
 /* Multiplies by a raw 256-bit big-endian scalar, not reduced (EVM ecMul). */
 void g1_mul_be(g1_jac *r, const g1_jac *a, const uint8_t k[32]);

@@ -147,6 +147,80 @@ static void test_g1(void)
     CHECK(fp_is_zero(&t.z), "G1 0 * G = infinity");
 }
 
+/* g1_mul (GLV: the scalar split in two halves of 127 bits, glv.c) against
+ * g1_mul_be, the plain 4-bit-window ladder over the raw 256 bits: every scalar
+ * below 300, scalars at the split's edges (lambda and its neighbours, the
+ * lattice basis entries, powers of two around the halves' width, r - 1) and
+ * random ones, on the generator, random points and infinity. */
+static void test_g1_glv(void)
+{
+    static const char *const edge[][2] = {
+        {"r-1", "30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000"},
+        {"r-2", "30644e72e131a029b85045b68181585d2833e84879b9709143e1f593efffffff"},
+        {"lambda", "0000000000000000b3c4d79d41a917585bfc41088d8daaa78b17ea66b99c90dd"},
+        {"lambda+1", "0000000000000000b3c4d79d41a917585bfc41088d8daaa78b17ea66b99c90de"},
+        {"lambda-1", "0000000000000000b3c4d79d41a917585bfc41088d8daaa78b17ea66b99c90dc"},
+        {"lambda^2", "30644e72e131a029048b6e193fd84104cc37a73fec2bc5e9b8ca0b2d36636f23"},
+        {"A1", "00000000000000000000000000000000000000000000000089d3256894d213e3"},
+        {"A2", "000000000000000000000000000000006f4d8248eeb859fd0be4e1541221250b"},
+        {"NB1", "000000000000000000000000000000006f4d8248eeb859fc8211bbeb7d4f1128"},
+        {"A2+NB1", "00000000000000000000000000000000de9b0491dd70b3f98df69d3f8f703633"},
+        {"2^127-1", "000000000000000000000000000000007fffffffffffffffffffffffffffffff"},
+        {"2^127", "0000000000000000000000000000000080000000000000000000000000000000"},
+        {"2^128-1", "00000000000000000000000000000000ffffffffffffffffffffffffffffffff"},
+        {"2^128", "0000000000000000000000000000000100000000000000000000000000000000"},
+        {"2^253", "2000000000000000000000000000000000000000000000000000000000000000"},
+        {"(r-1)/2", "183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000000"},
+        {"(r+1)/2", "183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000001"},
+        {"A2*lambda", "30644e72e131a029b85045b68181585cb8e665ff8b011694c1d039a872b0eed9"},
+        {"r-A2", "30644e72e131a029b85045b68181585cb8e665ff8b01169437fd143fdddedaf6"},
+    };
+    enum { N_EDGE = sizeof edge / sizeof edge[0], N_SMALL = 300, N_RANDOM = 300 };
+    g1_jac pts[3], got, want;
+    g1_affine g;
+    fr_t k;
+    g1_generator(&g);
+    g1_to_jac(&pts[0], &g);
+    g1_random(&pts[1], &k);
+    memset(&pts[2], 0, sizeof pts[2]); /* infinity */
+    for (int i = 0; i < N_SMALL + N_EDGE + N_RANDOM; i++) {
+        uint8_t be[32], le[32];
+        char name[32];
+        if (i < N_SMALL) {
+            fr_from_u64(&k, (uint64_t)i);
+            snprintf(name, sizeof name, "%d", i);
+        } else if (i < N_SMALL + N_EDGE) {
+            for (int b = 0; b < 32; b++)
+                sscanf(edge[i - N_SMALL][1] + 2 * b, "%2hhx", &le[31 - b]);
+            CHECK(fr_from_bytes_le(&k, le) == 0, "G1 GLV scalar %s below r", edge[i - N_SMALL][0]);
+            snprintf(name, sizeof name, "%s", edge[i - N_SMALL][0]);
+        } else {
+            random_fr(&k);
+            g1_random(&pts[1], &k);
+            random_fr(&k);
+            snprintf(name, sizeof name, "random %d", i - N_SMALL - N_EDGE);
+        }
+        fr_to_bytes_le(le, &k);
+        for (int b = 0; b < 32; b++)
+            be[b] = le[31 - b];
+        for (int p = 0; p < 3; p++) {
+            g1_mul(&got, &pts[p], &k);
+            g1_mul_be(&want, &pts[p], be);
+            CHECK(g1_eq(&got, &want), "G1 GLV k P = ladder k P (k %s, point %d)", name, p);
+        }
+    }
+    /* The endomorphism itself: (beta x, y) = lambda P, beta the constant of glv.c. */
+    static const fp_t beta = {{0x71930c11d782e155ULL, 0xa6bb947cffbe3323ULL,
+                               0xaa303344d4741444ULL, 0x2c3b3f0d26594943ULL}};
+    uint8_t lam[32];
+    for (int b = 0; b < 32; b++)
+        sscanf(edge[2][1] + 2 * b, "%2hhx", &lam[b]);
+    g1_mul_be(&want, &pts[1], lam);
+    got = pts[1];
+    fp_mul(&got.x, &got.x, &beta);
+    CHECK(g1_eq(&got, &want), "G1 phi(P) = (beta x, y) = lambda P");
+}
+
 /* g1_batch_add_affine against g1_add_affine over a batch that mixes every
  * case: random pairs, doubling, P + (-P), infinity on either and both sides;
  * then again in place (r = a). */
@@ -366,6 +440,7 @@ static void test_pairing(void)
 int main(void)
 {
     test_g1();
+    test_g1_glv();
     test_g1_batch_add();
     test_g2();
     test_g2_subgroup_check();
