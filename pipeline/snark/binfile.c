@@ -136,6 +136,12 @@ void binfile_unmap(void *map, size_t len)
         munmap(map, len);
 }
 
+void binfile_release(void *map, size_t len)
+{
+    if (map)
+        madvise(map, len, MADV_DONTNEED); /* advice only: a failure costs memory, not data */
+}
+
 int bw_open(bwriter *w, const char *path, zkml_error *err)
 {
     memset(w, 0, sizeof *w);

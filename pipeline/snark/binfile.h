@@ -50,6 +50,9 @@ int binfile_section(const binfile *bf, uint32_t type, int required, bcur *cur, i
 /* Maps a whole file read-only (large .ptau and .zkey files are not copied). */
 int binfile_map(const char *path, const char magic[4], void **map, size_t *len, zkml_error *err);
 void binfile_unmap(void *map, size_t len);
+/* Drops the mapping's pages from the process's memory: they stay in the page
+ * cache and a later read brings them back. */
+void binfile_release(void *map, size_t len);
 
 int bcur_u32(bcur *c, uint32_t *v);
 int bcur_u64(bcur *c, uint64_t *v);

@@ -117,6 +117,11 @@ int ptau_open(ptau *pt, const char *path, zkml_error *err)
     return 0;
 }
 
+void ptau_release(const ptau *pt)
+{
+    binfile_release(pt->map, pt->map_len);
+}
+
 void ptau_close(ptau *pt)
 {
     binfile_unmap(pt->map, pt->map_len);

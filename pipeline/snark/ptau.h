@@ -40,6 +40,10 @@ typedef struct ptau {
 int ptau_parse(ptau *pt, const uint8_t *data, size_t len, const char *name, zkml_error *err);
 int ptau_open(ptau *pt, const char *path, zkml_error *err);
 void ptau_close(ptau *pt);
+/* Lets go of the pages of the file read so far (ptau_open's mapping; nothing
+ * for ptau_parse's caller's data): the setup reads each part of the file once
+ * and keeping the parts read resident made its peak memory twice the key's. */
+void ptau_release(const ptau *pt);
 /* Refuses a file too small for a domain of 2^log_n points (naming the power
  * needed) or not prepared for phase 2. */
 int ptau_check_domain(const ptau *pt, uint32_t log_n, zkml_error *err);

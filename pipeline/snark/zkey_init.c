@@ -37,6 +37,7 @@ typedef struct init_job {
     const groth16_pk *pk;
     by_wire bw;
     fr_t one;
+    size_t base, count; /* the block of wires in the sums below */
     g1_jac *a, *b1, *k;
     g2_jac *b2;
     int *failed;      /* per task */
@@ -138,8 +139,8 @@ static void g2_acc(g2_jac *acc, const g2_affine *p, const fr_t *c)
     ACC_BODY(g2_jac, g2_to_jac, g2_double, g2_add, g2_neg, g2_mul);
 }
 
-/* The points of one term into the wire's sums. */
-static int add_term(init_job *j, uint32_t s, uint64_t t, zkml_error *err)
+/* The points of one term into the sums of wire base + s. */
+static int add_term(init_job *j, size_t s, uint64_t t, zkml_error *err)
 {
     size_t at = ((size_t)1 << j->pk->log_n) - 1 + j->bw.row[t];
     const fr_t *c = j->bw.coeff[t];
@@ -175,31 +176,53 @@ static void init_task(void *ctx, int task, int n_tasks)
 {
     init_job *j = ctx;
     size_t lo, hi;
-    parallel_range(j->pk->n_vars, task, n_tasks, &lo, &hi);
+    parallel_range(j->count, task, n_tasks, &lo, &hi);
     for (size_t s = lo; s < hi && !j->failed[task]; s++) {
         memset(&j->a[s], 0, sizeof j->a[s]);
         memset(&j->b1[s], 0, sizeof j->b1[s]);
         memset(&j->b2[s], 0, sizeof j->b2[s]);
         memset(&j->k[s], 0, sizeof j->k[s]);
-        for (uint64_t t = j->bw.start[s]; t < j->bw.start[s + 1]; t++)
-            if (add_term(j, (uint32_t)s, t, &j->errs[task])) {
+        for (uint64_t t = j->bw.start[j->base + s]; t < j->bw.start[j->base + s + 1]; t++)
+            if (add_term(j, s, t, &j->errs[task])) {
                 j->failed[task] = 1;
                 break;
             }
     }
 }
 
-/* Runs the per-wire sums and converts them into the key's affine points. */
+/* One block of wires: the sums, then their affine points into the key (IC
+ * and C both into vk->ic, split by the caller). */
+static int wire_block(init_job *j, groth16_pk *pk, groth16_vk *vk, int threads, zkml_error *err)
+{
+    size_t at = j->base, n = j->count;
+    parallel_run(threads, init_task, j);
+    for (int i = 0; i < threads; i++)
+        if (j->failed[i]) {
+            *err = j->errs[i];
+            return err->code;
+        }
+    if (g1_batch_to_affine(pk->a_query + at, j->a, n) ||
+        g1_batch_to_affine(pk->b1_query + at, j->b1, n) ||
+        g2_batch_to_affine(pk->b2_query + at, j->b2, n) || g1_batch_to_affine(vk->ic + at, j->k, n))
+        return zkml_fail(err, ZKML_ENOMEM, "setup: out of memory converting points");
+    return 0;
+}
+
+/* Runs the per-wire sums WIRE_BLOCK wires at a time (the Jacobian sums of
+ * every wire at once took more memory than the key) and converts them into
+ * the key's affine points. */
 static int wire_points(init_job *j, groth16_pk *pk, groth16_vk *vk, int threads, zkml_error *err)
 {
+    enum { WIRE_BLOCK = 1 << 16 };
     int t = parallel_threads(threads);
     size_t nv = pk->n_vars, n_pub = (size_t)pk->n_public + 1;
+    size_t block = nv < WIRE_BLOCK ? nv : WIRE_BLOCK;
     j->failed = calloc((size_t)t, sizeof *j->failed);
     j->errs = calloc((size_t)t, sizeof *j->errs);
-    j->a = malloc(nv * sizeof *j->a);
-    j->b1 = malloc(nv * sizeof *j->b1);
-    j->k = malloc(nv * sizeof *j->k);
-    j->b2 = malloc(nv * sizeof *j->b2);
+    j->a = malloc(block * sizeof *j->a);
+    j->b1 = malloc(block * sizeof *j->b1);
+    j->k = malloc(block * sizeof *j->k);
+    j->b2 = malloc(block * sizeof *j->b2);
     pk->a_query = malloc(nv * sizeof *pk->a_query);
     pk->b1_query = malloc(nv * sizeof *pk->b1_query);
     pk->b2_query = malloc(nv * sizeof *pk->b2_query);
@@ -209,19 +232,15 @@ static int wire_points(init_job *j, groth16_pk *pk, groth16_vk *vk, int threads,
     if (!j->failed || !j->errs || !j->a || !j->b1 || !j->k || !j->b2 || !pk->a_query ||
         !pk->b1_query || !pk->b2_query || !vk->ic || !pk->c_query)
         rc = zkml_fail(err, ZKML_ENOMEM, "setup: out of memory for %zu wires", nv);
-    if (!rc)
-        parallel_run(t, init_task, j);
-    for (int i = 0; !rc && i < t; i++)
-        if (j->failed[i]) {
-            *err = j->errs[i];
-            rc = err->code;
-        }
-    if (!rc &&
-        (g1_batch_to_affine(pk->a_query, j->a, nv) || g1_batch_to_affine(pk->b1_query, j->b1, nv) ||
-         g2_batch_to_affine(pk->b2_query, j->b2, nv) || g1_batch_to_affine(vk->ic, j->k, nv)))
-        rc = zkml_fail(err, ZKML_ENOMEM, "setup: out of memory converting points");
-    if (!rc)
+    for (j->base = 0; !rc && j->base < nv; j->base += block) {
+        j->count = nv - j->base < block ? nv - j->base : block;
+        rc = wire_block(j, pk, vk, t, err);
+    }
+    if (!rc) {
         memcpy(pk->c_query, vk->ic + n_pub, (nv - n_pub) * sizeof *pk->c_query);
+        g1_affine *ic = realloc(vk->ic, n_pub * sizeof *vk->ic); /* give back C's room */
+        vk->ic = ic ? ic : vk->ic;
+    }
     free(j->failed);
     free(j->errs);
     free(j->a);
@@ -250,28 +269,33 @@ static void hash_g1s(b2 *h, const g1_affine *p, size_t n)
         b2_g1(h, &p[i]);
 }
 
-/* H as snarkjs hashes it: [tau^(n+i)]_1 - [tau^i]_1 for i < n - 1 (one shared
- * inversion for the affine forms). */
+/* H as snarkjs hashes it: [tau^(n+i)]_1 - [tau^i]_1 for i < n - 1, H_BLOCK
+ * points at a time (one shared inversion for their affine forms). */
 static int hash_h(b2 *h, const ptau *pt, size_t n, zkml_error *err)
 {
-    g1_affine hi, lo, *aff = malloc(n * sizeof *aff);
-    g1_jac l, *d = malloc(n * sizeof *d);
+    enum { H_BLOCK = 1 << 16 };
+    size_t block = n - 1 < H_BLOCK ? n - 1 : H_BLOCK;
+    g1_affine hi, lo, *aff = malloc((block ? block : 1) * sizeof *aff);
+    g1_jac l, *d = malloc((block ? block : 1) * sizeof *d);
     int rc = !aff || !d ? zkml_fail(err, ZKML_ENOMEM, "setup: out of memory hashing H") : 0;
-    for (size_t i = 0; !rc && i + 1 < n; i++) {
-        rc =
-            ptau_g1(pt, PTAU_TAU_G1, 0, n + i, &hi, err) || ptau_g1(pt, PTAU_TAU_G1, 0, i, &lo, err)
-                ? err->code
-                : 0;
-        g1_to_jac(&d[i], &hi);
-        g1_to_jac(&l, &lo);
-        g1_neg(&l, &l);
-        g1_add(&d[i], &d[i], &l);
-    }
-    if (!rc && g1_batch_to_affine(aff, d, n - 1))
-        rc = zkml_fail(err, ZKML_ENOMEM, "setup: out of memory hashing H");
     b2_u32be(h, (uint32_t)(n - 1));
-    for (size_t i = 0; !rc && i + 1 < n; i++)
-        b2_g1(h, &aff[i]);
+    for (size_t at = 0; !rc && at + 1 < n; at += block) {
+        size_t m = n - 1 - at < block ? n - 1 - at : block;
+        for (size_t i = 0; !rc && i < m; i++) {
+            rc = ptau_g1(pt, PTAU_TAU_G1, 0, n + at + i, &hi, err) ||
+                         ptau_g1(pt, PTAU_TAU_G1, 0, at + i, &lo, err)
+                     ? err->code
+                     : 0;
+            g1_to_jac(&d[i], &hi);
+            g1_to_jac(&l, &lo);
+            g1_neg(&l, &l);
+            g1_add(&d[i], &d[i], &l);
+        }
+        if (!rc && g1_batch_to_affine(aff, d, m))
+            rc = zkml_fail(err, ZKML_ENOMEM, "setup: out of memory hashing H");
+        for (size_t i = 0; !rc && i < m; i++)
+            b2_g1(h, &aff[i]);
+    }
     free(aff);
     free(d);
     return rc;
@@ -337,8 +361,10 @@ int zkey_init_from_ptau(const r1cs *cs, const ptau *pt, groth16_pk *pk, groth16_
     if (!rc)
         rc = wire_points(&job, pk, vk, threads, err);
     by_wire_free(&job.bw);
+    ptau_release(pt);
     if (!rc)
         rc = h_points(pt, pk, err);
+    ptau_release(pt);
     if (!rc)
         rc = circuit_hash(pt, pk, vk, cs_hash, err);
     if (rc) {
