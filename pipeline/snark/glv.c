@@ -5,7 +5,9 @@
  * with |k1|, |k2| < 2^127: the two halves share 127 doublings instead of
  * 254, each adding width-5 NAF digits from 8 odd multiples. The setup from a
  * ptau (one multiplication per full-size coefficient) and a phase-2
- * contribution (one per C and H point) spend most of their time here.
+ * contribution (one per C and H point) spend most of their time here. A sum
+ * of a few products (g1_mul_sum: a wire's full-size terms in that setup)
+ * shares one chain of doublings between all of them (Straus).
  *
  * The split: v1 = (A1, -NB1) and v2 = (A2, A1) are a short basis of the
  * lattice {(x, y) : x + y lambda = 0 mod r} (the extended Euclidean
@@ -120,28 +122,53 @@ static void tables(g1_jac t1[WNAF_TABLE], g1_jac t2[WNAF_TABLE], const g1_jac *p
     }
 }
 
-void g1_mul(g1_jac *r, const g1_jac *a, const fr_t *k)
+/* One product's share of a sum: its digits and tables. */
+typedef struct glv_term {
+    int8_t d1[WNAF_MAX], d2[WNAF_MAX];
+    int n1, n2;
+    g1_jac t1[WNAF_TABLE], t2[WNAF_TABLE];
+} glv_term;
+
+/* Returns the term's digit count. */
+static int glv_term_init(glv_term *t, const g1_jac *p, const fr_t *k)
 {
     uint64_t raw[4];
     i128 k1, k2;
-    int8_t d1[WNAF_MAX], d2[WNAF_MAX];
-    g1_jac t1[WNAF_TABLE], t2[WNAF_TABLE], acc;
     mont_to_raw(raw, k->v, &FR_MODULUS);
     glv_split(&k1, &k2, raw);
-    int n1 = wnaf(d1, k1 < 0 ? -(u128)k1 : (u128)k1);
-    int n2 = wnaf(d2, k2 < 0 ? -(u128)k2 : (u128)k2);
-    tables(t1, t2, a, k1 < 0, k2 < 0);
-    memset(&acc, 0, sizeof acc); /* Z = 0: infinity */
-    for (int i = (n1 > n2 ? n1 : n2) - 1; i >= 0; i--) {
-        g1_double(&acc, &acc);
-        add_digit(&acc, t1, i < n1 ? d1[i] : 0);
-        add_digit(&acc, t2, i < n2 ? d2[i] : 0);
-    }
-    *r = acc;
+    t->n1 = wnaf(t->d1, k1 < 0 ? -(u128)k1 : (u128)k1);
+    t->n2 = wnaf(t->d2, k2 < 0 ? -(u128)k2 : (u128)k2);
+    tables(t->t1, t->t2, p, k1 < 0, k2 < 0);
     /* k may be a setup secret (alpha, beta, a contribution's 1/delta). */
     zkml_wipe(raw, sizeof raw);
     zkml_wipe(&k1, sizeof k1);
     zkml_wipe(&k2, sizeof k2);
-    zkml_wipe(d1, sizeof d1);
-    zkml_wipe(d2, sizeof d2);
+    return t->n1 > t->n2 ? t->n1 : t->n2;
+}
+
+void g1_mul_sum(g1_jac *r, const g1_jac *p, const fr_t *const *k, size_t n)
+{
+    glv_term t[G1_SUM_MAX];
+    g1_jac acc;
+    int len = 0;
+    ZKML_VERIFY(n <= G1_SUM_MAX);
+    for (size_t j = 0; j < n; j++) {
+        int l = glv_term_init(&t[j], &p[j], k[j]);
+        len = l > len ? l : len;
+    }
+    memset(&acc, 0, sizeof acc); /* Z = 0: infinity */
+    for (int i = len - 1; i >= 0; i--) {
+        g1_double(&acc, &acc);
+        for (size_t j = 0; j < n; j++) {
+            add_digit(&acc, t[j].t1, i < t[j].n1 ? t[j].d1[i] : 0);
+            add_digit(&acc, t[j].t2, i < t[j].n2 ? t[j].d2[i] : 0);
+        }
+    }
+    *r = acc;
+    zkml_wipe(t, n * sizeof t[0]); /* the digits are the secret's */
+}
+
+void g1_mul(g1_jac *r, const g1_jac *a, const fr_t *k)
+{
+    g1_mul_sum(r, a, &k, 1);
 }

@@ -131,6 +131,11 @@ void g1_double(g1_jac *r, const g1_jac *a);
 void g1_neg(g1_jac *r, const g1_jac *a);
 /* k * a by the GLV endomorphism (glv.c): about half the doublings of g1_mul_be. */
 void g1_mul(g1_jac *r, const g1_jac *a, const fr_t *k);
+/* r = sum of k[i] p[i] for n <= G1_SUM_MAX products sharing one chain of
+ * doublings (glv.c): for a few products, where a multi-scalar method's
+ * buckets would not pay. */
+#define G1_SUM_MAX 8
+void g1_mul_sum(g1_jac *r, const g1_jac *p, const fr_t *const *k, size_t n);
 /* Multiplies by a raw 256-bit big-endian scalar, not reduced (EVM ecMul). */
 void g1_mul_be(g1_jac *r, const g1_jac *a, const uint8_t k[32]);
 int g1_eq(const g1_jac *a, const g1_jac *b);

@@ -124,9 +124,12 @@ uint64_t zkey_coef_count(const groth16_pk *pk);
 int zkey_for_each_coef(const groth16_pk *pk, zkey_coef_fn fn, void *ctx);
 
 /* The initial phase-2 key of a circuit from a prepared ptau, as snarkjs's
- * `groth16 setup` computes it (delta = 1), and its circuit hash. */
-int zkey_init_from_ptau(const r1cs *cs, const ptau *pt, groth16_pk *pk, groth16_vk *vk,
-                        uint8_t cs_hash[64], int threads, zkml_error *err);
+ * `groth16 setup` computes it (delta = 1), and its circuit hash. pk comes
+ * with the circuit's shape (groth16_pk_shape), so that the caller can free
+ * its r1cs first (at 2^20 the two copies of the matrices were ~380 MB); on
+ * failure pk is freed. */
+int zkey_init_from_ptau(const ptau *pt, groth16_pk *pk, groth16_vk *vk, uint8_t cs_hash[64],
+                        int threads, zkml_error *err);
 
 /* ---- the ceremony's transcript (ceremony.c) --------------------------------- */
 

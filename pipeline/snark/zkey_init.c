@@ -14,7 +14,7 @@
  * section, H being hashed as [tau^(n+i) - tau^i]_1 (i < n-1) as snarkjs does.
  * Wires are independent: threads take ranges of wires, each reading the
  * ptau points its terms name (most coefficients are small integers: a
- * short double-and-add).
+ * short double-and-add; a sum's full-size products share their doublings).
  */
 #include "pipeline/snark/parallel.h"
 #include "pipeline/snark/zkey.h"
@@ -108,16 +108,30 @@ static uint64_t small_magnitude(const fr_t *c, int *negative)
     return m >> 62 ? 0 : m;
 }
 
-#define ACC_BODY(JAC, TO_JAC, DBL, ADD, NEG, MUL)              \
+/* A wire's full-size G1 products for one of its sums, multiplied together
+ * (g1_mul_sum: one chain of doublings) when G1_SUM_MAX are waiting or the
+ * wire is done. */
+typedef struct pending {
+    g1_jac p[G1_SUM_MAX];
+    const fr_t *k[G1_SUM_MAX];
+    size_t n;
+} pending;
+
+enum { SUM_A, SUM_B1, SUM_K, N_SUMS };
+
+static void pending_flush(pending *q, g1_jac *acc)
+{
+    if (!q->n)
+        return;
+    g1_jac t;
+    g1_mul_sum(&t, q->p, q->k, q->n);
+    g1_add(acc, acc, &t);
+    q->n = 0;
+}
+
+#define SMALL_BODY(JAC, TO_JAC, DBL, ADD, NEG)                 \
     JAC t, sum;                                                \
-    int negative = 0;                                          \
-    uint64_t m = small_magnitude(c, &negative);                \
     TO_JAC(&t, p);                                             \
-    if (!m) {                                                  \
-        MUL(&t, &t, c);                                        \
-        ADD(acc, acc, &t);                                     \
-        return;                                                \
-    }                                                          \
     memset(&sum, 0, sizeof sum);                               \
     for (int bit = 63 - __builtin_clzll(m); bit >= 0; bit--) { \
         DBL(&sum, &sum);                                       \
@@ -128,46 +142,64 @@ static uint64_t small_magnitude(const fr_t *c, int *negative)
         NEG(&sum, &sum);                                       \
     ADD(acc, acc, &sum)
 
-/* acc += c * p. */
-static void g1_acc(g1_jac *acc, const g1_affine *p, const fr_t *c)
+/* acc += c * p, or c * p queued in q when c is full-size. */
+static void g1_acc(g1_jac *acc, pending *q, const g1_affine *p, const fr_t *c)
 {
-    ACC_BODY(g1_jac, g1_to_jac, g1_double, g1_add, g1_neg, g1_mul);
+    int negative = 0;
+    uint64_t m = small_magnitude(c, &negative);
+    if (!m) {
+        if (q->n == G1_SUM_MAX)
+            pending_flush(q, acc);
+        g1_to_jac(&q->p[q->n], p);
+        q->k[q->n++] = c;
+        return;
+    }
+    SMALL_BODY(g1_jac, g1_to_jac, g1_double, g1_add, g1_neg);
 }
 
 static void g2_acc(g2_jac *acc, const g2_affine *p, const fr_t *c)
 {
-    ACC_BODY(g2_jac, g2_to_jac, g2_double, g2_add, g2_neg, g2_mul);
+    int negative = 0;
+    uint64_t m = small_magnitude(c, &negative);
+    if (!m) {
+        g2_jac t;
+        g2_to_jac(&t, p);
+        g2_mul(&t, &t, c);
+        g2_add(acc, acc, &t);
+        return;
+    }
+    SMALL_BODY(g2_jac, g2_to_jac, g2_double, g2_add, g2_neg);
 }
 
 /* The points of one term into the sums of wire base + s. */
-static int add_term(init_job *j, size_t s, uint64_t t, zkml_error *err)
+static int add_term(init_job *j, size_t s, uint64_t t, pending q[N_SUMS], zkml_error *err)
 {
     size_t at = ((size_t)1 << j->pk->log_n) - 1 + j->bw.row[t];
     const fr_t *c = j->bw.coeff[t];
     g1_affine p;
-    g2_affine q;
+    g2_affine p2;
     switch (j->bw.kind[t]) {
     case T_A:
         if (ptau_g1(j->pt, PTAU_TAU_G1, 1, at, &p, err))
             return err->code;
-        g1_acc(&j->a[s], &p, c);
+        g1_acc(&j->a[s], &q[SUM_A], &p, c);
         if (ptau_g1(j->pt, PTAU_BETA_G1, 1, at, &p, err))
             return err->code;
-        g1_acc(&j->k[s], &p, c);
+        g1_acc(&j->k[s], &q[SUM_K], &p, c);
         return 0;
     case T_B:
-        if (ptau_g1(j->pt, PTAU_TAU_G1, 1, at, &p, err) || ptau_g2(j->pt, 1, at, &q, err))
+        if (ptau_g1(j->pt, PTAU_TAU_G1, 1, at, &p, err) || ptau_g2(j->pt, 1, at, &p2, err))
             return err->code;
-        g1_acc(&j->b1[s], &p, c);
-        g2_acc(&j->b2[s], &q, c);
+        g1_acc(&j->b1[s], &q[SUM_B1], &p, c);
+        g2_acc(&j->b2[s], &p2, c);
         if (ptau_g1(j->pt, PTAU_ALPHA_G1, 1, at, &p, err))
             return err->code;
-        g1_acc(&j->k[s], &p, c);
+        g1_acc(&j->k[s], &q[SUM_K], &p, c);
         return 0;
     default:
         if (ptau_g1(j->pt, PTAU_TAU_G1, 1, at, &p, err))
             return err->code;
-        g1_acc(&j->k[s], &p, c);
+        g1_acc(&j->k[s], &q[SUM_K], &p, c);
         return 0;
     }
 }
@@ -176,6 +208,7 @@ static void init_task(void *ctx, int task, int n_tasks)
 {
     init_job *j = ctx;
     size_t lo, hi;
+    pending q[N_SUMS] = {{.n = 0}};
     parallel_range(j->count, task, n_tasks, &lo, &hi);
     for (size_t s = lo; s < hi && !j->failed[task]; s++) {
         memset(&j->a[s], 0, sizeof j->a[s]);
@@ -183,10 +216,13 @@ static void init_task(void *ctx, int task, int n_tasks)
         memset(&j->b2[s], 0, sizeof j->b2[s]);
         memset(&j->k[s], 0, sizeof j->k[s]);
         for (uint64_t t = j->bw.start[j->base + s]; t < j->bw.start[j->base + s + 1]; t++)
-            if (add_term(j, s, t, &j->errs[task])) {
+            if (add_term(j, s, t, q, &j->errs[task])) {
                 j->failed[task] = 1;
                 break;
             }
+        pending_flush(&q[SUM_A], &j->a[s]);
+        pending_flush(&q[SUM_B1], &j->b1[s]);
+        pending_flush(&q[SUM_K], &j->k[s]);
     }
 }
 
@@ -329,9 +365,9 @@ static int circuit_hash(const ptau *pt, const groth16_pk *pk, const groth16_vk *
     return 0;
 }
 
-static int header(const r1cs *cs, const ptau *pt, groth16_pk *pk, groth16_vk *vk, zkml_error *err)
+static int header(const ptau *pt, groth16_pk *pk, groth16_vk *vk, zkml_error *err)
 {
-    if (groth16_pk_shape(pk, cs, err) || ptau_check_domain(pt, pk->log_n, err) ||
+    if (ptau_check_domain(pt, pk->log_n, err) ||
         ptau_g1(pt, PTAU_ALPHA_G1, 0, 0, &pk->alpha1, err) ||
         ptau_g1(pt, PTAU_BETA_G1, 0, 0, &pk->beta1, err) || ptau_beta_g2(pt, &pk->beta2, err))
         return err->code;
@@ -345,17 +381,16 @@ static int header(const r1cs *cs, const ptau *pt, groth16_pk *pk, groth16_vk *vk
     return 0;
 }
 
-int zkey_init_from_ptau(const r1cs *cs, const ptau *pt, groth16_pk *pk, groth16_vk *vk,
-                        uint8_t cs_hash[64], int threads, zkml_error *err)
+int zkey_init_from_ptau(const ptau *pt, groth16_pk *pk, groth16_vk *vk, uint8_t cs_hash[64],
+                        int threads, zkml_error *err)
 {
-    memset(pk, 0, sizeof *pk);
     memset(vk, 0, sizeof *vk);
     init_job job;
     memset(&job, 0, sizeof job);
     job.pt = pt;
     job.pk = pk;
     fr_one(&job.one);
-    int rc = header(cs, pt, pk, vk, err);
+    int rc = header(pt, pk, vk, err);
     if (!rc)
         rc = transpose(&job.bw, pk, &job.one, err);
     if (!rc)

@@ -18,14 +18,19 @@ int groth16_setup_ptau_files(const char *r1cs_path, const char *ptau_path, const
     groth16_vk vk;
     zkey_mpc mpc;
     memset(&mpc, 0, sizeof mpc);
+    memset(&pk, 0, sizeof pk);
     if (r1cs_read(&cs, r1cs_path, err))
         return err->code;
-    int rc = ptau_open(&pt, ptau_path, err);
-    if (!rc) {
-        rc = zkey_init_from_ptau(&cs, &pt, &pk, &vk, mpc.cs_hash, 0, err);
-        ptau_close(&pt);
+    int rc = groth16_pk_shape(&pk, &cs, err);
+    r1cs_free(&cs); /* pk holds the matrices now */
+    if (!rc)
+        rc = ptau_open(&pt, ptau_path, err);
+    if (rc) {
+        groth16_pk_free(&pk);
+        return zkml_error_prefix(err, "setup of %s", r1cs_path);
     }
-    r1cs_free(&cs);
+    rc = zkey_init_from_ptau(&pt, &pk, &vk, mpc.cs_hash, 0, err);
+    ptau_close(&pt);
     if (rc)
         return zkml_error_prefix(err, "setup of %s", r1cs_path);
     rc = zkey_write(&pk, &vk, &mpc, zkey_path, err);

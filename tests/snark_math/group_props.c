@@ -221,6 +221,54 @@ static void test_g1_glv(void)
     CHECK(g1_eq(&got, &want), "G1 phi(P) = (beta x, y) = lambda P");
 }
 
+/* g1_mul_sum (one doubling chain for up to G1_SUM_MAX products) against the
+ * sum of the ladder's products, for every n: random points and scalars, with
+ * repeated and opposite points (k P + k (-P) cancels), infinity, and the
+ * scalars 0, 1 and r - 1 mixed in. */
+static void test_g1_mul_sum(void)
+{
+    for (int round = 0; round < 40; round++) {
+        size_t n = 1 + (size_t)round % G1_SUM_MAX;
+        g1_jac p[G1_SUM_MAX], want, t;
+        fr_t k[G1_SUM_MAX];
+        const fr_t *kp[G1_SUM_MAX];
+        memset(&want, 0, sizeof want);
+        for (size_t i = 0; i < n; i++) {
+            fr_t unused;
+            g1_random(&p[i], &unused);
+            random_fr(&k[i]);
+            switch ((round + (int)i) % 7) { /* 0 and 3: as drawn */
+            case 1: fr_zero(&k[i]); break;
+            case 2: fr_one(&k[i]); break;
+            case 4: memset(&p[i], 0, sizeof p[i]); break; /* infinity */
+            case 5:
+                if (i > 0) {
+                    g1_neg(&p[i], &p[i - 1]); /* k (-P) beside k P */
+                    k[i] = k[i - 1];
+                }
+                break;
+            case 6:
+                if (i > 0)
+                    p[i] = p[i - 1]; /* the same point twice */
+                fr_from_u64(&unused, 1);
+                fr_neg(&k[i], &unused); /* r - 1 */
+                break;
+            default: break;
+            }
+            uint8_t le[32], be[32];
+            fr_to_bytes_le(le, &k[i]);
+            for (int b = 0; b < 32; b++)
+                be[b] = le[31 - b];
+            g1_mul_be(&t, &p[i], be);
+            g1_add(&want, &want, &t);
+            kp[i] = &k[i];
+        }
+        g1_mul_sum(&t, p, kp, n);
+        CHECK(g1_eq(&t, &want), "G1 mul_sum of %zu products = sum of ladder products (round %d)",
+              n, round);
+    }
+}
+
 /* g1_batch_add_affine against g1_add_affine over a batch that mixes every
  * case: random pairs, doubling, P + (-P), infinity on either and both sides;
  * then again in place (r = a). */
@@ -441,6 +489,7 @@ int main(void)
 {
     test_g1();
     test_g1_glv();
+    test_g1_mul_sum();
     test_g1_batch_add();
     test_g2();
     test_g2_subgroup_check();
