@@ -117,6 +117,8 @@ contract ModelRegistry {
     error EvaluationLayout(uint256 publicSignals);
     error EvaluationOfAnotherCircuit(string taskId, uint256 version, uint256 circuitSignal);
     error EvaluationOutOfRange(uint256 signal);
+    error BadOutputPacking(uint256 count, uint256 bits, uint256 offset, uint256 signals);
+    error OutputsNotPacked(uint256 signal);
 
     /// Deploys (or reuses) the verifier for `key`, checks the proof with it and
     /// records the version. key = alpha(2) beta(4) gamma(4) delta(4)
@@ -282,6 +284,58 @@ contract ModelRegistry {
         version = versions.length;
         if (version == 0) revert UnknownTask(taskId);
         v = unpack(versions[version - 1]);
+    }
+
+    /// Checks a proof of a new input for a registered version with that
+    /// version's verifier, and returns the proven outputs; reverts
+    /// (UnknownVersion, ProofRejected) otherwise. A consumer contract calls it
+    /// so as not to trust whoever submits the proof: the outputs come from
+    /// the public signals the verifier accepted. They are packed as the
+    /// version's settings.json says (packing.output: count, bits, offset; its
+    /// SHA-256 is settingsHash), which the consumer fixes with the task and
+    /// version it trusts (docs/COMMITMENTS.md, "Packing"): output i is bits
+    /// [bits*j, bits*(j+1)) of signal i / per, minus offset, per = 252 / bits,
+    /// j = i % per. Only public outputs can be decoded: a signal with bits set
+    /// above its packed values (a commitment of hashed outputs, or another
+    /// packing than the proof's) reverts with OutputsNotPacked.
+    function attest(
+        string calldata taskId,
+        uint256 version,
+        uint256[2] calldata a,
+        uint256[2][2] calldata b,
+        uint256[2] calldata c,
+        uint256[] calldata pubSignals,
+        uint256 count,
+        uint256 bits,
+        uint256 offset
+    ) external view returns (int256[] memory outputs) {
+        Stored[] storage versions = tasks[keccak256(bytes(taskId))].versions;
+        if (version == 0 || version > versions.length) revert UnknownVersion(taskId, version);
+        Stored storage v = versions[version - 1];
+        if (!proofVerifies(v.verifier, a, b, c, pubSignals)) revert ProofRejected(taskId, v.vkHash);
+        return unpackOutputs(pubSignals, count, bits, offset);
+    }
+
+    /// The packing of docs/COMMITMENTS.md undone: bits of 1..64 (the circuit
+    /// packs at most 62), offset at most 2^bits, the packed signals present.
+    function unpackOutputs(uint256[] calldata signals, uint256 count, uint256 bits, uint256 offset)
+        private pure returns (int256[] memory outputs)
+    {
+        if (bits == 0 || bits > 64 || offset > (1 << bits) || count == 0
+            || (count + 252 / bits - 1) / (252 / bits) > signals.length) {
+            revert BadOutputPacking(count, bits, offset, signals.length);
+        }
+        uint256 per = 252 / bits;
+        uint256 mask = (1 << bits) - 1;
+        outputs = new int256[](count);
+        for (uint256 k = 0; k * per < count; k++) {
+            uint256 n = count - k * per < per ? count - k * per : per;
+            uint256 e = signals[k];
+            if (e >> (bits * n) != 0) revert OutputsNotPacked(k);
+            for (uint256 j = 0; j < n; j++) {
+                outputs[k * per + j] = int256((e >> (bits * j)) & mask) - int256(offset);
+            }
+        }
     }
 
     /// @return how many versions, in any task by any registrant, carry modelHash.

@@ -83,6 +83,28 @@ static int listen_is_loopback(const server_config *cfg)
     return 1;
 }
 
+/* ZKML_INFERNET_MODEL = task[@version]: the version the Infernet container's
+ * root paths serve (README "Infernet container"); no @version is the latest. */
+static int parse_infernet_model(server_config *cfg, const char *value, zkml_error *err)
+{
+    size_t n = strcspn(value, "@");
+    char task[ZKML_TASK_ID_MAX + 2];
+    zkml_error bad;
+    if (n >= sizeof task)
+        n = sizeof task - 1; /* too long: the task id check says so */
+    memcpy(task, value, n);
+    task[n] = '\0';
+    if (zkml_task_id_check(task, &bad))
+        return zkml_fail(err, ZKML_EINVAL, "ZKML_INFERNET_MODEL '%s': %s", value, bad.message);
+    long v = 0;
+    if (value[n] == '@' && parse_positive(value + n + 1, INT32_MAX, "ZKML_INFERNET_MODEL's version",
+                                          &v, err))
+        return err->code;
+    strcpy(cfg->infernet_task, task);
+    cfg->infernet_version = (int)v;
+    return ZKML_OK;
+}
+
 static int apply(server_config *cfg, const char *key, const char *value, zkml_error *err)
 {
     long v = 0;
@@ -113,6 +135,8 @@ static int apply(server_config *cfg, const char *key, const char *value, zkml_er
                              value);
         return copy_value(cfg->chain, sizeof cfg->chain, value, "ZKML_CHAIN", err);
     }
+    if (!strcmp(key, "infernet-model"))
+        return parse_infernet_model(cfg, value, err);
     return zkml_fail(err, ZKML_EINTERNAL, "unknown setting %s", key);
 }
 
@@ -124,7 +148,7 @@ static const struct {
     {"ZKML_DATA_DIR", "data-dir"},   {"ZKML_LISTEN", "listen"},
     {"ZKML_WORKERS", "workers"},     {"ZKML_MAX_UPLOAD_MB", "max-upload-mb"},
     {"ZKML_API_TOKEN", "api-token"}, {"ZKML_CORS_ORIGINS", "cors-origins"},
-    {"ZKML_CHAIN", "chain"},
+    {"ZKML_CHAIN", "chain"},         {"ZKML_INFERNET_MODEL", "infernet-model"},
 };
 
 void server_config_usage(FILE *f)
@@ -148,6 +172,8 @@ void server_config_usage(FILE *f)
         "                       ZKML_CHAIN          none | anvil (started here) | rpc (none)\n"
         "                       ZKML_RPC_URL, ZKML_PRIVATE_KEY_FILE, ZKML_REGISTRY_ADDRESS\n"
         "                                           an external chain (ZKML_CHAIN=rpc)\n"
+        "                       ZKML_INFERNET_MODEL task[@version] the Infernet routes at the root\n"
+        "                                           serve (none: only /infernet/{task}/{n}/...)\n"
         "                       ZKML_THREADS        threads a proof may use (all cores)\n"
         "                       ZKML_PTAU           the Powers of Tau file of the setup (none:\n"
         "                                           a local phase 1, for testing only)\n"

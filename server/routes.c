@@ -16,6 +16,7 @@
  *   GET  .../ceremony/zkey                       the latest key (private)
  *   POST .../ceremony/contributions              a contribution to it (anyone)
  *   POST .../ceremony/finalize                   the beacon; the job goes on (operator)
+ *   POST /{endpoint}, /infernet/{task}/{n}/{endpoint}  the Infernet container (infernet.c)
  *   GET  any other path                          the web app (assets.c)
  *
  * A task id is checked against [A-Za-z0-9_-]{1,64} before any other use, so
@@ -49,6 +50,8 @@ typedef enum route {
     R_CEREMONY_ZKEY,
     R_CONTRIBUTIONS, /* POST only */
     R_FINALIZE,      /* POST only */
+    R_INFERNET_ROOT, /* /{endpoint}: the ZKML_INFERNET_MODEL version */
+    R_INFERNET,      /* /infernet/{task}/{version}/{endpoint} */
 } route;
 
 /* /models/{task}/versions/{n}/ceremony[/{sub}] */
@@ -92,6 +95,10 @@ static route match_route(char **seg, int n)
         return R_HEALTHZ;
     if (n == 1 && !strcmp(seg[0], "config"))
         return R_CONFIG;
+    if (n == 1 && infernet_endpoint_known(seg[0]))
+        return R_INFERNET_ROOT;
+    if (!strcmp(seg[0], "infernet"))
+        return n == 4 && infernet_endpoint_known(seg[3]) ? R_INFERNET : R_NONE;
     if (strcmp(seg[0], "models") != 0)
         return R_ASSET; /* the web app's files and page paths */
     if (n == 1)
@@ -297,6 +304,8 @@ static int dispatch_get(http_request *rq, route r, char **seg, const char *path)
     case R_CEREMONY_ZKEY: return ceremony_zkey(rq, task, seg[3]);
     case R_CONTRIBUTIONS:
     case R_FINALIZE:
+    case R_INFERNET_ROOT:
+    case R_INFERNET:
     case R_NONE: break;
     }
     return http_send_error(rq, 404, "not_found", "no route for %s", path);
@@ -337,10 +346,19 @@ int route_request(struct mg_connection *conn, void *cbdata)
     if (r == R_NONE)
         return http_send_error(&rq, 404, "not_found", "no route for %s", path);
     zkml_error bad_id;
-    if (r >= R_TASK && zkml_task_id_check(seg[1], &bad_id))
+    /* seg[1] is the task of every route from R_TASK on, but the root Infernet paths */
+    if (r >= R_TASK && r != R_INFERNET_ROOT && zkml_task_id_check(seg[1], &bad_id))
         return http_send_error(&rq, 400, "invalid_input", "%s", bad_id.message);
     if (!strcmp(rq.method, "OPTIONS"))
         return send_preflight(&rq);
+    if (r == R_INFERNET_ROOT || r == R_INFERNET) {
+        if (strcmp(rq.method, "POST"))
+            return send_method_not_allowed(&rq, "POST");
+        if (check_post(&rq))
+            return 401;
+        return r == R_INFERNET ? infernet_handle(&rq, seg[1], seg[2], seg[3])
+                               : infernet_handle(&rq, NULL, NULL, seg[0]);
+    }
     if (r == R_MODELS && !strcmp(rq.method, "POST")) {
         if (check_post(&rq))
             return 401;

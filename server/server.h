@@ -32,6 +32,8 @@ typedef struct server_config {
     char api_token[256];     /* "" = none */
     char cors_origins[2048]; /* comma- or space-separated origins */
     char chain[16];          /* none | anvil | rpc */
+    char infernet_task[ZKML_TASK_ID_MAX + 1]; /* ZKML_INFERNET_MODEL's task, "" = none */
+    int infernet_version;                     /* its @version, 0 = the latest */
 } server_config;
 
 /* Reads ZKML_* variables, then flags (which win). *help is set on --help. */
@@ -177,6 +179,11 @@ int leaderboard_json(const http_request *rq, const char *task, int version, char
 /* store_status_json plus "prediction": verify.json once the proof checked, else null. */
 int artifact_status_json(const http_request *rq, const char *task_id, int version, char **json,
                          zkml_error *err);
+/* The Infernet container's routes (infernet.c): 1 when name is one of its
+ * endpoints; POST /{name} (task NULL: the ZKML_INFERNET_MODEL version) or
+ * /infernet/{task}/{version}/{name}. */
+int infernet_endpoint_known(const char *name);
+int infernet_handle(http_request *rq, const char *task, const char *version, const char *name);
 /* Static web assets compiled into the binary (assets.c + generated web_assets.c). */
 typedef struct web_asset {
     const char *path; /* "/index.html" */

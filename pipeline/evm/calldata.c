@@ -5,8 +5,26 @@
 #include "pipeline/evm/evm.h"
 #include "pipeline/evm/evm_internal.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The proof's words in one block (frees proof). */
+static int words_of(evm_proof *proof, uint8_t **words, size_t *n_words, zkml_error *err)
+{
+    size_t n = 8 + proof->n_public;
+    uint8_t *out = malloc(32 * n);
+    if (!out) {
+        evm_proof_free(proof);
+        return zkml_fail(err, ZKML_ENOMEM, "out of memory encoding a proof");
+    }
+    memcpy(out, proof->abc, sizeof proof->abc);
+    memcpy(out + sizeof proof->abc, proof->pub, 32 * proof->n_public);
+    evm_proof_free(proof);
+    *words = out;
+    *n_words = n;
+    return 0;
+}
 
 int evm_proof_words(const char *proof_json_path, const char *public_json_path, uint8_t **words,
                     size_t *n_words, zkml_error *err)
@@ -15,20 +33,17 @@ int evm_proof_words(const char *proof_json_path, const char *public_json_path, u
     *n_words = 0;
     evm_proof proof;
     int rc = evm_proof_load(&proof, proof_json_path, public_json_path, err);
-    if (rc)
-        return rc;
-    size_t n = 8 + proof.n_public;
-    uint8_t *out = malloc(32 * n);
-    if (!out) {
-        evm_proof_free(&proof);
-        return zkml_fail(err, ZKML_ENOMEM, "out of memory encoding %s", proof_json_path);
-    }
-    memcpy(out, proof.abc, sizeof proof.abc);
-    memcpy(out + sizeof proof.abc, proof.pub, 32 * proof.n_public);
-    evm_proof_free(&proof);
-    *words = out;
-    *n_words = n;
-    return 0;
+    return rc ? rc : words_of(&proof, words, n_words, err);
+}
+
+int evm_proof_words_parse(const char *proof_json, size_t proof_len, const char *public_json,
+                          size_t public_len, uint8_t **words, size_t *n_words, zkml_error *err)
+{
+    *words = NULL;
+    *n_words = 0;
+    evm_proof proof;
+    int rc = evm_proof_parse(&proof, proof_json, proof_len, public_json, public_len, err);
+    return rc ? rc : words_of(&proof, words, n_words, err);
 }
 
 static void put_word(zkml_buf *b, const char *before, const evm_word w)
@@ -95,4 +110,17 @@ int evm_calldata(const char *proof_json_path, const char *public_json_path, char
         *solidity = NULL;
     }
     return rc;
+}
+
+int evm_words_calldata(const uint8_t *words, size_t n_words, char **hex, zkml_error *err)
+{
+    *hex = NULL;
+    if (n_words < 9)
+        return zkml_fail(err, ZKML_EINVAL, "a proof has 8 words and at least one public signal");
+    /* A view of the words: call_hex only reads them. */
+    evm_proof view = {.n_public = n_words - 8, .pub = (evm_word *)(uintptr_t)(words + 256)};
+    memcpy(view.abc, words, sizeof view.abc);
+    zkml_buf b = {0};
+    call_hex(&b, &view);
+    return zkml_buf_detach(&b, hex, err);
 }

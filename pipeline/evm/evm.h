@@ -34,6 +34,12 @@ int evm_verifier_key_words(const char *vk_json_path, uint8_t **words, size_t *n_
 int evm_proof_words(const char *proof_json_path, const char *public_json_path, uint8_t **words,
                     size_t *n_words, zkml_error *err);
 
+/* The same from snarkjs's proof.json and public.json texts held in memory
+ * (a request's "proof" and "public_signals"; messages name those). */
+int evm_proof_words_parse(const char *proof_json, size_t proof_len, const char *public_json,
+                          size_t public_len, uint8_t **words, size_t *n_words, zkml_error *err);
+/* verifyProof's calldata ("0x" + selector + words) for proof words; *hex malloc'ed. */
+int evm_words_calldata(const uint8_t *words, size_t n_words, char **hex, zkml_error *err);
 /* The same words as verifyProof's calldata in both textual forms: snarkjs's
  * `zkey export soliditycalldata` text, and "0x" + selector + words. Each
  * string is malloc'ed. n_public (may be NULL) receives the signal count. */

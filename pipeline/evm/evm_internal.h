@@ -46,6 +46,9 @@ typedef struct evm_proof {
 
 int evm_proof_load(evm_proof *proof, const char *proof_path, const char *public_path,
                    zkml_error *err);
+/* The same from JSON text in memory (messages name "proof" and "public_signals"). */
+int evm_proof_parse(evm_proof *proof, const char *proof_json, size_t proof_len,
+                    const char *public_json, size_t public_len, zkml_error *err);
 void evm_proof_free(evm_proof *proof);
 
 /* keccak256("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[n])")[0..4) */

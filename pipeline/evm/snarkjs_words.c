@@ -74,6 +74,24 @@ void evm_vkey_free(evm_vkey *vk)
     memset(vk, 0, sizeof *vk);
 }
 
+/* Lays out a read proof and its signals; origin names the signals in messages. */
+static int proof_words(evm_proof *proof, const groth16_proof *p, const fr_t *pub, size_t n,
+                       const char *origin, zkml_error *err)
+{
+    if (n == 0)
+        return zkml_fail(err, ZKML_EINVAL, "%s: expected at least one public signal", origin);
+    if (!(proof->pub = calloc(n, sizeof(evm_word))))
+        return zkml_fail(err, ZKML_ENOMEM, "%s: out of memory for %zu public signals", origin, n);
+    uint8_t *abc = (uint8_t *)proof->abc;
+    g1_to_evm(abc, &p->a);
+    g2_to_evm(abc + 2 * 32, &p->b);
+    g1_to_evm(abc + 6 * 32, &p->c);
+    proof->n_public = n;
+    for (size_t i = 0; i < n; i++)
+        fr_to_word(proof->pub[i], &pub[i]);
+    return 0;
+}
+
 int evm_proof_load(evm_proof *proof, const char *proof_path, const char *public_path,
                    zkml_error *err)
 {
@@ -84,20 +102,24 @@ int evm_proof_load(evm_proof *proof, const char *proof_path, const char *public_
     int rc = proof_json_read(&p, proof_path, err);
     if (!rc)
         rc = public_json_read(&pub, &n, public_path, err);
-    if (!rc && n == 0)
-        rc = zkml_fail(err, ZKML_EINVAL, "%s: expected at least one public signal", public_path);
-    if (!rc && !(proof->pub = calloc(n, sizeof(evm_word))))
-        rc =
-            zkml_fail(err, ZKML_ENOMEM, "%s: out of memory for %zu public signals", public_path, n);
-    if (!rc) {
-        uint8_t *abc = (uint8_t *)proof->abc;
-        g1_to_evm(abc, &p.a);
-        g2_to_evm(abc + 2 * 32, &p.b);
-        g1_to_evm(abc + 6 * 32, &p.c);
-        proof->n_public = n;
-        for (size_t i = 0; i < n; i++)
-            fr_to_word(proof->pub[i], &pub[i]);
-    }
+    if (!rc)
+        rc = proof_words(proof, &p, pub, n, public_path, err);
+    free(pub);
+    return rc;
+}
+
+int evm_proof_parse(evm_proof *proof, const char *proof_json, size_t proof_len,
+                    const char *public_json, size_t public_len, zkml_error *err)
+{
+    memset(proof, 0, sizeof *proof);
+    groth16_proof p;
+    fr_t *pub = NULL;
+    size_t n = 0;
+    int rc = proof_json_parse(&p, proof_json, proof_len, "proof", err);
+    if (!rc)
+        rc = public_json_parse(&pub, &n, public_json, public_len, "public_signals", err);
+    if (!rc)
+        rc = proof_words(proof, &p, pub, n, "public_signals", err);
     free(pub);
     return rc;
 }

@@ -63,3 +63,50 @@ int groth16_verify_files(const char *vk_json_path, const char *public_json_path,
     groth16_vk_free(&vk);
     return rc;
 }
+
+/* Signal i of the words as an Fr element; -1 when it is not below r. */
+static int word_to_fr(fr_t *out, const uint8_t w[32])
+{
+    uint8_t le[32];
+    for (int i = 0; i < 32; i++)
+        le[i] = w[31 - i];
+    return fr_from_bytes_le(out, le);
+}
+
+static int evm_words_check(const groth16_vk *vk, const uint8_t *words, size_t n_words,
+                           zkml_error *err)
+{
+    groth16_proof proof;
+    if (g1_from_evm(&proof.a, words) || g2_from_evm(&proof.b, words + 64) ||
+        g1_from_evm(&proof.c, words + 192))
+        return zkml_fail(err, ZKML_EREJECTED,
+                         "a proof point is not on the curve (or a coordinate is not below q)");
+    size_t n = n_words - 8;
+    fr_t *pub = malloc(n * sizeof *pub);
+    if (!pub)
+        return zkml_fail(err, ZKML_ENOMEM, "out of memory for %zu public signals", n);
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++)
+        if (word_to_fr(&pub[i], words + 32 * (8 + i)))
+            rc = zkml_fail(err, ZKML_EREJECTED, "public signal %zu is not below r", i);
+    if (!rc)
+        rc = groth16_verify(vk, pub, n, &proof, err);
+    free(pub);
+    return rc;
+}
+
+int groth16_verify_evm_words(const char *vk_json_path, const uint8_t *words, size_t n_words,
+                             zkml_error *err)
+{
+    groth16_vk vk;
+    int rc = vk_json_read(&vk, vk_json_path, err);
+    if (rc)
+        return rc;
+    if (n_words < 8 || n_words - 8 != vk.n_public)
+        rc = zkml_fail(err, ZKML_EREJECTED, "%zu public signals, the verification key expects %u",
+                       n_words < 8 ? 0 : n_words - 8, vk.n_public);
+    else
+        rc = evm_words_check(&vk, words, n_words, err);
+    groth16_vk_free(&vk);
+    return rc;
+}

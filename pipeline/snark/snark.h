@@ -266,6 +266,14 @@ int groth16_prove_files(const char *pk_path, const char *wtns_path, const char *
                         const char *public_json_path, int threads, zkml_error *err);
 int groth16_verify_files(const char *vk_json_path, const char *public_json_path,
                          const char *proof_json_path, zkml_error *err);
+/* A proof given as EVM words (a 2, b 4 in EIP-197 order, c 2, then the
+ * public signals: verifyProof's arguments) checked under verification_key.json.
+ * 0 valid; ZKML_EREJECTED where the EVM verifiers answer false too (a
+ * coordinate or signal out of range, a point off the curve or outside G2's
+ * subgroup, another signal count, a failed pairing), with the reason; another
+ * code for an unreadable key. */
+int groth16_verify_evm_words(const char *vk_json_path, const uint8_t *words, size_t n_words,
+                             zkml_error *err);
 /* Our proving key and its verification_key.json as a snarkjs Groth16 .zkey. */
 int groth16_export_zkey_files(const char *pk_path, const char *vk_json_path, const char *zkey_path,
                               zkml_error *err);

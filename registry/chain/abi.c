@@ -80,6 +80,31 @@ int chain_unhex_alloc(const char *hex, uint8_t **out, size_t *len)
     return 0;
 }
 
+int chain_hex_decode(const char *what, const char *hex, uint8_t **out, size_t *len,
+                     zkml_error *err)
+{
+    *out = NULL;
+    *len = 0;
+    hex = skip_0x(hex);
+    size_t n = strlen(hex);
+    if (n % 2)
+        return zkml_fail(err, ZKML_EINVAL, "%s: odd number of hex digits (%zu)", what, n);
+    uint8_t *bytes = malloc(n / 2 + 1);
+    if (!bytes)
+        return zkml_fail(err, ZKML_ENOMEM, "%s: out of memory", what);
+    for (size_t i = 0; i < n / 2; i++) {
+        int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            free(bytes);
+            return zkml_fail(err, ZKML_EINVAL, "%s: byte %zu is not two hex digits", what, i);
+        }
+        bytes[i] = (uint8_t)(hi << 4 | lo);
+    }
+    *out = bytes;
+    *len = n / 2;
+    return 0;
+}
+
 int chain_parse_quantity256(const char *hex, uint8_t word[32])
 {
     if (hex[0] != '0' || (hex[1] != 'x' && hex[1] != 'X'))
@@ -344,6 +369,8 @@ static const char *const known_errors[] = {
     "EvaluationLayout(uint256)",
     "EvaluationOfAnotherCircuit(string,uint256,uint256)",
     "EvaluationOutOfRange(uint256)",
+    "BadOutputPacking(uint256,uint256,uint256,uint256)",
+    "OutputsNotPacked(uint256)",
     /* the verifier deployer's, passed on by registerVersion */
     "MalformedVerificationKey(uint256)",
     "KeyWordNotInField(uint256)",

@@ -10,6 +10,7 @@
 
 #include "common/common.h"
 
+#include <stdint.h>
 #include <sys/types.h>
 
 /*
@@ -99,6 +100,52 @@ int chain_versions_onchain_json(const chain_config *cfg, const char *task_id, ch
  * ZKML_EINVAL unless model_hash_hex is 64 hex digits. */
 int chain_registrations_json(const chain_config *cfg, const char *model_hash_hex, char **json,
                              zkml_error *err);
+/* ---- values over the ABI (abi_values.c, abi.c) ----------------------------
+ * A chain request's input and a chain destination's outputs are
+ * abi.encode(int256[]): the offset word 0x20, the count, then each value as a
+ * sign-extended 32-byte word (README "Infernet container"). */
+
+/* "0x" + lowercase hex of len bytes into out (needs 2 * len + 3 bytes). */
+void chain_hex(const uint8_t *data, size_t len, char *out);
+/* Hex text (optional 0x) into bytes (*out malloc'ed); what names the field in
+ * messages, which give the byte offset of a bad digit pair. */
+int chain_hex_decode(const char *what, const char *hex, uint8_t **out, size_t *len,
+                     zkml_error *err);
+/* abi.encode(int256[]) exactly (no other offset, no trailing bytes), every
+ * value within int64; errors name the byte offset. *values is malloc'ed. */
+int chain_abi_decode_values(const char *what, const uint8_t *data, size_t len, int64_t **values,
+                            size_t *n, zkml_error *err);
+void chain_abi_encode_values(const int64_t *values, size_t n, zkml_buf *out);
+/* abi.encode(uint256[]) of n 32-byte big-endian words. */
+void chain_abi_encode_words(const uint8_t *words, size_t n, zkml_buf *out);
+
+/* A proof's words (a 2, b 4, c 2, the signals: evm_proof_words) as
+ * abi.encode(uint256[2], uint256[2][2], uint256[2], uint256[]), Infernet's
+ * `proof` bytes, and back (exactly that encoding, at least one signal). */
+void chain_abi_encode_proof(const uint8_t *words, size_t n_words, zkml_buf *out);
+int chain_abi_decode_proof(const char *what, const uint8_t *data, size_t len, uint8_t **words,
+                           size_t *n_words, zkml_error *err);
+
+/* ---- ModelRegistry.attest (attest.c) ---------------------------------------
+ * attest(taskId, version, a, b, c, pubSignals, count, bits, offset) checks a
+ * proof with the registered version's verifier and returns its outputs as
+ * int256[] (contracts/README.md). */
+typedef struct chain_output_packing {
+    uint32_t count, bits; /* settings.json packing.output */
+    uint64_t offset;
+    int hashed; /* output_visibility hashed: the proof shows only a commitment */
+} chain_output_packing;
+
+/* "attest(string,uint256,...)", the function's signature. */
+extern const char chain_attest_signature[];
+/* packing.output and output_visibility of a version's settings.json. */
+int chain_output_packing_read(const char *settings_path, chain_output_packing *p, zkml_error *err);
+/* The call's bytes for the on-chain version number and the proof's words
+ * (evm_proof_words: a, b, c, then the public signals). */
+int chain_attest_calldata(const char *task_id, uint64_t version, const uint8_t *proof_words,
+                          size_t n_words, const chain_output_packing *p, zkml_buf *out,
+                          zkml_error *err);
+
 /* {mode, rpc_url, chain_id, block, account, balance_wei, registry_address,
  * registry_has_code} for `zkml-registry chain status` (no key needed when none
  * is configured). */

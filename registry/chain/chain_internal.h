@@ -19,8 +19,6 @@ typedef struct cJSON cJSON;
 
 /* ---- hex (abi.c) ---------------------------------------------------------- */
 
-/* "0x" + lowercase hex of len bytes into out (needs 2 * len + 3 bytes). */
-void chain_hex(const uint8_t *data, size_t len, char *out);
 /* Lowercase hex without the 0x prefix (needs 2 * len + 1 bytes). */
 void chain_hex_plain(const uint8_t *data, size_t len, char *out);
 /* Parses hex with an optional 0x into exactly len bytes; -1 on bad input. */

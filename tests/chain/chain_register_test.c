@@ -248,6 +248,68 @@ static void test_register_and_lookups(const chain_config *cfg, const char *fixtu
     free(json);
 }
 
+/* attest(iris, version, proof, signals, packing) by eth_call: the outputs, or
+ * the revert's text in err. */
+static int attest(const chain_config *cfg, uint64_t version, const char *fixture, int bump_signal,
+                  chain_output_packing p, int64_t **outputs, size_t *n, zkml_error *err)
+{
+    char proof[1100], pub[1100];
+    snprintf(proof, sizeof proof, "%s/proof.json", fixture);
+    snprintf(pub, sizeof pub, "%s/public.json", fixture);
+    uint8_t *words = NULL, reg[20], *ret = NULL;
+    size_t n_words = 0, ret_len = 0;
+    zkml_buf call = {0};
+    chain_client c;
+    int rc = evm_proof_words(proof, pub, &words, &n_words, err);
+    if (!rc && bump_signal)
+        words[32 * 9 - 1] ^= 1; /* the first public signal, changed after proving */
+    if (!rc)
+        rc = chain_attest_calldata("iris", version, words, n_words, &p, &call, err);
+    free(words);
+    if (!rc && !(rc = chain_client_open(cfg, 0, &c, err))) {
+        chain_registry_address(cfg, reg, err);
+        rc = chain_eth_call(&c, reg, call.data, call.len, &ret, &ret_len, err);
+        chain_client_close(&c);
+    }
+    zkml_buf_free(&call);
+    if (!rc)
+        rc = chain_abi_decode_values("attest's answer", ret, ret_len, outputs, n, err);
+    free(ret);
+    return rc;
+}
+
+/* The fixture's signals are 20 and 25: decoded by hand below for each packing
+ * (value i is bits [bits*j, bits*(j+1)) of signal i / per, minus offset). */
+static void test_attest(const chain_config *cfg, const char *fixture)
+{
+    zkml_error err;
+    int64_t *out = NULL;
+    size_t n = 0;
+    /* bits 62: 4 values a signal, all in signal 0 = 20. */
+    CHECK_OK(attest(cfg, 1, fixture, 0, (chain_output_packing){2, 62, 5, 0}, &out, &n, &err), &err);
+    CHECK(n == 2 && out && out[0] == 15 && out[1] == -5);
+    free(out);
+    /* bits 63, 5 values: 4 in signal 0 (20, 0, 0, 0), the fifth in signal 1 (25). */
+    CHECK_OK(attest(cfg, 1, fixture, 0, (chain_output_packing){5, 63, 1, 0}, &out, &n, &err), &err);
+    CHECK(n == 5 && out && out[0] == 19 && out[1] == -1 && out[3] == -1 && out[4] == 24);
+    free(out);
+    /* Attacks: a changed signal, an unknown version, a packing the signals do
+     * not hold (20 has bits above 4), more packed signals than there are. */
+    CHECK(attest(cfg, 1, fixture, 1, (chain_output_packing){2, 62, 5, 0}, &out, &n, &err) ==
+          ZKML_EREJECTED);
+    CHECK(strstr(err.message, "ProofRejected(\"iris\"") != NULL, "%s", err.message);
+    CHECK(attest(cfg, 99, fixture, 0, (chain_output_packing){2, 62, 5, 0}, &out, &n, &err) ==
+          ZKML_EREJECTED);
+    CHECK(strstr(err.message, "UnknownVersion(\"iris\"") != NULL, "%s", err.message);
+    CHECK(attest(cfg, 1, fixture, 0, (chain_output_packing){1, 4, 0, 0}, &out, &n, &err) ==
+          ZKML_EREJECTED);
+    CHECK(strstr(err.message, "OutputsNotPacked(") != NULL, "%s", err.message);
+    CHECK(attest(cfg, 1, fixture, 0, (chain_output_packing){9, 63, 0, 0}, &out, &n, &err) ==
+          ZKML_EREJECTED);
+    CHECK(strstr(err.message, "BadOutputPacking(") != NULL, "%s", err.message);
+    printf("attest: honest outputs decoded, tampered signal: ProofRejected\n");
+}
+
 /* A public signal changed after proving: the registry's verifier says no. */
 static void test_tampered_proof(const chain_config *cfg, const char *fixture)
 {
@@ -566,6 +628,7 @@ int main(int argc, char **argv)
     CHECK_OK(chain_deploy_registry(&cfg, cfg.registry_address, &err), &err);
     if (cfg.registry_address[0]) {
         test_register_and_lookups(&cfg, argv[1]);
+        test_attest(&cfg, argv[1]);
         test_tampered_proof(&cfg, argv[1]);
         test_evaluation(&cfg, argv[2]);
         test_second_account(&cfg, argv[1]);

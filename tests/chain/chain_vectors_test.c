@@ -233,6 +233,65 @@ static void test_abi(void)
     CHECK(chain_parse_address("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb9226g", address) != 0);
 }
 
+/* abi.encode(int256[]) of [1, -2, 300, -2^40, 2^53 + 1], as ethers 5.8's
+ * defaultAbiCoder writes it; then what the decoder refuses, by byte offset. */
+static const char VALUES_HEX[] =
+    "0x0000000000000000000000000000000000000000000000000000000000000020"
+    "0000000000000000000000000000000000000000000000000000000000000005"
+    "0000000000000000000000000000000000000000000000000000000000000001"
+    "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe"
+    "000000000000000000000000000000000000000000000000000000000000012c"
+    "ffffffffffffffffffffffffffffffffffffffffffffffffffffff0000000000"
+    "0000000000000000000000000000000000000000000000000020000000000001";
+
+static void expect_refused(const char *hex, const char *message)
+{
+    zkml_error err = {0};
+    uint8_t *bytes = NULL;
+    int64_t *v = NULL;
+    size_t len = 0, n = 0;
+    int rc = chain_hex_decode("data", hex, &bytes, &len, &err);
+    if (rc == 0)
+        rc = chain_abi_decode_values("data", bytes, len, &v, &n, &err);
+    CHECK(rc == ZKML_EINVAL && strstr(err.message, message), "'%s' for %.40s, want '%s'",
+          err.message, hex, message);
+    free(bytes);
+    free(v);
+}
+
+static void test_abi_values(void)
+{
+    zkml_error err;
+    uint8_t *bytes = NULL;
+    size_t len = 0, n = 0;
+    int64_t *v = NULL;
+    CHECK_OK(chain_hex_decode("data", VALUES_HEX, &bytes, &len, &err), &err);
+    CHECK_OK(chain_abi_decode_values("data", bytes, len, &v, &n, &err), &err);
+    static const int64_t want[] = {1, -2, 300, -1099511627776, 9007199254740993};
+    CHECK(n == 5 && v && !memcmp(v, want, sizeof want));
+    zkml_buf b = {0};
+    chain_abi_encode_values(want, 5, &b);
+    CHECK(b.len == len && bytes && !memcmp(b.data, bytes, len));
+    zkml_buf_free(&b);
+    free(bytes);
+    free(v);
+    char bad[sizeof VALUES_HEX];
+    memcpy(bad, VALUES_HEX, sizeof bad);
+    bad[2 + 2 * 70] = 'g'; /* in byte 70 */
+    expect_refused(bad, "data: byte 70 is not two hex digits");
+    expect_refused("0x123", "odd number of hex digits (3)");
+    expect_refused("0x00", "1 bytes is not abi.encode(int256[])");
+    memcpy(bad, VALUES_HEX, sizeof bad);
+    bad[2 + 63] = '4'; /* offset 0x24 */
+    expect_refused(bad, "byte 0: the offset word must be 32");
+    memcpy(bad, VALUES_HEX, sizeof bad);
+    bad[2 + 127] = '6'; /* six values claimed, five follow */
+    expect_refused(bad, "byte 32: the length word does not match the 5 values");
+    memcpy(bad, VALUES_HEX, sizeof bad);
+    bad[2 + 2 * (64 + 32 * 2)] = '1'; /* value 2 becomes 2^252 + 300 */
+    expect_refused(bad, "byte 128: value 2 is outside the signed 64-bit range");
+}
+
 static void test_keys(const char *tmpdir)
 {
     zkml_error err;
@@ -410,6 +469,7 @@ int main(int argc, char **argv)
     test_sha256(tmpdir);
     test_rlp();
     test_abi();
+    test_abi_values();
     test_keys(tmpdir);
     test_ecrecover(argv[1]);
     test_config();

@@ -1,0 +1,409 @@
+/*
+ * server_infernet.c - the Infernet container routes of a real `zkml-registry
+ * serve` registering on its own anvil: a model uploaded and proven, then its
+ * proof sent back in both forms (snarkjs JSON, abi.encode hex). The answers
+ * are checked by independent parties: /verify_proof against the version's
+ * own verify step, /get_verifier_calldata against the export step's
+ * calldata.json and by calling the verifier the registry deployed, on anvil;
+ * /get_data_attester_calldata by calling ModelRegistry.attest on anvil, whose
+ * outputs must be verify.json's. A changed signal is refused by each. Every
+ * bad input has its status and message: unknown task or version (404), a bad
+ * version number, bad hex (the byte offset), a wrong body (the shapes
+ * expected), another method (405), no ZKML_INFERNET_MODEL (404), a version
+ * that never got a key (409 with its state).
+ *
+ * usage: server_infernet ZKML_REGISTRY MODEL.onnx DATA.csv OTHER_MODEL.onnx
+ */
+#include "harness.h"
+#include "registry/chain/chain_internal.h"
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+static test_server srv;
+static chain_config chain;
+
+static void post(const test_server *s, const char *path, const char *body, http_response *r)
+{
+    char u[1024];
+    snprintf(u, sizeof u, "%s%s", s->base, path);
+    const char *headers[] = {"Content-Type: application/json", NULL};
+    if (http_do("POST", u, headers, body, body ? strlen(body) : 0, r))
+        CHECK(0, "POST %s failed", path);
+}
+
+static void expect_error(const http_response *r, long status, const char *part, const char *what)
+{
+    char message[1024] = "";
+    json_field(r->body, "error", message, sizeof message);
+    CHECK(r->status == status && strstr(message, part), "%s: %ld %s, want %ld '%s'", what,
+          r->status, r->body, status, part);
+}
+
+/* A public artifact of iris v1 as text (malloc'ed). */
+static char *artifact(const char *name)
+{
+    char u[512];
+    snprintf(u, sizeof u, "%s/models/iris/artifacts/%s?version=1", srv.base, name);
+    http_response r;
+    if (http_do("GET", u, NULL, NULL, 0, &r) || r.status != 200) {
+        CHECK(0, "GET %s", name);
+        return NULL;
+    }
+    return r.body;
+}
+
+/* {"proof": <proof.json>, "public_signals": <public.json>} */
+static char *json_body(void)
+{
+    char *proof = artifact("proof.json"), *pub = artifact("public.json");
+    size_t n = (proof ? strlen(proof) : 0) + (pub ? strlen(pub) : 0) + 64;
+    char *body = malloc(n);
+    snprintf(body, n, "{\"proof\": %s, \"public_signals\": %s}", proof ? proof : "null",
+             pub ? pub : "null");
+    free(proof);
+    free(pub);
+    return body;
+}
+
+/* {"proof": "0x" + abi.encode(a, b, c, signals)}, the first signal changed when tamper. */
+static char *hex_body(int tamper)
+{
+    char *proof = artifact("proof.json"), *pub = artifact("public.json");
+    uint8_t *words = NULL;
+    size_t n = 0;
+    zkml_error err = {0};
+    CHECK_OK(evm_proof_words_parse(proof, strlen(proof), pub, strlen(pub), &words, &n, &err), &err);
+    free(proof);
+    free(pub);
+    if (tamper)
+        words[32 * 9 - 1] ^= 1;
+    zkml_buf b = {0};
+    chain_abi_encode_proof(words, n, &b);
+    free(words);
+    char *body = malloc(2 * b.len + 32);
+    strcpy(body, "{\"proof\": \"");
+    chain_hex(b.data, b.len, body + strlen(body));
+    strcat(body, "\"}");
+    zkml_buf_free(&b);
+    return body;
+}
+
+/* eth_call to `to` (0x-hex) with hex calldata; *out is the answer, or NULL
+ * with the revert's text in err. */
+static int eth_call(const char *to, const char *calldata, uint8_t **out, size_t *len,
+                    zkml_error *err)
+{
+    uint8_t address[20], *data = NULL;
+    size_t data_len = 0;
+    chain_client c;
+    CHECK(chain_parse_address(to, address) == 0, "address %s", to);
+    CHECK_OK(chain_hex_decode("calldata", calldata, &data, &data_len, err), err);
+    int rc = chain_client_open(&chain, 0, &c, err);
+    if (!rc) {
+        rc = chain_eth_call(&c, address, data, data_len, out, len, err);
+        chain_client_close(&c);
+    }
+    free(data);
+    return rc;
+}
+
+/* eth_estimateGas of a call (21,000 intrinsic and the calldata included); 0 on failure. */
+static uint64_t gas_of(const char *to, const char *calldata)
+{
+    size_t cap = strlen(calldata) + 128;
+    char *params = malloc(cap);
+    snprintf(params, cap, "[{\"to\":\"%s\",\"data\":\"%s\"}]", to, calldata);
+    chain_rpc *rpc;
+    zkml_error err;
+    cJSON *result = NULL;
+    uint64_t gas = 0;
+    if (chain_rpc_open(chain.rpc_url, 10000, &rpc, &err) == 0) {
+        if (chain_rpc_call(rpc, "eth_estimateGas", params, &result, NULL, &err) == 0 &&
+            cJSON_IsString(result))
+            chain_parse_quantity(result->valuestring, &gas);
+        chain_rpc_close(rpc);
+    }
+    cJSON_Delete(result);
+    free(params);
+    return gas;
+}
+
+static void check_result(const char *path, const char *body, const char *want, const char *what)
+{
+    http_response r;
+    post(&srv, path, body, &r);
+    CHECK(r.status == 200 && !strcmp(r.body, want), "%s: %ld %s, want %s", what, r.status, r.body,
+          want);
+    http_response_free(&r);
+}
+
+static void test_verify_proof(void)
+{
+    char *json = json_body(), *hex = hex_body(0), *bad = hex_body(1);
+    check_result("/infernet/iris/1/verify_proof", json, "{\"result\":true}", "snarkjs JSON");
+    check_result("/infernet/iris/1/verify_proof", hex, "{\"result\":true}", "abi hex");
+    check_result("/infernet/iris/1/verify_proof", bad, "{\"result\":false}", "changed signal");
+    /* The root paths serve ZKML_INFERNET_MODEL (iris, its latest version). */
+    check_result("/verify_proof", hex, "{\"result\":true}", "root path");
+    free(json);
+    free(hex);
+    free(bad);
+}
+
+/* The calldata in both forms is calldata.json's, and the deployed verifier accepts it. */
+static void test_verifier_calldata(void)
+{
+    char *json = json_body(), *hex = hex_body(0), *bad = hex_body(1);
+    char *export = artifact("calldata.json");
+    cJSON *exported = cJSON_Parse(export);
+    const char *want = cJSON_GetStringValue(cJSON_GetObjectItem(exported, "hex"));
+    http_response r1, r2, r3;
+    post(&srv, "/infernet/iris/1/get_verifier_calldata", json, &r1);
+    post(&srv, "/get_verifier_calldata", hex, &r2);
+    post(&srv, "/infernet/iris/1/get_verifier_calldata", bad, &r3);
+    char c1[8192] = "", c2[8192] = "", c3[8192] = "", verifier[64] = "";
+    json_field(r1.body, "calldata", c1, sizeof c1);
+    json_field(r2.body, "calldata", c2, sizeof c2);
+    json_field(r3.body, "calldata", c3, sizeof c3);
+    json_field(r1.body, "verifier", verifier, sizeof verifier);
+    CHECK(r1.status == 200 && want && !strcmp(c1, want), "calldata %s, export's %s", r1.body,
+          want ? want : "?");
+    CHECK(r2.status == 200 && !strcmp(c2, c1), "hex form: %s", r2.body);
+    uint8_t *out = NULL;
+    size_t len = 0;
+    zkml_error err = {0};
+    CHECK_OK(eth_call(verifier, c1, &out, &len, &err), &err);
+    CHECK(len == 32 && out && out[31] == 1, "the verifier at %s says %zu bytes", verifier, len);
+    free(out);
+    CHECK(r3.status == 200 && strcmp(c3, c1), "tampered calldata: %s", r3.body);
+    CHECK_OK(eth_call(verifier, c3, &out, &len, &err), &err);
+    CHECK(len == 32 && out && out[31] == 0, "the verifier accepts a changed signal");
+    free(out);
+    http_response_free(&r1);
+    http_response_free(&r2);
+    http_response_free(&r3);
+    cJSON_Delete(exported);
+    free(export);
+    free(json);
+    free(hex);
+    free(bad);
+}
+
+/* ModelRegistry.attest on anvil returns verify.json's outputs; a changed signal reverts. */
+static void test_attester_calldata(void)
+{
+    char *hex = hex_body(0), *bad = hex_body(1), *verify = artifact("verify.json");
+    cJSON *v = cJSON_Parse(verify);
+    const cJSON *values = cJSON_GetObjectItem(v, "values");
+    http_response r, rb;
+    post(&srv, "/infernet/iris/1/get_data_attester_calldata", hex, &r);
+    post(&srv, "/get_data_attester_calldata", bad, &rb);
+    char to[64] = "", calldata[8192] = "", bad_calldata[8192] = "";
+    json_field(r.body, "to", to, sizeof to);
+    json_field(r.body, "calldata", calldata, sizeof calldata);
+    json_field(rb.body, "calldata", bad_calldata, sizeof bad_calldata);
+    CHECK(r.status == 200 && !strcasecmp(to, chain.registry_address), "attester: %s", r.body);
+    uint8_t *out = NULL;
+    size_t len = 0, n = 0;
+    int64_t *outputs = NULL;
+    zkml_error err = {0};
+    CHECK_OK(eth_call(to, calldata, &out, &len, &err), &err);
+    CHECK_OK(chain_abi_decode_values("attest", out, len, &outputs, &n, &err), &err);
+    CHECK(n > 0 && (int)n == cJSON_GetArraySize(values), "%zu outputs, verify.json has %d", n,
+          cJSON_GetArraySize(values));
+    for (size_t i = 0; outputs && i < n; i++)
+        CHECK(outputs[i] == (int64_t)cJSON_GetArrayItem(values, (int)i)->valuedouble,
+              "output %zu: attest %lld, verify.json %.0f", i, (long long)outputs[i],
+              cJSON_GetArrayItem(values, (int)i)->valuedouble);
+    /* eth_estimateGas of attest (which reverts when the verifier runs out of
+     * gas, so the estimate is the gas it needs; a bare verifyProof answers
+     * false instead and cannot be estimated this way). */
+    printf("attest on anvil: %zu outputs, as verify.json; gas %llu\n", n,
+           (unsigned long long)gas_of(to, calldata));
+    free(out);
+    free(outputs);
+    CHECK(rb.status == 200, "tampered attester calldata: %s", rb.body);
+    CHECK(eth_call(to, bad_calldata, &out, &len, &err) == ZKML_EREJECTED &&
+              strstr(err.message, "ProofRejected(\"iris\""),
+          "attest of a changed signal: %s", err.message);
+    http_response_free(&r);
+    http_response_free(&rb);
+    cJSON_Delete(v);
+    free(verify);
+    free(hex);
+    free(bad);
+}
+
+static void test_bad_input(const char *other_model)
+{
+    char *hex = hex_body(0);
+    http_response r;
+    post(&srv, "/infernet/nobody/1/verify_proof", hex, &r);
+    expect_error(&r, 404, "nobody", "unknown task");
+    http_response_free(&r);
+    post(&srv, "/infernet/iris/7/verify_proof", hex, &r);
+    expect_error(&r, 404, "7", "unknown version");
+    http_response_free(&r);
+    post(&srv, "/infernet/iris/x1/verify_proof", hex, &r);
+    expect_error(&r, 400, "version must be a positive integer (got 'x1')", "bad version");
+    http_response_free(&r);
+    post(&srv, "/infernet/iris/1/verify_proof", "{\"proof\": \"0x00zz\"}", &r);
+    expect_error(&r, 400, "proof: byte 1 is not two hex digits", "bad hex");
+    http_response_free(&r);
+    post(&srv, "/infernet/iris/1/verify_proof", "{\"proof\": \"0x0011\"}", &r);
+    expect_error(&r, 400, "2 bytes is not abi.encode(uint256[2], uint256[2][2]", "short proof");
+    http_response_free(&r);
+    post(&srv, "/infernet/iris/1/get_verifier_calldata", "{\"proof\": 7}", &r);
+    expect_error(&r, 400, "expected {\"proof\": \"0x<abi.encode(a, b, c, signals)>\"}",
+                 "wrong shape");
+    http_response_free(&r);
+    post(&srv, "/infernet/iris/1/verify_proof", "[1]", &r);
+    expect_error(&r, 400, "the body must be a JSON object", "not an object");
+    http_response_free(&r);
+    char u[512];
+    snprintf(u, sizeof u, "%s/verify_proof", srv.base);
+    CHECK(http_do("GET", u, NULL, NULL, 0, &r) == 0 && r.status == 405, "GET: %ld", r.status);
+    http_response_free(&r);
+    post(&srv, "/infernet/iris/1/no_such_endpoint", hex, &r);
+    expect_error(&r, 404, "no route", "unknown endpoint");
+    http_response_free(&r);
+    /* A version whose job never made a key: 409 with its state. */
+    form_field f[] = {{"task_id", "other", NULL, NULL}, {"model", NULL, other_model, "m.onnx"}};
+    snprintf(u, sizeof u, "%s/models", srv.base);
+    CHECK(http_post_form(u, f, 2, NULL, &r) == 0 && r.status == 202, "upload other");
+    http_response_free(&r);
+    CHECK(wait_for_job(&srv, "other", 1, 300, &r) == 0, "other's job ends");
+    char state[32] = "";
+    json_field(r.body, "state", state, sizeof state);
+    http_response_free(&r);
+    printf("a version without a key: its job %s\n", state);
+    post(&srv, "/infernet/other/1/verify_proof", hex, &r);
+    if (!strcmp(state, "failed"))
+        expect_error(&r, 409, "(its state: failed)", "a failed version");
+    else
+        CHECK(r.status == 200, "other (%s): %ld %s", state, r.status, r.body);
+    http_response_free(&r);
+    free(hex);
+}
+
+/* Without ZKML_INFERNET_MODEL the root paths say how to name a model. */
+static void test_no_model(const char *bin, const char *dir)
+{
+    test_server plain;
+    const char *env[] = {"ZKML_CHAIN=none", "ZKML_API_TOKEN=", "ZKML_INFERNET_MODEL=", NULL};
+    if (test_server_start(&plain, bin, dir, env, NULL)) {
+        CHECK(0, "second server did not start");
+        return;
+    }
+    http_response r;
+    post(&plain, "/verify_proof", "{}", &r);
+    expect_error(&r, 404, "set ZKML_INFERNET_MODEL=task[@version]", "no model");
+    http_response_free(&r);
+    CHECK(test_server_stop(&plain) == 0, "second server stops");
+    /* A ZKML_INFERNET_MODEL that names no task or version: serve refuses to start. */
+    static const char *const bad[][2] = {
+        {"ZKML_INFERNET_MODEL=../etc", "ZKML_INFERNET_MODEL '../etc'"},
+        {"ZKML_INFERNET_MODEL=iris@0", "ZKML_INFERNET_MODEL's version must be an integer"},
+        {"ZKML_INFERNET_MODEL=iris@x", "ZKML_INFERNET_MODEL's version must be an integer"},
+    };
+    const char *args[] = {"--listen", "127.0.0.1:0", "--data-dir", dir, NULL};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char err[4096] = "";
+        const char *bad_env[] = {"ZKML_CHAIN=none", "ZKML_API_TOKEN=", bad[i][0], NULL};
+        int rc = test_server_run_to_exit(bin, args, bad_env, err, sizeof err);
+        CHECK(rc == 2 && strstr(err, bad[i][1]), "%s: exit %d, %s", bad[i][0], rc, err);
+    }
+}
+
+/* The service's environment for the chain: ZKML_RPC_URL, ZKML_PRIVATE_KEY_FILE
+ * and ZKML_REGISTRY_ADDRESS assignments. */
+typedef struct chain_env {
+    char rpc[600], key[PATH_MAX + 64], registry[80];
+} chain_env;
+
+/* anvil with ModelRegistry deployed, and anvil's public development key in a 0600 file. */
+static int start_chain(const char *dir, chain_anvil *anvil, chain_env *env)
+{
+    zkml_error err;
+    char key[sizeof chain.key_file];
+    snprintf(key, sizeof key, "%.900s/dev.key", dir);
+    if (zkml_write_file_atomic(key, CHAIN_ANVIL_DEV_KEY "\n", strlen(CHAIN_ANVIL_DEV_KEY) + 1,
+                               &err) ||
+        chmod(key, 0600))
+        return -1;
+    chain_anvil_opts opts = {0};
+    if (chain_anvil_spawn(&opts, anvil, &err)) {
+        fprintf(stderr, "starting anvil: %s\n", err.message);
+        return -1;
+    }
+    chain.mode = CHAIN_RPC;
+    snprintf(chain.rpc_url, sizeof chain.rpc_url, "http://127.0.0.1:%d", anvil->port);
+    snprintf(chain.key_file, sizeof chain.key_file, "%s", key);
+    if (chain_deploy_registry(&chain, chain.registry_address, &err)) {
+        fprintf(stderr, "deploying the registry: %s\n", err.message);
+        return -1;
+    }
+    snprintf(env->rpc, sizeof env->rpc, "ZKML_RPC_URL=%s", chain.rpc_url);
+    snprintf(env->key, sizeof env->key, "ZKML_PRIVATE_KEY_FILE=%s", key);
+    snprintf(env->registry, sizeof env->registry, "ZKML_REGISTRY_ADDRESS=%s",
+             chain.registry_address);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 5) {
+        fprintf(stderr, "usage: %s ZKML_REGISTRY MODEL.onnx DATA.csv OTHER_MODEL.onnx\n", argv[0]);
+        return 2;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    char dir[PATH_MAX], data[PATH_MAX + 8], plain[PATH_MAX + 8];
+    chain_env vars;
+    test_tmpdir(dir, sizeof dir, "infernet");
+    snprintf(data, sizeof data, "%s/data", dir);
+    snprintf(plain, sizeof plain, "%s/plain", dir);
+    chain_anvil anvil = {0};
+    if (start_chain(dir, &anvil, &vars)) {
+        chain_anvil_stop(&anvil);
+        test_rm_rf(dir);
+        return 1;
+    }
+    const char *env[] = {"ZKML_CHAIN=rpc", vars.rpc, vars.key, vars.registry, "ZKML_INFERNET_MODEL=iris",
+                         "ZKML_EVAL_ROWS=8", "ZKML_API_TOKEN=", NULL};
+    if (test_server_start(&srv, argv[1], data, env, NULL)) {
+        fprintf(stderr, "server did not start\n");
+        chain_anvil_stop(&anvil);
+        test_rm_rf(dir);
+        return 1;
+    }
+    form_field f[] = {{"task_id", "iris", NULL, NULL},
+                      {"model", NULL, argv[2], "model.onnx"},
+                      {"data", NULL, argv[3], "data.csv"}};
+    char u[256];
+    http_response r;
+    snprintf(u, sizeof u, "%s/models", srv.base);
+    CHECK(http_post_form(u, f, 3, NULL, &r) == 0 && r.status == 202, "upload iris");
+    http_response_free(&r);
+    char state[32] = "";
+    CHECK(wait_for_job(&srv, "iris", 1, 600, &r) == 0, "iris's job ends");
+    json_field(r.body, "state", state, sizeof state);
+    CHECK(!strcmp(state, "done"), "iris's job: %s", r.body);
+    http_response_free(&r);
+    if (!strcmp(state, "done")) {
+        test_verify_proof();
+        test_verifier_calldata();
+        test_attester_calldata();
+        test_bad_input(argv[4]);
+    }
+    CHECK(test_server_stop(&srv) == 0, "graceful stop exits 0");
+    test_no_model(argv[1], plain);
+    chain_anvil_stop(&anvil);
+    test_rm_rf(dir);
+    curl_global_cleanup();
+    return check_exit("server_infernet");
+}
