@@ -22,6 +22,7 @@ enum {
     ZKML_ERETRY = -6,       /* transient (RPC down, tx dropped): try again later */
     ZKML_EINTERNAL = -7,    /* a bug or an unexpected state */
     ZKML_EREJECTED = -8,    /* a well-formed proof or witness that does not check */
+    ZKML_ECONFLICT = -9,    /* not in a state that allows it (a version not done): 409 */
 };
 
 typedef struct zkml_error {
@@ -44,6 +45,9 @@ int zkml_read_file(const char *path, size_t max_bytes, uint8_t **data, size_t *l
                    zkml_error *err);
 /* Writes path.tmp.<pid>, fsyncs, renames: a crash never leaves half a file. */
 int zkml_write_file_atomic(const char *path, const void *data, size_t len, zkml_error *err);
+/* The same without the fsync, for copies of what a database row holds (a
+ * proof's files): readers never see half a file, a crash may lose it. */
+int zkml_write_file_unsynced(const char *path, const void *data, size_t len, zkml_error *err);
 /* Copies the file from to to, atomically as zkml_write_file_atomic writes. */
 int zkml_copy_file(const char *from, const char *to, zkml_error *err);
 /* mkdir -p with mode 0755 (or 0700 when private is set). */

@@ -54,6 +54,7 @@ const char *zkml_error_code_name(int code)
     case ZKML_EUNAVAILABLE: return "unavailable";
     case ZKML_ERETRY: return "retryable";
     case ZKML_EREJECTED: return "rejected";
+    case ZKML_ECONFLICT: return "conflict";
     default: return "internal";
     }
 }

@@ -54,7 +54,8 @@ int zkml_read_file(const char *path, size_t max_bytes, uint8_t **data, size_t *l
     return 0;
 }
 
-int zkml_write_file_atomic(const char *path, const void *data, size_t len, zkml_error *err)
+static int write_file_renamed(const char *path, const void *data, size_t len, int sync,
+                              zkml_error *err)
 {
     char tmp[4096];
     int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
@@ -78,7 +79,7 @@ int zkml_write_file_atomic(const char *path, const void *data, size_t len, zkml_
         p += w;
         left -= (size_t)w;
     }
-    if (fsync(fd) != 0 || close(fd) != 0) {
+    if ((sync && fsync(fd) != 0) || close(fd) != 0) {
         int e = errno;
         unlink(tmp);
         return zkml_fail(err, ZKML_EIO, "%s: %s", path, strerror(e));
@@ -89,6 +90,16 @@ int zkml_write_file_atomic(const char *path, const void *data, size_t len, zkml_
         return zkml_fail(err, ZKML_EIO, "%s: rename failed: %s", path, strerror(e));
     }
     return 0;
+}
+
+int zkml_write_file_atomic(const char *path, const void *data, size_t len, zkml_error *err)
+{
+    return write_file_renamed(path, data, len, 1, err);
+}
+
+int zkml_write_file_unsynced(const char *path, const void *data, size_t len, zkml_error *err)
+{
+    return write_file_renamed(path, data, len, 0, err);
 }
 
 int zkml_copy_file(const char *from, const char *to, zkml_error *err)

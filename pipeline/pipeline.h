@@ -74,6 +74,16 @@ const pipeline_step *pipeline_find_step(const char *name);
  * probe the step tolerated left behind, not something to show. */
 const char *pipeline_step_note(const zkml_error *err);
 
+/* How the service and its workers tell each other of proof jobs without
+ * polling (pipes made by the service before the workers are forked): a
+ * byte on wake_read wakes an idle worker (one is written per queued proof);
+ * a worker writes a finished proof's id and a newline to done_write. Both
+ * ends are non-blocking: a full pipe already holds enough news. */
+typedef struct pipeline_notify {
+    int wake_read;
+    int done_write;
+} pipeline_notify;
+
 typedef struct pipeline_config {
     const char *data_dir;
     int workers;            /* ZKML_WORKERS, default 1 */
@@ -86,6 +96,7 @@ typedef struct pipeline_config {
     int64_t retry_base_ms;  /* backoff for ZKML_ERETRY failures */
     const pipeline_step_table *steps; /* NULL = pipeline_default_steps() */
     chain_config chain;               /* the register step's chain; mode CHAIN_NONE skips it */
+    const pipeline_notify *notify;    /* NULL: idle workers look every poll_ms */
 } pipeline_config;
 
 /* Fills cfg from the environment (ZKML_WORKERS, ZKML_JOB_MEMORY_MB,
@@ -102,6 +113,14 @@ int pipeline_config_from_env(pipeline_config *cfg, const char *data_dir, zkml_er
  * it has now plus memory_mb (0: no limit). For a child about to do a job's work
  * (a step, or the upload checks of `zkml-registry check`). */
 int pipeline_limit_memory(int64_t memory_mb, zkml_error *err);
+
+/* Proof jobs (store_proof_*): a worker proves a queued input with the
+ * version's key in a forked child under the same limits as a step (memory,
+ * ZKML_JOB_TIMEOUT_S, ZKML_STEP_TIMEOUT_S), keeping the last few versions'
+ * provers (circuit_prover) loaded between proofs. The child writes the proof's
+ * files to <version dir>/proofs/<id>/ (input.json, proof.json, public.json,
+ * result.json); the result's JSON goes to the store. Idle workers take version
+ * jobs and proof jobs in turn, so neither kind starves the other. */
 
 /* Claims the oldest queued job and runs it to its end (done, failed, or
  * re-queued after a retryable failure) in this process, each step in a forked

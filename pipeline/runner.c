@@ -9,7 +9,7 @@
  * simply re-queued and resumes at its first unfinished step; versions are
  * created only by the upload, so no rerun can duplicate one.
  */
-#include "pipeline/pipeline.h"
+#include "pipeline/runner_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -87,12 +87,7 @@ static const pipeline_step_table *steps_of(const pipeline_config *cfg)
     return cfg->steps ? cfg->steps : pipeline_default_steps();
 }
 
-/* ---- one step in a child ------------------------------------------------- */
-
-typedef struct step_result {
-    int rc;
-    zkml_error err;
-} step_result;
+/* ---- work in a child ------------------------------------------------------ */
 
 int pipeline_limit_memory(int64_t memory_mb, zkml_error *err)
 {
@@ -129,15 +124,14 @@ static void die_with_parent(int sig, pid_t parent)
         _exit(1);
 }
 
-/* In the child: limits, the step, its result down the pipe, _exit. */
-static void step_child(const pipeline_step *step, const pipeline_job_ctx *ctx,
-                       const pipeline_config *cfg, pid_t parent, int fd)
+/* In the child: limits, the work, its result down the pipe, _exit. */
+static void child_main(const pipeline_forked *f, const pipeline_config *cfg, pid_t parent, int fd)
 {
     die_with_parent(SIGKILL, parent); /* dies with its worker */
-    step_result r = {0};
+    pipeline_result r = {0};
     r.rc = pipeline_limit_memory(cfg->memory_mb, &r.err);
     if (!r.rc)
-        r.rc = step->run(ctx, &r.err);
+        r.rc = f->run(f->arg, &r.err);
     write_all(fd, &r, sizeof r);
     _exit(0);
 }
@@ -151,10 +145,10 @@ static int64_t earlier(int64_t a, int64_t b)
 /* Writes a heartbeat. A transient failure (a busy database) is retried at
  * the next beat; a refused claim (the job was re-queued and claimed again)
  * stops the step, whose job is no longer this worker's. */
-static int heartbeat(registry_store *s, const store_job *job, pid_t pid, zkml_error *err)
+static int heartbeat(registry_store *s, const pipeline_forked *f, pid_t pid, zkml_error *err)
 {
     zkml_error hb = {0};
-    int rc = store_job_heartbeat(s, job, &hb);
+    int rc = f->beat(s, f->job, &hb);
     if (rc == ZKML_EREJECTED) {
         kill(pid, SIGKILL);
         *err = hb;
@@ -168,8 +162,8 @@ static int heartbeat(registry_store *s, const store_job *job, pid_t pid, zkml_er
 
 /* Reads the child's result, writing heartbeats, killing it at the deadline:
  * the job's (ZKML_JOB_TIMEOUT_S) or the step's own (ZKML_STEP_TIMEOUT_S). */
-static int wait_child(registry_store *s, const pipeline_config *cfg, const store_job *job,
-                      int64_t job_deadline, pid_t pid, int fd, step_result *r, zkml_error *err)
+static int wait_child(registry_store *s, const pipeline_config *cfg, const pipeline_forked *f,
+                      int64_t job_deadline, pid_t pid, int fd, pipeline_result *r, zkml_error *err)
 {
     int64_t step_deadline =
         cfg->step_timeout_s > 0 ? zkml_monotonic_ms() + cfg->step_timeout_s * 1000 : 0;
@@ -202,7 +196,7 @@ static int wait_child(registry_store *s, const pipeline_config *cfg, const store
             continue;
         }
         if (n == 0 && !store_rc)
-            store_rc = heartbeat(s, job, pid, err);
+            store_rc = heartbeat(s, f, pid, err);
     }
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -228,32 +222,29 @@ static int wait_child(registry_store *s, const pipeline_config *cfg, const store
     return store_rc;
 }
 
-/* Runs one step in a forked child. The return value is the store's (0 unless
- * the job's claim was lost); the step's own outcome goes to *r. */
-static int run_step_forked(registry_store *s, const pipeline_config *cfg, const store_job *job,
-                           int64_t job_deadline, const pipeline_step *step,
-                           const pipeline_job_ctx *ctx, step_result *r, zkml_error *err)
+int pipeline_run_forked(registry_store *s, const pipeline_config *cfg, int64_t job_deadline,
+                        const pipeline_forked *f, pipeline_result *r, zkml_error *err)
 {
     memset(r, 0, sizeof *r);
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) {
-        r->rc = zkml_fail(&r->err, ZKML_EIO, "step %s: pipe: %s", step->name, strerror(errno));
+        r->rc = zkml_fail(&r->err, ZKML_EIO, "%s: pipe: %s", f->name, strerror(errno));
         return 0;
     }
     fflush(NULL);
     pid_t parent = getpid(), pid = fork();
     if (pid < 0) {
-        r->rc = zkml_fail(&r->err, ZKML_ERETRY, "step %s: fork: %s", step->name, strerror(errno));
+        r->rc = zkml_fail(&r->err, ZKML_ERETRY, "%s: fork: %s", f->name, strerror(errno));
         close(fds[0]);
         close(fds[1]);
         return 0;
     }
     if (pid == 0) {
         close(fds[0]);
-        step_child(step, ctx, cfg, parent, fds[1]);
+        child_main(f, cfg, parent, fds[1]);
     }
     close(fds[1]);
-    int rc = wait_child(s, cfg, job, job_deadline, pid, fds[0], r, err);
+    int rc = wait_child(s, cfg, f, job_deadline, pid, fds[0], r, err);
     close(fds[0]);
     return rc;
 }
@@ -275,7 +266,7 @@ const char *pipeline_step_note(const zkml_error *err)
 
 /* Records a step's outcome. Returns 1 if the job should stop here. */
 static int record_outcome(registry_store *s, const pipeline_config *cfg, const store_job *job,
-                          const pipeline_step *step, const step_result *r, int64_t ms, int *stop,
+                          const pipeline_step *step, const pipeline_result *r, int64_t ms, int *stop,
                           zkml_error *err)
 {
     char msg[700];
@@ -316,6 +307,22 @@ static int await_contributions(registry_store *s, const store_job *job, zkml_err
         err);
 }
 
+typedef struct step_call {
+    const pipeline_step *step;
+    const pipeline_job_ctx *ctx;
+} step_call;
+
+static int call_step(const void *arg, zkml_error *err)
+{
+    const step_call *c = arg;
+    return c->step->run(c->ctx, err);
+}
+
+static int beat_job(registry_store *s, const void *job, zkml_error *err)
+{
+    return store_job_heartbeat(s, job, err);
+}
+
 /* Runs the job's unfinished steps in order. */
 static int run_job(registry_store *s, const pipeline_config *cfg, const store_job *job,
                    zkml_error *err)
@@ -347,9 +354,13 @@ static int run_job(registry_store *s, const pipeline_config *cfg, const store_jo
         }
         if ((rc = store_step_begin(s, job, step->name, err)))
             return rc;
-        step_result r;
+        pipeline_result r;
+        step_call call = {step, &ctx};
+        char name[64];
+        snprintf(name, sizeof name, "step %s", step->name);
+        pipeline_forked f = {name, call_step, &call, beat_job, job};
         int64_t t0 = zkml_monotonic_ms();
-        if ((rc = run_step_forked(s, cfg, job, deadline, step, &ctx, &r, err)))
+        if ((rc = pipeline_run_forked(s, cfg, deadline, &f, &r, err)))
             return rc;
         int stop;
         rc = record_outcome(s, cfg, job, step, &r, zkml_monotonic_ms() - t0, &stop, err);
@@ -378,6 +389,38 @@ struct pipeline_workers {
     int reaped; /* pipeline_workers_supervise saw it exit */
 };
 
+/* One version job or proof job, the kind that did not run last first, so
+ * that neither kind starves the other. 1 if one ran, 0 if none waited. */
+static int run_next(registry_store *s, const pipeline_config *cfg, pipeline_provers *provers,
+                    int *proof_first, zkml_error *err)
+{
+    for (int i = 0; i < 2; i++) {
+        int proof = (i == 0) == (*proof_first != 0);
+        int rc = proof ? pipeline_run_next_proof(s, cfg, provers, err)
+                       : pipeline_run_next_job(s, cfg, err);
+        if (rc) {
+            *proof_first = rc > 0 && !proof;
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* Sleeps until a proof is queued (a byte on the wake pipe) or poll_ms pass
+ * (version jobs, and queued work found at start, are not announced). */
+static void wait_for_work(const pipeline_config *cfg)
+{
+    if (!cfg->notify) {
+        struct timespec ts = {cfg->poll_ms / 1000, (cfg->poll_ms % 1000) * 1000000};
+        nanosleep(&ts, NULL);
+        return;
+    }
+    struct pollfd p = {cfg->notify->wake_read, POLLIN, 0};
+    char byte;
+    if (poll(&p, 1, (int)cfg->poll_ms) > 0 && read(p.fd, &byte, 1) < 0 && errno != EAGAIN)
+        nanosleep(&(struct timespec){0, 10000000}, NULL); /* not a busy loop on a broken pipe */
+}
+
 /* A worker: claims and runs jobs until killed. Never returns. */
 static void worker_main(const pipeline_config *cfg, pid_t supervisor)
 {
@@ -392,18 +435,19 @@ static void worker_main(const pipeline_config *cfg, pid_t supervisor)
         fprintf(stderr, "zkml-registry worker %d: %s\n", (int)getpid(), err.message);
         _exit(1);
     }
+    pipeline_provers *provers = pipeline_provers_new();
+    int proof_first = 1;
     for (;;) {
-        int rc = pipeline_run_next_job(s, cfg, &err);
+        int rc = provers ? run_next(s, cfg, provers, &proof_first, &err)
+                         : zkml_fail(&err, ZKML_ENOMEM, "out of memory");
         if (rc < 0) {
             /* The supervisor re-queues this worker's job and starts another. */
             fprintf(stderr, "zkml-registry worker %d: %s\n", (int)getpid(), err.message);
             store_close(s);
             _exit(1);
         }
-        if (rc == 0) {
-            struct timespec ts = {cfg->poll_ms / 1000, (cfg->poll_ms % 1000) * 1000000};
-            nanosleep(&ts, NULL);
-        }
+        if (rc == 0)
+            wait_for_work(cfg);
     }
 }
 

@@ -118,7 +118,8 @@ int store_job_claim_next(registry_store *s, int worker_pid, store_job *job, zkml
 int store_job_heartbeat(registry_store *s, const store_job *job, zkml_error *err);
 /* Re-queues running jobs of a worker known to be dead (worker_pid > 0), or,
  * with worker_pid 0, every running job whose heartbeat is older than stale_ms
- * (a crashed service). Their running steps go back to queued. *requeued may be NULL. */
+ * (a crashed service). Their running steps go back to queued, and so do the
+ * running proofs (below) of such a worker. *requeued (may be NULL) counts the jobs. */
 int store_requeue_dead_jobs(registry_store *s, int worker_pid, int64_t stale_ms, int *requeued,
                             zkml_error *err);
 /* A step's state into state[STORE_STATE_MAX]; ZKML_ENOTFOUND if it has no row. */
@@ -163,6 +164,48 @@ int store_ceremony_finalize(registry_store *s, const char *task_id, int version,
 /* message with every "<data dir>/" removed, malloc'ed; NULL when it names no
  * path under the data dir (or on no memory): then use message itself. */
 char *store_relative_message(const registry_store *s, const char *message);
+
+/* ---- proofs of new inputs (proofs.c) ----
+ * A proof job proves one input with a version's key (POST .../proofs). Its row
+ * is claimed, heartbeated and fenced like a version's job; the input is kept as
+ * its canonical JSON text, the result as JSON text. */
+
+enum { STORE_PROOF_ID_LEN = 32 }; /* lowercase hex digits */
+
+typedef struct store_proof {
+    char id[STORE_PROOF_ID_LEN + 1];
+    char task_id[STORE_TASK_ID_MAX + 1];
+    int version;
+    char state[STORE_STATE_MAX];
+    char *input;       /* canonical JSON {"input_data": [[...]]} */
+    char *output_data; /* JSON array of the expected outputs, or NULL */
+    char *result;      /* JSON once done, else NULL */
+    char *error;       /* why it failed, else NULL */
+    int64_t created_at, started_at, finished_at; /* ms since the epoch; 0 = not yet */
+    int64_t claim;                               /* the claim generation (a claimed job) */
+} store_proof;
+
+void store_proof_free(store_proof *p);
+/* 1 when id is STORE_PROOF_ID_LEN lowercase hex digits (a server-made id). */
+int store_proof_id_valid(const char *id);
+/* Resolves *version (0 = the latest) of task: ZKML_ENOTFOUND for an unknown
+ * task or version, ZKML_ECONFLICT naming its job's state unless it is done. */
+int store_version_ready(registry_store *s, const char *task_id, int *version, zkml_error *err);
+/* Queues a proof of version (0 = latest) of task: ZKML_ENOTFOUND for an unknown
+ * task or version, ZKML_ECONFLICT naming the version's state unless its job is
+ * done. id receives the new proof's id (random). */
+int store_proof_create(registry_store *s, const char *task_id, int version, const char *input,
+                       const char *output_data, char id[STORE_PROOF_ID_LEN + 1], zkml_error *err);
+/* The proof id of version (0 = latest) of task; ZKML_ENOTFOUND otherwise. */
+int store_proof_get(registry_store *s, const char *task_id, int version, const char *id,
+                    store_proof *p, zkml_error *err);
+/* Claims the oldest queued proof (as store_job_claim_next). 1 claimed, 0 none. */
+int store_proof_claim_next(registry_store *s, int worker_pid, store_proof *p, zkml_error *err);
+/* Fenced by p->claim as a job's writes are (ZKML_EREJECTED once it is lost). */
+int store_proof_heartbeat(registry_store *s, const store_proof *p, zkml_error *err);
+/* done with the result's JSON, or failed with the message. */
+int store_proof_finish(registry_store *s, const store_proof *p, int done, const char *text,
+                       zkml_error *err);
 
 /* ---- JSON readers for the HTTP side: *json is malloc'ed, caller frees ----
  * version 0 means the latest. ZKML_ENOTFOUND for an unknown task or version.

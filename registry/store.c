@@ -111,8 +111,7 @@ void store_rollback(registry_store *s)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-/* One integer from a single-row query; ZKML_ENOTFOUND when there is no row. */
-static int query_int64(registry_store *s, int64_t *out, zkml_error *err, const char *sql,
+int store_query_int64(registry_store *s, int64_t *out, zkml_error *err, const char *sql,
                        const char *types, ...)
 {
     sqlite3_stmt *st;
@@ -317,7 +316,7 @@ static int insert_rows(registry_store *s, const char *task_id, const char *hash,
     int rc = store_exec(s, err, "INSERT OR IGNORE INTO tasks (task_id, created_at) VALUES (?, ?)",
                         "tl", task_id, now);
     if (!rc)
-        rc = query_int64(s, &next, err,
+        rc = store_query_int64(s, &next, err,
                          "SELECT COALESCE(MAX(version), 0) + 1 FROM versions WHERE task_id = ?",
                          "t", task_id);
     if (!rc)
@@ -509,7 +508,7 @@ static int begin_claimed(registry_store *s, const store_job *job, zkml_error *er
     int64_t claim = -1;
     int rc = store_begin(s, err);
     if (!rc)
-        rc = query_int64(s, &claim, err,
+        rc = store_query_int64(s, &claim, err,
                          "SELECT claim FROM jobs WHERE id = ? AND"
                          " state = 'running'",
                          "l", job->id);
@@ -569,6 +568,11 @@ int store_requeue_dead_jobs(registry_store *s, int worker_pid, int64_t stale_ms,
     if (!rc)
         rc = store_exec(s, err, sql, "ill", worker_pid, cutoff, zkml_now_ms());
     int changed = sqlite3_changes(s->db);
+    snprintf(sql, sizeof sql,
+             "UPDATE proofs SET state = 'queued', worker_pid = NULL, started_at = NULL WHERE %s",
+             dead);
+    if (!rc)
+        rc = store_exec(s, err, sql, "il", worker_pid, cutoff);
     if (!rc)
         rc = store_commit(s, err);
     if (rc) {
@@ -732,7 +736,7 @@ int store_record_artifacts(registry_store *s, const char *data_dir, const store_
     int64_t version_id;
     int rc = store_version_dir(data_dir, job->task_id, job->version, dir, sizeof dir, err);
     if (!rc)
-        rc = query_int64(s, &version_id, err, "SELECT version_id FROM jobs WHERE id = ?", "l",
+        rc = store_query_int64(s, &version_id, err, "SELECT version_id FROM jobs WHERE id = ?", "l",
                          job->id);
     if (rc == ZKML_ENOTFOUND)
         return zkml_fail(err, rc, "job %lld not found", (long long)job->id);
@@ -750,7 +754,7 @@ int store_version_record_artifacts(registry_store *s, const char *data_dir, cons
     int64_t version_id;
     int rc = store_version_dir(data_dir, task_id, version, dir, sizeof dir, err);
     if (!rc)
-        rc = query_int64(s, &version_id, err,
+        rc = store_query_int64(s, &version_id, err,
                          "SELECT id FROM versions WHERE task_id = ? AND version = ?", "ti",
                          task_id, version);
     if (rc == ZKML_ENOTFOUND)

@@ -25,6 +25,10 @@ int store_query(registry_store *s, sqlite3_stmt **stmt, zkml_error *err, const c
 /* Like store_query, then steps until done and finalizes. */
 int store_exec(registry_store *s, zkml_error *err, const char *sql, const char *types, ...);
 
+/* One integer from a single-row query; ZKML_ENOTFOUND when there is no row. */
+int store_query_int64(registry_store *s, int64_t *out, zkml_error *err, const char *sql,
+                      const char *types, ...);
+
 /* BEGIN IMMEDIATE (waits out other writers up to the busy timeout), COMMIT,
  * ROLLBACK (best effort: it is the error path). */
 int store_begin(registry_store *s, zkml_error *err);

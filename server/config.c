@@ -124,6 +124,12 @@ static int apply(server_config *cfg, const char *key, const char *value, zkml_er
         cfg->max_upload = (uint64_t)v << 20;
         return ZKML_OK;
     }
+    if (!strcmp(key, "sync-proof-ms")) {
+        if (parse_positive(value, 600000, "ZKML_SYNC_PROOF_MS", &v, err))
+            return err->code;
+        cfg->sync_proof_ms = v;
+        return ZKML_OK;
+    }
     if (!strcmp(key, "api-token"))
         return copy_value(cfg->api_token, sizeof cfg->api_token, value, "ZKML_API_TOKEN", err);
     if (!strcmp(key, "cors-origins"))
@@ -149,6 +155,7 @@ static const struct {
     {"ZKML_WORKERS", "workers"},     {"ZKML_MAX_UPLOAD_MB", "max-upload-mb"},
     {"ZKML_API_TOKEN", "api-token"}, {"ZKML_CORS_ORIGINS", "cors-origins"},
     {"ZKML_CHAIN", "chain"},         {"ZKML_INFERNET_MODEL", "infernet-model"},
+    {"ZKML_SYNC_PROOF_MS", "sync-proof-ms"},
 };
 
 void server_config_usage(FILE *f)
@@ -180,6 +187,7 @@ void server_config_usage(FILE *f)
         "                       ZKML_JOB_MEMORY_MB  memory of each step (and upload check)\n"
         "                       ZKML_JOB_TIMEOUT_S  time of one run of a job (7200)\n"
         "                       ZKML_STEP_TIMEOUT_S time of each step (none)\n"
+        "                       ZKML_SYNC_PROOF_MS  longest wait of POST .../proofs?wait=1 (2000)\n"
         "\n"
         "With ADDR port 0 the system picks a free port. On start the service prints\n"
         "  zkml-registry: listening on http://HOST:PORT\n"
@@ -195,6 +203,7 @@ int server_config_load(int argc, char **argv, server_config *cfg, int *help, zkm
     strcpy(cfg->chain, "none");
     cfg->workers = 1;
     cfg->max_upload = (uint64_t)256 << 20;
+    cfg->sync_proof_ms = 2000;
     for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
         const char *v = getenv(settings[i].env);
         if (v && *v && apply(cfg, settings[i].flag, v, err))

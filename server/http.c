@@ -86,6 +86,7 @@ int http_send_zkml_error(const http_request *rq, const zkml_error *err)
     case ZKML_EUNAVAILABLE: status = 501; break;
     case ZKML_ERETRY: status = 503; break;    /* e.g. the chain's RPC is down */
     case ZKML_EREJECTED: status = 502; break; /* e.g. the chain refused a call */
+    case ZKML_ECONFLICT: status = 409; break; /* e.g. a proof of a version not done */
     default: status = 500; break;
     }
     return http_send_error(rq, status, zkml_error_code_name(err->code), "%s", err->message);

@@ -17,12 +17,14 @@
  *   POST .../ceremony/contributions              a contribution to it (anyone)
  *   POST .../ceremony/finalize                   the beacon; the job goes on (operator)
  *   POST /{endpoint}, /infernet/{task}/{n}/{endpoint}  the Infernet container (infernet.c)
+ *   POST /models/{task}/versions/{n}/proofs[?wait=1]  a proof of a new input (proofs.c)
+ *   GET  /models/{task}/versions/{n}/proofs/{id}
  *   GET  any other path                          the web app (assets.c)
  *
  * A task id is checked against [A-Za-z0-9_-]{1,64} before any other use, so
  * "..", "%2F" and friends never reach a path.
  */
-#include "server/server.h"
+#include "server/proof_jobs.h"
 
 #include <civetweb.h>
 
@@ -52,6 +54,8 @@ typedef enum route {
     R_FINALIZE,      /* POST only */
     R_INFERNET_ROOT, /* /{endpoint}: the ZKML_INFERNET_MODEL version */
     R_INFERNET,      /* /infernet/{task}/{version}/{endpoint} */
+    R_PROOFS,
+    R_PROOF,
 } route;
 
 /* /models/{task}/versions/{n}/ceremony[/{sub}] */
@@ -117,6 +121,8 @@ static route match_route(char **seg, int n)
         return R_LEADERBOARD;
     if (n == 4 && !strcmp(seg[2], "versions") && !strcmp(seg[3], "onchain"))
         return R_ONCHAIN;
+    if (n >= 5 && !strcmp(seg[2], "versions") && !strcmp(seg[4], "proofs"))
+        return n == 5 ? R_PROOFS : R_PROOF;
     /* after the task routes, so a task named by-hash keeps them */
     if (n == 4 && !strcmp(seg[1], "by-hash") && !strcmp(seg[3], "onchain"))
         return R_BY_HASH;
@@ -306,7 +312,9 @@ static int dispatch_get(http_request *rq, route r, char **seg, const char *path)
     case R_FINALIZE:
     case R_INFERNET_ROOT:
     case R_INFERNET:
+    case R_PROOFS:
     case R_NONE: break;
+    case R_PROOF: return proofs_get(rq, task, seg[3], seg[5]);
     }
     return http_send_error(rq, 404, "not_found", "no route for %s", path);
 }
@@ -372,6 +380,10 @@ int route_request(struct mg_connection *conn, void *cbdata)
         return r == R_CONTRIBUTIONS ? ceremony_contribute(&rq, seg[1], seg[3])
                                     : ceremony_finalize(&rq, seg[1], seg[3]);
     }
+    if (r == R_PROOFS && !strcmp(rq.method, "POST"))
+        return check_post(&rq) ? 401 : proofs_post(&rq, seg[1], seg[3]);
+    if (r == R_PROOFS)
+        return send_method_not_allowed(&rq, "POST");
     if (strcmp(rq.method, "GET") && !rq.head)
         return send_method_not_allowed(&rq, r == R_MODELS ? "GET, HEAD, POST" : "GET, HEAD");
     return dispatch_get(&rq, r, seg, path);

@@ -10,12 +10,13 @@
  * default dispositions.
  */
 #include "server/commands.h"
-#include "server/server.h"
+#include "server/proof_jobs.h"
 #include "pipeline/pipeline.h"
 
 #include <civetweb.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -90,15 +91,33 @@ static int start_chain(server_ctx *srv, chain_anvil *anvil, zkml_error *err)
     return ZKML_OK;
 }
 
-static int start_workers(server_ctx *srv, pipeline_workers **workers, zkml_error *err)
+/* The workers, with the pipes of pipeline_notify: the service keeps the
+ * write end of the wake pipe and the read end of the done pipe (done[0]). */
+static int start_workers(server_ctx *srv, pipeline_workers **workers, int *done_read,
+                         zkml_error *err)
 {
     pipeline_config pcfg;
+    int wake[2] = {-1, -1}, done[2] = {-1, -1};
     if (pipeline_config_from_env(&pcfg, srv->cfg.data_dir, err))
         return err->code;
+    if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) || pipe2(done, O_CLOEXEC | O_NONBLOCK)) {
+        int rc = zkml_fail(err, ZKML_EIO, "pipe: %s", strerror(errno));
+        for (int i = 0; i < 2; i++)
+            if (wake[i] >= 0)
+                close(wake[i]);
+        return rc;
+    }
+    pipeline_notify notify = {wake[0], done[1]};
+    pcfg.notify = &notify; /* copied into the forked processes */
     pcfg.workers = srv->cfg.workers;
     srv->job_memory_mb = pcfg.memory_mb;
     srv->check_timeout_s = pcfg.timeout_s;
-    return pipeline_workers_start(&pcfg, workers, err);
+    int rc = pipeline_workers_start(&pcfg, workers, err);
+    close(wake[0]);
+    close(done[1]);
+    srv->proof_wake_fd = wake[1];
+    *done_read = done[0];
+    return rc;
 }
 
 static struct mg_context *start_http(server_ctx *srv, zkml_error *err)
@@ -220,6 +239,7 @@ int cmd_serve(int argc, char **argv)
     chain_anvil anvil = {0};
     pipeline_workers *workers = NULL;
     struct mg_context *http = NULL;
+    int done_read = -1;
     int rc = server_config_load(argc, argv, &srv->cfg, &help, &err);
     if (!rc && help) {
         server_config_usage(stdout);
@@ -231,13 +251,15 @@ int cmd_serve(int argc, char **argv)
     if (!rc)
         rc = start_chain(srv, &anvil, &err);
     if (!rc)
-        rc = start_workers(srv, &workers, &err);
+        rc = start_workers(srv, &workers, &done_read, &err);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     if (!rc)
         pthread_sigmask(SIG_BLOCK, &set, NULL);
+    if (!rc)
+        rc = proof_notify_start(done_read, &srv->proofs, &err);
     if (!rc) {
         mg_init_library(0);
         http = start_http(srv, &err);
@@ -252,8 +274,13 @@ int cmd_serve(int argc, char **argv)
     }
     if (http)
         mg_stop(http);
+    proof_notify_stop(srv->proofs);
     if (workers)
         pipeline_workers_stop(workers);
+    if (srv->proof_wake_fd > 0)
+        close(srv->proof_wake_fd);
+    if (done_read >= 0)
+        close(done_read);
     chain_anvil_stop(&anvil);
     mg_exit_library();
     free(srv);

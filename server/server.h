@@ -34,6 +34,7 @@ typedef struct server_config {
     char chain[16];          /* none | anvil | rpc */
     char infernet_task[ZKML_TASK_ID_MAX + 1]; /* ZKML_INFERNET_MODEL's task, "" = none */
     int infernet_version;                     /* its @version, 0 = the latest */
+    int64_t sync_proof_ms;   /* ZKML_SYNC_PROOF_MS: the longest wait of a proof's ?wait=1 */
 } server_config;
 
 /* Reads ZKML_* variables, then flags (which win). *help is set on --help. */
@@ -59,6 +60,8 @@ typedef struct server_ctx {
     char self_exe[PATH_MAX]; /* this binary, run as `check` on each upload */
     int64_t job_memory_mb;   /* the limits of that check: the job's */
     int64_t check_timeout_s;
+    int proof_wake_fd;           /* a byte per queued proof wakes a worker (pipeline_notify) */
+    struct proof_notify *proofs; /* finished proofs, for requests that wait (proof_jobs.h) */
 } server_ctx;
 
 /* A companion thread with a large stack that runs requests (big_stack.c). */

@@ -105,6 +105,56 @@ int circuit_outputs_match(const char *output_json, size_t len, const circuit_out
                           zkml_error *err);
 void circuit_outputs_free(circuit_outputs *o);
 
+/* ---- new inputs (input.c, prover.c) -----------------------------------------
+ * A registered version proves inputs sent later (POST .../proofs) with its own
+ * key: no setup. Inputs come as EZKL does, {"input_data": [[x0, x1, ...]]}:
+ * one row of the input tensor's values, flattened row-major. */
+
+/* What the circuit takes, from circuit.json text's "packing.inputs". A value x
+ * is proven as q = round(x * 2^scale) of the float32 nearest x, which the
+ * circuit range-checks to [lo, hi] (that is, bits wide from -offset). */
+typedef struct circuit_input_spec {
+    uint32_t count;
+    uint32_t outputs; /* packing.outputs.count: the length output_data must have */
+    int scale;
+    int64_t lo, hi;
+    quant_visibility visibility;
+} circuit_input_spec;
+int circuit_input_spec_parse(const char *circuit_json, size_t len, circuit_input_spec *s,
+                             zkml_error *err);
+/* ZKML_EINVAL naming the expected shape (a count other than s->count) or the
+ * index of the first value that is not finite or that the circuit cannot take
+ * (with the range); field names the JSON field in messages ("input_data"). */
+int circuit_input_check(const circuit_input_spec *s, const double *x, size_t n, const char *field,
+                        zkml_error *err);
+/* The canonical JSON of an input, whose bytes its IPFS CID names:
+ * {"input_data":[[v0,v1,...]]} without spaces, each v the float32 proven,
+ * written "%.*g" with the fewest digits (1..9) that read back (strtof) to that
+ * float32, and -0 as 0. *json is malloc'ed. */
+int circuit_input_canonical_json(const double *x, size_t n, char **json, zkml_error *err);
+
+/* A version's model, settings, circuit.json, proving and verification keys,
+ * loaded once to prove many inputs (a worker keeps it between proofs). */
+typedef struct circuit_prover circuit_prover;
+int circuit_prover_open(const char *version_dir, circuit_prover **out, zkml_error *err);
+void circuit_prover_close(circuit_prover *p);
+const circuit_input_spec *circuit_prover_input(const circuit_prover *p);
+/* circuit.json's text (for the public signals' names). */
+const char *circuit_prover_circuit_json(const circuit_prover *p, size_t *len);
+
+typedef struct circuit_new_proof {
+    groth16_proof proof;
+    fr_t *pub; /* the public signals, n_pub of them */
+    size_t n_pub;
+    circuit_outputs outputs; /* decoded from pub when public; when hashed, the
+                              * witness's (the proof holds their commitment) */
+} circuit_new_proof;
+/* Witness, proof and its verification for x (n = the input's count, each
+ * checked as circuit_input_check does). */
+int circuit_prover_prove(const circuit_prover *p, const float *x, size_t n, int threads,
+                         circuit_new_proof *out, zkml_error *err);
+void circuit_new_proof_free(circuit_new_proof *np);
+
 /* evaluate: model.onnx, settings.json, data.csv (its first ZKML_EVAL_ROWS
  * rows, default 256) -> evaluation.r1cs, evaluation.wtns, evaluation.json.
  * Returns 1 with the reason in err when there is nothing to evaluate (no

@@ -40,21 +40,12 @@ int groth16_domain_log(uint32_t n_constraints, uint32_t n_public, uint32_t *log_
 
 void groth16_pk_free(groth16_pk *pk);
 int groth16_setup(const r1cs *cs, groth16_pk *pk, groth16_vk *vk, int threads, zkml_error *err);
-/* Proves; refuses a witness that does not satisfy the circuit, naming the
- * first failing constraint. public_out gets w[1..n_public]. */
-int groth16_prove(const groth16_pk *pk, const fr_t *w, size_t n, groth16_proof *proof, int threads,
-                  zkml_error *err);
-/* 0 if valid, ZKML_EREJECTED if not. */
-int groth16_verify(const groth16_vk *vk, const fr_t *pub, size_t n_pub, const groth16_proof *proof,
-                   zkml_error *err);
 
 int pk_write(const groth16_pk *pk, const char *path, zkml_error *err);
 int pk_read(groth16_pk *pk, const char *path, zkml_error *err);
 
 /* snarkjs JSON writers (the readers are public, in snark.h). */
 int vk_json_write(const groth16_vk *vk, const char *path, zkml_error *err);
-int proof_json_write(const groth16_proof *proof, const char *path, zkml_error *err);
-int public_json_write(const fr_t *pub, size_t n, const char *path, zkml_error *err);
 
 /* Uniform nonzero Fr element from getrandom(2). */
 int fr_random(fr_t *out, zkml_error *err);

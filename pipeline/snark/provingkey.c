@@ -408,3 +408,24 @@ void groth16_pk_free(groth16_pk *pk)
     }
     memset(pk, 0, sizeof *pk);
 }
+
+int groth16_pk_open(const char *path, groth16_pk **out, zkml_error *err)
+{
+    *out = calloc(1, sizeof **out);
+    if (!*out)
+        return zkml_fail(err, ZKML_ENOMEM, "%s: out of memory", path);
+    int rc = pk_read(*out, path, err);
+    if (rc) {
+        free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+void groth16_pk_close(groth16_pk *pk)
+{
+    if (!pk)
+        return;
+    groth16_pk_free(pk);
+    free(pk);
+}

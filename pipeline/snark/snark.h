@@ -308,6 +308,25 @@ int proof_json_parse(groth16_proof *proof, const char *text, size_t len, const c
 int public_json_parse(fr_t **pub, size_t *n, const char *text, size_t len, const char *name,
                       zkml_error *err);
 
+/* ---- Groth16 in memory: a key loaded once for many proofs ------------------
+ * (a worker keeps a version's key while it proves new inputs). */
+typedef struct groth16_pk groth16_pk;
+/* Maps our proving-key file (copy-on-write) after checking its checksum. */
+int groth16_pk_open(const char *path, groth16_pk **out, zkml_error *err);
+void groth16_pk_close(groth16_pk *pk);
+/* Proves; refuses a witness that does not satisfy the circuit, naming the
+ * first failing constraint. */
+int groth16_prove(const groth16_pk *pk, const fr_t *w, size_t n, groth16_proof *proof, int threads,
+                  zkml_error *err);
+/* 0 if valid, ZKML_EREJECTED if not. */
+int groth16_verify(const groth16_vk *vk, const fr_t *pub, size_t n_pub, const groth16_proof *proof,
+                   zkml_error *err);
+/* snarkjs's proof.json and public.json as text (*json malloc'ed). */
+int proof_json_text(const groth16_proof *proof, char **json, zkml_error *err);
+int public_json_text(const fr_t *pub, size_t n, char **json, zkml_error *err);
+int proof_json_write(const groth16_proof *proof, const char *path, zkml_error *err);
+int public_json_write(const fr_t *pub, size_t n, const char *path, zkml_error *err);
+
 /* ---- phase 2 of a Groth16 ceremony, in snarkjs's .ptau/.zkey formats ------
  * setup_ptau: the initial .zkey of a circuit from a prepared Powers of Tau
  * file, identical to `snarkjs groth16 setup`. contribute: one contribution

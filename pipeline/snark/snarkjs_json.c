@@ -186,35 +186,59 @@ int vk_json_write(const groth16_vk *vk, const char *path, zkml_error *err)
     return jw_commit(&w, path, err);
 }
 
+static void proof_json_build(jw *w, const groth16_proof *proof)
+{
+    jw_open(w, "{");
+    jw_key(w, "pi_a");
+    jw_g1(w, &proof->a);
+    jw_key(w, "pi_b");
+    jw_g2(w, &proof->b);
+    jw_key(w, "pi_c");
+    jw_g1(w, &proof->c);
+    jw_key(w, "protocol");
+    jw_quoted(w, "groth16");
+    jw_key(w, "curve");
+    jw_quoted(w, "bn128");
+    jw_close(w, "}");
+}
+
+static void public_json_build(jw *w, const fr_t *pub, size_t n)
+{
+    char d[80];
+    jw_open(w, "[");
+    for (size_t i = 0; i < n; i++) {
+        fr_to_dec(d, &pub[i]);
+        jw_quoted(w, d);
+    }
+    jw_close(w, "]");
+}
+
 int proof_json_write(const groth16_proof *proof, const char *path, zkml_error *err)
 {
     jw w = {0};
-    jw_open(&w, "{");
-    jw_key(&w, "pi_a");
-    jw_g1(&w, &proof->a);
-    jw_key(&w, "pi_b");
-    jw_g2(&w, &proof->b);
-    jw_key(&w, "pi_c");
-    jw_g1(&w, &proof->c);
-    jw_key(&w, "protocol");
-    jw_quoted(&w, "groth16");
-    jw_key(&w, "curve");
-    jw_quoted(&w, "bn128");
-    jw_close(&w, "}");
+    proof_json_build(&w, proof);
     return jw_commit(&w, path, err);
 }
 
 int public_json_write(const fr_t *pub, size_t n, const char *path, zkml_error *err)
 {
     jw w = {0};
-    char d[80];
-    jw_open(&w, "[");
-    for (size_t i = 0; i < n; i++) {
-        fr_to_dec(d, &pub[i]);
-        jw_quoted(&w, d);
-    }
-    jw_close(&w, "]");
+    public_json_build(&w, pub, n);
     return jw_commit(&w, path, err);
+}
+
+int proof_json_text(const groth16_proof *proof, char **json, zkml_error *err)
+{
+    jw w = {0};
+    proof_json_build(&w, proof);
+    return zkml_buf_detach(&w.out, json, err);
+}
+
+int public_json_text(const fr_t *pub, size_t n, char **json, zkml_error *err)
+{
+    jw w = {0};
+    public_json_build(&w, pub, n);
+    return zkml_buf_detach(&w.out, json, err);
 }
 
 /* ---- reader ------------------------------------------------------------------ */
