@@ -47,7 +47,7 @@ int circuit_input_spec_parse(const char *circuit_json, size_t len, circuit_input
     if (!rc)
         rc = spec_int(o, "offset", -ldexp(1, 62), ldexp(1, 62), &offset, err);
     if (!rc)
-        rc = quant_visibility_parse("circuit.json packing.inputs.visibility",
+        rc = quant_visibility_parse("input_visibility",
                                     cJSON_IsString(vis) ? vis->valuestring : "", &s->visibility,
                                     err);
     cJSON_Delete(root);
