@@ -352,8 +352,8 @@ int proofs_post(const http_request *rq, const char *task, const char *version_te
     zkml_error err = {0};
     registry_store *s;
     char *body = NULL, id[STORE_PROOF_ID_LEN + 1];
-    size_t len;
-    int version, too_large = 0;
+    size_t len = 0;
+    int version = 0, too_large = 0;
     int rc = path_version(version_text, &version, &err);
     if (!rc)
         rc = read_body(rq, &body, &len, &too_large, &err);
@@ -380,7 +380,7 @@ int proofs_get(const http_request *rq, const char *task, const char *version_tex
     zkml_error err = {0};
     registry_store *s;
     store_proof p;
-    int version;
+    int version = 0;
     if (path_version(version_text, &version, &err) || http_store(rq, &s, &err) ||
         store_proof_get(s, task, version, id, &p, &err))
         return http_send_zkml_error(rq, &err);

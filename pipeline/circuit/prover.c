@@ -55,6 +55,12 @@ int circuit_prover_open(const char *dir, circuit_prover **out, zkml_error *err)
         circuit_prover_close(p);
         return rc;
     }
+    /* Poseidon's constants are made on first use: made here, the children a
+     * worker forks for each proof inherit them instead of making them again. */
+    const quant_settings *st = &p->l.m.settings;
+    for (int t = POSEIDON_MIN_T; t <= POSEIDON_MAX_T; t++)
+        if (st->input_visibility == QUANT_VIS_HASHED || st->output_visibility == QUANT_VIS_HASHED)
+            poseidon_params_get(t);
     *out = p;
     return 0;
 }
