@@ -4,9 +4,12 @@
 // mlp784 (784 -> 56 -> 10), and for each: N proofs one after another with
 // ?wait=1 (end-to-end latency, p50/p99), then N proofs from 8 clients at once
 // (proofs per second) while one client polls a proof's status (GET latency,
-// p50/p99). Prints a Markdown table for bench/RESULTS.md.
+// p50/p99), and the CPU time the service's processes spent per sequential
+// proof (/proc: the server, the supervisor, the workers and their reaped
+// children), a figure the machine's load does not inflate. Prints a Markdown
+// table for bench/RESULTS.md.
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -27,6 +30,18 @@ const base = await new Promise((resolve, reject) => {
 
 const ms = () => Number(process.hrtime.bigint()) / 1e6
 const pct = (a, p) => { const s = [...a].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(p / 100 * s.length))] }
+// utime + stime + cutime + cstime of pid and its descendants, in ms.
+function cpuMs (pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  let ticks = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])
+  const kids = `/proc/${pid}/task/${pid}/children`
+  let ms = ticks * 10 /* CLK_TCK 100 */
+  if (existsSync(kids)) {
+    for (const k of readFileSync(kids, 'utf8').trim().split(/\s+/).filter(Boolean)) ms += cpuMs(k)
+  }
+  return ms
+}
 const get = async (path) => (await fetch(base + path)).json()
 
 async function upload (task, model, csv) {
@@ -62,11 +77,13 @@ async function prove (task, x) {
 async function measure (task, inputs) {
   const seq = []
   let url = null
+  const cpu0 = cpuMs(proc.pid)
   for (let i = 0; i < N; i++) {
     const r = await prove(task, inputs[i % inputs.length])
     seq.push(r.ms)
     url = r.url
   }
+  const cpu = (cpuMs(proc.pid) - cpu0) / N
   const polls = []
   let running = true
   const poller = (async () => {
@@ -79,17 +96,17 @@ async function measure (task, inputs) {
   const elapsed = ms() - t0
   running = false
   await poller
-  return { task, p50: pct(seq, 50), p99: pct(seq, 99), rate: N / (elapsed / 1000), pollP50: pct(polls, 50), pollP99: pct(polls, 99), polls: polls.length }
+  return { task, cpu, p50: pct(seq, 50), p99: pct(seq, 99), rate: N / (elapsed / 1000), pollP50: pct(polls, 50), pollP99: pct(polls, 99), polls: polls.length }
 }
 
 try {
   await upload('iris', 'iris_mlp.onnx', 'iris_test.csv')
   await upload('mlp784', 'mlp784.onnx', 'mlp784_test.csv')
   const out = [await measure('iris', rows('iris_test.csv', 4)), await measure('mlp784', rows('mlp784_test.csv', 784))]
-  console.log(`| model | proofs | p50 ms | p99 ms | proofs/s (8 clients) | status poll p50 ms | p99 ms (polls) |`)
-  console.log(`| --- | --- | --- | --- | --- | --- | --- |`)
+  console.log(`| model | proofs | p50 ms | p99 ms | CPU ms / proof | proofs/s (8 clients) | status poll p50 ms | p99 ms (polls) |`)
+  console.log(`| --- | --- | --- | --- | --- | --- | --- | --- |`)
   for (const r of out) {
-    console.log(`| ${r.task} | ${N} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.rate.toFixed(1)} | ${r.pollP50.toFixed(2)} | ${r.pollP99.toFixed(2)} (${r.polls}) |`)
+    console.log(`| ${r.task} | ${N} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.cpu.toFixed(1)} | ${r.rate.toFixed(1)} | ${r.pollP50.toFixed(2)} | ${r.pollP99.toFixed(2)} (${r.polls}) |`)
   }
 } finally {
   proc.kill('SIGTERM')

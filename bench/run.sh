@@ -15,6 +15,7 @@
 #   pipeline    every fixture and issue 15's CNN through `zkml-registry run` (each
 #               step's time and peak memory)
 #   rapidsnark  our prover vs iden3's rapidsnark, when RAPIDSNARK names its built prover
+#   proofs      POST .../proofs: latency, proofs/s and status polls, 2 workers
 # `make bench` builds the Release tree first. Not a test: nothing is asserted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,3 +62,9 @@ if [ -n "${RAPIDSNARK:-}" ]; then
 else
   echo "== rapidsnark: skipped (set RAPIDSNARK to rapidsnark's built prover)"
 fi
+
+echo "== proofs"
+{
+  printf '\n## proofs of new inputs (%s, %s, bench/proofs.mjs, 2 workers)\n\n' "$commit" "$(date -u +%F)"
+  node bench/proofs.mjs "$build/server/zkml-registry" 100
+} | tee -a "$results"

@@ -16,7 +16,6 @@
 #include <cjson/cJSON.h>
 
 #include <errno.h>
-#include <math.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -143,27 +142,17 @@ static int version_input(const server_ctx *srv, registry_store *s, const char *t
     return rc;
 }
 
-/* output_data's values as a JSON array, after the same checks as an input's shape. */
-static int expected_json(const circuit_input_spec *spec, const double *x, size_t n, char **json,
+/* output_data's values as a JSON array, once checked. */
+static int expected_json(const circuit_input_spec *spec, const double *y, size_t n, char **json,
                          zkml_error *err)
 {
-    if (n != spec->outputs)
-        return zkml_fail(err, ZKML_EINVAL,
-                         "output_data: expected shape [1, %u] (the model's %u outputs), got %zu "
-                         "numbers",
-                         spec->outputs, spec->outputs, n);
-    cJSON *a = cJSON_CreateArray();
-    for (size_t i = 0; a && i < n; i++) {
-        if (!isfinite(x[i])) {
-            cJSON_Delete(a);
-            return zkml_fail(err, ZKML_EINVAL, "output_data[0][%zu]: %g is not a finite number", i,
-                             x[i]);
-        }
-        cJSON_AddItemToArray(a, cJSON_CreateNumber(x[i]));
-    }
+    int rc = circuit_expected_check(spec, y, n, err);
+    cJSON *a = rc ? NULL : cJSON_CreateArray();
+    for (size_t i = 0; a && i < n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateNumber(y[i]));
     *json = a ? cJSON_PrintUnformatted(a) : NULL;
     cJSON_Delete(a);
-    return *json ? 0 : zkml_fail(err, ZKML_ENOMEM, "output_data: out of memory");
+    return rc ? rc : *json ? 0 : zkml_fail(err, ZKML_ENOMEM, "output_data: out of memory");
 }
 
 int proof_job_submit(const server_ctx *srv, registry_store *s, const char *task, int *version,
@@ -274,57 +263,19 @@ static int read_body(const http_request *rq, char **body, size_t *len, int *too_
     return zkml_buf_detach(&b, body, err);
 }
 
-/* field as EZKL's [[x0, x1, ...]] (one input): its numbers into *x (malloc'ed). */
-static int row_of(const cJSON *root, const char *field, const circuit_input_spec *spec,
-                  double **x, size_t *n, zkml_error *err)
-{
-    const cJSON *a = cJSON_GetObjectItemCaseSensitive(root, field);
-    uint32_t want = !strcmp(field, "input_data") ? spec->count : spec->outputs;
-    const cJSON *row = cJSON_IsArray(a) && cJSON_GetArraySize(a) == 1 ? a->child : NULL;
-    if (!cJSON_IsArray(row))
-        return zkml_fail(err, ZKML_EINVAL,
-                         "%s: expected shape [1, %u]: an array holding one array of %u numbers",
-                         field, want, want);
-    *n = (size_t)cJSON_GetArraySize(row);
-    if (!(*x = malloc((*n + 1) * sizeof **x)))
-        return zkml_fail(err, ZKML_ENOMEM, "%s: out of memory", field);
-    size_t i = 0;
-    for (const cJSON *v = row->child; v; v = v->next, i++) {
-        if (!cJSON_IsNumber(v))
-            return zkml_fail(err, ZKML_EINVAL, "%s[0][%zu]: expected a number", field, i);
-        (*x)[i] = v->valuedouble;
-    }
-    return 0;
-}
-
 /* Parses the body and queues the proof. */
 static int submit_body(const http_request *rq, registry_store *s, const char *task, int *version,
                        const char *body, size_t len, char *id, zkml_error *err)
 {
     circuit_input_spec spec;
-    double *x = NULL, *want = NULL;
-    size_t n = 0, n_want = 0;
-    cJSON *root = cJSON_ParseWithLength(body, len);
+    circuit_input_data d = {0};
     int rc = version_input(rq->srv, s, task, version, &spec, err);
-    if (!rc && !cJSON_IsObject(root)) {
-        const char *at = cJSON_GetErrorPtr();
-        rc = zkml_fail(err, ZKML_EINVAL,
-                       "body: not a JSON object (at byte %zu); expected {\"input_data\": [[...]]}",
-                       root || !at || at < body || at > body + len ? (size_t)0 : (size_t)(at - body));
-    }
-    if (!rc && !cJSON_GetObjectItemCaseSensitive(root, "input_data"))
-        rc = zkml_fail(err, ZKML_EINVAL, "input_data is required: {\"input_data\": [[%u numbers]]}",
-                       spec.count);
     if (!rc)
-        rc = row_of(root, "input_data", &spec, &x, &n, err);
-    if (!rc && cJSON_GetObjectItemCaseSensitive(root, "output_data") &&
-        !cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(root, "output_data")))
-        rc = row_of(root, "output_data", &spec, &want, &n_want, err);
+        rc = circuit_input_parse(body, len, &spec, &d, err);
     if (!rc)
-        rc = proof_job_submit(rq->srv, s, task, version, x, n, want, n_want, id, err);
-    cJSON_Delete(root);
-    free(x);
-    free(want);
+        rc = proof_job_submit(rq->srv, s, task, version, d.input, d.n_input, d.expected,
+                              d.n_expected, id, err);
+    circuit_input_data_free(&d);
     return rc;
 }
 

@@ -127,6 +127,20 @@ int circuit_input_spec_parse(const char *circuit_json, size_t len, circuit_input
  * (with the range); field names the JSON field in messages ("input_data"). */
 int circuit_input_check(const circuit_input_spec *s, const double *x, size_t n, const char *field,
                         zkml_error *err);
+/* ZKML_EINVAL unless y (n values: expected outputs) has the model's output
+ * count of finite numbers. */
+int circuit_expected_check(const circuit_input_spec *s, const double *y, size_t n, zkml_error *err);
+/* A request's body, {"input_data": [[...]], "output_data": [[...]]} (the
+ * second optional; EZKL's WitnessInputData), checked against s: ZKML_EINVAL
+ * naming the byte of a JSON error, the expected shape, or the index of a
+ * value that is not a number, not finite or outside the input's range. */
+typedef struct circuit_input_data {
+    double *input, *expected; /* expected NULL without output_data */
+    size_t n_input, n_expected;
+} circuit_input_data;
+int circuit_input_parse(const char *text, size_t len, const circuit_input_spec *s,
+                        circuit_input_data *d, zkml_error *err);
+void circuit_input_data_free(circuit_input_data *d);
 /* The canonical JSON of an input, whose bytes its IPFS CID names:
  * {"input_data":[[v0,v1,...]]} without spaces, each v the float32 proven,
  * written "%.*g" with the fewest digits (1..9) that read back (strtof) to that

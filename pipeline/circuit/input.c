@@ -85,6 +85,78 @@ int circuit_input_check(const circuit_input_spec *s, const double *x, size_t n, 
     return 0;
 }
 
+int circuit_expected_check(const circuit_input_spec *s, const double *y, size_t n, zkml_error *err)
+{
+    if (n != s->outputs)
+        return zkml_fail(err, ZKML_EINVAL,
+                         "output_data: expected shape [1, %u] (the model's %u outputs), got %zu "
+                         "numbers",
+                         s->outputs, s->outputs, n);
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(y[i]))
+            return zkml_fail(err, ZKML_EINVAL, "output_data[0][%zu]: %g is not a finite number", i,
+                             y[i]);
+    return 0;
+}
+
+void circuit_input_data_free(circuit_input_data *d)
+{
+    free(d->input);
+    free(d->expected);
+    memset(d, 0, sizeof *d);
+}
+
+/* field as EZKL's [[x0, x1, ...]] (one input): its numbers into *x (malloc'ed). */
+static int row_of(const cJSON *root, const char *field, uint32_t want, double **x, size_t *n,
+                  zkml_error *err)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(root, field);
+    const cJSON *row = cJSON_IsArray(a) && cJSON_GetArraySize(a) == 1 ? a->child : NULL;
+    if (!cJSON_IsArray(row))
+        return zkml_fail(err, ZKML_EINVAL,
+                         "%s: expected shape [1, %u]: an array holding one array of %u numbers",
+                         field, want, want);
+    *n = (size_t)cJSON_GetArraySize(row);
+    if (!(*x = malloc((*n + 1) * sizeof **x)))
+        return zkml_fail(err, ZKML_ENOMEM, "%s: out of memory", field);
+    size_t i = 0;
+    for (const cJSON *v = row->child; v; v = v->next, i++) {
+        if (!cJSON_IsNumber(v))
+            return zkml_fail(err, ZKML_EINVAL, "%s[0][%zu]: expected a number", field, i);
+        (*x)[i] = v->valuedouble;
+    }
+    return 0;
+}
+
+int circuit_input_parse(const char *text, size_t len, const circuit_input_spec *s,
+                        circuit_input_data *d, zkml_error *err)
+{
+    memset(d, 0, sizeof *d);
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    int rc = 0;
+    if (!cJSON_IsObject(root))
+        rc = zkml_fail(err, ZKML_EINVAL,
+                       "body: not a JSON object (at byte %zu); expected {\"input_data\": [[...]]}",
+                       !root && end && end >= text && end <= text + len ? (size_t)(end - text) : 0);
+    const cJSON *want = cJSON_GetObjectItemCaseSensitive(root, "output_data");
+    if (!rc && !cJSON_GetObjectItemCaseSensitive(root, "input_data"))
+        rc = zkml_fail(err, ZKML_EINVAL, "input_data is required: {\"input_data\": [[%u numbers]]}",
+                       s->count);
+    if (!rc)
+        rc = row_of(root, "input_data", s->count, &d->input, &d->n_input, err);
+    if (!rc)
+        rc = circuit_input_check(s, d->input, d->n_input, "input_data", err);
+    if (!rc && want && !cJSON_IsNull(want))
+        rc = row_of(root, "output_data", s->outputs, &d->expected, &d->n_expected, err);
+    if (!rc && d->expected)
+        rc = circuit_expected_check(s, d->expected, d->n_expected, err);
+    cJSON_Delete(root);
+    if (rc)
+        circuit_input_data_free(d);
+    return rc;
+}
+
 /* The fewest "%.*g" digits that read back to f. */
 static void shortest_float(float f, char out[32])
 {
