@@ -211,51 +211,23 @@ int store_proof_claim_next(registry_store *s, int worker_pid, store_proof *p, zk
     return claimed;
 }
 
-/* Begins a transaction in which p is still running under p->claim. */
-static int begin_claimed(registry_store *s, const store_proof *p, zkml_error *err)
-{
-    int64_t claim = -1;
-    int rc = store_begin(s, err);
-    if (!rc)
-        rc = store_query_int64(s, &claim, err,
-                               "SELECT claim FROM proofs WHERE id = ? AND state = 'running'", "t",
-                               p->id);
-    if (rc == ZKML_ENOTFOUND || (!rc && claim != p->claim))
-        rc = zkml_fail(err, ZKML_EREJECTED,
-                       "proof %s: claim %lld is no longer the proof's (it was re-queued and "
-                       "claimed again): this worker's write is refused",
-                       p->id, (long long)p->claim);
-    if (rc)
-        store_rollback(s);
-    return rc;
-}
-
-static int end_claimed(registry_store *s, int rc, zkml_error *err)
-{
-    if (!rc)
-        rc = store_commit(s, err);
-    if (rc)
-        store_rollback(s);
-    return rc;
-}
-
 int store_proof_heartbeat(registry_store *s, const store_proof *p, zkml_error *err)
 {
-    int rc = begin_claimed(s, p, err);
+    int rc = store_begin_claimed(s, "proofs", p->id, p->claim, err);
     if (rc)
         return rc;
     rc = store_exec(s, err, "UPDATE proofs SET heartbeat_at = ? WHERE id = ?", "lt", zkml_now_ms(),
                     p->id);
-    return end_claimed(s, rc, err);
+    return store_end_claimed(s, rc, err);
 }
 
 int store_proof_finish(registry_store *s, const store_proof *p, int done, const char *text,
                        zkml_error *err)
 {
     char *rel = done ? NULL : store_relative_message(s, text);
-    int rc = begin_claimed(s, p, err);
+    int rc = store_begin_claimed(s, "proofs", p->id, p->claim, err);
     if (!rc)
-        rc = end_claimed(s,
+        rc = store_end_claimed(s,
                          store_exec(s, err,
                                     "UPDATE proofs SET state = ?, result = ?, error = ?,"
                                     " worker_pid = NULL, finished_at = ? WHERE id = ?",

@@ -500,36 +500,40 @@ int store_job_claim_next(registry_store *s, int worker_pid, store_job *job, zkml
     return claimed;
 }
 
-/* BEGIN IMMEDIATE, then ZKML_EREJECTED unless the job is still running under
- * this claim: a worker whose job was re-queued and claimed again by another
- * must not write to it. */
-static int begin_claimed(registry_store *s, const store_job *job, zkml_error *err)
+int store_begin_claimed(registry_store *s, const char *table, const char *id, int64_t claim,
+                        zkml_error *err)
 {
-    int64_t claim = -1;
+    char sql[128];
+    int64_t now_claim = -1;
+    snprintf(sql, sizeof sql, "SELECT claim FROM %s WHERE id = ? AND state = 'running'", table);
     int rc = store_begin(s, err);
     if (!rc)
-        rc = store_query_int64(s, &claim, err,
-                         "SELECT claim FROM jobs WHERE id = ? AND"
-                         " state = 'running'",
-                         "l", job->id);
-    if (rc == ZKML_ENOTFOUND || (!rc && claim != job->claim))
+        rc = store_query_int64(s, &now_claim, err, sql, "t", id);
+    if (rc == ZKML_ENOTFOUND || (!rc && now_claim != claim))
         rc = zkml_fail(err, ZKML_EREJECTED,
-                       "job %lld: claim %lld is no longer the job's (it "
-                       "was re-queued and claimed again): this worker's write is refused",
-                       (long long)job->id, (long long)job->claim);
+                       "%s %s: claim %lld is no longer its own (it was re-queued and claimed "
+                       "again): this worker's write is refused",
+                       table, id, (long long)claim);
     if (rc)
         store_rollback(s);
     return rc;
 }
 
-/* Commits the claimed transaction if rc is 0, else rolls it back. */
-static int end_claimed(registry_store *s, int rc, zkml_error *err)
+int store_end_claimed(registry_store *s, int rc, zkml_error *err)
 {
     if (!rc)
         rc = store_commit(s, err);
     if (rc)
         store_rollback(s);
     return rc;
+}
+
+/* The job's fenced transaction (store_begin_claimed). */
+static int begin_claimed(registry_store *s, const store_job *job, zkml_error *err)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%lld", (long long)job->id);
+    return store_begin_claimed(s, "jobs", id, job->claim, err);
 }
 
 int store_job_heartbeat(registry_store *s, const store_job *job, zkml_error *err)
@@ -539,7 +543,7 @@ int store_job_heartbeat(registry_store *s, const store_job *job, zkml_error *err
         return rc;
     rc = store_exec(s, err, "UPDATE jobs SET heartbeat_at = ? WHERE id = ?", "ll", zkml_now_ms(),
                     job->id);
-    return end_claimed(s, rc, err);
+    return store_end_claimed(s, rc, err);
 }
 
 int store_requeue_dead_jobs(registry_store *s, int worker_pid, int64_t stale_ms, int *requeued,
@@ -622,7 +626,7 @@ int store_step_begin(registry_store *s, const store_job *job, const char *step, 
                         "UPDATE jobs SET message = 'running ' || ?, updated_at = ?,"
                         " heartbeat_at = ? WHERE id = ?",
                         "tlll", step, now, now, job_id);
-    return end_claimed(s, rc, err);
+    return store_end_claimed(s, rc, err);
 }
 
 static int state_valid(const char *state, int for_step)
@@ -643,7 +647,7 @@ int store_step_finish(registry_store *s, const store_job *job, const char *step,
     char *rel = store_relative_message(s, message);
     int rc = begin_claimed(s, job, err);
     if (!rc)
-        rc = end_claimed(s,
+        rc = store_end_claimed(s,
                          store_exec(s, err,
                                     "UPDATE steps SET state = ?, message = ?, finished_at = ?,"
                                     " ms = ? WHERE job_id = ? AND name = ?",
@@ -665,7 +669,7 @@ int store_job_finish(registry_store *s, const store_job *job, const char *state,
     const char *m = rel ? rel : message;
     int rc = begin_claimed(s, job, err);
     if (!rc)
-        rc = end_claimed(s,
+        rc = store_end_claimed(s,
                          store_exec(s, err,
                                     "UPDATE jobs SET state = ?, message = ?, error = ?,"
                                     " worker_pid = NULL, updated_at = ? WHERE id = ?",
@@ -680,7 +684,7 @@ int store_job_await_contributions(registry_store *s, const store_job *job, const
 {
     int rc = begin_claimed(s, job, err);
     if (!rc)
-        rc = end_claimed(s,
+        rc = store_end_claimed(s,
                          store_exec(s, err,
                                     "UPDATE jobs SET state = 'awaiting_contributions',"
                                     " message = ?, error = NULL, worker_pid = NULL,"
@@ -697,7 +701,7 @@ int store_job_retry_later(registry_store *s, const store_job *job, int64_t delay
     char *rel = store_relative_message(s, message);
     int rc = begin_claimed(s, job, err);
     if (!rc)
-        rc = end_claimed(s,
+        rc = store_end_claimed(s,
                          store_exec(s, err,
                                     "UPDATE jobs SET state = 'queued', attempts = attempts + 1,"
                                     " not_before = ?, message = ?, error = NULL,"
@@ -744,7 +748,7 @@ int store_record_artifacts(registry_store *s, const char *data_dir, const store_
         rc = begin_claimed(s, job, err);
     if (rc)
         return rc;
-    return end_claimed(s, record_dir_artifacts(s, version_id, dir, step, err), err);
+    return store_end_claimed(s, record_dir_artifacts(s, version_id, dir, step, err), err);
 }
 
 int store_version_record_artifacts(registry_store *s, const char *data_dir, const char *task_id,

@@ -35,6 +35,14 @@ int store_begin(registry_store *s, zkml_error *err);
 int store_commit(registry_store *s, zkml_error *err);
 void store_rollback(registry_store *s);
 
+/* BEGIN IMMEDIATE, then ZKML_EREJECTED (rolled back) unless row id of table
+ * ("jobs" or "proofs") is still running under claim: a worker whose job was
+ * re-queued and claimed again by another must not write to it. end commits
+ * if rc is 0, else rolls back, and returns the outcome. */
+int store_begin_claimed(registry_store *s, const char *table, const char *id, int64_t claim,
+                        zkml_error *err);
+int store_end_claimed(registry_store *s, int rc, zkml_error *err);
+
 /* Opens <data_dir>/registry.db (creating the dir) in WAL mode with a busy
  * timeout and foreign keys on, without migrating. */
 int store_connect(const char *data_dir, registry_store **out, zkml_error *err);
