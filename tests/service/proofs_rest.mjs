@@ -30,9 +30,9 @@ function check (ok, what) {
   console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`)
 }
 
-async function start () {
+async function start (extra = {}) {
   const proc = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', join(work, 'data')], {
-    env: { ...process.env, ZKML_WORKERS: '2', ZKML_EVAL_ROWS: '4', ZKML_CHAIN: 'none', ZKML_API_TOKEN: '' },
+    env: { ...process.env, ZKML_WORKERS: '2', ZKML_EVAL_ROWS: '4', ZKML_CHAIN: 'none', ZKML_API_TOKEN: '', ...extra },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   const base = await new Promise((resolve, reject) => {
@@ -56,9 +56,9 @@ async function stop () {
   server = null
 }
 
-async function http (method, path, body) {
+async function http (method, path, body, headers = {}) {
   const res = await fetch(server.base + path, {
-    method, body: typeof body === 'string' ? body : body && JSON.stringify(body),
+    method, headers, body: typeof body === 'string' ? body : body && JSON.stringify(body),
   })
   const text = await res.text()
   let json = null
@@ -109,18 +109,31 @@ async function cidOf (bytes) {
   for await (const entry of importer([{ content: bytes }], new MemoryBlockstore(), opts)) return entry.cid.toString()
 }
 
+// Uploads iris_mlp as task with the input visibility given; waits for its job.
+async function uploadIris (task, visibility) {
+  const form = new FormData()
+  form.append('task_id', task)
+  form.append('model', new Blob([readFileSync(join(fixtures, 'iris_mlp.onnx'))]), 'iris_mlp.onnx')
+  form.append('data', new Blob([readFileSync(join(fixtures, 'iris_test.csv'))]), 'iris_test.csv')
+  form.append('input_visibility', visibility)
+  const res = await fetch(server.base + '/models', { method: 'POST', body: form })
+  check(res.status === 202, `upload of iris_mlp as ${task} (${visibility} input) answers 202`)
+  const job = await waitJob(task, 1)
+  check(job.state === 'done', `${task} version 1 is done (${job.error})`)
+}
+
+// The packed input of docs/COMMITMENTS.md (7 bits a value, offset 0, scale 4).
+function packInput (xs) {
+  let packed = 0n
+  xs.map((x) => BigInt(Math.round(Math.fround(x) * 16))).forEach((v, i) => { packed += v << BigInt(7 * i) })
+  return packed
+}
+
 try {
   await start()
-  const model = readFileSync(join(fixtures, 'iris_mlp.onnx'))
   const csv = readFileSync(join(fixtures, 'iris_test.csv'))
-  const form = new FormData()
-  form.append('task_id', 'iris')
-  form.append('model', new Blob([model]), 'iris_mlp.onnx')
-  form.append('data', new Blob([csv]), 'iris_test.csv')
-  let res = await fetch(server.base + '/models', { method: 'POST', body: form })
-  check(res.status === 202, 'upload of iris_mlp answers 202')
-  const job = await waitJob('iris', 1)
-  check(job.state === 'done', `version 1 is done (${job.error})`)
+  await uploadIris('iris', 'hashed')
+  let res
 
   // A version whose job is not done: 409 naming its state.
   const form2 = new FormData()
@@ -186,10 +199,7 @@ try {
   check(result.dequantized.every((v, i) => Math.abs(v - floats[i]) < 1), `proven outputs ${result.dequantized} near numpy's ${floats}`)
 
   const poseidon = await buildPoseidon()
-  const q = row0.map((x) => BigInt(Math.round(Math.fround(x) * 16)))
-  let packed = 0n
-  q.forEach((v, i) => { packed += v << BigInt(7 * i) })
-  const commitment = poseidon.F.toObject(poseidon([packed], 1n)).toString()
+  const commitment = poseidon.F.toObject(poseidon([packInput(row0)], 1n)).toString()
   check(result.input_visibility === 'hashed' && result.input_commitment === commitment,
     `input commitment is circomlibjs's poseidon of the packed input (${commitment})`)
   check(result.input === null && result.input_packed === null, 'a hashed input is not shown')
@@ -225,6 +235,30 @@ try {
   `another input's outputs differ from output_data: matches false at ${oc.first_mismatch && oc.first_mismatch.index}`)
   check(await snarkjs.groth16.verify(vk, proof.result.public_signals, proof.result.proof), 'snarkjs verifies that proof too')
 
+  // The input as the version's input_visibility shows it: public (the input and
+  // its packed signal) and private (nothing, not even its CID).
+  await uploadIris('irispub', 'public')
+  await uploadIris('irispriv', 'private')
+  r = await http('POST', '/models/irispub/versions/1/proofs?wait=1', { input_data: [row0] })
+  proof = r.status === 200 ? r.json : await waitProof(r.json.status_url)
+  let res2 = proof.result
+  const vkPub = JSON.parse((await http('GET', '/models/irispub/artifacts/verification_key.json?version=1')).text)
+  check(await snarkjs.groth16.verify(vkPub, res2.public_signals, res2.proof), 'snarkjs verifies a public-input proof')
+  check(res2.input_visibility === 'public' && res2.input_commitment === null &&
+        JSON.stringify(res2.input) === JSON.stringify({ input_data: [row0] }) &&
+        res2.input_packed.length === 1 && res2.input_packed[0] === packInput(row0).toString() &&
+        res2.public_signals.includes(res2.input_packed[0]),
+  `a public input is shown with its packed signal (${res2.input_packed})`)
+  check(res2.input_cid === await cidOf(Buffer.from(text)), 'a public input has its CID')
+  r = await http('POST', '/models/irispriv/versions/1/proofs?wait=1', { input_data: [row0] })
+  proof = r.status === 200 ? r.json : await waitProof(r.json.status_url)
+  res2 = proof.result
+  const vkPriv = JSON.parse((await http('GET', '/models/irispriv/artifacts/verification_key.json?version=1')).text)
+  check(await snarkjs.groth16.verify(vkPriv, res2.public_signals, res2.proof), 'snarkjs verifies a private-input proof')
+  check(res2.input_visibility === 'private' && res2.input === null && res2.input_packed === null &&
+        res2.input_commitment === null && res2.input_cid === null && res2.public_signals.length === 1,
+  'a private input shows nothing: no input, packed signal, commitment or CID')
+
   // Restart: proofs queued when the service stops are proven after it starts.
   const ids = []
   for (let i = 0; i < 12; i++) {
@@ -236,7 +270,14 @@ try {
     "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"SELECT COUNT(*) FROM proofs WHERE state IN ('queued', 'running')\").fetchone()[0])",
     join(work, 'data', 'registry.db')], { encoding: 'utf8' }))
   check(left > 0, `${left} proofs were still queued when the service stopped`)
-  await start()
+  // Restarted with a token and a 1 ms wait: POST needs the token (GET with the
+  // id does not), and ?wait=1 answers 202 once the wait is over.
+  await start({ ZKML_API_TOKEN: 'proof-token', ZKML_SYNC_PROOF_MS: '1' })
+  r = await http('POST', P + '?wait=1', { input_data: [row0] })
+  check(r.status === 401, `POST without the token: 401 (${r.status})`)
+  r = await http('POST', P + '?wait=1', { input_data: [row0] }, { Authorization: 'Bearer proof-token' })
+  check(r.status === 202 && r.json.state !== 'done', `?wait=1 past ZKML_SYNC_PROOF_MS: 202 (${r.status} ${r.json && r.json.state})`)
+  ids.push(r.json.status_url)
   let done = 0
   for (const url of ids) done += (await waitProof(url)).state === 'done' ? 1 : 0
   check(done === ids.length, `after a restart all ${ids.length} proofs are done (${done})`)
