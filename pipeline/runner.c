@@ -417,8 +417,13 @@ static void wait_for_work(const pipeline_config *cfg)
     }
     struct pollfd p = {cfg->notify->wake_read, POLLIN, 0};
     char byte;
-    if (poll(&p, 1, (int)cfg->poll_ms) > 0 && read(p.fd, &byte, 1) < 0 && errno != EAGAIN)
-        nanosleep(&(struct timespec){0, 10000000}, NULL); /* not a busy loop on a broken pipe */
+    if (poll(&p, 1, (int)cfg->poll_ms) <= 0)
+        return;
+    ssize_t n = read(p.fd, &byte, 1);
+    if (n == 0 || (n < 0 && errno != EAGAIN)) { /* the service is gone: no busy loop */
+        struct timespec ts = {cfg->poll_ms / 1000, (cfg->poll_ms % 1000) * 1000000};
+        nanosleep(&ts, NULL);
+    }
 }
 
 /* A worker: claims and runs jobs until killed. Never returns. */

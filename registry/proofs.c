@@ -26,7 +26,8 @@ int store_proof_id_valid(const char *id)
 {
     size_t n = 0;
     for (; id && id[n]; n++)
-        if (n >= STORE_PROOF_ID_LEN || !((id[n] >= '0' && id[n] <= '9') || (id[n] >= 'a' && id[n] <= 'f')))
+        if (n >= STORE_PROOF_ID_LEN ||
+            !((id[n] >= '0' && id[n] <= '9') || (id[n] >= 'a' && id[n] <= 'f')))
             return 0;
     return n == STORE_PROOF_ID_LEN;
 }
@@ -125,7 +126,7 @@ static char *column_dup(sqlite3_stmt *st, int col, int *oom)
     "p.id, v.task_id, v.version, p.state, p.input, p.output_data, p.result, p.error,"             \
     " p.created_at, p.started_at, p.finished_at, p.claim"
 
-static int read_row(registry_store *s, sqlite3_stmt *st, store_proof *p, zkml_error *err)
+static int read_row(sqlite3_stmt *st, store_proof *p, zkml_error *err)
 {
     int oom = 0;
     snprintf(p->id, sizeof p->id, "%s", (const char *)sqlite3_column_text(st, 0));
@@ -140,7 +141,6 @@ static int read_row(registry_store *s, sqlite3_stmt *st, store_proof *p, zkml_er
     p->started_at = sqlite3_column_int64(st, 9);
     p->finished_at = sqlite3_column_int64(st, 10);
     p->claim = sqlite3_column_int64(st, 11);
-    (void)s;
     if (oom) {
         store_proof_free(p);
         return zkml_fail(err, ZKML_ENOMEM, "store: out of memory reading a proof");
@@ -152,7 +152,7 @@ static int read_row(registry_store *s, sqlite3_stmt *st, store_proof *p, zkml_er
 static int first_row(registry_store *s, sqlite3_stmt *st, store_proof *p, zkml_error *err)
 {
     int step = sqlite3_step(st);
-    int rc = step == SQLITE_ROW    ? read_row(s, st, p, err)
+    int rc = step == SQLITE_ROW    ? read_row(st, p, err)
              : step == SQLITE_DONE ? 0
                                    : store_db_fail(s, err, "reading a proof");
     sqlite3_finalize(st);

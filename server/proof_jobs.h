@@ -4,6 +4,7 @@
  * POST/GET /models/{task}/versions/{n}/proofs[/{id}]; other routes, such as
  * an Infernet container's, use the same calls):
  *
+ *   proof_job_input_spec  what a version takes (the input's count and scale)
  *   proof_job_submit   check an input against a version and queue its proof
  *   proof_job_wait     wait (bounded) until it has ended
  *   proof_job_json     the proof's JSON answer
@@ -15,6 +16,7 @@
 #ifndef ZKML_SERVER_PROOF_JOBS_H
 #define ZKML_SERVER_PROOF_JOBS_H
 
+#include "pipeline/circuit/circuit.h"
 #include "server/server.h"
 
 /* The notifier: a thread reading finished proofs' ids from done_read (the
@@ -23,6 +25,12 @@ typedef struct proof_notify proof_notify;
 int proof_notify_start(int done_read, proof_notify **out, zkml_error *err);
 void proof_notify_stop(proof_notify *n);
 
+/* What version (0 = latest, resolved into *version) of task takes as input
+ * (count, scale, range, visibility; output count), from its circuit.json:
+ * ZKML_ENOTFOUND / ZKML_ECONFLICT as below. An Infernet input's fixed-point
+ * integers are at spec->scale. */
+int proof_job_input_spec(const server_ctx *srv, registry_store *s, const char *task, int *version,
+                         circuit_input_spec *spec, zkml_error *err);
 /* Checks input (n values) and expected (n_expected values, or NULL) against
  * version (0 = latest) of task and queues the proof: ZKML_ENOTFOUND for an
  * unknown task or version, ZKML_ECONFLICT naming the version's state unless

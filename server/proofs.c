@@ -122,8 +122,7 @@ static void notify_wait(proof_notify *n, uint64_t seen, int64_t deadline_ms)
 
 /* ---- the jobs ----------------------------------------------------------------- */
 
-/* What version's circuit takes, once its job is done (404 / 409 before). */
-static int version_input(const server_ctx *srv, registry_store *s, const char *task, int *version,
+int proof_job_input_spec(const server_ctx *srv, registry_store *s, const char *task, int *version,
                          circuit_input_spec *spec, zkml_error *err)
 {
     char dir[4096], path[4200];
@@ -161,7 +160,7 @@ int proof_job_submit(const server_ctx *srv, registry_store *s, const char *task,
 {
     circuit_input_spec spec;
     char *canonical = NULL, *want = NULL;
-    int rc = version_input(srv, s, task, version, &spec, err);
+    int rc = proof_job_input_spec(srv, s, task, version, &spec, err);
     if (!rc)
         rc = circuit_input_check(&spec, input, n, "input_data", err);
     if (!rc && expected)
@@ -269,7 +268,7 @@ static int submit_body(const http_request *rq, registry_store *s, const char *ta
 {
     circuit_input_spec spec;
     circuit_input_data d = {0};
-    int rc = version_input(rq->srv, s, task, version, &spec, err);
+    int rc = proof_job_input_spec(rq->srv, s, task, version, &spec, err);
     if (!rc)
         rc = circuit_input_parse(body, len, &spec, &d, err);
     if (!rc)

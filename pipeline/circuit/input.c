@@ -72,7 +72,7 @@ int circuit_input_check(const circuit_input_spec *s, const double *x, size_t n, 
     for (size_t i = 0; i < n; i++) {
         int64_t q;
         float f = (float)x[i];
-        if (!isfinite(x[i]) || !isfinite(f))
+        if (!isfinite(x[i]))
             return zkml_fail(err, ZKML_EINVAL, "%s[0][%zu]: %g is not a finite number", field, i,
                              x[i]);
         if (quant_quantize(f, s->scale, &q) || q < s->lo || q > s->hi)
