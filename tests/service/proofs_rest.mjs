@@ -260,6 +260,12 @@ try {
   'a private input shows nothing: no input, packed signal, commitment or CID')
 
   // Restart: proofs queued when the service stops are proven after it starts.
+  // The workers are stopped (SIGSTOP) first, so that the proofs are still
+  // queued when SIGTERM stops the service (its supervisor SIGKILLs them).
+  const children = (pid) => readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)
+  for (const supervisor of children(server.proc.pid)) {
+    for (const worker of children(supervisor)) process.kill(Number(worker), 'SIGSTOP')
+  }
   const ids = []
   for (let i = 0; i < 12; i++) {
     r = await http('POST', P, { input_data: [[4 + i / 10, 3, 1.5, 0.2]] })
