@@ -10,6 +10,9 @@
 //       Compiles FILE.sol alone and writes {"<Contract>": {"bytecode": "0x..",
 //       "abi": [...], "methodIdentifiers": {...}}} (used by tests and bench),
 //       with the legacy pipeline, the default of `solcjs --optimize`.
+//   node compile.js --check-ir FILE.sol OUT.json
+//       The same with the IR pipeline (a contract that calls the registry's
+//       nine-argument functions, such as tests/server/InfernetConsumer.sol).
 //
 // Exit status 1 with the compiler's messages on any error or warning.
 'use strict';
@@ -81,9 +84,9 @@ function embed(outC, abiDir) {
 const args = process.argv.slice(2);
 if (args[0] === '--embed' && args.length === 3) {
   embed(args[1], args[2]);
-} else if (args[0] === '--check' && args.length === 3) {
-  fs.writeFileSync(args[2], JSON.stringify(compile([args[1]], false), null, 1) + '\n');
+} else if ((args[0] === '--check' || args[0] === '--check-ir') && args.length === 3) {
+  fs.writeFileSync(args[2], JSON.stringify(compile([args[1]], args[0] === '--check-ir'), null, 1) + '\n');
 } else {
-  process.stderr.write('usage: node compile.js --embed OUT.c ABI_DIR | --check FILE.sol OUT.json\n');
+  process.stderr.write('usage: node compile.js --embed OUT.c ABI_DIR | --check[-ir] FILE.sol OUT.json\n');
   process.exit(2);
 }

@@ -7,13 +7,13 @@
  *   POST /{endpoint}                            the version ZKML_INFERNET_MODEL names
  *   POST /infernet/{task}/{version}/{endpoint}  any version
  *
- *   (service_output, generate_witness and generate_proof, which prove an
- *   InfernetInput, wait for the proof jobs of new inputs: not built yet)
+ *   service_output, generate_witness, generate_proof   an InfernetInput proven
+ *                                                      (infernet_input.c)
  *   verify_proof                {"result": bool}: the proof under the version's key
  *   get_verifier_calldata       {"calldata", "verifier"}: verifyProof's call
  *   get_data_attester_calldata  {"to", "calldata", ...}: ModelRegistry.attest's call
  *
- * Each takes the proof as {"proof": "0x..."} (abi.encode(a, b, c,
+ * The last three take the proof as {"proof": "0x..."} (abi.encode(a, b, c,
  * signals), the `proof` bytes service_output answers) or as snarkjs's JSON,
  * {"proof": {pi_a, pi_b, pi_c, ...}, "public_signals": ["...", ...]}.
  */
@@ -30,15 +30,7 @@
 
 enum { STATE_MAX = 32, BODY_MAX = 1 << 20 };
 
-/* The version a request names (version 0: the latest) and, once resolved, its folder. */
-typedef struct infernet_target {
-    const char *task;
-    int version;
-    char dir[PATH_MAX];
-} infernet_target;
-
-/* Sends o (consumed) as a 200 JSON answer. */
-static int send_object(const http_request *rq, cJSON *o)
+int infernet_send_object(const http_request *rq, cJSON *o)
 {
     char *json = o ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
@@ -48,8 +40,7 @@ static int send_object(const http_request *rq, cJSON *o)
     return status;
 }
 
-/* o[key] = "0x" + hex of len bytes. */
-static void add_hex(cJSON *o, const char *key, const uint8_t *data, size_t len)
+void infernet_add_hex(cJSON *o, const char *key, const uint8_t *data, size_t len)
 {
     char *hex = malloc(2 * len + 3);
     if (hex)
@@ -199,7 +190,7 @@ static int send_verifier_calldata(const http_request *rq, const infernet_target 
                           cJSON_IsString(verifier) ? cJSON_CreateString(verifier->valuestring)
                                                    : cJSON_CreateNull());
     cJSON_Delete(chain);
-    return send_object(rq, o);
+    return infernet_send_object(rq, o);
 }
 
 static int send_attester_calldata(const http_request *rq, const infernet_target *t, const uint8_t *w,
@@ -233,10 +224,10 @@ static int send_attester_calldata(const http_request *rq, const infernet_target 
     cJSON_AddStringToObject(o, "task_id", t->task);
     cJSON_AddNumberToObject(o, "onchain_version", v->valuedouble);
     cJSON_AddStringToObject(o, "function", chain_attest_signature);
-    add_hex(o, "calldata", call.data, call.len);
+    infernet_add_hex(o, "calldata", call.data, call.len);
     zkml_buf_free(&call);
     cJSON_Delete(chain);
-    return send_object(rq, o);
+    return infernet_send_object(rq, o);
 }
 
 /* The version behind the root paths: ZKML_INFERNET_MODEL's. */
@@ -274,11 +265,15 @@ static int take_proof(const http_request *rq, infernet_target *t, const cJSON *b
 
 static const struct {
     const char *name;
-    proof_endpoint answer;
+    proof_endpoint proof;          /* takes a proof, or */
+    infernet_input_endpoint input; /* takes an InfernetInput */
 } endpoints[] = {
-    {"verify_proof", send_verify},
-    {"get_verifier_calldata", send_verifier_calldata},
-    {"get_data_attester_calldata", send_attester_calldata},
+    {"service_output", NULL, infernet_service_output},
+    {"generate_witness", NULL, infernet_generate_witness},
+    {"generate_proof", NULL, infernet_generate_proof},
+    {"verify_proof", send_verify, NULL},
+    {"get_verifier_calldata", send_verifier_calldata, NULL},
+    {"get_data_attester_calldata", send_attester_calldata, NULL},
 };
 enum { N_ENDPOINTS = sizeof endpoints / sizeof endpoints[0] };
 
@@ -336,7 +331,9 @@ int infernet_handle(http_request *rq, const char *task, const char *version, con
     cJSON *body = NULL;
     if (status || (status = read_object(rq, &body)))
         return status;
-    status = take_proof(rq, &t, body, endpoints[endpoint_index(name)].answer);
+    int e = endpoint_index(name);
+    status = endpoints[e].proof ? take_proof(rq, &t, body, endpoints[e].proof)
+                                : endpoints[e].input(rq, &t, body);
     cJSON_Delete(body);
     return status;
 }

@@ -187,6 +187,23 @@ int artifact_status_json(const http_request *rq, const char *task_id, int versio
  * /infernet/{task}/{version}/{name}. */
 int infernet_endpoint_known(const char *name);
 int infernet_handle(http_request *rq, const char *task, const char *version, const char *name);
+/* The version a request names (version 0: the latest) and, once resolved, its folder. */
+typedef struct infernet_target {
+    const char *task;
+    int version;
+    char dir[PATH_MAX];
+} infernet_target;
+/* The endpoints taking an InfernetInput (infernet_input.c); body is the request's object. */
+typedef struct cJSON cJSON;
+typedef int (*infernet_input_endpoint)(const http_request *rq, infernet_target *t,
+                                       const cJSON *body);
+int infernet_service_output(const http_request *rq, infernet_target *t, const cJSON *body);
+int infernet_generate_witness(const http_request *rq, infernet_target *t, const cJSON *body);
+int infernet_generate_proof(const http_request *rq, infernet_target *t, const cJSON *body);
+/* Sends o (consumed) as a 200 JSON answer. */
+int infernet_send_object(const http_request *rq, cJSON *o);
+/* o[key] = "0x" + hex of len bytes. */
+void infernet_add_hex(cJSON *o, const char *key, const uint8_t *data, size_t len);
 /* Static web assets compiled into the binary (assets.c + generated web_assets.c). */
 typedef struct web_asset {
     const char *path; /* "/index.html" */

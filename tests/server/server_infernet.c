@@ -12,13 +12,25 @@
  * expected), another method (405), no ZKML_INFERNET_MODEL (404), a version
  * that never got a key (409 with its state).
  *
- * usage: server_infernet ZKML_REGISTRY MODEL.onnx DATA.csv OTHER_MODEL.onnx
+ * The proving endpoints (service_output, generate_witness, generate_proof)
+ * prove the upload's row again, sent off-chain and as a chain request: the
+ * answers must be what the upload proved (verify.json, public.json), the proof
+ * bytes must attest on anvil, and generate_proof's proof must verify with
+ * snarkjs. Each malformed InfernetInput gets a 400 naming the field.
+ *
+ * A consumer contract (InfernetConsumer.sol, deployed by infernet_consumer.js)
+ * decodes service_output's proof bytes on anvil and gets raw_output from attest.
+ *
+ * usage: server_infernet ZKML_REGISTRY MODEL.onnx DATA.csv OTHER_MODEL.onnx SNARKJS
+ *        infernet_consumer.js
  */
 #include "harness.h"
+#include "pipeline/snark/snark.h"
 #include "registry/chain/chain_internal.h"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -291,6 +303,241 @@ static void test_bad_input(const char *other_model)
     free(hex);
 }
 
+/* ---- proofs of inputs sent as an InfernetInput ----------------------------- */
+
+/* The CSV's row 0, the upload's sample: what version 1 proved at upload. */
+static const double ROW0[4] = {4.7, 3.2, 1.3, 0.2};
+static const char *snarkjs_bin, *consumer_js, *tmp_dir;
+
+/* Writes text to tmp_dir/name; the path into out. */
+static void write_tmp(const char *name, const char *text, char *out, size_t outlen)
+{
+    zkml_error err;
+    snprintf(out, outlen, "%.3000s/%s", tmp_dir, name);
+    CHECK_OK(zkml_write_file_atomic(out, text, strlen(text), &err), &err);
+}
+
+/* A consumer contract deployed on anvil decodes the answer's proof bytes and
+ * gets raw_output from attest (infernet_consumer.js, with ethers's decoder). */
+static void check_consumer_contract(const char *answer)
+{
+    char answer_path[3100], settings_path[3100], cmd[10000];
+    char *settings = artifact("settings.json");
+    write_tmp("answer.json", answer, answer_path, sizeof answer_path);
+    write_tmp("settings.json", settings ? settings : "", settings_path, sizeof settings_path);
+    free(settings);
+    snprintf(cmd, sizeof cmd, "node %s %s %s %s %s %.3000s", consumer_js, chain.rpc_url,
+             chain.registry_address, answer_path, settings_path, tmp_dir);
+    CHECK(system(cmd) == 0, "the consumer contract's outputs (%s)", cmd);
+}
+
+/* data = abi.encode(int256[]) of row 0 at the input scale (settings.json's scales.input). */
+static char *chain_request(void)
+{
+    char *settings = artifact("settings.json");
+    cJSON *st = cJSON_Parse(settings);
+    int scale = cJSON_GetObjectItem(cJSON_GetObjectItem(st, "scales"), "input")->valueint;
+    int64_t q[4];
+    for (int i = 0; i < 4; i++)
+        q[i] = (int64_t)llround(ROW0[i] * ldexp(1, scale));
+    zkml_buf b = {0};
+    chain_abi_encode_values(q, 4, &b);
+    char *body = malloc(2 * b.len + 64);
+    strcpy(body, "{\"source\": 0, \"destination\": 0, \"data\": \"");
+    chain_hex(b.data, b.len, body + strlen(body));
+    strcat(body, "\"}");
+    zkml_buf_free(&b);
+    cJSON_Delete(st);
+    free(settings);
+    return body;
+}
+
+static const char OFFCHAIN[] =
+    "{\"source\": 1, \"destination\": 1, \"data\": {\"input_data\": [[4.7, 3.2, 1.3, 0.2]]}}";
+
+/* A hex field of an answer as bytes (*out malloc'ed). */
+static int hex_field(const char *json, const char *key, uint8_t **out, size_t *len)
+{
+    char text[16384] = "";
+    zkml_error err;
+    json_field(json, key, text, sizeof text);
+    return chain_hex_decode(key, text, out, len, &err);
+}
+
+/* abi.encode(uint256[]) words as decimal strings equal those of public.json at [from, to). */
+static void check_signals(const uint8_t *enc, size_t len, const cJSON *pub, int from, int to,
+                          const char *what)
+{
+    CHECK(len == 64 + 32 * (size_t)(to - from), "%s: %zu bytes for %d signals", what, len,
+          to - from);
+    for (int i = from; i < to && len == 64 + 32 * (size_t)(to - from); i++) {
+        char got[80];
+        uint8_t le[32];
+        fr_t f;
+        for (int k = 0; k < 32; k++)
+            le[k] = enc[64 + 32 * (i - from) + 31 - k];
+        fr_from_bytes_le(&f, le);
+        fr_to_dec(got, &f);
+        CHECK(!strcmp(got, cJSON_GetArrayItem(pub, i)->valuestring), "%s[%d]: %s, public.json %s",
+              what, i - from, got, cJSON_GetArrayItem(pub, i)->valuestring);
+    }
+}
+
+/* service_output of row 0 answers what the upload proved for row 0: raw_output
+ * = verify.json's values, processed_output = public.json's output signals
+ * (the signals' order: outputs first), and its proof attests on anvil. */
+static void check_service_output(const char *path, const char *body)
+{
+    http_response r;
+    post(&srv, path, body, &r);
+    CHECK(r.status == 200, "%s: %ld %s", path, r.status, r.body);
+    if (r.status == 200 && strstr(path, "/infernet/"))
+        check_consumer_contract(r.body);
+    char *verify = artifact("verify.json"), *pub_text = artifact("public.json");
+    cJSON *v = cJSON_Parse(verify), *pub = cJSON_Parse(pub_text);
+    const cJSON *values = cJSON_GetObjectItem(v, "values");
+    uint8_t *raw = NULL, *processed = NULL, *proof = NULL, *raw_in = NULL;
+    size_t raw_len = 0, processed_len = 0, proof_len = 0, raw_in_len = 0, n = 0;
+    int64_t *out = NULL;
+    zkml_error err = {0};
+    CHECK(hex_field(r.body, "raw_output", &raw, &raw_len) == 0, "raw_output: %s", r.body);
+    CHECK_OK(chain_abi_decode_values("raw_output", raw, raw_len, &out, &n, &err), &err);
+    CHECK((int)n == cJSON_GetArraySize(values), "%zu outputs", n);
+    for (size_t i = 0; out && i < n && (int)i < cJSON_GetArraySize(values); i++)
+        CHECK(out[i] == (int64_t)cJSON_GetArrayItem(values, (int)i)->valuedouble,
+              "raw_output[%zu] %lld", i, (long long)out[i]);
+    int n_out = 1; /* the iris model's 3 outputs pack into one signal */
+    CHECK(hex_field(r.body, "processed_output", &processed, &processed_len) == 0, "processed_output");
+    check_signals(processed, processed_len, pub, 0, n_out, "processed_output");
+    free(processed);
+    CHECK(hex_field(r.body, "processed_input", &processed, &processed_len) == 0, "processed_input");
+    check_signals(processed, processed_len, pub, n_out, cJSON_GetArraySize(pub), "processed_input");
+    /* inputs hashed (the default): the input itself is not repeated */
+    CHECK(hex_field(r.body, "raw_input", &raw_in, &raw_in_len) == 0 && raw_in_len == 0,
+          "raw_input of a hashed input: %zu bytes", raw_in_len);
+    /* The proof bytes, as a consumer contract passes them on: attest answers raw_output. */
+    CHECK(hex_field(r.body, "proof", &proof, &proof_len) == 0 && proof_len > 288, "proof");
+    char *hexproof = malloc(2 * proof_len + 32);
+    strcpy(hexproof, "{\"proof\": \"");
+    chain_hex(proof, proof_len, hexproof + strlen(hexproof));
+    strcat(hexproof, "\"}");
+    http_response a;
+    post(&srv, "/infernet/iris/1/get_data_attester_calldata", hexproof, &a);
+    char to[64] = "", calldata[8192] = "";
+    json_field(a.body, "to", to, sizeof to);
+    json_field(a.body, "calldata", calldata, sizeof calldata);
+    uint8_t *ret = NULL;
+    size_t ret_len = 0, n2 = 0;
+    int64_t *attested = NULL;
+    CHECK_OK(eth_call(to, calldata, &ret, &ret_len, &err), &err);
+    CHECK_OK(chain_abi_decode_values("attest", ret, ret_len, &attested, &n2, &err), &err);
+    CHECK(n2 == n && attested && out && !memcmp(attested, out, n * sizeof *out),
+          "attest of service_output's proof answers raw_output");
+    free(ret);
+    free(attested);
+    http_response_free(&a);
+    free(hexproof);
+    free(proof);
+    free(raw_in);
+    free(processed);
+    free(raw);
+    free(out);
+    cJSON_Delete(v);
+    cJSON_Delete(pub);
+    free(verify);
+    free(pub_text);
+    http_response_free(&r);
+}
+
+/* generate_proof's proof checked by snarkjs (and a changed signal refused by it). */
+static void check_generate_proof(void)
+{
+    http_response r;
+    post(&srv, "/infernet/iris/1/generate_proof", OFFCHAIN, &r);
+    CHECK(r.status == 200, "generate_proof: %ld %s", r.status, r.body);
+    cJSON *o = cJSON_Parse(r.body);
+    const cJSON *result = cJSON_GetObjectItem(o, "result");
+    char *proof = cJSON_Print(cJSON_GetObjectItem(result, "proof"));
+    cJSON *pub = cJSON_Duplicate(cJSON_GetObjectItem(result, "public_signals"), 1);
+    char *vk = artifact("verification_key.json");
+    char paths[3][3100], cmd[10000];
+    for (int round = 0; round < 2 && proof && vk && pub; round++) {
+        char *pub_text = cJSON_Print(pub);
+        write_tmp("vk.json", vk, paths[0], sizeof paths[0]);
+        write_tmp("proof.json", proof, paths[1], sizeof paths[1]);
+        write_tmp("public.json", pub_text, paths[2], sizeof paths[2]);
+        free(pub_text);
+        snprintf(cmd, sizeof cmd, "%s groth16 verify %s %s %s > /dev/null 2>&1", snarkjs_bin,
+                 paths[0], paths[2], paths[1]);
+        int rc = system(cmd);
+        CHECK(round == 0 ? rc == 0 : rc != 0, "snarkjs on %s proof: %d", round ? "a changed" : "the",
+              rc);
+        cJSON_ReplaceItemInArray(pub, 0, cJSON_CreateString("12345"));
+    }
+    printf("generate_proof: snarkjs verifies the proof, refuses a changed signal\n");
+    free(vk);
+    free(proof);
+    cJSON_Delete(pub);
+    cJSON_Delete(o);
+    http_response_free(&r);
+}
+
+static void test_proving_endpoints(void)
+{
+    char *chain_body = chain_request();
+    check_service_output("/infernet/iris/1/service_output", OFFCHAIN);
+    check_service_output("/service_output", chain_body);
+    check_generate_proof();
+    http_response r;
+    post(&srv, "/infernet/iris/1/generate_witness", chain_body, &r);
+    char *verify = artifact("verify.json");
+    cJSON *w = cJSON_Parse(r.body), *v = cJSON_Parse(verify);
+    CHECK(r.status == 200 && cJSON_Compare(cJSON_GetObjectItem(w, "outputs"),
+                                           cJSON_GetObjectItem(v, "values"), 1),
+          "generate_witness: %s", r.body);
+    cJSON_Delete(w);
+    cJSON_Delete(v);
+    free(verify);
+    http_response_free(&r);
+    /* Bad InfernetInputs: each named. */
+    static const struct {
+        const char *body, *part;
+    } bad[] = {
+        {"{\"data\": {}}", "source is required: 0 (chain) or 1 (off-chain)"},
+        {"{\"source\": 3, \"data\": {}}", "source: expected 0 (chain) or 1 (off-chain)"},
+        {"{\"source\": 1, \"destination\": 2, \"data\": {}}", "destination 2 (stream) is not served"},
+        {"{\"source\": 1, \"requires_proof\": 1, \"data\": {}}", "requires_proof: expected true or false"},
+        {"{\"source\": 0, \"data\": {\"input_data\": [[1]]}}", "data: a chain request (source 0) takes hex"},
+        {"{\"source\": 1, \"data\": \"0x00\"}", "data: an off-chain request (source 1) takes"},
+        {"{\"source\": 1, \"data\": {}}", "input_data is required"},
+        {"{\"source\": 1, \"data\": {\"input_data\": [[1, 2, 3]]}}", "expected shape [1, 4]"},
+        {"{\"source\": 1, \"data\": {\"input_data\": [[1, 2, \"x\", 4]]}}", "input_data[0][2]: expected a number"},
+        {"{\"source\": 1, \"data\": {\"input_data\": [[1, 2, 3, 1e30]]}}", "input_data[0][3]"},
+        {"{\"source\": 0, \"data\": \"0x0000zz\"}", "data: byte 2 is not two hex digits"},
+        {"{\"source\": 0, \"data\": \"0x00\"}", "data: 1 bytes is not abi.encode(int256[])"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        post(&srv, "/infernet/iris/1/service_output", bad[i].body, &r);
+        expect_error(&r, 400, bad[i].part, bad[i].body);
+        http_response_free(&r);
+    }
+    /* A value outside the calibrated range, sent as a chain request: the index is named. */
+    int64_t huge[4] = {1, 1, 1, (int64_t)1 << 40};
+    zkml_buf b = {0};
+    chain_abi_encode_values(huge, 4, &b);
+    char body[1024] = "{\"source\": 0, \"data\": \"";
+    chain_hex(b.data, b.len, body + strlen(body));
+    strcat(body, "\"}");
+    zkml_buf_free(&b);
+    post(&srv, "/infernet/iris/1/service_output", body, &r);
+    expect_error(&r, 400, "[0][3]", "a chain value out of range");
+    http_response_free(&r);
+    post(&srv, "/infernet/iris/9/generate_proof", OFFCHAIN, &r);
+    expect_error(&r, 404, "9", "generate_proof of an unknown version");
+    http_response_free(&r);
+    free(chain_body);
+}
+
 /* Without ZKML_INFERNET_MODEL the root paths say how to name a model. */
 static void test_no_model(const char *bin, const char *dir)
 {
@@ -357,14 +604,20 @@ static int start_chain(const char *dir, chain_anvil *anvil, chain_env *env)
 
 int main(int argc, char **argv)
 {
-    if (argc != 5) {
-        fprintf(stderr, "usage: %s ZKML_REGISTRY MODEL.onnx DATA.csv OTHER_MODEL.onnx\n", argv[0]);
+    if (argc != 7) {
+        fprintf(stderr,
+                "usage: %s ZKML_REGISTRY MODEL.onnx DATA.csv OTHER_MODEL.onnx SNARKJS "
+                "infernet_consumer.js\n",
+                argv[0]);
         return 2;
     }
+    snarkjs_bin = argv[5];
+    consumer_js = argv[6];
     curl_global_init(CURL_GLOBAL_DEFAULT);
     char dir[PATH_MAX], data[PATH_MAX + 8], plain[PATH_MAX + 8];
     chain_env vars;
     test_tmpdir(dir, sizeof dir, "infernet");
+    tmp_dir = dir;
     snprintf(data, sizeof data, "%s/data", dir);
     snprintf(plain, sizeof plain, "%s/plain", dir);
     chain_anvil anvil = {0};
@@ -374,7 +627,9 @@ int main(int argc, char **argv)
         return 1;
     }
     const char *env[] = {"ZKML_CHAIN=rpc", vars.rpc, vars.key, vars.registry, "ZKML_INFERNET_MODEL=iris",
-                         "ZKML_EVAL_ROWS=8", "ZKML_API_TOKEN=", NULL};
+                         "ZKML_EVAL_ROWS=8", "ZKML_API_TOKEN=",
+                         /* the routes wait as ?wait=1 does: long enough under ASan */
+                         "ZKML_SYNC_PROOF_MS=120000", NULL};
     if (test_server_start(&srv, argv[1], data, env, NULL)) {
         fprintf(stderr, "server did not start\n");
         chain_anvil_stop(&anvil);
@@ -398,6 +653,7 @@ int main(int argc, char **argv)
         test_verify_proof();
         test_verifier_calldata();
         test_attester_calldata();
+        test_proving_endpoints();
         test_bad_input(argv[4]);
     }
     CHECK(test_server_stop(&srv) == 0, "graceful stop exits 0");
