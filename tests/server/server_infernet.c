@@ -16,7 +16,9 @@
  * prove the upload's row again, sent off-chain and as a chain request: the
  * answers must be what the upload proved (verify.json, public.json), the proof
  * bytes must attest on anvil, and generate_proof's proof must verify with
- * snarkjs. Each malformed InfernetInput gets a 400 naming the field.
+ * snarkjs. Each malformed InfernetInput gets a 400 naming the field. With the
+ * workers stopped and ZKML_SYNC_PROOF_MS=1 service_output answers 202 with the
+ * proof's status_url, done once they run again (the proof is the pool's).
  *
  * A consumer contract (InfernetConsumer.sol, deployed by infernet_consumer.js)
  * decodes service_output's proof bytes on anvil and gets raw_output from attest.
@@ -35,6 +37,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <signal.h>
+#include <unistd.h>
 
 static test_server srv;
 static chain_config chain;
@@ -567,6 +571,68 @@ static void test_no_model(const char *bin, const char *dir)
     }
 }
 
+/* The pids of a process's children, space-separated, into list. */
+static void children(const char *pid, char list[1024])
+{
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%s/task/%s/children", pid, pid);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(list, 1, 1023, f) : 0;
+    if (f)
+        fclose(f);
+    list[n] = 0;
+}
+
+/* Sends sig to every worker of a server (the children of its children). */
+static void signal_workers(pid_t server, int sig)
+{
+    char pid[16], list[1024], sub[1024];
+    snprintf(pid, sizeof pid, "%d", (int)server);
+    children(pid, list);
+    for (char *s1 = NULL, *p = strtok_r(list, " \n", &s1); p; p = strtok_r(NULL, " \n", &s1)) {
+        children(p, sub);
+        for (char *s2 = NULL, *w = strtok_r(sub, " \n", &s2); w; w = strtok_r(NULL, " \n", &s2))
+            kill((pid_t)atoi(w), sig);
+    }
+}
+
+/* The proving routes wait as ?wait=1 does: with the workers stopped and
+ * ZKML_SYNC_PROOF_MS=1, service_output answers 202 with the proof's
+ * status_url (the HTTP thread did not prove it), which is done once the
+ * workers run again. */
+static void test_bounded_wait(const char *bin, const char *data)
+{
+    test_server s;
+    const char *env[] = {"ZKML_CHAIN=none", "ZKML_API_TOKEN=", "ZKML_INFERNET_MODEL=iris",
+                         "ZKML_SYNC_PROOF_MS=1", NULL};
+    if (test_server_start(&s, bin, data, env, NULL)) {
+        CHECK(0, "the server with a 1 ms wait did not start");
+        return;
+    }
+    signal_workers(s.pid, SIGSTOP);
+    http_response r;
+    char url[512] = "", state[32] = "";
+    post(&s, "/service_output", OFFCHAIN, &r);
+    json_field(r.body, "status_url", url, sizeof url);
+    json_field(r.body, "state", state, sizeof state);
+    CHECK(r.status == 202 && url[0] == '/' && strcmp(state, "done"),
+          "service_output past ZKML_SYNC_PROOF_MS: 202 with a status_url: %ld %s", r.status, r.body);
+    http_response_free(&r);
+    signal_workers(s.pid, SIGCONT);
+    for (int i = 0; url[0] == '/' && i < 1200 && strcmp(state, "done") && strcmp(state, "failed");
+         i++) {
+        char u[1024];
+        snprintf(u, sizeof u, "%s%s", s.base, url);
+        usleep(100000);
+        if (http_do("GET", u, NULL, NULL, 0, &r) == 0) {
+            json_field(r.body, "state", state, sizeof state);
+            http_response_free(&r);
+        }
+    }
+    CHECK(!strcmp(state, "done"), "the proof service_output queued: %s", state);
+    CHECK(test_server_stop(&s) == 0, "the server with a 1 ms wait stops");
+}
+
 /* The service's environment for the chain: ZKML_RPC_URL, ZKML_PRIVATE_KEY_FILE
  * and ZKML_REGISTRY_ADDRESS assignments. */
 typedef struct chain_env {
@@ -657,6 +723,8 @@ int main(int argc, char **argv)
         test_bad_input(argv[4]);
     }
     CHECK(test_server_stop(&srv) == 0, "graceful stop exits 0");
+    if (!strcmp(state, "done"))
+        test_bounded_wait(argv[1], data);
     test_no_model(argv[1], plain);
     chain_anvil_stop(&anvil);
     test_rm_rf(dir);
