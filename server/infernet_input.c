@@ -26,11 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct infernet_input {
-    int source; /* 0 chain, 1 off-chain */
-    const cJSON *data;
-} infernet_input;
-
 /* An optional whole number field in [lo, hi]; *out keeps its default when absent. */
 static int small_int(const cJSON *body, const char *key, int lo, int hi, const char *meaning,
                      int *out, zkml_error *err)
@@ -45,7 +40,7 @@ static int small_int(const cJSON *body, const char *key, int lo, int hi, const c
     return 0;
 }
 
-static int parse_input(const cJSON *body, infernet_input *in, zkml_error *err)
+int infernet_input_parse(const cJSON *body, infernet_input *in, zkml_error *err)
 {
     in->source = -1;
     int destination = 1;
@@ -112,7 +107,7 @@ static int queue(const http_request *rq, registry_store *s, infernet_target *t, 
     infernet_input in;
     circuit_input_spec spec = {0};
     circuit_input_data d = {0};
-    int rc = parse_input(body, &in, err);
+    int rc = infernet_input_parse(body, &in, err);
     if (!rc)
         rc = proof_job_input_spec(rq->srv, s, t->task, &t->version, &spec, err);
     if (!rc)

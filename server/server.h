@@ -197,6 +197,14 @@ typedef struct infernet_target {
 typedef struct cJSON cJSON;
 typedef int (*infernet_input_endpoint)(const http_request *rq, infernet_target *t,
                                        const cJSON *body);
+/* An InfernetInput's fields checked (source, destination, requires_proof, and
+ * data's type for its source); ZKML_EINVAL naming the field. in->data points
+ * into body. */
+typedef struct infernet_input {
+    int source; /* 0 chain, 1 off-chain */
+    const cJSON *data;
+} infernet_input;
+int infernet_input_parse(const cJSON *body, infernet_input *in, zkml_error *err);
 int infernet_service_output(const http_request *rq, infernet_target *t, const cJSON *body);
 int infernet_generate_witness(const http_request *rq, infernet_target *t, const cJSON *body);
 int infernet_generate_proof(const http_request *rq, infernet_target *t, const cJSON *body);
