@@ -396,6 +396,13 @@ static int test_kill_worker(const char *data)
     zkml_error err = {0};
     REQUIRE_OK(pipeline_workers_start(&cfg, &w, &err), &err);
     int rc = wait_for(data, "SELECT state = 'running' FROM steps WHERE name = 'slow'", 1, 60);
+    char dir[4096];
+    version_dir(data, dir, sizeof dir);
+    /* The step is marked running before its child starts it: kill only once it
+     * has run, so that the rerun below is the interrupted step's second run
+     * (under load the kill once landed in between and the step ran only once). */
+    for (int i = 0; !rc && count_lines(dir, "slow") < 1 && i < 1200; i++)
+        sleep_ms(50);
     long long victim = test_sql_int(data, "SELECT worker_pid FROM jobs");
     if (!rc && victim > 0)
         rc = kill((pid_t)victim, SIGKILL);
@@ -404,8 +411,6 @@ static int test_kill_worker(const char *data)
     REQUIRE_OK(pipeline_workers_supervise(w, &err), &err);
     pipeline_workers_stop(w);
     REQUIRE(rc == 0 && victim > 0);
-    char dir[4096];
-    version_dir(data, dir, sizeof dir);
     REQUIRE(count_lines(dir, "write") == 1); /* resumed after the done step */
     REQUIRE(count_lines(dir, "slow") == 2);  /* the interrupted step ran again */
     REQUIRE(count_lines(dir, "small") == 1);
