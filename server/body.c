@@ -110,3 +110,20 @@ int body_stream(const http_request *rq, const body_limit *limit, body_sink sink,
     free(buf);
     return status;
 }
+
+static int keep_in_buf(void *ctx, const uint8_t *data, size_t len, zkml_error *err)
+{
+    zkml_buf *b = ctx;
+    zkml_buf_put(b, data, len);
+    return b->oom ? zkml_fail(err, ZKML_ENOMEM, "out of memory keeping the body") : 0;
+}
+
+int body_read(const http_request *rq, const body_limit *limit, zkml_buf *out, zkml_error *err)
+{
+    int status = body_stream(rq, limit, keep_in_buf, out, err);
+    if (status) {
+        mg_disable_connection_keep_alive(rq->conn); /* the rest of the body is left unread */
+        zkml_buf_free(out);
+    }
+    return status;
+}

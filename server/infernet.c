@@ -293,18 +293,18 @@ int infernet_endpoint_known(const char *name)
 /* The body as a JSON object (at most BODY_MAX bytes); 413 or 400 sent otherwise. */
 static int read_object(const http_request *rq, cJSON **out)
 {
-    const struct mg_request_info *ri = mg_get_request_info(rq->conn);
+    body_limit limit = {BODY_MAX, "the body", "1 MiB"};
     zkml_buf b = {0};
-    char chunk[8192];
-    int n, too_large = ri->content_length > BODY_MAX;
-    while (!too_large && (n = mg_read(rq->conn, chunk, sizeof chunk)) > 0) {
-        zkml_buf_put(&b, chunk, (size_t)n);
-        too_large = b.len > BODY_MAX;
-    }
-    *out = too_large || b.oom ? NULL : cJSON_ParseWithLength((const char *)b.data, b.len);
-    zkml_buf_free(&b);
-    if (too_large)
+    zkml_error err = {0};
+    int status = body_read(rq, &limit, &b, &err);
+    *out = NULL;
+    if (status == 413)
         return http_send_error(rq, 413, "too_large", "the body is over %d bytes", BODY_MAX);
+    if (status)
+        return http_send_error(rq, status, status == 500 ? "internal" : "invalid_input", "%s",
+                               err.message);
+    *out = cJSON_ParseWithLength((const char *)b.data, b.len);
+    zkml_buf_free(&b);
     if (cJSON_IsObject(*out))
         return 0;
     cJSON_Delete(*out);

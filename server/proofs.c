@@ -242,24 +242,18 @@ static int path_version(const char *text, int *version, zkml_error *err)
     return 0;
 }
 
-/* The body, at most PROOF_BODY_MAX bytes (ZKML_EINVAL with code too_large above). */
-static int read_body(const http_request *rq, char **body, size_t *len, int *too_large,
-                     zkml_error *err)
+/* The body, at most PROOF_BODY_MAX bytes: 0, or the status of the error sent. */
+static int read_body(const http_request *rq, zkml_buf *body)
 {
-    const struct mg_request_info *ri = mg_get_request_info(rq->conn);
-    zkml_buf b = {0};
-    char chunk[8192];
-    *too_large = ri->content_length > PROOF_BODY_MAX;
-    for (int n; !*too_large && (n = mg_read(rq->conn, chunk, sizeof chunk)) > 0;) {
-        zkml_buf_put(&b, chunk, (size_t)n);
-        *too_large = b.len > PROOF_BODY_MAX;
-    }
-    *len = b.len;
-    if (*too_large) {
-        zkml_buf_free(&b);
-        return zkml_fail(err, ZKML_EINVAL, "the body is over %d bytes", PROOF_BODY_MAX);
-    }
-    return zkml_buf_detach(&b, body, err);
+    body_limit limit = {PROOF_BODY_MAX, "the body", "1 MiB"};
+    zkml_error err = {0};
+    int status = body_read(rq, &limit, body, &err);
+    if (status == 413)
+        return http_send_error(rq, 413, "too_large", "the body is over %d bytes", PROOF_BODY_MAX);
+    if (status)
+        return http_send_error(rq, status, status == 500 ? "internal" : "invalid_input", "%s",
+                               err.message);
+    return 0;
 }
 
 /* Parses the body and queues the proof. */
@@ -301,19 +295,18 @@ int proofs_post(const http_request *rq, const char *task, const char *version_te
 {
     zkml_error err = {0};
     registry_store *s;
-    char *body = NULL, id[STORE_PROOF_ID_LEN + 1];
-    size_t len = 0;
-    int version = 0, too_large = 0;
-    int rc = path_version(version_text, &version, &err);
+    char id[STORE_PROOF_ID_LEN + 1];
+    zkml_buf body = {0};
+    int version = 0;
+    if (path_version(version_text, &version, &err))
+        return http_send_zkml_error(rq, &err);
+    int rc = read_body(rq, &body);
+    if (rc)
+        return rc;
+    rc = http_store(rq, &s, &err);
     if (!rc)
-        rc = read_body(rq, &body, &len, &too_large, &err);
-    if (too_large)
-        return http_send_error(rq, 413, "too_large", "%s", err.message);
-    if (!rc)
-        rc = http_store(rq, &s, &err);
-    if (!rc)
-        rc = submit_body(rq, s, task, &version, body, len, id, &err);
-    free(body);
+        rc = submit_body(rq, s, task, &version, (const char *)body.data, body.len, id, &err);
+    zkml_buf_free(&body);
     if (rc)
         return http_send_zkml_error(rq, &err);
     store_proof p;

@@ -132,6 +132,9 @@ typedef struct body_limit {
  * large, 500 sink or memory). */
 int body_stream(const http_request *rq, const body_limit *limit, body_sink sink, void *ctx,
                 zkml_error *err);
+/* The whole body into out (a small JSON body), under the same limits and
+ * slow-client rule as body_stream: 0, or its status with err set and out freed. */
+int body_read(const http_request *rq, const body_limit *limit, zkml_buf *out, zkml_error *err);
 
 /* ---- access (access.c) -------------------------------------------------------- */
 

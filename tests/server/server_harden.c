@@ -6,8 +6,9 @@
  *            requests are answered; a 200-character task_id gets the pattern
  *            message; sample is checked without a CSV; staged uploads left by
  *            a crash are removed at start;
- *   slow     20 connections trickling headers and 20 trickling POST bodies do
- *            not keep /healthz from answering, and the server cuts each one;
+ *   slow     20 connections trickling headers and 20 trickling POST bodies (an
+ *            upload, a proof of a new input, an Infernet request) do not keep
+ *            /healthz from answering, and the server cuts each one;
  *   memory   4 concurrent uploads of a 40 MB CSV keep the server's peak RSS
  *            (VmHWM) under 64 MB + 1 MB per connection.
  *
@@ -208,7 +209,7 @@ static int case_rules(const char *dir)
 enum { TRICKLERS = 20, TRICKLE_BUDGET_S = 45 };
 
 typedef struct trickler {
-    int body;        /* 0: trickle the headers; 1: send headers, trickle the body */
+    int body; /* 0: trickle the headers; else send headers, trickle the body of route 1-3 */
     double cut_at_s; /* when the server ended it; < 0 if it never did */
 } trickler;
 
@@ -222,11 +223,16 @@ static void *trickle(void *arg)
     if (fd < 0)
         return NULL;
     char head[512];
-    if (t->body)
+    if (t->body == 1)
         snprintf(head, sizeof head,
                  "POST /models HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                  "Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: 100000"
                  "\r\n\r\n--XyZ\r\nContent-Disposition: form-data; name=\"task_id\"\r\n\r\n");
+    else if (t->body) /* the JSON bodies: a proof of a new input, an Infernet request */
+        snprintf(head, sizeof head,
+                 "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                 "Content-Length: 100000\r\n\r\n{\"input_data\": [[",
+                 t->body == 2 ? "/models/iris/versions/1/proofs" : "/infernet/iris/1/service_output");
     else
         snprintf(head, sizeof head, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n");
     send(fd, head, strlen(head), MSG_NOSIGNAL);
@@ -264,7 +270,7 @@ static int case_slow(const char *dir)
     trickler t[2 * TRICKLERS];
     pthread_t th[2 * TRICKLERS];
     for (int i = 0; i < 2 * TRICKLERS; i++) {
-        t[i].body = i >= TRICKLERS;
+        t[i].body = i < TRICKLERS ? 0 : 1 + i % 3; /* /models, .../proofs, Infernet */
         pthread_create(&th[i], NULL, trickle, &t[i]);
     }
     sleep_ms(2000); /* every trickler is connected and holding its request */
@@ -275,8 +281,8 @@ static int case_slow(const char *dir)
         pthread_join(th[i], NULL);
         CHECK(t[i].cut_at_s >= 0, "a %s trickler was never cut off (%d s budget)",
               t[i].body ? "body" : "header", TRICKLE_BUDGET_S);
-        if (t[i].cut_at_s > worst[t[i].body])
-            worst[t[i].body] = t[i].cut_at_s;
+        if (t[i].cut_at_s > worst[t[i].body != 0])
+            worst[t[i].body != 0] = t[i].cut_at_s;
     }
     printf("slow clients: /healthz %s; header tricklers cut within %.1f s, body tricklers "
            "within %.1f s\n",
