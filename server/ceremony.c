@@ -54,14 +54,11 @@ typedef struct ceremony_ref {
 /* Looks up the version: 0, or the status of the error response sent. */
 static int open_ref(http_request *rq, const char *task_id, const char *version, ceremony_ref *ref)
 {
-    char *end;
-    long v = strtol(version, &end, 10);
-    if (end == version || *end || v < 1 || v > 1000000000)
-        return http_send_error(rq, 400, "invalid_input",
-                               "version must be a positive integer (got '%s')", version);
     memset(ref, 0, sizeof *ref);
     ref->task_id = task_id;
-    ref->version = (int)v;
+    int status = http_path_version(rq, version, &ref->version);
+    if (status)
+        return status;
     zkml_error err = {0};
     registry_store *s;
     if (http_store(rq, &s, &err) ||

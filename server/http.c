@@ -102,6 +102,28 @@ int http_store(const http_request *rq, registry_store **out, zkml_error *err)
     return ZKML_OK;
 }
 
+/* A version as paths and queries write it: digits from 1 to 10^9, no sign or blank. */
+static int version_value(const char *text, int *version)
+{
+    char *end;
+    long v = strtol(text, &end, 10);
+    if (*text < '1' || *text > '9' || *end || v > 1000000000)
+        return -1;
+    *version = (int)v;
+    return 0;
+}
+
+static int send_bad_version(const http_request *rq, const char *text)
+{
+    return http_send_error(rq, 400, "invalid_input", "version must be a positive integer (got '%s')",
+                           text);
+}
+
+int http_path_version(const http_request *rq, const char *text, int *version)
+{
+    return version_value(text, version) ? send_bad_version(rq, text) : 0;
+}
+
 int http_query_version(const http_request *rq)
 {
     char value[32];
@@ -112,14 +134,12 @@ int http_query_version(const http_request *rq)
         return 0;
     if (got < 0)
         strcpy(value, "(too long)");
-    char *end;
-    long v = strtol(value, &end, 10);
-    if (got < 0 || end == value || *end || v < 1 || v > 1000000000) {
-        http_send_error(rq, 400, "invalid_input", "version must be a positive integer (got '%s')",
-                        value);
+    int v;
+    if (got < 0 || version_value(value, &v)) {
+        send_bad_version(rq, value);
         return -1;
     }
-    return (int)v;
+    return v;
 }
 
 int http_wants_html(const http_request *rq)

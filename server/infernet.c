@@ -312,22 +312,10 @@ static int read_object(const http_request *rq, cJSON **out)
     return http_send_error(rq, 400, "invalid_input", "the body must be a JSON object");
 }
 
-/* "{version}" of the path: a version number. */
-static int parse_version(const http_request *rq, const char *text, infernet_target *t)
-{
-    char *end;
-    long v = strtol(text, &end, 10);
-    if (*text < '1' || *text > '9' || *end || v > INT32_MAX)
-        return http_send_error(rq, 400, "invalid_input",
-                               "version must be a positive integer (got '%s')", text);
-    t->version = (int)v;
-    return 0;
-}
-
 int infernet_handle(http_request *rq, const char *task, const char *version, const char *name)
 {
     infernet_target t = {.task = task};
-    int status = task ? parse_version(rq, version, &t) : root_target(rq, &t);
+    int status = task ? http_path_version(rq, version, &t.version) : root_target(rq, &t);
     cJSON *body = NULL;
     if (status || (status = read_object(rq, &body)))
         return status;

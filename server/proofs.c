@@ -230,18 +230,6 @@ int proof_job_json(const store_proof *p, char **json, zkml_error *err)
 
 /* ---- the routes ------------------------------------------------------------------ */
 
-/* "{n}" of the path: a version number. */
-static int path_version(const char *text, int *version, zkml_error *err)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (errno || end == text || *end || v < 1 || v > 1000000000)
-        return zkml_fail(err, ZKML_EINVAL, "version must be a positive integer (got '%s')", text);
-    *version = (int)v;
-    return 0;
-}
-
 /* The body, at most PROOF_BODY_MAX bytes: 0, or the status of the error sent. */
 static int read_body(const http_request *rq, zkml_buf *body)
 {
@@ -298,10 +286,8 @@ int proofs_post(const http_request *rq, const char *task, const char *version_te
     char id[STORE_PROOF_ID_LEN + 1];
     zkml_buf body = {0};
     int version = 0;
-    if (path_version(version_text, &version, &err))
-        return http_send_zkml_error(rq, &err);
-    int rc = read_body(rq, &body);
-    if (rc)
+    int rc = http_path_version(rq, version_text, &version);
+    if (rc || (rc = read_body(rq, &body)))
         return rc;
     rc = http_store(rq, &s, &err);
     if (!rc)
@@ -323,9 +309,10 @@ int proofs_get(const http_request *rq, const char *task, const char *version_tex
     zkml_error err = {0};
     registry_store *s;
     store_proof p;
-    int version = 0;
-    if (path_version(version_text, &version, &err) || http_store(rq, &s, &err) ||
-        store_proof_get(s, task, version, id, &p, &err))
+    int version = 0, status = http_path_version(rq, version_text, &version);
+    if (status)
+        return status;
+    if (http_store(rq, &s, &err) || store_proof_get(s, task, version, id, &p, &err))
         return http_send_zkml_error(rq, &err);
     int rc = send_proof(rq, 200, &p);
     store_proof_free(&p);

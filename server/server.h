@@ -109,6 +109,8 @@ void http_add_cors_headers(const http_request *rq);
 int http_store(const http_request *rq, registry_store **out, zkml_error *err);
 /* ?version=N: 0 when absent; -1 (after a 400 was sent) when malformed. */
 int http_query_version(const http_request *rq);
+/* The {n} of a path as a version number: 0, or 400 sent (the status). */
+int http_path_version(const http_request *rq, const char *text, int *version);
 /* The connection's socket, which CivetWeb does not expose: the descriptor
  * whose peer and local addresses are the request's. Read it only to see how
  * many bytes are waiting (FIONREAD); -1 if not found. */
