@@ -32,8 +32,8 @@ model_files() {
             echo "pipeline.sh: cnn skipped: $gen is not in this tree" >&2
             return 1
         fi
-        /usr/bin/python3 "$gen" "$W/cnn" --rows 10 >/dev/null
-        ONNX=$W/cnn/cifar_cnn.onnx CSV=$W/cnn/cifar_cnn.csv ;;
+        /usr/bin/python3 "$gen" "$W/cnn-model" --rows 10 >/dev/null
+        ONNX=$W/cnn-model/cifar_cnn.onnx CSV=$W/cnn-model/cifar_cnn.csv ;;
     iris_linear | iris_mlp) ONNX=$F/$1.onnx CSV=$F/iris_test.csv ;;
     mlp25_sigmoid) ONNX=$F/$1.onnx CSV=$F/mlp25_test.csv ;;
     digits_cnn) ONNX=$F/$1.onnx CSV=$F/digits_test.csv ;;
