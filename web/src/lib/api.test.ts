@@ -8,10 +8,15 @@ import { Api, ApiError, errorFrom } from './api';
 let server: Server;
 let api: Api;
 const seen: string[] = [];
+/** method, path, Authorization, Content-Type and body of every request */
+const calls: string[][] = [];
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
+  server = createServer(async (req, res) => {
     seen.push(req.url ?? '');
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    calls.push([req.method ?? '', req.url ?? '', req.headers.authorization ?? '', req.headers['content-type'] ?? '', body]);
     const send = (status: number, body: string) => {
       res.writeHead(status, { 'Content-Type': 'application/json' });
       res.end(body);
@@ -53,6 +58,21 @@ describe('Api', () => {
     expect(seen).toEqual(['/models/a%20b/artifacts?version=3', `/models/by-hash/${'ab'.repeat(32)}/onchain`, '/models/t/versions/onchain',
       '/models/t%2Fx/leaderboard']);
     expect(api.artifactPath('t', 1, 'proof.json')).toBe('/models/t/artifacts/proof.json?version=1');
+  });
+  it('sends the ceremony requests with the token only where the server asks for it', async () => {
+    calls.length = 0;
+    const e = await api.contribute('t', 2, new Blob(['zkey bytes'])).catch((x) => x);
+    expect(e.message).toBe('task x has no version');
+    await api.ceremonyZkey('t', 2, 'tok').catch(() => {});
+    await api.finalize('t', 2, 'tok', 'ab01').catch(() => {});
+    await api.finalize('t', 2, '', '').catch(() => {});
+    const c = '/models/t/versions/2/ceremony';
+    expect(calls).toEqual([
+      ['POST', `${c}/contributions`, '', 'application/octet-stream', 'zkey bytes'],
+      ['GET', `${c}/zkey`, 'Bearer tok', '', ''],
+      ['POST', `${c}/finalize`, 'Bearer tok', 'application/json', '{"beacon":"ab01"}'],
+      ['POST', `${c}/finalize`, '', 'application/json', '']
+    ]);
   });
   it('reports an unreachable server as status 0', async () => {
     const dead = new Api('http://127.0.0.1:1');

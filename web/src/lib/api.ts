@@ -50,6 +50,24 @@ export interface RankedVersion {
   float_rmse?: number;
   rmse_threshold?: number | null;
   within_threshold?: boolean;
+  /** Its chain.json's evaluation record as of the registration. */
+  onchain?: OnchainEvaluation;
+}
+/** What the chain holds of a version's evaluation: "recorded" (with the
+ *  transaction), "skipped" (with the reason), or another status from the
+ *  server ("not registered", "registered without its evaluation"). */
+export interface OnchainEvaluation {
+  status: string;
+  reason?: string;
+  chain_id?: number;
+  registry_address?: string;
+  onchain_version?: number;
+  verifier?: string;
+  vk_hash?: string;
+  best_version?: number;
+  evaluate_tx?: string | null;
+  block?: number | null;
+  timestamp?: number;
 }
 /** The versions evaluated on the same rows (one dataset commitment), best first. */
 export interface LeaderboardGroup {
@@ -126,6 +144,31 @@ export interface Artifact {
   updated_at: string | null;
   visibility?: 'public' | 'private';
 }
+/** One key in a phase-2 ceremony's chain (ceremony.json). */
+export interface CeremonyContribution {
+  index: number;
+  name: string;
+  type: 'contribution' | 'beacon';
+  hash: string;
+  beacon?: string;
+  iterations_exp?: number;
+}
+/** GET .../versions/{n}/ceremony: ceremony.json plus where the ceremony stands. */
+export interface Ceremony {
+  task_id: string;
+  version: number;
+  /** open | pending | finalized | none */
+  state: string;
+  job_state: string;
+  latest_hash: string;
+  circuit_hash: string;
+  phase1: { source: string; file: string; power: number; blake2b: string; contributions: number;
+            testing_only: boolean; note?: string };
+  contributions: CeremonyContribution[];
+  beacon: CeremonyContribution | null;
+  /** only in a contribution's 200 */
+  accepted?: CeremonyContribution;
+}
 export interface UploadAnswer {
   task_id: string;
   version: number;
@@ -152,6 +195,7 @@ export function errorFrom(status: number, body: string, what: string): ApiError 
 }
 
 const seg = encodeURIComponent;
+const bearer = (token: string): Record<string, string> => (token ? { Authorization: `Bearer ${token}` } : {});
 
 export class Api {
   constructor(
@@ -163,15 +207,21 @@ export class Api {
     return this.base + path;
   }
 
-  async json<T>(path: string): Promise<T> {
+  /** The answer to path, or an ApiError with the server's message. */
+  async send(path: string, init: RequestInit & { headers?: Record<string, string> } = {}): Promise<Response> {
     let r: Response;
     try {
-      r = await this.fetcher(this.url(path), { headers: { Accept: 'application/json' } });
+      r = await this.fetcher(this.url(path), { ...init, headers: { Accept: 'application/json', ...init.headers } });
     } catch (e) {
       throw new ApiError(`${path}: ${(e as Error).message}`, 0);
     }
+    if (!r.ok) throw errorFrom(r.status, await r.text(), path);
+    return r;
+  }
+
+  async json<T>(path: string, init: Parameters<Api['send']>[1] = {}): Promise<T> {
+    const r = await this.send(path, init);
     const text = await r.text();
-    if (!r.ok) throw errorFrom(r.status, text, path);
     try {
       return JSON.parse(text) as T;
     } catch {
@@ -214,6 +264,30 @@ export class Api {
     return this.json(`/models/by-hash/${seg(hash)}/onchain`);
   }
 
+  ceremonyPath(task: string, version: number): string {
+    return `/models/${seg(task)}/versions/${version}/ceremony`;
+  }
+  ceremony(task: string, version: number): Promise<Ceremony> {
+    return this.json(this.ceremonyPath(task, version));
+  }
+  /** The latest key (private: the token, or a loopback client without one). */
+  async ceremonyZkey(task: string, version: number, token: string): Promise<Blob> {
+    return (await this.send(`${this.ceremonyPath(task, version)}/zkey`, { headers: bearer(token) })).blob();
+  }
+  /** A key contributed with snarkjs; the server checks it against the latest. */
+  contribute(task: string, version: number, zkey: Blob): Promise<Ceremony> {
+    return this.json(`${this.ceremonyPath(task, version)}/contributions`, {
+      method: 'POST', body: zkey, headers: { 'Content-Type': 'application/octet-stream' }
+    });
+  }
+  /** The operator's end of the ceremony: the beacon (the latest hash when empty). */
+  finalize(task: string, version: number, token: string, beacon: string): Promise<Ceremony> {
+    return this.json(`${this.ceremonyPath(task, version)}/finalize`, {
+      method: 'POST', body: beacon ? JSON.stringify({ beacon }) : '',
+      headers: { 'Content-Type': 'application/json', ...bearer(token) }
+    });
+  }
+
   /** POST /models with XHR, whose upload events give progress (fetch has none). */
   upload(form: FormData, token: string, onProgress: (sent: number, total: number) => void):
     Promise<UploadAnswer> {
@@ -221,7 +295,7 @@ export class Api {
       const xhr = new XMLHttpRequest();
       xhr.open('POST', this.url('/models'));
       xhr.setRequestHeader('Accept', 'application/json');
-      if (token) xhr.setRequestHeader('Authorization', `Bearer ${token}`);
+      for (const [k, v] of Object.entries(bearer(token))) xhr.setRequestHeader(k, v);
       xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded, e.total);
       xhr.onerror = () => reject(new ApiError('network', 0, 'network'));
       xhr.onload = () => {
