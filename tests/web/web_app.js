@@ -13,8 +13,17 @@
 //   - the Tasks, Task (its on-chain record equal to GET .../versions/onchain)
 //     and Lookup pages; the language switch persists;
 //   - the proven metric: the Task page's leaderboard ranks v1 with the value
-//     GET .../leaderboard gives, the Tasks page shows that value as the task's
-//     proven metric, and an unranked version is listed with the server's reason;
+//     GET .../leaderboard gives and its on-chain evaluation record (recorded:
+//     chain id, registry, transaction; skipped: the reason), the Tasks page
+//     shows that value as the task's proven metric, and an unranked version is
+//     listed with the server's reason;
+//   - a trusted-setup ceremony on a server with an API token: the form's
+//     ceremony box makes the job wait in awaiting_contributions; the job page
+//     shows the transcript GET .../ceremony gives; the latest key needs the
+//     token (the server's 401 shown), and with it downloads the server's key;
+//     a stale key contributed with snarkjs shows the server's 400; a fresh one
+//     is accepted with the hash snarkjs printed; finalize without the token
+//     shows the 401, with it and a beacon the job goes on to done;
 //   - axe-core finds no violation (every form control has an accessible name);
 //   - no console errors but the failed requests the test provokes;
 //   - without JavaScript the <noscript> form posts and the server answers in HTML.
@@ -23,7 +32,7 @@
 // usage: node web_app.js ZKML_REGISTRY MODEL.onnx DATA.csv WEB_NODE_MODULES OUT_DIR
 'use strict';
 
-const { spawn } = require('child_process');
+const { execFile, spawn } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -31,6 +40,7 @@ const { chromium } = require(path.join(__dirname, '../../node_modules/playwright
 
 const [bin, modelPath, csvPath, webModules, outDir] = process.argv.slice(2);
 const axePath = path.join(webModules, 'axe-core/axe.min.js');
+const snarkjs = path.join(webModules, '.bin/snarkjs');
 const LIMIT_MB = 1; // the server's upload limit in this test
 let failures = 0;
 function check(cond, what) {
@@ -41,11 +51,11 @@ function check(cond, what) {
   return cond;
 }
 
-function startServer(dataDir) {
+function startServer(dataDir, token = '') {
   return new Promise((resolve, reject) => {
     const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir,
                               '--max-upload-mb', String(LIMIT_MB)], {
-      env: { ...process.env, ZKML_CHAIN: 'anvil', ZKML_API_TOKEN: '' },
+      env: { ...process.env, ZKML_CHAIN: 'anvil', ZKML_API_TOKEN: token },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -320,8 +330,29 @@ async function otherPages(page, base, modelHash) {
         shownRow[0] === '1' && shownRow[1] === String(best.value) &&
         shownRow[2].includes(`${percent(best.value)} (${best.correct}/${best.rows})`),
         `Task page leaderboard ${JSON.stringify(ranked)} vs ${JSON.stringify(board)}`);
+  // Its on-chain evaluation record as the leaderboard gives it, with where it
+  // lives as the chain gives it (GET .../versions/onchain).
+  const oc = best?.onchain ?? {};
+  const cell = await page.$eval('table.leaderboard tbody tr td.onchain', (td) => [td.dataset.status, td.textContent]);
+  check(oc.status === 'recorded' && oc.evaluate_tx && cell[0] === 'recorded' &&
+        oc.chain_id === chain.chain_id && oc.registry_address === chain.registry_address &&
+        [`recorded on chain ${oc.chain_id}`, oc.registry_address, oc.evaluate_tx, oc.block].every((x) => cell[1].includes(String(x))),
+        `leaderboard on-chain cell ${cell} vs ${JSON.stringify(oc)}`);
+  await page.click('table.leaderboard td.onchain summary');
   await axe(page, 'task');
   await shot(page, 'task');
+
+  // A version whose evaluation was not recorded on chain: the server's reason.
+  const skipped = 'no evaluation.json: test';
+  await page.route('**/models/iris-web/leaderboard', (route) => route.fulfill({
+    status: 200, contentType: 'application/json',
+    body: JSON.stringify({ ...board, groups: [{ ...board.groups[0], versions: [{ ...best,
+      onchain: { status: 'skipped', reason: skipped } }] }] }) }));
+  await page.reload();
+  await page.waitForSelector('td.onchain[data-status="skipped"]');
+  const notRecorded = await page.textContent('td.onchain');
+  check(notRecorded.trim() === `not recorded: ${skipped}`, `skipped on-chain record: ${notRecorded}`);
+  await page.unroute('**/models/iris-web/leaderboard');
 
   // A version the server leaves unranked: the page shows it with the server's reason,
   // and the Tasks page says "none" for a task with no ranked version.
@@ -411,6 +442,159 @@ async function withJavaScript(base, server) {
   await dark.close();
 }
 
+// snarkjs zkey contribute IN OUT: the hash snarkjs printed ("Contribution
+// Hash:" then 16 groups of 8 hex digits), as one string.
+function contribute(input, output, name) {
+  return new Promise((resolve, reject) => {
+    execFile(snarkjs, ['zkey', 'contribute', input, output, `--name=${name}`, `-e=entropy of ${name}`],
+             (e, stdout, stderr) => {
+               const printed = `${stdout}${stderr}`.split('Contribution Hash:')[1];
+               if (e || !printed) return reject(new Error(`snarkjs zkey contribute: ${e?.message} ${stdout}${stderr}`));
+               resolve(printed.match(/\b[0-9a-f]{8}\b/g).slice(0, 16).join(''));
+             });
+  });
+}
+
+// What the server answers to a request made directly: [status, body].
+async function direct(url, init = {}) {
+  const r = await fetch(url, init);
+  return [r.status, r.headers.get('content-type')?.includes('json') ? await r.json() : Buffer.from(await r.arrayBuffer())];
+}
+
+// The job page's ceremony panel: the transcript, the key download, a
+// contribution's answer (read with the data-status the page sets).
+async function ceremonyAnswer(page, button, answer) {
+  await page.click(button);
+  await page.waitForSelector(`${answer}[data-status]`);
+  return [await page.getAttribute(answer, 'data-status'), await page.textContent(answer)];
+}
+
+async function transcriptShown(page, want) {
+  const rows = await page.$$eval('#transcript tbody tr', (rs) => rs.map((r) => [r.dataset.name, r.textContent]));
+  return rows.length === want.contributions.length &&
+    rows.every(([name, text], i) => name === want.contributions[i].name && text.includes(want.contributions[i].hash)) &&
+    (await page.textContent('#latest-hash')) === want.latest_hash &&
+    (await page.getAttribute('#ceremony-state', 'data-state')) === want.state;
+}
+
+async function ceremonyPage(page, base, token, work) {
+  const c = `${base}/models/iris-ceremony/versions/1/ceremony`;
+  const auth = { Authorization: `Bearer ${token}` };
+  await page.goto(`${base}/upload`);
+  await page.waitForSelector('#token'); // the server requires one
+  await page.fill('#task_id', 'iris-ceremony');
+  await page.setInputFiles('#model', modelPath);
+  await page.setInputFiles('#data', csvPath);
+  await page.check('#ceremony');
+  await page.fill('#token', token);
+  await page.click('#submit');
+  await page.waitForURL(/\/jobs\/iris-ceremony\/1$/);
+  // Only an upload with ceremony=open waits here (iris-web, without the box, went on to done).
+  await page.waitForSelector('#job-state[data-state="awaiting_contributions"], #job-state[data-state="failed"]',
+                             { timeout: 300000 });
+  check(await page.getAttribute('#job-state', 'data-state') === 'awaiting_contributions',
+        `ceremony job state: ${await page.textContent('main')}`);
+  await page.waitForSelector('#transcript tbody tr');
+  const [, t0] = await direct(c);
+  check(t0.state === 'open' && await transcriptShown(page, t0), `transcript shown vs ${JSON.stringify(t0)}`);
+  const p1 = await page.$eval('#phase1', (d) => [d.dataset.power, d.dataset.testing, d.textContent]);
+  check(p1[0] === String(t0.phase1.power) && p1[1] === 'true' && /for testing only/.test(p1[2]) &&
+        p1[2].includes(`power ${t0.phase1.power}`), `phase 1 shown: ${p1} vs ${JSON.stringify(t0.phase1)}`);
+  await axe(page, 'job (ceremony open)');
+  await shot(page, 'ceremony-open');
+
+  // The latest key: the server's 401 without the token, its bytes with it.
+  const [, no] = await direct(`${c}/zkey`);
+  await page.click('#zkey-download');
+  await page.waitForFunction(() => document.querySelector('#zkey-error').textContent.trim() !== '');
+  const refusedKey = await page.textContent('#zkey-error');
+  check(no.error && refusedKey.includes(`HTTP 401`) && refusedKey.includes(no.error), `key without the token: ${refusedKey}`);
+  await page.fill('#ceremony-token', token);
+  const download = async (name) => {
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#zkey-download')]);
+    const file = path.join(work, name);
+    await dl.saveAs(file);
+    const [, bytes] = await direct(`${c}/zkey`, { headers: auth });
+    check(fs.readFileSync(file).equals(bytes), `downloaded ${name} is the server's latest key`);
+    return file;
+  };
+  const k1 = await download('k1.zkey');
+
+  // Someone else contributes to the same key first: ours is stale, and the
+  // page shows the server's 400 (the same message a direct POST gets).
+  const other = await contribute(k1, path.join(work, 'other.zkey'), 'other');
+  const stale = path.join(work, 'stale.zkey');
+  await contribute(k1, stale, 'web user');
+  const post = (file) => direct(`${c}/contributions`, { method: 'POST', body: fs.readFileSync(file),
+                                                       headers: { 'Content-Type': 'application/octet-stream' } });
+  const [okOther] = await post(path.join(work, 'other.zkey'));
+  const [staleStatus, staleBody] = await post(stale);
+  check(okOther === 200 && staleStatus === 400, `direct posts: other ${okOther}, stale ${staleStatus}`);
+  await page.setInputFiles('#contribution', stale);
+  const [st400, text400] = await ceremonyAnswer(page, '#contribute', '#contribution-answer');
+  check(st400 === '400' && text400.includes(staleBody.error), `stale key: ${st400} ${text400}, server says ${staleBody.error}`);
+  await page.waitForFunction((h) => document.querySelector('#latest-hash').textContent === h, other);
+  await shot(page, 'ceremony-refused');
+
+  // A fresh contribution through the file input: accepted with snarkjs's hash.
+  const k2 = await download('k2.zkey');
+  const mine = path.join(work, 'mine.zkey');
+  const hash = await contribute(k2, mine, 'web user');
+  await page.setInputFiles('#contribution', mine);
+  const [st200, text200] = await ceremonyAnswer(page, '#contribute', '#contribution-answer');
+  check(st200 === '200' && text200.includes(hash) && text200.includes('web user'), `contribution: ${st200} ${text200}`);
+  const [, t1] = await direct(c);
+  check(t1.latest_hash === hash && await transcriptShown(page, t1), `transcript after ours: ${JSON.stringify(t1)}`);
+
+  // Finalize: the operator's token, then the beacon; the job goes on.
+  const beacon = 'b3ac0de5'.repeat(8);
+  const [, noFinalize] = await direct(`${c}/finalize`, { method: 'POST' });
+  await page.fill('#ceremony-token', '');
+  const [st401, text401] = await ceremonyAnswer(page, '#finalize', '#finalize-answer');
+  check(st401 === '401' && noFinalize.error && text401.includes(noFinalize.error), `finalize without the token: ${st401} ${text401}`);
+  await page.fill('#ceremony-token', token);
+  await page.fill('#beacon', beacon);
+  await page.click('#finalize');
+  await page.waitForSelector('#finalize-answer[data-status="202"]');
+  await page.waitForSelector('#job-state[data-state="done"], #job-state[data-state="failed"]', { timeout: 300000 });
+  check(await page.getAttribute('#job-state', 'data-state') === 'done', `after finalize: ${await page.textContent('main')}`);
+  const [, t2] = await direct(c);
+  check(t2.state === 'finalized' && t2.beacon?.beacon === beacon && await transcriptShown(page, t2) &&
+        await page.$('#contribution') === null, `finalized transcript: ${JSON.stringify(t2)}`);
+  await axe(page, 'job (ceremony finalized)');
+  await shot(page, 'ceremony-finalized');
+  console.log(`ceremony: ${t2.contributions.map((x) => x.name).join(', ')}; web user's hash ${hash.slice(0, 16)}…`);
+}
+
+// A second server, with an API token, for the ceremony (the key and finalize
+// need it; contributions do not).
+async function withCeremony() {
+  const token = 'web-ceremony-token';
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zkml-web-ceremony-'));
+  let server;
+  try {
+    server = await startServer(dataDir, token);
+    const context = await launch({ acceptDownloads: true });
+    const page = await context.newPage();
+    watchConsole(page, (url) => /\/ceremony\/(zkey|contributions|finalize)$/.test(url));
+    const work = path.join(dataDir, 'contributor'); // the contributor's own files
+    fs.mkdirSync(work);
+    await ceremonyPage(page, server.base, token, work);
+    await context.close();
+  } finally {
+    if (server) await stopServer(server);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function stopServer(server) {
+  signalPipeline(server, 'SIGCONT'); // never leave it stopped
+  server.child.removeAllListeners('exit');
+  const exited = new Promise((r) => server.child.on('exit', r));
+  server.child.kill('SIGTERM');
+  await exited;
+}
+
 async function withoutJavaScript(base) {
   const context = await launch({ javaScriptEnabled: false });
   const page = await context.newPage();
@@ -449,16 +633,13 @@ async function withoutJavaScript(base) {
     server = await startServer(dataDir);
     await withJavaScript(server.base, server);
     await withoutJavaScript(server.base);
+    await stopServer(server);
+    server = null;
+    await withCeremony();
   } catch (e) {
     check(false, e.stack || String(e));
   } finally {
-    if (server) {
-      signalPipeline(server, 'SIGCONT'); // never leave it stopped
-      server.child.removeAllListeners('exit');
-      const exited = new Promise((r) => server.child.on('exit', r));
-      server.child.kill('SIGTERM');
-      await exited;
-    }
+    if (server) await stopServer(server);
     fs.rmSync(dataDir, { recursive: true, force: true });
     for (const dir of profiles) fs.rmSync(dir, { recursive: true, force: true });
   }
