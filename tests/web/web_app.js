@@ -490,7 +490,7 @@ async function ceremonyPage(page, base, token, work) {
   await page.click('#submit');
   await page.waitForURL(/\/jobs\/iris-ceremony\/1$/);
   // Only an upload with ceremony=open waits here (iris-web, without the box, went on to done).
-  await page.waitForSelector('#job-state[data-state="awaiting_contributions"], #job-state[data-state="failed"]',
+  await page.waitForSelector(['awaiting_contributions', 'failed', 'done'].map((x) => `#job-state[data-state="${x}"]`).join(),
                              { timeout: 300000 });
   check(await page.getAttribute('#job-state', 'data-state') === 'awaiting_contributions',
         `ceremony job state: ${await page.textContent('main')}`);
@@ -576,7 +576,9 @@ async function withCeremony() {
     server = await startServer(dataDir, token);
     const context = await launch({ acceptDownloads: true });
     const page = await context.newPage();
-    watchConsole(page, (url) => /\/ceremony\/(zkey|contributions|finalize)$/.test(url));
+    // circuit.json is private: without the token the done job's page decodes
+    // nothing itself and shows the server's decoding.
+    watchConsole(page, (url) => /\/ceremony\/(zkey|contributions|finalize)$|\/circuit\.json\?/.test(url));
     const work = path.join(dataDir, 'contributor'); // the contributor's own files
     fs.mkdirSync(work);
     await ceremonyPage(page, server.base, token, work);
