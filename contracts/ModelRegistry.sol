@@ -116,6 +116,8 @@ contract ModelRegistry {
     error EvaluationExists(string taskId, uint256 version);
     error EvaluationLayout(uint256 publicSignals);
     error EvaluationOfAnotherCircuit(string taskId, uint256 version, uint256 circuitSignal);
+    error EvaluationOfOtherParameters(string taskId, uint256 version, uint256 paramSignal);
+    error NotTheVersionSignals(string taskId, uint256 version);
     error EvaluationOutOfRange(uint256 signal);
     error BadOutputPacking(uint256 count, uint256 bits, uint256 offset, uint256 signals);
     error OutputsNotPacked(uint256 signal);
@@ -167,16 +169,68 @@ contract ModelRegistry {
         uint256[2] calldata c,
         uint256[] calldata pubSignals
     ) external {
+        record(taskId, version, key, a, b, c, pubSignals, false, 0);
+    }
+
+    /// recordEvaluation for a version with hashed parameters: one circuit
+    /// then serves every weight vector, so the circuit hash no longer names
+    /// the weights, and the evaluation proof shows the parameter commitment
+    /// after the layout above (5 or 7 signals). It must be the one the
+    /// version's inference proof shows, its last public signal:
+    /// versionSignals are that proof's public signals, which must hash to
+    /// the version's signalsHash (the version stores only the hash).
+    function recordHashedEvaluation(
+        string calldata taskId,
+        uint256 version,
+        uint256[] calldata key,
+        uint256[2] calldata a,
+        uint256[2][2] calldata b,
+        uint256[2] calldata c,
+        uint256[] calldata pubSignals,
+        uint256[] calldata versionSignals
+    ) external {
+        uint256 params = versionParams(taskId, version, versionSignals);
+        record(taskId, version, key, a, b, c, pubSignals, true, params);
+    }
+
+    /// The last of the version's public signals, given in full and checked
+    /// against its signalsHash.
+    function versionParams(string calldata taskId, uint256 version, uint256[] calldata signals)
+        private view returns (uint256)
+    {
+        Stored[] storage versions = tasks[keccak256(bytes(taskId))].versions;
+        if (version == 0 || version > versions.length) revert UnknownVersion(taskId, version);
+        if (keccak256(abi.encodePacked(signals)) != versions[version - 1].signalsHash) {
+            revert NotTheVersionSignals(taskId, version);
+        }
+        return signals[signals.length - 1]; // registerVersion refuses none
+    }
+
+    /// Both variants: with `hashed` the last signal is the parameter
+    /// commitment and must equal `params`.
+    function record(
+        string calldata taskId,
+        uint256 version,
+        uint256[] calldata key,
+        uint256[2] calldata a,
+        uint256[2][2] calldata b,
+        uint256[2] calldata c,
+        uint256[] calldata pubSignals,
+        bool hashed,
+        uint256 params
+    ) private {
         bytes32 id = keccak256(bytes(taskId));
         Task storage task = tasks[id];
         if (version == 0 || version > task.versions.length) revert UnknownVersion(taskId, version);
         if (task.owner != msg.sender) revert NotTaskOwner(taskId, msg.sender, task.owner);
         Evaluation storage e = evaluations[id][version];
         if (e.kind != 0) revert EvaluationExists(taskId, version);
-        storeSignals(e, pubSignals);
+        storeSignals(e, pubSignals, hashed);
         if (pubSignals[1] != uint256(task.versions[version - 1].circuitHash) % R) {
             revert EvaluationOfAnotherCircuit(taskId, version, pubSignals[1]);
         }
+        uint256 last = pubSignals[pubSignals.length - 1];
+        if (hashed && last != params) revert EvaluationOfOtherParameters(taskId, version, last);
         (e.vkHash, e.verifier) = checkProof(taskId, key, a, b, c, pubSignals);
         e.timestamp = uint64(block.timestamp);
         emit EvaluationRecorded(taskId, version, e.datasetCommitment, e.kind, e.rows, e.value,
@@ -185,10 +239,11 @@ contract ModelRegistry {
     }
 
     /// The evaluation's figures from its public signals; the layout gives the
-    /// kind. Each must fit its field, so nothing stored is truncated.
-    function storeSignals(Evaluation storage e, uint256[] calldata pub) private {
-        uint256 n = pub.length;
-        if (n != 4 && n != 6) revert EvaluationLayout(n);
+    /// kind (hashed: the parameter commitment follows, compared, not stored).
+    /// Each must fit its field, so nothing stored is truncated.
+    function storeSignals(Evaluation storage e, uint256[] calldata pub, bool hashed) private {
+        uint256 n = hashed && pub.length > 0 ? pub.length - 1 : pub.length;
+        if (n != 4 && n != 6) revert EvaluationLayout(pub.length);
         for (uint256 i = 2; i < n; i++) {
             if (pub[i] > type(uint64).max) revert EvaluationOutOfRange(i);
         }

@@ -17,11 +17,16 @@ static void chain_usage(FILE *f)
             "usage: zkml-registry chain deploy-registry [options]\n"
             "       zkml-registry chain status [options]\n"
             "       zkml-registry chain versions TASK_ID [options]\n"
+            "       zkml-registry chain best-version TASK_ID DATASET_COMMITMENT [options]\n"
             "\n"
             "  deploy-registry  deploy ModelRegistry with the configured key; prints its address\n"
             "                   (then set ZKML_REGISTRY_ADDRESS to it)\n"
             "  status           chain id, block, account, balance, whether the registry has code\n"
             "  versions         the task's versions as the registry records them (eth_call)\n"
+            "  best-version     the registry's bestVersion(TASK_ID, DATASET_COMMITMENT): the\n"
+            "                   on-chain version with the best proven metric on that dataset\n"
+            "                   (0 if none) and its evaluation, as JSON; the commitment in\n"
+            "                   decimal as evaluation.json writes it, or 0x and 64 hex digits\n"
             "\n"
             "options (each overrides its environment variable):\n"
             "  --rpc-url URL        ZKML_RPC_URL: the node's JSON-RPC endpoint (http or https)\n"
@@ -43,10 +48,12 @@ static int set_field(char *field, size_t size, const char *value, const char *fl
     return 0;
 }
 
-/* Reads flags into cfg; positional arguments after the subcommand go to *task. */
-static int parse_options(int argc, char **argv, chain_config *cfg, const char **task,
-                         zkml_error *err)
+/* Reads flags into cfg; up to max positional arguments after the subcommand
+ * go to pos[] (*n of them). */
+static int parse_options(int argc, char **argv, chain_config *cfg, const char **pos, int max,
+                         int *n, zkml_error *err)
 {
+    *n = 0;
     int rc = chain_config_from_env(cfg, err);
     for (int i = 2; rc == 0 && i < argc; i++) {
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
@@ -57,8 +64,8 @@ static int parse_options(int argc, char **argv, chain_config *cfg, const char **
         else if (!strcmp(argv[i], "--registry") && value)
             rc = set_field(cfg->registry_address, sizeof cfg->registry_address, argv[++i],
                            "--registry", err);
-        else if (argv[i][0] != '-' && task && !*task)
-            *task = argv[i];
+        else if (argv[i][0] != '-' && *n < max)
+            pos[(*n)++] = argv[i];
         else
             rc = zkml_fail(err, ZKML_EINVAL, "unexpected argument '%s' (see --help)", argv[i]);
     }
@@ -86,14 +93,15 @@ int cmd_chain(int argc, char **argv)
     const char *sub = argv[1];
     zkml_error err = {0};
     chain_config cfg;
-    const char *task = NULL;
-    int takes_task = !strcmp(sub, "versions");
-    if (strcmp(sub, "deploy-registry") && strcmp(sub, "status") && !takes_task) {
+    const char *pos[2];
+    int n_pos;
+    int wants = !strcmp(sub, "versions") ? 1 : !strcmp(sub, "best-version") ? 2 : 0;
+    if (strcmp(sub, "deploy-registry") && strcmp(sub, "status") && !wants) {
         fprintf(stderr, "zkml-registry chain: unknown subcommand '%s'\n", sub);
         chain_usage(stderr);
         return 2;
     }
-    if (parse_options(argc, argv, &cfg, takes_task ? &task : NULL, &err))
+    if (parse_options(argc, argv, &cfg, pos, wants, &n_pos, &err))
         return fail(&err);
     char *json = NULL;
     int rc;
@@ -107,15 +115,16 @@ int cmd_chain(int argc, char **argv)
         printf("%s\n", address);
         return 0;
     }
-    if (takes_task) {
-        if (!task) {
-            chain_usage(stderr);
-            return 2;
-        }
-        rc = chain_versions_onchain_json(&cfg, task, &json, &err);
-    } else {
-        rc = chain_status_json(&cfg, &json, &err);
+    if (n_pos < wants) {
+        chain_usage(stderr);
+        return 2;
     }
+    if (wants == 2)
+        rc = chain_best_versions_json(&cfg, pos[0], pos + 1, 1, &json, &err);
+    else if (wants)
+        rc = chain_versions_onchain_json(&cfg, pos[0], &json, &err);
+    else
+        rc = chain_status_json(&cfg, &json, &err);
     if (rc)
         return fail(&err);
     printf("%s\n", json);

@@ -12,7 +12,9 @@
  * Accuracy ranks high first, RMSE low first; ties by version, oldest first.
  * Each ranked row carries "onchain": what the register step's chain.json says
  * of the evaluation on the chain (recorded, skipped with the reason, or the
- * version not registered), as of the registration.
+ * version not registered), as of the registration; each group carries
+ * "onchain_best": the registry contract's bestVersion for its dataset, read
+ * live from the configured chain.
  */
 #include "server/server.h"
 #include "pipeline/snark/snark.h"
@@ -70,8 +72,14 @@ static int figures_match(const cJSON *eval, const cJSON *pub, int rmse, zkml_err
     const char *c =
         cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(eval, "dataset_commitment"));
     const char *p0 = cJSON_GetStringValue(cJSON_GetArrayItem(pub, 0));
-    int ok = c && p0 && !strcmp(c, p0) && signal_is(pub, 2, eval, "rows") &&
-             cJSON_GetArraySize(pub) == (rmse ? 6 : 4) &&
+    /* hashed parameters: their commitment follows, as evaluation.json says */
+    int n = rmse ? 6 : 4;
+    const char *params =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(eval, "param_commitment"));
+    const char *last = cJSON_GetStringValue(cJSON_GetArrayItem(pub, n));
+    int size_ok = cJSON_GetArraySize(pub) == n ||
+                  (cJSON_GetArraySize(pub) == n + 1 && params && last && !strcmp(params, last));
+    int ok = c && p0 && !strcmp(c, p0) && signal_is(pub, 2, eval, "rows") && size_ok &&
              (rmse ? signal_is(pub, 3, eval, "sse") && signal_is(pub, 5, eval, "within_threshold")
                    : signal_is(pub, 3, eval, "correct"));
     return ok ? 0
@@ -188,6 +196,78 @@ static void add_groups(cJSON *groups, entry *e, size_t n)
     }
 }
 
+/* The registry's version number of the group's on-chain best among the
+ * group's versions (chain.json on the same chain and registry), or 0. */
+static int local_version(const entry *e, size_t n, const char *commitment, const cJSON *chain,
+                         double onchain)
+{
+    for (size_t i = 0; i < n; i++) {
+        zkml_error ignored;
+        if (strcmp(e[i].commitment, commitment))
+            continue;
+        cJSON *mine = read_json(e[i].dir, ZKML_A_CHAIN, &ignored);
+        int same = mine &&
+                   cJSON_Compare(cJSON_GetObjectItemCaseSensitive(mine, "registry_address"),
+                                 cJSON_GetObjectItemCaseSensitive(chain, "registry_address"), 0) &&
+                   cJSON_Compare(cJSON_GetObjectItemCaseSensitive(mine, "chain_id"),
+                                 cJSON_GetObjectItemCaseSensitive(chain, "chain_id"), 0) &&
+                   cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(mine, "onchain_version")) ==
+                       onchain;
+        cJSON_Delete(mine);
+        if (same)
+            return e[i].version;
+    }
+    return 0;
+}
+
+/* Each group's "onchain_best": the registry contract's bestVersion for the
+ * task and the group's dataset commitment, read now by eth_call (one client
+ * for all groups). status "recorded" (onchain_version, its evaluation, and
+ * version: ours, when one of the group's versions is that on-chain version),
+ * "none" (no version evaluated on it on chain) or "unavailable" with the
+ * error (no chain, node unreachable, registry not deployed). */
+static void add_onchain_best(const http_request *rq, const char *task, cJSON *groups,
+                             const entry *e, size_t n)
+{
+    int k = cJSON_GetArraySize(groups);
+    const char **commitments = calloc((size_t)k + 1, sizeof *commitments);
+    zkml_error err = {0};
+    char *text = NULL;
+    for (int i = 0; commitments && i < k; i++)
+        commitments[i] = cJSON_GetStringValue(
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(groups, i), "dataset_commitment"));
+    if (!commitments)
+        zkml_fail(&err, ZKML_ENOMEM, "out of memory");
+    else if (k)
+        chain_best_versions_json(&rq->srv->chain, task, commitments, (size_t)k, &text, &err);
+    cJSON *chain = text ? cJSON_Parse(text) : NULL;
+    const cJSON *best = cJSON_GetObjectItemCaseSensitive(chain, "best");
+    for (int i = 0; i < k; i++) {
+        cJSON *b = cJSON_Duplicate(cJSON_GetArrayItem(best, i), 1);
+        if (!b) {
+            b = cJSON_CreateObject();
+            cJSON_AddStringToObject(b, "status", "unavailable");
+            cJSON_AddStringToObject(b, "error", err.message[0] ? err.message : "no answer");
+        } else {
+            double v = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(b, "version"));
+            cJSON_DeleteItemFromObjectCaseSensitive(b, "version");
+            cJSON_AddStringToObject(b, "status", v > 0 ? "recorded" : "none");
+            cJSON_AddNumberToObject(b, "onchain_version", v);
+            int mine = v > 0 ? local_version(e, n, commitments[i], chain, v) : 0;
+            if (mine)
+                cJSON_AddNumberToObject(b, "version", mine);
+            cJSON_AddItemToObject(b, "registry_address",
+                                  cJSON_Duplicate(cJSON_GetObjectItem(chain, "registry_address"), 1));
+            cJSON_AddItemToObject(b, "chain_id",
+                                  cJSON_Duplicate(cJSON_GetObjectItem(chain, "chain_id"), 1));
+        }
+        cJSON_AddItemToObject(cJSON_GetArrayItem(groups, i), "onchain_best", b);
+    }
+    cJSON_Delete(chain);
+    free(text);
+    free(commitments);
+}
+
 /* Every version of the task (store_task_json's list) loaded or explained. */
 static int collect(const http_request *rq, const char *task, const cJSON *versions, entry *e,
                    size_t *n, cJSON *unranked, zkml_error *err)
@@ -240,6 +320,7 @@ int leaderboard_json(const http_request *rq, const char *task, int version, char
     if (!rc) {
         qsort(e, n, sizeof *e, by_commitment_then_rank);
         add_groups(groups, e, n);
+        add_onchain_best(rq, task, groups, e, n);
         cJSON_AddStringToObject(out, "task_id", task);
         cJSON_AddStringToObject(out, "definition", "docs/COMMITMENTS.md");
         *json = cJSON_PrintUnformatted(out);

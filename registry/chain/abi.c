@@ -369,6 +369,8 @@ static const char *const known_errors[] = {
     "EvaluationLayout(uint256)",
     "EvaluationOfAnotherCircuit(string,uint256,uint256)",
     "EvaluationOutOfRange(uint256)",
+    "EvaluationOfOtherParameters(string,uint256,uint256)",
+    "NotTheVersionSignals(string,uint256)",
     "BadOutputPacking(uint256,uint256,uint256,uint256)",
     "OutputsNotPacked(uint256)",
     /* the verifier deployer's, passed on by registerVersion */

@@ -7,6 +7,7 @@
 #include "registry/chain/chain_internal.h"
 
 #include "pipeline/evm/evm.h"
+#include "pipeline/snark/snark.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -253,9 +254,10 @@ static cJSON *version_json(uint64_t number, const chain_version *v)
     return o;
 }
 
-static int list_versions(chain_client *c, const uint8_t reg[20], const char *task_id, cJSON *out,
+static int list_versions(chain_client *c, const uint8_t reg[20], const void *arg, cJSON *out,
                          zkml_error *err)
 {
+    const char *task_id = arg;
     uint8_t owner[20];
     uint64_t count;
     int rc;
@@ -306,9 +308,10 @@ static cJSON *registration_json(chain_client *c, const uint8_t reg[20], const ui
     return o;
 }
 
-static int list_registrations(chain_client *c, const uint8_t reg[20], const char *hash_hex,
+static int list_registrations(chain_client *c, const uint8_t reg[20], const void *key,
                               cJSON *out, zkml_error *err)
 {
+    const char *hash_hex = key;
     uint8_t hash[32];
     if (strlen(hash_hex) != 64 || chain_unhex_exact(hash_hex, hash, 32))
         return zkml_fail(err, ZKML_EINVAL, "model hash '%.80s': expected 64 hex digits (SHA-256)",
@@ -347,11 +350,11 @@ static int print_json(cJSON *o, char **json, zkml_error *err)
     return *json ? 0 : zkml_fail(err, ZKML_ENOMEM, "out of memory printing JSON");
 }
 
-typedef int (*onchain_lister)(chain_client *c, const uint8_t reg[20], const char *key, cJSON *out,
+typedef int (*onchain_lister)(chain_client *c, const uint8_t reg[20], const void *arg, cJSON *out,
                               zkml_error *err);
 
-/* {registry_address, chain_id} and what list adds for key, read with eth_call. */
-static int onchain_json(const chain_config *cfg, onchain_lister list, const char *key, char **json,
+/* {registry_address, chain_id} and what list adds for arg, read with eth_call. */
+static int onchain_json(const chain_config *cfg, onchain_lister list, const void *arg, char **json,
                         zkml_error *err)
 {
     *json = NULL;
@@ -373,7 +376,7 @@ static int onchain_json(const chain_config *cfg, onchain_lister list, const char
     cJSON_AddNumberToObject(o, "chain_id", (double)c.chain_id);
     rc = chain_check_registry_code(&c, reg, err);
     if (rc == 0)
-        rc = list(&c, reg, key, o, err);
+        rc = list(&c, reg, arg, o, err);
     chain_client_close(&c);
     if (rc) {
         cJSON_Delete(o);
@@ -392,6 +395,75 @@ int chain_registrations_json(const chain_config *cfg, const char *model_hash_hex
                              zkml_error *err)
 {
     return onchain_json(cfg, list_registrations, model_hash_hex, json, err);
+}
+
+/* A dataset commitment as evaluation.json writes it (decimal, below r) or as
+ * the chain holds it (0x and 64 hex digits), into a big-endian word. */
+static int parse_commitment(const char *text, uint8_t word[32], zkml_error *err)
+{
+    fr_t f;
+    uint8_t le[32];
+    if (text[0] == '0' && (text[1] == 'x' || text[1] == 'X'))
+        return strlen(text) == 66 && !chain_unhex_exact(text + 2, word, 32)
+                   ? 0
+                   : zkml_fail(err, ZKML_EINVAL,
+                               "dataset commitment '%.80s': expected 0x and 64 hex digits",
+                               text);
+    if (fr_from_dec(&f, text))
+        return zkml_fail(err, ZKML_EINVAL,
+                         "dataset commitment '%.80s': expected a decimal number below the BN254 "
+                         "scalar field's modulus (as evaluation.json writes it) or 0x and 64 "
+                         "hex digits",
+                         text);
+    fr_to_bytes_le(le, &f);
+    for (int i = 0; i < 32; i++)
+        word[i] = le[31 - i];
+    return 0;
+}
+
+typedef struct best_query {
+    const char *task_id;
+    const char *const *commitments;
+    size_t n;
+} best_query;
+
+/* bestVersion for each of q's commitments, each with its evaluation. */
+static int list_best(chain_client *c, const uint8_t reg[20], const void *arg, cJSON *out,
+                     zkml_error *err)
+{
+    const best_query *q = arg;
+    cJSON_AddStringToObject(out, "task_id", q->task_id);
+    cJSON *list = cJSON_AddArrayToObject(out, "best");
+    if (!list)
+        return zkml_fail(err, ZKML_ENOMEM, "out of memory reading bestVersion");
+    for (size_t i = 0; i < q->n; i++) {
+        uint8_t word[32];
+        uint64_t version;
+        chain_evaluation e;
+        int rc = parse_commitment(q->commitments[i], word, err);
+        if (rc || (rc = chain_call_best_version(c, reg, q->task_id, word, &version, &e, err)))
+            return rc;
+        cJSON *item = cJSON_CreateObject();
+        if (!item)
+            return zkml_fail(err, ZKML_ENOMEM, "out of memory reading bestVersion");
+        cJSON_AddItemToArray(list, item);
+        cJSON_AddNumberToObject(item, "version", (double)version);
+        if (version)
+            chain_json_evaluation(item, &e);
+        else
+            chain_json_commitment(item, word);
+    }
+    return 0;
+}
+
+int chain_best_versions_json(const chain_config *cfg, const char *task_id,
+                             const char *const *commitments, size_t n, char **json,
+                             zkml_error *err)
+{
+    if (zkml_task_id_check(task_id, err))
+        return err->code;
+    best_query q = {task_id, commitments, n};
+    return onchain_json(cfg, list_best, &q, json, err);
 }
 
 int chain_status_json(const chain_config *cfg, char **json, zkml_error *err)

@@ -100,6 +100,19 @@ int chain_versions_onchain_json(const chain_config *cfg, const char *task_id, ch
  * ZKML_EINVAL unless model_hash_hex is 64 hex digits. */
 int chain_registrations_json(const chain_config *cfg, const char *model_hash_hex, char **json,
                              zkml_error *err);
+/* bestVersion(task_id, c) for each dataset commitment c (decimal, as
+ * evaluation.json writes it, or 0x and 64 hex digits), by eth_call:
+ * {registry_address, chain_id, task_id, best: [{version, dataset_commitment,
+ * and when version is not 0 its evaluation: metric, rows, correct | sse,
+ * threshold, within_threshold, vk_hash, verifier, timestamp}]}, in the
+ * order given; version 0 when no version is evaluated on c. For
+ * `zkml-registry chain best-version` and the leaderboard's onchain_best.
+ * ZKML_EINVAL for a malformed commitment or task id; ZKML_EUNAVAILABLE
+ * without a chain; the client's errors when the node or registry is not
+ * there. */
+int chain_best_versions_json(const chain_config *cfg, const char *task_id,
+                             const char *const *commitments, size_t n, char **json,
+                             zkml_error *err);
 /* ---- values over the ABI (abi_values.c, abi.c) ----------------------------
  * A chain request's input and a chain destination's outputs are
  * abi.encode(int256[]): the offset word 0x20, the count, then each value as a

@@ -247,6 +247,7 @@ void chain_json_version(cJSON *o, const chain_version *v);
 /* What recordEvaluation carries, from the evaluate step's files. */
 typedef struct chain_eval_inputs {
     int present;      /* 0: no evaluation proof; skipped says why */
+    int hashed;       /* 1: the signals end with the parameter commitment */
     char skipped[160];
     uint8_t *key;     /* evaluation.vk.json as key words */
     size_t n_key;
@@ -259,17 +260,29 @@ typedef struct chain_eval_inputs {
  * evaluation.public.json; with no evaluation.proof.json, present = 0. */
 int chain_eval_load(const char *dir, chain_eval_inputs *in, zkml_error *err);
 void chain_eval_free(chain_eval_inputs *in);
-/* recordEvaluation(task_id, version, key, a, b, c, signals) as calldata. */
+/* With hashed parameters, ZKML_EINVAL unless the evaluation's last signal
+ * (the parameter commitment) is the last of version_signals, the public
+ * signals of the version's inference proof (words): checked before anything
+ * is sent, as the registry checks it. */
+int chain_eval_check_params(const chain_eval_inputs *in, const uint8_t *version_signals,
+                            size_t n_version_signals, zkml_error *err);
+/* recordEvaluation(task_id, version, key, a, b, c, signals) as calldata; with
+ * hashed parameters recordHashedEvaluation(..., version_signals). */
 int chain_eval_calldata(const chain_eval_inputs *in, const char *task_id, uint64_t version,
+                        const uint8_t *version_signals, size_t n_version_signals,
                         zkml_buf *calldata, zkml_error *err);
 /* Whether e is the evaluation in holds (same key and public signals). */
 int chain_eval_matches(const chain_eval_inputs *in, const chain_evaluation *e);
 /* getEvaluation(task_id, version). */
 int chain_call_get_evaluation(chain_client *c, const uint8_t reg[20], const char *task_id,
                               uint64_t version, chain_evaluation *e, zkml_error *err);
-/* bestVersion(task_id, commitment): the version (0: none). */
+/* bestVersion(task_id, commitment): the version (0: none) and, when e is not
+ * NULL, its evaluation (kind 0 for none). */
 int chain_call_best_version(chain_client *c, const uint8_t reg[20], const char *task_id,
-                            const uint8_t commitment[32], uint64_t *version, zkml_error *err);
+                            const uint8_t commitment[32], uint64_t *version, chain_evaluation *e,
+                            zkml_error *err);
+/* Adds dataset_commitment in decimal, as evaluation.json writes it. */
+void chain_json_commitment(cJSON *o, const uint8_t commitment[32]);
 /* Adds an evaluation's fields (the commitment in decimal, as evaluation.json). */
 void chain_json_evaluation(cJSON *o, const chain_evaluation *e);
 

@@ -3,7 +3,8 @@
  * hashes of the version's files, its verification key and its proof (the
  * registry deploys the verifier from the key), then, when the evaluate step
  * made an evaluation proof, one recordEvaluation transaction with its key and
- * proof (evaluation.c). Each transaction's hash goes to chain.pending.json
+ * proof (evaluation.c; recordHashedEvaluation, with the inference proof's
+ * signals, when the parameters are hashed). Each transaction's hash goes to chain.pending.json
  * before it is sent, so a retry after an outage waits for it instead of paying
  * twice; chain.json records what the chain holds.
  */
@@ -154,7 +155,8 @@ static int register_calldata(const register_run *run, zkml_buf *calldata, zkml_e
 
 static int evaluation_calldata(const register_run *run, zkml_buf *calldata, zkml_error *err)
 {
-    return chain_eval_calldata(&run->eval, run->task_id, run->onchain_version, calldata, err);
+    return chain_eval_calldata(&run->eval, run->task_id, run->onchain_version, run->proof + 256,
+                               run->n_proof - 8, calldata, err);
 }
 
 /* Whether the task already holds this proof: a version with the same model,
@@ -308,7 +310,7 @@ static int evaluation_record(register_run *run, cJSON *o, zkml_error *err)
                                        run->onchain_version, &e, err);
     if (!rc)
         rc = chain_call_best_version(&run->client, run->registry, run->task_id,
-                                     e.dataset_commitment, &best, err);
+                                     e.dataset_commitment, &best, NULL, err);
     if (rc)
         return rc;
     cJSON_AddStringToObject(ev, "status", "recorded");
@@ -449,7 +451,8 @@ int chain_register_step(const chain_config *cfg, const char *dir, const char *ta
     if (zkml_file_exists(chain_json))
         return 0; /* registered by an earlier run */
     if ((rc = chain_registry_address(cfg, run.registry, err)) == 0 &&
-        (rc = register_inputs(&run, err)) == 0 && (rc = chain_eval_load(dir, &run.eval, err)) == 0)
+        (rc = register_inputs(&run, err)) == 0 && (rc = chain_eval_load(dir, &run.eval, err)) == 0 &&
+        (rc = chain_eval_check_params(&run.eval, run.proof + 256, run.n_proof - 8, err)) == 0)
         rc = register_on_chain(&run, cfg, err);
     free(run.key);
     free(run.proof);

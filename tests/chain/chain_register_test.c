@@ -11,13 +11,19 @@
  * made by our pipeline with its evaluate step's files): the evaluation is
  * recorded and chain.json says so field by field; a tampered evaluation proof
  * fails the step after the registration, and the next run records the
- * evaluation without registering again. Without one, chain.json says why.
+ * evaluation without registering again; chain_best_versions_json reads the
+ * record back by each spelling of its dataset commitment. Without one,
+ * chain.json says why. With hashed parameters (HASHED_FIXTURE): the step
+ * records the evaluation (recordHashedEvaluation), and an evaluation of
+ * other parameters fails before anything is sent.
  * Usage: chain_register_test FIXTURE_DIR (verification_key.json, proof.json, public.json)
  *                            EVAL_FIXTURE (model.onnx, network.r1cs, ..., evaluation.*)
+ *                            HASHED_FIXTURE (the same with param_visibility hashed)
  */
 #include "chain_test.h"
 
 #include "pipeline/evm/evm.h"
+#include "pipeline/snark/snark.h"
 
 #include <unistd.h>
 
@@ -47,9 +53,9 @@ static void make_version_dir(const char *fixture, const char *name, const char *
         CHECK_OK(zkml_copy_file(from, to, &err), &err);
     }
     write_text(dir, "model.onnx", model_text);
-    char r1cs[256];
-    snprintf(r1cs, sizeof r1cs, "r1cs of %s", model_text);
-    write_text(dir, "network.r1cs", r1cs);
+    char r1cs_text[256];
+    snprintf(r1cs_text, sizeof r1cs_text, "r1cs of %s", model_text);
+    write_text(dir, "network.r1cs", r1cs_text);
     write_text(dir, "settings.json", "{\"settings\": 1}\n");
 }
 
@@ -364,8 +370,9 @@ static void check_evaluation_json(const chain_config *cfg, const char *dir, cons
     const char *sig[4];
     for (int i = 0; i < 4; i++)
         sig[i] = cJSON_GetStringValue(cJSON_GetArrayItem(pub, i));
-    CHECK(cJSON_GetArraySize(pub) == 4 && sig[3]);
-    if (cJSON_GetArraySize(pub) != 4 || !sig[3]) {
+    int n = cJSON_GetArraySize(pub); /* 5: hashed parameters */
+    CHECK((n == 4 || n == 5) && sig[3]);
+    if ((n != 4 && n != 5) || !sig[3]) {
         cJSON_Delete(pub);
         return;
     }
@@ -389,6 +396,55 @@ static void check_evaluation_json(const chain_config *cfg, const char *dir, cons
         check_keccak_field(cfg->rpc_url, ev, "vk_hash", key, n_key);
     free(key);
     check_has_code(cfg, json_string(ev, "verifier"));
+}
+
+/* chain_best_versions_json for the dataset of chain.json's evaluation ev,
+ * given in decimal and in hex, and for a dataset nobody evaluated: the
+ * first two are ev's version and figures, the third version 0. */
+static void check_best_versions(const chain_config *cfg, const char *task, const cJSON *ev)
+{
+    const char *dec = json_string(ev, "dataset_commitment");
+    fr_t f;
+    uint8_t le[32], be[32];
+    char hex[67], *json = NULL;
+    zkml_error err;
+    CHECK(fr_from_dec(&f, dec) == 0);
+    fr_to_bytes_le(le, &f);
+    for (int i = 0; i < 32; i++)
+        be[i] = le[31 - i];
+    chain_hex(be, 32, hex);
+    const char *const asked[] = {dec, hex, "12345"};
+    CHECK_OK(chain_best_versions_json(cfg, task, asked, 3, &json, &err), &err);
+    cJSON *o = json ? cJSON_Parse(json) : NULL;
+    const cJSON *best = cJSON_GetObjectItem(o, "best");
+    CHECK(cJSON_GetArraySize(best) == 3 && !strcmp(json_string(o, "task_id"), task) &&
+              !strcasecmp(json_string(o, "registry_address"), cfg->registry_address),
+          "best versions: %s", json ? json : "(none)");
+    static const char *const same[] = {"dataset_commitment", "metric", "rows", "correct",
+                                       "vk_hash", "verifier", "timestamp"};
+    for (int i = 0; i < 2; i++) {
+        const cJSON *b = cJSON_GetArrayItem(best, i);
+        CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(b, "version")) ==
+              cJSON_GetNumberValue(cJSON_GetObjectItem(ev, "best_version")));
+        for (size_t k = 0; k < sizeof same / sizeof *same; k++)
+            CHECK(cJSON_Compare(cJSON_GetObjectItem(b, same[k]), cJSON_GetObjectItem(ev, same[k]), 1),
+                  "best[%d].%s differs from chain.json", i, same[k]);
+    }
+    const cJSON *none = cJSON_GetArrayItem(best, 2);
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(none, "version")) == 0 &&
+          !strcmp(json_string(none, "dataset_commitment"), "12345") &&
+          !cJSON_GetObjectItem(none, "metric"));
+    cJSON_Delete(o);
+    free(json);
+    /* Malformed commitments are named; nothing is read for them. */
+    static const char *const bad[] = {"12x", "0x1234", "", "-1",
+        "21888242871839275222246405745257275088548364400416034343698204186575808495617"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        json = NULL;
+        int rc = chain_best_versions_json(cfg, task, &bad[i], 1, &json, &err);
+        CHECK(rc == ZKML_EINVAL && strstr(err.message, "dataset commitment") && !json,
+              "commitment '%s': %d %s", bad[i], rc, err.message);
+    }
 }
 
 /* A whole version with its evaluation: first with a changed correct count
@@ -440,6 +496,44 @@ static void test_evaluation(const chain_config *cfg, const char *eval_fixture)
                             1),
               "evaluation.%s differs after a rerun", same[i]);
     cJSON_Delete(again);
+    check_best_versions(cfg, "evaluated", ev);
+    cJSON_Delete(chain);
+}
+
+/* A whole version with hashed parameters: an evaluation whose parameter
+ * commitment is not the inference proof's fails before any transaction;
+ * the real one is recorded by recordHashedEvaluation. */
+static void test_hashed_evaluation(const chain_config *cfg, const char *fixture)
+{
+    zkml_error err;
+    char dir[1024], path[1100];
+    copy_fixture(fixture, "hashed", dir, sizeof dir);
+    cJSON *pub = read_json(dir, "evaluation.public.json");
+    CHECK(cJSON_GetArraySize(pub) == 5, "a hashed evaluation has 5 signals");
+    char *honest = cJSON_Print(pub);
+    cJSON_ReplaceItemInArray(pub, 4, cJSON_CreateString("7"));
+    char *other = cJSON_Print(pub);
+    cJSON_Delete(pub);
+    snprintf(path, sizeof path, "%s/evaluation.public.json", dir);
+    CHECK_OK(zkml_write_file_atomic(path, other, strlen(other), &err), &err);
+    uint64_t before = nonce_of(cfg->rpc_url, DEV_ADDRESS);
+    int rc = chain_register_step(cfg, dir, "hashed", 1, &err);
+    CHECK(rc == ZKML_EINVAL && strstr(err.message, "parameter commitment"),
+          "an evaluation of other parameters: %d %s", rc, err.message);
+    CHECK(nonce_of(cfg->rpc_url, DEV_ADDRESS) == before, "nothing is sent");
+    printf("other parameters: %s\n", err.message);
+    CHECK_OK(zkml_write_file_atomic(path, honest, strlen(honest), &err), &err);
+    free(other);
+    free(honest);
+    CHECK_OK(chain_register_step(cfg, dir, "hashed", 1, &err), &err);
+    CHECK(nonce_of(cfg->rpc_url, DEV_ADDRESS) == before + 2); /* registerVersion, recordHashedEvaluation */
+    cJSON *chain = read_json(dir, "chain.json");
+    check_chain_json(cfg, dir, chain);
+    check_evaluation_json(cfg, dir, chain);
+    const cJSON *ev = cJSON_GetObjectItem(chain, "evaluation");
+    printf("gas: recordHashedEvaluation with the evaluation verifier's deployment %.0f\n",
+           cJSON_GetNumberValue(cJSON_GetObjectItem(ev, "gas_used")));
+    check_best_versions(cfg, "hashed", ev);
     cJSON_Delete(chain);
 }
 
@@ -591,8 +685,8 @@ static void test_dropped(const chain_config *cfg, const char *fixture)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s FIXTURE_DIR EVAL_FIXTURE\n", argv[0]);
+    if (argc != 4) {
+        fprintf(stderr, "usage: %s FIXTURE_DIR EVAL_FIXTURE HASHED_FIXTURE\n", argv[0]);
         return 2;
     }
     zkml_error err;
@@ -631,6 +725,7 @@ int main(int argc, char **argv)
         test_attest(&cfg, argv[1]);
         test_tampered_proof(&cfg, argv[1]);
         test_evaluation(&cfg, argv[2]);
+        test_hashed_evaluation(&cfg, argv[3]);
         test_second_account(&cfg, argv[1]);
         test_outage(&cfg, &anvil, state, argv[1]);
         test_dropped(&cfg, argv[1]);

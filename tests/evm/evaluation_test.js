@@ -8,7 +8,11 @@
 // account, a second evaluation, another layout; none leaves a trace. Then
 // bestVersion among six versions on two datasets, recorded in an order that
 // exercises every rule (better, worse, tie to the lower version), against
-// the ordering computed here from the proofs' signals.
+// the ordering computed here from the proofs' signals. Then hashed
+// parameters (recordHashedEvaluation): an evaluation whose parameter
+// commitment is the version's inference proof's is recorded (5 and 7
+// signals); one of other parameters, inference signals that are not the
+// version's, and every layout mismatch are refused.
 //
 // Usage: node evaluation_test.js EVM_TOOL EVAL_FIXTURES INFERENCE_FIXTURE
 'use strict';
@@ -21,6 +25,7 @@ const [toolPath, fixtures, inference] = process.argv.slice(2);
 const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 const REGISTER = 'registerVersion(string,bytes32,bytes32,bytes32,uint256[],uint256[2],uint256[2][2],uint256[2],uint256[])';
 const RECORD = 'recordEvaluation(string,uint256,uint256[],uint256[2],uint256[2][2],uint256[2],uint256[])';
+const RECORD_HASHED = 'recordHashedEvaluation(string,uint256,uint256[],uint256[2],uint256[2][2],uint256[2],uint256[],uint256[])';
 const RECORDED = 'EvaluationRecorded(string,uint256,bytes32,uint8,uint256,uint256,uint256,bool,bytes32,address)';
 const BEST = 'BestVersionChanged(string,bytes32,uint256)';
 let checks = 0;
@@ -36,7 +41,8 @@ const FIELDS = ['datasetCommitment', 'vkHash', 'verifier', 'timestamp', 'rows', 
 const show = (v) => JSON.stringify(v, (k, x) => (typeof x === 'bigint' ? x.toString() : x));
 const same = (a, b) => FIELDS.every((k) => a[k] === b[k]);
 
-// A fixture's key and proof as words, its signals, circuit hash and evaluation.json.
+// A fixture's key and proof as words, its signals, circuit hash and
+// evaluation.json; with both proofs, the inference one as `inference`.
 function load(dir) {
   const file = (f) => path.join(dir, f);
   const key = tool(toolPath, 'key-words', file(fs.existsSync(file('evaluation.vk.json')) ? 'evaluation.vk.json' : 'verification_key.json'));
@@ -50,36 +56,46 @@ function load(dir) {
     out.ev = JSON.parse(fs.readFileSync(file('evaluation.json'), 'utf8'));
     out.creation = '0x' + tool(toolPath, 'verifier-code', file('evaluation.vk.json'));
   }
+  if (fs.existsSync(file('evaluation.proof.json')) && fs.existsSync(file('proof.json'))) {
+    const iw = tool(toolPath, 'words', file('proof.json'), file('public.json')).split('\n').map((h) => BigInt('0x' + h));
+    out.inference = { key: tool(toolPath, 'key-words', file('verification_key.json')).split('\n').map((h) => BigInt('0x' + h)),
+                      words: iw, pub: iw.slice(8) };
+  }
   return out;
 }
 
 const fx = {};
-for (const name of ['iris_linear_d1', 'iris_mlp_d1', 'iris_linear_d2', 'iris_mlp_d2', 'reg_sigmoid', 'reg_weaker'])
+for (const name of ['iris_linear_d1', 'iris_mlp_d1', 'iris_linear_d2', 'iris_mlp_d2', 'reg_sigmoid', 'reg_weaker',
+                    'iris_linear_hashed_d1', 'iris_mlp_hashed_d1', 'reg_sigmoid_hashed'])
   fx[name] = load(path.join(fixtures, name));
 const proofOf = load(inference); // any inference proof: the registry relates it to nothing but its key
 
 let modelCounter = 0x1000n;
-async function register(chain, from, registry, task, f) {
+// Registers a version claiming f's circuit hash with inference proof `inf`.
+async function register(chain, from, registry, task, f, inf = proofOf) {
   const staticWords = (arr) => ({ static: hexWords(arr) });
   const data = (await chain.selector(REGISTER)) + encodeArgs([
     { dynamic: stringTail(task) }, { static: word(++modelCounter) }, { static: word(f.circuitHash) },
-    { static: word(0x5e) }, { dynamic: word(proofOf.key.length) + hexWords(proofOf.key) },
-    staticWords(proofOf.words.slice(0, 2)), staticWords(proofOf.words.slice(2, 6)), staticWords(proofOf.words.slice(6, 8)),
-    { dynamic: word(proofOf.pub.length) + hexWords(proofOf.pub) },
+    { static: word(0x5e) }, { dynamic: word(inf.key.length) + hexWords(inf.key) },
+    staticWords(inf.words.slice(0, 2)), staticWords(inf.words.slice(2, 6)), staticWords(inf.words.slice(6, 8)),
+    { dynamic: word(inf.pub.length) + hexWords(inf.pub) },
   ]);
   await chain.send(from, registry, data);
 }
 
-// recordEvaluation's calldata for fixture f; over replaces the key, proof words or signals.
+// recordEvaluation's calldata for fixture f; over replaces the key, proof words or signals;
+// with over.versionSignals, recordHashedEvaluation's.
 async function recordData(chain, task, version, f, over = {}) {
   const ws = over.words || f.words;
   const key = over.key || f.key;
   const pub = over.pub || ws.slice(8);
+  const vs = over.versionSignals;
   const staticWords = (arr) => ({ static: hexWords(arr) });
-  return (await chain.selector(RECORD)) + encodeArgs([
+  return (await chain.selector(vs ? RECORD_HASHED : RECORD)) + encodeArgs([
     { dynamic: stringTail(task) }, { static: word(version) }, { dynamic: word(key.length) + hexWords(key) },
     staticWords(ws.slice(0, 2)), staticWords(ws.slice(2, 6)), staticWords(ws.slice(6, 8)),
     { dynamic: word(pub.length) + hexWords(pub) },
+    ...(vs ? [{ dynamic: word(vs.length) + hexWords(vs) }] : []),
   ]);
 }
 
@@ -119,20 +135,27 @@ async function expected(chain, registry, f) {
     value: BigInt(regression ? f.ev.sse : f.ev.correct), threshold: regression ? BigInt(f.ev.threshold) : 0n,
     kind: regression ? 2n : 1n, withinThreshold: regression && f.ev.within_threshold ? 1n : 0n,
   };
-  // evaluation.json agrees with the proof's signals, and names the circuit.
+  // evaluation.json agrees with the proof's signals, and names the circuit
+  // (and with hashed parameters their commitment, the inference proof's last signal).
   const pub = f.pub;
+  const hashed = f.ev.param_commitment !== undefined;
   check(pub[0] === want.datasetCommitment && pub[1] === f.circuitHash % R && pub[2] === want.rows &&
         pub[3] === want.value && (!regression || (pub[4] === want.threshold && pub[5] === want.withinThreshold)) &&
-        pub.length === (regression ? 6 : 4) && f.ev.circuit_hash === String(f.circuitHash % R),
+        pub.length === (regression ? 6 : 4) + (hashed ? 1 : 0) && f.ev.circuit_hash === String(f.circuitHash % R) &&
+        (!hashed || (pub[pub.length - 1] === BigInt(f.ev.param_commitment) &&
+                     f.inference.pub[f.inference.pub.length - 1] === BigInt(f.ev.param_commitment))),
         `${f.dir}: evaluation.json ${show(f.ev)} vs signals ${show(pub)}`);
   return want;
 }
 
-// The honest flow for fixture f: every field recorded and emitted.
+// The honest flow for fixture f: every field recorded and emitted (with
+// hashed parameters, the version registered with f's own inference proof).
 async function testHonest(chain, registry, task, f) {
   const owner = chain.accounts[0];
-  await register(chain, owner, registry, task, f);
-  const receipt = await chain.send(owner, registry, await recordData(chain, task, 1, f));
+  const hashed = f.ev.param_commitment !== undefined;
+  await register(chain, owner, registry, task, f, hashed ? f.inference : proofOf);
+  const over = hashed ? { versionSignals: f.inference.pub } : {};
+  const receipt = await chain.send(owner, registry, await recordData(chain, task, 1, f, over));
   const block = await chain.rpc('eth_getBlockByNumber', [receipt.blockNumber, false]);
   const want = { ...(await expected(chain, registry, f)), timestamp: BigInt(block.timestamp) };
   const got = await evaluationOf(chain, registry, task, 1);
@@ -154,7 +177,7 @@ async function testHonest(chain, registry, task, f) {
         'BestVersionChanged to version 1');
   const b = await best(chain, registry, task, want.datasetCommitment);
   check(b.version === 1n && same(b.e, want), `bestVersion: ${show(b)}`);
-  console.log(`honest ${f.ev.metric} evaluation of ${f.ev.rows} rows: every field recorded and emitted, ` +
+  console.log(`honest ${f.ev.metric} evaluation of ${f.ev.rows} rows${hashed ? ', hashed parameters' : ''}: every field recorded and emitted, ` +
               `${BigInt(receipt.gasUsed)} gas`);
   return want;
 }
@@ -258,10 +281,56 @@ async function testBestVersion(chain, registry) {
   console.log(`bestVersion of a regression (SSE ${S.pub[3]} vs ${W.pub[3]}), recorded as ${reg}`);
 }
 
+// Hashed parameters: the evaluation's last signal must be the last of the
+// version's inference signals, which must be the version's (signalsHash).
+// Version 1 is the hashed linear model; version 2 claims the same circuit
+// hash with the hashed MLP's inference proof (other parameters, one circuit).
+async function testHashedAttacks(chain, registry, task) {
+  const [owner, other] = chain.accounts;
+  const H = fx.iris_linear_hashed_d1, M = fx.iris_mlp_hashed_d1, G = fx.reg_sigmoid_hashed;
+  const hp = H.inference.pub, mp = M.inference.pub;
+  check(hp[hp.length - 1] !== mp[mp.length - 1] && H.pub.length === 5 && G.pub.length === 7,
+        'fixtures: two parameter commitments, 5- and 7-signal evaluations');
+  await register(chain, owner, registry, task, H, H.inference); // version 1
+  await register(chain, owner, registry, task, H, M.inference); // version 2
+  const last = (a, v) => a.slice(0, -1).concat([v]);
+  const attempts = [
+    [owner, 2, H, { versionSignals: mp }, 'EvaluationOfOtherParameters(string,uint256,uint256)', 'version 1\'s evaluation for version 2 (other parameters, same circuit)'],
+    [owner, 2, H, { versionSignals: hp }, 'NotTheVersionSignals(string,uint256)', 'version 1\'s inference signals passed off as version 2\'s'],
+    [owner, 1, H, { versionSignals: last(hp, hp[hp.length - 1] + 1n) }, 'NotTheVersionSignals(string,uint256)', 'inference signals with a changed parameter commitment'],
+    [owner, 1, H, { versionSignals: hp.slice(0, -1) }, 'NotTheVersionSignals(string,uint256)', 'inference signals without their last'],
+    [owner, 1, H, { versionSignals: [] }, 'NotTheVersionSignals(string,uint256)', 'no inference signals'],
+    [owner, 2, H, { versionSignals: mp, pub: last(H.pub, mp[mp.length - 1]) }, 'ProofRejected(string,bytes32)', 'version 2\'s parameter commitment written into version 1\'s evaluation'],
+    [owner, 1, H, {}, 'EvaluationLayout(uint256)', 'a 5-signal evaluation through recordEvaluation'],
+    [owner, 1, G, {}, 'EvaluationLayout(uint256)', 'a 7-signal evaluation through recordEvaluation'],
+    [owner, 1, H, { pub: H.pub.slice(0, 4) }, 'KeyLengthMismatch(uint256,uint256)', 'the evaluation without its parameter commitment'],
+    [owner, 1, fx.iris_linear_d1, { versionSignals: hp }, 'EvaluationLayout(uint256)', 'a 4-signal evaluation through recordHashedEvaluation'],
+    [owner, 1, fx.reg_sigmoid, { versionSignals: hp }, 'EvaluationLayout(uint256)', 'a 6-signal evaluation through recordHashedEvaluation'],
+    [owner, 1, H, { versionSignals: hp, pub: [...H.pub, 0n] }, 'EvaluationLayout(uint256)', 'six signals through recordHashedEvaluation'],
+    [owner, 1, H, { versionSignals: hp, pub: H.pub.slice(0, 4) }, 'EvaluationLayout(uint256)', 'four signals through recordHashedEvaluation'],
+    [other, 1, H, { versionSignals: hp }, 'NotTaskOwner(string,address,address)', 'another account'],
+    [owner, 3, H, { versionSignals: hp }, 'UnknownVersion(string,uint256)', 'a version that does not exist'],
+  ];
+  for (const [from, version, f, over, error, what] of attempts)
+    await expectRevert(chain, from, registry, await recordData(chain, task, version, f, over), error, what);
+  for (const v of [1, 2])
+    check((await evaluationOf(chain, registry, task, v)).kind === 0n, `a refused evaluation left a record on version ${v}`);
+  const receipt = await chain.send(owner, registry, await recordData(chain, task, 1, H, { versionSignals: hp }));
+  check((await evaluationOf(chain, registry, task, 1)).kind === 1n && (await best(chain, registry, task, H.pub[0])).version === 1n,
+        'version 1\'s own evaluation is recorded and leads');
+  await expectRevert(chain, owner, registry, await recordData(chain, task, 1, H, { versionSignals: hp }),
+                     'EvaluationExists(string,uint256)', 'a second evaluation of version 1');
+  console.log(`hashed-parameter attacks: ${attempts.length} refused with their reasons, nothing recorded; ` +
+              `the honest one then accepted (${BigInt(receipt.gasUsed)} gas, verifier deployed before)`);
+}
+
 runOnChain('evm_evaluation', async (chain) => {
   const registry = (await chain.deploy(chain.accounts[0], '0x' + tool(toolPath, 'registry-code'))).address;
   const honest = await testHonest(chain, registry, 'iris', fx.iris_linear_d1);
   await testHonest(chain, registry, 'reg', fx.reg_sigmoid);
   await testAttacks(chain, registry, 'iris', honest);
+  await testHonest(chain, registry, 'hashed', fx.iris_linear_hashed_d1);
+  await testHonest(chain, registry, 'reghashed', fx.reg_sigmoid_hashed);
+  await testHashedAttacks(chain, registry, 'hashattack');
   await testBestVersion(chain, registry);
 }, () => checks);

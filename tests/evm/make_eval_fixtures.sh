@@ -14,6 +14,10 @@
 # registers); iris_linear_d1 also keeps the inference proof and the files
 # the register step hashes (model.onnx, network.r1cs, settings.json), so a
 # whole version can be registered with its evaluation.
+# With param_visibility hashed (the evaluation's last signal is the
+# parameter commitment, the inference proof's last): iris_linear_hashed_d1
+# (a whole version, as iris_linear_d1), iris_mlp_hashed_d1 and
+# reg_sigmoid_hashed (each with its inference proof and key).
 # Usage: tests/evm/make_eval_fixtures.sh build/zkml-registry
 set -euo pipefail
 bin=$(realpath "$1")
@@ -58,9 +62,19 @@ data[at:at + 4] = struct.pack("<f", struct.unpack("<f", data[at:at + 4])[0] * 0.
 open(sys.argv[2], "wb").write(data)
 PY
 ZKML_EVAL_ROWS=20 run reg_weaker "$work/reg_weaker.onnx" "$fixtures/reg_test.csv" --rmse-threshold 0.1
-for f in verification_key.json proof.json public.json model.onnx network.r1cs settings.json; do
-  cp "$work/iris_linear_d1/$f" "$out/iris_linear_d1/"
-done
+run iris_linear_hashed_d1 "$fixtures/iris_linear.onnx" "$work/d1.csv" --param-visibility hashed
+run iris_mlp_hashed_d1 "$fixtures/iris_mlp.onnx" "$work/d1.csv" --param-visibility hashed
+ZKML_EVAL_ROWS=20 run reg_sigmoid_hashed "$fixtures/reg_sigmoid.onnx" "$fixtures/reg_test.csv" \
+  --rmse-threshold 0.1 --param-visibility hashed
+keep() { # keep NAME: its inference proof and key, and with "whole" what the register step hashes
+  local files="verification_key.json proof.json public.json"
+  [ "${2:-}" = whole ] && files="$files model.onnx network.r1cs settings.json"
+  for f in $files; do cp "$work/$1/$f" "$out/$1/"; done
+}
+keep iris_linear_d1 whole
+keep iris_linear_hashed_d1 whole
+keep iris_mlp_hashed_d1
+keep reg_sigmoid_hashed
 for d in "$out"/*/; do
   echo "$(basename "$d"): $(tr -d '\n ' <"$d/evaluation.public.json")"
 done

@@ -5,7 +5,9 @@
 # readers: /usr/bin/git sees three commits and three tags in versions.git,
 # the on-chain list (answered by eth_call) matches the git history version by
 # version, every version's evaluation is recorded on chain as the leaderboard
-# shows, and after a restart every task, version and artifact is still there.
+# shows, its bestVersion (onchain_best, `chain best-version`) is the
+# leaderboard's leader, and after a restart every task, version and artifact
+# is still there; with the chain unreachable the leaderboard says so.
 set -euo pipefail
 bin=$1 fixtures=$2
 . "$(dirname "$0")/lib.sh"
@@ -83,6 +85,39 @@ assert last["onchain"]["best_version"] == rows[0]["version"], (last, rows[0])
 print("leaderboard: 3 evaluations recorded on chain, leader", rows[0]["version"])
 PY
 
+# bestVersion read live: the group's onchain_best, and `chain best-version`
+# against the same anvil (its port from the server's child), are the
+# leaderboard's leader with its recorded figures.
+port=$(ps -o args= --ppid "$pid" | grep -o -- '--port [0-9]*' | head -1 | cut -d' ' -f2)
+[ -n "$port" ] || fail "no anvil child of the server"
+registry=$(json 'd["groups"][0]["onchain_best"]["registry_address"]' < "$work/board.json")
+commitment=$(json 'd["groups"][0]["dataset_commitment"]' < "$work/board.json")
+ZKML_CHAIN= "$bin" chain best-version iris "$commitment" --rpc-url "http://127.0.0.1:$port" \
+  --registry "$registry" > "$work/best.json" || fail "chain best-version"
+/usr/bin/python3 - "$work/board.json" "$work/best.json" <<'PY' || fail "onchain_best differs"
+import json, sys
+board, cli = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+group = board["groups"][0]
+best, leader = group["onchain_best"], group["versions"][0]
+assert best["status"] == "recorded" and best["version"] == leader["version"], (best, leader)
+assert best["onchain_version"] == leader["onchain"]["onchain_version"], (best, leader)
+for f in ("dataset_commitment", "rows", "correct", "vk_hash", "verifier", "timestamp"):
+    assert best[f] == leader["onchain"][f], (f, best, leader)
+assert (best["registry_address"], best["chain_id"]) == (cli["registry_address"], cli["chain_id"]), (best, cli)
+b = cli["best"][0]
+assert cli["task_id"] == "iris" and b["version"] == best["onchain_version"], cli
+for f in ("dataset_commitment", "metric", "rows", "correct", "vk_hash", "verifier", "timestamp"):
+    assert b[f] == best[f], (f, b, best)
+print("bestVersion: leaderboard and CLI name version", best["version"])
+PY
+"$bin" chain best-version --help | grep -q 'bestVersion(TASK_ID, DATASET_COMMITMENT)' || fail "best-version --help"
+err=$(ZKML_CHAIN= "$bin" chain best-version iris "$commitment" --rpc-url "http://127.0.0.1:$port" \
+  --registry 0x0000000000000000000000000000000000000001 2>&1) && fail "a registry without code"
+echo "$err" | grep -q "no contract at registry address" || fail "registry without code: $err"
+err=$(ZKML_CHAIN= "$bin" chain best-version iris 12ab --rpc-url "http://127.0.0.1:$port" \
+  --registry "$registry" 2>&1) && fail "a malformed commitment"
+echo "$err" | grep -q "dataset commitment '12ab'" || fail "malformed commitment: $err"
+
 # The model hash on chain is SHA-256 of the uploaded bytes, computed here independently.
 want=$(sha256sum "$fixtures/iris_mlp.onnx" | cut -d' ' -f1)
 [ "$(json 'd["versions"][1]["model_hash"]' < "$work/onchain.json")" = "$want" ] || fail "model hash of v2"
@@ -101,4 +136,14 @@ curl -sf "$base/models/iris/artifacts/proof.json?version=2" | cmp - "$work/proof
 [ "$(curl -sf "$base/models/iris/versions/onchain" | json 'd["count"]')" = 3 ] ||
   fail "on-chain versions lost across a restart"
 [ "$(curl -sf "$base/models/iris" | json 'len(d["versions"])')" = 3 ] || fail "versions lost across a restart"
+# With the chain unreachable the leaderboard still answers, saying why
+# onchain_best is missing.
+stop_server
+start_server ZKML_CHAIN=rpc ZKML_RPC_URL=http://127.0.0.1:9 \
+  ZKML_PRIVATE_KEY_FILE="$work/data/chain/dev.key" ZKML_REGISTRY_ADDRESS="$registry"
+code=$(curl -s -o "$work/board.json" -w '%{http_code}' "$base/models/iris/leaderboard")
+[ "$code" = 200 ] || fail "leaderboard with the chain unreachable: HTTP $code"
+[ "$(json 'd["groups"][0]["onchain_best"]["status"]' < "$work/board.json")" = unavailable ] &&
+  json 'd["groups"][0]["onchain_best"]["error"]' < "$work/board.json" | grep -q unreachable ||
+  fail "onchain_best with the chain unreachable: $(cat "$work/board.json")"
 echo "service: 3 versions, 3 commits, 3 tags, chain matches history, restart kept everything"
