@@ -11,9 +11,10 @@
 // registry deployed.
 // Then, for each evaluation fixture (tests/evm/eval_fixtures/*), a version
 // registered with its circuit hash and its evaluation recorded: the
-// recordEvaluation gas with the evaluation verifier deployed from its key,
-// the same key again, and registration + evaluation together for the one
-// fixture that carries its own inference proof (iris_linear_d1).
+// recordEvaluation gas (recordHashedEvaluation with hashed parameters) with
+// the evaluation verifier deployed from its key, the same key again, and
+// registration + evaluation together (with the fixture's own inference
+// proof when it has one).
 // Prints the tables and appends them to bench/RESULTS.md with the commit.
 //
 // Usage: node bench/gas/gas_bench.js BUILD_DIR [ARTIFACT_DIR ...]
@@ -86,14 +87,21 @@ async function benchFixture(chain, evmTool, registry, src, work, index) {
   return rows;
 }
 
-// recordEvaluation's calldata for an evaluation fixture.
+// recordEvaluation's calldata for an evaluation fixture; for one with hashed
+// parameters (5 or 7 signals) recordHashedEvaluation's, with the inference
+// proof's signals (its own proof.json).
 async function recordData(chain, evmTool, dir, task, version) {
   const key = tool(evmTool, 'key-words', path.join(dir, 'evaluation.vk.json')).split('\n');
   const ws = tool(evmTool, 'words', path.join(dir, 'evaluation.proof.json'), path.join(dir, 'evaluation.public.json')).split('\n');
-  const sig = 'recordEvaluation(string,uint256,uint256[],uint256[2],uint256[2][2],uint256[2],uint256[])';
+  const hashed = ws.length - 8 === 5 || ws.length - 8 === 7;
+  const vs = hashed ? tool(evmTool, 'words', path.join(dir, 'proof.json'), path.join(dir, 'public.json')).split('\n').slice(8) : [];
+  const sig = hashed
+    ? 'recordHashedEvaluation(string,uint256,uint256[],uint256[2],uint256[2][2],uint256[2],uint256[],uint256[])'
+    : 'recordEvaluation(string,uint256,uint256[],uint256[2],uint256[2][2],uint256[2],uint256[])';
   return (await chain.selector(sig)) + encodeArgs([
     { dynamic: stringTail(task) }, { static: word(version) }, { dynamic: word(key.length) + key.join('') },
     { static: ws.slice(0, 8).join('') }, { dynamic: word(ws.length - 8) + ws.slice(8).join('') },
+    ...(hashed ? [{ dynamic: word(vs.length) + vs.join('') }] : []),
   ]);
 }
 
@@ -124,7 +132,8 @@ function evaluationTable(rows) {
     'deploys from the evaluation key (CREATE2, as registerVersion does), its figures stored and bestVersion',
     'updated; "same key": another version of the same circuit, the evaluation verifier reused. The',
     'registration is a separate transaction (registerVersion above, with the inference proof of',
-    'fixtures/n1 or, for iris_linear_d1, its own); "both" is the two together.',
+    'fixtures/n1 or the fixture\'s own); "both" is the two together. N = 5 or 7: hashed parameters,',
+    'recordHashedEvaluation (the inference proof\'s signals passed too, checked against signalsHash).',
     '',
     '| evaluation fixture | N | registerVersion gas (inference N) | recordEvaluation gas | same key | both |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',
