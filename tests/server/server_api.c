@@ -609,7 +609,10 @@ static void tamper(int version, const char *file, const char *key, double value)
 
 /* Two iris models on the same rows: ranked by proven accuracy in one group
  * whose commitment is the proofs'; an evaluation.json raised after the fact,
- * or a proof changed, takes its version off the board, saying why. */
+ * or a proof changed, takes its version off the board, saying why. Without a
+ * chain the group's onchain_best says so. A third version with hashed
+ * parameters (5 evaluation signals) is ranked while evaluation.json's
+ * param_commitment is the proof's last signal. */
 static void test_leaderboard(void)
 {
     char mlp[PATH_MAX];
@@ -636,6 +639,13 @@ static void test_leaderboard(void)
     cJSON *list = cJSON_GetObjectItem(g, "versions");
     CHECK(groups == 1 && unranked == 0 && cJSON_GetArraySize(list) == 2,
           "one group of two versions: %d groups, %d unranked", groups, unranked);
+    const cJSON *best = cJSON_GetObjectItem(g, "onchain_best");
+    const char *best_status = cJSON_GetStringValue(cJSON_GetObjectItem(best, "status"));
+    const char *best_error = cJSON_GetStringValue(cJSON_GetObjectItem(best, "error"));
+    CHECK(best_status && !strcmp(best_status, "unavailable") && best_error &&
+              strstr(best_error, "no chain configured"),
+          "onchain_best without a chain: %s %s", best_status ? best_status : "-",
+          best_error ? best_error : "-");
     double prev = 2;
     int last = 0;
     for (int i = 0; i < cJSON_GetArraySize(list); i++) {
@@ -681,6 +691,45 @@ static void test_leaderboard(void)
           "a changed proof is unranked: %s", text ? text : "");
     free(text);
     cJSON_Delete(board);
+    /* the same model in new bytes (an unknown protobuf field appended) */
+    char model2[PATH_MAX + 16];
+    snprintf(model2, sizeof model2, "%s.hashed.onnx", srv.data_dir);
+    FILE *in = fopen(model_path, "rb"), *out = fopen(model2, "wb");
+    char bytes[65536];
+    size_t n = in ? fread(bytes, 1, sizeof bytes, in) : 0;
+    CHECK(in && out && n > 0 && n < sizeof bytes && fwrite(bytes, 1, n, out) == n &&
+              fwrite("\x98\x06\x01", 1, 3, out) == 3,
+          "copying %s", model_path);
+    if (in)
+        fclose(in);
+    if (out)
+        fclose(out);
+    form_field hashed[] = {{"task_id", "board", NULL, NULL},
+                           {"model", NULL, model2, "m.onnx"},
+                           {"data", NULL, csv_path, "data.csv"},
+                           {"param_visibility", "hashed", NULL, NULL}};
+    post_form(hashed, 4, NULL, &r);
+    CHECK(r.status == 202, "hashed board upload: %ld %s", r.status, r.body);
+    http_response_free(&r);
+    CHECK(wait_for_job(&srv, "board", 3, 200, &r) == 0 && strstr(r.body, "\"done\""),
+          "hashed board job: %s", r.body);
+    http_response_free(&r);
+    cJSON *pub = artifact_json("board", 3, "evaluation.public.json");
+    board = leaderboard(&groups, &unranked);
+    CHECK(cJSON_GetArraySize(pub) == 5 && groups == 1 && unranked == 2,
+          "a hashed version is ranked: %d signals, %d groups, %d unranked",
+          cJSON_GetArraySize(pub), groups, unranked);
+    cJSON_Delete(pub);
+    cJSON_Delete(board);
+    tamper(3, "evaluation.json", "param_commitment", 5);
+    board = leaderboard(&groups, &unranked);
+    text = cJSON_PrintUnformatted(board);
+    CHECK(groups == 0 && unranked == 3 && text &&
+              strstr(text, "evaluation.json differs from the proof's public signals"),
+          "another param_commitment is unranked: %s", text ? text : "");
+    free(text);
+    cJSON_Delete(board);
+    unlink(model2);
     get("/models/nosuchtask/leaderboard", NULL, &r);
     CHECK(r.status == 404, "unknown task: %ld", r.status);
     http_response_free(&r);
