@@ -23,7 +23,7 @@ static const struct command commands[] = {
     {"export-verifier", cmd_export_verifier, "write Verifier.sol for a verification_key.json"},
     {"calldata", cmd_calldata, "encode proof.json + public.json as verifier calldata"},
     {"cid", cmd_cid, "print a file's IPFS CIDv0, as `ipfs add` computes it: cid FILE..."},
-    {"chain", cmd_chain, "chain deploy-registry | status: talk to the EVM chain"},
+    {"chain", cmd_chain, "chain deploy-registry | status | versions | best-version: talk to the EVM chain"},
 };
 
 static void usage(FILE *f)

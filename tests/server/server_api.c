@@ -509,6 +509,18 @@ static void test_upload_and_download(void)
     http_response_free(&r);
 }
 
+/* POST /models with fields f, then waits for version's job to be done. */
+static void upload_done(const form_field *f, size_t n, const char *task, int version)
+{
+    http_response r;
+    post_form(f, n, NULL, &r);
+    CHECK(r.status == 202, "upload %s v%d: %ld %s", task, version, r.status, r.body);
+    http_response_free(&r);
+    CHECK(wait_for_job(&srv, task, version, 200, &r) == 0 && strstr(r.body, "\"done\""),
+          "job %s v%d: %s", task, version, r.body);
+    http_response_free(&r);
+}
+
 /* The visibility fields: refused words name the field; chosen ones reach
  * settings.json and the proof's public signals (docs/COMMITMENTS.md). */
 static void test_visibility(void)
@@ -533,12 +545,7 @@ static void test_visibility(void)
                          {"input_visibility", "public", NULL, NULL},
                          {"output_visibility", "hashed", NULL, NULL},
                          {"param_visibility", "hashed", NULL, NULL}};
-    post_form(good, 6, NULL, &r);
-    CHECK(r.status == 202, "upload with visibility: %ld %s", r.status, r.body);
-    http_response_free(&r);
-    CHECK(wait_for_job(&srv, "vis", 1, 100, &r) == 0 && strstr(r.body, "\"done\""),
-          "job with visibility: %s", r.body);
-    http_response_free(&r);
+    upload_done(good, 6, "vis", 1);
     get("/models/vis/artifacts/settings.json?version=1", NULL, &r);
     cJSON *set = cJSON_Parse(r.body);
     CHECK(
@@ -626,12 +633,7 @@ static void test_leaderboard(void)
         form_field f[] = {{"task_id", "board", NULL, NULL},
                           {"model", NULL, models[i], "m.onnx"},
                           {"data", NULL, csv_path, "data.csv"}};
-        post_form(f, 3, NULL, &r);
-        CHECK(r.status == 202, "board upload %d: %ld %s", i, r.status, r.body);
-        http_response_free(&r);
-        CHECK(wait_for_job(&srv, "board", i + 1, 200, &r) == 0 && strstr(r.body, "\"done\""),
-              "board job %d: %s", i + 1, r.body);
-        http_response_free(&r);
+        upload_done(f, 3, "board", i + 1);
     }
     int groups, unranked;
     cJSON *board = leaderboard(&groups, &unranked);
@@ -708,12 +710,7 @@ static void test_leaderboard(void)
                            {"model", NULL, model2, "m.onnx"},
                            {"data", NULL, csv_path, "data.csv"},
                            {"param_visibility", "hashed", NULL, NULL}};
-    post_form(hashed, 4, NULL, &r);
-    CHECK(r.status == 202, "hashed board upload: %ld %s", r.status, r.body);
-    http_response_free(&r);
-    CHECK(wait_for_job(&srv, "board", 3, 200, &r) == 0 && strstr(r.body, "\"done\""),
-          "hashed board job: %s", r.body);
-    http_response_free(&r);
+    upload_done(hashed, 4, "board", 3);
     cJSON *pub = artifact_json("board", 3, "evaluation.public.json");
     board = leaderboard(&groups, &unranked);
     CHECK(cJSON_GetArraySize(pub) == 5 && groups == 1 && unranked == 2,
