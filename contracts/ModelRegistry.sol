@@ -16,7 +16,9 @@ import {VerifyProofSelector} from "./VerifyProofSelector.sol";
 /// A version may then record one evaluation (recordEvaluation): a proven
 /// metric on a committed dataset, checked by a second verifier deployed the
 /// same way from the evaluation key, and bound to the version by its circuit
-/// hash; bestVersion ranks a task's versions per dataset.
+/// hash (and, with hashed parameters, recordHashedEvaluation, by the parameter
+/// commitment its inference proof shows); bestVersion ranks a task's
+/// versions per dataset.
 contract ModelRegistry {
     /// What a version records. vkHash, verifier and signalsHash are computed
     /// here; modelHash, circuitHash and settingsHash are the registrant's
