@@ -206,13 +206,13 @@ static int local_version(const entry *e, size_t n, const char *commitment, const
         if (strcmp(e[i].commitment, commitment))
             continue;
         cJSON *mine = read_json(e[i].dir, ZKML_A_CHAIN, &ignored);
+        const cJSON *number = cJSON_GetObjectItemCaseSensitive(mine, "onchain_version");
         int same = mine &&
                    cJSON_Compare(cJSON_GetObjectItemCaseSensitive(mine, "registry_address"),
                                  cJSON_GetObjectItemCaseSensitive(chain, "registry_address"), 0) &&
                    cJSON_Compare(cJSON_GetObjectItemCaseSensitive(mine, "chain_id"),
                                  cJSON_GetObjectItemCaseSensitive(chain, "chain_id"), 0) &&
-                   cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(mine, "onchain_version")) ==
-                       onchain;
+                   cJSON_GetNumberValue(number) == onchain;
         cJSON_Delete(mine);
         if (same)
             return e[i].version;
@@ -256,8 +256,8 @@ static void add_onchain_best(const http_request *rq, const char *task, cJSON *gr
             int mine = v > 0 ? local_version(e, n, commitments[i], chain, v) : 0;
             if (mine)
                 cJSON_AddNumberToObject(b, "version", mine);
-            cJSON_AddItemToObject(b, "registry_address",
-                                  cJSON_Duplicate(cJSON_GetObjectItem(chain, "registry_address"), 1));
+            const cJSON *address = cJSON_GetObjectItem(chain, "registry_address");
+            cJSON_AddItemToObject(b, "registry_address", cJSON_Duplicate(address, 1));
             cJSON_AddItemToObject(b, "chain_id",
                                   cJSON_Duplicate(cJSON_GetObjectItem(chain, "chain_id"), 1));
         }

@@ -308,19 +308,20 @@ static cJSON *registration_json(chain_client *c, const uint8_t reg[20], const ui
     return o;
 }
 
-static int list_registrations(chain_client *c, const uint8_t reg[20], const void *key,
+static int list_registrations(chain_client *c, const uint8_t reg[20], const void *arg,
                               cJSON *out, zkml_error *err)
 {
-    const char *hash_hex = key;
+    const char *hash_hex = arg;
     uint8_t hash[32];
     if (strlen(hash_hex) != 64 || chain_unhex_exact(hash_hex, hash, 32))
         return zkml_fail(err, ZKML_EINVAL, "model hash '%.80s': expected 64 hex digits (SHA-256)",
                          hash_hex);
-    abi_arg arg = {ABI_WORD, hash, 32};
+    abi_arg word = {ABI_WORD, hash, 32};
     uint8_t *answer;
     size_t len;
     uint64_t count;
-    int rc = chain_registry_call(c, reg, "registrationCount(bytes32)", &arg, 1, &answer, &len, err);
+    int rc =
+        chain_registry_call(c, reg, "registrationCount(bytes32)", &word, 1, &answer, &len, err);
     if (rc == 0)
         rc = abi_read_u64(answer, len, 0, 0, &count, err);
     free(answer);

@@ -4,9 +4,9 @@
  * registry deploys the verifier from the key), then, when the evaluate step
  * made an evaluation proof, one recordEvaluation transaction with its key and
  * proof (evaluation.c; recordHashedEvaluation, with the inference proof's
- * signals, when the parameters are hashed). Each transaction's hash goes to chain.pending.json
- * before it is sent, so a retry after an outage waits for it instead of paying
- * twice; chain.json records what the chain holds.
+ * signals, when the parameters are hashed). Each transaction's hash goes to
+ * chain.pending.json before it is sent, so a retry after an outage waits for
+ * it instead of paying twice; chain.json records what the chain holds.
  */
 #include "registry/chain/chain_internal.h"
 
@@ -451,7 +451,8 @@ int chain_register_step(const chain_config *cfg, const char *dir, const char *ta
     if (zkml_file_exists(chain_json))
         return 0; /* registered by an earlier run */
     if ((rc = chain_registry_address(cfg, run.registry, err)) == 0 &&
-        (rc = register_inputs(&run, err)) == 0 && (rc = chain_eval_load(dir, &run.eval, err)) == 0 &&
+        (rc = register_inputs(&run, err)) == 0 &&
+        (rc = chain_eval_load(dir, &run.eval, err)) == 0 &&
         (rc = chain_eval_check_params(&run.eval, run.proof + 256, run.n_proof - 8, err)) == 0)
         rc = register_on_chain(&run, cfg, err);
     free(run.key);

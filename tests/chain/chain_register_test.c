@@ -427,7 +427,8 @@ static void check_best_versions(const chain_config *cfg, const char *task, const
         CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(b, "version")) ==
               cJSON_GetNumberValue(cJSON_GetObjectItem(ev, "best_version")));
         for (size_t k = 0; k < sizeof same / sizeof *same; k++)
-            CHECK(cJSON_Compare(cJSON_GetObjectItem(b, same[k]), cJSON_GetObjectItem(ev, same[k]), 1),
+            CHECK(cJSON_Compare(cJSON_GetObjectItem(b, same[k]), cJSON_GetObjectItem(ev, same[k]),
+                                1),
                   "best[%d].%s differs from chain.json", i, same[k]);
     }
     const cJSON *none = cJSON_GetArrayItem(best, 2);
@@ -526,7 +527,8 @@ static void test_hashed_evaluation(const chain_config *cfg, const char *fixture)
     free(other);
     free(honest);
     CHECK_OK(chain_register_step(cfg, dir, "hashed", 1, &err), &err);
-    CHECK(nonce_of(cfg->rpc_url, DEV_ADDRESS) == before + 2); /* registerVersion, recordHashedEvaluation */
+    /* registerVersion, recordHashedEvaluation */
+    CHECK(nonce_of(cfg->rpc_url, DEV_ADDRESS) == before + 2);
     cJSON *chain = read_json(dir, "chain.json");
     check_chain_json(cfg, dir, chain);
     check_evaluation_json(cfg, dir, chain);
