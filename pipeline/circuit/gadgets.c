@@ -164,24 +164,33 @@ int g_boolean(cbuild *b, int bit, uint32_t *w)
     return boolean_wire(b, bit, w);
 }
 
-int g_bits(cbuild *b, lcv *t, int n, uint32_t *bits)
+/* t = sum_i 2^i bits[i] over n booleans. With imply_low (n >= 2) bit 0 has
+ * no wire: r = t - sum_{i>=1} 2^i bits[i] stands for it, and r * (r - 1) = 0
+ * is both its booleanity and the equality of the sum (n constraints, not
+ * n + 1): r is 0 or 1, so t = r + sum_{i>=1} 2^i bits[i] lies in [0, 2^n). */
+static int decompose(cbuild *b, lcv *t, int n, int imply_low, uint32_t *bits)
 {
     r1cs_lc one = {0}, sum = {0};
-    int rc = 0;
-    if (n < 1 || n > 62)
+    int rc = 0, first = imply_low ? 1 : 0;
+    if (n < 1 + first || n > 62)
         rc = zkml_fail(b->err, ZKML_EINTERNAL, "circuit: bit decomposition of %d bits", n);
     else if (b->with_witness && (t->v < 0 || t->v >= ((int64_t)1 << n)))
         rc = zkml_fail(b->err, ZKML_EINTERNAL,
                        "circuit: value %lld does not fit the %d-bit range check (the "
                        "fixed-point evaluator and the circuit disagree)",
                        (long long)t->v, n);
-    for (int i = 0; !rc && i < n; i++) {
+    if (!rc && imply_low)
+        bits[0] = UINT32_MAX;
+    for (int i = first; !rc && i < n; i++) {
         rc = boolean_wire(b, (int)(((uint64_t)t->v >> i) & 1), &bits[i]);
         if (!rc)
-            rc = lc_add(b, &sum, bits[i], (int64_t)1 << i);
+            rc = imply_low ? lc_add(b, &t->lc, bits[i], -((int64_t)1 << i))
+                           : lc_add(b, &sum, bits[i], (int64_t)1 << i);
     }
     if (!rc)
-        rc = lc_add(b, &one, 0, 1);
+        rc = imply_low ? lc_copy(b, &one, &t->lc) : lc_add(b, &one, 0, 1);
+    if (!rc && imply_low)
+        rc = lc_add(b, &one, 0, -1);
     if (rc) {
         r1cs_lc_free(&one);
         r1cs_lc_free(&sum);
@@ -189,6 +198,16 @@ int g_bits(cbuild *b, lcv *t, int n, uint32_t *bits)
         return rc;
     }
     return cb_enforce(b, &t->lc, &one, &sum);
+}
+
+int g_bits(cbuild *b, lcv *t, int n, uint32_t *bits)
+{
+    return decompose(b, t, n, n >= 2, bits);
+}
+
+int g_bits_wired(cbuild *b, lcv *t, int n, uint32_t *bits)
+{
+    return decompose(b, t, n, 0, bits);
 }
 
 int g_sign(cbuild *b, lcv *d, int k, uint32_t *s)
@@ -218,20 +237,27 @@ int g_requant(cbuild *b, lcv *acc, int k, int bits, int relu, uint32_t *out, int
         return zkml_fail(b->err, ZKML_EINTERNAL, "circuit: requant of %d + %d bits", k, bits);
     }
     int64_t offset = (k > 0 ? (int64_t)1 << (k - 1) : 0) + ((int64_t)1 << (n - 1));
-    int rc = lc_add(b, &acc->lc, 0, offset);
+    r1cs_lc Y = {0}, A = {0}, C = {0};
+    /* k = 0: y is acc itself (bit 0, which g_bits leaves without a wire, is
+     * one of y's bits) */
+    int rc = k == 0 ? lc_copy(b, &Y, &acc->lc) : 0;
+    if (!rc)
+        rc = lc_add(b, &acc->lc, 0, offset);
     acc->v += offset;
     int64_t t = acc->v;
     if (rc) {
         lcv_free(acc);
+        r1cs_lc_free(&Y);
         return rc;
     }
-    if ((rc = g_bits(b, acc, n, bw)))
+    if ((rc = g_bits(b, acc, n, bw))) {
+        r1cs_lc_free(&Y);
         return rc;
+    }
     int64_t y = (t >> k) - ((int64_t)1 << (bits - 1)); /* t >= 0 here with a witness */
-    r1cs_lc Y = {0}, A = {0}, C = {0};
-    for (int i = k; !rc && i < n; i++)
+    for (int i = k; !rc && k > 0 && i < n; i++)
         rc = lc_add(b, &Y, bw[i], (int64_t)1 << (i - k));
-    if (!rc)
+    if (!rc && k > 0)
         rc = lc_add(b, &Y, 0, -((int64_t)1 << (bits - 1)));
     if (!rc && relu) {
         *out_v = y > 0 ? y : 0;
@@ -255,7 +281,7 @@ int g_requant(cbuild *b, lcv *acc, int k, int bits, int relu, uint32_t *out, int
 int g_quotient(cbuild *b, lcv *acc, int k, uint32_t *y, int64_t *yv)
 {
     uint32_t bit = 0;
-    r1cs_lc one = {0}, zero = {0};
+    r1cs_lc other = {0}, zero = {0};
     if (k < 0 || k > 61) {
         lcv_free(acc);
         return zkml_fail(b->err, ZKML_EINTERNAL, "circuit: quotient by 2^%d", k);
@@ -263,19 +289,22 @@ int g_quotient(cbuild *b, lcv *acc, int k, uint32_t *y, int64_t *yv)
     int64_t t = acc->v + (k > 0 ? (int64_t)1 << (k - 1) : 0);
     int64_t rem = t & (((int64_t)1 << k) - 1); /* two's complement: t mod 2^k, also for t < 0 */
     *yv = (t - rem) / ((int64_t)1 << k);
-    /* acc + 2^(k-1) - sum 2^i rem_i - 2^k y = 0 */
+    /* r = acc + 2^(k-1) - sum_{i>=1} 2^i rem_i - 2^k y is remainder bit 0:
+     * r * (r - 1) = 0 (k = 0: r = acc - y, and r * 1 = 0) */
     int rc = k > 0 ? lc_add(b, &acc->lc, 0, (int64_t)1 << (k - 1)) : 0;
-    for (int i = 0; !rc && i < k; i++)
+    for (int i = 1; !rc && i < k; i++)
         if (!(rc = boolean_wire(b, (int)((rem >> i) & 1), &bit)))
             rc = lc_add(b, &acc->lc, bit, -((int64_t)1 << i));
     if (!rc && !(rc = cb_wire(b, *yv, y)) && !(rc = lc_add(b, &acc->lc, *y, -((int64_t)1 << k))))
-        rc = lc_add(b, &one, 0, 1);
+        rc = k > 0 ? lc_copy(b, &other, &acc->lc) : 0;
+    if (!rc)
+        rc = lc_add(b, &other, 0, k > 0 ? -1 : 1);
     if (rc) {
         lcv_free(acc);
-        r1cs_lc_free(&one);
+        r1cs_lc_free(&other);
         return rc;
     }
-    return cb_enforce(b, &acc->lc, &one, &zero);
+    return cb_enforce(b, &acc->lc, &other, &zero);
 }
 
 /* out = s * x as a new wire (s a bit, x a wire). */
@@ -528,7 +557,7 @@ int g_pwl(cbuild *b, uint32_t x, int64_t xv, const pwl_spec *p, uint32_t *out)
     if (rc)
         lcv_free(&u);
     else
-        rc = g_bits(b, &u, n, bits); /* consumes u */
+        rc = g_bits_wired(b, &u, n, bits); /* consumes u */
     if (rc) {
         free(slope);
         return rc;

@@ -56,21 +56,34 @@ void lcv_free(lcv *x);
 
 /* A new wire w of value bit with the constraint w * (w - 1) = 0. Costs 1. */
 int g_boolean(cbuild *b, int bit, uint32_t *w);
-/* Range check: t in [0, 2^n), n <= 62. bits[] (n wires) receives the bits,
- * least significant first. Costs n + 1 constraints. Consumes t. */
+/* Range check: t in [0, 2^n), n <= 62. bits[] receives the bits, least
+ * significant first; for n >= 2 bit 0 has no wire (bits[0] = UINT32_MAX):
+ * r = t - sum_{i>=1} 2^i bits[i] is that bit, and the one constraint
+ * r * (r - 1) = 0 makes it a boolean and t their sum at once. Sound: r is
+ * 0 or 1 and every other bit a boolean, so t = sum 2^i bits[i] (with r for
+ * bit 0) is an integer in [0, 2^n), the statement of n booleans and an
+ * equality. Costs n constraints (n booleans and the sum's equality, 2, for
+ * n = 1, where bits[0] is a wire). Consumes t. */
 int g_bits(cbuild *b, lcv *t, int n, uint32_t *bits);
-/* s = (d >= 0) for d in [-2^k, 2^k), k <= 61. Costs k + 2. Consumes d. */
+/* The same with a wire for every bit (a table's index, bit 0 included).
+ * Costs n + 1. Consumes t. */
+int g_bits_wired(cbuild *b, lcv *t, int n, uint32_t *bits);
+/* s = (d >= 0) for d in [-2^k, 2^k), k <= 61: the top bit of the k + 1 bit
+ * decomposition of d + 2^k. Costs k + 1 (2 for k = 0). Consumes d. */
 int g_sign(cbuild *b, lcv *d, int k, uint32_t *s);
 /* Rescale by k bits with round half up into a bits-wide signed value:
  *   acc + 2^(k-1) + 2^(k+bits-1) = (y + 2^(bits-1)) * 2^k + rem,
- *   0 <= rem < 2^k, 0 <= y + 2^(bits-1) < 2^bits   (one decomposition),
- * then with relu z = top_bit * y, else y as a wire. Costs k + bits + 2.
- * Consumes acc. */
+ *   0 <= rem < 2^k, 0 <= y + 2^(bits-1) < 2^bits   (one decomposition,
+ *   g_bits), then with relu z = top_bit * y, else y as a wire: the same
+ * decomposition gives the remainder, the quotient and its sign. Costs
+ * k + bits + 1. Consumes acc. */
 int g_requant(cbuild *b, lcv *acc, int k, int bits, int relu, uint32_t *out, int64_t *out_v);
 /* Rescale without a range: t = acc + 2^(k-1) (acc itself for k = 0) split as
- *   t = 2^k * y + rem,  0 <= rem < 2^k   (k booleans, one equality)
- * into a new wire y = floor(t / 2^k), the round half up of acc / 2^k.
- * Costs k + 1. Consumes acc. y is NOT range checked here: the caller must
+ *   t = 2^k * y + rem,  0 <= rem < 2^k
+ * into a new wire y = floor(t / 2^k), the round half up of acc / 2^k: the
+ * remainder bits 1 .. k-1 are booleans and r = t - sum_{i>=1} 2^i rem_i -
+ * 2^k y, its bit 0, satisfies r * (r - 1) = 0 (as in g_bits), which is the
+ * equality too; for k = 0, acc - y = 0. Costs k (1 for k = 0). Consumes acc. y is NOT range checked here: the caller must
  * bound it, directly or through range-checked differences that lead to a
  * range-checked value, as a MaxPool window does: each g_max proves x - y
  * small and returns one of x, y (y + s * (x - y), s a bit), so once the
@@ -80,12 +93,12 @@ int g_requant(cbuild *b, lcv *acc, int k, int bits, int relu, uint32_t *out, int
  * a wrong rem only makes y = (t - rem) / 2^k a field element far from every
  * small integer, which the range check downstream rejects. */
 int g_quotient(cbuild *b, lcv *acc, int k, uint32_t *y, int64_t *yv);
-/* z = max(x, 0) for |x| < 2^k. Costs k + 3. */
+/* z = max(x, 0) for |x| < 2^k. Costs k + 2 (3 for k = 0). */
 int g_relu(cbuild *b, uint32_t x, int64_t xv, int k, uint32_t *z);
-/* m = max(x, y) for |x - y| < 2^k. Costs k + 3. */
+/* m = max(x, y) for |x - y| < 2^k. Costs k + 2 (3 for k = 0). */
 int g_max(cbuild *b, uint32_t x, int64_t xv, uint32_t y, int64_t yv, int k, uint32_t *m,
           int64_t *mv);
-/* Leaky ReLU: requant(x * (x >= 0 ? 2^p : alpha), p). Costs k + 3 + p + bits + 2. */
+/* Leaky ReLU: requant(x * (x >= 0 ? 2^p : alpha), p). Costs sign(k) + 1 + p + bits + 1. */
 int g_leaky_relu(cbuild *b, uint32_t x, int64_t xv, int k, int64_t alpha, int p, int bits,
                  uint32_t *out);
 
@@ -93,7 +106,8 @@ int g_leaky_relu(cbuild *b, uint32_t x, int64_t xv, int k, int64_t alpha, int p,
  * is set; k_lo, k_hi are the sign widths of x - lo and x - hi - 1 (see
  * quant_clip_lo_log2). inside = (x >= lo), above = (x > hi), then
  *   (inside - above) * x = y - hi * above - lo * (1 - inside).
- * Costs (k_lo + 2 if has_lo) + (k_hi + 2 if has_hi) + 1. */
+ * Costs (sign(k_lo) if has_lo) + (sign(k_hi) if has_hi) + 1, sign(k) = g_sign's
+ * k + 1 (2 for k = 0). */
 typedef struct clip_spec {
     int has_lo, has_hi, k_lo, k_hi;
     int64_t lo, hi;

@@ -104,11 +104,17 @@ void quant_model_free(quant_model *m)
     memset(m, 0, sizeof *m);
 }
 
-/* Constraints of a sign bit of a value in [-2^K, 2^K): K+1 booleans and one
- * equality (see pipeline/circuit/gadgets.c). */
+/* Constraints of a range check of n bits (g_bits): n, bit 0 implied by the
+ * others (pipeline/circuit/gadgets.h); 2 for one bit. */
+static uint64_t range_cost(int n)
+{
+    return n >= 2 ? (uint64_t)n : 2;
+}
+
+/* A sign bit of a value in [-2^K, 2^K): a range check of K + 1 bits. */
 static uint64_t sign_bit_cost(int k)
 {
-    return (uint64_t)k + 2;
+    return range_cost(k + 1);
 }
 
 /* Bits needed for a signed difference of two values of a tensor's range. */
@@ -170,14 +176,14 @@ static uint64_t layer_cost(const quant_model *m, const quant_layer *l)
     switch (l->kind) {
     case QUANT_LAYER_AFFINE: return 0;
     case QUANT_LAYER_REQUANT:
-        /* k+b booleans, the equality, then the ReLU product or the y wire;
+        /* the k+b bit range check, then the ReLU product or the y wire;
          * with hashed parameters one product per weight term */
-        return n * ((uint64_t)l->shift + (uint64_t)out->bits + 2) + qm_requant_products(m, l);
+        return n * (range_cost(l->shift + out->bits) + 1) + qm_requant_products(m, l);
     case QUANT_LAYER_RELU: return n * (sign_bit_cost(quant_tensor_abs_log2(in)) + 1);
     case QUANT_LAYER_LEAKY_RELU:
         /* sign, product, then a requant by param_scale */
         return n * (sign_bit_cost(quant_tensor_abs_log2(in)) + 1 +
-                    (uint64_t)m->settings.param_scale + (uint64_t)out->bits + 2);
+                    range_cost(m->settings.param_scale + out->bits) + 1);
     case QUANT_LAYER_MAXPOOL: {
         uint64_t c = 0;
         for (uint32_t j = 0; j < out->size; j++) {
@@ -188,13 +194,16 @@ static uint64_t layer_cost(const quant_model *m, const quant_layer *l)
         return c;
     }
     case QUANT_LAYER_REQUANT_MAXPOOL: {
-        /* a quotient per covered element, a max per further element of a
-         * window over b-bit signed values, then the ReLU's sign and product
-         * or the range check of each window's max */
-        uint64_t b = (uint64_t)out->bits, c = l->n_covered * ((uint64_t)l->shift + 1);
+        /* a quotient per covered element (its remainder bits, bit 0
+         * implied), a max per further element of a window over b-bit signed
+         * values, then the ReLU's sign and product or the range check of
+         * each window's max */
+        int b = out->bits;
+        uint64_t c = l->n_covered * (l->shift > 0 ? (uint64_t)l->shift : 1);
         for (uint32_t j = 0; j < out->size; j++)
-            c += (uint64_t)(l->win_start[j + 1] - l->win_start[j] - 1) * (b + 3);
-        return c + n * (l->relu ? b + 2 : b + 1) + qm_requant_products(m, l);
+            c += (uint64_t)(l->win_start[j + 1] - l->win_start[j] - 1) * (sign_bit_cost(b) + 1);
+        return c + n * (l->relu ? sign_bit_cost(b - 1) + 1 : range_cost(b)) +
+               qm_requant_products(m, l);
     }
     case QUANT_LAYER_CLIP:
         /* a sign per bound that applies, then one product defines y */
@@ -208,10 +217,10 @@ static uint64_t layer_cost(const quant_model *m, const quant_layer *l)
         uint64_t c = 0;
         if (quant_pwl_needs_clamp(l, in))
             c += 2 * sign_bit_cost(quant_tensor_abs_log2(in) + 1) + 1; /* clamp */
-        c += (uint64_t)(seg + l->pwl_shift) + 1;                       /* u's bits */
+        c += (uint64_t)(seg + l->pwl_shift) + 1;                       /* u's wired bits */
         c += 2 * (((uint64_t)1 << (seg - 1)) - 1);                     /* two mux trees */
         c += l->pwl_shift > 0 ? 1 : 0;                                 /* slope * offset */
-        c += (uint64_t)l->pwl_shift + (uint64_t)out->bits + 2;         /* requant */
+        c += range_cost(l->pwl_shift + out->bits) + 1;                 /* requant */
         return n * c;
     }
     }
@@ -224,8 +233,8 @@ uint64_t quant_model_constraints(const quant_model *m)
     uint64_t c = 0;
     const quant_tensor *in = &m->tensors[m->input];
     const quant_tensor *out = &m->tensors[m->output];
-    /* each input: bits booleans and one equality */
-    c += (uint64_t)in->size * ((uint64_t)in->bits + 1);
+    /* each input's range check */
+    c += (uint64_t)in->size * range_cost(in->bits);
     for (uint32_t i = 0; i < m->n_layers; i++)
         c += layer_cost(m, &m->layers[i]);
     c += quant_visibility_constraints(s->output_visibility, out);

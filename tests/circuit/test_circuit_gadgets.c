@@ -73,7 +73,7 @@ static void test_requant(int64_t x, int64_t y, int k, int bits, int relu)
     if (rc == 0) {
         CHECK(ov == want && wire_value(&b, out) == want, "requant: got %lld want %lld",
               (long long)ov, (long long)want);
-        CHECK(b.cs.n_constraints == (uint32_t)(k + bits + 2), "requant cost %u",
+        CHECK(b.cs.n_constraints == (uint32_t)(k + bits + 1), "requant cost %u",
               b.cs.n_constraints);
         mutate_all("requant", &b.cs, b.w, 3);
     }
@@ -149,18 +149,20 @@ static void test_pool_window(const int64_t *x, uint32_t n, int k, int bits, int 
     CHECK(wire_value(&b, out) == want, "window max %lld, want %lld", (long long)wire_value(&b, out),
           (long long)want);
     /* what pipeline/quant/model.c charges a requant-maxpool window */
-    uint32_t cost = n * (uint32_t)(k + 1) + (n - 1) * (uint32_t)(bits + 3) +
-                    (uint32_t)(relu ? bits + 2 : bits + 1);
+    uint32_t cost = n * (uint32_t)(k ? k : 1) + (n - 1) * (uint32_t)(bits + 2) +
+                    (uint32_t)(relu ? bits + 1 : bits);
     CHECK(b.cs.n_constraints == cost, "window cost %u, want %u", b.cs.n_constraints, cost);
     mutate_all("pool window", &b.cs, b.w, n + 1);
     cb_free(&b);
 }
 
 /* Attacks on an unranged quotient followed by the range check of its value
- * (a one-element window): wire 1 is x, 2 .. k+1 the remainder bits, k+2 the
- * quotient y, then the bits of y + 2^(bits-1). Each forged witness keeps the
- * quotient's equality and must still be rejected: by a remainder bit's
- * booleanity, and by the downstream range check when y is not an integer. */
+ * (a one-element window): wire 1 is x, 2 .. k the remainder bits 1 .. k-1
+ * (bit 0 is implied), k+1 the quotient y, then the bits of y + 2^(bits-1).
+ * Each forged witness must be rejected: a wrong integer y by the implied
+ * remainder bit's booleanity (its constraint is the quotient's equality
+ * too), and a y that is not an integer (remainder 0, the equality kept) by
+ * the downstream range check. */
 static void test_quotient_attacks(void)
 {
     const int k = 4, bits = 8;
@@ -172,27 +174,26 @@ static void test_quotient_attacks(void)
     lcv acc, t;
     CHECK(cb_init(&b, 1, &err) == 0 && cb_wire(&b, x, &wx) == 0, "init");
     lcv_wire(&b, &acc, wx, x);
-    CHECK(g_quotient(&b, &acc, k, &y, &yv) == 0 && y == (uint32_t)k + 2 && yv == 2, "quotient");
+    CHECK(g_quotient(&b, &acc, k, &y, &yv) == 0 && y == (uint32_t)k + 1 && yv == 2, "quotient");
     lcv_wire(&b, &t, y, yv + (1 << (bits - 1)));
     lc_add(&b, &t.lc, 0, 1 << (bits - 1));
     CHECK(g_bits(&b, &t, bits, bw) == 0, "range");
     CHECK(r1cs_check_witness(&b.cs, b.w, b.cs.n_wires, &err) == 0, "honest witness: %s",
           err.message);
     fr_t *w = malloc(b.cs.n_wires * sizeof *w), c;
-    /* y - 1 with remainder bit 0 raised by 2^k (13 + 16 = 29), the range bits
-     * recomputed for y - 1: only bit 0's booleanity stands in the way */
+    /* y - 1, the range bits recomputed for y - 1: the implied remainder bit
+     * 0 becomes 1 + 2^k, and only its booleanity stands in the way */
     memcpy(w, b.w, b.cs.n_wires * sizeof *w);
     fr_from_i64(&w[y], yv - 1);
-    fr_from_i64(&w[2], 1 + (1 << k));
-    for (int i = 0; i < bits; i++)
+    for (int i = 1; i < bits; i++)
         fr_from_i64(&w[bw[i]], ((yv - 1 + (1 << (bits - 1))) >> i) & 1);
     CHECK(r1cs_check_witness(&b.cs, w, b.cs.n_wires, &err) != 0,
           "a remainder of 2^k + 1 passed the quotient");
     /* remainder 0 and y = 45 / 16 in the field: the quotient's equality
      * holds, only the range check of y rejects it */
     memcpy(w, b.w, b.cs.n_wires * sizeof *w);
-    for (int i = 0; i < k; i++)
-        fr_from_i64(&w[2 + i], 0);
+    for (int i = 1; i < k; i++)
+        fr_from_i64(&w[1 + i], 0);
     fr_from_u64(&c, 1u << k);
     fr_inv(&c, &c);
     fr_from_i64(&w[y], x + (1 << (k - 1)));
@@ -254,7 +255,8 @@ static void test_clip(int64_t x, int has_lo, int64_t lo, int has_hi, int64_t hi)
     int64_t want = has_lo && x < lo ? lo : has_hi && x > hi ? hi : x;
     CHECK(wire_value(&b, out) == want, "clip(%lld) to [%lld, %lld] = %lld, want %lld", (long long)x,
           (long long)lo, (long long)hi, (long long)wire_value(&b, out), (long long)want);
-    uint32_t cost = (uint32_t)((has_lo ? c.k_lo + 2 : 0) + (has_hi ? c.k_hi + 2 : 0) + 1);
+    uint32_t cost = (uint32_t)((has_lo ? (c.k_lo ? c.k_lo + 1 : 2) : 0) +
+                               (has_hi ? (c.k_hi ? c.k_hi + 1 : 2) : 0) + 1);
     CHECK(b.cs.n_constraints == cost, "clip cost %u, want %u", b.cs.n_constraints, cost);
     mutate_all("clip", &b.cs, b.w, 2);
     cb_free(&b);
