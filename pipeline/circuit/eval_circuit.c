@@ -17,10 +17,10 @@
  * inference proof's value, so that both proofs are about one model (the
  * parameters are wires shared by every row).
  * Per row it costs the inference circuit (without its public packing), then
- * classification: a running argmax of (diff width + 2) + 2 constraints per
+ * classification: a running argmax of (diff width + 1) + 2 constraints per
  * class after the first, and 3 for the label comparison; regression: the
- * target's range check (bits + 1) and the square (1). Then the commitment
- * chain, and for regression one sign (comparison width + 2).
+ * target's range check (bits) and the square (1). Then the commitment
+ * chain, and for regression one sign (comparison width + 1).
  */
 #include "pipeline/circuit/compile_internal.h"
 
@@ -132,7 +132,7 @@ static int correct_bit(compiler *k, uint32_t label_w, int64_t label, uint32_t *w
 /* The row's squared error (o - t)^2, o the single output, t the target wire:
  * t is range-checked to the output's signed width b, so |o - t| <= 2^b and
  * the sum over the rows stays far below r (and below the comparison's
- * width, circuit_eval_compare_bits). Costs b + 2. */
+ * width, circuit_eval_compare_bits). Costs b + 1. */
 static int squared_error(compiler *k, uint32_t t_w, int64_t t, uint32_t *w, int64_t *v,
                          int64_t *predicted)
 {
