@@ -273,6 +273,44 @@ static void test_zero(void)
     cb_free(&b);
 }
 
+/* The narrowest decompositions: one bit (a wire and the sum's equality,
+ * 2 constraints) and two (bit 0 implied, 2 constraints), and the sign of a
+ * value in [-1, 1) (k = 0, one bit); each value in range passes with every
+ * wire determined, the first value out of range is refused. */
+static void test_bits_narrow(void)
+{
+    for (int n = 1; n <= 2; n++)
+        for (int64_t v = 0; v <= (1 << n); v++) {
+            cbuild b;
+            zkml_error err;
+            uint32_t wx = 0, bits[2];
+            lcv t;
+            CHECK(cb_init(&b, 1, &err) == 0 && cb_wire(&b, v, &wx) == 0, "init");
+            lcv_wire(&b, &t, wx, v);
+            int rc = g_bits(&b, &t, n, bits);
+            if (v == (1 << n))
+                CHECK(rc == ZKML_EINTERNAL, "%lld accepted in %d bits", (long long)v, n);
+            else {
+                CHECK(rc == 0 && b.cs.n_constraints == 2, "%lld in %d bits: rc %d, cost %u",
+                      (long long)v, n, rc, b.cs.n_constraints);
+                mutate_all("narrow bits", &b.cs, b.w, 2);
+            }
+            cb_free(&b);
+        }
+    for (int64_t d = -1; d <= 0; d++) {
+        cbuild b;
+        zkml_error err;
+        uint32_t wd = 0, s;
+        lcv t;
+        CHECK(cb_init(&b, 1, &err) == 0 && cb_wire(&b, d, &wd) == 0, "init");
+        lcv_wire(&b, &t, wd, d);
+        CHECK(g_sign(&b, &t, 0, &s) == 0 && wire_value(&b, s) == (d >= 0), "sign of %lld",
+              (long long)d);
+        mutate_all("sign of one bit", &b.cs, b.w, 2);
+        cb_free(&b);
+    }
+}
+
 static void test_bits_range(void)
 {
     cbuild b;
@@ -649,6 +687,7 @@ static void test_hashed_refusal(void)
 int main(void)
 {
     test_bits_range();
+    test_bits_narrow();
     int64_t xs[] = {-300, -1, 0, 1, 255, 511};
     for (size_t i = 0; i < 6; i++)
         for (size_t j = 0; j < 6; j += 2) {
@@ -683,6 +722,7 @@ int main(void)
     }
     test_pool_window(xs, 1, 0, 12, 0);
     test_pool_window(xs + 4, 2, 2, 11, 1);
+    test_pool_window(xs + 1, 3, 1, 12, 1); /* k = 1: no remainder wire at all */
     test_quotient_attacks();
     const float iris[4] = {5.1f, 3.5f, 1.4f, 0.2f};
     const float tiny[6] = {-1.0f, -0.25f, 0.5f, 1.5f, -0.75f, 0.0625f};
