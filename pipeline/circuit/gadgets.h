@@ -83,9 +83,10 @@ int g_requant(cbuild *b, lcv *acc, int k, int bits, int relu, uint32_t *out, int
  * into a new wire y = floor(t / 2^k), the round half up of acc / 2^k: the
  * remainder bits 1 .. k-1 are booleans and r = t - sum_{i>=1} 2^i rem_i -
  * 2^k y, its bit 0, satisfies r * (r - 1) = 0 (as in g_bits), which is the
- * equality too; for k = 0, acc - y = 0. Costs k (1 for k = 0). Consumes acc. y is NOT range checked here: the caller must
- * bound it, directly or through range-checked differences that lead to a
- * range-checked value, as a MaxPool window does: each g_max proves x - y
+ * equality too; for k = 0, acc - y = 0. Costs k (1 for k = 0). Consumes
+ * acc. y is NOT range checked here: the caller must bound it, directly or
+ * through range-checked differences that lead to a range-checked value, as
+ * a MaxPool window does: each g_max proves x - y
  * small and returns one of x, y (y + s * (x - y), s a bit), so once the
  * window's final max is range checked, induction down the chain makes every
  * compared quotient a small integer. Then t = 2^k y + rem holds over the
