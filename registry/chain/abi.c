@@ -440,7 +440,7 @@ void abi_describe_revert(const uint8_t *data, size_t len, char *out, size_t outl
         return;
     }
     if (len >= 4 && !memcmp(data, error_string, 4)) {
-        size_t pos;
+        size_t pos = 0; /* set on success; GCC -O3 cannot see it (maybe-uninitialized) */
         char *text;
         if (abi_read_offset(data + 4, len - 4, 0, 0, &pos, NULL) == 0 &&
             abi_read_string(data + 4, len - 4, pos, &text, NULL, NULL) == 0) {
