@@ -20,8 +20,10 @@
  *     or reaches p;
  * and the point subtraction is its Jacobian "mmadd-2007-bl" addition of the
  * read bytes and -[tau^(n-1)]_1 (negated as sub(0, y)). From there on it only
- * multiplies (to affine by a batch inversion, out of Montgomery form), and
- * multiplication keeps the value modulo p, so we finish in our own field code.
+ * multiplies and inverts (to affine by a batch inversion, then out of
+ * Montgomery form), which keep the value modulo p even for unreduced inputs,
+ * so we finish in our own field code. Reducing the bytes modulo p first would
+ * give another point, and another circuit hash.
  * Checked against snarkjs at power 15 (tests/ceremony/big_domain.sh).
  */
 #include "pipeline/snark/field.h"
