@@ -12,7 +12,7 @@
  * the key (one honest contributor suffices), so the checks, not the caller,
  * decide. The body is streamed to a staging file and checked there against
  * the latest key, the circuit and the ptau (pipeline/snark's verify) without
- * any lock; only then, under the version's lock, is the latest key compared
+ * any lock, in a child under the job limits (ceremony_check.c); only then, under the version's lock, is the latest key compared
  * with the one the contribution extends and replaced: of two contributions
  * to the same key one wins, the other gets a 409 naming the new latest hash.
  * Finalize takes the same lock, so no contribution lands after the beacon.
@@ -323,12 +323,16 @@ int ceremony_contribute(http_request *rq, const char *task_id, const char *versi
         const char *code = status == 413 ? "too_large" : status == 408 ? "too_slow" : "invalid_input";
         return http_send_error(rq, status, status == 500 ? "internal" : code, "%s", err.message);
     }
-    int rc = snark_ceremony_check_next(ref.dir, rq->srv->cfg.data_dir, staged, parent, &err);
+    status = ceremony_check_in_child(rq->srv, ref.dir, staged, parent, &err);
     rename_in_message(err.message, sizeof err.message, staged, "the contribution");
     int fd = -1;
-    if (rc == ZKML_EREJECTED || rc == ZKML_EINVAL)
-        status = http_send_error(rq, 400, "invalid_contribution", "%s", err.message);
-    else if (rc || lock_version(&ref, &fd, &err))
+    if (status)
+        status = http_send_error(rq, status,
+                                 status == 400   ? "invalid_contribution"
+                                 : status == 413 ? "too_large"
+                                                 : "internal",
+                                 "%s", err.message);
+    else if (lock_version(&ref, &fd, &err))
         status = http_send_zkml_error(rq, &err);
     else
         status = adopt_locked(rq, &ref, staged, parent);

@@ -204,6 +204,16 @@ static int check_data(const check_args *a, uint32_t classes, zkml_error *err)
     return rc;
 }
 
+int cmd_limit_self(long memory_mb, long cpu_s, zkml_error *err)
+{
+    struct rlimit cpu = {(rlim_t)cpu_s, (rlim_t)cpu_s};
+    if (pipeline_limit_memory(memory_mb, err))
+        return err->code;
+    if (cpu_s > 0 && setrlimit(RLIMIT_CPU, &cpu) != 0)
+        return zkml_fail(err, ZKML_EIO, "setrlimit(RLIMIT_CPU): %s", strerror(errno));
+    return ZKML_OK;
+}
+
 int cmd_check(int argc, char **argv)
 {
     check_args a;
@@ -213,10 +223,7 @@ int cmd_check(int argc, char **argv)
         return p > 0 ? 0 : 2;
     }
     zkml_error err = {0};
-    int rc = pipeline_limit_memory(a.memory_mb, &err);
-    struct rlimit cpu = {(rlim_t)a.cpu_s, (rlim_t)a.cpu_s};
-    if (!rc && a.cpu_s > 0 && setrlimit(RLIMIT_CPU, &cpu) != 0)
-        rc = zkml_fail(&err, ZKML_EIO, "setrlimit(RLIMIT_CPU): %s", strerror(errno));
+    int rc = cmd_limit_self(a.memory_mb, a.cpu_s, &err);
     uint32_t classes = 0;
     if (!rc)
         rc = check_model(&a, &classes, &err);

@@ -7,6 +7,8 @@
 #ifndef ZKML_SERVER_COMMANDS_H
 #define ZKML_SERVER_COMMANDS_H
 
+#include "common/common.h"
+
 int cmd_serve(int argc, char **argv);           /* serve.c       */
 int cmd_run(int argc, char **argv);             /* cmd_run.c     */
 int cmd_migrate(int argc, char **argv);         /* cmd_run.c     */
@@ -19,5 +21,8 @@ int cmd_calldata(int argc, char **argv);        /* cmd_evm.c     */
 int cmd_chain(int argc, char **argv);           /* cmd_chain.c   */
 int cmd_check(int argc, char **argv);           /* cmd_check.c   */
 int cmd_cid(int argc, char **argv);             /* cmd_cid.c     */
+/* The job limits on this process, for a command the server runs as a child:
+ * memory as pipeline_limit_memory, CPU seconds as RLIMIT_CPU (0: none). */
+int cmd_limit_self(long memory_mb, long cpu_s, zkml_error *err); /* cmd_check.c */
 
 #endif

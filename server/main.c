@@ -19,7 +19,7 @@ static const struct command commands[] = {
     {"migrate", cmd_migrate, "apply database migrations to the data dir"},
     {"groth16", cmd_groth16, "groth16 setup | prove | verify, on snarkjs-compatible files"},
     {"ptau", cmd_ptau, "ptau info | new-local: Powers of Tau (phase 1) files"},
-    {"zkey", cmd_zkey, "zkey contribute | beacon | verify | export-vk | export-pk: phase 2"},
+    {"zkey", cmd_zkey, "zkey contribute | beacon | verify | export-vk | export-pk | check-next: phase 2"},
     {"export-verifier", cmd_export_verifier, "write Verifier.sol for a verification_key.json"},
     {"calldata", cmd_calldata, "encode proof.json + public.json as verifier calldata"},
     {"cid", cmd_cid, "print a file's IPFS CIDv0, as `ipfs add` computes it: cid FILE..."},

@@ -179,6 +179,19 @@ int ceremony_finalize(http_request *rq, const char *task_id, const char *version
  * field. The hex itself is checked when the beacon is applied. */
 int ceremony_parse_finalize(const char *text, size_t len, char beacon[512], int *iterations_exp,
                             zkml_error *err);
+/* `zkml-registry zkey check-next` on the staged key in a child process under
+ * the job limits (ceremony_check.c). Returns 0 (parent gets the hash the key
+ * extends) or the HTTP status with err set: 400 a failed check (the message
+ * names it), 413 over the job memory or time limit (the message names it),
+ * 500 anything else. */
+int ceremony_check_in_child(const server_ctx *srv, const char *dir, const char *staged,
+                            char parent[129], zkml_error *err);
+/* Runs this binary (srv->self_exe) with argv, its stdout and stderr into out
+ * (at most cap - 1 bytes), killing it after timeout_s of wall time (0: no
+ * limit; *late is then 1); *status is waitpid's. Fails only when it cannot
+ * start the child (spawn.c). */
+int spawn_self(const server_ctx *srv, const char *const *argv, int64_t timeout_s, char *out,
+               size_t cap, int *status, int *late, zkml_error *err);
 /* GET /models/{task}/leaderboard (leaderboard.c): {task_id, groups: [{dataset_commitment,
  * metric, rows, order, versions: [{rank, version, model_hash, model_cid, value, ...}]}],
  * unranked: [{version, reason}]}; version is unused (send_reader's shape). */

@@ -29,9 +29,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,33 +277,6 @@ static int check_options(const upload *u, int *sample, zkml_error *err)
     return ZKML_OK;
 }
 
-/* The child's stderr (its message) until EOF or the deadline; 1 if it ran over. */
-static int read_child_message(int fd, int64_t deadline, char *msg, size_t cap)
-{
-    size_t got = 0;
-    for (;;) {
-        int64_t left = deadline - zkml_monotonic_ms();
-        struct pollfd p = {fd, POLLIN, 0};
-        if (left <= 0)
-            return 1;
-        int n = poll(&p, 1, left > INT32_MAX ? INT32_MAX : (int)left);
-        if (n < 0 && errno != EINTR)
-            return 0;
-        if (n <= 0)
-            continue;
-        char buf[512];
-        ssize_t k = read(fd, buf, sizeof buf);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return 0;
-        size_t take = got + (size_t)k < cap - 1 ? (size_t)k : cap - 1 - got;
-        memcpy(msg + got, buf, take);
-        got += take;
-        msg[got] = '\0';
-    }
-}
-
 /* Runs `zkml-registry check` on the staged files: the model and the CSV are
  * parsed in that child under the job memory limit, never in this process,
  * so the server's memory does not grow with the upload's size. */
@@ -338,38 +309,10 @@ static int check_in_child(const server_ctx *srv, const upload *u, int sample, zk
         argv[n++] = u->rmse_threshold.value;
     }
     argv[n] = NULL;
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0)
-        return zkml_fail(err, ZKML_EIO, "checking the upload: pipe: %s", strerror(errno));
-    /* The server's threads block SIGINT/SIGTERM; the child must not. */
-    sigset_t none;
-    sigemptyset(&none);
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_init(&attr);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], STDERR_FILENO);
-    pid_t pid;
-    int rc = posix_spawn(&pid, srv->self_exe, &fa, &attr, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-    close(fds[1]);
-    if (rc != 0) {
-        close(fds[0]);
-        return zkml_fail(err, ZKML_EIO, "checking the upload: cannot run %s: %s", srv->self_exe,
-                         strerror(rc));
-    }
     char msg[sizeof err->message] = "";
-    int late = read_child_message(fds[0], zkml_monotonic_ms() + srv->check_timeout_s * 1000, msg,
-                                  sizeof msg);
-    close(fds[0]);
-    if (late)
-        kill(pid, SIGKILL);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
+    int status, late;
+    if (spawn_self(srv, argv, srv->check_timeout_s, msg, sizeof msg, &status, &late, err))
+        return zkml_error_prefix(err, "checking the upload");
     msg[strcspn(msg, "\n")] = '\0';
     if (late || (WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU))
         return zkml_fail(err, ZKML_EINVAL, "checking the upload ran over its time limit of %lld s",

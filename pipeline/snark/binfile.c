@@ -124,7 +124,8 @@ int binfile_map(const char *path, const char magic[4], void **map, size_t *len, 
     void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
     if (m == MAP_FAILED)
-        return zkml_fail(err, ZKML_EIO, "%s: mmap: %s", path, strerror(errno));
+        return zkml_fail(err, errno == ENOMEM ? ZKML_ENOMEM : ZKML_EIO, "%s: mmap: %s", path,
+                         strerror(errno));
     *map = m;
     *len = (size_t)st.st_size;
     return 0;

@@ -130,6 +130,11 @@ int zkey_for_each_coef(const groth16_pk *pk, zkey_coef_fn fn, void *ctx);
  * failure pk is freed. */
 int zkey_init_from_ptau(const ptau *pt, groth16_pk *pk, groth16_vk *vk, uint8_t cs_hash[64],
                         int threads, zkml_error *err);
+/* Hashes what snarkjs hashes for the H point n - 1 of a domain of n = 2^power
+ * points, whose [tau^(2n-1)]_1 lies past the ptau's section 2: the 64 bytes
+ * after that section, taken as a point in snarkjs's arithmetic
+ * (zkey_h_quirk.c). Fails when the file ends there. */
+int zkey_hash_h_past_end(b2 *h, const ptau *pt, size_t n, zkml_error *err);
 
 /* ---- the ceremony's transcript (ceremony.c) --------------------------------- */
 

@@ -11,7 +11,8 @@
  * where K_s is IC_s for public wires and C_s for the others (gamma = delta = 1
  * before any contribution). H_i is the odd point 2i+1 of the 2n-domain's
  * basis. The circuit hash is blake2b-512 over the header points and every
- * section, H being hashed as [tau^(n+i) - tau^i]_1 (i < n-1) as snarkjs does.
+ * section, H being hashed as [tau^(n+i) - tau^i]_1 as snarkjs does (i < n - 1,
+ * or i < n above 2^14 points: see hash_h).
  * Wires are independent: threads take ranges of wires, each reading the
  * ptau points its terms name (most coefficients are small integers: a
  * short double-and-add; a sum's full-size products share their doublings).
@@ -305,18 +306,30 @@ static void hash_g1s(b2 *h, const g1_affine *p, size_t n)
         b2_g1(h, &p[i]);
 }
 
-/* H as snarkjs hashes it: [tau^(n+i)]_1 - [tau^i]_1 for i < n - 1, H_BLOCK
- * points at a time (one shared inversion for their affine forms). */
+/* H as snarkjs hashes it: [tau^(n+i)]_1 - [tau^i]_1, H_BLOCK points at a
+ * time (one shared inversion for their affine forms), after the count n - 1.
+ * How many points follow that count is snarkjs's quirk, which we must repeat
+ * for its circuit hash (and so `snarkjs zkey verify`) to match ours: it hashes
+ * in chunks of 2^14 points, each of min(n - 1, 2^14) points, until n - 1 are
+ * covered. Up to n = 2^14 that is the n - 1 points counted; above, every chunk
+ * is full, so it hashes n points (i < n), one more than the count says. When
+ * n is the ptau's full power the extra point's tau^(2n-1) lies past the end
+ * of section 2; zkey_hash_h_past_end reproduces what snarkjs makes of the
+ * bytes it reads there. */
+enum { SNARKJS_H_CHUNK = 1 << 14 };
+
 static int hash_h(b2 *h, const ptau *pt, size_t n, zkml_error *err)
 {
     enum { H_BLOCK = 1 << 16 };
-    size_t block = n - 1 < H_BLOCK ? n - 1 : H_BLOCK;
+    size_t total = n > SNARKJS_H_CHUNK ? n : n - 1, section_end = ((size_t)2 << pt->power) - 1;
+    size_t in_section = n + total <= section_end ? total : section_end - n;
+    size_t block = in_section < H_BLOCK ? in_section : H_BLOCK;
     g1_affine hi, lo, *aff = malloc((block ? block : 1) * sizeof *aff);
     g1_jac l, *d = malloc((block ? block : 1) * sizeof *d);
     int rc = !aff || !d ? zkml_fail(err, ZKML_ENOMEM, "setup: out of memory hashing H") : 0;
     b2_u32be(h, (uint32_t)(n - 1));
-    for (size_t at = 0; !rc && at + 1 < n; at += block) {
-        size_t m = n - 1 - at < block ? n - 1 - at : block;
+    for (size_t at = 0; !rc && at < in_section; at += block) {
+        size_t m = in_section - at < block ? in_section - at : block;
         for (size_t i = 0; !rc && i < m; i++) {
             rc = ptau_g1(pt, PTAU_TAU_G1, 0, n + at + i, &hi, err) ||
                          ptau_g1(pt, PTAU_TAU_G1, 0, at + i, &lo, err)
@@ -334,7 +347,7 @@ static int hash_h(b2 *h, const ptau *pt, size_t n, zkml_error *err)
     }
     free(aff);
     free(d);
-    return rc;
+    return rc || total == in_section ? rc : zkey_hash_h_past_end(h, pt, n, err);
 }
 
 static int circuit_hash(const ptau *pt, const groth16_pk *pk, const groth16_vk *vk, uint8_t out[64],

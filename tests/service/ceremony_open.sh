@@ -10,6 +10,7 @@
 #  - refused with a 400 naming the check: a changed delta, a broken transcript
 #    hash chain, a key for another circuit, a stale key, bytes that are no .zkey;
 #    413 for a body above the size limit; finalize without the token is a 401;
+#  - the checks run under the job memory limit: with 1 MiB, a 413 naming it;
 #  - finalize (the default beacon: the latest contribution's hash) re-queues the
 #    job, which proves, verifies and registers on anvil;
 #  - afterwards contributions and finalize are 409s, `snarkjs zkey verify`
@@ -115,6 +116,21 @@ call 400 "not a Groth16 .zkey: the contribution" --data-binary "@$work/junk" "$c
 grep -q "$work" "$work/body" && fail "a message names the server's paths: $(cat "$work/body")"
 head -c $(( $(stat -c %s "$work/k3.zkey") + 8192 )) /dev/zero > "$work/big"
 call 413 "above the limit" --data-binary "@$work/big" "$c/contributions"
+
+# ---- the checks run in a child under the job limits, not in the server ------------
+# With a job memory limit of 1 MiB the check of a valid key cannot run: a 413
+# naming the limit, nothing adopted. In the server's own process (as before)
+# no job limit applied and the key was accepted.
+stop_server
+start_server ZKML_API_TOKEN=$token ZKML_JOB_MEMORY_MB=1
+c=$base/models/iris/versions/1/ceremony # a new port
+latest=$(curl -sf "$c" | json 'd["latest_hash"]')
+call 413 "(ZKML_JOB_MEMORY_MB=1)" \
+  --data-binary "@$work/kd.zkey" "$c/contributions"
+[ "$(curl -sf "$c" | json 'd["latest_hash"]')" = "$latest" ] || fail "a key over the limit was adopted"
+stop_server
+start_server ZKML_API_TOKEN=$token
+c=$base/models/iris/versions/1/ceremony
 [ "$(post_key "$work/kd.zkey" "$work/body")" = 200 ] || fail "dave's contribution: $(cat "$work/body")"
 ls "$work"/data/uploads | grep -q contribution && fail "a staged contribution was left behind"
 
