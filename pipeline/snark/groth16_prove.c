@@ -59,14 +59,18 @@ typedef struct eval_job {
     uint32_t *first_bad; /* per task: first failing row, or UINT32_MAX */
 } eval_job;
 
+#define EVAL_PREFETCH 16 /* terms ahead whose witness value is prefetched */
+
 /* Most coefficients of our circuits are 1 (bits, products): those terms skip
  * the multiplication. */
-static void eval_row(const pk_matrix *m, uint32_t k, const fr_t *w, fr_t *out)
+static void eval_row(const pk_matrix *m, uint32_t k, uint64_t n_terms, const fr_t *w, fr_t *out)
 {
     fr_t acc, t;
     fr_zero(&acc);
     for (uint64_t i = m->start[k]; i < m->start[k + 1]; i++) {
         const fr_t *c = &m->coeff[i];
+        if (i + EVAL_PREFETCH < n_terms) /* the wires are scattered over w */
+            __builtin_prefetch(&w[m->wire[i + EVAL_PREFETCH]]);
         if (memcmp(c->v, FR_MODULUS.r1, sizeof c->v) == 0) {
             fr_add(&acc, &acc, &w[m->wire[i]]);
             continue;
@@ -86,7 +90,8 @@ static void eval_task(void *p, int task, int n_tasks)
     job->first_bad[task] = UINT32_MAX;
     for (size_t k = lo; k < hi; k++) {
         for (int m = 0; m < 3; m++)
-            eval_row(&job->pk->m[m], (uint32_t)k, job->w, &job->abc[m][k]);
+            eval_row(&job->pk->m[m], (uint32_t)k, job->pk->m[m].start[job->pk->n_constraints],
+                     job->w, &job->abc[m][k]);
         fr_mul(&ab, &job->abc[0][k], &job->abc[1][k]);
         if (job->first_bad[task] == UINT32_MAX && !fr_eq(&ab, &job->abc[2][k]))
             job->first_bad[task] = (uint32_t)k;
