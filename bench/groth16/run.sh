@@ -61,7 +61,7 @@ while [ $k -le "$MAX" ]; do
     k=$((k + 2))
 done
 for m in 16 18 20; do
-    [ $m -le "$MAX" ] && echo "MSM G1 2^$m: $($B/bench/groth16/groth16_bench_msm $m) ms" | tee -a $OUT
+    [ $m -le "$MAX" ] && echo "MSM G1 2^$m: $($B/bench/groth16/groth16_bench_msm $m)" | tee -a $OUT
 done
 {
     echo; echo "## groth16 prove ($(git -C "$ROOT" rev-parse --short HEAD), $(nproc) cores, $(date -u +%F))"

@@ -43,6 +43,12 @@ int groth16_setup(const r1cs *cs, groth16_pk *pk, groth16_vk *vk, int threads, z
 
 int pk_write(const groth16_pk *pk, const char *path, zkml_error *err);
 int pk_read(groth16_pk *pk, const char *path, zkml_error *err);
+/* Drops the whole pages of len bytes at p, inside a mapped key, from this
+ * process's memory once the prover is done with them: they are clean pages
+ * of the file, so a later read maps them again from it (the file is only
+ * ever replaced by a rename, never rewritten in place). Nothing for a key
+ * built in memory. */
+void groth16_pk_release(const groth16_pk *pk, const void *p, size_t len);
 
 /* snarkjs JSON writers (the readers are public, in snark.h). */
 int vk_json_write(const groth16_vk *vk, const char *path, zkml_error *err);

@@ -9,7 +9,9 @@
  *   B  = beta + sum w_i B_i + s delta             (G2, and G1 for C)
  *   C  = sum_{private} w_i C_i + sum d_j H_j + s A + r B1 - r s delta  (G1; the
  *        two sums in one MSM)
- * r and s come from getrandom and are wiped after use.
+ * r and s come from getrandom and are wiped after use. The parts of a mapped
+ * key that a step has finished with leave memory as it ends (the peak is then
+ * the C+H step's, not the whole key's).
  */
 #include "pipeline/snark/groth16.h"
 #include "pipeline/snark/field.h"
@@ -21,8 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
-/* With ZKML_PROFILE set, each phase's wall time goes to stderr (for bench/). */
+/* With ZKML_PROFILE set, each phase's wall time and the resident memory at its
+ * end go to stderr (for bench/). */
 static void phase_done(const char *name)
 {
     static int enabled = -1;
@@ -33,10 +37,18 @@ static void phase_done(const char *name)
     if (!enabled)
         return;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    if (name)
-        fprintf(stderr, "prove: %-10s %8.1f ms\n", name,
+    if (name) {
+        long pages = 0, rss = 0;
+        FILE *f = fopen("/proc/self/statm", "r");
+        if (f && fscanf(f, "%ld %ld", &pages, &rss) != 2)
+            rss = 0;
+        if (f)
+            fclose(f);
+        fprintf(stderr, "prove: %-10s %8.1f ms, RSS %ld MiB\n", name,
                 (double)(now.tv_sec - last.tv_sec) * 1e3 +
-                    (double)(now.tv_nsec - last.tv_nsec) / 1e6);
+                    (double)(now.tv_nsec - last.tv_nsec) / 1e6,
+                rss * sysconf(_SC_PAGESIZE) >> 20);
+    }
     last = now;
 }
 
@@ -47,14 +59,18 @@ typedef struct eval_job {
     uint32_t *first_bad; /* per task: first failing row, or UINT32_MAX */
 } eval_job;
 
+#define EVAL_PREFETCH 16 /* terms ahead whose witness value is prefetched */
+
 /* Most coefficients of our circuits are 1 (bits, products): those terms skip
  * the multiplication. */
-static void eval_row(const pk_matrix *m, uint32_t k, const fr_t *w, fr_t *out)
+static void eval_row(const pk_matrix *m, uint32_t k, uint64_t n_terms, const fr_t *w, fr_t *out)
 {
     fr_t acc, t;
     fr_zero(&acc);
     for (uint64_t i = m->start[k]; i < m->start[k + 1]; i++) {
         const fr_t *c = &m->coeff[i];
+        if (i + EVAL_PREFETCH < n_terms) /* the wires are scattered over w */
+            __builtin_prefetch(&w[m->wire[i + EVAL_PREFETCH]]);
         if (memcmp(c->v, FR_MODULUS.r1, sizeof c->v) == 0) {
             fr_add(&acc, &acc, &w[m->wire[i]]);
             continue;
@@ -74,7 +90,8 @@ static void eval_task(void *p, int task, int n_tasks)
     job->first_bad[task] = UINT32_MAX;
     for (size_t k = lo; k < hi; k++) {
         for (int m = 0; m < 3; m++)
-            eval_row(&job->pk->m[m], (uint32_t)k, job->w, &job->abc[m][k]);
+            eval_row(&job->pk->m[m], (uint32_t)k, job->pk->m[m].start[job->pk->n_constraints],
+                     job->w, &job->abc[m][k]);
         fr_mul(&ab, &job->abc[0][k], &job->abc[1][k]);
         if (job->first_bad[task] == UINT32_MAX && !fr_eq(&ab, &job->abc[2][k]))
             job->first_bad[task] = (uint32_t)k;
@@ -110,6 +127,13 @@ static int compute_h(const groth16_pk *pk, const fr_t *w, fr_t *abc[3], int thre
     eval_job job = {pk, w, {abc[0], abc[1], abc[2]}, bad};
     phase_done(NULL);
     parallel_run(t, eval_task, &job);
+    for (int m = 0; m < 3; m++) { /* the rows are not read again */
+        const pk_matrix *pm = &pk->m[m];
+        uint64_t terms = pm->start[pk->n_constraints];
+        groth16_pk_release(pk, pm->start, ((size_t)pk->n_constraints + 1) * sizeof *pm->start);
+        groth16_pk_release(pk, pm->wire, terms * sizeof *pm->wire);
+        groth16_pk_release(pk, pm->coeff, terms * sizeof *pm->coeff);
+    }
     phase_done("evaluate");
     uint32_t first = UINT32_MAX;
     for (int i = 0; i < t; i++)
@@ -187,12 +211,15 @@ static int prove_points(const groth16_pk *pk, const fr_t *w, const fr_t *cd, gro
     phase_done(NULL);
     if ((rc = msm_g1(&a, pk->a_query, w, pk->n_vars, threads, err)))
         goto done;
+    groth16_pk_release(pk, pk->a_query, pk->n_vars * sizeof *pk->a_query);
     phase_done("msm A");
     if ((rc = msm_g1(&b1, pk->b1_query, w, pk->n_vars, threads, err)))
         goto done;
+    groth16_pk_release(pk, pk->b1_query, pk->n_vars * sizeof *pk->b1_query);
     phase_done("msm B1");
     if ((rc = msm_g2(&b2, pk->b2_query, w, pk->n_vars, threads, err)))
         goto done;
+    groth16_pk_release(pk, pk->b2_query, pk->n_vars * sizeof *pk->b2_query);
     phase_done("msm B2");
     if ((rc = msm_c_and_h(&c, pk, cd, threads, err)))
         goto done;

@@ -33,6 +33,7 @@
 #define PK_VERSION 2u /* 2: the four-lane checksum */
 #define PK_HEADER_BYTES 40
 #define PK_HASH_SEED 0x5A4B4D4C474B3031ULL
+#define PK_HASH_CHUNK ((size_t)16 << 20) /* hashed, then dropped (a multiple of 8) */
 
 /* Four independent multiply-xor lanes, word i going to lane i mod 4, so a
  * core runs them side by side (one lane is a chain of ~6 cycles per word:
@@ -225,6 +226,21 @@ static int g2_points_ok(const g2_affine *p, size_t n)
     return 1;
 }
 
+/* An array of the key checked, then dropped until the prover reads it. */
+static int g1_section_ok(const groth16_pk *pk, const g1_affine *p, size_t n)
+{
+    int ok = g1_points_ok(p, n);
+    groth16_pk_release(pk, p, n * sizeof *p);
+    return ok;
+}
+
+static int g2_section_ok(const groth16_pk *pk, const g2_affine *p, size_t n)
+{
+    int ok = g2_points_ok(p, n);
+    groth16_pk_release(pk, p, n * sizeof *p);
+    return ok;
+}
+
 static int read_matrix(pk_reader *rd, groth16_pk *pk, int m, zkml_error *err)
 {
     pk_matrix *pm = &pk->m[m];
@@ -248,6 +264,9 @@ static int read_matrix(pk_reader *rd, groth16_pk *pk, int m, zkml_error *err)
         if (pm->wire[i] >= pk->n_vars || limbs_geq(pm->coeff[i].v, FR_MODULUS.m))
             return zkml_fail(err, ZKML_EINVAL, "%s: matrix %d: term %llu out of range", rd->path, m,
                              (unsigned long long)i);
+    groth16_pk_release(pk, pm->start, rows * 8);
+    groth16_pk_release(pk, pm->wire, nt * 4);
+    groth16_pk_release(pk, pm->coeff, nt * sizeof(fr_t));
     return 0;
 }
 
@@ -275,9 +294,9 @@ static int read_points(pk_reader *rd, groth16_pk *pk, zkml_error *err)
         return zkml_fail(err, ZKML_EINVAL, "%s: truncated", rd->path);
     if (!g1_points_ok(&pk->alpha1, 1) || !g1_points_ok(&pk->beta1, 1) ||
         !g1_points_ok(&pk->delta1, 1) || !g2_points_ok(&pk->beta2, 1) ||
-        !g2_points_ok(&pk->delta2, 1) || !g1_points_ok(pk->a_query, nv) ||
-        !g1_points_ok(pk->b1_query, nv) || !g2_points_ok(pk->b2_query, nv) ||
-        !g1_points_ok(pk->c_query, nc) || !g1_points_ok(pk->h_query, nh))
+        !g2_points_ok(&pk->delta2, 1) || !g1_section_ok(pk, pk->a_query, nv) ||
+        !g1_section_ok(pk, pk->b1_query, nv) || !g2_section_ok(pk, pk->b2_query, nv) ||
+        !g1_section_ok(pk, pk->c_query, nc) || !g1_section_ok(pk, pk->h_query, nh))
         return zkml_fail(err, ZKML_EINVAL, "%s: a point coordinate is out of range", rd->path);
     return 0;
 }
@@ -329,10 +348,12 @@ static int map_key(groth16_pk *pk, const char *path, uint64_t *body, uint64_t *c
         close(fd);
         return rc;
     }
-    /* Populated read-only (a writable private mapping would be populated by
-     * copying every page), then made writable: a page is copied only when
-     * somebody writes to it. */
-    void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    /* Not populated: the file is read ahead into the page cache (WILLNEED)
+     * and this process maps a part only while it reads it (pk_read drops
+     * each part once checked, the prover once used: groth16_pk_release), so
+     * the key never needs to be resident whole. Made writable after mapping:
+     * a page would be copied only when somebody writes to it. */
+    void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     int e = errno;
     close(fd);
     if (map != MAP_FAILED && mprotect(map, (size_t)st.st_size, PROT_READ | PROT_WRITE) != 0) {
@@ -345,6 +366,7 @@ static int map_key(groth16_pk *pk, const char *path, uint64_t *body, uint64_t *c
                          strerror(e));
     pk->mapping = map;
     pk->mapping_len = (size_t)st.st_size;
+    madvise(map, pk->mapping_len, MADV_WILLNEED); /* advice: a failure costs time only */
     const uint8_t *h = map;
     uint32_t v[4];
     memcpy(v, h + 8, 16);
@@ -372,7 +394,12 @@ int pk_read(groth16_pk *pk, const char *path, zkml_error *err)
     if (!rc) {
         pk_hash hash;
         hash_init(&hash);
-        hash_words(&hash, (const uint8_t *)pk->mapping + PK_HEADER_BYTES, body);
+        const uint8_t *b = (const uint8_t *)pk->mapping + PK_HEADER_BYTES;
+        for (uint64_t off = 0; off < body; off += PK_HASH_CHUNK) {
+            size_t n = body - off < PK_HASH_CHUNK ? (size_t)(body - off) : PK_HASH_CHUNK;
+            hash_words(&hash, b + off, n);
+            groth16_pk_release(pk, b + off, n);
+        }
         if (hash_final(&hash) != checksum)
             rc = zkml_fail(err, ZKML_EINVAL, "%s: checksum mismatch (corrupt file)", path);
     }
@@ -388,6 +415,18 @@ int pk_read(groth16_pk *pk, const char *path, zkml_error *err)
     if (rc)
         groth16_pk_free(pk);
     return rc;
+}
+
+void groth16_pk_release(const groth16_pk *pk, const void *p, size_t len)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    uintptr_t map = (uintptr_t)pk->mapping, lo = (uintptr_t)p, hi = lo + len;
+    if (!pk->mapping || page <= 0 || lo < map || hi > map + pk->mapping_len)
+        return;
+    lo = (lo + (uintptr_t)page - 1) & ~((uintptr_t)page - 1); /* pages shared with a */
+    hi &= ~((uintptr_t)page - 1);                             /* neighbour are kept */
+    if (lo < hi)
+        madvise((void *)lo, hi - lo, MADV_DONTNEED); /* advice: a failure costs memory only */
 }
 
 void groth16_pk_free(groth16_pk *pk)
