@@ -75,6 +75,7 @@ void g1_generator(g1_affine *r)
 #define CJ_EQ fp_eq_inline
 #define CJ_B G1_B
 #define CJ_MUL_ELSEWHERE
+#define CJ_BATCH_DOUBLE
 /* The products of the batch addition run inline, the CPU check made once per
  * batch: this is the MSM's inner loop, and a call per product costs ~4%. */
 #if MONT_HAVE_ADX

@@ -136,6 +136,12 @@ void g1_mul(g1_jac *r, const g1_jac *a, const fr_t *k);
  * buckets would not pay. */
 #define G1_SUM_MAX 8
 void g1_mul_sum(g1_jac *r, const g1_jac *p, const fr_t *const *k, size_t n);
+/* out[i] = k p[i] for n affine points and one scalar (glv.c; a contribution's
+ * 1/delta on every C and H point): the points follow the scalar's one digit
+ * schedule in lockstep, batches of them doubling and adding in affine
+ * coordinates with one shared inversion per step, about 1.4x fewer products
+ * than g1_mul on each. out may be p. Fails only when out of memory. */
+int g1_mul_same(g1_affine *out, const g1_affine *p, size_t n, const fr_t *k, zkml_error *err);
 /* Multiplies by a raw 256-bit big-endian scalar, not reduced (EVM ecMul). */
 void g1_mul_be(g1_jac *r, const g1_jac *a, const uint8_t k[32]);
 int g1_eq(const g1_jac *a, const g1_jac *b);
@@ -158,6 +164,9 @@ int g2_batch_to_affine(g2_affine *out, const g2_jac *in, size_t n);
  * scratch is n field elements of the caller's, so the call never allocates. */
 void g1_batch_add_affine(g1_affine *r, const g1_affine *a, const g1_affine *b, size_t n,
                          fp_t *scratch);
+/* p[i] = 2 p[i] for n affine points sharing one field inversion (7
+ * multiplications per point); infinity stays infinity. scratch: n elements. */
+void g1_batch_double_affine(g1_affine *p, size_t n, fp_t *scratch);
 /* The same in G2; scratch is n elements of Fp2. */
 void g2_batch_add_affine(g2_affine *r, const g2_affine *a, const g2_affine *b, size_t n,
                          fp2_t *scratch);

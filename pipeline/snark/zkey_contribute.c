@@ -24,26 +24,27 @@ static void copy_section(bwriter *w, const zkey_file *zk, uint32_t s)
 
 typedef struct scale_job {
     const uint8_t *in;
-    g1_jac *out;
+    g1_affine *out;
     size_t n;
     const fr_t *k;
-    int bad;
+    int bad;          /* a point off the curve */
+    zkml_error *errs; /* per task: out of memory */
+    int *failed;      /* per task */
 } scale_job;
 
+/* A task's share of the chunk: decoded, then multiplied in lockstep. */
 static void scale_task(void *ctx, int task, int n_tasks)
 {
     scale_job *j = ctx;
     size_t lo, hi;
-    g1_affine p;
     parallel_range(j->n, task, n_tasks, &lo, &hi);
-    for (size_t i = lo; i < hi; i++) {
-        if (lem_get_g1(&p, j->in + i * LEM_G1)) {
+    for (size_t i = lo; i < hi; i++)
+        if (lem_get_g1(&j->out[i], j->in + i * LEM_G1)) {
             j->bad = 1;
             return;
         }
-        g1_to_jac(&j->out[i], &p);
-        g1_mul(&j->out[i], &j->out[i], j->k);
-    }
+    if (g1_mul_same(j->out + lo, j->out + lo, hi - lo, j->k, &j->errs[task]))
+        j->failed[task] = 1;
 }
 
 /* Section s with every point multiplied by k, CHUNK points at a time. */
@@ -51,27 +52,35 @@ static int scale_section(bwriter *w, const zkey_file *zk, uint32_t s, const fr_t
                          zkml_error *err)
 {
     size_t n = zk->sec[s].left / LEM_G1;
-    g1_jac *jac = malloc(CHUNK * sizeof *jac);
+    int threads = parallel_threads(0);
     g1_affine *aff = malloc(CHUNK * sizeof *aff);
-    int rc = !jac || !aff ? zkml_fail(err, ZKML_ENOMEM, "contribute: out of memory") : 0;
+    zkml_error *errs = calloc((size_t)threads, sizeof *errs);
+    int *failed = calloc((size_t)threads, sizeof *failed);
+    int rc = !aff || !errs || !failed ? zkml_fail(err, ZKML_ENOMEM, "contribute: out of memory")
+                                      : 0;
     bw_u32(w, s);
     bw_u64(w, zk->sec[s].left);
     for (size_t at = 0; !rc && at < n; at += CHUNK) {
-        scale_job j = {zk->sec[s].p + at * LEM_G1, jac, n - at < CHUNK ? n - at : CHUNK, k, 0};
-        parallel_run(parallel_threads(0), scale_task, &j);
+        scale_job j = {zk->sec[s].p + at * LEM_G1, aff, n - at < CHUNK ? n - at : CHUNK, k, 0,
+                       errs, failed};
+        parallel_run(threads, scale_task, &j);
         if (j.bad)
             rc = zkml_fail(err, ZKML_EINVAL, "%s: a point of section %u is not on the curve",
                            zk->bf.name, s);
-        else if (g1_batch_to_affine(aff, jac, j.n))
-            rc = zkml_fail(err, ZKML_ENOMEM, "contribute: out of memory");
+        for (int t = 0; !rc && t < threads; t++)
+            if (failed[t]) {
+                *err = errs[t];
+                rc = err->code;
+            }
         for (size_t i = 0; !rc && i < j.n; i++) {
             uint8_t b[LEM_G1];
             lem_put_g1(b, &aff[i]);
             bw_bytes(w, b, sizeof b);
         }
     }
-    free(jac);
     free(aff);
+    free(errs);
+    free(failed);
     return rc;
 }
 

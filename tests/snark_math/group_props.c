@@ -147,6 +147,31 @@ static void test_g1(void)
     CHECK(fp_is_zero(&t.z), "G1 0 * G = infinity");
 }
 
+/* Scalars at the GLV split's edges: lambda and its neighbours, the lattice
+ * basis entries, powers of two around the halves' width, r - 1. */
+static const char *const GLV_EDGE[][2] = {
+    {"r-1", "30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000"},
+    {"r-2", "30644e72e131a029b85045b68181585d2833e84879b9709143e1f593efffffff"},
+    {"lambda", "0000000000000000b3c4d79d41a917585bfc41088d8daaa78b17ea66b99c90dd"},
+    {"lambda+1", "0000000000000000b3c4d79d41a917585bfc41088d8daaa78b17ea66b99c90de"},
+    {"lambda-1", "0000000000000000b3c4d79d41a917585bfc41088d8daaa78b17ea66b99c90dc"},
+    {"lambda^2", "30644e72e131a029048b6e193fd84104cc37a73fec2bc5e9b8ca0b2d36636f23"},
+    {"A1", "00000000000000000000000000000000000000000000000089d3256894d213e3"},
+    {"A2", "000000000000000000000000000000006f4d8248eeb859fd0be4e1541221250b"},
+    {"NB1", "000000000000000000000000000000006f4d8248eeb859fc8211bbeb7d4f1128"},
+    {"A2+NB1", "00000000000000000000000000000000de9b0491dd70b3f98df69d3f8f703633"},
+    {"2^127-1", "000000000000000000000000000000007fffffffffffffffffffffffffffffff"},
+    {"2^127", "0000000000000000000000000000000080000000000000000000000000000000"},
+    {"2^128-1", "00000000000000000000000000000000ffffffffffffffffffffffffffffffff"},
+    {"2^128", "0000000000000000000000000000000100000000000000000000000000000000"},
+    {"2^253", "2000000000000000000000000000000000000000000000000000000000000000"},
+    {"(r-1)/2", "183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000000"},
+    {"(r+1)/2", "183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000001"},
+    {"A2*lambda", "30644e72e131a029b85045b68181585cb8e665ff8b011694c1d039a872b0eed9"},
+    {"r-A2", "30644e72e131a029b85045b68181585cb8e665ff8b01169437fd143fdddedaf6"},
+};
+enum { N_EDGE = sizeof GLV_EDGE / sizeof GLV_EDGE[0] };
+
 /* g1_mul (GLV: the scalar split in two halves of 127 bits, glv.c) against
  * g1_mul_be, the plain 4-bit-window ladder over the raw 256 bits: every scalar
  * below 300, scalars at the split's edges (lambda and its neighbours, the
@@ -154,28 +179,7 @@ static void test_g1(void)
  * random ones, on the generator, random points and infinity. */
 static void test_g1_glv(void)
 {
-    static const char *const edge[][2] = {
-        {"r-1", "30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000"},
-        {"r-2", "30644e72e131a029b85045b68181585d2833e84879b9709143e1f593efffffff"},
-        {"lambda", "0000000000000000b3c4d79d41a917585bfc41088d8daaa78b17ea66b99c90dd"},
-        {"lambda+1", "0000000000000000b3c4d79d41a917585bfc41088d8daaa78b17ea66b99c90de"},
-        {"lambda-1", "0000000000000000b3c4d79d41a917585bfc41088d8daaa78b17ea66b99c90dc"},
-        {"lambda^2", "30644e72e131a029048b6e193fd84104cc37a73fec2bc5e9b8ca0b2d36636f23"},
-        {"A1", "00000000000000000000000000000000000000000000000089d3256894d213e3"},
-        {"A2", "000000000000000000000000000000006f4d8248eeb859fd0be4e1541221250b"},
-        {"NB1", "000000000000000000000000000000006f4d8248eeb859fc8211bbeb7d4f1128"},
-        {"A2+NB1", "00000000000000000000000000000000de9b0491dd70b3f98df69d3f8f703633"},
-        {"2^127-1", "000000000000000000000000000000007fffffffffffffffffffffffffffffff"},
-        {"2^127", "0000000000000000000000000000000080000000000000000000000000000000"},
-        {"2^128-1", "00000000000000000000000000000000ffffffffffffffffffffffffffffffff"},
-        {"2^128", "0000000000000000000000000000000100000000000000000000000000000000"},
-        {"2^253", "2000000000000000000000000000000000000000000000000000000000000000"},
-        {"(r-1)/2", "183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000000"},
-        {"(r+1)/2", "183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000001"},
-        {"A2*lambda", "30644e72e131a029b85045b68181585cb8e665ff8b011694c1d039a872b0eed9"},
-        {"r-A2", "30644e72e131a029b85045b68181585cb8e665ff8b01169437fd143fdddedaf6"},
-    };
-    enum { N_EDGE = sizeof edge / sizeof edge[0], N_SMALL = 300, N_RANDOM = 300 };
+    enum { N_SMALL = 300, N_RANDOM = 300 };
     g1_jac pts[3], got, want;
     g1_affine g;
     fr_t k;
@@ -191,9 +195,10 @@ static void test_g1_glv(void)
             snprintf(name, sizeof name, "%d", i);
         } else if (i < N_SMALL + N_EDGE) {
             for (int b = 0; b < 32; b++)
-                sscanf(edge[i - N_SMALL][1] + 2 * b, "%2hhx", &le[31 - b]);
-            CHECK(fr_from_bytes_le(&k, le) == 0, "G1 GLV scalar %s below r", edge[i - N_SMALL][0]);
-            snprintf(name, sizeof name, "%s", edge[i - N_SMALL][0]);
+                sscanf(GLV_EDGE[i - N_SMALL][1] + 2 * b, "%2hhx", &le[31 - b]);
+            CHECK(fr_from_bytes_le(&k, le) == 0, "G1 GLV scalar %s below r",
+                  GLV_EDGE[i - N_SMALL][0]);
+            snprintf(name, sizeof name, "%s", GLV_EDGE[i - N_SMALL][0]);
         } else {
             random_fr(&k);
             g1_random(&pts[1], &k);
@@ -214,7 +219,7 @@ static void test_g1_glv(void)
                                0xaa303344d4741444ULL, 0x2c3b3f0d26594943ULL}};
     uint8_t lam[32];
     for (int b = 0; b < 32; b++)
-        sscanf(edge[2][1] + 2 * b, "%2hhx", &lam[b]);
+        sscanf(GLV_EDGE[2][1] + 2 * b, "%2hhx", &lam[b]);
     g1_mul_be(&want, &pts[1], lam);
     got = pts[1];
     fp_mul(&got.x, &got.x, &beta);
@@ -267,6 +272,120 @@ static void test_g1_mul_sum(void)
         CHECK(g1_eq(&t, &want), "G1 mul_sum of %zu products = sum of ladder products (round %d)",
               n, round);
     }
+}
+
+/* k P by the plain ladder (g1_mul_be), the reference for the GLV routines. */
+static void ladder_affine(g1_affine *r, const g1_affine *p, const fr_t *k)
+{
+    uint8_t le[32], be[32];
+    g1_jac j;
+    fr_to_bytes_le(le, k);
+    for (int b = 0; b < 32; b++)
+        be[b] = le[31 - b];
+    g1_to_jac(&j, p);
+    g1_mul_be(&j, &j, be);
+    g1_to_affine(r, &j);
+}
+
+static int g1_affine_same(const g1_affine *a, const g1_affine *b)
+{
+    if (a->infinity || b->infinity)
+        return a->infinity == b->infinity;
+    return fp_eq(&a->x, &b->x) && fp_eq(&a->y, &b->y);
+}
+
+/* g1_batch_double_affine against g1_double: random points, the generator and
+ * infinity in one batch. */
+static void test_g1_batch_double(void)
+{
+    enum { N = 30 };
+    g1_affine p[N], want[N];
+    fp_t scratch[N];
+    for (int i = 0; i < N; i++) {
+        g1_jac j;
+        fr_t unused;
+        g1_random(&j, &unused);
+        if (i % 5 == 1)
+            memset(&j, 0, sizeof j); /* infinity */
+        if (i % 5 == 2) {
+            g1_generator(&p[i]);
+            g1_to_jac(&j, &p[i]);
+        }
+        g1_to_affine(&p[i], &j);
+        g1_double(&j, &j);
+        g1_to_affine(&want[i], &j);
+    }
+    g1_batch_double_affine(p, N, scratch);
+    for (int i = 0; i < N; i++)
+        CHECK(g1_affine_same(&p[i], &want[i]), "G1 batch affine doubling [%d]", i);
+}
+
+/* g1_mul_same (one scalar, the points in lockstep batches of affine doublings
+ * and additions) against the ladder on each point: 4500 points (two full
+ * batches of 2048 and a partial one) mixing the generator, infinity, random,
+ * repeated and opposite points, for the scalars 0, 1, r - 1 and a random one,
+ * and on 100 of them for 2, GLV's other edge scalars and more random ones;
+ * into another array and in place; n = 0 writes nothing. */
+static void test_g1_mul_same(void)
+{
+    enum { N = 4500, N_SHORT = 100, N_RANDOM = 3 };
+    static g1_affine pts[N], got[N], inplace[N];
+    g1_affine want;
+    for (int i = 0; i < N; i++) {
+        g1_jac j;
+        fr_t unused;
+        switch (i % 6) {
+        case 0: g1_generator(&pts[i]); break;
+        case 1:
+            memset(&pts[i], 0, sizeof pts[i]);
+            pts[i].infinity = 1;
+            break;
+        case 3: pts[i] = pts[i - 1]; break; /* a random point twice */
+        case 4:
+            pts[i] = pts[i - 1];
+            fp_neg(&pts[i].y, &pts[i].y); /* and its opposite */
+            break;
+        default:
+            g1_random(&j, &unused);
+            g1_to_affine(&pts[i], &j);
+        }
+    }
+    for (int s = 0; s < 3 + N_EDGE + N_RANDOM; s++) {
+        fr_t k;
+        char name[32];
+        size_t n = N;
+        if (s < 3) {
+            fr_from_u64(&k, (uint64_t)s);
+            snprintf(name, sizeof name, "%d", s);
+            n = s < 2 ? N : N_SHORT;
+        } else if (s < 3 + N_EDGE) {
+            uint8_t le[32];
+            for (int b = 0; b < 32; b++)
+                sscanf(GLV_EDGE[s - 3][1] + 2 * b, "%2hhx", &le[31 - b]);
+            CHECK(fr_from_bytes_le(&k, le) == 0, "G1 mul_same scalar below r");
+            snprintf(name, sizeof name, "%s", GLV_EDGE[s - 3][0]);
+            n = s == 3 ? N : N_SHORT; /* r - 1 on every point */
+        } else {
+            random_fr(&k);
+            snprintf(name, sizeof name, "random %d", s - 3 - N_EDGE);
+            n = s == 3 + N_EDGE ? N : N_SHORT;
+        }
+        memcpy(inplace, pts, sizeof pts);
+        CHECK(g1_mul_same(got, pts, n, &k, NULL) == 0, "G1 mul_same (k %s) succeeds", name);
+        CHECK(g1_mul_same(inplace, inplace, n, &k, NULL) == 0, "G1 mul_same in place (k %s)", name);
+        int bad = 0;
+        for (size_t i = 0; i < n; i++) {
+            ladder_affine(&want, &pts[i], &k);
+            bad += !g1_affine_same(&got[i], &want) || !g1_affine_same(&inplace[i], &want);
+        }
+        CHECK(bad == 0, "G1 mul_same k P = ladder k P on %zu points (k %s): %d differ", n, name,
+              bad);
+    }
+    memcpy(got, pts, sizeof pts);
+    fr_t one;
+    fr_one(&one);
+    CHECK(g1_mul_same(got, pts, 0, &one, NULL) == 0 && memcmp(got, pts, sizeof pts) == 0,
+          "G1 mul_same of no points writes nothing");
 }
 
 /* g1_batch_add_affine against g1_add_affine over a batch that mixes every
@@ -490,6 +609,8 @@ int main(void)
     test_g1();
     test_g1_glv();
     test_g1_mul_sum();
+    test_g1_batch_double();
+    test_g1_mul_same();
     test_g1_batch_add();
     test_g2();
     test_g2_subgroup_check();
