@@ -221,20 +221,20 @@ static void add_row(g1_affine *acc, const g1_affine *table, size_t m, int d, fp_
         negate_all(acc, m);
 }
 
-/* One batch of m points in lockstep: t1 and t2 the 2 * WNAF_TABLE rows of m
- * points each (row j of t1: (2j + 1) P, of t2: its image under phi, each
- * signed as its half of the scalar is), out the accumulators. */
-static void same_batch(g1_affine *out, const g1_affine *p, size_t m, const glv_digits *g, int len,
-                       g1_affine *t1, fp_t *scratch)
+/* The rows of odd multiples of m points: row j of t1 holds (2j + 1) P
+ * signed as the first half of the scalar, t2 (the next WNAF_TABLE rows)
+ * their images under phi signed as the second half. twice: m points. */
+static void build_tables(g1_affine *t1, const g1_affine *p, size_t m, const glv_digits *g,
+                         g1_affine *twice, fp_t *scratch)
 {
     g1_affine *t2 = t1 + (size_t)WNAF_TABLE * m;
-    memcpy(t1, p, m * sizeof *t1); /* before out, which may be p, is written */
+    memcpy(t1, p, m * sizeof *t1);
     if (g->neg1)
         negate_all(t1, m);
-    memcpy(out, t1, m * sizeof *out);
-    g1_batch_double_affine(out, m, scratch);
+    memcpy(twice, t1, m * sizeof *twice);
+    g1_batch_double_affine(twice, m, scratch);
     for (size_t j = 1; j < WNAF_TABLE; j++)
-        g1_batch_add_affine(t1 + j * m, t1 + (j - 1) * m, out, m, scratch);
+        g1_batch_add_affine(t1 + j * m, t1 + (j - 1) * m, twice, m, scratch);
     for (size_t i = 0; i < WNAF_TABLE * m; i++) {
         t2[i] = t1[i];
         if (!t1[i].infinity) {
@@ -243,10 +243,23 @@ static void same_batch(g1_affine *out, const g1_affine *p, size_t m, const glv_d
                 fp_neg(&t2[i].y, &t1[i].y);
         }
     }
-    for (size_t j = 0; j < m; j++) {
-        memset(&out[j], 0, sizeof out[j]);
-        out[j].infinity = 1;
-    }
+}
+
+static void set_all_infinity(g1_affine *p, size_t n)
+{
+    memset(p, 0, n * sizeof *p);
+    for (size_t i = 0; i < n; i++)
+        p[i].infinity = 1;
+}
+
+/* One batch of m points in lockstep (t1: the 2 * WNAF_TABLE rows of
+ * build_tables), out the accumulators; out may be p. */
+static void same_batch(g1_affine *out, const g1_affine *p, size_t m, const glv_digits *g, int len,
+                       g1_affine *t1, fp_t *scratch)
+{
+    build_tables(t1, p, m, g, out, scratch);
+    g1_affine *t2 = t1 + (size_t)WNAF_TABLE * m;
+    set_all_infinity(out, m);
     for (int i = len - 1; i >= 0; i--) {
         if (i < len - 1)
             g1_batch_double_affine(out, m, scratch);
