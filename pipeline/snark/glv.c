@@ -281,7 +281,11 @@ int g1_mul_same(g1_affine *out, const g1_affine *p, size_t n, const fr_t *k, zkm
         int len = glv_digits_of(&g, k);
         for (size_t at = 0; at < n; at += b)
             same_batch(out + at, p + at, n - at < b ? n - at : b, &g, len, tables, scratch);
-        zkml_wipe(&g, sizeof g); /* the digits are the secret's */
+        /* the digits are the secret's, the tables' signs its halves' signs and
+         * the running products those of its partial multiples */
+        zkml_wipe(&g, sizeof g);
+        zkml_wipe(tables, b * 2 * WNAF_TABLE * sizeof *tables);
+        zkml_wipe(scratch, b * sizeof *scratch);
     }
     free(tables);
     free(scratch);
