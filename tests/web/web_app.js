@@ -24,9 +24,14 @@
 //     a stale key contributed with snarkjs shows the server's 400; a fresh one
 //     is accepted with the hash snarkjs printed; finalize without the token
 //     shows the 401, with it and a beacon the job goes on to done;
+//   - what the proof shows: an upload through the form with input_visibility
+//     public and param_visibility hashed gives a version whose settings.json
+//     has them, and its job page shows them; an rmse_threshold on a
+//     classification task shows the server's 400 (the text a direct POST gets);
 //   - axe-core finds no violation (every form control has an accessible name);
 //   - no console errors but the failed requests the test provokes;
-//   - without JavaScript the <noscript> form posts and the server answers in HTML.
+//   - without JavaScript the <noscript> form posts (its visibility choices
+//     reach settings.json) and the server answers in HTML.
 // Screenshots of every page go to OUT_DIR.
 //
 // usage: node web_app.js ZKML_REGISTRY MODEL.onnx DATA.csv WEB_NODE_MODULES OUT_DIR
@@ -415,6 +420,49 @@ async function language(page, base) {
   check(/Upload a model/.test(await page.textContent('h1')), 'back to English');
 }
 
+// The upload form's visibility selects and rmse_threshold reach the server.
+async function visibilityUpload(page, base) {
+  const files = { model: [new Blob([fs.readFileSync(modelPath)]), 'iris.onnx'],
+                  data: [new Blob([fs.readFileSync(csvPath)]), 'iris.csv'] };
+  const want = await serverMessageFor(base, { task_id: 'iris-rmse', ...files, rmse_threshold: '0.5' });
+  await page.goto(`${base}/upload`);
+  await page.waitForSelector('#limit');
+  const defaults = await page.$$eval('#input_visibility, #output_visibility, #param_visibility',
+                                     (es) => es.map((e) => e.value));
+  check(defaults.join() === 'hashed,public,fixed', `the server's defaults preselected: ${defaults}`);
+  await page.fill('#task_id', 'iris-rmse');
+  await page.setInputFiles('#model', modelPath);
+  await page.setInputFiles('#data', csvPath);
+  await page.fill('#rmse_threshold', '0.5');
+  await page.click('#submit');
+  await page.waitForFunction(() => document.querySelector('#upload-error').textContent.trim() !== '');
+  const shown = await page.textContent('#upload-error');
+  check(/rmse_threshold is for a regression target/.test(want) && shown.includes(want),
+        `rmse_threshold on a classification task: shown "${shown}", server says "${want}"`);
+  await shot(page, 'upload-rmse-refused');
+
+  await page.fill('#task_id', 'iris-hashed');
+  await page.fill('#rmse_threshold', '');
+  await page.selectOption('#input_visibility', 'public');
+  await page.selectOption('#param_visibility', 'hashed');
+  await page.click('#submit');
+  await page.waitForURL(/\/jobs\/iris-hashed\/1$/);
+  await page.waitForSelector('#job-state[data-state="done"], #job-state[data-state="failed"]', { timeout: 300000 });
+  const state = await page.getAttribute('#job-state', 'data-state');
+  check(state === 'done', `hashed-parameter job: ${state} ${await page.textContent('main')}`);
+  const settings = await (await fetch(`${base}/models/iris-hashed/artifacts/settings.json?version=1`)).json();
+  const chosen = [settings.input_visibility, settings.output_visibility, settings.param_visibility].join();
+  check(chosen === 'public,public,hashed' && settings.rmse_threshold === undefined,
+        `settings.json from the form's choices: ${chosen}, rmse_threshold ${settings.rmse_threshold}`);
+  await page.waitForSelector('#visibility');
+  const listed = await page.$$eval('#visibility dd', (es) => es.map((e) => `${e.dataset.field}=${e.textContent}`));
+  check(listed.join() === 'input_visibility=public,output_visibility=public,param_visibility=hashed',
+        `the job page shows settings.json's visibilities: ${listed}`);
+  await axe(page, 'job (hashed parameters)');
+  await shot(page, 'job-hashed');
+  console.log(`visibility: iris-hashed settings.json ${chosen}; refused: ${want}`);
+}
+
 async function withJavaScript(base, server) {
   const context = await launch({});
   const page = await context.newPage();
@@ -428,6 +476,7 @@ async function withJavaScript(base, server) {
   const task = await (await fetch(`${base}/models/iris-web`)).json();
   await otherPages(page, base, task.versions[0].model_hash);
   await language(page, base);
+  await visibilityUpload(page, base);
   await context.close();
 
   const dark = await launch({ colorScheme: 'dark' });
@@ -607,9 +656,14 @@ async function withoutJavaScript(base) {
   await page.goto(base + '/');
   await page.fill('#task_id', 'iris-nojs');
   await page.setInputFiles('#model', modelPath);
+  await page.selectOption('#input_visibility', 'private');
+  await page.selectOption('#output_visibility', 'hashed');
   await Promise.all([page.waitForNavigation(), page.click('#submit')]);
   const text = await page.textContent('main');
   check(/Upload accepted/.test(text) && /iris-nojs/.test(text), `HTML answer: ${text}`);
+  const settings = await (await fetch(`${base}/models/iris-nojs/artifacts/settings.json?version=1`)).json();
+  check(settings.input_visibility === 'private' && settings.output_visibility === 'hashed' &&
+        settings.param_visibility === 'fixed', `settings.json from the HTML form: ${JSON.stringify(settings).slice(0, 120)}`);
   const status = await page.getAttribute('a[href^="/models/iris-nojs/status"]', 'href');
   check(status === '/models/iris-nojs/status?version=1', `status link: ${status}`);
   const follow = await page.getAttribute('a:text("Follow its progress")', 'href');
