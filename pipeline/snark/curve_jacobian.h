@@ -213,23 +213,36 @@ void CJ(neg)(CJ_JAC *r, const CJ_JAC *a)
     r->z = a->z;
 }
 
-/* k * a for a raw 256-bit k (little-endian limbs): fixed 4-bit windows. */
-static void CJ(mul_limbs)(CJ_JAC *r, const CJ_JAC *a, const uint64_t k[4])
+/* r = sum of k[i] a[i] for n <= CJ_SUM_MAX raw 256-bit k (little-endian limbs):
+ * fixed 4-bit windows, one table per product, and one chain of doublings shared
+ * by all of them (Straus), so n products cost one product's 256 doublings. */
+#define CJ_SUM_MAX 8
+static void CJ(mul_sum_limbs)(CJ_JAC *r, const CJ_JAC *a, const uint64_t (*k)[4], size_t n)
 {
-    CJ_JAC table[16], acc;
-    CJ(set_infinity)(&table[0]);
-    table[1] = *a;
-    for (int i = 2; i < 16; i++)
-        CJ(add)(&table[i], &table[i - 1], a);
+    CJ_JAC table[CJ_SUM_MAX][16], acc;
+    for (size_t i = 0; i < n; i++) {
+        CJ(set_infinity)(&table[i][0]);
+        table[i][1] = a[i];
+        for (int d = 2; d < 16; d++)
+            CJ(add)(&table[i][d], &table[i][d - 1], &a[i]);
+    }
     CJ(set_infinity)(&acc);
     for (int w = 63; w >= 0; w--) {
         for (int d = 0; d < 4; d++)
             CJ(double)(&acc, &acc);
-        unsigned digit = (unsigned)(k[w / 16] >> (4 * (w % 16))) & 15;
-        if (digit)
-            CJ(add)(&acc, &acc, &table[digit]);
+        for (size_t i = 0; i < n; i++) {
+            unsigned digit = (unsigned)(k[i][w / 16] >> (4 * (w % 16))) & 15;
+            if (digit)
+                CJ(add)(&acc, &acc, &table[i][digit]);
+        }
     }
     *r = acc;
+}
+
+/* k * a for a raw 256-bit k (little-endian limbs). */
+static void CJ(mul_limbs)(CJ_JAC *r, const CJ_JAC *a, const uint64_t k[4])
+{
+    CJ(mul_sum_limbs)(r, a, (const uint64_t (*)[4])k, 1);
 }
 
 #ifndef CJ_MUL_ELSEWHERE

@@ -151,6 +151,10 @@ void g2_add(g2_jac *r, const g2_jac *a, const g2_jac *b);
 void g2_double(g2_jac *r, const g2_jac *a);
 void g2_neg(g2_jac *r, const g2_jac *a);
 void g2_mul(g2_jac *r, const g2_jac *a, const fr_t *k);
+/* r = sum of k[i] p[i] for n <= G2_SUM_MAX products sharing one chain of
+ * doublings (curve.c): n products for about the doublings of one. */
+#define G2_SUM_MAX 8
+void g2_mul_sum(g2_jac *r, const g2_jac *p, const fr_t *const *k, size_t n);
 int g2_eq(const g2_jac *a, const g2_jac *b);
 void g2_add_affine(g2_jac *r, const g2_jac *a, const g2_affine *b);
 /* Converts n points with one shared inversion; -1 only if out of memory. */

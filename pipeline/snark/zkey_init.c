@@ -120,6 +120,23 @@ typedef struct pending {
 
 enum { SUM_A, SUM_B1, SUM_K, N_SUMS };
 
+/* The same for the wire's full-size G2 products (g2_mul_sum). */
+typedef struct pending2 {
+    g2_jac p[G2_SUM_MAX];
+    const fr_t *k[G2_SUM_MAX];
+    size_t n;
+} pending2;
+
+static void pending2_flush(pending2 *q, g2_jac *acc)
+{
+    if (!q->n)
+        return;
+    g2_jac t;
+    g2_mul_sum(&t, q->p, q->k, q->n);
+    g2_add(acc, acc, &t);
+    q->n = 0;
+}
+
 static void pending_flush(pending *q, g1_jac *acc)
 {
     if (!q->n)
@@ -158,22 +175,23 @@ static void g1_acc(g1_jac *acc, pending *q, const g1_affine *p, const fr_t *c)
     SMALL_BODY(g1_jac, g1_to_jac, g1_double, g1_add, g1_neg);
 }
 
-static void g2_acc(g2_jac *acc, const g2_affine *p, const fr_t *c)
+static void g2_acc(g2_jac *acc, pending2 *q, const g2_affine *p, const fr_t *c)
 {
     int negative = 0;
     uint64_t m = small_magnitude(c, &negative);
     if (!m) {
-        g2_jac t;
-        g2_to_jac(&t, p);
-        g2_mul(&t, &t, c);
-        g2_add(acc, acc, &t);
+        if (q->n == G2_SUM_MAX)
+            pending2_flush(q, acc);
+        g2_to_jac(&q->p[q->n], p);
+        q->k[q->n++] = c;
         return;
     }
     SMALL_BODY(g2_jac, g2_to_jac, g2_double, g2_add, g2_neg);
 }
 
 /* The points of one term into the sums of wire base + s. */
-static int add_term(init_job *j, size_t s, uint64_t t, pending q[N_SUMS], zkml_error *err)
+static int add_term(init_job *j, size_t s, uint64_t t, pending q[N_SUMS], pending2 *q2,
+                    zkml_error *err)
 {
     size_t at = ((size_t)1 << j->pk->log_n) - 1 + j->bw.row[t];
     const fr_t *c = j->bw.coeff[t];
@@ -192,7 +210,7 @@ static int add_term(init_job *j, size_t s, uint64_t t, pending q[N_SUMS], zkml_e
         if (ptau_g1(j->pt, PTAU_TAU_G1, 1, at, &p, err) || ptau_g2(j->pt, 1, at, &p2, err))
             return err->code;
         g1_acc(&j->b1[s], &q[SUM_B1], &p, c);
-        g2_acc(&j->b2[s], &p2, c);
+        g2_acc(&j->b2[s], q2, &p2, c);
         if (ptau_g1(j->pt, PTAU_ALPHA_G1, 1, at, &p, err))
             return err->code;
         g1_acc(&j->k[s], &q[SUM_K], &p, c);
@@ -210,6 +228,7 @@ static void init_task(void *ctx, int task, int n_tasks)
     init_job *j = ctx;
     size_t lo, hi;
     pending q[N_SUMS] = {{.n = 0}};
+    pending2 q2 = {.n = 0};
     parallel_range(j->count, task, n_tasks, &lo, &hi);
     for (size_t s = lo; s < hi && !j->failed[task]; s++) {
         memset(&j->a[s], 0, sizeof j->a[s]);
@@ -217,13 +236,14 @@ static void init_task(void *ctx, int task, int n_tasks)
         memset(&j->b2[s], 0, sizeof j->b2[s]);
         memset(&j->k[s], 0, sizeof j->k[s]);
         for (uint64_t t = j->bw.start[j->base + s]; t < j->bw.start[j->base + s + 1]; t++)
-            if (add_term(j, s, t, q, &j->errs[task])) {
+            if (add_term(j, s, t, q, &q2, &j->errs[task])) {
                 j->failed[task] = 1;
                 break;
             }
         pending_flush(&q[SUM_A], &j->a[s]);
         pending_flush(&q[SUM_B1], &j->b1[s]);
         pending_flush(&q[SUM_K], &j->k[s]);
+        pending2_flush(&q2, &j->b2[s]);
     }
 }
 

@@ -274,6 +274,45 @@ static void test_g1_mul_sum(void)
     }
 }
 
+/* g2_mul_sum against the sum of g2_mul products, one per term: every count
+ * 1..G2_SUM_MAX, scalars 0, 1, r - 1 and random, a point at infinity, a point
+ * beside its negation and the same point twice. */
+static void test_g2_mul_sum(void)
+{
+    fr_t minus_one;
+    fr_one(&minus_one);
+    fr_neg(&minus_one, &minus_one);
+    for (int round = 0; round < 24; round++) {
+        size_t n = 1 + (size_t)round % G2_SUM_MAX;
+        g2_jac p[G2_SUM_MAX], want, t;
+        fr_t k[G2_SUM_MAX], unused;
+        const fr_t *kp[G2_SUM_MAX];
+        memset(&want, 0, sizeof want); /* z = 0: infinity */
+        for (size_t i = 0; i < n; i++) {
+            g2_random(&p[i], &unused);
+            random_fr(&k[i]);
+            int kase = (round + (int)i) % 6;
+            if (kase == 1)
+                fr_zero(&k[i]);
+            else if (kase == 2)
+                fr_one(&k[i]);
+            else if (kase == 3)
+                k[i] = minus_one;
+            else if (kase == 4)
+                memset(&p[i], 0, sizeof p[i]);
+            else if (kase == 5 && i > 0)
+                g2_neg(&p[i], &p[i - 1]);
+            if (round % 5 == 4 && i > 0)
+                p[i] = p[0];
+            g2_mul(&t, &p[i], &k[i]);
+            g2_add(&want, &want, &t);
+            kp[i] = &k[i];
+        }
+        g2_mul_sum(&t, p, kp, n);
+        CHECK(g2_eq(&t, &want), "G2 mul_sum of %zu products = sum of g2_mul (round %d)", n, round);
+    }
+}
+
 /* k P by the plain ladder (g1_mul_be), the reference for the GLV routines. */
 static void ladder_affine(g1_affine *r, const g1_affine *p, const fr_t *k)
 {
@@ -611,6 +650,7 @@ int main(void)
     test_g1_mul_sum();
     test_g1_batch_double();
     test_g1_mul_same();
+    test_g2_mul_sum();
     test_g1_batch_add();
     test_g2();
     test_g2_subgroup_check();
