@@ -343,6 +343,12 @@ async function otherPages(page, base, modelHash) {
         oc.chain_id === chain.chain_id && oc.registry_address === chain.registry_address &&
         [`recorded on chain ${oc.chain_id}`, oc.registry_address, oc.evaluate_tx, oc.block].every((x) => cell[1].includes(String(x))),
         `leaderboard on-chain cell ${cell} vs ${JSON.stringify(oc)}`);
+  // The contract's live bestVersion for the group's rows, as the leaderboard reads it.
+  const ob = board.groups[0]?.onchain_best ?? {};
+  const chainBest = await page.$eval('table.leaderboard + p.chain-best', (p) => [p.dataset.status, p.textContent]);
+  check(ob.status === 'recorded' && chainBest[0] === 'recorded' && chainBest[1].includes(`v${ob.version}`) &&
+        chainBest[1].includes(`number ${ob.onchain_version}`),
+        `leaderboard's chain best ${chainBest} vs ${JSON.stringify(ob)}`);
   await page.click('table.leaderboard td.onchain summary');
   await axe(page, 'task');
   await shot(page, 'task');

@@ -76,6 +76,9 @@ export interface LeaderboardGroup {
   rows: number;
   order: string;
   versions: RankedVersion[];
+  /** The contract's bestVersion for these rows, read live: "recorded" (with our
+   *  version when it matches one), "none", or "unavailable" (with the error). */
+  onchain_best?: { status: string; version?: number; onchain_version?: number; error?: string };
 }
 export interface Leaderboard {
   task_id: string;
