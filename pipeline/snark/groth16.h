@@ -47,7 +47,9 @@ int pk_read(groth16_pk *pk, const char *path, zkml_error *err);
  * process's memory once the prover is done with them: they are clean pages
  * of the file, so a later read maps them again from it (the file is only
  * ever replaced by a rename, never rewritten in place). Nothing for a key
- * built in memory. */
+ * built in memory. The mapping is private and writable, and dropping a page
+ * discards a write to it (the file's bytes come back): never release a part
+ * that this process wrote into and still needs written. */
 void groth16_pk_release(const groth16_pk *pk, const void *p, size_t len);
 
 /* snarkjs JSON writers (the readers are public, in snark.h). */

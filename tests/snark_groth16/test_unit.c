@@ -381,7 +381,8 @@ static void test_round_trip(void)
     d[0] = 'X';
     CHECK(pk_read(&pk, write_tmp("magic.key", d, len), &err) != 0 && strstr(err.message, "magic"),
           "bad magic key: '%s'", err.message);
-    /* the mapped key is copy-on-write: the prover may write to it, the file stays */
+    /* the mapped key is copy-on-write: a write stays in this process (until
+     * groth16_pk_release drops the page), the file is unchanged */
     pk2.h_query[0].infinity = 1;
     groth16_pk_free(&pk2);
     CHECK(pk_read(&pk2, "snark_groth16_unit.key", &err) == 0, "re-read: %s", err.message);
