@@ -172,19 +172,6 @@ static inline __attribute__((always_inline)) void fp2_mul_with(fp2_t *r, const f
 #endif
 #include "pipeline/snark/curve_jacobian.h"
 
-/* G2's counterpart of g1_mul_sum (no GLS here): the phase-2 key from a ptau
- * sums each wire's full-size B coefficients (Poseidon's MDS entries) this way. */
-void g2_mul_sum(g2_jac *r, const g2_jac *p, const fr_t *const *k, size_t n)
-{
-    uint64_t raw[G2_SUM_MAX][4];
-    _Static_assert(G2_SUM_MAX <= CJ_SUM_MAX, "g2_mul_sum_limbs's tables");
-    ZKML_VERIFY(n <= G2_SUM_MAX);
-    for (size_t i = 0; i < n; i++)
-        mont_to_raw(raw[i], k[i]->v, &FR_MODULUS);
-    g2_mul_sum_limbs(r, p, (const uint64_t (*)[4])raw, n);
-    zkml_wipe(raw, sizeof raw); /* as g2_mul: k may be secret for another caller */
-}
-
 /* Order-r check by definition: r * p is infinity. Twice the cost of
  * g2_is_in_subgroup; kept as its reference in the tests. */
 int g2_is_in_subgroup_by_order(const g2_affine *p)

@@ -1,13 +1,14 @@
 /*
- * glv.c - G1 scalar multiplication with the GLV endomorphism (contract in
- * snark.h). BN254's G1 has phi(x, y) = (beta x, y) = lambda (x, y), beta a
+ * glv.c - scalar multiplication with the GLV endomorphism, G1's and (in sums
+ * of products) G2's (contract in snark.h). BN254's G1 has phi(x, y) = (beta x, y) = lambda (x, y), beta a
  * cube root of unity in Fp and lambda one in Fr, so k P = k1 P + k2 phi(P)
  * with |k1|, |k2| < 2^127: the two halves share 127 doublings instead of
  * 254, each adding width-5 NAF digits from 8 odd multiples. The setup from a
  * ptau (one multiplication per full-size coefficient) and a phase-2
  * contribution (one per C and H point) spend most of their time here. A sum
- * of a few products (g1_mul_sum: a wire's full-size terms in that setup)
- * shares one chain of doublings between all of them (Straus). Many points
+ * of a few products (g1_mul_sum, g2_mul_sum: a wire's full-size terms in
+ * that setup) shares one chain of doublings between all of them (Straus,
+ * glv_straus.h). Many points
  * times one scalar (g1_mul_same: a contribution's 1/delta) follow the one
  * digit schedule in lockstep, a batch of points at a time, every doubling
  * and addition an affine one sharing an inversion with the batch.
@@ -38,6 +39,10 @@ typedef __int128 i128;
  * lambda = 0xb3c4d79d41a917585bfc41088d8daaa78b17ea66b99c90dd. */
 static const fp_t BETA = {
     {0x71930c11d782e155ULL, 0xa6bb947cffbe3323ULL, 0xaa303344d4741444ULL, 0x2c3b3f0d26594943ULL}};
+/* On G2 (the twist) the map with eigenvalue lambda is (beta^2 x, y) (the
+ * other cube root of unity), checked in tests/snark_math/group_props.c. */
+static const fp_t BETA2 = {
+    {0x3350c88e13e80b9cULL, 0x7dce557cdb5e56b9ULL, 0x6001b4b8b615564aULL, 0x2682e617020217e0ULL}};
 static const uint64_t A1 = 0x89d3256894d213e3ULL;
 static const u128 A2 = U128(0x6f4d8248eeb859fd, 0x0be4e1541221250b);
 static const u128 NB1 = U128(0x6f4d8248eeb859fc, 0x8211bbeb7d4f1128);
@@ -96,37 +101,6 @@ static int wnaf(int8_t d[WNAF_MAX], u128 m)
     return n;
 }
 
-static void add_digit(g1_jac *acc, const g1_jac table[WNAF_TABLE], int d)
-{
-    if (d > 0)
-        g1_add(acc, acc, &table[d >> 1]);
-    else if (d < 0) {
-        g1_jac n;
-        g1_neg(&n, &table[-d >> 1]);
-        g1_add(acc, acc, &n);
-    }
-}
-
-/* t1: the odd multiples P, 3P, .., 15P of p (negated if neg1); t2 their images
- * under phi, negated when k2's sign differs from k1's. */
-static void tables(g1_jac t1[WNAF_TABLE], g1_jac t2[WNAF_TABLE], const g1_jac *p, int neg1,
-                   int neg2)
-{
-    g1_jac twice;
-    t1[0] = *p;
-    if (neg1)
-        g1_neg(&t1[0], p);
-    g1_double(&twice, &t1[0]);
-    for (int i = 1; i < WNAF_TABLE; i++)
-        g1_add(&t1[i], &t1[i - 1], &twice);
-    for (int i = 0; i < WNAF_TABLE; i++) {
-        t2[i] = t1[i];
-        fp_mul(&t2[i].x, &t1[i].x, &BETA);
-        if (neg1 != neg2)
-            fp_neg(&t2[i].y, &t1[i].y);
-    }
-}
-
 /* The scalar's two halves as width-5 NAF digits, with their signs. */
 typedef struct glv_digits {
     int8_t d1[WNAF_MAX], d2[WNAF_MAX];
@@ -152,41 +126,41 @@ static int glv_digits_of(glv_digits *g, const fr_t *k)
     return g->n1 > g->n2 ? g->n1 : g->n2;
 }
 
-/* One product's share of a sum: its digits and tables. */
-typedef struct glv_term {
-    glv_digits g;
-    g1_jac t1[WNAF_TABLE], t2[WNAF_TABLE];
-} glv_term;
-
-/* Returns the term's digit count. */
-static int glv_term_init(glv_term *t, const g1_jac *p, const fr_t *k)
+static void g1_endo(g1_jac *p)
 {
-    int len = glv_digits_of(&t->g, k);
-    tables(t->t1, t->t2, p, t->g.neg1, t->g.neg2);
-    return len;
+    fp_mul(&p->x, &p->x, &BETA);
 }
 
-void g1_mul_sum(g1_jac *r, const g1_jac *p, const fr_t *const *k, size_t n)
+static void g2_endo(g2_jac *p)
 {
-    glv_term t[G1_SUM_MAX];
-    g1_jac acc;
-    int len = 0;
-    ZKML_VERIFY(n <= G1_SUM_MAX);
-    for (size_t j = 0; j < n; j++) {
-        int l = glv_term_init(&t[j], &p[j], k[j]);
-        len = l > len ? l : len;
-    }
-    memset(&acc, 0, sizeof acc); /* Z = 0: infinity */
-    for (int i = len - 1; i >= 0; i--) {
-        g1_double(&acc, &acc);
-        for (size_t j = 0; j < n; j++) {
-            add_digit(&acc, t[j].t1, i < t[j].g.n1 ? t[j].g.d1[i] : 0);
-            add_digit(&acc, t[j].t2, i < t[j].g.n2 ? t[j].g.d2[i] : 0);
-        }
-    }
-    *r = acc;
-    zkml_wipe(t, n * sizeof t[0]); /* the digits are the secret's */
+    fp_mul(&p->x.c0, &p->x.c0, &BETA2);
+    fp_mul(&p->x.c1, &p->x.c1, &BETA2);
 }
+
+#define GS(name) g1_##name
+#define GS_JAC g1_jac
+#define GS_SUM_MAX G1_SUM_MAX
+#define GS_DOUBLE g1_double
+#define GS_ADD g1_add
+#define GS_NEG g1_neg
+#define GS_ENDO g1_endo
+#include "pipeline/snark/glv_straus.h"
+#undef GS
+#undef GS_JAC
+#undef GS_SUM_MAX
+#undef GS_DOUBLE
+#undef GS_ADD
+#undef GS_NEG
+#undef GS_ENDO
+
+#define GS(name) g2_##name
+#define GS_JAC g2_jac
+#define GS_SUM_MAX G2_SUM_MAX
+#define GS_DOUBLE g2_double
+#define GS_ADD g2_add
+#define GS_NEG g2_neg
+#define GS_ENDO g2_endo
+#include "pipeline/snark/glv_straus.h"
 
 void g1_mul(g1_jac *r, const g1_jac *a, const fr_t *k)
 {

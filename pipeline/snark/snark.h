@@ -151,8 +151,9 @@ void g2_add(g2_jac *r, const g2_jac *a, const g2_jac *b);
 void g2_double(g2_jac *r, const g2_jac *a);
 void g2_neg(g2_jac *r, const g2_jac *a);
 void g2_mul(g2_jac *r, const g2_jac *a, const fr_t *k);
-/* r = sum of k[i] p[i] for n <= G2_SUM_MAX products sharing one chain of
- * doublings (curve.c): n products for about the doublings of one. */
+/* g2_mul: a plain 4-bit-window ladder (curve.c), the reference of the tests.
+ * g2_mul_sum: r = sum of k[i] p[i] for n <= G2_SUM_MAX products split by GLV
+ * and sharing one chain of 127 doublings (glv.c, as g1_mul_sum). */
 #define G2_SUM_MAX 8
 void g2_mul_sum(g2_jac *r, const g2_jac *p, const fr_t *const *k, size_t n);
 int g2_eq(const g2_jac *a, const g2_jac *b);

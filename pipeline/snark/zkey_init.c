@@ -13,10 +13,13 @@
  * basis. The circuit hash is blake2b-512 over the header points and every
  * section, H being hashed as [tau^(n+i) - tau^i]_1 as snarkjs does (i < n - 1,
  * or i < n above 2^14 points: see hash_h).
- * Wires are independent: threads take ranges of wires, each reading the
- * ptau points its terms name (most coefficients are small integers: a
- * short double-and-add; a sum's full-size products share their doublings).
+ * Wires are independent: threads take ranges of wires holding equal shares
+ * of the terms, each reading the ptau points its terms name. Most
+ * coefficients are small integers (weights, bits, powers of two): a sum's
+ * small products go through msm_small together, its full-size ones through
+ * g1_mul_sum / g2_mul_sum, sharing their doublings.
  */
+#include "pipeline/snark/msm.h"
 #include "pipeline/snark/parallel.h"
 #include "pipeline/snark/zkey.h"
 
@@ -97,8 +100,8 @@ static int transpose(by_wire *bw, const groth16_pk *pk, const fr_t *one, zkml_er
 }
 
 /* |c| when c, read as an integer in (-r/2, r/2], is below 2^62 (weights, powers of
- * two and bits mostly are): a double-and-add over its few bits replaces a full
- * 256-bit multiplication. Returns 0 for the others. */
+ * two and bits mostly are): such products go through msm_small. Returns 0 for
+ * the others. */
 static uint64_t small_magnitude(const fr_t *c, int *negative)
 {
     int64_t v;
@@ -109,6 +112,8 @@ static uint64_t small_magnitude(const fr_t *c, int *negative)
     return m >> 62 ? 0 : m;
 }
 
+enum { SUM_A, SUM_B1, SUM_K, SUM_B2, N_SUMS };
+
 /* A wire's full-size G1 products for one of its sums, multiplied together
  * (g1_mul_sum: one chain of doublings) when G1_SUM_MAX are waiting or the
  * wire is done. */
@@ -118,14 +123,89 @@ typedef struct pending {
     size_t n;
 } pending;
 
-enum { SUM_A, SUM_B1, SUM_K, N_SUMS };
-
 /* The same for the wire's full-size G2 products (g2_mul_sum). */
 typedef struct pending2 {
     g2_jac p[G2_SUM_MAX];
     const fr_t *k[G2_SUM_MAX];
     size_t n;
 } pending2;
+
+/* A sum's small products other than +-1 (those are added at once): points
+ * (negated for a negative coefficient) and magnitudes, summed by msm_small
+ * SMALL_CHUNK at a time, so that a wire with many terms (the constant one has
+ * one in most rows) shares its buckets among them. */
+enum { SMALL_CHUNK = 1024 };
+
+typedef struct small_queue {
+    uint8_t *p;
+    uint64_t *m;
+    size_t n;
+} small_queue;
+
+/* One thread's queues, reused wire after wire. */
+typedef struct wire_sums {
+    pending full[SUM_B2];
+    pending2 full2;
+    small_queue small[N_SUMS];
+    uint8_t *scratch; /* MSM_SMALL_SCRATCH Jacobian points, G2-sized */
+} wire_sums;
+
+static const group_ops *sum_group(int sum)
+{
+    return sum == SUM_B2 ? &G2_OPS : &G1_OPS;
+}
+
+static void wire_sums_free(wire_sums *w)
+{
+    for (int i = 0; i < N_SUMS; i++) {
+        free(w->small[i].p);
+        free(w->small[i].m);
+    }
+    free(w->scratch);
+}
+
+static int wire_sums_init(wire_sums *w)
+{
+    memset(w, 0, sizeof *w);
+    int ok = (w->scratch = malloc(MSM_SMALL_SCRATCH * sizeof(g2_jac))) != NULL;
+    for (int i = 0; i < N_SUMS; i++) {
+        w->small[i].p = malloc(SMALL_CHUNK * sum_group(i)->aff_size);
+        w->small[i].m = malloc(SMALL_CHUNK * sizeof *w->small[i].m);
+        ok = ok && w->small[i].p && w->small[i].m;
+    }
+    if (!ok)
+        wire_sums_free(w);
+    return ok ? 0 : -1;
+}
+
+static void small_flush(wire_sums *w, int sum, void *acc)
+{
+    small_queue *q = &w->small[sum];
+    if (!q->n)
+        return;
+    const group_ops *g = sum_group(sum);
+    uint8_t t[sizeof(g2_jac)];
+    msm_small(g, t, q->p, q->m, q->n, w->scratch);
+    g->add(acc, t);
+    q->n = 0;
+}
+
+static void small_push(wire_sums *w, int sum, void *acc, const void *p, uint64_t m, int negative)
+{
+    const group_ops *g = sum_group(sum);
+    small_queue *q = &w->small[sum];
+    if (m == 1) {
+        g->add_aff(acc, p, negative);
+        return;
+    }
+    if (q->n == SMALL_CHUNK)
+        small_flush(w, sum, acc);
+    uint8_t *slot = q->p + q->n * g->aff_size;
+    memcpy(slot, p, g->aff_size);
+    if (negative)
+        g->aff_neg(slot);
+    q->m[q->n++] = m;
+}
 
 static void pending2_flush(pending2 *q, g2_jac *acc)
 {
@@ -147,51 +227,39 @@ static void pending_flush(pending *q, g1_jac *acc)
     q->n = 0;
 }
 
-#define SMALL_BODY(JAC, TO_JAC, DBL, ADD, NEG)                 \
-    JAC t, sum;                                                \
-    TO_JAC(&t, p);                                             \
-    memset(&sum, 0, sizeof sum);                               \
-    for (int bit = 63 - __builtin_clzll(m); bit >= 0; bit--) { \
-        DBL(&sum, &sum);                                       \
-        if (m >> bit & 1)                                      \
-            ADD(&sum, &sum, &t);                               \
-    }                                                          \
-    if (negative)                                              \
-        NEG(&sum, &sum);                                       \
-    ADD(acc, acc, &sum)
-
-/* acc += c * p, or c * p queued in q when c is full-size. */
-static void g1_acc(g1_jac *acc, pending *q, const g1_affine *p, const fr_t *c)
+/* acc (sum `sum` of the wire) += c * p. */
+static void g1_acc(wire_sums *w, int sum, g1_jac *acc, const g1_affine *p, const fr_t *c)
 {
     int negative = 0;
     uint64_t m = small_magnitude(c, &negative);
-    if (!m) {
-        if (q->n == G1_SUM_MAX)
-            pending_flush(q, acc);
-        g1_to_jac(&q->p[q->n], p);
-        q->k[q->n++] = c;
+    if (m) {
+        small_push(w, sum, acc, p, m, negative);
         return;
     }
-    SMALL_BODY(g1_jac, g1_to_jac, g1_double, g1_add, g1_neg);
+    pending *q = &w->full[sum];
+    if (q->n == G1_SUM_MAX)
+        pending_flush(q, acc);
+    g1_to_jac(&q->p[q->n], p);
+    q->k[q->n++] = c;
 }
 
-static void g2_acc(g2_jac *acc, pending2 *q, const g2_affine *p, const fr_t *c)
+static void g2_acc(wire_sums *w, g2_jac *acc, const g2_affine *p, const fr_t *c)
 {
     int negative = 0;
     uint64_t m = small_magnitude(c, &negative);
-    if (!m) {
-        if (q->n == G2_SUM_MAX)
-            pending2_flush(q, acc);
-        g2_to_jac(&q->p[q->n], p);
-        q->k[q->n++] = c;
+    if (m) {
+        small_push(w, SUM_B2, acc, p, m, negative);
         return;
     }
-    SMALL_BODY(g2_jac, g2_to_jac, g2_double, g2_add, g2_neg);
+    pending2 *q = &w->full2;
+    if (q->n == G2_SUM_MAX)
+        pending2_flush(q, acc);
+    g2_to_jac(&q->p[q->n], p);
+    q->k[q->n++] = c;
 }
 
 /* The points of one term into the sums of wire base + s. */
-static int add_term(init_job *j, size_t s, uint64_t t, pending q[N_SUMS], pending2 *q2,
-                    zkml_error *err)
+static int add_term(init_job *j, size_t s, uint64_t t, wire_sums *w, zkml_error *err)
 {
     size_t at = ((size_t)1 << j->pk->log_n) - 1 + j->bw.row[t];
     const fr_t *c = j->bw.coeff[t];
@@ -201,50 +269,85 @@ static int add_term(init_job *j, size_t s, uint64_t t, pending q[N_SUMS], pendin
     case T_A:
         if (ptau_g1(j->pt, PTAU_TAU_G1, 1, at, &p, err))
             return err->code;
-        g1_acc(&j->a[s], &q[SUM_A], &p, c);
+        g1_acc(w, SUM_A, &j->a[s], &p, c);
         if (ptau_g1(j->pt, PTAU_BETA_G1, 1, at, &p, err))
             return err->code;
-        g1_acc(&j->k[s], &q[SUM_K], &p, c);
+        g1_acc(w, SUM_K, &j->k[s], &p, c);
         return 0;
     case T_B:
         if (ptau_g1(j->pt, PTAU_TAU_G1, 1, at, &p, err) || ptau_g2(j->pt, 1, at, &p2, err))
             return err->code;
-        g1_acc(&j->b1[s], &q[SUM_B1], &p, c);
-        g2_acc(&j->b2[s], q2, &p2, c);
+        g1_acc(w, SUM_B1, &j->b1[s], &p, c);
+        g2_acc(w, &j->b2[s], &p2, c);
         if (ptau_g1(j->pt, PTAU_ALPHA_G1, 1, at, &p, err))
             return err->code;
-        g1_acc(&j->k[s], &q[SUM_K], &p, c);
+        g1_acc(w, SUM_K, &j->k[s], &p, c);
         return 0;
     default:
         if (ptau_g1(j->pt, PTAU_TAU_G1, 1, at, &p, err))
             return err->code;
-        g1_acc(&j->k[s], &q[SUM_K], &p, c);
+        g1_acc(w, SUM_K, &j->k[s], &p, c);
         return 0;
     }
+}
+
+/* Wire base + s's sums, from zero. */
+static int wire_sum(init_job *j, size_t s, wire_sums *w, zkml_error *err)
+{
+    memset(&j->a[s], 0, sizeof j->a[s]);
+    memset(&j->b1[s], 0, sizeof j->b1[s]);
+    memset(&j->b2[s], 0, sizeof j->b2[s]);
+    memset(&j->k[s], 0, sizeof j->k[s]);
+    for (uint64_t t = j->bw.start[j->base + s]; t < j->bw.start[j->base + s + 1]; t++)
+        if (add_term(j, s, t, w, err))
+            return err->code;
+    small_flush(w, SUM_A, &j->a[s]);
+    small_flush(w, SUM_B1, &j->b1[s]);
+    small_flush(w, SUM_K, &j->k[s]);
+    small_flush(w, SUM_B2, &j->b2[s]);
+    pending_flush(&w->full[SUM_A], &j->a[s]);
+    pending_flush(&w->full[SUM_B1], &j->b1[s]);
+    pending_flush(&w->full[SUM_K], &j->k[s]);
+    pending2_flush(&w->full2, &j->b2[s]);
+    return 0;
+}
+
+/* The first wire s of the block (0..count) whose terms start at or after
+ * `term`: threads split the block by terms, not wires, since a wire may have
+ * one term or hundreds of thousands. */
+static size_t wire_at_term(const init_job *j, uint64_t term)
+{
+    size_t lo = 0, hi = j->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (j->bw.start[j->base + mid] < term)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 static void init_task(void *ctx, int task, int n_tasks)
 {
     init_job *j = ctx;
-    size_t lo, hi;
-    pending q[N_SUMS] = {{.n = 0}};
-    pending2 q2 = {.n = 0};
-    parallel_range(j->count, task, n_tasks, &lo, &hi);
-    for (size_t s = lo; s < hi && !j->failed[task]; s++) {
-        memset(&j->a[s], 0, sizeof j->a[s]);
-        memset(&j->b1[s], 0, sizeof j->b1[s]);
-        memset(&j->b2[s], 0, sizeof j->b2[s]);
-        memset(&j->k[s], 0, sizeof j->k[s]);
-        for (uint64_t t = j->bw.start[j->base + s]; t < j->bw.start[j->base + s + 1]; t++)
-            if (add_term(j, s, t, q, &q2, &j->errs[task])) {
-                j->failed[task] = 1;
-                break;
-            }
-        pending_flush(&q[SUM_A], &j->a[s]);
-        pending_flush(&q[SUM_B1], &j->b1[s]);
-        pending_flush(&q[SUM_K], &j->k[s]);
-        pending2_flush(&q2, &j->b2[s]);
+    uint64_t first = j->bw.start[j->base];
+    size_t t_lo, t_hi;
+    parallel_range(j->bw.start[j->base + j->count] - first, task, n_tasks, &t_lo, &t_hi);
+    size_t lo = wire_at_term(j, first + t_lo);
+    size_t hi = task == n_tasks - 1 ? j->count : wire_at_term(j, first + t_hi);
+    wire_sums w;
+    if (wire_sums_init(&w)) {
+        j->failed[task] = 1;
+        zkml_fail(&j->errs[task], ZKML_ENOMEM, "setup: out of memory for the wire sums");
+        return;
     }
+    for (size_t s = lo; s < hi; s++)
+        if (wire_sum(j, s, &w, &j->errs[task])) {
+            j->failed[task] = 1;
+            break;
+        }
+    wire_sums_free(&w);
 }
 
 /* One block of wires: the sums, then their affine points into the key (IC

@@ -3,6 +3,7 @@
  * random scalars, points at infinity), large MSMs over a small pool of points
  * and scalars (repeated and opposite points, equal scalars: every bucket
  * collision and doubling case) against sum_i (sum of its scalars) * pool_i,
+ * msm_small (small magnitudes, every window width) against the same naive sum,
  * fixed-base multiples of the generators against g1_mul/g2_mul (narrow and
  * 16-bit windows, scalars whose digits carry, zero, one and -1),
  * the R1CS builder, malformed .r1cs,
@@ -76,6 +77,66 @@ static void test_msm(size_t n, int threads)
     free(p1);
     free(p2);
     free(k);
+}
+
+/* msm_small against the naive sum of g1_mul/g2_mul products: magnitudes of
+ * `bits` bits (over the counts and widths main runs, every window width from
+ * 1 to MSM_SMALL_MAX_C gets chosen), with zeros, ones, the widest magnitude, repeated
+ * points and points at infinity mixed in. */
+static void test_msm_small(size_t n, uint32_t bits)
+{
+    test_rng g = {991 + n * 64 + bits};
+    g1_affine gen1, *p1 = calloc(n ? n : 1, sizeof *p1);
+    g2_affine gen2, *p2 = calloc(n ? n : 1, sizeof *p2);
+    uint64_t *m = calloc(n ? n : 1, sizeof *m);
+    uint8_t scratch[MSM_SMALL_SCRATCH * sizeof(g2_jac)];
+    g1_jac acc1, t1, got1, step1, at1;
+    g2_jac acc2, t2, got2, step2, at2;
+    fr_t s;
+    g1_generator(&gen1);
+    g2_generator(&gen2);
+    test_rng_fr(&g, &s); /* the points: a random start and step, so distinct */
+    g1_to_jac(&at1, &gen1);
+    g1_mul(&step1, &at1, &s);
+    g2_to_jac(&at2, &gen2);
+    g2_mul(&step2, &at2, &s);
+    memset(&acc1, 0, sizeof acc1);
+    memset(&acc2, 0, sizeof acc2);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t mask = (1ULL << bits) - 1;
+        m[i] = test_rng_u64(&g) & mask;
+        if (i % 7 == 3)
+            m[i] = i % 2 ? 0 : 1;
+        if (i % 13 == 4)
+            m[i] = mask;
+        g1_add(&at1, &at1, &step1);
+        g1_to_affine(&p1[i], &at1);
+        g2_add(&at2, &at2, &step2);
+        g2_to_affine(&p2[i], &at2);
+        if (i % 11 == 5) {
+            p1[i].infinity = 1;
+            p2[i].infinity = 1;
+        } else if (i % 5 == 2 && i > 0) {
+            p1[i] = p1[i - 1];
+            p2[i] = p2[i - 1];
+        }
+        fr_from_u64(&s, m[i]);
+        if (!p1[i].infinity) {
+            g1_to_jac(&t1, &p1[i]);
+            g1_mul(&t1, &t1, &s);
+            g1_add(&acc1, &acc1, &t1);
+            g2_to_jac(&t2, &p2[i]);
+            g2_mul(&t2, &t2, &s);
+            g2_add(&acc2, &acc2, &t2);
+        }
+    }
+    msm_small(&G1_OPS, &got1, p1, m, n, scratch);
+    CHECK(g1_eq(&got1, &acc1), "G1 msm_small of %zu %u-bit magnitudes != naive sum", n, bits);
+    msm_small(&G2_OPS, &got2, p2, m, n, scratch);
+    CHECK(g2_eq(&got2, &acc2), "G2 msm_small of %zu %u-bit magnitudes != naive sum", n, bits);
+    free(p1);
+    free(p2);
+    free(m);
 }
 
 /* n points drawn from a pool of `pool` random points, their negatives and
@@ -400,6 +461,11 @@ int main(void)
     test_msm(40, 1);
     test_msm(300, 2);
     test_msm(2500, 3);
+    static const size_t small_n[] = {0, 1, 3, 17, 40, 300, 1024};
+    static const uint32_t small_bits[] = {1, 2, 3, 5, 8, 13, 22, 40, 62};
+    for (size_t i = 0; i < sizeof small_n / sizeof small_n[0]; i++)
+        for (size_t j = 0; j < sizeof small_bits / sizeof small_bits[0]; j++)
+            test_msm_small(small_n[i], small_bits[j]);
     test_msm_pool(30000, 1, 40, 0);
     test_msm_pool(30000, 2, 1, 0);
     test_msm_pool(20000, 3, 300, 0);

@@ -274,6 +274,36 @@ static void test_g1_mul_sum(void)
     }
 }
 
+/* g2_mul_sum's GLV split on G2: the scalars at the split's edges, one product
+ * each, against the plain ladder (g2_mul), and the endomorphism itself:
+ * (beta^2 x, y) = lambda P on the twist, beta the constant of glv.c. */
+static void test_g2_glv_edges(void)
+{
+    g2_jac p, got, want;
+    fr_t k, unused;
+    const fr_t *kp = &k;
+    g2_random(&p, &unused);
+    for (int i = 0; i < N_EDGE; i++) {
+        uint8_t le[32];
+        for (int b = 0; b < 32; b++)
+            sscanf(GLV_EDGE[i][1] + 2 * b, "%2hhx", &le[31 - b]);
+        CHECK(fr_from_bytes_le(&k, le) == 0, "G2 GLV scalar %s below r", GLV_EDGE[i][0]);
+        g2_mul_sum(&got, &p, &kp, 1);
+        g2_mul(&want, &p, &k);
+        CHECK(g2_eq(&got, &want), "G2 GLV k P = ladder k P (k %s)", GLV_EDGE[i][0]);
+        if (strcmp(GLV_EDGE[i][0], "lambda"))
+            continue;
+        static const fp_t beta = {{0x71930c11d782e155ULL, 0xa6bb947cffbe3323ULL,
+                                   0xaa303344d4741444ULL, 0x2c3b3f0d26594943ULL}};
+        got = p;
+        fp_mul(&got.x.c0, &got.x.c0, &beta);
+        fp_mul(&got.x.c0, &got.x.c0, &beta);
+        fp_mul(&got.x.c1, &got.x.c1, &beta);
+        fp_mul(&got.x.c1, &got.x.c1, &beta);
+        CHECK(g2_eq(&got, &want), "G2 phi(P) = (beta^2 x, y) = lambda P");
+    }
+}
+
 /* g2_mul_sum against the sum of g2_mul products, one per term: every count
  * 1..G2_SUM_MAX, scalars 0, 1, r - 1 and random, a point at infinity, a point
  * beside its negation and the same point twice. */
@@ -311,6 +341,7 @@ static void test_g2_mul_sum(void)
         g2_mul_sum(&t, p, kp, n);
         CHECK(g2_eq(&t, &want), "G2 mul_sum of %zu products = sum of g2_mul (round %d)", n, round);
     }
+    test_g2_glv_edges();
 }
 
 /* k P by the plain ladder (g1_mul_be), the reference for the GLV routines. */
