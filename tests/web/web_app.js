@@ -22,8 +22,11 @@
 //     shows the transcript GET .../ceremony gives; the latest key needs the
 //     token (the server's 401 shown), and with it downloads the server's key;
 //     a stale key contributed with snarkjs shows the server's 400; a fresh one
-//     is accepted with the hash snarkjs printed; finalize without the token
-//     shows the 401, with it and a beacon the job goes on to done;
+//     is accepted with the hash snarkjs printed; two contributions to the same
+//     key race, the page's loses: it shows the server's 409 naming the
+//     winner's hash, says the user's key is stale, and lists the winner in its
+//     transcript; finalize without the token shows the 401, with it and a
+//     beacon the job goes on to done;
 //   - what the proof shows: an upload through the form with input_visibility
 //     public and param_visibility hashed gives a version whose settings.json
 //     has them, and its job page shows them; an rmse_threshold on a
@@ -56,11 +59,11 @@ function check(cond, what) {
   return cond;
 }
 
-function startServer(dataDir, token = '') {
+function startServer(dataDir, token = '', chain = 'anvil') {
   return new Promise((resolve, reject) => {
     const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir,
                               '--max-upload-mb', String(LIMIT_MB)], {
-      env: { ...process.env, ZKML_CHAIN: 'anvil', ZKML_API_TOKEN: token },
+      env: { ...process.env, ZKML_CHAIN: chain, ZKML_API_TOKEN: token },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -538,7 +541,94 @@ async function transcriptShown(page, want) {
     (await page.getAttribute('#ceremony-state', 'data-state')) === want.state;
 }
 
-async function ceremonyPage(page, base, token, work) {
+// The version's ceremony lock (server/ceremony.c's lock_version), held by
+// util-linux flock(1) until release() is called.
+function holdLock(file) {
+  return new Promise((resolve, reject) => {
+    const child = spawn('flock', [file, '-c', 'echo held; exec cat'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const exited = new Promise((r) => child.on('exit', r));
+    child.on('error', reject);
+    child.stdout.once('data', () => resolve({ release: () => (child.stdin.end(), exited) }));
+  });
+}
+
+// Until pid waits for the flock on file's inode (a "->" line in /proc/locks);
+// an error if the page shows an answer first (its request never got there).
+async function waitsForLock(page, file, pid) {
+  const ino = fs.statSync(file).ino;
+  const waiter = new RegExp(`^\\d+: -> FLOCK +ADVISORY +WRITE +${pid} +[0-9a-f]+:[0-9a-f]+:${ino} `, 'm');
+  while (!waiter.test(fs.readFileSync('/proc/locks', 'utf8'))) {
+    if (await page.$('#contribution-answer[data-status]'))
+      throw new Error(`answered before waiting for the lock: ${await page.textContent('#contribution-answer')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+// SIGSTOP, then until every thread of pid is stopped: one still running could
+// yet take a lock released meanwhile.
+async function stopProcess(pid) {
+  process.kill(pid, 'SIGSTOP');
+  const state = (t) => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8').split(') ')[1][0];
+    } catch {
+      return 'T'; // the thread is gone
+    }
+  };
+  while (!fs.readdirSync(`/proc/${pid}/task`).every((t) => state(t) === 'T'))
+    await new Promise((r) => setTimeout(r, 20));
+}
+
+// Two contributions to the key k race and the page's loses, made certain
+// without timing: the lock held here stops the page's request after its check
+// (which passed against k) where it waits for the lock; its server is then
+// stopped (SIGSTOP), the lock released and the other contribution, posted
+// directly to a second server on the same data directory (two instances of
+// the service), is checked against k too and adopted. The first server goes
+// on (SIGCONT), takes the lock and finds the latest key moved on: the 409.
+async function lostRace(page, server, dataDir, k, work) {
+  const c = '/models/iris-ceremony/versions/1/ceremony';
+  const rivalHash = await contribute(k, path.join(work, 'rival.zkey'), 'rival');
+  const late = path.join(work, 'late.zkey');
+  await contribute(k, late, 'late user');
+  const other = await startServer(dataDir, '', 'none');
+  const lockFile = path.join(dataDir, 'artifacts/iris-ceremony/v1/ceremony.lock');
+  const lock = await holdLock(lockFile);
+  try {
+    await page.setInputFiles('#contribution', late);
+    await page.click('#contribute');
+    await waitsForLock(page, lockFile, server.child.pid);
+    await stopProcess(server.child.pid);
+    await lock.release();
+    const [rivalStatus, rivalBody] = await direct(`${other.base}${c}/contributions`, {
+      method: 'POST', body: fs.readFileSync(path.join(work, 'rival.zkey')),
+      headers: { 'Content-Type': 'application/octet-stream' } });
+    process.kill(server.child.pid, 'SIGCONT');
+    check(rivalStatus === 200 && rivalBody.accepted?.hash === rivalHash,
+          `the rival's contribution: ${rivalStatus} ${JSON.stringify(rivalBody).slice(0, 200)}`);
+    await page.waitForSelector('#contribution-answer[data-status]', { timeout: 300000 });
+    const [st, text] = [await page.getAttribute('#contribution-answer', 'data-status'),
+                        await page.textContent('#contribution-answer')];
+    // server/ceremony.c's 409 (the response body itself is gone from
+    // Chromium's inspector cache by now, after the keys' downloads)
+    check(st === '409' && text.includes(`another contribution was accepted first: the latest contribution is now ${rivalHash};`),
+          `lost race: ${st} ${text}, the winner's hash ${rivalHash}`);
+    const next = await page.$eval('#contribution-next', (e) => e.textContent).catch(() => '');
+    check(/your key is stale.*Download the latest key/i.test(next), `what to do after the 409: "${next}"`);
+    const [, t] = await direct(`${server.base}${c}`);
+    check(t.latest_hash === rivalHash && t.contributions.at(-1).name === 'rival' && await transcriptShown(page, t),
+          `transcript after the 409 lists the winner: ${JSON.stringify(t.contributions.map((x) => x.name))}`);
+    await shot(page, 'ceremony-lost-race');
+    return rivalHash;
+  } finally {
+    await lock.release(); // again when an error came first
+    process.kill(server.child.pid, 'SIGCONT'); // never leave it stopped
+    await stopServer(other);
+  }
+}
+
+async function ceremonyPage(page, server, token, dataDir, work) {
+  const base = server.base;
   const c = `${base}/models/iris-ceremony/versions/1/ceremony`;
   const auth = { Authorization: `Bearer ${token}` };
   await page.goto(`${base}/upload`);
@@ -607,6 +697,9 @@ async function ceremonyPage(page, base, token, work) {
   const [, t1] = await direct(c);
   check(t1.latest_hash === hash && await transcriptShown(page, t1), `transcript after ours: ${JSON.stringify(t1)}`);
 
+  // Contributing to the latest key again, the user loses a race: the 409.
+  await lostRace(page, server, dataDir, await download('k3.zkey'), work);
+
   // Finalize: the operator's token, then the beacon; the job goes on.
   const beacon = 'b3ac0de5'.repeat(8);
   const [, noFinalize] = await direct(`${c}/finalize`, { method: 'POST' });
@@ -642,7 +735,7 @@ async function withCeremony() {
     watchConsole(page, (url) => /\/ceremony\/(zkey|contributions|finalize)$|\/circuit\.json\?/.test(url));
     const work = path.join(dataDir, 'contributor'); // the contributor's own files
     fs.mkdirSync(work);
-    await ceremonyPage(page, server.base, token, work);
+    await ceremonyPage(page, server, token, dataDir, work);
     await context.close();
   } finally {
     if (server) await stopServer(server);
