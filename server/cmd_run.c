@@ -33,6 +33,11 @@ typedef struct run_args {
     "--param-visibility fixed|hashed. --rmse-threshold X (a regression target's bound on RMSE,\n" \
     "proven by the evaluate step).\n"
 
+/* Where the setup step's phase 1 comes from (README "Trusted setup"). */
+#define PTAU_HELP                                                                            \
+    "The setup step's phase 1: the .ptau file ZKML_PTAU names (a public ceremony's), else\n" \
+    "one made here, for testing only, cached in $ZKML_DATA_DIR/ptau (./data/ptau).\n"
+
 static void usage_run(FILE *f)
 {
     fprintf(f, "usage: zkml-registry run MODEL.onnx [--data CSV] [--sample N]\n"
@@ -42,6 +47,7 @@ static void usage_run(FILE *f)
                "pipeline step there in order, printing each step's time and peak resident\n"
                "memory (MiB; '-' where the system cannot tell). The version and\n"
                "register steps need the service's data dir and are skipped here.\n" VISIBILITY_HELP
+                   PTAU_HELP
                "Exit codes: 0 success, 1 the proof did not verify or output.json differs from\n"
                "the outputs it proves, 2 an error.\n");
 }
@@ -61,10 +67,10 @@ static void usage_step(FILE *f, const char *name)
         "                        [--sample N] [--target resources|accuracy] [--threads N]\n"
         "                        [VISIBILITY FLAGS]\n\n"
         "Runs the %s step on the artifact directory DIR (docs/ARCHITECTURE.md lists each step's\n"
-        "files). --model and --data first copy those files into DIR.\n" VISIBILITY_HELP
+        "files). --model and --data first copy those files into DIR.\n" VISIBILITY_HELP "%s"
         "Exit codes: 0 success, 1 a negative answer (the proof did not verify, or\n"
         "output.json differs from the outputs it proves), 2 an error.\n",
-        name, name);
+        name, name, strcmp(name, "setup") ? "" : PTAU_HELP);
 }
 
 static int parse_int(const char *flag, const char *v, int *out)

@@ -17,7 +17,7 @@ static const struct command commands[] = {
     {"run", cmd_run, "run the whole pipeline: run MODEL.onnx --data CSV --out DIR"},
     {"check", cmd_check, "check an upload as POST /models does: check MODEL.onnx [--data CSV]"},
     {"migrate", cmd_migrate, "apply database migrations to the data dir"},
-    {"groth16", cmd_groth16, "groth16 setup | prove | verify, on snarkjs-compatible files"},
+    {"groth16", cmd_groth16, "groth16 setup | prove | verify | export-zkey, on snarkjs-compatible files"},
     {"ptau", cmd_ptau, "ptau info | new-local: Powers of Tau (phase 1) files"},
     {"zkey", cmd_zkey, "zkey contribute | beacon | verify | export-vk | export-pk | check-next: phase 2"},
     {"export-verifier", cmd_export_verifier, "write Verifier.sol for a verification_key.json"},
