@@ -86,12 +86,31 @@ static int same_contribution(const zkey_contribution *a, const zkey_contribution
 }
 
 /* next = latest + one ordinary contribution, as far as section 10 tells. */
+/* next extends the key before the latest's last contribution: a contributor
+ * who downloaded the key just before someone else's contribution landed. */
+static int is_stale(const zkey_mpc *latest, const zkey_mpc *next)
+{
+    if (latest->n == 0)
+        return 0;
+    for (uint32_t i = 0; i + 1 < latest->n; i++)
+        if (!same_contribution(&latest->c[i], &next->c[i]))
+            return 0;
+    return 1;
+}
+
 static int check_extends(const zkey_mpc *latest, const zkey_mpc *next, zkml_error *err)
 {
     if (memcmp(latest->cs_hash, next->cs_hash, 64) != 0)
         return zkml_fail(err, ZKML_EREJECTED,
                          "circuit hash: the key is for another circuit or ptau than this "
                          "ceremony's");
+    if (next->n == latest->n && is_stale(latest, next))
+        return zkml_fail(err, ZKML_EREJECTED,
+                         "contribution count: the key has %u contributions, the latest key "
+                         "%u: it was made from the key before contribution #%u (\"%s\"), "
+                         "accepted since; download the latest key (GET .../ceremony/zkey) "
+                         "and contribute to it",
+                         next->n, latest->n, latest->n, latest->c[latest->n - 1].name);
     if (next->n != latest->n + 1)
         return zkml_fail(err, ZKML_EREJECTED,
                          "contribution count: the key has %u contributions, the latest key "

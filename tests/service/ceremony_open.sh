@@ -90,11 +90,14 @@ post_key "$work/kc.zkey" "$work/rc" > "$work/sc" & p2=$!
 wait $p1 $p2
 pair="$(cat "$work/sb") $(cat "$work/sc")"
 case $pair in
-  "200 409") win=$hb; loser=$work/rc ;;
-  "409 200") win=$hc; loser=$work/rb ;;
+  "200 409") win=$hb; loser=$work/rc; stale=$work/kc.zkey; winner=bob ;;
+  "409 200") win=$hc; loser=$work/rb; stale=$work/kb.zkey; winner=carol ;;
   *) fail "two racing contributions answered $pair: $(cat "$work/rb") / $(cat "$work/rc")" ;;
 esac
 grep -q "$win" "$loser" || fail "the 409 does not name the winner's hash $win: $(cat "$loser")"
+# the loser's key sent again: a 400 saying it was made from the key before the winner's
+call 400 "made from the key before contribution #3 (.*$winner.*), accepted since" \
+  --data-binary "@$stale" "$c/contributions"
 
 # ---- refused contributions ------------------------------------------------------
 curl -sf -H "$auth" "$c/zkey" -o "$work/k3.zkey"
