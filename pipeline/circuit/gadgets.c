@@ -131,15 +131,9 @@ int lc_copy(cbuild *b, r1cs_lc *dst, const r1cs_lc *src)
 
 int lc_axpy(cbuild *b, r1cs_lc *dst, int64_t k, const r1cs_lc *src)
 {
-    fr_t kk, t;
+    fr_t kk;
     fr_from_i64(&kk, k);
-    for (uint32_t i = 0; i < src->n; i++) {
-        fr_mul(&t, &kk, &src->terms[i].coeff);
-        int rc = lc_add_fr(b, dst, src->terms[i].wire, &t);
-        if (rc)
-            return rc;
-    }
-    return 0;
+    return r1cs_lc_axpy(dst, &kk, src, b->err);
 }
 
 int lcv_wire(cbuild *b, lcv *x, uint32_t wire, int64_t value)

@@ -162,6 +162,40 @@ int r1cs_lc_add_term(r1cs_lc *lc, uint32_t wire, const fr_t *coeff, zkml_error *
     return 0;
 }
 
+int r1cs_lc_axpy(r1cs_lc *dst, const fr_t *k, const r1cs_lc *src, zkml_error *err)
+{
+    if (src->n == 0)
+        return 0;
+    if ((uint64_t)dst->n + src->n > UINT32_MAX / 2)
+        return zkml_fail(err, ZKML_ENOMEM, "linear combination too long");
+    uint32_t cap = dst->n + src->n, i = 0, j = 0, n = 0;
+    r1cs_term *out = malloc((size_t)cap * sizeof *out);
+    if (!out)
+        return zkml_fail(err, ZKML_ENOMEM, "out of memory growing a linear combination");
+    while (j < src->n) {
+        if (i < dst->n && dst->terms[i].wire < src->terms[j].wire) {
+            out[n++] = dst->terms[i++];
+            continue;
+        }
+        uint32_t wire = src->terms[j].wire;
+        fr_t t;
+        fr_mul(&t, k, &src->terms[j++].coeff);
+        if (i < dst->n && dst->terms[i].wire == wire)
+            fr_add(&t, &t, &dst->terms[i++].coeff);
+        if (!fr_is_zero(&t)) {
+            out[n].wire = wire;
+            out[n++].coeff = t;
+        }
+    }
+    while (i < dst->n)
+        out[n++] = dst->terms[i++];
+    free(dst->terms);
+    dst->terms = out;
+    dst->n = n;
+    dst->cap = cap;
+    return 0;
+}
+
 /* lc's terms copied to dst (in the pool), its buffer freed: a pool combination. */
 static void move_to_pool(r1cs_lc *dst, r1cs_lc *lc, r1cs_term *at)
 {

@@ -270,6 +270,11 @@ int r1cs_lc_add_term(r1cs_lc *lc, uint32_t wire, const fr_t *coeff, zkml_error *
  * reallocates and leaves up to half the capacity unused (a CNN's system
  * holds millions of terms). */
 int r1cs_lc_reserve(r1cs_lc *lc, uint32_t need, zkml_error *err);
+/* dst += k * src in one merge of the two sorted combinations: the result
+ * of adding src's terms one by one (merged, zeros dropped) without a
+ * search and a move per term (a Poseidon round mixes 17 combinations of
+ * dozens of terms into each of 17). */
+int r1cs_lc_axpy(r1cs_lc *dst, const fr_t *k, const r1cs_lc *src, zkml_error *err);
 void r1cs_lc_free(r1cs_lc *lc);
 int r1cs_write(const r1cs *cs, const char *path, zkml_error *err);
 int r1cs_read(r1cs *cs, const char *path, zkml_error *err);
