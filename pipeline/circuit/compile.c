@@ -79,12 +79,17 @@ static int param_term(compiler *k, uint32_t p, uint32_t x, int64_t c, int64_t xv
 }
 
 /* Row j of affine layer aff: constant coefficients are free, hashed
- * parameters (term_param, bias_param) are combinations of their bits. */
-static int affine_lc(compiler *k, const quant_layer *aff, uint32_t j, lcv *acc)
+ * parameters (term_param, bias_param) are combinations of their bits.
+ * Room is made at once for the row, its bias and the extra terms the
+ * caller's gadget appends (its bits). */
+static int affine_lc(compiler *k, const quant_layer *aff, uint32_t j, uint32_t extra, lcv *acc)
 {
     memset(acc, 0, sizeof *acc);
     uint32_t bp = aff->bias_param ? aff->bias_param[j] : QUANT_NO_PARAM;
-    int rc = bp == QUANT_NO_PARAM ? lc_add(&k->b, &acc->lc, 0, aff->bias[j])
+    int rc = r1cs_lc_reserve(&acc->lc, aff->row_start[j + 1] - aff->row_start[j] + 1 + extra,
+                             k->b.err);
+    if (!rc)
+        rc = bp == QUANT_NO_PARAM ? lc_add(&k->b, &acc->lc, 0, aff->bias[j])
                                   : compile_param_lc(k, bp, &acc->lc);
     for (uint32_t t = aff->row_start[j]; !rc && t < aff->row_start[j + 1]; t++) {
         uint32_t x = k->wires[aff->term_src[t]][aff->term_idx[t]];
@@ -99,32 +104,42 @@ static int affine_lc(compiler *k, const quant_layer *aff, uint32_t j, lcv *acc)
     return rc;
 }
 
+/* The accumulator element j of requant layer l: its affine row with its
+ * value, as its own wire where the layer's rows are long (wired:
+ * quant_rows_wired). extra: the terms the caller's gadget appends. */
+static int requant_acc(compiler *k, const quant_layer *l, int wired, uint32_t j, uint32_t extra,
+                       lcv *acc)
+{
+    int rc = affine_lc(k, &k->m->layers[k->m->tensors[l->in].def_layer], j, wired ? 0 : extra, acc);
+    if (rc)
+        return rc;
+    acc->v = value(k, l->in, j);
+    return wired ? g_own_wire(&k->b, acc) : 0;
+}
+
 /* The quotient wire of accumulator element i (made once, as windows may
  * overlap; q[i] = 0 until then: wire 0 is the constant one). */
-static int pool_quotient(compiler *k, const quant_layer *l, uint32_t i, uint32_t *q, int64_t *qv)
+static int pool_quotient(compiler *k, const quant_layer *l, int wired, uint32_t i, uint32_t *q,
+                         int64_t *qv)
 {
     lcv acc;
     if (q[i])
         return 0;
-    int rc = affine_lc(k, &k->m->layers[k->m->tensors[l->in].def_layer], i, &acc);
-    if (!rc) {
-        acc.v = value(k, l->in, i);
-        rc = g_quotient(&k->b, &acc, l->shift, &q[i], &qv[i]);
-    }
-    return rc;
+    int rc = requant_acc(k, l, wired, i, (uint32_t)l->shift, &acc);
+    return rc ? rc : g_quotient(&k->b, &acc, l->shift, &q[i], &qv[i]);
 }
 
 /* Window j of a requant-maxpool: the max of its quotients over b-bit signed
  * values, then the ReLU, or the range check that bounds them all (gadgets.h). */
-static int pool_window(compiler *k, const quant_layer *l, uint32_t j, uint32_t *q, int64_t *qv,
-                       uint32_t *w)
+static int pool_window(compiler *k, const quant_layer *l, int wired, uint32_t j, uint32_t *q,
+                       int64_t *qv, uint32_t *w)
 {
     int bits = k->m->tensors[l->out].bits, rc = 0;
     uint32_t s = l->win_start[j], m;
     int64_t mv;
     uint32_t bw[64];
     for (uint32_t t = s; !rc && t < l->win_start[j + 1]; t++)
-        rc = pool_quotient(k, l, l->win_idx[t], q, qv);
+        rc = pool_quotient(k, l, wired, l->win_idx[t], q, qv);
     m = q[l->win_idx[s]];
     mv = qv[l->win_idx[s]];
     for (uint32_t t = s + 1; !rc && t < l->win_start[j + 1]; t++)
@@ -147,10 +162,12 @@ static int compile_requant_maxpool(compiler *k, const quant_layer *l)
 {
     uint32_t n = k->m->tensors[l->in].size, *q = calloc(n + 1, sizeof *q);
     int64_t *qv = calloc(n + 1, sizeof *qv);
+    int wired = quant_rows_wired(k->m, l);
     int rc = q && qv ? alloc_wires(k, l->out)
                      : zkml_fail(k->b.err, ZKML_ENOMEM, "circuit: out of memory");
     for (uint32_t j = 0; !rc && j < k->m->tensors[l->out].size; j++)
-        if (!(rc = pool_window(k, l, j, q, qv, &k->wires[l->out][j])) && k->b.with_witness)
+        if (!(rc = pool_window(k, l, wired, j, q, qv, &k->wires[l->out][j])) &&
+            k->b.with_witness)
             rc = agree_wire(k, l, j);
     free(q);
     free(qv);
@@ -170,16 +187,14 @@ static int compile_layer(compiler *k, const quant_layer *l)
     if ((rc = alloc_wires(k, l->out)))
         return rc;
     uint32_t *w = k->wires[l->out], zero_wire = 0;
-    int have_zero = 0;
+    int have_zero = 0, wired = l->kind == QUANT_LAYER_REQUANT && quant_rows_wired(m, l);
     for (uint32_t j = 0; !rc && j < out->size; j++) {
         int64_t ov = 0;
         switch (l->kind) {
         case QUANT_LAYER_REQUANT: {
             lcv acc;
-            if (!(rc = affine_lc(k, &m->layers[in->def_layer], j, &acc))) {
-                acc.v = value(k, l->in, j);
+            if (!(rc = requant_acc(k, l, wired, j, (uint32_t)(l->shift + out->bits), &acc)))
                 rc = g_requant(b, &acc, l->shift, out->bits, l->relu, &w[j], &ov);
-            }
             break;
         }
         case QUANT_LAYER_RELU:

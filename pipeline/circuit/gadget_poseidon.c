@@ -26,13 +26,7 @@ static int lcf_axpy(cbuild *b, lcf *dst, const fr_t *k, const lcf *src)
     fr_t t;
     fr_mul(&t, k, &src->v);
     fr_add(&dst->v, &dst->v, &t);
-    for (uint32_t i = 0; i < src->lc.n; i++) {
-        fr_mul(&t, k, &src->lc.terms[i].coeff);
-        int rc = lc_add_fr(b, &dst->lc, src->lc.terms[i].wire, &t);
-        if (rc)
-            return rc;
-    }
-    return 0;
+    return r1cs_lc_axpy(&dst->lc, k, &src->lc, b->err);
 }
 
 /* x = x^5 in place. A constant's value is its coefficient of wire 0 (the

@@ -111,6 +111,16 @@ int lc_add(cbuild *b, r1cs_lc *lc, uint32_t wire, int64_t coeff)
 
 int lc_copy(cbuild *b, r1cs_lc *dst, const r1cs_lc *src)
 {
+    /* Into an empty combination (the usual case): one allocation of the
+     * exact size and one copy, as src is already sorted and merged. */
+    if (dst->n == 0) {
+        if (src->n && r1cs_lc_reserve(dst, src->n, b->err))
+            return b->err ? b->err->code : ZKML_ENOMEM;
+        if (src->n)
+            memcpy(dst->terms, src->terms, src->n * sizeof *src->terms);
+        dst->n = src->n;
+        return 0;
+    }
     for (uint32_t i = 0; i < src->n; i++) {
         int rc = lc_add_fr(b, dst, src->terms[i].wire, &src->terms[i].coeff);
         if (rc)
@@ -121,15 +131,9 @@ int lc_copy(cbuild *b, r1cs_lc *dst, const r1cs_lc *src)
 
 int lc_axpy(cbuild *b, r1cs_lc *dst, int64_t k, const r1cs_lc *src)
 {
-    fr_t kk, t;
+    fr_t kk;
     fr_from_i64(&kk, k);
-    for (uint32_t i = 0; i < src->n; i++) {
-        fr_mul(&t, &kk, &src->terms[i].coeff);
-        int rc = lc_add_fr(b, dst, src->terms[i].wire, &t);
-        if (rc)
-            return rc;
-    }
-    return 0;
+    return r1cs_lc_axpy(dst, &kk, src, b->err);
 }
 
 int lcv_wire(cbuild *b, lcv *x, uint32_t wire, int64_t value)
@@ -157,6 +161,20 @@ static int boolean_wire(cbuild *b, int bit, uint32_t *w)
         return rc;
     }
     return cb_enforce(b, &A, &B, &C);
+}
+
+int g_own_wire(cbuild *b, lcv *x)
+{
+    r1cs_lc A = {0}, B = {0};
+    uint32_t w;
+    int rc = cb_wire(b, x->v, &w);
+    if (!rc && !(rc = lc_add(b, &A, w, 1)) && !(rc = lc_add(b, &B, 0, 1)) &&
+        !(rc = cb_enforce(b, &A, &B, &x->lc)))
+        return lcv_wire(b, x, w, x->v);
+    r1cs_lc_free(&A); /* empty already where cb_enforce failed (it frees) */
+    r1cs_lc_free(&B);
+    lcv_free(x);
+    return rc;
 }
 
 int g_boolean(cbuild *b, int bit, uint32_t *w)

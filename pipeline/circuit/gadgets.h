@@ -54,6 +54,15 @@ int lc_axpy(cbuild *b, r1cs_lc *dst, int64_t k, const r1cs_lc *src);
 int lcv_wire(cbuild *b, lcv *x, uint32_t wire, int64_t value);
 void lcv_free(lcv *x);
 
+/* x's combination replaced by a new wire w of x's value, with the
+ * constraint w * 1 = x: x's terms then stand once, in C (the cheapest side
+ * of a setup: one G1 product a term, where A costs two and B a G2 one),
+ * and later constraints name w alone. Sound: the constraint fixes w to x's
+ * field value, so a statement about w is that statement about x. For a
+ * long x before g_bits, g_quotient or g_requant, whose bit-0 constraint
+ * r * (r - 1) = 0 would hold x's terms in both A and B. Costs 1. Consumes
+ * x's combination (x is the new wire's afterwards, also on failure: empty). */
+int g_own_wire(cbuild *b, lcv *x);
 /* A new wire w of value bit with the constraint w * (w - 1) = 0. Costs 1. */
 int g_boolean(cbuild *b, int bit, uint32_t *w);
 /* Range check: t in [0, 2^n), n <= 62. bits[] receives the bits, least

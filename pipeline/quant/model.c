@@ -169,6 +169,15 @@ int quant_pwl_needs_clamp(const quant_layer *l, const quant_tensor *in)
     return l->pwl_half <= in->hi || -l->pwl_half > in->lo;
 }
 
+int quant_rows_wired(const quant_model *m, const quant_layer *r)
+{
+    const quant_layer *aff = &m->layers[m->tensors[r->in].def_layer];
+    for (uint32_t j = 0; j < m->tensors[r->in].size; j++)
+        if (aff->row_start[j + 1] - aff->row_start[j] > QUANT_WIRED_ROW_TERMS)
+            return 1;
+    return 0;
+}
+
 static uint64_t layer_cost(const quant_model *m, const quant_layer *l)
 {
     const quant_tensor *in = &m->tensors[l->in], *out = &m->tensors[l->out];
@@ -176,9 +185,11 @@ static uint64_t layer_cost(const quant_model *m, const quant_layer *l)
     switch (l->kind) {
     case QUANT_LAYER_AFFINE: return 0;
     case QUANT_LAYER_REQUANT:
-        /* the k+b bit range check, then the ReLU product or the y wire;
-         * with hashed parameters one product per weight term */
-        return n * (range_cost(l->shift + out->bits) + 1) + qm_requant_products(m, l);
+        /* the row's own wire where rows are long, the k+b bit range check,
+         * then the ReLU product or the y wire; with hashed parameters one
+         * product per weight term */
+        return n * ((uint64_t)quant_rows_wired(m, l) + range_cost(l->shift + out->bits) + 1) +
+               qm_requant_products(m, l);
     case QUANT_LAYER_RELU: return n * (sign_bit_cost(quant_tensor_abs_log2(in)) + 1);
     case QUANT_LAYER_LEAKY_RELU:
         /* sign, product, then a requant by param_scale */
@@ -194,12 +205,13 @@ static uint64_t layer_cost(const quant_model *m, const quant_layer *l)
         return c;
     }
     case QUANT_LAYER_REQUANT_MAXPOOL: {
-        /* a quotient per covered element (its remainder bits, bit 0
-         * implied), a max per further element of a window over b-bit signed
-         * values, then the ReLU's sign and product or the range check of
-         * each window's max */
+        /* a quotient per covered element (the row's own wire where rows
+         * are long, its remainder bits, bit 0 implied), a max per further
+         * element of a window over b-bit signed values, then the ReLU's
+         * sign and product or the range check of each window's max */
         int b = out->bits;
-        uint64_t c = l->n_covered * (l->shift > 0 ? (uint64_t)l->shift : 1);
+        uint64_t c = l->n_covered * ((uint64_t)quant_rows_wired(m, l) +
+                                     (l->shift > 0 ? (uint64_t)l->shift : 1));
         for (uint32_t j = 0; j < out->size; j++)
             c += (uint64_t)(l->win_start[j + 1] - l->win_start[j] - 1) * (sign_bit_cost(b) + 1);
         return c + n * (l->relu ? sign_bit_cost(b - 1) + 1 : range_cost(b)) +

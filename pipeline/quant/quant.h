@@ -275,6 +275,15 @@ int quant_clip_lo_log2(const quant_layer *l, const quant_tensor *in);
 int quant_clip_hi_log2(const quant_layer *l, const quant_tensor *in);
 /* Whether a gather layer has padding (its circuit then has one zero wire). */
 int quant_gather_has_zero(const quant_layer *l, uint32_t size);
+/* A requant (or requant-maxpool) layer whose affine input has a row of
+ * more than QUANT_WIRED_ROW_TERMS terms gives each row its own wire first
+ * (one constraint each, g_own_wire in pipeline/circuit/gadgets.h): its decomposition's r * (r - 1) = 0 then
+ * names that wire, not the whole row in both A and B (gadgets.h). For a
+ * CNN's 75- and 300-term rows that halves the system's terms, the r1cs
+ * file and the setup's per-term work for about 4% more constraints; short
+ * rows (dense layers of small models) stay as they were. */
+#define QUANT_WIRED_ROW_TERMS 32
+int quant_rows_wired(const quant_model *m, const quant_layer *r);
 
 /* param_visibility hashed: the constraints of the parameters' range checks
  * (one boolean per bit) and of their commitment (the chain over every tensor's

@@ -14,6 +14,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 enum {
     R1CS_SEC_HEADER = 1,
@@ -35,26 +36,91 @@ void r1cs_lc_free(r1cs_lc *lc)
     memset(lc, 0, sizeof *lc);
 }
 
+/* A block of the pool: terms[0 .. used) are handed out, newest block first. */
+struct r1cs_pool {
+    r1cs_pool *prev;
+    size_t used, cap;
+    r1cs_term terms[];
+};
+
+/* Blocks double from 64 KiB (a small circuit stays small: the evaluate
+ * step sizes its rows by memory) to 32 MiB; from 2 MiB, a huge page
+ * (x86-64, arm64 with 4 KiB pages), they are aligned to huge pages. */
+enum { POOL_FIRST = 64u << 10, POOL_HUGE = 2u << 20, POOL_LAST = 32u << 20 };
+
+/* n consecutive terms of cs's pool, or NULL when out of memory. */
+static r1cs_term *pool_take(r1cs *cs, size_t n)
+{
+    r1cs_pool *p = cs->pool;
+    if (!p || p->cap - p->used < n) {
+        size_t bytes = p ? 2 * (sizeof *p + p->cap * sizeof *p->terms) : POOL_FIRST;
+        bytes = bytes > POOL_LAST ? POOL_LAST : bytes;
+        if (bytes < sizeof *p + n * sizeof *p->terms)
+            bytes = sizeof *p + n * sizeof *p->terms;
+        bytes = (bytes + POOL_FIRST - 1) / POOL_FIRST * POOL_FIRST;
+        void *mem;
+        if (posix_memalign(&mem, bytes >= POOL_HUGE ? POOL_HUGE : 64, bytes))
+            return NULL;
+#ifdef MADV_HUGEPAGE
+        if (bytes >= POOL_HUGE) /* advice: a failure costs page faults only */
+            madvise(mem, bytes, MADV_HUGEPAGE);
+#endif
+        p = mem;
+        p->prev = cs->pool;
+        p->used = 0;
+        p->cap = (bytes - sizeof *p) / sizeof *p->terms;
+        cs->pool = p;
+    }
+    p->used += n;
+    return p->terms + p->used - n;
+}
+
 void r1cs_free(r1cs *cs)
 {
+    /* the pool owns the terms of every combination with cap 0 */
     for (uint32_t i = 0; i < cs->n_constraints; i++) {
-        r1cs_lc_free(&cs->constraints[i].a);
-        r1cs_lc_free(&cs->constraints[i].b);
-        r1cs_lc_free(&cs->constraints[i].c);
+        r1cs_constraint *k = &cs->constraints[i];
+        if (k->a.cap)
+            r1cs_lc_free(&k->a);
+        if (k->b.cap)
+            r1cs_lc_free(&k->b);
+        if (k->c.cap)
+            r1cs_lc_free(&k->c);
+    }
+    while (cs->pool) {
+        r1cs_pool *prev = cs->pool->prev;
+        free(cs->pool);
+        cs->pool = prev;
     }
     free(cs->constraints);
     r1cs_init(cs);
 }
 
-static int lc_reserve(r1cs_lc *lc, uint32_t need, zkml_error *err)
+int r1cs_lc_reserve(r1cs_lc *lc, uint32_t need, zkml_error *err)
 {
     if (need <= lc->cap)
         return 0;
-    /* cap < need <= 2^31, so the grown capacity (at most 2 * need) fits in 32 bits. */
     if (need > UINT32_MAX / 2)
         return zkml_fail(err, ZKML_ENOMEM, "linear combination too long");
+    r1cs_term *t = realloc(lc->terms, (size_t)need * sizeof *t);
+    if (!t)
+        return zkml_fail(err, ZKML_ENOMEM, "out of memory growing a linear combination");
+    lc->terms = t;
+    lc->cap = need;
+    return 0;
+}
+
+/* Room for one more term, doubling (amortised growth of a combination built
+ * term by term). */
+static int lc_grow(r1cs_lc *lc, zkml_error *err)
+{
+    if (lc->n < lc->cap)
+        return 0;
+    /* n + 1 <= 2^31, so the grown capacity (at most 2 * (n + 1)) fits in 32 bits. */
+    if (lc->n >= UINT32_MAX / 2)
+        return zkml_fail(err, ZKML_ENOMEM, "linear combination too long");
     size_t cap = lc->cap;
-    if (zkml_array_grow((void **)&lc->terms, &cap, need, sizeof *lc->terms))
+    if (zkml_array_grow((void **)&lc->terms, &cap, (size_t)lc->n + 1, sizeof *lc->terms))
         return zkml_fail(err, ZKML_ENOMEM, "out of memory growing a linear combination");
     lc->cap = (uint32_t)cap;
     return 0;
@@ -87,7 +153,7 @@ int r1cs_lc_add_term(r1cs_lc *lc, uint32_t wire, const fr_t *coeff, zkml_error *
     }
     if (fr_is_zero(coeff))
         return 0;
-    if (lc_reserve(lc, lc->n + 1, err))
+    if (lc_grow(lc, err))
         return err ? err->code : ZKML_ENOMEM;
     memmove(&lc->terms[at + 1], &lc->terms[at], (lc->n - at) * sizeof *lc->terms);
     lc->terms[at].wire = wire;
@@ -96,30 +162,75 @@ int r1cs_lc_add_term(r1cs_lc *lc, uint32_t wire, const fr_t *coeff, zkml_error *
     return 0;
 }
 
+int r1cs_lc_axpy(r1cs_lc *dst, const fr_t *k, const r1cs_lc *src, zkml_error *err)
+{
+    if (src->n == 0)
+        return 0;
+    if ((uint64_t)dst->n + src->n > UINT32_MAX / 2)
+        return zkml_fail(err, ZKML_ENOMEM, "linear combination too long");
+    uint32_t cap = dst->n + src->n, i = 0, j = 0, n = 0;
+    r1cs_term *out = malloc((size_t)cap * sizeof *out);
+    if (!out)
+        return zkml_fail(err, ZKML_ENOMEM, "out of memory growing a linear combination");
+    while (j < src->n) {
+        if (i < dst->n && dst->terms[i].wire < src->terms[j].wire) {
+            out[n++] = dst->terms[i++];
+            continue;
+        }
+        uint32_t wire = src->terms[j].wire;
+        fr_t t;
+        fr_mul(&t, k, &src->terms[j++].coeff);
+        if (i < dst->n && dst->terms[i].wire == wire)
+            fr_add(&t, &t, &dst->terms[i++].coeff);
+        if (!fr_is_zero(&t)) {
+            out[n].wire = wire;
+            out[n++].coeff = t;
+        }
+    }
+    while (i < dst->n)
+        out[n++] = dst->terms[i++];
+    free(dst->terms);
+    dst->terms = out;
+    dst->n = n;
+    dst->cap = cap;
+    return 0;
+}
+
+/* lc's terms copied to dst (in the pool), its buffer freed: a pool combination. */
+static void move_to_pool(r1cs_lc *dst, r1cs_lc *lc, r1cs_term *at)
+{
+    if (lc->n)
+        memcpy(at, lc->terms, lc->n * sizeof *at);
+    dst->terms = lc->n ? at : NULL;
+    dst->n = lc->n;
+    dst->cap = 0;
+    r1cs_lc_free(lc);
+}
+
 int r1cs_add_constraint(r1cs *cs, r1cs_lc *a, r1cs_lc *b, r1cs_lc *c, zkml_error *err)
 {
+    r1cs_term *at = NULL;
     if (cs->n_constraints == cs->cap_constraints) {
         /* The count is 32-bit: stop below 2^31 so the doubled capacity still fits. */
         size_t cap = cs->cap_constraints;
         if (cs->n_constraints >= UINT32_MAX / 2 ||
             zkml_array_grow((void **)&cs->constraints, &cap, (size_t)cs->n_constraints + 1,
-                            sizeof *cs->constraints)) {
-            r1cs_lc_free(a);
-            r1cs_lc_free(b);
-            r1cs_lc_free(c);
-            return zkml_fail(err, ZKML_ENOMEM, "out of memory adding constraint %u",
-                             cs->n_constraints);
-        }
+                            sizeof *cs->constraints))
+            goto oom;
         cs->cap_constraints = (uint32_t)cap;
     }
+    if (!(at = pool_take(cs, (size_t)a->n + b->n + c->n)))
+        goto oom;
     r1cs_constraint *k = &cs->constraints[cs->n_constraints++];
-    k->a = *a;
-    k->b = *b;
-    k->c = *c;
-    memset(a, 0, sizeof *a);
-    memset(b, 0, sizeof *b);
-    memset(c, 0, sizeof *c);
+    move_to_pool(&k->a, a, at);
+    move_to_pool(&k->b, b, at + k->a.n);
+    move_to_pool(&k->c, c, at + k->a.n + k->b.n);
     return 0;
+oom:
+    r1cs_lc_free(a);
+    r1cs_lc_free(b);
+    r1cs_lc_free(c);
+    return zkml_fail(err, ZKML_ENOMEM, "out of memory adding constraint %u", cs->n_constraints);
 }
 
 void r1cs_lc_eval(fr_t *out, const r1cs_lc *lc, const fr_t *w)
@@ -169,9 +280,31 @@ static int check_wires(const r1cs *cs, const r1cs_lc *lc, uint32_t k, zkml_error
     return 0;
 }
 
+/* Normal forms of recently written coefficients, direct-mapped by their
+ * Montgomery limbs: a system's coefficients repeat (+-2^i of bit sums, a
+ * layer's few hundred distinct weights), and the conversion out of
+ * Montgomery form was a tenth of a CNN's compile. */
+enum { COEFF_CACHE_LOG2 = 10, COEFF_CACHE = 1 << COEFF_CACHE_LOG2 };
+typedef struct coeff_cache {
+    fr_t key[COEFF_CACHE];
+    uint8_t bytes[COEFF_CACHE][32];
+} coeff_cache;
+
+/* cc starts zeroed: an empty slot holds 0 and its normal form, also right. */
+static void coeff_le(coeff_cache *cc, uint8_t out[32], const fr_t *c)
+{
+    uint64_t h = (c->v[0] ^ c->v[1] ^ c->v[2] ^ c->v[3]) * 0x9E3779B97F4A7C15u;
+    size_t slot = (size_t)(h >> (64 - COEFF_CACHE_LOG2));
+    if (!fr_eq(&cc->key[slot], c)) {
+        cc->key[slot] = *c;
+        fr_to_bytes_le(cc->bytes[slot], c);
+    }
+    memcpy(out, cc->bytes[slot], 32);
+}
+
 /* Terms go out 64 at a time: one fwrite per term and field cost more than
  * building the whole system (a CNN's file is tens of MB). */
-static void write_lc(bwriter *w, const r1cs_lc *lc)
+static void write_lc(bwriter *w, coeff_cache *cc, const r1cs_lc *lc)
 {
     uint8_t b[64 * 36];
     bw_u32(w, lc->n);
@@ -184,7 +317,7 @@ static void write_lc(bwriter *w, const r1cs_lc *lc)
             p[1] = (uint8_t)(v >> 8);
             p[2] = (uint8_t)(v >> 16);
             p[3] = (uint8_t)(v >> 24);
-            fr_to_bytes_le(p + 4, &lc->terms[i].coeff);
+            coeff_le(cc, p + 4, &lc->terms[i].coeff);
         }
         bw_bytes(w, b, used);
     }
@@ -206,8 +339,13 @@ int r1cs_write(const r1cs *cs, const char *path, zkml_error *err)
         body += 12 + 36 * ((uint64_t)c->a.n + c->b.n + c->c.n);
     }
     bwriter w;
-    if (bw_open(&w, path, err))
+    coeff_cache *cc = calloc(1, sizeof *cc);
+    if (!cc)
+        return zkml_fail(err, ZKML_ENOMEM, "%s: out of memory", path);
+    if (bw_open(&w, path, err)) {
+        free(cc);
         return err ? err->code : ZKML_EIO;
+    }
     bw_header(&w, "r1cs", 1, 3);
     bw_u32(&w, R1CS_SEC_HEADER);
     bw_u64(&w, 64);
@@ -222,10 +360,11 @@ int r1cs_write(const r1cs *cs, const char *path, zkml_error *err)
     bw_u32(&w, R1CS_SEC_CONSTRAINTS);
     bw_u64(&w, body);
     for (uint32_t k = 0; k < cs->n_constraints; k++) {
-        write_lc(&w, &cs->constraints[k].a);
-        write_lc(&w, &cs->constraints[k].b);
-        write_lc(&w, &cs->constraints[k].c);
+        write_lc(&w, cc, &cs->constraints[k].a);
+        write_lc(&w, cc, &cs->constraints[k].b);
+        write_lc(&w, cc, &cs->constraints[k].c);
     }
+    free(cc);
     bw_u32(&w, R1CS_SEC_LABELS);
     bw_u64(&w, 8 * (uint64_t)cs->n_wires);
     for (uint32_t i = 0; i < cs->n_wires; i++)
@@ -235,7 +374,7 @@ int r1cs_write(const r1cs *cs, const char *path, zkml_error *err)
 
 /* ---- reading ---------------------------------------------------------------- */
 
-static int read_lc(r1cs_lc *lc, bcur *c, const r1cs *cs, uint32_t k, char side, const char *name,
+static int read_lc(r1cs_lc *lc, bcur *c, r1cs *cs, uint32_t k, char side, const char *name,
                    zkml_error *err)
 {
     uint32_t n;
@@ -246,13 +385,12 @@ static int read_lc(r1cs_lc *lc, bcur *c, const r1cs *cs, uint32_t k, char side, 
                          "%s: constraint %u: %c has %u terms, more than the "
                          "section holds (truncated file)",
                          name, k, side, n);
-    memset(lc, 0, sizeof *lc);
+    memset(lc, 0, sizeof *lc); /* cap 0: a pool combination */
     if (n == 0)
         return 0;
-    lc->terms = malloc((size_t)n * sizeof *lc->terms);
+    lc->terms = pool_take(cs, n);
     if (!lc->terms)
         return zkml_fail(err, ZKML_ENOMEM, "%s: out of memory at constraint %u", name, k);
-    lc->cap = n;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t wire;
         const uint8_t *v;

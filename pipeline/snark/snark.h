@@ -245,19 +245,36 @@ typedef struct r1cs_constraint {
     r1cs_lc a, b, c;
 } r1cs_constraint;
 
+typedef struct r1cs_pool r1cs_pool;
 typedef struct r1cs {
     uint32_t n_wires; /* including wire 0 */
     uint32_t n_pub_out, n_pub_in, n_prv_in;
     r1cs_constraint *constraints;
     uint32_t n_constraints, cap_constraints;
+    r1cs_pool *pool; /* the constraints' terms (r1cs_add_constraint, r1cs_read) */
 } r1cs;
 
 void r1cs_init(r1cs *cs);
 void r1cs_free(r1cs *cs);
-/* Appends a constraint; takes ownership of the terms of a, b and c. The
- * builder keeps terms sorted by wire and merges duplicates. */
+/* Appends a constraint; takes ownership of the terms of a, b and c (also on
+ * failure). The builder keeps terms sorted by wire and merges duplicates.
+ * The terms move into cs's pool: large blocks on huge pages where the
+ * system has them, each combination exactly sized, freed at once with cs
+ * (a CNN's system is millions of short combinations: one malloc each left
+ * a sixth of its memory unused and cost a page fault every few). A
+ * constraint's combinations are read-only afterwards (cap 0: the pool's). */
 int r1cs_add_constraint(r1cs *cs, r1cs_lc *a, r1cs_lc *b, r1cs_lc *c, zkml_error *err);
 int r1cs_lc_add_term(r1cs_lc *lc, uint32_t wire, const fr_t *coeff, zkml_error *err);
+/* Room for exactly need terms (no less than the capacity it has), for a
+ * combination whose length is known: growing one term at a time
+ * reallocates and leaves up to half the capacity unused (a CNN's system
+ * holds millions of terms). */
+int r1cs_lc_reserve(r1cs_lc *lc, uint32_t need, zkml_error *err);
+/* dst += k * src in one merge of the two sorted combinations: the result
+ * of adding src's terms one by one (merged, zeros dropped) without a
+ * search and a move per term (a Poseidon round mixes 17 combinations of
+ * dozens of terms into each of 17). */
+int r1cs_lc_axpy(r1cs_lc *dst, const fr_t *k, const r1cs_lc *src, zkml_error *err);
 void r1cs_lc_free(r1cs_lc *lc);
 int r1cs_write(const r1cs *cs, const char *path, zkml_error *err);
 int r1cs_read(r1cs *cs, const char *path, zkml_error *err);

@@ -51,7 +51,8 @@ static int64_t floor_div(int64_t a, int64_t d)
     return (a % d != 0 && a < 0) ? q - 1 : q;
 }
 
-static void test_requant(int64_t x, int64_t y, int k, int bits, int relu)
+/* own: the accumulator gets its own wire first (g_own_wire, as a long row does). */
+static void test_requant(int64_t x, int64_t y, int k, int bits, int relu, int own)
 {
     cbuild b;
     zkml_error err;
@@ -68,12 +69,14 @@ static void test_requant(int64_t x, int64_t y, int k, int bits, int relu)
     int64_t want = k ? floor_div(acc.v + ((int64_t)1 << (k - 1)), (int64_t)1 << k) : acc.v;
     if (relu && want < 0)
         want = 0;
-    int rc = g_requant(&b, &acc, k, bits, relu, &out, &ov);
+    int rc = own ? g_own_wire(&b, &acc) : 0;
+    if (rc == 0)
+        rc = g_requant(&b, &acc, k, bits, relu, &out, &ov);
     CHECK(rc == 0, "requant(%lld): %s", (long long)(3 * x - 5 * y + 7), err.message);
     if (rc == 0) {
         CHECK(ov == want && wire_value(&b, out) == want, "requant: got %lld want %lld",
               (long long)ov, (long long)want);
-        CHECK(b.cs.n_constraints == (uint32_t)(k + bits + 1), "requant cost %u",
+        CHECK(b.cs.n_constraints == (uint32_t)(own + k + bits + 1), "requant cost %u",
               b.cs.n_constraints);
         mutate_all("requant", &b.cs, b.w, 3);
     }
@@ -691,11 +694,14 @@ int main(void)
     int64_t xs[] = {-300, -1, 0, 1, 255, 511};
     for (size_t i = 0; i < 6; i++)
         for (size_t j = 0; j < 6; j += 2) {
-            test_requant(xs[i], xs[j], 4, 12, 0);
-            test_requant(xs[i], xs[j], 4, 12, 1);
+            test_requant(xs[i], xs[j], 4, 12, 0, 0);
+            test_requant(xs[i], xs[j], 4, 12, 1, 0);
+            test_requant(xs[i], xs[j], 4, 12, 0, 1);
+            test_requant(xs[i], xs[j], 4, 12, 1, 1);
         }
-    test_requant(-3, 2, 0, 14, 0); /* k = 0: a plain range check */
-    test_requant(2, 3, 1, 6, 1);
+    test_requant(-3, 2, 0, 14, 0, 0); /* k = 0: a plain range check */
+    test_requant(-3, 2, 0, 14, 0, 1);
+    test_requant(2, 3, 1, 6, 1, 0);
     for (size_t i = 0; i < 6; i++) {
         test_relu(xs[i], 10);
         test_max(xs[i], 0, 11);
