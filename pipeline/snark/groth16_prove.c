@@ -15,6 +15,7 @@
  */
 #include "pipeline/snark/groth16.h"
 #include "pipeline/snark/field.h"
+#include "pipeline/snark/hugemem.h"
 #include "pipeline/snark/msm.h"
 #include "pipeline/snark/ntt.h"
 #include "pipeline/snark/parallel.h"
@@ -187,7 +188,7 @@ static int msm_c_and_h(g1_jac *out, const groth16_pk *pk, const fr_t *cd, int th
     const g1_affine *points = pk->c_query;
     g1_affine *joined = NULL;
     if (pk->c_query + nc != pk->h_query) {
-        joined = malloc((nc + nh) * sizeof *joined);
+        joined = huge_malloc((nc + nh) * sizeof *joined);
         if (!joined)
             return zkml_fail(err, ZKML_ENOMEM, "prove: out of memory for %zu points", nc + nh);
         memcpy(joined, pk->c_query, nc * sizeof *joined);
@@ -270,8 +271,9 @@ int groth16_prove(const groth16_pk *pk, const fr_t *w, size_t n, groth16_proof *
     /* cd holds the private witness and then d (computed into abc[0]): the
      * scalars of msm_c_and_h, side by side. */
     size_t dn = (size_t)1 << pk->log_n, nc = pk->n_vars - pk->n_public - 1;
-    fr_t *cd = malloc((nc + dn) * sizeof(fr_t));
-    fr_t *abc[3] = {cd ? cd + nc : NULL, malloc(dn * sizeof(fr_t)), malloc(dn * sizeof(fr_t))};
+    fr_t *cd = huge_malloc((nc + dn) * sizeof(fr_t));
+    fr_t *abc[3] = {cd ? cd + nc : NULL, huge_malloc(dn * sizeof(fr_t)),
+                     huge_malloc(dn * sizeof(fr_t))};
     int rc;
     if (!abc[0] || !abc[1] || !abc[2])
         rc = zkml_fail(err, ZKML_ENOMEM, "prove: out of memory for a domain of %zu points", dn);

@@ -21,6 +21,7 @@
 #include "pipeline/snark/msm.h"
 #include "pipeline/snark/group_ops.h"
 #include "pipeline/snark/field.h"
+#include "pipeline/snark/hugemem.h"
 #include "pipeline/snark/parallel.h"
 
 #include <stdlib.h>
@@ -544,9 +545,9 @@ static void ones_task(void *p, int task, int n_tasks)
 
 static int msm_prepare(msm_job *job)
 {
-    job->raw = malloc((job->n ? job->n : 1) * sizeof *job->raw);
-    job->idx = malloc((job->n ? job->n : 1) * sizeof *job->idx);
-    job->ones = malloc((job->n ? job->n : 1) * sizeof *job->ones);
+    job->raw = huge_malloc((job->n ? job->n : 1) * sizeof *job->raw);
+    job->idx = huge_malloc((job->n ? job->n : 1) * sizeof *job->idx);
+    job->ones = huge_malloc((job->n ? job->n : 1) * sizeof *job->ones);
     job->task_sums = malloc((size_t)job->tasks * job->g->jac_size);
     if (!job->raw || !job->idx || !job->ones || !job->task_sums)
         return -1;
@@ -559,7 +560,7 @@ static int msm_prepare(msm_job *job)
     if (!job->batched)
         job->c = choose_window(job->m, bits, job->tasks, 2.4);
     job->nwin = (bits + 1 + job->c - 1) / job->c;
-    job->digits = malloc((size_t)job->nwin * job->m * sizeof *job->digits);
+    job->digits = huge_malloc((size_t)job->nwin * job->m * sizeof *job->digits);
     job->window_sums = malloc((size_t)job->nwin * job->g->jac_size);
     if (!job->digits || !job->window_sums)
         return -1;
