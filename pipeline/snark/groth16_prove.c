@@ -4,7 +4,8 @@
  * Steps: evaluate A, B, C of every constraint on the witness (refusing the
  * witness at the first unsatisfied constraint), append the public input rows
  * to A, move a, b, c to the odd points of the 2n-domain (iNTT, scale by
- * w_2n^j, NTT: ntt_to_coset), d = a*b - c there, then the MSMs:
+ * w_2n^j, NTT: ntt_to_coset), d = a*b - c there, then the MSMs (their
+ * scalars, the witness and d, leave Montgomery form once for all four):
  *   A  = alpha + sum w_i A_i + r delta            (G1)
  *   B  = beta + sum w_i B_i + s delta             (G2, and G1 for C)
  *   C  = sum_{private} w_i C_i + sum d_j H_j + s A + r B1 - r s delta  (G1; the
@@ -15,6 +16,7 @@
  */
 #include "pipeline/snark/groth16.h"
 #include "pipeline/snark/field.h"
+#include "pipeline/snark/hugemem.h"
 #include "pipeline/snark/msm.h"
 #include "pipeline/snark/ntt.h"
 #include "pipeline/snark/parallel.h"
@@ -100,22 +102,27 @@ static void eval_task(void *p, int task, int n_tasks)
 
 typedef struct combine_job {
     fr_t *a;
-    const fr_t *b, *c;
+    const fr_t *b, *c; /* NULL: a = a in normal form */
     size_t n;
 } combine_job;
 
+/* a = a * b - c in normal form (the MSMs' scalars) */
 static void combine_task(void *p, int task, int n_tasks)
 {
     combine_job *job = p;
     size_t lo, hi;
     parallel_range(job->n, task, n_tasks, &lo, &hi);
     for (size_t i = lo; i < hi; i++) {
-        fr_mul(&job->a[i], &job->a[i], &job->b[i]);
-        fr_sub(&job->a[i], &job->a[i], &job->c[i]);
+        if (job->b) {
+            fr_mul(&job->a[i], &job->a[i], &job->b[i]);
+            fr_sub(&job->a[i], &job->a[i], &job->c[i]);
+        }
+        mont_to_raw(job->a[i].v, job->a[i].v, &FR_MODULUS);
     }
 }
 
-/* Evaluates the rows, checks the witness, and computes d on the odd 2n points into abc[0]. */
+/* Evaluates the rows, checks the witness, and computes d on the odd 2n points
+ * into abc[0], in normal form. */
 static int compute_h(const groth16_pk *pk, const fr_t *w, fr_t *abc[3], int threads,
                      zkml_error *err)
 {
@@ -177,7 +184,7 @@ static void g1_affine_mul_add(g1_jac *acc, const g1_affine *p, const fr_t *k)
 }
 
 /* C's two sums, sum_{private} w_i C_i + sum_j d_j H_j, as one MSM over
- * c_query ++ h_query with the scalars cd = w_private ++ d: one bucket fold
+ * c_query ++ h_query with the scalars cd = w_private ++ d (normal form): one bucket fold
  * instead of two, and wider windows. The key file stores h_query right after
  * c_query, so a mapped key needs no copy. */
 static int msm_c_and_h(g1_jac *out, const groth16_pk *pk, const fr_t *cd, int threads,
@@ -187,20 +194,21 @@ static int msm_c_and_h(g1_jac *out, const groth16_pk *pk, const fr_t *cd, int th
     const g1_affine *points = pk->c_query;
     g1_affine *joined = NULL;
     if (pk->c_query + nc != pk->h_query) {
-        joined = malloc((nc + nh) * sizeof *joined);
+        joined = huge_malloc((nc + nh) * sizeof *joined);
         if (!joined)
             return zkml_fail(err, ZKML_ENOMEM, "prove: out of memory for %zu points", nc + nh);
         memcpy(joined, pk->c_query, nc * sizeof *joined);
         memcpy(joined + nc, pk->h_query, nh * sizeof *joined);
         points = joined;
     }
-    int rc = msm_g1(out, points, cd, nc + nh, threads, err);
+    int rc = msm_g1_normal(out, points, cd, nc + nh, threads, err);
     free(joined);
     return rc;
 }
 
-static int prove_points(const groth16_pk *pk, const fr_t *w, const fr_t *cd, groth16_proof *proof,
-                        int threads, zkml_error *err)
+/* wd: the witness and then d, in normal form. */
+static int prove_points(const groth16_pk *pk, const fr_t *wd, groth16_proof *proof, int threads,
+                        zkml_error *err)
 {
     fr_t r, s, rs;
     g1_jac a, b1, c, t;
@@ -209,19 +217,19 @@ static int prove_points(const groth16_pk *pk, const fr_t *w, const fr_t *cd, gro
     if (fr_random(&r, err) || fr_random(&s, err))
         return err->code;
     phase_done(NULL);
-    if ((rc = msm_g1(&a, pk->a_query, w, pk->n_vars, threads, err)))
+    if ((rc = msm_g1_normal(&a, pk->a_query, wd, pk->n_vars, threads, err)))
         goto done;
     groth16_pk_release(pk, pk->a_query, pk->n_vars * sizeof *pk->a_query);
     phase_done("msm A");
-    if ((rc = msm_g1(&b1, pk->b1_query, w, pk->n_vars, threads, err)))
+    if ((rc = msm_g1_normal(&b1, pk->b1_query, wd, pk->n_vars, threads, err)))
         goto done;
     groth16_pk_release(pk, pk->b1_query, pk->n_vars * sizeof *pk->b1_query);
     phase_done("msm B1");
-    if ((rc = msm_g2(&b2, pk->b2_query, w, pk->n_vars, threads, err)))
+    if ((rc = msm_g2_normal(&b2, pk->b2_query, wd, pk->n_vars, threads, err)))
         goto done;
     groth16_pk_release(pk, pk->b2_query, pk->n_vars * sizeof *pk->b2_query);
     phase_done("msm B2");
-    if ((rc = msm_c_and_h(&c, pk, cd, threads, err)))
+    if ((rc = msm_c_and_h(&c, pk, wd + pk->n_public + 1, threads, err)))
         goto done;
     phase_done("msm C+H");
     /* A = alpha + sum + r delta; B = beta + sum + s delta */
@@ -267,11 +275,13 @@ int groth16_prove(const groth16_pk *pk, const fr_t *w, size_t n, groth16_proof *
                          n, pk->n_vars);
     if (!fr_eq(&w[0], &one))
         return zkml_fail(err, ZKML_EREJECTED, "witness value 0 (the constant one) is not 1");
-    /* cd holds the private witness and then d (computed into abc[0]): the
-     * scalars of msm_c_and_h, side by side. */
-    size_t dn = (size_t)1 << pk->log_n, nc = pk->n_vars - pk->n_public - 1;
-    fr_t *cd = malloc((nc + dn) * sizeof(fr_t));
-    fr_t *abc[3] = {cd ? cd + nc : NULL, malloc(dn * sizeof(fr_t)), malloc(dn * sizeof(fr_t))};
+    /* wd holds the witness and then d (computed into abc[0]), in normal
+     * form: the scalars of the MSMs, the private part and d side by side for
+     * msm_c_and_h. */
+    size_t dn = (size_t)1 << pk->log_n;
+    fr_t *wd = huge_malloc((n + dn) * sizeof(fr_t));
+    fr_t *abc[3] = {wd ? wd + n : NULL, huge_malloc(dn * sizeof(fr_t)),
+                    huge_malloc(dn * sizeof(fr_t))};
     int rc;
     if (!abc[0] || !abc[1] || !abc[2])
         rc = zkml_fail(err, ZKML_ENOMEM, "prove: out of memory for a domain of %zu points", dn);
@@ -280,10 +290,12 @@ int groth16_prove(const groth16_pk *pk, const fr_t *w, size_t n, groth16_proof *
     free(abc[1]);
     free(abc[2]);
     if (!rc) {
-        memcpy(cd, w + pk->n_public + 1, nc * sizeof(fr_t));
-        rc = prove_points(pk, w, cd, proof, threads, err);
+        memcpy(wd, w, n * sizeof(fr_t));
+        combine_job to_normal = {wd, NULL, NULL, n};
+        parallel_run(n < 4096 ? 1 : parallel_threads(threads), combine_task, &to_normal);
+        rc = prove_points(pk, wd, proof, threads, err);
     }
-    free(cd);
+    free(wd);
     return rc;
 }
 

@@ -2,7 +2,9 @@
  * msm.c - Pippenger MSM (contract in msm.h).
  *
  * Phases, each spread over the threads:
- *  1. scalars leave Montgomery form; zero scalars and points at infinity are
+ *  1. scalars leave Montgomery form (unless the caller gave them in normal
+ *     form, as the prover does: one conversion for its four witness MSMs);
+ *     zero scalars and points at infinity are
  *     dropped, points whose scalar is one are set apart and summed directly;
  *  2. every remaining scalar is cut into signed c-bit digits: a window value
  *     v (plus the carry from the window below) above 2^(c-1) becomes v - 2^c
@@ -21,6 +23,7 @@
 #include "pipeline/snark/msm.h"
 #include "pipeline/snark/group_ops.h"
 #include "pipeline/snark/field.h"
+#include "pipeline/snark/hugemem.h"
 #include "pipeline/snark/parallel.h"
 
 #include <stdlib.h>
@@ -38,10 +41,11 @@
 typedef struct msm_job {
     const group_ops *g;
     const uint8_t *points;
-    const fr_t *scalars;
+    const fr_t *scalars; /* Montgomery form, or NULL when given in normal form */
     size_t n;
     int tasks;
-    uint64_t (*raw)[4]; /* n normal-form scalars, then the m kept ones packed */
+    const fr_t *normal; /* the n scalars in normal form: the caller's, or owned */
+    fr_t *owned;        /* normal when msm_prepare converted the scalars */
     uint32_t *idx;      /* m point indices with a scalar other than 0 and 1 */
     uint32_t *ones;     /* n_ones point indices with scalar 1 */
     size_t m, n_ones;
@@ -56,7 +60,7 @@ typedef struct msm_job {
 
 static void job_free(msm_job *job)
 {
-    free(job->raw);
+    free(job->owned);
     free(job->idx);
     free(job->ones);
     free(job->digits);
@@ -104,17 +108,18 @@ static void to_raw_task(void *p, int task, int n_tasks)
     size_t lo, hi;
     parallel_range(job->n, task, n_tasks, &lo, &hi);
     for (size_t i = lo; i < hi; i++)
-        mont_to_raw(job->raw[i], job->scalars[i].v, &FR_MODULUS);
+        mont_to_raw(job->owned[i].v, job->scalars[i].v, &FR_MODULUS);
 }
 
-/* Packs the kept scalars to the front of raw; returns the bit length of the largest. */
+/* Lists the kept scalars' indices (a point is read only when its scalar is
+ * not zero); returns the bit length of the largest kept scalar. */
 static uint32_t classify(msm_job *job)
 {
     uint64_t or_all[4] = {0};
     const group_ops *g = job->g;
     for (size_t i = 0; i < job->n; i++) {
-        const uint64_t *v = job->raw[i];
-        if (g->aff_is_inf(job->points + i * g->aff_size) || (v[0] | v[1] | v[2] | v[3]) == 0)
+        const uint64_t *v = job->normal[i].v;
+        if ((v[0] | v[1] | v[2] | v[3]) == 0 || g->aff_is_inf(job->points + i * g->aff_size))
             continue;
         if (v[0] == 1 && (v[1] | v[2] | v[3]) == 0) {
             job->ones[job->n_ones++] = (uint32_t)i;
@@ -122,7 +127,6 @@ static uint32_t classify(msm_job *job)
         }
         for (int k = 0; k < 4; k++)
             or_all[k] |= v[k];
-        memmove(job->raw[job->m], v, sizeof job->raw[0]);
         job->idx[job->m++] = (uint32_t)i;
     }
     return bit_length(or_all);
@@ -136,7 +140,7 @@ static void digits_task(void *p, int task, int n_tasks)
     size_t lo, hi;
     parallel_range(job->m, task, n_tasks, &lo, &hi);
     for (size_t j = lo; j < hi; j++)
-        signed_digits(job->digits + j, job->m, job->raw[j], job->c, job->nwin);
+        signed_digits(job->digits + j, job->m, job->normal[job->idx[j]].v, job->c, job->nwin);
 }
 
 /* ---- phase 3: buckets ---------------------------------------------------------------
@@ -544,13 +548,18 @@ static void ones_task(void *p, int task, int n_tasks)
 
 static int msm_prepare(msm_job *job)
 {
-    job->raw = malloc((job->n ? job->n : 1) * sizeof *job->raw);
-    job->idx = malloc((job->n ? job->n : 1) * sizeof *job->idx);
-    job->ones = malloc((job->n ? job->n : 1) * sizeof *job->ones);
+    job->idx = huge_malloc((job->n ? job->n : 1) * sizeof *job->idx);
+    job->ones = huge_malloc((job->n ? job->n : 1) * sizeof *job->ones);
     job->task_sums = malloc((size_t)job->tasks * job->g->jac_size);
-    if (!job->raw || !job->idx || !job->ones || !job->task_sums)
+    if (!job->idx || !job->ones || !job->task_sums)
         return -1;
-    parallel_run(job->n < 4096 ? 1 : job->tasks, to_raw_task, job);
+    if (!job->normal) {
+        job->owned = huge_malloc((job->n ? job->n : 1) * sizeof *job->owned);
+        if (!job->owned)
+            return -1;
+        parallel_run(job->n < 4096 ? 1 : job->tasks, to_raw_task, job);
+        job->normal = job->owned;
+    }
     uint32_t bits = classify(job);
     if (job->m == 0)
         return 0;
@@ -559,7 +568,7 @@ static int msm_prepare(msm_job *job)
     if (!job->batched)
         job->c = choose_window(job->m, bits, job->tasks, 2.4);
     job->nwin = (bits + 1 + job->c - 1) / job->c;
-    job->digits = malloc((size_t)job->nwin * job->m * sizeof *job->digits);
+    job->digits = huge_malloc((size_t)job->nwin * job->m * sizeof *job->digits);
     job->window_sums = malloc((size_t)job->nwin * job->g->jac_size);
     if (!job->digits || !job->window_sums)
         return -1;
@@ -567,8 +576,9 @@ static int msm_prepare(msm_job *job)
     return 0;
 }
 
-static int msm_run(const group_ops *g, void *out, const void *points, const fr_t *scalars, size_t n,
-                   int threads, zkml_error *err)
+/* Exactly one of scalars (Montgomery form) and normal (normal form) is given. */
+static int msm_run(const group_ops *g, void *out, const void *points, const fr_t *scalars,
+                   const fr_t *normal, size_t n, int threads, zkml_error *err)
 {
     if (n > UINT32_MAX)
         return zkml_fail(err, ZKML_EINVAL, "MSM of %zu points is too large", n);
@@ -577,6 +587,7 @@ static int msm_run(const group_ops *g, void *out, const void *points, const fr_t
     job.g = g;
     job.points = points;
     job.scalars = scalars;
+    job.normal = normal;
     job.n = n;
     job.tasks = parallel_threads(threads);
     g->jac_zero(out);
@@ -606,11 +617,23 @@ static int msm_run(const group_ops *g, void *out, const void *points, const fr_t
 int msm_g1(g1_jac *out, const g1_affine *points, const fr_t *scalars, size_t n, int threads,
            zkml_error *err)
 {
-    return msm_run(&G1_OPS, out, points, scalars, n, threads, err);
+    return msm_run(&G1_OPS, out, points, scalars, NULL, n, threads, err);
+}
+
+int msm_g1_normal(g1_jac *out, const g1_affine *points, const fr_t *normal, size_t n, int threads,
+                  zkml_error *err)
+{
+    return msm_run(&G1_OPS, out, points, NULL, normal, n, threads, err);
 }
 
 int msm_g2(g2_jac *out, const g2_affine *points, const fr_t *scalars, size_t n, int threads,
            zkml_error *err)
 {
-    return msm_run(&G2_OPS, out, points, scalars, n, threads, err);
+    return msm_run(&G2_OPS, out, points, scalars, NULL, n, threads, err);
+}
+
+int msm_g2_normal(g2_jac *out, const g2_affine *points, const fr_t *normal, size_t n, int threads,
+                  zkml_error *err)
+{
+    return msm_run(&G2_OPS, out, points, NULL, normal, n, threads, err);
 }

@@ -6,7 +6,8 @@
  * whole windows to threads; G1 buckets are affine, filled in batches that
  * share one inversion. Zero scalars and points at infinity are skipped and
  * points whose scalar is one are added directly: most witness wires are bits.
- * Scalars are Fr elements (Montgomery form, as everywhere).
+ * Scalars are Fr elements (Montgomery form, as everywhere; normal form for
+ * the _normal variants).
  */
 #ifndef ZKML_SNARK_MSM_H
 #define ZKML_SNARK_MSM_H
@@ -18,6 +19,13 @@ int msm_g1(g1_jac *out, const g1_affine *points, const fr_t *scalars, size_t n, 
            zkml_error *err);
 int msm_g2(g2_jac *out, const g2_affine *points, const fr_t *scalars, size_t n, int threads,
            zkml_error *err);
+/* The same with the scalars already in normal form (mont_to_raw of the Fr
+ * value, each < r): a caller with several MSMs over one set of scalars (the
+ * prover's witness) converts them once. */
+int msm_g1_normal(g1_jac *out, const g1_affine *points, const fr_t *normal, size_t n, int threads,
+                  zkml_error *err);
+int msm_g2_normal(g2_jac *out, const g2_affine *points, const fr_t *normal, size_t n, int threads,
+                  zkml_error *err);
 
 /* msm_small: r (a Jacobian point of g) = sum of m[i] * points[i] over n
  * affine points with magnitudes m[i] of at most 64 bits (a negative

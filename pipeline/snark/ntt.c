@@ -11,6 +11,7 @@
  * needs no permutation at all.
  */
 #include "pipeline/snark/ntt.h"
+#include "pipeline/snark/hugemem.h"
 #include "pipeline/snark/parallel.h"
 
 #include <stdlib.h>
@@ -36,8 +37,8 @@ int ntt_domain_init(ntt_domain *d, uint32_t log_n, zkml_error *err)
     d->log_n = log_n;
     d->n = (size_t)1 << log_n;
     size_t n = d->n;
-    d->roots = malloc(n * sizeof *d->roots);
-    d->inv_roots = malloc(n * sizeof *d->inv_roots);
+    d->roots = huge_malloc(n * sizeof *d->roots);
+    d->inv_roots = huge_malloc(n * sizeof *d->inv_roots);
     if (!d->roots || !d->inv_roots) {
         ntt_domain_free(d);
         return zkml_fail(err, ZKML_ENOMEM, "out of memory for a domain of 2^%u points", log_n);
@@ -315,7 +316,7 @@ static void coset_factors_task(void *p, int task, int n_tasks)
 int ntt_coset_factors(fr_t **factors, const ntt_domain *d, const fr_t *g, int threads,
                       zkml_error *err)
 {
-    *factors = malloc(d->n * sizeof **factors);
+    *factors = huge_malloc(d->n * sizeof **factors);
     if (!*factors)
         return zkml_fail(err, ZKML_ENOMEM, "out of memory for a coset of 2^%u points", d->log_n);
     coset_job job = {d, *g, *factors};

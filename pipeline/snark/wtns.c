@@ -4,6 +4,7 @@
  * in normal form. In memory the values are Fr elements (Montgomery form).
  */
 #include "pipeline/snark/binfile.h"
+#include "pipeline/snark/hugemem.h"
 #include "pipeline/snark/r1cs_internal.h"
 
 #include <stdlib.h>
@@ -63,7 +64,7 @@ int wtns_parse(fr_t **w, size_t *n, const uint8_t *data, size_t len, const char 
                          "%s: the values section has %zu bytes, %u values "
                          "need %llu",
                          name, c.left, count, 32ULL * count);
-    fr_t *out = malloc((count ? count : 1) * sizeof *out);
+    fr_t *out = huge_malloc((count ? count : 1) * sizeof *out);
     if (!out)
         return zkml_fail(err, ZKML_ENOMEM, "%s: out of memory for %u values", name, count);
     for (uint32_t i = 0; i < count; i++) {
