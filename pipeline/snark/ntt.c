@@ -9,6 +9,11 @@
  * butterflies between threads. The coset transform chains DIF (inverse),
  * a scaling by n^-1 g^j in bit-reversed order, and DIT (forward), so it
  * needs no permutation at all.
+ *
+ * The inverse transforms (the DIF ones) read the forward twiddles backwards:
+ * w_2h^-j = w_2h^(2h-j) = -w_2h^(h-j), so (x - y) w^-j = (y - x) w^(h-j), and
+ * one table of n roots serves both directions (a 2^20 domain's second table
+ * was 32 MiB of fresh memory and 2^19 chained products).
  */
 #include "pipeline/snark/ntt.h"
 #include "pipeline/snark/hugemem.h"
@@ -38,30 +43,19 @@ int ntt_domain_init(ntt_domain *d, uint32_t log_n, zkml_error *err)
     d->n = (size_t)1 << log_n;
     size_t n = d->n;
     d->roots = huge_malloc(n * sizeof *d->roots);
-    d->inv_roots = huge_malloc(n * sizeof *d->inv_roots);
-    if (!d->roots || !d->inv_roots) {
-        ntt_domain_free(d);
+    if (!d->roots)
         return zkml_fail(err, ZKML_ENOMEM, "out of memory for a domain of 2^%u points", log_n);
-    }
-    fr_t w, winv;
+    fr_t w;
     fr_root_of_unity(&w, log_n);
-    fr_inv(&winv, &w);
     fr_one(&d->roots[0]);
-    fr_one(&d->inv_roots[0]);
     size_t top = n / 2; /* the longest stage: w_n^j at top + j */
-    if (top) {
+    if (top)
         fr_one(&d->roots[top]);
-        fr_one(&d->inv_roots[top]);
-    }
-    for (size_t j = 1; j < top; j++) {
+    for (size_t j = 1; j < top; j++)
         fr_mul(&d->roots[top + j], &d->roots[top + j - 1], &w);
-        fr_mul(&d->inv_roots[top + j], &d->inv_roots[top + j - 1], &winv);
-    }
     for (size_t h = top / 2; h >= 1; h /= 2) /* w_2h^j = w_4h^(2j) */
-        for (size_t j = 0; j < h; j++) {
+        for (size_t j = 0; j < h; j++)
             d->roots[h + j] = d->roots[2 * h + 2 * j];
-            d->inv_roots[h + j] = d->inv_roots[2 * h + 2 * j];
-        }
     fr_from_u64(&d->n_inv, d->n);
     fr_inv(&d->n_inv, &d->n_inv);
     return 0;
@@ -70,7 +64,6 @@ int ntt_domain_init(ntt_domain *d, uint32_t log_n, zkml_error *err)
 void ntt_domain_free(ntt_domain *d)
 {
     free(d->roots);
-    free(d->inv_roots);
     memset(d, 0, sizeof *d);
 }
 
@@ -92,17 +85,38 @@ static inline void butterfly_dit(fr_t *x, fr_t *y, const fr_t *w)
     fr_add(x, x, &t);
 }
 
-/* (x, y) -> (x + y, (x - y) w) */
+/* (x, y) -> (x + y, (y - x) w), that is (x + y, (x - y) w^-j) for w = w^(h-j) */
 static inline void butterfly_dif(fr_t *x, fr_t *y, const fr_t *w)
 {
     fr_t t;
-    fr_sub(&t, x, y);
+    fr_sub(&t, y, x);
     fr_add(x, x, y);
     fr_mul(y, &t, w);
 }
 
+/* Pairs lo..hi-1 of a block whose halves are x and y, tw = w_2h^j at tw[j]:
+ * DIT (x + w^j y, x - w^j y), or DIF (x + y, (x - y) w^-j) with w^-j read
+ * backwards (pair 0 has w^0 = 1, which the table holds at tw[0] only). */
+static void pairs(fr_t *x, fr_t *y, const fr_t *tw, size_t half, size_t lo, size_t hi, int dif)
+{
+    if (!dif) {
+        for (size_t j = lo; j < hi; j++)
+            butterfly_dit(&x[j], &y[j], &tw[j]);
+        return;
+    }
+    if (lo == 0 && hi > 0) {
+        fr_t t;
+        fr_sub(&t, &x[0], &y[0]);
+        fr_add(&x[0], &x[0], &y[0]);
+        y[0] = t;
+        lo = 1;
+    }
+    for (size_t j = lo; j < hi; j++)
+        butterfly_dif(&x[j], &y[j], &tw[half - j]);
+}
+
 /* Butterflies of one stage with blocks of len on a[base, base + size):
- * decimation in time (x + w y, x - w y) or in frequency (x + y, (x - y) w),
+ * decimation in time (x + w y, x - w y) or in frequency (x + y, (x - y) w^-1),
  * w = w_len^j = roots[len/2 + j] for the j-th pair of a block. */
 static void stage(fr_t *a, size_t base, size_t size, size_t len, const fr_t *roots, int dif)
 {
@@ -117,15 +131,8 @@ static void stage(fr_t *a, size_t base, size_t size, size_t len, const fr_t *roo
         }
         return;
     }
-    for (size_t blk = base; blk < base + size; blk += len) {
-        fr_t *x = a + blk, *y = a + blk + half;
-        for (size_t j = 0; j < half; j++) {
-            if (dif)
-                butterfly_dif(&x[j], &y[j], &tw[j]);
-            else
-                butterfly_dit(&x[j], &y[j], &tw[j]);
-        }
-    }
+    for (size_t blk = base; blk < base + size; blk += len)
+        pairs(a + blk, a + blk + half, tw, half, 0, half, dif);
 }
 
 /* Blocks of this many elements (128 KiB) stay in the L2 cache through all
@@ -135,7 +142,6 @@ static void stage(fr_t *a, size_t base, size_t size, size_t len, const fr_t *roo
 typedef struct ntt_job {
     const ntt_domain *d;
     fr_t *a;
-    const fr_t *roots;
     int dif;
     size_t chunk; /* stages with blocks up to this length: one task per chunk */
     size_t len;   /* a stage with longer blocks: its butterflies split */
@@ -151,18 +157,18 @@ static void local_stages_task(void *p, int task, int n_tasks)
     for (size_t base = (size_t)task * chunk; base < n; base += (size_t)n_tasks * chunk) {
         if (job->dif)
             for (size_t len = chunk; len > cb; len >>= 1)
-                stage(job->a, base, chunk, len, job->roots, 1);
+                stage(job->a, base, chunk, len, job->d->roots, 1);
         for (size_t sub = base; sub < base + chunk; sub += cb) {
             if (job->dif)
                 for (size_t len = cb; len >= 2; len >>= 1)
-                    stage(job->a, sub, cb, len, job->roots, 1);
+                    stage(job->a, sub, cb, len, job->d->roots, 1);
             else
                 for (size_t len = 2; len <= cb; len <<= 1)
-                    stage(job->a, sub, cb, len, job->roots, 0);
+                    stage(job->a, sub, cb, len, job->d->roots, 0);
         }
         if (!job->dif)
             for (size_t len = cb * 2; len <= chunk; len <<= 1)
-                stage(job->a, base, chunk, len, job->roots, 0);
+                stage(job->a, base, chunk, len, job->d->roots, 0);
     }
 }
 
@@ -172,23 +178,16 @@ static void shared_stage_task(void *p, int task, int n_tasks)
 {
     ntt_job *job = p;
     size_t n = job->d->n, half = job->len / 2;
-    const fr_t *tw = job->roots + half;
+    const fr_t *tw = job->d->roots + half;
     size_t lo, hi;
     parallel_range(half, task, n_tasks, &lo, &hi);
-    for (size_t blk = 0; blk < n; blk += job->len) {
-        fr_t *x = job->a + blk, *y = job->a + blk + half;
-        for (size_t j = lo; j < hi; j++) {
-            if (job->dif)
-                butterfly_dif(&x[j], &y[j], &tw[j]);
-            else
-                butterfly_dit(&x[j], &y[j], &tw[j]);
-        }
-    }
+    for (size_t blk = 0; blk < n; blk += job->len)
+        pairs(job->a + blk, job->a + blk + half, tw, half, lo, hi, job->dif);
 }
 
 /* The transform without any permutation: DIT takes bit-reversed input to
  * natural output, DIF natural input to bit-reversed output. */
-static void ntt_run(const ntt_domain *d, fr_t *a, const fr_t *roots, int dif, int threads)
+static void ntt_run(const ntt_domain *d, fr_t *a, int dif, int threads)
 {
     size_t n = d->n;
     if (n < 2)
@@ -199,7 +198,7 @@ static void ntt_run(const ntt_domain *d, fr_t *a, const fr_t *roots, int dif, in
     size_t tpow = 1; /* largest power of two <= t */
     while (tpow * 2 <= (size_t)t)
         tpow *= 2;
-    ntt_job job = {d, a, roots, dif, n / tpow, 0};
+    ntt_job job = {d, a, dif, n / tpow, 0};
     if (!dif)
         parallel_run((int)tpow, local_stages_task, &job);
     if (dif)
@@ -242,7 +241,7 @@ static void bit_reverse_permute(const ntt_domain *d, fr_t *a, int threads)
 void ntt_forward(const ntt_domain *d, fr_t *a, int threads)
 {
     bit_reverse_permute(d, a, threads);
-    ntt_run(d, a, d->roots, 0, threads);
+    ntt_run(d, a, 0, threads);
 }
 
 typedef struct scale_job {
@@ -283,7 +282,7 @@ static void scale(const scale_job *job, int threads)
 
 void ntt_inverse(const ntt_domain *d, fr_t *a, int threads)
 {
-    ntt_run(d, a, d->inv_roots, 1, threads);
+    ntt_run(d, a, 1, threads);
     bit_reverse_permute(d, a, threads);
     scale(&(scale_job){a, d->n, {{0}}, &d->n_inv, NULL}, threads);
 }
@@ -326,7 +325,7 @@ int ntt_coset_factors(fr_t **factors, const ntt_domain *d, const fr_t *g, int th
 
 void ntt_to_coset(const ntt_domain *d, fr_t *a, const fr_t *factors, int threads)
 {
-    ntt_run(d, a, d->inv_roots, 1, threads); /* n * coefficients, bit-reversed */
+    ntt_run(d, a, 1, threads); /* n * coefficients, bit-reversed */
     scale(&(scale_job){a, d->n, {{0}}, NULL, factors}, threads);
-    ntt_run(d, a, d->roots, 0, threads); /* evaluations on g * domain */
+    ntt_run(d, a, 0, threads); /* evaluations on g * domain */
 }

@@ -16,8 +16,7 @@
 typedef struct ntt_domain {
     uint32_t log_n;
     size_t n;
-    fr_t *roots;     /* per stage: w_2h^j at h + j (h = 1, 2, .. n/2; j < h) */
-    fr_t *inv_roots; /* the same for w^-1 */
+    fr_t *roots; /* per stage: w_2h^j at h + j (h = 1, 2, .. n/2; j < h) */
     fr_t n_inv;
 } ntt_domain;
 
