@@ -1,15 +1,18 @@
 /*
  * body.c - reads a request body chunk by chunk into a sink (the multipart
  * parser of an upload, the staging file of a ceremony contribution), never
- * whole into memory, under a size limit and a minimum rate.
+ * whole into memory, under a size limit and a minimum rate; and the
+ * lingering close of a connection whose body was refused part-read.
  */
 #include "server/server.h"
 
 #include <civetweb.h>
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 
 enum {
     READ_CHUNK = 65536,
@@ -18,6 +21,8 @@ enum {
      * one window at most. */
     BODY_WINDOW_MS = 10000,
     BODY_MIN_BYTES = 16384,
+    /* How long a refused body is drained after the answer (body_linger). */
+    LINGER_MS = 2000,
 };
 
 /* How much to ask mg_read for. mg_read returns only once it has all it was
@@ -122,8 +127,41 @@ int body_read(const http_request *rq, const body_limit *limit, zkml_buf *out, zk
 {
     int status = body_stream(rq, limit, keep_in_buf, out, err);
     if (status) {
-        mg_disable_connection_keep_alive(rq->conn); /* the rest of the body is left unread */
+        body_refuse(rq);
         zkml_buf_free(out);
     }
     return status;
+}
+
+void body_refuse(const http_request *rq)
+{
+    mg_disable_connection_keep_alive(rq->conn);
+    if (rq->thread)
+        rq->thread->body_refused = 1;
+}
+
+/* Why linger: CivetWeb closes a connection with shutdown(SHUT_WR) and close()
+ * and drains what the client still sends only on Windows. On Linux, close()
+ * with unread bytes in the receive queue sends a reset instead of the end of
+ * the stream, and a client that is still sending its body (one that does not
+ * wait for 100-continue: curl under 1 MiB, browsers, Node's fetch) may receive
+ * the reset before it reads the answer, which it then never sees. Ending our
+ * side first and reading until the client ends its own, or LINGER_MS passes,
+ * lets the answer arrive; the time bound keeps a client that never stops from
+ * holding the thread. */
+void body_linger(const http_request *rq)
+{
+    if (!rq->thread || !rq->thread->body_refused)
+        return;
+    rq->thread->body_refused = 0;
+    int fd = http_socket_fd(rq);
+    if (fd < 0 || shutdown(fd, SHUT_WR) != 0)
+        return;
+    int64_t end = zkml_monotonic_ms() + LINGER_MS;
+    char discard[16384];
+    for (int64_t left; (left = end - zkml_monotonic_ms()) > 0;) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, (int)left) <= 0 || recv(fd, discard, sizeof discard, MSG_DONTWAIT) <= 0)
+            return;
+    }
 }

@@ -91,7 +91,7 @@ static int send_not_open(http_request *rq, const ceremony_ref *ref)
                       : !strcmp(ref->ceremony, "finalized")
                           ? "is finalized: its beacon is applied and it takes no more contributions"
                           : "is not open yet: its setup has not finished";
-    mg_disable_connection_keep_alive(rq->conn); /* the body is left unread */
+    body_refuse(rq);
     return http_send_error(rq, 409, "conflict", "the ceremony of %s version %d %s (job %s)",
                            ref->task_id, ref->version, why, ref->job_state);
 }
@@ -317,7 +317,7 @@ int ceremony_contribute(http_request *rq, const char *task_id, const char *versi
         return send_not_open(rq, &ref);
     status = stage_contribution(rq, &ref, staged, &err);
     if (status) {
-        mg_disable_connection_keep_alive(rq->conn);
+        body_refuse(rq);
         if (staged[0])
             unlink(staged);
         const char *code = status == 413 ? "too_large" : status == 408 ? "too_slow" : "invalid_input";
@@ -438,7 +438,7 @@ int ceremony_finalize(http_request *rq, const char *task_id, const char *version
         status = 400;
     free(body);
     if (status) {
-        mg_disable_connection_keep_alive(rq->conn);
+        body_refuse(rq);
         return http_send_error(rq, status, status == 413 ? "too_large" : "invalid_input", "%s",
                                err.message);
     }

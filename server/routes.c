@@ -319,6 +319,68 @@ static int dispatch_get(http_request *rq, route r, char **seg, const char *path)
     return http_send_error(rq, 404, "not_found", "no route for %s", path);
 }
 
+/* Checks the Host, parses the path and hands the request to its handler. */
+static int serve_route(http_request *rq)
+{
+    const struct mg_request_info *ri = mg_get_request_info(rq->conn);
+    /* An absolute-form target ("GET http://host/path") names the host itself. */
+    const char *host = mg_get_header(rq->conn, "Host"), *target = ri->request_uri;
+    if (target && !strncasecmp(target, "http://", 7) &&
+        !server_config_host_allowed(&rq->srv->cfg, target + 7))
+        host = target + 7;
+    if (!server_config_host_allowed(&rq->srv->cfg, host))
+        return http_send_error(rq, 403, "forbidden",
+                               "Host '%s' is not this server's address (without ZKML_API_TOKEN "
+                               "only localhost and the listen addresses are answered)",
+                               host);
+    /* The decoded path before CivetWeb's "../" cleaning: what the client sent. */
+    const char *raw = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
+    char path[PATH_BYTES], buf[PATH_BYTES];
+    char *seg[MAX_SEGMENTS];
+    if (!raw || strlen(raw) >= sizeof path)
+        return http_send_error(rq, 404, "not_found", "no such route");
+    strcpy(path, raw);
+    strcpy(buf, raw);
+    int n = split_path(buf, seg);
+    route r = n < 0 ? R_NONE : match_route(seg, n);
+    if (r == R_NONE)
+        return http_send_error(rq, 404, "not_found", "no route for %s", path);
+    zkml_error bad_id;
+    /* seg[1] is the task of every route from R_TASK on, but the root Infernet paths */
+    if (r >= R_TASK && r != R_INFERNET_ROOT && zkml_task_id_check(seg[1], &bad_id))
+        return http_send_error(rq, 400, "invalid_input", "%s", bad_id.message);
+    if (!strcmp(rq->method, "OPTIONS"))
+        return send_preflight(rq);
+    if (r == R_INFERNET_ROOT || r == R_INFERNET) {
+        if (strcmp(rq->method, "POST"))
+            return send_method_not_allowed(rq, "POST");
+        if (check_post(rq))
+            return 401;
+        return r == R_INFERNET ? infernet_handle(rq, seg[1], seg[2], seg[3])
+                               : infernet_handle(rq, NULL, NULL, seg[0]);
+    }
+    if (r == R_MODELS && !strcmp(rq->method, "POST")) {
+        if (check_post(rq))
+            return 401;
+        return upload_handle(rq);
+    }
+    if (r == R_CONTRIBUTIONS || r == R_FINALIZE) {
+        if (strcmp(rq->method, "POST"))
+            return send_method_not_allowed(rq, "POST");
+        if (check_post_origin(rq))
+            return 403;
+        return r == R_CONTRIBUTIONS ? ceremony_contribute(rq, seg[1], seg[3])
+                                    : ceremony_finalize(rq, seg[1], seg[3]);
+    }
+    if (r == R_PROOFS && !strcmp(rq->method, "POST"))
+        return check_post(rq) ? 401 : proofs_post(rq, seg[1], seg[3]);
+    if (r == R_PROOFS)
+        return send_method_not_allowed(rq, "POST");
+    if (strcmp(rq->method, "GET") && !rq->head)
+        return send_method_not_allowed(rq, r == R_MODELS ? "GET, HEAD, POST" : "GET, HEAD");
+    return dispatch_get(rq, r, seg, path);
+}
+
 int route_request(struct mg_connection *conn, void *cbdata)
 {
     const struct mg_request_info *ri = mg_get_request_info(conn);
@@ -331,60 +393,9 @@ int route_request(struct mg_connection *conn, void *cbdata)
         .origin = mg_get_header(conn, "Origin"),
     };
     rq.head = !strcmp(rq.method, "HEAD");
-    /* An absolute-form target ("GET http://host/path") names the host itself. */
-    const char *host = mg_get_header(conn, "Host"), *target = ri->request_uri;
-    if (target && !strncasecmp(target, "http://", 7) &&
-        !server_config_host_allowed(&rq.srv->cfg, target + 7))
-        host = target + 7;
-    if (!server_config_host_allowed(&rq.srv->cfg, host))
-        return http_send_error(&rq, 403, "forbidden",
-                               "Host '%s' is not this server's address (without ZKML_API_TOKEN "
-                               "only localhost and the listen addresses are answered)",
-                               host);
-    /* The decoded path before CivetWeb's "../" cleaning: what the client sent. */
-    const char *raw = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
-    char path[PATH_BYTES], buf[PATH_BYTES];
-    char *seg[MAX_SEGMENTS];
-    if (!raw || strlen(raw) >= sizeof path)
-        return http_send_error(&rq, 404, "not_found", "no such route");
-    strcpy(path, raw);
-    strcpy(buf, raw);
-    int n = split_path(buf, seg);
-    route r = n < 0 ? R_NONE : match_route(seg, n);
-    if (r == R_NONE)
-        return http_send_error(&rq, 404, "not_found", "no route for %s", path);
-    zkml_error bad_id;
-    /* seg[1] is the task of every route from R_TASK on, but the root Infernet paths */
-    if (r >= R_TASK && r != R_INFERNET_ROOT && zkml_task_id_check(seg[1], &bad_id))
-        return http_send_error(&rq, 400, "invalid_input", "%s", bad_id.message);
-    if (!strcmp(rq.method, "OPTIONS"))
-        return send_preflight(&rq);
-    if (r == R_INFERNET_ROOT || r == R_INFERNET) {
-        if (strcmp(rq.method, "POST"))
-            return send_method_not_allowed(&rq, "POST");
-        if (check_post(&rq))
-            return 401;
-        return r == R_INFERNET ? infernet_handle(&rq, seg[1], seg[2], seg[3])
-                               : infernet_handle(&rq, NULL, NULL, seg[0]);
-    }
-    if (r == R_MODELS && !strcmp(rq.method, "POST")) {
-        if (check_post(&rq))
-            return 401;
-        return upload_handle(&rq);
-    }
-    if (r == R_CONTRIBUTIONS || r == R_FINALIZE) {
-        if (strcmp(rq.method, "POST"))
-            return send_method_not_allowed(&rq, "POST");
-        if (check_post_origin(&rq))
-            return 403;
-        return r == R_CONTRIBUTIONS ? ceremony_contribute(&rq, seg[1], seg[3])
-                                    : ceremony_finalize(&rq, seg[1], seg[3]);
-    }
-    if (r == R_PROOFS && !strcmp(rq.method, "POST"))
-        return check_post(&rq) ? 401 : proofs_post(&rq, seg[1], seg[3]);
-    if (r == R_PROOFS)
-        return send_method_not_allowed(&rq, "POST");
-    if (strcmp(rq.method, "GET") && !rq.head)
-        return send_method_not_allowed(&rq, r == R_MODELS ? "GET, HEAD, POST" : "GET, HEAD");
-    return dispatch_get(&rq, r, seg, path);
+    if (rq.thread)
+        rq.thread->body_refused = 0;
+    int status = serve_route(&rq);
+    body_linger(&rq);
+    return status;
 }

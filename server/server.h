@@ -77,6 +77,7 @@ void big_stack_stop(big_stack *b);
 typedef struct server_thread {
     big_stack *runner;
     registry_store *store;
+    int body_refused; /* the request now served refused its body part-read (body_refuse) */
 } server_thread;
 
 /* ---- responses (http.c) ------------------------------------------------------ */
@@ -137,6 +138,14 @@ int body_stream(const http_request *rq, const body_limit *limit, body_sink sink,
 /* The whole body into out (a small JSON body), under the same limits and
  * slow-client rule as body_stream: 0, or its status with err set and out freed. */
 int body_read(const http_request *rq, const body_limit *limit, zkml_buf *out, zkml_error *err);
+/* A handler that answers without reading the whole body calls this before it
+ * answers: the connection is not reused, and body_linger drains it. */
+void body_refuse(const http_request *rq);
+/* After the handler has answered (routes.c, for every request): when the
+ * body was refused, ends the answer and reads what the client still sends,
+ * for at most 2 s, so that closing does not reset the connection under the
+ * answer. */
+void body_linger(const http_request *rq);
 
 /* ---- access (access.c) -------------------------------------------------------- */
 

@@ -496,8 +496,7 @@ int upload_handle(const http_request *rq)
     upload_cleanup(u);
     free(u);
     if (status) {
-        /* The rest of a refused body is not read: do not reuse the connection. */
-        mg_disable_connection_keep_alive(rq->conn);
+        body_refuse(rq);
         return send_failure(rq, status, &err);
     }
     return http_wants_html(rq) ? send_html_answer(rq, &ref) : send_json_answer(rq, &ref);

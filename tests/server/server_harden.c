@@ -10,9 +10,14 @@
  *            upload, a proof of a new input, an Infernet request) do not keep
  *            /healthz from answering, and the server cuts each one;
  *   memory   4 concurrent uploads of a 40 MB CSV keep the server's peak RSS
- *            (VmHWM) under 64 MB + 1 MB per connection.
+ *            (VmHWM) under 64 MB + 1 MB per connection;
+ *   refused  a 16 MiB body refused on its Content-Length alone (an upload
+ *            over ZKML_MAX_UPLOAD_MB, a proof's body over 1 MiB), sent at once
+ *            as a client that does not wait for 100-continue sends it: in each
+ *            of 25 tries the whole body goes out (the server drains it rather
+ *            than reset the connection) and the 413 is read.
  *
- * usage: server_harden rules|slow|memory ZKML_REGISTRY MODEL.onnx
+ * usage: server_harden rules|slow|memory|refused ZKML_REGISTRY MODEL.onnx
  */
 #include "harness.h"
 
@@ -209,7 +214,7 @@ static int case_rules(const char *dir)
 enum { TRICKLERS = 20, TRICKLE_BUDGET_S = 45 };
 
 typedef struct trickler {
-    int body; /* 0: trickle the headers; else send headers, trickle the body of route 1-3 */
+    int body;        /* 0: trickle the headers; else send headers, trickle the body of route 1-3 */
     double cut_at_s; /* when the server ended it; < 0 if it never did */
 } trickler;
 
@@ -232,7 +237,8 @@ static void *trickle(void *arg)
         snprintf(head, sizeof head,
                  "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                  "Content-Length: 100000\r\n\r\n{\"input_data\": [[",
-                 t->body == 2 ? "/models/iris/versions/1/proofs" : "/infernet/iris/1/service_output");
+                 t->body == 2 ? "/models/iris/versions/1/proofs"
+                              : "/infernet/iris/1/service_output");
     else
         snprintf(head, sizeof head, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n");
     send(fd, head, strlen(head), MSG_NOSIGNAL);
@@ -394,10 +400,74 @@ static int case_memory(const char *dir)
     return 0;
 }
 
+/* ---- refused ----------------------------------------------------------------------- */
+
+enum { REFUSED_TRIES = 25, REFUSED_BODY = 16 << 20 };
+
+/* Sends head and a body of REFUSED_BODY bytes without waiting for an answer,
+ * as a client that does not wait for 100-continue does, then reads the
+ * answer: 1 when the whole body went out and the answer is a 413. A client
+ * whose send fails (reset by the server) reports an error, not the 413, as
+ * Node's fetch does: so the body must be drained, not cut off. */
+static int refused_with_413(const char *head, const char *body)
+{
+    int fd = connect_server(srv.port, 10);
+    if (fd < 0)
+        return 0;
+    struct timeval tv = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    size_t sent = 0;
+    if (send(fd, head, strlen(head), MSG_NOSIGNAL) > 0)
+        for (ssize_t k; sent < REFUSED_BODY; sent += (size_t)k)
+            if ((k = send(fd, body + sent, REFUSED_BODY - sent, MSG_NOSIGNAL)) <= 0)
+                break;
+    const char *send_error = sent < REFUSED_BODY ? strerror(errno) : NULL;
+    char reply[512];
+    ssize_t k = recv(fd, reply, sizeof reply - 1, 0);
+    close(fd);
+    reply[k > 0 ? k : 0] = '\0';
+    if (!send_error && !strncmp(reply, "HTTP/1.1 413", 12))
+        return 1;
+    printf("sent %zu of %d bytes (%s); answer: %.*s\n", sent, REFUSED_BODY,
+           send_error ? send_error : "all", (int)strcspn(reply, "\r\n"), reply);
+    return 0;
+}
+
+static int case_refused(const char *dir)
+{
+    const char *env[] = {"ZKML_CHAIN=none", "ZKML_MAX_UPLOAD_MB=1", NULL};
+    if (test_server_start(&srv, bin, dir, env, NULL) != 0) {
+        CHECK(0, "server did not start");
+        return 1;
+    }
+    char *body = malloc(REFUSED_BODY);
+    memset(body, 'x', REFUSED_BODY);
+    const char *route[2] = {"/models", "/models/tok/versions/1/proofs"};
+    const char *type[2] = {"multipart/form-data; boundary=b", "application/json"};
+    for (int r = 0; r < 2; r++) {
+        char head[256];
+        snprintf(head, sizeof head,
+                 "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: %s\r\n"
+                 "Content-Length: %d\r\n\r\n",
+                 route[r], type[r], REFUSED_BODY);
+        int answered = 0;
+        for (int i = 0; i < REFUSED_TRIES; i++)
+            answered += refused_with_413(head, body);
+        printf("POST %s with %d bytes sent at once: %d of %d tries read the 413\n", route[r],
+               REFUSED_BODY, answered, REFUSED_TRIES);
+        CHECK(answered == REFUSED_TRIES, "POST %s: %d of %d refusals reached the client", route[r],
+              answered, REFUSED_TRIES);
+    }
+    free(body);
+    CHECK(healthz_answers(8), "/healthz after the refusals");
+    CHECK(test_server_stop(&srv) == 0, "graceful stop exits 0");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
-        fprintf(stderr, "usage: %s rules|slow|memory ZKML_REGISTRY MODEL.onnx\n", argv[0]);
+        fprintf(stderr, "usage: %s rules|slow|memory|refused ZKML_REGISTRY MODEL.onnx\n", argv[0]);
         return 2;
     }
     bin = argv[2];
@@ -405,10 +475,11 @@ int main(int argc, char **argv)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     char dir[PATH_MAX];
     test_tmpdir(dir, sizeof dir, "server");
-    int rc = !strcmp(argv[1], "rules")    ? case_rules(dir)
-             : !strcmp(argv[1], "slow")   ? case_slow(dir)
-             : !strcmp(argv[1], "memory") ? case_memory(dir)
-                                          : 2;
+    int rc = !strcmp(argv[1], "rules")     ? case_rules(dir)
+             : !strcmp(argv[1], "slow")    ? case_slow(dir)
+             : !strcmp(argv[1], "memory")  ? case_memory(dir)
+             : !strcmp(argv[1], "refused") ? case_refused(dir)
+                                           : 2;
     test_rm_rf(dir);
     curl_global_cleanup();
     int checks = check_exit("server_harden");
