@@ -53,5 +53,5 @@ measure mlp784 784-56-10 mlp784_test.csv "${ZKML_BENCH_EVAL_ROWS:-100}"
   echo
   cat "$dir/table"
   echo
-  echo "Poseidon (circomlib, 3 constraints per S-box) per permutation, t = 2..17: $("$cost")."
+  echo "Poseidon (circomlib, 4 constraints per S-box) per permutation, t = 2..17: $("$cost")."
 } | tee -a bench/RESULTS.md

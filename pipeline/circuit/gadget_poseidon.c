@@ -2,7 +2,8 @@
  * gadget_poseidon.c - the Poseidon gadget and the commitment chain over it
  * (gadgets.h states the cost and why it is sound). The state is kept as
  * linear combinations: round constants and the MDS matrix only rewrite
- * them, so only the S-boxes create wires and constraints.
+ * them, so only the S-boxes create wires and constraints (an S-box's input
+ * gets its own wire first).
  */
 #include "pipeline/circuit/gadgets.h"
 
@@ -29,6 +30,27 @@ static int lcf_axpy(cbuild *b, lcf *dst, const fr_t *k, const lcf *src)
     return r1cs_lc_axpy(&dst->lc, k, &src->lc, b->err);
 }
 
+/* x's combination replaced by a new wire w of x's value, with the
+ * constraint w * 1 = x (g_own_wire's rule, for a field value). An S-box
+ * input is the MDS mix of the whole state plus a round constant: up to
+ * t + R_P terms with full-size coefficients, which the setup multiplies one
+ * by one. Named by the S-box's three products, they stood three times, twice
+ * in B (a G2 product each); on their own wire they stand once, in C, the
+ * cheapest side. Sound: the constraint fixes w to x's value. Costs 1. */
+static int lcf_own_wire(cbuild *b, lcf *x)
+{
+    r1cs_lc A = {0}, B = {0};
+    uint32_t w;
+    int rc = cb_wire_fr(b, &x->v, &w);
+    if (!rc && !(rc = lc_add(b, &A, w, 1)) && !(rc = lc_add(b, &B, 0, 1)) &&
+        !(rc = cb_enforce(b, &A, &B, &x->lc))) /* moves x's terms: x->lc is empty */
+        return lc_add(b, &x->lc, w, 1);
+    r1cs_lc_free(&A); /* empty already where cb_enforce failed (it frees) */
+    r1cs_lc_free(&B);
+    lcf_free(x);
+    return rc;
+}
+
 /* x = x^5 in place. A constant's value is its coefficient of wire 0 (the
  * builder without a witness has no values). */
 static int sbox(cbuild *b, lcf *x)
@@ -52,7 +74,9 @@ static int sbox(cbuild *b, lcf *x)
     fr_mul(&v5, &v4, &x->v);
     uint32_t w2, w4, w5;
     r1cs_lc l2 = {0}, l4 = {0};
-    int rc = g_mul(b, l, l, &v2, &w2);
+    int rc = lcf_own_wire(b, x);
+    if (!rc)
+        rc = g_mul(b, l, l, &v2, &w2);
     if (!rc && !(rc = lc_add(b, &l2, w2, 1)))
         rc = g_mul(b, &l2, &l2, &v4, &w4);
     if (!rc && !(rc = lc_add(b, &l4, w4, 1)))

@@ -151,15 +151,19 @@ int g_mul(cbuild *b, const r1cs_lc *a, const r1cs_lc *bb, const fr_t *v, uint32_
 /* circomlib's Poseidon (snark.h): the state [init, in[0], .., in[n-1]]
  * (t = n + 1, n in 1..16) permuted; out is element 0 as a combination of
  * new wires (no wire of its own). Round constants and the MDS matrix are
- * free linear algebra; each S-box y = x^5 is three products
- *   x * x = x2,  x2 * x2 = x4,  x4 * x = y
+ * free linear algebra; each S-box y = x^5 gives its input x (the MDS mix
+ * of the state plus a round constant: many full-size terms) a wire of its
+ * own, then takes three products of that wire:
+ *   w * 1 = x,  w * w = x2,  x2 * x2 = x4,  x4 * w = y
  * so every new wire is fixed by its inputs (sound without range checks:
- * the hash is an Fr function, nothing is assumed bounded). An S-box whose
- * input is a constant (element 0 in round 0 when init is one) is computed,
- * not constrained. Costs poseidon_constraints(t, init constant): 3 per
- * S-box, 8t + R_P(t) S-boxes, 3 fewer with a constant init; for t = 2..17
- * (tests/poseidon prints them): 216 243 264 300 324 357 384 405 420 462
- * 468 507 546 540 576 612. Copies its inputs. */
+ * the hash is an Fr function, nothing is assumed bounded), and x's terms
+ * stand once, in C, where a setup pays one G1 product for each (named by
+ * the products, they stood in A once and in B twice: 6 G1 and 2 G2 products
+ * a term). An S-box whose input is a constant (element 0 in round 0 when
+ * init is one) is computed, not constrained. Costs poseidon_constraints(t,
+ * init constant): 4 per S-box, 8t + R_P(t) S-boxes, 4 fewer with a constant
+ * init; for t = 2..17 (tests/poseidon prints them): 288 324 352 400 432 476 512 540 560
+ * 616 624 676 728 720 768 816. Copies its inputs. */
 int g_poseidon(cbuild *b, const lcf *in, int n, const lcf *init, lcf *out);
 /* poseidon_commit (snark.h) over n combinations: the chain starts from the
  * constant n, so it costs poseidon_commit_constraints(n). */

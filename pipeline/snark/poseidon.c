@@ -213,7 +213,7 @@ uint64_t poseidon_constraints(int t, int init_constant)
 {
     uint64_t sboxes =
         (uint64_t)POSEIDON_FULL_ROUNDS * (uint64_t)t + (uint64_t)poseidon_partial_rounds(t);
-    return 3 * sboxes - (init_constant ? 3 : 0);
+    return 4 * sboxes - (init_constant ? 4 : 0);
 }
 
 uint64_t poseidon_commit_constraints(size_t n)

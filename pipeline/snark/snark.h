@@ -226,7 +226,7 @@ int poseidon_hash(fr_t *out, const fr_t *in, size_t n, const fr_t *init, zkml_er
 #define POSEIDON_CHUNK 16
 int poseidon_commit(fr_t *out, const fr_t *in, size_t n, zkml_error *err);
 /* R1CS constraints of one permutation of width t whose inputs are all
- * unknown (3 per S-box), less 3 when element 0 starts as a constant; and of
+ * unknown (4 per S-box), less 4 when element 0 starts as a constant; and of
  * poseidon_commit over n elements as pipeline/circuit builds it. */
 uint64_t poseidon_constraints(int t, int init_constant);
 uint64_t poseidon_commit_constraints(size_t n);
