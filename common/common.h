@@ -196,6 +196,10 @@ uint64_t zkml_memory_left(void);
 int zkml_default_threads(void);
 /* Overwrites memory that held a secret; the compiler may not elide it. */
 void zkml_wipe(void *p, size_t n);
+/* Overwrites the 16 KiB of stack below the caller's frame: the frames of
+ * callees that held a secret in locals of their own (a scalar's copies in a
+ * multiplication, an inversion's powers), which the caller cannot name. */
+void zkml_wipe_stack(void);
 
 /* ---- pipeline steps --------------------------------------------------------
  * Every engine step works on one artifact directory: it reads the files that

@@ -65,6 +65,12 @@ void zkml_wipe(void *p, size_t n)
     __asm__ __volatile__("" : : "r"(p) : "memory");
 }
 
+__attribute__((noinline)) void zkml_wipe_stack(void)
+{
+    uint8_t below[16384]; /* this frame covers where the callees' frames were */
+    zkml_wipe(below, sizeof below);
+}
+
 int zkml_task_id_check(const char *id, zkml_error *err)
 {
     size_t n = 0;

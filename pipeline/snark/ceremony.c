@@ -199,19 +199,13 @@ static int circuit_domain(const char *r1cs_path, uint32_t *log_n, zkml_error *er
 /* The initial key, the service's contribution, our key files, the transcript. */
 static int phase2(const char *dir, const phase1 *p1, const char *r1cs_path, zkml_error *err)
 {
-    char init[PATH_MAX], zkey[PATH_MAX], pk[PATH_MAX], vk[PATH_MAX], cer[PATH_MAX];
-    if (zkml_path_join(init, sizeof init, dir, "circuit_0000.zkey", err) ||
-        zkml_artifact_path(zkey, sizeof zkey, dir, ZKML_A_ZKEY, err) ||
+    char zkey[PATH_MAX], pk[PATH_MAX], vk[PATH_MAX], cer[PATH_MAX];
+    if (zkml_artifact_path(zkey, sizeof zkey, dir, ZKML_A_ZKEY, err) ||
         zkml_artifact_path(pk, sizeof pk, dir, ZKML_A_PROVING_KEY, err) ||
         zkml_artifact_path(vk, sizeof vk, dir, ZKML_A_VK, err) ||
         zkml_artifact_path(cer, sizeof cer, dir, ZKML_A_CEREMONY, err))
         return err->code;
-    int rc = groth16_setup_ptau_files(r1cs_path, p1->path, init, err);
-    if (!rc)
-        rc = zkey_contribute_files(init, zkey, SERVICE_NAME, NULL, err);
-    unlink(init);
-    if (!rc)
-        rc = zkey_export_pk_files(r1cs_path, zkey, pk, vk, err);
+    int rc = groth16_setup_contribute_files(r1cs_path, p1->path, SERVICE_NAME, zkey, pk, vk, err);
     if (!rc)
         rc = ceremony_json_write(zkey, phase1_json(p1), cer, err);
     return rc;

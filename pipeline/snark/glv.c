@@ -260,6 +260,7 @@ int g1_mul_same(g1_affine *out, const g1_affine *p, size_t n, const fr_t *k, zkm
         zkml_wipe(&g, sizeof g);
         zkml_wipe(tables, b * 2 * WNAF_TABLE * sizeof *tables);
         zkml_wipe(scratch, b * sizeof *scratch);
+        zkml_wipe_stack(); /* glv_digits_of's copies of k */
     }
     free(tables);
     free(scratch);

@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +118,26 @@ static void put(pk_io *io, const void *p, size_t n)
     io->bytes += n + pad;
 }
 
+/* n points of size bytes as the reader maps them (whole structs), each with
+ * the padding after its first `used` bytes zeroed: padding holds whatever
+ * the last copy left there (bytes of the contribution's stack frames, say),
+ * which must not reach a file, and a key's bytes depend on its points only. */
+static void put_points(pk_io *io, const void *p, size_t n, size_t size, size_t used)
+{
+    uint8_t buf[1 << 16];
+    size_t per = sizeof buf / size;
+    for (size_t at = 0; at < n; at += per) {
+        size_t k = n - at < per ? n - at : per;
+        memcpy(buf, (const uint8_t *)p + at * size, k * size);
+        for (size_t i = 0; i < k; i++)
+            memset(buf + i * size + used, 0, size - used);
+        put(io, buf, k * size);
+    }
+}
+
+#define G1_USED (offsetof(g1_affine, infinity) + sizeof(int))
+#define G2_USED (offsetof(g2_affine, infinity) + sizeof(int))
+
 static void put_u32s(pk_io *io, uint32_t a, uint32_t b, uint32_t c, uint32_t d)
 {
     uint32_t v[4] = {a, b, c, d};
@@ -154,16 +175,16 @@ int pk_write(const groth16_pk *pk, const char *path, zkml_error *err)
         put(&io, pk->m[m].wire, nt * 4);
         put(&io, pk->m[m].coeff, nt * sizeof(fr_t));
     }
-    put(&io, &pk->alpha1, sizeof(g1_affine));
-    put(&io, &pk->beta1, sizeof(g1_affine));
-    put(&io, &pk->delta1, sizeof(g1_affine));
-    put(&io, &pk->beta2, sizeof(g2_affine));
-    put(&io, &pk->delta2, sizeof(g2_affine));
-    put(&io, pk->a_query, (size_t)pk->n_vars * sizeof(g1_affine));
-    put(&io, pk->b1_query, (size_t)pk->n_vars * sizeof(g1_affine));
-    put(&io, pk->b2_query, (size_t)pk->n_vars * sizeof(g2_affine));
-    put(&io, pk->c_query, (size_t)(pk->n_vars - pk->n_public - 1) * sizeof(g1_affine));
-    put(&io, pk->h_query, ((size_t)1 << pk->log_n) * sizeof(g1_affine));
+    put_points(&io, &pk->alpha1, 1, sizeof(g1_affine), G1_USED);
+    put_points(&io, &pk->beta1, 1, sizeof(g1_affine), G1_USED);
+    put_points(&io, &pk->delta1, 1, sizeof(g1_affine), G1_USED);
+    put_points(&io, &pk->beta2, 1, sizeof(g2_affine), G2_USED);
+    put_points(&io, &pk->delta2, 1, sizeof(g2_affine), G2_USED);
+    put_points(&io, pk->a_query, pk->n_vars, sizeof(g1_affine), G1_USED);
+    put_points(&io, pk->b1_query, pk->n_vars, sizeof(g1_affine), G1_USED);
+    put_points(&io, pk->b2_query, pk->n_vars, sizeof(g2_affine), G2_USED);
+    put_points(&io, pk->c_query, pk->n_vars - pk->n_public - 1, sizeof(g1_affine), G1_USED);
+    put_points(&io, pk->h_query, (size_t)1 << pk->log_n, sizeof(g1_affine), G1_USED);
     if (!io.failed) {
         put_header(io.f, io.bytes, hash_final(&io.hash));
         if (fflush(io.f) != 0 || fsync(fileno(io.f)) != 0)

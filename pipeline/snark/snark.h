@@ -367,7 +367,9 @@ int public_json_write(const fr_t *pub, size_t n, const char *path, zkml_error *e
  * the key is the circuit's initial key from that ptau followed by a valid
  * chain of contributions, ZKML_EREJECTED naming the failed check otherwise.
  * export_pk: our proving key (the prover's format) and the verification
- * key of a .zkey whose circuit is r1cs_path. */
+ * key of a .zkey whose circuit is r1cs_path. setup_contribute: setup_ptau,
+ * contribute and export_pk in one pass in memory (the pipeline's setup: the
+ * initial key is never written, the files are read once). */
 int groth16_setup_ptau_files(const char *r1cs_path, const char *ptau_path, const char *zkey_path,
                              zkml_error *err);
 int zkey_contribute_files(const char *in_path, const char *out_path, const char *name,
@@ -388,6 +390,9 @@ int snark_ptau_describe(const char *path, snark_ptau_info *info, zkml_error *err
 int snark_ptau_new_local(const char *path, uint32_t power, zkml_error *err);
 int zkey_export_pk_files(const char *r1cs_path, const char *zkey_path, const char *pk_path,
                          const char *vk_json_path, zkml_error *err);
+int groth16_setup_contribute_files(const char *r1cs_path, const char *ptau_path, const char *name,
+                                   const char *zkey_path, const char *pk_path,
+                                   const char *vk_json_path, zkml_error *err);
 
 /* An open ceremony over HTTP (ceremony_open.c), on a version dir after its
  * setup (network.r1cs, circuit.zkey: the latest key, ceremony.json); data_dir

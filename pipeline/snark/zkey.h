@@ -107,6 +107,14 @@ int zkey_points(const zkey_file *zk, uint32_t s, int g2, void **out, zkml_error 
 /* The verification key (reads and checks the IC points). */
 int zkey_vk(const zkey_file *zk, groth16_vk *vk, zkml_error *err);
 
+/* One contribution, with a secret from getrandom (wiped), to a key in
+ * memory: pk's C and H points times 1/d, delta1 and delta2 (pk's, vk's)
+ * times d, the contribution (its name cut as snarkjs cuts it) appended to
+ * mpc. What zkey_contribute_files does to the key read from a file, without
+ * the file: the pipeline contributes to the key it has just built. */
+int zkey_contribute_key(groth16_pk *pk, groth16_vk *vk, zkey_mpc *mpc, const char *name,
+                        zkml_error *err);
+
 /* Writes the keys as a .zkey in snarkjs's section order (1, 2, 4, 3, 9, 8, 5,
  * 6, 7, 10); mpc NULL writes an all-zero circuit hash and no contributions. */
 int zkey_write(const groth16_pk *pk, const groth16_vk *vk, const zkey_mpc *mpc, const char *path,

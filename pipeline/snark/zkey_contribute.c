@@ -3,7 +3,8 @@
  * beacon (contracts in snark.h and zkey.h), as snarkjs's zkey_contribute and
  * zkey_beacon do it: delta times d, sections 8 (C) and 9 (H) times 1/d,
  * every other section copied, and the contribution's public key appended to
- * section 10. The secret d and 1/d are wiped before returning.
+ * section 10; or the same on a key in memory (the pipeline's setup, which
+ * has just built it). The secret d and 1/d are wiped before returning.
  */
 #include "pipeline/snark/lem.h"
 #include "pipeline/snark/parallel.h"
@@ -23,7 +24,7 @@ static void copy_section(bwriter *w, const zkey_file *zk, uint32_t s)
 }
 
 typedef struct scale_job {
-    const uint8_t *in;
+    const uint8_t *in; /* the points as a .zkey stores them; NULL: out holds them */
     g1_affine *out;
     size_t n;
     const fr_t *k;
@@ -32,13 +33,13 @@ typedef struct scale_job {
     int *failed;      /* per task */
 } scale_job;
 
-/* A task's share of the chunk: decoded, then multiplied in lockstep. */
+/* A task's share of the points: decoded, then multiplied in lockstep. */
 static void scale_task(void *ctx, int task, int n_tasks)
 {
     scale_job *j = ctx;
     size_t lo, hi;
     parallel_range(j->n, task, n_tasks, &lo, &hi);
-    for (size_t i = lo; i < hi; i++)
+    for (size_t i = lo; j->in && i < hi; i++)
         if (lem_get_g1(&j->out[i], j->in + i * LEM_G1)) {
             j->bad = 1;
             return;
@@ -111,16 +112,18 @@ static int write_contributed(const zkey_file *zk, const char *out, const zkey_mp
     return bw_commit(&w, err);
 }
 
-/* Applies secret d with public point g1_s; c carries type, name and beacon. */
-static int contribute(zkey_file *zk, const char *out, const fr_t *d, const g1_affine *g1_s,
-                      zkey_contribution *c, zkml_error *err)
+/* Contribution d (public point g1_s) to a key whose ceremony is mpc and
+ * whose delta is delta1, delta2: c's points and transcript (c->delta_after
+ * the new delta1), the new delta2 and 1/d, for the C and H points. */
+static int contribution_of(const zkey_mpc *mpc, const g1_affine *delta1, const g2_affine *delta2,
+                           const fr_t *d, const g1_affine *g1_s, zkey_contribution *c,
+                           g2_affine *delta2_after, fr_t *inv, zkml_error *err)
 {
     b2 h;
     g1_jac j1;
     g2_jac j2;
     g2_affine g2_sp;
-    fr_t inv;
-    if (zkey_mpc_hasher(&zk->mpc, zk->mpc.n, &h, err))
+    if (zkey_mpc_hasher(mpc, mpc->n, &h, err))
         return err->code;
     c->g1_s = *g1_s;
     g1_to_jac(&j1, g1_s);
@@ -133,15 +136,28 @@ static int contribute(zkey_file *zk, const char *out, const fr_t *d, const g1_af
     g2_to_jac(&j2, &g2_sp);
     g2_mul(&j2, &j2, d);
     g2_to_affine(&c->g2_spx, &j2);
-    g1_to_jac(&j1, &zk->delta1);
+    g1_to_jac(&j1, delta1);
     g1_mul(&j1, &j1, d);
     g1_to_affine(&c->delta_after, &j1);
-    g2_to_jac(&j2, &zk->delta2);
+    g2_to_jac(&j2, delta2);
     g2_mul(&j2, &j2, d);
+    g2_to_affine(delta2_after, &j2);
+    fr_inv(inv, d);
+    zkml_wipe(&j1, sizeof j1); /* products of d: g1_mul's last state */
+    zkml_wipe(&j2, sizeof j2);
+    zkml_wipe_stack();
+    return 0;
+}
+
+/* Applies secret d with public point g1_s; c carries type, name and beacon. */
+static int contribute(zkey_file *zk, const char *out, const fr_t *d, const g1_affine *g1_s,
+                      zkey_contribution *c, zkml_error *err)
+{
     g2_affine delta2;
-    g2_to_affine(&delta2, &j2);
-    fr_inv(&inv, d);
-    int rc = zkey_mpc_push(&zk->mpc, c, err);
+    fr_t inv;
+    int rc = contribution_of(&zk->mpc, &zk->delta1, &zk->delta2, d, g1_s, c, &delta2, &inv, err);
+    if (!rc)
+        rc = zkey_mpc_push(&zk->mpc, c, err);
     if (!rc)
         rc = write_contributed(zk, out, &zk->mpc, &c->delta_after, &delta2, &inv, err);
     zkml_wipe(&inv, sizeof inv);
@@ -162,33 +178,89 @@ static void set_name(zkey_contribution *c, const char *name)
     c->name[n] = 0;
 }
 
+/* A random secret d, and the public point [s]_1 of another random s. */
+static int draw_secret(fr_t *d, g1_affine *g1_s, zkml_error *err)
+{
+    fr_t s;
+    g1_jac j;
+    int rc = fr_random(d, err);
+    if (!rc)
+        rc = fr_random(&s, err);
+    if (!rc) {
+        g1_generator(g1_s);
+        g1_to_jac(&j, g1_s);
+        g1_mul(&j, &j, &s);
+        g1_to_affine(g1_s, &j);
+    }
+    zkml_wipe(&s, sizeof s);
+    zkml_wipe_stack(); /* fr_random's and g1_mul's copies of s and d */
+    return rc;
+}
+
 int zkey_contribute_files(const char *in_path, const char *out_path, const char *name,
                           uint8_t hash_out[64], zkml_error *err)
 {
     zkey_file zk;
     zkey_contribution c;
-    fr_t d, s;
+    fr_t d;
     g1_affine g1_s;
-    g1_jac j;
     memset(&c, 0, sizeof c);
     set_name(&c, name);
     if (zkey_open(&zk, in_path, err))
         return err->code;
-    int rc = fr_random(&d, err);
+    int rc = draw_secret(&d, &g1_s, err);
     if (!rc)
-        rc = fr_random(&s, err);
-    if (!rc) {
-        g1_generator(&g1_s);
-        g1_to_jac(&j, &g1_s);
-        g1_mul(&j, &j, &s);
-        g1_to_affine(&g1_s, &j);
         rc = contribute(&zk, out_path, &d, &g1_s, &c, err);
-    }
     zkml_wipe(&d, sizeof d);
-    zkml_wipe(&s, sizeof s);
     zkey_close(&zk);
     if (!rc && hash_out)
         rc = zkey_contribution_hash(&c, hash_out, err);
+    return rc;
+}
+
+/* Every point of p (n of them) times k, the threads splitting them. */
+static int scale_points(g1_affine *p, size_t n, const fr_t *k, zkml_error *err)
+{
+    int threads = parallel_threads(0);
+    zkml_error *errs = calloc((size_t)threads, sizeof *errs);
+    int *failed = calloc((size_t)threads, sizeof *failed);
+    int rc = !errs || !failed ? zkml_fail(err, ZKML_ENOMEM, "contribute: out of memory") : 0;
+    if (!rc) {
+        scale_job j = {NULL, p, n, k, 0, errs, failed};
+        parallel_run(threads, scale_task, &j);
+    }
+    for (int t = 0; !rc && t < threads; t++)
+        if (failed[t]) {
+            *err = errs[t];
+            rc = err->code;
+        }
+    free(errs);
+    free(failed);
+    return rc;
+}
+
+int zkey_contribute_key(groth16_pk *pk, groth16_vk *vk, zkey_mpc *mpc, const char *name,
+                        zkml_error *err)
+{
+    zkey_contribution c;
+    fr_t d, inv;
+    g1_affine g1_s;
+    g2_affine delta2;
+    memset(&c, 0, sizeof c);
+    set_name(&c, name);
+    fr_zero(&inv);
+    int rc = draw_secret(&d, &g1_s, err);
+    if (!rc)
+        rc = contribution_of(mpc, &pk->delta1, &pk->delta2, &d, &g1_s, &c, &delta2, &inv, err);
+    zkml_wipe(&d, sizeof d);
+    size_t n_priv = pk->n_vars - pk->n_public - 1;
+    if (!rc && !(rc = scale_points(pk->c_query, n_priv, &inv, err)) &&
+        !(rc = scale_points(pk->h_query, (size_t)1 << pk->log_n, &inv, err)) &&
+        !(rc = zkey_mpc_push(mpc, &c, err))) {
+        pk->delta1 = c.delta_after;
+        pk->delta2 = vk->delta2 = delta2;
+    }
+    zkml_wipe(&inv, sizeof inv);
     return rc;
 }
 

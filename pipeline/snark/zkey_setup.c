@@ -9,31 +9,61 @@
 
 #include <string.h>
 
-int groth16_setup_ptau_files(const char *r1cs_path, const char *ptau_path, const char *zkey_path,
-                             zkml_error *err)
+/* The initial key of the circuit at r1cs_path from the ptau at ptau_path
+ * (mpc: its circuit hash, no contribution); on failure pk is freed. */
+static int initial_key(const char *r1cs_path, const char *ptau_path, groth16_pk *pk,
+                       groth16_vk *vk, zkey_mpc *mpc, zkml_error *err)
 {
     r1cs cs;
     ptau pt;
-    groth16_pk pk;
-    groth16_vk vk;
-    zkey_mpc mpc;
-    memset(&mpc, 0, sizeof mpc);
-    memset(&pk, 0, sizeof pk);
+    memset(mpc, 0, sizeof *mpc);
+    memset(pk, 0, sizeof *pk);
     if (r1cs_read(&cs, r1cs_path, err))
         return err->code;
-    int rc = groth16_pk_shape(&pk, &cs, err);
+    int rc = groth16_pk_shape(pk, &cs, err);
     r1cs_free(&cs); /* pk holds the matrices now */
     if (!rc)
         rc = ptau_open(&pt, ptau_path, err);
     if (rc) {
-        groth16_pk_free(&pk);
+        groth16_pk_free(pk);
         return zkml_error_prefix(err, "setup of %s", r1cs_path);
     }
-    rc = zkey_init_from_ptau(&pt, &pk, &vk, mpc.cs_hash, 0, err);
+    rc = zkey_init_from_ptau(&pt, pk, vk, mpc->cs_hash, 0, err);
     ptau_close(&pt);
-    if (rc)
-        return zkml_error_prefix(err, "setup of %s", r1cs_path);
-    rc = zkey_write(&pk, &vk, &mpc, zkey_path, err);
+    return rc ? zkml_error_prefix(err, "setup of %s", r1cs_path) : 0;
+}
+
+int groth16_setup_ptau_files(const char *r1cs_path, const char *ptau_path, const char *zkey_path,
+                             zkml_error *err)
+{
+    groth16_pk pk;
+    groth16_vk vk;
+    zkey_mpc mpc;
+    if (initial_key(r1cs_path, ptau_path, &pk, &vk, &mpc, err))
+        return err->code;
+    int rc = zkey_write(&pk, &vk, &mpc, zkey_path, err);
+    groth16_pk_free(&pk);
+    groth16_vk_free(&vk);
+    return rc;
+}
+
+int groth16_setup_contribute_files(const char *r1cs_path, const char *ptau_path, const char *name,
+                                   const char *zkey_path, const char *pk_path,
+                                   const char *vk_json_path, zkml_error *err)
+{
+    groth16_pk pk;
+    groth16_vk vk;
+    zkey_mpc mpc;
+    if (initial_key(r1cs_path, ptau_path, &pk, &vk, &mpc, err))
+        return err->code;
+    int rc = zkey_contribute_key(&pk, &vk, &mpc, name, err);
+    if (!rc)
+        rc = zkey_write(&pk, &vk, &mpc, zkey_path, err);
+    if (!rc)
+        rc = pk_write(&pk, pk_path, err);
+    if (!rc)
+        rc = vk_json_write(&vk, vk_json_path, err);
+    zkey_mpc_free(&mpc);
     groth16_pk_free(&pk);
     groth16_vk_free(&vk);
     return rc;
