@@ -189,11 +189,9 @@ int ceremony_json_write(const char *zkey_path, cJSON *p1_json, const char *out, 
 static int circuit_domain(const char *r1cs_path, uint32_t *log_n, zkml_error *err)
 {
     r1cs cs;
-    if (r1cs_read(&cs, r1cs_path, err))
+    if (r1cs_read_header(&cs, r1cs_path, err))
         return err->code;
-    int rc = groth16_domain_log(cs.n_constraints, cs.n_pub_out + cs.n_pub_in, log_n, err);
-    r1cs_free(&cs);
-    return rc;
+    return groth16_domain_log(cs.n_constraints, cs.n_pub_out + cs.n_pub_in, log_n, err);
 }
 
 /* The initial key, the service's contribution, our key files, the transcript. */

@@ -489,6 +489,21 @@ fail:
     return err ? err->code : ZKML_EINVAL;
 }
 
+int r1cs_read_header(r1cs *cs, const char *path, zkml_error *err)
+{
+    void *map;
+    size_t len;
+    binfile bf;
+    r1cs_init(cs);
+    if (binfile_map(path, "r1cs", &map, &len, err))
+        return err ? err->code : ZKML_EIO;
+    int rc = binfile_open(&bf, map, len, "r1cs", path, err);
+    if (!rc)
+        rc = parse_header(cs, &bf, &cs->n_constraints, err);
+    binfile_unmap(map, len);
+    return rc;
+}
+
 int r1cs_read(r1cs *cs, const char *path, zkml_error *err)
 {
     uint8_t *data;

@@ -278,6 +278,10 @@ int r1cs_lc_axpy(r1cs_lc *dst, const fr_t *k, const r1cs_lc *src, zkml_error *er
 void r1cs_lc_free(r1cs_lc *lc);
 int r1cs_write(const r1cs *cs, const char *path, zkml_error *err);
 int r1cs_read(r1cs *cs, const char *path, zkml_error *err);
+/* The header alone (the counts; cs->n_constraints the constraints the file
+ * declares, cs->constraints NULL), checked as r1cs_read checks it, without
+ * reading the constraints: a large circuit's file is mapped, not read. */
+int r1cs_read_header(r1cs *cs, const char *path, zkml_error *err);
 /* 0 if the witness satisfies every constraint; otherwise ZKML_EREJECTED naming
  * the first failing constraint. */
 int r1cs_check_witness(const r1cs *cs, const fr_t *w, size_t n, zkml_error *err);
