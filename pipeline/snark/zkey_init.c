@@ -28,12 +28,16 @@
 
 enum { T_A, T_B, T_C };
 
-/* The circuit's terms grouped by wire (a transposed copy of the rows). */
+/* The circuit's terms grouped by wire (a transposed copy of the rows): a
+ * term's coefficient is pk->m[kind].coeff[at], or 1 for at == EXTRA_ROW (the
+ * extra A row of a public signal). An index, not a pointer: at 2^19 rows
+ * the copy is 9 bytes a term, not 13. */
+enum { EXTRA_ROW = UINT32_MAX };
 typedef struct by_wire {
     uint64_t *start; /* n_vars + 1 */
     uint32_t *row;
     uint8_t *kind;
-    const fr_t **coeff;
+    uint32_t *at;
 } by_wire;
 
 typedef struct init_job {
@@ -53,30 +57,33 @@ static void by_wire_free(by_wire *bw)
     free(bw->start);
     free(bw->row);
     free(bw->kind);
-    free(bw->coeff);
+    free(bw->at);
 }
 
 static void place(by_wire *bw, uint64_t *fill, uint32_t wire, uint32_t row, uint8_t kind,
-                  const fr_t *c)
+                  uint32_t at)
 {
-    uint64_t at = fill[wire]++;
-    bw->row[at] = row;
-    bw->kind[at] = kind;
-    bw->coeff[at] = c;
+    uint64_t i = fill[wire]++;
+    bw->row[i] = row;
+    bw->kind[i] = kind;
+    bw->at[i] = at;
 }
 
 /* Counting sort of every term (and the extra input rows) by wire. */
-static int transpose(by_wire *bw, const groth16_pk *pk, const fr_t *one, zkml_error *err)
+static int transpose(by_wire *bw, const groth16_pk *pk, zkml_error *err)
 {
     uint64_t total = pk->n_public + 1;
-    for (int m = 0; m < 3; m++)
+    for (int m = 0; m < 3; m++) {
+        if (pk->m[m].start[pk->n_constraints] >= EXTRA_ROW)
+            return zkml_fail(err, ZKML_EINVAL, "setup: over 2^32 - 2 terms in one matrix");
         total += pk->m[m].start[pk->n_constraints];
+    }
     bw->start = calloc((size_t)pk->n_vars + 1, sizeof *bw->start);
     uint64_t *fill = calloc((size_t)pk->n_vars + 1, sizeof *fill);
     bw->row = malloc(total * sizeof *bw->row);
     bw->kind = malloc(total);
-    bw->coeff = malloc(total * sizeof *bw->coeff);
-    if (!bw->start || !fill || !bw->row || !bw->kind || !bw->coeff) {
+    bw->at = malloc(total * sizeof *bw->at);
+    if (!bw->start || !fill || !bw->row || !bw->kind || !bw->at) {
         free(fill);
         return zkml_fail(err, ZKML_ENOMEM, "setup: out of memory for %llu terms",
                          (unsigned long long)total);
@@ -92,9 +99,9 @@ static int transpose(by_wire *bw, const groth16_pk *pk, const fr_t *one, zkml_er
     for (uint32_t k = 0; k < pk->n_constraints; k++)
         for (int m = 0; m < 3; m++)
             for (uint64_t i = pk->m[m].start[k]; i < pk->m[m].start[k + 1]; i++)
-                place(bw, fill, pk->m[m].wire[i], k, (uint8_t)m, &pk->m[m].coeff[i]);
+                place(bw, fill, pk->m[m].wire[i], k, (uint8_t)m, (uint32_t)i);
     for (uint32_t s = 0; s <= pk->n_public; s++)
-        place(bw, fill, s, pk->n_constraints + s, T_A, one);
+        place(bw, fill, s, pk->n_constraints + s, T_A, EXTRA_ROW);
     free(fill);
     return 0;
 }
@@ -227,66 +234,72 @@ static void pending_flush(pending *q, g1_jac *acc)
     q->n = 0;
 }
 
-/* acc (sum `sum` of the wire) += c * p. */
-static void g1_acc(wire_sums *w, int sum, g1_jac *acc, const g1_affine *p, const fr_t *c)
+/* A term's coefficient c, with m = small_magnitude(c, &negative): read once
+ * for the term's two to four sums (each reading was a Montgomery reduction). */
+typedef struct coeff {
+    const fr_t *c;
+    uint64_t m;
+    int negative;
+} coeff;
+
+/* acc (sum `sum` of the wire) += k * p. */
+static void g1_acc(wire_sums *w, int sum, g1_jac *acc, const g1_affine *p, const coeff *k)
 {
-    int negative = 0;
-    uint64_t m = small_magnitude(c, &negative);
-    if (m) {
-        small_push(w, sum, acc, p, m, negative);
+    if (k->m) {
+        small_push(w, sum, acc, p, k->m, k->negative);
         return;
     }
     pending *q = &w->full[sum];
     if (q->n == G1_SUM_MAX)
         pending_flush(q, acc);
     g1_to_jac(&q->p[q->n], p);
-    q->k[q->n++] = c;
+    q->k[q->n++] = k->c;
 }
 
-static void g2_acc(wire_sums *w, g2_jac *acc, const g2_affine *p, const fr_t *c)
+static void g2_acc(wire_sums *w, g2_jac *acc, const g2_affine *p, const coeff *k)
 {
-    int negative = 0;
-    uint64_t m = small_magnitude(c, &negative);
-    if (m) {
-        small_push(w, SUM_B2, acc, p, m, negative);
+    if (k->m) {
+        small_push(w, SUM_B2, acc, p, k->m, k->negative);
         return;
     }
     pending2 *q = &w->full2;
     if (q->n == G2_SUM_MAX)
         pending2_flush(q, acc);
     g2_to_jac(&q->p[q->n], p);
-    q->k[q->n++] = c;
+    q->k[q->n++] = k->c;
 }
 
 /* The points of one term into the sums of wire base + s. */
 static int add_term(init_job *j, size_t s, uint64_t t, wire_sums *w, zkml_error *err)
 {
     size_t at = ((size_t)1 << j->pk->log_n) - 1 + j->bw.row[t];
-    const fr_t *c = j->bw.coeff[t];
+    uint32_t i = j->bw.at[t];
+    coeff c = {i == EXTRA_ROW ? &j->one : &j->pk->m[j->bw.kind[t]].coeff[i], 0, 0};
+    c.m = small_magnitude(c.c, &c.negative);
     g1_affine p;
     g2_affine p2;
     switch (j->bw.kind[t]) {
     case T_A:
         if (ptau_g1(j->pt, PTAU_TAU_G1, 1, at, &p, err))
             return err->code;
-        g1_acc(w, SUM_A, &j->a[s], &p, c);
+        g1_acc(w, SUM_A, &j->a[s], &p, &c);
         if (ptau_g1(j->pt, PTAU_BETA_G1, 1, at, &p, err))
             return err->code;
-        g1_acc(w, SUM_K, &j->k[s], &p, c);
+        g1_acc(w, SUM_K, &j->k[s], &p, &c);
         return 0;
     case T_B:
         if (ptau_g1(j->pt, PTAU_TAU_G1, 1, at, &p, err) || ptau_g2(j->pt, 1, at, &p2, err))
             return err->code;
-        g1_acc(w, SUM_B1, &j->b1[s], &p, c);
-        g2_acc(w, &j->b2[s], &p2, c);
+        g1_acc(w, SUM_B1, &j->b1[s], &p, &c);
+        g2_acc(w, &j->b2[s], &p2, &c);
         if (ptau_g1(j->pt, PTAU_ALPHA_G1, 1, at, &p, err))
             return err->code;
-        g1_acc(w, SUM_K, &j->k[s], &p, c);
+        g1_acc(w, SUM_K, &j->k[s], &p, &c);
         return 0;
     default:
         if (ptau_g1(j->pt, PTAU_TAU_G1, 1, at, &p, err))
             return err->code;
-        g1_acc(w, SUM_K, &j->k[s], &p, c);
+        g1_acc(w, SUM_K, &j->k[s], &p, &c);
         return 0;
     }
 }
@@ -369,11 +382,12 @@ static int wire_block(init_job *j, groth16_pk *pk, groth16_vk *vk, int threads, 
 }
 
 /* Runs the per-wire sums WIRE_BLOCK wires at a time (the Jacobian sums of
- * every wire at once took more memory than the key) and converts them into
- * the key's affine points. */
+ * every wire at once took more memory than the key; 2^16 wires held 31 MB of
+ * them, 2^14 hold 8 MB at the same speed, 2^12 were slower) and converts
+ * them into the key's affine points. */
 static int wire_points(init_job *j, groth16_pk *pk, groth16_vk *vk, int threads, zkml_error *err)
 {
-    enum { WIRE_BLOCK = 1 << 16 };
+    enum { WIRE_BLOCK = 1 << 14 };
     int t = parallel_threads(threads);
     size_t nv = pk->n_vars, n_pub = (size_t)pk->n_public + 1;
     size_t block = nv < WIRE_BLOCK ? nv : WIRE_BLOCK;
@@ -528,7 +542,7 @@ int zkey_init_from_ptau(const ptau *pt, groth16_pk *pk, groth16_vk *vk, uint8_t 
     fr_one(&job.one);
     int rc = header(pt, pk, vk, err);
     if (!rc)
-        rc = transpose(&job.bw, pk, &job.one, err);
+        rc = transpose(&job.bw, pk, err);
     if (!rc)
         rc = wire_points(&job, pk, vk, threads, err);
     by_wire_free(&job.bw);
