@@ -409,6 +409,7 @@ static int wire_points(init_job *j, groth16_pk *pk, groth16_vk *vk, int threads,
     for (j->base = 0; !rc && j->base < nv; j->base += block) {
         j->count = nv - j->base < block ? nv - j->base : block;
         rc = wire_block(j, pk, vk, t, err);
+        ptau_release(j->pt); /* the next block's wires name mostly other rows */
     }
     if (!rc) {
         memcpy(pk->c_query, vk->ic + n_pub, (nv - n_pub) * sizeof *pk->c_query);
