@@ -33,7 +33,8 @@ typedef struct scale_job {
     int *failed;      /* per task */
 } scale_job;
 
-/* A task's share of the points: decoded, then multiplied in lockstep. */
+/* A task's share of the points: decoded (when in is set), then multiplied in
+ * lockstep. */
 static void scale_task(void *ctx, int task, int n_tasks)
 {
     scale_job *j = ctx;
@@ -48,40 +49,50 @@ static void scale_task(void *ctx, int task, int n_tasks)
         j->failed[task] = 1;
 }
 
+/* out[0..n) = k times the points: in's (as a .zkey stores them, decoded and
+ * checked), or out's own when in is NULL; the threads split them. */
+static int scale_points(g1_affine *out, const uint8_t *in, size_t n, const fr_t *k, zkml_error *err)
+{
+    int threads = parallel_threads(0);
+    zkml_error *errs = calloc((size_t)threads, sizeof *errs);
+    int *failed = calloc((size_t)threads, sizeof *failed);
+    int rc = !errs || !failed ? zkml_fail(err, ZKML_ENOMEM, "contribute: out of memory") : 0;
+    if (!rc) {
+        scale_job j = {in, out, n, k, 0, errs, failed};
+        parallel_run(threads, scale_task, &j);
+        if (j.bad)
+            rc = zkml_fail(err, ZKML_EINVAL, "a point is not on the curve");
+    }
+    for (int t = 0; !rc && t < threads; t++)
+        if (failed[t]) {
+            *err = errs[t];
+            rc = err->code;
+        }
+    free(errs);
+    free(failed);
+    return rc;
+}
+
 /* Section s with every point multiplied by k, CHUNK points at a time. */
 static int scale_section(bwriter *w, const zkey_file *zk, uint32_t s, const fr_t *k,
                          zkml_error *err)
 {
     size_t n = zk->sec[s].left / LEM_G1;
-    int threads = parallel_threads(0);
     g1_affine *aff = malloc(CHUNK * sizeof *aff);
-    zkml_error *errs = calloc((size_t)threads, sizeof *errs);
-    int *failed = calloc((size_t)threads, sizeof *failed);
-    int rc = !aff || !errs || !failed ? zkml_fail(err, ZKML_ENOMEM, "contribute: out of memory")
-                                      : 0;
+    int rc = !aff ? zkml_fail(err, ZKML_ENOMEM, "contribute: out of memory") : 0;
     bw_u32(w, s);
     bw_u64(w, zk->sec[s].left);
     for (size_t at = 0; !rc && at < n; at += CHUNK) {
-        scale_job j = {zk->sec[s].p + at * LEM_G1, aff, n - at < CHUNK ? n - at : CHUNK, k, 0,
-                       errs, failed};
-        parallel_run(threads, scale_task, &j);
-        if (j.bad)
-            rc = zkml_fail(err, ZKML_EINVAL, "%s: a point of section %u is not on the curve",
-                           zk->bf.name, s);
-        for (int t = 0; !rc && t < threads; t++)
-            if (failed[t]) {
-                *err = errs[t];
-                rc = err->code;
-            }
-        for (size_t i = 0; !rc && i < j.n; i++) {
+        size_t m = n - at < CHUNK ? n - at : CHUNK;
+        if (scale_points(aff, zk->sec[s].p + at * LEM_G1, m, k, err))
+            rc = zkml_error_prefix(err, "%s: section %u", zk->bf.name, s);
+        for (size_t i = 0; !rc && i < m; i++) {
             uint8_t b[LEM_G1];
             lem_put_g1(b, &aff[i]);
             bw_bytes(w, b, sizeof b);
         }
     }
     free(aff);
-    free(errs);
-    free(failed);
     return rc;
 }
 
@@ -143,9 +154,7 @@ static int contribution_of(const zkey_mpc *mpc, const g1_affine *delta1, const g
     g2_mul(&j2, &j2, d);
     g2_to_affine(delta2_after, &j2);
     fr_inv(inv, d);
-    zkml_wipe(&j1, sizeof j1); /* products of d: g1_mul's last state */
-    zkml_wipe(&j2, sizeof j2);
-    zkml_wipe_stack();
+    zkml_wipe_stack(); /* g1_mul's, g2_mul's and fr_inv's copies of d */
     return 0;
 }
 
@@ -218,27 +227,6 @@ int zkey_contribute_files(const char *in_path, const char *out_path, const char 
     return rc;
 }
 
-/* Every point of p (n of them) times k, the threads splitting them. */
-static int scale_points(g1_affine *p, size_t n, const fr_t *k, zkml_error *err)
-{
-    int threads = parallel_threads(0);
-    zkml_error *errs = calloc((size_t)threads, sizeof *errs);
-    int *failed = calloc((size_t)threads, sizeof *failed);
-    int rc = !errs || !failed ? zkml_fail(err, ZKML_ENOMEM, "contribute: out of memory") : 0;
-    if (!rc) {
-        scale_job j = {NULL, p, n, k, 0, errs, failed};
-        parallel_run(threads, scale_task, &j);
-    }
-    for (int t = 0; !rc && t < threads; t++)
-        if (failed[t]) {
-            *err = errs[t];
-            rc = err->code;
-        }
-    free(errs);
-    free(failed);
-    return rc;
-}
-
 int zkey_contribute_key(groth16_pk *pk, groth16_vk *vk, zkey_mpc *mpc, const char *name,
                         zkml_error *err)
 {
@@ -254,8 +242,8 @@ int zkey_contribute_key(groth16_pk *pk, groth16_vk *vk, zkey_mpc *mpc, const cha
         rc = contribution_of(mpc, &pk->delta1, &pk->delta2, &d, &g1_s, &c, &delta2, &inv, err);
     zkml_wipe(&d, sizeof d);
     size_t n_priv = pk->n_vars - pk->n_public - 1;
-    if (!rc && !(rc = scale_points(pk->c_query, n_priv, &inv, err)) &&
-        !(rc = scale_points(pk->h_query, (size_t)1 << pk->log_n, &inv, err)) &&
+    if (!rc && !(rc = scale_points(pk->c_query, NULL, n_priv, &inv, err)) &&
+        !(rc = scale_points(pk->h_query, NULL, (size_t)1 << pk->log_n, &inv, err)) &&
         !(rc = zkey_mpc_push(mpc, &c, err))) {
         pk->delta1 = c.delta_after;
         pk->delta2 = vk->delta2 = delta2;
