@@ -31,7 +31,7 @@ static int lcf_axpy(cbuild *b, lcf *dst, const fr_t *k, const lcf *src)
 }
 
 /* x's combination replaced by a new wire w of x's value, with the
- * constraint w * 1 = x (g_own_wire's rule, for a field value). An S-box
+ * constraint w * 1 = x (g_own_wire for a field value). An S-box
  * input is the MDS mix of the whole state plus a round constant: up to
  * t + R_P terms with full-size coefficients, which the setup multiplies one
  * by one. Named by the S-box's three products, they stood three times, twice
@@ -39,14 +39,10 @@ static int lcf_axpy(cbuild *b, lcf *dst, const fr_t *k, const lcf *src)
  * cheapest side. Sound: the constraint fixes w to x's value. Costs 1. */
 static int lcf_own_wire(cbuild *b, lcf *x)
 {
-    r1cs_lc A = {0}, B = {0};
     uint32_t w;
     int rc = cb_wire_fr(b, &x->v, &w);
-    if (!rc && !(rc = lc_add(b, &A, w, 1)) && !(rc = lc_add(b, &B, 0, 1)) &&
-        !(rc = cb_enforce(b, &A, &B, &x->lc))) /* moves x's terms: x->lc is empty */
+    if (!rc && !(rc = g_wire_equals(b, w, &x->lc))) /* x->lc is empty now */
         return lc_add(b, &x->lc, w, 1);
-    r1cs_lc_free(&A); /* empty already where cb_enforce failed (it frees) */
-    r1cs_lc_free(&B);
     lcf_free(x);
     return rc;
 }

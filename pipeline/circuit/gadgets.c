@@ -163,16 +163,24 @@ static int boolean_wire(cbuild *b, int bit, uint32_t *w)
     return cb_enforce(b, &A, &B, &C);
 }
 
-int g_own_wire(cbuild *b, lcv *x)
+int g_wire_equals(cbuild *b, uint32_t w, r1cs_lc *x)
 {
     r1cs_lc A = {0}, B = {0};
-    uint32_t w;
-    int rc = cb_wire(b, x->v, &w);
-    if (!rc && !(rc = lc_add(b, &A, w, 1)) && !(rc = lc_add(b, &B, 0, 1)) &&
-        !(rc = cb_enforce(b, &A, &B, &x->lc)))
-        return lcv_wire(b, x, w, x->v);
-    r1cs_lc_free(&A); /* empty already where cb_enforce failed (it frees) */
+    int rc = lc_add(b, &A, w, 1);
+    if (!rc && !(rc = lc_add(b, &B, 0, 1)))
+        return cb_enforce(b, &A, &B, x); /* on failure it frees all three */
+    r1cs_lc_free(&A);
     r1cs_lc_free(&B);
+    r1cs_lc_free(x);
+    return rc;
+}
+
+int g_own_wire(cbuild *b, lcv *x)
+{
+    uint32_t w = 0;
+    int rc = cb_wire(b, x->v, &w);
+    if (!rc && !(rc = g_wire_equals(b, w, &x->lc)))
+        return lcv_wire(b, x, w, x->v);
     lcv_free(x);
     return rc;
 }

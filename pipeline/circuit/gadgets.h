@@ -63,6 +63,10 @@ void lcv_free(lcv *x);
  * r * (r - 1) = 0 would hold x's terms in both A and B. Costs 1. Consumes
  * x's combination (x is the new wire's afterwards, also on failure: empty). */
 int g_own_wire(cbuild *b, lcv *x);
+/* The constraint w * 1 = x for an existing wire w: g_own_wire's rule, also
+ * for combinations of field values (Poseidon's). Costs 1. Consumes x's terms
+ * (x is empty afterwards, also on failure). */
+int g_wire_equals(cbuild *b, uint32_t w, r1cs_lc *x);
 /* A new wire w of value bit with the constraint w * (w - 1) = 0. Costs 1. */
 int g_boolean(cbuild *b, int bit, uint32_t *w);
 /* Range check: t in [0, 2^n), n <= 62. bits[] receives the bits, least
