@@ -133,8 +133,17 @@ int body_read(const http_request *rq, const body_limit *limit, zkml_buf *out, zk
     return status;
 }
 
+/* A request declares a body with a length or as chunks. */
+static int body_declared(const http_request *rq)
+{
+    const struct mg_request_info *ri = mg_get_request_info(rq->conn);
+    return ri->content_length > 0 || mg_get_header(rq->conn, "Transfer-Encoding") != NULL;
+}
+
 void body_refuse(const http_request *rq)
 {
+    if (!body_declared(rq))
+        return; /* nothing to refuse: the connection may stay open */
     mg_disable_connection_keep_alive(rq->conn);
     if (rq->thread)
         rq->thread->body_refused = 1;

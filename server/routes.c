@@ -182,6 +182,7 @@ static int send_method_not_allowed(http_request *rq, const char *allow)
 static int check_post_origin(http_request *rq)
 {
     if (!origin_may_post(rq)) {
+        body_refuse(rq);
         http_send_error(rq, 403, "forbidden", "origin %s may not POST (see ZKML_CORS_ORIGINS)",
                         rq->origin);
         return -1;
@@ -200,6 +201,7 @@ static int check_post(http_request *rq)
         return 0;
     const char *auth = mg_get_header(rq->conn, "Authorization");
     if (!access_bearer_ok(token, auth)) {
+        body_refuse(rq);
         rq->extra_header[0] = "WWW-Authenticate";
         rq->extra_header[1] = "Bearer";
         http_send_error(rq, 401, "unauthorized",
@@ -319,36 +321,56 @@ static int dispatch_get(http_request *rq, route r, char **seg, const char *path)
     return http_send_error(rq, 404, "not_found", "no route for %s", path);
 }
 
-/* Checks the Host, parses the path and hands the request to its handler. */
+/* Whether a request for r goes to a handler that reads its body: every other
+ * answer is given without reading it. */
+static int route_reads_body(route r, const char *method)
+{
+    return !strcmp(method, "POST") && (r == R_MODELS || r == R_CONTRIBUTIONS || r == R_FINALIZE ||
+                                       r == R_PROOFS || r == R_INFERNET || r == R_INFERNET_ROOT);
+}
+
+/* Checks the Host, parses the path and hands the request to its handler. A
+ * body that no handler will read is refused (body_refuse) before the answer:
+ * kept alive, the connection would first read all the bytes it declares, at
+ * whatever pace the client sends them. */
 static int serve_route(http_request *rq)
 {
     const struct mg_request_info *ri = mg_get_request_info(rq->conn);
+    /* The decoded path before CivetWeb's "../" cleaning: what the client sent. */
+    const char *raw = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
+    char path[PATH_BYTES], buf[PATH_BYTES];
+    char *seg[MAX_SEGMENTS];
+    int n = -1, fits = raw && strlen(raw) < sizeof path;
+    if (fits) {
+        strcpy(path, raw);
+        strcpy(buf, raw);
+        n = split_path(buf, seg);
+    }
+    route r = n < 0 ? R_NONE : match_route(seg, n);
+    if (!route_reads_body(r, rq->method))
+        body_refuse(rq);
     /* An absolute-form target ("GET http://host/path") names the host itself. */
     const char *host = mg_get_header(rq->conn, "Host"), *target = ri->request_uri;
     if (target && !strncasecmp(target, "http://", 7) &&
         !server_config_host_allowed(&rq->srv->cfg, target + 7))
         host = target + 7;
-    if (!server_config_host_allowed(&rq->srv->cfg, host))
+    if (!server_config_host_allowed(&rq->srv->cfg, host)) {
+        body_refuse(rq);
         return http_send_error(rq, 403, "forbidden",
                                "Host '%s' is not this server's address (without ZKML_API_TOKEN "
                                "only localhost and the listen addresses are answered)",
                                host);
-    /* The decoded path before CivetWeb's "../" cleaning: what the client sent. */
-    const char *raw = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
-    char path[PATH_BYTES], buf[PATH_BYTES];
-    char *seg[MAX_SEGMENTS];
-    if (!raw || strlen(raw) >= sizeof path)
+    }
+    if (!fits)
         return http_send_error(rq, 404, "not_found", "no such route");
-    strcpy(path, raw);
-    strcpy(buf, raw);
-    int n = split_path(buf, seg);
-    route r = n < 0 ? R_NONE : match_route(seg, n);
     if (r == R_NONE)
         return http_send_error(rq, 404, "not_found", "no route for %s", path);
     zkml_error bad_id;
     /* seg[1] is the task of every route from R_TASK on, but the root Infernet paths */
-    if (r >= R_TASK && r != R_INFERNET_ROOT && zkml_task_id_check(seg[1], &bad_id))
+    if (r >= R_TASK && r != R_INFERNET_ROOT && zkml_task_id_check(seg[1], &bad_id)) {
+        body_refuse(rq);
         return http_send_error(rq, 400, "invalid_input", "%s", bad_id.message);
+    }
     if (!strcmp(rq->method, "OPTIONS"))
         return send_preflight(rq);
     if (r == R_INFERNET_ROOT || r == R_INFERNET) {

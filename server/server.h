@@ -86,7 +86,8 @@ typedef struct server_thread {
 typedef struct http_request {
     struct mg_connection *conn;
     const server_ctx *srv;
-    server_thread *thread;
+    server_thread *thread; /* this thread's state: handlers given a const request
+                            * still update it (body_refuse) */
     const char *method;
     const char *query;           /* may be NULL */
     const char *origin;          /* Origin header, or NULL */
@@ -139,7 +140,10 @@ int body_stream(const http_request *rq, const body_limit *limit, body_sink sink,
  * slow-client rule as body_stream: 0, or its status with err set and out freed. */
 int body_read(const http_request *rq, const body_limit *limit, zkml_buf *out, zkml_error *err);
 /* A handler that answers without reading the whole body calls this before it
- * answers: the connection is not reused, and body_linger drains it. */
+ * answers: the connection is not reused, and body_linger drains it. Nothing
+ * happens to a request that declares no body (no Content-Length above 0, no
+ * Transfer-Encoding). It records the refusal in rq->thread, the thread's
+ * state, which a const request may change. */
 void body_refuse(const http_request *rq);
 /* After the handler has answered (routes.c, for every request): when the
  * body was refused, ends the answer and reads what the client still sends,

@@ -15,7 +15,10 @@
  *            over ZKML_MAX_UPLOAD_MB, a proof's body over 1 MiB), sent at once
  *            as a client that does not wait for 100-continue sends it: in each
  *            of 25 tries the whole body goes out (the server drains it rather
- *            than reset the connection) and the 413 is read.
+ *            than reset the connection) and the 413 is read; and a request
+ *            answered before any handler reads its body (404, 405, a foreign
+ *            origin's 403), declaring 1 GiB sent a byte at a time: the answer
+ *            comes and the connection ends, the body unread.
  *
  * usage: server_harden rules|slow|memory|refused ZKML_REGISTRY MODEL.onnx
  */
@@ -25,6 +28,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -433,6 +437,45 @@ static int refused_with_413(const char *head, const char *body)
     return 0;
 }
 
+/* A request refused before any handler reads its body (no route, a method
+ * the route does not take, a foreign origin): head declares 1 GiB, then the
+ * client sends a byte every 200 ms for up to 12 s. 1 when the answer begins
+ * with status and the server ends the connection while the client is still
+ * sending: kept alive, it would read the declared body first, at the
+ * client's pace, one thread held all along. */
+static int early_refusal_closes(const char *head, const char *status)
+{
+    int fd = connect_server(srv.port, 1);
+    if (fd < 0 || send(fd, head, strlen(head), MSG_NOSIGNAL) <= 0) {
+        if (fd >= 0)
+            close(fd);
+        return 0;
+    }
+    char reply[2048];
+    size_t got = 0;
+    int ended = 0, ticks = 0;
+    for (; ticks < 60 && !ended; ticks++) {
+        if (send(fd, "x", 1, MSG_NOSIGNAL) != 1)
+            ended = 1; /* reset after the end: it has closed */
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (!ended && poll(&p, 1, 200) > 0) {
+            ssize_t k = recv(fd, reply + got, sizeof reply - 1 - got, 0);
+            if (k > 0)
+                got += (size_t)k;
+            else
+                ended = 1;
+        }
+    }
+    close(fd);
+    reply[got] = '\0';
+    int ok = ended && !strncmp(reply, status, strlen(status));
+    if (!ok)
+        printf("%.*s: answer '%.*s', connection %s after %d bytes of body\n",
+               (int)strcspn(head, "\r\n"), head, (int)strcspn(reply, "\r\n"), reply,
+               ended ? "ended" : "still open", ticks);
+    return ok;
+}
+
 static int case_refused(const char *dir)
 {
     const char *env[] = {"ZKML_CHAIN=none", "ZKML_MAX_UPLOAD_MB=1", NULL};
@@ -459,6 +502,22 @@ static int case_refused(const char *dir)
               answered, REFUSED_TRIES);
     }
     free(body);
+    static const char *early[][2] = {
+        {"POST /models/tok/no/such/route HTTP/1.1\r\nHost: 127.0.0.1\r\n", "HTTP/1.1 404"},
+        {"POST /models/tok HTTP/1.1\r\nHost: 127.0.0.1\r\n", "HTTP/1.1 405"},
+        {"POST /models HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://evil.example\r\n",
+         "HTTP/1.1 403"},
+        {"PUT /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n", "HTTP/1.1 405"},
+    };
+    for (size_t i = 0; i < sizeof early / sizeof early[0]; i++) {
+        char head[512];
+        snprintf(head, sizeof head,
+                 "%sContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", early[i][0],
+                 1 << 30);
+        CHECK(early_refusal_closes(head, early[i][1]),
+              "%.*s (1 GiB declared, sent slowly): %s and the connection ended",
+              (int)strcspn(early[i][0], "\r"), early[i][0], early[i][1]);
+    }
     CHECK(healthz_answers(8), "/healthz after the refusals");
     CHECK(test_server_stop(&srv) == 0, "graceful stop exits 0");
     return 0;
