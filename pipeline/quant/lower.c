@@ -466,17 +466,29 @@ static int wt_init(lowering *lw, int node, weighted *wt, uint32_t x, const wt_sh
 }
 
 /* Adds weight c (element w of the weights) times element xi of x to the current row. */
+/* Weight c (element w of the weight tensor) at the weights' scale, into q;
+ * with hashed parameters also parameter w's value. */
+static int wt_weight(lowering *lw, int node, weighted *wt, double c, uint32_t w, int64_t *q,
+                     zkml_error *err)
+{
+    int rc = quantize_const(lw, node, c, wt->cs, q, err);
+    return rc || wt->first_w == QUANT_NO_PARAM ? rc : qm_param_set(lw->m, wt->first_w + w, *q, err);
+}
+
+/* The term q * x[xi] of the current row, q weight w's value (wt_weight). */
+static int wt_push(weighted *wt, int64_t q, uint32_t w, uint32_t xi, zkml_error *err)
+{
+    /* a zero weight is a term too when hashed: the circuit does not depend on the weights */
+    return wt->first_w == QUANT_NO_PARAM ? rs_term(&wt->r, wt->x, xi, q, err)
+                                         : rs_push(&wt->r, wt->x, xi, q, wt->first_w + w, err);
+}
+
 static int wt_term(lowering *lw, int node, weighted *wt, double c, uint32_t w, uint32_t xi,
                    zkml_error *err)
 {
     int64_t q;
-    int rc = quantize_const(lw, node, c, wt->cs, &q, err);
-    if (rc || wt->first_w == QUANT_NO_PARAM)
-        return rc ? rc : rs_term(&wt->r, wt->x, xi, q, err);
-    /* a zero weight is a term too: the circuit does not depend on the weights */
-    return (rc = qm_param_set(lw->m, wt->first_w + w, q, err))
-               ? rc
-               : rs_push(&wt->r, wt->x, xi, q, wt->first_w + w, err);
+    int rc = wt_weight(lw, node, wt, c, w, &q, err);
+    return rc ? rc : wt_push(wt, q, w, xi, err);
 }
 
 /* Ends the current row, adding bias b (element bi of the bias) when has_bias. */
@@ -658,15 +670,29 @@ static int lower_conv(lowering *lw, int node, zkml_error *err)
     bn_fold bn;
     int folded = bn_for(lw, node, &bn);
     int64_t cpg = gm.c / groups, opg = gm.oc / groups;
+    if (w->size != (size_t)(gm.oc * cpg * gm.kh * gm.kw))
+        return refuse(lw, node, err, "the weights' size does not match the kernel's shape");
     weighted wt;
     wt_shape sh = {(uint32_t)(gm.oc * gm.oh * gm.ow), (uint32_t)w->size,
                    b || folded ? (uint32_t)gm.oc : 0, n->inputs[1], b ? n->inputs[2] : -1,
                    (size_t)(cpg * gm.kh * gm.kw)};
-    if ((rc = wt_init(lw, node, &wt, x, &sh, err)))
+    /* a channel's kernel, quantized once for all its output positions (each
+     * quantization per term was a third of a CNN's calibration) */
+    int64_t *kq = malloc(sh.row_terms ? sh.row_terms * sizeof *kq : 1);
+    if (!kq)
+        return zkml_fail(err, ZKML_ENOMEM, "node '%s': out of memory", n->name);
+    if ((rc = wt_init(lw, node, &wt, x, &sh, err))) {
+        free(kq);
         return rc;
+    }
     for (int64_t o = 0; o < gm.oc; o++) {
         int64_t grp = o / opg;
         double fa = folded ? bn_a(&bn, o) : 1, fb = folded ? bn_b(&bn, o) : 0;
+        for (uint32_t j = 0; j < sh.row_terms; j++) {
+            uint32_t wi = (uint32_t)(o * (int64_t)sh.row_terms) + j;
+            if ((rc = wt_weight(lw, node, &wt, fa * w->data[wi], wi, &kq[j], err)))
+                goto fail;
+        }
         for (int64_t oy = 0; oy < gm.oh; oy++) {
             for (int64_t ox = 0; ox < gm.ow; ox++) {
                 for (int64_t ci = 0; ci < cpg; ci++) {
@@ -676,9 +702,10 @@ static int lower_conv(lowering *lw, int node, zkml_error *err)
                             int64_t ix = ox * gm.sw - gm.pw + kx * gm.dw;
                             if (iy < 0 || iy >= gm.h || ix < 0 || ix >= gm.w)
                                 continue; /* zero padding */
-                            uint32_t wi = (uint32_t)(((o * cpg + ci) * gm.kh + ky) * gm.kw + kx);
+                            uint32_t j = (uint32_t)((ci * gm.kh + ky) * gm.kw + kx);
                             uint32_t xi = (uint32_t)(((grp * cpg + ci) * gm.h + iy) * gm.w + ix);
-                            if ((rc = wt_term(lw, node, &wt, fa * w->data[wi], wi, xi, err)))
+                            if ((rc = wt_push(&wt, kq[j], (uint32_t)(o * (int64_t)sh.row_terms) + j,
+                                              xi, err)))
                                 goto fail;
                         }
                     }
@@ -689,8 +716,10 @@ static int lower_conv(lowering *lw, int node, zkml_error *err)
             }
         }
     }
+    free(kq);
     return wt_emit(lw, node, &wt, err);
 fail:
+    free(kq);
     rs_free(&wt.r);
     return rc;
 }
