@@ -49,11 +49,11 @@ model_files() {
 # run_model NAME: runs it into $W/NAME (again if it made a new ptau); output in $W/NAME.out
 run_model() {
     for _ in 1 2; do
-        before=$(ls "$W/data/ptau" 2>/dev/null | wc -l)
+        before=$(ls "$W/data/ptau"/local_power*.ptau 2>/dev/null | wc -l)
         rm -rf "${W:?}/$1"
         $PIN "$Z" run "$ONNX" ${CSV:+--data "$CSV"} --out "$W/$1" > "$W/$1.out" 2>&1 ||
             { echo "pipeline.sh: $1 failed:" >&2; cat "$W/$1.out" >&2; return 1; }
-        [ "$(ls "$W/data/ptau" | wc -l)" -eq "$before" ] && return 0
+        [ "$(ls "$W/data/ptau"/local_power*.ptau | wc -l)" -eq "$before" ] && return 0
     done
 }
 

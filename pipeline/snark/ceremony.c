@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define SERVICE_NAME "zkml-registry service"
 
@@ -71,6 +72,9 @@ static int choose_phase1(phase1 *p1, const char *data_dir, uint32_t log_n, int t
     const char *env = getenv("ZKML_PTAU");
     char dir[PATH_MAX];
     memset(p1, 0, sizeof *p1);
+    /* the local files' and the remembered hashes' (describe_phase1) folder */
+    if (zkml_path_join(dir, sizeof dir, data_dir, "ptau", err) || zkml_mkdir_p(dir, 1, err))
+        return err->code;
     if (env && *env) {
         if (strlen(env) >= sizeof p1->path)
             return zkml_fail(err, ZKML_EINVAL, "ZKML_PTAU is too long");
@@ -78,38 +82,127 @@ static int choose_phase1(phase1 *p1, const char *data_dir, uint32_t log_n, int t
         return 0;
     }
     p1->local = 1;
-    if (zkml_path_join(dir, sizeof dir, data_dir, "ptau", err) || zkml_mkdir_p(dir, 1, err) ||
-        ceremony_local_ptau_path(data_dir, log_n, p1->path, err))
+    if (ceremony_local_ptau_path(data_dir, log_n, p1->path, err))
         return err->code;
     if (zkml_file_exists(p1->path))
         return 0;
     return ptau_make_local(p1->path, log_n < 1 ? 1 : log_n, threads, err);
 }
 
-int snark_ptau_describe(const char *path, snark_ptau_info *info, zkml_error *err)
+/* The counts of an open ptau into info. */
+static void header_info(const ptau *pt, snark_ptau_info *info)
 {
-    ptau pt;
+    memset(info, 0, sizeof *info);
+    info->power = pt->power;
+    info->contributions = pt->n_contributions;
+    info->prepared = pt->prepared;
+}
+
+/* The file's blake2b-512 into info, as hex. */
+static int hash_file(const ptau *pt, snark_ptau_info *info, zkml_error *err)
+{
     b2 h;
     uint8_t hash[64];
-    memset(info, 0, sizeof *info);
-    if (ptau_open(&pt, path, err))
+    if (b2_init(&h, err))
         return err->code;
-    info->power = pt.power;
-    info->contributions = pt.n_contributions;
-    info->prepared = pt.prepared;
-    int rc = b2_init(&h, err);
     /* A window at a time, each window's pages dropped once hashed: the whole
      * file would otherwise stay in the process's memory until the unmap (a
      * power-19 file is 604 MB, the setup's peak). */
     enum { WINDOW = 64 << 20 };
-    for (size_t at = 0; !rc && at < pt.map_len; at += WINDOW) {
-        size_t n = pt.map_len - at < WINDOW ? pt.map_len - at : WINDOW;
-        b2_update(&h, (const uint8_t *)pt.map + at, n);
-        binfile_release((uint8_t *)pt.map + at, n);
+    for (size_t at = 0; at < pt->map_len; at += WINDOW) {
+        size_t n = pt->map_len - at < WINDOW ? pt->map_len - at : WINDOW;
+        b2_update(&h, (const uint8_t *)pt->map + at, n);
+        binfile_release((uint8_t *)pt->map + at, n);
     }
-    if (!rc) {
-        b2_final(&h, hash);
-        ceremony_hex(info->blake2b, hash, 64);
+    b2_final(&h, hash);
+    ceremony_hex(info->blake2b, hash, 64);
+    return 0;
+}
+
+int snark_ptau_describe(const char *path, snark_ptau_info *info, zkml_error *err)
+{
+    ptau pt;
+    memset(info, 0, sizeof *info);
+    if (ptau_open(&pt, path, err))
+        return err->code;
+    header_info(&pt, info);
+    int rc = hash_file(&pt, info, err);
+    ptau_close(&pt);
+    return rc;
+}
+
+/* ---- phase 1's hash, remembered ------------------------------------------------
+ *
+ * Every setup records the blake2b of its phase-1 file, and hashing it is
+ * most of a small circuit's setup: 0.5 s for a power-19 file (604 MB), more
+ * for a public one (powersOfTau28_hez_final_20.ptau is 1.2 GB). So the hash
+ * is kept in DATA_DIR/ptau/blake2b-DEV-INODE with the key git's index uses
+ * to tell a file unchanged: its size and its modification and change times
+ * to the nanosecond. Writing to the file changes its change time, which no
+ * one without the clock can set back; a file stat'ed differently after the
+ * hash than before is not remembered. */
+
+static void hash_key(const struct stat *st, char *key, size_t n)
+{
+    snprintf(key, n, "size %lld mtime %lld.%09ld ctime %lld.%09ld", (long long)st->st_size,
+             (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec, (long long)st->st_ctim.tv_sec,
+             st->st_ctim.tv_nsec);
+}
+
+static int same_stat(const struct stat *a, const struct stat *b)
+{
+    char ka[128], kb[128];
+    hash_key(a, ka, sizeof ka);
+    hash_key(b, kb, sizeof kb);
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && !strcmp(ka, kb);
+}
+
+/* 1 when the entry at cache holds a hash for key: info->blake2b gets it. */
+static int hash_remembered(const char *cache, const char *key, snark_ptau_info *info)
+{
+    uint8_t *text;
+    size_t len, klen = strlen(key);
+    zkml_error ignored;
+    if (zkml_read_file(cache, 512, &text, &len, &ignored))
+        return 0;
+    const char *hex = (const char *)text + klen + 1;
+    int ok = len == klen + 1 + 128 + 1 && !memcmp(text, key, klen) && text[klen] == ' ' &&
+             strspn(hex, "0123456789abcdef") == 128 && hex[128] == '\n';
+    if (ok) {
+        memcpy(info->blake2b, hex, 128);
+        info->blake2b[128] = '\0';
+    }
+    free(text);
+    return ok;
+}
+
+/* snark_ptau_describe, the hash remembered in data_dir/ptau (made by
+ * choose_phase1). Failing to remember it is not an error: the next setup
+ * hashes again. */
+static int describe_phase1(phase1 *p1, const char *data_dir, zkml_error *err)
+{
+    struct stat before, after;
+    char cache[PATH_MAX], name[64], key[128] = "";
+    ptau pt;
+    /* stat'ed before it is opened: a file put in its place meanwhile has
+     * another key, or fails the check after the hash */
+    int keyed = stat(p1->path, &before) == 0;
+    if (ptau_open(&pt, p1->path, err))
+        return err->code;
+    header_info(&pt, &p1->info);
+    snprintf(name, sizeof name, "ptau/blake2b-%llx-%llx", (unsigned long long)before.st_dev,
+             (unsigned long long)before.st_ino);
+    keyed = keyed && zkml_path_join(cache, sizeof cache, data_dir, name, err) == 0;
+    if (keyed)
+        hash_key(&before, key, sizeof key);
+    int rc = 0;
+    if (!keyed || !hash_remembered(cache, key, &p1->info)) {
+        rc = hash_file(&pt, &p1->info, err);
+        zkml_error ignored;
+        char entry[512];
+        snprintf(entry, sizeof entry, "%s %s\n", key, p1->info.blake2b);
+        if (!rc && keyed && stat(p1->path, &after) == 0 && same_stat(&before, &after))
+            zkml_write_file_unsynced(cache, entry, strlen(entry), &ignored);
     }
     ptau_close(&pt);
     return rc;
@@ -225,7 +318,7 @@ int snark_ceremony_setup(const char *dir, const char *data_dir, const zkml_step_
     if (zkml_artifact_path(r1cs_path, sizeof r1cs_path, dir, ZKML_A_R1CS, err) ||
         circuit_domain(r1cs_path, &log_n, err) ||
         choose_phase1(&p1, data_dir, log_n, opts ? opts->threads : 0, err) ||
-        snark_ptau_describe(p1.path, &p1.info, err) || phase2(dir, &p1, r1cs_path, err))
+        describe_phase1(&p1, data_dir, err) || phase2(dir, &p1, r1cs_path, err))
         return err->code;
     if (p1.local)
         zkml_fail(err, 0,

@@ -14,6 +14,8 @@
 # 5. Our export-vk equals snarkjs's; our prover proves from the contributed
 #    key (export-pk) and snarkjs verifies that proof; snarkjs's proof from the
 #    same key passes our verify.
+# 6. The pipeline's setup step records phase 1's blake2b (b2sum's), also when
+#    it remembers it, and hashes a file rewritten in place again.
 set -eu
 Z=$1 GEN=$2 SNARKJS=$3 W=$4
 TAMPER=$(cd "$(dirname "$0")" && pwd)/tamper.py
@@ -113,4 +115,30 @@ sj groth16 verify vk.json public.json proof.json || fail "snarkjs rejects our pr
 sj groth16 prove zf.zkey c.wtns sjproof.json sjpublic.json || fail "snarkjs groth16 prove"
 "$Z" groth16 verify vk.json sjpublic.json sjproof.json >/dev/null || fail "we reject snarkjs's proof"
 expects_error "not for this circuit" "$Z" zkey export-pk other.r1cs zf.zkey x.key x.json
+
+# ---- 6. the pipeline's setup step remembers phase 1's hash ---------------------
+# ceremony.json records b2sum's hash of ZKML_PTAU, also when a second setup
+# takes it from DATA_DIR/ptau; the file rewritten in place by another phase 1
+# of the same size, its modification time put back, is hashed anew (writing
+# moved its change time).
+sj powersoftau contribute pot0.ptau pot1b.ptau --name=again -e="other entropy" ||
+    fail "snarkjs powersoftau contribute (second)"
+sj powersoftau prepare phase2 pot1b.ptau potb.ptau || fail "snarkjs prepare phase2 (second)"
+[ "$(wc -c <potb.ptau)" -eq "$(wc -c <pot.ptau)" ] || fail "the two phase 1 files differ in size"
+mkdir step && cp c.r1cs step/network.r1cs && cp pot.ptau moving.ptau
+step_setup() { ZKML_DATA_DIR="$W/data" ZKML_PTAU="$W/moving.ptau" "$Z" setup --dir step >/dev/null; }
+phase1_hash() {
+    $PY -c 'import json, sys; print(json.load(open(sys.argv[1]))["phase1"]["blake2b"])' \
+        step/ceremony.json
+}
+for round in first remembered; do
+    step_setup
+    [ "$(phase1_hash)" = "$(b2sum moving.ptau | cut -d' ' -f1)" ] ||
+        fail "$round setup: ceremony.json's blake2b is not b2sum's"
+done
+ls data/ptau/blake2b-* >/dev/null 2>&1 || fail "phase 1's hash was not remembered"
+touch -r moving.ptau stamp && cat potb.ptau >moving.ptau && touch -r stamp moving.ptau
+step_setup
+[ "$(phase1_hash)" = "$(b2sum potb.ptau | cut -d' ' -f1)" ] ||
+    fail "a phase 1 rewritten in place (size and modification time kept) kept its old hash"
 echo "ceremony: all checks passed"
