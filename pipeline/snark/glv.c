@@ -25,6 +25,7 @@
  * checks the result against the plain 4-bit-window ladder.
  */
 #include "pipeline/snark/field.h"
+#include "pipeline/snark/glv_same.h"
 
 #include <stdlib.h>
 
@@ -37,7 +38,7 @@ typedef __int128 i128;
 
 /* beta in Montgomery form: phi(P) = lambda P for
  * lambda = 0xb3c4d79d41a917585bfc41088d8daaa78b17ea66b99c90dd. */
-static const fp_t BETA = {
+const fp_t GLV_BETA = {
     {0x71930c11d782e155ULL, 0xa6bb947cffbe3323ULL, 0xaa303344d4741444ULL, 0x2c3b3f0d26594943ULL}};
 /* On G2 (the twist) the map with eigenvalue lambda is (beta^2 x, y) (the
  * other cube root of unity), checked in tests/snark_math/group_props.c. */
@@ -49,8 +50,6 @@ static const u128 NB1 = U128(0x6f4d8248eeb859fc, 0x8211bbeb7d4f1128);
 /* floor(2^256 A1 / r) and floor(2^256 NB1 / r), little-endian limbs. */
 static const uint64_t G1C[2] = {0xd91d232ec7e0b3d7ULL, 0x2ULL};
 static const uint64_t G2C[3] = {0x7a7bd9d4391eb18dULL, 0x4ccef014a773d2cfULL, 0x2ULL};
-
-enum { WNAF_W = 5, WNAF_TABLE = 1 << (WNAF_W - 2), WNAF_MAX = 130 };
 
 /* (k g + 2^255) >> 256 for a 256-bit k and an n-limb g (n <= 3): below 2^128. */
 static u128 mul_round_shift(const uint64_t k[4], const uint64_t *g, int n)
@@ -101,13 +100,6 @@ static int wnaf(int8_t d[WNAF_MAX], u128 m)
     return n;
 }
 
-/* The scalar's two halves as width-5 NAF digits, with their signs. */
-typedef struct glv_digits {
-    int8_t d1[WNAF_MAX], d2[WNAF_MAX];
-    int n1, n2;
-    int neg1, neg2;
-} glv_digits;
-
 /* Returns the longer half's digit count. */
 static int glv_digits_of(glv_digits *g, const fr_t *k)
 {
@@ -128,7 +120,7 @@ static int glv_digits_of(glv_digits *g, const fr_t *k)
 
 static void g1_endo(g1_jac *p)
 {
-    fp_mul(&p->x, &p->x, &BETA);
+    fp_mul(&p->x, &p->x, &GLV_BETA);
 }
 
 static void g2_endo(g2_jac *p)
@@ -212,7 +204,7 @@ static void build_tables(g1_affine *t1, const g1_affine *p, size_t m, const glv_
     for (size_t i = 0; i < WNAF_TABLE * m; i++) {
         t2[i] = t1[i];
         if (!t1[i].infinity) {
-            fp_mul(&t2[i].x, &t1[i].x, &BETA);
+            fp_mul(&t2[i].x, &t1[i].x, &GLV_BETA);
             if (g->neg1 != g->neg2)
                 fp_neg(&t2[i].y, &t1[i].y);
         }
@@ -242,27 +234,40 @@ static void same_batch(g1_affine *out, const g1_affine *p, size_t m, const glv_d
     }
 }
 
-int g1_mul_same(g1_affine *out, const g1_affine *p, size_t n, const fr_t *k, zkml_error *err)
+/* The portable lockstep: batches of SAME_BATCH points through same_batch. */
+static int mul_same_portable(g1_affine *out, const g1_affine *p, size_t n, const glv_digits *g,
+                             int len, zkml_error *err)
 {
-    glv_digits g;
     size_t b = n < SAME_BATCH ? n : SAME_BATCH;
     g1_affine *tables = malloc((b ? b : 1) * 2 * WNAF_TABLE * sizeof *tables);
     fp_t *scratch = malloc((b ? b : 1) * sizeof *scratch);
     int rc = !tables || !scratch
                  ? zkml_fail(err, ZKML_ENOMEM, "out of memory multiplying %zu points", n)
                  : 0;
-    if (!rc) {
-        int len = glv_digits_of(&g, k);
-        for (size_t at = 0; at < n; at += b)
-            same_batch(out + at, p + at, n - at < b ? n - at : b, &g, len, tables, scratch);
-        /* the digits are the secret's, the tables' signs its halves' signs and
-         * the running products those of its partial multiples */
-        zkml_wipe(&g, sizeof g);
+    for (size_t at = 0; !rc && at < n; at += b)
+        same_batch(out + at, p + at, n - at < b ? n - at : b, g, len, tables, scratch);
+    /* the tables' signs are the secret's halves' signs and the running
+     * products those of its partial multiples */
+    if (tables)
         zkml_wipe(tables, b * 2 * WNAF_TABLE * sizeof *tables);
+    if (scratch)
         zkml_wipe(scratch, b * sizeof *scratch);
-        zkml_wipe_stack(); /* glv_digits_of's copies of k */
-    }
     free(tables);
     free(scratch);
+    return rc;
+}
+
+int g1_mul_same(g1_affine *out, const g1_affine *p, size_t n, const fr_t *k, zkml_error *err)
+{
+    glv_digits g;
+    int len = glv_digits_of(&g, k), rc = 1;
+    if (glv_ifma_usable())
+        rc = glv_ifma_mul_same(out, p, n, &g, len);
+    if (rc < 0)
+        rc = zkml_fail(err, ZKML_ENOMEM, "out of memory multiplying %zu points", n);
+    else if (rc > 0) /* no IFMA, or a step the vectors leave to the portable path */
+        rc = mul_same_portable(out, p, n, &g, len, err);
+    zkml_wipe(&g, sizeof g); /* the digits are the secret's */
+    zkml_wipe_stack();       /* glv_digits_of's copies of k, the vectors' spills */
     return rc;
 }

@@ -10,6 +10,8 @@
  */
 #include "tests/snark_math/test_support.h"
 
+#include "pipeline/snark/glv_same.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -215,8 +217,8 @@ static void test_g1_glv(void)
         }
     }
     /* The endomorphism itself: (beta x, y) = lambda P, beta the constant of glv.c. */
-    static const fp_t beta = {{0x71930c11d782e155ULL, 0xa6bb947cffbe3323ULL,
-                               0xaa303344d4741444ULL, 0x2c3b3f0d26594943ULL}};
+    static const fp_t beta = {{0x71930c11d782e155ULL, 0xa6bb947cffbe3323ULL, 0xaa303344d4741444ULL,
+                               0x2c3b3f0d26594943ULL}};
     uint8_t lam[32];
     for (int b = 0; b < 32; b++)
         sscanf(GLV_EDGE[2][1] + 2 * b, "%2hhx", &lam[b]);
@@ -269,8 +271,8 @@ static void test_g1_mul_sum(void)
             kp[i] = &k[i];
         }
         g1_mul_sum(&t, p, kp, n);
-        CHECK(g1_eq(&t, &want), "G1 mul_sum of %zu products = sum of ladder products (round %d)",
-              n, round);
+        CHECK(g1_eq(&t, &want), "G1 mul_sum of %zu products = sum of ladder products (round %d)", n,
+              round);
     }
 }
 
@@ -396,7 +398,7 @@ static void test_g1_batch_double(void)
  * repeated and opposite points, for the scalars 0, 1, r - 1 and a random one,
  * and on 100 of them for 2, GLV's other edge scalars and more random ones;
  * into another array and in place; n = 0 writes nothing. */
-static void test_g1_mul_same(void)
+static void mul_same_checks(void)
 {
     enum { N = 4500, N_SHORT = 100, N_RANDOM = 3 };
     static g1_affine pts[N], got[N], inplace[N];
@@ -415,9 +417,7 @@ static void test_g1_mul_same(void)
             pts[i] = pts[i - 1];
             fp_neg(&pts[i].y, &pts[i].y); /* and its opposite */
             break;
-        default:
-            g1_random(&j, &unused);
-            g1_to_affine(&pts[i], &j);
+        default: g1_random(&j, &unused); g1_to_affine(&pts[i], &j);
         }
     }
     for (int s = 0; s < 3 + N_EDGE + N_RANDOM; s++) {
@@ -456,6 +456,62 @@ static void test_g1_mul_same(void)
     fr_one(&one);
     CHECK(g1_mul_same(got, pts, 0, &one, NULL) == 0 && memcmp(got, pts, sizeof pts) == 0,
           "G1 mul_same of no points writes nothing");
+}
+
+/* The checks above on both of g1_mul_same's paths: the IFMA vectors where
+ * the CPU has them, and the portable one (ZKML_IFMA=0). */
+static void test_g1_mul_same(void)
+{
+    printf("G1 mul_same: IFMA path %s\n", glv_ifma_usable() ? "checked" : "not available here");
+    if (glv_ifma_usable())
+        mul_same_checks();
+    setenv("ZKML_IFMA", "0", 1);
+    mul_same_checks();
+    unsetenv("ZKML_IFMA");
+}
+
+/* The vector path's guard: a schedule in which the accumulator equals the
+ * row it adds at the last step (k1 = A1 - 6, k2 = -NB1: glv.c's lattice
+ * vector (A1, -NB1) away from k = -6, so a P + a P would need the tangent;
+ * glv_split never makes it, the digits are wNAF's of those halves). The
+ * vectors must report it and write nothing, for the portable path to redo. */
+static void test_ifma_degenerate(void)
+{
+    static const int8_t d1[] = {-3, 0, 0,  0,  0, -1,  0, 0, 0,   0, 5,   0, 0, 0, 0,   0, 0,
+                                9,  0, 0,  0,  0, -13, 0, 0, 0,   0, -13, 0, 0, 0, 0,   9, 0,
+                                0,  0, 0,  11, 0, 0,   0, 0, 9,   0, 0,   0, 0, 0, -13, 0, 0,
+                                0,  0, 15, 0,  0, 0,   0, 0, -15, 0, 0,   0, 0, 1};
+    static const int8_t d2[] = {
+        0,  0, 0, 5, 0, 0, 0,  0, -15, 0, 0, 0,  0, -7, 0, 0, 0,   0,  0, 0, -11, 0, 0, 0,  0,
+        -1, 0, 0, 0, 0, 0, -9, 0, 0,   0, 0, -1, 0, 0,  0, 0, 0,   15, 0, 0, 0,   0, 3, 0,  0,
+        0,  0, 1, 0, 0, 0, 0,  1, 0,   0, 0, 0,  0, -7, 0, 0, 0,   0,  0, 0, 0,   0, 0, 13, 0,
+        0,  0, 0, 1, 0, 0, 0,  0, -9,  0, 0, 0,  0, 15, 0, 0, 0,   0,  7, 0, 0,   0, 0, 0,  9,
+        0,  0, 0, 0, 0, 1, 0,  0, 0,   0, 0, -5, 0, 0,  0, 0, -11, 0,  0, 0, 0,   0, 0, 0,  7};
+    enum { N = 20 };
+    if (!glv_ifma_usable()) {
+        printf("G1 mul_same: IFMA guard not checked (no IFMA here)\n");
+        return;
+    }
+    glv_digits g;
+    memset(&g, 0, sizeof g);
+    memcpy(g.d1, d1, sizeof d1);
+    memcpy(g.d2, d2, sizeof d2);
+    g.n1 = (int)sizeof d1;
+    g.n2 = (int)sizeof d2;
+    g.neg2 = 1;
+    g1_affine p[N], out[N], before[N];
+    for (int i = 0; i < N; i++) {
+        g1_jac j;
+        fr_t unused;
+        g1_random(&j, &unused);
+        g1_to_affine(&p[i], &j);
+        out[i] = p[i];
+        out[i].infinity = i % 2; /* anything: it must stay as it is */
+    }
+    memcpy(before, out, sizeof out);
+    CHECK(glv_ifma_mul_same(out, p, N, &g, g.n2) == 1,
+          "IFMA mul_same reports a sum of a point with itself");
+    CHECK(memcmp(out, before, sizeof out) == 0, "IFMA mul_same wrote nothing then");
 }
 
 /* g1_batch_add_affine against g1_add_affine over a batch that mixes every
@@ -681,6 +737,7 @@ int main(void)
     test_g1_mul_sum();
     test_g1_batch_double();
     test_g1_mul_same();
+    test_ifma_degenerate();
     test_g2_mul_sum();
     test_g1_batch_add();
     test_g2();

@@ -1,0 +1,45 @@
+/*
+ * glv_same.h - internal: the digit schedule of g1_mul_same (glv.c) and its
+ * form on eight points at once with AVX-512 IFMA (glv_ifma.c).
+ *
+ * A scalar k splits into two halves of ~127 bits (GLV), each written in
+ * width-5 NAF: odd digits in [-15, 15], at most one non-zero in five. The
+ * points follow the schedule together, from the top digit down: a doubling
+ * per digit, then row |d| >> 1 of the half's table of odd multiples added
+ * (subtracted for d < 0). Tables: t1 row j = (2j + 1) P signed as the first
+ * half, t2 row j = phi(t1 row j) signed as the second, phi(x, y) = (beta x, y).
+ */
+#ifndef ZKML_SNARK_GLV_SAME_H
+#define ZKML_SNARK_GLV_SAME_H
+
+#include "pipeline/snark/snark.h"
+
+#include <stdint.h>
+
+enum { WNAF_W = 5, WNAF_TABLE = 1 << (WNAF_W - 2), WNAF_MAX = 130 };
+
+/* The scalar's two halves as width-5 NAF digits, with their signs. */
+typedef struct glv_digits {
+    int8_t d1[WNAF_MAX], d2[WNAF_MAX];
+    int n1, n2;
+    int neg1, neg2;
+} glv_digits;
+
+/* beta in Montgomery form (glv.c): phi(P) = lambda P on G1. */
+extern const fp_t GLV_BETA;
+
+/* 1 when g1_mul_same may take the IFMA path: the CPU has AVX-512F and IFMA,
+ * this build has the code (gcc on x86-64), and ZKML_IFMA is not "0" (the
+ * tests and benchmarks compare both paths in one binary). */
+int glv_ifma_usable(void);
+
+/* out[0..n) = k p[i] with k's digits g (len: the longer half's count), eight
+ * points per vector: 0 when done, 1 when a step would have added a point to
+ * itself or to its opposite (nothing is written then: the caller takes the
+ * portable path). Whether that happens depends on k alone, as every point
+ * takes the same steps with the same multiples of itself, and the first
+ * batch meets it before any output is written, so out may alias p. -1 when
+ * out of memory. */
+int glv_ifma_mul_same(g1_affine *out, const g1_affine *p, size_t n, const glv_digits *g, int len);
+
+#endif
