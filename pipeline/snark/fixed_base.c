@@ -99,7 +99,7 @@ static void rows_task(void *p, int task, int n_tasks)
     size_t lo, hi;
     parallel_range(fb->nwin, task, n_tasks, &lo, &hi);
     uint8_t *same = malloc(FB_BATCH * fb->g->aff_size);
-    void *products = malloc(FB_BATCH * fb->g->batch_scratch_size);
+    void *products = malloc(fb->g->batch_scratch(FB_BATCH));
     if (!same || !products)
         __atomic_store_n(&fb->failed, 1, __ATOMIC_RELAXED);
     else
@@ -163,7 +163,7 @@ static void scratch_wipe_free(mul_scratch *s, const fixed_base *fb)
     if (s->points)
         zkml_wipe(s->points, FB_BATCH * g->aff_size);
     if (s->products)
-        zkml_wipe(s->products, FB_BATCH * g->batch_scratch_size);
+        zkml_wipe(s->products, g->batch_scratch(FB_BATCH));
     free(s->digits);
     free(s->points);
     free(s->products);
@@ -221,7 +221,7 @@ static void mul_task(void *p, int task, int n_tasks)
     (void)task;
     (void)n_tasks;
     mul_scratch s = {malloc(fb->nwin * FB_BATCH * sizeof *s.digits), malloc(FB_BATCH * g->aff_size),
-                     malloc(FB_BATCH * g->batch_scratch_size)};
+                     malloc(g->batch_scratch(FB_BATCH))};
     if (!s.digits || !s.points || !s.products)
         __atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
     else

@@ -18,10 +18,16 @@
  * value to [0, p) for comparisons and output.
  *
  * Functions carry the target attribute, so the file compiles without
- * -mavx512ifma; callers must check the CPU first (glv_ifma_usable).
+ * -mavx512ifma; callers must check the CPU first (fp_ifma_usable), and
+ * their own functions need FP8_FN.
  */
 #ifndef ZKML_SNARK_FP_IFMA_H
 #define ZKML_SNARK_FP_IFMA_H
+
+/* 1 when the vectors may run: the CPU has AVX-512F and IFMA, this build has
+ * the code (gcc on x86-64), and ZKML_IFMA is not "0" (the tests and the
+ * benchmarks compare both paths in one binary). Makes the constants once. */
+int fp_ifma_usable(void);
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define FP_IFMA_BUILT 1
@@ -30,6 +36,7 @@
 #include <stdint.h>
 
 #define FP8_TARGET __attribute__((target("avx512f,avx512ifma"), always_inline)) static inline
+#define FP8_FN __attribute__((target("avx512f,avx512ifma"))) static
 #define FP8_MASK52 0xfffffffffffffULL
 
 typedef struct fp8 {

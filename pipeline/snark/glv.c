@@ -25,7 +25,7 @@
  * checks the result against the plain 4-bit-window ladder.
  */
 #include "pipeline/snark/field.h"
-#include "pipeline/snark/glv_same.h"
+#include "pipeline/snark/g1_ifma.h"
 
 #include <stdlib.h>
 
@@ -261,7 +261,7 @@ int g1_mul_same(g1_affine *out, const g1_affine *p, size_t n, const fr_t *k, zkm
 {
     glv_digits g;
     int len = glv_digits_of(&g, k), rc = 1;
-    if (glv_ifma_usable())
+    if (fp_ifma_usable())
         rc = glv_ifma_mul_same(out, p, n, &g, len);
     if (rc < 0)
         rc = zkml_fail(err, ZKML_ENOMEM, "out of memory multiplying %zu points", n);

@@ -21,7 +21,7 @@
  * portable path, which handles every case. Doublings never meet y = 0 (G1
  * has odd prime order).
  */
-#include "pipeline/snark/glv_same.h"
+#include "pipeline/snark/g1_ifma.h"
 
 #include "pipeline/snark/field.h"
 #include "pipeline/snark/fp_ifma.h"
@@ -30,59 +30,6 @@
 #include <string.h>
 
 #ifdef FP_IFMA_BUILT
-#include <pthread.h>
-
-fp8_consts FP8;
-static pthread_once_t consts_once = PTHREAD_ONCE_INIT;
-
-/* A 256-bit integer as five 52-bit limbs. */
-static void limbs52(uint64_t out[5], const uint64_t a[4])
-{
-    out[0] = a[0] & FP8_MASK52;
-    out[1] = (a[0] >> 52 | a[1] << 12) & FP8_MASK52;
-    out[2] = (a[1] >> 40 | a[2] << 24) & FP8_MASK52;
-    out[3] = (a[2] >> 28 | a[3] << 36) & FP8_MASK52;
-    out[4] = a[3] >> 16;
-}
-
-/* x = 2^n x mod p for x < p. */
-static void shift_mod(uint64_t x[4], int n)
-{
-    for (int i = 0; i < n; i++) {
-        limbs_add(x, x, x); /* no carry out: x < p < 2^254 */
-        if (limbs_geq(x, FP_MODULUS.m))
-            limbs_sub(x, x, FP_MODULUS.m);
-    }
-}
-
-static void make_consts(void)
-{
-    static const uint64_t two[4] = {2, 0, 0, 0};
-    uint64_t t[4];
-    limbs52(FP8.p, FP_MODULUS.m);
-    limbs_add(t, FP_MODULUS.m, FP_MODULUS.m);
-    limbs52(FP8.p2, t);
-    FP8.p_inv = FP_MODULUS.neg_inv & FP8_MASK52;
-    memcpy(t, FP_MODULUS.r1, sizeof t); /* 2^256 mod p */
-    limbs52(FP8.from_mont, t);
-    shift_mod(t, 4);
-    limbs52(FP8.one, t);
-    shift_mod(t, 4);
-    limbs52(FP8.to_mont, t);
-    limbs_sub(FP8.exp, FP_MODULUS.m, two);
-}
-
-int glv_ifma_usable(void)
-{
-    const char *env = getenv("ZKML_IFMA");
-    if ((env && !strcmp(env, "0")) || !__builtin_cpu_supports("avx512f") ||
-        !__builtin_cpu_supports("avx512ifma"))
-        return 0;
-    pthread_once(&consts_once, make_consts);
-    return 1;
-}
-
-#define IFMA_FN __attribute__((target("avx512f,avx512ifma"))) static
 
 /* Points per batch: 512 vectors, so that the vector inversion (~320
  * products) is a tenth of a step's work. */
@@ -99,8 +46,8 @@ typedef struct ifma_batch {
 /* r = a + T (a - T when neg) for g vectors of points sharing one inversion;
  * r may be a. 1 when a denominator is 0 (see the top), and then r is
  * unchanged. */
-IFMA_FN int add_rows(fp8 *rx, fp8 *ry, const fp8 *ax, const fp8 *ay, const fp8 *tx, const fp8 *ty,
-                     size_t g, int neg, fp8 *prefix)
+FP8_FN int add_rows(fp8 *rx, fp8 *ry, const fp8 *ax, const fp8 *ay, const fp8 *tx, const fp8 *ty,
+                    size_t g, int neg, fp8 *prefix)
 {
     fp8 acc, den, inv, lam, num, x3, t;
     fp8_set(&acc, FP8.one);
@@ -135,7 +82,7 @@ IFMA_FN int add_rows(fp8 *rx, fp8 *ry, const fp8 *ax, const fp8 *ay, const fp8 *
 }
 
 /* (x, y) = 2 (x, y) for g vectors of points, none at infinity. */
-IFMA_FN void double_rows(fp8 *x, fp8 *y, size_t g, fp8 *prefix)
+FP8_FN void double_rows(fp8 *x, fp8 *y, size_t g, fp8 *prefix)
 {
     fp8 acc, den, inv, lam, num, x2, t;
     fp8_set(&acc, FP8.one);
@@ -166,7 +113,7 @@ IFMA_FN void double_rows(fp8 *x, fp8 *y, size_t g, fp8 *prefix)
 
 /* Row 0 of t1: the m points from p (the generator for those at infinity,
  * and past m), negated when the first half is. */
-IFMA_FN void load_points(ifma_batch *b, const g1_affine *p, size_t m, size_t g, int negate)
+FP8_FN void load_points(ifma_batch *b, const g1_affine *p, size_t m, size_t g, int negate)
 {
     g1_affine gen;
     g1_generator(&gen);
@@ -189,7 +136,7 @@ IFMA_FN void load_points(ifma_batch *b, const g1_affine *p, size_t m, size_t g, 
 /* The tables from row 0: t1 row j = row j-1 + 2 row 0, t2 row j = phi(t1 row
  * j), negated when the halves' signs differ. The accumulators hold 2 row 0
  * meanwhile. 1 if a sum degenerates (never for a point of G1). */
-IFMA_FN int build_tables(ifma_batch *b, size_t g, const glv_digits *d)
+FP8_FN int build_tables(ifma_batch *b, size_t g, const glv_digits *d)
 {
     fp8 beta;
     const uint64_t *bv[8];
@@ -216,7 +163,7 @@ IFMA_FN int build_tables(ifma_batch *b, size_t g, const glv_digits *d)
 
 /* The accumulators through the schedule: 0 (started: whether any digit was
  * non-zero), or 1 when a sum degenerates. */
-IFMA_FN int run_schedule(ifma_batch *b, size_t g, const glv_digits *d, int len, int *started)
+FP8_FN int run_schedule(ifma_batch *b, size_t g, const glv_digits *d, int len, int *started)
 {
     *started = 0;
     for (int i = len - 1; i >= 0; i--) {
@@ -247,7 +194,7 @@ IFMA_FN int run_schedule(ifma_batch *b, size_t g, const glv_digits *d, int len, 
 
 /* The m results into out (infinity where the input was, or everywhere when
  * the scalar is 0). */
-IFMA_FN void store_points(const ifma_batch *b, g1_affine *out, size_t m, size_t g, int started)
+FP8_FN void store_points(const ifma_batch *b, g1_affine *out, size_t m, size_t g, int started)
 {
     uint64_t spare[8][4];
     for (size_t i = 0; i < g; i++) {
@@ -308,11 +255,6 @@ int glv_ifma_mul_same(g1_affine *out, const g1_affine *p, size_t n, const glv_di
 }
 
 #else
-
-int glv_ifma_usable(void)
-{
-    return 0;
-}
 
 int glv_ifma_mul_same(g1_affine *out, const g1_affine *p, size_t n, const glv_digits *d, int len)
 {

@@ -1,6 +1,8 @@
 /* group_ops.c - the group table and digit recoding of group_ops.h. */
 #include "pipeline/snark/group_ops.h"
 
+#include "pipeline/snark/g1_ifma.h"
+
 #include <string.h>
 
 static void g1_zero_op(void *r)
@@ -39,7 +41,15 @@ static void g1_dbl_op(void *r)
 }
 static void g1_batch_add_op(void *lhs, const void *rhs, size_t n, void *scratch)
 {
-    g1_batch_add_affine(lhs, lhs, rhs, n, scratch);
+    if (fp_ifma_usable())
+        g1_ifma_batch_add(lhs, lhs, rhs, n, scratch);
+    else
+        g1_batch_add_affine(lhs, lhs, rhs, n, scratch);
+}
+static size_t g1_batch_scratch_op(size_t n)
+{
+    size_t vectors = g1_ifma_batch_scratch(n), portable = n * sizeof(fp_t);
+    return vectors > portable ? vectors : portable;
 }
 static int g1_to_affine_op(void *out, const void *in, size_t n)
 {
@@ -89,13 +99,17 @@ static void g2_batch_add_op(void *lhs, const void *rhs, size_t n, void *scratch)
 {
     g2_batch_add_affine(lhs, lhs, rhs, n, scratch);
 }
+static size_t g2_batch_scratch_op(size_t n)
+{
+    return n * sizeof(fp2_t);
+}
 
-const group_ops G1_OPS = {sizeof(g1_affine), sizeof(g1_jac), sizeof(fp_t),    g1_zero_op,
-                          g1_inf_op,         g1_set_inf_op,  g1_neg_op,       g1_add_aff_op,
-                          g1_add_op,         g1_dbl_op,      g1_batch_add_op, g1_to_affine_op};
-const group_ops G2_OPS = {sizeof(g2_affine), sizeof(g2_jac), sizeof(fp2_t),   g2_zero_op,
-                          g2_inf_op,         g2_set_inf_op,  g2_neg_op,       g2_add_aff_op,
-                          g2_add_op,         g2_dbl_op,      g2_batch_add_op, g2_to_affine_op};
+const group_ops G1_OPS = {sizeof(g1_affine), sizeof(g1_jac),  g1_zero_op,          g1_inf_op,
+                          g1_set_inf_op,     g1_neg_op,       g1_add_aff_op,       g1_add_op,
+                          g1_dbl_op,         g1_batch_add_op, g1_batch_scratch_op, g1_to_affine_op};
+const group_ops G2_OPS = {sizeof(g2_affine), sizeof(g2_jac),  g2_zero_op,          g2_inf_op,
+                          g2_set_inf_op,     g2_neg_op,       g2_add_aff_op,       g2_add_op,
+                          g2_dbl_op,         g2_batch_add_op, g2_batch_scratch_op, g2_to_affine_op};
 
 /* c bits of the normal-form scalar s starting at bit off (bits past 255 are 0). */
 static uint32_t scalar_bits(const uint64_t s[4], uint32_t off, uint32_t c)

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 typedef struct group_ops {
-    size_t aff_size, jac_size, batch_scratch_size;
+    size_t aff_size, jac_size;
     void (*jac_zero)(void *r);
     int (*aff_is_inf)(const void *p);
     void (*aff_set_inf)(void *p);
@@ -21,8 +21,11 @@ typedef struct group_ops {
     void (*add_aff)(void *r, const void *p, int negate); /* r += (negate ? -p : p) */
     void (*add)(void *r, const void *b);                 /* r += b */
     void (*dbl)(void *r);
-    /* lhs[i] += rhs[i] for n affine pairs with one shared inversion */
+    /* lhs[i] += rhs[i] for n affine pairs with one shared inversion (G1's
+     * eight pairs per vector where fp_ifma_usable), with batch_scratch(n)
+     * bytes of scratch */
     void (*batch_add)(void *lhs, const void *rhs, size_t n, void *scratch);
+    size_t (*batch_scratch)(size_t n);
     int (*batch_to_affine)(void *out, const void *in, size_t n); /* -1: out of memory */
 } group_ops;
 

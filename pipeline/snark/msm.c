@@ -232,7 +232,7 @@ static int scratch_init(window_scratch *s, const group_ops *g, int batched, uint
     s->lhs = malloc(s->cap * g->aff_size);
     s->rhs = malloc(s->cap * g->aff_size);
     s->target = malloc(s->cap * sizeof *s->target);
-    s->batch_scratch = malloc(s->cap * g->batch_scratch_size);
+    s->batch_scratch = malloc(g->batch_scratch(s->cap));
     if (!s->abucket || !s->pending || !s->lhs || !s->rhs || !s->target || !s->batch_scratch)
         return -1;
     deferred *q[2] = {&s->queue, &s->retry};
@@ -519,7 +519,7 @@ static void ones_task(void *p, int task, int n_tasks)
     parallel_range(job->n_ones, task, n_tasks, &lo, &hi);
     g->jac_zero(out);
     uint8_t *chunk = malloc(ONES_CHUNK * sz);
-    void *scratch = malloc(ONES_CHUNK / 2 * g->batch_scratch_size);
+    void *scratch = malloc(g->batch_scratch(ONES_CHUNK / 2));
     if (!chunk || !scratch) {
         free(chunk);
         free(scratch);

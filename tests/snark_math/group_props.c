@@ -10,7 +10,7 @@
  */
 #include "tests/snark_math/test_support.h"
 
-#include "pipeline/snark/glv_same.h"
+#include "pipeline/snark/g1_ifma.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -462,8 +462,8 @@ static void mul_same_checks(void)
  * the CPU has them, and the portable one (ZKML_IFMA=0). */
 static void test_g1_mul_same(void)
 {
-    printf("G1 mul_same: IFMA path %s\n", glv_ifma_usable() ? "checked" : "not available here");
-    if (glv_ifma_usable())
+    printf("G1 mul_same: IFMA path %s\n", fp_ifma_usable() ? "checked" : "not available here");
+    if (fp_ifma_usable())
         mul_same_checks();
     setenv("ZKML_IFMA", "0", 1);
     mul_same_checks();
@@ -488,7 +488,7 @@ static void test_ifma_degenerate(void)
         0,  0, 0, 1, 0, 0, 0,  0, -9,  0, 0, 0,  0, 15, 0, 0, 0,   0,  7, 0, 0,   0, 0, 0,  9,
         0,  0, 0, 0, 0, 1, 0,  0, 0,   0, 0, -5, 0, 0,  0, 0, -11, 0,  0, 0, 0,   0, 0, 0,  7};
     enum { N = 20 };
-    if (!glv_ifma_usable()) {
+    if (!fp_ifma_usable()) {
         printf("G1 mul_same: IFMA guard not checked (no IFMA here)\n");
         return;
     }
@@ -517,11 +517,20 @@ static void test_ifma_degenerate(void)
 /* g1_batch_add_affine against g1_add_affine over a batch that mixes every
  * case: random pairs, doubling, P + (-P), infinity on either and both sides;
  * then again in place (r = a). */
-static void test_g1_batch_add(void)
+typedef void (*batch_add_fn)(g1_affine *r, const g1_affine *a, const g1_affine *b, size_t n,
+                             void *scratch);
+
+static void portable_batch_add(g1_affine *r, const g1_affine *a, const g1_affine *b, size_t n,
+                               void *scratch)
 {
-    enum { N = 40 };
-    g1_affine a[N], b[N], r[N];
-    fp_t scratch[N];
+    g1_batch_add_affine(r, a, b, n, scratch);
+}
+
+static void batch_add_checks(batch_add_fn batch_add, const char *path)
+{
+    enum { N = 43 }; /* five vectors of eight and three pairs more */
+    static g1_affine a[N], b[N], r[N];
+    static uint8_t scratch[N * 512];
     for (int i = 0; i < N; i++) {
         g1_jac p, q;
         fr_t k;
@@ -552,20 +561,29 @@ static void test_g1_batch_add(void)
             fp_zero(&b[i].y);
         }
     }
-    g1_batch_add_affine(r, a, b, N, scratch);
+    CHECK(g1_ifma_batch_scratch(N) <= sizeof scratch, "scratch for %d pairs", N);
+    batch_add(r, a, b, N, scratch);
     for (int i = 0; i < N; i++) {
         g1_jac want, got;
         g1_to_jac(&want, &a[i]);
         g1_add_affine(&want, &want, &b[i]);
         g1_to_jac(&got, &r[i]);
-        CHECK(g1_eq(&got, &want), "G1 batch affine addition [%d] (case %d)", i, i % 8);
+        CHECK(g1_eq(&got, &want), "G1 batch affine addition (%s) [%d] (case %d)", path, i, i % 8);
         CHECK(g1_is_on_curve(&r[i]), "G1 batch affine sum [%d] on curve", i);
     }
-    g1_batch_add_affine(a, a, b, N, scratch);
+    batch_add(a, a, b, N, scratch);
     for (int i = 0; i < N; i++)
         CHECK(a[i].infinity == r[i].infinity && fp_eq(&a[i].x, &r[i].x) && fp_eq(&a[i].y, &r[i].y),
-              "G1 batch affine addition in place [%d]", i);
-    g1_batch_add_affine(r, a, b, 0, scratch); /* empty batch: no-op */
+              "G1 batch affine addition in place (%s) [%d]", path, i);
+    batch_add(r, a, b, 0, scratch); /* empty batch: no-op */
+}
+
+/* The portable batch addition, and the IFMA one where the CPU has it. */
+static void test_g1_batch_add(void)
+{
+    batch_add_checks(portable_batch_add, "portable");
+    if (fp_ifma_usable())
+        batch_add_checks(g1_ifma_batch_add, "IFMA");
 }
 
 static void test_g2(void)

@@ -1,6 +1,9 @@
 /*
- * glv_same.h - internal: the digit schedule of g1_mul_same (glv.c) and its
- * form on eight points at once with AVX-512 IFMA (glv_ifma.c).
+ * g1_ifma.h - internal: G1 with eight points per vector (AVX-512 IFMA,
+ * fp_ifma.h): the lockstep multiplication of g1_mul_same (glv_ifma.c) with
+ * the digit schedule it shares with glv.c, and the batch addition of the
+ * MSM buckets and fixed-base tables (g1_batch_ifma.c). Call either only
+ * when fp_ifma_usable().
  *
  * A scalar k splits into two halves of ~127 bits (GLV), each written in
  * width-5 NAF: odd digits in [-15, 15], at most one non-zero in five. The
@@ -9,9 +12,10 @@
  * (subtracted for d < 0). Tables: t1 row j = (2j + 1) P signed as the first
  * half, t2 row j = phi(t1 row j) signed as the second, phi(x, y) = (beta x, y).
  */
-#ifndef ZKML_SNARK_GLV_SAME_H
-#define ZKML_SNARK_GLV_SAME_H
+#ifndef ZKML_SNARK_G1_IFMA_H
+#define ZKML_SNARK_G1_IFMA_H
 
+#include "pipeline/snark/fp_ifma.h"
 #include "pipeline/snark/snark.h"
 
 #include <stdint.h>
@@ -28,11 +32,6 @@ typedef struct glv_digits {
 /* beta in Montgomery form (glv.c): phi(P) = lambda P on G1. */
 extern const fp_t GLV_BETA;
 
-/* 1 when g1_mul_same may take the IFMA path: the CPU has AVX-512F and IFMA,
- * this build has the code (gcc on x86-64), and ZKML_IFMA is not "0" (the
- * tests and benchmarks compare both paths in one binary). */
-int glv_ifma_usable(void);
-
 /* out[0..n) = k p[i] with k's digits g (len: the longer half's count), eight
  * points per vector: 0 when done, 1 when a step would have added a point to
  * itself or to its opposite (nothing is written then: the caller takes the
@@ -41,5 +40,11 @@ int glv_ifma_usable(void);
  * batch meets it before any output is written, so out may alias p. -1 when
  * out of memory. */
 int glv_ifma_mul_same(g1_affine *out, const g1_affine *p, size_t n, const glv_digits *g, int len);
+
+/* g1_batch_add_affine's contract (snark.h: every case, r may alias a or b)
+ * for n pairs, with scratch of g1_ifma_batch_scratch(n) bytes. */
+size_t g1_ifma_batch_scratch(size_t n);
+void g1_ifma_batch_add(g1_affine *r, const g1_affine *a, const g1_affine *b, size_t n,
+                       void *scratch);
 
 #endif
