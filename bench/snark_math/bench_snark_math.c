@@ -73,7 +73,7 @@ int main(void)
         g1_batch_add_affine(pa, pa, pb, BATCH, scratch);
     double batch_ns = (now_ns() - t0) / ((double)BATCH * BATCH_ROUNDS);
     int batch_ok = g1_is_on_curve(&pa[BATCH - 1]);
-    /* the same eight pairs per vector (AVX-512 IFMA), where the CPU has it */
+    /* the same, sixteen pairs per vector value (AVX-512 IFMA), where the CPU has it */
     double ifma_ns = 0;
     if (fp_ifma_usable()) {
         t0 = now_ns();
@@ -126,7 +126,7 @@ int main(void)
     printf("g1_batch_add_affine %.1f ns/sum (batches of %d, %s)\n", batch_ns, BATCH,
            batch_ok ? "ok" : "off curve");
     if (ifma_ns > 0)
-        printf("g1_ifma_batch_add %.1f ns/sum (eight per vector, same batches)\n", ifma_ns);
+        printf("g1_ifma_batch_add %.1f ns/sum (16 per vector value, same batches)\n", ifma_ns);
     else
         printf("g1_ifma_batch_add: no AVX-512 IFMA on this CPU\n");
     printf("g2_is_in_subgroup %.1f us (r * Q check %.1f us; %d of %d true)\n", psi_check_us,

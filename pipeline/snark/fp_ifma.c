@@ -12,16 +12,16 @@
 #ifdef FP_IFMA_BUILT
 #include <pthread.h>
 
-fp8_consts FP8;
+fpv_consts FPV;
 static pthread_once_t consts_once = PTHREAD_ONCE_INIT;
 
 /* A 256-bit integer as five 52-bit limbs. */
 static void limbs52(uint64_t out[5], const uint64_t a[4])
 {
-    out[0] = a[0] & FP8_MASK52;
-    out[1] = (a[0] >> 52 | a[1] << 12) & FP8_MASK52;
-    out[2] = (a[1] >> 40 | a[2] << 24) & FP8_MASK52;
-    out[3] = (a[2] >> 28 | a[3] << 36) & FP8_MASK52;
+    out[0] = a[0] & FPV_MASK52;
+    out[1] = (a[0] >> 52 | a[1] << 12) & FPV_MASK52;
+    out[2] = (a[1] >> 40 | a[2] << 24) & FPV_MASK52;
+    out[3] = (a[2] >> 28 | a[3] << 36) & FPV_MASK52;
     out[4] = a[3] >> 16;
 }
 
@@ -39,17 +39,17 @@ static void make_consts(void)
 {
     static const uint64_t two[4] = {2, 0, 0, 0};
     uint64_t t[4];
-    limbs52(FP8.p, FP_MODULUS.m);
+    limbs52(FPV.p, FP_MODULUS.m);
     limbs_add(t, FP_MODULUS.m, FP_MODULUS.m);
-    limbs52(FP8.p2, t);
-    FP8.p_inv = FP_MODULUS.neg_inv & FP8_MASK52;
+    limbs52(FPV.p2, t);
+    FPV.p_inv = FP_MODULUS.neg_inv & FPV_MASK52;
     memcpy(t, FP_MODULUS.r1, sizeof t); /* 2^256 mod p */
-    limbs52(FP8.from_mont, t);
+    limbs52(FPV.from_mont, t);
     shift_mod(t, 4);
-    limbs52(FP8.one, t);
+    limbs52(FPV.one, t);
     shift_mod(t, 4);
-    limbs52(FP8.to_mont, t);
-    limbs_sub(FP8.exp, FP_MODULUS.m, two);
+    limbs52(FPV.to_mont, t);
+    limbs_sub(FPV.exp, FP_MODULUS.m, two);
 }
 
 int fp_ifma_usable(void)

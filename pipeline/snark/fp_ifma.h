@@ -1,25 +1,30 @@
 /*
- * fp_ifma.h - internal: eight elements of Fp at once with AVX-512 IFMA, for
- * glv_ifma.c.
+ * fp_ifma.h - internal: sixteen elements of Fp at once with AVX-512 IFMA,
+ * for glv_ifma.c and g1_batch_ifma.c.
  *
- * An element is five 52-bit limbs, each in a 64-bit lane of its own vector
- * (lane l of limb i is bit 52 i.. of element l), in Montgomery form with
- * R = 2^260. VPMADD52LUQ/HUQ add the low/high 52 bits of a 52 x 52-bit
- * product to a 64-bit lane, so a product's 25 partial products and the
- * reduction's 25 accumulate without carries: each lane holds at most 21
- * terms below 2^52 plus a carry, far below 2^64. On the machines measured
- * here one vector product (eight elements) costs about what 1.3 scalar
- * products of field.h do.
+ * An element is five 52-bit limbs, in Montgomery form with R = 2^260. A
+ * value of type fpv holds FPV_LANES of them: limb i of lane 8 h + k is lane
+ * k of vector l[i][h]. VPMADD52LUQ/HUQ add the low/high 52 bits of a
+ * 52 x 52-bit product to a 64-bit lane, so a product's 25 partial products
+ * and the reduction's 25 accumulate without carries: a lane holds at most 21
+ * terms below 2^52 plus a carry, far below 2^64.
+ *
+ * Why two vectors per limb: one product's reduction is a chain of five
+ * dependent rounds, and the batch formulas chain products too, so a single
+ * vector leaves the multipliers idle; the two halves are independent and
+ * every step does both, one after the other. Measured here: a chain of
+ * products costs 2.5 ns an element that way against 6.5 with one vector
+ * (and ~13 ns for field.h's scalar product).
  *
  * Values are kept in [0, 2p) with every limb below 2^52 (the products read
  * only a limb's low 52 bits): a product of two such values is again below
  * 2p, since (a b + m p) / R < (4 p^2 + R p) / R < 2p for 4p < R = 2^260;
- * sums and differences subtract 2p when they reach it. fp8_reduce brings a
+ * sums and differences subtract 2p when they reach it. fpv_reduce brings a
  * value to [0, p) for comparisons and output.
  *
- * Functions carry the target attribute, so the file compiles without
- * -mavx512ifma; callers must check the CPU first (fp_ifma_usable), and
- * their own functions need FP8_FN.
+ * The functions carry the target attribute, so the file compiles without
+ * -mavx512ifma; callers check the CPU first (fp_ifma_usable), and their own
+ * functions that hold vectors need FPV_FN.
  */
 #ifndef ZKML_SNARK_FP_IFMA_H
 #define ZKML_SNARK_FP_IFMA_H
@@ -35,206 +40,257 @@ int fp_ifma_usable(void);
 #include <immintrin.h>
 #include <stdint.h>
 
-#define FP8_TARGET __attribute__((target("avx512f,avx512ifma"), always_inline)) static inline
-#define FP8_FN __attribute__((target("avx512f,avx512ifma"))) static
-#define FP8_MASK52 0xfffffffffffffULL
+#define FPV_INLINE __attribute__((target("avx512f,avx512ifma"), always_inline)) static inline
+#define FPV_FN __attribute__((target("avx512f,avx512ifma"))) static
+#define FPV_MASK52 0xfffffffffffffULL
 
-typedef struct fp8 {
-    __m512i l[5];
-} fp8;
+enum { FPV_HALVES = 2, FPV_LANES = 8 * FPV_HALVES };
 
-/* The constants, in 52-bit limbs (fp_ifma_constants fills them once). */
-typedef struct fp8_consts {
+typedef struct fpv {
+    __m512i l[5][FPV_HALVES];
+} fpv;
+
+/* One bit per lane. */
+typedef uint16_t fpv_mask;
+
+/* The constants, in 52-bit limbs (fp_ifma_usable fills them once). */
+typedef struct fpv_consts {
     uint64_t p[5], p2[5];  /* p, 2p */
     uint64_t p_inv;        /* -p^-1 mod 2^52 */
     uint64_t to_mont[5];   /* 2^264 mod p: a field.h value (x 2^256) times it is x 2^260 */
     uint64_t from_mont[5]; /* 2^256 mod p: x 2^260 times it is x 2^256, field.h's form */
     uint64_t one[5];       /* 2^260 mod p */
     uint64_t exp[4];       /* p - 2, for inverses */
-} fp8_consts;
+} fpv_consts;
 
-extern fp8_consts FP8;
+extern fpv_consts FPV;
 
-FP8_TARGET __m512i fp8_bcast(uint64_t v)
+FPV_INLINE __m512i fpv_bcast(uint64_t v)
 {
     return _mm512_set1_epi64((long long)v);
 }
 
-FP8_TARGET void fp8_set(fp8 *r, const uint64_t limbs[5])
+FPV_INLINE void fpv_set(fpv *r, const uint64_t limbs[5])
 {
     for (int i = 0; i < 5; i++)
-        r->l[i] = fp8_bcast(limbs[i]);
+        for (int h = 0; h < FPV_HALVES; h++)
+            r->l[i][h] = fpv_bcast(limbs[i]);
 }
 
 /* Carries of t (signed lanes) into 52-bit limbs; the top limb keeps the rest. */
-FP8_TARGET void fp8_carry(__m512i t[5])
+FPV_INLINE void fpv_carry(__m512i t[5][FPV_HALVES])
 {
-    const __m512i mask = fp8_bcast(FP8_MASK52);
+    const __m512i mask = fpv_bcast(FPV_MASK52);
 #pragma GCC unroll 4
-    for (int i = 0; i < 4; i++) {
-        t[i + 1] = _mm512_add_epi64(t[i + 1], _mm512_srai_epi64(t[i], 52));
-        t[i] = _mm512_and_si512(t[i], mask);
-    }
+    for (int i = 0; i < 4; i++)
+#pragma GCC unroll 2
+        for (int h = 0; h < FPV_HALVES; h++) {
+            t[i + 1][h] = _mm512_add_epi64(t[i + 1][h], _mm512_srai_epi64(t[i][h], 52));
+            t[i][h] = _mm512_and_si512(t[i][h], mask);
+        }
 }
 
 /* t - q where that is not negative, else t; t and q normalized, t < 2q. */
-FP8_TARGET void fp8_sub_if_above(__m512i t[5], const uint64_t q[5])
+FPV_INLINE void fpv_sub_if_above(__m512i t[5][FPV_HALVES], const uint64_t q[5])
 {
-    const __m512i mask = fp8_bcast(FP8_MASK52);
-    __m512i u[5], borrow = _mm512_setzero_si512();
-#pragma GCC unroll 5
-    for (int i = 0; i < 5; i++) {
-        u[i] = _mm512_add_epi64(_mm512_sub_epi64(t[i], fp8_bcast(q[i])), borrow);
-        borrow = _mm512_srai_epi64(u[i], 52);
-        if (i < 4)
-            u[i] = _mm512_and_si512(u[i], mask);
-    }
-    __mmask8 keep_u = _mm512_cmpge_epi64_mask(u[4], _mm512_setzero_si512());
+    const __m512i mask = fpv_bcast(FPV_MASK52);
+    __m512i u[5][FPV_HALVES], borrow[FPV_HALVES];
+#pragma GCC unroll 2
+    for (int h = 0; h < FPV_HALVES; h++)
+        borrow[h] = _mm512_setzero_si512();
 #pragma GCC unroll 5
     for (int i = 0; i < 5; i++)
-        t[i] = _mm512_mask_blend_epi64(keep_u, t[i], u[i]);
+#pragma GCC unroll 2
+        for (int h = 0; h < FPV_HALVES; h++) {
+            u[i][h] = _mm512_add_epi64(_mm512_sub_epi64(t[i][h], fpv_bcast(q[i])), borrow[h]);
+            borrow[h] = _mm512_srai_epi64(u[i][h], 52);
+            if (i < 4)
+                u[i][h] = _mm512_and_si512(u[i][h], mask);
+        }
+#pragma GCC unroll 2
+    for (int h = 0; h < FPV_HALVES; h++) {
+        __mmask8 keep_u = _mm512_cmpge_epi64_mask(u[4][h], _mm512_setzero_si512());
+#pragma GCC unroll 5
+        for (int i = 0; i < 5; i++)
+            t[i][h] = _mm512_mask_blend_epi64(keep_u, t[i][h], u[i][h]);
+    }
 }
 
-FP8_TARGET void fp8_add(fp8 *r, const fp8 *a, const fp8 *b)
+FPV_INLINE void fpv_store_limbs(fpv *r, __m512i t[5][FPV_HALVES])
 {
-    __m512i t[5];
+    for (int i = 0; i < 5; i++)
+        for (int h = 0; h < FPV_HALVES; h++)
+            r->l[i][h] = t[i][h];
+}
+
+FPV_INLINE void fpv_add(fpv *r, const fpv *a, const fpv *b)
+{
+    __m512i t[5][FPV_HALVES];
 #pragma GCC unroll 5
     for (int i = 0; i < 5; i++)
-        t[i] = _mm512_add_epi64(a->l[i], b->l[i]);
-    fp8_carry(t);
-    fp8_sub_if_above(t, FP8.p2);
-    for (int i = 0; i < 5; i++)
-        r->l[i] = t[i];
+#pragma GCC unroll 2
+        for (int h = 0; h < FPV_HALVES; h++)
+            t[i][h] = _mm512_add_epi64(a->l[i][h], b->l[i][h]);
+    fpv_carry(t);
+    fpv_sub_if_above(t, FPV.p2);
+    fpv_store_limbs(r, t);
 }
 
 /* a - b as a + 2p - b, in (0, 4p) before the subtraction of 2p. */
-FP8_TARGET void fp8_sub(fp8 *r, const fp8 *a, const fp8 *b)
+FPV_INLINE void fpv_sub(fpv *r, const fpv *a, const fpv *b)
 {
-    __m512i t[5];
+    __m512i t[5][FPV_HALVES];
 #pragma GCC unroll 5
     for (int i = 0; i < 5; i++)
-        t[i] = _mm512_sub_epi64(_mm512_add_epi64(a->l[i], fp8_bcast(FP8.p2[i])), b->l[i]);
-    fp8_carry(t);
-    fp8_sub_if_above(t, FP8.p2);
-    for (int i = 0; i < 5; i++)
-        r->l[i] = t[i];
+#pragma GCC unroll 2
+        for (int h = 0; h < FPV_HALVES; h++)
+            t[i][h] =
+                _mm512_sub_epi64(_mm512_add_epi64(a->l[i][h], fpv_bcast(FPV.p2[i])), b->l[i][h]);
+    fpv_carry(t);
+    fpv_sub_if_above(t, FPV.p2);
+    fpv_store_limbs(r, t);
 }
 
-FP8_TARGET void fp8_neg(fp8 *r, const fp8 *a)
+FPV_INLINE void fpv_neg(fpv *r, const fpv *a)
 {
-    fp8 zero;
+    fpv zero;
     for (int i = 0; i < 5; i++)
-        zero.l[i] = _mm512_setzero_si512();
-    fp8_sub(r, &zero, a);
+        for (int h = 0; h < FPV_HALVES; h++)
+            zero.l[i][h] = _mm512_setzero_si512();
+    fpv_sub(r, &zero, a);
 }
 
 /* r = a b / 2^260 mod p (in [0, 2p)): the 25 partial products, then five
  * rounds of Montgomery reduction, each clearing the low limb and carrying
- * it into the next. r may alias a or b. */
-FP8_TARGET void fp8_mul(fp8 *r, const fp8 *a, const fp8 *b)
+ * it into the next; both halves at every step. r may alias a or b. */
+FPV_INLINE void fpv_mul(fpv *r, const fpv *a, const fpv *b)
 {
-    __m512i t[10], p[5];
-    const __m512i p_inv = fp8_bcast(FP8.p_inv), zero = _mm512_setzero_si512();
+    __m512i t[10][FPV_HALVES], p[5];
+    const __m512i p_inv = fpv_bcast(FPV.p_inv), zero = _mm512_setzero_si512();
 #pragma GCC unroll 10
     for (int k = 0; k < 10; k++)
-        t[k] = zero;
+#pragma GCC unroll 2
+        for (int h = 0; h < FPV_HALVES; h++)
+            t[k][h] = zero;
 #pragma GCC unroll 5
     for (int k = 0; k < 5; k++)
-        p[k] = fp8_bcast(FP8.p[k]);
+        p[k] = fpv_bcast(FPV.p[k]);
 #pragma GCC unroll 5
-    for (int i = 0; i < 5; i++) {
-#pragma GCC unroll 5
-        for (int j = 0; j < 5; j++) {
-            t[i + j] = _mm512_madd52lo_epu64(t[i + j], a->l[j], b->l[i]);
-            t[i + j + 1] = _mm512_madd52hi_epu64(t[i + j + 1], a->l[j], b->l[i]);
-        }
-    }
-#pragma GCC unroll 5
-    for (int i = 0; i < 5; i++) {
-        __m512i m = _mm512_madd52lo_epu64(zero, t[i], p_inv);
-#pragma GCC unroll 5
-        for (int j = 0; j < 5; j++) {
-            t[i + j] = _mm512_madd52lo_epu64(t[i + j], m, p[j]);
-            t[i + j + 1] = _mm512_madd52hi_epu64(t[i + j + 1], m, p[j]);
-        }
-        t[i + 1] = _mm512_add_epi64(t[i + 1], _mm512_srli_epi64(t[i], 52));
-    }
-    fp8_carry(t + 5);
     for (int i = 0; i < 5; i++)
-        r->l[i] = t[i + 5];
+#pragma GCC unroll 5
+        for (int j = 0; j < 5; j++)
+#pragma GCC unroll 2
+            for (int h = 0; h < FPV_HALVES; h++) {
+                t[i + j][h] = _mm512_madd52lo_epu64(t[i + j][h], a->l[j][h], b->l[i][h]);
+                t[i + j + 1][h] = _mm512_madd52hi_epu64(t[i + j + 1][h], a->l[j][h], b->l[i][h]);
+            }
+#pragma GCC unroll 5
+    for (int i = 0; i < 5; i++) {
+        __m512i m[FPV_HALVES];
+#pragma GCC unroll 2
+        for (int h = 0; h < FPV_HALVES; h++)
+            m[h] = _mm512_madd52lo_epu64(zero, t[i][h], p_inv);
+#pragma GCC unroll 5
+        for (int j = 0; j < 5; j++)
+#pragma GCC unroll 2
+            for (int h = 0; h < FPV_HALVES; h++) {
+                t[i + j][h] = _mm512_madd52lo_epu64(t[i + j][h], m[h], p[j]);
+                t[i + j + 1][h] = _mm512_madd52hi_epu64(t[i + j + 1][h], m[h], p[j]);
+            }
+#pragma GCC unroll 2
+        for (int h = 0; h < FPV_HALVES; h++)
+            t[i + 1][h] = _mm512_add_epi64(t[i + 1][h], _mm512_srli_epi64(t[i][h], 52));
+    }
+    fpv_carry(t + 5);
+    fpv_store_limbs(r, t + 5);
 }
 
 /* a in [0, p). */
-FP8_TARGET void fp8_reduce(fp8 *r, const fp8 *a)
+FPV_INLINE void fpv_reduce(fpv *r, const fpv *a)
 {
-    __m512i t[5];
+    __m512i t[5][FPV_HALVES];
     for (int i = 0; i < 5; i++)
-        t[i] = a->l[i];
-    fp8_sub_if_above(t, FP8.p);
-    for (int i = 0; i < 5; i++)
-        r->l[i] = t[i];
+        for (int h = 0; h < FPV_HALVES; h++)
+            t[i][h] = a->l[i][h];
+    fpv_sub_if_above(t, FPV.p);
+    fpv_store_limbs(r, t);
 }
 
 /* The lanes in which a is 0 mod p. */
-FP8_TARGET __mmask8 fp8_zero_lanes(const fp8 *a)
+FPV_INLINE fpv_mask fpv_zero_lanes(const fpv *a)
 {
-    fp8 t;
-    fp8_reduce(&t, a);
-    __m512i any = t.l[0];
-    for (int i = 1; i < 5; i++)
-        any = _mm512_or_si512(any, t.l[i]);
-    return _mm512_cmpeq_epi64_mask(any, _mm512_setzero_si512());
+    fpv t;
+    fpv_mask m = 0;
+    fpv_reduce(&t, a);
+    for (int h = 0; h < FPV_HALVES; h++) {
+        __m512i any = t.l[0][h];
+        for (int i = 1; i < 5; i++)
+            any = _mm512_or_si512(any, t.l[i][h]);
+        m |= (fpv_mask)(_mm512_cmpeq_epi64_mask(any, _mm512_setzero_si512()) << (8 * h));
+    }
+    return m;
+}
+
+/* a in the lanes of mask, b in the others. */
+FPV_INLINE void fpv_select(fpv *r, fpv_mask mask, const fpv *a, const fpv *b)
+{
+    for (int h = 0; h < FPV_HALVES; h++)
+        for (int i = 0; i < 5; i++)
+            r->l[i][h] =
+                _mm512_mask_blend_epi64((__mmask8)(mask >> (8 * h)), b->l[i][h], a->l[i][h]);
 }
 
 /* r = a^(p-2) = 1/a (0 for 0), four bits of the exponent at a time. */
-FP8_TARGET void fp8_inv(fp8 *r, const fp8 *a)
+FPV_INLINE void fpv_inv(fpv *r, const fpv *a)
 {
-    fp8 pow[16], acc;
-    fp8_set(&pow[0], FP8.one);
+    fpv pow[16], acc;
+    fpv_set(&pow[0], FPV.one);
     pow[1] = *a;
     for (int i = 2; i < 16; i++)
-        fp8_mul(&pow[i], &pow[i - 1], a);
-    fp8_set(&acc, FP8.one);
+        fpv_mul(&pow[i], &pow[i - 1], a);
+    fpv_set(&acc, FPV.one);
     for (int nib = 63; nib >= 0; nib--) {
         if (nib < 63)
             for (int s = 0; s < 4; s++)
-                fp8_mul(&acc, &acc, &acc);
-        unsigned d = (unsigned)(FP8.exp[nib / 16] >> (4 * (nib % 16))) & 15;
+                fpv_mul(&acc, &acc, &acc);
+        unsigned d = (unsigned)(FPV.exp[nib / 16] >> (4 * (nib % 16))) & 15;
         if (d)
-            fp8_mul(&acc, &acc, &pow[d]);
+            fpv_mul(&acc, &acc, &pow[d]);
     }
     *r = acc;
 }
 
 /* Lanes from and to field.h's form (four 64-bit limbs, x 2^256, below p). */
-FP8_TARGET void fp8_load(fp8 *r, const uint64_t *const v[8])
+FPV_INLINE void fpv_load(fpv *r, const uint64_t *const v[FPV_LANES])
 {
-    uint64_t l[5][8] __attribute__((aligned(64)));
-    for (int k = 0; k < 8; k++) {
+    uint64_t l[5][FPV_LANES] __attribute__((aligned(64)));
+    for (int k = 0; k < FPV_LANES; k++) {
         const uint64_t *a = v[k];
-        l[0][k] = a[0] & FP8_MASK52;
-        l[1][k] = (a[0] >> 52 | a[1] << 12) & FP8_MASK52;
-        l[2][k] = (a[1] >> 40 | a[2] << 24) & FP8_MASK52;
-        l[3][k] = (a[2] >> 28 | a[3] << 36) & FP8_MASK52;
+        l[0][k] = a[0] & FPV_MASK52;
+        l[1][k] = (a[0] >> 52 | a[1] << 12) & FPV_MASK52;
+        l[2][k] = (a[1] >> 40 | a[2] << 24) & FPV_MASK52;
+        l[3][k] = (a[2] >> 28 | a[3] << 36) & FPV_MASK52;
         l[4][k] = a[3] >> 16;
     }
-    fp8 to;
+    fpv to;
     for (int i = 0; i < 5; i++)
-        r->l[i] = _mm512_load_si512(l[i]);
-    fp8_set(&to, FP8.to_mont);
-    fp8_mul(r, r, &to);
+        for (int h = 0; h < FPV_HALVES; h++)
+            r->l[i][h] = _mm512_load_si512(&l[i][8 * h]);
+    fpv_set(&to, FPV.to_mont);
+    fpv_mul(r, r, &to);
 }
 
-FP8_TARGET void fp8_store(uint64_t *const v[8], const fp8 *a)
+FPV_INLINE void fpv_store(uint64_t *const v[FPV_LANES], const fpv *a)
 {
-    uint64_t l[5][8] __attribute__((aligned(64)));
-    fp8 t, from;
-    fp8_set(&from, FP8.from_mont);
-    fp8_mul(&t, a, &from);
-    fp8_reduce(&t, &t);
+    uint64_t l[5][FPV_LANES] __attribute__((aligned(64)));
+    fpv t, from;
+    fpv_set(&from, FPV.from_mont);
+    fpv_mul(&t, a, &from);
+    fpv_reduce(&t, &t);
     for (int i = 0; i < 5; i++)
-        _mm512_store_si512(l[i], t.l[i]);
-    for (int k = 0; k < 8; k++) {
+        for (int h = 0; h < FPV_HALVES; h++)
+            _mm512_store_si512(&l[i][8 * h], t.l[i][h]);
+    for (int k = 0; k < FPV_LANES; k++) {
         uint64_t *o = v[k];
         o[0] = l[0][k] | l[1][k] << 52;
         o[1] = l[1][k] >> 12 | l[2][k] << 40;

@@ -1,17 +1,17 @@
 /*
- * g1_batch_ifma.c - g1_batch_add_affine on eight pairs per vector (g1_ifma.h),
- * for the MSM's buckets and the fixed-base tables.
+ * g1_batch_ifma.c - g1_batch_add_affine on FPV_LANES (16) pairs per vector
+ * value (g1_ifma.h), for the MSM's buckets and the fixed-base tables.
  *
  * Montgomery's trick as in curve_jacobian.h: a forward pass converts each
- * group of eight pairs into vectors (kept in the scratch) and multiplies the
- * running product by their denominators xb - xa, lane by lane; one vector
- * inversion; a backward pass recovers each inverse and applies the chord
- * formula. A pair the chord cannot take (a point at infinity, xa = xb: a
- * doubling or a + (-a)), and the lanes past n, get the denominator 1 in the
- * chain and, but for the padding, are added afterwards one by one by the
- * portable code: in an MSM's batches such pairs are rare. Each vector
- * product does eight of the scalar ones for about the price of 1.3, and the
- * inversion is one vector exponentiation for the eight chains.
+ * group of sixteen pairs into vector values (kept in the scratch) and
+ * multiplies the running product by their denominators xb - xa, lane by
+ * lane; one vector inversion; a backward pass recovers each inverse and
+ * applies the chord formula. A pair the chord cannot take (a point at
+ * infinity, xa = xb: a doubling or a + (-a)), and the lanes past n, get the
+ * denominator 1 in the chain and, but for the padding, are added afterwards
+ * one by one by the portable code: in an MSM's batches such pairs are rare.
+ * The conversions into and out of the vectors cost about as much as the
+ * formulas, which is why this gains less than the lockstep multiplication.
  */
 #include "pipeline/snark/g1_ifma.h"
 
@@ -23,112 +23,111 @@
 /* The scratch: the four coordinates of each group, the running products,
  * and each group's lanes left to the portable code. */
 typedef struct batch_lanes {
-    fp8 *ax, *ay, *bx, *by, *prefix;
-    uint8_t *special;
+    fpv *ax, *ay, *bx, *by, *prefix;
+    fpv_mask *special;
 } batch_lanes;
 
 size_t g1_ifma_batch_scratch(size_t n)
 {
-    size_t g = (n + 7) / 8;
-    return 64 + g * (5 * sizeof(fp8) + 1);
+    size_t g = (n + FPV_LANES - 1) / FPV_LANES;
+    return 64 + g * (5 * sizeof(fpv) + sizeof(fpv_mask));
 }
 
 static batch_lanes lanes_in(void *scratch, size_t g)
 {
     batch_lanes l;
     uintptr_t at = ((uintptr_t)scratch + 63) & ~(uintptr_t)63;
-    l.ax = (fp8 *)at;
+    l.ax = (fpv *)at;
     l.ay = l.ax + g;
     l.bx = l.ay + g;
     l.by = l.bx + g;
     l.prefix = l.by + g;
-    l.special = (uint8_t *)(l.prefix + g);
+    l.special = (fpv_mask *)(l.prefix + g);
     return l;
 }
 
 /* Group i's lanes: the pairs' coordinates, a stand-in for the special ones
  * (infinity, past n), whose mask is returned. */
-FP8_FN unsigned load_group(const batch_lanes *l, size_t i, const g1_affine *a, const g1_affine *b,
+FPV_FN fpv_mask load_group(const batch_lanes *l, size_t i, const g1_affine *a, const g1_affine *b,
                            size_t n, const g1_affine *stand_in)
 {
-    const uint64_t *axs[8], *ays[8], *bxs[8], *bys[8];
-    unsigned mask = 0;
-    for (size_t k = 0; k < 8; k++) {
-        size_t at = 8 * i + k;
+    const uint64_t *axs[FPV_LANES], *ays[FPV_LANES], *bxs[FPV_LANES], *bys[FPV_LANES];
+    fpv_mask mask = 0;
+    for (size_t k = 0; k < FPV_LANES; k++) {
+        size_t at = FPV_LANES * i + k;
         int special = at >= n || a[at].infinity || b[at].infinity;
         const g1_affine *pa = special ? stand_in : &a[at], *pb = special ? stand_in : &b[at];
-        mask |= (unsigned)special << k;
+        mask |= (fpv_mask)(special << k);
         axs[k] = pa->x.v;
         ays[k] = pa->y.v;
         bxs[k] = pb->x.v;
         bys[k] = pb->y.v;
     }
-    fp8_load(&l->ax[i], axs);
-    fp8_load(&l->ay[i], ays);
-    fp8_load(&l->bx[i], bxs);
-    fp8_load(&l->by[i], bys);
+    fpv_load(&l->ax[i], axs);
+    fpv_load(&l->ay[i], ays);
+    fpv_load(&l->bx[i], bxs);
+    fpv_load(&l->by[i], bys);
     return mask;
 }
 
 /* xb - xa, or 1 in the special lanes. */
-FP8_FN void denominator(fp8 *den, const batch_lanes *l, size_t i, const fp8 *one)
+FPV_FN void denominator(fpv *den, const batch_lanes *l, size_t i, const fpv *one)
 {
-    fp8_sub(den, &l->bx[i], &l->ax[i]);
-    for (int j = 0; j < 5; j++)
-        den->l[j] = _mm512_mask_blend_epi64(l->special[i], den->l[j], one->l[j]);
+    fpv_sub(den, &l->bx[i], &l->ax[i]);
+    fpv_select(den, l->special[i], one, den);
 }
 
 /* The forward pass: every group loaded, the special lanes found (a zero
  * denominator among them), inv = 1 / the product of the denominators. */
-FP8_FN void forward(const batch_lanes *l, size_t g, const g1_affine *a, const g1_affine *b,
-                    size_t n, fp8 *inv)
+FPV_FN void forward(const batch_lanes *l, size_t g, const g1_affine *a, const g1_affine *b,
+                    size_t n, fpv *inv)
 {
-    fp8 acc, den, one, x_den;
+    fpv acc, den, one, x_den;
     g1_affine stand_in;
     g1_generator(&stand_in);
-    fp8_set(&one, FP8.one);
+    fpv_set(&one, FPV.one);
     acc = one;
     for (size_t i = 0; i < g; i++) {
-        unsigned mask = load_group(l, i, a, b, n, &stand_in);
-        fp8_sub(&x_den, &l->bx[i], &l->ax[i]);
-        l->special[i] = (uint8_t)(mask | fp8_zero_lanes(&x_den));
+        fpv_mask mask = load_group(l, i, a, b, n, &stand_in);
+        fpv_sub(&x_den, &l->bx[i], &l->ax[i]);
+        l->special[i] = (fpv_mask)(mask | fpv_zero_lanes(&x_den));
         denominator(&den, l, i, &one);
         l->prefix[i] = acc;
-        fp8_mul(&acc, &acc, &den);
+        fpv_mul(&acc, &acc, &den);
     }
-    fp8_inv(inv, &acc);
+    fpv_inv(inv, &acc);
 }
 
 /* The backward pass: the chord sums of the ordinary lanes into r. */
-FP8_FN void backward(const batch_lanes *l, size_t g, g1_affine *r, size_t n, fp8 *inv)
+FPV_FN void backward(const batch_lanes *l, size_t g, g1_affine *r, size_t n, fpv *inv)
 {
-    fp8 one, den, lam, num, x3, t;
-    uint64_t spare[8][4];
-    fp8_set(&one, FP8.one);
+    fpv one, den, lam, num, x3, t;
+    uint64_t spare[FPV_LANES][4];
+    fpv_set(&one, FPV.one);
     for (size_t i = g; i-- > 0;) {
         denominator(&den, l, i, &one);
-        fp8_mul(&lam, inv, &l->prefix[i]); /* 1 / den */
-        fp8_mul(inv, inv, &den);
-        fp8_sub(&num, &l->by[i], &l->ay[i]);
-        fp8_mul(&lam, &lam, &num);
-        fp8_mul(&x3, &lam, &lam); /* x3 = lambda^2 - xa - xb */
-        fp8_sub(&x3, &x3, &l->ax[i]);
-        fp8_sub(&x3, &x3, &l->bx[i]);
-        fp8_sub(&t, &l->ax[i], &x3); /* y3 = lambda (xa - x3) - ya */
-        fp8_mul(&t, &t, &lam);
-        fp8_sub(&t, &t, &l->ay[i]);
-        uint64_t *xs[8], *ys[8];
-        for (size_t k = 0; k < 8; k++) {
-            size_t at = 8 * i + k;
+        fpv_mul(&lam, inv, &l->prefix[i]); /* 1 / den */
+        fpv_mul(inv, inv, &den);
+        fpv_sub(&num, &l->by[i], &l->ay[i]);
+        fpv_mul(&lam, &lam, &num);
+        fpv_mul(&x3, &lam, &lam); /* x3 = lambda^2 - xa - xb */
+        fpv_sub(&x3, &x3, &l->ax[i]);
+        fpv_sub(&x3, &x3, &l->bx[i]);
+        fpv_sub(&t, &l->ax[i], &x3); /* y3 = lambda (xa - x3) - ya */
+        fpv_mul(&t, &t, &lam);
+        fpv_sub(&t, &t, &l->ay[i]);
+        uint64_t *xs[FPV_LANES], *ys[FPV_LANES];
+        for (size_t k = 0; k < FPV_LANES; k++) {
+            size_t at = FPV_LANES * i + k;
             int ordinary = !(l->special[i] >> k & 1);
             xs[k] = ordinary ? r[at].x.v : spare[k];
             ys[k] = ordinary ? r[at].y.v : spare[k];
         }
-        fp8_store(xs, &x3);
-        fp8_store(ys, &t);
-        for (size_t k = 0; k < 8 && 8 * i + k < n; k++)
+        fpv_store(xs, &x3);
+        fpv_store(ys, &t);
+        for (size_t k = 0; k < FPV_LANES && FPV_LANES * i + k < n; k++)
             if (!(l->special[i] >> k & 1))
-                r[8 * i + k].infinity = 0;
+                r[FPV_LANES * i + k].infinity = 0;
     }
 }
 
@@ -147,10 +146,10 @@ static void add_alone(g1_affine *r, const g1_affine *a, const g1_affine *b)
     g1_to_affine(r, &j);
 }
 
-FP8_FN void chord_sums(const batch_lanes *l, size_t g, g1_affine *r, const g1_affine *a,
+FPV_FN void chord_sums(const batch_lanes *l, size_t g, g1_affine *r, const g1_affine *a,
                        const g1_affine *b, size_t n)
 {
-    fp8 inv;
+    fpv inv;
     forward(l, g, a, b, n, &inv);
     backward(l, g, r, n, &inv);
 }
@@ -158,13 +157,13 @@ FP8_FN void chord_sums(const batch_lanes *l, size_t g, g1_affine *r, const g1_af
 void g1_ifma_batch_add(g1_affine *r, const g1_affine *a, const g1_affine *b, size_t n,
                        void *scratch)
 {
-    size_t g = (n + 7) / 8;
+    size_t g = (n + FPV_LANES - 1) / FPV_LANES;
     if (!n)
         return;
     batch_lanes l = lanes_in(scratch, g);
     chord_sums(&l, g, r, a, b, n);
     for (size_t at = 0; at < n; at++)
-        if (l.special[at / 8] >> (at % 8) & 1)
+        if (l.special[at / FPV_LANES] >> (at % FPV_LANES) & 1)
             add_alone(&r[at], &a[at], &b[at]);
 }
 

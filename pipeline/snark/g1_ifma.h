@@ -1,6 +1,6 @@
 /*
- * g1_ifma.h - internal: G1 with eight points per vector (AVX-512 IFMA,
- * fp_ifma.h): the lockstep multiplication of g1_mul_same (glv_ifma.c) with
+ * g1_ifma.h - internal: G1 with sixteen points per vector value (AVX-512
+ * IFMA, fp_ifma.h): the lockstep multiplication of g1_mul_same (glv_ifma.c) with
  * the digit schedule it shares with glv.c, and the batch addition of the
  * MSM buckets and fixed-base tables (g1_batch_ifma.c). Call either only
  * when fp_ifma_usable().
@@ -32,8 +32,8 @@ typedef struct glv_digits {
 /* beta in Montgomery form (glv.c): phi(P) = lambda P on G1. */
 extern const fp_t GLV_BETA;
 
-/* out[0..n) = k p[i] with k's digits g (len: the longer half's count), eight
- * points per vector: 0 when done, 1 when a step would have added a point to
+/* out[0..n) = k p[i] with k's digits g (len: the longer half's count), sixteen
+ * points per vector value: 0 when done, 1 when a step would have added a point to
  * itself or to its opposite (nothing is written then: the caller takes the
  * portable path). Whether that happens depends on k alone, as every point
  * takes the same steps with the same multiples of itself, and the first

@@ -1,15 +1,15 @@
 /*
- * glv_ifma.c - g1_mul_same's lockstep (glv_same.h) on eight points per
- * vector with AVX-512 IFMA (fp_ifma.h).
+ * glv_ifma.c - g1_mul_same's lockstep (g1_ifma.h) on FPV_LANES (16) points
+ * per vector value with AVX-512 IFMA (fp_ifma.h).
  *
  * The same schedule and the same affine formulas as glv.c's portable path,
- * with the points of a batch laid out as vectors: lane l of vector i is
- * point 8 i + l. Every step's denominators share one inversion per batch,
- * by Montgomery's trick run down the vectors (eight chains at once, one per
- * lane) and one vector inversion. Why it pays: a contribution multiplies
- * every C and H point of a key by 1/delta, ~170 affine steps of ~7 field
- * products each per point, and eight products in a vector cost about what
- * 1.3 scalar ones do.
+ * with the points of a batch laid out as vector values: lane l of value i
+ * is point 16 i + l. Every step's denominators share one inversion per
+ * batch, by Montgomery's trick run down the values (sixteen chains at once,
+ * one per lane) and one vector inversion. Why it pays: a contribution
+ * multiplies every C and H point of a key by 1/delta, ~170 affine steps of
+ * ~7 field products each per point, and a chain of vector products costs
+ * about a fifth of the scalar ones per element.
  *
  * Special cases: an input at infinity is replaced by the generator for the
  * run and written back as infinity (k O = O). Any other input P is a
@@ -33,116 +33,116 @@
 
 /* Points per batch: 512 vectors, so that the vector inversion (~320
  * products) is a tenth of a step's work. */
-enum { IFMA_BATCH = 4096, IFMA_VECTORS = IFMA_BATCH / 8 };
+enum { IFMA_BATCH = 4096, IFMA_VECTORS = IFMA_BATCH / FPV_LANES };
 
 /* One batch's vectors: the accumulators, the 2 WNAF_TABLE table rows (t1's,
  * then t2's) of IFMA_VECTORS vectors each, the running products of
  * Montgomery's trick, and which inputs were at infinity. */
 typedef struct ifma_batch {
-    fp8 *ax, *ay, *tx, *ty, *prefix;
+    fpv *ax, *ay, *tx, *ty, *prefix;
     uint8_t inf[IFMA_BATCH];
 } ifma_batch;
 
 /* r = a + T (a - T when neg) for g vectors of points sharing one inversion;
  * r may be a. 1 when a denominator is 0 (see the top), and then r is
  * unchanged. */
-FP8_FN int add_rows(fp8 *rx, fp8 *ry, const fp8 *ax, const fp8 *ay, const fp8 *tx, const fp8 *ty,
-                    size_t g, int neg, fp8 *prefix)
+FPV_FN int add_rows(fpv *rx, fpv *ry, const fpv *ax, const fpv *ay, const fpv *tx, const fpv *ty,
+                    size_t g, int neg, fpv *prefix)
 {
-    fp8 acc, den, inv, lam, num, x3, t;
-    fp8_set(&acc, FP8.one);
+    fpv acc, den, inv, lam, num, x3, t;
+    fpv_set(&acc, FPV.one);
     for (size_t i = 0; i < g; i++) {
         prefix[i] = acc; /* product of the denominators before i */
-        fp8_sub(&den, &tx[i], &ax[i]);
-        fp8_mul(&acc, &acc, &den);
+        fpv_sub(&den, &tx[i], &ax[i]);
+        fpv_mul(&acc, &acc, &den);
     }
-    if (fp8_zero_lanes(&acc))
+    if (fpv_zero_lanes(&acc))
         return 1;
-    fp8_inv(&inv, &acc);
+    fpv_inv(&inv, &acc);
     for (size_t i = g; i-- > 0;) {
-        fp8_sub(&den, &tx[i], &ax[i]);
-        fp8_mul(&lam, &inv, &prefix[i]); /* 1 / den */
-        fp8_mul(&inv, &inv, &den);
+        fpv_sub(&den, &tx[i], &ax[i]);
+        fpv_mul(&lam, &inv, &prefix[i]); /* 1 / den */
+        fpv_mul(&inv, &inv, &den);
         if (neg) { /* (-yt - ya) / den */
-            fp8_add(&num, &ty[i], &ay[i]);
-            fp8_neg(&num, &num);
+            fpv_add(&num, &ty[i], &ay[i]);
+            fpv_neg(&num, &num);
         } else {
-            fp8_sub(&num, &ty[i], &ay[i]);
+            fpv_sub(&num, &ty[i], &ay[i]);
         }
-        fp8_mul(&lam, &lam, &num);
-        fp8_mul(&x3, &lam, &lam); /* x3 = lambda^2 - xa - xt */
-        fp8_sub(&x3, &x3, &ax[i]);
-        fp8_sub(&x3, &x3, &tx[i]);
-        fp8_sub(&t, &ax[i], &x3); /* y3 = lambda (xa - x3) - ya */
-        fp8_mul(&t, &t, &lam);
-        fp8_sub(&ry[i], &t, &ay[i]);
+        fpv_mul(&lam, &lam, &num);
+        fpv_mul(&x3, &lam, &lam); /* x3 = lambda^2 - xa - xt */
+        fpv_sub(&x3, &x3, &ax[i]);
+        fpv_sub(&x3, &x3, &tx[i]);
+        fpv_sub(&t, &ax[i], &x3); /* y3 = lambda (xa - x3) - ya */
+        fpv_mul(&t, &t, &lam);
+        fpv_sub(&ry[i], &t, &ay[i]);
         rx[i] = x3;
     }
     return 0;
 }
 
 /* (x, y) = 2 (x, y) for g vectors of points, none at infinity. */
-FP8_FN void double_rows(fp8 *x, fp8 *y, size_t g, fp8 *prefix)
+FPV_FN void double_rows(fpv *x, fpv *y, size_t g, fpv *prefix)
 {
-    fp8 acc, den, inv, lam, num, x2, t;
-    fp8_set(&acc, FP8.one);
+    fpv acc, den, inv, lam, num, x2, t;
+    fpv_set(&acc, FPV.one);
     for (size_t i = 0; i < g; i++) {
         prefix[i] = acc;
-        fp8_add(&den, &y[i], &y[i]);
-        fp8_mul(&acc, &acc, &den);
+        fpv_add(&den, &y[i], &y[i]);
+        fpv_mul(&acc, &acc, &den);
     }
-    ZKML_VERIFY(fp8_zero_lanes(&acc) == 0);
-    fp8_inv(&inv, &acc);
+    ZKML_VERIFY(fpv_zero_lanes(&acc) == 0);
+    fpv_inv(&inv, &acc);
     for (size_t i = g; i-- > 0;) {
-        fp8_add(&den, &y[i], &y[i]);
-        fp8_mul(&lam, &inv, &prefix[i]); /* 1 / 2y */
-        fp8_mul(&inv, &inv, &den);
-        fp8_mul(&x2, &x[i], &x[i]); /* 3 x^2 */
-        fp8_add(&num, &x2, &x2);
-        fp8_add(&num, &num, &x2);
-        fp8_mul(&lam, &lam, &num);
-        fp8_mul(&t, &lam, &lam); /* x3 = lambda^2 - 2x */
-        fp8_sub(&t, &t, &x[i]);
-        fp8_sub(&t, &t, &x[i]);
-        fp8_sub(&num, &x[i], &t); /* y3 = lambda (x - x3) - y */
-        fp8_mul(&num, &num, &lam);
-        fp8_sub(&y[i], &num, &y[i]);
+        fpv_add(&den, &y[i], &y[i]);
+        fpv_mul(&lam, &inv, &prefix[i]); /* 1 / 2y */
+        fpv_mul(&inv, &inv, &den);
+        fpv_mul(&x2, &x[i], &x[i]); /* 3 x^2 */
+        fpv_add(&num, &x2, &x2);
+        fpv_add(&num, &num, &x2);
+        fpv_mul(&lam, &lam, &num);
+        fpv_mul(&t, &lam, &lam); /* x3 = lambda^2 - 2x */
+        fpv_sub(&t, &t, &x[i]);
+        fpv_sub(&t, &t, &x[i]);
+        fpv_sub(&num, &x[i], &t); /* y3 = lambda (x - x3) - y */
+        fpv_mul(&num, &num, &lam);
+        fpv_sub(&y[i], &num, &y[i]);
         x[i] = t;
     }
 }
 
 /* Row 0 of t1: the m points from p (the generator for those at infinity,
  * and past m), negated when the first half is. */
-FP8_FN void load_points(ifma_batch *b, const g1_affine *p, size_t m, size_t g, int negate)
+FPV_FN void load_points(ifma_batch *b, const g1_affine *p, size_t m, size_t g, int negate)
 {
     g1_affine gen;
     g1_generator(&gen);
     for (size_t i = 0; i < g; i++) {
-        const uint64_t *xs[8], *ys[8];
-        for (size_t k = 0; k < 8; k++) {
-            size_t at = 8 * i + k;
+        const uint64_t *xs[FPV_LANES], *ys[FPV_LANES];
+        for (size_t k = 0; k < FPV_LANES; k++) {
+            size_t at = FPV_LANES * i + k;
             b->inf[at] = at >= m || p[at].infinity;
             const g1_affine *q = b->inf[at] ? &gen : &p[at];
             xs[k] = q->x.v;
             ys[k] = q->y.v;
         }
-        fp8_load(&b->tx[i], xs);
-        fp8_load(&b->ty[i], ys);
+        fpv_load(&b->tx[i], xs);
+        fpv_load(&b->ty[i], ys);
         if (negate)
-            fp8_neg(&b->ty[i], &b->ty[i]);
+            fpv_neg(&b->ty[i], &b->ty[i]);
     }
 }
 
 /* The tables from row 0: t1 row j = row j-1 + 2 row 0, t2 row j = phi(t1 row
  * j), negated when the halves' signs differ. The accumulators hold 2 row 0
  * meanwhile. 1 if a sum degenerates (never for a point of G1). */
-FP8_FN int build_tables(ifma_batch *b, size_t g, const glv_digits *d)
+FPV_FN int build_tables(ifma_batch *b, size_t g, const glv_digits *d)
 {
-    fp8 beta;
-    const uint64_t *bv[8];
-    for (int k = 0; k < 8; k++)
+    fpv beta;
+    const uint64_t *bv[FPV_LANES];
+    for (int k = 0; k < FPV_LANES; k++)
         bv[k] = GLV_BETA.v;
-    fp8_load(&beta, bv);
+    fpv_load(&beta, bv);
     memcpy(b->ax, b->tx, g * sizeof *b->ax);
     memcpy(b->ay, b->ty, g * sizeof *b->ay);
     double_rows(b->ax, b->ay, g, b->prefix);
@@ -150,11 +150,11 @@ FP8_FN int build_tables(ifma_batch *b, size_t g, const glv_digits *d)
         if (add_rows(b->tx + j * g, b->ty + j * g, b->tx + (j - 1) * g, b->ty + (j - 1) * g, b->ax,
                      b->ay, g, 0, b->prefix))
             return 1;
-    fp8 *t2x = b->tx + WNAF_TABLE * g, *t2y = b->ty + WNAF_TABLE * g;
+    fpv *t2x = b->tx + WNAF_TABLE * g, *t2y = b->ty + WNAF_TABLE * g;
     for (size_t i = 0; i < WNAF_TABLE * g; i++) {
-        fp8_mul(&t2x[i], &b->tx[i], &beta);
+        fpv_mul(&t2x[i], &b->tx[i], &beta);
         if (d->neg1 != d->neg2)
-            fp8_neg(&t2y[i], &b->ty[i]);
+            fpv_neg(&t2y[i], &b->ty[i]);
         else
             t2y[i] = b->ty[i];
     }
@@ -163,7 +163,7 @@ FP8_FN int build_tables(ifma_batch *b, size_t g, const glv_digits *d)
 
 /* The accumulators through the schedule: 0 (started: whether any digit was
  * non-zero), or 1 when a sum degenerates. */
-FP8_FN int run_schedule(ifma_batch *b, size_t g, const glv_digits *d, int len, int *started)
+FPV_FN int run_schedule(ifma_batch *b, size_t g, const glv_digits *d, int len, int *started)
 {
     *started = 0;
     for (int i = len - 1; i >= 0; i--) {
@@ -183,7 +183,7 @@ FP8_FN int run_schedule(ifma_batch *b, size_t g, const glv_digits *d, int len, i
             memcpy(b->ax, b->tx + row, g * sizeof *b->ax);
             for (size_t v = 0; v < g; v++)
                 if (digit < 0)
-                    fp8_neg(&b->ay[v], &b->ty[row + v]);
+                    fpv_neg(&b->ay[v], &b->ty[row + v]);
                 else
                     b->ay[v] = b->ty[row + v];
             *started = 1;
@@ -194,23 +194,23 @@ FP8_FN int run_schedule(ifma_batch *b, size_t g, const glv_digits *d, int len, i
 
 /* The m results into out (infinity where the input was, or everywhere when
  * the scalar is 0). */
-FP8_FN void store_points(const ifma_batch *b, g1_affine *out, size_t m, size_t g, int started)
+FPV_FN void store_points(const ifma_batch *b, g1_affine *out, size_t m, size_t g, int started)
 {
-    uint64_t spare[8][4];
+    uint64_t spare[FPV_LANES][4];
     for (size_t i = 0; i < g; i++) {
-        uint64_t *xs[8], *ys[8];
-        for (size_t k = 0; k < 8; k++) {
-            size_t at = 8 * i + k;
+        uint64_t *xs[FPV_LANES], *ys[FPV_LANES];
+        for (size_t k = 0; k < FPV_LANES; k++) {
+            size_t at = FPV_LANES * i + k;
             xs[k] = at < m ? out[at].x.v : spare[k];
             ys[k] = at < m ? out[at].y.v : spare[k];
         }
         if (started) {
-            fp8_store(xs, &b->ax[i]);
-            fp8_store(ys, &b->ay[i]);
+            fpv_store(xs, &b->ax[i]);
+            fpv_store(ys, &b->ay[i]);
         }
-        for (size_t k = 0; k < 8 && 8 * i + k < m; k++) {
-            g1_affine *o = &out[8 * i + k];
-            if (!started || b->inf[8 * i + k]) {
+        for (size_t k = 0; k < FPV_LANES && FPV_LANES * i + k < m; k++) {
+            g1_affine *o = &out[FPV_LANES * i + k];
+            if (!started || b->inf[FPV_LANES * i + k]) {
                 memset(o, 0, sizeof *o);
                 o->infinity = 1;
             } else {
@@ -224,8 +224,8 @@ FP8_FN void store_points(const ifma_batch *b, g1_affine *out, size_t m, size_t g
 int glv_ifma_mul_same(g1_affine *out, const g1_affine *p, size_t n, const glv_digits *d, int len)
 {
     size_t vectors = IFMA_VECTORS, rows = 2 * WNAF_TABLE;
-    size_t bytes = (2 + 2 * rows + 1) * vectors * sizeof(fp8);
-    fp8 *mem = aligned_alloc(64, bytes);
+    size_t bytes = (2 + 2 * rows + 1) * vectors * sizeof(fpv);
+    fpv *mem = aligned_alloc(64, bytes);
     ifma_batch *b = malloc(sizeof *b);
     if (!mem || !b) {
         free(mem);
@@ -239,7 +239,7 @@ int glv_ifma_mul_same(g1_affine *out, const g1_affine *p, size_t n, const glv_di
     b->prefix = b->ty + rows * vectors;
     int rc = 0;
     for (size_t at = 0; !rc && at < n; at += IFMA_BATCH) {
-        size_t m = n - at < IFMA_BATCH ? n - at : IFMA_BATCH, g = (m + 7) / 8;
+        size_t m = n - at < IFMA_BATCH ? n - at : IFMA_BATCH, g = (m + FPV_LANES - 1) / FPV_LANES;
         int started;
         load_points(b, p + at, m, g, d->neg1);
         rc = build_tables(b, g, d) || run_schedule(b, g, d, len, &started);

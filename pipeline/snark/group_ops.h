@@ -22,7 +22,7 @@ typedef struct group_ops {
     void (*add)(void *r, const void *b);                 /* r += b */
     void (*dbl)(void *r);
     /* lhs[i] += rhs[i] for n affine pairs with one shared inversion (G1's
-     * eight pairs per vector where fp_ifma_usable), with batch_scratch(n)
+     * sixteen pairs per vector value where fp_ifma_usable), with batch_scratch(n)
      * bytes of scratch */
     void (*batch_add)(void *lhs, const void *rhs, size_t n, void *scratch);
     size_t (*batch_scratch)(size_t n);

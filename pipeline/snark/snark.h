@@ -140,8 +140,8 @@ void g1_mul_sum(g1_jac *r, const g1_jac *p, const fr_t *const *k, size_t n);
  * 1/delta on every C and H point): the points follow the scalar's one digit
  * schedule in lockstep, batches of them doubling and adding in affine
  * coordinates with one shared inversion per step, about 1.4x fewer products
- * than g1_mul on each; on a CPU with AVX-512 IFMA eight points share each
- * vector of field products (glv_ifma.c), byte-identical results, ~4x less
+ * than g1_mul on each; on a CPU with AVX-512 IFMA sixteen points share
+ * each vector of field products (glv_ifma.c), byte-identical results, ~4x less
  * CPU time (ZKML_IFMA=0 keeps the portable path). out may be p. Fails only
  * when out of memory. */
 int g1_mul_same(g1_affine *out, const g1_affine *p, size_t n, const fr_t *k, zkml_error *err);
