@@ -41,6 +41,24 @@ extern const fp_t GLV_BETA;
  * out of memory. */
 int glv_ifma_mul_same(g1_affine *out, const g1_affine *p, size_t n, const glv_digits *g, int len);
 
+/* k's GLV halves (glv.c): k = k1 + k2 lambda mod r with |k1|, |k2| < 2^127,
+ * as magnitudes and signs. */
+void glv_halves(const fr_t *k, unsigned __int128 *m1, int *neg1, unsigned __int128 *m2, int *neg2);
+
+/* out[i] = k[i] p[i] for n points each with its own scalar (the full-size
+ * coefficients of a setup from a ptau, which are public), sixteen points
+ * per vector value: every point doubles at every step, and adds its own
+ * table row (gathered lane by lane) once per five bits of each GLV half.
+ * A point whose sum would need the tangent is done again by g1_mul. out may
+ * alias p. w is a workspace (~11 MB) for one thread at a time. Nothing is
+ * wiped: the scalars are not secrets. g1_ifma_many_new: NULL when out of
+ * memory. */
+typedef struct g1_ifma_many g1_ifma_many;
+g1_ifma_many *g1_ifma_many_new(void);
+void g1_ifma_many_free(g1_ifma_many *w);
+void g1_ifma_mul_many(g1_ifma_many *w, g1_affine *out, const g1_affine *p, const fr_t *const *k,
+                      size_t n);
+
 /* g1_batch_add_affine's contract (snark.h: every case, r may alias a or b)
  * for n pairs, with scratch of g1_ifma_batch_scratch(n) bytes. */
 size_t g1_ifma_batch_scratch(size_t n);

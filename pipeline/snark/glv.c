@@ -100,6 +100,18 @@ static int wnaf(int8_t d[WNAF_MAX], u128 m)
     return n;
 }
 
+void glv_halves(const fr_t *k, unsigned __int128 *m1, int *neg1, unsigned __int128 *m2, int *neg2)
+{
+    uint64_t raw[4];
+    i128 k1, k2;
+    mont_to_raw(raw, k->v, &FR_MODULUS);
+    glv_split(&k1, &k2, raw);
+    *neg1 = k1 < 0;
+    *neg2 = k2 < 0;
+    *m1 = k1 < 0 ? -(u128)k1 : (u128)k1;
+    *m2 = k2 < 0 ? -(u128)k2 : (u128)k2;
+}
+
 /* Returns the longer half's digit count. */
 static int glv_digits_of(glv_digits *g, const fr_t *k)
 {

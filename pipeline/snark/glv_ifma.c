@@ -28,6 +28,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #ifdef FP_IFMA_BUILT
 
@@ -43,17 +44,33 @@ typedef struct ifma_batch {
     uint8_t inf[IFMA_BATCH];
 } ifma_batch;
 
-/* r = a + T (a - T when neg) for g vectors of points sharing one inversion;
- * r may be a. 1 when a denominator is 0 (see the top), and then r is
- * unchanged. */
-FPV_FN int add_rows(fpv *rx, fpv *ry, const fpv *ax, const fpv *ay, const fpv *tx, const fpv *ty,
-                    size_t g, int neg, fpv *prefix)
+/* The lanes of vector i that a step leaves as they are: keep[i], none
+ * without keep. */
+static inline fpv_mask kept(const fpv_mask *keep, size_t i)
 {
-    fpv acc, den, inv, lam, num, x3, t;
-    fpv_set(&acc, FPV.one);
+    return keep ? keep[i] : 0;
+}
+
+/* r = a + T (a - T when neg) for g vectors of points sharing one inversion;
+ * r may be a. The lanes of keep (NULL: none) keep a's point, with
+ * denominator 1. A lane whose denominator is 0 (see the top): with failed,
+ * it is added to failed[i] and to keep[i] (keep must be given then) and
+ * left as it is; without, the call returns 1 with r unchanged. */
+FPV_FN int add_rows(fpv *rx, fpv *ry, const fpv *ax, const fpv *ay, const fpv *tx, const fpv *ty,
+                    size_t g, int neg, fpv_mask *keep, fpv_mask *failed, fpv *prefix)
+{
+    fpv acc, den, inv, lam, num, x3, t, one;
+    fpv_set(&one, FPV.one);
+    acc = one;
     for (size_t i = 0; i < g; i++) {
         prefix[i] = acc; /* product of the denominators before i */
         fpv_sub(&den, &tx[i], &ax[i]);
+        if (failed) {
+            fpv_mask zero = fpv_zero_lanes(&den) & (fpv_mask)~keep[i];
+            failed[i] |= zero;
+            keep[i] |= zero;
+        }
+        fpv_select(&den, kept(keep, i), &one, &den);
         fpv_mul(&acc, &acc, &den);
     }
     if (fpv_zero_lanes(&acc))
@@ -61,6 +78,7 @@ FPV_FN int add_rows(fpv *rx, fpv *ry, const fpv *ax, const fpv *ay, const fpv *t
     fpv_inv(&inv, &acc);
     for (size_t i = g; i-- > 0;) {
         fpv_sub(&den, &tx[i], &ax[i]);
+        fpv_select(&den, kept(keep, i), &one, &den);
         fpv_mul(&lam, &inv, &prefix[i]); /* 1 / den */
         fpv_mul(&inv, &inv, &den);
         if (neg) { /* (-yt - ya) / den */
@@ -75,26 +93,31 @@ FPV_FN int add_rows(fpv *rx, fpv *ry, const fpv *ax, const fpv *ay, const fpv *t
         fpv_sub(&x3, &x3, &tx[i]);
         fpv_sub(&t, &ax[i], &x3); /* y3 = lambda (xa - x3) - ya */
         fpv_mul(&t, &t, &lam);
-        fpv_sub(&ry[i], &t, &ay[i]);
-        rx[i] = x3;
+        fpv_sub(&t, &t, &ay[i]);
+        fpv_select(&ry[i], kept(keep, i), &ay[i], &t);
+        fpv_select(&rx[i], kept(keep, i), &ax[i], &x3);
     }
     return 0;
 }
 
-/* (x, y) = 2 (x, y) for g vectors of points, none at infinity. */
-FPV_FN void double_rows(fpv *x, fpv *y, size_t g, fpv *prefix)
+/* (x, y) = 2 (x, y) for g vectors of points, none at infinity but in the
+ * lanes of keep (NULL: none), which stay as they are. */
+FPV_FN void double_rows(fpv *x, fpv *y, size_t g, const fpv_mask *keep, fpv *prefix)
 {
-    fpv acc, den, inv, lam, num, x2, t;
-    fpv_set(&acc, FPV.one);
+    fpv acc, den, inv, lam, num, x2, t, one;
+    fpv_set(&one, FPV.one);
+    acc = one;
     for (size_t i = 0; i < g; i++) {
         prefix[i] = acc;
         fpv_add(&den, &y[i], &y[i]);
+        fpv_select(&den, kept(keep, i), &one, &den);
         fpv_mul(&acc, &acc, &den);
     }
     ZKML_VERIFY(fpv_zero_lanes(&acc) == 0);
     fpv_inv(&inv, &acc);
     for (size_t i = g; i-- > 0;) {
         fpv_add(&den, &y[i], &y[i]);
+        fpv_select(&den, kept(keep, i), &one, &den);
         fpv_mul(&lam, &inv, &prefix[i]); /* 1 / 2y */
         fpv_mul(&inv, &inv, &den);
         fpv_mul(&x2, &x[i], &x[i]); /* 3 x^2 */
@@ -106,8 +129,9 @@ FPV_FN void double_rows(fpv *x, fpv *y, size_t g, fpv *prefix)
         fpv_sub(&t, &t, &x[i]);
         fpv_sub(&num, &x[i], &t); /* y3 = lambda (x - x3) - y */
         fpv_mul(&num, &num, &lam);
-        fpv_sub(&y[i], &num, &y[i]);
-        x[i] = t;
+        fpv_sub(&num, &num, &y[i]);
+        fpv_select(&y[i], kept(keep, i), &y[i], &num);
+        fpv_select(&x[i], kept(keep, i), &x[i], &t);
     }
 }
 
@@ -145,10 +169,10 @@ FPV_FN int build_tables(ifma_batch *b, size_t g, const glv_digits *d)
     fpv_load(&beta, bv);
     memcpy(b->ax, b->tx, g * sizeof *b->ax);
     memcpy(b->ay, b->ty, g * sizeof *b->ay);
-    double_rows(b->ax, b->ay, g, b->prefix);
+    double_rows(b->ax, b->ay, g, NULL, b->prefix);
     for (size_t j = 1; j < WNAF_TABLE; j++)
         if (add_rows(b->tx + j * g, b->ty + j * g, b->tx + (j - 1) * g, b->ty + (j - 1) * g, b->ax,
-                     b->ay, g, 0, b->prefix))
+                     b->ay, g, 0, NULL, NULL, b->prefix))
             return 1;
     fpv *t2x = b->tx + WNAF_TABLE * g, *t2y = b->ty + WNAF_TABLE * g;
     for (size_t i = 0; i < WNAF_TABLE * g; i++) {
@@ -168,7 +192,7 @@ FPV_FN int run_schedule(ifma_batch *b, size_t g, const glv_digits *d, int len, i
     *started = 0;
     for (int i = len - 1; i >= 0; i--) {
         if (*started)
-            double_rows(b->ax, b->ay, g, b->prefix);
+            double_rows(b->ax, b->ay, g, NULL, b->prefix);
         for (int half = 0; half < 2; half++) {
             int digit = half ? (i < d->n2 ? d->d2[i] : 0) : (i < d->n1 ? d->d1[i] : 0);
             if (!digit)
@@ -176,7 +200,7 @@ FPV_FN int run_schedule(ifma_batch *b, size_t g, const glv_digits *d, int len, i
             size_t row = (size_t)(half * WNAF_TABLE + ((digit < 0 ? -digit : digit) >> 1)) * g;
             if (*started) {
                 if (add_rows(b->ax, b->ay, b->ax, b->ay, b->tx + row, b->ty + row, g, digit < 0,
-                             b->prefix))
+                             NULL, NULL, b->prefix))
                     return 1;
                 continue;
             }
@@ -254,12 +278,276 @@ int glv_ifma_mul_same(g1_affine *out, const g1_affine *p, size_t n, const glv_di
     return rc;
 }
 
+/* ---- many points, each with its own scalar ------------------------------------
+ *
+ * Signed windows of MANY_W bits of each GLV half, digits in [-16, 16]: every
+ * point adds a row (of its own table: 1..16 times its point) after each run
+ * of five doublings, so lanes whose digits differ still step together (with
+ * wNAF's sparser digits some lane of sixteen would have a digit at nearly
+ * every position). A digit 0 leaves the lane as it is. */
+enum { MANY_W = 5, MANY_ROWS = 1 << (MANY_W - 1), MANY_WINDOWS = 26 }; /* 130 bits */
+
+typedef struct many_batch {
+    fpv *ax, *ay, *tx, *ty, *rx, *ry, *prefix;       /* rx, ry: the rows gathered for a step */
+    fpv_mask *started, *failed, *keep, *neg1, *flip; /* flip: the halves' signs differ */
+    int8_t (*digit)[2][MANY_WINDOWS];
+    uint8_t inf[IFMA_BATCH];
+} many_batch;
+
+/* The windows of m < 2^128, lowest first. */
+static void windows_of(int8_t d[MANY_WINDOWS], unsigned __int128 m)
+{
+    int carry = 0;
+    for (int w = 0; w < MANY_WINDOWS; w++) {
+        int v = (int)((m >> (MANY_W * w)) & ((1u << MANY_W) - 1)) + carry;
+        carry = v > MANY_ROWS;
+        d[w] = (int8_t)(carry ? v - (1 << MANY_W) : v);
+    }
+}
+
+/* The points and their digits; row 0 of t1 is each point signed as its
+ * first half. */
+FPV_FN void many_load(many_batch *b, const g1_affine *p, const fr_t *const *k, size_t m, size_t g)
+{
+    g1_affine gen;
+    g1_generator(&gen);
+    for (size_t i = 0; i < g; i++) {
+        const uint64_t *xs[FPV_LANES], *ys[FPV_LANES];
+        b->neg1[i] = b->flip[i] = 0;
+        for (size_t l = 0; l < FPV_LANES; l++) {
+            size_t at = FPV_LANES * i + l;
+            unsigned __int128 m1 = 0, m2 = 0;
+            int n1 = 0, n2 = 0;
+            b->inf[at] = at >= m || p[at].infinity;
+            if (at < m)
+                glv_halves(k[at], &m1, &n1, &m2, &n2);
+            windows_of(b->digit[at][0], m1);
+            windows_of(b->digit[at][1], m2);
+            b->neg1[i] |= (fpv_mask)(n1 << l);
+            b->flip[i] |= (fpv_mask)((n1 != n2) << l);
+            xs[l] = (b->inf[at] ? &gen : &p[at])->x.v;
+            ys[l] = (b->inf[at] ? &gen : &p[at])->y.v;
+        }
+        fpv t;
+        fpv_load(&b->tx[i], xs);
+        fpv_load(&b->ty[i], ys);
+        fpv_neg(&t, &b->ty[i]);
+        fpv_select(&b->ty[i], b->neg1[i], &t, &b->ty[i]);
+    }
+}
+
+/* t1 row j = (j + 1) row 0, t2 row j = phi(t1 row j), negated where the
+ * halves' signs differ. 1 if a sum degenerates (never for a point of G1). */
+FPV_FN int many_tables(many_batch *b, size_t g)
+{
+    fpv beta, t;
+    const uint64_t *bv[FPV_LANES];
+    for (int l = 0; l < FPV_LANES; l++)
+        bv[l] = GLV_BETA.v;
+    fpv_load(&beta, bv);
+    memcpy(b->tx + g, b->tx, g * sizeof *b->tx);
+    memcpy(b->ty + g, b->ty, g * sizeof *b->ty);
+    double_rows(b->tx + g, b->ty + g, g, NULL, b->prefix);
+    for (size_t j = 2; j < MANY_ROWS; j++)
+        if (add_rows(b->tx + j * g, b->ty + j * g, b->tx + (j - 1) * g, b->ty + (j - 1) * g, b->tx,
+                     b->ty, g, 0, NULL, NULL, b->prefix))
+            return 1;
+    fpv *t2x = b->tx + MANY_ROWS * g, *t2y = b->ty + MANY_ROWS * g;
+    for (size_t r = 0; r < MANY_ROWS; r++)
+        for (size_t i = 0; i < g; i++) {
+            fpv_mul(&t2x[r * g + i], &b->tx[r * g + i], &beta);
+            fpv_neg(&t, &b->ty[r * g + i]);
+            fpv_select(&t2y[r * g + i], b->flip[i], &t, &b->ty[r * g + i]);
+        }
+    return 0;
+}
+
+/* Each lane's row for window w of half `half` into rx, ry (negated for a
+ * negative digit); the lanes with a digit. */
+FPV_FN void many_gather(many_batch *b, size_t g, int half, int w, fpv_mask *nonzero)
+{
+    const long long stride =
+        (long long)(g * sizeof(fpv) / sizeof(uint64_t)); /* one row, in words */
+    const fpv *rows = (half ? b->tx + MANY_ROWS * g : b->tx),
+              *rows_y = (half ? b->ty + MANY_ROWS * g : b->ty);
+    for (size_t i = 0; i < g; i++) {
+        fpv_mask neg = 0, nz = 0;
+        long long idx[FPV_LANES];
+        for (int l = 0; l < FPV_LANES; l++) {
+            int d = b->digit[FPV_LANES * i + l][half][w];
+            neg |= (fpv_mask)((d < 0) << l);
+            nz |= (fpv_mask)((d != 0) << l);
+            idx[l] = (d ? (d < 0 ? -d : d) - 1 : 0) * stride + l % 8;
+        }
+        for (int h = 0; h < FPV_HALVES; h++) {
+            __m512i v = _mm512_loadu_si512(idx + 8 * h);
+            for (int j = 0; j < 5; j++) {
+                b->rx[i].l[j][h] =
+                    _mm512_i64gather_epi64(v, (const long long *)&rows[i].l[j][h], 8);
+                b->ry[i].l[j][h] =
+                    _mm512_i64gather_epi64(v, (const long long *)&rows_y[i].l[j][h], 8);
+            }
+        }
+        fpv t;
+        fpv_neg(&t, &b->ry[i]);
+        fpv_select(&b->ry[i], neg, &t, &b->ry[i]);
+        nonzero[i] = nz;
+    }
+}
+
+/* The accumulators through the windows, top first. */
+FPV_FN void many_schedule(many_batch *b, size_t g)
+{
+    fpv_mask *nonzero = b->keep + g; /* the keep array has room for two */
+    memset(b->started, 0, g * sizeof *b->started);
+    memset(b->failed, 0, g * sizeof *b->failed);
+    /* values for the lanes not started yet, which every step leaves alone */
+    memcpy(b->ax, b->tx, g * sizeof *b->ax);
+    memcpy(b->ay, b->ty, g * sizeof *b->ay);
+    for (int w = MANY_WINDOWS - 1; w >= 0; w--) {
+        for (int s = 0; w < MANY_WINDOWS - 1 && s < MANY_W; s++) {
+            for (size_t i = 0; i < g; i++)
+                b->keep[i] = (fpv_mask)(~b->started[i] | b->failed[i]);
+            double_rows(b->ax, b->ay, g, b->keep, b->prefix);
+        }
+        for (int half = 0; half < 2; half++) {
+            many_gather(b, g, half, w, nonzero);
+            for (size_t i = 0; i < g; i++)
+                b->keep[i] = (fpv_mask) ~(b->started[i] & nonzero[i] & ~b->failed[i]);
+            add_rows(b->ax, b->ay, b->ax, b->ay, b->rx, b->ry, g, 0, b->keep, b->failed, b->prefix);
+            for (size_t i = 0; i < g; i++) {
+                fpv_mask start = (fpv_mask)(nonzero[i] & ~b->started[i]);
+                fpv_select(&b->ax[i], start, &b->rx[i], &b->ax[i]);
+                fpv_select(&b->ay[i], start, &b->ry[i], &b->ay[i]);
+                b->started[i] |= start;
+            }
+        }
+    }
+}
+
+/* The results: infinity for an input at infinity or a zero scalar, g1_mul's
+ * for a lane that failed. */
+FPV_FN void many_store(const many_batch *b, g1_affine *out, const g1_affine *p,
+                       const fr_t *const *k, size_t m, size_t g)
+{
+    uint64_t spare[FPV_LANES][4];
+    for (size_t i = 0; i < g; i++) {
+        uint64_t *xs[FPV_LANES], *ys[FPV_LANES];
+        for (size_t l = 0; l < FPV_LANES; l++) {
+            size_t at = FPV_LANES * i + l;
+            xs[l] = at < m ? out[at].x.v : spare[l];
+            ys[l] = at < m ? out[at].y.v : spare[l];
+        }
+        /* a failed lane's input first: out may alias p */
+        g1_jac redo[FPV_LANES];
+        for (size_t l = 0; l < FPV_LANES && FPV_LANES * i + l < m; l++)
+            if (b->failed[i] >> l & 1 && !b->inf[FPV_LANES * i + l]) {
+                g1_to_jac(&redo[l], &p[FPV_LANES * i + l]);
+                g1_mul(&redo[l], &redo[l], k[FPV_LANES * i + l]);
+            }
+        fpv_store(xs, &b->ax[i]);
+        fpv_store(ys, &b->ay[i]);
+        for (size_t l = 0; l < FPV_LANES && FPV_LANES * i + l < m; l++) {
+            g1_affine *o = &out[FPV_LANES * i + l];
+            if (!(b->started[i] >> l & 1) || b->inf[FPV_LANES * i + l]) {
+                memset(o, 0, sizeof *o);
+                o->infinity = 1;
+            } else if (b->failed[i] >> l & 1) {
+                g1_to_affine(o, &redo[l]);
+            } else {
+                o->infinity = 0;
+            }
+        }
+    }
+}
+
+/* The workspace's memory is mapped, not malloc'd: blocks of ~11 MB taken
+ * and given back between the setup's other allocations made glibc's heap
+ * grow (2^16 setup peak 76 -> 159 MB with malloc, 72 MB mapped). */
+struct g1_ifma_many {
+    many_batch b;
+    void *map;
+    size_t map_len;
+};
+
+g1_ifma_many *g1_ifma_many_new(void)
+{
+    size_t vectors = IFMA_VECTORS, rows = 2 * MANY_ROWS;
+    size_t vec_bytes = (2 * rows + 5) * vectors * sizeof(fpv);
+    size_t mask_bytes = 6 * vectors * sizeof(fpv_mask);
+    size_t len = vec_bytes + mask_bytes + IFMA_BATCH * sizeof(int8_t[2][MANY_WINDOWS]);
+    g1_ifma_many *w = malloc(sizeof *w);
+    void *map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (!w || map == MAP_FAILED) {
+        free(w);
+        if (map != MAP_FAILED)
+            munmap(map, len);
+        return NULL;
+    }
+    w->map = map;
+    w->map_len = len;
+    many_batch *b = &w->b;
+    b->tx = map; /* page-aligned, as the vectors need */
+    b->ty = b->tx + rows * vectors;
+    b->ax = b->ty + rows * vectors;
+    b->ay = b->ax + vectors;
+    b->rx = b->ay + vectors;
+    b->ry = b->rx + vectors;
+    b->prefix = b->ry + vectors;
+    b->started = (fpv_mask *)((uint8_t *)map + vec_bytes);
+    b->failed = b->started + vectors;
+    b->neg1 = b->failed + vectors;
+    b->flip = b->neg1 + vectors;
+    b->keep = b->flip + vectors; /* and the nonzero lanes after it */
+    b->digit = (int8_t(*)[2][MANY_WINDOWS])((uint8_t *)map + vec_bytes + mask_bytes);
+    return w;
+}
+
+void g1_ifma_many_free(g1_ifma_many *w)
+{
+    if (!w)
+        return;
+    munmap(w->map, w->map_len);
+    free(w);
+}
+
+void g1_ifma_mul_many(g1_ifma_many *w, g1_affine *out, const g1_affine *p, const fr_t *const *k,
+                      size_t n)
+{
+    many_batch *b = &w->b;
+    for (size_t at = 0; at < n; at += IFMA_BATCH) {
+        size_t m = n - at < IFMA_BATCH ? n - at : IFMA_BATCH, g = (m + FPV_LANES - 1) / FPV_LANES;
+        many_load(b, p + at, k + at, m, g);
+        int degenerate = many_tables(b, g);
+        ZKML_VERIFY(!degenerate);
+        (void)degenerate;
+        many_schedule(b, g);
+        many_store(b, out + at, p + at, k + at, m, g);
+    }
+}
+
 #else
 
 int glv_ifma_mul_same(g1_affine *out, const g1_affine *p, size_t n, const glv_digits *d, int len)
 {
     (void)out, (void)p, (void)n, (void)d, (void)len;
     return 1;
+}
+
+g1_ifma_many *g1_ifma_many_new(void)
+{
+    return NULL;
+}
+
+void g1_ifma_many_free(g1_ifma_many *w)
+{
+    (void)w;
+}
+
+void g1_ifma_mul_many(g1_ifma_many *w, g1_affine *out, const g1_affine *p, const fr_t *const *k,
+                      size_t n)
+{
+    (void)w, (void)out, (void)p, (void)k, (void)n;
 }
 
 #endif

@@ -19,6 +19,7 @@
  * small products go through msm_small together, its full-size ones through
  * g1_mul_sum / g2_mul_sum, sharing their doublings.
  */
+#include "pipeline/snark/g1_ifma.h"
 #include "pipeline/snark/msm.h"
 #include "pipeline/snark/parallel.h"
 #include "pipeline/snark/zkey.h"
@@ -149,11 +150,27 @@ typedef struct small_queue {
     size_t n;
 } small_queue;
 
+/* With AVX-512 IFMA, a thread's full-size G1 products of many wires, each
+ * with the sum it goes to, multiplied sixteen at a time (g1_ifma_mul_many)
+ * when MANY_CHUNK are waiting or the thread's wires are done: a wire's
+ * few products then no longer share a chain of doublings, but every
+ * doubling and addition is a vector one. */
+enum { MANY_CHUNK = 4096 };
+
+typedef struct many_queue {
+    g1_ifma_many *work;
+    g1_affine *p;
+    const fr_t **k;
+    g1_jac **sum;
+    size_t n;
+} many_queue;
+
 /* One thread's queues, reused wire after wire. */
 typedef struct wire_sums {
     pending full[SUM_B2];
     pending2 full2;
     small_queue small[N_SUMS];
+    many_queue many;  /* p NULL: without IFMA, full[] instead */
     uint8_t *scratch; /* MSM_SMALL_SCRATCH Jacobian points, G2-sized */
 } wire_sums;
 
@@ -168,6 +185,10 @@ static void wire_sums_free(wire_sums *w)
         free(w->small[i].p);
         free(w->small[i].m);
     }
+    g1_ifma_many_free(w->many.work);
+    free(w->many.p);
+    free(w->many.k);
+    free(w->many.sum);
     free(w->scratch);
 }
 
@@ -175,6 +196,13 @@ static int wire_sums_init(wire_sums *w)
 {
     memset(w, 0, sizeof *w);
     int ok = (w->scratch = malloc(MSM_SMALL_SCRATCH * sizeof(g2_jac))) != NULL;
+    if (fp_ifma_usable()) {
+        w->many.p = malloc(MANY_CHUNK * sizeof *w->many.p);
+        w->many.k = malloc(MANY_CHUNK * sizeof *w->many.k);
+        w->many.sum = malloc(MANY_CHUNK * sizeof *w->many.sum);
+        w->many.work = g1_ifma_many_new();
+        ok = ok && w->many.p && w->many.k && w->many.sum && w->many.work;
+    }
     for (int i = 0; i < N_SUMS; i++) {
         w->small[i].p = malloc(SMALL_CHUNK * sum_group(i)->aff_size);
         w->small[i].m = malloc(SMALL_CHUNK * sizeof *w->small[i].m);
@@ -234,6 +262,17 @@ static void pending_flush(pending *q, g1_jac *acc)
     q->n = 0;
 }
 
+/* The queued products into their sums. */
+static void many_flush(many_queue *q)
+{
+    if (!q->n)
+        return;
+    g1_ifma_mul_many(q->work, q->p, q->p, q->k, q->n);
+    for (size_t i = 0; i < q->n; i++)
+        g1_add_affine(q->sum[i], q->sum[i], &q->p[i]);
+    q->n = 0;
+}
+
 /* A term's coefficient c, with m = small_magnitude(c, &negative): read once
  * for the term's two to four sums (each reading was a Montgomery reduction). */
 typedef struct coeff {
@@ -247,6 +286,13 @@ static void g1_acc(wire_sums *w, int sum, g1_jac *acc, const g1_affine *p, const
 {
     if (k->m) {
         small_push(w, sum, acc, p, k->m, k->negative);
+        return;
+    }
+    many_queue *mq = &w->many;
+    if (mq->p && mq->n < MANY_CHUNK) { /* the caller flushes a full queue */
+        mq->p[mq->n] = *p;
+        mq->k[mq->n] = k->c;
+        mq->sum[mq->n++] = acc;
         return;
     }
     pending *q = &w->full[sum];
@@ -311,9 +357,12 @@ static int wire_sum(init_job *j, size_t s, wire_sums *w, zkml_error *err)
     memset(&j->b1[s], 0, sizeof j->b1[s]);
     memset(&j->b2[s], 0, sizeof j->b2[s]);
     memset(&j->k[s], 0, sizeof j->k[s]);
-    for (uint64_t t = j->bw.start[j->base + s]; t < j->bw.start[j->base + s + 1]; t++)
+    for (uint64_t t = j->bw.start[j->base + s]; t < j->bw.start[j->base + s + 1]; t++) {
         if (add_term(j, s, t, w, err))
             return err->code;
+        if (w->many.n + 4 > MANY_CHUNK) /* a term queues up to 3 */
+            many_flush(&w->many);
+    }
     small_flush(w, SUM_A, &j->a[s]);
     small_flush(w, SUM_B1, &j->b1[s]);
     small_flush(w, SUM_K, &j->k[s]);
@@ -360,6 +409,7 @@ static void init_task(void *ctx, int task, int n_tasks)
             j->failed[task] = 1;
             break;
         }
+    many_flush(&w.many);
     wire_sums_free(&w);
 }
 

@@ -470,6 +470,65 @@ static void test_g1_mul_same(void)
     unsetenv("ZKML_IFMA");
 }
 
+/* g1_ifma_mul_many against the ladder: 300 points (the generator, infinity,
+ * random, repeated and opposite ones; eighteen vector values and a partial
+ * one), each with its own scalar: 0, 1, 2, r - 1, GLV's edge scalars, then
+ * random ones; into another array and in place. */
+static void test_g1_mul_many(void)
+{
+    enum { N = 300 };
+    static g1_affine pts[N], got[N], inplace[N];
+    static fr_t ks[N];
+    const fr_t *kp[N];
+    if (!fp_ifma_usable()) {
+        printf("G1 mul_many: not checked (no IFMA here)\n");
+        return;
+    }
+    for (int i = 0; i < N; i++) {
+        g1_jac j;
+        fr_t unused;
+        switch (i % 5) {
+        case 0: g1_generator(&pts[i]); break;
+        case 1:
+            memset(&pts[i], 0, sizeof pts[i]);
+            pts[i].infinity = 1;
+            break;
+        case 3: pts[i] = pts[i - 1]; break;
+        case 4:
+            pts[i] = pts[i - 1];
+            fp_neg(&pts[i].y, &pts[i].y);
+            break;
+        default: g1_random(&j, &unused); g1_to_affine(&pts[i], &j);
+        }
+        if (i < 3) {
+            fr_from_u64(&ks[i], (uint64_t)i);
+        } else if (i < 3 + N_EDGE) {
+            uint8_t le[32];
+            for (int b = 0; b < 32; b++)
+                sscanf(GLV_EDGE[i - 3][1] + 2 * b, "%2hhx", &le[31 - b]);
+            CHECK(fr_from_bytes_le(&ks[i], le) == 0, "G1 mul_many scalar below r");
+        } else {
+            random_fr(&ks[i]);
+        }
+        kp[i] = &ks[i];
+    }
+    memcpy(inplace, pts, sizeof pts);
+    g1_ifma_many *w = g1_ifma_many_new();
+    CHECK(w != NULL, "G1 mul_many workspace");
+    if (!w)
+        return;
+    g1_ifma_mul_many(w, got, pts, kp, N);
+    g1_ifma_mul_many(w, inplace, inplace, kp, N);
+    g1_ifma_many_free(w);
+    int bad = 0;
+    for (int i = 0; i < N; i++) {
+        g1_affine want;
+        ladder_affine(&want, &pts[i], &ks[i]);
+        bad += !g1_affine_same(&got[i], &want) || !g1_affine_same(&inplace[i], &want);
+    }
+    CHECK(bad == 0, "G1 mul_many k_i P_i = ladder on %d points: %d differ", N, bad);
+}
+
 /* The vector path's guard: a schedule in which the accumulator equals the
  * row it adds at the last step (k1 = A1 - 6, k2 = -NB1: glv.c's lattice
  * vector (A1, -NB1) away from k = -6, so a P + a P would need the tangent;
@@ -756,6 +815,7 @@ int main(void)
     test_g1_batch_double();
     test_g1_mul_same();
     test_ifma_degenerate();
+    test_g1_mul_many();
     test_g2_mul_sum();
     test_g1_batch_add();
     test_g2();
