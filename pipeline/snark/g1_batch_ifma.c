@@ -110,12 +110,7 @@ FPV_FN void backward(const batch_lanes *l, size_t g, g1_affine *r, size_t n, fpv
         fpv_mul(inv, inv, &den);
         fpv_sub(&num, &l->by[i], &l->ay[i]);
         fpv_mul(&lam, &lam, &num);
-        fpv_mul(&x3, &lam, &lam); /* x3 = lambda^2 - xa - xb */
-        fpv_sub(&x3, &x3, &l->ax[i]);
-        fpv_sub(&x3, &x3, &l->bx[i]);
-        fpv_sub(&t, &l->ax[i], &x3); /* y3 = lambda (xa - x3) - ya */
-        fpv_mul(&t, &t, &lam);
-        fpv_sub(&t, &t, &l->ay[i]);
+        g1v_from_slope(&x3, &t, &lam, &l->ax[i], &l->ay[i], &l->bx[i]);
         uint64_t *xs[FPV_LANES], *ys[FPV_LANES];
         for (size_t k = 0; k < FPV_LANES; k++) {
             size_t at = FPV_LANES * i + k;

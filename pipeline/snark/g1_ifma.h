@@ -59,6 +59,22 @@ void g1_ifma_many_free(g1_ifma_many *w);
 void g1_ifma_mul_many(g1_ifma_many *w, g1_affine *out, const g1_affine *p, const fr_t *const *k,
                       size_t n);
 
+#ifdef FP_IFMA_BUILT
+/* The sum of (xa, ya) and a point with x-coordinate xb from the slope lambda
+ * of their chord or tangent: x3 = lambda^2 - xa - xb, y3 = lambda (xa - x3)
+ * - ya. x3, y3 may not alias the inputs. */
+FPV_INLINE void g1v_from_slope(fpv *x3, fpv *y3, const fpv *lambda, const fpv *xa, const fpv *ya,
+                               const fpv *xb)
+{
+    fpv_mul(x3, lambda, lambda);
+    fpv_sub(x3, x3, xa);
+    fpv_sub(x3, x3, xb);
+    fpv_sub(y3, xa, x3);
+    fpv_mul(y3, y3, lambda);
+    fpv_sub(y3, y3, ya);
+}
+#endif
+
 /* g1_batch_add_affine's contract (snark.h: every case, r may alias a or b)
  * for n pairs, with scratch of g1_ifma_batch_scratch(n) bytes. */
 size_t g1_ifma_batch_scratch(size_t n);

@@ -88,12 +88,7 @@ FPV_FN int add_rows(fpv *rx, fpv *ry, const fpv *ax, const fpv *ay, const fpv *t
             fpv_sub(&num, &ty[i], &ay[i]);
         }
         fpv_mul(&lam, &lam, &num);
-        fpv_mul(&x3, &lam, &lam); /* x3 = lambda^2 - xa - xt */
-        fpv_sub(&x3, &x3, &ax[i]);
-        fpv_sub(&x3, &x3, &tx[i]);
-        fpv_sub(&t, &ax[i], &x3); /* y3 = lambda (xa - x3) - ya */
-        fpv_mul(&t, &t, &lam);
-        fpv_sub(&t, &t, &ay[i]);
+        g1v_from_slope(&x3, &t, &lam, &ax[i], &ay[i], &tx[i]);
         fpv_select(&ry[i], kept(keep, i), &ay[i], &t);
         fpv_select(&rx[i], kept(keep, i), &ax[i], &x3);
     }
@@ -124,12 +119,7 @@ FPV_FN void double_rows(fpv *x, fpv *y, size_t g, const fpv_mask *keep, fpv *pre
         fpv_add(&num, &x2, &x2);
         fpv_add(&num, &num, &x2);
         fpv_mul(&lam, &lam, &num);
-        fpv_mul(&t, &lam, &lam); /* x3 = lambda^2 - 2x */
-        fpv_sub(&t, &t, &x[i]);
-        fpv_sub(&t, &t, &x[i]);
-        fpv_sub(&num, &x[i], &t); /* y3 = lambda (x - x3) - y */
-        fpv_mul(&num, &num, &lam);
-        fpv_sub(&num, &num, &y[i]);
+        g1v_from_slope(&t, &num, &lam, &x[i], &y[i], &x[i]);
         fpv_select(&y[i], kept(keep, i), &y[i], &num);
         fpv_select(&x[i], kept(keep, i), &x[i], &t);
     }
