@@ -102,7 +102,6 @@ FPV_FN void forward(const batch_lanes *l, size_t g, const g1_affine *a, const g1
 FPV_FN void backward(const batch_lanes *l, size_t g, g1_affine *r, size_t n, fpv *inv)
 {
     fpv one, den, lam, num, x3, t;
-    uint64_t spare[FPV_LANES][4];
     fpv_set(&one, FPV.one);
     for (size_t i = g; i-- > 0;) {
         denominator(&den, l, i, &one);
@@ -111,15 +110,7 @@ FPV_FN void backward(const batch_lanes *l, size_t g, g1_affine *r, size_t n, fpv
         fpv_sub(&num, &l->by[i], &l->ay[i]);
         fpv_mul(&lam, &lam, &num);
         g1v_from_slope(&x3, &t, &lam, &l->ax[i], &l->ay[i], &l->bx[i]);
-        uint64_t *xs[FPV_LANES], *ys[FPV_LANES];
-        for (size_t k = 0; k < FPV_LANES; k++) {
-            size_t at = FPV_LANES * i + k;
-            int ordinary = !(l->special[i] >> k & 1);
-            xs[k] = ordinary ? r[at].x.v : spare[k];
-            ys[k] = ordinary ? r[at].y.v : spare[k];
-        }
-        fpv_store(xs, &x3);
-        fpv_store(ys, &t);
+        g1v_store(r, i, n, l->special[i], &x3, &t);
         for (size_t k = 0; k < FPV_LANES && FPV_LANES * i + k < n; k++)
             if (!(l->special[i] >> k & 1))
                 r[FPV_LANES * i + k].infinity = 0;

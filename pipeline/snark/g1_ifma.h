@@ -73,6 +73,24 @@ FPV_INLINE void g1v_from_slope(fpv *x3, fpv *y3, const fpv *lambda, const fpv *x
     fpv_mul(y3, y3, lambda);
     fpv_sub(y3, y3, ya);
 }
+
+/* Vector value i of (x, y) into out[16 i ..]: the lanes below m and not in
+ * skip (the others go to a scratch copy, wiped: the points may be multiples
+ * by a secret). Infinity flags are the caller's. */
+FPV_INLINE void g1v_store(g1_affine *out, size_t i, size_t m, fpv_mask skip, const fpv *x,
+                          const fpv *y)
+{
+    uint64_t spare[FPV_LANES][4], *xs[FPV_LANES], *ys[FPV_LANES];
+    for (size_t l = 0; l < FPV_LANES; l++) {
+        size_t at = FPV_LANES * i + l;
+        int keep = at < m && !(skip >> l & 1);
+        xs[l] = keep ? out[at].x.v : spare[l];
+        ys[l] = keep ? out[at].y.v : spare[l];
+    }
+    fpv_store(xs, x);
+    fpv_store(ys, y);
+    zkml_wipe(spare, sizeof spare);
+}
 #endif
 
 /* g1_batch_add_affine's contract (snark.h: every case, r may alias a or b)

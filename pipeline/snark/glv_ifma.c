@@ -210,18 +210,9 @@ FPV_FN int run_schedule(ifma_batch *b, size_t g, const glv_digits *d, int len, i
  * the scalar is 0). */
 FPV_FN void store_points(const ifma_batch *b, g1_affine *out, size_t m, size_t g, int started)
 {
-    uint64_t spare[FPV_LANES][4];
     for (size_t i = 0; i < g; i++) {
-        uint64_t *xs[FPV_LANES], *ys[FPV_LANES];
-        for (size_t k = 0; k < FPV_LANES; k++) {
-            size_t at = FPV_LANES * i + k;
-            xs[k] = at < m ? out[at].x.v : spare[k];
-            ys[k] = at < m ? out[at].y.v : spare[k];
-        }
-        if (started) {
-            fpv_store(xs, &b->ax[i]);
-            fpv_store(ys, &b->ay[i]);
-        }
+        if (started)
+            g1v_store(out, i, m, 0, &b->ax[i], &b->ay[i]);
         for (size_t k = 0; k < FPV_LANES && FPV_LANES * i + k < m; k++) {
             g1_affine *o = &out[FPV_LANES * i + k];
             if (!started || b->inf[FPV_LANES * i + k]) {
@@ -232,7 +223,6 @@ FPV_FN void store_points(const ifma_batch *b, g1_affine *out, size_t m, size_t g
             }
         }
     }
-    zkml_wipe(spare, sizeof spare);
 }
 
 int glv_ifma_mul_same(g1_affine *out, const g1_affine *p, size_t n, const glv_digits *d, int len)
@@ -420,14 +410,7 @@ FPV_FN void many_schedule(many_batch *b, size_t g)
 FPV_FN void many_store(const many_batch *b, g1_affine *out, const g1_affine *p,
                        const fr_t *const *k, size_t m, size_t g)
 {
-    uint64_t spare[FPV_LANES][4];
     for (size_t i = 0; i < g; i++) {
-        uint64_t *xs[FPV_LANES], *ys[FPV_LANES];
-        for (size_t l = 0; l < FPV_LANES; l++) {
-            size_t at = FPV_LANES * i + l;
-            xs[l] = at < m ? out[at].x.v : spare[l];
-            ys[l] = at < m ? out[at].y.v : spare[l];
-        }
         /* a failed lane's input first: out may alias p */
         g1_jac redo[FPV_LANES];
         for (size_t l = 0; l < FPV_LANES && FPV_LANES * i + l < m; l++)
@@ -435,8 +418,7 @@ FPV_FN void many_store(const many_batch *b, g1_affine *out, const g1_affine *p,
                 g1_to_jac(&redo[l], &p[FPV_LANES * i + l]);
                 g1_mul(&redo[l], &redo[l], k[FPV_LANES * i + l]);
             }
-        fpv_store(xs, &b->ax[i]);
-        fpv_store(ys, &b->ay[i]);
+        g1v_store(out, i, m, 0, &b->ax[i], &b->ay[i]);
         for (size_t l = 0; l < FPV_LANES && FPV_LANES * i + l < m; l++) {
             g1_affine *o = &out[FPV_LANES * i + l];
             if (!(b->started[i] >> l & 1) || b->inf[FPV_LANES * i + l]) {
