@@ -37,7 +37,6 @@ static void shift_mod(uint64_t x[4], int n)
 
 static void make_consts(void)
 {
-    static const uint64_t two[4] = {2, 0, 0, 0};
     uint64_t t[4];
     limbs52(FPV.p, FP_MODULUS.m);
     limbs_add(t, FP_MODULUS.m, FP_MODULUS.m);
@@ -49,7 +48,6 @@ static void make_consts(void)
     limbs52(FPV.one, t);
     shift_mod(t, 4);
     limbs52(FPV.to_mont, t);
-    limbs_sub(FPV.exp, FP_MODULUS.m, two);
 }
 
 int fp_ifma_usable(void)

@@ -34,7 +34,7 @@
 
 /* Points per batch: 512 vectors, so that the vector inversion (~320
  * products) is a tenth of a step's work. */
-enum { IFMA_BATCH = 4096, IFMA_VECTORS = IFMA_BATCH / FPV_LANES };
+enum { IFMA_BATCH = 8192, IFMA_VECTORS = IFMA_BATCH / FPV_LANES };
 
 /* One batch's vectors: the accumulators, the 2 WNAF_TABLE table rows (t1's,
  * then t2's) of IFMA_VECTORS vectors each, the running products of
