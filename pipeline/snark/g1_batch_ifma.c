@@ -107,7 +107,7 @@ FPV_FN void backward(const batch_lanes *l, size_t g, g1_affine *r, size_t n, fpv
         denominator(&den, l, i, &one);
         fpv_mul(&lam, inv, &l->prefix[i]); /* 1 / den */
         fpv_mul(inv, inv, &den);
-        fpv_sub(&num, &l->by[i], &l->ay[i]);
+        fpv_sub_lazy(&num, &l->by[i], &l->ay[i]);
         fpv_mul(&lam, &lam, &num);
         g1v_from_slope(&x3, &t, &lam, &l->ax[i], &l->ay[i], &l->bx[i]);
         g1v_store(r, i, n, l->special[i], &x3, &t);

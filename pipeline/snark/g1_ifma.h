@@ -69,7 +69,7 @@ FPV_INLINE void g1v_from_slope(fpv *x3, fpv *y3, const fpv *lambda, const fpv *x
     fpv_mul(x3, lambda, lambda);
     fpv_sub(x3, x3, xa);
     fpv_sub(x3, x3, xb);
-    fpv_sub(y3, xa, x3);
+    fpv_sub_lazy(y3, xa, x3);
     fpv_mul(y3, y3, lambda);
     fpv_sub(y3, y3, ya);
 }

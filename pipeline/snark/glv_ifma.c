@@ -85,7 +85,7 @@ FPV_FN int add_rows(fpv *rx, fpv *ry, const fpv *ax, const fpv *ay, const fpv *t
             fpv_add(&num, &ty[i], &ay[i]);
             fpv_neg(&num, &num);
         } else {
-            fpv_sub(&num, &ty[i], &ay[i]);
+            fpv_sub_lazy(&num, &ty[i], &ay[i]);
         }
         fpv_mul(&lam, &lam, &num);
         g1v_from_slope(&x3, &t, &lam, &ax[i], &ay[i], &tx[i]);
@@ -104,20 +104,20 @@ FPV_FN void double_rows(fpv *x, fpv *y, size_t g, const fpv_mask *keep, fpv *pre
     acc = one;
     for (size_t i = 0; i < g; i++) {
         prefix[i] = acc;
-        fpv_add(&den, &y[i], &y[i]);
+        fpv_add_lazy(&den, &y[i], &y[i]);
         fpv_select(&den, kept(keep, i), &one, &den);
         fpv_mul(&acc, &acc, &den);
     }
     ZKML_VERIFY(fpv_zero_lanes(&acc) == 0);
     fpv_inv(&inv, &acc);
     for (size_t i = g; i-- > 0;) {
-        fpv_add(&den, &y[i], &y[i]);
+        fpv_add_lazy(&den, &y[i], &y[i]);
         fpv_select(&den, kept(keep, i), &one, &den);
         fpv_mul(&lam, &inv, &prefix[i]); /* 1 / 2y */
         fpv_mul(&inv, &inv, &den);
         fpv_mul(&x2, &x[i], &x[i]); /* 3 x^2 */
-        fpv_add(&num, &x2, &x2);
-        fpv_add(&num, &num, &x2);
+        fpv_add_lazy(&num, &x2, &x2);
+        fpv_add_lazy(&num, &num, &x2);
         fpv_mul(&lam, &lam, &num);
         g1v_from_slope(&t, &num, &lam, &x[i], &y[i], &x[i]);
         fpv_select(&y[i], kept(keep, i), &y[i], &num);
