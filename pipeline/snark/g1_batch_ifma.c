@@ -5,7 +5,7 @@
  * Montgomery's trick as in curve_jacobian.h: a forward pass converts each
  * group of sixteen pairs into vector values (kept in the scratch) and
  * multiplies the running product by their denominators xb - xa, lane by
- * lane; one vector inversion; a backward pass recovers each inverse and
+ * lane; one inversion (fpv_inv); a backward pass recovers each inverse and
  * applies the chord formula. A pair the chord cannot take (a point at
  * infinity, xa = xb: a doubling or a + (-a)), and the lanes past n, get the
  * denominator 1 in the chain and, but for the padding, are added afterwards
