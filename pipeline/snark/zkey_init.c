@@ -289,7 +289,9 @@ static void g1_acc(wire_sums *w, int sum, g1_jac *acc, const g1_affine *p, const
         return;
     }
     many_queue *mq = &w->many;
-    if (mq->p && mq->n < MANY_CHUNK) { /* the caller flushes a full queue */
+    if (mq->p) {
+        if (mq->n == MANY_CHUNK)
+            many_flush(mq);
         mq->p[mq->n] = *p;
         mq->k[mq->n] = k->c;
         mq->sum[mq->n++] = acc;
@@ -357,12 +359,9 @@ static int wire_sum(init_job *j, size_t s, wire_sums *w, zkml_error *err)
     memset(&j->b1[s], 0, sizeof j->b1[s]);
     memset(&j->b2[s], 0, sizeof j->b2[s]);
     memset(&j->k[s], 0, sizeof j->k[s]);
-    for (uint64_t t = j->bw.start[j->base + s]; t < j->bw.start[j->base + s + 1]; t++) {
+    for (uint64_t t = j->bw.start[j->base + s]; t < j->bw.start[j->base + s + 1]; t++)
         if (add_term(j, s, t, w, err))
             return err->code;
-        if (w->many.n + 4 > MANY_CHUNK) /* a term queues up to 3 */
-            many_flush(&w->many);
-    }
     small_flush(w, SUM_A, &j->a[s]);
     small_flush(w, SUM_B1, &j->b1[s]);
     small_flush(w, SUM_K, &j->k[s]);
