@@ -182,7 +182,10 @@ void bw_header(bwriter *w, const char magic[4], uint32_t version, uint32_t n_sec
     bw_u32(w, n_sections);
 }
 
-int bw_commit(bwriter *w, zkml_error *err)
+/* Flushes, fsyncs and closes the temporary, then puts it at path: renamed
+ * over what is there, or (keep) linked only where nothing is, the temporary
+ * removed either way. */
+static int commit(bwriter *w, int keep, zkml_error *err)
 {
     if (!w->failed && fflush(w->f) != 0)
         w->failed = errno ? errno : EIO;
@@ -191,13 +194,25 @@ int bw_commit(bwriter *w, zkml_error *err)
     if (fclose(w->f) != 0 && !w->failed)
         w->failed = errno ? errno : EIO;
     w->f = NULL;
-    if (!w->failed && rename(w->tmp, w->path) != 0)
+    if (!w->failed && !keep && rename(w->tmp, w->path) != 0)
         w->failed = errno ? errno : EIO;
-    if (w->failed) {
+    if (!w->failed && keep && link(w->tmp, w->path) != 0 && errno != EEXIST)
+        w->failed = errno;
+    if (w->failed || keep)
         unlink(w->tmp);
+    if (w->failed)
         return zkml_fail(err, ZKML_EIO, "writing %s: %s", w->path, strerror(w->failed));
-    }
     return 0;
+}
+
+int bw_commit(bwriter *w, zkml_error *err)
+{
+    return commit(w, 0, err);
+}
+
+int bw_commit_new(bwriter *w, zkml_error *err)
+{
+    return commit(w, 1, err);
 }
 
 void bw_abort(bwriter *w)

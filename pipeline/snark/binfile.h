@@ -9,6 +9,8 @@
  *
  * Writing: bw_open writes to "<path>.tmp.<pid>"; bw_commit flushes, fsyncs and
  * renames, so a crash never leaves half a file; bw_abort removes the temporary.
+ * bw_commit_new does the same but keeps a file another process put at the
+ * path meanwhile (a cache both made: readers of the first must keep seeing it).
  */
 #ifndef ZKML_SNARK_BINFILE_H
 #define ZKML_SNARK_BINFILE_H
@@ -72,6 +74,7 @@ void bw_bytes(bwriter *w, const void *p, size_t n);
 /* Writes the container header: magic, version, section count. */
 void bw_header(bwriter *w, const char magic[4], uint32_t version, uint32_t n_sections);
 int bw_commit(bwriter *w, zkml_error *err);
+int bw_commit_new(bwriter *w, zkml_error *err);
 void bw_abort(bwriter *w);
 
 #endif

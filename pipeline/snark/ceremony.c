@@ -86,7 +86,7 @@ static int choose_phase1(phase1 *p1, const char *data_dir, uint32_t log_n, int t
         return err->code;
     if (zkml_file_exists(p1->path))
         return 0;
-    return ptau_make_local(p1->path, log_n < 1 ? 1 : log_n, threads, err);
+    return ptau_make_local(p1->path, log_n < 1 ? 1 : log_n, threads, 1, err);
 }
 
 /* The counts of an open ptau into info. */
@@ -211,7 +211,7 @@ static int describe_phase1(phase1 *p1, const char *data_dir, zkml_error *err)
 
 int snark_ptau_new_local(const char *path, uint32_t power, zkml_error *err)
 {
-    return ptau_make_local(path, power, 0, err);
+    return ptau_make_local(path, power, 0, 0, err);
 }
 
 static cJSON *phase1_json(const phase1 *p1)

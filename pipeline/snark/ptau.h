@@ -53,7 +53,11 @@ int ptau_g1(const ptau *pt, int base, int lagrange, size_t i, g1_affine *out, zk
 int ptau_g2(const ptau *pt, int lagrange, size_t i, g2_affine *out, zkml_error *err);
 int ptau_beta_g2(const ptau *pt, g2_affine *out, zkml_error *err);
 /* Makes a prepared ptau of this power here (ptau_local.c): tau, alpha and
- * beta from getrandom, wiped; for testing only (its maker knew tau). */
-int ptau_make_local(const char *path, uint32_t power, int threads, zkml_error *err);
+ * beta from getrandom, wiped; for testing only (its maker knew tau). With
+ * cache, a file another process made at path meanwhile is kept and ours
+ * dropped: a setup that took the first one's phase 1 (another worker, a
+ * parallel test) would otherwise have its ptau replaced under it, and its
+ * key would no longer verify against the file ceremony.json names. */
+int ptau_make_local(const char *path, uint32_t power, int threads, int cache, zkml_error *err);
 
 #endif

@@ -130,7 +130,7 @@ static int write_file(bwriter *w, local_state *st, uint32_t power, int threads, 
     return 0;
 }
 
-int ptau_make_local(const char *path, uint32_t power, int threads, zkml_error *err)
+int ptau_make_local(const char *path, uint32_t power, int threads, int cache, zkml_error *err)
 {
     local_state st;
     bwriter w;
@@ -155,7 +155,7 @@ int ptau_make_local(const char *path, uint32_t power, int threads, zkml_error *e
         if (rc)
             bw_abort(&w);
         else
-            rc = bw_commit(&w, err);
+            rc = cache ? bw_commit_new(&w, err) : bw_commit(&w, err);
     }
     if (st.s)
         zkml_wipe(st.s, st.n_s * sizeof *st.s);
