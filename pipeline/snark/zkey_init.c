@@ -20,6 +20,7 @@
  * g1_mul_sum / g2_mul_sum, sharing their doublings.
  */
 #include "pipeline/snark/g1_ifma.h"
+#include "pipeline/snark/lem.h"
 #include "pipeline/snark/msm.h"
 #include "pipeline/snark/parallel.h"
 #include "pipeline/snark/zkey.h"
@@ -43,7 +44,8 @@ typedef struct by_wire {
 
 typedef struct init_job {
     const ptau *pt;
-    const groth16_pk *pk;
+    groth16_pk *pk; /* the matrices read, the queries written */
+    groth16_vk *vk; /* IC and C both into vk->ic, split by wire_points */
     by_wire bw;
     fr_t one;
     size_t base, count; /* the block of wires in the sums below */
@@ -389,6 +391,19 @@ static size_t wire_at_term(const init_job *j, uint64_t term)
     return lo;
 }
 
+/* Wires lo .. lo + n of the block into the key's affine points: each
+ * thread its own wires, as
+ * one thread converting the block after the others took a tenth of a 2^20
+ * setup. */
+static int to_affine(const init_job *j, size_t lo, size_t n)
+{
+    size_t at = j->base + lo;
+    return g1_batch_to_affine(j->pk->a_query + at, j->a + lo, n) ||
+           g1_batch_to_affine(j->pk->b1_query + at, j->b1 + lo, n) ||
+           g2_batch_to_affine(j->pk->b2_query + at, j->b2 + lo, n) ||
+           g1_batch_to_affine(j->vk->ic + at, j->k + lo, n);
+}
+
 static void init_task(void *ctx, int task, int n_tasks)
 {
     init_job *j = ctx;
@@ -410,23 +425,21 @@ static void init_task(void *ctx, int task, int n_tasks)
         }
     many_flush(&w.many);
     wire_sums_free(&w);
+    if (!j->failed[task] && to_affine(j, lo, hi - lo)) {
+        j->failed[task] = 1;
+        zkml_fail(&j->errs[task], ZKML_ENOMEM, "setup: out of memory converting points");
+    }
 }
 
-/* One block of wires: the sums, then their affine points into the key (IC
- * and C both into vk->ic, split by the caller). */
-static int wire_block(init_job *j, groth16_pk *pk, groth16_vk *vk, int threads, zkml_error *err)
+/* One block of wires: their sums and affine points. */
+static int wire_block(init_job *j, int threads, zkml_error *err)
 {
-    size_t at = j->base, n = j->count;
     parallel_run(threads, init_task, j);
     for (int i = 0; i < threads; i++)
         if (j->failed[i]) {
             *err = j->errs[i];
             return err->code;
         }
-    if (g1_batch_to_affine(pk->a_query + at, j->a, n) ||
-        g1_batch_to_affine(pk->b1_query + at, j->b1, n) ||
-        g2_batch_to_affine(pk->b2_query + at, j->b2, n) || g1_batch_to_affine(vk->ic + at, j->k, n))
-        return zkml_fail(err, ZKML_ENOMEM, "setup: out of memory converting points");
     return 0;
 }
 
@@ -434,8 +447,10 @@ static int wire_block(init_job *j, groth16_pk *pk, groth16_vk *vk, int threads, 
  * every wire at once took more memory than the key; 2^16 wires held 31 MB of
  * them, 2^14 hold 8 MB at the same speed, 2^12 were slower) and converts
  * them into the key's affine points. */
-static int wire_points(init_job *j, groth16_pk *pk, groth16_vk *vk, int threads, zkml_error *err)
+static int wire_points(init_job *j, int threads, zkml_error *err)
 {
+    groth16_pk *pk = j->pk;
+    groth16_vk *vk = j->vk;
     enum { WIRE_BLOCK = 1 << 14 };
     int t = parallel_threads(threads);
     size_t nv = pk->n_vars, n_pub = (size_t)pk->n_public + 1;
@@ -457,7 +472,7 @@ static int wire_points(init_job *j, groth16_pk *pk, groth16_vk *vk, int threads,
         rc = zkml_fail(err, ZKML_ENOMEM, "setup: out of memory for %zu wires", nv);
     for (j->base = 0; !rc && j->base < nv; j->base += block) {
         j->count = nv - j->base < block ? nv - j->base : block;
-        rc = wire_block(j, pk, vk, t, err);
+        rc = wire_block(j, t, err);
         ptau_release(j->pt); /* the next block's wires name mostly other rows */
     }
     if (!rc) {
@@ -486,15 +501,98 @@ static int h_points(const ptau *pt, groth16_pk *pk, zkml_error *err)
     return 0;
 }
 
-static void hash_g1s(b2 *h, const g1_affine *p, size_t n)
+/* The circuit hash's points are encoded (unc_put_g1/g2) by the threads,
+ * HASH_CHUNK at a time, and hashed in order by the calling thread: the
+ * conversions out of Montgomery form, and H's subtractions, were most of a
+ * circuit hash on one thread (2.2 s of a 2^20 setup). */
+enum { HASH_CHUNK = 1 << 15 };
+
+typedef struct hash_job {
+    const void *points; /* G1 or G2 affine, or NULL for H's points */
+    int g2;
+    const ptau *pt; /* H: [tau^(n + i)]_1 - [tau^i]_1 from section 2 */
+    size_t n;
+    size_t at, m; /* the chunk: points at .. at + m */
+    uint8_t *buf;
+    int *failed;      /* per task */
+    zkml_error *errs; /* per task */
+} hash_job;
+
+/* H's points at + lo .. at + hi into out. */
+static int encode_h(const hash_job *j, size_t lo, size_t hi, uint8_t *out, zkml_error *err)
 {
-    b2_u32be(h, (uint32_t)n);
-    for (size_t i = 0; i < n; i++)
-        b2_g1(h, &p[i]);
+    size_t m = hi - lo;
+    g1_jac *d = malloc((m ? m : 1) * sizeof *d);
+    g1_affine *aff = malloc((m ? m : 1) * sizeof *aff);
+    int rc = !d || !aff ? zkml_fail(err, ZKML_ENOMEM, "setup: out of memory hashing H") : 0;
+    for (size_t i = 0; !rc && i < m; i++) {
+        g1_affine hi_p, lo_p;
+        g1_jac l;
+        size_t k = j->at + lo + i;
+        if (ptau_g1(j->pt, PTAU_TAU_G1, 0, j->n + k, &hi_p, err) ||
+            ptau_g1(j->pt, PTAU_TAU_G1, 0, k, &lo_p, err)) {
+            rc = err->code;
+            break;
+        }
+        g1_to_jac(&d[i], &hi_p);
+        g1_to_jac(&l, &lo_p);
+        g1_neg(&l, &l);
+        g1_add(&d[i], &d[i], &l);
+    }
+    if (!rc && g1_batch_to_affine(aff, d, m))
+        rc = zkml_fail(err, ZKML_ENOMEM, "setup: out of memory hashing H");
+    for (size_t i = 0; !rc && i < m; i++)
+        unc_put_g1(out + i * LEM_G1, &aff[i]);
+    free(d);
+    free(aff);
+    return rc;
 }
 
-/* H as snarkjs hashes it: [tau^(n+i)]_1 - [tau^i]_1, H_BLOCK points at a
- * time (one shared inversion for their affine forms), after the count n - 1.
+static void encode_task(void *ctx, int task, int n_tasks)
+{
+    hash_job *j = ctx;
+    size_t lo, hi, size = j->g2 ? LEM_G2 : LEM_G1;
+    parallel_range(j->m, task, n_tasks, &lo, &hi);
+    uint8_t *out = j->buf + lo * size;
+    if (!j->points) {
+        j->failed[task] = encode_h(j, lo, hi, out, &j->errs[task]) != 0;
+        return;
+    }
+    for (size_t i = lo; i < hi; i++, out += size)
+        if (j->g2)
+            unc_put_g2(out, (const g2_affine *)j->points + j->at + i);
+        else
+            unc_put_g1(out, (const g1_affine *)j->points + j->at + i);
+}
+
+/* Points 0 .. n of j's source into h. */
+static int hash_points(b2 *h, hash_job *j, size_t n, int threads, zkml_error *err)
+{
+    size_t size = j->g2 ? LEM_G2 : LEM_G1;
+    for (j->at = 0; j->at < n; j->at += j->m) {
+        j->m = n - j->at < HASH_CHUNK ? n - j->at : HASH_CHUNK;
+        parallel_run(threads, encode_task, j);
+        for (int i = 0; i < threads; i++)
+            if (j->failed[i]) {
+                *err = j->errs[i];
+                return err->code;
+            }
+        b2_update(h, j->buf, j->m * size);
+    }
+    return 0;
+}
+
+/* The count n, then n points (G2 if g2) from p. */
+static int hash_section(b2 *h, hash_job *j, const void *p, int g2, size_t n, int threads,
+                        zkml_error *err)
+{
+    j->points = p;
+    j->g2 = g2;
+    b2_u32be(h, (uint32_t)n);
+    return hash_points(h, j, n, threads, err);
+}
+
+/* H as snarkjs hashes it: [tau^(n+i)]_1 - [tau^i]_1 after the count n - 1.
  * How many points follow that count is snarkjs's quirk, which we must repeat
  * for its circuit hash (and so `snarkjs zkey verify`) to match ours: it hashes
  * in chunks of 2^14 points, each of min(n - 1, 2^14) points, until n - 1 are
@@ -505,64 +603,62 @@ static void hash_g1s(b2 *h, const g1_affine *p, size_t n)
  * bytes it reads there. */
 enum { SNARKJS_H_CHUNK = 1 << 14 };
 
-static int hash_h(b2 *h, const ptau *pt, size_t n, zkml_error *err)
+static int hash_h(b2 *h, hash_job *j, size_t n, int threads, zkml_error *err)
 {
-    enum { H_BLOCK = 1 << 16 };
-    size_t total = n > SNARKJS_H_CHUNK ? n : n - 1, section_end = ((size_t)2 << pt->power) - 1;
+    size_t total = n > SNARKJS_H_CHUNK ? n : n - 1, section_end = ((size_t)2 << j->pt->power) - 1;
     size_t in_section = n + total <= section_end ? total : section_end - n;
-    size_t block = in_section < H_BLOCK ? in_section : H_BLOCK;
-    g1_affine hi, lo, *aff = malloc((block ? block : 1) * sizeof *aff);
-    g1_jac l, *d = malloc((block ? block : 1) * sizeof *d);
-    int rc = !aff || !d ? zkml_fail(err, ZKML_ENOMEM, "setup: out of memory hashing H") : 0;
+    j->points = NULL;
+    j->g2 = 0;
+    j->n = n;
     b2_u32be(h, (uint32_t)(n - 1));
-    for (size_t at = 0; !rc && at < in_section; at += block) {
-        size_t m = in_section - at < block ? in_section - at : block;
-        for (size_t i = 0; !rc && i < m; i++) {
-            rc = ptau_g1(pt, PTAU_TAU_G1, 0, n + at + i, &hi, err) ||
-                         ptau_g1(pt, PTAU_TAU_G1, 0, at + i, &lo, err)
-                     ? err->code
-                     : 0;
-            g1_to_jac(&d[i], &hi);
-            g1_to_jac(&l, &lo);
-            g1_neg(&l, &l);
-            g1_add(&d[i], &d[i], &l);
-        }
-        if (!rc && g1_batch_to_affine(aff, d, m))
-            rc = zkml_fail(err, ZKML_ENOMEM, "setup: out of memory hashing H");
-        for (size_t i = 0; !rc && i < m; i++)
-            b2_g1(h, &aff[i]);
-    }
-    free(aff);
-    free(d);
-    return rc || total == in_section ? rc : zkey_hash_h_past_end(h, pt, n, err);
+    if (hash_points(h, j, in_section, threads, err))
+        return err->code;
+    return total == in_section ? 0 : zkey_hash_h_past_end(h, j->pt, n, err);
 }
 
-static int circuit_hash(const ptau *pt, const groth16_pk *pk, const groth16_vk *vk, uint8_t out[64],
-                        zkml_error *err)
+static int hash_key(b2 *h, hash_job *j, const groth16_pk *pk, const groth16_vk *vk, int threads,
+                    zkml_error *err)
 {
-    b2 h;
     size_t n_pub = (size_t)pk->n_public + 1, nv = pk->n_vars;
-    if (b2_init(&h, err))
+    b2_g1(h, &pk->alpha1);
+    b2_g1(h, &pk->beta1);
+    b2_g2(h, &pk->beta2);
+    b2_g2(h, &vk->gamma2);
+    b2_g1(h, &pk->delta1);
+    b2_g2(h, &pk->delta2);
+    if (hash_section(h, j, vk->ic, 0, n_pub, threads, err) ||
+        hash_h(h, j, (size_t)1 << pk->log_n, threads, err) ||
+        hash_section(h, j, pk->c_query, 0, nv - n_pub, threads, err) ||
+        hash_section(h, j, pk->a_query, 0, nv, threads, err) ||
+        hash_section(h, j, pk->b1_query, 0, nv, threads, err) ||
+        hash_section(h, j, pk->b2_query, 1, nv, threads, err))
         return err->code;
-    b2_g1(&h, &pk->alpha1);
-    b2_g1(&h, &pk->beta1);
-    b2_g2(&h, &pk->beta2);
-    b2_g2(&h, &vk->gamma2);
-    b2_g1(&h, &pk->delta1);
-    b2_g2(&h, &pk->delta2);
-    hash_g1s(&h, vk->ic, n_pub);
-    if (hash_h(&h, pt, (size_t)1 << pk->log_n, err)) {
-        b2_free(&h);
-        return err->code;
-    }
-    hash_g1s(&h, pk->c_query, nv - n_pub);
-    hash_g1s(&h, pk->a_query, nv);
-    hash_g1s(&h, pk->b1_query, nv);
-    b2_u32be(&h, (uint32_t)nv);
-    for (size_t i = 0; i < nv; i++)
-        b2_g2(&h, &pk->b2_query[i]);
-    b2_final(&h, out);
     return 0;
+}
+
+static int circuit_hash(const ptau *pt, const groth16_pk *pk, const groth16_vk *vk, int threads,
+                        uint8_t out[64], zkml_error *err)
+{
+    int t = parallel_threads(threads);
+    b2 h;
+    hash_job j = {.pt = pt};
+    j.buf = malloc((size_t)HASH_CHUNK * LEM_G2);
+    j.failed = calloc((size_t)t, sizeof *j.failed);
+    j.errs = calloc((size_t)t, sizeof *j.errs);
+    int rc = !j.buf || !j.failed || !j.errs
+                 ? zkml_fail(err, ZKML_ENOMEM, "setup: out of memory for the circuit hash")
+                 : b2_init(&h, err);
+    if (!rc) {
+        rc = hash_key(&h, &j, pk, vk, t, err);
+        if (rc)
+            b2_free(&h);
+        else
+            b2_final(&h, out);
+    }
+    free(j.buf);
+    free(j.failed);
+    free(j.errs);
+    return rc;
 }
 
 static int header(const ptau *pt, groth16_pk *pk, groth16_vk *vk, zkml_error *err)
@@ -593,15 +689,16 @@ int zkey_init_from_ptau(const ptau *pt, groth16_pk *pk, groth16_vk *vk, uint8_t 
     int rc = header(pt, pk, vk, err);
     if (!rc)
         rc = transpose(&job.bw, pk, err);
+    job.vk = vk;
     if (!rc)
-        rc = wire_points(&job, pk, vk, threads, err);
+        rc = wire_points(&job, threads, err);
     by_wire_free(&job.bw);
     ptau_release(pt);
     if (!rc)
         rc = h_points(pt, pk, err);
     ptau_release(pt);
     if (!rc)
-        rc = circuit_hash(pt, pk, vk, cs_hash, err);
+        rc = circuit_hash(pt, pk, vk, threads, cs_hash, err);
     if (rc) {
         groth16_pk_free(pk);
         groth16_vk_free(vk);
