@@ -39,6 +39,10 @@ static void g1_dbl_op(void *r)
 {
     g1_double(r, r);
 }
+static void g1_jac_neg_op(void *r)
+{
+    g1_neg(r, r);
+}
 static void g1_batch_add_op(void *lhs, const void *rhs, size_t n, void *scratch)
 {
     if (fp_ifma_usable())
@@ -90,6 +94,10 @@ static void g2_dbl_op(void *r)
 {
     g2_double(r, r);
 }
+static void g2_jac_neg_op(void *r)
+{
+    g2_neg(r, r);
+}
 static int g2_to_affine_op(void *out, const void *in, size_t n)
 {
     return g2_batch_to_affine(out, in, n);
@@ -104,12 +112,32 @@ static size_t g2_batch_scratch_op(size_t n)
     return n * sizeof(fp2_t);
 }
 
-const group_ops G1_OPS = {sizeof(g1_affine), sizeof(g1_jac),  g1_zero_op,          g1_inf_op,
-                          g1_set_inf_op,     g1_neg_op,       g1_add_aff_op,       g1_add_op,
-                          g1_dbl_op,         g1_batch_add_op, g1_batch_scratch_op, g1_to_affine_op};
-const group_ops G2_OPS = {sizeof(g2_affine), sizeof(g2_jac),  g2_zero_op,          g2_inf_op,
-                          g2_set_inf_op,     g2_neg_op,       g2_add_aff_op,       g2_add_op,
-                          g2_dbl_op,         g2_batch_add_op, g2_batch_scratch_op, g2_to_affine_op};
+const group_ops G1_OPS = {.aff_size = sizeof(g1_affine),
+                          .jac_size = sizeof(g1_jac),
+                          .jac_zero = g1_zero_op,
+                          .aff_is_inf = g1_inf_op,
+                          .aff_set_inf = g1_set_inf_op,
+                          .aff_neg = g1_neg_op,
+                          .add_aff = g1_add_aff_op,
+                          .add = g1_add_op,
+                          .dbl = g1_dbl_op,
+                          .jac_neg = g1_jac_neg_op,
+                          .batch_add = g1_batch_add_op,
+                          .batch_scratch = g1_batch_scratch_op,
+                          .batch_to_affine = g1_to_affine_op};
+const group_ops G2_OPS = {.aff_size = sizeof(g2_affine),
+                          .jac_size = sizeof(g2_jac),
+                          .jac_zero = g2_zero_op,
+                          .aff_is_inf = g2_inf_op,
+                          .aff_set_inf = g2_set_inf_op,
+                          .aff_neg = g2_neg_op,
+                          .add_aff = g2_add_aff_op,
+                          .add = g2_add_op,
+                          .dbl = g2_dbl_op,
+                          .jac_neg = g2_jac_neg_op,
+                          .batch_add = g2_batch_add_op,
+                          .batch_scratch = g2_batch_scratch_op,
+                          .batch_to_affine = g2_to_affine_op};
 
 /* c bits of the normal-form scalar s starting at bit off (bits past 255 are 0). */
 static uint32_t scalar_bits(const uint64_t s[4], uint32_t off, uint32_t c)

@@ -21,6 +21,7 @@ typedef struct group_ops {
     void (*add_aff)(void *r, const void *p, int negate); /* r += (negate ? -p : p) */
     void (*add)(void *r, const void *b);                 /* r += b */
     void (*dbl)(void *r);
+    void (*jac_neg)(void *r); /* r = -r */
     /* lhs[i] += rhs[i] for n affine pairs with one shared inversion (G1's
      * sixteen pairs per vector value where fp_ifma_usable), with batch_scratch(n)
      * bytes of scratch */

@@ -16,8 +16,10 @@
  * Wires are independent: threads take ranges of wires holding equal shares
  * of the terms, each reading the ptau points its terms name. Most
  * coefficients are small integers (weights, bits, powers of two): a sum's
- * small products go through msm_small together, its full-size ones through
- * g1_mul_sum / g2_mul_sum, sharing their doublings.
+ * small products go through msm_small together, but for a power of two,
+ * which takes one doubling from the previous bit's product of the same point
+ * (pow2_chain); its full-size ones through g1_mul_sum / g2_mul_sum, sharing
+ * their doublings, or with AVX-512 IFMA g1_ifma_mul_many.
  */
 #include "pipeline/snark/g1_ifma.h"
 #include "pipeline/snark/lem.h"
@@ -167,11 +169,26 @@ typedef struct many_queue {
     size_t n;
 } many_queue;
 
+/* A bit decomposition's terms name one row with the coefficients 2, 4, ..
+ * 2^(b-1), wire after wire, and msm_small paid i doublings for each 2^i P.
+ * A thread keeps, for each sum, the doublings of the last point that had a
+ * power of two: the next bit's 2^i P is then one doubling further and one
+ * addition. key: the point's base and index, plus one (0: no point yet);
+ * p: 2^j P for j < len, CHAIN_LEN Jacobian points of the sum's group. */
+enum { CHAIN_LEN = 62 }; /* small_magnitude's magnitudes are below 2^62 */
+
+typedef struct pow2_chain {
+    uint64_t key;
+    int len;
+    uint8_t *p;
+} pow2_chain;
+
 /* One thread's queues, reused wire after wire. */
 typedef struct wire_sums {
     pending full[SUM_B2];
     pending2 full2;
     small_queue small[N_SUMS];
+    pow2_chain chain[N_SUMS];
     many_queue many;  /* p NULL: without IFMA, full[] instead */
     uint8_t *scratch; /* MSM_SMALL_SCRATCH Jacobian points, G2-sized */
 } wire_sums;
@@ -186,6 +203,7 @@ static void wire_sums_free(wire_sums *w)
     for (int i = 0; i < N_SUMS; i++) {
         free(w->small[i].p);
         free(w->small[i].m);
+        free(w->chain[i].p);
     }
     g1_ifma_many_free(w->many.work);
     free(w->many.p);
@@ -208,7 +226,8 @@ static int wire_sums_init(wire_sums *w)
     for (int i = 0; i < N_SUMS; i++) {
         w->small[i].p = malloc(SMALL_CHUNK * sum_group(i)->aff_size);
         w->small[i].m = malloc(SMALL_CHUNK * sizeof *w->small[i].m);
-        ok = ok && w->small[i].p && w->small[i].m;
+        w->chain[i].p = malloc(CHAIN_LEN * sum_group(i)->jac_size);
+        ok = ok && w->small[i].p && w->small[i].m && w->chain[i].p;
     }
     if (!ok)
         wire_sums_free(w);
@@ -227,12 +246,41 @@ static void small_flush(wire_sums *w, int sum, void *acc)
     q->n = 0;
 }
 
-static void small_push(wire_sums *w, int sum, void *acc, const void *p, uint64_t m, int negative)
+/* 2^i p (p named by key) from the sum's chain, begun again for a new point. */
+static const uint8_t *chain_point(wire_sums *w, int sum, uint64_t key, const void *p, int i)
+{
+    const group_ops *g = sum_group(sum);
+    pow2_chain *c = &w->chain[sum];
+    size_t js = g->jac_size;
+    if (c->key != key) {
+        c->key = key;
+        g->jac_zero(c->p);
+        g->add_aff(c->p, p, 0);
+        c->len = 1;
+    }
+    for (; c->len <= i; c->len++) {
+        memcpy(c->p + (size_t)c->len * js, c->p + (size_t)(c->len - 1) * js, js);
+        g->dbl(c->p + (size_t)c->len * js);
+    }
+    return c->p + (size_t)i * js;
+}
+
+/* acc += (negative ? -m : m) p for a small magnitude m, p named by key. */
+static void small_push(wire_sums *w, int sum, void *acc, const void *p, uint64_t key, uint64_t m,
+                       int negative)
 {
     const group_ops *g = sum_group(sum);
     small_queue *q = &w->small[sum];
     if (m == 1) {
         g->add_aff(acc, p, negative);
+        return;
+    }
+    if (!(m & (m - 1))) {
+        uint8_t t[sizeof(g2_jac)];
+        memcpy(t, chain_point(w, sum, key, p, __builtin_ctzll(m)), g->jac_size);
+        if (negative)
+            g->jac_neg(t);
+        g->add(acc, t);
         return;
     }
     if (q->n == SMALL_CHUNK)
@@ -283,11 +331,18 @@ typedef struct coeff {
     int negative;
 } coeff;
 
-/* acc (sum `sum` of the wire) += k * p. */
-static void g1_acc(wire_sums *w, int sum, g1_jac *acc, const g1_affine *p, const coeff *k)
+static uint64_t chain_key(int base, size_t at)
+{
+    return ((uint64_t)base << 40 | at) + 1;
+}
+
+/* acc (sum `sum` of the wire) += k * p, p being point `at` of ptau base
+ * `base`. */
+static void g1_acc(wire_sums *w, int sum, g1_jac *acc, const g1_affine *p, int base, size_t at,
+                   const coeff *k)
 {
     if (k->m) {
-        small_push(w, sum, acc, p, k->m, k->negative);
+        small_push(w, sum, acc, p, chain_key(base, at), k->m, k->negative);
         return;
     }
     many_queue *mq = &w->many;
@@ -306,10 +361,10 @@ static void g1_acc(wire_sums *w, int sum, g1_jac *acc, const g1_affine *p, const
     q->k[q->n++] = k->c;
 }
 
-static void g2_acc(wire_sums *w, g2_jac *acc, const g2_affine *p, const coeff *k)
+static void g2_acc(wire_sums *w, g2_jac *acc, const g2_affine *p, size_t at, const coeff *k)
 {
     if (k->m) {
-        small_push(w, SUM_B2, acc, p, k->m, k->negative);
+        small_push(w, SUM_B2, acc, p, chain_key(PTAU_TAU_G2, at), k->m, k->negative);
         return;
     }
     pending2 *q = &w->full2;
@@ -332,24 +387,24 @@ static int add_term(init_job *j, size_t s, uint64_t t, wire_sums *w, zkml_error 
     case T_A:
         if (ptau_g1(j->pt, PTAU_TAU_G1, 1, at, &p, err))
             return err->code;
-        g1_acc(w, SUM_A, &j->a[s], &p, &c);
+        g1_acc(w, SUM_A, &j->a[s], &p, PTAU_TAU_G1, at, &c);
         if (ptau_g1(j->pt, PTAU_BETA_G1, 1, at, &p, err))
             return err->code;
-        g1_acc(w, SUM_K, &j->k[s], &p, &c);
+        g1_acc(w, SUM_K, &j->k[s], &p, PTAU_BETA_G1, at, &c);
         return 0;
     case T_B:
         if (ptau_g1(j->pt, PTAU_TAU_G1, 1, at, &p, err) || ptau_g2(j->pt, 1, at, &p2, err))
             return err->code;
-        g1_acc(w, SUM_B1, &j->b1[s], &p, &c);
-        g2_acc(w, &j->b2[s], &p2, &c);
+        g1_acc(w, SUM_B1, &j->b1[s], &p, PTAU_TAU_G1, at, &c);
+        g2_acc(w, &j->b2[s], &p2, at, &c);
         if (ptau_g1(j->pt, PTAU_ALPHA_G1, 1, at, &p, err))
             return err->code;
-        g1_acc(w, SUM_K, &j->k[s], &p, &c);
+        g1_acc(w, SUM_K, &j->k[s], &p, PTAU_ALPHA_G1, at, &c);
         return 0;
     default:
         if (ptau_g1(j->pt, PTAU_TAU_G1, 1, at, &p, err))
             return err->code;
-        g1_acc(w, SUM_K, &j->k[s], &p, &c);
+        g1_acc(w, SUM_K, &j->k[s], &p, PTAU_TAU_G1, at, &c);
         return 0;
     }
 }
