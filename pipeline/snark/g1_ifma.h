@@ -45,19 +45,21 @@ int glv_ifma_mul_same(g1_affine *out, const g1_affine *p, size_t n, const glv_di
  * as magnitudes and signs. */
 void glv_halves(const fr_t *k, unsigned __int128 *m1, int *neg1, unsigned __int128 *m2, int *neg2);
 
-/* out[i] = k[i] p[i] for n points each with its own scalar (the full-size
- * coefficients of a setup from a ptau, which are public), sixteen points
- * per vector value: every point doubles at every step, and adds its own
- * table row (gathered lane by lane) once per five bits of each GLV half.
- * A point whose sum would need the tangent is done again by g1_mul. out may
- * alias p. w is a workspace (~11 MB) for one thread at a time. Nothing is
- * wiped: the scalars are not secrets. g1_ifma_many_new: NULL when out of
- * memory. */
+/* out[l] = sum over j < t of k[l t + j] p[l t + j], for n sums of t terms
+ * (1 <= t <= G1_IFMA_TERMS) whose points each have their own scalar (the
+ * full-size coefficients of a setup from a ptau, which are public), sixteen
+ * sums per vector value: a sum's terms share its doublings (Straus), and each
+ * adds its own table row (gathered lane by lane) once per five bits of each
+ * GLV half. A sum that would need the tangent is done again by g1_mul. out
+ * may not alias p. w is a workspace (~11 MB) for one thread at a time.
+ * Nothing is wiped: the scalars are not secrets. g1_ifma_many_new: NULL when
+ * out of memory. */
+enum { G1_IFMA_TERMS = 4 };
 typedef struct g1_ifma_many g1_ifma_many;
 g1_ifma_many *g1_ifma_many_new(void);
 void g1_ifma_many_free(g1_ifma_many *w);
-void g1_ifma_mul_many(g1_ifma_many *w, g1_affine *out, const g1_affine *p, const fr_t *const *k,
-                      size_t n);
+void g1_ifma_sum_many(g1_ifma_many *w, g1_affine *out, const g1_affine *p, const fr_t *const *k,
+                      size_t t, size_t n);
 
 #ifdef FP_IFMA_BUILT
 /* The sum of (xa, ya) and a point with x-coordinate xb from the slope lambda

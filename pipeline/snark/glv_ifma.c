@@ -10,8 +10,8 @@
  * multiplies every C and H point of a key by 1/delta, ~170 affine steps of
  * ~7 field products each per point, and a chain of vector products costs
  * about a fifth of the scalar ones per element. The second half of the
- * file is g1_ifma_mul_many, the same steps for points that each have their
- * own scalar (a setup's full-size coefficients).
+ * file is g1_ifma_sum_many, the same steps for sums of a few points that
+ * each have their own scalar (a setup's full-size coefficients).
  *
  * Special cases: an input at infinity is replaced by the generator for the
  * run and written back as infinity (k O = O). Any other input P is a
@@ -261,20 +261,24 @@ int glv_ifma_mul_same(g1_affine *out, const g1_affine *p, size_t n, const glv_di
     return rc;
 }
 
-/* ---- many points, each with its own scalar ------------------------------------
+/* ---- sums of a few points, each with its own scalar ---------------------------
  *
- * Signed windows of MANY_W bits of each GLV half, digits in [-16, 16]: every
- * point adds a row (of its own table: 1..16 times its point) after each run
- * of five doublings, so lanes whose digits differ still step together (with
- * wNAF's sparser digits some lane of sixteen would have a digit at nearly
- * every position). A digit 0 leaves the lane as it is. */
+ * A lane is a sum of t terms k_j P_j (t <= G1_IFMA_TERMS), all lanes of a
+ * call having the same t: the terms share the lane's doublings (Straus), and
+ * each adds a row of its own table after every five of them. Signed windows
+ * of MANY_W bits of each GLV half, digits in [-16, 16]: every term adds a row
+ * (1..16 times its point) at every window, so lanes whose digits differ
+ * still step together (with wNAF's sparser digits some lane of sixteen would
+ * have a digit at nearly every position). A digit 0 leaves the lane as it is.
+ * A term's point and digits sit in "virtual" vector value j g + i (term j of
+ * the lanes of value i, g values of lanes in the batch). */
 enum { MANY_W = 5, MANY_ROWS = 1 << (MANY_W - 1), MANY_WINDOWS = 26 }; /* 130 bits */
 
 typedef struct many_batch {
-    fpv *ax, *ay, *tx, *ty, *rx, *ry, *prefix;       /* rx, ry: the rows gathered for a step */
-    fpv_mask *started, *failed, *keep, *neg1, *flip; /* flip: the halves' signs differ */
-    int8_t (*digit)[2][MANY_WINDOWS];
-    uint8_t inf[IFMA_BATCH];
+    fpv *ax, *ay, *tx, *ty, *rx, *ry, *prefix; /* rx, ry: the rows gathered for a step */
+    fpv_mask *started, *failed, *keep;        /* per value of lanes */
+    fpv_mask *neg1, *flip;                    /* per virtual value; flip: the halves' signs differ */
+    int8_t (*digit)[2][MANY_WINDOWS];         /* per virtual lane */
 } many_batch;
 
 /* The windows of m < 2^128, lowest first. */
@@ -288,98 +292,104 @@ static void windows_of(int8_t d[MANY_WINDOWS], unsigned __int128 m)
     }
 }
 
-/* The points and their digits; row 0 of t1 is each point signed as its
- * first half. */
-FPV_FN void many_load(many_batch *b, const g1_affine *p, const fr_t *const *k, size_t m, size_t g)
+/* The terms (lane l's term j is p[l t + j]) and their digits; row 0 of t1 is
+ * each point signed as its first half. A term at infinity, or of a lane past
+ * m, has digits 0 (it adds nothing) and the generator as its point. */
+FPV_FN void many_load(many_batch *b, const g1_affine *p, const fr_t *const *k, size_t m, size_t g,
+                      size_t t)
 {
     g1_affine gen;
     g1_generator(&gen);
-    for (size_t i = 0; i < g; i++) {
+    for (size_t v = 0; v < g * t; v++) {
+        size_t i = v % g, j = v / g;
         const uint64_t *xs[FPV_LANES], *ys[FPV_LANES];
-        b->neg1[i] = b->flip[i] = 0;
+        b->neg1[v] = b->flip[v] = 0;
         for (size_t l = 0; l < FPV_LANES; l++) {
-            size_t at = FPV_LANES * i + l;
+            size_t lane = FPV_LANES * i + l, at = lane * t + j;
+            int none = lane >= m || p[at].infinity;
             unsigned __int128 m1 = 0, m2 = 0;
             int n1 = 0, n2 = 0;
-            b->inf[at] = at >= m || p[at].infinity;
-            if (at < m)
+            if (!none)
                 glv_halves(k[at], &m1, &n1, &m2, &n2);
-            windows_of(b->digit[at][0], m1);
-            windows_of(b->digit[at][1], m2);
-            b->neg1[i] |= (fpv_mask)(n1 << l);
-            b->flip[i] |= (fpv_mask)((n1 != n2) << l);
-            xs[l] = (b->inf[at] ? &gen : &p[at])->x.v;
-            ys[l] = (b->inf[at] ? &gen : &p[at])->y.v;
+            windows_of(b->digit[FPV_LANES * v + l][0], m1);
+            windows_of(b->digit[FPV_LANES * v + l][1], m2);
+            b->neg1[v] |= (fpv_mask)(n1 << l);
+            b->flip[v] |= (fpv_mask)((n1 != n2) << l);
+            xs[l] = (none ? &gen : &p[at])->x.v;
+            ys[l] = (none ? &gen : &p[at])->y.v;
         }
-        fpv t;
-        fpv_load(&b->tx[i], xs);
-        fpv_load(&b->ty[i], ys);
-        fpv_neg(&t, &b->ty[i]);
-        fpv_select(&b->ty[i], b->neg1[i], &t, &b->ty[i]);
+        fpv y;
+        fpv_load(&b->tx[v], xs);
+        fpv_load(&y, ys);
+        fpv_neg(&b->ty[v], &y);
+        fpv_select(&b->ty[v], b->neg1[v], &b->ty[v], &y);
     }
 }
 
-/* t1 row j = (j + 1) row 0, t2 row j = phi(t1 row j), negated where the
- * halves' signs differ. 1 if a sum degenerates (never for a point of G1). */
-FPV_FN int many_tables(many_batch *b, size_t g)
+/* For the G virtual values: t1 row j = (j + 1) row 0, t2 row j = phi(t1 row
+ * j), negated where the halves' signs differ. 1 if a sum degenerates (never
+ * for a point of G1). */
+FPV_FN int many_tables(many_batch *b, size_t G)
 {
     fpv beta, t;
     const uint64_t *bv[FPV_LANES];
     for (int l = 0; l < FPV_LANES; l++)
         bv[l] = GLV_BETA.v;
     fpv_load(&beta, bv);
-    memcpy(b->tx + g, b->tx, g * sizeof *b->tx);
-    memcpy(b->ty + g, b->ty, g * sizeof *b->ty);
-    double_rows(b->tx + g, b->ty + g, g, NULL, b->prefix);
+    memcpy(b->tx + G, b->tx, G * sizeof *b->tx);
+    memcpy(b->ty + G, b->ty, G * sizeof *b->ty);
+    double_rows(b->tx + G, b->ty + G, G, NULL, b->prefix);
     for (size_t j = 2; j < MANY_ROWS; j++)
-        if (add_rows(b->tx + j * g, b->ty + j * g, b->tx + (j - 1) * g, b->ty + (j - 1) * g, b->tx,
-                     b->ty, g, 0, NULL, NULL, b->prefix))
+        if (add_rows(b->tx + j * G, b->ty + j * G, b->tx + (j - 1) * G, b->ty + (j - 1) * G, b->tx,
+                     b->ty, G, 0, NULL, NULL, b->prefix))
             return 1;
-    fpv *t2x = b->tx + MANY_ROWS * g, *t2y = b->ty + MANY_ROWS * g;
+    fpv *t2x = b->tx + MANY_ROWS * G, *t2y = b->ty + MANY_ROWS * G;
     for (size_t r = 0; r < MANY_ROWS; r++)
-        for (size_t i = 0; i < g; i++) {
-            fpv_mul(&t2x[r * g + i], &b->tx[r * g + i], &beta);
-            fpv_neg(&t, &b->ty[r * g + i]);
-            fpv_select(&t2y[r * g + i], b->flip[i], &t, &b->ty[r * g + i]);
+        for (size_t i = 0; i < G; i++) {
+            fpv_mul(&t2x[r * G + i], &b->tx[r * G + i], &beta);
+            fpv_neg(&t, &b->ty[r * G + i]);
+            fpv_select(&t2y[r * G + i], b->flip[i], &t, &b->ty[r * G + i]);
         }
     return 0;
 }
 
-/* Each lane's row for window w of half `half` into rx, ry (negated for a
- * negative digit); the lanes with a digit. */
-FPV_FN void many_gather(many_batch *b, size_t g, int half, int w, fpv_mask *nonzero)
+/* Each lane's row of term j for window w of half `half` into rx, ry (negated
+ * for a negative digit); the lanes with a digit. g values of lanes, G = g t
+ * virtual values. */
+FPV_FN void many_gather(many_batch *b, size_t g, size_t G, size_t j, int half, int w,
+                        fpv_mask *nonzero)
 {
-    const long long stride =
-        (long long)(g * sizeof(fpv) / sizeof(uint64_t)); /* one row, in words */
-    const fpv *rows = (half ? b->tx + MANY_ROWS * g : b->tx),
-              *rows_y = (half ? b->ty + MANY_ROWS * g : b->ty);
+    const long long stride = (long long)(G * sizeof(fpv) / sizeof(uint64_t)); /* a row, in words */
+    const fpv *rows = (half ? b->tx + MANY_ROWS * G : b->tx) + j * g,
+              *rows_y = (half ? b->ty + MANY_ROWS * G : b->ty) + j * g;
     for (size_t i = 0; i < g; i++) {
         fpv_mask neg = 0, nz = 0;
         long long idx[FPV_LANES];
         for (int l = 0; l < FPV_LANES; l++) {
-            int d = b->digit[FPV_LANES * i + l][half][w];
+            int d = b->digit[FPV_LANES * (j * g + i) + l][half][w];
             neg |= (fpv_mask)((d < 0) << l);
             nz |= (fpv_mask)((d != 0) << l);
             idx[l] = (d ? (d < 0 ? -d : d) - 1 : 0) * stride + l % 8;
         }
         for (int h = 0; h < FPV_HALVES; h++) {
             __m512i v = _mm512_loadu_si512(idx + 8 * h);
-            for (int j = 0; j < 5; j++) {
-                b->rx[i].l[j][h] =
-                    _mm512_i64gather_epi64(v, (const long long *)&rows[i].l[j][h], 8);
-                b->ry[i].l[j][h] =
-                    _mm512_i64gather_epi64(v, (const long long *)&rows_y[i].l[j][h], 8);
+            for (int x = 0; x < 5; x++) {
+                b->rx[i].l[x][h] =
+                    _mm512_i64gather_epi64(v, (const long long *)&rows[i].l[x][h], 8);
+                b->ry[i].l[x][h] =
+                    _mm512_i64gather_epi64(v, (const long long *)&rows_y[i].l[x][h], 8);
             }
         }
-        fpv t;
-        fpv_neg(&t, &b->ry[i]);
-        fpv_select(&b->ry[i], neg, &t, &b->ry[i]);
+        fpv y;
+        fpv_neg(&y, &b->ry[i]);
+        fpv_select(&b->ry[i], neg, &y, &b->ry[i]);
         nonzero[i] = nz;
     }
 }
 
-/* The accumulators through the windows, top first. */
-FPV_FN void many_schedule(many_batch *b, size_t g)
+/* The accumulators through the windows, top first: at each, five doublings,
+ * then each term's two rows. A lane starts at its first non-zero digit. */
+FPV_FN void many_schedule(many_batch *b, size_t g, size_t t)
 {
     fpv_mask *nonzero = b->keep + g; /* the keep array has room for two */
     memset(b->started, 0, g * sizeof *b->started);
@@ -393,42 +403,51 @@ FPV_FN void many_schedule(many_batch *b, size_t g)
                 b->keep[i] = (fpv_mask)(~b->started[i] | b->failed[i]);
             double_rows(b->ax, b->ay, g, b->keep, b->prefix);
         }
-        for (int half = 0; half < 2; half++) {
-            many_gather(b, g, half, w, nonzero);
-            for (size_t i = 0; i < g; i++)
-                b->keep[i] = (fpv_mask) ~(b->started[i] & nonzero[i] & ~b->failed[i]);
-            add_rows(b->ax, b->ay, b->ax, b->ay, b->rx, b->ry, g, 0, b->keep, b->failed, b->prefix);
-            for (size_t i = 0; i < g; i++) {
-                fpv_mask start = (fpv_mask)(nonzero[i] & ~b->started[i]);
-                fpv_select(&b->ax[i], start, &b->rx[i], &b->ax[i]);
-                fpv_select(&b->ay[i], start, &b->ry[i], &b->ay[i]);
-                b->started[i] |= start;
+        for (size_t j = 0; j < t; j++)
+            for (int half = 0; half < 2; half++) {
+                many_gather(b, g, g * t, j, half, w, nonzero);
+                for (size_t i = 0; i < g; i++)
+                    b->keep[i] = (fpv_mask) ~(b->started[i] & nonzero[i] & ~b->failed[i]);
+                add_rows(b->ax, b->ay, b->ax, b->ay, b->rx, b->ry, g, 0, b->keep, b->failed,
+                         b->prefix);
+                for (size_t i = 0; i < g; i++) {
+                    fpv_mask start = (fpv_mask)(nonzero[i] & ~b->started[i]);
+                    fpv_select(&b->ax[i], start, &b->rx[i], &b->ax[i]);
+                    fpv_select(&b->ay[i], start, &b->ry[i], &b->ay[i]);
+                    b->started[i] |= start;
+                }
             }
-        }
     }
 }
 
-/* The results: infinity for an input at infinity or a zero scalar, g1_mul's
- * for a lane that failed. */
+/* Lane `lane`'s sum on the portable path, for a lane that failed. */
+static void many_redo(g1_affine *out, const g1_affine *p, const fr_t *const *k, size_t t)
+{
+    g1_jac sum, term;
+    memset(&sum, 0, sizeof sum);
+    for (size_t j = 0; j < t; j++) {
+        g1_to_jac(&term, &p[j]);
+        g1_mul(&term, &term, k[j]);
+        g1_add(&sum, &sum, &term);
+    }
+    g1_to_affine(out, &sum);
+}
+
+/* The m sums: infinity for a lane that never added a row (every term zero
+ * or at infinity), the portable path's for a lane that failed. */
 FPV_FN void many_store(const many_batch *b, g1_affine *out, const g1_affine *p,
-                       const fr_t *const *k, size_t m, size_t g)
+                       const fr_t *const *k, size_t m, size_t g, size_t t)
 {
     for (size_t i = 0; i < g; i++) {
-        /* a failed lane's input first: out may alias p */
-        g1_jac redo[FPV_LANES];
-        for (size_t l = 0; l < FPV_LANES && FPV_LANES * i + l < m; l++)
-            if (b->failed[i] >> l & 1 && !b->inf[FPV_LANES * i + l]) {
-                g1_to_jac(&redo[l], &p[FPV_LANES * i + l]);
-                g1_mul(&redo[l], &redo[l], k[FPV_LANES * i + l]);
-            }
         g1v_store(out, i, m, 0, &b->ax[i], &b->ay[i]);
         for (size_t l = 0; l < FPV_LANES && FPV_LANES * i + l < m; l++) {
-            g1_affine *o = &out[FPV_LANES * i + l];
-            if (!(b->started[i] >> l & 1) || b->inf[FPV_LANES * i + l]) {
+            size_t lane = FPV_LANES * i + l;
+            g1_affine *o = &out[lane];
+            if (!(b->started[i] >> l & 1)) {
                 memset(o, 0, sizeof *o);
                 o->infinity = 1;
             } else if (b->failed[i] >> l & 1) {
-                g1_to_affine(o, &redo[l]);
+                many_redo(o, p + lane * t, k + lane * t, t);
             } else {
                 o->infinity = 0;
             }
@@ -438,7 +457,8 @@ FPV_FN void many_store(const many_batch *b, g1_affine *out, const g1_affine *p,
 
 /* The workspace's memory is mapped, not malloc'd: blocks of ~11 MB taken
  * and given back between the setup's other allocations made glibc's heap
- * grow (2^16 setup peak 76 -> 159 MB with malloc, 72 MB mapped). */
+ * grow (2^16 setup peak 76 -> 159 MB with malloc, 72 MB mapped). Virtual
+ * values are at most IFMA_VECTORS: a batch holds IFMA_BATCH / t lanes. */
 struct g1_ifma_many {
     many_batch b;
     void *map;
@@ -486,18 +506,20 @@ void g1_ifma_many_free(g1_ifma_many *w)
     free(w);
 }
 
-void g1_ifma_mul_many(g1_ifma_many *w, g1_affine *out, const g1_affine *p, const fr_t *const *k,
-                      size_t n)
+void g1_ifma_sum_many(g1_ifma_many *w, g1_affine *out, const g1_affine *p, const fr_t *const *k,
+                      size_t t, size_t n)
 {
+    ZKML_VERIFY(t >= 1 && t <= G1_IFMA_TERMS);
     many_batch *b = &w->b;
-    for (size_t at = 0; at < n; at += IFMA_BATCH) {
-        size_t m = n - at < IFMA_BATCH ? n - at : IFMA_BATCH, g = (m + FPV_LANES - 1) / FPV_LANES;
-        many_load(b, p + at, k + at, m, g);
-        int degenerate = many_tables(b, g);
+    size_t per = IFMA_BATCH / t / FPV_LANES * FPV_LANES; /* lanes in a batch */
+    for (size_t at = 0; at < n; at += per) {
+        size_t m = n - at < per ? n - at : per, g = (m + FPV_LANES - 1) / FPV_LANES;
+        many_load(b, p + at * t, k + at * t, m, g, t);
+        int degenerate = many_tables(b, g * t);
         ZKML_VERIFY(!degenerate);
         (void)degenerate;
-        many_schedule(b, g);
-        many_store(b, out + at, p + at, k + at, m, g);
+        many_schedule(b, g, t);
+        many_store(b, out + at, p + at * t, k + at * t, m, g, t);
     }
 }
 
@@ -519,10 +541,10 @@ void g1_ifma_many_free(g1_ifma_many *w)
     (void)w;
 }
 
-void g1_ifma_mul_many(g1_ifma_many *w, g1_affine *out, const g1_affine *p, const fr_t *const *k,
-                      size_t n)
+void g1_ifma_sum_many(g1_ifma_many *w, g1_affine *out, const g1_affine *p, const fr_t *const *k,
+                      size_t t, size_t n)
 {
-    (void)w, (void)out, (void)p, (void)k, (void)n;
+    (void)w, (void)out, (void)p, (void)k, (void)t, (void)n;
 }
 
 #endif

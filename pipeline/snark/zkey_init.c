@@ -19,7 +19,7 @@
  * small products go through msm_small together, but for a power of two,
  * which takes one doubling from the previous bit's product of the same point
  * (pow2_chain); its full-size ones through g1_mul_sum / g2_mul_sum, sharing
- * their doublings, or with AVX-512 IFMA g1_ifma_mul_many.
+ * their doublings, or with AVX-512 IFMA g1_ifma_sum_many.
  */
 #include "pipeline/snark/g1_ifma.h"
 #include "pipeline/snark/lem.h"
@@ -154,20 +154,30 @@ typedef struct small_queue {
     size_t n;
 } small_queue;
 
-/* With AVX-512 IFMA, a thread's full-size G1 products of many wires, each
- * with the sum it goes to, multiplied sixteen at a time (g1_ifma_mul_many)
- * when MANY_CHUNK are waiting or the thread's wires are done: a wire's
- * few products then no longer share a chain of doublings, but every
- * doubling and addition is a vector one. */
-enum { MANY_CHUNK = 4096 };
+/* With AVX-512 IFMA, a thread's full-size G1 products for one kind of sum
+ * (A, B1 or K), wire after wire, each with the sum it goes to: so a sum's
+ * products are consecutive. When a queue holds MANY_CHUNK or the thread's
+ * wires are done, the products of all three are multiplied, a sum's in runs
+ * of up to G1_IFMA_TERMS that share their doublings (g1_ifma_sum_many, one
+ * call per run length); every doubling and addition is a vector one. Each
+ * step of a call pays one inversion, so a call needs thousands of sums:
+ * with queues of 4096, a 2^18 setup spent 18% of its time inverting. */
+enum { MANY_CHUNK = 1 << 14, MANY_STAGE = SUM_B2 * MANY_CHUNK };
 
 typedef struct many_queue {
-    g1_ifma_many *work;
     g1_affine *p;
     const fr_t **k;
     g1_jac **sum;
     size_t n;
 } many_queue;
+
+/* A thread's workspace for the runs of one length, gathered from a queue. */
+typedef struct many_stage {
+    g1_ifma_many *work;
+    g1_affine *p, *out;
+    const fr_t **k;
+    g1_jac **sum;
+} many_stage;
 
 /* A bit decomposition's terms name one row with the coefficients 2, 4, ..
  * 2^(b-1), wire after wire, and msm_small paid i doublings for each 2^i P.
@@ -189,7 +199,8 @@ typedef struct wire_sums {
     pending2 full2;
     small_queue small[N_SUMS];
     pow2_chain chain[N_SUMS];
-    many_queue many;  /* p NULL: without IFMA, full[] instead */
+    many_queue many[SUM_B2];
+    many_stage stage; /* work NULL: without IFMA, full[] instead */
     uint8_t *scratch; /* MSM_SMALL_SCRATCH Jacobian points, G2-sized */
 } wire_sums;
 
@@ -205,10 +216,16 @@ static void wire_sums_free(wire_sums *w)
         free(w->small[i].m);
         free(w->chain[i].p);
     }
-    g1_ifma_many_free(w->many.work);
-    free(w->many.p);
-    free(w->many.k);
-    free(w->many.sum);
+    for (int i = 0; i < SUM_B2; i++) {
+        free(w->many[i].p);
+        free(w->many[i].k);
+        free(w->many[i].sum);
+    }
+    g1_ifma_many_free(w->stage.work);
+    free(w->stage.p);
+    free(w->stage.out);
+    free(w->stage.k);
+    free(w->stage.sum);
     free(w->scratch);
 }
 
@@ -217,11 +234,20 @@ static int wire_sums_init(wire_sums *w)
     memset(w, 0, sizeof *w);
     int ok = (w->scratch = malloc(MSM_SMALL_SCRATCH * sizeof(g2_jac))) != NULL;
     if (fp_ifma_usable()) {
-        w->many.p = malloc(MANY_CHUNK * sizeof *w->many.p);
-        w->many.k = malloc(MANY_CHUNK * sizeof *w->many.k);
-        w->many.sum = malloc(MANY_CHUNK * sizeof *w->many.sum);
-        w->many.work = g1_ifma_many_new();
-        ok = ok && w->many.p && w->many.k && w->many.sum && w->many.work;
+        for (int i = 0; i < SUM_B2; i++) {
+            many_queue *q = &w->many[i];
+            q->p = malloc(MANY_CHUNK * sizeof *q->p);
+            q->k = malloc(MANY_CHUNK * sizeof *q->k);
+            q->sum = malloc(MANY_CHUNK * sizeof *q->sum);
+            ok = ok && q->p && q->k && q->sum;
+        }
+        many_stage *st = &w->stage;
+        st->work = g1_ifma_many_new();
+        st->p = malloc(MANY_STAGE * sizeof *st->p);
+        st->out = malloc(MANY_STAGE * sizeof *st->out);
+        st->k = malloc(MANY_STAGE * sizeof *st->k);
+        st->sum = malloc(MANY_STAGE * sizeof *st->sum);
+        ok = ok && st->work && st->p && st->out && st->k && st->sum;
     }
     for (int i = 0; i < N_SUMS; i++) {
         w->small[i].p = malloc(SMALL_CHUNK * sum_group(i)->aff_size);
@@ -312,15 +338,40 @@ static void pending_flush(pending *q, g1_jac *acc)
     q->n = 0;
 }
 
-/* The queued products into their sums. */
-static void many_flush(many_queue *q)
+/* The queue's runs of t products of one sum (a sum's products cut into runs
+ * of G1_IFMA_TERMS, the last one shorter) into st after its first `runs`;
+ * returns the new count. */
+static size_t gather_runs(const many_queue *q, many_stage *st, size_t t, size_t runs)
 {
-    if (!q->n)
-        return;
-    g1_ifma_mul_many(q->work, q->p, q->p, q->k, q->n);
-    for (size_t i = 0; i < q->n; i++)
-        g1_add_affine(q->sum[i], q->sum[i], &q->p[i]);
-    q->n = 0;
+    for (size_t i = 0, end; i < q->n; i = end) {
+        for (end = i; end < q->n && q->sum[end] == q->sum[i]; end++)
+            ;
+        for (size_t c = i; c < end; c += G1_IFMA_TERMS) {
+            size_t len = end - c < G1_IFMA_TERMS ? end - c : G1_IFMA_TERMS;
+            if (len != t)
+                continue;
+            memcpy(st->p + runs * t, q->p + c, t * sizeof *st->p);
+            memcpy(st->k + runs * t, q->k + c, t * sizeof *st->k);
+            st->sum[runs++] = q->sum[c];
+        }
+    }
+    return runs;
+}
+
+/* Every queued product into its sum. */
+static void many_flush(wire_sums *w)
+{
+    many_stage *st = &w->stage;
+    for (size_t t = 1; t <= G1_IFMA_TERMS; t++) {
+        size_t runs = 0;
+        for (int i = 0; i < SUM_B2; i++)
+            runs = gather_runs(&w->many[i], st, t, runs);
+        g1_ifma_sum_many(st->work, st->out, st->p, st->k, t, runs);
+        for (size_t r = 0; r < runs; r++)
+            g1_add_affine(st->sum[r], st->sum[r], &st->out[r]);
+    }
+    for (int i = 0; i < SUM_B2; i++)
+        w->many[i].n = 0;
 }
 
 /* A term's coefficient c, with m = small_magnitude(c, &negative): read once
@@ -345,10 +396,10 @@ static void g1_acc(wire_sums *w, int sum, g1_jac *acc, const g1_affine *p, int b
         small_push(w, sum, acc, p, chain_key(base, at), k->m, k->negative);
         return;
     }
-    many_queue *mq = &w->many;
-    if (mq->p) {
+    many_queue *mq = &w->many[sum];
+    if (w->stage.work) {
         if (mq->n == MANY_CHUNK)
-            many_flush(mq);
+            many_flush(w);
         mq->p[mq->n] = *p;
         mq->k[mq->n] = k->c;
         mq->sum[mq->n++] = acc;
@@ -478,7 +529,8 @@ static void init_task(void *ctx, int task, int n_tasks)
             j->failed[task] = 1;
             break;
         }
-    many_flush(&w.many);
+    if (w.stage.work)
+        many_flush(&w);
     wire_sums_free(&w);
     if (!j->failed[task] && to_affine(j, lo, hi - lo)) {
         j->failed[task] = 1;

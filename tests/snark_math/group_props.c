@@ -470,18 +470,35 @@ static void test_g1_mul_same(void)
     unsetenv("ZKML_IFMA");
 }
 
-/* g1_ifma_mul_many against the ladder: 300 points (the generator, infinity,
+/* The ladder's sum of t terms. */
+static void ladder_sum(g1_affine *want, const g1_affine *p, const fr_t *k, size_t t)
+{
+    g1_jac sum, term;
+    memset(&sum, 0, sizeof sum);
+    for (size_t j = 0; j < t; j++) {
+        g1_affine a;
+        ladder_affine(&a, &p[j], &k[j]);
+        g1_to_jac(&term, &a);
+        g1_add(&sum, &sum, &term);
+    }
+    g1_to_affine(want, &sum);
+}
+
+/* g1_ifma_sum_many against the ladder: 300 points (the generator, infinity,
  * random, repeated and opposite ones; eighteen vector values and a partial
  * one), each with its own scalar: 0, 1, 2, r - 1, GLV's edge scalars, then
- * random ones; into another array and in place. */
-static void test_g1_mul_many(void)
+ * random ones; as 300 / t sums of t consecutive terms for t = 1 ..
+ * G1_IFMA_TERMS. Then the fallback: sums k P + k (-P), whose second term meets
+ * the first's opposite at the first step, so every lane is redone on the
+ * portable path (infinity), among sums that are not. */
+static void test_g1_sum_many(void)
 {
     enum { N = 300 };
-    static g1_affine pts[N], got[N], inplace[N];
+    static g1_affine pts[N], got[N];
     static fr_t ks[N];
     const fr_t *kp[N];
     if (!fp_ifma_usable()) {
-        printf("G1 mul_many: not checked (no IFMA here)\n");
+        printf("G1 sum_many: not checked (no IFMA here)\n");
         return;
     }
     for (int i = 0; i < N; i++) {
@@ -506,27 +523,50 @@ static void test_g1_mul_many(void)
             uint8_t le[32];
             for (int b = 0; b < 32; b++)
                 sscanf(GLV_EDGE[i - 3][1] + 2 * b, "%2hhx", &le[31 - b]);
-            CHECK(fr_from_bytes_le(&ks[i], le) == 0, "G1 mul_many scalar below r");
+            CHECK(fr_from_bytes_le(&ks[i], le) == 0, "G1 sum_many scalar below r");
         } else {
             random_fr(&ks[i]);
         }
         kp[i] = &ks[i];
     }
-    memcpy(inplace, pts, sizeof pts);
     g1_ifma_many *w = g1_ifma_many_new();
-    CHECK(w != NULL, "G1 mul_many workspace");
+    CHECK(w != NULL, "G1 sum_many workspace");
     if (!w)
         return;
-    g1_ifma_mul_many(w, got, pts, kp, N);
-    g1_ifma_mul_many(w, inplace, inplace, kp, N);
-    g1_ifma_many_free(w);
-    int bad = 0;
-    for (int i = 0; i < N; i++) {
-        g1_affine want;
-        ladder_affine(&want, &pts[i], &ks[i]);
-        bad += !g1_affine_same(&got[i], &want) || !g1_affine_same(&inplace[i], &want);
+    for (size_t t = 1; t <= G1_IFMA_TERMS; t++) {
+        size_t n = N / t;
+        int bad = 0;
+        g1_ifma_sum_many(w, got, pts, kp, t, n);
+        for (size_t l = 0; l < n; l++) {
+            g1_affine want;
+            ladder_sum(&want, pts + l * t, ks + l * t, t);
+            bad += !g1_affine_same(&got[l], &want);
+        }
+        CHECK(bad == 0, "G1 sum_many: %zu sums of %zu terms = ladder: %d differ", n, t, bad);
     }
-    CHECK(bad == 0, "G1 mul_many k_i P_i = ladder on %d points: %d differ", N, bad);
+    /* odd lanes k P + k (-P), even ones k P + k' (-P) */
+    static g1_affine pairs[2 * 40];
+    static fr_t kk[2 * 40];
+    const fr_t *kkp[2 * 40];
+    for (int l = 0; l < 40; l++) {
+        pairs[2 * l] = pts[2 + 5 * l];
+        pairs[2 * l + 1] = pts[4 + 5 * l];
+        kk[2 * l] = ks[10 + l];
+        kk[2 * l + 1] = ks[10 + l + (l % 2 ? 0 : 1)];
+        kkp[2 * l] = &kk[2 * l];
+        kkp[2 * l + 1] = &kk[2 * l + 1];
+    }
+    g1_ifma_sum_many(w, got, pairs, kkp, 2, 40);
+    int bad = 0, zero = 0;
+    for (int l = 0; l < 40; l++) {
+        g1_affine want;
+        ladder_sum(&want, pairs + 2 * l, kk + 2 * l, 2);
+        bad += !g1_affine_same(&got[l], &want);
+        zero += got[l].infinity;
+    }
+    CHECK(bad == 0 && zero == 20, "G1 sum_many: kP - kP redone as infinity (%d differ, %d zero)",
+          bad, zero);
+    g1_ifma_many_free(w);
 }
 
 /* The vector path's guard: a schedule in which the accumulator equals the
@@ -815,7 +855,7 @@ int main(void)
     test_g1_batch_double();
     test_g1_mul_same();
     test_ifma_degenerate();
-    test_g1_mul_many();
+    test_g1_sum_many();
     test_g2_mul_sum();
     test_g1_batch_add();
     test_g2();
