@@ -68,7 +68,7 @@ void g1_ifma_sum_many(g1_ifma_many *w, g1_affine *out, const g1_affine *p, const
 FPV_INLINE void g1v_from_slope(fpv *x3, fpv *y3, const fpv *lambda, const fpv *xa, const fpv *ya,
                                const fpv *xb)
 {
-    fpv_mul(x3, lambda, lambda);
+    fpv_sqr(x3, lambda);
     fpv_sub(x3, x3, xa);
     fpv_sub(x3, x3, xb);
     fpv_sub_lazy(y3, xa, x3);

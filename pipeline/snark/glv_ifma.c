@@ -118,7 +118,7 @@ FPV_FN void double_rows(fpv *x, fpv *y, size_t g, const fpv_mask *keep, fpv *pre
         fpv_select(&den, kept(keep, i), &one, &den);
         fpv_mul(&lam, &inv, &prefix[i]); /* 1 / 2y */
         fpv_mul(&inv, &inv, &den);
-        fpv_mul(&x2, &x[i], &x[i]); /* 3 x^2 */
+        fpv_sqr(&x2, &x[i]); /* 3 x^2 */
         fpv_add_lazy(&num, &x2, &x2);
         fpv_add_lazy(&num, &num, &x2);
         fpv_mul(&lam, &lam, &num);

@@ -569,6 +569,77 @@ static void test_g1_sum_many(void)
     g1_ifma_many_free(w);
 }
 
+#ifdef FP_IFMA_BUILT
+/* fpv_sqr's lanes against field.h's product, on inputs as the formulas give
+ * them: below 2p, p - 1 among them, and lazy sums up to 8p (fpv_add_lazy
+ * twice). Returns the lanes that differ. */
+FPV_FN int sqr_mismatches(const fp_t v[FPV_LANES])
+{
+    const uint64_t *in[FPV_LANES];
+    uint64_t got[3][FPV_LANES][4], *out[3][FPV_LANES];
+    for (int l = 0; l < FPV_LANES; l++) {
+        in[l] = v[l].v;
+        for (int k = 0; k < 3; k++)
+            out[k][l] = got[k][l];
+    }
+    fpv a, s, sum4, sum8;
+    fpv_load(&a, in);
+    fpv_sqr(&s, &a);
+    fpv_store(out[0], &s);
+    fpv_add_lazy(&sum4, &a, &a);
+    fpv_add_lazy(&sum4, &sum4, &a); /* 3a, below 6p */
+    fpv_add_lazy(&sum8, &sum4, &a); /* 4a, below 8p */
+    fpv_sqr(&s, &sum4);
+    fpv_store(out[1], &s);
+    fpv_sqr(&s, &sum8);
+    fpv_store(out[2], &s);
+    int bad = 0;
+    for (int l = 0; l < FPV_LANES; l++) {
+        fp_t want, m;
+        fp_mul(&want, &v[l], &v[l]);
+        bad += memcmp(got[0][l], want.v, sizeof want.v) != 0;
+        fp_add(&m, &v[l], &v[l]);
+        fp_add(&m, &m, &v[l]);
+        fp_mul(&want, &m, &m);
+        bad += memcmp(got[1][l], want.v, sizeof want.v) != 0;
+        fp_add(&m, &m, &v[l]);
+        fp_mul(&want, &m, &m);
+        bad += memcmp(got[2][l], want.v, sizeof want.v) != 0;
+    }
+    return bad;
+}
+#endif
+
+/* fpv_sqr = field.h's a * a on 64 random values, 0, 1 and p - 1. */
+static void test_fpv_sqr(void)
+{
+#ifdef FP_IFMA_BUILT
+    if (!fp_ifma_usable()) {
+        printf("fpv_sqr: not checked (no IFMA here)\n");
+        return;
+    }
+    int bad = 0;
+    for (int round = 0; round < 5; round++) {
+        fp_t v[FPV_LANES];
+        for (int l = 0; l < FPV_LANES; l++) {
+            g1_jac j;
+            g1_affine a;
+            fr_t unused;
+            g1_random(&j, &unused);
+            g1_to_affine(&a, &j);
+            v[l] = l % 2 ? a.x : a.y;
+        }
+        if (round == 4) {
+            memset(&v[0], 0, sizeof v[0]);
+            fp_one(&v[1]);
+            fp_neg(&v[2], &v[1]); /* p - 1 */
+        }
+        bad += sqr_mismatches(v);
+    }
+    CHECK(bad == 0, "fpv_sqr = a * a on 80 values, 3 ranges each: %d differ", bad);
+#endif
+}
+
 /* The vector path's guard: a schedule in which the accumulator equals the
  * row it adds at the last step (k1 = A1 - 6, k2 = -NB1: glv.c's lattice
  * vector (A1, -NB1) away from k = -6, so a P + a P would need the tangent;
@@ -855,6 +926,7 @@ int main(void)
     test_g1_batch_double();
     test_g1_mul_same();
     test_ifma_degenerate();
+    test_fpv_sqr();
     test_g1_sum_many();
     test_g2_mul_sum();
     test_g1_batch_add();
