@@ -206,26 +206,38 @@ FPV_INLINE void fpv_mont_reduce(fpv *r, __m512i t[10][FPV_HALVES])
     fpv_store_limbs(r, t + 5);
 }
 
+/* The ten columns of a product, cleared. */
+FPV_INLINE void fpv_columns_clear(__m512i t[10][FPV_HALVES])
+{
+#pragma GCC unroll 10
+    for (int k = 0; k < 10; k++)
+#pragma GCC unroll 2
+        for (int h = 0; h < FPV_HALVES; h++)
+            t[k][h] = _mm512_setzero_si512();
+}
+
+/* Columns c and c + 1 of t += the low and the high 52 bits of x y. */
+FPV_INLINE void fpv_madd(__m512i t[10][FPV_HALVES], int c, const __m512i x[FPV_HALVES],
+                         const __m512i y[FPV_HALVES])
+{
+#pragma GCC unroll 2
+    for (int h = 0; h < FPV_HALVES; h++) {
+        t[c][h] = _mm512_madd52lo_epu64(t[c][h], x[h], y[h]);
+        t[c + 1][h] = _mm512_madd52hi_epu64(t[c + 1][h], x[h], y[h]);
+    }
+}
+
 /* r = a b / 2^260 mod p (in [0, 2p)): the 25 partial products, then the
  * reduction. r may alias a or b. */
 FPV_INLINE void fpv_mul(fpv *r, const fpv *a, const fpv *b)
 {
     __m512i t[10][FPV_HALVES];
-    const __m512i zero = _mm512_setzero_si512();
-#pragma GCC unroll 10
-    for (int k = 0; k < 10; k++)
-#pragma GCC unroll 2
-        for (int h = 0; h < FPV_HALVES; h++)
-            t[k][h] = zero;
+    fpv_columns_clear(t);
 #pragma GCC unroll 5
     for (int i = 0; i < 5; i++)
 #pragma GCC unroll 5
         for (int j = 0; j < 5; j++)
-#pragma GCC unroll 2
-            for (int h = 0; h < FPV_HALVES; h++) {
-                t[i + j][h] = _mm512_madd52lo_epu64(t[i + j][h], a->l[j][h], b->l[i][h]);
-                t[i + j + 1][h] = _mm512_madd52hi_epu64(t[i + j + 1][h], a->l[j][h], b->l[i][h]);
-            }
+            fpv_madd(t, i + j, a->l[j], b->l[i]);
     fpv_mont_reduce(r, t);
 }
 
@@ -236,21 +248,12 @@ FPV_INLINE void fpv_mul(fpv *r, const fpv *a, const fpv *b)
 FPV_INLINE void fpv_sqr(fpv *r, const fpv *a)
 {
     __m512i t[10][FPV_HALVES];
-    const __m512i zero = _mm512_setzero_si512();
-#pragma GCC unroll 10
-    for (int k = 0; k < 10; k++)
-#pragma GCC unroll 2
-        for (int h = 0; h < FPV_HALVES; h++)
-            t[k][h] = zero;
+    fpv_columns_clear(t);
 #pragma GCC unroll 5
     for (int i = 0; i < 5; i++)
 #pragma GCC unroll 4
         for (int j = i + 1; j < 5; j++)
-#pragma GCC unroll 2
-            for (int h = 0; h < FPV_HALVES; h++) {
-                t[i + j][h] = _mm512_madd52lo_epu64(t[i + j][h], a->l[i][h], a->l[j][h]);
-                t[i + j + 1][h] = _mm512_madd52hi_epu64(t[i + j + 1][h], a->l[i][h], a->l[j][h]);
-            }
+            fpv_madd(t, i + j, a->l[i], a->l[j]);
 #pragma GCC unroll 10
     for (int k = 0; k < 10; k++)
 #pragma GCC unroll 2
@@ -258,11 +261,7 @@ FPV_INLINE void fpv_sqr(fpv *r, const fpv *a)
             t[k][h] = _mm512_add_epi64(t[k][h], t[k][h]);
 #pragma GCC unroll 5
     for (int i = 0; i < 5; i++)
-#pragma GCC unroll 2
-        for (int h = 0; h < FPV_HALVES; h++) {
-            t[2 * i][h] = _mm512_madd52lo_epu64(t[2 * i][h], a->l[i][h], a->l[i][h]);
-            t[2 * i + 1][h] = _mm512_madd52hi_epu64(t[2 * i + 1][h], a->l[i][h], a->l[i][h]);
-        }
+        fpv_madd(t, 2 * i, a->l[i], a->l[i]);
     fpv_mont_reduce(r, t);
 }
 
