@@ -1,8 +1,9 @@
 /*
  * g1_ifma.h - internal: G1 with sixteen points per vector value (AVX-512
  * IFMA, fp_ifma.h): the lockstep multiplication of g1_mul_same (glv_ifma.c) with
- * the digit schedule it shares with glv.c, and the batch addition of the
- * MSM buckets and fixed-base tables (g1_batch_ifma.c). Call either only
+ * the digit schedule it shares with glv.c, the setup's sums of products
+ * (g1_ifma_sum_many, the same file), and the batch addition of the MSM
+ * buckets and fixed-base tables (g1_batch_ifma.c). Call any of them only
  * when fp_ifma_usable().
  *
  * A scalar k splits into two halves of ~127 bits (GLV), each written in

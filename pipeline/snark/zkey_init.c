@@ -173,7 +173,8 @@ typedef struct many_queue {
     size_t n;
 } many_queue;
 
-/* A thread's workspace for the runs of one length, gathered from a queue. */
+/* A thread's workspace for the runs of one length, gathered from its three
+ * queues. */
 typedef struct many_stage {
     g1_ifma_many *work;
     g1_affine *p, *out;
