@@ -5,6 +5,7 @@
  */
 #include "pipeline/snark/field.h"
 #include "pipeline/snark/lem.h"
+#include "pipeline/snark/parallel.h"
 #include "pipeline/snark/zkey.h"
 
 #include <string.h>
@@ -47,6 +48,37 @@ int groth16_setup_ptau_files(const char *r1cs_path, const char *ptau_path, const
     return rc;
 }
 
+/* The two key files of a contributed setup, written by two threads at once:
+ * writing each is mostly the kernel filling the page cache, one after the
+ * other before. */
+typedef struct key_files {
+    const groth16_pk *pk;
+    const groth16_vk *vk;
+    const zkey_mpc *mpc;
+    const char *zkey_path, *pk_path;
+    int rc[2];
+    zkml_error err[2];
+} key_files;
+
+static void write_task(void *ctx, int task, int n_tasks)
+{
+    (void)n_tasks;
+    key_files *f = ctx;
+    f->rc[task] = task == 0 ? zkey_write(f->pk, f->vk, f->mpc, f->zkey_path, &f->err[0])
+                            : pk_write(f->pk, f->pk_path, &f->err[1]);
+}
+
+static int write_key_files(key_files *f, zkml_error *err)
+{
+    parallel_run(2, write_task, f);
+    for (int i = 0; i < 2; i++)
+        if (f->rc[i]) {
+            *err = f->err[i];
+            return err->code;
+        }
+    return 0;
+}
+
 int groth16_setup_contribute_files(const char *r1cs_path, const char *ptau_path, const char *name,
                                    const char *zkey_path, const char *pk_path,
                                    const char *vk_json_path, zkml_error *err)
@@ -56,11 +88,10 @@ int groth16_setup_contribute_files(const char *r1cs_path, const char *ptau_path,
     zkey_mpc mpc;
     if (initial_key(r1cs_path, ptau_path, &pk, &vk, &mpc, err))
         return err->code;
+    key_files files = {.pk = &pk, .vk = &vk, .mpc = &mpc, .zkey_path = zkey_path, .pk_path = pk_path};
     int rc = zkey_contribute_key(&pk, &vk, &mpc, name, err);
     if (!rc)
-        rc = zkey_write(&pk, &vk, &mpc, zkey_path, err);
-    if (!rc)
-        rc = pk_write(&pk, pk_path, err);
+        rc = write_key_files(&files, err);
     if (!rc)
         rc = vk_json_write(&vk, vk_json_path, err);
     zkey_mpc_free(&mpc);
