@@ -13,8 +13,8 @@
  * basis. The circuit hash is blake2b-512 over the header points and every
  * section, H being hashed as [tau^(n+i) - tau^i]_1 as snarkjs does (i < n - 1,
  * or i < n above 2^14 points: see hash_h).
- * Wires are independent: threads take ranges of wires holding equal shares
- * of the terms, each reading the ptau points its terms name. Most
+ * Wires are independent: threads take a block's wires a chunk at a time as
+ * they finish (init_task), each reading the ptau points its terms name. Most
  * coefficients are small integers (weights, bits, powers of two): a sum's
  * small products go through msm_small together, but for a power of two,
  * which takes one doubling from the previous bit's product of the same point

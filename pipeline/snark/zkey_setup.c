@@ -64,8 +64,9 @@ static void write_task(void *ctx, int task, int n_tasks)
 {
     (void)n_tasks;
     key_files *f = ctx;
-    f->rc[task] = task == 0 ? zkey_write(f->pk, f->vk, f->mpc, f->zkey_path, &f->err[0])
-                            : pk_write(f->pk, f->pk_path, &f->err[1]);
+    zkml_error *err = &f->err[task];
+    f->rc[task] = task == 0 ? zkey_write(f->pk, f->vk, f->mpc, f->zkey_path, err)
+                            : pk_write(f->pk, f->pk_path, err);
 }
 
 static int write_key_files(key_files *f, zkml_error *err)
