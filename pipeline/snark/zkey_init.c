@@ -32,24 +32,61 @@
 
 enum { T_A, T_B, T_C };
 
-/* The circuit's terms grouped by wire (a transposed copy of the rows): a
- * term's coefficient is pk->m[kind].coeff[at], or 1 for at == EXTRA_ROW (the
- * extra A row of a public signal). An index, not a pointer: at 2^19 rows
- * the copy is 9 bytes a term, not 13. */
-enum { EXTRA_ROW = UINT32_MAX };
+/* The circuit's terms grouped by wire (a transposed copy of the rows), each
+ * with its coefficient's code: a small one (small_magnitude) as m << 2 |
+ * negative << 1, any other as its index in pk->m[kind].coeff << 1 | 1. The
+ * extra A row of a public signal has the coefficient 1. Coded while the rows
+ * are read in order: read wire by wire, the coefficients were a cache miss a
+ * term (7% of the CIFAR CNN's initial key). */
 typedef struct by_wire {
     uint64_t *start; /* n_vars + 1 */
     uint32_t *row;
     uint8_t *kind;
-    uint32_t *at;
+    uint64_t *code;
 } by_wire;
+
+/* |c| when c, read as an integer in (-r/2, r/2], is below 2^62 (weights, powers of
+ * two and bits mostly are): such products go through msm_small. Returns 0 for
+ * the others. */
+static uint64_t small_magnitude(const fr_t *c, int *negative)
+{
+    int64_t v;
+    if (fr_to_i64(&v, c) || v == INT64_MIN)
+        return 0;
+    *negative = v < 0;
+    uint64_t m = (uint64_t)(v < 0 ? -v : v);
+    return m >> 62 ? 0 : m;
+}
+
+/* The last coefficients coded, by their low limb: a circuit's coefficients
+ * are mostly a few values (1, -1, powers of two, a layer's weights), and
+ * small_magnitude is a Montgomery reduction. */
+enum { MEMO_SIZE = 256 };
+
+typedef struct coeff_memo {
+    fr_t c[MEMO_SIZE];
+    uint64_t m[MEMO_SIZE];
+    uint8_t negative[MEMO_SIZE], filled[MEMO_SIZE];
+} coeff_memo;
+
+static uint64_t coeff_code(coeff_memo *memo, const fr_t *c, uint64_t index)
+{
+    size_t at = (size_t)(c->v[0] ^ c->v[0] >> 32) % MEMO_SIZE;
+    if (!memo->filled[at] || memcmp(&memo->c[at], c, sizeof *c)) {
+        int neg = 0;
+        memo->c[at] = *c;
+        memo->m[at] = small_magnitude(c, &neg);
+        memo->negative[at] = (uint8_t)neg;
+        memo->filled[at] = 1;
+    }
+    return memo->m[at] ? memo->m[at] << 2 | (uint64_t)memo->negative[at] << 1 : index << 1 | 1;
+}
 
 typedef struct init_job {
     const ptau *pt;
     groth16_pk *pk; /* the matrices read, the queries written */
     groth16_vk *vk; /* IC and C both into vk->ic, split by wire_points */
     by_wire bw;
-    fr_t one;
     size_t base, count; /* the block of wires in the sums below */
     size_t next;        /* the block's next chunk of wires, taken atomically */
     g1_jac *a, *b1, *k;
@@ -64,34 +101,33 @@ static void by_wire_free(by_wire *bw)
     free(bw->start);
     free(bw->row);
     free(bw->kind);
-    free(bw->at);
+    free(bw->code);
 }
 
 static void place(by_wire *bw, uint64_t *fill, uint32_t wire, uint32_t row, uint8_t kind,
-                  uint32_t at)
+                  uint64_t code)
 {
     uint64_t i = fill[wire]++;
     bw->row[i] = row;
     bw->kind[i] = kind;
-    bw->at[i] = at;
+    bw->code[i] = code;
 }
 
 /* Counting sort of every term (and the extra input rows) by wire. */
 static int transpose(by_wire *bw, const groth16_pk *pk, zkml_error *err)
 {
     uint64_t total = pk->n_public + 1;
-    for (int m = 0; m < 3; m++) {
-        if (pk->m[m].start[pk->n_constraints] >= EXTRA_ROW)
-            return zkml_fail(err, ZKML_EINVAL, "setup: over 2^32 - 2 terms in one matrix");
+    for (int m = 0; m < 3; m++)
         total += pk->m[m].start[pk->n_constraints];
-    }
     bw->start = calloc((size_t)pk->n_vars + 1, sizeof *bw->start);
     uint64_t *fill = calloc((size_t)pk->n_vars + 1, sizeof *fill);
     bw->row = malloc(total * sizeof *bw->row);
     bw->kind = malloc(total);
-    bw->at = malloc(total * sizeof *bw->at);
-    if (!bw->start || !fill || !bw->row || !bw->kind || !bw->at) {
+    bw->code = malloc(total * sizeof *bw->code);
+    coeff_memo *memo = calloc(1, sizeof *memo);
+    if (!bw->start || !fill || !bw->row || !bw->kind || !bw->code || !memo) {
         free(fill);
+        free(memo);
         return zkml_fail(err, ZKML_ENOMEM, "setup: out of memory for %llu terms",
                          (unsigned long long)total);
     }
@@ -106,24 +142,13 @@ static int transpose(by_wire *bw, const groth16_pk *pk, zkml_error *err)
     for (uint32_t k = 0; k < pk->n_constraints; k++)
         for (int m = 0; m < 3; m++)
             for (uint64_t i = pk->m[m].start[k]; i < pk->m[m].start[k + 1]; i++)
-                place(bw, fill, pk->m[m].wire[i], k, (uint8_t)m, (uint32_t)i);
+                place(bw, fill, pk->m[m].wire[i], k, (uint8_t)m,
+                      coeff_code(memo, &pk->m[m].coeff[i], i));
     for (uint32_t s = 0; s <= pk->n_public; s++)
-        place(bw, fill, s, pk->n_constraints + s, T_A, EXTRA_ROW);
+        place(bw, fill, s, pk->n_constraints + s, T_A, 1 << 2);
     free(fill);
+    free(memo);
     return 0;
-}
-
-/* |c| when c, read as an integer in (-r/2, r/2], is below 2^62 (weights, powers of
- * two and bits mostly are): such products go through msm_small. Returns 0 for
- * the others. */
-static uint64_t small_magnitude(const fr_t *c, int *negative)
-{
-    int64_t v;
-    if (fr_to_i64(&v, c) || v == INT64_MIN)
-        return 0;
-    *negative = v < 0;
-    uint64_t m = (uint64_t)(v < 0 ? -v : v);
-    return m >> 62 ? 0 : m;
 }
 
 enum { SUM_A, SUM_B1, SUM_K, SUM_B2, N_SUMS };
@@ -377,8 +402,8 @@ static void many_flush(wire_sums *w)
         w->many[i].n = 0;
 }
 
-/* A term's coefficient c, with m = small_magnitude(c, &negative): read once
- * for the term's two to four sums (each reading was a Montgomery reduction). */
+/* A term's coefficient, from its code: a small one as m and negative, any
+ * other as c (m 0). */
 typedef struct coeff {
     const fr_t *c;
     uint64_t m;
@@ -432,9 +457,14 @@ static void g2_acc(wire_sums *w, g2_jac *acc, const g2_affine *p, size_t at, con
 static int add_term(init_job *j, size_t s, uint64_t t, wire_sums *w, zkml_error *err)
 {
     size_t at = ((size_t)1 << j->pk->log_n) - 1 + j->bw.row[t];
-    uint32_t i = j->bw.at[t];
-    coeff c = {i == EXTRA_ROW ? &j->one : &j->pk->m[j->bw.kind[t]].coeff[i], 0, 0};
-    c.m = small_magnitude(c.c, &c.negative);
+    uint64_t code = j->bw.code[t];
+    coeff c = {NULL, 0, 0};
+    if (code & 1) {
+        c.c = &j->pk->m[j->bw.kind[t]].coeff[code >> 1];
+    } else {
+        c.m = code >> 2;
+        c.negative = code >> 1 & 1;
+    }
     g1_affine p;
     g2_affine p2;
     switch (j->bw.kind[t]) {
@@ -817,7 +847,6 @@ int zkey_init_from_ptau(const ptau *pt, groth16_pk *pk, groth16_vk *vk, uint8_t 
     memset(&job, 0, sizeof job);
     job.pt = pt;
     job.pk = pk;
-    fr_one(&job.one);
     int rc = header(pt, pk, vk, err);
     if (!rc)
         rc = transpose(&job.bw, pk, err);
