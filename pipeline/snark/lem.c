@@ -4,6 +4,7 @@
 #include "pipeline/snark/lem.h"
 #include "pipeline/snark/field.h"
 
+#include <endian.h>
 #include <string.h>
 
 static void put_limbs_le(uint8_t out[32], const uint64_t v[4])
@@ -13,22 +14,27 @@ static void put_limbs_le(uint8_t out[32], const uint64_t v[4])
             out[8 * i + k] = (uint8_t)(v[i] >> (8 * k));
 }
 
+static void limbs_le(uint64_t v[4], const uint8_t in[32])
+{
+    memcpy(v, in, 32);
+    for (int i = 0; i < 4; i++)
+        v[i] = le64toh(v[i]);
+}
+
 /* -1 if the value is not below p. */
 static int get_limbs_le(uint64_t v[4], const uint8_t in[32])
 {
-    for (int i = 0; i < 4; i++) {
-        v[i] = 0;
-        for (int k = 0; k < 8; k++)
-            v[i] |= (uint64_t)in[8 * i + k] << (8 * k);
-    }
+    limbs_le(v, in);
     return limbs_geq(v, FP_MODULUS.m) ? -1 : 0;
 }
 
 static int all_zero(const uint8_t *p, size_t n)
 {
-    uint8_t acc = 0;
-    for (size_t i = 0; i < n; i++)
-        acc |= p[i];
+    uint64_t acc = 0, w;
+    for (size_t i = 0; i < n; i += sizeof w) {
+        memcpy(&w, p + i, sizeof w);
+        acc |= w;
+    }
     return acc == 0;
 }
 
@@ -75,6 +81,24 @@ int lem_get_g2(g2_affine *p, const uint8_t in[LEM_G2])
         get_limbs_le(p->y.c0.v, in + 64) || get_limbs_le(p->y.c1.v, in + 96))
         return -1;
     return g2_is_on_curve(p) ? 0 : -1;
+}
+
+void lem_read_g1(g1_affine *p, const uint8_t in[LEM_G1])
+{
+    memset(p, 0, sizeof *p);
+    p->infinity = all_zero(in, LEM_G1);
+    limbs_le(p->x.v, in);
+    limbs_le(p->y.v, in + 32);
+}
+
+void lem_read_g2(g2_affine *p, const uint8_t in[LEM_G2])
+{
+    memset(p, 0, sizeof *p);
+    p->infinity = all_zero(in, LEM_G2);
+    limbs_le(p->x.c0.v, in);
+    limbs_le(p->x.c1.v, in + 32);
+    limbs_le(p->y.c0.v, in + 64);
+    limbs_le(p->y.c1.v, in + 96);
 }
 
 void unc_put_g1(uint8_t out[LEM_G1], const g1_affine *p)

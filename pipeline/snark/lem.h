@@ -22,6 +22,9 @@ void lem_put_g2(uint8_t out[LEM_G2], const g2_affine *p);
  * check: G1 has cofactor 1; callers check G2 where it matters). */
 int lem_get_g1(g1_affine *p, const uint8_t in[LEM_G1]);
 int lem_get_g2(g2_affine *p, const uint8_t in[LEM_G2]);
+/* The same without the checks, for bytes lem_get_* has accepted before. */
+void lem_read_g1(g1_affine *p, const uint8_t in[LEM_G1]);
+void lem_read_g2(g2_affine *p, const uint8_t in[LEM_G2]);
 void unc_put_g1(uint8_t out[LEM_G1], const g1_affine *p);
 void unc_put_g2(uint8_t out[LEM_G2], const g2_affine *p);
 

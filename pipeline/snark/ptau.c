@@ -182,6 +182,18 @@ int ptau_g2(const ptau *pt, int lagrange, size_t i, g2_affine *out, zkml_error *
     return 0;
 }
 
+void ptau_g1_again(const ptau *pt, int base, int lagrange, size_t i, g1_affine *out)
+{
+    size_t limit;
+    lem_read_g1(out, base_ptr(pt, base, lagrange, i, &limit) + i * LEM_G1);
+}
+
+void ptau_g2_again(const ptau *pt, int lagrange, size_t i, g2_affine *out)
+{
+    size_t limit;
+    lem_read_g2(out, base_ptr(pt, PTAU_TAU_G2, lagrange, i, &limit) + i * LEM_G2);
+}
+
 int ptau_beta_g2(const ptau *pt, g2_affine *out, zkml_error *err)
 {
     if (lem_get_g2(out, pt->beta_g2) || !g2_is_in_subgroup(out))

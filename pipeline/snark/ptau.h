@@ -51,6 +51,11 @@ int ptau_check_domain(const ptau *pt, uint32_t log_n, zkml_error *err);
  * Fails naming the section, the index and the byte offset. */
 int ptau_g1(const ptau *pt, int base, int lagrange, size_t i, g1_affine *out, zkml_error *err);
 int ptau_g2(const ptau *pt, int lagrange, size_t i, g2_affine *out, zkml_error *err);
+/* A point read again, without the range and curve checks: only for one that
+ * ptau_g1 / ptau_g2 accepted before (a setup reads each point of its domain
+ * about five times). */
+void ptau_g1_again(const ptau *pt, int base, int lagrange, size_t i, g1_affine *out);
+void ptau_g2_again(const ptau *pt, int lagrange, size_t i, g2_affine *out);
 int ptau_beta_g2(const ptau *pt, g2_affine *out, zkml_error *err);
 /* Makes a prepared ptau of this power here (ptau_local.c): tau, alpha and
  * beta from getrandom, wiped; for testing only (its maker knew tau). With

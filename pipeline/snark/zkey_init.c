@@ -94,6 +94,7 @@ typedef struct init_job {
     int *failed;      /* per task */
     zkml_error *errs; /* per task */
     struct wire_sums *sums; /* per task, kept from block to block */
+    uint64_t *checked[PTAU_N_BASES]; /* a bit per point of the domain's basis */
 } init_job;
 
 static void by_wire_free(by_wire *bw)
@@ -453,6 +454,38 @@ static void g2_acc(wire_sums *w, g2_jac *acc, const g2_affine *p, size_t at, con
     q->k[q->n++] = k->c;
 }
 
+/* Point `at` of a Lagrange basis, checked (range, curve) the first time a
+ * thread reads it: a point is read by every term of its row, about five
+ * times, and the checks were a tenth of the CIFAR CNN's initial key. Two
+ * threads may both check a point; a bit set means it passed. */
+static int read_g1(init_job *j, int base, size_t at, g1_affine *p, zkml_error *err)
+{
+    size_t i = at - (((size_t)1 << j->pk->log_n) - 1);
+    uint64_t *word = &j->checked[base][i / 64], bit = (uint64_t)1 << (i % 64);
+    if (__atomic_load_n(word, __ATOMIC_RELAXED) & bit) {
+        ptau_g1_again(j->pt, base, 1, at, p);
+        return 0;
+    }
+    if (ptau_g1(j->pt, base, 1, at, p, err))
+        return err->code;
+    __atomic_fetch_or(word, bit, __ATOMIC_RELAXED);
+    return 0;
+}
+
+static int read_g2(init_job *j, size_t at, g2_affine *p, zkml_error *err)
+{
+    size_t i = at - (((size_t)1 << j->pk->log_n) - 1);
+    uint64_t *word = &j->checked[PTAU_TAU_G2][i / 64], bit = (uint64_t)1 << (i % 64);
+    if (__atomic_load_n(word, __ATOMIC_RELAXED) & bit) {
+        ptau_g2_again(j->pt, 1, at, p);
+        return 0;
+    }
+    if (ptau_g2(j->pt, 1, at, p, err))
+        return err->code;
+    __atomic_fetch_or(word, bit, __ATOMIC_RELAXED);
+    return 0;
+}
+
 /* The points of one term into the sums of wire base + s. */
 static int add_term(init_job *j, size_t s, uint64_t t, wire_sums *w, zkml_error *err)
 {
@@ -469,24 +502,24 @@ static int add_term(init_job *j, size_t s, uint64_t t, wire_sums *w, zkml_error 
     g2_affine p2;
     switch (j->bw.kind[t]) {
     case T_A:
-        if (ptau_g1(j->pt, PTAU_TAU_G1, 1, at, &p, err))
+        if (read_g1(j, PTAU_TAU_G1, at, &p, err))
             return err->code;
         g1_acc(w, SUM_A, &j->a[s], &p, PTAU_TAU_G1, at, &c);
-        if (ptau_g1(j->pt, PTAU_BETA_G1, 1, at, &p, err))
+        if (read_g1(j, PTAU_BETA_G1, at, &p, err))
             return err->code;
         g1_acc(w, SUM_K, &j->k[s], &p, PTAU_BETA_G1, at, &c);
         return 0;
     case T_B:
-        if (ptau_g1(j->pt, PTAU_TAU_G1, 1, at, &p, err) || ptau_g2(j->pt, 1, at, &p2, err))
+        if (read_g1(j, PTAU_TAU_G1, at, &p, err) || read_g2(j, at, &p2, err))
             return err->code;
         g1_acc(w, SUM_B1, &j->b1[s], &p, PTAU_TAU_G1, at, &c);
         g2_acc(w, &j->b2[s], &p2, at, &c);
-        if (ptau_g1(j->pt, PTAU_ALPHA_G1, 1, at, &p, err))
+        if (read_g1(j, PTAU_ALPHA_G1, at, &p, err))
             return err->code;
         g1_acc(w, SUM_K, &j->k[s], &p, PTAU_ALPHA_G1, at, &c);
         return 0;
     default:
-        if (ptau_g1(j->pt, PTAU_TAU_G1, 1, at, &p, err))
+        if (read_g1(j, PTAU_TAU_G1, at, &p, err))
             return err->code;
         g1_acc(w, SUM_K, &j->k[s], &p, PTAU_TAU_G1, at, &c);
         return 0;
@@ -622,6 +655,10 @@ static int wire_points(init_job *j, int threads, zkml_error *err)
     j->b1 = malloc(block * sizeof *j->b1);
     j->k = malloc(block * sizeof *j->k);
     j->b2 = malloc(block * sizeof *j->b2);
+    size_t words = (((size_t)1 << pk->log_n) + 63) / 64;
+    int checked = 1;
+    for (int b = 0; b < PTAU_N_BASES; b++)
+        checked = checked && (j->checked[b] = calloc(words, sizeof(uint64_t))) != NULL;
     pk->a_query = malloc(nv * sizeof *pk->a_query);
     pk->b1_query = malloc(nv * sizeof *pk->b1_query);
     pk->b2_query = malloc(nv * sizeof *pk->b2_query);
@@ -629,7 +666,7 @@ static int wire_points(init_job *j, int threads, zkml_error *err)
     pk->c_query = malloc((nv - n_pub ? nv - n_pub : 1) * sizeof *pk->c_query);
     int rc = 0;
     if (!j->failed || !j->errs || !j->a || !j->b1 || !j->k || !j->b2 || !pk->a_query ||
-        !pk->b1_query || !pk->b2_query || !vk->ic || !pk->c_query || sums_init(j, t))
+        !pk->b1_query || !pk->b2_query || !vk->ic || !pk->c_query || !checked || sums_init(j, t))
         rc = zkml_fail(err, ZKML_ENOMEM, "setup: out of memory for %zu wires", nv);
     for (j->base = 0; !rc && j->base < nv; j->base += block) {
         j->count = nv - j->base < block ? nv - j->base : block;
@@ -648,6 +685,8 @@ static int wire_points(init_job *j, int threads, zkml_error *err)
     free(j->b1);
     free(j->k);
     free(j->b2);
+    for (int b = 0; b < PTAU_N_BASES; b++)
+        free(j->checked[b]);
     return rc;
 }
 
