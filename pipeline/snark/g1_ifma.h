@@ -52,9 +52,9 @@ void glv_halves(const fr_t *k, unsigned __int128 *m1, int *neg1, unsigned __int1
  * sums per vector value: a sum's terms share its doublings (Straus), and each
  * adds its own table row (gathered lane by lane) once per five bits of each
  * GLV half. A sum that would need the tangent is done again by g1_mul. out
- * may not alias p. w is a workspace (~11 MB) for one thread at a time.
- * Nothing is wiped: the scalars are not secrets. g1_ifma_many_new: NULL when
- * out of memory. */
+ * may not alias p. w is a workspace (~34 MB, most of it the lane-major
+ * tables) for one thread at a time. Nothing is wiped: the scalars are not
+ * secrets. g1_ifma_many_new: NULL when out of memory. */
 enum { G1_IFMA_TERMS = 4 };
 typedef struct g1_ifma_many g1_ifma_many;
 g1_ifma_many *g1_ifma_many_new(void);

@@ -289,10 +289,10 @@ static size_t lane_row(size_t lane, int half, size_t row)
 
 typedef struct many_batch {
     fpv *ax, *ay, *tx, *ty, *rx, *ry, *prefix; /* rx, ry: the rows gathered for a step */
-    uint64_t *rows;                           /* LANE_WORDS per virtual lane */
-    fpv_mask *started, *failed, *keep;        /* per value of lanes */
-    fpv_mask *neg1, *flip;                    /* per virtual value; flip: the halves' signs differ */
-    int8_t (*digit)[2][MANY_WINDOWS];         /* per virtual lane */
+    uint64_t *rows;                            /* LANE_WORDS per virtual lane */
+    fpv_mask *started, *failed, *keep;         /* per value of lanes */
+    fpv_mask *neg1, *flip;            /* per virtual value; flip: the halves' signs differ */
+    int8_t (*digit)[2][MANY_WINDOWS]; /* per virtual lane */
 } many_batch;
 
 /* The windows of m < 2^128, lowest first. */
@@ -498,7 +498,7 @@ FPV_FN void many_store(const many_batch *b, g1_affine *out, const g1_affine *p,
     }
 }
 
-/* The workspace's memory is mapped, not malloc'd: blocks of ~11 MB taken
+/* The workspace's memory is mapped, not malloc'd: blocks of tens of MB taken
  * and given back between the setup's other allocations made glibc's heap
  * grow (2^16 setup peak 76 -> 159 MB with malloc, 72 MB mapped). Virtual
  * values are at most IFMA_VECTORS: a batch holds IFMA_BATCH / t lanes. */

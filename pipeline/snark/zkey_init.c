@@ -91,9 +91,9 @@ typedef struct init_job {
     size_t next;        /* the block's next chunk of wires, taken atomically */
     g1_jac *a, *b1, *k;
     g2_jac *b2;
-    int *failed;      /* per task */
-    zkml_error *errs; /* per task */
-    struct wire_sums *sums; /* per task, kept from block to block */
+    int *failed;                     /* per task */
+    zkml_error *errs;                /* per task */
+    struct wire_sums *sums;          /* per task, kept from block to block */
     uint64_t *checked[PTAU_N_BASES]; /* a bit per point of the domain's basis */
 } init_job;
 
@@ -613,7 +613,7 @@ static int wire_block(init_job *j, int threads, zkml_error *err)
     return first_failure(j, threads, err);
 }
 
-/* One wire_sums a thread, for every block (each holds an ~11 MB workspace
+/* One wire_sums a thread, for every block (each holds a ~34 MB workspace
  * with IFMA: made per block, its pages were faulted in again 64 times in a
  * 2^20 setup). */
 static int sums_init(init_job *j, int threads)
