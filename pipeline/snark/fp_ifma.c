@@ -12,7 +12,7 @@
 #ifdef FP_IFMA_BUILT
 #include <pthread.h>
 
-fpv_consts FPV;
+fpv_consts FPV, FRV;
 static pthread_once_t consts_once = PTHREAD_ONCE_INIT;
 
 /* A 256-bit integer as five 52-bit limbs. */
@@ -25,29 +25,35 @@ static void limbs52(uint64_t out[5], const uint64_t a[4])
     out[4] = a[3] >> 16;
 }
 
-/* x = 2^n x mod p for x < p. */
-static void shift_mod(uint64_t x[4], int n)
+/* x = 2^n x mod q for x < q. */
+static void shift_mod(uint64_t x[4], int n, const mont_modulus *q)
 {
     for (int i = 0; i < n; i++) {
-        limbs_add(x, x, x); /* no carry out: x < p < 2^254 */
-        if (limbs_geq(x, FP_MODULUS.m))
-            limbs_sub(x, x, FP_MODULUS.m);
+        limbs_add(x, x, x); /* no carry out: x < q < 2^254 */
+        if (limbs_geq(x, q->m))
+            limbs_sub(x, x, q->m);
     }
+}
+
+static void make_modulus(fpv_consts *c, const mont_modulus *q)
+{
+    uint64_t t[4];
+    limbs52(c->p, q->m);
+    limbs_add(t, q->m, q->m);
+    limbs52(c->p2, t);
+    c->p_inv = q->neg_inv & FPV_MASK52;
+    memcpy(t, q->r1, sizeof t); /* 2^256 mod q */
+    limbs52(c->from_mont, t);
+    shift_mod(t, 4, q);
+    limbs52(c->one, t);
+    shift_mod(t, 4, q);
+    limbs52(c->to_mont, t);
 }
 
 static void make_consts(void)
 {
-    uint64_t t[4];
-    limbs52(FPV.p, FP_MODULUS.m);
-    limbs_add(t, FP_MODULUS.m, FP_MODULUS.m);
-    limbs52(FPV.p2, t);
-    FPV.p_inv = FP_MODULUS.neg_inv & FPV_MASK52;
-    memcpy(t, FP_MODULUS.r1, sizeof t); /* 2^256 mod p */
-    limbs52(FPV.from_mont, t);
-    shift_mod(t, 4);
-    limbs52(FPV.one, t);
-    shift_mod(t, 4);
-    limbs52(FPV.to_mont, t);
+    make_modulus(&FPV, &FP_MODULUS);
+    make_modulus(&FRV, &FR_MODULUS);
 }
 
 int fp_ifma_usable(void)

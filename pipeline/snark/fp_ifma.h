@@ -58,7 +58,9 @@ typedef struct fpv {
 /* One bit per lane. */
 typedef uint16_t fpv_mask;
 
-/* The constants, in 52-bit limbs (fp_ifma_usable fills them once). */
+/* A modulus's constants, in 52-bit limbs (fp_ifma_usable fills them once):
+ * FPV for Fp, what every function below works in; FRV for Fr, the NTT's
+ * products (fpv_mul_mod) and sums (ntt.c). */
 typedef struct fpv_consts {
     uint64_t p[5], p2[5];  /* p, 2p */
     uint64_t p_inv;        /* -p^-1 mod 2^52 */
@@ -67,7 +69,7 @@ typedef struct fpv_consts {
     uint64_t one[5];       /* 2^260 mod p */
 } fpv_consts;
 
-extern fpv_consts FPV;
+extern fpv_consts FPV, FRV;
 
 FPV_INLINE __m512i fpv_bcast(uint64_t v)
 {
@@ -178,18 +180,18 @@ FPV_INLINE void fpv_neg(fpv *r, const fpv *a)
     fpv_sub(r, &zero, a);
 }
 
-/* One half's reduction: r = t / 2^260 mod p for its ten columns. */
-FPV_INLINE void fpv_reduce_half(fpv *r, int h, __m512i t[10])
+/* One half's reduction: r = t / 2^260 mod q for its ten columns. */
+FPV_INLINE void fpv_reduce_half(fpv *r, int h, __m512i t[10], const fpv_consts *q)
 {
-    const __m512i p_inv = fpv_bcast(FPV.p_inv), zero = _mm512_setzero_si512();
+    const __m512i p_inv = fpv_bcast(q->p_inv), zero = _mm512_setzero_si512();
     const __m512i mask = fpv_bcast(FPV_MASK52);
 #pragma GCC unroll 5
     for (int i = 0; i < 5; i++) {
         __m512i m = _mm512_madd52lo_epu64(zero, t[i], p_inv);
 #pragma GCC unroll 5
         for (int j = 0; j < 5; j++) {
-            t[i + j] = _mm512_madd52lo_epu64(t[i + j], m, fpv_bcast(FPV.p[j]));
-            t[i + j + 1] = _mm512_madd52hi_epu64(t[i + j + 1], m, fpv_bcast(FPV.p[j]));
+            t[i + j] = _mm512_madd52lo_epu64(t[i + j], m, fpv_bcast(q->p[j]));
+            t[i + j + 1] = _mm512_madd52hi_epu64(t[i + j + 1], m, fpv_bcast(q->p[j]));
         }
         t[i + 1] = _mm512_add_epi64(t[i + 1], _mm512_srli_epi64(t[i], 52));
     }
@@ -203,26 +205,42 @@ FPV_INLINE void fpv_reduce_half(fpv *r, int h, __m512i t[10])
         r->l[i][h] = t[5 + i];
 }
 
-/* r = a b / 2^260 mod p (in [0, 2p)): the 25 partial products, then the
+/* One half's ten columns of a product, cleared. */
+FPV_INLINE void fpv_columns_clear(__m512i t[10])
+{
+#pragma GCC unroll 10
+    for (int k = 0; k < 10; k++)
+        t[k] = _mm512_setzero_si512();
+}
+
+/* Columns c and c + 1 of t += the low and the high 52 bits of x y. */
+FPV_INLINE void fpv_madd(__m512i t[10], int c, __m512i x, __m512i y)
+{
+    t[c] = _mm512_madd52lo_epu64(t[c], x, y);
+    t[c + 1] = _mm512_madd52hi_epu64(t[c + 1], x, y);
+}
+
+/* r = a b / 2^260 mod q (in [0, 2q)): the 25 partial products, then the
  * reduction, one half after the other (both at once needed more than the
  * 32 vector registers). r may alias a or b. */
-FPV_INLINE void fpv_mul(fpv *r, const fpv *a, const fpv *b)
+FPV_INLINE void fpv_mul_mod(fpv *r, const fpv *a, const fpv *b, const fpv_consts *q)
 {
 #pragma GCC unroll 2
     for (int h = 0; h < FPV_HALVES; h++) {
         __m512i t[10];
-#pragma GCC unroll 10
-        for (int k = 0; k < 10; k++)
-            t[k] = _mm512_setzero_si512();
+        fpv_columns_clear(t);
 #pragma GCC unroll 5
         for (int i = 0; i < 5; i++)
 #pragma GCC unroll 5
-            for (int j = 0; j < 5; j++) {
-                t[i + j] = _mm512_madd52lo_epu64(t[i + j], a->l[j][h], b->l[i][h]);
-                t[i + j + 1] = _mm512_madd52hi_epu64(t[i + j + 1], a->l[j][h], b->l[i][h]);
-            }
-        fpv_reduce_half(r, h, t);
+            for (int j = 0; j < 5; j++)
+                fpv_madd(t, i + j, a->l[j][h], b->l[i][h]);
+        fpv_reduce_half(r, h, t, q);
     }
+}
+
+FPV_INLINE void fpv_mul(fpv *r, const fpv *a, const fpv *b)
+{
+    fpv_mul_mod(r, a, b, &FPV);
 }
 
 /* r = a^2 / 2^260 mod p, as fpv_mul(r, a, a) but with 15 partial products
@@ -234,25 +252,19 @@ FPV_INLINE void fpv_sqr(fpv *r, const fpv *a)
 #pragma GCC unroll 2
     for (int h = 0; h < FPV_HALVES; h++) {
         __m512i t[10];
-#pragma GCC unroll 10
-        for (int k = 0; k < 10; k++)
-            t[k] = _mm512_setzero_si512();
+        fpv_columns_clear(t);
 #pragma GCC unroll 5
         for (int i = 0; i < 5; i++)
 #pragma GCC unroll 4
-            for (int j = i + 1; j < 5; j++) {
-                t[i + j] = _mm512_madd52lo_epu64(t[i + j], a->l[i][h], a->l[j][h]);
-                t[i + j + 1] = _mm512_madd52hi_epu64(t[i + j + 1], a->l[i][h], a->l[j][h]);
-            }
+            for (int j = i + 1; j < 5; j++)
+                fpv_madd(t, i + j, a->l[i][h], a->l[j][h]);
 #pragma GCC unroll 10
         for (int k = 0; k < 10; k++)
             t[k] = _mm512_add_epi64(t[k], t[k]);
 #pragma GCC unroll 5
-        for (int i = 0; i < 5; i++) {
-            t[2 * i] = _mm512_madd52lo_epu64(t[2 * i], a->l[i][h], a->l[i][h]);
-            t[2 * i + 1] = _mm512_madd52hi_epu64(t[2 * i + 1], a->l[i][h], a->l[i][h]);
-        }
-        fpv_reduce_half(r, h, t);
+        for (int i = 0; i < 5; i++)
+            fpv_madd(t, 2 * i, a->l[i][h], a->l[i][h]);
+        fpv_reduce_half(r, h, t, &FPV);
     }
 }
 
@@ -327,6 +339,71 @@ FPV_INLINE void fpv_store(uint64_t *const v[FPV_LANES], const fpv *a)
         o[1] = l[1][k] >> 12 | l[2][k] << 40;
         o[2] = l[2][k] >> 24 | l[3][k] << 28;
         o[3] = l[3][k] >> 36 | l[4][k] << 16;
+    }
+}
+
+/* Sixteen consecutive values of four 64-bit limbs (field.h's fp_t or fr_t,
+ * 512 bytes) into lanes 0..15 as they are, and back: no change of form, a
+ * transpose by shuffles and the 52-bit split by shifts. The store wants
+ * limbs below 2^52 and values below 2^256 (reduced ones). */
+FPV_INLINE void fpv_from_words(fpv *r, const void *v)
+{
+    const __m512i mask = fpv_bcast(FPV_MASK52);
+    const __m512i pair_lo = _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11);
+    const __m512i pair_hi = _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15);
+    const __m512i low = _mm512_setr_epi64(0, 1, 2, 3, 8, 9, 10, 11);
+    const __m512i high = _mm512_setr_epi64(4, 5, 6, 7, 12, 13, 14, 15);
+    const __m512i *in = v;
+    for (int h = 0; h < FPV_HALVES; h++) {
+        __m512i x0 = _mm512_loadu_si512(in + 4 * h), x1 = _mm512_loadu_si512(in + 4 * h + 1);
+        __m512i x2 = _mm512_loadu_si512(in + 4 * h + 2), x3 = _mm512_loadu_si512(in + 4 * h + 3);
+        /* x_k holds values 2k, 2k + 1: a 128-bit quarter q of each gives a, c, b, d */
+        __m512i p01 = _mm512_permutex2var_epi64(x0, pair_lo, x1);
+        __m512i p23 = _mm512_permutex2var_epi64(x2, pair_lo, x3);
+        __m512i q01 = _mm512_permutex2var_epi64(x0, pair_hi, x1);
+        __m512i q23 = _mm512_permutex2var_epi64(x2, pair_hi, x3);
+        __m512i a = _mm512_permutex2var_epi64(p01, low, p23);  /* words 0, 1 of 0, 2, 4, 6 */
+        __m512i c = _mm512_permutex2var_epi64(p01, high, p23); /* words 2, 3 of 0, 2, 4, 6 */
+        __m512i b = _mm512_permutex2var_epi64(q01, low, q23);  /* words 0, 1 of 1, 3, 5, 7 */
+        __m512i d = _mm512_permutex2var_epi64(q01, high, q23); /* words 2, 3 of 1, 3, 5, 7 */
+        __m512i w0 = _mm512_unpacklo_epi64(a, b), w1 = _mm512_unpackhi_epi64(a, b);
+        __m512i w2 = _mm512_unpacklo_epi64(c, d), w3 = _mm512_unpackhi_epi64(c, d);
+        r->l[0][h] = _mm512_and_si512(w0, mask);
+        r->l[1][h] = _mm512_and_si512(
+            _mm512_or_si512(_mm512_srli_epi64(w0, 52), _mm512_slli_epi64(w1, 12)), mask);
+        r->l[2][h] = _mm512_and_si512(
+            _mm512_or_si512(_mm512_srli_epi64(w1, 40), _mm512_slli_epi64(w2, 24)), mask);
+        r->l[3][h] = _mm512_and_si512(
+            _mm512_or_si512(_mm512_srli_epi64(w2, 28), _mm512_slli_epi64(w3, 36)), mask);
+        r->l[4][h] = _mm512_srli_epi64(w3, 16);
+    }
+}
+
+FPV_INLINE void fpv_to_words(void *v, const fpv *a)
+{
+    const __m512i pair_lo = _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11);
+    const __m512i pair_hi = _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15);
+    const __m512i low = _mm512_setr_epi64(0, 1, 2, 3, 8, 9, 10, 11);
+    const __m512i high = _mm512_setr_epi64(4, 5, 6, 7, 12, 13, 14, 15);
+    __m512i *out = v;
+    for (int h = 0; h < FPV_HALVES; h++) {
+        __m512i l0 = a->l[0][h], l1 = a->l[1][h], l2 = a->l[2][h], l3 = a->l[3][h];
+        __m512i l4 = a->l[4][h];
+        __m512i w0 = _mm512_or_si512(l0, _mm512_slli_epi64(l1, 52));
+        __m512i w1 = _mm512_or_si512(_mm512_srli_epi64(l1, 12), _mm512_slli_epi64(l2, 40));
+        __m512i w2 = _mm512_or_si512(_mm512_srli_epi64(l2, 24), _mm512_slli_epi64(l3, 28));
+        __m512i w3 = _mm512_or_si512(_mm512_srli_epi64(l3, 36), _mm512_slli_epi64(l4, 16));
+        /* the inverse of fpv_from_words's shuffles */
+        __m512i a0 = _mm512_unpacklo_epi64(w0, w1), b0 = _mm512_unpackhi_epi64(w0, w1);
+        __m512i c0 = _mm512_unpacklo_epi64(w2, w3), d0 = _mm512_unpackhi_epi64(w2, w3);
+        __m512i p01 = _mm512_permutex2var_epi64(a0, pair_lo, c0);
+        __m512i p23 = _mm512_permutex2var_epi64(a0, pair_hi, c0);
+        __m512i q01 = _mm512_permutex2var_epi64(b0, pair_lo, d0);
+        __m512i q23 = _mm512_permutex2var_epi64(b0, pair_hi, d0);
+        _mm512_storeu_si512(out + 4 * h, _mm512_permutex2var_epi64(p01, low, q01));
+        _mm512_storeu_si512(out + 4 * h + 1, _mm512_permutex2var_epi64(p01, high, q01));
+        _mm512_storeu_si512(out + 4 * h + 2, _mm512_permutex2var_epi64(p23, low, q23));
+        _mm512_storeu_si512(out + 4 * h + 3, _mm512_permutex2var_epi64(p23, high, q23));
     }
 }
 

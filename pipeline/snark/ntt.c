@@ -16,11 +16,15 @@
  * was 32 MiB of fresh memory and 2^19 chained products).
  */
 #include "pipeline/snark/ntt.h"
+#include "pipeline/snark/fp_ifma.h"
 #include "pipeline/snark/hugemem.h"
 #include "pipeline/snark/parallel.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+/* Stages whose blocks have this many pairs or more may run ntt_ifma_pairs. */
+#define NTT_VECTOR_HALF ((size_t)16)
 
 /* w_28 = 5^((r-1)/2^28), see the interop notes. */
 static const char OMEGA_28_DEC[] =
@@ -49,13 +53,21 @@ int ntt_domain_init(ntt_domain *d, uint32_t log_n, zkml_error *err)
     fr_root_of_unity(&w, log_n);
     fr_one(&d->roots[0]);
     size_t top = n / 2; /* the longest stage: w_n^j at top + j */
-    if (top)
-        fr_one(&d->roots[top]);
+    d->vector = top >= NTT_VECTOR_HALF && fp_ifma_usable();
+    if (top) /* 16 w_n^0 for the vector stages */
+        fr_from_u64(&d->roots[top], d->vector ? 16 : 1);
     for (size_t j = 1; j < top; j++)
         fr_mul(&d->roots[top + j], &d->roots[top + j - 1], &w);
     for (size_t h = top / 2; h >= 1; h /= 2) /* w_2h^j = w_4h^(2j) */
         for (size_t j = 0; j < h; j++)
             d->roots[h + j] = d->roots[2 * h + 2 * j];
+    if (d->vector) { /* the scalar stages' twiddles without the 16 */
+        fr_t sixteenth;
+        fr_from_u64(&sixteenth, 16);
+        fr_inv(&sixteenth, &sixteenth);
+        for (size_t i = 1; i < NTT_VECTOR_HALF; i++)
+            fr_mul(&d->roots[i], &d->roots[i], &sixteenth);
+    }
     fr_from_u64(&d->n_inv, d->n);
     fr_inv(&d->n_inv, &d->n_inv);
     return 0;
@@ -97,8 +109,13 @@ static inline void butterfly_dif(fr_t *x, fr_t *y, const fr_t *w)
 /* Pairs lo..hi-1 of a block whose halves are x and y, tw = w_2h^j at tw[j]:
  * DIT (x + w^j y, x - w^j y), or DIF (x + y, (x - y) w^-j) with w^-j read
  * backwards (pair 0 has w^0 = 1, which the table holds at tw[0] only). */
-static void pairs(fr_t *x, fr_t *y, const fr_t *tw, size_t half, size_t lo, size_t hi, int dif)
+static void pairs(const ntt_domain *d, fr_t *x, fr_t *y, const fr_t *tw, size_t half, size_t lo,
+                  size_t hi, int dif)
 {
+    if (d->vector && half >= NTT_VECTOR_HALF) {
+        ntt_ifma_pairs(x, y, tw, half, lo, hi, dif);
+        return;
+    }
     if (!dif) {
         for (size_t j = lo; j < hi; j++)
             butterfly_dit(&x[j], &y[j], &tw[j]);
@@ -118,10 +135,10 @@ static void pairs(fr_t *x, fr_t *y, const fr_t *tw, size_t half, size_t lo, size
 /* Butterflies of one stage with blocks of len on a[base, base + size):
  * decimation in time (x + w y, x - w y) or in frequency (x + y, (x - y) w^-1),
  * w = w_len^j = roots[len/2 + j] for the j-th pair of a block. */
-static void stage(fr_t *a, size_t base, size_t size, size_t len, const fr_t *roots, int dif)
+static void stage(const ntt_domain *d, fr_t *a, size_t base, size_t size, size_t len, int dif)
 {
     size_t half = len / 2;
-    const fr_t *tw = roots + half;
+    const fr_t *tw = d->roots + half;
     if (len == 2) { /* w = 1: both kinds are (x + y, x - y) */
         for (size_t blk = base; blk < base + size; blk += 2) {
             fr_t t;
@@ -132,7 +149,7 @@ static void stage(fr_t *a, size_t base, size_t size, size_t len, const fr_t *roo
         return;
     }
     for (size_t blk = base; blk < base + size; blk += len)
-        pairs(a + blk, a + blk + half, tw, half, 0, half, dif);
+        pairs(d, a + blk, a + blk + half, tw, half, 0, half, dif);
 }
 
 /* Blocks of this many elements (128 KiB) stay in the L2 cache through all
@@ -157,18 +174,18 @@ static void local_stages_task(void *p, int task, int n_tasks)
     for (size_t base = (size_t)task * chunk; base < n; base += (size_t)n_tasks * chunk) {
         if (job->dif)
             for (size_t len = chunk; len > cb; len >>= 1)
-                stage(job->a, base, chunk, len, job->d->roots, 1);
+                stage(job->d, job->a, base, chunk, len, 1);
         for (size_t sub = base; sub < base + chunk; sub += cb) {
             if (job->dif)
                 for (size_t len = cb; len >= 2; len >>= 1)
-                    stage(job->a, sub, cb, len, job->d->roots, 1);
+                    stage(job->d, job->a, sub, cb, len, 1);
             else
                 for (size_t len = 2; len <= cb; len <<= 1)
-                    stage(job->a, sub, cb, len, job->d->roots, 0);
+                    stage(job->d, job->a, sub, cb, len, 0);
         }
         if (!job->dif)
             for (size_t len = cb * 2; len <= chunk; len <<= 1)
-                stage(job->a, base, chunk, len, job->d->roots, 0);
+                stage(job->d, job->a, base, chunk, len, 0);
     }
 }
 
@@ -179,10 +196,12 @@ static void shared_stage_task(void *p, int task, int n_tasks)
     ntt_job *job = p;
     size_t n = job->d->n, half = job->len / 2;
     const fr_t *tw = job->d->roots + half;
-    size_t lo, hi;
-    parallel_range(half, task, n_tasks, &lo, &hi);
+    size_t lo, hi, group = half >= NTT_VECTOR_HALF ? NTT_VECTOR_HALF : 1; /* divides half */
+    parallel_range(half / group, task, n_tasks, &lo, &hi);
+    lo *= group;
+    hi *= group;
     for (size_t blk = 0; blk < n; blk += job->len)
-        pairs(job->a + blk, job->a + blk + half, tw, half, lo, hi, job->dif);
+        pairs(job->d, job->a + blk, job->a + blk + half, tw, half, lo, hi, job->dif);
 }
 
 /* The transform without any permutation: DIT takes bit-reversed input to

@@ -16,8 +16,10 @@
 typedef struct ntt_domain {
     uint32_t log_n;
     size_t n;
-    fr_t *roots; /* per stage: w_2h^j at h + j (h = 1, 2, .. n/2; j < h) */
+    fr_t *roots; /* per stage: w_2h^j at h + j (h = 1, 2, .. n/2; j < h), 16 times
+                  * that from h = 16 on when vector (ntt_ifma.c's scale) */
     fr_t n_inv;
+    int vector; /* stages of 16 pairs a block and more run ntt_ifma_pairs */
 } ntt_domain;
 
 /* The primitive 2^log_n-th root of unity (log_n <= 28). */
@@ -36,5 +38,12 @@ int ntt_coset_factors(fr_t **factors, const ntt_domain *d, const fr_t *g, int th
  * the coset of factors. Same result as ntt_inverse, ntt_scale_powers(g),
  * ntt_forward, with two transforms and one scaling pass only. */
 void ntt_to_coset(const ntt_domain *d, fr_t *a, const fr_t *factors, int threads);
+
+/* Pairs lo..hi-1 (multiples of 16) of a block whose halves are x and y, with
+ * AVX-512 IFMA sixteen at a time (ntt_ifma.c): decimation in time (x + w^j y,
+ * x - w^j y), tw[j] = 16 w^j, or in frequency (x + y, (y - x) w^(half-j)),
+ * tw[half - j] = 16 w^(half-j) (pair 0: x - y). Only for a domain whose
+ * vector is set. */
+void ntt_ifma_pairs(fr_t *x, fr_t *y, const fr_t *tw, size_t half, size_t lo, size_t hi, int dif);
 
 #endif

@@ -2,7 +2,9 @@
  * test_ntt.c - the NTT against the naive O(n^2) DFT on small sizes, against
  * Horner evaluation at sampled points on a threaded size, inverse(forward)
  * round trips, the coset transform against Horner at g * w^i, and the root of unity: w_28 = 5^((r-1)/2^28) of exact order 2^28.
+ * The transforms run on both paths (test_transforms).
  */
+#include "pipeline/snark/fp_ifma.h"
 #include "pipeline/snark/ntt.h"
 #include "tests/snark_groth16/test_circuit.h"
 
@@ -119,9 +121,10 @@ static void test_coset(uint32_t log_n, int threads)
     ntt_domain_free(&d);
 }
 
-int main(void)
+/* Every transform on both paths: the IFMA butterflies where the CPU has
+ * them (stages of 16 pairs and more), and the portable ones (ZKML_IFMA=0). */
+static void test_transforms(void)
 {
-    test_root();
     for (uint32_t k = 0; k <= 7; k++)
         test_size(k, 1, 1);
     test_size(5, 2, 1);
@@ -133,6 +136,17 @@ int main(void)
     test_coset(12, 2);
     test_coset(15, 2);
     test_coset(16, 3);
+}
+
+int main(void)
+{
+    test_root();
+    printf("NTT: IFMA path %s\n", fp_ifma_usable() ? "checked" : "not available here");
+    if (fp_ifma_usable())
+        test_transforms();
+    setenv("ZKML_IFMA", "0", 1);
+    test_transforms();
+    unsetenv("ZKML_IFMA");
     printf("%s\n", failures ? "FAILED" : "ok");
     return failures != 0;
 }
