@@ -23,8 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Stages whose blocks have this many pairs or more may run ntt_ifma_pairs. */
+/* Stages whose blocks have this many pairs or more may run ntt_ifma_pairs;
+ * the shorter ones (blocks up to 16 long) run together on 32 values at a time
+ * in ntt_ifma_small_stages. */
 #define NTT_VECTOR_HALF ((size_t)16)
+#define NTT_SMALL_SPAN ((size_t)32)
 
 /* w_28 = 5^((r-1)/2^28), see the interop notes. */
 static const char OMEGA_28_DEC[] =
@@ -164,6 +167,25 @@ typedef struct ntt_job {
     size_t len;   /* a stage with longer blocks: its butterflies split */
 } ntt_job;
 
+/* The stages with blocks up to cb long on a[sub, sub + cb): with the vector
+ * path, the four shortest in one pass (ntt_ifma_small_stages). */
+static void cache_block_stages(const ntt_domain *d, fr_t *a, size_t sub, size_t cb, int dif)
+{
+    size_t first = 2; /* the shortest block left to stage() */
+    if (d->vector && cb % NTT_SMALL_SPAN == 0)
+        first = 2 * NTT_VECTOR_HALF;
+    if (!dif && first > 2)
+        ntt_ifma_small_stages(a + sub, cb, d->roots, 0);
+    if (dif)
+        for (size_t len = cb; len >= first; len >>= 1)
+            stage(d, a, sub, cb, len, 1);
+    else
+        for (size_t len = first; len <= cb; len <<= 1)
+            stage(d, a, sub, cb, len, 0);
+    if (dif && first > 2)
+        ntt_ifma_small_stages(a + sub, cb, d->roots, 1);
+}
+
 /* All stages with blocks up to job->chunk on the task's chunks, cache block by
  * cache block: DIT goes from short blocks up, DIF from long blocks down. */
 static void local_stages_task(void *p, int task, int n_tasks)
@@ -175,14 +197,8 @@ static void local_stages_task(void *p, int task, int n_tasks)
         if (job->dif)
             for (size_t len = chunk; len > cb; len >>= 1)
                 stage(job->d, job->a, base, chunk, len, 1);
-        for (size_t sub = base; sub < base + chunk; sub += cb) {
-            if (job->dif)
-                for (size_t len = cb; len >= 2; len >>= 1)
-                    stage(job->d, job->a, sub, cb, len, 1);
-            else
-                for (size_t len = 2; len <= cb; len <<= 1)
-                    stage(job->d, job->a, sub, cb, len, 0);
-        }
+        for (size_t sub = base; sub < base + chunk; sub += cb)
+            cache_block_stages(job->d, job->a, sub, cb, job->dif);
         if (!job->dif)
             for (size_t len = cb * 2; len <= chunk; len <<= 1)
                 stage(job->d, job->a, base, chunk, len, 0);

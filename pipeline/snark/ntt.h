@@ -45,5 +45,9 @@ void ntt_to_coset(const ntt_domain *d, fr_t *a, const fr_t *factors, int threads
  * tw[half - j] = 16 w^(half-j) (pair 0: x - y). Only for a domain whose
  * vector is set. */
 void ntt_ifma_pairs(fr_t *x, fr_t *y, const fr_t *tw, size_t half, size_t lo, size_t hi, int dif);
+/* The stages of 1, 2, 4 and 8 pairs a block on a[0..len) (len a multiple of
+ * 32), all four per 32 values (ntt_ifma.c): DIT from 1 up, DIF from 8 down,
+ * the same as pairs() would give. roots: the domain's (unscaled below 16). */
+void ntt_ifma_small_stages(fr_t *a, size_t len, const fr_t *roots, int dif);
 
 #endif
