@@ -454,35 +454,40 @@ static void g2_acc(wire_sums *w, g2_jac *acc, const g2_affine *p, size_t at, con
     q->k[q->n++] = k->c;
 }
 
-/* Point `at` of a Lagrange basis, checked (range, curve) the first time a
+/* Point `at` of a Lagrange basis is checked (range, curve) the first time a
  * thread reads it: a point is read by every term of its row, about five
  * times, and the checks were a tenth of the CIFAR CNN's initial key. Two
  * threads may both check a point; a bit set means it passed. */
-static int read_g1(init_job *j, int base, size_t at, g1_affine *p, zkml_error *err)
+static uint64_t *checked_word(init_job *j, int base, size_t at, uint64_t *bit)
 {
     size_t i = at - (((size_t)1 << j->pk->log_n) - 1);
-    uint64_t *word = &j->checked[base][i / 64], bit = (uint64_t)1 << (i % 64);
+    *bit = (uint64_t)1 << (i % 64);
+    return &j->checked[base][i / 64];
+}
+
+static int read_g1(init_job *j, int base, size_t at, g1_affine *p, zkml_error *err)
+{
+    uint64_t bit, *word = checked_word(j, base, at, &bit);
     if (__atomic_load_n(word, __ATOMIC_RELAXED) & bit) {
         ptau_g1_again(j->pt, base, 1, at, p);
         return 0;
     }
     if (ptau_g1(j->pt, base, 1, at, p, err))
         return err->code;
-    __atomic_fetch_or(word, bit, __ATOMIC_RELAXED);
+    __atomic_fetch_or(word, bit, __ATOMIC_RELAXED); /* once a point and thread at most */
     return 0;
 }
 
 static int read_g2(init_job *j, size_t at, g2_affine *p, zkml_error *err)
 {
-    size_t i = at - (((size_t)1 << j->pk->log_n) - 1);
-    uint64_t *word = &j->checked[PTAU_TAU_G2][i / 64], bit = (uint64_t)1 << (i % 64);
+    uint64_t bit, *word = checked_word(j, PTAU_TAU_G2, at, &bit);
     if (__atomic_load_n(word, __ATOMIC_RELAXED) & bit) {
         ptau_g2_again(j->pt, 1, at, p);
         return 0;
     }
     if (ptau_g2(j->pt, 1, at, p, err))
         return err->code;
-    __atomic_fetch_or(word, bit, __ATOMIC_RELAXED);
+    __atomic_fetch_or(word, bit, __ATOMIC_RELAXED); /* once a point and thread at most */
     return 0;
 }
 
