@@ -145,17 +145,22 @@ FPV_INLINE void fpv_add_lazy(fpv *r, const fpv *a, const fpv *b)
     fpv_store_limbs(r, t);
 }
 
-FPV_INLINE void fpv_sub_lazy(fpv *r, const fpv *a, const fpv *b)
+/* a + m - b, normalized: the difference of values below m, made positive. */
+FPV_INLINE void fpv_sub_plus(fpv *r, const fpv *a, const fpv *b, const uint64_t m[5])
 {
     __m512i t[5][FPV_HALVES];
 #pragma GCC unroll 5
     for (int i = 0; i < 5; i++)
 #pragma GCC unroll 2
         for (int h = 0; h < FPV_HALVES; h++)
-            t[i][h] =
-                _mm512_sub_epi64(_mm512_add_epi64(a->l[i][h], fpv_bcast(FPV.p2[i])), b->l[i][h]);
+            t[i][h] = _mm512_sub_epi64(_mm512_add_epi64(a->l[i][h], fpv_bcast(m[i])), b->l[i][h]);
     fpv_carry(t);
     fpv_store_limbs(r, t);
+}
+
+FPV_INLINE void fpv_sub_lazy(fpv *r, const fpv *a, const fpv *b)
+{
+    fpv_sub_plus(r, a, b, FPV.p2);
 }
 
 /* a + b and a - b in [0, 2p), for inputs below 2p. */
@@ -180,7 +185,9 @@ FPV_INLINE void fpv_neg(fpv *r, const fpv *a)
     fpv_sub(r, &zero, a);
 }
 
-/* One half's reduction: r = t / 2^260 mod q for its ten columns. */
+/* One half's reduction, r = t / 2^260 mod q (in [0, 2q)) for its ten
+ * columns: five rounds of Montgomery reduction, each clearing the low
+ * column and carrying it into the next, then the carries of the top five. */
 FPV_INLINE void fpv_reduce_half(fpv *r, int h, __m512i t[10], const fpv_consts *q)
 {
     const __m512i p_inv = fpv_bcast(q->p_inv), zero = _mm512_setzero_si512();
@@ -342,32 +349,41 @@ FPV_INLINE void fpv_store(uint64_t *const v[FPV_LANES], const fpv *a)
     }
 }
 
-/* Sixteen consecutive values of four 64-bit limbs (field.h's fp_t or fr_t,
- * 512 bytes) into lanes 0..15 as they are, and back: no change of form, a
- * transpose by shuffles and the 52-bit split by shifts. The store wants
- * limbs below 2^52 and values below 2^256 (reduced ones). */
-FPV_INLINE void fpv_from_words(fpv *r, const void *v)
+/* The 4 x 4 transpose of the 128-bit quarters of x[0..3]: quarter q of x[k]
+ * becomes quarter k of x[q]. It is its own inverse. */
+FPV_INLINE void fpv_transpose_quarters(__m512i x[4])
 {
-    const __m512i mask = fpv_bcast(FPV_MASK52);
     const __m512i pair_lo = _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11);
     const __m512i pair_hi = _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15);
     const __m512i low = _mm512_setr_epi64(0, 1, 2, 3, 8, 9, 10, 11);
     const __m512i high = _mm512_setr_epi64(4, 5, 6, 7, 12, 13, 14, 15);
+    __m512i p01 = _mm512_permutex2var_epi64(x[0], pair_lo, x[1]);
+    __m512i p23 = _mm512_permutex2var_epi64(x[2], pair_lo, x[3]);
+    __m512i q01 = _mm512_permutex2var_epi64(x[0], pair_hi, x[1]);
+    __m512i q23 = _mm512_permutex2var_epi64(x[2], pair_hi, x[3]);
+    x[0] = _mm512_permutex2var_epi64(p01, low, p23);
+    x[1] = _mm512_permutex2var_epi64(p01, high, p23);
+    x[2] = _mm512_permutex2var_epi64(q01, low, q23);
+    x[3] = _mm512_permutex2var_epi64(q01, high, q23);
+}
+
+/* Sixteen consecutive values of four 64-bit limbs (field.h's fp_t or fr_t,
+ * 512 bytes) into lanes 0..15 as they are, and back: no change of form, a
+ * transpose by shuffles and the 52-bit split by shifts. The store wants
+ * limbs below 2^52 and values below 2^256 (reduced ones). A 512-bit load
+ * holds values 2k and 2k + 1; after the transpose, x[0] and x[1] hold words
+ * 0, 1 and 2, 3 of the even values, x[2] and x[3] those of the odd ones. */
+FPV_INLINE void fpv_from_words(fpv *r, const void *v)
+{
+    const __m512i mask = fpv_bcast(FPV_MASK52);
     const __m512i *in = v;
     for (int h = 0; h < FPV_HALVES; h++) {
-        __m512i x0 = _mm512_loadu_si512(in + 4 * h), x1 = _mm512_loadu_si512(in + 4 * h + 1);
-        __m512i x2 = _mm512_loadu_si512(in + 4 * h + 2), x3 = _mm512_loadu_si512(in + 4 * h + 3);
-        /* x_k holds values 2k, 2k + 1: a 128-bit quarter q of each gives a, c, b, d */
-        __m512i p01 = _mm512_permutex2var_epi64(x0, pair_lo, x1);
-        __m512i p23 = _mm512_permutex2var_epi64(x2, pair_lo, x3);
-        __m512i q01 = _mm512_permutex2var_epi64(x0, pair_hi, x1);
-        __m512i q23 = _mm512_permutex2var_epi64(x2, pair_hi, x3);
-        __m512i a = _mm512_permutex2var_epi64(p01, low, p23);  /* words 0, 1 of 0, 2, 4, 6 */
-        __m512i c = _mm512_permutex2var_epi64(p01, high, p23); /* words 2, 3 of 0, 2, 4, 6 */
-        __m512i b = _mm512_permutex2var_epi64(q01, low, q23);  /* words 0, 1 of 1, 3, 5, 7 */
-        __m512i d = _mm512_permutex2var_epi64(q01, high, q23); /* words 2, 3 of 1, 3, 5, 7 */
-        __m512i w0 = _mm512_unpacklo_epi64(a, b), w1 = _mm512_unpackhi_epi64(a, b);
-        __m512i w2 = _mm512_unpacklo_epi64(c, d), w3 = _mm512_unpackhi_epi64(c, d);
+        __m512i x[4];
+        for (int k = 0; k < 4; k++)
+            x[k] = _mm512_loadu_si512(in + 4 * h + k);
+        fpv_transpose_quarters(x);
+        __m512i w0 = _mm512_unpacklo_epi64(x[0], x[2]), w1 = _mm512_unpackhi_epi64(x[0], x[2]);
+        __m512i w2 = _mm512_unpacklo_epi64(x[1], x[3]), w3 = _mm512_unpackhi_epi64(x[1], x[3]);
         r->l[0][h] = _mm512_and_si512(w0, mask);
         r->l[1][h] = _mm512_and_si512(
             _mm512_or_si512(_mm512_srli_epi64(w0, 52), _mm512_slli_epi64(w1, 12)), mask);
@@ -381,10 +397,6 @@ FPV_INLINE void fpv_from_words(fpv *r, const void *v)
 
 FPV_INLINE void fpv_to_words(void *v, const fpv *a)
 {
-    const __m512i pair_lo = _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11);
-    const __m512i pair_hi = _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15);
-    const __m512i low = _mm512_setr_epi64(0, 1, 2, 3, 8, 9, 10, 11);
-    const __m512i high = _mm512_setr_epi64(4, 5, 6, 7, 12, 13, 14, 15);
     __m512i *out = v;
     for (int h = 0; h < FPV_HALVES; h++) {
         __m512i l0 = a->l[0][h], l1 = a->l[1][h], l2 = a->l[2][h], l3 = a->l[3][h];
@@ -393,17 +405,11 @@ FPV_INLINE void fpv_to_words(void *v, const fpv *a)
         __m512i w1 = _mm512_or_si512(_mm512_srli_epi64(l1, 12), _mm512_slli_epi64(l2, 40));
         __m512i w2 = _mm512_or_si512(_mm512_srli_epi64(l2, 24), _mm512_slli_epi64(l3, 28));
         __m512i w3 = _mm512_or_si512(_mm512_srli_epi64(l3, 36), _mm512_slli_epi64(l4, 16));
-        /* the inverse of fpv_from_words's shuffles */
-        __m512i a0 = _mm512_unpacklo_epi64(w0, w1), b0 = _mm512_unpackhi_epi64(w0, w1);
-        __m512i c0 = _mm512_unpacklo_epi64(w2, w3), d0 = _mm512_unpackhi_epi64(w2, w3);
-        __m512i p01 = _mm512_permutex2var_epi64(a0, pair_lo, c0);
-        __m512i p23 = _mm512_permutex2var_epi64(a0, pair_hi, c0);
-        __m512i q01 = _mm512_permutex2var_epi64(b0, pair_lo, d0);
-        __m512i q23 = _mm512_permutex2var_epi64(b0, pair_hi, d0);
-        _mm512_storeu_si512(out + 4 * h, _mm512_permutex2var_epi64(p01, low, q01));
-        _mm512_storeu_si512(out + 4 * h + 1, _mm512_permutex2var_epi64(p01, high, q01));
-        _mm512_storeu_si512(out + 4 * h + 2, _mm512_permutex2var_epi64(p23, low, q23));
-        _mm512_storeu_si512(out + 4 * h + 3, _mm512_permutex2var_epi64(p23, high, q23));
+        __m512i x[4] = {_mm512_unpacklo_epi64(w0, w1), _mm512_unpacklo_epi64(w2, w3),
+                        _mm512_unpackhi_epi64(w0, w1), _mm512_unpackhi_epi64(w2, w3)};
+        fpv_transpose_quarters(x);
+        for (int k = 0; k < 4; k++)
+            _mm512_storeu_si512(out + 4 * h + k, x[k]);
     }
 }
 

@@ -24,10 +24,9 @@
 #include <string.h>
 
 /* Stages whose blocks have this many pairs or more may run ntt_ifma_pairs;
- * the shorter ones (blocks up to 16 long) run together on 32 values at a time
- * in ntt_ifma_small_stages. */
+ * the shorter ones run together on twice as many values at a time in
+ * ntt_ifma_small_stages. */
 #define NTT_VECTOR_HALF ((size_t)16)
-#define NTT_SMALL_SPAN ((size_t)32)
 
 /* w_28 = 5^((r-1)/2^28), see the interop notes. */
 static const char OMEGA_28_DEC[] =
@@ -171,18 +170,13 @@ typedef struct ntt_job {
  * path, the four shortest in one pass (ntt_ifma_small_stages). */
 static void cache_block_stages(const ntt_domain *d, fr_t *a, size_t sub, size_t cb, int dif)
 {
-    size_t first = 2; /* the shortest block left to stage() */
-    if (d->vector && cb % NTT_SMALL_SPAN == 0)
-        first = 2 * NTT_VECTOR_HALF;
-    if (!dif && first > 2)
+    int small = d->vector && cb % (2 * NTT_VECTOR_HALF) == 0;
+    size_t first = small ? 2 * NTT_VECTOR_HALF : 2; /* the shortest block left to stage() */
+    if (small && !dif)
         ntt_ifma_small_stages(a + sub, cb, d->roots, 0);
-    if (dif)
-        for (size_t len = cb; len >= first; len >>= 1)
-            stage(d, a, sub, cb, len, 1);
-    else
-        for (size_t len = first; len <= cb; len <<= 1)
-            stage(d, a, sub, cb, len, 0);
-    if (dif && first > 2)
+    for (size_t len = dif ? cb : first; len >= first && len <= cb; len = dif ? len / 2 : len * 2)
+        stage(d, a, sub, cb, len, dif);
+    if (small && dif)
         ntt_ifma_small_stages(a + sub, cb, d->roots, 1);
 }
 

@@ -19,20 +19,13 @@
 /* a + b, and a - b as a + r - b, below r, for a, b below r. */
 FPV_INLINE void frv_add(fpv *s, const fpv *a, const fpv *b)
 {
-    for (int i = 0; i < 5; i++)
-        for (int h = 0; h < FPV_HALVES; h++)
-            s->l[i][h] = _mm512_add_epi64(a->l[i][h], b->l[i][h]);
-    fpv_carry(s->l);
+    fpv_add_lazy(s, a, b);
     fpv_sub_if_above(s->l, FRV.p);
 }
 
 FPV_INLINE void frv_sub(fpv *d, const fpv *a, const fpv *b)
 {
-    for (int i = 0; i < 5; i++)
-        for (int h = 0; h < FPV_HALVES; h++)
-            d->l[i][h] =
-                _mm512_sub_epi64(_mm512_add_epi64(a->l[i][h], fpv_bcast(FRV.p[i])), b->l[i][h]);
-    fpv_carry(d->l);
+    fpv_sub_plus(d, a, b, FRV.p);
     fpv_sub_if_above(d->l, FRV.p);
 }
 
