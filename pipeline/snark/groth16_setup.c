@@ -12,6 +12,7 @@
  */
 #include "pipeline/snark/groth16.h"
 #include "pipeline/snark/fixed_base.h"
+#include "pipeline/snark/hugemem.h"
 #include "pipeline/snark/ntt.h"
 #include "pipeline/snark/parallel.h"
 #include "pipeline/snark/field.h"
@@ -125,9 +126,9 @@ int groth16_copy_matrices(groth16_pk *pk, const r1cs *cs, zkml_error *err)
             total += m == 0 ? con->a.n : m == 1 ? con->b.n : con->c.n;
         }
         pk_matrix *pm = &pk->m[m];
-        pm->start = malloc(((size_t)cs->n_constraints + 1) * sizeof *pm->start);
-        pm->wire = malloc((total ? total : 1) * sizeof *pm->wire);
-        pm->coeff = malloc((total ? total : 1) * sizeof *pm->coeff);
+        pm->start = huge_malloc(((size_t)cs->n_constraints + 1) * sizeof *pm->start);
+        pm->wire = huge_malloc((total ? total : 1) * sizeof *pm->wire);
+        pm->coeff = huge_malloc((total ? total : 1) * sizeof *pm->coeff);
         if (!pm->start || !pm->wire || !pm->coeff)
             return zkml_fail(err, ZKML_ENOMEM, "setup: out of memory for the matrices");
         uint64_t at = 0;

@@ -504,14 +504,16 @@ int r1cs_read_header(r1cs *cs, const char *path, zkml_error *err)
     return rc;
 }
 
+/* The file is mapped, not read: read() copied it into fresh memory, whose
+ * page faults were most of the read (CIFAR CNN, 142 MB: 0.43 of 0.85 s). */
 int r1cs_read(r1cs *cs, const char *path, zkml_error *err)
 {
-    uint8_t *data;
+    void *map;
     size_t len;
     r1cs_init(cs);
-    if (zkml_read_file(path, 0, &data, &len, err))
+    if (binfile_map(path, "r1cs", &map, &len, err))
         return err ? err->code : ZKML_EIO;
-    int rc = r1cs_parse(cs, data, len, path, err);
-    free(data);
+    int rc = r1cs_parse(cs, map, len, path, err);
+    binfile_unmap(map, len);
     return rc;
 }

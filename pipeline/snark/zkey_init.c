@@ -22,6 +22,7 @@
  * their doublings, or with AVX-512 IFMA g1_ifma_sum_many.
  */
 #include "pipeline/snark/g1_ifma.h"
+#include "pipeline/snark/hugemem.h"
 #include "pipeline/snark/lem.h"
 #include "pipeline/snark/msm.h"
 #include "pipeline/snark/parallel.h"
@@ -122,9 +123,9 @@ static int transpose(by_wire *bw, const groth16_pk *pk, zkml_error *err)
         total += pk->m[m].start[pk->n_constraints];
     bw->start = calloc((size_t)pk->n_vars + 1, sizeof *bw->start);
     uint64_t *fill = calloc((size_t)pk->n_vars + 1, sizeof *fill);
-    bw->row = malloc(total * sizeof *bw->row);
-    bw->kind = malloc(total);
-    bw->code = malloc(total * sizeof *bw->code);
+    bw->row = huge_malloc(total * sizeof *bw->row);
+    bw->kind = huge_malloc(total);
+    bw->code = huge_malloc(total * sizeof *bw->code);
     coeff_memo *memo = calloc(1, sizeof *memo);
     if (!bw->start || !fill || !bw->row || !bw->kind || !bw->code || !memo) {
         free(fill);
@@ -664,11 +665,11 @@ static int wire_points(init_job *j, int threads, zkml_error *err)
     int checked = 1;
     for (int b = 0; b < PTAU_N_BASES; b++)
         checked = checked && (j->checked[b] = calloc(words, sizeof(uint64_t))) != NULL;
-    pk->a_query = malloc(nv * sizeof *pk->a_query);
-    pk->b1_query = malloc(nv * sizeof *pk->b1_query);
-    pk->b2_query = malloc(nv * sizeof *pk->b2_query);
-    vk->ic = malloc(nv * sizeof *vk->ic); /* IC then C: split below */
-    pk->c_query = malloc((nv - n_pub ? nv - n_pub : 1) * sizeof *pk->c_query);
+    pk->a_query = huge_malloc(nv * sizeof *pk->a_query);
+    pk->b1_query = huge_malloc(nv * sizeof *pk->b1_query);
+    pk->b2_query = huge_malloc(nv * sizeof *pk->b2_query);
+    vk->ic = huge_malloc(nv * sizeof *vk->ic); /* IC then C: split below */
+    pk->c_query = huge_malloc((nv - n_pub ? nv - n_pub : 1) * sizeof *pk->c_query);
     int rc = 0;
     if (!j->failed || !j->errs || !j->a || !j->b1 || !j->k || !j->b2 || !pk->a_query ||
         !pk->b1_query || !pk->b2_query || !vk->ic || !pk->c_query || !checked || sums_init(j, t))
@@ -698,7 +699,7 @@ static int wire_points(init_job *j, int threads, zkml_error *err)
 static int h_points(const ptau *pt, groth16_pk *pk, zkml_error *err)
 {
     size_t n = (size_t)1 << pk->log_n;
-    pk->h_query = malloc(n * sizeof *pk->h_query);
+    pk->h_query = huge_malloc(n * sizeof *pk->h_query);
     if (!pk->h_query)
         return zkml_fail(err, ZKML_ENOMEM, "setup: out of memory for %zu H points", n);
     for (size_t i = 0; i < n; i++)
