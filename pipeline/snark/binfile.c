@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -146,21 +148,61 @@ void binfile_release(void *map, size_t len)
 int bw_open(bwriter *w, const char *path, zkml_error *err)
 {
     memset(w, 0, sizeof *w);
+    w->fd = -1;
     w->path = path;
     int n = snprintf(w->tmp, sizeof w->tmp, "%s.tmp.%ld", path, (long)getpid());
     if (n < 0 || (size_t)n >= sizeof w->tmp)
         return zkml_fail(err, ZKML_EINVAL, "path too long: %s", path);
-    w->f = fopen(w->tmp, "wb");
-    if (!w->f)
+    if (!(w->buf = malloc(BW_BUFFER)))
+        return zkml_fail(err, ZKML_ENOMEM, "%s: out of memory for the write buffer", path);
+    w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (w->fd < 0) {
+        free(w->buf);
+        w->buf = NULL;
         return zkml_fail(err, ZKML_EIO, "%s: %s", w->tmp, strerror(errno));
-    setvbuf(w->f, NULL, _IOFBF, 1 << 20);
+    }
     return 0;
+}
+
+/* n bytes from p to the file, however many calls write() takes. */
+static void write_all(bwriter *w, const uint8_t *p, size_t n)
+{
+    while (!w->failed && n) {
+        ssize_t k = write(w->fd, p, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            w->failed = k < 0 && errno ? errno : EIO;
+            return;
+        }
+        p += k;
+        n -= (size_t)k;
+        w->written += (uint64_t)k;
+    }
+    if (!w->failed && w->written - w->synced >= BW_SYNC_STEP) {
+        /* advice: where it fails, bw_commit's fsync writes these bytes too */
+        sync_file_range(w->fd, (off_t)w->synced, (off_t)(w->written - w->synced),
+                        SYNC_FILE_RANGE_WRITE);
+        w->synced = w->written;
+    }
+}
+
+static void flush(bwriter *w)
+{
+    write_all(w, w->buf, w->used);
+    w->used = 0;
 }
 
 void bw_bytes(bwriter *w, const void *p, size_t n)
 {
-    if (!w->failed && n && fwrite(p, 1, n, w->f) != n)
-        w->failed = errno ? errno : EIO;
+    if (w->used + n > BW_BUFFER)
+        flush(w);
+    if (n >= BW_BUFFER) {
+        write_all(w, p, n);
+        return;
+    }
+    memcpy(w->buf + w->used, p, n);
+    w->used += n;
 }
 
 void bw_u32(bwriter *w, uint32_t v)
@@ -187,13 +229,14 @@ void bw_header(bwriter *w, const char magic[4], uint32_t version, uint32_t n_sec
  * removed either way. */
 static int commit(bwriter *w, int keep, zkml_error *err)
 {
-    if (!w->failed && fflush(w->f) != 0)
+    flush(w);
+    if (!w->failed && fsync(w->fd) != 0)
         w->failed = errno ? errno : EIO;
-    if (!w->failed && fsync(fileno(w->f)) != 0)
+    if (close(w->fd) != 0 && !w->failed)
         w->failed = errno ? errno : EIO;
-    if (fclose(w->f) != 0 && !w->failed)
-        w->failed = errno ? errno : EIO;
-    w->f = NULL;
+    w->fd = -1;
+    free(w->buf);
+    w->buf = NULL;
     if (!w->failed && !keep && rename(w->tmp, w->path) != 0)
         w->failed = errno ? errno : EIO;
     if (!w->failed && keep && link(w->tmp, w->path) != 0 && errno != EEXIST)
@@ -217,8 +260,10 @@ int bw_commit_new(bwriter *w, zkml_error *err)
 
 void bw_abort(bwriter *w)
 {
-    if (w->f)
-        fclose(w->f);
-    w->f = NULL;
+    if (w->fd >= 0)
+        close(w->fd);
+    w->fd = -1;
+    free(w->buf);
+    w->buf = NULL;
     unlink(w->tmp);
 }
