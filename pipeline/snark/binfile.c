@@ -205,6 +205,23 @@ void bw_bytes(bwriter *w, const void *p, size_t n)
     w->used += n;
 }
 
+void bw_patch(bwriter *w, uint64_t off, const void *p, size_t n)
+{
+    flush(w);
+    for (const uint8_t *b = p; !w->failed && n;) {
+        ssize_t k = pwrite(w->fd, b, n, (off_t)off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            w->failed = k < 0 && errno ? errno : EIO;
+            return;
+        }
+        b += k;
+        off += (uint64_t)k;
+        n -= (size_t)k;
+    }
+}
+
 void bw_u32(bwriter *w, uint32_t v)
 {
     uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};

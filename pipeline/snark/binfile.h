@@ -79,6 +79,9 @@ int bw_open(bwriter *w, const char *path, zkml_error *err);
 void bw_u32(bwriter *w, uint32_t v);
 void bw_u64(bwriter *w, uint64_t v);
 void bw_bytes(bwriter *w, const void *p, size_t n);
+/* Overwrites n bytes at offset off of those written (a header whose fields
+ * are known at the end only). */
+void bw_patch(bwriter *w, uint64_t off, const void *p, size_t n);
 /* Writes the container header: magic, version, section count. */
 void bw_header(bwriter *w, const char magic[4], uint32_t version, uint32_t n_sections);
 int bw_commit(bwriter *w, zkml_error *err);

@@ -17,6 +17,7 @@
  * by our setup and are not re-checked against the curve (that would cost more
  * than the proof); the checksum vouches for them.
  */
+#include "pipeline/snark/binfile.h"
 #include "pipeline/snark/groth16.h"
 #include "pipeline/snark/field.h"
 
@@ -91,28 +92,24 @@ static uint64_t hash_final(const pk_hash *hs)
 }
 
 typedef struct pk_io {
-    FILE *f;
+    bwriter w;
     pk_hash hash;
     uint64_t bytes;
-    const char *path;
-    int failed;
 } pk_io;
 
 /* Every chunk is a multiple of 8 bytes, so the hash sees whole words. */
 static void put(pk_io *io, const void *p, size_t n)
 {
     static const uint8_t zeros[8];
-    if (io->failed || n == 0)
+    if (n == 0)
         return;
-    if (fwrite(p, 1, n, io->f) != n)
-        io->failed = 1;
+    bw_bytes(&io->w, p, n);
     hash_words(&io->hash, p, n);
     size_t pad = (8 - n % 8) % 8;
     if (pad) {
         uint8_t tail[8] = {0};
         memcpy(tail, (const uint8_t *)p + n - n % 8, n % 8);
-        if (fwrite(zeros, 1, pad, io->f) != pad)
-            io->failed = 1;
+        bw_bytes(&io->w, zeros, pad);
         hash_words(&io->hash, tail, 8);
     }
     io->bytes += n + pad;
@@ -144,29 +141,27 @@ static void put_u32s(pk_io *io, uint32_t a, uint32_t b, uint32_t c, uint32_t d)
     put(io, v, sizeof v);
 }
 
-static void put_header(FILE *f, uint64_t body, uint64_t checksum)
+/* The header, written first with body 0 and checksum 0, then patched. */
+static void header_bytes(uint8_t h[PK_HEADER_BYTES], uint64_t body, uint64_t checksum)
 {
-    uint8_t h[PK_HEADER_BYTES] = PK_MAGIC;
+    static const uint8_t magic[8] = PK_MAGIC;
     uint32_t v[4] = {PK_VERSION, (uint32_t)sizeof(g1_affine), (uint32_t)sizeof(g2_affine), 0};
+    memset(h, 0, PK_HEADER_BYTES);
+    memcpy(h, magic, 8);
     memcpy(h + 8, v, 16);
     memcpy(h + 24, &body, 8);
     memcpy(h + 32, &checksum, 8);
-    fseek(f, 0, SEEK_SET);
-    fwrite(h, 1, sizeof h, f);
 }
 
 int pk_write(const groth16_pk *pk, const char *path, zkml_error *err)
 {
-    char tmp[4200];
-    int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    if (n < 0 || (size_t)n >= sizeof tmp)
-        return zkml_fail(err, ZKML_EINVAL, "path too long: %s", path);
-    pk_io io = {fopen(tmp, "wb"), {{0}, 0}, 0, path, 0};
-    if (!io.f)
-        return zkml_fail(err, ZKML_EIO, "%s: %s", tmp, strerror(errno));
-    setvbuf(io.f, NULL, _IOFBF, 1 << 20);
+    pk_io io = {.bytes = 0};
+    uint8_t h[PK_HEADER_BYTES];
+    if (bw_open(&io.w, path, err))
+        return err->code;
     hash_init(&io.hash);
-    put_header(io.f, 0, 0);
+    header_bytes(h, 0, 0);
+    bw_bytes(&io.w, h, sizeof h);
     put_u32s(&io, pk->n_vars, pk->n_public, pk->n_constraints, pk->log_n);
     for (int m = 0; m < 3; m++) {
         uint64_t nt = pk->m[m].start[pk->n_constraints];
@@ -185,19 +180,9 @@ int pk_write(const groth16_pk *pk, const char *path, zkml_error *err)
     put_points(&io, pk->b2_query, pk->n_vars, sizeof(g2_affine), G2_USED);
     put_points(&io, pk->c_query, pk->n_vars - pk->n_public - 1, sizeof(g1_affine), G1_USED);
     put_points(&io, pk->h_query, (size_t)1 << pk->log_n, sizeof(g1_affine), G1_USED);
-    if (!io.failed) {
-        put_header(io.f, io.bytes, hash_final(&io.hash));
-        if (fflush(io.f) != 0 || fsync(fileno(io.f)) != 0)
-            io.failed = 1;
-    }
-    if (fclose(io.f) != 0)
-        io.failed = 1;
-    if (io.failed || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return zkml_fail(err, ZKML_EIO, "writing %s: %s", path, strerror(e ? e : EIO));
-    }
-    return 0;
+    header_bytes(h, io.bytes, hash_final(&io.hash));
+    bw_patch(&io.w, 0, h, sizeof h);
+    return bw_commit(&io.w, err);
 }
 
 /* ---- reading ------------------------------------------------------------------
