@@ -164,11 +164,11 @@ int bw_open(bwriter *w, const char *path, zkml_error *err)
     return 0;
 }
 
-/* n bytes from p to the file, however many calls write() takes. */
-static void write_all(bwriter *w, const uint8_t *p, size_t n)
+/* n bytes from p to the file at offset off, however many calls it takes. */
+static void put_at(bwriter *w, const uint8_t *p, size_t n, uint64_t off)
 {
     while (!w->failed && n) {
-        ssize_t k = write(w->fd, p, n);
+        ssize_t k = pwrite(w->fd, p, n, (off_t)off);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0) {
@@ -176,9 +176,16 @@ static void write_all(bwriter *w, const uint8_t *p, size_t n)
             return;
         }
         p += k;
+        off += (uint64_t)k;
         n -= (size_t)k;
-        w->written += (uint64_t)k;
     }
+}
+
+/* n bytes from p after those written. */
+static void write_all(bwriter *w, const uint8_t *p, size_t n)
+{
+    put_at(w, p, n, w->written);
+    w->written += n;
     if (!w->failed && w->written - w->synced >= BW_SYNC_STEP) {
         /* advice: where it fails, bw_commit's fsync writes these bytes too */
         sync_file_range(w->fd, (off_t)w->synced, (off_t)(w->written - w->synced),
@@ -208,18 +215,7 @@ void bw_bytes(bwriter *w, const void *p, size_t n)
 void bw_patch(bwriter *w, uint64_t off, const void *p, size_t n)
 {
     flush(w);
-    for (const uint8_t *b = p; !w->failed && n;) {
-        ssize_t k = pwrite(w->fd, b, n, (off_t)off);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            w->failed = k < 0 && errno ? errno : EIO;
-            return;
-        }
-        b += k;
-        off += (uint64_t)k;
-        n -= (size_t)k;
-    }
+    put_at(w, p, n, off);
 }
 
 void bw_u32(bwriter *w, uint32_t v)
