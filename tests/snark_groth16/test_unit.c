@@ -7,9 +7,12 @@
  * fixed-base multiples of the generators against g1_mul/g2_mul (narrow and
  * 16-bit windows, scalars whose digits carry, zero, one and -1),
  * the R1CS builder, malformed .r1cs,
- * .wtns, proving keys and JSON (clear errors, no crash), and an in-process
- * setup/prove/verify round trip with a refused witness.
+ * .wtns, proving keys and JSON (clear errors, no crash), the atomic file
+ * writer against the bytes it was given (chunks of every size around its
+ * buffer, patches, abort, keep-existing), and an in-process setup/prove/verify
+ * round trip with a refused witness.
  */
+#include "pipeline/snark/binfile.h"
 #include "pipeline/snark/field.h"
 #include "pipeline/snark/fixed_base.h"
 #include "pipeline/snark/groth16.h"
@@ -20,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tests/check.h"
 
@@ -396,6 +400,64 @@ static void test_json_errors(void)
     CHECK(public_json_parse(&pub, &n, "[1]", 3, "public.json", &err) != 0, "number accepted");
 }
 
+/* The writer against the obvious reference, the bytes it was handed: ~20 MB
+ * (past two writeback steps) in chunks from 0 bytes to 3 MiB (below, at and
+ * above its buffer, so some straddle a flush and some bypass the buffer), with
+ * patches (bw_patch) at the start, inside the buffered tail and in what was
+ * flushed long before. */
+static void test_writer(void)
+{
+    const char *path = "snark_groth16_unit.bin";
+    size_t cap = 20u << 20, len = 0;
+    uint8_t *want = malloc(cap);
+    test_rng g = {4242};
+    zkml_error err = {0};
+    bwriter w;
+    unlink(path);
+    CHECK(want && bw_open(&w, path, &err) == 0, "bw_open: %s", err.message);
+    if (!want || err.code) {
+        free(want);
+        return;
+    }
+    static const size_t sizes[] = {0, 1, 7, 36, 4096, BW_BUFFER - 1, BW_BUFFER, BW_BUFFER + 1,
+                                   3u << 20};
+    while (len < cap) {
+        size_t n = sizes[test_rng_u64(&g) % (sizeof sizes / sizeof sizes[0])];
+        n = n > cap - len ? cap - len : n;
+        for (size_t i = 0; i < n; i++)
+            want[len + i] = (uint8_t)test_rng_u64(&g);
+        bw_bytes(&w, want + len, n);
+        len += n;
+        if (test_rng_u64(&g) % 4 == 0) { /* 16 bytes somewhere before the end */
+            size_t at = len < 16 ? 0 : (size_t)(test_rng_u64(&g) % (len - 15));
+            for (size_t i = 0; i < 16 && at + i < len; i++)
+                want[at + i] = (uint8_t)test_rng_u64(&g);
+            bw_patch(&w, at, want + at, len - at < 16 ? len - at : 16);
+        }
+    }
+    CHECK(bw_commit(&w, &err) == 0, "bw_commit: %s", err.message);
+    size_t got_len;
+    uint8_t *got = slurp(path, &got_len);
+    CHECK(got && got_len == len && memcmp(got, want, len) == 0,
+          "the file differs from the bytes written (%zu of %zu bytes)", got_len, len);
+    free(got);
+    /* abort leaves the file as it was; commit_new keeps a file already there */
+    CHECK(bw_open(&w, path, &err) == 0, "bw_open: %s", err.message);
+    bw_bytes(&w, "other", 5);
+    bw_abort(&w);
+    CHECK(bw_open(&w, path, &err) == 0, "bw_open: %s", err.message);
+    bw_bytes(&w, "other", 5);
+    CHECK(bw_commit_new(&w, &err) == 0, "bw_commit_new: %s", err.message);
+    got = slurp(path, &got_len);
+    CHECK(got && got_len == len && memcmp(got, want, len) == 0,
+          "abort or commit_new replaced the file");
+    free(got);
+    free(want);
+    unlink(path);
+    CHECK(bw_open(&w, "no-such-dir/x.bin", &err) != 0 && strstr(err.message, "no-such-dir/x.bin"),
+          "an unwritable path: '%s'", err.message);
+}
+
 static void test_round_trip(void)
 {
     r1cs cs;
@@ -478,6 +540,7 @@ int main(void)
     test_fixed_base(300, 300, 2, 1);
     test_fixed_base(40, (size_t)1 << 20, 2, 1);
     test_json_errors();
+    test_writer();
     test_round_trip();
     printf("%s\n", failures ? "FAILED" : "ok");
     return failures != 0;
