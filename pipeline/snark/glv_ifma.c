@@ -233,8 +233,8 @@ int glv_ifma_mul_same(g1_affine *out, const g1_affine *p, size_t n, const glv_di
 {
     size_t vectors = IFMA_VECTORS, rows = 2 * WNAF_TABLE;
     size_t bytes = (2 + 2 * rows + 1) * vectors * sizeof(fpv);
-    /* 11.5 MB a call, so huge_malloc aligns it to 2 MiB (vectors need 64 B):
-     * faulted in 4 KiB at a time, it was 5% of a contribution's samples */
+    /* 11.5 MB a call: faulted in 4 KiB at a time, it was 5% of a
+     * contribution's samples */
     fpv *mem = huge_malloc(bytes);
     ifma_batch *b = malloc(sizeof *b);
     if (!mem || !b) {

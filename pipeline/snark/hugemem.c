@@ -12,15 +12,12 @@
  * not memory: the pages skipped are never touched). */
 void *huge_malloc(size_t n)
 {
-#ifdef MADV_HUGEPAGE
     void *p;
-    if (n < HUGE_PAGE)
-        return malloc(n);
-    if (posix_memalign(&p, HUGE_PAGE, n))
+    if (posix_memalign(&p, n < HUGE_PAGE ? 64 : HUGE_PAGE, n ? n : 1))
         return NULL;
-    madvise(p, n & ~(HUGE_PAGE - 1), MADV_HUGEPAGE); /* advice: a failure costs time only */
-    return p;
-#else
-    return malloc(n);
+#ifdef MADV_HUGEPAGE
+    if (n >= HUGE_PAGE)
+        madvise(p, n & ~(HUGE_PAGE - 1), MADV_HUGEPAGE); /* advice: a failure costs time only */
 #endif
+    return p;
 }

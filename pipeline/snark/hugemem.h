@@ -7,10 +7,11 @@
  * virtual machine cost about 15% of the proof's CPU time, and the 4 KiB
  * pages miss the TLB more in the scattered bucket and witness reads.
  *
- * huge_malloc(n) is malloc(n) (free it with free()) plus the advice
- * MADV_HUGEPAGE on the whole 2 MiB pages inside the block when it is large
- * (a huge page holds memory of the block only). The advice is best effort:
- * where the kernel ignores or refuses it, the block is plain malloc memory.
+ * huge_malloc(n) is malloc(n) (free it with free()) aligned to 64 bytes, so
+ * that it can hold AVX-512 vectors at any size, plus, when the block is
+ * large, the advice MADV_HUGEPAGE on the whole 2 MiB pages inside it (a huge
+ * page holds memory of the block only). The advice is best effort: where the
+ * kernel ignores or refuses it, the block is plain memory.
  */
 #ifndef ZKML_SNARK_HUGEMEM_H
 #define ZKML_SNARK_HUGEMEM_H
