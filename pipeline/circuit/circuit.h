@@ -52,6 +52,11 @@ typedef struct circuit {
 /* Builds the R1CS of m; with values (from quant_eval) also the witness,
  * whose tensor values are the evaluator's (checked gadget by gadget). */
 int circuit_build(const quant_model *m, const quant_values *values, circuit *c, zkml_error *err);
+/* The same system without a witness, written to the .r1cs file at r1cs_path
+ * as it is built (r1cs_stream_to): c->cs keeps the counts only. The file is
+ * r1cs_write's for circuit_build's system, and is left in place only when
+ * the whole build succeeded. */
+int circuit_build_file(const quant_model *m, const char *r1cs_path, circuit *c, zkml_error *err);
 void circuit_free(circuit *c);
 
 /* What the evaluation circuit proves over its rows (eval_circuit.c). */

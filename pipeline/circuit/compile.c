@@ -465,6 +465,20 @@ int circuit_build(const quant_model *m, const quant_values *values, circuit *c, 
     return compiler_finish(&k, compile_all(&k, values));
 }
 
+int circuit_build_file(const quant_model *m, const char *r1cs_path, circuit *c, zkml_error *err)
+{
+    compiler k;
+    int rc = compiler_init(&k, m, c, 0, err);
+    if (rc)
+        return rc;
+    rc = r1cs_stream_to(&k.b.cs, r1cs_path, err);
+    if (!rc)
+        rc = compile_all(&k, NULL);
+    if (!rc)
+        rc = r1cs_stream_commit(&k.b.cs, err);
+    return compiler_finish(&k, rc);
+}
+
 void circuit_free(circuit *c)
 {
     if (!c)

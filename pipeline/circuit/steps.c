@@ -187,10 +187,9 @@ int circuit_compile_step(const char *dir, const zkml_step_opts *opts, zkml_error
     int rc = circuit_load(dir, &l, err);
     if (rc)
         return rc;
-    if (!(rc = circuit_build(&l.m, NULL, &c, err))) {
-        if (!(rc = zkml_artifact_path(path, sizeof path, dir, ZKML_A_R1CS, err)) &&
-            !(rc = r1cs_write(&c.cs, path, err)))
-            rc = circuit_write_json(dir, ZKML_A_CIRCUIT, circuit_json(&l, &c), err);
+    if (!(rc = zkml_artifact_path(path, sizeof path, dir, ZKML_A_R1CS, err)) &&
+        !(rc = circuit_build_file(&l.m, path, &c, err))) {
+        rc = circuit_write_json(dir, ZKML_A_CIRCUIT, circuit_json(&l, &c), err);
         circuit_free(&c);
     }
     circuit_unload(&l);

@@ -75,10 +75,14 @@ static r1cs_term *pool_take(r1cs *cs, size_t n)
     return p->terms + p->used - n;
 }
 
+static void stream_abort(r1cs *cs);
+
 void r1cs_free(r1cs *cs)
 {
-    /* the pool owns the terms of every combination with cap 0 */
-    for (uint32_t i = 0; i < cs->n_constraints; i++) {
+    stream_abort(cs);
+    /* the pool owns the terms of every combination with cap 0; a streamed
+     * system has counts only */
+    for (uint32_t i = 0; cs->constraints && i < cs->n_constraints; i++) {
         r1cs_constraint *k = &cs->constraints[i];
         if (k->a.cap)
             r1cs_lc_free(&k->a);
@@ -207,8 +211,12 @@ static void move_to_pool(r1cs_lc *dst, r1cs_lc *lc, r1cs_term *at)
     r1cs_lc_free(lc);
 }
 
+static int stream_constraint(r1cs *cs, r1cs_lc *a, r1cs_lc *b, r1cs_lc *c, zkml_error *err);
+
 int r1cs_add_constraint(r1cs *cs, r1cs_lc *a, r1cs_lc *b, r1cs_lc *c, zkml_error *err)
 {
+    if (cs->stream)
+        return stream_constraint(cs, a, b, c, err);
     r1cs_term *at = NULL;
     if (cs->n_constraints == cs->cap_constraints) {
         /* The count is 32-bit: stop below 2^31 so the doubled capacity still fits. */
@@ -248,6 +256,10 @@ int r1cs_check_witness(const r1cs *cs, const fr_t *w, size_t n, zkml_error *err)
 {
     fr_t one, a, b, c;
     fr_one(&one);
+    if (!cs->constraints && cs->n_constraints)
+        return zkml_fail(err, ZKML_EINVAL,
+                         "the system's constraints are not in memory "
+                         "(streamed to a file, or its header read alone)");
     if (n != cs->n_wires)
         return zkml_fail(err, ZKML_EREJECTED, "witness has %zu values, the circuit has %u wires", n,
                          cs->n_wires);
@@ -323,20 +335,74 @@ static void write_lc(bwriter *w, coeff_cache *cc, const r1cs_lc *lc)
     }
 }
 
-int r1cs_write(const r1cs *cs, const char *path, zkml_error *err)
+/* Little-endian v in n bytes at p; returns p + n. */
+static uint8_t *put_le(uint8_t *p, uint64_t v, int n)
 {
-    uint64_t body = 0;
+    for (int i = 0; i < n; i++)
+        *p++ = (uint8_t)(v >> 8 * i);
+    return p;
+}
+
+enum { HEAD_BYTES = 12 + 12 + 64 + 12 };
+
+/* The file's bytes before the first constraint: the container header, the
+ * header section, and the constraints section's type and size (body). */
+static void head_bytes(uint8_t h[HEAD_BYTES], const r1cs *cs, uint64_t body)
+{
+    memcpy(h, "r1cs", 4);
+    uint8_t *p = put_le(h + 4, 1, 4); /* version */
+    p = put_le(p, 3, 4);              /* sections */
+    p = put_le(p, R1CS_SEC_HEADER, 4);
+    p = put_le(p, 64, 8);
+    p = put_le(p, 32, 4);
+    memcpy(p, BN254_R_LE, 32);
+    p = put_le(p + 32, cs->n_wires, 4);
+    p = put_le(p, cs->n_pub_out, 4);
+    p = put_le(p, cs->n_pub_in, 4);
+    p = put_le(p, cs->n_prv_in, 4);
+    p = put_le(p, cs->n_wires, 8); /* labels: one per wire */
+    p = put_le(p, cs->n_constraints, 4);
+    p = put_le(p, R1CS_SEC_CONSTRAINTS, 4);
+    put_le(p, body, 8);
+}
+
+static int check_counts(const r1cs *cs, const char *path, zkml_error *err)
+{
     if (cs->n_wires < 1 + (uint64_t)cs->n_pub_out + cs->n_pub_in + cs->n_prv_in)
         return zkml_fail(err, ZKML_EINVAL,
                          "%s: %u wires cannot hold %u outputs, %u public and "
                          "%u private inputs",
                          path, cs->n_wires, cs->n_pub_out, cs->n_pub_in, cs->n_prv_in);
+    return 0;
+}
+
+/* The bytes of one constraint's three combinations. */
+static uint64_t constraint_bytes(const r1cs_lc *a, const r1cs_lc *b, const r1cs_lc *c)
+{
+    return 12 + 36 * ((uint64_t)a->n + b->n + c->n);
+}
+
+static void write_labels(bwriter *w, const r1cs *cs)
+{
+    bw_u32(w, R1CS_SEC_LABELS);
+    bw_u64(w, 8 * (uint64_t)cs->n_wires);
+    for (uint32_t i = 0; i < cs->n_wires; i++)
+        bw_u64(w, i);
+}
+
+int r1cs_write(const r1cs *cs, const char *path, zkml_error *err)
+{
+    uint64_t body = 0;
+    if (!cs->constraints && cs->n_constraints)
+        return zkml_fail(err, ZKML_EINVAL, "%s: the system's constraints are not in memory", path);
+    if (check_counts(cs, path, err))
+        return err->code;
     for (uint32_t k = 0; k < cs->n_constraints; k++) {
         const r1cs_constraint *c = &cs->constraints[k];
         if (check_wires(cs, &c->a, k, err) || check_wires(cs, &c->b, k, err) ||
             check_wires(cs, &c->c, k, err))
             return zkml_error_prefix(err, "%s", path);
-        body += 12 + 36 * ((uint64_t)c->a.n + c->b.n + c->c.n);
+        body += constraint_bytes(&c->a, &c->b, &c->c);
     }
     bwriter w;
     coeff_cache *cc = calloc(1, sizeof *cc);
@@ -346,30 +412,100 @@ int r1cs_write(const r1cs *cs, const char *path, zkml_error *err)
         free(cc);
         return err ? err->code : ZKML_EIO;
     }
-    bw_header(&w, "r1cs", 1, 3);
-    bw_u32(&w, R1CS_SEC_HEADER);
-    bw_u64(&w, 64);
-    bw_u32(&w, 32);
-    bw_bytes(&w, BN254_R_LE, 32);
-    bw_u32(&w, cs->n_wires);
-    bw_u32(&w, cs->n_pub_out);
-    bw_u32(&w, cs->n_pub_in);
-    bw_u32(&w, cs->n_prv_in);
-    bw_u64(&w, cs->n_wires); /* labels: one per wire */
-    bw_u32(&w, cs->n_constraints);
-    bw_u32(&w, R1CS_SEC_CONSTRAINTS);
-    bw_u64(&w, body);
+    uint8_t h[HEAD_BYTES];
+    head_bytes(h, cs, body);
+    bw_bytes(&w, h, sizeof h);
     for (uint32_t k = 0; k < cs->n_constraints; k++) {
         write_lc(&w, cc, &cs->constraints[k].a);
         write_lc(&w, cc, &cs->constraints[k].b);
         write_lc(&w, cc, &cs->constraints[k].c);
     }
     free(cc);
-    bw_u32(&w, R1CS_SEC_LABELS);
-    bw_u64(&w, 8 * (uint64_t)cs->n_wires);
-    for (uint32_t i = 0; i < cs->n_wires; i++)
-        bw_u64(&w, i);
+    write_labels(&w, cs);
     return bw_commit(&w, err);
+}
+
+/* ---- streaming -------------------------------------------------------------- */
+
+struct r1cs_stream {
+    bwriter w;
+    coeff_cache cc;
+    uint64_t body; /* the constraints' bytes so far */
+    char path[];
+};
+
+int r1cs_stream_to(r1cs *cs, const char *path, zkml_error *err)
+{
+    if (cs->stream || cs->n_constraints)
+        return zkml_fail(err, ZKML_EINVAL, "%s: a system streams from its first constraint", path);
+    size_t len = strlen(path);
+    r1cs_stream *s = calloc(1, sizeof *s + len + 1);
+    if (!s)
+        return zkml_fail(err, ZKML_ENOMEM, "%s: out of memory", path);
+    memcpy(s->path, path, len + 1);
+    if (bw_open(&s->w, s->path, err)) {
+        free(s);
+        return err->code;
+    }
+    uint8_t h[HEAD_BYTES];
+    head_bytes(h, cs, 0); /* the counts are patched in by r1cs_stream_commit */
+    bw_bytes(&s->w, h, sizeof h);
+    cs->stream = s;
+    return 0;
+}
+
+static void stream_abort(r1cs *cs)
+{
+    if (!cs->stream)
+        return;
+    bw_abort(&cs->stream->w);
+    free(cs->stream);
+    cs->stream = NULL;
+}
+
+/* A write that failed stops the build at once (a full disk would otherwise
+ * be reported after the whole compile). */
+static int stream_constraint(r1cs *cs, r1cs_lc *a, r1cs_lc *b, r1cs_lc *c, zkml_error *err)
+{
+    r1cs_stream *s = cs->stream;
+    uint32_t k = cs->n_constraints;
+    int rc = 0;
+    if (k >= UINT32_MAX / 2)
+        rc = zkml_fail(err, ZKML_ENOMEM, "%s: more than %u constraints", s->path, k);
+    else if (s->w.failed)
+        rc = zkml_fail(err, ZKML_EIO, "writing %s: %s", s->path, strerror(s->w.failed));
+    else if (check_wires(cs, a, k, err) || check_wires(cs, b, k, err) || check_wires(cs, c, k, err))
+        rc = zkml_error_prefix(err, "%s", s->path);
+    if (!rc) {
+        write_lc(&s->w, &s->cc, a);
+        write_lc(&s->w, &s->cc, b);
+        write_lc(&s->w, &s->cc, c);
+        s->body += constraint_bytes(a, b, c);
+        cs->n_constraints++;
+    }
+    r1cs_lc_free(a);
+    r1cs_lc_free(b);
+    r1cs_lc_free(c);
+    return rc;
+}
+
+int r1cs_stream_commit(r1cs *cs, zkml_error *err)
+{
+    r1cs_stream *s = cs->stream;
+    if (!s)
+        return zkml_fail(err, ZKML_EINVAL, "r1cs_stream_commit: the system is not streaming");
+    if (check_counts(cs, s->path, err)) {
+        stream_abort(cs);
+        return err->code;
+    }
+    uint8_t h[HEAD_BYTES];
+    write_labels(&s->w, cs);
+    head_bytes(h, cs, s->body);
+    bw_patch(&s->w, 0, h, sizeof h);
+    int rc = bw_commit(&s->w, err);
+    free(s);
+    cs->stream = NULL;
+    return rc;
 }
 
 /* ---- reading ---------------------------------------------------------------- */

@@ -249,12 +249,14 @@ typedef struct r1cs_constraint {
 } r1cs_constraint;
 
 typedef struct r1cs_pool r1cs_pool;
+typedef struct r1cs_stream r1cs_stream;
 typedef struct r1cs {
     uint32_t n_wires; /* including wire 0 */
     uint32_t n_pub_out, n_pub_in, n_prv_in;
     r1cs_constraint *constraints;
     uint32_t n_constraints, cap_constraints;
-    r1cs_pool *pool; /* the constraints' terms (r1cs_add_constraint, r1cs_read) */
+    r1cs_pool *pool;     /* the constraints' terms (r1cs_add_constraint, r1cs_read) */
+    r1cs_stream *stream; /* r1cs_stream_to: constraints go to a file, not to memory */
 } r1cs;
 
 void r1cs_init(r1cs *cs);
@@ -280,6 +282,16 @@ int r1cs_lc_reserve(r1cs_lc *lc, uint32_t need, zkml_error *err);
 int r1cs_lc_axpy(r1cs_lc *dst, const fr_t *k, const r1cs_lc *src, zkml_error *err);
 void r1cs_lc_free(r1cs_lc *lc);
 int r1cs_write(const r1cs *cs, const char *path, zkml_error *err);
+/* From here on (cs has no constraint yet), each constraint added is written
+ * to the .r1cs file at path and not kept: cs->constraints stays NULL, only
+ * the counts grow. r1cs_stream_commit then writes the counts known at the
+ * end and puts the file in place (the bytes r1cs_write would have written
+ * for the same system); r1cs_free before it removes the partial file. Why:
+ * a compile only writes its system out, and holding a CNN's 150 MB of terms
+ * in memory first cost as much in page faults as building them. A wire
+ * beyond cs->n_wires when its constraint is added is refused then. */
+int r1cs_stream_to(r1cs *cs, const char *path, zkml_error *err);
+int r1cs_stream_commit(r1cs *cs, zkml_error *err);
 int r1cs_read(r1cs *cs, const char *path, zkml_error *err);
 /* The header alone (the counts; cs->n_constraints the constraints the file
  * declares, cs->constraints NULL), checked as r1cs_read checks it, without

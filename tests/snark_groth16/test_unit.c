@@ -458,6 +458,85 @@ static void test_writer(void)
           "an unwritable path: '%s'", err.message);
 }
 
+/* The highest wire a combination names, or 0. */
+static uint32_t top_wire(const r1cs_lc *lc)
+{
+    return lc->n ? lc->terms[lc->n - 1].wire : 0;
+}
+
+static void copy_lc(r1cs_lc *dst, const r1cs_lc *src)
+{
+    memset(dst, 0, sizeof *dst);
+    CHECK(r1cs_lc_reserve(dst, src->n, NULL) == 0, "reserve");
+    if (src->n)
+        memcpy(dst->terms, src->terms, src->n * sizeof *src->terms);
+    dst->n = src->n;
+}
+
+/* cs's constraints streamed (r1cs_stream_to) into path: the wire count grows
+ * as the constraints need and the other counts are set at the end, so the
+ * header must be patched to match r1cs_write's file. */
+static int stream_copy(const r1cs *cs, const char *path, uint32_t bad_at, zkml_error *err)
+{
+    r1cs s;
+    r1cs_init(&s);
+    int rc = r1cs_stream_to(&s, path, err);
+    for (uint32_t k = 0; !rc && k < cs->n_constraints; k++) {
+        const r1cs_constraint *c = &cs->constraints[k];
+        r1cs_lc a, b, cc;
+        uint32_t top = top_wire(&c->a);
+        top = top_wire(&c->b) > top ? top_wire(&c->b) : top;
+        top = top_wire(&c->c) > top ? top_wire(&c->c) : top;
+        s.n_wires = top + 1 > s.n_wires ? top + 1 : s.n_wires;
+        if (k == bad_at)
+            s.n_wires = top; /* the top wire does not exist yet */
+        copy_lc(&a, &c->a);
+        copy_lc(&b, &c->b);
+        copy_lc(&cc, &c->c);
+        rc = r1cs_add_constraint(&s, &a, &b, &cc, err);
+    }
+    s.n_wires = cs->n_wires;
+    s.n_pub_out = cs->n_pub_out;
+    s.n_pub_in = cs->n_pub_in;
+    s.n_prv_in = cs->n_prv_in;
+    if (!rc)
+        rc = r1cs_stream_commit(&s, err);
+    fr_t one;
+    fr_one(&one);
+    if (!rc) /* counts only now */
+        CHECK(!s.constraints && s.n_constraints == cs->n_constraints &&
+                  r1cs_write(&s, "never.r1cs", NULL) != 0 &&
+                  r1cs_check_witness(&s, &one, 1, NULL) != 0,
+              "a streamed system kept constraints or wrote them again");
+    r1cs_free(&s);
+    return rc;
+}
+
+/* A streamed system's file is r1cs_write's, byte for byte; a wire named
+ * before it exists is refused, naming the constraint, and a stream given up
+ * (r1cs_free before the commit) leaves no file, nor its temporary. */
+static void test_r1cs_stream(const r1cs *cs)
+{
+    zkml_error err = {0};
+    size_t want_len, got_len;
+    CHECK(stream_copy(cs, "streamed.r1cs", UINT32_MAX, &err) == 0, "stream: %s", err.message);
+    uint8_t *want = slurp("snark_groth16_unit.r1cs", &want_len);
+    uint8_t *got = slurp("streamed.r1cs", &got_len);
+    CHECK(want && got && want_len == got_len && memcmp(want, got, want_len) == 0,
+          "the streamed file differs from r1cs_write's (%zu vs %zu bytes)", got_len, want_len);
+    free(want);
+    free(got);
+    unlink("streamed.r1cs");
+    CHECK(stream_copy(cs, "refused.r1cs", 300, &err) == ZKML_EINVAL &&
+              strstr(err.message, "constraint 300 uses wire") &&
+              strstr(err.message, "refused.r1cs"),
+          "a wire beyond the count: '%s'", err.message);
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, "refused.r1cs.tmp.%ld", (long)getpid());
+    CHECK(access("refused.r1cs", F_OK) != 0 && access(tmp, F_OK) != 0,
+          "a refused stream left a file");
+}
+
 static void test_round_trip(void)
 {
     r1cs cs;
@@ -473,6 +552,7 @@ static void test_round_trip(void)
     CHECK(r1cs_write(&cs, "snark_groth16_unit.r1cs", &err) == 0, "%s", err.message);
     CHECK(wtns_write(w, cs.n_wires, "snark_groth16_unit.wtns", &err) == 0, "%s", err.message);
     test_malformed_files("snark_groth16_unit.r1cs", "snark_groth16_unit.wtns");
+    test_r1cs_stream(&cs);
     CHECK(groth16_setup(&cs, &pk, &vk, 2, &err) == 0, "setup: %s", err.message);
     CHECK(pk_write(&pk, "snark_groth16_unit.key", &err) == 0, "%s", err.message);
     groth16_pk_free(&pk);
