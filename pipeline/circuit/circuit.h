@@ -52,6 +52,14 @@ typedef struct circuit {
 /* Builds the R1CS of m; with values (from quant_eval) also the witness,
  * whose tensor values are the evaluator's (checked gadget by gadget). */
 int circuit_build(const quant_model *m, const quant_values *values, circuit *c, zkml_error *err);
+/* The witness alone: each constraint is checked at the witness as it is
+ * made, then dropped (c->cs keeps the counts). For a proof, whose prover
+ * needs the witness only: keeping a CNN's system in memory to check it
+ * afterwards (r1cs_check_witness) was half of making its witness. A
+ * constraint that does not hold is ZKML_EINTERNAL naming it: every gadget
+ * sets its wires' values before it constrains them. */
+int circuit_build_witness(const quant_model *m, const quant_values *values, circuit *c,
+                          zkml_error *err);
 /* The same system without a witness, written to the .r1cs file at r1cs_path
  * as it is built (r1cs_stream_to): c->cs keeps the counts only. The file is
  * r1cs_write's for circuit_build's system, and is left in place only when

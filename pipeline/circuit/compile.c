@@ -465,6 +465,17 @@ int circuit_build(const quant_model *m, const quant_values *values, circuit *c, 
     return compiler_finish(&k, compile_all(&k, values));
 }
 
+int circuit_build_witness(const quant_model *m, const quant_values *values, circuit *c,
+                          zkml_error *err)
+{
+    compiler k;
+    int rc = compiler_init(&k, m, c, 1, err);
+    if (rc)
+        return rc;
+    k.b.witness_only = 1;
+    return compiler_finish(&k, compile_all(&k, values));
+}
+
 int circuit_build_file(const quant_model *m, const char *r1cs_path, circuit *c, zkml_error *err)
 {
     compiler k;

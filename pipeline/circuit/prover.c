@@ -117,7 +117,7 @@ int circuit_prover_prove(const circuit_prover *p, const float *x, size_t n, int 
     if (!rc)
         rc = quant_eval(&p->l.m, q, &v, err);
     if (!rc)
-        rc = circuit_build(&p->l.m, &v, &c, err);
+        rc = circuit_build_witness(&p->l.m, &v, &c, err);
     if (!rc)
         rc = groth16_prove(p->pk, c.witness, c.cs.n_wires, &np->proof, threads, err);
     np->n_pub = rc ? 0 : (size_t)c.cs.n_pub_out + c.cs.n_pub_in;

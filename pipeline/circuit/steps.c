@@ -281,9 +281,7 @@ static int prove_sample(const char *dir, circuit_loaded *l, const quant_dataset 
     if (!rc)
         rc = quant_eval(&l->m, q, &v, err);
     if (!rc)
-        rc = circuit_build(&l->m, &v, &c, err);
-    if (!rc && (rc = r1cs_check_witness(&c.cs, c.witness, c.cs.n_wires, err)))
-        rc = zkml_fail(err, ZKML_EINTERNAL, "witness: internal error, %s", err->message);
+        rc = circuit_build_witness(&l->m, &v, &c, err);
     if (!rc)
         rc = circuit_write_json(dir, ZKML_A_INPUT, input_json(x, d->features), err);
     if (!rc && !(rc = zkml_artifact_path(path, sizeof path, dir, ZKML_A_WITNESS, err)))

@@ -373,6 +373,73 @@ static void check_commitments(const quant_model *m, const quant_values *v, const
     CHECK(fr_eq(&h, &w[2]), "input commitment differs");
 }
 
+static uint8_t *file_bytes(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    uint8_t *d = NULL;
+    long n = f && fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (d = malloc((size_t)n + 1)) &&
+        fread(d, 1, (size_t)n, f) != (size_t)n) {
+        free(d);
+        d = NULL;
+    }
+    if (f)
+        fclose(f);
+    *len = d ? (size_t)n : 0;
+    return d;
+}
+
+/* The other two builds of c's model agree with circuit_build's: the
+ * witness-only build makes the same witness and keeps no constraint, the
+ * build into a file writes r1cs_write's bytes of c's system. */
+static void check_other_builds(const char *name, const quant_model *m, const quant_values *v,
+                               const circuit *c)
+{
+    circuit w;
+    zkml_error err;
+    CHECK(circuit_build_witness(m, v, &w, &err) == 0, "%s witness only: %s", name, err.message);
+    CHECK(w.cs.n_wires == c->cs.n_wires && w.cs.n_constraints == c->cs.n_constraints &&
+              !w.cs.constraints &&
+              memcmp(w.witness, c->witness, c->cs.n_wires * sizeof *c->witness) == 0,
+          "%s: the witness-only build differs", name);
+    circuit_free(&w);
+    CHECK(r1cs_write(&c->cs, "gadgets_built.r1cs", &err) == 0, "write: %s", err.message);
+    CHECK(circuit_build_file(m, "gadgets_streamed.r1cs", &w, &err) == 0, "%s to a file: %s", name,
+          err.message);
+    size_t n1, n2;
+    uint8_t *a = file_bytes("gadgets_built.r1cs", &n1),
+            *b = file_bytes("gadgets_streamed.r1cs", &n2);
+    CHECK(a && b && n1 == n2 && memcmp(a, b, n1) == 0, "%s: the streamed .r1cs differs", name);
+    free(a);
+    free(b);
+    circuit_free(&w);
+    remove("gadgets_built.r1cs");
+    remove("gadgets_streamed.r1cs");
+}
+
+/* A witness-only build refuses a constraint that does not hold, naming it
+ * (3 * 4 = 13 as constraint 1, after one that holds). */
+static void test_witness_only_refuses(void)
+{
+    cbuild b;
+    zkml_error err;
+    uint32_t x, y, z, good;
+    r1cs_lc a = {0}, bb = {0}, c = {0};
+    CHECK(cb_init(&b, 1, &err) == 0 && cb_wire(&b, 3, &x) == 0 && cb_wire(&b, 4, &y) == 0 &&
+              cb_wire(&b, 13, &z) == 0 && cb_wire(&b, 12, &good) == 0,
+          "init");
+    b.witness_only = 1;
+    CHECK(lc_add(&b, &a, x, 1) == 0 && lc_add(&b, &bb, y, 1) == 0 && lc_add(&b, &c, good, 1) == 0 &&
+              cb_enforce(&b, &a, &bb, &c) == 0,
+          "3 * 4 = 12 refused: %s", err.message);
+    CHECK(lc_add(&b, &a, x, 1) == 0 && lc_add(&b, &bb, y, 1) == 0 && lc_add(&b, &c, z, 1) == 0 &&
+              cb_enforce(&b, &a, &bb, &c) == ZKML_EINTERNAL &&
+              strstr(err.message, "constraint 1 (0-based) does not hold"),
+          "3 * 4 = 13: '%s'", err.message);
+    CHECK(b.cs.n_constraints == 1 && !b.cs.constraints, "counts: %u", b.cs.n_constraints);
+    cb_free(&b);
+}
+
 /* A whole compiled model with small settings on one input, inputs and
  * outputs shown as vis (public: packed; hashed: one Poseidon commitment).
  * iris_mlp: Gemm, Relu; ops_tiny: Pad, PRelu, Clip, Transpose, Concat,
@@ -406,6 +473,7 @@ static void test_model_mutation(const char *name, const float *x, int input_sign
         CHECK(c.cs.n_pub_out == 1 && c.cs.n_pub_in == 1, "packed public signals");
         if (vis == QUANT_VIS_HASHED)
             check_commitments(&m, &v, c.witness);
+        check_other_builds(name, &m, &v, &c);
         /* the public input is an input too, but it is checked: mutate it as well */
         mutate_all(name, &c.cs, c.witness, 1);
         printf("%s (%s): %u constraints, %u wires each changed by +1 and -1\n", name,
@@ -618,7 +686,7 @@ static void test_hashed_params(void)
     param_commitment(&m, &h);
     uint32_t last = c.cs.n_pub_out + c.cs.n_pub_in;
     CHECK(c.param_signals == 1 && fr_eq(&h, &c.witness[last]), "the last signal is not the "
-                                                                "parameter commitment");
+                                                               "parameter commitment");
     mutate_all("hashed parameters", &c.cs, c.witness, 1);
     printf("iris_mlp with hashed parameters: %u constraints (%u parameters), every wire moved "
            "breaks one\n",
@@ -654,8 +722,8 @@ static void test_hashed_estimate(const char *file)
     if (load_small(file, 0, QUANT_VIS_HASHED, &g, &m) != 0)
         return;
     CHECK_OK(circuit_build(&m, NULL, &c, &err), &err);
-    CHECK(c.cs.n_constraints == quant_model_constraints(&m), "%s hashed: estimate %llu vs %u",
-          file, (unsigned long long)quant_model_constraints(&m), c.cs.n_constraints);
+    CHECK(c.cs.n_constraints == quant_model_constraints(&m), "%s hashed: estimate %llu vs %u", file,
+          (unsigned long long)quant_model_constraints(&m), c.cs.n_constraints);
     printf("%s with hashed parameters: %u constraints\n", file, c.cs.n_constraints);
     circuit_free(&c);
     quant_model_free(&m);
@@ -730,6 +798,7 @@ int main(void)
     test_pool_window(xs + 4, 2, 2, 11, 1);
     test_pool_window(xs + 1, 3, 1, 12, 1); /* k = 1: no remainder wire at all */
     test_quotient_attacks();
+    test_witness_only_refuses();
     const float iris[4] = {5.1f, 3.5f, 1.4f, 0.2f};
     const float tiny[6] = {-1.0f, -0.25f, 0.5f, 1.5f, -0.75f, 0.0625f};
     test_model_mutation("iris_mlp", iris, 0, QUANT_VIS_PUBLIC);
