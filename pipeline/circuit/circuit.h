@@ -67,6 +67,11 @@ int circuit_build_witness(const quant_model *m, const quant_values *values, circ
 int circuit_build_file(const quant_model *m, const char *r1cs_path, circuit *c, zkml_error *err);
 void circuit_free(circuit *c);
 
+/* Where a build's system goes: kept in c->cs, streamed to an .r1cs file, or
+ * counted only; the last two check each constraint at the witness as it is
+ * made (circuit_build_witness), c->cs keeping the counts. */
+typedef enum circuit_system { CIRCUIT_IN_MEMORY, CIRCUIT_TO_FILE, CIRCUIT_COUNTED } circuit_system;
+
 /* What the evaluation circuit proves over its rows (eval_circuit.c). */
 typedef struct circuit_eval_spec {
     const quant_values *rows; /* n >= 1 rows' evaluator values */
@@ -76,6 +81,8 @@ typedef struct circuit_eval_spec {
     int regression;    /* 0: classification (one output per class); 1: one output */
     int64_t threshold; /* regression: rmse_threshold at the output's scale (0: none) */
     fr_t circuit_hash; /* SHA-256 of network.r1cs mod r: which model this evaluates */
+    circuit_system system;
+    const char *r1cs_path; /* CIRCUIT_TO_FILE's */
 } circuit_eval_spec;
 /* predicted[r] receives row r's class (classification) or output integer
  * (regression) as the circuit computes it. Public signals: the dataset

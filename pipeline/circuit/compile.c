@@ -472,8 +472,13 @@ int circuit_build_witness(const quant_model *m, const quant_values *values, circ
     int rc = compiler_init(&k, m, c, 1, err);
     if (rc)
         return rc;
-    k.b.witness_only = 1;
-    return compiler_finish(&k, compile_all(&k, values));
+    k.b.check_as_built = 1;
+    rc = r1cs_stream_to(&k.b.cs, NULL, err);
+    if (!rc)
+        rc = compile_all(&k, values);
+    if (!rc)
+        rc = r1cs_stream_commit(&k.b.cs, err);
+    return compiler_finish(&k, rc);
 }
 
 int circuit_build_file(const quant_model *m, const char *r1cs_path, circuit *c, zkml_error *err)

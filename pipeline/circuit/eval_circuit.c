@@ -270,7 +270,12 @@ int circuit_build_eval(const quant_model *m, const circuit_eval_spec *s, circuit
         free(elems);
         return rc;
     }
-    rc = compiler_reserve(&k, n_pub);
+    if (s->system != CIRCUIT_IN_MEMORY) {
+        k.b.check_as_built = 1;
+        rc = r1cs_stream_to(&k.b.cs, s->system == CIRCUIT_TO_FILE ? s->r1cs_path : NULL, err);
+    }
+    if (!rc)
+        rc = compiler_reserve(&k, n_pub);
     if (!rc)
         rc = compile_params(&k); /* shared by every row */
     for (size_t r = 0; !rc && r < s->n; r++)
@@ -296,5 +301,7 @@ int circuit_build_eval(const quant_model *m, const circuit_eval_spec *s, circuit
     free(elems);
     k.b.cs.n_pub_out = n_pub;
     c->out_signals = n_pub;
+    if (!rc && s->system != CIRCUIT_IN_MEMORY)
+        rc = r1cs_stream_commit(&k.b.cs, err);
     return compiler_finish(&k, rc);
 }

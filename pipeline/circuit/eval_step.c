@@ -272,7 +272,7 @@ static int check_memory(const circuit_loaded *l, const eval_run *e, zkml_error *
     circuit one;
     int64_t predicted;
     circuit_eval_spec spec = {e->vals, e->labels, 1, e->regression, e->threshold,
-                              e->circuit_hash};
+                              e->circuit_hash, CIRCUIT_COUNTED, NULL};
     int rc = circuit_build_eval(&l->m, &spec, &one, &predicted, err);
     if (rc)
         return rc;
@@ -310,20 +310,17 @@ static int prove_rows(const char *dir, const circuit_loaded *l, const quant_data
     char path[4096];
     circuit c;
     circuit_eval_spec spec = {e->vals, e->labels, e->n, e->regression, e->threshold,
-                              e->circuit_hash};
+                              e->circuit_hash, CIRCUIT_TO_FILE, path};
     int rc = run_rows(l, d, e, err);
     if (!rc)
         rc = check_memory(l, e, err);
     if (!rc)
+        rc = zkml_artifact_path(path, sizeof path, dir, ZKML_A_EVAL_R1CS, err);
+    if (!rc) /* evaluation.r1cs streamed as it is built, every constraint checked */
         rc = circuit_build_eval(&l->m, &spec, &c, e->predicted, err);
     if (rc)
         return rc;
-    if ((rc = r1cs_check_witness(&c.cs, c.witness, c.cs.n_wires, err)))
-        rc = zkml_fail(err, ZKML_EINTERNAL, "evaluation: internal error, %s", err->message);
-    if (!rc)
-        rc = e->regression ? sum_squares(&l->m, e, err) : count_correct(&l->m, e, err);
-    if (!rc && !(rc = zkml_artifact_path(path, sizeof path, dir, ZKML_A_EVAL_R1CS, err)))
-        rc = r1cs_write(&c.cs, path, err);
+    rc = e->regression ? sum_squares(&l->m, e, err) : count_correct(&l->m, e, err);
     if (!rc && !(rc = zkml_artifact_path(path, sizeof path, dir, ZKML_A_EVAL_WITNESS, err)))
         rc = wtns_write(c.witness, c.cs.n_wires, path, err);
     if (!rc)

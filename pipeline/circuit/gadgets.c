@@ -87,29 +87,20 @@ static inline int holds_at_witness(const cbuild *b, const r1cs_lc *a, const r1cs
     return fr_eq(&va, &vc);
 }
 
-/* A constraint checked at the witness and dropped: a witness-only build. */
-static int check_and_drop(cbuild *b, r1cs_lc *a, r1cs_lc *bb, r1cs_lc *c)
-{
-    int holds = holds_at_witness(b, a, bb, c);
-    r1cs_lc_free(a);
-    r1cs_lc_free(bb);
-    r1cs_lc_free(c);
-    if (!holds)
-        return zkml_fail(b->err, ZKML_EINTERNAL,
-                         "witness: internal error, constraint %u (0-based) does not hold at "
-                         "the witness: A*B != C",
-                         b->cs.n_constraints);
-    b->cs.n_constraints++;
-    return 0;
-}
-
 int cb_enforce(cbuild *b, r1cs_lc *a, r1cs_lc *bb, r1cs_lc *c)
 {
     /* Every gadget computes its wires' values before it constrains them, so a
      * constraint that fails here is a gadget bug, not bad input. */
-    if (b->witness_only)
-        return check_and_drop(b, a, bb, c);
-    ZKML_VERIFY(!b->with_witness || holds_at_witness(b, a, bb, c));
+    if (b->check_as_built && !holds_at_witness(b, a, bb, c)) {
+        r1cs_lc_free(a);
+        r1cs_lc_free(bb);
+        r1cs_lc_free(c);
+        return zkml_fail(b->err, ZKML_EINTERNAL,
+                         "witness: internal error, constraint %u (0-based) does not hold at "
+                         "the witness: A*B != C",
+                         b->cs.n_constraints);
+    }
+    ZKML_VERIFY(!b->with_witness || b->check_as_built || holds_at_witness(b, a, bb, c));
     return r1cs_add_constraint(&b->cs, a, bb, c, b->err);
 }
 

@@ -25,8 +25,8 @@ typedef struct cbuild {
     fr_t *w; /* witness values of wires 0 .. cs.n_wires-1 */
     size_t cap_w;
     int with_witness;
-    int witness_only; /* each constraint checked at the witness when made, then
-                       * dropped: cs keeps the counts (circuit_build_witness) */
+    int check_as_built; /* each constraint checked at the witness when made (a
+                         * build whose system streams or is dropped) */
     zkml_error *err;
     fr_t pow2[63]; /* 2^i: most coefficients are +-2^i (bits, offsets), a
                     * conversion each would be a third of the compile time */

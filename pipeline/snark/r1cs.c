@@ -428,6 +428,7 @@ int r1cs_write(const r1cs *cs, const char *path, zkml_error *err)
 /* ---- streaming -------------------------------------------------------------- */
 
 struct r1cs_stream {
+    int to_file; /* else the constraints are dropped */
     bwriter w;
     coeff_cache cc;
     uint64_t body; /* the constraints' bytes so far */
@@ -436,20 +437,23 @@ struct r1cs_stream {
 
 int r1cs_stream_to(r1cs *cs, const char *path, zkml_error *err)
 {
+    const char *name = path ? path : "(constraints dropped)";
     if (cs->stream || cs->n_constraints)
-        return zkml_fail(err, ZKML_EINVAL, "%s: a system streams from its first constraint", path);
-    size_t len = strlen(path);
+        return zkml_fail(err, ZKML_EINVAL, "%s: a system streams from its first constraint", name);
+    size_t len = strlen(name);
     r1cs_stream *s = calloc(1, sizeof *s + len + 1);
     if (!s)
-        return zkml_fail(err, ZKML_ENOMEM, "%s: out of memory", path);
-    memcpy(s->path, path, len + 1);
-    if (bw_open(&s->w, s->path, err)) {
+        return zkml_fail(err, ZKML_ENOMEM, "%s: out of memory", name);
+    memcpy(s->path, name, len + 1);
+    s->to_file = path != NULL;
+    if (s->to_file && bw_open(&s->w, s->path, err)) {
         free(s);
         return err->code;
     }
     uint8_t h[HEAD_BYTES];
     head_bytes(h, cs, 0); /* the counts are patched in by r1cs_stream_commit */
-    bw_bytes(&s->w, h, sizeof h);
+    if (s->to_file)
+        bw_bytes(&s->w, h, sizeof h);
     cs->stream = s;
     return 0;
 }
@@ -458,7 +462,8 @@ static void stream_abort(r1cs *cs)
 {
     if (!cs->stream)
         return;
-    bw_abort(&cs->stream->w);
+    if (cs->stream->to_file)
+        bw_abort(&cs->stream->w);
     free(cs->stream);
     cs->stream = NULL;
 }
@@ -476,13 +481,14 @@ static int stream_constraint(r1cs *cs, r1cs_lc *a, r1cs_lc *b, r1cs_lc *c, zkml_
         rc = zkml_fail(err, ZKML_EIO, "writing %s: %s", s->path, strerror(s->w.failed));
     else if (check_wires(cs, a, k, err) || check_wires(cs, b, k, err) || check_wires(cs, c, k, err))
         rc = zkml_error_prefix(err, "%s", s->path);
-    if (!rc) {
+    if (!rc && s->to_file) {
         write_lc(&s->w, &s->cc, a);
         write_lc(&s->w, &s->cc, b);
         write_lc(&s->w, &s->cc, c);
         s->body += constraint_bytes(a, b, c);
-        cs->n_constraints++;
     }
+    if (!rc)
+        cs->n_constraints++;
     r1cs_lc_free(a);
     r1cs_lc_free(b);
     r1cs_lc_free(c);
@@ -494,9 +500,10 @@ int r1cs_stream_commit(r1cs *cs, zkml_error *err)
     r1cs_stream *s = cs->stream;
     if (!s)
         return zkml_fail(err, ZKML_EINVAL, "r1cs_stream_commit: the system is not streaming");
-    if (check_counts(cs, s->path, err)) {
+    int to_file = s->to_file;
+    if (!to_file || check_counts(cs, s->path, err)) {
         stream_abort(cs);
-        return err->code;
+        return to_file ? err->code : 0;
     }
     uint8_t h[HEAD_BYTES];
     write_labels(&s->w, cs);

@@ -289,7 +289,8 @@ int r1cs_write(const r1cs *cs, const char *path, zkml_error *err);
  * for the same system); r1cs_free before it removes the partial file. Why:
  * a compile only writes its system out, and holding a CNN's 150 MB of terms
  * in memory first cost as much in page faults as building them. A wire
- * beyond cs->n_wires when its constraint is added is refused then. */
+ * beyond cs->n_wires when its constraint is added is refused then. With
+ * path NULL the constraints are counted and dropped (a witness's build). */
 int r1cs_stream_to(r1cs *cs, const char *path, zkml_error *err);
 int r1cs_stream_commit(r1cs *cs, zkml_error *err);
 int r1cs_read(r1cs *cs, const char *path, zkml_error *err);

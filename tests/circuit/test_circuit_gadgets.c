@@ -419,7 +419,7 @@ static void check_other_builds(const char *name, const quant_model *m, const qua
 
 /* A witness-only build refuses a constraint that does not hold, naming it
  * (3 * 4 = 13 as constraint 1, after one that holds). */
-static void test_witness_only_refuses(void)
+static void test_check_as_built_refuses(void)
 {
     cbuild b;
     zkml_error err;
@@ -428,7 +428,8 @@ static void test_witness_only_refuses(void)
     CHECK(cb_init(&b, 1, &err) == 0 && cb_wire(&b, 3, &x) == 0 && cb_wire(&b, 4, &y) == 0 &&
               cb_wire(&b, 13, &z) == 0 && cb_wire(&b, 12, &good) == 0,
           "init");
-    b.witness_only = 1;
+    b.check_as_built = 1;
+    CHECK(r1cs_stream_to(&b.cs, NULL, &err) == 0, "drop: %s", err.message);
     CHECK(lc_add(&b, &a, x, 1) == 0 && lc_add(&b, &bb, y, 1) == 0 && lc_add(&b, &c, good, 1) == 0 &&
               cb_enforce(&b, &a, &bb, &c) == 0,
           "3 * 4 = 12 refused: %s", err.message);
@@ -526,6 +527,35 @@ static void test_pool_fused(void)
     onnx_free(g);
 }
 
+/* The evaluation circuit of spec streamed to a file is r1cs_write's of c's
+ * system with c's witness, and counted only it has c's counts. */
+static void check_eval_builds(const quant_model *m, circuit_eval_spec spec, const circuit *c)
+{
+    circuit w;
+    zkml_error err;
+    int64_t predicted[2];
+    spec.system = CIRCUIT_TO_FILE;
+    spec.r1cs_path = "eval_streamed.r1cs";
+    CHECK(r1cs_write(&c->cs, "eval_built.r1cs", &err) == 0, "write: %s", err.message);
+    CHECK(circuit_build_eval(m, &spec, &w, predicted, &err) == 0, "to a file: %s", err.message);
+    CHECK(w.cs.n_wires == c->cs.n_wires && !w.cs.constraints &&
+              memcmp(w.witness, c->witness, c->cs.n_wires * sizeof *c->witness) == 0,
+          "the streamed evaluation's witness differs");
+    circuit_free(&w);
+    size_t n1, n2;
+    uint8_t *a = file_bytes("eval_built.r1cs", &n1), *b = file_bytes("eval_streamed.r1cs", &n2);
+    CHECK(a && b && n1 == n2 && memcmp(a, b, n1) == 0, "the streamed evaluation .r1cs differs");
+    free(a);
+    free(b);
+    remove("eval_built.r1cs");
+    remove("eval_streamed.r1cs");
+    spec.system = CIRCUIT_COUNTED;
+    CHECK(circuit_build_eval(m, &spec, &w, predicted, &err) == 0 &&
+              w.cs.n_constraints == c->cs.n_constraints && !w.cs.constraints,
+          "counted: %u constraints", w.cs.n_constraints);
+    circuit_free(&w);
+}
+
 /* The evaluation circuit on two iris rows, one labelled right and one
  * wrong: the count, and every wire changed breaks a constraint (the argmax,
  * the label comparison and the commitment leave nothing free). */
@@ -547,7 +577,7 @@ static void test_eval_mutation(void)
         labels[0] = quant_predicted_class(&m, f);
         quant_output_floats(&m, &v[1], f);
         labels[1] = (quant_predicted_class(&m, f) + 1) % 3;
-        circuit_eval_spec spec = {v, labels, 2, 0, 0, {{0}}};
+        circuit_eval_spec spec = {v, labels, 2, 0, 0, {{0}}, CIRCUIT_IN_MEMORY, NULL};
         fr_from_u64(&spec.circuit_hash, 0xc1c1);
         int rc = circuit_build_eval(&m, &spec, &c, predicted, &err);
         CHECK(rc == 0, "evaluation circuit: %s", err.message);
@@ -559,6 +589,7 @@ static void test_eval_mutation(void)
                   (long long)count);
             CHECK(predicted[0] == labels[0] && predicted[1] != labels[1], "predicted classes");
             mutate_all("evaluation", &c.cs, c.witness, 1);
+            check_eval_builds(&m, spec, &c);
             printf("evaluation of 2 rows: %u constraints, %u wires each changed by +1 and -1\n",
                    c.cs.n_constraints, c.cs.n_wires - 1);
             circuit_free(&c);
@@ -597,7 +628,8 @@ static void test_eval_regression(void)
     CHECK(sse > 0 && t > 0, "the targets miss the outputs (SSE %lld)", (long long)sse);
     for (int met = 1; met >= 0; met--) {
         circuit c;
-        circuit_eval_spec spec = {v, targets, 2, 1, met ? t : t - 1, {{0}}};
+        circuit_eval_spec spec = {v,     targets,           2,   1, met ? t : t - 1,
+                                  {{0}}, CIRCUIT_IN_MEMORY, NULL};
         int rc = circuit_build_eval(&m, &spec, &c, predicted, &err);
         CHECK(rc == 0, "regression circuit: %s", err.message);
         if (rc)
@@ -624,7 +656,7 @@ static void test_eval_regression(void)
     }
     /* A threshold whose square leaves the 61-bit comparison is refused. */
     circuit c;
-    circuit_eval_spec huge = {v, targets, 2, 1, INT64_C(1) << 31, {{0}}};
+    circuit_eval_spec huge = {v, targets, 2, 1, INT64_C(1) << 31, {{0}}, CIRCUIT_IN_MEMORY, NULL};
     CHECK(circuit_build_eval(&m, &huge, &c, predicted, &err) == ZKML_EINVAL &&
               strstr(err.message, "bits (at most 61)"),
           "huge threshold: %s", err.message);
@@ -692,7 +724,7 @@ static void test_hashed_params(void)
            "breaks one\n",
            c.cs.n_constraints, m.n_params);
     circuit_free(&c);
-    circuit_eval_spec spec = {&v, &label, 1, 0, 0, {{0}}};
+    circuit_eval_spec spec = {&v, &label, 1, 0, 0, {{0}}, CIRCUIT_IN_MEMORY, NULL};
     CHECK_OK(circuit_build_eval(&m, &spec, &c, &predicted, &err), &err);
     CHECK(fr_eq(&h, &c.witness[c.cs.n_pub_out]), "the evaluation shows another commitment");
     circuit_free(&c);
@@ -798,7 +830,7 @@ int main(void)
     test_pool_window(xs + 4, 2, 2, 11, 1);
     test_pool_window(xs + 1, 3, 1, 12, 1); /* k = 1: no remainder wire at all */
     test_quotient_attacks();
-    test_witness_only_refuses();
+    test_check_as_built_refuses();
     const float iris[4] = {5.1f, 3.5f, 1.4f, 0.2f};
     const float tiny[6] = {-1.0f, -0.25f, 0.5f, 1.5f, -0.75f, 0.0625f};
     test_model_mutation("iris_mlp", iris, 0, QUANT_VIS_PUBLIC);
