@@ -211,10 +211,14 @@ typedef struct many_stage {
 
 /* A bit decomposition's terms name one row with the coefficients 2, 4, ..
  * 2^(b-1), wire after wire, and msm_small paid i doublings for each 2^i P.
- * A thread keeps, for each sum, the doublings of the last point that had a
- * power of two: the next bit's 2^i P is then one doubling further and one
- * addition. key: the point's base and index, plus one (0: no point yet);
- * p: 2^j P for j < len, CHAIN_LEN Jacobian points of the sum's group. */
+ * A thread keeps, for each sum and each ptau base it reads, the doublings
+ * of the last point that had a power of two: the next bit's 2^i P is then
+ * one doubling further and one addition. By base too, because K reads three
+ * (beta for A terms, alpha for B terms, tau for C terms): with one chain a
+ * sum, a CIFAR CNN's bits, which stand in A and in B with the same 2^i, sent
+ * K's chain back to its start at every wire (i doublings instead of one).
+ * key: the point's base and index, plus one (0: no point yet); p: 2^j P for
+ * j < len, CHAIN_LEN Jacobian points of the sum's group. */
 enum { CHAIN_LEN = 62 }; /* small_magnitude's magnitudes are below 2^62 */
 
 typedef struct pow2_chain {
@@ -228,7 +232,7 @@ typedef struct wire_sums {
     pending full[SUM_B2];
     pending2 full2;
     small_queue small[N_SUMS];
-    pow2_chain chain[N_SUMS];
+    pow2_chain chain[N_SUMS][PTAU_N_BASES];
     many_queue many[SUM_B2];
     many_stage stage; /* work NULL: without IFMA, full[] instead */
     uint8_t *scratch; /* MSM_SMALL_SCRATCH Jacobian points, G2-sized */
@@ -244,7 +248,8 @@ static void wire_sums_free(wire_sums *w)
     for (int i = 0; i < N_SUMS; i++) {
         free(w->small[i].p);
         free(w->small[i].m);
-        free(w->chain[i].p);
+        for (int b = 0; b < PTAU_N_BASES; b++)
+            free(w->chain[i][b].p);
     }
     for (int i = 0; i < SUM_B2; i++) {
         free(w->many[i].p);
@@ -282,8 +287,9 @@ static int wire_sums_init(wire_sums *w)
     for (int i = 0; i < N_SUMS; i++) {
         w->small[i].p = malloc(SMALL_CHUNK * sum_group(i)->aff_size);
         w->small[i].m = malloc(SMALL_CHUNK * sizeof *w->small[i].m);
-        w->chain[i].p = malloc(CHAIN_LEN * sum_group(i)->jac_size);
-        ok = ok && w->small[i].p && w->small[i].m && w->chain[i].p;
+        ok = ok && w->small[i].p && w->small[i].m;
+        for (int b = 0; b < PTAU_N_BASES; b++)
+            ok = ok && (w->chain[i][b].p = malloc(CHAIN_LEN * sum_group(i)->jac_size)) != NULL;
     }
     if (!ok)
         wire_sums_free(w);
@@ -306,7 +312,7 @@ static void small_flush(wire_sums *w, int sum, void *acc)
 static const uint8_t *chain_point(wire_sums *w, int sum, uint64_t key, const void *p, int i)
 {
     const group_ops *g = sum_group(sum);
-    pow2_chain *c = &w->chain[sum];
+    pow2_chain *c = &w->chain[sum][(key - 1) >> 40];
     size_t js = g->jac_size;
     if (c->key != key) {
         c->key = key;
