@@ -66,5 +66,8 @@ int groth16_lagrange_at(fr_t *lag, uint32_t log_n, int odd, const fr_t *tau, con
  * pk_shape first sets the counts and the domain from the circuit. */
 int groth16_copy_matrices(groth16_pk *pk, const r1cs *cs, zkml_error *err);
 int groth16_pk_shape(groth16_pk *pk, const r1cs *cs, zkml_error *err);
+/* The same from the .r1cs file at r1cs_path, read straight into the rows
+ * (r1cs_read_rows); the matrices are pk's (groth16_pk_free) even on failure. */
+int groth16_pk_shape_file(groth16_pk *pk, const char *r1cs_path, zkml_error *err);
 
 #endif

@@ -11,6 +11,7 @@
  * buffers are wiped there.
  */
 #include "pipeline/snark/groth16.h"
+#include "pipeline/snark/r1cs_internal.h"
 #include "pipeline/snark/fixed_base.h"
 #include "pipeline/snark/hugemem.h"
 #include "pipeline/snark/ntt.h"
@@ -105,16 +106,30 @@ int groth16_lagrange_at(fr_t *lag, uint32_t log_n, int odd, const fr_t *tau, con
     return 0;
 }
 
-int groth16_pk_shape(groth16_pk *pk, const r1cs *cs, zkml_error *err)
+/* The counts and the domain from the circuit's. */
+static int pk_counts(groth16_pk *pk, const r1cs *cs, zkml_error *err)
 {
     pk->n_vars = cs->n_wires;
     pk->n_public = cs->n_pub_out + cs->n_pub_in;
     pk->n_constraints = cs->n_constraints;
     if (pk->n_vars < pk->n_public + 1)
         return zkml_fail(err, ZKML_EINVAL, "setup: the circuit has fewer wires than signals");
-    if (groth16_domain_log(cs->n_constraints, pk->n_public, &pk->log_n, err))
+    return groth16_domain_log(cs->n_constraints, pk->n_public, &pk->log_n, err);
+}
+
+int groth16_pk_shape(groth16_pk *pk, const r1cs *cs, zkml_error *err)
+{
+    if (pk_counts(pk, cs, err))
         return err->code;
     return groth16_copy_matrices(pk, cs, err);
+}
+
+int groth16_pk_shape_file(groth16_pk *pk, const char *r1cs_path, zkml_error *err)
+{
+    r1cs counts;
+    if (r1cs_read_rows(&counts, pk->m, r1cs_path, err))
+        return err->code;
+    return pk_counts(pk, &counts, err);
 }
 
 int groth16_copy_matrices(groth16_pk *pk, const r1cs *cs, zkml_error *err)

@@ -10,6 +10,7 @@
  * inconsistent (wires out of range, coefficients >= r, truncation).
  */
 #include "pipeline/snark/binfile.h"
+#include "pipeline/snark/hugemem.h"
 #include "pipeline/snark/r1cs_internal.h"
 
 #include <stdlib.h>
@@ -545,17 +546,45 @@ static int read_coeff(read_memo *memo, fr_t *out, const uint8_t v[32])
     return 0;
 }
 
+/* A combination's term count, checked against what the section has left. */
+static int read_count(bcur *c, uint32_t *n, uint32_t k, char side, const char *name,
+                      zkml_error *err)
+{
+    if (bcur_u32(c, n))
+        return zkml_fail(err, ZKML_EINVAL, "%s: constraint %u: truncated before %c", name, k, side);
+    if (*n > c->left / 36)
+        return zkml_fail(err, ZKML_EINVAL,
+                         "%s: constraint %u: %c has %u terms, more than the "
+                         "section holds (truncated file)",
+                         name, k, side, *n);
+    return 0;
+}
+
+/* One term (read_count made sure it is there): its wire below n_wires, its
+ * coefficient below r. */
+static int read_term(bcur *c, read_memo *memo, uint32_t n_wires, uint32_t *wire, fr_t *coeff,
+                     uint32_t k, char side, const char *name, zkml_error *err)
+{
+    const uint8_t *v;
+    bcur_u32(c, wire);
+    bcur_bytes(c, &v, 32);
+    if (*wire >= n_wires)
+        return zkml_fail(err, ZKML_EINVAL,
+                         "%s: constraint %u: %c uses wire %u but there "
+                         "are %u wires",
+                         name, k, side, *wire, n_wires);
+    if (read_coeff(memo, coeff, v))
+        return zkml_fail(err, ZKML_EINVAL, "%s: constraint %u: %c has a coefficient >= r", name, k,
+                         side);
+    return 0;
+}
+
 static int read_lc(r1cs_lc *lc, bcur *c, r1cs *cs, read_memo *memo, uint32_t k, char side,
                    const char *name, zkml_error *err)
 {
     uint32_t n;
-    if (bcur_u32(c, &n))
-        return zkml_fail(err, ZKML_EINVAL, "%s: constraint %u: truncated before %c", name, k, side);
-    if (n > c->left / 36)
-        return zkml_fail(err, ZKML_EINVAL,
-                         "%s: constraint %u: %c has %u terms, more than the "
-                         "section holds (truncated file)",
-                         name, k, side, n);
+    if (read_count(c, &n, k, side, name, err))
+        return err ? err->code : ZKML_EINVAL;
     memset(lc, 0, sizeof *lc); /* cap 0: a pool combination */
     if (n == 0)
         return 0;
@@ -563,19 +592,9 @@ static int read_lc(r1cs_lc *lc, bcur *c, r1cs *cs, read_memo *memo, uint32_t k, 
     if (!lc->terms)
         return zkml_fail(err, ZKML_ENOMEM, "%s: out of memory at constraint %u", name, k);
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t wire;
-        const uint8_t *v;
-        bcur_u32(c, &wire);
-        bcur_bytes(c, &v, 32);
-        if (wire >= cs->n_wires)
-            return zkml_fail(err, ZKML_EINVAL,
-                             "%s: constraint %u: %c uses wire %u but there "
-                             "are %u wires",
-                             name, k, side, wire, cs->n_wires);
-        if (read_coeff(memo, &lc->terms[i].coeff, v))
-            return zkml_fail(err, ZKML_EINVAL, "%s: constraint %u: %c has a coefficient >= r", name,
-                             k, side);
-        lc->terms[i].wire = wire;
+        r1cs_term *t = &lc->terms[i];
+        if (read_term(c, memo, cs->n_wires, &t->wire, &t->coeff, k, side, name, err))
+            return err ? err->code : ZKML_EINVAL;
         lc->n = i + 1;
     }
     return 0;
@@ -607,36 +626,53 @@ static int parse_header(r1cs *cs, const binfile *bf, uint32_t *n_constraints, zk
     return 0;
 }
 
-int r1cs_parse(r1cs *cs, const uint8_t *data, size_t len, const char *name, zkml_error *err)
+/* The checks before the constraints (format, version, no custom gates, the
+ * header's counts into cs); c then holds the constraints section, which has
+ * room for n_constraints of them at least. */
+static int open_system(r1cs *cs, const uint8_t *data, size_t len, const char *name, bcur *c,
+                       uint32_t *n_constraints, zkml_error *err)
 {
     binfile bf;
-    bcur c;
     int found;
-    uint32_t n_constraints;
-    read_memo *memo = NULL;
-    r1cs_init(cs);
     if (binfile_open(&bf, data, len, "r1cs", name, err))
         return err ? err->code : ZKML_EINVAL;
     if (bf.version != 1)
         return zkml_fail(err, ZKML_EINVAL, "%s: .r1cs version %u, only 1 is supported", name,
                          bf.version);
-    if (binfile_section(&bf, R1CS_SEC_GATES, 0, &c, &found, err))
+    if (binfile_section(&bf, R1CS_SEC_GATES, 0, c, &found, err))
         return err ? err->code : ZKML_EINVAL;
     if (found)
         return zkml_fail(err, ZKML_EINVAL,
                          "%s: uses custom gates (PLONK), which Groth16 "
                          "cannot prove",
                          name);
-    if (parse_header(cs, &bf, &n_constraints, err) ||
-        binfile_section(&bf, R1CS_SEC_CONSTRAINTS, 1, &c, NULL, err))
+    if (parse_header(cs, &bf, n_constraints, err) ||
+        binfile_section(&bf, R1CS_SEC_CONSTRAINTS, 1, c, NULL, err))
+        return err ? err->code : ZKML_EINVAL;
+    if (*n_constraints > c->left / 12)
+        return zkml_fail(err, ZKML_EINVAL,
+                         "%s: %u constraints do not fit in the constraints section "
+                         "(truncated file)",
+                         name, *n_constraints);
+    return 0;
+}
+
+static int no_stray_bytes(const bcur *c, const char *name, zkml_error *err)
+{
+    if (c->left != 0)
+        return zkml_fail(err, ZKML_EINVAL, "%s: %zu stray bytes after the last constraint", name,
+                         c->left);
+    return 0;
+}
+
+int r1cs_parse(r1cs *cs, const uint8_t *data, size_t len, const char *name, zkml_error *err)
+{
+    bcur c;
+    uint32_t n_constraints;
+    read_memo *memo = NULL;
+    r1cs_init(cs);
+    if (open_system(cs, data, len, name, &c, &n_constraints, err))
         goto fail;
-    if (n_constraints > c.left / 12) {
-        zkml_fail(err, ZKML_EINVAL,
-                  "%s: %u constraints do not fit in the constraints section "
-                  "(truncated file)",
-                  name, n_constraints);
-        goto fail;
-    }
     cs->constraints = calloc(n_constraints ? n_constraints : 1, sizeof *cs->constraints);
     memo = calloc(1, sizeof *memo);
     if (!cs->constraints || !memo) {
@@ -652,16 +688,95 @@ int r1cs_parse(r1cs *cs, const uint8_t *data, size_t len, const char *name, zkml
             read_lc(&con->c, &c, cs, memo, k, 'C', name, err))
             goto fail;
     }
-    if (c.left != 0) {
-        zkml_fail(err, ZKML_EINVAL, "%s: %zu stray bytes after the last constraint", name, c.left);
+    if (no_stray_bytes(&c, name, err))
         goto fail;
-    }
     free(memo);
     return 0;
 fail:
     free(memo);
     r1cs_free(cs);
     return err ? err->code : ZKML_EINVAL;
+}
+
+/* Pass 1 of r1cs_read_rows: each matrix's term count, the section checked
+ * for truncation on the way (c is a copy: the terms are read in pass 2). */
+static int count_terms(bcur c, uint32_t n_constraints, uint64_t total[3], const char *name,
+                       zkml_error *err)
+{
+    total[0] = total[1] = total[2] = 0;
+    for (uint32_t k = 0; k < n_constraints; k++)
+        for (int m = 0; m < 3; m++) {
+            uint32_t n;
+            const uint8_t *skip;
+            if (read_count(&c, &n, k, "ABC"[m], name, err))
+                return err ? err->code : ZKML_EINVAL;
+            bcur_bytes(&c, &skip, (size_t)n * 36);
+            total[m] += n;
+        }
+    return no_stray_bytes(&c, name, err);
+}
+
+static int alloc_rows(pk_matrix rows[3], uint32_t n_constraints, const uint64_t total[3])
+{
+    for (int m = 0; m < 3; m++) {
+        rows[m].start = huge_malloc(((size_t)n_constraints + 1) * sizeof *rows[m].start);
+        rows[m].wire = huge_malloc((total[m] ? total[m] : 1) * sizeof *rows[m].wire);
+        rows[m].coeff = huge_malloc((total[m] ? total[m] : 1) * sizeof *rows[m].coeff);
+        if (!rows[m].start || !rows[m].wire || !rows[m].coeff)
+            return -1;
+    }
+    return 0;
+}
+
+/* Pass 2: the terms into the rows. */
+static int fill_rows(bcur *c, const r1cs *cs, uint32_t n_constraints, pk_matrix rows[3],
+                     read_memo *memo, const char *name, zkml_error *err)
+{
+    uint64_t at[3] = {0, 0, 0};
+    for (uint32_t k = 0; k < n_constraints; k++)
+        for (int m = 0; m < 3; m++) {
+            uint32_t n;
+            rows[m].start[k] = at[m];
+            read_count(c, &n, k, "ABC"[m], name, err); /* checked by count_terms */
+            for (uint32_t i = 0; i < n; i++, at[m]++)
+                if (read_term(c, memo, cs->n_wires, &rows[m].wire[at[m]], &rows[m].coeff[at[m]],
+                              k, "ABC"[m], name, err))
+                    return err ? err->code : ZKML_EINVAL;
+        }
+    for (int m = 0; m < 3; m++)
+        rows[m].start[n_constraints] = at[m];
+    return 0;
+}
+
+int r1cs_read_rows(r1cs *cs, pk_matrix rows[3], const char *path, zkml_error *err)
+{
+    void *map;
+    size_t len;
+    bcur c;
+    uint32_t n_constraints;
+    uint64_t total[3];
+    read_memo *memo = NULL;
+    r1cs_init(cs);
+    memset(rows, 0, 3 * sizeof *rows);
+    if (binfile_map(path, "r1cs", &map, &len, err))
+        return err ? err->code : ZKML_EIO;
+    int rc = open_system(cs, map, len, path, &c, &n_constraints, err);
+    if (!rc)
+        rc = count_terms(c, n_constraints, total, path, err);
+    if (!rc && (!(memo = calloc(1, sizeof *memo)) || alloc_rows(rows, n_constraints, total)))
+        rc = zkml_fail(err, ZKML_ENOMEM, "%s: out of memory for the matrices", path);
+    if (!rc)
+        rc = fill_rows(&c, cs, n_constraints, rows, memo, path, err);
+    cs->n_constraints = rc ? 0 : n_constraints;
+    for (int m = 0; rc && m < 3; m++) {
+        free(rows[m].start);
+        free(rows[m].wire);
+        free(rows[m].coeff);
+        memset(&rows[m], 0, sizeof rows[m]);
+    }
+    free(memo);
+    binfile_unmap(map, len);
+    return rc;
 }
 
 int r1cs_read_header(r1cs *cs, const char *path, zkml_error *err)

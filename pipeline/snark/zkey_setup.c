@@ -15,14 +15,10 @@
 static int initial_key(const char *r1cs_path, const char *ptau_path, groth16_pk *pk,
                        groth16_vk *vk, zkey_mpc *mpc, zkml_error *err)
 {
-    r1cs cs;
     ptau pt;
     memset(mpc, 0, sizeof *mpc);
     memset(pk, 0, sizeof *pk);
-    if (r1cs_read(&cs, r1cs_path, err))
-        return err->code;
-    int rc = groth16_pk_shape(pk, &cs, err);
-    r1cs_free(&cs); /* pk holds the matrices now */
+    int rc = groth16_pk_shape_file(pk, r1cs_path, err);
     if (!rc)
         rc = ptau_open(&pt, ptau_path, err);
     if (rc) {
@@ -135,7 +131,8 @@ static int check_circuit(const zkey_file *zk, const groth16_pk *pk, zkml_error *
     return 0;
 }
 
-static int pk_from_zkey(const r1cs *cs, const zkey_file *zk, groth16_pk *pk, zkml_error *err)
+static int pk_from_zkey(const char *r1cs_path, const zkey_file *zk, groth16_pk *pk,
+                        zkml_error *err)
 {
     memset(pk, 0, sizeof *pk);
     pk->alpha1 = zk->alpha1;
@@ -143,7 +140,7 @@ static int pk_from_zkey(const r1cs *cs, const zkey_file *zk, groth16_pk *pk, zkm
     pk->delta1 = zk->delta1;
     pk->beta2 = zk->beta2;
     pk->delta2 = zk->delta2;
-    if (groth16_pk_shape(pk, cs, err) || check_circuit(zk, pk, err) ||
+    if (groth16_pk_shape_file(pk, r1cs_path, err) || check_circuit(zk, pk, err) ||
         zkey_points(zk, 5, 0, (void **)&pk->a_query, err) ||
         zkey_points(zk, 6, 0, (void **)&pk->b1_query, err) ||
         zkey_points(zk, 7, 1, (void **)&pk->b2_query, err) ||
@@ -156,15 +153,12 @@ static int pk_from_zkey(const r1cs *cs, const zkey_file *zk, groth16_pk *pk, zkm
 int zkey_export_pk_files(const char *r1cs_path, const char *zkey_path, const char *pk_path,
                          const char *vk_json_path, zkml_error *err)
 {
-    r1cs cs;
     zkey_file zk;
     groth16_pk pk;
     groth16_vk vk;
-    if (r1cs_read(&cs, r1cs_path, err))
-        return err->code;
     int rc = zkey_open(&zk, zkey_path, err);
     if (!rc) {
-        rc = pk_from_zkey(&cs, &zk, &pk, err);
+        rc = pk_from_zkey(r1cs_path, &zk, &pk, err);
         if (!rc)
             rc = zkey_vk(&zk, &vk, err);
         if (!rc) {
@@ -176,6 +170,5 @@ int zkey_export_pk_files(const char *r1cs_path, const char *zkey_path, const cha
         groth16_pk_free(&pk);
         zkey_close(&zk);
     }
-    r1cs_free(&cs);
     return rc;
 }

@@ -326,12 +326,49 @@ static uint8_t *slurp(const char *path, size_t *len)
 }
 
 /* Each damaged image must give a message containing `want`. */
+/* Both readers refuse d the same way: r1cs_parse, and r1cs_read_rows from
+ * a file (the path in its message). */
 static void expect_r1cs_error(const uint8_t *d, size_t len, const char *want, const char *what)
 {
     r1cs cs;
+    pk_matrix rows[3];
     zkml_error err = {0};
     int rc = r1cs_parse(&cs, d, len, "x.r1cs", &err);
     CHECK(rc != 0 && strstr(err.message, want), "%s: rc %d, message '%s'", what, rc, err.message);
+    rc = r1cs_read_rows(&cs, rows, write_tmp("x.r1cs", d, len), &err);
+    CHECK(rc != 0 && strstr(err.message, want) && !rows[0].start && !rows[2].coeff,
+          "%s, read into rows: rc %d, message '%s'", what, rc, err.message);
+}
+
+/* r1cs_read_rows gives groth16_copy_matrices's rows of r1cs_read's system. */
+static void test_read_rows(const char *r1cs_path)
+{
+    r1cs cs, counts;
+    groth16_pk want;
+    pk_matrix rows[3];
+    zkml_error err = {0};
+    memset(&want, 0, sizeof want);
+    CHECK(r1cs_read(&cs, r1cs_path, &err) == 0 && groth16_pk_shape(&want, &cs, &err) == 0 &&
+              r1cs_read_rows(&counts, rows, r1cs_path, &err) == 0,
+          "read: %s", err.message);
+    uint32_t k = cs.n_constraints;
+    CHECK(counts.n_wires == cs.n_wires && counts.n_pub_out == cs.n_pub_out &&
+              counts.n_pub_in == cs.n_pub_in && counts.n_prv_in == cs.n_prv_in &&
+              counts.n_constraints == k && !counts.constraints,
+          "counts differ");
+    for (int m = 0; m < 3; m++) {
+        uint64_t n = want.m[m].start[k];
+        CHECK(rows[m].start[k] == n &&
+                  !memcmp(rows[m].start, want.m[m].start, (k + 1) * sizeof *rows[m].start) &&
+                  !memcmp(rows[m].wire, want.m[m].wire, n * sizeof *rows[m].wire) &&
+                  !memcmp(rows[m].coeff, want.m[m].coeff, n * sizeof *rows[m].coeff),
+              "matrix %d differs", m);
+        free(rows[m].start);
+        free(rows[m].wire);
+        free(rows[m].coeff);
+    }
+    groth16_pk_free(&want);
+    r1cs_free(&cs);
 }
 
 static void test_malformed_files(const char *r1cs_path, const char *wtns_path)
@@ -554,6 +591,7 @@ static void test_round_trip(void)
     CHECK(wtns_write(w, cs.n_wires, "snark_groth16_unit.wtns", &err) == 0, "%s", err.message);
     test_malformed_files("snark_groth16_unit.r1cs", "snark_groth16_unit.wtns");
     test_r1cs_stream(&cs);
+    test_read_rows("snark_groth16_unit.r1cs");
     CHECK(groth16_setup(&cs, &pk, &vk, 2, &err) == 0, "setup: %s", err.message);
     CHECK(pk_write(&pk, "snark_groth16_unit.key", &err) == 0, "%s", err.message);
     groth16_pk_free(&pk);
