@@ -533,8 +533,8 @@ static int read_coeff(read_memo *memo, fr_t *out, const uint8_t v[32])
 {
     uint64_t w[4];
     memcpy(w, v, 32);
-    size_t slot = (size_t)((w[0] ^ w[1] ^ w[2] ^ w[3]) * 0x9E3779B97F4A7C15u >>
-                           (64 - COEFF_CACHE_LOG2));
+    size_t slot =
+        (size_t)((w[0] ^ w[1] ^ w[2] ^ w[3]) * 0x9E3779B97F4A7C15u >> (64 - COEFF_CACHE_LOG2));
     if (memcmp(memo->bytes[slot], v, 32) != 0) {
         fr_t f;
         if (fr_from_bytes_le(&f, v))
@@ -739,8 +739,8 @@ static int fill_rows(bcur *c, const r1cs *cs, uint32_t n_constraints, pk_matrix 
             rows[m].start[k] = at[m];
             read_count(c, &n, k, "ABC"[m], name, err); /* checked by count_terms */
             for (uint32_t i = 0; i < n; i++, at[m]++)
-                if (read_term(c, memo, cs->n_wires, &rows[m].wire[at[m]], &rows[m].coeff[at[m]],
-                              k, "ABC"[m], name, err))
+                if (read_term(c, memo, cs->n_wires, &rows[m].wire[at[m]], &rows[m].coeff[at[m]], k,
+                              "ABC"[m], name, err))
                     return err ? err->code : ZKML_EINVAL;
         }
     for (int m = 0; m < 3; m++)
