@@ -267,14 +267,13 @@ done:
     return rc ? 0 : err->code;
 }
 
-int groth16_setup(const r1cs *cs, groth16_pk *pk, groth16_vk *vk, int threads, zkml_error *err)
+/* The key of a circuit whose shape pk holds (groth16_pk_shape); on failure
+ * pk and vk are freed. */
+static int setup_shaped(groth16_pk *pk, groth16_vk *vk, int threads, zkml_error *err)
 {
-    memset(pk, 0, sizeof *pk);
     memset(vk, 0, sizeof *vk);
     setup_state st;
     memset(&st, 0, sizeof st);
-    if (groth16_pk_shape(pk, cs, err))
-        goto fail;
     st.n_lag = (size_t)1 << pk->log_n;
     st.n_vars = pk->n_vars;
     st.lag = malloc(st.n_lag * sizeof(fr_t));
@@ -317,19 +316,32 @@ fail:
     return err ? err->code : ZKML_EINTERNAL;
 }
 
+int groth16_setup(const r1cs *cs, groth16_pk *pk, groth16_vk *vk, int threads, zkml_error *err)
+{
+    memset(pk, 0, sizeof *pk);
+    memset(vk, 0, sizeof *vk);
+    if (groth16_pk_shape(pk, cs, err)) {
+        groth16_pk_free(pk);
+        return err->code;
+    }
+    return setup_shaped(pk, vk, threads, err);
+}
+
 int groth16_setup_files(const char *r1cs_path, const char *pk_path, const char *vk_json_path,
                         zkml_error *err)
 {
     zkml_error local;
     if (!err)
         err = &local;
-    r1cs cs;
     groth16_pk pk;
     groth16_vk vk;
-    if (r1cs_read(&cs, r1cs_path, err))
+    memset(&pk, 0, sizeof pk);
+    memset(&vk, 0, sizeof vk);
+    if (groth16_pk_shape_file(&pk, r1cs_path, err)) { /* no r1cs in between */
+        groth16_pk_free(&pk);
         return err->code;
-    int rc = groth16_setup(&cs, &pk, &vk, 0, err);
-    r1cs_free(&cs);
+    }
+    int rc = setup_shaped(&pk, &vk, 0, err);
     if (rc)
         return zkml_error_prefix(err, "setup of %s", r1cs_path);
     rc = pk_write(&pk, pk_path, err);
