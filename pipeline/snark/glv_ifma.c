@@ -48,6 +48,20 @@ typedef struct ifma_batch {
     uint8_t inf[IFMA_BATCH];
 } ifma_batch;
 
+/* Montgomery's trick runs two chains of running products, over the even and
+ * the odd vector values, inverted together: one chain is a product after a
+ * product that waits for the one before (~a hundred instructions each, more
+ * than the core looks ahead), two keep it busy. acc[2] in, 1/acc[0] and
+ * 1/acc[1] out. */
+FPV_FN void invert_pair(fpv inv[2], const fpv acc[2])
+{
+    fpv both;
+    fpv_mul(&both, &acc[0], &acc[1]);
+    fpv_inv(&both, &both);
+    fpv_mul(&inv[0], &both, &acc[1]);
+    fpv_mul(&inv[1], &both, &acc[0]);
+}
+
 /* The lanes of vector i that a step leaves as they are: keep[i], none
  * without keep. */
 static inline fpv_mask kept(const fpv_mask *keep, size_t i)
@@ -63,11 +77,11 @@ static inline fpv_mask kept(const fpv_mask *keep, size_t i)
 FPV_FN int add_rows(fpv *rx, fpv *ry, const fpv *ax, const fpv *ay, const fpv *tx, const fpv *ty,
                     size_t g, int neg, fpv_mask *keep, fpv_mask *failed, fpv *prefix)
 {
-    fpv acc, den, inv, lam, num, x3, t, one;
+    fpv acc[2], den, inv[2], lam, num, x3, t, one;
     fpv_set(&one, FPV.one);
-    acc = one;
+    acc[0] = acc[1] = one;
     for (size_t i = 0; i < g; i++) {
-        prefix[i] = acc; /* product of the denominators before i */
+        prefix[i] = acc[i & 1]; /* product of the chain's denominators before i */
         fpv_sub(&den, &tx[i], &ax[i]);
         if (failed) {
             fpv_mask zero = fpv_zero_lanes(&den) & (fpv_mask)~keep[i];
@@ -75,16 +89,16 @@ FPV_FN int add_rows(fpv *rx, fpv *ry, const fpv *ax, const fpv *ay, const fpv *t
             keep[i] |= zero;
         }
         fpv_select(&den, kept(keep, i), &one, &den);
-        fpv_mul(&acc, &acc, &den);
+        fpv_mul(&acc[i & 1], &acc[i & 1], &den);
     }
-    if (fpv_zero_lanes(&acc))
+    if (fpv_zero_lanes(&acc[0]) || fpv_zero_lanes(&acc[1]))
         return 1;
-    fpv_inv(&inv, &acc);
+    invert_pair(inv, acc);
     for (size_t i = g; i-- > 0;) {
         fpv_sub(&den, &tx[i], &ax[i]);
         fpv_select(&den, kept(keep, i), &one, &den);
-        fpv_mul(&lam, &inv, &prefix[i]); /* 1 / den */
-        fpv_mul(&inv, &inv, &den);
+        fpv_mul(&lam, &inv[i & 1], &prefix[i]); /* 1 / den */
+        fpv_mul(&inv[i & 1], &inv[i & 1], &den);
         if (neg) { /* (-yt - ya) / den */
             fpv_add(&num, &ty[i], &ay[i]);
             fpv_neg(&num, &num);
@@ -103,22 +117,22 @@ FPV_FN int add_rows(fpv *rx, fpv *ry, const fpv *ax, const fpv *ay, const fpv *t
  * lanes of keep (NULL: none), which stay as they are. */
 FPV_FN void double_rows(fpv *x, fpv *y, size_t g, const fpv_mask *keep, fpv *prefix)
 {
-    fpv acc, den, inv, lam, num, x2, t, one;
+    fpv acc[2], den, inv[2], lam, num, x2, t, one;
     fpv_set(&one, FPV.one);
-    acc = one;
+    acc[0] = acc[1] = one;
     for (size_t i = 0; i < g; i++) {
-        prefix[i] = acc;
+        prefix[i] = acc[i & 1];
         fpv_add_lazy(&den, &y[i], &y[i]);
         fpv_select(&den, kept(keep, i), &one, &den);
-        fpv_mul(&acc, &acc, &den);
+        fpv_mul(&acc[i & 1], &acc[i & 1], &den);
     }
-    ZKML_VERIFY(fpv_zero_lanes(&acc) == 0);
-    fpv_inv(&inv, &acc);
+    ZKML_VERIFY(fpv_zero_lanes(&acc[0]) == 0 && fpv_zero_lanes(&acc[1]) == 0);
+    invert_pair(inv, acc);
     for (size_t i = g; i-- > 0;) {
         fpv_add_lazy(&den, &y[i], &y[i]);
         fpv_select(&den, kept(keep, i), &one, &den);
-        fpv_mul(&lam, &inv, &prefix[i]); /* 1 / 2y */
-        fpv_mul(&inv, &inv, &den);
+        fpv_mul(&lam, &inv[i & 1], &prefix[i]); /* 1 / 2y */
+        fpv_mul(&inv[i & 1], &inv[i & 1], &den);
         fpv_sqr(&x2, &x[i]); /* 3 x^2 */
         fpv_add_lazy(&num, &x2, &x2);
         fpv_add_lazy(&num, &num, &x2);
