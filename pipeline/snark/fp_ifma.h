@@ -447,5 +447,19 @@ FPV_INLINE void fpv_inv(fpv *r, const fpv *a)
     zkml_wipe(&acc, sizeof acc);
 }
 
+/* inv[0] = 1/acc[0] and inv[1] = 1/acc[1] with one fpv_inv. Why two: a
+ * chain of running products (Montgomery's trick) is a product that waits
+ * for the one before, ~a hundred instructions each, more than the core
+ * looks ahead; two chains, over the even and the odd vector values, keep it
+ * busy (a contribution: 3.69 -> 3.57 s; four were no better). */
+FPV_INLINE void fpv_inv_pair(fpv inv[2], const fpv acc[2])
+{
+    fpv both;
+    fpv_mul(&both, &acc[0], &acc[1]);
+    fpv_inv(&both, &both);
+    fpv_mul(&inv[0], &both, &acc[1]);
+    fpv_mul(&inv[1], &both, &acc[0]);
+}
+
 #endif
 #endif

@@ -48,20 +48,8 @@ typedef struct ifma_batch {
     uint8_t inf[IFMA_BATCH];
 } ifma_batch;
 
-/* Montgomery's trick runs two chains of running products, over the even and
- * the odd vector values, inverted together: one chain is a product after a
- * product that waits for the one before (~a hundred instructions each, more
- * than the core looks ahead), two keep it busy. acc[2] in, 1/acc[0] and
- * 1/acc[1] out. */
-FPV_FN void invert_pair(fpv inv[2], const fpv acc[2])
-{
-    fpv both;
-    fpv_mul(&both, &acc[0], &acc[1]);
-    fpv_inv(&both, &both);
-    fpv_mul(&inv[0], &both, &acc[1]);
-    fpv_mul(&inv[1], &both, &acc[0]);
-}
-
+/* Montgomery's trick runs in two chains of running products, over the even
+ * and the odd vector values (fpv_inv_pair). */
 /* The lanes of vector i that a step leaves as they are: keep[i], none
  * without keep. */
 static inline fpv_mask kept(const fpv_mask *keep, size_t i)
@@ -93,7 +81,7 @@ FPV_FN int add_rows(fpv *rx, fpv *ry, const fpv *ax, const fpv *ay, const fpv *t
     }
     if (fpv_zero_lanes(&acc[0]) || fpv_zero_lanes(&acc[1]))
         return 1;
-    invert_pair(inv, acc);
+    fpv_inv_pair(inv, acc);
     for (size_t i = g; i-- > 0;) {
         fpv_sub(&den, &tx[i], &ax[i]);
         fpv_select(&den, kept(keep, i), &one, &den);
@@ -127,7 +115,7 @@ FPV_FN void double_rows(fpv *x, fpv *y, size_t g, const fpv_mask *keep, fpv *pre
         fpv_mul(&acc[i & 1], &acc[i & 1], &den);
     }
     ZKML_VERIFY(fpv_zero_lanes(&acc[0]) == 0 && fpv_zero_lanes(&acc[1]) == 0);
-    invert_pair(inv, acc);
+    fpv_inv_pair(inv, acc);
     for (size_t i = g; i-- > 0;) {
         fpv_add_lazy(&den, &y[i], &y[i]);
         fpv_select(&den, kept(keep, i), &one, &den);
