@@ -465,15 +465,18 @@ int circuit_build(const quant_model *m, const quant_values *values, circuit *c, 
     return compiler_finish(&k, compile_all(&k, values));
 }
 
-int circuit_build_witness(const quant_model *m, const quant_values *values, circuit *c,
-                          zkml_error *err)
+/* circuit_build with the system streamed (r1cs_stream_to): into the file at
+ * r1cs_path, or counted and dropped without one; with values, each
+ * constraint checked at the witness as it is made. */
+static int build_streamed(const quant_model *m, const quant_values *values, const char *r1cs_path,
+                          circuit *c, zkml_error *err)
 {
     compiler k;
-    int rc = compiler_init(&k, m, c, 1, err);
+    int rc = compiler_init(&k, m, c, values != NULL, err);
     if (rc)
         return rc;
-    k.b.check_as_built = 1;
-    rc = r1cs_stream_to(&k.b.cs, NULL, err);
+    k.b.check_as_built = values != NULL;
+    rc = r1cs_stream_to(&k.b.cs, r1cs_path, err);
     if (!rc)
         rc = compile_all(&k, values);
     if (!rc)
@@ -481,18 +484,15 @@ int circuit_build_witness(const quant_model *m, const quant_values *values, circ
     return compiler_finish(&k, rc);
 }
 
+int circuit_build_witness(const quant_model *m, const quant_values *values, circuit *c,
+                          zkml_error *err)
+{
+    return build_streamed(m, values, NULL, c, err);
+}
+
 int circuit_build_file(const quant_model *m, const char *r1cs_path, circuit *c, zkml_error *err)
 {
-    compiler k;
-    int rc = compiler_init(&k, m, c, 0, err);
-    if (rc)
-        return rc;
-    rc = r1cs_stream_to(&k.b.cs, r1cs_path, err);
-    if (!rc)
-        rc = compile_all(&k, NULL);
-    if (!rc)
-        rc = r1cs_stream_commit(&k.b.cs, err);
-    return compiler_finish(&k, rc);
+    return build_streamed(m, NULL, r1cs_path, c, err);
 }
 
 void circuit_free(circuit *c)
