@@ -748,25 +748,22 @@ static int fill_rows(bcur *c, const r1cs *cs, uint32_t n_constraints, pk_matrix 
     return 0;
 }
 
-int r1cs_read_rows(r1cs *cs, pk_matrix rows[3], const char *path, zkml_error *err)
+int r1cs_parse_rows(r1cs *cs, pk_matrix rows[3], const uint8_t *data, size_t len, const char *name,
+                    zkml_error *err)
 {
-    void *map;
-    size_t len;
     bcur c;
     uint32_t n_constraints;
     uint64_t total[3];
     read_memo *memo = NULL;
     r1cs_init(cs);
     memset(rows, 0, 3 * sizeof *rows);
-    if (binfile_map(path, "r1cs", &map, &len, err))
-        return err ? err->code : ZKML_EIO;
-    int rc = open_system(cs, map, len, path, &c, &n_constraints, err);
+    int rc = open_system(cs, data, len, name, &c, &n_constraints, err);
     if (!rc)
-        rc = count_terms(c, n_constraints, total, path, err);
+        rc = count_terms(c, n_constraints, total, name, err);
     if (!rc && (!(memo = calloc(1, sizeof *memo)) || alloc_rows(rows, n_constraints, total)))
-        rc = zkml_fail(err, ZKML_ENOMEM, "%s: out of memory for the matrices", path);
+        rc = zkml_fail(err, ZKML_ENOMEM, "%s: out of memory for the matrices", name);
     if (!rc)
-        rc = fill_rows(&c, cs, n_constraints, rows, memo, path, err);
+        rc = fill_rows(&c, cs, n_constraints, rows, memo, name, err);
     cs->n_constraints = rc ? 0 : n_constraints;
     for (int m = 0; rc && m < 3; m++) {
         free(rows[m].start);
@@ -775,6 +772,18 @@ int r1cs_read_rows(r1cs *cs, pk_matrix rows[3], const char *path, zkml_error *er
         memset(&rows[m], 0, sizeof rows[m]);
     }
     free(memo);
+    return rc;
+}
+
+int r1cs_read_rows(r1cs *cs, pk_matrix rows[3], const char *path, zkml_error *err)
+{
+    void *map;
+    size_t len;
+    r1cs_init(cs);
+    memset(rows, 0, 3 * sizeof *rows);
+    if (binfile_map(path, "r1cs", &map, &len, err))
+        return err ? err->code : ZKML_EIO;
+    int rc = r1cs_parse_rows(cs, rows, map, len, path, err);
     binfile_unmap(map, len);
     return rc;
 }

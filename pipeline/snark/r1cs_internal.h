@@ -16,6 +16,9 @@ int r1cs_parse(r1cs *cs, const uint8_t *data, size_t len, const char *name, zkml
  * held every term a second time (a CIFAR CNN's 140 MB pool, then its copy's
  * page faults, a tenth of its setup). On failure the rows are freed. */
 int r1cs_read_rows(r1cs *cs, pk_matrix rows[3], const char *path, zkml_error *err);
+/* The same from an image in memory; name is used in messages. */
+int r1cs_parse_rows(r1cs *cs, pk_matrix rows[3], const uint8_t *data, size_t len, const char *name,
+                    zkml_error *err);
 /* Parses a .wtns image; *w is malloc'ed. */
 int wtns_parse(fr_t **w, size_t *n, const uint8_t *data, size_t len, const char *name,
                zkml_error *err);

@@ -128,13 +128,15 @@ void zkey_close(zkey_file *zk)
 int zkey_points(const zkey_file *zk, uint32_t s, int g2, void **out, zkml_error *err)
 {
     size_t size = g2 ? LEM_G2 : LEM_G1, n = zk->sec[s].left / size;
-    uint8_t *p = malloc(n ? n * (g2 ? sizeof(g2_affine) : sizeof(g1_affine)) : 1);
+    void *p = malloc(n ? n * (g2 ? sizeof(g2_affine) : sizeof(g1_affine)) : 1);
+    g1_affine *p1 = p;
+    g2_affine *p2 = p;
     *out = p;
     if (!p)
         return zkml_fail(err, ZKML_ENOMEM, "out of memory for section %u", s);
     for (size_t i = 0; i < n; i++) {
         const uint8_t *b = zk->sec[s].p + i * size;
-        if (g2 ? lem_get_g2((g2_affine *)p + i, b) : lem_get_g1((g1_affine *)p + i, b))
+        if (g2 ? lem_get_g2(p2 + i, b) : lem_get_g1(p1 + i, b))
             return zkml_fail(err, ZKML_EINVAL,
                              "%s: point %zu of section %u (byte offset %zu) "
                              "is not on the curve",
