@@ -172,7 +172,7 @@ static void test_quotient_attacks(void)
     const int64_t x = 37; /* acc = 37 + 8 = 45 = 2 * 16 + 13 */
     cbuild b;
     zkml_error err;
-    uint32_t wx, y, bw[8];
+    uint32_t wx = 0, y, bw[8];
     int64_t yv;
     lcv acc, t;
     CHECK(cb_init(&b, 1, &err) == 0 && cb_wire(&b, x, &wx) == 0, "init");
@@ -423,7 +423,7 @@ static void test_check_as_built_refuses(void)
 {
     cbuild b;
     zkml_error err;
-    uint32_t x, y, z, good;
+    uint32_t x = 0, y = 0, z = 0, good = 0;
     r1cs_lc a = {0}, bb = {0}, c = {0};
     CHECK(cb_init(&b, 1, &err) == 0 && cb_wire(&b, 3, &x) == 0 && cb_wire(&b, 4, &y) == 0 &&
               cb_wire(&b, 13, &z) == 0 && cb_wire(&b, 12, &good) == 0,
