@@ -40,4 +40,58 @@ int msm_g2_normal(g2_jac *out, const g2_affine *points, const fr_t *normal, size
 void msm_small(const group_ops *g, void *r, const void *points, const uint64_t *m, size_t n,
                void *scratch);
 
+/* affine_sums: many short sums of points of one group at once (a phase-2
+ * key's sums, one per wire and kind), kept as lists of affine points and
+ * added in pairs, the pairs of all the sums in batches of AFFINE_SUMS_BATCH
+ * sharing one inversion (affine_sums.c says why). Points are added sum after
+ * sum: a point's sum is never below the previous point's. A Jacobian point
+ * waits in its slot (add_jac) until affine_sums_reduce makes all of them
+ * affine together. A slot from affine_sums_slot (its index:
+ * affine_sums_count just before) holds infinity until the caller writes a
+ * point into it. A caller reduces when affine_sums_full, keeping the last
+ * sum (which may get more points), so that a list never holds much more
+ * than AFFINE_SUMS_LIMIT points; it must have written every slot it took
+ * by then (an empty one is dropped, and the indices change). One thread per
+ * value. */
+enum { AFFINE_SUMS_BATCH = 4096, AFFINE_SUMS_LIMIT = 1 << 14 };
+
+typedef struct affine_sums {
+    const group_ops *g;
+    uint8_t *p;    /* n affine points */
+    uint32_t *sum; /* the sum each point goes to */
+    size_t n, cap;
+    uint8_t *jac;   /* n_jac Jacobian points waiting ... */
+    size_t *jac_at; /* ... for these slots */
+    size_t n_jac, cap_jac;
+    uint8_t *lhs, *rhs, *scratch; /* a batch: AFFINE_SUMS_BATCH pairs */
+    size_t *dest;                 /* where each pair's sum goes */
+} affine_sums;
+
+/* -1 when out of memory (s is then free). */
+int affine_sums_init(affine_sums *s, const group_ops *g);
+void affine_sums_free(affine_sums *s);
+static inline size_t affine_sums_count(const affine_sums *s)
+{
+    return s->n;
+}
+static inline int affine_sums_full(const affine_sums *s)
+{
+    return s->n >= AFFINE_SUMS_LIMIT;
+}
+/* A new slot of sum `sum`, holding infinity; NULL when out of memory. The
+ * pointer is good until the next call that adds a point. */
+void *affine_sums_slot(affine_sums *s, uint32_t sum);
+/* Point i (an index affine_sums_count gave). */
+void *affine_sums_at(affine_sums *s, size_t i);
+/* p (an affine point; -p when negate) into sum `sum`: 0, or -1 when out of memory. */
+int affine_sums_add(affine_sums *s, uint32_t sum, const void *p, int negate);
+/* The same for a Jacobian point. */
+int affine_sums_add_jac(affine_sums *s, uint32_t sum, const void *jac);
+/* Adds up each sum's points and hands the sum to out (sum ascending, the
+ * point affine: infinity when its points cancel), but for the last one when
+ * keep_last, which stays in the list as one point; the list is empty
+ * otherwise. 0, or -1 when out of memory (nothing handed then). */
+typedef void (*affine_sums_fn)(void *ctx, uint32_t sum, const void *point);
+int affine_sums_reduce(affine_sums *s, affine_sums_fn out, void *ctx, int keep_last);
+
 #endif

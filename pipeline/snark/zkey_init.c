@@ -19,7 +19,11 @@
  * small products go through msm_small together, but for a power of two,
  * which takes one doubling from the previous bit's product of the same point
  * (pow2_chain); its full-size ones through g1_mul_sum / g2_mul_sum, sharing
- * their doublings, or with AVX-512 IFMA g1_ifma_sum_many.
+ * their doublings, or with AVX-512 IFMA g1_ifma_sum_many. Each product,
+ * affine or made so in a batch, goes to its thread's list for that kind of
+ * sum (affine_sums, msm.h), where a sum's points are added in pairs, the
+ * pairs of all the sums in batches sharing one inversion: every key point
+ * comes out affine, with no Jacobian accumulator a sum.
  */
 #include "pipeline/snark/g1_ifma.h"
 #include "pipeline/snark/hugemem.h"
@@ -86,12 +90,10 @@ static uint64_t coeff_code(coeff_memo *memo, const fr_t *c, uint64_t index)
 typedef struct init_job {
     const ptau *pt;
     groth16_pk *pk; /* the matrices read, the queries written */
-    groth16_vk *vk; /* its IC written (k_to_affine) */
+    groth16_vk *vk; /* its IC written (key_point) */
     by_wire bw;
-    size_t base, count; /* the block of wires in the sums below */
-    size_t next;        /* the block's next chunk of wires, taken atomically */
-    g1_jac *a, *b1, *k;
-    g2_jac *b2;
+    size_t base, count;              /* the block of wires in the sums below */
+    size_t next;                     /* the block's next chunk of wires, taken atomically */
     int *failed;                     /* per task */
     zkml_error *errs;                /* per task */
     struct wire_sums *sums;          /* per task, kept from block to block */
@@ -155,9 +157,9 @@ static int transpose(by_wire *bw, const groth16_pk *pk, zkml_error *err)
 
 enum { SUM_A, SUM_B1, SUM_K, SUM_B2, N_SUMS };
 
-/* A wire's full-size G1 products for one of its sums, multiplied together
- * (g1_mul_sum: one chain of doublings) when G1_SUM_MAX are waiting or the
- * wire is done. */
+/* Without IFMA, a wire's full-size G1 products for one of its sums,
+ * multiplied together (g1_mul_sum: one chain of doublings) when G1_SUM_MAX
+ * are waiting or the wire is done. */
 typedef struct pending {
     g1_jac p[G1_SUM_MAX];
     const fr_t *k[G1_SUM_MAX];
@@ -196,7 +198,8 @@ enum { MANY_CHUNK = 1 << 14, MANY_STAGE = SUM_B2 * MANY_CHUNK };
 typedef struct many_queue {
     g1_affine *p;
     const fr_t **k;
-    g1_jac **sum;
+    uint32_t *wire; /* the sum each product goes to */
+    size_t *slot;   /* its slot in the sum's list (affine_sums_slot) */
     size_t n;
 } many_queue;
 
@@ -206,7 +209,8 @@ typedef struct many_stage {
     g1_ifma_many *work;
     g1_affine *p, *out;
     const fr_t **k;
-    g1_jac **sum;
+    affine_sums **list; /* a run's list and slot */
+    size_t *slot;
 } many_stage;
 
 /* A bit decomposition's terms name one row with the coefficients 2, 4, ..
@@ -227,8 +231,12 @@ typedef struct pow2_chain {
     uint8_t *p;
 } pow2_chain;
 
-/* One thread's queues, reused wire after wire. */
+/* One thread's queues, reused wire after wire, and its lists of points, one
+ * a kind of sum, that become the key's points at the end of each block
+ * (affine_sums: a sum's points added in pairs, in batches across the
+ * sums). */
 typedef struct wire_sums {
+    affine_sums list[N_SUMS];
     pending full[SUM_B2];
     pending2 full2;
     small_queue small[N_SUMS];
@@ -246,6 +254,7 @@ static const group_ops *sum_group(int sum)
 static void wire_sums_free(wire_sums *w)
 {
     for (int i = 0; i < N_SUMS; i++) {
+        affine_sums_free(&w->list[i]);
         free(w->small[i].p);
         free(w->small[i].m);
         for (int b = 0; b < PTAU_N_BASES; b++)
@@ -254,13 +263,15 @@ static void wire_sums_free(wire_sums *w)
     for (int i = 0; i < SUM_B2; i++) {
         free(w->many[i].p);
         free(w->many[i].k);
-        free(w->many[i].sum);
+        free(w->many[i].wire);
+        free(w->many[i].slot);
     }
     g1_ifma_many_free(w->stage.work);
     free(w->stage.p);
     free(w->stage.out);
     free(w->stage.k);
-    free(w->stage.sum);
+    free(w->stage.list);
+    free(w->stage.slot);
     free(w->scratch);
 }
 
@@ -268,21 +279,25 @@ static int wire_sums_init(wire_sums *w)
 {
     memset(w, 0, sizeof *w);
     int ok = (w->scratch = malloc(MSM_SMALL_SCRATCH * sizeof(g2_jac))) != NULL;
+    for (int i = 0; i < N_SUMS; i++)
+        ok = affine_sums_init(&w->list[i], sum_group(i)) == 0 && ok;
     if (fp_ifma_usable()) {
         for (int i = 0; i < SUM_B2; i++) {
             many_queue *q = &w->many[i];
             q->p = malloc(MANY_CHUNK * sizeof *q->p);
             q->k = malloc(MANY_CHUNK * sizeof *q->k);
-            q->sum = malloc(MANY_CHUNK * sizeof *q->sum);
-            ok = ok && q->p && q->k && q->sum;
+            q->wire = malloc(MANY_CHUNK * sizeof *q->wire);
+            q->slot = malloc(MANY_CHUNK * sizeof *q->slot);
+            ok = ok && q->p && q->k && q->wire && q->slot;
         }
         many_stage *st = &w->stage;
         st->work = g1_ifma_many_new();
         st->p = malloc(MANY_STAGE * sizeof *st->p);
         st->out = malloc(MANY_STAGE * sizeof *st->out);
         st->k = malloc(MANY_STAGE * sizeof *st->k);
-        st->sum = malloc(MANY_STAGE * sizeof *st->sum);
-        ok = ok && st->work && st->p && st->out && st->k && st->sum;
+        st->list = malloc(MANY_STAGE * sizeof *st->list);
+        st->slot = malloc(MANY_STAGE * sizeof *st->slot);
+        ok = ok && st->work && st->p && st->out && st->k && st->list && st->slot;
     }
     for (int i = 0; i < N_SUMS; i++) {
         w->small[i].p = malloc(SMALL_CHUNK * sum_group(i)->aff_size);
@@ -296,16 +311,16 @@ static int wire_sums_init(wire_sums *w)
     return ok ? 0 : -1;
 }
 
-static void small_flush(wire_sums *w, int sum, void *acc)
+/* The sum's queued small products (of wire s) into its list. */
+static int small_flush(wire_sums *w, int sum, uint32_t s)
 {
     small_queue *q = &w->small[sum];
     if (!q->n)
-        return;
-    const group_ops *g = sum_group(sum);
+        return 0;
     uint8_t t[sizeof(g2_jac)];
-    msm_small(g, t, q->p, q->m, q->n, w->scratch);
-    g->add(acc, t);
+    msm_small(sum_group(sum), t, q->p, q->m, q->n, w->scratch);
     q->n = 0;
+    return affine_sums_add_jac(&w->list[sum], s, t);
 }
 
 /* 2^i p (p named by key) from the sum's chain, begun again for a new point. */
@@ -327,60 +342,60 @@ static const uint8_t *chain_point(wire_sums *w, int sum, uint64_t key, const voi
     return c->p + (size_t)i * js;
 }
 
-/* acc += (negative ? -m : m) p for a small magnitude m, p named by key. */
-static void small_push(wire_sums *w, int sum, void *acc, const void *p, uint64_t key, uint64_t m,
-                       int negative)
+/* (negative ? -m : m) p into sum `sum` of wire s, for a small magnitude m, p
+ * named by key: 0, or -1 when out of memory. */
+static int small_push(wire_sums *w, int sum, uint32_t s, const void *p, uint64_t key, uint64_t m,
+                      int negative)
 {
     const group_ops *g = sum_group(sum);
     small_queue *q = &w->small[sum];
-    if (m == 1) {
-        g->add_aff(acc, p, negative);
-        return;
-    }
+    if (m == 1)
+        return affine_sums_add(&w->list[sum], s, p, negative);
     if (!(m & (m - 1))) {
         uint8_t t[sizeof(g2_jac)];
         memcpy(t, chain_point(w, sum, key, p, __builtin_ctzll(m)), g->jac_size);
         if (negative)
             g->jac_neg(t);
-        g->add(acc, t);
-        return;
+        return affine_sums_add_jac(&w->list[sum], s, t);
     }
-    if (q->n == SMALL_CHUNK)
-        small_flush(w, sum, acc);
+    if (q->n == SMALL_CHUNK && small_flush(w, sum, s))
+        return -1;
     uint8_t *slot = q->p + q->n * g->aff_size;
     memcpy(slot, p, g->aff_size);
     if (negative)
         g->aff_neg(slot);
     q->m[q->n++] = m;
+    return 0;
 }
 
-static void pending2_flush(pending2 *q, g2_jac *acc)
+static int pending2_flush(pending2 *q, affine_sums *list, uint32_t s)
 {
     if (!q->n)
-        return;
+        return 0;
     g2_jac t;
     g2_mul_sum(&t, q->p, q->k, q->n);
-    g2_add(acc, acc, &t);
     q->n = 0;
+    return affine_sums_add_jac(list, s, &t);
 }
 
-static void pending_flush(pending *q, g1_jac *acc)
+static int pending_flush(pending *q, affine_sums *list, uint32_t s)
 {
     if (!q->n)
-        return;
+        return 0;
     g1_jac t;
     g1_mul_sum(&t, q->p, q->k, q->n);
-    g1_add(acc, acc, &t);
     q->n = 0;
+    return affine_sums_add_jac(list, s, &t);
 }
 
 /* The queue's runs of t products of one sum (a sum's products cut into runs
- * of G1_IFMA_TERMS, the last one shorter) into st after its first `runs`;
+ * of G1_IFMA_TERMS, the last one shorter) into st after its first `runs`,
+ * each with the slot of its first product (the others' slots stay empty);
  * returns the new count. */
-static size_t gather_runs(const many_queue *q, many_stage *st, size_t t, size_t runs)
+static size_t gather_runs(many_queue *q, affine_sums *list, many_stage *st, size_t t, size_t runs)
 {
     for (size_t i = 0, end; i < q->n; i = end) {
-        for (end = i; end < q->n && q->sum[end] == q->sum[i]; end++)
+        for (end = i; end < q->n && q->wire[end] == q->wire[i]; end++)
             ;
         for (size_t c = i; c < end; c += G1_IFMA_TERMS) {
             size_t len = end - c < G1_IFMA_TERMS ? end - c : G1_IFMA_TERMS;
@@ -388,23 +403,24 @@ static size_t gather_runs(const many_queue *q, many_stage *st, size_t t, size_t 
                 continue;
             memcpy(st->p + runs * t, q->p + c, t * sizeof *st->p);
             memcpy(st->k + runs * t, q->k + c, t * sizeof *st->k);
-            st->sum[runs++] = q->sum[c];
+            st->list[runs] = list;
+            st->slot[runs++] = q->slot[c];
         }
     }
     return runs;
 }
 
-/* Every queued product into its sum. */
+/* Every queued product into its slot. */
 static void many_flush(wire_sums *w)
 {
     many_stage *st = &w->stage;
     for (size_t t = 1; t <= G1_IFMA_TERMS; t++) {
         size_t runs = 0;
         for (int i = 0; i < SUM_B2; i++)
-            runs = gather_runs(&w->many[i], st, t, runs);
+            runs = gather_runs(&w->many[i], &w->list[i], st, t, runs);
         g1_ifma_sum_many(st->work, st->out, st->p, st->k, t, runs);
         for (size_t r = 0; r < runs; r++)
-            g1_add_affine(st->sum[r], st->sum[r], &st->out[r]);
+            memcpy(affine_sums_at(st->list[r], st->slot[r]), &st->out[r], sizeof st->out[r]);
     }
     for (int i = 0; i < SUM_B2; i++)
         w->many[i].n = 0;
@@ -423,42 +439,45 @@ static uint64_t chain_key(int base, size_t at)
     return ((uint64_t)base << 40 | at) + 1;
 }
 
-/* acc (sum `sum` of the wire) += k * p, p being point `at` of ptau base
- * `base`. */
-static void g1_acc(wire_sums *w, int sum, g1_jac *acc, const g1_affine *p, int base, size_t at,
-                   const coeff *k)
+/* k * p into sum `sum` of wire s, p being point `at` of ptau base `base`:
+ * 0, or -1 when out of memory. */
+static int g1_acc(wire_sums *w, int sum, uint32_t s, const g1_affine *p, int base, size_t at,
+                  const coeff *k)
 {
-    if (k->m) {
-        small_push(w, sum, acc, p, chain_key(base, at), k->m, k->negative);
-        return;
-    }
+    affine_sums *list = &w->list[sum];
+    if (k->m)
+        return small_push(w, sum, s, p, chain_key(base, at), k->m, k->negative);
     many_queue *mq = &w->many[sum];
     if (w->stage.work) {
         if (mq->n == MANY_CHUNK)
             many_flush(w);
+        size_t slot = affine_sums_count(list);
+        if (!affine_sums_slot(list, s))
+            return -1;
         mq->p[mq->n] = *p;
         mq->k[mq->n] = k->c;
-        mq->sum[mq->n++] = acc;
-        return;
+        mq->wire[mq->n] = s;
+        mq->slot[mq->n++] = slot;
+        return 0;
     }
     pending *q = &w->full[sum];
-    if (q->n == G1_SUM_MAX)
-        pending_flush(q, acc);
+    if (q->n == G1_SUM_MAX && pending_flush(q, list, s))
+        return -1;
     g1_to_jac(&q->p[q->n], p);
     q->k[q->n++] = k->c;
+    return 0;
 }
 
-static void g2_acc(wire_sums *w, g2_jac *acc, const g2_affine *p, size_t at, const coeff *k)
+static int g2_acc(wire_sums *w, uint32_t s, const g2_affine *p, size_t at, const coeff *k)
 {
-    if (k->m) {
-        small_push(w, SUM_B2, acc, p, chain_key(PTAU_TAU_G2, at), k->m, k->negative);
-        return;
-    }
+    if (k->m)
+        return small_push(w, SUM_B2, s, p, chain_key(PTAU_TAU_G2, at), k->m, k->negative);
     pending2 *q = &w->full2;
-    if (q->n == G2_SUM_MAX)
-        pending2_flush(q, acc);
+    if (q->n == G2_SUM_MAX && pending2_flush(q, &w->list[SUM_B2], s))
+        return -1;
     g2_to_jac(&q->p[q->n], p);
     q->k[q->n++] = k->c;
+    return 0;
 }
 
 /* Point `at` of a Lagrange basis is checked (range, curve) the first time a
@@ -498,8 +517,13 @@ static int read_g2(init_job *j, size_t at, g2_affine *p, zkml_error *err)
     return 0;
 }
 
+static int out_of_memory(zkml_error *err)
+{
+    return zkml_fail(err, ZKML_ENOMEM, "setup: out of memory for the wires' sums");
+}
+
 /* The points of one term into the sums of wire base + s. */
-static int add_term(init_job *j, size_t s, uint64_t t, wire_sums *w, zkml_error *err)
+static int add_term(init_job *j, uint32_t s, uint64_t t, wire_sums *w, zkml_error *err)
 {
     size_t at = ((size_t)1 << j->pk->log_n) - 1 + j->bw.row[t];
     uint64_t code = j->bw.code[t];
@@ -516,54 +540,106 @@ static int add_term(init_job *j, size_t s, uint64_t t, wire_sums *w, zkml_error 
     case T_A:
         if (read_g1(j, PTAU_TAU_G1, at, &p, err))
             return err->code;
-        g1_acc(w, SUM_A, &j->a[s], &p, PTAU_TAU_G1, at, &c);
+        if (g1_acc(w, SUM_A, s, &p, PTAU_TAU_G1, at, &c))
+            return out_of_memory(err);
         if (read_g1(j, PTAU_BETA_G1, at, &p, err))
             return err->code;
-        g1_acc(w, SUM_K, &j->k[s], &p, PTAU_BETA_G1, at, &c);
-        return 0;
+        return g1_acc(w, SUM_K, s, &p, PTAU_BETA_G1, at, &c) ? out_of_memory(err) : 0;
     case T_B:
         if (read_g1(j, PTAU_TAU_G1, at, &p, err) || read_g2(j, at, &p2, err))
             return err->code;
-        g1_acc(w, SUM_B1, &j->b1[s], &p, PTAU_TAU_G1, at, &c);
-        g2_acc(w, &j->b2[s], &p2, at, &c);
+        if (g1_acc(w, SUM_B1, s, &p, PTAU_TAU_G1, at, &c) || g2_acc(w, s, &p2, at, &c))
+            return out_of_memory(err);
         if (read_g1(j, PTAU_ALPHA_G1, at, &p, err))
             return err->code;
-        g1_acc(w, SUM_K, &j->k[s], &p, PTAU_ALPHA_G1, at, &c);
-        return 0;
+        return g1_acc(w, SUM_K, s, &p, PTAU_ALPHA_G1, at, &c) ? out_of_memory(err) : 0;
     default:
         if (read_g1(j, PTAU_TAU_G1, at, &p, err))
             return err->code;
-        g1_acc(w, SUM_K, &j->k[s], &p, PTAU_TAU_G1, at, &c);
-        return 0;
+        return g1_acc(w, SUM_K, s, &p, PTAU_TAU_G1, at, &c) ? out_of_memory(err) : 0;
     }
 }
 
-/* Wire base + s's sums, from zero. */
-static int wire_sum(init_job *j, size_t s, wire_sums *w, zkml_error *err)
+/* The key's points of wire `wire`: A, B1, B2 and K (IC for the public wires,
+ * the first n_public + 1; C for the others). */
+static void *key_point(init_job *j, int sum, size_t wire)
 {
-    memset(&j->a[s], 0, sizeof j->a[s]);
-    memset(&j->b1[s], 0, sizeof j->b1[s]);
-    memset(&j->b2[s], 0, sizeof j->b2[s]);
-    memset(&j->k[s], 0, sizeof j->k[s]);
-    for (uint64_t t = j->bw.start[j->base + s]; t < j->bw.start[j->base + s + 1]; t++)
+    size_t n_pub = (size_t)j->pk->n_public + 1;
+    switch (sum) {
+    case SUM_A: return &j->pk->a_query[wire];
+    case SUM_B1: return &j->pk->b1_query[wire];
+    case SUM_B2: return &j->pk->b2_query[wire];
+    default: return wire < n_pub ? &j->vk->ic[wire] : &j->pk->c_query[wire - n_pub];
+    }
+}
+
+/* A list's sums into the key (affine_sums_reduce's out). */
+typedef struct key_sums {
+    init_job *j;
+    int sum;
+} key_sums;
+
+static void put_sum(void *ctx, uint32_t s, const void *point)
+{
+    key_sums *ks = ctx;
+    memcpy(key_point(ks->j, ks->sum, ks->j->base + s), point, sum_group(ks->sum)->aff_size);
+}
+
+/* The thread's lists added up into the key's points, all but the current
+ * wire's sums when keep_last; the products in the IFMA queues into their
+ * slots first. */
+static int flush_lists(init_job *j, wire_sums *w, int keep_last)
+{
+    if (w->stage.work)
+        many_flush(w);
+    for (int sum = 0; sum < N_SUMS; sum++) {
+        key_sums ks = {j, sum};
+        if (affine_sums_reduce(&w->list[sum], put_sum, &ks, keep_last))
+            return -1;
+    }
+    return 0;
+}
+
+/* Flushes the lists when one is full (the constant wire alone may bring
+ * hundreds of thousands of points): what the thread holds stays small. */
+static int keep_lists_short(init_job *j, wire_sums *w)
+{
+    for (int sum = 0; sum < N_SUMS; sum++)
+        if (affine_sums_full(&w->list[sum]))
+            return flush_lists(j, w, 1);
+    return 0;
+}
+
+/* Wire base + s's terms into the thread's lists; its key points are set to
+ * infinity, for the sums without a term. */
+static int wire_sum(init_job *j, uint32_t s, wire_sums *w, zkml_error *err)
+{
+    for (int sum = 0; sum < N_SUMS; sum++) {
+        void *p = key_point(j, sum, j->base + s);
+        memset(p, 0, sum_group(sum)->aff_size);
+        sum_group(sum)->aff_set_inf(p);
+    }
+    for (uint64_t t = j->bw.start[j->base + s]; t < j->bw.start[j->base + s + 1]; t++) {
         if (add_term(j, s, t, w, err))
             return err->code;
-    small_flush(w, SUM_A, &j->a[s]);
-    small_flush(w, SUM_B1, &j->b1[s]);
-    small_flush(w, SUM_K, &j->k[s]);
-    small_flush(w, SUM_B2, &j->b2[s]);
-    pending_flush(&w->full[SUM_A], &j->a[s]);
-    pending_flush(&w->full[SUM_B1], &j->b1[s]);
-    pending_flush(&w->full[SUM_K], &j->k[s]);
-    pending2_flush(&w->full2, &j->b2[s]);
-    return 0;
+        if (keep_lists_short(j, w))
+            return out_of_memory(err);
+    }
+    for (int sum = 0; sum < N_SUMS; sum++)
+        if (small_flush(w, sum, s))
+            return out_of_memory(err);
+    for (int sum = 0; sum < SUM_B2; sum++)
+        if (pending_flush(&w->full[sum], &w->list[sum], s))
+            return out_of_memory(err);
+    return pending2_flush(&w->full2, &w->list[SUM_B2], s) ? out_of_memory(err) : 0;
 }
 
 /* Threads take the block's wires WIRE_CHUNK at a time, as they finish: a
  * wire may have one term or hundreds of thousands (the constant one), and
  * terms cost from an addition (coefficient +-1) to a full-size product, so
  * equal shares of wires or of terms left one thread waiting on the other
- * (2^18: 3.45 against 3.02 s). */
+ * (2^18: 3.45 against 3.02 s). Each thread then adds up the sums of the
+ * wires it took. */
 enum { WIRE_CHUNK = 256 };
 
 static void init_task(void *ctx, int task, int n_tasks)
@@ -577,40 +653,14 @@ static void init_task(void *ctx, int task, int n_tasks)
             break;
         size_t hi = j->count - lo < WIRE_CHUNK ? j->count : lo + WIRE_CHUNK;
         for (size_t s = lo; s < hi; s++)
-            if (wire_sum(j, s, w, &j->errs[task])) {
+            if (wire_sum(j, (uint32_t)s, w, &j->errs[task])) {
                 j->failed[task] = 1;
                 break;
             }
     }
-    if (w->stage.work)
-        many_flush(w);
-}
-
-/* The K sums of wires at .. at + n: IC points for the public wires (the
- * first n_public + 1), C points for the others. */
-static int k_to_affine(init_job *j, size_t at, const g1_jac *k, size_t n)
-{
-    size_t n_pub = (size_t)j->pk->n_public + 1;
-    size_t pub = at >= n_pub ? 0 : n_pub - at < n ? n_pub - at : n;
-    return g1_batch_to_affine(j->vk->ic + at, k, pub) ||
-           g1_batch_to_affine(j->pk->c_query + (at + pub - n_pub), k + pub, n - pub);
-}
-
-/* The block's sums into the key's affine points, each thread an equal share
- * (one thread converting the block after the others took a tenth of a 2^20
- * setup). */
-static void affine_task(void *ctx, int task, int n_tasks)
-{
-    init_job *j = ctx;
-    size_t lo, hi;
-    parallel_range(j->count, task, n_tasks, &lo, &hi);
-    size_t at = j->base + lo, n = hi - lo;
-    if (g1_batch_to_affine(j->pk->a_query + at, j->a + lo, n) ||
-        g1_batch_to_affine(j->pk->b1_query + at, j->b1 + lo, n) ||
-        g2_batch_to_affine(j->pk->b2_query + at, j->b2 + lo, n) ||
-        k_to_affine(j, at, j->k + lo, n)) {
+    if (!j->failed[task] && flush_lists(j, w, 0)) {
+        out_of_memory(&j->errs[task]);
         j->failed[task] = 1;
-        zkml_fail(&j->errs[task], ZKML_ENOMEM, "setup: out of memory converting points");
     }
 }
 
@@ -622,17 +672,6 @@ static int first_failure(const init_job *j, int threads, zkml_error *err)
             return err->code;
         }
     return 0;
-}
-
-/* One block of wires: their sums and affine points. */
-static int wire_block(init_job *j, int threads, zkml_error *err)
-{
-    j->next = 0;
-    parallel_run(threads, init_task, j);
-    if (first_failure(j, threads, err))
-        return err->code;
-    parallel_run(threads, affine_task, j);
-    return first_failure(j, threads, err);
 }
 
 /* One wire_sums a thread, for every block (each holds a ~34 MB workspace
@@ -659,13 +698,13 @@ static void sums_free(init_job *j, int threads)
     j->sums = NULL;
 }
 
-/* Runs the per-wire sums WIRE_BLOCK wires at a time (the Jacobian sums of
- * every wire at once took more memory than the key: 2^16 wires held 31 MB of
- * them) and converts them into the key's affine points. After each block
- * the ptau's pages are given back, and the next block faults most of them in
- * again (its terms name rows all over the domain): with 2^14 wires a block,
- * those faults were a fifth of a 2^20 setup's samples; 2^15 halves them for
- * 16 MB of sums (2^20: 21.3-21.9 -> 17.6-18.3 s), 2^16 was no faster. */
+/* Runs the per-wire sums WIRE_BLOCK wires at a time (the lists of a block's
+ * points, kept by the threads until they are added up, take memory in
+ * proportion) into the key's affine points. After each block the ptau's
+ * pages are given back, and the next block faults most of them in again
+ * (its terms name rows all over the domain): with 2^14 wires a block, those
+ * faults were a fifth of a 2^20 setup's samples; 2^15 halves them for 16 MB
+ * of sums (2^20: 21.3-21.9 -> 17.6-18.3 s), 2^16 was no faster. */
 static int wire_points(init_job *j, int threads, zkml_error *err)
 {
     groth16_pk *pk = j->pk;
@@ -676,10 +715,6 @@ static int wire_points(init_job *j, int threads, zkml_error *err)
     size_t block = nv < WIRE_BLOCK ? nv : WIRE_BLOCK;
     j->failed = calloc((size_t)t, sizeof *j->failed);
     j->errs = calloc((size_t)t, sizeof *j->errs);
-    j->a = malloc(block * sizeof *j->a);
-    j->b1 = malloc(block * sizeof *j->b1);
-    j->k = malloc(block * sizeof *j->k);
-    j->b2 = malloc(block * sizeof *j->b2);
     size_t words = (((size_t)1 << pk->log_n) + 63) / 64;
     int checked = 1;
     for (int b = 0; b < PTAU_N_BASES; b++)
@@ -690,21 +725,19 @@ static int wire_points(init_job *j, int threads, zkml_error *err)
     vk->ic = malloc(n_pub * sizeof *vk->ic);
     pk->c_query = huge_malloc((nv - n_pub ? nv - n_pub : 1) * sizeof *pk->c_query);
     int rc = 0;
-    if (!j->failed || !j->errs || !j->a || !j->b1 || !j->k || !j->b2 || !pk->a_query ||
-        !pk->b1_query || !pk->b2_query || !vk->ic || !pk->c_query || !checked || sums_init(j, t))
+    if (!j->failed || !j->errs || !pk->a_query || !pk->b1_query || !pk->b2_query || !vk->ic ||
+        !pk->c_query || !checked || sums_init(j, t))
         rc = zkml_fail(err, ZKML_ENOMEM, "setup: out of memory for %zu wires", nv);
     for (j->base = 0; !rc && j->base < nv; j->base += block) {
         j->count = nv - j->base < block ? nv - j->base : block;
-        rc = wire_block(j, t, err);
+        j->next = 0;
+        parallel_run(t, init_task, j);
+        rc = first_failure(j, t, err);
         ptau_release(j->pt); /* the next block's wires name mostly other rows */
     }
     sums_free(j, t);
     free(j->failed);
     free(j->errs);
-    free(j->a);
-    free(j->b1);
-    free(j->k);
-    free(j->b2);
     for (int b = 0; b < PTAU_N_BASES; b++)
         free(j->checked[b]);
     return rc;
@@ -748,8 +781,9 @@ static int encode_h(const hash_job *j, size_t lo, size_t hi, uint8_t *out, zkml_
     size_t m = hi - lo ? hi - lo : 1;
     g1_affine *top = malloc(m * sizeof *top), *low = malloc(m * sizeof *low);
     void *scratch = malloc(G1_OPS.batch_scratch(m));
-    int rc = !top || !low || !scratch ? zkml_fail(err, ZKML_ENOMEM, "setup: out of memory hashing H")
-                                      : 0;
+    int rc = !top || !low || !scratch
+                 ? zkml_fail(err, ZKML_ENOMEM, "setup: out of memory hashing H")
+                 : 0;
     for (size_t i = 0; !rc && i < hi - lo; i++) {
         size_t k = j->at + lo + i;
         if (ptau_g1(j->pt, PTAU_TAU_G1, 0, j->n + k, &top[i], err) ||

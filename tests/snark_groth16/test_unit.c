@@ -4,6 +4,7 @@
  * and scalars (repeated and opposite points, equal scalars: every bucket
  * collision and doubling case) against sum_i (sum of its scalars) * pool_i,
  * msm_small (small magnitudes, every window width) against the same naive sum,
+ * affine_sums against one Jacobian accumulator a sum (both groups, both paths),
  * fixed-base multiples of the generators against g1_mul/g2_mul (narrow and
  * 16-bit windows, scalars whose digits carry, zero, one and -1),
  * the R1CS builder, malformed .r1cs,
@@ -456,7 +457,7 @@ static void test_writer(void)
         free(want);
         return;
     }
-    static const size_t sizes[] = {0, 1, 7, 36, 4096, BW_BUFFER - 1, BW_BUFFER, BW_BUFFER + 1,
+    static const size_t sizes[] = {0,       1, 7, 36, 4096, BW_BUFFER - 1, BW_BUFFER, BW_BUFFER + 1,
                                    3u << 20};
     while (len < cap) {
         size_t n = sizes[test_rng_u64(&g) % (sizeof sizes / sizeof sizes[0])];
@@ -600,8 +601,7 @@ static void test_round_trip(void)
     CHECK(groth16_verify(&vk, w + 1, 4, &proof, &err) == 0, "verify: %s", err.message);
     /* The first proof dropped the key's pages as it went (groth16_pk_release):
      * a second one maps them again from the file and must verify too. */
-    CHECK(groth16_prove(&pk2, w, cs.n_wires, &proof, 1, &err) == 0, "prove again: %s",
-          err.message);
+    CHECK(groth16_prove(&pk2, w, cs.n_wires, &proof, 1, &err) == 0, "prove again: %s", err.message);
     CHECK(groth16_verify(&vk, w + 1, 4, &proof, &err) == 0, "verify again: %s", err.message);
     fr_add(&w[3], &w[3], &w[0]);
     CHECK(groth16_verify(&vk, w + 1, 4, &proof, &err) == ZKML_EREJECTED, "changed input passes");
@@ -635,6 +635,137 @@ static void test_round_trip(void)
     free(w);
 }
 
+/* affine_sums against one Jacobian accumulator a sum, in G1 or G2 (jac a
+ * buffer of jac_size bytes a point, aff of aff_size): sums of 0 to 16 points
+ * and one of 20000 (past AFFINE_SUMS_LIMIT, flushed in the middle as the
+ * setup does, keeping the last sum), the points given affine, negated,
+ * Jacobian, through a slot written later or left empty, repeated (the
+ * doubling case) and a sum whose points cancel (infinity handed out). */
+typedef struct sums_case {
+    const group_ops *g;
+    int (*jac_eq)(const void *a, const void *b);
+    void (*to_jac)(void *jac, const void *aff);
+} sums_case;
+
+typedef struct sums_seen {
+    const sums_case *c;
+    uint8_t *got; /* a Jacobian point a sum */
+    uint8_t *handed;
+} sums_seen;
+
+static void record_sum(void *ctx, uint32_t sum, const void *point)
+{
+    sums_seen *seen = ctx;
+    size_t js = seen->c->g->jac_size;
+    CHECK(!seen->handed[sum], "affine_sums handed sum %u twice", sum);
+    seen->handed[sum] = 1;
+    seen->c->to_jac(seen->got + sum * js, point);
+}
+
+static void test_affine_sums(const sums_case *c, uint64_t seed)
+{
+    enum { SUMS = 3000, LONG_SUM = 1200, LONG_LEN = 20000 };
+    const group_ops *g = c->g;
+    size_t js = g->jac_size, as = g->aff_size;
+    test_rng rng = {seed};
+    uint8_t *want = calloc(SUMS, js), *at = malloc(js), *step = malloc(js);
+    uint8_t *ap = malloc(as), *np = malloc(as);
+    sums_seen seen = {c, calloc(SUMS, js), calloc(SUMS, 1)};
+    affine_sums s;
+    CHECK(affine_sums_init(&s, g) == 0, "affine_sums_init");
+    g->jac_zero(at);
+    /* the points: multiples of a random affine start, a step apart */
+    uint8_t *gen = malloc(as);
+    g->jac_zero(step);
+    memset(gen, 0, as);
+    if (g == &G1_OPS)
+        g1_generator((g1_affine *)gen);
+    else
+        g2_generator((g2_affine *)gen);
+    for (int i = 0; i < 7; i++)
+        g->add_aff(step, gen, 0), g->dbl(step);
+    g->add_aff(at, gen, 0);
+    for (uint32_t sum = 0; sum < SUMS; sum++) {
+        size_t len = sum == LONG_SUM ? LONG_LEN : sum == 7 ? 8 : test_rng_u64(&rng) % 17;
+        g->jac_zero(want + sum * js);
+        for (size_t i = 0; i < len; i++) {
+            int kind = (int)(test_rng_u64(&rng) % 6), again = i % 3 == 2 && kind == 0;
+            if (sum == 7) { /* P, -P, Q, -Q, ...: the sum cancels */
+                kind = i % 2;
+                again = i % 2;
+            }
+            if (!again)
+                g->add(at, step);
+            CHECK(g->batch_to_affine(ap, at, 1) == 0, "batch_to_affine");
+            memcpy(np, ap, as);
+            g->aff_neg(np);
+            if (kind == 0) {
+                CHECK(affine_sums_add(&s, sum, ap, 0) == 0, "add");
+                g->add_aff(want + sum * js, ap, 0);
+            } else if (kind == 1) {
+                CHECK(affine_sums_add(&s, sum, ap, 1) == 0, "add negated");
+                g->add_aff(want + sum * js, np, 0);
+            } else if (kind == 2) {
+                CHECK(affine_sums_add_jac(&s, sum, at) == 0, "add_jac");
+                g->add(want + sum * js, at);
+            } else if (kind == 3) { /* a slot written after others were added */
+                size_t slot = affine_sums_count(&s);
+                CHECK(affine_sums_slot(&s, sum) != NULL, "slot");
+                CHECK(affine_sums_add(&s, sum, ap, 0) == 0, "add after slot");
+                memcpy(affine_sums_at(&s, slot), ap, as);
+                g->add_aff(want + sum * js, ap, 0);
+                g->add_aff(want + sum * js, ap, 0);
+            } else {
+                CHECK(affine_sums_slot(&s, sum) != NULL, "slot left empty");
+            }
+            if (affine_sums_full(&s))
+                CHECK(affine_sums_reduce(&s, record_sum, &seen, 1) == 0, "reduce keeping the last");
+        }
+    }
+    CHECK(affine_sums_reduce(&s, record_sum, &seen, 0) == 0, "reduce");
+    CHECK(affine_sums_count(&s) == 0, "the list is empty after a full reduce");
+    for (uint32_t sum = 0; sum < SUMS; sum++) {
+        uint8_t *got = seen.got + sum * js;
+        if (!seen.handed[sum])
+            g->jac_zero(got); /* a sum without points is infinity */
+        CHECK(c->jac_eq(got, want + sum * js), "%s affine sum %u != Jacobian accumulator",
+              g == &G1_OPS ? "G1" : "G2", sum);
+    }
+    CHECK(seen.handed[7], "the cancelling sum is handed out (as infinity)");
+    affine_sums_free(&s);
+    free(want), free(at), free(step), free(ap), free(np), free(gen);
+    free(seen.got), free(seen.handed);
+}
+
+static int g1_jac_eq(const void *a, const void *b)
+{
+    return g1_eq(a, b);
+}
+static int g2_jac_eq(const void *a, const void *b)
+{
+    return g2_eq(a, b);
+}
+static void g1_to_jac_v(void *jac, const void *aff)
+{
+    g1_to_jac(jac, aff);
+}
+static void g2_to_jac_v(void *jac, const void *aff)
+{
+    g2_to_jac(jac, aff);
+}
+
+/* Both groups, on G1's IFMA path (where the CPU has it) and the portable one. */
+static void test_affine_sums_paths(void)
+{
+    static const sums_case g1 = {&G1_OPS, g1_jac_eq, g1_to_jac_v};
+    static const sums_case g2 = {&G2_OPS, g2_jac_eq, g2_to_jac_v};
+    test_affine_sums(&g1, 5);
+    test_affine_sums(&g2, 6);
+    setenv("ZKML_IFMA", "0", 1);
+    test_affine_sums(&g1, 7);
+    unsetenv("ZKML_IFMA");
+}
+
 int main(void)
 {
     test_builder();
@@ -647,6 +778,7 @@ int main(void)
     for (size_t i = 0; i < sizeof small_n / sizeof small_n[0]; i++)
         for (size_t j = 0; j < sizeof small_bits / sizeof small_bits[0]; j++)
             test_msm_small(small_n[i], small_bits[j]);
+    test_affine_sums_paths();
     test_msm_pool(30000, 1, 40, 0);
     test_msm_pool(30000, 2, 1, 0);
     test_msm_pool(20000, 3, 300, 0);
