@@ -675,13 +675,13 @@ static void test_affine_sums(const sums_case *c, uint64_t seed)
     CHECK(affine_sums_init(&s, g) == 0, "affine_sums_init");
     g->jac_zero(at);
     /* the points: multiples of a random affine start, a step apart */
-    uint8_t *gen = malloc(as);
+    void *gen = malloc(as);
     g->jac_zero(step);
     memset(gen, 0, as);
     if (g == &G1_OPS)
-        g1_generator((g1_affine *)gen);
+        g1_generator(gen);
     else
-        g2_generator((g2_affine *)gen);
+        g2_generator(gen);
     for (int i = 0; i < 7; i++)
         g->add_aff(step, gen, 0), g->dbl(step);
     g->add_aff(at, gen, 0);
