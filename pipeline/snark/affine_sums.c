@@ -78,16 +78,21 @@ int affine_sums_add(affine_sums *s, uint32_t sum, const void *p, int negate)
     return 0;
 }
 
-int affine_sums_add_jac(affine_sums *s, uint32_t sum, const void *jac)
+int affine_sums_put_jac(affine_sums *s, size_t slot, const void *jac)
 {
-    size_t cap = s->cap_jac, slot = s->n;
+    size_t cap = s->cap_jac; /* the two arrays grow alike */
     if (zkml_array_grow((void **)&s->jac, &cap, s->n_jac + 1, s->g->jac_size) ||
-        zkml_array_grow((void **)&s->jac_at, &s->cap_jac, s->n_jac + 1, sizeof *s->jac_at) ||
-        !affine_sums_slot(s, sum))
+        zkml_array_grow((void **)&s->jac_at, &s->cap_jac, s->n_jac + 1, sizeof *s->jac_at))
         return -1;
     memcpy(s->jac + s->n_jac * s->g->jac_size, jac, s->g->jac_size);
     s->jac_at[s->n_jac++] = slot;
     return 0;
+}
+
+int affine_sums_add_jac(affine_sums *s, uint32_t sum, const void *jac)
+{
+    size_t slot = s->n;
+    return affine_sums_slot(s, sum) ? affine_sums_put_jac(s, slot, jac) : -1;
 }
 
 /* The waiting Jacobian points made affine, a batch at a time (one inversion

@@ -27,19 +27,6 @@ int msm_g1_normal(g1_jac *out, const g1_affine *points, const fr_t *normal, size
 int msm_g2_normal(g2_jac *out, const g2_affine *points, const fr_t *normal, size_t n, int threads,
                   zkml_error *err);
 
-/* msm_small: r (a Jacobian point of g) = sum of m[i] * points[i] over n
- * affine points with magnitudes m[i] of at most 64 bits (a negative
- * coefficient is the caller's: it passes -P). For the many short sums with
- * small coefficients of a phase-2 key (msm_small.c says how). One thread, no
- * allocation: scratch holds MSM_SMALL_SCRATCH Jacobian points of g. Points at
- * infinity and zero magnitudes add nothing. Windows are at most
- * MSM_SMALL_MAX_C bits: wider ones pay only past ~4000 terms, and the caller
- * (zkey_init.c) sums 1024 at a time. */
-#define MSM_SMALL_MAX_C 8
-#define MSM_SMALL_SCRATCH ((1u << MSM_SMALL_MAX_C) + 1)
-void msm_small(const group_ops *g, void *r, const void *points, const uint64_t *m, size_t n,
-               void *scratch);
-
 /* affine_sums: many short sums of points of one group at once (a phase-2
  * key's sums, one per wire and kind), kept as lists of affine points and
  * added in pairs, the pairs of all the sums in batches of AFFINE_SUMS_BATCH
@@ -87,11 +74,38 @@ void *affine_sums_at(affine_sums *s, size_t i);
 int affine_sums_add(affine_sums *s, uint32_t sum, const void *p, int negate);
 /* The same for a Jacobian point. */
 int affine_sums_add_jac(affine_sums *s, uint32_t sum, const void *jac);
+/* A Jacobian point for slot i (an index affine_sums_count gave), made affine
+ * and put there by the next reduce: 0, or -1 when out of memory. */
+int affine_sums_put_jac(affine_sums *s, size_t i, const void *jac);
 /* Adds up each sum's points and hands the sum to out (sum ascending, the
  * point affine: infinity when its points cancel), but for the last one when
  * keep_last, which stays in the list as one point; the list is empty
  * otherwise. 0, or -1 when out of memory (nothing handed then). */
 typedef void (*affine_sums_fn)(void *ctx, uint32_t sum, const void *point);
 int affine_sums_reduce(affine_sums *s, affine_sums_fn out, void *ctx, int keep_last);
+
+/* msm_small: sum of m[i] * points[i] over n affine points with magnitudes
+ * m[i] of at most 64 bits (a negative coefficient is the caller's: it
+ * passes -P), for the many short sums with small coefficients of a phase-2
+ * key (msm_small.c says how), in three steps around an affine_sums list of
+ * buckets that the caller shares among many such sums:
+ *   msm_small_width: the window width c (at most MSM_SMALL_MAX_C: wider ones
+ *     pay only past ~4000 terms, and zkey_init.c sums 1024 at a time) and
+ *     the window count nwin (0 when every magnitude is 0);
+ *   msm_small_buckets: each point into sum id + w 2^c + d of b for its digit
+ *     d (not 0) in each window w, in ascending order (so ids below id +
+ *     MSM_SMALL_KEYS are this sum's; order is MSM_SMALL_ORDER(n) words of
+ *     scratch); points at infinity add nothing; -1 when out of memory;
+ *   msm_small_fold: r (Jacobian) from the buckets once b has added them up
+ *     (affine_sums_reduce): bucket w 2^c + d of `buckets`, infinity where
+ *     none came; scratch holds 2 Jacobian points of g. */
+#define MSM_SMALL_MAX_C 8
+#define MSM_SMALL_KEYS ((64u / MSM_SMALL_MAX_C) << MSM_SMALL_MAX_C) /* nwin << c at most */
+#define MSM_SMALL_ORDER(n) ((size_t)MSM_SMALL_KEYS + 1 + (size_t)(n)*64)
+void msm_small_width(const uint64_t *m, size_t n, uint32_t *c, uint32_t *nwin);
+int msm_small_buckets(affine_sums *b, uint32_t id, const void *points, const uint64_t *m, size_t n,
+                      uint32_t c, uint32_t nwin, uint32_t *order);
+void msm_small_fold(const group_ops *g, void *r, const void *buckets, uint32_t c, uint32_t nwin,
+                    void *scratch);
 
 #endif

@@ -16,7 +16,8 @@
  * Wires are independent: threads take a block's wires a chunk at a time as
  * they finish (init_task), each reading the ptau points its terms name. Most
  * coefficients are small integers (weights, bits, powers of two): a sum's
- * small products go through msm_small together, but for a power of two,
+ * small products go through msm_small together (their buckets filled in a
+ * list shared by all the thread's small sums of a kind), but for a power of two,
  * which takes one doubling from the previous bit's product of the same point
  * (pow2_chain); its full-size ones through g1_mul_sum / g2_mul_sum, sharing
  * their doublings, or with AVX-512 IFMA g1_ifma_sum_many. Each product,
@@ -185,6 +186,26 @@ typedef struct small_queue {
     size_t n;
 } small_queue;
 
+/* A small sum whose points wait in msm_small's buckets (a list of every
+ * small sum of the thread's kind of sum, so that the additions into the
+ * buckets are batched across wires): its window shape, and its slot in the
+ * sum's list, where its fold goes. Its buckets are sums index *
+ * MSM_SMALL_KEYS + key of the bucket list. */
+typedef struct small_sum {
+    size_t slot;
+    uint32_t c, nwin;
+} small_sum;
+
+typedef struct small_sums {
+    affine_sums buckets;
+    small_sum *sum;
+    size_t n, cap;
+} small_sums;
+
+/* Small sums a bucket list holds at most: their indices times MSM_SMALL_KEYS
+ * stay below 2^32. */
+enum { SMALL_SUMS_MAX = 1 << 16 };
+
 /* With AVX-512 IFMA, a thread's full-size G1 products for one kind of sum
  * (A, B1 or K), wire after wire, each with the sum it goes to: so a sum's
  * products are consecutive. When a queue holds MANY_CHUNK or the thread's
@@ -240,10 +261,13 @@ typedef struct wire_sums {
     pending full[SUM_B2];
     pending2 full2;
     small_queue small[N_SUMS];
+    small_sums waiting[N_SUMS];
     pow2_chain chain[N_SUMS][PTAU_N_BASES];
     many_queue many[SUM_B2];
     many_stage stage; /* work NULL: without IFMA, full[] instead */
-    uint8_t *scratch; /* MSM_SMALL_SCRATCH Jacobian points, G2-sized */
+    uint32_t *order;  /* MSM_SMALL_ORDER(SMALL_CHUNK) words for msm_small_buckets */
+    uint8_t *table;   /* MSM_SMALL_KEYS G2-sized affine points: one small sum's buckets */
+    uint8_t *scratch; /* 2 G2 Jacobian points, msm_small_fold's */
 } wire_sums;
 
 static const group_ops *sum_group(int sum)
@@ -255,6 +279,8 @@ static void wire_sums_free(wire_sums *w)
 {
     for (int i = 0; i < N_SUMS; i++) {
         affine_sums_free(&w->list[i]);
+        affine_sums_free(&w->waiting[i].buckets);
+        free(w->waiting[i].sum);
         free(w->small[i].p);
         free(w->small[i].m);
         for (int b = 0; b < PTAU_N_BASES; b++)
@@ -267,6 +293,8 @@ static void wire_sums_free(wire_sums *w)
         free(w->many[i].slot);
     }
     g1_ifma_many_free(w->stage.work);
+    free(w->order);
+    free(w->table);
     free(w->stage.p);
     free(w->stage.out);
     free(w->stage.k);
@@ -278,9 +306,15 @@ static void wire_sums_free(wire_sums *w)
 static int wire_sums_init(wire_sums *w)
 {
     memset(w, 0, sizeof *w);
-    int ok = (w->scratch = malloc(MSM_SMALL_SCRATCH * sizeof(g2_jac))) != NULL;
-    for (int i = 0; i < N_SUMS; i++)
+    w->scratch = malloc(2 * sizeof(g2_jac));
+    w->order = malloc(MSM_SMALL_ORDER(SMALL_CHUNK) * sizeof *w->order);
+    w->table = malloc(MSM_SMALL_KEYS * sizeof(g2_affine));
+    int ok = w->scratch && w->order && w->table;
+    for (int i = 0; i < N_SUMS; i++) {
         ok = affine_sums_init(&w->list[i], sum_group(i)) == 0 && ok;
+        ok = affine_sums_init(&w->waiting[i].buckets, sum_group(i)) == 0 && ok;
+    }
+
     if (fp_ifma_usable()) {
         for (int i = 0; i < SUM_B2; i++) {
             many_queue *q = &w->many[i];
@@ -311,16 +345,78 @@ static int wire_sums_init(wire_sums *w)
     return ok ? 0 : -1;
 }
 
-/* The sum's queued small products (of wire s) into its list. */
+/* The sum's queued small products (of wire s) into msm_small's buckets,
+ * with a slot in the sum's list for their fold (fold_small). */
 static int small_flush(wire_sums *w, int sum, uint32_t s)
 {
     small_queue *q = &w->small[sum];
-    if (!q->n)
-        return 0;
-    uint8_t t[sizeof(g2_jac)];
-    msm_small(sum_group(sum), t, q->p, q->m, q->n, w->scratch);
+    small_sums *ws = &w->waiting[sum];
+    uint32_t c, nwin;
+    size_t n = q->n, slot = affine_sums_count(&w->list[sum]);
     q->n = 0;
-    return affine_sums_add_jac(&w->list[sum], s, t);
+    msm_small_width(q->m, n, &c, &nwin);
+    if (!nwin)
+        return 0;
+    if (zkml_array_grow((void **)&ws->sum, &ws->cap, ws->n + 1, sizeof *ws->sum) ||
+        !affine_sums_slot(&w->list[sum], s))
+        return -1;
+    ws->sum[ws->n] = (small_sum){slot, c, nwin};
+    return msm_small_buckets(&ws->buckets, (uint32_t)ws->n++ * MSM_SMALL_KEYS, q->p, q->m, n, c,
+                             nwin, w->order);
+}
+
+/* A bucket list's sums, folded small sum by small sum (affine_sums_reduce's
+ * out): the buckets of one small sum come together, in order. */
+typedef struct small_fold {
+    wire_sums *w;
+    int sum;
+    uint32_t at; /* the small sum whose buckets are in w->table; UINT32_MAX: none */
+    int failed;
+} small_fold;
+
+/* The small sum in the table folded into its slot, and the table cleared. */
+static void fold_small(small_fold *f)
+{
+    if (f->at == UINT32_MAX)
+        return;
+    const group_ops *g = sum_group(f->sum);
+    const small_sum *ss = &f->w->waiting[f->sum].sum[f->at];
+    uint8_t t[sizeof(g2_jac)];
+    msm_small_fold(g, t, f->w->table, ss->c, ss->nwin, f->w->scratch);
+    if (affine_sums_put_jac(&f->w->list[f->sum], ss->slot, t))
+        f->failed = 1;
+    for (size_t k = 0; k < (size_t)ss->nwin << ss->c; k++)
+        g->aff_set_inf(f->w->table + k * g->aff_size);
+    f->at = UINT32_MAX;
+}
+
+static void put_bucket(void *ctx, uint32_t id, const void *point)
+{
+    small_fold *f = ctx;
+    const group_ops *g = sum_group(f->sum);
+    if (id / MSM_SMALL_KEYS != f->at) {
+        fold_small(f);
+        f->at = id / MSM_SMALL_KEYS;
+    }
+    memcpy(f->w->table + (id % MSM_SMALL_KEYS) * g->aff_size, point, g->aff_size);
+}
+
+/* Every waiting small sum of kind `sum` into its slot: 0, or -1 when out of
+ * memory. A small sum none of whose buckets came (they cancelled) leaves its
+ * slot at infinity, its sum. */
+static int fold_waiting(wire_sums *w, int sum)
+{
+    small_fold f = {w, sum, UINT32_MAX, 0};
+    const group_ops *g = sum_group(sum);
+    for (size_t k = 0; k < MSM_SMALL_KEYS; k++) { /* the table is both groups' */
+        memset(w->table + k * g->aff_size, 0, g->aff_size);
+        g->aff_set_inf(w->table + k * g->aff_size);
+    }
+    if (affine_sums_reduce(&w->waiting[sum].buckets, put_bucket, &f, 0))
+        return -1;
+    fold_small(&f);
+    w->waiting[sum].n = 0;
+    return f.failed ? -1 : 0;
 }
 
 /* 2^i p (p named by key) from the sum's chain, begun again for a new point. */
@@ -586,15 +682,15 @@ static void put_sum(void *ctx, uint32_t s, const void *point)
 }
 
 /* The thread's lists added up into the key's points, all but the current
- * wire's sums when keep_last; the products in the IFMA queues into their
- * slots first. */
+ * wire's sums when keep_last; the products in the IFMA queues and the folds
+ * of the small sums into their slots first. */
 static int flush_lists(init_job *j, wire_sums *w, int keep_last)
 {
     if (w->stage.work)
         many_flush(w);
     for (int sum = 0; sum < N_SUMS; sum++) {
         key_sums ks = {j, sum};
-        if (affine_sums_reduce(&w->list[sum], put_sum, &ks, keep_last))
+        if (fold_waiting(w, sum) || affine_sums_reduce(&w->list[sum], put_sum, &ks, keep_last))
             return -1;
     }
     return 0;
@@ -605,7 +701,8 @@ static int flush_lists(init_job *j, wire_sums *w, int keep_last)
 static int keep_lists_short(init_job *j, wire_sums *w)
 {
     for (int sum = 0; sum < N_SUMS; sum++)
-        if (affine_sums_full(&w->list[sum]))
+        if (affine_sums_full(&w->list[sum]) || affine_sums_full(&w->waiting[sum].buckets) ||
+            w->waiting[sum].n >= SMALL_SUMS_MAX)
             return flush_lists(j, w, 1);
     return 0;
 }

@@ -84,19 +84,63 @@ static void test_msm(size_t n, int threads)
     free(k);
 }
 
+/* A bucket list's sums into the tables of the small sums they belong to. */
+typedef struct bucket_tables {
+    const group_ops *g;
+    uint8_t *table[2];
+} bucket_tables;
+
+static void put_test_bucket(void *ctx, uint32_t id, const void *point)
+{
+    bucket_tables *t = ctx;
+    memcpy(t->table[id / MSM_SMALL_KEYS] + (id % MSM_SMALL_KEYS) * t->g->aff_size, point,
+           t->g->aff_size);
+}
+
+/* r0 and r1: the small sums of (p, m) and of its first half, through msm_small's
+ * three steps with one bucket list for both, as the setup shares one. */
+static void small_sums_of(const group_ops *g, void *r0, void *r1, const void *p, const uint64_t *m,
+                          size_t n)
+{
+    affine_sums b;
+    uint32_t c[2], nwin[2];
+    size_t len[2] = {n, n / 2}, as = g->aff_size;
+    uint32_t *order = malloc(MSM_SMALL_ORDER(n) * sizeof *order);
+    uint8_t scratch[2 * sizeof(g2_jac)];
+    bucket_tables t = {g, {malloc(MSM_SMALL_KEYS * as), malloc(MSM_SMALL_KEYS * as)}};
+    CHECK(affine_sums_init(&b, g) == 0, "affine_sums_init");
+    for (int s = 0; s < 2; s++) {
+        for (size_t k = 0; k < MSM_SMALL_KEYS; k++) {
+            memset(t.table[s] + k * as, 0, as);
+            g->aff_set_inf(t.table[s] + k * as);
+        }
+        msm_small_width(m, len[s], &c[s], &nwin[s]);
+        CHECK(msm_small_buckets(&b, (uint32_t)s * MSM_SMALL_KEYS, p, m, len[s], c[s], nwin[s],
+                                order) == 0,
+              "msm_small_buckets");
+    }
+    CHECK(affine_sums_reduce(&b, put_test_bucket, &t, 0) == 0, "reduce the buckets");
+    msm_small_fold(g, r0, t.table[0], c[0], nwin[0], scratch);
+    msm_small_fold(g, r1, t.table[1], c[1], nwin[1], scratch);
+    affine_sums_free(&b);
+    free(order);
+    free(t.table[0]);
+    free(t.table[1]);
+}
+
 /* msm_small against the naive sum of g1_mul/g2_mul products: magnitudes of
  * `bits` bits (over the counts and widths main runs, every window width from
  * 1 to MSM_SMALL_MAX_C gets chosen), with zeros, ones, the widest magnitude, repeated
- * points and points at infinity mixed in. */
+ * points and points at infinity mixed in; the first half's sum alongside, in
+ * the same bucket list. */
 static void test_msm_small(size_t n, uint32_t bits)
 {
     test_rng g = {991 + n * 64 + bits};
     g1_affine gen1, *p1 = calloc(n ? n : 1, sizeof *p1);
     g2_affine gen2, *p2 = calloc(n ? n : 1, sizeof *p2);
     uint64_t *m = calloc(n ? n : 1, sizeof *m);
-    uint8_t scratch[MSM_SMALL_SCRATCH * sizeof(g2_jac)];
-    g1_jac acc1, t1, got1, step1, at1;
-    g2_jac acc2, t2, got2, step2, at2;
+    g1_jac acc1, t1, got1, step1, at1, half1, got_half1;
+    g2_jac acc2, t2, got2, step2, at2, half2, got_half2;
     fr_t s;
     g1_generator(&gen1);
     g2_generator(&gen2);
@@ -109,6 +153,10 @@ static void test_msm_small(size_t n, uint32_t bits)
     memset(&acc2, 0, sizeof acc2);
     for (size_t i = 0; i < n; i++) {
         uint64_t mask = (1ULL << bits) - 1;
+        if (i == n / 2) {
+            half1 = acc1;
+            half2 = acc2;
+        }
         m[i] = test_rng_u64(&g) & mask;
         if (i % 7 == 3)
             m[i] = i % 2 ? 0 : 1;
@@ -135,10 +183,16 @@ static void test_msm_small(size_t n, uint32_t bits)
             g2_add(&acc2, &acc2, &t2);
         }
     }
-    msm_small(&G1_OPS, &got1, p1, m, n, scratch);
+    if (n / 2 == n) { /* n = 0 */
+        half1 = acc1;
+        half2 = acc2;
+    }
+    small_sums_of(&G1_OPS, &got1, &got_half1, p1, m, n);
     CHECK(g1_eq(&got1, &acc1), "G1 msm_small of %zu %u-bit magnitudes != naive sum", n, bits);
-    msm_small(&G2_OPS, &got2, p2, m, n, scratch);
+    CHECK(g1_eq(&got_half1, &half1), "G1 msm_small of the first %zu != naive sum", n / 2);
+    small_sums_of(&G2_OPS, &got2, &got_half2, p2, m, n);
     CHECK(g2_eq(&got2, &acc2), "G2 msm_small of %zu %u-bit magnitudes != naive sum", n, bits);
+    CHECK(g2_eq(&got_half2, &half2), "G2 msm_small of the first %zu != naive sum", n / 2);
     free(p1);
     free(p2);
     free(m);
