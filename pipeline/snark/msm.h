@@ -78,9 +78,11 @@ int affine_sums_add_jac(affine_sums *s, uint32_t sum, const void *jac);
  * and put there by the next reduce: 0, or -1 when out of memory. */
 int affine_sums_put_jac(affine_sums *s, size_t i, const void *jac);
 /* Adds up each sum's points and hands the sum to out (sum ascending, the
- * point affine: infinity when its points cancel), but for the last one when
- * keep_last, which stays in the list as one point; the list is empty
- * otherwise. 0, or -1 when out of memory (nothing handed then). */
+ * point affine: infinity when its points cancel), but for the last one that
+ * still holds a point when keep_last (not always the newest: a sum whose
+ * points so far are all at infinity is dropped), which stays in the list as
+ * one point; the list is empty otherwise. 0, or -1 when out of memory
+ * (nothing handed then, and the list is only fit to be freed). */
 typedef void (*affine_sums_fn)(void *ctx, uint32_t sum, const void *point);
 int affine_sums_reduce(affine_sums *s, affine_sums_fn out, void *ctx, int keep_last);
 
