@@ -182,9 +182,13 @@ int store_proof_get(registry_store *s, const char *task_id, int version, const c
 int store_proof_claim_next(registry_store *s, int worker_pid, store_proof *p, zkml_error *err)
 {
     memset(p, 0, sizeof *p);
-    int64_t now = zkml_now_ms();
+    int64_t now = zkml_now_ms(), waiting = 0;
     sqlite3_stmt *st;
-    int rc = store_begin(s, err);
+    int rc = store_query_int64(s, &waiting, err,
+                               "SELECT EXISTS(SELECT 1 FROM proofs WHERE state = 'queued')", "");
+    if (rc || !waiting)
+        return rc; /* an idle poll takes no write lock (see registry.h) */
+    rc = store_begin(s, err);
     if (!rc)
         rc = store_query(s, &st, err,
                          "SELECT " PROOF_COLUMNS " FROM proofs p JOIN versions v"

@@ -109,7 +109,11 @@ typedef struct store_job {
 
 /* Claims the oldest queued job whose retry time has come, in one transaction:
  * state running, worker_pid, heartbeat now, and a new claim generation in
- * job->claim. Returns 1 claimed, 0 none, <0 error. */
+ * job->claim. Returns 1 claimed, 0 none, <0 error. Idle workers call it every
+ * poll, so it first reads (no lock) whether any job waits and takes the write
+ * lock only then: a worker frozen while idle (SIGSTOP, a debugger, a paused
+ * VM) holds no lock that uploads, proof requests and the supervisor would
+ * wait on until their busy timeout. */
 int store_job_claim_next(registry_store *s, int worker_pid, store_job *job, zkml_error *err);
 /* The writes of a claimed job (heartbeat, steps, finish, retry, artifacts)
  * are fenced: each fails with ZKML_EREJECTED, changing nothing, unless the
@@ -199,7 +203,8 @@ int store_proof_create(registry_store *s, const char *task_id, int version, cons
 /* The proof id of version (0 = latest) of task; ZKML_ENOTFOUND otherwise. */
 int store_proof_get(registry_store *s, const char *task_id, int version, const char *id,
                     store_proof *p, zkml_error *err);
-/* Claims the oldest queued proof (as store_job_claim_next). 1 claimed, 0 none. */
+/* Claims the oldest queued proof (as store_job_claim_next, no write lock when
+ * none waits). 1 claimed, 0 none. */
 int store_proof_claim_next(registry_store *s, int worker_pid, store_proof *p, zkml_error *err);
 /* Fenced by p->claim as a job's writes are (ZKML_EREJECTED once it is lost). */
 int store_proof_heartbeat(registry_store *s, const store_proof *p, zkml_error *err);

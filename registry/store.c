@@ -455,8 +455,14 @@ static void copy_text(char *dst, size_t len, const unsigned char *src)
 int store_job_claim_next(registry_store *s, int worker_pid, store_job *job, zkml_error *err)
 {
     memset(job, 0, sizeof *job);
-    int64_t now = zkml_now_ms();
-    int rc = store_begin(s, err);
+    int64_t now = zkml_now_ms(), waiting = 0;
+    int rc = store_query_int64(s, &waiting, err,
+                               "SELECT EXISTS(SELECT 1 FROM jobs"
+                               " WHERE state = 'queued' AND not_before <= ?)",
+                               "l", now);
+    if (rc || !waiting)
+        return rc; /* an idle poll takes no write lock (see registry.h) */
+    rc = store_begin(s, err);
     if (rc)
         return rc;
     sqlite3_stmt *st;

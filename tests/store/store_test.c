@@ -395,6 +395,36 @@ static int test_proofs(const char *dir)
     return 0;
 }
 
+/* An idle worker's poll takes no write lock: while another connection holds
+ * it (as a worker frozen inside a claim would), polls with nothing queued
+ * answer "none" at once instead of ZKML_ERETRY after the 30 s busy timeout,
+ * and once something is queued the claim waits for the lock and gets it. */
+static int test_idle_poll(const char *dir)
+{
+    zkml_error err = {0};
+    registry_store *s;
+    REQUIRE(open_with_version(dir, 12, &s, &err) == 0);
+    test_sql_int(dir, "UPDATE jobs SET state = 'done'");
+    char path[4200];
+    snprintf(path, sizeof path, "%s/registry.db", dir);
+    sqlite3 *holder;
+    REQUIRE(sqlite3_open_v2(path, &holder, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(holder, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK);
+    store_job job;
+    store_proof p;
+    int64_t t0 = zkml_monotonic_ms();
+    REQUIRE(store_job_claim_next(s, 7001, &job, &err) == 0);
+    REQUIRE(store_proof_claim_next(s, 7001, &p, &err) == 0);
+    fprintf(stderr, "two idle polls under a held write lock: %lld ms\n",
+            (long long)(zkml_monotonic_ms() - t0));
+    REQUIRE(sqlite3_exec(holder, "UPDATE jobs SET state = 'queued'; COMMIT", NULL, NULL, NULL) ==
+            SQLITE_OK);
+    sqlite3_close(holder);
+    REQUIRE(store_job_claim_next(s, 7001, &job, &err) == 1);
+    store_close(s);
+    return 0;
+}
+
 /* What a killed server leaves: staged uploads, and a version dir renamed into
  * place whose commit never happened. Neither survives, and the next version
  * with that number adopts none of the dead one's files. */
@@ -549,7 +579,7 @@ int main(int argc, char **argv)
         {"requeue", test_requeue},       {"fence", test_fence},
         {"residue", test_residue},       {"relative", test_relative},
         {"migration_0004", test_migration_0004}, {"ceremony", test_ceremony},
-        {"proofs", test_proofs},
+        {"proofs", test_proofs},         {"idle_poll", test_idle_poll},
     };
     return test_run_case(argc, argv, cases, sizeof cases / sizeof cases[0]);
 }
