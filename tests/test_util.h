@@ -1,6 +1,7 @@
 /*
  * test_util.h - what the C tests share besides check.h: temporary folders,
- * a deterministic RNG, and the main() of a test made of named cases.
+ * a deterministic RNG, the main() of a test made of named cases, and runs on
+ * the portable paths.
  */
 #ifndef ZKML_TESTS_TEST_UTIL_H
 #define ZKML_TESTS_TEST_UTIL_H
@@ -12,6 +13,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+/* stmt with ZKML_IFMA=0 (the portable arithmetic, not the AVX-512 IFMA
+ * vectors), ZKML_IFMA then given back the value it had, so a run that set it
+ * keeps its setting for what follows. */
+#define TEST_PORTABLE(stmt)                                                \
+    do {                                                                   \
+        const char *was_ = getenv("ZKML_IFMA");                            \
+        char *saved_ = was_ ? strdup(was_) : NULL;                         \
+        setenv("ZKML_IFMA", "0", 1);                                       \
+        stmt;                                                              \
+        if (saved_)                                                        \
+            setenv("ZKML_IFMA", saved_, 1);                                \
+        else                                                               \
+            unsetenv("ZKML_IFMA");                                         \
+        free(saved_);                                                      \
+    } while (0)
 
 /* A fresh folder $TMPDIR/zkml-<tag>-XXXXXX (/tmp without TMPDIR) in out;
  * exits the test with 2 if none can be made. */

@@ -381,9 +381,9 @@ static void fold_small(small_fold *f)
         return;
     const group_ops *g = sum_group(f->sum);
     const small_sum *ss = &f->w->waiting[f->sum].sum[f->at];
-    uint8_t t[sizeof(g2_jac)];
-    msm_small_fold(g, t, f->w->table, ss->c, ss->nwin, f->w->scratch);
-    if (affine_sums_put_jac(&f->w->list[f->sum], ss->slot, t))
+    g2_jac t; /* either group's Jacobian point: G2's is the larger */
+    msm_small_fold(g, &t, f->w->table, ss->c, ss->nwin, f->w->scratch);
+    if (affine_sums_put_jac(&f->w->list[f->sum], ss->slot, &t))
         f->failed = 1;
     for (size_t k = 0; k < (size_t)ss->nwin << ss->c; k++)
         g->aff_set_inf(f->w->table + k * g->aff_size);
@@ -408,6 +408,8 @@ static int fold_waiting(wire_sums *w, int sum)
 {
     small_fold f = {w, sum, UINT32_MAX, 0};
     const group_ops *g = sum_group(sum);
+    if (!w->waiting[sum].n)
+        return 0;
     for (size_t k = 0; k < MSM_SMALL_KEYS; k++) { /* the table is both groups' */
         memset(w->table + k * g->aff_size, 0, g->aff_size);
         g->aff_set_inf(w->table + k * g->aff_size);
@@ -448,11 +450,11 @@ static int small_push(wire_sums *w, int sum, uint32_t s, const void *p, uint64_t
     if (m == 1)
         return affine_sums_add(&w->list[sum], s, p, negative);
     if (!(m & (m - 1))) {
-        uint8_t t[sizeof(g2_jac)];
-        memcpy(t, chain_point(w, sum, key, p, __builtin_ctzll(m)), g->jac_size);
+        g2_jac t; /* either group's, as in fold_small */
+        memcpy(&t, chain_point(w, sum, key, p, __builtin_ctzll(m)), g->jac_size);
         if (negative)
-            g->jac_neg(t);
-        return affine_sums_add_jac(&w->list[sum], s, t);
+            g->jac_neg(&t);
+        return affine_sums_add_jac(&w->list[sum], s, &t);
     }
     if (q->n == SMALL_CHUNK && small_flush(w, sum, s))
         return -1;
