@@ -1,6 +1,6 @@
 /*
  * fp_ifma.h - internal: sixteen elements of Fp at once with AVX-512 IFMA,
- * for glv_ifma.c and g1_batch_ifma.c.
+ * for glv_ifma.c and batch_ifma.c.
  *
  * An element is five 52-bit limbs, in Montgomery form with R = 2^260. A
  * value of type fpv holds FPV_LANES of them: limb i of lane 8 h + k is lane

@@ -3,7 +3,7 @@
  * IFMA, fp_ifma.h): the lockstep multiplication of g1_mul_same (glv_ifma.c) with
  * the digit schedule it shares with glv.c, the setup's sums of products
  * (g1_ifma_sum_many, the same file), and the batch addition of the MSM
- * buckets and fixed-base tables (g1_batch_ifma.c). Call any of them only
+ * buckets and fixed-base tables (batch_ifma.c). Call any of them only
  * when fp_ifma_usable().
  *
  * A scalar k splits into two halves of ~127 bits (GLV), each written in

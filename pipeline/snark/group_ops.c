@@ -2,6 +2,7 @@
 #include "pipeline/snark/group_ops.h"
 
 #include "pipeline/snark/g1_ifma.h"
+#include "pipeline/snark/g2_ifma.h"
 
 #include <string.h>
 
@@ -105,11 +106,15 @@ static int g2_to_affine_op(void *out, const void *in, size_t n)
 
 static void g2_batch_add_op(void *lhs, const void *rhs, size_t n, void *scratch)
 {
-    g2_batch_add_affine(lhs, lhs, rhs, n, scratch);
+    if (fp_ifma_usable())
+        g2_ifma_batch_add(lhs, lhs, rhs, n, scratch);
+    else
+        g2_batch_add_affine(lhs, lhs, rhs, n, scratch);
 }
 static size_t g2_batch_scratch_op(size_t n)
 {
-    return n * sizeof(fp2_t);
+    size_t vectors = g2_ifma_batch_scratch(n), portable = n * sizeof(fp2_t);
+    return vectors > portable ? vectors : portable;
 }
 
 const group_ops G1_OPS = {.aff_size = sizeof(g1_affine),

@@ -22,8 +22,8 @@ typedef struct group_ops {
     void (*add)(void *r, const void *b);                 /* r += b */
     void (*dbl)(void *r);
     void (*jac_neg)(void *r); /* r = -r */
-    /* lhs[i] += rhs[i] for n affine pairs with one shared inversion (G1's
-     * sixteen pairs per vector value where fp_ifma_usable), with batch_scratch(n)
+    /* lhs[i] += rhs[i] for n affine pairs with one shared inversion (sixteen
+     * pairs per vector value where fp_ifma_usable), with batch_scratch(n)
      * bytes of scratch */
     void (*batch_add)(void *lhs, const void *rhs, size_t n, void *scratch);
     size_t (*batch_scratch)(size_t n);

@@ -11,6 +11,7 @@
 #include "tests/snark_math/test_support.h"
 
 #include "pipeline/snark/g1_ifma.h"
+#include "pipeline/snark/g2_ifma.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -755,6 +756,66 @@ static void test_g1_batch_add(void)
         batch_add_checks(g1_ifma_batch_add, "IFMA");
 }
 
+/* The same cases on G2: g2_batch_add_affine and its IFMA path against
+ * g2_add_affine, out of place then in place (r = a). */
+typedef void (*g2_batch_add_fn)(g2_affine *r, const g2_affine *a, const g2_affine *b, size_t n,
+                                void *scratch);
+
+static void g2_portable_batch_add(g2_affine *r, const g2_affine *a, const g2_affine *b, size_t n,
+                                  void *scratch)
+{
+    g2_batch_add_affine(r, a, b, n, scratch);
+}
+
+static void g2_batch_add_checks(g2_batch_add_fn batch_add, const char *path)
+{
+    enum { N = 43 };
+    static g2_affine a[N], b[N], r[N];
+    static uint8_t scratch[N * 1024];
+    static const g2_affine inf = {.infinity = 1};
+    for (int i = 0; i < N; i++) {
+        g2_jac p, q;
+        fr_t k;
+        g2_random(&p, &k);
+        g2_random(&q, &k);
+        g2_to_affine(&a[i], &p);
+        g2_to_affine(&b[i], &q);
+        switch (i % 8) {
+        case 1: b[i] = a[i]; break; /* doubling */
+        case 2:
+            b[i] = a[i];
+            fp2_neg(&b[i].y, &a[i].y);
+            break; /* P + (-P) */
+        case 3: a[i] = inf; break;
+        case 4: b[i] = inf; break;
+        case 5: a[i] = b[i] = inf; break;
+        case 6: b[i].x = a[i].x; break; /* same x, y neither equal nor opposite: not on */
+        default: break;                 /* the curve, but the chord must still refuse it */
+        }
+    }
+    CHECK(g2_ifma_batch_scratch(N) <= sizeof scratch, "scratch for %d pairs", N);
+    batch_add(r, a, b, N, scratch);
+    for (int i = 0; i < N; i++) {
+        g2_jac want, got;
+        g2_to_jac(&want, &a[i]);
+        g2_add_affine(&want, &want, &b[i]);
+        g2_to_jac(&got, &r[i]);
+        CHECK(g2_eq(&got, &want), "G2 batch affine addition (%s) [%d] (case %d)", path, i, i % 8);
+    }
+    batch_add(a, a, b, N, scratch);
+    for (int i = 0; i < N; i++)
+        CHECK(a[i].infinity == r[i].infinity && (r[i].infinity || !memcmp(&a[i], &r[i], 4 * 32)),
+              "G2 batch affine addition in place (%s) [%d]", path, i);
+    batch_add(r, a, b, 0, scratch); /* empty batch: no-op */
+}
+
+static void test_g2_batch_add(void)
+{
+    g2_batch_add_checks(g2_portable_batch_add, "portable");
+    if (fp_ifma_usable())
+        g2_batch_add_checks(g2_ifma_batch_add, "IFMA");
+}
+
 static void test_g2(void)
 {
     for (int round = 0; round < 8; round++) {
@@ -929,6 +990,7 @@ int main(void)
     test_g1_sum_many();
     test_g2_mul_sum();
     test_g1_batch_add();
+    test_g2_batch_add();
     test_g2();
     test_g2_subgroup_check();
     test_pairing();
