@@ -100,7 +100,10 @@ int affine_sums_reduce(affine_sums *s, affine_sums_fn out, void *ctx, int keep_l
  *     scratch); points at infinity add nothing; -1 when out of memory;
  *   msm_small_fold: r (Jacobian) from the buckets once b has added them up
  *     (affine_sums_reduce): bucket w 2^c + d of `buckets`, infinity where
- *     none came; scratch holds 2 Jacobian points of g. */
+ *     none came; scratch holds 2 Jacobian points of g;
+ *   msm_small_clear: the first n buckets of a table set to infinity, as a
+ *     table starts (MSM_SMALL_KEYS) and as a fold leaves it for the next
+ *     (nwin << c). */
 #define MSM_SMALL_MAX_C 8
 #define MSM_SMALL_KEYS ((64u / MSM_SMALL_MAX_C) << MSM_SMALL_MAX_C) /* nwin << c at most */
 #define MSM_SMALL_ORDER(n) ((size_t)MSM_SMALL_KEYS + 1 + (size_t)(n)*64)
@@ -109,5 +112,6 @@ int msm_small_buckets(affine_sums *b, uint32_t id, const void *points, const uin
                       uint32_t c, uint32_t nwin, uint32_t *order);
 void msm_small_fold(const group_ops *g, void *r, const void *buckets, uint32_t c, uint32_t nwin,
                     void *scratch);
+void msm_small_clear(const group_ops *g, void *buckets, size_t n);
 
 #endif

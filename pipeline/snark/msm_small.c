@@ -107,3 +107,11 @@ void msm_small_fold(const group_ops *g, void *r, const void *buckets, uint32_t c
         g->add(r, sum);
     }
 }
+
+void msm_small_clear(const group_ops *g, void *buckets, size_t n)
+{
+    uint8_t *b = buckets;
+    memset(b, 0, n * g->aff_size);
+    for (size_t k = 0; k < n; k++)
+        g->aff_set_inf(b + k * g->aff_size);
+}

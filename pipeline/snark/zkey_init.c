@@ -385,8 +385,7 @@ static void fold_small(small_fold *f)
     msm_small_fold(g, &t, f->w->table, ss->c, ss->nwin, f->w->scratch);
     if (affine_sums_put_jac(&f->w->list[f->sum], ss->slot, &t))
         f->failed = 1;
-    for (size_t k = 0; k < (size_t)ss->nwin << ss->c; k++)
-        g->aff_set_inf(f->w->table + k * g->aff_size);
+    msm_small_clear(g, f->w->table, (size_t)ss->nwin << ss->c);
     f->at = UINT32_MAX;
 }
 
@@ -407,13 +406,9 @@ static void put_bucket(void *ctx, uint32_t id, const void *point)
 static int fold_waiting(wire_sums *w, int sum)
 {
     small_fold f = {w, sum, UINT32_MAX, 0};
-    const group_ops *g = sum_group(sum);
     if (!w->waiting[sum].n)
         return 0;
-    for (size_t k = 0; k < MSM_SMALL_KEYS; k++) { /* the table is both groups' */
-        memset(w->table + k * g->aff_size, 0, g->aff_size);
-        g->aff_set_inf(w->table + k * g->aff_size);
-    }
+    msm_small_clear(sum_group(sum), w->table, MSM_SMALL_KEYS); /* the table is both groups' */
     if (affine_sums_reduce(&w->waiting[sum].buckets, put_bucket, &f, 0))
         return -1;
     fold_small(&f);

@@ -111,10 +111,7 @@ static void small_sums_of(const group_ops *g, void *r0, void *r1, const void *p,
     bucket_tables t = {g, {malloc(MSM_SMALL_KEYS * as), malloc(MSM_SMALL_KEYS * as)}};
     CHECK(affine_sums_init(&b, g) == 0, "affine_sums_init");
     for (int s = 0; s < 2; s++) {
-        for (size_t k = 0; k < MSM_SMALL_KEYS; k++) {
-            memset(t.table[s] + k * as, 0, as);
-            g->aff_set_inf(t.table[s] + k * as);
-        }
+        msm_small_clear(g, t.table[s], MSM_SMALL_KEYS);
         msm_small_width(m, len[s], &c[s], &nwin[s]);
         CHECK(msm_small_buckets(&b, (uint32_t)s * MSM_SMALL_KEYS, p, m, len[s], c[s], nwin[s],
                                 order) == 0,
