@@ -11,6 +11,7 @@
 #include "tests/snark_math/test_support.h"
 
 #include "pipeline/snark/g1_ifma.h"
+#include "pipeline/snark/group_ops.h"
 #include "pipeline/snark/g2_ifma.h"
 
 #include <stdio.h>
@@ -684,136 +685,136 @@ static void test_ifma_degenerate(void)
     CHECK(memcmp(out, before, sizeof out) == 0, "IFMA mul_same wrote nothing then");
 }
 
-/* g1_batch_add_affine against g1_add_affine over a batch that mixes every
- * case: random pairs, doubling, P + (-P), infinity on either and both sides;
- * then again in place (r = a). */
-typedef void (*batch_add_fn)(g1_affine *r, const g1_affine *a, const g1_affine *b, size_t n,
-                             void *scratch);
+/* One group's batch affine additions as the checks below see them: the group
+ * law of group_ops.h for the reference sums, and what it lacks (a random
+ * point, equality, the portable and IFMA entry points) as thin wrappers. */
+typedef void (*batch_add_fn)(void *r, const void *a, const void *b, size_t n, void *scratch);
+typedef struct batch_group {
+    const char *name;
+    const group_ops *ops;
+    size_t coord_size; /* the affine point starts with x, then y, each this long */
+    void (*random)(void *jac);
+    int (*jac_eq)(const void *a, const void *b);
+    size_t (*ifma_scratch)(size_t n);
+    batch_add_fn portable, ifma;
+} batch_group;
 
-static void portable_batch_add(g1_affine *r, const g1_affine *a, const g1_affine *b, size_t n,
-                               void *scratch)
+static void g1_random_op(void *r)
+{
+    fr_t k;
+    g1_random(r, &k);
+}
+static int g1_eq_op(const void *a, const void *b)
+{
+    return g1_eq(a, b);
+}
+static void g1_portable_op(void *r, const void *a, const void *b, size_t n, void *scratch)
 {
     g1_batch_add_affine(r, a, b, n, scratch);
 }
-
-static void batch_add_checks(batch_add_fn batch_add, const char *path)
+static void g1_ifma_op(void *r, const void *a, const void *b, size_t n, void *scratch)
 {
-    enum { N = 43 }; /* five vectors of eight and three pairs more */
-    static g1_affine a[N], b[N], r[N];
-    static uint8_t scratch[N * 512];
-    for (int i = 0; i < N; i++) {
-        g1_jac p, q;
-        fr_t k;
-        g1_random(&p, &k);
-        g1_random(&q, &k);
-        g1_to_affine(&a[i], &p);
-        g1_to_affine(&b[i], &q);
-        switch (i % 8) {
-        case 1: b[i] = a[i]; break; /* doubling */
-        case 2:
-            fp_neg(&b[i].y, &a[i].y);
-            b[i].x = a[i].x;
-            break; /* P + (-P) */
-        case 3: a[i].infinity = 1; break;
-        case 4: b[i].infinity = 1; break;
-        case 5:
-            a[i].infinity = 1;
-            b[i].infinity = 1;
-            break;
-        default: break;
-        }
-        if (a[i].infinity) {
-            fp_zero(&a[i].x);
-            fp_zero(&a[i].y);
-        }
-        if (b[i].infinity) {
-            fp_zero(&b[i].x);
-            fp_zero(&b[i].y);
-        }
-    }
-    CHECK(g1_ifma_batch_scratch(N) <= sizeof scratch, "scratch for %d pairs", N);
-    batch_add(r, a, b, N, scratch);
-    for (int i = 0; i < N; i++) {
-        g1_jac want, got;
-        g1_to_jac(&want, &a[i]);
-        g1_add_affine(&want, &want, &b[i]);
-        g1_to_jac(&got, &r[i]);
-        CHECK(g1_eq(&got, &want), "G1 batch affine addition (%s) [%d] (case %d)", path, i, i % 8);
-        CHECK(g1_is_on_curve(&r[i]), "G1 batch affine sum [%d] on curve", i);
-    }
-    batch_add(a, a, b, N, scratch);
-    for (int i = 0; i < N; i++)
-        CHECK(a[i].infinity == r[i].infinity && fp_eq(&a[i].x, &r[i].x) && fp_eq(&a[i].y, &r[i].y),
-              "G1 batch affine addition in place (%s) [%d]", path, i);
-    batch_add(r, a, b, 0, scratch); /* empty batch: no-op */
+    g1_ifma_batch_add(r, a, b, n, scratch);
 }
-
-/* The portable batch addition, and the IFMA one where the CPU has it. */
-static void test_g1_batch_add(void)
+static void g2_random_op(void *r)
 {
-    batch_add_checks(portable_batch_add, "portable");
-    if (fp_ifma_usable())
-        batch_add_checks(g1_ifma_batch_add, "IFMA");
+    fr_t k;
+    g2_random(r, &k);
 }
-
-/* The same cases on G2: g2_batch_add_affine and its IFMA path against
- * g2_add_affine, out of place then in place (r = a). */
-typedef void (*g2_batch_add_fn)(g2_affine *r, const g2_affine *a, const g2_affine *b, size_t n,
-                                void *scratch);
-
-static void g2_portable_batch_add(g2_affine *r, const g2_affine *a, const g2_affine *b, size_t n,
-                                  void *scratch)
+static int g2_eq_op(const void *a, const void *b)
+{
+    return g2_eq(a, b);
+}
+static void g2_portable_op(void *r, const void *a, const void *b, size_t n, void *scratch)
 {
     g2_batch_add_affine(r, a, b, n, scratch);
 }
-
-static void g2_batch_add_checks(g2_batch_add_fn batch_add, const char *path)
+static void g2_ifma_op(void *r, const void *a, const void *b, size_t n, void *scratch)
 {
-    enum { N = 43 };
-    static g2_affine a[N], b[N], r[N];
-    static uint8_t scratch[N * 1024];
-    static const g2_affine inf = {.infinity = 1};
-    for (int i = 0; i < N; i++) {
-        g2_jac p, q;
-        fr_t k;
-        g2_random(&p, &k);
-        g2_random(&q, &k);
-        g2_to_affine(&a[i], &p);
-        g2_to_affine(&b[i], &q);
-        switch (i % 8) {
-        case 1: b[i] = a[i]; break; /* doubling */
-        case 2:
-            b[i] = a[i];
-            fp2_neg(&b[i].y, &a[i].y);
-            break; /* P + (-P) */
-        case 3: a[i] = inf; break;
-        case 4: b[i] = inf; break;
-        case 5: a[i] = b[i] = inf; break;
-        case 6: b[i].x = a[i].x; break; /* same x, y neither equal nor opposite: not on */
-        default: break;                 /* the curve, but the chord must still refuse it */
-        }
-    }
-    CHECK(g2_ifma_batch_scratch(N) <= sizeof scratch, "scratch for %d pairs", N);
-    batch_add(r, a, b, N, scratch);
-    for (int i = 0; i < N; i++) {
-        g2_jac want, got;
-        g2_to_jac(&want, &a[i]);
-        g2_add_affine(&want, &want, &b[i]);
-        g2_to_jac(&got, &r[i]);
-        CHECK(g2_eq(&got, &want), "G2 batch affine addition (%s) [%d] (case %d)", path, i, i % 8);
-    }
-    batch_add(a, a, b, N, scratch);
-    for (int i = 0; i < N; i++)
-        CHECK(a[i].infinity == r[i].infinity && (r[i].infinity || !memcmp(&a[i], &r[i], 4 * 32)),
-              "G2 batch affine addition in place (%s) [%d]", path, i);
-    batch_add(r, a, b, 0, scratch); /* empty batch: no-op */
+    g2_ifma_batch_add(r, a, b, n, scratch);
 }
 
-static void test_g2_batch_add(void)
+static const batch_group G1_BATCH = {"G1",           &G1_OPS,   sizeof(fp_t),
+                                     g1_random_op,   g1_eq_op,  g1_ifma_batch_scratch,
+                                     g1_portable_op, g1_ifma_op};
+static const batch_group G2_BATCH = {"G2",           &G2_OPS,   sizeof(fp2_t),
+                                     g2_random_op,   g2_eq_op,  g2_ifma_batch_scratch,
+                                     g2_portable_op, g2_ifma_op};
+
+enum { BATCH_N = 43 }; /* five vectors of eight and three pairs more (two of sixteen and 11) */
+
+/* Pair i of the batch: random points, then by i mod 8 a doubling, P + (-P),
+ * infinity on either or both sides, or the same x under an unrelated y (off
+ * the curve: the chord must still refuse to divide by zero). */
+static void batch_pair(const batch_group *g, uint8_t *a, uint8_t *b, int i)
 {
-    g2_batch_add_checks(g2_portable_batch_add, "portable");
-    if (fp_ifma_usable())
-        g2_batch_add_checks(g2_ifma_batch_add, "IFMA");
+    const group_ops *ops = g->ops;
+    _Alignas(64) uint8_t jac[sizeof(g2_jac)];
+    g->random(jac);
+    ops->batch_to_affine(a, jac, 1);
+    g->random(jac);
+    ops->batch_to_affine(b, jac, 1);
+    switch (i % 8) {
+    case 1: memcpy(b, a, ops->aff_size); break;
+    case 2:
+        memcpy(b, a, ops->aff_size);
+        ops->aff_neg(b);
+        break;
+    case 3: ops->aff_set_inf(a); break;
+    case 4: ops->aff_set_inf(b); break;
+    case 5:
+        ops->aff_set_inf(a);
+        ops->aff_set_inf(b);
+        break;
+    case 6: memcpy(b, a, g->coord_size); break;
+    default: break;
+    }
+}
+
+/* got is the sum of a and b under the group law (add_aff from infinity). */
+static int sum_is(const batch_group *g, const void *got, const void *a, const void *b)
+{
+    _Alignas(64) uint8_t want[sizeof(g2_jac)], have[sizeof(g2_jac)];
+    g->ops->jac_zero(want);
+    g->ops->add_aff(want, a, 0);
+    g->ops->add_aff(want, b, 0);
+    g->ops->jac_zero(have);
+    g->ops->add_aff(have, got, 0);
+    return g->jac_eq(have, want);
+}
+
+/* add against the group law over every case of batch_pair, out of place, then
+ * in place (r = a) giving the same coordinates, then an empty batch (a no-op). */
+static void batch_add_checks(const batch_group *g, batch_add_fn add, const char *path)
+{
+    static _Alignas(64) uint8_t a[BATCH_N * sizeof(g2_affine)], b[sizeof a], r[sizeof a];
+    static _Alignas(64) uint8_t scratch[BATCH_N * 1024];
+    size_t size = g->ops->aff_size;
+    for (int i = 0; i < BATCH_N; i++)
+        batch_pair(g, a + i * size, b + i * size, i);
+    CHECK(g->ifma_scratch(BATCH_N) <= sizeof scratch, "%s scratch for %d pairs", g->name, BATCH_N);
+    add(r, a, b, BATCH_N, scratch);
+    for (int i = 0; i < BATCH_N; i++)
+        CHECK(sum_is(g, r + i * size, a + i * size, b + i * size),
+              "%s batch affine addition (%s) [%d] (case %d)", g->name, path, i, i % 8);
+    add(a, a, b, BATCH_N, scratch);
+    for (int i = 0; i < BATCH_N; i++)
+        CHECK(g->ops->aff_is_inf(r + i * size)
+                  ? g->ops->aff_is_inf(a + i * size)
+                  : !memcmp(a + i * size, r + i * size, 2 * g->coord_size),
+              "%s batch affine addition in place (%s) [%d]", g->name, path, i);
+    add(r, a, b, 0, scratch);
+}
+
+/* Both groups' portable batch additions, and the IFMA ones where the CPU has it. */
+static void test_batch_add(void)
+{
+    const batch_group *groups[] = {&G1_BATCH, &G2_BATCH};
+    for (int i = 0; i < 2; i++) {
+        batch_add_checks(groups[i], groups[i]->portable, "portable");
+        if (fp_ifma_usable())
+            batch_add_checks(groups[i], groups[i]->ifma, "IFMA");
+    }
 }
 
 static void test_g2(void)
@@ -989,8 +990,7 @@ int main(void)
     test_fpv_sqr();
     test_g1_sum_many();
     test_g2_mul_sum();
-    test_g1_batch_add();
-    test_g2_batch_add();
+    test_batch_add();
     test_g2();
     test_g2_subgroup_check();
     test_pairing();
