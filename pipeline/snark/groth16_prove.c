@@ -20,39 +20,10 @@
 #include "pipeline/snark/msm.h"
 #include "pipeline/snark/ntt.h"
 #include "pipeline/snark/parallel.h"
+#include "pipeline/snark/profile.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
-
-/* With ZKML_PROFILE set, each phase's wall time and the resident memory at its
- * end go to stderr (for bench/). */
-static void phase_done(const char *name)
-{
-    static int enabled = -1;
-    static struct timespec last;
-    struct timespec now;
-    if (enabled < 0)
-        enabled = getenv("ZKML_PROFILE") != NULL;
-    if (!enabled)
-        return;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if (name) {
-        long pages = 0, rss = 0;
-        FILE *f = fopen("/proc/self/statm", "r");
-        if (f && fscanf(f, "%ld %ld", &pages, &rss) != 2)
-            rss = 0;
-        if (f)
-            fclose(f);
-        fprintf(stderr, "prove: %-10s %8.1f ms, RSS %ld MiB\n", name,
-                (double)(now.tv_sec - last.tv_sec) * 1e3 +
-                    (double)(now.tv_nsec - last.tv_nsec) / 1e6,
-                rss * sysconf(_SC_PAGESIZE) >> 20);
-    }
-    last = now;
-}
 
 typedef struct eval_job {
     const groth16_pk *pk;
@@ -132,7 +103,7 @@ static int compute_h(const groth16_pk *pk, const fr_t *w, fr_t *abc[3], int thre
     if (!bad)
         return zkml_fail(err, ZKML_ENOMEM, "prove: out of memory");
     eval_job job = {pk, w, {abc[0], abc[1], abc[2]}, bad};
-    phase_done(NULL);
+    profile_phase("prove", NULL);
     parallel_run(t, eval_task, &job);
     for (int m = 0; m < 3; m++) { /* the rows are not read again */
         const pk_matrix *pm = &pk->m[m];
@@ -141,7 +112,7 @@ static int compute_h(const groth16_pk *pk, const fr_t *w, fr_t *abc[3], int thre
         groth16_pk_release(pk, pm->wire, terms * sizeof *pm->wire);
         groth16_pk_release(pk, pm->coeff, terms * sizeof *pm->coeff);
     }
-    phase_done("evaluate");
+    profile_phase("prove", "evaluate");
     uint32_t first = UINT32_MAX;
     for (int i = 0; i < t; i++)
         first = bad[i] < first ? bad[i] : first;
@@ -168,10 +139,10 @@ static int compute_h(const groth16_pk *pk, const fr_t *w, fr_t *abc[3], int thre
         ntt_to_coset(&d, abc[m], factors, threads);
     free(factors);
     ntt_domain_free(&d);
-    phase_done("ntt");
+    profile_phase("prove", "ntt");
     combine_job cj = {abc[0], abc[1], abc[2], n};
     parallel_run(n < 4096 ? 1 : t, combine_task, &cj);
-    phase_done("combine");
+    profile_phase("prove", "combine");
     return 0;
 }
 
@@ -216,22 +187,22 @@ static int prove_points(const groth16_pk *pk, const fr_t *wd, groth16_proof *pro
     int rc = 0;
     if (fr_random(&r, err) || fr_random(&s, err))
         return err->code;
-    phase_done(NULL);
+    profile_phase("prove", NULL);
     if ((rc = msm_g1_normal(&a, pk->a_query, wd, pk->n_vars, threads, err)))
         goto done;
     groth16_pk_release(pk, pk->a_query, pk->n_vars * sizeof *pk->a_query);
-    phase_done("msm A");
+    profile_phase("prove", "msm A");
     if ((rc = msm_g1_normal(&b1, pk->b1_query, wd, pk->n_vars, threads, err)))
         goto done;
     groth16_pk_release(pk, pk->b1_query, pk->n_vars * sizeof *pk->b1_query);
-    phase_done("msm B1");
+    profile_phase("prove", "msm B1");
     if ((rc = msm_g2_normal(&b2, pk->b2_query, wd, pk->n_vars, threads, err)))
         goto done;
     groth16_pk_release(pk, pk->b2_query, pk->n_vars * sizeof *pk->b2_query);
-    phase_done("msm B2");
+    profile_phase("prove", "msm B2");
     if ((rc = msm_c_and_h(&c, pk, wd + pk->n_public + 1, threads, err)))
         goto done;
-    phase_done("msm C+H");
+    profile_phase("prove", "msm C+H");
     /* A = alpha + sum + r delta; B = beta + sum + s delta */
     g1_to_jac(&t, &pk->alpha1);
     g1_add(&a, &a, &t);
@@ -255,7 +226,7 @@ static int prove_points(const groth16_pk *pk, const fr_t *wd, groth16_proof *pro
     g1_to_affine(&proof->a, &a);
     g2_to_affine(&proof->b, &b2);
     g1_to_affine(&proof->c, &c);
-    phase_done("finish");
+    profile_phase("prove", "finish");
 done:
     zkml_wipe(&r, sizeof r);
     zkml_wipe(&s, sizeof s);
@@ -309,12 +280,12 @@ int groth16_prove_files(const char *pk_path, const char *wtns_path, const char *
     groth16_proof proof;
     fr_t *w;
     size_t n;
-    phase_done(NULL);
+    profile_phase("prove", NULL);
     if (pk_read(&pk, pk_path, err))
         return err->code;
-    phase_done("read key");
+    profile_phase("prove", "read key");
     int rc = wtns_read(&w, &n, wtns_path, err);
-    phase_done("read wtns");
+    profile_phase("prove", "read wtns");
     if (rc) {
         groth16_pk_free(&pk);
         return rc;
@@ -326,6 +297,6 @@ int groth16_prove_files(const char *pk_path, const char *wtns_path, const char *
         rc = public_json_write(w + 1, pk.n_public, public_json_path, err);
     free(w);
     groth16_pk_free(&pk);
-    phase_done("write, free");
+    profile_phase("prove", "write, free");
     return rc;
 }

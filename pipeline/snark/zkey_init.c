@@ -31,6 +31,7 @@
 #include "pipeline/snark/lem.h"
 #include "pipeline/snark/msm.h"
 #include "pipeline/snark/parallel.h"
+#include "pipeline/snark/profile.h"
 #include "pipeline/snark/zkey.h"
 
 #include <stdlib.h>
@@ -1037,16 +1038,20 @@ int zkey_init_from_ptau(const ptau *pt, groth16_pk *pk, groth16_vk *vk, uint8_t 
     int rc = header(pt, pk, vk, err);
     if (!rc)
         rc = transpose(&job.bw, pk, err);
+    profile_phase("setup", "transpose");
     job.vk = vk;
     if (!rc)
         rc = wire_points(&job, threads, err);
     by_wire_free(&job.bw);
     ptau_release(pt);
+    profile_phase("setup", "wire sums");
     if (!rc)
         rc = h_points(pt, pk, err);
     ptau_release(pt);
+    profile_phase("setup", "H points");
     if (!rc)
         rc = circuit_hash(pt, pk, vk, threads, cs_hash, err);
+    profile_phase("setup", "circuit hash");
     if (rc) {
         groth16_pk_free(pk);
         groth16_vk_free(vk);

@@ -6,6 +6,7 @@
 #include "pipeline/snark/field.h"
 #include "pipeline/snark/lem.h"
 #include "pipeline/snark/parallel.h"
+#include "pipeline/snark/profile.h"
 #include "pipeline/snark/zkey.h"
 
 #include <string.h>
@@ -18,9 +19,11 @@ static int initial_key(const char *r1cs_path, const char *ptau_path, groth16_pk 
     ptau pt;
     memset(mpc, 0, sizeof *mpc);
     memset(pk, 0, sizeof *pk);
+    profile_phase("setup", NULL);
     int rc = groth16_pk_shape_file(pk, r1cs_path, err);
     if (!rc)
         rc = ptau_open(&pt, ptau_path, err);
+    profile_phase("setup", "read r1cs");
     if (rc) {
         groth16_pk_free(pk);
         return zkml_error_prefix(err, "setup of %s", r1cs_path);
@@ -87,10 +90,12 @@ int groth16_setup_contribute_files(const char *r1cs_path, const char *ptau_path,
         return err->code;
     key_files files = {.pk = &pk, .vk = &vk, .mpc = &mpc, .zkey_path = zkey_path, .pk_path = pk_path};
     int rc = zkey_contribute_key(&pk, &vk, &mpc, name, err);
+    profile_phase("setup", "contribute");
     if (!rc)
         rc = write_key_files(&files, err);
     if (!rc)
         rc = vk_json_write(&vk, vk_json_path, err);
+    profile_phase("setup", "write keys");
     zkey_mpc_free(&mpc);
     groth16_pk_free(&pk);
     groth16_vk_free(&vk);
