@@ -34,21 +34,21 @@ typedef struct eval_job {
 
 #define EVAL_PREFETCH 16 /* terms ahead whose witness value is prefetched */
 
-/* Most coefficients of our circuits are 1 (bits, products): those terms skip
- * the multiplication. */
-static void eval_row(const pk_matrix *m, uint32_t k, uint64_t n_terms, const fr_t *w, fr_t *out)
+/* Most coefficients of our circuits are 1 (bits, products): those terms
+ * (index 0 of the coefficients' table) skip the multiplication. */
+static void eval_row(const pk_matrix *m, const fr_t *coeffs, uint32_t k, uint64_t n_terms,
+                     const fr_t *w, fr_t *out)
 {
     fr_t acc, t;
     fr_zero(&acc);
     for (uint64_t i = m->start[k]; i < m->start[k + 1]; i++) {
-        const fr_t *c = &m->coeff[i];
         if (i + EVAL_PREFETCH < n_terms) /* the wires are scattered over w */
             __builtin_prefetch(&w[m->wire[i + EVAL_PREFETCH]]);
-        if (memcmp(c->v, FR_MODULUS.r1, sizeof c->v) == 0) {
+        if (m->coeff_at[i] == 0) {
             fr_add(&acc, &acc, &w[m->wire[i]]);
             continue;
         }
-        fr_mul(&t, c, &w[m->wire[i]]);
+        fr_mul(&t, &coeffs[m->coeff_at[i]], &w[m->wire[i]]);
         fr_add(&acc, &acc, &t);
     }
     *out = acc;
@@ -63,8 +63,8 @@ static void eval_task(void *p, int task, int n_tasks)
     job->first_bad[task] = UINT32_MAX;
     for (size_t k = lo; k < hi; k++) {
         for (int m = 0; m < 3; m++)
-            eval_row(&job->pk->m[m], (uint32_t)k, job->pk->m[m].start[job->pk->n_constraints],
-                     job->w, &job->abc[m][k]);
+            eval_row(&job->pk->m[m], job->pk->coeffs.v, (uint32_t)k,
+                     job->pk->m[m].start[job->pk->n_constraints], job->w, &job->abc[m][k]);
         fr_mul(&ab, &job->abc[0][k], &job->abc[1][k]);
         if (job->first_bad[task] == UINT32_MAX && !fr_eq(&ab, &job->abc[2][k]))
             job->first_bad[task] = (uint32_t)k;
@@ -110,7 +110,7 @@ static int compute_h(const groth16_pk *pk, const fr_t *w, fr_t *abc[3], int thre
         uint64_t terms = pm->start[pk->n_constraints];
         groth16_pk_release(pk, pm->start, ((size_t)pk->n_constraints + 1) * sizeof *pm->start);
         groth16_pk_release(pk, pm->wire, terms * sizeof *pm->wire);
-        groth16_pk_release(pk, pm->coeff, terms * sizeof *pm->coeff);
+        groth16_pk_release(pk, pm->coeff_at, terms * sizeof *pm->coeff_at);
     }
     profile_phase("prove", "evaluate");
     uint32_t first = UINT32_MAX;

@@ -127,38 +127,14 @@ int groth16_pk_shape(groth16_pk *pk, const r1cs *cs, zkml_error *err)
 int groth16_pk_shape_file(groth16_pk *pk, const char *r1cs_path, zkml_error *err)
 {
     r1cs counts;
-    if (r1cs_read_rows(&counts, pk->m, r1cs_path, err))
+    if (r1cs_read_rows(&counts, pk->m, &pk->coeffs, r1cs_path, err))
         return err->code;
     return pk_counts(pk, &counts, err);
 }
 
 int groth16_copy_matrices(groth16_pk *pk, const r1cs *cs, zkml_error *err)
 {
-    for (int m = 0; m < 3; m++) {
-        uint64_t total = 0;
-        for (uint32_t k = 0; k < cs->n_constraints; k++) {
-            const r1cs_constraint *con = &cs->constraints[k];
-            total += m == 0 ? con->a.n : m == 1 ? con->b.n : con->c.n;
-        }
-        pk_matrix *pm = &pk->m[m];
-        pm->start = huge_malloc(((size_t)cs->n_constraints + 1) * sizeof *pm->start);
-        pm->wire = huge_malloc((total ? total : 1) * sizeof *pm->wire);
-        pm->coeff = huge_malloc((total ? total : 1) * sizeof *pm->coeff);
-        if (!pm->start || !pm->wire || !pm->coeff)
-            return zkml_fail(err, ZKML_ENOMEM, "setup: out of memory for the matrices");
-        uint64_t at = 0;
-        for (uint32_t k = 0; k < cs->n_constraints; k++) {
-            const r1cs_constraint *con = &cs->constraints[k];
-            const r1cs_lc *lc = m == 0 ? &con->a : m == 1 ? &con->b : &con->c;
-            pm->start[k] = at;
-            for (uint32_t t = 0; t < lc->n; t++, at++) {
-                pm->wire[at] = lc->terms[t].wire;
-                pm->coeff[at] = lc->terms[t].coeff;
-            }
-        }
-        pm->start[cs->n_constraints] = at;
-    }
-    return 0;
+    return r1cs_to_rows(cs, pk->m, &pk->coeffs, err);
 }
 
 /* u, v, w: A_i(tau), B_i(tau), C_i(tau) for every wire i. */
@@ -170,7 +146,7 @@ static void evaluate_qap(const groth16_pk *pk, const fr_t *lag, fr_t *uvw[3])
         const pk_matrix *pm = &pk->m[m];
         for (uint32_t k = 0; k < pk->n_constraints; k++)
             for (uint64_t i = pm->start[k]; i < pm->start[k + 1]; i++) {
-                fr_mul(&t, &pm->coeff[i], &lag[k]);
+                fr_mul(&t, &pk->coeffs.v[pm->coeff_at[i]], &lag[k]);
                 fr_add(&uvw[m][pm->wire[i]], &uvw[m][pm->wire[i]], &t);
             }
     }

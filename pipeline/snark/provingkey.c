@@ -7,13 +7,15 @@
  *   "ZKMLGPK\0", u32 version, u32 sizeof(g1_affine), u32 sizeof(g2_affine),
  *   u32 0, u64 body length, u64 checksum of the body, then the body:
  *   u32 n_vars, n_public, n_constraints, log_n;
+ *   u64 n_coeffs, fr_t coeffs[n_coeffs] (Montgomery; the distinct
+ *     coefficients, coeffs[0] = 1: coeff_table in groth16.h);
  *   per matrix A, B, C: u64 n_terms, u64 start[n_constraints + 1],
- *     u32 wire[n_terms] (padded to 8 bytes), fr_t coeff[n_terms] (Montgomery);
+ *     u32 wire[n_terms], u32 coeff_at[n_terms] (each padded to 8 bytes);
  *   alpha1, beta1, delta1, beta2, delta2, a_query[n_vars], b1_query[n_vars],
  *   b2_query[n_vars], c_query[n_vars - n_public - 1], h_query[2^log_n].
  * The checksum (a four-lane 64-bit multiply-xor hash over 8-byte words) catches
  * corruption and truncation; loading also checks every count, wire index,
- * coefficient (< r) and coordinate (< p). The points themselves were computed
+ * coefficient index and coefficient (< r, the first 1) and coordinate (< p). The points themselves were computed
  * by our setup and are not re-checked against the curve (that would cost more
  * than the proof); the checksum vouches for them.
  */
@@ -31,7 +33,8 @@
 #include <unistd.h>
 
 #define PK_MAGIC "ZKMLGPK"
-#define PK_VERSION 2u /* 2: the four-lane checksum */
+#define PK_VERSION 3u       /* 2: the four-lane checksum; 3: the coefficients' table */
+#define PK_VERSION_TERMS 2u /* still read: each term's coefficient in place (read_matrix_v2) */
 #define PK_HEADER_BYTES 40
 #define PK_HASH_SEED 0x5A4B4D4C474B3031ULL
 #define PK_HASH_CHUNK ((size_t)16 << 20) /* hashed, then dropped (a multiple of 8) */
@@ -162,12 +165,15 @@ int pk_write(const groth16_pk *pk, const char *path, zkml_error *err)
     header_bytes(h, 0, 0);
     bw_bytes(&io.w, h, sizeof h);
     put_u32s(&io, pk->n_vars, pk->n_public, pk->n_constraints, pk->log_n);
+    uint64_t n_coeffs = pk->coeffs.n;
+    put(&io, &n_coeffs, 8);
+    put(&io, pk->coeffs.v, n_coeffs * sizeof(fr_t));
     for (int m = 0; m < 3; m++) {
         uint64_t nt = pk->m[m].start[pk->n_constraints];
         put(&io, &nt, 8);
         put(&io, pk->m[m].start, ((size_t)pk->n_constraints + 1) * 8);
         put(&io, pk->m[m].wire, nt * 4);
-        put(&io, pk->m[m].coeff, nt * sizeof(fr_t));
+        put(&io, pk->m[m].coeff_at, nt * 4);
     }
     put_points(&io, &pk->alpha1, 1, sizeof(g1_affine), G1_USED);
     put_points(&io, &pk->beta1, 1, sizeof(g1_affine), G1_USED);
@@ -196,6 +202,8 @@ typedef struct pk_reader {
     const uint8_t *body;
     uint64_t len, pos;
     const char *path;
+    uint32_t version;
+    coeff_dict dict; /* version 2: the table being built from the terms */
 } pk_reader;
 
 /* The next n bytes (and their padding), or NULL when the body is too short. */
@@ -246,32 +254,119 @@ static int g2_section_ok(const groth16_pk *pk, const g2_affine *p, size_t n)
     return ok;
 }
 
-static int read_matrix(pk_reader *rd, groth16_pk *pk, int m, zkml_error *err)
+/* The coefficients' table: each below r, the first 1. */
+static int read_coeffs(pk_reader *rd, groth16_pk *pk, zkml_error *err)
+{
+    const uint64_t *n = take(rd, 8);
+    if (!n || *n == 0 || *n > (rd->len - rd->pos) / sizeof(fr_t) || *n > UINT32_MAX)
+        return zkml_fail(err, ZKML_EINVAL, "%s: bad coefficient count (corrupt file)", rd->path);
+    pk->coeffs.n = (uint32_t)*n;
+    pk->coeffs.v = take(rd, pk->coeffs.n * sizeof(fr_t));
+    fr_t one;
+    fr_one(&one);
+    if (!fr_eq(&pk->coeffs.v[0], &one))
+        return zkml_fail(err, ZKML_EINVAL, "%s: the first coefficient is not 1", rd->path);
+    for (uint32_t i = 0; i < pk->coeffs.n; i++)
+        if (limbs_geq(pk->coeffs.v[i].v, FR_MODULUS.m))
+            return zkml_fail(err, ZKML_EINVAL, "%s: coefficient %u out of range", rd->path, i);
+    return 0;
+}
+
+/* Matrix m's row offsets, wires and coefficient indices checked, then
+ * dropped until the prover reads them. */
+static int check_rows(const pk_reader *rd, groth16_pk *pk, int m, uint64_t nt, zkml_error *err)
 {
     pk_matrix *pm = &pk->m[m];
-    const uint64_t *nt_p = take(rd, 8);
     size_t rows = (size_t)pk->n_constraints + 1;
-    if (!nt_p || *nt_p > (rd->len - rd->pos) / 36)
-        return zkml_fail(err, ZKML_EINVAL, "%s: matrix %d: bad term count (corrupt file)", rd->path,
-                         m);
-    uint64_t nt = *nt_p;
-    pm->start = take(rd, rows * 8);
-    pm->wire = take(rd, nt * 4);
-    pm->coeff = take(rd, nt * sizeof(fr_t));
-    if (!pm->start || !pm->wire || !pm->coeff)
-        return zkml_fail(err, ZKML_EINVAL, "%s: truncated", rd->path);
     if (pm->start[0] != 0 || pm->start[rows - 1] != nt)
         return zkml_fail(err, ZKML_EINVAL, "%s: matrix %d: bad row offsets", rd->path, m);
     for (size_t k = 1; k < rows; k++)
         if (pm->start[k] < pm->start[k - 1])
             return zkml_fail(err, ZKML_EINVAL, "%s: matrix %d: bad row offsets", rd->path, m);
     for (uint64_t i = 0; i < nt; i++)
-        if (pm->wire[i] >= pk->n_vars || limbs_geq(pm->coeff[i].v, FR_MODULUS.m))
+        if (pm->wire[i] >= pk->n_vars || pm->coeff_at[i] >= pk->coeffs.n)
             return zkml_fail(err, ZKML_EINVAL, "%s: matrix %d: term %llu out of range", rd->path, m,
                              (unsigned long long)i);
     groth16_pk_release(pk, pm->start, rows * 8);
     groth16_pk_release(pk, pm->wire, nt * 4);
-    groth16_pk_release(pk, pm->coeff, nt * sizeof(fr_t));
+    groth16_pk_release(pk, pm->coeff_at, nt * 4);
+    return 0;
+}
+
+/* Matrix m's term count, row offsets and wires; n_bytes, the size of a term's
+ * coefficient (4, an index; 32 in version 2, the value), bounds the count. */
+static int take_rows(pk_reader *rd, groth16_pk *pk, int m, size_t n_bytes, uint64_t *nt,
+                     zkml_error *err)
+{
+    pk_matrix *pm = &pk->m[m];
+    const uint64_t *nt_p = take(rd, 8);
+    if (!nt_p || *nt_p > (rd->len - rd->pos) / (4 + n_bytes))
+        return zkml_fail(err, ZKML_EINVAL, "%s: matrix %d: bad term count (corrupt file)", rd->path,
+                         m);
+    *nt = *nt_p;
+    pm->start = take(rd, ((size_t)pk->n_constraints + 1) * 8);
+    pm->wire = take(rd, *nt * 4);
+    if (!pm->start || !pm->wire)
+        return zkml_fail(err, ZKML_EINVAL, "%s: truncated", rd->path);
+    return 0;
+}
+
+static int read_matrix(pk_reader *rd, groth16_pk *pk, int m, zkml_error *err)
+{
+    uint64_t nt;
+    if (take_rows(rd, pk, m, 4, &nt, err))
+        return err->code;
+    if (!(pk->m[m].coeff_at = take(rd, nt * 4)))
+        return zkml_fail(err, ZKML_EINVAL, "%s: truncated", rd->path);
+    return check_rows(rd, pk, m, nt, err);
+}
+
+/* Version 2's matrix m: each term's coefficient in place, checked and
+ * turned into an index of the table built in rd->dict (coeff_at malloc'ed).
+ * So a key written before the table keeps proving without a new setup,
+ * whose new delta would not match a verifier already deployed. */
+static int read_matrix_v2(pk_reader *rd, groth16_pk *pk, int m, zkml_error *err)
+{
+    pk_matrix *pm = &pk->m[m];
+    uint64_t nt;
+    const fr_t *coeff;
+    if (take_rows(rd, pk, m, sizeof(fr_t), &nt, err))
+        return err->code;
+    if (!(coeff = take(rd, nt * sizeof(fr_t))))
+        return zkml_fail(err, ZKML_EINVAL, "%s: truncated", rd->path);
+    if (!(pm->coeff_at = malloc((nt ? nt : 1) * sizeof *pm->coeff_at)))
+        return zkml_fail(err, ZKML_ENOMEM, "%s: out of memory", rd->path);
+    for (uint64_t i = 0; i < nt; i++) {
+        if (limbs_geq(coeff[i].v, FR_MODULUS.m))
+            return zkml_fail(err, ZKML_EINVAL, "%s: matrix %d: term %llu out of range", rd->path, m,
+                             (unsigned long long)i);
+        if (coeff_dict_add(&rd->dict, &coeff[i], &pm->coeff_at[i]))
+            return zkml_fail(err, ZKML_ENOMEM, "%s: out of memory", rd->path);
+    }
+    groth16_pk_release(pk, coeff, nt * sizeof(fr_t));
+    pk->coeffs = rd->dict.t; /* check_rows bounds the indices by the table so far */
+    return check_rows(rd, pk, m, nt, err);
+}
+
+/* The matrices, with the coefficients' table before them (version 3) or
+ * made from their terms (version 2). */
+static int read_matrices(pk_reader *rd, groth16_pk *pk, zkml_error *err)
+{
+    if (rd->version == PK_VERSION_TERMS) {
+        int rc = coeff_dict_init(&rd->dict)
+                     ? zkml_fail(err, ZKML_ENOMEM, "%s: out of memory", rd->path)
+                     : 0;
+        for (int m = 0; !rc && m < 3; m++)
+            rc = read_matrix_v2(rd, pk, m, err);
+        memset(&pk->coeffs, 0, sizeof pk->coeffs);
+        coeff_dict_finish(&rd->dict, &pk->coeffs);
+        return rc;
+    }
+    if (read_coeffs(rd, pk, err))
+        return err->code;
+    for (int m = 0; m < 3; m++)
+        if (read_matrix(rd, pk, m, err))
+            return err->code;
     return 0;
 }
 
@@ -322,22 +417,22 @@ static int read_body(pk_reader *rd, groth16_pk *pk, zkml_error *err)
         return zkml_fail(err, ZKML_EINVAL, "%s: inconsistent sizes in the header", rd->path);
     /* The sizes must add up to the body length before anything is indexed. */
     uint64_t nv = pk->n_vars,
-             need = 16 + 3 * (8 + 8 * ((uint64_t)pk->n_constraints + 1)) +
+             need = 16 + (rd->version == PK_VERSION ? 8 + sizeof(fr_t) : 0) +
+                    3 * (8 + 8 * ((uint64_t)pk->n_constraints + 1)) +
                     (3 * sizeof(g1_affine) + 2 * sizeof(g2_affine)) +
                     nv * (2 * sizeof(g1_affine) + sizeof(g2_affine)) +
                     (nv - pk->n_public - 1 + ((uint64_t)1 << pk->log_n)) * sizeof(g1_affine);
     if (need > rd->len)
         return zkml_fail(err, ZKML_EINVAL, "%s: the body is %llu bytes, its sizes need %llu",
                          rd->path, (unsigned long long)rd->len, (unsigned long long)need);
-    for (int m = 0; m < 3; m++)
-        if (read_matrix(rd, pk, m, err))
-            return err->code;
+    if (read_matrices(rd, pk, err))
+        return err->code;
     return read_points(rd, pk, err);
 }
 
 /* Maps the file and checks its header; the body follows at PK_HEADER_BYTES. */
 static int map_key(groth16_pk *pk, const char *path, uint64_t *body, uint64_t *checksum,
-                   zkml_error *err)
+                   uint32_t *version, zkml_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -380,7 +475,9 @@ static int map_key(groth16_pk *pk, const char *path, uint64_t *body, uint64_t *c
     if (memcmp(h, PK_MAGIC, 8) != 0)
         return zkml_fail(err, ZKML_EINVAL, "%s: not a zkml-registry proving key (wrong magic)",
                          path);
-    if (v[0] != PK_VERSION || v[1] != sizeof(g1_affine) || v[2] != sizeof(g2_affine))
+    *version = v[0];
+    if ((v[0] != PK_VERSION && v[0] != PK_VERSION_TERMS) || v[1] != sizeof(g1_affine) ||
+        v[2] != sizeof(g2_affine))
         return zkml_fail(err, ZKML_EINVAL,
                          "%s: proving key version %u is not supported by this "
                          "build (expected %u); run setup again",
@@ -395,7 +492,8 @@ int pk_read(groth16_pk *pk, const char *path, zkml_error *err)
 {
     memset(pk, 0, sizeof *pk);
     uint64_t body = 0, checksum = 0;
-    int rc = map_key(pk, path, &body, &checksum, err);
+    uint32_t version = 0;
+    int rc = map_key(pk, path, &body, &checksum, &version, err);
     if (!rc) {
         pk_hash hash;
         hash_init(&hash);
@@ -409,7 +507,10 @@ int pk_read(groth16_pk *pk, const char *path, zkml_error *err)
             rc = zkml_fail(err, ZKML_EINVAL, "%s: checksum mismatch (corrupt file)", path);
     }
     if (!rc) {
-        pk_reader rd = {(const uint8_t *)pk->mapping + PK_HEADER_BYTES, body, 0, path};
+        pk_reader rd = {.body = (const uint8_t *)pk->mapping + PK_HEADER_BYTES,
+                        .len = body,
+                        .path = path,
+                        .version = version};
         rc = read_body(&rd, pk, err);
         if (!rc && rd.pos != body)
             rc = zkml_fail(err, ZKML_EINVAL,
@@ -434,16 +535,29 @@ void groth16_pk_release(const groth16_pk *pk, const void *p, size_t len)
         madvise((void *)lo, hi - lo, MADV_DONTNEED); /* advice: a failure costs memory only */
 }
 
+/* Whether p lies in pk's mapping (else it was malloc'ed). */
+static int in_mapping(const groth16_pk *pk, const void *p)
+{
+    const uint8_t *map = pk->mapping;
+    return map && (const uint8_t *)p >= map && (const uint8_t *)p < map + pk->mapping_len;
+}
+
 void groth16_pk_free(groth16_pk *pk)
 {
-    if (pk->mapping) {
+    if (pk->mapping) { /* a version 2 key's table and indices were made at loading */
+        for (int i = 0; i < 3; i++)
+            if (!in_mapping(pk, pk->m[i].coeff_at))
+                free(pk->m[i].coeff_at);
+        if (!in_mapping(pk, pk->coeffs.v))
+            free(pk->coeffs.v);
         munmap(pk->mapping, pk->mapping_len);
     } else {
         for (int i = 0; i < 3; i++) {
             free(pk->m[i].start);
             free(pk->m[i].wire);
-            free(pk->m[i].coeff);
+            free(pk->m[i].coeff_at);
         }
+        free(pk->coeffs.v);
         free(pk->a_query);
         free(pk->b1_query);
         free(pk->b2_query);

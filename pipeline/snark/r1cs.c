@@ -721,69 +721,121 @@ static int alloc_rows(pk_matrix rows[3], uint32_t n_constraints, const uint64_t 
     for (int m = 0; m < 3; m++) {
         rows[m].start = huge_malloc(((size_t)n_constraints + 1) * sizeof *rows[m].start);
         rows[m].wire = huge_malloc((total[m] ? total[m] : 1) * sizeof *rows[m].wire);
-        rows[m].coeff = huge_malloc((total[m] ? total[m] : 1) * sizeof *rows[m].coeff);
-        if (!rows[m].start || !rows[m].wire || !rows[m].coeff)
+        rows[m].coeff_at = huge_malloc((total[m] ? total[m] : 1) * sizeof *rows[m].coeff_at);
+        if (!rows[m].start || !rows[m].wire || !rows[m].coeff_at)
             return -1;
     }
     return 0;
 }
 
-/* Pass 2: the terms into the rows. */
+/* Pass 2: the terms into the rows, each coefficient's index from dict. */
 static int fill_rows(bcur *c, const r1cs *cs, uint32_t n_constraints, pk_matrix rows[3],
-                     read_memo *memo, const char *name, zkml_error *err)
+                     read_memo *memo, coeff_dict *dict, const char *name, zkml_error *err)
 {
     uint64_t at[3] = {0, 0, 0};
     for (uint32_t k = 0; k < n_constraints; k++)
         for (int m = 0; m < 3; m++) {
             uint32_t n;
+            fr_t coeff;
             rows[m].start[k] = at[m];
             read_count(c, &n, k, "ABC"[m], name, err); /* checked by count_terms */
-            for (uint32_t i = 0; i < n; i++, at[m]++)
-                if (read_term(c, memo, cs->n_wires, &rows[m].wire[at[m]], &rows[m].coeff[at[m]], k,
-                              "ABC"[m], name, err))
+            for (uint32_t i = 0; i < n; i++, at[m]++) {
+                if (read_term(c, memo, cs->n_wires, &rows[m].wire[at[m]], &coeff, k, "ABC"[m], name,
+                              err))
                     return err ? err->code : ZKML_EINVAL;
+                if (coeff_dict_add(dict, &coeff, &rows[m].coeff_at[at[m]]))
+                    return zkml_fail(err, ZKML_ENOMEM, "%s: out of memory for the coefficients",
+                                     name);
+            }
         }
     for (int m = 0; m < 3; m++)
         rows[m].start[n_constraints] = at[m];
     return 0;
 }
 
-int r1cs_parse_rows(r1cs *cs, pk_matrix rows[3], const uint8_t *data, size_t len, const char *name,
-                    zkml_error *err)
+/* Frees the rows and the table (after a failure). */
+static void free_rows(pk_matrix rows[3], coeff_dict *dict)
+{
+    for (int m = 0; m < 3; m++) {
+        free(rows[m].start);
+        free(rows[m].wire);
+        free(rows[m].coeff_at);
+        memset(&rows[m], 0, sizeof rows[m]);
+    }
+    coeff_dict_free(dict);
+}
+
+int r1cs_to_rows(const r1cs *cs, pk_matrix rows[3], coeff_table *coeffs, zkml_error *err)
+{
+    uint64_t total[3] = {0, 0, 0}, at[3] = {0, 0, 0};
+    coeff_dict dict;
+    memset(rows, 0, 3 * sizeof *rows);
+    for (uint32_t k = 0; k < cs->n_constraints; k++) {
+        total[0] += cs->constraints[k].a.n;
+        total[1] += cs->constraints[k].b.n;
+        total[2] += cs->constraints[k].c.n;
+    }
+    int rc = coeff_dict_init(&dict) || alloc_rows(rows, cs->n_constraints, total);
+    for (uint32_t k = 0; !rc && k < cs->n_constraints; k++)
+        for (int m = 0; !rc && m < 3; m++) {
+            const r1cs_constraint *con = &cs->constraints[k];
+            const r1cs_lc *lc = m == 0 ? &con->a : m == 1 ? &con->b : &con->c;
+            rows[m].start[k] = at[m];
+            for (uint32_t t = 0; !rc && t < lc->n; t++, at[m]++) {
+                rows[m].wire[at[m]] = lc->terms[t].wire;
+                rc = coeff_dict_add(&dict, &lc->terms[t].coeff, &rows[m].coeff_at[at[m]]);
+            }
+        }
+    if (rc) {
+        free_rows(rows, &dict);
+        return zkml_fail(err, ZKML_ENOMEM, "setup: out of memory for the matrices");
+    }
+    for (int m = 0; m < 3; m++)
+        rows[m].start[cs->n_constraints] = at[m];
+    coeff_dict_finish(&dict, coeffs);
+    return 0;
+}
+
+int r1cs_parse_rows(r1cs *cs, pk_matrix rows[3], coeff_table *coeffs, const uint8_t *data,
+                    size_t len, const char *name, zkml_error *err)
 {
     bcur c;
     uint32_t n_constraints;
     uint64_t total[3];
     read_memo *memo = NULL;
+    coeff_dict dict;
     r1cs_init(cs);
     memset(rows, 0, 3 * sizeof *rows);
+    memset(coeffs, 0, sizeof *coeffs);
+    memset(&dict, 0, sizeof dict);
     int rc = open_system(cs, data, len, name, &c, &n_constraints, err);
     if (!rc)
         rc = count_terms(c, n_constraints, total, name, err);
-    if (!rc && (!(memo = calloc(1, sizeof *memo)) || alloc_rows(rows, n_constraints, total)))
+    if (!rc && (!(memo = calloc(1, sizeof *memo)) || coeff_dict_init(&dict) ||
+                alloc_rows(rows, n_constraints, total)))
         rc = zkml_fail(err, ZKML_ENOMEM, "%s: out of memory for the matrices", name);
     if (!rc)
-        rc = fill_rows(&c, cs, n_constraints, rows, memo, name, err);
+        rc = fill_rows(&c, cs, n_constraints, rows, memo, &dict, name, err);
     cs->n_constraints = rc ? 0 : n_constraints;
-    for (int m = 0; rc && m < 3; m++) {
-        free(rows[m].start);
-        free(rows[m].wire);
-        free(rows[m].coeff);
-        memset(&rows[m], 0, sizeof rows[m]);
-    }
+    if (rc)
+        free_rows(rows, &dict);
+    else
+        coeff_dict_finish(&dict, coeffs);
     free(memo);
     return rc;
 }
 
-int r1cs_read_rows(r1cs *cs, pk_matrix rows[3], const char *path, zkml_error *err)
+int r1cs_read_rows(r1cs *cs, pk_matrix rows[3], coeff_table *coeffs, const char *path,
+                   zkml_error *err)
 {
     void *map;
     size_t len;
     r1cs_init(cs);
     memset(rows, 0, 3 * sizeof *rows);
+    memset(coeffs, 0, sizeof *coeffs);
     if (binfile_map(path, "r1cs", &map, &len, err))
         return err ? err->code : ZKML_EIO;
-    int rc = r1cs_parse_rows(cs, rows, map, len, path, err);
+    int rc = r1cs_parse_rows(cs, rows, coeffs, map, len, path, err);
     binfile_unmap(map, len);
     return rc;
 }

@@ -79,7 +79,7 @@ int zkey_for_each_coef(const groth16_pk *pk, zkey_coef_fn fn, void *ctx)
         for (uint32_t m = 0; m < 2; m++) {
             const pk_matrix *pm = &pk->m[m];
             for (uint64_t t = pm->start[k]; t < pm->start[k + 1]; t++) {
-                zkey_coef_bytes(rec, m, k, pm->wire[t], &pm->coeff[t]);
+                zkey_coef_bytes(rec, m, k, pm->wire[t], &pk->coeffs.v[pm->coeff_at[t]]);
                 if (fn(ctx, i++, rec))
                     return -1;
             }

@@ -41,10 +41,10 @@ enum { T_A, T_B, T_C };
 
 /* The circuit's terms grouped by wire (a transposed copy of the rows), each
  * with its coefficient's code: a small one (small_magnitude) as m << 2 |
- * negative << 1, any other as its index in pk->m[kind].coeff << 1 | 1. The
- * extra A row of a public signal has the coefficient 1. Coded while the rows
- * are read in order: read wire by wire, the coefficients were a cache miss a
- * term (7% of the CIFAR CNN's initial key). */
+ * negative << 1, any other as its index in pk->coeffs << 1 | 1. The extra A
+ * row of a public signal has the coefficient 1. Coded once per distinct
+ * coefficient (a circuit has few: 1, -1, powers of two, a layer's weights),
+ * as small_magnitude is a Montgomery reduction. */
 typedef struct by_wire {
     uint64_t *start; /* n_vars + 1 */
     uint32_t *row;
@@ -65,28 +65,16 @@ static uint64_t small_magnitude(const fr_t *c, int *negative)
     return m >> 62 ? 0 : m;
 }
 
-/* The last coefficients coded, by their low limb: a circuit's coefficients
- * are mostly a few values (1, -1, powers of two, a layer's weights), and
- * small_magnitude is a Montgomery reduction. */
-enum { MEMO_SIZE = 256 };
-
-typedef struct coeff_memo {
-    fr_t c[MEMO_SIZE];
-    uint64_t m[MEMO_SIZE];
-    uint8_t negative[MEMO_SIZE], filled[MEMO_SIZE];
-} coeff_memo;
-
-static uint64_t coeff_code(coeff_memo *memo, const fr_t *c, uint64_t index)
+/* The code of each of the table's coefficients (malloc'ed; NULL when out of memory). */
+static uint64_t *coeff_codes(const coeff_table *t)
 {
-    size_t at = (size_t)(c->v[0] ^ c->v[0] >> 32) % MEMO_SIZE;
-    if (!memo->filled[at] || memcmp(&memo->c[at], c, sizeof *c)) {
+    uint64_t *code = malloc((t->n ? t->n : 1) * sizeof *code);
+    for (uint32_t i = 0; code && i < t->n; i++) {
         int neg = 0;
-        memo->c[at] = *c;
-        memo->m[at] = small_magnitude(c, &neg);
-        memo->negative[at] = (uint8_t)neg;
-        memo->filled[at] = 1;
+        uint64_t m = small_magnitude(&t->v[i], &neg);
+        code[i] = m ? m << 2 | (uint64_t)neg << 1 : (uint64_t)i << 1 | 1;
     }
-    return memo->m[at] ? memo->m[at] << 2 | (uint64_t)memo->negative[at] << 1 : index << 1 | 1;
+    return code;
 }
 
 typedef struct init_job {
@@ -130,10 +118,10 @@ static int transpose(by_wire *bw, const groth16_pk *pk, zkml_error *err)
     bw->row = huge_malloc(total * sizeof *bw->row);
     bw->kind = huge_malloc(total);
     bw->code = huge_malloc(total * sizeof *bw->code);
-    coeff_memo *memo = calloc(1, sizeof *memo);
-    if (!bw->start || !fill || !bw->row || !bw->kind || !bw->code || !memo) {
+    uint64_t *codes = coeff_codes(&pk->coeffs);
+    if (!bw->start || !fill || !bw->row || !bw->kind || !bw->code || !codes) {
         free(fill);
-        free(memo);
+        free(codes);
         return zkml_fail(err, ZKML_ENOMEM, "setup: out of memory for %llu terms",
                          (unsigned long long)total);
     }
@@ -148,12 +136,11 @@ static int transpose(by_wire *bw, const groth16_pk *pk, zkml_error *err)
     for (uint32_t k = 0; k < pk->n_constraints; k++)
         for (int m = 0; m < 3; m++)
             for (uint64_t i = pk->m[m].start[k]; i < pk->m[m].start[k + 1]; i++)
-                place(bw, fill, pk->m[m].wire[i], k, (uint8_t)m,
-                      coeff_code(memo, &pk->m[m].coeff[i], i));
+                place(bw, fill, pk->m[m].wire[i], k, (uint8_t)m, codes[pk->m[m].coeff_at[i]]);
     for (uint32_t s = 0; s <= pk->n_public; s++)
         place(bw, fill, s, pk->n_constraints + s, T_A, 1 << 2);
     free(fill);
-    free(memo);
+    free(codes);
     return 0;
 }
 
@@ -623,7 +610,7 @@ static int add_term(init_job *j, uint32_t s, uint64_t t, wire_sums *w, zkml_erro
     uint64_t code = j->bw.code[t];
     coeff c = {NULL, 0, 0};
     if (code & 1) {
-        c.c = &j->pk->m[j->bw.kind[t]].coeff[code >> 1];
+        c.c = &j->pk->coeffs.v[code >> 1];
     } else {
         c.m = code >> 2;
         c.negative = code >> 1 & 1;

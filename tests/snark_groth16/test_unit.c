@@ -385,41 +385,62 @@ static void expect_r1cs_error(const uint8_t *d, size_t len, const char *want, co
 {
     r1cs cs;
     pk_matrix rows[3];
+    coeff_table coeffs;
     zkml_error err = {0};
     int rc = r1cs_parse(&cs, d, len, "x.r1cs", &err);
     CHECK(rc != 0 && strstr(err.message, want), "%s: rc %d, message '%s'", what, rc, err.message);
-    rc = r1cs_read_rows(&cs, rows, write_tmp("x.r1cs", d, len), &err);
-    CHECK(rc != 0 && strstr(err.message, want) && !rows[0].start && !rows[2].coeff,
+    rc = r1cs_read_rows(&cs, rows, &coeffs, write_tmp("x.r1cs", d, len), &err);
+    CHECK(rc != 0 && strstr(err.message, want) && !rows[0].start && !rows[2].coeff_at && !coeffs.v,
           "%s, read into rows: rc %d, message '%s'", what, rc, err.message);
 }
 
-/* r1cs_read_rows gives groth16_copy_matrices's rows of r1cs_read's system. */
+/* r1cs_read_rows gives groth16_copy_matrices's rows and coefficients' table
+ * of r1cs_read's system, and every term's coefficient is the circuit's. */
 static void test_read_rows(const char *r1cs_path)
 {
     r1cs cs, counts;
     groth16_pk want;
     pk_matrix rows[3];
+    coeff_table coeffs;
     zkml_error err = {0};
     memset(&want, 0, sizeof want);
     CHECK(r1cs_read(&cs, r1cs_path, &err) == 0 && groth16_pk_shape(&want, &cs, &err) == 0 &&
-              r1cs_read_rows(&counts, rows, r1cs_path, &err) == 0,
+              r1cs_read_rows(&counts, rows, &coeffs, r1cs_path, &err) == 0,
           "read: %s", err.message);
     uint32_t k = cs.n_constraints;
     CHECK(counts.n_wires == cs.n_wires && counts.n_pub_out == cs.n_pub_out &&
               counts.n_pub_in == cs.n_pub_in && counts.n_prv_in == cs.n_prv_in &&
               counts.n_constraints == k && !counts.constraints,
           "counts differ");
+    CHECK(coeffs.n == want.coeffs.n && !memcmp(coeffs.v, want.coeffs.v, coeffs.n * sizeof(fr_t)),
+          "coefficient tables differ");
+    fr_t one;
+    fr_one(&one);
+    CHECK(fr_eq(&coeffs.v[0], &one), "the table does not start with 1");
+    for (uint32_t i = 0; i < coeffs.n; i++)
+        for (uint32_t j = i + 1; j < coeffs.n && j < i + 64; j++)
+            CHECK(!fr_eq(&coeffs.v[i], &coeffs.v[j]), "coefficient %u twice (%u)", i, j);
     for (int m = 0; m < 3; m++) {
         uint64_t n = want.m[m].start[k];
         CHECK(rows[m].start[k] == n &&
                   !memcmp(rows[m].start, want.m[m].start, (k + 1) * sizeof *rows[m].start) &&
                   !memcmp(rows[m].wire, want.m[m].wire, n * sizeof *rows[m].wire) &&
-                  !memcmp(rows[m].coeff, want.m[m].coeff, n * sizeof *rows[m].coeff),
+                  !memcmp(rows[m].coeff_at, want.m[m].coeff_at, n * sizeof *rows[m].coeff_at),
               "matrix %d differs", m);
+        uint64_t t = 0;
+        for (uint32_t c = 0; c < k; c++) {
+            const r1cs_lc *lc = m == 0   ? &cs.constraints[c].a
+                                : m == 1 ? &cs.constraints[c].b
+                                         : &cs.constraints[c].c;
+            for (uint32_t i = 0; i < lc->n; i++, t++)
+                CHECK(fr_eq(&coeffs.v[rows[m].coeff_at[t]], &lc->terms[i].coeff),
+                      "matrix %d term %llu: another coefficient", m, (unsigned long long)t);
+        }
         free(rows[m].start);
         free(rows[m].wire);
-        free(rows[m].coeff);
+        free(rows[m].coeff_at);
     }
+    free(coeffs.v);
     groth16_pk_free(&want);
     r1cs_free(&cs);
 }
@@ -675,6 +696,26 @@ static void test_round_trip(void)
     d[0] = 'X';
     CHECK(pk_read(&pk, write_tmp("magic.key", d, len), &err) != 0 && strstr(err.message, "magic"),
           "bad magic key: '%s'", err.message);
+    /* keys whose checksum holds (pk_write computes it) but whose coefficients
+     * do not: a term's index past the table, a table that does not start
+     * with 1, a coefficient >= r */
+    uint32_t at0 = pk2.m[1].coeff_at[0];
+    pk2.m[1].coeff_at[0] = pk2.coeffs.n;
+    CHECK(pk_write(&pk2, "bad_at.key", &err) == 0 && pk_read(&pk, "bad_at.key", &err) != 0 &&
+              strstr(err.message, "matrix 1: term 0 out of range"),
+          "coefficient index past the table: '%s'", err.message);
+    pk2.m[1].coeff_at[0] = at0;
+    fr_t c0 = pk2.coeffs.v[0], c1 = pk2.coeffs.v[pk2.coeffs.n - 1];
+    fr_add(&pk2.coeffs.v[0], &c0, &c0);
+    CHECK(pk_write(&pk2, "bad_one.key", &err) == 0 && pk_read(&pk, "bad_one.key", &err) != 0 &&
+              strstr(err.message, "the first coefficient is not 1"),
+          "table without 1 first: '%s'", err.message);
+    pk2.coeffs.v[0] = c0;
+    memcpy(pk2.coeffs.v[pk2.coeffs.n - 1].v, FR_MODULUS.m, sizeof c1.v);
+    CHECK(pk_write(&pk2, "bad_r.key", &err) == 0 && pk_read(&pk, "bad_r.key", &err) != 0 &&
+              strstr(err.message, "out of range"),
+          "coefficient r: '%s'", err.message);
+    pk2.coeffs.v[pk2.coeffs.n - 1] = c1;
     /* the mapped key is copy-on-write: a write stays in this process (until
      * groth16_pk_release drops the page), the file is unchanged */
     pk2.h_query[0].infinity = 1;
@@ -816,7 +857,41 @@ static void test_affine_sums_paths(void)
     TEST_PORTABLE(test_affine_sums(&g1, 7));
 }
 
-int main(void)
+/* A version 2 key (fixtures/pk_v2: coefficients in place) is read, its
+ * table made at loading: the proof verifies under the key's own verification
+ * key, and so does one from the key written again as version 3. */
+static void test_key_version_2(const char *dir)
+{
+    char path[3][512];
+    const char *names[3] = {"proving.key", "witness.wtns", "verification_key.json"};
+    for (int i = 0; i < 3; i++)
+        snprintf(path[i], sizeof path[i], "%s/%s", dir, names[i]);
+    groth16_pk pk, again;
+    groth16_vk vk;
+    groth16_proof proof;
+    fr_t *w = NULL, one;
+    size_t n = 0;
+    zkml_error err = {0};
+    fr_one(&one);
+    CHECK(pk_read(&pk, path[0], &err) == 0 && wtns_read(&w, &n, path[1], &err) == 0 &&
+              vk_json_read(&vk, path[2], &err) == 0,
+          "version 2 key: %s", err.message);
+    CHECK(pk.coeffs.n > 1 && fr_eq(&pk.coeffs.v[0], &one), "version 2 key: no table made");
+    CHECK(groth16_prove(&pk, w, n, &proof, 2, &err) == 0 &&
+              groth16_verify(&vk, w + 1, pk.n_public, &proof, &err) == 0,
+          "version 2 key's proof: %s", err.message);
+    CHECK(pk_write(&pk, "snark_groth16_v3.key", &err) == 0 &&
+              pk_read(&again, "snark_groth16_v3.key", &err) == 0 &&
+              groth16_prove(&again, w, n, &proof, 1, &err) == 0 &&
+              groth16_verify(&vk, w + 1, pk.n_public, &proof, &err) == 0,
+          "version 2 key written as version 3: %s", err.message);
+    groth16_pk_free(&again);
+    groth16_pk_free(&pk);
+    groth16_vk_free(&vk);
+    free(w);
+}
+
+int main(int argc, char **argv)
 {
     test_builder();
     test_msm(1, 1);
@@ -843,6 +918,10 @@ int main(void)
     test_json_errors();
     test_writer();
     test_round_trip();
+    if (argc > 1)
+        test_key_version_2(argv[1]);
+    else
+        CHECK(0, "usage: snark_groth16_unit FIXTURE_DIR (fixtures/pk_v2)");
     printf("%s\n", failures ? "FAILED" : "ok");
     return failures != 0;
 }
