@@ -112,6 +112,7 @@ static int compute_h(const groth16_pk *pk, const fr_t *w, fr_t *abc[3], int thre
         groth16_pk_release(pk, pm->wire, terms * sizeof *pm->wire);
         groth16_pk_release(pk, pm->coeff_at, terms * sizeof *pm->coeff_at);
     }
+    groth16_pk_release(pk, pk->coeffs.v, pk->coeffs.n * sizeof *pk->coeffs.v);
     profile_phase("prove", "evaluate");
     uint32_t first = UINT32_MAX;
     for (int i = 0; i < t; i++)
