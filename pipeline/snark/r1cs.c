@@ -522,14 +522,20 @@ int r1cs_stream_commit(r1cs *cs, zkml_error *err)
  * bytes (coeff_cache's converse): converting each of a CIFAR CNN's 3.9M
  * coefficients (a byte loop and a Montgomery product) was four fifths of
  * reading its 142 MB circuit. memo starts zeroed: an empty slot holds the
- * bytes of 0 and its Montgomery form, also right. */
+ * bytes of 0 and its Montgomery form, also right. Reading into rows, a slot
+ * also keeps the value's index in dict (once has_at is set), so that most
+ * terms skip the table's own lookup. */
 typedef struct read_memo {
     uint8_t bytes[COEFF_CACHE][32];
     fr_t value[COEFF_CACHE];
+    uint32_t at[COEFF_CACHE];
+    uint8_t has_at[COEFF_CACHE];
+    coeff_dict *dict; /* NULL: values only (r1cs_parse) */
 } read_memo;
 
-/* out = the coefficient whose little-endian bytes are v; -1 if v >= r. */
-static int read_coeff(read_memo *memo, fr_t *out, const uint8_t v[32])
+/* out = the coefficient whose little-endian bytes are v, and with a dict
+ * *at its index there; -1 if v >= r, -2 when out of memory. */
+static int read_coeff(read_memo *memo, fr_t *out, uint32_t *at, const uint8_t v[32])
 {
     uint64_t w[4];
     memcpy(w, v, 32);
@@ -541,8 +547,16 @@ static int read_coeff(read_memo *memo, fr_t *out, const uint8_t v[32])
             return -1;
         memcpy(memo->bytes[slot], v, 32);
         memo->value[slot] = f;
+        memo->has_at[slot] = 0;
     }
     *out = memo->value[slot];
+    if (memo->dict && !memo->has_at[slot]) {
+        if (coeff_dict_add(memo->dict, out, &memo->at[slot]))
+            return -2;
+        memo->has_at[slot] = 1;
+    }
+    if (at)
+        *at = memo->at[slot];
     return 0;
 }
 
@@ -561,10 +575,11 @@ static int read_count(bcur *c, uint32_t *n, uint32_t k, char side, const char *n
 }
 
 /* One term (read_count made sure it is there): its wire below n_wires, its
- * coefficient below r. */
+ * coefficient below r (and its index, at not NULL: see read_memo). */
 static int read_term(bcur *c, read_memo *memo, uint32_t n_wires, uint32_t *wire, fr_t *coeff,
-                     uint32_t k, char side, const char *name, zkml_error *err)
+                     uint32_t *at, uint32_t k, char side, const char *name, zkml_error *err)
 {
+    int rc;
     const uint8_t *v;
     bcur_u32(c, wire);
     bcur_bytes(c, &v, 32);
@@ -573,9 +588,11 @@ static int read_term(bcur *c, read_memo *memo, uint32_t n_wires, uint32_t *wire,
                          "%s: constraint %u: %c uses wire %u but there "
                          "are %u wires",
                          name, k, side, *wire, n_wires);
-    if (read_coeff(memo, coeff, v))
+    if ((rc = read_coeff(memo, coeff, at, v)) == -1)
         return zkml_fail(err, ZKML_EINVAL, "%s: constraint %u: %c has a coefficient >= r", name, k,
                          side);
+    if (rc)
+        return zkml_fail(err, ZKML_ENOMEM, "%s: out of memory for the coefficients", name);
     return 0;
 }
 
@@ -593,7 +610,7 @@ static int read_lc(r1cs_lc *lc, bcur *c, r1cs *cs, read_memo *memo, uint32_t k, 
         return zkml_fail(err, ZKML_ENOMEM, "%s: out of memory at constraint %u", name, k);
     for (uint32_t i = 0; i < n; i++) {
         r1cs_term *t = &lc->terms[i];
-        if (read_term(c, memo, cs->n_wires, &t->wire, &t->coeff, k, side, name, err))
+        if (read_term(c, memo, cs->n_wires, &t->wire, &t->coeff, NULL, k, side, name, err))
             return err ? err->code : ZKML_EINVAL;
         lc->n = i + 1;
     }
@@ -728,9 +745,9 @@ static int alloc_rows(pk_matrix rows[3], uint32_t n_constraints, const uint64_t 
     return 0;
 }
 
-/* Pass 2: the terms into the rows, each coefficient's index from dict. */
+/* Pass 2: the terms into the rows, each coefficient's index from memo's dict. */
 static int fill_rows(bcur *c, const r1cs *cs, uint32_t n_constraints, pk_matrix rows[3],
-                     read_memo *memo, coeff_dict *dict, const char *name, zkml_error *err)
+                     read_memo *memo, const char *name, zkml_error *err)
 {
     uint64_t at[3] = {0, 0, 0};
     for (uint32_t k = 0; k < n_constraints; k++)
@@ -739,14 +756,10 @@ static int fill_rows(bcur *c, const r1cs *cs, uint32_t n_constraints, pk_matrix 
             fr_t coeff;
             rows[m].start[k] = at[m];
             read_count(c, &n, k, "ABC"[m], name, err); /* checked by count_terms */
-            for (uint32_t i = 0; i < n; i++, at[m]++) {
-                if (read_term(c, memo, cs->n_wires, &rows[m].wire[at[m]], &coeff, k, "ABC"[m], name,
-                              err))
+            for (uint32_t i = 0; i < n; i++, at[m]++)
+                if (read_term(c, memo, cs->n_wires, &rows[m].wire[at[m]], &coeff,
+                              &rows[m].coeff_at[at[m]], k, "ABC"[m], name, err))
                     return err ? err->code : ZKML_EINVAL;
-                if (coeff_dict_add(dict, &coeff, &rows[m].coeff_at[at[m]]))
-                    return zkml_fail(err, ZKML_ENOMEM, "%s: out of memory for the coefficients",
-                                     name);
-            }
         }
     for (int m = 0; m < 3; m++)
         rows[m].start[n_constraints] = at[m];
@@ -814,8 +827,10 @@ int r1cs_parse_rows(r1cs *cs, pk_matrix rows[3], coeff_table *coeffs, const uint
     if (!rc && (!(memo = calloc(1, sizeof *memo)) || coeff_dict_init(&dict) ||
                 alloc_rows(rows, n_constraints, total)))
         rc = zkml_fail(err, ZKML_ENOMEM, "%s: out of memory for the matrices", name);
-    if (!rc)
-        rc = fill_rows(&c, cs, n_constraints, rows, memo, &dict, name, err);
+    if (!rc) {
+        memo->dict = &dict;
+        rc = fill_rows(&c, cs, n_constraints, rows, memo, name, err);
+    }
     cs->n_constraints = rc ? 0 : n_constraints;
     if (rc)
         free_rows(rows, &dict);
