@@ -2,17 +2,26 @@
  * coeff_table.c - the key's table of distinct coefficients (groth16.h):
  * coeff_dict gives each coefficient read its index, adding the new ones.
  * Linear probing over a power-of-two array of slots kept under half full.
+ * The hash is keyed by a seed per table (the clock's nanoseconds and the
+ * table's address, not getrandom: a setup's secrets come from that stream,
+ * and tests replay it): an uploaded model chooses its weights, hence the
+ * circuit's coefficients, and with a fixed hash could make them collide and
+ * the probing quadratic. The table's order (first use) does not depend on
+ * the seed.
  */
 #include "pipeline/snark/groth16.h"
 #include "pipeline/snark/field.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static uint32_t slot_of(const coeff_dict *d, const fr_t *c)
 {
-    uint64_t h =
-        (c->v[0] ^ c->v[1] * 0x9E3779B97F4A7C15u ^ c->v[2] ^ c->v[3] >> 7) * 0xD6E8FEB86659FD93u;
+    uint64_t h = (c->v[0] ^ d->seed) * 0x9E3779B97F4A7C15u;
+    h = (h ^ h >> 29 ^ c->v[1]) * 0xD6E8FEB86659FD93u;
+    h = (h ^ h >> 31 ^ c->v[2]) * 0x9E3779B97F4A7C15u;
+    h = (h ^ h >> 29 ^ c->v[3]) * 0xD6E8FEB86659FD93u;
     return (uint32_t)(h >> 32) & d->mask;
 }
 
@@ -42,6 +51,10 @@ static int grow_slots(coeff_dict *d)
 int coeff_dict_init(coeff_dict *d)
 {
     memset(d, 0, sizeof *d);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    d->seed =
+        (uint64_t)(uintptr_t)d ^ (uint64_t)now.tv_nsec * 0x9E3779B97F4A7C15u ^ (uint64_t)now.tv_sec;
     d->cap = 256;
     d->mask = 511;
     d->t.v = malloc(d->cap * sizeof *d->t.v);

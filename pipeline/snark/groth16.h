@@ -25,8 +25,8 @@ typedef struct pk_matrix {
  * order the terms first use them, v[0] = 1 (the coefficient of most terms:
  * the prover adds those without a product). Why a table: circuits use few
  * values (a CIFAR CNN's 3.7M terms have 7,916), so a term costs 4 bytes for
- * its coefficient instead of 32 (that CNN's proving key 289 -> 184 MB, its
- * ten-row evaluation key 2.8 -> 1.7 GB). */
+ * its coefficient instead of 32 (that CNN's proving key 302 -> 198 MB, its
+ * ten-row evaluation key 2.95 -> 1.90 GB). */
 typedef struct coeff_table {
     fr_t *v;
     uint32_t n;
@@ -39,6 +39,7 @@ typedef struct coeff_dict {
     uint32_t cap;   /* room in t.v */
     uint32_t *slot; /* index + 1 of the value hashed there, 0 for none */
     uint32_t mask;  /* slots - 1: a power of two above twice t.n */
+    uint64_t seed;  /* the hash's key (coeff_table.c) */
 } coeff_dict;
 
 /* A table holding 1 at index 0; -1 when out of memory. */

@@ -857,6 +857,33 @@ static void test_affine_sums_paths(void)
     TEST_PORTABLE(test_affine_sums(&g1, 7));
 }
 
+/* Two tables of the same 3000 coefficients (small integers, as a model's
+ * weights give) get the same indices, each value once, but hash them to
+ * different slots: the hash is keyed per table, so a model cannot choose
+ * weights that collide (coeff_table.c). */
+static void test_coeff_dict(void)
+{
+    coeff_dict d[2];
+    for (int k = 0; k < 2; k++) {
+        CHECK(coeff_dict_init(&d[k]) == 0, "coeff_dict_init");
+        for (int64_t i = -1500; i < 1500; i++) {
+            fr_t c;
+            uint32_t at, again;
+            fr_from_i64(&c, i);
+            CHECK(coeff_dict_add(&d[k], &c, &at) == 0 && coeff_dict_add(&d[k], &c, &again) == 0 &&
+                      at == again && fr_eq(&d[k].t.v[at], &c),
+                  "coefficient %lld", (long long)i);
+        }
+    }
+    CHECK(d[0].t.n == 3000 && d[1].t.n == 3000 && !memcmp(d[0].t.v, d[1].t.v, 3000 * sizeof(fr_t)),
+          "tables differ: %u, %u values", d[0].t.n, d[1].t.n);
+    CHECK(d[0].mask == d[1].mask &&
+              memcmp(d[0].slot, d[1].slot, (d[0].mask + 1) * sizeof *d[0].slot) != 0,
+          "two tables hash alike: the hash is not keyed");
+    coeff_dict_free(&d[0]);
+    coeff_dict_free(&d[1]);
+}
+
 /* A version 2 key (fixtures/pk_v2: coefficients in place) is read, its
  * table made at loading: the proof verifies under the key's own verification
  * key, and so does one from the key written again as version 3. */
@@ -918,6 +945,7 @@ int main(int argc, char **argv)
     test_json_errors();
     test_writer();
     test_round_trip();
+    test_coeff_dict();
     if (argc > 1)
         test_key_version_2(argv[1]);
     else
