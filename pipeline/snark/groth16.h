@@ -94,9 +94,8 @@ int fr_random(fr_t *out, zkml_error *err);
  * of the results: fixed_base.h). */
 int groth16_lagrange_at(fr_t *lag, uint32_t log_n, int odd, const fr_t *tau, const fr_t *scale,
                         zkml_error *err);
-/* Flattens the R1CS into the key's compressed rows (pk->n_constraints set);
- * pk_shape first sets the counts and the domain from the circuit. */
-int groth16_copy_matrices(groth16_pk *pk, const r1cs *cs, zkml_error *err);
+/* The counts and the domain from the circuit, and its matrices in the key's
+ * compressed rows (r1cs_to_rows). */
 int groth16_pk_shape(groth16_pk *pk, const r1cs *cs, zkml_error *err);
 /* The same from the .r1cs file at r1cs_path, read straight into the rows
  * (r1cs_read_rows); the matrices are pk's (groth16_pk_free) even on failure. */

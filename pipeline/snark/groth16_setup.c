@@ -121,7 +121,7 @@ int groth16_pk_shape(groth16_pk *pk, const r1cs *cs, zkml_error *err)
 {
     if (pk_counts(pk, cs, err))
         return err->code;
-    return groth16_copy_matrices(pk, cs, err);
+    return r1cs_to_rows(cs, pk->m, &pk->coeffs, err);
 }
 
 int groth16_pk_shape_file(groth16_pk *pk, const char *r1cs_path, zkml_error *err)
@@ -130,11 +130,6 @@ int groth16_pk_shape_file(groth16_pk *pk, const char *r1cs_path, zkml_error *err
     if (r1cs_read_rows(&counts, pk->m, &pk->coeffs, r1cs_path, err))
         return err->code;
     return pk_counts(pk, &counts, err);
-}
-
-int groth16_copy_matrices(groth16_pk *pk, const r1cs *cs, zkml_error *err)
-{
-    return r1cs_to_rows(cs, pk->m, &pk->coeffs, err);
 }
 
 /* u, v, w: A_i(tau), B_i(tau), C_i(tau) for every wire i. */

@@ -15,9 +15,11 @@
  *   b2_query[n_vars], c_query[n_vars - n_public - 1], h_query[2^log_n].
  * The checksum (a four-lane 64-bit multiply-xor hash over 8-byte words) catches
  * corruption and truncation; loading also checks every count, wire index,
- * coefficient index and coefficient (< r, the first 1) and coordinate (< p). The points themselves were computed
- * by our setup and are not re-checked against the curve (that would cost more
- * than the proof); the checksum vouches for them.
+ * coefficient index, coefficient (< r, the first 1) and coordinate (< p).
+ * The points themselves were computed by our setup and are not re-checked
+ * against the curve (that would cost more than the proof); the checksum
+ * vouches for them. A version 2 key (each term's coefficient in place) is
+ * still read: read_matrix_v2 makes its table.
  */
 #include "pipeline/snark/binfile.h"
 #include "pipeline/snark/groth16.h"
@@ -358,7 +360,6 @@ static int read_matrices(pk_reader *rd, groth16_pk *pk, zkml_error *err)
                      : 0;
         for (int m = 0; !rc && m < 3; m++)
             rc = read_matrix_v2(rd, pk, m, err);
-        memset(&pk->coeffs, 0, sizeof pk->coeffs);
         coeff_dict_finish(&rd->dict, &pk->coeffs);
         return rc;
     }

@@ -15,10 +15,10 @@ int r1cs_parse(r1cs *cs, const uint8_t *data, size_t len, const char *name, zkml
  * that r1cs_read_rows of its file gives the same table); on failure the rows
  * are freed. */
 int r1cs_to_rows(const r1cs *cs, pk_matrix rows[3], coeff_table *coeffs, zkml_error *err);
-/* The circuit at path straight into compressed rows (as
- * groth16_copy_matrices makes them, on huge pages), its counts into cs
- * (cs->constraints NULL) and their coefficients' table into coeffs, with r1cs_read's checks: no r1cs in between, which
- * held every term a second time (a CIFAR CNN's 140 MB pool, then its copy's
+/* The circuit at path straight into compressed rows and their coefficients'
+ * table (as r1cs_to_rows makes them), its counts into cs (cs->constraints
+ * NULL), with r1cs_read's checks: no r1cs in between, which held every term a
+ * second time (a CIFAR CNN's 140 MB pool, then its copy's
  * page faults, a tenth of its setup). On failure the rows are freed. */
 int r1cs_read_rows(r1cs *cs, pk_matrix rows[3], coeff_table *coeffs, const char *path,
                    zkml_error *err);

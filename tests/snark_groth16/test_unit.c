@@ -394,7 +394,7 @@ static void expect_r1cs_error(const uint8_t *d, size_t len, const char *want, co
           "%s, read into rows: rc %d, message '%s'", what, rc, err.message);
 }
 
-/* r1cs_read_rows gives groth16_copy_matrices's rows and coefficients' table
+/* r1cs_read_rows gives r1cs_to_rows's rows and coefficients' table
  * of r1cs_read's system, and every term's coefficient is the circuit's. */
 static void test_read_rows(const char *r1cs_path)
 {
