@@ -2,9 +2,11 @@
 """cifar_cnn.py - writes the benchmark CNN of issue 15 and a CSV split for it,
 generated at bench time (a few MB, so not committed).
 
-    /usr/bin/python3 bench/models/cifar_cnn.py OUT_DIR [--rows N]
+    /usr/bin/python3 bench/models/cifar_cnn.py OUT_DIR [--rows N] [--conv1 C]
 
 writes OUT_DIR/cifar_cnn.onnx and OUT_DIR/cifar_cnn.csv (N rows, default 10).
+--conv1 sets the first convolution's channels (default 12, the model below;
+45 gives 289,244 parameters and a circuit of ~1.01M constraints, 2^20).
 Debian's python3-onnx and python3-numpy (scripts/bootstrap.sh installs them).
 
 The model is LeNet-style at CIFAR-10's shape, 259,511 parameters:
@@ -39,10 +41,10 @@ def he(rng, shape, fan_in):
     return f32(rng.standard_normal(shape) * np.sqrt(2.0 / fan_in))
 
 
-def params(rng):
+def params(rng, c1):
     p = {}
-    p["c1_w"], p["c1_b"] = he(rng, (12, 3, 5, 5), 75), f32(rng.uniform(-0.05, 0.05, 12))
-    p["c2_w"], p["c2_b"] = he(rng, (33, 12, 5, 5), 300), f32(rng.uniform(-0.05, 0.05, 33))
+    p["c1_w"], p["c1_b"] = he(rng, (c1, 3, 5, 5), 75), f32(rng.uniform(-0.05, 0.05, c1))
+    p["c2_w"], p["c2_b"] = he(rng, (33, c1, 5, 5), 25 * c1), f32(rng.uniform(-0.05, 0.05, 33))
     # Gemm with transB=0: B is [in, out]
     for name, n_in, n_out in (("d1", 825, 247), ("d2", 247, 173), ("d3", 173, 10)):
         p[name + "_w"] = he(rng, (n_in, n_out), n_in)
@@ -125,11 +127,16 @@ def main():
     ap = argparse.ArgumentParser(description="writes cifar_cnn.onnx and cifar_cnn.csv")
     ap.add_argument("out_dir")
     ap.add_argument("--rows", type=int, default=10)
+    ap.add_argument("--conv1", type=int, default=12,
+                    help="channels of the first convolution (default 12; 45 gives a circuit "
+                         "of ~2^20 constraints)")
     a = ap.parse_args()
     if a.rows < 1:
         ap.error("--rows must be at least 1")
+    if a.conv1 < 1:
+        ap.error("--conv1 must be at least 1")
     rng = np.random.RandomState(SEED)
-    p = params(rng)
+    p = params(rng, a.conv1)
     # Centre the logits on 64 other pictures, so that the classes are mixed
     # (random weights otherwise favour one class for every input).
     # Then scale them to a trained classifier's spread (a standard deviation

@@ -164,21 +164,26 @@ int bw_open(bwriter *w, const char *path, zkml_error *err)
     return 0;
 }
 
-/* n bytes from p to the file at offset off, however many calls it takes. */
-static void put_at(bwriter *w, const uint8_t *p, size_t n, uint64_t off)
+/* n bytes from p to fd at offset off, however many calls it takes: 0 or the errno. */
+static int pwrite_all(int fd, const uint8_t *p, size_t n, uint64_t off)
 {
-    while (!w->failed && n) {
-        ssize_t k = pwrite(w->fd, p, n, (off_t)off);
+    while (n) {
+        ssize_t k = pwrite(fd, p, n, (off_t)off);
         if (k < 0 && errno == EINTR)
             continue;
-        if (k <= 0) {
-            w->failed = k < 0 && errno ? errno : EIO;
-            return;
-        }
+        if (k <= 0)
+            return k < 0 && errno ? errno : EIO;
         p += k;
         off += (uint64_t)k;
         n -= (size_t)k;
     }
+    return 0;
+}
+
+static void put_at(bwriter *w, const uint8_t *p, size_t n, uint64_t off)
+{
+    if (!w->failed)
+        w->failed = pwrite_all(w->fd, p, n, off);
 }
 
 /* n bytes from p after those written. */
@@ -216,6 +221,28 @@ void bw_patch(bwriter *w, uint64_t off, const void *p, size_t n)
 {
     flush(w);
     put_at(w, p, n, off);
+}
+
+uint64_t bw_reserve(bwriter *w, uint64_t n)
+{
+    flush(w);
+    uint64_t off = w->written;
+    w->written += n;
+    return off;
+}
+
+int bw_fill(const bwriter *w, uint64_t off, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t done = 0; done < n; done += BW_SYNC_STEP) {
+        size_t k = n - done < BW_SYNC_STEP ? n - done : BW_SYNC_STEP;
+        int e = pwrite_all(w->fd, b + done, k, off + done);
+        if (e)
+            return e;
+        /* advice, as in write_all */
+        sync_file_range(w->fd, (off_t)(off + done), (off_t)k, SYNC_FILE_RANGE_WRITE);
+    }
+    return 0;
 }
 
 void bw_u32(bwriter *w, uint32_t v)

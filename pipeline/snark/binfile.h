@@ -82,6 +82,14 @@ void bw_bytes(bwriter *w, const void *p, size_t n);
 /* Overwrites n bytes at offset off of those written (a header whose fields
  * are known at the end only). */
 void bw_patch(bwriter *w, uint64_t off, const void *p, size_t n);
+/* Leaves the next n bytes of the file to bw_fill and returns their offset:
+ * sections whose contents several threads write at once. Every reserved
+ * byte must be filled before bw_commit. */
+uint64_t bw_reserve(bwriter *w, uint64_t n);
+/* Writes n bytes at offset off, inside a reserved stretch. It touches no
+ * state of the writer, so threads may fill their parts at once. Returns 0
+ * or the errno of the failure (the caller then calls bw_abort). */
+int bw_fill(const bwriter *w, uint64_t off, const void *p, size_t n);
 /* Writes the container header: magic, version, section count. */
 void bw_header(bwriter *w, const char magic[4], uint32_t version, uint32_t n_sections);
 int bw_commit(bwriter *w, zkml_error *err);

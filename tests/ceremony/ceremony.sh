@@ -9,6 +9,8 @@
 #    on snarkjs's ptau and on one made by `ptau new-local`.
 # 3. Contributions both ways: snarkjs verifies ours, we verify snarkjs's; our
 #    beacon is byte-identical to snarkjs's; both accept the final key.
+#    A key with a point off the curve in H gets no contribution: the error names
+#    the point's byte offset and no file is left.
 # 4. Both reject a changed delta (G1 or G2), swapped points in C and in H, a
 #    broken transcript hash chain and a key for another circuit.
 # 5. Our export-vk equals snarkjs's; our prover proves from the contributed
@@ -90,6 +92,12 @@ sj zkey verify c.r1cs pot.ptau zf.zkey || fail "snarkjs rejects the final key"
 "$Z" zkey verify c.r1cs pot.ptau zf.zkey >/dev/null || fail "we reject the final key"
 expects_error "10..63" "$Z" zkey beacon z3.zkey x.zkey $B 9
 expects_error "hexadecimal" "$Z" zkey beacon z3.zkey x.zkey 0g 10
+# A point off the curve in H, met while the threads multiply: named with its
+# byte offset, and nothing left behind (no key, no temporary).
+off=$($PY "$TAMPER" z3.zkey badh.zkey point_h)
+expects_error "point 3 of section 9 (byte offset $off) is not on the curve" \
+    "$Z" zkey contribute badh.zkey x.zkey
+[ ! -e x.zkey ] && ! ls x.zkey.tmp.* >/dev/null 2>&1 || fail "a failed contribution left a file"
 
 # ---- 4. tampered keys: both reject ---------------------------------------------
 for k in delta1 delta2 swap_c swap_h chain; do

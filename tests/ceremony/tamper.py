@@ -30,6 +30,9 @@ elif kind == "chain_last":                                          # transcript
         o = t + 64 + 4
         o += 4 + struct.unpack_from("<I", b, o)[0]
     b[t] ^= 1
+elif kind == "point_h":                                             # H point 3 off the curve
+    b[sec[9][0] + 3 * 64 + 7] ^= 0x01
+    print(sec[9][0] + 3 * 64)                                       # its byte offset
 elif kind == "curve": b[sec[1][0] + 4] ^= 0x10                     # ptau: a byte of q
 elif kind == "point": b[sec[12][0] + 64 * 260 + 7] ^= 0x01         # ptau: L_5 of the 2^8 domain
 else: sys.exit("unknown tampering " + kind)
