@@ -155,32 +155,45 @@ static void write_header(bwriter *w, const groth16_pk *pk, const groth16_vk *vk)
     put_g2(w, &pk->delta2);
 }
 
-int zkey_write(const groth16_pk *pk, const groth16_vk *vk, const zkey_mpc *mpc, const char *path,
-               zkml_error *err)
+int zkey_write_start(bwriter *w, const groth16_pk *pk, const groth16_vk *vk, const char *path,
+                     zkml_error *err)
 {
-    bwriter w;
-    static const zkey_mpc none;
     if (check_pair(pk, vk, err))
         return err->code;
     if (pk->n_constraints + (uint64_t)pk->n_public + 1 > UINT32_MAX ||
         zkey_coef_count(pk) > UINT32_MAX)
         return zkml_fail(err, ZKML_EINVAL, "the key is too large for the .zkey format");
-    if (bw_open(&w, path, err))
+    if (bw_open(w, path, err))
         return err->code;
     size_t n = (size_t)1 << pk->log_n, n_priv = pk->n_vars - pk->n_public - 1;
-    bw_header(&w, "zkey", 1, 10);
-    write_header(&w, pk, vk);
-    write_coefficients(&w, pk);
-    write_g1_section(&w, 3, vk->ic, pk->n_public + 1);
-    write_g1_section(&w, 9, pk->h_query, n);
-    write_g1_section(&w, 8, pk->c_query, n_priv);
-    write_g1_section(&w, 5, pk->a_query, pk->n_vars);
-    write_g1_section(&w, 6, pk->b1_query, pk->n_vars);
-    section(&w, 7, (uint64_t)pk->n_vars * LEM_G2);
+    bw_header(w, "zkey", 1, 10);
+    write_header(w, pk, vk);
+    write_coefficients(w, pk);
+    write_g1_section(w, 3, vk->ic, pk->n_public + 1);
+    write_g1_section(w, 9, pk->h_query, n);
+    write_g1_section(w, 8, pk->c_query, n_priv);
+    write_g1_section(w, 5, pk->a_query, pk->n_vars);
+    write_g1_section(w, 6, pk->b1_query, pk->n_vars);
+    section(w, 7, (uint64_t)pk->n_vars * LEM_G2);
     for (size_t i = 0; i < pk->n_vars; i++)
-        put_g2(&w, &pk->b2_query[i]);
-    zkey_mpc_write(&w, mpc ? mpc : &none);
-    return bw_commit(&w, err);
+        put_g2(w, &pk->b2_query[i]);
+    return 0;
+}
+
+int zkey_write_finish(bwriter *w, const zkey_mpc *mpc, zkml_error *err)
+{
+    static const zkey_mpc none;
+    zkey_mpc_write(w, mpc ? mpc : &none);
+    return bw_commit(w, err);
+}
+
+int zkey_write(const groth16_pk *pk, const groth16_vk *vk, const zkey_mpc *mpc, const char *path,
+               zkml_error *err)
+{
+    bwriter w;
+    if (zkey_write_start(&w, pk, vk, path, err))
+        return err->code;
+    return zkey_write_finish(&w, mpc, err);
 }
 
 int groth16_export_zkey_files(const char *pk_path, const char *vk_json_path, const char *zkey_path,

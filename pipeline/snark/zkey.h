@@ -119,6 +119,13 @@ int zkey_contribute_key(groth16_pk *pk, groth16_vk *vk, zkey_mpc *mpc, const cha
  * 6, 7, 10); mpc NULL writes an all-zero circuit hash and no contributions. */
 int zkey_write(const groth16_pk *pk, const groth16_vk *vk, const zkey_mpc *mpc, const char *path,
                zkml_error *err);
+/* zkey_write in two halves, so that the ceremony's section 10 can wait for
+ * the circuit hash while the rest is written: start opens w at path and
+ * writes sections 1..9 (w is then the caller's: finish or bw_abort it);
+ * finish writes section 10 and commits. */
+int zkey_write_start(bwriter *w, const groth16_pk *pk, const groth16_vk *vk, const char *path,
+                     zkml_error *err);
+int zkey_write_finish(bwriter *w, const zkey_mpc *mpc, zkml_error *err);
 
 /* Section 4's records, in snarkjs's order: per constraint its A terms then its
  * B terms, then the extra A row of each public signal; each is u32 matrix,
@@ -132,12 +139,16 @@ uint64_t zkey_coef_count(const groth16_pk *pk);
 int zkey_for_each_coef(const groth16_pk *pk, zkey_coef_fn fn, void *ctx);
 
 /* The initial phase-2 key of a circuit from a prepared ptau, as snarkjs's
- * `groth16 setup` computes it (delta = 1), and its circuit hash. pk comes
- * with the circuit's shape (groth16_pk_shape), so that the caller can free
- * its r1cs first (at 2^20 the two copies of the matrices were ~380 MB); on
- * failure pk is freed. */
-int zkey_init_from_ptau(const ptau *pt, groth16_pk *pk, groth16_vk *vk, uint8_t cs_hash[64],
-                        int threads, zkml_error *err);
+ * `groth16 setup` computes it (delta = 1). pk comes with the circuit's shape
+ * (groth16_pk_shape), so that the caller can free its r1cs first (at 2^20
+ * the two copies of the matrices were ~380 MB); on failure pk is freed. */
+int zkey_init_from_ptau(const ptau *pt, groth16_pk *pk, groth16_vk *vk, int threads,
+                        zkml_error *err);
+/* The circuit hash of that initial key (snarkjs's: blake2b-512 over its
+ * points, H read again from the ptau). Reads pk and vk only, so it may run
+ * beside a thread writing them. */
+int zkey_circuit_hash(const ptau *pt, const groth16_pk *pk, const groth16_vk *vk, int threads,
+                      uint8_t out[64], zkml_error *err);
 /* Hashes what snarkjs hashes for the H point n - 1 of a domain of n = 2^power
  * points, whose [tau^(2n-1)]_1 lies past the ptau's section 2: the 64 bytes
  * after that section, taken as a point in snarkjs's arithmetic

@@ -973,8 +973,8 @@ static int hash_key(b2 *h, hash_job *j, const groth16_pk *pk, const groth16_vk *
     return 0;
 }
 
-static int circuit_hash(const ptau *pt, const groth16_pk *pk, const groth16_vk *vk, int threads,
-                        uint8_t out[64], zkml_error *err)
+int zkey_circuit_hash(const ptau *pt, const groth16_pk *pk, const groth16_vk *vk, int threads,
+                      uint8_t out[64], zkml_error *err)
 {
     int t = parallel_threads(threads);
     b2 h;
@@ -1014,8 +1014,8 @@ static int header(const ptau *pt, groth16_pk *pk, groth16_vk *vk, zkml_error *er
     return 0;
 }
 
-int zkey_init_from_ptau(const ptau *pt, groth16_pk *pk, groth16_vk *vk, uint8_t cs_hash[64],
-                        int threads, zkml_error *err)
+int zkey_init_from_ptau(const ptau *pt, groth16_pk *pk, groth16_vk *vk, int threads,
+                        zkml_error *err)
 {
     memset(vk, 0, sizeof *vk);
     init_job job;
@@ -1036,9 +1036,6 @@ int zkey_init_from_ptau(const ptau *pt, groth16_pk *pk, groth16_vk *vk, uint8_t 
         rc = h_points(pt, pk, err);
     ptau_release(pt);
     profile_phase("setup", "H points");
-    if (!rc)
-        rc = circuit_hash(pt, pk, vk, threads, cs_hash, err);
-    profile_phase("setup", "circuit hash");
     if (rc) {
         groth16_pk_free(pk);
         groth16_vk_free(vk);

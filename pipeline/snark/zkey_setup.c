@@ -11,37 +11,68 @@
 
 #include <string.h>
 
-/* The initial key of the circuit at r1cs_path from the ptau at ptau_path
- * (mpc: its circuit hash, no contribution); on failure pk is freed. */
-static int initial_key(const char *r1cs_path, const char *ptau_path, groth16_pk *pk,
-                       groth16_vk *vk, zkey_mpc *mpc, zkml_error *err)
+/* The initial key of the circuit at r1cs_path from the ptau at ptau_path,
+ * left open in pt for the circuit hash; on failure pk is freed and pt closed. */
+static int initial_key(const char *r1cs_path, const char *ptau_path, ptau *pt, groth16_pk *pk,
+                       groth16_vk *vk, zkml_error *err)
 {
-    ptau pt;
-    memset(mpc, 0, sizeof *mpc);
     memset(pk, 0, sizeof *pk);
     profile_phase("setup", NULL);
     int rc = groth16_pk_shape_file(pk, r1cs_path, err);
     if (!rc)
-        rc = ptau_open(&pt, ptau_path, err);
-    profile_phase("setup", "read r1cs");
-    if (rc) {
+        rc = ptau_open(pt, ptau_path, err);
+    if (rc)
         groth16_pk_free(pk);
-        return zkml_error_prefix(err, "setup of %s", r1cs_path);
-    }
-    rc = zkey_init_from_ptau(&pt, pk, vk, mpc->cs_hash, 0, err);
-    ptau_close(&pt);
+    profile_phase("setup", "read r1cs");
+    if (!rc && (rc = zkey_init_from_ptau(pt, pk, vk, 0, err)))
+        ptau_close(pt);
     return rc ? zkml_error_prefix(err, "setup of %s", r1cs_path) : 0;
+}
+
+/* The initial key's file and its circuit hash at once: sections 1..9 go to
+ * the file while another thread hashes (both only read the key), then
+ * section 10 with the hash. Why: at 2^20 each is a serial stretch of about a
+ * second (the kernel filling the page cache; BLAKE2b). */
+typedef struct hash_and_write {
+    const ptau *pt;
+    const groth16_pk *pk;
+    const groth16_vk *vk;
+    const char *path;
+    bwriter w;
+    zkey_mpc mpc;
+    int rc[2];
+    zkml_error err[2];
+} hash_and_write;
+
+static void hash_or_write(void *ctx, int task, int n_tasks)
+{
+    (void)n_tasks;
+    hash_and_write *j = ctx;
+    j->rc[task] = task == 0 ? zkey_write_start(&j->w, j->pk, j->vk, j->path, &j->err[0])
+                            : zkey_circuit_hash(j->pt, j->pk, j->vk, 0, j->mpc.cs_hash, &j->err[1]);
 }
 
 int groth16_setup_ptau_files(const char *r1cs_path, const char *ptau_path, const char *zkey_path,
                              zkml_error *err)
 {
+    ptau pt;
     groth16_pk pk;
     groth16_vk vk;
-    zkey_mpc mpc;
-    if (initial_key(r1cs_path, ptau_path, &pk, &vk, &mpc, err))
+    if (initial_key(r1cs_path, ptau_path, &pt, &pk, &vk, err))
         return err->code;
-    int rc = zkey_write(&pk, &vk, &mpc, zkey_path, err);
+    hash_and_write j = {.pt = &pt, .pk = &pk, .vk = &vk, .path = zkey_path};
+    parallel_run(2, hash_or_write, &j);
+    int rc = 0;
+    if (j.rc[0] || j.rc[1]) {
+        *err = j.err[j.rc[0] ? 0 : 1];
+        rc = err->code;
+        if (!j.rc[0])
+            bw_abort(&j.w);
+    } else {
+        rc = zkey_write_finish(&j.w, &j.mpc, err);
+    }
+    profile_phase("setup", "circuit hash and zkey");
+    ptau_close(&pt);
     groth16_pk_free(&pk);
     groth16_vk_free(&vk);
     return rc;
@@ -83,13 +114,20 @@ int groth16_setup_contribute_files(const char *r1cs_path, const char *ptau_path,
                                    const char *zkey_path, const char *pk_path,
                                    const char *vk_json_path, zkml_error *err)
 {
+    ptau pt;
     groth16_pk pk;
     groth16_vk vk;
     zkey_mpc mpc;
-    if (initial_key(r1cs_path, ptau_path, &pk, &vk, &mpc, err))
+    memset(&mpc, 0, sizeof mpc);
+    if (initial_key(r1cs_path, ptau_path, &pt, &pk, &vk, err))
         return err->code;
-    key_files files = {.pk = &pk, .vk = &vk, .mpc = &mpc, .zkey_path = zkey_path, .pk_path = pk_path};
-    int rc = zkey_contribute_key(&pk, &vk, &mpc, name, err);
+    int rc = zkey_circuit_hash(&pt, &pk, &vk, 0, mpc.cs_hash, err);
+    ptau_close(&pt);
+    profile_phase("setup", "circuit hash");
+    key_files files = {
+        .pk = &pk, .vk = &vk, .mpc = &mpc, .zkey_path = zkey_path, .pk_path = pk_path};
+    if (!rc)
+        rc = zkey_contribute_key(&pk, &vk, &mpc, name, err);
     profile_phase("setup", "contribute");
     if (!rc)
         rc = write_key_files(&files, err);
@@ -136,8 +174,7 @@ static int check_circuit(const zkey_file *zk, const groth16_pk *pk, zkml_error *
     return 0;
 }
 
-static int pk_from_zkey(const char *r1cs_path, const zkey_file *zk, groth16_pk *pk,
-                        zkml_error *err)
+static int pk_from_zkey(const char *r1cs_path, const zkey_file *zk, groth16_pk *pk, zkml_error *err)
 {
     memset(pk, 0, sizeof *pk);
     pk->alpha1 = zk->alpha1;
