@@ -12,10 +12,12 @@
 #include <string.h>
 
 /* The initial key of the circuit at r1cs_path from the ptau at ptau_path,
- * left open in pt for the circuit hash; on failure pk is freed and pt closed. */
+ * left open in pt for the circuit hash, and an empty transcript; on failure
+ * pk is freed and pt closed. */
 static int initial_key(const char *r1cs_path, const char *ptau_path, ptau *pt, groth16_pk *pk,
-                       groth16_vk *vk, zkml_error *err)
+                       groth16_vk *vk, zkey_mpc *mpc, zkml_error *err)
 {
+    memset(mpc, 0, sizeof *mpc);
     memset(pk, 0, sizeof *pk);
     profile_phase("setup", NULL);
     int rc = groth16_pk_shape_file(pk, r1cs_path, err);
@@ -29,27 +31,64 @@ static int initial_key(const char *r1cs_path, const char *ptau_path, ptau *pt, g
     return rc ? zkml_error_prefix(err, "setup of %s", r1cs_path) : 0;
 }
 
-/* The initial key's file and its circuit hash at once: sections 1..9 go to
- * the file while another thread hashes (both only read the key), then
- * section 10 with the hash. Why: at 2^20 each is a serial stretch of about a
- * second (the kernel filling the page cache; BLAKE2b). */
-typedef struct hash_and_write {
+/* What the setup commands write, and the jobs that write it. */
+typedef struct key_out {
     const ptau *pt;
     const groth16_pk *pk;
     const groth16_vk *vk;
-    const char *path;
-    bwriter w;
-    zkey_mpc mpc;
+    zkey_mpc *mpc;
+    const char *zkey_path, *pk_path;
+    bwriter w; /* the zkey while zkey_write_start's half is written */
+} key_out;
+
+typedef int (*key_job)(key_out *k, zkml_error *err);
+
+static int zkey_start_job(key_out *k, zkml_error *err)
+{
+    return zkey_write_start(&k->w, k->pk, k->vk, k->zkey_path, err);
+}
+
+static int hash_job(key_out *k, zkml_error *err)
+{
+    return zkey_circuit_hash(k->pt, k->pk, k->vk, 0, k->mpc->cs_hash, err);
+}
+
+static int zkey_job(key_out *k, zkml_error *err)
+{
+    return zkey_write(k->pk, k->vk, k->mpc, k->zkey_path, err);
+}
+
+static int pk_job(key_out *k, zkml_error *err)
+{
+    return pk_write(k->pk, k->pk_path, err);
+}
+
+typedef struct job_pair {
+    key_job fn[2];
+    key_out *k;
     int rc[2];
     zkml_error err[2];
-} hash_and_write;
+} job_pair;
 
-static void hash_or_write(void *ctx, int task, int n_tasks)
+static void pair_task(void *ctx, int task, int n_tasks)
 {
     (void)n_tasks;
-    hash_and_write *j = ctx;
-    j->rc[task] = task == 0 ? zkey_write_start(&j->w, j->pk, j->vk, j->path, &j->err[0])
-                            : zkey_circuit_hash(j->pt, j->pk, j->vk, 0, j->mpc.cs_hash, &j->err[1]);
+    job_pair *p = ctx;
+    p->rc[task] = p->fn[task](p->k, &p->err[task]);
+}
+
+/* Two jobs on two threads at once; the first failure, in their order, as err.
+ * Why: each half of a key's writing is a serial stretch (the kernel filling
+ * the page cache, BLAKE2b on one core), about a second at 2^20. */
+static int run_pair(job_pair *p, zkml_error *err)
+{
+    parallel_run(2, pair_task, p);
+    for (int i = 0; i < 2; i++)
+        if (p->rc[i]) {
+            *err = p->err[i];
+            return err->code;
+        }
+    return 0;
 }
 
 int groth16_setup_ptau_files(const char *r1cs_path, const char *ptau_path, const char *zkey_path,
@@ -58,56 +97,23 @@ int groth16_setup_ptau_files(const char *r1cs_path, const char *ptau_path, const
     ptau pt;
     groth16_pk pk;
     groth16_vk vk;
-    if (initial_key(r1cs_path, ptau_path, &pt, &pk, &vk, err))
+    zkey_mpc mpc;
+    if (initial_key(r1cs_path, ptau_path, &pt, &pk, &vk, &mpc, err))
         return err->code;
-    hash_and_write j = {.pt = &pt, .pk = &pk, .vk = &vk, .path = zkey_path};
-    parallel_run(2, hash_or_write, &j);
-    int rc = 0;
-    if (j.rc[0] || j.rc[1]) {
-        *err = j.err[j.rc[0] ? 0 : 1];
-        rc = err->code;
-        if (!j.rc[0])
-            bw_abort(&j.w);
-    } else {
-        rc = zkey_write_finish(&j.w, &j.mpc, err);
-    }
+    /* Section 10, which holds the circuit hash, comes last: the rest is
+     * written while the hash is computed. */
+    key_out k = {.pt = &pt, .pk = &pk, .vk = &vk, .mpc = &mpc, .zkey_path = zkey_path};
+    job_pair p = {.fn = {zkey_start_job, hash_job}, .k = &k};
+    int rc = run_pair(&p, err);
+    if (!rc)
+        rc = zkey_write_finish(&k.w, &mpc, err);
+    else if (!p.rc[0])
+        bw_abort(&k.w);
     profile_phase("setup", "circuit hash and zkey");
     ptau_close(&pt);
     groth16_pk_free(&pk);
     groth16_vk_free(&vk);
     return rc;
-}
-
-/* The two key files of a contributed setup, written by two threads at once:
- * writing each is mostly the kernel filling the page cache, one after the
- * other before. */
-typedef struct key_files {
-    const groth16_pk *pk;
-    const groth16_vk *vk;
-    const zkey_mpc *mpc;
-    const char *zkey_path, *pk_path;
-    int rc[2];
-    zkml_error err[2];
-} key_files;
-
-static void write_task(void *ctx, int task, int n_tasks)
-{
-    (void)n_tasks;
-    key_files *f = ctx;
-    zkml_error *err = &f->err[task];
-    f->rc[task] = task == 0 ? zkey_write(f->pk, f->vk, f->mpc, f->zkey_path, err)
-                            : pk_write(f->pk, f->pk_path, err);
-}
-
-static int write_key_files(key_files *f, zkml_error *err)
-{
-    parallel_run(2, write_task, f);
-    for (int i = 0; i < 2; i++)
-        if (f->rc[i]) {
-            *err = f->err[i];
-            return err->code;
-        }
-    return 0;
 }
 
 int groth16_setup_contribute_files(const char *r1cs_path, const char *ptau_path, const char *name,
@@ -118,19 +124,18 @@ int groth16_setup_contribute_files(const char *r1cs_path, const char *ptau_path,
     groth16_pk pk;
     groth16_vk vk;
     zkey_mpc mpc;
-    memset(&mpc, 0, sizeof mpc);
-    if (initial_key(r1cs_path, ptau_path, &pt, &pk, &vk, err))
+    if (initial_key(r1cs_path, ptau_path, &pt, &pk, &vk, &mpc, err))
         return err->code;
     int rc = zkey_circuit_hash(&pt, &pk, &vk, 0, mpc.cs_hash, err);
     ptau_close(&pt);
     profile_phase("setup", "circuit hash");
-    key_files files = {
-        .pk = &pk, .vk = &vk, .mpc = &mpc, .zkey_path = zkey_path, .pk_path = pk_path};
     if (!rc)
         rc = zkey_contribute_key(&pk, &vk, &mpc, name, err);
     profile_phase("setup", "contribute");
+    key_out k = {.pk = &pk, .vk = &vk, .mpc = &mpc, .zkey_path = zkey_path, .pk_path = pk_path};
+    job_pair p = {.fn = {zkey_job, pk_job}, .k = &k};
     if (!rc)
-        rc = write_key_files(&files, err);
+        rc = run_pair(&p, err);
     if (!rc)
         rc = vk_json_write(&vk, vk_json_path, err);
     profile_phase("setup", "write keys");
