@@ -107,26 +107,13 @@ int zkey_points(const zkey_file *zk, uint32_t s, int g2, void **out, zkml_error 
 /* The verification key (reads and checks the IC points). */
 int zkey_vk(const zkey_file *zk, groth16_vk *vk, zkml_error *err);
 
-/* A contribution's secret d, its inverse, and the public point [s]_1 of
- * another random s (s itself gone once the point is made). draw takes both
- * from getrandom; the holder wipes it with zkey_secret_wipe. */
-typedef struct zkey_secret {
-    fr_t d, inv;
-    g1_affine g1_s;
-} zkey_secret;
-int zkey_secret_draw(zkey_secret *sec, zkml_error *err);
-void zkey_secret_wipe(zkey_secret *sec);
-
-/* One contribution to a key in memory, in two parts: zkey_contribute_h
- * multiplies pk's H points by 1/d (it reads nothing else of the key, so the
- * pipeline runs it while it builds the rest), zkey_contribute_key the rest:
- * the C points times 1/d, delta1 and delta2 (pk's, vk's) times d, the
- * contribution (its name cut as snarkjs cuts it) appended to mpc. What
- * zkey_contribute_files does to the key read from a file, without the file:
- * the pipeline contributes to the key it has just built. */
-int zkey_contribute_h(groth16_pk *pk, const zkey_secret *sec, zkml_error *err);
+/* One contribution, with a secret from getrandom (wiped), to a key in
+ * memory: pk's C and H points times 1/d, delta1 and delta2 (pk's, vk's)
+ * times d, the contribution (its name cut as snarkjs cuts it) appended to
+ * mpc. What zkey_contribute_files does to the key read from a file, without
+ * the file: the pipeline contributes to the key it has just built. */
 int zkey_contribute_key(groth16_pk *pk, groth16_vk *vk, zkey_mpc *mpc, const char *name,
-                        const zkey_secret *sec, zkml_error *err);
+                        zkml_error *err);
 
 /* Writes the keys as a .zkey in snarkjs's section order (1, 2, 4, 3, 9, 8, 5,
  * 6, 7, 10); mpc NULL writes an all-zero circuit hash and no contributions. */
@@ -152,14 +139,11 @@ uint64_t zkey_coef_count(const groth16_pk *pk);
 int zkey_for_each_coef(const groth16_pk *pk, zkey_coef_fn fn, void *ctx);
 
 /* The initial phase-2 key of a circuit from a prepared ptau, as snarkjs's
- * `groth16 setup` computes it (delta = 1), but for H, which zkey_h_points
- * reads (it touches only pk->h_query, so a thread may run it meanwhile). pk
- * comes with the circuit's shape (groth16_pk_shape), so that the caller can
- * free its r1cs first (at 2^20 the two copies of the matrices were ~380 MB);
- * on failure the caller frees pk and vk. */
+ * `groth16 setup` computes it (delta = 1). pk comes with the circuit's shape
+ * (groth16_pk_shape), so that the caller can free its r1cs first (at 2^20
+ * the two copies of the matrices were ~380 MB); on failure pk is freed. */
 int zkey_init_from_ptau(const ptau *pt, groth16_pk *pk, groth16_vk *vk, int threads,
                         zkml_error *err);
-int zkey_h_points(const ptau *pt, groth16_pk *pk, zkml_error *err);
 /* The circuit hash of that initial key (snarkjs's: blake2b-512 over its
  * points, H read again from the ptau). Reads pk and vk only, so it may run
  * beside a thread writing them. */

@@ -4,8 +4,7 @@
  * zkey_beacon do it: delta times d, sections 8 (C) and 9 (H) times 1/d,
  * every other section copied, and the contribution's public key appended to
  * section 10; or the same on a key in memory (the pipeline's setup, which
- * has just built it: H first, while the rest is being built). The secret d
- * and 1/d are wiped before returning, or by zkey_secret_wipe.
+ * has just built it). The secret d and 1/d are wiped before returning.
  */
 #include "pipeline/snark/lem.h"
 #include "pipeline/snark/parallel.h"
@@ -211,12 +210,12 @@ static int write_contributed(const zkey_file *zk, const char *out, const zkey_mp
     return rc;
 }
 
-/* Contribution sec (d, and the public point g1_s) to a key whose ceremony is
- * mpc and whose delta is delta1, delta2: c's points and transcript
- * (c->delta_after the new delta1) and the new delta2. */
+/* Contribution d (public point g1_s) to a key whose ceremony is mpc and
+ * whose delta is delta1, delta2: c's points and transcript (c->delta_after
+ * the new delta1), the new delta2 and 1/d, for the C and H points. */
 static int contribution_of(const zkey_mpc *mpc, const g1_affine *delta1, const g2_affine *delta2,
-                           const zkey_secret *sec, zkey_contribution *c, g2_affine *delta2_after,
-                           zkml_error *err)
+                           const fr_t *d, const g1_affine *g1_s, zkey_contribution *c,
+                           g2_affine *delta2_after, fr_t *inv, zkml_error *err)
 {
     b2 h;
     g1_jac j1;
@@ -224,37 +223,40 @@ static int contribution_of(const zkey_mpc *mpc, const g1_affine *delta1, const g
     g2_affine g2_sp;
     if (zkey_mpc_hasher(mpc, mpc->n, &h, err))
         return err->code;
-    c->g1_s = sec->g1_s;
-    g1_to_jac(&j1, &sec->g1_s);
-    g1_mul(&j1, &j1, &sec->d);
+    c->g1_s = *g1_s;
+    g1_to_jac(&j1, g1_s);
+    g1_mul(&j1, &j1, d);
     g1_to_affine(&c->g1_sx, &j1);
     b2_g1(&h, &c->g1_s);
     b2_g1(&h, &c->g1_sx);
     b2_final(&h, c->transcript);
     zkey_hash_to_g2(c->transcript, &g2_sp);
     g2_to_jac(&j2, &g2_sp);
-    g2_mul(&j2, &j2, &sec->d);
+    g2_mul(&j2, &j2, d);
     g2_to_affine(&c->g2_spx, &j2);
     g1_to_jac(&j1, delta1);
-    g1_mul(&j1, &j1, &sec->d);
+    g1_mul(&j1, &j1, d);
     g1_to_affine(&c->delta_after, &j1);
     g2_to_jac(&j2, delta2);
-    g2_mul(&j2, &j2, &sec->d);
+    g2_mul(&j2, &j2, d);
     g2_to_affine(delta2_after, &j2);
-    zkml_wipe_stack(); /* g1_mul's and g2_mul's copies of d */
+    fr_inv(inv, d);
+    zkml_wipe_stack(); /* g1_mul's, g2_mul's and fr_inv's copies of d */
     return 0;
 }
 
-/* Applies secret sec; c carries type, name and beacon. */
-static int contribute(zkey_file *zk, const char *out, const zkey_secret *sec, zkey_contribution *c,
-                      zkml_error *err)
+/* Applies secret d with public point g1_s; c carries type, name and beacon. */
+static int contribute(zkey_file *zk, const char *out, const fr_t *d, const g1_affine *g1_s,
+                      zkey_contribution *c, zkml_error *err)
 {
     g2_affine delta2;
-    int rc = contribution_of(&zk->mpc, &zk->delta1, &zk->delta2, sec, c, &delta2, err);
+    fr_t inv;
+    int rc = contribution_of(&zk->mpc, &zk->delta1, &zk->delta2, d, g1_s, c, &delta2, &inv, err);
     if (!rc)
         rc = zkey_mpc_push(&zk->mpc, c, err);
     if (!rc)
-        rc = write_contributed(zk, out, &zk->mpc, &c->delta_after, &delta2, &sec->inv, err);
+        rc = write_contributed(zk, out, &zk->mpc, &c->delta_after, &delta2, &inv, err);
+    zkml_wipe(&inv, sizeof inv);
     return rc;
 }
 
@@ -272,35 +274,23 @@ static void set_name(zkey_contribution *c, const char *name)
     c->name[n] = 0;
 }
 
-/* sec's inverse and its public point [s]_1 from s (wiped by the caller). */
-static void secret_finish(zkey_secret *sec, const fr_t *s)
-{
-    g1_jac j;
-    g1_generator(&sec->g1_s);
-    g1_to_jac(&j, &sec->g1_s);
-    g1_mul(&j, &j, s);
-    g1_to_affine(&sec->g1_s, &j);
-    fr_inv(&sec->inv, &sec->d);
-    zkml_wipe_stack(); /* g1_mul's copies of s, fr_inv's of d */
-}
-
-int zkey_secret_draw(zkey_secret *sec, zkml_error *err)
+/* A random secret d, and the public point [s]_1 of another random s. */
+static int draw_secret(fr_t *d, g1_affine *g1_s, zkml_error *err)
 {
     fr_t s;
-    memset(sec, 0, sizeof *sec);
-    int rc = fr_random(&sec->d, err);
+    g1_jac j;
+    int rc = fr_random(d, err);
     if (!rc)
         rc = fr_random(&s, err);
-    if (!rc)
-        secret_finish(sec, &s);
+    if (!rc) {
+        g1_generator(g1_s);
+        g1_to_jac(&j, g1_s);
+        g1_mul(&j, &j, &s);
+        g1_to_affine(g1_s, &j);
+    }
     zkml_wipe(&s, sizeof s);
-    zkml_wipe_stack(); /* fr_random's copies of s and d */
+    zkml_wipe_stack(); /* fr_random's and g1_mul's copies of s and d */
     return rc;
-}
-
-void zkey_secret_wipe(zkey_secret *sec)
-{
-    zkml_wipe(sec, sizeof *sec);
 }
 
 int zkey_contribute_files(const char *in_path, const char *out_path, const char *name,
@@ -308,41 +298,46 @@ int zkey_contribute_files(const char *in_path, const char *out_path, const char 
 {
     zkey_file zk;
     zkey_contribution c;
-    zkey_secret sec;
+    fr_t d;
+    g1_affine g1_s;
     memset(&c, 0, sizeof c);
     set_name(&c, name);
     profile_phase("contribute", NULL);
     if (zkey_open(&zk, in_path, err))
         return err->code;
     profile_phase("contribute", "open key");
-    int rc = zkey_secret_draw(&sec, err);
+    int rc = draw_secret(&d, &g1_s, err);
     if (!rc)
-        rc = contribute(&zk, out_path, &sec, &c, err);
-    zkey_secret_wipe(&sec);
+        rc = contribute(&zk, out_path, &d, &g1_s, &c, err);
+    zkml_wipe(&d, sizeof d);
     zkey_close(&zk);
     if (!rc && hash_out)
         rc = zkey_contribution_hash(&c, hash_out, err);
     return rc;
 }
 
-int zkey_contribute_h(groth16_pk *pk, const zkey_secret *sec, zkml_error *err)
-{
-    return scale_points(pk->h_query, (size_t)1 << pk->log_n, &sec->inv, err);
-}
-
 int zkey_contribute_key(groth16_pk *pk, groth16_vk *vk, zkey_mpc *mpc, const char *name,
-                        const zkey_secret *sec, zkml_error *err)
+                        zkml_error *err)
 {
     zkey_contribution c;
+    fr_t d, inv;
+    g1_affine g1_s;
     g2_affine delta2;
     memset(&c, 0, sizeof c);
     set_name(&c, name);
-    int rc = contribution_of(mpc, &pk->delta1, &pk->delta2, sec, &c, &delta2, err);
-    if (!rc && !(rc = scale_points(pk->c_query, pk->n_vars - pk->n_public - 1, &sec->inv, err)) &&
+    fr_zero(&inv);
+    int rc = draw_secret(&d, &g1_s, err);
+    if (!rc)
+        rc = contribution_of(mpc, &pk->delta1, &pk->delta2, &d, &g1_s, &c, &delta2, &inv, err);
+    zkml_wipe(&d, sizeof d);
+    size_t n_priv = pk->n_vars - pk->n_public - 1;
+    if (!rc && !(rc = scale_points(pk->c_query, n_priv, &inv, err)) &&
+        !(rc = scale_points(pk->h_query, (size_t)1 << pk->log_n, &inv, err)) &&
         !(rc = zkey_mpc_push(mpc, &c, err))) {
         pk->delta1 = c.delta_after;
         pk->delta2 = vk->delta2 = delta2;
     }
+    zkml_wipe(&inv, sizeof inv);
     return rc;
 }
 
@@ -388,7 +383,8 @@ int zkey_beacon_files(const char *in_path, const char *out_path, const char *bea
     zkey_file zk;
     zkey_contribution c;
     chacha rng;
-    zkey_secret sec;
+    fr_t d;
+    g1_affine g1_s;
     memset(&c, 0, sizeof c);
     set_name(&c, name);
     c.type = 1;
@@ -403,12 +399,9 @@ int zkey_beacon_files(const char *in_path, const char *out_path, const char *bea
     if (zkey_open(&zk, in_path, err))
         return err->code;
     beacon_rng(&rng, c.beacon, c.beacon_len, iterations_exp);
-    memset(&sec, 0, sizeof sec);
-    chacha_fr(&rng, &sec.d);
-    chacha_g1(&rng, &sec.g1_s);
-    fr_inv(&sec.inv, &sec.d);
-    int rc = contribute(&zk, out_path, &sec, &c, err);
-    zkey_secret_wipe(&sec);
+    chacha_fr(&rng, &d);
+    chacha_g1(&rng, &g1_s);
+    int rc = contribute(&zk, out_path, &d, &g1_s, &c, err);
     zkey_close(&zk);
     return rc;
 }

@@ -825,7 +825,7 @@ static int wire_points(init_job *j, int threads, zkml_error *err)
     return rc;
 }
 
-int zkey_h_points(const ptau *pt, groth16_pk *pk, zkml_error *err)
+static int h_points(const ptau *pt, groth16_pk *pk, zkml_error *err)
 {
     size_t n = (size_t)1 << pk->log_n;
     pk->h_query = huge_malloc(n * sizeof *pk->h_query);
@@ -1032,5 +1032,13 @@ int zkey_init_from_ptau(const ptau *pt, groth16_pk *pk, groth16_vk *vk, int thre
     by_wire_free(&job.bw);
     ptau_release(pt);
     profile_phase("setup", "wire sums");
+    if (!rc)
+        rc = h_points(pt, pk, err);
+    ptau_release(pt);
+    profile_phase("setup", "H points");
+    if (rc) {
+        groth16_pk_free(pk);
+        groth16_vk_free(vk);
+    }
     return rc;
 }

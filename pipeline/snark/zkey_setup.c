@@ -11,87 +11,61 @@
 
 #include <string.h>
 
-/* A setup's state: its inputs, the key it builds, what it writes. */
-typedef struct setup {
-    ptau pt;
-    groth16_pk pk;
-    groth16_vk vk;
-    zkey_mpc mpc;
-    zkey_secret sec; /* the service's contribution (the pipeline's setup) */
-    const char *zkey_path, *pk_path;
-    bwriter w; /* the zkey while zkey_write_start's half is written */
-} setup;
-
-/* The circuit's shape from r1cs_path and the ptau at ptau_path, open. */
-static int setup_open(setup *st, const char *r1cs_path, const char *ptau_path, zkml_error *err)
+/* The initial key of the circuit at r1cs_path from the ptau at ptau_path,
+ * left open in pt for the circuit hash, and an empty transcript; on failure
+ * pk is freed and pt closed. */
+static int initial_key(const char *r1cs_path, const char *ptau_path, ptau *pt, groth16_pk *pk,
+                       groth16_vk *vk, zkey_mpc *mpc, zkml_error *err)
 {
-    memset(st, 0, sizeof *st);
+    memset(mpc, 0, sizeof *mpc);
+    memset(pk, 0, sizeof *pk);
     profile_phase("setup", NULL);
-    int rc = groth16_pk_shape_file(&st->pk, r1cs_path, err);
-    if (!rc && (rc = ptau_open(&st->pt, ptau_path, err)))
-        groth16_pk_free(&st->pk);
+    int rc = groth16_pk_shape_file(pk, r1cs_path, err);
+    if (!rc)
+        rc = ptau_open(pt, ptau_path, err);
+    if (rc)
+        groth16_pk_free(pk);
     profile_phase("setup", "read r1cs");
+    if (!rc && (rc = zkey_init_from_ptau(pt, pk, vk, 0, err)))
+        ptau_close(pt);
     return rc ? zkml_error_prefix(err, "setup of %s", r1cs_path) : 0;
 }
 
-static void setup_close(setup *st)
+/* What the setup commands write, and the jobs that write it. */
+typedef struct key_out {
+    const ptau *pt;
+    const groth16_pk *pk;
+    const groth16_vk *vk;
+    zkey_mpc *mpc;
+    const char *zkey_path, *pk_path;
+    bwriter w; /* the zkey while zkey_write_start's half is written */
+} key_out;
+
+typedef int (*key_job)(key_out *k, zkml_error *err);
+
+static int zkey_start_job(key_out *k, zkml_error *err)
 {
-    ptau_close(&st->pt);
-    zkey_mpc_free(&st->mpc);
-    zkey_secret_wipe(&st->sec);
-    groth16_pk_free(&st->pk);
-    groth16_vk_free(&st->vk);
+    return zkey_write_start(&k->w, k->pk, k->vk, k->zkey_path, err);
 }
 
-typedef int (*setup_job)(setup *st, zkml_error *err);
-
-static int init_job(setup *st, zkml_error *err)
+static int hash_job(key_out *k, zkml_error *err)
 {
-    return zkey_init_from_ptau(&st->pt, &st->pk, &st->vk, 0, err);
+    return zkey_circuit_hash(k->pt, k->pk, k->vk, 0, k->mpc->cs_hash, err);
 }
 
-static int hash_job(setup *st, zkml_error *err)
+static int zkey_job(key_out *k, zkml_error *err)
 {
-    return zkey_circuit_hash(&st->pt, &st->pk, &st->vk, 0, st->mpc.cs_hash, err);
+    return zkey_write(k->pk, k->vk, k->mpc, k->zkey_path, err);
 }
 
-static int init_and_hash_job(setup *st, zkml_error *err)
+static int pk_job(key_out *k, zkml_error *err)
 {
-    int rc = init_job(st, err);
-    return rc ? rc : hash_job(st, err);
-}
-
-static int h_job(setup *st, zkml_error *err)
-{
-    return zkey_h_points(&st->pt, &st->pk, err);
-}
-
-/* H read and multiplied by the contribution's 1/d (it needs nothing else of
- * the key, and the hash reads H from the ptau). */
-static int h_contributed_job(setup *st, zkml_error *err)
-{
-    int rc = h_job(st, err);
-    return rc ? rc : zkey_contribute_h(&st->pk, &st->sec, err);
-}
-
-static int zkey_start_job(setup *st, zkml_error *err)
-{
-    return zkey_write_start(&st->w, &st->pk, &st->vk, st->zkey_path, err);
-}
-
-static int zkey_job(setup *st, zkml_error *err)
-{
-    return zkey_write(&st->pk, &st->vk, &st->mpc, st->zkey_path, err);
-}
-
-static int pk_job(setup *st, zkml_error *err)
-{
-    return pk_write(&st->pk, st->pk_path, err);
+    return pk_write(k->pk, k->pk_path, err);
 }
 
 typedef struct job_pair {
-    setup_job fn[2];
-    setup *st;
+    key_job fn[2];
+    key_out *k;
     int rc[2];
     zkml_error err[2];
 } job_pair;
@@ -100,22 +74,18 @@ static void pair_task(void *ctx, int task, int n_tasks)
 {
     (void)n_tasks;
     job_pair *p = ctx;
-    p->rc[task] = p->fn[task](p->st, &p->err[task]);
+    p->rc[task] = p->fn[task](p->k, &p->err[task]);
 }
 
-/* Two jobs on two threads at once (the first on this one); the first failure,
- * in their order, as err. Why: a setup has serial stretches (reading the
- * circuit, BLAKE2b, the kernel filling the page cache for a key file) that
- * leave a core idle unless another job fills it. */
-static int run_pair(setup *st, setup_job first, setup_job second, int rc[2], zkml_error *err)
+/* Two jobs on two threads at once; the first failure, in their order, as err.
+ * Why: each half of a key's writing is a serial stretch (the kernel filling
+ * the page cache, BLAKE2b on one core), about a second at 2^20. */
+static int run_pair(job_pair *p, zkml_error *err)
 {
-    job_pair p = {.fn = {first, second}, .st = st};
-    parallel_run(2, pair_task, &p);
-    rc[0] = p.rc[0];
-    rc[1] = p.rc[1];
+    parallel_run(2, pair_task, p);
     for (int i = 0; i < 2; i++)
-        if (p.rc[i]) {
-            *err = p.err[i];
+        if (p->rc[i]) {
+            *err = p->err[i];
             return err->code;
         }
     return 0;
@@ -124,53 +94,55 @@ static int run_pair(setup *st, setup_job first, setup_job second, int rc[2], zkm
 int groth16_setup_ptau_files(const char *r1cs_path, const char *ptau_path, const char *zkey_path,
                              zkml_error *err)
 {
-    setup st;
-    int rc2[2] = {0, 0};
-    if (setup_open(&st, r1cs_path, ptau_path, err))
+    ptau pt;
+    groth16_pk pk;
+    groth16_vk vk;
+    zkey_mpc mpc;
+    if (initial_key(r1cs_path, ptau_path, &pt, &pk, &vk, &mpc, err))
         return err->code;
-    st.zkey_path = zkey_path;
-    int rc = init_job(&st, err);
-    if (!rc)
-        rc = h_job(&st, err);
-    profile_phase("setup", "H points");
     /* Section 10, which holds the circuit hash, comes last: the rest is
      * written while the hash is computed. */
+    key_out k = {.pt = &pt, .pk = &pk, .vk = &vk, .mpc = &mpc, .zkey_path = zkey_path};
+    job_pair p = {.fn = {zkey_start_job, hash_job}, .k = &k};
+    int rc = run_pair(&p, err);
     if (!rc)
-        rc = run_pair(&st, zkey_start_job, hash_job, rc2, err);
-    if (!rc)
-        rc = zkey_write_finish(&st.w, &st.mpc, err);
-    else if (!rc2[0] && rc2[1])
-        bw_abort(&st.w);
+        rc = zkey_write_finish(&k.w, &mpc, err);
+    else if (!p.rc[0])
+        bw_abort(&k.w);
     profile_phase("setup", "circuit hash and zkey");
-    setup_close(&st);
-    return rc ? zkml_error_prefix(err, "setup of %s", r1cs_path) : 0;
+    ptau_close(&pt);
+    groth16_pk_free(&pk);
+    groth16_vk_free(&vk);
+    return rc;
 }
 
 int groth16_setup_contribute_files(const char *r1cs_path, const char *ptau_path, const char *name,
                                    const char *zkey_path, const char *pk_path,
                                    const char *vk_json_path, zkml_error *err)
 {
-    setup st;
-    int rc2[2];
-    if (setup_open(&st, r1cs_path, ptau_path, err))
+    ptau pt;
+    groth16_pk pk;
+    groth16_vk vk;
+    zkey_mpc mpc;
+    if (initial_key(r1cs_path, ptau_path, &pt, &pk, &vk, &mpc, err))
         return err->code;
-    st.zkey_path = zkey_path;
-    st.pk_path = pk_path;
-    int rc = zkey_secret_draw(&st.sec, err);
+    int rc = zkey_circuit_hash(&pt, &pk, &vk, 0, mpc.cs_hash, err);
+    ptau_close(&pt);
+    profile_phase("setup", "circuit hash");
     if (!rc)
-        rc = run_pair(&st, init_and_hash_job, h_contributed_job, rc2, err);
-    profile_phase("setup", "wire sums, circuit hash; H contributed");
-    if (!rc)
-        rc = zkey_contribute_key(&st.pk, &st.vk, &st.mpc, name, &st.sec, err);
-    zkey_secret_wipe(&st.sec);
+        rc = zkey_contribute_key(&pk, &vk, &mpc, name, err);
     profile_phase("setup", "contribute");
+    key_out k = {.pk = &pk, .vk = &vk, .mpc = &mpc, .zkey_path = zkey_path, .pk_path = pk_path};
+    job_pair p = {.fn = {zkey_job, pk_job}, .k = &k};
     if (!rc)
-        rc = run_pair(&st, zkey_job, pk_job, rc2, err);
+        rc = run_pair(&p, err);
     if (!rc)
-        rc = vk_json_write(&st.vk, vk_json_path, err);
+        rc = vk_json_write(&vk, vk_json_path, err);
     profile_phase("setup", "write keys");
-    setup_close(&st);
-    return rc ? zkml_error_prefix(err, "setup of %s", r1cs_path) : 0;
+    zkey_mpc_free(&mpc);
+    groth16_pk_free(&pk);
+    groth16_vk_free(&vk);
+    return rc;
 }
 
 int zkey_export_vk_files(const char *zkey_path, const char *vk_json_path, zkml_error *err)

@@ -16,9 +16,8 @@
  * At the end the dead part of the stack below the caller's frame is scanned too.
  *
  * Then the same for a phase-2 contribution to that key in memory (the
- * pipeline's setup: zkey_secret_draw, zkey_contribute_h, zkey_contribute_key,
- * zkey_secret_wipe): its secret d, 1/d and the secret s behind its public
- * point [s]_1 must not survive either.
+ * pipeline's setup, zkey_contribute_key): its secret d, 1/d and the secret s
+ * behind its public point [s]_1 must not survive either.
  */
 #include "pipeline/snark/field.h"
 #include "pipeline/snark/groth16.h"
@@ -212,13 +211,7 @@ __attribute__((noinline)) static int run_contribution(groth16_pk *pk, groth16_vk
 {
     volatile uint8_t depth[8192];
     depth[0] = 0;
-    zkey_secret sec;
-    int rc = zkey_secret_draw(&sec, err);
-    if (!rc)
-        rc = zkey_contribute_h(pk, &sec, err);
-    if (!rc)
-        rc = zkey_contribute_key(pk, vk, mpc, "wipe test", &sec, err);
-    zkey_secret_wipe(&sec);
+    int rc = zkey_contribute_key(pk, vk, mpc, "wipe test", err);
     return rc + depth[0];
 }
 
