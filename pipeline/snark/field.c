@@ -46,15 +46,6 @@ void mont_pow(uint64_t r[4], const uint64_t a[4], const uint64_t e[4], const mon
     zkml_wipe(base, sizeof base);
 }
 
-/* Fermat: a^(m-2), which maps 0 to 0. */
-static void mont_inv(uint64_t r[4], const uint64_t a[4], const mont_modulus *q)
-{
-    static const uint64_t two[4] = {2, 0, 0, 0};
-    uint64_t e[4];
-    limbs_sub(e, q->m, two);
-    mont_pow(r, a, e, q);
-}
-
 int mont_parse_dec(uint64_t r[4], const char *s, const mont_modulus *q)
 {
     uint64_t acc[4] = {0, 0, 0, 0};
