@@ -415,7 +415,7 @@ FPV_INLINE void fpv_to_words(void *v, const fpv *a)
 
 /* r = 1/a lane by lane (0 for 0): the sixteen lanes leave the vectors, share
  * one scalar inversion by Montgomery's trick (~50 products and fp_inv's
- * ~300) and come back, about a third of the time of a vector exponentiation,
+ * divsteps, modinv.c) and come back, cheaper than a vector exponentiation,
  * whose ~330 products are a chain of dependent ones. */
 FPV_INLINE void fpv_inv(fpv *r, const fpv *a)
 {
