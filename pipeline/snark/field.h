@@ -231,7 +231,7 @@ static inline void mont_to_raw(uint64_t r[4], const uint64_t a[4], const mont_mo
 /* a^e for a 256-bit exponent e (normal integer, little-endian limbs). */
 void mont_pow(uint64_t r[4], const uint64_t a[4], const uint64_t e[4], const mont_modulus *q);
 /* r = 1/a for a in Montgomery form (below m; 0 gives 0), in constant time:
- * Bernstein and Yang's divsteps (modinv.c), ~2.5x faster than a^(m-2). */
+ * Bernstein and Yang's divsteps (modinv.c), ~1.8x faster than a^(m-2). */
 void mont_inv(uint64_t r[4], const uint64_t a[4], const mont_modulus *q);
 /* Decimal string to raw value; -1 on junk, empty, or a value >= m. */
 int mont_parse_dec(uint64_t r[4], const char *s, const mont_modulus *q);

@@ -124,51 +124,29 @@ static int64_t divsteps(int64_t delta, uint64_t f, uint64_t g, trans *t)
     return delta;
 }
 
-/* (f, g) = T (f, g) / 2^62, exact by T's construction. */
-static void apply_fg(s62 *f, s62 *g, const trans *t)
+/* (a, b) = (T (a, b) + (ka, kb) m) / 2^62 with ka, kb = -(the low words) / m
+ * mod 2^62, so that the division is exact; with neg_inv 0 (f and g, which T
+ * itself makes divisible) ka = kb = 0. */
+static void combine(s62 *a, s62 *b, const trans *t, const s62 *m, uint64_t neg_inv)
 {
-    __int128 cf = (__int128)t->u * f->v[0] + (__int128)t->v * g->v[0];
-    __int128 cg = (__int128)t->q * f->v[0] + (__int128)t->r * g->v[0];
-    ZKML_VERIFY(((uint64_t)cf & M62) == 0 && ((uint64_t)cg & M62) == 0);
-    cf >>= 62;
-    cg >>= 62;
+    __int128 ca = (__int128)t->u * a->v[0] + (__int128)t->v * b->v[0];
+    __int128 cb = (__int128)t->q * a->v[0] + (__int128)t->r * b->v[0];
+    uint64_t ka = ((uint64_t)ca * neg_inv) & M62, kb = ((uint64_t)cb * neg_inv) & M62;
+    ca += (__int128)ka * m->v[0];
+    cb += (__int128)kb * m->v[0];
+    ZKML_VERIFY(((uint64_t)ca & M62) == 0 && ((uint64_t)cb & M62) == 0);
+    ca >>= 62;
+    cb >>= 62;
     for (int i = 1; i < 5; i++) {
-        cf += (__int128)t->u * f->v[i] + (__int128)t->v * g->v[i];
-        cg += (__int128)t->q * f->v[i] + (__int128)t->r * g->v[i];
-        f->v[i - 1] = (int64_t)((uint64_t)cf & M62);
-        g->v[i - 1] = (int64_t)((uint64_t)cg & M62);
-        cf >>= 62;
-        cg >>= 62;
+        ca += (__int128)t->u * a->v[i] + (__int128)t->v * b->v[i] + (__int128)ka * m->v[i];
+        cb += (__int128)t->q * a->v[i] + (__int128)t->r * b->v[i] + (__int128)kb * m->v[i];
+        a->v[i - 1] = (int64_t)((uint64_t)ca & M62);
+        b->v[i - 1] = (int64_t)((uint64_t)cb & M62);
+        ca >>= 62;
+        cb >>= 62;
     }
-    f->v[4] = (int64_t)cf;
-    g->v[4] = (int64_t)cg;
-}
-
-/* (d, e) = T (d, e) / 2^62 mod m, each made divisible by adding k m with
- * k = -(its low word) / m mod 2^62; from [0, m) the results lie in (-2m, 2m)
- * (|u| + |v| <= 2^62), and are reduced back into [0, m). */
-static void apply_de(s62 *d, s62 *e, const trans *t, const s62 *m, uint64_t neg_inv)
-{
-    __int128 cd = (__int128)t->u * d->v[0] + (__int128)t->v * e->v[0];
-    __int128 ce = (__int128)t->q * d->v[0] + (__int128)t->r * e->v[0];
-    uint64_t kd = ((uint64_t)cd * neg_inv) & M62, ke = ((uint64_t)ce * neg_inv) & M62;
-    cd += (__int128)kd * m->v[0];
-    ce += (__int128)ke * m->v[0];
-    ZKML_VERIFY(((uint64_t)cd & M62) == 0 && ((uint64_t)ce & M62) == 0);
-    cd >>= 62;
-    ce >>= 62;
-    for (int i = 1; i < 5; i++) {
-        cd += (__int128)t->u * d->v[i] + (__int128)t->v * e->v[i] + (__int128)kd * m->v[i];
-        ce += (__int128)t->q * d->v[i] + (__int128)t->r * e->v[i] + (__int128)ke * m->v[i];
-        d->v[i - 1] = (int64_t)((uint64_t)cd & M62);
-        e->v[i - 1] = (int64_t)((uint64_t)ce & M62);
-        cd >>= 62;
-        ce >>= 62;
-    }
-    d->v[4] = (int64_t)cd;
-    e->v[4] = (int64_t)ce;
-    s62_reduce(d, m);
-    s62_reduce(e, m);
+    a->v[4] = (int64_t)ca;
+    b->v[4] = (int64_t)cb;
 }
 
 /* The plain inverse of x < m (0 for 0), into r. */
@@ -184,8 +162,11 @@ static void divsteps_inverse(uint64_t r[4], const uint64_t x[4], const mont_modu
         uint64_t f0 = (uint64_t)f.v[0] | (uint64_t)f.v[1] << 62;
         uint64_t g0 = (uint64_t)g.v[0] | (uint64_t)g.v[1] << 62;
         delta = divsteps(delta, f0, g0, &t);
-        apply_fg(&f, &g, &t);
-        apply_de(&d, &e, &t, &m, q->neg_inv);
+        combine(&f, &g, &t, &m, 0);
+        /* from [0, m), (|u| + |v| <= 2^62): d and e land in (-2m, 2m) */
+        combine(&d, &e, &t, &m, q->neg_inv);
+        s62_reduce(&d, &m);
+        s62_reduce(&e, &m);
     }
     /* f = -1: the inverse is -d */
     uint64_t neg = s62_negative(&f);
