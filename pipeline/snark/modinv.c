@@ -27,7 +27,6 @@
  */
 #include "pipeline/snark/field.h"
 
-
 #define M62 (((uint64_t)1 << 62) - 1)
 enum { ROUNDS = 12, STEPS = 62 };
 
