@@ -63,13 +63,6 @@ static int scale_points(g1_affine *p, size_t n, const fr_t *k, zkml_error *err)
     return rc;
 }
 
-/* The bulk of a contributed key, written by threads at once into stretches
- * reserved in the output: the last task copies sections 3..7 (IC, the
- * coefficients, A, B1, B2: unchanged) while the others multiply sections 8
- * (C) and 9 (H) by 1/d, each its share of both, CHUNK points at a time, and
- * write their own points. Why: copying those 440 MB of a 2^20 circuit's key
- * into new pages of the page cache took one core 0.8-1.8 s of a 7.4 s
- * contribution while the other waited. */
 /* What went wrong in one task of the bulk, if anything. */
 typedef struct bulk_outcome {
     int io;     /* the errno of a failed write */
@@ -79,6 +72,13 @@ typedef struct bulk_outcome {
     zkml_error err;
 } bulk_outcome;
 
+/* The bulk of a contributed key, written by threads at once into stretches
+ * reserved in the output: the last task copies sections 3..7 (IC, the
+ * coefficients, A, B1, B2: unchanged) while the others multiply sections 8
+ * (C) and 9 (H) by 1/d, each its share of both, CHUNK points at a time, and
+ * write their own points. Why: copying those 440 MB of a 2^20 circuit's key
+ * into new pages of the page cache took one core 0.8-1.8 s of a 7.4 s
+ * contribution while the other waited. */
 typedef struct bulk_job {
     const zkey_file *zk;
     const bwriter *w;

@@ -11,32 +11,44 @@
 
 #include <string.h>
 
+/* What the setup commands build: the initial key of a circuit, the ptau it
+ * came from (left open for the circuit hash) and its transcript. */
+typedef struct setup_keys {
+    ptau pt;
+    groth16_pk pk;
+    groth16_vk vk;
+    zkey_mpc mpc;
+} setup_keys;
+
 /* The initial key of the circuit at r1cs_path from the ptau at ptau_path,
- * left open in pt for the circuit hash, and an empty transcript; on failure
- * pk is freed and pt closed. */
-static int initial_key(const char *r1cs_path, const char *ptau_path, ptau *pt, groth16_pk *pk,
-                       groth16_vk *vk, zkey_mpc *mpc, zkml_error *err)
+ * with an empty transcript; on failure pk is freed and pt closed. */
+static int initial_key(const char *r1cs_path, const char *ptau_path, setup_keys *s, zkml_error *err)
 {
-    memset(mpc, 0, sizeof *mpc);
-    memset(pk, 0, sizeof *pk);
+    memset(&s->mpc, 0, sizeof s->mpc);
+    memset(&s->pk, 0, sizeof s->pk);
     profile_phase("setup", NULL);
-    int rc = groth16_pk_shape_file(pk, r1cs_path, err);
+    int rc = groth16_pk_shape_file(&s->pk, r1cs_path, err);
     if (!rc)
-        rc = ptau_open(pt, ptau_path, err);
+        rc = ptau_open(&s->pt, ptau_path, err);
     if (rc)
-        groth16_pk_free(pk);
+        groth16_pk_free(&s->pk);
     profile_phase("setup", "read r1cs");
-    if (!rc && (rc = zkey_init_from_ptau(pt, pk, vk, 0, err)))
-        ptau_close(pt);
+    if (!rc && (rc = zkey_init_from_ptau(&s->pt, &s->pk, &s->vk, 0, err)))
+        ptau_close(&s->pt);
     return rc ? zkml_error_prefix(err, "setup of %s", r1cs_path) : 0;
 }
 
-/* What the setup commands write, and the jobs that write it. */
+/* All but the ptau, which each command closes when it no longer reads it. */
+static void setup_keys_free(setup_keys *s)
+{
+    zkey_mpc_free(&s->mpc);
+    groth16_pk_free(&s->pk);
+    groth16_vk_free(&s->vk);
+}
+
+/* Where the setup commands write, and the writer of a zkey in two halves. */
 typedef struct key_out {
-    const ptau *pt;
-    const groth16_pk *pk;
-    const groth16_vk *vk;
-    zkey_mpc *mpc;
+    setup_keys *s;
     const char *zkey_path, *pk_path;
     bwriter w; /* the zkey while zkey_write_start's half is written */
 } key_out;
@@ -45,22 +57,22 @@ typedef int (*key_job)(key_out *k, zkml_error *err);
 
 static int zkey_start_job(key_out *k, zkml_error *err)
 {
-    return zkey_write_start(&k->w, k->pk, k->vk, k->zkey_path, err);
+    return zkey_write_start(&k->w, &k->s->pk, &k->s->vk, k->zkey_path, err);
 }
 
 static int hash_job(key_out *k, zkml_error *err)
 {
-    return zkey_circuit_hash(k->pt, k->pk, k->vk, 0, k->mpc->cs_hash, err);
+    return zkey_circuit_hash(&k->s->pt, &k->s->pk, &k->s->vk, 0, k->s->mpc.cs_hash, err);
 }
 
 static int zkey_job(key_out *k, zkml_error *err)
 {
-    return zkey_write(k->pk, k->vk, k->mpc, k->zkey_path, err);
+    return zkey_write(&k->s->pk, &k->s->vk, &k->s->mpc, k->zkey_path, err);
 }
 
 static int pk_job(key_out *k, zkml_error *err)
 {
-    return pk_write(k->pk, k->pk_path, err);
+    return pk_write(&k->s->pk, k->pk_path, err);
 }
 
 typedef struct job_pair {
@@ -94,25 +106,21 @@ static int run_pair(job_pair *p, zkml_error *err)
 int groth16_setup_ptau_files(const char *r1cs_path, const char *ptau_path, const char *zkey_path,
                              zkml_error *err)
 {
-    ptau pt;
-    groth16_pk pk;
-    groth16_vk vk;
-    zkey_mpc mpc;
-    if (initial_key(r1cs_path, ptau_path, &pt, &pk, &vk, &mpc, err))
+    setup_keys s;
+    if (initial_key(r1cs_path, ptau_path, &s, err))
         return err->code;
     /* Section 10, which holds the circuit hash, comes last: the rest is
      * written while the hash is computed. */
-    key_out k = {.pt = &pt, .pk = &pk, .vk = &vk, .mpc = &mpc, .zkey_path = zkey_path};
+    key_out k = {.s = &s, .zkey_path = zkey_path};
     job_pair p = {.fn = {zkey_start_job, hash_job}, .k = &k};
     int rc = run_pair(&p, err);
     if (!rc)
-        rc = zkey_write_finish(&k.w, &mpc, err);
+        rc = zkey_write_finish(&k.w, &s.mpc, err);
     else if (!p.rc[0])
         bw_abort(&k.w);
     profile_phase("setup", "circuit hash and zkey");
-    ptau_close(&pt);
-    groth16_pk_free(&pk);
-    groth16_vk_free(&vk);
+    ptau_close(&s.pt);
+    setup_keys_free(&s);
     return rc;
 }
 
@@ -120,28 +128,23 @@ int groth16_setup_contribute_files(const char *r1cs_path, const char *ptau_path,
                                    const char *zkey_path, const char *pk_path,
                                    const char *vk_json_path, zkml_error *err)
 {
-    ptau pt;
-    groth16_pk pk;
-    groth16_vk vk;
-    zkey_mpc mpc;
-    if (initial_key(r1cs_path, ptau_path, &pt, &pk, &vk, &mpc, err))
+    setup_keys s;
+    if (initial_key(r1cs_path, ptau_path, &s, err))
         return err->code;
-    int rc = zkey_circuit_hash(&pt, &pk, &vk, 0, mpc.cs_hash, err);
-    ptau_close(&pt);
+    int rc = zkey_circuit_hash(&s.pt, &s.pk, &s.vk, 0, s.mpc.cs_hash, err);
+    ptau_close(&s.pt);
     profile_phase("setup", "circuit hash");
     if (!rc)
-        rc = zkey_contribute_key(&pk, &vk, &mpc, name, err);
+        rc = zkey_contribute_key(&s.pk, &s.vk, &s.mpc, name, err);
     profile_phase("setup", "contribute");
-    key_out k = {.pk = &pk, .vk = &vk, .mpc = &mpc, .zkey_path = zkey_path, .pk_path = pk_path};
+    key_out k = {.s = &s, .zkey_path = zkey_path, .pk_path = pk_path};
     job_pair p = {.fn = {zkey_job, pk_job}, .k = &k};
     if (!rc)
         rc = run_pair(&p, err);
     if (!rc)
-        rc = vk_json_write(&vk, vk_json_path, err);
+        rc = vk_json_write(&s.vk, vk_json_path, err);
     profile_phase("setup", "write keys");
-    zkey_mpc_free(&mpc);
-    groth16_pk_free(&pk);
-    groth16_vk_free(&vk);
+    setup_keys_free(&s);
     return rc;
 }
 
